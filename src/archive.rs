@@ -1,0 +1,398 @@
+//! The signed audit archive container (docs/archive-format.md): entry names, the manifest, the checkpoint's
+//! extension lines, and opening a ZIP with every structural rule of the format checked before any entry is read.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::Checkpoint;
+use crate::merkle::Hash;
+
+pub const FORMAT_NAME: &str = "auditlens-archive";
+pub const FORMAT_VERSION: u64 = 1;
+pub const MANIFEST: &str = "manifest.json";
+pub const CHECKPOINT: &str = "checkpoint";
+pub const LEAVES: &str = "leaves";
+pub const EVENTS_DIR: &str = "events/";
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+pub const MAX_CHECKPOINT_BYTES: u64 = 64 << 10;
+/// Longest event line accepted anywhere (sealing, verifying, importing), newline excluded.
+pub const MAX_EVENT_BYTES: usize = 16 << 20;
+
+/// Name of the `n`-th (1-based) events entry.
+pub fn events_entry_name(n: usize) -> String {
+    format!("{EVENTS_DIR}{n:06}.jsonl")
+}
+
+/// The manifest, exactly the members of docs/archive-format.md section 4.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub format: String,
+    pub version: u64,
+    pub origin: String,
+    pub sequence: u64,
+    pub source_kind: String,
+    pub signer: String,
+    pub created: String,
+    pub events: u64,
+    pub time_range: Option<TimeRange>,
+    pub entries: Vec<ManifestEntry>,
+    pub tool: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeRange {
+    pub first: String,
+    pub last: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestEntry {
+    pub name: String,
+    pub events: u64,
+    pub bytes: u64,
+    pub source: String,
+}
+
+/// What the checkpoint's four AuditLens extension lines say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainLines {
+    pub sequence: u64,
+    pub chain_start: Hash,
+    pub chain_end: Hash,
+    pub manifest_sha256: Hash,
+}
+
+const EXT_SEQUENCE: &str = "auditlens-sequence ";
+const EXT_CHAIN_START: &str = "auditlens-chain-start ";
+const EXT_CHAIN_END: &str = "auditlens-chain-end ";
+const EXT_MANIFEST: &str = "auditlens-manifest-sha256 ";
+
+impl ChainLines {
+    pub fn to_extensions(&self) -> Vec<String> {
+        vec![
+            format!("{EXT_SEQUENCE}{}", self.sequence),
+            format!("{EXT_CHAIN_START}{}", B64.encode(self.chain_start)),
+            format!("{EXT_CHAIN_END}{}", B64.encode(self.chain_end)),
+            format!("{EXT_MANIFEST}{}", B64.encode(self.manifest_sha256)),
+        ]
+    }
+
+    /// Reads the extension lines of a checkpoint: exactly these four, in this order.
+    pub fn from_checkpoint(cp: &Checkpoint) -> Result<ChainLines, ArchiveError> {
+        let bad = |msg: String| ArchiveError::Checkpoint(msg);
+        if cp.extensions.len() != 4 {
+            return Err(bad(format!(
+                "expected 4 extension lines, found {}",
+                cp.extensions.len()
+            )));
+        }
+        let value = |i: usize, prefix: &str| -> Result<&str, ArchiveError> {
+            cp.extensions[i].strip_prefix(prefix).ok_or_else(|| {
+                bad(format!(
+                    "extension line {} must start with {:?}",
+                    i + 1,
+                    prefix.trim_end()
+                ))
+            })
+        };
+        let seq_text = value(0, EXT_SEQUENCE)?;
+        let sequence =
+            parse_decimal(seq_text).ok_or_else(|| bad(format!("bad sequence {seq_text:?}")))?;
+        Ok(ChainLines {
+            sequence,
+            chain_start: decode_hash(value(1, EXT_CHAIN_START)?)
+                .map_err(|e| bad(format!("chain-start: {e}")))?,
+            chain_end: decode_hash(value(2, EXT_CHAIN_END)?)
+                .map_err(|e| bad(format!("chain-end: {e}")))?,
+            manifest_sha256: decode_hash(value(3, EXT_MANIFEST)?)
+                .map_err(|e| bad(format!("manifest-sha256: {e}")))?,
+        })
+    }
+}
+
+/// Decimal without sign or leading zeros ("0" alone is allowed).
+pub fn parse_decimal(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Padded standard base64 of exactly 32 bytes.
+pub fn decode_hash(s: &str) -> Result<Hash, String> {
+    if s.len() != 44 {
+        return Err(format!("expected 44 base64 characters, found {}", s.len()));
+    }
+    let bytes = B64.decode(s).map_err(|e| format!("invalid base64: {e}"))?;
+    let hash: Hash = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| "not 32 bytes".to_string())?;
+    if B64.encode(hash) != s {
+        return Err("non-canonical base64".into());
+    }
+    Ok(hash)
+}
+
+pub fn encode_hash(h: &Hash) -> String {
+    B64.encode(h)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("not a readable ZIP archive: {0}")]
+    Zip(String),
+    #[error("entry {name:?} is not allowed in an archive ({why})")]
+    BadEntryName { name: String, why: &'static str },
+    #[error("entry {0:?} appears more than once")]
+    DuplicateEntry(String),
+    #[error("missing entry {0:?}")]
+    MissingEntry(String),
+    #[error("entry {name:?}: {why}")]
+    BadEntry { name: String, why: String },
+    #[error("manifest.json: {0}")]
+    Manifest(String),
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    #[error("reading entry {name:?}: {source}")]
+    Read { name: String, source: io::Error },
+}
+
+/// An archive opened for reading, its container structure already checked.
+pub struct ArchiveFile {
+    zip: zip::ZipArchive<File>,
+    /// Names of the `events/` entries in numbering order.
+    pub event_entries: Vec<String>,
+}
+
+impl ArchiveFile {
+    /// Opens `path` and checks section 2 of the format: only allowed names, no duplicates, allowed compression,
+    /// no encryption, no overlapping entries. I/O errors opening the file are returned as `Err(io)`; everything
+    /// about the content is an `ArchiveError`.
+    pub fn open(path: &Path) -> io::Result<Result<ArchiveFile, ArchiveError>> {
+        let file = File::open(path)?;
+        Ok(Self::from_file(file))
+    }
+
+    fn from_file(file: File) -> Result<ArchiveFile, ArchiveError> {
+        let mut zip = zip::ZipArchive::new(file).map_err(|e| ArchiveError::Zip(e.to_string()))?;
+        if zip.has_duplicate_names() {
+            let mut seen = BTreeSet::new();
+            for raw in zip.file_names_raw() {
+                if !seen.insert(raw.to_vec()) {
+                    return Err(ArchiveError::DuplicateEntry(
+                        String::from_utf8_lossy(raw).into_owned(),
+                    ));
+                }
+            }
+            return Err(ArchiveError::DuplicateEntry("?".into()));
+        }
+        let mut numbered = Vec::new();
+        let (mut has_manifest, mut has_checkpoint, mut has_leaves) = (false, false, false);
+        for i in 0..zip.len() {
+            let entry = zip
+                .by_index_raw(i)
+                .map_err(|e| ArchiveError::Zip(e.to_string()))?;
+            let name = std::str::from_utf8(entry.name_raw())
+                .map_err(|_| ArchiveError::BadEntryName {
+                    name: String::from_utf8_lossy(entry.name_raw()).into_owned(),
+                    why: "name is not UTF-8",
+                })?
+                .to_string();
+            check_name(&name)?;
+            if entry.encrypted() {
+                return Err(ArchiveError::BadEntry {
+                    name,
+                    why: "encrypted entries are not allowed".into(),
+                });
+            }
+            match entry.compression() {
+                zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated => {}
+                other => {
+                    return Err(ArchiveError::BadEntry {
+                        name,
+                        why: format!("compression method {other} is not allowed"),
+                    });
+                }
+            }
+            match name.as_str() {
+                MANIFEST => has_manifest = true,
+                CHECKPOINT => has_checkpoint = true,
+                LEAVES => has_leaves = true,
+                _ => {
+                    let n = name
+                        .strip_prefix(EVENTS_DIR)
+                        .and_then(|rest| rest.strip_suffix(".jsonl"))
+                        .filter(|num| num.len() == 6)
+                        .and_then(parse_decimal_with_zeros)
+                        .ok_or(ArchiveError::BadEntryName {
+                            name: name.clone(),
+                            why: "not an entry of the format",
+                        })?;
+                    numbered.push((n, name));
+                }
+            }
+        }
+        drop_has(has_manifest, MANIFEST)?;
+        drop_has(has_checkpoint, CHECKPOINT)?;
+        drop_has(has_leaves, LEAVES)?;
+        numbered.sort();
+        if numbered.is_empty() {
+            return Err(ArchiveError::MissingEntry(events_entry_name(1)));
+        }
+        for (i, (n, _)) in numbered.iter().enumerate() {
+            if *n != i as u64 + 1 {
+                return Err(ArchiveError::MissingEntry(events_entry_name(i + 1)));
+            }
+        }
+        if zip
+            .has_overlapping_entries()
+            .map_err(|e| ArchiveError::Zip(e.to_string()))?
+        {
+            return Err(ArchiveError::Zip("entries overlap each other".into()));
+        }
+        Ok(ArchiveFile {
+            zip,
+            event_entries: numbered.into_iter().map(|(_, n)| n).collect(),
+        })
+    }
+
+    /// Reads a small entry whole, refusing more than `limit` bytes.
+    pub fn read_small(&mut self, name: &str, limit: u64) -> Result<Vec<u8>, ArchiveError> {
+        let entry = self
+            .zip
+            .by_name(name)
+            .map_err(|e| ArchiveError::Zip(e.to_string()))?;
+        if entry.size() > limit {
+            return Err(ArchiveError::BadEntry {
+                name: name.into(),
+                why: format!("larger than {limit} bytes"),
+            });
+        }
+        let mut out = Vec::new();
+        entry
+            .take(limit + 1)
+            .read_to_end(&mut out)
+            .map_err(|source| ArchiveError::Read {
+                name: name.into(),
+                source,
+            })?;
+        if out.len() as u64 > limit {
+            return Err(ArchiveError::BadEntry {
+                name: name.into(),
+                why: format!("larger than {limit} bytes"),
+            });
+        }
+        Ok(out)
+    }
+
+    /// A streaming reader over an entry's uncompressed bytes, cut one byte past `expected` so a mis-declared
+    /// entry cannot make us read more than that. Also returns the size the ZIP declares.
+    pub fn stream(
+        &mut self,
+        name: &str,
+        expected: u64,
+    ) -> Result<(u64, impl Read + '_), ArchiveError> {
+        let entry = self
+            .zip
+            .by_name(name)
+            .map_err(|e| ArchiveError::Zip(e.to_string()))?;
+        let declared = entry.size();
+        Ok((declared, entry.take(expected.saturating_add(1))))
+    }
+}
+
+fn parse_decimal_with_zeros(s: &str) -> Option<u64> {
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        s.parse().ok()
+    } else {
+        None
+    }
+}
+
+fn drop_has(present: bool, name: &str) -> Result<(), ArchiveError> {
+    if present {
+        Ok(())
+    } else {
+        Err(ArchiveError::MissingEntry(name.into()))
+    }
+}
+
+/// The name rules of section 2 (before the allow-list is applied, so the error says what is wrong).
+fn check_name(name: &str) -> Result<(), ArchiveError> {
+    let why = if name.contains('\0') {
+        Some("contains NUL")
+    } else if name.contains('\\') {
+        Some("contains a backslash")
+    } else if name.starts_with('/') {
+        Some("absolute path")
+    } else if name.split('/').any(|part| part == "..") {
+        Some("contains '..'")
+    } else if name.len() >= 2 && name.as_bytes()[1] == b':' {
+        Some("drive letter")
+    } else if name.ends_with('/') {
+        Some("directory entry")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(ArchiveError::BadEntryName {
+            name: name.into(),
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_reject_leading_zeros_and_signs() {
+        assert_eq!(parse_decimal("0"), Some(0));
+        assert_eq!(parse_decimal("12"), Some(12));
+        assert_eq!(parse_decimal("012"), None);
+        assert_eq!(parse_decimal("+1"), None);
+        assert_eq!(parse_decimal(""), None);
+        assert_eq!(parse_decimal("99999999999999999999999"), None);
+    }
+
+    #[test]
+    fn hashes_must_be_canonical_padded_base64_of_32_bytes() {
+        let h = [7u8; 32];
+        let s = encode_hash(&h);
+        assert_eq!(decode_hash(&s), Ok(h));
+        assert!(decode_hash(&s[..43]).is_err());
+        let mut noncanon = s.clone().into_bytes();
+        // Change the last significant character so the unused low bits are set.
+        noncanon[42] = if noncanon[42] == b'c' { b'd' } else { b'c' };
+        assert!(decode_hash(std::str::from_utf8(&noncanon).unwrap()).is_err());
+    }
+
+    #[test]
+    fn entry_names_that_escape_or_hide_are_rejected() {
+        for bad in [
+            "../x",
+            "events/../manifest.json",
+            "/etc/passwd",
+            "events\\1.jsonl",
+            "C:x",
+            "events/",
+            "a\0b",
+        ] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+        assert!(check_name("events/000001.jsonl").is_ok());
+    }
+}

@@ -1,0 +1,350 @@
+//! Reading source log files into event lines for sealing (docs/archive-format.md section 3, "How producers make
+//! lines"): gzip or plain; JSON Lines kept byte for byte; CloudTrail `{"Records":[...]}` documents, JSON arrays and
+//! pretty-printed single objects re-serialised compactly with key order and number text preserved.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::archive::MAX_EVENT_BYTES;
+use crate::lines::{LineError, LineReader};
+
+/// Largest whole-document input (pretty-printed JSON, CloudTrail files) read into memory.
+pub const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{file}: {source}")]
+    Io { file: String, source: io::Error },
+    #[error("{file}:{line}: {message}")]
+    Invalid {
+        file: String,
+        line: u64,
+        message: String,
+    },
+    #[error("{file}: {message}")]
+    Document { file: String, message: String },
+}
+
+/// One event ready to be sealed: its exact line bytes and the parsed value (for kind detection and time).
+pub struct InputEvent<'a> {
+    pub bytes: Cow<'a, [u8]>,
+    pub value: Value,
+    /// Line in the input file where the event starts (1-based).
+    pub line: u64,
+}
+
+/// Calls `f` for every event of the input file, in order. `f` returning `Ok(false)` stops early.
+pub fn for_each_event(
+    path: &Path,
+    f: impl FnMut(InputEvent<'_>) -> Result<bool, InputError>,
+) -> Result<(), InputError> {
+    read_lines(path, true, f)
+}
+
+fn read_lines(
+    path: &Path,
+    detect_document: bool,
+    mut f: impl FnMut(InputEvent<'_>) -> Result<bool, InputError>,
+) -> Result<(), InputError> {
+    let file_name = path.display().to_string();
+    let io_err = |source: io::Error| InputError::Io {
+        file: file_name.clone(),
+        source,
+    };
+    let mut reader = open_maybe_gzip(path).map_err(io_err)?;
+    strip_bom(&mut reader).map_err(io_err)?;
+
+    let mut lines = LineReader::new(reader, MAX_EVENT_BYTES);
+    let mut first = detect_document;
+    loop {
+        let line = match lines.next_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => return Ok(()),
+            Err(LineError::TooLong { line, limit }) => {
+                return Err(InputError::Invalid {
+                    file: file_name,
+                    line,
+                    message: format!("line is longer than {limit} bytes"),
+                });
+            }
+            Err(LineError::Io(e)) => return Err(io_err(e)),
+        };
+        let number = line.number;
+        let bytes = line.bytes.strip_suffix(b"\r").unwrap_or(line.bytes);
+        if bytes.iter().all(|b| matches!(b, b' ' | b'\t')) {
+            continue;
+        }
+        let parsed = serde_json::from_slice::<Value>(bytes);
+        if first {
+            first = false;
+            // A first line that is not a whole JSON value means a pretty-printed document: read it whole.
+            let whole_doc = match &parsed {
+                Err(e) => e.is_eof(),
+                // A one-line CloudTrail file is a document too, unless more lines follow.
+                Ok(Value::Object(map)) => map.get("Records").is_some_and(Value::is_array),
+                Ok(_) => false,
+            };
+            if whole_doc {
+                let mut rest_is_blank = true;
+                if parsed.is_ok() {
+                    // Look for a second non-blank line; if there is one, treat the file as JSON Lines.
+                    let owned = bytes.to_vec();
+                    while let Some(next) = lines.next_line().map_err(|e| line_err(&file_name, e))? {
+                        if !next.bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                            rest_is_blank = false;
+                            break;
+                        }
+                    }
+                    if rest_is_blank {
+                        return each_document_record(&file_name, &owned, number, f);
+                    }
+                    // More lines follow: JSON Lines whose first event happens to hold "Records"; keep lines as is.
+                    drop(lines);
+                    return read_lines(path, false, f);
+                }
+                drop(lines);
+                return read_document(path, &file_name, f);
+            }
+        }
+        let value = parsed.map_err(|e| InputError::Invalid {
+            file: file_name.clone(),
+            line: number,
+            message: format!("invalid JSON: {e}"),
+        })?;
+        if !value.is_object() {
+            return Err(InputError::Invalid {
+                file: file_name,
+                line: number,
+                message: "not a JSON object (each line must hold one event object)".into(),
+            });
+        }
+        if !f(InputEvent {
+            bytes: Cow::Borrowed(bytes),
+            value,
+            line: number,
+        })? {
+            return Ok(());
+        }
+    }
+}
+
+fn line_err(file: &str, e: LineError) -> InputError {
+    match e {
+        LineError::TooLong { line, limit } => InputError::Invalid {
+            file: file.into(),
+            line,
+            message: format!("line is longer than {limit} bytes"),
+        },
+        LineError::Io(source) => InputError::Io {
+            file: file.into(),
+            source,
+        },
+    }
+}
+
+fn read_document(
+    path: &Path,
+    file_name: &str,
+    f: impl FnMut(InputEvent<'_>) -> Result<bool, InputError>,
+) -> Result<(), InputError> {
+    let io_err = |source: io::Error| InputError::Io {
+        file: file_name.into(),
+        source,
+    };
+    let mut reader = open_maybe_gzip(path).map_err(io_err)?;
+    strip_bom(&mut reader).map_err(io_err)?;
+    let mut text = Vec::new();
+    reader
+        .take(MAX_DOCUMENT_BYTES + 1)
+        .read_to_end(&mut text)
+        .map_err(io_err)?;
+    if text.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(InputError::Document {
+            file: file_name.into(),
+            message: format!(
+                "a single JSON document larger than {MAX_DOCUMENT_BYTES} bytes; use JSON Lines"
+            ),
+        });
+    }
+    each_document_record(file_name, &text, 1, f)
+}
+
+/// Splits one JSON document into events: `{"Records":[...]}` -> each record; `[...]` -> each element; an object
+/// -> itself. Each is re-serialised compactly (key order and number text preserved).
+fn each_document_record(
+    file_name: &str,
+    text: &[u8],
+    first_line: u64,
+    mut f: impl FnMut(InputEvent<'_>) -> Result<bool, InputError>,
+) -> Result<(), InputError> {
+    let doc: Value = serde_json::from_slice(text).map_err(|e| InputError::Invalid {
+        file: file_name.into(),
+        line: first_line + e.line().saturating_sub(1) as u64,
+        message: format!("invalid JSON (column {}): {e}", e.column()),
+    })?;
+    let records: Vec<Value> = match doc {
+        Value::Object(mut map) if map.get("Records").is_some_and(Value::is_array) => {
+            match map.remove("Records") {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            }
+        }
+        Value::Array(items) => items,
+        obj @ Value::Object(_) => vec![obj],
+        _ => {
+            return Err(InputError::Document {
+                file: file_name.into(),
+                message:
+                    "expected a JSON object, an array of objects or a {\"Records\": [...]} document"
+                        .into(),
+            });
+        }
+    };
+    for (i, record) in records.into_iter().enumerate() {
+        if !record.is_object() {
+            return Err(InputError::Document {
+                file: file_name.into(),
+                message: format!("record {} is not a JSON object", i + 1),
+            });
+        }
+        let bytes = serde_json::to_vec(&record).map_err(|e| InputError::Document {
+            file: file_name.into(),
+            message: format!("record {}: {e}", i + 1),
+        })?;
+        if bytes.len() > MAX_EVENT_BYTES {
+            return Err(InputError::Document {
+                file: file_name.into(),
+                message: format!("record {} is longer than {MAX_EVENT_BYTES} bytes", i + 1),
+            });
+        }
+        if !f(InputEvent {
+            bytes: Cow::Owned(bytes),
+            value: record,
+            line: first_line,
+        })? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn open_maybe_gzip(path: &Path) -> io::Result<Box<dyn BufRead>> {
+    let mut file = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let is_gzip = file.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    if is_gzip {
+        Ok(Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::bufread::MultiGzDecoder::new(file),
+        )))
+    } else {
+        Ok(Box::new(file))
+    }
+}
+
+fn strip_bom(reader: &mut Box<dyn BufRead>) -> io::Result<()> {
+    // fill_buf may return fewer than 3 bytes even when more exist; the BOM check only needs the first 3.
+    let buf = reader.fill_buf()?;
+    if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        reader.consume(3);
+    }
+    Ok(())
+}
+
+/// The base name of an input path, as recorded in the manifest.
+pub fn base_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| PathBuf::from(path).display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn events_of(content: &[u8]) -> Result<Vec<(Vec<u8>, u64)>, InputError> {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(content).unwrap();
+        let mut out = Vec::new();
+        for_each_event(file.path(), |e| {
+            out.push((e.bytes.into_owned(), e.line));
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn json_lines_are_kept_byte_for_byte_minus_bom_cr_and_blank_lines() {
+        let got = events_of(b"\xEF\xBB\xBF{\"a\": 1.50}\r\n\n  \n{\"b\":[1, 2]}\n").unwrap();
+        assert_eq!(
+            got,
+            vec![
+                (b"{\"a\": 1.50}".to_vec(), 1),
+                (b"{\"b\":[1, 2]}".to_vec(), 4)
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_line_names_its_line_number() {
+        let err = events_of(b"{\"a\":1}\n{\"a\":\n{\"c\":3}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":2: invalid JSON"), "{err}");
+        let err = events_of(b"{\"a\":1}\n[1,2]\n").unwrap_err().to_string();
+        assert!(err.contains(":2: not a JSON object"), "{err}");
+    }
+
+    #[test]
+    fn cloudtrail_records_become_compact_lines_keeping_order_and_numbers() {
+        let doc = b"{\"Records\": [\n {\"z\": 1.0, \"a\": \"x\\u00e9\"},\n {\"eventTime\": \"2020-01-01T00:00:00Z\", \"n\": 1e2}\n]}\n";
+        let got = events_of(doc).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0, "{\"z\":1.0,\"a\":\"xé\"}".as_bytes());
+        assert_eq!(
+            got[1].0,
+            b"{\"eventTime\":\"2020-01-01T00:00:00Z\",\"n\":1e2}".to_vec()
+        );
+    }
+
+    #[test]
+    fn one_line_cloudtrail_file_is_expanded() {
+        let got = events_of(b"{\"Records\":[{\"a\":1},{\"b\":2}]}").unwrap();
+        assert_eq!(
+            got.iter().map(|g| g.0.clone()).collect::<Vec<_>>(),
+            vec![b"{\"a\":1}".to_vec(), b"{\"b\":2}".to_vec()]
+        );
+    }
+
+    #[test]
+    fn pretty_printed_object_is_one_event() {
+        let got = events_of(b"{\n  \"kind\": \"Event\",\n  \"n\": 10\n}\n").unwrap();
+        assert_eq!(got, vec![(b"{\"kind\":\"Event\",\"n\":10}".to_vec(), 1)]);
+    }
+
+    #[test]
+    fn gzip_input_is_decompressed() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"{\"a\":1}\n{\"b\":2}\n").unwrap();
+        let got = events_of(&gz.finish().unwrap()).unwrap();
+        assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn broken_document_names_the_line() {
+        let err = events_of(b"{\n \"Records\": [\n {\"a\": 1},,\n]}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":3:"), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error_with_line() {
+        let err = events_of(b"{\"a\":\"\xff\"}\n").unwrap_err().to_string();
+        assert!(err.contains(":1:"), "{err}");
+    }
+}

@@ -1,0 +1,20 @@
+//! AuditLens core: the whole product minus pixels. The `auditlens` CLI and the Tauri app are thin doors onto
+//! these modules.
+//!
+//! - [`merkle`], [`note`], [`checkpoint`]: the standards (RFC 6962 Merkle trees, C2SP signed notes, checkpoints).
+//! - [`archive`], [`seal`], [`verify`]: the signed archive format (docs/archive-format.md).
+//! - [`input`], [`lines`]: reading source logs and streaming lines.
+//! - [`sources`], [`time`]: normalization of events per source kind (docs/sources.md).
+//! - [`report`]: reports for people and machines.
+
+pub mod archive;
+pub mod checkpoint;
+pub mod input;
+pub mod lines;
+pub mod merkle;
+pub mod note;
+pub mod report;
+pub mod seal;
+pub mod sources;
+pub mod time;
+pub mod verify;

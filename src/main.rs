@@ -1,0 +1,214 @@
+//! The `auditlens` command line: a thin door onto the library. Exit codes: 0 success, 1 verification failure,
+//! 2 usage or I/O error.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use auditlens::note::{SignerKey, VerifierKey};
+use auditlens::report;
+use auditlens::sources::SourceKind;
+
+#[derive(Parser)]
+#[command(
+    name = "auditlens",
+    version,
+    about = "Seal, verify, import, search and export signed audit-log archives"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create an Ed25519 signing key: DIR/NAME.key (private, mode 0600) and DIR/NAME.pub (verifier key string).
+    Keygen {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Seal audit logs (JSON Lines, Kubernetes audit, CloudTrail; gzip or plain) into one signed archive.
+    Seal {
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        origin: String,
+        /// The previous archive of the same origin: links the hash chain and takes the next sequence number.
+        #[arg(long)]
+        prev: Option<PathBuf>,
+        /// Source kind recorded in the manifest (default: detected from the content).
+        #[arg(long, value_parser = parse_kind)]
+        format: Option<SourceKind>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+    /// Verify archives and their continuity. Exit 0 only when all verify under a trusted key and are continuous.
+    Verify {
+        /// A trusted signer's verifier key file (.pub); repeatable.
+        #[arg(long = "trust")]
+        trust: Vec<PathBuf>,
+        /// Print one JSON document instead of the human report.
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        archives: Vec<PathBuf>,
+    },
+}
+
+fn parse_kind(s: &str) -> Result<SourceKind, String> {
+    s.parse::<SourceKind>()
+        .map_err(|_| format!("unknown format {s:?} (expected jsonl, k8s or cloudtrail)"))
+}
+
+/// A usage or I/O problem: printed to stderr, exit code 2.
+struct Fatal(String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(e: E) -> Self {
+        Fatal(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Keygen { name, out } => keygen(&name, &out),
+        Command::Seal {
+            key,
+            origin,
+            prev,
+            format,
+            out,
+            inputs,
+        } => seal(&key, &origin, prev.as_deref(), format, &out, &inputs),
+        Command::Verify {
+            trust,
+            json,
+            archives,
+        } => verify(&trust, json, &archives),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Fatal(msg)) => {
+            eprintln!("auditlens: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn keygen(name: &str, out: &Path) -> Result<ExitCode, Fatal> {
+    let key = SignerKey::generate(name)?;
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let key_path = out.join(format!("{name}.key"));
+    let pub_path = out.join(format!("{name}.pub"));
+    for p in [&key_path, &pub_path] {
+        if p.exists() {
+            return Err(Fatal(format!(
+                "{} already exists; not overwriting a key",
+                p.display()
+            )));
+        }
+    }
+    write_private(
+        &key_path,
+        format!("{}\n", key.to_string_private()).as_bytes(),
+    )?;
+    std::fs::write(&pub_path, format!("{}\n", key.verifier()))
+        .map_err(|e| format!("{}: {e}", pub_path.display()))?;
+    println!("private key: {} (keep it secret)", key_path.display());
+    println!("public key:  {}", pub_path.display());
+    println!("verifier key: {}", key.verifier());
+    println!("fingerprint:  {}", key.verifier().fingerprint());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Fatal> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(())
+}
+
+fn read_signer(path: &Path) -> Result<SignerKey, Fatal> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    SignerKey::parse(text.trim())
+        .map_err(|e| Fatal(format!("{}: not a signing key: {e}", path.display())))
+}
+
+fn read_trusted(paths: &[PathBuf]) -> Result<Vec<VerifierKey>, Fatal> {
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            VerifierKey::parse(text.trim())
+                .map_err(|e| Fatal(format!("{}: not a verifier key: {e}", p.display())))
+        })
+        .collect()
+}
+
+fn seal(
+    key: &Path,
+    origin: &str,
+    prev: Option<&Path>,
+    format: Option<SourceKind>,
+    out: &Path,
+    inputs: &[PathBuf],
+) -> Result<ExitCode, Fatal> {
+    let key = read_signer(key)?;
+    let summary = auditlens::seal::seal(&auditlens::seal::SealOptions {
+        key: &key,
+        origin,
+        prev,
+        format,
+        out,
+        inputs,
+    })?;
+    println!(
+        "sealed {} events ({}) from {} input(s) into {}: origin {}, sequence {}, kind {}, root {}",
+        summary.events,
+        report::human_bytes(summary.bytes),
+        inputs.len(),
+        summary.out,
+        summary.origin,
+        summary.sequence,
+        summary.source_kind.as_str(),
+        summary.root
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(trust: &[PathBuf], json: bool, archives: &[PathBuf]) -> Result<ExitCode, Fatal> {
+    let trusted = read_trusted(trust)?;
+    let mut reports = Vec::new();
+    for path in archives {
+        let r = auditlens::verify::verify_archive(path, &trusted, &mut auditlens::verify::NoSink)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        reports.push(r);
+    }
+    let set = report::VerifySetReport::new(reports);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&set)?);
+    } else {
+        report::print_verify_human(&set);
+    }
+    Ok(if set.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

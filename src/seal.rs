@@ -1,0 +1,356 @@
+//! Sealing: turn source log files into one signed archive (docs/archive-format.md).
+//!
+//! One streaming pass per input: each event's line goes into its `events/` entry, its leaf hash into a spill file
+//! that becomes the `leaves` entry, the Merkle root and hash chain advance, and the time range grows. The manifest
+//! and the signed checkpoint are written last, then the file is renamed into place, so a half-written archive never
+//! carries the final name.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use zip::write::SimpleFileOptions;
+
+use crate::archive::{
+    self, ChainLines, FORMAT_NAME, FORMAT_VERSION, Manifest, ManifestEntry, TimeRange,
+};
+use crate::checkpoint::Checkpoint;
+use crate::input::{self, InputError};
+use crate::merkle::{self, Hash, RootBuilder};
+use crate::note::{NoteError, SignerKey};
+use crate::sources::{self, SourceKind};
+use crate::verify::{self, ArchiveStatus};
+
+/// How many events kind detection looks at before deciding.
+const DETECT_EVENTS: usize = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("the inputs hold no events")]
+    NoEvents,
+    #[error("inputs mix {0} and {1} events; pass --format to say which mapper applies")]
+    MixedKinds(SourceKind, SourceKind),
+    #[error("previous archive {path}: {why}")]
+    Previous { path: String, why: String },
+    #[error("writing {path}: {source}")]
+    Write { path: String, source: io::Error },
+    #[error("writing the archive: {0}")]
+    Zip(String),
+    #[error(transparent)]
+    Sign(#[from] NoteError),
+}
+
+pub struct SealOptions<'a> {
+    pub key: &'a SignerKey,
+    pub origin: &'a str,
+    pub prev: Option<&'a Path>,
+    pub format: Option<SourceKind>,
+    pub out: &'a Path,
+    pub inputs: &'a [PathBuf],
+}
+
+/// What was sealed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SealSummary {
+    pub out: String,
+    pub origin: String,
+    pub sequence: u64,
+    pub events: u64,
+    pub bytes: u64,
+    pub source_kind: SourceKind,
+    pub root: String,
+    pub chain_end: String,
+}
+
+pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
+    check_origin(opts.origin)?;
+    if opts.inputs.is_empty() {
+        return Err(SealError::Usage("no input files given".into()));
+    }
+    let (sequence, chain_start) = match opts.prev {
+        None => (1, [0u8; 32]),
+        Some(prev) => previous_link(prev, opts.origin)?,
+    };
+    let kind = match opts.format {
+        Some(k) => k,
+        None => detect_kind(opts.inputs)?,
+    };
+
+    let out_dir = opts
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp_path = tmp_name(opts.out);
+    let write_err = |path: &Path| {
+        let path = path.display().to_string();
+        move |source: io::Error| SealError::Write {
+            path: path.clone(),
+            source,
+        }
+    };
+    let result = (|| {
+        let file = File::create(&tmp_path).map_err(write_err(&tmp_path))?;
+        let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
+        let mut leaves = BufWriter::with_capacity(
+            1 << 20,
+            tempfile::tempfile_in(out_dir).map_err(write_err(out_dir))?,
+        );
+        let mut state = SealState::new(chain_start);
+        let mut entries = Vec::new();
+        for path in opts.inputs {
+            let name = archive::events_entry_name(entries.len() + 1);
+            let before = (state.count, state.bytes);
+            let deflate = SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .compression_level(Some(1))
+                .large_file(true);
+            zip.start_file(name.as_str(), deflate).map_err(zip_err)?;
+            input::for_each_event(path, |ev| {
+                state
+                    .add(kind, &ev.bytes, &ev.value, &mut zip, &mut leaves)
+                    .map_err(|source| InputError::Io {
+                        file: opts.out.display().to_string(),
+                        source,
+                    })?;
+                Ok(true)
+            })?;
+            let (events, bytes) = (state.count - before.0, state.bytes - before.1);
+            if events == 0 {
+                // An input without events adds no entry: drop the empty one just started.
+                zip.abort_file().map_err(zip_err)?;
+                continue;
+            }
+            entries.push(ManifestEntry {
+                name,
+                events,
+                bytes,
+                source: input::base_name(path),
+            });
+        }
+        if state.count == 0 {
+            return Err(SealError::NoEvents);
+        }
+
+        zip.start_file(
+            archive::LEAVES,
+            SimpleFileOptions::default().large_file(true),
+        )
+        .map_err(zip_err)?;
+        let mut leaves = leaves.into_inner().map_err(|e| SealError::Write {
+            path: "leaves spill file".into(),
+            source: e.into_error(),
+        })?;
+        leaves.rewind().map_err(write_err(out_dir))?;
+        io::copy(&mut leaves, &mut zip).map_err(write_err(&tmp_path))?;
+
+        let manifest = Manifest {
+            format: FORMAT_NAME.into(),
+            version: FORMAT_VERSION,
+            origin: opts.origin.into(),
+            sequence,
+            source_kind: kind.as_str().into(),
+            signer: opts.key.verifier().to_string(),
+            created: crate::time::format_utc(chrono::Utc::now().timestamp_micros()),
+            events: state.count,
+            time_range: state.time_range(),
+            entries,
+            tool: format!("auditlens {}", env!("CARGO_PKG_VERSION")),
+        };
+        let manifest_bytes =
+            serde_json::to_vec_pretty(&manifest).map_err(|e| SealError::Zip(e.to_string()))?;
+        let stored =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        zip.start_file(archive::MANIFEST, stored).map_err(zip_err)?;
+        zip.write_all(&manifest_bytes)
+            .map_err(write_err(&tmp_path))?;
+
+        let chain = ChainLines {
+            sequence,
+            chain_start,
+            chain_end: state.chain,
+            manifest_sha256: Sha256::digest(&manifest_bytes).into(),
+        };
+        let checkpoint = Checkpoint {
+            origin: opts.origin.into(),
+            size: state.count,
+            root: state.root.root(),
+            extensions: chain.to_extensions(),
+        };
+        let note = opts.key.sign(&checkpoint.to_text())?;
+        zip.start_file(archive::CHECKPOINT, stored)
+            .map_err(zip_err)?;
+        zip.write_all(note.as_bytes())
+            .map_err(write_err(&tmp_path))?;
+
+        let mut out = zip.finish().map_err(zip_err)?;
+        out.flush().map_err(write_err(&tmp_path))?;
+        let file = out.into_inner().map_err(|e| SealError::Write {
+            path: tmp_path.display().to_string(),
+            source: e.into_error(),
+        })?;
+        file.sync_all().map_err(write_err(&tmp_path))?;
+        fs::rename(&tmp_path, opts.out).map_err(write_err(opts.out))?;
+        Ok(SealSummary {
+            out: opts.out.display().to_string(),
+            origin: opts.origin.into(),
+            sequence,
+            events: state.count,
+            bytes: state.bytes,
+            source_kind: kind,
+            root: archive::encode_hash(&checkpoint.root),
+            chain_end: archive::encode_hash(&state.chain),
+        })
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp_path);
+    }
+    result
+}
+
+struct SealState {
+    count: u64,
+    bytes: u64,
+    chain: Hash,
+    root: RootBuilder,
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+impl SealState {
+    fn new(chain_start: Hash) -> Self {
+        SealState {
+            count: 0,
+            bytes: 0,
+            chain: chain_start,
+            root: RootBuilder::new(),
+            first: None,
+            last: None,
+        }
+    }
+
+    fn add(
+        &mut self,
+        kind: SourceKind,
+        line: &[u8],
+        value: &serde_json::Value,
+        out: &mut impl Write,
+        leaves: &mut impl Write,
+    ) -> io::Result<()> {
+        let leaf = merkle::leaf_hash(line);
+        out.write_all(line)?;
+        out.write_all(b"\n")?;
+        leaves.write_all(&leaf)?;
+        self.chain = chain_step(&self.chain, &leaf);
+        self.root.push(leaf);
+        self.count += 1;
+        self.bytes += line.len() as u64 + 1;
+        if let Some(ts) = sources::normalize(kind, value).ts {
+            self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
+            self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
+        }
+        Ok(())
+    }
+
+    fn time_range(&self) -> Option<TimeRange> {
+        Some(TimeRange {
+            first: crate::time::format_utc(self.first?),
+            last: crate::time::format_utc(self.last?),
+        })
+    }
+}
+
+/// One step of the archive hash chain: `SHA-256(0x02 ‖ previous ‖ leaf)`.
+pub fn chain_step(prev: &Hash, leaf: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0x02]);
+    h.update(prev);
+    h.update(leaf);
+    h.finalize().into()
+}
+
+fn zip_err(e: zip::result::ZipError) -> SealError {
+    SealError::Zip(e.to_string())
+}
+
+fn tmp_name(out: &Path) -> PathBuf {
+    let mut name = out
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(format!(".tmp-{}", std::process::id()));
+    out.with_file_name(name)
+}
+
+fn check_origin(origin: &str) -> Result<(), SealError> {
+    if origin.is_empty()
+        || origin.len() > 1024
+        || origin.chars().any(char::is_control)
+        || origin.trim() != origin
+    {
+        return Err(SealError::Usage(
+            "--origin must be a non-empty line without control characters or surrounding spaces"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads the previous archive (which must verify) and returns this archive's sequence and chain start.
+fn previous_link(prev: &Path, origin: &str) -> Result<(u64, Hash), SealError> {
+    let err = |why: String| SealError::Previous {
+        path: prev.display().to_string(),
+        why,
+    };
+    let report =
+        verify::verify_archive(prev, &[], &mut verify::NoSink).map_err(|e| err(e.to_string()))?;
+    if report.status == ArchiveStatus::Failed {
+        let why = report.failure.map(|f| f.message).unwrap_or_default();
+        return Err(err(format!("does not verify: {why}")));
+    }
+    let (Some(prev_origin), Some(seq), Some(end)) =
+        (&report.origin, report.sequence, &report.chain_end)
+    else {
+        return Err(err("has no readable checkpoint".into()));
+    };
+    if prev_origin != origin {
+        return Err(err(format!(
+            "belongs to origin {prev_origin:?}, not {origin:?}"
+        )));
+    }
+    let end = archive::decode_hash(end).map_err(err)?;
+    Ok((seq + 1, end))
+}
+
+/// Detects the source kind from the first events of the inputs: the one specific kind seen, else `jsonl`.
+fn detect_kind(inputs: &[PathBuf]) -> Result<SourceKind, SealError> {
+    let mut seen: Option<SourceKind> = None;
+    let mut looked = 0usize;
+    for path in inputs {
+        let mut conflict = None;
+        input::for_each_event(path, |ev| {
+            let kind = sources::detect(&ev.value);
+            if kind != SourceKind::Jsonl {
+                match seen {
+                    None => seen = Some(kind),
+                    Some(s) if s != kind => conflict = Some((s, kind)),
+                    Some(_) => {}
+                }
+            }
+            looked += 1;
+            Ok(looked < DETECT_EVENTS && conflict.is_none())
+        })?;
+        if let Some((a, b)) = conflict {
+            return Err(SealError::MixedKinds(a, b));
+        }
+        if looked >= DETECT_EVENTS {
+            break;
+        }
+    }
+    Ok(seen.unwrap_or(SourceKind::Jsonl))
+}

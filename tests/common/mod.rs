@@ -1,0 +1,175 @@
+//! Shared test support: keys, sealing fixture logs with the real `seal`, and rewriting archives entry by entry
+//! (with or without re-signing) to build tampered and malformed archives.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use auditlens::archive::{self, ChainLines, Manifest};
+use auditlens::checkpoint::Checkpoint;
+use auditlens::merkle::{self, RootBuilder};
+use auditlens::note::{Note, SignerKey, VerifierKey};
+use auditlens::seal::{SealOptions, chain_step, seal};
+use auditlens::verify::{self, ArchiveReport, NoSink};
+use sha2::{Digest, Sha256};
+
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+pub const K8S_LOG: &str = "logs/k8s_audit/audit2rbac/demo.log";
+pub const CLOUDTRAIL_LOG: &str = "logs/aws_cloudtrail/awsdocs/awsdocs_examples_Records.json";
+
+pub fn key(name: &str) -> SignerKey {
+    SignerKey::generate(name).unwrap()
+}
+
+/// Seals `inputs` (fixture-relative or absolute) into `dir/out`.
+pub fn seal_to(
+    dir: &Path,
+    out: &str,
+    key: &SignerKey,
+    origin: &str,
+    prev: Option<&Path>,
+    inputs: &[PathBuf],
+) -> PathBuf {
+    let out = dir.join(out);
+    seal(&SealOptions {
+        key,
+        origin,
+        prev,
+        format: None,
+        out: &out,
+        inputs,
+    })
+    .unwrap();
+    out
+}
+
+/// Writes JSON Lines to a file and returns its path.
+pub fn write_lines(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
+    let p = dir.join(name);
+    let mut f = std::fs::File::create(&p).unwrap();
+    for l in lines {
+        writeln!(f, "{l}").unwrap();
+    }
+    p
+}
+
+pub fn verify_with(path: &Path, trusted: &[VerifierKey]) -> ArchiveReport {
+    verify::verify_archive(path, trusted, &mut NoSink).unwrap()
+}
+
+/// All entries of a ZIP, in central-directory order.
+pub fn read_entries(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut f = zip.by_index(i).unwrap();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            (f.name().unwrap().to_string(), data)
+        })
+        .collect()
+}
+
+pub fn write_entries(path: &Path, entries: &[(String, Vec<u8>)]) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in entries {
+        zip.start_file(name.as_str(), opts).unwrap();
+        zip.write_all(data).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+pub fn entry<'a>(entries: &'a mut [(String, Vec<u8>)], name: &str) -> &'a mut Vec<u8> {
+    &mut entries.iter_mut().find(|(n, _)| n == name).unwrap().1
+}
+
+/// Copies `src` to `dst` with `f` applied to its entries (no re-signing).
+pub fn rewrite(src: &Path, dst: &Path, f: impl FnOnce(&mut Vec<(String, Vec<u8>)>)) -> PathBuf {
+    let mut entries = read_entries(src);
+    f(&mut entries);
+    write_entries(dst, &entries);
+    dst.to_path_buf()
+}
+
+/// Rebuilds leaves, manifest counts/sizes, checkpoint and signature from the (edited) event entries, signing
+/// with `key`: an archive whose signature is valid over whatever the events now are. Used to reach the checks
+/// behind the signature (byte rules, sizes) and to make "re-signed by another key" archives.
+pub fn reseal_entries(entries: &mut Vec<(String, Vec<u8>)>, key: &SignerKey) {
+    let mut manifest: Manifest = serde_json::from_slice(entry(entries, archive::MANIFEST)).unwrap();
+    let note = Note::parse(entry(entries, archive::CHECKPOINT)).unwrap();
+    let old_cp = Checkpoint::parse(&note.text).unwrap();
+    let old_chain = ChainLines::from_checkpoint(&old_cp).unwrap();
+    let mut leaves = Vec::new();
+    let mut root = RootBuilder::new();
+    let mut chain = old_chain.chain_start;
+    let mut total = 0;
+    for m in manifest.entries.iter_mut() {
+        let data = entries
+            .iter()
+            .find(|(n, _)| *n == m.name)
+            .unwrap()
+            .1
+            .clone();
+        let mut count = 0;
+        for line in data.split_inclusive(|b| *b == b'\n') {
+            let line = line.strip_suffix(b"\n").unwrap_or(line);
+            let leaf = merkle::leaf_hash(line);
+            leaves.extend_from_slice(&leaf);
+            root.push(leaf);
+            chain = chain_step(&chain, &leaf);
+            count += 1;
+        }
+        m.events = count;
+        m.bytes = data.len() as u64;
+        total += count;
+    }
+    manifest.events = total;
+    manifest.signer = key.verifier().to_string();
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest).unwrap();
+    let chain_lines = ChainLines {
+        sequence: old_chain.sequence,
+        chain_start: old_chain.chain_start,
+        chain_end: chain,
+        manifest_sha256: Sha256::digest(&manifest_bytes).into(),
+    };
+    let cp = Checkpoint {
+        origin: old_cp.origin,
+        size: total,
+        root: root.root(),
+        extensions: chain_lines.to_extensions(),
+    };
+    *entry(entries, archive::LEAVES) = leaves;
+    *entry(entries, archive::MANIFEST) = manifest_bytes;
+    *entry(entries, archive::CHECKPOINT) = key.sign(&cp.to_text()).unwrap().into_bytes();
+}
+
+/// Events of the first entry as lines (without newlines).
+pub fn event_lines(data: &[u8]) -> Vec<Vec<u8>> {
+    data.split_inclusive(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\n").unwrap_or(l).to_vec())
+        .collect()
+}
+
+pub fn join_lines(lines: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for l in lines {
+        out.extend_from_slice(l);
+        out.push(b'\n');
+    }
+    out
+}
+
+pub fn first_events_entry() -> String {
+    archive::events_entry_name(1)
+}
+
+pub fn kind_of(report: &ArchiveReport) -> Option<verify::FailureKind> {
+    report.failure.as_ref().map(|f| f.kind)
+}
