@@ -174,62 +174,93 @@ fn read_document(
 }
 
 /// Splits one JSON document into events: `{"Records":[...]}` -> each record; `[...]` -> each element; an object
-/// -> itself. Each is re-serialised compactly (key order and number text preserved).
+/// -> itself. Each is minified (JSON white space outside strings removed; strings, escapes, numbers and key order
+/// stay byte for byte), so any implementation of the spec produces the same line.
 fn each_document_record(
     file_name: &str,
     text: &[u8],
     first_line: u64,
     mut f: impl FnMut(InputEvent<'_>) -> Result<bool, InputError>,
 ) -> Result<(), InputError> {
-    let doc: Value = serde_json::from_slice(text).map_err(|e| InputError::Invalid {
+    use serde_json::value::RawValue;
+    let invalid = |e: serde_json::Error| InputError::Invalid {
         file: file_name.into(),
         line: first_line + e.line().saturating_sub(1) as u64,
         message: format!("invalid JSON (column {}): {e}", e.column()),
-    })?;
-    let records: Vec<Value> = match doc {
-        Value::Object(mut map) if map.get("Records").is_some_and(Value::is_array) => {
-            match map.remove("Records") {
-                Some(Value::Array(items)) => items,
-                _ => Vec::new(),
-            }
+    };
+    let whole: &RawValue = serde_json::from_slice(text).map_err(invalid)?;
+    let raw = whole.get();
+    let records: Vec<&RawValue> = if raw.starts_with('[') {
+        serde_json::from_str(raw).map_err(invalid)?
+    } else if raw.starts_with('{') {
+        #[derive(serde::Deserialize)]
+        struct Envelope<'a> {
+            #[serde(borrow, rename = "Records")]
+            records: Option<Vec<&'a RawValue>>,
         }
-        Value::Array(items) => items,
-        obj @ Value::Object(_) => vec![obj],
-        _ => {
-            return Err(InputError::Document {
-                file: file_name.into(),
-                message:
-                    "expected a JSON object, an array of objects or a {\"Records\": [...]} document"
-                        .into(),
-            });
+        match serde_json::from_str::<Envelope<'_>>(raw) {
+            Ok(Envelope {
+                records: Some(records),
+            }) => records,
+            _ => vec![whole],
         }
+    } else {
+        return Err(InputError::Document {
+            file: file_name.into(),
+            message:
+                "expected a JSON object, an array of objects or a {\"Records\": [...]} document"
+                    .into(),
+        });
     };
     for (i, record) in records.into_iter().enumerate() {
-        if !record.is_object() {
-            return Err(InputError::Document {
-                file: file_name.into(),
-                message: format!("record {} is not a JSON object", i + 1),
-            });
-        }
-        let bytes = serde_json::to_vec(&record).map_err(|e| InputError::Document {
+        let bytes = minify(record.get().as_bytes());
+        let not_object = || InputError::Document {
             file: file_name.into(),
-            message: format!("record {}: {e}", i + 1),
-        })?;
+            message: format!("record {} is not a JSON object", i + 1),
+        };
+        if !bytes.starts_with(b"{") {
+            return Err(not_object());
+        }
         if bytes.len() > MAX_EVENT_BYTES {
             return Err(InputError::Document {
                 file: file_name.into(),
                 message: format!("record {} is longer than {MAX_EVENT_BYTES} bytes", i + 1),
             });
         }
+        let value: Value = serde_json::from_slice(&bytes).map_err(|_| not_object())?;
         if !f(InputEvent {
             bytes: Cow::Owned(bytes),
-            value: record,
+            value,
             line: first_line,
         })? {
             break;
         }
     }
     Ok(())
+}
+
+/// Removes JSON white space (space, tab, LF, CR) outside strings; every other byte is kept.
+pub fn minify(json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json {
+        if in_string {
+            out.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            if b == b'"' {
+                in_string = true;
+            }
+            out.push(b);
+        }
+    }
+    out
 }
 
 fn open_maybe_gzip(path: &Path) -> io::Result<Box<dyn BufRead>> {
@@ -304,10 +335,18 @@ mod tests {
         let doc = b"{\"Records\": [\n {\"z\": 1.0, \"a\": \"x\\u00e9\"},\n {\"eventTime\": \"2020-01-01T00:00:00Z\", \"n\": 1e2}\n]}\n";
         let got = events_of(doc).unwrap();
         assert_eq!(got.len(), 2);
-        assert_eq!(got[0].0, "{\"z\":1.0,\"a\":\"xé\"}".as_bytes());
+        assert_eq!(got[0].0, b"{\"z\":1.0,\"a\":\"x\\u00e9\"}".to_vec());
         assert_eq!(
             got[1].0,
             b"{\"eventTime\":\"2020-01-01T00:00:00Z\",\"n\":1e2}".to_vec()
+        );
+    }
+
+    #[test]
+    fn minify_keeps_strings_escapes_and_numbers() {
+        assert_eq!(
+            minify(b" { \"a b\" : [ 1e2 , -0.50 ] , \"q\\\" x\" : \"\\\\\" } \n"),
+            b"{\"a b\":[1e2,-0.50],\"q\\\" x\":\"\\\\\"}".to_vec()
         );
     }
 

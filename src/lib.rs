@@ -5,14 +5,19 @@
 //! - [`archive`], [`seal`], [`verify`]: the signed archive format (docs/archive-format.md).
 //! - [`input`], [`lines`]: reading source logs and streaming lines.
 //! - [`sources`], [`time`]: normalization of events per source kind (docs/sources.md).
+//! - [`query`]: the search query language (docs/search.md).
 //! - [`report`]: reports for people and machines.
+//! - [`generate`], [`bench`]: generated realistic events and the benchmarks.
 
 pub mod archive;
+pub mod bench;
 pub mod checkpoint;
+pub mod generate;
 pub mod input;
 pub mod lines;
 pub mod merkle;
 pub mod note;
+pub mod query;
 pub mod report;
 pub mod seal;
 pub mod sources;

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 /// A SHA-256 hash: a leaf hash, an interior node hash or a tree root.
 pub type Hash = [u8; 32];
 
-/// Length in bytes of a [`Hash`].
+/// Length in bytes of a [`Hash`](type@Hash).
 pub const HASH_LEN: usize = 32;
 
 /// Domain-separation prefix of a leaf hash (RFC 6962 section 2.1).

@@ -38,12 +38,23 @@ pub enum Query {
     Not(Box<Query>),
     /// Full text over the raw event: `text` as written (without quotes or the final `*`), `prefix` when the
     /// last token is a prefix, `phrase` when it was written in quotes.
-    Text { text: String, prefix: bool, phrase: bool },
+    Text {
+        text: String,
+        prefix: bool,
+        phrase: bool,
+    },
     /// A normalized column equals `value` (ASCII case-insensitively), or starts with it when `prefix`; an
     /// empty `value` with `prefix` means the column is present.
-    Field { field: Field, value: String, prefix: bool },
+    Field {
+        field: Field,
+        value: String,
+        prefix: bool,
+    },
     /// The event time lies in `[start, end)`; an open side is unbounded; both open means "has a time".
-    TimeRange { start: Option<i64>, end: Option<i64> },
+    TimeRange {
+        start: Option<i64>,
+        end: Option<i64>,
+    },
     /// The event time is at most this many microseconds before `now` (or later).
     Since(i64),
 }
@@ -343,7 +354,10 @@ impl<'a> Lexer<'a> {
                 self.push(TokenKind::Close, start);
                 self.pos += 1;
             } else if c == '-' {
-                if ends_word(self.at(start + 1)) {
+                if self
+                    .at(start + 1)
+                    .is_none_or(|c| c.is_whitespace() || c == ')')
+                {
                     return Err(QueryError::new(
                         start + 1,
                         "`-` must be directly followed by the term it negates (no space)",
@@ -760,12 +774,9 @@ fn parse_time_parts(text: &str) -> Result<TimeParts, String> {
 
 /// Microseconds since the epoch of the start of what `parts` names, before applying the offset.
 fn start_micros(parts: &TimeParts) -> Result<i64, String> {
-    let date = NaiveDate::from_ymd_opt(
-        parts.year,
-        parts.month.unwrap_or(1),
-        parts.day.unwrap_or(1),
-    )
-    .ok_or_else(|| "no such date".to_owned())?;
+    let date =
+        NaiveDate::from_ymd_opt(parts.year, parts.month.unwrap_or(1), parts.day.unwrap_or(1))
+            .ok_or_else(|| "no such date".to_owned())?;
     let datetime = date
         .and_hms_opt(
             parts.hour.unwrap_or(0),
@@ -1003,7 +1014,11 @@ fn combine(items: Vec<Query>, and: bool) -> Query {
             other => flat.push(other),
         }
     }
-    if and { Query::And(flat) } else { Query::Or(flat) }
+    if and {
+        Query::And(flat)
+    } else {
+        Query::Or(flat)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1152,11 +1167,9 @@ fn compile_node(q: &Query, now: i64) -> Cond {
                     part.params,
                     false,
                 )),
-                Cond::Sql(part) => Cond::Sql(Part::new(
-                    format!("NOT ({})", part.sql),
-                    part.params,
-                    false,
-                )),
+                Cond::Sql(part) => {
+                    Cond::Sql(Part::new(format!("NOT ({})", part.sql), part.params, false))
+                }
             }
         }
         Query::And(items) => compile_junction(items, now, true),
@@ -1211,6 +1224,701 @@ fn balanced(sqls: &[String], op: &str) -> String {
         _ => {
             let (left, right) = sqls.split_at(sqls.len() / 2);
             format!("({}) {op} ({})", balanced(left, op), balanced(right, op))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(word: &str) -> Query {
+        Query::Text {
+            text: word.to_owned(),
+            prefix: false,
+            phrase: false,
+        }
+    }
+
+    fn phrase(words: &str) -> Query {
+        Query::Text {
+            text: words.to_owned(),
+            prefix: false,
+            phrase: true,
+        }
+    }
+
+    fn field(field: Field, value: &str, prefix: bool) -> Query {
+        Query::Field {
+            field,
+            value: value.to_owned(),
+            prefix,
+        }
+    }
+
+    fn not(q: Query) -> Query {
+        Query::Not(Box::new(q))
+    }
+
+    fn ok(input: &str) -> Query {
+        match parse(input) {
+            Ok(q) => q,
+            Err(e) => panic!("{input:?} should parse, got {e}"),
+        }
+    }
+
+    fn micros(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> i64 {
+        NaiveDate::from_ymd_opt(y, mo, d)
+            .and_then(|date| date.and_hms_opt(h, mi, s))
+            .map(|dt| dt.and_utc().timestamp_micros())
+            .expect("valid test date")
+    }
+
+    fn range(start: i64, end: i64) -> Query {
+        Query::TimeRange {
+            start: Some(start),
+            end: Some(end),
+        }
+    }
+
+    #[test]
+    fn empty_and_blank_queries_match_everything() {
+        assert_eq!(ok(""), Query::All);
+        assert_eq!(ok(" \t\n\u{3000}"), Query::All);
+        assert_eq!(compile(&Query::All, 0).sql, "1");
+        assert!(compile(&Query::All, 0).params.is_empty());
+    }
+
+    #[test]
+    fn free_words_prefixes_and_phrases_are_text_terms() {
+        assert_eq!(ok("alice"), text("alice"));
+        assert_eq!(
+            ok("kube*"),
+            Query::Text {
+                text: "kube".into(),
+                prefix: true,
+                phrase: false
+            }
+        );
+        assert_eq!(ok("\"get pods\""), phrase("get pods"));
+        assert_eq!(
+            ok("\"kube sys\"*"),
+            Query::Text {
+                text: "kube sys".into(),
+                prefix: true,
+                phrase: true
+            }
+        );
+        assert_eq!(ok("kube-system"), text("kube-system"));
+        assert_eq!(ok("a*b"), text("a*b"));
+        assert_eq!(
+            ok(r#""say \"hi\" \\ C:\Users""#),
+            phrase(r#"say "hi" \ C:\Users"#)
+        );
+    }
+
+    #[test]
+    fn adjacent_terms_are_anded_and_or_binds_loosest() {
+        assert_eq!(
+            ok("a b c"),
+            Query::And(vec![text("a"), text("b"), text("c")])
+        );
+        assert_eq!(ok("a AND b"), ok("a b"));
+        assert_eq!(
+            ok("a b OR c"),
+            Query::Or(vec![Query::And(vec![text("a"), text("b")]), text("c")])
+        );
+        assert_eq!(
+            ok("a OR b c"),
+            Query::Or(vec![text("a"), Query::And(vec![text("b"), text("c")])])
+        );
+        assert_eq!(
+            ok("a OR b OR c"),
+            Query::Or(vec![text("a"), text("b"), text("c")])
+        );
+    }
+
+    #[test]
+    fn not_binds_tighter_than_and() {
+        assert_eq!(ok("NOT a b"), Query::And(vec![not(text("a")), text("b")]));
+        assert_eq!(ok("-a b"), ok("NOT a b"));
+        assert_eq!(
+            ok("a OR NOT b c"),
+            Query::Or(vec![text("a"), Query::And(vec![not(text("b")), text("c")])])
+        );
+        assert_eq!(ok("a -b"), Query::And(vec![text("a"), not(text("b"))]));
+        assert_eq!(ok("-actor:bob"), not(field(Field::Actor, "bob", false)));
+        assert_eq!(ok("-\"x y\""), not(phrase("x y")));
+        assert_eq!(ok("-(a OR b)"), not(Query::Or(vec![text("a"), text("b")])));
+    }
+
+    #[test]
+    fn double_negation_is_allowed() {
+        assert_eq!(ok("NOT NOT a"), not(not(text("a"))));
+        assert_eq!(ok("--a"), not(not(text("a"))));
+        assert_eq!(ok("-NOT a"), not(not(text("a"))));
+    }
+
+    #[test]
+    fn parentheses_group_and_same_kind_nodes_flatten() {
+        assert_eq!(
+            ok("a (b c)"),
+            Query::And(vec![text("a"), text("b"), text("c")])
+        );
+        assert_eq!(
+            ok("(a OR b) c"),
+            Query::And(vec![Query::Or(vec![text("a"), text("b")]), text("c")])
+        );
+        assert_eq!(ok("((a))"), text("a"));
+        assert_eq!(
+            ok("a OR (b OR c)"),
+            Query::Or(vec![text("a"), text("b"), text("c")])
+        );
+        assert_eq!(ok("NOT(a)b"), Query::And(vec![not(text("a")), text("b")]));
+    }
+
+    #[test]
+    fn keywords_and_field_names_are_case_insensitive() {
+        assert_eq!(ok("a or b"), Query::Or(vec![text("a"), text("b")]));
+        assert_eq!(ok("a Or b"), ok("a OR b"));
+        assert_eq!(ok("not a"), not(text("a")));
+        assert_eq!(ok("a and b"), ok("a b"));
+        assert_eq!(ok("Actor:alice"), field(Field::Actor, "alice", false));
+        assert_eq!(ok("ACTOR:alice"), ok("actor:alice"));
+        assert_eq!(ok("After:2024-01-01"), ok("after:2024-01-01"));
+        assert_eq!(ok("SINCE:1h"), Query::Since(3_600_000_000));
+    }
+
+    #[test]
+    fn quoted_keywords_are_text() {
+        assert_eq!(ok("\"or\""), phrase("or"));
+        assert_eq!(ok("\"not found\""), phrase("not found"));
+        assert_eq!(
+            ok("OR*"),
+            Query::Text {
+                text: "OR".into(),
+                prefix: true,
+                phrase: false
+            }
+        );
+    }
+
+    #[test]
+    fn field_values_bare_quoted_prefixed_and_present() {
+        assert_eq!(ok("actor:alice"), field(Field::Actor, "alice", false));
+        assert_eq!(ok("actor:sys*"), field(Field::Actor, "sys", true));
+        assert_eq!(ok("actor:*"), field(Field::Actor, "", true));
+        assert_eq!(ok("actor:\"\"*"), field(Field::Actor, "", true));
+        assert_eq!(
+            ok("resource:\"pods/kube system/x\""),
+            field(Field::Resource, "pods/kube system/x", false)
+        );
+        assert_eq!(
+            ok("resource:\"pods/kube s\"*"),
+            field(Field::Resource, "pods/kube s", true)
+        );
+        assert_eq!(ok("actor:\"a*\""), field(Field::Actor, "a*", false));
+        assert_eq!(ok("actor:\"a*\"*"), field(Field::Actor, "a*", true));
+        assert_eq!(ok("actor:a**"), field(Field::Actor, "a*", true));
+        assert_eq!(
+            ok("action:s3:GetObject"),
+            field(Field::Action, "s3:GetObject", false)
+        );
+        assert_eq!(ok("ip:::1"), field(Field::Ip, "::1", false));
+        assert_eq!(ok("actor:a*b"), field(Field::Actor, "a*b", false));
+        assert_eq!(ok("actor:\"(x)\""), field(Field::Actor, "(x)", false));
+    }
+
+    #[test]
+    fn every_field_name_is_known() {
+        for f in Field::ALL.into_iter().filter(|f| *f != Field::Time) {
+            assert_eq!(ok(&format!("{}:x", f.name())), field(f, "x", false));
+            assert_eq!(Field::from_name(&f.name().to_uppercase()), Some(f));
+            assert_eq!(f.column(), f.name());
+        }
+        assert_eq!(Field::Time.column(), "ts");
+        assert_eq!(Field::from_name("nope"), None);
+    }
+
+    #[test]
+    fn time_field_takes_days_instants_and_prefixes() {
+        let day = micros(2024, 5, 1, 0, 0, 0);
+        let next_day = micros(2024, 5, 2, 0, 0, 0);
+        assert_eq!(ok("time:2024-05-01"), range(day, next_day));
+        assert_eq!(ok("time:2024-05-01*"), range(day, next_day));
+        let t = micros(2024, 5, 1, 10, 30, 15);
+        assert_eq!(ok("time:2024-05-01T10:30:15Z"), range(t, t + 1));
+        assert_eq!(ok("time:2024-05-01t10:30:15z"), range(t, t + 1));
+        assert_eq!(ok("time:2024-05-01T10:30:15"), range(t, t + 1));
+        assert_eq!(ok("time:\"2024-05-01 10:30:15\""), range(t, t + 1));
+        assert_eq!(ok("time:2024-05-01T12:30:15+02:00"), range(t, t + 1));
+        assert_eq!(
+            ok("time:2024-05-01T10:30:15.25Z"),
+            range(t + 250_000, t + 250_001)
+        );
+        // Digits past the microsecond are truncated.
+        assert_eq!(
+            ok("time:2024-05-01T10:30:15.123456789Z"),
+            range(t + 123_456, t + 123_457)
+        );
+        assert_eq!(
+            ok("time:2024*"),
+            range(micros(2024, 1, 1, 0, 0, 0), micros(2025, 1, 1, 0, 0, 0))
+        );
+        assert_eq!(ok("time:2024-05*"), range(day, micros(2024, 6, 1, 0, 0, 0)));
+        assert_eq!(
+            ok("time:2024-12*"),
+            range(micros(2024, 12, 1, 0, 0, 0), micros(2025, 1, 1, 0, 0, 0))
+        );
+        let hour = micros(2024, 5, 1, 10, 0, 0);
+        assert_eq!(ok("time:2024-05-01T10*"), range(hour, hour + 3_600_000_000));
+        assert_eq!(
+            ok("time:2024-05-01T10:30*"),
+            range(t - 15_000_000, t + 45_000_000)
+        );
+        assert_eq!(ok("time:2024-05-01T10:30:15*"), range(t, t + 1_000_000));
+        assert_eq!(
+            ok("time:2024-05-01T10:30:15.1*"),
+            range(t + 100_000, t + 200_000)
+        );
+        assert_eq!(
+            ok("time:2024-05-01T10:30:15.123456*"),
+            range(t + 123_456, t + 123_457)
+        );
+        assert_eq!(
+            ok("time:*"),
+            Query::TimeRange {
+                start: None,
+                end: None
+            }
+        );
+        assert_eq!(
+            ok("time:2024-02-29"),
+            range(micros(2024, 2, 29, 0, 0, 0), micros(2024, 3, 1, 0, 0, 0))
+        );
+    }
+
+    #[test]
+    fn after_and_before_take_dates_and_rfc3339_times() {
+        let day = micros(2024, 5, 1, 0, 0, 0);
+        assert_eq!(
+            ok("after:2024-05-01"),
+            Query::TimeRange {
+                start: Some(day),
+                end: None
+            }
+        );
+        assert_eq!(
+            ok("before:2024-05-01"),
+            Query::TimeRange {
+                start: None,
+                end: Some(day)
+            }
+        );
+        let t = micros(2024, 5, 1, 10, 0, 0);
+        assert_eq!(
+            ok("after:2024-05-01T10:00:00"),
+            Query::TimeRange {
+                start: Some(t),
+                end: None
+            }
+        );
+        assert_eq!(
+            ok("after:2024-05-01T10:00:00Z"),
+            ok("after:2024-05-01T10:00:00")
+        );
+        assert_eq!(
+            ok("after:2024-05-01T05:30:00.5-04:30"),
+            Query::TimeRange {
+                start: Some(t + 500_000),
+                end: None
+            }
+        );
+        assert_eq!(
+            ok("after:2024-05-01 before:2024-05-02"),
+            Query::And(vec![
+                Query::TimeRange {
+                    start: Some(day),
+                    end: None
+                },
+                Query::TimeRange {
+                    start: None,
+                    end: Some(day + MICROS_PER_DAY)
+                },
+            ])
+        );
+    }
+
+    #[test]
+    fn since_takes_every_unit() {
+        let s = MICROS_PER_SECOND;
+        assert_eq!(ok("since:90s"), Query::Since(90 * s));
+        assert_eq!(ok("since:15m"), Query::Since(15 * 60 * s));
+        assert_eq!(ok("since:24h"), Query::Since(24 * 3600 * s));
+        assert_eq!(ok("since:7d"), Query::Since(7 * 86_400 * s));
+        assert_eq!(ok("since:2w"), Query::Since(14 * 86_400 * s));
+        assert_eq!(ok("since:0s"), Query::Since(0));
+    }
+
+    /// (query, column, a piece of the message)
+    const ERRORS: &[(&str, usize, &str)] = &[
+        ("actor:\"bob", 7, "unterminated quote"),
+        ("\"abc", 1, "unterminated quote"),
+        ("a \"b c", 3, "unterminated quote"),
+        ("\"a\\\"", 1, "unterminated quote"),
+        ("ab\"c\"", 3, "a quote cannot start inside a word"),
+        ("\"a\"b", 4, "expected a space"),
+        ("actor:\"x\"y", 10, "expected a space"),
+        ("\"a\"**", 5, "expected a space"),
+        ("a - b", 3, "`-` must be directly followed"),
+        ("-", 1, "`-` must be directly followed"),
+        ("a -", 3, "`-` must be directly followed"),
+        ("(-)", 2, "`-` must be directly followed"),
+        ("OR a", 1, "`OR` needs a term on its left"),
+        ("AND a", 1, "`AND` needs a term on its left"),
+        ("(AND a)", 2, "`AND` needs a term on its left"),
+        ("a (OR b)", 4, "`OR` needs a term on its left"),
+        ("a OR", 3, "`OR` needs a term on its right"),
+        ("a AND", 3, "`AND` needs a term on its right"),
+        ("(a OR) b", 4, "`OR` needs a term on its right"),
+        ("(a AND ) b", 4, "`AND` needs a term on its right"),
+        ("NOT", 1, "`NOT` needs a term after it"),
+        ("a NOT", 3, "`NOT` needs a term after it"),
+        ("-(NOT)", 3, "`NOT` needs a term after it"),
+        ("a OR OR b", 6, "`OR` directly after `OR`"),
+        ("a AND OR b", 7, "`OR` directly after `AND`"),
+        ("a OR AND b", 6, "`AND` directly after `OR`"),
+        ("a AND AND b", 7, "`AND` directly after `AND`"),
+        ("NOT OR a", 5, "`OR` directly after `NOT`"),
+        ("-OR a", 2, "`OR` directly after `-`"),
+        ("a and or b", 7, "`OR` directly after `AND`"),
+        ("(a OR b", 1, "this `(` is never closed"),
+        ("((a)", 1, "this `(` is never closed"),
+        ("(", 1, "this `(` is never closed"),
+        ("a (b (c)", 3, "this `(` is never closed"),
+        ("a)", 2, "this `)` has no matching `(`"),
+        ("(a))", 4, "this `)` has no matching `(`"),
+        (")", 1, "this `)` has no matching `(`"),
+        ("()", 1, "empty parentheses"),
+        ("a ( )", 3, "empty parentheses"),
+        ("foo:bar", 1, "unknown field `foo`"),
+        ("a https://x", 3, "unknown field `https`"),
+        ("10:30", 1, "unknown field `10`"),
+        (":x", 1, "a field name must come before `:`"),
+        ("actor:", 7, "`actor:` needs a value"),
+        ("actor: bob", 7, "`actor:` needs a value"),
+        ("actor:\"\"", 7, "`actor:` needs a value"),
+        ("x Actor:", 9, "`actor:` needs a value"),
+        ("after:", 7, "`after:` needs a value"),
+        ("time:", 6, "`time:` needs a value"),
+        ("after:2024-13-01", 7, "the month must be 01-12"),
+        ("before:2024-02-30", 8, "day 30 does not exist in 2024-02"),
+        ("after:2023-02-29", 7, "day 29 does not exist in 2023-02"),
+        ("after:2024-01-01T24:00:00Z", 7, "the hour must be 00-23"),
+        ("after:2024-01-01T10:60:00Z", 7, "the minute must be 00-59"),
+        ("after:2024-01-01T10:00:60Z", 7, "the second must be 00-59"),
+        ("after:yesterday", 7, "expected 4 digits for the year"),
+        ("after:24-01-01", 7, "expected 4 digits for the year"),
+        ("after:2024-1-01", 7, "expected 2 digits for the month"),
+        ("after:2024-01-01T10:00", 7, "incomplete date or time"),
+        ("after:2024-01", 7, "incomplete date or time"),
+        (
+            "after:2024-01-01T10:00:00.Z",
+            7,
+            "expected digits after the `.`",
+        ),
+        (
+            "after:2024-01-01T10:00:00+01",
+            7,
+            "the offset must be written ±hh:mm",
+        ),
+        (
+            "after:2024-01-01T10:00:00+24:00",
+            7,
+            "the offset must be -23:59 to +23:59",
+        ),
+        ("after:2024-01-01Z", 7, "an offset needs a full time"),
+        ("after:2024-01-01T10:00:00Zx", 7, "unexpected `x`"),
+        (
+            "after:\"2024-01-01 10:00:00+1\"",
+            7,
+            "cannot read `2024-01-01 10:00:00+1`",
+        ),
+        (
+            "time:2024-05",
+            6,
+            "for the whole period write time:2024-05*",
+        ),
+        (
+            "time:2024-05-01T10",
+            6,
+            "for the whole period write time:2024-05-01T10*",
+        ),
+        ("time:2024-05-01T10:00:00Z*", 6, "takes no offset"),
+        (
+            "time:2024-05-01T10:00:00.1234567*",
+            6,
+            "at most 6 fraction digits",
+        ),
+        ("after:2024-01-01*", 17, "`after:` takes no `*`"),
+        ("before:\"2024-01-01\"*", 20, "`before:` takes no `*`"),
+        ("since:1h*", 9, "`since:` takes no `*`"),
+        ("after:*", 7, "`after:` takes no `*`"),
+        ("since:15", 7, "the unit is missing"),
+        ("since:1M", 7, "units are lowercase"),
+        ("since:1h30m", 7, "`h30m` is not a unit"),
+        ("since:h", 7, "it must start with a number"),
+        ("since:99999999999999999w", 7, "the duration is too large"),
+        (
+            "since:99999999999999999999999s",
+            7,
+            "the duration is too large",
+        ),
+        (";", 1, "`;` has no letter or digit"),
+        ("a %", 3, "`%` has no letter or digit"),
+        ("\"&&\"", 1, "`\"&&\"` has no letter or digit"),
+        ("\"\"", 1, "has no letter or digit"),
+        ("x -;", 4, "`;` has no letter or digit"),
+        ("a **", 3, "`**` has no letter or digit"),
+        ("*", 1, "a lone `*`"),
+        ("-*", 2, "a lone `*`"),
+        ("é\"x", 2, "a quote cannot start inside a word"),
+        ("日本 \"x", 4, "unterminated quote"),
+    ];
+
+    #[test]
+    fn every_error_names_its_column() {
+        for (input, column, piece) in ERRORS {
+            match parse(input) {
+                Ok(q) => panic!("{input:?} should fail, parsed as {q:?}"),
+                Err(e) => {
+                    assert_eq!(e.column, *column, "column for {input:?}: {e}");
+                    assert!(
+                        e.message.contains(piece),
+                        "message for {input:?} should contain {piece:?}: {e}"
+                    );
+                    assert_eq!(e.to_string(), format!("column {}: {}", e.column, e.message));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_field_message_lists_the_known_fields_and_how_to_quote() {
+        let e = parse("foo:bar").unwrap_err();
+        assert!(e.message.contains(
+            "known fields: time, source, origin, actor, action, resource, outcome, category, ip, agent, env, \
+             stage, after, before, since"
+        ));
+        assert!(e.message.contains("\"foo:bar\""), "{e}");
+    }
+
+    #[test]
+    fn lexical_errors_come_before_structural_ones() {
+        assert_eq!(parse("OR \"abc").unwrap_err().column, 4);
+    }
+
+    #[test]
+    fn too_many_terms_is_an_error_at_the_first_one_too_many() {
+        let fine = "a ".repeat(MAX_TERMS);
+        assert!(parse(&fine).is_ok());
+        let e = parse(&format!("{fine}b")).unwrap_err();
+        assert_eq!(e.column, 2 * MAX_TERMS + 1);
+        assert!(e.message.contains("too many terms"));
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_an_error() {
+        let deep = |n: usize| format!("{}a{}", "(".repeat(n), ")".repeat(n));
+        assert_eq!(ok(&deep(MAX_DEPTH)), text("a"));
+        let e = parse(&deep(MAX_DEPTH + 1)).unwrap_err();
+        assert_eq!(e.column, MAX_DEPTH + 1);
+        assert!(e.message.contains("nests deeper"));
+        let e = parse(&format!("{}a", "-".repeat(MAX_DEPTH + 1))).unwrap_err();
+        assert_eq!(e.column, MAX_DEPTH + 1);
+        assert!(parse(&format!("{}a", "NOT ".repeat(MAX_DEPTH))).is_ok());
+        assert!(parse(&"(".repeat(100_000)).is_err());
+    }
+
+    #[test]
+    fn field_terms_compile_to_index_friendly_conditions() {
+        let f = compile(&ok("actor:alice"), 0);
+        assert_eq!(f.sql, "e.actor = ?");
+        assert_eq!(f.params, vec![SqlParam::Text("alice".into())]);
+        let f = compile(&ok("actor:sys*"), 0);
+        assert_eq!(f.sql, "e.actor LIKE ? ESCAPE '\\'");
+        assert_eq!(f.params, vec![SqlParam::Text("sys%".into())]);
+        let f = compile(&ok(r"resource:100%_a\b*"), 0);
+        assert_eq!(f.params, vec![SqlParam::Text(r"100\%\_a\\b%".into())]);
+        assert_eq!(compile(&ok("env:*"), 0).sql, "e.env IS NOT NULL");
+        assert_eq!(compile(&ok("time:*"), 0).sql, "e.ts IS NOT NULL");
+        let f = compile(&ok("time:2024-05-01"), 0);
+        assert_eq!(f.sql, "e.ts >= ? AND e.ts < ?");
+        assert_eq!(
+            f.params,
+            vec![
+                SqlParam::Int(micros(2024, 5, 1, 0, 0, 0)),
+                SqlParam::Int(micros(2024, 5, 2, 0, 0, 0))
+            ]
+        );
+        assert_eq!(compile(&ok("before:2024-05-01"), 0).sql, "e.ts < ?");
+        let f = compile(&ok("since:15m"), 1_000_000_000);
+        assert_eq!(f.sql, "e.ts >= ?");
+        assert_eq!(f.params, vec![SqlParam::Int(1_000_000_000 - 900_000_000)]);
+        assert_eq!(
+            compile(&Query::Since(5), i64::MIN).params,
+            vec![SqlParam::Int(i64::MIN)]
+        );
+    }
+
+    #[test]
+    fn text_terms_become_quoted_fts5_strings_merged_per_junction() {
+        let f = compile(&ok("a b \"c d\"*"), 0);
+        assert_eq!(f.sql, FTS_IN);
+        assert_eq!(
+            f.params,
+            vec![SqlParam::Text("\"a\" \"b\" \"c d\"*".into())]
+        );
+        let f = compile(&ok("a OR b*"), 0);
+        assert_eq!(f.sql, FTS_IN);
+        assert_eq!(f.params, vec![SqlParam::Text("\"a\" OR \"b\"*".into())]);
+        let f = compile(&ok("-a"), 0);
+        assert_eq!(f.sql, FTS_NOT_IN);
+        assert_eq!(f.params, vec![SqlParam::Text("\"a\"".into())]);
+        let f = compile(&ok("x -a -b"), 0);
+        assert_eq!(f.sql, format!("({FTS_IN}) AND ({FTS_NOT_IN})"));
+        assert_eq!(
+            f.params,
+            vec![
+                SqlParam::Text("\"x\"".into()),
+                SqlParam::Text("\"a\" OR \"b\"".into())
+            ]
+        );
+        let f = compile(&ok("-a OR -b"), 0);
+        assert_eq!(f.sql, FTS_NOT_IN);
+        assert_eq!(f.params, vec![SqlParam::Text("\"a\" \"b\"".into())]);
+        let f = compile(&ok("actor:bob alice"), 0);
+        assert_eq!(f.sql, format!("(e.actor = ?) AND ({FTS_IN})"));
+        assert_eq!(
+            f.params,
+            vec![
+                SqlParam::Text("bob".into()),
+                SqlParam::Text("\"alice\"".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn negation_treats_a_missing_column_as_false() {
+        let f = compile(&ok("-actor:bob"), 0);
+        assert_eq!(f.sql, "(e.actor = ?) IS NOT 1");
+        assert_eq!(compile(&ok("-time:*"), 0).sql, "NOT (e.ts IS NOT NULL)");
+        let f = compile(&ok("NOT (actor:a OR time:*)"), 0);
+        assert_eq!(f.sql, "((e.actor = ?) OR (e.ts IS NOT NULL)) IS NOT 1");
+    }
+
+    #[test]
+    fn many_terms_join_as_a_balanced_tree() {
+        let f = compile(&ok("actor:a OR actor:b OR actor:c OR actor:d"), 0);
+        assert_eq!(
+            f.sql,
+            "((e.actor = ?) OR (e.actor = ?)) OR ((e.actor = ?) OR (e.actor = ?))"
+        );
+        assert_eq!(f.params.len(), 4);
+        assert_eq!(f.params.last(), Some(&SqlParam::Text("d".into())));
+    }
+
+    #[test]
+    fn hand_built_trees_with_nothing_searchable_compile_to_constants() {
+        let nothing = Query::Text {
+            text: ";".into(),
+            prefix: false,
+            phrase: false,
+        };
+        assert_eq!(compile(&nothing, 0).sql, "0");
+        assert_eq!(compile(&not(nothing.clone()), 0).sql, "1");
+        assert_eq!(
+            compile(&Query::And(vec![text("a"), nothing.clone()]), 0).sql,
+            "0"
+        );
+        let f = compile(&Query::Or(vec![text("a"), nothing.clone()]), 0);
+        assert_eq!(f.sql, FTS_IN);
+        assert_eq!(compile(&Query::And(vec![]), 0).sql, "1");
+        assert_eq!(compile(&Query::Or(vec![]), 0).sql, "0");
+        assert_eq!(compile(&Query::Or(vec![Query::All, text("a")]), 0).sql, "1");
+        assert_eq!(compile(&field(Field::Time, "nonsense", false), 0).sql, "0");
+        assert_eq!(
+            compile(&field(Field::Time, "2024-05-01", false), 0),
+            compile(&ok("time:2024-05-01"), 0)
+        );
+        assert_eq!(
+            compile(&field(Field::Time, "", true), 0).sql,
+            "e.ts IS NOT NULL"
+        );
+    }
+
+    /// SQL injection and FTS5 syntax: the SQL text is built from fixed pieces only, and the user text reaches
+    /// the parameters unchanged (quoted for FTS5).
+    #[test]
+    fn user_text_never_reaches_the_sql() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                r#""x'); DROP TABLE events; --""#,
+                FTS_IN,
+                r#""x'); DROP TABLE events; --""#,
+            ),
+            (r#""a\" OR 1=1""#, FTS_IN, r#""a"" OR 1=1""#),
+            ("robert';", FTS_IN, "\"robert';\""),
+            ("^a +b NEAR", FTS_IN, "\"^a\" \"+b\" \"NEAR\""),
+            (
+                "\"NEAR(a b) AND c:d ^e -f\"",
+                FTS_IN,
+                "\"NEAR(a b) AND c:d ^e -f\"",
+            ),
+            ("\"say \\\"hi\\\"\"", FTS_IN, "\"say \"\"hi\"\"\""),
+            ("50%_off", FTS_IN, "\"50%_off\""),
+            ("actor:\"a' OR '1'='1\"", "e.actor = ?", "a' OR '1'='1"),
+            ("actor:x';DROP*", "e.actor LIKE ? ESCAPE '\\'", "x';DROP%"),
+            ("action:\"%\"", "e.action = ?", "%"),
+            (
+                "SELECT id FROM events WHERE 1=1 UNION",
+                FTS_IN,
+                "\"SELECT\" \"id\" \"FROM\" \"events\" \"WHERE\" \"1=1\" \"UNION\"",
+            ),
+        ];
+        for (input, sql, param) in cases {
+            let q = match parse(input) {
+                Ok(q) => q,
+                Err(e) => panic!("{input:?}: {e}"),
+            };
+            let f = compile(&q, 0);
+            assert_eq!(&f.sql, sql, "sql for {input:?}");
+            assert_eq!(
+                f.params,
+                vec![SqlParam::Text((*param).to_owned())],
+                "params for {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_nul_in_text_becomes_a_separator_for_fts5() {
+        let f = compile(&ok("\"a\u{0}b\""), 0);
+        assert_eq!(f.params, vec![SqlParam::Text("\"a b\"".into())]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics_and_sql_only_holds_fixed_text(
+            input in "[ a-zA-Z0-9:*\"()\\\\%_;'-]{0,40}|\\PC{0,30}"
+        ) {
+            if let Ok(q) = parse(&input) {
+                let f = compile(&q, 0);
+                let without_escape = f.sql.replace("ESCAPE '\\'", "");
+                proptest::prop_assert!(!without_escape.contains('\''), "{}", f.sql);
+                proptest::prop_assert!(!without_escape.contains('"'), "{}", f.sql);
+                proptest::prop_assert_eq!(f.sql.matches('?').count(), f.params.len());
+            }
         }
     }
 }

@@ -372,6 +372,50 @@ mod tests {
         assert_eq!(format_utc(-1), "1969-12-31T23:59:59.999999Z");
     }
 
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in microseconds.
+        const FIRST: i64 = -719_528 * 86_400 * 1_000_000;
+        const LAST: i64 = 253_402_300_800 * 1_000_000 - 1;
+
+        proptest! {
+            #[test]
+            fn formatted_times_parse_back_to_the_same_micros(micros in FIRST..=LAST) {
+                prop_assert_eq!(parse_rfc3339(&format_utc(micros)), Some(micros));
+            }
+
+            #[test]
+            fn parsing_agrees_with_chrono_on_valid_offset_times(
+                y in 0i64..=9999, mo in 1i64..=12, d in 1i64..=31, h in 0i64..24, mi in 0i64..60,
+                s in 0i64..60, frac in proptest::option::of("[0-9]{1,9}"), off in -(23 * 60 + 59)..=(23i64 * 60 + 59),
+                t in prop_oneof![Just('T'), Just('t')], z in prop_oneof![Just(true), Just(false)],
+            ) {
+                let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
+                let zone = if off == 0 && z {
+                    "Z".to_owned()
+                } else {
+                    format!("{}{:02}:{:02}", if off < 0 { '-' } else { '+' }, off.abs() / 60, off.abs() % 60)
+                };
+                let text = format!("{y:04}-{mo:02}-{d:02}{t}{h:02}:{mi:02}:{s:02}{frac}{zone}");
+                let ours = parse_rfc3339(&text);
+                let theirs = chrono::DateTime::parse_from_rfc3339(&text).ok().map(|dt| dt.timestamp_micros());
+                prop_assert_eq!(ours, theirs, "{}", text);
+            }
+
+            #[test]
+            fn arbitrary_text_never_panics(text in "[0-9Tt:.+zZ -]{0,40}|\\PC{0,40}") {
+                let _ = parse_rfc3339(&text);
+            }
+
+            #[test]
+            fn any_micros_format_without_panicking(micros in any::<i64>()) {
+                prop_assert!(format_utc(micros).ends_with('Z'));
+            }
+        }
+    }
+
     #[test]
     fn formatting_the_extremes_does_not_panic() {
         assert_eq!(

@@ -129,11 +129,11 @@ pub fn detect(event: &Value) -> SourceKind {
         return SourceKind::K8s;
     }
     let named = is_str("eventSource") && is_str("eventName");
-    if (named && is_str("eventVersion"))
-        || (named && (is_str("eventTime") || is_str("@timestamp")))
-        || (is_str("eventVersion")
-            && is_str("eventID")
-            && str_of("eventType").is_some_and(|t| t.starts_with("Aws")))
+    let insight_like = is_str("eventVersion")
+        && is_str("eventID")
+        && str_of("eventType").is_some_and(|t| t.starts_with("Aws"));
+    if (named && (is_str("eventVersion") || is_str("eventTime") || is_str("@timestamp")))
+        || insight_like
     {
         return SourceKind::Cloudtrail;
     }
@@ -280,6 +280,13 @@ mod tests {
                 }
             );
         }
+    }
+
+    #[test]
+    fn a_repeated_member_counts_with_its_last_value() {
+        let n = normalize_bytes(SourceKind::K8s, br#"{"verb":"get","verb":"delete"}"#);
+        assert_eq!(n.action.as_deref(), Some("delete"));
+        assert_eq!(n.category.as_deref(), Some("change"));
     }
 
     #[test]

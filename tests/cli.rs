@@ -1,0 +1,470 @@
+//! The command-line contract of `keygen`, `seal` and `verify` (exit codes, output streams, messages), and
+//! malformed inputs: each gives a clear error and exit 1 or 2, never a panic and never "verified".
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::*;
+
+fn auditlens(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_auditlens"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited by a signal (a crash)")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// No panic message, no "verified" claim for a bad input.
+fn assert_clean_failure(o: &Output, expected_code: i32) {
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(code(o), expected_code, "stdout: {out}\nstderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.contains("VERIFIED") && !out.starts_with("OK"), "{out}");
+}
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Env {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let o = auditlens(&[
+            "keygen",
+            "--name",
+            "ops-prod",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        Env { _tmp: tmp, dir }
+    }
+    fn p(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+    fn seal(&self, out: &str, inputs: &[&Path], extra: &[&str]) -> Output {
+        let mut args = vec![
+            "seal",
+            "--key",
+            &self.dir.join("ops-prod.key").to_str().unwrap().to_string(),
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+        args.extend([
+            "--origin".into(),
+            "example.com/prod/k8s".into(),
+            "--out".into(),
+            self.p(out),
+        ]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(inputs.iter().map(|p| p.display().to_string()));
+        Command::new(env!("CARGO_BIN_EXE_auditlens"))
+            .args(&args)
+            .output()
+            .unwrap()
+    }
+    fn verify(&self, archives: &[&str], extra: &[&str]) -> Output {
+        let key = self.p("ops-prod.pub");
+        let mut args = vec!["verify", "--trust", &key];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(archives);
+        auditlens(&args)
+    }
+}
+
+#[test]
+fn keygen_writes_a_private_key_readable_only_by_its_owner_and_a_verifier_key() {
+    let e = Env::new();
+    let key = std::fs::read_to_string(e.dir.join("ops-prod.key")).unwrap();
+    let public = std::fs::read_to_string(e.dir.join("ops-prod.pub")).unwrap();
+    assert!(key.starts_with("PRIVATE+KEY+ops-prod+"));
+    assert!(public.starts_with("ops-prod+") && public.ends_with('\n'));
+    auditlens::note::VerifierKey::parse(public.trim()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(e.dir.join("ops-prod.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Never overwrites an existing key.
+    let again = auditlens(&[
+        "keygen",
+        "--name",
+        "ops-prod",
+        "--out",
+        e.dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&again), 2);
+    assert_eq!(
+        std::fs::read_to_string(e.dir.join("ops-prod.key")).unwrap(),
+        key
+    );
+}
+
+#[test]
+fn seal_then_verify_real_logs_exits_zero_with_the_facts_on_stdout() {
+    let e = Env::new();
+    let o = e.seal("a.zip", &[&fixture(K8S_LOG)], &[]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let v = e.verify(&[&e.p("a.zip")], &[]);
+    let out = text(&v.stdout);
+    assert_eq!(code(&v), 0, "{out}{}", text(&v.stderr));
+    for needle in [
+        "VERIFIED",
+        "example.com/prod/k8s",
+        "sequence",
+        "37",
+        "2017-09-11T19:55:05Z",
+        "ops-prod+",
+        "SHA256:",
+    ] {
+        assert!(out.contains(needle), "missing {needle}: {out}");
+    }
+}
+
+#[test]
+fn verify_without_trust_reports_an_untrusted_key_and_exits_one() {
+    let e = Env::new();
+    e.seal("a.zip", &[&fixture(K8S_LOG)], &[]);
+    let v = auditlens(&["verify", &e.p("a.zip")]);
+    assert_eq!(code(&v), 1);
+    assert!(
+        text(&v.stderr).contains("valid signature, untrusted key"),
+        "{}",
+        text(&v.stderr)
+    );
+}
+
+#[test]
+fn verify_json_is_one_document_with_the_failure_details() {
+    let e = Env::new();
+    e.seal("a.zip", &[&fixture(K8S_LOG)], &[]);
+    rewrite(&e.dir.join("a.zip"), &e.dir.join("bad.zip"), |en| {
+        let data = entry(en, "events/000001.jsonl");
+        let pos = data.iter().position(|b| *b == b'\n').unwrap() + 20;
+        data[pos] ^= 0x01;
+    });
+    let v = e.verify(&[&e.p("a.zip"), &e.p("bad.zip")], &["--json"]);
+    assert_eq!(code(&v), 1);
+    let doc: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["archives"][0]["status"], "verified");
+    let bad = &doc["archives"][1];
+    assert_eq!(bad["status"], "failed");
+    assert_eq!(bad["failure"]["kind"], "leaf-mismatch");
+    assert_eq!(bad["failure"]["entry"], "events/000001.jsonl");
+    assert_eq!(bad["failure"]["line"], 2);
+    assert_eq!(bad["failure"]["event_index"], 1);
+    assert_eq!(bad["failure"]["expected"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn human_failure_report_goes_to_stderr_and_names_the_place() {
+    let e = Env::new();
+    e.seal("a.zip", &[&fixture(K8S_LOG)], &[]);
+    rewrite(&e.dir.join("a.zip"), &e.dir.join("bad.zip"), |en| {
+        let mut lines = event_lines(entry(en, "events/000001.jsonl"));
+        lines.remove(2);
+        *entry(en, "events/000001.jsonl") = join_lines(&lines);
+    });
+    let v = e.verify(&[&e.p("bad.zip")], &[]);
+    assert_eq!(code(&v), 1);
+    let err = text(&v.stderr);
+    assert!(err.contains("FAILED"), "{err}");
+    assert!(
+        err.contains("entry events/000001.jsonl, line 3, event index 2"),
+        "{err}"
+    );
+    assert!(err.contains("expected") && err.contains("found"), "{err}");
+    assert!(text(&v.stdout).is_empty(), "{}", text(&v.stdout));
+}
+
+#[test]
+fn seal_with_prev_links_and_the_set_verifies_gaps_fail() {
+    let e = Env::new();
+    let lines = |n: usize| -> Vec<String> {
+        (0..3)
+            .map(|i| format!(r#"{{"part":{n},"i":{i}}}"#))
+            .collect()
+    };
+    let mut archives = Vec::new();
+    for n in 1..=3 {
+        let input = write_lines(&e.dir, &format!("in{n}.jsonl"), &lines(n));
+        let prev = (n > 1).then(|| e.p(&format!("s{}.zip", n - 1)));
+        let extra: Vec<&str> = prev
+            .as_deref()
+            .map(|p| vec!["--prev", p])
+            .unwrap_or_default();
+        let o = e.seal(&format!("s{n}.zip"), &[&input], &extra);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        archives.push(e.p(&format!("s{n}.zip")));
+    }
+    let all: Vec<&str> = archives.iter().map(String::as_str).collect();
+    assert_eq!(code(&e.verify(&all, &[])), 0);
+    let gap = e.verify(&[all[0], all[2]], &[]);
+    assert_eq!(code(&gap), 1);
+    assert!(
+        text(&gap.stderr).contains("gap: sequence 2 is missing"),
+        "{}",
+        text(&gap.stderr)
+    );
+    let later = e.verify(&[all[1], all[2]], &[]);
+    assert_eq!(code(&later), 0);
+    assert!(
+        text(&later.stdout).contains("starts at sequence 2"),
+        "{}",
+        text(&later.stdout)
+    );
+}
+
+#[test]
+fn usage_and_io_errors_exit_two() {
+    let e = Env::new();
+    assert_eq!(code(&auditlens(&["verify"])), 2);
+    assert_eq!(code(&auditlens(&["frobnicate"])), 2);
+    let missing = e.verify(&[&e.p("nope.zip")], &[]);
+    assert_eq!(code(&missing), 2);
+    assert!(text(&missing.stderr).contains("nope.zip"));
+    let bad_trust = auditlens(&["verify", "--trust", &e.p("ops-prod.key"), &e.p("x.zip")]);
+    assert_eq!(code(&bad_trust), 2);
+    let o = e.seal("a.zip", &[&e.dir.join("missing.jsonl")], &[]);
+    assert_eq!(code(&o), 2);
+    assert!(text(&o.stderr).contains("missing.jsonl"));
+    let o = e.seal("a.zip", &[&fixture(K8S_LOG)], &["--format", "syslog"]);
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn seal_names_the_file_and_line_of_bad_input() {
+    let e = Env::new();
+    let input = e.dir.join("bad.jsonl");
+    std::fs::write(&input, b"{\"a\":1}\n\n{\"b\": oops}\n").unwrap();
+    let o = e.seal("a.zip", &[&input], &[]);
+    assert_eq!(code(&o), 2);
+    let err = text(&o.stderr);
+    assert!(err.contains(&format!("{}:3:", input.display())), "{err}");
+    assert!(
+        !e.dir.join("a.zip").exists(),
+        "no archive may be left behind"
+    );
+
+    std::fs::write(&input, b"{\"a\":\"\xff\xfe\"}\n").unwrap();
+    let o = e.seal("a.zip", &[&input], &[]);
+    assert_eq!(code(&o), 2);
+    assert!(text(&o.stderr).contains(":1:"), "{}", text(&o.stderr));
+
+    std::fs::write(&input, b"\n   \n").unwrap();
+    let o = e.seal("a.zip", &[&input], &[]);
+    assert_eq!(code(&o), 2);
+    assert!(text(&o.stderr).contains("no events"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn seal_refuses_a_fifty_megabyte_line() {
+    let e = Env::new();
+    let input = e.dir.join("huge.jsonl");
+    let mut f = std::fs::File::create(&input).unwrap();
+    f.write_all(b"{\"x\":\"").unwrap();
+    f.write_all(&vec![b'a'; 50 << 20]).unwrap();
+    f.write_all(b"\"}\n").unwrap();
+    drop(f);
+    let o = e.seal("a.zip", &[&input], &[]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        text(&o.stderr).contains(":1: line is longer than"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn archive_with_a_fifty_megabyte_signed_line_is_refused_without_reading_it_whole() {
+    let e = Env::new();
+    let input = write_lines(&e.dir, "in.jsonl", &[r#"{"a":1}"#.to_string()]);
+    e.seal("a.zip", &[&input], &[]);
+    let key = auditlens::note::SignerKey::parse(
+        std::fs::read_to_string(e.dir.join("ops-prod.key"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    rewrite(&e.dir.join("a.zip"), &e.dir.join("big.zip"), |en| {
+        let mut line = b"{\"x\":\"".to_vec();
+        line.extend(std::iter::repeat_n(b'a', 50 << 20));
+        line.extend_from_slice(b"\"}\n");
+        *entry(en, "events/000001.jsonl") = line;
+        reseal_entries(en, &key);
+    });
+    let v = e.verify(&[&e.p("big.zip")], &[]);
+    assert_clean_failure(&v, 1);
+    assert!(
+        text(&v.stderr).contains("longer than"),
+        "{}",
+        text(&v.stderr)
+    );
+}
+
+#[test]
+fn signed_invalid_utf8_and_crlf_lines_are_refused() {
+    let e = Env::new();
+    let input = write_lines(
+        &e.dir,
+        "in.jsonl",
+        &[r#"{"a":1}"#.to_string(), r#"{"b":2}"#.to_string()],
+    );
+    e.seal("a.zip", &[&input], &[]);
+    let key = auditlens::note::SignerKey::parse(
+        std::fs::read_to_string(e.dir.join("ops-prod.key"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    for (name, events, why) in [
+        (
+            "utf8.zip",
+            b"{\"a\":1}\n{\"b\":\"\xff\"}\n".to_vec(),
+            "UTF-8",
+        ),
+        ("crlf.zip", b"{\"a\":1}\r\n{\"b\":2}\n".to_vec(), "\\r"),
+        (
+            "notjson.zip",
+            b"{\"a\":1}\nhello\n".to_vec(),
+            "not a JSON object",
+        ),
+        ("empty-line.zip", b"{\"a\":1}\n\n".to_vec(), "empty line"),
+    ] {
+        rewrite(&e.dir.join("a.zip"), &e.dir.join(name), |en| {
+            *entry(en, "events/000001.jsonl") = events.clone();
+            reseal_entries(en, &key);
+        });
+        let v = e.verify(&[&e.p(name)], &[]);
+        assert_clean_failure(&v, 1);
+        assert!(text(&v.stderr).contains(why), "{name}: {}", text(&v.stderr));
+    }
+}
+
+#[test]
+fn truncated_empty_and_non_zip_files_fail_cleanly() {
+    let e = Env::new();
+    e.seal("a.zip", &[&fixture(K8S_LOG)], &[]);
+    let bytes = std::fs::read(e.dir.join("a.zip")).unwrap();
+    for cut in [bytes.len() / 2, bytes.len() - 10, 30] {
+        std::fs::write(e.dir.join("cut.zip"), &bytes[..cut]).unwrap();
+        assert_clean_failure(&e.verify(&[&e.p("cut.zip")], &[]), 1);
+    }
+    std::fs::write(e.dir.join("empty.zip"), b"").unwrap();
+    assert_clean_failure(&e.verify(&[&e.p("empty.zip")], &[]), 1);
+    write_entries(&e.dir.join("nothing.zip"), &[]);
+    let v = e.verify(&[&e.p("nothing.zip")], &[]);
+    assert_clean_failure(&v, 1);
+    assert!(
+        text(&v.stderr).contains("missing entry"),
+        "{}",
+        text(&v.stderr)
+    );
+    std::fs::write(e.dir.join("text.zip"), b"hello, I am not a zip").unwrap();
+    assert_clean_failure(&e.verify(&[&e.p("text.zip")], &[]), 1);
+}
+
+#[test]
+fn path_traversal_and_duplicate_names_are_refused() {
+    let e = Env::new();
+    e.seal("a.zip", &[&fixture(K8S_LOG)], &[]);
+    for evil in [
+        "../evil.jsonl",
+        "/etc/cron.d/x",
+        "events\\000002.jsonl",
+        "events/../../x",
+    ] {
+        rewrite(&e.dir.join("a.zip"), &e.dir.join("evil.zip"), |en| {
+            en.push((evil.into(), b"{}\n".to_vec()))
+        });
+        let v = e.verify(&[&e.p("evil.zip")], &[]);
+        assert_clean_failure(&v, 1);
+        assert!(
+            text(&v.stderr).contains("not allowed"),
+            "{evil}: {}",
+            text(&v.stderr)
+        );
+    }
+    // Duplicate name: write a same-length placeholder, then patch its name bytes everywhere they occur.
+    rewrite(&e.dir.join("a.zip"), &e.dir.join("dup.zip"), |en| {
+        en.push(("manifest.jsoX".into(), b"{}".to_vec()))
+    });
+    let mut bytes = std::fs::read(e.dir.join("dup.zip")).unwrap();
+    let needle = b"manifest.jsoX";
+    let mut i = 0;
+    while i + needle.len() <= bytes.len() {
+        if &bytes[i..i + needle.len()] == needle {
+            bytes[i + needle.len() - 1] = b'n';
+        }
+        i += 1;
+    }
+    std::fs::write(e.dir.join("dup.zip"), &bytes).unwrap();
+    let v = e.verify(&[&e.p("dup.zip")], &[]);
+    assert_clean_failure(&v, 1);
+    assert!(
+        text(&v.stderr).contains("more than once"),
+        "{}",
+        text(&v.stderr)
+    );
+}
+
+#[test]
+fn zip_bomb_entry_costs_no_more_than_its_signed_size() {
+    // The events entry inflates to 256 MiB of zeros but the signed manifest says 8 bytes: the verifier stops one
+    // byte past that and fails fast with bounded memory.
+    let e = Env::new();
+    let input = write_lines(&e.dir, "in.jsonl", &[r#"{"a":1}"#.to_string()]);
+    e.seal("a.zip", &[&input], &[]);
+    let bomb = e.dir.join("bomb.zip");
+    {
+        let entries = read_entries(&e.dir.join("a.zip"));
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&bomb).unwrap());
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        for (name, data) in &entries {
+            zip.start_file(name.as_str(), opts).unwrap();
+            if name == "events/000001.jsonl" {
+                let zeros = vec![0u8; 1 << 20];
+                for _ in 0..256 {
+                    zip.write_all(&zeros).unwrap();
+                }
+            } else {
+                zip.write_all(data).unwrap();
+            }
+        }
+        zip.finish().unwrap();
+    }
+    assert!(
+        std::fs::metadata(&bomb).unwrap().len() < 8 << 20,
+        "the bomb file is small"
+    );
+    let start = std::time::Instant::now();
+    let v = e.verify(&[&e.p("bomb.zip")], &[]);
+    assert_clean_failure(&v, 1);
+    assert!(
+        text(&v.stderr).contains("longer than the 8 bytes"),
+        "{}",
+        text(&v.stderr)
+    );
+    // Not a timing assertion on speed, only a guard against reading the whole gigabyte.
+    assert!(start.elapsed().as_secs() < 60);
+}

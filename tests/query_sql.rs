@@ -1,0 +1,663 @@
+//! The search language against a real SQLite database: the `events` table and the `events_fts` FTS5 table of
+//! the store schema, twenty hand-written events, and for each operator the event ids it must find. Also checks
+//! that field and time conditions use indexes, that hostile text stays text, and that no query that parses can
+//! make SQLite fail.
+
+use auditlens::query::{Query, SqlParam, compile, parse};
+use chrono::NaiveDate;
+use rusqlite::{Connection, params_from_iter, types::Value};
+
+const SCHEMA: &str = "
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    archive_id INTEGER NOT NULL DEFAULT 1,
+    idx INTEGER NOT NULL DEFAULT 0,
+    ts INTEGER,
+    sort_ts INTEGER NOT NULL,
+    source TEXT COLLATE NOCASE,
+    origin TEXT COLLATE NOCASE,
+    actor TEXT COLLATE NOCASE,
+    action TEXT COLLATE NOCASE,
+    resource TEXT COLLATE NOCASE,
+    outcome TEXT COLLATE NOCASE,
+    category TEXT COLLATE NOCASE,
+    ip TEXT COLLATE NOCASE,
+    agent TEXT COLLATE NOCASE,
+    env TEXT COLLATE NOCASE,
+    stage TEXT COLLATE NOCASE,
+    leaf BLOB,
+    raw BLOB NOT NULL
+);
+CREATE INDEX events_ts ON events(ts);
+CREATE INDEX events_actor ON events(actor);
+CREATE INDEX events_action ON events(action);
+CREATE VIRTUAL TABLE events_fts USING fts5(raw, tokenize = 'unicode61');
+";
+
+/// 2024-06-01T00:00:00Z, the `now` of every search here.
+const NOW: i64 = 1_717_200_000_000_000;
+const MINUTE: i64 = 60_000_000;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+
+fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, micro: u32) -> Option<i64> {
+    NaiveDate::from_ymd_opt(y, mo, d)
+        .and_then(|date| date.and_hms_micro_opt(h, mi, s, micro))
+        .map(|dt| dt.and_utc().timestamp_micros())
+}
+
+/// One event: id, time, then source, origin, actor, action, resource, outcome, category, ip, agent, env,
+/// stage, then the raw JSON.
+type Event = (i64, Option<i64>, [Option<&'static str>; 11], &'static str);
+
+fn events() -> Vec<Event> {
+    let k8s = Some("k8s");
+    let jsonl = Some("jsonl");
+    let ct = Some("cloudtrail");
+    let prod = Some("example.com/prod/k8s");
+    let app = Some("example.com/app");
+    let aws = Some("example.com/aws");
+    let ok = Some("success");
+    let account = Some("123456789012/us-east-1");
+    vec![
+        (
+            1,
+            at(2024, 5, 1, 10, 0, 0, 0),
+            [
+                k8s,
+                prod,
+                Some("alice"),
+                Some("get"),
+                Some("pods/default/web"),
+                ok,
+                Some("read"),
+                Some("10.0.0.1"),
+                Some("kubectl/v1.29.0"),
+                Some("prod"),
+                Some("ResponseComplete"),
+            ],
+            r#"{"user":{"username":"alice"},"verb":"get","objectRef":{"resource":"pods","namespace":"default","name":"web"}}"#,
+        ),
+        (
+            2,
+            at(2024, 5, 1, 12, 30, 0, 500_000),
+            [
+                k8s,
+                prod,
+                Some("bob"),
+                Some("delete"),
+                Some("pods/kube-system/coredns"),
+                Some("denied"),
+                Some("change"),
+                Some("10.0.0.2"),
+                Some("kubectl/v1.29.0"),
+                Some("prod"),
+                Some("ResponseComplete"),
+            ],
+            r#"{"user":{"username":"bob"},"verb":"delete","objectRef":{"resource":"pods","namespace":"kube-system","name":"coredns"},"responseStatus":{"code":403}}"#,
+        ),
+        (
+            3,
+            at(2024, 5, 2, 0, 0, 0, 0),
+            [
+                k8s,
+                prod,
+                Some("system:serviceaccount:kube-system:deployment-controller"),
+                Some("patch"),
+                Some("deployments/default/web"),
+                ok,
+                Some("deployment"),
+                Some("10.0.0.3"),
+                Some("kube-controller-manager/v1.29.0"),
+                Some("prod"),
+                Some("ResponseComplete"),
+            ],
+            r#"{"user":{"username":"system:serviceaccount:kube-system:deployment-controller"},"verb":"patch"}"#,
+        ),
+        (
+            4,
+            at(2024, 4, 30, 23, 59, 59, 999_999),
+            [
+                k8s,
+                Some("example.com/staging/k8s"),
+                Some("system:node:worker-1"),
+                Some("update"),
+                Some("leases/kube-node-lease/worker-1"),
+                ok,
+                Some("other"),
+                Some("10.0.1.1"),
+                Some("kubelet/v1.29.0"),
+                Some("staging"),
+                Some("RequestReceived"),
+            ],
+            r#"{"user":{"username":"system:node:worker-1"},"verb":"update","stage":"RequestReceived"}"#,
+        ),
+        (
+            5,
+            at(2024, 5, 3, 8, 0, 0, 0),
+            [
+                ct,
+                aws,
+                Some("arn:aws:iam::123456789012:user/Carol"),
+                Some("s3:GetObject"),
+                Some("arn:aws:s3:::bucket/key"),
+                ok,
+                Some("read"),
+                Some("203.0.113.5"),
+                Some("aws-cli/2.15.0"),
+                account,
+                None,
+            ],
+            r#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject","userIdentity":{"userName":"Carol"}}"#,
+        ),
+        (
+            6,
+            at(2024, 5, 3, 9, 0, 0, 0),
+            [
+                ct,
+                aws,
+                Some("ALICE"),
+                Some("iam:CreateUser"),
+                Some("user/mallory"),
+                Some("failure"),
+                Some("change"),
+                Some("203.0.113.6"),
+                Some("console.amazonaws.com"),
+                account,
+                None,
+            ],
+            r#"{"eventName":"CreateUser","userIdentity":{"userName":"ALICE"},"errorCode":"AccessDenied"}"#,
+        ),
+        (
+            7,
+            None,
+            [
+                jsonl,
+                app,
+                Some("dave"),
+                Some("login"),
+                None,
+                ok,
+                Some("access"),
+                None,
+                None,
+                None,
+                None,
+            ],
+            r#"{"msg":"login ok","who":"dave"}"#,
+        ),
+        (
+            8,
+            at(2024, 5, 4, 0, 0, 0, 0),
+            [
+                jsonl,
+                app,
+                None,
+                Some("cron"),
+                Some("backup"),
+                ok,
+                Some("other"),
+                None,
+                None,
+                None,
+                None,
+            ],
+            r#"{"msg":"backup done; 100% complete"}"#,
+        ),
+        (
+            9,
+            at(2024, 5, 5, 0, 0, 0, 0),
+            plain("100%_user"),
+            r#"{"who":"100%_user"}"#,
+        ),
+        (
+            10,
+            at(2024, 5, 5, 0, 0, 1, 0),
+            plain("100xyuser"),
+            r#"{"who":"100xyuser"}"#,
+        ),
+        (
+            11,
+            at(2024, 5, 6, 0, 0, 0, 0),
+            [
+                k8s,
+                prod,
+                Some("eve"),
+                Some("get"),
+                Some("pods/kube system/x"),
+                ok,
+                Some("read"),
+                None,
+                None,
+                Some("prod"),
+                None,
+            ],
+            r#"{"note":"pods kube system x"}"#,
+        ),
+        (
+            12,
+            at(2024, 5, 6, 1, 0, 0, 0),
+            plain("Émile"),
+            r#"{"who":"Émile"}"#,
+        ),
+        (
+            13,
+            at(2024, 5, 7, 0, 0, 0, 0),
+            plain("frank"),
+            r#"{"msg":"NEAR AND OR ^ - : tokens"}"#,
+        ),
+        (
+            14,
+            at(2024, 5, 8, 0, 0, 0, 0),
+            plain("robert'); DROP TABLE events;--"),
+            r#"{"msg":"robert'); DROP TABLE events;--"}"#,
+        ),
+        (
+            15,
+            Some(NOW + HOUR),
+            plain("gina"),
+            r#"{"msg":"future event"}"#,
+        ),
+        (
+            16,
+            Some(NOW - 10 * MINUTE),
+            plain("gina"),
+            r#"{"msg":"ten minutes ago"}"#,
+        ),
+        (
+            17,
+            Some(NOW - 2 * HOUR),
+            plain("gina"),
+            r#"{"msg":"two hours ago"}"#,
+        ),
+        (
+            18,
+            Some(NOW - 3 * DAY),
+            plain("gina"),
+            r#"{"msg":"three days ago"}"#,
+        ),
+        (
+            19,
+            Some(NOW - 10 * DAY),
+            plain("gina"),
+            r#"{"msg":"ten days ago"}"#,
+        ),
+        (
+            20,
+            at(2024, 5, 9, 0, 0, 0, 0),
+            {
+                let mut columns = plain("henry");
+                columns[4] = Some(r"C:\Temp\a_b");
+                columns
+            },
+            r#"{"path":"C:\\Temp\\a_b"}"#,
+        ),
+    ]
+}
+
+/// The columns of a jsonl event with only an actor.
+fn plain(actor: &'static str) -> [Option<&'static str>; 11] {
+    [
+        Some("jsonl"),
+        Some("example.com/app"),
+        Some(actor),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
+}
+
+fn database() -> Connection {
+    let conn = Connection::open_in_memory().expect("in-memory database");
+    conn.execute_batch(SCHEMA).expect("schema");
+    for (id, ts, columns, raw) in events() {
+        let mut values = vec![
+            Value::Integer(id),
+            ts.map_or(Value::Null, Value::Integer),
+            Value::Integer(ts.unwrap_or(i64::MIN)),
+        ];
+        values.extend(
+            columns
+                .iter()
+                .map(|c| c.map_or(Value::Null, |s| Value::Text(s.to_owned()))),
+        );
+        values.push(Value::Blob(raw.as_bytes().to_vec()));
+        conn.execute(
+            "INSERT INTO events (id, ts, sort_ts, source, origin, actor, action, resource, outcome, category, \
+             ip, agent, env, stage, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params_from_iter(values),
+        )
+        .expect("insert event");
+        conn.execute(
+            "INSERT INTO events_fts (rowid, raw) VALUES (?, ?)",
+            (id, raw),
+        )
+        .expect("insert text");
+    }
+    conn
+}
+
+fn values(params: &[SqlParam]) -> Vec<Value> {
+    params
+        .iter()
+        .map(|p| match p {
+            SqlParam::Int(i) => Value::Integer(*i),
+            SqlParam::Text(s) => Value::Text(s.clone()),
+        })
+        .collect()
+}
+
+fn run_tree(conn: &Connection, q: &Query) -> rusqlite::Result<Vec<i64>> {
+    let filter = compile(q, NOW);
+    let sql = format!(
+        "SELECT e.id FROM events e WHERE {} ORDER BY e.id",
+        filter.sql
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values(&filter.params)), |row| row.get(0))?;
+    rows.collect()
+}
+
+fn hits(conn: &Connection, query: &str) -> Vec<i64> {
+    let q = parse(query).unwrap_or_else(|e| panic!("{query:?} should parse: {e}"));
+    run_tree(conn, &q).unwrap_or_else(|e| panic!("{query:?} failed in SQLite: {e}"))
+}
+
+fn all_but(excluded: &[i64]) -> Vec<i64> {
+    (1..=20).filter(|id| !excluded.contains(id)).collect()
+}
+
+fn check(conn: &Connection, cases: &[(&str, Vec<i64>)]) {
+    let mut failures = Vec::new();
+    for (query, expected) in cases {
+        let found = hits(conn, query);
+        if &found != expected {
+            failures.push(format!("{query:?}: expected {expected:?}, found {found:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "wrong hits:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn empty_query_finds_every_event() {
+    let conn = database();
+    check(&conn, &[("", all_but(&[])), ("   ", all_but(&[]))]);
+}
+
+#[test]
+fn free_text_words_prefixes_and_phrases_find_their_events() {
+    let conn = database();
+    check(
+        &conn,
+        &[
+            ("alice", vec![1, 6]),
+            ("ALICE", vec![1, 6]),
+            ("kube*", vec![2, 3, 11]),
+            ("\"kube system\"", vec![2, 3, 11]),
+            ("kube-system", vec![2, 3, 11]),
+            ("\"system kube\"", vec![]),
+            ("\"kube sys\"*", vec![2, 3, 11]),
+            ("emile", vec![12]),
+            ("100%", vec![8, 9]),
+            ("alice bob", vec![]),
+            ("coredns bob", vec![2]),
+            ("alice OR bob", vec![1, 2, 6]),
+        ],
+    );
+}
+
+#[test]
+fn field_terms_match_whole_values_case_insensitively() {
+    let conn = database();
+    check(
+        &conn,
+        &[
+            ("actor:alice", vec![1, 6]),
+            ("Actor:ALICE", vec![1, 6]),
+            ("actor:ali", vec![]),
+            ("actor:ali*", vec![1, 6]),
+            ("actor:system:*", vec![3, 4]),
+            ("actor:*", all_but(&[8])),
+            ("-actor:*", vec![8]),
+            ("actor:Émile", vec![12]),
+            ("actor:émile", vec![]),
+            ("actor:100%_*", vec![9]),
+            ("actor:100%*", vec![9]),
+            ("actor:100_*", vec![]),
+            ("actor:100*", vec![9, 10]),
+            ("resource:\"pods/kube system/x\"", vec![11]),
+            ("resource:\"pods/kube s\"*", vec![11]),
+            (r"resource:C:\Temp\a_b", vec![20]),
+            (r#"resource:"C:\\Temp\\a""#, vec![]),
+            (r#"resource:"C:\\Temp\\a"*"#, vec![20]),
+            ("action:s3:GetObject", vec![5]),
+            ("action:S3:getobject", vec![5]),
+            ("action:s3:*", vec![5]),
+            ("outcome:denied", vec![2]),
+            ("source:K8S", vec![1, 2, 3, 4, 11]),
+            ("origin:example.com/prod/*", vec![1, 2, 3, 11]),
+            ("category:read OR category:deployment", vec![1, 3, 5, 11]),
+            ("ip:10.0.0.*", vec![1, 2, 3]),
+            ("ip:10.0.0.1", vec![1]),
+            ("agent:kubectl*", vec![1, 2]),
+            ("env:prod", vec![1, 2, 3, 11]),
+            ("env:123456789012/us-east-1", vec![5, 6]),
+            ("stage:requestreceived", vec![4]),
+        ],
+    );
+}
+
+#[test]
+fn time_terms_find_their_periods_and_never_untimed_events() {
+    let conn = database();
+    check(
+        &conn,
+        &[
+            ("time:2024-05-01", vec![1, 2]),
+            ("time:2024-05-01T10:00:00Z", vec![1]),
+            ("time:2024-05-01T12:30:00Z", vec![]),
+            ("time:2024-05-01T12:30:00.5Z", vec![2]),
+            ("time:2024-05-01T14:30:00.5+02:00", vec![2]),
+            ("time:2024-05-01T12:30*", vec![2]),
+            ("time:2024-04*", vec![4]),
+            ("time:2024*", all_but(&[7])),
+            ("time:*", all_but(&[7])),
+            ("-time:*", vec![7]),
+            ("after:2024-05-01 before:2024-05-02", vec![1, 2]),
+            ("before:2024-05-01", vec![4]),
+            ("-after:2024-05-01", vec![4, 7]),
+            ("after:2024-05-01T12:30:00.5Z", all_but(&[1, 4, 7])),
+            ("before:2024-05-01T12:30:00.5Z", vec![1, 4]),
+            ("after:\"2024-05-01 08:30:00.5-04:00\"", all_but(&[1, 4, 7])),
+            ("since:90s", vec![15]),
+            ("since:15m", vec![15, 16]),
+            ("since:3h", vec![15, 16, 17]),
+            ("since:4d", vec![15, 16, 17, 18]),
+            ("since:1w", vec![15, 16, 17, 18]),
+            ("since:2w", vec![15, 16, 17, 18, 19]),
+            ("-since:2w", all_but(&[15, 16, 17, 18, 19])),
+        ],
+    );
+}
+
+#[test]
+fn negation_and_or_and_parentheses_combine_as_specified() {
+    let conn = database();
+    check(
+        &conn,
+        &[
+            ("NOT alice", all_but(&[1, 6])),
+            ("-alice", all_but(&[1, 6])),
+            ("-alice -bob", all_but(&[1, 2, 6])),
+            ("-\"kube system\"", all_but(&[2, 3, 11])),
+            ("-actor:alice", all_but(&[1, 6])),
+            ("-outcome:success", all_but(&[1, 3, 4, 5, 7, 8, 11])),
+            ("NOT NOT actor:alice", vec![1, 6]),
+            ("(actor:alice OR actor:bob) outcome:denied", vec![2]),
+            ("actor:alice OR actor:bob outcome:denied", vec![1, 2, 6]),
+            ("NOT actor:alice OR actor:bob", all_but(&[1, 6])),
+            ("alice OR actor:bob", vec![1, 2, 6]),
+            ("-alice OR -bob", all_but(&[])),
+            ("-(alice OR bob) source:k8s", vec![3, 4, 11]),
+            ("source:k8s AND NOT (env:prod OR stage:*)", vec![]),
+            ("source:k8s -(env:prod stage:*)", vec![4, 11]),
+            ("pods -actor:bob time:2024-05*", vec![1, 11]),
+        ],
+    );
+}
+
+#[test]
+fn hostile_text_is_only_ever_text() {
+    let conn = database();
+    check(
+        &conn,
+        &[
+            ("\"robert'); DROP TABLE events;--\"", vec![14]),
+            ("actor:\"robert'); DROP TABLE events;--\"", vec![14]),
+            ("robert'", vec![14]),
+            ("\"NEAR AND OR\"", vec![13]),
+            ("NEAR*", vec![13]),
+            ("\"^ tokens\"", vec![13]),
+            ("\"' OR 1=1 --\"", vec![]),
+            ("actor:\"' OR 1=1 --\"", vec![]),
+            ("actor:%", vec![]),
+            ("actor:_*", vec![]),
+            ("\"a\\\" OR \\\"b\"", vec![]),
+            ("SELECT FROM events WHERE", vec![]),
+        ],
+    );
+    let count: i64 = conn
+        .query_row("SELECT count(*) FROM events", [], |row| row.get(0))
+        .expect("events still there");
+    assert_eq!(count, 20);
+}
+
+#[test]
+fn text_with_no_token_is_rejected_or_matches_nothing() {
+    let conn = database();
+    for query in [";", "%", "\"&&\"", "alice ;"] {
+        assert!(parse(query).is_err(), "{query:?} should be an error");
+    }
+    let nothing = Query::Text {
+        text: ";".into(),
+        prefix: false,
+        phrase: false,
+    };
+    let alice = parse("alice").expect("word");
+    assert_eq!(run_tree(&conn, &nothing).expect("runs"), Vec::<i64>::new());
+    assert_eq!(
+        run_tree(&conn, &Query::Not(Box::new(nothing.clone()))).expect("runs"),
+        all_but(&[])
+    );
+    // FTS5 alone would drop the empty phrase from "alice" ";" and find alice: the compiler does not.
+    assert_eq!(
+        run_tree(&conn, &Query::And(vec![alice.clone(), nothing.clone()])).expect("runs"),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        run_tree(&conn, &Query::Or(vec![alice, nothing])).expect("runs"),
+        vec![1, 6]
+    );
+}
+
+fn plan(conn: &Connection, query: &str) -> String {
+    let filter = compile(&parse(query).expect("query"), NOW);
+    let sql = format!(
+        "EXPLAIN QUERY PLAN SELECT e.id FROM events e WHERE {}",
+        filter.sql
+    );
+    let mut stmt = conn.prepare(&sql).expect("plan");
+    let rows = stmt
+        .query_map(params_from_iter(values(&filter.params)), |row| {
+            row.get::<_, String>(3)
+        })
+        .expect("plan rows");
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .expect("plan rows")
+        .join("\n")
+}
+
+#[test]
+fn field_and_time_conditions_use_the_indexes() {
+    let conn = database();
+    let cases = [
+        ("actor:alice", "INDEX events_actor (actor=?)"),
+        ("actor:ali*", "INDEX events_actor (actor>? AND actor<?)"),
+        ("action:s3:*", "INDEX events_action (action>? AND action<?)"),
+        ("time:2024-05-01", "INDEX events_ts (ts>? AND ts<?)"),
+        (
+            "after:2024-05-01 before:2024-05-02",
+            "INDEX events_ts (ts>? AND ts<?)",
+        ),
+        ("since:1h", "INDEX events_ts (ts>?)"),
+        ("alice", "USING INTEGER PRIMARY KEY (rowid=?)"),
+    ];
+    for (query, expected) in cases {
+        let plan = plan(&conn, query);
+        assert!(
+            plan.contains(expected),
+            "{query:?}: plan\n{plan}\nlacks {expected:?}"
+        );
+    }
+}
+
+#[test]
+fn the_largest_queries_stay_within_sqlite_limits() {
+    let conn = database();
+    let many_actors: Vec<String> = (0..999).map(|i| format!("actor:a{i}")).collect();
+    let query = format!("{} OR actor:alice", many_actors.join(" OR "));
+    assert_eq!(hits(&conn, &query), vec![1, 6]);
+    let many_words: Vec<String> = (0..999).map(|i| format!("w{i}")).collect();
+    assert_eq!(
+        hits(&conn, &format!("{} alice", many_words.join(" "))),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        hits(&conn, &format!("{} OR alice", many_words.join(" OR "))),
+        vec![1, 6]
+    );
+    let mixed: Vec<String> = (0..500)
+        .map(|i| format!("-actor:a{i} time:2024*"))
+        .collect();
+    assert_eq!(hits(&conn, &mixed.join(" ")), all_but(&[7]));
+    let deep = format!("{}actor:alice{}", "(-".repeat(32), ")".repeat(32));
+    assert_eq!(hits(&conn, &deep), vec![1, 6]);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Whatever the user types, a query that parses runs in SQLite without an error.
+    #[test]
+    fn every_query_that_parses_runs_in_sqlite(
+        parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "alice", "kube*", "\"kube system\"", "\"a\\\"b\"", "actor:alice", "actor:sys*", "actor:*",
+                "-", "NOT", "OR", "AND", "or", "(", ")", "time:2024-05-01", "time:2024*", "after:2024-05-01",
+                "before:2024-05-02T00:00:00Z", "since:1d", ";", "%", "\"", "-x", "time:*", "'", "NEAR", "^",
+                "resource:\"a b\"*", "ip:::1", "100%_", "*", ":", "a:b", "\\", "\u{0}", "é",
+            ]),
+            0..12,
+        ),
+        separators in proptest::collection::vec(proptest::sample::select(vec![" ", "", "  "]), 12),
+        noise in "\\PC{0,12}",
+    ) {
+        let conn = database();
+        let mut query = String::new();
+        for (part, separator) in parts.iter().zip(separators.iter()) {
+            query.push_str(part);
+            query.push_str(separator);
+        }
+        for input in [query.clone(), format!("{query}{noise}"), noise.clone()] {
+            if let Ok(q) = parse(&input) {
+                let result = run_tree(&conn, &q);
+                proptest::prop_assert!(result.is_ok(), "{:?}: {:?}", input, result);
+            }
+        }
+    }
+}
