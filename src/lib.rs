@@ -6,6 +6,7 @@
 //! - [`input`], [`lines`]: reading source logs and streaming lines.
 //! - [`sources`], [`time`]: normalization of events per source kind (docs/sources.md).
 //! - [`query`]: the search query language (docs/search.md).
+//! - [`store`]: the local SQLite evidence store: import, check, search.
 //! - [`report`]: reports for people and machines.
 //! - [`generate`], [`bench`]: generated realistic events and the benchmarks.
 
@@ -21,5 +22,6 @@ pub mod query;
 pub mod report;
 pub mod seal;
 pub mod sources;
+pub mod store;
 pub mod time;
 pub mod verify;

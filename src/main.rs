@@ -58,6 +58,52 @@ enum Command {
         #[arg(required = true)]
         archives: Vec<PathBuf>,
     },
+    /// Verify archives and store them in the evidence database, atomically per archive.
+    Import {
+        #[arg(long)]
+        db: PathBuf,
+        /// A trusted signer's verifier key file (.pub); repeatable.
+        #[arg(long = "trust")]
+        trust: Vec<PathBuf>,
+        /// Store archives that fail verification (flagged failed, never shown as verified).
+        #[arg(long)]
+        keep_failed: bool,
+        /// Print the results as JSON Lines (one object per archive).
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        archives: Vec<PathBuf>,
+    },
+    /// Re-verify the whole database from the stored bytes against the stored signed checkpoints.
+    Check {
+        #[arg(long)]
+        db: PathBuf,
+        /// Also require archives marked verified to be signed by one of these keys; repeatable.
+        #[arg(long = "trust")]
+        trust: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search the database (query language: docs/search.md). Newest first.
+    Search {
+        #[arg(long)]
+        db: PathBuf,
+        /// JSON Lines output; a last line {"next": CURSOR} when more results exist.
+        #[arg(long)]
+        json: bool,
+        /// Page size.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Cursor from a previous page's "next".
+        #[arg(long)]
+        after: Option<String>,
+        /// Print only the number of matches.
+        #[arg(long)]
+        count: bool,
+        /// The query; empty matches every event.
+        #[arg(default_value = "")]
+        query: String,
+    },
     /// Benchmarks: seal and verify N generated events beside plain SHA-256 over the same bytes.
     Bench {
         /// Number of generated events.
@@ -100,6 +146,13 @@ fn main() -> ExitCode {
             json,
             archives,
         } => verify(&trust, json, &archives),
+        Command::Import { db, trust, keep_failed, json, archives } => {
+            import(&db, &trust, keep_failed, json, &archives)
+        }
+        Command::Check { db, trust, json } => check(&db, &trust, json),
+        Command::Search { db, json, limit, after, count, query } => {
+            search(&db, json, limit, after.as_deref(), count, &query)
+        }
         Command::Bench { events, dir } => bench(events, &dir),
     };
     match result {
@@ -234,4 +287,128 @@ fn bench(events: u64, dir: &Path) -> Result<ExitCode, Fatal> {
         &figures,
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn open_existing(db: &Path) -> Result<auditlens::store::Store, Fatal> {
+    if !db.is_file() {
+        return Err(Fatal(format!("{}: no such database", db.display())));
+    }
+    Ok(auditlens::store::Store::open(db)?)
+}
+
+fn import(db: &Path, trust: &[PathBuf], keep_failed: bool, json: bool, archives: &[PathBuf]) -> Result<ExitCode, Fatal> {
+    use auditlens::store::import::{ImportOptions, ImportOutcome};
+    use std::io::IsTerminal;
+    let trusted = read_trusted(trust)?;
+    for a in archives {
+        std::fs::metadata(a).map_err(|e| format!("{}: {e}", a.display()))?;
+    }
+    let mut store = auditlens::store::Store::open(db)?;
+    let opts = ImportOptions { trusted: &trusted, keep_failed };
+    let show_progress = std::io::stderr().is_terminal() && !json;
+    let mut all_ok = true;
+    for path in archives {
+        let started = std::time::Instant::now();
+        let mut on_progress = |p: &auditlens::verify::Progress| {
+            if show_progress {
+                eprint!("\r{}", report::progress_line(&path.display().to_string(), p, started.elapsed()));
+            }
+            true
+        };
+        let result = store.import_archive(path, &opts, &mut on_progress)?;
+        if show_progress {
+            eprint!("\r\x1b[K");
+        }
+        all_ok &= result.is_ok();
+        if json {
+            println!("{}", serde_json::to_string(&result)?);
+            continue;
+        }
+        let where_ = match (&result.report.origin, result.report.sequence) {
+            (Some(o), Some(s)) => format!(" [{o} sequence {s}]"),
+            _ => String::new(),
+        };
+        let gap = result.gap_before.map(|s| format!("; gap before sequence {s}")).unwrap_or_default();
+        let line = format!("{}: {}{where_}{gap}", path.display(), result.message);
+        match result.outcome {
+            ImportOutcome::Imported | ImportOutcome::AlreadyImported => println!("{line}"),
+            _ => {
+                eprintln!("{line}");
+                if let Some(f) = &result.report.failure {
+                    eprint!("{}", report::failure_details(f));
+                }
+            }
+        }
+    }
+    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn check(db: &Path, trust: &[PathBuf], json: bool) -> Result<ExitCode, Fatal> {
+    let trusted = read_trusted(trust)?;
+    let store = open_existing(db)?;
+    let result = store.check(&trusted, &mut |_| true)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else if result.ok {
+        println!(
+            "OK: {} archives, {} events re-verified from the stored bytes; signatures, roots, chains and normalized fields match",
+            result.archives_checked, result.events_checked
+        );
+    } else {
+        for p in &result.problems {
+            let mut place = String::new();
+            if let (Some(o), Some(s)) = (&p.origin, p.sequence) {
+                place.push_str(&format!("{o} sequence {s}"));
+            } else if let Some(id) = p.archive_id {
+                place.push_str(&format!("archive #{id}"));
+            } else {
+                place.push_str("database");
+            }
+            if let Some(i) = p.event_index {
+                place.push_str(&format!(", event index {i}"));
+            }
+            eprintln!("{place}: {}", p.message);
+        }
+        eprintln!("NOT OK: {} problem(s) found in {}", result.problems.len(), db.display());
+    }
+    Ok(if result.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn search(db: &Path, json: bool, limit: usize, after: Option<&str>, count: bool, query: &str) -> Result<ExitCode, Fatal> {
+    use auditlens::store::search::SearchError;
+    let store = open_existing(db)?;
+    let now = chrono::Utc::now().timestamp_micros();
+    let query_error = |e: SearchError| match e {
+        SearchError::Query(q) => Fatal(report::query_error(query, &q)),
+        other => Fatal(other.to_string()),
+    };
+    if count {
+        println!("{}", store.count(query, now).map_err(query_error)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if limit == 0 {
+        return Err(Fatal("--limit must be at least 1".into()));
+    }
+    let page = store.search(query, limit, after, now).map_err(query_error)?;
+    if json {
+        let mut out = std::io::stdout().lock();
+        for e in &page.events {
+            writeln_ok(&mut out, &serde_json::to_string(e)?);
+        }
+        if let Some(next) = &page.next {
+            writeln_ok(&mut out, &serde_json::json!({ "next": next }).to_string());
+        }
+    } else {
+        print!("{}", report::event_table(&page.events));
+        match &page.next {
+            Some(next) => println!("more results: --after {next}"),
+            None if page.events.is_empty() => println!("no matching events"),
+            None => {}
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn writeln_ok(out: &mut impl std::io::Write, line: &str) {
+    let _ = writeln!(out, "{line}");
 }

@@ -5,7 +5,11 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::verify::{ArchiveReport, ArchiveStatus, OriginContinuity, continuity};
+use std::time::Duration;
+
+use crate::query::QueryError;
+use crate::store::search::EventRow;
+use crate::verify::{ArchiveReport, ArchiveStatus, Failure, OriginContinuity, Progress, continuity};
 
 /// The result of `auditlens verify` over a set of archives.
 #[derive(Debug, Clone, Serialize)]
@@ -154,6 +158,16 @@ pub fn archive_text(a: &ArchiveReport) -> String {
         field(&mut s, "root", r.clone());
     }
     if let Some(f) = &a.failure {
+        s.push_str(&failure_details(f));
+    }
+    s
+}
+
+/// The reason, place and hashes of a verification failure, indented.
+pub fn failure_details(f: &Failure) -> String {
+    let mut s = String::new();
+    let field = |s: &mut String, name: &str, value: String| s.push_str(&format!("  {name:<11} {value}\n"));
+    {
         field(&mut s, "reason", f.message.clone());
         let mut place = Vec::new();
         if let Some(e) = &f.entry {
@@ -174,6 +188,54 @@ pub fn archive_text(a: &ArchiveReport) -> String {
         if let Some(found) = &f.found {
             field(&mut s, "found", found.clone());
         }
+    }
+    s
+}
+
+/// One progress line: archive, events, MB, rate and ETA.
+pub fn progress_line(name: &str, p: &Progress, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64().max(1e-3);
+    let rate = p.events_done as f64 / secs;
+    let pct = if p.events_total == 0 { 100.0 } else { 100.0 * p.events_done as f64 / p.events_total as f64 };
+    let eta = if rate > 0.0 { (p.events_total.saturating_sub(p.events_done)) as f64 / rate } else { 0.0 };
+    format!(
+        "{name}: {pct:5.1}%  {}/{} events  {:.1}/{:.1} MB  {rate:.0} events/s  ETA {eta:.0} s",
+        p.events_done,
+        p.events_total,
+        p.bytes_done as f64 / 1e6,
+        p.bytes_total as f64 / 1e6
+    )
+}
+
+/// A query error with a caret under the column.
+pub fn query_error(query: &str, e: &QueryError) -> String {
+    let pad: String = " ".repeat(e.column.saturating_sub(1));
+    format!("query error at column {}: {}\n  {query}\n  {pad}^", e.column, e.message)
+}
+
+/// A readable table of events (times in UTC).
+pub fn event_table(events: &[EventRow]) -> String {
+    let mut s = format!(
+        "{:<27} {:<10} {:<28} {:<24} {:<34} {:<8} {}\n",
+        "time (UTC)", "source", "actor", "action", "resource", "outcome", "id"
+    );
+    let cut = |v: &Option<String>, n: usize| -> String {
+        let v = v.as_deref().unwrap_or("-");
+        let clean: String = v.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        if clean.chars().count() > n { format!("{}…", clean.chars().take(n - 1).collect::<String>()) } else { clean }
+    };
+    for e in events {
+        s.push_str(&format!(
+            "{:<27} {:<10} {:<28} {:<24} {:<34} {:<8} {}{}\n",
+            e.time.as_deref().unwrap_or("(no time)"),
+            cut(&e.source, 10),
+            cut(&e.actor, 28),
+            cut(&e.action, 24),
+            cut(&e.resource, 34),
+            cut(&e.outcome, 8),
+            e.id,
+            if e.verified { "" } else { "  [NOT VERIFIED]" }
+        ));
     }
     s
 }

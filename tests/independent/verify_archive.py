@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent verifier for AuditLens signed audit archives, format version 1.
+r"""Independent verifier for AuditLens signed audit archives, format version 1.
 
 Written from docs/archive-format.md ALONE (plus the public C2SP signed-note v1.0.0 and tlog-checkpoint
 specifications, RFC 6962 section 2.1 and RFC 8032), without reading the Rust implementation. Its purpose is to
@@ -14,75 +14,76 @@ Prints one line per archive, in argument order, on stdout:
 The continuity report of the set (section 6) goes to stderr, one line per origin (plus one per problem).
 Exit status: 0 when every archive verifies under a trusted key and the set is continuous; 1 otherwise; 2 for a
 usage error (bad option, no archive, a --trust value that is neither a readable key file nor a key string, an
-archive path that cannot be opened at all).
+archive path that does not exist).
 
-SPEC AMBIGUITIES (section numbers refer to docs/archive-format.md). Each says what this script does; the
-suggested wording for the spec is in the final report of the task that produced this file.
-  A1  (s2) "not a readable ZIP" is undefined: prepended data before the first local header, trailing data after
-      the end-of-central-directory record, a local header whose name / method / flags disagree with the
-      central directory, an EOCD entry count that disagrees with the central directory. Here: Python's zipfile
-      decides readability (it tolerates prepended data and an archive comment); in addition a local header
-      whose name, compression method or encryption flag differs from its central-directory record is a
-      failure.
-  A2  (s2) A path that does not exist / cannot be opened: verification failure or usage error? The spec only
-      says an unreadable ZIP is a verification failure. Here: a path that cannot be opened is a usage error
-      (exit 2), as `auditlens verify` does; a file that opens but is not a ZIP is a FAIL line.
-  A3  (s2) "a drive letter" is not defined (only `X:` at the start? any `:`?). Here: any name whose second
-      character is `:` is rejected; moot anyway because only the exact names of the table are allowed.
-  A4  (s2) Encryption: which flag bits? Here: general-purpose flag bit 0 (encrypted) or bit 6 (strong
-      encryption) set, in the central directory or the local header.
-  A5  (s2) Is the `NNNNNN` digit check ASCII-only, and is `events/000000.jsonl` / a seventh digit just "any
-      other entry"? Here: names must match `events/[0-9]{6}\\.jsonl` (ASCII), numbers 1..k with no gap.
-  A6  (s2/s4) May an `events/` entry be empty (0 bytes, 0 events) as long as the total is >= 1? The byte rules
-      hold vacuously. Here: accepted (the manifest must then say `events: 0, bytes: 0` for it).
-  A7  (s2) The size limits say "a larger value is a failure": is exactly 1 MiB / 64 KiB / 16 MiB allowed?
-      Here: yes, only sizes strictly greater than 1,048,576 / 65,536 / 16,777,216 bytes fail.
-  A8  (s4) The JSON dialect of `manifest.json` is not pinned: duplicate member names, `NaN`/`Infinity`,
-      lone-surrogate escapes (`"\\ud800"`), a UTF-8 BOM, numbers written `1.0` or `1e0`, numbers above
-      2^64-1, negative numbers. Here: all of these are failures (strict RFC 8259 / I-JSON, integers only,
-      0 <= n <= 2^64-1).
-  A9  (s4) Types of members that the MUST-check list does not mention (`created`, `time_range`, `tool`,
-      `entries[].source`): are they checked at all, and is `created` / `time_range.first|last` required to
-      be valid RFC 3339 UTC? Are unknown members inside `time_range` or an `entries` object failures?
-      Here: the JSON types of the table are enforced, `time_range` must be null or an object with exactly
-      `first` and `last` (strings), each `entries` object must have exactly its four members; the RFC 3339
-      format of the time strings is NOT checked (not in the MUST list).
-  A10 (s4) `sequence` "from 1": is 0 a failure? `events` ">= 1": a verifier-checked MUST? Here: both are
-      failures (sequence 0, events 0).
-  A11 (s5) Must the four extension lines appear in the listed order? Here: yes, exactly that order.
-  A12 (s1/s5) base64: must encodings be canonical (zero pad bits; Go's note package accepts non-zero pad bits,
-      Rust's `base64` STANDARD engine rejects them)? Here: every base64 value (hashes, key strings, signature
-      lines) must be canonical padded standard base64 (decode + re-encode gives the same text).
-  A13 (s5) Signed-note syntax details left to C2SP: must the checkpoint end in a newline after the last
-      signature line; must signature lines from OTHER keys be well-formed (valid key name, valid base64, at
-      least 4+1 bytes); how many signature lines are allowed? Here: the note must end in `\\n`; every line after
-      the blank separator must be `— <valid name> <canonical base64 of >= 5 bytes>`; there is no count limit
-      beyond the 64 KiB size limit.
-  A14 (s5) Two or more signature lines matching the signer's name and key hash, one valid and one not: the
-      spec says "a signature line ... MUST verify", the signed-note spec says a failing known-key signature
-      SHOULD reject the note. Here: EVERY matching line must verify.
+SPEC AMBIGUITIES (section numbers refer to docs/archive-format.md). Each item says what this script does and,
+in brackets, how `auditlens verify` behaved when probed as a black box with hand-made archives (its source was
+not read). Items marked DIFFERS are the places where this verifier and `auditlens verify` disagree today.
+  A1  (s2) "not a readable ZIP" is undefined: data before the first local header or after the end record, an
+      archive comment, a local header whose name / method / flags disagree with the central directory, a
+      central-directory uncompressed size that disagrees with the data. Here: Python's zipfile decides (it
+      tolerates prepended/appended data and comments; the actual data size, not the declared one, is checked);
+      in addition a local header whose name or compression method differs from its central-directory record is
+      a failure (Python's zipfile itself refuses a differing name). [DIFFERS: auditlens accepts both local-header
+      mismatches; it agrees on prepended/appended data, comments, ZIP64, data descriptors, lying CD size.]
+  A2  (s2) A path that does not exist / cannot be read: verification failure or usage error? Here: a path
+      that does not exist is a usage error (exit 2); one that exists but cannot be read as a file (a
+      directory, no permission) or is not a ZIP is a FAIL line. [same for missing file and directory]
+  A3  (s2) "a drive letter" is not defined (only `X:` at the start? any `:`?). Here: a name whose second
+      character is `:`; moot, since only the exact names of the table are allowed anyway. [same verdicts]
+  A4  (s2) Encryption: which flag bits? Here: general-purpose flag bit 0 or bit 6, central directory or local
+      header. [same for bit 0 in the central directory]
+  A5  (s2) `NNNNNN`: ASCII digits only? `events/000000.jsonl`, seven digits: "other entry"? Here: names must
+      match `events/[0-9]{6}\.jsonl`, numbers 1..k with no gap; anything else is an unexpected entry. [same]
+  A6  (s2/s4) May an `events/` entry be empty (0 bytes, 0 events) when the total is >= 1? The byte rules hold
+      vacuously and nothing forbids it. Here: a failure, as auditlens does ("an events entry holds no event").
+  A7  (s2) "a larger value is a failure": exactly 1 MiB / 64 KiB / 16 MiB is allowed; only strictly greater
+      sizes fail. [same, probed at limit and limit+1 for all three]
+  A8  (s4) The JSON dialect of `manifest.json` is not pinned: duplicate member names, `NaN`, lone-surrogate
+      escapes, a UTF-8 BOM, `1.0` / `1e0` for integers, numbers above 2^64-1, negative numbers. Here: all
+      failures (I-JSON, integers 0..2^64-1); trailing white space is allowed. [same for every one of these]
+  A9  (s4) Members outside the MUST-check list (`created`, `time_range`, `tool`, `entries[].source`): are their
+      types checked, are unknown members inside `time_range` / an `entries` object failures, must the times be
+      RFC 3339 UTC, must `time_range` agree with the events? Here: JSON types are enforced, `time_range` is null
+      or exactly {first, last} with string values, `entries` objects have exactly their four members; time
+      FORMATS and the agreement with the events are NOT checked. [same: auditlens accepts `created:
+      "yesterday"`, a non-UTC or reversed or wrong time_range, and rejects wrong types / extra members]
+  A10 (s4) `sequence` "from 1" and `events` ">= 1": verifier checks? Here: 0 is a failure for both. [same]
+  A11 (s5) Must the four extension lines appear in the listed order, separated by exactly one space? Here:
+      yes. [same]
+  A12 (s1/s5) base64 canonicality (zero pad bits) is not stated (Go's note package accepts non-zero pad bits).
+      Here: every base64 value (hashes, key strings, signature lines) must re-encode to the same text. [same]
+  A13 (s5) Signed-note details left to C2SP: trailing newline after the last signature line; well-formedness of
+      signature lines from OTHER keys (valid name, valid base64, >= 5 bytes); maximum number of signature
+      lines. Here: the note must end in `\n`, every signature line must be well-formed, and more than 100
+      signature lines is a failure (the limit auditlens applies; the spec does not state it). [same]
+  A14 (s5) Several signature lines matching the signer (name and key hash), one valid and one not. Here: EVERY
+      matching line must verify. [same]
   A15 (s1/s5) "RFC 8032 section 5.1.7" prescribes the cofactored equation [8][S]B = [8]R + [8][k]A', while
-      ed25519-dalek's `verify_strict` (also named) uses the cofactorless [S]B = R + [k]A; they differ for
-      mixed-order A or R. Here: cofactorless, plus rejection of S >= L, of A or R that fail RFC 8032 decoding
-      (non-canonical y >= p, x = 0 with sign bit 1, not on the curve) and of small-order A or R.
-  A16 (s1) "Unicode spaces" in key names: which set? Here: the Unicode White_Space property (as Go's
-      unicode.IsSpace and Rust's char::is_whitespace). Key names and the whole note must also be valid UTF-8
-      without control characters other than newline (signed-note).
-  A17 (s5) "trusted" compares what: the whole key string, the public key only, or (name, key hash)? Here: the
-      signer key string must be exactly equal (name, hash and public key) to a --trust key string.
-  A18 (s5/s6) Is "sequence 1 MUST have a zero chain-start" a check of the single archive (section 5) or of the
-      set (section 6)? Here: a single-archive failure (FAIL line).
-  A19 (s6) Is an *overlap* (the same archive given twice) a failure? Is a fork detected by comparing the whole
-      checkpoint entry (signature lines included, so an added cosignature makes a "fork") or the note text?
-      Here: an overlap makes the set not continuous (exit 1, as `auditlens verify` does), and checkpoints are
-      compared on their signed note text only.
-  A20 (s6) Which archives take part in the continuity check: all given, only verified ones, only trusted ones?
-      May the archives of one origin be signed by different keys (rotation)? Here: every archive that
-      verified (trusted or not) takes part; different signer keys within one origin are allowed.
-  A21 (s2/s4) The uncompressed size of an `events/` entry is checked against the manifest BEFORE the signature
-      is checked (the manifest is not yet authenticated): harmless for the verdict, but the failure reported
-      first differs. Here: sizes are enforced while the entry is streamed, after the signature check, in the
-      order of section 5.
+      ed25519-dalek's `verify_strict` (also named) is cofactorless [S]B = R + [k]A; they differ for a mixed-order
+      public key. Here: cofactorless, S < L, A and R must decode per RFC 8032 (canonical y < p, no x = 0 with sign
+      bit 1) and must not be of small order. [same: a signature valid only under the cofactored equation, made
+      with A' = A + (order-8 point), is rejected by both]
+  A16 (s1) "Unicode spaces" in key names: which set? Here: the Unicode White_Space property (U+200B ZERO WIDTH
+      SPACE is not in it). Control characters are excluded by signed-note. [same verdicts for U+00A0, U+3000,
+      U+001C, U+200B]
+  A17 (s5) "trusted" compares what: the key string, the public key, (name, key)? Here: the signer key string
+      must equal a --trust key string; with A22 this is (name, public key). [same: same key under another name
+      is untrusted]
+  A18 (s5/s6) Is "sequence 1 MUST have a zero chain-start" a per-archive check or a set check? Here: per archive.
+      [same]
+  A19 (s6) Is an *overlap* a failure? Do "checkpoints differ" compare the whole `checkpoint` entry (so an added
+      cosignature turns a copy into a "fork") or the signed note text? Here: an overlap makes the set not
+      continuous (exit 1) and the whole `checkpoint` entry bytes are compared. [same]
+  A20 (s6) Which archives take part in continuity: all, verified, trusted? May one origin be signed by several
+      keys? Here: every archive that verified (trusted or not); several keys are allowed. [same verdicts]
+  A21 (s2/s5) The section 2 size rule for `events/` entries depends on the manifest, which is only parsed and
+      authenticated later in the section 5 order. Here: sizes are enforced while streaming the events, after the
+      signature check. Verdicts are unaffected; only the first reported reason may differ.
+  A22 (s1) The key hash is "8 lowercase hex digits". Here: upper case is a failure of `signer parses`.
+      [DIFFERS: auditlens accepts `k1+22BD9C2E+...` as the manifest signer, and even reports it trusted]
+  A23 (s1/s5) Nothing relates the signer's key name to the checkpoint origin (C2SP tlog-checkpoint: SHOULD
+      match). Here: no relation is required. [same]
 """
 
 import base64
@@ -102,6 +103,7 @@ import zlib
 MANIFEST_MAX = 1 << 20          # 1 MiB
 CHECKPOINT_MAX = 64 << 10       # 64 KiB
 LINE_MAX = 16 << 20             # 16 MiB, newline excluded
+MAX_SIGNATURES = 100            # A13: not in the spec; the limit `auditlens verify` applies
 U64_MAX = (1 << 64) - 1
 
 LEAVES = "leaves"
@@ -270,7 +272,7 @@ class VerifierKey:
     def __init__(self, text):
         """Parses `<name>+<hash>+<base64(0x01 || public key)>`; raises ValueError with a reason."""
         self.text = text
-        parts = text.split("+")
+        parts = text.split("+", 2)       # the name has no "+", the base64 key may have some
         if len(parts) != 3:
             raise ValueError("a key string is <name>+<hash>+<base64 key>")
         name, hexhash, keyb64 = parts
@@ -441,8 +443,11 @@ def parse_note(raw):
     text, sig_block = s[:split + 1], s[split + 2:]
     if sig_block == "":
         raise Fail("checkpoint: no signature lines")
+    sig_lines = sig_block[:-1].split("\n")
+    if len(sig_lines) > MAX_SIGNATURES:
+        raise Fail(f"checkpoint: more than {MAX_SIGNATURES} signature lines")
     sigs = []
-    for line in sig_block[:-1].split("\n"):
+    for line in sig_lines:
         if not line.startswith("\u2014 "):
             raise Fail(f"checkpoint: malformed signature line {line!r}")
         rest = line[2:]
@@ -580,7 +585,7 @@ def verify_archive(path, trusted):
     try:
         fp = open(path, "rb")
     except OSError as e:
-        raise Usage(f"{path}: {e.strerror}") from None
+        raise Fail(f"not a readable ZIP: {e.strerror}") from None
     with fp:
         zf, infos, event_names = open_container(path, fp)
 
@@ -666,6 +671,8 @@ def verify_archive(path, trusted):
                 raise Fail(f"{name} line {line_no + 1}: last line not terminated by a newline")
             if reader.total != entry["bytes"]:
                 raise Fail(f"{name}: {reader.total} bytes, manifest declares {entry['bytes']}")
+            if entry_events == 0:
+                raise Fail(f"{name}: holds no event (A6)")
             if entry_events != entry["events"]:
                 raise Fail(f"{name}: {entry_events} events, manifest declares {entry['events']}")
 
@@ -680,7 +687,7 @@ def verify_archive(path, trusted):
 
         return {
             "origin": cp["origin"], "sequence": cp["sequence"], "events": n, "root": r,
-            "chain_start": cp["chain_start"], "chain_end": cp["chain_end"], "note_text": note_text,
+            "chain_start": cp["chain_start"], "chain_end": cp["chain_end"], "checkpoint": cp_raw,
             "signer": signer.text, "trusted": signer.text in trusted,
         }
 
@@ -719,7 +726,7 @@ def check_continuity(results):
             if prev is not None:
                 ppath, pinfo = prev
                 if info["sequence"] == pinfo["sequence"]:
-                    if info["note_text"] == pinfo["note_text"]:
+                    if info["checkpoint"] == pinfo["checkpoint"]:
                         problems.append(f"overlap: sequence {info['sequence']} given twice ({ppath}, {path})")
                     else:
                         problems.append(f"fork: sequence {info['sequence']} has two different checkpoints "
@@ -776,7 +783,7 @@ def parse_args(argv):
         elif not only_files and a.startswith("--trust="):
             trust.append(a[len("--trust="):])
         elif not only_files and a in ("-h", "--help"):
-            print(__doc__.split("\n\n")[1])
+            print("\n\n".join(__doc__.split("\n\n")[2:4]))
             sys.exit(0)
         elif not only_files and a.startswith("-") and a != "-":
             raise Usage(f"unknown option {a}")
@@ -792,9 +799,9 @@ def main(argv):
     try:
         trust_args, archives = parse_args(argv)
         trusted = {load_trust(t) for t in trust_args}
-        for a in archives:           # A2: an archive path that cannot be opened is a usage error
-            if not os.path.isfile(a) or not os.access(a, os.R_OK):
-                raise Usage(f"{a}: cannot open")
+        for a in archives:           # A2: an archive path that does not exist is a usage error
+            if not os.path.exists(a):
+                raise Usage(f"{a}: no such file")
     except Usage as e:
         print(f"usage error: {e}", file=sys.stderr)
         print("usage: verify_archive.py [--trust KEYSTRING_OR_FILE]... ARCHIVE...", file=sys.stderr)

@@ -1,0 +1,425 @@
+//! Import: verify an archive (streaming) and store it in the same pass, atomically.
+//!
+//! Everything happens in one IMMEDIATE transaction per archive. Events are inserted while the verifier streams
+//! them; the transaction commits only when the archive verified under a trusted key (or, with `keep_failed`,
+//! with the archive flagged). A crash at any point leaves the database as it was before the archive.
+
+use std::path::Path;
+
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::Serialize;
+
+use super::{Store, StoreError};
+use crate::archive::Manifest;
+use crate::merkle::Hash;
+use crate::note::VerifierKey;
+use crate::sources::{self, SourceKind};
+use crate::verify::{self, ArchiveReport, ArchiveStatus, EventRef, Failure, FailureKind, Progress, Sink};
+
+pub struct ImportOptions<'a> {
+    pub trusted: &'a [VerifierKey],
+    /// Store archives that fail verification (or have an untrusted key), flagged, instead of refusing them.
+    pub keep_failed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImportOutcome {
+    /// Verified under a trusted key and stored.
+    Imported,
+    /// Verified and identical to an archive already in the store: nothing written.
+    AlreadyImported,
+    /// Verified, but contradicts the store (a fork: another archive holds this origin and sequence, or the hash
+    /// chain does not link to its stored neighbours). Not stored (stored flagged with `keep_failed`).
+    Refused,
+    /// Valid signature by a key that is not trusted. Not stored (stored flagged with `keep_failed`).
+    Untrusted,
+    /// Did not verify. Not stored (stored flagged with `keep_failed`).
+    Failed,
+    /// Stopped by the caller. Nothing written.
+    Cancelled,
+}
+
+/// The result of importing one archive.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportResult {
+    pub path: String,
+    pub outcome: ImportOutcome,
+    /// What happened, in words (the verifier's exact reason on failure).
+    pub message: String,
+    /// Whether this import wrote the archive to the store (also when flagged with `keep_failed`).
+    pub stored: bool,
+    pub archive_id: Option<i64>,
+    /// Set when the origin's stored sequences skip numbers before this archive.
+    pub gap_before: Option<u64>,
+    pub report: ArchiveReport,
+}
+
+impl ImportResult {
+    pub fn is_ok(&self) -> bool {
+        matches!(self.outcome, ImportOutcome::Imported | ImportOutcome::AlreadyImported)
+    }
+}
+
+/// What the sink does with the events, decided once the signed checkpoint and manifest are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Plan {
+    Undecided,
+    Insert { archive_id: i64 },
+    AlreadyThere { archive_id: i64 },
+    Refuse(String),
+}
+
+struct ImportSink<'t, 'p> {
+    tx: &'t Transaction<'t>,
+    path: &'t str,
+    plan: Plan,
+    kind: SourceKind,
+    origin: String,
+    next_id: i64,
+    ts_min: Option<i64>,
+    ts_max: Option<i64>,
+    error: Option<Failure>,
+    progress: &'p mut dyn FnMut(&Progress) -> bool,
+    sql_error: Option<rusqlite::Error>,
+}
+
+const INSERT_EVENT: &str = "INSERT INTO events (id, archive_id, idx, ts, sort_ts, source, origin, actor, action,
+    resource, outcome, ip, agent, env, stage, category, leaf, raw)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+const INSERT_FTS: &str = "INSERT INTO events_fts (rowid, raw) VALUES (?1, ?2)";
+
+impl ImportSink<'_, '_> {
+    fn decide(&mut self, manifest: &Manifest, report: &ArchiveReport) -> Result<Plan, rusqlite::Error> {
+        let (Some(origin), Some(sequence)) = (&report.origin, report.sequence) else {
+            return Ok(Plan::Refuse("archive has no origin or sequence".into()));
+        };
+        let note = report.checkpoint_note.clone().unwrap_or_default();
+        let existing: Option<(i64, Vec<u8>)> = self
+            .tx
+            .query_row(
+                "SELECT id, checkpoint FROM archives WHERE origin = ?1 AND sequence = ?2 AND status != 'failed'",
+                params![origin, sequence],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((id, stored_note)) = existing {
+            return Ok(if stored_note == note {
+                Plan::AlreadyThere { archive_id: id }
+            } else {
+                Plan::Refuse(format!(
+                    "fork: the store already holds a different archive for {origin} sequence {sequence} (archive #{id})"
+                ))
+            });
+        }
+        let neighbour = |seq: u64| -> Result<Option<(Vec<u8>, Vec<u8>)>, rusqlite::Error> {
+            self.tx
+                .query_row(
+                    "SELECT chain_start, chain_end FROM archives WHERE origin = ?1 AND sequence = ?2 AND status != 'failed'",
+                    params![origin, seq],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+        };
+        let start = decode(report.chain_start.as_deref());
+        let end = decode(report.chain_end.as_deref());
+        if sequence == 1 && start != Some([0u8; 32]) {
+            return Ok(Plan::Refuse("sequence 1 must start from the zero chain value".into()));
+        }
+        if sequence > 1
+            && let Some((_, prev_end)) = neighbour(sequence - 1)?
+            && start.map(|s| s.to_vec()) != Some(prev_end)
+        {
+            return Ok(Plan::Refuse(format!(
+                "fork: sequence {sequence} does not continue the stored chain of sequence {}",
+                sequence - 1
+            )));
+        }
+        if let Some((next_start, _)) = neighbour(sequence + 1)?
+            && end.map(|e| e.to_vec()) != Some(next_start)
+        {
+            return Ok(Plan::Refuse(format!(
+                "fork: the stored sequence {} does not continue this archive's chain",
+                sequence + 1
+            )));
+        }
+        self.next_id = self.tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM events", [], |r| r.get(0))?;
+        let archive_id = insert_archive_row(self.tx, self.path, "verified", None, report, Some(manifest))?;
+        Ok(Plan::Insert { archive_id })
+    }
+
+    fn insert(&mut self, archive_id: i64, ev: &EventRef<'_>) -> Result<bool, rusqlite::Error> {
+        let Ok(text) = std::str::from_utf8(ev.bytes) else {
+            self.fail(ev, "event is not valid UTF-8");
+            return Ok(false);
+        };
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+            self.fail(ev, "event is not valid JSON");
+            return Ok(false);
+        };
+        if !value.is_object() {
+            self.fail(ev, "event is not a JSON object");
+            return Ok(false);
+        }
+        let n = sources::normalize(self.kind, &value);
+        if let Some(ts) = n.ts {
+            self.ts_min = Some(self.ts_min.map_or(ts, |m| m.min(ts)));
+            self.ts_max = Some(self.ts_max.map_or(ts, |m| m.max(ts)));
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut stmt = self.tx.prepare_cached(INSERT_EVENT)?;
+        stmt.execute(params![
+            id,
+            archive_id,
+            ev.index as i64,
+            n.ts,
+            n.ts.unwrap_or(i64::MIN),
+            self.kind.as_str(),
+            self.origin,
+            n.actor,
+            n.action,
+            n.resource,
+            n.outcome,
+            n.ip,
+            n.agent,
+            n.env,
+            n.stage,
+            n.category,
+            &ev.leaf[..],
+            text,
+        ])?;
+        let mut fts = self.tx.prepare_cached(INSERT_FTS)?;
+        fts.execute(params![id, text])?;
+        Ok(true)
+    }
+
+    fn fail(&mut self, ev: &EventRef<'_>, why: &str) {
+        let mut f = Failure {
+            kind: FailureKind::EventSyntax,
+            message: why.into(),
+            entry: Some(ev.entry.into()),
+            line: Some(ev.line),
+            event_index: Some(ev.index),
+            expected: None,
+            found: None,
+        };
+        f.message = format!("{why}: an importer refuses the archive");
+        self.error = Some(f);
+    }
+}
+
+impl Sink for ImportSink<'_, '_> {
+    fn begin(&mut self, manifest: &Manifest, report: &ArchiveReport) -> bool {
+        self.kind = manifest.source_kind.parse().unwrap_or(SourceKind::Jsonl);
+        self.origin = manifest.origin.clone();
+        match self.decide(manifest, report) {
+            Ok(plan) => {
+                self.plan = plan;
+                true
+            }
+            Err(e) => {
+                self.sql_error = Some(e);
+                false
+            }
+        }
+    }
+
+    fn event(&mut self, ev: &EventRef<'_>) -> bool {
+        let Plan::Insert { archive_id } = self.plan else {
+            return true;
+        };
+        match self.insert(archive_id, ev) {
+            Ok(go_on) => go_on,
+            Err(e) => {
+                self.sql_error = Some(e);
+                false
+            }
+        }
+    }
+
+    fn progress(&mut self, p: &Progress) -> bool {
+        (self.progress)(p)
+    }
+}
+
+fn decode(b64: Option<&str>) -> Option<Hash> {
+    crate::archive::decode_hash(b64?).ok()
+}
+
+fn insert_archive_row(
+    tx: &Transaction<'_>,
+    path: &str,
+    status: &str,
+    failure: Option<&str>,
+    report: &ArchiveReport,
+    manifest: Option<&Manifest>,
+) -> Result<i64, rusqlite::Error> {
+    let hash = |s: &Option<String>| decode(s.as_deref()).map(|h| h.to_vec());
+    let signer = report.signer.as_ref();
+    tx.execute(
+        "INSERT INTO archives (path, status, failure, origin, sequence, source_kind, events, bytes, signer_key,
+            signer_name, signer_fingerprint, root, chain_start, chain_end, manifest_sha256, checkpoint, manifest,
+            imported_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        params![
+            path,
+            status,
+            failure,
+            report.origin,
+            report.sequence,
+            manifest.map(|m| m.source_kind.clone()).or_else(|| report.source_kind.clone()),
+            report.events.unwrap_or(0),
+            report.bytes.unwrap_or(0),
+            signer.map(|s| s.key.clone()),
+            signer.map(|s| s.name.clone()),
+            signer.map(|s| s.fingerprint.clone()),
+            hash(&report.root),
+            hash(&report.chain_start),
+            hash(&report.chain_end),
+            hash(&report.manifest_sha256),
+            report.checkpoint_note,
+            report.manifest_bytes,
+            crate::time::format_utc(chrono::Utc::now().timestamp_micros()),
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+impl Store {
+    /// Verifies `path` and stores it atomically. `progress` is called about every 64k events and may return
+    /// `false` to cancel. `Err` only for I/O errors reading the file and database errors.
+    pub fn import_archive(
+        &mut self,
+        path: &Path,
+        opts: &ImportOptions<'_>,
+        progress: &mut dyn FnMut(&Progress) -> bool,
+    ) -> Result<ImportResult, StoreError> {
+        let path_text = path.display().to_string();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut sink = ImportSink {
+            tx: &tx,
+            path: &path_text,
+            plan: Plan::Undecided,
+            kind: SourceKind::Jsonl,
+            origin: String::new(),
+            next_id: 1,
+            ts_min: None,
+            ts_max: None,
+            error: None,
+            progress,
+            sql_error: None,
+        };
+        let mut report = verify::verify_archive(path, opts.trusted, &mut sink)?;
+        if let Some(e) = sink.sql_error.take() {
+            return Err(e.into());
+        }
+        if let Some(f) = sink.error.take() {
+            report.status = ArchiveStatus::Failed;
+            report.failure = Some(f);
+        }
+        let (plan, ts_min, ts_max) = (sink.plan.clone(), sink.ts_min, sink.ts_max);
+        drop(sink);
+
+        let cancelled = report.failure.as_ref().is_some_and(|f| f.kind == FailureKind::Cancelled);
+        let failure_text = report.failure.as_ref().map(|f| f.message.clone());
+        let failure_json = report.failure.as_ref().and_then(|f| serde_json::to_string(f).ok());
+        let mut result = ImportResult {
+            path: path_text.clone(),
+            outcome: ImportOutcome::Failed,
+            message: String::new(),
+            stored: false,
+            archive_id: None,
+            gap_before: None,
+            report,
+        };
+        if cancelled {
+            result.outcome = ImportOutcome::Cancelled;
+            result.message = "cancelled; nothing was stored".into();
+            return Ok(result);
+        }
+        let status = result.report.status;
+        let mut commit = false;
+        match (&plan, status) {
+            (Plan::Insert { archive_id }, ArchiveStatus::Verified) => {
+                tx.execute(
+                    "UPDATE archives SET time_first = ?1, time_last = ?2 WHERE id = ?3",
+                    params![ts_min, ts_max, archive_id],
+                )?;
+                commit = true;
+                result.outcome = ImportOutcome::Imported;
+                result.stored = true;
+                result.archive_id = Some(*archive_id);
+                result.message = format!("verified and imported {} events", result.report.events.unwrap_or(0));
+            }
+            (Plan::AlreadyThere { archive_id }, ArchiveStatus::Verified) => {
+                result.outcome = ImportOutcome::AlreadyImported;
+                result.archive_id = Some(*archive_id);
+                result.message = format!("verified; already imported (archive #{archive_id}), nothing changed");
+            }
+            (Plan::Refuse(why), ArchiveStatus::Verified) => {
+                result.outcome = ImportOutcome::Refused;
+                result.message = format!("verified, but refused: {why}");
+                if opts.keep_failed {
+                    let id = insert_archive_row(&tx, &path_text, "failed", Some(why), &result.report, None)?;
+                    commit = true;
+                    result.stored = true;
+                    result.archive_id = Some(id);
+                }
+            }
+            (plan, status) => {
+                let (outcome, db_status, why) = if status == ArchiveStatus::Untrusted {
+                    let key = result.report.signer.as_ref().map(|s| s.key.clone()).unwrap_or_default();
+                    (
+                        ImportOutcome::Untrusted,
+                        "untrusted",
+                        format!("valid signature, but the key {key} is not trusted (pass --trust KEY.pub)"),
+                    )
+                } else {
+                    (ImportOutcome::Failed, "failed", failure_text.unwrap_or_else(|| "did not verify".into()))
+                };
+                result.outcome = outcome;
+                result.message = why.clone();
+                if opts.keep_failed {
+                    let stored_failure = failure_json.unwrap_or_else(|| serde_json::json!({ "message": why }).to_string());
+                    let id = match plan {
+                        Plan::Insert { archive_id } => {
+                            tx.execute(
+                                "UPDATE archives SET status = ?1, failure = ?2, time_first = ?3, time_last = ?4 WHERE id = ?5",
+                                params![db_status, stored_failure, ts_min, ts_max, archive_id],
+                            )?;
+                            *archive_id
+                        }
+                        _ => insert_archive_row(&tx, &path_text, "failed", Some(&stored_failure), &result.report, None)?,
+                    };
+                    commit = true;
+                    result.stored = true;
+                    result.archive_id = Some(id);
+                    result.message = format!("{why} (kept, flagged {db_status}; its events are never shown as verified)");
+                }
+            }
+        }
+        if commit {
+            tx.commit()?;
+        } else {
+            drop(tx);
+        }
+        if let (Some(origin), Some(seq)) = (&result.report.origin, result.report.sequence)
+            && result.is_ok()
+        {
+            result.gap_before = self.gap_before(origin, seq)?;
+        }
+        Ok(result)
+    }
+
+    /// `Some(seq)` when the origin has stored archives before `seq` but not `seq - 1`.
+    pub fn gap_before(&self, origin: &str, seq: u64) -> Result<Option<u64>, StoreError> {
+        let (lower, prev): (i64, i64) = self.conn.query_row(
+            "SELECT count(*) FILTER (WHERE sequence < ?2), count(*) FILTER (WHERE sequence = ?2 - 1)
+             FROM archives WHERE origin = ?1 AND status != 'failed'",
+            params![origin, seq],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((lower > 0 && prev == 0).then_some(seq))
+    }
+}

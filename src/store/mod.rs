@@ -1,0 +1,179 @@
+//! The local evidence store: one SQLite file holding every imported archive (its signed checkpoint, manifest,
+//! signer and verification result) and every event (exact bytes, leaf hash, index, normalized columns, full-text
+//! index). Import is atomic per archive ([`import`]); [`check`] re-verifies the whole file from the stored bytes;
+//! [`search`] runs the query language of docs/search.md with keyset paging.
+//!
+//! Journal mode: WAL, so the app reads while an import runs (readers never wait for the writer). One
+//! transaction per archive: a crash leaves the archive wholly out, never half in.
+
+pub mod check;
+pub mod import;
+pub mod schema;
+pub mod search;
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use serde::Serialize;
+
+pub use schema::SchemaError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("opening database {path}: {source}")]
+    Open { path: String, source: rusqlite::Error },
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// An open store.
+pub struct Store {
+    pub(crate) conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        configure(&conn).map_err(open_err)?;
+        schema::migrate_to(&mut conn, schema::CURRENT_VERSION)?;
+        Ok(Store { conn })
+    }
+
+    /// Opens an existing database read-only (no migration; refused if its schema is not current).
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open_err)?;
+        let v = schema::version(&conn)?;
+        if v != schema::CURRENT_VERSION {
+            return Err(StoreError::Invalid(format!(
+                "database schema version {v}; this AuditLens expects {} (open it read-write once to migrate)",
+                schema::CURRENT_VERSION
+            )));
+        }
+        Ok(Store { conn })
+    }
+
+    /// The underlying connection, for tests and tools that inspect the file.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Every archive in the store, by origin and sequence, with continuity flags.
+    pub fn archives(&self) -> Result<Vec<ArchiveRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, path, status, failure, origin, sequence, source_kind, events, bytes, time_first, time_last,
+                    signer_key, signer_name, signer_fingerprint, imported_at, chain_start, chain_end
+             FROM archives ORDER BY origin, sequence, id",
+        )?;
+        let mut rows: Vec<(ArchiveRow, Option<Vec<u8>>, Option<Vec<u8>>)> = stmt
+            .query_map([], |r| {
+                Ok((
+                    ArchiveRow {
+                        id: r.get(0)?,
+                        path: r.get(1)?,
+                        status: r.get(2)?,
+                        failure: r.get(3)?,
+                        origin: r.get(4)?,
+                        sequence: r.get(5)?,
+                        source_kind: r.get(6)?,
+                        events: r.get(7)?,
+                        bytes: r.get(8)?,
+                        time_first: r.get::<_, Option<i64>>(9)?.map(crate::time::format_utc),
+                        time_last: r.get::<_, Option<i64>>(10)?.map(crate::time::format_utc),
+                        signer_key: r.get(11)?,
+                        signer_name: r.get(12)?,
+                        signer_fingerprint: r.get(13)?,
+                        imported_at: r.get(14)?,
+                        gap_before: None,
+                    },
+                    r.get(15)?,
+                    r.get(16)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        // Gaps: a stored (non-failed) archive whose predecessor sequence is not stored, above the first one.
+        let mut prev: Option<(Option<String>, u64)> = None;
+        for (row, _, _) in rows.iter_mut().filter(|(r, _, _)| r.status != "failed") {
+            if let (Some((Some(origin), seq)), Some(this)) = (&prev, row.sequence)
+                && row.origin.as_ref() == Some(origin)
+                && this > seq + 1
+            {
+                row.gap_before = Some(this);
+            }
+            prev = row.sequence.map(|s| (row.origin.clone(), s));
+        }
+        Ok(rows.into_iter().map(|(r, _, _)| r).collect())
+    }
+
+    /// Number of events stored (all archives, flagged or not).
+    pub fn event_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?)
+    }
+
+    /// One archive's signed checkpoint and manifest, exactly as stored.
+    pub fn archive_documents(&self, id: i64) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT checkpoint, manifest FROM archives WHERE id = ?", [id], |r| {
+                Ok((r.get::<_, Option<Vec<u8>>>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
+            })
+            .optional()?
+            .and_then(|(c, m)| Some((c?, m?))))
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // 64 MiB page cache: big transactions spill less; memory stays bounded.
+    conn.pragma_update(None, "cache_size", -65536)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+/// An archive as listed by the store.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArchiveRow {
+    pub id: i64,
+    pub path: String,
+    /// `verified`, `untrusted` (kept with --keep-failed) or `failed` (kept with --keep-failed).
+    pub status: String,
+    pub failure: Option<String>,
+    pub origin: Option<String>,
+    pub sequence: Option<u64>,
+    pub source_kind: Option<String>,
+    pub events: u64,
+    pub bytes: u64,
+    pub time_first: Option<String>,
+    pub time_last: Option<String>,
+    pub signer_key: Option<String>,
+    pub signer_name: Option<String>,
+    pub signer_fingerprint: Option<String>,
+    pub imported_at: String,
+    /// Set when sequences before this one (after the origin's first stored archive) are missing.
+    pub gap_before: Option<u64>,
+}
+
+/// The stable id of an event, the same in every database: `origin@sequence#index`.
+pub fn event_id(origin: &str, sequence: u64, index: u64) -> String {
+    format!("{origin}@{sequence}#{index}")
+}
+
+/// Splits an event id into origin, sequence and index (the origin may itself contain `@` or `#`).
+pub fn parse_event_id(id: &str) -> Option<(&str, u64, u64)> {
+    let (rest, index) = id.rsplit_once('#')?;
+    let (origin, sequence) = rest.rsplit_once('@')?;
+    Some((origin, sequence.parse().ok()?, index.parse().ok()?))
+}

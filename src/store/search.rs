@@ -1,0 +1,223 @@
+//! Search over the store with the query language of docs/search.md: newest first, keyset pagination (an opaque
+//! cursor, never OFFSET), counts, and single-event lookup with provenance.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{OptionalExtension, params_from_iter};
+use serde::Serialize;
+
+use super::{Store, StoreError, event_id, parse_event_id};
+use crate::query::{self, QueryError, SqlParam};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("query: {0}")]
+    Query(#[from] QueryError),
+    #[error("invalid cursor (use the value printed as \"next\")")]
+    Cursor,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for SearchError {
+    fn from(e: rusqlite::Error) -> Self {
+        SearchError::Store(StoreError::Sql(e))
+    }
+}
+
+/// One event in a result list.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EventRow {
+    /// Stable id: `origin@sequence#index`.
+    pub id: String,
+    /// RFC 3339 UTC, or null when the event has no readable time.
+    pub time: Option<String>,
+    pub source: Option<String>,
+    pub origin: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub resource: Option<String>,
+    pub outcome: Option<String>,
+    pub category: Option<String>,
+    pub ip: Option<String>,
+    pub agent: Option<String>,
+    pub env: Option<String>,
+    pub stage: Option<String>,
+    /// The archive as `origin@sequence`.
+    pub archive: String,
+    pub sequence: u64,
+    pub index: u64,
+    /// True only when the event's archive verified under a trusted key.
+    pub verified: bool,
+    #[serde(skip)]
+    pub(crate) rowid: i64,
+    #[serde(skip)]
+    pub(crate) sort_ts: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchPage {
+    pub events: Vec<EventRow>,
+    /// Cursor for the next page, when more results exist.
+    pub next: Option<String>,
+}
+
+/// One event with its exact bytes and provenance.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventDetail {
+    #[serde(flatten)]
+    pub row: EventRow,
+    /// The event exactly as stored (and as signed).
+    pub raw: String,
+    /// Leaf hash, lowercase hex.
+    pub leaf: String,
+    pub archive_id: i64,
+    pub archive_path: String,
+    pub archive_status: String,
+    pub signer_key: Option<String>,
+    pub signer_fingerprint: Option<String>,
+    /// The archive's signed checkpoint (signed note text).
+    pub checkpoint: Option<String>,
+    /// Merkle root, base64 as in the checkpoint.
+    pub root: Option<String>,
+}
+
+pub const MAX_LIMIT: usize = 10_000;
+
+const SELECT: &str = "SELECT e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
+    e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.sort_ts
+    FROM events e JOIN archives a ON a.id = e.archive_id";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+    let ts: Option<i64> = r.get(1)?;
+    let archive_origin: Option<String> = r.get(13)?;
+    let sequence: Option<u64> = r.get(14)?;
+    let index: i64 = r.get(15)?;
+    let origin = archive_origin.unwrap_or_default();
+    let sequence = sequence.unwrap_or(0);
+    Ok(EventRow {
+        id: event_id(&origin, sequence, index as u64),
+        time: ts.map(crate::time::format_utc),
+        source: r.get(2)?,
+        origin: r.get(3)?,
+        actor: r.get(4)?,
+        action: r.get(5)?,
+        resource: r.get(6)?,
+        outcome: r.get(7)?,
+        category: r.get(8)?,
+        ip: r.get(9)?,
+        agent: r.get(10)?,
+        env: r.get(11)?,
+        stage: r.get(12)?,
+        archive: format!("{origin}@{sequence}"),
+        sequence,
+        index: index as u64,
+        verified: r.get::<_, String>(16)? == "verified",
+        rowid: r.get(0)?,
+        sort_ts: r.get(17)?,
+    })
+}
+
+fn bind(params: Vec<SqlParam>) -> Vec<SqlValue> {
+    params
+        .into_iter()
+        .map(|p| match p {
+            SqlParam::Int(i) => SqlValue::Integer(i),
+            SqlParam::Text(t) => SqlValue::Text(t),
+        })
+        .collect()
+}
+
+pub fn encode_cursor(sort_ts: i64, rowid: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{sort_ts}:{rowid}"))
+}
+
+pub fn decode_cursor(cursor: &str) -> Result<(i64, i64), SearchError> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| SearchError::Cursor)?;
+    let text = String::from_utf8(bytes).map_err(|_| SearchError::Cursor)?;
+    let (a, b) = text.split_once(':').ok_or(SearchError::Cursor)?;
+    Ok((a.parse().map_err(|_| SearchError::Cursor)?, b.parse().map_err(|_| SearchError::Cursor)?))
+}
+
+impl Store {
+    /// One page of matches, newest first (events without a time come last). `after` is the previous page's
+    /// `next` cursor.
+    pub fn search(
+        &self,
+        query_text: &str,
+        limit: usize,
+        after: Option<&str>,
+        now_micros: i64,
+    ) -> Result<SearchPage, SearchError> {
+        let q = query::parse(query_text)?;
+        let filter = query::compile(&q, now_micros);
+        let limit = limit.clamp(1, MAX_LIMIT);
+        let mut params = bind(filter.params);
+        let mut sql = format!("{SELECT} WHERE ({})", filter.sql);
+        if let Some(c) = after {
+            let (ts, id) = decode_cursor(c)?;
+            sql.push_str(" AND (e.sort_ts, e.id) < (?, ?)");
+            params.push(SqlValue::Integer(ts));
+            params.push(SqlValue::Integer(id));
+        }
+        sql.push_str(" ORDER BY e.sort_ts DESC, e.id DESC LIMIT ?");
+        params.push(SqlValue::Integer(limit as i64 + 1));
+        let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
+        let mut events: Vec<EventRow> =
+            stmt.query_map(params_from_iter(params), row)?.collect::<Result<_, _>>().map_err(StoreError::from)?;
+        let next = if events.len() > limit {
+            events.truncate(limit);
+            events.last().map(|e| encode_cursor(e.sort_ts, e.rowid))
+        } else {
+            None
+        };
+        Ok(SearchPage { events, next })
+    }
+
+    /// Number of events the query matches.
+    pub fn count(&self, query_text: &str, now_micros: i64) -> Result<u64, SearchError> {
+        let q = query::parse(query_text)?;
+        let filter = query::compile(&q, now_micros);
+        let sql = format!("SELECT count(*) FROM events e WHERE ({})", filter.sql);
+        let n: i64 = self.conn.query_row(&sql, params_from_iter(bind(filter.params)), |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    /// One event by its stable id, with its bytes and provenance.
+    pub fn event(&self, id: &str) -> Result<Option<EventDetail>, StoreError> {
+        let Some((origin, sequence, index)) = parse_event_id(id) else {
+            return Ok(None);
+        };
+        let sql = "SELECT e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
+                e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.sort_ts,
+                e.raw, e.leaf, a.id, a.path, a.signer_key, a.signer_fingerprint, a.checkpoint, a.root
+             FROM events e JOIN archives a ON a.id = e.archive_id
+             WHERE a.origin = ?1 AND a.sequence = ?2 AND e.idx = ?3
+             ORDER BY (a.status = 'verified') DESC, a.id LIMIT 1";
+        let detail = self
+            .conn
+            .query_row(sql, rusqlite::params![origin, sequence, index as i64], |r| {
+                let leaf: Vec<u8> = r.get(19)?;
+                let checkpoint: Option<Vec<u8>> = r.get(24)?;
+                let root: Option<Vec<u8>> = r.get(25)?;
+                Ok(EventDetail {
+                    row: row(r)?,
+                    raw: r.get(18)?,
+                    leaf: leaf.iter().map(|b| format!("{b:02x}")).collect(),
+                    archive_id: r.get(20)?,
+                    archive_path: r.get(21)?,
+                    archive_status: r.get(16)?,
+                    signer_key: r.get(22)?,
+                    signer_fingerprint: r.get(23)?,
+                    checkpoint: checkpoint.map(|c| String::from_utf8_lossy(&c).into_owned()),
+                    root: root.and_then(|r| {
+                        let h: [u8; 32] = r.as_slice().try_into().ok()?;
+                        Some(crate::archive::encode_hash(&h))
+                    }),
+                })
+            })
+            .optional()?;
+        Ok(detail)
+    }
+}
