@@ -146,13 +146,22 @@ fn main() -> ExitCode {
             json,
             archives,
         } => verify(&trust, json, &archives),
-        Command::Import { db, trust, keep_failed, json, archives } => {
-            import(&db, &trust, keep_failed, json, &archives)
-        }
+        Command::Import {
+            db,
+            trust,
+            keep_failed,
+            json,
+            archives,
+        } => import(&db, &trust, keep_failed, json, &archives),
         Command::Check { db, trust, json } => check(&db, &trust, json),
-        Command::Search { db, json, limit, after, count, query } => {
-            search(&db, json, limit, after.as_deref(), count, &query)
-        }
+        Command::Search {
+            db,
+            json,
+            limit,
+            after,
+            count,
+            query,
+        } => search(&db, json, limit, after.as_deref(), count, &query),
         Command::Bench { events, dir } => bench(events, &dir),
     };
     match result {
@@ -296,7 +305,13 @@ fn open_existing(db: &Path) -> Result<auditlens::store::Store, Fatal> {
     Ok(auditlens::store::Store::open(db)?)
 }
 
-fn import(db: &Path, trust: &[PathBuf], keep_failed: bool, json: bool, archives: &[PathBuf]) -> Result<ExitCode, Fatal> {
+fn import(
+    db: &Path,
+    trust: &[PathBuf],
+    keep_failed: bool,
+    json: bool,
+    archives: &[PathBuf],
+) -> Result<ExitCode, Fatal> {
     use auditlens::store::import::{ImportOptions, ImportOutcome};
     use std::io::IsTerminal;
     let trusted = read_trusted(trust)?;
@@ -304,14 +319,20 @@ fn import(db: &Path, trust: &[PathBuf], keep_failed: bool, json: bool, archives:
         std::fs::metadata(a).map_err(|e| format!("{}: {e}", a.display()))?;
     }
     let mut store = auditlens::store::Store::open(db)?;
-    let opts = ImportOptions { trusted: &trusted, keep_failed };
+    let opts = ImportOptions {
+        trusted: &trusted,
+        keep_failed,
+    };
     let show_progress = std::io::stderr().is_terminal() && !json;
     let mut all_ok = true;
     for path in archives {
         let started = std::time::Instant::now();
         let mut on_progress = |p: &auditlens::verify::Progress| {
             if show_progress {
-                eprint!("\r{}", report::progress_line(&path.display().to_string(), p, started.elapsed()));
+                eprint!(
+                    "\r{}",
+                    report::progress_line(&path.display().to_string(), p, started.elapsed())
+                );
             }
             true
         };
@@ -328,7 +349,10 @@ fn import(db: &Path, trust: &[PathBuf], keep_failed: bool, json: bool, archives:
             (Some(o), Some(s)) => format!(" [{o} sequence {s}]"),
             _ => String::new(),
         };
-        let gap = result.gap_before.map(|s| format!("; gap before sequence {s}")).unwrap_or_default();
+        let gap = result
+            .gap_before
+            .map(|s| format!("; gap before sequence {s}"))
+            .unwrap_or_default();
         let line = format!("{}: {}{where_}{gap}", path.display(), result.message);
         match result.outcome {
             ImportOutcome::Imported | ImportOutcome::AlreadyImported => println!("{line}"),
@@ -340,7 +364,11 @@ fn import(db: &Path, trust: &[PathBuf], keep_failed: bool, json: bool, archives:
             }
         }
     }
-    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn check(db: &Path, trust: &[PathBuf], json: bool) -> Result<ExitCode, Fatal> {
@@ -369,12 +397,27 @@ fn check(db: &Path, trust: &[PathBuf], json: bool) -> Result<ExitCode, Fatal> {
             }
             eprintln!("{place}: {}", p.message);
         }
-        eprintln!("NOT OK: {} problem(s) found in {}", result.problems.len(), db.display());
+        eprintln!(
+            "NOT OK: {} problem(s) found in {}",
+            result.problems.len(),
+            db.display()
+        );
     }
-    Ok(if result.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if result.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
-fn search(db: &Path, json: bool, limit: usize, after: Option<&str>, count: bool, query: &str) -> Result<ExitCode, Fatal> {
+fn search(
+    db: &Path,
+    json: bool,
+    limit: usize,
+    after: Option<&str>,
+    count: bool,
+    query: &str,
+) -> Result<ExitCode, Fatal> {
     use auditlens::store::search::SearchError;
     let store = open_existing(db)?;
     let now = chrono::Utc::now().timestamp_micros();
@@ -389,7 +432,9 @@ fn search(db: &Path, json: bool, limit: usize, after: Option<&str>, count: bool,
     if limit == 0 {
         return Err(Fatal("--limit must be at least 1".into()));
     }
-    let page = store.search(query, limit, after, now).map_err(query_error)?;
+    let page = store
+        .search(query, limit, after, now)
+        .map_err(query_error)?;
     if json {
         let mut out = std::io::stdout().lock();
         for e in &page.events {

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use crate::query::QueryError;
 use crate::store::search::EventRow;
-use crate::verify::{ArchiveReport, ArchiveStatus, Failure, OriginContinuity, Progress, continuity};
+use crate::verify::{
+    ArchiveReport, ArchiveStatus, Failure, OriginContinuity, Progress, continuity,
+};
 
 /// The result of `auditlens verify` over a set of archives.
 #[derive(Debug, Clone, Serialize)]
@@ -166,7 +168,8 @@ pub fn archive_text(a: &ArchiveReport) -> String {
 /// The reason, place and hashes of a verification failure, indented.
 pub fn failure_details(f: &Failure) -> String {
     let mut s = String::new();
-    let field = |s: &mut String, name: &str, value: String| s.push_str(&format!("  {name:<11} {value}\n"));
+    let field =
+        |s: &mut String, name: &str, value: String| s.push_str(&format!("  {name:<11} {value}\n"));
     {
         field(&mut s, "reason", f.message.clone());
         let mut place = Vec::new();
@@ -196,8 +199,16 @@ pub fn failure_details(f: &Failure) -> String {
 pub fn progress_line(name: &str, p: &Progress, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64().max(1e-3);
     let rate = p.events_done as f64 / secs;
-    let pct = if p.events_total == 0 { 100.0 } else { 100.0 * p.events_done as f64 / p.events_total as f64 };
-    let eta = if rate > 0.0 { (p.events_total.saturating_sub(p.events_done)) as f64 / rate } else { 0.0 };
+    let pct = if p.events_total == 0 {
+        100.0
+    } else {
+        100.0 * p.events_done as f64 / p.events_total as f64
+    };
+    let eta = if rate > 0.0 {
+        (p.events_total.saturating_sub(p.events_done)) as f64 / rate
+    } else {
+        0.0
+    };
     format!(
         "{name}: {pct:5.1}%  {}/{} events  {:.1}/{:.1} MB  {rate:.0} events/s  ETA {eta:.0} s",
         p.events_done,
@@ -210,7 +221,10 @@ pub fn progress_line(name: &str, p: &Progress, elapsed: Duration) -> String {
 /// A query error with a caret under the column.
 pub fn query_error(query: &str, e: &QueryError) -> String {
     let pad: String = " ".repeat(e.column.saturating_sub(1));
-    format!("query error at column {}: {}\n  {query}\n  {pad}^", e.column, e.message)
+    format!(
+        "query error at column {}: {}\n  {query}\n  {pad}^",
+        e.column, e.message
+    )
 }
 
 /// A readable table of events (times in UTC).
@@ -221,8 +235,15 @@ pub fn event_table(events: &[EventRow]) -> String {
     );
     let cut = |v: &Option<String>, n: usize| -> String {
         let v = v.as_deref().unwrap_or("-");
-        let clean: String = v.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-        if clean.chars().count() > n { format!("{}…", clean.chars().take(n - 1).collect::<String>()) } else { clean }
+        let clean: String = v
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        if clean.chars().count() > n {
+            format!("{}…", clean.chars().take(n - 1).collect::<String>())
+        } else {
+            clean
+        }
     };
     for e in events {
         s.push_str(&format!(

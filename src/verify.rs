@@ -8,13 +8,13 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::archive::{self, ArchiveError, ArchiveFile, ChainLines, Manifest, TimeRange};
 use crate::checkpoint::Checkpoint;
-use crate::lines::{LineError, LineReader};
 use crate::merkle::{self, Hash, RootBuilder};
 use crate::note::{Note, VerifierKey};
 use crate::seal::chain_step;
@@ -292,7 +292,15 @@ fn verify_into(
         return Err(Failure::new(FailureKind::Cancelled, "cancelled"));
     }
 
-    verify_events(path, &mut zip, &manifest, &checkpoint, &chain, sink)?;
+    verify_events(
+        path,
+        &mut zip,
+        &manifest,
+        &checkpoint,
+        &chain,
+        sink,
+        Limits::DEFAULT,
+    )?;
     report.status = if is_trusted {
         ArchiveStatus::Verified
     } else {
@@ -358,6 +366,330 @@ fn check_manifest(
     Ok(())
 }
 
+/// How the event pass cuts its work; the defaults are [`Limits::DEFAULT`], tests use tiny batches.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Bytes of inflated event data one batch holds (it grows only to hold one longer line).
+    batch_bytes: usize,
+    /// Longest event line, newline excluded.
+    max_line: usize,
+}
+
+impl Limits {
+    const DEFAULT: Limits = Limits {
+        batch_bytes: 1 << 20,
+        max_line: archive::MAX_EVENT_BYTES,
+    };
+}
+
+/// Batches waiting between the reading side and the hashing side. With the one each side works on and the one
+/// being returned, at most `QUEUE_BATCHES + 3` batches exist, so memory does not grow with the archive.
+const QUEUE_BATCHES: usize = 2;
+const MAX_BATCHES: usize = QUEUE_BATCHES + 3;
+
+/// Consecutive lines of one events entry that passed the reading side's checks (counts, length, byte rules).
+struct Batch {
+    /// Index of the entry in the manifest.
+    entry: usize,
+    /// Line number (in the entry) of the first line.
+    first_line: u64,
+    /// Inflated bytes; the lines are ranges of it. Its length is the room, not the bytes read.
+    data: Vec<u8>,
+    /// `(start, end)` of each line in `data`, newline excluded.
+    lines: Vec<(usize, usize)>,
+    /// Leaf hashes the reading side computed while waiting: valid for lines `hashed_from..`.
+    leaves: Vec<Hash>,
+    hashed_from: usize,
+    /// The first failure, which comes right after these lines: the reading side stopped there.
+    failure: Option<Failure>,
+}
+
+impl Batch {
+    fn new(limits: Limits) -> Self {
+        Batch {
+            entry: 0,
+            first_line: 1,
+            data: vec![0; limits.batch_bytes.max(1)],
+            lines: Vec::new(),
+            leaves: Vec::new(),
+            hashed_from: 0,
+            failure: None,
+        }
+    }
+
+    fn reset(&mut self, entry: usize, first_line: u64, limits: Limits) {
+        self.entry = entry;
+        self.first_line = first_line;
+        self.lines.clear();
+        self.leaves.clear();
+        self.hashed_from = 0;
+        self.failure = None;
+        // A batch grown for one long line goes back to the normal size.
+        let normal = limits.batch_bytes.max(1);
+        if self.data.len() > 4 * normal {
+            self.data.truncate(normal);
+            self.data.shrink_to_fit();
+        }
+    }
+
+    /// The line's bytes and its leaf hash (computed here unless the reading side already did).
+    fn line(&self, k: usize) -> (&[u8], Hash) {
+        let bytes = self
+            .lines
+            .get(k)
+            .and_then(|&(s, e)| self.data.get(s..e))
+            .unwrap_or_default();
+        let leaf = match self.leaves.get(k) {
+            Some(leaf) if k >= self.hashed_from => *leaf,
+            _ => merkle::leaf_hash(bytes),
+        };
+        (bytes, leaf)
+    }
+}
+
+/// The reading side's ends of the two channels: full batches go out, used ones come back for reuse.
+struct BatchOut {
+    tx: SyncSender<Batch>,
+    free: Receiver<Batch>,
+    made: usize,
+    limits: Limits,
+}
+
+impl BatchOut {
+    /// An empty batch: a returned one, a new one while fewer than `MAX_BATCHES` exist, else the next returned.
+    /// `None` when the hashing side has stopped.
+    fn fresh(&mut self, entry: usize, first_line: u64) -> Option<Batch> {
+        let mut batch = match self.free.try_recv() {
+            Ok(b) => b,
+            Err(TryRecvError::Empty) if self.made < MAX_BATCHES => {
+                self.made += 1;
+                Batch::new(self.limits)
+            }
+            Err(TryRecvError::Empty) => self.free.recv().ok()?,
+            Err(TryRecvError::Disconnected) => return None,
+        };
+        batch.reset(entry, first_line, self.limits);
+        Some(batch)
+    }
+
+    /// Hands a batch to the hashing side. While the queue is full, hashes the batch's lines from the end, so
+    /// both cores hash when inflating is the faster side. `false` when the hashing side has stopped.
+    fn ship(&mut self, mut batch: Batch) -> bool {
+        let n = batch.lines.len();
+        batch.leaves.resize(n, [0u8; 32]);
+        batch.hashed_from = n;
+        loop {
+            match self.tx.try_send(batch) {
+                Ok(()) => return true,
+                Err(TrySendError::Disconnected(_)) => return false,
+                Err(TrySendError::Full(b)) => batch = b,
+            }
+            let Some(k) = batch.hashed_from.checked_sub(1) else {
+                return self.tx.send(batch).is_ok();
+            };
+            let leaf = batch
+                .lines
+                .get(k)
+                .and_then(|&(s, e)| batch.data.get(s..e))
+                .map(merkle::leaf_hash);
+            match (leaf, batch.leaves.get_mut(k)) {
+                (Some(leaf), Some(slot)) => {
+                    *slot = leaf;
+                    batch.hashed_from = k;
+                }
+                _ => return self.tx.send(batch).is_ok(),
+            }
+        }
+    }
+}
+
+/// Whether the reading side goes on with the next entry.
+enum Next {
+    Entry,
+    Stop,
+}
+
+/// The reading side: inflates every events entry in order, splits it into lines and checks each line's count,
+/// length and byte rules, stopping at the first failure (which travels after the lines before it).
+fn read_entries(zip: &mut ArchiveFile, manifest: &Manifest, mut out: BatchOut) {
+    let mut index = 0u64;
+    for (i, entry) in manifest.entries.iter().enumerate() {
+        let Some(mut batch) = out.fresh(i, 1) else {
+            return;
+        };
+        let reader = match zip.stream(&entry.name, entry.bytes) {
+            Ok((_declared, reader)) => reader,
+            Err(e) => {
+                batch.failure = Some(container(e));
+                out.ship(batch);
+                return;
+            }
+        };
+        // The ZIP's declared size is not trusted: the reader is cut one byte past the signed size, and the
+        // counts are compared after the lines, so a changed event is reported as such first.
+        match read_entry(reader, i, entry, &mut index, batch, &mut out) {
+            Next::Entry => {}
+            Next::Stop => return,
+        }
+    }
+}
+
+fn read_entry(
+    mut reader: impl Read,
+    entry_no: usize,
+    entry: &archive::ManifestEntry,
+    index: &mut u64,
+    mut batch: Batch,
+    out: &mut BatchOut,
+) -> Next {
+    let max_line = out.limits.max_line;
+    let (mut filled, mut line_start, mut scan_from) = (0usize, 0usize, 0usize);
+    let (mut line_no, mut in_entry, mut entry_seen) = (0u64, 0u64, 0u64);
+    let mut eof = false;
+    let at_entry = |kind, msg: String| {
+        let mut f = Failure::new(kind, msg);
+        f.entry = Some(entry.name.clone());
+        f
+    };
+    let at_line = |kind, msg: String, line: u64, index: u64| {
+        let mut f = at_entry(kind, msg);
+        f.line = Some(line);
+        f.event_index = Some(index);
+        f
+    };
+    let more_events = || {
+        format!(
+            "entry holds more than the {} events the signed manifest says",
+            entry.events
+        )
+    };
+    let stop = |mut batch: Batch, failure: Failure, out: &mut BatchOut| {
+        batch.failure = Some(failure);
+        out.ship(batch);
+        Next::Stop
+    };
+    loop {
+        // Every complete line read so far, in order.
+        while let Some(pos) = batch
+            .data
+            .get(scan_from..filled)
+            .and_then(|rest| memchr::memchr(b'\n', rest))
+        {
+            let nl = scan_from + pos;
+            line_no += 1;
+            let len = nl - line_start;
+            if len > max_line {
+                let msg = format!("line longer than {max_line} bytes");
+                return stop(
+                    batch,
+                    at_line(FailureKind::EventSyntax, msg, line_no, *index),
+                    out,
+                );
+            }
+            if in_entry == entry.events {
+                let f = at_line(FailureKind::Count, more_events(), line_no, *index);
+                return stop(batch, f, out);
+            }
+            entry_seen += len as u64 + 1;
+            let bytes = batch.data.get(line_start..nl).unwrap_or_default();
+            if let Some(why) = line_syntax_problem(bytes, true) {
+                let f = at_line(FailureKind::EventSyntax, why.into(), line_no, *index);
+                return stop(batch, f, out);
+            }
+            batch.lines.push((line_start, nl));
+            line_start = nl + 1;
+            scan_from = nl + 1;
+            in_entry += 1;
+            *index += 1;
+        }
+        scan_from = filled;
+        let pending = filled - line_start;
+        if pending > max_line {
+            let msg = format!("line longer than {max_line} bytes");
+            let f = at_line(FailureKind::EventSyntax, msg, line_no + 1, *index);
+            return stop(batch, f, out);
+        }
+        if eof {
+            if pending > 0 {
+                // A last line without newline: always a failure, the count ones first.
+                line_no += 1;
+                let f = if in_entry == entry.events {
+                    at_line(FailureKind::Count, more_events(), line_no, *index)
+                } else if entry_seen + pending as u64 > entry.bytes {
+                    let msg = format!(
+                        "entry is longer than the {} bytes the signed manifest says",
+                        entry.bytes
+                    );
+                    at_line(FailureKind::Count, msg, line_no, *index)
+                } else {
+                    let msg = "last line has no terminating newline".to_string();
+                    at_line(FailureKind::EventSyntax, msg, line_no, *index)
+                };
+                return stop(batch, f, out);
+            }
+            if in_entry != entry.events || entry_seen != entry.bytes {
+                let mut f = at_entry(
+                    FailureKind::Count,
+                    format!(
+                        "entry ends after {in_entry} events ({entry_seen} bytes); the signed manifest says {} events \
+                         ({} bytes): the tail was truncated or removed",
+                        entry.events, entry.bytes
+                    ),
+                );
+                f.event_index = Some(*index);
+                f.expected = Some(entry.events.to_string());
+                f.found = Some(in_entry.to_string());
+                return stop(batch, f, out);
+            }
+            return if out.ship(batch) {
+                Next::Entry
+            } else {
+                Next::Stop
+            };
+        }
+        if filled == batch.data.len() {
+            if batch.lines.is_empty() {
+                // One partial line fills the batch: make room for it (it is at most `max_line` long).
+                let len = batch.data.len();
+                let new_len = (len * 2).min(max_line + 2).max(len + 1);
+                batch.data.resize(new_len, 0);
+            } else {
+                // Hand over the complete lines; the partial one moves to the front of a fresh batch.
+                let Some(mut next) = out.fresh(entry_no, line_no + 1) else {
+                    return Next::Stop;
+                };
+                if next.data.len() <= pending {
+                    let new_len = (pending * 2).min(max_line + 2).max(pending + 1);
+                    next.data.resize(new_len, 0);
+                }
+                if let (Some(to), Some(from)) = (
+                    next.data.get_mut(..pending),
+                    batch.data.get(line_start..filled),
+                ) {
+                    to.copy_from_slice(from);
+                }
+                if !out.ship(std::mem::replace(&mut batch, next)) {
+                    return Next::Stop;
+                }
+                (filled, line_start, scan_from) = (pending, 0, pending);
+            }
+        }
+        let room = batch.data.get_mut(filled..).unwrap_or_default();
+        let n = loop {
+            match reader.read(room) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let f = at_entry(FailureKind::Container, format!("cannot decompress: {e}"));
+                    return stop(batch, f, out);
+                }
+            }
+        };
+        eof = n == 0;
+        filled += n;
+    }
+}
+
 fn verify_events(
     path: &Path,
     zip: &mut ArchiveFile,
@@ -365,6 +697,7 @@ fn verify_events(
     cp: &Checkpoint,
     chain_lines: &ChainLines,
     sink: &mut dyn Sink,
+    limits: Limits,
 ) -> Result<(), Failure> {
     let n = cp.size;
     let leaves_len = n
@@ -395,126 +728,85 @@ fn verify_events(
     let mut chain = chain_lines.chain_start;
     let mut index = 0u64;
     let mut prev_expected: Option<Hash> = None;
-    let mut bytes_before = 0u64;
-    for entry in &manifest.entries {
-        let (declared, reader) = zip.stream(&entry.name, entry.bytes).map_err(container)?;
-        let at_entry = |kind, msg: String| {
-            let mut f = Failure::new(kind, msg);
-            f.entry = Some(entry.name.clone());
-            f
+    // Bytes of the events hashed so far: every line that reaches this side is complete and newline-terminated.
+    let mut bytes_done = 0u64;
+    // Two sides on two threads: this one (the caller's, so the sink stays here) hashes, compares and chains;
+    // the other inflates, splits and checks the byte rules, a few batches ahead.
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<Batch>(QUEUE_BATCHES);
+        let (free_tx, free_rx) = mpsc::channel::<Batch>();
+        let out = BatchOut {
+            tx,
+            free: free_rx,
+            made: 0,
+            limits,
         };
-        // The ZIP's declared size is not trusted: the reader is cut one byte past the signed size, and the
-        // counts are compared after the lines, so a changed event is reported as such first.
-        let _ = declared;
-        let mut lines = LineReader::new(reader, archive::MAX_EVENT_BYTES);
-        let mut in_entry = 0u64;
-        let mut entry_seen = 0u64;
-        loop {
-            let line = match lines.next_line() {
-                Ok(Some(line)) => line,
-                Ok(None) => break,
-                Err(LineError::TooLong { line, limit }) => {
-                    let mut f = at_entry(
-                        FailureKind::EventSyntax,
-                        format!("line longer than {limit} bytes"),
-                    );
+        scope.spawn(move || read_entries(zip, manifest, out));
+        for mut batch in rx.iter() {
+            let entry_name = manifest
+                .entries
+                .get(batch.entry)
+                .map(|e| e.name.as_str())
+                .unwrap_or_default();
+            for k in 0..batch.lines.len() {
+                let (bytes, leaf) = batch.line(k);
+                let line = batch.first_line + k as u64;
+                let at_line = |kind, msg: String| {
+                    let mut f = Failure::new(kind, msg);
+                    f.entry = Some(entry_name.to_string());
                     f.line = Some(line);
                     f.event_index = Some(index);
+                    f
+                };
+                let mut expected = [0u8; 32];
+                leaves
+                    .read_exact(&mut expected)
+                    .map_err(|_| at_line(FailureKind::Leaves, "leaves entry ends early".into()))?;
+                if leaf != expected {
+                    let mut f = at_line(FailureKind::LeafMismatch, String::new());
+                    f.expected = Some(merkle::to_hex(&expected));
+                    f.found = Some(merkle::to_hex(&leaf));
+                    f.message = diagnose_mismatch(
+                        &leaf,
+                        prev_expected.as_ref(),
+                        &mut leaves,
+                        &mut root,
+                        expected,
+                        index,
+                        cp,
+                    );
                     return Err(f);
                 }
-                Err(LineError::Io(e)) => {
-                    return Err(at_entry(
-                        FailureKind::Container,
-                        format!("cannot decompress: {e}"),
-                    ));
-                }
-            };
-            let at_line = |kind, msg: String| {
-                let mut f = at_entry(kind, msg);
-                f.line = Some(line.number);
-                f.event_index = Some(index);
-                f
-            };
-            if in_entry == entry.events {
-                return Err(at_line(
-                    FailureKind::Count,
-                    format!(
-                        "entry holds more than the {} events the signed manifest says",
-                        entry.events
-                    ),
-                ));
-            }
-            entry_seen += line.bytes.len() as u64 + u64::from(line.terminated);
-            if !line.terminated && entry_seen > entry.bytes {
-                return Err(at_line(
-                    FailureKind::Count,
-                    format!(
-                        "entry is longer than the {} bytes the signed manifest says",
-                        entry.bytes
-                    ),
-                ));
-            }
-            if let Some(why) = line_syntax_problem(line.bytes, line.terminated) {
-                return Err(at_line(FailureKind::EventSyntax, why.into()));
-            }
-            let leaf = merkle::leaf_hash(line.bytes);
-            let mut expected = [0u8; 32];
-            leaves
-                .read_exact(&mut expected)
-                .map_err(|_| at_line(FailureKind::Leaves, "leaves entry ends early".into()))?;
-            if leaf != expected {
-                let mut f = at_line(FailureKind::LeafMismatch, String::new());
-                f.expected = Some(merkle::to_hex(&expected));
-                f.found = Some(merkle::to_hex(&leaf));
-                f.message = diagnose_mismatch(
-                    &leaf,
-                    prev_expected.as_ref(),
-                    &mut leaves,
-                    &mut root,
-                    expected,
+                if !sink.event(&EventRef {
                     index,
-                    cp,
-                );
-                return Err(f);
-            }
-            if !sink.event(&EventRef {
-                index,
-                entry: &entry.name,
-                line: line.number,
-                bytes: line.bytes,
-                leaf: &leaf,
-            }) {
-                return Err(Failure::new(FailureKind::Cancelled, "cancelled"));
-            }
-            chain = chain_step(&chain, &leaf);
-            root.push(leaf);
-            prev_expected = Some(expected);
-            index += 1;
-            in_entry += 1;
-            if index % PROGRESS_EVERY == 0 {
-                progress.events_done = index;
-                progress.bytes_done = bytes_before + entry_seen;
-                if !sink.progress(&progress) {
+                    entry: entry_name,
+                    line,
+                    bytes,
+                    leaf: &leaf,
+                }) {
                     return Err(Failure::new(FailureKind::Cancelled, "cancelled"));
                 }
+                chain = chain_step(&chain, &leaf);
+                root.push(leaf);
+                prev_expected = Some(expected);
+                index += 1;
+                bytes_done += bytes.len() as u64 + 1;
+                if index % PROGRESS_EVERY == 0 {
+                    progress.events_done = index;
+                    progress.bytes_done = bytes_done;
+                    if !sink.progress(&progress) {
+                        return Err(Failure::new(FailureKind::Cancelled, "cancelled"));
+                    }
+                }
             }
+            if let Some(failure) = batch.failure.take() {
+                return Err(failure);
+            }
+            // The reading side may have finished already; then the batch is simply dropped.
+            let _ = free_tx.send(batch);
         }
-        if in_entry != entry.events || entry_seen != entry.bytes {
-            let mut f = at_entry(
-                FailureKind::Count,
-                format!(
-                    "entry ends after {in_entry} events ({} bytes); the signed manifest says {} events ({} bytes): \
-                     the tail was truncated or removed",
-                    entry_seen, entry.events, entry.bytes
-                ),
-            );
-            f.event_index = Some(index);
-            f.expected = Some(entry.events.to_string());
-            f.found = Some(in_entry.to_string());
-            return Err(f);
-        }
-        bytes_before += entry.bytes;
-    }
+        Ok(())
+    })?;
     let mut extra = [0u8; 1];
     if leaves
         .read(&mut extra)

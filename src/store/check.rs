@@ -70,12 +70,16 @@ impl Store {
         progress: &mut dyn FnMut(&CheckProgress) -> bool,
     ) -> Result<CheckReport, StoreError> {
         let mut problems = Vec::new();
-        let integrity: String = self.conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        let integrity: String = self
+            .conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         if integrity != "ok" {
             problems.push(global(format!("SQLite quick_check: {integrity}")));
         }
         let archives = self.archive_metas()?;
-        let events_total: u64 = self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+        let events_total: u64 = self
+            .conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
         let mut p = CheckProgress {
             archives_done: 0,
             archives_total: archives.len() as u64,
@@ -93,7 +97,11 @@ impl Store {
             if problems.len() - before > MAX_PROBLEMS_PER_ARCHIVE {
                 let extra = problems.len() - before - MAX_PROBLEMS_PER_ARCHIVE;
                 problems.truncate(before + MAX_PROBLEMS_PER_ARCHIVE);
-                problems.push(at(a, None, format!("... and {extra} more problems in this archive")));
+                problems.push(at(
+                    a,
+                    None,
+                    format!("... and {extra} more problems in this archive"),
+                ));
             }
             p.archives_done += 1;
             if !progress(&p) {
@@ -108,10 +116,20 @@ impl Store {
         if orphans > 0 {
             problems.push(global(format!("{orphans} events belong to no archive")));
         }
-        if let Err(e) = self.conn.execute("INSERT INTO events_fts(events_fts, rank) VALUES ('integrity-check', 1)", []) {
-            problems.push(global(format!("full-text index does not match the stored events: {e}")));
+        if let Err(e) = self.conn.execute(
+            "INSERT INTO events_fts(events_fts, rank) VALUES ('integrity-check', 1)",
+            [],
+        ) {
+            problems.push(global(format!(
+                "full-text index does not match the stored events: {e}"
+            )));
         }
-        Ok(CheckReport { ok: problems.is_empty(), archives_checked: archives.len() as u64, events_checked, problems })
+        Ok(CheckReport {
+            ok: problems.is_empty(),
+            archives_checked: archives.len() as u64,
+            events_checked,
+            problems,
+        })
     }
 
     fn archive_metas(&self) -> Result<Vec<ArchiveMeta>, StoreError> {
@@ -153,35 +171,72 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let mut problem = |index: Option<u64>, msg: String| problems.push(at(a, index, msg));
         // The signed documents first: without them nothing below can be trusted.
-        let Some(signed) = signed_documents(a, trusted).map_err(|m| problem(None, m)).ok() else {
+        let Some(signed) = signed_documents(a, trusted)
+            .map_err(|m| problem(None, m))
+            .ok()
+        else {
             return Ok(0);
         };
         let (cp, chain) = (signed.checkpoint, signed.chain);
         if a.origin.as_deref() != Some(cp.origin.as_str()) {
-            problem(None, format!("stored origin {:?} differs from the signed {:?}", a.origin, cp.origin));
+            problem(
+                None,
+                format!(
+                    "stored origin {:?} differs from the signed {:?}",
+                    a.origin, cp.origin
+                ),
+            );
         }
         if a.sequence != Some(chain.sequence) {
-            problem(None, format!("stored sequence {:?} differs from the signed {}", a.sequence, chain.sequence));
+            problem(
+                None,
+                format!(
+                    "stored sequence {:?} differs from the signed {}",
+                    a.sequence, chain.sequence
+                ),
+            );
         }
         if a.events != cp.size {
-            problem(None, format!("stored event count {} differs from the signed {}", a.events, cp.size));
+            problem(
+                None,
+                format!(
+                    "stored event count {} differs from the signed {}",
+                    a.events, cp.size
+                ),
+            );
         }
         if a.root.as_deref() != Some(&cp.root[..]) {
-            problem(None, "stored Merkle root differs from the signed root".into());
+            problem(
+                None,
+                "stored Merkle root differs from the signed root".into(),
+            );
         }
-        if a.chain_start.as_deref() != Some(&chain.chain_start[..]) || a.chain_end.as_deref() != Some(&chain.chain_end[..])
+        if a.chain_start.as_deref() != Some(&chain.chain_start[..])
+            || a.chain_end.as_deref() != Some(&chain.chain_end[..])
         {
-            problem(None, "stored chain values differ from the signed ones".into());
+            problem(
+                None,
+                "stored chain values differ from the signed ones".into(),
+            );
         }
         let kind: SourceKind = match signed.manifest.source_kind.parse() {
             Ok(k) => k,
             Err(_) => {
-                problem(None, format!("unknown source kind {:?}", signed.manifest.source_kind));
+                problem(
+                    None,
+                    format!("unknown source kind {:?}", signed.manifest.source_kind),
+                );
                 return Ok(0);
             }
         };
         if a.source_kind.as_deref() != Some(kind.as_str()) {
-            problem(None, format!("stored source kind {:?} differs from the signed {kind}", a.source_kind));
+            problem(
+                None,
+                format!(
+                    "stored source kind {:?} differs from the signed {kind}",
+                    a.source_kind
+                ),
+            );
         }
 
         let mut stmt = self.conn.prepare_cached(
@@ -199,7 +254,10 @@ impl Store {
             let idx = idx as u64;
             if idx != expected_index {
                 if idx > expected_index {
-                    problem(Some(expected_index), format!("events {expected_index}..{} are missing", idx - 1));
+                    problem(
+                        Some(expected_index),
+                        format!("events {expected_index}..{} are missing", idx - 1),
+                    );
                 } else {
                     problem(Some(idx), "event index out of order or duplicated".into());
                 }
@@ -207,7 +265,9 @@ impl Store {
             expected_index = idx + 1;
             let stored_leaf: Vec<u8> = r.get(1)?;
             let raw: Vec<u8> = match r.get_ref(2)? {
-                rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => t.to_vec(),
+                rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                    t.to_vec()
+                }
                 _ => Vec::new(),
             };
             let leaf = merkle::leaf_hash(&raw);
@@ -250,17 +310,25 @@ impl Store {
                 n.stage.as_deref(),
                 n.category.as_deref(),
             ];
-            const NAMES: [&str; 11] =
-                ["source", "origin", "actor", "action", "resource", "outcome", "ip", "agent", "env", "stage", "category"];
+            const NAMES: [&str; 11] = [
+                "source", "origin", "actor", "action", "resource", "outcome", "ip", "agent", "env",
+                "stage", "category",
+            ];
             for ((name, s), d) in NAMES.iter().zip(&stored).zip(derived) {
                 if s.as_deref() != d {
-                    problem(Some(idx), format!("stored {name} {s:?} differs from the event's {d:?}"));
+                    problem(
+                        Some(idx),
+                        format!("stored {name} {s:?} differs from the event's {d:?}"),
+                    );
                 }
             }
             let ts: Option<i64> = r.get(3)?;
             let sort_ts: i64 = r.get(15)?;
             if ts != n.ts || sort_ts != n.ts.unwrap_or(i64::MIN) {
-                problem(Some(idx), format!("stored time {ts:?} differs from the event's {:?}", n.ts));
+                problem(
+                    Some(idx),
+                    format!("stored time {ts:?} differs from the event's {:?}", n.ts),
+                );
             }
             if let Some(t) = n.ts {
                 ts_min = Some(ts_min.map_or(t, |m| m.min(t)));
@@ -272,18 +340,37 @@ impl Store {
             }
         }
         if expected_index < cp.size {
-            problem(Some(expected_index), format!("events {expected_index}..{} are missing", cp.size - 1));
+            problem(
+                Some(expected_index),
+                format!("events {expected_index}..{} are missing", cp.size - 1),
+            );
         } else if expected_index > cp.size {
-            problem(Some(cp.size), format!("{} events more than the signed {}", expected_index - cp.size, cp.size));
+            problem(
+                Some(cp.size),
+                format!(
+                    "{} events more than the signed {}",
+                    expected_index - cp.size,
+                    cp.size
+                ),
+            );
         }
         if root.root() != cp.root {
-            problem(None, "Merkle root of the stored events differs from the signed root".into());
+            problem(
+                None,
+                "Merkle root of the stored events differs from the signed root".into(),
+            );
         }
         if chain_value != chain.chain_end {
-            problem(None, "hash chain over the stored events differs from the signed chain end".into());
+            problem(
+                None,
+                "hash chain over the stored events differs from the signed chain end".into(),
+            );
         }
         if (ts_min, ts_max) != (a.time_first, a.time_last) {
-            problem(None, "stored time range differs from the events' times".into());
+            problem(
+                None,
+                "stored time range differs from the events' times".into(),
+            );
         }
         Ok(expected_index)
     }
@@ -300,36 +387,60 @@ struct Signed {
 fn signed_documents(a: &ArchiveMeta, trusted: &[VerifierKey]) -> Result<Signed, String> {
     let note_bytes = a.checkpoint.as_deref().ok_or("no stored checkpoint")?;
     let manifest_bytes = a.manifest.as_deref().ok_or("no stored manifest")?;
-    let note = Note::parse(note_bytes).map_err(|e| format!("stored checkpoint is not a signed note: {e}"))?;
-    let checkpoint = Checkpoint::parse(&note.text).map_err(|e| format!("stored checkpoint body: {e}"))?;
+    let note = Note::parse(note_bytes)
+        .map_err(|e| format!("stored checkpoint is not a signed note: {e}"))?;
+    let checkpoint =
+        Checkpoint::parse(&note.text).map_err(|e| format!("stored checkpoint body: {e}"))?;
     let chain = ChainLines::from_checkpoint(&checkpoint).map_err(|e| e.to_string())?;
-    let manifest: Manifest =
-        serde_json::from_slice(manifest_bytes).map_err(|e| format!("stored manifest is not valid: {e}"))?;
+    let manifest: Manifest = serde_json::from_slice(manifest_bytes)
+        .map_err(|e| format!("stored manifest is not valid: {e}"))?;
     let key_text = a.signer_key.as_deref().ok_or("no stored signer key")?;
     if key_text != manifest.signer {
         return Err("stored signer key differs from the manifest's signer".into());
     }
     let key = VerifierKey::parse(key_text).map_err(|e| format!("stored signer key: {e}"))?;
-    note.verify(&key).map_err(|e| format!("stored checkpoint signature: {e}"))?;
+    note.verify(&key)
+        .map_err(|e| format!("stored checkpoint signature: {e}"))?;
     let manifest_hash: Hash = Sha256::digest(manifest_bytes).into();
     if manifest_hash != chain.manifest_sha256 {
         return Err("stored manifest differs from the one the checkpoint signs".into());
     }
-    if manifest.origin != checkpoint.origin || manifest.sequence != chain.sequence || manifest.events != checkpoint.size {
+    if manifest.origin != checkpoint.origin
+        || manifest.sequence != chain.sequence
+        || manifest.events != checkpoint.size
+    {
         return Err("stored manifest disagrees with the signed checkpoint".into());
     }
     if a.status == "verified" && !trusted.is_empty() && !trusted.contains(&key) {
-        return Err(format!("marked verified, but its signer {key} is not among the trusted keys"));
+        return Err(format!(
+            "marked verified, but its signer {key} is not among the trusted keys"
+        ));
     }
-    Ok(Signed { checkpoint, chain, manifest })
+    Ok(Signed {
+        checkpoint,
+        chain,
+        manifest,
+    })
 }
 
 fn at(a: &ArchiveMeta, event_index: Option<u64>, message: String) -> CheckProblem {
-    CheckProblem { archive_id: Some(a.id), origin: a.origin.clone(), sequence: a.sequence, event_index, message }
+    CheckProblem {
+        archive_id: Some(a.id),
+        origin: a.origin.clone(),
+        sequence: a.sequence,
+        event_index,
+        message,
+    }
 }
 
 fn global(message: String) -> CheckProblem {
-    CheckProblem { archive_id: None, origin: None, sequence: None, event_index: None, message }
+    CheckProblem {
+        archive_id: None,
+        origin: None,
+        sequence: None,
+        event_index: None,
+        message,
+    }
 }
 
 fn hex(b: &[u8]) -> String {

@@ -14,7 +14,9 @@ use crate::archive::Manifest;
 use crate::merkle::Hash;
 use crate::note::VerifierKey;
 use crate::sources::{self, SourceKind};
-use crate::verify::{self, ArchiveReport, ArchiveStatus, EventRef, Failure, FailureKind, Progress, Sink};
+use crate::verify::{
+    self, ArchiveReport, ArchiveStatus, EventRef, Failure, FailureKind, Progress, Sink,
+};
 
 pub struct ImportOptions<'a> {
     pub trusted: &'a [VerifierKey],
@@ -57,7 +59,10 @@ pub struct ImportResult {
 
 impl ImportResult {
     pub fn is_ok(&self) -> bool {
-        matches!(self.outcome, ImportOutcome::Imported | ImportOutcome::AlreadyImported)
+        matches!(
+            self.outcome,
+            ImportOutcome::Imported | ImportOutcome::AlreadyImported
+        )
     }
 }
 
@@ -84,13 +89,18 @@ struct ImportSink<'t, 'p> {
     sql_error: Option<rusqlite::Error>,
 }
 
-const INSERT_EVENT: &str = "INSERT INTO events (id, archive_id, idx, ts, sort_ts, source, origin, actor, action,
+const INSERT_EVENT: &str =
+    "INSERT INTO events (id, archive_id, idx, ts, sort_ts, source, origin, actor, action,
     resource, outcome, ip, agent, env, stage, category, leaf, raw)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 const INSERT_FTS: &str = "INSERT INTO events_fts (rowid, raw) VALUES (?1, ?2)";
 
 impl ImportSink<'_, '_> {
-    fn decide(&mut self, manifest: &Manifest, report: &ArchiveReport) -> Result<Plan, rusqlite::Error> {
+    fn decide(
+        &mut self,
+        manifest: &Manifest,
+        report: &ArchiveReport,
+    ) -> Result<Plan, rusqlite::Error> {
         let (Some(origin), Some(sequence)) = (&report.origin, report.sequence) else {
             return Ok(Plan::Refuse("archive has no origin or sequence".into()));
         };
@@ -124,7 +134,9 @@ impl ImportSink<'_, '_> {
         let start = decode(report.chain_start.as_deref());
         let end = decode(report.chain_end.as_deref());
         if sequence == 1 && start != Some([0u8; 32]) {
-            return Ok(Plan::Refuse("sequence 1 must start from the zero chain value".into()));
+            return Ok(Plan::Refuse(
+                "sequence 1 must start from the zero chain value".into(),
+            ));
         }
         if sequence > 1
             && let Some((_, prev_end)) = neighbour(sequence - 1)?
@@ -143,8 +155,13 @@ impl ImportSink<'_, '_> {
                 sequence + 1
             )));
         }
-        self.next_id = self.tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM events", [], |r| r.get(0))?;
-        let archive_id = insert_archive_row(self.tx, self.path, "verified", None, report, Some(manifest))?;
+        self.next_id =
+            self.tx
+                .query_row("SELECT coalesce(max(id), 0) + 1 FROM events", [], |r| {
+                    r.get(0)
+                })?;
+        let archive_id =
+            insert_archive_row(self.tx, self.path, "verified", None, report, Some(manifest))?;
         Ok(Plan::Insert { archive_id })
     }
 
@@ -296,7 +313,9 @@ impl Store {
         progress: &mut dyn FnMut(&Progress) -> bool,
     ) -> Result<ImportResult, StoreError> {
         let path_text = path.display().to_string();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut sink = ImportSink {
             tx: &tx,
             path: &path_text,
@@ -321,9 +340,15 @@ impl Store {
         let (plan, ts_min, ts_max) = (sink.plan.clone(), sink.ts_min, sink.ts_max);
         drop(sink);
 
-        let cancelled = report.failure.as_ref().is_some_and(|f| f.kind == FailureKind::Cancelled);
+        let cancelled = report
+            .failure
+            .as_ref()
+            .is_some_and(|f| f.kind == FailureKind::Cancelled);
         let failure_text = report.failure.as_ref().map(|f| f.message.clone());
-        let failure_json = report.failure.as_ref().and_then(|f| serde_json::to_string(f).ok());
+        let failure_json = report
+            .failure
+            .as_ref()
+            .and_then(|f| serde_json::to_string(f).ok());
         let mut result = ImportResult {
             path: path_text.clone(),
             outcome: ImportOutcome::Failed,
@@ -350,18 +375,29 @@ impl Store {
                 result.outcome = ImportOutcome::Imported;
                 result.stored = true;
                 result.archive_id = Some(*archive_id);
-                result.message = format!("verified and imported {} events", result.report.events.unwrap_or(0));
+                result.message = format!(
+                    "verified and imported {} events",
+                    result.report.events.unwrap_or(0)
+                );
             }
             (Plan::AlreadyThere { archive_id }, ArchiveStatus::Verified) => {
                 result.outcome = ImportOutcome::AlreadyImported;
                 result.archive_id = Some(*archive_id);
-                result.message = format!("verified; already imported (archive #{archive_id}), nothing changed");
+                result.message =
+                    format!("verified; already imported (archive #{archive_id}), nothing changed");
             }
             (Plan::Refuse(why), ArchiveStatus::Verified) => {
                 result.outcome = ImportOutcome::Refused;
                 result.message = format!("verified, but refused: {why}");
                 if opts.keep_failed {
-                    let id = insert_archive_row(&tx, &path_text, "failed", Some(why), &result.report, None)?;
+                    let id = insert_archive_row(
+                        &tx,
+                        &path_text,
+                        "failed",
+                        Some(why),
+                        &result.report,
+                        None,
+                    )?;
                     commit = true;
                     result.stored = true;
                     result.archive_id = Some(id);
@@ -369,19 +405,31 @@ impl Store {
             }
             (plan, status) => {
                 let (outcome, db_status, why) = if status == ArchiveStatus::Untrusted {
-                    let key = result.report.signer.as_ref().map(|s| s.key.clone()).unwrap_or_default();
+                    let key = result
+                        .report
+                        .signer
+                        .as_ref()
+                        .map(|s| s.key.clone())
+                        .unwrap_or_default();
                     (
                         ImportOutcome::Untrusted,
                         "untrusted",
-                        format!("valid signature, but the key {key} is not trusted (pass --trust KEY.pub)"),
+                        format!(
+                            "valid signature, but the key {key} is not trusted (pass --trust KEY.pub)"
+                        ),
                     )
                 } else {
-                    (ImportOutcome::Failed, "failed", failure_text.unwrap_or_else(|| "did not verify".into()))
+                    (
+                        ImportOutcome::Failed,
+                        "failed",
+                        failure_text.unwrap_or_else(|| "did not verify".into()),
+                    )
                 };
                 result.outcome = outcome;
                 result.message = why.clone();
                 if opts.keep_failed {
-                    let stored_failure = failure_json.unwrap_or_else(|| serde_json::json!({ "message": why }).to_string());
+                    let stored_failure = failure_json
+                        .unwrap_or_else(|| serde_json::json!({ "message": why }).to_string());
                     let id = match plan {
                         Plan::Insert { archive_id } => {
                             tx.execute(
@@ -390,12 +438,21 @@ impl Store {
                             )?;
                             *archive_id
                         }
-                        _ => insert_archive_row(&tx, &path_text, "failed", Some(&stored_failure), &result.report, None)?,
+                        _ => insert_archive_row(
+                            &tx,
+                            &path_text,
+                            "failed",
+                            Some(&stored_failure),
+                            &result.report,
+                            None,
+                        )?,
                     };
                     commit = true;
                     result.stored = true;
                     result.archive_id = Some(id);
-                    result.message = format!("{why} (kept, flagged {db_status}; its events are never shown as verified)");
+                    result.message = format!(
+                        "{why} (kept, flagged {db_status}; its events are never shown as verified)"
+                    );
                 }
             }
         }

@@ -21,7 +21,10 @@ pub use schema::SchemaError;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("opening database {path}: {source}")]
-    Open { path: String, source: rusqlite::Error },
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
     #[error(transparent)]
     Schema(#[from] SchemaError),
     #[error("database error: {0}")]
@@ -40,7 +43,10 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
+        let open_err = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
         let mut conn = Connection::open(path).map_err(open_err)?;
         configure(&conn).map_err(open_err)?;
         schema::migrate_to(&mut conn, schema::CURRENT_VERSION)?;
@@ -49,10 +55,17 @@ impl Store {
 
     /// Opens an existing database read-only (no migration; refused if its schema is not current).
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        let open_err = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(open_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open_err)?;
         let v = schema::version(&conn)?;
         if v != schema::CURRENT_VERSION {
             return Err(StoreError::Invalid(format!(
@@ -117,16 +130,25 @@ impl Store {
 
     /// Number of events stored (all archives, flagged or not).
     pub fn event_count(&self) -> Result<u64, StoreError> {
-        Ok(self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))?)
     }
 
     /// One archive's signed checkpoint and manifest, exactly as stored.
     pub fn archive_documents(&self, id: i64) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT checkpoint, manifest FROM archives WHERE id = ?", [id], |r| {
-                Ok((r.get::<_, Option<Vec<u8>>>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
-            })
+            .query_row(
+                "SELECT checkpoint, manifest FROM archives WHERE id = ?",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, Option<Vec<u8>>>(0)?,
+                        r.get::<_, Option<Vec<u8>>>(1)?,
+                    ))
+                },
+            )
             .optional()?
             .and_then(|(c, m)| Some((c?, m?))))
     }

@@ -73,10 +73,15 @@ pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
-    #[error("the database was made by a newer AuditLens (schema version {found}; this version knows {known})")]
+    #[error(
+        "the database was made by a newer AuditLens (schema version {found}; this version knows {known})"
+    )]
     TooNew { found: i64, known: i64 },
     #[error("migrating the database to schema version {version}: {source}")]
-    Migration { version: i64, source: rusqlite::Error },
+    Migration {
+        version: i64,
+        source: rusqlite::Error,
+    },
     #[error(transparent)]
     Sql(#[from] rusqlite::Error),
 }
@@ -89,12 +94,19 @@ pub fn version(conn: &Connection) -> Result<i64, rusqlite::Error> {
 pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), SchemaError> {
     let found = version(conn)?;
     if found > CURRENT_VERSION {
-        return Err(SchemaError::TooNew { found, known: CURRENT_VERSION });
+        return Err(SchemaError::TooNew {
+            found,
+            known: CURRENT_VERSION,
+        });
     }
     for v in found..target.min(CURRENT_VERSION) {
         let tx = conn.transaction()?;
         let sql = MIGRATIONS[v as usize];
-        tx.execute_batch(sql).map_err(|source| SchemaError::Migration { version: v + 1, source })?;
+        tx.execute_batch(sql)
+            .map_err(|source| SchemaError::Migration {
+                version: v + 1,
+                source,
+            })?;
         tx.pragma_update(None, "user_version", v + 1)?;
         tx.commit()?;
     }

@@ -85,7 +85,8 @@ pub struct EventDetail {
 
 pub const MAX_LIMIT: usize = 10_000;
 
-const SELECT: &str = "SELECT e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
+const SELECT: &str =
+    "SELECT e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
     e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.sort_ts
     FROM events e JOIN archives a ON a.id = e.archive_id";
 
@@ -134,10 +135,15 @@ pub fn encode_cursor(sort_ts: i64, rowid: i64) -> String {
 }
 
 pub fn decode_cursor(cursor: &str) -> Result<(i64, i64), SearchError> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| SearchError::Cursor)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.trim())
+        .map_err(|_| SearchError::Cursor)?;
     let text = String::from_utf8(bytes).map_err(|_| SearchError::Cursor)?;
     let (a, b) = text.split_once(':').ok_or(SearchError::Cursor)?;
-    Ok((a.parse().map_err(|_| SearchError::Cursor)?, b.parse().map_err(|_| SearchError::Cursor)?))
+    Ok((
+        a.parse().map_err(|_| SearchError::Cursor)?,
+        b.parse().map_err(|_| SearchError::Cursor)?,
+    ))
 }
 
 impl Store {
@@ -164,8 +170,10 @@ impl Store {
         sql.push_str(" ORDER BY e.sort_ts DESC, e.id DESC LIMIT ?");
         params.push(SqlValue::Integer(limit as i64 + 1));
         let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
-        let mut events: Vec<EventRow> =
-            stmt.query_map(params_from_iter(params), row)?.collect::<Result<_, _>>().map_err(StoreError::from)?;
+        let mut events: Vec<EventRow> = stmt
+            .query_map(params_from_iter(params), row)?
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::from)?;
         let next = if events.len() > limit {
             events.truncate(limit);
             events.last().map(|e| encode_cursor(e.sort_ts, e.rowid))
@@ -180,7 +188,9 @@ impl Store {
         let q = query::parse(query_text)?;
         let filter = query::compile(&q, now_micros);
         let sql = format!("SELECT count(*) FROM events e WHERE ({})", filter.sql);
-        let n: i64 = self.conn.query_row(&sql, params_from_iter(bind(filter.params)), |r| r.get(0))?;
+        let n: i64 = self
+            .conn
+            .query_row(&sql, params_from_iter(bind(filter.params)), |r| r.get(0))?;
         Ok(n as u64)
     }
 
@@ -197,26 +207,30 @@ impl Store {
              ORDER BY (a.status = 'verified') DESC, a.id LIMIT 1";
         let detail = self
             .conn
-            .query_row(sql, rusqlite::params![origin, sequence, index as i64], |r| {
-                let leaf: Vec<u8> = r.get(19)?;
-                let checkpoint: Option<Vec<u8>> = r.get(24)?;
-                let root: Option<Vec<u8>> = r.get(25)?;
-                Ok(EventDetail {
-                    row: row(r)?,
-                    raw: r.get(18)?,
-                    leaf: leaf.iter().map(|b| format!("{b:02x}")).collect(),
-                    archive_id: r.get(20)?,
-                    archive_path: r.get(21)?,
-                    archive_status: r.get(16)?,
-                    signer_key: r.get(22)?,
-                    signer_fingerprint: r.get(23)?,
-                    checkpoint: checkpoint.map(|c| String::from_utf8_lossy(&c).into_owned()),
-                    root: root.and_then(|r| {
-                        let h: [u8; 32] = r.as_slice().try_into().ok()?;
-                        Some(crate::archive::encode_hash(&h))
-                    }),
-                })
-            })
+            .query_row(
+                sql,
+                rusqlite::params![origin, sequence, index as i64],
+                |r| {
+                    let leaf: Vec<u8> = r.get(19)?;
+                    let checkpoint: Option<Vec<u8>> = r.get(24)?;
+                    let root: Option<Vec<u8>> = r.get(25)?;
+                    Ok(EventDetail {
+                        row: row(r)?,
+                        raw: r.get(18)?,
+                        leaf: leaf.iter().map(|b| format!("{b:02x}")).collect(),
+                        archive_id: r.get(20)?,
+                        archive_path: r.get(21)?,
+                        archive_status: r.get(16)?,
+                        signer_key: r.get(22)?,
+                        signer_fingerprint: r.get(23)?,
+                        checkpoint: checkpoint.map(|c| String::from_utf8_lossy(&c).into_owned()),
+                        root: root.and_then(|r| {
+                            let h: [u8; 32] = r.as_slice().try_into().ok()?;
+                            Some(crate::archive::encode_hash(&h))
+                        }),
+                    })
+                },
+            )
             .optional()?;
         Ok(detail)
     }

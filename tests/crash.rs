@@ -1,0 +1,121 @@
+//! Crash safety of import: a child `auditlens import` of a large archive is killed with SIGKILL at 20 random
+//! points; after each kill the database passes `PRAGMA integrity_check` and `check`, holds no partial archive,
+//! and in the end the import completes.
+
+mod common;
+
+use std::io::BufWriter;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use auditlens::generate::{Rng, write_k8s};
+use auditlens::store::Store;
+use common::*;
+use rusqlite::Connection;
+
+const BIG_EVENTS: u64 = 60_000;
+
+fn import_cmd(db: &std::path::Path, trust: &std::path::Path, archive: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_auditlens"));
+    c.arg("import")
+        .arg("--db")
+        .arg(db)
+        .arg("--trust")
+        .arg(trust)
+        .arg(archive);
+    c.stdout(Stdio::null()).stderr(Stdio::null());
+    c
+}
+
+fn counts(db: &std::path::Path) -> (i64, i64) {
+    let c = Connection::open(db).unwrap();
+    let integrity: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    let a = c
+        .query_row("SELECT count(*) FROM archives", [], |r| r.get(0))
+        .unwrap();
+    let e = c
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    (a, e)
+}
+
+#[test]
+fn import_killed_at_random_points_leaves_no_partial_archive() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let k = key("ops");
+    let trust = dir.join("ops.pub");
+    std::fs::write(&trust, format!("{}\n", k.verifier())).unwrap();
+
+    let small = seal_to(
+        dir,
+        "small.zip",
+        &k,
+        "example.com/small",
+        None,
+        &[fixture(K8S_LOG)],
+    );
+    let big_input = dir.join("big.jsonl");
+    {
+        let mut out = BufWriter::new(std::fs::File::create(&big_input).unwrap());
+        write_k8s(&mut out, BIG_EVENTS, 3, 1_700_000_000).unwrap();
+    }
+    let big = seal_to(dir, "big.zip", &k, "example.com/big", None, &[big_input]);
+
+    // How long a whole import takes here, measured on a scratch database.
+    let scratch = dir.join("scratch.db");
+    let start = Instant::now();
+    assert!(
+        import_cmd(&scratch, &trust, &big)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let full = start.elapsed();
+
+    let db = dir.join("store.db");
+    assert!(import_cmd(&db, &trust, &small).status().unwrap().success());
+    let baseline = counts(&db);
+    assert_eq!(baseline, (1, 37));
+
+    let mut rng = Rng::new(2026);
+    let mut killed_mid_import = 0;
+    for round in 0..20 {
+        let delay = Duration::from_micros(rng.below(full.as_micros() as u64 * 9 / 10 + 1));
+        let mut child = import_cmd(&db, &trust, &big).spawn().unwrap();
+        std::thread::sleep(delay);
+        let finished = child.try_wait().unwrap().is_some();
+        child.kill().ok();
+        child.wait().unwrap();
+        let now = counts(&db);
+        if now == baseline {
+            killed_mid_import += !finished as u32;
+        } else {
+            // The kill came after the commit: the archive is wholly in, never partly.
+            assert_eq!(
+                now,
+                (2, 37 + BIG_EVENTS as i64),
+                "round {round}: partial archive after kill at {delay:?}"
+            );
+        }
+        let store = Store::open(&db).unwrap();
+        let report = store.check(&[k.verifier()], &mut |_| true).unwrap();
+        assert!(report.ok, "round {round}: {:?}", report.problems);
+    }
+    assert!(
+        killed_mid_import >= 10,
+        "only {killed_mid_import} of 20 kills landed during an import"
+    );
+
+    let status = import_cmd(&db, &trust, &big).status().unwrap();
+    assert!(status.success());
+    assert_eq!(counts(&db), (2, 37 + BIG_EVENTS as i64));
+    let report = Store::open(&db)
+        .unwrap()
+        .check(&[k.verifier()], &mut |_| true)
+        .unwrap();
+    assert!(report.ok, "{:?}", report.problems);
+}
