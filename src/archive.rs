@@ -185,6 +185,9 @@ impl ArchiveFile {
     }
 
     fn from_file(file: File) -> Result<ArchiveFile, ArchiveError> {
+        let mut headers = file
+            .try_clone()
+            .map_err(|e| ArchiveError::Zip(e.to_string()))?;
         let mut zip = zip::ZipArchive::new(file).map_err(|e| ArchiveError::Zip(e.to_string()))?;
         if zip.has_duplicate_names() {
             let mut seen = BTreeSet::new();
@@ -216,15 +219,21 @@ impl ArchiveFile {
                     why: "encrypted entries are not allowed".into(),
                 });
             }
-            match entry.compression() {
-                zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated => {}
+            let method = match entry.compression() {
+                zip::CompressionMethod::Stored => 0,
+                zip::CompressionMethod::Deflated => 8,
                 other => {
                     return Err(ArchiveError::BadEntry {
                         name,
                         why: format!("compression method {other} is not allowed"),
                     });
                 }
-            }
+            };
+            check_local_header(&mut headers, entry.header_start(), entry.name_raw(), method)
+                .map_err(|why| ArchiveError::BadEntry {
+                    name: name.clone(),
+                    why,
+                })?;
             match name.as_str() {
                 MANIFEST => has_manifest = true,
                 CHECKPOINT => has_checkpoint = true,
@@ -310,6 +319,44 @@ impl ArchiveFile {
         let declared = entry.size();
         Ok((declared, entry.take(expected.saturating_add(1))))
     }
+}
+
+/// The local file header must agree with the central directory (name, method, no encryption), so that a reader
+/// which walks local headers sees the same archive as one that reads the central directory.
+fn check_local_header(
+    file: &mut File,
+    offset: u64,
+    name: &[u8],
+    method: u16,
+) -> Result<(), String> {
+    use std::io::{Seek, SeekFrom};
+    let mut fixed = [0u8; 30];
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| e.to_string())?;
+    file.read_exact(&mut fixed)
+        .map_err(|_| "local header is cut short".to_string())?;
+    let u16_at = |i: usize| u16::from_le_bytes([fixed[i], fixed[i + 1]]);
+    if fixed[..4] != [0x50, 0x4b, 0x03, 0x04] {
+        return Err("no local header where the central directory points".into());
+    }
+    if u16_at(6) & 0x41 != 0 {
+        return Err("local header marks the entry encrypted".into());
+    }
+    if u16_at(8) != method {
+        return Err(
+            "local header's compression method differs from the central directory's".into(),
+        );
+    }
+    let mut local_name = vec![0u8; usize::from(u16_at(26))];
+    file.read_exact(&mut local_name)
+        .map_err(|_| "local header is cut short".to_string())?;
+    if local_name != name {
+        return Err(format!(
+            "local header names it {:?}",
+            String::from_utf8_lossy(&local_name)
+        ));
+    }
+    Ok(())
 }
 
 fn parse_decimal_with_zeros(s: &str) -> Option<u64> {

@@ -587,3 +587,35 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn local_header_that_disagrees_with_the_central_directory_is_refused() {
+    let s = sealed_k8s();
+    let bytes = std::fs::read(&s.archive).unwrap();
+    // The first occurrence of the name is its local header (the central directory comes last).
+    let at = bytes
+        .windows(13)
+        .position(|w| w == b"manifest.json")
+        .unwrap();
+    let mut renamed = bytes.clone();
+    renamed[at + 12] = b'X';
+    let out = s.dir.join("local-name.zip");
+    std::fs::write(&out, &renamed).unwrap();
+    let f = verify_with(&out, &trusted(&s)).failure.unwrap();
+    assert_eq!(f.kind, FailureKind::Container);
+    assert!(f.message.contains("local header names it"), "{}", f.message);
+
+    // The first entry's local header starts at offset 0; its method field is at offset 8 (deflate = 8).
+    assert_eq!(&bytes[..4], b"PK\x03\x04");
+    assert_eq!(bytes[8], 8);
+    let mut stored = bytes.clone();
+    stored[8] = 0;
+    let out = s.dir.join("local-method.zip");
+    std::fs::write(&out, &stored).unwrap();
+    let f = verify_with(&out, &trusted(&s)).failure.unwrap();
+    assert!(
+        f.message.contains("compression method differs"),
+        "{}",
+        f.message
+    );
+}
