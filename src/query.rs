@@ -1099,17 +1099,65 @@ fn escape_like(value: &str) -> String {
     out
 }
 
+/// A time condition. Event ids are time-ordered (store/rowid.rs), so each bound is written twice: as an id range,
+/// which lets SQLite walk the primary key, and exactly on `ts`.
 fn time_range(start: Option<i64>, end: Option<i64>) -> Cond {
+    use crate::store::rowid::{lower_bound, upper_bound};
     Cond::Sql(match (start, end) {
         (Some(start), Some(end)) => Part::new(
-            "e.ts >= ? AND e.ts < ?",
-            vec![SqlParam::Int(start), SqlParam::Int(end)],
+            "e.id >= ? AND e.id < ? AND e.ts >= ? AND e.ts < ?",
+            vec![
+                SqlParam::Int(lower_bound(start)),
+                SqlParam::Int(upper_bound(end)),
+                SqlParam::Int(start),
+                SqlParam::Int(end),
+            ],
             true,
         ),
-        (Some(start), None) => Part::new("e.ts >= ?", vec![SqlParam::Int(start)], true),
-        (None, Some(end)) => Part::new("e.ts < ?", vec![SqlParam::Int(end)], true),
+        (Some(start), None) => Part::new(
+            "e.id >= ? AND e.ts >= ?",
+            vec![SqlParam::Int(lower_bound(start)), SqlParam::Int(start)],
+            true,
+        ),
+        (None, Some(end)) => Part::new(
+            "e.id < ? AND e.ts < ?",
+            vec![SqlParam::Int(upper_bound(end)), SqlParam::Int(end)],
+            true,
+        ),
         (None, None) => Part::new("e.ts IS NOT NULL", Vec::new(), false),
     })
+}
+
+/// A plan that drives the search from the full-text index: the FTS5 MATCH string every match must satisfy, and
+/// the filter for the rest of the query (over alias `e`). `Some` when the top level of the query requires a
+/// full-text match: one text term, or an AND with at least one positive text term. The executor then reads the
+/// full-text index in descending rowid order (newest first) and stops after a page, instead of materialising
+/// every match of a common word.
+pub fn compile_fts_driven(q: &Query, now_micros: i64) -> Option<(String, SqlFilter)> {
+    let (texts, rest): (Vec<String>, Vec<Query>) = match q {
+        Query::Text { .. } => (vec![searchable_text(q)?], Vec::new()),
+        Query::And(items) => {
+            let mut texts = Vec::new();
+            let mut rest = Vec::new();
+            for item in items {
+                match searchable_text(item) {
+                    Some(t) => texts.push(t),
+                    None => rest.push(item.clone()),
+                }
+            }
+            (texts, rest)
+        }
+        _ => return None,
+    };
+    if texts.is_empty() {
+        return None;
+    }
+    let rest = match rest.len() {
+        0 => Query::All,
+        1 => rest.into_iter().next().unwrap_or(Query::All),
+        _ => Query::And(rest),
+    };
+    Some((texts.join(" "), compile(&rest, now_micros)))
 }
 
 fn compile_node(q: &Query, now: i64) -> Cond {
@@ -1752,22 +1800,27 @@ mod tests {
         assert_eq!(f.params, vec![SqlParam::Text(r"100\%\_a\\b%".into())]);
         assert_eq!(compile(&ok("env:*"), 0).sql, "e.env IS NOT NULL");
         assert_eq!(compile(&ok("time:*"), 0).sql, "e.ts IS NOT NULL");
+        use crate::store::rowid::{lower_bound, upper_bound};
         let f = compile(&ok("time:2024-05-01"), 0);
-        assert_eq!(f.sql, "e.ts >= ? AND e.ts < ?");
+        assert_eq!(f.sql, "e.id >= ? AND e.id < ? AND e.ts >= ? AND e.ts < ?");
+        let (start, end) = (micros(2024, 5, 1, 0, 0, 0), micros(2024, 5, 2, 0, 0, 0));
         assert_eq!(
             f.params,
             vec![
-                SqlParam::Int(micros(2024, 5, 1, 0, 0, 0)),
-                SqlParam::Int(micros(2024, 5, 2, 0, 0, 0))
+                SqlParam::Int(lower_bound(start)),
+                SqlParam::Int(upper_bound(end)),
+                SqlParam::Int(start),
+                SqlParam::Int(end)
             ]
         );
-        assert_eq!(compile(&ok("before:2024-05-01"), 0).sql, "e.ts < ?");
+        assert_eq!(compile(&ok("before:2024-05-01"), 0).sql, "e.id < ? AND e.ts < ?");
         let f = compile(&ok("since:15m"), 1_000_000_000);
-        assert_eq!(f.sql, "e.ts >= ?");
-        assert_eq!(f.params, vec![SqlParam::Int(1_000_000_000 - 900_000_000)]);
+        assert_eq!(f.sql, "e.id >= ? AND e.ts >= ?");
+        let since = 1_000_000_000 - 900_000_000;
+        assert_eq!(f.params, vec![SqlParam::Int(lower_bound(since)), SqlParam::Int(since)]);
         assert_eq!(
             compile(&Query::Since(5), i64::MIN).params,
-            vec![SqlParam::Int(i64::MIN)]
+            vec![SqlParam::Int(lower_bound(i64::MIN)), SqlParam::Int(i64::MIN)]
         );
     }
 

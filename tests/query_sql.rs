@@ -13,7 +13,7 @@ CREATE TABLE events (
     archive_id INTEGER NOT NULL DEFAULT 1,
     idx INTEGER NOT NULL DEFAULT 0,
     ts INTEGER,
-    sort_ts INTEGER NOT NULL,
+    n INTEGER NOT NULL,
     source TEXT COLLATE NOCASE,
     origin TEXT COLLATE NOCASE,
     actor TEXT COLLATE NOCASE,
@@ -315,11 +315,16 @@ fn plain(actor: &'static str) -> [Option<&'static str>; 11] {
 fn database() -> Connection {
     let conn = Connection::open_in_memory().expect("in-memory database");
     conn.execute_batch(SCHEMA).expect("schema");
-    for (id, ts, columns, raw) in events() {
+    for (n, ts, columns, raw) in events() {
+        // Rowids are time-ordered as in the store (store/rowid.rs); `n` is the event's number in this test.
+        let id = match ts {
+            Some(t) => auditlens::store::rowid::bucket_start(t) + n,
+            None => auditlens::store::rowid::UNTIMED_BASE + n,
+        };
         let mut values = vec![
             Value::Integer(id),
             ts.map_or(Value::Null, Value::Integer),
-            Value::Integer(ts.unwrap_or(i64::MIN)),
+            Value::Integer(n),
         ];
         values.extend(
             columns
@@ -328,7 +333,7 @@ fn database() -> Connection {
         );
         values.push(Value::Blob(raw.as_bytes().to_vec()));
         conn.execute(
-            "INSERT INTO events (id, ts, sort_ts, source, origin, actor, action, resource, outcome, category, \
+            "INSERT INTO events (id, ts, n, source, origin, actor, action, resource, outcome, category, \
              ip, agent, env, stage, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params_from_iter(values),
         )
@@ -355,7 +360,7 @@ fn values(params: &[SqlParam]) -> Vec<Value> {
 fn run_tree(conn: &Connection, q: &Query) -> rusqlite::Result<Vec<i64>> {
     let filter = compile(q, NOW);
     let sql = format!(
-        "SELECT e.id FROM events e WHERE {} ORDER BY e.id",
+        "SELECT e.n FROM events e WHERE {} ORDER BY e.n",
         filter.sql
     );
     let mut stmt = conn.prepare(&sql)?;

@@ -16,16 +16,19 @@ use crate::seal::chain_step;
 use crate::sources::{self, SourceKind};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CheckProblem {
     pub archive_id: Option<i64>,
     pub origin: Option<String>,
     pub sequence: Option<u64>,
+    #[cfg_attr(feature = "ts", ts(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_index: Option<u64>,
     pub message: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CheckReport {
     pub ok: bool,
     pub archives_checked: u64,
@@ -34,6 +37,7 @@ pub struct CheckReport {
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CheckProgress {
     pub archives_done: u64,
     pub archives_total: u64,
@@ -241,7 +245,7 @@ impl Store {
 
         let mut stmt = self.conn.prepare_cached(
             "SELECT idx, leaf, raw, ts, source, origin, actor, action, resource, outcome, ip, agent, env, stage,
-                    category, sort_ts
+                    category, id
              FROM events WHERE archive_id = ?1 ORDER BY idx",
         )?;
         let mut rows = stmt.query(params![a.id])?;
@@ -323,11 +327,16 @@ impl Store {
                 }
             }
             let ts: Option<i64> = r.get(3)?;
-            let sort_ts: i64 = r.get(15)?;
-            if ts != n.ts || sort_ts != n.ts.unwrap_or(i64::MIN) {
+            let id: i64 = r.get(15)?;
+            if ts != n.ts {
                 problem(
                     Some(idx),
                     format!("stored time {ts:?} differs from the event's {:?}", n.ts),
+                );
+            } else if !super::rowid::id_matches_time(id, ts) {
+                problem(
+                    Some(idx),
+                    "event id is outside its time's range (moved in time order)".into(),
                 );
             }
             if let Some(t) = n.ts {

@@ -4,12 +4,13 @@
 //! them; the transaction commits only when the archive verified under a trusted key (or, with `keep_failed`,
 //! with the archive flagged). A crash at any point leaves the database as it was before the archive.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, rowid};
 use crate::archive::Manifest;
 use crate::merkle::Hash;
 use crate::note::VerifierKey;
@@ -25,6 +26,7 @@ pub struct ImportOptions<'a> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum ImportOutcome {
     /// Verified under a trusted key and stored.
@@ -44,6 +46,7 @@ pub enum ImportOutcome {
 
 /// The result of importing one archive.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportResult {
     pub path: String,
     pub outcome: ImportOutcome,
@@ -81,7 +84,8 @@ struct ImportSink<'t, 'p> {
     plan: Plan,
     kind: SourceKind,
     origin: String,
-    next_id: i64,
+    ids: IdAllocator,
+    fts_pending: Vec<(i64, String)>,
     ts_min: Option<i64>,
     ts_max: Option<i64>,
     error: Option<Failure>,
@@ -90,10 +94,12 @@ struct ImportSink<'t, 'p> {
 }
 
 const INSERT_EVENT: &str =
-    "INSERT INTO events (id, archive_id, idx, ts, sort_ts, source, origin, actor, action,
+    "INSERT INTO events (id, archive_id, idx, ts, source, origin, actor, action,
     resource, outcome, ip, agent, env, stage, category, leaf, raw)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 const INSERT_FTS: &str = "INSERT INTO events_fts (rowid, raw) VALUES (?1, ?2)";
+/// Events buffered (about 1 KB each) before they are added to the full-text index in rowid order.
+const FTS_BATCH: usize = 16_384;
 
 impl ImportSink<'_, '_> {
     fn decide(
@@ -155,11 +161,6 @@ impl ImportSink<'_, '_> {
                 sequence + 1
             )));
         }
-        self.next_id =
-            self.tx
-                .query_row("SELECT coalesce(max(id), 0) + 1 FROM events", [], |r| {
-                    r.get(0)
-                })?;
         let archive_id =
             insert_archive_row(self.tx, self.path, "verified", None, report, Some(manifest))?;
         Ok(Plan::Insert { archive_id })
@@ -183,15 +184,16 @@ impl ImportSink<'_, '_> {
             self.ts_min = Some(self.ts_min.map_or(ts, |m| m.min(ts)));
             self.ts_max = Some(self.ts_max.map_or(ts, |m| m.max(ts)));
         }
-        let id = self.next_id;
-        self.next_id += 1;
+        let Some(id) = self.ids.allocate(self.tx, n.ts)? else {
+            self.fail(ev, "more than 1,048,576 events share one millisecond");
+            return Ok(false);
+        };
         let mut stmt = self.tx.prepare_cached(INSERT_EVENT)?;
         stmt.execute(params![
             id,
             archive_id,
             ev.index as i64,
             n.ts,
-            n.ts.unwrap_or(i64::MIN),
             self.kind.as_str(),
             self.origin,
             n.actor,
@@ -206,9 +208,23 @@ impl ImportSink<'_, '_> {
             &ev.leaf[..],
             text,
         ])?;
-        let mut fts = self.tx.prepare_cached(INSERT_FTS)?;
-        fts.execute(params![id, text])?;
+        self.fts_pending.push((id, text.to_owned()));
+        if self.fts_pending.len() >= FTS_BATCH {
+            self.flush_fts()?;
+        }
         Ok(true)
+    }
+
+    /// Adds the pending events to the full-text index in ascending rowid order. FTS5 flushes its in-memory
+    /// index whenever a rowid is not above the previous one, and event ids follow time, not file order; sorting
+    /// a batch turns thousands of tiny segments (and their merges) into one.
+    fn flush_fts(&mut self) -> Result<(), rusqlite::Error> {
+        self.fts_pending.sort_unstable_by_key(|(id, _)| *id);
+        let mut fts = self.tx.prepare_cached(INSERT_FTS)?;
+        for (id, text) in self.fts_pending.drain(..) {
+            fts.execute(params![id, text])?;
+        }
+        Ok(())
     }
 
     fn fail(&mut self, ev: &EventRef<'_>, why: &str) {
@@ -257,6 +273,40 @@ impl Sink for ImportSink<'_, '_> {
 
     fn progress(&mut self, p: &Progress) -> bool {
         (self.progress)(p)
+    }
+}
+
+/// Hands out time-ordered ids (store/rowid.rs): the next free id in the event's millisecond bucket. The store is
+/// the source of truth (this transaction's own inserts included); a small cache saves the lookup for runs of
+/// events in the same millisecond.
+#[derive(Default)]
+struct IdAllocator {
+    next: HashMap<i64, i64>,
+}
+
+impl IdAllocator {
+    fn allocate(&mut self, tx: &Transaction<'_>, ts: Option<i64>) -> Result<Option<i64>, rusqlite::Error> {
+        let (base, span) = match ts {
+            Some(t) => (rowid::bucket_start(t), rowid::BUCKET),
+            None => (rowid::UNTIMED_BASE, rowid::UNTIMED_SPAN),
+        };
+        let next = match self.next.get(&base) {
+            Some(n) => *n,
+            None => {
+                if self.next.len() > 4096 {
+                    self.next.clear();
+                }
+                let max: Option<i64> = tx
+                    .prepare_cached("SELECT max(id) FROM events WHERE id >= ?1 AND id < ?2")?
+                    .query_row(params![base, base + (span - 1)], |r| r.get(0))?;
+                max.map_or(base, |m| m + 1)
+            }
+        };
+        if next - base >= span {
+            return Ok(None);
+        }
+        self.next.insert(base, next + 1);
+        Ok(Some(next))
     }
 }
 
@@ -322,7 +372,8 @@ impl Store {
             plan: Plan::Undecided,
             kind: SourceKind::Jsonl,
             origin: String::new(),
-            next_id: 1,
+            ids: IdAllocator::default(),
+            fts_pending: Vec::new(),
             ts_min: None,
             ts_max: None,
             error: None,
@@ -330,6 +381,11 @@ impl Store {
             sql_error: None,
         };
         let mut report = verify::verify_archive(path, opts.trusted, &mut sink)?;
+        if sink.sql_error.is_none()
+            && let Err(e) = sink.flush_fts()
+        {
+            sink.sql_error = Some(e);
+        }
         if let Some(e) = sink.sql_error.take() {
             return Err(e.into());
         }

@@ -7,7 +7,9 @@
 //! transaction per archive: a crash leaves the archive wholly out, never half in.
 
 pub mod check;
+pub mod histogram;
 pub mod import;
+pub mod rowid;
 pub mod schema;
 pub mod search;
 
@@ -167,6 +169,7 @@ fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
 
 /// An archive as listed by the store.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ArchiveRow {
     pub id: i64,
     pub path: String,

@@ -6,7 +6,8 @@ use rusqlite::Connection;
 
 /// Each entry moves the schema from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
-    // 1: archives and events, with the normalized columns and the indexes used to page newest first.
+    // 1: archives and events, with the normalized columns. Event ids are time-ordered (store/rowid.rs), so the
+    // primary key itself pages newest first.
     r#"
     CREATE TABLE archives (
         id                INTEGER PRIMARY KEY,
@@ -37,7 +38,6 @@ pub const MIGRATIONS: &[&str] = &[
         archive_id INTEGER NOT NULL REFERENCES archives(id),
         idx       INTEGER NOT NULL,
         ts        INTEGER,
-        sort_ts   INTEGER NOT NULL,
         source    TEXT COLLATE NOCASE,
         origin    TEXT COLLATE NOCASE,
         actor     TEXT COLLATE NOCASE,
@@ -53,19 +53,18 @@ pub const MIGRATIONS: &[&str] = &[
         raw       TEXT NOT NULL
     );
     CREATE UNIQUE INDEX events_archive_idx ON events(archive_id, idx);
-    CREATE INDEX events_sort ON events(sort_ts, id);
     "#,
     // 2: full-text index and the field indexes used by search.
     r#"
     CREATE VIRTUAL TABLE events_fts USING fts5(raw, content='events', content_rowid='id', tokenize='unicode61');
     INSERT INTO events_fts(events_fts) VALUES ('rebuild');
-    CREATE INDEX events_actor ON events(actor, sort_ts);
-    CREATE INDEX events_action ON events(action, sort_ts);
-    CREATE INDEX events_resource ON events(resource, sort_ts);
-    CREATE INDEX events_category ON events(category, sort_ts);
-    CREATE INDEX events_outcome ON events(outcome, sort_ts);
-    CREATE INDEX events_ip ON events(ip, sort_ts);
-    CREATE INDEX events_env ON events(env, sort_ts);
+    CREATE INDEX events_actor ON events(actor);
+    CREATE INDEX events_action ON events(action);
+    CREATE INDEX events_resource ON events(resource);
+    CREATE INDEX events_category ON events(category);
+    CREATE INDEX events_outcome ON events(outcome);
+    CREATE INDEX events_ip ON events(ip);
+    CREATE INDEX events_env ON events(env);
     "#,
 ];
 

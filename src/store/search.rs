@@ -28,6 +28,7 @@ impl From<rusqlite::Error> for SearchError {
 
 /// One event in a result list.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventRow {
     /// Stable id: `origin@sequence#index`.
     pub id: String,
@@ -52,11 +53,10 @@ pub struct EventRow {
     pub verified: bool,
     #[serde(skip)]
     pub(crate) rowid: i64,
-    #[serde(skip)]
-    pub(crate) sort_ts: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchPage {
     pub events: Vec<EventRow>,
     /// Cursor for the next page, when more results exist.
@@ -65,6 +65,7 @@ pub struct SearchPage {
 
 /// One event with its exact bytes and provenance.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventDetail {
     #[serde(flatten)]
     pub row: EventRow,
@@ -85,10 +86,8 @@ pub struct EventDetail {
 
 pub const MAX_LIMIT: usize = 10_000;
 
-const SELECT: &str =
-    "SELECT e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
-    e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.sort_ts
-    FROM events e JOIN archives a ON a.id = e.archive_id";
+const COLUMNS: &str = "e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
+    e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     let ts: Option<i64> = r.get(1)?;
@@ -116,7 +115,6 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
         index: index as u64,
         verified: r.get::<_, String>(16)? == "verified",
         rowid: r.get(0)?,
-        sort_ts: r.get(17)?,
     })
 }
 
@@ -130,20 +128,51 @@ fn bind(params: Vec<SqlParam>) -> Vec<SqlValue> {
         .collect()
 }
 
-pub fn encode_cursor(sort_ts: i64, rowid: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{sort_ts}:{rowid}"))
+pub fn encode_cursor(rowid: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("e{rowid}"))
 }
 
-pub fn decode_cursor(cursor: &str) -> Result<(i64, i64), SearchError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor.trim())
-        .map_err(|_| SearchError::Cursor)?;
+pub fn decode_cursor(cursor: &str) -> Result<i64, SearchError> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| SearchError::Cursor)?;
     let text = String::from_utf8(bytes).map_err(|_| SearchError::Cursor)?;
-    let (a, b) = text.split_once(':').ok_or(SearchError::Cursor)?;
-    Ok((
-        a.parse().map_err(|_| SearchError::Cursor)?,
-        b.parse().map_err(|_| SearchError::Cursor)?,
-    ))
+    text.strip_prefix('e').and_then(|n| n.parse().ok()).ok_or(SearchError::Cursor)
+}
+
+/// The FROM/WHERE part of a query and its parameters: driven by the full-text index when the query requires a
+/// text match (see `query::compile_fts_driven`), by the events' primary key otherwise. Either way rows come
+/// out in descending id order, which is newest first (store/rowid.rs).
+struct Plan {
+    from_where: String,
+    params: Vec<SqlValue>,
+    id_column: &'static str,
+}
+
+fn plan(query_text: &str, now_micros: i64, archives: bool) -> Result<Plan, SearchError> {
+    let q = query::parse(query_text)?;
+    let join = if archives { " JOIN archives a ON a.id = e.archive_id" } else { "" };
+    Ok(match query::compile_fts_driven(&q, now_micros) {
+        Some((matching, rest)) => {
+            let mut params = vec![SqlValue::Text(matching)];
+            params.extend(bind(rest.params));
+            Plan {
+                from_where: format!(
+                    "FROM events_fts JOIN events e ON e.id = events_fts.rowid{join}
+                     WHERE events_fts MATCH ? AND ({})",
+                    rest.sql
+                ),
+                params,
+                id_column: "events_fts.rowid",
+            }
+        }
+        None => {
+            let filter = query::compile(&q, now_micros);
+            Plan {
+                from_where: format!("FROM events e{join} WHERE ({})", filter.sql),
+                params: bind(filter.params),
+                id_column: "e.id",
+            }
+        }
+    })
 }
 
 impl Store {
@@ -156,27 +185,23 @@ impl Store {
         after: Option<&str>,
         now_micros: i64,
     ) -> Result<SearchPage, SearchError> {
-        let q = query::parse(query_text)?;
-        let filter = query::compile(&q, now_micros);
         let limit = limit.clamp(1, MAX_LIMIT);
-        let mut params = bind(filter.params);
-        let mut sql = format!("{SELECT} WHERE ({})", filter.sql);
+        let mut p = plan(query_text, now_micros, true)?;
+        let mut sql = format!("SELECT {COLUMNS} {}", p.from_where);
         if let Some(c) = after {
-            let (ts, id) = decode_cursor(c)?;
-            sql.push_str(" AND (e.sort_ts, e.id) < (?, ?)");
-            params.push(SqlValue::Integer(ts));
-            params.push(SqlValue::Integer(id));
+            sql.push_str(&format!(" AND {} < ?", p.id_column));
+            p.params.push(SqlValue::Integer(decode_cursor(c)?));
         }
-        sql.push_str(" ORDER BY e.sort_ts DESC, e.id DESC LIMIT ?");
-        params.push(SqlValue::Integer(limit as i64 + 1));
+        sql.push_str(&format!(" ORDER BY {} DESC LIMIT ?", p.id_column));
+        p.params.push(SqlValue::Integer(limit as i64 + 1));
         let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
         let mut events: Vec<EventRow> = stmt
-            .query_map(params_from_iter(params), row)?
+            .query_map(params_from_iter(p.params), row)?
             .collect::<Result<_, _>>()
             .map_err(StoreError::from)?;
         let next = if events.len() > limit {
             events.truncate(limit);
-            events.last().map(|e| encode_cursor(e.sort_ts, e.rowid))
+            events.last().map(|e| encode_cursor(e.rowid))
         } else {
             None
         };
@@ -185,12 +210,9 @@ impl Store {
 
     /// Number of events the query matches.
     pub fn count(&self, query_text: &str, now_micros: i64) -> Result<u64, SearchError> {
-        let q = query::parse(query_text)?;
-        let filter = query::compile(&q, now_micros);
-        let sql = format!("SELECT count(*) FROM events e WHERE ({})", filter.sql);
-        let n: i64 = self
-            .conn
-            .query_row(&sql, params_from_iter(bind(filter.params)), |r| r.get(0))?;
+        let p = plan(query_text, now_micros, false)?;
+        let sql = format!("SELECT count(*) {}", p.from_where);
+        let n: i64 = self.conn.query_row(&sql, params_from_iter(p.params), |r| r.get(0))?;
         Ok(n as u64)
     }
 
@@ -200,7 +222,7 @@ impl Store {
             return Ok(None);
         };
         let sql = "SELECT e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
-                e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.sort_ts,
+                e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, NULL,
                 e.raw, e.leaf, a.id, a.path, a.signer_key, a.signer_fingerprint, a.checkpoint, a.root
              FROM events e JOIN archives a ON a.id = e.archive_id
              WHERE a.origin = ?1 AND a.sequence = ?2 AND e.idx = ?3

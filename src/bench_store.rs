@@ -1,0 +1,206 @@
+//! `auditlens bench --store`: import rate and peak memory of a generated store of N realistic events (70%
+//! Kubernetes audit, 30% CloudTrail), and first-page / count latency (p50, p95) of a fixed set of ten queries,
+//! each printed beside the time ripgrep (or grep) takes to scan the same events as raw JSON Lines, measured in the
+//! same run.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::bench::{BenchError, Figure, peak_rss_mib, reset_peak_rss};
+use crate::note::SignerKey;
+use crate::seal::{SealOptions, seal};
+use crate::store::Store;
+use crate::store::import::{ImportOptions, ImportOutcome};
+
+/// A benchmark query: the AuditLens query and the literal a raw scan looks for to answer the same question.
+pub struct BenchQuery {
+    pub label: &'static str,
+    pub query: String,
+    pub scan: String,
+}
+
+/// Query latency figures.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QueryFigure {
+    pub label: String,
+    pub query: String,
+    pub matches: u64,
+    pub first_page_p50_ms: f64,
+    pub first_page_p95_ms: f64,
+    pub count_p50_ms: f64,
+    pub count_p95_ms: f64,
+    pub scan_ms: f64,
+    pub scan_tool: String,
+}
+
+const K8S_SHARE: f64 = 0.7;
+const BASE_SECS: i64 = 1_717_200_000;
+
+fn generate(dir: &Path, n: u64) -> Result<(PathBuf, PathBuf), BenchError> {
+    std::fs::create_dir_all(dir)?;
+    let k8s_n = (n as f64 * K8S_SHARE) as u64;
+    let ct_n = n - k8s_n;
+    let k8s = dir.join(format!("store-k8s-{k8s_n}.jsonl"));
+    let ct = dir.join(format!("store-ct-{ct_n}.jsonl"));
+    if !k8s.exists() {
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(&k8s)?);
+        crate::generate::write_k8s(&mut out, k8s_n, 11, BASE_SECS)?;
+    }
+    if !ct.exists() {
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(&ct)?);
+        crate::generate::write_cloudtrail(&mut out, ct_n, 12, BASE_SECS)?;
+    }
+    Ok((k8s, ct))
+}
+
+/// The ten queries, with the raw-scan literal for each.
+pub fn queries(sample_audit_id: &str) -> Vec<BenchQuery> {
+    let q = |label, query: &str, scan: &str| BenchQuery { label, query: query.into(), scan: scan.into() };
+    vec![
+        q("selective field", "actor:carol@example.com action:delete", "\"username\":\"carol@example.com\""),
+        q("rare word", sample_audit_id, sample_audit_id),
+        q("common word", "platform", "platform"),
+        q("phrase", "\"cannot list resource\"", "cannot list resource"),
+        q("time range (1 h)", "after:2024-06-01T04:00:00Z before:2024-06-01T05:00:00Z", "2024-06-01T04:"),
+        q("field prefix", "actor:system:serviceaccount:*", "system:serviceaccount:"),
+        q("outcome", "outcome:denied", "\"code\":403"),
+        q("combination", "category:access outcome:denied -actor:system:anonymous", "Forbidden"),
+        q("cloudtrail action", "source:cloudtrail action:sts:AssumeRole", "\"eventName\":\"AssumeRole\""),
+        q("field + word", "env:payments deployments", "\"namespace\":\"payments\""),
+    ]
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> f64 {
+    samples.sort();
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples.get(i).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+}
+
+fn scan_time(files: &[PathBuf], literal: &str) -> (f64, String) {
+    let (tool, args): (&str, Vec<String>) = if Command::new("rg").arg("--version").output().is_ok() {
+        ("rg", vec!["-c".into(), "-F".into(), literal.into()])
+    } else {
+        ("grep", vec!["-c".into(), "-F".into(), literal.into()])
+    };
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let ok = Command::new(tool).args(&args).args(files).output().is_ok();
+        let t = start.elapsed().as_secs_f64() * 1000.0;
+        if ok {
+            best = best.min(t);
+        }
+    }
+    (best, tool.to_string())
+}
+
+/// Runs the store section: import figure, then query figures.
+pub fn store_section(dir: &Path, n: u64, runs: usize) -> Result<(Figure, Vec<QueryFigure>), BenchError> {
+    let (k8s, ct) = generate(dir, n)?;
+    let key = SignerKey::from_seed("bench", &[7u8; 32]).map_err(|e| BenchError::Failed(e.to_string()))?;
+    let mut archives = Vec::new();
+    for (input, origin) in [(&k8s, "bench.auditlens.dev/k8s"), (&ct, "bench.auditlens.dev/cloudtrail")] {
+        let out = input.with_extension("zip");
+        if !out.exists() {
+            let inputs = [input.clone()];
+            seal(&SealOptions { key: &key, origin, prev: None, format: None, out: &out, inputs: &inputs })
+                .map_err(|e| BenchError::Failed(e.to_string()))?;
+        }
+        archives.push(out);
+    }
+    let bytes = std::fs::metadata(&k8s)?.len() + std::fs::metadata(&ct)?.len();
+    let db = dir.join(format!("store-{n}.db"));
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    // Warm the page cache for the archives.
+    for a in &archives {
+        crate::bench::sha256_file(a)?;
+    }
+    reset_peak_rss();
+    let start = Instant::now();
+    {
+        let mut store = Store::open(&db).map_err(|e| BenchError::Failed(e.to_string()))?;
+        let trusted = [key.verifier()];
+        for a in &archives {
+            let r = store
+                .import_archive(a, &ImportOptions { trusted: &trusted, keep_failed: false }, &mut |_| true)
+                .map_err(|e| BenchError::Failed(e.to_string()))?;
+            if r.outcome != ImportOutcome::Imported {
+                return Err(BenchError::Failed(format!("{}: {}", a.display(), r.message)));
+            }
+        }
+    }
+    let import = Figure {
+        name: "import (verify + store + index)".into(),
+        seconds: start.elapsed().as_secs_f64(),
+        events: n,
+        bytes,
+        peak_rss_mib: peak_rss_mib(),
+    };
+
+    let store = Store::open_read_only(&db).map_err(|e| BenchError::Failed(e.to_string()))?;
+    let audit_id: String = store
+        .connection()
+        .query_row("SELECT json_extract(raw, '$.auditID') FROM events WHERE idx = ?1 AND source = 'k8s'", [n / 3], |r| {
+            r.get(0)
+        })
+        .map_err(|e| BenchError::Failed(e.to_string()))?;
+    let now = (BASE_SECS + 365 * 86400) * 1_000_000;
+    let files = [k8s, ct];
+    let mut figures = Vec::new();
+    for q in queries(&audit_id) {
+        let fail = |e: crate::store::search::SearchError| BenchError::Failed(format!("{}: {e}", q.query));
+        let (mut page, mut count) = (Vec::new(), Vec::new());
+        let mut matches = 0;
+        for _ in 0..runs {
+            let t = Instant::now();
+            store.search(&q.query, 50, None, now).map_err(fail)?;
+            page.push(t.elapsed());
+            let t = Instant::now();
+            matches = store.count(&q.query, now).map_err(fail)?;
+            count.push(t.elapsed());
+        }
+        let (scan_ms, scan_tool) = scan_time(&files, &q.scan);
+        figures.push(QueryFigure {
+            label: q.label.into(),
+            query: q.query.clone(),
+            matches,
+            first_page_p50_ms: percentile(&mut page, 0.5),
+            first_page_p95_ms: percentile(&mut page, 0.95),
+            count_p50_ms: percentile(&mut count, 0.5),
+            count_p95_ms: percentile(&mut count, 0.95),
+            scan_ms,
+            scan_tool,
+        });
+    }
+    Ok((import, figures))
+}
+
+pub fn print_queries(figures: &[QueryFigure]) {
+    println!(
+        "\n{:<18} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9}  query",
+        "query", "matches", "page p50", "page p95", "count p50", "count p95", "raw scan", "page x", "count x"
+    );
+    for f in figures {
+        println!(
+            "{:<18} {:>9} {:>8.2}ms {:>8.2}ms {:>8.2}ms {:>8.2}ms {:>8.1}ms {:>8.0}x {:>8.0}x  {}",
+            f.label,
+            f.matches,
+            f.first_page_p50_ms,
+            f.first_page_p95_ms,
+            f.count_p50_ms,
+            f.count_p95_ms,
+            f.scan_ms,
+            f.scan_ms / f.first_page_p95_ms.max(1e-6),
+            f.scan_ms / f.count_p95_ms.max(1e-6),
+            f.query
+        );
+    }
+    if let Some(tool) = figures.first().map(|f| &f.scan_tool) {
+        println!("raw scan: `{tool} -c -F LITERAL` over the same events as JSON Lines (best of 3); x = scan time / p95");
+    }
+}
