@@ -1,0 +1,964 @@
+//! `auditlens export`: the store's events to an evidence bundle (docs/evidence-bundle.md).
+//!
+//! The selection (a query, paged through [`Store::search`] exactly as `auditlens search` pages it, or a list of
+//! event ids) is resolved inside one read transaction, so every later read sees the same store. Nothing is
+//! written unless every selected event belongs to an archive stored as `verified` and the store still matches
+//! that archive's signed checkpoint: the checkpoint signature by the archive's signer, the manifest hash, the
+//! root over the stored leaves (one streaming pass per archive, ordered by index: [`merkle::inclusion_proofs_and_root`])
+//! and each event's leaf hash recomputed from its bytes. The bundle is written to a temporary file next to the
+//! output and moved into place at the end, never over an existing file.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{
+    BundleIndex, BundleManifest, ExportChecks, ExportReport, INDEX, IndexArchive, KeyInfo,
+    ManifestLine, ProofLine, ReportArchive, ReportEvent, Selection, archive_manifest_entry,
+    checkpoint_entry,
+};
+use crate::archive::{ChainLines, Manifest, TimeRange, encode_hash};
+use crate::checkpoint::Checkpoint;
+use crate::merkle::{self, Hash};
+use crate::note::{Note, SignerKey, VerifierKey};
+use crate::store::search::{MAX_LIMIT, SearchError};
+use crate::store::{Store, StoreError, event_id, parse_event_id};
+
+/// Most bytes of event text one export writes (the reports repeat it, escaped).
+pub const MAX_EXPORT_EVENT_BYTES: u64 = 128 << 20;
+/// Longest purpose text accepted.
+pub const MAX_PURPOSE_BYTES: usize = 64 << 10;
+
+/// What to export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SelectionInput {
+    /// Every event the query matches (docs/search.md), as `auditlens search` lists them.
+    Query(String),
+    /// These event ids (`origin@sequence#index`).
+    Ids(Vec<String>),
+}
+
+pub struct ExportOptions<'a> {
+    pub selection: SelectionInput,
+    /// Why the auditor exports these events; recorded and signed.
+    pub purpose: &'a str,
+    /// The exporting auditor's key: signs the manifest.
+    pub auditor: &'a SignerKey,
+    pub out: &'a Path,
+    /// The export time, also the "now" of `since:` query terms.
+    pub now_micros: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportSummary {
+    pub out: String,
+    pub events: u64,
+    pub archives: u64,
+    /// Size of the bundle file.
+    pub bytes: u64,
+    pub exported: String,
+    pub auditor: KeyInfo,
+}
+
+/// One selected event that cannot be exported as verified, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    /// The event id (or the archive as `origin@sequence` when the whole archive is the problem).
+    pub id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Something selected cannot be exported as verified (exit 1). Nothing was written.
+    #[error("{} selected event(s) cannot be exported as verified; nothing was written", .0.len())]
+    Refused(Vec<Refusal>),
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A usage problem (exit 2): empty or too large a selection, a bad id, an existing output, ...
+    #[error("{0}")]
+    Usage(String),
+    #[error("writing {path}: {source}")]
+    Io { path: String, source: io::Error },
+}
+
+impl ExportError {
+    /// True when the selection cannot be exported as verified (exit code 1), false for usage and I/O errors.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, ExportError::Refused(_))
+    }
+}
+
+impl From<rusqlite::Error> for ExportError {
+    fn from(e: rusqlite::Error) -> Self {
+        ExportError::Store(StoreError::Sql(e))
+    }
+}
+
+/// Reads an ids file: one event id per line, or the JSON Lines `auditlens search --json` prints (each object's
+/// `id`; a `{"next": ...}` line is skipped). Blank lines are skipped; ids are returned once each, in first-seen
+/// order, in their canonical spelling.
+pub fn parse_ids(text: &str) -> Result<Vec<String>, String> {
+    let mut seen = HashSet::new();
+    let mut ids = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let id = if line.starts_with('{') {
+            let value: serde_json::Value = serde_json::from_str(line)
+                .map_err(|e| format!("line {}: not a JSON object: {e}", n + 1))?;
+            match value.get("id").and_then(|v| v.as_str()) {
+                Some(id) => id.to_string(),
+                None if value.get("next").is_some() => continue,
+                None => return Err(format!("line {}: the object has no \"id\" string", n + 1)),
+            }
+        } else {
+            line.to_string()
+        };
+        let (origin, sequence, index) = parse_event_id(&id).ok_or_else(|| {
+            format!(
+                "line {}: {:?} is not an event id (origin@sequence#index)",
+                n + 1,
+                super::terminal_safe(&id)
+            )
+        })?;
+        let canonical = event_id(origin, sequence, index);
+        if seen.insert(canonical.clone()) {
+            ids.push(canonical);
+        }
+    }
+    Ok(ids)
+}
+
+/// One selected event with what the reports show.
+#[derive(Debug, Clone)]
+struct Picked {
+    rowid: i64,
+    archive_id: i64,
+    origin: String,
+    sequence: u64,
+    index: u64,
+    status: String,
+    ts: Option<i64>,
+    /// source, actor, action, resource, outcome, category, ip, agent, env, stage.
+    fields: [Option<String>; 10],
+    raw_bytes: u64,
+}
+
+const DETAIL: &str = "SELECT e.id, e.archive_id, a.origin, a.sequence, e.idx, a.status, e.ts, e.source, e.actor,
+    e.action, e.resource, e.outcome, e.category, e.ip, e.agent, e.env, e.stage, length(CAST(e.raw AS BLOB))
+    FROM events e JOIN archives a ON a.id = e.archive_id";
+
+fn picked(r: &rusqlite::Row<'_>) -> rusqlite::Result<Picked> {
+    let field = |i: usize| r.get::<_, Option<String>>(i);
+    Ok(Picked {
+        rowid: r.get(0)?,
+        archive_id: r.get(1)?,
+        origin: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+        sequence: r.get::<_, Option<u64>>(3)?.unwrap_or(0),
+        index: r.get::<_, i64>(4)? as u64,
+        status: r.get(5)?,
+        ts: r.get(6)?,
+        fields: [
+            field(7)?,
+            field(8)?,
+            field(9)?,
+            field(10)?,
+            field(11)?,
+            field(12)?,
+            field(13)?,
+            field(14)?,
+            field(15)?,
+            field(16)?,
+        ],
+        raw_bytes: r.get::<_, i64>(17)? as u64,
+    })
+}
+
+impl Picked {
+    fn id(&self) -> String {
+        event_id(&self.origin, self.sequence, self.index)
+    }
+}
+
+/// One archive of the bundle, checked against its signed checkpoint.
+struct ArchiveOut {
+    checkpoint_bytes: Vec<u8>,
+    manifest_bytes: Vec<u8>,
+    checkpoint: Checkpoint,
+    manifest: Manifest,
+    signer: VerifierKey,
+    imported: String,
+    /// Positions (in bundle order) of this archive's events.
+    first: usize,
+    count: usize,
+}
+
+/// Exports the selection to `opts.out`. See the module documentation for what is checked first.
+pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, ExportError> {
+    let purpose = opts.purpose.trim();
+    if purpose.is_empty() {
+        return Err(ExportError::Usage(
+            "--purpose must say why these events are exported".into(),
+        ));
+    }
+    if purpose.len() > MAX_PURPOSE_BYTES {
+        return Err(ExportError::Usage(format!(
+            "--purpose is longer than {MAX_PURPOSE_BYTES} bytes"
+        )));
+    }
+    if opts.out.exists() {
+        return Err(ExportError::Usage(format!(
+            "{} already exists; not overwriting it",
+            opts.out.display()
+        )));
+    }
+    // One read transaction: the selection, the leaves and the bytes all come from the same snapshot.
+    let tx = store.conn.unchecked_transaction()?;
+    let (mut picks, selection) = resolve(store, &opts.selection, opts.now_micros)?;
+    picks.sort_by(|a, b| {
+        (a.origin.as_bytes(), a.sequence, a.index).cmp(&(b.origin.as_bytes(), b.sequence, b.index))
+    });
+    let total_bytes: u64 = picks.iter().map(|p| p.raw_bytes).sum();
+    if total_bytes > MAX_EXPORT_EVENT_BYTES {
+        return Err(ExportError::Usage(format!(
+            "the selected events hold {total_bytes} bytes; a bundle holds at most {MAX_EXPORT_EVENT_BYTES}: narrow the selection"
+        )));
+    }
+    let mut groups: BTreeMap<(Vec<u8>, u64), (i64, usize, usize)> = BTreeMap::new();
+    for (pos, p) in picks.iter().enumerate() {
+        groups
+            .entry((p.origin.as_bytes().to_vec(), p.sequence))
+            .and_modify(|g| g.2 += 1)
+            .or_insert((p.archive_id, pos, 1));
+    }
+    if groups.len() > super::MAX_ARCHIVES {
+        return Err(ExportError::Usage(format!(
+            "the selected events come from {} archives; a bundle draws from at most {}",
+            groups.len(),
+            super::MAX_ARCHIVES
+        )));
+    }
+    let mut archives = Vec::new();
+    let mut proofs: Vec<Vec<Hash>> = vec![Vec::new(); picks.len()];
+    for (archive_id, first, count) in groups.into_values() {
+        let slice = &picks[first..first + count];
+        let a = load_archive(store, archive_id, slice, first, count)?;
+        let indices: Vec<u64> = slice.iter().map(|p| p.index).collect();
+        let (root, archive_proofs) = stream_proofs(store, archive_id, &a, &indices)?;
+        if root != a.checkpoint.root {
+            return Err(refuse_archive(
+                &a,
+                "the stored leaves do not reproduce the signed Merkle root (run auditlens check)",
+            ));
+        }
+        for (j, proof) in archive_proofs.into_iter().enumerate() {
+            proofs[first + j] = proof;
+        }
+        archives.push(a);
+    }
+
+    let exported = crate::time::format_utc(opts.now_micros);
+    let tool = format!("auditlens {}", env!("CARGO_PKG_VERSION"));
+    let auditor = opts.auditor.verifier();
+    let index = BundleIndex {
+        format: super::FORMAT_NAME.into(),
+        version: super::FORMAT_VERSION,
+        exported: exported.clone(),
+        tool: tool.clone(),
+        auditor: auditor.to_string(),
+        purpose: purpose.to_string(),
+        selection: selection.clone(),
+        events: picks.len() as u64,
+        archives: archives
+            .iter()
+            .map(|a| IndexArchive {
+                origin: a.checkpoint.origin.clone(),
+                sequence: a.manifest.sequence,
+                size: a.checkpoint.size,
+                root: encode_hash(&a.checkpoint.root),
+                signer: a.manifest.signer.clone(),
+                events: a.count as u64,
+            })
+            .collect(),
+    };
+
+    let dir = match opts.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let io_err = |source: io::Error| ExportError::Io {
+        path: opts.out.display().to_string(),
+        source,
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".auditlens-export-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io_err)?;
+    let mut w = BundleWriter {
+        zip: zip::ZipWriter::new(tmp.as_file().try_clone().map_err(io_err)?),
+        lines: Vec::new(),
+    };
+
+    w.entry(INDEX, |out| {
+        json_to(out, &index)?;
+        Ok(())
+    })
+    .map_err(|e| e.into_export(io_err))?;
+
+    // events.jsonl: the exact bytes, each leaf recomputed and its proof checked against the signed root.
+    let mut leaves: Vec<Hash> = Vec::with_capacity(picks.len());
+    let mut raw_stmt = store
+        .conn
+        .prepare("SELECT raw, leaf FROM events WHERE id = ?1")?;
+    let archive_of = |pos: usize| {
+        archives
+            .iter()
+            .position(|a| pos >= a.first && pos < a.first + a.count)
+            .unwrap_or(0)
+    };
+    w.entry(super::EVENTS, |out| {
+        for (pos, p) in picks.iter().enumerate() {
+            let (raw, stored_leaf): (String, Vec<u8>) =
+                raw_stmt.query_row([p.rowid], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let leaf = merkle::leaf_hash(raw.as_bytes());
+            if stored_leaf.as_slice() != leaf.as_slice() {
+                return Err(Step::Refused(Refusal {
+                    id: p.id(),
+                    reason: "its stored bytes do not hash to its stored leaf (run auditlens check)"
+                        .into(),
+                }));
+            }
+            let a = &archives[archive_of(pos)];
+            if let Err(e) = merkle::verify_inclusion(
+                &leaf,
+                p.index,
+                a.checkpoint.size,
+                &proofs[pos],
+                &a.checkpoint.root,
+            ) {
+                return Err(Step::Refused(Refusal {
+                    id: p.id(),
+                    reason: format!("its inclusion proof does not verify: {e}"),
+                }));
+            }
+            if raw.is_empty() || raw.contains('\n') {
+                return Err(Step::Refused(Refusal {
+                    id: p.id(),
+                    reason: "its stored bytes are not one event line".into(),
+                }));
+            }
+            out.write_all(raw.as_bytes())?;
+            out.write_all(b"\n")?;
+            leaves.push(leaf);
+        }
+        Ok(())
+    })
+    .map_err(|e| e.into_export(io_err))?;
+
+    w.entry(super::PROOFS, |out| {
+        for (pos, p) in picks.iter().enumerate() {
+            let line = ProofLine {
+                id: p.id(),
+                archive: archive_of(pos) as u64 + 1,
+                index: p.index,
+                leaf: encode_hash(&leaves[pos]),
+                path: proofs[pos].iter().map(encode_hash).collect(),
+            };
+            serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+    .map_err(|e| e.into_export(io_err))?;
+
+    for (k, a) in archives.iter().enumerate() {
+        w.entry(&checkpoint_entry(k + 1), |out| {
+            out.write_all(&a.checkpoint_bytes)?;
+            Ok(())
+        })
+        .map_err(|e| e.into_export(io_err))?;
+        w.entry(&archive_manifest_entry(k + 1), |out| {
+            out.write_all(&a.manifest_bytes)?;
+            Ok(())
+        })
+        .map_err(|e| e.into_export(io_err))?;
+    }
+
+    let report = build_report(
+        &index,
+        &picks,
+        &archives,
+        &leaves,
+        &proofs,
+        KeyInfo::of(&auditor),
+    );
+    w.entry(super::REPORT_JSON, |out| {
+        json_to(out, &report)?;
+        Ok(())
+    })
+    .map_err(|e| e.into_export(io_err))?;
+    w.entry(super::REPORT_HTML, |out| {
+        let mut raw_of = |pos: usize| -> io::Result<String> {
+            raw_stmt
+                .query_row([picks[pos].rowid], |r| r.get(0))
+                .map_err(io::Error::other)
+        };
+        let mut buffered = BufWriter::with_capacity(64 << 10, out);
+        super::html::render(&report, &mut buffered, &mut raw_of)?;
+        buffered.flush()?;
+        Ok(())
+    })
+    .map_err(|e| e.into_export(io_err))?;
+    drop(raw_stmt);
+    drop(tx);
+
+    let manifest = BundleManifest {
+        auditor: auditor.to_string(),
+        entries: std::mem::take(&mut w.lines),
+    };
+    let signed = opts
+        .auditor
+        .sign(&manifest.to_text())
+        .map_err(|e| ExportError::Usage(format!("signing the manifest: {e}")))?;
+    w.entry(super::MANIFEST, |out| {
+        out.write_all(signed.as_bytes())?;
+        Ok(())
+    })
+    .map_err(|e| e.into_export(io_err))?;
+    w.zip.finish().map_err(|e| io_err(io::Error::other(e)))?;
+    tmp.as_file().sync_all().map_err(io_err)?;
+    let file = tmp.persist_noclobber(opts.out).map_err(|e| {
+        if e.error.kind() == io::ErrorKind::AlreadyExists {
+            ExportError::Usage(format!(
+                "{} already exists; not overwriting it",
+                opts.out.display()
+            ))
+        } else {
+            io_err(e.error)
+        }
+    })?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    Ok(ExportSummary {
+        out: opts.out.display().to_string(),
+        events: picks.len() as u64,
+        archives: archives.len() as u64,
+        bytes,
+        exported,
+        auditor: KeyInfo::of(&auditor),
+    })
+}
+
+/// The selected events (not yet sorted) and the selection as recorded. Refuses events that are missing or not
+/// verified; usage errors for an empty or too large selection.
+fn resolve(
+    store: &Store,
+    selection: &SelectionInput,
+    now: i64,
+) -> Result<(Vec<Picked>, Selection), ExportError> {
+    let mut refusals = Vec::new();
+    let (picks, recorded) = match selection {
+        SelectionInput::Query(q) => {
+            let n = store.count(q, now)?;
+            if n == 0 {
+                return Err(ExportError::Usage(
+                    "the query matches no event; nothing to export".into(),
+                ));
+            }
+            if n > super::MAX_EVENTS {
+                return Err(too_many(n));
+            }
+            let mut rowids = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = store.search(q, MAX_LIMIT, after.as_deref(), now)?;
+                rowids.extend(page.events.iter().map(|e| e.rowid));
+                if rowids.len() as u64 > super::MAX_EVENTS {
+                    return Err(too_many(rowids.len() as u64));
+                }
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            let mut stmt = store.conn.prepare(&format!("{DETAIL} WHERE e.id = ?1"))?;
+            let picks = rowids
+                .iter()
+                .map(|id| stmt.query_row([id], picked))
+                .collect::<Result<Vec<_>, _>>()?;
+            (
+                picks,
+                Selection {
+                    query: Some(q.clone()),
+                    ids: None,
+                },
+            )
+        }
+        SelectionInput::Ids(ids) => {
+            if ids.is_empty() {
+                return Err(ExportError::Usage(
+                    "the ids file lists no event; nothing to export".into(),
+                ));
+            }
+            if ids.len() as u64 > super::MAX_EVENTS {
+                return Err(too_many(ids.len() as u64));
+            }
+            let mut stmt = store.conn.prepare(&format!(
+                "{DETAIL} WHERE a.origin = ?1 AND a.sequence = ?2 AND e.idx = ?3
+                 ORDER BY (a.status = 'verified') DESC, a.id LIMIT 1"
+            ))?;
+            let mut picks = Vec::new();
+            let mut canonical = Vec::new();
+            let mut seen = HashSet::new();
+            for id in ids {
+                let Some((origin, sequence, index)) = parse_event_id(id) else {
+                    return Err(ExportError::Usage(format!(
+                        "{:?} is not an event id (origin@sequence#index)",
+                        super::terminal_safe(id)
+                    )));
+                };
+                let id = event_id(origin, sequence, index);
+                if !seen.insert(id.clone()) {
+                    continue;
+                }
+                canonical.push(id.clone());
+                match stmt
+                    .query_row(
+                        rusqlite::params![origin, sequence as i64, index as i64],
+                        picked,
+                    )
+                    .map(Some)
+                    .or_else(|e| match e {
+                        rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                        e => Err(e),
+                    })? {
+                    Some(p) => picks.push(p),
+                    None => refusals.push(Refusal {
+                        id,
+                        reason: "not found in the store".into(),
+                    }),
+                }
+            }
+            (
+                picks,
+                Selection {
+                    query: None,
+                    ids: Some(canonical),
+                },
+            )
+        }
+    };
+    for p in &picks {
+        if p.status != "verified" {
+            refusals.push(Refusal {
+                id: p.id(),
+                reason: format!(
+                    "its archive ({} sequence {}) is stored as {}, not verified: only events of verified archives are exported",
+                    p.origin, p.sequence, p.status
+                ),
+            });
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(ExportError::Refused(refusals));
+    }
+    Ok((picks, recorded))
+}
+
+fn too_many(n: u64) -> ExportError {
+    ExportError::Usage(format!(
+        "the selection holds {n} events; a bundle holds at most {}: narrow the selection",
+        super::MAX_EVENTS
+    ))
+}
+
+fn refuse_archive(a: &ArchiveOut, why: &str) -> ExportError {
+    ExportError::Refused(vec![Refusal {
+        id: format!("{}@{}", a.checkpoint.origin, a.manifest.sequence),
+        reason: why.to_string(),
+    }])
+}
+
+/// Reads an archive's stored checkpoint and manifest and checks them as a reader will: note and body syntax,
+/// the signature by the manifest's signer, the manifest hash, origin, sequence and size.
+fn load_archive(
+    store: &Store,
+    archive_id: i64,
+    events: &[Picked],
+    first: usize,
+    count: usize,
+) -> Result<ArchiveOut, ExportError> {
+    let (origin, sequence) = (&events[0].origin, events[0].sequence);
+    let refuse = |why: String| {
+        ExportError::Refused(vec![Refusal {
+            id: format!("{origin}@{sequence}"),
+            reason: format!("{why} (run auditlens check)"),
+        }])
+    };
+    let (checkpoint_bytes, manifest_bytes, imported): (Option<Vec<u8>>, Option<Vec<u8>>, String) =
+        store.conn.query_row(
+            "SELECT checkpoint, manifest, imported_at FROM archives WHERE id = ?1",
+            [archive_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+    let (Some(checkpoint_bytes), Some(manifest_bytes)) = (checkpoint_bytes, manifest_bytes) else {
+        return Err(refuse(
+            "the store holds no signed checkpoint or manifest for this archive".into(),
+        ));
+    };
+    let note = Note::parse(&checkpoint_bytes)
+        .map_err(|e| refuse(format!("the stored checkpoint is not a signed note: {e}")))?;
+    let checkpoint =
+        Checkpoint::parse(&note.text).map_err(|e| refuse(format!("the stored checkpoint: {e}")))?;
+    let chain = ChainLines::from_checkpoint(&checkpoint)
+        .map_err(|e| refuse(format!("the stored checkpoint: {e}")))?;
+    let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
+        .map_err(|e| refuse(format!("the stored manifest.json: {e}")))?;
+    let signer = VerifierKey::parse(&manifest.signer)
+        .map_err(|e| refuse(format!("the stored manifest's signer key: {e}")))?;
+    note.verify(&signer)
+        .map_err(|e| refuse(format!("the stored checkpoint's signature: {e}")))?;
+    let manifest_hash: Hash = Sha256::digest(&manifest_bytes).into();
+    if manifest_hash != chain.manifest_sha256 {
+        return Err(refuse(
+            "the stored manifest.json is not the one the checkpoint signs".into(),
+        ));
+    }
+    if checkpoint.origin != *origin || chain.sequence != sequence || manifest.sequence != sequence {
+        return Err(refuse(
+            "the stored checkpoint names another origin or sequence".into(),
+        ));
+    }
+    if manifest.origin != checkpoint.origin || manifest.events != checkpoint.size {
+        return Err(refuse(
+            "the stored manifest disagrees with the checkpoint".into(),
+        ));
+    }
+    Ok(ArchiveOut {
+        checkpoint_bytes,
+        manifest_bytes,
+        checkpoint,
+        manifest,
+        signer,
+        imported,
+        first,
+        count,
+    })
+}
+
+/// The proofs of `indices` and the root, from one pass over the archive's stored leaves ordered by index.
+fn stream_proofs(
+    store: &Store,
+    archive_id: i64,
+    a: &ArchiveOut,
+    indices: &[u64],
+) -> Result<(Hash, Vec<Vec<Hash>>), ExportError> {
+    let mut stmt = store
+        .conn
+        .prepare("SELECT idx, leaf FROM events WHERE archive_id = ?1 ORDER BY idx")?;
+    let rows = stmt.query_map([archive_id], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+    })?;
+    let mut problem: Option<String> = None;
+    let mut sql_error: Option<rusqlite::Error> = None;
+    let mut expected = 0i64;
+    let leaves = rows.map_while(|row| match row {
+        Ok((idx, leaf)) => {
+            if idx != expected {
+                problem = Some(format!(
+                    "the store lacks event index {expected} of this archive"
+                ));
+                return None;
+            }
+            expected += 1;
+            match merkle::hash_from_slice(&leaf) {
+                Ok(h) => Some(h),
+                Err(_) => {
+                    problem = Some(format!(
+                        "the stored leaf of event index {idx} is not 32 bytes"
+                    ));
+                    None
+                }
+            }
+        }
+        Err(e) => {
+            sql_error = Some(e);
+            None
+        }
+    });
+    let result = merkle::inclusion_proofs_and_root(a.checkpoint.size, leaves, indices);
+    if let Some(e) = sql_error {
+        return Err(e.into());
+    }
+    if let Some(p) = problem {
+        return Err(refuse_archive(a, &format!("{p} (run auditlens check)")));
+    }
+    result.map_err(|e| {
+        refuse_archive(
+            a,
+            &format!(
+                "the stored leaves do not match the signed checkpoint: {e} (run auditlens check)"
+            ),
+        )
+    })
+}
+
+fn build_report(
+    index: &BundleIndex,
+    picks: &[Picked],
+    archives: &[ArchiveOut],
+    leaves: &[Hash],
+    proofs: &[Vec<Hash>],
+    auditor: KeyInfo,
+) -> ExportReport {
+    let times: Vec<i64> = picks.iter().filter_map(|p| p.ts).collect();
+    let time_range = match (times.iter().min(), times.iter().max()) {
+        (Some(&a), Some(&b)) => Some(TimeRange {
+            first: crate::time::format_utc(a),
+            last: crate::time::format_utc(b),
+        }),
+        _ => None,
+    };
+    let events = picks
+        .iter()
+        .enumerate()
+        .map(|(pos, p)| {
+            let [
+                source,
+                actor,
+                action,
+                resource,
+                outcome,
+                category,
+                ip,
+                agent,
+                env,
+                stage,
+            ] = p.fields.clone();
+            ReportEvent {
+                position: pos as u64 + 1,
+                id: p.id(),
+                origin: p.origin.clone(),
+                sequence: p.sequence,
+                index: p.index,
+                leaf: encode_hash(&leaves[pos]),
+                proof_length: proofs[pos].len() as u64,
+                time: p.ts.map(crate::time::format_utc),
+                source,
+                actor,
+                action,
+                resource,
+                outcome,
+                category,
+                ip,
+                agent,
+                env,
+                stage,
+            }
+        })
+        .collect();
+    let report_archives: Vec<ReportArchive> = archives
+        .iter()
+        .enumerate()
+        .map(|(k, a)| ReportArchive {
+            number: k as u64 + 1,
+            origin: a.checkpoint.origin.clone(),
+            sequence: a.manifest.sequence,
+            size: a.checkpoint.size,
+            root: encode_hash(&a.checkpoint.root),
+            source_kind: a.manifest.source_kind.clone(),
+            signer: KeyInfo::of(&a.signer),
+            events: a.count as u64,
+            sealed: a.manifest.created.clone(),
+            imported: a.imported.clone(),
+        })
+        .collect();
+    let mut producer_fps: Vec<String> = report_archives
+        .iter()
+        .map(|a| format!("{} ({})", a.signer.name, a.signer.fingerprint))
+        .collect();
+    producer_fps.dedup();
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let summary = format!(
+        "{} from {}. Every event's bytes hash to its leaf, every inclusion proof leads to its \
+         archive's signed Merkle root, and every checkpoint signature verifies with its producer key. Every \
+         archive was verified under a trusted producer key when it was imported into the evidence store.",
+        plural(picks.len(), "event", "events"),
+        plural(archives.len(), "archive", "archives")
+    );
+    let checks = vec![
+        "Each event's leaf hash SHA-256(0x00 || event bytes) was recomputed from the exported bytes.".to_string(),
+        "Each event's RFC 6962 inclusion proof was computed from the archive's stored leaves and verified against \
+         the Merkle root of the archive's signed checkpoint."
+            .to_string(),
+        "The stored leaves of each archive reproduce the signed root and size of its checkpoint.".to_string(),
+        "Each checkpoint's Ed25519 signature verifies with the producer key named by the archive's manifest.json, \
+         whose SHA-256 the checkpoint signs."
+            .to_string(),
+        "Each archive is stored with status 'verified': it verified under a producer key the importer trusted."
+            .to_string(),
+    ];
+    let how_to_verify = vec![
+        format!(
+            "With AuditLens: auditlens verify-bundle --trust PRODUCER.pub --trust-auditor AUDITOR.pub BUNDLE.zip \
+             (exit status 0 means verified). Obtain the producer key from its owner, not from this bundle, and \
+             compare fingerprints: producer {}; auditor {} ({}).",
+            producer_fps.join(", "),
+            auditor.name,
+            auditor.fingerprint
+        ),
+        "Without AuditLens: unzip the bundle. Every entry's size and SHA-256 must equal its line in the entry \
+         named manifest, a C2SP signed note that must carry a valid Ed25519 signature by the auditor key."
+            .to_string(),
+        "For line i of events.jsonl, SHA-256(0x00 || line bytes) must equal the leaf of line i of proofs.jsonl; \
+         hashing that leaf with the hashes of its path (RFC 9162 section 2.1.3.2, the leaf at its index in a tree \
+         of the archive's size) must give the root on line 3 of archives/NNNNNN/checkpoint, NNNNNN being its \
+         archive number."
+            .to_string(),
+        "Each archives/NNNNNN/checkpoint must carry a valid Ed25519 signature (signed note) by the producer key, \
+         and the SHA-256 of archives/NNNNNN/manifest.json must equal its auditlens-manifest-sha256 line."
+            .to_string(),
+        "The format is specified in docs/evidence-bundle.md of AuditLens; tests/independent/verify_bundle.py is \
+         an independent checker written from that document alone."
+            .to_string(),
+    ];
+    ExportReport {
+        format: super::REPORT_FORMAT_NAME.into(),
+        version: super::FORMAT_VERSION,
+        exported: index.exported.clone(),
+        tool: index.tool.clone(),
+        purpose: index.purpose.clone(),
+        selection: index.selection.clone(),
+        auditor,
+        time_range,
+        verification: ExportChecks {
+            checked_at: index.exported.clone(),
+            summary,
+            checks,
+        },
+        archives: report_archives,
+        events,
+        how_to_verify,
+    }
+}
+
+fn json_to<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// Why writing one entry stopped.
+enum Step {
+    Io(io::Error),
+    Refused(Refusal),
+    Sql(rusqlite::Error),
+}
+
+impl From<io::Error> for Step {
+    fn from(e: io::Error) -> Self {
+        Step::Io(e)
+    }
+}
+
+impl From<rusqlite::Error> for Step {
+    fn from(e: rusqlite::Error) -> Self {
+        Step::Sql(e)
+    }
+}
+
+impl Step {
+    fn into_export(self, io_err: impl Fn(io::Error) -> ExportError) -> ExportError {
+        match self {
+            Step::Io(e) => io_err(e),
+            Step::Refused(r) => ExportError::Refused(vec![r]),
+            Step::Sql(e) => e.into(),
+        }
+    }
+}
+
+/// Writes ZIP entries, recording each one's size and SHA-256 for the manifest.
+struct BundleWriter {
+    zip: zip::ZipWriter<File>,
+    lines: Vec<ManifestLine>,
+}
+
+impl BundleWriter {
+    fn entry(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&mut dyn Write) -> Result<(), Step>,
+    ) -> Result<(), Step> {
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        self.zip
+            .start_file(name, options)
+            .map_err(|e| Step::Io(io::Error::other(e)))?;
+        let mut hashing = Hashing {
+            inner: &mut self.zip,
+            sha: Sha256::new(),
+            size: 0,
+        };
+        write(&mut hashing)?;
+        let (sha, size) = (hashing.sha.finalize().into(), hashing.size);
+        if name != super::MANIFEST {
+            self.lines.push(ManifestLine {
+                sha256: sha,
+                size,
+                name: name.to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+struct Hashing<'a, W: Write> {
+    inner: &'a mut W,
+    sha: Sha256,
+    size: u64,
+}
+
+impl<W: Write> Write for Hashing<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sha.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_files_take_plain_ids_and_search_json_lines() {
+        let text = "example.com/prod/k8s@1#34\n\n  example.com/prod/k8s@1#5  \n\
+                    {\"id\":\"example.com/prod/k8s@1#34\",\"actor\":\"x\"}\n\
+                    {\"id\":\"a@b@2#07\"}\n{\"next\":\"abc\"}\n";
+        assert_eq!(
+            parse_ids(text).unwrap(),
+            vec![
+                "example.com/prod/k8s@1#34",
+                "example.com/prod/k8s@1#5",
+                "a@b@2#7"
+            ]
+        );
+        assert!(parse_ids("nothing-here\n").unwrap_err().contains("line 1"));
+        assert!(parse_ids("{\"x\":1}\n").is_err());
+        assert!(parse_ids("{broken\n").is_err());
+        assert_eq!(parse_ids("\n \n").unwrap(), Vec::<String>::new());
+    }
+}

@@ -1,0 +1,432 @@
+//! Evidence bundles (docs/evidence-bundle.md): a few events carried out of the store with everything a reader
+//! needs to check them alone: the exact event bytes, an RFC 6962 inclusion proof per event, each archive's signed
+//! checkpoint and manifest, the auditor's selection and purpose, static reports, and a manifest of every entry's
+//! SHA-256 signed by the exporting auditor.
+//!
+//! - [`export`]: the store to a bundle (`auditlens export`), refusing anything that is not verified.
+//! - [`verify`]: a bundle to a [`verify::BundleVerification`] (`auditlens verify-bundle`), reading the ZIP as
+//!   hostile input.
+//! - [`html`]: `report.html`, one static page with every piece of event text escaped.
+//!
+//! This module holds the format itself: entry names, limits, the documents (`bundle.json`, proof lines,
+//! `report.json`) and the text of the auditor's signed manifest.
+
+pub mod export;
+pub mod html;
+pub mod verify;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::archive::{decode_hash, encode_hash, parse_decimal};
+use crate::merkle::Hash;
+use crate::note::VerifierKey;
+
+pub use export::{ExportError, ExportOptions, ExportSummary, Refusal, SelectionInput, export};
+pub use verify::{
+    BundleFailure, BundleStatus, BundleVerification, FailureKind, VerifyOptions, verify_bundle,
+};
+
+pub const FORMAT_NAME: &str = "auditlens-evidence-bundle";
+pub const REPORT_FORMAT_NAME: &str = "auditlens-evidence-report";
+pub const FORMAT_VERSION: u64 = 1;
+
+pub const MANIFEST: &str = "manifest";
+pub const INDEX: &str = "bundle.json";
+pub const EVENTS: &str = "events.jsonl";
+pub const PROOFS: &str = "proofs.jsonl";
+pub const REPORT_JSON: &str = "report.json";
+pub const REPORT_HTML: &str = "report.html";
+/// First line of the manifest note text.
+pub const MANIFEST_HEADER: &str = "auditlens-evidence-bundle v1";
+const AUDITOR_PREFIX: &str = "auditor ";
+
+/// Most events one bundle holds.
+pub const MAX_EVENTS: u64 = 10_000;
+/// Most archives one bundle draws from.
+pub const MAX_ARCHIVES: usize = 4_096;
+
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+pub const MAX_INDEX_BYTES: u64 = 16 << 20;
+pub const MAX_EVENTS_BYTES: u64 = 256 << 20;
+pub const MAX_EVENT_LINE_BYTES: u64 = 16 << 20;
+pub const MAX_PROOFS_BYTES: u64 = 64 << 20;
+pub const MAX_PROOF_LINE_BYTES: u64 = 1 << 20;
+pub const MAX_CHECKPOINT_BYTES: u64 = 64 << 10;
+pub const MAX_ARCHIVE_MANIFEST_BYTES: u64 = 1 << 20;
+pub const MAX_REPORT_JSON_BYTES: u64 = 64 << 20;
+pub const MAX_REPORT_HTML_BYTES: u64 = 1 << 30;
+
+/// Name of archive `k`'s (1-based) checkpoint entry.
+pub fn checkpoint_entry(k: usize) -> String {
+    format!("archives/{k:06}/checkpoint")
+}
+
+/// Name of archive `k`'s (1-based) manifest entry.
+pub fn archive_manifest_entry(k: usize) -> String {
+    format!("archives/{k:06}/manifest.json")
+}
+
+/// The size limit of an entry, by name; `None` for a name the format does not allow.
+pub fn entry_limit(name: &str) -> Option<u64> {
+    match name {
+        MANIFEST => Some(MAX_MANIFEST_BYTES),
+        INDEX => Some(MAX_INDEX_BYTES),
+        EVENTS => Some(MAX_EVENTS_BYTES),
+        PROOFS => Some(MAX_PROOFS_BYTES),
+        REPORT_JSON => Some(MAX_REPORT_JSON_BYTES),
+        REPORT_HTML => Some(MAX_REPORT_HTML_BYTES),
+        _ => match archive_entry(name)? {
+            (_, ArchivePart::Checkpoint) => Some(MAX_CHECKPOINT_BYTES),
+            (_, ArchivePart::Manifest) => Some(MAX_ARCHIVE_MANIFEST_BYTES),
+        },
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArchivePart {
+    Checkpoint,
+    Manifest,
+}
+
+/// `archives/NNNNNN/checkpoint` or `archives/NNNNNN/manifest.json` with six ASCII digits, number >= 1.
+pub(crate) fn archive_entry(name: &str) -> Option<(usize, ArchivePart)> {
+    let rest = name.strip_prefix("archives/")?;
+    let (num, part) = rest.split_once('/')?;
+    if num.len() != 6 || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let k: usize = num.parse().ok()?;
+    let part = match part {
+        "checkpoint" => ArchivePart::Checkpoint,
+        "manifest.json" => ArchivePart::Manifest,
+        _ => return None,
+    };
+    (k >= 1).then_some((k, part))
+}
+
+/// `bundle.json` (docs/evidence-bundle.md section 4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleIndex {
+    pub format: String,
+    pub version: u64,
+    pub exported: String,
+    pub tool: String,
+    pub auditor: String,
+    pub purpose: String,
+    pub selection: Selection,
+    pub events: u64,
+    pub archives: Vec<IndexArchive>,
+}
+
+/// How the events were chosen: exactly one of `query` and `ids` is set. Both members are always written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selection {
+    #[serde(deserialize_with = "present")]
+    pub query: Option<String>,
+    #[serde(deserialize_with = "present")]
+    pub ids: Option<Vec<String>>,
+}
+
+/// An `Option` member that must be present (as a value or `null`): with `deserialize_with`, serde reports a
+/// missing member instead of taking it as `None`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)
+}
+
+/// One archive in `bundle.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexArchive {
+    pub origin: String,
+    pub sequence: u64,
+    pub size: u64,
+    pub root: String,
+    pub signer: String,
+    pub events: u64,
+}
+
+/// One line of `proofs.jsonl` (section 6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProofLine {
+    pub id: String,
+    pub archive: u64,
+    pub index: u64,
+    pub leaf: String,
+    pub path: Vec<String>,
+}
+
+/// A key as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyInfo {
+    pub key: String,
+    pub name: String,
+    pub fingerprint: String,
+}
+
+impl KeyInfo {
+    pub fn of(key: &VerifierKey) -> KeyInfo {
+        KeyInfo {
+            key: key.to_string(),
+            name: key.name().to_string(),
+            fingerprint: key.fingerprint(),
+        }
+    }
+}
+
+/// `report.json` (section 7): the export as the exporting software saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportReport {
+    pub format: String,
+    pub version: u64,
+    pub exported: String,
+    pub tool: String,
+    pub purpose: String,
+    pub selection: Selection,
+    pub auditor: KeyInfo,
+    pub time_range: Option<crate::archive::TimeRange>,
+    pub verification: ExportChecks,
+    pub archives: Vec<ReportArchive>,
+    pub events: Vec<ReportEvent>,
+    pub how_to_verify: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportChecks {
+    pub checked_at: String,
+    pub summary: String,
+    pub checks: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportArchive {
+    pub number: u64,
+    pub origin: String,
+    pub sequence: u64,
+    pub size: u64,
+    pub root: String,
+    pub source_kind: String,
+    pub signer: KeyInfo,
+    pub events: u64,
+    pub sealed: String,
+    pub imported: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportEvent {
+    pub position: u64,
+    pub id: String,
+    pub origin: String,
+    pub sequence: u64,
+    pub index: u64,
+    pub leaf: String,
+    pub proof_length: u64,
+    pub time: Option<String>,
+    pub source: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub resource: Option<String>,
+    pub outcome: Option<String>,
+    pub category: Option<String>,
+    pub ip: Option<String>,
+    pub agent: Option<String>,
+    pub env: Option<String>,
+    pub stage: Option<String>,
+}
+
+/// One entry line of the manifest: `<base64 SHA-256> <size> <name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestLine {
+    pub sha256: Hash,
+    pub size: u64,
+    pub name: String,
+}
+
+/// The text of the auditor's signed manifest (section 8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleManifest {
+    /// The auditor's verifier key string.
+    pub auditor: String,
+    /// Sorted by name, byte order, each name once.
+    pub entries: Vec<ManifestLine>,
+}
+
+impl BundleManifest {
+    /// The note text, ending in `\n` (entries are sorted here).
+    pub fn to_text(&self) -> String {
+        let mut entries: Vec<&ManifestLine> = self.entries.iter().collect();
+        entries.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        let mut text = format!("{MANIFEST_HEADER}\n{AUDITOR_PREFIX}{}\n", self.auditor);
+        for e in entries {
+            text.push_str(&format!(
+                "{} {} {}\n",
+                encode_hash(&e.sha256),
+                e.size,
+                e.name
+            ));
+        }
+        text
+    }
+
+    /// Parses the note text strictly: header, auditor line, then entry lines sorted by name without repeats.
+    pub fn parse(text: &str) -> Result<BundleManifest, String> {
+        let body = text
+            .strip_suffix('\n')
+            .ok_or("the text does not end with a newline")?;
+        let mut lines = body.split('\n');
+        if lines.next() != Some(MANIFEST_HEADER) {
+            return Err(format!("the first line must be {MANIFEST_HEADER:?}"));
+        }
+        let auditor = lines
+            .next()
+            .and_then(|l| l.strip_prefix(AUDITOR_PREFIX))
+            .ok_or("the second line must be \"auditor <verifier key>\"")?
+            .to_string();
+        let mut entries: Vec<ManifestLine> = Vec::new();
+        for (i, line) in lines.enumerate() {
+            let n = i + 3;
+            let mut parts = line.splitn(3, ' ');
+            let (Some(hash), Some(size), Some(name)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(format!("line {n} is not \"<sha256> <size> <name>\""));
+            };
+            let sha256 = decode_hash(hash).map_err(|e| format!("line {n}: hash: {e}"))?;
+            let size = parse_decimal(size)
+                .ok_or_else(|| format!("line {n}: size {size:?} is not a decimal number"))?;
+            if name.is_empty() || name.contains(' ') {
+                return Err(format!("line {n}: bad entry name {name:?}"));
+            }
+            if let Some(prev) = entries.last()
+                && prev.name.as_bytes() >= name.as_bytes()
+            {
+                return Err(format!(
+                    "line {n}: entry {name:?} is not after {:?} (entries are sorted, each once)",
+                    prev.name
+                ));
+            }
+            entries.push(ManifestLine {
+                sha256,
+                size,
+                name: name.to_string(),
+            });
+        }
+        Ok(BundleManifest { auditor, entries })
+    }
+}
+
+/// Text safe to print on a terminal: control, bidirectional and invisible characters are shown as `<U+XXXX>`.
+pub fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_hidden_char(c) {
+            out.push_str(&format!("<U+{:04X}>", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Characters a reader cannot see or that reorder what they see: C0 and C1 controls, DEL, bidirectional
+/// controls, zero-width characters, the byte order mark, line and paragraph separators.
+pub fn is_hidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{3164}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_text_round_trips_sorted() {
+        let m = BundleManifest {
+            auditor: "a+12345678+AAAA".into(),
+            entries: vec![
+                ManifestLine {
+                    sha256: [1; 32],
+                    size: 3,
+                    name: "report.html".into(),
+                },
+                ManifestLine {
+                    sha256: [2; 32],
+                    size: 0,
+                    name: "archives/000001/checkpoint".into(),
+                },
+            ],
+        };
+        let text = m.to_text();
+        let back = BundleManifest::parse(&text).unwrap();
+        assert_eq!(back.entries[0].name, "archives/000001/checkpoint");
+        assert_eq!(back.to_text(), text);
+    }
+
+    #[test]
+    fn manifest_text_rejects_disorder_repeats_and_bad_numbers() {
+        let h = encode_hash(&[0; 32]);
+        for bad in [
+            format!("{MANIFEST_HEADER}\nauditor k\n{h} 1 b\n{h} 1 a\n"),
+            format!("{MANIFEST_HEADER}\nauditor k\n{h} 1 a\n{h} 1 a\n"),
+            format!("{MANIFEST_HEADER}\nauditor k\n{h} 01 a\n"),
+            format!("{MANIFEST_HEADER}\nauditor k\n{h} 1 a b\n"),
+            format!("{MANIFEST_HEADER}\nauditor k\n{h} 1\n"),
+            "other\nauditor k\n".to_string(),
+            format!("{MANIFEST_HEADER}\nauditor k"),
+        ] {
+            assert!(BundleManifest::parse(&bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn archive_entry_names_are_six_digits_from_one() {
+        assert_eq!(
+            archive_entry("archives/000001/checkpoint"),
+            Some((1, ArchivePart::Checkpoint))
+        );
+        assert_eq!(
+            archive_entry("archives/000012/manifest.json"),
+            Some((12, ArchivePart::Manifest))
+        );
+        for bad in [
+            "archives/000000/checkpoint",
+            "archives/1/checkpoint",
+            "archives/00000a/checkpoint",
+            "archives/000001/leaves",
+            "archives/000001/checkpoint/x",
+        ] {
+            assert_eq!(archive_entry(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn hidden_characters_are_made_visible_for_terminals() {
+        assert_eq!(terminal_safe("a\u{1b}[31mb"), "a<U+001B>[31mb");
+        assert_eq!(terminal_safe("x\u{202E}y"), "x<U+202E>y");
+        assert_eq!(terminal_safe("plain été"), "plain été");
+    }
+
+    #[test]
+    fn selection_members_must_both_be_present() {
+        assert!(serde_json::from_str::<Selection>(r#"{"query":"a","ids":null}"#).is_ok());
+        assert!(serde_json::from_str::<Selection>(r#"{"query":"a"}"#).is_err());
+        assert!(serde_json::from_str::<Selection>(r#"{"query":"a","ids":null,"x":1}"#).is_err());
+        assert!(
+            serde_json::from_str::<Selection>(r#"{"query":"a","query":"b","ids":null}"#).is_err()
+        );
+    }
+}

@@ -1,0 +1,1193 @@
+//! `auditlens verify-bundle`: checks an evidence bundle (docs/evidence-bundle.md section 9) read as hostile input.
+//!
+//! Like the archive verifier, a failed check is a result, not an error: [`verify_bundle`] returns `Err` only when
+//! the file cannot be opened; everything about the content ends in a [`BundleVerification`] whose
+//! [`BundleFailure`] names the entry, line, event id and the expected and found values. The ZIP is read by
+//! name with every structural rule checked first; no entry is read past the size the auditor's manifest declares
+//! (or past its limit), events are streamed line by line, and nothing in a bundle can make the verifier panic.
+
+// A failure is built at most once per verification and carries what a person needs to see (entry, line, event,
+// expected and found values); boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
+use std::collections::{BTreeSet, HashSet};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{
+    ArchivePart, BundleIndex, BundleManifest, INDEX, ManifestLine, ProofLine, Selection,
+    archive_entry, archive_manifest_entry, checkpoint_entry, entry_limit, terminal_safe,
+};
+use crate::archive::{ChainLines, Manifest, decode_hash, encode_hash};
+use crate::checkpoint::Checkpoint;
+use crate::merkle::{self, Hash};
+use crate::note::{Note, VerifierKey};
+use crate::sources::SourceKind;
+use crate::store::event_id;
+
+/// Whom the reader trusts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VerifyOptions<'a> {
+    /// Producer keys (`--trust`): every archive's signer must be one of them.
+    pub trusted_producers: &'a [VerifierKey],
+    /// Auditor keys (`--trust-auditor`): when not empty, the bundle's auditor must be one of them.
+    pub trusted_auditors: &'a [VerifierKey],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BundleStatus {
+    /// Intact, and every key is trusted.
+    Verified,
+    /// Intact, but a producer key (or a required auditor key) is not trusted.
+    Untrusted,
+    /// Something does not verify; see `failure`.
+    Failed,
+}
+
+/// Which check failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    Container,
+    Manifest,
+    AuditorSignature,
+    Entries,
+    Index,
+    Checkpoint,
+    ProducerSignature,
+    Event,
+    Leaf,
+    Proof,
+    Count,
+    Report,
+    UntrustedProducer,
+    UntrustedAuditor,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BundleFailure {
+    pub kind: FailureKind,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
+}
+
+impl BundleFailure {
+    fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        BundleFailure {
+            kind,
+            message: message.into(),
+            entry: None,
+            line: None,
+            event: None,
+            expected: None,
+            found: None,
+        }
+    }
+    fn entry(mut self, name: &str) -> Self {
+        self.entry = Some(name.to_string());
+        self
+    }
+    fn line(mut self, line: u64) -> Self {
+        self.line = Some(line);
+        self
+    }
+    fn event(mut self, id: &str) -> Self {
+        self.event = Some(id.to_string());
+        self
+    }
+    fn values(mut self, expected: String, found: String) -> Self {
+        self.expected = Some(expected);
+        self.found = Some(found);
+        self
+    }
+}
+
+/// A key named by the bundle, and whether the reader trusts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyStatus {
+    pub key: String,
+    pub name: String,
+    pub fingerprint: String,
+    pub trusted: bool,
+}
+
+impl KeyStatus {
+    fn of(key: &VerifierKey, trusted: &[VerifierKey]) -> KeyStatus {
+        KeyStatus {
+            key: key.to_string(),
+            name: key.name().to_string(),
+            fingerprint: key.fingerprint(),
+            trusted: trusted.contains(key),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifiedArchive {
+    pub origin: String,
+    pub sequence: u64,
+    pub size: u64,
+    pub root: String,
+    pub events: u64,
+    pub signer: KeyStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifiedEvent {
+    pub id: String,
+    pub origin: String,
+    pub sequence: u64,
+    pub index: u64,
+    /// Leaf hash, base64.
+    pub leaf: String,
+}
+
+/// The result of verifying one bundle (the `--json` document).
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleVerification {
+    pub bundle: String,
+    pub ok: bool,
+    pub status: BundleStatus,
+    pub failure: Option<BundleFailure>,
+    /// Set once the manifest's signature by this key verified.
+    pub auditor: Option<KeyStatus>,
+    pub exported: Option<String>,
+    pub tool: Option<String>,
+    pub purpose: Option<String>,
+    pub selection: Option<Selection>,
+    pub archives: Vec<VerifiedArchive>,
+    /// Every event, when the bundle is intact; empty when it failed.
+    pub events: Vec<VerifiedEvent>,
+}
+
+/// Verifies the bundle at `path`. `Err` only when the file cannot be opened.
+pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> io::Result<BundleVerification> {
+    let file = File::open(path)?;
+    let mut v = BundleVerification {
+        bundle: path.display().to_string(),
+        ok: false,
+        status: BundleStatus::Failed,
+        failure: None,
+        auditor: None,
+        exported: None,
+        tool: None,
+        purpose: None,
+        selection: None,
+        archives: Vec::new(),
+        events: Vec::new(),
+    };
+    match run(file, opts, &mut v) {
+        Ok(()) => {}
+        Err(f) => {
+            v.status = BundleStatus::Failed;
+            v.failure = Some(f);
+            v.events.clear();
+        }
+    }
+    v.ok = v.status == BundleStatus::Verified;
+    Ok(v)
+}
+
+fn run(
+    file: File,
+    opts: &VerifyOptions<'_>,
+    v: &mut BundleVerification,
+) -> Result<(), BundleFailure> {
+    // 1. Container.
+    let mut zip = BundleZip::open(file)?;
+
+    // 2. The auditor's manifest and its signature.
+    let manifest_bytes = zip.read_declared(super::MANIFEST, None, super::MAX_MANIFEST_BYTES)?;
+    let note = Note::parse(&manifest_bytes).map_err(|e| {
+        BundleFailure::new(
+            FailureKind::Manifest,
+            format!("manifest is not a valid signed note: {e}"),
+        )
+        .entry(super::MANIFEST)
+    })?;
+    let manifest = BundleManifest::parse(&note.text).map_err(|e| {
+        BundleFailure::new(FailureKind::Manifest, format!("manifest text: {e}"))
+            .entry(super::MANIFEST)
+    })?;
+    let auditor = VerifierKey::parse(&manifest.auditor).map_err(|e| {
+        BundleFailure::new(FailureKind::Manifest, format!("manifest auditor key: {e}"))
+            .entry(super::MANIFEST)
+    })?;
+    note.verify(&auditor).map_err(|e| {
+        BundleFailure::new(
+            FailureKind::AuditorSignature,
+            format!(
+                "manifest signature by the auditor key {}: {e}",
+                auditor.name()
+            ),
+        )
+        .entry(super::MANIFEST)
+    })?;
+    v.auditor = Some(KeyStatus::of(&auditor, opts.trusted_auditors));
+
+    // 3. Exactly the listed entries, each with its size and SHA-256.
+    let listed: BTreeSet<&str> = manifest.entries.iter().map(|e| e.name.as_str()).collect();
+    if let Some(missing) = listed.iter().find(|n| !zip.names.contains(**n)) {
+        return Err(BundleFailure::new(
+            FailureKind::Entries,
+            format!("the manifest lists {missing:?}, which the bundle does not hold"),
+        )
+        .entry(missing));
+    }
+    if let Some(extra) = zip
+        .names
+        .iter()
+        .find(|n| n.as_str() != super::MANIFEST && !listed.contains(n.as_str()))
+    {
+        return Err(BundleFailure::new(
+            FailureKind::Entries,
+            format!("entry {extra:?} is not listed in the manifest"),
+        )
+        .entry(extra));
+    }
+    for line in &manifest.entries {
+        zip.check_hash(line)?;
+    }
+    let size_of = |name: &str| {
+        manifest
+            .entries
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.size)
+            .unwrap_or(0)
+    };
+
+    // 4. bundle.json.
+    let index_bytes = zip.read_declared(INDEX, Some(size_of(INDEX)), super::MAX_INDEX_BYTES)?;
+    let index: BundleIndex = serde_json::from_slice(&index_bytes)
+        .map_err(|e| index_failure(format!("bundle.json: {e}")))?;
+    check_index(&index, &manifest, zip.archives)?;
+    v.exported = Some(index.exported.clone());
+    v.tool = Some(index.tool.clone());
+    v.purpose = Some(index.purpose.clone());
+    v.selection = Some(index.selection.clone());
+
+    // 5. Archives: the producers' checkpoints, unchanged, and their manifests.
+    let mut archives: Vec<ArchiveCheck> = Vec::with_capacity(zip.archives);
+    for k in 1..=zip.archives {
+        let a = check_archive(&mut zip, k, &index, &size_of)?;
+        if let Some(prev) = archives.last()
+            && (prev.origin.as_bytes(), prev.sequence) >= (a.origin.as_bytes(), a.sequence)
+        {
+            return Err(index_failure(format!(
+                "archive {k} ({} sequence {}) is not after archive {} ({} sequence {}): archives are sorted by origin then sequence, each once",
+                a.origin,
+                a.sequence,
+                k - 1,
+                prev.origin,
+                prev.sequence
+            )));
+        }
+        v.archives.push(VerifiedArchive {
+            origin: a.origin.clone(),
+            sequence: a.sequence,
+            size: a.size,
+            root: encode_hash(&a.root),
+            events: index.archives[k - 1].events,
+            signer: KeyStatus::of(&a.signer, opts.trusted_producers),
+        });
+        archives.push(a);
+    }
+
+    // 6. Events and proofs, line by line.
+    let proofs_bytes = zip.read_declared(
+        super::PROOFS,
+        Some(size_of(super::PROOFS)),
+        super::MAX_PROOFS_BYTES,
+    )?;
+    let events = check_events(
+        &mut zip,
+        size_of(super::EVENTS),
+        &proofs_bytes,
+        &index,
+        &mut archives,
+    )?;
+    drop(proofs_bytes);
+
+    // 7. Counts, and an `ids` selection against the events.
+    for (k, a) in archives.iter().enumerate() {
+        if a.seen != index.archives[k].events {
+            return Err(BundleFailure::new(
+                FailureKind::Count,
+                format!(
+                    "the bundle holds {} event(s) of archive {} ({} sequence {}), bundle.json says {}",
+                    a.seen,
+                    k + 1,
+                    a.origin,
+                    a.sequence,
+                    index.archives[k].events
+                ),
+            ));
+        }
+    }
+    if let Some(ids) = &index.selection.ids {
+        let mut listed = HashSet::new();
+        for id in ids {
+            if !listed.insert(id.as_str()) {
+                return Err(index_failure(format!("the selection lists {id:?} twice")));
+            }
+        }
+        let held: HashSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        if let Some(id) = ids.iter().find(|id| !held.contains(id.as_str())) {
+            return Err(BundleFailure::new(
+                FailureKind::Count,
+                format!("the selection lists {id:?}, which the bundle does not hold"),
+            )
+            .event(id));
+        }
+        if let Some(e) = events.iter().find(|e| !listed.contains(e.id.as_str())) {
+            return Err(BundleFailure::new(
+                FailureKind::Count,
+                format!(
+                    "the bundle holds {:?}, which the selection does not list",
+                    e.id
+                ),
+            )
+            .event(&e.id));
+        }
+    }
+
+    // 8. report.json lists the same events.
+    let report_bytes = zip.read_declared(
+        super::REPORT_JSON,
+        Some(size_of(super::REPORT_JSON)),
+        super::MAX_REPORT_JSON_BYTES,
+    )?;
+    check_report(&report_bytes, &events)?;
+    v.events = events;
+
+    // 9. Trust.
+    v.status = BundleStatus::Verified;
+    if let Some((k, a)) = v
+        .archives
+        .iter()
+        .enumerate()
+        .find(|(_, a)| !a.signer.trusted)
+    {
+        v.status = BundleStatus::Untrusted;
+        v.failure = Some(
+            BundleFailure::new(
+                FailureKind::UntrustedProducer,
+                format!(
+                    "archive {} ({} sequence {}) is signed by the producer key {} ({}), which is not trusted: pass --trust KEY.pub",
+                    k + 1,
+                    a.origin,
+                    a.sequence,
+                    a.signer.key,
+                    a.signer.fingerprint
+                ),
+            )
+            .entry(&checkpoint_entry(k + 1)),
+        );
+    } else if !opts.trusted_auditors.is_empty() && !opts.trusted_auditors.contains(&auditor) {
+        v.status = BundleStatus::Untrusted;
+        v.failure = Some(
+            BundleFailure::new(
+                FailureKind::UntrustedAuditor,
+                format!(
+                    "the bundle was exported by the auditor key {} ({}), which is not among the --trust-auditor keys",
+                    auditor,
+                    auditor.fingerprint()
+                ),
+            )
+            .entry(super::MANIFEST),
+        );
+    }
+    Ok(())
+}
+
+fn index_failure(message: String) -> BundleFailure {
+    BundleFailure::new(FailureKind::Index, message).entry(INDEX)
+}
+
+fn check_index(
+    index: &BundleIndex,
+    manifest: &BundleManifest,
+    zip_archives: usize,
+) -> Result<(), BundleFailure> {
+    let bad = |m: String| Err(index_failure(m));
+    if index.format != super::FORMAT_NAME {
+        return bad(format!(
+            "format is {:?}, expected {:?}",
+            index.format,
+            super::FORMAT_NAME
+        ));
+    }
+    if index.version != super::FORMAT_VERSION {
+        return bad(format!("unknown format version {}", index.version));
+    }
+    if index.auditor != manifest.auditor {
+        return bad(format!(
+            "auditor {:?} differs from the manifest's {:?}",
+            index.auditor, manifest.auditor
+        ));
+    }
+    if index.purpose.trim().is_empty() {
+        return bad("the purpose is empty".into());
+    }
+    match (&index.selection.query, &index.selection.ids) {
+        (Some(_), None) | (None, Some(_)) => {}
+        _ => return bad("the selection must have exactly one of query and ids".into()),
+    }
+    if index.events == 0 || index.events > super::MAX_EVENTS {
+        return bad(format!(
+            "events is {}; a bundle holds 1 to {} events",
+            index.events,
+            super::MAX_EVENTS
+        ));
+    }
+    if index.archives.len() != zip_archives {
+        return bad(format!(
+            "bundle.json describes {} archive(s), the bundle holds {}",
+            index.archives.len(),
+            zip_archives
+        ));
+    }
+    if index.archives.iter().any(|a| a.events == 0) {
+        return bad("an archive contributes no event".into());
+    }
+    let sum = index
+        .archives
+        .iter()
+        .try_fold(0u64, |acc, a| acc.checked_add(a.events));
+    if sum != Some(index.events) {
+        return bad(format!(
+            "the archives' events add up to {sum:?}, bundle.json says {}",
+            index.events
+        ));
+    }
+    Ok(())
+}
+
+/// What the events pass needs of one archive.
+struct ArchiveCheck {
+    origin: String,
+    sequence: u64,
+    size: u64,
+    root: Hash,
+    signer: VerifierKey,
+    /// Events of this archive seen so far.
+    seen: u64,
+}
+
+fn check_archive(
+    zip: &mut BundleZip,
+    k: usize,
+    index: &BundleIndex,
+    size_of: &dyn Fn(&str) -> u64,
+) -> Result<ArchiveCheck, BundleFailure> {
+    let cp_name = checkpoint_entry(k);
+    let m_name = archive_manifest_entry(k);
+    let cp_fail =
+        |name: &str, m: String| BundleFailure::new(FailureKind::Checkpoint, m).entry(name);
+    let note_bytes = zip.read_declared(
+        &cp_name,
+        Some(size_of(&cp_name)),
+        super::MAX_CHECKPOINT_BYTES,
+    )?;
+    let note = Note::parse(&note_bytes)
+        .map_err(|e| cp_fail(&cp_name, format!("not a valid signed note: {e}")))?;
+    let cp = Checkpoint::parse(&note.text)
+        .map_err(|e| cp_fail(&cp_name, format!("checkpoint body: {e}")))?;
+    let chain = ChainLines::from_checkpoint(&cp).map_err(|e| cp_fail(&cp_name, e.to_string()))?;
+    let manifest_bytes = zip.read_declared(
+        &m_name,
+        Some(size_of(&m_name)),
+        super::MAX_ARCHIVE_MANIFEST_BYTES,
+    )?;
+    let m: Manifest = serde_json::from_slice(&manifest_bytes)
+        .map_err(|e| cp_fail(&m_name, format!("archive manifest: {e}")))?;
+    let hash: Hash = Sha256::digest(&manifest_bytes).into();
+    if hash != chain.manifest_sha256 {
+        return Err(cp_fail(
+            &m_name,
+            format!("this manifest.json is not the one {cp_name} signs"),
+        )
+        .values(encode_hash(&chain.manifest_sha256), encode_hash(&hash)));
+    }
+    let bad = |why: String| Err(cp_fail(&m_name, why));
+    if m.format != crate::archive::FORMAT_NAME {
+        return bad(format!("archive manifest format is {:?}", m.format));
+    }
+    if m.version != crate::archive::FORMAT_VERSION {
+        return bad(format!("unknown archive format version {}", m.version));
+    }
+    if m.origin != cp.origin {
+        return bad(format!(
+            "origin {:?} differs from the checkpoint's {:?}",
+            m.origin, cp.origin
+        ));
+    }
+    if m.sequence != chain.sequence || m.sequence == 0 {
+        return bad(format!(
+            "sequence {} differs from the checkpoint's {} (or is 0)",
+            m.sequence, chain.sequence
+        ));
+    }
+    if m.source_kind.parse::<SourceKind>().is_err() {
+        return bad(format!("unknown source_kind {:?}", m.source_kind));
+    }
+    let sum = m
+        .entries
+        .iter()
+        .try_fold(0u64, |acc, e| acc.checked_add(e.events));
+    if m.events == 0 || m.events != cp.size || sum != Some(m.events) {
+        return bad(format!(
+            "event counts disagree: entries sum to {sum:?}, manifest says {}, checkpoint says {}",
+            m.events, cp.size
+        ));
+    }
+    if chain.sequence == 1 && chain.chain_start != [0u8; 32] {
+        return Err(cp_fail(
+            &cp_name,
+            "sequence 1 must start from the zero chain value".into(),
+        ));
+    }
+    let signer = VerifierKey::parse(&m.signer)
+        .map_err(|e| cp_fail(&m_name, format!("archive manifest signer key: {e}")))?;
+    note.verify(&signer).map_err(|e| {
+        BundleFailure::new(
+            FailureKind::ProducerSignature,
+            format!(
+                "checkpoint signature by the producer key {}: {e}",
+                signer.name()
+            ),
+        )
+        .entry(&cp_name)
+    })?;
+    let described = &index.archives[k - 1];
+    let root = encode_hash(&cp.root);
+    let disagree = [
+        ("origin", described.origin != cp.origin),
+        ("sequence", described.sequence != chain.sequence),
+        ("size", described.size != cp.size),
+        ("root", described.root != root),
+        ("signer", described.signer != m.signer),
+    ];
+    if let Some((what, _)) = disagree.iter().find(|(_, differs)| *differs) {
+        return Err(index_failure(format!(
+            "archives[{}].{what} disagrees with {cp_name} and {m_name}",
+            k - 1
+        )));
+    }
+    Ok(ArchiveCheck {
+        origin: cp.origin,
+        sequence: chain.sequence,
+        size: cp.size,
+        root: cp.root,
+        signer,
+        seen: 0,
+    })
+}
+
+fn check_events(
+    zip: &mut BundleZip,
+    events_size: u64,
+    proofs: &[u8],
+    index: &BundleIndex,
+    archives: &mut [ArchiveCheck],
+) -> Result<Vec<VerifiedEvent>, BundleFailure> {
+    let entry = zip.zip.by_name(super::EVENTS).map_err(|e| {
+        BundleFailure::new(FailureKind::Container, e.to_string()).entry(super::EVENTS)
+    })?;
+    let mut reader = BufReader::with_capacity(1 << 16, entry.take(events_size.saturating_add(1)));
+    let mut proof_lines = proofs.split_inclusive(|b| *b == b'\n');
+    let mut out: Vec<VerifiedEvent> = Vec::new();
+    let mut prev: Option<(u64, u64)> = None;
+    let mut line = Vec::new();
+    for n in 1u64.. {
+        line.clear();
+        let got = (&mut reader)
+            .take(super::MAX_EVENT_LINE_BYTES + 2)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| {
+                BundleFailure::new(FailureKind::Container, format!("reading events.jsonl: {e}"))
+                    .entry(super::EVENTS)
+            })?;
+        let proof = proof_lines.next();
+        match (got, proof) {
+            (0, None) => break,
+            (0, Some(_)) => {
+                return Err(BundleFailure::new(
+                    FailureKind::Count,
+                    format!("proofs.jsonl has more lines than events.jsonl ({})", n - 1),
+                )
+                .entry(super::PROOFS)
+                .line(n));
+            }
+            (_, None) => {
+                return Err(BundleFailure::new(
+                    FailureKind::Count,
+                    format!("events.jsonl has more lines than proofs.jsonl ({})", n - 1),
+                )
+                .entry(super::EVENTS)
+                .line(n));
+            }
+            _ => {}
+        }
+        if n > index.events {
+            return Err(BundleFailure::new(
+                FailureKind::Count,
+                format!(
+                    "the bundle holds more than the {} events bundle.json declares",
+                    index.events
+                ),
+            )
+            .entry(super::EVENTS)
+            .line(n));
+        }
+        let event = event_bytes(&line).map_err(|why| {
+            BundleFailure::new(FailureKind::Event, why)
+                .entry(super::EVENTS)
+                .line(n)
+        })?;
+        let proof = proof.unwrap_or_default();
+        let proof_fail = |m: String| {
+            BundleFailure::new(FailureKind::Proof, m)
+                .entry(super::PROOFS)
+                .line(n)
+        };
+        let proof_text = proof
+            .strip_suffix(b"\n")
+            .ok_or_else(|| proof_fail("the last line does not end with a newline".into()))?;
+        if proof_text.len() as u64 > super::MAX_PROOF_LINE_BYTES {
+            return Err(proof_fail(format!(
+                "longer than {} bytes",
+                super::MAX_PROOF_LINE_BYTES
+            )));
+        }
+        let p: ProofLine = serde_json::from_slice(proof_text)
+            .map_err(|e| proof_fail(format!("not a proof line: {e}")))?;
+        let claimed =
+            decode_hash(&p.leaf).map_err(|e| proof_fail(format!("leaf: {e}")).event(&p.id))?;
+        let leaf = merkle::leaf_hash(event);
+        if leaf != claimed {
+            return Err(BundleFailure::new(
+                FailureKind::Leaf,
+                format!(
+                    "event {n} of events.jsonl does not hash to the leaf of its proof: its bytes are not the ones the proof covers"
+                ),
+            )
+            .entry(super::EVENTS)
+            .line(n)
+            .event(&p.id)
+            .values(p.leaf.clone(), encode_hash(&leaf)));
+        }
+        let k = usize::try_from(p.archive)
+            .ok()
+            .filter(|k| (1..=archives.len()).contains(k))
+            .ok_or_else(|| {
+                proof_fail(format!(
+                    "archive {} is not an archive of the bundle",
+                    p.archive
+                ))
+                .event(&p.id)
+            })?;
+        let a = &mut archives[k - 1];
+        if p.index >= a.size {
+            return Err(proof_fail(format!(
+                "index {} is outside archive {k}, which holds {} events",
+                p.index, a.size
+            ))
+            .event(&p.id));
+        }
+        let id = event_id(&a.origin, a.sequence, p.index);
+        if p.id != id {
+            return Err(proof_fail(format!("the id must be {id:?}"))
+                .event(&p.id)
+                .values(id.clone(), p.id.clone()));
+        }
+        if prev.is_some_and(|prev| prev >= (p.archive, p.index)) {
+            return Err(proof_fail(
+                "this event is not after the previous one: events are sorted by archive then index, each once"
+                    .into(),
+            )
+            .event(&p.id));
+        }
+        prev = Some((p.archive, p.index));
+        let path = p
+            .path
+            .iter()
+            .map(|h| decode_hash(h))
+            .collect::<Result<Vec<Hash>, _>>()
+            .map_err(|e| proof_fail(format!("path: {e}")).event(&p.id))?;
+        match merkle::root_from_inclusion_proof(&leaf, p.index, a.size, &path) {
+            Ok(root) if root == a.root => {}
+            Ok(root) => {
+                return Err(proof_fail(format!(
+                    "the inclusion proof does not lead to the signed root of archive {k}"
+                ))
+                .event(&p.id)
+                .values(encode_hash(&a.root), encode_hash(&root)));
+            }
+            Err(e) => {
+                return Err(
+                    proof_fail(format!("the inclusion proof is malformed: {e}")).event(&p.id)
+                );
+            }
+        }
+        a.seen += 1;
+        out.push(VerifiedEvent {
+            id,
+            origin: a.origin.clone(),
+            sequence: a.sequence,
+            index: p.index,
+            leaf: encode_hash(&leaf),
+        });
+    }
+    if out.len() as u64 != index.events {
+        return Err(BundleFailure::new(
+            FailureKind::Count,
+            format!(
+                "the bundle holds {} event(s), bundle.json says {}",
+                out.len(),
+                index.events
+            ),
+        )
+        .entry(super::EVENTS));
+    }
+    Ok(out)
+}
+
+/// The byte rules of an event line (section 5); `line` includes its `\n`.
+fn event_bytes(line: &[u8]) -> Result<&[u8], String> {
+    let Some(event) = line.strip_suffix(b"\n") else {
+        return Err(if line.len() as u64 > super::MAX_EVENT_LINE_BYTES {
+            format!("line longer than {} bytes", super::MAX_EVENT_LINE_BYTES)
+        } else {
+            "the last line does not end with a newline".into()
+        });
+    };
+    if event.len() as u64 > super::MAX_EVENT_LINE_BYTES {
+        return Err(format!(
+            "line longer than {} bytes",
+            super::MAX_EVENT_LINE_BYTES
+        ));
+    }
+    if event.is_empty() {
+        return Err("empty line".into());
+    }
+    if event.ends_with(b"\r") {
+        return Err("line ends with a carriage return".into());
+    }
+    if std::str::from_utf8(event).is_err() {
+        return Err("line is not valid UTF-8".into());
+    }
+    if event.first() != Some(&b'{') || event.last() != Some(&b'}') {
+        return Err("line is not one JSON object (must begin with { and end with })".into());
+    }
+    Ok(event)
+}
+
+#[derive(Deserialize)]
+struct ReportCheck {
+    events: Vec<ReportEventCheck>,
+}
+
+#[derive(Deserialize)]
+struct ReportEventCheck {
+    id: String,
+    leaf: String,
+}
+
+fn check_report(bytes: &[u8], events: &[VerifiedEvent]) -> Result<(), BundleFailure> {
+    let fail = |m: String| BundleFailure::new(FailureKind::Report, m).entry(super::REPORT_JSON);
+    let report: ReportCheck =
+        serde_json::from_slice(bytes).map_err(|e| fail(format!("report.json: {e}")))?;
+    if report.events.len() != events.len() {
+        return Err(fail(format!(
+            "report.json lists {} event(s), the bundle holds {}",
+            report.events.len(),
+            events.len()
+        )));
+    }
+    for (i, (r, e)) in report.events.iter().zip(events).enumerate() {
+        if r.id != e.id || r.leaf != e.leaf {
+            return Err(fail(format!(
+                "report.json event {} is not the bundle's event {}",
+                i + 1,
+                i + 1
+            ))
+            .event(&e.id)
+            .values(
+                format!("{} {}", e.id, e.leaf),
+                format!("{} {}", r.id, r.leaf),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The bundle's ZIP, its structure checked.
+struct BundleZip {
+    zip: zip::ZipArchive<File>,
+    names: BTreeSet<String>,
+    /// Number of archives (`archives/000001/` .. `archives/NNNNNN/`).
+    archives: usize,
+}
+
+impl BundleZip {
+    fn open(file: File) -> Result<BundleZip, BundleFailure> {
+        let container = |m: String| BundleFailure::new(FailureKind::Container, m);
+        let mut zip = zip::ZipArchive::new(file)
+            .map_err(|e| container(format!("not a readable ZIP archive: {e}")))?;
+        if zip.has_duplicate_names() {
+            let mut seen = BTreeSet::new();
+            let mut dup = String::new();
+            for i in 0..zip.len() {
+                if let Ok(entry) = zip.by_index_raw(i)
+                    && !seen.insert(entry.name_raw().to_vec())
+                {
+                    dup = String::from_utf8_lossy(entry.name_raw()).into_owned();
+                    break;
+                }
+            }
+            // The zip crate keeps one record per name; when it no longer shows which, say so without a name.
+            return Err(if dup.is_empty() {
+                container("an entry name appears more than once".into())
+            } else {
+                container(format!("entry {dup:?} appears more than once")).entry(&dup)
+            });
+        }
+        let mut names = BTreeSet::new();
+        let mut numbers: BTreeSet<(usize, u8)> = BTreeSet::new();
+        for i in 0..zip.len() {
+            let entry = zip
+                .by_index_raw(i)
+                .map_err(|e| container(format!("not a readable ZIP archive: {e}")))?;
+            let name = std::str::from_utf8(entry.name_raw())
+                .map_err(|_| {
+                    container(format!(
+                        "entry name {:?} is not UTF-8",
+                        String::from_utf8_lossy(entry.name_raw())
+                    ))
+                })?
+                .to_string();
+            if let Some(why) = bad_name(&name) {
+                return Err(
+                    container(format!("entry {name:?} is not allowed ({why})")).entry(&name)
+                );
+            }
+            if entry_limit(&name).is_none() {
+                return Err(
+                    container(format!("entry {name:?} is not an entry of the format")).entry(&name),
+                );
+            }
+            if entry.encrypted() {
+                return Err(container(format!("entry {name:?} is encrypted")).entry(&name));
+            }
+            match entry.compression() {
+                zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated => {}
+                other => {
+                    return Err(container(format!(
+                        "entry {name:?} uses compression method {other}, only stored and deflate are allowed"
+                    ))
+                    .entry(&name));
+                }
+            }
+            if let Some((k, part)) = archive_entry(&name) {
+                numbers.insert((k, (part == ArchivePart::Manifest) as u8));
+            }
+            names.insert(name);
+        }
+        for required in [
+            super::MANIFEST,
+            INDEX,
+            super::EVENTS,
+            super::PROOFS,
+            super::REPORT_JSON,
+            super::REPORT_HTML,
+        ] {
+            if !names.contains(required) {
+                return Err(container(format!("missing entry {required:?}")).entry(required));
+            }
+        }
+        let archives = numbers.last().map(|(k, _)| *k).unwrap_or(0);
+        if archives == 0 {
+            return Err(container("the bundle holds no archive".into()));
+        }
+        if archives > super::MAX_ARCHIVES {
+            return Err(container(format!(
+                "the bundle holds {archives} archives; at most {} are allowed",
+                super::MAX_ARCHIVES
+            )));
+        }
+        for k in 1..=archives {
+            for name in [checkpoint_entry(k), archive_manifest_entry(k)] {
+                if !names.contains(&name) {
+                    return Err(container(format!("missing entry {name:?}")).entry(&name));
+                }
+            }
+        }
+        if zip
+            .has_overlapping_entries()
+            .map_err(|e| container(format!("not a readable ZIP archive: {e}")))?
+        {
+            return Err(container("entries overlap each other".into()));
+        }
+        Ok(BundleZip {
+            zip,
+            names,
+            archives,
+        })
+    }
+
+    /// Reads a whole entry: exactly `declared` bytes when the manifest declares a size, else at most `limit`.
+    fn read_declared(
+        &mut self,
+        name: &str,
+        declared: Option<u64>,
+        limit: u64,
+    ) -> Result<Vec<u8>, BundleFailure> {
+        let entry = self.zip.by_name(name).map_err(|e| {
+            BundleFailure::new(FailureKind::Container, format!("reading {name:?}: {e}")).entry(name)
+        })?;
+        let cap = declared.unwrap_or(limit).min(limit);
+        if declared.is_none() && entry.size() > limit {
+            return Err(BundleFailure::new(
+                FailureKind::Container,
+                format!("entry {name:?} is larger than {limit} bytes"),
+            )
+            .entry(name));
+        }
+        let mut out = Vec::with_capacity(cap.min(1 << 20) as usize);
+        entry
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut out)
+            .map_err(|e| {
+                BundleFailure::new(FailureKind::Container, format!("reading {name:?}: {e}"))
+                    .entry(name)
+            })?;
+        let too_big = out.len() as u64 > cap;
+        let wrong = declared.is_some_and(|d| out.len() as u64 != d);
+        if too_big || wrong {
+            return Err(BundleFailure::new(
+                FailureKind::Entries,
+                format!("entry {name:?} does not hold the size the manifest declares (or exceeds {limit} bytes)"),
+            )
+            .entry(name));
+        }
+        Ok(out)
+    }
+
+    /// Streams one listed entry through SHA-256, reading at most one byte past its declared size.
+    fn check_hash(&mut self, line: &ManifestLine) -> Result<(), BundleFailure> {
+        let name = line.name.as_str();
+        let limit = entry_limit(name).unwrap_or(0);
+        if line.size > limit {
+            return Err(BundleFailure::new(
+                FailureKind::Entries,
+                format!(
+                    "the manifest declares {} bytes for {name:?}, above its limit of {limit}",
+                    line.size
+                ),
+            )
+            .entry(name));
+        }
+        let entry = self.zip.by_name(name).map_err(|e| {
+            BundleFailure::new(FailureKind::Container, format!("reading {name:?}: {e}")).entry(name)
+        })?;
+        let mut hasher = HashWriter(Sha256::new());
+        let read =
+            io::copy(&mut entry.take(line.size.saturating_add(1)), &mut hasher).map_err(|e| {
+                BundleFailure::new(FailureKind::Container, format!("reading {name:?}: {e}"))
+                    .entry(name)
+            })?;
+        if read != line.size {
+            return Err(BundleFailure::new(
+                FailureKind::Entries,
+                format!(
+                    "entry {name:?} holds {}{} bytes, the manifest says {}",
+                    if read > line.size { "more than " } else { "" },
+                    read.min(line.size),
+                    line.size
+                ),
+            )
+            .entry(name));
+        }
+        let hash: Hash = hasher.0.finalize().into();
+        if hash != line.sha256 {
+            return Err(BundleFailure::new(
+                FailureKind::Entries,
+                format!(
+                    "entry {name:?} differs from the one the auditor signed (SHA-256 mismatch)"
+                ),
+            )
+            .entry(name)
+            .values(encode_hash(&line.sha256), encode_hash(&hash)));
+        }
+        Ok(())
+    }
+}
+
+struct HashWriter(Sha256);
+
+impl io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The name rules of section 3, before the allow-list, so the message says what is wrong.
+fn bad_name(name: &str) -> Option<&'static str> {
+    if name.contains('\0') {
+        Some("contains NUL")
+    } else if name.contains('\\') {
+        Some("contains a backslash")
+    } else if name.starts_with('/') {
+        Some("absolute path")
+    } else if name.split('/').any(|part| part == "..") {
+        Some("contains '..'")
+    } else if name.len() >= 2 && name.as_bytes()[1] == b':' {
+        Some("drive letter")
+    } else if name.ends_with('/') {
+        Some("directory entry")
+    } else {
+        None
+    }
+}
+
+/// The human report: `(stdout, stderr)`. A verified bundle goes to stdout; anything else to stderr. Every piece
+/// of text from the bundle is made safe for a terminal.
+pub fn human_report(v: &BundleVerification) -> (String, String) {
+    let s = |t: &str| terminal_safe(t);
+    let mut body = String::new();
+    let field = |body: &mut String, name: &str, value: String| {
+        body.push_str(&format!("  {name:<11} {value}\n"));
+    };
+    let headline = match v.status {
+        BundleStatus::Verified => "VERIFIED".to_string(),
+        BundleStatus::Untrusted => format!(
+            "intact, but NOT TRUSTED ({})",
+            v.failure.as_ref().map(kind_name).unwrap_or_default()
+        ),
+        BundleStatus::Failed => format!(
+            "FAILED ({})",
+            v.failure.as_ref().map(kind_name).unwrap_or_default()
+        ),
+    };
+    body.push_str(&format!("{}: {headline}\n", s(&v.bundle)));
+    if let Some(a) = &v.auditor {
+        field(
+            &mut body,
+            "auditor",
+            format!(
+                "{} {} ({})",
+                s(&a.key),
+                a.fingerprint,
+                if a.trusted {
+                    "trusted"
+                } else {
+                    "NOT trusted: compare the fingerprint, or pass --trust-auditor KEY.pub"
+                }
+            ),
+        );
+    }
+    if let Some(e) = &v.exported {
+        field(&mut body, "exported", s(e));
+    }
+    if let Some(t) = &v.tool {
+        field(&mut body, "tool", s(t));
+    }
+    if let Some(p) = &v.purpose {
+        field(&mut body, "purpose", s(p));
+    }
+    if let Some(sel) = &v.selection {
+        let text = match (&sel.query, &sel.ids) {
+            (Some(q), _) => format!("query {}", s(q)),
+            (None, Some(ids)) => format!("{} hand-picked event id(s)", ids.len()),
+            _ => "-".into(),
+        };
+        field(&mut body, "selection", text);
+    }
+    for (k, a) in v.archives.iter().enumerate() {
+        field(
+            &mut body,
+            &format!("archive {}", k + 1),
+            format!(
+                "{} sequence {}: {} of {} events, root {}, producer {} {} ({})",
+                s(&a.origin),
+                a.sequence,
+                a.events,
+                a.size,
+                a.root,
+                s(&a.signer.name),
+                a.signer.fingerprint,
+                if a.signer.trusted {
+                    "trusted"
+                } else {
+                    "NOT trusted: pass --trust KEY.pub"
+                }
+            ),
+        );
+    }
+    for e in &v.events {
+        field(&mut body, "event", format!("{} leaf {}", s(&e.id), e.leaf));
+    }
+    if let Some(f) = &v.failure {
+        field(&mut body, "reason", s(&f.message));
+        let mut place = Vec::new();
+        if let Some(e) = &f.entry {
+            place.push(format!("entry {}", s(e)));
+        }
+        if let Some(l) = f.line {
+            place.push(format!("line {l}"));
+        }
+        if let Some(e) = &f.event {
+            place.push(format!("event {}", s(e)));
+        }
+        if !place.is_empty() {
+            field(&mut body, "where", place.join(", "));
+        }
+        if let Some(e) = &f.expected {
+            field(&mut body, "expected", s(e));
+        }
+        if let Some(found) = &f.found {
+            field(&mut body, "found", s(found));
+        }
+    }
+    match v.status {
+        BundleStatus::Verified => {
+            body.push_str(&format!(
+                "OK: {} event(s) from {} archive(s) verified: exact bytes, inclusion proofs to signed checkpoints by trusted producer keys, and the auditor's signed manifest\n",
+                v.events.len(),
+                v.archives.len()
+            ));
+            (body, String::new())
+        }
+        _ => {
+            body.push_str("NOT VERIFIED\n");
+            (String::new(), body)
+        }
+    }
+}
+
+fn kind_name(f: &BundleFailure) -> String {
+    serde_json::to_value(f.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}

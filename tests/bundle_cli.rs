@@ -1,0 +1,452 @@
+//! The command-line contract of `auditlens export` and `auditlens verify-bundle`: exit codes (0 ok, 1 cannot be
+//! exported as verified / does not verify, 2 usage or I/O), what goes to stdout and stderr, and the `--json`
+//! document. Everything runs the real binary on archives made by the real `seal` from the k8s fixture.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use common::*;
+
+const K8S: &str = "example.com/prod/k8s";
+
+fn auditlens(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_auditlens"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited by a signal (a crash)")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[track_caller]
+fn assert_code(o: &Output, expected: i32) {
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(code(o), expected, "stdout: {out}\nstderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Env {
+    /// Keys for the producer (ops-prod) and the auditor (jane), demo.log sealed and imported.
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let env = Env {
+            dir: tmp.path().to_path_buf(),
+            _tmp: tmp,
+        };
+        for name in ["ops-prod", "jane", "mallory"] {
+            assert_code(
+                &auditlens(&["keygen", "--name", name, "--out", &env.p("keys")]),
+                0,
+            );
+        }
+        let log = fixture(K8S_LOG).display().to_string();
+        assert_code(
+            &auditlens(&[
+                "seal",
+                "--key",
+                &env.p("keys/ops-prod.key"),
+                "--origin",
+                K8S,
+                "--out",
+                &env.p("a.zip"),
+                &log,
+            ]),
+            0,
+        );
+        assert_code(
+            &auditlens(&[
+                "import",
+                "--db",
+                &env.p("s.db"),
+                "--trust",
+                &env.p("keys/ops-prod.pub"),
+                &env.p("a.zip"),
+            ]),
+            0,
+        );
+        env
+    }
+    fn p(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+    fn export(&self, selection: &[&str], out: &str) -> Output {
+        let (db, key, out) = (self.p("s.db"), self.p("keys/jane.key"), self.p(out));
+        let mut args = vec!["export", "--db", &db];
+        args.extend_from_slice(selection);
+        args.extend_from_slice(&[
+            "--key",
+            &key,
+            "--purpose",
+            "INC-7: who was denied",
+            "--out",
+            &out,
+        ]);
+        auditlens(&args)
+    }
+    fn verify(&self, extra: &[&str], bundle: &str) -> Output {
+        let mut args = vec!["verify-bundle"];
+        args.extend_from_slice(extra);
+        let b = self.p(bundle);
+        args.push(&b);
+        auditlens(&args)
+    }
+}
+
+#[test]
+fn export_then_verify_bundle_exit_zero_with_the_report_on_stdout() {
+    let env = Env::new();
+    let o = env.export(&["--query", "outcome:denied"], "b.zip");
+    assert_code(&o, 0);
+    assert!(
+        text(&o.stdout).starts_with("exported 11 event(s) from 1 archive(s)"),
+        "{}",
+        text(&o.stdout)
+    );
+    let trust = env.p("keys/ops-prod.pub");
+    let o = env.verify(&["--trust", &trust], "b.zip");
+    assert_code(&o, 0);
+    let out = text(&o.stdout);
+    assert!(out.contains("b.zip: VERIFIED"), "{out}");
+    assert!(
+        out.contains("NOT trusted: compare the fingerprint"),
+        "auditor not required: {out}"
+    );
+    assert!(out.contains("purpose     INC-7: who was denied"), "{out}");
+    assert_eq!(out.matches("\n  event ").count(), 11, "{out}");
+    assert!(
+        out.contains("OK: 11 event(s) from 1 archive(s) verified"),
+        "{out}"
+    );
+    assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+    // A trusted auditor too.
+    let o = env.verify(
+        &[
+            "--trust",
+            &trust,
+            "--trust-auditor",
+            &env.p("keys/jane.pub"),
+        ],
+        "b.zip",
+    );
+    assert_code(&o, 0);
+    assert!(text(&o.stdout).contains("(trusted)\n"));
+}
+
+#[test]
+fn verify_bundle_json_has_events_and_who_exported_when_and_why() {
+    let env = Env::new();
+    assert_code(&env.export(&["--query", "alice"], "b.zip"), 0);
+    let o = env.verify(&["--json", "--trust", &env.p("keys/ops-prod.pub")], "b.zip");
+    assert_code(&o, 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["status"], "verified");
+    assert!(v["failure"].is_null());
+    let events = v["events"].as_array().unwrap();
+    assert_eq!(events.len(), 3);
+    for (e, idx) in events.iter().zip([34, 35, 36]) {
+        assert_eq!(e["id"], format!("{K8S}@1#{idx}"));
+        assert_eq!(e["origin"], K8S);
+        assert_eq!(e["sequence"], 1);
+        assert_eq!(e["index"], idx);
+        assert_eq!(e["leaf"].as_str().unwrap().len(), 44);
+    }
+    let jane = std::fs::read_to_string(env.p("keys/jane.pub")).unwrap();
+    assert_eq!(v["auditor"]["key"], jane.trim());
+    assert!(
+        v["auditor"]["fingerprint"]
+            .as_str()
+            .unwrap()
+            .starts_with("SHA256:")
+    );
+    assert_eq!(v["auditor"]["trusted"], false);
+    assert_eq!(v["purpose"], "INC-7: who was denied");
+    assert!(v["exported"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(v["selection"]["query"], "alice");
+    assert!(v["selection"]["ids"].is_null());
+    assert_eq!(v["archives"][0]["signer"]["trusted"], true);
+    assert!(v["tool"].as_str().unwrap().starts_with("auditlens "));
+}
+
+#[test]
+fn ids_files_take_plain_ids_and_search_json_output() {
+    let env = Env::new();
+    std::fs::write(env.p("ids.txt"), format!("{K8S}@1#5\n\n{K8S}@1#2\n")).unwrap();
+    let ids = env.p("ids.txt");
+    assert_code(&env.export(&["--ids", &ids], "ids.zip"), 0);
+    let search = auditlens(&["search", "--db", &env.p("s.db"), "--json", "alice"]);
+    assert_code(&search, 0);
+    std::fs::write(env.p("found.jsonl"), &search.stdout).unwrap();
+    let found = env.p("found.jsonl");
+    assert_code(&env.export(&["--ids", &found], "b.zip"), 0);
+    let o = env.verify(&["--json", "--trust", &env.p("keys/ops-prod.pub")], "b.zip");
+    assert_code(&o, 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["events"].as_array().unwrap().len(), 3);
+    assert_eq!(v["selection"]["ids"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn export_exits_one_when_something_cannot_be_exported_as_verified() {
+    let env = Env::new();
+    std::fs::write(env.p("ids.txt"), format!("{K8S}@1#5\n{K8S}@1#500\n")).unwrap();
+    let ids = env.p("ids.txt");
+    let o = env.export(&["--ids", &ids], "b.zip");
+    assert_code(&o, 1);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains(&format!("{K8S}@1#500: not found in the store")),
+        "{err}"
+    );
+    assert!(err.contains("NOT EXPORTED"), "{err}");
+    assert!(o.stdout.is_empty());
+    assert!(
+        !std::path::Path::new(&env.p("b.zip")).exists(),
+        "nothing is written"
+    );
+    // An archive stored flagged (untrusted key, kept) is never exported.
+    let log = fixture(K8S_LOG).display().to_string();
+    assert_code(
+        &auditlens(&[
+            "seal",
+            "--key",
+            &env.p("keys/mallory.key"),
+            "--origin",
+            "example.com/dev",
+            "--out",
+            &env.p("d.zip"),
+            &log,
+        ]),
+        0,
+    );
+    assert_code(
+        &auditlens(&[
+            "import",
+            "--db",
+            &env.p("s.db"),
+            "--keep-failed",
+            &env.p("d.zip"),
+        ]),
+        1,
+    );
+    let o = env.export(&["--query", "alice"], "c.zip");
+    assert_code(&o, 1);
+    assert!(
+        text(&o.stderr).contains("stored as untrusted, not verified"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn export_usage_and_io_errors_exit_two() {
+    let env = Env::new();
+    let db = env.p("s.db");
+    let key = env.p("keys/jane.key");
+    let out = env.p("x.zip");
+    let base = [
+        "export",
+        "--db",
+        &db,
+        "--key",
+        &key,
+        "--purpose",
+        "p",
+        "--out",
+        &out,
+    ];
+    // Neither or both selections.
+    assert_code(&auditlens(&base), 2);
+    let mut both = base.to_vec();
+    both.extend_from_slice(&["--query", "alice", "--ids", &out]);
+    assert_code(&auditlens(&both), 2);
+    // A query error, with its column.
+    let o = env.export(&["--query", "actor:"], "x.zip");
+    assert_code(&o, 2);
+    assert!(
+        text(&o.stderr).contains("query error at column 7"),
+        "{}",
+        text(&o.stderr)
+    );
+    // A query that matches nothing.
+    let o = env.export(&["--query", "alice outcome:success"], "x.zip");
+    assert_code(&o, 2);
+    assert!(text(&o.stderr).contains("matches no event"));
+    // A malformed id, a missing ids file, a missing database, a bad key, an existing output.
+    std::fs::write(env.p("bad.txt"), "not-an-id\n").unwrap();
+    assert_code(&env.export(&["--ids", &env.p("bad.txt")], "x.zip"), 2);
+    assert_code(&env.export(&["--ids", &env.p("missing.txt")], "x.zip"), 2);
+    let o = auditlens(&[
+        "export",
+        "--db",
+        &env.p("none.db"),
+        "--query",
+        "a",
+        "--key",
+        &key,
+        "--purpose",
+        "p",
+        "--out",
+        &out,
+    ]);
+    assert_code(&o, 2);
+    let o = auditlens(&[
+        "export",
+        "--db",
+        &db,
+        "--query",
+        "alice",
+        "--key",
+        &env.p("keys/jane.pub"),
+        "--purpose",
+        "p",
+        "--out",
+        &out,
+    ]);
+    assert_code(&o, 2);
+    assert!(text(&o.stderr).contains("not a signing key"));
+    assert_code(&env.export(&["--query", "alice"], "x.zip"), 0);
+    let o = env.export(&["--query", "alice"], "x.zip");
+    assert_code(&o, 2);
+    assert!(text(&o.stderr).contains("already exists"));
+    let o = auditlens(&[
+        "export",
+        "--db",
+        &db,
+        "--query",
+        "alice",
+        "--key",
+        &key,
+        "--purpose",
+        " ",
+        "--out",
+        &env.p("y.zip"),
+    ]);
+    assert_code(&o, 2);
+}
+
+#[test]
+fn verify_bundle_exits_one_with_the_exact_reason_on_stderr() {
+    let env = Env::new();
+    assert_code(&env.export(&["--query", "outcome:denied"], "b.zip"), 0);
+    let trust = env.p("keys/ops-prod.pub");
+    // Untrusted producer key: intact but not verified.
+    let o = env.verify(&[], "b.zip");
+    assert_code(&o, 1);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("intact, but NOT TRUSTED (untrusted-producer)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("pass --trust KEY.pub") && err.ends_with("NOT VERIFIED\n"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+    // Another auditor required.
+    let o = env.verify(
+        &[
+            "--trust",
+            &trust,
+            "--trust-auditor",
+            &env.p("keys/mallory.pub"),
+        ],
+        "b.zip",
+    );
+    assert_code(&o, 1);
+    assert!(text(&o.stderr).contains("untrusted-auditor"));
+    // One byte of an event changed.
+    rewrite(&env.dir.join("b.zip"), &env.dir.join("t.zip"), |e| {
+        let data = entry(e, "events.jsonl");
+        data[40] ^= 1;
+    });
+    let o = env.verify(&["--trust", &trust], "t.zip");
+    assert_code(&o, 1);
+    let err = text(&o.stderr);
+    assert!(err.contains("t.zip: FAILED (entries)"), "{err}");
+    assert!(
+        err.contains("reason      entry \"events.jsonl\" differs from the one the auditor signed"),
+        "{err}"
+    );
+    assert!(err.contains("expected") && err.contains("found"), "{err}");
+    assert!(
+        !err.contains("  event "),
+        "no event is listed as verified: {err}"
+    );
+    // --json on a failure.
+    let o = env.verify(&["--json", "--trust", &trust], "t.zip");
+    assert_code(&o, 1);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], "failed");
+    assert_eq!(v["failure"]["kind"], "entries");
+    assert_eq!(v["failure"]["entry"], "events.jsonl");
+    assert_eq!(v["events"].as_array().unwrap().len(), 0);
+    // Not a ZIP.
+    std::fs::write(env.p("junk.zip"), b"PK\x03\x04 certainly not").unwrap();
+    let o = env.verify(&["--trust", &trust], "junk.zip");
+    assert_code(&o, 1);
+    assert!(text(&o.stderr).contains("FAILED (container)"));
+}
+
+#[test]
+fn verify_bundle_usage_and_io_errors_exit_two() {
+    let env = Env::new();
+    assert_code(&env.export(&["--query", "alice"], "b.zip"), 0);
+    assert_code(&env.verify(&[], "missing.zip"), 2);
+    assert_code(
+        &env.verify(&["--trust", &env.p("keys/none.pub")], "b.zip"),
+        2,
+    );
+    assert_code(
+        &env.verify(&["--trust", &env.p("keys/jane.key")], "b.zip"),
+        2,
+    );
+    assert_code(&auditlens(&["verify-bundle"]), 2);
+    assert_code(
+        &auditlens(&["verify-bundle", "--bogus", &env.p("b.zip")]),
+        2,
+    );
+}
+
+#[test]
+fn hostile_text_is_made_safe_for_the_terminal() {
+    let env = Env::new();
+    let o = auditlens(&[
+        "export",
+        "--db",
+        &env.p("s.db"),
+        "--query",
+        "alice",
+        "--key",
+        &env.p("keys/jane.key"),
+        "--purpose",
+        "INC-9 \u{1b}[31mred\u{1b}[0m \u{202E}txet",
+        "--out",
+        &env.p("b.zip"),
+    ]);
+    assert_code(&o, 0);
+    let o = env.verify(&["--trust", &env.p("keys/ops-prod.pub")], "b.zip");
+    assert_code(&o, 0);
+    let out = text(&o.stdout);
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{202E}'),
+        "{out:?}"
+    );
+    assert!(
+        out.contains("INC-9 <U+001B>[31mred<U+001B>[0m <U+202E>txet"),
+        "{out}"
+    );
+}
