@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::archive::MAX_EVENT_BYTES;
 use crate::lines::{LineError, LineReader};
+use crate::sources::{self, SourceKind};
 
 /// Largest whole-document input (pretty-printed JSON, CloudTrail files) read into memory.
 pub const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
@@ -40,15 +41,105 @@ pub struct InputEvent<'a> {
 /// Calls `f` for every event of the input file, in order. `f` returning `Ok(false)` stops early.
 pub fn for_each_event(
     path: &Path,
-    f: impl FnMut(InputEvent<'_>) -> Result<bool, InputError>,
+    mut f: impl FnMut(InputEvent<'_>) -> Result<bool, InputError>,
 ) -> Result<(), InputError> {
-    read_lines(path, true, f)
+    read_lines(path, true, &WholeValue, |e| {
+        f(InputEvent {
+            bytes: e.bytes,
+            value: e.out,
+            line: e.line,
+        })
+    })
 }
 
-fn read_lines(
+/// One event ready to be sealed, with only what sealing needs of its content: its time.
+pub struct TimedEvent<'a> {
+    pub bytes: Cow<'a, [u8]>,
+    /// The event's time under `kind`'s rules: what `sources::normalize(kind, ..).ts` gives.
+    pub ts: Option<i64>,
+    /// Line in the input file where the event starts (1-based).
+    pub line: u64,
+}
+
+/// Like [`for_each_event`] (the same events, the same errors), without building each event's `Value`: JSON
+/// Lines lines are checked by serde_json and only their time keys are kept, which is several times faster.
+pub fn for_each_timed_event(
+    path: &Path,
+    kind: SourceKind,
+    mut f: impl FnMut(TimedEvent<'_>) -> Result<bool, InputError>,
+) -> Result<(), InputError> {
+    read_lines(path, true, &EventTime(kind), |e| {
+        f(TimedEvent {
+            bytes: e.bytes,
+            ts: e.out,
+            line: e.line,
+        })
+    })
+}
+
+/// What is made of each event besides its bytes.
+trait Parse {
+    type Out;
+    /// One JSON Lines line; `Err(message)` when it is not exactly one JSON object.
+    fn line(&self, bytes: &[u8]) -> Result<Self::Out, String>;
+    /// An event already parsed (a document's record, or a first line, parsed whole to recognise documents).
+    fn value(&self, value: Value) -> Self::Out;
+}
+
+const NOT_OBJECT: &str = "not a JSON object (each line must hold one event object)";
+
+/// The whole parsed value.
+struct WholeValue;
+
+impl Parse for WholeValue {
+    type Out = Value;
+
+    fn line(&self, bytes: &[u8]) -> Result<Value, String> {
+        let value =
+            serde_json::from_slice::<Value>(bytes).map_err(|e| format!("invalid JSON: {e}"))?;
+        if value.is_object() {
+            Ok(value)
+        } else {
+            Err(NOT_OBJECT.into())
+        }
+    }
+
+    fn value(&self, value: Value) -> Value {
+        value
+    }
+}
+
+/// The event's time under a kind's rules; the line is checked by the same parser, with the same errors.
+struct EventTime(SourceKind);
+
+impl Parse for EventTime {
+    type Out = Option<i64>;
+
+    fn line(&self, bytes: &[u8]) -> Result<Option<i64>, String> {
+        match sources::object_time_from_bytes(self.0, bytes) {
+            Ok(Some(ts)) => Ok(ts),
+            Ok(None) => Err(NOT_OBJECT.into()),
+            Err(e) => Err(format!("invalid JSON: {e}")),
+        }
+    }
+
+    fn value(&self, value: Value) -> Option<i64> {
+        sources::event_time(self.0, &value)
+    }
+}
+
+/// An event with what the [`Parse`] made of it.
+struct Parsed<'a, T> {
+    bytes: Cow<'a, [u8]>,
+    out: T,
+    line: u64,
+}
+
+fn read_lines<P: Parse>(
     path: &Path,
     detect_document: bool,
-    mut f: impl FnMut(InputEvent<'_>) -> Result<bool, InputError>,
+    parser: &P,
+    mut f: impl FnMut(Parsed<'_, P::Out>) -> Result<bool, InputError>,
 ) -> Result<(), InputError> {
     let file_name = path.display().to_string();
     let io_err = |source: io::Error| InputError::Io {
@@ -74,41 +165,55 @@ fn read_lines(
             Err(LineError::Io(e)) => return Err(io_err(e)),
         };
         let number = line.number;
-        let bytes = line.bytes.strip_suffix(b"\r").unwrap_or(line.bytes);
-        if bytes.iter().all(|b| matches!(b, b' ' | b'\t')) {
+        let bytes = trim_blanks(line.bytes.strip_suffix(b"\r").unwrap_or(line.bytes));
+        if bytes.is_empty() {
             continue;
         }
-        let parsed = serde_json::from_slice::<Value>(bytes);
-        if first {
-            first = false;
-            // A first line that is not a whole JSON value means a pretty-printed document: read it whole.
-            let whole_doc = match &parsed {
-                Err(e) => e.is_eof(),
-                // A one-line CloudTrail file is a document too, unless more lines follow.
-                Ok(Value::Object(map)) => map.get("Records").is_some_and(Value::is_array),
-                Ok(_) => false,
-            };
-            if whole_doc {
-                let mut rest_is_blank = true;
-                if parsed.is_ok() {
-                    // Look for a second non-blank line; if there is one, treat the file as JSON Lines.
-                    let owned = bytes.to_vec();
-                    while let Some(next) = lines.next_line().map_err(|e| line_err(&file_name, e))? {
-                        if !next.bytes.iter().all(|b| b.is_ascii_whitespace()) {
-                            rest_is_blank = false;
-                            break;
-                        }
-                    }
-                    if rest_is_blank {
-                        return each_document_record(&file_name, &owned, number, f);
-                    }
-                    // More lines follow: JSON Lines whose first event happens to hold "Records"; keep lines as is.
-                    drop(lines);
-                    return read_lines(path, false, f);
-                }
-                drop(lines);
-                return read_document(path, &file_name, f);
+        if !first {
+            let out = parser.line(bytes).map_err(|message| InputError::Invalid {
+                file: file_name.clone(),
+                line: number,
+                message,
+            })?;
+            if !f(Parsed {
+                bytes: Cow::Borrowed(bytes),
+                out,
+                line: number,
+            })? {
+                return Ok(());
             }
+            continue;
+        }
+        // The first line is parsed whole: it tells a JSON document from JSON Lines.
+        let parsed = serde_json::from_slice::<Value>(bytes);
+        first = false;
+        // A first line that is not a whole JSON value means a pretty-printed document: read it whole.
+        let whole_doc = match &parsed {
+            Err(e) => e.is_eof(),
+            // A one-line CloudTrail file is a document too, unless more lines follow.
+            Ok(Value::Object(map)) => map.get("Records").is_some_and(Value::is_array),
+            Ok(_) => false,
+        };
+        if whole_doc {
+            let mut rest_is_blank = true;
+            if parsed.is_ok() {
+                // Look for a second non-blank line; if there is one, treat the file as JSON Lines.
+                let owned = bytes.to_vec();
+                while let Some(next) = lines.next_line().map_err(|e| line_err(&file_name, e))? {
+                    if !next.bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                        rest_is_blank = false;
+                        break;
+                    }
+                }
+                if rest_is_blank {
+                    return each_document_record(&file_name, &owned, number, parser, f);
+                }
+                // More lines follow: JSON Lines whose first event happens to hold "Records"; keep lines as is.
+                drop(lines);
+                return read_lines(path, false, parser, f);
+            }
+            drop(lines);
+            return read_document(path, &file_name, parser, f);
         }
         let value = parsed.map_err(|e| InputError::Invalid {
             file: file_name.clone(),
@@ -119,17 +224,28 @@ fn read_lines(
             return Err(InputError::Invalid {
                 file: file_name,
                 line: number,
-                message: "not a JSON object (each line must hold one event object)".into(),
+                message: NOT_OBJECT.into(),
             });
         }
-        if !f(InputEvent {
+        if !f(Parsed {
             bytes: Cow::Borrowed(bytes),
-            value,
+            out: parser.value(value),
             line: number,
         })? {
             return Ok(());
         }
     }
+}
+
+/// Removes spaces and tabs around a line's JSON object (they are not part of the event).
+fn trim_blanks(mut b: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = b {
+        b = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = b {
+        b = rest;
+    }
+    b
 }
 
 fn line_err(file: &str, e: LineError) -> InputError {
@@ -146,10 +262,11 @@ fn line_err(file: &str, e: LineError) -> InputError {
     }
 }
 
-fn read_document(
+fn read_document<P: Parse>(
     path: &Path,
     file_name: &str,
-    f: impl FnMut(InputEvent<'_>) -> Result<bool, InputError>,
+    parser: &P,
+    f: impl FnMut(Parsed<'_, P::Out>) -> Result<bool, InputError>,
 ) -> Result<(), InputError> {
     let io_err = |source: io::Error| InputError::Io {
         file: file_name.into(),
@@ -170,17 +287,18 @@ fn read_document(
             ),
         });
     }
-    each_document_record(file_name, &text, 1, f)
+    each_document_record(file_name, &text, 1, parser, f)
 }
 
 /// Splits one JSON document into events: `{"Records":[...]}` -> each record; `[...]` -> each element; an object
 /// -> itself. Each is minified (JSON white space outside strings removed; strings, escapes, numbers and key order
 /// stay byte for byte), so any implementation of the spec produces the same line.
-fn each_document_record(
+fn each_document_record<P: Parse>(
     file_name: &str,
     text: &[u8],
     first_line: u64,
-    mut f: impl FnMut(InputEvent<'_>) -> Result<bool, InputError>,
+    parser: &P,
+    mut f: impl FnMut(Parsed<'_, P::Out>) -> Result<bool, InputError>,
 ) -> Result<(), InputError> {
     use serde_json::value::RawValue;
     let invalid = |e: serde_json::Error| InputError::Invalid {
@@ -228,9 +346,9 @@ fn each_document_record(
             });
         }
         let value: Value = serde_json::from_slice(&bytes).map_err(|_| not_object())?;
-        if !f(InputEvent {
+        if !f(Parsed {
             bytes: Cow::Owned(bytes),
-            value,
+            out: parser.value(value),
             line: first_line,
         })? {
             break;
@@ -318,6 +436,12 @@ mod tests {
                 (b"{\"b\":[1, 2]}".to_vec(), 4)
             ]
         );
+    }
+
+    #[test]
+    fn blanks_around_an_object_are_not_part_of_the_event() {
+        let got = events_of(b"  {\"a\": 1}\t \r\n\t{\"b\":2}\n").unwrap();
+        assert_eq!(got, vec![(b"{\"a\": 1}".to_vec(), 1), (b"{\"b\":2}".to_vec(), 2)]);
     }
 
     #[test]

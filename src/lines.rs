@@ -37,7 +37,9 @@ pub struct LineReader<R> {
     consumed: u64,
 }
 
-const CHUNK: usize = 1 << 20;
+/// Size of the reader's buffer, so of its reads (less the partial line it carries over); it grows only to hold
+/// one longer line. The verifier's pipeline asks its input for the same amounts (see `verify.rs`).
+pub const CHUNK: usize = 1 << 20;
 
 impl<R: Read> LineReader<R> {
     pub fn new(inner: R, max_line: usize) -> Self {

@@ -1,13 +1,16 @@
 //! Sealing: turn source log files into one signed archive (docs/archive-format.md).
 //!
 //! One streaming pass per input: each event's line goes into its `events/` entry, its leaf hash into a spill file
-//! that becomes the `leaves` entry, the Merkle root and hash chain advance, and the time range grows. The manifest
-//! and the signed checkpoint are written last, then the file is renamed into place, so a half-written archive never
-//! carries the final name.
+//! that becomes the `leaves` entry, the Merkle root and hash chain advance, and the time range grows (only the
+//! time keys of each line are read: `sources::object_time_from_bytes`). Deflating the events runs on a second
+//! thread, fed the same writes in the same order, so the archive bytes do not depend on it. The manifest and the
+//! signed checkpoint are written last, then the file is renamed into place, so a half-written archive never carries
+//! the final name.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
 use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
@@ -96,43 +99,13 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
     };
     let result = (|| {
         let file = File::create(&tmp_path).map_err(write_err(&tmp_path))?;
-        let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
+        let zip = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
         let mut leaves = BufWriter::with_capacity(
             1 << 20,
             tempfile::tempfile_in(out_dir).map_err(write_err(out_dir))?,
         );
         let mut state = SealState::new(chain_start);
-        let mut entries = Vec::new();
-        for path in opts.inputs {
-            let name = archive::events_entry_name(entries.len() + 1);
-            let before = (state.count, state.bytes);
-            let deflate = SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Deflated)
-                .compression_level(Some(1))
-                .large_file(true);
-            zip.start_file(name.as_str(), deflate).map_err(zip_err)?;
-            input::for_each_event(path, |ev| {
-                state
-                    .add(kind, &ev.bytes, &ev.value, &mut zip, &mut leaves)
-                    .map_err(|source| InputError::Io {
-                        file: opts.out.display().to_string(),
-                        source,
-                    })?;
-                Ok(true)
-            })?;
-            let (events, bytes) = (state.count - before.0, state.bytes - before.1);
-            if events == 0 {
-                // An input without events adds no entry: drop the empty one just started.
-                zip.abort_file().map_err(zip_err)?;
-                continue;
-            }
-            entries.push(ManifestEntry {
-                name,
-                events,
-                bytes,
-                source: input::base_name(path),
-            });
-        }
+        let (mut zip, entries) = seal_events(zip, opts, kind, &mut leaves, &mut state)?;
         if state.count == 0 {
             return Err(SealError::NoEvents);
         }
@@ -213,6 +186,159 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
     result
 }
 
+type ArchiveWriter = zip::ZipWriter<BufWriter<File>>;
+
+/// Event bytes handed to the compressing thread at a time, and how many such batches may wait for it.
+const WRITE_BATCH_BYTES: usize = 1 << 20;
+const WRITE_QUEUE: usize = 4;
+
+/// Lines for the compressing thread: their bytes back to back, and where each one ends.
+#[derive(Default)]
+struct LineBatch {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+/// What the compressing thread does, in this order.
+enum WriteOp {
+    /// Start the events entry of this name.
+    Start(String),
+    Lines(LineBatch),
+    /// Drop the entry just started (its input held no event).
+    Abort,
+}
+
+/// Writes every input's events into its `events/` entry, one entry per input that holds events, and returns the
+/// writer and the manifest entries. Two threads: this one reads, checks and hashes the events (leaf, chain, root,
+/// leaves spill, time range, in `state`); the other deflates them into the archive, which is most of the work.
+fn seal_events(
+    zip: ArchiveWriter,
+    opts: &SealOptions<'_>,
+    kind: SourceKind,
+    leaves: &mut impl Write,
+    state: &mut SealState,
+) -> Result<(ArchiveWriter, Vec<ManifestEntry>), SealError> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<WriteOp>(WRITE_QUEUE);
+        let (free_tx, free_rx) = mpsc::channel::<LineBatch>();
+        let writer = scope.spawn(move || compress_events(zip, rx, free_tx, opts.out));
+        let read = read_events(opts, kind, leaves, state, tx, &free_rx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(SealError::Zip("the compressing thread failed".into())));
+        // A write failure is the first failure: every line read before a read failure was handed over first.
+        match (read, written) {
+            (_, Err(e)) | (Err(e), Ok(_)) => Err(e),
+            (Ok(entries), Ok(zip)) => Ok((zip, entries)),
+        }
+    })
+}
+
+/// The reading side of [`seal_events`]. Returns when `tx` is dropped, which ends the compressing side.
+fn read_events(
+    opts: &SealOptions<'_>,
+    kind: SourceKind,
+    leaves: &mut impl Write,
+    state: &mut SealState,
+    tx: SyncSender<WriteOp>,
+    free: &Receiver<LineBatch>,
+) -> Result<Vec<ManifestEntry>, SealError> {
+    let stopped = || SealError::Zip("the compressing thread stopped".into());
+    let mut entries = Vec::new();
+    let mut batch = LineBatch::default();
+    for path in opts.inputs {
+        let name = archive::events_entry_name(entries.len() + 1);
+        let before = (state.count, state.bytes);
+        tx.send(WriteOp::Start(name.clone()))
+            .map_err(|_| stopped())?;
+        let mut writer_gone = false;
+        let read = input::for_each_timed_event(path, kind, |ev| {
+            state
+                .add(&ev.bytes, ev.ts, leaves)
+                .map_err(|source| InputError::Io {
+                    file: opts.out.display().to_string(),
+                    source,
+                })?;
+            batch.data.extend_from_slice(&ev.bytes);
+            batch.ends.push(batch.data.len());
+            if batch.data.len() >= WRITE_BATCH_BYTES {
+                let mut next = free.try_recv().unwrap_or_default();
+                if next.data.capacity() > 4 * WRITE_BATCH_BYTES {
+                    next.data.shrink_to(WRITE_BATCH_BYTES);
+                }
+                if tx
+                    .send(WriteOp::Lines(std::mem::replace(&mut batch, next)))
+                    .is_err()
+                {
+                    writer_gone = true;
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        });
+        // The lines read before a failure go out too: a write failure among them came first.
+        if !batch.ends.is_empty() && tx.send(WriteOp::Lines(std::mem::take(&mut batch))).is_err() {
+            writer_gone = true;
+        }
+        read?;
+        if writer_gone {
+            return Err(stopped());
+        }
+        let (events, bytes) = (state.count - before.0, state.bytes - before.1);
+        if events == 0 {
+            // An input without events adds no entry: drop the empty one just started.
+            tx.send(WriteOp::Abort).map_err(|_| stopped())?;
+            continue;
+        }
+        entries.push(ManifestEntry {
+            name,
+            events,
+            bytes,
+            source: input::base_name(path),
+        });
+    }
+    Ok(entries)
+}
+
+/// The compressing side of [`seal_events`]: runs the operations in order until the reading side is done.
+fn compress_events(
+    mut zip: ArchiveWriter,
+    ops: Receiver<WriteOp>,
+    free: Sender<LineBatch>,
+    out: &Path,
+) -> Result<ArchiveWriter, SealError> {
+    let deflate = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .large_file(true);
+    for op in ops {
+        match op {
+            WriteOp::Start(name) => zip.start_file(name.as_str(), deflate).map_err(zip_err)?,
+            WriteOp::Lines(mut batch) => {
+                let mut start = 0;
+                for &end in &batch.ends {
+                    // One write for the line and one for its newline, as always: the deflate stream depends on
+                    // how its input is cut, and the same input must give the same archive bytes.
+                    let line = batch.data.get(start..end).unwrap_or_default();
+                    zip.write_all(line)
+                        .and_then(|()| zip.write_all(b"\n"))
+                        .map_err(|source| InputError::Io {
+                            file: out.display().to_string(),
+                            source,
+                        })?;
+                    start = end;
+                }
+                batch.data.clear();
+                batch.ends.clear();
+                // The reading side may be done already; then the batch is simply dropped.
+                let _ = free.send(batch);
+            }
+            WriteOp::Abort => zip.abort_file().map_err(zip_err)?,
+        }
+    }
+    Ok(zip)
+}
+
 struct SealState {
     count: u64,
     bytes: u64,
@@ -234,23 +360,15 @@ impl SealState {
         }
     }
 
-    fn add(
-        &mut self,
-        kind: SourceKind,
-        line: &[u8],
-        value: &serde_json::Value,
-        out: &mut impl Write,
-        leaves: &mut impl Write,
-    ) -> io::Result<()> {
+    /// Accounts for one event (its bytes go to the archive separately) with its time under the archive's kind.
+    fn add(&mut self, line: &[u8], ts: Option<i64>, leaves: &mut impl Write) -> io::Result<()> {
         let leaf = merkle::leaf_hash(line);
-        out.write_all(line)?;
-        out.write_all(b"\n")?;
         leaves.write_all(&leaf)?;
         self.chain = chain_step(&self.chain, &leaf);
         self.root.push(leaf);
         self.count += 1;
         self.bytes += line.len() as u64 + 1;
-        if let Some(ts) = sources::normalize(kind, value).ts {
+        if let Some(ts) = ts {
             self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
             self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
         }

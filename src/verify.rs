@@ -4,6 +4,11 @@
 //! file cannot be read at all (exit code 2); everything about the content ends in an [`ArchiveReport`] whose
 //! [`Failure`] names the entry, line, event index and the expected and found hashes. Events are pushed to a
 //! [`Sink`] as they are hashed, so the importer stores them in the same single pass.
+//!
+//! The pass over the events runs on two threads: one inflates the entries, splits the lines and checks the byte
+//! rules into recycled batches; the caller's thread hashes, compares with `leaves`, advances the chain and the root
+//! and calls the sink, in order. Failures keep their order: the reading side stops at its first failure and hands
+//! it over after the lines before it, so the one reported is the first in event order, as in a single loop.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -22,6 +27,7 @@ use crate::sources::SourceKind;
 
 /// Overall result for one archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ArchiveStatus {
     /// Every check holds and the signer key is trusted.
@@ -34,6 +40,7 @@ pub enum ArchiveStatus {
 
 /// What kind of check failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKind {
     Container,
@@ -51,17 +58,23 @@ pub enum FailureKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Failure {
     pub kind: FailureKind,
     pub message: String,
+    #[cfg_attr(feature = "ts", ts(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entry: Option<String>,
+    #[cfg_attr(feature = "ts", ts(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
+    #[cfg_attr(feature = "ts", ts(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_index: Option<u64>,
+    #[cfg_attr(feature = "ts", ts(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
+    #[cfg_attr(feature = "ts", ts(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub found: Option<String>,
 }
@@ -81,6 +94,7 @@ impl Failure {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignerInfo {
     /// The verifier key string from the manifest.
     pub key: String,
@@ -92,6 +106,7 @@ pub struct SignerInfo {
 /// Everything known about one archive after verification. Fields are `None` when the archive failed before
 /// they could be read; what is present was read from signed data only when `status` is not `Failed`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ArchiveReport {
     pub path: String,
     pub status: ArchiveStatus,
@@ -153,6 +168,7 @@ pub struct EventRef<'a> {
 
 /// Progress of one archive's verification.
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Progress {
     pub events_done: u64,
     pub events_total: u64,
@@ -187,10 +203,31 @@ pub fn verify_archive(
     trusted: &[VerifierKey],
     sink: &mut dyn Sink,
 ) -> io::Result<ArchiveReport> {
+    verify_with(path, trusted, sink, verify_events, Limits::DEFAULT)
+}
+
+/// The pass over the events (section 3 and the root, count and chain checks), once the header checked out.
+type EventsPass = fn(
+    &Path,
+    &mut ArchiveFile,
+    &Manifest,
+    &Checkpoint,
+    &ChainLines,
+    &mut dyn Sink,
+    Limits,
+) -> Result<(), Failure>;
+
+fn verify_with(
+    path: &Path,
+    trusted: &[VerifierKey],
+    sink: &mut dyn Sink,
+    events: EventsPass,
+    limits: Limits,
+) -> io::Result<ArchiveReport> {
     let mut report = ArchiveReport::new(path);
     // Open once to read the file early: a missing or unreadable file is an I/O error, not a failure.
     std::fs::File::open(path)?;
-    if let Err(failure) = verify_into(path, trusted, sink, &mut report) {
+    if let Err(failure) = verify_into(path, trusted, sink, &mut report, events, limits) {
         report.status = ArchiveStatus::Failed;
         report.failure = Some(failure);
     }
@@ -222,6 +259,8 @@ fn verify_into(
     trusted: &[VerifierKey],
     sink: &mut dyn Sink,
     report: &mut ArchiveReport,
+    events: EventsPass,
+    limits: Limits,
 ) -> Result<(), Failure> {
     let mut zip = open(path)?;
 
@@ -292,15 +331,7 @@ fn verify_into(
         return Err(Failure::new(FailureKind::Cancelled, "cancelled"));
     }
 
-    verify_events(
-        path,
-        &mut zip,
-        &manifest,
-        &checkpoint,
-        &chain,
-        sink,
-        Limits::DEFAULT,
-    )?;
+    events(path, &mut zip, &manifest, &checkpoint, &chain, sink, limits)?;
     report.status = if is_trusted {
         ArchiveStatus::Verified
     } else {
@@ -369,7 +400,8 @@ fn check_manifest(
 /// How the event pass cuts its work; the defaults are [`Limits::DEFAULT`], tests use tiny batches.
 #[derive(Debug, Clone, Copy)]
 struct Limits {
-    /// Bytes of inflated event data one batch holds (it grows only to hold one longer line).
+    /// Bytes of inflated event data after which a batch is handed over (its buffer also has room for one more
+    /// read, and grows only to hold one longer line).
     batch_bytes: usize,
     /// Longest event line, newline excluded.
     max_line: usize,
@@ -409,7 +441,7 @@ impl Batch {
         Batch {
             entry: 0,
             first_line: 1,
-            data: vec![0; limits.batch_bytes.max(1)],
+            data: vec![0; limits.batch_bytes + crate::lines::CHUNK],
             lines: Vec::new(),
             leaves: Vec::new(),
             hashed_from: 0,
@@ -425,7 +457,7 @@ impl Batch {
         self.hashed_from = 0;
         self.failure = None;
         // A batch grown for one long line goes back to the normal size.
-        let normal = limits.batch_bytes.max(1);
+        let normal = limits.batch_bytes + crate::lines::CHUNK;
         if self.data.len() > 4 * normal {
             self.data.truncate(normal);
             self.data.shrink_to_fit();
@@ -546,6 +578,7 @@ fn read_entry(
     let (mut filled, mut line_start, mut scan_from) = (0usize, 0usize, 0usize);
     let (mut line_no, mut in_entry, mut entry_seen) = (0u64, 0u64, 0u64);
     let mut eof = false;
+    let mut vlen = crate::lines::CHUNK;
     let at_entry = |kind, msg: String| {
         let mut f = Failure::new(kind, msg);
         f.entry = Some(entry.name.clone());
@@ -647,34 +680,41 @@ fn read_entry(
                 Next::Stop
             };
         }
-        if filled == batch.data.len() {
-            if batch.lines.is_empty() {
-                // One partial line fills the batch: make room for it (it is at most `max_line` long).
-                let len = batch.data.len();
-                let new_len = (len * 2).min(max_line + 2).max(len + 1);
-                batch.data.resize(new_len, 0);
-            } else {
-                // Hand over the complete lines; the partial one moves to the front of a fresh batch.
-                let Some(mut next) = out.fresh(entry_no, line_no + 1) else {
-                    return Next::Stop;
-                };
-                if next.data.len() <= pending {
-                    let new_len = (pending * 2).min(max_line + 2).max(pending + 1);
-                    next.data.resize(new_len, 0);
-                }
-                if let (Some(to), Some(from)) = (
-                    next.data.get_mut(..pending),
-                    batch.data.get(line_start..filled),
-                ) {
-                    to.copy_from_slice(from);
-                }
-                if !out.ship(std::mem::replace(&mut batch, next)) {
-                    return Next::Stop;
-                }
-                (filled, line_start, scan_from) = (pending, 0, pending);
-            }
+        // Read what `LineReader` (of the serial verifier this pipeline replaced) would: into a buffer of `vlen`
+        // bytes holding the partial line at its front. The ZIP reader's errors (size limit, CRC) depend on how
+        // much is asked at once, so asking the same amounts keeps the first failure the same.
+        if pending == vlen {
+            vlen = (vlen * 2).min(max_line + 2).max(vlen + 1);
         }
-        let room = batch.data.get_mut(filled..).unwrap_or_default();
+        let request = vlen - pending;
+        if !batch.lines.is_empty()
+            && (filled >= out.limits.batch_bytes || batch.data.len() - filled < request)
+        {
+            // Hand over the complete lines; the partial one moves to the front of a fresh batch.
+            let Some(mut next) = out.fresh(entry_no, line_no + 1) else {
+                return Next::Stop;
+            };
+            if next.data.len() < pending {
+                next.data.resize(pending, 0);
+            }
+            if let (Some(to), Some(from)) = (
+                next.data.get_mut(..pending),
+                batch.data.get(line_start..filled),
+            ) {
+                to.copy_from_slice(from);
+            }
+            if !out.ship(std::mem::replace(&mut batch, next)) {
+                return Next::Stop;
+            }
+            (filled, line_start, scan_from) = (pending, 0, pending);
+        }
+        if batch.data.len() < filled + request {
+            batch.data.resize(filled + request, 0);
+        }
+        let room = batch
+            .data
+            .get_mut(filled..filled + request)
+            .unwrap_or_default();
         let n = loop {
             match reader.read(room) {
                 Ok(n) => break n,
@@ -741,7 +781,7 @@ fn verify_events(
             made: 0,
             limits,
         };
-        scope.spawn(move || read_entries(zip, manifest, out));
+        let reader = scope.spawn(move || read_entries(zip, manifest, out));
         for mut batch in rx.iter() {
             let entry_name = manifest
                 .entries
@@ -805,7 +845,13 @@ fn verify_events(
             // The reading side may have finished already; then the batch is simply dropped.
             let _ = free_tx.send(batch);
         }
-        Ok(())
+        // The batches ended: the reading side is done, unless it failed (a bug), which must not pass as an end.
+        reader.join().map_err(|_| {
+            Failure::new(
+                FailureKind::Container,
+                "internal error: reading the events failed",
+            )
+        })
     })?;
     let mut extra = [0u8; 1];
     if leaves
@@ -916,6 +962,7 @@ fn diagnose_mismatch(
 
 /// A problem between archives of one origin (section 6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContinuityProblem {
     pub kind: ContinuityKind,
     pub sequence: u64,
@@ -923,6 +970,7 @@ pub struct ContinuityProblem {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum ContinuityKind {
     Gap,
@@ -933,6 +981,7 @@ pub enum ContinuityKind {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OriginContinuity {
     pub origin: String,
     /// Sequence where the verified chain starts (1 means from the beginning of the log).
@@ -1014,4 +1063,560 @@ pub fn continuity(reports: &[ArchiveReport]) -> Vec<OriginContinuity> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lines::{LineError, LineReader};
+    use crate::note::SignerKey;
+    use crate::seal::{SealOptions, seal};
+    use proptest::prelude::*;
+    use std::io::Write;
+    use std::path::PathBuf;
+
+    /// The verifier as it was before the two-thread pass: one loop over `LineReader`, kept as the reference the
+    /// pipeline must agree with, failure for failure.
+    fn serial_events(
+        path: &Path,
+        zip: &mut ArchiveFile,
+        manifest: &Manifest,
+        cp: &Checkpoint,
+        chain_lines: &ChainLines,
+        sink: &mut dyn Sink,
+        limits: Limits,
+    ) -> Result<(), Failure> {
+        let n = cp.size;
+        let leaves_len = n
+            .checked_mul(32)
+            .ok_or_else(|| Failure::new(FailureKind::Count, "event count overflows"))?;
+        let mut leaves_zip = open(path)?;
+        let (declared, leaves) = leaves_zip
+            .stream(archive::LEAVES, leaves_len)
+            .map_err(container)?;
+        if declared != leaves_len {
+            let mut f = Failure::new(
+                FailureKind::Leaves,
+                format!("leaves entry is {declared} bytes; {n} events need {leaves_len}"),
+            );
+            f.entry = Some(archive::LEAVES.into());
+            return Err(f);
+        }
+        let mut leaves = io::BufReader::with_capacity(1 << 16, leaves);
+        let bytes_total: u64 = manifest.entries.iter().map(|e| e.bytes).sum();
+        let mut progress = Progress {
+            events_done: 0,
+            events_total: n,
+            bytes_done: 0,
+            bytes_total,
+        };
+
+        let mut root = RootBuilder::new();
+        let mut chain = chain_lines.chain_start;
+        let mut index = 0u64;
+        let mut prev_expected: Option<Hash> = None;
+        let mut bytes_before = 0u64;
+        for entry in &manifest.entries {
+            let (declared, reader) = zip.stream(&entry.name, entry.bytes).map_err(container)?;
+            let at_entry = |kind, msg: String| {
+                let mut f = Failure::new(kind, msg);
+                f.entry = Some(entry.name.clone());
+                f
+            };
+            // The ZIP's declared size is not trusted: the reader is cut one byte past the signed size, and the
+            // counts are compared after the lines, so a changed event is reported as such first.
+            let _ = declared;
+            let mut lines = LineReader::new(reader, limits.max_line);
+            let mut in_entry = 0u64;
+            let mut entry_seen = 0u64;
+            loop {
+                let line = match lines.next_line() {
+                    Ok(Some(line)) => line,
+                    Ok(None) => break,
+                    Err(LineError::TooLong { line, limit }) => {
+                        let mut f = at_entry(
+                            FailureKind::EventSyntax,
+                            format!("line longer than {limit} bytes"),
+                        );
+                        f.line = Some(line);
+                        f.event_index = Some(index);
+                        return Err(f);
+                    }
+                    Err(LineError::Io(e)) => {
+                        return Err(at_entry(
+                            FailureKind::Container,
+                            format!("cannot decompress: {e}"),
+                        ));
+                    }
+                };
+                let at_line = |kind, msg: String| {
+                    let mut f = at_entry(kind, msg);
+                    f.line = Some(line.number);
+                    f.event_index = Some(index);
+                    f
+                };
+                if in_entry == entry.events {
+                    return Err(at_line(
+                        FailureKind::Count,
+                        format!(
+                            "entry holds more than the {} events the signed manifest says",
+                            entry.events
+                        ),
+                    ));
+                }
+                entry_seen += line.bytes.len() as u64 + u64::from(line.terminated);
+                if !line.terminated && entry_seen > entry.bytes {
+                    return Err(at_line(
+                        FailureKind::Count,
+                        format!(
+                            "entry is longer than the {} bytes the signed manifest says",
+                            entry.bytes
+                        ),
+                    ));
+                }
+                if let Some(why) = line_syntax_problem(line.bytes, line.terminated) {
+                    return Err(at_line(FailureKind::EventSyntax, why.into()));
+                }
+                let leaf = merkle::leaf_hash(line.bytes);
+                let mut expected = [0u8; 32];
+                leaves
+                    .read_exact(&mut expected)
+                    .map_err(|_| at_line(FailureKind::Leaves, "leaves entry ends early".into()))?;
+                if leaf != expected {
+                    let mut f = at_line(FailureKind::LeafMismatch, String::new());
+                    f.expected = Some(merkle::to_hex(&expected));
+                    f.found = Some(merkle::to_hex(&leaf));
+                    f.message = diagnose_mismatch(
+                        &leaf,
+                        prev_expected.as_ref(),
+                        &mut leaves,
+                        &mut root,
+                        expected,
+                        index,
+                        cp,
+                    );
+                    return Err(f);
+                }
+                if !sink.event(&EventRef {
+                    index,
+                    entry: &entry.name,
+                    line: line.number,
+                    bytes: line.bytes,
+                    leaf: &leaf,
+                }) {
+                    return Err(Failure::new(FailureKind::Cancelled, "cancelled"));
+                }
+                chain = chain_step(&chain, &leaf);
+                root.push(leaf);
+                prev_expected = Some(expected);
+                index += 1;
+                in_entry += 1;
+                if index % PROGRESS_EVERY == 0 {
+                    progress.events_done = index;
+                    progress.bytes_done = bytes_before + entry_seen;
+                    if !sink.progress(&progress) {
+                        return Err(Failure::new(FailureKind::Cancelled, "cancelled"));
+                    }
+                }
+            }
+            if in_entry != entry.events || entry_seen != entry.bytes {
+                let mut f = at_entry(
+                    FailureKind::Count,
+                    format!(
+                        "entry ends after {in_entry} events ({} bytes); the signed manifest says {} events ({} bytes): \
+                         the tail was truncated or removed",
+                        entry_seen, entry.events, entry.bytes
+                    ),
+                );
+                f.event_index = Some(index);
+                f.expected = Some(entry.events.to_string());
+                f.found = Some(in_entry.to_string());
+                return Err(f);
+            }
+            bytes_before += entry.bytes;
+        }
+        let mut extra = [0u8; 1];
+        if leaves
+            .read(&mut extra)
+            .map_err(|e| Failure::new(FailureKind::Leaves, e.to_string()))?
+            != 0
+        {
+            return Err(Failure::new(
+                FailureKind::Leaves,
+                "leaves entry is longer than the events",
+            ));
+        }
+        if index != n {
+            let mut f = Failure::new(
+                FailureKind::Count,
+                format!("archive holds {index} events; the checkpoint says {n}"),
+            );
+            f.expected = Some(n.to_string());
+            f.found = Some(index.to_string());
+            return Err(f);
+        }
+        let computed = root.root();
+        if computed != cp.root {
+            let mut f = Failure::new(
+                FailureKind::Root,
+                "Merkle root of the events differs from the signed root",
+            );
+            f.expected = Some(merkle::to_hex(&cp.root));
+            f.found = Some(merkle::to_hex(&computed));
+            return Err(f);
+        }
+        if chain != chain_lines.chain_end {
+            let mut f = Failure::new(
+                FailureKind::Chain,
+                "hash chain end differs from the signed chain-end",
+            );
+            f.expected = Some(merkle::to_hex(&chain_lines.chain_end));
+            f.found = Some(merkle::to_hex(&chain));
+            return Err(f);
+        }
+        progress.events_done = n;
+        progress.bytes_done = bytes_total;
+        sink.progress(&progress);
+        Ok(())
+    }
+
+    /// Everything a sink sees, to compare two passes.
+    #[derive(Default, Debug, PartialEq)]
+    struct Recorder {
+        events: Vec<(u64, String, u64, Vec<u8>, Hash)>,
+        progress: Vec<(u64, u64)>,
+        cancel_at: Option<u64>,
+    }
+
+    impl Sink for Recorder {
+        fn event(&mut self, e: &EventRef<'_>) -> bool {
+            self.events.push((
+                e.index,
+                e.entry.to_string(),
+                e.line,
+                e.bytes.to_vec(),
+                *e.leaf,
+            ));
+            self.cancel_at != Some(e.index)
+        }
+        fn progress(&mut self, p: &Progress) -> bool {
+            self.progress.push((p.events_done, p.bytes_done));
+            true
+        }
+    }
+
+    struct Sealed {
+        _dir: tempfile::TempDir,
+        archive: PathBuf,
+        key: SignerKey,
+    }
+
+    /// Seals one input file per list of lines.
+    fn seal_inputs(inputs: &[Vec<String>]) -> Sealed {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = Vec::new();
+        for (i, lines) in inputs.iter().enumerate() {
+            let p = dir.path().join(format!("in{i}.jsonl"));
+            let mut f = std::fs::File::create(&p).unwrap();
+            for l in lines {
+                writeln!(f, "{l}").unwrap();
+            }
+            paths.push(p);
+        }
+        let key = SignerKey::from_seed("test", &[9u8; 32]).unwrap();
+        let archive = dir.path().join("a.zip");
+        seal(&SealOptions {
+            key: &key,
+            origin: "example.com/test",
+            prev: None,
+            format: None,
+            out: &archive,
+            inputs: &paths,
+        })
+        .unwrap();
+        Sealed {
+            _dir: dir,
+            archive,
+            key,
+        }
+    }
+
+    fn entries(path: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+        (0..zip.len())
+            .map(|i| {
+                let mut f = zip.by_index(i).unwrap();
+                let mut data = Vec::new();
+                f.read_to_end(&mut data).unwrap();
+                (f.name().unwrap().to_string(), data)
+            })
+            .collect()
+    }
+
+    fn write_entries(path: &Path, entries: &[(String, Vec<u8>)]) {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in entries {
+            zip.start_file(name.as_str(), opts).unwrap();
+            zip.write_all(data).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+
+    /// Runs both passes on `path` and checks they agree on the report and on what the sink saw.
+    fn agree(path: &Path, trusted: &[VerifierKey], limits: Limits, cancel_at: Option<u64>) {
+        let run = |pass: EventsPass| {
+            let mut sink = Recorder {
+                cancel_at,
+                ..Recorder::default()
+            };
+            let r = verify_with(path, trusted, &mut sink, pass, limits).unwrap();
+            (r.status, r.failure, sink)
+        };
+        let (s1, f1, sink1) = run(serial_events);
+        let (s2, f2, sink2) = run(verify_events);
+        assert_eq!(f2, f1, "failures differ with {limits:?}");
+        assert_eq!(s2, s1);
+        assert_eq!(sink2, sink1);
+    }
+
+    fn event_line(i: usize, pad: usize) -> String {
+        format!(
+            r#"{{"n":{i},"time":"2024-05-01T00:00:{:02}Z","pad":"{}"}}"#,
+            i % 60,
+            "é".repeat(pad)
+        )
+    }
+
+    /// Byte-level edits of one entry's content.
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Flip {
+            at: usize,
+            to: u8,
+        },
+        Insert {
+            at: usize,
+            bytes: Vec<u8>,
+        },
+        Delete {
+            at: usize,
+            len: usize,
+        },
+        Truncate {
+            at: usize,
+        },
+        /// Cut after the last newline before `at`: whole events removed from the tail.
+        CutLines {
+            at: usize,
+        },
+    }
+
+    fn apply(data: &mut Vec<u8>, edit: &Edit) {
+        let n = data.len().max(1);
+        match edit {
+            Edit::Flip { at, to } => {
+                if let Some(b) = data.get_mut(at % n) {
+                    *b = *to;
+                }
+            }
+            Edit::Insert { at, bytes } => {
+                let at = if *at == usize::MAX {
+                    data.len()
+                } else {
+                    at % n
+                };
+                data.splice(at..at, bytes.iter().copied());
+            }
+            Edit::Delete { at, len } => {
+                let at = (at % n).min(data.len());
+                let end = (at + len).min(data.len());
+                data.drain(at..end);
+            }
+            Edit::Truncate { at } => data.truncate(at % n),
+            Edit::CutLines { at } => {
+                let keep = data[..at % n]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |p| p + 1);
+                data.truncate(keep);
+            }
+        }
+    }
+
+    fn edit_strategy() -> impl Strategy<Value = Edit> {
+        let interesting =
+            prop::sample::select(vec![b'\n', b'\r', b'{', b'}', b' ', 0xff, 0xc3, b'a', b'"']);
+        prop_oneof![
+            (any::<usize>(), interesting.clone()).prop_map(|(at, to)| Edit::Flip { at, to }),
+            (any::<usize>(), prop::collection::vec(interesting, 1..4))
+                .prop_map(|(at, bytes)| Edit::Insert { at, bytes }),
+            any::<usize>().prop_map(|at| Edit::Insert {
+                at,
+                bytes: b"{\"x\":1}\n".to_vec()
+            }),
+            (any::<usize>(), 1usize..300).prop_map(|(at, len)| Edit::Delete { at, len }),
+            any::<usize>().prop_map(|at| Edit::Truncate { at }),
+            any::<usize>().prop_map(|at| Edit::CutLines { at }),
+            Just(Edit::Insert {
+                at: usize::MAX,
+                bytes: b"{}\n".to_vec()
+            }),
+        ]
+    }
+
+    fn limits_strategy() -> impl Strategy<Value = Limits> {
+        (
+            prop::sample::select(vec![1usize, 2, 7, 64, 333, 1024, 1 << 20]),
+            prop::sample::select(vec![40usize, 150, 600, archive::MAX_EVENT_BYTES]),
+        )
+            .prop_map(|(batch_bytes, max_line)| Limits {
+                batch_bytes,
+                max_line,
+            })
+    }
+
+    #[test]
+    fn an_intact_archive_verifies_the_same_with_any_batch_size() {
+        let inputs: Vec<Vec<String>> = vec![
+            (0..150).map(|i| event_line(i, i % 37)).collect(),
+            (0..3).map(|i| event_line(i, 400)).collect(),
+            (0..70).map(|i| event_line(i, 5)).collect(),
+        ];
+        let s = seal_inputs(&inputs);
+        let trusted = [s.key.verifier()];
+        for batch_bytes in [1, 2, 3, 50, 100, 101, 1000, 4096, 1 << 20] {
+            let limits = Limits {
+                batch_bytes,
+                max_line: archive::MAX_EVENT_BYTES,
+            };
+            agree(&s.archive, &trusted, limits, None);
+            let mut sink = Recorder::default();
+            let r = verify_with(&s.archive, &trusted, &mut sink, verify_events, limits).unwrap();
+            assert_eq!(r.status, ArchiveStatus::Verified, "{:?}", r.failure);
+            assert_eq!(sink.events.len(), 223);
+            assert_eq!(sink.events[150].1, "events/000002.jsonl");
+            assert_eq!(sink.events[150].2, 1);
+            assert_eq!(sink.events[222].2, 70);
+        }
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_fails_at_its_line_whatever_the_batch() {
+        let inputs = vec![vec![event_line(0, 1), event_line(1, 300), event_line(2, 1)]];
+        let s = seal_inputs(&inputs);
+        let trusted = [s.key.verifier()];
+        for batch_bytes in [1, 16, 100, 1 << 20] {
+            let limits = Limits {
+                batch_bytes,
+                max_line: 200,
+            };
+            agree(&s.archive, &trusted, limits, None);
+            let r = verify_with(&s.archive, &trusted, &mut NoSink, verify_events, limits).unwrap();
+            let f = r.failure.unwrap();
+            assert_eq!(f.kind, FailureKind::EventSyntax);
+            assert_eq!((f.line, f.event_index), (Some(2), Some(1)));
+        }
+    }
+
+    #[test]
+    fn lines_longer_than_one_read_are_joined_and_limited() {
+        let big = |i: usize, n: usize| format!(r#"{{"n":{i},"pad":"{}"}}"#, "x".repeat(n));
+        let inputs = vec![vec![
+            big(0, 10),
+            big(1, (5 << 20) / 2),
+            big(2, crate::lines::CHUNK - 20),
+            big(3, 10),
+        ]];
+        let s = seal_inputs(&inputs);
+        let trusted = [s.key.verifier()];
+        for max_line in [archive::MAX_EVENT_BYTES, 2 << 20] {
+            for batch_bytes in [7, 1 << 20] {
+                let limits = Limits {
+                    batch_bytes,
+                    max_line,
+                };
+                agree(&s.archive, &trusted, limits, None);
+                let r =
+                    verify_with(&s.archive, &trusted, &mut NoSink, verify_events, limits).unwrap();
+                if max_line == archive::MAX_EVENT_BYTES {
+                    assert_eq!(r.status, ArchiveStatus::Verified, "{:?}", r.failure);
+                } else {
+                    let f = r.failure.unwrap();
+                    assert_eq!((f.kind, f.line), (FailureKind::EventSyntax, Some(2)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cancelling_from_the_sink_stops_at_that_event() {
+        let inputs = vec![(0..100).map(|i| event_line(i, 3)).collect::<Vec<_>>()];
+        let s = seal_inputs(&inputs);
+        let trusted = [s.key.verifier()];
+        let limits = Limits {
+            batch_bytes: 64,
+            max_line: archive::MAX_EVENT_BYTES,
+        };
+        agree(&s.archive, &trusted, limits, Some(41));
+        let mut sink = Recorder {
+            cancel_at: Some(41),
+            ..Recorder::default()
+        };
+        let r = verify_with(&s.archive, &trusted, &mut sink, verify_events, limits).unwrap();
+        assert_eq!(r.failure.unwrap().kind, FailureKind::Cancelled);
+        assert_eq!(sink.events.len(), 42);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever is done to the events or the leaf list, the pipeline reports what the serial pass reports.
+        #[test]
+        fn tampered_archives_fail_exactly_as_in_the_serial_pass(
+            sizes in prop::collection::vec(prop::collection::vec(0usize..90, 1..40), 1..4),
+            target in any::<prop::sample::Index>(),
+            edits in prop::collection::vec(edit_strategy(), 1..3),
+            limits in limits_strategy(),
+            cancel in prop::option::weighted(0.1, 0u64..50),
+        ) {
+            let inputs: Vec<Vec<String>> = sizes
+                .iter()
+                .map(|pads| pads.iter().enumerate().map(|(i, &p)| event_line(i, p)).collect())
+                .collect();
+            let s = seal_inputs(&inputs);
+            let mut all = entries(&s.archive);
+            // An events entry or the leaf list.
+            let candidates: Vec<usize> = all
+                .iter()
+                .enumerate()
+                .filter(|(_, (n, _))| n.starts_with(archive::EVENTS_DIR) || n == archive::LEAVES)
+                .map(|(i, _)| i)
+                .collect();
+            let which = candidates[target.index(candidates.len())];
+            for edit in &edits {
+                apply(&mut all[which].1, edit);
+            }
+            write_entries(&s.archive, &all);
+            agree(&s.archive, &[s.key.verifier()], limits, cancel);
+        }
+
+        /// A byte flipped anywhere in the compressed file (inflate and CRC errors included) is reported the same.
+        #[test]
+        fn flipped_file_bytes_fail_exactly_as_in_the_serial_pass(
+            sizes in prop::collection::vec(0usize..200, 1..60),
+            at in any::<prop::sample::Index>(),
+            xor in 1u8..=255,
+            limits in limits_strategy(),
+        ) {
+            let lines: Vec<String> = sizes.iter().enumerate().map(|(i, &p)| event_line(i, p)).collect();
+            let s = seal_inputs(&[lines]);
+            let mut bytes = std::fs::read(&s.archive).unwrap();
+            let i = at.index(bytes.len());
+            bytes[i] ^= xor;
+            std::fs::write(&s.archive, &bytes).unwrap();
+            agree(&s.archive, &[s.key.verifier()], limits, None);
+        }
+    }
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{Normalized, first_text, first_time, join, some, str_at, text, text_at};
 
 /// Time keys: the record's own time, then the shipper's (Logstash exports drop `eventTime`).
-const TIME_KEYS: [&str; 2] = ["eventTime", "@timestamp"];
+pub(crate) const TIME_KEYS: [&str; 2] = ["eventTime", "@timestamp"];
 /// Who, in order of preference.
 const ACTOR: [&str; 3] = [
     "/userIdentity/arn",

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{Normalized, first_time, join, some, str_at, text_at};
 
 /// Time keys, in order of preference: when the stage was reached, when the request arrived, legacy v1beta1.
-const TIME_KEYS: [&str; 3] = ["stageTimestamp", "requestReceivedTimestamp", "timestamp"];
+pub(crate) const TIME_KEYS: [&str; 3] = ["stageTimestamp", "requestReceivedTimestamp", "timestamp"];
 /// Workload resources whose writes are deployments.
 const WORKLOADS: [&str; 6] = [
     "deployments",

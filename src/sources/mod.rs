@@ -11,6 +11,7 @@ pub mod cloudtrail;
 pub mod generic;
 pub mod kubernetes;
 
+use serde::de::IgnoredAny;
 use serde_json::Value;
 
 /// Categories, in the store's vocabulary (`category` column).
@@ -145,6 +146,224 @@ pub fn detect_bytes(raw: &[u8]) -> SourceKind {
     serde_json::from_slice::<Value>(raw)
         .map(|v| detect(&v))
         .unwrap_or(SourceKind::Jsonl)
+}
+
+/// The top-level time keys of a kind, in order (the `ts` rule of each kind in `docs/sources.md`).
+pub fn time_keys(kind: SourceKind) -> &'static [&'static str] {
+    match kind {
+        SourceKind::K8s => &kubernetes::TIME_KEYS,
+        SourceKind::Cloudtrail => &cloudtrail::TIME_KEYS,
+        SourceKind::Jsonl => &generic::TIME_KEYS,
+    }
+}
+
+/// The time [`normalize`] gives a parsed event (its `ts`), without the other fields.
+pub fn event_time(kind: SourceKind, event: &Value) -> Option<i64> {
+    first_time(event, time_keys(kind))
+}
+
+/// The time [`normalize`] would give these bytes (its `ts`), mostly without building the event's value. `Err`
+/// exactly when the bytes are not one JSON value (with serde_json's error for a `Value`); a value that is not an
+/// object has no time.
+pub fn event_time_from_bytes(
+    kind: SourceKind,
+    raw: &[u8],
+) -> Result<Option<i64>, serde_json::Error> {
+    Ok(object_time_from_bytes(kind, raw)?.flatten())
+}
+
+/// Like [`event_time_from_bytes`], telling apart a value that is not an object (`Ok(None)`) from an object
+/// without a time (`Ok(Some(None))`).
+///
+/// Fast path: the bytes are checked by serde_json's parser, which skips every member but the kind's time keys.
+/// That parser accepts exactly what parsing into a `Value` accepts, except for four things it does not look at,
+/// so a line with any of them (or any error, to report the `Value` parser's own) takes the `Value` path: invalid
+/// UTF-8; `\u` escapes of UTF-16 surrogates (`Value` wants them paired); 128 or more `{`/`[` (`Value` stops at
+/// 128 levels of nesting); and the member names serde_json reserves for its own number and raw-value tokens.
+pub fn object_time_from_bytes(
+    kind: SourceKind,
+    raw: &[u8],
+) -> Result<Option<Option<i64>>, serde_json::Error> {
+    if let Some(found) = fast_object_time(kind, raw) {
+        return Ok(found);
+    }
+    let value: Value = serde_json::from_slice(raw)?;
+    Ok(value.is_object().then(|| event_time(kind, &value)))
+}
+
+/// The fast path of [`object_time_from_bytes`]; `None` means "take the `Value` path".
+fn fast_object_time(kind: SourceKind, raw: &[u8]) -> Option<Option<Option<i64>>> {
+    use serde::de::DeserializeSeed;
+    let text = std::str::from_utf8(raw).ok()?;
+    if !plain_json(raw) {
+        return None;
+    }
+    let keys = time_keys(kind);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let found = TopLevel { keys }.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(found.map(|values| {
+        keys.iter()
+            .zip(values.iter())
+            .find_map(|(_, v)| v.as_deref().and_then(crate::time::parse_rfc3339))
+    }))
+}
+
+/// Whether the bytes are free of what serde_json's skipping parser does not check like its `Value` parser (see
+/// [`object_time_from_bytes`]); it errs on the side of `false`.
+fn plain_json(raw: &[u8]) -> bool {
+    let surrogate_escape = memchr::memchr_iter(b'\\', raw)
+        .any(|i| raw.get(i + 1) == Some(&b'u') && matches!(raw.get(i + 2), Some(b'd' | b'D')));
+    let reserved = memchr::memchr(b'$', raw).is_some()
+        && memchr::memmem::find(raw, b"$serde_json::private::").is_some();
+    // `{` and `[` are the bytes equal to `{` once bit 0x20 is set; counted in runs of 255 into a `u8`, which
+    // compiles to vector instructions.
+    let brackets: usize = raw
+        .chunks(255)
+        .map(|run| {
+            let n = run
+                .iter()
+                .fold(0u8, |n, &b| n.wrapping_add(u8::from((b | 0x20) == b'{')));
+            usize::from(n)
+        })
+        .sum();
+    !surrogate_escape && !reserved && brackets < 128
+}
+
+/// Most time keys a kind has.
+const MAX_TIME_KEYS: usize = 4;
+
+/// The last value of each time key when it is a string (a later member of the same name replaces an earlier
+/// one, as in a parsed `Value`).
+type TimeValues<'de> = [Option<std::borrow::Cow<'de, str>>; MAX_TIME_KEYS];
+
+/// The event's top-level value: for an object, the strings of its time keys; `None` for any other value. Every
+/// other member is skipped by serde_json (`IgnoredAny`), which still checks its syntax.
+struct TopLevel {
+    keys: &'static [&'static str],
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for TopLevel {
+    type Value = Option<TimeValues<'de>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for TopLevel {
+    type Value = Option<TimeValues<'de>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut values: TimeValues<'de> = Default::default();
+        while let Some(key) = map.next_key_seed(KeyIndex { keys: self.keys })? {
+            match key.and_then(|i| values.get_mut(i)) {
+                Some(slot) => *slot = map.next_value::<TimeText<'de>>()?.0,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Some(values))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// A member name: the index of the time key it is, if any.
+struct KeyIndex {
+    keys: &'static [&'static str],
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyIndex {
+    type Value = Option<usize>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeyIndex {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(self.keys.iter().position(|k| *k == s))
+    }
+}
+
+/// A time key's value: the string, or `None` for any other value (numbers are never times).
+struct TimeText<'de>(Option<std::borrow::Cow<'de, str>>);
+
+impl<'de> serde::Deserialize<'de> for TimeText<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TimeTextVisitor)
+    }
+}
+
+struct TimeTextVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TimeTextVisitor {
+    type Value = TimeText<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(TimeText(Some(std::borrow::Cow::Borrowed(s))))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(TimeText(Some(std::borrow::Cow::Owned(s.to_owned()))))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        IgnoredAny.visit_map(map).map(|_| TimeText(None))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| TimeText(None))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(TimeText(None))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(TimeText(None))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(TimeText(None))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(TimeText(None))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(TimeText(None))
+    }
 }
 
 // ---- value helpers shared by the normalizers ----
@@ -336,5 +555,217 @@ mod tests {
             detect_bytes(br#"{"kind":"Event","apiVersion":"audit.k8s.io/v1"}"#),
             SourceKind::K8s
         );
+    }
+
+    /// `event_time_from_bytes` must give what parsing into a `Value` and normalizing gives: the same time, or
+    /// the same error.
+    #[track_caller]
+    fn same_as_value(kind: SourceKind, raw: &[u8]) -> Option<i64> {
+        let lite = event_time_from_bytes(kind, raw);
+        match serde_json::from_slice::<Value>(raw) {
+            Ok(value) => {
+                let ts =
+                    lite.unwrap_or_else(|e| panic!("{e} for {:?}", String::from_utf8_lossy(raw)));
+                assert_eq!(
+                    ts,
+                    normalize(kind, &value).ts,
+                    "{:?}",
+                    String::from_utf8_lossy(raw)
+                );
+                assert_eq!(ts, event_time(kind, &value));
+                assert_eq!(
+                    object_time_from_bytes(kind, raw).unwrap().is_some(),
+                    value.is_object()
+                );
+                ts
+            }
+            Err(e) => {
+                let lite = lite.expect_err("the Value parse failed");
+                assert_eq!(lite.to_string(), e.to_string());
+                assert_eq!(normalize_bytes(kind, raw).ts, None);
+                None
+            }
+        }
+    }
+
+    #[test]
+    fn event_time_from_bytes_agrees_with_normalize_on_every_fixture_event() {
+        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    files(&path, out);
+                } else if path
+                    .extension()
+                    .is_some_and(|e| e == "json" || e == "jsonl" || e == "log")
+                {
+                    out.push(path);
+                }
+            }
+        }
+        let mut paths = Vec::new();
+        files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/logs"),
+            &mut paths,
+        );
+        assert!(paths.len() >= 20, "{paths:?}");
+        let (mut events, mut timed, mut broken) = (0, [0; 3], 0);
+        for path in &paths {
+            // One fixture is broken JSON on purpose (see its SOURCE.txt); its events before the break count.
+            let read = crate::input::for_each_event(path, |ev| {
+                events += 1;
+                for (i, kind) in SourceKind::ALL.into_iter().enumerate() {
+                    if same_as_value(kind, &ev.bytes).is_some() {
+                        timed[i] += 1;
+                    }
+                }
+                Ok(true)
+            });
+            if read.is_err() {
+                broken += 1;
+            }
+        }
+        assert!(broken <= 1, "{broken} fixtures do not read");
+        assert!(events > 100, "{events} events");
+        // Each kind's keys find times in the fixtures (Kubernetes, CloudTrail, and Teleport's `time`).
+        assert!(timed.iter().all(|&n| n > 10), "{timed:?}");
+    }
+
+    #[test]
+    fn event_time_from_bytes_follows_the_time_rules_on_edge_cases() {
+        const T1: i64 = 1_714_521_600_000_000; // 2024-05-01T00:00:00Z
+        const T2: i64 = 1_714_608_000_000_000; // 2024-05-02T00:00:00Z
+        let k8s = SourceKind::K8s;
+        let jsonl = SourceKind::Jsonl;
+        let cases: &[(SourceKind, &str, Option<i64>)] = &[
+            // The first key in the kind's order wins, whatever the member order.
+            (
+                jsonl,
+                r#"{"eventTime":"2024-05-02T00:00:00Z","time":"2024-05-01T00:00:00Z"}"#,
+                Some(T1),
+            ),
+            (
+                k8s,
+                r#"{"requestReceivedTimestamp":"2024-05-02T00:00:00Z","stageTimestamp":"2024-05-01T00:00:00Z"}"#,
+                Some(T1),
+            ),
+            // Skipped: numbers, unparsable strings, objects; the next key is tried.
+            (
+                jsonl,
+                r#"{"time":1714521600000,"timestamp":"2024-05-02T00:00:00Z"}"#,
+                Some(T2),
+            ),
+            (
+                jsonl,
+                r#"{"time":"yesterday","timestamp":"2024-05-02T00:00:00Z"}"#,
+                Some(T2),
+            ),
+            (
+                jsonl,
+                r#"{"time":{"at":"2024-05-01T00:00:00Z"},"timestamp":"2024-05-02T00:00:00Z"}"#,
+                Some(T2),
+            ),
+            (jsonl, r#"{"time":["2024-05-01T00:00:00Z"]}"#, None),
+            (jsonl, r#"{"time":12.50e3}"#, None),
+            (jsonl, r#"{"time":null,"x":true}"#, None),
+            // A repeated member counts with its last value.
+            (
+                jsonl,
+                r#"{"time":"2024-05-01T00:00:00Z","time":5,"timestamp":"2024-05-02T00:00:00Z"}"#,
+                Some(T2),
+            ),
+            (
+                jsonl,
+                r#"{"time":5,"time":"2024-05-01T00:00:00Z"}"#,
+                Some(T1),
+            ),
+            // Escapes are decoded before the time is parsed.
+            (jsonl, r#"{"time":"2024-05-01T00:00:00\u005a"}"#, Some(T1)),
+            (jsonl, r#"{"ti\u006de":"2024-05-01T00:00:00Z"}"#, Some(T1)),
+            // Only top-level members count.
+            (jsonl, r#"{"a":{"time":"2024-05-01T00:00:00Z"}}"#, None),
+            // Not objects: no time, not an error.
+            (jsonl, r#"["2024-05-01T00:00:00Z"]"#, None),
+            (jsonl, r#""2024-05-01T00:00:00Z""#, None),
+            (jsonl, "5", None),
+            (jsonl, " null ", None),
+            // Not one JSON value: the Value parser's error.
+            (jsonl, r#"{"time":"2024-05-01T00:00:00Z"} {}"#, None),
+            (jsonl, r#"{"time":"2024-05-01T00:00:00Z""#, None),
+            (jsonl, r#"{"a":"\ud800"}"#, None),
+            (jsonl, r#"{"a":"\x"}"#, None),
+            (jsonl, "{\"a\":\"\t\"}", None),
+            (jsonl, r#"{"a":01}"#, None),
+            (jsonl, r#"{"a":1.}"#, None),
+            (jsonl, "", None),
+            // serde_json reserves these member names: a `Value` reads the first as a number, the second as JSON.
+            (jsonl, r#"{"$serde_json::private::Number":"5"}"#, None),
+            (
+                jsonl,
+                r#"{"time":"2024-05-01T00:00:00Z","a":{"$serde_json::private::Number":"x"}}"#,
+                None,
+            ),
+            (
+                jsonl,
+                r#"{"$serde_json::private::RawValue":"{\"time\":\"2024-05-01T00:00:00Z\"}"}"#,
+                Some(T1),
+            ),
+        ];
+        for (kind, raw, want) in cases {
+            assert_eq!(same_as_value(*kind, raw.as_bytes()), *want, "{raw}");
+        }
+        assert!(event_time_from_bytes(jsonl, br#"{"a":"\ud800"}"#).is_err());
+        assert_eq!(object_time_from_bytes(jsonl, b"[1]").unwrap(), None);
+        assert_eq!(object_time_from_bytes(jsonl, b"{}").unwrap(), Some(None));
+        // Invalid UTF-8 in a string, and nesting past serde_json's limit, fail as they do for a Value.
+        same_as_value(jsonl, b"{\"time\":\"2024-05-01T00:00:00Z\",\"a\":\"\xff\"}");
+        assert!(event_time_from_bytes(jsonl, b"{\"a\":\"\xff\"}").is_err());
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
+        same_as_value(jsonl, deep.as_bytes());
+        assert!(event_time_from_bytes(jsonl, deep.as_bytes()).is_err());
+        let fine = format!("{{\"a\":{}{}}}", "[".repeat(100), "]".repeat(100));
+        assert_eq!(event_time_from_bytes(jsonl, fine.as_bytes()).unwrap(), None);
+    }
+
+    proptest::proptest! {
+        /// Objects assembled from time keys, other keys, good and bad times and every kind of value, sometimes
+        /// with a byte changed: the bytes path gives what the `Value` path gives.
+        #[test]
+        fn event_time_from_bytes_agrees_with_normalize_on_generated_objects(
+            members in proptest::collection::vec((0usize..12, 0usize..19), 0..6),
+            corrupt in proptest::option::of((proptest::prelude::any::<proptest::sample::Index>(), 0u8..=255)),
+        ) {
+            // Besides times and ordinary values, what only the `Value` path checks: surrogate escapes, deep
+            // nesting and serde_json's reserved member names.
+            const KEYS: [&str; 12] = [
+                "time", "timestamp", "@timestamp", "eventTime", "stageTimestamp",
+                "requestReceivedTimestamp", "t\\u0069me", "x", "", "Time",
+                "$serde_json::private::Number", "$serde_json::private::RawValue",
+            ];
+            let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+            let values: Vec<String> = [
+                r#""2024-05-01T00:00:00Z""#, r#""2024-05-02T01:02:03.123456789+01:00""#,
+                r#""2023-02-29T00:00:00Z""#, r#""2024-05-01 00:00:00""#, "1714521600",
+                "-1.5e3", "null", "true", r#"{"time":"2024-05-01T00:00:00Z"}"#,
+                r#"["2024-05-01T00:00:00Z"]"#, r#""\u00e9\n""#, r#""2024-05-01T00:00:00\u005A""#,
+                r#""\ud800""#, r#""\ud83d\ude00""#, r#""12.5""#, r#""{}""#,
+            ]
+            .into_iter()
+            .map(String::from)
+            .chain([deep(60), deep(127), deep(140)])
+            .collect();
+            let body: Vec<String> = members
+                .iter()
+                .map(|&(k, v)| format!("\"{}\":{}", KEYS[k], values[v]))
+                .collect();
+            let mut raw = format!("{{{}}}", body.join(",")).into_bytes();
+            if let Some((at, byte)) = corrupt {
+                let i = at.index(raw.len());
+                raw[i] = byte;
+            }
+            for kind in SourceKind::ALL {
+                same_as_value(kind, &raw);
+            }
+        }
     }
 }
