@@ -6,15 +6,21 @@
 //! - [`input`], [`lines`]: reading source logs and streaming lines.
 //! - [`sources`], [`time`]: normalization of events per source kind (docs/sources.md).
 //! - [`query`]: the search query language (docs/search.md).
-//! - [`store`]: the local SQLite evidence store: import, check, search.
+//! - [`store`]: the local SQLite evidence store: import, check, search (and the time histogram of a search).
+//! - [`keyring`]: the verifier keys a user trusts (the desktop app's keyring file).
 //! - [`report`]: reports for people and machines.
+//! - [`bundle`]: evidence bundles: selected events with inclusion proofs, signed by the exporting auditor
+//!   (docs/evidence-bundle.md).
 //! - [`generate`], [`bench`]: generated realistic events and the benchmarks.
 
 pub mod archive;
 pub mod bench;
+pub mod bench_store;
+pub mod bundle;
 pub mod checkpoint;
 pub mod generate;
 pub mod input;
+pub mod keyring;
 pub mod lines;
 pub mod merkle;
 pub mod note;

@@ -104,6 +104,43 @@ enum Command {
         #[arg(default_value = "")]
         query: String,
     },
+    /// Export events to an evidence bundle (docs/evidence-bundle.md): exact bytes, inclusion proofs, signed
+    /// checkpoints, the selection and purpose, reports, all signed by the auditor's key. Exit 1 (nothing written)
+    /// when a selected event is missing or not from a verified archive.
+    #[command(group = clap::ArgGroup::new("selection").required(true).args(["query", "ids"]))]
+    Export {
+        #[arg(long)]
+        db: PathBuf,
+        /// Export every event this query matches, exactly as `search` lists them (docs/search.md).
+        #[arg(long)]
+        query: Option<String>,
+        /// A file of event ids, one per line (`origin@sequence#index`), or the output of `search --json`.
+        #[arg(long)]
+        ids: Option<PathBuf>,
+        /// The auditor's signing key (`auditlens keygen`); it signs the bundle's manifest.
+        #[arg(long)]
+        key: PathBuf,
+        /// Why these events are exported (recorded in the bundle and signed).
+        #[arg(long)]
+        purpose: String,
+        /// The bundle to write (never overwritten; created readable by its owner only).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify an evidence bundle. Exit 0 only when every proof, checkpoint signature (by a --trust key), the
+    /// manifest and the auditor's signature verify and nothing is missing or extra.
+    VerifyBundle {
+        /// A trusted producer's verifier key file (.pub); repeatable.
+        #[arg(long = "trust")]
+        trust: Vec<PathBuf>,
+        /// Require the bundle to be exported by one of these auditor keys (.pub); repeatable.
+        #[arg(long = "trust-auditor")]
+        trust_auditor: Vec<PathBuf>,
+        /// Print one JSON document instead of the human report.
+        #[arg(long)]
+        json: bool,
+        bundle: PathBuf,
+    },
     /// Benchmarks: seal and verify N generated events beside plain SHA-256 over the same bytes.
     Bench {
         /// Number of generated events.
@@ -112,6 +149,12 @@ enum Command {
         /// Working directory for generated inputs and archives (kept for reruns).
         #[arg(long, default_value = "target/bench-data")]
         dir: PathBuf,
+        /// Run one section only: `archive` (seal/verify vs SHA-256) or `store` (import, queries vs raw scan).
+        #[arg(long)]
+        only: Option<String>,
+        /// Repetitions per query for the latency percentiles.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
     },
 }
 
@@ -162,7 +205,21 @@ fn main() -> ExitCode {
             count,
             query,
         } => search(&db, json, limit, after.as_deref(), count, &query),
-        Command::Bench { events, dir } => bench(events, &dir),
+        Command::Export {
+            db,
+            query,
+            ids,
+            key,
+            purpose,
+            out,
+        } => export_bundle(&db, query.as_deref(), ids.as_deref(), &key, &purpose, &out),
+        Command::VerifyBundle {
+            trust,
+            trust_auditor,
+            json,
+            bundle,
+        } => verify_bundle(&trust, &trust_auditor, json, &bundle),
+        Command::Bench { events, dir, only, runs } => bench(events, &dir, only.as_deref(), runs),
     };
     match result {
         Ok(code) => code,
@@ -285,17 +342,28 @@ fn verify(trust: &[PathBuf], json: bool, archives: &[PathBuf]) -> Result<ExitCod
     })
 }
 
-fn bench(events: u64, dir: &Path) -> Result<ExitCode, Fatal> {
-    println!(
-        "auditlens bench: {events} generated Kubernetes audit events in {}",
-        dir.display()
-    );
-    let figures = auditlens::bench::archive_section(dir, events)?;
-    auditlens::bench::print_table(
-        "archive: seal and verify vs SHA-256 over the same bytes",
-        &figures,
-    );
+fn bench(events: u64, dir: &Path, only: Option<&str>, runs: usize) -> Result<ExitCode, Fatal> {
+    if !matches!(only, None | Some("archive") | Some("store")) {
+        return Err(Fatal("--only takes `archive` or `store`".into()));
+    }
+    println!("auditlens bench: {events} generated events in {} ({} cores)", dir.display(), num_cores());
+    if only != Some("store") {
+        let figures = auditlens::bench::archive_section(dir, events)?;
+        auditlens::bench::print_table(
+            "archive: seal and verify 100% Kubernetes audit events vs SHA-256 over the same bytes",
+            &figures,
+        );
+    }
+    if only != Some("archive") {
+        let (import, queries) = auditlens::bench_store::store_section(dir, events, runs.max(1))?;
+        auditlens::bench::print_table("store: import of 70% Kubernetes + 30% CloudTrail events", &[import]);
+        auditlens::bench_store::print_queries(&queries);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn num_cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
 fn open_existing(db: &Path) -> Result<auditlens::store::Store, Fatal> {
@@ -456,4 +524,99 @@ fn search(
 
 fn writeln_ok(out: &mut impl std::io::Write, line: &str) {
     let _ = writeln!(out, "{line}");
+}
+
+fn export_bundle(
+    db: &Path,
+    query: Option<&str>,
+    ids: Option<&Path>,
+    key: &Path,
+    purpose: &str,
+    out: &Path,
+) -> Result<ExitCode, Fatal> {
+    use auditlens::bundle::{self, ExportError, ExportOptions, SelectionInput, terminal_safe};
+    use auditlens::store::search::SearchError;
+    let auditor = read_signer(key)?;
+    let selection = match (query, ids) {
+        (Some(q), None) => SelectionInput::Query(q.to_string()),
+        (None, Some(path)) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let ids = bundle::export::parse_ids(&text)
+                .map_err(|e| Fatal(format!("{}: {e}", path.display())))?;
+            SelectionInput::Ids(ids)
+        }
+        _ => return Err(Fatal("give exactly one of --query and --ids".into())),
+    };
+    if !db.is_file() {
+        return Err(Fatal(format!("{}: no such database", db.display())));
+    }
+    let store = auditlens::store::Store::open_read_only(db)?;
+    let opts = ExportOptions {
+        selection,
+        purpose,
+        auditor: &auditor,
+        out,
+        now_micros: chrono::Utc::now().timestamp_micros(),
+    };
+    match bundle::export(&store, &opts) {
+        Ok(s) => {
+            println!(
+                "exported {} event(s) from {} archive(s) to {} ({}); manifest signed by auditor {} {}",
+                s.events,
+                s.archives,
+                s.out,
+                report::human_bytes(s.bytes),
+                s.auditor.name,
+                s.auditor.fingerprint
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ExportError::Refused(refusals)) => {
+            const SHOWN: usize = 50;
+            for r in refusals.iter().take(SHOWN) {
+                eprintln!("{}: {}", terminal_safe(&r.id), terminal_safe(&r.reason));
+            }
+            if refusals.len() > SHOWN {
+                eprintln!("... and {} more", refusals.len() - SHOWN);
+            }
+            eprintln!(
+                "NOT EXPORTED: {} selected event(s) cannot be exported as verified; nothing was written",
+                refusals.len()
+            );
+            Ok(ExitCode::from(1))
+        }
+        Err(ExportError::Search(SearchError::Query(q))) => {
+            Err(Fatal(report::query_error(query.unwrap_or_default(), &q)))
+        }
+        Err(e) => Err(Fatal(e.to_string())),
+    }
+}
+
+fn verify_bundle(
+    trust: &[PathBuf],
+    trust_auditor: &[PathBuf],
+    json: bool,
+    bundle: &Path,
+) -> Result<ExitCode, Fatal> {
+    let producers = read_trusted(trust)?;
+    let auditors = read_trusted(trust_auditor)?;
+    let opts = auditlens::bundle::VerifyOptions {
+        trusted_producers: &producers,
+        trusted_auditors: &auditors,
+    };
+    let v = auditlens::bundle::verify_bundle(bundle, &opts)
+        .map_err(|e| format!("{}: {e}", bundle.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        let (out, err) = auditlens::bundle::verify::human_report(&v);
+        print!("{out}");
+        eprint!("{err}");
+    }
+    Ok(if v.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
