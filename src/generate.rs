@@ -12,14 +12,14 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
     pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len() as u64) as usize]
@@ -91,11 +91,11 @@ pub fn k8s_event(rng: &mut Rng, i: u64, base_secs: i64, out: &mut impl Write) ->
     let ip = format!("10.{}.{}.{}", rng.below(4), rng.below(256), rng.below(256));
     let audit_id = format!(
         "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-        rng.next() as u32,
+        rng.next_u64() as u32,
         rng.below(0xffff),
         rng.below(0xfff),
         rng.below(0xfff),
-        rng.next() & 0xffff_ffff_ffff
+        rng.next_u64() & 0xffff_ffff_ffff
     );
     let subresource = if sub.is_empty() {
         String::new()
@@ -159,7 +159,7 @@ pub fn k8s_event(rng: &mut Rng, i: u64, base_secs: i64, out: &mut impl Write) ->
         } else {
             "RequestResponse"
         },
-        rng.next() as u32,
+        rng.next_u64() as u32,
         rng.pick(AGENTS),
         (micros + 1500).min(999_999)
     )
@@ -206,15 +206,15 @@ pub fn cloudtrail_event(
     writeln!(
         out,
         r#"{{"eventVersion":"1.08","userIdentity":{{"type":"IAMUser","principalId":"AIDA{:016X}","arn":"arn:aws:iam::{account}:user/{user}","accountId":"{account}","accessKeyId":"AKIA{:016X}","userName":"{user}"}},"eventTime":"{ts}","eventSource":"{source}","eventName":"{name}","awsRegion":"{region}","sourceIPAddress":"203.0.113.{}","userAgent":"aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22","requestParameters":{{"bucketName":"audit-{account}-{region}","key":"reports/{:x}.json"}},"responseElements":null{error},"requestID":"{:016X}","eventID":"{:08x}-{:04x}-{:04x}-{:012x}","readOnly":{read_only},"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"{account}","eventCategory":"Management","tlsDetails":{{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"{}"}}}}"#,
-        rng.next(),
-        rng.next(),
+        rng.next_u64(),
+        rng.next_u64(),
         rng.below(255),
-        rng.next(),
-        rng.next(),
-        rng.next() as u32,
+        rng.next_u64(),
+        rng.next_u64(),
+        rng.next_u64() as u32,
         rng.below(0xffff),
         rng.below(0xffff),
-        rng.next() & 0xffff_ffff_ffff,
+        rng.next_u64() & 0xffff_ffff_ffff,
         source
     )
 }

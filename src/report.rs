@@ -105,8 +105,7 @@ pub fn archive_text(a: &ArchiveReport) -> String {
             "FAILED ({})",
             a.failure
                 .as_ref()
-                .map(|f| serde_json::to_value(f.kind).ok())
-                .flatten()
+                .and_then(|f| serde_json::to_value(f.kind).ok())
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default()
         ),

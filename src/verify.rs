@@ -10,6 +10,9 @@
 //! and calls the sink, in order. Failures keep their order: the reading side stops at its first failure and hands
 //! it over after the lines before it, so the one reported is the first in event order, as in a single loop.
 
+// A `Failure` is large (it names entry, line, index and both hashes) but travels only once, on the cold path.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::Path;
@@ -289,7 +292,7 @@ fn verify_into(
     // Signature by the key the manifest names; trust is a separate question.
     let signer = VerifierKey::parse(&manifest.signer)
         .map_err(|e| Failure::new(FailureKind::Manifest, format!("manifest signer key: {e}")))?;
-    let is_trusted = trusted.iter().any(|k| *k == signer);
+    let is_trusted = trusted.contains(&signer);
     report.signer = Some(SignerInfo {
         key: signer.to_string(),
         name: signer.name().to_string(),
@@ -831,7 +834,7 @@ fn verify_events(
                 prev_expected = Some(expected);
                 index += 1;
                 bytes_done += bytes.len() as u64 + 1;
-                if index % PROGRESS_EVERY == 0 {
+                if index.is_multiple_of(PROGRESS_EVERY) {
                     progress.events_done = index;
                     progress.bytes_done = bytes_done;
                     if !sink.progress(&progress) {
@@ -1211,7 +1214,7 @@ mod tests {
                 prev_expected = Some(expected);
                 index += 1;
                 in_entry += 1;
-                if index % PROGRESS_EVERY == 0 {
+                if index.is_multiple_of(PROGRESS_EVERY) {
                     progress.events_done = index;
                     progress.bytes_done = bytes_before + entry_seen;
                     if !sink.progress(&progress) {
