@@ -593,3 +593,32 @@ fn hostile_queries_are_text_or_positioned_errors_never_sql() {
     }
     assert_eq!(s.count("", NOW).unwrap(), 56, "tables intact");
 }
+
+#[test]
+fn the_store_is_readable_while_an_import_runs_and_never_shows_half_an_archive() {
+    let (lab, _, _) = Lab::with_fixtures();
+    let input = lab.dir.join("big.jsonl");
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+        auditlens::generate::write_k8s(&mut out, 30_000, 5, 1_700_000_000).unwrap();
+    }
+    let big = lab.seal("big.zip", "example.com/big", None, &[input]);
+    let (db, trusted) = (lab.db.clone(), lab.trusted());
+    let importer = std::thread::spawn(move || {
+        let mut store = Store::open(&db).unwrap();
+        store.import_archive(&big, &ImportOptions { trusted: &trusted, keep_failed: false }, &mut |_| true).unwrap()
+    });
+    let mut reads = 0;
+    let mut saw_before = false;
+    while !importer.is_finished() {
+        let reader = Store::open_read_only(&lab.db).unwrap();
+        let n = reader.count("", NOW).unwrap();
+        assert!(n == 56 || n == 56 + 30_000, "a reader saw {n} events: half an archive");
+        saw_before |= n == 56;
+        assert!(!reader.search("alice", 5, None, NOW).unwrap().events.is_empty());
+        reads += 1;
+    }
+    assert_eq!(importer.join().unwrap().outcome, ImportOutcome::Imported);
+    assert!(reads > 0 && saw_before, "no read happened during the import ({reads} reads)");
+    assert_eq!(lab.store().count("", NOW).unwrap(), 56 + 30_000);
+}
