@@ -18,6 +18,9 @@ pub const FORMAT_VERSION: u64 = 1;
 pub const MANIFEST: &str = "manifest.json";
 pub const CHECKPOINT: &str = "checkpoint";
 pub const LEAVES: &str = "leaves";
+/// The mapping file of a `mapping` archive (docs/archive-format.md section 2).
+pub const MAPPING: &str = "mapping.toml";
+pub const MAX_MAPPING_BYTES: u64 = 1 << 20;
 pub const EVENTS_DIR: &str = "events/";
 pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 pub const MAX_CHECKPOINT_BYTES: u64 = 64 << 10;
@@ -38,6 +41,9 @@ pub struct Manifest {
     pub origin: String,
     pub sequence: u64,
     pub source_kind: String,
+    /// Base64 SHA-256 of the `mapping.toml` entry; present exactly when `source_kind` is `mapping`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping_sha256: Option<String>,
     pub signer: String,
     pub created: String,
     pub events: u64,
@@ -174,6 +180,8 @@ pub struct ArchiveFile {
     zip: zip::ZipArchive<File>,
     /// Names of the `events/` entries in numbering order.
     pub event_entries: Vec<String>,
+    /// Whether the archive holds a `mapping.toml` entry.
+    pub has_mapping: bool,
 }
 
 impl ArchiveFile {
@@ -203,6 +211,7 @@ impl ArchiveFile {
         }
         let mut numbered = Vec::new();
         let (mut has_manifest, mut has_checkpoint, mut has_leaves) = (false, false, false);
+        let mut has_mapping = false;
         for i in 0..zip.len() {
             let entry = zip
                 .by_index_raw(i)
@@ -239,6 +248,7 @@ impl ArchiveFile {
                 MANIFEST => has_manifest = true,
                 CHECKPOINT => has_checkpoint = true,
                 LEAVES => has_leaves = true,
+                MAPPING => has_mapping = true,
                 _ => {
                     let n = name
                         .strip_prefix(EVENTS_DIR)
@@ -274,6 +284,7 @@ impl ArchiveFile {
         Ok(ArchiveFile {
             zip,
             event_entries: numbered.into_iter().map(|(_, n)| n).collect(),
+            has_mapping,
         })
     }
 

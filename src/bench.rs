@@ -123,6 +123,7 @@ pub fn archive_section(dir: &Path, n: u64) -> Result<Vec<Figure>, BenchError> {
             origin: "bench.auditlens.dev/k8s",
             prev: None,
             format: None,
+            mapping: None,
             out: &out,
             inputs: &inputs,
         })

@@ -1,7 +1,7 @@
 //! `auditlens bench --store`: import rate and peak memory of a generated store of N realistic events (70%
 //! Kubernetes audit, 30% CloudTrail), and first-page / count latency (p50, p95) of a fixed set of ten queries,
 //! each printed beside the time ripgrep (or grep) takes to scan the same events as raw JSON Lines, measured in the
-//! same run.
+//! same run; then the latency of each dashboard function (`stats`, `overview`, `deployments`, `access`).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -70,6 +70,11 @@ pub fn queries(sample_audit_id: &str) -> Vec<BenchQuery> {
         q("combination", "category:access outcome:denied -actor:system:anonymous", "Forbidden"),
         q("cloudtrail action", "source:cloudtrail action:sts:AssumeRole", "\"eventName\":\"AssumeRole\""),
         q("field + word", "env:payments deployments", "\"namespace\":\"payments\""),
+        q(
+            "dashboard drill",
+            "category:deployment -stage:RequestReceived -stage:ResponseStarted status:verified",
+            "\"verb\":\"patch\"",
+        ),
     ]
 }
 
@@ -106,7 +111,7 @@ pub fn store_section(dir: &Path, n: u64, runs: usize) -> Result<(Figure, Vec<Que
         let out = input.with_extension("zip");
         if !out.exists() {
             let inputs = [input.clone()];
-            seal(&SealOptions { key: &key, origin, prev: None, format: None, out: &out, inputs: &inputs })
+            seal(&SealOptions { key: &key, origin, prev: None, format: None, mapping: None, out: &out, inputs: &inputs })
                 .map_err(|e| BenchError::Failed(e.to_string()))?;
         }
         archives.push(out);
@@ -202,5 +207,85 @@ pub fn print_queries(figures: &[QueryFigure]) {
     }
     if let Some(tool) = figures.first().map(|f| &f.scan_tool) {
         println!("raw scan: `{tool} -c -F LITERAL` over the same events as JSON Lines (best of 3); x = scan time / p95");
+    }
+}
+
+/// Latency of one dashboard function on one scope.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DashboardFigure {
+    pub function: String,
+    pub scope: String,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+    /// The figure that tells the runs apart: the total the function counted.
+    pub total: u64,
+}
+
+/// Times `stats`, `overview`, `deployments` and `access` (src/store/stats.rs) on the store the store section
+/// built (`DIR/store-N.db`), opened read-only as the app would, on four scopes: everything; a range of whole
+/// hours (summary tables only); a range with minute bounds (the partial hours at both ends counted from the
+/// events); and a query (aggregated from the matching events).
+pub fn dashboard_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<DashboardFigure>, BenchError> {
+    use crate::store::stats::{DashboardOptions, Scope};
+    let db = dir.join(format!("store-{n}.db"));
+    let store = Store::open_read_only(&db).map_err(|e| BenchError::Failed(e.to_string()))?;
+    let fail = |e: crate::store::stats::StatsError| BenchError::Failed(e.to_string());
+    let now = (BASE_SECS + 365 * 86400) * 1_000_000;
+    let base = BASE_SECS * 1_000_000;
+    let hour = 3_600_000_000i64;
+    let scopes = [
+        ("everything", Scope::default()),
+        (
+            "2 h to 8 h (whole hours)",
+            Scope { from: Some(base + 2 * hour), to: Some(base + 8 * hour), ..Scope::default() },
+        ),
+        (
+            "1:17 to 6:43 (minutes)",
+            Scope { from: Some(base + hour + 17 * 60_000_000), to: Some(base + 6 * hour + 43 * 60_000_000), ..Scope::default() },
+        ),
+        ("query env:payments", Scope { query: "env:payments".into(), ..Scope::default() }),
+    ];
+    let opts = DashboardOptions::default();
+    let mut figures = Vec::new();
+    for (label, scope) in &scopes {
+        for function in ["stats", "overview", "deployments", "access"] {
+            let mut samples = Vec::with_capacity(runs);
+            let mut total = 0;
+            for _ in 0..runs {
+                let t = Instant::now();
+                total = match function {
+                    "stats" => store.stats(scope, 10, now).map_err(fail)?.total,
+                    "overview" => store.overview(scope, &opts, now).map_err(fail)?.total.count,
+                    "deployments" => store.deployments(scope, &opts, now).map_err(fail)?.total.count,
+                    _ => store.access(scope, &opts, now).map_err(fail)?.total.count,
+                };
+                samples.push(t.elapsed());
+            }
+            let max = samples.iter().max().map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+            figures.push(DashboardFigure {
+                function: function.into(),
+                scope: (*label).into(),
+                p50_ms: percentile(&mut samples, 0.5),
+                p95_ms: percentile(&mut samples, 0.95),
+                max_ms: max,
+                total,
+            });
+        }
+    }
+    Ok(figures)
+}
+
+pub fn print_dashboards(figures: &[DashboardFigure]) {
+    println!(
+        "\ndashboards: src/store/stats.rs on the same store opened read-only (p50/p95/max over the runs; target: \
+         under 300 ms on 1,000,000 events)"
+    );
+    println!("{:<12} {:<26} {:>9} {:>9} {:>9} {:>9}", "function", "scope", "total", "p50", "p95", "max");
+    for f in figures {
+        println!(
+            "{:<12} {:<26} {:>9} {:>7.1}ms {:>7.1}ms {:>7.1}ms",
+            f.function, f.scope, f.total, f.p50_ms, f.p95_ms, f.max_ms
+        );
     }
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::archive::MAX_EVENT_BYTES;
 use crate::lines::{LineError, LineReader};
-use crate::sources::{self, SourceKind};
+use crate::sources::Normalizer;
 
 /// Largest whole-document input (pretty-printed JSON, CloudTrail files) read into memory.
 pub const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
@@ -55,7 +55,7 @@ pub fn for_each_event(
 /// One event ready to be sealed, with only what sealing needs of its content: its time.
 pub struct TimedEvent<'a> {
     pub bytes: Cow<'a, [u8]>,
-    /// The event's time under `kind`'s rules: what `sources::normalize(kind, ..).ts` gives.
+    /// The event's time under the archive's rules: what `Normalizer::normalize(..).ts` gives.
     pub ts: Option<i64>,
     /// Line in the input file where the event starts (1-based).
     pub line: u64,
@@ -65,10 +65,10 @@ pub struct TimedEvent<'a> {
 /// Lines lines are checked by serde_json and only their time keys are kept, which is several times faster.
 pub fn for_each_timed_event(
     path: &Path,
-    kind: SourceKind,
+    normalizer: &Normalizer,
     mut f: impl FnMut(TimedEvent<'_>) -> Result<bool, InputError>,
 ) -> Result<(), InputError> {
-    read_lines(path, true, &EventTime(kind), |e| {
+    read_lines(path, true, &EventTime(normalizer), |e| {
         f(TimedEvent {
             bytes: e.bytes,
             ts: e.out,
@@ -109,14 +109,14 @@ impl Parse for WholeValue {
     }
 }
 
-/// The event's time under a kind's rules; the line is checked by the same parser, with the same errors.
-struct EventTime(SourceKind);
+/// The event's time under an archive's rules; the line is checked by the same parser, with the same errors.
+struct EventTime<'n>(&'n Normalizer);
 
-impl Parse for EventTime {
+impl Parse for EventTime<'_> {
     type Out = Option<i64>;
 
     fn line(&self, bytes: &[u8]) -> Result<Option<i64>, String> {
-        match sources::object_time_from_bytes(self.0, bytes) {
+        match self.0.object_time_from_bytes(bytes) {
             Ok(Some(ts)) => Ok(ts),
             Ok(None) => Err(NOT_OBJECT.into()),
             Err(e) => Err(format!("invalid JSON: {e}")),
@@ -124,7 +124,7 @@ impl Parse for EventTime {
     }
 
     fn value(&self, value: Value) -> Option<i64> {
-        sources::event_time(self.0, &value)
+        self.0.event_time(&value)
     }
 }
 

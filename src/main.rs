@@ -30,7 +30,8 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Seal audit logs (JSON Lines, Kubernetes audit, CloudTrail; gzip or plain) into one signed archive.
+    /// Seal audit logs (JSON Lines, Kubernetes audit, CloudTrail, GitHub, GCP, Teleport, Okta; gzip or plain) into
+    /// one signed archive.
     Seal {
         #[arg(long)]
         key: PathBuf,
@@ -42,6 +43,9 @@ enum Command {
         /// Source kind recorded in the manifest (default: detected from the content).
         #[arg(long, value_parser = parse_kind)]
         format: Option<SourceKind>,
+        /// A mapping file (TOML, docs/sources.md "Mapping files"), sealed into the archive: source kind `mapping`.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
         #[arg(long)]
         out: PathBuf,
         #[arg(required = true)]
@@ -104,6 +108,31 @@ enum Command {
         #[arg(default_value = "")]
         query: String,
     },
+    /// Count requests (not log records): total, by category, outcome and source, top actors and deployments per
+    /// day, over verified archives, each with the search query that reproduces it (docs/search.md section 9).
+    /// Kubernetes RequestReceived and ResponseStarted records are never counted.
+    Stats {
+        #[arg(long)]
+        db: PathBuf,
+        /// Print one JSON document (every figure with its "drill" query).
+        #[arg(long)]
+        json: bool,
+        /// Count events of every stored archive (untrusted and failed ones kept with --keep-failed too).
+        #[arg(long)]
+        all: bool,
+        /// Start of the time range (inclusive): a date or an RFC 3339 time, as in `after:`.
+        #[arg(long)]
+        from: Option<String>,
+        /// End of the time range (exclusive): a date or an RFC 3339 time, as in `before:`.
+        #[arg(long)]
+        to: Option<String>,
+        /// Length of the top-actors list.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Count only events matching this query (docs/search.md); empty counts every event.
+        #[arg(default_value = "")]
+        query: String,
+    },
     /// Export events to an evidence bundle (docs/evidence-bundle.md): exact bytes, inclusion proofs, signed
     /// checkpoints, the selection and purpose, reports, all signed by the auditor's key. Exit 1 (nothing written)
     /// when a selected event is missing or not from a verified archive.
@@ -160,7 +189,11 @@ enum Command {
 
 fn parse_kind(s: &str) -> Result<SourceKind, String> {
     s.parse::<SourceKind>()
-        .map_err(|_| format!("unknown format {s:?} (expected jsonl, k8s or cloudtrail)"))
+        .map_err(|_| {
+            format!(
+                "unknown format {s:?} (expected jsonl, k8s, cloudtrail, github, gcp, teleport, okta or mapping)"
+            )
+        })
 }
 
 /// A usage or I/O problem: printed to stderr, exit code 2.
@@ -181,9 +214,10 @@ fn main() -> ExitCode {
             origin,
             prev,
             format,
+            mapping,
             out,
             inputs,
-        } => seal(&key, &origin, prev.as_deref(), format, &out, &inputs),
+        } => seal(&key, &origin, prev.as_deref(), format, mapping.as_deref(), &out, &inputs),
         Command::Verify {
             trust,
             json,
@@ -205,6 +239,15 @@ fn main() -> ExitCode {
             count,
             query,
         } => search(&db, json, limit, after.as_deref(), count, &query),
+        Command::Stats {
+            db,
+            json,
+            all,
+            from,
+            to,
+            top,
+            query,
+        } => stats(&db, json, all, from.as_deref(), to.as_deref(), top, &query),
         Command::Export {
             db,
             query,
@@ -295,6 +338,7 @@ fn seal(
     origin: &str,
     prev: Option<&Path>,
     format: Option<SourceKind>,
+    mapping: Option<&Path>,
     out: &Path,
     inputs: &[PathBuf],
 ) -> Result<ExitCode, Fatal> {
@@ -304,6 +348,7 @@ fn seal(
         origin,
         prev,
         format,
+        mapping,
         out,
         inputs,
     })?;
@@ -358,6 +403,8 @@ fn bench(events: u64, dir: &Path, only: Option<&str>, runs: usize) -> Result<Exi
         let (import, queries) = auditlens::bench_store::store_section(dir, events, runs.max(1))?;
         auditlens::bench::print_table("store: import of 70% Kubernetes + 30% CloudTrail events", &[import]);
         auditlens::bench_store::print_queries(&queries);
+        let dashboards = auditlens::bench_store::dashboard_section(dir, events, runs.max(1))?;
+        auditlens::bench_store::print_dashboards(&dashboards);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -519,6 +566,82 @@ fn search(
             None => {}
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A `--from` / `--to` value read as `after:` / `before:` read theirs.
+fn time_option(flag: &str, value: &str) -> Result<i64, Fatal> {
+    let key = if flag == "--from" { "after" } else { "before" };
+    match auditlens::query::parse(&format!("{key}:{}", auditlens::store::stats::quote_value(value))) {
+        Ok(auditlens::query::Query::TimeRange {
+            start: Some(t), ..
+        })
+        | Ok(auditlens::query::Query::TimeRange { end: Some(t), .. }) => Ok(t),
+        _ => Err(Fatal(format!(
+            "{flag} {value:?}: expected a date YYYY-MM-DD or a time YYYY-MM-DDThh:mm:ss[.ffffff][Z|±hh:mm]"
+        ))),
+    }
+}
+
+fn stats(
+    db: &Path,
+    json: bool,
+    all: bool,
+    from: Option<&str>,
+    to: Option<&str>,
+    top: usize,
+    query: &str,
+) -> Result<ExitCode, Fatal> {
+    use auditlens::store::stats::{Scope, StatsError};
+    let scope = Scope {
+        from: from.map(|v| time_option("--from", v)).transpose()?,
+        to: to.map(|v| time_option("--to", v)).transpose()?,
+        query: query.to_owned(),
+        include_unverified: all,
+    };
+    let store = open_existing(db)?;
+    let now = chrono::Utc::now().timestamp_micros();
+    let s = store.stats(&scope, top, now).map_err(|e| match e {
+        StatsError::Query(q) => Fatal(report::query_error(query, &q)),
+        other => Fatal(other.to_string()),
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let which = if all { "all stored archives" } else { "verified archives" };
+    println!(
+        "{} requests in {which} (Kubernetes RequestReceived/ResponseStarted records are not counted)",
+        s.total
+    );
+    let line = |name: &str, map: &std::collections::BTreeMap<String, u64>| {
+        let parts: Vec<String> = map
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        println!("{name:<12} {}", if parts.is_empty() { "-".into() } else { parts.join(", ") });
+    };
+    line("category:", &s.by_category);
+    line("outcome:", &s.by_outcome);
+    line("source:", &s.by_source);
+    if !s.top_actors.is_empty() {
+        println!("top actors:");
+        for a in &s.top_actors {
+            println!("  {:>8}  {}", a.count, auditlens::bundle::terminal_safe(&a.actor));
+        }
+    }
+    if !s.deployments_per_day.is_empty() {
+        println!("deployments per day (UTC):");
+        for d in &s.deployments_per_day {
+            println!("  {}  {}", d.day, d.count);
+        }
+    }
+    println!(
+        "every figure is the count of a search; e.g. the total: auditlens search --db {} --count -- {:?}",
+        db.display(),
+        s.drill.total
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -57,6 +57,9 @@ pub enum Query {
     },
     /// The event time is at most this many microseconds before `now` (or later).
     Since(i64),
+    /// The event time falls Monday to Friday within `[start, end)` minutes of the day, in the local time of the
+    /// fixed UTC offset `offset` (minutes east of UTC): `workhours:09-18+02:00`.
+    WorkHours { start: i64, end: i64, offset: i64 },
 }
 
 /// A normalized event field that `field:value` can name.
@@ -74,11 +77,15 @@ pub enum Field {
     Agent,
     Env,
     Stage,
+    /// Kind of privileged access (`exec`, `secret`, `role`, `login`).
+    Privilege,
+    /// The status of the event's archive (`verified`, `untrusted`, `failed`); not a column of `events`.
+    Status,
 }
 
 impl Field {
     /// Every field, in the order the documentation lists them.
-    pub const ALL: [Field; 12] = [
+    pub const ALL: [Field; 14] = [
         Field::Time,
         Field::Source,
         Field::Origin,
@@ -91,9 +98,11 @@ impl Field {
         Field::Agent,
         Field::Env,
         Field::Stage,
+        Field::Privilege,
+        Field::Status,
     ];
 
-    /// The column of table `events` that holds this field.
+    /// The column of table `events` that holds this field (`status` is the column of table `archives`).
     pub fn column(self) -> &'static str {
         match self {
             Field::Time => "ts",
@@ -116,6 +125,8 @@ impl Field {
             Field::Agent => "agent",
             Field::Env => "env",
             Field::Stage => "stage",
+            Field::Privilege => "privilege",
+            Field::Status => "status",
         }
     }
 
@@ -243,6 +254,7 @@ enum Key {
     After,
     Before,
     Since,
+    WorkHours,
 }
 
 impl Key {
@@ -253,6 +265,8 @@ impl Key {
             Some(Key::Before)
         } else if name.eq_ignore_ascii_case("since") {
             Some(Key::Since)
+        } else if name.eq_ignore_ascii_case("workhours") {
+            Some(Key::WorkHours)
         } else {
             Field::from_name(name).map(Key::Field)
         }
@@ -264,6 +278,7 @@ impl Key {
             Key::After => "after",
             Key::Before => "before",
             Key::Since => "since",
+            Key::WorkHours => "workhours",
         }
     }
 }
@@ -280,7 +295,7 @@ struct FieldValue {
 
 fn known_names() -> String {
     let mut names: Vec<&str> = Field::ALL.iter().map(|field| field.name()).collect();
-    names.extend(["after", "before", "since"]);
+    names.extend(["after", "before", "since", "workhours"]);
     names.join(", ")
 }
 
@@ -555,7 +570,9 @@ fn text_term(
 /// Builds the term of a `name:value` pair.
 fn field_term(key: Key, value: FieldValue) -> Result<Query, QueryError> {
     let name = key.name();
-    if let (Key::After | Key::Before | Key::Since, Some(star)) = (key, value.star_column) {
+    if let (Key::After | Key::Before | Key::Since | Key::WorkHours, Some(star)) =
+        (key, value.star_column)
+    {
         return Err(QueryError::new(
             star,
             format!("`{name}:` takes no `*` wildcard"),
@@ -625,7 +642,64 @@ fn field_term(key: Key, value: FieldValue) -> Result<Query, QueryError> {
             })?;
             Ok(Query::Since(micros))
         }
+        Key::WorkHours => {
+            let (start, end, offset) = work_hours(&value.text).map_err(|detail| {
+                unreadable(
+                    detail,
+                    "HH[:MM]-HH[:MM] and an optional UTC offset Z or ±hh:mm (e.g. workhours:09-18+02:00)",
+                )
+            })?;
+            Ok(Query::WorkHours { start, end, offset })
+        }
     }
+}
+
+/// Reads `HH[:MM]-HH[:MM][Z|±hh:mm]`: start and end in minutes of the day (`00:00` to `24:00`, start before end)
+/// and the offset in minutes east of UTC.
+fn work_hours(text: &str) -> Result<(i64, i64, i64), String> {
+    fn two(s: &str, what: &str) -> Result<i64, String> {
+        if s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()) {
+            s.parse::<i64>().map_err(|e| e.to_string())
+        } else {
+            Err(format!("the {what} must be two digits"))
+        }
+    }
+    fn clock(s: &str, what: &str) -> Result<i64, String> {
+        let (h, m) = match s.split_once(':') {
+            Some((h, m)) => (two(h, what)?, two(m, what)?),
+            None => (two(s, what)?, 0),
+        };
+        if h > 24 || m > 59 || (h == 24 && m != 0) {
+            return Err(format!("the {what} {s} is not a time of day (00:00 to 24:00)"));
+        }
+        Ok(h * 60 + m)
+    }
+    let (range, offset) = if let Some(r) = text.strip_suffix(['Z', 'z']) {
+        (r, 0)
+    } else {
+        match text.rfind(['+', '-']) {
+            Some(i) if i > 0 && text[..i].contains('-') => {
+                let sign = if text[i..].starts_with('-') { -1 } else { 1 };
+                let (h, m) = text[i + 1..]
+                    .split_once(':')
+                    .ok_or("the offset must be ±hh:mm")?;
+                let (h, m) = (two(h, "offset hour")?, two(m, "offset minute")?);
+                if h > 23 || m > 59 {
+                    return Err("the offset must be between -23:59 and +23:59".into());
+                }
+                (&text[..i], sign * (h * 60 + m))
+            }
+            _ => (text, 0),
+        }
+    };
+    let (from, to) = range
+        .split_once('-')
+        .ok_or("the hours need a `-` between start and end")?;
+    let (start, end) = (clock(from, "start")?, clock(to, "end")?);
+    if start >= end {
+        return Err("the start must be before the end".into());
+    }
+    Ok((start, end, offset))
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1160,6 +1234,24 @@ pub fn compile_fts_driven(q: &Query, now_micros: i64) -> Option<(String, SqlFilt
     Some((texts.join(" "), compile(&rest, now_micros)))
 }
 
+/// The SQL of `workhours:` over a time expression `ts` (microseconds; NULL gives NULL): Monday to Friday, local
+/// minutes of the day in `[start, end)` at the fixed offset `offset` (minutes east of UTC). The local time of
+/// day is `t mod D` and the weekday `(floor(t / D) + 3) mod 7` with Monday = 0 (1970-01-01 was a Thursday), for
+/// `t = ts + offset`; SQLite's `%` truncates toward zero, hence the `+ D) % D`.
+pub fn work_hours_sql(ts: &str, start: i64, end: i64, offset: i64) -> (String, Vec<SqlParam>) {
+    const DAY: &str = "86400000000";
+    let local = format!("({ts} + {})", offset * 60 * MICROS_PER_SECOND);
+    let tod = format!("((({local} % {DAY}) + {DAY}) % {DAY})");
+    let weekday = format!("(((({local} - {tod}) / {DAY}) % 7 + 10) % 7)");
+    (
+        format!("{weekday} < 5 AND {tod} >= ? AND {tod} < ?"),
+        vec![
+            SqlParam::Int(start * 60 * MICROS_PER_SECOND),
+            SqlParam::Int(end * 60 * MICROS_PER_SECOND),
+        ],
+    )
+}
+
 fn compile_node(q: &Query, now: i64) -> Cond {
     match q {
         Query::All => Cond::Const(true),
@@ -1180,6 +1272,25 @@ fn compile_node(q: &Query, now: i64) -> Cond {
                 Err(_) => Cond::Const(false),
             }
         }
+        Query::Field {
+            field: Field::Status,
+            value,
+            prefix,
+        } => Cond::Sql(if *prefix && value.is_empty() {
+            Part::new("+e.archive_id IN (SELECT id FROM archives)", Vec::new(), false)
+        } else if *prefix {
+            Part::new(
+                "+e.archive_id IN (SELECT id FROM archives WHERE status LIKE ? ESCAPE '\\')",
+                vec![SqlParam::Text(escape_like(value))],
+                false,
+            )
+        } else {
+            Part::new(
+                "+e.archive_id IN (SELECT id FROM archives WHERE status = ? COLLATE NOCASE)",
+                vec![SqlParam::Text(value.clone())],
+                false,
+            )
+        }),
         Query::Field {
             field,
             value,
@@ -1204,6 +1315,10 @@ fn compile_node(q: &Query, now: i64) -> Cond {
         }
         Query::TimeRange { start, end } => time_range(*start, *end),
         Query::Since(micros) => time_range(Some(now.saturating_sub(*micros)), None),
+        Query::WorkHours { start, end, offset } => {
+            let (sql, params) = work_hours_sql("e.ts", *start, *end, *offset);
+            Cond::Sql(Part::new(sql, params, true))
+        }
         Query::Not(inner) => {
             if let Some(string) = searchable_text(inner) {
                 return Cond::Sql(fts_part(&[string], "", true));
@@ -1756,9 +1871,92 @@ mod tests {
         let e = parse("foo:bar").unwrap_err();
         assert!(e.message.contains(
             "known fields: time, source, origin, actor, action, resource, outcome, category, ip, agent, env, \
-             stage, after, before, since"
+             stage, privilege, status, after, before, since, workhours"
         ));
         assert!(e.message.contains("\"foo:bar\""), "{e}");
+    }
+
+    #[test]
+    fn workhours_take_hours_minutes_and_an_offset() {
+        let wh = |start, end, offset| Query::WorkHours { start, end, offset };
+        assert_eq!(ok("workhours:09-18"), wh(540, 1080, 0));
+        assert_eq!(ok("workhours:09:30-17:45Z"), wh(570, 1065, 0));
+        assert_eq!(ok("WorkHours:08-24+05:30"), wh(480, 1440, 330));
+        assert_eq!(ok("workhours:00-12-03:00"), wh(0, 720, -180));
+        for bad in [
+            "workhours:18-09",
+            "workhours:9-18",
+            "workhours:09-25",
+            "workhours:09-18+24:00",
+            "workhours:09",
+            "workhours:09-18+0200",
+            "workhours:09-18*",
+            "workhours:*",
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.message.contains("workhours:"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn workhours_compile_to_weekday_and_time_of_day_of_the_local_time() {
+        let f = compile(&ok("workhours:09-18+02:00"), 0);
+        assert!(f.sql.contains("(e.ts + 7200000000)"), "{}", f.sql);
+        assert_eq!(
+            f.params,
+            vec![SqlParam::Int(9 * 3_600_000_000), SqlParam::Int(18 * 3_600_000_000)]
+        );
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE events (id INTEGER PRIMARY KEY, ts INTEGER)").unwrap();
+        // Monday 2024-05-06 07:30Z = 09:30 at +02:00 (in); 16:30Z = 18:30 (out); Saturday 2024-05-04 10:00Z
+        // (out); Sunday 2024-05-05 23:00Z = Monday 01:00 local (out); 1969-12-31 (a Wednesday) 12:00Z (in);
+        // no time (NULL, never in).
+        let times = [
+            (1, Some(1_714_980_600_000_000i64)),
+            (2, Some(1_715_013_000_000_000)),
+            (3, Some(1_714_816_800_000_000)),
+            (4, Some(1_714_950_000_000_000)),
+            (5, Some(-43_200_000_000)),
+            (6, None),
+        ];
+        for (id, ts) in times {
+            conn.execute("INSERT INTO events VALUES (?1, ?2)", rusqlite::params![id, ts]).unwrap();
+        }
+        let hits = |q: &str| -> Vec<i64> {
+            let f = compile(&ok(q), 0);
+            let sql = format!("SELECT id FROM events e WHERE ({}) ORDER BY id", f.sql);
+            let params: Vec<rusqlite::types::Value> = f
+                .params
+                .into_iter()
+                .map(|p| match p {
+                    SqlParam::Int(i) => rusqlite::types::Value::Integer(i),
+                    SqlParam::Text(t) => rusqlite::types::Value::Text(t),
+                })
+                .collect();
+            let mut stmt = conn.prepare(&sql).unwrap();
+            stmt.query_map(rusqlite::params_from_iter(params), |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(hits("workhours:09-18+02:00"), vec![1, 5]);
+        assert_eq!(hits("time:* -workhours:09-18+02:00"), vec![2, 3, 4]);
+        assert_eq!(hits("-workhours:09-18+02:00"), vec![2, 3, 4, 6]);
+    }
+
+    #[test]
+    fn status_matches_the_archive_status() {
+        let f = compile(&ok("status:verified"), 0);
+        assert_eq!(
+            f.sql,
+            "+e.archive_id IN (SELECT id FROM archives WHERE status = ? COLLATE NOCASE)"
+        );
+        assert_eq!(f.params, vec![SqlParam::Text("verified".into())]);
+        assert_eq!(
+            compile(&ok("-status:verified"), 0).sql,
+            "NOT (+e.archive_id IN (SELECT id FROM archives WHERE status = ? COLLATE NOCASE))"
+        );
+        assert_eq!(compile(&ok("privilege:exec"), 0).sql, "e.privilege = ?");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::checkpoint::Checkpoint;
 use crate::input::{self, InputError};
 use crate::merkle::{self, Hash, RootBuilder};
 use crate::note::{NoteError, SignerKey};
-use crate::sources::{self, SourceKind};
+use crate::sources::{self, Mapping, Normalizer, SourceKind};
 use crate::verify::{self, ArchiveStatus};
 
 /// How many events kind detection looks at before deciding.
@@ -53,6 +53,9 @@ pub struct SealOptions<'a> {
     pub origin: &'a str,
     pub prev: Option<&'a Path>,
     pub format: Option<SourceKind>,
+    /// A mapping file (docs/sources.md, "Mapping files"): sealed into the archive as `mapping.toml`, with
+    /// source kind `mapping`.
+    pub mapping: Option<&'a Path>,
     pub out: &'a Path,
     pub inputs: &'a [PathBuf],
 }
@@ -79,10 +82,27 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
         None => (1, [0u8; 32]),
         Some(prev) => previous_link(prev, opts.origin)?,
     };
-    let kind = match opts.format {
-        Some(k) => k,
-        None => detect_kind(opts.inputs)?,
+    let mapping = match opts.mapping {
+        Some(path) => Some(read_mapping(path)?),
+        None => None,
     };
+    let kind = match (opts.format, &mapping) {
+        (Some(SourceKind::Mapping) | None, Some(_)) => SourceKind::Mapping,
+        (Some(k), Some(_)) => {
+            return Err(SealError::Usage(format!(
+                "--mapping gives the archive source kind mapping; it cannot be sealed as {k}"
+            )));
+        }
+        (Some(SourceKind::Mapping), None) => {
+            return Err(SealError::Usage(
+                "source kind mapping needs its mapping file: pass --mapping FILE".into(),
+            ));
+        }
+        (Some(k), None) => k,
+        (None, None) => detect_kind(opts.inputs)?,
+    };
+    let normalizer =
+        Normalizer::new(kind, mapping.as_deref()).map_err(|e| SealError::Usage(e.to_string()))?;
 
     let out_dir = opts
         .out
@@ -105,7 +125,7 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
             tempfile::tempfile_in(out_dir).map_err(write_err(out_dir))?,
         );
         let mut state = SealState::new(chain_start);
-        let (mut zip, entries) = seal_events(zip, opts, kind, &mut leaves, &mut state)?;
+        let (mut zip, entries) = seal_events(zip, opts, &normalizer, &mut leaves, &mut state)?;
         if state.count == 0 {
             return Err(SealError::NoEvents);
         }
@@ -122,12 +142,25 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
         leaves.rewind().map_err(write_err(out_dir))?;
         io::copy(&mut leaves, &mut zip).map_err(write_err(&tmp_path))?;
 
+        let stored =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let mapping_sha256 = match &mapping {
+            Some(bytes) => {
+                zip.start_file(archive::MAPPING, stored).map_err(zip_err)?;
+                zip.write_all(bytes).map_err(write_err(&tmp_path))?;
+                let digest: Hash = Sha256::digest(bytes).into();
+                Some(archive::encode_hash(&digest))
+            }
+            None => None,
+        };
+
         let manifest = Manifest {
             format: FORMAT_NAME.into(),
             version: FORMAT_VERSION,
             origin: opts.origin.into(),
             sequence,
             source_kind: kind.as_str().into(),
+            mapping_sha256,
             signer: opts.key.verifier().to_string(),
             created: crate::time::format_utc(chrono::Utc::now().timestamp_micros()),
             events: state.count,
@@ -137,8 +170,6 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
         };
         let manifest_bytes =
             serde_json::to_vec_pretty(&manifest).map_err(|e| SealError::Zip(e.to_string()))?;
-        let stored =
-            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
         zip.start_file(archive::MANIFEST, stored).map_err(zip_err)?;
         zip.write_all(&manifest_bytes)
             .map_err(write_err(&tmp_path))?;
@@ -214,7 +245,7 @@ enum WriteOp {
 fn seal_events(
     zip: ArchiveWriter,
     opts: &SealOptions<'_>,
-    kind: SourceKind,
+    normalizer: &Normalizer,
     leaves: &mut impl Write,
     state: &mut SealState,
 ) -> Result<(ArchiveWriter, Vec<ManifestEntry>), SealError> {
@@ -222,7 +253,7 @@ fn seal_events(
         let (tx, rx) = mpsc::sync_channel::<WriteOp>(WRITE_QUEUE);
         let (free_tx, free_rx) = mpsc::channel::<LineBatch>();
         let writer = scope.spawn(move || compress_events(zip, rx, free_tx, opts.out));
-        let read = read_events(opts, kind, leaves, state, tx, &free_rx);
+        let read = read_events(opts, normalizer, leaves, state, tx, &free_rx);
         let written = writer
             .join()
             .unwrap_or_else(|_| Err(SealError::Zip("the compressing thread failed".into())));
@@ -237,7 +268,7 @@ fn seal_events(
 /// The reading side of [`seal_events`]. Returns when `tx` is dropped, which ends the compressing side.
 fn read_events(
     opts: &SealOptions<'_>,
-    kind: SourceKind,
+    normalizer: &Normalizer,
     leaves: &mut impl Write,
     state: &mut SealState,
     tx: SyncSender<WriteOp>,
@@ -252,7 +283,7 @@ fn read_events(
         tx.send(WriteOp::Start(name.clone()))
             .map_err(|_| stopped())?;
         let mut writer_gone = false;
-        let read = input::for_each_timed_event(path, kind, |ev| {
+        let read = input::for_each_timed_event(path, normalizer, |ev| {
             state
                 .add(&ev.bytes, ev.ts, leaves)
                 .map_err(|source| InputError::Io {
@@ -417,6 +448,21 @@ fn check_origin(origin: &str) -> Result<(), SealError> {
         ));
     }
     Ok(())
+}
+
+/// Reads and checks a mapping file (at most 1 MiB, a valid mapping): its exact bytes go into the archive.
+fn read_mapping(path: &Path) -> Result<Vec<u8>, SealError> {
+    let usage = |why: String| SealError::Usage(format!("mapping {}: {why}", path.display()));
+    let len = fs::metadata(path).map_err(|e| usage(e.to_string()))?.len();
+    if len > archive::MAX_MAPPING_BYTES {
+        return Err(usage(format!(
+            "larger than {} bytes",
+            archive::MAX_MAPPING_BYTES
+        )));
+    }
+    let bytes = fs::read(path).map_err(|e| usage(e.to_string()))?;
+    Mapping::parse(&bytes).map_err(|e| usage(e.to_string()))?;
+    Ok(bytes)
 }
 
 /// Reads the previous archive (which must verify) and returns this archive's sequence and chain start.

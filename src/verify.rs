@@ -51,6 +51,8 @@ pub enum FailureKind {
     Manifest,
     Signature,
     ManifestHash,
+    /// `mapping.toml` differs from the one the manifest names (or, at import, does not compile).
+    Mapping,
     EventSyntax,
     LeafMismatch,
     Leaves,
@@ -131,6 +133,9 @@ pub struct ArchiveReport {
     pub checkpoint_note: Option<Vec<u8>>,
     #[serde(skip)]
     pub manifest_bytes: Option<Vec<u8>>,
+    /// The `mapping.toml` entry, for archives of kind `mapping` (its SHA-256 checked against the manifest).
+    #[serde(skip)]
+    pub mapping_bytes: Option<Vec<u8>>,
 }
 
 impl ArchiveReport {
@@ -152,6 +157,7 @@ impl ArchiveReport {
             failure: None,
             checkpoint_note: None,
             manifest_bytes: None,
+            mapping_bytes: None,
         }
     }
 
@@ -316,7 +322,32 @@ fn verify_into(
         f.found = Some(archive::encode_hash(&manifest_hash));
         return Err(f);
     }
-    check_manifest(&manifest, &checkpoint, &chain, &zip.event_entries)?;
+    check_manifest(
+        &manifest,
+        &checkpoint,
+        &chain,
+        &zip.event_entries,
+        zip.has_mapping,
+    )?;
+
+    // The mapping file, when the archive has one: its SHA-256 is the manifest's (signed) `mapping_sha256`.
+    if let Some(expected) = &manifest.mapping_sha256 {
+        let bytes = zip
+            .read_small(archive::MAPPING, archive::MAX_MAPPING_BYTES)
+            .map_err(container)?;
+        let found: Hash = Sha256::digest(&bytes).into();
+        if archive::encode_hash(&found) != *expected {
+            let mut f = Failure::new(
+                FailureKind::Mapping,
+                "mapping.toml differs from the one the manifest names (mapping_sha256)",
+            );
+            f.entry = Some(archive::MAPPING.into());
+            f.expected = Some(expected.clone());
+            f.found = Some(archive::encode_hash(&found));
+            return Err(f);
+        }
+        report.mapping_bytes = Some(bytes);
+    }
 
     // From here on, what the manifest and checkpoint say is signed.
     report.origin = Some(checkpoint.origin.clone());
@@ -348,6 +379,7 @@ fn check_manifest(
     cp: &Checkpoint,
     chain: &ChainLines,
     entries: &[String],
+    has_mapping: bool,
 ) -> Result<(), Failure> {
     let bad = |msg: String| Err(Failure::new(FailureKind::Manifest, msg));
     if m.format != archive::FORMAT_NAME {
@@ -372,8 +404,35 @@ fn check_manifest(
             m.sequence, chain.sequence
         ));
     }
-    if m.source_kind.parse::<SourceKind>().is_err() {
+    let Ok(kind) = m.source_kind.parse::<SourceKind>() else {
         return bad(format!("unknown source_kind {:?}", m.source_kind));
+    };
+    let is_mapping = kind == SourceKind::Mapping;
+    match &m.mapping_sha256 {
+        Some(h) if !is_mapping => {
+            return bad(format!(
+                "mapping_sha256 {h:?} is only allowed with source_kind \"mapping\""
+            ));
+        }
+        Some(h) => {
+            if let Err(e) = archive::decode_hash(h) {
+                return bad(format!("mapping_sha256: {e}"));
+            }
+        }
+        None if is_mapping => {
+            return bad("source_kind \"mapping\" needs a mapping_sha256".into());
+        }
+        None => {}
+    }
+    if has_mapping != is_mapping {
+        return bad(if is_mapping {
+            "source_kind \"mapping\" but the archive has no mapping.toml entry".into()
+        } else {
+            format!(
+                "the archive holds a mapping.toml entry, but source_kind is {:?}",
+                m.source_kind
+            )
+        });
     }
     let names: Vec<&str> = m.entries.iter().map(|e| e.name.as_str()).collect();
     if names != entries.iter().map(String::as_str).collect::<Vec<_>>() {
@@ -1333,6 +1392,7 @@ mod tests {
             origin: "example.com/test",
             prev: None,
             format: None,
+            mapping: None,
             out: &archive,
             inputs: &paths,
         })

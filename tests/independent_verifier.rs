@@ -15,6 +15,8 @@ use common::*;
 
 const ORIGIN: &str = "example.com/indep/test";
 const TELEPORT_LOG: &str = "logs/teleport/panther/Gravitational_TeleportAudit.jsonl";
+/// A second Kubernetes input (a real audit event written as one pretty-printed object).
+const K8S_EXEC: &str = "logs/k8s_audit/falco_trace_files/exec_pod.json";
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/independent/verify_archive.py")
@@ -73,7 +75,7 @@ fn python_verifier_accepts_a_sealed_archive_with_the_same_root() {
         &f.key,
         ORIGIN,
         None,
-        &[fixture(K8S_LOG), fixture(TELEPORT_LOG)],
+        &[fixture(K8S_LOG), fixture(K8S_EXEC)],
     );
     let ours = verify::verify_archive(&archive, &[f.key.verifier()], &mut NoSink).unwrap();
     assert!(

@@ -144,7 +144,7 @@ fn every_fixture_kind_imports_verified_and_reimport_is_a_no_op() {
         (
             "github",
             vec![fixture("logs/github_audit/panther/GitHub_Audit.jsonl")],
-            "jsonl",
+            "github",
             92,
         ),
         (
@@ -152,8 +152,20 @@ fn every_fixture_kind_imports_verified_and_reimport_is_a_no_op() {
             vec![fixture(
                 "logs/teleport/panther/Gravitational_TeleportAudit.jsonl",
             )],
-            "jsonl",
+            "teleport",
             21,
+        ),
+        (
+            "gcp",
+            vec![fixture("logs/gcp_audit/panther/GCP_AuditLog.jsonl")],
+            "gcp",
+            159,
+        ),
+        (
+            "okta",
+            vec![fixture("logs/okta/panther/Okta_SystemLog.jsonl")],
+            "okta",
+            56,
         ),
     ];
     for (name, inputs, kind, events) in &kinds {
@@ -177,7 +189,10 @@ fn every_fixture_kind_imports_verified_and_reimport_is_a_no_op() {
             "{name}: re-import changed the database"
         );
     }
-    assert_eq!(lab.store().event_count().unwrap(), 37 + 3 + 19 + 92 + 21);
+    assert_eq!(
+        lab.store().event_count().unwrap(),
+        37 + 3 + 19 + 92 + 21 + 159 + 56
+    );
     let check = lab.store().check(&lab.trusted(), &mut |_| true).unwrap();
     assert!(check.ok, "{:?}", check.problems);
 }
@@ -451,11 +466,16 @@ fn check_finds_an_untrusted_archive_promoted_to_verified() {
 #[test]
 fn old_schema_database_opens_migrated_and_newer_is_refused() {
     let (lab, _, _) = Lab::with_fixtures();
-    // Turn the file into what version 1 wrote: no full-text table, no field indexes.
+    // Turn the file into what version 1 wrote: no full-text table, no field indexes, no mapping or privilege
+    // columns, no summary tables.
     lab.raw()
         .execute_batch(
             "DROP TABLE events_fts; DROP INDEX events_actor; DROP INDEX events_action; DROP INDEX events_resource;
              DROP INDEX events_category; DROP INDEX events_outcome; DROP INDEX events_ip; DROP INDEX events_env;
+             DROP TABLE rollup_hourly; DROP TABLE rollup_actors; DROP TABLE rollup_minutely;
+             DROP TABLE rollup_minute_actors; DROP INDEX events_privilege;
+             DROP INDEX events_denied; ALTER TABLE events DROP COLUMN privilege;
+             ALTER TABLE archives DROP COLUMN mapping;
              PRAGMA user_version = 1;",
         )
         .unwrap();
@@ -465,7 +485,19 @@ fn old_schema_database_opens_migrated_and_newer_is_refused() {
         auditlens::store::schema::CURRENT_VERSION
     );
     assert_eq!(k8s_hits(&store, "alice"), vec![34, 35, 36]);
-    assert!(store.check(&lab.trusted(), &mut |_| true).unwrap().ok);
+    // Migration 3 re-derived every privilege and filled the summary tables: `check` compares both with what the
+    // events give.
+    let check = store.check(&lab.trusted(), &mut |_| true).unwrap();
+    assert!(check.ok, "{:?}", check.problems);
+    let summed: i64 = store
+        .connection()
+        .query_row("SELECT sum(n) FROM rollup_hourly", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(summed, 37 + 19);
+    assert_eq!(
+        store.count("privilege:*", NOW).unwrap(),
+        store.count("privilege:exec OR privilege:secret OR privilege:role OR privilege:login", NOW).unwrap()
+    );
     drop(store);
     lab.raw()
         .execute_batch("PRAGMA user_version = 99;")

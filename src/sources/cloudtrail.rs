@@ -71,6 +71,17 @@ pub const ACCESS: [&str; 8] = [
     "GetSecretValue",
     "StartSession",
 ];
+/// Event names (without API-version suffix) of privileged access, with their kind.
+pub const PRIVILEGED: [(&str, &str); 8] = [
+    ("ConsoleLogin", "login"),
+    ("AssumeRole", "role"),
+    ("AssumeRoleWithSAML", "role"),
+    ("AssumeRoleWithWebIdentity", "role"),
+    ("GetFederationToken", "role"),
+    ("GetSessionToken", "role"),
+    ("GetSecretValue", "secret"),
+    ("StartSession", "exec"),
+];
 /// Event-name prefixes of reads.
 pub const READ_PREFIXES: [&str; 5] = ["Get", "List", "Describe", "Head", "Lookup"];
 
@@ -79,6 +90,7 @@ pub fn normalize(event: &Value) -> Normalized {
     let name = str_at(event, "/eventName").filter(|n| !n.is_empty());
     let base = name.map(strip_api_version);
     let error = text_at(event, "/errorCode");
+    let category = category(event, base, error.as_deref());
     Normalized {
         ts: first_time(event, &TIME_KEYS),
         actor: first_text(event, &ACTOR),
@@ -95,7 +107,11 @@ pub fn normalize(event: &Value) -> Normalized {
             "/",
         ),
         stage: None,
-        category: some(category(event, base, error.as_deref())),
+        category: some(category),
+        privilege: base
+            .filter(|_| category == "access")
+            .and_then(|b| PRIVILEGED.iter().find(|(n, _)| *n == b))
+            .map(|(_, kind)| (*kind).to_owned()),
     }
 }
 

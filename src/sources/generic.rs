@@ -68,6 +68,7 @@ pub fn normalize(event: &Value) -> Normalized {
         env: first_text(event, &ENV),
         stage: None,
         category: some("other"),
+        privilege: None,
     }
 }
 

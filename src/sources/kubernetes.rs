@@ -20,6 +20,7 @@ const WORKLOADS: [&str; 6] = [
 /// Normalizes one Kubernetes audit event.
 pub fn normalize(event: &Value) -> Normalized {
     let code = status_code(event);
+    let category = category(event, code);
     Normalized {
         ts: first_time(event, &TIME_KEYS),
         actor: actor(event),
@@ -30,7 +31,32 @@ pub fn normalize(event: &Value) -> Normalized {
         agent: text_at(event, "/userAgent"),
         env: text_at(event, "/objectRef/namespace"),
         stage: text_at(event, "/stage"),
-        category: some(category(event, code)),
+        category: some(category),
+        privilege: if category == "access" {
+            privilege(event).map(str::to_owned)
+        } else {
+            None
+        },
+    }
+}
+
+/// The kind of privileged access of an `access` event: `exec` for exec/attach into a pod, `secret` for reading
+/// secrets, `role` for impersonation and service-account token requests.
+fn privilege(event: &Value) -> Option<&'static str> {
+    let nonempty = |p: &str| str_at(event, p).filter(|s| !s.is_empty());
+    let verb = nonempty("/verb");
+    let resource = nonempty("/objectRef/resource");
+    let subresource = nonempty("/objectRef/subresource");
+    if matches!(subresource, Some("exec" | "attach")) {
+        Some("exec")
+    } else if matches!(verb, Some("get" | "list" | "watch")) && resource == Some("secrets") {
+        Some("secret")
+    } else if event.get("impersonatedUser").is_some_and(Value::is_object)
+        || (resource == Some("serviceaccounts") && subresource == Some("token"))
+    {
+        Some("role")
+    } else {
+        None
     }
 }
 

@@ -13,7 +13,7 @@ use crate::checkpoint::Checkpoint;
 use crate::merkle::{self, Hash, RootBuilder};
 use crate::note::{Note, VerifierKey};
 use crate::seal::chain_step;
-use crate::sources::{self, SourceKind};
+use crate::sources::{Normalizer, SourceKind};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -63,6 +63,7 @@ struct ArchiveMeta {
     manifest: Option<Vec<u8>>,
     time_first: Option<i64>,
     time_last: Option<i64>,
+    mapping: Option<Vec<u8>>,
 }
 
 impl Store {
@@ -120,6 +121,7 @@ impl Store {
         if orphans > 0 {
             problems.push(global(format!("{orphans} events belong to no archive")));
         }
+        problems.extend(self.check_summaries()?);
         if let Err(e) = self.conn.execute(
             "INSERT INTO events_fts(events_fts, rank) VALUES ('integrity-check', 1)",
             [],
@@ -139,7 +141,7 @@ impl Store {
     fn archive_metas(&self) -> Result<Vec<ArchiveMeta>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, status, origin, sequence, source_kind, events, signer_key, root, chain_start, chain_end,
-                    checkpoint, manifest, time_first, time_last
+                    checkpoint, manifest, time_first, time_last, mapping
              FROM archives ORDER BY id",
         )?;
         let rows = stmt
@@ -159,6 +161,7 @@ impl Store {
                     manifest: r.get(11)?,
                     time_first: r.get(12)?,
                     time_last: r.get(13)?,
+                    mapping: r.get(14)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -242,10 +245,46 @@ impl Store {
                 ),
             );
         }
+        // The mapping file: the stored bytes must be the ones the signed manifest names.
+        match (&signed.manifest.mapping_sha256, &a.mapping) {
+            (Some(signed_hash), Some(bytes)) => {
+                let found: Hash = Sha256::digest(bytes).into();
+                if crate::archive::encode_hash(&found) != *signed_hash {
+                    problem(
+                        None,
+                        "stored mapping.toml differs from the one the signed manifest names".into(),
+                    );
+                    return Ok(0);
+                }
+            }
+            (Some(_), None) => {
+                problem(
+                    None,
+                    "the signed manifest names a mapping file; none is stored".into(),
+                );
+                return Ok(0);
+            }
+            (None, Some(_)) => {
+                problem(
+                    None,
+                    "a mapping file is stored, but the signed manifest names none".into(),
+                );
+                return Ok(0);
+            }
+            (None, None) => {}
+        }
+        let normalizer = match Normalizer::new(kind, a.mapping.as_deref()) {
+            Ok(n) => n,
+            Err(e) => {
+                problem(None, format!("cannot re-derive the normalized fields: {e}"));
+                return Ok(0);
+            }
+        };
+        let source_name = normalizer.source_name();
 
         let mut stmt = self.conn.prepare_cached(
             "SELECT idx, leaf, raw, ts, source, origin, actor, action, resource, outcome, ip, agent, env, stage,
-                    category, id
+                    category, id, privilege
              FROM events WHERE archive_id = ?1 ORDER BY idx",
         )?;
         let mut rows = stmt.query(params![a.id])?;
@@ -287,8 +326,8 @@ impl Store {
             }
             root.push(leaf);
             chain_value = chain_step(&chain_value, &leaf);
-            let n = sources::normalize_bytes(kind, &raw);
-            let stored: [Option<String>; 11] = [
+            let n = normalizer.normalize_bytes(&raw);
+            let stored: [Option<String>; 12] = [
                 r.get(4)?,
                 r.get(5)?,
                 r.get(6)?,
@@ -300,9 +339,10 @@ impl Store {
                 r.get(12)?,
                 r.get(13)?,
                 r.get(14)?,
+                r.get(16)?,
             ];
-            let derived: [Option<&str>; 11] = [
-                Some(kind.as_str()),
+            let derived: [Option<&str>; 12] = [
+                Some(source_name.as_str()),
                 Some(cp.origin.as_str()),
                 n.actor.as_deref(),
                 n.action.as_deref(),
@@ -313,10 +353,21 @@ impl Store {
                 n.env.as_deref(),
                 n.stage.as_deref(),
                 n.category.as_deref(),
+                n.privilege.as_deref(),
             ];
-            const NAMES: [&str; 11] = [
-                "source", "origin", "actor", "action", "resource", "outcome", "ip", "agent", "env",
-                "stage", "category",
+            const NAMES: [&str; 12] = [
+                "source",
+                "origin",
+                "actor",
+                "action",
+                "resource",
+                "outcome",
+                "ip",
+                "agent",
+                "env",
+                "stage",
+                "category",
+                "privilege",
             ];
             for ((name, s), d) in NAMES.iter().zip(&stored).zip(derived) {
                 if s.as_deref() != d {
@@ -382,6 +433,48 @@ impl Store {
             );
         }
         Ok(expected_index)
+    }
+}
+
+impl Store {
+    /// The summary tables the dashboards read must add up to the stored events (by archive, hour and every
+    /// column they keep), or a figure could disagree with its drill-down search.
+    fn check_summaries(&self) -> Result<Vec<CheckProblem>, StoreError> {
+        use super::schema::{COUNTED_STAGE, SUMMARIES};
+        let mut problems = Vec::new();
+        for (table, time, of_ts, columns) in SUMMARIES {
+            let binary: Vec<String> = columns
+                .split(", ")
+                .map(|c| format!("{c} COLLATE BINARY"))
+                .collect();
+            let binary = binary.join(", ");
+            let sql = format!(
+                "WITH ev AS (SELECT archive_id, {of_ts} AS t, {binary}, count(*) AS n FROM events
+                             WHERE {COUNTED_STAGE} GROUP BY archive_id, t, {binary}),
+                      ru AS (SELECT archive_id, {time} AS t, {binary}, sum(n) AS n FROM {table}
+                             GROUP BY archive_id, t, {binary}),
+                      diff AS (SELECT * FROM (SELECT * FROM ev EXCEPT SELECT * FROM ru)
+                               UNION ALL SELECT * FROM (SELECT * FROM ru EXCEPT SELECT * FROM ev))
+                 SELECT archive_id, count(*) FROM diff GROUP BY archive_id ORDER BY archive_id"
+            );
+            let mut stmt = self.conn.prepare(&sql)?;
+            let rows: Vec<(i64, i64)> = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (archive_id, n) in rows {
+                problems.push(CheckProblem {
+                    archive_id: Some(archive_id),
+                    origin: None,
+                    sequence: None,
+                    event_index: None,
+                    message: format!(
+                        "summary table {table} disagrees with the stored events ({n} differing rows): \
+                         dashboard figures would not match their searches"
+                    ),
+                });
+            }
+        }
+        Ok(problems)
     }
 }
 

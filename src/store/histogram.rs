@@ -1,6 +1,7 @@
 //! Time histogram of a query's matches: how many matching events fall in each time bucket, for the chart above
-//! the app's result table. Aggregated in SQL over the time-ordered event ids (store/rowid.rs) and the field
-//! indexes, so a million matches are counted without reading an event's bytes.
+//! the app's result table. Aggregated in SQL from the event ids alone: ids are time-ordered (store/rowid.rs), so
+//! the oldest and newest matches are the ends of the id order and an event's millisecond is in its id; a million
+//! matches are counted from an index, without reading an event's row.
 //!
 //! Buckets have a "nice" width (1 s, 5 s, 1 min, 1 h, 1 day, ...) chosen so that the matches' time span fits in at
 //! most the requested number of buckets; bucket `i` covers `[start + i·width, start + (i+1)·width)` in
@@ -12,6 +13,7 @@ use rusqlite::types::Value as SqlValue;
 use serde::Serialize;
 
 use super::Store;
+use super::rowid;
 use super::search::SearchError;
 use crate::query::{self, SqlParam};
 
@@ -88,6 +90,26 @@ fn bind(params: Vec<SqlParam>) -> impl Iterator<Item = SqlValue> {
     })
 }
 
+/// The matches of a query as `FROM ... WHERE ...` and the id column to order and bucket by: driven by the
+/// full-text index when the query needs a text match, by the events' primary key otherwise (as search does).
+fn matches(query_text: &str, now_micros: i64) -> Result<(String, Vec<SqlValue>, &'static str), SearchError> {
+    let q = query::parse(query_text)?;
+    Ok(match query::compile_fts_driven(&q, now_micros) {
+        Some((text, rest)) => (
+            format!(
+                "FROM events_fts JOIN events e ON e.id = events_fts.rowid WHERE events_fts MATCH ? AND ({})",
+                rest.sql
+            ),
+            std::iter::once(SqlValue::Text(text)).chain(bind(rest.params)).collect(),
+            "events_fts.rowid",
+        ),
+        None => {
+            let filter = query::compile(&q, now_micros);
+            (format!("FROM events e WHERE ({})", filter.sql), bind(filter.params).collect(), "e.id")
+        }
+    })
+}
+
 impl Store {
     /// The time histogram of the events matching `query_text` (docs/search.md; `now_micros` is the time for
     /// `since:`), in at most `buckets` buckets (1 to [`MAX_BUCKETS`]).
@@ -97,39 +119,25 @@ impl Store {
         now_micros: i64,
         buckets: usize,
     ) -> Result<Histogram, SearchError> {
-        let q = query::parse(query_text)?;
-        let filter = query::compile(&q, now_micros);
-        let params = || bind(filter.params.clone());
-        // Ids are time-ordered (timed ids are >= 0): the first and last matching ids give the buckets where
-        // the oldest and newest matches are; their exact times are the min / max within those buckets.
-        let first_or_last = |order: &str, agg: &str| -> Result<Option<i64>, SearchError> {
-            let sql = format!(
-                "SELECT e.id FROM events e WHERE ({}) AND e.id >= 0 ORDER BY e.id {order} LIMIT 1",
-                filter.sql
-            );
-            let id: Option<i64> = {
-                let mut stmt = self.conn.prepare(&sql)?;
-                let mut rows = stmt.query(params_from_iter(params()))?;
-                match rows.next()? {
-                    Some(r) => Some(r.get(0)?),
-                    None => None,
-                }
-            };
-            let Some(id) = id else { return Ok(None) };
-            let bucket = id - id.rem_euclid(super::rowid::BUCKET);
-            let sql = format!(
-                "SELECT {agg}(e.ts) FROM events e WHERE ({}) AND e.id >= ? AND e.id < ?",
-                filter.sql
-            );
-            let range = [SqlValue::Integer(bucket), SqlValue::Integer(bucket + super::rowid::BUCKET)];
-            Ok(self.conn.query_row(&sql, params_from_iter(params().chain(range)), |r| r.get(0))?)
+        let (from_where, params, id) = matches(query_text, now_micros)?;
+        // Timed events have ids from here up; untimed ones below.
+        let timed_from = rowid::bucket_start(i64::MIN);
+        let with = |extra: i64| params.iter().cloned().chain([SqlValue::Integer(extra)]);
+        let end = |order: &str| -> Result<Option<i64>, SearchError> {
+            let sql = format!("SELECT e.ts {from_where} AND {id} >= ? ORDER BY {id} {order} LIMIT 1");
+            let mut stmt = self.conn.prepare(&sql)?;
+            let mut rows = stmt.query(params_from_iter(with(timed_from)))?;
+            Ok(match rows.next()? {
+                Some(r) => r.get(0)?,
+                None => None,
+            })
         };
         let untimed: i64 = self.conn.query_row(
-            &format!("SELECT count(*) FROM events e WHERE ({}) AND e.ts IS NULL", filter.sql),
-            params_from_iter(params()),
+            &format!("SELECT count(*) {from_where} AND {id} < ?"),
+            params_from_iter(with(timed_from)),
             |r| r.get(0),
         )?;
-        let (Some(first), Some(last)) = (first_or_last("ASC", "min")?, first_or_last("DESC", "max")?) else {
+        let (Some(first), Some(last)) = (end("ASC")?, end("DESC")?) else {
             return Ok(Histogram {
                 start: None,
                 bucket_micros: bucket_width(0, buckets),
@@ -144,14 +152,19 @@ impl Store {
         let start = first.div_euclid(width) * width;
         let n = (last.div_euclid(width) - first.div_euclid(width) + 1) as usize;
         let mut counts = vec![0u64; n];
-        // Placeholders are numbered in text order: the bucket expression's two come before the filter's.
+        // The millisecond of an event is in its id; bucket widths are whole seconds, so it decides the bucket.
+        let ms_offset = rowid::bucket_start(0) >> rowid::COUNTER_BITS;
+        let micros = format!("((({id} >> {}) - {ms_offset}) * 1000)", rowid::COUNTER_BITS);
         let sql = format!(
-            "SELECT (e.ts - ?) / ?, count(*) FROM events e WHERE ({}) AND e.ts IS NOT NULL GROUP BY 1",
-            filter.sql
+            "SELECT CASE WHEN {micros} < ?1 THEN -1 ELSE ({micros} - ?1) / ?2 END AS b, count(*)
+             {from_where} AND {id} >= ? GROUP BY b"
         );
         let mut stmt = self.conn.prepare(&sql)?;
-        let all = [SqlValue::Integer(start), SqlValue::Integer(width)].into_iter().chain(params());
-        let mut rows = stmt.query(params_from_iter(all))?;
+        let mut rows = stmt.query(params_from_iter(
+            [SqlValue::Integer(start), SqlValue::Integer(width)]
+                .into_iter()
+                .chain(with(timed_from)),
+        ))?;
         let mut timed = 0u64;
         while let Some(r) = rows.next()? {
             let bucket: i64 = r.get(0)?;

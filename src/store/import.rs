@@ -14,7 +14,7 @@ use super::{Store, StoreError, rowid};
 use crate::archive::Manifest;
 use crate::merkle::Hash;
 use crate::note::VerifierKey;
-use crate::sources::{self, SourceKind};
+use crate::sources::{Normalized, Normalizer, SourceKind};
 use crate::verify::{
     self, ArchiveReport, ArchiveStatus, EventRef, Failure, FailureKind, Progress, Sink,
 };
@@ -82,8 +82,11 @@ struct ImportSink<'t, 'p> {
     tx: &'t Transaction<'t>,
     path: &'t str,
     plan: Plan,
-    kind: SourceKind,
+    normalizer: Normalizer,
+    /// The `source` column of this archive's events.
+    source: String,
     origin: String,
+    rollups: Rollups,
     ids: IdAllocator,
     fts_pending: Vec<(i64, String)>,
     ts_min: Option<i64>,
@@ -95,8 +98,8 @@ struct ImportSink<'t, 'p> {
 
 const INSERT_EVENT: &str =
     "INSERT INTO events (id, archive_id, idx, ts, source, origin, actor, action,
-    resource, outcome, ip, agent, env, stage, category, leaf, raw)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+    resource, outcome, ip, agent, env, stage, category, leaf, raw, privilege)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 const INSERT_FTS: &str = "INSERT INTO events_fts (rowid, raw) VALUES (?1, ?2)";
 /// Events buffered (about 1 KB each) before they are added to the full-text index in rowid order.
 const FTS_BATCH: usize = 16_384;
@@ -179,7 +182,7 @@ impl ImportSink<'_, '_> {
             self.fail(ev, "event is not a JSON object");
             return Ok(false);
         }
-        let n = sources::normalize(self.kind, &value);
+        let n = self.normalizer.normalize(&value);
         if let Some(ts) = n.ts {
             self.ts_min = Some(self.ts_min.map_or(ts, |m| m.min(ts)));
             self.ts_max = Some(self.ts_max.map_or(ts, |m| m.max(ts)));
@@ -194,7 +197,7 @@ impl ImportSink<'_, '_> {
             archive_id,
             ev.index as i64,
             n.ts,
-            self.kind.as_str(),
+            self.source,
             self.origin,
             n.actor,
             n.action,
@@ -207,7 +210,12 @@ impl ImportSink<'_, '_> {
             n.category,
             &ev.leaf[..],
             text,
+            n.privilege,
         ])?;
+        self.rollups.add(&n);
+        if self.rollups.len() >= ROLLUP_BATCH {
+            self.rollups.flush(self.tx, archive_id, &self.source)?;
+        }
         self.fts_pending.push((id, text.to_owned()));
         if self.fts_pending.len() >= FTS_BATCH {
             self.flush_fts()?;
@@ -244,7 +252,27 @@ impl ImportSink<'_, '_> {
 
 impl Sink for ImportSink<'_, '_> {
     fn begin(&mut self, manifest: &Manifest, report: &ArchiveReport) -> bool {
-        self.kind = manifest.source_kind.parse().unwrap_or(SourceKind::Jsonl);
+        // The archive's own signed kind and mapping file, never anything supplied at import time.
+        match Normalizer::for_archive(&manifest.source_kind, report.mapping_bytes.as_deref()) {
+            Ok(n) => self.normalizer = n,
+            Err(e) => {
+                let mut f = Failure {
+                    kind: FailureKind::Mapping,
+                    message: format!("{e}: an importer refuses the archive"),
+                    entry: None,
+                    line: None,
+                    event_index: None,
+                    expected: None,
+                    found: None,
+                };
+                if report.mapping_bytes.is_some() {
+                    f.entry = Some(crate::archive::MAPPING.into());
+                }
+                self.error = Some(f);
+                return false;
+            }
+        }
+        self.source = self.normalizer.source_name();
         self.origin = manifest.origin.clone();
         match self.decide(manifest, report) {
             Ok(plan) => {
@@ -273,6 +301,98 @@ impl Sink for ImportSink<'_, '_> {
 
     fn progress(&mut self, p: &Progress) -> bool {
         (self.progress)(p)
+    }
+}
+
+/// Summary rows buffered before they are written (each about 100 bytes).
+const ROLLUP_BATCH: usize = 100_000;
+
+/// The summary tables' rows of the events imported so far (counted events only: docs/search.md section 9),
+/// per UTC hour and per UTC minute, written in batches; several rows with the same key add up.
+#[derive(Default)]
+struct Rollups {
+    /// (unit, time in that unit, category, outcome, privilege) -> count; unit 0 is hours, 1 minutes.
+    counts: HashMap<CountKey, i64>,
+    /// (unit, time, category, outcome, env, actor) -> count.
+    actors: HashMap<ActorKey, i64>,
+}
+
+type CountKey = (u8, Option<i64>, Option<String>, Option<String>, Option<String>);
+type ActorKey = (
+    u8,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+impl Rollups {
+    fn add(&mut self, n: &Normalized) {
+        if !super::stats::is_counted(n.stage.as_deref()) {
+            return;
+        }
+        let times = [
+            n.ts.map(super::stats::hour_of),
+            n.ts.map(|t| t.div_euclid(60_000_000)),
+        ];
+        for (unit, time) in times.into_iter().enumerate() {
+            let unit = unit as u8;
+            *self
+                .counts
+                .entry((
+                    unit,
+                    time,
+                    n.category.clone(),
+                    n.outcome.clone(),
+                    n.privilege.clone(),
+                ))
+                .or_default() += 1;
+            *self
+                .actors
+                .entry((
+                    unit,
+                    time,
+                    n.category.clone(),
+                    n.outcome.clone(),
+                    n.env.clone(),
+                    n.actor.clone(),
+                ))
+                .or_default() += 1;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.counts.len() + self.actors.len()
+    }
+
+    fn flush(
+        &mut self,
+        tx: &Transaction<'_>,
+        archive_id: i64,
+        source: &str,
+    ) -> Result<(), rusqlite::Error> {
+        let tables = [
+            ("rollup_hourly", "rollup_actors", "hour"),
+            ("rollup_minutely", "rollup_minute_actors", "minute"),
+        ];
+        for ((unit, time, category, outcome, privilege), n) in self.counts.drain() {
+            let (table, _, column) = tables[usize::from(unit)];
+            tx.prepare_cached(&format!(
+                "INSERT INTO {table} (archive_id, {column}, source, category, outcome, privilege, n)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            ))?
+            .execute(params![archive_id, time, source, category, outcome, privilege, n])?;
+        }
+        for ((unit, time, category, outcome, env, actor), n) in self.actors.drain() {
+            let (_, table, column) = tables[usize::from(unit)];
+            tx.prepare_cached(&format!(
+                "INSERT INTO {table} (archive_id, {column}, category, outcome, env, actor, n)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            ))?
+            .execute(params![archive_id, time, category, outcome, env, actor, n])?;
+        }
+        Ok(())
     }
 }
 
@@ -327,8 +447,8 @@ fn insert_archive_row(
     tx.execute(
         "INSERT INTO archives (path, status, failure, origin, sequence, source_kind, events, bytes, signer_key,
             signer_name, signer_fingerprint, root, chain_start, chain_end, manifest_sha256, checkpoint, manifest,
-            imported_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            imported_at, mapping)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
         params![
             path,
             status,
@@ -348,6 +468,7 @@ fn insert_archive_row(
             report.checkpoint_note,
             report.manifest_bytes,
             crate::time::format_utc(chrono::Utc::now().timestamp_micros()),
+            report.mapping_bytes,
         ],
     )?;
     Ok(tx.last_insert_rowid())
@@ -370,8 +491,10 @@ impl Store {
             tx: &tx,
             path: &path_text,
             plan: Plan::Undecided,
-            kind: SourceKind::Jsonl,
+            normalizer: Normalizer::builtin(SourceKind::Jsonl),
+            source: String::new(),
             origin: String::new(),
+            rollups: Rollups::default(),
             ids: IdAllocator::default(),
             fts_pending: Vec::new(),
             ts_min: None,
@@ -383,6 +506,12 @@ impl Store {
         let mut report = verify::verify_archive(path, opts.trusted, &mut sink)?;
         if sink.sql_error.is_none()
             && let Err(e) = sink.flush_fts()
+        {
+            sink.sql_error = Some(e);
+        }
+        if sink.sql_error.is_none()
+            && let Plan::Insert { archive_id } = sink.plan
+            && let Err(e) = sink.rollups.flush(sink.tx, archive_id, &sink.source)
         {
             sink.sql_error = Some(e);
         }

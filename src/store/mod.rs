@@ -1,7 +1,8 @@
 //! The local evidence store: one SQLite file holding every imported archive (its signed checkpoint, manifest,
 //! signer and verification result) and every event (exact bytes, leaf hash, index, normalized columns, full-text
 //! index). Import is atomic per archive ([`import`]); [`check`] re-verifies the whole file from the stored bytes;
-//! [`search`] runs the query language of docs/search.md with keyset paging.
+//! [`search`] runs the query language of docs/search.md with keyset paging; [`stats`] counts requests for the
+//! dashboards and `auditlens stats`, each figure with the search that reproduces it.
 //!
 //! Journal mode: WAL, so the app reads while an import runs (readers never wait for the writer). One
 //! transaction per archive: a crash leaves the archive wholly out, never half in.
@@ -12,6 +13,7 @@ pub mod import;
 pub mod rowid;
 pub mod schema;
 pub mod search;
+pub mod stats;
 
 use std::path::Path;
 
@@ -40,6 +42,8 @@ pub enum StoreError {
 /// An open store.
 pub struct Store {
     pub(crate) conn: Connection,
+    /// Counts fetched once by a dashboard call and shared by its figures (`stats::Cube`); empty otherwise.
+    pub(crate) cubes: std::cell::RefCell<Vec<stats::Cube>>,
 }
 
 impl Store {
@@ -52,7 +56,10 @@ impl Store {
         let mut conn = Connection::open(path).map_err(open_err)?;
         configure(&conn).map_err(open_err)?;
         schema::migrate_to(&mut conn, schema::CURRENT_VERSION)?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            cubes: Default::default(),
+        })
     }
 
     /// Opens an existing database read-only (no migration; refused if its schema is not current).
@@ -75,7 +82,10 @@ impl Store {
                 schema::CURRENT_VERSION
             )));
         }
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            cubes: Default::default(),
+        })
     }
 
     /// The underlying connection, for tests and tools that inspect the file.

@@ -66,7 +66,133 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_ip ON events(ip);
     CREATE INDEX events_env ON events(env);
     "#,
+    // 3: mapping files, the privilege column, and what the dashboards read (docs/search.md section 9): summary
+    // tables of counted events (every stage but RequestReceived and ResponseStarted) kept by import, per
+    // archive and UTC hour, and a partial index over denied events. Existing events get their privilege and
+    // the summaries in `backfill_v3`, in the same transaction.
+    r#"
+    ALTER TABLE archives ADD COLUMN mapping BLOB;   -- mapping.toml, byte for byte (source kind mapping)
+    ALTER TABLE events ADD COLUMN privilege TEXT COLLATE NOCASE;
+    CREATE INDEX events_privilege ON events(privilege) WHERE privilege IS NOT NULL;
+    CREATE INDEX events_denied ON events(actor, resource, ts, stage, archive_id) WHERE outcome = 'denied';
+    CREATE TABLE rollup_hourly (
+        archive_id INTEGER NOT NULL,
+        hour       INTEGER,                 -- floor(ts / 1 h); NULL for events without a time
+        source     TEXT COLLATE NOCASE,
+        category   TEXT COLLATE NOCASE,
+        outcome    TEXT COLLATE NOCASE,
+        privilege  TEXT COLLATE NOCASE,
+        n          INTEGER NOT NULL
+    );
+    CREATE INDEX rollup_hourly_hour ON rollup_hourly(hour);
+    CREATE TABLE rollup_actors (
+        archive_id INTEGER NOT NULL,
+        hour       INTEGER,
+        category   TEXT COLLATE NOCASE,
+        outcome    TEXT COLLATE NOCASE,
+        env        TEXT COLLATE NOCASE,
+        actor      TEXT COLLATE NOCASE,
+        n          INTEGER NOT NULL
+    );
+    CREATE INDEX rollup_actors_hour ON rollup_actors(hour);
+    -- The same per UTC minute: the partial hours at the ends of a time range.
+    CREATE TABLE rollup_minutely (
+        archive_id INTEGER NOT NULL,
+        minute     INTEGER,                 -- floor(ts / 1 min); NULL for events without a time
+        source     TEXT COLLATE NOCASE,
+        category   TEXT COLLATE NOCASE,
+        outcome    TEXT COLLATE NOCASE,
+        privilege  TEXT COLLATE NOCASE,
+        n          INTEGER NOT NULL
+    );
+    CREATE INDEX rollup_minutely_minute ON rollup_minutely(minute);
+    CREATE TABLE rollup_minute_actors (
+        archive_id INTEGER NOT NULL,
+        minute     INTEGER,
+        category   TEXT COLLATE NOCASE,
+        outcome    TEXT COLLATE NOCASE,
+        env        TEXT COLLATE NOCASE,
+        actor      TEXT COLLATE NOCASE,
+        n          INTEGER NOT NULL
+    );
+    CREATE INDEX rollup_minute_actors_minute ON rollup_minute_actors(minute);
+    "#,
 ];
+
+/// The hour of an event time (microseconds), as SQL over a column `ts`: `floor(ts / 3600e6)`, NULL for NULL.
+pub const HOUR_OF_TS: &str =
+    "((ts - (((ts % 3600000000) + 3600000000) % 3600000000)) / 3600000000)";
+/// The minute of an event time, likewise: `floor(ts / 60e6)`.
+pub const MINUTE_OF_TS: &str = "((ts - (((ts % 60000000) + 60000000) % 60000000)) / 60000000)";
+/// The summary tables: name, time column, the SQL of that column over `events.ts`, and the other columns.
+pub const SUMMARIES: [(&str, &str, &str, &str); 4] = [
+    (
+        "rollup_hourly",
+        "hour",
+        HOUR_OF_TS,
+        "source, category, outcome, privilege",
+    ),
+    (
+        "rollup_actors",
+        "hour",
+        HOUR_OF_TS,
+        "category, outcome, env, actor",
+    ),
+    (
+        "rollup_minutely",
+        "minute",
+        MINUTE_OF_TS,
+        "source, category, outcome, privilege",
+    ),
+    (
+        "rollup_minute_actors",
+        "minute",
+        MINUTE_OF_TS,
+        "category, outcome, env, actor",
+    ),
+];
+/// The counting rule of the dashboards as SQL over a column `stage` (NOCASE, as the query language compares).
+pub const COUNTED_STAGE: &str =
+    "(stage IS NULL OR (stage <> 'RequestReceived' AND stage <> 'ResponseStarted'))";
+
+/// Fills what migration 3 added for the events already stored: each event's privilege (re-derived from its
+/// bytes and its archive's signed kind; older stores hold no mapping archives) and the summary tables.
+fn backfill_v3(tx: &rusqlite::Transaction<'_>) -> Result<(), rusqlite::Error> {
+    use crate::sources::{Normalizer, SourceKind};
+    let archives: Vec<(i64, Option<String>)> = tx
+        .prepare("SELECT id, source_kind FROM archives")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = tx.prepare("UPDATE events SET privilege = ?1 WHERE id = ?2")?;
+    for (archive, kind) in archives {
+        let kind = kind.and_then(|k| k.parse::<SourceKind>().ok());
+        let Some(kind) = kind.filter(|k| *k != SourceKind::Mapping) else {
+            continue;
+        };
+        let normalizer = Normalizer::builtin(kind);
+        let mut rows = tx.prepare("SELECT id, raw FROM events WHERE archive_id = ?1")?;
+        let mut rows = rows.query([archive])?;
+        while let Some(r) = rows.next()? {
+            let raw: String = r.get(1)?;
+            if let Some(p) = normalizer.normalize_bytes(raw.as_bytes()).privilege {
+                update.execute(rusqlite::params![p, r.get::<_, i64>(0)?])?;
+            }
+        }
+    }
+    for (table, time, of_ts, columns) in SUMMARIES {
+        let binary: Vec<String> = columns
+            .split(", ")
+            .map(|c| format!("{c} COLLATE BINARY"))
+            .collect();
+        tx.execute_batch(&format!(
+            "INSERT INTO {table} (archive_id, {time}, {columns}, n)
+             SELECT archive_id, {of_ts}, {columns}, count(*) FROM events WHERE {COUNTED_STAGE}
+             GROUP BY archive_id, 2, {}",
+            binary.join(", ")
+        ))?;
+    }
+    Ok(())
+}
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -102,6 +228,7 @@ pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), SchemaError>
         let tx = conn.transaction()?;
         let sql = MIGRATIONS[v as usize];
         tx.execute_batch(sql)
+            .and_then(|()| if v + 1 == 3 { backfill_v3(&tx) } else { Ok(()) })
             .map_err(|source| SchemaError::Migration {
                 version: v + 1,
                 source,

@@ -45,6 +45,8 @@ pub struct EventRow {
     pub agent: Option<String>,
     pub env: Option<String>,
     pub stage: Option<String>,
+    /// Kind of privileged access (`exec`, `secret`, `role`, `login`), for access events that are one.
+    pub privilege: Option<String>,
     /// The archive as `origin@sequence`.
     pub archive: String,
     pub sequence: u64,
@@ -87,7 +89,7 @@ pub struct EventDetail {
 pub const MAX_LIMIT: usize = 10_000;
 
 const COLUMNS: &str = "e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
-    e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status";
+    e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     let ts: Option<i64> = r.get(1)?;
@@ -110,6 +112,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
         agent: r.get(10)?,
         env: r.get(11)?,
         stage: r.get(12)?,
+        privilege: r.get(17)?,
         archive: format!("{origin}@{sequence}"),
         sequence,
         index: index as u64,
@@ -214,6 +217,33 @@ impl Store {
         Ok(SearchPage { events, next })
     }
 
+    /// The `limit` newest events a query matches (no cursor, no look-ahead row: the scan stops at the
+    /// `limit`-th match).
+    pub fn newest(
+        &self,
+        query_text: &str,
+        limit: usize,
+        now_micros: i64,
+    ) -> Result<Vec<EventRow>, SearchError> {
+        let limit = limit.clamp(1, MAX_LIMIT);
+        let mut p = plan(query_text, now_micros)?;
+        let ids = format!(
+            "SELECT {} {} ORDER BY {} DESC LIMIT ?",
+            p.id_column, p.from_where, p.id_column
+        );
+        p.params.push(SqlValue::Integer(limit as i64));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events e JOIN archives a ON a.id = e.archive_id
+             WHERE e.id IN ({ids}) ORDER BY e.id DESC"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
+        let events = stmt
+            .query_map(params_from_iter(p.params), row)?
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::from)?;
+        Ok(events)
+    }
+
     /// Number of events the query matches.
     pub fn count(&self, query_text: &str, now_micros: i64) -> Result<u64, SearchError> {
         let p = plan(query_text, now_micros)?;
@@ -228,7 +258,7 @@ impl Store {
             return Ok(None);
         };
         let sql = "SELECT e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
-                e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, NULL,
+                e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege,
                 e.raw, e.leaf, a.id, a.path, a.signer_key, a.signer_fingerprint, a.checkpoint, a.root
              FROM events e JOIN archives a ON a.id = e.archive_id
              WHERE a.origin = ?1 AND a.sequence = ?2 AND e.idx = ?3

@@ -41,6 +41,7 @@ pub fn seal_to(
         origin,
         prev,
         format: None,
+        mapping: None,
         out: &out,
         inputs,
     })

@@ -110,8 +110,10 @@ U64_MAX = (1 << 64) - 1
 LEAVES = "leaves"
 MANIFEST = "manifest.json"
 CHECKPOINT = "checkpoint"
+MAPPING = "mapping.toml"
+MAPPING_MAX = 1 << 20           # 1 MiB
 EVENTS_RE = re.compile(r"events/([0-9]{6})\.jsonl\Z", re.ASCII)
-SOURCE_KINDS = ("jsonl", "k8s", "cloudtrail")
+SOURCE_KINDS = ("jsonl", "k8s", "cloudtrail", "github", "gcp", "teleport", "okta", "mapping")
 MANIFEST_MEMBERS = {
     "format", "version", "origin", "sequence", "source_kind", "signer", "created", "events", "time_range",
     "entries", "tool",
@@ -370,7 +372,7 @@ def open_container(path, fp):
         m = EVENTS_RE.match(name)
         if m:
             events[int(m.group(1))] = info
-        elif name not in (LEAVES, MANIFEST, CHECKPOINT):
+        elif name not in (LEAVES, MANIFEST, CHECKPOINT, MAPPING):
             raise Fail(f"unexpected entry {name!r}")
         if info.flag_bits & 0x41:
             raise Fail(f"{name}: encrypted entry")
@@ -539,8 +541,10 @@ def parse_manifest(raw):
     if type(m) is not dict:
         raise Fail("manifest: not a JSON object")
     keys = set(m)
-    if keys != MANIFEST_MEMBERS:
-        extra, missing = sorted(keys - MANIFEST_MEMBERS), sorted(MANIFEST_MEMBERS - keys)
+    # `mapping_sha256` is present exactly when source_kind is "mapping" (checked below).
+    expected = MANIFEST_MEMBERS | ({"mapping_sha256"} if "mapping_sha256" in keys else set())
+    if keys != expected:
+        extra, missing = sorted(keys - expected), sorted(expected - keys)
         raise Fail(f"manifest: unknown members {extra} / missing members {missing}")
     if _str(m["format"], "format") != "auditlens-archive":
         raise Fail(f"manifest: format is {m['format']!r}")
@@ -551,6 +555,10 @@ def parse_manifest(raw):
         raise Fail("manifest: sequence must be >= 1")
     if _str(m["source_kind"], "source_kind") not in SOURCE_KINDS:
         raise Fail(f"manifest: unknown source_kind {m['source_kind']!r}")
+    if (m["source_kind"] == "mapping") != ("mapping_sha256" in m):
+        raise Fail("manifest: mapping_sha256 must be present exactly when source_kind is \"mapping\"")
+    if "mapping_sha256" in m:
+        m["mapping_digest"] = decode_hash(_str(m["mapping_sha256"], "mapping_sha256"), "manifest mapping_sha256")
     try:
         m["signer_key"] = VerifierKey(_str(m["signer"], "signer"))
     except ValueError as e:
@@ -612,6 +620,8 @@ def verify_archive(path, trusted):
             raise Fail(f"manifest: sequence {m['sequence']} != checkpoint sequence {cp['sequence']}")
         if cp["sequence"] == 1 and cp["chain_start"] != ZERO32:
             raise Fail("checkpoint: sequence 1 with a non-zero chain-start")
+        if (MAPPING in infos) != (m["source_kind"] == "mapping"):
+            raise Fail("mapping.toml must be present exactly when source_kind is \"mapping\"")
 
         # signature by the manifest's signer
         signer = m["signer_key"]
@@ -625,6 +635,12 @@ def verify_archive(path, trusted):
         # manifest SHA-256
         if hashlib.sha256(man_raw).digest() != cp["manifest_sha256"]:
             raise Fail("manifest: SHA-256 differs from auditlens-manifest-sha256 (manifest changed)")
+
+        # mapping.toml SHA-256 (its bytes are covered through the signed manifest)
+        if MAPPING in infos:
+            mapping = BoundedReader(zf, infos[MAPPING], MAPPING_MAX, MAPPING).read_all()
+            if hashlib.sha256(mapping).digest() != m["mapping_digest"]:
+                raise Fail("mapping.toml: SHA-256 differs from the manifest's mapping_sha256 (mapping changed)")
 
         # events, byte rules and leaves, streaming
         n = m["events"]

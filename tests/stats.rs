@@ -1,0 +1,575 @@
+//! Dashboards and `auditlens stats` over a store of real fixture logs: Kubernetes (audit2rbac, the falco trace
+//! files, and the three stage records of one exec request), CloudTrail (AWS documentation examples), Okta (Panther
+//! tests and scenarios) and Slack (through a mapping file), all verified; Teleport kept flagged untrusted.
+//!
+//! The expected numbers were counted from the raw files with a short Python transcription of the rules of
+//! docs/sources.md (not with our code): 199 records of which 4 are Kubernetes `RequestReceived` / `ResponseStarted`
+//! records, so 195 requests. Every figure of every dashboard must equal the count of its drill-down search.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use auditlens::note::SignerKey;
+use auditlens::seal::{SealOptions, seal};
+use auditlens::store::Store;
+use auditlens::store::import::{ImportOptions, ImportOutcome};
+use auditlens::store::stats::{DashboardOptions, Scope, WorkingHours};
+use common::*;
+use serde_json::Value;
+
+const NOW: i64 = 1_800_000_000_000_000;
+const EXEC_AUDIT_ID: &str = "ca1ed9f4-7bf4-4c85-81a8-1b11253d1ba6";
+
+struct Lab {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    db: PathBuf,
+}
+
+fn k8s_inputs() -> Vec<PathBuf> {
+    let mut inputs = vec![fixture(K8S_LOG)];
+    let mut falco: Vec<PathBuf> = std::fs::read_dir(fixture("logs/k8s_audit/falco_trace_files"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    falco.sort();
+    inputs.extend(falco);
+    inputs.push(fixture("logs/k8s_audit/stages/exec_pod_stages.jsonl"));
+    inputs
+}
+
+fn okta_inputs() -> Vec<PathBuf> {
+    let mut inputs = vec![fixture("logs/okta/panther/Okta_SystemLog.jsonl")];
+    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(fixture("logs/okta/panther_scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    scenarios.sort();
+    inputs.extend(scenarios);
+    inputs
+}
+
+/// The store every test reads (built once per test; sealing and importing 220 events takes well under a second).
+fn lab() -> Lab {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let db = dir.join("store.db");
+    let other = key("someone-else");
+    let key = key("ops");
+    let seal_one =
+        |name: &str, key: &SignerKey, origin: &str, inputs: &[PathBuf], mapping: Option<&Path>| {
+            let out = dir.join(name);
+            seal(&SealOptions {
+                key,
+                origin,
+                prev: None,
+                format: None,
+                mapping,
+                out: &out,
+                inputs,
+            })
+            .unwrap();
+            out
+        };
+    let archives = [
+        seal_one("k8s.zip", &key, "example.com/prod/k8s", &k8s_inputs(), None),
+        seal_one(
+            "ct.zip",
+            &key,
+            "aws/111122223333/trail",
+            &[fixture(CLOUDTRAIL_LOG)],
+            None,
+        ),
+        seal_one("okta.zip", &key, "okta/example", &okta_inputs(), None),
+        seal_one(
+            "slack.zip",
+            &key,
+            "slack/example",
+            &[fixture(
+                "logs/misc_saas_audit/panther/Slack_AuditLogs.jsonl",
+            )],
+            Some(&fixture("mappings/slack-audit.toml")),
+        ),
+    ];
+    let untrusted = seal_one(
+        "teleport.zip",
+        &other,
+        "teleport/example",
+        &[fixture(
+            "logs/teleport/panther/Gravitational_TeleportAudit.jsonl",
+        )],
+        None,
+    );
+    let mut store = Store::open(&db).unwrap();
+    let trusted = [key.verifier()];
+    for a in &archives {
+        let r = store
+            .import_archive(
+                a,
+                &ImportOptions {
+                    trusted: &trusted,
+                    keep_failed: false,
+                },
+                &mut |_| true,
+            )
+            .unwrap();
+        assert_eq!(
+            r.outcome,
+            ImportOutcome::Imported,
+            "{}: {}",
+            a.display(),
+            r.message
+        );
+    }
+    let r = store
+        .import_archive(
+            &untrusted,
+            &ImportOptions {
+                trusted: &trusted,
+                keep_failed: true,
+            },
+            &mut |_| true,
+        )
+        .unwrap();
+    assert_eq!(r.outcome, ImportOutcome::Untrusted);
+    assert!(r.stored);
+    Lab { _tmp: tmp, dir, db }
+}
+
+fn map(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+}
+
+#[test]
+fn stats_counts_requests_over_verified_archives_as_counted_by_hand() {
+    let lab = lab();
+    let store = Store::open(&lab.db).unwrap();
+    let s = store.stats(&Scope::default(), 5, NOW).unwrap();
+    assert_eq!(s.total, 195);
+    assert_eq!(
+        s.by_source,
+        map(&[
+            ("k8s", 56),
+            ("cloudtrail", 19),
+            ("okta", 76),
+            ("mapping:slack-audit", 44)
+        ])
+    );
+    assert_eq!(
+        s.by_category,
+        map(&[
+            ("access", 106),
+            ("change", 67),
+            ("deployment", 6),
+            ("other", 16),
+            ("read", 0)
+        ])
+    );
+    assert_eq!(
+        s.by_outcome,
+        map(&[
+            ("denied", 35),
+            ("success", 95),
+            ("unknown", 1),
+            ("failure", 7),
+            ("(none)", 57)
+        ])
+    );
+    let top: Vec<(&str, u64)> = s
+        .top_actors
+        .iter()
+        .map(|a| (a.actor.as_str(), a.count))
+        .collect();
+    assert_eq!(
+        top,
+        [
+            ("user@example.com", 41),
+            ("system:admin as bob", 29),
+            ("homer.simpson@duff.com", 27),
+            ("jack.naglieri@runpanther.io", 17),
+            ("minikube-user", 13),
+        ]
+    );
+    let days: Vec<(&str, u64)> = s
+        .deployments_per_day
+        .iter()
+        .map(|d| (d.day.as_str(), d.count))
+        .collect();
+    assert_eq!(days, [("2018-10-26", 2)]);
+    assert_eq!(
+        s.drill.by_category["deployment"],
+        "category:deployment -stage:RequestReceived -stage:ResponseStarted status:verified"
+    );
+}
+
+#[test]
+fn records_of_a_request_in_progress_are_searchable_but_not_counted() {
+    let lab = lab();
+    let store = Store::open(&lab.db).unwrap();
+    // The exec request: falco's ResponseStarted record and the three stage records of the same audit ID.
+    assert_eq!(store.count(EXEC_AUDIT_ID, NOW).unwrap(), 4);
+    let scope = Scope {
+        query: EXEC_AUDIT_ID.into(),
+        ..Scope::default()
+    };
+    let s = store.stats(&scope, 5, NOW).unwrap();
+    assert_eq!(s.total, 1, "one request: its ResponseComplete record");
+    assert_eq!(s.by_category["access"], 1);
+    assert_eq!(store.count(&s.drill.total, NOW).unwrap(), 1);
+    // Without a query, from the summary tables: the same rule.
+    let access = store
+        .access(&Scope::default(), &DashboardOptions::default(), NOW)
+        .unwrap();
+    let exec = access
+        .privileged
+        .iter()
+        .find(|f| f.key.as_deref() == Some("exec"))
+        .unwrap();
+    assert_eq!(
+        exec.count, 1,
+        "exec_pod and attach_pod are ResponseStarted records"
+    );
+    // Searchable: falco's exec_pod and attach_pod, the three stage records, and Teleport's session.start (in the
+    // kept untrusted archive).
+    assert_eq!(store.count("privilege:exec", NOW).unwrap(), 6);
+}
+
+#[test]
+fn unverified_archives_count_only_when_asked() {
+    let lab = lab();
+    let store = Store::open(&lab.db).unwrap();
+    let all = Scope {
+        include_unverified: true,
+        ..Scope::default()
+    };
+    let s = store.stats(&all, 5, NOW).unwrap();
+    assert_eq!(s.total, 195 + 21);
+    assert_eq!(s.by_source.get("teleport"), Some(&21));
+    assert!(!s.drill.total.contains("status:"));
+    let o = store
+        .overview(&Scope::default(), &DashboardOptions::default(), NOW)
+        .unwrap();
+    assert!(!o.verification.all_verified);
+    assert_eq!(o.verification.archives, 5);
+    assert_eq!(o.verification.verified, 4);
+    assert_eq!(o.verification.untrusted.len(), 1);
+    assert_eq!(
+        o.verification.untrusted[0].origin.as_deref(),
+        Some("teleport/example")
+    );
+    // Search shows the kept untrusted events; the figures' drill-downs do not.
+    assert_eq!(store.count("source:teleport", NOW).unwrap(), 21);
+    assert_eq!(
+        store.count("source:teleport status:verified", NOW).unwrap(),
+        0
+    );
+}
+
+#[test]
+fn a_burst_of_denied_sign_ins_is_found_in_the_okta_scenario() {
+    let lab = lab();
+    let store = Store::open(&lab.db).unwrap();
+    let a = store
+        .access(&Scope::default(), &DashboardOptions::default(), NOW)
+        .unwrap();
+    // okta-add-administrator__brute_force_logins: nine failed sign-ins from 21:27:03.49 to 21:36:03.49.
+    assert_eq!(a.bursts.len(), 1, "{:?}", a.bursts);
+    let b = &a.bursts[0];
+    assert_eq!(
+        (b.actor.as_str(), b.count),
+        ("jack.naglieri@runpanther.io", 9)
+    );
+    assert_eq!(b.start, "2021-06-25T21:27:03.490Z");
+    assert_eq!(a.denied.count, 35);
+    let d = store
+        .deployments(&Scope::default(), &DashboardOptions::default(), NOW)
+        .unwrap();
+    assert_eq!(d.total.count, 6);
+    assert_eq!(d.failed.count, 0);
+}
+
+/// Every figure in a serialized result, as (count, drill).
+fn figures(v: &Value, out: &mut Vec<(u64, String)>) {
+    match v {
+        Value::Object(m) => {
+            if let (Some(Value::Number(n)), Some(Value::String(d))) =
+                (m.get("count"), m.get("drill"))
+            {
+                out.push((n.as_u64().unwrap(), d.clone()));
+            }
+            if let (Some(Value::Array(c)), Some(Value::Array(d))) =
+                (m.get("counts"), m.get("drills"))
+            {
+                assert_eq!(c.len(), d.len());
+                for (c, d) in c.iter().zip(d) {
+                    out.push((c.as_u64().unwrap(), d.as_str().unwrap().to_owned()));
+                }
+            }
+            for x in m.values() {
+                figures(x, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| figures(x, out)),
+        _ => {}
+    }
+}
+
+fn assert_drills(store: &Store, label: &str, result: &impl serde::Serialize) -> usize {
+    let mut all = Vec::new();
+    figures(&serde_json::to_value(result).unwrap(), &mut all);
+    for (count, drill) in &all {
+        let found = store
+            .count(drill, NOW)
+            .unwrap_or_else(|e| panic!("{label}: drill-down {drill:?} does not parse: {e}"));
+        assert_eq!(
+            found, *count,
+            "{label}: figure {count} but its drill-down {drill:?} counts {found}"
+        );
+    }
+    all.len()
+}
+
+#[test]
+fn every_figure_equals_the_count_of_its_drill_down_search() {
+    let lab = lab();
+    let store = Store::open(&lab.db).unwrap();
+    let t = |s: &str| auditlens::time::parse_rfc3339(s).unwrap();
+    let scopes = [
+        ("everything", Scope::default()),
+        (
+            "with unverified",
+            Scope {
+                include_unverified: true,
+                ..Scope::default()
+            },
+        ),
+        // Unaligned bounds: whole hours from the summaries, the partial hours at both ends from the events.
+        (
+            "range",
+            Scope {
+                from: Some(t("2018-10-26T13:05:00.5Z")),
+                to: Some(t("2021-06-25T21:33:00Z")),
+                ..Scope::default()
+            },
+        ),
+        (
+            "within one hour",
+            Scope {
+                from: Some(t("2018-10-26T13:07:00Z")),
+                to: Some(t("2018-10-26T13:40:00Z")),
+                ..Scope::default()
+            },
+        ),
+        (
+            "within one minute",
+            Scope {
+                from: Some(t("2018-10-26T13:07:10Z")),
+                to: Some(t("2018-10-26T13:07:50Z")),
+                ..Scope::default()
+            },
+        ),
+        (
+            "minutes and microseconds",
+            Scope {
+                from: Some(t("2018-10-26T13:07:36.911442Z")),
+                to: Some(t("2021-06-25T21:32:03.490001Z")),
+                ..Scope::default()
+            },
+        ),
+        (
+            "from only",
+            Scope {
+                from: Some(t("2021-01-01T00:00:00Z")),
+                ..Scope::default()
+            },
+        ),
+        (
+            "to only",
+            Scope {
+                to: Some(t("2019-01-01T00:00:00Z")),
+                ..Scope::default()
+            },
+        ),
+        // With a query, everything is aggregated from the matching events.
+        (
+            "query",
+            Scope {
+                query: "actor:system:* OR source:okta".into(),
+                ..Scope::default()
+            },
+        ),
+        (
+            "query and range",
+            Scope {
+                query: "NOT outcome:success".into(),
+                from: Some(t("2018-01-01T00:00:00Z")),
+                ..Scope::default()
+            },
+        ),
+        (
+            "free text",
+            Scope {
+                query: "secrets".into(),
+                include_unverified: true,
+                ..Scope::default()
+            },
+        ),
+    ];
+    let aligned = DashboardOptions::default();
+    let unaligned = DashboardOptions {
+        working_hours: WorkingHours::parse("08:30-17:00+05:30").unwrap(),
+        burst_min: 2,
+        burst_window_secs: 3600,
+        rare_max: 5,
+        ..DashboardOptions::default()
+    };
+    let mut checked = 0;
+    for (label, scope) in &scopes {
+        for (o, opts) in [("default", &aligned), ("+05:30", &unaligned)] {
+            let label = format!("{label}, {o}");
+            checked += assert_drills(&store, &label, &store.overview(scope, opts, NOW).unwrap());
+            checked += assert_drills(
+                &store,
+                &label,
+                &store.deployments(scope, opts, NOW).unwrap(),
+            );
+            checked += assert_drills(&store, &label, &store.access(scope, opts, NOW).unwrap());
+        }
+        let s = store.stats(scope, 10, NOW).unwrap();
+        checked += assert_drills(&store, label, &s);
+        assert_eq!(
+            store.count(&s.drill.total, NOW).unwrap(),
+            s.total,
+            "{label}: total"
+        );
+        for (field, counts, drills) in [
+            ("category", &s.by_category, &s.drill.by_category),
+            ("outcome", &s.by_outcome, &s.drill.by_outcome),
+            ("source", &s.by_source, &s.drill.by_source),
+        ] {
+            assert_eq!(
+                counts.keys().collect::<Vec<_>>(),
+                drills.keys().collect::<Vec<_>>()
+            );
+            assert_eq!(
+                counts.values().sum::<u64>(),
+                s.total,
+                "{label}: {field}s add up to the total"
+            );
+            for (k, n) in counts {
+                assert_eq!(
+                    store.count(&drills[k], NOW).unwrap(),
+                    *n,
+                    "{label}: {field} {k}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked} figures checked");
+}
+
+#[test]
+fn the_summary_tables_answer_without_a_query_and_the_events_with_one() {
+    let lab = lab();
+    let store = Store::open(&lab.db).unwrap();
+    // Corrupting a summary row changes the query-less figure (it comes from the summary) but not the figure
+    // computed with a query that selects everything; `check` names the table.
+    let raw = rusqlite::Connection::open(&lab.db).unwrap();
+    raw.execute("UPDATE rollup_hourly SET n = n + 1000 WHERE rowid = (SELECT min(rowid) FROM rollup_hourly)", [])
+        .unwrap();
+    let fast = store.stats(&Scope::default(), 5, NOW).unwrap();
+    let slow = store
+        .stats(
+            &Scope {
+                query: "status:*".into(),
+                ..Scope::default()
+            },
+            5,
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(fast.total, 195 + 1000);
+    assert_eq!(slow.total, 195);
+    let check = store.check(&[], &mut |_| true).unwrap();
+    assert!(
+        check
+            .problems
+            .iter()
+            .any(|p| p.message.contains("rollup_hourly")),
+        "{:?}",
+        check.problems
+    );
+}
+
+fn cli(args: &[&str], db: &Path) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_auditlens"))
+        .arg("stats")
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_stats_command_prints_json_with_drill_downs_and_exits_2_for_a_bad_query() {
+    let lab = lab();
+    let (code, out, err) = cli(&["--json"], &lab.db);
+    assert_eq!(code, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["total"], 195);
+    assert_eq!(v["by_category"]["deployment"], 6);
+    assert_eq!(v["by_outcome"]["denied"], 35);
+    assert_eq!(v["by_source"]["okta"], 76);
+    assert_eq!(v["top_actors"][0]["actor"], "user@example.com");
+    assert_eq!(v["top_actors"][0]["count"], 41);
+    assert_eq!(v["deployments_per_day"][0]["day"], "2018-10-26");
+    assert_eq!(
+        v["drill"]["total"],
+        "-stage:RequestReceived -stage:ResponseStarted status:verified"
+    );
+    assert!(
+        v["top_actors"][0]["drill"]
+            .as_str()
+            .unwrap()
+            .starts_with("actor:user@example.com ")
+    );
+
+    let (code, out, _) = cli(&["--json", "--all", "source:teleport"], &lab.db);
+    assert_eq!(code, Some(0));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["total"], 21);
+    assert_eq!(
+        v["drill"]["total"],
+        "-stage:RequestReceived -stage:ResponseStarted (source:teleport)"
+    );
+
+    let (code, out, _) = cli(
+        &["--json", "--from", "2021-06-25", "--to", "2021-06-26"],
+        &lab.db,
+    );
+    assert_eq!(code, Some(0));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["total"], 10, "the brute-force scenario day");
+
+    let (code, out, _) = cli(&[], &lab.db);
+    assert_eq!(code, Some(0));
+    assert!(out.starts_with("195 requests"), "{out}");
+
+    let (code, _, err) = cli(&["actor:"], &lab.db);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("actor:"), "{err}");
+    let (code, _, err) = cli(&["--from", "yesterday"], &lab.db);
+    assert_eq!(code, Some(2), "{err}");
+    let (code, _, _) = cli(&[], &lab.dir.join("missing.db"));
+    assert_eq!(code, Some(2));
+}
