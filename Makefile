@@ -4,10 +4,11 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/debug/auditlens
+APP := target/debug/auditlens-app
 DEMO := demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps build bench fmt clean-demo
+.PHONY: run test deps build bench fmt clean-demo app e2e ui-deps
 
 ## System packages the build and the tests need (C compiler for bundled SQLite; ripgrep for the benchmark baseline).
 deps:
@@ -35,10 +36,45 @@ run: build
 	$(BIN) seal --key $(DEMO)/keys/demo-ops.key --origin demo.auditlens.dev/aws/cloudtrail --out $(DEMO)/cloudtrail-1.zip \
 	  tests/fixtures/logs/aws_cloudtrail/awsdocs/awsdocs_examples_Records.json
 	$(BIN) verify --trust $(DEMO)/keys/demo-ops.pub $(DEMO)/k8s-1.zip $(DEMO)/k8s-2.zip $(DEMO)/cloudtrail-1.zip
+	$(MAKE) app
+	rm -f $(DEMO)/demo.db $(DEMO)/demo.db-wal $(DEMO)/demo.db-shm
+	$(APP) --db $(DEMO)/demo.db --trust $(DEMO)/keys/demo-ops.pub $(DEMO)/*.zip
 
 ## Every test: unit, integration (real archives, real SQLite files), the independent verifier, the CLI contract.
-test: deps
-	$(CARGO) test --locked --workspace
+## The desktop app's tests too: its command layer (in the workspace run), the UI components (Vitest) and the app
+## end to end (WebDriver under Xvfb). The app crate is built with the front end embedded, as `make app` builds it.
+test: deps app
+	$(CARGO) test --locked --workspace --features auditlens-app/custom-protocol
+	cd ui && npx vitest run
+	$(MAKE) e2e
+
+## System packages of the desktop app (WebKitGTK, Xvfb and WebKitWebDriver for the end-to-end tests) and the UI's
+## npm modules, exactly as locked in ui/package-lock.json. Node.js 20.19+ and npm must already be installed.
+APP_PACKAGES := libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev libayatana-appindicator3-dev \
+  librsvg2-dev xvfb xauth webkit2gtk-driver
+ui-deps:
+	@missing=""; \
+	for p in $(APP_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20.19 or newer"; exit 1; }
+	@if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then \
+	  cd ui && npm ci --no-audit --no-fund; \
+	fi
+
+## The desktop app with its front end embedded (Tauri's custom-protocol feature): target/debug/auditlens-app.
+app: deps ui-deps
+	cd ui && npm run build
+	$(CARGO) build --locked -p auditlens-app --features custom-protocol
+
+## The end-to-end tests alone: the built app driven by tauri-driver + WebKitWebDriver under Xvfb; screenshots in
+## target/e2e-screenshots/.
+e2e: app
+	@command -v tauri-driver >/dev/null || [ -x "$$HOME/.cargo/bin/tauri-driver" ] || $(CARGO) install tauri-driver --locked
+	rm -rf target/e2e-screenshots
+	PATH="$$HOME/.cargo/bin:$$PATH" xvfb-run -a -s "-screen 0 1440x900x24" node --test --test-concurrency=1 tests/e2e/app.test.mjs
 
 ## Benchmarks (release build): seal/verify of 1,000,000 generated events against plain SHA-256 over the same bytes.
 bench: deps

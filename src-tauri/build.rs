@@ -1,0 +1,31 @@
+//! Tauri's build step, with an app manifest: each command gets an `allow-<command>` permission, so the capability
+//! in `capabilities/main.json` lists exactly the commands the window may call.
+
+/// Every command in `src/ipc.rs`.
+const COMMANDS: &[&str] = &[
+    "startup",
+    "db_status",
+    "choose_database",
+    "save_settings",
+    "keys",
+    "trust_key",
+    "trust_key_file",
+    "untrust_key",
+    "import_archives",
+    "check_database",
+    "cancel_job",
+    "archives",
+    "archive_detail",
+    "search",
+    "count",
+    "histogram",
+    "event",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri build step");
+}

@@ -1,0 +1,197 @@
+//! The one place the front-end contract is declared: every type the app's commands and channels send to the UI
+//! that is not already a library type. TypeScript is generated from these (and the library types they use) by
+//! ts-rs into `ui/src/bindings/` (see `tests/bindings.rs`); nobody writes them twice.
+
+use auditlens::archive::TimeRange;
+use auditlens::keyring::TrustedKey;
+use auditlens::store::ArchiveRow;
+use auditlens::store::check::{CheckProgress, CheckReport};
+use auditlens::store::import::ImportResult;
+use auditlens::verify::Progress;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{AppError, ErrorCode};
+
+/// A job (an import of some archives, or a check of the database) that runs off the main thread.
+pub type JobId = u32;
+
+/// Colour theme of the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    /// Follow the desktop's light or dark preference.
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+/// Which time zone times are shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeZoneChoice {
+    #[default]
+    Utc,
+    Local,
+}
+
+/// The user's settings, kept in `settings.json` in the app-data directory.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct Settings {
+    /// The database chosen by the user; null for the default one in the app-data directory.
+    pub db_path: Option<String>,
+    pub theme: Theme,
+    pub time_zone: TimeZoneChoice,
+    /// Columns shown in the search results, in order.
+    pub columns: Vec<String>,
+}
+
+/// The open database.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DbStatus {
+    pub path: String,
+    /// True when this is the default database in the app-data directory.
+    pub is_default: bool,
+    /// True when `--db` chose it for this run (it is not saved in the settings).
+    pub from_command_line: bool,
+    pub archives: u64,
+    pub events: u64,
+}
+
+/// What the window needs when it opens.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Startup {
+    pub version: String,
+    pub data_dir: String,
+    pub settings: Settings,
+    pub db: DbStatus,
+    pub keys: Vec<TrustedKey>,
+    /// Archives given on the command line, to import now (each once: the next call gets none).
+    pub imports: Vec<String>,
+    /// Problems with the command line (a `--trust` file that is not a key, ...), to show.
+    pub notices: Vec<String>,
+}
+
+/// Adding a key to the keyring.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TrustOutcome {
+    pub key: TrustedKey,
+    /// False when the key was already trusted.
+    pub added: bool,
+}
+
+/// What happens during an import job, in order: `queued`, then for each archive `started`, `progress`...,
+/// and `finished` (or `failed` when the file could not be read at all), then `done`.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ImportEvent {
+    Queued {
+        job: JobId,
+        paths: Vec<String>,
+    },
+    Started {
+        job: JobId,
+        index: u32,
+        path: String,
+    },
+    Progress {
+        job: JobId,
+        index: u32,
+        progress: Progress,
+        elapsed_ms: u64,
+    },
+    Finished {
+        job: JobId,
+        index: u32,
+        elapsed_ms: u64,
+        result: ImportResult,
+    },
+    /// The archive could not be imported at all (unreadable file, database error).
+    Failed {
+        job: JobId,
+        index: u32,
+        path: String,
+        error: AppError,
+    },
+    Done {
+        job: JobId,
+        cancelled: bool,
+    },
+}
+
+/// What happens during a check of the database.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CheckEvent {
+    Progress {
+        job: JobId,
+        progress: CheckProgress,
+        elapsed_ms: u64,
+    },
+    Finished {
+        job: JobId,
+        elapsed_ms: u64,
+        report: CheckReport,
+    },
+    Cancelled {
+        job: JobId,
+    },
+    Failed {
+        job: JobId,
+        error: AppError,
+    },
+}
+
+/// Every stored archive, by origin and sequence. Continuity (gaps, forks, overlaps) is drawn from these rows: the
+/// store flags a missing sequence (`gap_before`) and refuses forks (kept only flagged `failed`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ArchivesView {
+    pub archives: Vec<ArchiveRow>,
+}
+
+/// Why a stored archive is flagged (as stored by the importer with keep-failed).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct StoredFailure {
+    pub kind: Option<String>,
+    pub message: String,
+    pub entry: Option<String>,
+    pub line: Option<u64>,
+    pub event_index: Option<u64>,
+    pub expected: Option<String>,
+    pub found: Option<String>,
+}
+
+/// One archive with its signed documents.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ArchiveDetail {
+    pub archive: ArchiveRow,
+    /// The signed checkpoint (signed note) exactly as stored.
+    pub checkpoint: Option<String>,
+    /// manifest.json, pretty-printed (members in stored order, numbers as written).
+    pub manifest: Option<String>,
+    /// The time range the manifest declares.
+    pub declared_time_range: Option<TimeRange>,
+    pub failure: Option<StoredFailure>,
+}
+
+/// Every type above and the library types they use, for the TypeScript generator.
+pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
+    ErrorCode::export_all(cfg)?;
+    AppError::export_all(cfg)?;
+    Settings::export_all(cfg)?;
+    Startup::export_all(cfg)?;
+    TrustOutcome::export_all(cfg)?;
+    ImportEvent::export_all(cfg)?;
+    CheckEvent::export_all(cfg)?;
+    ArchivesView::export_all(cfg)?;
+    ArchiveDetail::export_all(cfg)?;
+    auditlens::store::search::EventDetail::export_all(cfg)?;
+    auditlens::keyring::TrustedKey::export_all(cfg)?;
+    DbStatus::export_all(cfg)?;
+    auditlens::store::search::SearchPage::export_all(cfg)?;
+    auditlens::store::histogram::Histogram::export_all(cfg)?;
+    Ok(())
+}

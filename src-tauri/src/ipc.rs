@@ -1,0 +1,152 @@
+//! The commands as the window sees them: each hands its work to [`crate::commands`] off the main thread
+//! (blocking pool for queries, a thread of its own for a job) and maps nothing itself. Jobs report through a
+//! [`Channel`], progress throttled to about ten messages a second, and stop when `cancel_job` is called.
+
+use std::sync::Arc;
+
+use auditlens::keyring::TrustedKey;
+use auditlens::store::histogram::Histogram;
+use auditlens::store::search::{EventDetail, SearchPage};
+use tauri::State;
+use tauri::ipc::Channel;
+
+use crate::commands;
+use crate::contract::{
+    ArchiveDetail, ArchivesView, CheckEvent, DbStatus, ImportEvent, JobId, Settings, Startup,
+    TrustOutcome,
+};
+use crate::error::{AppError, ErrorCode};
+use crate::progress::Throttle;
+use crate::state::AppState;
+
+/// The app state as commands receive it.
+type Shared<'a> = State<'a, Arc<AppState>>;
+
+/// Runs `f` on the blocking thread pool, so the window's event loop never waits for the database.
+async fn blocking<T, F>(state: &Arc<AppState>, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
+{
+    let state = state.clone();
+    tauri::async_runtime::spawn_blocking(move || f(&state))
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal, format!("worker thread failed: {e}")))?
+}
+
+#[tauri::command]
+pub async fn startup(state: Shared<'_>) -> Result<Startup, AppError> {
+    blocking(&state, commands::startup).await
+}
+
+#[tauri::command]
+pub async fn db_status(state: Shared<'_>) -> Result<DbStatus, AppError> {
+    blocking(&state, commands::db_status).await
+}
+
+#[tauri::command]
+pub async fn choose_database(state: Shared<'_>, path: Option<String>) -> Result<DbStatus, AppError> {
+    blocking(&state, move |s| commands::choose_database(s, path.as_deref())).await
+}
+
+#[tauri::command]
+pub async fn save_settings(state: Shared<'_>, settings: Settings) -> Result<Settings, AppError> {
+    blocking(&state, move |s| commands::save_settings(s, settings)).await
+}
+
+#[tauri::command]
+pub fn keys(state: Shared<'_>) -> Vec<TrustedKey> {
+    commands::keys(&state)
+}
+
+#[tauri::command]
+pub async fn trust_key(state: Shared<'_>, key: String) -> Result<TrustOutcome, AppError> {
+    blocking(&state, move |s| commands::trust_key(s, &key)).await
+}
+
+#[tauri::command]
+pub async fn trust_key_file(state: Shared<'_>, path: String) -> Result<TrustOutcome, AppError> {
+    blocking(&state, move |s| commands::trust_key_file(s, &path)).await
+}
+
+#[tauri::command]
+pub async fn untrust_key(state: Shared<'_>, fingerprint: String) -> Result<Vec<TrustedKey>, AppError> {
+    blocking(&state, move |s| commands::untrust_key(s, &fingerprint)).await
+}
+
+/// Starts importing `paths` on a thread of its own; returns the job id at once.
+#[tauri::command]
+pub fn import_archives(state: Shared<'_>, paths: Vec<String>, on_event: Channel<ImportEvent>) -> JobId {
+    let state = state.inner().clone();
+    let (job, cancel) = state.new_job();
+    std::thread::spawn(move || {
+        let mut throttle = Throttle::ten_per_second();
+        commands::import_archives(&state, &paths, job, &cancel, &mut |event| {
+            if matches!(event, ImportEvent::Progress { .. }) && !throttle.ready() {
+                return;
+            }
+            // A closed window drops the channel: the import still finishes (or is cancelled) cleanly.
+            let _ = on_event.send(event);
+        });
+        state.end_job(job);
+    });
+    job
+}
+
+/// Starts re-checking the database on a thread of its own; returns the job id at once.
+#[tauri::command]
+pub fn check_database(state: Shared<'_>, on_event: Channel<CheckEvent>) -> JobId {
+    let state = state.inner().clone();
+    let (job, cancel) = state.new_job();
+    std::thread::spawn(move || {
+        let mut throttle = Throttle::ten_per_second();
+        commands::check_database(&state, job, &cancel, &mut |event| {
+            if matches!(event, CheckEvent::Progress { .. }) && !throttle.ready() {
+                return;
+            }
+            let _ = on_event.send(event);
+        });
+        state.end_job(job);
+    });
+    job
+}
+
+#[tauri::command]
+pub fn cancel_job(state: Shared<'_>, job: JobId) -> bool {
+    state.cancel_job(job)
+}
+
+#[tauri::command]
+pub async fn archives(state: Shared<'_>) -> Result<ArchivesView, AppError> {
+    blocking(&state, commands::archives).await
+}
+
+#[tauri::command]
+pub async fn archive_detail(state: Shared<'_>, id: i64) -> Result<ArchiveDetail, AppError> {
+    blocking(&state, move |s| commands::archive_detail(s, id)).await
+}
+
+#[tauri::command]
+pub async fn search(
+    state: Shared<'_>,
+    query: String,
+    limit: u32,
+    after: Option<String>,
+) -> Result<SearchPage, AppError> {
+    blocking(&state, move |s| commands::search(s, &query, limit, after.as_deref())).await
+}
+
+#[tauri::command]
+pub async fn count(state: Shared<'_>, query: String) -> Result<u64, AppError> {
+    blocking(&state, move |s| commands::count(s, &query)).await
+}
+
+#[tauri::command]
+pub async fn histogram(state: Shared<'_>, query: String, buckets: u32) -> Result<Histogram, AppError> {
+    blocking(&state, move |s| commands::histogram(s, &query, buckets)).await
+}
+
+#[tauri::command]
+pub async fn event(state: Shared<'_>, id: String) -> Result<EventDetail, AppError> {
+    blocking(&state, move |s| commands::event(s, &id)).await
+}

@@ -1,0 +1,204 @@
+//! The app's state, shared by every command: where its files live (settings, keyring and the default database in
+//! the OS app-data directory), the open database, the keyring, and the running jobs. It knows nothing of windows,
+//! so the command tests build one on a temporary directory.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use auditlens::keyring::Keyring;
+use auditlens::store::Store;
+
+use crate::contract::{JobId, Settings};
+use crate::error::{AppError, ErrorCode};
+
+/// File names inside the app-data directory.
+pub const SETTINGS_FILE: &str = "settings.json";
+pub const KEYRING_FILE: &str = "keyring.json";
+pub const DEFAULT_DB_FILE: &str = "auditlens.db";
+
+/// Idle read connections kept open.
+const READERS_KEPT: usize = 3;
+
+/// The open database: its path, a few read connections (WAL: reads never wait for an import), and the lock that
+/// lets one writer (import or check) at a time.
+pub struct Database {
+    pub path: PathBuf,
+    pub from_command_line: bool,
+    readers: Mutex<Vec<Store>>,
+}
+
+impl Database {
+    /// Opens (creating and migrating if needed) the database at `path`.
+    pub fn open(path: &Path, from_command_line: bool) -> Result<Database, AppError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                AppError::new(
+                    ErrorCode::Database,
+                    format!("cannot create the folder {} for the database: {e}", dir.display()),
+                )
+            })?;
+        }
+        let first = Store::open(path)?;
+        Ok(Database {
+            path: path.to_owned(),
+            from_command_line,
+            readers: Mutex::new(vec![first]),
+        })
+    }
+
+    /// Runs `f` on a read connection (an idle one, or a new one).
+    pub fn read<T>(&self, f: impl FnOnce(&Store) -> Result<T, AppError>) -> Result<T, AppError> {
+        let store = lock(&self.readers).pop();
+        let store = match store {
+            Some(s) => s,
+            None => Store::open(&self.path)?,
+        };
+        let out = f(&store);
+        let mut idle = lock(&self.readers);
+        if idle.len() < READERS_KEPT {
+            idle.push(store);
+        }
+        out
+    }
+
+    /// A connection of its own, for a job that writes.
+    pub fn writer(&self) -> Result<Store, AppError> {
+        Ok(Store::open(&self.path)?)
+    }
+}
+
+/// Everything the commands share.
+pub struct AppState {
+    pub data_dir: PathBuf,
+    settings: Mutex<Settings>,
+    keyring: Mutex<Keyring>,
+    db: Mutex<Arc<Database>>,
+    /// Held by the job that writes to the database (imports and checks run one at a time).
+    pub write_lock: Mutex<()>,
+    jobs: Mutex<HashMap<JobId, Arc<AtomicBool>>>,
+    next_job: AtomicU32,
+    /// Archives from the command line, until the window asks for them.
+    pub pending_imports: Mutex<Vec<String>>,
+    /// Problems with the command line, to show in the window.
+    pub notices: Mutex<Vec<String>>,
+}
+
+impl AppState {
+    /// Loads the settings and the keyring from `data_dir` (creating it) and opens the database: `db_override`
+    /// (from `--db`, not saved), else the one in the settings, else `data_dir/auditlens.db`.
+    pub fn new(data_dir: &Path, db_override: Option<&Path>) -> Result<AppState, AppError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            AppError::new(
+                ErrorCode::Settings,
+                format!("cannot create the app-data folder {}: {e}", data_dir.display()),
+            )
+        })?;
+        let settings = load_settings(&data_dir.join(SETTINGS_FILE))?;
+        let keyring = Keyring::load(&data_dir.join(KEYRING_FILE))?;
+        let db = match (db_override, &settings.db_path) {
+            (Some(p), _) => Database::open(p, true)?,
+            (None, Some(p)) => Database::open(Path::new(p), false)?,
+            (None, None) => Database::open(&data_dir.join(DEFAULT_DB_FILE), false)?,
+        };
+        Ok(AppState {
+            data_dir: data_dir.to_owned(),
+            settings: Mutex::new(settings),
+            keyring: Mutex::new(keyring),
+            db: Mutex::new(Arc::new(db)),
+            write_lock: Mutex::new(()),
+            jobs: Mutex::new(HashMap::new()),
+            next_job: AtomicU32::new(1),
+            pending_imports: Mutex::new(Vec::new()),
+            notices: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn default_db_path(&self) -> PathBuf {
+        self.data_dir.join(DEFAULT_DB_FILE)
+    }
+
+    /// The open database (a job keeps the one it started with, even if the user switches meanwhile).
+    pub fn db(&self) -> Arc<Database> {
+        lock(&self.db).clone()
+    }
+
+    pub fn set_db(&self, db: Database) {
+        *lock(&self.db) = Arc::new(db);
+    }
+
+    pub fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+
+    /// Saves new settings (atomically) and keeps them.
+    pub fn save_settings(&self, settings: Settings) -> Result<(), AppError> {
+        let path = self.data_dir.join(SETTINGS_FILE);
+        let mut text = serde_json::to_vec_pretty(&settings).expect("settings serialize");
+        text.push(b'\n');
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, &text)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| {
+                AppError::new(
+                    ErrorCode::Settings,
+                    format!("cannot save the settings to {}: {e}", path.display()),
+                )
+            })?;
+        *lock(&self.settings) = settings;
+        Ok(())
+    }
+
+    pub fn keyring(&self) -> MutexGuard<'_, Keyring> {
+        lock(&self.keyring)
+    }
+
+    /// Registers a new job and returns its id and its cancel flag.
+    pub fn new_job(&self) -> (JobId, Arc<AtomicBool>) {
+        let id = self.next_job.fetch_add(1, Ordering::Relaxed);
+        let flag = Arc::new(AtomicBool::new(false));
+        lock(&self.jobs).insert(id, flag.clone());
+        (id, flag)
+    }
+
+    pub fn end_job(&self, job: JobId) {
+        lock(&self.jobs).remove(&job);
+    }
+
+    /// Asks a running job to stop; false when no such job runs.
+    pub fn cancel_job(&self, job: JobId) -> bool {
+        match lock(&self.jobs).get(&job) {
+            Some(flag) => {
+                flag.store(true, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+fn load_settings(path: &Path) -> Result<Settings, AppError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            AppError::new(
+                ErrorCode::Settings,
+                format!(
+                    "the settings file {} is not valid ({e}); fix or delete it",
+                    path.display()
+                ),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+        Err(e) => Err(AppError::new(
+            ErrorCode::Settings,
+            format!("cannot read the settings file {}: {e}", path.display()),
+        )),
+    }
+}
+
+/// Locks a mutex, also after a panic in another thread (the data is still consistent: every change is one
+/// assignment).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

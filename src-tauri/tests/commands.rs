@@ -1,0 +1,455 @@
+//! The command layer against a real temporary app-data directory and database, without a window: each test calls
+//! the plain functions of `commands.rs` as the IPC layer does, with real sealed archives.
+
+mod support;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use auditlens_app::cli::{self, Args};
+use auditlens_app::commands;
+use auditlens_app::contract::{CheckEvent, ImportEvent, Settings, Theme, TimeZoneChoice};
+use auditlens_app::error::{AppError, ErrorCode};
+use auditlens_app::state::AppState;
+use auditlens::store::import::ImportOutcome;
+use auditlens::store::import::ImportResult;
+use support::fixtures::{self, Fixtures};
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    state: AppState,
+    fx: Fixtures,
+}
+
+fn env() -> Env {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = fixtures::build(&tmp.path().join("fixtures"));
+    let state = AppState::new(&tmp.path().join("appdata"), None).unwrap();
+    Env { _tmp: tmp, state, fx }
+}
+
+fn trust_ops(e: &Env) {
+    commands::trust_key_file(&e.state, &e.fx.ops_pub.display().to_string()).unwrap();
+}
+
+/// Runs an import job to its end and returns every event it sent.
+fn import(state: &AppState, paths: &[&Path]) -> Vec<ImportEvent> {
+    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut events = Vec::new();
+    commands::import_archives(state, &paths, 1, &AtomicBool::new(false), &mut |e| events.push(e));
+    events
+}
+
+fn results(events: &[ImportEvent]) -> Vec<ImportResult> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ImportEvent::Finished { result, .. } => Some(result.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn one_result(state: &AppState, path: &Path) -> ImportResult {
+    let r = results(&import(state, &[path]));
+    assert_eq!(r.len(), 1, "one result per archive");
+    r.into_iter().next().unwrap()
+}
+
+#[test]
+fn a_verified_archive_is_imported_with_queued_started_finished_and_done() {
+    let e = env();
+    trust_ops(&e);
+    let events = import(&e.state, &[&e.fx.k8s_1]);
+    assert!(matches!(&events[0], ImportEvent::Queued { paths, .. } if paths.len() == 1));
+    assert!(matches!(&events[1], ImportEvent::Started { index: 0, .. }));
+    assert!(matches!(events.last(), Some(ImportEvent::Done { cancelled: false, .. })));
+    let r = results(&events);
+    assert_eq!(r[0].outcome, ImportOutcome::Imported, "{}", r[0].message);
+    assert!(r[0].stored);
+    let status = commands::db_status(&e.state).unwrap();
+    assert_eq!(status.archives, 1);
+    assert_eq!(status.events, r[0].report.events.unwrap());
+    assert!(status.is_default);
+}
+
+#[test]
+fn progress_reports_carry_events_and_bytes_of_the_archive() {
+    let e = env();
+    trust_ops(&e);
+    let events = import(&e.state, &[&e.fx.k8s_1]);
+    let last = events
+        .iter()
+        .filter_map(|e| match e {
+            ImportEvent::Progress { progress, .. } => Some(*progress),
+            _ => None,
+        })
+        .last()
+        .expect("at least the final progress report");
+    assert_eq!(last.events_done, last.events_total);
+    assert!(last.bytes_total > 0);
+}
+
+#[test]
+fn an_archive_imported_again_is_reported_already_imported() {
+    let e = env();
+    trust_ops(&e);
+    assert_eq!(one_result(&e.state, &e.fx.k8s_1).outcome, ImportOutcome::Imported);
+    let again = one_result(&e.state, &e.fx.k8s_1);
+    assert_eq!(again.outcome, ImportOutcome::AlreadyImported);
+    assert!(!again.stored);
+}
+
+#[test]
+fn an_archive_by_an_untrusted_key_is_refused_until_the_key_is_trusted() {
+    let e = env();
+    trust_ops(&e);
+    let r = one_result(&e.state, &e.fx.partner_archive);
+    assert_eq!(r.outcome, ImportOutcome::Untrusted);
+    assert!(!r.stored);
+    let signer = r.report.signer.clone().expect("the signer is reported");
+    assert_eq!(signer.fingerprint, e.fx.partner.verifier().fingerprint());
+    assert!(!signer.trusted);
+    assert_eq!(commands::db_status(&e.state).unwrap().events, 0);
+
+    let outcome = commands::trust_key(&e.state, &signer.key).unwrap();
+    assert!(outcome.added);
+    assert_eq!(outcome.key.fingerprint, signer.fingerprint);
+    let again = one_result(&e.state, &e.fx.partner_archive);
+    assert_eq!(again.outcome, ImportOutcome::Imported, "{}", again.message);
+}
+
+#[test]
+fn a_tampered_archive_fails_with_the_verifiers_exact_reason_and_stores_nothing() {
+    let e = env();
+    trust_ops(&e);
+    let r = one_result(&e.state, &e.fx.tampered);
+    assert_eq!(r.outcome, ImportOutcome::Failed);
+    let f = r.report.failure.clone().expect("a failure");
+    assert_eq!(r.message, f.message, "the message is the verifier's reason");
+    assert_eq!(f.event_index, Some(0));
+    assert!(f.expected.is_some() && f.found.is_some());
+    assert_eq!(commands::db_status(&e.state).unwrap().archives, 0);
+}
+
+#[test]
+fn a_missing_file_is_an_io_error_not_a_verification_result() {
+    let e = env();
+    let events = import(&e.state, &[Path::new("/nonexistent/archive.zip")]);
+    let error = events
+        .iter()
+        .find_map(|e| match e {
+            ImportEvent::Failed { error, .. } => Some(error.clone()),
+            _ => None,
+        })
+        .expect("a failed event");
+    assert_eq!(error.code, ErrorCode::Io);
+    assert!(error.message.contains("/nonexistent/archive.zip"), "{}", error.message);
+}
+
+#[test]
+fn a_job_cancelled_before_it_starts_imports_nothing() {
+    let e = env();
+    trust_ops(&e);
+    let mut events = Vec::new();
+    let paths = [e.fx.k8s_1.display().to_string()];
+    commands::import_archives(&e.state, &paths, 5, &AtomicBool::new(true), &mut |ev| events.push(ev));
+    assert!(!events.iter().any(|e| matches!(e, ImportEvent::Started { .. })));
+    assert!(matches!(events.last(), Some(ImportEvent::Done { job: 5, cancelled: true })));
+    assert_eq!(commands::db_status(&e.state).unwrap().events, 0);
+}
+
+#[test]
+fn cancelling_during_an_import_stops_it_and_stores_nothing() {
+    let e = env();
+    trust_ops(&e);
+    // Progress is reported every 65,536 events: an archive with more than that can be stopped midway.
+    let log = e.fx.dir.join("big.jsonl");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&log).unwrap());
+    auditlens::generate::write_k8s(&mut out, 70_000, 1, 1_717_200_000).unwrap();
+    drop(out);
+    let big = e.fx.dir.join("big.zip");
+    auditlens::seal::seal(&auditlens::seal::SealOptions {
+        key: &e.fx.ops,
+        origin: "e2e.auditlens.dev/big",
+        prev: None,
+        format: None,
+        mapping: None,
+        out: &big,
+        inputs: &[log],
+    })
+    .unwrap();
+    let cancel = AtomicBool::new(false);
+    let mut events = Vec::new();
+    let paths = [big.display().to_string(), e.fx.cloudtrail.display().to_string()];
+    commands::import_archives(&e.state, &paths, 7, &cancel, &mut |ev| {
+        if let ImportEvent::Progress { progress, .. } = &ev {
+            assert!(progress.events_done < progress.events_total, "stopped at the first report");
+            cancel.store(true, Ordering::Relaxed);
+        }
+        events.push(ev);
+    });
+    let r = results(&events);
+    assert_eq!(r.len(), 1, "the second archive is not started");
+    assert_eq!(r[0].outcome, ImportOutcome::Cancelled);
+    assert!(matches!(events.last(), Some(ImportEvent::Done { job: 7, cancelled: true })));
+    assert_eq!(commands::db_status(&e.state).unwrap().events, 0);
+}
+
+#[test]
+fn search_pages_with_keyset_cursors_and_counts_every_match() {
+    let e = env();
+    trust_ops(&e);
+    import(&e.state, &[&e.fx.k8s_1, &e.fx.k8s_2, &e.fx.cloudtrail]);
+    let total = commands::count(&e.state, "").unwrap();
+    assert!(total > 10);
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = commands::search(&e.state, "", 7, after.as_deref()).unwrap();
+        assert!(page.events.len() <= 7);
+        seen.extend(page.events.into_iter().map(|r| r.id));
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len() as u64, total);
+    let unique: std::collections::HashSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no event twice across pages");
+    let k8s = commands::count(&e.state, "source:k8s").unwrap();
+    assert!(k8s > 0 && k8s < total);
+}
+
+#[test]
+fn a_query_error_carries_its_column() {
+    let e = env();
+    let err = commands::search(&e.state, "actor:alice (", 50, None).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Query);
+    assert_eq!(err.column, Some(13));
+    let err = commands::count(&e.state, "foo:bar").unwrap_err();
+    assert_eq!((err.code, err.column), (ErrorCode::Query, Some(1)));
+    let err = commands::histogram(&e.state, "after:2024-13-01", 10).unwrap_err();
+    assert_eq!((err.code, err.column), (ErrorCode::Query, Some(7)));
+}
+
+#[test]
+fn errors_cross_to_the_ui_as_code_and_message() {
+    let e = env();
+    let err = commands::search(&e.state, "a OR", 50, None).unwrap_err();
+    let json = serde_json::to_value(&err).unwrap();
+    assert_eq!(json["code"], "query");
+    assert_eq!(json["column"], 3);
+    assert!(json["message"].as_str().unwrap().contains("OR"));
+    let plain = serde_json::to_value(AppError::new(ErrorCode::NotFound, "x")).unwrap();
+    assert_eq!(plain, serde_json::json!({"code": "not-found", "message": "x"}));
+}
+
+#[test]
+fn the_histogram_counts_every_match_in_its_buckets() {
+    let e = env();
+    trust_ops(&e);
+    import(&e.state, &[&e.fx.k8s_1, &e.fx.cloudtrail]);
+    let total = commands::count(&e.state, "").unwrap();
+    let h = commands::histogram(&e.state, "", 60).unwrap();
+    assert_eq!(h.timed + h.untimed, total);
+    assert_eq!(h.counts.iter().sum::<u64>(), h.timed);
+    assert!(h.counts.len() <= 61);
+    let (start, first, last) = (h.start.unwrap(), h.first.unwrap(), h.last.unwrap());
+    assert!(start <= first && first <= last);
+    assert!(last < start + h.bucket_micros * h.counts.len() as i64);
+    // Narrowing to the first bucket keeps only its matches.
+    let q = format!(
+        "after:{} before:{}",
+        auditlens::time::format_utc(start),
+        auditlens::time::format_utc(start + h.bucket_micros)
+    );
+    assert_eq!(commands::count(&e.state, &q).unwrap(), h.counts[0]);
+    let none = commands::histogram(&e.state, "nosuchwordanywhere", 60).unwrap();
+    assert_eq!((none.start, none.timed, none.counts.len()), (None, 0, 0));
+}
+
+#[test]
+fn an_event_has_its_exact_bytes_and_provenance() {
+    let e = env();
+    trust_ops(&e);
+    import(&e.state, &[&e.fx.k8s_1]);
+    let row = commands::search(&e.state, "", 1, None).unwrap().events.remove(0);
+    let ev = commands::event(&e.state, &row.id).unwrap();
+    assert!(ev.row.verified);
+    assert_eq!(ev.archive_status, "verified");
+    assert_eq!(ev.leaf.len(), 64);
+    assert_eq!(ev.signer_key.as_deref(), Some(e.fx.ops.verifier().to_string().as_str()));
+    assert_eq!(ev.signer_fingerprint.as_deref(), Some(e.fx.ops.verifier().fingerprint().as_str()));
+    assert!(ev.checkpoint.as_deref().unwrap().starts_with(fixtures::ORIGIN_K8S));
+    assert!(ev.raw.starts_with('{') && ev.raw.ends_with('}'));
+    let missing = commands::event(&e.state, "nowhere@1#0").unwrap_err();
+    assert_eq!(missing.code, ErrorCode::NotFound);
+}
+
+#[test]
+fn hostile_payloads_are_stored_and_returned_as_plain_text() {
+    let e = env();
+    trust_ops(&e);
+    assert_eq!(one_result(&e.state, &e.fx.xss).outcome, ImportOutcome::Imported);
+    let rows = commands::search(&e.state, &format!("origin:\"{}\"", fixtures::ORIGIN_XSS), 50, None)
+        .unwrap()
+        .events;
+    assert_eq!(rows.len(), fixtures::PAYLOADS.len());
+    for p in fixtures::PAYLOADS {
+        assert!(rows.iter().any(|r| r.actor.as_deref() == Some(*p)), "{p} comes back unchanged");
+    }
+}
+
+#[test]
+fn archives_lists_every_archive_by_origin_and_sequence() {
+    let e = env();
+    trust_ops(&e);
+    import(&e.state, &[&e.fx.k8s_2, &e.fx.k8s_1, &e.fx.cloudtrail]);
+    let view = commands::archives(&e.state).unwrap();
+    assert_eq!(view.archives.len(), 3);
+    let k8s: Vec<_> = view
+        .archives
+        .iter()
+        .filter(|a| a.origin.as_deref() == Some(fixtures::ORIGIN_K8S))
+        .map(|a| (a.sequence, a.gap_before, a.status.as_str()))
+        .collect();
+    assert_eq!(k8s, vec![(Some(1), None, "verified"), (Some(2), None, "verified")]);
+    let a = view.archives.iter().find(|a| a.origin.as_deref() == Some(fixtures::ORIGIN_CLOUDTRAIL)).unwrap();
+    let detail = commands::archive_detail(&e.state, a.id).unwrap();
+    assert!(detail.checkpoint.unwrap().starts_with(fixtures::ORIGIN_CLOUDTRAIL));
+    assert!(detail.manifest.unwrap().contains("\"origin\""));
+    assert!(detail.failure.is_none());
+    assert_eq!(commands::archive_detail(&e.state, 999).unwrap_err().code, ErrorCode::NotFound);
+}
+
+#[test]
+fn a_missing_sequence_shows_as_a_gap() {
+    let e = env();
+    trust_ops(&e);
+    // Sequence 3 of the k8s origin, sealed after 2: with 1 and 3 stored, 2 is missing.
+    let k8s_3 = e.fx.dir.join("k8s-3.zip");
+    auditlens::seal::seal(&auditlens::seal::SealOptions {
+        key: &e.fx.ops,
+        origin: fixtures::ORIGIN_K8S,
+        prev: Some(&e.fx.k8s_2),
+        format: None,
+        mapping: None,
+        out: &k8s_3,
+        inputs: &[fixtures::logs("k8s_audit/falco_trace_files/exec_pod.json")],
+    })
+    .unwrap();
+    import(&e.state, &[&e.fx.k8s_1, &k8s_3]);
+    let view = commands::archives(&e.state).unwrap();
+    let third = view.archives.iter().find(|a| a.sequence == Some(3)).unwrap();
+    assert_eq!(third.gap_before, Some(3));
+}
+
+#[test]
+fn check_reports_a_clean_database_and_finds_an_edit_behind_its_back() {
+    let e = env();
+    trust_ops(&e);
+    import(&e.state, &[&e.fx.k8s_1]);
+    let run = || {
+        let mut events = Vec::new();
+        commands::check_database(&e.state, 3, &AtomicBool::new(false), &mut |ev| events.push(ev));
+        events
+    };
+    match run().last() {
+        Some(CheckEvent::Finished { report, .. }) => assert!(report.ok, "{:?}", report.problems),
+        other => panic!("expected a report, got {other:?}"),
+    }
+    let store = auditlens::store::Store::open(&e.state.db().path).unwrap();
+    store
+        .connection()
+        .execute("UPDATE events SET raw = replace(raw, 'a', 'b') WHERE idx = 0", [])
+        .unwrap();
+    match run().last() {
+        Some(CheckEvent::Finished { report, .. }) => {
+            assert!(!report.ok);
+            assert!(report.problems.iter().any(|p| p.event_index == Some(0)));
+        }
+        other => panic!("expected a report, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_keyring_adds_lists_and_removes_keys_and_refuses_what_is_not_a_key() {
+    let e = env();
+    assert!(commands::keys(&e.state).is_empty());
+    let added = commands::trust_key_file(&e.state, &e.fx.ops_pub.display().to_string()).unwrap();
+    assert!(added.added);
+    assert_eq!(added.key.name, "e2e-ops");
+    assert!(!commands::trust_key(&e.state, &added.key.key).unwrap().added);
+    assert_eq!(commands::keys(&e.state).len(), 1);
+
+    let bad = commands::trust_key(&e.state, "not a key").unwrap_err();
+    assert_eq!(bad.code, ErrorCode::InvalidKey);
+    let missing = commands::trust_key_file(&e.state, "/nonexistent.pub").unwrap_err();
+    assert_eq!(missing.code, ErrorCode::Io);
+
+    let left = commands::untrust_key(&e.state, &added.key.fingerprint).unwrap();
+    assert!(left.is_empty());
+    assert_eq!(
+        commands::untrust_key(&e.state, &added.key.fingerprint).unwrap_err().code,
+        ErrorCode::NotFound
+    );
+}
+
+#[test]
+fn the_keyring_and_settings_survive_a_restart_in_the_app_data_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = fixtures::build(&tmp.path().join("fx"));
+    let data = tmp.path().join("appdata");
+    {
+        let state = AppState::new(&data, None).unwrap();
+        commands::trust_key_file(&state, &fx.ops_pub.display().to_string()).unwrap();
+        let chosen = tmp.path().join("chosen/evidence.db");
+        let status = commands::choose_database(&state, Some(&chosen.display().to_string())).unwrap();
+        assert!(!status.is_default);
+        commands::save_settings(
+            &state,
+            Settings {
+                db_path: None,
+                theme: Theme::Dark,
+                time_zone: TimeZoneChoice::Local,
+                columns: vec!["time".into(), "actor".into()],
+            },
+        )
+        .unwrap();
+    }
+    let state = AppState::new(&data, None).unwrap();
+    assert_eq!(commands::keys(&state).len(), 1);
+    let s = state.settings();
+    assert_eq!((s.theme, s.time_zone), (Theme::Dark, TimeZoneChoice::Local));
+    assert!(s.db_path.unwrap().ends_with("chosen/evidence.db"), "save_settings keeps the chosen database");
+    assert!(state.db().path.ends_with("chosen/evidence.db"));
+    assert!(data.join("keyring.json").is_file() && data.join("settings.json").is_file());
+    // Back to the default database.
+    assert!(commands::choose_database(&state, None).unwrap().is_default);
+}
+
+#[test]
+fn the_command_line_opens_its_database_trusts_its_keys_and_queues_its_archives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = fixtures::build(&tmp.path().join("fx"));
+    let db = tmp.path().join("cli.db");
+    let state = AppState::new(&tmp.path().join("appdata"), Some(&db)).unwrap();
+    let args = Args {
+        db: Some(db.clone()),
+        trust: vec![fx.ops_pub.clone(), tmp.path().join("missing.pub")],
+        archives: vec![fx.k8s_1.clone()],
+    };
+    cli::apply(&state, &args);
+    let startup = commands::startup(&state).unwrap();
+    assert!(startup.db.from_command_line);
+    assert_eq!(startup.db.path, db.display().to_string());
+    assert_eq!(startup.keys.len(), 1);
+    assert_eq!(startup.imports, vec![fx.k8s_1.display().to_string()]);
+    assert_eq!(startup.notices.len(), 1, "the missing key file is reported");
+    assert!(startup.notices[0].contains("missing.pub"));
+    // Handed over once.
+    assert!(commands::startup(&state).unwrap().imports.is_empty());
+    // --db is not saved as the choice.
+    assert_eq!(state.settings().db_path, None);
+}

@@ -1,0 +1,310 @@
+// End-to-end: the built app (target/debug/auditlens-app, front end embedded) driven through tauri-driver and
+// WebKitWebDriver under Xvfb. Two runs of the app: a first one with nothing (empty states), then one started with
+// fixture archives on its command line, through every screen. Screenshots go to target/e2e-screenshots/.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { Harness } from './harness.mjs';
+import { Keys, elementRef } from './webdriver.mjs';
+
+let h;
+before(async () => {
+  h = await Harness.start();
+});
+after(async () => {
+  await h?.stop();
+});
+
+/** Runs a step; on failure saves a screenshot named after it. */
+async function step(session, name, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    await h.screenshot(session, `FAILED-${name}`).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function goTo(s, tab) {
+  await (await s.find(`#tab-${tab}`)).click();
+  await s.waitFor(`${tab} tab`, async () => (await (await s.find(`#tab-${tab}`)).attribute('aria-selected')) === 'true');
+}
+
+/** The import card of the archive at `file`. */
+function card(file) {
+  return `li.import-card[data-path$="/${file}"]`;
+}
+
+async function outcome(s, file) {
+  return (await s.find(card(file))).attribute('data-outcome');
+}
+
+/** Empties the search box, types `query` into it with real key events and runs it. */
+async function search(s, query) {
+  // WebDriver's "clear" sets the value without the input event React listens to: empty it the way React sees.
+  await s.execute(`const el = document.getElementById('query');
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(el, '');
+    el.dispatchEvent(new Event('input', { bubbles: true }));`);
+  if (query) await (await s.find('#query')).type(query);
+  await (await s.find('#search-button')).click();
+}
+
+describe('a first start with nothing', () => {
+  let s;
+  before(async () => {
+    s = await h.launch(['--db', h.path('empty.db')]);
+  });
+  after(async () => {
+    await s?.quit();
+  });
+
+  it('says what to do on every empty screen', async () => {
+    await step(s, 'empty', async () => {
+      await s.waitForText('#dropzone', 'Drop a signed audit archive here');
+      await s.waitForElement('#import-empty');
+      await h.screenshot(s, '01-import-empty');
+      await goTo(s, 'archives');
+      await s.waitForText('#archives-empty', 'No archive in this database yet');
+      await goTo(s, 'search');
+      await s.waitForText('#search-empty', 'Import a signed archive first');
+      await goTo(s, 'keyring');
+      await s.waitForText('#keyring-empty', 'No trusted key yet');
+      await h.screenshot(s, '02-keyring-empty');
+    });
+  });
+});
+
+describe('the app started with archives on its command line', () => {
+  let s;
+  let fx;
+  before(async () => {
+    fx = h.fixtures;
+    s = await h.launch([
+      '--db',
+      h.path('e2e.db'),
+      '--trust',
+      fx.opsPub,
+      fx.k8s1,
+      fx.k8s2,
+      fx.k8s4,
+      fx.cloudtrail,
+      fx.partner,
+      fx.tampered,
+      fx.hostile,
+    ]);
+    // Record every Content-Security-Policy violation from here on (checked by the last test).
+    await s.execute(`window.__cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) =>
+        window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));`);
+  });
+  after(async () => {
+    await s?.quit();
+  });
+
+  it('verifies and imports the archives given on the command line and shows each result', async () => {
+    await step(s, 'startup-imports', async () => {
+      for (const f of ['k8s-1.zip', 'k8s-2.zip', 'k8s-4.zip', 'cloudtrail-1.zip', 'hostile.zip']) {
+        await s.waitFor(`${f} imported`, async () => (await outcome(s, f)) === 'imported');
+        assert.match(await (await s.find(`${card(f)} .badge`)).text(), /^Verified/);
+      }
+      await s.waitFor('partner untrusted', async () => (await outcome(s, 'partner-1.zip')) === 'untrusted');
+      await s.waitFor('tampered failed', async () => (await outcome(s, 'tampered.zip')) === 'failed');
+      const counts = await (await s.find('#db-counts')).text();
+      assert.match(counts, /^5 archives/);
+      assert.match(await s.text(card('k8s-4.zip')), /Sequences before 4 are missing/);
+      await h.screenshot(s, '03-import-results');
+    });
+  });
+
+  it('refuses the tampered archive with the verifier\'s reason', async () => {
+    await step(s, 'tampered', async () => {
+      const text = await s.text(card('tampered.zip'));
+      assert.match(text, /Failed verification/);
+      assert.match(text, /event 0 differs from what was signed/);
+      assert.match(text, /Where\s+entry events\/000001\.jsonl, line 1, event index 0/);
+      assert.match(text, /Expected/);
+      assert.match(text, /Found/);
+    });
+  });
+
+  it('trusts the untrusted key after showing its fingerprint, then imports the archive verified', async () => {
+    await step(s, 'trust', async () => {
+      await (await s.find(`${card('partner-1.zip')} .trust-button`)).click();
+      await s.waitForText('#trust-fingerprint', fx.partnerFingerprint);
+      assert.equal(await (await s.find('#trust-name')).text(), 'e2e-partner');
+      await h.screenshot(s, '04-trust-dialog');
+      await (await s.find('#trust-confirm')).click();
+      await s.waitFor('partner imported', async () => (await outcome(s, 'partner-1.zip')) === 'imported');
+      assert.match(await (await s.find(`${card('partner-1.zip')} .badge`)).text(), /^Verified/);
+    });
+  });
+
+  it('lists the archives with their continuity, details and a clean re-check', async () => {
+    await step(s, 'archives', async () => {
+      await goTo(s, 'archives');
+      await s.waitFor('6 archives', async () => (await s.findAll('#archives-table tbody tr')).length === 6);
+      const k8s = await s.text('.lane[data-origin="e2e.auditlens.dev/prod/k8s-audit"]');
+      assert.match(k8s, /1 missing/);
+      assert.match(await s.text('.lane[data-origin="e2e.auditlens.dev/aws/cloudtrail"]'), /continuous/);
+      const gap = await s.find('.lane[data-origin="e2e.auditlens.dev/prod/k8s-audit"] .slot.gap');
+      assert.equal(await gap.text(), '3');
+      await (await s.find('#archives-table tbody tr td')).click();
+      await s.waitForText('#archive-checkpoint', 'auditlens-sequence');
+      await s.execute('document.getElementById("archive-detail").scrollIntoView()');
+      await h.screenshot(s, '05b-archive-detail');
+      await s.execute('document.getElementById("screen").scrollTop = 0');
+      assert.match(await (await s.find('#archive-manifest')).text(), /"origin": "/);
+      await (await s.find('#recheck')).click();
+      await s.waitForText('#check-result', 'Database verified', 60000);
+      await h.screenshot(s, '05-archives');
+    });
+  });
+
+  it('searches with the query language, shows errors at their column and counts matches', async () => {
+    await step(s, 'search', async () => {
+      await goTo(s, 'search');
+      await s.waitForText('#match-count', /\d+ match/);
+      await search(s, 'actor:');
+      await s.waitForText('#query-error', 'Column 7');
+      await search(s, 'source:k8s');
+      const text = await s.waitForText('#match-count', /^\d[\d,]* match/);
+      const n = Number(text.match(/^([\d,]+)/)[1].replace(/,/g, ''));
+      assert.ok(n > 10, text);
+      await s.waitFor('rows', async () => (await s.findAll('#results-body [role=row]')).length > 5);
+      await s.waitForElement('#histogram');
+      assert.match(await s.text('.grid-head'), /Time \(UTC\)/);
+      await h.screenshot(s, '06-search');
+    });
+  });
+
+  it('opens an event with its fields, raw JSON and provenance', async () => {
+    await step(s, 'event', async () => {
+      await search(s, 'origin:"e2e.auditlens.dev/prod/k8s-audit"');
+      await s.waitForText('#match-count', /^40 matches/);
+      const first = await s.find('#results-body [role=row]');
+      await first.click();
+      await (await s.find('#results-body')).type(Keys.ENTER);
+      await s.waitForElement('#event-detail');
+      await s.waitForText('#event-status', 'Verified');
+      assert.match((await s.text('#event-leaf')).trim(), /^[0-9a-f]{64}$/);
+      assert.match(await s.text('#event-archive'), /^e2e\.auditlens\.dev\/prod\/k8s-audit@[124] /);
+      assert.match(await s.text('#event-index'), /^\d+$/);
+      const signer = await s.text('#event-signer');
+      assert.match(signer, /^e2e-ops\+/);
+      assert.match(signer, new RegExp(fx.opsFingerprint.replace(/[+/]/g, '\\$&')));
+      assert.match(await s.text('#event-checkpoint'), /^e2e\.auditlens\.dev\/prod\/k8s-audit\n/);
+      assert.match(await s.text('#event-raw'), /^\{\n {2}"/);
+      await h.screenshot(s, '07-event');
+      await (await s.find('#event-back')).click();
+      await s.waitForElement('#results-body');
+    });
+  });
+
+  it('shows hostile HTML and script payloads as text and runs none of them', async () => {
+    await step(s, 'hostile', async () => {
+      await goTo(s, 'search');
+      await search(s, 'origin:"e2e.auditlens.dev/hostile"');
+      await s.waitForText('#match-count', /^4 matches/);
+      const body = await s.waitForText('#results-body', '<img src=x onerror=window.__pwned=1>');
+      assert.ok(body.includes('<script>window.__pwned=1</script>'));
+      await h.screenshot(s, '08-hostile-search');
+      await (await s.find('#results-body [role=row]')).click();
+      await (await s.find('#results-body')).type(Keys.ENTER);
+      await s.waitForText('#event-raw', 'window.__pwned=1');
+      await h.screenshot(s, '09-hostile-event');
+      const state = await s.execute(`return {
+        pwned: typeof window.__pwned,
+        injected: document.querySelectorAll('#root img, #root script, #root svg[onload], [onerror]').length,
+      };`);
+      assert.deepEqual(state, { pwned: 'undefined', injected: 0 });
+      await (await s.find('#event-back')).click();
+    });
+  });
+
+  it('narrows the search to a range dragged on the histogram', async () => {
+    await step(s, 'histogram', async () => {
+      await goTo(s, 'search');
+      await search(s, '');
+      await s.waitForText('#match-count', /^\d+ matches$/);
+      await s.waitForElement('#histogram .u-over');
+      // A drag across the middle of the plot, as a user would do it.
+      await s.cmd('POST', '/actions', {
+        actions: [
+          {
+            type: 'pointer',
+            id: 'mouse',
+            parameters: { pointerType: 'mouse' },
+            actions: [
+              { type: 'pointerMove', origin: elementRef(await s.find('#histogram .u-over')), x: -200, y: 0 },
+              { type: 'pointerDown', button: 0 },
+              { type: 'pointerMove', duration: 200, origin: 'pointer', x: 400, y: 0 },
+              { type: 'pointerUp', button: 0 },
+            ],
+          },
+        ],
+      });
+      const q = await s.waitFor('query with a range', async () => {
+        const v = await s.execute('return document.getElementById("query").value');
+        return /after:\S+ before:\S+/.test(v) ? v : null;
+      });
+      assert.match(q, /^after:\d{4}-\d\d-\d\dT[\d:.]+Z before:\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+      await s.waitForText('#match-count', /match/);
+    });
+  });
+
+  it('imports files dropped on the window', async () => {
+    await step(s, 'drop', async () => {
+      const res = await s.executeAsync(
+        `const done = arguments[arguments.length - 1];
+         window.__TAURI_INTERNALS__.invoke('plugin:event|emit', {
+           event: 'tauri://drag-drop',
+           payload: { paths: [arguments[0]], position: { x: 400, y: 300 } },
+         }).then(() => done('ok'), (e) => done('error: ' + e));`,
+        fx.dropped,
+      );
+      assert.equal(res, 'ok');
+      await s.waitForElement(card('dropped.zip'));
+      await s.waitFor('dropped imported', async () => (await outcome(s, 'dropped.zip')) === 'imported');
+      await h.screenshot(s, '10-dropped');
+    });
+  });
+
+  it('lists the trusted keys with names, fingerprints and dates', async () => {
+    await step(s, 'keyring', async () => {
+      await goTo(s, 'keyring');
+      const rows = await s.findAll('#keys-table tbody tr');
+      assert.equal(rows.length, 2);
+      const text = await s.text('#keys-table');
+      assert.ok(text.includes(fx.opsFingerprint) && text.includes(fx.partnerFingerprint));
+      await (await s.find('#key-text')).type('not-a-key');
+      await (await s.find('#add-key')).click();
+      await s.waitForText('#key-message', 'not a verifier key');
+      await h.screenshot(s, '11-keyring');
+    });
+  });
+
+  it('made no network request and broke no rule of its content security policy', async () => {
+    const { resources, violations } = await s.execute(`return {
+      resources: performance.getEntriesByType('resource').map((e) => e.name),
+      violations: window.__cspViolations,
+    };`);
+    const remote = resources.filter((u) => !/^(tauri|ipc|asset):|^http:\/\/(ipc|tauri)\.localhost\//.test(u));
+    assert.deepEqual(remote, []);
+    assert.deepEqual(violations, []);
+  });
+
+  it('switches to the dark theme and local time, saying which zone is shown', async () => {
+    await step(s, 'dark', async () => {
+      await goTo(s, 'search');
+      await (await s.find('#theme-toggle')).click(); // light
+      await (await s.find('#theme-toggle')).click(); // dark
+      assert.equal(await s.execute('return document.documentElement.dataset.theme'), 'dark');
+      await (await s.find('#zone-toggle')).click();
+      await s.waitForText('.grid-head', /Time \(local: .*UTC[+-]\d\d:\d\d\)/);
+      await h.screenshot(s, '12-search-dark-local');
+      await goTo(s, 'archives');
+      await h.screenshot(s, '13-archives-dark');
+    });
+  });
+});

@@ -1,0 +1,190 @@
+// The window: header with the screens as tabs, the screen, a status bar with the open database, and a drop target
+// over the whole window. Keyboard: Alt+1..4 switch screens, "/" goes to the search box, Escape leaves an event.
+
+import { useEffect, useState } from 'react';
+import type { KeyboardEvent as ReactKeyboardEvent } from 'react';
+
+import { backend } from './backend';
+import type { Startup, Theme } from './backend';
+import { AppProvider, useApp } from './app-context';
+import type { Screen } from './app-context';
+import { ErrorBanner } from './components/ErrorBanner';
+import { ArchivesScreen } from './screens/ArchivesScreen';
+import { EventScreen } from './screens/EventScreen';
+import { ImportScreen } from './screens/ImportScreen';
+import { KeyringScreen } from './screens/KeyringScreen';
+import { SearchScreen } from './screens/SearchScreen';
+import { formatCount } from './format/numbers';
+import { localZoneLabel } from './format/time';
+
+const TABS: { name: Exclude<Screen['name'], 'event'>; label: string }[] = [
+  { name: 'import', label: 'Import' },
+  { name: 'archives', label: 'Archives' },
+  { name: 'search', label: 'Search' },
+  { name: 'keyring', label: 'Keyring' },
+];
+
+export function App() {
+  const [startup, setStartup] = useState<Startup | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  useEffect(() => {
+    backend
+      .startup()
+      .then(setStartup)
+      .catch((e) => setFailure(String(e?.message ?? e)));
+  }, []);
+  if (failure) {
+    return (
+      <main className="fatal" role="alert">
+        <h1>AuditLens could not start</h1>
+        <p>{failure}</p>
+        <p>Close the window, fix the problem above and open AuditLens again.</p>
+      </main>
+    );
+  }
+  if (!startup) return <main className="loading">Opening the database…</main>;
+  return (
+    <AppProvider startup={startup}>
+      <Shell />
+    </AppProvider>
+  );
+}
+
+function useThemeAttribute(theme: Theme) {
+  useEffect(() => {
+    const root = document.documentElement;
+    if (theme === 'system') root.removeAttribute('data-theme');
+    else root.setAttribute('data-theme', theme);
+  }, [theme]);
+}
+
+function Shell() {
+  const app = useApp();
+  const { screen, navigate, settings, updateSettings, startImport } = app;
+  const [hovering, setHovering] = useState(false);
+  useThemeAttribute(settings.theme);
+
+  // Files dropped anywhere on the window are imported.
+  useEffect(() => {
+    let stop: (() => void) | null = null;
+    let cancelled = false;
+    backend
+      .onFileDrop(startImport, setHovering)
+      .then((unlisten) => {
+        if (cancelled) unlisten();
+        else stop = unlisten;
+      })
+      .catch(app.showError);
+    return () => {
+      cancelled = true;
+      stop?.();
+    };
+  }, [startImport, app.showError]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const typing = e.target instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName);
+      if (e.altKey && !e.ctrlKey && !e.metaKey && /^[1-4]$/.test(e.key)) {
+        e.preventDefault();
+        navigate({ name: TABS[Number(e.key) - 1].name });
+      } else if (e.key === '/' && !typing && !e.ctrlKey && !e.altKey) {
+        e.preventDefault();
+        navigate({ name: 'search' });
+        setTimeout(() => document.getElementById('query')?.focus(), 0);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [navigate]);
+
+  const active = screen.name === 'event' ? screen.from : screen.name;
+  const onTabKey = (e: ReactKeyboardEvent<HTMLButtonElement>, i: number) => {
+    const next = e.key === 'ArrowRight' ? i + 1 : e.key === 'ArrowLeft' ? i - 1 : null;
+    if (next === null) return;
+    e.preventDefault();
+    const tab = TABS[(next + TABS.length) % TABS.length];
+    navigate({ name: tab.name });
+    document.getElementById(`tab-${tab.name}`)?.focus();
+  };
+  const nextTheme: Record<Theme, Theme> = { system: 'light', light: 'dark', dark: 'system' };
+
+  return (
+    <div className="shell">
+      <header className="header">
+        <div className="brand" aria-label="AuditLens">
+          <span className="brand-mark" aria-hidden="true" />
+          AuditLens
+        </div>
+        <nav role="tablist" aria-label="Screens" className="tabs">
+          {TABS.map((t, i) => (
+            <button
+              key={t.name}
+              id={`tab-${t.name}`}
+              role="tab"
+              aria-selected={active === t.name}
+              tabIndex={active === t.name ? 0 : -1}
+              className={active === t.name ? 'tab active' : 'tab'}
+              title={`${t.label} (Alt+${i + 1})`}
+              onClick={() => navigate({ name: t.name })}
+              onKeyDown={(e) => onTabKey(e, i)}
+            >
+              {t.label}
+            </button>
+          ))}
+        </nav>
+        <div className="header-tools">
+          <button
+            className="chip"
+            id="zone-toggle"
+            title="Show times in UTC or in the local time zone"
+            onClick={() => updateSettings({ time_zone: settings.time_zone === 'utc' ? 'local' : 'utc' })}
+          >
+            Times: {settings.time_zone === 'utc' ? 'UTC' : `local (${localZoneLabel()})`}
+          </button>
+          <button
+            className="chip"
+            id="theme-toggle"
+            title="Colour theme: follow the system, light or dark"
+            onClick={() => updateSettings({ theme: nextTheme[settings.theme] })}
+          >
+            Theme: {settings.theme}
+          </button>
+        </div>
+      </header>
+      <ErrorBanner />
+      <main className="screen" id="screen">
+        <section hidden={screen.name !== 'import'} aria-label="Import">
+          <ImportScreen />
+        </section>
+        <section hidden={screen.name !== 'archives'} aria-label="Archives">
+          <ArchivesScreen visible={screen.name === 'archives'} />
+        </section>
+        <section hidden={screen.name !== 'search'} aria-label="Search">
+          <SearchScreen visible={screen.name === 'search'} />
+        </section>
+        <section hidden={screen.name !== 'keyring'} aria-label="Keyring">
+          <KeyringScreen />
+        </section>
+        {screen.name === 'event' && (
+          <section aria-label="Event">
+            <EventScreen id={screen.id} onBack={() => navigate({ name: screen.from })} />
+          </section>
+        )}
+      </main>
+      <footer className="statusbar" aria-label="Database">
+        <span>
+          Database: <span className="mono" id="db-path">{app.db.path}</span>
+          {app.db.from_command_line ? ' (from --db)' : app.db.is_default ? ' (default)' : ''}
+        </span>
+        <span id="db-counts">
+          {formatCount(Number(app.db.archives))} archives · {formatCount(Number(app.db.events))} events
+        </span>
+      </footer>
+      {hovering && (
+        <div className="drop-overlay" role="status">
+          <div>Drop to verify and import</div>
+        </div>
+      )}
+    </div>
+  );
+}

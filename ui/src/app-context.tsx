@@ -1,0 +1,150 @@
+// State shared by the screens: settings, the open database, the keyring, the import list and navigation. Every
+// change goes through `backend`; screens read this context and never talk to the Rust side on their own for it.
+
+import { createContext, useCallback, useContext, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import type { ReactNode } from 'react';
+
+import { backend, toAppError } from './backend';
+import type { AppError, DbStatus, ImportEvent, Settings, Startup, TrustedKey } from './backend';
+import { applyImportEvent } from './imports';
+import type { ImportItem } from './imports';
+
+export type Screen =
+  | { name: 'import' }
+  | { name: 'archives' }
+  | { name: 'search' }
+  | { name: 'keyring' }
+  | { name: 'event'; id: string; from: 'search' | 'archives' };
+
+export interface AppContextValue {
+  startup: Startup;
+  settings: Settings;
+  updateSettings: (change: Partial<Settings>) => void;
+  db: DbStatus;
+  refreshDb: () => void;
+  /** Bumped whenever the stored data changed (an import stored something, another database was opened). */
+  dataVersion: number;
+  keys: TrustedKey[];
+  setKeys: (keys: TrustedKey[]) => void;
+  imports: ImportItem[];
+  startImport: (paths: string[]) => void;
+  cancelImport: (job: number) => void;
+  screen: Screen;
+  navigate: (screen: Screen) => void;
+  error: AppError | null;
+  showError: (e: unknown) => void;
+  clearError: () => void;
+}
+
+const Ctx = createContext<AppContextValue | null>(null);
+
+export function useApp(): AppContextValue {
+  const v = useContext(Ctx);
+  if (!v) throw new Error('useApp outside AppProvider');
+  return v;
+}
+
+export function AppProvider({ startup, children }: { startup: Startup; children: ReactNode }) {
+  const [settings, setSettings] = useState<Settings>(startup.settings);
+  const [db, setDb] = useState<DbStatus>(startup.db);
+  const [dataVersion, setDataVersion] = useState(0);
+  const [keys, setKeys] = useState<TrustedKey[]>(startup.keys);
+  const [imports, dispatch] = useReducer(applyImportEvent, [] as ImportItem[]);
+  const [screen, navigate] = useState<Screen>({ name: 'import' });
+  const [error, setError] = useState<AppError | null>(
+    startup.notices.length > 0 ? { code: 'invalid', message: startup.notices.join('\n') } : null,
+  );
+  const showError = useCallback((e: unknown) => setError(toAppError(e)), []);
+  const clearError = useCallback(() => setError(null), []);
+
+  const refreshDb = useCallback(() => {
+    backend
+      .dbStatus()
+      .then((s) => {
+        setDb(s);
+        setDataVersion((v) => v + 1);
+      })
+      .catch(showError);
+  }, [showError]);
+
+  const settingsRef = useRef(settings);
+  const updateSettings = useCallback(
+    (change: Partial<Settings>) => {
+      const next = { ...settingsRef.current, ...change };
+      settingsRef.current = next;
+      setSettings(next);
+      backend.saveSettings(next).catch(showError);
+    },
+    [showError],
+  );
+
+  const onImportEvent = useCallback(
+    (ev: ImportEvent) => {
+      dispatch(ev);
+      if (ev.kind === 'finished' && ev.result.stored) refreshDb();
+    },
+    [refreshDb],
+  );
+
+  const startImport = useCallback(
+    (paths: string[]) => {
+      if (paths.length === 0) return;
+      navigate({ name: 'import' });
+      backend.importArchives(paths, onImportEvent).catch(showError);
+    },
+    [onImportEvent, showError],
+  );
+
+  const cancelImport = useCallback(
+    (job: number) => {
+      backend.cancelJob(job).catch(showError);
+    },
+    [showError],
+  );
+
+  // Archives given on the command line are imported once, as if dropped.
+  const started = useRef(false);
+  useEffect(() => {
+    if (started.current) return;
+    started.current = true;
+    if (startup.imports.length > 0) startImport(startup.imports);
+  }, [startup.imports, startImport]);
+
+  const value = useMemo<AppContextValue>(
+    () => ({
+      startup,
+      settings,
+      updateSettings,
+      db,
+      refreshDb,
+      dataVersion,
+      keys,
+      setKeys,
+      imports,
+      startImport,
+      cancelImport,
+      screen,
+      navigate,
+      error,
+      showError,
+      clearError,
+    }),
+    [
+      startup,
+      settings,
+      updateSettings,
+      db,
+      refreshDb,
+      dataVersion,
+      keys,
+      imports,
+      startImport,
+      cancelImport,
+      screen,
+      error,
+      showError,
+      clearError,
+    ],
+  );
+  return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
+}

@@ -1,0 +1,174 @@
+// The one module that talks to the Rust side. Every command, channel, dialog and window event the UI uses is
+// declared here with its types (generated from Rust by ts-rs into ./bindings); components import `backend` and
+// never call `invoke` themselves.
+
+import { Channel, invoke } from '@tauri-apps/api/core';
+import { getCurrentWebview } from '@tauri-apps/api/webview';
+import { open, save } from '@tauri-apps/plugin-dialog';
+
+import type { AppError } from './bindings/AppError';
+import type { ArchiveDetail } from './bindings/ArchiveDetail';
+import type { ArchivesView } from './bindings/ArchivesView';
+import type { CheckEvent } from './bindings/CheckEvent';
+import type { DbStatus } from './bindings/DbStatus';
+import type { EventDetail } from './bindings/EventDetail';
+import type { Histogram } from './bindings/Histogram';
+import type { ImportEvent } from './bindings/ImportEvent';
+import type { SearchPage } from './bindings/SearchPage';
+import type { Settings } from './bindings/Settings';
+import type { Startup } from './bindings/Startup';
+import type { TrustedKey } from './bindings/TrustedKey';
+import type { TrustOutcome } from './bindings/TrustOutcome';
+
+export type {
+  AppError,
+  ArchiveDetail,
+  ArchivesView,
+  CheckEvent,
+  DbStatus,
+  EventDetail,
+  Histogram,
+  ImportEvent,
+  SearchPage,
+  Settings,
+  Startup,
+  TrustedKey,
+  TrustOutcome,
+};
+export type { ArchiveRow } from './bindings/ArchiveRow';
+export type { CheckReport } from './bindings/CheckReport';
+export type { EventRow } from './bindings/EventRow';
+export type { ImportResult } from './bindings/ImportResult';
+export type { Progress } from './bindings/Progress';
+export type { CheckProgress } from './bindings/CheckProgress';
+export type { Theme } from './bindings/Theme';
+export type { TimeZoneChoice } from './bindings/TimeZoneChoice';
+
+export type JobId = number;
+
+/** The commands of src-tauri/src/ipc.rs and their arguments. */
+interface Commands {
+  startup: [Record<string, never>, Startup];
+  db_status: [Record<string, never>, DbStatus];
+  choose_database: [{ path: string | null }, DbStatus];
+  save_settings: [{ settings: Settings }, Settings];
+  keys: [Record<string, never>, TrustedKey[]];
+  trust_key: [{ key: string }, TrustOutcome];
+  trust_key_file: [{ path: string }, TrustOutcome];
+  untrust_key: [{ fingerprint: string }, TrustedKey[]];
+  import_archives: [{ paths: string[]; onEvent: Channel<ImportEvent> }, JobId];
+  check_database: [{ onEvent: Channel<CheckEvent> }, JobId];
+  cancel_job: [{ job: JobId }, boolean];
+  archives: [Record<string, never>, ArchivesView];
+  archive_detail: [{ id: number }, ArchiveDetail];
+  search: [{ query: string; limit: number; after: string | null }, SearchPage];
+  count: [{ query: string }, number];
+  histogram: [{ query: string; buckets: number }, Histogram];
+  event: [{ id: string }, EventDetail];
+}
+
+/** Turns whatever a rejected call carries into an AppError (`{code, message}`). */
+export function toAppError(e: unknown): AppError {
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
+    return e as AppError;
+  }
+  return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
+}
+
+async function call<C extends keyof Commands>(cmd: C, args: Commands[C][0]): Promise<Commands[C][1]> {
+  try {
+    return await invoke<Commands[C][1]>(cmd, args);
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+function channel<T>(onEvent: (event: T) => void): Channel<T> {
+  const ch = new Channel<T>();
+  ch.onmessage = onEvent;
+  return ch;
+}
+
+const none = {} as Record<string, never>;
+
+export const backend = {
+  startup: () => call('startup', none),
+  dbStatus: () => call('db_status', none),
+  /** Opens (or creates) the database at `path`; `null` for the default one in the app-data folder. */
+  chooseDatabase: (path: string | null) => call('choose_database', { path }),
+  saveSettings: (settings: Settings) => call('save_settings', { settings }),
+
+  keys: () => call('keys', none),
+  trustKey: (key: string) => call('trust_key', { key }),
+  trustKeyFile: (path: string) => call('trust_key_file', { path }),
+  untrustKey: (fingerprint: string) => call('untrust_key', { fingerprint }),
+
+  /** Starts verifying and importing `paths`; progress and results arrive through `onEvent`. */
+  importArchives: (paths: string[], onEvent: (e: ImportEvent) => void) =>
+    call('import_archives', { paths, onEvent: channel(onEvent) }),
+  /** Starts re-checking the whole database; progress and the report arrive through `onEvent`. */
+  checkDatabase: (onEvent: (e: CheckEvent) => void) => call('check_database', { onEvent: channel(onEvent) }),
+  cancelJob: (job: JobId) => call('cancel_job', { job }),
+
+  archives: () => call('archives', none),
+  archiveDetail: (id: number) => call('archive_detail', { id }),
+
+  search: (query: string, limit: number, after: string | null) => call('search', { query, limit, after }),
+  count: (query: string) => call('count', { query }),
+  histogram: (query: string, buckets: number) => call('histogram', { query, buckets }),
+  event: (id: string) => call('event', { id }),
+
+  /** Native file dialog for archives; resolves to the chosen paths (none when cancelled). */
+  async pickArchives(): Promise<string[]> {
+    const chosen = await open({
+      multiple: true,
+      directory: false,
+      title: 'Import signed audit archives',
+      filters: [
+        { name: 'AuditLens archives', extensions: ['zip'] },
+        { name: 'All files', extensions: ['*'] },
+      ],
+    });
+    return chosen === null ? [] : Array.isArray(chosen) ? chosen : [chosen];
+  },
+  /** Native file dialog for a verifier key file (.pub). */
+  async pickKeyFile(): Promise<string | null> {
+    const chosen = await open({
+      multiple: false,
+      directory: false,
+      title: 'Trust a verifier key',
+      filters: [
+        { name: 'Verifier keys', extensions: ['pub'] },
+        { name: 'All files', extensions: ['*'] },
+      ],
+    });
+    return typeof chosen === 'string' ? chosen : null;
+  },
+  /** Native dialogs to pick an existing database file or name a new one. */
+  async pickDatabase(mode: 'open' | 'new'): Promise<string | null> {
+    const filters = [{ name: 'AuditLens database', extensions: ['db', 'sqlite'] }];
+    const chosen =
+      mode === 'open'
+        ? await open({ multiple: false, directory: false, title: 'Open a database', filters })
+        : await save({ title: 'New database', filters, defaultPath: 'auditlens.db' });
+    return typeof chosen === 'string' ? chosen : null;
+  },
+
+  /**
+   * Files dropped on the window (Tauri's drag-and-drop events carry real paths). `onHover` is told when files are
+   * dragged over the window and when they leave. Returns the function that stops listening.
+   */
+  async onFileDrop(onDrop: (paths: string[]) => void, onHover: (over: boolean) => void): Promise<() => void> {
+    return getCurrentWebview().onDragDropEvent((event) => {
+      const p = event.payload;
+      if (p.type === 'enter' || p.type === 'over') onHover(true);
+      else if (p.type === 'leave') onHover(false);
+      else if (p.type === 'drop') {
+        onHover(false);
+        if (p.paths.length > 0) onDrop(p.paths);
+      }
+    });
+  },
+};
+
+export type Backend = typeof backend;

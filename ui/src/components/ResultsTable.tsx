@@ -1,0 +1,166 @@
+// The result list: a virtualized grid (only the visible rows exist in the page) that asks for the next page of
+// matches when the user scrolls near the end of what is loaded (keyset paging), so it stays smooth at a million
+// matches. Keyboard: arrows, Page Up/Down, Home/End move the selection; Enter opens the event.
+
+import { useEffect, useRef } from 'react';
+import type { KeyboardEvent } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+
+import type { EventRow, TimeZoneChoice } from '../backend';
+import { formatTime, zoneLabel } from '../format/time';
+
+export const ROW_HEIGHT = 30;
+
+export interface Column {
+  id: string;
+  title: string;
+  width: string;
+  value: (row: EventRow, zone: TimeZoneChoice) => string;
+}
+
+const text = (v: string | null | undefined) => v ?? '';
+
+export const COLUMNS: Column[] = [
+  { id: 'time', title: 'Time', width: 'minmax(18.5rem, 1.2fr)', value: (r, z) => formatTime(r.time, z) },
+  { id: 'source', title: 'Source', width: '6rem', value: (r) => text(r.source) },
+  { id: 'origin', title: 'Origin', width: 'minmax(10rem, 1fr)', value: (r) => text(r.origin) },
+  { id: 'actor', title: 'Actor', width: 'minmax(10rem, 1fr)', value: (r) => text(r.actor) },
+  { id: 'action', title: 'Action', width: 'minmax(8rem, 1fr)', value: (r) => text(r.action) },
+  { id: 'resource', title: 'Resource', width: 'minmax(10rem, 1.5fr)', value: (r) => text(r.resource) },
+  { id: 'outcome', title: 'Outcome', width: '6.5rem', value: (r) => text(r.outcome) },
+  { id: 'category', title: 'Category', width: '7rem', value: (r) => text(r.category) },
+  { id: 'ip', title: 'IP', width: '8rem', value: (r) => text(r.ip) },
+  { id: 'agent', title: 'Agent', width: 'minmax(8rem, 1fr)', value: (r) => text(r.agent) },
+  { id: 'env', title: 'Env', width: 'minmax(6rem, 0.7fr)', value: (r) => text(r.env) },
+  { id: 'stage', title: 'Stage', width: '8rem', value: (r) => text(r.stage) },
+  { id: 'privilege', title: 'Privilege', width: '6.5rem', value: (r) => text(r.privilege) },
+  { id: 'archive', title: 'Archive', width: 'minmax(10rem, 1fr)', value: (r) => r.archive },
+  { id: 'index', title: 'Index', width: '5rem', value: (r) => String(r.index) },
+  { id: 'verified', title: 'Verified', width: '7.5rem', value: (r) => (r.verified ? 'verified' : 'NOT VERIFIED') },
+];
+
+export const DEFAULT_COLUMNS = ['time', 'source', 'actor', 'action', 'resource', 'outcome', 'verified'];
+
+export function ResultsTable({
+  rows,
+  hasMore,
+  loading,
+  loadMore,
+  columns,
+  zone,
+  selected,
+  onSelect,
+  onOpen,
+}: {
+  rows: EventRow[];
+  hasMore: boolean;
+  loading: boolean;
+  loadMore: () => void;
+  columns: Column[];
+  zone: TimeZoneChoice;
+  selected: number;
+  onSelect: (index: number) => void;
+  onOpen: (row: EventRow) => void;
+}) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length + (hasMore ? 1 : 0),
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 20,
+  });
+  const items = virtualizer.getVirtualItems();
+  const lastIndex = items.length > 0 ? items[items.length - 1].index : -1;
+
+  // Near the end of what is loaded: ask for the next page.
+  useEffect(() => {
+    if (hasMore && !loading && lastIndex >= rows.length - 60) loadMore();
+  }, [lastIndex, rows.length, hasMore, loading, loadMore]);
+
+  const template = columns.map((c) => c.width).join(' ');
+  const pageRows = Math.max(1, Math.floor((scroller.current?.clientHeight ?? 600) / ROW_HEIGHT) - 1);
+  const move = (to: number) => {
+    const i = Math.max(0, Math.min(rows.length - 1, to));
+    onSelect(i);
+    virtualizer.scrollToIndex(i, { align: 'auto' });
+  };
+  const onKeyDown = (e: KeyboardEvent) => {
+    const keys: Record<string, () => void> = {
+      ArrowDown: () => move(selected + 1),
+      ArrowUp: () => move(selected - 1),
+      PageDown: () => move(selected + pageRows),
+      PageUp: () => move(selected - pageRows),
+      Home: () => move(0),
+      End: () => move(rows.length - 1),
+      Enter: () => rows[selected] && onOpen(rows[selected]),
+    };
+    const action = keys[e.key];
+    if (action) {
+      e.preventDefault();
+      action();
+    }
+  };
+
+  return (
+    <div className="grid" role="grid" aria-rowcount={rows.length} aria-label="Matching events" id="results">
+      <div className="grid-head" role="row" style={{ gridTemplateColumns: template }}>
+        {columns.map((c) => (
+          <div role="columnheader" key={c.id} className="cell head">
+            {c.id === 'time' ? `Time (${zoneLabel(zone)}) ↓` : c.title}
+          </div>
+        ))}
+      </div>
+      <div
+        className="grid-body"
+        ref={scroller}
+        tabIndex={0}
+        onKeyDown={onKeyDown}
+        aria-activedescendant={rows[selected] ? `row-${selected}` : undefined}
+        id="results-body"
+      >
+        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {items.map((item) => {
+            const row = rows[item.index];
+            if (!row) {
+              return (
+                <div
+                  key="loader"
+                  className="grid-row loader"
+                  style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
+                >
+                  Loading more matches…
+                </div>
+              );
+            }
+            return (
+              <div
+                key={row.id}
+                id={`row-${item.index}`}
+                role="row"
+                aria-selected={item.index === selected}
+                className={`grid-row${item.index === selected ? ' selected' : ''}${row.verified ? '' : ' unverified'}`}
+                style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT, gridTemplateColumns: template }}
+                onClick={() => onSelect(item.index)}
+                onDoubleClick={() => onOpen(row)}
+                data-event-id={row.id}
+              >
+                {columns.map((c) => {
+                  const v = c.value(row, zone);
+                  return (
+                    <div role="gridcell" key={c.id} className={`cell col-${c.id}`} title={v}>
+                      {c.id === 'verified' ? (
+                        <span className={row.verified ? 'badge good small' : 'badge bad small'}>{v}</span>
+                      ) : (
+                        v
+                      )}
+                    </div>
+                  );
+                })}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+
+import { reindentJson } from './json';
+import { formatBytes, formatDuration, rateAndEta } from './numbers';
+import { withTimeRange } from './query';
+import { formatMicros, formatTime, parseUtcMicros, queryInstant } from './time';
+
+describe('reindentJson', () => {
+  it('changes only the white space between tokens', () => {
+    const raw = '{"a":1.50,"b":"x\\"y, z: {[","c":[1,2,{}],"d":{},"e":[],"big":12345678901234567890}';
+    const pretty = reindentJson(raw);
+    expect(pretty).toBe(
+      [
+        '{',
+        '  "a": 1.50,',
+        '  "b": "x\\"y, z: {[",',
+        '  "c": [',
+        '    1,',
+        '    2,',
+        '    {}',
+        '  ],',
+        '  "d": {},',
+        '  "e": [],',
+        '  "big": 12345678901234567890',
+        '}',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps escapes, duplicate members and unicode exactly', () => {
+    const raw = '{"k":"\\u00e9\\n","k":"é <script>"}';
+    expect(reindentJson(raw)).toBe('{\n  "k": "\\u00e9\\n",\n  "k": "é <script>"\n}');
+  });
+});
+
+describe('times', () => {
+  it('reads store times to the microsecond', () => {
+    expect(parseUtcMicros('1970-01-01T00:00:01.000002Z')).toBe(1_000_002);
+    expect(parseUtcMicros('2024-05-01T10:00:00Z')).toBe(Date.UTC(2024, 4, 1, 10) * 1000);
+    expect(parseUtcMicros('not a time')).toBeNull();
+  });
+
+  it('shows UTC with its zone and the precision stored', () => {
+    expect(formatTime('2024-05-01T10:00:00.123Z', 'utc')).toBe('2024-05-01 10:00:00.123 UTC');
+    expect(formatTime('2024-05-01T10:00:00Z', 'utc')).toBe('2024-05-01 10:00:00 UTC');
+    expect(formatTime(null, 'utc')).toBe('(no time)');
+    expect(formatMicros(1_000_002, 'utc')).toBe('1970-01-01 00:00:01.000002 UTC');
+  });
+
+  it('shows local time with its offset', () => {
+    expect(formatTime('2024-05-01T10:00:00Z', 'local')).toMatch(/^2024-05-0[12] \d\d:00:00 [+-]\d\d:\d\d$/);
+  });
+
+  it('writes instants the query language reads', () => {
+    expect(queryInstant(Date.UTC(2024, 4, 1, 10) * 1000 + 5)).toBe('2024-05-01T10:00:00.000005Z');
+  });
+});
+
+describe('withTimeRange', () => {
+  const from = Date.UTC(2024, 4, 1) * 1000;
+  const to = Date.UTC(2024, 4, 2) * 1000;
+  const range = 'after:2024-05-01T00:00:00.000000Z before:2024-05-02T00:00:00.000000Z';
+
+  it('adds the range to an empty query', () => {
+    expect(withTimeRange('', from, to)).toBe(range);
+  });
+
+  it('replaces the range of a plain list of terms', () => {
+    expect(withTimeRange('actor:alice after:2020-01-01 before:2021-01-01 kube*', from, to)).toBe(
+      `actor:alice kube* ${range}`,
+    );
+  });
+
+  it('groups a query with OR, NOT or parentheses instead of editing it', () => {
+    expect(withTimeRange('a OR b', from, to)).toBe(`(a OR b) ${range}`);
+    expect(withTimeRange('NOT after:2020-01-01', from, to)).toBe(`(NOT after:2020-01-01) ${range}`);
+    expect(withTimeRange('actor:"x y"', from, to)).toBe(`(actor:"x y") ${range}`);
+  });
+});
+
+describe('numbers', () => {
+  it('formats sizes, durations and rates', () => {
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatDuration(200)).toBe('3 min 20 s');
+    expect(formatDuration(Infinity)).toBe('–');
+    expect(rateAndEta(500, 1000, 1000)).toEqual({ rate: 500, eta: 1 });
+  });
+});

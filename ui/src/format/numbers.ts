@@ -1,0 +1,45 @@
+// Numbers for people: counts with separators, sizes, rates and durations.
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** 1536 -> "1.5 KiB" (as the CLI prints). */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u + 1 < units.length) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+export function formatMB(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** Seconds as "42 s", "3 min 20 s", "1 h 05 min". */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '–';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+/** Rate and time left of a job that did `done` of `total` in `elapsedMs`. */
+export function rateAndEta(done: number, total: number, elapsedMs: number): { rate: number; eta: number } {
+  const secs = Math.max(elapsedMs / 1000, 1e-3);
+  const rate = done / secs;
+  const eta = rate > 0 ? Math.max(total - done, 0) / rate : Number.POSITIVE_INFINITY;
+  return { rate, eta };
+}
+
+/** Milliseconds as "120 ms" or "3.4 s" (short jobs), else as formatDuration. */
+export function formatElapsed(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return formatDuration(ms / 1000);
+}

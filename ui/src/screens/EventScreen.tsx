@@ -1,0 +1,155 @@
+// Event detail: the normalized fields, the raw event (pretty-printed by re-indenting only, or the exact stored
+// bytes) and its provenance: archive, origin, index, leaf hash, checkpoint, signer key, verification status.
+// Everything here is attacker-controlled text and is rendered as text nodes only.
+
+import { useEffect, useState } from 'react';
+
+import { backend } from '../backend';
+import type { AppError, EventDetail } from '../backend';
+import { useApp } from '../app-context';
+import { reindentJson } from '../format/json';
+import { formatTime, zoneLabel } from '../format/time';
+
+const FIELDS: [keyof EventDetail, string][] = [
+  ['source', 'Source'],
+  ['origin', 'Origin'],
+  ['actor', 'Actor'],
+  ['action', 'Action'],
+  ['resource', 'Resource'],
+  ['outcome', 'Outcome'],
+  ['category', 'Category'],
+  ['ip', 'IP'],
+  ['agent', 'Agent'],
+  ['env', 'Env'],
+  ['stage', 'Stage'],
+  ['privilege', 'Privilege'],
+];
+
+export function EventScreen({ id, onBack }: { id: string; onBack: () => void }) {
+  const { settings } = useApp();
+  const [event, setEvent] = useState<EventDetail | null>(null);
+  const [error, setError] = useState<AppError | null>(null);
+  const [exact, setExact] = useState(false);
+
+  useEffect(() => {
+    setEvent(null);
+    setError(null);
+    backend.event(id).then(setEvent, setError);
+  }, [id]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' || (e.altKey && e.key === 'ArrowLeft')) onBack();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onBack]);
+
+  const zone = settings.time_zone;
+  return (
+    <div className="event-screen" id="event-detail">
+      <div className="toolbar">
+        <button onClick={onBack} id="event-back" title="Back (Escape)">
+          ← Back
+        </button>
+        <h1 className="mono event-id">{id}</h1>
+      </div>
+      {error && (
+        <div className="banner error" role="alert">
+          {error.message}
+        </div>
+      )}
+      {event && (
+        <div className="event-grid">
+          <section>
+            <h2>Fields</h2>
+            <dl className="fields" id="event-fields">
+              <dt>Time</dt>
+              <dd>
+                {formatTime(event.time, zone)}
+                {zone === 'local' && <span className="muted small"> ({zoneLabel(zone)})</span>}
+              </dd>
+              {FIELDS.map(([k, label]) => (
+                <Field key={k} label={label} value={event[k] as string | null} />
+              ))}
+            </dl>
+            <h2>Provenance</h2>
+            <dl className="fields" id="event-provenance">
+              <dt>Verification</dt>
+              <dd id="event-status">
+                {event.verified ? (
+                  <span className="badge good">Verified</span>
+                ) : (
+                  <span className="badge bad">NOT VERIFIED</span>
+                )}{' '}
+                {event.verified
+                  ? ' its archive verified in full under a trusted key when imported'
+                  : ` its archive is stored flagged “${event.archive_status}”: do not rely on this event`}
+              </dd>
+              <dt>Archive</dt>
+              <dd className="mono" id="event-archive">
+                {event.archive} (#{event.archive_id})
+              </dd>
+              <dt>File</dt>
+              <dd className="mono small wrap">{event.archive_path}</dd>
+              <dt>Origin</dt>
+              <dd className="mono">{event.archive.slice(0, event.archive.lastIndexOf('@'))}</dd>
+              <dt>Sequence</dt>
+              <dd>{String(event.sequence)}</dd>
+              <dt>Index</dt>
+              <dd id="event-index">{String(event.index)}</dd>
+              <dt>Leaf hash</dt>
+              <dd className="mono small wrap" id="event-leaf">
+                {event.leaf}
+              </dd>
+              <dt>Merkle root</dt>
+              <dd className="mono small wrap">{event.root}</dd>
+              <dt>Signer key</dt>
+              <dd className="mono small wrap key" id="event-signer">
+                {event.signer_key}
+                <div className="muted">{event.signer_fingerprint}</div>
+              </dd>
+              <dt>Checkpoint</dt>
+              <dd>
+                <pre className="code small" id="event-checkpoint">
+                  {event.checkpoint}
+                </pre>
+              </dd>
+            </dl>
+          </section>
+          <section>
+            <div className="toolbar">
+              <h2>Raw event</h2>
+              <div className="spacer" />
+              <div role="radiogroup" aria-label="How to show the raw event" className="segmented">
+                <button role="radio" aria-checked={!exact} onClick={() => setExact(false)} id="raw-pretty">
+                  Pretty-printed
+                </button>
+                <button role="radio" aria-checked={exact} onClick={() => setExact(true)} id="raw-exact">
+                  Exact bytes
+                </button>
+              </div>
+            </div>
+            <p className="muted small">
+              {exact
+                ? 'The event exactly as stored and signed; its SHA-256 leaf hash is above.'
+                : 'Re-indented only: members, strings and numbers exactly as stored.'}
+            </p>
+            <pre className="code raw" id="event-raw">
+              {exact ? event.raw : reindentJson(event.raw)}
+            </pre>
+          </section>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Field({ label, value }: { label: string; value: string | null }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd className={value == null ? 'muted' : 'wrap'}>{value ?? '—'}</dd>
+    </>
+  );
+}

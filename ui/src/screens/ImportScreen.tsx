@@ -1,0 +1,234 @@
+// Import: drop archives anywhere on the window or pick them; one card per archive with its progress (events, MB,
+// rate, ETA), a cancel button, and its result: verified, failed with the verifier's exact reason, already imported,
+// refused, or signed by an untrusted key (with "trust this key", which asks first, then imports again).
+
+import { useState } from 'react';
+
+import { backend } from '../backend';
+import type { ImportResult } from '../backend';
+import { useApp } from '../app-context';
+import { ProgressBar } from '../components/ProgressBar';
+import { TrustDialog } from '../components/TrustDialog';
+import type { KeyToTrust } from '../components/TrustDialog';
+import { baseName } from '../imports';
+import type { ImportItem } from '../imports';
+import { formatCount, formatDuration, formatElapsed, formatMB, rateAndEta } from '../format/numbers';
+
+export function ImportScreen() {
+  const { imports, startImport, cancelImport, showError, setKeys, keys } = useApp();
+  const [trusting, setTrusting] = useState<{ signer: KeyToTrust; path: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const pick = () => backend.pickArchives().then(startImport).catch(showError);
+  const confirmTrust = async () => {
+    if (!trusting) return;
+    setBusy(true);
+    try {
+      const outcome = await backend.trustKey(trusting.signer.key);
+      if (outcome.added) setKeys([...keys, outcome.key]);
+      startImport([trusting.path]);
+      setTrusting(null);
+    } catch (e) {
+      showError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const runningJobs = [...new Set(imports.filter((i) => i.state === 'running' || i.state === 'waiting').map((i) => i.job))];
+
+  return (
+    <div className="import-screen">
+      <div className={imports.length === 0 ? 'dropzone big' : 'dropzone'} id="dropzone">
+        <div className="dropzone-title">Drop a signed audit archive here</div>
+        <div className="dropzone-sub">
+          Drop archive files anywhere on this window, or{' '}
+          <button className="primary" id="pick-archives" onClick={pick}>
+            Choose files…
+          </button>
+        </div>
+        {imports.length === 0 && (
+          <p className="hint" id="import-empty">
+            Each archive is verified (signature, Merkle root, hash chain, every event) before anything is stored. An
+            archive signed by a key that is not in your keyring is shown here with the key's fingerprint, so you can
+            decide to trust it. Archives named on the command line (<span className="mono">auditlens-app ARCHIVE…</span>)
+            are imported here when the app starts.
+          </p>
+        )}
+      </div>
+      {runningJobs.length > 0 && (
+        <div className="toolbar">
+          {runningJobs.map((job) => (
+            <button key={job} className="danger" onClick={() => cancelImport(job)} id={`cancel-job-${job}`}>
+              Cancel import
+            </button>
+          ))}
+        </div>
+      )}
+      {imports.length > 0 && (
+        <ul className="cards" id="import-list" aria-label="Imports">
+          {imports.map((item) => (
+            <ImportCard key={item.key} item={item} onTrust={(signer) => setTrusting({ signer, path: item.path })} />
+          ))}
+        </ul>
+      )}
+      {trusting && (
+        <TrustDialog signer={trusting.signer} busy={busy} onConfirm={confirmTrust} onCancel={() => setTrusting(null)} />
+      )}
+    </div>
+  );
+}
+
+function outcomeBadge(item: ImportItem): { text: string; tone: string } {
+  if (item.state === 'waiting') return { text: 'Waiting', tone: 'neutral' };
+  if (item.state === 'running') return { text: 'Verifying…', tone: 'neutral' };
+  if (item.state === 'cancelled') return { text: 'Cancelled', tone: 'neutral' };
+  if (item.state === 'failed') return { text: 'Could not import', tone: 'bad' };
+  switch (item.result?.outcome) {
+    case 'imported':
+      return { text: 'Verified', tone: 'good' };
+    case 'already-imported':
+      return { text: 'Verified · already imported', tone: 'good' };
+    case 'refused':
+      return { text: 'Verified · refused', tone: 'bad' };
+    case 'untrusted':
+      return { text: 'Untrusted key', tone: 'warn' };
+    case 'failed':
+      return { text: 'Failed verification', tone: 'bad' };
+    default:
+      return { text: 'Cancelled', tone: 'neutral' };
+  }
+}
+
+function ImportCard({ item, onTrust }: { item: ImportItem; onTrust: (s: KeyToTrust) => void }) {
+  const badge = outcomeBadge(item);
+  const r = item.result;
+  return (
+    <li className={`card import-card tone-${badge.tone}`} data-path={item.path} data-outcome={r?.outcome ?? item.state}>
+      <div className="card-head">
+        <span className={`badge ${badge.tone}`}>{badge.text}</span>
+        <span className="card-title" title={item.path}>
+          {baseName(item.path)}
+        </span>
+      </div>
+      <div className="card-path mono small">{item.path}</div>
+      {item.state === 'running' && item.progress && <Progress item={item} progress={item.progress} />}
+      {item.state === 'running' && !item.progress && <div className="muted small">Checking the signature…</div>}
+      {item.error && <p className="reason">{item.error.message}</p>}
+      {r && <ResultDetails result={r} elapsedMs={item.elapsedMs} onTrust={onTrust} />}
+    </li>
+  );
+}
+
+function Progress({ item, progress: p }: { item: ImportItem; progress: NonNullable<ImportItem['progress']> }) {
+  const done = Number(p.events_done);
+  const total = Number(p.events_total);
+  const { rate, eta } = rateAndEta(done, total, item.elapsedMs);
+  return (
+    <div className="progress-block">
+      <ProgressBar done={done} total={total} label={`Import of ${baseName(item.path)}`} />
+      <div className="progress-text small">
+        {formatCount(done)} / {formatCount(total)} events · {formatMB(Number(p.bytes_done))} /{' '}
+        {formatMB(Number(p.bytes_total))} · {formatCount(Math.round(rate))} events/s · ETA {formatDuration(eta)}
+      </div>
+    </div>
+  );
+}
+
+function ResultDetails({
+  result,
+  elapsedMs,
+  onTrust,
+}: {
+  result: ImportResult;
+  elapsedMs: number;
+  onTrust: (s: KeyToTrust) => void;
+}) {
+  const rep = result.report;
+  const f = rep.failure;
+  return (
+    <div className="result">
+      <p className="result-message">
+        {result.outcome === 'untrusted'
+          ? 'The signature is valid, but the signing key is not in your keyring, so nothing was imported.'
+          : result.outcome === 'failed'
+            ? 'This archive did not verify; nothing was imported.'
+            : result.message}
+      </p>
+      {f && result.outcome === 'failed' && (
+        <dl className="fields failure" aria-label="Why verification failed">
+          <dt>Reason</dt>
+          <dd className="reason">{f.message}</dd>
+          {(f.entry || f.line != null || f.event_index != null) && (
+            <>
+              <dt>Where</dt>
+              <dd>
+                {[
+                  f.entry && `entry ${f.entry}`,
+                  f.line != null && `line ${f.line}`,
+                  f.event_index != null && `event index ${f.event_index}`,
+                ]
+                  .filter(Boolean)
+                  .join(', ')}
+              </dd>
+            </>
+          )}
+          {f.expected && (
+            <>
+              <dt>Expected</dt>
+              <dd className="mono small wrap">{f.expected}</dd>
+            </>
+          )}
+          {f.found && (
+            <>
+              <dt>Found</dt>
+              <dd className="mono small wrap">{f.found}</dd>
+            </>
+          )}
+        </dl>
+      )}
+      <dl className="fields compact">
+        {rep.origin && (
+          <>
+            <dt>Origin</dt>
+            <dd className="mono">
+              {rep.origin} · sequence {String(rep.sequence)}
+            </dd>
+          </>
+        )}
+        {rep.events != null && (
+          <>
+            <dt>Events</dt>
+            <dd>
+              {formatCount(Number(rep.events))}
+              {result.outcome === 'imported' && ` (verified and stored in ${formatElapsed(elapsedMs)})`}
+            </dd>
+          </>
+        )}
+        {rep.signer && (
+          <>
+            <dt>Signer</dt>
+            <dd>
+              <span className="mono">{rep.signer.name}</span> <span className="mono small">{rep.signer.fingerprint}</span>
+              {rep.signer.trusted ? ' (trusted)' : ' (not in your keyring)'}
+            </dd>
+          </>
+        )}
+        {result.gap_before != null && (
+          <>
+            <dt>Continuity</dt>
+            <dd className="warn-text">Sequences before {String(result.gap_before)} are missing from this database.</dd>
+          </>
+        )}
+      </dl>
+      {result.outcome === 'untrusted' && rep.signer && (
+        <div className="actions left">
+          <button className="primary trust-button" onClick={() => onTrust(rep.signer!)}>
+            Trust this key…
+          </button>
+          <span className="muted small">Shows the key's fingerprint and asks before trusting it.</span>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,200 @@
+// Search: the query language of docs/search.md with syntax help and errors at their column; the number of
+// matches, their time histogram (drag to narrow: adds after:/before:) and the virtualized result table, newest
+// first, loaded page by page (keyset cursors) as the user scrolls.
+
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { FormEvent } from 'react';
+
+import { backend } from '../backend';
+import type { AppError, EventRow, Histogram } from '../backend';
+import { useApp } from '../app-context';
+import { EmptyState } from '../components/EmptyState';
+import { HistogramChart } from '../components/HistogramChart';
+import { QueryErrorView, QueryHelp } from '../components/QueryHelp';
+import { COLUMNS, DEFAULT_COLUMNS, ResultsTable } from '../components/ResultsTable';
+import { formatCount } from '../format/numbers';
+import { withTimeRange } from '../format/query';
+
+export const PAGE_SIZE = 500;
+const BUCKETS = 120;
+
+interface Results {
+  query: string;
+  rows: EventRow[];
+  next: string | null;
+  loading: boolean;
+  count: number | null;
+  histogram: Histogram | null;
+  error: AppError | null;
+}
+
+const EMPTY: Results = { query: '', rows: [], next: null, loading: false, count: null, histogram: null, error: null };
+
+export function SearchScreen({ visible }: { visible: boolean }) {
+  const { settings, updateSettings, navigate, dataVersion, db } = useApp();
+  const [input, setInput] = useState('');
+  const [results, setResults] = useState<Results>(EMPTY);
+  const [selected, setSelected] = useState(0);
+  const [help, setHelp] = useState(false);
+  const [chooser, setChooser] = useState(false);
+  const generation = useRef(0);
+  const ran = useRef(false);
+
+  const run = useCallback((query: string) => {
+    const gen = ++generation.current;
+    setSelected(0);
+    setResults({ ...EMPTY, query, loading: true });
+    const mine = (f: (r: Results) => Results) => setResults((r) => (gen === generation.current ? f(r) : r));
+    backend.search(query, PAGE_SIZE, null).then(
+      (page) => mine((r) => ({ ...r, rows: page.events, next: page.next, loading: false })),
+      (error) => mine((r) => ({ ...r, loading: false, error })),
+    );
+    backend.count(query).then(
+      (count) => mine((r) => ({ ...r, count })),
+      () => undefined,
+    );
+    backend.histogram(query, BUCKETS).then(
+      (histogram) => mine((r) => ({ ...r, histogram })),
+      () => undefined,
+    );
+  }, []);
+
+  const current = useRef(results);
+  current.current = results;
+  const loadMore = useCallback(() => {
+    const r = current.current;
+    if (r.loading || !r.next) return;
+    const gen = generation.current;
+    const mine = (f: (r: Results) => Results) => setResults((cur) => (gen === generation.current ? f(cur) : cur));
+    current.current = { ...r, loading: true };
+    setResults((cur) => ({ ...cur, loading: true }));
+    backend.search(r.query, PAGE_SIZE, r.next).then(
+      (page) => mine((cur) => ({ ...cur, rows: [...cur.rows, ...page.events], next: page.next, loading: false })),
+      (error) => mine((cur) => ({ ...cur, loading: false, error })),
+    );
+  }, []);
+
+  // The first visit shows every event; new data (an import, another database) runs the current search again.
+  useEffect(() => {
+    if (visible && !ran.current) {
+      ran.current = true;
+      run('');
+    }
+  }, [visible, run]);
+  useEffect(() => {
+    if (ran.current) run(current.current.query);
+  }, [dataVersion, run]);
+
+  const submit = (e?: FormEvent) => {
+    e?.preventDefault();
+    run(input);
+  };
+  const narrow = useCallback(
+    (from: number, to: number) => {
+      const q = withTimeRange(input, from, to);
+      setInput(q);
+      run(q);
+    },
+    [input, run],
+  );
+
+  const chosen = settings.columns.length > 0 ? settings.columns : DEFAULT_COLUMNS;
+  const columns = COLUMNS.filter((c) => chosen.includes(c.id));
+  const toggleColumn = (id: string) => {
+    const next = chosen.includes(id) ? chosen.filter((c) => c !== id) : COLUMNS.map((c) => c.id).filter((c) => c === id || chosen.includes(c));
+    if (next.length > 0) updateSettings({ columns: next });
+  };
+  const open = (row: EventRow) => navigate({ name: 'event', id: row.id, from: 'search' });
+  const queryError = results.error?.code === 'query' ? results.error : null;
+
+  return (
+    <div className="search-screen">
+      <form className="query-bar" onSubmit={submit} role="search">
+        <label htmlFor="query" className="visually-hidden">
+          Search query
+        </label>
+        <input
+          id="query"
+          className={queryError ? 'query invalid' : 'query'}
+          value={input}
+          onChange={(e) => setInput(e.target.value)}
+          placeholder='e.g. actor:alice outcome:denied since:7d   ("/" to come here)'
+          spellCheck={false}
+          autoComplete="off"
+          aria-invalid={!!queryError}
+          aria-describedby={queryError ? 'query-error' : undefined}
+        />
+        <button className="primary" type="submit" id="search-button">
+          Search
+        </button>
+        <button type="button" onClick={() => setHelp(!help)} aria-expanded={help} id="help-toggle">
+          Syntax
+        </button>
+        <button type="button" onClick={() => setChooser(!chooser)} aria-expanded={chooser} id="columns-toggle">
+          Columns
+        </button>
+      </form>
+      {queryError && <QueryErrorView query={results.query} error={queryError} />}
+      {results.error && !queryError && (
+        <div className="banner error" role="alert">
+          {results.error.message}
+        </div>
+      )}
+      {help && (
+        <QueryHelp
+          onExample={(q) => {
+            setInput(q);
+            run(q);
+          }}
+        />
+      )}
+      {chooser && (
+        <fieldset className="column-chooser" id="column-chooser">
+          <legend>Columns</legend>
+          {COLUMNS.map((c) => (
+            <label key={c.id}>
+              <input type="checkbox" checked={chosen.includes(c.id)} onChange={() => toggleColumn(c.id)} /> {c.title}
+            </label>
+          ))}
+        </fieldset>
+      )}
+      {!queryError && (
+        <div className="summary" id="match-count" aria-live="polite">
+          {results.count === null
+            ? results.loading
+              ? 'Searching…'
+              : ''
+            : `${formatCount(results.count)} ${results.count === 1 ? 'match' : 'matches'}`}
+          {results.query && <span className="muted small"> for <span className="mono">{results.query}</span></span>}
+        </div>
+      )}
+      {results.histogram && !queryError && Number(results.count ?? 1) > 0 && (
+        <HistogramChart data={results.histogram} zone={settings.time_zone} theme={settings.theme} onRange={narrow} />
+      )}
+      {Number(db.events) === 0 ? (
+        <EmptyState title="No events to search yet" id="search-empty">
+          This database holds no event. Import a signed archive first: drop it anywhere on the window.
+        </EmptyState>
+      ) : !queryError && !results.loading && results.rows.length === 0 && results.count !== null ? (
+        <EmptyState title="No event matches this query" id="search-no-match">
+          Try fewer terms, a prefix (<span className="mono">kube*</span>) or a wider time range. Open “Syntax” for
+          examples.
+        </EmptyState>
+      ) : (
+        !queryError && (
+          <ResultsTable
+            rows={results.rows}
+            hasMore={!!results.next}
+            loading={results.loading}
+            loadMore={loadMore}
+            columns={columns}
+            zone={settings.time_zone}
+            selected={selected}
+            onSelect={setSelected}
+            onOpen={open}
+          />
+        )
+      )}
+    </div>
+  );
+}
