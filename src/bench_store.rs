@@ -58,18 +58,46 @@ fn generate(dir: &Path, n: u64) -> Result<(PathBuf, PathBuf), BenchError> {
 
 /// The ten queries, with the raw-scan literal for each.
 pub fn queries(sample_audit_id: &str) -> Vec<BenchQuery> {
-    let q = |label, query: &str, scan: &str| BenchQuery { label, query: query.into(), scan: scan.into() };
+    let q = |label, query: &str, scan: &str| BenchQuery {
+        label,
+        query: query.into(),
+        scan: scan.into(),
+    };
     vec![
-        q("selective field", "actor:carol@example.com action:delete", "\"username\":\"carol@example.com\""),
+        q(
+            "selective field",
+            "actor:carol@example.com action:delete",
+            "\"username\":\"carol@example.com\"",
+        ),
         q("rare word", sample_audit_id, sample_audit_id),
         q("common word", "platform", "platform"),
         q("phrase", "\"cannot list resource\"", "cannot list resource"),
-        q("time range (1 h)", "after:2024-06-01T04:00:00Z before:2024-06-01T05:00:00Z", "2024-06-01T04:"),
-        q("field prefix", "actor:system:serviceaccount:*", "system:serviceaccount:"),
+        q(
+            "time range (1 h)",
+            "after:2024-06-01T04:00:00Z before:2024-06-01T05:00:00Z",
+            "2024-06-01T04:",
+        ),
+        q(
+            "field prefix",
+            "actor:system:serviceaccount:*",
+            "system:serviceaccount:",
+        ),
         q("outcome", "outcome:denied", "\"code\":403"),
-        q("combination", "category:access outcome:denied -actor:system:anonymous", "Forbidden"),
-        q("cloudtrail action", "source:cloudtrail action:sts:AssumeRole", "\"eventName\":\"AssumeRole\""),
-        q("field + word", "env:payments deployments", "\"namespace\":\"payments\""),
+        q(
+            "combination",
+            "category:access outcome:denied -actor:system:anonymous",
+            "Forbidden",
+        ),
+        q(
+            "cloudtrail action",
+            "source:cloudtrail action:sts:AssumeRole",
+            "\"eventName\":\"AssumeRole\"",
+        ),
+        q(
+            "field + word",
+            "env:payments deployments",
+            "\"namespace\":\"payments\"",
+        ),
         q(
             "dashboard drill",
             "category:deployment -stage:RequestReceived -stage:ResponseStarted status:verified",
@@ -81,11 +109,15 @@ pub fn queries(sample_audit_id: &str) -> Vec<BenchQuery> {
 fn percentile(samples: &mut [Duration], p: f64) -> f64 {
     samples.sort();
     let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples.get(i).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+    samples
+        .get(i)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
 }
 
 fn scan_time(files: &[PathBuf], literal: &str) -> (f64, String) {
-    let (tool, args): (&str, Vec<String>) = if Command::new("rg").arg("--version").output().is_ok() {
+    let (tool, args): (&str, Vec<String>) = if Command::new("rg").arg("--version").output().is_ok()
+    {
         ("rg", vec!["-c".into(), "-F".into(), literal.into()])
     } else {
         ("grep", vec!["-c".into(), "-F".into(), literal.into()])
@@ -103,16 +135,32 @@ fn scan_time(files: &[PathBuf], literal: &str) -> (f64, String) {
 }
 
 /// Runs the store section: import figure, then query figures.
-pub fn store_section(dir: &Path, n: u64, runs: usize) -> Result<(Figure, Vec<QueryFigure>), BenchError> {
+pub fn store_section(
+    dir: &Path,
+    n: u64,
+    runs: usize,
+) -> Result<(Figure, Vec<QueryFigure>), BenchError> {
     let (k8s, ct) = generate(dir, n)?;
-    let key = SignerKey::from_seed("bench", &[7u8; 32]).map_err(|e| BenchError::Failed(e.to_string()))?;
+    let key =
+        SignerKey::from_seed("bench", &[7u8; 32]).map_err(|e| BenchError::Failed(e.to_string()))?;
     let mut archives = Vec::new();
-    for (input, origin) in [(&k8s, "bench.auditlens.dev/k8s"), (&ct, "bench.auditlens.dev/cloudtrail")] {
+    for (input, origin) in [
+        (&k8s, "bench.auditlens.dev/k8s"),
+        (&ct, "bench.auditlens.dev/cloudtrail"),
+    ] {
         let out = input.with_extension("zip");
         if !out.exists() {
             let inputs = [input.clone()];
-            seal(&SealOptions { key: &key, origin, prev: None, format: None, mapping: None, out: &out, inputs: &inputs })
-                .map_err(|e| BenchError::Failed(e.to_string()))?;
+            seal(&SealOptions {
+                key: &key,
+                origin,
+                prev: None,
+                format: None,
+                mapping: None,
+                out: &out,
+                inputs: &inputs,
+            })
+            .map_err(|e| BenchError::Failed(e.to_string()))?;
         }
         archives.push(out);
     }
@@ -132,10 +180,21 @@ pub fn store_section(dir: &Path, n: u64, runs: usize) -> Result<(Figure, Vec<Que
         let trusted = [key.verifier()];
         for a in &archives {
             let r = store
-                .import_archive(a, &ImportOptions { trusted: &trusted, keep_failed: false }, &mut |_| true)
+                .import_archive(
+                    a,
+                    &ImportOptions {
+                        trusted: &trusted,
+                        keep_failed: false,
+                    },
+                    &mut |_| true,
+                )
                 .map_err(|e| BenchError::Failed(e.to_string()))?;
             if r.outcome != ImportOutcome::Imported {
-                return Err(BenchError::Failed(format!("{}: {}", a.display(), r.message)));
+                return Err(BenchError::Failed(format!(
+                    "{}: {}",
+                    a.display(),
+                    r.message
+                )));
             }
         }
     }
@@ -150,15 +209,18 @@ pub fn store_section(dir: &Path, n: u64, runs: usize) -> Result<(Figure, Vec<Que
     let store = Store::open_read_only(&db).map_err(|e| BenchError::Failed(e.to_string()))?;
     let audit_id: String = store
         .connection()
-        .query_row("SELECT json_extract(raw, '$.auditID') FROM events WHERE idx = ?1 AND source = 'k8s'", [n / 3], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT json_extract(raw, '$.auditID') FROM events WHERE idx = ?1 AND source = 'k8s'",
+            [n / 3],
+            |r| r.get(0),
+        )
         .map_err(|e| BenchError::Failed(e.to_string()))?;
     let now = (BASE_SECS + 365 * 86400) * 1_000_000;
     let files = [k8s, ct];
     let mut figures = Vec::new();
     for q in queries(&audit_id) {
-        let fail = |e: crate::store::search::SearchError| BenchError::Failed(format!("{}: {e}", q.query));
+        let fail =
+            |e: crate::store::search::SearchError| BenchError::Failed(format!("{}: {e}", q.query));
         let (mut page, mut count) = (Vec::new(), Vec::new());
         let mut matches = 0;
         for _ in 0..runs {
@@ -188,7 +250,15 @@ pub fn store_section(dir: &Path, n: u64, runs: usize) -> Result<(Figure, Vec<Que
 pub fn print_queries(figures: &[QueryFigure]) {
     println!(
         "\n{:<18} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9}  query",
-        "query", "matches", "page p50", "page p95", "count p50", "count p95", "raw scan", "page x", "count x"
+        "query",
+        "matches",
+        "page p50",
+        "page p95",
+        "count p50",
+        "count p95",
+        "raw scan",
+        "page x",
+        "count x"
     );
     for f in figures {
         println!(
@@ -206,7 +276,9 @@ pub fn print_queries(figures: &[QueryFigure]) {
         );
     }
     if let Some(tool) = figures.first().map(|f| &f.scan_tool) {
-        println!("raw scan: `{tool} -c -F LITERAL` over the same events as JSON Lines (best of 3); x = scan time / p95");
+        println!(
+            "raw scan: `{tool} -c -F LITERAL` over the same events as JSON Lines (best of 3); x = scan time / p95"
+        );
     }
 }
 
@@ -226,7 +298,11 @@ pub struct DashboardFigure {
 /// built (`DIR/store-N.db`), opened read-only as the app would, on four scopes: everything; a range of whole
 /// hours (summary tables only); a range with minute bounds (the partial hours at both ends counted from the
 /// events); and a query (aggregated from the matching events).
-pub fn dashboard_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<DashboardFigure>, BenchError> {
+pub fn dashboard_section(
+    dir: &Path,
+    n: u64,
+    runs: usize,
+) -> Result<Vec<DashboardFigure>, BenchError> {
     use crate::store::stats::{DashboardOptions, Scope};
     let db = dir.join(format!("store-{n}.db"));
     let store = Store::open_read_only(&db).map_err(|e| BenchError::Failed(e.to_string()))?;
@@ -238,13 +314,27 @@ pub fn dashboard_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<Dashboar
         ("everything", Scope::default()),
         (
             "2 h to 8 h (whole hours)",
-            Scope { from: Some(base + 2 * hour), to: Some(base + 8 * hour), ..Scope::default() },
+            Scope {
+                from: Some(base + 2 * hour),
+                to: Some(base + 8 * hour),
+                ..Scope::default()
+            },
         ),
         (
             "1:17 to 6:43 (minutes)",
-            Scope { from: Some(base + hour + 17 * 60_000_000), to: Some(base + 6 * hour + 43 * 60_000_000), ..Scope::default() },
+            Scope {
+                from: Some(base + hour + 17 * 60_000_000),
+                to: Some(base + 6 * hour + 43 * 60_000_000),
+                ..Scope::default()
+            },
         ),
-        ("query env:payments", Scope { query: "env:payments".into(), ..Scope::default() }),
+        (
+            "query env:payments",
+            Scope {
+                query: "env:payments".into(),
+                ..Scope::default()
+            },
+        ),
     ];
     let opts = DashboardOptions::default();
     let mut figures = Vec::new();
@@ -257,12 +347,21 @@ pub fn dashboard_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<Dashboar
                 total = match function {
                     "stats" => store.stats(scope, 10, now).map_err(fail)?.total,
                     "overview" => store.overview(scope, &opts, now).map_err(fail)?.total.count,
-                    "deployments" => store.deployments(scope, &opts, now).map_err(fail)?.total.count,
+                    "deployments" => {
+                        store
+                            .deployments(scope, &opts, now)
+                            .map_err(fail)?
+                            .total
+                            .count
+                    }
                     _ => store.access(scope, &opts, now).map_err(fail)?.total.count,
                 };
                 samples.push(t.elapsed());
             }
-            let max = samples.iter().max().map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+            let max = samples
+                .iter()
+                .max()
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
             figures.push(DashboardFigure {
                 function: function.into(),
                 scope: (*label).into(),
@@ -281,7 +380,10 @@ pub fn print_dashboards(figures: &[DashboardFigure]) {
         "\ndashboards: src/store/stats.rs on the same store opened read-only (p50/p95/max over the runs; target: \
          under 300 ms on 1,000,000 events)"
     );
-    println!("{:<12} {:<26} {:>9} {:>9} {:>9} {:>9}", "function", "scope", "total", "p50", "p95", "max");
+    println!(
+        "{:<12} {:<26} {:>9} {:>9} {:>9} {:>9}",
+        "function", "scope", "total", "p50", "p95", "max"
+    );
     for f in figures {
         println!(
             "{:<12} {:<26} {:>9} {:>7.1}ms {:>7.1}ms {:>7.1}ms",

@@ -441,7 +441,10 @@ mod tests {
     #[test]
     fn blanks_around_an_object_are_not_part_of_the_event() {
         let got = events_of(b"  {\"a\": 1}\t \r\n\t{\"b\":2}\n").unwrap();
-        assert_eq!(got, vec![(b"{\"a\": 1}".to_vec(), 1), (b"{\"b\":2}".to_vec(), 2)]);
+        assert_eq!(
+            got,
+            vec![(b"{\"a\": 1}".to_vec(), 1), (b"{\"b\":2}".to_vec(), 2)]
+        );
     }
 
     #[test]

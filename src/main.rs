@@ -217,7 +217,15 @@ fn main() -> ExitCode {
             mapping,
             out,
             inputs,
-        } => seal(&key, &origin, prev.as_deref(), format, mapping.as_deref(), &out, &inputs),
+        } => seal(
+            &key,
+            &origin,
+            prev.as_deref(),
+            format,
+            mapping.as_deref(),
+            &out,
+            &inputs,
+        ),
         Command::Verify {
             trust,
             json,
@@ -262,7 +270,12 @@ fn main() -> ExitCode {
             json,
             bundle,
         } => verify_bundle(&trust, &trust_auditor, json, &bundle),
-        Command::Bench { events, dir, only, runs } => bench(events, &dir, only.as_deref(), runs),
+        Command::Bench {
+            events,
+            dir,
+            only,
+            runs,
+        } => bench(events, &dir, only.as_deref(), runs),
     };
     match result {
         Ok(code) => code,
@@ -391,7 +404,11 @@ fn bench(events: u64, dir: &Path, only: Option<&str>, runs: usize) -> Result<Exi
     if !matches!(only, None | Some("archive") | Some("store")) {
         return Err(Fatal("--only takes `archive` or `store`".into()));
     }
-    println!("auditlens bench: {events} generated events in {} ({} cores)", dir.display(), num_cores());
+    println!(
+        "auditlens bench: {events} generated events in {} ({} cores)",
+        dir.display(),
+        num_cores()
+    );
     if only != Some("store") {
         let figures = auditlens::bench::archive_section(dir, events)?;
         auditlens::bench::print_table(
@@ -401,7 +418,10 @@ fn bench(events: u64, dir: &Path, only: Option<&str>, runs: usize) -> Result<Exi
     }
     if only != Some("archive") {
         let (import, queries) = auditlens::bench_store::store_section(dir, events, runs.max(1))?;
-        auditlens::bench::print_table("store: import of 70% Kubernetes + 30% CloudTrail events", &[import]);
+        auditlens::bench::print_table(
+            "store: import of 70% Kubernetes + 30% CloudTrail events",
+            &[import],
+        );
         auditlens::bench_store::print_queries(&queries);
         let dashboards = auditlens::bench_store::dashboard_section(dir, events, runs.max(1))?;
         auditlens::bench_store::print_dashboards(&dashboards);
@@ -410,7 +430,9 @@ fn bench(events: u64, dir: &Path, only: Option<&str>, runs: usize) -> Result<Exi
 }
 
 fn num_cores() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 fn open_existing(db: &Path) -> Result<auditlens::store::Store, Fatal> {
@@ -572,10 +594,11 @@ fn search(
 /// A `--from` / `--to` value read as `after:` / `before:` read theirs.
 fn time_option(flag: &str, value: &str) -> Result<i64, Fatal> {
     let key = if flag == "--from" { "after" } else { "before" };
-    match auditlens::query::parse(&format!("{key}:{}", auditlens::store::stats::quote_value(value))) {
-        Ok(auditlens::query::Query::TimeRange {
-            start: Some(t), ..
-        })
+    match auditlens::query::parse(&format!(
+        "{key}:{}",
+        auditlens::store::stats::quote_value(value)
+    )) {
+        Ok(auditlens::query::Query::TimeRange { start: Some(t), .. })
         | Ok(auditlens::query::Query::TimeRange { end: Some(t), .. }) => Ok(t),
         _ => Err(Fatal(format!(
             "{flag} {value:?}: expected a date YYYY-MM-DD or a time YYYY-MM-DDThh:mm:ss[.ffffff][Z|±hh:mm]"
@@ -609,7 +632,11 @@ fn stats(
         println!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let which = if all { "all stored archives" } else { "verified archives" };
+    let which = if all {
+        "all stored archives"
+    } else {
+        "verified archives"
+    };
     println!(
         "{} requests in {which} (Kubernetes RequestReceived/ResponseStarted records are not counted)",
         s.total
@@ -620,7 +647,14 @@ fn stats(
             .filter(|(_, n)| **n > 0)
             .map(|(k, n)| format!("{k} {n}"))
             .collect();
-        println!("{name:<12} {}", if parts.is_empty() { "-".into() } else { parts.join(", ") });
+        println!(
+            "{name:<12} {}",
+            if parts.is_empty() {
+                "-".into()
+            } else {
+                parts.join(", ")
+            }
+        );
     };
     line("category:", &s.by_category);
     line("outcome:", &s.by_outcome);
@@ -628,7 +662,11 @@ fn stats(
     if !s.top_actors.is_empty() {
         println!("top actors:");
         for a in &s.top_actors {
-            println!("  {:>8}  {}", a.count, auditlens::bundle::terminal_safe(&a.actor));
+            println!(
+                "  {:>8}  {}",
+                a.count,
+                auditlens::bundle::terminal_safe(&a.actor)
+            );
         }
     }
     if !s.deployments_per_day.is_empty() {

@@ -670,7 +670,9 @@ fn work_hours(text: &str) -> Result<(i64, i64, i64), String> {
             None => (two(s, what)?, 0),
         };
         if h > 24 || m > 59 || (h == 24 && m != 0) {
-            return Err(format!("the {what} {s} is not a time of day (00:00 to 24:00)"));
+            return Err(format!(
+                "the {what} {s} is not a time of day (00:00 to 24:00)"
+            ));
         }
         Ok(h * 60 + m)
     }
@@ -1277,7 +1279,11 @@ fn compile_node(q: &Query, now: i64) -> Cond {
             value,
             prefix,
         } => Cond::Sql(if *prefix && value.is_empty() {
-            Part::new("+e.archive_id IN (SELECT id FROM archives)", Vec::new(), false)
+            Part::new(
+                "+e.archive_id IN (SELECT id FROM archives)",
+                Vec::new(),
+                false,
+            )
         } else if *prefix {
             Part::new(
                 "+e.archive_id IN (SELECT id FROM archives WHERE status LIKE ? ESCAPE '\\')",
@@ -1904,10 +1910,14 @@ mod tests {
         assert!(f.sql.contains("(e.ts + 7200000000)"), "{}", f.sql);
         assert_eq!(
             f.params,
-            vec![SqlParam::Int(9 * 3_600_000_000), SqlParam::Int(18 * 3_600_000_000)]
+            vec![
+                SqlParam::Int(9 * 3_600_000_000),
+                SqlParam::Int(18 * 3_600_000_000)
+            ]
         );
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE events (id INTEGER PRIMARY KEY, ts INTEGER)").unwrap();
+        conn.execute_batch("CREATE TABLE events (id INTEGER PRIMARY KEY, ts INTEGER)")
+            .unwrap();
         // Monday 2024-05-06 07:30Z = 09:30 at +02:00 (in); 16:30Z = 18:30 (out); Saturday 2024-05-04 10:00Z
         // (out); Sunday 2024-05-05 23:00Z = Monday 01:00 local (out); 1969-12-31 (a Wednesday) 12:00Z (in);
         // no time (NULL, never in).
@@ -1920,7 +1930,11 @@ mod tests {
             (6, None),
         ];
         for (id, ts) in times {
-            conn.execute("INSERT INTO events VALUES (?1, ?2)", rusqlite::params![id, ts]).unwrap();
+            conn.execute(
+                "INSERT INTO events VALUES (?1, ?2)",
+                rusqlite::params![id, ts],
+            )
+            .unwrap();
         }
         let hits = |q: &str| -> Vec<i64> {
             let f = compile(&ok(q), 0);
@@ -2011,14 +2025,23 @@ mod tests {
                 SqlParam::Int(end)
             ]
         );
-        assert_eq!(compile(&ok("before:2024-05-01"), 0).sql, "e.id < ? AND e.ts < ?");
+        assert_eq!(
+            compile(&ok("before:2024-05-01"), 0).sql,
+            "e.id < ? AND e.ts < ?"
+        );
         let f = compile(&ok("since:15m"), 1_000_000_000);
         assert_eq!(f.sql, "e.id >= ? AND e.ts >= ?");
         let since = 1_000_000_000 - 900_000_000;
-        assert_eq!(f.params, vec![SqlParam::Int(lower_bound(since)), SqlParam::Int(since)]);
+        assert_eq!(
+            f.params,
+            vec![SqlParam::Int(lower_bound(since)), SqlParam::Int(since)]
+        );
         assert_eq!(
             compile(&Query::Since(5), i64::MIN).params,
-            vec![SqlParam::Int(lower_bound(i64::MIN)), SqlParam::Int(i64::MIN)]
+            vec![
+                SqlParam::Int(lower_bound(i64::MIN)),
+                SqlParam::Int(i64::MIN)
+            ]
         );
     }
 

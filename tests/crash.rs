@@ -81,7 +81,10 @@ fn import_killed_at_random_points_leaves_no_partial_archive() {
     let baseline = counts(&db);
     assert_eq!(baseline, (1, 37));
     // A pristine copy of the baseline, to start again from when a kill came after the commit.
-    Connection::open(&db).unwrap().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    Connection::open(&db)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
     let pristine = dir.join("pristine.db");
     std::fs::copy(&db, &pristine).unwrap();
 

@@ -359,10 +359,7 @@ fn values(params: &[SqlParam]) -> Vec<Value> {
 
 fn run_tree(conn: &Connection, q: &Query) -> rusqlite::Result<Vec<i64>> {
     let filter = compile(q, NOW);
-    let sql = format!(
-        "SELECT e.n FROM events e WHERE {} ORDER BY e.n",
-        filter.sql
-    );
+    let sql = format!("SELECT e.n FROM events e WHERE {} ORDER BY e.n", filter.sql);
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(values(&filter.params)), |row| row.get(0))?;
     rows.collect()

@@ -496,7 +496,12 @@ fn old_schema_database_opens_migrated_and_newer_is_refused() {
     assert_eq!(summed, 37 + 19);
     assert_eq!(
         store.count("privilege:*", NOW).unwrap(),
-        store.count("privilege:exec OR privilege:secret OR privilege:role OR privilege:login", NOW).unwrap()
+        store
+            .count(
+                "privilege:exec OR privilege:secret OR privilege:role OR privilege:login",
+                NOW
+            )
+            .unwrap()
     );
     drop(store);
     lab.raw()
@@ -638,19 +643,40 @@ fn the_store_is_readable_while_an_import_runs_and_never_shows_half_an_archive() 
     let (db, trusted) = (lab.db.clone(), lab.trusted());
     let importer = std::thread::spawn(move || {
         let mut store = Store::open(&db).unwrap();
-        store.import_archive(&big, &ImportOptions { trusted: &trusted, keep_failed: false }, &mut |_| true).unwrap()
+        store
+            .import_archive(
+                &big,
+                &ImportOptions {
+                    trusted: &trusted,
+                    keep_failed: false,
+                },
+                &mut |_| true,
+            )
+            .unwrap()
     });
     let mut reads = 0;
     let mut saw_before = false;
     while !importer.is_finished() {
         let reader = Store::open_read_only(&lab.db).unwrap();
         let n = reader.count("", NOW).unwrap();
-        assert!(n == 56 || n == 56 + 30_000, "a reader saw {n} events: half an archive");
+        assert!(
+            n == 56 || n == 56 + 30_000,
+            "a reader saw {n} events: half an archive"
+        );
         saw_before |= n == 56;
-        assert!(!reader.search("alice", 5, None, NOW).unwrap().events.is_empty());
+        assert!(
+            !reader
+                .search("alice", 5, None, NOW)
+                .unwrap()
+                .events
+                .is_empty()
+        );
         reads += 1;
     }
     assert_eq!(importer.join().unwrap().outcome, ImportOutcome::Imported);
-    assert!(reads > 0 && saw_before, "no read happened during the import ({reads} reads)");
+    assert!(
+        reads > 0 && saw_before,
+        "no read happened during the import ({reads} reads)"
+    );
     assert_eq!(lab.store().count("", NOW).unwrap(), 56 + 30_000);
 }

@@ -317,7 +317,13 @@ struct Rollups {
     actors: HashMap<ActorKey, i64>,
 }
 
-type CountKey = (u8, Option<i64>, Option<String>, Option<String>, Option<String>);
+type CountKey = (
+    u8,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 type ActorKey = (
     u8,
     Option<i64>,
@@ -382,7 +388,9 @@ impl Rollups {
                 "INSERT INTO {table} (archive_id, {column}, source, category, outcome, privilege, n)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
             ))?
-            .execute(params![archive_id, time, source, category, outcome, privilege, n])?;
+            .execute(params![
+                archive_id, time, source, category, outcome, privilege, n
+            ])?;
         }
         for ((unit, time, category, outcome, env, actor), n) in self.actors.drain() {
             let (_, table, column) = tables[usize::from(unit)];
@@ -405,7 +413,11 @@ struct IdAllocator {
 }
 
 impl IdAllocator {
-    fn allocate(&mut self, tx: &Transaction<'_>, ts: Option<i64>) -> Result<Option<i64>, rusqlite::Error> {
+    fn allocate(
+        &mut self,
+        tx: &Transaction<'_>,
+        ts: Option<i64>,
+    ) -> Result<Option<i64>, rusqlite::Error> {
         let (base, span) = match ts {
             Some(t) => (rowid::bucket_start(t), rowid::BUCKET),
             None => (rowid::UNTIMED_BASE, rowid::UNTIMED_SPAN),

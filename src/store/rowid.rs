@@ -45,7 +45,17 @@ mod tests {
 
     #[test]
     fn ids_order_like_times_and_bounds_hold() {
-        let times = [i64::MIN, -62_135_596_800_000_000, -1, 0, 1, 999, 1000, 1_717_200_000_123_456, i64::MAX];
+        let times = [
+            i64::MIN,
+            -62_135_596_800_000_000,
+            -1,
+            0,
+            1,
+            999,
+            1000,
+            1_717_200_000_123_456,
+            i64::MAX,
+        ];
         for w in times.windows(2) {
             assert!(bucket_start(w[0]) <= bucket_start(w[1]));
         }

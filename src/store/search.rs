@@ -88,7 +88,8 @@ pub struct EventDetail {
 
 pub const MAX_LIMIT: usize = 10_000;
 
-const COLUMNS: &str = "e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
+const COLUMNS: &str =
+    "e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
     e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
@@ -136,9 +137,13 @@ pub fn encode_cursor(rowid: i64) -> String {
 }
 
 pub fn decode_cursor(cursor: &str) -> Result<i64, SearchError> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| SearchError::Cursor)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.trim())
+        .map_err(|_| SearchError::Cursor)?;
     let text = String::from_utf8(bytes).map_err(|_| SearchError::Cursor)?;
-    text.strip_prefix('e').and_then(|n| n.parse().ok()).ok_or(SearchError::Cursor)
+    text.strip_prefix('e')
+        .and_then(|n| n.parse().ok())
+        .ok_or(SearchError::Cursor)
 }
 
 /// The FROM/WHERE part of a query and its parameters: driven by the full-text index when the query requires a
@@ -248,7 +253,9 @@ impl Store {
     pub fn count(&self, query_text: &str, now_micros: i64) -> Result<u64, SearchError> {
         let p = plan(query_text, now_micros)?;
         let sql = format!("SELECT count(*) {}", p.from_where);
-        let n: i64 = self.conn.query_row(&sql, params_from_iter(p.params), |r| r.get(0))?;
+        let n: i64 = self
+            .conn
+            .query_row(&sql, params_from_iter(p.params), |r| r.get(0))?;
         Ok(n as u64)
     }
 
