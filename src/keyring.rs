@@ -84,7 +84,8 @@ impl Keyring {
             path: path.display().to_string(),
             reason,
         };
-        let file: KeyringFile = serde_json::from_slice(&text).map_err(|e| corrupt(e.to_string()))?;
+        let file: KeyringFile =
+            serde_json::from_slice(&text).map_err(|e| corrupt(e.to_string()))?;
         if file.version != FORMAT_VERSION {
             return Err(corrupt(format!(
                 "format version {} (this AuditLens reads version {FORMAT_VERSION})",
@@ -133,11 +134,18 @@ impl Keyring {
     /// Adds a key given as its verifier key string (surrounding white space, such as the newline of a `.pub`
     /// file, is ignored). Returns the entry and whether it was new; adding a key already trusted changes nothing.
     pub fn add(&mut self, key_text: &str) -> Result<(TrustedKey, bool), KeyringError> {
-        self.add_at(key_text, crate::time::format_utc(chrono::Utc::now().timestamp_micros()))
+        self.add_at(
+            key_text,
+            crate::time::format_utc(chrono::Utc::now().timestamp_micros()),
+        )
     }
 
     /// [`Keyring::add`] with the time of adding given (RFC 3339 UTC).
-    pub fn add_at(&mut self, key_text: &str, added: String) -> Result<(TrustedKey, bool), KeyringError> {
+    pub fn add_at(
+        &mut self,
+        key_text: &str,
+        added: String,
+    ) -> Result<(TrustedKey, bool), KeyringError> {
         let key = VerifierKey::parse(key_text)?;
         let fingerprint = key.fingerprint();
         if let Some(existing) = self.keys.iter().find(|k| k.fingerprint == fingerprint) {
@@ -255,7 +263,9 @@ mod tests {
             Err(KeyringError::InvalidKey(_))
         ));
         // A private key is not a verifier key either, and is never stored.
-        let private = SignerKey::from_seed("ops", &[1; 32]).unwrap().to_string_private();
+        let private = SignerKey::from_seed("ops", &[1; 32])
+            .unwrap()
+            .to_string_private();
         assert!(ring.add(&private).is_err());
         assert!(ring.keys().is_empty());
     }
@@ -264,8 +274,11 @@ mod tests {
     fn a_corrupt_file_is_refused_not_half_used() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.json");
-        std::fs::write(&path, r#"{"version":1,"keys":[{"key":"x","name":"x","fingerprint":"x","added":"x"}]}"#)
-            .unwrap();
+        std::fs::write(
+            &path,
+            r#"{"version":1,"keys":[{"key":"x","name":"x","fingerprint":"x","added":"x"}]}"#,
+        )
+        .unwrap();
         assert!(matches!(
             Keyring::load(&path),
             Err(KeyringError::Corrupt { .. })

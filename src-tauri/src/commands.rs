@@ -8,10 +8,10 @@ use std::time::Instant;
 
 use auditlens::archive::Manifest;
 use auditlens::keyring::TrustedKey;
+use auditlens::store::StoreError;
 use auditlens::store::histogram::Histogram;
 use auditlens::store::import::ImportOptions;
 use auditlens::store::search::{EventDetail, MAX_LIMIT, SearchPage};
-use auditlens::store::StoreError;
 
 use crate::contract::{
     ArchiveDetail, ArchivesView, CheckEvent, DbStatus, ImportEvent, JobId, Settings, Startup,
@@ -71,12 +71,14 @@ pub fn keys(state: &AppState) -> Vec<TrustedKey> {
     state.keyring().keys().to_vec()
 }
 
-/// Trusts a key given as its verifier key string.
+/// Trusts a key given as its verifier key string. The keyring in memory changes only once the file is saved.
 pub fn trust_key(state: &AppState, key_text: &str) -> Result<TrustOutcome, AppError> {
     let mut ring = state.keyring();
-    let (key, added) = ring.add(key_text)?;
+    let mut next = ring.clone();
+    let (key, added) = next.add(key_text)?;
     if added {
-        ring.save()?;
+        next.save()?;
+        *ring = next;
     }
     Ok(TrustOutcome { key, added })
 }
@@ -95,13 +97,15 @@ pub fn trust_key_file(state: &AppState, path: &str) -> Result<TrustOutcome, AppE
 /// Stops trusting the key with this fingerprint.
 pub fn untrust_key(state: &AppState, fingerprint: &str) -> Result<Vec<TrustedKey>, AppError> {
     let mut ring = state.keyring();
-    if !ring.remove(fingerprint) {
+    let mut next = ring.clone();
+    if !next.remove(fingerprint) {
         return Err(AppError::new(
             ErrorCode::NotFound,
             format!("no trusted key has the fingerprint {fingerprint}"),
         ));
     }
-    ring.save()?;
+    next.save()?;
+    *ring = next;
     Ok(ring.keys().to_vec())
 }
 
@@ -165,7 +169,7 @@ pub fn import_archives(
                 job,
                 index,
                 elapsed_ms,
-                result,
+                result: Box::new(result),
             },
             Err(StoreError::Io(e)) => ImportEvent::Failed {
                 job,
@@ -238,7 +242,12 @@ pub fn archive_detail(state: &AppState, id: i64) -> Result<ArchiveDetail, AppErr
             .archives()?
             .into_iter()
             .find(|a| a.id == id)
-            .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("no archive #{id} in this database")))?;
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::NotFound,
+                    format!("no archive #{id} in this database"),
+                )
+            })?;
         let (checkpoint, manifest) = store.archive_documents(id)?.unzip();
         let declared_time_range = manifest
             .as_deref()

@@ -106,7 +106,7 @@ pub enum ImportEvent {
         job: JobId,
         index: u32,
         elapsed_ms: u64,
-        result: ImportResult,
+        result: Box<ImportResult>,
     },
     /// The archive could not be imported at all (unreadable file, database error).
     Failed {

@@ -58,7 +58,9 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         AppError::new(
             ErrorCode::Database,
-            format!("{e}. Check that the database file is readable and writable, or choose another one."),
+            format!(
+                "{e}. Check that the database file is readable and writable, or choose another one."
+            ),
         )
     }
 }

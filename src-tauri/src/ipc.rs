@@ -45,8 +45,14 @@ pub async fn db_status(state: Shared<'_>) -> Result<DbStatus, AppError> {
 }
 
 #[tauri::command]
-pub async fn choose_database(state: Shared<'_>, path: Option<String>) -> Result<DbStatus, AppError> {
-    blocking(&state, move |s| commands::choose_database(s, path.as_deref())).await
+pub async fn choose_database(
+    state: Shared<'_>,
+    path: Option<String>,
+) -> Result<DbStatus, AppError> {
+    blocking(&state, move |s| {
+        commands::choose_database(s, path.as_deref())
+    })
+    .await
 }
 
 #[tauri::command]
@@ -70,13 +76,20 @@ pub async fn trust_key_file(state: Shared<'_>, path: String) -> Result<TrustOutc
 }
 
 #[tauri::command]
-pub async fn untrust_key(state: Shared<'_>, fingerprint: String) -> Result<Vec<TrustedKey>, AppError> {
+pub async fn untrust_key(
+    state: Shared<'_>,
+    fingerprint: String,
+) -> Result<Vec<TrustedKey>, AppError> {
     blocking(&state, move |s| commands::untrust_key(s, &fingerprint)).await
 }
 
 /// Starts importing `paths` on a thread of its own; returns the job id at once.
 #[tauri::command]
-pub fn import_archives(state: Shared<'_>, paths: Vec<String>, on_event: Channel<ImportEvent>) -> JobId {
+pub fn import_archives(
+    state: Shared<'_>,
+    paths: Vec<String>,
+    on_event: Channel<ImportEvent>,
+) -> JobId {
     let state = state.inner().clone();
     let (job, cancel) = state.new_job();
     std::thread::spawn(move || {
@@ -133,7 +146,10 @@ pub async fn search(
     limit: u32,
     after: Option<String>,
 ) -> Result<SearchPage, AppError> {
-    blocking(&state, move |s| commands::search(s, &query, limit, after.as_deref())).await
+    blocking(&state, move |s| {
+        commands::search(s, &query, limit, after.as_deref())
+    })
+    .await
 }
 
 #[tauri::command]
@@ -142,7 +158,11 @@ pub async fn count(state: Shared<'_>, query: String) -> Result<u64, AppError> {
 }
 
 #[tauri::command]
-pub async fn histogram(state: Shared<'_>, query: String, buckets: u32) -> Result<Histogram, AppError> {
+pub async fn histogram(
+    state: Shared<'_>,
+    query: String,
+    buckets: u32,
+) -> Result<Histogram, AppError> {
     blocking(&state, move |s| commands::histogram(s, &query, buckets)).await
 }
 

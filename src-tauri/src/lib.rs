@@ -24,7 +24,8 @@ pub fn run(args: cli::Args) -> Result<(), String> {
         .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
             let data_dir = app.path().app_data_dir()?;
-            let state = state::AppState::new(&data_dir, args.db.as_deref()).map_err(|e| e.message)?;
+            let state =
+                state::AppState::new(&data_dir, args.db.as_deref()).map_err(|e| e.message)?;
             cli::apply(&state, &args);
             app.manage(Arc::new(state));
             if std::env::var(E2E_EMIT_ENV).as_deref() == Ok("1") {

@@ -19,7 +19,10 @@ pub const KEYRING_FILE: &str = "keyring.json";
 pub const DEFAULT_DB_FILE: &str = "auditlens.db";
 
 /// Idle read connections kept open.
-const READERS_KEPT: usize = 3;
+const READERS_KEPT: usize = 2;
+/// Page cache of a read connection, KiB (SQLite's negative `cache_size`): searches page through indexes, the OS
+/// caches the file, and an idle app should not hold a large cache per connection.
+const READER_CACHE_KIB: i64 = 16 * 1024;
 
 /// The open database: its path, a few read connections (WAL: reads never wait for an import), and the lock that
 /// lets one writer (import or check) at a time.
@@ -36,11 +39,14 @@ impl Database {
             std::fs::create_dir_all(dir).map_err(|e| {
                 AppError::new(
                     ErrorCode::Database,
-                    format!("cannot create the folder {} for the database: {e}", dir.display()),
+                    format!(
+                        "cannot create the folder {} for the database: {e}",
+                        dir.display()
+                    ),
                 )
             })?;
         }
-        let first = Store::open(path)?;
+        let first = open_reader(path)?;
         Ok(Database {
             path: path.to_owned(),
             from_command_line,
@@ -53,7 +59,7 @@ impl Database {
         let store = lock(&self.readers).pop();
         let store = match store {
             Some(s) => s,
-            None => Store::open(&self.path)?,
+            None => open_reader(&self.path)?,
         };
         let out = f(&store);
         let mut idle = lock(&self.readers);
@@ -67,6 +73,15 @@ impl Database {
     pub fn writer(&self) -> Result<Store, AppError> {
         Ok(Store::open(&self.path)?)
     }
+}
+
+fn open_reader(path: &Path) -> Result<Store, AppError> {
+    let store = Store::open(path)?;
+    store
+        .connection()
+        .pragma_update(None, "cache_size", -READER_CACHE_KIB)
+        .map_err(auditlens::store::StoreError::from)?;
+    Ok(store)
 }
 
 /// Everything the commands share.
@@ -92,7 +107,10 @@ impl AppState {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             AppError::new(
                 ErrorCode::Settings,
-                format!("cannot create the app-data folder {}: {e}", data_dir.display()),
+                format!(
+                    "cannot create the app-data folder {}: {e}",
+                    data_dir.display()
+                ),
             )
         })?;
         let settings = load_settings(&data_dir.join(SETTINGS_FILE))?;

@@ -31,7 +31,11 @@ fn typescript_bindings_match_the_rust_types() {
         .with_out_dir(tmp.path());
     auditlens_app::contract::export_all(&cfg).unwrap();
     let generated = read_dir(tmp.path());
-    assert!(generated.contains_key("ImportEvent.ts"), "{:?}", generated.keys());
+    assert!(
+        generated.contains_key("ImportEvent.ts"),
+        "{:?}",
+        generated.keys()
+    );
     if std::env::var("AUDITLENS_UPDATE_BINDINGS").as_deref() == Ok("1") {
         if committed_dir.exists() {
             for name in read_dir(&committed_dir).keys() {

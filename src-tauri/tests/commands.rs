@@ -6,13 +6,13 @@ mod support;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use auditlens::store::import::ImportOutcome;
+use auditlens::store::import::ImportResult;
 use auditlens_app::cli::{self, Args};
 use auditlens_app::commands;
 use auditlens_app::contract::{CheckEvent, ImportEvent, Settings, Theme, TimeZoneChoice};
 use auditlens_app::error::{AppError, ErrorCode};
 use auditlens_app::state::AppState;
-use auditlens::store::import::ImportOutcome;
-use auditlens::store::import::ImportResult;
 use support::fixtures::{self, Fixtures};
 
 struct Env {
@@ -25,7 +25,11 @@ fn env() -> Env {
     let tmp = tempfile::tempdir().unwrap();
     let fx = fixtures::build(&tmp.path().join("fixtures"));
     let state = AppState::new(&tmp.path().join("appdata"), None).unwrap();
-    Env { _tmp: tmp, state, fx }
+    Env {
+        _tmp: tmp,
+        state,
+        fx,
+    }
 }
 
 fn trust_ops(e: &Env) {
@@ -36,7 +40,9 @@ fn trust_ops(e: &Env) {
 fn import(state: &AppState, paths: &[&Path]) -> Vec<ImportEvent> {
     let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let mut events = Vec::new();
-    commands::import_archives(state, &paths, 1, &AtomicBool::new(false), &mut |e| events.push(e));
+    commands::import_archives(state, &paths, 1, &AtomicBool::new(false), &mut |e| {
+        events.push(e)
+    });
     events
 }
 
@@ -44,7 +50,7 @@ fn results(events: &[ImportEvent]) -> Vec<ImportResult> {
     events
         .iter()
         .filter_map(|e| match e {
-            ImportEvent::Finished { result, .. } => Some(result.clone()),
+            ImportEvent::Finished { result, .. } => Some((**result).clone()),
             _ => None,
         })
         .collect()
@@ -63,7 +69,13 @@ fn a_verified_archive_is_imported_with_queued_started_finished_and_done() {
     let events = import(&e.state, &[&e.fx.k8s_1]);
     assert!(matches!(&events[0], ImportEvent::Queued { paths, .. } if paths.len() == 1));
     assert!(matches!(&events[1], ImportEvent::Started { index: 0, .. }));
-    assert!(matches!(events.last(), Some(ImportEvent::Done { cancelled: false, .. })));
+    assert!(matches!(
+        events.last(),
+        Some(ImportEvent::Done {
+            cancelled: false,
+            ..
+        })
+    ));
     let r = results(&events);
     assert_eq!(r[0].outcome, ImportOutcome::Imported, "{}", r[0].message);
     assert!(r[0].stored);
@@ -80,11 +92,11 @@ fn progress_reports_carry_events_and_bytes_of_the_archive() {
     let events = import(&e.state, &[&e.fx.k8s_1]);
     let last = events
         .iter()
-        .filter_map(|e| match e {
+        .rev()
+        .find_map(|e| match e {
             ImportEvent::Progress { progress, .. } => Some(*progress),
             _ => None,
         })
-        .last()
         .expect("at least the final progress report");
     assert_eq!(last.events_done, last.events_total);
     assert!(last.bytes_total > 0);
@@ -94,7 +106,10 @@ fn progress_reports_carry_events_and_bytes_of_the_archive() {
 fn an_archive_imported_again_is_reported_already_imported() {
     let e = env();
     trust_ops(&e);
-    assert_eq!(one_result(&e.state, &e.fx.k8s_1).outcome, ImportOutcome::Imported);
+    assert_eq!(
+        one_result(&e.state, &e.fx.k8s_1).outcome,
+        ImportOutcome::Imported
+    );
     let again = one_result(&e.state, &e.fx.k8s_1);
     assert_eq!(again.outcome, ImportOutcome::AlreadyImported);
     assert!(!again.stored);
@@ -144,7 +159,11 @@ fn a_missing_file_is_an_io_error_not_a_verification_result() {
         })
         .expect("a failed event");
     assert_eq!(error.code, ErrorCode::Io);
-    assert!(error.message.contains("/nonexistent/archive.zip"), "{}", error.message);
+    assert!(
+        error.message.contains("/nonexistent/archive.zip"),
+        "{}",
+        error.message
+    );
 }
 
 #[test]
@@ -153,9 +172,21 @@ fn a_job_cancelled_before_it_starts_imports_nothing() {
     trust_ops(&e);
     let mut events = Vec::new();
     let paths = [e.fx.k8s_1.display().to_string()];
-    commands::import_archives(&e.state, &paths, 5, &AtomicBool::new(true), &mut |ev| events.push(ev));
-    assert!(!events.iter().any(|e| matches!(e, ImportEvent::Started { .. })));
-    assert!(matches!(events.last(), Some(ImportEvent::Done { job: 5, cancelled: true })));
+    commands::import_archives(&e.state, &paths, 5, &AtomicBool::new(true), &mut |ev| {
+        events.push(ev)
+    });
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, ImportEvent::Started { .. }))
+    );
+    assert!(matches!(
+        events.last(),
+        Some(ImportEvent::Done {
+            job: 5,
+            cancelled: true
+        })
+    ));
     assert_eq!(commands::db_status(&e.state).unwrap().events, 0);
 }
 
@@ -181,10 +212,16 @@ fn cancelling_during_an_import_stops_it_and_stores_nothing() {
     .unwrap();
     let cancel = AtomicBool::new(false);
     let mut events = Vec::new();
-    let paths = [big.display().to_string(), e.fx.cloudtrail.display().to_string()];
+    let paths = [
+        big.display().to_string(),
+        e.fx.cloudtrail.display().to_string(),
+    ];
     commands::import_archives(&e.state, &paths, 7, &cancel, &mut |ev| {
         if let ImportEvent::Progress { progress, .. } = &ev {
-            assert!(progress.events_done < progress.events_total, "stopped at the first report");
+            assert!(
+                progress.events_done < progress.events_total,
+                "stopped at the first report"
+            );
             cancel.store(true, Ordering::Relaxed);
         }
         events.push(ev);
@@ -192,7 +229,13 @@ fn cancelling_during_an_import_stops_it_and_stores_nothing() {
     let r = results(&events);
     assert_eq!(r.len(), 1, "the second archive is not started");
     assert_eq!(r[0].outcome, ImportOutcome::Cancelled);
-    assert!(matches!(events.last(), Some(ImportEvent::Done { job: 7, cancelled: true })));
+    assert!(matches!(
+        events.last(),
+        Some(ImportEvent::Done {
+            job: 7,
+            cancelled: true
+        })
+    ));
     assert_eq!(commands::db_status(&e.state).unwrap().events, 0);
 }
 
@@ -242,7 +285,10 @@ fn errors_cross_to_the_ui_as_code_and_message() {
     assert_eq!(json["column"], 3);
     assert!(json["message"].as_str().unwrap().contains("OR"));
     let plain = serde_json::to_value(AppError::new(ErrorCode::NotFound, "x")).unwrap();
-    assert_eq!(plain, serde_json::json!({"code": "not-found", "message": "x"}));
+    assert_eq!(
+        plain,
+        serde_json::json!({"code": "not-found", "message": "x"})
+    );
 }
 
 #[test]
@@ -274,14 +320,28 @@ fn an_event_has_its_exact_bytes_and_provenance() {
     let e = env();
     trust_ops(&e);
     import(&e.state, &[&e.fx.k8s_1]);
-    let row = commands::search(&e.state, "", 1, None).unwrap().events.remove(0);
+    let row = commands::search(&e.state, "", 1, None)
+        .unwrap()
+        .events
+        .remove(0);
     let ev = commands::event(&e.state, &row.id).unwrap();
     assert!(ev.row.verified);
     assert_eq!(ev.archive_status, "verified");
     assert_eq!(ev.leaf.len(), 64);
-    assert_eq!(ev.signer_key.as_deref(), Some(e.fx.ops.verifier().to_string().as_str()));
-    assert_eq!(ev.signer_fingerprint.as_deref(), Some(e.fx.ops.verifier().fingerprint().as_str()));
-    assert!(ev.checkpoint.as_deref().unwrap().starts_with(fixtures::ORIGIN_K8S));
+    assert_eq!(
+        ev.signer_key.as_deref(),
+        Some(e.fx.ops.verifier().to_string().as_str())
+    );
+    assert_eq!(
+        ev.signer_fingerprint.as_deref(),
+        Some(e.fx.ops.verifier().fingerprint().as_str())
+    );
+    assert!(
+        ev.checkpoint
+            .as_deref()
+            .unwrap()
+            .starts_with(fixtures::ORIGIN_K8S)
+    );
     assert!(ev.raw.starts_with('{') && ev.raw.ends_with('}'));
     let missing = commands::event(&e.state, "nowhere@1#0").unwrap_err();
     assert_eq!(missing.code, ErrorCode::NotFound);
@@ -291,13 +351,24 @@ fn an_event_has_its_exact_bytes_and_provenance() {
 fn hostile_payloads_are_stored_and_returned_as_plain_text() {
     let e = env();
     trust_ops(&e);
-    assert_eq!(one_result(&e.state, &e.fx.xss).outcome, ImportOutcome::Imported);
-    let rows = commands::search(&e.state, &format!("origin:\"{}\"", fixtures::ORIGIN_XSS), 50, None)
-        .unwrap()
-        .events;
+    assert_eq!(
+        one_result(&e.state, &e.fx.xss).outcome,
+        ImportOutcome::Imported
+    );
+    let rows = commands::search(
+        &e.state,
+        &format!("origin:\"{}\"", fixtures::ORIGIN_XSS),
+        50,
+        None,
+    )
+    .unwrap()
+    .events;
     assert_eq!(rows.len(), fixtures::PAYLOADS.len());
     for p in fixtures::PAYLOADS {
-        assert!(rows.iter().any(|r| r.actor.as_deref() == Some(*p)), "{p} comes back unchanged");
+        assert!(
+            rows.iter().any(|r| r.actor.as_deref() == Some(*p)),
+            "{p} comes back unchanged"
+        );
     }
 }
 
@@ -314,13 +385,28 @@ fn archives_lists_every_archive_by_origin_and_sequence() {
         .filter(|a| a.origin.as_deref() == Some(fixtures::ORIGIN_K8S))
         .map(|a| (a.sequence, a.gap_before, a.status.as_str()))
         .collect();
-    assert_eq!(k8s, vec![(Some(1), None, "verified"), (Some(2), None, "verified")]);
-    let a = view.archives.iter().find(|a| a.origin.as_deref() == Some(fixtures::ORIGIN_CLOUDTRAIL)).unwrap();
+    assert_eq!(
+        k8s,
+        vec![(Some(1), None, "verified"), (Some(2), None, "verified")]
+    );
+    let a = view
+        .archives
+        .iter()
+        .find(|a| a.origin.as_deref() == Some(fixtures::ORIGIN_CLOUDTRAIL))
+        .unwrap();
     let detail = commands::archive_detail(&e.state, a.id).unwrap();
-    assert!(detail.checkpoint.unwrap().starts_with(fixtures::ORIGIN_CLOUDTRAIL));
+    assert!(
+        detail
+            .checkpoint
+            .unwrap()
+            .starts_with(fixtures::ORIGIN_CLOUDTRAIL)
+    );
     assert!(detail.manifest.unwrap().contains("\"origin\""));
     assert!(detail.failure.is_none());
-    assert_eq!(commands::archive_detail(&e.state, 999).unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(
+        commands::archive_detail(&e.state, 999).unwrap_err().code,
+        ErrorCode::NotFound
+    );
 }
 
 #[test]
@@ -341,7 +427,11 @@ fn a_missing_sequence_shows_as_a_gap() {
     .unwrap();
     import(&e.state, &[&e.fx.k8s_1, &k8s_3]);
     let view = commands::archives(&e.state).unwrap();
-    let third = view.archives.iter().find(|a| a.sequence == Some(3)).unwrap();
+    let third = view
+        .archives
+        .iter()
+        .find(|a| a.sequence == Some(3))
+        .unwrap();
     assert_eq!(third.gap_before, Some(3));
 }
 
@@ -352,7 +442,9 @@ fn check_reports_a_clean_database_and_finds_an_edit_behind_its_back() {
     import(&e.state, &[&e.fx.k8s_1]);
     let run = || {
         let mut events = Vec::new();
-        commands::check_database(&e.state, 3, &AtomicBool::new(false), &mut |ev| events.push(ev));
+        commands::check_database(&e.state, 3, &AtomicBool::new(false), &mut |ev| {
+            events.push(ev)
+        });
         events
     };
     match run().last() {
@@ -362,7 +454,10 @@ fn check_reports_a_clean_database_and_finds_an_edit_behind_its_back() {
     let store = auditlens::store::Store::open(&e.state.db().path).unwrap();
     store
         .connection()
-        .execute("UPDATE events SET raw = replace(raw, 'a', 'b') WHERE idx = 0", [])
+        .execute(
+            "UPDATE events SET raw = replace(raw, 'a', 'b') WHERE idx = 0",
+            [],
+        )
         .unwrap();
     match run().last() {
         Some(CheckEvent::Finished { report, .. }) => {
@@ -391,7 +486,9 @@ fn the_keyring_adds_lists_and_removes_keys_and_refuses_what_is_not_a_key() {
     let left = commands::untrust_key(&e.state, &added.key.fingerprint).unwrap();
     assert!(left.is_empty());
     assert_eq!(
-        commands::untrust_key(&e.state, &added.key.fingerprint).unwrap_err().code,
+        commands::untrust_key(&e.state, &added.key.fingerprint)
+            .unwrap_err()
+            .code,
         ErrorCode::NotFound
     );
 }
@@ -405,7 +502,8 @@ fn the_keyring_and_settings_survive_a_restart_in_the_app_data_dir() {
         let state = AppState::new(&data, None).unwrap();
         commands::trust_key_file(&state, &fx.ops_pub.display().to_string()).unwrap();
         let chosen = tmp.path().join("chosen/evidence.db");
-        let status = commands::choose_database(&state, Some(&chosen.display().to_string())).unwrap();
+        let status =
+            commands::choose_database(&state, Some(&chosen.display().to_string())).unwrap();
         assert!(!status.is_default);
         commands::save_settings(
             &state,
@@ -422,7 +520,10 @@ fn the_keyring_and_settings_survive_a_restart_in_the_app_data_dir() {
     assert_eq!(commands::keys(&state).len(), 1);
     let s = state.settings();
     assert_eq!((s.theme, s.time_zone), (Theme::Dark, TimeZoneChoice::Local));
-    assert!(s.db_path.unwrap().ends_with("chosen/evidence.db"), "save_settings keeps the chosen database");
+    assert!(
+        s.db_path.unwrap().ends_with("chosen/evidence.db"),
+        "save_settings keeps the chosen database"
+    );
     assert!(state.db().path.ends_with("chosen/evidence.db"));
     assert!(data.join("keyring.json").is_file() && data.join("settings.json").is_file());
     // Back to the default database.

@@ -92,7 +92,10 @@ fn bind(params: Vec<SqlParam>) -> impl Iterator<Item = SqlValue> {
 
 /// The matches of a query as `FROM ... WHERE ...` and the id column to order and bucket by: driven by the
 /// full-text index when the query needs a text match, by the events' primary key otherwise (as search does).
-fn matches(query_text: &str, now_micros: i64) -> Result<(String, Vec<SqlValue>, &'static str), SearchError> {
+fn matches(
+    query_text: &str,
+    now_micros: i64,
+) -> Result<(String, Vec<SqlValue>, &'static str), SearchError> {
     let q = query::parse(query_text)?;
     Ok(match query::compile_fts_driven(&q, now_micros) {
         Some((text, rest)) => (
@@ -100,12 +103,18 @@ fn matches(query_text: &str, now_micros: i64) -> Result<(String, Vec<SqlValue>, 
                 "FROM events_fts JOIN events e ON e.id = events_fts.rowid WHERE events_fts MATCH ? AND ({})",
                 rest.sql
             ),
-            std::iter::once(SqlValue::Text(text)).chain(bind(rest.params)).collect(),
+            std::iter::once(SqlValue::Text(text))
+                .chain(bind(rest.params))
+                .collect(),
             "events_fts.rowid",
         ),
         None => {
             let filter = query::compile(&q, now_micros);
-            (format!("FROM events e WHERE ({})", filter.sql), bind(filter.params).collect(), "e.id")
+            (
+                format!("FROM events e WHERE ({})", filter.sql),
+                bind(filter.params).collect(),
+                "e.id",
+            )
         }
     })
 }
@@ -124,7 +133,8 @@ impl Store {
         let timed_from = rowid::bucket_start(i64::MIN);
         let with = |extra: i64| params.iter().cloned().chain([SqlValue::Integer(extra)]);
         let end = |order: &str| -> Result<Option<i64>, SearchError> {
-            let sql = format!("SELECT e.ts {from_where} AND {id} >= ? ORDER BY {id} {order} LIMIT 1");
+            let sql =
+                format!("SELECT e.ts {from_where} AND {id} >= ? ORDER BY {id} {order} LIMIT 1");
             let mut stmt = self.conn.prepare(&sql)?;
             let mut rows = stmt.query(params_from_iter(with(timed_from)))?;
             Ok(match rows.next()? {
@@ -155,9 +165,11 @@ impl Store {
         // The millisecond of an event is in its id; bucket widths are whole seconds, so it decides the bucket.
         let ms_offset = rowid::bucket_start(0) >> rowid::COUNTER_BITS;
         let micros = format!("((({id} >> {}) - {ms_offset}) * 1000)", rowid::COUNTER_BITS);
+        // `+id`: not a rowid range, so that SQLite counts from the narrowest covering index instead of walking
+        // the table (five times faster on a million events).
         let sql = format!(
             "SELECT CASE WHEN {micros} < ?1 THEN -1 ELSE ({micros} - ?1) / ?2 END AS b, count(*)
-             {from_where} AND {id} >= ? GROUP BY b"
+             {from_where} AND +{id} >= ? GROUP BY b"
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query(params_from_iter(

@@ -112,7 +112,7 @@ describe('the app started with archives on its command line', () => {
       await s.waitFor('tampered failed', async () => (await outcome(s, 'tampered.zip')) === 'failed');
       const counts = await (await s.find('#db-counts')).text();
       assert.match(counts, /^5 archives/);
-      assert.match(await s.text(card('k8s-4.zip')), /Sequences before 4 are missing/);
+      assert.match(await s.text(card('k8s-4.zip')), /sequence just before 4 is not in this database/);
       await h.screenshot(s, '03-import-results');
     });
   });

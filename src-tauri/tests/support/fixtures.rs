@@ -75,7 +75,13 @@ pub fn build(dir: &Path) -> Fixtures {
 
     let k8s_1 = dir.join("k8s-1.zip");
     let k8s_2 = dir.join("k8s-2.zip");
-    seal_to(&ops, ORIGIN_K8S, None, &k8s_1, &[logs("k8s_audit/audit2rbac/demo.log")]);
+    seal_to(
+        &ops,
+        ORIGIN_K8S,
+        None,
+        &k8s_1,
+        &[logs("k8s_audit/audit2rbac/demo.log")],
+    );
     seal_to(
         &ops,
         ORIGIN_K8S,
@@ -87,9 +93,21 @@ pub fn build(dir: &Path) -> Fixtures {
         ],
     );
     let k8s_3 = dir.join("k8s-3-not-given.zip");
-    seal_to(&ops, ORIGIN_K8S, Some(&k8s_2), &k8s_3, &[logs("k8s_audit/falco_trace_files/exec_pod.json")]);
+    seal_to(
+        &ops,
+        ORIGIN_K8S,
+        Some(&k8s_2),
+        &k8s_3,
+        &[logs("k8s_audit/falco_trace_files/exec_pod.json")],
+    );
     let k8s_4 = dir.join("k8s-4.zip");
-    seal_to(&ops, ORIGIN_K8S, Some(&k8s_3), &k8s_4, &[logs("k8s_audit/falco_trace_files/exec_pod.json")]);
+    seal_to(
+        &ops,
+        ORIGIN_K8S,
+        Some(&k8s_3),
+        &k8s_4,
+        &[logs("k8s_audit/falco_trace_files/exec_pod.json")],
+    );
     std::fs::remove_file(&k8s_3).unwrap();
     let cloudtrail = dir.join("cloudtrail-1.zip");
     seal_to(
@@ -136,7 +154,13 @@ pub fn build(dir: &Path) -> Fixtures {
     }
     std::fs::write(&hostile_log, lines).unwrap();
     let xss = dir.join("hostile.zip");
-    seal_to(&ops, ORIGIN_XSS, None, &xss, std::slice::from_ref(&hostile_log));
+    seal_to(
+        &ops,
+        ORIGIN_XSS,
+        None,
+        &xss,
+        std::slice::from_ref(&hostile_log),
+    );
     std::fs::remove_file(&hostile_log).unwrap();
 
     let dropped = dir.join("dropped.zip");
@@ -191,7 +215,8 @@ pub fn tamper(src: &Path, dst: &Path) {
         .unwrap();
     events[at] = events[at].to_ascii_uppercase();
     let mut out = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     for (name, data) in &entries {
         out.start_file(name.as_str(), opts).unwrap();
         out.write_all(data).unwrap();

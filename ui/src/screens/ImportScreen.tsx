@@ -217,7 +217,7 @@ function ResultDetails({
         {result.gap_before != null && (
           <>
             <dt>Continuity</dt>
-            <dd className="warn-text">Sequences before {String(result.gap_before)} are missing from this database.</dd>
+            <dd className="warn-text">A gap: the sequence just before {String(result.gap_before)} is not in this database.</dd>
           </>
         )}
       </dl>
