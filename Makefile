@@ -74,7 +74,7 @@ app: deps ui-deps
 e2e: app
 	@command -v tauri-driver >/dev/null || [ -x "$$HOME/.cargo/bin/tauri-driver" ] || $(CARGO) install tauri-driver --locked
 	rm -rf target/e2e-screenshots
-	PATH="$$HOME/.cargo/bin:$$PATH" xvfb-run -a -s "-screen 0 1440x900x24" node --test --test-concurrency=1 tests/e2e/app.test.mjs
+	PATH="$$HOME/.cargo/bin:$$PATH" xvfb-run -a -s "-screen 0 1440x900x24" node --test --test-concurrency=1 tests/e2e/*.test.mjs
 
 ## Benchmarks (release build): seal/verify of 1,000,000 generated events against plain SHA-256 over the same bytes.
 bench: deps
