@@ -291,6 +291,80 @@ fn a_burst_of_denied_sign_ins_is_found_in_the_okta_scenario() {
     assert_eq!(d.failed.count, 0);
 }
 
+#[test]
+fn first_seen_actors_and_denied_pairs_agree_with_a_direct_computation() {
+    let lab = lab();
+    let store = Store::open(&lab.db).unwrap();
+    let raw = rusqlite::Connection::open(&lab.db).unwrap();
+    let opts = DashboardOptions {
+        top: 50,
+        ..DashboardOptions::default()
+    };
+    let counted = "(stage IS NULL OR (stage <> 'RequestReceived' AND stage <> 'ResponseStarted')) \
+                   AND archive_id IN (SELECT id FROM archives WHERE status = 'verified')";
+    for (query, filter) in [
+        ("", "1"),
+        ("source:k8s", "source = 'k8s'"),
+        (
+            "actor:system:* OR source:okta",
+            "(actor LIKE 'system:%' OR source = 'okta')",
+        ),
+    ] {
+        let scope = Scope {
+            query: query.into(),
+            ..Scope::default()
+        };
+        let a = store.access(&scope, &opts, NOW).unwrap();
+        // First seen, with no time range: every actor, most recent first time first (then by name).
+        let mut expected: Vec<(String, i64)> = raw
+            .prepare(&format!(
+                "SELECT actor, min(ts) FROM events WHERE actor IS NOT NULL AND ts IS NOT NULL \
+                 AND {counted} AND {filter} GROUP BY actor"
+            ))
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        expected.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then_with(|| a.0.to_lowercase().cmp(&b.0.to_lowercase()))
+        });
+        expected.truncate(opts.top);
+        let found: Vec<(String, i64)> = a
+            .first_seen
+            .iter()
+            .map(|f| (f.actor.clone(), f.first_seen))
+            .collect();
+        assert!(!found.is_empty(), "{query:?}");
+        assert_eq!(found, expected, "first seen, query {query:?}");
+        // Denied pairs: counts by actor and resource, largest first.
+        let mut pairs: Vec<(Option<String>, Option<String>, u64)> = raw
+            .prepare(&format!(
+                "SELECT actor, resource, count(*) FROM events WHERE outcome = 'denied' AND {counted} \
+                 AND {filter} GROUP BY actor, resource"
+            ))
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let lower = |v: &Option<String>| v.as_ref().map(|s| s.to_lowercase());
+        pairs.sort_by(|a, b| {
+            b.2.cmp(&a.2)
+                .then_with(|| lower(&a.0).cmp(&lower(&b.0)))
+                .then_with(|| lower(&a.1).cmp(&lower(&b.1)))
+        });
+        pairs.truncate(opts.top);
+        let got: Vec<(Option<String>, Option<String>, u64)> = a
+            .denied_by_actor_resource
+            .iter()
+            .map(|p| (p.actor.clone(), p.resource.clone(), p.count))
+            .collect();
+        assert_eq!(got, pairs, "denied pairs, query {query:?}");
+    }
+}
+
 /// Every figure in a serialized result, as (count, drill).
 fn figures(v: &Value, out: &mut Vec<(u64, String)>) {
     match v {

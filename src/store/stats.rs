@@ -514,6 +514,13 @@ pub struct Burst {
     pub drill: String,
 }
 
+/// A denied event: what the denied pairs and the bursts are counted from.
+struct DeniedRow {
+    actor: Option<String>,
+    resource: Option<String>,
+    ts: Option<i64>,
+}
+
 /// The access dashboard.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -1802,6 +1809,7 @@ impl Store {
                     })
             })
             .collect();
+        let denied_rows = self.denied_rows(scope, now)?;
         let privileged_all = Figure {
             key: None,
             count: privileged_found.iter().map(|f| f.count).sum(),
@@ -1828,7 +1836,7 @@ impl Store {
                 Some(opts.top),
                 now,
             )?,
-            denied_by_actor_resource: self.denied_pairs(scope, opts.top, now)?,
+            denied_by_actor_resource: self.denied_pairs(scope, &denied_rows, opts.top),
             privileged,
             privileged_recent: self.recent(&privileged_all, opts.recent, now)?,
             first_seen: self.first_seen(scope, opts.top, now)?,
@@ -1841,35 +1849,57 @@ impl Store {
                 Some(opts.top),
                 now,
             )?,
-            bursts: self.bursts(scope, opts, now)?,
+            bursts: self.bursts(scope, &denied_rows, opts),
         })
     }
 
-    /// Denied events grouped by actor and resource, largest first. Read through the partial index of denied
-    /// events (the literal `outcome = 'denied'` lets SQLite use it).
-    fn denied_pairs(
-        &self,
-        scope: &Scope,
-        top: usize,
-        now: i64,
-    ) -> Result<Vec<DeniedPair>, StatsError> {
+    /// The denied events in scope (actor, resource, time), in the order of the partial index over denied events
+    /// (actor, then resource, ASCII case-insensitively): one pass that both the denied pairs and the bursts
+    /// are counted from. The literal `outcome = 'denied'` lets SQLite use that index, which also holds the
+    /// stage and archive columns the counting rule reads.
+    fn denied_rows(&self, scope: &Scope, now: i64) -> Result<Vec<DeniedRow>, StatsError> {
         let denied = Filter::Is(Dim::Outcome, "denied".into());
         let (sql, params) = self.compiled(&scope.drill(&[denied.text()]), now)?;
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT e.actor, e.resource, count(*) AS n FROM events e
-             WHERE e.outcome = 'denied' AND ({sql})
-             GROUP BY e.actor, e.resource ORDER BY n DESC, 1, 2 LIMIT {top}"
+            "SELECT e.actor, e.resource, e.ts FROM events e INDEXED BY events_denied
+             WHERE e.outcome = 'denied' AND ({sql}) ORDER BY e.actor, e.resource"
         ))?;
         let rows = stmt
             .query_map(params_from_iter(params), |r| {
-                Ok((
-                    r.get::<_, Option<String>>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
+                Ok(DeniedRow {
+                    actor: r.get(0)?,
+                    resource: r.get(1)?,
+                    ts: r.get(2)?,
+                })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows
+        Ok(rows)
+    }
+
+    /// Denied events grouped by actor and resource (as SQL groups NOCASE columns: ASCII case-insensitively,
+    /// named by the group's first row), largest first, then by actor and resource.
+    fn denied_pairs(&self, scope: &Scope, rows: &[DeniedRow], top: usize) -> Vec<DeniedPair> {
+        let denied = Filter::Is(Dim::Outcome, "denied".into());
+        let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            (None, None) => true,
+            _ => false,
+        };
+        let mut groups: Vec<(&Option<String>, &Option<String>, u64)> = Vec::new();
+        for r in rows {
+            match groups.last_mut() {
+                Some((a, res, n)) if same(a, &r.actor) && same(res, &r.resource) => *n += 1,
+                _ => groups.push((&r.actor, &r.resource, 1)),
+            }
+        }
+        let key = |v: &Option<String>| v.as_ref().map(|s| s.to_ascii_lowercase());
+        groups.sort_by(|a, b| {
+            b.2.cmp(&a.2)
+                .then_with(|| key(a.0).cmp(&key(b.0)))
+                .then_with(|| key(a.1).cmp(&key(b.1)))
+        });
+        groups.truncate(top);
+        groups
             .into_iter()
             .map(|(actor, resource, n)| DeniedPair {
                 drill: scope.drill(&[
@@ -1877,11 +1907,11 @@ impl Store {
                     Dim::Actor.term(actor.as_deref()),
                     field_term("resource", resource.as_deref()),
                 ]),
-                actor,
-                resource,
-                count: n as u64,
+                actor: actor.clone(),
+                resource: resource.clone(),
+                count: n,
             })
-            .collect())
+            .collect()
     }
 
     /// Actors whose earliest counted event in scope (the time range set aside) lies in the time range, the most
@@ -1900,101 +1930,143 @@ impl Store {
         let (base_sql, base_params) = self.compiled(&universe.base(false), now)?;
         let in_range = |t: i64| scope.from.is_none_or(|f| t >= f) && scope.to.is_none_or(|e| t < e);
         let mut found: Vec<(String, i64)> = Vec::new();
-        if scope.has_query() {
-            let mut p = base_params.clone();
-            let mut having = Vec::new();
-            if let Some(f) = scope.from {
-                having.push("min(e.ts) >= ?");
-                p.push(SqlValue::Integer(f));
-            }
-            if let Some(t) = scope.to {
-                having.push("min(e.ts) < ?");
-                p.push(SqlValue::Integer(t));
-            }
-            let having = if having.is_empty() {
-                String::new()
-            } else {
-                format!(" HAVING {}", having.join(" AND "))
-            };
-            let sql = format!(
-                "SELECT e.actor, min(e.ts) AS first FROM events e
+        // Candidates: each actor with the UTC hour of its first counted event (scope but for the time range).
+        let candidates: Vec<(String, i64)> =
+            if scope.has_query() && scope.from.is_none() && scope.to.is_none() {
+                // No time range: the universe is the scope, whose events the dashboard's cube has counted per actor
+                // and hour already (no second pass over the matching events).
+                let groups = self.aggregate(
+                    scope,
+                    Table::Actors,
+                    &[Dim::Actor, Dim::Hour],
+                    &[Filter::Present(Dim::Actor)],
+                    None,
+                    now,
+                )?;
+                let mut first: Vec<(String, i64)> = Vec::new();
+                for (keys, _) in groups {
+                    let (SqlValue::Text(actor), SqlValue::Integer(hour)) = (&keys[0], &keys[1])
+                    else {
+                        continue;
+                    };
+                    match first
+                        .iter_mut()
+                        .find(|(a, _)| a.eq_ignore_ascii_case(actor))
+                    {
+                        Some((_, h)) => *h = (*h).min(*hour),
+                        None => first.push((actor.clone(), *hour)),
+                    }
+                }
+                first.sort_by(|a, b| {
+                    b.1.cmp(&a.1)
+                        .then_with(|| a.0.to_ascii_lowercase().cmp(&b.0.to_ascii_lowercase()))
+                });
+                first
+            } else if scope.has_query() {
+                let mut p = base_params.clone();
+                let mut having = Vec::new();
+                if let Some(f) = scope.from {
+                    having.push("min(e.ts) >= ?");
+                    p.push(SqlValue::Integer(f));
+                }
+                if let Some(t) = scope.to {
+                    having.push("min(e.ts) < ?");
+                    p.push(SqlValue::Integer(t));
+                }
+                let having = if having.is_empty() {
+                    String::new()
+                } else {
+                    format!(" HAVING {}", having.join(" AND "))
+                };
+                let sql = format!(
+                    "SELECT e.actor, min(e.ts) AS first FROM events e
                  WHERE e.actor IS NOT NULL AND e.ts IS NOT NULL AND ({base_sql})
                  GROUP BY e.actor{having} ORDER BY first DESC, 1 LIMIT {top}"
-            );
-            let mut stmt = self.conn.prepare(&sql)?;
-            found = stmt
-                .query_map(params_from_iter(p), |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
-        } else {
-            // Candidates from the actor summary (their first hour is not before the range's first hour), most
-            // recent first; each one's exact first time from its events in id (= time) order.
-            let join = if scope.include_unverified {
-                ""
+                );
+                let mut stmt = self.conn.prepare(&sql)?;
+                found = stmt
+                    .query_map(params_from_iter(p), |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<_, _>>()?;
+                Vec::new()
             } else {
-                " JOIN archives a ON a.id = r.archive_id AND a.status = 'verified'"
-            };
-            let mut p = Vec::new();
-            let mut having = Vec::new();
-            if let Some(f) = scope.from {
-                having.push("min(r.hour) >= ?");
-                p.push(SqlValue::Integer(hour_of(f)));
-            }
-            if let Some(t) = scope.to {
-                having.push("min(r.hour) <= ?");
-                p.push(SqlValue::Integer(hour_of(t)));
-            }
-            let having = if having.is_empty() {
-                String::new()
-            } else {
-                format!(" HAVING {}", having.join(" AND "))
-            };
-            let sql = format!(
-                "SELECT r.actor, min(r.hour) AS first FROM rollup_actors r{join}
+                // From the actor summary (their first hour is not before the range's first hour).
+                let join = if scope.include_unverified {
+                    ""
+                } else {
+                    " JOIN archives a ON a.id = r.archive_id AND a.status = 'verified'"
+                };
+                let mut p = Vec::new();
+                let mut having = Vec::new();
+                if let Some(f) = scope.from {
+                    having.push("min(r.hour) >= ?");
+                    p.push(SqlValue::Integer(hour_of(f)));
+                }
+                if let Some(t) = scope.to {
+                    having.push("min(r.hour) <= ?");
+                    p.push(SqlValue::Integer(hour_of(t)));
+                }
+                let having = if having.is_empty() {
+                    String::new()
+                } else {
+                    format!(" HAVING {}", having.join(" AND "))
+                };
+                let sql = format!(
+                    "SELECT r.actor, min(r.hour) AS first FROM rollup_actors r{join}
                  WHERE r.actor IS NOT NULL AND r.hour IS NOT NULL
                  GROUP BY r.actor{having} ORDER BY first DESC, 1"
-            );
-            let candidates: Vec<String> = {
+                );
                 let mut stmt = self.conn.prepare(&sql)?;
-                stmt.query_map(params_from_iter(p), |r| r.get(0))?
+                stmt.query_map(params_from_iter(p), |r| Ok((r.get(0)?, r.get(1)?)))?
                     .collect::<Result<_, _>>()?
             };
-            let first_id_sql = format!(
-                "SELECT e.id FROM events e WHERE e.actor = ? AND e.id >= 0 AND ({base_sql}) ORDER BY e.id LIMIT 1"
-            );
-            let first_ts_sql = format!(
-                "SELECT min(e.ts) FROM events e WHERE e.actor = ? AND e.id >= ? AND e.id < ? AND ({base_sql})"
-            );
-            for actor in candidates {
-                if found.len() >= top {
-                    break;
-                }
-                let mut p = vec![SqlValue::Text(actor.clone())];
-                p.extend(base_params.iter().cloned());
-                let id: Option<i64> =
-                    match self
-                        .conn
-                        .query_row(&first_id_sql, params_from_iter(p), |r| r.get(0))
-                    {
-                        Ok(id) => Some(id),
-                        Err(rusqlite::Error::QueryReturnedNoRows) => None,
-                        Err(e) => return Err(e.into()),
-                    };
-                let Some(id) = id else { continue };
-                let bucket = id & !(super::rowid::BUCKET - 1);
-                let mut p = vec![
-                    SqlValue::Text(actor.clone()),
-                    SqlValue::Integer(bucket),
-                    SqlValue::Integer(bucket + super::rowid::BUCKET),
-                ];
-                p.extend(base_params.iter().cloned());
-                let first: Option<i64> =
-                    self.conn
-                        .query_row(&first_ts_sql, params_from_iter(p), |r| r.get(0))?;
-                if let Some(first) = first.filter(|t| in_range(*t)) {
-                    found.push((actor, first));
-                }
+        // Most recent first hour first; each candidate's exact first time from its events in id (= time) order
+        // from the start of that hour, until `top` are found and the next candidate's hour is earlier.
+        let first_id_sql = format!(
+            "SELECT e.id FROM events e WHERE e.actor = ? AND e.id >= ? AND ({base_sql}) ORDER BY e.id LIMIT 1"
+        );
+        let first_ts_sql = format!(
+            "SELECT min(e.ts) FROM events e WHERE e.actor = ? AND e.id >= ? AND e.id < ? AND ({base_sql})"
+        );
+        let mut last_hour = None;
+        for (actor, hour) in candidates {
+            if found.len() >= top && last_hour != Some(hour) {
+                break;
+            }
+            last_hour = Some(hour);
+            let mut p = vec![
+                SqlValue::Text(actor.clone()),
+                SqlValue::Integer(super::rowid::bucket_start(hour.saturating_mul(HOUR))),
+            ];
+            p.extend(base_params.iter().cloned());
+            let id: Option<i64> =
+                match self
+                    .conn
+                    .query_row(&first_id_sql, params_from_iter(p), |r| r.get(0))
+                {
+                    Ok(id) => Some(id),
+                    Err(rusqlite::Error::QueryReturnedNoRows) => None,
+                    Err(e) => return Err(e.into()),
+                };
+            let Some(id) = id else { continue };
+            let bucket = id & !(super::rowid::BUCKET - 1);
+            let mut p = vec![
+                SqlValue::Text(actor.clone()),
+                SqlValue::Integer(bucket),
+                SqlValue::Integer(bucket + super::rowid::BUCKET),
+            ];
+            p.extend(base_params.iter().cloned());
+            let first: Option<i64> =
+                self.conn
+                    .query_row(&first_ts_sql, params_from_iter(p), |r| r.get(0))?;
+            if let Some(first) = first.filter(|t| in_range(*t)) {
+                found.push((actor, first));
             }
         }
+        found.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then_with(|| a.0.to_ascii_lowercase().cmp(&b.0.to_ascii_lowercase()))
+        });
+        found.truncate(top);
         found
             .into_iter()
             .map(|(actor, first)| {
@@ -2015,32 +2087,36 @@ impl Store {
     }
 
     /// Actors with at least `burst_min` denied events within `burst_window_secs`: for each, the window (starting
-    /// at one of its denied events) holding the most, largest first.
-    fn bursts(
-        &self,
-        scope: &Scope,
-        opts: &DashboardOptions,
-        now: i64,
-    ) -> Result<Vec<Burst>, StatsError> {
+    /// at one of its denied events) holding the most, largest first. `rows` are the denied events in scope,
+    /// grouped by actor ASCII case-insensitively (as `actor:` matches); an actor is named by its earliest event.
+    fn bursts(&self, scope: &Scope, rows: &[DeniedRow], opts: &DashboardOptions) -> Vec<Burst> {
         let terms = [
             Filter::Is(Dim::Outcome, "denied".into()).text(),
             "actor:*".to_owned(),
             "time:*".to_owned(),
         ];
-        let (sql, params) = self.compiled(&scope.drill(&terms), now)?;
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT e.actor, e.ts FROM events e WHERE e.outcome = 'denied' AND ({sql}) ORDER BY e.actor, e.ts"
-        ))?;
-        let rows: Vec<(String, i64)> = stmt
-            .query_map(params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
+        let mut timed: Vec<(&str, i64)> = rows
+            .iter()
+            .filter_map(|r| Some((r.actor.as_deref()?, r.ts?)))
+            .collect();
+        // Stable: within an actor, time order; the input is already grouped by actor.
+        let mut start = 0;
+        while start < timed.len() {
+            let mut end = start;
+            while end < timed.len() && timed[end].0.eq_ignore_ascii_case(timed[start].0) {
+                end += 1;
+            }
+            timed[start..end].sort_by_key(|r| r.1);
+            start = end;
+        }
+        let rows = timed;
         let window = opts.burst_window_secs.saturating_mul(1_000_000);
         let mut bursts = Vec::new();
         let mut i = 0;
         while i < rows.len() {
             // One actor's events (ASCII case-insensitively equal names, as `actor:` matches), in time order.
             let mut j = i;
-            while j < rows.len() && rows[j].0.eq_ignore_ascii_case(&rows[i].0) {
+            while j < rows.len() && rows[j].0.eq_ignore_ascii_case(rows[i].0) {
                 j += 1;
             }
             let times: Vec<i64> = rows[i..j].iter().map(|r| r.1).collect();
@@ -2056,7 +2132,7 @@ impl Store {
                 }
             }
             if best as u64 >= opts.burst_min {
-                let actor = rows[i].0.clone();
+                let actor = rows[i].0.to_owned();
                 let end = best_start.saturating_add(window);
                 bursts.push(Burst {
                     drill: scope.drill(&[
@@ -2078,6 +2154,6 @@ impl Store {
         }
         bursts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.actor.cmp(&b.actor)));
         bursts.truncate(opts.top);
-        Ok(bursts)
+        bursts
     }
 }
