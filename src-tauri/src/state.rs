@@ -81,6 +81,9 @@ fn open_reader(path: &Path) -> Result<Store, AppError> {
         .connection()
         .pragma_update(None, "cache_size", -READER_CACHE_KIB)
         .map_err(auditlens::store::StoreError::from)?;
+    store
+        .map_for_reading()
+        .map_err(auditlens::store::StoreError::from)?;
     Ok(store)
 }
 
