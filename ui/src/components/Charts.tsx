@@ -240,8 +240,7 @@ export function StackedColumns({
             </span>
           ))}
         </span>
-        <span className="muted">
-          {' '}
+        <span className="muted series-note">
           One column = {bucketWidthText(w)}.
           {untimed > 0 && (
             <>

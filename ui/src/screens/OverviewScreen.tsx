@@ -27,7 +27,7 @@ export function VerificationBanner({ v }: { v: VerificationSummary }) {
   const problems: { kind: string; items: typeof v.failed; what: string }[] = [
     { kind: 'failed', items: v.failed, what: 'failed verification' },
     { kind: 'untrusted', items: v.untrusted, what: 'signed by a key that is not trusted' },
-    { kind: 'gap', items: v.gaps, what: 'follow missing sequences' },
+    { kind: 'gap', items: v.gaps, what: 'with missing sequences before it' },
   ];
   return (
     <div className="banner warn verification" id="verification" role="status" data-verified="false">
