@@ -136,7 +136,9 @@ export function BarList({
               aria-label={`${label} ${name}: ${formatCount(n)}. Show these events in Search`}
               onClick={() => openSearch(f.drill)}
             >
-              <span className={f.key == null ? 'bar-key muted' : 'bar-key'}>{name}</span>
+              <span className={f.key == null ? 'bar-key muted' : 'bar-key'} title={name}>
+                {name}
+              </span>
               <span className="bar-track" aria-hidden="true">
                 <span
                   className={`bar-fill ${tone?.(f.key) ?? ''}`}
