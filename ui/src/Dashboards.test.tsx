@@ -231,7 +231,10 @@ describe('dashboards', () => {
     const sc = last.scope as { from: number; to: null; query: string };
     expect(sc.query).toBe('source:k8s');
     expect(sc.to).toBeNull();
-    expect(Math.abs(sc.from - (Date.now() * 1000 - 7 * 86_400_000_000))).toBeLessThan(60_000_000);
+    // Seven days back, rounded down to a whole UTC hour.
+    expect(sc.from % 3_600_000_000).toBe(0);
+    expect(Date.now() * 1000 - 7 * 86_400_000_000 - sc.from).toBeGreaterThanOrEqual(0);
+    expect(Date.now() * 1000 - 7 * 86_400_000_000 - sc.from).toBeLessThan(3_600_000_000 + 60_000_000);
     expect((last.options as { working_hours: unknown }).working_hours).toEqual({
       start_minute: 510,
       end_minute: 1080,

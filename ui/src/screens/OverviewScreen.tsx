@@ -32,8 +32,17 @@ export function VerificationBanner({ v }: { v: VerificationSummary }) {
   return (
     <div className="banner warn verification" id="verification" role="status" data-verified="false">
       <div className="banner-text">
-        <strong>Not everything is verified.</strong> {formatCount(Number(v.verified))} of {archives} verified; the
-        dashboards count only the verified ones.
+        {v.failed.length === 0 && v.untrusted.length === 0 ? (
+          <>
+            <strong>Sequences are missing.</strong> All {archives} verified, but an origin has sequences that are not
+            in this database: events of those archives are missing from every count.
+          </>
+        ) : (
+          <>
+            <strong>Not everything is verified.</strong> {formatCount(Number(v.verified))} of {archives} verified;
+            the dashboards count only the verified ones.
+          </>
+        )}
         {problems
           .filter((p) => p.items.length > 0)
           .map((p) => (
