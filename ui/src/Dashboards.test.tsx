@@ -280,6 +280,24 @@ describe('dashboards', () => {
     expect(await screen.findByText(/disk I\/O error/)).toBeTruthy();
   });
 
+  it('opens an event of a list and comes back to the dashboard', async () => {
+    const calls = dashboards({ event: () => Promise.reject({ code: 'not-found', message: 'no event a@1#1 in this database' }) });
+    render(<App />);
+    await screen.findByText('Not everything is verified.');
+    fireEvent.click(screen.getByRole('tab', { name: 'Deployments' }));
+    const row = await waitFor(() => {
+      const el = document.querySelector<HTMLElement>('#deployments-lanes tr[data-id="a@1#1"]');
+      if (!el) throw new Error('no row yet');
+      return el;
+    });
+    fireEvent.click(row);
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'event' && c.args.id === 'a@1#1')).toBe(true));
+    expect(screen.getByRole('tab', { name: 'Deployments' }).getAttribute('aria-selected')).toBe('true');
+    fireEvent.click(await screen.findByText('← Back'));
+    await waitFor(() => expect(document.querySelector('#deployments-lanes')).toBeTruthy());
+    expect(calls.filter((c) => c.cmd === 'deployments').length).toBe(1);
+  });
+
   it('explains an empty database on every dashboard', async () => {
     mockBackend({ ...basics(), overview: () => overview, deployments: () => deployments, access: () => access });
     render(<App />);
