@@ -20,6 +20,9 @@ const COMMANDS: &[&str] = &[
     "count",
     "histogram",
     "event",
+    "overview",
+    "deployments",
+    "access",
 ];
 
 fn main() {

@@ -12,6 +12,7 @@ use auditlens::store::StoreError;
 use auditlens::store::histogram::Histogram;
 use auditlens::store::import::ImportOptions;
 use auditlens::store::search::{EventDetail, MAX_LIMIT, SearchPage};
+use auditlens::store::stats::{Access, DashboardOptions, Deployments, Overview, Scope};
 
 use crate::contract::{
     ArchiveDetail, ArchivesView, CheckEvent, DbStatus, ImportEvent, JobId, Settings, Startup,
@@ -302,4 +303,38 @@ pub fn event(state: &AppState, id: &str) -> Result<EventDetail, AppError> {
             )
         })
     })
+}
+
+/// The overview dashboard over `scope` (the global time range and query): is everything verified, counts by
+/// category, outcome and source, events over time, top actors. Every figure carries its drill-down query.
+pub fn overview(
+    state: &AppState,
+    scope: &Scope,
+    options: &DashboardOptions,
+) -> Result<Overview, AppError> {
+    state
+        .db()
+        .read(|s| Ok(s.overview(scope, options, now_micros())?))
+}
+
+/// The deployments dashboard: per environment, per day, failed, off hours (`options.working_hours`), rare actors.
+pub fn deployments(
+    state: &AppState,
+    scope: &Scope,
+    options: &DashboardOptions,
+) -> Result<Deployments, AppError> {
+    state
+        .db()
+        .read(|s| Ok(s.deployments(scope, options, now_micros())?))
+}
+
+/// The access dashboard: access over time, denials, privileged access, first-seen actors, off hours, bursts.
+pub fn access(
+    state: &AppState,
+    scope: &Scope,
+    options: &DashboardOptions,
+) -> Result<Access, AppError> {
+    state
+        .db()
+        .read(|s| Ok(s.access(scope, options, now_micros())?))
 }

@@ -193,5 +193,10 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     DbStatus::export_all(cfg)?;
     auditlens::store::search::SearchPage::export_all(cfg)?;
     auditlens::store::histogram::Histogram::export_all(cfg)?;
+    auditlens::store::stats::Scope::export_all(cfg)?;
+    auditlens::store::stats::DashboardOptions::export_all(cfg)?;
+    auditlens::store::stats::Overview::export_all(cfg)?;
+    auditlens::store::stats::Deployments::export_all(cfg)?;
+    auditlens::store::stats::Access::export_all(cfg)?;
     Ok(())
 }

@@ -6,6 +6,7 @@ use auditlens::keyring::KeyringError;
 use auditlens::note::NoteError;
 use auditlens::store::StoreError;
 use auditlens::store::search::SearchError;
+use auditlens::store::stats::StatsError;
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -78,6 +79,20 @@ impl From<SearchError> for AppError {
                 "the result list is out of date; run the search again",
             ),
             SearchError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<StatsError> for AppError {
+    fn from(e: StatsError) -> Self {
+        match e {
+            StatsError::Query(q) => AppError {
+                code: ErrorCode::Query,
+                message: q.message,
+                column: Some(q.column as u32),
+            },
+            StatsError::Scope(message) => AppError::new(ErrorCode::Invalid, message),
+            StatsError::Store(s) => s.into(),
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use auditlens::keyring::TrustedKey;
 use auditlens::store::histogram::Histogram;
 use auditlens::store::search::{EventDetail, SearchPage};
+use auditlens::store::stats::{Access, DashboardOptions, Deployments, Overview, Scope};
 use tauri::State;
 use tauri::ipc::Channel;
 
@@ -169,4 +170,31 @@ pub async fn histogram(
 #[tauri::command]
 pub async fn event(state: Shared<'_>, id: String) -> Result<EventDetail, AppError> {
     blocking(&state, move |s| commands::event(s, &id)).await
+}
+
+#[tauri::command]
+pub async fn overview(
+    state: Shared<'_>,
+    scope: Scope,
+    options: DashboardOptions,
+) -> Result<Overview, AppError> {
+    blocking(&state, move |s| commands::overview(s, &scope, &options)).await
+}
+
+#[tauri::command]
+pub async fn deployments(
+    state: Shared<'_>,
+    scope: Scope,
+    options: DashboardOptions,
+) -> Result<Deployments, AppError> {
+    blocking(&state, move |s| commands::deployments(s, &scope, &options)).await
+}
+
+#[tauri::command]
+pub async fn access(
+    state: Shared<'_>,
+    scope: Scope,
+    options: DashboardOptions,
+) -> Result<Access, AppError> {
+    blocking(&state, move |s| commands::access(s, &scope, &options)).await
 }

@@ -55,6 +55,9 @@ pub fn run(args: cli::Args) -> Result<(), String> {
             ipc::count,
             ipc::histogram,
             ipc::event,
+            ipc::overview,
+            ipc::deployments,
+            ipc::access,
         ])
         .run(tauri::generate_context!())
         .map_err(|e| e.to_string())

@@ -1,5 +1,5 @@
 // The window: header with the screens as tabs, the screen, a status bar with the open database, and a drop target
-// over the whole window. Keyboard: Alt+1..4 switch screens, "/" goes to the search box, Escape leaves an event.
+// over the whole window. Keyboard: Alt+1..7 switch screens, "/" goes to the search box, Escape leaves an event.
 
 import { useEffect, useState } from 'react';
 import type { KeyboardEvent as ReactKeyboardEvent } from 'react';
@@ -9,15 +9,21 @@ import type { Startup, Theme } from './backend';
 import { AppProvider, useApp } from './app-context';
 import type { Screen } from './app-context';
 import { ErrorBanner } from './components/ErrorBanner';
+import { AccessScreen } from './screens/AccessScreen';
 import { ArchivesScreen } from './screens/ArchivesScreen';
+import { DeploymentsScreen } from './screens/DeploymentsScreen';
 import { EventScreen } from './screens/EventScreen';
 import { ImportScreen } from './screens/ImportScreen';
 import { KeyringScreen } from './screens/KeyringScreen';
+import { OverviewScreen } from './screens/OverviewScreen';
 import { SearchScreen } from './screens/SearchScreen';
 import { formatCount } from './format/numbers';
 import { localZoneLabel } from './format/time';
 
 const TABS: { name: Exclude<Screen['name'], 'event'>; label: string }[] = [
+  { name: 'overview', label: 'Overview' },
+  { name: 'deployments', label: 'Deployments' },
+  { name: 'access', label: 'Access' },
   { name: 'import', label: 'Import' },
   { name: 'archives', label: 'Archives' },
   { name: 'search', label: 'Search' },
@@ -84,7 +90,7 @@ function Shell() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const typing = e.target instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName);
-      if (e.altKey && !e.ctrlKey && !e.metaKey && /^[1-4]$/.test(e.key)) {
+      if (e.altKey && !e.ctrlKey && !e.metaKey && /^[1-9]$/.test(e.key) && Number(e.key) <= TABS.length) {
         e.preventDefault();
         navigate({ name: TABS[Number(e.key) - 1].name });
       } else if (e.key === '/' && !typing && !e.ctrlKey && !e.altKey) {
@@ -153,6 +159,15 @@ function Shell() {
       </header>
       <ErrorBanner />
       <main className="screen" id="screen">
+        <section hidden={screen.name !== 'overview'} aria-label="Overview">
+          <OverviewScreen visible={screen.name === 'overview'} />
+        </section>
+        <section hidden={screen.name !== 'deployments'} aria-label="Deployments">
+          <DeploymentsScreen visible={screen.name === 'deployments'} />
+        </section>
+        <section hidden={screen.name !== 'access'} aria-label="Access">
+          <AccessScreen visible={screen.name === 'access'} />
+        </section>
         <section hidden={screen.name !== 'import'} aria-label="Import">
           <ImportScreen />
         </section>

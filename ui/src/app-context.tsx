@@ -6,15 +6,29 @@ import type { ReactNode } from 'react';
 
 import { backend, toAppError } from './backend';
 import type { AppError, DbStatus, ImportEvent, Settings, Startup, TrustedKey } from './backend';
+import { DEFAULT_FILTER } from './dashboards/filter';
+import type { DashboardFilter } from './dashboards/filter';
 import { applyImportEvent } from './imports';
 import type { ImportItem } from './imports';
 
 export type Screen =
+  | { name: 'overview' }
+  | { name: 'deployments' }
+  | { name: 'access' }
   | { name: 'import' }
   | { name: 'archives' }
   | { name: 'search' }
   | { name: 'keyring' }
-  | { name: 'event'; id: string; from: 'search' | 'archives' };
+  | { name: 'event'; id: string; from: EventOrigin };
+
+/** The screens that open an event (and where "back" returns to). */
+export type EventOrigin = 'search' | 'archives' | 'overview' | 'deployments' | 'access';
+
+/** A search asked for by another screen (a dashboard's drill-down): `seq` tells two equal queries apart. */
+export interface SearchRequest {
+  query: string;
+  seq: number;
+}
 
 export interface AppContextValue {
   startup: Startup;
@@ -31,6 +45,12 @@ export interface AppContextValue {
   cancelImport: (job: number) => void;
   screen: Screen;
   navigate: (screen: Screen) => void;
+  /** Opens the Search screen running `query` (a dashboard figure's drill-down). */
+  openSearch: (query: string) => void;
+  searchRequest: SearchRequest | null;
+  /** The time range, query and working hours the dashboards share. */
+  dashboardFilter: DashboardFilter;
+  setDashboardFilter: (f: DashboardFilter) => void;
   error: AppError | null;
   showError: (e: unknown) => void;
   clearError: () => void;
@@ -50,7 +70,14 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
   const [dataVersion, setDataVersion] = useState(0);
   const [keys, setKeys] = useState<TrustedKey[]>(startup.keys);
   const [imports, dispatch] = useReducer(applyImportEvent, [] as ImportItem[]);
-  const [screen, navigate] = useState<Screen>({ name: 'import' });
+  // A database with events opens on its overview; an empty one on the import screen.
+  const [screen, navigate] = useState<Screen>(Number(startup.db.events) > 0 ? { name: 'overview' } : { name: 'import' });
+  const [searchRequest, setSearchRequest] = useState<SearchRequest | null>(null);
+  const [dashboardFilter, setDashboardFilter] = useState<DashboardFilter>(DEFAULT_FILTER);
+  const openSearch = useCallback((query: string) => {
+    setSearchRequest((r) => ({ query, seq: (r?.seq ?? 0) + 1 }));
+    navigate({ name: 'search' });
+  }, []);
   const [error, setError] = useState<AppError | null>(
     startup.notices.length > 0 ? { code: 'invalid', message: startup.notices.join('\n') } : null,
   );
@@ -125,6 +152,10 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
       cancelImport,
       screen,
       navigate,
+      openSearch,
+      searchRequest,
+      dashboardFilter,
+      setDashboardFilter,
       error,
       showError,
       clearError,
@@ -141,6 +172,9 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
       startImport,
       cancelImport,
       screen,
+      openSearch,
+      searchRequest,
+      dashboardFilter,
       error,
       showError,
       clearError,

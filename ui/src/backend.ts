@@ -6,14 +6,19 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import { getCurrentWebview } from '@tauri-apps/api/webview';
 import { open, save } from '@tauri-apps/plugin-dialog';
 
+import type { Access } from './bindings/Access';
 import type { AppError } from './bindings/AppError';
 import type { ArchiveDetail } from './bindings/ArchiveDetail';
 import type { ArchivesView } from './bindings/ArchivesView';
 import type { CheckEvent } from './bindings/CheckEvent';
+import type { DashboardOptions } from './bindings/DashboardOptions';
 import type { DbStatus } from './bindings/DbStatus';
+import type { Deployments } from './bindings/Deployments';
 import type { EventDetail } from './bindings/EventDetail';
 import type { Histogram } from './bindings/Histogram';
 import type { ImportEvent } from './bindings/ImportEvent';
+import type { Overview } from './bindings/Overview';
+import type { Scope } from './bindings/Scope';
 import type { SearchPage } from './bindings/SearchPage';
 import type { Settings } from './bindings/Settings';
 import type { Startup } from './bindings/Startup';
@@ -21,14 +26,19 @@ import type { TrustedKey } from './bindings/TrustedKey';
 import type { TrustOutcome } from './bindings/TrustOutcome';
 
 export type {
+  Access,
   AppError,
   ArchiveDetail,
   ArchivesView,
   CheckEvent,
+  DashboardOptions,
   DbStatus,
+  Deployments,
   EventDetail,
   Histogram,
   ImportEvent,
+  Overview,
+  Scope,
   SearchPage,
   Settings,
   Startup,
@@ -43,6 +53,17 @@ export type { Progress } from './bindings/Progress';
 export type { CheckProgress } from './bindings/CheckProgress';
 export type { Theme } from './bindings/Theme';
 export type { TimeZoneChoice } from './bindings/TimeZoneChoice';
+export type { Burst } from './bindings/Burst';
+export type { DayCount } from './bindings/DayCount';
+export type { DeniedPair } from './bindings/DeniedPair';
+export type { Figure } from './bindings/Figure';
+export type { FirstSeen } from './bindings/FirstSeen';
+export type { Lane } from './bindings/Lane';
+export type { TimeSeries } from './bindings/TimeSeries';
+export type { VerificationSummary } from './bindings/VerificationSummary';
+export type { ArchiveNote } from './bindings/ArchiveNote';
+export type { WorkingHours } from './bindings/WorkingHours';
+export type { ScopeInfo } from './bindings/ScopeInfo';
 
 export type JobId = number;
 
@@ -65,6 +86,9 @@ interface Commands {
   count: [{ query: string }, number];
   histogram: [{ query: string; buckets: number }, Histogram];
   event: [{ id: string }, EventDetail];
+  overview: [{ scope: Scope; options: DashboardOptions }, Overview];
+  deployments: [{ scope: Scope; options: DashboardOptions }, Deployments];
+  access: [{ scope: Scope; options: DashboardOptions }, Access];
 }
 
 /** Turns whatever a rejected call carries into an AppError (`{code, message}`). */
@@ -117,6 +141,11 @@ export const backend = {
   count: (query: string) => call('count', { query }),
   histogram: (query: string, buckets: number) => call('histogram', { query, buckets }),
   event: (id: string) => call('event', { id }),
+
+  /** The dashboards over `scope` (time range and query); every figure carries the search that reproduces it. */
+  overview: (scope: Scope, options: DashboardOptions) => call('overview', { scope, options }),
+  deployments: (scope: Scope, options: DashboardOptions) => call('deployments', { scope, options }),
+  access: (scope: Scope, options: DashboardOptions) => call('access', { scope, options }),
 
   /** Native file dialog for archives; resolves to the chosen paths (none when cancelled). */
   async pickArchives(): Promise<string[]> {

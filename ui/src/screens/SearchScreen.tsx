@@ -31,7 +31,7 @@ interface Results {
 const EMPTY: Results = { query: '', rows: [], next: null, loading: false, count: null, histogram: null, error: null };
 
 export function SearchScreen({ visible }: { visible: boolean }) {
-  const { settings, updateSettings, navigate, dataVersion, db } = useApp();
+  const { settings, updateSettings, navigate, dataVersion, db, searchRequest } = useApp();
   const [input, setInput] = useState('');
   const [results, setResults] = useState<Results>(EMPTY);
   const [selected, setSelected] = useState(0);
@@ -73,6 +73,16 @@ export function SearchScreen({ visible }: { visible: boolean }) {
       (error) => mine((cur) => ({ ...cur, loading: false, error })),
     );
   }, []);
+
+  // A drill-down from a dashboard runs its query (and counts as the first visit).
+  const handled = useRef(0);
+  useEffect(() => {
+    if (!searchRequest || searchRequest.seq === handled.current) return;
+    handled.current = searchRequest.seq;
+    ran.current = true;
+    setInput(searchRequest.query);
+    run(searchRequest.query);
+  }, [searchRequest, run]);
 
   // The first visit shows every event; new data (an import, another database) runs the current search again.
   useEffect(() => {

@@ -1,0 +1,314 @@
+// Component tests of the dashboards with the IPC mocked: the window opens on the Overview once the database has
+// events, every number opens the search that counts it, the shared filter reaches the commands, and the states that
+// are hard to reach in the real app (loading, empty, errors, hostile text) say what is going on.
+
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+
+import { App } from './App';
+import type { Access, Deployments, EventRow, Figure, Overview, TimeSeries } from './backend';
+import { basics, mockBackend, startup } from './test/mock-backend';
+
+const BASE = '-stage:RequestReceived -stage:ResponseStarted status:verified';
+const HOSTILE = '<img src=x onerror=window.__pwned=1>';
+const scope = { from: null, to: null, query: '', verified_only: true, base: BASE };
+
+function fig(key: string | null, count: number, terms = key ? `k:${key}` : ''): Figure {
+  return { key, count, drill: `${terms} ${BASE}`.trim() };
+}
+
+function series(keys: string[], counts: number[][]): TimeSeries {
+  return {
+    start: Date.UTC(2024, 4, 1) * 1000,
+    bucket_micros: 3_600_000_000,
+    buckets: counts[0].length,
+    series: keys.map((key, i) => ({
+      key,
+      counts: counts[i],
+      drills: counts[i].map((_, b) => `category:${key} bucket:${b} ${BASE}`),
+    })),
+    untimed: fig(null, 0, '-time:*'),
+  };
+}
+
+const overview: Overview = {
+  scope,
+  verification: {
+    all_verified: false,
+    archives: 3,
+    verified: 2,
+    untrusted: [],
+    failed: [
+      {
+        archive_id: 3,
+        origin: 'example.com/k8s',
+        sequence: 7,
+        path: '/data/k8s-7.zip',
+        status: 'failed',
+        reason: 'leaf hash mismatch at event 3',
+      },
+    ],
+    gaps: [
+      { archive_id: 2, origin: 'example.com/k8s', sequence: 4, path: '/data/k8s-4.zip', status: 'verified', reason: 'sequence 3 is missing' },
+    ],
+  },
+  total: fig(null, 42, ''),
+  by_category: [fig('change', 30, 'category:change'), fig('access', 12, 'category:access')],
+  by_outcome: [fig('success', 38, 'outcome:success'), fig('denied', 4, 'outcome:denied')],
+  by_source: [fig('k8s', 42, 'source:k8s')],
+  over_time: series(['change', 'access'], [
+    [10, 20, 0],
+    [2, 0, 10],
+  ]),
+  top_actors: [fig(HOSTILE, 5, 'actor:"<img"'), fig('alice', 3, 'actor:alice')],
+  time_range: { first: Date.UTC(2024, 4, 1) * 1000, last: Date.UTC(2024, 4, 1, 2) * 1000, first_text: '2024-05-01T00:00:00Z', last_text: '2024-05-01T02:00:00Z' },
+};
+
+function row(id: string, actor: string, outcome: string): EventRow {
+  return {
+    id,
+    time: '2024-05-01T10:00:00Z',
+    source: 'k8s',
+    origin: 'example.com/k8s',
+    actor,
+    action: 'patch',
+    resource: 'deployments/web',
+    outcome,
+    category: 'deployment',
+    ip: null,
+    agent: null,
+    env: 'prod',
+    stage: null,
+    privilege: null,
+    archive: 'example.com/k8s@1',
+    sequence: 1,
+    index: 0,
+    verified: true,
+  };
+}
+
+const deployments: Deployments = {
+  scope,
+  working_hours: '09:00-18:00Z',
+  total: fig(null, 3, 'category:deployment'),
+  per_day: [{ day: '2024-05-01', count: 3, drill: `category:deployment after:2024-05-01 ${BASE}` }],
+  lanes: [
+    {
+      deployments: fig('prod', 2, 'category:deployment env:prod'),
+      failed: fig('prod', 1, 'category:deployment env:prod outcome:failure'),
+      recent: [row('a@1#0', HOSTILE, 'failure'), row('a@1#1', 'bob', 'success')],
+    },
+  ],
+  failed: fig(null, 1, 'category:deployment outcome:failure'),
+  failed_recent: [row('a@1#0', HOSTILE, 'failure')],
+  off_hours: fig(null, 1, 'category:deployment -workhours:09:00-18:00Z'),
+  off_hours_by_actor: [fig('bob', 1, 'actor:bob -workhours:09:00-18:00Z')],
+  rare_actors: [fig('carol', 1, 'actor:carol category:deployment')],
+  recent: [],
+};
+
+const access: Access = {
+  scope,
+  working_hours: '09:00-18:00Z',
+  total: fig(null, 12, 'category:access'),
+  over_time: series(['success', 'denied'], [
+    [5, 3],
+    [0, 4],
+  ]),
+  denied: fig(null, 4, 'outcome:denied'),
+  denied_by_actor: [fig('mallory', 4, 'outcome:denied actor:mallory')],
+  denied_by_actor_resource: [{ actor: 'mallory', resource: 'secrets/db', count: 4, drill: `outcome:denied actor:mallory ${BASE}` }],
+  privileged: ['exec', 'secret', 'role', 'login'].map((k, i) => fig(k, i, `privilege:${k}`)),
+  privileged_recent: [],
+  first_seen: [{ actor: 'mallory', first_seen: 0, first_seen_text: '2024-05-01T01:00:00Z', events: fig('mallory', 6, 'actor:mallory') }],
+  off_hours: fig(null, 2, 'category:access -workhours:09:00-18:00Z'),
+  off_hours_by_actor: [],
+  bursts: [{ actor: 'mallory', start: '2024-05-01T01:00:00Z', end: '2024-05-01T01:05:00Z', count: 4, drill: `burst ${BASE}` }],
+};
+
+const withEvents = startup({ db: { ...startup().db, archives: 3, events: 42 } });
+
+function dashboards(change: Record<string, (a: Record<string, unknown>) => unknown> = {}) {
+  return mockBackend({
+    ...basics(withEvents),
+    overview: () => overview,
+    deployments: () => deployments,
+    access: () => access,
+    ...change,
+  });
+}
+
+describe('dashboards', () => {
+  it('opens on the overview once the database has events, saying what is not verified', async () => {
+    const calls = dashboards();
+    render(<App />);
+    const banner = await screen.findByText('Not everything is verified.');
+    expect(screen.getByRole('tab', { name: 'Overview' }).getAttribute('aria-selected')).toBe('true');
+    const box = banner.closest('#verification') as HTMLElement;
+    expect(within(box).getByText('example.com/k8s #7')).toBeTruthy();
+    expect(within(box).getByText(/leaf hash mismatch at event 3/)).toBeTruthy();
+    expect(within(box).getByText(/sequence 3 is missing/)).toBeTruthy();
+    expect(document.getElementById('overview-total')?.textContent).toContain('42');
+    const call = calls.find((c) => c.cmd === 'overview')!;
+    expect(call.args.scope).toEqual({ from: null, to: null, query: '', include_unverified: false });
+    expect((call.args.options as { working_hours: unknown }).working_hours).toEqual({
+      start_minute: 540,
+      end_minute: 1080,
+      utc_offset_minutes: 0,
+    });
+  });
+
+  it('says so when everything is verified', async () => {
+    dashboards({
+      overview: () => ({ ...overview, verification: { ...overview.verification, all_verified: true, verified: 3, failed: [], gaps: [] } }),
+    });
+    render(<App />);
+    expect(await screen.findByText('All verified.')).toBeTruthy();
+  });
+
+  it('opens the search with the drill-down query of a bar, a number and a chart segment', async () => {
+    const calls = dashboards({ count: () => 12 });
+    render(<App />);
+    fireEvent.click(await screen.findByRole('button', { name: /^Category access: 12\./ }));
+    await waitFor(() => expect(screen.getByRole('tab', { name: 'Search' }).getAttribute('aria-selected')).toBe('true'));
+    expect((document.getElementById('query') as HTMLInputElement).value).toBe(`category:access ${BASE}`);
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'count' && c.args.query === `category:access ${BASE}`)).toBe(true));
+    expect(await screen.findByText('12 matches')).toBeTruthy();
+
+    fireEvent.click(screen.getByRole('tab', { name: 'Overview' }));
+    fireEvent.click(document.getElementById('overview-total')!);
+    await waitFor(() => expect((document.getElementById('query') as HTMLInputElement).value).toBe(BASE));
+
+    fireEvent.click(screen.getByRole('tab', { name: 'Overview' }));
+    const segments = document.querySelectorAll<HTMLButtonElement>('#overview-over-time button.segment');
+    expect(segments.length).toBe(4);
+    fireEvent.click(segments[segments.length - 1]);
+    await waitFor(() =>
+      expect((document.getElementById('query') as HTMLInputElement).value).toBe(`category:access bucket:2 ${BASE}`),
+    );
+  });
+
+  it('shows deployments per environment and attacker text as text only', async () => {
+    dashboards();
+    render(<App />);
+    await screen.findByText('Not everything is verified.');
+    fireEvent.click(screen.getByRole('tab', { name: 'Deployments' }));
+    const lane = await waitFor(() => {
+      const el = document.querySelector('[data-env="prod"]');
+      if (!el) throw new Error('no lane yet');
+      return el as HTMLElement;
+    });
+    expect(within(lane).getAllByText(HOSTILE).length).toBeGreaterThan(0);
+    expect(document.querySelector('img')).toBeNull();
+    expect((window as { __pwned?: number }).__pwned).toBeUndefined();
+    expect(document.getElementById('deployments-failed')?.getAttribute('data-drill')).toBe(deployments.failed.drill);
+    expect(screen.getByText('carol')).toBeTruthy();
+  });
+
+  it('shows denials, privileged access, first-seen actors and bursts', async () => {
+    dashboards();
+    render(<App />);
+    await screen.findByText('Not everything is verified.');
+    fireEvent.click(screen.getByRole('tab', { name: 'Access' }));
+    expect(await screen.findByRole('button', { name: /^Burst of denials by mallory: 4\./ })).toBeTruthy();
+    expect(screen.getByRole('button', { name: /^Privileged access exec: exec into workloads: 0\./ })).toBeTruthy();
+    expect(screen.getByRole('button', { name: /^Denied attempts by mallory on secrets\/db: 4\./ })).toBeTruthy();
+    expect(screen.getByRole('button', { name: /^Events of mallory: 6\./ })).toBeTruthy();
+    expect(document.getElementById('access-bursts-count')?.textContent).toContain('1');
+  });
+
+  it('sends the shared time range, query and working hours to every dashboard', async () => {
+    const calls = dashboards();
+    render(<App />);
+    await screen.findByText('Not everything is verified.');
+    fireEvent.change(document.getElementById('overview-query')!, { target: { value: 'source:k8s' } });
+    fireEvent.change(document.getElementById('overview-range')!, { target: { value: '7d' } });
+    fireEvent.change(document.getElementById('overview-work-start')!, { target: { value: '08:30' } });
+    fireEvent.change(document.getElementById('overview-work-zone')!, { target: { value: '120' } });
+    fireEvent.click(document.getElementById('overview-apply')!);
+    await waitFor(() => expect(calls.filter((c) => c.cmd === 'overview').length).toBe(2));
+    const last = calls.filter((c) => c.cmd === 'overview')[1].args;
+    const sc = last.scope as { from: number; to: null; query: string };
+    expect(sc.query).toBe('source:k8s');
+    expect(sc.to).toBeNull();
+    // Seven days back, rounded down to a whole UTC hour.
+    expect(sc.from % 3_600_000_000).toBe(0);
+    expect(Date.now() * 1000 - 7 * 86_400_000_000 - sc.from).toBeGreaterThanOrEqual(0);
+    expect(Date.now() * 1000 - 7 * 86_400_000_000 - sc.from).toBeLessThan(3_600_000_000 + 60_000_000);
+    expect((last.options as { working_hours: unknown }).working_hours).toEqual({
+      start_minute: 510,
+      end_minute: 1080,
+      utc_offset_minutes: 120,
+    });
+    fireEvent.click(screen.getByRole('tab', { name: 'Access' }));
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'access')).toBe(true));
+    const a = calls.find((c) => c.cmd === 'access')!.args;
+    expect((a.scope as { query: string }).query).toBe('source:k8s');
+    expect((document.getElementById('access-query') as HTMLInputElement).value).toBe('source:k8s');
+  });
+
+  it('refuses working hours that end before they start', async () => {
+    const calls = dashboards();
+    render(<App />);
+    await screen.findByText('Not everything is verified.');
+    fireEvent.change(document.getElementById('overview-work-start')!, { target: { value: '19:00' } });
+    fireEvent.click(document.getElementById('overview-apply')!);
+    expect(await screen.findByText(/the start before the end/)).toBeTruthy();
+    expect(calls.filter((c) => c.cmd === 'overview').length).toBe(1);
+  });
+
+  it('says it is counting while the numbers are on their way', async () => {
+    dashboards({ overview: () => new Promise(() => undefined) });
+    render(<App />);
+    await waitFor(() => expect(document.getElementById('overview-status')?.textContent).toBe('Counting…'));
+  });
+
+  it('shows a query error at its column and a database error with what to do', async () => {
+    dashboards({
+      overview: () => Promise.reject({ code: 'query', message: 'expected a value after actor:', column: 7 }),
+      deployments: () => Promise.reject({ code: 'database', message: 'disk I/O error. Check that the database file is readable' }),
+    });
+    render(<App />);
+    const err = await waitFor(() => {
+      const el = document.getElementById('overview-query-error');
+      if (!el) throw new Error('no error yet');
+      return el;
+    });
+    expect(err.textContent).toContain('column 7');
+    expect(err.textContent).toContain('expected a value after actor:');
+    fireEvent.click(screen.getByRole('tab', { name: 'Deployments' }));
+    expect(await screen.findByText(/disk I\/O error/)).toBeTruthy();
+  });
+
+  it('opens an event of a list and comes back to the dashboard', async () => {
+    const calls = dashboards({ event: () => Promise.reject({ code: 'not-found', message: 'no event a@1#1 in this database' }) });
+    render(<App />);
+    await screen.findByText('Not everything is verified.');
+    fireEvent.click(screen.getByRole('tab', { name: 'Deployments' }));
+    const row = await waitFor(() => {
+      const el = document.querySelector<HTMLElement>('#deployments-lanes tr[data-id="a@1#1"]');
+      if (!el) throw new Error('no row yet');
+      return el;
+    });
+    fireEvent.click(row);
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'event' && c.args.id === 'a@1#1')).toBe(true));
+    expect(screen.getByRole('tab', { name: 'Deployments' }).getAttribute('aria-selected')).toBe('true');
+    fireEvent.click(await screen.findByText('← Back'));
+    await waitFor(() => expect(document.querySelector('#deployments-lanes')).toBeTruthy());
+    expect(calls.filter((c) => c.cmd === 'deployments').length).toBe(1);
+  });
+
+  it('explains an empty database on every dashboard', async () => {
+    mockBackend({ ...basics(), overview: () => overview, deployments: () => deployments, access: () => access });
+    render(<App />);
+    await screen.findByText('Drop a signed audit archive here');
+    for (const [tab, id] of [
+      ['Overview', 'overview-empty'],
+      ['Deployments', 'deployments-empty'],
+      ['Access', 'access-empty'],
+    ]) {
+      fireEvent.click(screen.getByRole('tab', { name: tab }));
+      await waitFor(() => expect(document.getElementById(id)?.textContent).toContain('Nothing to count yet'));
+    }
+  });
+});

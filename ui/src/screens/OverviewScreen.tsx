@@ -1,0 +1,118 @@
+// Overview: is everything verified (and if not, which archives failed, which keys are untrusted, where sequences
+// are missing), how many events of which category, outcome and source, over which time, and the busiest actors.
+
+import type { VerificationSummary } from '../backend';
+import { useApp } from '../app-context';
+import { BarList, Panel, Stat, StackedColumns, seriesClass } from '../components/Charts';
+import { DashboardFrame } from '../components/DashboardFrame';
+import { useDashboard } from '../dashboards/useDashboard';
+import { formatCount } from '../format/numbers';
+import { formatMicros } from '../format/time';
+
+function archiveName(a: { origin: string | null; sequence: number | null; path: string }): string {
+  return a.origin ? `${a.origin} #${a.sequence ?? '?'}` : a.path;
+}
+
+export function VerificationBanner({ v }: { v: VerificationSummary }) {
+  const { navigate } = useApp();
+  const archives = `${formatCount(Number(v.archives))} ${Number(v.archives) === 1 ? 'archive' : 'archives'}`;
+  if (v.all_verified) {
+    return (
+      <div className="banner good verification" id="verification" role="status" data-verified="true">
+        <strong>All verified.</strong>&nbsp;{archives}, each checked against its signed checkpoint under a trusted key;
+        no sequence is missing.
+      </div>
+    );
+  }
+  const problems: { kind: string; items: typeof v.failed; what: string }[] = [
+    { kind: 'failed', items: v.failed, what: 'failed verification' },
+    { kind: 'untrusted', items: v.untrusted, what: 'signed by a key that is not trusted' },
+    { kind: 'gap', items: v.gaps, what: 'with missing sequences before it' },
+  ];
+  return (
+    <div className="banner warn verification" id="verification" role="status" data-verified="false">
+      <div className="banner-text">
+        {v.failed.length === 0 && v.untrusted.length === 0 ? (
+          <>
+            <strong>Sequences are missing.</strong> All {archives} verified, but an origin has sequences that are not
+            in this database: events of those archives are missing from every count.
+          </>
+        ) : (
+          <>
+            <strong>Not everything is verified.</strong> {formatCount(Number(v.verified))} of {archives} verified;
+            the dashboards count only the verified ones.
+          </>
+        )}
+        {problems
+          .filter((p) => p.items.length > 0)
+          .map((p) => (
+            <div key={p.kind} className="verification-problem" data-kind={p.kind}>
+              {formatCount(p.items.length)} {p.items.length === 1 ? 'archive' : 'archives'} {p.what}:
+              <ul>
+                {p.items.map((a) => (
+                  <li key={`${p.kind}-${a.archive_id}`}>
+                    <span className="mono">{archiveName(a)}</span>
+                    {a.reason && <span className="muted"> — {a.reason}</span>}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ))}
+      </div>
+      <button type="button" className="link" onClick={() => navigate({ name: 'archives' })}>
+        Open Archives
+      </button>
+    </div>
+  );
+}
+
+export function OverviewScreen({ visible }: { visible: boolean }) {
+  const { settings } = useApp();
+  const state = useDashboard('overview', visible);
+  const zone = settings.time_zone;
+  return (
+    <DashboardFrame name="overview" title="Overview" state={state}>
+      {(o) => (
+        <>
+          <div className="wide">
+            <VerificationBanner v={o.verification} />
+          </div>
+          <div className="stats wide">
+            <Stat figure={o.total} label="Events" id="overview-total" />
+            {o.by_outcome
+              .filter((f) => f.key === 'denied' || f.key === 'failure')
+              .map((f) => (
+                <Stat key={f.key} figure={f} label={f.key === 'denied' ? 'Denied' : 'Failed'} tone="bad" id={`overview-${f.key}`} />
+              ))}
+            <div className="stat static" id="overview-span">
+              <span className="stat-label">Time covered ({zone === 'utc' ? 'UTC' : 'local'})</span>
+              {o.time_range ? (
+                <span className="stat-span">
+                  {formatMicros(o.time_range.first, zone, 0)}
+                  <br />→ {formatMicros(o.time_range.last, zone, 0)}
+                </span>
+              ) : (
+                <span className="stat-span muted">no event with a time</span>
+              )}
+            </div>
+          </div>
+          <Panel title="Events over time, by category" wide id="overview-over-time">
+            <StackedColumns data={o.over_time} zone={zone} label="Events over time by category" />
+          </Panel>
+          <Panel title="By category" id="overview-by-category">
+            <BarList figures={o.by_category} label="Category" tone={seriesClass} />
+          </Panel>
+          <Panel title="By outcome" id="overview-by-outcome">
+            <BarList figures={o.by_outcome} label="Outcome" tone={seriesClass} />
+          </Panel>
+          <Panel title="By source" id="overview-by-source">
+            <BarList figures={o.by_source} label="Source" />
+          </Panel>
+          <Panel title="Top actors" id="overview-top-actors">
+            <BarList figures={o.top_actors} label="Actor" empty="No event names an actor." />
+          </Panel>
+        </>
+      )}
+    </DashboardFrame>
+  );
+}
