@@ -368,6 +368,9 @@ impl<'a> Lexer<'a> {
             } else if c == ')' {
                 self.push(TokenKind::Close, start);
                 self.pos += 1;
+            } else if c == '-' && self.dashes_alone(start) {
+                // `--` (a comment in SQL, a separator in prose) negates nothing: it is text.
+                self.word(start)?;
             } else if c == '-' {
                 if self
                     .at(start + 1)
@@ -392,6 +395,15 @@ impl<'a> Lexer<'a> {
             }
         }
         Ok(self.tokens)
+    }
+
+    /// Whether two or more `-` start at `start` and end the word (white space, `)` or the end follows).
+    fn dashes_alone(&self, start: usize) -> bool {
+        let mut end = start;
+        while self.at(end) == Some('-') {
+            end += 1;
+        }
+        end - start >= 2 && self.at(end).is_none_or(|c| c.is_whitespace() || c == ')')
     }
 
     /// Reads the quoted string whose `"` is at `start`; returns its text and the index after the closing quote.
@@ -551,12 +563,11 @@ fn text_term(
             "a lone `*` is not a search term: `*` marks a prefix at the end of a word (e.g. kube*)",
         ));
     }
-    if !is_searchable(&text) {
+    if text.is_empty() {
         return Err(QueryError::new(
             start + 1,
             format!(
-                "`{raw}` has no letter or digit to search for (full-text search ignores punctuation); \
-                 remove it, or search a field, e.g. action:\"{text}\""
+                "`{raw}` has nothing to search for: write a word or a phrase between the quotes"
             ),
         ));
     }
@@ -1257,8 +1268,15 @@ pub fn work_hours_sql(ts: &str, start: i64, end: i64, offset: i64) -> (String, V
 fn compile_node(q: &Query, now: i64) -> Cond {
     match q {
         Query::All => Cond::Const(true),
-        Query::Text { .. } => match searchable_text(q) {
+        Query::Text { text, .. } => match searchable_text(q) {
             Some(string) => Cond::Sql(fts_part(&[string], "", false)),
+            // No letter or digit: nothing for the full-text index, so the text itself is looked for in the
+            // event's raw JSON, byte for byte (a `*` after it changes nothing).
+            None if !text.is_empty() => Cond::Sql(Part::new(
+                "instr(e.raw, ?) > 0",
+                vec![SqlParam::Text(text.clone())],
+                false,
+            )),
             None => Cond::Const(false),
         },
         Query::Field {
@@ -1843,12 +1861,7 @@ mod tests {
             7,
             "the duration is too large",
         ),
-        (";", 1, "`;` has no letter or digit"),
-        ("a %", 3, "`%` has no letter or digit"),
-        ("\"&&\"", 1, "`\"&&\"` has no letter or digit"),
-        ("\"\"", 1, "has no letter or digit"),
-        ("x -;", 4, "`;` has no letter or digit"),
-        ("a **", 3, "`**` has no letter or digit"),
+        ("\"\"", 1, "has nothing to search for"),
         ("*", 1, "a lone `*`"),
         ("-*", 2, "a lone `*`"),
         ("é\"x", 2, "a quote cannot start inside a word"),
@@ -2104,8 +2117,17 @@ mod tests {
 
     #[test]
     fn hand_built_trees_with_nothing_searchable_compile_to_constants() {
-        let nothing = Query::Text {
+        // Punctuation alone is looked for literally in the raw event.
+        let semicolon = Query::Text {
             text: ";".into(),
+            prefix: false,
+            phrase: false,
+        };
+        let f = compile(&semicolon, 0);
+        assert_eq!(f.sql, "instr(e.raw, ?) > 0");
+        assert_eq!(f.params, vec![SqlParam::Text(";".into())]);
+        let nothing = Query::Text {
+            text: String::new(),
             prefix: false,
             phrase: false,
         };

@@ -540,13 +540,30 @@ fn hostile_text_is_only_ever_text() {
 }
 
 #[test]
-fn text_with_no_token_is_rejected_or_matches_nothing() {
+fn punctuation_alone_is_looked_for_literally_in_the_raw_event() {
     let conn = database();
-    for query in [";", "%", "\"&&\"", "alice ;"] {
-        assert!(parse(query).is_err(), "{query:?} should be an error");
-    }
+    // Event 14 is {"msg":"robert'); DROP TABLE events;--"}, 8 {"msg":"backup done; 100% complete"} and 9
+    // {"who":"100%_user"}: their punctuation is found as written.
+    check(
+        &conn,
+        &[
+            ("--", vec![14]),
+            ("';", vec![]),
+            ("'; DROP TABLE events; --", vec![]),
+            ("\");\"", vec![14]),
+            ("\";--\"", vec![14]),
+            ("alice ;", vec![]),
+            ("-;", all_but(&[8, 14])),
+            ("%", vec![8, 9]),
+            ("%_", vec![9]),
+            ("\"&&\"", vec![]),
+            ("; OR alice", vec![1, 6, 8, 14]),
+        ],
+    );
+    // An empty phrase is still an error (it would match everything).
+    assert!(parse("\"\"").is_err());
     let nothing = Query::Text {
-        text: ";".into(),
+        text: String::new(),
         prefix: false,
         phrase: false,
     };
@@ -556,7 +573,7 @@ fn text_with_no_token_is_rejected_or_matches_nothing() {
         run_tree(&conn, &Query::Not(Box::new(nothing.clone()))).expect("runs"),
         all_but(&[])
     );
-    // FTS5 alone would drop the empty phrase from "alice" ";" and find alice: the compiler does not.
+    // FTS5 alone would drop the empty phrase from "alice" "" and find alice: the compiler does not.
     assert_eq!(
         run_tree(&conn, &Query::And(vec![alice.clone(), nothing.clone()])).expect("runs"),
         Vec::<i64>::new()
@@ -565,6 +582,10 @@ fn text_with_no_token_is_rejected_or_matches_nothing() {
         run_tree(&conn, &Query::Or(vec![alice, nothing])).expect("runs"),
         vec![1, 6]
     );
+    let count: i64 = conn
+        .query_row("SELECT count(*) FROM events", [], |row| row.get(0))
+        .expect("events still there");
+    assert_eq!(count, 20);
 }
 
 fn plan(conn: &Connection, query: &str) -> String {
