@@ -20,6 +20,12 @@ const COMMANDS: &[&str] = &[
     "count",
     "histogram",
     "event",
+    "auditor_key",
+    "create_auditor_key",
+    "choose_auditor_key",
+    "export_preview",
+    "export_bundle",
+    "open_bundle",
 ];
 
 fn main() {
