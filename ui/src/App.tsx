@@ -1,5 +1,5 @@
 // The window: header with the screens as tabs, the screen, a status bar with the open database, and a drop target
-// over the whole window. Keyboard: Alt+1..4 switch screens, "/" goes to the search box, Escape leaves an event.
+// over the whole window. Keyboard: Alt+1..5 switch screens, "/" goes to the search box, Escape leaves an event.
 
 import { useEffect, useState } from 'react';
 import type { KeyboardEvent as ReactKeyboardEvent } from 'react';
@@ -12,6 +12,7 @@ import { ErrorBanner } from './components/ErrorBanner';
 import { ArchivesScreen } from './screens/ArchivesScreen';
 import { EventScreen } from './screens/EventScreen';
 import { ImportScreen } from './screens/ImportScreen';
+import { BundleScreen } from './screens/BundleScreen';
 import { KeyringScreen } from './screens/KeyringScreen';
 import { SearchScreen } from './screens/SearchScreen';
 import { formatCount } from './format/numbers';
@@ -22,6 +23,7 @@ const TABS: { name: Exclude<Screen['name'], 'event'>; label: string }[] = [
   { name: 'archives', label: 'Archives' },
   { name: 'search', label: 'Search' },
   { name: 'keyring', label: 'Keyring' },
+  { name: 'bundle', label: 'Received bundle' },
 ];
 
 export function App() {
@@ -84,7 +86,7 @@ function Shell() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const typing = e.target instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName);
-      if (e.altKey && !e.ctrlKey && !e.metaKey && /^[1-4]$/.test(e.key)) {
+      if (e.altKey && !e.ctrlKey && !e.metaKey && /^[1-5]$/.test(e.key)) {
         e.preventDefault();
         navigate({ name: TABS[Number(e.key) - 1].name });
       } else if (e.key === '/' && !typing && !e.ctrlKey && !e.altKey) {
@@ -164,6 +166,9 @@ function Shell() {
         </section>
         <section hidden={screen.name !== 'keyring'} aria-label="Keyring">
           <KeyringScreen />
+        </section>
+        <section hidden={screen.name !== 'bundle'} aria-label="Received bundle">
+          <BundleScreen />
         </section>
         {screen.name === 'event' && (
           <section aria-label="Event">

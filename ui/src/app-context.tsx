@@ -14,6 +14,7 @@ export type Screen =
   | { name: 'archives' }
   | { name: 'search' }
   | { name: 'keyring' }
+  | { name: 'bundle' }
   | { name: 'event'; id: string; from: 'search' | 'archives' };
 
 export interface AppContextValue {
