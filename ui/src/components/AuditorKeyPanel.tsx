@@ -2,20 +2,35 @@
 // (name and fingerprint, to give to whoever checks the bundles), or lets the auditor create one (kept in the
 // app-data folder, readable by its owner only) or choose a .key file made by `auditlens keygen`.
 
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 
 import { backend } from '../backend';
 import type { AuditorKey } from '../backend';
 
+/** Every mounted panel, told when the key changes in one of them (the Keyring screen and the export dialog). */
+const listeners = new Set<(key: AuditorKey | null) => void>();
+
 export function useAuditorKey() {
-  const [key, setKey] = useState<AuditorKey | null | undefined>(undefined);
+  const [key, setOwnKey] = useState<AuditorKey | null | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    backend.auditorKey().then(setKey, (e) => {
-      setKey(null);
-      setError(e.message);
-    });
+    let live = true;
+    const listener = (k: AuditorKey | null) => live && setOwnKey(k);
+    listeners.add(listener);
+    backend.auditorKey().then(
+      (k) => live && setOwnKey(k),
+      (e) => {
+        if (!live) return;
+        setOwnKey(null);
+        setError(e.message);
+      },
+    );
+    return () => {
+      live = false;
+      listeners.delete(listener);
+    };
   }, []);
+  const setKey = useCallback((k: AuditorKey | null) => listeners.forEach((l) => l(k)), []);
   return { key, setKey, error, setError };
 }
 
