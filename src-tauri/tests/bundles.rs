@@ -345,3 +345,60 @@ fn a_bundle_from_a_producer_not_in_the_keyring_is_intact_but_untrusted() {
         "an intact bundle still shows its events"
     );
 }
+
+#[test]
+fn a_received_event_is_shown_as_text_with_invisible_and_reordering_characters_marked() {
+    let e = env();
+    commands::create_auditor_key(&e.state, "a").unwrap();
+    // An event whose strings carry HTML, a right-to-left override and a zero-width space, raw (valid JSON).
+    let log = e.out("hostile.jsonl");
+    std::fs::write(
+        &log,
+        "{\"time\":\"2024-05-01T10:00:00Z\",\"actor\":\"<script>x()</script>\u{202E}gpj.exe\",\"action\":\"get\u{200B}\"}\n",
+    )
+    .unwrap();
+    let archive = e.out("hostile.zip");
+    auditlens::seal::seal(&auditlens::seal::SealOptions {
+        key: &e.fx.ops,
+        origin: "e2e.auditlens.dev/hostile-bidi",
+        prev: None,
+        format: None,
+        mapping: None,
+        out: &archive,
+        inputs: std::slice::from_ref(&log),
+    })
+    .unwrap();
+    let mut stored = false;
+    commands::import_archives(
+        &e.state,
+        &[archive.display().to_string()],
+        2,
+        &AtomicBool::new(false),
+        &mut |ev| {
+            if let ImportEvent::Finished { result, .. } = ev {
+                stored = result.stored;
+            }
+        },
+    );
+    assert!(stored);
+    let out = e.out("hostile-bundle.zip");
+    commands::export_bundle(
+        &e.state,
+        &query("origin:\"e2e.auditlens.dev/hostile-bidi\""),
+        "review",
+        &out.display().to_string(),
+    )
+    .unwrap();
+    let b = commands::open_bundle(&e.state, &out.display().to_string()).unwrap();
+    assert_eq!(b.verdict, BundleVerdict::Verified, "{:?}", b.failure);
+    let ev = &b.events[0];
+    assert!(
+        ev.text.contains("<script>x()</script><U+202E>gpj.exe"),
+        "{}",
+        ev.text
+    );
+    assert!(ev.text.contains("get<U+200B>"), "{}", ev.text);
+    assert!(!ev.text.contains('\u{202E}') && !ev.text.contains('\u{200B}'));
+    let actor = ev.actor.as_deref().unwrap();
+    assert!(!actor.contains('\u{202E}'), "{actor}");
+}

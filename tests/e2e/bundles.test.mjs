@@ -94,7 +94,7 @@ describe('evidence bundles in the app', () => {
 
   before(async () => {
     fx = h.fixtures;
-    s = await h.launch(['--db', h.path('bundles.db'), '--trust', fx.opsPub, fx.k8s1, fx.k8s2, fx.cloudtrail]);
+    s = await h.launch(['--db', h.path('bundles.db'), '--trust', fx.opsPub, fx.k8s1, fx.k8s2, fx.cloudtrail, fx.hostile]);
   });
   after(async () => {
     await s?.quit();
@@ -102,12 +102,12 @@ describe('evidence bundles in the app', () => {
 
   it('imports the archives to export from', async () => {
     await step(s, 'imports', async () => {
-      for (const f of ['k8s-1.zip', 'k8s-2.zip', 'cloudtrail-1.zip']) {
+      for (const f of ['k8s-1.zip', 'k8s-2.zip', 'cloudtrail-1.zip', 'hostile.zip']) {
         await s.waitFor(`${f} imported`, async () =>
           (await (await s.find(`li.import-card[data-path$="/${f}"]`)).attribute('data-outcome')) === 'imported',
         );
       }
-      await s.waitForText('#db-counts', /^3 archives/);
+      await s.waitForText('#db-counts', /^4 archives/);
     });
   });
 
@@ -194,7 +194,7 @@ describe('evidence bundles in the app', () => {
       await s.waitForText('#bundle-events pre', '"kind"');
       await h.screenshot(s, 'b05-received-verified');
       // Nothing was imported.
-      assert.match(await s.text('#db-counts'), /^3 archives/);
+      assert.match(await s.text('#db-counts'), /^4 archives/);
     });
   });
 
@@ -212,6 +212,36 @@ describe('evidence bundles in the app', () => {
       assert.match(failure, /Found/);
       assert.equal(await s.execute('return document.getElementById("bundle-events")'), null);
       await h.screenshot(s, 'b06-received-tampered');
+    });
+  });
+
+  it('shows the events of a received bundle as text and runs none of their payloads', async () => {
+    await step(s, 'open-hostile', async () => {
+      await goTo(s, 'search');
+      await search(s, 'origin:"e2e.auditlens.dev/hostile"');
+      await s.waitForText('#match-count', /^4 matches/);
+      await (await s.find('#export-evidence')).click();
+      await s.waitForText('#preview-events', /^4$/);
+      await s.waitForText('#auditor-fingerprint', fingerprint);
+      await fill(s, '#export-purpose', 'Hostile payloads, to check the reader');
+      await fill(s, '#export-out', h.path('hostile-bundle.zip'));
+      await (await s.find('#export-confirm')).click();
+      await s.waitForText('#export-result', 'Exported 4 events from 1 archive', 30000);
+      await (await s.find('#export-close')).click();
+      await goTo(s, 'bundle');
+      await fill(s, '#bundle-path', h.path('hostile-bundle.zip'));
+      await (await s.find('#bundle-verify')).click();
+      await s.waitForText('#bundle-verdict', 'Verified', 30000);
+      const text = await s.waitForText('#bundle-events', '<img src=x onerror=window.__pwned=1>');
+      assert.ok(text.includes('<script>window.__pwned=1</script>'), text);
+      for (const head of await s.findAll('#bundle-events .bundle-event-head')) await head.click();
+      await s.waitForText('#bundle-events', '"><svg onload=window.__pwned=1>');
+      await h.screenshot(s, 'b07-received-hostile');
+      const state = await s.execute(`return {
+        pwned: typeof window.__pwned,
+        injected: document.querySelectorAll('#root img, #root script, #root svg[onload], [onerror]').length,
+      };`);
+      assert.deepEqual(state, { pwned: 'undefined', injected: 0 });
     });
   });
 

@@ -117,7 +117,8 @@ export function ExportDialog({
   }
 
   return (
-    <Modal title="Export evidence" onClose={onClose} id="export-dialog">
+    // While the bundle is being written the dialog stays open (the export runs off the main thread).
+    <Modal title="Export evidence" onClose={busy ? () => undefined : onClose} id="export-dialog">
       <fieldset className="scope" id="export-scope">
         <legend>Events</legend>
         <label>
