@@ -119,79 +119,81 @@ export function ExportDialog({
   return (
     // While the bundle is being written the dialog stays open (the export runs off the main thread).
     <Modal title="Export evidence" onClose={busy ? () => undefined : onClose} id="export-dialog">
-      <fieldset className="scope" id="export-scope">
-        <legend>Events</legend>
-        <label>
-          <input type="radio" name="export-scope" value="query" checked={scope === 'query'} onChange={() => setScope('query')} id="export-scope-query" />{' '}
-          All {matches === null ? '' : formatCount(matches) + ' '}
-          {matches === 1 ? 'match' : 'matches'} of {query ? <span className="mono">{query}</span> : 'the empty query (every event)'}
+      <div className="modal-body">
+        <fieldset className="scope" id="export-scope">
+          <legend>Events</legend>
+          <label>
+            <input type="radio" name="export-scope" value="query" checked={scope === 'query'} onChange={() => setScope('query')} id="export-scope-query" />{' '}
+            All {matches === null ? '' : formatCount(matches) + ' '}
+            {matches === 1 ? 'match' : 'matches'} of {query ? <span className="mono">{query}</span> : 'the empty query (every event)'}
+          </label>
+          <label>
+            <input
+              type="radio"
+              name="export-scope"
+              value="ids"
+              checked={scope === 'ids'}
+              disabled={selectedIds.length === 0}
+              onChange={() => setScope('ids')}
+              id="export-scope-ids"
+            />{' '}
+            Only the {formatCount(selectedIds.length)} selected {selectedIds.length === 1 ? 'row' : 'rows'}
+            {selectedIds.length === 0 && <span className="muted small"> (tick rows in the results to pick them)</span>}
+          </label>
+        </fieldset>
+
+        <section className="export-preview" id="export-preview" aria-live="polite">
+          <h3>What will be disclosed</h3>
+          {previewError ? (
+            <div className="banner error" role="alert">
+              {previewError.message}
+            </div>
+          ) : !preview ? (
+            <p className="muted">Looking at the selection…</p>
+          ) : (
+            <PreviewView preview={preview} zone={zone} />
+          )}
+        </section>
+
+        <label htmlFor="export-purpose" className="field-label">
+          Purpose <span className="muted small">(required; recorded in the bundle and signed)</span>
         </label>
-        <label>
-          <input
-            type="radio"
-            name="export-scope"
-            value="ids"
-            checked={scope === 'ids'}
-            disabled={selectedIds.length === 0}
-            onChange={() => setScope('ids')}
-            id="export-scope-ids"
-          />{' '}
-          Only the {formatCount(selectedIds.length)} selected {selectedIds.length === 1 ? 'row' : 'rows'}
-          {selectedIds.length === 0 && <span className="muted small"> (tick rows in the results to pick them)</span>}
-        </label>
-      </fieldset>
-
-      <section className="export-preview" id="export-preview" aria-live="polite">
-        <h3>What will be disclosed</h3>
-        {previewError ? (
-          <div className="banner error" role="alert">
-            {previewError.message}
-          </div>
-        ) : !preview ? (
-          <p className="muted">Looking at the selection…</p>
-        ) : (
-          <PreviewView preview={preview} zone={zone} />
-        )}
-      </section>
-
-      <label htmlFor="export-purpose" className="field-label">
-        Purpose <span className="muted small">(required; recorded in the bundle and signed)</span>
-      </label>
-      <textarea
-        id="export-purpose"
-        rows={2}
-        value={purpose}
-        onChange={(e) => setPurpose(e.target.value)}
-        placeholder="e.g. SOC 2 access review Q2, ticket AUD-142"
-        data-autofocus
-      />
-
-      <h3>Your signing key</h3>
-      <AuditorKeyPanel auditor={auditor} compact />
-
-      <label htmlFor="export-out" className="field-label">
-        Save as
-      </label>
-      <div className="inline-form">
-        <input
-          id="export-out"
-          className="mono grow"
-          value={out}
-          onChange={(e) => setOut(e.target.value)}
-          placeholder="/path/to/evidence.zip"
-          spellCheck={false}
-          autoComplete="off"
+        <textarea
+          id="export-purpose"
+          rows={2}
+          value={purpose}
+          onChange={(e) => setPurpose(e.target.value)}
+          placeholder="e.g. SOC 2 access review Q2, ticket AUD-142"
+          data-autofocus
         />
-        <button onClick={chooseOut} id="export-choose-out">
-          Choose…
-        </button>
-      </div>
 
-      {error && (
-        <div className="banner error pre-text" role="alert" id="export-error">
-          {error}
+        <h3>Your signing key</h3>
+        <AuditorKeyPanel auditor={auditor} compact />
+
+        <label htmlFor="export-out" className="field-label">
+          Save as
+        </label>
+        <div className="inline-form">
+          <input
+            id="export-out"
+            className="mono grow"
+            value={out}
+            onChange={(e) => setOut(e.target.value)}
+            placeholder="/path/to/evidence.zip"
+            spellCheck={false}
+            autoComplete="off"
+          />
+          <button onClick={chooseOut} id="export-choose-out">
+            Choose…
+          </button>
         </div>
-      )}
+
+        {error && (
+          <div className="banner error pre-text" role="alert" id="export-error">
+            {error}
+          </div>
+        )}
+      </div>
       <div className="actions">
         <button onClick={onClose} disabled={busy}>
           Cancel
