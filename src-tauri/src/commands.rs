@@ -652,11 +652,13 @@ pub fn export_bundle(
             e @ ExportError::Io { .. } => AppError::new(ErrorCode::Io, e.to_string()),
         })
     })?;
+    let sha256 = file_sha256(&out_path)?;
     Ok(ExportResult {
         out: summary.out,
         events: summary.events,
         archives: summary.archives,
         bytes: summary.bytes,
+        sha256,
         exported: summary.exported,
         purpose: purpose.trim().to_string(),
         auditor,
@@ -692,6 +694,7 @@ pub fn open_bundle(state: &AppState, path: &str) -> Result<OpenedBundle, AppErro
         std::io::copy(&mut input, &mut output)
             .map_err(|e| AppError::new(ErrorCode::Io, format!("cannot read {path}: {e}")))?;
     }
+    let sha256 = file_sha256(copy.path())?;
     let producers = state.keyring().verifier_keys();
     let own = load_auditor(state)
         .ok()
@@ -787,6 +790,7 @@ pub fn open_bundle(state: &AppState, path: &str) -> Result<OpenedBundle, AppErro
     };
     Ok(OpenedBundle {
         path: path.to_string(),
+        sha256,
         verdict,
         failure,
         auditor,
@@ -801,6 +805,18 @@ pub fn open_bundle(state: &AppState, path: &str) -> Result<OpenedBundle, AppErro
         events,
         events_total,
     })
+}
+
+/// SHA-256 of a file's bytes, lowercase hex.
+fn file_sha256(path: &Path) -> Result<String, AppError> {
+    auditlens::bench::sha256_file(path)
+        .map(|h| auditlens::merkle::to_hex(&h))
+        .map_err(|e| {
+            AppError::new(
+                ErrorCode::Io,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })
 }
 
 type BundleEvents = (Vec<BundleEvent>, Option<String>, Option<String>);

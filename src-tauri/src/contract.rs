@@ -250,6 +250,8 @@ pub struct ExportResult {
     pub archives: u64,
     /// Size of the bundle file.
     pub bytes: u64,
+    /// SHA-256 of the bundle file, lowercase hex (as `sha256sum` prints it), to note in the case file.
+    pub sha256: String,
     /// RFC 3339 UTC export time, as recorded in the bundle.
     pub exported: String,
     pub purpose: String,
@@ -331,6 +333,8 @@ pub struct BundleEvent {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct OpenedBundle {
     pub path: String,
+    /// SHA-256 of the file as read, lowercase hex, to compare with the one the exporter noted.
+    pub sha256: String,
     pub verdict: BundleVerdict,
     pub failure: Option<BundleProblem>,
     /// Set once the auditor's signature on the manifest verified.

@@ -183,11 +183,18 @@ fn every_match_of_a_query_is_exported_and_the_bundle_verifies_in_the_app() {
     assert_eq!(r.purpose, "Quarterly access review, ticket AUD-42");
     assert_eq!(r.auditor.fingerprint, auditor.fingerprint);
     assert_eq!(r.bytes, std::fs::metadata(&out).unwrap().len());
+    assert_eq!(r.sha256.len(), 64);
+    assert!(
+        r.sha256
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
     assert!(r.exported.ends_with('Z'));
 
     let b = commands::open_bundle(&e.state, &out.display().to_string()).unwrap();
     assert_eq!(b.verdict, BundleVerdict::Verified, "{:?}", b.failure);
     assert_eq!(b.failure, None);
+    assert_eq!(b.sha256, r.sha256, "the file received is the file exported");
     let a = b.auditor.as_ref().unwrap();
     assert_eq!(a.fingerprint, auditor.fingerprint);
     assert!(a.yours && a.trusted);

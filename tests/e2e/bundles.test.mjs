@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -60,6 +61,10 @@ async function fill(s, css, text) {
 async function search(s, query) {
   await fill(s, '#query', query);
   await (await s.find('#search-button')).click();
+}
+
+function sha256(file) {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
 function cli(args) {
@@ -143,9 +148,9 @@ describe('evidence bundles in the app', () => {
       await s.waitForText('#export-result', 'Exported 3 events from', 30000);
       assert.equal((await s.text('#export-result-file')).trim(), selected());
       assert.equal((await s.text('#export-result-fingerprint')).trim(), fingerprint);
+      assert.equal((await s.text('#export-result-sha256')).trim(), sha256(selected()));
       await h.screenshot(s, 'b03-export-result');
       await (await s.find('#export-close')).click();
-      assert.ok(fs.statSync(selected()).size > 0);
     });
   });
 
@@ -185,6 +190,7 @@ describe('evidence bundles in the app', () => {
       await (await s.find('#bundle-verify')).click();
       await s.waitForText('#bundle-verdict', 'Verified', 30000);
       assert.equal(await s.execute('return document.querySelector(".bundle-view").dataset.verdict'), 'verified');
+      assert.equal((await s.text('#bundle-sha256')).trim(), sha256(selected()));
       assert.match(await s.text('#bundle-auditor'), new RegExp(`e2e-auditor\\s+${fingerprint.replace(/[+/]/g, '\\$&')}\\s+your auditor key`));
       assert.equal((await s.text('#bundle-purpose')).trim(), 'Access review AUD-42: the three newest k8s events');
       assert.match(await s.text('#bundle-selection'), /3 listed event ids/);

@@ -89,6 +89,7 @@ describe('exporting evidence from a search', () => {
         events: 2,
         archives: 1,
         bytes: 4096,
+        sha256: 'ab'.repeat(32),
         exported: '2026-11-28T12:00:00Z',
         purpose: (a.purpose as string).trim(),
         auditor,
@@ -138,6 +139,7 @@ describe('exporting evidence from a search', () => {
     expect(done.querySelector('#export-result')!.textContent).toContain('Exported 2 events from 1 archive');
     expect(done.querySelector('#export-result-file')!.textContent).toBe('/tmp/out.zip');
     expect(done.querySelector('#export-result-fingerprint')!.textContent).toBe(key.fingerprint);
+    expect(done.querySelector('#export-result-sha256')!.textContent).toBe('ab'.repeat(32));
     expect(calls.find((c) => c.cmd === 'create_auditor_key')!.args).toEqual({ name: 'jane' });
   });
 
@@ -193,6 +195,7 @@ describe('exporting evidence from a search', () => {
 function opened(change: Partial<OpenedBundle> = {}): OpenedBundle {
   return {
     path: '/in/bundle.zip',
+    sha256: 'cd'.repeat(32),
     verdict: 'verified',
     failure: null,
     auditor: { key: 'kim+1+x', name: 'kim', fingerprint: 'SHA256:kim', trusted: false, yours: false },
@@ -244,6 +247,7 @@ describe('a received bundle', () => {
     expect(calls.find((c) => c.cmd === 'open_bundle')!.args).toEqual({ path: '/in/bundle.zip' });
     expect(calls.some((c) => c.cmd === 'import_archives')).toBe(false);
     expect(container.querySelector('#bundle-purpose')!.textContent).toBe('incident INC-7');
+    expect(container.querySelector('#bundle-sha256')!.textContent).toBe('cd'.repeat(32));
     expect(container.querySelector('#bundle-selection')!.textContent).toContain('actor:alice');
     expect(container.querySelector('#bundle-auditor')!.textContent).toContain('not in your keyring');
     expect(container.querySelector('#bundle-archives')!.textContent).toContain('in your keyring');

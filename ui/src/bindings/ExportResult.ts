@@ -10,6 +10,10 @@ export type ExportResult = { out: string, events: number, archives: number,
  */
 bytes: number, 
 /**
+ * SHA-256 of the bundle file, lowercase hex (as `sha256sum` prints it), to note in the case file.
+ */
+sha256: string, 
+/**
  * RFC 3339 UTC export time, as recorded in the bundle.
  */
 exported: string, purpose: string, 

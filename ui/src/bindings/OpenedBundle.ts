@@ -8,7 +8,11 @@ import type { BundleVerdict } from "./BundleVerdict";
 /**
  * A received evidence bundle, verified on its own: it is never imported into the database.
  */
-export type OpenedBundle = { path: string, verdict: BundleVerdict, failure: BundleProblem | null, 
+export type OpenedBundle = { path: string, 
+/**
+ * SHA-256 of the file as read, lowercase hex, to compare with the one the exporter noted.
+ */
+sha256: string, verdict: BundleVerdict, failure: BundleProblem | null, 
 /**
  * Set once the auditor's signature on the manifest verified.
  */

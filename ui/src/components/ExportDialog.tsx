@@ -93,6 +93,8 @@ export function ExportDialog({
           <dd className="mono wrap" id="export-result-file">{result.out}</dd>
           <dt>Size</dt>
           <dd>{formatBytes(result.bytes)}</dd>
+          <dt>SHA-256</dt>
+          <dd className="mono small wrap" id="export-result-sha256">{result.sha256}</dd>
           <dt>Exported</dt>
           <dd className="mono">{formatTime(result.exported, zone, 0)}</dd>
           <dt>Purpose</dt>

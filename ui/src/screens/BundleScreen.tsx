@@ -157,6 +157,8 @@ function BundleView({ bundle: b, zone }: { bundle: OpenedBundle; zone: TimeZoneC
       <dl className="fields" id="bundle-custody">
         <dt>File</dt>
         <dd className="mono wrap">{b.path}</dd>
+        <dt>SHA-256</dt>
+        <dd className="mono small wrap" id="bundle-sha256">{b.sha256}</dd>
         <dt>Auditor</dt>
         <dd id="bundle-auditor">
           {b.auditor ? (
