@@ -48,10 +48,11 @@ test: deps app
 	cd ui && npx vitest run
 	$(MAKE) e2e
 
-## System packages of the desktop app (WebKitGTK, Xvfb and WebKitWebDriver for the end-to-end tests) and the UI's
-## npm modules, exactly as locked in ui/package-lock.json. Node.js 20.19+ and npm must already be installed.
+## System packages of the desktop app (WebKitGTK, Xvfb and WebKitWebDriver for the end-to-end tests; Chromium,
+## unzip and poppler-utils to render an exported bundle's report.html to PNG and PDF and count its pages) and the
+## UI's npm modules, exactly as locked in ui/package-lock.json. Node.js 20.19+ and npm must already be installed.
 APP_PACKAGES := libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev libayatana-appindicator3-dev \
-  librsvg2-dev xvfb xauth webkit2gtk-driver
+  librsvg2-dev xvfb xauth webkit2gtk-driver chromium unzip poppler-utils
 ui-deps:
 	@missing=""; \
 	for p in $(APP_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

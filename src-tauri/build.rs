@@ -23,6 +23,12 @@ const COMMANDS: &[&str] = &[
     "overview",
     "deployments",
     "access",
+    "auditor_key",
+    "create_auditor_key",
+    "choose_auditor_key",
+    "export_preview",
+    "export_bundle",
+    "open_bundle",
 ];
 
 fn main() {

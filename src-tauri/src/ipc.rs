@@ -13,8 +13,8 @@ use tauri::ipc::Channel;
 
 use crate::commands;
 use crate::contract::{
-    ArchiveDetail, ArchivesView, CheckEvent, DbStatus, ImportEvent, JobId, Settings, Startup,
-    TrustOutcome,
+    ArchiveDetail, ArchivesView, AuditorKey, CheckEvent, DbStatus, ExportPreview, ExportResult,
+    ExportSelection, ImportEvent, JobId, OpenedBundle, Settings, Startup, TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::progress::Throttle;
@@ -197,4 +197,46 @@ pub async fn access(
     options: DashboardOptions,
 ) -> Result<Access, AppError> {
     blocking(&state, move |s| commands::access(s, &scope, &options)).await
+}
+
+#[tauri::command]
+pub async fn auditor_key(state: Shared<'_>) -> Result<Option<AuditorKey>, AppError> {
+    blocking(&state, commands::auditor_key).await
+}
+
+#[tauri::command]
+pub async fn create_auditor_key(state: Shared<'_>, name: String) -> Result<AuditorKey, AppError> {
+    blocking(&state, move |s| commands::create_auditor_key(s, &name)).await
+}
+
+#[tauri::command]
+pub async fn choose_auditor_key(state: Shared<'_>, path: String) -> Result<AuditorKey, AppError> {
+    blocking(&state, move |s| commands::choose_auditor_key(s, &path)).await
+}
+
+#[tauri::command]
+pub async fn export_preview(
+    state: Shared<'_>,
+    selection: ExportSelection,
+) -> Result<ExportPreview, AppError> {
+    blocking(&state, move |s| commands::export_preview(s, &selection)).await
+}
+
+/// Writes an evidence bundle on the blocking pool: the window stays responsive however long it takes.
+#[tauri::command]
+pub async fn export_bundle(
+    state: Shared<'_>,
+    selection: ExportSelection,
+    purpose: String,
+    out: String,
+) -> Result<ExportResult, AppError> {
+    blocking(&state, move |s| {
+        commands::export_bundle(s, &selection, &purpose, &out)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn open_bundle(state: Shared<'_>, path: String) -> Result<OpenedBundle, AppError> {
+    blocking(&state, move |s| commands::open_bundle(s, &path)).await
 }

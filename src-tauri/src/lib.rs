@@ -58,6 +58,12 @@ pub fn run(args: cli::Args) -> Result<(), String> {
             ipc::overview,
             ipc::deployments,
             ipc::access,
+            ipc::auditor_key,
+            ipc::create_auditor_key,
+            ipc::choose_auditor_key,
+            ipc::export_preview,
+            ipc::export_bundle,
+            ipc::open_bundle,
         ])
         .run(tauri::generate_context!())
         .map_err(|e| e.to_string())

@@ -1,5 +1,5 @@
 // The window: header with the screens as tabs, the screen, a status bar with the open database, and a drop target
-// over the whole window. Keyboard: Alt+1..7 switch screens, "/" goes to the search box, Escape leaves an event.
+// over the whole window. Keyboard: Alt+1..8 switch screens, "/" goes to the search box, Escape leaves an event.
 
 import { useEffect, useState } from 'react';
 import type { KeyboardEvent as ReactKeyboardEvent } from 'react';
@@ -14,6 +14,7 @@ import { ArchivesScreen } from './screens/ArchivesScreen';
 import { DeploymentsScreen } from './screens/DeploymentsScreen';
 import { EventScreen } from './screens/EventScreen';
 import { ImportScreen } from './screens/ImportScreen';
+import { BundleScreen } from './screens/BundleScreen';
 import { KeyringScreen } from './screens/KeyringScreen';
 import { OverviewScreen } from './screens/OverviewScreen';
 import { SearchScreen } from './screens/SearchScreen';
@@ -28,6 +29,7 @@ const TABS: { name: Exclude<Screen['name'], 'event'>; label: string }[] = [
   { name: 'archives', label: 'Archives' },
   { name: 'search', label: 'Search' },
   { name: 'keyring', label: 'Keyring' },
+  { name: 'bundle', label: 'Received bundle' },
 ];
 
 export function App() {
@@ -179,6 +181,9 @@ function Shell() {
         </section>
         <section hidden={screen.name !== 'keyring'} aria-label="Keyring">
           <KeyringScreen />
+        </section>
+        <section hidden={screen.name !== 'bundle'} aria-label="Received bundle">
+          <BundleScreen />
         </section>
         {screen.name === 'event' && (
           <section aria-label="Event">

@@ -19,6 +19,7 @@ export type Screen =
   | { name: 'archives' }
   | { name: 'search' }
   | { name: 'keyring' }
+  | { name: 'bundle' }
   | { name: 'event'; id: string; from: EventOrigin };
 
 /** The screens that open an event (and where "back" returns to). */

@@ -10,6 +10,11 @@ import type { Access } from './bindings/Access';
 import type { AppError } from './bindings/AppError';
 import type { ArchiveDetail } from './bindings/ArchiveDetail';
 import type { ArchivesView } from './bindings/ArchivesView';
+import type { AuditorKey } from './bindings/AuditorKey';
+import type { ExportPreview } from './bindings/ExportPreview';
+import type { ExportResult } from './bindings/ExportResult';
+import type { ExportSelection } from './bindings/ExportSelection';
+import type { OpenedBundle } from './bindings/OpenedBundle';
 import type { CheckEvent } from './bindings/CheckEvent';
 import type { DashboardOptions } from './bindings/DashboardOptions';
 import type { DbStatus } from './bindings/DbStatus';
@@ -30,13 +35,18 @@ export type {
   AppError,
   ArchiveDetail,
   ArchivesView,
+  AuditorKey,
   CheckEvent,
   DashboardOptions,
   DbStatus,
   Deployments,
   EventDetail,
+  ExportPreview,
+  ExportResult,
+  ExportSelection,
   Histogram,
   ImportEvent,
+  OpenedBundle,
   Overview,
   Scope,
   SearchPage,
@@ -46,6 +56,9 @@ export type {
   TrustOutcome,
 };
 export type { ArchiveRow } from './bindings/ArchiveRow';
+export type { BundleEvent } from './bindings/BundleEvent';
+export type { BundleKey } from './bindings/BundleKey';
+export type { BundleVerdict } from './bindings/BundleVerdict';
 export type { CheckReport } from './bindings/CheckReport';
 export type { EventRow } from './bindings/EventRow';
 export type { ImportResult } from './bindings/ImportResult';
@@ -89,6 +102,12 @@ interface Commands {
   overview: [{ scope: Scope; options: DashboardOptions }, Overview];
   deployments: [{ scope: Scope; options: DashboardOptions }, Deployments];
   access: [{ scope: Scope; options: DashboardOptions }, Access];
+  auditor_key: [Record<string, never>, AuditorKey | null];
+  create_auditor_key: [{ name: string }, AuditorKey];
+  choose_auditor_key: [{ path: string }, AuditorKey];
+  export_preview: [{ selection: ExportSelection }, ExportPreview];
+  export_bundle: [{ selection: ExportSelection; purpose: string; out: string }, ExportResult];
+  open_bundle: [{ path: string }, OpenedBundle];
 }
 
 /** Turns whatever a rejected call carries into an AppError (`{code, message}`). */
@@ -147,6 +166,18 @@ export const backend = {
   deployments: (scope: Scope, options: DashboardOptions) => call('deployments', { scope, options }),
   access: (scope: Scope, options: DashboardOptions) => call('access', { scope, options }),
 
+  /** The auditor's signing key (signs exported bundles), or null when none was created or chosen yet. */
+  auditorKey: () => call('auditor_key', none),
+  createAuditorKey: (name: string) => call('create_auditor_key', { name }),
+  chooseAuditorKey: (path: string) => call('choose_auditor_key', { path }),
+  /** What exporting `selection` would disclose; nothing is written. */
+  exportPreview: (selection: ExportSelection) => call('export_preview', { selection }),
+  /** Writes the evidence bundle (off the main thread: the window stays responsive). */
+  exportBundle: (selection: ExportSelection, purpose: string, out: string) =>
+    call('export_bundle', { selection, purpose, out }),
+  /** Verifies a received bundle on its own (never imported) and returns what it holds, as text. */
+  openBundle: (path: string) => call('open_bundle', { path }),
+
   /** Native file dialog for archives; resolves to the chosen paths (none when cancelled). */
   async pickArchives(): Promise<string[]> {
     const chosen = await open({
@@ -168,6 +199,41 @@ export const backend = {
       title: 'Trust a verifier key',
       filters: [
         { name: 'Verifier keys', extensions: ['pub'] },
+        { name: 'All files', extensions: ['*'] },
+      ],
+    });
+    return typeof chosen === 'string' ? chosen : null;
+  },
+  /** Native file dialog for the auditor's private signing key (.key, made by `auditlens keygen`). */
+  async pickAuditorKeyFile(): Promise<string | null> {
+    const chosen = await open({
+      multiple: false,
+      directory: false,
+      title: 'Choose your auditor signing key',
+      filters: [
+        { name: 'Signing keys', extensions: ['key'] },
+        { name: 'All files', extensions: ['*'] },
+      ],
+    });
+    return typeof chosen === 'string' ? chosen : null;
+  },
+  /** Native save dialog for a new evidence bundle. */
+  async pickBundleOut(defaultPath: string): Promise<string | null> {
+    const chosen = await save({
+      title: 'Save the evidence bundle',
+      filters: [{ name: 'Evidence bundles', extensions: ['zip'] }],
+      defaultPath,
+    });
+    return typeof chosen === 'string' ? chosen : null;
+  },
+  /** Native file dialog for a received evidence bundle. */
+  async pickBundle(): Promise<string | null> {
+    const chosen = await open({
+      multiple: false,
+      directory: false,
+      title: 'Open a received evidence bundle',
+      filters: [
+        { name: 'Evidence bundles', extensions: ['zip'] },
         { name: 'All files', extensions: ['*'] },
       ],
     });

@@ -1,6 +1,7 @@
 // The result list: a virtualized grid (only the visible rows exist in the page) that asks for the next page of
 // matches when the user scrolls near the end of what is loaded (keyset paging), so it stays smooth at a million
-// matches. Keyboard: arrows, Page Up/Down, Home/End move the selection; Enter opens the event.
+// matches. Keyboard: arrows, Page Up/Down, Home/End move the selection; Enter opens the event; Space ticks the
+// row (ticked rows can be exported as evidence).
 
 import { useEffect, useRef } from 'react';
 import type { KeyboardEvent } from 'react';
@@ -51,6 +52,8 @@ export function ResultsTable({
   selected,
   onSelect,
   onOpen,
+  checked,
+  onCheck,
 }: {
   rows: EventRow[];
   hasMore: boolean;
@@ -61,6 +64,9 @@ export function ResultsTable({
   selected: number;
   onSelect: (index: number) => void;
   onOpen: (row: EventRow) => void;
+  /** Ids of the ticked rows; with `onCheck`, a tick box starts each row. */
+  checked?: ReadonlySet<string>;
+  onCheck?: (row: EventRow) => void;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
@@ -77,7 +83,8 @@ export function ResultsTable({
     if (hasMore && !loading && lastIndex >= rows.length - 60) loadMore();
   }, [lastIndex, rows.length, hasMore, loading, loadMore]);
 
-  const template = columns.map((c) => c.width).join(' ');
+  const ticks = !!checked && !!onCheck;
+  const template = (ticks ? '2.2rem ' : '') + columns.map((c) => c.width).join(' ');
   const pageRows = Math.max(1, Math.floor((scroller.current?.clientHeight ?? 600) / ROW_HEIGHT) - 1);
   const move = (to: number) => {
     const i = Math.max(0, Math.min(rows.length - 1, to));
@@ -93,6 +100,7 @@ export function ResultsTable({
       Home: () => move(0),
       End: () => move(rows.length - 1),
       Enter: () => rows[selected] && onOpen(rows[selected]),
+      ' ': () => ticks && rows[selected] && onCheck(rows[selected]),
     };
     const action = keys[e.key];
     if (action) {
@@ -104,6 +112,11 @@ export function ResultsTable({
   return (
     <div className="grid" role="grid" aria-rowcount={rows.length} aria-label="Matching events" id="results">
       <div className="grid-head" role="row" style={{ gridTemplateColumns: template }}>
+        {ticks && (
+          <div role="columnheader" className="cell head tick" title="Tick rows to export them as evidence">
+            <span className="visually-hidden">Selected</span>✓
+          </div>
+        )}
         {columns.map((c) => (
           <div role="columnheader" key={c.id} className="cell head">
             {c.id === 'time' ? `Time (${zoneLabel(zone)}) ↓` : c.title}
@@ -144,6 +157,20 @@ export function ResultsTable({
                 onDoubleClick={() => onOpen(row)}
                 data-event-id={row.id}
               >
+                {ticks && (
+                  <div role="gridcell" className="cell tick">
+                    <input
+                      type="checkbox"
+                      className="row-check"
+                      aria-label={`Select ${row.id}`}
+                      checked={checked.has(row.id)}
+                      onChange={() => onCheck(row)}
+                      onClick={(e) => e.stopPropagation()}
+                      onDoubleClick={(e) => e.stopPropagation()}
+                      tabIndex={-1}
+                    />
+                  </div>
+                )}
                 {columns.map((c) => {
                   const v = c.value(row, zone);
                   return (

@@ -1,11 +1,12 @@
 // Keyring: the trusted signing keys (name, fingerprint, date added), add one by pasting its key string or from a
-// .pub file, remove one. Also where the database file is chosen.
+// .pub file, remove one. Also the auditor's own signing key (for exported bundles) and where the database file is chosen.
 
 import { useState } from 'react';
 
 import { backend } from '../backend';
 import type { TrustedKey } from '../backend';
 import { useApp } from '../app-context';
+import { AuditorKeyPanel, useAuditorKey } from '../components/AuditorKeyPanel';
 import { EmptyState } from '../components/EmptyState';
 import { formatCount } from '../format/numbers';
 import { formatTime } from '../format/time';
@@ -15,6 +16,7 @@ export function KeyringScreen() {
   const [text, setText] = useState('');
   const [message, setMessage] = useState<{ tone: 'good' | 'error'; text: string } | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
+  const auditor = useAuditorKey();
 
   const added = (key: TrustedKey, isNew: boolean) => {
     if (isNew) setKeys([...keys, key]);
@@ -140,6 +142,12 @@ export function KeyringScreen() {
           </div>
         )}
       </div>
+      <h2>Your auditor key</h2>
+      <p className="muted">
+        Signs the evidence bundles you export (who exported them, when and why). Give its fingerprint or public key to
+        the people who will check your bundles; it does not make anything count as verified here.
+      </p>
+      <AuditorKeyPanel auditor={auditor} />
       <h2>Database</h2>
       <dl className="fields">
         <dt>File</dt>

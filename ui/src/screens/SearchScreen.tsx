@@ -1,14 +1,16 @@
 // Search: the query language of docs/search.md with syntax help and errors at their column; the number of
 // matches, their time histogram (drag to narrow: adds after:/before:) and the virtualized result table, newest
-// first, loaded page by page (keyset cursors) as the user scrolls.
+// first, loaded page by page (keyset cursors) as the user scrolls. Rows can be ticked, and "Export evidence" writes
+// a signed bundle of every match or of the ticked rows.
 
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 
 import { backend } from '../backend';
 import type { AppError, EventRow, Histogram } from '../backend';
 import { useApp } from '../app-context';
 import { EmptyState } from '../components/EmptyState';
+import { ExportDialog } from '../components/ExportDialog';
 import { HistogramChart } from '../components/HistogramChart';
 import { QueryErrorView, QueryHelp } from '../components/QueryHelp';
 import { COLUMNS, DEFAULT_COLUMNS, ResultsTable } from '../components/ResultsTable';
@@ -37,12 +39,16 @@ export function SearchScreen({ visible }: { visible: boolean }) {
   const [selected, setSelected] = useState(0);
   const [help, setHelp] = useState(false);
   const [chooser, setChooser] = useState(false);
+  // Ticked rows, by id, in the order they were ticked (kept until the next search).
+  const [checked, setChecked] = useState<Map<string, true>>(new Map());
+  const [exporting, setExporting] = useState(false);
   const generation = useRef(0);
   const ran = useRef(false);
 
   const run = useCallback((query: string) => {
     const gen = ++generation.current;
     setSelected(0);
+    setChecked(new Map());
     setResults({ ...EMPTY, query, loading: true });
     const mine = (f: (r: Results) => Results) => setResults((r) => (gen === generation.current ? f(r) : r));
     backend.search(query, PAGE_SIZE, null).then(
@@ -115,6 +121,15 @@ export function SearchScreen({ visible }: { visible: boolean }) {
     if (next.length > 0) updateSettings({ columns: next });
   };
   const open = (row: EventRow) => navigate({ name: 'event', id: row.id, from: 'search' });
+  const toggleCheck = useCallback((row: EventRow) => {
+    setChecked((cur) => {
+      const next = new Map(cur);
+      if (next.has(row.id)) next.delete(row.id);
+      else next.set(row.id, true);
+      return next;
+    });
+  }, []);
+  const checkedSet = useMemo(() => new Set(checked.keys()), [checked]);
   const queryError = results.error?.code === 'query' ? results.error : null;
 
   return (
@@ -169,14 +184,42 @@ export function SearchScreen({ visible }: { visible: boolean }) {
         </fieldset>
       )}
       {!queryError && (
-        <div className="summary" id="match-count" aria-live="polite">
-          {results.count === null
-            ? results.loading
-              ? 'Searching…'
-              : ''
-            : `${formatCount(results.count)} ${results.count === 1 ? 'match' : 'matches'}`}
-          {results.query && <span className="muted small"> for <span className="mono">{results.query}</span></span>}
+        <div className="summary-row">
+          <div className="summary" id="match-count" aria-live="polite">
+            {results.count === null
+              ? results.loading
+                ? 'Searching…'
+                : ''
+              : `${formatCount(results.count)} ${results.count === 1 ? 'match' : 'matches'}`}
+            {results.query && <span className="muted small"> for <span className="mono">{results.query}</span></span>}
+          </div>
+          <span className="spacer" />
+          {checked.size > 0 && (
+            <span className="small" id="checked-count">
+              {formatCount(checked.size)} selected{' '}
+              <button className="link" onClick={() => setChecked(new Map())} id="clear-checked">
+                clear
+              </button>
+            </span>
+          )}
+          <button
+            id="export-evidence"
+            onClick={() => setExporting(true)}
+            disabled={results.loading || results.rows.length === 0}
+            title="Write a signed evidence bundle of every match, or of the selected rows"
+          >
+            Export evidence…
+          </button>
         </div>
+      )}
+      {exporting && (
+        <ExportDialog
+          query={results.query}
+          matches={results.count}
+          selectedIds={[...checked.keys()]}
+          zone={settings.time_zone}
+          onClose={() => setExporting(false)}
+        />
       )}
       {results.histogram && !queryError && Number(results.count ?? 1) > 0 && (
         <HistogramChart data={results.histogram} zone={settings.time_zone} theme={settings.theme} onRange={narrow} />
@@ -202,6 +245,8 @@ export function SearchScreen({ visible }: { visible: boolean }) {
             selected={selected}
             onSelect={setSelected}
             onOpen={open}
+            checked={checkedSet}
+            onCheck={toggleCheck}
           />
         )
       )}

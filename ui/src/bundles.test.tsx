@@ -1,0 +1,290 @@
+// Component tests of evidence bundles with the IPC mocked: ticking rows and exporting them (the preview of what
+// will be disclosed, the required purpose, the auditor key, the result), what blocks an export, and received
+// bundles (verified, failed with the verifier's reason, hostile text kept as text, never imported).
+
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+
+import { App } from './App';
+import type { AuditorKey, EventRow, ExportPreview, OpenedBundle } from './backend';
+import { ExportDialog } from './components/ExportDialog';
+import { basics, mockBackend, startup } from './test/mock-backend';
+
+const hostile = '<img src=x onerror=window.__pwned=1>';
+
+function row(i: number, change: Partial<EventRow> = {}): EventRow {
+  return {
+    id: `example.com/k8s@1#${i}`,
+    time: `2024-05-01T10:0${i}:00Z`,
+    source: 'k8s',
+    origin: 'example.com/k8s',
+    actor: `user-${i}`,
+    action: 'get',
+    resource: `pods/p${i}`,
+    outcome: 'allowed',
+    category: 'read',
+    ip: null,
+    agent: null,
+    env: null,
+    stage: null,
+    privilege: null,
+    archive: 'example.com/k8s@1',
+    sequence: 1,
+    index: i,
+    verified: true,
+    ...change,
+  };
+}
+
+const key: AuditorKey = {
+  name: 'jane',
+  fingerprint: 'SHA256:janeFingerprint',
+  key: 'jane+1234abcd+AAAA',
+  path: '/data/auditor-keys/jane.key',
+  pub_path: '/data/auditor-keys/jane.pub',
+  created_in_app: true,
+};
+
+function preview(change: Partial<ExportPreview> = {}): ExportPreview {
+  return {
+    selection: { kind: 'query', query: '' },
+    events: 3,
+    max_events: 10000,
+    too_many: false,
+    archives: [{ archive: 'example.com/k8s@1', origin: 'example.com/k8s', sequence: 1, events: 3, verified: true }],
+    first: '2024-05-01T10:00:00Z',
+    last: '2024-05-01T10:02:00Z',
+    untimed: 0,
+    unverified: 0,
+    missing: [],
+    sample: [row(0), row(1), row(2)],
+    ...change,
+  };
+}
+
+const withEvents = startup({ db: { ...startup().db, archives: 1, events: 3 } });
+
+describe('exporting evidence from a search', () => {
+  it('exports the ticked rows with a purpose after showing what will be disclosed', async () => {
+    const rows = [row(0), row(1), row(2)];
+    let auditor: AuditorKey | null = null;
+    const calls = mockBackend({
+      ...basics(withEvents),
+      search: () => ({ events: rows, next: null }),
+      count: () => 3,
+      auditor_key: () => auditor,
+      create_auditor_key: (a) => {
+        auditor = { ...key, name: a.name as string };
+        return auditor;
+      },
+      export_preview: (a) =>
+        preview({
+          selection: a.selection as ExportPreview['selection'],
+          events: 2,
+          sample: [row(0), row(1)],
+          archives: [{ archive: 'example.com/k8s@1', origin: 'example.com/k8s', sequence: 1, events: 2, verified: true }],
+        }),
+      export_bundle: (a) => ({
+        out: a.out,
+        events: 2,
+        archives: 1,
+        bytes: 4096,
+        sha256: 'ab'.repeat(32),
+        exported: '2026-11-28T12:00:00Z',
+        purpose: (a.purpose as string).trim(),
+        auditor,
+      }),
+    });
+    const { container } = render(<App />);
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    await waitFor(() => expect(screen.getByText('3 matches')).toBeTruthy());
+    // The virtual table has no size in jsdom: tick rows from the keyboard (Space), as a user can.
+    const body = container.querySelector('#results-body')!;
+    fireEvent.keyDown(body, { key: ' ' });
+    fireEvent.keyDown(body, { key: 'ArrowDown' });
+    fireEvent.keyDown(body, { key: ' ' });
+    expect(screen.getByText(/2 selected/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Export evidence…' }));
+
+    const dialog = await screen.findByRole('dialog', { name: 'Export evidence' });
+    expect((within(dialog).getByLabelText(/Only the 2 selected rows/) as HTMLInputElement).checked).toBe(true);
+    await waitFor(() => expect(dialog.querySelector('#preview-events')!.textContent).toBe('2'));
+    expect(calls.find((c) => c.cmd === 'export_preview')!.args.selection).toEqual({
+      kind: 'ids',
+      ids: ['example.com/k8s@1#0', 'example.com/k8s@1#1'],
+    });
+    expect(dialog.querySelector('#preview-archives')!.textContent).toContain('example.com/k8s@1 — 2 events');
+    expect(dialog.querySelector('#preview-range')!.textContent).toContain('2024-05-01');
+    expect(dialog.querySelectorAll('#preview-sample tbody tr').length).toBe(2);
+
+    const confirm = within(dialog).getByRole('button', { name: 'Export and sign' }) as HTMLButtonElement;
+    expect(confirm.disabled).toBe(true);
+    // No auditor key yet: create one in the dialog.
+    fireEvent.change(within(dialog).getByLabelText('Key name'), { target: { value: 'jane' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Create key' }));
+    await waitFor(() => expect(dialog.querySelector('#auditor-fingerprint')!.textContent).toBe(key.fingerprint));
+    fireEvent.change(within(dialog).getByLabelText('Save as'), { target: { value: '/tmp/out.zip' } });
+    expect(confirm.disabled).toBe(true); // still no purpose
+    fireEvent.change(within(dialog).getByLabelText(/Purpose/), { target: { value: '  access review AUD-1 ' } });
+    expect(confirm.disabled).toBe(false);
+    fireEvent.click(confirm);
+
+    const done = await screen.findByRole('dialog', { name: 'Evidence bundle exported' });
+    const exp = calls.find((c) => c.cmd === 'export_bundle')!.args;
+    expect(exp).toEqual({
+      selection: { kind: 'ids', ids: ['example.com/k8s@1#0', 'example.com/k8s@1#1'] },
+      purpose: '  access review AUD-1 ',
+      out: '/tmp/out.zip',
+    });
+    expect(done.querySelector('#export-result')!.textContent).toContain('Exported 2 events from 1 archive');
+    expect(done.querySelector('#export-result-file')!.textContent).toBe('/tmp/out.zip');
+    expect(done.querySelector('#export-result-fingerprint')!.textContent).toBe(key.fingerprint);
+    expect(done.querySelector('#export-result-sha256')!.textContent).toBe('ab'.repeat(32));
+    expect(calls.find((c) => c.cmd === 'create_auditor_key')!.args).toEqual({ name: 'jane' });
+  });
+
+  it('offers every match of the query when no row is ticked', async () => {
+    const calls = mockBackend({
+      ...basics(withEvents),
+      auditor_key: () => key,
+      export_preview: (a) => preview({ selection: a.selection as ExportPreview['selection'] }),
+    });
+    render(<ExportDialog query="actor:alice" matches={3} selectedIds={[]} zone="utc" onClose={() => undefined} />);
+    const dialog = screen.getByRole('dialog');
+    expect((within(dialog).getByLabelText(/All 3 matches of/) as HTMLInputElement).checked).toBe(true);
+    expect((within(dialog).getByLabelText(/Only the 0 selected rows/) as HTMLInputElement).disabled).toBe(true);
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'export_preview')).toBe(true));
+    expect(calls.find((c) => c.cmd === 'export_preview')!.args.selection).toEqual({ kind: 'query', query: 'actor:alice' });
+    await waitFor(() => expect(dialog.querySelector('#auditor-name')!.textContent).toBe('jane'));
+  });
+
+  it('blocks an export that would be refused and says why', async () => {
+    mockBackend({
+      ...basics(withEvents),
+      auditor_key: () => key,
+      export_preview: () => preview({ events: 12000, too_many: true, unverified: 1 }),
+    });
+    render(<ExportDialog query="" matches={12000} selectedIds={[]} zone="utc" onClose={() => undefined} />);
+    const dialog = screen.getByRole('dialog');
+    await waitFor(() => expect(dialog.querySelector('#preview-events')!.textContent).toContain('12,000'));
+    expect(dialog.querySelector('#preview-events')!.textContent).toContain('more than one bundle holds (10,000)');
+    expect(within(dialog).getByText(/1 selected event is not verified/)).toBeTruthy();
+    fireEvent.change(within(dialog).getByLabelText(/Purpose/), { target: { value: 'why' } });
+    fireEvent.change(within(dialog).getByLabelText('Save as'), { target: { value: '/tmp/x.zip' } });
+    expect((within(dialog).getByRole('button', { name: 'Export and sign' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('shows the refusal of the exporter as text', async () => {
+    mockBackend({
+      ...basics(withEvents),
+      auditor_key: () => key,
+      export_preview: () => preview(),
+      export_bundle: () =>
+        Promise.reject({ code: 'invalid', message: '/tmp/x.zip already exists; not overwriting it' }),
+    });
+    render(<ExportDialog query="" matches={3} selectedIds={[]} zone="utc" onClose={() => undefined} />);
+    const dialog = screen.getByRole('dialog');
+    await waitFor(() => expect(dialog.querySelector('#preview-events')!.textContent).toBe('3'));
+    fireEvent.change(within(dialog).getByLabelText(/Purpose/), { target: { value: 'why' } });
+    fireEvent.change(within(dialog).getByLabelText('Save as'), { target: { value: '/tmp/x.zip' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Export and sign' }));
+    expect((await within(dialog).findByRole('alert')).textContent).toContain('already exists; not overwriting it');
+  });
+});
+
+function opened(change: Partial<OpenedBundle> = {}): OpenedBundle {
+  return {
+    path: '/in/bundle.zip',
+    sha256: 'cd'.repeat(32),
+    verdict: 'verified',
+    failure: null,
+    auditor: { key: 'kim+1+x', name: 'kim', fingerprint: 'SHA256:kim', trusted: false, yours: false },
+    exported: '2026-11-28T12:00:00Z',
+    tool: 'auditlens 0.1.0',
+    purpose: 'incident INC-7',
+    query: 'actor:alice',
+    ids: null,
+    first: '2024-05-01T10:00:00Z',
+    last: '2024-05-01T10:02:00Z',
+    archives: [
+      {
+        origin: 'example.com/k8s',
+        sequence: 1,
+        size: 40,
+        root: 'r',
+        events: 1,
+        signer: { key: 'ops+1+y', name: 'ops', fingerprint: 'SHA256:ops', trusted: true, yours: false },
+      },
+    ],
+    events: [
+      {
+        position: 1,
+        id: 'example.com/k8s@1#0',
+        leaf: 'leaf',
+        time: '2024-05-01T10:00:00Z',
+        source: 'jsonl',
+        actor: hostile,
+        action: '<script>window.__pwned=1</script>',
+        resource: null,
+        outcome: null,
+        text: JSON.stringify({ actor: hostile }),
+      },
+    ],
+    events_total: 1,
+    ...change,
+  };
+}
+
+describe('a received bundle', () => {
+  it('is verified on its own and shown read-only, hostile text as text', async () => {
+    const calls = mockBackend({ ...basics(), open_bundle: () => opened() });
+    const { container } = render(<App />);
+    fireEvent.click(await screen.findByRole('tab', { name: 'Received bundle' }));
+    fireEvent.change(screen.getByLabelText('Bundle'), { target: { value: '/in/bundle.zip' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Verify' }));
+    const verdict = await screen.findByRole('status');
+    expect(verdict.textContent).toContain('Verified');
+    expect(calls.find((c) => c.cmd === 'open_bundle')!.args).toEqual({ path: '/in/bundle.zip' });
+    expect(calls.some((c) => c.cmd === 'import_archives')).toBe(false);
+    expect(container.querySelector('#bundle-purpose')!.textContent).toBe('incident INC-7');
+    expect(container.querySelector('#bundle-sha256')!.textContent).toBe('cd'.repeat(32));
+    expect(container.querySelector('#bundle-selection')!.textContent).toContain('actor:alice');
+    expect(container.querySelector('#bundle-auditor')!.textContent).toContain('not in your keyring');
+    expect(container.querySelector('#bundle-archives')!.textContent).toContain('in your keyring');
+    expect(screen.getByText(hostile)).toBeTruthy();
+    fireEvent.click(container.querySelector('.bundle-event-head')!);
+    expect(container.querySelector('.bundle-event pre')!.textContent).toContain(`"actor": "${hostile}"`);
+    expect(container.querySelector('img, script, iframe, [onerror]')).toBeNull();
+    expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+  });
+
+  it('says exactly why a tampered bundle failed and shows none of its events', async () => {
+    mockBackend({
+      ...basics(),
+      open_bundle: () =>
+        opened({
+          verdict: 'failed',
+          failure: {
+            kind: 'entries',
+            message: 'entry "events.jsonl" differs from the one the auditor signed (SHA-256 mismatch)',
+            entry: 'events.jsonl',
+            line: null,
+            event: null,
+            expected: 'AAA=',
+            found: 'BBB=',
+          },
+          events: [],
+          events_total: 0,
+        }),
+    });
+    const { container } = render(<App />);
+    fireEvent.click(await screen.findByRole('tab', { name: 'Received bundle' }));
+    fireEvent.change(screen.getByLabelText('Bundle'), { target: { value: '/in/bad.zip' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Verify' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('NOT VERIFIED');
+    expect(alert.textContent).toContain('SHA-256 mismatch');
+    expect(container.querySelector('#bundle-failure')!.textContent).toMatch(/Whereentry events\.jsonl.*ExpectedAAA=.*FoundBBB=/);
+    expect(container.querySelector('#bundle-events')).toBeNull();
+  });
+});
