@@ -5,11 +5,9 @@
 //! (`VmHWM`, reset between phases through `/proc/self/clear_refs`).
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read};
+use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-use sha2::{Digest, Sha256};
 
 use crate::note::SignerKey;
 use crate::seal::{SealOptions, seal};
@@ -91,27 +89,15 @@ pub fn generated_k8s(dir: &Path, n: u64) -> Result<PathBuf, BenchError> {
     Ok(path)
 }
 
-/// SHA-256 over a file's bytes, streamed: the floor for anything that must hash every byte.
-pub fn sha256_file(path: &Path) -> io::Result<[u8; 32]> {
-    let mut f = File::open(path)?;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut h = Sha256::new();
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            return Ok(h.finalize().into());
-        }
-        h.update(&buf[..n]);
-    }
-}
-
 /// The archive section: returns the figures (SHA-256 floor, seal, verify).
 pub fn archive_section(dir: &Path, n: u64) -> Result<Vec<Figure>, BenchError> {
     let input = generated_k8s(dir, n)?;
     let bytes = std::fs::metadata(&input)?.len();
     // Warm the page cache so every phase reads from memory.
-    sha256_file(&input)?;
-    let (floor, _) = measure("sha256 (floor)", n, bytes, || Ok(sha256_file(&input)?))?;
+    crate::archive::sha256_file(&input)?;
+    let (floor, _) = measure("sha256 (floor)", n, bytes, || {
+        Ok(crate::archive::sha256_file(&input)?)
+    })?;
 
     let key =
         SignerKey::from_seed("bench", &[7u8; 32]).map_err(|e| BenchError::Failed(e.to_string()))?;

@@ -171,7 +171,7 @@ pub fn store_section(
     }
     // Warm the page cache for the archives.
     for a in &archives {
-        crate::bench::sha256_file(a)?;
+        crate::archive::sha256_file(a)?;
     }
     reset_peak_rss();
     let start = Instant::now();

@@ -844,7 +844,7 @@ pub fn open_bundle(state: &AppState, path: &str) -> Result<OpenedBundle, AppErro
 
 /// SHA-256 of a file's bytes, lowercase hex.
 fn file_sha256(path: &Path) -> Result<String, AppError> {
-    auditlens::bench::sha256_file(path)
+    auditlens::archive::sha256_file(path)
         .map(|h| auditlens::merkle::to_hex(&h))
         .map_err(|e| {
             AppError::new(
