@@ -257,7 +257,12 @@ impl ArchiveFile {
                         .and_then(parse_decimal_with_zeros)
                         .ok_or(ArchiveError::BadEntryName {
                             name: name.clone(),
-                            why: "not an entry of the format",
+                            why: if name == crate::bundle::INDEX {
+                                "this is an evidence bundle, not an archive: check it with \
+                                 `auditlens verify-bundle`, or open it in the app under Received bundle"
+                            } else {
+                                "not an entry of the format"
+                            },
                         })?;
                     numbered.push((n, name));
                 }

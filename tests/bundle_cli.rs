@@ -146,6 +146,25 @@ fn export_then_verify_bundle_exit_zero_with_the_report_on_stdout() {
 }
 
 #[test]
+fn a_bundle_given_where_an_archive_is_expected_is_named_as_a_bundle() {
+    let env = Env::new();
+    assert_code(&env.export(&["--query", "outcome:denied"], "b.zip"), 0);
+    let o = auditlens(&[
+        "verify",
+        "--trust",
+        &env.p("keys/ops-prod.pub"),
+        &env.p("b.zip"),
+    ]);
+    assert_code(&o, 1);
+    let out = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        out.contains("this is an evidence bundle, not an archive")
+            && out.contains("auditlens verify-bundle"),
+        "{out}"
+    );
+}
+
+#[test]
 fn verify_bundle_json_has_events_and_who_exported_when_and_why() {
     let env = Env::new();
     assert_code(&env.export(&["--query", "alice"], "b.zip"), 0);
