@@ -19,5 +19,8 @@ export default defineConfig({
     environment: 'jsdom',
     setupFiles: ['./src/test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
+    // Generous for a loaded machine (see asyncUtilTimeout in src/test/setup.ts): above the 10 s a single wait may take.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
   },
 });

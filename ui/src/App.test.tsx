@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 
 import { App } from './App';
 import type { EventDetail, ImportEvent, ImportResult } from './backend';
-import { basics, mockBackend, startup } from './test/mock-backend';
+import { basics, isListening, mockBackend, startup } from './test/mock-backend';
+import { renderApp } from './test/render-app';
 
 const partnerKey = 'e2e-partner+234a6216+Af0XJDhaoMdbZPt4zWAvodmR/ev3axPFjtcC6sg16fYY';
 const partnerFingerprint = 'SHA256:K8A6drfuQpteSAbu2hJLjFmLztaqMJYoWyHaWLVPg0M';
@@ -73,7 +74,7 @@ describe('the window', () => {
 
   it('explains every empty screen', async () => {
     mockBackend(basics());
-    render(<App />);
+    await renderApp();
     expect(await screen.findByText('Drop a signed audit archive here')).toBeTruthy();
     fireEvent.click(screen.getByRole('tab', { name: 'Archives' }));
     expect(await screen.findByText('No archive in this database yet')).toBeTruthy();
@@ -85,7 +86,9 @@ describe('the window', () => {
 
   it('switches screens from the keyboard', async () => {
     mockBackend(basics());
-    render(<App />);
+    // Alt+digit is a window listener added by an effect: renderApp waits for the window's effects to have run (a
+    // key pressed as soon as the window shows could otherwise go nowhere).
+    await renderApp();
     await screen.findByText('Drop a signed audit archive here');
     // Overview, Deployments, Access, Import, Archives, Search, Keyring.
     fireEvent.keyDown(window, { key: '7', altKey: true });
@@ -96,7 +99,7 @@ describe('the window', () => {
 
   it('shows problems with the command line', async () => {
     mockBackend(basics(startup({ notices: ['--trust /x.pub: cannot read the key file /x.pub: No such file'] })));
-    render(<App />);
+    await renderApp();
     expect((await screen.findByRole('alert')).textContent).toContain('cannot read the key file /x.pub');
   });
 });
@@ -133,7 +136,7 @@ describe('import', () => {
         { kind: 'done', job, cancelled: false },
       ]),
     });
-    render(<App />);
+    await renderApp();
     const list = await screen.findByRole('list', { name: 'Imports' });
     await waitFor(() => expect(within(list).getAllByText(/^Verified/).length).toBe(1));
     expect(calls.find((c) => c.cmd === 'import_archives')?.args.paths).toEqual(paths);
@@ -165,7 +168,7 @@ describe('import', () => {
         return true;
       },
     });
-    render(<App />);
+    await renderApp();
     const bar = await screen.findByRole('progressbar');
     expect(bar.getAttribute('aria-valuenow')).toBe('25');
     expect(screen.getByText(/100,000 \/ 400,000 events · 50\.0 MB \/ 200\.0 MB · 50,000 events\/s · ETA 6 s/)).toBeTruthy();
@@ -194,7 +197,7 @@ describe('import', () => {
         };
       },
     });
-    render(<App />);
+    await renderApp();
     fireEvent.click(await screen.findByText('Trust this key…'));
     const dialog = screen.getByRole('dialog', { name: 'Trust this signing key?' });
     expect(within(dialog).getByText(partnerFingerprint)).toBeTruthy();
@@ -216,7 +219,9 @@ describe('import', () => {
       ...basics(),
       import_archives: importScript((p, job) => [{ kind: 'queued', job, paths: p }]),
     });
-    render(<App />);
+    // The drop listener is registered over the IPC after the window shows; an event emitted before that is lost.
+    await renderApp();
+    expect(isListening('tauri://drag-drop')).toBe(true);
     await screen.findByText('Drop a signed audit archive here');
     const { emit } = await import('@tauri-apps/api/event');
     await act(async () => {
@@ -241,7 +246,7 @@ describe('search', () => {
       count: (a) => (a.query === 'actor:' ? Promise.reject({ code: 'query', column: 7, message: 'x' }) : 0),
       histogram: (a) => (a.query === 'actor:' ? Promise.reject({ code: 'query', column: 7, message: 'x' }) : basics().histogram({})),
     });
-    render(<App />);
+    await renderApp();
     fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
     fireEvent.change(screen.getByLabelText('Search query'), { target: { value: 'actor:' } });
     fireEvent.click(screen.getByRole('button', { name: 'Search' }));
@@ -253,7 +258,7 @@ describe('search', () => {
 
   it('says when nothing matches', async () => {
     mockBackend(basics(oneEvent));
-    render(<App />);
+    await renderApp();
     fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
     expect(await screen.findByText('No event matches this query')).toBeTruthy();
   });
@@ -263,7 +268,7 @@ describe('search', () => {
       ...basics(oneEvent),
       search: () => Promise.reject({ code: 'database', message: 'database error: disk I/O error. Check that the database file is readable' }),
     });
-    render(<App />);
+    await renderApp();
     fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
     expect((await screen.findByRole('alert')).textContent).toMatch(/disk I\/O error\. Check/);
   });
@@ -309,7 +314,7 @@ describe('event detail', () => {
       count: () => 1,
       event: () => detail,
     });
-    const { container } = render(<App />);
+    const { container } = await renderApp();
     fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
     // The virtual table has no size in jsdom: open the event from the keyboard.
     await waitFor(() => expect(screen.getByText('1 match')).toBeTruthy());
@@ -328,7 +333,7 @@ describe('event detail', () => {
       count: () => 1,
       event: () => Promise.reject({ code: 'not-found', message: 'no event x@1#0 in this database (was the database changed?)' }),
     });
-    const { container } = render(<App />);
+    const { container } = await renderApp();
     fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
     await waitFor(() => expect(screen.getByText('1 match')).toBeTruthy());
     fireEvent.keyDown(container.querySelector('#results-body')!, { key: 'Enter' });
@@ -342,7 +347,7 @@ describe('keyring', () => {
       ...basics(),
       trust_key: () => Promise.reject({ code: 'invalid-key', message: 'not a verifier key: malformed verifier key' }),
     });
-    render(<App />);
+    await renderApp();
     fireEvent.click(await screen.findByRole('tab', { name: 'Keyring' }));
     fireEvent.change(screen.getByLabelText('Verifier key'), { target: { value: 'nonsense' } });
     fireEvent.click(screen.getByText('Trust this key'));
@@ -359,7 +364,7 @@ describe('keyring', () => {
         return [];
       },
     });
-    render(<App />);
+    await renderApp();
     fireEvent.click(await screen.findByRole('tab', { name: 'Keyring' }));
     fireEvent.click(screen.getByText('Remove…'));
     expect(removed).toEqual([]);
@@ -372,7 +377,7 @@ describe('keyring', () => {
 describe('archives', () => {
   it('shows the error when the archives cannot be listed', async () => {
     mockBackend({ ...basics(), archives: () => Promise.reject({ code: 'database', message: 'database error: database is locked' }) });
-    render(<App />);
+    await renderApp();
     fireEvent.click(await screen.findByRole('tab', { name: 'Archives' }));
     expect((await screen.findByRole('alert')).textContent).toContain('database is locked');
   });

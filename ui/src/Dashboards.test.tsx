@@ -2,12 +2,12 @@
 // events, every number opens the search that counts it, the shared filter reaches the commands, and the states that
 // are hard to reach in the real app (loading, empty, errors, hostile text) say what is going on.
 
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import { App } from './App';
 import type { Access, Deployments, EventRow, Figure, Overview, TimeSeries } from './backend';
 import { basics, mockBackend, startup } from './test/mock-backend';
+import { renderApp } from './test/render-app';
 
 const BASE = '-stage:RequestReceived -stage:ResponseStarted status:verified';
 const HOSTILE = '<img src=x onerror=window.__pwned=1>';
@@ -128,6 +128,8 @@ const access: Access = {
 
 const withEvents = startup({ db: { ...startup().db, archives: 3, events: 42 } });
 
+// Tests render the window with renderApp: each dashboard's filter bar copies the shared filter into its fields in a
+// mount effect, and a field changed before that effect ran would be set back (the working hours, the query).
 function dashboards(change: Record<string, (a: Record<string, unknown>) => unknown> = {}) {
   return mockBackend({
     ...basics(withEvents),
@@ -141,7 +143,7 @@ function dashboards(change: Record<string, (a: Record<string, unknown>) => unkno
 describe('dashboards', () => {
   it('opens on the overview once the database has events, saying what is not verified', async () => {
     const calls = dashboards();
-    render(<App />);
+    await renderApp();
     const banner = await screen.findByText('Not everything is verified.');
     expect(screen.getByRole('tab', { name: 'Overview' }).getAttribute('aria-selected')).toBe('true');
     const box = banner.closest('#verification') as HTMLElement;
@@ -162,13 +164,13 @@ describe('dashboards', () => {
     dashboards({
       overview: () => ({ ...overview, verification: { ...overview.verification, all_verified: true, verified: 3, failed: [], gaps: [] } }),
     });
-    render(<App />);
+    await renderApp();
     expect(await screen.findByText('All verified.')).toBeTruthy();
   });
 
   it('opens the search with the drill-down query of a bar, a number and a chart segment', async () => {
     const calls = dashboards({ count: () => 12 });
-    render(<App />);
+    await renderApp();
     fireEvent.click(await screen.findByRole('button', { name: /^Category access: 12\./ }));
     await waitFor(() => expect(screen.getByRole('tab', { name: 'Search' }).getAttribute('aria-selected')).toBe('true'));
     expect((document.getElementById('query') as HTMLInputElement).value).toBe(`category:access ${BASE}`);
@@ -190,7 +192,7 @@ describe('dashboards', () => {
 
   it('shows deployments per environment and attacker text as text only', async () => {
     dashboards();
-    render(<App />);
+    await renderApp();
     await screen.findByText('Not everything is verified.');
     fireEvent.click(screen.getByRole('tab', { name: 'Deployments' }));
     const lane = await waitFor(() => {
@@ -207,7 +209,7 @@ describe('dashboards', () => {
 
   it('shows denials, privileged access, first-seen actors and bursts', async () => {
     dashboards();
-    render(<App />);
+    await renderApp();
     await screen.findByText('Not everything is verified.');
     fireEvent.click(screen.getByRole('tab', { name: 'Access' }));
     expect(await screen.findByRole('button', { name: /^Burst of denials by mallory: 4\./ })).toBeTruthy();
@@ -219,7 +221,7 @@ describe('dashboards', () => {
 
   it('sends the shared time range, query and working hours to every dashboard', async () => {
     const calls = dashboards();
-    render(<App />);
+    await renderApp();
     await screen.findByText('Not everything is verified.');
     fireEvent.change(document.getElementById('overview-query')!, { target: { value: 'source:k8s' } });
     fireEvent.change(document.getElementById('overview-range')!, { target: { value: '7d' } });
@@ -249,7 +251,7 @@ describe('dashboards', () => {
 
   it('refuses working hours that end before they start', async () => {
     const calls = dashboards();
-    render(<App />);
+    await renderApp();
     await screen.findByText('Not everything is verified.');
     fireEvent.change(document.getElementById('overview-work-start')!, { target: { value: '19:00' } });
     fireEvent.click(document.getElementById('overview-apply')!);
@@ -259,7 +261,7 @@ describe('dashboards', () => {
 
   it('says it is counting while the numbers are on their way', async () => {
     dashboards({ overview: () => new Promise(() => undefined) });
-    render(<App />);
+    await renderApp();
     await waitFor(() => expect(document.getElementById('overview-status')?.textContent).toBe('Counting…'));
   });
 
@@ -268,7 +270,7 @@ describe('dashboards', () => {
       overview: () => Promise.reject({ code: 'query', message: 'expected a value after actor:', column: 7 }),
       deployments: () => Promise.reject({ code: 'database', message: 'disk I/O error. Check that the database file is readable' }),
     });
-    render(<App />);
+    await renderApp();
     const err = await waitFor(() => {
       const el = document.getElementById('overview-query-error');
       if (!el) throw new Error('no error yet');
@@ -282,7 +284,7 @@ describe('dashboards', () => {
 
   it('opens an event of a list and comes back to the dashboard', async () => {
     const calls = dashboards({ event: () => Promise.reject({ code: 'not-found', message: 'no event a@1#1 in this database' }) });
-    render(<App />);
+    await renderApp();
     await screen.findByText('Not everything is verified.');
     fireEvent.click(screen.getByRole('tab', { name: 'Deployments' }));
     const row = await waitFor(() => {
@@ -300,7 +302,7 @@ describe('dashboards', () => {
 
   it('explains an empty database on every dashboard', async () => {
     mockBackend({ ...basics(), overview: () => overview, deployments: () => deployments, access: () => access });
-    render(<App />);
+    await renderApp();
     await screen.findByText('Drop a signed audit archive here');
     for (const [tab, id] of [
       ['Overview', 'overview-empty'],

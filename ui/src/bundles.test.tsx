@@ -5,10 +5,10 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import { App } from './App';
 import type { AuditorKey, EventRow, ExportPreview, OpenedBundle } from './backend';
 import { ExportDialog } from './components/ExportDialog';
 import { basics, mockBackend, startup } from './test/mock-backend';
+import { renderApp } from './test/render-app';
 
 const hostile = '<img src=x onerror=window.__pwned=1>';
 
@@ -95,7 +95,7 @@ describe('exporting evidence from a search', () => {
         auditor,
       }),
     });
-    const { container } = render(<App />);
+    const { container } = await renderApp();
     fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
     await waitFor(() => expect(screen.getByText('3 matches')).toBeTruthy());
     // The virtual table has no size in jsdom: tick rows from the keyboard (Space), as a user can.
@@ -238,7 +238,7 @@ function opened(change: Partial<OpenedBundle> = {}): OpenedBundle {
 describe('a received bundle', () => {
   it('is verified on its own and shown read-only, hostile text as text', async () => {
     const calls = mockBackend({ ...basics(), open_bundle: () => opened() });
-    const { container } = render(<App />);
+    const { container } = await renderApp();
     fireEvent.click(await screen.findByRole('tab', { name: 'Received bundle' }));
     fireEvent.change(screen.getByLabelText('Bundle'), { target: { value: '/in/bundle.zip' } });
     fireEvent.click(screen.getByRole('button', { name: 'Verify' }));
@@ -277,7 +277,7 @@ describe('a received bundle', () => {
           events_total: 0,
         }),
     });
-    const { container } = render(<App />);
+    const { container } = await renderApp();
     fireEvent.click(await screen.findByRole('tab', { name: 'Received bundle' }));
     fireEvent.change(screen.getByLabelText('Bundle'), { target: { value: '/in/bad.zip' } });
     fireEvent.click(screen.getByRole('button', { name: 'Verify' }));

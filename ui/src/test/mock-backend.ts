@@ -7,27 +7,40 @@ import type { DbStatus, Settings, Startup } from '../backend';
 
 export type Handler = (args: Record<string, unknown>) => unknown;
 
-export const settings: Settings = { db_path: null, theme: 'system', time_zone: 'utc', columns: [] };
+export const settings: Readonly<Settings> = Object.freeze({ db_path: null, theme: 'system', time_zone: 'utc', columns: [] });
 
-export const emptyDb: DbStatus = {
+export const emptyDb: Readonly<DbStatus> = Object.freeze({
   path: '/home/user/.local/share/dev.auditlens.app/auditlens.db',
   is_default: true,
   from_command_line: false,
   archives: 0,
   events: 0,
-};
+});
 
+/** A fresh start-up answer (its own objects, so that no test can change what the next one gets). */
 export function startup(change: Partial<Startup> = {}): Startup {
   return {
     version: '0.1.0',
     data_dir: '/home/user/.local/share/dev.auditlens.app',
-    settings,
-    db: emptyDb,
+    settings: { ...settings, columns: [...settings.columns] },
+    db: { ...emptyDb },
     keys: [],
     imports: [],
     notices: [],
     ...change,
   };
+}
+
+/** The events listened to through the mocked event plugin, by listener id (reset by every `mockBackend`). */
+let listeners = new Map<number, string>();
+
+/**
+ * Whether something listens to the Tauri event `event` (e.g. 'tauri://drag-drop') through the mocked IPC. The UI
+ * registers its listeners asynchronously (in effects, over IPC): a test that emits an event must wait for this,
+ * or the event is lost.
+ */
+export function isListening(event: string): boolean {
+  return [...listeners.values()].includes(event);
 }
 
 /** Every IPC call goes to `handlers[cmd]`; an unknown command fails the way Tauri does. Returns the call log. */
@@ -47,8 +60,23 @@ export function mockBackend(handlers: Record<string, Handler>) {
     },
     { shouldMockEvents: true },
   );
+  // Record the listeners the mock has registered (it keeps them to itself): a listener counts once its `listen`
+  // call has returned, i.e. once an emitted event reaches it.
+  const own = new Map<number, string>();
+  listeners = own;
+  const internals = (window as unknown as { __TAURI_INTERNALS__: { invoke: MockInvoke } }).__TAURI_INTERNALS__;
+  const invoke = internals.invoke;
+  internals.invoke = async (cmd, args, options) => {
+    const result = await invoke(cmd, args, options);
+    const a = (args ?? {}) as { event?: string; handler?: number; eventId?: number };
+    if (cmd === 'plugin:event|listen' && typeof a.handler === 'number') own.set(a.handler, String(a.event));
+    else if (cmd === 'plugin:event|unlisten' && typeof a.eventId === 'number') own.delete(a.eventId);
+    return result;
+  };
   return calls;
 }
+
+type MockInvoke = (cmd: string, args?: unknown, options?: unknown) => Promise<unknown>;
 
 /** Default answers for the calls every screen makes. */
 export function basics(s: Startup = startup()): Record<string, Handler> {
