@@ -151,8 +151,31 @@ pub fn decode_cursor(cursor: &str) -> Result<i64, SearchError> {
 /// out in descending id order, which is newest first (store/rowid.rs).
 struct Plan {
     from_where: String,
+    /// For a plan over the events table: the same rows with SQLite told to walk the events newest first
+    /// (`NOT INDEXED`: no index, the primary key still bounds the walk).
+    from_where_newest_first: Option<String>,
     params: Vec<SqlValue>,
     id_column: &'static str,
+}
+
+/// How [`Store::search_with`] finds a page of a query without text terms.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanChoice {
+    /// The newest-first walk when SQLite would sort many matches from an index, else SQLite's own plan.
+    Auto,
+    /// SQLite's own plan (through an index when one applies), to the end.
+    Indexed,
+    /// The newest-first walk, to the end.
+    NewestFirst,
+}
+
+/// How many matches make walking the events newest first cheaper than reading and sorting every match from an
+/// index: a walk tests about `limit × total / matches` rows at roughly ten times the cost of reading one index
+/// entry, so it wins once `matches² > 10 × limit × total`.
+fn walk_threshold(limit: usize, total: u64) -> i64 {
+    let limit = limit as f64 + 1.0;
+    ((10.0 * limit * total as f64).sqrt() as i64).max(1_000)
 }
 
 fn plan(query_text: &str, now_micros: i64) -> Result<Plan, SearchError> {
@@ -169,6 +192,7 @@ fn plan(query_text: &str, now_micros: i64) -> Result<Plan, SearchError> {
                     rest.sql
                 ),
                 params,
+                from_where_newest_first: None,
                 id_column: "events_fts.rowid",
             }
         }
@@ -176,6 +200,10 @@ fn plan(query_text: &str, now_micros: i64) -> Result<Plan, SearchError> {
             let filter = query::compile(&q, now_micros);
             Plan {
                 from_where: format!("FROM events e{join} WHERE ({})", filter.sql),
+                from_where_newest_first: Some(format!(
+                    "FROM events e NOT INDEXED{join} WHERE ({})",
+                    filter.sql
+                )),
                 params: bind(filter.params),
                 id_column: "e.id",
             }
@@ -184,6 +212,17 @@ fn plan(query_text: &str, now_micros: i64) -> Result<Plan, SearchError> {
 }
 
 impl Store {
+    /// Events stored, as the archives' signed checkpoints count them (an estimate for planning).
+    fn stored_events(&self) -> Result<u64, rusqlite::Error> {
+        self.conn
+            .query_row(
+                "SELECT coalesce(sum(events), 0) FROM archives WHERE status != 'failed'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+    }
+
     /// One page of matches, newest first (events without a time come last). `after` is the previous page's
     /// `next` cursor.
     pub fn search(
@@ -193,24 +232,74 @@ impl Store {
         after: Option<&str>,
         now_micros: i64,
     ) -> Result<SearchPage, SearchError> {
+        self.search_with(query_text, limit, after, now_micros, PlanChoice::Auto)
+    }
+
+    /// [`Store::search`] with the way a field filter's page is found chosen (tests compare the plans).
+    #[doc(hidden)]
+    pub fn search_with(
+        &self,
+        query_text: &str,
+        limit: usize,
+        after: Option<&str>,
+        now_micros: i64,
+        choice: PlanChoice,
+    ) -> Result<SearchPage, SearchError> {
         let limit = limit.clamp(1, MAX_LIMIT);
+        let cursor = after.map(decode_cursor).transpose()?;
+        let p = plan(query_text, now_micros)?;
         // Find the page's ids first (index-only where the filter allows), then read those rows: a broad filter
         // (a prefix matching a fifth of the store) then costs an index walk, not a table lookup per match.
-        let mut p = plan(query_text, now_micros)?;
-        let mut ids = format!("SELECT {} {}", p.id_column, p.from_where);
-        if let Some(c) = after {
-            ids.push_str(&format!(" AND {} < ?", p.id_column));
-            p.params.push(SqlValue::Integer(decode_cursor(c)?));
-        }
+        let ids = |from_where: &str| {
+            let mut params = p.params.clone();
+            let mut ids = format!("SELECT {} {from_where}", p.id_column);
+            if let Some(c) = cursor {
+                ids.push_str(&format!(" AND {} < ?", p.id_column));
+                params.push(SqlValue::Integer(c));
+            }
+            (ids, params)
+        };
+        // SQLite plans a field filter through its index, which for a broad one (a prefix matching a fifth of
+        // the store) means reading and sorting every match to find the newest few; walking the events newest
+        // first and testing each finds them after a few hundred rows instead, but is the slow way for a rare
+        // value. When SQLite's plan would sort, the first matches it finds are counted, up to the number at which
+        // walking becomes cheaper.
+        let from_where = match (&p.from_where_newest_first, choice) {
+            (Some(walk), PlanChoice::NewestFirst) => walk,
+            (Some(walk), PlanChoice::Auto) => {
+                let (sql, params) = ids(&p.from_where);
+                let plan_sql = format!("EXPLAIN QUERY PLAN {sql} ORDER BY {} DESC", p.id_column);
+                let sorts = {
+                    let mut stmt = self.conn.prepare(&plan_sql)?;
+                    let details = stmt
+                        .query_map(params_from_iter(params.iter()), |r| r.get::<_, String>(3))?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    details
+                        .iter()
+                        .any(|d| d.contains("TEMP B-TREE FOR ORDER BY"))
+                };
+                let enough = walk_threshold(limit, self.stored_events()?);
+                let broad = sorts && {
+                    let probe = format!("SELECT count(*) FROM ({sql} LIMIT {enough})");
+                    let n: i64 =
+                        self.conn
+                            .query_row(&probe, params_from_iter(params.iter()), |r| r.get(0))?;
+                    n >= enough
+                };
+                if broad { walk } else { &p.from_where }
+            }
+            _ => &p.from_where,
+        };
+        let (mut ids, mut params) = ids(from_where);
         ids.push_str(&format!(" ORDER BY {} DESC LIMIT ?", p.id_column));
-        p.params.push(SqlValue::Integer(limit as i64 + 1));
+        params.push(SqlValue::Integer(limit as i64 + 1));
         let sql = format!(
             "SELECT {COLUMNS} FROM events e JOIN archives a ON a.id = e.archive_id
              WHERE e.id IN ({ids}) ORDER BY e.id DESC"
         );
         let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
         let mut events: Vec<EventRow> = stmt
-            .query_map(params_from_iter(p.params), row)?
+            .query_map(params_from_iter(params), row)?
             .collect::<Result<_, _>>()
             .map_err(StoreError::from)?;
         let next = if events.len() > limit {
