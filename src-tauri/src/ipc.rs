@@ -7,7 +7,9 @@ use std::sync::Arc;
 use auditlens::keyring::TrustedKey;
 use auditlens::store::histogram::Histogram;
 use auditlens::store::search::{EventDetail, SearchPage};
-use auditlens::store::stats::{Access, DashboardOptions, Deployments, Overview, Scope};
+use auditlens::store::stats::{
+    Access, DashboardOptions, Deployments, Overview, Scope, WorkingHours,
+};
 use tauri::State;
 use tauri::ipc::Channel;
 
@@ -172,12 +174,22 @@ pub async fn event(state: Shared<'_>, id: String) -> Result<EventDetail, AppErro
     blocking(&state, move |s| commands::event(s, &id)).await
 }
 
+/// The dashboards' options: the working hours chosen in the window, the library's defaults for the rest (so the
+/// window never restates them).
+fn dashboard_options(working_hours: WorkingHours) -> DashboardOptions {
+    DashboardOptions {
+        working_hours,
+        ..DashboardOptions::default()
+    }
+}
+
 #[tauri::command]
 pub async fn overview(
     state: Shared<'_>,
     scope: Scope,
-    options: DashboardOptions,
+    working_hours: WorkingHours,
 ) -> Result<Overview, AppError> {
+    let options = dashboard_options(working_hours);
     blocking(&state, move |s| commands::overview(s, &scope, &options)).await
 }
 
@@ -185,8 +197,9 @@ pub async fn overview(
 pub async fn deployments(
     state: Shared<'_>,
     scope: Scope,
-    options: DashboardOptions,
+    working_hours: WorkingHours,
 ) -> Result<Deployments, AppError> {
+    let options = dashboard_options(working_hours);
     blocking(&state, move |s| commands::deployments(s, &scope, &options)).await
 }
 
@@ -194,8 +207,9 @@ pub async fn deployments(
 pub async fn access(
     state: Shared<'_>,
     scope: Scope,
-    options: DashboardOptions,
+    working_hours: WorkingHours,
 ) -> Result<Access, AppError> {
+    let options = dashboard_options(working_hours);
     blocking(&state, move |s| commands::access(s, &scope, &options)).await
 }
 

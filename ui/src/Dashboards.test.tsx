@@ -153,7 +153,7 @@ describe('dashboards', () => {
     expect(document.getElementById('overview-total')?.textContent).toContain('42');
     const call = calls.find((c) => c.cmd === 'overview')!;
     expect(call.args.scope).toEqual({ from: null, to: null, query: '', include_unverified: false });
-    expect((call.args.options as { working_hours: unknown }).working_hours).toEqual({
+    expect(call.args.workingHours).toEqual({
       start_minute: 540,
       end_minute: 1080,
       utc_offset_minutes: 0,
@@ -237,7 +237,7 @@ describe('dashboards', () => {
     expect(sc.from % 3_600_000_000).toBe(0);
     expect(Date.now() * 1000 - 7 * 86_400_000_000 - sc.from).toBeGreaterThanOrEqual(0);
     expect(Date.now() * 1000 - 7 * 86_400_000_000 - sc.from).toBeLessThan(3_600_000_000 + 60_000_000);
-    expect((last.options as { working_hours: unknown }).working_hours).toEqual({
+    expect(last.workingHours).toEqual({
       start_minute: 510,
       end_minute: 1080,
       utc_offset_minutes: 120,

@@ -17,6 +17,7 @@ import type { ExportSelection } from './bindings/ExportSelection';
 import type { OpenedBundle } from './bindings/OpenedBundle';
 import type { CheckEvent } from './bindings/CheckEvent';
 import type { DashboardOptions } from './bindings/DashboardOptions';
+import type { WorkingHours } from './bindings/WorkingHours';
 import type { DbStatus } from './bindings/DbStatus';
 import type { Deployments } from './bindings/Deployments';
 import type { EventDetail } from './bindings/EventDetail';
@@ -99,9 +100,9 @@ interface Commands {
   count: [{ query: string }, number];
   histogram: [{ query: string; buckets: number }, Histogram];
   event: [{ id: string }, EventDetail];
-  overview: [{ scope: Scope; options: DashboardOptions }, Overview];
-  deployments: [{ scope: Scope; options: DashboardOptions }, Deployments];
-  access: [{ scope: Scope; options: DashboardOptions }, Access];
+  overview: [{ scope: Scope; workingHours: WorkingHours }, Overview];
+  deployments: [{ scope: Scope; workingHours: WorkingHours }, Deployments];
+  access: [{ scope: Scope; workingHours: WorkingHours }, Access];
   auditor_key: [Record<string, never>, AuditorKey | null];
   create_auditor_key: [{ name: string }, AuditorKey];
   choose_auditor_key: [{ path: string }, AuditorKey];
@@ -162,9 +163,10 @@ export const backend = {
   event: (id: string) => call('event', { id }),
 
   /** The dashboards over `scope` (time range and query); every figure carries the search that reproduces it. */
-  overview: (scope: Scope, options: DashboardOptions) => call('overview', { scope, options }),
-  deployments: (scope: Scope, options: DashboardOptions) => call('deployments', { scope, options }),
-  access: (scope: Scope, options: DashboardOptions) => call('access', { scope, options }),
+  /** The other dashboard options (top lists, buckets, bursts) are the library's defaults. */
+  overview: (scope: Scope, workingHours: WorkingHours) => call('overview', { scope, workingHours }),
+  deployments: (scope: Scope, workingHours: WorkingHours) => call('deployments', { scope, workingHours }),
+  access: (scope: Scope, workingHours: WorkingHours) => call('access', { scope, workingHours }),
 
   /** The auditor's signing key (signs exported bundles), or null when none was created or chosen yet. */
   auditorKey: () => call('auditor_key', none),

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { DEFAULT_FILTER, dayStart, optionsOf, parseClock, rangeOf, scopeOf, workingHoursText } from './filter';
+import { DEFAULT_FILTER, dayStart, parseClock, rangeOf, scopeOf, workingHoursText } from './filter';
 
 const HOUR = 3_600_000_000;
 const NOW = Date.UTC(2024, 4, 15, 10, 42, 7) * 1000;
@@ -10,7 +10,7 @@ const NOW = Date.UTC(2024, 4, 15, 10, 42, 7) * 1000;
 describe('the dashboard filter', () => {
   it('counts all time by default, verified archives only, with no query', () => {
     expect(scopeOf(DEFAULT_FILTER, 'utc', NOW)).toEqual({ from: null, to: null, query: '', include_unverified: false });
-    expect(optionsOf(DEFAULT_FILTER).working_hours).toEqual({ start_minute: 540, end_minute: 1080, utc_offset_minutes: 0 });
+    expect(DEFAULT_FILTER.workingHours).toEqual({ start_minute: 540, end_minute: 1080, utc_offset_minutes: 0 });
   });
 
   it('starts relative ranges on the whole UTC hour before', () => {

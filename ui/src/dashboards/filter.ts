@@ -2,7 +2,7 @@
 // and Access): a time range, an optional query and the working hours that decide what is "off hours". Turned into
 // the `Scope` and `DashboardOptions` of the dashboard commands here, and nowhere else.
 
-import type { DashboardOptions, Scope, TimeZoneChoice, WorkingHours } from '../backend';
+import type { Scope, TimeZoneChoice, WorkingHours } from '../backend';
 import { offsetText } from '../format/time';
 
 export type RangeChoice = 'all' | '24h' | '7d' | '30d' | 'custom';
@@ -77,18 +77,6 @@ export function scopeOf(f: DashboardFilter, zone: TimeZoneChoice, nowMicros: num
   const r = rangeOf(f, zone, nowMicros);
   if ('error' in r) return r;
   return { from: r.from, to: r.to, query: f.query.trim(), include_unverified: false };
-}
-
-export function optionsOf(f: DashboardFilter): DashboardOptions {
-  return {
-    working_hours: f.workingHours,
-    top: 10,
-    buckets: 60,
-    recent: 20,
-    rare_max: 2,
-    burst_min: 5,
-    burst_window_secs: 600,
-  };
 }
 
 /** `09:30` for 570 minutes; `24:00` for the end of the day. */

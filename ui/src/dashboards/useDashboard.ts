@@ -4,9 +4,9 @@
 import { useEffect, useRef, useState } from 'react';
 
 import { backend } from '../backend';
-import type { Access, AppError, DashboardOptions, Deployments, Overview, Scope } from '../backend';
+import type { Access, AppError, Deployments, Overview, Scope, WorkingHours } from '../backend';
 import { useApp } from '../app-context';
-import { optionsOf, scopeOf } from './filter';
+import { scopeOf } from './filter';
 
 interface Kinds {
   overview: Overview;
@@ -22,7 +22,7 @@ export interface DashboardState<T> {
   invalid: string | null;
 }
 
-const fetchers: { [K in keyof Kinds]: (s: Scope, o: DashboardOptions) => Promise<Kinds[K]> } = {
+const fetchers: { [K in keyof Kinds]: (s: Scope, w: WorkingHours) => Promise<Kinds[K]> } = {
   overview: backend.overview,
   deployments: backend.deployments,
   access: backend.access,
@@ -46,7 +46,7 @@ export function useDashboard<K extends keyof Kinds>(kind: K, visible: boolean): 
     }
     const gen = ++generation.current;
     setState((s) => ({ ...s, loading: true, error: null, invalid: null }));
-    fetchers[kind](scope, optionsOf(dashboardFilter)).then(
+    fetchers[kind](scope, dashboardFilter.workingHours).then(
       (data) => gen === generation.current && setState({ data, loading: false, error: null, invalid: null }),
       (error: AppError) => gen === generation.current && setState({ data: null, loading: false, error, invalid: null }),
     );
