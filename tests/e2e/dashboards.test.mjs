@@ -305,6 +305,33 @@ describe('the dashboards on a store of real logs', () => {
     });
   });
 
+  it('counts unverified archives too when asked, and says so', async () => {
+    await step(s, 'unverified', async () => {
+      await goTo(s, 'overview');
+      assert.match(await s.text('#overview-scope'), /verified archives only/);
+      await (await s.find('#overview-include-unverified')).click();
+      await (await s.find('#overview-apply')).click();
+      await s.waitForText('#overview-scope', 'unverified ones included');
+      // Every archive of this store verified: the same numbers, but the drill-down queries no longer ask for it.
+      await s.waitFor('drill without status', async () => !/status:verified/.test((await figure(s, '#overview-total'))?.drill ?? 'status:verified'));
+      const total = await figure(s, '#overview-total');
+      assert.equal(total.count, 217);
+      assert.equal(cliCount(total.drill), 217);
+      assert.match(await s.text('#verification'), /Sequences are missing\./);
+      await h.screenshot(s, 'dash-09-overview-unverified');
+      await goTo(s, 'access');
+      await s.waitForText('#access-scope', 'unverified ones included');
+      assert.equal(await s.execute('return document.getElementById("access-include-unverified").checked'), true);
+      await s.waitFor('access drill', async () => !/status:verified/.test((await figure(s, '#access-denied'))?.drill ?? 'status:verified'));
+      assert.equal(cliCount((await figure(s, '#access-denied')).drill), 23);
+      await (await s.find('#access-include-unverified')).click();
+      await (await s.find('#access-apply')).click();
+      await s.waitForText('#access-scope', 'verified archives only');
+      await goTo(s, 'overview');
+      await s.waitFor('verified only again', async () => /status:verified/.test((await figure(s, '#overview-total'))?.drill ?? ''));
+    });
+  });
+
   it('draws the dashboards in the dark theme too', async () => {
     await step(s, 'dark', async () => {
       await goTo(s, 'overview');

@@ -5,7 +5,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type { Access, Deployments, EventRow, Figure, Overview, TimeSeries } from './backend';
+import type { Access, Deployments, EventRow, Figure, Overview, ScopeInfo, TimeSeries } from './backend';
 import { basics, mockBackend, startup } from './test/mock-backend';
 import { renderApp } from './test/render-app';
 
@@ -247,6 +247,56 @@ describe('dashboards', () => {
     const a = calls.find((c) => c.cmd === 'access')!.args;
     expect((a.scope as { query: string }).query).toBe('source:k8s');
     expect((document.getElementById('access-query') as HTMLInputElement).value).toBe('source:k8s');
+  });
+
+  it('counts unverified archives on every dashboard once the switch is on, and says so', async () => {
+    const echo = <T extends { scope: ScopeInfo }>(data: T) => (a: Record<string, unknown>) => {
+      const on = (a.scope as { include_unverified: boolean }).include_unverified;
+      const base = on ? '-stage:RequestReceived -stage:ResponseStarted' : BASE;
+      return { ...data, scope: { ...scope, verified_only: !on, base } };
+    };
+    const calls = dashboards({ overview: echo(overview), deployments: echo(deployments), access: echo(access) });
+    await renderApp();
+    await screen.findByText('Not everything is verified.');
+    expect(document.getElementById('overview-scope')?.textContent).toContain('verified archives only');
+    const box = document.getElementById('overview-include-unverified') as HTMLInputElement;
+    expect(box.checked).toBe(false);
+    fireEvent.click(box);
+    // Nothing changes before Apply.
+    expect(calls.filter((c) => c.cmd === 'overview').length).toBe(1);
+    fireEvent.click(document.getElementById('overview-apply')!);
+    await waitFor(() => expect(calls.filter((c) => c.cmd === 'overview').length).toBe(2));
+    expect(calls.filter((c) => c.cmd === 'overview')[1].args.scope).toEqual({
+      from: null,
+      to: null,
+      query: '',
+      include_unverified: true,
+    });
+    await waitFor(() =>
+      expect(document.getElementById('overview-scope')?.textContent).toContain('unverified ones included'),
+    );
+    // The verification banner stays.
+    expect(screen.getByText('Not everything is verified.')).toBeTruthy();
+    for (const tab of ['Deployments', 'Access']) {
+      fireEvent.click(screen.getByRole('tab', { name: tab }));
+      const cmd = tab.toLowerCase();
+      await waitFor(() => expect(calls.some((c) => c.cmd === cmd)).toBe(true));
+      expect((calls.find((c) => c.cmd === cmd)!.args.scope as { include_unverified: boolean }).include_unverified).toBe(
+        true,
+      );
+      expect((document.getElementById(`${cmd}-include-unverified`) as HTMLInputElement).checked).toBe(true);
+      await waitFor(() =>
+        expect(document.getElementById(`${cmd}-scope`)?.textContent).toContain('unverified ones included'),
+      );
+    }
+    // Off again from another dashboard's bar: verified archives only, everywhere.
+    fireEvent.click(document.getElementById('access-include-unverified')!);
+    fireEvent.click(document.getElementById('access-apply')!);
+    await waitFor(() => expect(calls.filter((c) => c.cmd === 'access').length).toBe(2));
+    expect((calls.filter((c) => c.cmd === 'access')[1].args.scope as { include_unverified: boolean }).include_unverified).toBe(
+      false,
+    );
+    await waitFor(() => expect(document.getElementById('access-scope')?.textContent).toContain('verified archives only'));
   });
 
   it('refuses working hours that end before they start', async () => {

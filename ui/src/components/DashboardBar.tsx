@@ -1,5 +1,6 @@
 // The filter the three dashboards share: time range, an optional query (the search language) and the working
-// hours that decide what "off hours" means. Edits apply on "Apply" (or Enter), to every dashboard at once.
+// hours that decide what "off hours" means, and whether archives that did not verify are counted too (off by
+// default). Edits apply on "Apply" (or Enter), to every dashboard at once.
 
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
@@ -125,6 +126,18 @@ export function DashboardBar({ idPrefix }: { idPrefix: string }) {
           ))}
         </select>
       </fieldset>
+      <label
+        className="check"
+        title="Also count the events of archives that failed verification or are signed by a key you do not trust"
+      >
+        <input
+          type="checkbox"
+          id={id('include-unverified')}
+          checked={draft.includeUnverified}
+          onChange={(e) => setDraft({ ...draft, includeUnverified: e.target.checked })}
+        />
+        <span>Include unverified archives</span>
+      </label>
       <button className="primary" type="submit" id={id('apply')}>
         Apply
       </button>

@@ -26,13 +26,21 @@ function QueryProblem({ query, error, id }: { query: string; error: AppError; id
   );
 }
 
-/** "Counting verified events, all time" / "..., 2024-05-01T00:00:00Z → ..., matching (q)". */
-function ScopeLine({ scope }: { scope: ScopeInfo }) {
+/** "Counting requests in verified archives only, all time" / "..., 2024-05-01T00:00:00Z → ..., matching (q)". */
+function ScopeLine({ scope, id }: { scope: ScopeInfo; id: string }) {
   const range =
     scope.from || scope.to ? `${scope.from ?? 'the beginning'} → ${scope.to ?? 'now'} (UTC, end excluded)` : 'all time';
   return (
-    <p className="small muted scope-line">
-      Counting requests in {scope.verified_only ? 'verified archives' : 'every stored archive'}, {range}
+    <p className="small muted scope-line" id={id}>
+      Counting requests in{' '}
+      {scope.verified_only ? (
+        'verified archives only'
+      ) : (
+        <strong className="warn-text scope-unverified">
+          every stored archive, unverified ones included (failed verification or untrusted key)
+        </strong>
+      )}
+      , {range}
       {scope.query && (
         <>
           , matching <span className="mono">{scope.query}</span>
@@ -85,7 +93,7 @@ export function DashboardFrame<T extends { scope: ScopeInfo }>({
       ) : (
         state.data && (
           <>
-            <ScopeLine scope={state.data.scope} />
+            <ScopeLine scope={state.data.scope} id={`${name}-scope`} />
             <div className={state.loading ? 'dash-grid stale' : 'dash-grid'}>{children(state.data)}</div>
           </>
         )

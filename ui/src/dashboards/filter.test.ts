@@ -50,6 +50,16 @@ describe('the dashboard filter', () => {
     expect(workingHoursText(DEFAULT_FILTER.workingHours)).toBe('Mon–Fri 09:00–18:00 UTC');
   });
 
+  it('counts unverified archives too only when the switch is on', () => {
+    expect(DEFAULT_FILTER.includeUnverified).toBe(false);
+    expect(scopeOf({ ...DEFAULT_FILTER, includeUnverified: true, range: '24h' }, 'utc', NOW)).toEqual({
+      from: Date.UTC(2024, 4, 14, 10) * 1000,
+      to: null,
+      query: '',
+      include_unverified: true,
+    });
+  });
+
   it('trims the query', () => {
     expect((scopeOf({ ...DEFAULT_FILTER, query: '  source:k8s ' }, 'utc', NOW) as { query: string }).query).toBe(
       'source:k8s',

@@ -14,6 +14,8 @@ export interface DashboardFilter {
   toDay: string;
   query: string;
   workingHours: WorkingHours;
+  /** Count events of archives that did not verify (failed, untrusted key) too; off by default. */
+  includeUnverified: boolean;
 }
 
 export const RANGES: { id: RangeChoice; label: string }[] = [
@@ -30,6 +32,7 @@ export const DEFAULT_FILTER: DashboardFilter = {
   toDay: '',
   query: '',
   workingHours: { start_minute: 9 * 60, end_minute: 18 * 60, utc_offset_minutes: 0 },
+  includeUnverified: false,
 };
 
 const HOUR = 3_600_000_000;
@@ -76,7 +79,7 @@ export function rangeOf(
 export function scopeOf(f: DashboardFilter, zone: TimeZoneChoice, nowMicros: number): Scope | { error: string } {
   const r = rangeOf(f, zone, nowMicros);
   if ('error' in r) return r;
-  return { from: r.from, to: r.to, query: f.query.trim(), include_unverified: false };
+  return { from: r.from, to: r.to, query: f.query.trim(), include_unverified: f.includeUnverified };
 }
 
 /** `09:30` for 570 minutes; `24:00` for the end of the day. */
