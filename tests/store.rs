@@ -623,9 +623,19 @@ fn every_way_of_finding_a_page_gives_the_same_pages() {
         "status:verified env:*",
         "actor:nobody-at-all",
         ";",
+        "pods",
+        "\"kube-system\"",
+        "audit* k8s",
+        "pods -secrets",
     ] {
         let indexed = pages(query, PlanChoice::Indexed);
         assert!(!indexed.is_empty());
+        // Counts agree with the pages (a text-only query is counted from the full-text index alone).
+        assert_eq!(
+            s.count(query, NOW).unwrap() as usize,
+            indexed.concat().len(),
+            "{query}"
+        );
         assert_eq!(pages(query, PlanChoice::NewestFirst), indexed, "{query}");
         assert_eq!(pages(query, PlanChoice::Auto), indexed, "{query}");
     }

@@ -154,6 +154,9 @@ struct Plan {
     /// For a plan over the events table: the same rows with SQLite told to walk the events newest first
     /// (`NOT INDEXED`: no index, the primary key still bounds the walk).
     from_where_newest_first: Option<String>,
+    /// For a query that is text terms only: its matches counted from the full-text index alone (every indexed
+    /// rowid is a stored event: both are written in the same transaction, and `check` compares them).
+    count_text_only: bool,
     params: Vec<SqlValue>,
     id_column: &'static str,
 }
@@ -183,6 +186,7 @@ fn plan(query_text: &str, now_micros: i64) -> Result<Plan, SearchError> {
     let join = "";
     Ok(match query::compile_fts_driven(&q, now_micros) {
         Some((matching, rest)) => {
+            let text_only = rest.sql == "1" && rest.params.is_empty();
             let mut params = vec![SqlValue::Text(matching)];
             params.extend(bind(rest.params));
             Plan {
@@ -191,6 +195,7 @@ fn plan(query_text: &str, now_micros: i64) -> Result<Plan, SearchError> {
                      WHERE events_fts MATCH ? AND ({})",
                     rest.sql
                 ),
+                count_text_only: text_only,
                 params,
                 from_where_newest_first: None,
                 id_column: "events_fts.rowid",
@@ -204,6 +209,7 @@ fn plan(query_text: &str, now_micros: i64) -> Result<Plan, SearchError> {
                     "FROM events e NOT INDEXED{join} WHERE ({})",
                     filter.sql
                 )),
+                count_text_only: false,
                 params: bind(filter.params),
                 id_column: "e.id",
             }
@@ -341,7 +347,11 @@ impl Store {
     /// Number of events the query matches.
     pub fn count(&self, query_text: &str, now_micros: i64) -> Result<u64, SearchError> {
         let p = plan(query_text, now_micros)?;
-        let sql = format!("SELECT count(*) {}", p.from_where);
+        let sql = if p.count_text_only {
+            "SELECT count(*) FROM events_fts WHERE events_fts MATCH ?".to_owned()
+        } else {
+            format!("SELECT count(*) {}", p.from_where)
+        };
         let n: i64 = self
             .conn
             .query_row(&sql, params_from_iter(p.params), |r| r.get(0))?;
