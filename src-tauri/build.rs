@@ -29,6 +29,7 @@ const COMMANDS: &[&str] = &[
     "export_preview",
     "export_bundle",
     "open_bundle",
+    "file_kinds",
 ];
 
 fn main() {

@@ -17,8 +17,9 @@ use auditlens::store::stats::{Access, DashboardOptions, Deployments, Overview, S
 
 use crate::contract::{
     ArchiveDetail, ArchivesView, AuditorKey, BundleArchive, BundleEvent, BundleKey, BundleProblem,
-    BundleVerdict, CheckEvent, DbStatus, ExportPreview, ExportResult, ExportSelection, ImportEvent,
-    JobId, OpenedBundle, PreviewArchive, Settings, Startup, StoredFailure, TrustOutcome,
+    BundleVerdict, CheckEvent, DbStatus, ExportPreview, ExportResult, ExportSelection, FileKind,
+    ImportEvent, JobId, OpenedBundle, PreviewArchive, Settings, Startup, StoredFailure,
+    TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::state::{AppState, Database, lock};
@@ -698,6 +699,19 @@ pub fn export_bundle(
         purpose: purpose.trim().to_string(),
         auditor,
     })
+}
+
+/// What each of `paths` is, in order: an evidence bundle (a ZIP listing `bundle.json`), or anything else, an
+/// archive to import. Only the ZIP's central directory is read; a file that cannot be read is an "archive", so the
+/// import reports why, as before.
+pub fn file_kinds(paths: &[String]) -> Vec<FileKind> {
+    paths
+        .iter()
+        .map(|p| match auditlens::bundle::is_bundle(Path::new(p)) {
+            Ok(true) => FileKind::Bundle,
+            _ => FileKind::Archive,
+        })
+        .collect()
 }
 
 /// Verifies a received bundle on its own, against the keyring (producer keys), and reads its events for showing

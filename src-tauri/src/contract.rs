@@ -329,6 +329,16 @@ pub struct BundleEvent {
     pub text: String,
 }
 
+/// What a file given to the app (dropped, picked to import, on the command line) is taken for, before anything is
+/// read beyond the ZIP's list of entries: an evidence bundle (opened on the Received bundle screen, never imported)
+/// or anything else, tried as an archive (the import reports what is wrong with it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    Archive,
+    Bundle,
+}
+
 /// A received evidence bundle, verified on its own: it is never imported into the database.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct OpenedBundle {
@@ -381,5 +391,6 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     ExportPreview::export_all(cfg)?;
     ExportResult::export_all(cfg)?;
     OpenedBundle::export_all(cfg)?;
+    FileKind::export_all(cfg)?;
     Ok(())
 }

@@ -16,7 +16,7 @@ use tauri::ipc::Channel;
 use crate::commands;
 use crate::contract::{
     ArchiveDetail, ArchivesView, AuditorKey, CheckEvent, DbStatus, ExportPreview, ExportResult,
-    ExportSelection, ImportEvent, JobId, OpenedBundle, Settings, Startup, TrustOutcome,
+    ExportSelection, FileKind, ImportEvent, JobId, OpenedBundle, Settings, Startup, TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::progress::Throttle;
@@ -253,4 +253,10 @@ pub async fn export_bundle(
 #[tauri::command]
 pub async fn open_bundle(state: Shared<'_>, path: String) -> Result<OpenedBundle, AppError> {
     blocking(&state, move |s| commands::open_bundle(s, &path)).await
+}
+
+/// Which of `paths` are evidence bundles (to open) and which are archives (to import).
+#[tauri::command]
+pub async fn file_kinds(state: Shared<'_>, paths: Vec<String>) -> Result<Vec<FileKind>, AppError> {
+    blocking(&state, move |_| Ok(commands::file_kinds(&paths))).await
 }

@@ -64,6 +64,7 @@ pub fn run(args: cli::Args) -> Result<(), String> {
             ipc::export_preview,
             ipc::export_bundle,
             ipc::open_bundle,
+            ipc::file_kinds,
         ])
         .run(tauri::generate_context!())
         .map_err(|e| e.to_string())

@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 use auditlens::note::SignerKey;
 use auditlens_app::commands;
-use auditlens_app::contract::{BundleVerdict, ExportSelection, ImportEvent};
+use auditlens_app::contract::{BundleVerdict, ExportSelection, FileKind, ImportEvent};
 use auditlens_app::error::ErrorCode;
 use auditlens_app::state::AppState;
 use support::fixtures::{self, Fixtures, ORIGIN_CLOUDTRAIL, ORIGIN_K8S};
@@ -408,4 +408,46 @@ fn a_received_event_is_shown_as_text_with_invisible_and_reordering_characters_ma
     assert!(!ev.text.contains('\u{202E}') && !ev.text.contains('\u{200B}'));
     let actor = ev.actor.as_deref().unwrap();
     assert!(!actor.contains('\u{202E}'), "{actor}");
+}
+
+#[test]
+fn a_bundle_is_told_from_an_archive_before_anything_is_imported() {
+    let e = env();
+    commands::create_auditor_key(&e.state, "a").unwrap();
+    let bundle = e.out("evidence.zip");
+    commands::export_bundle(
+        &e.state,
+        &k8s_query(),
+        "review",
+        &bundle.display().to_string(),
+    )
+    .unwrap();
+    // A tampered bundle is still a bundle: it opens on the bundle screen, which says why it failed.
+    let bad = e.out("bad.zip");
+    tamper_bundle(&bundle, &bad);
+    let garbage = e.out("garbage.zip");
+    std::fs::write(&garbage, b"not a zip").unwrap();
+    let paths: Vec<String> = [
+        &bundle,
+        &e.fx.k8s_1,
+        &bad,
+        &garbage,
+        &e.out("missing.zip"),
+        &e.fx.cloudtrail,
+    ]
+    .iter()
+    .map(|p| p.display().to_string())
+    .collect();
+    assert_eq!(
+        commands::file_kinds(&paths),
+        vec![
+            FileKind::Bundle,
+            FileKind::Archive,
+            FileKind::Bundle,
+            FileKind::Archive,
+            FileKind::Archive,
+            FileKind::Archive,
+        ]
+    );
+    assert!(commands::file_kinds(&[]).is_empty());
 }

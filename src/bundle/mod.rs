@@ -349,9 +349,51 @@ pub fn is_hidden_char(c: char) -> bool {
         )
 }
 
+/// Whether the file at `path` looks like an evidence bundle rather than an archive: a ZIP whose entries include
+/// [`INDEX`] (`bundle.json`, which an archive may not hold). Reads only the ZIP's central directory; nothing is
+/// verified. A file that cannot be opened is an error; one that is not a readable ZIP is not a bundle (`false`),
+/// so whoever tries it as an archive reports why.
+pub fn is_bundle(path: &std::path::Path) -> std::io::Result<bool> {
+    let file = std::fs::File::open(path)?;
+    Ok(match zip::ZipArchive::new(file) {
+        Ok(zip) => zip.file_names_raw().any(|name| name == INDEX.as_bytes()),
+        Err(_) => false,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_bundle_reads_the_entry_names_only() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, entries: &[&str]| {
+            let path = dir.path().join(name);
+            let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+            for e in entries {
+                zip.start_file(*e, zip::write::SimpleFileOptions::default())
+                    .unwrap();
+                zip.write_all(b"{}").unwrap();
+            }
+            zip.finish().unwrap();
+            path
+        };
+        let bundle = write("bundle.zip", &[MANIFEST, INDEX, EVENTS]);
+        let archive = write(
+            "archive.zip",
+            &["checkpoint", "manifest.json", "events/000001.jsonl"],
+        );
+        let nested = write("nested.zip", &["x/bundle.json"]);
+        assert!(is_bundle(&bundle).unwrap());
+        assert!(!is_bundle(&archive).unwrap());
+        assert!(!is_bundle(&nested).unwrap());
+        let garbage = dir.path().join("garbage.zip");
+        std::fs::write(&garbage, b"not a zip at all").unwrap();
+        assert!(!is_bundle(&garbage).unwrap());
+        assert!(is_bundle(&dir.path().join("missing.zip")).is_err());
+    }
 
     #[test]
     fn manifest_text_round_trips_sorted() {

@@ -221,6 +221,39 @@ describe('evidence bundles in the app', () => {
     });
   });
 
+  it('opens a bundle dropped on the window on the Received bundle screen instead of importing it', async () => {
+    await step(s, 'drop-bundle', async () => {
+      await goTo(s, 'search');
+      const drop = (file) =>
+        s.executeAsync(
+          `const done = arguments[arguments.length - 1];
+           window.__TAURI_INTERNALS__.invoke('plugin:event|emit', {
+             event: 'tauri://drag-drop',
+             payload: { paths: [arguments[0]], position: { x: 400, y: 300 } },
+           }).then(() => done('ok'), (e) => done('error: ' + e));`,
+          file,
+        );
+      assert.equal(await drop(all()), 'ok');
+      await s.waitFor('bundle tab', async () => (await (await s.find('#tab-bundle')).attribute('aria-selected')) === 'true');
+      await s.waitFor('dropped path', async () => (await s.execute('return document.getElementById("bundle-path").value')) === all());
+      await s.waitForText('#bundle-verdict', 'Verified', 30000);
+      await s.waitFor(`${K8S_EVENTS} events`, async () => (await s.findAll('#bundle-events > li')).length === K8S_EVENTS);
+      // A tampered bundle dropped is opened too, and refused with the verifier's reason (not tried as an archive).
+      assert.equal(await drop(tampered()), 'ok');
+      await s.waitForText('#bundle-verdict', 'NOT VERIFIED', 30000);
+      assert.match(await s.text('#bundle-reason'), /SHA-256 mismatch/);
+      // Nothing was imported, and the import list never saw them.
+      assert.match(await s.text('#db-counts'), /^4 archives/);
+      const everything = await s.execute('return document.getElementById("screen").textContent');
+      assert.ok(!everything.includes('is not allowed in an archive'), 'a bundle was tried as an archive');
+      assert.equal(
+        await s.execute('return document.querySelectorAll(\'li.import-card[data-path$="/all-k8s.zip"], li.import-card[data-path$="/tampered-bundle.zip"]\').length'),
+        0,
+        'an import was tried',
+      );
+    });
+  });
+
   it('shows the events of a received bundle as text and runs none of their payloads', async () => {
     await step(s, 'open-hostile', async () => {
       await goTo(s, 'search');

@@ -72,7 +72,7 @@ function Shell() {
   const [hovering, setHovering] = useState(false);
   useThemeAttribute(settings.theme);
 
-  // Files dropped anywhere on the window are imported.
+  // Files dropped anywhere on the window are imported (an evidence bundle among them opens on its own screen).
   useEffect(() => {
     let stop: (() => void) | null = null;
     let cancelled = false;

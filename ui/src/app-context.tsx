@@ -5,7 +5,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useReducer,
 import type { ReactNode } from 'react';
 
 import { backend, toAppError } from './backend';
-import type { AppError, DbStatus, ImportEvent, Settings, Startup, TrustedKey } from './backend';
+import type { AppError, DbStatus, FileKind, ImportEvent, Settings, Startup, TrustedKey } from './backend';
 import { DEFAULT_FILTER } from './dashboards/filter';
 import type { DashboardFilter } from './dashboards/filter';
 import { applyImportEvent } from './imports';
@@ -31,6 +31,12 @@ export interface SearchRequest {
   seq: number;
 }
 
+/** A bundle to open on the Received bundle screen (dropped, picked to import, given on the command line). */
+export interface BundleRequest {
+  path: string;
+  seq: number;
+}
+
 export interface AppContextValue {
   startup: Startup;
   settings: Settings;
@@ -42,7 +48,9 @@ export interface AppContextValue {
   keys: TrustedKey[];
   setKeys: (keys: TrustedKey[]) => void;
   imports: ImportItem[];
+  /** Imports the archives among `paths`; an evidence bundle among them opens on the Received bundle screen instead. */
   startImport: (paths: string[]) => void;
+  bundleRequest: BundleRequest | null;
   cancelImport: (job: number) => void;
   screen: Screen;
   navigate: (screen: Screen) => void;
@@ -114,11 +122,35 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
     [refreshDb],
   );
 
+  const [bundleRequest, setBundleRequest] = useState<BundleRequest | null>(null);
   const startImport = useCallback(
     (paths: string[]) => {
       if (paths.length === 0) return;
-      navigate({ name: 'import' });
-      backend.importArchives(paths, onImportEvent).catch(showError);
+      // An evidence bundle is not an archive: it is opened and verified on its own screen, never imported. Which
+      // is which comes from the ZIP's list of entries; if that cannot be told, everything is tried as an archive
+      // and the import says what is wrong.
+      backend
+        .fileKinds(paths)
+        .catch((): FileKind[] => paths.map(() => 'archive'))
+        .then((kinds) => {
+          const bundles = paths.filter((_, i) => kinds[i] === 'bundle');
+          const archives = paths.filter((_, i) => kinds[i] !== 'bundle');
+          if (archives.length > 0) {
+            navigate({ name: 'import' });
+            backend.importArchives(archives, onImportEvent).catch(showError);
+          }
+          if (bundles.length > 0) {
+            setBundleRequest((r) => ({ path: bundles[0], seq: (r?.seq ?? 0) + 1 }));
+            navigate({ name: 'bundle' });
+            if (bundles.length > 1) {
+              showError({
+                code: 'invalid',
+                message: `${bundles.length} evidence bundles were given; one opens at a time. Opened ${bundles[0]}; open the others from the Received bundle screen.`,
+              });
+            }
+          }
+        })
+        .catch(showError);
     },
     [onImportEvent, showError],
   );
@@ -150,6 +182,7 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
       setKeys,
       imports,
       startImport,
+      bundleRequest,
       cancelImport,
       screen,
       navigate,
@@ -171,6 +204,7 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
       keys,
       imports,
       startImport,
+      bundleRequest,
       cancelImport,
       screen,
       openSearch,

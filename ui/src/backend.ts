@@ -15,6 +15,7 @@ import type { ExportPreview } from './bindings/ExportPreview';
 import type { ExportResult } from './bindings/ExportResult';
 import type { ExportSelection } from './bindings/ExportSelection';
 import type { OpenedBundle } from './bindings/OpenedBundle';
+import type { FileKind } from './bindings/FileKind';
 import type { CheckEvent } from './bindings/CheckEvent';
 import type { DashboardOptions } from './bindings/DashboardOptions';
 import type { WorkingHours } from './bindings/WorkingHours';
@@ -45,6 +46,7 @@ export type {
   ExportPreview,
   ExportResult,
   ExportSelection,
+  FileKind,
   Histogram,
   ImportEvent,
   OpenedBundle,
@@ -109,6 +111,7 @@ interface Commands {
   export_preview: [{ selection: ExportSelection }, ExportPreview];
   export_bundle: [{ selection: ExportSelection; purpose: string; out: string }, ExportResult];
   open_bundle: [{ path: string }, OpenedBundle];
+  file_kinds: [{ paths: string[] }, FileKind[]];
 }
 
 /** Turns whatever a rejected call carries into an AppError (`{code, message}`). */
@@ -179,6 +182,8 @@ export const backend = {
     call('export_bundle', { selection, purpose, out }),
   /** Verifies a received bundle on its own (never imported) and returns what it holds, as text. */
   openBundle: (path: string) => call('open_bundle', { path }),
+  /** Which of `paths` are evidence bundles (to open) and which archives (to import); reads only the ZIP listing. */
+  fileKinds: (paths: string[]) => call('file_kinds', { paths }),
 
   /** Native file dialog for archives; resolves to the chosen paths (none when cancelled). */
   async pickArchives(): Promise<string[]> {

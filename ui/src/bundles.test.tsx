@@ -2,12 +2,12 @@
 // will be disclosed, the required purpose, the auditor key, the result), what blocks an export, and received
 // bundles (verified, failed with the verifier's reason, hostile text kept as text, never imported).
 
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
 import type { AuditorKey, EventRow, ExportPreview, OpenedBundle } from './backend';
 import { ExportDialog } from './components/ExportDialog';
-import { basics, mockBackend, startup } from './test/mock-backend';
+import { basics, isListening, mockBackend, startup } from './test/mock-backend';
 import { renderApp } from './test/render-app';
 
 const hostile = '<img src=x onerror=window.__pwned=1>';
@@ -286,5 +286,54 @@ describe('a received bundle', () => {
     expect(alert.textContent).toContain('SHA-256 mismatch');
     expect(container.querySelector('#bundle-failure')!.textContent).toMatch(/Whereentry events\.jsonl.*ExpectedAAA=.*FoundBBB=/);
     expect(container.querySelector('#bundle-events')).toBeNull();
+  });
+
+  it('opens a dropped bundle on its screen, verified, instead of importing it', async () => {
+    const calls = mockBackend({
+      ...basics(),
+      file_kinds: (a) => (a.paths as string[]).map((p) => (p.includes('evidence') ? 'bundle' : 'archive')),
+      open_bundle: (a) => opened({ path: a.path as string }),
+      import_archives: () => 1,
+    });
+    const { container } = await renderApp();
+    await screen.findByText('Drop a signed audit archive here');
+    await waitFor(() => expect(isListening('tauri://drag-drop')).toBe(true));
+    const { emit } = await import('@tauri-apps/api/event');
+    await act(async () => {
+      await emit('tauri://drag-drop', { paths: ['/home/u/evidence.zip'], position: { x: 1, y: 2 } });
+    });
+    expect((await screen.findByRole('status', {}, { timeout: 3000 })).textContent).toContain('Verified');
+    expect(screen.getByRole('tab', { name: 'Received bundle' }).getAttribute('aria-selected')).toBe('true');
+    expect(calls.find((c) => c.cmd === 'file_kinds')!.args).toEqual({ paths: ['/home/u/evidence.zip'] });
+    expect(calls.find((c) => c.cmd === 'open_bundle')!.args).toEqual({ path: '/home/u/evidence.zip' });
+    expect((container.querySelector('#bundle-path') as HTMLInputElement).value).toBe('/home/u/evidence.zip');
+    expect(calls.some((c) => c.cmd === 'import_archives')).toBe(false);
+
+    // Archives dropped with a bundle are imported; only the bundle is opened.
+    await act(async () => {
+      await emit('tauri://drag-drop', { paths: ['/home/u/a.zip', '/home/u/evidence-2.zip'], position: { x: 1, y: 2 } });
+    });
+    await waitFor(() => expect(calls.filter((c) => c.cmd === 'open_bundle').length).toBe(2));
+    expect(calls.filter((c) => c.cmd === 'open_bundle')[1].args).toEqual({ path: '/home/u/evidence-2.zip' });
+    expect(calls.find((c) => c.cmd === 'import_archives')!.args.paths).toEqual(['/home/u/a.zip']);
+  });
+
+  it('tries every file as an archive when the kinds cannot be told', async () => {
+    const calls = mockBackend({
+      ...basics(),
+      file_kinds: () => Promise.reject({ code: 'internal', message: 'no' }),
+      import_archives: () => 1,
+    });
+    await renderApp();
+    await screen.findByText('Drop a signed audit archive here');
+    await waitFor(() => expect(isListening('tauri://drag-drop')).toBe(true));
+    const { emit } = await import('@tauri-apps/api/event');
+    await act(async () => {
+      await emit('tauri://drag-drop', { paths: ['/home/u/evidence.zip'], position: { x: 1, y: 2 } });
+    });
+    await waitFor(() =>
+      expect(calls.find((c) => c.cmd === 'import_archives')?.args.paths).toEqual(['/home/u/evidence.zip']),
+    );
+    expect(calls.some((c) => c.cmd === 'open_bundle')).toBe(false);
   });
 });

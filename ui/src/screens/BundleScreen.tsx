@@ -2,7 +2,7 @@
 // shown read-only. It is never imported: nothing here touches the database or the imported archives. Everything a
 // bundle holds is attacker-controlled text and is rendered as text nodes only.
 
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 
 import { backend } from '../backend';
@@ -16,7 +16,7 @@ import { formatTime } from '../format/time';
 const SHOWN = 200;
 
 export function BundleScreen() {
-  const { settings } = useApp();
+  const { settings, bundleRequest } = useApp();
   const [path, setPath] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -35,6 +35,14 @@ export function BundleScreen() {
       setBusy(false);
     }
   };
+  // A bundle dropped on the window (or picked to import, or given on the command line) opens here, verified.
+  const handled = useRef(0);
+  useEffect(() => {
+    if (!bundleRequest || bundleRequest.seq === handled.current) return;
+    handled.current = bundleRequest.seq;
+    setPath(bundleRequest.path);
+    void verify(bundleRequest.path);
+  }, [bundleRequest]);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void verify(path);

@@ -87,6 +87,7 @@ export function basics(s: Startup = startup()): Record<string, Handler> {
     archives: () => ({ archives: [], continuity: [] }),
     search: () => ({ events: [], next: null }),
     count: () => 0,
+    file_kinds: (a) => (a.paths as string[]).map(() => 'archive'),
     auditor_key: () => null,
     histogram: () => ({ start: null, bucket_micros: 1000000, counts: [], first: null, last: null, timed: 0, untimed: 0 }),
   };
