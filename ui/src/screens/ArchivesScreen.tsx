@@ -6,6 +6,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { backend } from '../backend';
 import type { ArchiveDetail, ArchiveRow, ArchivesView, CheckEvent, CheckProgress, CheckReport } from '../backend';
 import { useApp } from '../app-context';
+import { FailureFields } from '../components/FailureFields';
 import { EmptyState } from '../components/EmptyState';
 import { ProgressBar } from '../components/ProgressBar';
 import { Timeline } from '../components/Timeline';
@@ -250,34 +251,7 @@ function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }
               ? 'valid signature by a key that was not trusted; its events are never shown as verified'
               : 'did not verify; kept flagged, its events are never shown as verified'}
         </dd>
-        {f && (
-          <>
-            <dt>Reason</dt>
-            <dd className="reason">{f.message}</dd>
-            {(f.entry || f.line != null || f.event_index != null) && (
-              <>
-                <dt>Where</dt>
-                <dd>
-                  {[f.entry && `entry ${f.entry}`, f.line != null && `line ${f.line}`, f.event_index != null && `event index ${f.event_index}`]
-                    .filter(Boolean)
-                    .join(', ')}
-                </dd>
-              </>
-            )}
-            {f.expected && (
-              <>
-                <dt>Expected</dt>
-                <dd className="mono small wrap">{f.expected}</dd>
-              </>
-            )}
-            {f.found && (
-              <>
-                <dt>Found</dt>
-                <dd className="mono small wrap">{f.found}</dd>
-              </>
-            )}
-          </>
-        )}
+        {f && <FailureFields failure={f} />}
         <dt>Signer</dt>
         <dd>
           <span className="mono">{a.signer_name}</span> <span className="mono small">{a.signer_fingerprint}</span>

@@ -7,6 +7,7 @@ import { useState } from 'react';
 import { backend } from '../backend';
 import type { ImportResult } from '../backend';
 import { useApp } from '../app-context';
+import { FailureFields } from '../components/FailureFields';
 import { ProgressBar } from '../components/ProgressBar';
 import { TrustDialog } from '../components/TrustDialog';
 import type { KeyToTrust } from '../components/TrustDialog';
@@ -157,34 +158,7 @@ function ResultDetails({
       </p>
       {f && result.outcome === 'failed' && (
         <dl className="fields failure" aria-label="Why verification failed">
-          <dt>Reason</dt>
-          <dd className="reason">{f.message}</dd>
-          {(f.entry || f.line != null || f.event_index != null) && (
-            <>
-              <dt>Where</dt>
-              <dd>
-                {[
-                  f.entry && `entry ${f.entry}`,
-                  f.line != null && `line ${f.line}`,
-                  f.event_index != null && `event index ${f.event_index}`,
-                ]
-                  .filter(Boolean)
-                  .join(', ')}
-              </dd>
-            </>
-          )}
-          {f.expected && (
-            <>
-              <dt>Expected</dt>
-              <dd className="mono small wrap">{f.expected}</dd>
-            </>
-          )}
-          {f.found && (
-            <>
-              <dt>Found</dt>
-              <dd className="mono small wrap">{f.found}</dd>
-            </>
-          )}
+          <FailureFields failure={f} />
         </dl>
       )}
       <dl className="fields compact">
