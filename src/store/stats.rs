@@ -11,7 +11,7 @@
 //! `rollup_actors`: counted events per archive and UTC hour), plus the events of the partial hours at the edges
 //! of the time range, read by their time-ordered ids; with a query, they are aggregated from the matching events.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::params_from_iter;
 use rusqlite::types::Value as SqlValue;
@@ -917,6 +917,18 @@ impl Cube {
     }
 }
 
+/// What `stats` and the overview count: per hour, source, category and outcome, and per actor.
+fn overview_cubes() -> [(Table, &'static [Dim], Vec<Filter>); 2] {
+    [
+        (
+            Table::Hourly,
+            &[Dim::Hour, Dim::Source, Dim::Category, Dim::Outcome],
+            Vec::new(),
+        ),
+        (Table::Actors, &[Dim::Actor], Vec::new()),
+    ]
+}
+
 /// Sets a dashboard call's cubes and clears them when dropped.
 struct CubeGuard<'s>(&'s Store);
 
@@ -1476,18 +1488,7 @@ impl Store {
     pub fn stats(&self, scope: &Scope, top: usize, now_micros: i64) -> Result<Stats, StatsError> {
         scope.check()?;
         let now = now_micros;
-        let _cubes = self.cubes(
-            scope,
-            now,
-            &[
-                (
-                    Table::Hourly,
-                    &[Dim::Hour, Dim::Source, Dim::Category, Dim::Outcome],
-                    Vec::new(),
-                ),
-                (Table::Actors, &[Dim::Actor], Vec::new()),
-            ],
-        )?;
+        let _cubes = self.cubes(scope, now, &overview_cubes())?;
         let total = self.figure(scope, Table::Hourly, &[], now)?;
         let mut stats = Stats {
             total: total.count,
@@ -1597,18 +1598,7 @@ impl Store {
         scope.check()?;
         opts.check()?;
         let now = now_micros;
-        let _cubes = self.cubes(
-            scope,
-            now,
-            &[
-                (
-                    Table::Hourly,
-                    &[Dim::Hour, Dim::Source, Dim::Category, Dim::Outcome],
-                    Vec::new(),
-                ),
-                (Table::Actors, &[Dim::Actor], Vec::new()),
-            ],
-        )?;
+        let _cubes = self.cubes(scope, now, &overview_cubes())?;
         Ok(Overview {
             scope: ScopeInfo::from(scope),
             verification: self.verification_summary()?,
@@ -1943,24 +1933,21 @@ impl Store {
                     None,
                     now,
                 )?;
-                let mut first: Vec<(String, i64)> = Vec::new();
+                // Actors ASCII case-insensitively, as the NOCASE column groups them (named as first seen).
+                let mut first: HashMap<String, (String, i64)> = HashMap::new();
                 for (keys, _) in groups {
                     let (SqlValue::Text(actor), SqlValue::Integer(hour)) = (&keys[0], &keys[1])
                     else {
                         continue;
                     };
-                    match first
-                        .iter_mut()
-                        .find(|(a, _)| a.eq_ignore_ascii_case(actor))
-                    {
-                        Some((_, h)) => *h = (*h).min(*hour),
-                        None => first.push((actor.clone(), *hour)),
-                    }
+                    first
+                        .entry(actor.to_ascii_lowercase())
+                        .and_modify(|(_, h)| *h = (*h).min(*hour))
+                        .or_insert_with(|| (actor.clone(), *hour));
                 }
-                first.sort_by(|a, b| {
-                    b.1.cmp(&a.1)
-                        .then_with(|| a.0.to_ascii_lowercase().cmp(&b.0.to_ascii_lowercase()))
-                });
+                let mut first: Vec<(String, (String, i64))> = first.into_iter().collect();
+                first.sort_by(|(ka, a), (kb, b)| b.1.cmp(&a.1).then_with(|| ka.cmp(kb)));
+                let first: Vec<(String, i64)> = first.into_iter().map(|(_, v)| v).collect();
                 first
             } else if scope.has_query() {
                 let mut p = base_params.clone();
