@@ -139,7 +139,7 @@ pub fn store_section(
     dir: &Path,
     n: u64,
     runs: usize,
-) -> Result<(Figure, Vec<QueryFigure>), BenchError> {
+) -> Result<(Vec<Figure>, Vec<QueryFigure>), BenchError> {
     let (k8s, ct) = generate(dir, n)?;
     let key =
         SignerKey::from_seed("bench", &[7u8; 32]).map_err(|e| BenchError::Failed(e.to_string()))?;
@@ -205,6 +205,8 @@ pub fn store_section(
         bytes,
         peak_rss_mib: peak_rss_mib(),
     };
+    let mut import_figures = sqlite_floors(dir, &db, n, bytes)?;
+    import_figures.push(import);
 
     let store = Store::open_read_only(&db).map_err(|e| BenchError::Failed(e.to_string()))?;
     let audit_id: String = store
@@ -244,7 +246,63 @@ pub fn store_section(
             scan_tool,
         });
     }
-    Ok((import, figures))
+    Ok((import_figures, figures))
+}
+
+/// What SQLite alone takes for the same event bytes, in the store's own settings (WAL, one transaction): storing
+/// them as rows `(id, raw)` in id order, and building the FTS5 index of them (same tokenizer and merge setting as
+/// the store's). The full-text index is the floor an import that indexes each whole event cannot go below.
+fn sqlite_floors(dir: &Path, store: &Path, n: u64, bytes: u64) -> Result<Vec<Figure>, BenchError> {
+    let scratch = dir.join(format!("floor-{n}.db"));
+    let remove = || {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", scratch.display()));
+        }
+    };
+    remove();
+    let sql = |e: rusqlite::Error| BenchError::Failed(format!("SQLite floor: {e}"));
+    let conn = rusqlite::Connection::open(&scratch).map_err(sql)?;
+    crate::store::configure(&conn).map_err(sql)?;
+    conn.execute("ATTACH DATABASE ?1 AS store", [store.display().to_string()])
+        .map_err(sql)?;
+    let mut figures = Vec::new();
+    for (name, batch) in [
+        (
+            "SQLite FTS5 index alone",
+            "CREATE TABLE src (id INTEGER PRIMARY KEY, raw TEXT NOT NULL);
+             INSERT INTO src SELECT id, raw FROM store.events ORDER BY id;
+             COMMIT; BEGIN;
+             CREATE VIRTUAL TABLE fts USING fts5(raw, content='', tokenize='unicode61');
+             INSERT INTO fts(fts, rank) VALUES ('automerge', 16);",
+        ),
+        (
+            "SQLite rows alone",
+            "CREATE TABLE plain (id INTEGER PRIMARY KEY, raw TEXT NOT NULL);",
+        ),
+    ] {
+        // Untimed set-up (the FTS5 case copies the events first, so that only indexing is timed).
+        conn.execute_batch(&format!("BEGIN; {batch}"))
+            .map_err(sql)?;
+        let timed = if name.contains("FTS5") {
+            "INSERT INTO fts (rowid, raw) SELECT id, raw FROM src ORDER BY id"
+        } else {
+            "INSERT INTO plain SELECT id, raw FROM store.events ORDER BY id"
+        };
+        reset_peak_rss();
+        let start = Instant::now();
+        conn.execute(timed, []).map_err(sql)?;
+        conn.execute_batch("COMMIT").map_err(sql)?;
+        figures.push(Figure {
+            name: name.into(),
+            seconds: start.elapsed().as_secs_f64(),
+            events: n,
+            bytes,
+            peak_rss_mib: peak_rss_mib(),
+        });
+    }
+    drop(conn);
+    remove();
+    Ok(figures)
 }
 
 pub fn print_queries(figures: &[QueryFigure]) {

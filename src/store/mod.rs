@@ -183,7 +183,8 @@ impl Store {
 /// Bytes of the database file a reading connection maps (SQLite caps it at its compiled limit, 2 GiB).
 const MMAP_BYTES: i64 = 1 << 31;
 
-fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
+/// The settings of every read-write connection to a store (also used by the benchmark's SQLite floors).
+pub(crate) fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
