@@ -366,10 +366,10 @@ fn seal(
         inputs,
     })?;
     println!(
-        "sealed {} events ({}) from {} input(s) into {}: origin {}, sequence {}, kind {}, root {}",
-        summary.events,
+        "sealed {} ({}) from {} into {}: origin {}, sequence {}, kind {}, root {}",
+        report::count(summary.events, "event"),
         report::human_bytes(summary.bytes),
-        inputs.len(),
+        report::count(inputs.len() as u64, "input"),
         summary.out,
         summary.origin,
         summary.sequence,
@@ -516,8 +516,9 @@ fn check(db: &Path, trust: &[PathBuf], json: bool) -> Result<ExitCode, Fatal> {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else if result.ok {
         println!(
-            "OK: {} archives, {} events re-verified from the stored bytes; signatures, roots, chains and normalized fields match",
-            result.archives_checked, result.events_checked
+            "OK: {}, {} re-verified from the stored bytes; signatures, roots, chains and normalized fields match",
+            report::count(result.archives_checked as u64, "archive"),
+            report::count(result.events_checked as u64, "event")
         );
     } else {
         for p in &result.problems {

@@ -573,8 +573,8 @@ impl Store {
                 result.stored = true;
                 result.archive_id = Some(*archive_id);
                 result.message = format!(
-                    "verified and imported {} events",
-                    result.report.events.unwrap_or(0)
+                    "verified and imported {}",
+                    crate::report::count(result.report.events.unwrap_or(0), "event")
                 );
             }
             (Plan::AlreadyThere { archive_id }, ArchiveStatus::Verified) => {
