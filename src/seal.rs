@@ -492,7 +492,18 @@ fn previous_link(prev: &Path, origin: &str) -> Result<(u64, Hash), SealError> {
 }
 
 /// Detects the source kind from the first events of the inputs: the one specific kind seen, else `jsonl`.
+/// Detection reads the start of each input before sealing reads it all, so a pipe or device (which can be read
+/// only once) is refused here rather than sealed empty.
 fn detect_kind(inputs: &[PathBuf]) -> Result<SourceKind, SealError> {
+    for path in inputs {
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            return Err(SealError::Usage(format!(
+                "{}: not a regular file (a pipe or device can be read only once, and detecting the source kind \
+                 reads it first): pass --format KIND, or write it to a file",
+                path.display()
+            )));
+        }
+    }
     let mut seen: Option<SourceKind> = None;
     let mut looked = 0usize;
     for path in inputs {

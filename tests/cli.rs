@@ -276,6 +276,52 @@ fn seal_names_the_file_and_line_of_bad_input() {
 }
 
 #[test]
+fn a_pipe_is_sealed_with_format_and_refused_by_kind_detection() {
+    let e = Env::new();
+    let log = std::fs::read(fixture(K8S_LOG)).unwrap();
+    let seal_stdin = |extra: &[&str]| {
+        let mut args = vec![
+            "seal".to_string(),
+            "--key".into(),
+            e.p("ops-prod.key"),
+            "--origin".into(),
+            "example.com/prod/k8s".into(),
+            "--out".into(),
+            e.p("piped.zip"),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.push("/dev/stdin".into());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_auditlens"))
+            .args(&args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The refusal may come before the whole log is read: a broken pipe here is expected then.
+        let _ = child.stdin.take().unwrap().write_all(&log);
+        child.wait_with_output().unwrap()
+    };
+    // Detecting the kind would read the pipe once and sealing would find it empty: refused, named, with the way out.
+    let o = seal_stdin(&[]);
+    assert_clean_failure(&o, 2);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("/dev/stdin") && err.contains("--format"),
+        "{err}"
+    );
+    assert!(!e.dir.join("piped.zip").exists());
+    // With the kind given the pipe is read once, and the archive holds every event of the log.
+    let o = seal_stdin(&["--format", "k8s"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let o = e.verify(&[&e.p("piped.zip")], &["--json"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let lines = log.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["archives"][0]["events"], lines as u64);
+}
+
+#[test]
 fn seal_refuses_a_fifty_megabyte_line() {
     let e = Env::new();
     let input = e.dir.join("huge.jsonl");
