@@ -155,6 +155,12 @@ fn read_lines<P: Parse>(
         let line = match lines.next_line() {
             Ok(Some(l)) => l,
             Ok(None) => return Ok(()),
+            // A first line longer than any event can be is a one-line document (a busy hour's CloudTrail file):
+            // read it whole, as a pretty-printed one is.
+            Err(LineError::TooLong { .. }) if first => {
+                drop(lines);
+                return read_document(path, &file_name, parser, f);
+            }
             Err(LineError::TooLong { line, limit }) => {
                 return Err(InputError::Invalid {
                     file: file_name,
@@ -436,6 +442,37 @@ mod tests {
                 (b"{\"b\":[1, 2]}".to_vec(), 4)
             ]
         );
+    }
+
+    #[test]
+    fn a_one_line_records_document_longer_than_any_event_is_read_whole() {
+        // A CloudTrail file of a busy hour: one line of more than MAX_EVENT_BYTES, each record far smaller.
+        let record = format!(
+            "{{\"eventName\":\"GetObject\",\"pad\":\"{}\"}}",
+            "x".repeat(4000)
+        );
+        let n = MAX_EVENT_BYTES / record.len() + 10;
+        let doc = format!("{{\"Records\":[{}]}}\n", vec![record.as_str(); n].join(","));
+        assert!(doc.len() > MAX_EVENT_BYTES);
+        let got = events_of(doc.as_bytes()).unwrap();
+        assert_eq!(got.len(), n);
+        assert!(
+            got.iter()
+                .all(|(bytes, line)| bytes == record.as_bytes() && *line == 1)
+        );
+        // JSON Lines with such a line is still refused, at that line, and so is a long first line that is not JSON.
+        let long_second = format!("{{\"a\":1}}\n{doc}");
+        match events_of(long_second.as_bytes()) {
+            Err(InputError::Invalid {
+                line: 2, message, ..
+            }) => assert!(message.contains("longer than"), "{message}"),
+            other => panic!("{:?}", other.map(|v| v.len())),
+        }
+        let junk = format!("{{\"Records\":[{}", "x".repeat(MAX_EVENT_BYTES + 1));
+        assert!(matches!(
+            events_of(junk.as_bytes()),
+            Err(InputError::Invalid { line: 1, .. })
+        ));
     }
 
     #[test]
