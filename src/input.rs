@@ -314,6 +314,7 @@ fn each_document_record<P: Parse>(
     };
     let whole: &RawValue = serde_json::from_slice(text).map_err(invalid)?;
     let raw = whole.get();
+    let mut one_object = false;
     let records: Vec<&RawValue> = if raw.starts_with('[') {
         serde_json::from_str(raw).map_err(invalid)?
     } else if raw.starts_with('{') {
@@ -326,7 +327,10 @@ fn each_document_record<P: Parse>(
             Ok(Envelope {
                 records: Some(records),
             }) => records,
-            _ => vec![whole],
+            _ => {
+                one_object = true;
+                vec![whole]
+            }
         }
     } else {
         return Err(InputError::Document {
@@ -344,6 +348,13 @@ fn each_document_record<P: Parse>(
         };
         if !bytes.starts_with(b"{") {
             return Err(not_object());
+        }
+        if bytes.len() > MAX_EVENT_BYTES && one_object {
+            return Err(InputError::Invalid {
+                file: file_name.into(),
+                line: first_line,
+                message: format!("event is longer than {MAX_EVENT_BYTES} bytes"),
+            });
         }
         if bytes.len() > MAX_EVENT_BYTES {
             return Err(InputError::Document {
