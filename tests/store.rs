@@ -249,6 +249,63 @@ fn tampered_archive_is_refused_and_leaves_the_database_as_it_was() {
 }
 
 #[test]
+fn a_signed_event_that_is_not_json_fails_the_import_at_that_event_wherever_it_is() {
+    // Events are parsed on a second thread in batches of about a thousand: a bad event in the first batch while
+    // more follow, in a later batch, and the very last event must each fail the import at that event, store
+    // nothing, and with --keep-failed keep exactly the events before it, never as verified.
+    let lab = Lab::new();
+    let lines: Vec<String> = (0..3000)
+        .map(|i| format!(r#"{{"time":"2024-06-01T00:00:{:02}Z","n":{i}}}"#, i % 60))
+        .collect();
+    let input = write_lines(&lab.dir, "many.jsonl", &lines);
+    let good = lab.seal("many.zip", "example.com/many", None, &[input]);
+    drop(lab.store()); // an empty store, migrated
+    for bad_index in [10usize, 2500, 2999] {
+        let name = format!("bad-{bad_index}.zip");
+        let bad = rewrite(&good, &lab.dir.join(&name), |e| {
+            let mut events = event_lines(entry(e, &first_events_entry()));
+            events[bad_index] = br#"{"n":}"#.to_vec();
+            *entry(e, &first_events_entry()) = join_lines(&events);
+            reseal_entries(e, &lab.key);
+        });
+        let before = fingerprint(&lab.db);
+        let r = lab.import(&bad);
+        assert_eq!(r.outcome, ImportOutcome::Failed, "{name}: {}", r.message);
+        assert!(!r.stored);
+        let f = r.report.failure.as_ref().unwrap();
+        assert_eq!(f.event_index, Some(bad_index as u64), "{name}");
+        assert_eq!(f.line, Some(bad_index as u64 + 1), "{name}");
+        assert!(f.message.contains("not valid JSON"), "{}", f.message);
+        assert_eq!(fingerprint(&lab.db), before, "{name}: nothing stored");
+
+        let kept = lab.import_with(&bad, &lab.trusted(), true);
+        assert!(kept.stored);
+        let store = lab.store();
+        let id = kept.archive_id.unwrap();
+        let (n, verified): (i64, i64) = store
+            .connection()
+            .query_row(
+                "SELECT count(*), count(*) FILTER (WHERE a.status = 'verified')
+                 FROM events e JOIN archives a ON a.id = e.archive_id WHERE e.archive_id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((n, verified), (bad_index as i64, 0), "{name}");
+    }
+    // The good archive imports whole, and the store checks clean with the flagged ones beside it.
+    assert_eq!(lab.import(&good).outcome, ImportOutcome::Imported);
+    let store = lab.store();
+    assert_eq!(
+        store
+            .count("origin:example.com/many status:verified", NOW)
+            .unwrap(),
+        3000
+    );
+    assert!(store.check(&lab.trusted(), &mut |_| true).unwrap().ok);
+}
+
+#[test]
 fn untrusted_key_is_refused_unless_kept_flagged_and_then_never_counted_as_verified() {
     let lab = Lab::new();
     let a = lab.seal("a.zip", K8S, None, &[fixture(K8S_LOG)]);

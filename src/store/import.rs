@@ -3,9 +3,13 @@
 //! Everything happens in one IMMEDIATE transaction per archive. Events are inserted while the verifier streams
 //! them; the transaction commits only when the archive verified under a trusted key (or, with `keep_failed`,
 //! with the archive flagged). A crash at any point leaves the database as it was before the archive.
+//!
+//! Threads: the verifier inflates and hashes on its own thread; each event is parsed and normalized on another,
+//! in batches of [`PREP_BATCH`], one batch ahead of this thread, which only writes to SQLite (a single writer).
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, mpsc};
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
@@ -88,6 +92,8 @@ struct ImportSink<'t, 'p> {
     origin: String,
     rollups: Rollups,
     ids: IdAllocator,
+    /// Parsing and normalizing run on another thread, a batch ahead of the inserts.
+    prep: Preparer,
     fts_pending: Vec<(i64, String)>,
     ts_min: Option<i64>,
     ts_max: Option<i64>,
@@ -169,20 +175,35 @@ impl ImportSink<'_, '_> {
         Ok(Plan::Insert { archive_id })
     }
 
-    fn insert(&mut self, archive_id: i64, ev: &EventRef<'_>) -> Result<bool, rusqlite::Error> {
-        let Ok(text) = std::str::from_utf8(ev.bytes) else {
-            self.fail(ev, "event is not valid UTF-8");
-            return Ok(false);
-        };
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
-            self.fail(ev, "event is not valid JSON");
-            return Ok(false);
-        };
-        if !value.is_object() {
-            self.fail(ev, "event is not a JSON object");
-            return Ok(false);
+    /// Inserts the events of a prepared batch in order; stops at the first that is not a JSON object (the archive
+    /// then fails at that event).
+    fn insert_batch(
+        &mut self,
+        archive_id: i64,
+        batch: Vec<Prepared>,
+    ) -> Result<bool, rusqlite::Error> {
+        for p in batch {
+            let (text, n) = match p.outcome {
+                Ok(ok) => ok,
+                Err(why) => {
+                    self.fail(&p.event, why);
+                    return Ok(false);
+                }
+            };
+            if !self.insert(archive_id, &p.event, text, n)? {
+                return Ok(false);
+            }
         }
-        let n = self.normalizer.normalize(&value);
+        Ok(true)
+    }
+
+    fn insert(
+        &mut self,
+        archive_id: i64,
+        ev: &PendingEvent,
+        text: String,
+        n: Normalized,
+    ) -> Result<bool, rusqlite::Error> {
         if let Some(ts) = n.ts {
             self.ts_min = Some(self.ts_min.map_or(ts, |m| m.min(ts)));
             self.ts_max = Some(self.ts_max.map_or(ts, |m| m.max(ts)));
@@ -209,14 +230,14 @@ impl ImportSink<'_, '_> {
             n.stage,
             n.category,
             &ev.leaf[..],
-            text,
+            &text,
             n.privilege,
         ])?;
         self.rollups.add(&n);
         if self.rollups.len() >= ROLLUP_BATCH {
             self.rollups.flush(self.tx, archive_id, &self.source)?;
         }
-        self.fts_pending.push((id, text.to_owned()));
+        self.fts_pending.push((id, text));
         if self.fts_pending.len() >= FTS_BATCH {
             self.flush_fts()?;
         }
@@ -235,11 +256,11 @@ impl ImportSink<'_, '_> {
         Ok(())
     }
 
-    fn fail(&mut self, ev: &EventRef<'_>, why: &str) {
+    fn fail(&mut self, ev: &PendingEvent, why: &str) {
         let mut f = Failure {
             kind: FailureKind::EventSyntax,
             message: why.into(),
-            entry: Some(ev.entry.into()),
+            entry: Some(ev.entry.to_string()),
             line: Some(ev.line),
             event_index: Some(ev.index),
             expected: None,
@@ -290,7 +311,10 @@ impl Sink for ImportSink<'_, '_> {
         let Plan::Insert { archive_id } = self.plan else {
             return true;
         };
-        match self.insert(archive_id, ev) {
+        let Some(done) = self.prep.push(ev, &self.normalizer) else {
+            return true;
+        };
+        match self.insert_batch(archive_id, done) {
             Ok(go_on) => go_on,
             Err(e) => {
                 self.sql_error = Some(e);
@@ -404,6 +428,127 @@ impl Rollups {
     }
 }
 
+/// Events handed to the parsing thread at a time.
+const PREP_BATCH: usize = 1024;
+
+/// An event waiting to be parsed: its own copy of the bytes, and where it is in the archive.
+struct PendingEvent {
+    index: u64,
+    line: u64,
+    entry: Arc<str>,
+    leaf: Hash,
+    bytes: Vec<u8>,
+}
+
+/// An event parsed and normalized, or why it cannot be stored (it is not one JSON object).
+struct Prepared {
+    event: PendingEvent,
+    outcome: Result<(String, Normalized), &'static str>,
+}
+
+fn prepare(normalizer: &Normalizer, mut event: PendingEvent) -> Prepared {
+    let outcome = String::from_utf8(std::mem::take(&mut event.bytes))
+        .map_err(|_| "event is not valid UTF-8")
+        .and_then(|text| {
+            let value = serde_json::from_str::<serde_json::Value>(&text)
+                .map_err(|_| "event is not valid JSON")?;
+            if !value.is_object() {
+                return Err("event is not a JSON object");
+            }
+            let n = normalizer.normalize(&value);
+            Ok((text, n))
+        });
+    Prepared { event, outcome }
+}
+
+/// The parsing thread: prepares each batch it is given, in order.
+fn prepare_batches(
+    batches: mpsc::Receiver<(Normalizer, Vec<PendingEvent>)>,
+    prepared: mpsc::SyncSender<Vec<Prepared>>,
+) {
+    for (normalizer, batch) in batches {
+        let done = batch.into_iter().map(|e| prepare(&normalizer, e)).collect();
+        if prepared.send(done).is_err() {
+            return;
+        }
+    }
+}
+
+/// The import's side of the parsing thread: fills a batch, hands it over when full and takes back the batch
+/// handed over before it (so at most two batches, about 2 MB, are in flight).
+struct Preparer {
+    to_worker: mpsc::SyncSender<(Normalizer, Vec<PendingEvent>)>,
+    from_worker: mpsc::Receiver<Vec<Prepared>>,
+    filling: Vec<PendingEvent>,
+    in_flight: bool,
+    /// The name of the entry of the last event (shared by the events of one entry).
+    entry: Option<Arc<str>>,
+    /// Set when the thread stopped with a batch: the import must fail, never store the archive without it.
+    lost: bool,
+}
+
+impl Preparer {
+    fn new(
+        to_worker: mpsc::SyncSender<(Normalizer, Vec<PendingEvent>)>,
+        from_worker: mpsc::Receiver<Vec<Prepared>>,
+    ) -> Self {
+        Preparer {
+            to_worker,
+            from_worker,
+            filling: Vec::with_capacity(PREP_BATCH),
+            in_flight: false,
+            entry: None,
+            lost: false,
+        }
+    }
+
+    /// Adds an event. When the batch is full it goes to the thread, and the batch before it comes back.
+    fn push(&mut self, ev: &EventRef<'_>, normalizer: &Normalizer) -> Option<Vec<Prepared>> {
+        let entry = match &self.entry {
+            Some(e) if **e == *ev.entry => e.clone(),
+            _ => self.entry.insert(Arc::from(ev.entry)).clone(),
+        };
+        self.filling.push(PendingEvent {
+            index: ev.index,
+            line: ev.line,
+            entry,
+            leaf: *ev.leaf,
+            bytes: ev.bytes.to_vec(),
+        });
+        if self.filling.len() < PREP_BATCH {
+            return None;
+        }
+        let done = self.take_in_flight();
+        let batch = std::mem::replace(&mut self.filling, Vec::with_capacity(PREP_BATCH));
+        match self.to_worker.send((normalizer.clone(), batch)) {
+            Ok(()) => self.in_flight = true,
+            Err(mpsc::SendError((_, batch))) => {
+                // The thread is gone: prepare here rather than lose the batch.
+                let mut done = done.unwrap_or_default();
+                done.extend(batch.into_iter().map(|e| prepare(normalizer, e)));
+                return Some(done);
+            }
+        }
+        done
+    }
+
+    fn take_in_flight(&mut self) -> Option<Vec<Prepared>> {
+        if !std::mem::take(&mut self.in_flight) {
+            return None;
+        }
+        let done = self.from_worker.recv().ok();
+        self.lost |= done.is_none();
+        done
+    }
+
+    /// Every event not yet given back, in order: the batch in flight, then the rest prepared here.
+    fn finish(&mut self, normalizer: &Normalizer) -> Vec<Prepared> {
+        let mut done = self.take_in_flight().unwrap_or_default();
+        done.extend(self.filling.drain(..).map(|e| prepare(normalizer, e)));
+        done
+    }
+}
+
 /// Hands out time-ordered ids (store/rowid.rs): the next free id in the event's millisecond bucket. The store is
 /// the source of truth (this transaction's own inserts included); a small cache saves the lookup for runs of
 /// events in the same millisecond.
@@ -499,43 +644,68 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut sink = ImportSink {
-            tx: &tx,
-            path: &path_text,
-            plan: Plan::Undecided,
-            normalizer: Normalizer::builtin(SourceKind::Jsonl),
-            source: String::new(),
-            origin: String::new(),
-            rollups: Rollups::default(),
-            ids: IdAllocator::default(),
-            fts_pending: Vec::new(),
-            ts_min: None,
-            ts_max: None,
-            error: None,
-            progress,
-            sql_error: None,
-        };
-        let mut report = verify::verify_archive(path, opts.trusted, &mut sink)?;
-        if sink.sql_error.is_none()
-            && let Err(e) = sink.flush_fts()
-        {
-            sink.sql_error = Some(e);
-        }
-        if sink.sql_error.is_none()
-            && let Plan::Insert { archive_id } = sink.plan
-            && let Err(e) = sink.rollups.flush(sink.tx, archive_id, &sink.source)
-        {
-            sink.sql_error = Some(e);
-        }
-        if let Some(e) = sink.sql_error.take() {
-            return Err(e.into());
-        }
-        if let Some(f) = sink.error.take() {
-            report.status = ArchiveStatus::Failed;
-            report.failure = Some(f);
-        }
-        let (plan, ts_min, ts_max) = (sink.plan.clone(), sink.ts_min, sink.ts_max);
-        drop(sink);
+        // Parsing and normalizing run on a second thread, one batch ahead of the inserts on this one.
+        let (to_worker, batches) = mpsc::sync_channel(1);
+        let (prepared, from_worker) = mpsc::sync_channel(1);
+        let (report, plan, ts_min, ts_max) = std::thread::scope(|scope| {
+            scope.spawn(move || prepare_batches(batches, prepared));
+            let mut sink = ImportSink {
+                tx: &tx,
+                path: &path_text,
+                plan: Plan::Undecided,
+                normalizer: Normalizer::builtin(SourceKind::Jsonl),
+                source: String::new(),
+                origin: String::new(),
+                rollups: Rollups::default(),
+                ids: IdAllocator::default(),
+                prep: Preparer::new(to_worker, from_worker),
+                fts_pending: Vec::new(),
+                ts_min: None,
+                ts_max: None,
+                error: None,
+                progress,
+                sql_error: None,
+            };
+            let mut report = verify::verify_archive(path, opts.trusted, &mut sink)?;
+            let cancelled = report
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.kind == FailureKind::Cancelled);
+            if let Plan::Insert { archive_id } = sink.plan
+                && sink.sql_error.is_none()
+                && sink.error.is_none()
+                && !cancelled
+            {
+                let rest = sink.prep.finish(&sink.normalizer);
+                if let Err(e) = sink.insert_batch(archive_id, rest) {
+                    sink.sql_error = Some(e);
+                }
+            }
+            if sink.sql_error.is_none()
+                && let Err(e) = sink.flush_fts()
+            {
+                sink.sql_error = Some(e);
+            }
+            if sink.sql_error.is_none()
+                && let Plan::Insert { archive_id } = sink.plan
+                && let Err(e) = sink.rollups.flush(sink.tx, archive_id, &sink.source)
+            {
+                sink.sql_error = Some(e);
+            }
+            if let Some(e) = sink.sql_error.take() {
+                return Err(e.into());
+            }
+            if sink.prep.lost {
+                return Err(StoreError::Invalid(
+                    "the thread that parses events stopped; nothing was stored".into(),
+                ));
+            }
+            if let Some(f) = sink.error.take() {
+                report.status = ArchiveStatus::Failed;
+                report.failure = Some(f);
+            }
+            Ok((report, sink.plan.clone(), sink.ts_min, sink.ts_max))
+        })?;
 
         let cancelled = report
             .failure
