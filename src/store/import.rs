@@ -587,6 +587,74 @@ impl IdAllocator {
     }
 }
 
+/// Verifies the archive, inserting its events as they stream (the import's transaction stays open): the report
+/// (with the sink's own failure, if any, in place of the verifier's), what was decided, and the time range.
+fn verify_and_insert(
+    tx: &Transaction<'_>,
+    path: &Path,
+    path_text: &str,
+    opts: &ImportOptions<'_>,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+    prep: Preparer,
+) -> Result<(ArchiveReport, Plan, Option<i64>, Option<i64>), StoreError> {
+    let mut sink = ImportSink {
+        tx,
+        path: path_text,
+        plan: Plan::Undecided,
+        normalizer: Normalizer::builtin(SourceKind::Jsonl),
+        source: String::new(),
+        origin: String::new(),
+        rollups: Rollups::default(),
+        ids: IdAllocator::default(),
+        prep,
+        fts_pending: Vec::new(),
+        ts_min: None,
+        ts_max: None,
+        error: None,
+        progress,
+        sql_error: None,
+    };
+    let mut report = verify::verify_archive(path, opts.trusted, &mut sink)?;
+    let cancelled = report
+        .failure
+        .as_ref()
+        .is_some_and(|f| f.kind == FailureKind::Cancelled);
+    if let Plan::Insert { archive_id } = sink.plan
+        && sink.sql_error.is_none()
+        && sink.error.is_none()
+        && !cancelled
+    {
+        let rest = sink.prep.finish(&sink.normalizer);
+        if let Err(e) = sink.insert_batch(archive_id, rest) {
+            sink.sql_error = Some(e);
+        }
+    }
+    if sink.sql_error.is_none()
+        && let Err(e) = sink.flush_fts()
+    {
+        sink.sql_error = Some(e);
+    }
+    if sink.sql_error.is_none()
+        && let Plan::Insert { archive_id } = sink.plan
+        && let Err(e) = sink.rollups.flush(sink.tx, archive_id, &sink.source)
+    {
+        sink.sql_error = Some(e);
+    }
+    if let Some(e) = sink.sql_error.take() {
+        return Err(e.into());
+    }
+    if sink.prep.lost {
+        return Err(StoreError::Invalid(
+            "the thread that parses events stopped; nothing was stored".into(),
+        ));
+    }
+    if let Some(f) = sink.error.take() {
+        report.status = ArchiveStatus::Failed;
+        report.failure = Some(f);
+    }
+    Ok((report, sink.plan.clone(), sink.ts_min, sink.ts_max))
+}
+
 fn decode(b64: Option<&str>) -> Option<Hash> {
     crate::archive::decode_hash(b64?).ok()
 }
@@ -648,63 +716,18 @@ impl Store {
         let (to_worker, batches) = mpsc::sync_channel(1);
         let (prepared, from_worker) = mpsc::sync_channel(1);
         let (report, plan, ts_min, ts_max) = std::thread::scope(|scope| {
-            scope.spawn(move || prepare_batches(batches, prepared));
-            let mut sink = ImportSink {
-                tx: &tx,
-                path: &path_text,
-                plan: Plan::Undecided,
-                normalizer: Normalizer::builtin(SourceKind::Jsonl),
-                source: String::new(),
-                origin: String::new(),
-                rollups: Rollups::default(),
-                ids: IdAllocator::default(),
-                prep: Preparer::new(to_worker, from_worker),
-                fts_pending: Vec::new(),
-                ts_min: None,
-                ts_max: None,
-                error: None,
-                progress,
-                sql_error: None,
-            };
-            let mut report = verify::verify_archive(path, opts.trusted, &mut sink)?;
-            let cancelled = report
-                .failure
-                .as_ref()
-                .is_some_and(|f| f.kind == FailureKind::Cancelled);
-            if let Plan::Insert { archive_id } = sink.plan
-                && sink.sql_error.is_none()
-                && sink.error.is_none()
-                && !cancelled
-            {
-                let rest = sink.prep.finish(&sink.normalizer);
-                if let Err(e) = sink.insert_batch(archive_id, rest) {
-                    sink.sql_error = Some(e);
-                }
+            let worker = scope.spawn(move || prepare_batches(batches, prepared));
+            let prep = Preparer::new(to_worker, from_worker);
+            // The sink, and with it the thread's channel, is gone when this returns: the thread then ends.
+            let outcome = verify_and_insert(&tx, path, &path_text, opts, progress, prep);
+            match worker.join() {
+                Ok(()) => outcome,
+                // Not reachable (normalizing never panics), and never an archive stored without its events.
+                Err(_) => Err(StoreError::Invalid(
+                    "internal error: the thread that parses events failed; nothing was stored"
+                        .into(),
+                )),
             }
-            if sink.sql_error.is_none()
-                && let Err(e) = sink.flush_fts()
-            {
-                sink.sql_error = Some(e);
-            }
-            if sink.sql_error.is_none()
-                && let Plan::Insert { archive_id } = sink.plan
-                && let Err(e) = sink.rollups.flush(sink.tx, archive_id, &sink.source)
-            {
-                sink.sql_error = Some(e);
-            }
-            if let Some(e) = sink.sql_error.take() {
-                return Err(e.into());
-            }
-            if sink.prep.lost {
-                return Err(StoreError::Invalid(
-                    "the thread that parses events stopped; nothing was stored".into(),
-                ));
-            }
-            if let Some(f) = sink.error.take() {
-                report.status = ArchiveStatus::Failed;
-                report.failure = Some(f);
-            }
-            Ok((report, sink.plan.clone(), sink.ts_min, sink.ts_max))
         })?;
 
         let cancelled = report
