@@ -155,9 +155,11 @@ fn read_lines<P: Parse>(
         let line = match lines.next_line() {
             Ok(Some(l)) => l,
             Ok(None) => return Ok(()),
-            // A first line longer than any event can be is a one-line document (a busy hour's CloudTrail file):
-            // read it whole, as a pretty-printed one is.
-            Err(LineError::TooLong { .. }) if first => {
+            // A first line longer than any event can be, that opens a `{"Records": [` document or an array, is
+            // a one-line document (a busy hour's CloudTrail file): read it whole, as a pretty-printed one is.
+            Err(LineError::TooLong { .. })
+                if first && opens_a_document(path).map_err(io_err)? =>
+            {
                 drop(lines);
                 return read_document(path, &file_name, parser, f);
             }
@@ -241,6 +243,20 @@ fn read_lines<P: Parse>(
             return Ok(());
         }
     }
+}
+
+/// Whether the input starts, after white space, with `[` or with `{` and the key `"Records"`.
+fn opens_a_document(path: &Path) -> io::Result<bool> {
+    let mut reader = open_maybe_gzip(path)?;
+    strip_bom(&mut reader)?;
+    let mut head = Vec::with_capacity(256);
+    reader.take(256).read_to_end(&mut head)?;
+    let head = head.trim_ascii_start();
+    Ok(match head.split_first() {
+        Some((b'[', _)) => true,
+        Some((b'{', rest)) => rest.trim_ascii_start().starts_with(b"\"Records\""),
+        _ => false,
+    })
 }
 
 /// Removes spaces and tabs around a line's JSON object (they are not part of the event).
@@ -471,6 +487,9 @@ mod tests {
             got.iter()
                 .all(|(bytes, line)| bytes == record.as_bytes() && *line == 1)
         );
+        // The same records as one JSON array on one line.
+        let array = format!("[{}]", vec![record.as_str(); n].join(","));
+        assert_eq!(events_of(array.as_bytes()).unwrap().len(), n);
         // JSON Lines with such a line is still refused, at that line, and so is a long first line that is not JSON.
         let long_second = format!("{{\"a\":1}}\n{doc}");
         match events_of(long_second.as_bytes()) {

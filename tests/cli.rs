@@ -332,9 +332,9 @@ fn seal_refuses_a_fifty_megabyte_line() {
     drop(f);
     let o = e.seal("a.zip", &[&input], &[]);
     assert_eq!(code(&o), 2);
-    // Read as a one-line document (it might be a CloudTrail file), then refused as one event that is too long.
+    // Not the start of a document (`[` or `{"Records"`): refused as an over-long line, without reading it whole.
     assert!(
-        text(&o.stderr).contains(":1: event is longer than 16777216 bytes"),
+        text(&o.stderr).contains(":1: line is longer than 16777216 bytes"),
         "{}",
         text(&o.stderr)
     );
