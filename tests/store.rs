@@ -306,6 +306,58 @@ fn a_signed_event_that_is_not_json_fails_the_import_at_that_event_wherever_it_is
 }
 
 #[test]
+fn committed_archives_reach_the_database_file_while_the_store_stays_open() {
+    // The importer leaves checkpoints to a thread of its own: after an import commits, the archive is copied
+    // from the WAL into the database file while the store stays open (and the next import runs); when the store
+    // closes, nothing is left in the WAL and another connection reads every event.
+    let lab = Lab::new();
+    let k8s = lab.seal("k8s.zip", K8S, None, &[fixture(K8S_LOG)]);
+    let ct = lab.seal("ct.zip", "aws/1/trail", None, &[fixture(CLOUDTRAIL_LOG)]);
+    let mut store = lab.store();
+    let empty = std::fs::metadata(&lab.db).unwrap().len();
+    let import = |store: &mut Store, path: &Path| {
+        let trusted = lab.trusted();
+        let r = store
+            .import_archive(
+                path,
+                &ImportOptions {
+                    trusted: &trusted,
+                    keep_failed: false,
+                },
+                &mut |_| true,
+            )
+            .unwrap();
+        assert_eq!(r.outcome, ImportOutcome::Imported, "{}", r.message);
+    };
+    import(&mut store, &k8s);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::metadata(&lab.db).unwrap().len() <= empty {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the imported archive never reached the database file"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    import(&mut store, &ct);
+    drop(store);
+    let wal = lab.db.with_extension("db-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "the WAL still holds frames after the store closed"
+    );
+    let c = lab.raw();
+    let ok: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 37 + 19);
+    assert!(lab.store().check(&lab.trusted(), &mut |_| true).unwrap().ok);
+}
+
+#[test]
 fn untrusted_key_is_refused_unless_kept_flagged_and_then_never_counted_as_verified() {
     let lab = Lab::new();
     let a = lab.seal("a.zip", K8S, None, &[fixture(K8S_LOG)]);

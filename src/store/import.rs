@@ -709,6 +709,7 @@ impl Store {
         progress: &mut dyn FnMut(&Progress) -> bool,
     ) -> Result<ImportResult, StoreError> {
         let path_text = path.display().to_string();
+        self.hand_over_checkpoints();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -848,6 +849,7 @@ impl Store {
         }
         if commit {
             tx.commit()?;
+            self.checkpoint_soon();
         } else {
             drop(tx);
         }

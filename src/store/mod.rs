@@ -5,7 +5,9 @@
 //! dashboards and `auditlens stats`, each figure with the search that reproduces it.
 //!
 //! Journal mode: WAL, so the app reads while an import runs (readers never wait for the writer). One
-//! transaction per archive: a crash leaves the archive wholly out, never half in.
+//! transaction per archive: a crash leaves the archive wholly out, never half in. A store that imports copies
+//! committed archives from the WAL into the database file on a thread of its own (`Checkpointer`), while the next
+//! archive imports; the rollback journal would import about 12% faster but lock readers out.
 
 pub mod check;
 pub mod histogram;
@@ -44,6 +46,45 @@ pub struct Store {
     pub(crate) conn: Connection,
     /// Counts fetched once by a dashboard call and shared by its figures (`stats::Cube`); empty otherwise.
     pub(crate) cubes: std::cell::RefCell<Vec<stats::Cube>>,
+    /// The database file (read-write stores), for the checkpointing thread's own connection.
+    path: Option<std::path::PathBuf>,
+    /// Started by the first import: copies committed archives from the WAL into the database file.
+    checkpointer: Option<Checkpointer>,
+}
+
+/// A thread with its own connection that checkpoints the WAL (`PRAGMA wal_checkpoint(PASSIVE)`) when asked, so
+/// that copying one imported archive into the database file overlaps the import of the next instead of delaying
+/// the commit. PASSIVE never waits for readers or writers; what it cannot copy yet it copies next time, and SQLite
+/// copies the rest when the last connection closes.
+struct Checkpointer {
+    wake: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer, rusqlite::Error> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let (wake, asked) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            while asked.recv().is_ok() {
+                while asked.try_recv().is_ok() {}
+                // A failure (busy, I/O) leaves the frames in the WAL, where readers find them; the next
+                // checkpoint or the last close copies them.
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+        });
+        Ok(Checkpointer { wake, thread })
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some(c) = self.checkpointer.take() {
+            drop(c.wake);
+            let _ = c.thread.join();
+        }
+    }
 }
 
 impl Store {
@@ -59,6 +100,8 @@ impl Store {
         Ok(Store {
             conn,
             cubes: Default::default(),
+            path: Some(path.to_path_buf()),
+            checkpointer: None,
         })
     }
 
@@ -75,12 +118,8 @@ impl Store {
         .map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(open_err)?;
-        let store = Store {
-            conn,
-            cubes: Default::default(),
-        };
-        store.map_for_reading().map_err(open_err)?;
-        let conn = store.conn;
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)
+            .map_err(open_err)?;
         let v = schema::version(&conn)?;
         if v != schema::CURRENT_VERSION {
             return Err(StoreError::Invalid(format!(
@@ -91,7 +130,33 @@ impl Store {
         Ok(Store {
             conn,
             cubes: Default::default(),
+            path: None,
+            checkpointer: None,
         })
+    }
+
+    /// Called before an import commits: from then on this connection leaves checkpoints to the checkpointing
+    /// thread (started here), which [`Store::checkpoint_soon`] wakes. Without the thread, the commit checkpoints.
+    pub(crate) fn hand_over_checkpoints(&mut self) {
+        if self.checkpointer.is_some() {
+            return;
+        }
+        let Some(path) = &self.path else { return };
+        if let Ok(c) = Checkpointer::start(path)
+            && self
+                .conn
+                .pragma_update(None, "wal_autocheckpoint", 0)
+                .is_ok()
+        {
+            self.checkpointer = Some(c);
+        }
+    }
+
+    /// Asks the checkpointing thread, if any, to copy what has been committed into the database file.
+    pub(crate) fn checkpoint_soon(&self) {
+        if let Some(c) = &self.checkpointer {
+            let _ = c.wake.send(());
+        }
     }
 
     /// Lets this connection read the database file through a memory map (up to SQLite's compiled limit of
