@@ -209,6 +209,15 @@ pub fn store_section(
     import_figures.push(import);
 
     let store = Store::open_read_only(&db).map_err(|e| BenchError::Failed(e.to_string()))?;
+    // A benchmark of a wrong result is worthless: every event must be in the store.
+    let stored = store
+        .event_count()
+        .map_err(|e| BenchError::Failed(e.to_string()))?;
+    if stored != n {
+        return Err(BenchError::Failed(format!(
+            "the store holds {stored} events after importing {n}"
+        )));
+    }
     let audit_id: String = store
         .connection()
         .query_row(
