@@ -483,8 +483,6 @@ struct Preparer {
     in_flight: bool,
     /// The name of the entry of the last event (shared by the events of one entry).
     entry: Option<Arc<str>>,
-    /// Set when the thread stopped with a batch: the import must fail, never store the archive without it.
-    lost: bool,
 }
 
 impl Preparer {
@@ -498,7 +496,6 @@ impl Preparer {
             filling: Vec::with_capacity(PREP_BATCH),
             in_flight: false,
             entry: None,
-            lost: false,
         }
     }
 
@@ -532,13 +529,13 @@ impl Preparer {
         done
     }
 
+    /// The batch in flight, once the thread gives it back. `None` also when the thread died with it: the import
+    /// then fails when the thread is joined, before anything commits.
     fn take_in_flight(&mut self) -> Option<Vec<Prepared>> {
         if !std::mem::take(&mut self.in_flight) {
             return None;
         }
-        let done = self.from_worker.recv().ok();
-        self.lost |= done.is_none();
-        done
+        self.from_worker.recv().ok()
     }
 
     /// Every event not yet given back, in order: the batch in flight, then the rest prepared here.
@@ -642,11 +639,6 @@ fn verify_and_insert(
     }
     if let Some(e) = sink.sql_error.take() {
         return Err(e.into());
-    }
-    if sink.prep.lost {
-        return Err(StoreError::Invalid(
-            "the thread that parses events stopped; nothing was stored".into(),
-        ));
     }
     if let Some(f) = sink.error.take() {
         report.status = ArchiveStatus::Failed;
