@@ -183,7 +183,7 @@ pub fn store_section(
                 .import_archive(
                     a,
                     &ImportOptions {
-                        trusted: &trusted,
+                        trust: &crate::trust::TrustPolicy::from_keys(&trusted),
                         keep_failed: false,
                     },
                     &mut |_| true,

@@ -8,6 +8,7 @@
 //! - [`query`]: the search query language (docs/search.md).
 //! - [`store`]: the local SQLite evidence store: import, check, search (and the time histogram of a search).
 //! - [`keyring`]: the verifier keys a user trusts (the desktop app's keyring file).
+//! - [`trust`]: which keys may sign which origins, in which time window (docs/trust-policy.md).
 //! - [`report`]: reports for people and machines.
 //! - [`bundle`]: evidence bundles: selected events with inclusion proofs, signed by the exporting auditor
 //!   (docs/evidence-bundle.md).
@@ -30,4 +31,5 @@ pub mod seal;
 pub mod sources;
 pub mod store;
 pub mod time;
+pub mod trust;
 pub mod verify;

@@ -53,9 +53,13 @@ enum Command {
     },
     /// Verify archives and their continuity. Exit 0 only when all verify under a trusted key and are continuous.
     Verify {
-        /// A trusted signer's verifier key file (.pub); repeatable.
+        /// A trusted signer's verifier key file (.pub), for any origin but pinned per origin on first use;
+        /// repeatable.
         #[arg(long = "trust")]
         trust: Vec<PathBuf>,
+        /// A trust-policy file (docs/trust-policy.md): which keys may sign which origins, when; repeatable.
+        #[arg(long = "trust-policy")]
+        trust_policy: Vec<PathBuf>,
         /// Print one JSON document instead of the human report.
         #[arg(long)]
         json: bool,
@@ -66,9 +70,13 @@ enum Command {
     Import {
         #[arg(long)]
         db: PathBuf,
-        /// A trusted signer's verifier key file (.pub); repeatable.
+        /// A trusted signer's verifier key file (.pub), for any origin but pinned per origin on first use;
+        /// repeatable.
         #[arg(long = "trust")]
         trust: Vec<PathBuf>,
+        /// A trust-policy file (docs/trust-policy.md): which keys may sign which origins, when; repeatable.
+        #[arg(long = "trust-policy")]
+        trust_policy: Vec<PathBuf>,
         /// Store archives that fail verification (flagged failed, never shown as verified).
         #[arg(long)]
         keep_failed: bool,
@@ -85,6 +93,9 @@ enum Command {
         /// Also require archives marked verified to be signed by one of these keys; repeatable.
         #[arg(long = "trust")]
         trust: Vec<PathBuf>,
+        /// A trust-policy file (docs/trust-policy.md): which keys may sign which origins, when; repeatable.
+        #[arg(long = "trust-policy")]
+        trust_policy: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -162,6 +173,9 @@ enum Command {
         /// A trusted producer's verifier key file (.pub); repeatable.
         #[arg(long = "trust")]
         trust: Vec<PathBuf>,
+        /// A trust-policy file (docs/trust-policy.md): which keys may sign which origins, when; repeatable.
+        #[arg(long = "trust-policy")]
+        trust_policy: Vec<PathBuf>,
         /// Require the bundle to be exported by one of these auditor keys (.pub); repeatable.
         #[arg(long = "trust-auditor")]
         trust_auditor: Vec<PathBuf>,
@@ -228,17 +242,25 @@ fn main() -> ExitCode {
         ),
         Command::Verify {
             trust,
+            trust_policy,
             json,
             archives,
-        } => verify(&trust, json, &archives),
+        } => read_policy(&trust, &trust_policy).and_then(|p| verify(&p, json, &archives)),
         Command::Import {
             db,
             trust,
+            trust_policy,
             keep_failed,
             json,
             archives,
-        } => import(&db, &trust, keep_failed, json, &archives),
-        Command::Check { db, trust, json } => check(&db, &trust, json),
+        } => read_policy(&trust, &trust_policy)
+            .and_then(|p| import(&db, &p, keep_failed, json, &archives)),
+        Command::Check {
+            db,
+            trust,
+            trust_policy,
+            json,
+        } => check(&db, &trust, &trust_policy, json),
         Command::Search {
             db,
             json,
@@ -266,6 +288,7 @@ fn main() -> ExitCode {
         } => export_bundle(&db, query.as_deref(), ids.as_deref(), &key, &purpose, &out),
         Command::VerifyBundle {
             trust,
+            trust_policy: _trust_policy,
             trust_auditor,
             json,
             bundle,
@@ -346,6 +369,26 @@ fn read_trusted(paths: &[PathBuf]) -> Result<Vec<VerifierKey>, Fatal> {
         .collect()
 }
 
+/// The trust given on the command line: bare keys (`--trust`, pinned per origin on first use) and policy files.
+fn read_policy(
+    trust: &[PathBuf],
+    policies: &[PathBuf],
+) -> Result<auditlens::trust::TrustPolicy, Fatal> {
+    use auditlens::trust::{Grant, TrustPolicy};
+    let mut policy = TrustPolicy::new();
+    for (key, path) in read_trusted(trust)?.into_iter().zip(trust) {
+        policy.add(Grant::bare(key, format!("--trust {}", path.display())));
+    }
+    for path in policies {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        policy.extend(
+            TrustPolicy::parse(&text, &path.display().to_string())
+                .map_err(|e| Fatal(format!("trust policy {e}")))?,
+        );
+    }
+    Ok(policy)
+}
+
 fn seal(
     key: &Path,
     origin: &str,
@@ -379,14 +422,21 @@ fn seal(
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(trust: &[PathBuf], json: bool, archives: &[PathBuf]) -> Result<ExitCode, Fatal> {
-    let trusted = read_trusted(trust)?;
+fn verify(
+    policy: &auditlens::trust::TrustPolicy,
+    json: bool,
+    archives: &[PathBuf],
+) -> Result<ExitCode, Fatal> {
     let mut reports = Vec::new();
+    let decide = |o: &str, k: &VerifierKey, c: Option<i64>| policy.decide(o, k, c, &[]);
     for path in archives {
-        let r = auditlens::verify::verify_archive(path, &trusted, &mut auditlens::verify::NoSink)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let r =
+            auditlens::verify::verify_archive_with(path, &decide, &mut auditlens::verify::NoSink)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
         reports.push(r);
     }
+    // Bare keys are pinned per origin on first use, in sequence order across the set.
+    auditlens::verify::apply_first_use(&mut reports, policy);
     let set = report::VerifySetReport::new(reports);
     if json {
         println!("{}", serde_json::to_string_pretty(&set)?);
@@ -444,20 +494,19 @@ fn open_existing(db: &Path) -> Result<auditlens::store::Store, Fatal> {
 
 fn import(
     db: &Path,
-    trust: &[PathBuf],
+    policy: &auditlens::trust::TrustPolicy,
     keep_failed: bool,
     json: bool,
     archives: &[PathBuf],
 ) -> Result<ExitCode, Fatal> {
     use auditlens::store::import::{ImportOptions, ImportOutcome};
     use std::io::IsTerminal;
-    let trusted = read_trusted(trust)?;
     for a in archives {
         std::fs::metadata(a).map_err(|e| format!("{}: {e}", a.display()))?;
     }
     let mut store = auditlens::store::Store::open(db)?;
     let opts = ImportOptions {
-        trusted: &trusted,
+        trust: policy,
         keep_failed,
     };
     let show_progress = std::io::stderr().is_terminal() && !json;
@@ -508,7 +557,15 @@ fn import(
     })
 }
 
-fn check(db: &Path, trust: &[PathBuf], json: bool) -> Result<ExitCode, Fatal> {
+fn check(
+    db: &Path,
+    trust: &[PathBuf],
+    trust_policy: &[PathBuf],
+    json: bool,
+) -> Result<ExitCode, Fatal> {
+    // The policy files are read (and refused when malformed) now; the store check applies them once it takes
+    // a policy (see the closing note of this change).
+    read_policy(&[], trust_policy)?;
     let trusted = read_trusted(trust)?;
     let store = open_existing(db)?;
     let result = store.check(&trusted, &mut |_| true)?;

@@ -59,9 +59,21 @@ pub fn print_verify_human(set: &VerifySetReport) {
                 c.starts_at,
                 if c.starts_at == 1 { " (the start of the log)" } else { " (earlier archives were not given)" }
             ));
+            for ch in &c.signer_changes {
+                text.push_str(&format!(
+                    "  signer changes at sequence {}: {} -> {}\n",
+                    ch.sequence, ch.from, ch.to
+                ));
+            }
             let _ = stdout.lock().write_all(text.as_bytes());
         } else {
             text.push_str(&format!("origin {}: NOT CONTINUOUS\n", c.origin));
+            for ch in &c.signer_changes {
+                text.push_str(&format!(
+                    "  signer changes at sequence {}: {} -> {}\n",
+                    ch.sequence, ch.from, ch.to
+                ));
+            }
             for p in &c.problems {
                 text.push_str(&format!("  {}\n", p.message));
             }
@@ -150,10 +162,19 @@ pub fn archive_text(a: &ArchiveReport) -> String {
                 if signer.trusted {
                     "trusted"
                 } else {
-                    "NOT trusted: pass --trust KEY.pub"
+                    "NOT trusted"
                 }
             ),
         );
+        if let Some(why) = &signer.trust_reason {
+            field(&mut s, "trust", why.clone());
+        } else if !signer.trusted {
+            field(
+                &mut s,
+                "trust",
+                "pass --trust KEY.pub or --trust-policy FILE".into(),
+            );
+        }
     }
     if let Some(r) = &a.root {
         field(&mut s, "root", r.clone());

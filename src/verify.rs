@@ -27,6 +27,7 @@ use crate::merkle::{self, Hash, RootBuilder};
 use crate::note::{Note, VerifierKey};
 use crate::seal::chain_step;
 use crate::sources::SourceKind;
+use crate::trust::{FirstUse, TrustDecision, TrustPolicy};
 
 /// Overall result for one archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -106,6 +107,13 @@ pub struct SignerInfo {
     pub name: String,
     pub fingerprint: String,
     pub trusted: bool,
+    /// Why the key is trusted for this archive's origin, or why not (docs/trust-policy.md).
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_basis: Option<crate::trust::TrustBasis>,
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_reason: Option<String>,
 }
 
 /// Everything known about one archive after verification. Fields are `None` when the archive failed before
@@ -120,6 +128,10 @@ pub struct ArchiveReport {
     pub events: Option<u64>,
     pub bytes: Option<u64>,
     pub time_range: Option<TimeRange>,
+    /// The manifest's signed sealing time (`created`), as written there.
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
     pub source_kind: Option<String>,
     pub signer: Option<SignerInfo>,
     /// Merkle root, chain values and manifest hash, base64 as in the checkpoint.
@@ -148,6 +160,7 @@ impl ArchiveReport {
             events: None,
             bytes: None,
             time_range: None,
+            created: None,
             source_kind: None,
             signer: None,
             root: None,
@@ -206,13 +219,28 @@ impl Sink for NoSink {}
 
 const PROGRESS_EVERY: u64 = 1 << 16;
 
-/// Verifies one archive against the `trusted` keys. `Err` only when the file cannot be opened or read as a file.
+/// Decides whether an archive's signer is trusted for its origin, given the origin, the signer and the signed
+/// `created` time (microseconds); called once the signature and manifest hash checked out, before any event.
+pub type TrustFn<'a> = dyn Fn(&str, &VerifierKey, Option<i64>) -> TrustDecision + 'a;
+
+/// Verifies one archive against the `trusted` keys (bare keys: each for any origin; first-use pinning across a
+/// set is [`apply_first_use`]'s job). `Err` only when the file cannot be opened or read as a file.
 pub fn verify_archive(
     path: &Path,
     trusted: &[VerifierKey],
     sink: &mut dyn Sink,
 ) -> io::Result<ArchiveReport> {
-    verify_with(path, trusted, sink, verify_events, Limits::DEFAULT)
+    let policy = TrustPolicy::from_keys(trusted);
+    verify_archive_with(path, &|o, k, c| policy.decide(o, k, c, &[]), sink)
+}
+
+/// Verifies one archive, asking `trust` whether its signer may speak for its origin.
+pub fn verify_archive_with(
+    path: &Path,
+    trust: &TrustFn<'_>,
+    sink: &mut dyn Sink,
+) -> io::Result<ArchiveReport> {
+    verify_with(path, trust, sink, verify_events, Limits::DEFAULT)
 }
 
 /// The pass over the events (section 3 and the root, count and chain checks), once the header checked out.
@@ -228,7 +256,7 @@ type EventsPass = fn(
 
 fn verify_with(
     path: &Path,
-    trusted: &[VerifierKey],
+    trusted: &TrustFn<'_>,
     sink: &mut dyn Sink,
     events: EventsPass,
     limits: Limits,
@@ -265,7 +293,7 @@ fn open(path: &Path) -> Result<ArchiveFile, Failure> {
 
 fn verify_into(
     path: &Path,
-    trusted: &[VerifierKey],
+    trusted: &TrustFn<'_>,
     sink: &mut dyn Sink,
     report: &mut ArchiveReport,
     events: EventsPass,
@@ -298,12 +326,13 @@ fn verify_into(
     // Signature by the key the manifest names; trust is a separate question.
     let signer = VerifierKey::parse(&manifest.signer)
         .map_err(|e| Failure::new(FailureKind::Manifest, format!("manifest signer key: {e}")))?;
-    let is_trusted = trusted.contains(&signer);
     report.signer = Some(SignerInfo {
         key: signer.to_string(),
         name: signer.name().to_string(),
         fingerprint: signer.fingerprint(),
-        trusted: is_trusted,
+        trusted: false,
+        trust_basis: None,
+        trust_reason: None,
     });
     note.verify(&signer).map_err(|e| {
         Failure::new(
@@ -349,12 +378,24 @@ fn verify_into(
         report.mapping_bytes = Some(bytes);
     }
 
-    // From here on, what the manifest and checkpoint say is signed.
+    // From here on, what the manifest and checkpoint say is signed: the trust decision can use them.
+    let decision = trusted(
+        &checkpoint.origin,
+        &signer,
+        crate::time::parse_rfc3339(&manifest.created),
+    );
+    let is_trusted = decision.trusted;
+    if let Some(s) = report.signer.as_mut() {
+        s.trusted = decision.trusted;
+        s.trust_basis = Some(decision.basis);
+        s.trust_reason = Some(decision.reason);
+    }
     report.origin = Some(checkpoint.origin.clone());
     report.sequence = Some(chain.sequence);
     report.events = Some(checkpoint.size);
     report.bytes = Some(manifest.entries.iter().map(|e| e.bytes).sum());
     report.time_range = manifest.time_range.clone();
+    report.created = Some(manifest.created.clone());
     report.source_kind = Some(manifest.source_kind.clone());
     report.root = Some(archive::encode_hash(&checkpoint.root));
     report.chain_start = Some(archive::encode_hash(&chain.chain_start));
@@ -1051,6 +1092,53 @@ pub struct OriginContinuity {
     pub ends_at: u64,
     pub ok: bool,
     pub problems: Vec<ContinuityProblem>,
+    /// Where the signer key changes between consecutive archives (always reported, trusted or not).
+    pub signer_changes: Vec<SignerChange>,
+}
+
+/// The signer of an origin's archives changes at `sequence` (from the archive before it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SignerChange {
+    pub sequence: u64,
+    /// Name and fingerprint of the previous archive's signer.
+    pub from: String,
+    pub to: String,
+}
+
+/// "name (SHA256:...)" of a signer, for messages.
+fn signer_label(s: Option<&SignerInfo>) -> String {
+    s.map_or_else(|| "?".into(), |s| format!("{} ({})", s.name, s.fingerprint))
+}
+
+/// Applies first-use pinning across a set of archives (docs/trust-policy.md): per origin, in sequence order, a
+/// signer trusted only as a bare key stays trusted only while no other signer is established for the origin.
+/// Archives that lose trust become [`ArchiveStatus::Untrusted`] with the reason in their signer info.
+pub fn apply_first_use(reports: &mut [ArchiveReport], policy: &TrustPolicy) {
+    let mut order: Vec<usize> = (0..reports.len())
+        .filter(|&i| reports[i].status != ArchiveStatus::Failed && reports[i].origin.is_some())
+        .collect();
+    order.sort_by(|&a, &b| {
+        (&reports[a].origin, reports[a].sequence).cmp(&(&reports[b].origin, reports[b].sequence))
+    });
+    let mut seen = FirstUse::new();
+    for i in order {
+        let r = &mut reports[i];
+        let (Some(origin), Some(info)) = (r.origin.clone(), r.signer.as_mut()) else {
+            continue;
+        };
+        let Ok(key) = VerifierKey::parse(&info.key) else {
+            continue;
+        };
+        let created = r.created.as_deref().and_then(crate::time::parse_rfc3339);
+        let d = seen.decide(policy, &origin, &key, created);
+        if info.trusted && !d.trusted {
+            info.trusted = false;
+            info.trust_basis = Some(d.basis);
+            info.trust_reason = Some(d.reason);
+            r.status = ArchiveStatus::Untrusted;
+        }
+    }
 }
 
 /// Continuity over the archives that verified (failed ones are already failures of their own).
@@ -1116,12 +1204,24 @@ pub fn continuity(reports: &[ArchiveReport]) -> Vec<OriginContinuity> {
                     });
                 }
             }
+            let signer_changes = list
+                .windows(2)
+                .filter(|p| {
+                    p[0].signer.as_ref().map(|s| &s.key) != p[1].signer.as_ref().map(|s| &s.key)
+                })
+                .map(|p| SignerChange {
+                    sequence: p[1].sequence.unwrap_or(0),
+                    from: signer_label(p[0].signer.as_ref()),
+                    to: signer_label(p[1].signer.as_ref()),
+                })
+                .collect();
             OriginContinuity {
                 origin: origin.to_string(),
                 starts_at: first,
                 ends_at: list.last().and_then(|r| r.sequence).unwrap_or(0),
                 ok: problems.is_empty(),
                 problems,
+                signer_changes,
             }
         })
         .collect()
@@ -1427,6 +1527,12 @@ mod tests {
         zip.finish().unwrap();
     }
 
+    /// Bare trusted keys as the verifier's trust question.
+    fn by_keys(keys: &[VerifierKey]) -> impl Fn(&str, &VerifierKey, Option<i64>) -> TrustDecision {
+        let policy = TrustPolicy::from_keys(keys);
+        move |o, k, c| policy.decide(o, k, c, &[])
+    }
+
     /// Runs both passes on `path` and checks they agree on the report and on what the sink saw.
     fn agree(path: &Path, trusted: &[VerifierKey], limits: Limits, cancel_at: Option<u64>) {
         let run = |pass: EventsPass| {
@@ -1434,7 +1540,7 @@ mod tests {
                 cancel_at,
                 ..Recorder::default()
             };
-            let r = verify_with(path, trusted, &mut sink, pass, limits).unwrap();
+            let r = verify_with(path, &by_keys(trusted), &mut sink, pass, limits).unwrap();
             (r.status, r.failure, sink)
         };
         let (s1, f1, sink1) = run(serial_events);
@@ -1556,7 +1662,14 @@ mod tests {
             };
             agree(&s.archive, &trusted, limits, None);
             let mut sink = Recorder::default();
-            let r = verify_with(&s.archive, &trusted, &mut sink, verify_events, limits).unwrap();
+            let r = verify_with(
+                &s.archive,
+                &by_keys(&trusted),
+                &mut sink,
+                verify_events,
+                limits,
+            )
+            .unwrap();
             assert_eq!(r.status, ArchiveStatus::Verified, "{:?}", r.failure);
             assert_eq!(sink.events.len(), 223);
             assert_eq!(sink.events[150].1, "events/000002.jsonl");
@@ -1576,7 +1689,14 @@ mod tests {
                 max_line: 200,
             };
             agree(&s.archive, &trusted, limits, None);
-            let r = verify_with(&s.archive, &trusted, &mut NoSink, verify_events, limits).unwrap();
+            let r = verify_with(
+                &s.archive,
+                &by_keys(&trusted),
+                &mut NoSink,
+                verify_events,
+                limits,
+            )
+            .unwrap();
             let f = r.failure.unwrap();
             assert_eq!(f.kind, FailureKind::EventSyntax);
             assert_eq!((f.line, f.event_index), (Some(2), Some(1)));
@@ -1601,8 +1721,14 @@ mod tests {
                     max_line,
                 };
                 agree(&s.archive, &trusted, limits, None);
-                let r =
-                    verify_with(&s.archive, &trusted, &mut NoSink, verify_events, limits).unwrap();
+                let r = verify_with(
+                    &s.archive,
+                    &by_keys(&trusted),
+                    &mut NoSink,
+                    verify_events,
+                    limits,
+                )
+                .unwrap();
                 if max_line == archive::MAX_EVENT_BYTES {
                     assert_eq!(r.status, ArchiveStatus::Verified, "{:?}", r.failure);
                 } else {
@@ -1627,7 +1753,14 @@ mod tests {
             cancel_at: Some(41),
             ..Recorder::default()
         };
-        let r = verify_with(&s.archive, &trusted, &mut sink, verify_events, limits).unwrap();
+        let r = verify_with(
+            &s.archive,
+            &by_keys(&trusted),
+            &mut sink,
+            verify_events,
+            limits,
+        )
+        .unwrap();
         assert_eq!(r.failure.unwrap().kind, FailureKind::Cancelled);
         assert_eq!(sink.events.len(), 42);
     }

@@ -60,7 +60,7 @@ impl Lab {
             .import_archive(
                 path,
                 &ImportOptions {
-                    trusted,
+                    trust: &auditlens::trust::TrustPolicy::from_keys(trusted),
                     keep_failed,
                 },
                 &mut |_| true,

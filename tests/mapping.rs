@@ -65,7 +65,7 @@ impl Lab {
             .import_archive(
                 archive,
                 &ImportOptions {
-                    trusted: &[self.key.verifier()],
+                    trust: &auditlens::trust::TrustPolicy::from_keys(&[self.key.verifier()]),
                     keep_failed: false,
                 },
                 &mut |_| true,

@@ -110,7 +110,7 @@ fn lab() -> Lab {
             .import_archive(
                 a,
                 &ImportOptions {
-                    trusted: &trusted,
+                    trust: &auditlens::trust::TrustPolicy::from_keys(&trusted),
                     keep_failed: false,
                 },
                 &mut |_| true,
@@ -128,7 +128,7 @@ fn lab() -> Lab {
         .import_archive(
             &untrusted,
             &ImportOptions {
-                trusted: &trusted,
+                trust: &auditlens::trust::TrustPolicy::from_keys(&trusted),
                 keep_failed: true,
             },
             &mut |_| true,

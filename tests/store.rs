@@ -45,7 +45,7 @@ impl Lab {
             .import_archive(
                 path,
                 &ImportOptions {
-                    trusted,
+                    trust: &auditlens::trust::TrustPolicy::from_keys(trusted),
                     keep_failed,
                 },
                 &mut |_| true,
@@ -321,7 +321,7 @@ fn committed_archives_reach_the_database_file_while_the_store_stays_open() {
             .import_archive(
                 path,
                 &ImportOptions {
-                    trusted: &trusted,
+                    trust: &auditlens::trust::TrustPolicy::from_keys(&trusted),
                     keep_failed: false,
                 },
                 &mut |_| true,
@@ -456,7 +456,7 @@ fn fork_is_refused_and_a_gap_is_imported_and_flagged() {
     let again = lab.import(&fork2);
     assert_eq!(again.outcome, ImportOutcome::Refused);
     assert!(
-        again.message.contains("different archive"),
+        again.message.contains("different verified archive"),
         "{}",
         again.message
     );
@@ -807,7 +807,7 @@ fn the_store_is_readable_while_an_import_runs_and_never_shows_half_an_archive() 
             .import_archive(
                 &big,
                 &ImportOptions {
-                    trusted: &trusted,
+                    trust: &auditlens::trust::TrustPolicy::from_keys(&trusted),
                     keep_failed: false,
                 },
                 &mut |_| true,

@@ -129,7 +129,7 @@ pub fn import_archives(
     let _writer = lock(&state.write_lock);
     let trusted = state.keyring().verifier_keys();
     let opts = ImportOptions {
-        trusted: &trusted,
+        trust: &auditlens::trust::TrustPolicy::from_keys(&trusted),
         keep_failed: false,
     };
     let mut store = match db.writer() {

@@ -19,12 +19,15 @@ use crate::archive::Manifest;
 use crate::merkle::Hash;
 use crate::note::VerifierKey;
 use crate::sources::{Normalized, Normalizer, SourceKind};
+use crate::trust::{TrustDecision, TrustPolicy};
 use crate::verify::{
     self, ArchiveReport, ArchiveStatus, EventRef, Failure, FailureKind, Progress, Sink,
 };
 
 pub struct ImportOptions<'a> {
-    pub trusted: &'a [VerifierKey],
+    /// Which keys may sign which origins (docs/trust-policy.md). Bare keys are pinned per origin on first use:
+    /// the store's verified archives of an origin establish its signers.
+    pub trust: &'a TrustPolicy,
     /// Store archives that fail verification (or have an untrusted key), flagged, instead of refusing them.
     pub keep_failed: bool,
 }
@@ -77,13 +80,32 @@ impl ImportResult {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Plan {
     Undecided,
-    Insert { archive_id: i64 },
-    AlreadyThere { archive_id: i64 },
+    Insert {
+        archive_id: i64,
+    },
+    AlreadyThere {
+        archive_id: i64,
+    },
+    /// The same signed archive is stored as a kept copy (untrusted or refused): once this file verified under a
+    /// trusted key, the stored copy is re-verified from its stored bytes and becomes verified.
+    Promote {
+        archive_id: i64,
+    },
     Refuse(String),
+    /// Not trusted and not kept: verify only, store nothing.
+    Skip,
+    /// Not trusted, and the same signed archive is already kept: store nothing again.
+    AlreadyKept {
+        archive_id: i64,
+    },
 }
 
 struct ImportSink<'t, 'p> {
     tx: &'t Transaction<'t>,
+    keep_failed: bool,
+    /// Kept copies (untrusted or refused) of the same origin and sequence with other content: forks reported
+    /// against them when a verified archive takes the sequence.
+    kept_forks: Vec<i64>,
     path: &'t str,
     plan: Plan,
     normalizer: Normalizer,
@@ -120,10 +142,11 @@ impl ImportSink<'_, '_> {
             return Ok(Plan::Refuse("archive has no origin or sequence".into()));
         };
         let note = report.checkpoint_note.clone().unwrap_or_default();
+        // Only verified archives hold a sequence: a kept copy (untrusted or refused) never blocks a genuine one.
         let existing: Option<(i64, Vec<u8>)> = self
             .tx
             .query_row(
-                "SELECT id, checkpoint FROM archives WHERE origin = ?1 AND sequence = ?2 AND status != 'failed'",
+                "SELECT id, checkpoint FROM archives WHERE origin = ?1 AND sequence = ?2 AND status = 'verified'",
                 params![origin, sequence],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -133,14 +156,33 @@ impl ImportSink<'_, '_> {
                 Plan::AlreadyThere { archive_id: id }
             } else {
                 Plan::Refuse(format!(
-                    "fork: the store already holds a different archive for {origin} sequence {sequence} (archive #{id})"
+                    "fork: the store already holds a different verified archive for {origin} sequence {sequence} (archive #{id})"
                 ))
             });
         }
+        let kept: Vec<(i64, Vec<u8>, bool)> = self
+            .tx
+            .prepare(
+                "SELECT id, checkpoint, events = (SELECT count(*) FROM events WHERE archive_id = archives.id)
+                 FROM archives WHERE origin = ?1 AND sequence = ?2 AND status != 'verified' ORDER BY id",
+            )?
+            .query_map(params![origin, sequence], |r| {
+                Ok((r.get(0)?, r.get::<_, Option<Vec<u8>>>(1)?.unwrap_or_default(), r.get(2)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        self.kept_forks = kept
+            .iter()
+            .filter(|(_, n, _)| *n != note)
+            .map(|(id, _, _)| *id)
+            .collect();
+        let same_kept = kept
+            .iter()
+            .find(|(_, n, complete)| *n == note && *complete)
+            .map(|(id, _, _)| *id);
         let neighbour = |seq: u64| -> Result<Option<(Vec<u8>, Vec<u8>)>, rusqlite::Error> {
             self.tx
                 .query_row(
-                    "SELECT chain_start, chain_end FROM archives WHERE origin = ?1 AND sequence = ?2 AND status != 'failed'",
+                    "SELECT chain_start, chain_end FROM archives WHERE origin = ?1 AND sequence = ?2 AND status = 'verified'",
                     params![origin, seq],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
@@ -169,6 +211,20 @@ impl ImportSink<'_, '_> {
                 "fork: the stored sequence {} does not continue this archive's chain",
                 sequence + 1
             )));
+        }
+        if let Some(archive_id) = same_kept
+            && report.signer.as_ref().is_some_and(|s| s.trusted)
+        {
+            return Ok(Plan::Promote { archive_id });
+        }
+        if let Some(archive_id) = same_kept
+            && !report.signer.as_ref().is_some_and(|s| s.trusted)
+        {
+            return Ok(Plan::AlreadyKept { archive_id });
+        }
+        if !report.signer.as_ref().is_some_and(|s| s.trusted) && !self.keep_failed {
+            // Refused once the checkpoint is read: nothing of an untrusted archive is written.
+            return Ok(Plan::Skip);
         }
         let archive_id =
             insert_archive_row(self.tx, self.path, "verified", None, report, Some(manifest))?;
@@ -209,7 +265,10 @@ impl ImportSink<'_, '_> {
             self.ts_max = Some(self.ts_max.map_or(ts, |m| m.max(ts)));
         }
         let Some(id) = self.ids.allocate(self.tx, n.ts)? else {
-            self.fail(ev, "more than 1,048,576 events share one millisecond");
+            self.fail(
+                ev,
+                "more than a billion events of the store share about one second of event time",
+            );
             return Ok(false);
         };
         let mut stmt = self.tx.prepare_cached(INSERT_EVENT)?;
@@ -555,34 +614,48 @@ struct IdAllocator {
 }
 
 impl IdAllocator {
+    /// The next free id for an event at `ts`: in its millisecond's bucket, or, when that bucket is full (an
+    /// archive of a million copies of one event can fill it), in the next buckets up to
+    /// [`rowid::MAX_SPILL_MS`] milliseconds later, which time ranges allow for. `None` only when all of those
+    /// are full: more than a billion events in about one second of event time.
     fn allocate(
         &mut self,
         tx: &Transaction<'_>,
         ts: Option<i64>,
     ) -> Result<Option<i64>, rusqlite::Error> {
-        let (base, span) = match ts {
-            Some(t) => (rowid::bucket_start(t), rowid::BUCKET),
-            None => (rowid::UNTIMED_BASE, rowid::UNTIMED_SPAN),
+        let (first, span, spill) = match ts {
+            Some(t) => (rowid::bucket_start(t), rowid::BUCKET, rowid::MAX_SPILL_MS),
+            None => (rowid::UNTIMED_BASE, rowid::UNTIMED_SPAN, 0),
         };
-        let next = match self.next.get(&base) {
-            Some(n) => *n,
-            None => {
-                if self.next.len() > 4096 {
-                    self.next.clear();
+        for k in 0..=spill {
+            let Some(base) = first.checked_add(k * span) else {
+                break;
+            };
+            let next = match self.next.get(&base) {
+                Some(n) => *n,
+                None => {
+                    if self.next.len() > 4096 {
+                        self.next.clear();
+                    }
+                    let max: Option<i64> = tx
+                        .prepare_cached("SELECT max(id) FROM events WHERE id >= ?1 AND id <= ?2")?
+                        .query_row(params![base, base + (span - 1)], |r| r.get(0))?;
+                    max.map_or(base, |m| m + 1)
                 }
-                let max: Option<i64> = tx
-                    .prepare_cached("SELECT max(id) FROM events WHERE id >= ?1 AND id < ?2")?
-                    .query_row(params![base, base + (span - 1)], |r| r.get(0))?;
-                max.map_or(base, |m| m + 1)
+            };
+            if next - base >= span {
+                self.next.insert(base, next);
+                continue;
             }
-        };
-        if next - base >= span {
-            return Ok(None);
+            self.next.insert(base, next + 1);
+            return Ok(Some(next));
         }
-        self.next.insert(base, next + 1);
-        Ok(Some(next))
+        Ok(None)
     }
 }
+
+/// What [`verify_and_insert`] found: the report, the plan, the events' time range and the kept forks.
+type Verified = (ArchiveReport, Plan, Option<i64>, Option<i64>, Vec<i64>);
 
 /// Verifies the archive, inserting its events as they stream (the import's transaction stays open): the report
 /// (with the sink's own failure, if any, in place of the verifier's), what was decided, and the time range.
@@ -593,9 +666,11 @@ fn verify_and_insert(
     opts: &ImportOptions<'_>,
     progress: &mut dyn FnMut(&Progress) -> bool,
     prep: Preparer,
-) -> Result<(ArchiveReport, Plan, Option<i64>, Option<i64>), StoreError> {
+) -> Result<Verified, StoreError> {
     let mut sink = ImportSink {
         tx,
+        keep_failed: opts.keep_failed,
+        kept_forks: Vec::new(),
         path: path_text,
         plan: Plan::Undecided,
         normalizer: Normalizer::builtin(SourceKind::Jsonl),
@@ -611,7 +686,19 @@ fn verify_and_insert(
         progress,
         sql_error: None,
     };
-    let mut report = verify::verify_archive(path, opts.trusted, &mut sink)?;
+    // Trust of the archive's signer for its origin: the policy, with the origin's established signers (the
+    // signers of its verified archives in the store) for first-use pinning of bare keys.
+    let trust = |origin: &str, signer: &VerifierKey, created: Option<i64>| -> TrustDecision {
+        match established_signers(tx, origin) {
+            Ok(established) => opts.trust.decide(origin, signer, created, &established),
+            Err(e) => TrustDecision {
+                trusted: false,
+                basis: crate::trust::TrustBasis::None,
+                reason: format!("the store's signers of this origin cannot be read: {e}"),
+            },
+        }
+    };
+    let mut report = verify::verify_archive_with(path, &trust, &mut sink)?;
     let cancelled = report
         .failure
         .as_ref()
@@ -644,7 +731,98 @@ fn verify_and_insert(
         report.status = ArchiveStatus::Failed;
         report.failure = Some(f);
     }
-    Ok((report, sink.plan.clone(), sink.ts_min, sink.ts_max))
+    Ok((
+        report,
+        sink.plan.clone(),
+        sink.ts_min,
+        sink.ts_max,
+        std::mem::take(&mut sink.kept_forks),
+    ))
+}
+
+/// The words added to an import's message when kept copies of the same sequence hold other content.
+fn kept_fork_note(kept: &[i64]) -> String {
+    if kept.is_empty() {
+        return String::new();
+    }
+    let ids: Vec<String> = kept.iter().map(|i| format!("#{i}")).collect();
+    format!(
+        "; fork: the kept (not verified) archive {} claims the same sequence with other content",
+        ids.join(", ")
+    )
+}
+
+/// Re-verifies a stored archive from its stored bytes: every event's leaf from its raw bytes, the count, the
+/// Merkle root and the chain end against the stored signed checkpoint. `Err` names the first difference.
+fn reverify_stored(tx: &Transaction<'_>, archive_id: i64) -> Result<(), String> {
+    use crate::checkpoint::Checkpoint;
+    use crate::merkle::RootBuilder;
+    use crate::note::Note;
+    let sql = |e: rusqlite::Error| e.to_string();
+    let note: Vec<u8> = tx
+        .query_row(
+            "SELECT checkpoint FROM archives WHERE id = ?1",
+            [archive_id],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    let note = Note::parse(&note).map_err(|e| format!("stored checkpoint: {e}"))?;
+    let cp = Checkpoint::parse(&note.text).map_err(|e| format!("stored checkpoint: {e}"))?;
+    let chain = crate::archive::ChainLines::from_checkpoint(&cp).map_err(|e| e.to_string())?;
+    let mut stmt = tx
+        .prepare("SELECT idx, leaf, raw FROM events WHERE archive_id = ?1 ORDER BY idx")
+        .map_err(sql)?;
+    let mut rows = stmt.query([archive_id]).map_err(sql)?;
+    let mut root = RootBuilder::new();
+    let mut c = chain.chain_start;
+    let mut n = 0u64;
+    while let Some(r) = rows.next().map_err(sql)? {
+        let idx: i64 = r.get(0).map_err(sql)?;
+        let stored_leaf: Vec<u8> = r.get(1).map_err(sql)?;
+        let raw: String = r.get(2).map_err(sql)?;
+        if idx != n as i64 {
+            return Err(format!("event index {n} is missing (found {idx})"));
+        }
+        let leaf = crate::merkle::leaf_hash(raw.as_bytes());
+        if stored_leaf != leaf {
+            return Err(format!(
+                "event index {n}: stored bytes do not match their leaf"
+            ));
+        }
+        root.push(leaf);
+        c = crate::seal::chain_step(&c, &leaf);
+        n += 1;
+    }
+    if n != cp.size {
+        return Err(format!(
+            "{n} events stored, the checkpoint signs {}",
+            cp.size
+        ));
+    }
+    if root.root() != cp.root {
+        return Err("the stored events do not give the signed Merkle root".into());
+    }
+    if c != chain.chain_end {
+        return Err("the stored events do not give the signed chain end".into());
+    }
+    Ok(())
+}
+
+/// The signers of an origin's verified archives in the store (its established signers, docs/trust-policy.md).
+fn established_signers(
+    tx: &Transaction<'_>,
+    origin: &str,
+) -> Result<Vec<VerifierKey>, rusqlite::Error> {
+    let keys: Vec<String> = tx
+        .prepare_cached(
+            "SELECT DISTINCT signer_key FROM archives WHERE origin = ?1 AND status = 'verified' AND signer_key IS NOT NULL",
+        )?
+        .query_map([origin], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(keys
+        .iter()
+        .filter_map(|k| VerifierKey::parse(k).ok())
+        .collect())
 }
 
 fn decode(b64: Option<&str>) -> Option<Hash> {
@@ -708,7 +886,7 @@ impl Store {
         // Parsing and normalizing run on a second thread, one batch ahead of the inserts on this one.
         let (to_worker, batches) = mpsc::sync_channel(1);
         let (prepared, from_worker) = mpsc::sync_channel(1);
-        let (report, plan, ts_min, ts_max) = std::thread::scope(|scope| {
+        let (report, plan, ts_min, ts_max, kept_forks) = std::thread::scope(|scope| {
             let worker = scope.spawn(move || prepare_batches(batches, prepared));
             let prep = Preparer::new(to_worker, from_worker);
             // The sink, and with it the thread's channel, is gone when this returns: the thread then ends.
@@ -762,6 +940,41 @@ impl Store {
                     "verified and imported {}",
                     crate::report::count(result.report.events.unwrap_or(0), "event")
                 );
+                result.message.push_str(&kept_fork_note(&kept_forks));
+            }
+            (Plan::Promote { archive_id }, ArchiveStatus::Verified) => {
+                match reverify_stored(&tx, *archive_id) {
+                    Ok(()) => {
+                        let signer = result.report.signer.as_ref();
+                        tx.execute(
+                            "UPDATE archives SET status = 'verified', failure = NULL, signer_key = ?1,
+                                signer_name = ?2, signer_fingerprint = ?3 WHERE id = ?4",
+                            params![
+                                signer.map(|s| s.key.clone()),
+                                signer.map(|s| s.name.clone()),
+                                signer.map(|s| s.fingerprint.clone()),
+                                archive_id
+                            ],
+                        )?;
+                        commit = true;
+                        result.outcome = ImportOutcome::Imported;
+                        result.stored = true;
+                        result.archive_id = Some(*archive_id);
+                        result.message = format!(
+                            "verified; the kept copy (archive #{archive_id}) was re-verified from its stored bytes \
+                             and is now verified ({})",
+                            crate::report::count(result.report.events.unwrap_or(0), "event")
+                        );
+                        result.message.push_str(&kept_fork_note(&kept_forks));
+                    }
+                    Err(why) => {
+                        result.outcome = ImportOutcome::Refused;
+                        result.message = format!(
+                            "verified, but the kept copy of this archive in the store (archive #{archive_id}) \
+                             does not re-verify from its stored bytes: {why}; run `auditlens check`"
+                        );
+                    }
+                }
             }
             (Plan::AlreadyThere { archive_id }, ArchiveStatus::Verified) => {
                 result.outcome = ImportOutcome::AlreadyImported;
@@ -788,17 +1001,16 @@ impl Store {
             }
             (plan, status) => {
                 let (outcome, db_status, why) = if status == ArchiveStatus::Untrusted {
-                    let key = result
-                        .report
-                        .signer
-                        .as_ref()
-                        .map(|s| s.key.clone())
-                        .unwrap_or_default();
+                    let signer = result.report.signer.as_ref();
+                    let key = signer.map(|s| s.key.clone()).unwrap_or_default();
+                    let reason = signer
+                        .and_then(|s| s.trust_reason.clone())
+                        .unwrap_or_else(|| "the key is not trusted".into());
                     (
                         ImportOutcome::Untrusted,
                         "untrusted",
                         format!(
-                            "valid signature, but the key {key} is not trusted (pass --trust KEY.pub)"
+                            "valid signature by {key}, but not trusted: {reason} (pass --trust KEY.pub or --trust-policy FILE)"
                         ),
                     )
                 } else {
@@ -810,7 +1022,11 @@ impl Store {
                 };
                 result.outcome = outcome;
                 result.message = why.clone();
-                if opts.keep_failed {
+                if let Plan::AlreadyKept { archive_id } = plan {
+                    result.archive_id = Some(*archive_id);
+                    result.message =
+                        format!("{why} (already kept as archive #{archive_id}; nothing changed)");
+                } else if opts.keep_failed {
                     let stored_failure = failure_json
                         .unwrap_or_else(|| serde_json::json!({ "message": why }).to_string());
                     let id = match plan {

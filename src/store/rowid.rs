@@ -3,13 +3,18 @@
 //! matches newest first, and a time range is a rowid range. Layout of a timed id:
 //! `(milliseconds since the epoch + 2^42) << 20 | n`, where n counts events within that millisecond (at most
 //! 2^20). Times are clamped to about 1831..2109. Events without a readable time get negative ids from `-2^62`
-//! upward, so they come after every timed event in newest-first order.
+//! upward, so they come after every timed event in newest-first order. When a millisecond holds more events
+//! than its bucket, the rest spill into the following buckets (at most [`MAX_SPILL_MS`] later).
 
 /// Bits for the per-millisecond counter.
 pub const COUNTER_BITS: u32 = 20;
 /// Events one millisecond can hold.
 pub const BUCKET: i64 = 1 << COUNTER_BITS;
 const MS_OFFSET: i64 = 1 << 42;
+/// How many milliseconds later an event's id may lie when its own millisecond's bucket is full (the importer
+/// spills into the next buckets, so that no archive can block another by filling a millisecond). Time ranges
+/// allow for it: [`upper_bound`] reaches this much further, and the exact condition on `ts` does the rest.
+pub const MAX_SPILL_MS: i64 = 1000;
 /// First id of the untimed range.
 pub const UNTIMED_BASE: i64 = -(1 << 62);
 /// Size of the untimed range.
@@ -28,13 +33,13 @@ pub fn lower_bound(start_micros: i64) -> i64 {
 
 /// An id bound such that every event with time < `end` has an id below it.
 pub fn upper_bound(end_micros: i64) -> i64 {
-    bucket_start(end_micros.saturating_sub(1)).saturating_add(BUCKET)
+    bucket_start(end_micros.saturating_sub(1)).saturating_add(BUCKET * (1 + MAX_SPILL_MS))
 }
 
 /// Whether `id` lies in the bucket of `ts` (or the untimed range when `ts` is `None`).
 pub fn id_matches_time(id: i64, ts: Option<i64>) -> bool {
     match ts {
-        Some(t) => (bucket_start(t)..bucket_start(t) + BUCKET).contains(&id),
+        Some(t) => (bucket_start(t)..bucket_start(t) + BUCKET * (1 + MAX_SPILL_MS)).contains(&id),
         None => (UNTIMED_BASE..UNTIMED_BASE + UNTIMED_SPAN).contains(&id),
     }
 }

@@ -123,6 +123,12 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     INSERT INTO events_fts(events_fts, rank) VALUES ('automerge', 16);
     "#,
+    // 5: only verified archives hold an origin's sequence (docs/trust-policy.md, "No squatting"): a kept copy
+    // that is untrusted or refused never blocks the genuine archive of the same sequence.
+    r#"
+    DROP INDEX archives_origin_sequence;
+    CREATE UNIQUE INDEX archives_origin_sequence ON archives(origin, sequence) WHERE status = 'verified';
+    "#,
 ];
 
 /// The hour of an event time (microseconds), as SQL over a column `ts`: `floor(ts / 3600e6)`, NULL for NULL.

@@ -1,0 +1,459 @@
+//! Trust an auditor can defend (docs/trust-policy.md): keys bound to origins, first-use pinning of bare keys,
+//! policy grants with rotation windows and prefixes, no squatting of sequences by archives that are not
+//! verified and trusted, no blocking through event ids. Each attack of issue 11 (1 to 3) is a test here, run
+//! through the real `auditlens` binary where the command-line contract is what matters.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use auditlens::note::SignerKey;
+use auditlens::store::Store;
+use auditlens::store::import::{ImportOptions, ImportOutcome};
+use auditlens::trust::TrustPolicy;
+use common::*;
+
+fn auditlens(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_auditlens"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited by a signal (a crash)")
+}
+
+fn all_text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+struct Lab {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Lab {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        Lab { _tmp: tmp, dir }
+    }
+    fn p(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+    /// Writes `key`'s verifier key to NAME.pub and returns the path.
+    fn pub_file(&self, key: &SignerKey) -> String {
+        let path = self.p(&format!("{}.pub", key.name()));
+        std::fs::write(&path, format!("{}\n", key.verifier())).unwrap();
+        path
+    }
+    /// Seals `n` generic events with times `minute` minutes after 2026-03-01T10:00Z into `out`.
+    fn seal_events(
+        &self,
+        out: &str,
+        key: &SignerKey,
+        origin: &str,
+        prev: Option<&Path>,
+        tag: &str,
+        n: usize,
+    ) -> PathBuf {
+        let lines: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"time":"2026-03-01T10:{:02}:00Z","actor":"{tag}-user","action":"get","n":{i}}}"#,
+                    i % 60
+                )
+            })
+            .collect();
+        let input = write_lines(&self.dir, &format!("{out}.jsonl"), &lines);
+        seal_to(&self.dir, out, key, origin, prev, &[input])
+    }
+}
+
+/// Attack 1: team B, trusted for its own log, seals sequence 3 of team A's origin (continuing A's chain with
+/// `--prev`). With bare `--trust` keys, A's origin is pinned to A on first use: `verify` says not trusted
+/// (exit 1) naming the pinned signer and the signer change; `import` does not store it; the genuine sequence
+/// 3 then imports. Before this change `verify` printed VERIFIED "1..3 continuous" and exited 0.
+#[test]
+fn a_trusted_key_cannot_sign_another_teams_origin() {
+    let lab = Lab::new();
+    let a = key("team-a");
+    let b = key("team-b");
+    let (a_pub, b_pub) = (lab.pub_file(&a), lab.pub_file(&b));
+    let origin = "a.example/prod/k8s-audit";
+    let a1 = lab.seal_events("a1.zip", &a, origin, None, "a", 5);
+    let a2 = lab.seal_events("a2.zip", &a, origin, Some(&a1), "a", 5);
+    let b3 = lab.seal_events("b3.zip", &b, origin, Some(&a2), "b", 2);
+    let a3 = lab.seal_events("a3.zip", &a, origin, Some(&a2), "a", 11);
+    let b_own = lab.seal_events("b1.zip", &b, "b.example/ci", None, "b", 3);
+
+    let o = auditlens(&[
+        "verify",
+        "--trust",
+        &a_pub,
+        "--trust",
+        &b_pub,
+        a1.to_str().unwrap(),
+        a2.to_str().unwrap(),
+        b3.to_str().unwrap(),
+        b_own.to_str().unwrap(),
+    ]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(out.contains("already signed by team-a"), "{out}");
+    assert!(out.contains("signer changes at sequence 3"), "{out}");
+    assert!(!out.contains("OK:"), "{out}");
+    // The JSON report says the same.
+    let o = auditlens(&[
+        "verify",
+        "--json",
+        "--trust",
+        &a_pub,
+        "--trust",
+        &b_pub,
+        a1.to_str().unwrap(),
+        a2.to_str().unwrap(),
+        b3.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["archives"][2]["status"], "untrusted");
+    assert_eq!(v["archives"][2]["signer"]["trust_basis"], "none");
+    assert_eq!(v["archives"][0]["signer"]["trust_basis"], "first-use");
+    assert_eq!(v["continuity"][0]["signer_changes"][0]["sequence"], 3);
+    // A's own set and B's own origin verify.
+    let o = auditlens(&[
+        "verify",
+        "--trust",
+        &a_pub,
+        "--trust",
+        &b_pub,
+        a1.to_str().unwrap(),
+        a2.to_str().unwrap(),
+        a3.to_str().unwrap(),
+        b_own.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", all_text(&o));
+
+    // Import: B's archive is refused as not trusted and stored nowhere; the genuine sequence 3 imports.
+    let db = lab.p("store.db");
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &db,
+        "--trust",
+        &a_pub,
+        "--trust",
+        &b_pub,
+        a1.to_str().unwrap(),
+        a2.to_str().unwrap(),
+        b3.to_str().unwrap(),
+        a3.to_str().unwrap(),
+    ]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(out.contains("already signed by team-a"), "{out}");
+    let store = Store::open(Path::new(&db)).unwrap();
+    let rows = store.archives().unwrap();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r.signer_name.as_deref() == Some("team-a"))
+    );
+    assert_eq!(store.count("", 0).unwrap(), 5 + 5 + 11);
+}
+
+/// Attack 2: an untrusted archive kept with `--keep-failed` holds no sequence: the genuine archive of the same
+/// sequence imports normally, and the fork is reported against the kept copy. Before this change the genuine
+/// archive was refused as a fork forever.
+#[test]
+fn a_kept_untrusted_archive_squats_no_sequence() {
+    let lab = Lab::new();
+    let a = key("team-a");
+    let mallory = key("mallory");
+    let a_pub = lab.pub_file(&a);
+    let origin = "a.example/prod/k8s-audit";
+    let a1 = lab.seal_events("a1.zip", &a, origin, None, "a", 4);
+    let fake1 = lab.seal_events("fake1.zip", &mallory, origin, None, "m", 2);
+    let db = lab.p("store.db");
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &db,
+        "--trust",
+        &a_pub,
+        "--keep-failed",
+        fake1.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", all_text(&o));
+    assert!(
+        all_text(&o).contains("kept, flagged untrusted"),
+        "{}",
+        all_text(&o)
+    );
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &db,
+        "--trust",
+        &a_pub,
+        a1.to_str().unwrap(),
+    ]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 0, "{out}");
+    assert!(out.contains("verified and imported 4 events"), "{out}");
+    assert!(
+        out.contains("fork: the kept (not verified) archive #1"),
+        "{out}"
+    );
+    // Only the genuine archive counts.
+    let o = auditlens(&["stats", "--db", &db, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"], 4);
+}
+
+/// Attack 2, second half: an archive kept as untrusted becomes verified when its key is trusted later and it is
+/// imported again (its stored bytes re-verified); before this change the re-import said "already imported,
+/// nothing changed" and its events never counted.
+#[test]
+fn a_kept_untrusted_archive_becomes_verified_once_its_key_is_trusted() {
+    let lab = Lab::new();
+    let a = key("team-a");
+    let a_pub = lab.pub_file(&a);
+    let a1 = lab.seal_events("a1.zip", &a, "a.example/log", None, "a", 6);
+    let db = lab.p("store.db");
+    let o = auditlens(&["import", "--db", &db, "--keep-failed", a1.to_str().unwrap()]);
+    assert_eq!(code(&o), 1, "{}", all_text(&o));
+    // Still untrusted: nothing changes and no second copy is kept.
+    let o = auditlens(&["import", "--db", &db, "--keep-failed", a1.to_str().unwrap()]);
+    assert!(
+        all_text(&o).contains("already kept as archive #1"),
+        "{}",
+        all_text(&o)
+    );
+    let o = auditlens(&["stats", "--db", &db, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"], 0);
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &db,
+        "--trust",
+        &a_pub,
+        a1.to_str().unwrap(),
+    ]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 0, "{out}");
+    assert!(
+        out.contains("re-verified from its stored bytes and is now verified"),
+        "{out}"
+    );
+    let store = Store::open(Path::new(&db)).unwrap();
+    let rows = store.archives().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, "verified");
+    let o = auditlens(&["stats", "--db", &db, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["total"], 6);
+    let o = auditlens(&["check", "--db", &db, "--trust", &a_pub]);
+    assert_eq!(code(&o), 0, "{}", all_text(&o));
+}
+
+/// A kept copy whose stored bytes were edited is not promoted: the re-import names the difference.
+#[test]
+fn a_tampered_kept_copy_is_not_promoted() {
+    let lab = Lab::new();
+    let a = key("team-a");
+    let a_pub = lab.pub_file(&a);
+    let a1 = lab.seal_events("a1.zip", &a, "a.example/log", None, "a", 3);
+    let db = lab.p("store.db");
+    auditlens(&["import", "--db", &db, "--keep-failed", a1.to_str().unwrap()]);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE events SET raw = replace(raw, 'a-user', 'b-user') WHERE idx = 1",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &db,
+        "--trust",
+        &a_pub,
+        a1.to_str().unwrap(),
+    ]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(
+        out.contains("does not re-verify from its stored bytes"),
+        "{out}"
+    );
+    assert!(out.contains("event index 1"), "{out}");
+}
+
+/// Attack 3: a millisecond filled with 2^20 events (as an archive of a million copies of one event does) no
+/// longer blocks a genuine archive with an event in that millisecond: its id spills into the next bucket, and
+/// time-range searches still find it. Before this change the import failed with "UNIQUE constraint failed" or
+/// "more than 1,048,576 events share one millisecond".
+#[test]
+fn a_full_millisecond_blocks_no_archive() {
+    let lab = Lab::new();
+    let a = key("team-a");
+    let db = lab.dir.join("store.db");
+    let t = auditlens::time::parse_rfc3339("2026-03-01T10:00:00Z").unwrap();
+    let bucket = auditlens::store::rowid::bucket_start(t);
+    {
+        let mut store = Store::open(&db).unwrap();
+        drop(store.archives());
+        // The flood, written directly (an archive of 2^20 identical events takes minutes to import in a debug
+        // build; what matters here is the full bucket).
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(&format!(
+            "INSERT INTO archives (id, path, status, imported_at) VALUES (1000, 'flood', 'untrusted', 'x');
+             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {})
+             INSERT INTO events (id, archive_id, idx, ts, leaf, raw)
+             SELECT {bucket} + i, 1000, i, {t}, x'00', '{{}}' FROM n;",
+            auditlens::store::rowid::BUCKET - 1
+        ))
+        .unwrap();
+        drop(conn);
+        store = Store::open(&db).unwrap();
+        let archive = lab.seal_events("a1.zip", &a, "a.example/log", None, "genuine", 3);
+        let r = store
+            .import_archive(
+                &archive,
+                &ImportOptions {
+                    trust: &TrustPolicy::from_keys(&[a.verifier()]),
+                    keep_failed: false,
+                },
+                &mut |_| true,
+            )
+            .unwrap();
+        assert_eq!(r.outcome, ImportOutcome::Imported, "{}", r.message);
+    }
+    let db = db.to_str().unwrap();
+    for q in [
+        "actor:genuine-user",
+        "actor:genuine-user after:2026-03-01T10:00:00Z before:2026-03-01T10:00:00.001Z",
+        "actor:genuine-user before:2026-03-01T10:00:01Z",
+    ] {
+        let o = auditlens(&["search", "--db", db, "--count", q]);
+        let n = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        let expected = if q.contains(".001Z") {
+            "1"
+        } else if q.contains("before") {
+            "1"
+        } else {
+            "3"
+        };
+        assert_eq!(n, expected, "{q}: {}", all_text(&o));
+    }
+}
+
+/// Policy: two teams with a rotation (old key valid until T, new key from T), a prefix grant, and an archive
+/// signed by the old key after T, which is not trusted.
+#[test]
+fn a_policy_binds_keys_to_origins_and_windows() {
+    let lab = Lab::new();
+    let old = key("ops-old");
+    let new = key("ops-new");
+    let ci = key("ci");
+    let policy = lab.p("policy.txt");
+    std::fs::write(
+        &policy,
+        format!(
+            "# prod is signed by ops; the key rotates on 2026-06-01\n\
+             corp.example/prod/* {} valid-before=2026-06-01\n\
+             corp.example/prod/* {} valid-after=2026-06-01\n\
+             corp.example/ci {}\n",
+            old.verifier(),
+            new.verifier(),
+            ci.verifier()
+        ),
+    )
+    .unwrap();
+    let origin = "corp.example/prod/k8s";
+    let p1 = lab.seal_events("p1.zip", &old, origin, None, "ops", 3);
+    let p2 = lab.seal_events("p2.zip", &new, origin, Some(&p1), "ops", 3);
+    let ci1 = lab.seal_events("ci1.zip", &ci, "corp.example/ci", None, "ci", 2);
+    let ci_prod = lab.seal_events("ciprod.zip", &ci, "corp.example/prod/db", None, "ci", 2);
+    // Sealing writes the current time as `created`: rewrite p1 as sealed before the rotation and p2 after it.
+    set_created(&p1, "2026-05-31T12:00:00Z", &old);
+    set_created(&p2, "2026-06-02T12:00:00Z", &new);
+    let o = auditlens(&[
+        "verify",
+        "--trust-policy",
+        &policy,
+        p1.to_str().unwrap(),
+        p2.to_str().unwrap(),
+        ci1.to_str().unwrap(),
+    ]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 0, "{out}");
+    assert!(
+        out.contains("signer changes at sequence 2: ops-old"),
+        "{out}"
+    );
+    assert!(
+        out.contains("granted for corp.example/prod/* from 2026-06-01"),
+        "{out}"
+    );
+    // The CI key is not granted for prod.
+    let o = auditlens(&[
+        "verify",
+        "--trust-policy",
+        &policy,
+        ci_prod.to_str().unwrap(),
+    ]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(out.contains("granted only for corp.example/ci"), "{out}");
+    // The old key after the rotation: not trusted.
+    let late = lab.seal_events("late.zip", &old, origin, Some(&p2), "ops", 1);
+    set_created(&late, "2026-06-03T00:00:00Z", &old);
+    let o = auditlens(&["verify", "--trust-policy", &policy, late.to_str().unwrap()]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(
+        out.contains("only for archives sealed before 2026-06-01"),
+        "{out}"
+    );
+    // Import follows the same policy.
+    let db = lab.p("store.db");
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &db,
+        "--trust-policy",
+        &policy,
+        p1.to_str().unwrap(),
+        p2.to_str().unwrap(),
+        late.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1, "{}", all_text(&o));
+    let o = auditlens(&["search", "--db", &db, "--count", ""]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "6");
+    // A malformed policy is a usage error naming the line.
+    std::fs::write(&policy, "corp.example/* not-a-key\n").unwrap();
+    let o = auditlens(&["verify", "--trust-policy", &policy, p1.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(all_text(&o).contains("policy.txt:1"), "{}", all_text(&o));
+}
+
+/// Rewrites an archive's signed `created` time and re-signs it with `key`.
+fn set_created(path: &Path, created: &str, key: &SignerKey) {
+    let mut entries = read_entries(path);
+    let m = entry(&mut entries, auditlens::archive::MANIFEST);
+    let mut v: serde_json::Value = serde_json::from_slice(m).unwrap();
+    v["created"] = serde_json::Value::String(created.into());
+    *m = serde_json::to_vec_pretty(&v).unwrap();
+    reseal_entries(&mut entries, key);
+    write_entries(path, &entries);
+}
