@@ -257,6 +257,11 @@ impl TrustPolicy {
                         "unknown option {option:?} (expected valid-after=TIME or valid-before=TIME)"
                     ))
                 })?;
+                if !matches!(name, "valid-after" | "valid-before") {
+                    return Err(err(format!(
+                        "unknown option {name:?} (expected valid-after or valid-before)"
+                    )));
+                }
                 let t = parse_time(value).ok_or_else(|| {
                     err(format!(
                         "{name}: {value:?} is not a date YYYY-MM-DD or an RFC 3339 time"

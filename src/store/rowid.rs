@@ -39,7 +39,8 @@ pub fn upper_bound(end_micros: i64) -> i64 {
 /// Whether `id` lies in the bucket of `ts` (or the untimed range when `ts` is `None`).
 pub fn id_matches_time(id: i64, ts: Option<i64>) -> bool {
     match ts {
-        Some(t) => (bucket_start(t)..bucket_start(t) + BUCKET * (1 + MAX_SPILL_MS)).contains(&id),
+        Some(t) => (bucket_start(t)..bucket_start(t).saturating_add(BUCKET * (1 + MAX_SPILL_MS)))
+            .contains(&id),
         None => (UNTIMED_BASE..UNTIMED_BASE + UNTIMED_SPAN).contains(&id),
     }
 }
