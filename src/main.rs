@@ -539,7 +539,21 @@ fn import(
             .gap_before
             .map(|s| format!("; gap before sequence {s}"))
             .unwrap_or_default();
-        let line = format!("{}: {}{where_}{gap}", path.display(), result.message);
+        let change = result
+            .signer_change
+            .as_ref()
+            .map(|c| {
+                format!(
+                    "; signer changes at sequence {}: {} -> {}",
+                    c.sequence, c.from, c.to
+                )
+            })
+            .unwrap_or_default();
+        let line = format!(
+            "{}: {}{where_}{gap}{change}",
+            path.display(),
+            result.message
+        );
         match result.outcome {
             ImportOutcome::Imported | ImportOutcome::AlreadyImported => println!("{line}"),
             _ => {

@@ -64,6 +64,11 @@ pub struct ImportResult {
     pub archive_id: Option<i64>,
     /// Set when the origin's stored sequences skip numbers before this archive.
     pub gap_before: Option<u64>,
+    /// Set when this archive's signer differs from the signer of a neighbouring verified sequence of its origin
+    /// (always reported, even when a policy grant allows the new key).
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer_change: Option<crate::verify::SignerChange>,
     pub report: ArchiveReport,
 }
 
@@ -917,6 +922,7 @@ impl Store {
             stored: false,
             archive_id: None,
             gap_before: None,
+            signer_change: None,
             report,
         };
         if cancelled {
@@ -1065,8 +1071,52 @@ impl Store {
             && result.is_ok()
         {
             result.gap_before = self.gap_before(origin, seq)?;
+            result.signer_change = self.signer_change_near(origin, seq)?;
         }
         Ok(result)
+    }
+
+    /// A change of signer between the verified archive at `seq` and its verified neighbour `seq - 1` (or, failing
+    /// that, `seq + 1`) of the same origin.
+    pub fn signer_change_near(
+        &self,
+        origin: &str,
+        seq: u64,
+    ) -> Result<Option<crate::verify::SignerChange>, StoreError> {
+        let signer = |s: u64| -> Result<Option<(String, String)>, StoreError> {
+            Ok(self
+                .conn
+                .query_row(
+                    "SELECT signer_key, coalesce(signer_name, '?') || ' (' || coalesce(signer_fingerprint, '?') || ')'
+                     FROM archives WHERE origin = ?1 AND sequence = ?2 AND status = 'verified'",
+                    params![origin, s],
+                    |r| Ok((r.get::<_, Option<String>>(0)?.unwrap_or_default(), r.get(1)?)),
+                )
+                .optional()?)
+        };
+        let Some(this) = signer(seq)? else {
+            return Ok(None);
+        };
+        if seq > 1
+            && let Some(prev) = signer(seq - 1)?
+            && prev.0 != this.0
+        {
+            return Ok(Some(crate::verify::SignerChange {
+                sequence: seq,
+                from: prev.1,
+                to: this.1,
+            }));
+        }
+        if let Some(next) = signer(seq + 1)?
+            && next.0 != this.0
+        {
+            return Ok(Some(crate::verify::SignerChange {
+                sequence: seq + 1,
+                from: this.1,
+                to: next.1,
+            }));
+        }
+        Ok(None)
     }
 
     /// `Some(seq)` when the origin has stored archives before `seq` but not `seq - 1`.
