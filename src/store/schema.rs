@@ -123,6 +123,14 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     INSERT INTO events_fts(events_fts, rank) VALUES ('automerge', 16);
     "#,
+    // 5: events whose bytes verified but are not one JSON object the parser can read (a lone surrogate escape,
+    // nesting deeper than 128, not JSON: docs/archive-format.md section 3) are stored too, with their exact
+    // bytes, no normalized fields but source and origin, and the parser's reason; each archive keeps their
+    // count. Archives stored before held none (such an archive was refused), hence the default 0.
+    r#"
+    ALTER TABLE events ADD COLUMN parse_error TEXT;   -- NULL when the event parsed
+    ALTER TABLE archives ADD COLUMN parse_errors INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The hour of an event time (microseconds), as SQL over a column `ts`: `floor(ts / 3600e6)`, NULL for NULL.
