@@ -179,6 +179,16 @@ pub fn archive_text(a: &ArchiveReport) -> String {
     if let Some(r) = &a.root {
         field(&mut s, "root", r.clone());
     }
+    if let Some(n) = a.parse_errors.filter(|n| *n > 0) {
+        field(
+            &mut s,
+            "not parsed",
+            format!(
+                "{} verified, but not a JSON object the parser reads: imported as raw text, marked \"not parsed\"",
+                count(n, "event")
+            ),
+        );
+    }
     if let Some(f) = &a.failure {
         s.push_str(&failure_details(f));
     }

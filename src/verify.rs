@@ -26,7 +26,7 @@ use crate::checkpoint::Checkpoint;
 use crate::merkle::{self, Hash, RootBuilder};
 use crate::note::{Note, VerifierKey};
 use crate::seal::chain_step;
-use crate::sources::SourceKind;
+use crate::sources::{self, SourceKind};
 use crate::trust::{FirstUse, TrustDecision, TrustPolicy};
 
 /// Overall result for one archive.
@@ -139,6 +139,9 @@ pub struct ArchiveReport {
     pub chain_start: Option<String>,
     pub chain_end: Option<String>,
     pub manifest_sha256: Option<String>,
+    /// Events whose bytes are not one JSON object the parser can read (`sources::parse_event`): they verify and
+    /// are stored as raw text marked "not parsed", with no normalized fields. Counted once every event was read.
+    pub parse_errors: Option<u64>,
     pub failure: Option<Failure>,
     /// The signed note exactly as stored (for the store and for bundles).
     #[serde(skip)]
@@ -167,6 +170,7 @@ impl ArchiveReport {
             chain_start: None,
             chain_end: None,
             manifest_sha256: None,
+            parse_errors: None,
             failure: None,
             checkpoint_note: None,
             manifest_bytes: None,
@@ -211,6 +215,12 @@ pub trait Sink {
     fn progress(&mut self, _progress: &Progress) -> bool {
         true
     }
+    /// Asked after `begin`: whether this sink parses every event itself (with `sources::parse_event`) and counts
+    /// the ones that do not parse, so the verifier need not parse them a second time. The report's
+    /// `parse_errors` is then left for the sink to fill.
+    fn parses_events(&self) -> bool {
+        false
+    }
 }
 
 /// A sink that wants nothing.
@@ -252,7 +262,7 @@ type EventsPass = fn(
     &ChainLines,
     &mut dyn Sink,
     Limits,
-) -> Result<(), Failure>;
+) -> Result<u64, Failure>;
 
 fn verify_with(
     path: &Path,
@@ -406,7 +416,13 @@ fn verify_into(
         return Err(Failure::new(FailureKind::Cancelled, "cancelled"));
     }
 
-    events(path, &mut zip, &manifest, &checkpoint, &chain, sink, limits)?;
+    let count_parse_errors = !sink.parses_events();
+    let limits = Limits {
+        count_parse_errors,
+        ..limits
+    };
+    let parse_errors = events(path, &mut zip, &manifest, &checkpoint, &chain, sink, limits)?;
+    report.parse_errors = count_parse_errors.then_some(parse_errors);
     report.status = if is_trusted {
         ArchiveStatus::Verified
     } else {
@@ -508,12 +524,20 @@ struct Limits {
     batch_bytes: usize,
     /// Longest event line, newline excluded.
     max_line: usize,
+    /// Bytes the batches may hold together. A line longer than a batch grows the one it is in; while the
+    /// others hold more than this, the reading side waits for them to come back instead of running ahead, so
+    /// memory stays below about `max(budget_bytes, 2 × max_line)` whatever the lines.
+    budget_bytes: usize,
+    /// Count the events `sources::parse_event` does not read (set by the verifier, from the sink).
+    count_parse_errors: bool,
 }
 
 impl Limits {
     const DEFAULT: Limits = Limits {
         batch_bytes: 1 << 20,
         max_line: archive::MAX_EVENT_BYTES,
+        budget_bytes: 16 << 20,
+        count_parse_errors: true,
     };
 }
 
@@ -537,6 +561,8 @@ struct Batch {
     hashed_from: usize,
     /// The first failure, which comes right after these lines: the reading side stopped there.
     failure: Option<Failure>,
+    /// How many of the lines `sources::parse_event` does not read (when counted).
+    parse_errors: u64,
 }
 
 impl Batch {
@@ -549,6 +575,7 @@ impl Batch {
             leaves: Vec::new(),
             hashed_from: 0,
             failure: None,
+            parse_errors: 0,
         }
     }
 
@@ -559,6 +586,7 @@ impl Batch {
         self.leaves.clear();
         self.hashed_from = 0;
         self.failure = None;
+        self.parse_errors = 0;
         // A batch grown for one long line goes back to the normal size.
         let normal = limits.batch_bytes + crate::lines::CHUNK;
         if self.data.len() > 4 * normal {
@@ -587,24 +615,63 @@ struct BatchOut {
     tx: SyncSender<Batch>,
     free: Receiver<Batch>,
     made: usize,
+    /// Bytes of the buffers of all batches made (wherever they are), as the reading side sized them.
+    held: usize,
     limits: Limits,
 }
 
 impl BatchOut {
-    /// An empty batch: a returned one, a new one while fewer than `MAX_BATCHES` exist, else the next returned.
-    /// `None` when the hashing side has stopped.
+    /// An empty batch: a returned one, a new one while fewer than `MAX_BATCHES` exist and the others hold less
+    /// than the budget, else the next returned. While the others hold more than the budget (lines longer than a
+    /// batch grew theirs), waits for them to come back. `None` when the hashing side has stopped.
     fn fresh(&mut self, entry: usize, first_line: u64) -> Option<Batch> {
+        let normal = self.limits.batch_bytes + crate::lines::CHUNK;
         let mut batch = match self.free.try_recv() {
-            Ok(b) => b,
-            Err(TryRecvError::Empty) if self.made < MAX_BATCHES => {
-                self.made += 1;
-                Batch::new(self.limits)
-            }
-            Err(TryRecvError::Empty) => self.free.recv().ok()?,
+            Ok(b) => Some(b),
+            Err(TryRecvError::Empty) => None,
             Err(TryRecvError::Disconnected) => return None,
         };
+        loop {
+            if let Some(b) = batch.as_mut() {
+                self.held -= b.data.len();
+                b.reset(entry, first_line, self.limits);
+                self.held += b.data.len();
+            }
+            let mine = batch.as_ref().map_or(0, |b| b.data.len());
+            let others = self.made - usize::from(batch.is_some());
+            // With one other batch (or none) out there, waiting could be waiting for the reading side itself.
+            if self.held - mine + normal <= self.limits.budget_bytes || others <= 1 {
+                break;
+            }
+            let back = self.free.recv().ok()?;
+            if let Some(spare) = batch.replace(back) {
+                self.held -= spare.data.len();
+                self.made -= 1;
+            }
+        }
+        if let Some(b) = batch {
+            return Some(b);
+        }
+        let mut batch = if self.made < MAX_BATCHES {
+            self.made += 1;
+            let b = Batch::new(self.limits);
+            self.held += b.data.len();
+            b
+        } else {
+            let b = self.free.recv().ok()?;
+            self.held -= b.data.len();
+            b
+        };
         batch.reset(entry, first_line, self.limits);
+        self.held += batch.data.len();
         Some(batch)
+    }
+
+    /// Resizes a batch's buffer, keeping `held` in step.
+    fn resize(&mut self, batch: &mut Batch, len: usize) {
+        self.held -= batch.data.len();
+        batch.data.resize(len, 0);
+        self.held += batch.data.len();
     }
 
     /// Hands a batch to the hashing side. While the queue is full, hashes the batch's lines from the end, so
@@ -732,6 +799,9 @@ fn read_entry(
                 let f = at_line(FailureKind::EventSyntax, why.into(), line_no, *index);
                 return stop(batch, f, out);
             }
+            if out.limits.count_parse_errors && sources::parse_event(bytes).is_err() {
+                batch.parse_errors += 1;
+            }
             batch.lines.push((line_start, nl));
             line_start = nl + 1;
             scan_from = nl + 1;
@@ -798,7 +868,7 @@ fn read_entry(
                 return Next::Stop;
             };
             if next.data.len() < pending {
-                next.data.resize(pending, 0);
+                out.resize(&mut next, pending);
             }
             if let (Some(to), Some(from)) = (
                 next.data.get_mut(..pending),
@@ -812,7 +882,7 @@ fn read_entry(
             (filled, line_start, scan_from) = (pending, 0, pending);
         }
         if batch.data.len() < filled + request {
-            batch.data.resize(filled + request, 0);
+            out.resize(&mut batch, filled + request);
         }
         let room = batch
             .data
@@ -841,7 +911,7 @@ fn verify_events(
     chain_lines: &ChainLines,
     sink: &mut dyn Sink,
     limits: Limits,
-) -> Result<(), Failure> {
+) -> Result<u64, Failure> {
     let n = cp.size;
     let leaves_len = n
         .checked_mul(32)
@@ -873,6 +943,7 @@ fn verify_events(
     let mut prev_expected: Option<Hash> = None;
     // Bytes of the events hashed so far: every line that reaches this side is complete and newline-terminated.
     let mut bytes_done = 0u64;
+    let mut parse_errors = 0u64;
     // Two sides on two threads: this one (the caller's, so the sink stays here) hashes, compares and chains;
     // the other inflates, splits and checks the byte rules, a few batches ahead.
     std::thread::scope(|scope| {
@@ -882,6 +953,7 @@ fn verify_events(
             tx,
             free: free_rx,
             made: 0,
+            held: 0,
             limits,
         };
         let reader = scope.spawn(move || read_entries(zip, manifest, out));
@@ -945,6 +1017,7 @@ fn verify_events(
             if let Some(failure) = batch.failure.take() {
                 return Err(failure);
             }
+            parse_errors += batch.parse_errors;
             // The reading side may have finished already; then the batch is simply dropped.
             let _ = free_tx.send(batch);
         }
@@ -998,7 +1071,7 @@ fn verify_events(
     progress.events_done = n;
     progress.bytes_done = bytes_total;
     sink.progress(&progress);
-    Ok(())
+    Ok(parse_errors)
 }
 
 /// The byte rules of section 3 for one line; `None` when it is fine.
@@ -1247,7 +1320,7 @@ mod tests {
         chain_lines: &ChainLines,
         sink: &mut dyn Sink,
         limits: Limits,
-    ) -> Result<(), Failure> {
+    ) -> Result<u64, Failure> {
         let n = cp.size;
         let leaves_len = n
             .checked_mul(32)
@@ -1278,6 +1351,7 @@ mod tests {
         let mut index = 0u64;
         let mut prev_expected: Option<Hash> = None;
         let mut bytes_before = 0u64;
+        let mut parse_errors = 0u64;
         for entry in &manifest.entries {
             let (declared, reader) = zip.stream(&entry.name, entry.bytes).map_err(container)?;
             let at_entry = |kind, msg: String| {
@@ -1338,6 +1412,9 @@ mod tests {
                 }
                 if let Some(why) = line_syntax_problem(line.bytes, line.terminated) {
                     return Err(at_line(FailureKind::EventSyntax, why.into()));
+                }
+                if limits.count_parse_errors && sources::parse_event(line.bytes).is_err() {
+                    parse_errors += 1;
                 }
                 let leaf = merkle::leaf_hash(line.bytes);
                 let mut expected = [0u8; 32];
@@ -1439,7 +1516,7 @@ mod tests {
         progress.events_done = n;
         progress.bytes_done = bytes_total;
         sink.progress(&progress);
-        Ok(())
+        Ok(parse_errors)
     }
 
     /// Everything a sink sees, to compare two passes.
@@ -1541,12 +1618,13 @@ mod tests {
                 ..Recorder::default()
             };
             let r = verify_with(path, &by_keys(trusted), &mut sink, pass, limits).unwrap();
-            (r.status, r.failure, sink)
+            (r.status, r.failure, sink, r.parse_errors)
         };
-        let (s1, f1, sink1) = run(serial_events);
-        let (s2, f2, sink2) = run(verify_events);
+        let (s1, f1, sink1, p1) = run(serial_events);
+        let (s2, f2, sink2, p2) = run(verify_events);
         assert_eq!(f2, f1, "failures differ with {limits:?}");
         assert_eq!(s2, s1);
+        assert_eq!(p2, p1);
         assert_eq!(sink2, sink1);
     }
 
@@ -1639,10 +1717,13 @@ mod tests {
         (
             prop::sample::select(vec![1usize, 2, 7, 64, 333, 1024, 1 << 20]),
             prop::sample::select(vec![40usize, 150, 600, archive::MAX_EVENT_BYTES]),
+            prop::sample::select(vec![1usize, 3 << 20, 16 << 20]),
         )
-            .prop_map(|(batch_bytes, max_line)| Limits {
+            .prop_map(|(batch_bytes, max_line, budget_bytes)| Limits {
                 batch_bytes,
                 max_line,
+                budget_bytes,
+                ..Limits::DEFAULT
             })
     }
 
@@ -1659,6 +1740,7 @@ mod tests {
             let limits = Limits {
                 batch_bytes,
                 max_line: archive::MAX_EVENT_BYTES,
+                ..Limits::DEFAULT
             };
             agree(&s.archive, &trusted, limits, None);
             let mut sink = Recorder::default();
@@ -1687,6 +1769,7 @@ mod tests {
             let limits = Limits {
                 batch_bytes,
                 max_line: 200,
+                ..Limits::DEFAULT
             };
             agree(&s.archive, &trusted, limits, None);
             let r = verify_with(
@@ -1719,6 +1802,7 @@ mod tests {
                 let limits = Limits {
                     batch_bytes,
                     max_line,
+                    ..Limits::DEFAULT
                 };
                 agree(&s.archive, &trusted, limits, None);
                 let r = verify_with(
@@ -1747,6 +1831,7 @@ mod tests {
         let limits = Limits {
             batch_bytes: 64,
             max_line: archive::MAX_EVENT_BYTES,
+            ..Limits::DEFAULT
         };
         agree(&s.archive, &trusted, limits, Some(41));
         let mut sink = Recorder {

@@ -515,3 +515,122 @@ fn zip_bomb_entry_costs_no_more_than_its_signed_size() {
     // Not a timing assertion on speed, only a guard against reading the whole gigabyte.
     assert!(start.elapsed().as_secs() < 60);
 }
+
+/// Issue 11, attack 7: lines that verify but that the JSON parser cannot map (a lone surrogate escape, as
+/// JavaScript writes; nesting 10,000 deep; text that is not JSON) between normal events. `verify` and `import`
+/// must agree: both count 3 events not parsed, `import` stores every event (marked not parsed, found by text)
+/// and `check` passes. Before the fix, `verify` exited 0 and `import` refused the whole archive (exit 1).
+#[test]
+fn events_the_parser_cannot_map_verify_import_whole_and_are_found_by_text() {
+    let e = Env::new();
+    let normal = |i: usize| {
+        format!(r#"{{"time":"2024-06-01T00:00:{i:02}Z","actor":"alice","action":"get","n":{i}}}"#)
+    };
+    let good: Vec<String> = (0..5).map(normal).collect();
+    let input = write_lines(&e.dir, "in.jsonl", &good);
+    let o = e.seal("good.zip", &[&input], &[]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let deep = format!(
+        r#"{{"time":"2024-06-01T00:01:00Z","a":{}"deepmarker"{}}}"#,
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let unparsed = [
+        br#"{"time":"2024-06-01T00:01:01Z","actor":"bob","msg":"half \ud800 surrogatemarker"}"#
+            .to_vec(),
+        deep.into_bytes(),
+        b"{this is notjsonmarker text, not JSON}".to_vec(),
+    ];
+    let key = auditlens::note::SignerKey::parse(
+        std::fs::read_to_string(e.dir.join("ops-prod.key"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    let archive = rewrite(&e.dir.join("good.zip"), &e.dir.join("a.zip"), |entries| {
+        let lines = event_lines(entry(entries, &first_events_entry()));
+        let mut mixed = Vec::new();
+        for (i, line) in lines.into_iter().enumerate() {
+            mixed.push(line);
+            if let Some(u) = unparsed.get(i) {
+                mixed.push(u.clone());
+            }
+        }
+        *entry(entries, &first_events_entry()) = join_lines(&mixed);
+        reseal_entries(entries, &key);
+    });
+    let a = archive.display().to_string();
+
+    let v = e.verify(&[&a], &["--json"]);
+    assert_eq!(code(&v), 0, "{}{}", text(&v.stdout), text(&v.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
+    assert_eq!(report["archives"][0]["status"], "verified");
+    assert_eq!(report["archives"][0]["events"], 8);
+    assert_eq!(report["archives"][0]["parse_errors"], 3);
+    let v = e.verify(&[&a], &[]);
+    assert_eq!(code(&v), 0);
+    let out = text(&v.stdout);
+    assert!(
+        out.contains("not parsed  3 events verified, but not a JSON object the parser reads"),
+        "{out}"
+    );
+
+    let (db, trust) = (e.p("s.db"), e.p("ops-prod.pub"));
+    let i = auditlens(&["import", "--db", &db, "--trust", &trust, "--json", &a]);
+    assert_eq!(code(&i), 0, "{}{}", text(&i.stdout), text(&i.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&i.stdout).unwrap();
+    assert_eq!(result["outcome"], "imported", "{result}");
+    assert_eq!(result["report"]["parse_errors"], 3);
+    assert_eq!(
+        result["message"],
+        "verified and imported 8 events (3 events not parsed: stored as raw text, found by text search)"
+    );
+    let count = |q: &str| {
+        let o = auditlens(&["search", "--db", &db, "--count", q]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        text(&o.stdout).trim().to_string()
+    };
+    assert_eq!(count(""), "8");
+    assert_eq!(count("actor:alice"), "5");
+    for (word, reason) in [
+        (
+            "surrogatemarker",
+            "invalid JSON: unexpected end of hex escape",
+        ),
+        ("deepmarker", "invalid JSON: recursion limit exceeded"),
+        ("notjsonmarker", "invalid JSON: key must be a string"),
+    ] {
+        let o = auditlens(&["search", "--db", &db, "--json", word]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        let rows: Vec<serde_json::Value> = text(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 1, "{word}: {rows:?}");
+        let row = &rows[0];
+        let why = row["parse_error"].as_str().unwrap_or_default();
+        assert!(why.starts_with(reason), "{word}: {why}");
+        assert_eq!(row["verified"], true);
+        assert_eq!(row["source"], "jsonl");
+        assert_eq!(row["origin"], "example.com/prod/k8s");
+        for field in ["time", "actor", "action", "category", "outcome"] {
+            assert_eq!(row[field], serde_json::Value::Null, "{word}: {field}");
+        }
+    }
+    // A parsed event carries no parse_error at all.
+    let o = auditlens(&[
+        "search",
+        "--db",
+        &db,
+        "--json",
+        "--limit",
+        "1",
+        "actor:alice",
+    ]);
+    let row: serde_json::Value =
+        serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+    assert!(row.get("parse_error").is_none(), "{row}");
+
+    let c = auditlens(&["check", "--db", &db, "--trust", &trust]);
+    assert_eq!(code(&c), 0, "{}{}", text(&c.stdout), text(&c.stderr));
+}

@@ -240,6 +240,12 @@ impl Normalizer {
         }
     }
 
+    /// The normalized fields of a stored event ([`parse_event`], then [`Normalizer::normalize`]); an event that
+    /// does not parse has none, and the reason is given instead.
+    pub fn normalize_event(&self, raw: &[u8]) -> Result<Normalized, ParseError> {
+        parse_event(raw).map(|event| self.normalize(&event))
+    }
+
     /// Like [`normalize_bytes`]: bytes that are not one JSON value normalize as `null`.
     pub fn normalize_bytes(&self, raw: &[u8]) -> Normalized {
         let event = serde_json::from_slice::<Value>(raw).unwrap_or(Value::Null);
@@ -266,6 +272,34 @@ impl Normalizer {
             }
             None => object_time_from_bytes(self.kind, raw),
         }
+    }
+}
+
+/// Why the bytes of an event are not one JSON object the normalizers can read: the JSON parser's own reason
+/// (a lone UTF-16 surrogate escape, nesting deeper than 128 levels, text that is not JSON, trailing data), or
+/// that the value is not an object. Such an event still verifies (docs/archive-format.md section 3): it is stored
+/// with its exact bytes, marked "not parsed" with this reason, and has no normalized fields.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(String);
+
+impl ParseError {
+    /// The reason, as stored in the `parse_error` column and shown next to the event.
+    pub fn reason(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Reads one event's bytes as the JSON object the normalizers take. The one rule for "parsed": the importer
+/// (which stores the reason), `check` (which re-derives it) and `verify` (which counts the events that are not)
+/// all call this, so they cannot disagree.
+pub fn parse_event(raw: &[u8]) -> Result<Value, ParseError> {
+    let value = serde_json::from_slice::<Value>(raw)
+        .map_err(|e| ParseError(format!("invalid JSON: {e}")))?;
+    if value.is_object() {
+        Ok(value)
+    } else {
+        Err(ParseError("not a JSON object".into()))
     }
 }
 

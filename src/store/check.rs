@@ -13,7 +13,7 @@ use crate::checkpoint::Checkpoint;
 use crate::merkle::{self, Hash, RootBuilder};
 use crate::note::{Note, VerifierKey};
 use crate::seal::chain_step;
-use crate::sources::{Normalizer, SourceKind};
+use crate::sources::{Normalized, Normalizer, SourceKind};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -64,6 +64,7 @@ struct ArchiveMeta {
     time_first: Option<i64>,
     time_last: Option<i64>,
     mapping: Option<Vec<u8>>,
+    parse_errors: u64,
 }
 
 impl Store {
@@ -141,7 +142,7 @@ impl Store {
     fn archive_metas(&self) -> Result<Vec<ArchiveMeta>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, status, origin, sequence, source_kind, events, signer_key, root, chain_start, chain_end,
-                    checkpoint, manifest, time_first, time_last, mapping
+                    checkpoint, manifest, time_first, time_last, mapping, parse_errors
              FROM archives ORDER BY id",
         )?;
         let rows = stmt
@@ -162,6 +163,7 @@ impl Store {
                     time_first: r.get(12)?,
                     time_last: r.get(13)?,
                     mapping: r.get(14)?,
+                    parse_errors: r.get(15)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -284,7 +286,7 @@ impl Store {
 
         let mut stmt = self.conn.prepare_cached(
             "SELECT idx, leaf, raw, ts, source, origin, actor, action, resource, outcome, ip, agent, env, stage,
-                    category, id, privilege
+                    category, id, privilege, parse_error
              FROM events WHERE archive_id = ?1 ORDER BY idx",
         )?;
         let mut rows = stmt.query(params![a.id])?;
@@ -292,6 +294,7 @@ impl Store {
         let mut chain_value = chain.chain_start;
         let mut expected_index = 0u64;
         let (mut ts_min, mut ts_max): (Option<i64>, Option<i64>) = (None, None);
+        let mut parse_errors = 0u64;
         while let Some(r) = rows.next()? {
             let idx: i64 = r.get(0)?;
             let idx = idx as u64;
@@ -326,7 +329,31 @@ impl Store {
             }
             root.push(leaf);
             chain_value = chain_step(&chain_value, &leaf);
-            let n = normalizer.normalize_bytes(&raw);
+            // An event that is not a JSON object the parser reads has no fields but source and origin, and the
+            // parser's reason.
+            let (n, parse_error) = match normalizer.normalize_event(&raw) {
+                Ok(n) => (n, None),
+                Err(e) => {
+                    parse_errors += 1;
+                    (Normalized::default(), Some(e.reason().to_string()))
+                }
+            };
+            let stored_parse_error: Option<String> = r.get(17)?;
+            match (&stored_parse_error, &parse_error) {
+                (None, Some(why)) => problem(
+                    Some(idx),
+                    format!("stored as parsed, but the event does not parse: {why}"),
+                ),
+                (Some(s), None) => problem(
+                    Some(idx),
+                    format!("stored as not parsed ({s:?}), but the event parses"),
+                ),
+                (Some(s), Some(why)) if s != why => problem(
+                    Some(idx),
+                    format!("stored parse error {s:?} differs from the parser's {why:?}"),
+                ),
+                _ => {}
+            }
             let stored: [Option<String>; 12] = [
                 r.get(4)?,
                 r.get(5)?,
@@ -424,6 +451,15 @@ impl Store {
             problem(
                 None,
                 "hash chain over the stored events differs from the signed chain end".into(),
+            );
+        }
+        if parse_errors != a.parse_errors {
+            problem(
+                None,
+                format!(
+                    "stored count of events not parsed {} differs from the events' {parse_errors}",
+                    a.parse_errors
+                ),
             );
         }
         if (ts_min, ts_max) != (a.time_first, a.time_last) {

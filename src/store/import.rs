@@ -5,9 +5,20 @@
 //! with the archive flagged). A crash at any point leaves the database as it was before the archive.
 //!
 //! Threads: the verifier inflates and hashes on its own thread; each event is parsed and normalized on another,
-//! in batches of [`PREP_BATCH`], one batch ahead of this thread, which only writes to SQLite (a single writer).
+//! in batches of [`PREP_BATCH`] events or [`PREP_BYTES`] bytes, one batch ahead of this thread, which only
+//! writes to SQLite (a single writer).
+//!
+//! Memory is bounded by bytes, not events (an event may be 16 MiB): the verifier's batches, the batches of the
+//! parsing thread, the text waiting for the full-text index and the summary rows each hold at most a few MiB
+//! plus one event. An archive whose key is not trusted is refused once its checkpoint is read, before any event
+//! is read, unless it is to be kept flagged.
+//!
+//! Every event that verifies is stored: one that is not a JSON object the parser can read
+//! (`sources::parse_event`) is stored with its exact bytes, marked "not parsed" (`parse_error`), without
+//! normalized fields but its source and origin, and is found by text search.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::Path;
 use std::sync::{Arc, mpsc};
 
@@ -18,7 +29,7 @@ use super::{Store, StoreError, rowid};
 use crate::archive::Manifest;
 use crate::merkle::Hash;
 use crate::note::VerifierKey;
-use crate::sources::{Normalized, Normalizer, SourceKind};
+use crate::sources::{Normalized, Normalizer, ParseError, SourceKind};
 use crate::trust::{TrustDecision, TrustPolicy};
 use crate::verify::{
     self, ArchiveReport, ArchiveStatus, EventRef, Failure, FailureKind, Progress, Sink,
@@ -97,12 +108,18 @@ enum Plan {
         archive_id: i64,
     },
     Refuse(String),
-    /// Not trusted and not kept: verify only, store nothing.
-    Skip,
+    /// Signed by a key that is not trusted, and not to be kept: stopped before the first event.
+    Untrusted,
     /// Not trusted, and the same signed archive is already kept: store nothing again.
     AlreadyKept {
         archive_id: i64,
     },
+}
+
+/// Whether the verifier found the archive's signer trusted (for its origin, under the trust policy), read from
+/// the one place the verifier puts it (the report it hands to `Sink::begin`, before the first event).
+fn signer_trusted(report: &ArchiveReport) -> bool {
+    report.signer.as_ref().is_some_and(|s| s.trusted)
 }
 
 struct ImportSink<'t, 'p> {
@@ -122,6 +139,10 @@ struct ImportSink<'t, 'p> {
     /// Parsing and normalizing run on another thread, a batch ahead of the inserts.
     prep: Preparer,
     fts_pending: Vec<(i64, String)>,
+    /// Bytes of the text in `fts_pending`.
+    fts_bytes: usize,
+    /// Events stored without normalized fields (not one JSON object the parser reads).
+    parse_errors: u64,
     ts_min: Option<i64>,
     ts_max: Option<i64>,
     error: Option<Failure>,
@@ -131,11 +152,13 @@ struct ImportSink<'t, 'p> {
 
 const INSERT_EVENT: &str =
     "INSERT INTO events (id, archive_id, idx, ts, source, origin, actor, action,
-    resource, outcome, ip, agent, env, stage, category, leaf, raw, privilege)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+    resource, outcome, ip, agent, env, stage, category, leaf, raw, privilege, parse_error)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
 const INSERT_FTS: &str = "INSERT INTO events_fts (rowid, raw) VALUES (?1, ?2)";
-/// Events buffered (about 1 KB each) before they are added to the full-text index in rowid order.
+/// Events buffered (about 1 KB each) before they are added to the full-text index in rowid order...
 const FTS_BATCH: usize = 16_384;
+/// ... or fewer, once their text adds up to this many bytes.
+const FTS_BYTES: usize = 16 << 20;
 
 impl ImportSink<'_, '_> {
     fn decide(
@@ -227,44 +250,49 @@ impl ImportSink<'_, '_> {
         {
             return Ok(Plan::AlreadyKept { archive_id });
         }
-        if !report.signer.as_ref().is_some_and(|s| s.trusted) && !self.keep_failed {
-            // Refused once the checkpoint is read: nothing of an untrusted archive is written.
-            return Ok(Plan::Skip);
-        }
         let archive_id =
             insert_archive_row(self.tx, self.path, "verified", None, report, Some(manifest))?;
         Ok(Plan::Insert { archive_id })
     }
 
-    /// Inserts the events of a prepared batch in order; stops at the first that is not a JSON object (the archive
-    /// then fails at that event).
+    /// Inserts the events of a prepared batch in order; stops at the first that is not text (the verifier lets
+    /// none through: the archive would then fail at that event).
     fn insert_batch(
         &mut self,
         archive_id: i64,
         batch: Vec<Prepared>,
     ) -> Result<bool, rusqlite::Error> {
         for p in batch {
-            let (text, n) = match p.outcome {
+            let (text, fields) = match p.outcome {
                 Ok(ok) => ok,
                 Err(why) => {
                     self.fail(&p.event, why);
                     return Ok(false);
                 }
             };
-            if !self.insert(archive_id, &p.event, text, n)? {
+            if !self.insert(archive_id, &p.event, text, fields)? {
                 return Ok(false);
             }
         }
         Ok(true)
     }
 
+    /// Stores one event: with its normalized fields, or, when it did not parse, with none (but its source and
+    /// origin) and the parser's reason.
     fn insert(
         &mut self,
         archive_id: i64,
         ev: &PendingEvent,
         text: String,
-        n: Normalized,
+        fields: Result<Normalized, ParseError>,
     ) -> Result<bool, rusqlite::Error> {
+        let (n, parse_error) = match fields {
+            Ok(n) => (n, None),
+            Err(e) => {
+                self.parse_errors += 1;
+                (Normalized::default(), Some(e))
+            }
+        };
         if let Some(ts) = n.ts {
             self.ts_min = Some(self.ts_min.map_or(ts, |m| m.min(ts)));
             self.ts_max = Some(self.ts_max.map_or(ts, |m| m.max(ts)));
@@ -296,13 +324,15 @@ impl ImportSink<'_, '_> {
             &ev.leaf[..],
             &text,
             n.privilege,
+            parse_error.as_ref().map(ParseError::reason),
         ])?;
         self.rollups.add(&n);
-        if self.rollups.len() >= ROLLUP_BATCH {
+        if self.rollups.len() >= ROLLUP_BATCH || self.rollups.bytes >= ROLLUP_BYTES {
             self.rollups.flush(self.tx, archive_id, &self.source)?;
         }
+        self.fts_bytes += text.len();
         self.fts_pending.push((id, text));
-        if self.fts_pending.len() >= FTS_BATCH {
+        if self.fts_pending.len() >= FTS_BATCH || self.fts_bytes >= FTS_BYTES {
             self.flush_fts()?;
         }
         Ok(true)
@@ -317,6 +347,7 @@ impl ImportSink<'_, '_> {
         for (id, text) in self.fts_pending.drain(..) {
             fts.execute(params![id, text])?;
         }
+        self.fts_bytes = 0;
         Ok(())
     }
 
@@ -337,6 +368,11 @@ impl ImportSink<'_, '_> {
 
 impl Sink for ImportSink<'_, '_> {
     fn begin(&mut self, manifest: &Manifest, report: &ArchiveReport) -> bool {
+        // Trust is known from the signed checkpoint: an archive that would not be stored is not read further.
+        if !signer_trusted(report) && !self.keep_failed {
+            self.plan = Plan::Untrusted;
+            return false;
+        }
         // The archive's own signed kind and mapping file, never anything supplied at import time.
         match Normalizer::for_archive(&manifest.source_kind, report.mapping_bytes.as_deref()) {
             Ok(n) => self.normalizer = n,
@@ -390,10 +426,16 @@ impl Sink for ImportSink<'_, '_> {
     fn progress(&mut self, p: &Progress) -> bool {
         (self.progress)(p)
     }
+
+    fn parses_events(&self) -> bool {
+        matches!(self.plan, Plan::Insert { .. })
+    }
 }
 
-/// Summary rows buffered before they are written (each about 100 bytes).
+/// Summary rows buffered before they are written (each about 100 bytes)...
 const ROLLUP_BATCH: usize = 100_000;
+/// ... or fewer, once the text of their keys (actors can be long) adds up to this many bytes.
+const ROLLUP_BYTES: usize = 16 << 20;
 
 /// The summary tables' rows of the events imported so far (counted events only: docs/search.md section 9),
 /// per UTC hour and per UTC minute, written in batches; several rows with the same key add up.
@@ -403,6 +445,8 @@ struct Rollups {
     counts: HashMap<CountKey, i64>,
     /// (unit, time, category, outcome, env, actor) -> count.
     actors: HashMap<ActorKey, i64>,
+    /// Bytes of the text in the keys of both maps.
+    bytes: usize,
 }
 
 type CountKey = (
@@ -430,29 +474,40 @@ impl Rollups {
             n.ts.map(super::stats::hour_of),
             n.ts.map(|t| t.div_euclid(60_000_000)),
         ];
+        let len = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let count_key = len(&n.category) + len(&n.outcome) + len(&n.privilege);
+        let actor_key = len(&n.category) + len(&n.outcome) + len(&n.env) + len(&n.actor);
         for (unit, time) in times.into_iter().enumerate() {
             let unit = unit as u8;
-            *self
-                .counts
-                .entry((
-                    unit,
-                    time,
-                    n.category.clone(),
-                    n.outcome.clone(),
-                    n.privilege.clone(),
-                ))
-                .or_default() += 1;
-            *self
-                .actors
-                .entry((
-                    unit,
-                    time,
-                    n.category.clone(),
-                    n.outcome.clone(),
-                    n.env.clone(),
-                    n.actor.clone(),
-                ))
-                .or_default() += 1;
+            let key = (
+                unit,
+                time,
+                n.category.clone(),
+                n.outcome.clone(),
+                n.privilege.clone(),
+            );
+            match self.counts.entry(key) {
+                Entry::Occupied(mut e) => *e.get_mut() += 1,
+                Entry::Vacant(e) => {
+                    e.insert(1);
+                    self.bytes += count_key;
+                }
+            }
+            let key = (
+                unit,
+                time,
+                n.category.clone(),
+                n.outcome.clone(),
+                n.env.clone(),
+                n.actor.clone(),
+            );
+            match self.actors.entry(key) {
+                Entry::Occupied(mut e) => *e.get_mut() += 1,
+                Entry::Vacant(e) => {
+                    e.insert(1);
+                    self.bytes += actor_key;
+                }
+            }
         }
     }
 
@@ -488,12 +543,16 @@ impl Rollups {
             ))?
             .execute(params![archive_id, time, category, outcome, env, actor, n])?;
         }
+        self.bytes = 0;
         Ok(())
     }
 }
 
-/// Events handed to the parsing thread at a time.
+/// Events handed to the parsing thread at a time...
 const PREP_BATCH: usize = 1024;
+/// ... or fewer, once their bytes add up to this many (so at most three batches of about this size, each plus
+/// one event, exist: the one filling, the one being parsed, the one being inserted).
+const PREP_BYTES: usize = 8 << 20;
 
 /// An event waiting to be parsed: its own copy of the bytes, and where it is in the archive.
 struct PendingEvent {
@@ -504,23 +563,19 @@ struct PendingEvent {
     bytes: Vec<u8>,
 }
 
-/// An event parsed and normalized, or why it cannot be stored (it is not one JSON object).
+/// An event as text with its normalized fields (or why it did not parse), or why it cannot be stored (it is not
+/// UTF-8, which the verifier never lets through).
 struct Prepared {
     event: PendingEvent,
-    outcome: Result<(String, Normalized), &'static str>,
+    outcome: Result<(String, Result<Normalized, ParseError>), &'static str>,
 }
 
 fn prepare(normalizer: &Normalizer, mut event: PendingEvent) -> Prepared {
     let outcome = String::from_utf8(std::mem::take(&mut event.bytes))
         .map_err(|_| "event is not valid UTF-8")
-        .and_then(|text| {
-            let value = serde_json::from_str::<serde_json::Value>(&text)
-                .map_err(|_| "event is not valid JSON")?;
-            if !value.is_object() {
-                return Err("event is not a JSON object");
-            }
-            let n = normalizer.normalize(&value);
-            Ok((text, n))
+        .map(|text| {
+            let fields = normalizer.normalize_event(text.as_bytes());
+            (text, fields)
         });
     Prepared { event, outcome }
 }
@@ -544,6 +599,8 @@ struct Preparer {
     to_worker: mpsc::SyncSender<(Normalizer, Vec<PendingEvent>)>,
     from_worker: mpsc::Receiver<Vec<Prepared>>,
     filling: Vec<PendingEvent>,
+    /// Bytes of the events in `filling`.
+    filling_bytes: usize,
     in_flight: bool,
     /// The name of the entry of the last event (shared by the events of one entry).
     entry: Option<Arc<str>>,
@@ -558,6 +615,7 @@ impl Preparer {
             to_worker,
             from_worker,
             filling: Vec::with_capacity(PREP_BATCH),
+            filling_bytes: 0,
             in_flight: false,
             entry: None,
         }
@@ -576,11 +634,13 @@ impl Preparer {
             leaf: *ev.leaf,
             bytes: ev.bytes.to_vec(),
         });
-        if self.filling.len() < PREP_BATCH {
+        self.filling_bytes += ev.bytes.len();
+        if self.filling.len() < PREP_BATCH && self.filling_bytes < PREP_BYTES {
             return None;
         }
         let done = self.take_in_flight();
         let batch = std::mem::replace(&mut self.filling, Vec::with_capacity(PREP_BATCH));
+        self.filling_bytes = 0;
         match self.to_worker.send((normalizer.clone(), batch)) {
             Ok(()) => self.in_flight = true,
             Err(mpsc::SendError((_, batch))) => {
@@ -606,6 +666,7 @@ impl Preparer {
     fn finish(&mut self, normalizer: &Normalizer) -> Vec<Prepared> {
         let mut done = self.take_in_flight().unwrap_or_default();
         done.extend(self.filling.drain(..).map(|e| prepare(normalizer, e)));
+        self.filling_bytes = 0;
         done
     }
 }
@@ -685,6 +746,8 @@ fn verify_and_insert(
         ids: IdAllocator::default(),
         prep,
         fts_pending: Vec::new(),
+        fts_bytes: 0,
+        parse_errors: 0,
         ts_min: None,
         ts_max: None,
         error: None,
@@ -735,6 +798,10 @@ fn verify_and_insert(
     if let Some(f) = sink.error.take() {
         report.status = ArchiveStatus::Failed;
         report.failure = Some(f);
+    }
+    if matches!(sink.plan, Plan::Insert { .. }) && report.status != ArchiveStatus::Failed {
+        // The sink parsed every event (`Sink::parses_events`), with the verifier's own rule.
+        report.parse_errors = Some(sink.parse_errors);
     }
     Ok((
         report,
@@ -828,6 +895,18 @@ fn established_signers(
         .iter()
         .filter_map(|k| VerifierKey::parse(k).ok())
         .collect())
+}
+
+/// What the import message adds about events stored unparsed.
+fn not_parsed_note(parse_errors: u64) -> String {
+    if parse_errors == 0 {
+        String::new()
+    } else {
+        format!(
+            " ({} not parsed: stored as raw text, found by text search)",
+            crate::report::count(parse_errors, "event")
+        )
+    }
 }
 
 fn decode(b64: Option<&str>) -> Option<Hash> {
@@ -925,26 +1004,45 @@ impl Store {
             signer_change: None,
             report,
         };
+        if plan == Plan::Untrusted {
+            // Stopped by the sink once the checkpoint's signature was checked: the events were not read.
+            let signer = result.report.signer.as_ref();
+            let key = signer.map(|s| s.key.as_str()).unwrap_or_default();
+            let fingerprint = signer.map(|s| s.fingerprint.as_str()).unwrap_or_default();
+            let reason = signer
+                .and_then(|s| s.trust_reason.clone())
+                .unwrap_or_else(|| "the key is not trusted".into());
+            result.outcome = ImportOutcome::Untrusted;
+            result.report.status = ArchiveStatus::Untrusted;
+            result.report.failure = None;
+            result.message = format!(
+                "not trusted: valid signature by {key} (fingerprint {fingerprint}), but {reason} \
+                 (pass --trust KEY.pub or --trust-policy FILE); refused before reading its events, nothing was stored"
+            );
+            return Ok(result);
+        }
         if cancelled {
             result.outcome = ImportOutcome::Cancelled;
             result.message = "cancelled; nothing was stored".into();
             return Ok(result);
         }
         let status = result.report.status;
+        let parse_errors = result.report.parse_errors.unwrap_or(0);
         let mut commit = false;
         match (&plan, status) {
             (Plan::Insert { archive_id }, ArchiveStatus::Verified) => {
                 tx.execute(
-                    "UPDATE archives SET time_first = ?1, time_last = ?2 WHERE id = ?3",
-                    params![ts_min, ts_max, archive_id],
+                    "UPDATE archives SET time_first = ?1, time_last = ?2, parse_errors = ?3 WHERE id = ?4",
+                    params![ts_min, ts_max, parse_errors, archive_id],
                 )?;
                 commit = true;
                 result.outcome = ImportOutcome::Imported;
                 result.stored = true;
                 result.archive_id = Some(*archive_id);
                 result.message = format!(
-                    "verified and imported {}",
-                    crate::report::count(result.report.events.unwrap_or(0), "event")
+                    "verified and imported {}{}",
+                    crate::report::count(result.report.events.unwrap_or(0), "event"),
+                    not_parsed_note(parse_errors)
                 );
                 result.message.push_str(&kept_fork_note(&kept_forks));
             }
@@ -1038,8 +1136,9 @@ impl Store {
                     let id = match plan {
                         Plan::Insert { archive_id } => {
                             tx.execute(
-                                "UPDATE archives SET status = ?1, failure = ?2, time_first = ?3, time_last = ?4 WHERE id = ?5",
-                                params![db_status, stored_failure, ts_min, ts_max, archive_id],
+                                "UPDATE archives SET status = ?1, failure = ?2, time_first = ?3, time_last = ?4,
+                                 parse_errors = ?5 WHERE id = ?6",
+                                params![db_status, stored_failure, ts_min, ts_max, parse_errors, archive_id],
                             )?;
                             *archive_id
                         }

@@ -123,7 +123,15 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     INSERT INTO events_fts(events_fts, rank) VALUES ('automerge', 16);
     "#,
-    // 5: only verified archives hold an origin's sequence (docs/trust-policy.md, "No squatting"): a kept copy
+    // 5: events whose bytes verified but are not one JSON object the parser can read (a lone surrogate escape,
+    // nesting deeper than 128, not JSON: docs/archive-format.md section 3) are stored too, with their exact
+    // bytes, no normalized fields but source and origin, and the parser's reason; each archive keeps their
+    // count. Archives stored before held none (such an archive was refused), hence the default 0.
+    r#"
+    ALTER TABLE events ADD COLUMN parse_error TEXT;   -- NULL when the event parsed
+    ALTER TABLE archives ADD COLUMN parse_errors INTEGER NOT NULL DEFAULT 0;
+    "#,
+    // 6: only verified archives hold an origin's sequence (docs/trust-policy.md, "No squatting"): a kept copy
     // that is untrusted or refused never blocks the genuine archive of the same sequence.
     r#"
     DROP INDEX archives_origin_sequence;

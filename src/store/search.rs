@@ -53,6 +53,11 @@ pub struct EventRow {
     pub index: u64,
     /// True only when the event's archive verified under a trusted key.
     pub verified: bool,
+    /// Set when the event is "not parsed": its verified bytes are not a JSON object the parser reads (the
+    /// parser's reason). It then has no normalized fields but source and origin; its raw text is the event.
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parse_error: Option<String>,
     #[serde(skip)]
     pub(crate) rowid: i64,
 }
@@ -90,7 +95,7 @@ pub const MAX_LIMIT: usize = 10_000;
 
 const COLUMNS: &str =
     "e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
-    e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege";
+    e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege, e.parse_error";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     let ts: Option<i64> = r.get(1)?;
@@ -118,6 +123,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
         sequence,
         index: index as u64,
         verified: r.get::<_, String>(16)? == "verified",
+        parse_error: r.get(18)?,
         rowid: r.get(0)?,
     })
 }
@@ -364,7 +370,7 @@ impl Store {
             return Ok(None);
         };
         let sql = "SELECT e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
-                e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege,
+                e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege, e.parse_error,
                 e.raw, e.leaf, a.id, a.path, a.signer_key, a.signer_fingerprint, a.checkpoint, a.root
              FROM events e JOIN archives a ON a.id = e.archive_id
              WHERE a.origin = ?1 AND a.sequence = ?2 AND e.idx = ?3
@@ -375,18 +381,18 @@ impl Store {
                 sql,
                 rusqlite::params![origin, sequence, index as i64],
                 |r| {
-                    let leaf: Vec<u8> = r.get(19)?;
-                    let checkpoint: Option<Vec<u8>> = r.get(24)?;
-                    let root: Option<Vec<u8>> = r.get(25)?;
+                    let leaf: Vec<u8> = r.get(20)?;
+                    let checkpoint: Option<Vec<u8>> = r.get(25)?;
+                    let root: Option<Vec<u8>> = r.get(26)?;
                     Ok(EventDetail {
                         row: row(r)?,
-                        raw: r.get(18)?,
+                        raw: r.get(19)?,
                         leaf: leaf.iter().map(|b| format!("{b:02x}")).collect(),
-                        archive_id: r.get(20)?,
-                        archive_path: r.get(21)?,
+                        archive_id: r.get(21)?,
+                        archive_path: r.get(22)?,
                         archive_status: r.get(16)?,
-                        signer_key: r.get(22)?,
-                        signer_fingerprint: r.get(23)?,
+                        signer_key: r.get(23)?,
+                        signer_fingerprint: r.get(24)?,
                         checkpoint: checkpoint.map(|c| String::from_utf8_lossy(&c).into_owned()),
                         root: root.and_then(|r| {
                             let h: [u8; 32] = r.as_slice().try_into().ok()?;

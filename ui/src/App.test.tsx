@@ -37,6 +37,7 @@ function result(change: Partial<ImportResult>, report: Partial<ImportResult['rep
       chain_start: null,
       chain_end: null,
       manifest_sha256: null,
+      parse_errors: 0,
       failure: null,
       ...report,
     },
@@ -324,6 +325,36 @@ describe('event detail', () => {
     expect(container.querySelector('img, script, iframe, [onerror]')).toBeNull();
     expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
     expect(container.querySelector('#event-raw')!.textContent).toContain('"actor": "<img src=x onerror=window.__pwned=1>"');
+  });
+
+  it('marks an event that is not parsed and shows its exact raw text only', async () => {
+    const deep = `{"a":${'['.repeat(10_000)}"deepmarker"${']'.repeat(10_000)}}`;
+    const unparsed: EventDetail = {
+      ...detail,
+      actor: null,
+      action: null,
+      category: null,
+      time: null,
+      raw: deep,
+      parse_error: 'invalid JSON: recursion limit exceeded at line 1 column 134',
+    };
+    mockBackend({
+      ...basics(startup({ db: { ...startup().db, events: 1, archives: 1 } })),
+      search: () => ({ events: [{ ...unparsed }], next: null }),
+      count: () => 1,
+      event: () => unparsed,
+    });
+    const { container } = await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    await waitFor(() => expect(screen.getByText('1 match')).toBeTruthy());
+    fireEvent.keyDown(container.querySelector('#results-body')!, { key: 'Enter' });
+    expect(await screen.findByText('Raw event')).toBeTruthy();
+    const note = container.querySelector('#event-not-parsed')!;
+    expect(note.textContent).toContain('Not parsed');
+    expect(note.textContent).toContain('invalid JSON: recursion limit exceeded at line 1 column 134');
+    // The exact bytes, never re-indented (10,000 levels would explode), and no choice offered.
+    expect(container.querySelector('#event-raw')!.textContent).toBe(deep);
+    expect(container.querySelector('#raw-pretty')).toBeNull();
   });
 
   it('says when the event is gone', async () => {

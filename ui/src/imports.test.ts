@@ -25,6 +25,7 @@ const result = (outcome: ImportResult['outcome'], path: string): ImportResult =>
     chain_start: null,
     chain_end: null,
     manifest_sha256: null,
+    parse_errors: 0,
     failure: null,
   },
 });

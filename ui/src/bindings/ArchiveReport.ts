@@ -12,4 +12,9 @@ export type ArchiveReport = { path: string, status: ArchiveStatus, origin: strin
 /**
  * Merkle root, chain values and manifest hash, base64 as in the checkpoint.
  */
-root: string | null, chain_start: string | null, chain_end: string | null, manifest_sha256: string | null, failure: Failure | null, };
+root: string | null, chain_start: string | null, chain_end: string | null, manifest_sha256: string | null, 
+/**
+ * Events whose bytes are not one JSON object the parser can read (`sources::parse_event`): they verify and
+ * are stored as raw text marked "not parsed", with no normalized fields. Counted once every event was read.
+ */
+parse_errors: number | null, failure: Failure | null, };

@@ -39,4 +39,9 @@ archive: string, sequence: number, index: number,
 /**
  * True only when the event's archive verified under a trusted key.
  */
-verified: boolean, };
+verified: boolean, 
+/**
+ * Set when the event is "not parsed": its verified bytes are not a JSON object the parser reads (the
+ * parser's reason). It then has no normalized fields but source and origin; its raw text is the event.
+ */
+parse_error?: string, };

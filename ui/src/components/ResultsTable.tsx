@@ -37,6 +37,7 @@ export const COLUMNS: Column[] = [
   { id: 'privilege', title: 'Privilege', width: '6.5rem', value: (r) => text(r.privilege) },
   { id: 'archive', title: 'Archive', width: 'minmax(10rem, 1fr)', value: (r) => r.archive },
   { id: 'index', title: 'Index', width: '5rem', value: (r) => String(r.index) },
+  // An event whose verified bytes are not a JSON object the parser reads also gets a "not parsed" badge here.
   { id: 'verified', title: 'Verified', width: '7.5rem', value: (r) => (r.verified ? 'verified' : 'NOT VERIFIED') },
 ];
 
@@ -151,7 +152,9 @@ export function ResultsTable({
                 id={`row-${item.index}`}
                 role="row"
                 aria-selected={item.index === selected}
-                className={`grid-row${item.index === selected ? ' selected' : ''}${row.verified ? '' : ' unverified'}`}
+                className={`grid-row${item.index === selected ? ' selected' : ''}${row.verified ? '' : ' unverified'}${
+                  row.parse_error != null ? ' unparsed' : ''
+                }`}
                 style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT, gridTemplateColumns: template }}
                 onClick={() => onSelect(item.index)}
                 onDoubleClick={() => onOpen(row)}
@@ -176,7 +179,17 @@ export function ResultsTable({
                   return (
                     <div role="gridcell" key={c.id} className={`cell col-${c.id}`} title={v}>
                       {c.id === 'verified' ? (
-                        <span className={row.verified ? 'badge good small' : 'badge bad small'}>{v}</span>
+                        <>
+                          <span className={row.verified ? 'badge good small' : 'badge bad small'}>{v}</span>
+                          {row.parse_error != null && (
+                            <>
+                              {' '}
+                              <span className="badge warn small not-parsed" title={`Not parsed: ${row.parse_error}`}>
+                                not parsed
+                              </span>
+                            </>
+                          )}
+                        </>
                       ) : (
                         v
                       )}

@@ -1,5 +1,8 @@
 // Event detail: the normalized fields, the raw event (pretty-printed by re-indenting only, or the exact stored
 // bytes) and its provenance: archive, origin, index, leaf hash, checkpoint, signer key, verification status.
+// An event marked "not parsed" (verified bytes that are not a JSON object the parser reads) has no fields but
+// source and origin: it says so, with the parser's reason, and shows its exact bytes only (re-indenting text
+// that is not JSON, or 10,000 levels of nesting, would mislead or explode).
 // Everything here is attacker-controlled text and is rendered as text nodes only.
 
 import { useEffect, useState } from 'react';
@@ -46,6 +49,7 @@ export function EventScreen({ id, onBack }: { id: string; onBack: () => void }) 
   }, [onBack]);
 
   const zone = settings.time_zone;
+  const unparsed = event?.parse_error != null;
   return (
     <div className="event-screen" id="event-detail">
       <div className="toolbar">
@@ -63,6 +67,13 @@ export function EventScreen({ id, onBack }: { id: string; onBack: () => void }) 
         <div className="event-grid">
           <section>
             <h2>Fields</h2>
+            {unparsed && (
+              <div className="banner warn" id="event-not-parsed" role="note">
+                <span className="badge warn">Not parsed</span> This event verified, but its bytes are not a JSON
+                object the parser reads, so it has no fields besides its source and origin. The raw text is the
+                event. Parser: <span className="mono">{event.parse_error}</span>
+              </div>
+            )}
             <dl className="fields" id="event-fields">
               <dt>Time</dt>
               <dd>
@@ -121,22 +132,26 @@ export function EventScreen({ id, onBack }: { id: string; onBack: () => void }) 
             <div className="toolbar">
               <h2>Raw event</h2>
               <div className="spacer" />
-              <div role="radiogroup" aria-label="How to show the raw event" className="segmented">
-                <button role="radio" aria-checked={!exact} onClick={() => setExact(false)} id="raw-pretty">
-                  Pretty-printed
-                </button>
-                <button role="radio" aria-checked={exact} onClick={() => setExact(true)} id="raw-exact">
-                  Exact bytes
-                </button>
-              </div>
+              {!unparsed && (
+                <div role="radiogroup" aria-label="How to show the raw event" className="segmented">
+                  <button role="radio" aria-checked={!exact} onClick={() => setExact(false)} id="raw-pretty">
+                    Pretty-printed
+                  </button>
+                  <button role="radio" aria-checked={exact} onClick={() => setExact(true)} id="raw-exact">
+                    Exact bytes
+                  </button>
+                </div>
+              )}
             </div>
             <p className="muted small">
-              {exact
-                ? 'The event exactly as stored and signed; its SHA-256 leaf hash is above.'
-                : 'Re-indented only: members, strings and numbers exactly as stored.'}
+              {unparsed
+                ? 'Not parsed: the event exactly as stored and signed (raw text); its SHA-256 leaf hash is above.'
+                : exact
+                  ? 'The event exactly as stored and signed; its SHA-256 leaf hash is above.'
+                  : 'Re-indented only: members, strings and numbers exactly as stored.'}
             </p>
             <pre className="code raw" id="event-raw">
-              {exact ? event.raw : reindentJson(event.raw)}
+              {exact || unparsed ? event.raw : reindentJson(event.raw)}
             </pre>
           </section>
         </div>

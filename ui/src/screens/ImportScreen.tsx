@@ -179,6 +179,15 @@ function ResultDetails({
             </dd>
           </>
         )}
+        {rep.parse_errors != null && rep.parse_errors > 0 && (
+          <>
+            <dt>Not parsed</dt>
+            <dd className="warn-text not-parsed-count">
+              {formatCount(Number(rep.parse_errors))} verified events are not JSON objects the parser reads: stored as
+              raw text marked “not parsed”, found by text search.
+            </dd>
+          </>
+        )}
         {rep.signer && (
           <>
             <dt>Signer</dt>
