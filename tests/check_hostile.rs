@@ -538,3 +538,19 @@ fn a_middle_archive_replaced_by_another_signed_one_breaks_the_chain() {
         "{report:#}"
     );
 }
+
+#[test]
+fn values_of_types_the_store_never_writes_are_findings_not_a_crash() {
+    let lab = Lab::full();
+    let id = lab.archive_id(K8S, 2);
+    lab.sql(&format!(
+        "UPDATE events SET idx = -1 WHERE archive_id = {id} AND idx = 4;
+         UPDATE events SET ts = 'yesterday' WHERE archive_id = {id} AND idx = 5;
+         UPDATE archives SET sequence = 0 WHERE origin = '{CT}';"
+    ));
+    lab.assert_found(&[
+        "2 event rows hold a value of a type the store never writes",
+        "events 4..5 are missing",
+        "stored sequence Some(0) differs from the signed 1",
+    ]);
+}

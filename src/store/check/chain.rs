@@ -54,7 +54,8 @@ pub(super) fn findings(archives: &[ArchiveMeta]) -> (Vec<CheckProblem>, Vec<Chec
                     "sequence 1 does not start from the zero chain value".into(),
                 ));
             }
-        } else {
+        } else if first.sequence > 1 {
+            // (Sequence 0 is never signed: the per-archive check has reported the row.)
             notices.push(place(
                 first.sequence,
                 Some(first.id),
