@@ -138,7 +138,7 @@ impl Store {
             }
         }
         // The schema first: a trigger, a view or a changed definition can make every figure below lie.
-        problems.extend(schema::findings(&self.conn)?);
+        problems.extend(self.schema_problems()?);
         problems.extend(self.mistyped_rows()?);
         let archives = self.archive_metas()?;
         let events_total: u64 = self
@@ -153,6 +153,8 @@ impl Store {
         let mut events_checked = 0;
         // Signer -> (origins, count) of the archives marked verified, when no trust was given.
         let mut unconfirmed: BTreeMap<String, (Vec<String>, u64)> = BTreeMap::new();
+        // (archive id, signer, events) of rows marked failed whose stored documents and events verify in full.
+        let mut failed_but_verifying = Vec::new();
         for a in &archives {
             let before = problems.len();
             events_checked += self.check_status(
@@ -160,6 +162,7 @@ impl Store {
                 is_trusted,
                 &mut problems,
                 &mut unconfirmed,
+                &mut failed_but_verifying,
                 &mut p,
                 progress,
             )?;
@@ -185,8 +188,45 @@ impl Store {
                 origins.iter().map(|o| shown(o)).collect::<Vec<_>>().join(", ")
             )));
         }
-        let (chain_problems, notices) = chain::findings(&archives);
+        let (chain_problems, mut notices) = chain::findings(&archives);
         problems.extend(chain_problems);
+        // A row marked failed that verifies in full: a kept copy refused as a fork when a verified archive
+        // holds its sequence (worth knowing), else evidence hidden as failed.
+        for (id, signer, events) in failed_but_verifying {
+            let Some(a) = archives.iter().find(|a| a.id == id) else {
+                continue;
+            };
+            let holder = archives.iter().find(|v| {
+                v.status == "verified" && v.origin == a.origin && v.sequence == a.sequence
+            });
+            match holder {
+                Some(v) => notices.push(at(
+                    a,
+                    None,
+                    if v.checkpoint == a.checkpoint {
+                        format!(
+                            "archive #{id}, marked failed, is a second copy of the verified archive #{}",
+                            v.id
+                        )
+                    } else {
+                        format!(
+                            "a kept copy marked failed (archive #{id}, signed by {signer}) verifies in full and \
+                             differs from the verified archive #{} at this sequence: a fork",
+                            v.id
+                        )
+                    },
+                )),
+                None => problems.push(at(
+                    a,
+                    None,
+                    format!(
+                        "marked failed, but it verifies: its stored checkpoint (signed by {signer}), manifest \
+                         and all {} match, and no verified archive holds this sequence (evidence hidden as failed?)",
+                        crate::report::count(events, "event")
+                    ),
+                )),
+            }
+        }
         let orphans: i64 = self.conn.query_row(
             "SELECT count(*) FROM events WHERE archive_id NOT IN (SELECT id FROM archives)",
             [],
@@ -205,6 +245,14 @@ impl Store {
             notices,
             trust_given: is_trusted.is_some(),
         })
+    }
+
+    /// How the file's schema differs from the one this AuditLens creates (section 2 of docs/store-check.md):
+    /// one problem per extra, missing or changed object, full-text setting or version. Empty for a store made
+    /// by this code. Cheap (no event is read): an importer can refuse to write into a store whose triggers or
+    /// views could alter what it stores.
+    pub fn schema_problems(&self) -> Result<Vec<CheckProblem>, StoreError> {
+        schema::findings(&self.conn)
     }
 
     /// Rows whose values have a type the store never writes (a text where a number belongs, a negative index):
@@ -291,6 +339,7 @@ impl Store {
         is_trusted: Option<&IsTrusted<'_>>,
         problems: &mut Vec<CheckProblem>,
         unconfirmed: &mut BTreeMap<String, (Vec<String>, u64)>,
+        failed_but_verifying: &mut Vec<(i64, String, u64)>,
         p: &mut CheckProgress,
         progress: &mut dyn FnMut(&CheckProgress) -> bool,
     ) -> Result<u64, StoreError> {
@@ -306,16 +355,10 @@ impl Store {
                 if a.checkpoint.is_some() && a.manifest.is_some() {
                     let mut scratch = Vec::new();
                     let found = self.check_archive(a, &mut scratch, p, progress)?;
-                    if found.verifies {
-                        let signer = found.signer.as_ref().map(signer_text).unwrap_or_default();
-                        problem(
-                            format!(
-                                "marked failed, but it verifies: its stored checkpoint (signed by {signer}), \
-                                 manifest and all {} match (re-import the archive to store it verified)",
-                                crate::report::count(found.events, "event")
-                            ),
-                            problems,
-                        );
+                    if found.verifies
+                        && let Some(signer) = &found.signer
+                    {
+                        failed_but_verifying.push((a.id, signer_text(signer), found.events));
                     }
                     return Ok(found.events);
                 }
@@ -401,7 +444,7 @@ impl Store {
         found.created = crate::time::parse_rfc3339(&signed.manifest.created);
         found.origin = signed.checkpoint.origin.clone();
         let (cp, chain) = (signed.checkpoint, signed.chain);
-        let bytes: u64 = signed.manifest.entries.iter().map(|e| e.bytes).sum();
+        let bytes = (signed.manifest.entries.iter()).fold(0u64, |n, e| n.saturating_add(e.bytes));
         if a.bytes != bytes {
             problem(
                 None,
