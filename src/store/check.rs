@@ -85,6 +85,15 @@ struct ArchiveMeta {
     mapping: Option<Vec<u8>>,
 }
 
+/// What the pass over the archives collects for findings about the store as a whole.
+#[derive(Default)]
+struct Tally {
+    /// Signer -> (origins, count) of the archives marked verified, when no trust was given.
+    unconfirmed: BTreeMap<String, (Vec<String>, u64)>,
+    /// (archive id, signer, events) of rows marked failed whose stored documents and events verify in full.
+    failed_but_verifying: Vec<(i64, String, u64)>,
+}
+
 /// What re-verifying one archive established.
 #[derive(Default)]
 struct Established {
@@ -151,21 +160,11 @@ impl Store {
             events_total,
         };
         let mut events_checked = 0;
-        // Signer -> (origins, count) of the archives marked verified, when no trust was given.
-        let mut unconfirmed: BTreeMap<String, (Vec<String>, u64)> = BTreeMap::new();
-        // (archive id, signer, events) of rows marked failed whose stored documents and events verify in full.
-        let mut failed_but_verifying = Vec::new();
+        let mut tally = Tally::default();
         for a in &archives {
             let before = problems.len();
-            events_checked += self.check_status(
-                a,
-                is_trusted,
-                &mut problems,
-                &mut unconfirmed,
-                &mut failed_but_verifying,
-                &mut p,
-                progress,
-            )?;
+            events_checked +=
+                self.check_status(a, is_trusted, &mut problems, &mut tally, &mut p, progress)?;
             if problems.len() - before > MAX_PROBLEMS_PER_ARCHIVE {
                 let extra = problems.len() - before - MAX_PROBLEMS_PER_ARCHIVE;
                 problems.truncate(before + MAX_PROBLEMS_PER_ARCHIVE);
@@ -180,7 +179,7 @@ impl Store {
                 return Err(StoreError::Invalid("check cancelled".into()));
             }
         }
-        for (signer, (origins, n)) in unconfirmed {
+        for (signer, (origins, n)) in tally.unconfirmed {
             problems.push(global(format!(
                 "{} marked verified, signed by {signer}, but no trusted key was given (--trust, or the app's \
                  keyring): check cannot confirm that this signer is trusted for {}",
@@ -192,7 +191,7 @@ impl Store {
         problems.extend(chain_problems);
         // A row marked failed that verifies in full: a kept copy refused as a fork when a verified archive
         // holds its sequence (worth knowing), else evidence hidden as failed.
-        for (id, signer, events) in failed_but_verifying {
+        for (id, signer, events) in tally.failed_but_verifying {
             let Some(a) = archives.iter().find(|a| a.id == id) else {
                 continue;
             };
@@ -338,8 +337,7 @@ impl Store {
         a: &ArchiveMeta,
         is_trusted: Option<&IsTrusted<'_>>,
         problems: &mut Vec<CheckProblem>,
-        unconfirmed: &mut BTreeMap<String, (Vec<String>, u64)>,
-        failed_but_verifying: &mut Vec<(i64, String, u64)>,
+        tally: &mut Tally,
         p: &mut CheckProgress,
         progress: &mut dyn FnMut(&CheckProgress) -> bool,
     ) -> Result<u64, StoreError> {
@@ -358,7 +356,11 @@ impl Store {
                     if found.verifies
                         && let Some(signer) = &found.signer
                     {
-                        failed_but_verifying.push((a.id, signer_text(signer), found.events));
+                        (tally.failed_but_verifying).push((
+                            a.id,
+                            signer_text(signer),
+                            found.events,
+                        ));
                     }
                     return Ok(found.events);
                 }
@@ -392,7 +394,7 @@ impl Store {
         let origin = found.origin.as_str();
         match is_trusted {
             None if a.status == "verified" => {
-                let e = unconfirmed.entry(signer_text(signer)).or_default();
+                let e = tally.unconfirmed.entry(signer_text(signer)).or_default();
                 if !e.0.iter().any(|o| o == origin) {
                     e.0.push(origin.to_string());
                 }
