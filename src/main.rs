@@ -86,11 +86,16 @@ enum Command {
         #[arg(required = true)]
         archives: Vec<PathBuf>,
     },
-    /// Re-verify the whole database from the stored bytes against the stored signed checkpoints.
+    /// Re-verify the whole database, trusting nothing in the file: schema, every archive's status and signer
+    /// (re-derived from its signed checkpoint and the trust given), every event, each origin's chain (gaps,
+    /// forks, broken links; signer changes are noted), the full-text index and the dashboard tables. Exit 1 on
+    /// any finding. Without --trust, "verified" cannot be confirmed: each signer of archives marked verified is
+    /// then a finding.
     Check {
         #[arg(long)]
         db: PathBuf,
-        /// Also require archives marked verified to be signed by one of these keys; repeatable.
+        /// A trusted signer's verifier key file (.pub), for any origin; repeatable. Archives marked verified must
+        /// be signed by one of these keys, archives marked untrusted must not.
         #[arg(long = "trust")]
         trust: Vec<PathBuf>,
         /// A trust-policy file (docs/trust-policy.md): which keys may sign which origins, when; repeatable.
@@ -577,34 +582,45 @@ fn check(
     trust_policy: &[PathBuf],
     json: bool,
 ) -> Result<ExitCode, Fatal> {
-    // The policy files are read (and refused when malformed) now; the store check applies them once it takes
-    // a policy (see the closing note of this change).
-    read_policy(&[], trust_policy)?;
-    let trusted = read_trusted(trust)?;
+    let policy = read_policy(trust, trust_policy)?;
     let store = open_existing(db)?;
-    let result = store.check(&trusted, &mut |_| true)?;
+    let result = store.check_policy(Some(&policy), &mut |_| true)?;
+    // Where a problem or notice is: origin and sequence, else the archive row, else the database as a whole.
+    let place = |p: &auditlens::store::check::CheckProblem| {
+        let mut place = String::new();
+        if let (Some(o), Some(s)) = (&p.origin, p.sequence) {
+            place.push_str(&format!(
+                "{} sequence {s}",
+                auditlens::store::check::shown(o)
+            ));
+        } else if let Some(id) = p.archive_id {
+            place.push_str(&format!("archive #{id}"));
+        } else {
+            place.push_str("database");
+        }
+        if let Some(i) = p.event_index {
+            place.push_str(&format!(", event index {i}"));
+        }
+        place
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else if result.ok {
         println!(
-            "OK: {}, {} re-verified from the stored bytes; signatures, roots, chains and normalized fields match",
-            report::count(result.archives_checked as u64, "archive"),
-            report::count(result.events_checked as u64, "event")
+            "OK: {}, {} re-verified from the stored bytes; schema, signatures, signers, trust, roots, chains, \
+             normalized fields, full-text index and summary tables match",
+            report::count(result.archives_checked, "archive"),
+            report::count(result.events_checked, "event")
         );
+        for n in &result.notices {
+            println!("note: {}: {}", place(n), n.message);
+        }
     } else {
+        for n in &result.notices {
+            eprintln!("note: {}: {}", place(n), n.message);
+        }
         for p in &result.problems {
-            let mut place = String::new();
-            if let (Some(o), Some(s)) = (&p.origin, p.sequence) {
-                place.push_str(&format!("{o} sequence {s}"));
-            } else if let Some(id) = p.archive_id {
-                place.push_str(&format!("archive #{id}"));
-            } else {
-                place.push_str("database");
-            }
-            if let Some(i) = p.event_index {
-                place.push_str(&format!(", event index {i}"));
-            }
-            eprintln!("{place}: {}", p.message);
+            eprintln!("{}: {}", place(p), p.message);
         }
         eprintln!(
             "NOT OK: {} problem(s) found in {}",

@@ -446,6 +446,17 @@ fn a_policy_binds_keys_to_origins_and_windows() {
     );
     let o = auditlens(&["search", "--db", &db, "--count", ""]);
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "6");
+    // `check` re-derives trust with the same policy: it passes; with the two keys given bare, the second signer
+    // of the origin is not trusted (first use pinned the origin to the old key), and check says so.
+    let o = auditlens(&["check", "--db", &db, "--trust-policy", &policy]);
+    assert_eq!(code(&o), 0, "{}", all_text(&o));
+    let (old_pub, new_pub) = (lab.pub_file(&old), lab.pub_file(&new));
+    let o = auditlens(&[
+        "check", "--db", &db, "--trust", &old_pub, "--trust", &new_pub,
+    ]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(out.contains("not trusted for this origin"), "{out}");
     // A malformed policy is a usage error naming the line.
     std::fs::write(&policy, "corp.example/* not-a-key\n").unwrap();
     let o = auditlens(&["verify", "--trust-policy", &policy, p1.to_str().unwrap()]);

@@ -468,6 +468,70 @@ fn check_reports_a_clean_database_and_finds_an_edit_behind_its_back() {
     }
 }
 
+/// The store of the end-to-end suite when it re-checks (tests/e2e/app.test.mjs): the gap in the k8s chain is the
+/// one finding, named at its place; with no key in the keyring nothing marked verified can be confirmed.
+#[test]
+fn check_names_the_gap_of_the_e2e_store_as_its_only_finding_and_an_empty_keyring_as_unconfirmed_trust()
+ {
+    let e = env();
+    trust_ops(&e);
+    import(
+        &e.state,
+        &[
+            &e.fx.k8s_1,
+            &e.fx.k8s_2,
+            &e.fx.k8s_4,
+            &e.fx.cloudtrail,
+            &e.fx.xss,
+        ],
+    );
+    commands::trust_key_file(&e.state, &e.fx.partner_pub.display().to_string()).unwrap();
+    import(&e.state, &[&e.fx.partner_archive]);
+    let run = || {
+        let mut events = Vec::new();
+        commands::check_database(&e.state, 4, &AtomicBool::new(false), &mut |ev| {
+            events.push(ev)
+        });
+        match events.pop() {
+            Some(CheckEvent::Finished { report, .. }) => report,
+            other => panic!("expected a report, got {other:?}"),
+        }
+    };
+    let report = run();
+    assert!(!report.ok);
+    assert!(report.trust_given);
+    assert_eq!(report.archives_checked, 6);
+    let found: Vec<(Option<&str>, Option<u64>, &str)> = report
+        .problems
+        .iter()
+        .map(|p| (p.origin.as_deref(), p.sequence, p.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            Some(fixtures::ORIGIN_K8S),
+            Some(3),
+            "sequence 3 is missing: the verified chain of this origin jumps from sequence 2 to 4 \
+             (an archive deleted from the store, or never imported)"
+        )]
+    );
+    assert!(report.notices.is_empty(), "{:?}", report.notices);
+    for k in commands::keys(&e.state) {
+        commands::untrust_key(&e.state, &k.fingerprint).unwrap();
+    }
+    let report = run();
+    assert!(!report.trust_given);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("signed by e2e-ops")
+                && p.message.contains("no trusted key was given")),
+        "{:?}",
+        report.problems
+    );
+}
+
 #[test]
 fn the_keyring_adds_lists_and_removes_keys_and_refuses_what_is_not_a_key() {
     let e = env();

@@ -1,7 +1,14 @@
-//! `check`: re-verify the whole database from the stored bytes against the stored signed checkpoints, so an edit
-//! made to the SQLite file behind the app's back is found: event bytes, leaf hashes, Merkle roots, hash chains,
-//! signatures, manifest hashes, missing or extra rows, and the normalized columns (re-derived from the verified
-//! bytes and compared).
+//! `check`: re-verify the whole database from the stored bytes against the stored signed checkpoints, trusting
+//! nothing else in the file (docs/store-check.md): the schema against the one the code creates, every archive's
+//! status and signer re-derived from its signed checkpoint and manifest and the trust given, event bytes, leaf
+//! hashes, Merkle roots, hash chains, signatures, manifest hashes, missing or extra rows, the chain of each origin
+//! (gaps, forks, broken links, signer changes), and what is derived from the events (normalized columns, time
+//! ranges, the full-text index, the dashboards' summary tables).
+
+mod chain;
+mod schema;
+
+use std::collections::BTreeMap;
 
 use rusqlite::params;
 use serde::Serialize;
@@ -34,6 +41,10 @@ pub struct CheckReport {
     pub archives_checked: u64,
     pub events_checked: u64,
     pub problems: Vec<CheckProblem>,
+    // What is worth knowing but is not a failure: where an origin's signer changes, where its stored chain starts.
+    pub notices: Vec<CheckProblem>,
+    // Whether the caller gave any trust: without it, "verified" in the file cannot be confirmed (a problem).
+    pub trust_given: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -45,6 +56,10 @@ pub struct CheckProgress {
     pub events_total: u64,
 }
 
+/// The trust decision `check` asks for each archive whose signature verifies: is `signer` trusted for `origin`,
+/// for an archive created at `created` (microseconds UTC, from the signed manifest; `None` if unreadable)?
+pub type IsTrusted<'a> = dyn Fn(&str, &VerifierKey, Option<i64>) -> bool + 'a;
+
 /// At most this many problems are listed per archive (the count of the rest is reported).
 const MAX_PROBLEMS_PER_ARCHIVE: usize = 50;
 
@@ -55,10 +70,14 @@ struct ArchiveMeta {
     sequence: Option<u64>,
     source_kind: Option<String>,
     events: u64,
+    bytes: u64,
     signer_key: Option<String>,
+    signer_name: Option<String>,
+    signer_fingerprint: Option<String>,
     root: Option<Vec<u8>>,
     chain_start: Option<Vec<u8>>,
     chain_end: Option<Vec<u8>>,
+    manifest_sha256: Option<Vec<u8>>,
     checkpoint: Option<Vec<u8>>,
     manifest: Option<Vec<u8>>,
     time_first: Option<i64>,
@@ -67,21 +86,90 @@ struct ArchiveMeta {
     parse_errors: u64,
 }
 
+/// What the pass over the archives collects for findings about the store as a whole.
+#[derive(Default)]
+struct Tally {
+    /// Signer -> (origins, count) of the archives marked verified, when no trust was given.
+    unconfirmed: BTreeMap<String, (Vec<String>, u64)>,
+    /// (archive id, signer, events) of rows marked failed whose stored documents and events verify in full.
+    failed_but_verifying: Vec<(i64, String, u64)>,
+}
+
+/// What re-verifying one archive established.
+#[derive(Default)]
+struct Established {
+    /// Events read.
+    events: u64,
+    /// The signer, when the stored checkpoint's signature verifies with the key the stored manifest names.
+    signer: Option<VerifierKey>,
+    /// The signed origin and the manifest's signed `created` time.
+    origin: String,
+    created: Option<i64>,
+    /// Nothing at all differs from the signed documents: signature, manifest, every event, root and chain.
+    verifies: bool,
+}
+
 impl Store {
-    /// Re-verifies every stored archive that is not flagged failed. With `trusted` non-empty, archives marked
-    /// verified must also be signed by one of those keys (the trust decision itself is re-checked).
+    /// Re-verifies the whole store (see [`Store::check_with`]) under a trust policy (docs/trust-policy.md):
+    /// archives are decided in import order, so bare keys are pinned per origin on first use as import pinned
+    /// them. `None`, or an empty policy, means no trust was given.
+    pub fn check_policy(
+        &self,
+        policy: Option<&crate::trust::TrustPolicy>,
+        progress: &mut dyn FnMut(&CheckProgress) -> bool,
+    ) -> Result<CheckReport, StoreError> {
+        let Some(policy) = policy.filter(|p| !p.is_empty()) else {
+            return self.check_with(None, progress);
+        };
+        let seen = std::cell::RefCell::new(crate::trust::FirstUse::new());
+        let is_trusted = |origin: &str, signer: &VerifierKey, created: Option<i64>| {
+            seen.borrow_mut()
+                .decide(policy, origin, signer, created)
+                .trusted
+        };
+        self.check_with(Some(&is_trusted), progress)
+    }
+
+    /// Re-verifies the whole store (see [`Store::check_with`]), trusting exactly the keys in `trusted`, each for
+    /// any origin. An empty list means no trust was given.
     pub fn check(
         &self,
         trusted: &[VerifierKey],
         progress: &mut dyn FnMut(&CheckProgress) -> bool,
     ) -> Result<CheckReport, StoreError> {
-        let mut problems = Vec::new();
-        let integrity: String = self
-            .conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))?;
-        if integrity != "ok" {
-            problems.push(global(format!("SQLite quick_check: {integrity}")));
+        if trusted.is_empty() {
+            return self.check_with(None, progress);
         }
+        let is_trusted = |_: &str, key: &VerifierKey, _: Option<i64>| trusted.contains(key);
+        self.check_with(Some(&is_trusted), progress)
+    }
+
+    /// Re-verifies the whole store, trusting nothing in the file: the schema, every archive (its status and
+    /// signer re-derived from its signed documents and `is_trusted`), every event, each origin's chain, and the
+    /// full-text index and summary tables. `None` for `is_trusted`: no trust was given, so an archive marked
+    /// verified cannot be confirmed, and that is a problem (one per signer). `progress` may return `false` to
+    /// cancel.
+    pub fn check_with(
+        &self,
+        is_trusted: Option<&IsTrusted<'_>>,
+        progress: &mut dyn FnMut(&CheckProgress) -> bool,
+    ) -> Result<CheckReport, StoreError> {
+        let mut problems = Vec::new();
+        // integrity_check, not quick_check: it also finds an index that disagrees with its table (an event
+        // left out of the actor index is invisible to `actor:` searches).
+        let integrity: Vec<String> = self
+            .conn
+            .prepare("PRAGMA integrity_check(20)")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if integrity != ["ok"] {
+            for line in integrity {
+                problems.push(global(format!("SQLite integrity_check: {}", shown(&line))));
+            }
+        }
+        // The schema first: a trigger, a view or a changed definition can make every figure below lie.
+        problems.extend(self.schema_problems()?);
+        problems.extend(self.mistyped_rows()?);
         let archives = self.archive_metas()?;
         let events_total: u64 = self
             .conn
@@ -93,13 +181,11 @@ impl Store {
             events_total,
         };
         let mut events_checked = 0;
+        let mut tally = Tally::default();
         for a in &archives {
-            if a.status == "failed" {
-                p.archives_done += 1;
-                continue;
-            }
             let before = problems.len();
-            events_checked += self.check_archive(a, trusted, &mut problems, &mut p, progress)?;
+            events_checked +=
+                self.check_status(a, is_trusted, &mut problems, &mut tally, &mut p, progress)?;
             if problems.len() - before > MAX_PROBLEMS_PER_ARCHIVE {
                 let extra = problems.len() - before - MAX_PROBLEMS_PER_ARCHIVE;
                 problems.truncate(before + MAX_PROBLEMS_PER_ARCHIVE);
@@ -114,6 +200,53 @@ impl Store {
                 return Err(StoreError::Invalid("check cancelled".into()));
             }
         }
+        for (signer, (origins, n)) in tally.unconfirmed {
+            problems.push(global(format!(
+                "{} marked verified, signed by {signer}, but no trusted key was given (--trust, or the app's \
+                 keyring): check cannot confirm that this signer is trusted for {}",
+                crate::report::count(n, "archive"),
+                origins.iter().map(|o| shown(o)).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let (chain_problems, mut notices) = chain::findings(&archives);
+        problems.extend(chain_problems);
+        // A row marked failed that verifies in full: a kept copy refused as a fork when a verified archive
+        // holds its sequence (worth knowing), else evidence hidden as failed.
+        for (id, signer, events) in tally.failed_but_verifying {
+            let Some(a) = archives.iter().find(|a| a.id == id) else {
+                continue;
+            };
+            let holder = archives.iter().find(|v| {
+                v.status == "verified" && v.origin == a.origin && v.sequence == a.sequence
+            });
+            match holder {
+                Some(v) => notices.push(at(
+                    a,
+                    None,
+                    if v.checkpoint == a.checkpoint {
+                        format!(
+                            "archive #{id}, marked failed, is a second copy of the verified archive #{}",
+                            v.id
+                        )
+                    } else {
+                        format!(
+                            "a kept copy marked failed (archive #{id}, signed by {signer}) verifies in full and \
+                             differs from the verified archive #{} at this sequence: a fork",
+                            v.id
+                        )
+                    },
+                )),
+                None => problems.push(at(
+                    a,
+                    None,
+                    format!(
+                        "marked failed, but it verifies: its stored checkpoint (signed by {signer}), manifest \
+                         and all {} match, and no verified archive holds this sequence (evidence hidden as failed?)",
+                        crate::report::count(events, "event")
+                    ),
+                )),
+            }
+        }
         let orphans: i64 = self.conn.query_row(
             "SELECT count(*) FROM events WHERE archive_id NOT IN (SELECT id FROM archives)",
             [],
@@ -123,28 +256,73 @@ impl Store {
             problems.push(global(format!("{orphans} events belong to no archive")));
         }
         problems.extend(self.check_summaries()?);
-        if let Err(e) = self.conn.execute(
-            "INSERT INTO events_fts(events_fts, rank) VALUES ('integrity-check', 1)",
-            [],
-        ) {
-            problems.push(global(format!(
-                "full-text index does not match the stored events: {e}"
-            )));
-        }
+        problems.extend(self.check_full_text());
         Ok(CheckReport {
             ok: problems.is_empty(),
             archives_checked: archives.len() as u64,
             events_checked,
             problems,
+            notices,
+            trust_given: is_trusted.is_some(),
         })
     }
 
-    fn archive_metas(&self) -> Result<Vec<ArchiveMeta>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, status, origin, sequence, source_kind, events, signer_key, root, chain_start, chain_end,
-                    checkpoint, manifest, time_first, time_last, mapping, parse_errors
-             FROM archives ORDER BY id",
+    /// How the file's schema differs from the one this AuditLens creates (section 2 of docs/store-check.md):
+    /// one problem per extra, missing or changed object, full-text setting or version. Empty for a store made
+    /// by this code. Cheap (no event is read): an importer can refuse to write into a store whose triggers or
+    /// views could alter what it stores.
+    pub fn schema_problems(&self) -> Result<Vec<CheckProblem>, StoreError> {
+        schema::findings(&self.conn)
+    }
+
+    /// Rows whose values have a type the store never writes (a text where a number belongs, a negative index):
+    /// reported, and left out of the rest of the check, which reads only well-typed rows.
+    fn mistyped_rows(&self) -> Result<Vec<CheckProblem>, StoreError> {
+        let mut problems = Vec::new();
+        let archives: Vec<i64> = self
+            .conn
+            .prepare(&format!(
+                "SELECT id FROM archives WHERE NOT ({ARCHIVE_TYPES}) ORDER BY id"
+            ))?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for id in archives {
+            problems.push(CheckProblem {
+                archive_id: Some(id),
+                origin: None,
+                sequence: None,
+                event_index: None,
+                message:
+                    "archive row holds a value of a type the store never writes (edited by hand?); \
+                          not checked further"
+                        .into(),
+            });
+        }
+        let events: i64 = self.conn.query_row(
+            &format!("SELECT count(*) FROM events WHERE NOT ({EVENT_TYPES})"),
+            [],
+            |r| r.get(0),
         )?;
+        if events > 0 {
+            problems.push(global(format!(
+                "{} a value of a type the store never writes (edited by hand?); not checked further",
+                if events == 1 {
+                    "1 event row holds".to_string()
+                } else {
+                    format!("{events} event rows hold")
+                }
+            )));
+        }
+        Ok(problems)
+    }
+
+    fn archive_metas(&self) -> Result<Vec<ArchiveMeta>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT id, status, origin, sequence, source_kind, events, bytes, signer_key, signer_name,
+                    signer_fingerprint, root, chain_start, chain_end, manifest_sha256, checkpoint, manifest,
+                    time_first, time_last, mapping, parse_errors
+             FROM archives WHERE {ARCHIVE_TYPES} ORDER BY id"
+        ))?;
         let rows = stmt
             .query_map([], |r| {
                 Ok(ArchiveMeta {
@@ -154,39 +332,158 @@ impl Store {
                     sequence: r.get(3)?,
                     source_kind: r.get(4)?,
                     events: r.get(5)?,
-                    signer_key: r.get(6)?,
-                    root: r.get(7)?,
-                    chain_start: r.get(8)?,
-                    chain_end: r.get(9)?,
-                    checkpoint: r.get(10)?,
-                    manifest: r.get(11)?,
-                    time_first: r.get(12)?,
-                    time_last: r.get(13)?,
-                    mapping: r.get(14)?,
-                    parse_errors: r.get(15)?,
+                    bytes: r.get(6)?,
+                    signer_key: r.get(7)?,
+                    signer_name: r.get(8)?,
+                    signer_fingerprint: r.get(9)?,
+                    root: r.get(10)?,
+                    chain_start: r.get(11)?,
+                    chain_end: r.get(12)?,
+                    manifest_sha256: r.get(13)?,
+                    checkpoint: r.get(14)?,
+                    manifest: r.get(15)?,
+                    time_first: r.get(16)?,
+                    time_last: r.get(17)?,
+                    mapping: r.get(18)?,
+                    parse_errors: r.get(19)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }
 
-    fn check_archive(
+    /// Re-verifies one archive and compares what it establishes with the stored status and signer columns.
+    /// Returns the number of events read.
+    fn check_status(
         &self,
         a: &ArchiveMeta,
-        trusted: &[VerifierKey],
+        is_trusted: Option<&IsTrusted<'_>>,
         problems: &mut Vec<CheckProblem>,
+        tally: &mut Tally,
         p: &mut CheckProgress,
         progress: &mut dyn FnMut(&CheckProgress) -> bool,
     ) -> Result<u64, StoreError> {
+        let problem =
+            |msg: String, problems: &mut Vec<CheckProblem>| problems.push(at(a, None, msg));
+        match a.status.as_str() {
+            "verified" | "untrusted" => {}
+            "failed" => {
+                // A failed row claims nothing, and may hold anything the import could read (often not the
+                // documents). What it shows must still be its own: the signer columns follow the stored key,
+                // which is the stored manifest's. A row that verifies in full was hidden as failed.
+                check_signer_columns(a, None, problems);
+                if a.checkpoint.is_some() && a.manifest.is_some() {
+                    let mut scratch = Vec::new();
+                    let found = self.check_archive(a, &mut scratch, p, progress)?;
+                    if found.verifies
+                        && let Some(signer) = &found.signer
+                    {
+                        (tally.failed_but_verifying).push((
+                            a.id,
+                            signer_text(signer),
+                            found.events,
+                        ));
+                    }
+                    return Ok(found.events);
+                }
+                return Ok(0);
+            }
+            other => {
+                problem(
+                    format!(
+                        "unknown status {:?} (the store writes verified, untrusted or failed)",
+                        shown(other)
+                    ),
+                    problems,
+                );
+                return Ok(0);
+            }
+        }
+        let found = self.check_archive(a, problems, p, progress)?;
+        let Some(signer) = &found.signer else {
+            // The signed documents did not verify: reported by check_archive, and nothing is trusted.
+            if a.status == "verified" {
+                problem(
+                    "marked verified, but its stored checkpoint does not verify with its signer"
+                        .into(),
+                    problems,
+                );
+            }
+            return Ok(found.events);
+        };
+        check_signer_columns(a, Some(signer), problems);
+        // The signed origin (the stored one has been compared with it).
+        let origin = found.origin.as_str();
+        match is_trusted {
+            None if a.status == "verified" => {
+                let e = tally.unconfirmed.entry(signer_text(signer)).or_default();
+                if !e.0.iter().any(|o| o == origin) {
+                    e.0.push(origin.to_string());
+                }
+                e.1 += 1;
+            }
+            None => {}
+            Some(is_trusted) => {
+                let trusted = is_trusted(origin, signer, found.created);
+                if a.status == "verified" && !trusted {
+                    problem(
+                        format!(
+                            "marked verified, but its signer {} is not trusted for this origin (not among \
+                             the trusted keys, or not for this origin and time)",
+                            signer_text(signer)
+                        ),
+                        problems,
+                    );
+                } else if a.status == "untrusted" && trusted && found.verifies {
+                    problem(
+                        format!(
+                            "marked untrusted, but its signer {} is trusted and the archive verifies: the store \
+                             does not show it as verified (re-import it with the key trusted)",
+                            signer_text(signer)
+                        ),
+                        problems,
+                    );
+                }
+            }
+        }
+        Ok(found.events)
+    }
+
+    /// Re-verifies one archive from its stored documents and events; every difference is a problem.
+    fn check_archive(
+        &self,
+        a: &ArchiveMeta,
+        problems: &mut Vec<CheckProblem>,
+        p: &mut CheckProgress,
+        progress: &mut dyn FnMut(&CheckProgress) -> bool,
+    ) -> Result<Established, StoreError> {
+        let before = problems.len();
+        let mut found = Established::default();
         let mut problem = |index: Option<u64>, msg: String| problems.push(at(a, index, msg));
         // The signed documents first: without them nothing below can be trusted.
-        let Some(signed) = signed_documents(a, trusted)
-            .map_err(|m| problem(None, m))
-            .ok()
-        else {
-            return Ok(0);
+        let Some(signed) = signed_documents(a).map_err(|m| problem(None, m)).ok() else {
+            return Ok(found);
         };
+        found.signer = Some(signed.signer);
+        found.created = crate::time::parse_rfc3339(&signed.manifest.created);
+        found.origin = signed.checkpoint.origin.clone();
         let (cp, chain) = (signed.checkpoint, signed.chain);
+        let bytes = (signed.manifest.entries.iter()).fold(0u64, |n, e| n.saturating_add(e.bytes));
+        if a.bytes != bytes {
+            problem(
+                None,
+                format!(
+                    "stored byte count {} differs from the signed manifest's {bytes}",
+                    a.bytes
+                ),
+            );
+        }
+        if a.manifest_sha256.as_deref() != Some(&chain.manifest_sha256[..]) {
+            problem(
+                None,
+                "stored manifest hash differs from the one the checkpoint signs".into(),
+            );
+        }
         if a.origin.as_deref() != Some(cp.origin.as_str()) {
             problem(
                 None,
@@ -235,7 +532,7 @@ impl Store {
                     None,
                     format!("unknown source kind {:?}", signed.manifest.source_kind),
                 );
-                return Ok(0);
+                return Ok(found);
             }
         };
         if a.source_kind.as_deref() != Some(kind.as_str()) {
@@ -250,13 +547,13 @@ impl Store {
         // The mapping file: the stored bytes must be the ones the signed manifest names.
         match (&signed.manifest.mapping_sha256, &a.mapping) {
             (Some(signed_hash), Some(bytes)) => {
-                let found: Hash = Sha256::digest(bytes).into();
-                if crate::archive::encode_hash(&found) != *signed_hash {
+                let hash: Hash = Sha256::digest(bytes).into();
+                if crate::archive::encode_hash(&hash) != *signed_hash {
                     problem(
                         None,
                         "stored mapping.toml differs from the one the signed manifest names".into(),
                     );
-                    return Ok(0);
+                    return Ok(found);
                 }
             }
             (Some(_), None) => {
@@ -264,14 +561,14 @@ impl Store {
                     None,
                     "the signed manifest names a mapping file; none is stored".into(),
                 );
-                return Ok(0);
+                return Ok(found);
             }
             (None, Some(_)) => {
                 problem(
                     None,
                     "a mapping file is stored, but the signed manifest names none".into(),
                 );
-                return Ok(0);
+                return Ok(found);
             }
             (None, None) => {}
         }
@@ -279,25 +576,28 @@ impl Store {
             Ok(n) => n,
             Err(e) => {
                 problem(None, format!("cannot re-derive the normalized fields: {e}"));
-                return Ok(0);
+                return Ok(found);
             }
         };
         let source_name = normalizer.source_name();
 
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT idx, leaf, raw, ts, source, origin, actor, action, resource, outcome, ip, agent, env, stage,
                     category, id, privilege, parse_error
-             FROM events WHERE archive_id = ?1 ORDER BY idx",
-        )?;
+             FROM events WHERE archive_id = ?1 AND {EVENT_TYPES} ORDER BY idx"
+        ))?;
         let mut rows = stmt.query(params![a.id])?;
         let mut root = RootBuilder::new();
         let mut chain_value = chain.chain_start;
         let mut expected_index = 0u64;
+        let mut events_read = 0u64;
         let (mut ts_min, mut ts_max): (Option<i64>, Option<i64>) = (None, None);
         let mut parse_errors = 0u64;
         while let Some(r) = rows.next()? {
+            // Never negative nor near the top of the range: EVENT_TYPES.
             let idx: i64 = r.get(0)?;
             let idx = idx as u64;
+            events_read += 1;
             if idx != expected_index {
                 if idx > expected_index {
                     problem(
@@ -422,7 +722,7 @@ impl Store {
                 ts_max = Some(ts_max.map_or(t, |m| m.max(t)));
             }
             p.events_done += 1;
-            if p.events_done % 65536 == 0 && !progress(p) {
+            if p.events_done.is_multiple_of(65536) && !progress(p) {
                 return Err(StoreError::Invalid("check cancelled".into()));
             }
         }
@@ -468,7 +768,9 @@ impl Store {
                 "stored time range differs from the events' times".into(),
             );
         }
-        Ok(expected_index)
+        found.events = events_read;
+        found.verifies = problems.len() == before;
+        Ok(found)
     }
 }
 
@@ -512,17 +814,66 @@ impl Store {
         }
         Ok(problems)
     }
+
+    /// Every event must be findable by text: the full-text index holds exactly the stored events (its document
+    /// list, `events_fts_docsize`, against `events`), and FTS5's own 'integrity-check' with rank 1 finds its
+    /// index equal to what the content table's text gives. Both read through the table as defined in the file,
+    /// which the schema comparison has checked; a table rebuilt over a view that hides rows fails the first.
+    fn check_full_text(&self) -> Vec<CheckProblem> {
+        let mut problems = Vec::new();
+        let counts = self.conn.query_row(
+            "SELECT (SELECT count(*) FROM events WHERE id NOT IN (SELECT id FROM events_fts_docsize)),
+                    (SELECT count(*) FROM events_fts_docsize WHERE id NOT IN (SELECT id FROM events))",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+        );
+        match counts {
+            Ok((missing, extra)) => {
+                if missing > 0 {
+                    problems.push(global(format!(
+                        "{} not in the full-text index: a text search cannot find {}",
+                        if missing == 1 {
+                            "1 event is".to_string()
+                        } else {
+                            format!("{missing} events are")
+                        },
+                        if missing == 1 { "it" } else { "them" }
+                    )));
+                }
+                if extra > 0 {
+                    problems.push(global(format!(
+                        "the full-text index holds {extra} documents that are no stored event"
+                    )));
+                }
+            }
+            Err(e) => problems.push(global(format!(
+                "cannot compare the full-text index with the events: {}",
+                shown(&e.to_string())
+            ))),
+        }
+        if let Err(e) = self.conn.execute(
+            "INSERT INTO events_fts(events_fts, rank) VALUES ('integrity-check', 1)",
+            [],
+        ) {
+            problems.push(global(format!(
+                "full-text index does not match the stored events: {}",
+                shown(&e.to_string())
+            )));
+        }
+        problems
+    }
 }
 
 struct Signed {
     checkpoint: Checkpoint,
     chain: ChainLines,
     manifest: Manifest,
+    signer: VerifierKey,
 }
 
 /// Checks the stored checkpoint's signature by the stored signer key (which must be the manifest's signer) and
-/// the stored manifest's hash; returns the parsed documents.
-fn signed_documents(a: &ArchiveMeta, trusted: &[VerifierKey]) -> Result<Signed, String> {
+/// the stored manifest's hash; returns the parsed documents. Whether the signer is trusted is the caller's question.
+fn signed_documents(a: &ArchiveMeta) -> Result<Signed, String> {
     let note_bytes = a.checkpoint.as_deref().ok_or("no stored checkpoint")?;
     let manifest_bytes = a.manifest.as_deref().ok_or("no stored manifest")?;
     let note = Note::parse(note_bytes)
@@ -549,17 +900,143 @@ fn signed_documents(a: &ArchiveMeta, trusted: &[VerifierKey]) -> Result<Signed, 
     {
         return Err("stored manifest disagrees with the signed checkpoint".into());
     }
-    if a.status == "verified" && !trusted.is_empty() && !trusted.contains(&key) {
-        return Err(format!(
-            "marked verified, but its signer {key} is not among the trusted keys"
-        ));
-    }
     Ok(Signed {
         checkpoint,
         chain,
         manifest,
+        signer: key,
     })
 }
+
+/// The signer columns the Archives screen shows must be the ones the stored key gives: its name and fingerprint,
+/// and the key itself the one the stored manifest names (`signer` when the signature verified with it).
+fn check_signer_columns(
+    a: &ArchiveMeta,
+    signer: Option<&VerifierKey>,
+    problems: &mut Vec<CheckProblem>,
+) {
+    let parsed;
+    let key = match (signer, a.signer_key.as_deref()) {
+        (Some(k), _) => k,
+        (None, None) => {
+            if a.signer_name.is_some() || a.signer_fingerprint.is_some() {
+                problems.push(at(
+                    a,
+                    None,
+                    "stored signer name or fingerprint without a signer key".into(),
+                ));
+            }
+            return;
+        }
+        (None, Some(text)) => {
+            if let Some(m) = a
+                .manifest
+                .as_deref()
+                .and_then(|m| serde_json::from_slice::<Manifest>(m).ok())
+                && m.signer != text
+            {
+                problems.push(at(
+                    a,
+                    None,
+                    "stored signer key differs from the manifest's signer".into(),
+                ));
+            }
+            match VerifierKey::parse(text) {
+                Ok(k) => {
+                    parsed = k;
+                    &parsed
+                }
+                Err(e) => {
+                    problems.push(at(a, None, format!("stored signer key: {e}")));
+                    return;
+                }
+            }
+        }
+    };
+    let show = |v: &Option<String>| {
+        v.as_deref()
+            .map_or("(none)".to_string(), |s| format!("{:?}", shown(s)))
+    };
+    if a.signer_name.as_deref() != Some(key.name()) {
+        problems.push(at(
+            a,
+            None,
+            format!(
+                "stored signer name {} differs from the signer the manifest names, {:?}",
+                show(&a.signer_name),
+                key.name()
+            ),
+        ));
+    }
+    let fingerprint = key.fingerprint();
+    if a.signer_fingerprint.as_deref() != Some(fingerprint.as_str()) {
+        problems.push(at(
+            a,
+            None,
+            format!(
+                "stored signer fingerprint {} differs from the signer's, {fingerprint}",
+                show(&a.signer_fingerprint)
+            ),
+        ));
+    }
+}
+
+/// `name (fingerprint)`.
+fn signer_text(key: &VerifierKey) -> String {
+    format!("{} ({})", shown(key.name()), key.fingerprint())
+}
+
+/// Text from the file made safe to print: control, bidirectional and zero-width characters are shown as
+/// `\u{..}` escapes, and runs of white space as one space (SQL text spans lines). Every message of a check that
+/// quotes the file goes through it; the CLI uses it for the origins it prints.
+pub fn shown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c == ' ' || c == '\n' || c == '\t' || c == '\r' {
+            if !space {
+                out.push(' ');
+            }
+            space = true;
+            continue;
+        }
+        space = false;
+        let invisible = c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}');
+        if invisible {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The types the store writes in each column of `archives` (SQL over one row); other rows are findings.
+const ARCHIVE_TYPES: &str = "typeof(id) = 'integer' AND typeof(status) = 'text'
+    AND typeof(origin) IN ('text', 'null') AND (sequence IS NULL OR (typeof(sequence) = 'integer' AND sequence >= 0))
+    AND typeof(source_kind) IN ('text', 'null')
+    AND typeof(events) = 'integer' AND events >= 0 AND typeof(bytes) = 'integer' AND bytes >= 0
+    AND typeof(signer_key) IN ('text', 'null') AND typeof(signer_name) IN ('text', 'null')
+    AND typeof(signer_fingerprint) IN ('text', 'null')
+    AND typeof(root) IN ('blob', 'null') AND typeof(chain_start) IN ('blob', 'null')
+    AND typeof(chain_end) IN ('blob', 'null') AND typeof(manifest_sha256) IN ('blob', 'null')
+    AND typeof(checkpoint) IN ('blob', 'null') AND typeof(manifest) IN ('blob', 'null')
+    AND typeof(time_first) IN ('integer', 'null') AND typeof(time_last) IN ('integer', 'null')
+    AND typeof(mapping) IN ('blob', 'null')
+    AND typeof(parse_errors) = 'integer' AND parse_errors >= 0";
+
+/// The same for `events`.
+const EVENT_TYPES: &str = "typeof(id) = 'integer' AND typeof(archive_id) = 'integer'
+    AND typeof(idx) = 'integer' AND idx >= 0 AND idx < 4611686018427387904
+    AND typeof(ts) IN ('integer', 'null') AND typeof(leaf) = 'blob' AND typeof(raw) = 'text'
+    AND typeof(source) IN ('text', 'null') AND typeof(origin) IN ('text', 'null')
+    AND typeof(actor) IN ('text', 'null') AND typeof(action) IN ('text', 'null')
+    AND typeof(resource) IN ('text', 'null') AND typeof(outcome) IN ('text', 'null')
+    AND typeof(ip) IN ('text', 'null') AND typeof(agent) IN ('text', 'null')
+    AND typeof(env) IN ('text', 'null') AND typeof(stage) IN ('text', 'null')
+    AND typeof(category) IN ('text', 'null') AND typeof(privilege) IN ('text', 'null')
+    AND typeof(parse_error) IN ('text', 'null')";
 
 fn at(a: &ArchiveMeta, event_index: Option<u64>, message: String) -> CheckProblem {
     CheckProblem {

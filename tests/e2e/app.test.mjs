@@ -140,7 +140,7 @@ describe('the app started with archives on its command line', () => {
     });
   });
 
-  it('lists the archives with their continuity, details and a clean re-check', async () => {
+  it('lists the archives with their continuity, details and a re-check that names the gap', async () => {
     await step(s, 'archives', async () => {
       await goTo(s, 'archives');
       await s.waitFor('6 archives', async () => (await s.findAll('#archives-table tbody tr')).length === 6);
@@ -156,7 +156,12 @@ describe('the app started with archives on its command line', () => {
       await s.execute('document.getElementById("screen").scrollTop = 0');
       assert.match(await (await s.find('#archive-manifest')).text(), /"origin": "/);
       await (await s.find('#recheck')).click();
-      await s.waitForText('#check-result', 'Database verified', 60000);
+      // Every archive re-verifies; the chain of k8s-audit skipping sequence 3 is the one finding (as in
+      // src-tauri/tests/commands.rs, check_names_the_gap_of_the_e2e_store_...).
+      await s.waitForText('#check-result', 'PROBLEMS FOUND', 60000);
+      const found = await s.text('#check-result');
+      assert.match(found, /e2e\.auditlens\.dev\/prod\/k8s-audit@3: sequence 3 is missing/);
+      assert.equal((await s.findAll('#check-result ul.problems li')).length, 1);
       await h.screenshot(s, '05-archives');
     });
   });

@@ -130,6 +130,15 @@ function CheckPanel({ check }: { check: CheckState }) {
           ))}
         </ul>
       )}
+      {r.notices.length > 0 && (
+        <ul className="notices" id="check-notices">
+          {r.notices.map((n, i) => (
+            <li key={i}>
+              {n.origin && <span className="mono">{n.origin}@{String(n.sequence)}</span>}: {n.message}
+            </li>
+          ))}
+        </ul>
+      )}
     </div>
   );
 }
