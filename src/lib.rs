@@ -9,6 +9,7 @@
 //! - [`store`]: the local SQLite evidence store: import, check, search (and the time histogram of a search).
 //! - [`keyring`]: the verifier keys a user trusts (the desktop app's keyring file).
 //! - [`report`]: reports for people and machines.
+//! - [`safe_text`]: untrusted text made safe for terminals and screens; look-alike origins.
 //! - [`bundle`]: evidence bundles: selected events with inclusion proofs, signed by the exporting auditor
 //!   (docs/evidence-bundle.md).
 //! - [`generate`], [`bench`]: generated realistic events and the benchmarks.
@@ -26,6 +27,7 @@ pub mod merkle;
 pub mod note;
 pub mod query;
 pub mod report;
+pub mod safe_text;
 pub mod seal;
 pub mod sources;
 pub mod store;

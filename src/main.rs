@@ -1,5 +1,6 @@
 //! The `auditlens` command line: a thin door onto the library. Exit codes: 0 success, 1 verification failure,
-//! 2 usage or I/O error.
+//! 2 usage or I/O error. Human output shows every string that came from an archive, a bundle, a key file or the
+//! database (and the paths given) through `safe` (src/safe_text.rs): nothing reaches the terminal unescaped.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use auditlens::note::{SignerKey, VerifierKey};
 use auditlens::report;
+use auditlens::safe_text::safe;
 use auditlens::sources::SourceKind;
 
 #[derive(Parser)]
@@ -280,7 +282,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Fatal(msg)) => {
-            eprintln!("auditlens: {msg}");
+            // Line by line: a query error's caret is on a line of its own.
+            let lines: Vec<String> = msg.split('\n').map(|l| safe(l).to_string()).collect();
+            eprintln!("auditlens: {}", lines.join("\n"));
             ExitCode::from(2)
         }
     }
@@ -305,9 +309,12 @@ fn keygen(name: &str, out: &Path) -> Result<ExitCode, Fatal> {
     )?;
     std::fs::write(&pub_path, format!("{}\n", key.verifier()))
         .map_err(|e| format!("{}: {e}", pub_path.display()))?;
-    println!("private key: {} (keep it secret)", key_path.display());
-    println!("public key:  {}", pub_path.display());
-    println!("verifier key: {}", key.verifier());
+    println!(
+        "private key: {} (keep it secret)",
+        safe(&key_path.display().to_string())
+    );
+    println!("public key:  {}", safe(&pub_path.display().to_string()));
+    println!("verifier key: {}", safe(&key.verifier().to_string()));
     println!("fingerprint:  {}", key.verifier().fingerprint());
     Ok(ExitCode::SUCCESS)
 }
@@ -370,8 +377,8 @@ fn seal(
         report::count(summary.events, "event"),
         report::human_bytes(summary.bytes),
         report::count(inputs.len() as u64, "input"),
-        summary.out,
-        summary.origin,
+        safe(&summary.out),
+        safe(&summary.origin),
         summary.sequence,
         summary.source_kind.as_str(),
         summary.root
@@ -483,14 +490,18 @@ fn import(
             continue;
         }
         let where_ = match (&result.report.origin, result.report.sequence) {
-            (Some(o), Some(s)) => format!(" [{o} sequence {s}]"),
+            (Some(o), Some(s)) => format!(" [{} sequence {s}]", safe(o)),
             _ => String::new(),
         };
         let gap = result
             .gap_before
             .map(|s| format!("; gap before sequence {s}"))
             .unwrap_or_default();
-        let line = format!("{}: {}{where_}{gap}", path.display(), result.message);
+        let line = format!(
+            "{}: {}{where_}{gap}",
+            safe(&path.display().to_string()),
+            safe(&result.message)
+        );
         match result.outcome {
             ImportOutcome::Imported | ImportOutcome::AlreadyImported => println!("{line}"),
             _ => {
@@ -524,7 +535,7 @@ fn check(db: &Path, trust: &[PathBuf], json: bool) -> Result<ExitCode, Fatal> {
         for p in &result.problems {
             let mut place = String::new();
             if let (Some(o), Some(s)) = (&p.origin, p.sequence) {
-                place.push_str(&format!("{o} sequence {s}"));
+                place.push_str(&format!("{} sequence {s}", safe(o)));
             } else if let Some(id) = p.archive_id {
                 place.push_str(&format!("archive #{id}"));
             } else {
@@ -533,12 +544,12 @@ fn check(db: &Path, trust: &[PathBuf], json: bool) -> Result<ExitCode, Fatal> {
             if let Some(i) = p.event_index {
                 place.push_str(&format!(", event index {i}"));
             }
-            eprintln!("{place}: {}", p.message);
+            eprintln!("{place}: {}", safe(&p.message));
         }
         eprintln!(
             "NOT OK: {} problem(s) found in {}",
             result.problems.len(),
-            db.display()
+            safe(&db.display().to_string())
         );
     }
     Ok(if result.ok {
@@ -584,7 +595,7 @@ fn search(
     } else {
         print!("{}", report::event_table(&page.events));
         match &page.next {
-            Some(next) => println!("more results: --after {next}"),
+            Some(next) => println!("more results: --after {}", safe(next)),
             None if page.events.is_empty() => println!("no matching events"),
             None => {}
         }
@@ -646,7 +657,7 @@ fn stats(
         let parts: Vec<String> = map
             .iter()
             .filter(|(_, n)| **n > 0)
-            .map(|(k, n)| format!("{k} {n}"))
+            .map(|(k, n)| format!("{} {n}", safe(k)))
             .collect();
         println!(
             "{name:<12} {}",
@@ -663,22 +674,18 @@ fn stats(
     if !s.top_actors.is_empty() {
         println!("top actors:");
         for a in &s.top_actors {
-            println!(
-                "  {:>8}  {}",
-                a.count,
-                auditlens::bundle::terminal_safe(&a.actor)
-            );
+            println!("  {:>8}  {}", a.count, safe(&a.actor));
         }
     }
     if !s.deployments_per_day.is_empty() {
         println!("deployments per day (UTC):");
         for d in &s.deployments_per_day {
-            println!("  {}  {}", d.day, d.count);
+            println!("  {}  {}", safe(&d.day), d.count);
         }
     }
     println!(
         "every figure is the count of a search; e.g. the total: auditlens search --db {} --count -- {:?}",
-        db.display(),
+        safe(&db.display().to_string()),
         s.drill.total
     );
     Ok(ExitCode::SUCCESS)
@@ -696,7 +703,7 @@ fn export_bundle(
     purpose: &str,
     out: &Path,
 ) -> Result<ExitCode, Fatal> {
-    use auditlens::bundle::{self, ExportError, ExportOptions, SelectionInput, terminal_safe};
+    use auditlens::bundle::{self, ExportError, ExportOptions, SelectionInput};
     use auditlens::store::search::SearchError;
     let auditor = read_signer(key)?;
     let selection = match (query, ids) {
@@ -727,9 +734,9 @@ fn export_bundle(
                 "exported {} event(s) from {} archive(s) to {} ({}); manifest signed by auditor {} {}",
                 s.events,
                 s.archives,
-                s.out,
+                safe(&s.out),
                 report::human_bytes(s.bytes),
-                s.auditor.name,
+                safe(&s.auditor.name),
                 s.auditor.fingerprint
             );
             Ok(ExitCode::SUCCESS)
@@ -737,7 +744,7 @@ fn export_bundle(
         Err(ExportError::Refused(refusals)) => {
             const SHOWN: usize = 50;
             for r in refusals.iter().take(SHOWN) {
-                eprintln!("{}: {}", terminal_safe(&r.id), terminal_safe(&r.reason));
+                eprintln!("{}: {}", safe(&r.id), safe(&r.reason));
             }
             if refusals.len() > SHOWN {
                 eprintln!("... and {} more", refusals.len() - SHOWN);

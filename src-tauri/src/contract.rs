@@ -311,7 +311,7 @@ pub struct BundleArchive {
 }
 
 /// One event of a received bundle, as text only. Every string here comes from the bundle (attacker-controlled);
-/// invisible and reordering characters are shown as `<U+XXXX>`.
+/// invisible and reordering characters are shown as `\u{…}` escapes (auditlens::safe_text).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct BundleEvent {
     pub position: u64,
