@@ -469,6 +469,8 @@ fn import(
     };
     let show_progress = std::io::stderr().is_terminal() && !json;
     let mut all_ok = true;
+    // Origins of the archives given so far, stored or not: a look-alike among them is flagged as well.
+    let mut run_origins: Vec<String> = Vec::new();
     for path in archives {
         let started = std::time::Instant::now();
         let mut on_progress = |p: &auditlens::verify::Progress| {
@@ -480,11 +482,19 @@ fn import(
             }
             true
         };
-        let result = store.import_archive(path, &opts, &mut on_progress)?;
+        let mut result = store.import_archive(path, &opts, &mut on_progress)?;
         if show_progress {
             eprint!("\r\x1b[K");
         }
         all_ok &= result.is_ok();
+        if let Some(origin) = &result.report.origin {
+            let in_run =
+                auditlens::safe_text::lookalikes_of(origin, run_origins.iter().map(String::as_str));
+            result.lookalikes.extend(in_run);
+            result.lookalikes.sort();
+            result.lookalikes.dedup();
+            run_origins.push(origin.clone());
+        }
         if json {
             println!("{}", serde_json::to_string(&result)?);
             continue;
@@ -510,6 +520,20 @@ fn import(
                     eprint!("{}", report::failure_details(f));
                 }
             }
+        }
+        if let (Some(origin), false) = (&result.report.origin, result.lookalikes.is_empty()) {
+            let others: Vec<String> = result
+                .lookalikes
+                .iter()
+                .map(|o| format!("\"{}\"", safe(o)))
+                .collect();
+            eprintln!(
+                "{}: WARNING: origin \"{}\" looks like {} (stored or given in this run): they differ only in \
+                 case, Unicode form or invisible characters; origins are compared exactly, so these are different logs",
+                safe(&path.display().to_string()),
+                safe(origin),
+                others.join(" and ")
+            );
         }
     }
     Ok(if all_ok {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 use crate::query::QueryError;
-use crate::safe_text::safe;
+use crate::safe_text::{LookalikeGroup, lookalike_groups, safe};
 use crate::store::search::EventRow;
 use crate::verify::{
     ArchiveReport, ArchiveStatus, Failure, OriginContinuity, Progress, continuity,
@@ -22,6 +22,10 @@ pub struct VerifySetReport {
     pub ok: bool,
     pub archives: Vec<ArchiveReport>,
     pub continuity: Vec<OriginContinuity>,
+    /// Different origins among the archives that look alike (docs/trust-policy.md, "Untrusted text on
+    /// terminals and screens"). A warning, not a failure: each archive and chain verified as its exact origin
+    /// says, and `ok` does not depend on it.
+    pub lookalikes: Vec<LookalikeGroup>,
 }
 
 impl VerifySetReport {
@@ -30,10 +34,12 @@ impl VerifySetReport {
         let ok = !archives.is_empty()
             && archives.iter().all(|a| a.status == ArchiveStatus::Verified)
             && continuity.iter().all(|c| c.ok);
+        let lookalikes = lookalike_groups(archives.iter().filter_map(|a| a.origin.as_deref()));
         VerifySetReport {
             ok,
             archives,
             continuity,
+            lookalikes,
         }
     }
 }
@@ -69,6 +75,9 @@ pub fn print_verify_human(set: &VerifySetReport) {
             }
             let _ = stderr.lock().write_all(text.as_bytes());
         }
+    }
+    for g in &set.lookalikes {
+        let _ = writeln!(stderr.lock(), "WARNING: {}", g.describe());
     }
     let verified = set
         .archives

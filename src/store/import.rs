@@ -61,6 +61,10 @@ pub struct ImportResult {
     pub archive_id: Option<i64>,
     /// Set when the origin's stored sequences skip numbers before this archive.
     pub gap_before: Option<u64>,
+    /// Stored origins that look like this archive's origin without being it (they differ only in case, Unicode
+    /// normalization or invisible characters: `safe_text::origin_skeleton`), in byte order. A warning: origins
+    /// are compared exactly, so this archive joins none of them.
+    pub lookalikes: Vec<String>,
     pub report: ArchiveReport,
 }
 
@@ -739,6 +743,7 @@ impl Store {
             stored: false,
             archive_id: None,
             gap_before: None,
+            lookalikes: Vec::new(),
             report,
         };
         if cancelled {
@@ -849,6 +854,9 @@ impl Store {
             && result.is_ok()
         {
             result.gap_before = self.gap_before(origin, seq)?;
+        }
+        if let Some(origin) = &result.report.origin {
+            result.lookalikes = self.lookalikes_of(origin)?;
         }
         Ok(result)
     }
