@@ -8,7 +8,7 @@
 //! controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), zero-width and other invisible format
 //! characters (general category Cf, e.g. U+200B–U+200D, U+2060, U+FEFF, the tag characters), and the
 //! remaining default-ignorable and blank characters (variation selectors, Hangul fillers, U+2800, line and
-//! paragraph separators). The app's `ui/src/safeText.ts` is the same function in TypeScript.
+//! paragraph separators). The app's `ui/src/format/safeText.ts` is the same function in TypeScript.
 //!
 //! A backslash in the text is written `\\` exactly when what is written after it starts with `\` or `u{`, so
 //! the rendering reads back unambiguously: `\\` is a backslash, `\u{…}` an escaped character, and any other
