@@ -10,6 +10,7 @@
 //! - [`keyring`]: the verifier keys a user trusts (the desktop app's keyring file).
 //! - [`trust`]: which keys may sign which origins, in which time window (docs/trust-policy.md).
 //! - [`report`]: reports for people and machines.
+//! - [`safe_text`]: untrusted text made safe for terminals and screens; look-alike origins.
 //! - [`bundle`]: evidence bundles: selected events with inclusion proofs, signed by the exporting auditor
 //!   (docs/evidence-bundle.md).
 //! - [`generate`], [`bench`]: generated realistic events and the benchmarks.
@@ -27,6 +28,7 @@ pub mod merkle;
 pub mod note;
 pub mod query;
 pub mod report;
+pub mod safe_text;
 pub mod seal;
 pub mod sources;
 pub mod store;

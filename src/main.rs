@@ -1,5 +1,6 @@
 //! The `auditlens` command line: a thin door onto the library. Exit codes: 0 success, 1 verification failure,
-//! 2 usage or I/O error.
+//! 2 usage or I/O error. Human output shows every string that came from an archive, a bundle, a key file or the
+//! database (and the paths given) through `safe` (src/safe_text.rs): nothing reaches the terminal unescaped.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use auditlens::note::{SignerKey, VerifierKey};
 use auditlens::report;
+use auditlens::safe_text::safe;
 use auditlens::sources::SourceKind;
 
 #[derive(Parser)]
@@ -308,7 +310,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Fatal(msg)) => {
-            eprintln!("auditlens: {msg}");
+            // Line by line: a query error's caret is on a line of its own.
+            let lines: Vec<String> = msg.split('\n').map(|l| safe(l).to_string()).collect();
+            eprintln!("auditlens: {}", lines.join("\n"));
             ExitCode::from(2)
         }
     }
@@ -333,9 +337,12 @@ fn keygen(name: &str, out: &Path) -> Result<ExitCode, Fatal> {
     )?;
     std::fs::write(&pub_path, format!("{}\n", key.verifier()))
         .map_err(|e| format!("{}: {e}", pub_path.display()))?;
-    println!("private key: {} (keep it secret)", key_path.display());
-    println!("public key:  {}", pub_path.display());
-    println!("verifier key: {}", key.verifier());
+    println!(
+        "private key: {} (keep it secret)",
+        safe(&key_path.display().to_string())
+    );
+    println!("public key:  {}", safe(&pub_path.display().to_string()));
+    println!("verifier key: {}", safe(&key.verifier().to_string()));
     println!("fingerprint:  {}", key.verifier().fingerprint());
     Ok(ExitCode::SUCCESS)
 }
@@ -418,8 +425,8 @@ fn seal(
         report::count(summary.events, "event"),
         report::human_bytes(summary.bytes),
         report::count(inputs.len() as u64, "input"),
-        summary.out,
-        summary.origin,
+        safe(&summary.out),
+        safe(&summary.origin),
         summary.sequence,
         summary.source_kind.as_str(),
         summary.root
@@ -516,6 +523,8 @@ fn import(
     };
     let show_progress = std::io::stderr().is_terminal() && !json;
     let mut all_ok = true;
+    // Origins of the archives given so far, stored or not: a look-alike among them is flagged as well.
+    let mut run_origins: Vec<String> = Vec::new();
     for path in archives {
         let started = std::time::Instant::now();
         let mut on_progress = |p: &auditlens::verify::Progress| {
@@ -527,17 +536,25 @@ fn import(
             }
             true
         };
-        let result = store.import_archive(path, &opts, &mut on_progress)?;
+        let mut result = store.import_archive(path, &opts, &mut on_progress)?;
         if show_progress {
             eprint!("\r\x1b[K");
         }
         all_ok &= result.is_ok();
+        if let Some(origin) = &result.report.origin {
+            let in_run =
+                auditlens::safe_text::lookalikes_of(origin, run_origins.iter().map(String::as_str));
+            result.lookalikes.extend(in_run);
+            result.lookalikes.sort();
+            result.lookalikes.dedup();
+            run_origins.push(origin.clone());
+        }
         if json {
             println!("{}", serde_json::to_string(&result)?);
             continue;
         }
         let where_ = match (&result.report.origin, result.report.sequence) {
-            (Some(o), Some(s)) => format!(" [{o} sequence {s}]"),
+            (Some(o), Some(s)) => format!(" [{} sequence {s}]", safe(o)),
             _ => String::new(),
         };
         let gap = result
@@ -555,9 +572,10 @@ fn import(
             })
             .unwrap_or_default();
         let line = format!(
-            "{}: {}{where_}{gap}{change}",
-            path.display(),
-            result.message
+            "{}: {}{where_}{gap}{}",
+            safe(&path.display().to_string()),
+            safe(&result.message),
+            safe(&change)
         );
         match result.outcome {
             ImportOutcome::Imported | ImportOutcome::AlreadyImported => println!("{line}"),
@@ -567,6 +585,20 @@ fn import(
                     eprint!("{}", report::failure_details(f));
                 }
             }
+        }
+        if let (Some(origin), false) = (&result.report.origin, result.lookalikes.is_empty()) {
+            let others: Vec<String> = result
+                .lookalikes
+                .iter()
+                .map(|o| format!("\"{}\"", safe(o)))
+                .collect();
+            eprintln!(
+                "{}: WARNING: origin \"{}\" looks like {} (stored or given in this run): they differ only in \
+                 case, Unicode form or invisible characters; origins are compared exactly, so these are different logs",
+                safe(&path.display().to_string()),
+                safe(origin),
+                others.join(" and ")
+            );
         }
     }
     Ok(if all_ok {
@@ -589,10 +621,7 @@ fn check(
     let place = |p: &auditlens::store::check::CheckProblem| {
         let mut place = String::new();
         if let (Some(o), Some(s)) = (&p.origin, p.sequence) {
-            place.push_str(&format!(
-                "{} sequence {s}",
-                auditlens::store::check::shown(o)
-            ));
+            place.push_str(&format!("{} sequence {s}", safe(o)));
         } else if let Some(id) = p.archive_id {
             place.push_str(&format!("archive #{id}"));
         } else {
@@ -620,12 +649,12 @@ fn check(
             eprintln!("note: {}: {}", place(n), n.message);
         }
         for p in &result.problems {
-            eprintln!("{}: {}", place(p), p.message);
+            eprintln!("{}: {}", place(p), safe(&p.message));
         }
         eprintln!(
             "NOT OK: {} problem(s) found in {}",
             result.problems.len(),
-            db.display()
+            safe(&db.display().to_string())
         );
     }
     Ok(if result.ok {
@@ -671,7 +700,7 @@ fn search(
     } else {
         print!("{}", report::event_table(&page.events));
         match &page.next {
-            Some(next) => println!("more results: --after {next}"),
+            Some(next) => println!("more results: --after {}", safe(next)),
             None if page.events.is_empty() => println!("no matching events"),
             None => {}
         }
@@ -733,7 +762,7 @@ fn stats(
         let parts: Vec<String> = map
             .iter()
             .filter(|(_, n)| **n > 0)
-            .map(|(k, n)| format!("{k} {n}"))
+            .map(|(k, n)| format!("{} {n}", safe(k)))
             .collect();
         println!(
             "{name:<12} {}",
@@ -750,22 +779,18 @@ fn stats(
     if !s.top_actors.is_empty() {
         println!("top actors:");
         for a in &s.top_actors {
-            println!(
-                "  {:>8}  {}",
-                a.count,
-                auditlens::bundle::terminal_safe(&a.actor)
-            );
+            println!("  {:>8}  {}", a.count, safe(&a.actor));
         }
     }
     if !s.deployments_per_day.is_empty() {
         println!("deployments per day (UTC):");
         for d in &s.deployments_per_day {
-            println!("  {}  {}", d.day, d.count);
+            println!("  {}  {}", safe(&d.day), d.count);
         }
     }
     println!(
         "every figure is the count of a search; e.g. the total: auditlens search --db {} --count -- {:?}",
-        db.display(),
+        safe(&db.display().to_string()),
         s.drill.total
     );
     Ok(ExitCode::SUCCESS)
@@ -783,7 +808,7 @@ fn export_bundle(
     purpose: &str,
     out: &Path,
 ) -> Result<ExitCode, Fatal> {
-    use auditlens::bundle::{self, ExportError, ExportOptions, SelectionInput, terminal_safe};
+    use auditlens::bundle::{self, ExportError, ExportOptions, SelectionInput};
     use auditlens::store::search::SearchError;
     let auditor = read_signer(key)?;
     let selection = match (query, ids) {
@@ -814,9 +839,9 @@ fn export_bundle(
                 "exported {} event(s) from {} archive(s) to {} ({}); manifest signed by auditor {} {}",
                 s.events,
                 s.archives,
-                s.out,
+                safe(&s.out),
                 report::human_bytes(s.bytes),
-                s.auditor.name,
+                safe(&s.auditor.name),
                 s.auditor.fingerprint
             );
             Ok(ExitCode::SUCCESS)
@@ -824,7 +849,7 @@ fn export_bundle(
         Err(ExportError::Refused(refusals)) => {
             const SHOWN: usize = 50;
             for r in refusals.iter().take(SHOWN) {
-                eprintln!("{}: {}", terminal_safe(&r.id), terminal_safe(&r.reason));
+                eprintln!("{}: {}", safe(&r.id), safe(&r.reason));
             }
             if refusals.len() > SHOWN {
                 eprintln!("... and {} more", refusals.len() - SHOWN);

@@ -1186,6 +1186,21 @@ fn escape_like(value: &str) -> String {
     out
 }
 
+/// A prefix pattern for GLOB (case-sensitive): `*`, `?` and `[` stand for themselves, then any tail.
+fn escape_glob(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 1);
+    for c in value.chars() {
+        match c {
+            '*' => out.push_str("[*]"),
+            '?' => out.push_str("[?]"),
+            '[' => out.push_str("[[]"),
+            c => out.push(c),
+        }
+    }
+    out.push('*');
+    out
+}
+
 /// A time condition. Event ids are time-ordered (store/rowid.rs), so each bound is written twice: as an id range,
 /// which lets SQLite walk the primary key, and exactly on `ts`.
 fn time_range(start: Option<i64>, end: Option<i64>) -> Cond {
@@ -1315,6 +1330,26 @@ fn compile_node(q: &Query, now: i64) -> Cond {
                 false,
             )
         }),
+        // Origins compare exactly, byte for byte (docs/search.md section 4): an origin differing from another only
+        // in case or by an invisible character is another log, never mixed in.
+        Query::Field {
+            field: Field::Origin,
+            value,
+            prefix: true,
+        } if !value.is_empty() => Cond::Sql(Part::new(
+            "e.origin GLOB ?",
+            vec![SqlParam::Text(escape_glob(value))],
+            true,
+        )),
+        Query::Field {
+            field: Field::Origin,
+            value,
+            prefix: false,
+        } => Cond::Sql(Part::new(
+            "e.origin = ? COLLATE BINARY",
+            vec![SqlParam::Text(value.clone())],
+            true,
+        )),
         Query::Field {
             field,
             value,
@@ -2024,6 +2059,14 @@ mod tests {
         let f = compile(&ok(r"resource:100%_a\b*"), 0);
         assert_eq!(f.params, vec![SqlParam::Text(r"100\%\_a\\b%".into())]);
         assert_eq!(compile(&ok("env:*"), 0).sql, "e.env IS NOT NULL");
+        // Origins compare exactly: binary equality, a case-sensitive GLOB prefix with its wildcards quoted.
+        let f = compile(&ok("origin:example.com/Prod"), 0);
+        assert_eq!(f.sql, "e.origin = ? COLLATE BINARY");
+        assert_eq!(f.params, vec![SqlParam::Text("example.com/Prod".into())]);
+        let f = compile(&ok(r##"origin:"a*b?c[d]%_"*"##), 0);
+        assert_eq!(f.sql, "e.origin GLOB ?");
+        assert_eq!(f.params, vec![SqlParam::Text("a[*]b[?]c[[]d]%_*".into())]);
+        assert_eq!(compile(&ok("origin:*"), 0).sql, "e.origin IS NOT NULL");
         assert_eq!(compile(&ok("time:*"), 0).sql, "e.ts IS NOT NULL");
         use crate::store::rowid::{lower_bound, upper_bound};
         let f = compile(&ok("time:2024-05-01"), 0);

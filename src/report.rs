@@ -1,5 +1,6 @@
 //! Reports for people and machines: the verification report of a set of archives (human text and JSON) and small
-//! formatting helpers shared by the command line and the app.
+//! formatting helpers shared by the command line and the app. Every string in human text that came from an
+//! archive, a key or the database is rendered by [`crate::safe_text::safe`]; JSON is escaped by serde.
 
 use std::io::Write;
 
@@ -8,6 +9,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 use crate::query::QueryError;
+use crate::safe_text::{LookalikeGroup, lookalike_groups, safe};
 use crate::store::search::EventRow;
 use crate::verify::{
     ArchiveReport, ArchiveStatus, Failure, OriginContinuity, Progress, continuity,
@@ -20,6 +22,10 @@ pub struct VerifySetReport {
     pub ok: bool,
     pub archives: Vec<ArchiveReport>,
     pub continuity: Vec<OriginContinuity>,
+    /// Different origins among the archives that look alike (docs/trust-policy.md, "Untrusted text on
+    /// terminals and screens"). A warning, not a failure: each archive and chain verified as its exact origin
+    /// says, and `ok` does not depend on it.
+    pub lookalikes: Vec<LookalikeGroup>,
 }
 
 impl VerifySetReport {
@@ -28,10 +34,12 @@ impl VerifySetReport {
         let ok = !archives.is_empty()
             && archives.iter().all(|a| a.status == ArchiveStatus::Verified)
             && continuity.iter().all(|c| c.ok);
+        let lookalikes = lookalike_groups(archives.iter().filter_map(|a| a.origin.as_deref()));
         VerifySetReport {
             ok,
             archives,
             continuity,
+            lookalikes,
         }
     }
 }
@@ -53,7 +61,7 @@ pub fn print_verify_human(set: &VerifySetReport) {
         if c.ok {
             text.push_str(&format!(
                 "origin {}: sequences {}..{} continuous; the verified chain starts at sequence {}{}\n",
-                c.origin,
+                safe(&c.origin),
                 c.starts_at,
                 c.ends_at,
                 c.starts_at,
@@ -67,18 +75,23 @@ pub fn print_verify_human(set: &VerifySetReport) {
             }
             let _ = stdout.lock().write_all(text.as_bytes());
         } else {
-            text.push_str(&format!("origin {}: NOT CONTINUOUS\n", c.origin));
+            text.push_str(&format!("origin {}: NOT CONTINUOUS\n", safe(&c.origin)));
             for ch in &c.signer_changes {
                 text.push_str(&format!(
                     "  signer changes at sequence {}: {} -> {}\n",
-                    ch.sequence, ch.from, ch.to
+                    ch.sequence,
+                    safe(&ch.from),
+                    safe(&ch.to)
                 ));
             }
             for p in &c.problems {
-                text.push_str(&format!("  {}\n", p.message));
+                text.push_str(&format!("  {}\n", safe(&p.message)));
             }
             let _ = stderr.lock().write_all(text.as_bytes());
         }
+    }
+    for g in &set.lookalikes {
+        let _ = writeln!(stderr.lock(), "WARNING: {}", g.describe());
     }
     let verified = set
         .archives
@@ -122,11 +135,11 @@ pub fn archive_text(a: &ArchiveReport) -> String {
                 .unwrap_or_default()
         ),
     };
-    s.push_str(&format!("{}: {status}\n", a.path));
+    s.push_str(&format!("{}: {status}\n", safe(&a.path)));
     let field =
         |s: &mut String, name: &str, value: String| s.push_str(&format!("  {name:<11} {value}\n"));
     if let Some(o) = &a.origin {
-        field(&mut s, "origin", o.clone());
+        field(&mut s, "origin", safe(o).to_string());
     }
     if let Some(q) = a.sequence {
         field(&mut s, "sequence", q.to_string());
@@ -143,13 +156,13 @@ pub fn archive_text(a: &ArchiveReport) -> String {
             &mut s,
             "time range",
             match &a.time_range {
-                Some(t) => format!("{} .. {} (UTC)", t.first, t.last),
+                Some(t) => format!("{} .. {} (UTC)", safe(&t.first), safe(&t.last)),
                 None => "no event has a readable time".into(),
             },
         );
     }
     if let Some(k) = &a.source_kind {
-        field(&mut s, "source", k.clone());
+        field(&mut s, "source", safe(k).to_string());
     }
     if let Some(signer) = &a.signer {
         field(
@@ -157,8 +170,8 @@ pub fn archive_text(a: &ArchiveReport) -> String {
             "signer",
             format!(
                 "{} {} ({})",
-                signer.key,
-                signer.fingerprint,
+                safe(&signer.key),
+                safe(&signer.fingerprint),
                 if signer.trusted {
                     "trusted"
                 } else {
@@ -167,7 +180,7 @@ pub fn archive_text(a: &ArchiveReport) -> String {
             ),
         );
         if let Some(why) = &signer.trust_reason {
-            field(&mut s, "trust", why.clone());
+            field(&mut s, "trust", safe(why).to_string());
         } else if !signer.trusted {
             field(
                 &mut s,
@@ -177,7 +190,7 @@ pub fn archive_text(a: &ArchiveReport) -> String {
         }
     }
     if let Some(r) = &a.root {
-        field(&mut s, "root", r.clone());
+        field(&mut s, "root", safe(r).to_string());
     }
     if let Some(n) = a.parse_errors.filter(|n| *n > 0) {
         field(
@@ -201,10 +214,10 @@ pub fn failure_details(f: &Failure) -> String {
     let field =
         |s: &mut String, name: &str, value: String| s.push_str(&format!("  {name:<11} {value}\n"));
     {
-        field(&mut s, "reason", f.message.clone());
+        field(&mut s, "reason", safe(&f.message).to_string());
         let mut place = Vec::new();
         if let Some(e) = &f.entry {
-            place.push(format!("entry {e}"));
+            place.push(format!("entry {}", safe(e)));
         }
         if let Some(l) = f.line {
             place.push(format!("line {l}"));
@@ -216,10 +229,10 @@ pub fn failure_details(f: &Failure) -> String {
             field(&mut s, "where", place.join(", "));
         }
         if let Some(e) = &f.expected {
-            field(&mut s, "expected", e.clone());
+            field(&mut s, "expected", safe(e).to_string());
         }
         if let Some(found) = &f.found {
-            field(&mut s, "found", found.clone());
+            field(&mut s, "found", safe(found).to_string());
         }
     }
     s
@@ -240,7 +253,8 @@ pub fn progress_line(name: &str, p: &Progress, elapsed: Duration) -> String {
         0.0
     };
     format!(
-        "{name}: {pct:5.1}%  {}/{} events  {:.1}/{:.1} MB  {rate:.0} events/s  ETA {eta:.0} s",
+        "{}: {pct:5.1}%  {}/{} events  {:.1}/{:.1} MB  {rate:.0} events/s  ETA {eta:.0} s",
+        safe(name),
         p.events_done,
         p.events_total,
         p.bytes_done as f64 / 1e6,
@@ -249,11 +263,15 @@ pub fn progress_line(name: &str, p: &Progress, elapsed: Duration) -> String {
 }
 
 /// A query error with a caret under the column.
+/// The query and the message are shown escaped; the caret stays under the column in the escaped query.
 pub fn query_error(query: &str, e: &QueryError) -> String {
-    let pad: String = " ".repeat(e.column.saturating_sub(1));
+    let before: String = query.chars().take(e.column.saturating_sub(1)).collect();
+    let pad: String = " ".repeat(safe(&before).to_string().chars().count());
     format!(
-        "query error at column {}: {}\n  {query}\n  {pad}^",
-        e.column, e.message
+        "query error at column {}: {}\n  {}\n  {pad}^",
+        e.column,
+        safe(&e.message),
+        safe(query)
     )
 }
 
@@ -264,11 +282,7 @@ pub fn event_table(events: &[EventRow]) -> String {
         "time (UTC)", "source", "actor", "action", "resource", "outcome", "id"
     );
     let cut = |v: &Option<String>, n: usize| -> String {
-        let v = v.as_deref().unwrap_or("-");
-        let clean: String = v
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
+        let clean = safe(v.as_deref().unwrap_or("-")).to_string();
         if clean.chars().count() > n {
             format!("{}…", clean.chars().take(n - 1).collect::<String>())
         } else {
@@ -284,7 +298,7 @@ pub fn event_table(events: &[EventRow]) -> String {
             cut(&e.action, 24),
             cut(&e.resource, 34),
             cut(&e.outcome, 8),
-            e.id,
+            safe(&e.id),
             if e.verified { "" } else { "  [NOT VERIFIED]" }
         ));
     }

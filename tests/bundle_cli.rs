@@ -465,7 +465,7 @@ fn hostile_text_is_made_safe_for_the_terminal() {
         "{out:?}"
     );
     assert!(
-        out.contains("INC-9 <U+001B>[31mred<U+001B>[0m <U+202E>txet"),
+        out.contains("INC-9 \\u{1b}[31mred\\u{1b}[0m \\u{202e}txet"),
         "{out}"
     );
 }

@@ -455,6 +455,37 @@ fn field_terms_match_whole_values_case_insensitively() {
 }
 
 #[test]
+fn origin_terms_compare_exactly_never_mixing_look_alike_origins() {
+    let conn = database();
+    // Two more events whose origins differ from events 1-4's only by case and by a zero-width space.
+    for (n, origin) in [
+        (21, "Example.com/prod/k8s"),
+        (22, "example.com/prod/k8s\u{200B}"),
+    ] {
+        conn.execute(
+            "INSERT INTO events (id, n, origin, raw) VALUES (?, ?, ?, '{}')",
+            (auditlens::store::rowid::UNTIMED_BASE + n, n, origin),
+        )
+        .unwrap();
+    }
+    check(
+        &conn,
+        &[
+            ("origin:example.com/prod/k8s", vec![1, 2, 3, 11]),
+            ("origin:Example.com/prod/k8s", vec![21]),
+            ("origin:EXAMPLE.COM/PROD/K8S", vec![]),
+            ("origin:\"example.com/prod/k8s\u{200B}\"", vec![22]),
+            ("origin:example.com/prod/*", vec![1, 2, 3, 11, 22]),
+            ("origin:Example.com/*", vec![21]),
+            ("origin:example.com/prod/k8s*", vec![1, 2, 3, 11, 22]),
+            ("origin:\"example.com/prod/k8s\u{200B}\"*", vec![22]),
+            ("origin:example.com/pro?/*", vec![]),
+            ("origin:*", (1..=22).collect()),
+        ],
+    );
+}
+
+#[test]
 fn time_terms_find_their_periods_and_never_untimed_events() {
     let conn = database();
     check(

@@ -235,6 +235,7 @@ pub fn archives(state: &AppState) -> Result<ArchivesView, AppError> {
     state.db().read(|store| {
         Ok(ArchivesView {
             archives: store.archives()?,
+            lookalikes: store.lookalike_origins()?,
         })
     })
 }

@@ -4,6 +4,7 @@
 
 use auditlens::archive::TimeRange;
 use auditlens::keyring::TrustedKey;
+use auditlens::safe_text::LookalikeGroup;
 use auditlens::store::ArchiveRow;
 use auditlens::store::check::{CheckProgress, CheckReport};
 use auditlens::store::import::ImportResult;
@@ -150,6 +151,9 @@ pub enum CheckEvent {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ArchivesView {
     pub archives: Vec<ArchiveRow>,
+    /// Groups of different stored origins that look alike (case, Unicode form, invisible characters): shown as a
+    /// warning naming each origin with its hidden characters made visible.
+    pub lookalikes: Vec<LookalikeGroup>,
 }
 
 /// Why a stored archive is flagged (as stored by the importer with keep-failed).
@@ -311,7 +315,7 @@ pub struct BundleArchive {
 }
 
 /// One event of a received bundle, as text only. Every string here comes from the bundle (attacker-controlled);
-/// invisible and reordering characters are shown as `<U+XXXX>`.
+/// invisible and reordering characters are shown as `\u{…}` escapes (auditlens::safe_text).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct BundleEvent {
     pub position: u64,

@@ -400,11 +400,11 @@ fn a_received_event_is_shown_as_text_with_invisible_and_reordering_characters_ma
     assert_eq!(b.verdict, BundleVerdict::Verified, "{:?}", b.failure);
     let ev = &b.events[0];
     assert!(
-        ev.text.contains("<script>x()</script><U+202E>gpj.exe"),
+        ev.text.contains("<script>x()</script>\\u{202e}gpj.exe"),
         "{}",
         ev.text
     );
-    assert!(ev.text.contains("get<U+200B>"), "{}", ev.text);
+    assert!(ev.text.contains("get\\u{200b}"), "{}", ev.text);
     assert!(!ev.text.contains('\u{202E}') && !ev.text.contains('\u{200B}'));
     let actor = ev.actor.as_deref().unwrap();
     assert!(!actor.contains('\u{202E}'), "{actor}");

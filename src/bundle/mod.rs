@@ -316,38 +316,9 @@ impl BundleManifest {
     }
 }
 
-/// Text safe to print on a terminal: control, bidirectional and invisible characters are shown as `<U+XXXX>`.
-pub fn terminal_safe(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if is_hidden_char(c) {
-            out.push_str(&format!("<U+{:04X}>", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Characters a reader cannot see or that reorder what they see: C0 and C1 controls, DEL, bidirectional
-/// controls, zero-width characters, the byte order mark, line and paragraph separators.
-pub fn is_hidden_char(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061C}'
-                | '\u{115F}'
-                | '\u{1160}'
-                | '\u{180E}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{2028}'..='\u{202E}'
-                | '\u{2060}'..='\u{2069}'
-                | '\u{3164}'
-                | '\u{FEFF}'
-                | '\u{FFA0}'
-                | '\u{FFF9}'..='\u{FFFB}'
-        )
-}
+/// Untrusted text for terminals and screens: the one rendering (module [`crate::safe_text`]), re-exported here
+/// where bundle code and its callers have always found it.
+pub use crate::safe_text::{is_hidden_char, terminal_safe};
 
 /// Whether the file at `path` looks like an evidence bundle rather than an archive: a ZIP whose entries include
 /// [`INDEX`] (`bundle.json`, which an archive may not hold). Reads only the ZIP's central directory; nothing is
@@ -453,13 +424,6 @@ mod tests {
         ] {
             assert_eq!(archive_entry(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn hidden_characters_are_made_visible_for_terminals() {
-        assert_eq!(terminal_safe("a\u{1b}[31mb"), "a<U+001B>[31mb");
-        assert_eq!(terminal_safe("x\u{202E}y"), "x<U+202E>y");
-        assert_eq!(terminal_safe("plain été"), "plain été");
     }
 
     #[test]

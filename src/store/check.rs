@@ -986,30 +986,10 @@ fn signer_text(key: &VerifierKey) -> String {
     format!("{} ({})", shown(key.name()), key.fingerprint())
 }
 
-/// Text from the file made safe to print: control, bidirectional and zero-width characters are shown as
-/// `\u{..}` escapes, and runs of white space as one space (SQL text spans lines). Every message of a check that
-/// quotes the file goes through it; the CLI uses it for the origins it prints.
+/// File text quoted in a finding, as it is: every door escapes it for its screen (the CLI with
+/// [`crate::safe_text::safe`], the app with its `safeText`), so escaping here would show escapes twice.
 pub fn shown(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut space = false;
-    for c in s.chars() {
-        if c == ' ' || c == '\n' || c == '\t' || c == '\r' {
-            if !space {
-                out.push(' ');
-            }
-            space = true;
-            continue;
-        }
-        space = false;
-        let invisible = c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}');
-        if invisible {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    s.to_string()
 }
 
 /// The types the store writes in each column of `archives` (SQL over one row); other rows are findings.

@@ -80,6 +80,10 @@ pub struct ImportResult {
     #[cfg_attr(feature = "ts", ts(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signer_change: Option<crate::verify::SignerChange>,
+    /// Stored origins that look like this archive's origin without being it (they differ only in case, Unicode
+    /// normalization or invisible characters: `safe_text::origin_skeleton`), in byte order. A warning: origins
+    /// are compared exactly, so this archive joins none of them.
+    pub lookalikes: Vec<String>,
     pub report: ArchiveReport,
 }
 
@@ -1002,6 +1006,7 @@ impl Store {
             archive_id: None,
             gap_before: None,
             signer_change: None,
+            lookalikes: Vec::new(),
             report,
         };
         if plan == Plan::Untrusted {
@@ -1171,6 +1176,9 @@ impl Store {
         {
             result.gap_before = self.gap_before(origin, seq)?;
             result.signer_change = self.signer_change_near(origin, seq)?;
+        }
+        if let Some(origin) = &result.report.origin {
+            result.lookalikes = self.lookalikes_of(origin)?;
         }
         Ok(result)
     }

@@ -219,6 +219,35 @@ impl Store {
         Ok(rows.into_iter().map(|(r, _, _)| r).collect())
     }
 
+    /// Every different origin of a stored archive (verified, untrusted or failed), in byte order.
+    pub fn origins(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT origin FROM archives WHERE origin IS NOT NULL ORDER BY origin",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Groups of different stored origins that look alike (same [`crate::safe_text::origin_skeleton`]: they
+    /// differ only in case, Unicode normalization or invisible characters), for the Archives screen and the
+    /// Overview banner. Origins are compared exactly everywhere else; this is the warning that two of them
+    /// cannot be told apart by eye.
+    pub fn lookalike_origins(&self) -> Result<Vec<crate::safe_text::LookalikeGroup>, StoreError> {
+        let origins = self.origins()?;
+        Ok(crate::safe_text::lookalike_groups(
+            origins.iter().map(String::as_str),
+        ))
+    }
+
+    /// The stored origins that look like `origin` without being it, in byte order.
+    pub fn lookalikes_of(&self, origin: &str) -> Result<Vec<String>, StoreError> {
+        let origins = self.origins()?;
+        Ok(crate::safe_text::lookalikes_of(
+            origin,
+            origins.iter().map(String::as_str),
+        ))
+    }
+
     /// Number of events stored (all archives, flagged or not).
     pub fn event_count(&self) -> Result<u64, StoreError> {
         Ok(self

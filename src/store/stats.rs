@@ -422,6 +422,9 @@ pub struct VerificationSummary {
     pub failed: Vec<ArchiveNote>,
     /// Archives before which sequences of their origin are missing.
     pub gaps: Vec<ArchiveNote>,
+    /// Groups of different stored origins that look alike ([`super::Store::lookalike_origins`]): a warning for
+    /// the banner, not part of `all_verified` (each origin is verified as exactly what it says).
+    pub lookalikes: Vec<crate::safe_text::LookalikeGroup>,
 }
 
 /// First and last event time covered, microseconds UTC and RFC 3339.
@@ -1460,6 +1463,9 @@ impl Store {
             untrusted: Vec::new(),
             failed: Vec::new(),
             gaps: Vec::new(),
+            lookalikes: crate::safe_text::lookalike_groups(
+                archives.iter().filter_map(|a| a.origin.as_deref()),
+            ),
         };
         for a in &archives {
             match a.status.as_str() {

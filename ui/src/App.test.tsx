@@ -22,6 +22,7 @@ function result(change: Partial<ImportResult>, report: Partial<ImportResult['rep
     stored: true,
     archive_id: 1,
     gap_before: null,
+    lookalikes: [],
     ...change,
     report: {
       path,
@@ -357,6 +358,26 @@ describe('event detail', () => {
     expect(container.querySelector('#raw-pretty')).toBeNull();
   });
 
+  it('shows bidi, zero-width and control characters of names visibly in the event', async () => {
+    const sneaky = { ...detail, actor: 'root\u202e\u200b', resource: 'db\u2066x\u001b[2J', origin: 'x\u200b', archive: 'x\u200b@1' };
+    mockBackend({
+      ...basics(startup({ db: { ...startup().db, events: 1, archives: 1 } })),
+      search: () => ({ events: [{ ...sneaky }], next: null }),
+      count: () => 1,
+      event: () => sneaky,
+    });
+    const { container } = await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    await waitFor(() => expect(screen.getByText('1 match')).toBeTruthy());
+    fireEvent.keyDown(container.querySelector('#results-body')!, { key: 'Enter' });
+    expect(await screen.findByText('Raw event')).toBeTruthy();
+    const fields = container.querySelector('#event-fields')!;
+    expect(within(fields as HTMLElement).getByText('root\\u{202e}\\u{200b}')).toBeTruthy();
+    expect(within(fields as HTMLElement).getByText('db\\u{2066}x\\u{1b}[2J')).toBeTruthy();
+    expect(container.querySelector('#event-archive')!.textContent).toContain('x\\u{200b}@1');
+    expect(fields.textContent).not.toMatch(/[\u202e\u200b\u2066\u001b]/);
+  });
+
   it('says when the event is gone', async () => {
     mockBackend({
       ...basics(startup({ db: { ...startup().db, events: 1, archives: 1 } })),
@@ -406,6 +427,46 @@ describe('keyring', () => {
 });
 
 describe('archives', () => {
+  it('names look-alike origins and shows hidden characters of origins and signers visibly', async () => {
+    const archive = {
+      id: 1,
+      path: '/a.zip',
+      status: 'verified',
+      failure: null,
+      origin: 'example.com/k\u200b8s',
+      sequence: 1,
+      source_kind: 'k8s',
+      events: 3,
+      bytes: 100,
+      time_first: null,
+      time_last: null,
+      signer_key: 'ops\u202e+1+x',
+      signer_name: 'ops\u202e',
+      signer_fingerprint: 'SHA256:x',
+      imported_at: '2024-05-01T00:00:00Z',
+      gap_before: null,
+    };
+    mockBackend({
+      ...basics(startup({ db: { ...startup().db, events: 6, archives: 2 } })),
+      archives: () => ({
+        archives: [archive, { ...archive, id: 2, origin: 'example.com/k8s', signer_key: 'ops+1+x', signer_name: 'ops' }],
+        lookalikes: [{ skeleton: 'example.com/k8s', origins: ['example.com/k8s', 'example.com/k\u200b8s'] }],
+      }),
+    });
+    await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Archives' }));
+    const box = (await screen.findByText('Look-alike origins.')).closest('#archives-lookalikes') as HTMLElement;
+    expect([...box.querySelectorAll('.lookalike-origin')].map((e) => e.textContent)).toEqual([
+      'example.com/k8s',
+      'example.com/k\\u{200b}8s',
+    ]);
+    const table = document.getElementById('archives-table')!;
+    expect(within(table).getByText('example.com/k\\u{200b}8s')).toBeTruthy();
+    expect(within(table).getByText('ops\\u{202e}')).toBeTruthy();
+    expect(document.querySelector('.archives-screen')!.textContent).not.toMatch(/[\u202e\u200b]/);
+  });
+
+
   it('shows the error when the archives cannot be listed', async () => {
     mockBackend({ ...basics(), archives: () => Promise.reject({ code: 'database', message: 'database error: database is locked' }) });
     await renderApp();

@@ -51,6 +51,7 @@ const overview: Overview = {
     gaps: [
       { archive_id: 2, origin: 'example.com/k8s', sequence: 4, path: '/data/k8s-4.zip', status: 'verified', reason: 'sequence 3 is missing' },
     ],
+    lookalikes: [],
   },
   total: fig(null, 42, ''),
   by_category: [fig('change', 30, 'category:change'), fig('access', 12, 'category:access')],
@@ -166,6 +167,26 @@ describe('dashboards', () => {
     });
     await renderApp();
     expect(await screen.findByText('All verified.')).toBeTruthy();
+  });
+
+  it('names look-alike origins and shows bidi, zero-width and control characters of names visibly', async () => {
+    dashboards({
+      overview: () => ({
+        ...overview,
+        verification: {
+          ...overview.verification,
+          lookalikes: [{ skeleton: 'example.com/k8s', origins: ['Example.com/k8s', 'example.com/k8s', 'example.com/k\u200b8s'] }],
+        },
+        top_actors: [fig('admin\u202e\u2066nimda\u001b[2J', 7, 'actor:x'), fig('alice', 3, 'actor:alice')],
+      }),
+    });
+    await renderApp();
+    const box = (await screen.findByText('Look-alike origins.')).closest('#overview-lookalikes') as HTMLElement;
+    const shown = [...box.querySelectorAll('.lookalike-origin')].map((e) => e.textContent);
+    expect(shown).toEqual(['Example.com/k8s', 'example.com/k8s', 'example.com/k\\u{200b}8s']);
+    const actors = document.getElementById('overview-top-actors')!;
+    expect(within(actors).getByText('admin\\u{202e}\\u{2066}nimda\\u{1b}[2J')).toBeTruthy();
+    expect(actors.textContent).not.toMatch(/[\u202e\u2066\u200b\u001b]/);
   });
 
   it('opens the search with the drill-down query of a bar, a number and a chart segment', async () => {

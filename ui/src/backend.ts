@@ -77,6 +77,7 @@ export type { FirstSeen } from './bindings/FirstSeen';
 export type { Lane } from './bindings/Lane';
 export type { TimeSeries } from './bindings/TimeSeries';
 export type { VerificationSummary } from './bindings/VerificationSummary';
+export type { LookalikeGroup } from './bindings/LookalikeGroup';
 export type { ArchiveNote } from './bindings/ArchiveNote';
 export type { WorkingHours } from './bindings/WorkingHours';
 export type { ScopeInfo } from './bindings/ScopeInfo';

@@ -10,6 +10,7 @@ const result = (outcome: ImportResult['outcome'], path: string): ImportResult =>
   message: outcome,
   stored: outcome === 'imported',
   archive_id: null,
+  lookalikes: [],
   gap_before: null,
   report: {
     path,

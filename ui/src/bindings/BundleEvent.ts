@@ -2,7 +2,7 @@
 
 /**
  * One event of a received bundle, as text only. Every string here comes from the bundle (attacker-controlled);
- * invisible and reordering characters are shown as `<U+XXXX>`.
+ * invisible and reordering characters are shown as `\u{…}` escapes (auditlens::safe_text).
  */
 export type BundleEvent = { position: number, id: string, 
 /**

@@ -17,4 +17,10 @@ stored: boolean, archive_id: number | null,
 /**
  * Set when the origin's stored sequences skip numbers before this archive.
  */
-gap_before: number | null, report: ArchiveReport, };
+gap_before: number | null, 
+/**
+ * Stored origins that look like this archive's origin without being it (they differ only in case, Unicode
+ * normalization or invisible characters: `safe_text::origin_skeleton`), in byte order. A warning: origins
+ * are compared exactly, so this archive joins none of them.
+ */
+lookalikes: Array<string>, report: ArchiveReport, };

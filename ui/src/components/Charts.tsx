@@ -10,12 +10,14 @@ import { useApp } from '../app-context';
 import type { EventOrigin } from '../app-context';
 import { formatCount } from '../format/numbers';
 import { formatMicros, formatTime } from '../format/time';
+import { safeText } from '../format/safeText';
 
 export const NONE_LABEL = '(none)';
 
-/** A figure's key as shown: the value, or "(none)" for events lacking it. */
+/** A figure's key as shown: the value with hidden characters made visible (format/safeText), or "(none)" for
+ * events lacking it. */
 export function keyText(key: string | null | undefined): string {
-  return key == null || key === '' ? NONE_LABEL : key;
+  return key == null || key === '' ? NONE_LABEL : safeText(key);
 }
 
 /** A count that opens the search reproducing it. */
@@ -347,7 +349,7 @@ export function EventList({
             <td className="wrap">{keyText(r.actor)}</td>
             <td className="wrap">
               <span className="mono">{keyText(r.action)}</span>
-              {r.resource && <span className="muted"> {r.resource}</span>}
+              {r.resource && <span className="muted"> {safeText(r.resource)}</span>}
             </td>
             <td>
               <OutcomeBadge outcome={r.outcome} />

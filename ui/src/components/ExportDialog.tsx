@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from 'react';
 import { backend } from '../backend';
 import type { AppError, ExportPreview, ExportResult, ExportSelection, TimeZoneChoice } from '../backend';
 import { formatBytes, formatCount } from '../format/numbers';
+import { safeText } from '../format/safeText';
 import { formatTime } from '../format/time';
 import { AuditorKeyPanel, useAuditorKey } from './AuditorKeyPanel';
 import { Modal } from './Modal';
@@ -245,7 +246,7 @@ function PreviewView({ preview: p, zone }: { preview: ExportPreview; zone: TimeZ
           <ul className="plain" id="preview-archives">
             {p.archives.map((a) => (
               <li key={a.archive}>
-                <span className="mono">{a.archive}</span> — {formatCount(a.events)}{' '}
+                <span className="mono">{safeText(a.archive)}</span> — {formatCount(a.events)}{' '}
                 {a.events === 1 ? 'event' : 'events'}
                 {!a.verified && <span className="badge bad small">NOT VERIFIED</span>}
               </li>
@@ -282,9 +283,9 @@ function PreviewView({ preview: p, zone }: { preview: ExportPreview; zone: TimeZ
             {p.sample.map((r) => (
               <tr key={r.id} data-event-id={r.id}>
                 <td className="mono nowrap">{formatTime(r.time, zone, 0)}</td>
-                <td className="clip" title={r.actor ?? ''}>{r.actor}</td>
-                <td className="clip" title={r.action ?? ''}>{r.action}</td>
-                <td className="clip" title={r.resource ?? ''}>{r.resource}</td>
+                <td className="clip" title={safeText(r.actor)}>{safeText(r.actor)}</td>
+                <td className="clip" title={safeText(r.action)}>{safeText(r.action)}</td>
+                <td className="clip" title={safeText(r.resource)}>{safeText(r.resource)}</td>
               </tr>
             ))}
           </tbody>

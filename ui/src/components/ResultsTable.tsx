@@ -9,6 +9,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 
 import type { EventRow, TimeZoneChoice } from '../backend';
 import { formatTime, zoneLabel } from '../format/time';
+import { safeText } from '../format/safeText';
 
 export const ROW_HEIGHT = 30;
 
@@ -19,7 +20,8 @@ export interface Column {
   value: (row: EventRow, zone: TimeZoneChoice) => string;
 }
 
-const text = (v: string | null | undefined) => v ?? '';
+// Every value comes from an archive: hidden characters are made visible.
+const text = (v: string | null | undefined) => safeText(v);
 
 export const COLUMNS: Column[] = [
   { id: 'time', title: 'Time', width: 'minmax(18.5rem, 1.2fr)', value: (r, z) => formatTime(r.time, z) },
@@ -35,7 +37,7 @@ export const COLUMNS: Column[] = [
   { id: 'env', title: 'Env', width: 'minmax(6rem, 0.7fr)', value: (r) => text(r.env) },
   { id: 'stage', title: 'Stage', width: '8rem', value: (r) => text(r.stage) },
   { id: 'privilege', title: 'Privilege', width: '6.5rem', value: (r) => text(r.privilege) },
-  { id: 'archive', title: 'Archive', width: 'minmax(10rem, 1fr)', value: (r) => r.archive },
+  { id: 'archive', title: 'Archive', width: 'minmax(10rem, 1fr)', value: (r) => safeText(r.archive) },
   { id: 'index', title: 'Index', width: '5rem', value: (r) => String(r.index) },
   // An event whose verified bytes are not a JSON object the parser reads also gets a "not parsed" badge here.
   { id: 'verified', title: 'Verified', width: '7.5rem', value: (r) => (r.verified ? 'verified' : 'NOT VERIFIED') },

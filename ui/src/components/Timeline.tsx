@@ -4,6 +4,7 @@
 
 import type { ArchiveRow } from '../backend';
 import { parseUtcMicros } from '../format/time';
+import { safeText } from '../format/safeText';
 
 type SlotKind = 'verified' | 'untrusted' | 'gap';
 
@@ -102,7 +103,7 @@ export function Timeline({
         return (
           <div className="lane" key={lane.origin} data-origin={lane.origin}>
             <div className="lane-head">
-              <span className="mono">{lane.origin}</span>
+              <span className="mono">{safeText(lane.origin)}</span>
               <span className={problems ? 'badge bad' : 'badge good'}>
                 {problems
                   ? [

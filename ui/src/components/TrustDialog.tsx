@@ -1,6 +1,7 @@
 // Asks before trusting a signer's key: shows its name and fingerprint, to compare with the key's owner.
 
 import { Modal } from './Modal';
+import { safeText } from '../format/safeText';
 
 export interface KeyToTrust {
   key: string;
@@ -27,11 +28,11 @@ export function TrustDialog({
       </p>
       <dl className="fields">
         <dt>Name</dt>
-        <dd className="mono" id="trust-name">{signer.name}</dd>
+        <dd className="mono" id="trust-name">{safeText(signer.name)}</dd>
         <dt>Fingerprint</dt>
         <dd className="mono fingerprint" id="trust-fingerprint">{signer.fingerprint}</dd>
         <dt>Key</dt>
-        <dd className="mono small wrap key">{signer.key}</dd>
+        <dd className="mono small wrap key">{safeText(signer.key)}</dd>
       </dl>
       <div className="actions">
         <button onClick={onCancel} disabled={busy} data-autofocus>

@@ -7,6 +7,7 @@ import { BarList, DrillNumber, EventList, Panel, Stat, StackedColumns, keyText }
 import { DashboardFrame } from '../components/DashboardFrame';
 import { workingHoursText } from '../dashboards/filter';
 import { useDashboard } from '../dashboards/useDashboard';
+import { safeText } from '../format/safeText';
 import { formatTime } from '../format/time';
 
 const PRIVILEGE_LABELS: Record<string, string> = {
@@ -103,10 +104,10 @@ export function AccessScreen({ visible }: { visible: boolean }) {
                 <tbody>
                   {a.first_seen.map((f) => (
                     <tr key={f.actor}>
-                      <td className="wrap">{f.actor}</td>
+                      <td className="wrap">{safeText(f.actor)}</td>
                       <td className="mono nowrap">{formatTime(f.first_seen_text, zone, 0)}</td>
                       <td className="num">
-                        <DrillNumber figure={f.events} label={`Events of ${f.actor}`} className="inline" />
+                        <DrillNumber figure={f.events} label={`Events of ${safeText(f.actor)}`} className="inline" />
                       </td>
                     </tr>
                   ))}
@@ -137,11 +138,11 @@ export function AccessScreen({ visible }: { visible: boolean }) {
                 <tbody>
                   {a.bursts.map((b, i) => (
                     <tr key={i}>
-                      <td className="wrap">{b.actor}</td>
+                      <td className="wrap">{safeText(b.actor)}</td>
                       <td className="mono nowrap">{formatTime(b.start, zone, 0)}</td>
                       <td className="mono nowrap">{formatTime(b.end, zone, 0)}</td>
                       <td className="num">
-                        <DrillNumber figure={b} label={`Burst of denials by ${b.actor}`} className="inline" />
+                        <DrillNumber figure={b} label={`Burst of denials by ${safeText(b.actor)}`} className="inline" />
                       </td>
                     </tr>
                   ))}

@@ -8,11 +8,13 @@ import type { ArchiveDetail, ArchiveRow, ArchivesView, CheckEvent, CheckProgress
 import { useApp } from '../app-context';
 import { FailureFields } from '../components/FailureFields';
 import { EmptyState } from '../components/EmptyState';
+import { LookalikeWarning } from '../components/LookalikeWarning';
 import { ProgressBar } from '../components/ProgressBar';
 import { Timeline } from '../components/Timeline';
 import { reindentJson } from '../format/json';
 import { formatBytes, formatCount, formatDuration, formatElapsed, rateAndEta } from '../format/numbers';
 import { formatTime, zoneLabel } from '../format/time';
+import { safeText } from '../format/safeText';
 
 type CheckState =
   | { state: 'idle' }
@@ -73,6 +75,7 @@ export function ArchivesScreen({ visible }: { visible: boolean }) {
         )}
       </div>
       <CheckPanel check={check} />
+      <LookalikeWarning groups={view?.lookalikes ?? []} id="archives-lookalikes" />
       {view && archives.length === 0 ? (
         <EmptyState title="No archive in this database yet" id="archives-empty">
           Import a signed archive: drop it anywhere on the window, or use <strong>Choose files…</strong> on the Import
@@ -124,8 +127,8 @@ function CheckPanel({ check }: { check: CheckState }) {
         <ul className="problems">
           {r.problems.map((p, i) => (
             <li key={i}>
-              {p.origin && <span className="mono">{p.origin}@{String(p.sequence)}</span>}
-              {p.event_index != null && ` event ${p.event_index}`}: {p.message}
+              {p.origin && <span className="mono">{safeText(p.origin)}@{String(p.sequence)}</span>}
+              {p.event_index != null && ` event ${p.event_index}`}: {safeText(p.message)}
             </li>
           ))}
         </ul>
@@ -188,7 +191,7 @@ function ArchiveTable({
             aria-selected={a.id === selected}
             data-archive-id={a.id}
           >
-            <td className="mono">{a.origin}</td>
+            <td className="mono">{safeText(a.origin)}</td>
             <td>
               {String(a.sequence ?? '')}
               {a.gap_before != null && (
@@ -209,8 +212,8 @@ function ArchiveTable({
             </td>
             <td className="num">{formatCount(Number(a.events))}</td>
             <td>
-              <span className="mono">{a.signer_name}</span>
-              <div className="mono small muted">{a.signer_fingerprint}</div>
+              <span className="mono">{safeText(a.signer_name)}</span>
+              <div className="mono small muted">{safeText(a.signer_fingerprint)}</div>
             </td>
             <td>{statusBadge(a)}</td>
           </tr>
@@ -239,10 +242,10 @@ function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }
   const f = detail.failure;
   const zone = settings.time_zone;
   return (
-    <aside className="detail" id="archive-detail" ref={panel} aria-label={`Archive ${a.origin}@${a.sequence}`}>
+    <aside className="detail" id="archive-detail" ref={panel} aria-label={`Archive ${safeText(a.origin)}@${a.sequence}`}>
       <div className="toolbar">
         <h2>
-          <span className="mono">{a.origin}</span> · sequence {String(a.sequence)}
+          <span className="mono">{safeText(a.origin)}</span> · sequence {String(a.sequence)}
         </h2>
         <div className="spacer" />
         <button className="link" onClick={onClose}>
@@ -263,12 +266,13 @@ function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }
         {f && <FailureFields failure={f} />}
         <dt>Signer</dt>
         <dd>
-          <span className="mono">{a.signer_name}</span> <span className="mono small">{a.signer_fingerprint}</span>
-          <div className="mono small wrap muted key">{a.signer_key}</div>
+          <span className="mono">{safeText(a.signer_name)}</span>{' '}
+          <span className="mono small">{safeText(a.signer_fingerprint)}</span>
+          <div className="mono small wrap muted key">{safeText(a.signer_key)}</div>
         </dd>
         <dt>Events</dt>
         <dd>
-          {formatCount(Number(a.events))} ({formatBytes(Number(a.bytes))}) · source {a.source_kind}
+          {formatCount(Number(a.events))} ({formatBytes(Number(a.bytes))}) · source {safeText(a.source_kind)}
         </dd>
         <dt>Time range</dt>
         <dd>
@@ -278,14 +282,15 @@ function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }
           <>
             <dt>Declared range</dt>
             <dd className="small">
-              {detail.declared_time_range.first} → {detail.declared_time_range.last} (manifest, as written)
+              {safeText(detail.declared_time_range.first)} → {safeText(detail.declared_time_range.last)} (manifest, as
+              written)
             </dd>
           </>
         )}
         <dt>Imported</dt>
         <dd>{formatTime(a.imported_at, zone)}</dd>
         <dt>File</dt>
-        <dd className="mono small wrap">{a.path}</dd>
+        <dd className="mono small wrap">{safeText(a.path)}</dd>
       </dl>
       <h3>Signed checkpoint</h3>
       <pre className="code" id="archive-checkpoint">{detail.checkpoint ?? '(not stored)'}</pre>

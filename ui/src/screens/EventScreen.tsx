@@ -11,6 +11,7 @@ import { backend } from '../backend';
 import type { AppError, EventDetail } from '../backend';
 import { useApp } from '../app-context';
 import { reindentJson } from '../format/json';
+import { safeText } from '../format/safeText';
 import { formatTime, zoneLabel } from '../format/time';
 
 const FIELDS: [keyof EventDetail, string][] = [
@@ -99,12 +100,12 @@ export function EventScreen({ id, onBack }: { id: string; onBack: () => void }) 
               </dd>
               <dt>Archive</dt>
               <dd className="mono" id="event-archive">
-                {event.archive} (#{event.archive_id})
+                {safeText(event.archive)} (#{event.archive_id})
               </dd>
               <dt>File</dt>
-              <dd className="mono small wrap">{event.archive_path}</dd>
+              <dd className="mono small wrap">{safeText(event.archive_path)}</dd>
               <dt>Origin</dt>
-              <dd className="mono">{event.archive.slice(0, event.archive.lastIndexOf('@'))}</dd>
+              <dd className="mono">{safeText(event.archive.slice(0, event.archive.lastIndexOf('@')))}</dd>
               <dt>Sequence</dt>
               <dd>{String(event.sequence)}</dd>
               <dt>Index</dt>
@@ -117,7 +118,7 @@ export function EventScreen({ id, onBack }: { id: string; onBack: () => void }) 
               <dd className="mono small wrap">{event.root}</dd>
               <dt>Signer key</dt>
               <dd className="mono small wrap key" id="event-signer">
-                {event.signer_key}
+                {safeText(event.signer_key)}
                 <div className="muted">{event.signer_fingerprint}</div>
               </dd>
               <dt>Checkpoint</dt>
@@ -164,7 +165,7 @@ function Field({ label, value }: { label: string; value: string | null }) {
   return (
     <>
       <dt>{label}</dt>
-      <dd className={value == null ? 'muted' : 'wrap'}>{value ?? '—'}</dd>
+      <dd className={value == null ? 'muted' : 'wrap'}>{value == null ? '—' : safeText(value)}</dd>
     </>
   );
 }

@@ -14,6 +14,7 @@ import type { KeyToTrust } from '../components/TrustDialog';
 import { baseName } from '../imports';
 import type { ImportItem } from '../imports';
 import { formatCount, formatDuration, formatElapsed, formatMB, rateAndEta } from '../format/numbers';
+import { safeText } from '../format/safeText';
 
 export function ImportScreen() {
   const { imports, startImport, cancelImport, showError, setKeys, keys } = useApp();
@@ -109,13 +110,13 @@ function ImportCard({ item, onTrust }: { item: ImportItem; onTrust: (s: KeyToTru
       <div className="card-head">
         <span className={`badge ${badge.tone}`}>{badge.text}</span>
         <span className="card-title" title={item.path}>
-          {baseName(item.path)}
+          {safeText(baseName(item.path))}
         </span>
       </div>
-      <div className="card-path mono small">{item.path}</div>
+      <div className="card-path mono small">{safeText(item.path)}</div>
       {item.state === 'running' && item.progress && <Progress item={item} progress={item.progress} />}
       {item.state === 'running' && !item.progress && <div className="muted small">Checking the signature…</div>}
-      {item.error && <p className="reason">{item.error.message}</p>}
+      {item.error && <p className="reason">{safeText(item.error.message)}</p>}
       {r && <ResultDetails result={r} elapsedMs={item.elapsedMs} onTrust={onTrust} />}
     </li>
   );
@@ -154,7 +155,7 @@ function ResultDetails({
           ? 'The signature is valid, but the signing key is not in your keyring, so nothing was imported.'
           : result.outcome === 'failed'
             ? 'This archive did not verify; nothing was imported.'
-            : result.message}
+            : safeText(result.message)}
       </p>
       {f && result.outcome === 'failed' && (
         <dl className="fields failure" aria-label="Why verification failed">
@@ -166,7 +167,17 @@ function ResultDetails({
           <>
             <dt>Origin</dt>
             <dd className="mono">
-              {rep.origin} · sequence {String(rep.sequence)}
+              {safeText(rep.origin)} · sequence {String(rep.sequence)}
+            </dd>
+          </>
+        )}
+        {result.lookalikes.length > 0 && (
+          <>
+            <dt>Look-alike</dt>
+            <dd className="warn-text lookalike-warning">
+              This origin looks like {result.lookalikes.map((o) => `“${safeText(o)}”`).join(' and ')}, already in this
+              database: they differ only in case, Unicode form or invisible characters. Origins are compared exactly,
+              so these are different logs.
             </dd>
           </>
         )}
@@ -192,7 +203,8 @@ function ResultDetails({
           <>
             <dt>Signer</dt>
             <dd>
-              <span className="mono">{rep.signer.name}</span> <span className="mono small">{rep.signer.fingerprint}</span>
+              <span className="mono">{safeText(rep.signer.name)}</span>{' '}
+              <span className="mono small">{safeText(rep.signer.fingerprint)}</span>
               {rep.signer.trusted ? ' (trusted)' : ' (not in your keyring)'}
             </dd>
           </>

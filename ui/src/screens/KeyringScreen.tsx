@@ -9,6 +9,7 @@ import { useApp } from '../app-context';
 import { AuditorKeyPanel, useAuditorKey } from '../components/AuditorKeyPanel';
 import { EmptyState } from '../components/EmptyState';
 import { formatCount } from '../format/numbers';
+import { safeText } from '../format/safeText';
 import { formatTime } from '../format/time';
 
 export function KeyringScreen() {
@@ -22,7 +23,9 @@ export function KeyringScreen() {
     if (isNew) setKeys([...keys, key]);
     setMessage({
       tone: 'good',
-      text: isNew ? `Now trusting ${key.name} (${key.fingerprint}).` : `${key.name} was already trusted.`,
+      text: isNew
+        ? `Now trusting ${safeText(key.name)} (${key.fingerprint}).`
+        : `${safeText(key.name)} was already trusted.`,
     });
   };
   const addPasted = async () => {
@@ -91,17 +94,17 @@ export function KeyringScreen() {
           <tbody>
             {keys.map((k) => (
               <tr key={k.fingerprint} data-fingerprint={k.fingerprint}>
-                <td className="mono">{k.name}</td>
+                <td className="mono">{safeText(k.name)}</td>
                 <td>
                   <div className="mono">{k.fingerprint}</div>
-                  <div className="mono small muted wrap key">{k.key}</div>
+                  <div className="mono small muted wrap key">{safeText(k.key)}</div>
                 </td>
                 <td className="small">{formatTime(k.added, settings.time_zone, 0)}</td>
                 <td className="actions-cell">
                   {confirming === k.fingerprint ? (
                     <>
                       <button className="danger" onClick={() => remove(k.fingerprint)}>
-                        Remove {k.name}
+                        Remove {safeText(k.name)}
                       </button>
                       <button onClick={() => setConfirming(null)}>Keep</button>
                     </>

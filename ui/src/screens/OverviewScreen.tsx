@@ -5,12 +5,14 @@ import type { VerificationSummary } from '../backend';
 import { useApp } from '../app-context';
 import { BarList, Panel, Stat, StackedColumns, seriesClass } from '../components/Charts';
 import { DashboardFrame } from '../components/DashboardFrame';
+import { LookalikeWarning } from '../components/LookalikeWarning';
 import { useDashboard } from '../dashboards/useDashboard';
 import { formatCount } from '../format/numbers';
 import { formatMicros } from '../format/time';
+import { safeText } from '../format/safeText';
 
 function archiveName(a: { origin: string | null; sequence: number | null; path: string }): string {
-  return a.origin ? `${a.origin} #${a.sequence ?? '?'}` : a.path;
+  return safeText(a.origin ? `${a.origin} #${a.sequence ?? '?'}` : a.path);
 }
 
 export function VerificationBanner({ v }: { v: VerificationSummary }) {
@@ -52,7 +54,7 @@ export function VerificationBanner({ v }: { v: VerificationSummary }) {
                 {p.items.map((a) => (
                   <li key={`${p.kind}-${a.archive_id}`}>
                     <span className="mono">{archiveName(a)}</span>
-                    {a.reason && <span className="muted"> — {a.reason}</span>}
+                    {a.reason && <span className="muted"> — {safeText(a.reason)}</span>}
                   </li>
                 ))}
               </ul>
@@ -76,6 +78,7 @@ export function OverviewScreen({ visible }: { visible: boolean }) {
         <>
           <div className="wide">
             <VerificationBanner v={o.verification} />
+            <LookalikeWarning groups={o.verification.lookalikes} id="overview-lookalikes" />
           </div>
           <div className="stats wide">
             <Stat figure={o.total} label="Events" id="overview-total" />

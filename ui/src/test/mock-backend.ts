@@ -84,7 +84,7 @@ export function basics(s: Startup = startup()): Record<string, Handler> {
     startup: () => s,
     db_status: () => s.db,
     save_settings: (a) => a.settings,
-    archives: () => ({ archives: [], continuity: [] }),
+    archives: () => ({ archives: [], lookalikes: [], continuity: [] }),
     search: () => ({ events: [], next: null }),
     count: () => 0,
     file_kinds: (a) => (a.paths as string[]).map(() => 'archive'),
