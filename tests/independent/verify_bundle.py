@@ -11,7 +11,7 @@ Usage: python3 verify_bundle.py [--trust KEY]... [--trust-auditor KEY]... BUNDLE
     KEY is a verifier key string or a file holding one (a .pub file).
 
 Prints one line on stdout:
-    OK <events> events, <archives> archives, auditor <name> <fingerprint>
+    OK <events> events, <archives> archives, auditor <name> <fingerprint>; <what was not re-derived>
     UNTRUSTED <reason>      (the bundle is intact, but a producer or required auditor key is not trusted)
     FAIL <reason>
 Exit status: 0 verified (every check of section 9); 1 otherwise; 2 usage error (bad option, no bundle or a bundle
@@ -424,7 +424,8 @@ def verify(path, trusted, trusted_auditors):
             return "UNTRUSTED", f"archive {number} is signed by the untrusted producer key {a['signer']}"
     if trusted_auditors and auditor.text not in trusted_auditors:
         return "UNTRUSTED", f"the auditor key {auditor.text} is not among the --trust-auditor keys"
-    return "OK", f"{n} events, {k} archives, auditor {auditor.name} {fingerprint(auditor)}"
+    return "OK", (f"{n} events, {k} archives, auditor {auditor.name} {fingerprint(auditor)}; report.json derived "
+                  "but its normalized fields, and report.html, not re-derived (note B3)")
 
 
 def rfc3339_key(text, what):
