@@ -42,7 +42,11 @@ impl ReportBuilder {
     pub fn new(index: &BundleIndex, auditor: &VerifierKey) -> ReportBuilder {
         ReportBuilder {
             index: index.clone(),
-            auditor: KeyInfo::of(auditor),
+            // Key strings as bundle.json and the archive manifests write them (equal to the parsed keys').
+            auditor: KeyInfo {
+                key: index.auditor.clone(),
+                ..KeyInfo::of(auditor)
+            },
             archives: Vec::with_capacity(index.archives.len()),
             normalizers: Vec::with_capacity(index.archives.len()),
             events: Vec::new(),
@@ -65,7 +69,10 @@ impl ReportBuilder {
             size: a.size,
             root: a.root.clone(),
             source_kind: manifest.source_kind.clone(),
-            signer: KeyInfo::of(signer),
+            signer: KeyInfo {
+                key: manifest.signer.clone(),
+                ..KeyInfo::of(signer)
+            },
             events: a.events,
             sealed: manifest.created.clone(),
             imported: a.imported.clone(),
