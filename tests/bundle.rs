@@ -2,7 +2,8 @@
 //! and imported into a real store: a query or id export holds exactly the selected events, byte for byte, and
 //! verifies; every kind of tampering fails with its own reason (with and without the manifest re-signed by a
 //! dishonest auditor); trust of producer and auditor keys; nothing but verified events is ever exported; the
-//! HTML report escapes hostile event text; and `tests/independent/verify_bundle.py`, written from the
+//! HTML report escapes hostile event text; reports that say anything else than the bundle's events (a figure, a
+//! row, the purpose), re-signed by any key, fail; and `tests/independent/verify_bundle.py`, written from the
 //! specification alone, agrees.
 
 mod common;
