@@ -175,7 +175,8 @@ enum Command {
         out: PathBuf,
     },
     /// Verify an evidence bundle. Exit 0 only when every proof, checkpoint signature (by a --trust key), the
-    /// manifest and the auditor's signature verify and nothing is missing or extra.
+    /// manifest and the auditor's signature verify, nothing is missing or extra, and report.json and report.html
+    /// are exactly the reports derived from the bundle's own events, selection and signed metadata.
     VerifyBundle {
         /// A trusted producer's verifier key file (.pub); repeatable.
         #[arg(long = "trust")]

@@ -469,3 +469,159 @@ fn hostile_text_is_made_safe_for_the_terminal() {
         "{out}"
     );
 }
+
+/// Re-signs a bundle's entries (the manifest recomputed) with the key in `key_file`: what anyone holding any key
+/// can do.
+fn resign_with(entries: &mut Vec<(String, Vec<u8>)>, key_file: &str) {
+    use auditlens::bundle::{BundleManifest, ManifestLine};
+    use sha2::{Digest, Sha256};
+    let key = auditlens::note::SignerKey::parse(std::fs::read_to_string(key_file).unwrap().trim())
+        .unwrap();
+    entries.retain(|(n, _)| n != "manifest");
+    let manifest = BundleManifest {
+        auditor: key.verifier().to_string(),
+        entries: entries
+            .iter()
+            .map(|(name, data)| ManifestLine {
+                sha256: Sha256::digest(data).into(),
+                size: data.len() as u64,
+                name: name.clone(),
+            })
+            .collect(),
+    };
+    let signed = key.sign(&manifest.to_text()).unwrap();
+    entries.push(("manifest".into(), signed.into_bytes()));
+}
+
+#[test]
+fn a_report_that_lies_fails_verify_bundle_with_exit_one_naming_the_difference() {
+    // Issue 11, attack 9. Before the fix: exit 0, "VERIFIED", for the forged page and the forged report.json.
+    let env = Env::new();
+    let (db, key, out) = (env.p("s.db"), env.p("keys/mallory.key"), env.p("m.zip"));
+    let o = auditlens(&[
+        "export",
+        "--db",
+        &db,
+        "--query",
+        "outcome:denied",
+        "--key",
+        &key,
+        "--purpose",
+        "INC-7: who was denied",
+        "--out",
+        &out,
+    ]);
+    assert_code(&o, 0);
+    let trust = env.p("keys/ops-prod.pub");
+    // Untouched: exit 0, but the verdict says whose selection and reports these are.
+    let o = env.verify(&["--trust", &trust], "m.zip");
+    assert_code(&o, 0);
+    let stdout = text(&o.stdout);
+    let headline = stdout.lines().next().unwrap();
+    assert!(
+        headline.contains(
+            "m.zip: VERIFIED events from trusted producers; selection, purpose and reports by an UNTRUSTED \
+             auditor key mallory SHA256:"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("the auditor key is NOT trusted"),
+        "{stdout}"
+    );
+    let o = env.verify(
+        &[
+            "--trust",
+            &trust,
+            "--trust-auditor",
+            &env.p("keys/mallory.pub"),
+        ],
+        "m.zip",
+    );
+    assert_code(&o, 0);
+    assert!(
+        text(&o.stdout)
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("m.zip: VERIFIED")
+    );
+
+    // A row's actor changed in report.html, re-signed by mallory.
+    rewrite(&env.dir.join("m.zip"), &env.dir.join("h.zip"), |e| {
+        let html = String::from_utf8(entry(e, "report.html").clone()).unwrap();
+        let start = html
+            .find("<tr><td class=\"n\"><a href=\"#event-2\">")
+            .unwrap();
+        let end = start + html[start..].find('\n').unwrap();
+        let row = &html[start..end];
+        let actor_at = row.find("<td class=\"v\">").unwrap() + "<td class=\"v\">".len();
+        let actor_end = actor_at + row[actor_at..].find("</td>").unwrap();
+        let forged = format!(
+            "{}\u{1b}[2Jsomeone-else{}",
+            &row[..actor_at],
+            &row[actor_end..]
+        );
+        *entry(e, "report.html") = html.replace(row, &forged).into_bytes();
+        resign_with(e, &key);
+    });
+    let o = env.verify(&["--trust", &trust], "h.zip");
+    assert_code(&o, 1);
+    let err = text(&o.stderr);
+    eprintln!("{err}");
+    assert!(o.stdout.is_empty());
+    assert!(err.contains("h.zip: FAILED (report)"), "{err}");
+    assert!(
+        err.contains(
+            "reason      report.html is not the report derived from the bundle's events, selection and signed \
+             metadata: line "
+        ) && err.contains("in section \"2. Events at a glance\", row 2 (event 2)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("where       entry report.html, event {K8S}@1#1")),
+        "{err}"
+    );
+    assert!(
+        err.contains("<U+001B>[2Jsomeone-else"),
+        "escaped for the terminal: {err}"
+    );
+    assert!(!err.contains('\u{1b}'), "{err}");
+    assert!(
+        err.contains("\n  expected    ") && err.contains("\n  found       "),
+        "{err}"
+    );
+    assert!(err.ends_with("NOT VERIFIED\n"), "{err}");
+    let o = env.verify(&["--json", "--trust", &trust], "h.zip");
+    assert_code(&o, 1);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], "failed");
+    assert_eq!(v["failure"]["kind"], "report");
+    assert_eq!(v["failure"]["entry"], "report.html");
+    assert!(
+        v["failure"]["found"]
+            .as_str()
+            .unwrap()
+            .contains("\u{1b}[2Jsomeone-else")
+    );
+
+    // A figure of report.json changed, re-signed by mallory.
+    rewrite(&env.dir.join("m.zip"), &env.dir.join("j.zip"), |e| {
+        let mut v: serde_json::Value = serde_json::from_slice(entry(e, "report.json")).unwrap();
+        v["events"][0]["outcome"] = "success".into();
+        *entry(e, "report.json") = serde_json::to_vec_pretty(&v).unwrap();
+        resign_with(e, &key);
+    });
+    let o = env.verify(&["--trust", &trust], "j.zip");
+    assert_code(&o, 1);
+    let err = text(&o.stderr);
+    assert!(err.contains("j.zip: FAILED (report)"), "{err}");
+    assert!(
+        err.contains("signed metadata: events[0].outcome\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  expected    \"denied\"\n  found       \"success\"\n"),
+        "{err}"
+    );
+}

@@ -16,15 +16,16 @@ use std::path::Path;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::report::ReportBuilder;
 use super::{
-    BundleIndex, BundleManifest, ExportChecks, ExportReport, INDEX, IndexArchive, KeyInfo,
-    ManifestLine, ProofLine, ReportArchive, ReportEvent, Selection, archive_manifest_entry,
-    checkpoint_entry,
+    BundleIndex, BundleManifest, INDEX, IndexArchive, KeyInfo, ManifestLine, ProofLine, Selection,
+    archive_manifest_entry, archive_mapping_entry, checkpoint_entry,
 };
-use crate::archive::{ChainLines, Manifest, TimeRange, encode_hash};
+use crate::archive::{ChainLines, Manifest, decode_hash, encode_hash};
 use crate::checkpoint::Checkpoint;
 use crate::merkle::{self, Hash};
 use crate::note::{Note, SignerKey, VerifierKey};
+use crate::sources::Normalizer;
 use crate::store::search::{MAX_LIMIT, SearchError};
 use crate::store::{Store, StoreError, event_id, parse_event_id};
 
@@ -138,7 +139,8 @@ pub fn parse_ids(text: &str) -> Result<Vec<String>, String> {
     Ok(ids)
 }
 
-/// One selected event with what the reports show.
+/// One selected event. What the reports show of it is derived from its exact bytes and its archive's signed
+/// rules ([`ReportBuilder`]), as the verifier derives it, never read from the store's columns.
 #[derive(Debug, Clone)]
 struct Picked {
     rowid: i64,
@@ -147,18 +149,13 @@ struct Picked {
     sequence: u64,
     index: u64,
     status: String,
-    ts: Option<i64>,
-    /// source, actor, action, resource, outcome, category, ip, agent, env, stage.
-    fields: [Option<String>; 10],
     raw_bytes: u64,
 }
 
-const DETAIL: &str = "SELECT e.id, e.archive_id, a.origin, a.sequence, e.idx, a.status, e.ts, e.source, e.actor,
-    e.action, e.resource, e.outcome, e.category, e.ip, e.agent, e.env, e.stage, length(CAST(e.raw AS BLOB))
-    FROM events e JOIN archives a ON a.id = e.archive_id";
+const DETAIL: &str = "SELECT e.id, e.archive_id, a.origin, a.sequence, e.idx, a.status,
+    length(CAST(e.raw AS BLOB)) FROM events e JOIN archives a ON a.id = e.archive_id";
 
 fn picked(r: &rusqlite::Row<'_>) -> rusqlite::Result<Picked> {
-    let field = |i: usize| r.get::<_, Option<String>>(i);
     Ok(Picked {
         rowid: r.get(0)?,
         archive_id: r.get(1)?,
@@ -166,20 +163,7 @@ fn picked(r: &rusqlite::Row<'_>) -> rusqlite::Result<Picked> {
         sequence: r.get::<_, Option<u64>>(3)?.unwrap_or(0),
         index: r.get::<_, i64>(4)? as u64,
         status: r.get(5)?,
-        ts: r.get(6)?,
-        fields: [
-            field(7)?,
-            field(8)?,
-            field(9)?,
-            field(10)?,
-            field(11)?,
-            field(12)?,
-            field(13)?,
-            field(14)?,
-            field(15)?,
-            field(16)?,
-        ],
-        raw_bytes: r.get::<_, i64>(17)? as u64,
+        raw_bytes: r.get::<_, i64>(6)? as u64,
     })
 }
 
@@ -196,6 +180,10 @@ struct ArchiveOut {
     checkpoint: Checkpoint,
     manifest: Manifest,
     signer: VerifierKey,
+    /// The archive's mapping file (source kind `mapping`), carried in the bundle.
+    mapping_bytes: Option<Vec<u8>>,
+    /// The archive's signed rules: what the reports' normalized fields are made with.
+    normalizer: Normalizer,
     imported: String,
     /// Positions (in bundle order) of this archive's events.
     first: usize,
@@ -287,6 +275,7 @@ pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, 
                 root: encode_hash(&a.checkpoint.root),
                 signer: a.manifest.signer.clone(),
                 events: a.count as u64,
+                imported: a.imported.clone(),
             })
             .collect(),
     };
@@ -314,6 +303,12 @@ pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, 
         Ok(())
     })
     .map_err(|e| e.into_export(io_err))?;
+
+    // The reports are derived from what the bundle carries, as the verifier derives them (section 7).
+    let mut report = ReportBuilder::new(&index, &auditor);
+    for a in &archives {
+        report.archive(&a.manifest, &a.signer, a.normalizer.clone());
+    }
 
     // events.jsonl: the exact bytes, each leaf recomputed and its proof checked against the signed root.
     let mut leaves: Vec<Hash> = Vec::with_capacity(picks.len());
@@ -359,6 +354,13 @@ pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, 
             }
             out.write_all(raw.as_bytes())?;
             out.write_all(b"\n")?;
+            report.event(
+                archive_of(pos) + 1,
+                p.index,
+                &leaf,
+                proofs[pos].len() as u64,
+                raw.as_bytes(),
+            );
             leaves.push(leaf);
         }
         Ok(())
@@ -392,18 +394,18 @@ pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, 
             Ok(())
         })
         .map_err(|e| e.into_export(io_err))?;
+        if let Some(mapping) = &a.mapping_bytes {
+            w.entry(&archive_mapping_entry(k + 1), |out| {
+                out.write_all(mapping)?;
+                Ok(())
+            })
+            .map_err(|e| e.into_export(io_err))?;
+        }
     }
 
-    let report = build_report(
-        &index,
-        &picks,
-        &archives,
-        &leaves,
-        &proofs,
-        KeyInfo::of(&auditor),
-    );
+    let report = report.finish();
     w.entry(super::REPORT_JSON, |out| {
-        json_to(out, &report)?;
+        out.write_all(&super::report::report_json(&report))?;
         Ok(())
     })
     .map_err(|e| e.into_export(io_err))?;
@@ -604,12 +606,12 @@ fn load_archive(
             reason: format!("{why} (run auditlens check)"),
         }])
     };
-    let (checkpoint_bytes, manifest_bytes, imported): (Option<Vec<u8>>, Option<Vec<u8>>, String) =
-        store.conn.query_row(
-            "SELECT checkpoint, manifest, imported_at FROM archives WHERE id = ?1",
-            [archive_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+    type Row = (Option<Vec<u8>>, Option<Vec<u8>>, String, Option<Vec<u8>>);
+    let (checkpoint_bytes, manifest_bytes, imported, mapping_bytes): Row = store.conn.query_row(
+        "SELECT checkpoint, manifest, imported_at, mapping FROM archives WHERE id = ?1",
+        [archive_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     let (Some(checkpoint_bytes), Some(manifest_bytes)) = (checkpoint_bytes, manifest_bytes) else {
         return Err(refuse(
             "the store holds no signed checkpoint or manifest for this archive".into(),
@@ -643,12 +645,34 @@ fn load_archive(
             "the stored manifest disagrees with the checkpoint".into(),
         ));
     }
+    // The mapping file travels with the bundle, and must be the one the signed manifest names.
+    let mapping_bytes = match (&manifest.mapping_sha256, mapping_bytes) {
+        (Some(expected), Some(bytes)) => {
+            let hash: Hash = Sha256::digest(&bytes).into();
+            if decode_hash(expected).ok() != Some(hash) {
+                return Err(refuse(
+                    "the stored mapping file is not the one the manifest names".into(),
+                ));
+            }
+            Some(bytes)
+        }
+        (Some(_), None) => {
+            return Err(refuse(
+                "the store holds no mapping file for this archive of source kind mapping".into(),
+            ));
+        }
+        (None, _) => None,
+    };
+    let normalizer = Normalizer::for_archive(&manifest.source_kind, mapping_bytes.as_deref())
+        .map_err(|e| refuse(format!("the archive's rules: {e}")))?;
     Ok(ArchiveOut {
         checkpoint_bytes,
         manifest_bytes,
         checkpoint,
         manifest,
         signer,
+        mapping_bytes,
+        normalizer,
         imported,
         first,
         count,
@@ -710,146 +734,6 @@ fn stream_proofs(
             ),
         )
     })
-}
-
-fn build_report(
-    index: &BundleIndex,
-    picks: &[Picked],
-    archives: &[ArchiveOut],
-    leaves: &[Hash],
-    proofs: &[Vec<Hash>],
-    auditor: KeyInfo,
-) -> ExportReport {
-    let times: Vec<i64> = picks.iter().filter_map(|p| p.ts).collect();
-    let time_range = match (times.iter().min(), times.iter().max()) {
-        (Some(&a), Some(&b)) => Some(TimeRange {
-            first: crate::time::format_utc(a),
-            last: crate::time::format_utc(b),
-        }),
-        _ => None,
-    };
-    let events = picks
-        .iter()
-        .enumerate()
-        .map(|(pos, p)| {
-            let [
-                source,
-                actor,
-                action,
-                resource,
-                outcome,
-                category,
-                ip,
-                agent,
-                env,
-                stage,
-            ] = p.fields.clone();
-            ReportEvent {
-                position: pos as u64 + 1,
-                id: p.id(),
-                origin: p.origin.clone(),
-                sequence: p.sequence,
-                index: p.index,
-                leaf: encode_hash(&leaves[pos]),
-                proof_length: proofs[pos].len() as u64,
-                time: p.ts.map(crate::time::format_utc),
-                source,
-                actor,
-                action,
-                resource,
-                outcome,
-                category,
-                ip,
-                agent,
-                env,
-                stage,
-            }
-        })
-        .collect();
-    let report_archives: Vec<ReportArchive> = archives
-        .iter()
-        .enumerate()
-        .map(|(k, a)| ReportArchive {
-            number: k as u64 + 1,
-            origin: a.checkpoint.origin.clone(),
-            sequence: a.manifest.sequence,
-            size: a.checkpoint.size,
-            root: encode_hash(&a.checkpoint.root),
-            source_kind: a.manifest.source_kind.clone(),
-            signer: KeyInfo::of(&a.signer),
-            events: a.count as u64,
-            sealed: a.manifest.created.clone(),
-            imported: a.imported.clone(),
-        })
-        .collect();
-    let mut producer_fps: Vec<String> = report_archives
-        .iter()
-        .map(|a| format!("{} ({})", a.signer.name, a.signer.fingerprint))
-        .collect();
-    producer_fps.dedup();
-    let plural =
-        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    let summary = format!(
-        "{} from {}. Every event's bytes hash to its leaf, every inclusion proof leads to its \
-         archive's signed Merkle root, and every checkpoint signature verifies with its producer key. Every \
-         archive was verified under a trusted producer key when it was imported into the evidence store.",
-        plural(picks.len(), "event", "events"),
-        plural(archives.len(), "archive", "archives")
-    );
-    let checks = vec![
-        "Each event's leaf hash SHA-256(0x00 || event bytes) was recomputed from the exported bytes.".to_string(),
-        "Each event's RFC 6962 inclusion proof was computed from the archive's stored leaves and verified against \
-         the Merkle root of the archive's signed checkpoint."
-            .to_string(),
-        "The stored leaves of each archive reproduce the signed root and size of its checkpoint.".to_string(),
-        "Each checkpoint's Ed25519 signature verifies with the producer key named by the archive's manifest.json, \
-         whose SHA-256 the checkpoint signs."
-            .to_string(),
-        "Each archive is stored with status 'verified': it verified under a producer key the importer trusted."
-            .to_string(),
-    ];
-    let how_to_verify = vec![
-        format!(
-            "With AuditLens: auditlens verify-bundle --trust PRODUCER.pub --trust-auditor AUDITOR.pub BUNDLE.zip \
-             (exit status 0 means verified). Obtain the producer key from its owner, not from this bundle, and \
-             compare fingerprints: producer {}; auditor {} ({}).",
-            producer_fps.join(", "),
-            auditor.name,
-            auditor.fingerprint
-        ),
-        "Without AuditLens: unzip the bundle. Every entry's size and SHA-256 must equal its line in the entry \
-         named manifest, a C2SP signed note that must carry a valid Ed25519 signature by the auditor key."
-            .to_string(),
-        "For line i of events.jsonl, SHA-256(0x00 || line bytes) must equal the leaf of line i of proofs.jsonl; \
-         hashing that leaf with the hashes of its path (RFC 9162 section 2.1.3.2, the leaf at its index in a tree \
-         of the archive's size) must give the root on line 3 of archives/NNNNNN/checkpoint, NNNNNN being its \
-         archive number."
-            .to_string(),
-        "Each archives/NNNNNN/checkpoint must carry a valid Ed25519 signature (signed note) by the producer key, \
-         and the SHA-256 of archives/NNNNNN/manifest.json must equal its auditlens-manifest-sha256 line."
-            .to_string(),
-        "The format is specified in docs/evidence-bundle.md of AuditLens; tests/independent/verify_bundle.py is \
-         an independent checker written from that document alone."
-            .to_string(),
-    ];
-    ExportReport {
-        format: super::REPORT_FORMAT_NAME.into(),
-        version: super::FORMAT_VERSION,
-        exported: index.exported.clone(),
-        tool: index.tool.clone(),
-        purpose: index.purpose.clone(),
-        selection: index.selection.clone(),
-        auditor,
-        time_range,
-        verification: ExportChecks {
-            checked_at: index.exported.clone(),
-            summary,
-            checks,
-        },
-        archives: report_archives,
-        events,
-        how_to_verify,
-    }
 }
 
 fn json_to<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {

@@ -7,12 +7,18 @@
 //! - [`verify`]: a bundle to a [`verify::BundleVerification`] (`auditlens verify-bundle`), reading the ZIP as
 //!   hostile input.
 //! - [`html`]: `report.html`, one static page with every piece of event text escaped.
+//! - [`report`]: `report.json`'s document, derived from the bundle alone (its events, selection and signed
+//!   metadata), so that the exporter writes and the verifier re-derives the same reports.
+//! - [`recheck`]: the verifier's comparison of the bundle's reports with the derived ones, naming the first
+//!   difference.
 //!
 //! This module holds the format itself: entry names, limits, the documents (`bundle.json`, proof lines,
 //! `report.json`) and the text of the auditor's signed manifest.
 
 pub mod export;
 pub mod html;
+pub mod recheck;
+pub mod report;
 pub mod verify;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -66,6 +72,11 @@ pub fn archive_manifest_entry(k: usize) -> String {
     format!("archives/{k:06}/manifest.json")
 }
 
+/// Name of archive `k`'s (1-based) mapping file entry (archives of source kind `mapping` only).
+pub fn archive_mapping_entry(k: usize) -> String {
+    format!("archives/{k:06}/mapping.toml")
+}
+
 /// The size limit of an entry, by name; `None` for a name the format does not allow.
 pub fn entry_limit(name: &str) -> Option<u64> {
     match name {
@@ -78,6 +89,7 @@ pub fn entry_limit(name: &str) -> Option<u64> {
         _ => match archive_entry(name)? {
             (_, ArchivePart::Checkpoint) => Some(MAX_CHECKPOINT_BYTES),
             (_, ArchivePart::Manifest) => Some(MAX_ARCHIVE_MANIFEST_BYTES),
+            (_, ArchivePart::Mapping) => Some(crate::archive::MAX_MAPPING_BYTES),
         },
     }
 }
@@ -86,9 +98,11 @@ pub fn entry_limit(name: &str) -> Option<u64> {
 pub(crate) enum ArchivePart {
     Checkpoint,
     Manifest,
+    Mapping,
 }
 
-/// `archives/NNNNNN/checkpoint` or `archives/NNNNNN/manifest.json` with six ASCII digits, number >= 1.
+/// `archives/NNNNNN/checkpoint`, `archives/NNNNNN/manifest.json` or `archives/NNNNNN/mapping.toml` with six
+/// ASCII digits, number >= 1.
 pub(crate) fn archive_entry(name: &str) -> Option<(usize, ArchivePart)> {
     let rest = name.strip_prefix("archives/")?;
     let (num, part) = rest.split_once('/')?;
@@ -99,6 +113,7 @@ pub(crate) fn archive_entry(name: &str) -> Option<(usize, ArchivePart)> {
     let part = match part {
         "checkpoint" => ArchivePart::Checkpoint,
         "manifest.json" => ArchivePart::Manifest,
+        "mapping.toml" => ArchivePart::Mapping,
         _ => return None,
     };
     (k >= 1).then_some((k, part))
@@ -145,6 +160,9 @@ pub struct IndexArchive {
     pub root: String,
     pub signer: String,
     pub events: u64,
+    /// When the exporter's store imported (and verified) the archive: the auditor's statement, shown by the
+    /// reports.
+    pub imported: String,
 }
 
 /// One line of `proofs.jsonl` (section 6).
@@ -420,6 +438,7 @@ mod tests {
             "archives/1/checkpoint",
             "archives/00000a/checkpoint",
             "archives/000001/leaves",
+            "archives/000001/mapping.json",
             "archives/000001/checkpoint/x",
         ] {
             assert_eq!(archive_entry(bad), None, "{bad}");

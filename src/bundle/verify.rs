@@ -12,21 +12,25 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::recheck::{Difference, HtmlCompare, json_difference};
+use super::report::{ReportBuilder, report_json};
 use super::{
-    ArchivePart, BundleIndex, BundleManifest, INDEX, ManifestLine, ProofLine, Selection,
-    archive_entry, archive_manifest_entry, checkpoint_entry, entry_limit, terminal_safe,
+    ArchivePart, BundleIndex, BundleManifest, ExportReport, INDEX, ManifestLine, ProofLine,
+    Selection, archive_entry, archive_manifest_entry, archive_mapping_entry, checkpoint_entry,
+    entry_limit, terminal_safe,
 };
 use crate::archive::{ChainLines, Manifest, decode_hash, encode_hash};
 use crate::checkpoint::Checkpoint;
 use crate::merkle::{self, Hash};
 use crate::note::{Note, VerifierKey};
-use crate::sources::SourceKind;
+use crate::sources::{Normalizer, SourceKind};
 use crate::store::event_id;
 
 /// Whom the reader trusts.
@@ -276,6 +280,7 @@ fn run(
     let index: BundleIndex = serde_json::from_slice(&index_bytes)
         .map_err(|e| index_failure(format!("bundle.json: {e}")))?;
     check_index(&index, &manifest, zip.archives)?;
+    let mut report = ReportBuilder::new(&index, &auditor);
     v.exported = Some(index.exported.clone());
     v.tool = Some(index.tool.clone());
     v.purpose = Some(index.purpose.clone());
@@ -297,6 +302,7 @@ fn run(
                 prev.sequence
             )));
         }
+        report.archive(&a.manifest, &a.signer, a.normalizer.clone());
         v.archives.push(VerifiedArchive {
             origin: a.origin.clone(),
             sequence: a.sequence,
@@ -320,6 +326,7 @@ fn run(
         &proofs_bytes,
         &index,
         &mut archives,
+        &mut report,
     )?;
     drop(proofs_bytes);
 
@@ -366,13 +373,23 @@ fn run(
         }
     }
 
-    // 8. report.json lists the same events.
+    // 8. The reports are exactly those derived from the bundle's events, selection and signed metadata.
+    let derived = report.finish();
     let report_bytes = zip.read_declared(
         super::REPORT_JSON,
         Some(size_of(super::REPORT_JSON)),
         super::MAX_REPORT_JSON_BYTES,
     )?;
-    check_report(&report_bytes, &events)?;
+    if let Some(d) = json_difference(&report_json(&derived), &report_bytes) {
+        return Err(report_failure(super::REPORT_JSON, d, &derived));
+    }
+    drop(report_bytes);
+    check_html(
+        &mut zip,
+        size_of(super::REPORT_HTML),
+        size_of(super::EVENTS),
+        &derived,
+    )?;
     v.events = events;
 
     // 9. Trust.
@@ -413,6 +430,92 @@ fn run(
         );
     }
     Ok(())
+}
+
+/// A report that is not the derived one: which file, what differs (the JSON path, or the page's line, section and
+/// row), and the expected and found values.
+fn report_failure(entry: &str, d: Difference, derived: &ExportReport) -> BundleFailure {
+    let mut f = BundleFailure::new(
+        FailureKind::Report,
+        format!(
+            "{entry} is not the report derived from the bundle's events, selection and signed metadata: {}",
+            d.what
+        ),
+    )
+    .entry(entry)
+    .values(d.expected, d.found);
+    // A figure of one event: name the event.
+    let event = d
+        .what
+        .strip_prefix("events[")
+        .and_then(|rest| rest.split_once(']'))
+        .and_then(|(i, _)| i.parse::<usize>().ok())
+        .or_else(|| {
+            let rest = d.what.split_once("(event ")?.1;
+            rest.split_once(')')?
+                .0
+                .parse::<usize>()
+                .ok()?
+                .checked_sub(1)
+        })
+        .or_else(|| {
+            let rest = d.what.split_once(", event ")?.1;
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<usize>().ok()?.checked_sub(1)
+        })
+        .and_then(|i| derived.events.get(i));
+    if let Some(e) = event {
+        f = f.event(&e.id);
+    }
+    f
+}
+
+/// Renders the page of the derived report into a comparison with the bundle's `report.html`, reading the
+/// events' exact text once more from `events.jsonl` (streamed: memory stays bounded by one event and one line of
+/// the page).
+fn check_html(
+    zip: &mut BundleZip,
+    html_size: u64,
+    events_size: u64,
+    derived: &ExportReport,
+) -> Result<(), BundleFailure> {
+    let read_failure = |name: &str, e: &dyn std::fmt::Display| {
+        BundleFailure::new(FailureKind::Container, format!("reading {name:?}: {e}")).entry(name)
+    };
+    let mut events_zip = zip.zip.clone();
+    let events = events_zip
+        .by_name(super::EVENTS)
+        .map_err(|e| read_failure(super::EVENTS, &e))?;
+    let mut events = BufReader::with_capacity(1 << 16, events.take(events_size));
+    let page = zip
+        .zip
+        .by_name(super::REPORT_HTML)
+        .map_err(|e| read_failure(super::REPORT_HTML, &e))?;
+    let mut compare = HtmlCompare::new(BufReader::with_capacity(
+        1 << 16,
+        page.take(html_size.saturating_add(1)),
+    ));
+    let mut next = 0usize;
+    let mut raw = |i: usize| -> io::Result<String> {
+        if i != next {
+            return Err(io::Error::other("events are rendered in order"));
+        }
+        next += 1;
+        let mut line = Vec::new();
+        (&mut events)
+            .take(super::MAX_EVENT_LINE_BYTES + 2)
+            .read_until(b'\n', &mut line)?;
+        if line.pop() != Some(b'\n') {
+            return Err(io::Error::other("events.jsonl ended early"));
+        }
+        String::from_utf8(line).map_err(io::Error::other)
+    };
+    let rendered = super::html::render(derived, &mut compare, &mut raw);
+    match compare.finish() {
+        Ok(Some(d)) => Err(report_failure(super::REPORT_HTML, d, derived)),
+        Ok(None) => rendered.map_err(|e| read_failure(super::EVENTS, &e)),
+        Err(e) => Err(read_failure(super::REPORT_HTML, &e)),
+    }
 }
 
 fn index_failure(message: String) -> BundleFailure {
@@ -485,6 +588,10 @@ struct ArchiveCheck {
     size: u64,
     root: Hash,
     signer: VerifierKey,
+    /// The archive's signed manifest.
+    manifest: Manifest,
+    /// The archive's signed rules (kind and mapping file), for the reports' normalized fields.
+    normalizer: Normalizer,
     /// Events of this archive seen so far.
     seen: u64,
 }
@@ -543,9 +650,9 @@ fn check_archive(
             m.sequence, chain.sequence
         ));
     }
-    if m.source_kind.parse::<SourceKind>().is_err() {
+    let Ok(kind) = m.source_kind.parse::<SourceKind>() else {
         return bad(format!("unknown source_kind {:?}", m.source_kind));
-    }
+    };
     let sum = m
         .entries
         .iter()
@@ -574,6 +681,54 @@ fn check_archive(
         )
         .entry(&cp_name)
     })?;
+    // The mapping file of a `mapping` archive travels with it: the one the signed manifest names.
+    let map_name = archive_mapping_entry(k);
+    let carried = zip.names.contains(&map_name);
+    let mapping = match (&m.mapping_sha256, kind == SourceKind::Mapping) {
+        (Some(expected), true) => {
+            if !carried {
+                return Err(BundleFailure::new(
+                    FailureKind::Container,
+                    format!("missing entry {map_name:?} (archive {k} is of source kind mapping)"),
+                )
+                .entry(&map_name));
+            }
+            let expected = decode_hash(expected)
+                .map_err(|e| cp_fail(&m_name, format!("mapping_sha256: {e}")))?;
+            let bytes = zip.read_declared(
+                &map_name,
+                Some(size_of(&map_name)),
+                crate::archive::MAX_MAPPING_BYTES,
+            )?;
+            let hash: Hash = Sha256::digest(&bytes).into();
+            if hash != expected {
+                return Err(cp_fail(
+                    &map_name,
+                    format!("this mapping file is not the one {m_name} names"),
+                )
+                .values(encode_hash(&expected), encode_hash(&hash)));
+            }
+            Some(bytes)
+        }
+        (None, false) if carried => {
+            return Err(BundleFailure::new(
+                FailureKind::Container,
+                format!(
+                    "entry {map_name:?} is only allowed for an archive of source kind mapping, not {:?}",
+                    m.source_kind
+                ),
+            )
+            .entry(&map_name));
+        }
+        (None, false) => None,
+        _ => {
+            return bad(
+                "mapping_sha256 must be present exactly when source_kind is \"mapping\"".into(),
+            );
+        }
+    };
+    let normalizer = Normalizer::new(kind, mapping.as_deref())
+        .map_err(|e| cp_fail(&map_name, format!("mapping file: {e}")))?;
     let described = &index.archives[k - 1];
     let root = encode_hash(&cp.root);
     let disagree = [
@@ -595,6 +750,8 @@ fn check_archive(
         size: cp.size,
         root: cp.root,
         signer,
+        manifest: m,
+        normalizer,
         seen: 0,
     })
 }
@@ -605,6 +762,7 @@ fn check_events(
     proofs: &[u8],
     index: &BundleIndex,
     archives: &mut [ArchiveCheck],
+    report: &mut ReportBuilder,
 ) -> Result<Vec<VerifiedEvent>, BundleFailure> {
     let entry = zip.zip.by_name(super::EVENTS).map_err(|e| {
         BundleFailure::new(FailureKind::Container, e.to_string()).entry(super::EVENTS)
@@ -746,6 +904,7 @@ fn check_events(
             }
         }
         a.seen += 1;
+        report.event(k, p.index, &leaf, path.len() as u64, event);
         out.push(VerifiedEvent {
             id,
             origin: a.origin.clone(),
@@ -798,48 +957,46 @@ fn event_bytes(line: &[u8]) -> Result<&[u8], String> {
     Ok(event)
 }
 
-#[derive(Deserialize)]
-struct ReportCheck {
-    events: Vec<ReportEventCheck>,
+/// The bundle's file, shared by several readers that each keep their own position (one ZIP entry can then be read
+/// while another is: the events' text while the page is compared).
+#[derive(Clone)]
+struct SharedFile {
+    file: Arc<Mutex<File>>,
+    pos: u64,
 }
 
-#[derive(Deserialize)]
-struct ReportEventCheck {
-    id: String,
-    leaf: String,
+impl Read for SharedFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut file = self
+            .file
+            .lock()
+            .map_err(|_| io::Error::other("the bundle file is unusable"))?;
+        file.seek(SeekFrom::Start(self.pos))?;
+        let n = file.read(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
-fn check_report(bytes: &[u8], events: &[VerifiedEvent]) -> Result<(), BundleFailure> {
-    let fail = |m: String| BundleFailure::new(FailureKind::Report, m).entry(super::REPORT_JSON);
-    let report: ReportCheck =
-        serde_json::from_slice(bytes).map_err(|e| fail(format!("report.json: {e}")))?;
-    if report.events.len() != events.len() {
-        return Err(fail(format!(
-            "report.json lists {} event(s), the bundle holds {}",
-            report.events.len(),
-            events.len()
-        )));
+impl Seek for SharedFile {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let invalid = || io::Error::new(io::ErrorKind::InvalidInput, "seek before the start");
+        self.pos = match to {
+            SeekFrom::Start(n) => n,
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d).ok_or_else(invalid)?,
+            SeekFrom::End(d) => self
+                .file
+                .lock()
+                .map_err(|_| io::Error::other("the bundle file is unusable"))?
+                .seek(SeekFrom::End(d))?,
+        };
+        Ok(self.pos)
     }
-    for (i, (r, e)) in report.events.iter().zip(events).enumerate() {
-        if r.id != e.id || r.leaf != e.leaf {
-            return Err(fail(format!(
-                "report.json event {} is not the bundle's event {}",
-                i + 1,
-                i + 1
-            ))
-            .event(&e.id)
-            .values(
-                format!("{} {}", e.id, e.leaf),
-                format!("{} {}", r.id, r.leaf),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// The bundle's ZIP, its structure checked.
 struct BundleZip {
-    zip: zip::ZipArchive<File>,
+    zip: zip::ZipArchive<SharedFile>,
     names: BTreeSet<String>,
     /// Number of archives (`archives/000001/` .. `archives/NNNNNN/`).
     archives: usize,
@@ -848,6 +1005,10 @@ struct BundleZip {
 impl BundleZip {
     fn open(file: File) -> Result<BundleZip, BundleFailure> {
         let container = |m: String| BundleFailure::new(FailureKind::Container, m);
+        let file = SharedFile {
+            file: Arc::new(Mutex::new(file)),
+            pos: 0,
+        };
         let mut zip = zip::ZipArchive::new(file)
             .map_err(|e| container(format!("not a readable ZIP archive: {e}")))?;
         if zip.has_duplicate_names() {
@@ -1078,8 +1239,18 @@ pub fn human_report(v: &BundleVerification) -> (String, String) {
     let field = |body: &mut String, name: &str, value: String| {
         body.push_str(&format!("  {name:<11} {value}\n"));
     };
+    // Who made the selection and the reports is part of the verdict: a bundle re-signed by any key verifies, so
+    // an auditor key nobody vouched for must not read as a plain VERIFIED.
+    let untrusted_auditor = v.auditor.as_ref().filter(|a| !a.trusted);
     let headline = match v.status {
-        BundleStatus::Verified => "VERIFIED".to_string(),
+        BundleStatus::Verified => match untrusted_auditor {
+            None => "VERIFIED".to_string(),
+            Some(a) => format!(
+                "VERIFIED events from trusted producers; selection, purpose and reports by an UNTRUSTED auditor key {} {} (pass --trust-auditor KEY.pub to require it)",
+                s(&a.name),
+                a.fingerprint
+            ),
+        },
         BundleStatus::Untrusted => format!(
             "intact, but NOT TRUSTED ({})",
             v.failure.as_ref().map(kind_name).unwrap_or_default()
@@ -1172,9 +1343,14 @@ pub fn human_report(v: &BundleVerification) -> (String, String) {
     match v.status {
         BundleStatus::Verified => {
             body.push_str(&format!(
-                "OK: {} event(s) from {} archive(s) verified: exact bytes, inclusion proofs to signed checkpoints by trusted producer keys, and the auditor's signed manifest\n",
+                "OK: {} event(s) from {} archive(s) verified: exact bytes, inclusion proofs to signed checkpoints by trusted producer keys, the auditor's signed manifest, and reports that say exactly what the events say{}\n",
                 v.events.len(),
-                v.archives.len()
+                v.archives.len(),
+                if untrusted_auditor.is_some() {
+                    "; the auditor key is NOT trusted: who selected these events, and why, rests on that key alone"
+                } else {
+                    ""
+                }
             ));
             (body, String::new())
         }

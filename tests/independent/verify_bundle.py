@@ -11,7 +11,7 @@ Usage: python3 verify_bundle.py [--trust KEY]... [--trust-auditor KEY]... BUNDLE
     KEY is a verifier key string or a file holding one (a .pub file).
 
 Prints one line on stdout:
-    OK <events> events, <archives> archives, auditor <name> <fingerprint>
+    OK <events> events, <archives> archives, auditor <name> <fingerprint>; <what was not re-derived>
     UNTRUSTED <reason>      (the bundle is intact, but a producer or required auditor key is not trusted)
     FAIL <reason>
 Exit status: 0 verified (every check of section 9); 1 otherwise; 2 usage error (bad option, no bundle or a bundle
@@ -25,8 +25,11 @@ SPEC NOTES (docs/evidence-bundle.md section numbers). What this script does wher
   B2 (s2/s4) JSON dialect: I-JSON (no duplicate members, no NaN/Infinity, no lone surrogates), integers 0..2^64-1
      (a JSON `true` is not a number). Members outside the MUST lists (`exported`, `tool`) are checked for type
      only, not format.
-  B3 (s7) report.json: only `events[*].id` and `events[*].leaf` are checked (as strings, in order); other members
-     of report.json, and report.html, are checked by hash only.
+  B3 (s7) report.json is derived again from the bundle and compared byte for byte (serialized as section 7 says),
+     except the normalized fields of each event (`time`, `actor`, ..., `stage`), which need the normalizers of
+     docs/sources.md: those are taken from report.json itself (checked for type), and `time_range` is checked
+     against them (earliest and latest `time`). `source` is derived (the kind, or `mapping:NAME`). report.html is
+     checked by hash only: re-rendering the page is left to AuditLens (section 7 says so).
   B4 (s9) Trust compares key strings exactly (name, key hash and public key).
 """
 
@@ -35,6 +38,7 @@ import json
 import os
 import re
 import sys
+import tomllib
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -55,19 +59,43 @@ LIMITS = {
 }
 CHECKPOINT_MAX = 64 << 10
 ARCHIVE_MANIFEST_MAX = 1 << 20
+MAPPING_MAX = 1 << 20
 LINE_MAX = 16 << 20
 PROOF_LINE_MAX = 1 << 20
-ARCHIVE_RE = re.compile(r"archives/([0-9]{6})/(checkpoint|manifest\.json)\Z", re.ASCII)
+ARCHIVE_RE = re.compile(r"archives/([0-9]{6})/(checkpoint|manifest\.json|mapping\.toml)\Z", re.ASCII)
 HEADER = "auditlens-evidence-bundle v1"
 INDEX_MEMBERS = {"format", "version", "exported", "tool", "auditor", "purpose", "selection", "events", "archives"}
-ARCHIVE_MEMBERS = {"origin", "sequence", "size", "root", "signer", "events"}
+ARCHIVE_MEMBERS = {"origin", "sequence", "size", "root", "signer", "events", "imported"}
+NORMALIZED = ("time", "source", "actor", "action", "resource", "outcome", "category", "ip", "agent", "env", "stage")
+# Section 7: the fixed texts of report.json.
+CHECKS = [
+    "Each event's leaf hash SHA-256(0x00 || event bytes) was recomputed from the exported bytes.",
+    "Each event's RFC 6962 inclusion proof was computed from the archive's stored leaves and verified against "
+    "the Merkle root of the archive's signed checkpoint.",
+    "The stored leaves of each archive reproduce the signed root and size of its checkpoint.",
+    "Each checkpoint's Ed25519 signature verifies with the producer key named by the archive's manifest.json, "
+    "whose SHA-256 the checkpoint signs.",
+    "Each archive is stored with status 'verified': it verified under a producer key the importer trusted.",
+]
+HOW_TO_VERIFY = [
+    "Without AuditLens: unzip the bundle. Every entry's size and SHA-256 must equal its line in the entry "
+    "named manifest, a C2SP signed note that must carry a valid Ed25519 signature by the auditor key.",
+    "For line i of events.jsonl, SHA-256(0x00 || line bytes) must equal the leaf of line i of proofs.jsonl; "
+    "hashing that leaf with the hashes of its path (RFC 9162 section 2.1.3.2, the leaf at its index in a tree "
+    "of the archive's size) must give the root on line 3 of archives/NNNNNN/checkpoint, NNNNNN being its "
+    "archive number.",
+    "Each archives/NNNNNN/checkpoint must carry a valid Ed25519 signature (signed note) by the producer key, "
+    "and the SHA-256 of archives/NNNNNN/manifest.json must equal its auditlens-manifest-sha256 line.",
+    "The format is specified in docs/evidence-bundle.md of AuditLens; tests/independent/verify_bundle.py is "
+    "an independent checker written from that document alone.",
+]
 PROOF_MEMBERS = {"id", "archive", "index", "leaf", "path"}
 
 
 def limit_of(name):
     m = ARCHIVE_RE.match(name)
     if m:
-        return CHECKPOINT_MAX if m.group(2) == "checkpoint" else ARCHIVE_MANIFEST_MAX
+        return {"checkpoint": CHECKPOINT_MAX, "manifest.json": ARCHIVE_MANIFEST_MAX}.get(m.group(2), MAPPING_MAX)
     return LIMITS.get(name)
 
 
@@ -176,7 +204,8 @@ def open_container(fp):
     k = len(archives)
     if k == 0 or k > MAX_ARCHIVES:
         raise Fail(f"{k} archives; a bundle holds 1 to {MAX_ARCHIVES}")
-    if sorted(archives) != list(range(1, k + 1)) or any(len(p) != 2 for p in archives.values()):
+    if sorted(archives) != list(range(1, k + 1)) or any(
+            not {"checkpoint", "manifest.json"} <= p for p in archives.values()):
         raise Fail("archives/ entries are not numbered 000001.. without gap, each with checkpoint and manifest.json")
     return zf, infos, k
 
@@ -260,6 +289,7 @@ def check_index(ix, auditor_text, k):
         uint(a["size"], "archive size")
         string(a["root"], "archive root")
         string(a["signer"], "archive signer")
+        string(a["imported"], "archive imported")
         if uint(a["events"], "archive events") < 1:
             raise Fail("bundle.json: an archive contributes no event")
     if sum(a["events"] for a in arcs) != n:
@@ -320,6 +350,20 @@ def verify(path, trusted, trusted_auditors):
             if hashlib.sha256(m_raw).digest() != cp["manifest_sha256"]:
                 raise Fail(f"{m_name}: not the manifest {cp_name} signs")
             check_signature(cp_text, cp_sigs, m["signer_key"], cp_name)
+            map_name = f"archives/{number:06}/mapping.toml"
+            source = m["source_kind"]
+            if m["source_kind"] == "mapping":
+                if map_name not in infos:
+                    raise Fail(f"missing entry {map_name!r} (source kind mapping)")
+                mapping = entry(map_name)
+                if hashlib.sha256(mapping).digest() != m["mapping_digest"]:
+                    raise Fail(f"{map_name}: not the mapping file {m_name} names")
+                try:
+                    source = "mapping:" + string(tomllib.loads(mapping.decode("utf-8"))["name"], "mapping name")
+                except (UnicodeError, tomllib.TOMLDecodeError, KeyError) as e:
+                    raise Fail(f"{map_name}: not a mapping file: {e}") from None
+            elif map_name in infos:
+                raise Fail(f"{map_name}: only allowed for an archive of source kind mapping")
             d = ix["archives"][number - 1]
             if (d["origin"], d["sequence"], d["size"], d["root"], d["signer"]) != (
                     cp["origin"], cp["sequence"], cp["size"], va.b64(cp["root"]), m["signer"]):
@@ -328,7 +372,8 @@ def verify(path, trusted, trusted_auditors):
                     cp["origin"].encode(), cp["sequence"]):
                 raise Fail(f"bundle.json: archive {number} is not after archive {number - 1}")
             archives.append({"origin": cp["origin"], "sequence": cp["sequence"], "size": cp["size"],
-                             "root": cp["root"], "signer": m["signer"], "seen": 0})
+                             "root": cp["root"], "signer": m["signer"], "seen": 0, "manifest": m,
+                             "source": source})
 
         # 6. events and proofs, line by line
         proofs = entry("proofs.jsonl")
@@ -336,7 +381,7 @@ def verify(path, trusted, trusted_auditors):
             raise Fail("proofs.jsonl: last line not terminated")
         proof_lines = proofs.split(b"\n")[:-1] if proofs else []
         reader = va.BoundedReader(zf, infos["events.jsonl"], listed["events.jsonl"][1], "events.jsonl")
-        ids, leaves, buf, n, previous = [], [], bytearray(), 0, None
+        ids, leaves, placed, buf, n, previous = [], [], [], bytearray(), 0, None
         while True:
             chunk = reader.read()
             if not chunk:
@@ -353,6 +398,7 @@ def verify(path, trusted, trusted_auditors):
                 previous = check_proof(proof_lines[n - 1], n, line, archives, previous)
                 ids.append(previous[2])
                 leaves.append(previous[3])
+                placed.append(previous)
             del buf[:start]
             if len(buf) > LINE_MAX:
                 raise Fail(f"events.jsonl line {n + 1}: longer than {LINE_MAX} bytes")
@@ -369,13 +415,8 @@ def verify(path, trusted, trusted_auditors):
         if sel_ids is not None and (len(set(sel_ids)) != len(sel_ids) or set(sel_ids) != set(ids)):
             raise Fail("the selection's ids are not exactly the bundle's events")
 
-        # 8. report.json lists the same events (note B3)
-        report = load_json(entry("report.json"), "report.json")
-        if type(report) is not dict or type(report.get("events")) is not list or len(report["events"]) != n:
-            raise Fail("report.json: events does not list the bundle's events")
-        for i, (r, eid, leaf) in enumerate(zip(report["events"], ids, leaves)):
-            if type(r) is not dict or r.get("id") != eid or r.get("leaf") != leaf:
-                raise Fail(f"report.json: event {i + 1} is not the bundle's event {eid}")
+        # 8. report.json is the report derived from the bundle (note B3)
+        check_report(entry("report.json"), ix, auditor, archives, placed)
 
     # 9. trust
     for number, a in enumerate(archives, 1):
@@ -383,11 +424,89 @@ def verify(path, trusted, trusted_auditors):
             return "UNTRUSTED", f"archive {number} is signed by the untrusted producer key {a['signer']}"
     if trusted_auditors and auditor.text not in trusted_auditors:
         return "UNTRUSTED", f"the auditor key {auditor.text} is not among the --trust-auditor keys"
-    return "OK", f"{n} events, {k} archives, auditor {auditor.name} {fingerprint(auditor)}"
+    return "OK", (f"{n} events, {k} archives, auditor {auditor.name} {fingerprint(auditor)}; report.json derived "
+                  "but its normalized fields, and report.html, not re-derived (note B3)")
+
+
+def rfc3339_key(text, what):
+    """A comparable value for an RFC 3339 UTC time as AuditLens writes it (section 7: 0, 3 or 6 fraction digits;
+    years outside 0000..9999 in the ISO 8601 expanded form, +10000 or -0001)."""
+    m = re.fullmatch(r"([+-]\d{4,}|\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{3}|\d{6}))?Z",
+                     string(text, what), re.ASCII)
+    if not m:
+        raise Fail(f"{what}: {text!r} is not an RFC 3339 UTC time")
+    y, mo, d, h, mi, s, frac = m.groups()
+    return int(y), int(mo), int(d), int(h), int(mi), int(s), int((frac or "0").ljust(6, "0"))
+
+
+def check_report(raw, ix, auditor, archives, placed):
+    """Section 7: derives report.json from the bundle (normalized fields aside, note B3) and compares bytes."""
+    found = load_json(raw, "report.json")
+    if type(found) is not dict or type(found.get("events")) is not list or len(found["events"]) != len(placed):
+        raise Fail("report.json: events does not list the bundle's events")
+    events, times = [], []
+    for i, ((number, index, eid, leaf, path_len), r) in enumerate(zip(placed, found["events"])):
+        a = archives[number - 1]
+        if type(r) is not dict:
+            raise Fail(f"report.json: events[{i}] is not an object")
+        e = {"position": i + 1, "id": eid, "origin": a["origin"], "sequence": a["sequence"], "index": index,
+             "leaf": leaf, "proof_length": path_len}
+        for f in NORMALIZED:
+            v = r.get(f)
+            if v is not None and type(v) is not str:
+                raise Fail(f"report.json: events[{i}].{f} is neither a string nor null")
+            e[f] = v
+        e["source"] = a["source"]
+        if e["time"] is not None:
+            times.append((rfc3339_key(e["time"], f"report.json events[{i}].time"), e["time"]))
+        events.append(e)
+    fps = []
+    for a in archives:
+        k = a["manifest"]["signer_key"]
+        fps.append(f"{k.name} ({fingerprint(k)})")
+    fps = [f for j, f in enumerate(fps) if j == 0 or fps[j - 1] != f]
+    n, k = len(events), len(archives)
+    summary = (f"{n} {'event' if n == 1 else 'events'} from {k} {'archive' if k == 1 else 'archives'}. "
+               "Every event's bytes hash to its leaf, every inclusion proof leads to its archive's signed Merkle "
+               "root, and every checkpoint signature verifies with its producer key. Every archive was verified "
+               "under a trusted producer key when it was imported into the evidence store.")
+    derived = {
+        "format": "auditlens-evidence-report",
+        "version": 1,
+        "exported": ix["exported"],
+        "tool": ix["tool"],
+        "purpose": ix["purpose"],
+        "selection": ix["selection"],
+        "auditor": {"key": auditor.text, "name": auditor.name, "fingerprint": fingerprint(auditor)},
+        "time_range": {"first": min(times)[1], "last": max(times)[1]} if times else None,
+        "verification": {"checked_at": ix["exported"], "summary": summary, "checks": CHECKS},
+        "archives": [
+            {"number": j, "origin": a["origin"], "sequence": a["sequence"], "size": a["size"],
+             "root": va.b64(a["root"]), "source_kind": a["manifest"]["source_kind"],
+             "signer": {"key": a["signer"], "name": a["manifest"]["signer_key"].name,
+                        "fingerprint": fingerprint(a["manifest"]["signer_key"])},
+             "events": d["events"], "sealed": a["manifest"]["created"], "imported": d["imported"]}
+            for j, (a, d) in enumerate(zip(archives, ix["archives"]), 1)],
+        "events": events,
+        "how_to_verify": [
+            "With AuditLens: auditlens verify-bundle --trust PRODUCER.pub --trust-auditor AUDITOR.pub BUNDLE.zip "
+            "(exit status 0 means verified). Obtain the producer key from its owner, not from this bundle, and "
+            f"compare fingerprints: producer {', '.join(fps)}; auditor {auditor.name} ({fingerprint(auditor)}).",
+            *HOW_TO_VERIFY],
+    }
+    if derived != found:
+        for key in derived:
+            if derived[key] != found.get(key):
+                raise Fail(f"report.json: {key} is not what the bundle's events, selection and signed metadata "
+                           f"say (expected {json.dumps(derived[key], ensure_ascii=False)[:200]}, "
+                           f"found {json.dumps(found.get(key), ensure_ascii=False)[:200]})")
+        raise Fail("report.json: members the report does not have")
+    if json.dumps(derived, ensure_ascii=False, indent=2).encode() + b"\n" != raw:
+        raise Fail("report.json: holds the derived figures but is not byte for byte their serialization")
 
 
 def check_proof(raw, n, event, archives, previous):
-    """Section 6 for line n; returns (archive, index, id, leaf as written)."""
+    """Section 6 for line n; returns (archive, index, id, leaf as written, proof length)."""
     if len(raw) > PROOF_LINE_MAX:
         raise Fail(f"proofs.jsonl line {n}: too long")
     p = load_json(raw, f"proofs.jsonl line {n}")
@@ -417,7 +536,7 @@ def check_proof(raw, n, event, archives, previous):
     if root != a["root"]:
         raise Fail(f"proofs.jsonl line {n}: the proof leads to {va.b64(root)}, not the signed root {va.b64(a['root'])}")
     a["seen"] += 1
-    return number, index, eid, p["leaf"]
+    return number, index, eid, p["leaf"], len(path)
 
 
 def main(argv):

@@ -250,6 +250,8 @@ describe('a received bundle', () => {
     expect(container.querySelector('#bundle-sha256')!.textContent).toBe('cd'.repeat(32));
     expect(container.querySelector('#bundle-selection')!.textContent).toContain('actor:alice');
     expect(container.querySelector('#bundle-auditor')!.textContent).toContain('not in your keyring');
+    // The verdict itself says whose selection this is when the auditor key is not trusted.
+    expect(verdict.querySelector('#bundle-auditor-untrusted')!.textContent).toContain('kim, SHA256:kim');
     expect(container.querySelector('#bundle-archives')!.textContent).toContain('in your keyring');
     expect(screen.getByText(hostile)).toBeTruthy();
     fireEvent.click(container.querySelector('.bundle-event-head')!);
@@ -285,6 +287,40 @@ describe('a received bundle', () => {
     expect(alert.textContent).toContain('NOT VERIFIED');
     expect(alert.textContent).toContain('SHA-256 mismatch');
     expect(container.querySelector('#bundle-failure')!.textContent).toMatch(/Whereentry events\.jsonl.*ExpectedAAA=.*FoundBBB=/);
+    expect(container.querySelector('#bundle-events')).toBeNull();
+  });
+
+  it('says which figure of a report differs from what the events say', async () => {
+    mockBackend({
+      ...basics(),
+      open_bundle: () =>
+        opened({
+          verdict: 'failed',
+          failure: {
+            kind: 'report',
+            message:
+              "report.html is not the report derived from the bundle's events, selection and signed metadata: line 103, in section \"2. Events at a glance\", row 2 (event 2)",
+            entry: 'report.html',
+            line: null,
+            event: 'example.com/prod/k8s@1#1',
+            expected: '<td class="v">system:admin as bob</td>',
+            found: '<td class="v">someone-else</td>',
+          },
+          events: [],
+          events_total: 0,
+        }),
+    });
+    const { container } = await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Received bundle' }));
+    fireEvent.change(screen.getByLabelText('Bundle'), { target: { value: '/in/lying.zip' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Verify' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('NOT VERIFIED');
+    expect(alert.textContent).toContain('row 2 (event 2)');
+    expect(container.querySelector('#bundle-failure')!.textContent).toMatch(
+      /Checkreport.*Whereentry report\.html, event example\.com\/prod\/k8s@1#1.*Expected.*system:admin as bob.*Found.*someone-else/,
+    );
+    expect(container.querySelector('#bundle-auditor-untrusted')).toBeNull();
     expect(container.querySelector('#bundle-events')).toBeNull();
   });
 

@@ -114,8 +114,16 @@ function BundleView({ bundle: b, zone }: { bundle: OpenedBundle; zone: TimeZoneC
         <div className="banner good verdict" role="status" id="bundle-verdict">
           <strong>
             <span className="badge good">Verified</span> Every event is exactly what its producer signed, by a key in
-            your keyring, and the auditor's signature covers the whole bundle.
+            your keyring, the reports say exactly what the events say, and the auditor's signature covers the whole
+            bundle.
           </strong>
+          {b.auditor && !b.auditor.trusted && (
+            <p className="small" id="bundle-auditor-untrusted">
+              Exported by an auditor key that is not in your keyring ({b.auditor.name}, {b.auditor.fingerprint}):
+              anyone can make such a key. Who selected these events, and why, rests on that key alone; compare its
+              fingerprint with the auditor before relying on it.
+            </p>
+          )}
         </div>
       ) : (
         <div className={`banner ${b.verdict === 'failed' ? 'error' : 'warn'} verdict`} role="alert" id="bundle-verdict">

@@ -1,0 +1,254 @@
+//! `report.json`'s document (docs/evidence-bundle.md section 7), derived from the bundle alone: `bundle.json`
+//! (the selection, purpose, export time, software, auditor key and, per archive, the import time), each archive's
+//! signed `manifest.json` (source kind, sealing time, producer key) and mapping file, and the events with their
+//! proofs. Nothing comes from the exporter's store that the bundle does not carry, so `auditlens export` and
+//! `auditlens verify-bundle` both build the report with [`ReportBuilder`] and must obtain the same bytes; a
+//! report that says anything else (a figure, a row, the purpose) is a verification failure, whoever signed it.
+//!
+//! The normalized fields of an event are those of its archive's signed rules: [`Normalizer::for_archive`] over
+//! the archive's `source_kind` and mapping file, applied to the exact event bytes ([`event_fields`]).
+
+use serde_json::Value;
+
+use super::{
+    BundleIndex, ExportChecks, ExportReport, IndexArchive, KeyInfo, ReportArchive, ReportEvent,
+};
+use crate::archive::{Manifest, TimeRange, encode_hash};
+use crate::merkle::Hash;
+use crate::note::VerifierKey;
+use crate::sources::{Normalized, Normalizer};
+
+/// The normalized fields of one event under its archive's rules. Bytes that are not one JSON object have no
+/// fields at all (every member null), whatever the kind.
+pub fn event_fields(normalizer: &Normalizer, raw: &[u8]) -> Normalized {
+    match serde_json::from_slice::<Value>(raw) {
+        Ok(value) if value.is_object() => normalizer.normalize(&value),
+        _ => Normalized::default(),
+    }
+}
+
+/// Builds the report of one bundle: archives first, in bundle order, then events, in bundle order.
+pub struct ReportBuilder {
+    index: BundleIndex,
+    auditor: KeyInfo,
+    archives: Vec<ReportArchive>,
+    normalizers: Vec<Normalizer>,
+    events: Vec<ReportEvent>,
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+impl ReportBuilder {
+    pub fn new(index: &BundleIndex, auditor: &VerifierKey) -> ReportBuilder {
+        ReportBuilder {
+            index: index.clone(),
+            // Key strings as bundle.json and the archive manifests write them (equal to the parsed keys').
+            auditor: KeyInfo {
+                key: index.auditor.clone(),
+                ..KeyInfo::of(auditor)
+            },
+            archives: Vec::with_capacity(index.archives.len()),
+            normalizers: Vec::with_capacity(index.archives.len()),
+            events: Vec::new(),
+            first: None,
+            last: None,
+        }
+    }
+
+    /// The next archive (number `k` = archives so far + 1): its `bundle.json` element, its signed manifest and
+    /// producer key, and the normalizer of its signed rules. Ignored past the archives `bundle.json` lists.
+    pub fn archive(&mut self, manifest: &Manifest, signer: &VerifierKey, normalizer: Normalizer) {
+        let k = self.archives.len();
+        let Some(a): Option<&IndexArchive> = self.index.archives.get(k) else {
+            return;
+        };
+        self.archives.push(ReportArchive {
+            number: k as u64 + 1,
+            origin: a.origin.clone(),
+            sequence: a.sequence,
+            size: a.size,
+            root: a.root.clone(),
+            source_kind: manifest.source_kind.clone(),
+            signer: KeyInfo {
+                key: manifest.signer.clone(),
+                ..KeyInfo::of(signer)
+            },
+            events: a.events,
+            sealed: manifest.created.clone(),
+            imported: a.imported.clone(),
+        });
+        self.normalizers.push(normalizer);
+    }
+
+    /// The next event: from archive number `archive` (1-based, an archive already given), at `index`, with its
+    /// leaf hash, the length of its inclusion proof and its exact bytes. Ignored for an unknown archive.
+    pub fn event(
+        &mut self,
+        archive: usize,
+        index: u64,
+        leaf: &Hash,
+        proof_length: u64,
+        raw: &[u8],
+    ) {
+        let (Some(a), Some(normalizer)) = (
+            self.archives.get(archive.wrapping_sub(1)),
+            self.normalizers.get(archive.wrapping_sub(1)),
+        ) else {
+            return;
+        };
+        let n = event_fields(normalizer, raw);
+        if let Some(ts) = n.ts {
+            self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
+            self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
+        }
+        self.events.push(ReportEvent {
+            position: self.events.len() as u64 + 1,
+            id: crate::store::event_id(&a.origin, a.sequence, index),
+            origin: a.origin.clone(),
+            sequence: a.sequence,
+            index,
+            leaf: encode_hash(leaf),
+            proof_length,
+            time: n.ts.map(crate::time::format_utc),
+            source: Some(normalizer.source_name()),
+            actor: n.actor,
+            action: n.action,
+            resource: n.resource,
+            outcome: n.outcome,
+            category: n.category,
+            ip: n.ip,
+            agent: n.agent,
+            env: n.env,
+            stage: n.stage,
+        });
+    }
+
+    /// The report. Its texts are fixed by the format (docs/evidence-bundle.md section 7).
+    pub fn finish(self) -> ExportReport {
+        let time_range = match (self.first, self.last) {
+            (Some(a), Some(b)) => Some(TimeRange {
+                first: crate::time::format_utc(a),
+                last: crate::time::format_utc(b),
+            }),
+            _ => None,
+        };
+        let mut producer_fps: Vec<String> = self
+            .archives
+            .iter()
+            .map(|a| format!("{} ({})", a.signer.name, a.signer.fingerprint))
+            .collect();
+        producer_fps.dedup();
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let summary = format!(
+            "{} from {}. Every event's bytes hash to its leaf, every inclusion proof leads to its \
+             archive's signed Merkle root, and every checkpoint signature verifies with its producer key. Every \
+             archive was verified under a trusted producer key when it was imported into the evidence store.",
+            plural(self.events.len(), "event", "events"),
+            plural(self.archives.len(), "archive", "archives")
+        );
+        let how_to_verify = vec![
+            format!(
+                "With AuditLens: auditlens verify-bundle --trust PRODUCER.pub --trust-auditor AUDITOR.pub BUNDLE.zip \
+                 (exit status 0 means verified). Obtain the producer key from its owner, not from this bundle, and \
+                 compare fingerprints: producer {}; auditor {} ({}).",
+                producer_fps.join(", "),
+                self.auditor.name,
+                self.auditor.fingerprint
+            ),
+            HOW_TO_VERIFY[0].to_string(),
+            HOW_TO_VERIFY[1].to_string(),
+            HOW_TO_VERIFY[2].to_string(),
+            HOW_TO_VERIFY[3].to_string(),
+        ];
+        ExportReport {
+            format: super::REPORT_FORMAT_NAME.into(),
+            version: super::FORMAT_VERSION,
+            exported: self.index.exported.clone(),
+            tool: self.index.tool.clone(),
+            purpose: self.index.purpose.clone(),
+            selection: self.index.selection.clone(),
+            auditor: self.auditor,
+            time_range,
+            verification: ExportChecks {
+                checked_at: self.index.exported,
+                summary,
+                checks: CHECKS.iter().map(|c| c.to_string()).collect(),
+            },
+            archives: self.archives,
+            events: self.events,
+            how_to_verify,
+        }
+    }
+}
+
+/// `report.json`'s bytes: the document as pretty-printed JSON (two-space indent) and a final newline.
+pub fn report_json(report: &ExportReport) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(report).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// `verification.checks`, fixed by the format.
+pub const CHECKS: [&str; 5] = [
+    "Each event's leaf hash SHA-256(0x00 || event bytes) was recomputed from the exported bytes.",
+    "Each event's RFC 6962 inclusion proof was computed from the archive's stored leaves and verified against \
+     the Merkle root of the archive's signed checkpoint.",
+    "The stored leaves of each archive reproduce the signed root and size of its checkpoint.",
+    "Each checkpoint's Ed25519 signature verifies with the producer key named by the archive's manifest.json, \
+     whose SHA-256 the checkpoint signs.",
+    "Each archive is stored with status 'verified': it verified under a producer key the importer trusted.",
+];
+
+/// `how_to_verify[1..]`, fixed by the format (the first step names the keys).
+pub const HOW_TO_VERIFY: [&str; 4] = [
+    "Without AuditLens: unzip the bundle. Every entry's size and SHA-256 must equal its line in the entry \
+     named manifest, a C2SP signed note that must carry a valid Ed25519 signature by the auditor key.",
+    "For line i of events.jsonl, SHA-256(0x00 || line bytes) must equal the leaf of line i of proofs.jsonl; \
+     hashing that leaf with the hashes of its path (RFC 9162 section 2.1.3.2, the leaf at its index in a tree \
+     of the archive's size) must give the root on line 3 of archives/NNNNNN/checkpoint, NNNNNN being its \
+     archive number.",
+    "Each archives/NNNNNN/checkpoint must carry a valid Ed25519 signature (signed note) by the producer key, \
+     and the SHA-256 of archives/NNNNNN/manifest.json must equal its auditlens-manifest-sha256 line.",
+    "The format is specified in docs/evidence-bundle.md of AuditLens; tests/independent/verify_bundle.py is \
+     an independent checker written from that document alone.",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::SourceKind;
+
+    #[test]
+    fn bytes_that_are_not_one_json_object_have_no_fields() {
+        let k8s = Normalizer::builtin(SourceKind::K8s);
+        // Nesting: 127 levels (the object included) is an object, 128 is not JSON the reports read.
+        let nested = |levels: usize| {
+            format!(
+                "{{\"a\":{}1{}}}",
+                "[".repeat(levels - 1),
+                "]".repeat(levels - 1)
+            )
+        };
+        assert_ne!(
+            event_fields(&k8s, nested(127).as_bytes()),
+            Normalized::default()
+        );
+        let deep = nested(128);
+        for raw in [
+            &b"[1,2]"[..],
+            b"{\"a\":1} x",
+            b"\"text\"",
+            b"{\"a\":\"\\ud800\"}",
+            deep.as_bytes(),
+        ] {
+            let n = event_fields(&k8s, raw);
+            assert_eq!(n, Normalized::default(), "{}", String::from_utf8_lossy(raw));
+        }
+        let event = br#"{"verb":"get","user":{"username":"alice"}}"#;
+        assert_eq!(
+            event_fields(&k8s, event),
+            k8s.normalize(&serde_json::from_slice(event).unwrap())
+        );
+    }
+}
