@@ -583,7 +583,7 @@ fn a_report_that_lies_fails_verify_bundle_with_exit_one_naming_the_difference() 
         "{err}"
     );
     assert!(
-        err.contains("<U+001B>[2Jsomeone-else"),
+        err.contains("\\u{1b}[2Jsomeone-else"),
         "escaped for the terminal: {err}"
     );
     assert!(!err.contains('\u{1b}'), "{err}");
