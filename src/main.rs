@@ -296,11 +296,11 @@ fn main() -> ExitCode {
         } => export_bundle(&db, query.as_deref(), ids.as_deref(), &key, &purpose, &out),
         Command::VerifyBundle {
             trust,
-            trust_policy: _trust_policy,
+            trust_policy,
             trust_auditor,
             json,
             bundle,
-        } => verify_bundle(&trust, &trust_auditor, json, &bundle),
+        } => verify_bundle(&trust, &trust_policy, &trust_auditor, json, &bundle),
         Command::Bench {
             events,
             dir,
@@ -870,15 +870,18 @@ fn export_bundle(
 
 fn verify_bundle(
     trust: &[PathBuf],
+    trust_policy: &[PathBuf],
     trust_auditor: &[PathBuf],
     json: bool,
     bundle: &Path,
 ) -> Result<ExitCode, Fatal> {
     let producers = read_trusted(trust)?;
+    let policy = read_policy(&[], trust_policy)?;
     let auditors = read_trusted(trust_auditor)?;
     let opts = auditlens::bundle::VerifyOptions {
         trusted_producers: &producers,
         trusted_auditors: &auditors,
+        producer_policy: Some(&policy),
     };
     let v = auditlens::bundle::verify_bundle(bundle, &opts)
         .map_err(|e| format!("{}: {e}", bundle.display()))?;

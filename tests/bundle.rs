@@ -119,6 +119,7 @@ fn verify_with(
         &VerifyOptions {
             trusted_producers: producers,
             trusted_auditors: auditors,
+            producer_policy: None,
         },
     )
     .unwrap()

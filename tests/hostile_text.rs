@@ -300,7 +300,11 @@ fn import_check_search_stats_export_and_verify_bundle_show_archive_strings_escap
         1,
     );
     assert_shows("check", &err, &format!("{ORIGIN_SHOWN} sequence 1: "));
-    assert_shows("check", &err, &format!("its signer {PRODUCER_SHOWN} (SHA256:"));
+    assert_shows(
+        "check",
+        &err,
+        &format!("its signer {PRODUCER_SHOWN} (SHA256:"),
+    );
     assert_safe(
         "check",
         &auditlens(&["check", "--db", &db, "--trust", &h.producer_pub]),

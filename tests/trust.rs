@@ -474,3 +474,51 @@ fn set_created(path: &Path, created: &str, key: &SignerKey) {
     reseal_entries(&mut entries, key);
     write_entries(path, &entries);
 }
+
+/// `verify-bundle` decides producer trust with the same policy: a grant for the bundle's origin verifies it; a
+/// key granted only for another origin does not.
+#[test]
+fn verify_bundle_follows_the_trust_policy() {
+    let lab = Lab::new();
+    let a = key("team-a");
+    let auditor = key("auditor");
+    let a_pub = lab.pub_file(&a);
+    let auditor_key = lab.p("auditor.key");
+    std::fs::write(&auditor_key, format!("{}\n", auditor.to_string_private())).unwrap();
+    let a1 = lab.seal_events("a1.zip", &a, "a.example/log", None, "a", 3);
+    let db = lab.p("store.db");
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &db,
+        "--trust",
+        &a_pub,
+        a1.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", all_text(&o));
+    let bundle = lab.p("b.zip");
+    let o = auditlens(&[
+        "export",
+        "--db",
+        &db,
+        "--query",
+        "",
+        "--key",
+        &auditor_key,
+        "--purpose",
+        "test",
+        "--out",
+        &bundle,
+    ]);
+    assert_eq!(code(&o), 0, "{}", all_text(&o));
+    let good = lab.p("good.txt");
+    std::fs::write(&good, format!("a.example/* {}\n", a.verifier())).unwrap();
+    let o = auditlens(&["verify-bundle", "--trust-policy", &good, &bundle]);
+    assert_eq!(code(&o), 0, "{}", all_text(&o));
+    let other = lab.p("other.txt");
+    std::fs::write(&other, format!("b.example/log {}\n", a.verifier())).unwrap();
+    let o = auditlens(&["verify-bundle", "--trust-policy", &other, &bundle]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(out.contains("granted only for b.example/log"), "{out}");
+}

@@ -755,6 +755,7 @@ pub fn open_bundle(state: &AppState, path: &str) -> Result<OpenedBundle, AppErro
         &VerifyOptions {
             trusted_producers: &producers,
             trusted_auditors: &[],
+            producer_policy: None,
         },
     )
     .map_err(|e| AppError::new(ErrorCode::Io, format!("cannot read {path}: {e}")))?;

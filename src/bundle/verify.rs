@@ -40,6 +40,9 @@ pub struct VerifyOptions<'a> {
     pub trusted_producers: &'a [VerifierKey],
     /// Auditor keys (`--trust-auditor`): when not empty, the bundle's auditor must be one of them.
     pub trusted_auditors: &'a [VerifierKey],
+    /// Producer grants (`--trust-policy`, docs/trust-policy.md), beside the bare `trusted_producers` keys, which
+    /// are pinned per origin on first use in the bundle's archive order (origin, then sequence).
+    pub producer_policy: Option<&'a crate::trust::TrustPolicy>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -127,6 +130,9 @@ pub struct KeyStatus {
     pub name: String,
     pub fingerprint: String,
     pub trusted: bool,
+    /// For a producer key: why it is trusted for the archive's origin, or why not (docs/trust-policy.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_reason: Option<String>,
 }
 
 impl KeyStatus {
@@ -136,6 +142,17 @@ impl KeyStatus {
             name: key.name().to_string(),
             fingerprint: key.fingerprint(),
             trusted: trusted.contains(key),
+            trust_reason: None,
+        }
+    }
+
+    fn decided(key: &VerifierKey, d: crate::trust::TrustDecision) -> KeyStatus {
+        KeyStatus {
+            key: key.to_string(),
+            name: key.name().to_string(),
+            fingerprint: key.fingerprint(),
+            trusted: d.trusted,
+            trust_reason: Some(d.reason),
         }
     }
 }
@@ -288,6 +305,11 @@ fn run(
 
     // 5. Archives: the producers' checkpoints, unchanged, and their manifests.
     let mut archives: Vec<ArchiveCheck> = Vec::with_capacity(zip.archives);
+    let mut producers = crate::trust::TrustPolicy::from_keys(opts.trusted_producers);
+    if let Some(p) = opts.producer_policy {
+        producers.extend(p.clone());
+    }
+    let mut first_use = crate::trust::FirstUse::new();
     for k in 1..=zip.archives {
         let a = check_archive(&mut zip, k, &index, &size_of)?;
         if let Some(prev) = archives.last()
@@ -309,7 +331,15 @@ fn run(
             size: a.size,
             root: encode_hash(&a.root),
             events: index.archives[k - 1].events,
-            signer: KeyStatus::of(&a.signer, opts.trusted_producers),
+            signer: KeyStatus::decided(
+                &a.signer,
+                first_use.decide(
+                    &producers,
+                    &a.origin,
+                    &a.signer,
+                    crate::time::parse_rfc3339(&a.manifest.created),
+                ),
+            ),
         });
         archives.push(a);
     }
@@ -405,12 +435,14 @@ fn run(
             BundleFailure::new(
                 FailureKind::UntrustedProducer,
                 format!(
-                    "archive {} ({} sequence {}) is signed by the producer key {} ({}), which is not trusted: pass --trust KEY.pub",
+                    "archive {} ({} sequence {}) is signed by the producer key {} ({}), which is not trusted for it: {} \
+                     (pass --trust KEY.pub or --trust-policy FILE)",
                     k + 1,
                     a.origin,
                     a.sequence,
                     a.signer.key,
-                    a.signer.fingerprint
+                    a.signer.fingerprint,
+                    a.signer.trust_reason.as_deref().unwrap_or("not among the trusted keys")
                 ),
             )
             .entry(&checkpoint_entry(k + 1)),
