@@ -9,6 +9,7 @@
 //! - [`store`]: the local SQLite evidence store: import, check, search (and the time histogram of a search).
 //! - [`keyring`]: the verifier keys a user trusts (the desktop app's keyring file).
 //! - [`report`]: reports for people and machines.
+//! - [`coverage`]: whether the verified evidence covers an audit period, per origin (docs/coverage.md).
 //! - [`bundle`]: evidence bundles: selected events with inclusion proofs, signed by the exporting auditor
 //!   (docs/evidence-bundle.md).
 //! - [`generate`], [`bench`]: generated realistic events and the benchmarks.
@@ -18,6 +19,7 @@ pub mod bench;
 pub mod bench_store;
 pub mod bundle;
 pub mod checkpoint;
+pub mod coverage;
 pub mod generate;
 pub mod input;
 pub mod keyring;

@@ -123,6 +123,14 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     INSERT INTO events_fts(events_fts, rank) VALUES ('automerge', 16);
     "#,
+    // 5: settings of the store itself, one value per key (the audit period of docs/coverage.md, as JSON): they
+    // travel with the evidence, whichever app opens the file.
+    r#"
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The hour of an event time (microseconds), as SQL over a column `ts`: `floor(ts / 3600e6)`, NULL for NULL.
