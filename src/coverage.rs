@@ -85,11 +85,13 @@ pub fn parse_silence(text: &str) -> Result<i64, CoverageError> {
     Ok(micros)
 }
 
-/// A duration as the largest whole unit that writes it exactly: `2d`, `36h`, `90m`, `45s` (else microseconds).
+/// A duration as the largest whole unit that writes it exactly: `2d`, `24h`, `36h`, `90m`, `45s` (else
+/// microseconds).
 pub fn format_duration(micros: i64) -> String {
     for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
         let size = size * MICROS_PER_SECOND;
-        if micros % size == 0 {
+        // One day reads better as 24h (the default), as the flag's help writes it.
+        if micros % size == 0 && (unit != "d" || micros / size >= 2) {
             return format!("{}{unit}", micros / size);
         }
     }
@@ -486,6 +488,7 @@ mod tests {
         assert_eq!(format_duration(90 * 60 * MICROS_PER_SECOND), "90m");
         assert_eq!(format_duration(48 * H), "2d");
         assert_eq!(format_duration(36 * H), "36h");
+        assert_eq!(format_duration(24 * H), "24h");
         assert_eq!(
             human_duration(3 * 24 * H + 4 * H + 59 * 60 * MICROS_PER_SECOND),
             "3d 4h"

@@ -56,9 +56,17 @@ enum Command {
         /// A trusted signer's verifier key file (.pub); repeatable.
         #[arg(long = "trust")]
         trust: Vec<PathBuf>,
-        /// Print one JSON document instead of the human report.
+        /// Print one JSON document instead of the human report (with --period, a `coverage` member).
         #[arg(long)]
         json: bool,
+        /// Report, per origin, whether the verified archives cover this audit period: FROM..TO, each a date
+        /// YYYY-MM-DD or an RFC 3339 time, TO exclusive (docs/coverage.md). Findings (nothing before/after T, gaps)
+        /// are printed on stderr and never change the exit code: coverage cannot prove that nothing was withheld.
+        #[arg(long, value_name = "FROM..TO")]
+        period: Option<String>,
+        /// With --period: report silences inside the period longer than this (s, m, h, d, w) [default: 24h].
+        #[arg(long, value_name = "DURATION", requires = "period")]
+        silence: Option<String>,
         #[arg(required = true)]
         archives: Vec<PathBuf>,
     },
@@ -72,9 +80,18 @@ enum Command {
         /// Store archives that fail verification (flagged failed, never shown as verified).
         #[arg(long)]
         keep_failed: bool,
-        /// Print the results as JSON Lines (one object per archive).
+        /// Print the results as JSON Lines (one object per archive; with --period, a last line
+        /// {"coverage": ...} over the whole database after the import).
         #[arg(long)]
         json: bool,
+        /// Report, per origin, whether the verified archives cover this audit period: FROM..TO, each a date
+        /// YYYY-MM-DD or an RFC 3339 time, TO exclusive (docs/coverage.md). Findings (nothing before/after T, gaps)
+        /// are printed on stderr and never change the exit code: coverage cannot prove that nothing was withheld.
+        #[arg(long, value_name = "FROM..TO")]
+        period: Option<String>,
+        /// With --period: report silences inside the period longer than this (s, m, h, d, w) [default: 24h].
+        #[arg(long, value_name = "DURATION", requires = "period")]
+        silence: Option<String>,
         #[arg(required = true)]
         archives: Vec<PathBuf>,
     },
@@ -85,8 +102,17 @@ enum Command {
         /// Also require archives marked verified to be signed by one of these keys; repeatable.
         #[arg(long = "trust")]
         trust: Vec<PathBuf>,
+        /// Print one JSON document (with --period, a `coverage` member).
         #[arg(long)]
         json: bool,
+        /// Report, per origin, whether the verified archives cover this audit period: FROM..TO, each a date
+        /// YYYY-MM-DD or an RFC 3339 time, TO exclusive (docs/coverage.md). Findings (nothing before/after T, gaps)
+        /// are printed on stderr and never change the exit code: coverage cannot prove that nothing was withheld.
+        #[arg(long, value_name = "FROM..TO")]
+        period: Option<String>,
+        /// With --period: report silences inside the period longer than this (s, m, h, d, w) [default: 24h].
+        #[arg(long, value_name = "DURATION", requires = "period")]
+        silence: Option<String>,
     },
     /// Search the database (query language: docs/search.md). Newest first.
     Search {
@@ -229,16 +255,29 @@ fn main() -> ExitCode {
         Command::Verify {
             trust,
             json,
+            period,
+            silence,
             archives,
-        } => verify(&trust, json, &archives),
+        } => coverage_options(period.as_deref(), silence.as_deref())
+            .and_then(|period| verify(&trust, json, period, &archives)),
         Command::Import {
             db,
             trust,
             keep_failed,
             json,
+            period,
+            silence,
             archives,
-        } => import(&db, &trust, keep_failed, json, &archives),
-        Command::Check { db, trust, json } => check(&db, &trust, json),
+        } => coverage_options(period.as_deref(), silence.as_deref())
+            .and_then(|period| import(&db, &trust, keep_failed, json, period, &archives)),
+        Command::Check {
+            db,
+            trust,
+            json,
+            period,
+            silence,
+        } => coverage_options(period.as_deref(), silence.as_deref())
+            .and_then(|period| check(&db, &trust, json, period)),
         Command::Search {
             db,
             json,
@@ -379,7 +418,40 @@ fn seal(
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(trust: &[PathBuf], json: bool, archives: &[PathBuf]) -> Result<ExitCode, Fatal> {
+/// An audit period and its silence threshold (microseconds), from `--period` and `--silence`.
+type CoveragePeriod = Option<(auditlens::coverage::Period, i64)>;
+
+/// Reads `--period` and `--silence` before anything is done (a bad value is a usage error, exit 2).
+fn coverage_options(period: Option<&str>, silence: Option<&str>) -> Result<CoveragePeriod, Fatal> {
+    use auditlens::coverage;
+    let Some(period) = period else {
+        return Ok(None);
+    };
+    let period = coverage::Period::parse(period)?;
+    let silence = match silence {
+        Some(s) => coverage::parse_silence(s)?,
+        None => coverage::DEFAULT_SILENCE_MICROS,
+    };
+    Ok(Some((period, silence)))
+}
+
+/// The human coverage report: covered origins on stdout, findings on stderr.
+fn print_coverage(c: &auditlens::coverage::Coverage) {
+    for (ok, text) in auditlens::coverage::human_blocks(c) {
+        if ok {
+            print!("{text}");
+        } else {
+            eprint!("{text}");
+        }
+    }
+}
+
+fn verify(
+    trust: &[PathBuf],
+    json: bool,
+    period: CoveragePeriod,
+    archives: &[PathBuf],
+) -> Result<ExitCode, Fatal> {
     let trusted = read_trusted(trust)?;
     let mut reports = Vec::new();
     for path in archives {
@@ -387,11 +459,16 @@ fn verify(trust: &[PathBuf], json: bool, archives: &[PathBuf]) -> Result<ExitCod
             .map_err(|e| format!("{}: {e}", path.display()))?;
         reports.push(r);
     }
-    let set = report::VerifySetReport::new(reports);
+    let mut set = report::VerifySetReport::new(reports);
+    set.coverage = period
+        .map(|(period, silence)| auditlens::coverage::from_reports(&set.archives, period, silence));
     if json {
         println!("{}", serde_json::to_string_pretty(&set)?);
     } else {
         report::print_verify_human(&set);
+        if let Some(c) = &set.coverage {
+            print_coverage(c);
+        }
     }
     Ok(if set.ok {
         ExitCode::SUCCESS
@@ -447,6 +524,7 @@ fn import(
     trust: &[PathBuf],
     keep_failed: bool,
     json: bool,
+    period: CoveragePeriod,
     archives: &[PathBuf],
 ) -> Result<ExitCode, Fatal> {
     use auditlens::store::import::{ImportOptions, ImportOutcome};
@@ -501,6 +579,14 @@ fn import(
             }
         }
     }
+    if let Some((period, silence)) = period {
+        let c = store.coverage(period, silence)?;
+        if json {
+            println!("{}", serde_json::json!({ "coverage": c }));
+        } else {
+            print_coverage(&c);
+        }
+    }
     Ok(if all_ok {
         ExitCode::SUCCESS
     } else {
@@ -508,12 +594,24 @@ fn import(
     })
 }
 
-fn check(db: &Path, trust: &[PathBuf], json: bool) -> Result<ExitCode, Fatal> {
+fn check(
+    db: &Path,
+    trust: &[PathBuf],
+    json: bool,
+    period: CoveragePeriod,
+) -> Result<ExitCode, Fatal> {
     let trusted = read_trusted(trust)?;
     let store = open_existing(db)?;
     let result = store.check(&trusted, &mut |_| true)?;
+    let coverage = period
+        .map(|(period, silence)| store.coverage(period, silence))
+        .transpose()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        let mut doc = serde_json::to_value(&result)?;
+        if let (Some(c), Some(map)) = (&coverage, doc.as_object_mut()) {
+            map.insert("coverage".into(), serde_json::to_value(c)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&doc)?);
     } else if result.ok {
         println!(
             "OK: {}, {} re-verified from the stored bytes; signatures, roots, chains and normalized fields match",
@@ -540,6 +638,9 @@ fn check(db: &Path, trust: &[PathBuf], json: bool) -> Result<ExitCode, Fatal> {
             result.problems.len(),
             db.display()
         );
+    }
+    if let (Some(c), false) = (&coverage, json) {
+        print_coverage(c);
     }
     Ok(if result.ok {
         ExitCode::SUCCESS

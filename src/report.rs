@@ -20,6 +20,10 @@ pub struct VerifySetReport {
     pub ok: bool,
     pub archives: Vec<ArchiveReport>,
     pub continuity: Vec<OriginContinuity>,
+    /// With `--period`: per origin, whether the verified archives cover the audit period (docs/coverage.md).
+    /// Never part of `ok`: coverage makes the question visible, it cannot prove that nothing was withheld.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<crate::coverage::Coverage>,
 }
 
 impl VerifySetReport {
@@ -32,6 +36,7 @@ impl VerifySetReport {
             ok,
             archives,
             continuity,
+            coverage: None,
         }
     }
 }

@@ -576,7 +576,7 @@ fn check_finds_an_untrusted_archive_promoted_to_verified() {
 fn old_schema_database_opens_migrated_and_newer_is_refused() {
     let (lab, _, _) = Lab::with_fixtures();
     // Turn the file into what version 1 wrote: no full-text table, no field indexes, no mapping or privilege
-    // columns, no summary tables.
+    // columns, no summary tables, no settings table.
     lab.raw()
         .execute_batch(
             "DROP TABLE events_fts; DROP INDEX events_actor; DROP INDEX events_action; DROP INDEX events_resource;
@@ -584,7 +584,7 @@ fn old_schema_database_opens_migrated_and_newer_is_refused() {
              DROP TABLE rollup_hourly; DROP TABLE rollup_actors; DROP TABLE rollup_minutely;
              DROP TABLE rollup_minute_actors; DROP INDEX events_privilege;
              DROP INDEX events_denied; ALTER TABLE events DROP COLUMN privilege;
-             ALTER TABLE archives DROP COLUMN mapping;
+             ALTER TABLE archives DROP COLUMN mapping; DROP TABLE settings;
              PRAGMA user_version = 1;",
         )
         .unwrap();
