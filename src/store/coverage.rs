@@ -96,10 +96,20 @@ impl Store {
             "SELECT sequence, time_first, time_last, manifest FROM archives
              WHERE status = 'verified' AND origin = ?1 ORDER BY sequence",
         )?;
-        let mut hours_stmt = self.conn.prepare(
-            "SELECT DISTINCT r.hour FROM rollup_hourly r JOIN archives a ON a.id = r.archive_id
-             WHERE a.status = 'verified' AND a.origin = ?1 AND r.hour IS NOT NULL ORDER BY r.hour",
-        )?;
+        // One pass over the summary table for every origin (it has no index by archive).
+        let mut hours_by_origin: std::collections::HashMap<String, Vec<i64>> = Default::default();
+        {
+            let mut stmt = self.conn.prepare(
+                "SELECT a.origin, r.hour FROM rollup_hourly r JOIN archives a ON a.id = r.archive_id
+                 WHERE a.status = 'verified' AND a.origin IS NOT NULL AND r.hour IS NOT NULL
+                 GROUP BY a.origin, r.hour ORDER BY a.origin, r.hour",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let origin: String = r.get(0)?;
+                hours_by_origin.entry(origin).or_default().push(r.get(1)?);
+            }
+        }
         for origin in origins {
             let archives: Vec<ArchiveTimes> = archives_stmt
                 .query_map([&origin], |r| {
@@ -113,9 +123,7 @@ impl Store {
                     })
                 })?
                 .collect::<Result<_, _>>()?;
-            let hours: Vec<i64> = hours_stmt
-                .query_map([&origin], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
+            let hours = hours_by_origin.remove(&origin).unwrap_or_default();
             let mut spans = self.hour_spans(&origin, &hours, period, silence)?;
             // The exact first and last event of each archive (also when its hours hold only uncounted records).
             for a in &archives {
