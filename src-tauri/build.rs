@@ -30,6 +30,8 @@ const COMMANDS: &[&str] = &[
     "export_bundle",
     "open_bundle",
     "file_kinds",
+    "audit_coverage",
+    "set_audit_period",
 ];
 
 fn main() {

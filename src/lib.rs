@@ -10,6 +10,7 @@
 //! - [`keyring`]: the verifier keys a user trusts (the desktop app's keyring file).
 //! - [`trust`]: which keys may sign which origins, in which time window (docs/trust-policy.md).
 //! - [`report`]: reports for people and machines.
+//! - [`coverage`]: whether the verified evidence covers an audit period, per origin (docs/coverage.md).
 //! - [`safe_text`]: untrusted text made safe for terminals and screens; look-alike origins.
 //! - [`bundle`]: evidence bundles: selected events with inclusion proofs, signed by the exporting auditor
 //!   (docs/evidence-bundle.md).
@@ -20,6 +21,7 @@ pub mod bench;
 pub mod bench_store;
 pub mod bundle;
 pub mod checkpoint;
+pub mod coverage;
 pub mod generate;
 pub mod input;
 pub mod keyring;

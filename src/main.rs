@@ -62,9 +62,17 @@ enum Command {
         /// A trust-policy file (docs/trust-policy.md): which keys may sign which origins, when; repeatable.
         #[arg(long = "trust-policy")]
         trust_policy: Vec<PathBuf>,
-        /// Print one JSON document instead of the human report.
+        /// Print one JSON document instead of the human report (with --period, a `coverage` member).
         #[arg(long)]
         json: bool,
+        /// Report, per origin, whether the verified archives cover this audit period: FROM..TO, each a date
+        /// YYYY-MM-DD or an RFC 3339 time, TO exclusive (docs/coverage.md). Findings (nothing before/after T, gaps)
+        /// are printed on stderr and never change the exit code: coverage cannot prove that nothing was withheld.
+        #[arg(long, value_name = "FROM..TO")]
+        period: Option<String>,
+        /// With --period: report silences inside the period longer than this (s, m, h, d, w) [default: 24h].
+        #[arg(long, value_name = "DURATION", requires = "period")]
+        silence: Option<String>,
         #[arg(required = true)]
         archives: Vec<PathBuf>,
     },
@@ -82,9 +90,18 @@ enum Command {
         /// Store archives that fail verification (flagged failed, never shown as verified).
         #[arg(long)]
         keep_failed: bool,
-        /// Print the results as JSON Lines (one object per archive).
+        /// Print the results as JSON Lines (one object per archive; with --period, a last line
+        /// {"coverage": ...} over the whole database after the import).
         #[arg(long)]
         json: bool,
+        /// Report, per origin, whether the verified archives cover this audit period: FROM..TO, each a date
+        /// YYYY-MM-DD or an RFC 3339 time, TO exclusive (docs/coverage.md). Findings (nothing before/after T, gaps)
+        /// are printed on stderr and never change the exit code: coverage cannot prove that nothing was withheld.
+        #[arg(long, value_name = "FROM..TO")]
+        period: Option<String>,
+        /// With --period: report silences inside the period longer than this (s, m, h, d, w) [default: 24h].
+        #[arg(long, value_name = "DURATION", requires = "period")]
+        silence: Option<String>,
         #[arg(required = true)]
         archives: Vec<PathBuf>,
     },
@@ -103,8 +120,17 @@ enum Command {
         /// A trust-policy file (docs/trust-policy.md): which keys may sign which origins, when; repeatable.
         #[arg(long = "trust-policy")]
         trust_policy: Vec<PathBuf>,
+        /// Print one JSON document (with --period, a `coverage` member).
         #[arg(long)]
         json: bool,
+        /// Report, per origin, whether the verified archives cover this audit period: FROM..TO, each a date
+        /// YYYY-MM-DD or an RFC 3339 time, TO exclusive (docs/coverage.md). Findings (nothing before/after T, gaps)
+        /// are printed on stderr and never change the exit code: coverage cannot prove that nothing was withheld.
+        #[arg(long, value_name = "FROM..TO")]
+        period: Option<String>,
+        /// With --period: report silences inside the period longer than this (s, m, h, d, w) [default: 24h].
+        #[arg(long, value_name = "DURATION", requires = "period")]
+        silence: Option<String>,
     },
     /// Search the database (query language: docs/search.md). Newest first.
     Search {
@@ -252,23 +278,35 @@ fn main() -> ExitCode {
             trust,
             trust_policy,
             json,
+            period,
+            silence,
             archives,
-        } => read_policy(&trust, &trust_policy).and_then(|p| verify(&p, json, &archives)),
+        } => read_policy(&trust, &trust_policy).and_then(|p| {
+            coverage_options(period.as_deref(), silence.as_deref())
+                .and_then(|period| verify(&p, json, period, &archives))
+        }),
         Command::Import {
             db,
             trust,
             trust_policy,
             keep_failed,
             json,
+            period,
+            silence,
             archives,
-        } => read_policy(&trust, &trust_policy)
-            .and_then(|p| import(&db, &p, keep_failed, json, &archives)),
+        } => read_policy(&trust, &trust_policy).and_then(|p| {
+            coverage_options(period.as_deref(), silence.as_deref())
+                .and_then(|period| import(&db, &p, keep_failed, json, period, &archives))
+        }),
         Command::Check {
             db,
             trust,
             trust_policy,
             json,
-        } => check(&db, &trust, &trust_policy, json),
+            period,
+            silence,
+        } => coverage_options(period.as_deref(), silence.as_deref())
+            .and_then(|period| check(&db, &trust, &trust_policy, json, period)),
         Command::Search {
             db,
             json,
@@ -435,9 +473,38 @@ fn seal(
     Ok(ExitCode::SUCCESS)
 }
 
+/// An audit period and its silence threshold (microseconds), from `--period` and `--silence`.
+type CoveragePeriod = Option<(auditlens::coverage::Period, i64)>;
+
+/// Reads `--period` and `--silence` before anything is done (a bad value is a usage error, exit 2).
+fn coverage_options(period: Option<&str>, silence: Option<&str>) -> Result<CoveragePeriod, Fatal> {
+    use auditlens::coverage;
+    let Some(period) = period else {
+        return Ok(None);
+    };
+    let period = coverage::Period::parse(period)?;
+    let silence = match silence {
+        Some(s) => coverage::parse_silence(s)?,
+        None => coverage::DEFAULT_SILENCE_MICROS,
+    };
+    Ok(Some((period, silence)))
+}
+
+/// The human coverage report: covered origins on stdout, findings on stderr.
+fn print_coverage(c: &auditlens::coverage::Coverage) {
+    for (ok, text) in auditlens::coverage::human_blocks(c) {
+        if ok {
+            print!("{text}");
+        } else {
+            eprint!("{text}");
+        }
+    }
+}
+
 fn verify(
     policy: &auditlens::trust::TrustPolicy,
     json: bool,
+    period: CoveragePeriod,
     archives: &[PathBuf],
 ) -> Result<ExitCode, Fatal> {
     let mut reports = Vec::new();
@@ -450,11 +517,16 @@ fn verify(
     }
     // Bare keys are pinned per origin on first use, in sequence order across the set.
     auditlens::verify::apply_first_use(&mut reports, policy);
-    let set = report::VerifySetReport::new(reports);
+    let mut set = report::VerifySetReport::new(reports);
+    set.coverage = period
+        .map(|(period, silence)| auditlens::coverage::from_reports(&set.archives, period, silence));
     if json {
         println!("{}", serde_json::to_string_pretty(&set)?);
     } else {
         report::print_verify_human(&set);
+        if let Some(c) = &set.coverage {
+            print_coverage(c);
+        }
     }
     Ok(if set.ok {
         ExitCode::SUCCESS
@@ -510,6 +582,7 @@ fn import(
     policy: &auditlens::trust::TrustPolicy,
     keep_failed: bool,
     json: bool,
+    period: CoveragePeriod,
     archives: &[PathBuf],
 ) -> Result<ExitCode, Fatal> {
     use auditlens::store::import::{ImportOptions, ImportOutcome};
@@ -602,6 +675,14 @@ fn import(
             );
         }
     }
+    if let Some((period, silence)) = period {
+        let c = store.coverage(period, silence)?;
+        if json {
+            println!("{}", serde_json::json!({ "coverage": c }));
+        } else {
+            print_coverage(&c);
+        }
+    }
     Ok(if all_ok {
         ExitCode::SUCCESS
     } else {
@@ -614,10 +695,14 @@ fn check(
     trust: &[PathBuf],
     trust_policy: &[PathBuf],
     json: bool,
+    period: CoveragePeriod,
 ) -> Result<ExitCode, Fatal> {
     let policy = read_policy(trust, trust_policy)?;
     let store = open_existing(db)?;
     let result = store.check_policy(Some(&policy), &mut |_| true)?;
+    let coverage = period
+        .map(|(period, silence)| store.coverage(period, silence))
+        .transpose()?;
     // Where a problem or notice is: origin and sequence, else the archive row, else the database as a whole.
     let place = |p: &auditlens::store::check::CheckProblem| {
         let mut place = String::new();
@@ -634,7 +719,11 @@ fn check(
         place
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        let mut doc = serde_json::to_value(&result)?;
+        if let (Some(c), Some(map)) = (&coverage, doc.as_object_mut()) {
+            map.insert("coverage".into(), serde_json::to_value(c)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&doc)?);
     } else if result.ok {
         println!(
             "OK: {}, {} re-verified from the stored bytes; schema, signatures, signers, trust, roots, chains, \
@@ -657,6 +746,9 @@ fn check(
             result.problems.len(),
             safe(&db.display().to_string())
         );
+    }
+    if let (Some(c), false) = (&coverage, json) {
+        print_coverage(c);
     }
     Ok(if result.ok {
         ExitCode::SUCCESS

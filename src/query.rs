@@ -875,8 +875,8 @@ fn start_micros(parts: &TimeParts) -> Result<i64, String> {
     Ok(datetime.and_utc().timestamp_micros() + fraction)
 }
 
-/// Reads the value of `after:` / `before:`: a date (its 00:00 UTC) or a full instant.
-fn time_point(text: &str) -> Result<i64, String> {
+/// Reads the value of `after:` / `before:`: a date (its 00:00 UTC) or a full instant (also `--period`).
+pub(crate) fn time_point(text: &str) -> Result<i64, String> {
     let parts = parse_time_parts(text)?;
     if parts.day.is_none() || (parts.hour.is_some() && parts.second.is_none()) {
         return Err("incomplete date or time".to_owned());
@@ -935,8 +935,8 @@ fn time_field_range(text: &str, prefix: bool) -> Result<(i64, i64), String> {
     Ok((start, end))
 }
 
-/// Reads the value of `since:` (`15m`, `24h`, `7d`, …) into microseconds.
-fn duration_micros(text: &str) -> Result<i64, String> {
+/// Reads the value of `since:` (`15m`, `24h`, `7d`, …) into microseconds (also `--silence`).
+pub(crate) fn duration_micros(text: &str) -> Result<i64, String> {
     let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
     let unit: String = text.chars().skip(digits.len()).collect();
     if digits.is_empty() {

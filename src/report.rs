@@ -26,6 +26,10 @@ pub struct VerifySetReport {
     /// terminals and screens"). A warning, not a failure: each archive and chain verified as its exact origin
     /// says, and `ok` does not depend on it.
     pub lookalikes: Vec<LookalikeGroup>,
+    /// With `--period`: per origin, whether the verified archives cover the audit period (docs/coverage.md).
+    /// Never part of `ok`: coverage makes the question visible, it cannot prove that nothing was withheld.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<crate::coverage::Coverage>,
 }
 
 impl VerifySetReport {
@@ -40,6 +44,7 @@ impl VerifySetReport {
             archives,
             continuity,
             lookalikes,
+            coverage: None,
         }
     }
 }

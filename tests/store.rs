@@ -658,7 +658,7 @@ fn check_finds_an_untrusted_archive_promoted_to_verified() {
 fn old_schema_database_opens_migrated_and_newer_is_refused() {
     let (lab, _, _) = Lab::with_fixtures();
     // Turn the file into what version 1 wrote: no full-text table, no field indexes, no mapping or privilege
-    // columns, no summary tables, no columns for events not parsed.
+    // columns, no summary tables, no columns for events not parsed, no settings table.
     lab.raw()
         .execute_batch(
             "DROP TABLE events_fts; DROP INDEX events_actor; DROP INDEX events_action; DROP INDEX events_resource;
@@ -668,6 +668,7 @@ fn old_schema_database_opens_migrated_and_newer_is_refused() {
              DROP INDEX events_denied; ALTER TABLE events DROP COLUMN privilege;
              ALTER TABLE archives DROP COLUMN mapping;
              ALTER TABLE events DROP COLUMN parse_error; ALTER TABLE archives DROP COLUMN parse_errors;
+             DROP TABLE settings;
              PRAGMA user_version = 1;",
         )
         .unwrap();

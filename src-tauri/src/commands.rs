@@ -10,16 +10,17 @@ use auditlens::archive::Manifest;
 use auditlens::keyring::TrustedKey;
 use auditlens::note::SignerKey;
 use auditlens::store::StoreError;
+use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::histogram::Histogram;
 use auditlens::store::import::ImportOptions;
 use auditlens::store::search::{EventDetail, EventRow, MAX_LIMIT, SearchPage};
 use auditlens::store::stats::{Access, DashboardOptions, Deployments, Overview, Scope};
 
 use crate::contract::{
-    ArchiveDetail, ArchivesView, AuditorKey, BundleArchive, BundleEvent, BundleKey, BundleProblem,
-    BundleVerdict, CheckEvent, DbStatus, ExportPreview, ExportResult, ExportSelection, FileKind,
-    ImportEvent, JobId, OpenedBundle, PreviewArchive, Settings, Startup, StoredFailure,
-    TrustOutcome,
+    ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, BundleArchive, BundleEvent, BundleKey,
+    BundleProblem, BundleVerdict, CheckEvent, DbStatus, ExportPreview, ExportResult,
+    ExportSelection, FileKind, ImportEvent, JobId, OpenedBundle, PreviewArchive, Settings, Startup,
+    StoredFailure, TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::state::{AppState, Database, lock};
@@ -319,6 +320,40 @@ pub fn overview(
     state
         .db()
         .read(|s| Ok(s.overview(scope, options, now_micros())?))
+}
+
+/// The audit period of the open database and, when one is set, how its verified archives cover it.
+pub fn audit_coverage(state: &AppState) -> Result<AuditCoverage, AppError> {
+    state.db().read(|store| {
+        let Some(period) = store.audit_period()? else {
+            return Ok(AuditCoverage {
+                period: None,
+                coverage: None,
+            });
+        };
+        let (p, silence) = period
+            .parse()
+            .map_err(|e| AppError::new(ErrorCode::Invalid, e.to_string()))?;
+        Ok(AuditCoverage {
+            coverage: Some(store.coverage(p, silence)?),
+            period: Some(period),
+        })
+    })
+}
+
+/// Sets (after checking that it reads) or, with `None`, clears the audit period of the open database.
+pub fn set_audit_period(
+    state: &AppState,
+    period: Option<AuditPeriod>,
+) -> Result<AuditCoverage, AppError> {
+    if let Some(p) = &period {
+        p.parse()
+            .map_err(|e| AppError::new(ErrorCode::Invalid, e.to_string()))?;
+    }
+    state
+        .db()
+        .read(|store| Ok(store.set_audit_period(period.as_ref())?))?;
+    audit_coverage(state)
 }
 
 /// The deployments dashboard: per environment, per day, failed, off hours (`options.working_hours`), rare actors.

@@ -3,10 +3,12 @@
 //! ts-rs into `ui/src/bindings/` (see `tests/bindings.rs`); nobody writes them twice.
 
 use auditlens::archive::TimeRange;
+use auditlens::coverage::Coverage;
 use auditlens::keyring::TrustedKey;
 use auditlens::safe_text::LookalikeGroup;
 use auditlens::store::ArchiveRow;
 use auditlens::store::check::{CheckProgress, CheckReport};
+use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::import::ImportResult;
 use auditlens::store::search::EventRow;
 use auditlens::verify::Progress;
@@ -369,6 +371,15 @@ pub struct OpenedBundle {
     pub events_total: u64,
 }
 
+/// The audit period kept in the open database and how its verified archives cover it (docs/coverage.md).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditCoverage {
+    /// Null when no audit period is set for this database.
+    pub period: Option<AuditPeriod>,
+    /// Per origin, over the store's verified archives; null when no period is set.
+    pub coverage: Option<Coverage>,
+}
+
 /// Every type above and the library types they use, for the TypeScript generator.
 pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     ErrorCode::export_all(cfg)?;
@@ -396,5 +407,6 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     ExportResult::export_all(cfg)?;
     OpenedBundle::export_all(cfg)?;
     FileKind::export_all(cfg)?;
+    AuditCoverage::export_all(cfg)?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use auditlens::keyring::TrustedKey;
+use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::histogram::Histogram;
 use auditlens::store::search::{EventDetail, SearchPage};
 use auditlens::store::stats::{
@@ -15,8 +16,9 @@ use tauri::ipc::Channel;
 
 use crate::commands;
 use crate::contract::{
-    ArchiveDetail, ArchivesView, AuditorKey, CheckEvent, DbStatus, ExportPreview, ExportResult,
-    ExportSelection, FileKind, ImportEvent, JobId, OpenedBundle, Settings, Startup, TrustOutcome,
+    ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent, DbStatus, ExportPreview,
+    ExportResult, ExportSelection, FileKind, ImportEvent, JobId, OpenedBundle, Settings, Startup,
+    TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::progress::Throttle;
@@ -259,4 +261,19 @@ pub async fn open_bundle(state: Shared<'_>, path: String) -> Result<OpenedBundle
 #[tauri::command]
 pub async fn file_kinds(state: Shared<'_>, paths: Vec<String>) -> Result<Vec<FileKind>, AppError> {
     blocking(&state, move |_| Ok(commands::file_kinds(&paths))).await
+}
+
+/// The audit period of the open database and its coverage per origin (docs/coverage.md).
+#[tauri::command]
+pub async fn audit_coverage(state: Shared<'_>) -> Result<AuditCoverage, AppError> {
+    blocking(&state, commands::audit_coverage).await
+}
+
+/// Sets (or, with null, clears) the audit period of the open database; returns its coverage.
+#[tauri::command]
+pub async fn set_audit_period(
+    state: Shared<'_>,
+    period: Option<AuditPeriod>,
+) -> Result<AuditCoverage, AppError> {
+    blocking(&state, move |s| commands::set_audit_period(s, period)).await
 }

@@ -65,6 +65,8 @@ pub fn run(args: cli::Args) -> Result<(), String> {
             ipc::export_bundle,
             ipc::open_bundle,
             ipc::file_kinds,
+            ipc::audit_coverage,
+            ipc::set_audit_period,
         ])
         .run(tauri::generate_context!())
         .map_err(|e| e.to_string())

@@ -618,3 +618,70 @@ fn the_command_line_opens_its_database_trusts_its_keys_and_queues_its_archives()
     // --db is not saved as the choice.
     assert_eq!(state.settings().db_path, None);
 }
+
+#[test]
+fn the_audit_period_is_kept_in_the_database_and_its_coverage_shown_per_origin() {
+    use auditlens::store::coverage::AuditPeriod;
+    let e = env();
+    trust_ops(&e);
+    import(&e.state, &[&e.fx.k8s_1, &e.fx.k8s_2]);
+    let none = commands::audit_coverage(&e.state).unwrap();
+    assert!(none.period.is_none() && none.coverage.is_none());
+
+    let period = AuditPeriod {
+        from: "2000-01-01".into(),
+        to: "2099-01-01".into(),
+        silence: "2d".into(),
+    };
+    let c = commands::set_audit_period(&e.state, Some(period.clone())).unwrap();
+    assert_eq!(c.period.as_ref(), Some(&period));
+    let coverage = c.coverage.unwrap();
+    assert_eq!(coverage.silence, "2d");
+    let archives = commands::archives(&e.state).unwrap().archives;
+    let k8s = coverage
+        .origins
+        .iter()
+        .find(|o| o.origin == fixtures::ORIGIN_K8S)
+        .unwrap();
+    assert_eq!(k8s.archives, 2);
+    assert!(!k8s.covered);
+    // The evidence ends long before 2099, and its newest archive was sealed before then.
+    assert_eq!(
+        k8s.nothing_after,
+        archives.iter().filter_map(|a| a.time_last.clone()).max()
+    );
+    assert!(k8s.sealed_before_end);
+    assert_eq!(
+        k8s.nothing_before,
+        archives.iter().filter_map(|a| a.time_first.clone()).min()
+    );
+
+    // Kept in the database itself: another connection reads it.
+    let db = commands::db_status(&e.state).unwrap().path;
+    let store = auditlens::store::Store::open(Path::new(&db)).unwrap();
+    assert_eq!(store.audit_period().unwrap(), Some(period.clone()));
+    drop(store);
+
+    // A period that does not read is refused with the reason; the stored one stays.
+    let err = commands::set_audit_period(
+        &e.state,
+        Some(AuditPeriod {
+            to: "1999-01-01".into(),
+            ..period.clone()
+        }),
+    )
+    .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Invalid);
+    assert!(
+        err.message.contains("FROM must be before TO"),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        commands::audit_coverage(&e.state).unwrap().period,
+        Some(period)
+    );
+
+    let cleared = commands::set_audit_period(&e.state, None).unwrap();
+    assert!(cleared.period.is_none() && cleared.coverage.is_none());
+}

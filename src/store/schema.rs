@@ -137,6 +137,14 @@ pub const MIGRATIONS: &[&str] = &[
     DROP INDEX archives_origin_sequence;
     CREATE UNIQUE INDEX archives_origin_sequence ON archives(origin, sequence) WHERE status = 'verified';
     "#,
+    // 7: settings of the store itself, one value per key (the audit period of docs/coverage.md, as JSON): they
+    // travel with the evidence, whichever app opens the file.
+    r#"
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The hour of an event time (microseconds), as SQL over a column `ts`: `floor(ts / 3600e6)`, NULL for NULL.

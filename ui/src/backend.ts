@@ -10,7 +10,9 @@ import type { Access } from './bindings/Access';
 import type { AppError } from './bindings/AppError';
 import type { ArchiveDetail } from './bindings/ArchiveDetail';
 import type { ArchivesView } from './bindings/ArchivesView';
+import type { AuditCoverage } from './bindings/AuditCoverage';
 import type { AuditorKey } from './bindings/AuditorKey';
+import type { AuditPeriod } from './bindings/AuditPeriod';
 import type { ExportPreview } from './bindings/ExportPreview';
 import type { ExportResult } from './bindings/ExportResult';
 import type { ExportSelection } from './bindings/ExportSelection';
@@ -37,7 +39,9 @@ export type {
   AppError,
   ArchiveDetail,
   ArchivesView,
+  AuditCoverage,
   AuditorKey,
+  AuditPeriod,
   CheckEvent,
   DashboardOptions,
   DbStatus,
@@ -81,6 +85,9 @@ export type { LookalikeGroup } from './bindings/LookalikeGroup';
 export type { ArchiveNote } from './bindings/ArchiveNote';
 export type { WorkingHours } from './bindings/WorkingHours';
 export type { ScopeInfo } from './bindings/ScopeInfo';
+export type { Coverage } from './bindings/Coverage';
+export type { OriginCoverage } from './bindings/OriginCoverage';
+export type { Gap } from './bindings/Gap';
 
 export type JobId = number;
 
@@ -113,6 +120,8 @@ interface Commands {
   export_bundle: [{ selection: ExportSelection; purpose: string; out: string }, ExportResult];
   open_bundle: [{ path: string }, OpenedBundle];
   file_kinds: [{ paths: string[] }, FileKind[]];
+  audit_coverage: [Record<string, never>, AuditCoverage];
+  set_audit_period: [{ period: AuditPeriod | null }, AuditCoverage];
 }
 
 /** Turns whatever a rejected call carries into an AppError (`{code, message}`). */
@@ -185,6 +194,11 @@ export const backend = {
   openBundle: (path: string) => call('open_bundle', { path }),
   /** Which of `paths` are evidence bundles (to open) and which archives (to import); reads only the ZIP listing. */
   fileKinds: (paths: string[]) => call('file_kinds', { paths }),
+
+  /** The audit period kept in the open database and, when set, how its verified archives cover it per origin. */
+  auditCoverage: () => call('audit_coverage', none),
+  /** Sets (checked by the backend) or, with null, clears the database's audit period; returns its coverage. */
+  setAuditPeriod: (period: AuditPeriod | null) => call('set_audit_period', { period }),
 
   /** Native file dialog for archives; resolves to the chosen paths (none when cancelled). */
   async pickArchives(): Promise<string[]> {

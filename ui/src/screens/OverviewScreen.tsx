@@ -1,9 +1,11 @@
 // Overview: is everything verified (and if not, which archives failed, which keys are untrusted, where sequences
-// are missing), how many events of which category, outcome and source, over which time, and the busiest actors.
+// are missing), whether the verified archives cover the audit period (per origin), how many events of which
+// category, outcome and source, over which time, and the busiest actors.
 
 import type { VerificationSummary } from '../backend';
 import { useApp } from '../app-context';
 import { BarList, Panel, Stat, StackedColumns, seriesClass } from '../components/Charts';
+import { CoveragePanel } from '../components/CoveragePanel';
 import { DashboardFrame } from '../components/DashboardFrame';
 import { LookalikeWarning } from '../components/LookalikeWarning';
 import { useDashboard } from '../dashboards/useDashboard';
@@ -80,6 +82,7 @@ export function OverviewScreen({ visible }: { visible: boolean }) {
             <VerificationBanner v={o.verification} />
             <LookalikeWarning groups={o.verification.lookalikes} id="overview-lookalikes" />
           </div>
+          <CoveragePanel visible={visible} />
           <div className="stats wide">
             <Stat figure={o.total} label="Events" id="overview-total" />
             {o.by_outcome

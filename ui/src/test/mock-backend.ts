@@ -89,6 +89,7 @@ export function basics(s: Startup = startup()): Record<string, Handler> {
     count: () => 0,
     file_kinds: (a) => (a.paths as string[]).map(() => 'archive'),
     auditor_key: () => null,
+    audit_coverage: () => ({ period: null, coverage: null }),
     histogram: () => ({ start: null, bucket_micros: 1000000, counts: [], first: null, last: null, timed: 0, untimed: 0 }),
   };
 }
