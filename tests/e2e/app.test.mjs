@@ -253,6 +253,28 @@ describe('the app started with archives on its command line', () => {
     });
   });
 
+  it('refuses a drop faked by the page, so nothing it names is imported', async () => {
+    await step(s, 'fake-drop', async () => {
+      const counts = await s.text('#db-counts');
+      // What a page, or a script injected into it, would do to import paths of its choosing: emit the event a drop
+      // produces. This is the build `make app` makes, the one the .deb is made like: its access control refuses the
+      // emit (src-tauri/tests/acl.rs checks the same list; no variable or argument changes it).
+      const res = await s.executeAsync(
+        `const done = arguments[arguments.length - 1];
+         window.__TAURI_INTERNALS__.invoke('plugin:event|emit', {
+           event: 'tauri://drag-drop',
+           payload: { paths: [arguments[0]], position: { x: 400, y: 300 } },
+         }).then(() => done('ok'), (e) => done('error: ' + e));`,
+        fx.dropped,
+      );
+      assert.match(res, /^error: .*not allowed/);
+      // Had the event gone through, the import card would be there within this time (a real drop's is at once).
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.equal(await s.execute(`return document.querySelectorAll('${card('dropped.zip')}').length`), 0);
+      assert.equal(await s.text('#db-counts'), counts);
+    });
+  });
+
   it('imports files dropped on the window', async () => {
     await step(s, 'drop', async () => {
       const counts = await s.text('#db-counts');
