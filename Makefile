@@ -48,11 +48,12 @@ test: deps app
 	cd ui && npx vitest run
 	$(MAKE) e2e
 
-## System packages of the desktop app (WebKitGTK, Xvfb and WebKitWebDriver for the end-to-end tests; Chromium,
-## unzip and poppler-utils to render an exported bundle's report.html to PNG and PDF and count its pages) and the
-## UI's npm modules, exactly as locked in ui/package-lock.json. Node.js 20.19+ and npm must already be installed.
+## System packages of the desktop app (WebKitGTK, Xvfb and WebKitWebDriver for the end-to-end tests; Python GTK 3
+## and XTest for the real drag and drop of tests/e2e/drag_source.py; Chromium, unzip and poppler-utils to render an
+## exported bundle's report.html to PNG and PDF and count its pages) and the UI's npm modules, exactly as locked in
+## ui/package-lock.json. Node.js 20.19+ and npm must already be installed.
 APP_PACKAGES := libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev libayatana-appindicator3-dev \
-  librsvg2-dev xvfb xauth webkit2gtk-driver chromium unzip poppler-utils
+  librsvg2-dev xvfb xauth webkit2gtk-driver python3-gi gir1.2-gtk-3.0 libxtst6 chromium unzip poppler-utils
 ui-deps:
 	@missing=""; \
 	for p in $(APP_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -70,8 +71,8 @@ app: deps ui-deps
 	cd ui && npm run build
 	$(CARGO) build --locked -p auditlens-app --features custom-protocol
 
-## The end-to-end tests alone: the built app driven by tauri-driver + WebKitWebDriver under Xvfb; screenshots in
-## target/e2e-screenshots/.
+## The end-to-end tests alone: the app `make app` builds (no test build: the suite reaches into nothing, it drops
+## files for real) driven by tauri-driver + WebKitWebDriver under Xvfb; screenshots in target/e2e-screenshots/.
 e2e: app
 	@command -v tauri-driver >/dev/null || [ -x "$$HOME/.cargo/bin/tauri-driver" ] || $(CARGO) install tauri-driver --locked
 	rm -rf target/e2e-screenshots

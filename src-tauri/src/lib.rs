@@ -14,9 +14,14 @@ use std::sync::Arc;
 
 use tauri::Manager as _;
 
-/// Set to `1` by the end-to-end tests only: also lets the window emit events, so a test can deliver the same
-/// `tauri://drag-drop` event a real drop produces. The shipped capability does not allow it.
-pub const E2E_EMIT_ENV: &str = "AUDITLENS_E2E_ALLOW_EMIT";
+/// The app's Tauri context: its configuration, the embedded front end and the access control list (which commands
+/// and events the window may use: `capabilities/main.json`). The page may listen to events, never emit them: an
+/// emitted `tauri://drag-drop` would import whatever paths the page names. Every build allows the same: no
+/// environment variable, argument or cargo feature adds a permission (the end-to-end tests drive this build and drop
+/// files for real); `tests/acl.rs` checks this very context.
+pub fn context() -> tauri::Context<tauri::Wry> {
+    tauri::generate_context!()
+}
 
 /// Runs the app until its window closes. `Err` when it cannot start (the message says why).
 pub fn run(args: cli::Args) -> Result<(), String> {
@@ -28,13 +33,6 @@ pub fn run(args: cli::Args) -> Result<(), String> {
                 state::AppState::new(&data_dir, args.db.as_deref()).map_err(|e| e.message)?;
             cli::apply(&state, &args);
             app.manage(Arc::new(state));
-            if std::env::var(E2E_EMIT_ENV).as_deref() == Ok("1") {
-                app.add_capability(
-                    tauri::ipc::CapabilityBuilder::new("e2e-emit")
-                        .window("main")
-                        .permission("core:event:allow-emit"),
-                )?;
-            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -68,6 +66,6 @@ pub fn run(args: cli::Args) -> Result<(), String> {
             ipc::audit_coverage,
             ipc::set_audit_period,
         ])
-        .run(tauri::generate_context!())
+        .run(context())
         .map_err(|e| e.to_string())
 }

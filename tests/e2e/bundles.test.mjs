@@ -224,22 +224,14 @@ describe('evidence bundles in the app', () => {
   it('opens a bundle dropped on the window on the Received bundle screen instead of importing it', async () => {
     await step(s, 'drop-bundle', async () => {
       await goTo(s, 'search');
-      const drop = (file) =>
-        s.executeAsync(
-          `const done = arguments[arguments.length - 1];
-           window.__TAURI_INTERNALS__.invoke('plugin:event|emit', {
-             event: 'tauri://drag-drop',
-             payload: { paths: [arguments[0]], position: { x: 400, y: 300 } },
-           }).then(() => done('ok'), (e) => done('error: ' + e));`,
-          file,
-        );
-      assert.equal(await drop(all()), 'ok');
+      // A real drag and drop from another X client (tests/e2e/drag_source.py), the way a file manager drops.
+      await h.drop(s, all());
       await s.waitFor('bundle tab', async () => (await (await s.find('#tab-bundle')).attribute('aria-selected')) === 'true');
       await s.waitFor('dropped path', async () => (await s.execute('return document.getElementById("bundle-path").value')) === all());
       await s.waitForText('#bundle-verdict', 'Verified', 30000);
       await s.waitFor(`${K8S_EVENTS} events`, async () => (await s.findAll('#bundle-events > li')).length === K8S_EVENTS);
       // A tampered bundle dropped is opened too, and refused with the verifier's reason (not tried as an archive).
-      assert.equal(await drop(tampered()), 'ok');
+      await h.drop(s, tampered());
       await s.waitForText('#bundle-verdict', 'NOT VERIFIED', 30000);
       assert.match(await s.text('#bundle-reason'), /SHA-256 mismatch/);
       // Nothing was imported, and the import list never saw them.

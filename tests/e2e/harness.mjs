@@ -1,7 +1,7 @@
 // Runs the real app under tauri-driver (WebKitWebDriver): fixtures, an isolated app-data directory, free ports,
 // sessions started with a command line, screenshots, and clean shutdown.
 
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -13,6 +13,7 @@ import { Session } from './webdriver.mjs';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const APP = process.env.AUDITLENS_APP ?? path.join(ROOT, 'target/debug/auditlens-app');
 export const SCREENSHOTS = path.join(ROOT, 'target/e2e-screenshots');
+const DRAG_SOURCE = path.join(ROOT, 'tests/e2e/drag_source.py');
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -81,8 +82,6 @@ export class Harness {
         XDG_DATA_HOME: h.dataHome,
         XDG_CONFIG_HOME: path.join(home, '.config'),
         XDG_CACHE_HOME: path.join(home, '.cache'),
-        // Lets the test deliver the window's own drag-and-drop event (see src-tauri/src/lib.rs).
-        AUDITLENS_E2E_ALLOW_EMIT: '1',
         // Software rendering under Xvfb.
         WEBKIT_DISABLE_COMPOSITING_MODE: '1',
         LIBGL_ALWAYS_SOFTWARE: '1',
@@ -109,6 +108,24 @@ export class Harness {
       throw e;
     }
     return s;
+  }
+
+  /**
+   * Drops `files` on the middle of the app's window with a real drag and drop, as from a file manager (see
+   * drag_source.py: the X server's XDND protocol, driven by the pointer). Resolves when the window accepted the drop.
+   */
+  async drop(session, ...files) {
+    const [x, y, w, hgt] = await session.execute(
+      'return [window.screenX, window.screenY, window.innerWidth, window.innerHeight]',
+    );
+    // The system's Python, which has the GTK bindings (python3-gi), rather than one of a version manager earlier on PATH.
+    const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    const args = [DRAG_SOURCE, String(Math.round(x + w / 2)), String(Math.round(y + hgt / 2)), ...files];
+    await new Promise((resolve, reject) => {
+      execFile(python, args, { timeout: 30000 }, (err, _stdout, stderr) =>
+        err ? reject(new Error(`drag and drop of ${files.join(', ')}: ${stderr.trim() || err.message}`)) : resolve(),
+      );
+    });
   }
 
   path(...parts) {
