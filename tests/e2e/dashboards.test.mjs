@@ -6,7 +6,7 @@
 // go to target/e2e-screenshots/.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -344,6 +344,43 @@ describe('the dashboards on a store of real logs', () => {
       await h.screenshot(s, 'dash-06-deployments-dark');
       await goTo(s, 'access');
       await h.screenshot(s, 'dash-07-access-dark');
+    });
+  });
+
+  it('shows on the Overview, per origin, whether the verified archives cover the audit period', async () => {
+    await step(s, 'coverage', async () => {
+      await goTo(s, 'overview');
+      await s.waitForElement('#coverage-from');
+      await (await s.find('#coverage-from')).type('2020-01-01');
+      await (await s.find('#coverage-to')).type('2024-01-01');
+      await (await s.find('#coverage-save')).click();
+      await s.waitForText('#coverage-summary', /Period 2020-01-01T00:00:00Z → 2024-01-01T00:00:00Z/);
+      // The same store and period through the command line (check exits 1: the k8s gap is a finding).
+      const r = spawnSync(
+        CLI,
+        ['check', '--db', db, '--trust', h.trust, '--json', '--period', '2020-01-01..2024-01-01'],
+        { encoding: 'utf8' },
+      );
+      const cli = JSON.parse(r.stdout).coverage.origins;
+      const shown = await s.execute(
+        `return [...document.querySelectorAll('#coverage-origins .coverage-origin')].map((e) => ({
+           origin: e.dataset.origin, covered: e.dataset.covered === 'true',
+           after: e.querySelector('.coverage-nothing-after')?.innerText ?? null }));`,
+      );
+      assert.equal(shown.length, 5);
+      assert.deepEqual(
+        shown.map((o) => [o.origin, o.covered]).sort(),
+        cli.map((o) => [o.origin, o.covered]).sort(),
+      );
+      for (const o of cli.filter((o) => o.nothing_after)) {
+        const row = shown.find((x) => x.origin === o.origin);
+        assert.match(row.after, new RegExp(`^Nothing after ${o.nothing_after.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      }
+      assert.ok(cli.some((o) => o.nothing_after), 'some origin ends before the period does');
+      await s.execute('document.getElementById("overview-coverage").scrollIntoView({ block: "start" })');
+      await h.screenshot(s, 'dash-08-coverage');
+      await (await s.find('#coverage-clear')).click();
+      await s.waitForElement('#coverage-none');
     });
   });
 });
