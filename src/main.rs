@@ -83,6 +83,11 @@ enum Command {
         /// Print the results as JSON Lines (one object per archive).
         #[arg(long)]
         json: bool,
+        /// Normalize with this built-in mapper instead of the archive's own signed kind or mapping file (the
+        /// auditor's choice; the verified bytes are the same): jsonl, k8s, cloudtrail, github, gcp, teleport or
+        /// okta. An archive already imported is re-normalized.
+        #[arg(long = "as", value_name = "KIND", value_parser = parse_builtin_kind)]
+        as_kind: Option<SourceKind>,
         #[arg(required = true)]
         archives: Vec<PathBuf>,
     },
@@ -210,6 +215,17 @@ fn parse_kind(s: &str) -> Result<SourceKind, String> {
         })
 }
 
+fn parse_builtin_kind(s: &str) -> Result<SourceKind, String> {
+    s.parse::<SourceKind>()
+        .ok()
+        .filter(|k| k.mapper().is_some())
+        .ok_or_else(|| {
+            format!(
+                "not a built-in mapper {s:?} (expected jsonl, k8s, cloudtrail, github, gcp, teleport or okta)"
+            )
+        })
+}
+
 /// A usage or I/O problem: printed to stderr, exit code 2.
 struct Fatal(String);
 
@@ -252,9 +268,10 @@ fn main() -> ExitCode {
             trust_policy,
             keep_failed,
             json,
+            as_kind,
             archives,
         } => read_policy(&trust, &trust_policy)
-            .and_then(|p| import(&db, &p, keep_failed, json, &archives)),
+            .and_then(|p| import(&db, &p, keep_failed, json, as_kind, &archives)),
         Command::Check {
             db,
             trust,
@@ -497,6 +514,7 @@ fn import(
     policy: &auditlens::trust::TrustPolicy,
     keep_failed: bool,
     json: bool,
+    as_kind: Option<SourceKind>,
     archives: &[PathBuf],
 ) -> Result<ExitCode, Fatal> {
     use auditlens::store::import::{ImportOptions, ImportOutcome};
@@ -522,7 +540,7 @@ fn import(
             }
             true
         };
-        let result = store.import_archive(path, &opts, &mut on_progress)?;
+        let result = store.import_archive_as(path, &opts, as_kind, &mut on_progress)?;
         if show_progress {
             eprint!("\r\x1b[K");
         }
@@ -541,7 +559,12 @@ fn import(
             .unwrap_or_default();
         let line = format!("{}: {}{where_}{gap}", path.display(), result.message);
         match result.outcome {
-            ImportOutcome::Imported | ImportOutcome::AlreadyImported => println!("{line}"),
+            ImportOutcome::Imported | ImportOutcome::AlreadyImported => {
+                println!("{line}");
+                if let Some(n) = &result.normalization {
+                    println!("  normalization: {}", n.text);
+                }
+            }
             _ => {
                 eprintln!("{line}");
                 if let Some(f) = &result.report.failure {

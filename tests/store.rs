@@ -584,7 +584,7 @@ fn old_schema_database_opens_migrated_and_newer_is_refused() {
              DROP TABLE rollup_hourly; DROP TABLE rollup_actors; DROP TABLE rollup_minutely;
              DROP TABLE rollup_minute_actors; DROP INDEX events_privilege;
              DROP INDEX events_denied; ALTER TABLE events DROP COLUMN privilege;
-             ALTER TABLE archives DROP COLUMN mapping;
+             ALTER TABLE archives DROP COLUMN mapping; ALTER TABLE archives DROP COLUMN normalization;
              PRAGMA user_version = 1;",
         )
         .unwrap();

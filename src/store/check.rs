@@ -64,6 +64,7 @@ struct ArchiveMeta {
     time_first: Option<i64>,
     time_last: Option<i64>,
     mapping: Option<Vec<u8>>,
+    normalization: Option<String>,
 }
 
 impl Store {
@@ -141,7 +142,7 @@ impl Store {
     fn archive_metas(&self) -> Result<Vec<ArchiveMeta>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, status, origin, sequence, source_kind, events, signer_key, root, chain_start, chain_end,
-                    checkpoint, manifest, time_first, time_last, mapping
+                    checkpoint, manifest, time_first, time_last, mapping, normalization
              FROM archives ORDER BY id",
         )?;
         let rows = stmt
@@ -162,6 +163,7 @@ impl Store {
                     time_first: r.get(12)?,
                     time_last: r.get(13)?,
                     mapping: r.get(14)?,
+                    normalization: r.get(15)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -278,6 +280,22 @@ impl Store {
             Err(e) => {
                 problem(None, format!("cannot re-derive the normalized fields: {e}"));
                 return Ok(0);
+            }
+        };
+        // Whose rules: the stored choice must be the signed rules or the auditor's choice of a built-in mapper
+        // of this AuditLens (docs/sources.md, "Whose rules"); the fields are re-derived under it.
+        let normalizer = match crate::sources::Normalization::from_column(
+            a.normalization.as_deref().unwrap_or(""),
+            kind,
+            a.mapping.as_deref(),
+        ) {
+            Ok(n) if n.by == crate::sources::NormalizedBy::Auditor => {
+                Normalizer::builtin(n.builtin_kind().unwrap_or(kind))
+            }
+            Ok(_) => normalizer,
+            Err(why) => {
+                problem(None, format!("stored normalization: {why}"));
+                normalizer
             }
         };
         let source_name = normalizer.source_name();
