@@ -738,6 +738,34 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
             resign(e, &auditor);
         },
     );
+    // Whose rules (docs/evidence-bundle.md section 4): the k8s archive claimed as normalized by another kind's
+    // built-in mapper, or by a producer mapping file it does not have, does not fit its signed manifest.
+    case(
+        "normalization-other-kind-resigned",
+        FailureKind::Index,
+        "normalization",
+        &|e| {
+            edit_json(entry(e, "bundle.json"), |v| {
+                v["archives"][0]["normalization"]["mapper"] = "cloudtrail/1".into();
+            });
+            resign(e, &auditor);
+        },
+    );
+    case(
+        "normalization-producer-mapping-resigned",
+        FailureKind::Index,
+        "normalization",
+        &|e| {
+            edit_json(entry(e, "bundle.json"), |v| {
+                v["archives"][0]["normalization"] = serde_json::json!({
+                    "by": "producer_mapping",
+                    "mapper": null,
+                    "mapping_sha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+                });
+            });
+            resign(e, &auditor);
+        },
+    );
     case(
         "event-removed-resigned",
         FailureKind::Count,
@@ -1022,6 +1050,22 @@ fn report_json_describes_every_event_with_fields_and_provenance() {
     assert_eq!(
         (range.first.as_str(), range.last.as_str()),
         ("2017-09-11T20:28:54Z", "2017-09-11T20:29:04Z")
+    );
+    // Whose rules made the fields: in report.json, in the signed bundle.json, and as the verifier reads it.
+    assert_eq!(
+        report.archives[0].normalization.as_deref(),
+        Some("built-in k8s mapper (k8s/1)")
+    );
+    let index: serde_json::Value =
+        serde_json::from_slice(&entries.iter().find(|(n, _)| n == "bundle.json").unwrap().1)
+            .unwrap();
+    assert_eq!(
+        index["archives"][0]["normalization"],
+        serde_json::json!({"by": "builtin", "mapper": "k8s/1", "mapping_sha256": null})
+    );
+    assert_eq!(
+        lab.verify(&out).archives[0].normalization.as_deref(),
+        Some("built-in k8s mapper (k8s/1)")
     );
 }
 

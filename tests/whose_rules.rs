@@ -397,3 +397,59 @@ fn a_store_made_before_normalization_was_recorded_is_backfilled_from_the_signed_
         ]
     );
 }
+
+#[test]
+fn a_bundle_records_whose_rules_made_its_fields_and_both_checkers_accept_it() {
+    let lab = Lab::new();
+    let archive = lab.seal("friendly.zip", &["--mapping", &lab.p("friendly.toml")]);
+    ok(&lab.import(&archive, &["--as", "k8s"]));
+    ok(&auditlens(&[
+        "keygen",
+        "--name",
+        "auditor",
+        "--out",
+        lab.dir.to_str().unwrap(),
+    ]));
+    let bundle = lab.p("b.zip");
+    ok(&auditlens(&[
+        "export",
+        "--db",
+        &lab.p("store.db"),
+        "--key",
+        &lab.p("auditor.key"),
+        "--purpose",
+        "denials",
+        "--query",
+        "outcome:denied",
+        "--out",
+        &bundle,
+    ]));
+    let producer = lab.p("producer.pub");
+    let out = ok(&auditlens(&[
+        "verify-bundle",
+        "--trust",
+        &producer,
+        &bundle,
+    ]));
+    let sha = mapping_sha(&lab);
+    assert!(
+        out.contains(&format!(
+            "fields by   auditor's choice: built-in k8s mapper (k8s/1) (overrides the producer's mapping file sha256 {sha})"
+        )),
+        "{out}"
+    );
+    let py = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/independent/verify_bundle.py"))
+        .args(["--trust", &producer, &bundle])
+        .output()
+        .unwrap();
+    assert_eq!(py.status.code(), Some(0), "{}", text(&py.stdout));
+    let entries = read_entries(Path::new(&bundle));
+    let index: serde_json::Value =
+        serde_json::from_slice(&entries.iter().find(|(n, _)| n == "bundle.json").unwrap().1)
+            .unwrap();
+    assert_eq!(
+        index["archives"][0]["normalization"],
+        serde_json::json!({"by": "auditor", "mapper": "k8s/1", "mapping_sha256": null})
+    );
+}

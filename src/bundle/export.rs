@@ -197,6 +197,8 @@ struct ArchiveOut {
     manifest: Manifest,
     signer: VerifierKey,
     imported: String,
+    /// Whose rules made the normalized fields of its events.
+    normalization: crate::sources::Normalization,
     /// Positions (in bundle order) of this archive's events.
     first: usize,
     count: usize,
@@ -287,6 +289,7 @@ pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, 
                 root: encode_hash(&a.checkpoint.root),
                 signer: a.manifest.signer.clone(),
                 events: a.count as u64,
+                normalization: Some(super::IndexNormalization::of(&a.normalization)),
             })
             .collect(),
     };
@@ -610,6 +613,11 @@ fn load_archive(
             [archive_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
+    let (normalization_column, mapping): (Option<String>, Option<Vec<u8>>) = store.conn.query_row(
+        "SELECT normalization, mapping FROM archives WHERE id = ?1",
+        [archive_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let (Some(checkpoint_bytes), Some(manifest_bytes)) = (checkpoint_bytes, manifest_bytes) else {
         return Err(refuse(
             "the store holds no signed checkpoint or manifest for this archive".into(),
@@ -643,6 +651,29 @@ fn load_archive(
             "the stored manifest disagrees with the checkpoint".into(),
         ));
     }
+    // Whose rules made the fields the reports show: the stored choice, read against the signed kind and the
+    // stored mapping file, which must be the one the signed manifest names.
+    let kind: crate::sources::SourceKind = manifest.source_kind.parse().map_err(|_| {
+        refuse(format!(
+            "unknown signed source kind {:?}",
+            manifest.source_kind
+        ))
+    })?;
+    if mapping
+        .as_deref()
+        .map(crate::sources::normalization::mapping_sha256)
+        != manifest.mapping_sha256
+    {
+        return Err(refuse(
+            "the stored mapping file is not the one the signed manifest names".into(),
+        ));
+    }
+    let normalization = crate::sources::Normalization::from_column(
+        normalization_column.as_deref().unwrap_or(""),
+        kind,
+        mapping.as_deref(),
+    )
+    .map_err(|why| refuse(format!("the stored normalization: {why}")))?;
     Ok(ArchiveOut {
         checkpoint_bytes,
         manifest_bytes,
@@ -650,6 +681,7 @@ fn load_archive(
         manifest,
         signer,
         imported,
+        normalization,
         first,
         count,
     })
@@ -780,6 +812,7 @@ fn build_report(
             events: a.count as u64,
             sealed: a.manifest.created.clone(),
             imported: a.imported.clone(),
+            normalization: Some(a.normalization.text.clone()),
         })
         .collect();
     let mut producer_fps: Vec<String> = report_archives

@@ -300,6 +300,7 @@ pub fn render(
              <dt>Producer key</dt><dd><span class=\"v\">{sname}</span> &middot; fingerprint <span class=\"mono\">{sfp}</span></dd>\
              <dt>Key string</dt><dd class=\"mono\">{skey}</dd>\
              <dt>Merkle root</dt><dd class=\"mono\">{root}</dd>\
+             <dt>Normalization</dt><dd>{normalization}</dd>\
              </dl></div>",
             num = a.number,
             origin = text(&a.origin),
@@ -313,6 +314,7 @@ pub fn render(
             sfp = text(&a.signer.fingerprint),
             skey = text(&a.signer.key),
             root = text(&a.root),
+            normalization = text(a.normalization.as_deref().unwrap_or("not recorded")),
         )?;
     }
 

@@ -145,6 +145,89 @@ pub struct IndexArchive {
     pub root: String,
     pub signer: String,
     pub events: u64,
+    /// Whose rules made the normalized fields the reports show for this archive's events (section 4); absent in
+    /// bundles made before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalization: Option<IndexNormalization>,
+}
+
+/// `normalization` of a `bundle.json` archive (section 4, docs/sources.md "Whose rules").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexNormalization {
+    /// `builtin`, `producer_mapping` or `auditor`.
+    pub by: String,
+    /// The built-in mapper, name and version (`k8s/1`), for `builtin` and `auditor`; else null.
+    #[serde(deserialize_with = "present")]
+    pub mapper: Option<String>,
+    /// The producer's mapping file's SHA-256 (base64), for `producer_mapping`; else null.
+    #[serde(deserialize_with = "present")]
+    pub mapping_sha256: Option<String>,
+}
+
+impl IndexNormalization {
+    pub fn of(n: &crate::sources::Normalization) -> IndexNormalization {
+        use crate::sources::NormalizedBy;
+        IndexNormalization {
+            by: match n.by {
+                NormalizedBy::Builtin => "builtin",
+                NormalizedBy::ProducerMapping => "producer_mapping",
+                NormalizedBy::Auditor => "auditor",
+            }
+            .to_owned(),
+            mapper: n.mapper.clone(),
+            mapping_sha256: n.mapping_sha256.clone(),
+        }
+    }
+
+    /// Checks it against the archive's signed manifest (section 4): a `builtin` mapper is the one of the signed
+    /// `source_kind`; `producer_mapping` needs source kind `mapping` and its signed `mapping_sha256`; an `auditor`
+    /// mapper is any built-in one. The normalization in words, or why it does not fit.
+    pub fn check(
+        &self,
+        manifest: &crate::archive::Manifest,
+    ) -> Result<crate::sources::Normalization, String> {
+        use crate::sources::{Normalization, SourceKind};
+        let kind: SourceKind = manifest
+            .source_kind
+            .parse()
+            .map_err(|_| format!("unknown source_kind {:?}", manifest.source_kind))?;
+        let mapper_kind = self.mapper.as_deref().map(Normalization::kind_of_mapper);
+        let producer = || match (&manifest.mapping_sha256, kind.mapper()) {
+            (Some(sha), _) => Some(Normalization::producer_mapping(sha.clone())),
+            (None, Some(m)) => Some(Normalization::builtin_named(kind, m)),
+            (None, None) => None,
+        };
+        match (
+            self.by.as_str(),
+            &self.mapper,
+            &self.mapping_sha256,
+            mapper_kind,
+        ) {
+            ("builtin", Some(m), None, Some(Some(k))) if k == kind => {
+                Ok(Normalization::builtin_named(kind, m))
+            }
+            ("producer_mapping", None, Some(sha), None)
+                if kind == SourceKind::Mapping && manifest.mapping_sha256.as_ref() == Some(sha) =>
+            {
+                Ok(Normalization::producer_mapping(sha.clone()))
+            }
+            ("auditor", Some(m), None, Some(Some(k))) => {
+                let producer = producer().ok_or("the manifest names no rules")?;
+                Ok(Normalization::auditor_named(k, m, &producer))
+            }
+            _ => Err(format!(
+                "normalization {:?} does not fit the archive's signed source_kind {:?}{}",
+                self,
+                manifest.source_kind,
+                manifest
+                    .mapping_sha256
+                    .as_ref()
+                    .map(|s| format!(" and mapping_sha256 {s}"))
+                    .unwrap_or_default()
+            )),
+        }
+    }
 }
 
 /// One line of `proofs.jsonl` (section 6).
@@ -212,6 +295,9 @@ pub struct ReportArchive {
     pub events: u64,
     pub sealed: String,
     pub imported: String,
+    /// Whose rules made the normalized fields of this archive's events, in words (docs/sources.md, "Whose rules").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalization: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -144,6 +144,11 @@ pub struct VerifiedArchive {
     pub root: String,
     pub events: u64,
     pub signer: KeyStatus,
+    /// Whose rules made the normalized fields of the reports (bundle.json's `normalization`), in words; absent
+    /// in bundles made before it was recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub normalization: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -304,6 +309,7 @@ fn run(
             root: encode_hash(&a.root),
             events: index.archives[k - 1].events,
             signer: KeyStatus::of(&a.signer, opts.trusted_producers),
+            normalization: a.normalization.clone(),
         });
         archives.push(a);
     }
@@ -485,6 +491,8 @@ struct ArchiveCheck {
     size: u64,
     root: Hash,
     signer: VerifierKey,
+    /// `bundle.json`'s normalization of this archive, checked against its manifest, in words.
+    normalization: Option<String>,
     /// Events of this archive seen so far.
     seen: u64,
 }
@@ -589,12 +597,21 @@ fn check_archive(
             k - 1
         )));
     }
+    let normalization = match &described.normalization {
+        Some(n) => Some(
+            n.check(&m)
+                .map_err(|why| index_failure(format!("archives[{}].{why}", k - 1)))?
+                .text,
+        ),
+        None => None,
+    };
     Ok(ArchiveCheck {
         origin: cp.origin,
         sequence: chain.sequence,
         size: cp.size,
         root: cp.root,
         signer,
+        normalization,
         seen: 0,
     })
 }
@@ -1143,6 +1160,9 @@ pub fn human_report(v: &BundleVerification) -> (String, String) {
                 }
             ),
         );
+        if let Some(n) = &a.normalization {
+            field(&mut body, "fields by", s(n));
+        }
     }
     for e in &v.events {
         field(&mut body, "event", format!("{} leaf {}", s(&e.id), e.leaf));

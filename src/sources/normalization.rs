@@ -44,32 +44,50 @@ impl Normalization {
     pub fn producer(kind: SourceKind, mapping: Option<&[u8]>) -> Option<Normalization> {
         match (kind.mapper(), mapping) {
             (_, Some(bytes)) if kind == SourceKind::Mapping => {
-                let sha = mapping_sha256(bytes);
-                Some(Normalization {
-                    by: NormalizedBy::ProducerMapping,
-                    mapper: None,
-                    text: format!("producer's mapping file sha256 {sha} (producer rules)"),
-                    mapping_sha256: Some(sha),
-                    overrides: None,
-                })
+                Some(Normalization::producer_mapping(mapping_sha256(bytes)))
             }
-            (Some(mapper), None) => Some(Normalization {
-                by: NormalizedBy::Builtin,
-                mapper: Some(mapper.to_owned()),
-                mapping_sha256: None,
-                overrides: None,
-                text: format!("built-in {kind} mapper ({mapper})"),
-            }),
+            (Some(mapper), None) => Some(Normalization::builtin_named(kind, mapper)),
             _ => None,
+        }
+    }
+
+    /// The producer's mapping file, by its SHA-256 (base64).
+    pub fn producer_mapping(sha256: String) -> Normalization {
+        Normalization {
+            by: NormalizedBy::ProducerMapping,
+            mapper: None,
+            text: format!("producer's mapping file sha256 {sha256} (producer rules)"),
+            mapping_sha256: Some(sha256),
+            overrides: None,
+        }
+    }
+
+    /// The built-in mapper of the archive's signed `kind`, at version `mapper` (`k8s/1`; a bundle may name a
+    /// version other than this build's).
+    pub fn builtin_named(kind: SourceKind, mapper: &str) -> Normalization {
+        Normalization {
+            by: NormalizedBy::Builtin,
+            mapper: Some(mapper.to_owned()),
+            mapping_sha256: None,
+            overrides: None,
+            text: format!("built-in {kind} mapper ({mapper})"),
         }
     }
 
     /// The auditor's choice of the built-in mapper of `kind` for an archive whose own rules are `producer`.
     /// `None` for kind `mapping` (not built in).
     pub fn auditor(kind: SourceKind, producer: &Normalization) -> Option<Normalization> {
-        let mapper = kind.mapper()?;
+        Some(Normalization::auditor_named(kind, kind.mapper()?, producer))
+    }
+
+    /// [`Normalization::auditor`] at version `mapper` of the kind's mapper.
+    pub fn auditor_named(
+        kind: SourceKind,
+        mapper: &str,
+        producer: &Normalization,
+    ) -> Normalization {
         let overrides = producer.short();
-        Some(Normalization {
+        Normalization {
             by: NormalizedBy::Auditor,
             mapper: Some(mapper.to_owned()),
             mapping_sha256: None,
@@ -77,7 +95,19 @@ impl Normalization {
                 "auditor's choice: built-in {kind} mapper ({mapper}) (overrides the producer's {overrides})"
             ),
             overrides: Some(overrides),
-        })
+        }
+    }
+
+    /// The built-in kind a mapper name (`k8s/1`: a built-in kind, `/`, a version of ASCII digits without a
+    /// leading zero) is of, whatever its version.
+    pub fn kind_of_mapper(mapper: &str) -> Option<SourceKind> {
+        let (kind, version) = mapper.split_once('/')?;
+        let numeric = !version.is_empty()
+            && version.len() <= 9
+            && !version.starts_with('0')
+            && version.bytes().all(|b| b.is_ascii_digit());
+        let kind: SourceKind = kind.parse().ok()?;
+        (numeric && kind.mapper().is_some()).then_some(kind)
     }
 
     /// The producer's rules in a few words: the kind (`jsonl`) or `mapping file sha256 <base64>`.

@@ -61,6 +61,9 @@ ARCHIVE_RE = re.compile(r"archives/([0-9]{6})/(checkpoint|manifest\.json)\Z", re
 HEADER = "auditlens-evidence-bundle v1"
 INDEX_MEMBERS = {"format", "version", "exported", "tool", "auditor", "purpose", "selection", "events", "archives"}
 ARCHIVE_MEMBERS = {"origin", "sequence", "size", "root", "signer", "events"}
+# `normalization` is optional (s4); when present it has exactly these members.
+NORMALIZATION_MEMBERS = {"by", "mapper", "mapping_sha256"}
+MAPPER_RE = re.compile(r"(jsonl|k8s|cloudtrail|github|gcp|teleport|okta)/([1-9][0-9]{0,8})\Z", re.ASCII)
 PROOF_MEMBERS = {"id", "archive", "index", "leaf", "path"}
 
 
@@ -253,7 +256,7 @@ def check_index(ix, auditor_text, k):
     if type(arcs) is not list or len(arcs) != k:
         raise Fail(f"bundle.json: archives does not describe the {k} archive(s) of the ZIP")
     for a in arcs:
-        if type(a) is not dict or set(a) != ARCHIVE_MEMBERS:
+        if type(a) is not dict or set(a) - {"normalization"} != ARCHIVE_MEMBERS:
             raise Fail("bundle.json: an archives element lacks or adds members")
         string(a["origin"], "archive origin")
         uint(a["sequence"], "archive sequence")
@@ -321,6 +324,8 @@ def verify(path, trusted, trusted_auditors):
                 raise Fail(f"{m_name}: not the manifest {cp_name} signs")
             check_signature(cp_text, cp_sigs, m["signer_key"], cp_name)
             d = ix["archives"][number - 1]
+            if "normalization" in d:
+                check_normalization(d["normalization"], m, number)
             if (d["origin"], d["sequence"], d["size"], d["root"], d["signer"]) != (
                     cp["origin"], cp["sequence"], cp["size"], va.b64(cp["root"]), m["signer"]):
                 raise Fail(f"bundle.json: archives[{number - 1}] disagrees with {cp_name}")
@@ -384,6 +389,25 @@ def verify(path, trusted, trusted_auditors):
     if trusted_auditors and auditor.text not in trusted_auditors:
         return "UNTRUSTED", f"the auditor key {auditor.text} is not among the --trust-auditor keys"
     return "OK", f"{n} events, {k} archives, auditor {auditor.name} {fingerprint(auditor)}"
+
+
+def check_normalization(nz, m, number):
+    """Section 4: an archive's `normalization` fits its signed manifest."""
+    where = f"bundle.json: archives[{number - 1}].normalization"
+    if type(nz) is not dict or set(nz) != NORMALIZATION_MEMBERS:
+        raise Fail(f"{where} lacks or adds members")
+    by, mapper, sha = nz["by"], nz["mapper"], nz["mapping_sha256"]
+    mm = MAPPER_RE.match(mapper) if type(mapper) is str else None
+    if by == "builtin":
+        ok = mm is not None and sha is None and mm.group(1) == m["source_kind"]
+    elif by == "producer_mapping":
+        ok = mapper is None and m["source_kind"] == "mapping" and type(sha) is str and sha == m["mapping_sha256"]
+    elif by == "auditor":
+        ok = mm is not None and sha is None
+    else:
+        ok = False
+    if not ok:
+        raise Fail(f"{where} does not fit the archive's signed source_kind {m['source_kind']!r}")
 
 
 def check_proof(raw, n, event, archives, previous):
