@@ -756,6 +756,24 @@ fn stats(
             println!("  {}  {}", d.day, d.count);
         }
     }
+    // Whose rules (docs/sources.md): the fields of these archives are what the producer's mapping file says.
+    let producer = store
+        .producer_rules(&scope)
+        .map_err(|e| Fatal(e.to_string()))?;
+    if !producer.is_empty() {
+        println!(
+            "fields of {} come from the producer's mapping file (re-normalize with import --as KIND):",
+            report::count(producer.len() as u64, "archive")
+        );
+        for a in &producer {
+            println!(
+                "  {}@{} {}",
+                auditlens::bundle::terminal_safe(a.origin.as_deref().unwrap_or("")),
+                a.sequence.unwrap_or(0),
+                a.reason.as_deref().unwrap_or("")
+            );
+        }
+    }
     println!(
         "every figure is the count of a search; e.g. the total: auditlens search --db {} --count -- {:?}",
         db.display(),

@@ -204,6 +204,13 @@ fn a_producer_mapping_that_calls_403_a_success_is_named_and_overridden_by_the_au
     );
     drop(store);
     ok(&lab.check());
+    let stats = ok(&auditlens(&["stats", "--db", &lab.p("store.db")]));
+    assert!(
+        stats.contains(&format!(
+            "fields of 1 archive come from the producer's mapping file (re-normalize with import --as KIND):\n  {ORIGIN}@1 producer's mapping file sha256 {sha} (producer rules)\n"
+        )),
+        "{stats}"
+    );
 
     // The auditor's choice: re-importing the same archive with --as k8s re-normalizes the stored events.
     let out = ok(&lab.import(&archive, &["--as", "k8s"]));
@@ -222,6 +229,8 @@ fn a_producer_mapping_that_calls_403_a_success_is_named_and_overridden_by_the_au
     let access = store.access(&Scope::default(), &opts, NOW).unwrap();
     assert_eq!(access.denied.count, real, "the summary tables follow");
     assert!(access.producer_rules.is_empty());
+    let stats = ok(&auditlens(&["stats", "--db", &lab.p("store.db")]));
+    assert!(!stats.contains("producer's mapping file"), "{stats}");
     assert_eq!(
         store.archives().unwrap()[0]
             .normalization

@@ -1445,7 +1445,7 @@ impl Store {
     /// The archives in scope (by status and time range) whose stored fields come from the producer's mapping file,
     /// by origin and sequence. A scope's query is not applied: the list may name an archive none of whose events
     /// match it, never miss one that has.
-    fn producer_rules(&self, scope: &Scope) -> Result<Vec<ArchiveNote>, StatsError> {
+    pub fn producer_rules(&self, scope: &Scope) -> Result<Vec<ArchiveNote>, StatsError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, origin, sequence, path, status, normalization, source_kind, mapping FROM archives
              WHERE normalization = 'mapping' AND status != 'failed' AND (?1 OR status = 'verified')
