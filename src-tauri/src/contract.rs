@@ -392,5 +392,6 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     ExportResult::export_all(cfg)?;
     OpenedBundle::export_all(cfg)?;
     FileKind::export_all(cfg)?;
+    auditlens::store::renormalize::Renormalized::export_all(cfg)?;
     Ok(())
 }

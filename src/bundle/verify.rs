@@ -147,7 +147,6 @@ pub struct VerifiedArchive {
     /// Whose rules made the normalized fields of the reports (bundle.json's `normalization`), in words; absent
     /// in bundles made before it was recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ts", ts(optional))]
     pub normalization: Option<String>,
 }
 
