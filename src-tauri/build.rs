@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "cancel_job",
     "archives",
     "archive_detail",
+    "renormalize_archive",
     "search",
     "count",
     "histogram",

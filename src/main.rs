@@ -102,6 +102,11 @@ enum Command {
         /// With --period: report silences inside the period longer than this (s, m, h, d, w) [default: 24h].
         #[arg(long, value_name = "DURATION", requires = "period")]
         silence: Option<String>,
+        /// Normalize with this built-in mapper instead of the archive's own signed kind or mapping file (the
+        /// auditor's choice; the verified bytes are the same): jsonl, k8s, cloudtrail, github, gcp, teleport or
+        /// okta. An archive already imported is re-normalized.
+        #[arg(long = "as", value_name = "KIND", value_parser = parse_builtin_kind)]
+        as_kind: Option<SourceKind>,
         #[arg(required = true)]
         archives: Vec<PathBuf>,
     },
@@ -244,6 +249,17 @@ fn parse_kind(s: &str) -> Result<SourceKind, String> {
         })
 }
 
+fn parse_builtin_kind(s: &str) -> Result<SourceKind, String> {
+    s.parse::<SourceKind>()
+        .ok()
+        .filter(|k| k.mapper().is_some())
+        .ok_or_else(|| {
+            format!(
+                "not a built-in mapper {s:?} (expected jsonl, k8s, cloudtrail, github, gcp, teleport or okta)"
+            )
+        })
+}
+
 /// A usage or I/O problem: printed to stderr, exit code 2.
 struct Fatal(String);
 
@@ -293,10 +309,11 @@ fn main() -> ExitCode {
             json,
             period,
             silence,
+            as_kind,
             archives,
         } => read_policy(&trust, &trust_policy).and_then(|p| {
             coverage_options(period.as_deref(), silence.as_deref())
-                .and_then(|period| import(&db, &p, keep_failed, json, period, &archives))
+                .and_then(|period| import(&db, &p, keep_failed, json, period, as_kind, &archives))
         }),
         Command::Check {
             db,
@@ -583,6 +600,7 @@ fn import(
     keep_failed: bool,
     json: bool,
     period: CoveragePeriod,
+    as_kind: Option<SourceKind>,
     archives: &[PathBuf],
 ) -> Result<ExitCode, Fatal> {
     use auditlens::store::import::{ImportOptions, ImportOutcome};
@@ -610,7 +628,7 @@ fn import(
             }
             true
         };
-        let mut result = store.import_archive(path, &opts, &mut on_progress)?;
+        let mut result = store.import_archive_as(path, &opts, as_kind, &mut on_progress)?;
         if show_progress {
             eprint!("\r\x1b[K");
         }
@@ -652,7 +670,12 @@ fn import(
             safe(&change)
         );
         match result.outcome {
-            ImportOutcome::Imported | ImportOutcome::AlreadyImported => println!("{line}"),
+            ImportOutcome::Imported | ImportOutcome::AlreadyImported => {
+                println!("{line}");
+                if let Some(n) = &result.normalization {
+                    println!("  normalization: {}", n.text);
+                }
+            }
             _ => {
                 eprintln!("{line}");
                 if let Some(f) = &result.report.failure {
@@ -879,6 +902,24 @@ fn stats(
         println!("deployments per day (UTC):");
         for d in &s.deployments_per_day {
             println!("  {}  {}", safe(&d.day), d.count);
+        }
+    }
+    // Whose rules (docs/sources.md): the fields of these archives are what the producer's mapping file says.
+    let producer = store
+        .producer_rules(&scope)
+        .map_err(|e| Fatal(e.to_string()))?;
+    if !producer.is_empty() {
+        println!(
+            "fields of {} come from the producer's mapping file (re-normalize with import --as KIND):",
+            report::count(producer.len() as u64, "archive")
+        );
+        for a in &producer {
+            println!(
+                "  {}@{} {}",
+                auditlens::bundle::terminal_safe(a.origin.as_deref().unwrap_or("")),
+                a.sequence.unwrap_or(0),
+                a.reason.as_deref().unwrap_or("")
+            );
         }
     }
     println!(

@@ -169,6 +169,10 @@ pub fn archive_text(a: &ArchiveReport) -> String {
     if let Some(k) = &a.source_kind {
         field(&mut s, "source", safe(k).to_string());
     }
+    // Whose rules make the fields the app and the dashboards show (docs/sources.md, "Whose rules").
+    if let Some(n) = &a.normalization {
+        s.push_str(&format!("  normalization: {}\n", n.text));
+    }
     if let Some(signer) = &a.signer {
         field(
             &mut s,

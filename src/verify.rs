@@ -151,6 +151,11 @@ pub struct ArchiveReport {
     /// The `mapping.toml` entry, for archives of kind `mapping` (its SHA-256 checked against the manifest).
     #[serde(skip)]
     pub mapping_bytes: Option<Vec<u8>>,
+    /// Whose rules normalize the archive's events: the built-in mapper its signed kind names, or the producer's
+    /// mapping file (docs/sources.md, "Whose rules"). Set once the manifest (and mapping file) verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub normalization: Option<crate::sources::Normalization>,
 }
 
 impl ArchiveReport {
@@ -175,6 +180,7 @@ impl ArchiveReport {
             checkpoint_note: None,
             manifest_bytes: None,
             mapping_bytes: None,
+            normalization: None,
         }
     }
 
@@ -407,6 +413,11 @@ fn verify_into(
     report.time_range = manifest.time_range.clone();
     report.created = Some(manifest.created.clone());
     report.source_kind = Some(manifest.source_kind.clone());
+    report.normalization = manifest
+        .source_kind
+        .parse::<SourceKind>()
+        .ok()
+        .and_then(|k| crate::sources::Normalization::producer(k, report.mapping_bytes.as_deref()));
     report.root = Some(archive::encode_hash(&checkpoint.root));
     report.chain_start = Some(archive::encode_hash(&chain.chain_start));
     report.chain_end = Some(archive::encode_hash(&chain.chain_end));

@@ -668,7 +668,7 @@ fn old_schema_database_opens_migrated_and_newer_is_refused() {
              DROP INDEX events_denied; ALTER TABLE events DROP COLUMN privilege;
              ALTER TABLE archives DROP COLUMN mapping;
              ALTER TABLE events DROP COLUMN parse_error; ALTER TABLE archives DROP COLUMN parse_errors;
-             DROP TABLE settings;
+             DROP TABLE settings; ALTER TABLE archives DROP COLUMN normalization;
              PRAGMA user_version = 1;",
         )
         .unwrap();

@@ -13,6 +13,7 @@ use auditlens::store::StoreError;
 use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::histogram::Histogram;
 use auditlens::store::import::ImportOptions;
+use auditlens::store::renormalize::Renormalized;
 use auditlens::store::search::{EventDetail, EventRow, MAX_LIMIT, SearchPage};
 use auditlens::store::stats::{Access, DashboardOptions, Deployments, Overview, Scope};
 
@@ -238,6 +239,34 @@ pub fn archives(state: &AppState) -> Result<ArchivesView, AppError> {
             archives: store.archives()?,
             lookalikes: store.lookalike_origins()?,
         })
+    })
+}
+
+/// Re-normalizes a stored archive with the built-in mapper `kind` instead of its producer's rules (the auditor's
+/// choice, docs/sources.md "Whose rules"): the same library call as `auditlens import --as KIND`.
+pub fn renormalize_archive(
+    state: &AppState,
+    id: i64,
+    kind: &str,
+) -> Result<Renormalized, AppError> {
+    let kind = kind
+        .parse::<auditlens::sources::SourceKind>()
+        .ok()
+        .filter(|k| k.mapper().is_some())
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::Invalid,
+                format!(
+                    "{kind:?} is not a built-in mapper (jsonl, k8s, cloudtrail, github, gcp, teleport, okta)"
+                ),
+            )
+        })?;
+    let db = state.db();
+    let _writer = lock(&state.write_lock);
+    let mut store = db.writer()?;
+    store.renormalize(id, kind).map_err(|e| match e {
+        StoreError::Invalid(message) => AppError::new(ErrorCode::Invalid, message),
+        other => other.into(),
     })
 }
 

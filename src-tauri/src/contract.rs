@@ -408,5 +408,6 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     OpenedBundle::export_all(cfg)?;
     FileKind::export_all(cfg)?;
     AuditCoverage::export_all(cfg)?;
+    auditlens::store::renormalize::Renormalized::export_all(cfg)?;
     Ok(())
 }

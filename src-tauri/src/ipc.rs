@@ -7,6 +7,7 @@ use std::sync::Arc;
 use auditlens::keyring::TrustedKey;
 use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::histogram::Histogram;
+use auditlens::store::renormalize::Renormalized;
 use auditlens::store::search::{EventDetail, SearchPage};
 use auditlens::store::stats::{
     Access, DashboardOptions, Deployments, Overview, Scope, WorkingHours,
@@ -142,6 +143,15 @@ pub async fn archives(state: Shared<'_>) -> Result<ArchivesView, AppError> {
 #[tauri::command]
 pub async fn archive_detail(state: Shared<'_>, id: i64) -> Result<ArchiveDetail, AppError> {
     blocking(&state, move |s| commands::archive_detail(s, id)).await
+}
+
+#[tauri::command]
+pub async fn renormalize_archive(
+    state: Shared<'_>,
+    id: i64,
+    kind: String,
+) -> Result<Renormalized, AppError> {
+    blocking(&state, move |s| commands::renormalize_archive(s, id, &kind)).await
 }
 
 #[tauri::command]

@@ -49,6 +49,7 @@ pub fn run(args: cli::Args) -> Result<(), String> {
             ipc::cancel_job,
             ipc::archives,
             ipc::archive_detail,
+            ipc::renormalize_archive,
             ipc::search,
             ipc::count,
             ipc::histogram,

@@ -1,6 +1,10 @@
 //! Normalizer for AWS CloudTrail records: one element of a log file's `Records` array, or one line of a JSON
 //! Lines export (which may carry `@timestamp` instead of `eventTime`). Rules: `docs/sources.md`, "CloudTrail".
 
+/// This mapper's name and version (docs/sources.md, "Whose rules"): recorded with every archive it normalizes;
+/// the number goes up whenever a rule changes what a stored event's fields would be.
+pub const MAPPER: &str = "cloudtrail/1";
+
 use serde_json::Value;
 
 use super::{Normalized, first_text, first_time, join, some, str_at, text, text_at};

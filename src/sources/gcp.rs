@@ -3,6 +3,10 @@
 //! audit events arrive this way too). Top-level members are also read under their all-lowercase name
 //! (`protopayload`), as Panther's data lake exports them. Rules: `docs/sources.md`, "GCP Cloud Audit Logs".
 
+/// This mapper's name and version (docs/sources.md, "Whose rules"): recorded with every archive it normalizes;
+/// the number goes up whenever a rule changes what a stored event's fields would be.
+pub const MAPPER: &str = "gcp/1";
+
 use serde_json::Value;
 
 use super::{Normalized, first_text, first_time, member_or_lowercase, some, str_at, text, text_at};

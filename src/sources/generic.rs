@@ -2,6 +2,10 @@
 //! normalized field, the first usable one wins. Conservative on purpose: no guessing from values, category
 //! always "other". Rules: `docs/sources.md`, "Other JSON".
 
+/// This mapper's name and version (docs/sources.md, "Whose rules"): recorded with every archive it normalizes;
+/// the number goes up whenever a rule changes what a stored event's fields would be.
+pub const MAPPER: &str = "jsonl/1";
+
 use serde_json::Value;
 
 use super::{Normalized, first_text, first_time, some};

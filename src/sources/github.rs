@@ -2,6 +2,10 @@
 //! and the web export write them (`action`, `actor`, `@timestamp` / `created_at` in epoch milliseconds, `org`,
 //! `repo`, ...). Rules: `docs/sources.md`, "GitHub audit log".
 
+/// This mapper's name and version (docs/sources.md, "Whose rules"): recorded with every archive it normalizes;
+/// the number goes up whenever a rule changes what a stored event's fields would be.
+pub const MAPPER: &str = "github/1";
+
 use serde_json::Value;
 
 use super::{Normalized, epoch_millis, first_text, some, str_at, text_at};

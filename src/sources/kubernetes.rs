@@ -1,6 +1,10 @@
 //! Normalizer for Kubernetes API-server audit events (`audit.k8s.io/v1` and `v1beta1` `Event`), as written by
 //! the API server's log or webhook backend. Rules: `docs/sources.md`, "Kubernetes audit".
 
+/// This mapper's name and version (docs/sources.md, "Whose rules"): recorded with every archive it normalizes;
+/// the number goes up whenever a rule changes what a stored event's fields would be.
+pub const MAPPER: &str = "k8s/1";
+
 use serde_json::Value;
 
 use super::{Normalized, first_time, join, some, str_at, text_at};

@@ -19,6 +19,7 @@ pub mod generic;
 pub mod github;
 pub mod kubernetes;
 pub mod mapping;
+pub mod normalization;
 pub mod okta;
 pub mod teleport;
 
@@ -28,6 +29,7 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 
 pub use mapping::{Mapping, MappingError};
+pub use normalization::{Normalization, NormalizedBy};
 
 /// Categories, in the store's vocabulary (`category` column).
 pub const CATEGORIES: [&str; 5] = ["deployment", "access", "change", "read", "other"];
@@ -111,6 +113,21 @@ impl SourceKind {
             SourceKind::Teleport => "teleport",
             SourceKind::Okta => "okta",
             SourceKind::Mapping => "mapping",
+        }
+    }
+
+    /// The built-in mapper of this kind, name and version (`k8s/1`: each module's `MAPPER`); `None` for
+    /// `mapping`, whose rules are the producer's mapping file.
+    pub fn mapper(self) -> Option<&'static str> {
+        match self {
+            SourceKind::Jsonl => Some(generic::MAPPER),
+            SourceKind::K8s => Some(kubernetes::MAPPER),
+            SourceKind::Cloudtrail => Some(cloudtrail::MAPPER),
+            SourceKind::Github => Some(github::MAPPER),
+            SourceKind::Gcp => Some(gcp::MAPPER),
+            SourceKind::Teleport => Some(teleport::MAPPER),
+            SourceKind::Okta => Some(okta::MAPPER),
+            SourceKind::Mapping => None,
         }
     }
 }

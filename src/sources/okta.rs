@@ -2,6 +2,10 @@
 //! `actor`, `client`, `outcome`, `target`, ...). Top-level members are also read under their all-lowercase name
 //! (`eventtype`), as Panther's data lake exports them. Rules: `docs/sources.md`, "Okta System Log".
 
+/// This mapper's name and version (docs/sources.md, "Whose rules"): recorded with every archive it normalizes;
+/// the number goes up whenever a rule changes what a stored event's fields would be.
+pub const MAPPER: &str = "okta/1";
+
 use serde_json::Value;
 
 use super::{Normalized, first_text, first_time, member_or_lowercase, some, text};

@@ -1,6 +1,10 @@
 //! Normalizer for Teleport audit events (the `event`, `code`, `time`, `user` shape of every Teleport audit event,
 //! whatever its type). Rules: `docs/sources.md`, "Teleport".
 
+/// This mapper's name and version (docs/sources.md, "Whose rules"): recorded with every archive it normalizes;
+/// the number goes up whenever a rule changes what a stored event's fields would be.
+pub const MAPPER: &str = "teleport/1";
+
 use serde_json::Value;
 
 use super::{Normalized, first_text, first_time, some, str_at, text_at};

@@ -84,6 +84,7 @@ struct ArchiveMeta {
     time_last: Option<i64>,
     mapping: Option<Vec<u8>>,
     parse_errors: u64,
+    normalization: Option<String>,
 }
 
 /// What the pass over the archives collects for findings about the store as a whole.
@@ -320,7 +321,7 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT id, status, origin, sequence, source_kind, events, bytes, signer_key, signer_name,
                     signer_fingerprint, root, chain_start, chain_end, manifest_sha256, checkpoint, manifest,
-                    time_first, time_last, mapping, parse_errors
+                    time_first, time_last, mapping, parse_errors, normalization
              FROM archives WHERE {ARCHIVE_TYPES} ORDER BY id"
         ))?;
         let rows = stmt
@@ -346,6 +347,7 @@ impl Store {
                     time_last: r.get(17)?,
                     mapping: r.get(18)?,
                     parse_errors: r.get(19)?,
+                    normalization: r.get(20)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -577,6 +579,22 @@ impl Store {
             Err(e) => {
                 problem(None, format!("cannot re-derive the normalized fields: {e}"));
                 return Ok(found);
+            }
+        };
+        // Whose rules: the stored choice must be the signed rules or the auditor's choice of a built-in mapper
+        // of this AuditLens (docs/sources.md, "Whose rules"); the fields are re-derived under it.
+        let normalizer = match crate::sources::Normalization::from_column(
+            a.normalization.as_deref().unwrap_or(""),
+            kind,
+            a.mapping.as_deref(),
+        ) {
+            Ok(n) if n.by == crate::sources::NormalizedBy::Auditor => {
+                Normalizer::builtin(n.builtin_kind().unwrap_or(kind))
+            }
+            Ok(_) => normalizer,
+            Err(why) => {
+                problem(None, format!("stored normalization: {why}"));
+                normalizer
             }
         };
         let source_name = normalizer.source_name();

@@ -29,7 +29,7 @@ use super::{Store, StoreError, rowid};
 use crate::archive::Manifest;
 use crate::merkle::Hash;
 use crate::note::VerifierKey;
-use crate::sources::{Normalized, Normalizer, ParseError, SourceKind};
+use crate::sources::{Normalization, Normalized, Normalizer, ParseError, SourceKind};
 use crate::trust::{TrustDecision, TrustPolicy};
 use crate::verify::{
     self, ArchiveReport, ArchiveStatus, EventRef, Failure, FailureKind, Progress, Sink,
@@ -85,6 +85,11 @@ pub struct ImportResult {
     /// are compared exactly, so this archive joins none of them.
     pub lookalikes: Vec<String>,
     pub report: ArchiveReport,
+    /// Whose rules made the stored events' fields, when the archive's events are in the store: the archive's own
+    /// (as `report.normalization`) or the auditor's choice (`import --as`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub normalization: Option<Normalization>,
 }
 
 impl ImportResult {
@@ -135,6 +140,10 @@ struct ImportSink<'t, 'p> {
     path: &'t str,
     plan: Plan,
     normalizer: Normalizer,
+    /// The auditor's choice of a built-in mapper instead of the archive's own rules (`import --as`).
+    as_kind: Option<SourceKind>,
+    /// Whose rules `normalizer` applies (the `normalization` column of the archive row).
+    normalization: Option<Normalization>,
     /// The `source` column of this archive's events.
     source: String,
     origin: String,
@@ -154,11 +163,11 @@ struct ImportSink<'t, 'p> {
     sql_error: Option<rusqlite::Error>,
 }
 
-const INSERT_EVENT: &str =
+pub(super) const INSERT_EVENT: &str =
     "INSERT INTO events (id, archive_id, idx, ts, source, origin, actor, action,
     resource, outcome, ip, agent, env, stage, category, leaf, raw, privilege, parse_error)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
-const INSERT_FTS: &str = "INSERT INTO events_fts (rowid, raw) VALUES (?1, ?2)";
+pub(super) const INSERT_FTS: &str = "INSERT INTO events_fts (rowid, raw) VALUES (?1, ?2)";
 /// Events buffered (about 1 KB each) before they are added to the full-text index in rowid order...
 const FTS_BATCH: usize = 16_384;
 /// ... or fewer, once their text adds up to this many bytes.
@@ -256,6 +265,13 @@ impl ImportSink<'_, '_> {
         }
         let archive_id =
             insert_archive_row(self.tx, self.path, "verified", None, report, Some(manifest))?;
+        self.tx.execute(
+            "UPDATE archives SET normalization = ?1 WHERE id = ?2",
+            params![
+                self.normalization.as_ref().map(Normalization::column),
+                archive_id
+            ],
+        )?;
         Ok(Plan::Insert { archive_id })
     }
 
@@ -397,6 +413,16 @@ impl Sink for ImportSink<'_, '_> {
                 return false;
             }
         }
+        // Whose rules: the archive's own, or the built-in mapper the auditor chose instead (the verified bytes,
+        // leaves and root are the same either way).
+        self.normalization = report.normalization.clone();
+        if let Some(kind) = self.as_kind {
+            self.normalizer = Normalizer::builtin(kind);
+            self.normalization = report
+                .normalization
+                .as_ref()
+                .and_then(|producer| Normalization::auditor(kind, producer));
+        }
         self.source = self.normalizer.source_name();
         self.origin = manifest.origin.clone();
         match self.decide(manifest, report) {
@@ -437,14 +463,14 @@ impl Sink for ImportSink<'_, '_> {
 }
 
 /// Summary rows buffered before they are written (each about 100 bytes)...
-const ROLLUP_BATCH: usize = 100_000;
+pub(super) const ROLLUP_BATCH: usize = 100_000;
 /// ... or fewer, once the text of their keys (actors can be long) adds up to this many bytes.
-const ROLLUP_BYTES: usize = 16 << 20;
+pub(super) const ROLLUP_BYTES: usize = 16 << 20;
 
 /// The summary tables' rows of the events imported so far (counted events only: docs/search.md section 9),
 /// per UTC hour and per UTC minute, written in batches; several rows with the same key add up.
 #[derive(Default)]
-struct Rollups {
+pub(super) struct Rollups {
     /// (unit, time in that unit, category, outcome, privilege) -> count; unit 0 is hours, 1 minutes.
     counts: HashMap<CountKey, i64>,
     /// (unit, time, category, outcome, env, actor) -> count.
@@ -470,7 +496,7 @@ type ActorKey = (
 );
 
 impl Rollups {
-    fn add(&mut self, n: &Normalized) {
+    pub(super) fn add(&mut self, n: &Normalized) {
         if !super::stats::is_counted(n.stage.as_deref()) {
             return;
         }
@@ -515,11 +541,11 @@ impl Rollups {
         }
     }
 
-    fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.counts.len() + self.actors.len()
     }
 
-    fn flush(
+    pub(super) fn flush(
         &mut self,
         tx: &Transaction<'_>,
         archive_id: i64,
@@ -559,22 +585,22 @@ const PREP_BATCH: usize = 1024;
 const PREP_BYTES: usize = 8 << 20;
 
 /// An event waiting to be parsed: its own copy of the bytes, and where it is in the archive.
-struct PendingEvent {
-    index: u64,
-    line: u64,
-    entry: Arc<str>,
-    leaf: Hash,
-    bytes: Vec<u8>,
+pub(super) struct PendingEvent {
+    pub(super) index: u64,
+    pub(super) line: u64,
+    pub(super) entry: Arc<str>,
+    pub(super) leaf: Hash,
+    pub(super) bytes: Vec<u8>,
 }
 
 /// An event as text with its normalized fields (or why it did not parse), or why it cannot be stored (it is not
 /// UTF-8, which the verifier never lets through).
-struct Prepared {
-    event: PendingEvent,
-    outcome: Result<(String, Result<Normalized, ParseError>), &'static str>,
+pub(super) struct Prepared {
+    pub(super) event: PendingEvent,
+    pub(super) outcome: Result<(String, Result<Normalized, ParseError>), &'static str>,
 }
 
-fn prepare(normalizer: &Normalizer, mut event: PendingEvent) -> Prepared {
+pub(super) fn prepare(normalizer: &Normalizer, mut event: PendingEvent) -> Prepared {
     let outcome = String::from_utf8(std::mem::take(&mut event.bytes))
         .map_err(|_| "event is not valid UTF-8")
         .map(|text| {
@@ -679,7 +705,7 @@ impl Preparer {
 /// the source of truth (this transaction's own inserts included); a small cache saves the lookup for runs of
 /// events in the same millisecond.
 #[derive(Default)]
-struct IdAllocator {
+pub(super) struct IdAllocator {
     next: HashMap<i64, i64>,
 }
 
@@ -688,7 +714,7 @@ impl IdAllocator {
     /// archive of a million copies of one event can fill it), in the next buckets up to
     /// [`rowid::MAX_SPILL_MS`] milliseconds later, which time ranges allow for. `None` only when all of those
     /// are full: more than a billion events in about one second of event time.
-    fn allocate(
+    pub(super) fn allocate(
         &mut self,
         tx: &Transaction<'_>,
         ts: Option<i64>,
@@ -734,6 +760,7 @@ fn verify_and_insert(
     path: &Path,
     path_text: &str,
     opts: &ImportOptions<'_>,
+    as_kind: Option<SourceKind>,
     progress: &mut dyn FnMut(&Progress) -> bool,
     prep: Preparer,
 ) -> Result<Verified, StoreError> {
@@ -744,6 +771,8 @@ fn verify_and_insert(
         path: path_text,
         plan: Plan::Undecided,
         normalizer: Normalizer::builtin(SourceKind::Jsonl),
+        as_kind,
+        normalization: None,
         source: String::new(),
         origin: String::new(),
         rollups: Rollups::default(),
@@ -830,7 +859,7 @@ fn kept_fork_note(kept: &[i64]) -> String {
 
 /// Re-verifies a stored archive from its stored bytes: every event's leaf from its raw bytes, the count, the
 /// Merkle root and the chain end against the stored signed checkpoint. `Err` names the first difference.
-fn reverify_stored(tx: &Transaction<'_>, archive_id: i64) -> Result<(), String> {
+pub(super) fn reverify_stored(tx: &Transaction<'_>, archive_id: i64) -> Result<(), String> {
     use crate::checkpoint::Checkpoint;
     use crate::merkle::RootBuilder;
     use crate::note::Note;
@@ -966,6 +995,27 @@ impl Store {
         opts: &ImportOptions<'_>,
         progress: &mut dyn FnMut(&Progress) -> bool,
     ) -> Result<ImportResult, StoreError> {
+        self.import_archive_as(path, opts, None, progress)
+    }
+
+    /// [`Store::import_archive`], with the auditor's choice of a built-in mapper (`as_kind`, `import --as KIND`)
+    /// instead of the archive's own signed kind or mapping file (docs/sources.md, "Whose rules"). The verified
+    /// bytes, leaves and root are the same; only the normalized columns and the summary tables differ. An archive
+    /// already in the store is re-normalized in the same transaction (after its stored bytes re-verify).
+    pub fn import_archive_as(
+        &mut self,
+        path: &Path,
+        opts: &ImportOptions<'_>,
+        as_kind: Option<SourceKind>,
+        progress: &mut dyn FnMut(&Progress) -> bool,
+    ) -> Result<ImportResult, StoreError> {
+        if let Some(kind) = as_kind
+            && kind.mapper().is_none()
+        {
+            return Err(StoreError::Invalid(format!(
+                "--as {kind}: only a built-in mapper can be chosen (jsonl, k8s, cloudtrail, github, gcp, teleport, okta)"
+            )));
+        }
         let path_text = path.display().to_string();
         self.hand_over_checkpoints();
         let tx = self
@@ -978,7 +1028,7 @@ impl Store {
             let worker = scope.spawn(move || prepare_batches(batches, prepared));
             let prep = Preparer::new(to_worker, from_worker);
             // The sink, and with it the thread's channel, is gone when this returns: the thread then ends.
-            let outcome = verify_and_insert(&tx, path, &path_text, opts, progress, prep);
+            let outcome = verify_and_insert(&tx, path, &path_text, opts, as_kind, progress, prep);
             match worker.join() {
                 Ok(()) => outcome,
                 // Not reachable (normalizing never panics), and never an archive stored without its events.
@@ -1008,6 +1058,7 @@ impl Store {
             signer_change: None,
             lookalikes: Vec::new(),
             report,
+            normalization: None,
         };
         if plan == Plan::Untrusted {
             // Stopped by the sink once the checkpoint's signature was checked: the events were not read.
@@ -1054,6 +1105,14 @@ impl Store {
             (Plan::Promote { archive_id }, ArchiveStatus::Verified) => {
                 match reverify_stored(&tx, *archive_id) {
                     Ok(()) => {
+                        if let Some(kind) = as_kind
+                            && let Err(why) =
+                                super::renormalize::renormalize_in(&tx, *archive_id, kind)?
+                        {
+                            return Err(StoreError::Invalid(format!(
+                                "archive #{archive_id} re-verified, but cannot be re-normalized: {why}"
+                            )));
+                        }
                         let signer = result.report.signer.as_ref();
                         tx.execute(
                             "UPDATE archives SET status = 'verified', failure = NULL, signer_key = ?1,
@@ -1090,6 +1149,25 @@ impl Store {
                 result.archive_id = Some(*archive_id);
                 result.message =
                     format!("verified; already imported (archive #{archive_id}), nothing changed");
+                if let Some(kind) = as_kind {
+                    match super::renormalize::renormalize_in(&tx, *archive_id, kind)? {
+                        Ok(done) if done.changed => {
+                            commit = true;
+                            result.message = format!(
+                                "verified; already imported (archive #{archive_id}); its {} re-normalized: {}",
+                                crate::report::count(done.events, "event"),
+                                done.normalization.text
+                            );
+                        }
+                        Ok(_) => {}
+                        Err(why) => {
+                            result.outcome = ImportOutcome::Refused;
+                            result.message = format!(
+                                "verified; already imported (archive #{archive_id}), but not re-normalized: {why}"
+                            );
+                        }
+                    }
+                }
             }
             (Plan::Refuse(why), ArchiveStatus::Verified) => {
                 result.outcome = ImportOutcome::Refused;
@@ -1164,6 +1242,11 @@ impl Store {
                     );
                 }
             }
+        }
+        if let Some(id) = result.archive_id
+            && result.is_ok()
+        {
+            result.normalization = super::renormalize::stored_normalization(&tx, id)?;
         }
         if commit {
             tx.commit()?;

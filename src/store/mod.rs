@@ -13,6 +13,7 @@ pub mod check;
 pub mod coverage;
 pub mod histogram;
 pub mod import;
+pub mod renormalize;
 pub mod rowid;
 pub mod schema;
 pub mod search;
@@ -177,7 +178,8 @@ impl Store {
     pub fn archives(&self) -> Result<Vec<ArchiveRow>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, path, status, failure, origin, sequence, source_kind, events, bytes, time_first, time_last,
-                    signer_key, signer_name, signer_fingerprint, imported_at, chain_start, chain_end
+                    signer_key, signer_name, signer_fingerprint, imported_at, chain_start, chain_end,
+                    normalization, mapping
              FROM archives ORDER BY origin, sequence, id",
         )?;
         let mut rows: Vec<(ArchiveRow, Option<Vec<u8>>, Option<Vec<u8>>)> = stmt
@@ -200,6 +202,11 @@ impl Store {
                         signer_fingerprint: r.get(13)?,
                         imported_at: r.get(14)?,
                         gap_before: None,
+                        normalization: renormalize::normalization_of(
+                            r.get::<_, Option<String>>(17)?.as_deref(),
+                            r.get::<_, Option<String>>(6)?.as_deref(),
+                            r.get::<_, Option<Vec<u8>>>(18)?.as_deref(),
+                        ),
                     },
                     r.get(15)?,
                     r.get(16)?,
@@ -312,6 +319,10 @@ pub struct ArchiveRow {
     pub imported_at: String,
     /// Set when sequences before this one (after the origin's first stored archive) are missing.
     pub gap_before: Option<u64>,
+    /// Whose rules made the archive's stored fields (docs/sources.md, "Whose rules").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub normalization: Option<crate::sources::Normalization>,
 }
 
 /// The stable id of an event, the same in every database: `origin@sequence#index`.

@@ -145,6 +145,18 @@ pub const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // 8: whose rules made an archive's normalized fields (docs/sources.md, "Whose rules"; sources/normalization.rs):
+    // `k8s/1` (the built-in mapper of the signed kind), `mapping` (the producer's mapping file, stored in
+    // `mapping`) or `auditor:k8s/1` (the auditor's choice, `import --as`). Every archive stored before this was
+    // normalized by its signed kind's rules, and every built-in mapper was then at version 1.
+    r#"
+    ALTER TABLE archives ADD COLUMN normalization TEXT;
+    UPDATE archives SET normalization = CASE
+        WHEN source_kind = 'mapping' AND mapping IS NOT NULL THEN 'mapping'
+        WHEN source_kind IN ('jsonl', 'k8s', 'cloudtrail', 'github', 'gcp', 'teleport', 'okta')
+            THEN source_kind || '/1'
+        END;
+    "#,
 ];
 
 /// The hour of an event time (microseconds), as SQL over a column `ts`: `floor(ts / 3600e6)`, NULL for NULL.

@@ -89,6 +89,10 @@ pub struct EventDetail {
     pub checkpoint: Option<String>,
     /// Merkle root, base64 as in the checkpoint.
     pub root: Option<String>,
+    /// Whose rules made this event's fields (docs/sources.md, "Whose rules").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub normalization: Option<crate::sources::Normalization>,
 }
 
 pub const MAX_LIMIT: usize = 10_000;
@@ -371,7 +375,8 @@ impl Store {
         };
         let sql = "SELECT e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
                 e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege, e.parse_error,
-                e.raw, e.leaf, a.id, a.path, a.signer_key, a.signer_fingerprint, a.checkpoint, a.root
+                e.raw, e.leaf, a.id, a.path, a.signer_key, a.signer_fingerprint, a.checkpoint, a.root,
+                a.normalization, a.source_kind, a.mapping
              FROM events e JOIN archives a ON a.id = e.archive_id
              WHERE a.origin = ?1 AND a.sequence = ?2 AND e.idx = ?3
              ORDER BY (a.status = 'verified') DESC, a.id LIMIT 1";
@@ -398,6 +403,11 @@ impl Store {
                             let h: [u8; 32] = r.as_slice().try_into().ok()?;
                             Some(crate::archive::encode_hash(&h))
                         }),
+                        normalization: super::renormalize::normalization_of(
+                            r.get::<_, Option<String>>(27)?.as_deref(),
+                            r.get::<_, Option<String>>(28)?.as_deref(),
+                            r.get::<_, Option<Vec<u8>>>(29)?.as_deref(),
+                        ),
                     })
                 },
             )

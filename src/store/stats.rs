@@ -452,6 +452,9 @@ pub struct Overview {
     pub top_actors: Vec<Figure>,
     /// Time of the first and last counted event in scope.
     pub time_range: Option<TimeSpan>,
+    /// Archives in scope whose fields come from the producer's mapping file (docs/sources.md, "Whose rules"):
+    /// their `outcome`, `category`, ... are what the producer's rules say. `reason`: the normalization in words.
+    pub producer_rules: Vec<ArchiveNote>,
 }
 
 /// Deployments of one environment (a Kubernetes namespace, an AWS account/region, a GCP project, ...).
@@ -482,6 +485,8 @@ pub struct Deployments {
     /// Actors with at most `rare_max` deployments in scope, fewest first.
     pub rare_actors: Vec<Figure>,
     pub recent: Vec<EventRow>,
+    /// Archives in scope whose fields come from the producer's mapping file (as [`Overview::producer_rules`]).
+    pub producer_rules: Vec<ArchiveNote>,
 }
 
 /// Denied attempts of one actor on one resource.
@@ -545,6 +550,8 @@ pub struct Access {
     pub off_hours: Figure,
     pub off_hours_by_actor: Vec<Figure>,
     pub bursts: Vec<Burst>,
+    /// Archives in scope whose fields come from the producer's mapping file (as [`Overview::producer_rules`]).
+    pub producer_rules: Vec<ArchiveNote>,
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1438,6 +1445,42 @@ impl Store {
         })
     }
 
+    /// The archives in scope (by status and time range) whose stored fields come from the producer's mapping file,
+    /// by origin and sequence. A scope's query is not applied: the list may name an archive none of whose events
+    /// match it, never miss one that has.
+    pub fn producer_rules(&self, scope: &Scope) -> Result<Vec<ArchiveNote>, StatsError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, origin, sequence, path, status, normalization, source_kind, mapping FROM archives
+             WHERE normalization = 'mapping' AND status != 'failed' AND (?1 OR status = 'verified')
+               AND (?2 IS NULL OR time_last >= ?2) AND (?3 IS NULL OR time_first < ?3)
+             ORDER BY origin, sequence, id",
+        )?;
+        let rows = stmt
+            .query_map(
+                rusqlite::params![scope.include_unverified, scope.from, scope.to],
+                |r| {
+                    let normalization = super::renormalize::normalization_of(
+                        r.get::<_, Option<String>>(5)?.as_deref(),
+                        r.get::<_, Option<String>>(6)?.as_deref(),
+                        r.get::<_, Option<Vec<u8>>>(7)?.as_deref(),
+                    );
+                    Ok(ArchiveNote {
+                        archive_id: r.get(0)?,
+                        origin: r.get(1)?,
+                        sequence: r.get(2)?,
+                        path: r.get(3)?,
+                        status: r.get(4)?,
+                        reason: Some(normalization.map_or_else(
+                            || "producer's mapping file (producer rules)".to_owned(),
+                            |n| n.text,
+                        )),
+                    })
+                },
+            )?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
     fn verification_summary(&self) -> Result<VerificationSummary, StatsError> {
         let archives = self.archives()?;
         let note = |a: &super::ArchiveRow, reason: Option<String>| ArchiveNote {
@@ -1629,6 +1672,7 @@ impl Store {
                 now,
             )?,
             time_range: self.span(scope, now)?,
+            producer_rules: self.producer_rules(scope)?,
         })
     }
 
@@ -1748,6 +1792,7 @@ impl Store {
             rare_actors,
             recent: self.recent(&total, opts.recent, now)?,
             total,
+            producer_rules: self.producer_rules(scope)?,
         })
     }
 
@@ -1846,6 +1891,7 @@ impl Store {
                 now,
             )?,
             bursts: self.bursts(scope, &denied_rows, opts),
+            producer_rules: self.producer_rules(scope)?,
         })
     }
 

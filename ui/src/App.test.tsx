@@ -466,6 +466,69 @@ describe('archives', () => {
     expect(document.querySelector('.archives-screen')!.textContent).not.toMatch(/[\u202e\u200b]/);
   });
 
+  it('says whose rules made the fields and re-normalizes with a built-in mapper', async () => {
+    // jsdom lays nothing out: the detail panel's scroll into view is a no-op here.
+    Element.prototype.scrollIntoView = () => {};
+    const sha = '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
+    const producer = {
+      by: 'producer_mapping' as const,
+      mapper: null,
+      mapping_sha256: sha,
+      overrides: null,
+      text: `producer's mapping file sha256 ${sha} (producer rules)`,
+    };
+    const auditor = {
+      by: 'auditor' as const,
+      mapper: 'k8s/1',
+      mapping_sha256: null,
+      overrides: `mapping file sha256 ${sha}`,
+      text: `auditor's choice: built-in k8s mapper (k8s/1) (overrides the producer's mapping file sha256 ${sha})`,
+    };
+    let normalization: typeof producer | typeof auditor = producer;
+    const row = () => ({
+      id: 1,
+      path: '/data/friendly.zip',
+      status: 'verified',
+      failure: null,
+      origin: 'example.com/prod/k8s',
+      sequence: 1,
+      source_kind: 'mapping',
+      events: 37,
+      bytes: 1000,
+      time_first: '2017-09-11T19:55:05Z',
+      time_last: '2017-09-11T20:29:04Z',
+      signer_key: 'producer+abcd+KEY',
+      signer_name: 'producer',
+      signer_fingerprint: 'SHA256:prod',
+      imported_at: '2026-01-01T00:00:00Z',
+      gap_before: null,
+      normalization,
+    });
+    const asked: unknown[] = [];
+    mockBackend({
+      ...basics(startup({ db: { ...startup().db, archives: 1, events: 37 } })),
+      archives: () => ({ archives: [row()] }),
+      archive_detail: () => ({ archive: row(), checkpoint: 'cp', manifest: '{}', declared_time_range: null, failure: null }),
+      renormalize_archive: (a) => {
+        asked.push(a);
+        normalization = auditor;
+        return { archive_id: 1, normalization: auditor, changed: true, events: 37 };
+      },
+    });
+    await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Archives' }));
+    expect(await screen.findByText("producer's mapping file")).toBeTruthy();
+    fireEvent.click(document.querySelector('tr[data-archive-id="1"]') as HTMLElement);
+    const n = await waitFor(() => { const el = document.getElementById('archive-normalization'); if (!el) throw new Error('no #archive-normalization'); return el; });
+    expect(n.textContent).toContain(`producer's mapping file sha256 ${sha} (producer rules)`);
+    fireEvent.click(screen.getByText('Re-normalize with built-in mapper…'));
+    fireEvent.change(document.getElementById('renormalize-kind') as HTMLSelectElement, { target: { value: 'k8s' } });
+    fireEvent.click(screen.getByText('Re-normalize'));
+    const done = await waitFor(() => { const el = document.getElementById('renormalize-result'); if (!el) throw new Error('no #renormalize-result'); return el; });
+    expect(asked).toEqual([{ id: 1, kind: 'k8s' }]);
+    expect(done.textContent).toContain(`37 events re-normalized: ${auditor.text}`);
+    await waitFor(() => expect(document.getElementById('archive-normalization')?.getAttribute('data-by')).toBe('auditor'));
+  });
 
   it('shows the error when the archives cannot be listed', async () => {
     mockBackend({ ...basics(), archives: () => Promise.reject({ code: 'database', message: 'database error: database is locked' }) });

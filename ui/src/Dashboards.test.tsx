@@ -5,7 +5,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
-import type { Access, Deployments, EventRow, Figure, Overview, ScopeInfo, TimeSeries } from './backend';
+import type { Access, ArchiveNote, Deployments, EventRow, Figure, Overview, ScopeInfo, TimeSeries } from './backend';
 import { basics, mockBackend, startup } from './test/mock-backend';
 import { renderApp } from './test/render-app';
 
@@ -63,6 +63,7 @@ const overview: Overview = {
   ]),
   top_actors: [fig(HOSTILE, 5, 'actor:"<img"'), fig('alice', 3, 'actor:alice')],
   time_range: { first: Date.UTC(2024, 4, 1) * 1000, last: Date.UTC(2024, 4, 1, 2) * 1000, first_text: '2024-05-01T00:00:00Z', last_text: '2024-05-01T02:00:00Z' },
+  producer_rules: [],
 };
 
 function row(id: string, actor: string, outcome: string): EventRow {
@@ -106,6 +107,7 @@ const deployments: Deployments = {
   off_hours_by_actor: [fig('bob', 1, 'actor:bob -workhours:09:00-18:00Z')],
   rare_actors: [fig('carol', 1, 'actor:carol category:deployment')],
   recent: [],
+  producer_rules: [],
 };
 
 const access: Access = {
@@ -125,7 +127,29 @@ const access: Access = {
   off_hours: fig(null, 2, 'category:access -workhours:09:00-18:00Z'),
   off_hours_by_actor: [],
   bursts: [{ actor: 'mallory', start: '2024-05-01T01:00:00Z', end: '2024-05-01T01:05:00Z', count: 4, drill: `burst ${BASE}` }],
+  producer_rules: [],
 };
+
+// Two archives whose fields come from the producer's mapping file (docs/sources.md, "Whose rules").
+const PRODUCER_SHA = '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
+const producerRules: ArchiveNote[] = [
+  {
+    archive_id: 5,
+    origin: 'example.com/k8s',
+    sequence: 2,
+    path: '/data/k8s-2.zip',
+    status: 'verified',
+    reason: `producer's mapping file sha256 ${PRODUCER_SHA} (producer rules)`,
+  },
+  {
+    archive_id: 6,
+    origin: HOSTILE,
+    sequence: 9,
+    path: '/data/x-9.zip',
+    status: 'verified',
+    reason: `producer's mapping file sha256 ${PRODUCER_SHA} (producer rules)`,
+  },
+];
 
 const withEvents = startup({ db: { ...startup().db, archives: 3, events: 42 } });
 
@@ -226,6 +250,36 @@ describe('dashboards', () => {
     expect((window as { __pwned?: number }).__pwned).toBeUndefined();
     expect(document.getElementById('deployments-failed')?.getAttribute('data-drill')).toBe(deployments.failed.drill);
     expect(screen.getByText('carol')).toBeTruthy();
+  });
+
+  it('says when producer rules are in effect, on every dashboard, naming the archives', async () => {
+    dashboards({
+      overview: () => ({ ...overview, producer_rules: producerRules }),
+      deployments: () => ({ ...deployments, producer_rules: producerRules.slice(0, 1) }),
+      access: () => ({ ...access, producer_rules: producerRules }),
+    });
+    await renderApp();
+    const banner = await waitFor(() => { const el = document.getElementById('overview-producer-rules'); if (!el) throw new Error('no #overview-producer-rules'); return el; });
+    expect(banner.textContent).toContain("Fields of 2 archives come from the producer's mapping file");
+    expect(within(banner).getByText('example.com/k8s@2')).toBeTruthy();
+    expect(within(banner).getByText(`${HOSTILE}@9`)).toBeTruthy();
+    expect(banner.textContent).toContain(`producer's mapping file sha256 ${PRODUCER_SHA} (producer rules)`);
+    expect(banner.querySelector('img')).toBeNull();
+    expect((window as { __pwned?: number }).__pwned).toBeUndefined();
+    fireEvent.click(screen.getByRole('tab', { name: 'Deployments' }));
+    const dep = await waitFor(() => { const el = document.getElementById('deployments-producer-rules'); if (!el) throw new Error('no #deployments-producer-rules'); return el; });
+    expect(dep.textContent).toContain("Fields of 1 archive come from the producer's mapping file");
+    fireEvent.click(screen.getByRole('tab', { name: 'Access' }));
+    const acc = await waitFor(() => { const el = document.getElementById('access-producer-rules'); if (!el) throw new Error('no #access-producer-rules'); return el; });
+    expect(acc.getAttribute('data-archives')).toBe('2');
+  });
+
+  it('shows no producer-rules banner when every archive is read with built-in rules', async () => {
+    dashboards();
+    await renderApp();
+    await screen.findByText('Not everything is verified.');
+    expect(document.getElementById('overview-scope')).toBeTruthy();
+    expect(document.getElementById('overview-producer-rules')).toBeNull();
   });
 
   it('shows denials, privileged access, first-seen actors and bursts', async () => {

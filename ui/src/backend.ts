@@ -25,6 +25,7 @@ import type { DbStatus } from './bindings/DbStatus';
 import type { Deployments } from './bindings/Deployments';
 import type { EventDetail } from './bindings/EventDetail';
 import type { Histogram } from './bindings/Histogram';
+import type { Renormalized } from './bindings/Renormalized';
 import type { ImportEvent } from './bindings/ImportEvent';
 import type { Overview } from './bindings/Overview';
 import type { Scope } from './bindings/Scope';
@@ -83,6 +84,8 @@ export type { TimeSeries } from './bindings/TimeSeries';
 export type { VerificationSummary } from './bindings/VerificationSummary';
 export type { LookalikeGroup } from './bindings/LookalikeGroup';
 export type { ArchiveNote } from './bindings/ArchiveNote';
+export type { Normalization } from './bindings/Normalization';
+export type { Renormalized } from './bindings/Renormalized';
 export type { WorkingHours } from './bindings/WorkingHours';
 export type { ScopeInfo } from './bindings/ScopeInfo';
 export type { Coverage } from './bindings/Coverage';
@@ -106,6 +109,7 @@ interface Commands {
   cancel_job: [{ job: JobId }, boolean];
   archives: [Record<string, never>, ArchivesView];
   archive_detail: [{ id: number }, ArchiveDetail];
+  renormalize_archive: [{ id: number; kind: string }, Renormalized];
   search: [{ query: string; limit: number; after: string | null }, SearchPage];
   count: [{ query: string }, number];
   histogram: [{ query: string; buckets: number }, Histogram];
@@ -169,6 +173,8 @@ export const backend = {
 
   archives: () => call('archives', none),
   archiveDetail: (id: number) => call('archive_detail', { id }),
+  /** Re-normalizes archive `id` with the built-in mapper `kind` (the auditor's choice; `import --as KIND`). */
+  renormalizeArchive: (id: number, kind: string) => call('renormalize_archive', { id, kind }),
 
   search: (query: string, limit: number, after: string | null) => call('search', { query, limit, after }),
   count: (query: string) => call('count', { query }),

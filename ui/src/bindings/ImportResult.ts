@@ -2,6 +2,7 @@
 import type { ArchiveReport } from "./ArchiveReport";
 import type { ImportOutcome } from "./ImportOutcome";
 import type { SignerChange } from "./SignerChange";
+import type { Normalization } from "./Normalization";
 
 /**
  * The result of importing one archive.

@@ -3,11 +3,12 @@
 
 import type { ReactNode } from 'react';
 
-import type { AppError, ScopeInfo } from '../backend';
+import type { AppError, ArchiveNote, ScopeInfo } from '../backend';
 import { useApp } from '../app-context';
 import type { DashboardState } from '../dashboards/useDashboard';
 import { DashboardBar } from './DashboardBar';
 import { EmptyState } from './EmptyState';
+import { ProducerRulesBanner } from './ProducerRulesBanner';
 
 function QueryProblem({ query, error, id }: { query: string; error: AppError; id: string }) {
   const column = error.column ?? 1;
@@ -51,7 +52,7 @@ function ScopeLine({ scope, id }: { scope: ScopeInfo; id: string }) {
   );
 }
 
-export function DashboardFrame<T extends { scope: ScopeInfo }>({
+export function DashboardFrame<T extends { scope: ScopeInfo; producer_rules: ArchiveNote[] }>({
   name,
   title,
   state,
@@ -94,6 +95,7 @@ export function DashboardFrame<T extends { scope: ScopeInfo }>({
         state.data && (
           <>
             <ScopeLine scope={state.data.scope} id={`${name}-scope`} />
+            <ProducerRulesBanner archives={state.data.producer_rules} id={`${name}-producer-rules`} />
             <div className={state.loading ? 'dash-grid stale' : 'dash-grid'}>{children(state.data)}</div>
           </>
         )

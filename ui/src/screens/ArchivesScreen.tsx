@@ -1,10 +1,19 @@
-// Archives: every stored archive (origin, sequence, time range, events, signer, status), the continuity of each
-// origin as a timeline, a detail view (verification report, signed checkpoint, manifest) and "re-check database".
+// Archives: every stored archive (origin, sequence, time range, events, signer, status, whose rules made its
+// fields), the continuity of each origin as a timeline, a detail view (verification report, signed checkpoint,
+// manifest, "Re-normalize with built-in mapper…") and "re-check database".
 
 import { useCallback, useEffect, useRef, useState } from 'react';
 
 import { backend } from '../backend';
-import type { ArchiveDetail, ArchiveRow, ArchivesView, CheckEvent, CheckProgress, CheckReport } from '../backend';
+import type {
+  ArchiveDetail,
+  ArchiveRow,
+  ArchivesView,
+  CheckEvent,
+  CheckProgress,
+  CheckReport,
+  Normalization,
+} from '../backend';
 import { useApp } from '../app-context';
 import { FailureFields } from '../components/FailureFields';
 import { EmptyState } from '../components/EmptyState';
@@ -152,6 +161,30 @@ function statusBadge(a: ArchiveRow) {
   return <span className={`badge ${tone}`}>{text}</span>;
 }
 
+/** The built-in mappers an auditor can choose instead of the producer's rules (docs/sources.md, "Whose rules"). */
+export const BUILTIN_KINDS = ['k8s', 'cloudtrail', 'github', 'gcp', 'teleport', 'okta', 'jsonl'] as const;
+
+/** Whose rules made an archive's fields, in a few words for the table. */
+function rulesShort(n: Normalization | undefined) {
+  if (!n) return <span className="muted">not recorded</span>;
+  switch (n.by) {
+    case 'builtin':
+      return <span>built-in {n.mapper}</span>;
+    case 'producer_mapping':
+      return (
+        <span className="badge warn" title={n.text}>
+          producer's mapping file
+        </span>
+      );
+    case 'auditor':
+      return (
+        <span className="badge good" title={n.text}>
+          auditor: {n.mapper}
+        </span>
+      );
+  }
+}
+
 function ArchiveTable({
   archives,
   selected,
@@ -172,6 +205,7 @@ function ArchiveTable({
           <th>Time range ({zoneLabel(zone)})</th>
           <th className="num">Events</th>
           <th>Signer</th>
+          <th>Fields by</th>
           <th>Status</th>
         </tr>
       </thead>
@@ -215,6 +249,7 @@ function ArchiveTable({
               <span className="mono">{safeText(a.signer_name)}</span>
               <div className="mono small muted">{safeText(a.signer_fingerprint)}</div>
             </td>
+            <td className="small normalization-cell">{rulesShort(a.normalization)}</td>
             <td>{statusBadge(a)}</td>
           </tr>
         ))}
@@ -223,10 +258,73 @@ function ArchiveTable({
   );
 }
 
+/**
+ * "Re-normalize with built-in mapper…": the auditor reads the archive's verified bytes with a built-in mapper
+ * instead of the producer's rules (the same library call as `auditlens import --as KIND`).
+ */
+function RenormalizeAction({ archive, onDone }: { archive: ArchiveRow; onDone: (text: string) => void }) {
+  const { showError, refreshDb } = useApp();
+  const [open, setOpen] = useState(false);
+  const [kind, setKind] = useState<string>(archive.source_kind && archive.source_kind !== 'mapping' ? archive.source_kind : 'k8s');
+  const [busy, setBusy] = useState(false);
+  if (archive.status === 'failed') return null;
+  if (!open) {
+    return (
+      <button id="renormalize-open" onClick={() => setOpen(true)}>
+        Re-normalize with built-in mapper…
+      </button>
+    );
+  }
+  const run = () => {
+    setBusy(true);
+    backend
+      .renormalizeArchive(archive.id, kind)
+      .then((r) => {
+        setOpen(false);
+        onDone(
+          r.changed
+            ? `${formatCount(Number(r.events))} events re-normalized: ${r.normalization.text}. The verified bytes, leaves and root are unchanged.`
+            : `Already normalized this way: ${r.normalization.text}. Nothing changed.`,
+        );
+        refreshDb();
+      })
+      .catch(showError)
+      .finally(() => setBusy(false));
+  };
+  return (
+    <div className="renormalize" id="renormalize-form" role="group" aria-label="Re-normalize with a built-in mapper">
+      <label>
+        Built-in mapper{' '}
+        <select id="renormalize-kind" value={kind} onChange={(e) => setKind(e.target.value)} disabled={busy}>
+          {BUILTIN_KINDS.map((k) => (
+            <option key={k} value={k}>
+              {k}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <button id="renormalize-run" onClick={run} disabled={busy}>
+        {busy ? 'Re-normalizing…' : 'Re-normalize'}
+      </button>{' '}
+      <button className="link" onClick={() => setOpen(false)} disabled={busy}>
+        Cancel
+      </button>
+      <div className="small muted">
+        Reads the same verified events with AuditLens's own rules for this kind instead of the producer's; the
+        dashboards and searches then show those fields. The signed bytes are not touched.
+      </div>
+    </div>
+  );
+}
+
 function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }) {
-  const { showError, settings } = useApp();
+  const { showError, settings, dataVersion } = useApp();
   const [detail, setDetail] = useState<ArchiveDetail | null>(null);
+  const [renormalized, setRenormalized] = useState<string | null>(null);
   const panel = useRef<HTMLElement>(null);
+  useEffect(() => {
+    setRenormalized(null);
+  }, [id]);
   useEffect(() => {
     setDetail(null);
     backend
@@ -236,7 +334,7 @@ function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }
         requestAnimationFrame(() => panel.current?.scrollIntoView({ block: 'start', behavior: 'smooth' }));
       })
       .catch(showError);
-  }, [id, showError]);
+  }, [id, showError, dataVersion]);
   if (!detail) return <aside className="detail" aria-busy="true">Loading…</aside>;
   const a = detail.archive;
   const f = detail.failure;
@@ -273,6 +371,24 @@ function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }
         <dt>Events</dt>
         <dd>
           {formatCount(Number(a.events))} ({formatBytes(Number(a.bytes))}) · source {safeText(a.source_kind)}
+        </dd>
+        <dt>Normalization</dt>
+        <dd id="archive-normalization" data-by={a.normalization?.by ?? 'none'}>
+          {a.normalization ? a.normalization.text : 'not recorded (run Re-check database)'}
+          {a.normalization?.by === 'producer_mapping' && (
+            <div className="small warn-text">
+              The outcome, category and other fields of these events are what the producer's own mapping file says,
+              not AuditLens's rules.
+            </div>
+          )}
+          <div>
+            <RenormalizeAction archive={a} onDone={setRenormalized} />
+          </div>
+          {renormalized && (
+            <div className="banner good small" role="status" id="renormalize-result">
+              {renormalized}
+            </div>
+          )}
         </dd>
         <dt>Time range</dt>
         <dd>

@@ -110,6 +110,15 @@ export function EventScreen({ id, onBack }: { id: string; onBack: () => void }) 
               <dd>{String(event.sequence)}</dd>
               <dt>Index</dt>
               <dd id="event-index">{String(event.index)}</dd>
+              <dt>Fields by</dt>
+              <dd id="event-normalization" data-by={event.normalization?.by ?? 'none'}>
+                {event.normalization ? event.normalization.text : 'not recorded'}
+                {event.normalization?.by === 'producer_mapping' && (
+                  <div className="small warn-text">
+                    The fields above are what the producer's own mapping file says; the raw event is what was signed.
+                  </div>
+                )}
+              </dd>
               <dt>Leaf hash</dt>
               <dd className="mono small wrap" id="event-leaf">
                 {event.leaf}

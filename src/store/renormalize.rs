@@ -1,0 +1,265 @@
+//! Re-normalizing a stored archive with a built-in mapper the auditor chooses (docs/sources.md, "Whose rules";
+//! `import --as KIND`, the app's "Re-normalize with built-in mapper…"): the producer decides which rules its
+//! signed archive names (a kind, or its own mapping file that may call a 403 a success); the auditor can read the
+//! same verified bytes with our rules instead. Only the normalized columns, the event ids (which follow event
+//! time, store/rowid.rs), the full-text rows that point at them and the summary tables change, in one
+//! transaction; the stored bytes, leaves, root and chain are never touched, and are re-verified first.
+
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::Serialize;
+
+use super::import::{
+    INSERT_EVENT, INSERT_FTS, IdAllocator, PendingEvent, ROLLUP_BATCH, Rollups, prepare,
+    reverify_stored,
+};
+use super::{Store, StoreError};
+use crate::sources::{Normalization, Normalizer, SourceKind};
+
+/// What a re-normalization did.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Renormalized {
+    pub archive_id: i64,
+    /// Whose rules now make the archive's fields.
+    pub normalization: Normalization,
+    /// `false` when the archive was already normalized this way (nothing written).
+    pub changed: bool,
+    /// Events re-normalized.
+    pub events: u64,
+}
+
+/// An archive's stored `normalization`, `source_kind` and `mapping`.
+type RulesColumns = (Option<String>, Option<String>, Option<Vec<u8>>);
+/// An archive's `status`, then its [`RulesColumns`] in the order `source_kind`, `mapping`, `normalization`.
+type ArchiveRules = (String, Option<String>, Option<Vec<u8>>, Option<String>);
+
+/// Events read, deleted and re-inserted at a time.
+const CHUNK: i64 = 4096;
+
+impl Store {
+    /// Re-normalizes a stored archive's events with the built-in mapper of `kind`, in one transaction, after its
+    /// stored bytes re-verify against its stored signed checkpoint. `Err(Invalid)` names why it cannot be done.
+    pub fn renormalize(
+        &mut self,
+        archive_id: i64,
+        kind: SourceKind,
+    ) -> Result<Renormalized, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        match renormalize_in(&tx, archive_id, kind)? {
+            Ok(done) => {
+                tx.commit()?;
+                Ok(done)
+            }
+            Err(why) => Err(StoreError::Invalid(format!(
+                "archive #{archive_id} cannot be re-normalized: {why}"
+            ))),
+        }
+    }
+}
+
+/// The normalization the store records for an archive (`None` when it records none: a refused kept copy, or
+/// a text this AuditLens does not know; `check` names the latter).
+pub(super) fn stored_normalization(
+    tx: &rusqlite::Connection,
+    archive_id: i64,
+) -> Result<Option<Normalization>, rusqlite::Error> {
+    let row: Option<RulesColumns> = tx
+        .query_row(
+            "SELECT normalization, source_kind, mapping FROM archives WHERE id = ?1",
+            [archive_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(row.and_then(|(column, kind, mapping)| {
+        normalization_of(column.as_deref(), kind.as_deref(), mapping.as_deref())
+    }))
+}
+
+/// An archive's normalization from its stored `normalization`, `source_kind` and `mapping` columns.
+pub fn normalization_of(
+    column: Option<&str>,
+    source_kind: Option<&str>,
+    mapping: Option<&[u8]>,
+) -> Option<Normalization> {
+    let kind: SourceKind = source_kind?.parse().ok()?;
+    Normalization::from_column(column?, kind, mapping).ok()
+}
+
+/// Re-normalizes within `tx`. The outer `Err` is a database error; the inner one why the archive cannot be
+/// re-normalized (nothing is then changed, and the caller must not commit what this wrote).
+pub(super) fn renormalize_in(
+    tx: &Transaction<'_>,
+    archive_id: i64,
+    kind: SourceKind,
+) -> Result<Result<Renormalized, String>, rusqlite::Error> {
+    let row: Option<ArchiveRules> = tx
+        .query_row(
+            "SELECT status, source_kind, mapping, normalization FROM archives WHERE id = ?1",
+            [archive_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((status, source_kind, mapping, column)) = row else {
+        return Ok(Err("no such archive".into()));
+    };
+    if status == "failed" {
+        return Ok(Err("it is flagged failed; its events are not stored".into()));
+    }
+    let Some(signed) = source_kind
+        .as_deref()
+        .and_then(|k| k.parse::<SourceKind>().ok())
+    else {
+        return Ok(Err(format!("unknown signed source kind {source_kind:?}")));
+    };
+    let Some(producer) = Normalization::producer(signed, mapping.as_deref()) else {
+        return Ok(Err(
+            "its signed rules are incomplete (no mapping file stored)".into(),
+        ));
+    };
+    let Some(chosen) = Normalization::auditor(kind, &producer) else {
+        return Ok(Err(format!(
+            "{kind} is not a built-in mapper (jsonl, k8s, cloudtrail, github, gcp, teleport, okta)"
+        )));
+    };
+    let events: u64 = tx.query_row(
+        "SELECT count(*) FROM events WHERE archive_id = ?1",
+        [archive_id],
+        |r| r.get(0),
+    )?;
+    if column.as_deref() == Some(chosen.column().as_str()) {
+        return Ok(Ok(Renormalized {
+            archive_id,
+            normalization: chosen,
+            changed: false,
+            events,
+        }));
+    }
+    // The bytes the new fields are read from must be the verified ones.
+    if let Err(why) = reverify_stored(tx, archive_id) {
+        return Ok(Err(format!(
+            "its stored events do not re-verify ({why}); run `auditlens check`"
+        )));
+    }
+    let normalizer = Normalizer::builtin(kind);
+    let source = normalizer.source_name();
+    let origin: Option<String> = tx.query_row(
+        "SELECT origin FROM archives WHERE id = ?1",
+        [archive_id],
+        |r| r.get(0),
+    )?;
+    for (table, ..) in super::schema::SUMMARIES {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE archive_id = ?1"),
+            [archive_id],
+        )?;
+    }
+    let mut rollups = Rollups::default();
+    let mut ids = IdAllocator::default();
+    let (mut ts_min, mut ts_max): (Option<i64>, Option<i64>) = (None, None);
+    let entry: std::sync::Arc<str> = std::sync::Arc::from("(stored)");
+    let mut next_idx = 0i64;
+    loop {
+        // Each chunk's old rows (and their full-text entries) go first, then come back under new ids.
+        let chunk: Vec<(i64, i64, Vec<u8>, String)> = tx
+            .prepare_cached(
+                "SELECT id, idx, leaf, raw FROM events WHERE archive_id = ?1 AND idx >= ?2 ORDER BY idx LIMIT ?3",
+            )?
+            .query_map(params![archive_id, next_idx, CHUNK], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let Some(last) = chunk.last() else {
+            break;
+        };
+        next_idx = last.1 + 1;
+        for (id, _, _, raw) in &chunk {
+            tx.prepare_cached(
+                "INSERT INTO events_fts (events_fts, rowid, raw) VALUES ('delete', ?1, ?2)",
+            )?
+            .execute(params![id, raw])?;
+            tx.prepare_cached("DELETE FROM events WHERE id = ?1")?
+                .execute([id])?;
+        }
+        let mut fts = Vec::with_capacity(chunk.len());
+        for (_, idx, leaf, raw) in chunk {
+            let Ok(leaf) = <[u8; 32]>::try_from(leaf.as_slice()) else {
+                return Ok(Err(format!(
+                    "event index {idx}: stored leaf is not 32 bytes"
+                )));
+            };
+            let prepared = prepare(
+                &normalizer,
+                PendingEvent {
+                    index: idx as u64,
+                    line: 0,
+                    entry: entry.clone(),
+                    leaf,
+                    bytes: raw.into_bytes(),
+                },
+            );
+            let (text, fields) = match prepared.outcome {
+                Ok(ok) => ok,
+                Err(why) => return Ok(Err(format!("event index {idx}: {why}"))),
+            };
+            // An event that does not parse keeps no fields, whichever mapper (as the importer stores it).
+            let (n, parse_error) = match fields {
+                Ok(n) => (n, None),
+                Err(e) => (crate::sources::Normalized::default(), Some(e)),
+            };
+            if let Some(t) = n.ts {
+                ts_min = Some(ts_min.map_or(t, |m| m.min(t)));
+                ts_max = Some(ts_max.map_or(t, |m| m.max(t)));
+            }
+            let Some(id) = ids.allocate(tx, n.ts)? else {
+                return Ok(Err(format!(
+                    "event index {idx}: more than a billion events of the store share about one second of event time"
+                )));
+            };
+            tx.prepare_cached(INSERT_EVENT)?.execute(params![
+                id,
+                archive_id,
+                idx,
+                n.ts,
+                source,
+                origin,
+                n.actor,
+                n.action,
+                n.resource,
+                n.outcome,
+                n.ip,
+                n.agent,
+                n.env,
+                n.stage,
+                n.category,
+                &leaf[..],
+                &text,
+                n.privilege,
+                parse_error.as_ref().map(crate::sources::ParseError::reason),
+            ])?;
+            rollups.add(&n);
+            if rollups.len() >= ROLLUP_BATCH {
+                rollups.flush(tx, archive_id, &source)?;
+            }
+            fts.push((id, text));
+        }
+        // In rowid order, as the importer adds them (store/import.rs, `flush_fts`).
+        fts.sort_unstable_by_key(|(id, _)| *id);
+        let mut insert = tx.prepare_cached(INSERT_FTS)?;
+        for (id, text) in fts {
+            insert.execute(params![id, text])?;
+        }
+    }
+    rollups.flush(tx, archive_id, &source)?;
+    tx.execute(
+        "UPDATE archives SET normalization = ?1, time_first = ?2, time_last = ?3 WHERE id = ?4",
+        params![chosen.column(), ts_min, ts_max, archive_id],
+    )?;
+    Ok(Ok(Renormalized {
+        archive_id,
+        normalization: chosen,
+        changed: true,
+        events,
+    }))
+}
