@@ -199,6 +199,7 @@ impl Store {
                         signer_fingerprint: r.get(13)?,
                         imported_at: r.get(14)?,
                         gap_before: None,
+                        signer_change_from: None,
                     },
                     r.get(15)?,
                     r.get(16)?,
@@ -215,6 +216,26 @@ impl Store {
                 row.gap_before = Some(this);
             }
             prev = row.sequence.map(|s| (row.origin.clone(), s));
+        }
+        // Signer changes: a verified archive signed by another key than the previous verified archive of its origin
+        // (docs/trust-policy.md: a change of signer inside an origin is always reported).
+        let mut prev: Option<(Option<String>, Option<String>, String)> = None;
+        for (row, _, _) in rows.iter_mut().filter(|(r, _, _)| r.status == "verified") {
+            if let Some((origin, key, who)) = &prev
+                && *origin == row.origin
+                && *key != row.signer_key
+            {
+                row.signer_change_from = Some(who.clone());
+            }
+            prev = Some((
+                row.origin.clone(),
+                row.signer_key.clone(),
+                format!(
+                    "{} ({})",
+                    row.signer_name.as_deref().unwrap_or("?"),
+                    row.signer_fingerprint.as_deref().unwrap_or("?")
+                ),
+            ));
         }
         Ok(rows.into_iter().map(|(r, _, _)| r).collect())
     }
@@ -282,6 +303,9 @@ pub struct ArchiveRow {
     pub imported_at: String,
     /// Set when sequences before this one (after the origin's first stored archive) are missing.
     pub gap_before: Option<u64>,
+    /// Set on a verified archive signed by another key than the previous verified archive of its origin: that
+    /// previous signer, as `name (fingerprint)` (a signer change at this sequence).
+    pub signer_change_from: Option<String>,
 }
 
 /// The stable id of an event, the same in every database: `origin@sequence#index`.
