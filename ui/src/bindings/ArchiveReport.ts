@@ -8,7 +8,11 @@ import type { TimeRange } from "./TimeRange";
  * Everything known about one archive after verification. Fields are `None` when the archive failed before
  * they could be read; what is present was read from signed data only when `status` is not `Failed`.
  */
-export type ArchiveReport = { path: string, status: ArchiveStatus, origin: string | null, sequence: number | null, events: number | null, bytes: number | null, time_range: TimeRange | null, source_kind: string | null, signer: SignerInfo | null, 
+export type ArchiveReport = { path: string, status: ArchiveStatus, origin: string | null, sequence: number | null, events: number | null, bytes: number | null, time_range: TimeRange | null, 
+/**
+ * The manifest's signed sealing time (`created`), as written there.
+ */
+created?: string, source_kind: string | null, signer: SignerInfo | null, 
 /**
  * Merkle root, chain values and manifest hash, base64 as in the checkpoint.
  */

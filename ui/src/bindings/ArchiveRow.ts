@@ -11,4 +11,9 @@ status: string, failure: string | null, origin: string | null, sequence: number 
 /**
  * Set when sequences before this one (after the origin's first stored archive) are missing.
  */
-gap_before: number | null, };
+gap_before: number | null, 
+/**
+ * Set on a verified archive signed by another key than the previous verified archive of its origin: that
+ * previous signer, as `name (fingerprint)` (a signer change at this sequence).
+ */
+signer_change_from: string | null, };
