@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "trust_key",
     "trust_key_file",
     "untrust_key",
+    "untrust_grant",
     "import_archives",
     "check_database",
     "cancel_job",

@@ -1,10 +1,11 @@
-//! The keyring: the verifier keys a user trusts, with the name each key carries, its fingerprint and when it was
-//! added. Kept as one small JSON file (the desktop app puts it in the OS app-data directory) that is replaced
+//! The keyring: the grants a user gives (docs/trust-policy.md): which verifier key may sign which origins, in which
+//! window of sealing times, with the name each key carries, its fingerprint and when it was added. Kept as one small JSON file (the desktop app puts it in the OS app-data directory) that is replaced
 //! atomically on every change, so a crash leaves either the old or the new keyring, never half of one.
 //!
 //! The file holds public verifier keys only (`name+keyid+base64`, as written by `auditlens keygen` in `NAME.pub`);
-//! trusting a key is a decision about whose signatures count, so every change is explicit: [`Keyring::add`],
-//! [`Keyring::remove`], then [`Keyring::save`].
+//! trusting a key is a decision about whose signatures count, so every change is explicit: [`Keyring::add`] (a bare
+//! key, pinned per origin on first use), [`Keyring::grant`] (a key for an origin pattern and window),
+//! [`Keyring::remove_grant`], then [`Keyring::save`]. [`Keyring::policy`] is the trust policy they make.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,9 +13,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::note::{NoteError, VerifierKey};
+use crate::trust::{Grant, OriginPattern, TrustPolicy};
 
-/// Version of the keyring file format written by [`Keyring::save`].
-pub const FORMAT_VERSION: u64 = 1;
+/// Version of the keyring file format written by [`Keyring::save`]. Version 1 (keys only, each a bare key) is
+/// still read.
+pub const FORMAT_VERSION: u64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyringError {
@@ -32,9 +35,13 @@ pub enum KeyringError {
     Corrupt { path: String, reason: String },
     #[error("not a verifier key: {0}")]
     InvalidKey(#[from] NoteError),
+    #[error("{0}")]
+    InvalidGrant(String),
 }
 
-/// One trusted key.
+/// One grant of the keyring: a key, the origins it may sign and the window of sealing times it covers
+/// (docs/trust-policy.md). A *pinned* entry is a bare key (any origin, pinned per origin on first use, as
+/// `--trust KEY.pub`); every other entry is a policy grant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TrustedKey {
@@ -46,24 +53,114 @@ pub struct TrustedKey {
     pub fingerprint: String,
     /// When it was added, RFC 3339 UTC.
     pub added: String,
+    /// The origins it may sign: `*`, an exact origin, or a prefix written `prefix*`.
+    pub origins: String,
+    /// A bare key: any origin, pinned per origin on first use (a second signer of an origin needs a grant).
+    pub pinned: bool,
+    /// Archives sealed (signed `created` time) at or after this time, RFC 3339 UTC.
+    pub valid_after: Option<String>,
+    /// ... and strictly before this one.
+    pub valid_before: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct KeyringFile {
+impl TrustedKey {
+    /// Whether two entries grant the same thing (the same key, origins and window), whenever they were added.
+    pub fn same_grant(&self, other: &TrustedKey) -> bool {
+        self.fingerprint == other.fingerprint
+            && self.origins == other.origins
+            && self.pinned == other.pinned
+            && self.valid_after == other.valid_after
+            && self.valid_before == other.valid_before
+    }
+}
+
+/// An entry as stored: version 1 has only `key` and `added` (and the derived name and fingerprint).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredEntry {
+    key: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    name: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    fingerprint: Option<String>,
+    added: String,
+    #[serde(default)]
+    origins: Option<String>,
+    #[serde(default)]
+    pinned: Option<bool>,
+    #[serde(default)]
+    valid_after: Option<String>,
+    #[serde(default)]
+    valid_before: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StoredFile {
     version: u64,
-    keys: Vec<TrustedKey>,
+    keys: Vec<StoredEntry>,
 }
 
-/// The trusted keys, as loaded from (and saved to) one file.
+#[derive(Serialize)]
+struct KeyringFile<'a> {
+    version: u64,
+    keys: &'a [TrustedKey],
+}
+
+/// The trusted keys and grants, as loaded from (and saved to) one file.
 #[derive(Debug, Clone)]
 pub struct Keyring {
     path: PathBuf,
     keys: Vec<TrustedKey>,
 }
 
+/// A grant's window bound: a date (midnight UTC) or an RFC 3339 time, normalized to RFC 3339 UTC.
+fn window_bound(what: &str, text: Option<&str>) -> Result<Option<(i64, String)>, String> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let t = crate::trust::parse_time(text)
+        .ok_or_else(|| format!("{what}: {text:?} is not a date YYYY-MM-DD or an RFC 3339 time"))?;
+    Ok(Some((t, crate::time::format_utc(t))))
+}
+
+/// Checks a grant's origin pattern and window and builds its entry.
+fn grant_entry(
+    key: &VerifierKey,
+    origins: &str,
+    pinned: bool,
+    valid_after: Option<&str>,
+    valid_before: Option<&str>,
+    added: String,
+) -> Result<TrustedKey, String> {
+    let pattern = OriginPattern::parse(origins)?;
+    let after = window_bound("valid-after", valid_after)?;
+    let before = window_bound("valid-before", valid_before)?;
+    if let (Some((a, _)), Some((b, _))) = (&after, &before)
+        && a >= b
+    {
+        return Err("valid-after must be before valid-before".into());
+    }
+    if pinned && (pattern != OriginPattern::Any || after.is_some() || before.is_some()) {
+        return Err("a bare (pinned) key is for every origin, without a window".into());
+    }
+    Ok(TrustedKey {
+        key: key.to_string(),
+        name: key.name().to_owned(),
+        fingerprint: key.fingerprint(),
+        added,
+        origins: pattern.to_string(),
+        pinned,
+        valid_after: after.map(|(_, s)| s),
+        valid_before: before.map(|(_, s)| s),
+    })
+}
+
 impl Keyring {
-    /// Loads the keyring at `path`; a file that does not exist yet is an empty keyring. Every stored key is
-    /// parsed again, so a file edited by hand into something that is not a key is refused, not half-used.
+    /// Loads the keyring at `path`; a file that does not exist yet is an empty keyring. Every stored key, origin
+    /// pattern and window is parsed again, so a file edited by hand into something that is not a grant is refused,
+    /// not half-used. A version-1 file (keys only) loads as bare keys.
     pub fn load(path: &Path) -> Result<Keyring, KeyringError> {
         let text = match std::fs::read(path) {
             Ok(t) => t,
@@ -84,11 +181,10 @@ impl Keyring {
             path: path.display().to_string(),
             reason,
         };
-        let file: KeyringFile =
-            serde_json::from_slice(&text).map_err(|e| corrupt(e.to_string()))?;
-        if file.version != FORMAT_VERSION {
+        let file: StoredFile = serde_json::from_slice(&text).map_err(|e| corrupt(e.to_string()))?;
+        if file.version != 1 && file.version != FORMAT_VERSION {
             return Err(corrupt(format!(
-                "format version {} (this AuditLens reads version {FORMAT_VERSION})",
+                "format version {} (this AuditLens reads versions 1 and {FORMAT_VERSION})",
                 file.version
             )));
         }
@@ -96,15 +192,43 @@ impl Keyring {
         for stored in file.keys {
             let parsed = VerifierKey::parse(&stored.key)
                 .map_err(|e| corrupt(format!("key {:?}: {e}", stored.key)))?;
-            if keys.iter().any(|k| k.fingerprint == parsed.fingerprint()) {
+            if crate::time::parse_rfc3339(&stored.added).is_none() {
+                return Err(corrupt(format!(
+                    "key {:?}: added {:?} is not an RFC 3339 time",
+                    stored.key, stored.added
+                )));
+            }
+            let (origins, pinned) = if file.version == 1 {
+                if stored.origins.is_some()
+                    || stored.pinned.is_some()
+                    || stored.valid_after.is_some()
+                    || stored.valid_before.is_some()
+                {
+                    return Err(corrupt(format!(
+                        "key {:?}: a version 1 keyring holds keys only, not grants",
+                        stored.key
+                    )));
+                }
+                ("*".to_string(), true)
+            } else {
+                let origins = stored
+                    .origins
+                    .ok_or_else(|| corrupt(format!("key {:?}: no origin pattern", stored.key)))?;
+                (origins, stored.pinned.unwrap_or(false))
+            };
+            let entry = grant_entry(
+                &parsed,
+                &origins,
+                pinned,
+                stored.valid_after.as_deref(),
+                stored.valid_before.as_deref(),
+                stored.added,
+            )
+            .map_err(|e| corrupt(format!("key {:?}: {e}", stored.key)))?;
+            if keys.iter().any(|k| k.same_grant(&entry)) {
                 continue;
             }
-            keys.push(TrustedKey {
-                key: parsed.to_string(),
-                name: parsed.name().to_owned(),
-                fingerprint: parsed.fingerprint(),
-                added: stored.added,
-            });
+            keys.push(entry);
         }
         Ok(Keyring {
             path: path.to_owned(),
@@ -117,22 +241,59 @@ impl Keyring {
         &self.path
     }
 
-    /// The trusted keys, in the order they were added.
+    /// The grants, in the order they were added.
     pub fn keys(&self) -> &[TrustedKey] {
         &self.keys
     }
 
-    /// The keys as verifier keys, for verification and import.
+    /// The distinct keys of the grants, as verifier keys (for callers that take keys, not a policy).
     pub fn verifier_keys(&self) -> Vec<VerifierKey> {
+        let mut out: Vec<VerifierKey> = Vec::new();
         // Every entry was parsed when it was loaded or added.
-        self.keys
+        for k in self
+            .keys
             .iter()
             .filter_map(|k| VerifierKey::parse(&k.key).ok())
-            .collect()
+        {
+            if !out.contains(&k) {
+                out.push(k);
+            }
+        }
+        out
     }
 
-    /// Adds a key given as its verifier key string (surrounding white space, such as the newline of a `.pub`
-    /// file, is ignored). Returns the entry and whether it was new; adding a key already trusted changes nothing.
+    /// The trust policy of this keyring: pinned entries as bare keys (pinned per origin on first use), the others
+    /// as policy grants; the source of every grant is "keyring".
+    pub fn policy(&self) -> TrustPolicy {
+        let mut policy = TrustPolicy::new();
+        for k in &self.keys {
+            // Every entry was checked when it was loaded or added.
+            let Ok(key) = VerifierKey::parse(&k.key) else {
+                continue;
+            };
+            if k.pinned {
+                policy.add(Grant::bare(key, "keyring"));
+                continue;
+            }
+            let Ok(origins) = OriginPattern::parse(&k.origins) else {
+                continue;
+            };
+            let bound = |t: &Option<String>| t.as_deref().and_then(crate::time::parse_rfc3339);
+            policy.add(Grant {
+                origins,
+                key,
+                valid_after: bound(&k.valid_after),
+                valid_before: bound(&k.valid_before),
+                first_use: false,
+                source: "keyring".into(),
+            });
+        }
+        policy
+    }
+
+    /// Adds a bare key given as its verifier key string (surrounding white space, such as the newline of a `.pub`
+    /// file, is ignored): any origin, pinned per origin on first use. Returns the entry and whether it was new;
+    /// adding a key already trusted as a bare key changes nothing.
     pub fn add(&mut self, key_text: &str) -> Result<(TrustedKey, bool), KeyringError> {
         self.add_at(
             key_text,
@@ -147,24 +308,64 @@ impl Keyring {
         added: String,
     ) -> Result<(TrustedKey, bool), KeyringError> {
         let key = VerifierKey::parse(key_text)?;
-        let fingerprint = key.fingerprint();
-        if let Some(existing) = self.keys.iter().find(|k| k.fingerprint == fingerprint) {
-            return Ok((existing.clone(), false));
-        }
-        let entry = TrustedKey {
-            key: key.to_string(),
-            name: key.name().to_owned(),
-            fingerprint,
-            added,
-        };
-        self.keys.push(entry.clone());
-        Ok((entry, true))
+        let entry =
+            grant_entry(&key, "*", true, None, None, added).map_err(KeyringError::InvalidGrant)?;
+        Ok(self.push(entry))
     }
 
-    /// Removes the key with this fingerprint; `false` when no such key was trusted.
+    /// Grants a key for the origins of `origins` (`*`, an exact origin or `prefix*`), for archives sealed in the
+    /// window (dates `YYYY-MM-DD` or RFC 3339 times; empty means unbounded). Returns the entry and whether it was
+    /// new; the same grant again changes nothing.
+    pub fn grant(
+        &mut self,
+        key_text: &str,
+        origins: &str,
+        valid_after: Option<&str>,
+        valid_before: Option<&str>,
+    ) -> Result<(TrustedKey, bool), KeyringError> {
+        self.grant_at(
+            key_text,
+            origins,
+            valid_after,
+            valid_before,
+            crate::time::format_utc(chrono::Utc::now().timestamp_micros()),
+        )
+    }
+
+    /// [`Keyring::grant`] with the time of adding given (RFC 3339 UTC).
+    pub fn grant_at(
+        &mut self,
+        key_text: &str,
+        origins: &str,
+        valid_after: Option<&str>,
+        valid_before: Option<&str>,
+        added: String,
+    ) -> Result<(TrustedKey, bool), KeyringError> {
+        let key = VerifierKey::parse(key_text)?;
+        let entry = grant_entry(&key, origins, false, valid_after, valid_before, added)
+            .map_err(KeyringError::InvalidGrant)?;
+        Ok(self.push(entry))
+    }
+
+    fn push(&mut self, entry: TrustedKey) -> (TrustedKey, bool) {
+        if let Some(existing) = self.keys.iter().find(|k| k.same_grant(&entry)) {
+            return (existing.clone(), false);
+        }
+        self.keys.push(entry.clone());
+        (entry, true)
+    }
+
+    /// Removes every grant of the key with this fingerprint; `false` when no such key was trusted.
     pub fn remove(&mut self, fingerprint: &str) -> bool {
         let before = self.keys.len();
         self.keys.retain(|k| k.fingerprint != fingerprint);
+        self.keys.len() != before
+    }
+
+    /// Removes the one grant that grants the same as `grant` (key, origins, window); `false` when there is none.
+    pub fn remove_grant(&mut self, grant: &TrustedKey) -> bool {
+        let before = self.keys.len();
+        self.keys.retain(|k| !k.same_grant(grant));
         self.keys.len() != before
     }
 
@@ -182,7 +383,7 @@ impl Keyring {
         std::fs::create_dir_all(&dir).map_err(write_err)?;
         let file = KeyringFile {
             version: FORMAT_VERSION,
-            keys: self.keys.clone(),
+            keys: &self.keys,
         };
         let mut text = serde_json::to_vec_pretty(&file).expect("a keyring serializes");
         text.push(b'\n');
@@ -284,6 +485,208 @@ mod tests {
             Err(KeyringError::Corrupt { .. })
         ));
         std::fs::write(&path, "not json").unwrap();
+        assert!(matches!(
+            Keyring::load(&path),
+            Err(KeyringError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn a_version_1_file_loads_as_bare_keys_pinned_on_first_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.json");
+        let text = key("ops", 1);
+        let fp = VerifierKey::parse(&text).unwrap().fingerprint();
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"version":1,"keys":[{{"key":"{text}","name":"ops","fingerprint":"{fp}","added":"2024-05-01T00:00:00Z"}}]}}"#
+            ),
+        )
+        .unwrap();
+        let ring = Keyring::load(&path).unwrap();
+        assert_eq!(
+            ring.keys(),
+            &[TrustedKey {
+                key: text.clone(),
+                name: "ops".into(),
+                fingerprint: fp,
+                added: "2024-05-01T00:00:00Z".into(),
+                origins: "*".into(),
+                pinned: true,
+                valid_after: None,
+                valid_before: None,
+            }]
+        );
+        let policy = ring.policy();
+        assert_eq!(policy.grants().len(), 1);
+        assert!(policy.grants()[0].first_use);
+        assert_eq!(policy.grants()[0].origins, OriginPattern::Any);
+        // Saved again, it is a version 2 file.
+        ring.save().unwrap();
+        let saved: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(saved["version"], 2);
+        assert_eq!(saved["keys"][0]["pinned"], true);
+    }
+
+    #[test]
+    fn grants_survive_a_save_and_load_and_make_the_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.json");
+        let mut ring = Keyring::load(&path).unwrap();
+        let a = key("team-a", 1);
+        let b = key("team-b", 2);
+        let (bare, _) = ring.add_at(&a, "2026-01-01T00:00:00Z".into()).unwrap();
+        let (exact, new) = ring
+            .grant_at(
+                &a,
+                "corp.example/prod/k8s",
+                None,
+                None,
+                "2026-01-02T00:00:00Z".into(),
+            )
+            .unwrap();
+        assert!(new);
+        let (windowed, _) = ring
+            .grant_at(
+                &b,
+                "corp.example/prod/*",
+                Some("2026-01-01"),
+                Some("2026-07-01T12:00:00Z"),
+                "2026-01-03T00:00:00Z".into(),
+            )
+            .unwrap();
+        assert_eq!(
+            windowed.valid_after.as_deref(),
+            Some("2026-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            windowed.valid_before.as_deref(),
+            Some("2026-07-01T12:00:00Z")
+        );
+        assert_eq!(windowed.origins, "corp.example/prod/*");
+        assert!(!windowed.pinned);
+        // The same grant again changes nothing; the same key for another origin is another grant.
+        assert!(
+            !ring
+                .grant(&a, "corp.example/prod/k8s", None, Some(""))
+                .unwrap()
+                .1
+        );
+        ring.save().unwrap();
+        let again = Keyring::load(&path).unwrap();
+        assert_eq!(again.keys(), &[bare, exact.clone(), windowed.clone()]);
+        assert_eq!(again.verifier_keys().len(), 2);
+
+        let policy = again.policy();
+        let g = &policy.grants()[2];
+        assert_eq!(
+            g.origins,
+            OriginPattern::Prefix("corp.example/prod/".into())
+        );
+        assert_eq!(
+            g.valid_after,
+            crate::time::parse_rfc3339("2026-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            g.valid_before,
+            crate::time::parse_rfc3339("2026-07-01T12:00:00Z")
+        );
+        assert!(!g.first_use);
+        assert_eq!(g.source, "keyring");
+        let kb = VerifierKey::parse(&b).unwrap();
+        let t = crate::time::parse_rfc3339;
+        assert!(
+            policy
+                .decide("corp.example/prod/x", &kb, t("2026-03-01T00:00:00Z"), &[])
+                .trusted
+        );
+        // Outside the window or the prefix: not trusted.
+        assert!(
+            !policy
+                .decide("corp.example/prod/x", &kb, t("2026-08-01T00:00:00Z"), &[])
+                .trusted
+        );
+        let other = policy.decide("corp.example/staging", &kb, t("2026-03-01T00:00:00Z"), &[]);
+        assert!(!other.trusted);
+        assert!(
+            other.reason.contains("not trusted for this origin"),
+            "{}",
+            other.reason
+        );
+
+        // Removing one grant keeps the others of the same key.
+        let mut ring = again;
+        assert!(ring.remove_grant(&exact));
+        assert!(!ring.remove_grant(&exact));
+        assert_eq!(ring.keys().len(), 2);
+        assert_eq!(ring.keys()[0].fingerprint, exact.fingerprint);
+    }
+
+    #[test]
+    fn a_grant_with_a_bad_pattern_or_window_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ring = Keyring::load(&dir.path().join("k.json")).unwrap();
+        let a = key("a", 1);
+        for (origins, after, before, needle) in [
+            ("", None, None, "empty origin pattern"),
+            ("a*b", None, None, "only allowed once"),
+            ("o\u{1b}[2J", None, None, "control character"),
+            ("o", Some("yesterday"), None, "valid-after"),
+            (
+                "o",
+                Some("2026-02-01"),
+                Some("2026-01-01"),
+                "before valid-before",
+            ),
+        ] {
+            match ring.grant(&a, origins, after, before) {
+                Err(KeyringError::InvalidGrant(m)) => assert!(m.contains(needle), "{m}"),
+                other => panic!("{origins:?}: {other:?}"),
+            }
+        }
+        assert!(ring.keys().is_empty());
+    }
+
+    #[test]
+    fn corrupt_grants_in_a_file_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.json");
+        let a = key("a", 1);
+        for entry in [
+            // No origin pattern in version 2.
+            format!(r#"{{"key":"{a}","added":"2026-01-01T00:00:00Z"}}"#),
+            format!(r#"{{"key":"{a}","added":"2026-01-01T00:00:00Z","origins":"a*b"}}"#),
+            format!(
+                r#"{{"key":"{a}","added":"2026-01-01T00:00:00Z","origins":"o","valid_before":"soon"}}"#
+            ),
+            // A pinned key bound to an origin is not a bare key.
+            format!(
+                r#"{{"key":"{a}","added":"2026-01-01T00:00:00Z","origins":"o","pinned":true}}"#
+            ),
+            format!(r#"{{"key":"{a}","added":"later","origins":"o"}}"#),
+            format!(
+                r#"{{"key":"{a}","added":"2026-01-01T00:00:00Z","origins":"o","colour":"blue"}}"#
+            ),
+        ] {
+            std::fs::write(&path, format!(r#"{{"version":2,"keys":[{entry}]}}"#)).unwrap();
+            assert!(
+                matches!(Keyring::load(&path), Err(KeyringError::Corrupt { .. })),
+                "{entry}"
+            );
+        }
+        // A version 1 file with grant fields, or an unknown version.
+        std::fs::write(
+            &path,
+            format!(r#"{{"version":1,"keys":[{{"key":"{a}","added":"2026-01-01T00:00:00Z","origins":"o"}}]}}"#),
+        )
+        .unwrap();
+        assert!(matches!(
+            Keyring::load(&path),
+            Err(KeyringError::Corrupt { .. })
+        ));
+        std::fs::write(&path, r#"{"version":3,"keys":[]}"#).unwrap();
         assert!(matches!(
             Keyring::load(&path),
             Err(KeyringError::Corrupt { .. })

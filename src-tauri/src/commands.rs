@@ -7,15 +7,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use auditlens::archive::Manifest;
-use auditlens::keyring::TrustedKey;
+use auditlens::keyring::{Keyring, KeyringError, TrustedKey};
 use auditlens::note::SignerKey;
 use auditlens::store::StoreError;
 use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::histogram::Histogram;
-use auditlens::store::import::ImportOptions;
+use auditlens::store::import::{ImportOptions, Promotion};
 use auditlens::store::renormalize::Renormalized;
 use auditlens::store::search::{EventDetail, EventRow, MAX_LIMIT, SearchPage};
 use auditlens::store::stats::{Access, DashboardOptions, Deployments, Overview, Scope};
+use auditlens::trust::TrustPolicy;
 
 use crate::contract::{
     ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, BundleArchive, BundleEvent, BundleKey,
@@ -77,19 +78,76 @@ pub fn keys(state: &AppState) -> Vec<TrustedKey> {
     state.keyring().keys().to_vec()
 }
 
-/// Trusts a key given as its verifier key string. The keyring in memory changes only once the file is saved.
+/// Trusts a key given as its verifier key string as a bare key (any origin, pinned per origin on first use, as
+/// `--trust`). The keyring in memory changes only once the file is saved; kept archives the key now makes trusted
+/// are then promoted.
 pub fn trust_key(state: &AppState, key_text: &str) -> Result<TrustOutcome, AppError> {
-    let mut ring = state.keyring();
-    let mut next = ring.clone();
-    let (key, added) = next.add(key_text)?;
-    if added {
-        next.save()?;
-        *ring = next;
-    }
-    Ok(TrustOutcome { key, added })
+    save_grant(state, |ring| ring.add(key_text))
 }
 
-/// Trusts the key in a `.pub` file.
+/// Grants a key for an origin pattern (`*`, an exact origin or `prefix*`) and an optional window of sealing times
+/// (dates or RFC 3339 times), then promotes the kept archives it makes trusted.
+pub fn grant_key(
+    state: &AppState,
+    key_text: &str,
+    origins: &str,
+    valid_after: Option<&str>,
+    valid_before: Option<&str>,
+) -> Result<TrustOutcome, AppError> {
+    save_grant(state, |ring| {
+        ring.grant(key_text, origins, valid_after, valid_before)
+    })
+}
+
+fn save_grant(
+    state: &AppState,
+    add: impl FnOnce(&mut Keyring) -> Result<(TrustedKey, bool), KeyringError>,
+) -> Result<TrustOutcome, AppError> {
+    let (policy, key) = {
+        let mut ring = state.keyring();
+        let mut next = ring.clone();
+        let (key, added) = add(&mut next)?;
+        if !added {
+            return Ok(TrustOutcome {
+                key,
+                added,
+                promoted: Vec::new(),
+            });
+        }
+        next.save()?;
+        *ring = next;
+        (ring.policy(), key)
+    };
+    // The grant is saved: a store that cannot be re-checked now is said, not an error of the grant.
+    let promoted = promote_trusted(state, &policy).unwrap_or_else(|e| {
+        vec![Promotion {
+            archive_id: 0,
+            origin: String::new(),
+            sequence: 0,
+            promoted: false,
+            message: format!(
+                "the grant is saved, but the kept archives of the database could not be re-checked: {}",
+                e.message
+            ),
+        }]
+    });
+    Ok(TrustOutcome {
+        key,
+        added: true,
+        promoted,
+    })
+}
+
+/// Kept untrusted archives of the store that `policy` now trusts become verified (re-verified from their stored
+/// bytes first).
+fn promote_trusted(state: &AppState, policy: &TrustPolicy) -> Result<Vec<Promotion>, AppError> {
+    let db = state.db();
+    let _writer = lock(&state.write_lock);
+    let mut store = db.writer()?;
+    Ok(store.promote_trusted(policy)?)
+}
+
+/// Trusts the key in a `.pub` file (a bare key).
 pub fn trust_key_file(state: &AppState, path: &str) -> Result<TrustOutcome, AppError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         AppError::new(
@@ -100,7 +158,7 @@ pub fn trust_key_file(state: &AppState, path: &str) -> Result<TrustOutcome, AppE
     trust_key(state, &text)
 }
 
-/// Stops trusting the key with this fingerprint.
+/// Stops trusting the key with this fingerprint: removes every grant of it.
 pub fn untrust_key(state: &AppState, fingerprint: &str) -> Result<Vec<TrustedKey>, AppError> {
     let mut ring = state.keyring();
     let mut next = ring.clone();
@@ -108,6 +166,24 @@ pub fn untrust_key(state: &AppState, fingerprint: &str) -> Result<Vec<TrustedKey
         return Err(AppError::new(
             ErrorCode::NotFound,
             format!("no trusted key has the fingerprint {fingerprint}"),
+        ));
+    }
+    next.save()?;
+    *ring = next;
+    Ok(ring.keys().to_vec())
+}
+
+/// Removes one grant (the same key, origin pattern and window); the key's other grants stay.
+pub fn untrust_grant(state: &AppState, grant: &TrustedKey) -> Result<Vec<TrustedKey>, AppError> {
+    let mut ring = state.keyring();
+    let mut next = ring.clone();
+    if !next.remove_grant(grant) {
+        return Err(AppError::new(
+            ErrorCode::NotFound,
+            format!(
+                "no grant of the key {} for {} with this window",
+                grant.fingerprint, grant.origins
+            ),
         ));
     }
     next.save()?;
@@ -129,9 +205,9 @@ pub fn import_archives(
     });
     let db = state.db();
     let _writer = lock(&state.write_lock);
-    let trusted = state.keyring().verifier_keys();
+    let policy = state.keyring().policy();
     let opts = ImportOptions {
-        trust: &auditlens::trust::TrustPolicy::from_keys(&trusted),
+        trust: &policy,
         keep_failed: false,
     };
     let mut store = match db.writer() {

@@ -82,8 +82,10 @@ pub struct Startup {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct TrustOutcome {
     pub key: TrustedKey,
-    /// False when the key was already trusted.
+    /// False when the key was already trusted (with the same grant).
     pub added: bool,
+    /// Kept untrusted archives of the store the new grant trusts: promoted to verified, or why not.
+    pub promoted: Vec<auditlens::store::import::Promotion>,
 }
 
 /// What happens during an import job, in order: `queued`, then for each archive `started`, `progress`...,

@@ -101,6 +101,7 @@ impl From<KeyringError> for AppError {
     fn from(e: KeyringError) -> Self {
         match e {
             KeyringError::InvalidKey(k) => k.into(),
+            KeyringError::InvalidGrant(why) => AppError::new(ErrorCode::Invalid, why),
             other => AppError::new(ErrorCode::Keyring, other.to_string()),
         }
     }

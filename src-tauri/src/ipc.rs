@@ -71,9 +71,27 @@ pub fn keys(state: Shared<'_>) -> Vec<TrustedKey> {
     commands::keys(&state)
 }
 
+/// Trusts a key: as a bare key (any origin, pinned on first use) without `origins`, else granted for that origin
+/// pattern and the optional window.
 #[tauri::command]
-pub async fn trust_key(state: Shared<'_>, key: String) -> Result<TrustOutcome, AppError> {
-    blocking(&state, move |s| commands::trust_key(s, &key)).await
+pub async fn trust_key(
+    state: Shared<'_>,
+    key: String,
+    origins: Option<String>,
+    valid_after: Option<String>,
+    valid_before: Option<String>,
+) -> Result<TrustOutcome, AppError> {
+    blocking(&state, move |s| match origins {
+        None => commands::trust_key(s, &key),
+        Some(origins) => commands::grant_key(
+            s,
+            &key,
+            &origins,
+            valid_after.as_deref(),
+            valid_before.as_deref(),
+        ),
+    })
+    .await
 }
 
 #[tauri::command]
@@ -87,6 +105,14 @@ pub async fn untrust_key(
     fingerprint: String,
 ) -> Result<Vec<TrustedKey>, AppError> {
     blocking(&state, move |s| commands::untrust_key(s, &fingerprint)).await
+}
+
+#[tauri::command]
+pub async fn untrust_grant(
+    state: Shared<'_>,
+    grant: TrustedKey,
+) -> Result<Vec<TrustedKey>, AppError> {
+    blocking(&state, move |s| commands::untrust_grant(s, &grant)).await
 }
 
 /// Starts importing `paths` on a thread of its own; returns the job id at once.

@@ -44,6 +44,7 @@ pub fn run(args: cli::Args) -> Result<(), String> {
             ipc::trust_key,
             ipc::trust_key_file,
             ipc::untrust_key,
+            ipc::untrust_grant,
             ipc::import_archives,
             ipc::check_database,
             ipc::cancel_job,

@@ -207,6 +207,7 @@ impl Store {
                             r.get::<_, Option<String>>(6)?.as_deref(),
                             r.get::<_, Option<Vec<u8>>>(18)?.as_deref(),
                         ),
+                        signer_change_from: None,
                     },
                     r.get(15)?,
                     r.get(16)?,
@@ -223,6 +224,26 @@ impl Store {
                 row.gap_before = Some(this);
             }
             prev = row.sequence.map(|s| (row.origin.clone(), s));
+        }
+        // Signer changes: a verified archive signed by another key than the previous verified archive of its origin
+        // (docs/trust-policy.md: a change of signer inside an origin is always reported).
+        let mut prev: Option<(Option<String>, Option<String>, String)> = None;
+        for (row, _, _) in rows.iter_mut().filter(|(r, _, _)| r.status == "verified") {
+            if let Some((origin, key, who)) = &prev
+                && *origin == row.origin
+                && *key != row.signer_key
+            {
+                row.signer_change_from = Some(who.clone());
+            }
+            prev = Some((
+                row.origin.clone(),
+                row.signer_key.clone(),
+                format!(
+                    "{} ({})",
+                    row.signer_name.as_deref().unwrap_or("?"),
+                    row.signer_fingerprint.as_deref().unwrap_or("?")
+                ),
+            ));
         }
         Ok(rows.into_iter().map(|(r, _, _)| r).collect())
     }
@@ -323,6 +344,11 @@ pub struct ArchiveRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub normalization: Option<crate::sources::Normalization>,
+    /// Set on a verified archive signed by another key than the previous verified archive of its origin: that
+    /// previous signer, as `name (fingerprint)` (a signer change at this sequence).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub signer_change_from: Option<String>,
 }
 
 /// The stable id of an event, the same in every database: `origin@sequence#index`.

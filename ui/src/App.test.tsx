@@ -195,12 +195,22 @@ describe('import', () => {
         trusted.push(a.key as string);
         return {
           added: true,
-          key: { key: a.key, name: 'e2e-partner', fingerprint: partnerFingerprint, added: '2024-05-01T00:00:00Z' },
+          key: {
+            key: a.key,
+            name: 'e2e-partner',
+            fingerprint: partnerFingerprint,
+            added: '2024-05-01T00:00:00Z',
+            origins: a.origins,
+            pinned: false,
+            valid_after: null,
+            valid_before: null,
+          },
+          promoted: [],
         };
       },
     });
     await renderApp();
-    fireEvent.click(await screen.findByText('Trust this key…'));
+    fireEvent.click(await screen.findByText('Trust this key for example.com/log…'));
     const dialog = screen.getByRole('dialog', { name: 'Trust this signing key?' });
     expect(within(dialog).getByText(partnerFingerprint)).toBeTruthy();
     expect(trusted).toEqual([]);
@@ -208,8 +218,8 @@ describe('import', () => {
     fireEvent.keyDown(dialog, { key: 'Escape' });
     expect(screen.queryByRole('dialog')).toBeNull();
     expect(trusted).toEqual([]);
-    fireEvent.click(screen.getByText('Trust this key…'));
-    fireEvent.click(screen.getByText('Trust and re-import'));
+    fireEvent.click(screen.getByText('Trust this key for example.com/log…'));
+    fireEvent.click(screen.getByText('Trust for example.com/log and re-import'));
     await waitFor(() => expect(trusted).toEqual([partnerKey]));
     const list = screen.getByRole('list', { name: 'Imports' });
     await waitFor(() => expect(within(list).getByText(/^Verified/)).toBeTruthy());
@@ -408,11 +418,20 @@ describe('keyring', () => {
 
   it('removes a key only after confirmation', async () => {
     const removed: unknown[] = [];
-    const key = { key: 'ops+1+x', name: 'ops', fingerprint: 'SHA256:ops', added: '2024-05-01T00:00:00Z' };
+    const key = {
+      key: 'ops+1+x',
+      name: 'ops',
+      fingerprint: 'SHA256:ops',
+      added: '2024-05-01T00:00:00Z',
+      origins: '*',
+      pinned: true,
+      valid_after: null,
+      valid_before: null,
+    };
     mockBackend({
       ...basics(startup({ keys: [key] })),
-      untrust_key: (a) => {
-        removed.push(a.fingerprint);
+      untrust_grant: (a) => {
+        removed.push((a.grant as { fingerprint: string }).fingerprint);
         return [];
       },
     });

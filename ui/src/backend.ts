@@ -86,6 +86,7 @@ export type { LookalikeGroup } from './bindings/LookalikeGroup';
 export type { ArchiveNote } from './bindings/ArchiveNote';
 export type { Normalization } from './bindings/Normalization';
 export type { Renormalized } from './bindings/Renormalized';
+export type { Promotion } from './bindings/Promotion';
 export type { WorkingHours } from './bindings/WorkingHours';
 export type { ScopeInfo } from './bindings/ScopeInfo';
 export type { Coverage } from './bindings/Coverage';
@@ -101,9 +102,13 @@ interface Commands {
   choose_database: [{ path: string | null }, DbStatus];
   save_settings: [{ settings: Settings }, Settings];
   keys: [Record<string, never>, TrustedKey[]];
-  trust_key: [{ key: string }, TrustOutcome];
+  trust_key: [
+    { key: string; origins?: string | null; validAfter?: string | null; validBefore?: string | null },
+    TrustOutcome,
+  ];
   trust_key_file: [{ path: string }, TrustOutcome];
   untrust_key: [{ fingerprint: string }, TrustedKey[]];
+  untrust_grant: [{ grant: TrustedKey }, TrustedKey[]];
   import_archives: [{ paths: string[]; onEvent: Channel<ImportEvent> }, JobId];
   check_database: [{ onEvent: Channel<CheckEvent> }, JobId];
   cancel_job: [{ job: JobId }, boolean];
@@ -160,9 +165,15 @@ export const backend = {
   saveSettings: (settings: Settings) => call('save_settings', { settings }),
 
   keys: () => call('keys', none),
+  /** Trusts `key` as a bare key: any origin, pinned to the first signer of each origin. */
   trustKey: (key: string) => call('trust_key', { key }),
+  /** Grants `key` for an origin pattern (`*`, an origin, or `prefix*`) and an optional window of sealing times. */
+  grantKey: (key: string, origins: string, validAfter: string | null, validBefore: string | null) =>
+    call('trust_key', { key, origins, validAfter, validBefore }),
   trustKeyFile: (path: string) => call('trust_key_file', { path }),
   untrustKey: (fingerprint: string) => call('untrust_key', { fingerprint }),
+  /** Removes one grant (the same key, origins and window); the key's other grants stay. */
+  untrustGrant: (grant: TrustedKey) => call('untrust_grant', { grant }),
 
   /** Starts verifying and importing `paths`; progress and results arrive through `onEvent`. */
   importArchives: (paths: string[], onEvent: (e: ImportEvent) => void) =>

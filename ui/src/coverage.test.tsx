@@ -27,6 +27,7 @@ const overview: Overview = {
   over_time: { start: null, bucket_micros: 3_600_000_000, buckets: 0, series: [], untimed: fig(null, 0) },
   top_actors: [],
   time_range: null,
+  producer_rules: [],
 };
 
 function origin(change: Partial<OriginCoverage>): OriginCoverage {

@@ -16,4 +16,9 @@ gap_before: number | null,
 /**
  * Whose rules made the archive's stored fields (docs/sources.md, "Whose rules").
  */
-normalization?: Normalization, };
+normalization?: Normalization, 
+/**
+ * Set on a verified archive signed by another key than the previous verified archive of its origin: that
+ * previous signer, as `name (fingerprint)` (a signer change at this sequence).
+ */
+signer_change_from?: string, };

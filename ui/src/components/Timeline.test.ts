@@ -21,6 +21,7 @@ function row(id: number, sequence: number, change: Partial<ArchiveRow> = {}): Ar
     signer_fingerprint: 'SHA256:x',
     imported_at: '2024-06-01T00:00:00Z',
     gap_before: null,
+    signer_change_from: undefined,
     ...change,
   };
 }

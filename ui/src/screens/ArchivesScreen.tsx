@@ -93,6 +93,7 @@ export function ArchivesScreen({ visible }: { visible: boolean }) {
       ) : (
         <>
           <Timeline archives={archives} selected={selected} onSelect={setSelected} />
+          <SignerChanges archives={archives} onSelect={setSelected} />
           <ArchiveTable archives={archives} selected={selected} onSelect={setSelected} zone={zone} />
           {selected !== null && <ArchiveDetailPanel id={selected} onClose={() => setSelected(null)} />}
         </>
@@ -247,6 +248,11 @@ function ArchiveTable({
             <td className="num">{formatCount(Number(a.events))}</td>
             <td>
               <span className="mono">{safeText(a.signer_name)}</span>
+              {a.signer_change_from != null && (
+                <span className="badge warn small signer-changed" title={`signer changed: previously ${safeText(a.signer_change_from)}`}>
+                  signer changed
+                </span>
+              )}
               <div className="mono small muted">{safeText(a.signer_fingerprint)}</div>
             </td>
             <td className="small normalization-cell">{rulesShort(a.normalization)}</td>
@@ -255,6 +261,32 @@ function ArchiveTable({
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** Every change of signer inside an origin (a verified archive signed by another key than the verified archive
+ * before it): always shown, with the sequence where it happens. */
+export function SignerChanges({ archives, onSelect }: { archives: ArchiveRow[]; onSelect: (id: number) => void }) {
+  const changes = archives.filter((a) => a.signer_change_from != null);
+  if (changes.length === 0) return null;
+  return (
+    <section className="banner warn signer-changes" id="signer-changes" aria-label="Signer changes">
+      <strong>
+        {changes.length === 1 ? 'A signer changes inside an origin' : `${changes.length} signer changes inside origins`}
+      </strong>
+      <ul className="plain">
+        {changes.map((a) => (
+          <li key={a.id} data-origin={a.origin ?? ''} data-sequence={String(a.sequence ?? '')}>
+            <span className="mono">{safeText(a.origin)}</span>: signer changes at sequence {String(a.sequence)}:{' '}
+            <span className="mono">{safeText(a.signer_change_from)}</span> → <span className="mono">{safeText(a.signer_name)}</span>{' '}
+            <span className="mono small">({a.signer_fingerprint})</span>{' '}
+            <button className="link" onClick={() => onSelect(a.id)}>
+              Details
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
@@ -368,6 +400,14 @@ function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }
           <span className="mono small">{safeText(a.signer_fingerprint)}</span>
           <div className="mono small wrap muted key">{safeText(a.signer_key)}</div>
         </dd>
+        {a.signer_change_from != null && (
+          <>
+            <dt>Signer change</dt>
+            <dd className="warn-text" id="archive-signer-change">
+              signer changes at sequence {String(a.sequence)}: previously {a.signer_change_from}
+            </dd>
+          </>
+        )}
         <dt>Events</dt>
         <dd>
           {formatCount(Number(a.events))} ({formatBytes(Number(a.bytes))}) · source {safeText(a.source_kind)}

@@ -1,34 +1,61 @@
 // Import: drop archives anywhere on the window or pick them; one card per archive with its progress (events, MB,
 // rate, ETA), a cancel button, and its result: verified, failed with the verifier's exact reason, already imported,
-// refused, or signed by an untrusted key (with "trust this key", which asks first, then imports again).
+// refused, or signed by a key not trusted for the archive's origin: the reason, and "trust this key for <origin>"
+// (which asks first when the key is new to the keyring, shows the origin in an editable field, then imports again).
 
 import { useState } from 'react';
 
 import { backend } from '../backend';
-import type { ImportResult } from '../backend';
+import type { ImportResult, TrustOutcome } from '../backend';
 import { useApp } from '../app-context';
 import { FailureFields } from '../components/FailureFields';
 import { ProgressBar } from '../components/ProgressBar';
-import { TrustDialog } from '../components/TrustDialog';
-import type { KeyToTrust } from '../components/TrustDialog';
+import { TrustDialog, checkOrigins } from '../components/TrustDialog';
+import type { GrantChoice, KeyToTrust } from '../components/TrustDialog';
 import { baseName } from '../imports';
 import type { ImportItem } from '../imports';
 import { formatCount, formatDuration, formatElapsed, formatMB, rateAndEta } from '../format/numbers';
 import { safeText } from '../format/safeText';
 
+/** A request to trust an archive's signer: the key, the archive's origin and why it is not trusted now. */
+export interface TrustRequest {
+  signer: KeyToTrust;
+  origin: string;
+  reason: string | null;
+  path: string;
+}
+
+/** Words for the kept archives a grant promoted (or could not). */
+function promotedText(outcome: TrustOutcome): string | null {
+  if (outcome.promoted.length === 0) return null;
+  return outcome.promoted.map((p) => p.message).join(' ');
+}
+
 export function ImportScreen() {
   const { imports, startImport, cancelImport, showError, setKeys, keys } = useApp();
-  const [trusting, setTrusting] = useState<{ signer: KeyToTrust; path: string } | null>(null);
+  const [trusting, setTrusting] = useState<TrustRequest | null>(null);
   const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
 
   const pick = () => backend.pickArchives().then(startImport).catch(showError);
-  const confirmTrust = async () => {
-    if (!trusting) return;
+  const grant = async (req: TrustRequest, choice: GrantChoice) => {
     setBusy(true);
     try {
-      const outcome = await backend.trustKey(trusting.signer.key);
+      const outcome = await backend.grantKey(req.signer.key, choice.origins, choice.validAfter, choice.validBefore);
       if (outcome.added) setKeys([...keys, outcome.key]);
-      startImport([trusting.path]);
+      setNotice(promotedText(outcome));
+      // Imported again: this archive, and every other one shown as not trusted with the same signer (the new grant
+      // may cover them too; those it does not cover now say why).
+      const others = imports
+        .filter(
+          (i) =>
+            i.path !== req.path &&
+            i.result?.outcome === 'untrusted' &&
+            i.result.report.signer?.fingerprint === req.signer.fingerprint,
+        )
+        .map((i) => i.path)
+        .reverse();
+      startImport([req.path, ...others]);
       setTrusting(null);
     } catch (e) {
       showError(e);
@@ -36,6 +63,7 @@ export function ImportScreen() {
       setBusy(false);
     }
   };
+  const knownKey = (fingerprint: string) => keys.some((k) => k.fingerprint === fingerprint);
 
   const runningJobs = [...new Set(imports.filter((i) => i.state === 'running' || i.state === 'waiting').map((i) => i.job))];
 
@@ -58,6 +86,11 @@ export function ImportScreen() {
           </p>
         )}
       </div>
+      {notice && (
+        <div className="banner" role="status" id="promoted-message">
+          {notice}
+        </div>
+      )}
       {runningJobs.length > 0 && (
         <div className="toolbar">
           {runningJobs.map((job) => (
@@ -70,12 +103,26 @@ export function ImportScreen() {
       {imports.length > 0 && (
         <ul className="cards" id="import-list" aria-label="Imports">
           {imports.map((item) => (
-            <ImportCard key={item.key} item={item} onTrust={(signer) => setTrusting({ signer, path: item.path })} />
+            <ImportCard
+              key={item.key}
+              item={item}
+              knownKey={knownKey}
+              busy={busy}
+              onTrust={(req) => setTrusting(req)}
+              onGrant={grant}
+            />
           ))}
         </ul>
       )}
       {trusting && (
-        <TrustDialog signer={trusting.signer} busy={busy} onConfirm={confirmTrust} onCancel={() => setTrusting(null)} />
+        <TrustDialog
+          signer={trusting.signer}
+          origin={trusting.origin}
+          reason={trusting.reason}
+          busy={busy}
+          onConfirm={(choice) => grant(trusting, choice)}
+          onCancel={() => setTrusting(null)}
+        />
       )}
     </div>
   );
@@ -94,7 +141,7 @@ function outcomeBadge(item: ImportItem): { text: string; tone: string } {
     case 'refused':
       return { text: 'Verified · refused', tone: 'bad' };
     case 'untrusted':
-      return { text: 'Untrusted key', tone: 'warn' };
+      return { text: 'Not trusted', tone: 'warn' };
     case 'failed':
       return { text: 'Failed verification', tone: 'bad' };
     default:
@@ -102,7 +149,17 @@ function outcomeBadge(item: ImportItem): { text: string; tone: string } {
   }
 }
 
-function ImportCard({ item, onTrust }: { item: ImportItem; onTrust: (s: KeyToTrust) => void }) {
+interface TrustActions {
+  /** Whether the keyring already holds a grant of this key (for other origins). */
+  knownKey: (fingerprint: string) => boolean;
+  busy: boolean;
+  /** Opens the trust dialog (a key new to the keyring: its fingerprint is shown first). */
+  onTrust: (req: TrustRequest) => void;
+  /** Grants at once (a key already in the keyring, for one more origin). */
+  onGrant: (req: TrustRequest, choice: GrantChoice) => void;
+}
+
+function ImportCard({ item, ...actions }: { item: ImportItem } & TrustActions) {
   const badge = outcomeBadge(item);
   const r = item.result;
   return (
@@ -117,7 +174,7 @@ function ImportCard({ item, onTrust }: { item: ImportItem; onTrust: (s: KeyToTru
       {item.state === 'running' && item.progress && <Progress item={item} progress={item.progress} />}
       {item.state === 'running' && !item.progress && <div className="muted small">Checking the signature…</div>}
       {item.error && <p className="reason">{safeText(item.error.message)}</p>}
-      {r && <ResultDetails result={r} elapsedMs={item.elapsedMs} onTrust={onTrust} />}
+      {r && <ResultDetails result={r} elapsedMs={item.elapsedMs} {...actions} />}
     </li>
   );
 }
@@ -140,19 +197,21 @@ function Progress({ item, progress: p }: { item: ImportItem; progress: NonNullab
 function ResultDetails({
   result,
   elapsedMs,
-  onTrust,
+  ...actions
 }: {
   result: ImportResult;
   elapsedMs: number;
-  onTrust: (s: KeyToTrust) => void;
-}) {
+} & TrustActions) {
   const rep = result.report;
   const f = rep.failure;
+  const known = rep.signer ? actions.knownKey(rep.signer.fingerprint) : false;
   return (
     <div className="result">
       <p className="result-message">
         {result.outcome === 'untrusted'
-          ? 'The signature is valid, but the signing key is not in your keyring, so nothing was imported.'
+          ? known
+            ? 'The signature is valid, but the signing key is not trusted for this origin, so nothing was imported.'
+            : 'The signature is valid, but the signing key is not in your keyring, so nothing was imported.'
           : result.outcome === 'failed'
             ? 'This archive did not verify; nothing was imported.'
             : safeText(result.message)}
@@ -203,10 +262,15 @@ function ResultDetails({
           <>
             <dt>Signer</dt>
             <dd>
-              <span className="mono">{safeText(rep.signer.name)}</span>{' '}
-              <span className="mono small">{safeText(rep.signer.fingerprint)}</span>
-              {rep.signer.trusted ? ' (trusted)' : ' (not in your keyring)'}
+              <span className="mono">{safeText(rep.signer.name)}</span> <span className="mono small">{safeText(rep.signer.fingerprint)}</span>
+              {rep.signer.trusted ? ' (trusted)' : known ? ' (not trusted for this origin)' : ' (not in your keyring)'}
             </dd>
+            {rep.signer.trust_reason && (
+              <>
+                <dt>Trust</dt>
+                <dd className="trust-reason">{rep.signer.trust_reason}</dd>
+              </>
+            )}
           </>
         )}
         {result.gap_before != null && (
@@ -216,14 +280,56 @@ function ResultDetails({
           </>
         )}
       </dl>
-      {result.outcome === 'untrusted' && rep.signer && (
-        <div className="actions left">
-          <button className="primary trust-button" onClick={() => onTrust(rep.signer!)}>
-            Trust this key…
-          </button>
-          <span className="muted small">Shows the key's fingerprint and asks before trusting it.</span>
-        </div>
+      {result.outcome === 'untrusted' && rep.signer && rep.origin != null && (
+        <TrustAction
+          request={{ signer: rep.signer, origin: rep.origin, reason: rep.signer.trust_reason ?? null, path: result.path }}
+          known={known}
+          {...actions}
+        />
       )}
+    </div>
+  );
+}
+
+/** The action on a result whose signer is not trusted for its origin: a key already in the keyring is granted for
+ * the origin in one click (the field can be turned into a prefix first); a new key opens the dialog that shows its
+ * fingerprint. */
+function TrustAction({ request, known, busy, onTrust, onGrant }: { request: TrustRequest; known: boolean } & TrustActions) {
+  const [origins, setOrigins] = useState(request.origin);
+  if (!known) {
+    return (
+      <div className="actions left">
+        <button className="primary trust-button" onClick={() => onTrust(request)}>
+          Trust this key for {request.origin}…
+        </button>
+        <span className="muted small">Shows the key's fingerprint and asks before trusting it.</span>
+      </div>
+    );
+  }
+  const problem = checkOrigins(origins);
+  return (
+    <div className="grant-inline">
+      <label className="visually-hidden" htmlFor={`grant-origins-${request.path}`}>
+        Origins to trust this key for
+      </label>
+      <input
+        id={`grant-origins-${request.path}`}
+        className="mono grant-origins"
+        value={origins}
+        onChange={(e) => setOrigins(e.target.value)}
+        spellCheck={false}
+      />
+      <button
+        className="primary grant-button"
+        disabled={busy || problem !== null}
+        onClick={() => onGrant(request, { origins: origins.trim(), validAfter: null, validBefore: null })}
+      >
+        Trust this key for {origins.trim()}
+      </button>
+      <button className="link grant-more" onClick={() => onTrust({ ...request, origin: origins.trim() })}>
+        With a time window…
+      </button>
+      {problem && <span className="warn-text small">{problem}</span>}
     </div>
   );
 }

@@ -1,10 +1,11 @@
-// Keyring: the trusted signing keys (name, fingerprint, date added), add one by pasting its key string or from a
-// .pub file, remove one. Also the auditor's own signing key (for exported bundles) and where the database file is chosen.
+// Keyring: every grant (key name, fingerprint, the origins it may sign, its window of sealing times, date added);
+// add a key by pasting its key string or from a .pub file, for every origin (pinned to the first signer of each) or
+// for an origin pattern; remove one grant. Also the auditor's own signing key (for exported bundles) and where the database file is chosen.
 
 import { useState } from 'react';
 
 import { backend } from '../backend';
-import type { TrustedKey } from '../backend';
+import type { TrustedKey, TrustOutcome } from '../backend';
 import { useApp } from '../app-context';
 import { AuditorKeyPanel, useAuditorKey } from '../components/AuditorKeyPanel';
 import { EmptyState } from '../components/EmptyState';
@@ -12,28 +13,59 @@ import { formatCount } from '../format/numbers';
 import { safeText } from '../format/safeText';
 import { formatTime } from '../format/time';
 
+/** One grant's identity (a key may hold several grants: one per origin pattern and window). */
+export function grantId(k: TrustedKey): string {
+  return [k.fingerprint, k.pinned ? 'pinned' : 'grant', k.origins, k.valid_after ?? '', k.valid_before ?? ''].join('\n');
+}
+
+/** A grant's origins in words. */
+export function grantOrigins(k: TrustedKey): string {
+  return k.pinned ? 'any origin, pinned to the first signer of each' : k.origins;
+}
+
+/** A grant's window of sealing times in words (UTC, as stored). */
+export function grantWindow(k: TrustedKey): string {
+  if (k.valid_after && k.valid_before) return `sealed from ${k.valid_after} until ${k.valid_before}`;
+  if (k.valid_after) return `sealed from ${k.valid_after}`;
+  if (k.valid_before) return `sealed before ${k.valid_before}`;
+  return 'at any time';
+}
+
 export function KeyringScreen() {
   const { keys, setKeys, showError, settings, db, refreshDb } = useApp();
   const [text, setText] = useState('');
+  const [origins, setOrigins] = useState('');
+  const [validAfter, setValidAfter] = useState('');
+  const [validBefore, setValidBefore] = useState('');
   const [message, setMessage] = useState<{ tone: 'good' | 'error'; text: string } | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const auditor = useAuditorKey();
 
-  const added = (key: TrustedKey, isNew: boolean) => {
-    if (isNew) setKeys([...keys, key]);
+  const added = (r: TrustOutcome) => {
+    const key = r.key;
+    if (r.added) setKeys([...keys, key]);
+    const promoted = r.promoted.map((p) => p.message).join(' ');
     setMessage({
       tone: 'good',
-      text: isNew
-        ? `Now trusting ${safeText(key.name)} (${key.fingerprint}).`
-        : `${safeText(key.name)} was already trusted.`,
+      text:
+        (r.added
+          ? `Now trusting ${safeText(key.name)} (${key.fingerprint}) for ${grantOrigins(key)}, ${grantWindow(key)}.`
+          : `${safeText(key.name)} was already trusted for ${grantOrigins(key)}.`) + (promoted ? ` ${promoted}` : ''),
     });
   };
   const addPasted = async () => {
     setMessage(null);
     try {
-      const r = await backend.trustKey(text);
-      added(r.key, r.added);
+      const o = origins.trim();
+      const r =
+        o === '' && validAfter.trim() === '' && validBefore.trim() === ''
+          ? await backend.trustKey(text)
+          : await backend.grantKey(text, o === '' ? '*' : o, validAfter.trim() || null, validBefore.trim() || null);
+      added(r);
       setText('');
+      setOrigins('');
+      setValidAfter('');
+      setValidBefore('');
     } catch (e) {
       setMessage({ tone: 'error', text: (e as { message: string }).message });
     }
@@ -44,16 +76,19 @@ export function KeyringScreen() {
       const path = await backend.pickKeyFile();
       if (!path) return;
       const r = await backend.trustKeyFile(path);
-      added(r.key, r.added);
+      added(r);
     } catch (e) {
       setMessage({ tone: 'error', text: (e as { message: string }).message });
     }
   };
-  const remove = async (fingerprint: string) => {
+  const remove = async (grant: TrustedKey) => {
     try {
-      setKeys(await backend.untrustKey(fingerprint));
+      setKeys(await backend.untrustGrant(grant));
       setConfirming(null);
-      setMessage({ tone: 'good', text: 'Key removed. Archives it signs will no longer import as verified.' });
+      setMessage({
+        tone: 'good',
+        text: `Grant removed. Archives of ${grantOrigins(grant)} signed by ${grant.name} will no longer import as verified through it.`,
+      });
     } catch (e) {
       showError(e);
     }
@@ -73,8 +108,9 @@ export function KeyringScreen() {
     <div className="keyring-screen">
       <h1>Trusted keys</h1>
       <p className="muted">
-        An archive counts as verified only when its signature is by one of these keys. Archives signed by any other key
-        are reported as “untrusted key” and not imported.
+        An archive counts as verified only when its signature is by a key granted for its origin, for the time it was
+        sealed. A key added for any origin is pinned to the first signer of each origin: a second signer of an origin
+        needs a grant for that origin. Archives signed otherwise are reported as not trusted and not imported.
       </p>
       {keys.length === 0 ? (
         <EmptyState title="No trusted key yet" id="keyring-empty">
@@ -87,29 +123,33 @@ export function KeyringScreen() {
             <tr>
               <th>Name</th>
               <th>Fingerprint</th>
+              <th>Origins</th>
+              <th>Window</th>
               <th>Added ({settings.time_zone === 'utc' ? 'UTC' : 'local'})</th>
               <th />
             </tr>
           </thead>
           <tbody>
             {keys.map((k) => (
-              <tr key={k.fingerprint} data-fingerprint={k.fingerprint}>
+              <tr key={grantId(k)} data-fingerprint={k.fingerprint} data-origins={k.origins} className="grant-row">
                 <td className="mono">{safeText(k.name)}</td>
                 <td>
                   <div className="mono">{k.fingerprint}</div>
                   <div className="mono small muted wrap key">{safeText(k.key)}</div>
                 </td>
+                <td className={k.pinned ? 'small grant-origins' : 'mono grant-origins'}>{grantOrigins(k)}</td>
+                <td className="small grant-window">{grantWindow(k)}</td>
                 <td className="small">{formatTime(k.added, settings.time_zone, 0)}</td>
                 <td className="actions-cell">
-                  {confirming === k.fingerprint ? (
+                  {confirming === grantId(k) ? (
                     <>
-                      <button className="danger" onClick={() => remove(k.fingerprint)}>
+                      <button className="danger" onClick={() => remove(k)}>
                         Remove {safeText(k.name)}
                       </button>
                       <button onClick={() => setConfirming(null)}>Keep</button>
                     </>
                   ) : (
-                    <button onClick={() => setConfirming(k.fingerprint)}>Remove…</button>
+                    <button onClick={() => setConfirming(grantId(k))}>Remove…</button>
                   )}
                 </td>
               </tr>
@@ -131,6 +171,33 @@ export function KeyringScreen() {
           placeholder="name+1a2b3c4d+AbCdEf…  (the content of NAME.pub)"
           spellCheck={false}
         />
+        <div className="grant-fields">
+          <label htmlFor="key-origins">For origins (optional)</label>
+          <input
+            id="key-origins"
+            className="mono"
+            value={origins}
+            onChange={(e) => setOrigins(e.target.value)}
+            placeholder="every origin, pinned to its first signer — or corp.example/prod/*"
+            spellCheck={false}
+          />
+          <label htmlFor="key-valid-after">Sealed from (optional)</label>
+          <input
+            id="key-valid-after"
+            className="mono"
+            value={validAfter}
+            onChange={(e) => setValidAfter(e.target.value)}
+            placeholder="YYYY-MM-DD"
+          />
+          <label htmlFor="key-valid-before">Sealed before (optional)</label>
+          <input
+            id="key-valid-before"
+            className="mono"
+            value={validBefore}
+            onChange={(e) => setValidBefore(e.target.value)}
+            placeholder="YYYY-MM-DD"
+          />
+        </div>
         <div className="actions left">
           <button className="primary" onClick={addPasted} disabled={text.trim() === ''} id="add-key">
             Trust this key

@@ -1,0 +1,163 @@
+// End-to-end: trust bound to origins in the built app. Archives sealed by the real `auditlens` command line with two
+// keys: alpha signs sequence 1 of corp.example/prod/k8s and sequence 1 of corp.example/staging/k8s; beta signs
+// sequence 2 of corp.example/prod/k8s (continuing alpha's chain: a signer change). The app starts with an empty
+// keyring and the three archives on its command line:
+//   (a) trusting alpha from its untrusted archive binds it to that archive's origin (the Keyring shows the grant);
+//   (b) the staging archive, signed by alpha, then says "not trusted for this origin" with a one-click grant, and
+//       after the click it is verified;
+//   (c) beta granted for the prod origin: sequence 2 imports and the Archives screen shows the signer change.
+// Screenshots go to target/e2e-screenshots/ (t01-...).
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { Harness, ROOT } from './harness.mjs';
+
+const CLI = path.join(ROOT, 'target/debug/auditlens');
+const LOGS = path.join(ROOT, 'tests/fixtures/logs');
+const PROD = 'corp.example/prod/k8s';
+const STAGING = 'corp.example/staging/k8s';
+
+let h;
+const fx = {};
+before(async () => {
+  h = await Harness.start();
+  execFileSync('cargo', ['build', '--quiet', '--locked', '--bin', 'auditlens'], { cwd: ROOT, stdio: 'inherit' });
+  const dir = h.path('trust');
+  fs.mkdirSync(dir, { recursive: true });
+  const run = (...args) => execFileSync(CLI, args, { encoding: 'utf8' });
+  for (const name of ['e2e-alpha', 'e2e-beta']) run('keygen', '--name', name, '--out', path.join(dir, 'keys'));
+  // The signer's fingerprint as `verify --json` reports it (whatever its exit code).
+  const fingerprint = (archive) => {
+    let out;
+    try {
+      out = run('verify', '--json', archive);
+    } catch (e) {
+      out = e.stdout;
+    }
+    return JSON.parse(out).archives[0].signer.fingerprint;
+  };
+  const seal = (name, key, origin, input, prev) => {
+    const out = path.join(dir, name);
+    run(
+      'seal',
+      '--key',
+      path.join(dir, `keys/${key}.key`),
+      '--origin',
+      origin,
+      ...(prev ? ['--prev', path.join(dir, prev)] : []),
+      '--out',
+      out,
+      path.join(LOGS, input),
+    );
+    return out;
+  };
+  fx.a1 = seal('prod-1.zip', 'e2e-alpha', PROD, 'k8s_audit/audit2rbac/demo.log');
+  fx.s1 = seal('staging-1.zip', 'e2e-alpha', STAGING, 'k8s_audit/falco_trace_files/exec_pod.json');
+  fx.a2 = seal('prod-2.zip', 'e2e-beta', PROD, 'k8s_audit/falco_trace_files/create_deployment.json', 'prod-1.zip');
+  fx.alpha = fingerprint(fx.a1);
+  fx.beta = fingerprint(fx.a2);
+});
+after(async () => {
+  await h?.stop();
+});
+
+async function step(session, name, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    await h.screenshot(session, `FAILED-trust-${name}`).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function goTo(s, tab) {
+  await (await s.find(`#tab-${tab}`)).click();
+  await s.waitFor(`${tab} tab`, async () => (await (await s.find(`#tab-${tab}`)).attribute('aria-selected')) === 'true');
+}
+
+function card(file) {
+  return `li.import-card[data-path$="/${file}"]`;
+}
+
+async function outcome(s, file) {
+  return (await s.find(card(file))).attribute('data-outcome');
+}
+
+describe('trust bound to origins', () => {
+  let s;
+  before(async () => {
+    s = await h.launch(['--db', h.path('trust.db'), fx.a1, fx.s1, fx.a2]);
+  });
+  after(async () => {
+    await s?.quit();
+  });
+
+  it('trusting a key from an untrusted archive binds it to that archive\'s origin', async () => {
+    await step(s, 'bind', async () => {
+      for (const f of ['prod-1.zip', 'staging-1.zip', 'prod-2.zip']) {
+        await s.waitFor(`${f} untrusted`, async () => (await outcome(s, f)) === 'untrusted');
+      }
+      assert.match(await s.text(`${card('prod-1.zip')} .trust-reason`), /is not trusted/);
+      await (await s.find(`${card('prod-1.zip')} .trust-button`)).click();
+      await s.waitForText('#trust-fingerprint', fx.alpha);
+      assert.equal(await s.execute('return document.getElementById("trust-origins").value'), PROD);
+      await h.screenshot(s, 't01-trust-dialog-origin');
+      await (await s.find('#trust-confirm')).click();
+      await s.waitFor('prod-1 imported', async () => (await outcome(s, 'prod-1.zip')) === 'imported');
+      await goTo(s, 'keyring');
+      const rows = await s.findAll('#keys-table tbody tr');
+      assert.equal(rows.length, 1);
+      const row = `#keys-table tr[data-fingerprint="${fx.alpha}"][data-origins="${PROD}"]`;
+      assert.match(await s.text(row), /e2e-alpha/);
+      assert.equal(await s.text(`${row} .grant-origins`), PROD);
+      assert.equal(await s.text(`${row} .grant-window`), 'at any time');
+      await h.screenshot(s, 't02-keyring-grant');
+      await goTo(s, 'import');
+    });
+  });
+
+  it('a second origin signed by that key is not trusted for this origin, and one click grants it', async () => {
+    await step(s, 'second-origin', async () => {
+      // Imported again with the grant: now refused for its origin, with the reason.
+      await s.waitFor('staging re-verified', async () => {
+        if ((await outcome(s, 'staging-1.zip')) !== 'untrusted') return false;
+        return /not trusted for this origin/.test(await s.text(`${card('staging-1.zip')} .trust-reason`));
+      });
+      const text = await s.text(card('staging-1.zip'));
+      assert.match(text, /\(not trusted for this origin\)/);
+      assert.match(text, new RegExp(`granted only for ${PROD.replace(/[.*/]/g, '\\$&')}`));
+      const button = await s.find(`${card('staging-1.zip')} .grant-button`);
+      assert.equal(await button.text(), `Trust this key for ${STAGING}`);
+      await h.screenshot(s, 't03-not-trusted-for-this-origin');
+      await button.click();
+      await s.waitFor('staging imported', async () => (await outcome(s, 'staging-1.zip')) === 'imported');
+      assert.match(await (await s.find(`${card('staging-1.zip')} .badge`)).text(), /^Verified/);
+      await goTo(s, 'keyring');
+      assert.equal((await s.findAll('#keys-table tbody tr')).length, 2);
+      await s.find(`#keys-table tr[data-fingerprint="${fx.alpha}"][data-origins="${STAGING}"]`);
+      await goTo(s, 'import');
+    });
+  });
+
+  it('a second signer granted for the origin imports, and the Archives screen shows the signer change', async () => {
+    await step(s, 'signer-change', async () => {
+      await (await s.find(`${card('prod-2.zip')} .trust-button`)).click();
+      await s.waitForText('#trust-fingerprint', fx.beta);
+      assert.equal(await s.execute('return document.getElementById("trust-origins").value'), PROD);
+      await (await s.find('#trust-confirm')).click();
+      await s.waitFor('prod-2 imported', async () => (await outcome(s, 'prod-2.zip')) === 'imported');
+      await goTo(s, 'archives');
+      const changes = await s.waitForText('#signer-changes', 'signer changes at sequence 2');
+      assert.match(
+        changes,
+        new RegExp(`${PROD.replace(/[.*/]/g, '\\$&')}: signer changes at sequence 2: e2e-alpha \\(${fx.alpha.replace(/[+/]/g, '\\$&')}\\) → e2e-beta`),
+      );
+      assert.equal((await s.findAll('#archives-table .signer-changed')).length, 1);
+      await h.screenshot(s, 't04-archives-signer-change');
+    });
+  });
+});
