@@ -22,4 +22,9 @@ root: string | null, chain_start: string | null, chain_end: string | null, manif
  * Events whose bytes are not one JSON object the parser can read (`sources::parse_event`): they verify and
  * are stored as raw text marked "not parsed", with no normalized fields. Counted once every event was read.
  */
-parse_errors: number | null, failure: Failure | null, };
+parse_errors: number | null, failure: Failure | null, 
+/**
+ * Whose rules normalize the archive's events: the built-in mapper its signed kind names, or the producer's
+ * mapping file (docs/sources.md, "Whose rules"). Set once the manifest (and mapping file) verified.
+ */
+normalization?: Normalization, };
