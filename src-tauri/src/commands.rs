@@ -285,10 +285,11 @@ pub fn check_database(
 ) {
     let db = state.db();
     let _writer = lock(&state.write_lock);
-    let trusted = state.keyring().verifier_keys();
+    // The keyring's grants, as import applies them (bare keys pinned per origin in import order).
+    let policy = state.keyring().policy();
     let t0 = Instant::now();
     let result = db.writer().and_then(|store| {
-        Ok(store.check(&trusted, &mut |p| {
+        Ok(store.check_policy(Some(&policy), &mut |p| {
             emit(CheckEvent::Progress {
                 job,
                 progress: *p,
@@ -886,6 +887,7 @@ pub fn open_bundle(state: &AppState, path: &str) -> Result<OpenedBundle, AppErro
     }
     let sha256 = file_sha256(copy.path())?;
     let producers = state.keyring().verifier_keys();
+    let producer_policy = state.keyring().policy();
     let own = load_auditor(state)
         .ok()
         .flatten()
@@ -893,9 +895,9 @@ pub fn open_bundle(state: &AppState, path: &str) -> Result<OpenedBundle, AppErro
     let v = verify_bundle(
         copy.path(),
         &VerifyOptions {
-            trusted_producers: &producers,
+            trusted_producers: &[],
             trusted_auditors: &[],
-            producer_policy: None,
+            producer_policy: Some(&producer_policy),
         },
     )
     .map_err(|e| AppError::new(ErrorCode::Io, format!("cannot read {path}: {e}")))?;
