@@ -8,7 +8,7 @@ APP := target/debug/auditlens-app
 DEMO := demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps build bench fmt clean-demo app e2e ui-deps
+.PHONY: run test deps build bench fmt check clean-demo app e2e ui-deps
 
 ## System packages the build and the tests need (C compiler for bundled SQLite; ripgrep for the benchmark baseline).
 deps:
@@ -43,7 +43,7 @@ run: build
 ## Every test: unit, integration (real archives, real SQLite files), the independent verifier, the CLI contract.
 ## The desktop app's tests too: its command layer (in the workspace run), the UI components (Vitest) and the app
 ## end to end (WebDriver under Xvfb). The app crate is built with the front end embedded, as `make app` builds it.
-test: deps app
+test: deps app check
 	$(CARGO) test --locked --workspace --features auditlens-app/custom-protocol
 	cd ui && npx vitest run
 	$(MAKE) e2e
@@ -84,6 +84,11 @@ bench: deps
 
 fmt:
 	$(CARGO) fmt --all
+
+## Habits the machine enforces (part of `make test`): formatting and lints, warnings are errors.
+check: app
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --workspace --all-targets --features auditlens-app/custom-protocol -- -D warnings
 
 clean-demo:
 	rm -rf $(DEMO)

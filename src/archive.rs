@@ -418,6 +418,20 @@ fn check_name(name: &str) -> Result<(), ArchiveError> {
     }
 }
 
+/// SHA-256 over a file's bytes, streamed: the floor for anything that must hash every byte.
+pub fn sha256_file(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut h = <sha2::Sha256 as sha2::Digest>::new();
+    loop {
+        let n = std::io::Read::read(&mut f, &mut buf)?;
+        if n == 0 {
+            return Ok(sha2::Digest::finalize(h).into());
+        }
+        sha2::Digest::update(&mut h, &buf[..n]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -458,19 +472,5 @@ mod tests {
             assert!(check_name(bad).is_err(), "{bad}");
         }
         assert!(check_name("events/000001.jsonl").is_ok());
-    }
-}
-
-/// SHA-256 over a file's bytes, streamed: the floor for anything that must hash every byte.
-pub fn sha256_file(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
-    let mut f = std::fs::File::open(path)?;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut h = <sha2::Sha256 as sha2::Digest>::new();
-    loop {
-        let n = std::io::Read::read(&mut f, &mut buf)?;
-        if n == 0 {
-            return Ok(sha2::Digest::finalize(h).into());
-        }
-        sha2::Digest::update(&mut h, &buf[..n]);
     }
 }

@@ -520,7 +520,7 @@ mod tests {
         assert!(d.reason.contains("team-a"), "{}", d.reason);
         // B's own origin is fine.
         assert!(seen.decide(&policy, "b.example/log", &b, None).trusted);
-        assert_eq!(seen.established("a.example/log"), &[a.clone()]);
+        assert_eq!(seen.established("a.example/log"), std::slice::from_ref(&a));
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl Env {
         let mut args = vec![
             "seal",
             "--key",
-            &self.dir.join("ops-prod.key").to_str().unwrap().to_string(),
+            self.dir.join("ops-prod.key").to_str().unwrap(),
         ]
         .into_iter()
         .map(String::from)

@@ -315,7 +315,17 @@ fn signed_events_that_do_not_parse_are_stored_unparsed_wherever_they_are() {
     assert_eq!(r.report.parse_errors, Some(bad.len() as u64));
     let store = lab.store();
     assert_eq!(store.event_count().unwrap(), 3000);
-    let rows: Vec<(i64, Option<i64>, Option<String>, Option<String>, Option<String>, String, String, Vec<u8>)> = store
+    type Row = (
+        i64,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        Vec<u8>,
+    );
+    let rows: Vec<Row> = store
         .connection()
         .prepare(
             "SELECT idx, ts, actor, category, parse_error, source, origin, CAST(raw AS BLOB) FROM events
@@ -742,11 +752,7 @@ fn search_operators_match_the_hand_counted_events() {
     ];
     for (q, want) in cases {
         assert_eq!(k8s_hits(&s, q), want, "query {q}");
-        assert_eq!(
-            s.count(q, NOW).unwrap() >= want.len() as u64,
-            true,
-            "count {q}"
-        );
+        assert!(s.count(q, NOW).unwrap() >= want.len() as u64, "count {q}");
     }
     // Counts over both archives.
     assert_eq!(s.count("", NOW).unwrap(), 37 + 19);

@@ -238,7 +238,8 @@ fn edit_checkpoint(
 #[test]
 fn changed_checkpoint_size_root_or_extension_breaks_the_signature() {
     let s = sealed_k8s();
-    let cases: Vec<(&str, Box<dyn Fn(String) -> String>)> = vec![
+    type Edit = Box<dyn Fn(String) -> String>;
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "size",
             Box::new(|cp: String| cp.replacen("\n37\n", "\n36\n", 1)),

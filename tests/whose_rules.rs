@@ -68,6 +68,9 @@ struct Lab {
     dir: PathBuf,
 }
 
+/// Events as (index, leaf, raw) and the archives' roots.
+type StoredBytes = (Vec<(i64, Vec<u8>, String)>, Vec<Vec<u8>>);
+
 impl Lab {
     fn new() -> Lab {
         let tmp = tempfile::tempdir().unwrap();
@@ -122,7 +125,7 @@ impl Lab {
     }
 
     /// Every event's (index, leaf) and every archive's root, as stored.
-    fn verified_bytes(&self) -> (Vec<(i64, Vec<u8>, String)>, Vec<Vec<u8>>) {
+    fn verified_bytes(&self) -> StoredBytes {
         let store = self.store();
         let c = store.connection();
         let events = c

@@ -220,7 +220,7 @@ impl ImportSink<'_, '_> {
             .iter()
             .find(|(_, n, complete)| *n == note && *complete)
             .map(|(id, _, _)| *id);
-        let neighbour = |seq: u64| -> Result<Option<(Vec<u8>, Vec<u8>)>, rusqlite::Error> {
+        let neighbour = |seq: u64| -> Result<Option<ChainEnds>, rusqlite::Error> {
             self.tx
                 .query_row(
                     "SELECT chain_start, chain_end FROM archives WHERE origin = ?1 AND sequence = ?2 AND status = 'verified'",
@@ -749,6 +749,9 @@ impl IdAllocator {
         Ok(None)
     }
 }
+
+/// A stored archive's chain start and chain end.
+type ChainEnds = (Vec<u8>, Vec<u8>);
 
 /// What [`verify_and_insert`] found: the report, the plan, the events' time range and the kept forks.
 type Verified = (ArchiveReport, Plan, Option<i64>, Option<i64>, Vec<i64>);

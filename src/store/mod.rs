@@ -182,7 +182,7 @@ impl Store {
                     normalization, mapping
              FROM archives ORDER BY origin, sequence, id",
         )?;
-        let mut rows: Vec<(ArchiveRow, Option<Vec<u8>>, Option<Vec<u8>>)> = stmt
+        let mut rows: Vec<ArchiveWithChain> = stmt
             .query_map([], |r| {
                 Ok((
                     ArchiveRow {
@@ -285,7 +285,7 @@ impl Store {
     }
 
     /// One archive's signed checkpoint and manifest, exactly as stored.
-    pub fn archive_documents(&self, id: i64) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn archive_documents(&self, id: i64) -> Result<Option<SignedDocuments>, StoreError> {
         Ok(self
             .conn
             .query_row(
@@ -317,6 +317,12 @@ pub(crate) fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(())
 }
+
+/// An archive row with its stored chain start and end (to find gaps and signer changes).
+type ArchiveWithChain = (ArchiveRow, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// An archive's signed checkpoint and manifest, byte for byte.
+pub type SignedDocuments = (Vec<u8>, Vec<u8>);
 
 /// An archive as listed by the store.
 #[derive(Debug, Clone, Serialize)]

@@ -102,7 +102,7 @@ pub fn rewrite(src: &Path, dst: &Path, f: impl FnOnce(&mut Vec<(String, Vec<u8>)
 /// Rebuilds leaves, manifest counts/sizes, checkpoint and signature from the (edited) event entries, signing
 /// with `key`: an archive whose signature is valid over whatever the events now are. Used to reach the checks
 /// behind the signature (byte rules, sizes) and to make "re-signed by another key" archives.
-pub fn reseal_entries(entries: &mut Vec<(String, Vec<u8>)>, key: &SignerKey) {
+pub fn reseal_entries(entries: &mut [(String, Vec<u8>)], key: &SignerKey) {
     let mut manifest: Manifest = serde_json::from_slice(entry(entries, archive::MANIFEST)).unwrap();
     let note = Note::parse(entry(entries, archive::CHECKPOINT)).unwrap();
     let old_cp = Checkpoint::parse(&note.text).unwrap();
