@@ -673,7 +673,7 @@ fn import(
             ImportOutcome::Imported | ImportOutcome::AlreadyImported => {
                 println!("{line}");
                 if let Some(n) = &result.normalization {
-                    println!("  normalization: {}", n.text);
+                    println!("  normalization: {}", safe(&n.text));
                 }
             }
             _ => {
@@ -755,11 +755,11 @@ fn check(
             report::count(result.events_checked, "event")
         );
         for n in &result.notices {
-            println!("note: {}: {}", place(n), n.message);
+            println!("note: {}: {}", place(n), safe(&n.message));
         }
     } else {
         for n in &result.notices {
-            eprintln!("note: {}: {}", place(n), n.message);
+            eprintln!("note: {}: {}", place(n), safe(&n.message));
         }
         for p in &result.problems {
             eprintln!("{}: {}", place(p), safe(&p.message));

@@ -517,3 +517,37 @@ fn verify_bundle_follows_the_trust_policy() {
     assert_eq!(code(&o), 1, "{out}");
     assert!(out.contains("granted only for b.example/log"), "{out}");
 }
+
+/// A signer change is a notice of `check`; the signer names in it came from archives and reach the terminal
+/// escaped (a right-to-left override in a key name printed raw before this fix).
+#[test]
+fn check_notices_show_signer_names_escaped() {
+    let lab = Lab::new();
+    let a = key("ops");
+    let b = key("ops\u{202e}x");
+    let origin = "a.example/log";
+    let a1 = lab.seal_events("a1.zip", &a, origin, None, "a", 2);
+    let b2 = lab.seal_events("b2.zip", &b, origin, Some(&a1), "b", 2);
+    let policy = lab.p("policy.txt");
+    std::fs::write(
+        &policy,
+        format!("{origin} {}\n{origin} {}\n", a.verifier(), b.verifier()),
+    )
+    .unwrap();
+    let db = lab.p("store.db");
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &db,
+        "--trust-policy",
+        &policy,
+        a1.to_str().unwrap(),
+        b2.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", all_text(&o));
+    let o = auditlens(&["check", "--db", &db, "--trust-policy", &policy]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 0, "{out}");
+    assert!(out.contains("ops\\u{202e}x"), "{out}");
+    assert!(!out.contains('\u{202e}'), "{out}");
+}

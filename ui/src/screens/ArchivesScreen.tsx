@@ -147,7 +147,7 @@ function CheckPanel({ check }: { check: CheckState }) {
         <ul className="notices" id="check-notices">
           {r.notices.map((n, i) => (
             <li key={i}>
-              {n.origin && <span className="mono">{n.origin}@{String(n.sequence)}</span>}: {n.message}
+              {n.origin && <span className="mono">{safeText(n.origin)}@{String(n.sequence)}</span>}: {safeText(n.message)}
             </li>
           ))}
         </ul>
