@@ -152,6 +152,8 @@ struct ImportSink<'t, 'p> {
     /// Parsing and normalizing run on another thread, a batch ahead of the inserts.
     prep: Preparer,
     fts_pending: Vec<(i64, String)>,
+    /// Whether the page cache was made small for big events ([`super::BIG_EVENT_CACHE_SIZE`]).
+    small_cache: bool,
     /// Bytes of the text in `fts_pending`.
     fts_bytes: usize,
     /// Events stored without normalized fields (not one JSON object the parser reads).
@@ -317,6 +319,11 @@ impl ImportSink<'_, '_> {
             self.ts_min = Some(self.ts_min.map_or(ts, |m| m.min(ts)));
             self.ts_max = Some(self.ts_max.map_or(ts, |m| m.max(ts)));
         }
+        if text.len() >= PREP_INLINE_BYTES && !self.small_cache {
+            self.tx
+                .pragma_update(None, "cache_size", super::BIG_EVENT_CACHE_SIZE)?;
+            self.small_cache = true;
+        }
         let Some(id) = self.ids.allocate(self.tx, n.ts)? else {
             self.fail(
                 ev,
@@ -346,8 +353,11 @@ impl ImportSink<'_, '_> {
             n.privilege,
             parse_error.as_ref().map(ParseError::reason),
         ])?;
-        self.rollups.add(&n);
-        if self.rollups.len() >= ROLLUP_BATCH || self.rollups.bytes >= ROLLUP_BYTES {
+        // Back to the cache now: that clears SQLite's own copies of the bound text (the event and its fields),
+        // which would otherwise be held while the summary rows and the full-text batch are written.
+        drop(stmt);
+        self.rollups.add(n);
+        if self.rollups.full() {
             self.rollups.flush(self.tx, archive_id, &self.source)?;
         }
         self.fts_bytes += text.len();
@@ -463,9 +473,9 @@ impl Sink for ImportSink<'_, '_> {
 }
 
 /// Summary rows buffered before they are written (each about 100 bytes)...
-pub(super) const ROLLUP_BATCH: usize = 100_000;
+const ROLLUP_BATCH: usize = 100_000;
 /// ... or fewer, once the text of their keys (actors can be long) adds up to this many bytes.
-pub(super) const ROLLUP_BYTES: usize = 16 << 20;
+const ROLLUP_BYTES: usize = 16 << 20;
 
 /// The summary tables' rows of the events imported so far (counted events only: docs/search.md section 9),
 /// per UTC hour and per UTC minute, written in batches; several rows with the same key add up.
@@ -496,53 +506,73 @@ type ActorKey = (
 );
 
 impl Rollups {
-    pub(super) fn add(&mut self, n: &Normalized) {
+    /// Adds an event's fields; takes them, so the last key of each map moves the strings instead of copying
+    /// them (an actor can be megabytes long).
+    pub(super) fn add(&mut self, n: Normalized) {
         if !super::stats::is_counted(n.stage.as_deref()) {
             return;
         }
-        let times = [
+        let len = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let count_bytes = len(&n.category) + len(&n.outcome) + len(&n.privilege);
+        let actor_bytes = len(&n.category) + len(&n.outcome) + len(&n.env) + len(&n.actor);
+        let (hour, minute) = (
             n.ts.map(super::stats::hour_of),
             n.ts.map(|t| t.div_euclid(60_000_000)),
-        ];
-        let len = |s: &Option<String>| s.as_ref().map_or(0, String::len);
-        let count_key = len(&n.category) + len(&n.outcome) + len(&n.privilege);
-        let actor_key = len(&n.category) + len(&n.outcome) + len(&n.env) + len(&n.actor);
-        for (unit, time) in times.into_iter().enumerate() {
-            let unit = unit as u8;
-            let key = (
-                unit,
-                time,
-                n.category.clone(),
-                n.outcome.clone(),
-                n.privilege.clone(),
-            );
-            match self.counts.entry(key) {
-                Entry::Occupied(mut e) => *e.get_mut() += 1,
-                Entry::Vacant(e) => {
-                    e.insert(1);
-                    self.bytes += count_key;
-                }
-            }
-            let key = (
-                unit,
-                time,
-                n.category.clone(),
-                n.outcome.clone(),
-                n.env.clone(),
-                n.actor.clone(),
-            );
-            match self.actors.entry(key) {
-                Entry::Occupied(mut e) => *e.get_mut() += 1,
-                Entry::Vacant(e) => {
-                    e.insert(1);
-                    self.bytes += actor_key;
-                }
+        );
+        let count = (
+            0,
+            hour,
+            n.category.clone(),
+            n.outcome.clone(),
+            n.privilege.clone(),
+        );
+        self.count(count, count_bytes);
+        let actor = (
+            0,
+            hour,
+            n.category.clone(),
+            n.outcome.clone(),
+            n.env.clone(),
+            n.actor.clone(),
+        );
+        self.actor(actor, actor_bytes);
+        let count = (
+            1,
+            minute,
+            n.category.clone(),
+            n.outcome.clone(),
+            n.privilege,
+        );
+        self.count(count, count_bytes);
+        self.actor(
+            (1, minute, n.category, n.outcome, n.env, n.actor),
+            actor_bytes,
+        );
+    }
+
+    fn count(&mut self, key: CountKey, bytes: usize) {
+        match self.counts.entry(key) {
+            Entry::Occupied(mut e) => *e.get_mut() += 1,
+            Entry::Vacant(e) => {
+                e.insert(1);
+                self.bytes += bytes;
             }
         }
     }
 
-    pub(super) fn len(&self) -> usize {
-        self.counts.len() + self.actors.len()
+    fn actor(&mut self, key: ActorKey, bytes: usize) {
+        match self.actors.entry(key) {
+            Entry::Occupied(mut e) => *e.get_mut() += 1,
+            Entry::Vacant(e) => {
+                e.insert(1);
+                self.bytes += bytes;
+            }
+        }
+    }
+
+    /// Whether the buffered rows should be written now: by their number, or by the bytes of their keys.
+    pub(super) fn full(&self) -> bool {
+        self.counts.len() + self.actors.len() >= ROLLUP_BATCH || self.bytes >= ROLLUP_BYTES
     }
 
     pub(super) fn flush(
@@ -583,6 +613,10 @@ const PREP_BATCH: usize = 1024;
 /// ... or fewer, once their bytes add up to this many (so at most three batches of about this size, each plus
 /// one event, exist: the one filling, the one being parsed, the one being inserted).
 const PREP_BYTES: usize = 8 << 20;
+
+/// An event of at least this many bytes is not handed to the parsing thread: overlapping the parsing of one
+/// such event with the storing of another would hold two or three of them (and their parsed copies) at once.
+const PREP_INLINE_BYTES: usize = 1 << 20;
 
 /// An event waiting to be parsed: its own copy of the bytes, and where it is in the archive.
 pub(super) struct PendingEvent {
@@ -665,6 +699,14 @@ impl Preparer {
             bytes: ev.bytes.to_vec(),
         });
         self.filling_bytes += ev.bytes.len();
+        if ev.bytes.len() >= PREP_INLINE_BYTES {
+            // A big event is parsed here, after the batch in flight and the rest of the filling one: no second
+            // big event is read while this one is parsed and stored, so what is held stays about one event.
+            let mut done = self.take_in_flight().unwrap_or_default();
+            done.extend(self.filling.drain(..).map(|e| prepare(normalizer, e)));
+            self.filling_bytes = 0;
+            return Some(done);
+        }
         if self.filling.len() < PREP_BATCH && self.filling_bytes < PREP_BYTES {
             return None;
         }
@@ -782,6 +824,7 @@ fn verify_and_insert(
         ids: IdAllocator::default(),
         prep,
         fts_pending: Vec::new(),
+        small_cache: false,
         fts_bytes: 0,
         parse_errors: 0,
         ts_min: None,
@@ -1032,6 +1075,8 @@ impl Store {
             let prep = Preparer::new(to_worker, from_worker);
             // The sink, and with it the thread's channel, is gone when this returns: the thread then ends.
             let outcome = verify_and_insert(&tx, path, &path_text, opts, as_kind, progress, prep);
+            // The import may have made the page cache small for big events: the next one starts as usual.
+            tx.pragma_update(None, "cache_size", super::CACHE_SIZE)?;
             match worker.join() {
                 Ok(()) => outcome,
                 // Not reachable (normalizing never panics), and never an archive stored without its events.

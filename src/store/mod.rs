@@ -306,14 +306,20 @@ impl Store {
 /// Bytes of the database file a reading connection maps (SQLite caps it at its compiled limit, 2 GiB).
 const MMAP_BYTES: i64 = 1 << 31;
 
+/// A 64 MiB page cache (negative: KiB): big transactions spill less; memory stays bounded.
+pub(crate) const CACHE_SIZE: i64 = -65536;
+/// The page cache of an import once it meets an event of megabytes (16 MiB): such events are few, so the
+/// cache buys little, and each writes pages of several times its size (the row, the actor index, the summary
+/// tables) that would otherwise all stay in memory up to the full cache.
+pub(crate) const BIG_EVENT_CACHE_SIZE: i64 = -16384;
+
 /// The settings of every read-write connection to a store (also used by the benchmark's SQLite floors).
 pub(crate) fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // 64 MiB page cache: big transactions spill less; memory stays bounded.
-    conn.pragma_update(None, "cache_size", -65536)?;
+    conn.pragma_update(None, "cache_size", CACHE_SIZE)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(())
 }

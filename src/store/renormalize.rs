@@ -9,8 +9,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::import::{
-    INSERT_EVENT, INSERT_FTS, IdAllocator, PendingEvent, ROLLUP_BATCH, Rollups, prepare,
-    reverify_stored,
+    INSERT_EVENT, INSERT_FTS, IdAllocator, PendingEvent, Rollups, prepare, reverify_stored,
 };
 use super::{Store, StoreError};
 use crate::sources::{Normalization, Normalizer, SourceKind};
@@ -238,8 +237,8 @@ pub(super) fn renormalize_in(
                 n.privilege,
                 parse_error.as_ref().map(crate::sources::ParseError::reason),
             ])?;
-            rollups.add(&n);
-            if rollups.len() >= ROLLUP_BATCH {
+            rollups.add(n);
+            if rollups.full() {
                 rollups.flush(tx, archive_id, &source)?;
             }
             fts.push((id, text));
