@@ -8,6 +8,10 @@
 //!
 //! Nothing the user types ever becomes SQL text: values travel as [`SqlParam`]s, and full-text terms become
 //! quoted FTS5 strings (`"..."` with inner `"` doubled) so FTS5 syntax in them is only text.
+//!
+//! Layout: `ast` holds the tree ([`Query`], [`Field`], [`QueryError`]), `lex` the lexer and the term readers,
+//! `time` the grammar of times and durations, `parse` the parser and `compile` the SQL compiler; this module keeps
+//! the public entry points.
 
 mod ast;
 mod compile;

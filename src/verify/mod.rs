@@ -9,6 +9,10 @@
 //! rules into recycled batches; the caller's thread hashes, compares with `leaves`, advances the chain and the root
 //! and calls the sink, in order. Failures keep their order: the reading side stops at its first failure and hands
 //! it over after the lines before it, so the one reported is the first in event order, as in a single loop.
+//!
+//! Layout: this module holds the entry points and the [`Sink`]; `report` the report types, `header` the checks
+//! up to the events (container, checkpoint, signer trust, manifest), `events` the events pass, `continuity` the
+//! continuity across a set and `first_use` first-use trust across a set.
 
 // A `Failure` is large (it names entry, line, index and both hashes) but travels only once, on the cold path.
 #![allow(clippy::result_large_err)]

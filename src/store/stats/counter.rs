@@ -12,7 +12,7 @@ use crate::store::Store;
 /// matching events) so that a dashboard's figures that need only those columns are summed from it in memory,
 /// grouping ASCII case-insensitively as SQL's `COLLATE NOCASE` does, instead of a pass each.
 #[derive(Debug, Clone)]
-pub(crate) struct Cube {
+pub(super) struct Cube {
     scope: Scope,
     now: i64,
     /// The summary table it stands for; `None` for a cube read from the matching events, which answers for

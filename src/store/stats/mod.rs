@@ -10,6 +10,11 @@
 //! Speed: without a query, figures are summed from the summary tables import keeps (`rollup_hourly`,
 //! `rollup_actors`: counted events per archive and UTC hour), plus the events of the partial hours at the edges
 //! of the time range, read by their time-ordered ids; with a query, they are aggregated from the matching events.
+//!
+//! Layout: this module holds the constants, the [`Scope`], [`WorkingHours`] and [`DashboardOptions`]; `model`
+//! the result types; `plan` the pure planner (which tables or events answer a count, and its SQL); `counter` the
+//! cube cache of one dashboard call; `figures` the figure builders the dashboards share; `summary`, `overview`,
+//! `deployments` and `access` one dashboard each.
 
 mod access;
 mod counter;
