@@ -14,7 +14,7 @@
 //! - [`safe_text`]: untrusted text made safe for terminals and screens; look-alike origins.
 //! - [`bundle`]: evidence bundles: selected events with inclusion proofs, signed by the exporting auditor
 //!   (docs/evidence-bundle.md).
-//! - [`generate`], [`bench`]: generated realistic events and the benchmarks.
+//! - [`generate`], [`bench`](mod@bench): generated realistic events and the benchmarks.
 
 pub mod archive;
 pub mod bench;

@@ -16,6 +16,9 @@
 //! Verification follows RFC 9162 sections 2.1.3.2 and 2.1.4.2 with the edge rules of the transparency-dev
 //! reference implementation: the proof length must be exactly the one the sizes imply, and a consistency proof
 //! from the empty tree is rejected (even from 0 to 0).
+//!
+//! Why one file: the streaming root, the proofs and their verification all walk the same node ranges of one
+//! tree shape, and a fifth of the file is the tests that tie them together.
 
 use sha2::{Digest, Sha256};
 

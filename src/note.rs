@@ -27,6 +27,9 @@
 //!
 //! Like Go, a note may carry at most [`MAX_SIGNATURES`] signature lines (the spec requires at
 //! least 16 to be accepted), and signatures from keys we do not know are ignored.
+//!
+//! Why one file: keys, notes and signature lines are one small format whose parsing and verifying share the
+//! same strictness rules and error type, and two fifths of the file are the tests pinned to Go's vectors.
 
 use std::fmt;
 

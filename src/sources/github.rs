@@ -64,8 +64,8 @@ pub fn normalize(event: &Value) -> Normalized {
     }
 }
 
-/// The first of [`TIME_KEYS`] that is a time: a string under the time grammar, or a JSON integer of epoch
-/// milliseconds (GitHub's documented unit for both members).
+/// The first of `TIME_KEYS` (`@timestamp`, `created_at`) that is a time: a string under the time grammar, or
+/// a JSON integer of epoch milliseconds (GitHub's documented unit for both members).
 pub fn time(event: &Value) -> Option<i64> {
     TIME_KEYS.iter().find_map(|k| match event.get(*k) {
         Some(Value::String(s)) => crate::time::parse_rfc3339(s),

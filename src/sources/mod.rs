@@ -12,6 +12,9 @@
 //! - [`okta`]: Okta System Log events;
 //! - [`generic`]: any other JSON object (JSON Lines archives);
 //! - [`mapping`]: any JSON object, read by a team's own mapping file carried inside the signed archive.
+//!
+//! Why one file: this is the shared front of the normalizers (source kinds, detection, event times and the
+//! value helpers every `sources::*` module imports), each kind already has its own file, and about a third is tests.
 
 pub mod cloudtrail;
 pub mod gcp;

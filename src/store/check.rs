@@ -4,6 +4,9 @@
 //! hashes, Merkle roots, hash chains, signatures, manifest hashes, missing or extra rows, the chain of each origin
 //! (gaps, forks, broken links, signer changes), and what is derived from the events (normalized columns, time
 //! ranges, the full-text index, the dashboards' summary tables).
+//!
+//! Why one file: the checks are one pass over the stored archives that share its per-archive state (`ArchiveMeta`,
+//! `Tally`, the established signers); the parts that stand alone already live in `check/schema.rs` and `check/chain.rs`.
 
 mod chain;
 mod schema;

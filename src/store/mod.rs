@@ -46,8 +46,6 @@ pub enum StoreError {
 /// An open store.
 pub struct Store {
     pub(crate) conn: Connection,
-    /// Counts fetched once by a dashboard call and shared by its figures (`stats::Cube`); empty otherwise.
-    pub(crate) cubes: std::cell::RefCell<Vec<stats::Cube>>,
     /// The database file (read-write stores), for the checkpointing thread's own connection.
     path: Option<std::path::PathBuf>,
     /// Started by the first import: copies committed archives from the WAL into the database file.
@@ -101,7 +99,6 @@ impl Store {
         schema::migrate_to(&mut conn, schema::CURRENT_VERSION)?;
         Ok(Store {
             conn,
-            cubes: Default::default(),
             path: Some(path.to_path_buf()),
             checkpointer: None,
         })
@@ -131,7 +128,6 @@ impl Store {
         }
         Ok(Store {
             conn,
-            cubes: Default::default(),
             path: None,
             checkpointer: None,
         })

@@ -1,0 +1,640 @@
+//! The compiler: turns a [`Query`](super::Query) tree into SQL over the `events` table with bound parameters,
+//! merging full-text terms per junction and keeping SQLite's expression depth logarithmic.
+
+use super::lex::is_searchable;
+use super::time::time_field_range;
+use super::{Field, MICROS_PER_SECOND, Query, SqlFilter, SqlParam, compile};
+
+/// The FTS5 condition on the event id; `?` is the FTS5 query string.
+const FTS_IN: &str = "e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)";
+/// The negated FTS5 condition on the event id.
+const FTS_NOT_IN: &str = "e.id NOT IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)";
+
+/// A compiled condition: a constant, or SQL with its parameters.
+pub(super) enum Cond {
+    Const(bool),
+    Sql(Part),
+}
+
+pub(super) struct Part {
+    pub(super) sql: String,
+    pub(super) params: Vec<SqlParam>,
+    /// Whether the expression can be NULL (a missing column), which must count as false under NOT.
+    nullable: bool,
+}
+
+impl Part {
+    fn new(sql: impl Into<String>, params: Vec<SqlParam>, nullable: bool) -> Part {
+        Part {
+            sql: sql.into(),
+            params,
+            nullable,
+        }
+    }
+}
+
+/// The FTS5 query string for one text term: a single quoted FTS5 string, so nothing in it is FTS5 syntax.
+/// A NUL (a separator for the tokenizer anyway) becomes a space, since FTS5 would end the string there.
+fn fts_string(text: &str, prefix: bool) -> String {
+    let mut out = String::with_capacity(text.len() + 3);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\"\""),
+            '\0' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    if prefix {
+        out.push('*');
+    }
+    out
+}
+
+/// The FTS5 string of a searchable text term, or `None` for anything else.
+fn searchable_text(q: &Query) -> Option<String> {
+    match q {
+        Query::Text { text, prefix, .. } if is_searchable(text) => Some(fts_string(text, *prefix)),
+        _ => None,
+    }
+}
+
+/// The FTS5 string of `Not(searchable text)`, or `None` for anything else.
+fn negated_text(q: &Query) -> Option<String> {
+    match q {
+        Query::Not(inner) => searchable_text(inner),
+        _ => None,
+    }
+}
+
+fn fts_part(strings: &[String], separator: &str, negated: bool) -> Part {
+    let sql = if negated { FTS_NOT_IN } else { FTS_IN };
+    Part::new(sql, vec![SqlParam::Text(strings.join(separator))], false)
+}
+
+fn escape_like(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 1);
+    for c in value.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// A prefix pattern for GLOB (case-sensitive): `*`, `?` and `[` stand for themselves, then any tail.
+fn escape_glob(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 1);
+    for c in value.chars() {
+        match c {
+            '*' => out.push_str("[*]"),
+            '?' => out.push_str("[?]"),
+            '[' => out.push_str("[[]"),
+            c => out.push(c),
+        }
+    }
+    out.push('*');
+    out
+}
+
+/// A time condition. Event ids are time-ordered (store/rowid.rs), so each bound is written twice: as an id range,
+/// which lets SQLite walk the primary key, and exactly on `ts`.
+fn time_range(start: Option<i64>, end: Option<i64>) -> Cond {
+    use crate::store::rowid::{lower_bound, upper_bound};
+    Cond::Sql(match (start, end) {
+        (Some(start), Some(end)) => Part::new(
+            "e.id >= ? AND e.id < ? AND e.ts >= ? AND e.ts < ?",
+            vec![
+                SqlParam::Int(lower_bound(start)),
+                SqlParam::Int(upper_bound(end)),
+                SqlParam::Int(start),
+                SqlParam::Int(end),
+            ],
+            true,
+        ),
+        (Some(start), None) => Part::new(
+            "e.id >= ? AND e.ts >= ?",
+            vec![SqlParam::Int(lower_bound(start)), SqlParam::Int(start)],
+            true,
+        ),
+        (None, Some(end)) => Part::new(
+            "e.id < ? AND e.ts < ?",
+            vec![SqlParam::Int(upper_bound(end)), SqlParam::Int(end)],
+            true,
+        ),
+        (None, None) => Part::new("e.ts IS NOT NULL", Vec::new(), false),
+    })
+}
+
+/// A plan that drives the search from the full-text index: the FTS5 MATCH string every match must satisfy, and
+/// the filter for the rest of the query (over alias `e`). `Some` when the top level of the query requires a
+/// full-text match: one text term, or an AND with at least one positive text term. The executor then reads the
+/// full-text index in descending rowid order (newest first) and stops after a page, instead of materialising
+/// every match of a common word.
+pub fn compile_fts_driven(q: &Query, now_micros: i64) -> Option<(String, SqlFilter)> {
+    let (texts, rest): (Vec<String>, Vec<Query>) = match q {
+        Query::Text { .. } => (vec![searchable_text(q)?], Vec::new()),
+        Query::And(items) => {
+            let mut texts = Vec::new();
+            let mut rest = Vec::new();
+            for item in items {
+                match searchable_text(item) {
+                    Some(t) => texts.push(t),
+                    None => rest.push(item.clone()),
+                }
+            }
+            (texts, rest)
+        }
+        _ => return None,
+    };
+    if texts.is_empty() {
+        return None;
+    }
+    let rest = match rest.len() {
+        0 => Query::All,
+        1 => rest.into_iter().next().unwrap_or(Query::All),
+        _ => Query::And(rest),
+    };
+    Some((texts.join(" "), compile(&rest, now_micros)))
+}
+
+/// The SQL of `workhours:` over a time expression `ts` (microseconds; NULL gives NULL): Monday to Friday, local
+/// minutes of the day in `[start, end)` at the fixed offset `offset` (minutes east of UTC). The local time of
+/// day is `t mod D` and the weekday `(floor(t / D) + 3) mod 7` with Monday = 0 (1970-01-01 was a Thursday), for
+/// `t = ts + offset`; SQLite's `%` truncates toward zero, hence the `+ D) % D`.
+pub fn work_hours_sql(ts: &str, start: i64, end: i64, offset: i64) -> (String, Vec<SqlParam>) {
+    const DAY: &str = "86400000000";
+    let local = format!("({ts} + {})", offset * 60 * MICROS_PER_SECOND);
+    let tod = format!("((({local} % {DAY}) + {DAY}) % {DAY})");
+    let weekday = format!("(((({local} - {tod}) / {DAY}) % 7 + 10) % 7)");
+    (
+        format!("{weekday} < 5 AND {tod} >= ? AND {tod} < ?"),
+        vec![
+            SqlParam::Int(start * 60 * MICROS_PER_SECOND),
+            SqlParam::Int(end * 60 * MICROS_PER_SECOND),
+        ],
+    )
+}
+
+pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
+    match q {
+        Query::All => Cond::Const(true),
+        Query::Text { text, .. } => match searchable_text(q) {
+            Some(string) => Cond::Sql(fts_part(&[string], "", false)),
+            // No letter or digit: nothing for the full-text index, so the text itself is looked for in the
+            // event's raw JSON, byte for byte (a `*` after it changes nothing).
+            None if !text.is_empty() => Cond::Sql(Part::new(
+                "instr(e.raw, ?) > 0",
+                vec![SqlParam::Text(text.clone())],
+                false,
+            )),
+            None => Cond::Const(false),
+        },
+        Query::Field {
+            field: Field::Time,
+            value,
+            prefix,
+        } => {
+            if value.is_empty() && *prefix {
+                return time_range(None, None);
+            }
+            match time_field_range(value, *prefix) {
+                Ok((start, end)) => time_range(Some(start), Some(end)),
+                Err(_) => Cond::Const(false),
+            }
+        }
+        Query::Field {
+            field: Field::Status,
+            value,
+            prefix,
+        } => Cond::Sql(if *prefix && value.is_empty() {
+            Part::new(
+                "+e.archive_id IN (SELECT id FROM archives)",
+                Vec::new(),
+                false,
+            )
+        } else if *prefix {
+            Part::new(
+                "+e.archive_id IN (SELECT id FROM archives WHERE status LIKE ? ESCAPE '\\')",
+                vec![SqlParam::Text(escape_like(value))],
+                false,
+            )
+        } else {
+            Part::new(
+                "+e.archive_id IN (SELECT id FROM archives WHERE status = ? COLLATE NOCASE)",
+                vec![SqlParam::Text(value.clone())],
+                false,
+            )
+        }),
+        // Origins compare exactly, byte for byte (docs/search.md section 4): an origin differing from another only
+        // in case or by an invisible character is another log, never mixed in.
+        Query::Field {
+            field: Field::Origin,
+            value,
+            prefix: true,
+        } if !value.is_empty() => Cond::Sql(Part::new(
+            "e.origin GLOB ?",
+            vec![SqlParam::Text(escape_glob(value))],
+            true,
+        )),
+        Query::Field {
+            field: Field::Origin,
+            value,
+            prefix: false,
+        } => Cond::Sql(Part::new(
+            "e.origin = ? COLLATE BINARY",
+            vec![SqlParam::Text(value.clone())],
+            true,
+        )),
+        Query::Field {
+            field,
+            value,
+            prefix,
+        } => {
+            let column = field.column();
+            Cond::Sql(if *prefix && value.is_empty() {
+                Part::new(format!("e.{column} IS NOT NULL"), Vec::new(), false)
+            } else if *prefix {
+                Part::new(
+                    format!("e.{column} LIKE ? ESCAPE '\\'"),
+                    vec![SqlParam::Text(escape_like(value))],
+                    true,
+                )
+            } else {
+                Part::new(
+                    format!("e.{column} = ?"),
+                    vec![SqlParam::Text(value.clone())],
+                    true,
+                )
+            })
+        }
+        Query::TimeRange { start, end } => time_range(*start, *end),
+        Query::Since(micros) => time_range(Some(now.saturating_sub(*micros)), None),
+        Query::WorkHours { start, end, offset } => {
+            let (sql, params) = work_hours_sql("e.ts", *start, *end, *offset);
+            Cond::Sql(Part::new(sql, params, true))
+        }
+        Query::Not(inner) => {
+            if let Some(string) = searchable_text(inner) {
+                return Cond::Sql(fts_part(&[string], "", true));
+            }
+            match compile_node(inner, now) {
+                Cond::Const(value) => Cond::Const(!value),
+                Cond::Sql(part) if part.nullable => Cond::Sql(Part::new(
+                    format!("({}) IS NOT 1", part.sql),
+                    part.params,
+                    false,
+                )),
+                Cond::Sql(part) => {
+                    Cond::Sql(Part::new(format!("NOT ({})", part.sql), part.params, false))
+                }
+            }
+        }
+        Query::And(items) => compile_junction(items, now, true),
+        Query::Or(items) => compile_junction(items, now, false),
+    }
+}
+
+/// Compiles an AND (`and`) or OR of `items`, merging their text terms into one FTS5 MATCH each for the
+/// positive and the negated ones.
+fn compile_junction(items: &[Query], now: i64, and: bool) -> Cond {
+    let mut positive = Vec::new();
+    let mut negative = Vec::new();
+    let mut parts = Vec::new();
+    for item in items {
+        if let Some(string) = searchable_text(item) {
+            positive.push(string);
+        } else if let Some(string) = negated_text(item) {
+            negative.push(string);
+        } else {
+            match compile_node(item, now) {
+                // The neutral element (true for AND, false for OR) drops out; the other decides.
+                Cond::Const(value) if value == and => {}
+                Cond::Const(value) => return Cond::Const(value),
+                Cond::Sql(part) => parts.push(part),
+            }
+        }
+    }
+    // AND: "a" "b" (all of them), NOT ("x" OR "y"); OR: "a" OR "b", NOT ("x" "y").
+    let (positive_separator, negative_separator) = if and { (" ", " OR ") } else { (" OR ", " ") };
+    if !positive.is_empty() {
+        parts.push(fts_part(&positive, positive_separator, false));
+    }
+    if !negative.is_empty() {
+        parts.push(fts_part(&negative, negative_separator, true));
+    }
+    if parts.is_empty() {
+        return Cond::Const(and);
+    }
+    let nullable = parts.iter().any(|part| part.nullable);
+    let sqls: Vec<String> = parts.iter().map(|part| part.sql.clone()).collect();
+    let params = parts.into_iter().flat_map(|part| part.params).collect();
+    let sql = balanced(&sqls, if and { "AND" } else { "OR" });
+    Cond::Sql(Part::new(sql, params, nullable))
+}
+
+/// Joins expressions with `op` as a balanced binary tree of parentheses, so SQLite's expression depth grows
+/// with the logarithm of their number.
+fn balanced(sqls: &[String], op: &str) -> String {
+    match sqls {
+        [] => "1".to_owned(),
+        [one] => one.clone(),
+        _ => {
+            let (left, right) = sqls.split_at(sqls.len() / 2);
+            format!("({}) {op} ({})", balanced(left, op), balanced(right, op))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::parse;
+    use crate::query::test_support::*;
+
+    #[test]
+    fn workhours_compile_to_weekday_and_time_of_day_of_the_local_time() {
+        let f = compile(&ok("workhours:09-18+02:00"), 0);
+        assert!(f.sql.contains("(e.ts + 7200000000)"), "{}", f.sql);
+        assert_eq!(
+            f.params,
+            vec![
+                SqlParam::Int(9 * 3_600_000_000),
+                SqlParam::Int(18 * 3_600_000_000)
+            ]
+        );
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE events (id INTEGER PRIMARY KEY, ts INTEGER)")
+            .unwrap();
+        // Monday 2024-05-06 07:30Z = 09:30 at +02:00 (in); 16:30Z = 18:30 (out); Saturday 2024-05-04 10:00Z
+        // (out); Sunday 2024-05-05 23:00Z = Monday 01:00 local (out); 1969-12-31 (a Wednesday) 12:00Z (in);
+        // no time (NULL, never in).
+        let times = [
+            (1, Some(1_714_980_600_000_000i64)),
+            (2, Some(1_715_013_000_000_000)),
+            (3, Some(1_714_816_800_000_000)),
+            (4, Some(1_714_950_000_000_000)),
+            (5, Some(-43_200_000_000)),
+            (6, None),
+        ];
+        for (id, ts) in times {
+            conn.execute(
+                "INSERT INTO events VALUES (?1, ?2)",
+                rusqlite::params![id, ts],
+            )
+            .unwrap();
+        }
+        let hits = |q: &str| -> Vec<i64> {
+            let f = compile(&ok(q), 0);
+            let sql = format!("SELECT id FROM events e WHERE ({}) ORDER BY id", f.sql);
+            let params: Vec<rusqlite::types::Value> = f
+                .params
+                .into_iter()
+                .map(|p| match p {
+                    SqlParam::Int(i) => rusqlite::types::Value::Integer(i),
+                    SqlParam::Text(t) => rusqlite::types::Value::Text(t),
+                })
+                .collect();
+            let mut stmt = conn.prepare(&sql).unwrap();
+            stmt.query_map(rusqlite::params_from_iter(params), |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(hits("workhours:09-18+02:00"), vec![1, 5]);
+        assert_eq!(hits("time:* -workhours:09-18+02:00"), vec![2, 3, 4]);
+        assert_eq!(hits("-workhours:09-18+02:00"), vec![2, 3, 4, 6]);
+    }
+
+    #[test]
+    fn status_matches_the_archive_status() {
+        let f = compile(&ok("status:verified"), 0);
+        assert_eq!(
+            f.sql,
+            "+e.archive_id IN (SELECT id FROM archives WHERE status = ? COLLATE NOCASE)"
+        );
+        assert_eq!(f.params, vec![SqlParam::Text("verified".into())]);
+        assert_eq!(
+            compile(&ok("-status:verified"), 0).sql,
+            "NOT (+e.archive_id IN (SELECT id FROM archives WHERE status = ? COLLATE NOCASE))"
+        );
+        assert_eq!(compile(&ok("privilege:exec"), 0).sql, "e.privilege = ?");
+    }
+
+    #[test]
+    fn field_terms_compile_to_index_friendly_conditions() {
+        let f = compile(&ok("actor:alice"), 0);
+        assert_eq!(f.sql, "e.actor = ?");
+        assert_eq!(f.params, vec![SqlParam::Text("alice".into())]);
+        let f = compile(&ok("actor:sys*"), 0);
+        assert_eq!(f.sql, "e.actor LIKE ? ESCAPE '\\'");
+        assert_eq!(f.params, vec![SqlParam::Text("sys%".into())]);
+        let f = compile(&ok(r"resource:100%_a\b*"), 0);
+        assert_eq!(f.params, vec![SqlParam::Text(r"100\%\_a\\b%".into())]);
+        assert_eq!(compile(&ok("env:*"), 0).sql, "e.env IS NOT NULL");
+        // Origins compare exactly: binary equality, a case-sensitive GLOB prefix with its wildcards quoted.
+        let f = compile(&ok("origin:example.com/Prod"), 0);
+        assert_eq!(f.sql, "e.origin = ? COLLATE BINARY");
+        assert_eq!(f.params, vec![SqlParam::Text("example.com/Prod".into())]);
+        let f = compile(&ok(r##"origin:"a*b?c[d]%_"*"##), 0);
+        assert_eq!(f.sql, "e.origin GLOB ?");
+        assert_eq!(f.params, vec![SqlParam::Text("a[*]b[?]c[[]d]%_*".into())]);
+        assert_eq!(compile(&ok("origin:*"), 0).sql, "e.origin IS NOT NULL");
+        assert_eq!(compile(&ok("time:*"), 0).sql, "e.ts IS NOT NULL");
+        use crate::store::rowid::{lower_bound, upper_bound};
+        let f = compile(&ok("time:2024-05-01"), 0);
+        assert_eq!(f.sql, "e.id >= ? AND e.id < ? AND e.ts >= ? AND e.ts < ?");
+        let (start, end) = (micros(2024, 5, 1, 0, 0, 0), micros(2024, 5, 2, 0, 0, 0));
+        assert_eq!(
+            f.params,
+            vec![
+                SqlParam::Int(lower_bound(start)),
+                SqlParam::Int(upper_bound(end)),
+                SqlParam::Int(start),
+                SqlParam::Int(end)
+            ]
+        );
+        assert_eq!(
+            compile(&ok("before:2024-05-01"), 0).sql,
+            "e.id < ? AND e.ts < ?"
+        );
+        let f = compile(&ok("since:15m"), 1_000_000_000);
+        assert_eq!(f.sql, "e.id >= ? AND e.ts >= ?");
+        let since = 1_000_000_000 - 900_000_000;
+        assert_eq!(
+            f.params,
+            vec![SqlParam::Int(lower_bound(since)), SqlParam::Int(since)]
+        );
+        assert_eq!(
+            compile(&Query::Since(5), i64::MIN).params,
+            vec![
+                SqlParam::Int(lower_bound(i64::MIN)),
+                SqlParam::Int(i64::MIN)
+            ]
+        );
+    }
+
+    #[test]
+    fn text_terms_become_quoted_fts5_strings_merged_per_junction() {
+        let f = compile(&ok("a b \"c d\"*"), 0);
+        assert_eq!(f.sql, FTS_IN);
+        assert_eq!(
+            f.params,
+            vec![SqlParam::Text("\"a\" \"b\" \"c d\"*".into())]
+        );
+        let f = compile(&ok("a OR b*"), 0);
+        assert_eq!(f.sql, FTS_IN);
+        assert_eq!(f.params, vec![SqlParam::Text("\"a\" OR \"b\"*".into())]);
+        let f = compile(&ok("-a"), 0);
+        assert_eq!(f.sql, FTS_NOT_IN);
+        assert_eq!(f.params, vec![SqlParam::Text("\"a\"".into())]);
+        let f = compile(&ok("x -a -b"), 0);
+        assert_eq!(f.sql, format!("({FTS_IN}) AND ({FTS_NOT_IN})"));
+        assert_eq!(
+            f.params,
+            vec![
+                SqlParam::Text("\"x\"".into()),
+                SqlParam::Text("\"a\" OR \"b\"".into())
+            ]
+        );
+        let f = compile(&ok("-a OR -b"), 0);
+        assert_eq!(f.sql, FTS_NOT_IN);
+        assert_eq!(f.params, vec![SqlParam::Text("\"a\" \"b\"".into())]);
+        let f = compile(&ok("actor:bob alice"), 0);
+        assert_eq!(f.sql, format!("(e.actor = ?) AND ({FTS_IN})"));
+        assert_eq!(
+            f.params,
+            vec![
+                SqlParam::Text("bob".into()),
+                SqlParam::Text("\"alice\"".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn negation_treats_a_missing_column_as_false() {
+        let f = compile(&ok("-actor:bob"), 0);
+        assert_eq!(f.sql, "(e.actor = ?) IS NOT 1");
+        assert_eq!(compile(&ok("-time:*"), 0).sql, "NOT (e.ts IS NOT NULL)");
+        let f = compile(&ok("NOT (actor:a OR time:*)"), 0);
+        assert_eq!(f.sql, "((e.actor = ?) OR (e.ts IS NOT NULL)) IS NOT 1");
+    }
+
+    #[test]
+    fn many_terms_join_as_a_balanced_tree() {
+        let f = compile(&ok("actor:a OR actor:b OR actor:c OR actor:d"), 0);
+        assert_eq!(
+            f.sql,
+            "((e.actor = ?) OR (e.actor = ?)) OR ((e.actor = ?) OR (e.actor = ?))"
+        );
+        assert_eq!(f.params.len(), 4);
+        assert_eq!(f.params.last(), Some(&SqlParam::Text("d".into())));
+    }
+
+    #[test]
+    fn hand_built_trees_with_nothing_searchable_compile_to_constants() {
+        // Punctuation alone is looked for literally in the raw event.
+        let semicolon = Query::Text {
+            text: ";".into(),
+            prefix: false,
+            phrase: false,
+        };
+        let f = compile(&semicolon, 0);
+        assert_eq!(f.sql, "instr(e.raw, ?) > 0");
+        assert_eq!(f.params, vec![SqlParam::Text(";".into())]);
+        let nothing = Query::Text {
+            text: String::new(),
+            prefix: false,
+            phrase: false,
+        };
+        assert_eq!(compile(&nothing, 0).sql, "0");
+        assert_eq!(compile(&not(nothing.clone()), 0).sql, "1");
+        assert_eq!(
+            compile(&Query::And(vec![text("a"), nothing.clone()]), 0).sql,
+            "0"
+        );
+        let f = compile(&Query::Or(vec![text("a"), nothing.clone()]), 0);
+        assert_eq!(f.sql, FTS_IN);
+        assert_eq!(compile(&Query::And(vec![]), 0).sql, "1");
+        assert_eq!(compile(&Query::Or(vec![]), 0).sql, "0");
+        assert_eq!(compile(&Query::Or(vec![Query::All, text("a")]), 0).sql, "1");
+        assert_eq!(compile(&field(Field::Time, "nonsense", false), 0).sql, "0");
+        assert_eq!(
+            compile(&field(Field::Time, "2024-05-01", false), 0),
+            compile(&ok("time:2024-05-01"), 0)
+        );
+        assert_eq!(
+            compile(&field(Field::Time, "", true), 0).sql,
+            "e.ts IS NOT NULL"
+        );
+    }
+
+    /// SQL injection and FTS5 syntax: the SQL text is built from fixed pieces only, and the user text reaches
+    /// the parameters unchanged (quoted for FTS5).
+
+    #[test]
+    fn user_text_never_reaches_the_sql() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                r#""x'); DROP TABLE events; --""#,
+                FTS_IN,
+                r#""x'); DROP TABLE events; --""#,
+            ),
+            (r#""a\" OR 1=1""#, FTS_IN, r#""a"" OR 1=1""#),
+            ("robert';", FTS_IN, "\"robert';\""),
+            ("^a +b NEAR", FTS_IN, "\"^a\" \"+b\" \"NEAR\""),
+            (
+                "\"NEAR(a b) AND c:d ^e -f\"",
+                FTS_IN,
+                "\"NEAR(a b) AND c:d ^e -f\"",
+            ),
+            ("\"say \\\"hi\\\"\"", FTS_IN, "\"say \"\"hi\"\"\""),
+            ("50%_off", FTS_IN, "\"50%_off\""),
+            ("actor:\"a' OR '1'='1\"", "e.actor = ?", "a' OR '1'='1"),
+            ("actor:x';DROP*", "e.actor LIKE ? ESCAPE '\\'", "x';DROP%"),
+            ("action:\"%\"", "e.action = ?", "%"),
+            (
+                "SELECT id FROM events WHERE 1=1 UNION",
+                FTS_IN,
+                "\"SELECT\" \"id\" \"FROM\" \"events\" \"WHERE\" \"1=1\" \"UNION\"",
+            ),
+        ];
+        for (input, sql, param) in cases {
+            let q = match parse(input) {
+                Ok(q) => q,
+                Err(e) => panic!("{input:?}: {e}"),
+            };
+            let f = compile(&q, 0);
+            assert_eq!(&f.sql, sql, "sql for {input:?}");
+            assert_eq!(
+                f.params,
+                vec![SqlParam::Text((*param).to_owned())],
+                "params for {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_nul_in_text_becomes_a_separator_for_fts5() {
+        let f = compile(&ok("\"a\u{0}b\""), 0);
+        assert_eq!(f.params, vec![SqlParam::Text("\"a b\"".into())]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics_and_sql_only_holds_fixed_text(
+            input in "[ a-zA-Z0-9:*\"()\\\\%_;'-]{0,40}|\\PC{0,30}"
+        ) {
+            if let Ok(q) = parse(&input) {
+                let f = compile(&q, 0);
+                let without_escape = f.sql.replace("ESCAPE '\\'", "");
+                proptest::prop_assert!(!without_escape.contains('\''), "{}", f.sql);
+                proptest::prop_assert!(!without_escape.contains('"'), "{}", f.sql);
+                proptest::prop_assert_eq!(f.sql.matches('?').count(), f.params.len());
+            }
+        }
+    }
+}
