@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use auditlens::archive::Manifest;
+use auditlens::keyfile::KeyPairError;
 use auditlens::keyring::{Keyring, KeyringError, TrustedKey};
 use auditlens::note::SignerKey;
 use auditlens::store::StoreError;
@@ -619,35 +620,18 @@ pub fn create_auditor_key(state: &AppState, name: &str) -> Result<AuditorKey, Ap
         builder.mode(0o700);
     }
     builder.create(&dir).map_err(|e| io(&dir, e))?;
-    let key_path = dir.join(format!("{name}.key"));
-    let pub_path = dir.join(format!("{name}.pub"));
-    for p in [&key_path, &pub_path] {
-        if p.exists() {
-            return Err(AppError::new(
-                ErrorCode::Invalid,
-                format!(
-                    "a key named {name} already exists ({}); choose another name, or choose that key file",
-                    p.display()
-                ),
-            ));
-        }
-    }
     let key = SignerKey::generate(name)?;
-    {
-        use std::io::Write as _;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&key_path).map_err(|e| io(&key_path, e))?;
-        f.write_all(format!("{}\n", key.to_string_private()).as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(|e| io(&key_path, e))?;
-    }
-    std::fs::write(&pub_path, format!("{}\n", key.verifier())).map_err(|e| io(&pub_path, e))?;
+    let files = auditlens::keyfile::write_key_pair(&dir, &key).map_err(|e| match e {
+        KeyPairError::Exists(p) => AppError::new(
+            ErrorCode::Invalid,
+            format!(
+                "a key named {name} already exists ({}); choose another name, or choose that key file",
+                p.display()
+            ),
+        ),
+        KeyPairError::Io { path, source } => io(&path, source),
+    })?;
+    let key_path = files.key;
     save_auditor_choice(state, &key_path)?;
     Ok(auditor_info(state, &key, &key_path))
 }
