@@ -1,6 +1,6 @@
 //! The one place the front-end contract is declared: every type the app's commands and channels send to the UI
 //! that is not already a library type. TypeScript is generated from these (and the library types they use) by
-//! ts-rs into `ui/src/bindings/` (see `tests/bindings.rs`); nobody writes them twice.
+//! ts-rs into `ui/src/bindings/` (see `tests/it/bindings.rs`); nobody writes them twice.
 
 use auditlens::archive::TimeRange;
 use auditlens::coverage::Coverage;

@@ -18,7 +18,7 @@ use tauri::Manager as _;
 /// and events the window may use: `capabilities/main.json`). The page may listen to events, never emit them: an
 /// emitted `tauri://drag-drop` would import whatever paths the page names. Every build allows the same: no
 /// environment variable, argument or cargo feature adds a permission (the end-to-end tests drive this build and drop
-/// files for real); `tests/acl.rs` checks this very context.
+/// files for real); `tests/it/acl.rs` checks this very context.
 pub fn context() -> tauri::Context<tauri::Wry> {
     tauri::generate_context!()
 }
