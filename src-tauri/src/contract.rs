@@ -273,5 +273,7 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     FileKind::export_all(cfg)?;
     AuditCoverage::export_all(cfg)?;
     auditlens::store::renormalize::Renormalized::export_all(cfg)?;
+    let commands = cfg.out_dir().join("Commands.ts");
+    std::fs::write(&commands, crate::api::typescript(cfg))?;
     Ok(())
 }

@@ -5,5 +5,6 @@ mod bindings;
 mod bundles;
 mod commands;
 mod dashboards;
+mod ipc_surface;
 mod support;
 mod trust_grants;
