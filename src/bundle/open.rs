@@ -330,3 +330,180 @@ fn read_bundle_events(path: &Path, verified: &[VerifiedEvent]) -> Result<BundleE
         range.as_ref().map(|r| terminal_safe(&r.last)),
     ))
 }
+
+#[cfg(test)]
+pub(super) mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::bundle::{ExportOptions, SelectionInput, export};
+    use crate::note::SignerKey;
+    use crate::seal::{SealOptions, seal};
+    use crate::store::Store;
+    use crate::store::import::ImportOptions;
+
+    const ORIGIN: &str = "example.com/prod/k8s";
+
+    pub(in crate::bundle) struct Lab {
+        _tmp: tempfile::TempDir,
+        pub dir: PathBuf,
+        producer: SignerKey,
+        auditor: SignerKey,
+        bundle: PathBuf,
+    }
+
+    /// demo.log sealed, imported as verified (`dir/store.db`), and alice's events exported to a bundle.
+    pub(in crate::bundle) fn lab() -> Lab {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let producer = SignerKey::generate("ops-prod").unwrap();
+        let auditor = SignerKey::generate("auditor-jane").unwrap();
+        let archive = dir.join("k8s.zip");
+        let log = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/logs/k8s_audit/audit2rbac/demo.log");
+        seal(&SealOptions {
+            key: &producer,
+            origin: ORIGIN,
+            prev: None,
+            format: None,
+            mapping: None,
+            out: &archive,
+            inputs: &[log],
+        })
+        .unwrap();
+        let mut store = Store::open(&dir.join("store.db")).unwrap();
+        store
+            .import_archive(
+                &archive,
+                &ImportOptions {
+                    trust: &TrustPolicy::from_keys(&[producer.verifier()]),
+                    keep_failed: false,
+                },
+                &mut |_| true,
+            )
+            .unwrap();
+        let bundle = dir.join("bundle.zip");
+        export(
+            &store,
+            &ExportOptions {
+                selection: SelectionInput::Query("alice".into()),
+                purpose: "INC-1: alice's requests",
+                auditor: &auditor,
+                out: &bundle,
+                now_micros: 1_700_000_000_000_000,
+            },
+        )
+        .unwrap();
+        Lab {
+            _tmp: tmp,
+            dir,
+            producer,
+            auditor,
+            bundle,
+        }
+    }
+
+    fn open(lab: &Lab, producers: &[VerifierKey], own: Option<&VerifierKey>) -> OpenedBundle {
+        open_verified(
+            &lab.bundle,
+            &OpenOptions {
+                work_dir: &lab.dir.join("work"),
+                producer_policy: &TrustPolicy::from_keys(producers),
+                producers,
+                own_auditor: own,
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_bundle_of_trusted_producers_opens_verified_with_each_event_as_its_verified_leaf() {
+        let lab = lab();
+        let o = open(&lab, &[lab.producer.verifier()], None);
+        assert_eq!(o.verdict, BundleVerdict::Verified, "{:?}", o.failure);
+        assert_eq!(o.path, lab.bundle.display().to_string());
+        assert_eq!(o.purpose.as_deref(), Some("INC-1: alice's requests"));
+        assert_eq!(o.query.as_deref(), Some("alice"));
+        assert!(!o.events.is_empty());
+        assert_eq!(o.events_total, o.events.len() as u64);
+        for (i, e) in o.events.iter().enumerate() {
+            assert_eq!(e.position, i as u64 + 1);
+            let leaf = crate::archive::encode_hash(&crate::merkle::leaf_hash(e.text.as_bytes()));
+            assert_eq!(leaf, e.leaf, "event {}", e.id);
+        }
+        assert!(o.first.is_some() && o.last.is_some());
+        let sha = crate::merkle::to_hex(&crate::archive::sha256_file(&lab.bundle).unwrap());
+        assert_eq!(o.sha256, sha);
+        assert!(
+            o.archives
+                .iter()
+                .all(|a| a.origin == ORIGIN && a.signer.trusted)
+        );
+        // The auditor is not in the keyring and not this reader's own key.
+        let auditor = o.auditor.unwrap();
+        assert!(!auditor.trusted && !auditor.yours);
+        // The working copy is gone.
+        assert_eq!(std::fs::read_dir(lab.dir.join("work")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_readers_own_auditor_key_is_marked_yours_and_trusted() {
+        let lab = lab();
+        let own = lab.auditor.verifier();
+        let auditor = open(&lab, &[lab.producer.verifier()], Some(&own))
+            .auditor
+            .unwrap();
+        assert!(auditor.trusted && auditor.yours);
+        // An auditor key in the keyring is trusted, not yours.
+        let keyring = [lab.producer.verifier(), lab.auditor.verifier()];
+        let auditor = open(&lab, &keyring, None).auditor.unwrap();
+        assert!(auditor.trusted && !auditor.yours);
+    }
+
+    #[test]
+    fn a_producer_not_in_the_keyring_leaves_the_bundle_intact_but_untrusted() {
+        let lab = lab();
+        let o = open(&lab, &[], None);
+        assert_eq!(o.verdict, BundleVerdict::Untrusted);
+        assert!(!o.events.is_empty());
+        assert!(o.archives.iter().all(|a| !a.signer.trusted));
+    }
+
+    #[test]
+    fn an_event_line_that_is_not_its_verified_leaf_is_refused() {
+        let lab = lab();
+        let opts = VerifyOptions {
+            trusted_producers: &[lab.producer.verifier()],
+            trusted_auditors: &[],
+            producer_policy: None,
+        };
+        let mut verified = verify_bundle(&lab.bundle, &opts).unwrap().events;
+        assert!(read_bundle_events(&lab.bundle, &verified).is_ok());
+        verified[1].leaf = verified[0].leaf.clone();
+        assert_eq!(
+            read_bundle_events(&lab.bundle, &verified).unwrap_err(),
+            format!("{EVENTS} line 2 changed after it was verified")
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_that_names_it() {
+        let lab = lab();
+        let missing = lab.dir.join("missing.zip");
+        let err = open_verified(
+            &missing,
+            &OpenOptions {
+                work_dir: &lab.dir.join("work"),
+                producer_policy: &TrustPolicy::from_keys(&[]),
+                producers: &[],
+                own_auditor: None,
+            },
+        )
+        .unwrap_err();
+        assert!(
+            err.0
+                .starts_with(&format!("cannot open {}", missing.display())),
+            "{err}"
+        );
+    }
+}

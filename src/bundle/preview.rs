@@ -187,4 +187,46 @@ mod tests {
         };
         assert!(matches!(q.to_input(), Ok(SelectionInput::Query(s)) if s == "actor:alice"));
     }
+
+    #[test]
+    fn a_query_preview_counts_the_events_by_archive_and_an_ids_preview_names_the_missing() {
+        let lab = crate::bundle::open::tests::lab();
+        let store = Store::open(&lab.dir.join("store.db")).unwrap();
+        let now = 1_700_000_000_000_000;
+        let q = ExportSelection::Query {
+            query: "alice".into(),
+        };
+        let p = preview(&store, &q, now).unwrap();
+        let total = store.count("alice", now).unwrap();
+        assert!(total > 0);
+        assert_eq!(p.events, total);
+        assert!(!p.too_many);
+        assert_eq!(p.max_events, MAX_EVENTS);
+        assert_eq!(p.archives.len(), 1);
+        assert_eq!(p.archives[0].events, total);
+        assert!(p.archives[0].verified);
+        assert_eq!(p.unverified, 0);
+        assert!(p.first.is_some() && p.first <= p.last);
+        assert_eq!(p.sample.len(), (total as usize).min(PREVIEW_SAMPLE));
+        let id = p.sample[0].id.clone();
+        let missing = format!("{}@1#999999", p.archives[0].origin);
+        let ids = ExportSelection::Ids {
+            ids: vec![id.clone(), missing.clone()],
+        };
+        let p = preview(&store, &ids, now).unwrap();
+        assert_eq!(p.events, 2);
+        assert_eq!(p.missing, vec![missing]);
+        assert_eq!(p.sample.len(), 1);
+        assert_eq!(p.sample[0].id, id);
+        assert!(matches!(
+            preview(
+                &store,
+                &ExportSelection::Query {
+                    query: "actor:".into()
+                },
+                now
+            ),
+            Err(ExportError::Search(_))
+        ));
+    }
 }
