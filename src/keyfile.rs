@@ -28,6 +28,30 @@ pub enum KeyPairError {
     },
 }
 
+/// True when `name` can name key files anywhere: a valid key name (`note::is_valid_key_name`) of ASCII letters,
+/// digits, '.', '_', '-' and '@' that does not start with '.' (no path separator, no hidden file).
+pub fn is_file_safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        && crate::note::is_valid_key_name(name)
+}
+
+/// Creates the folder `dir` (and its parents) for keys: readable by its owner only (mode 0700 on Unix) when it is
+/// created here.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 /// The files `key` is written to in `dir`: `dir/NAME.key` and `dir/NAME.pub`.
 pub fn key_pair_files(dir: &Path, name: &str) -> KeyPairFiles {
     KeyPairFiles {
@@ -67,6 +91,30 @@ pub fn write_key_pair(dir: &Path, key: &SignerKey) -> Result<KeyPairFiles, KeyPa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_safe_names_are_key_names_without_separators_or_a_leading_dot() {
+        for ok in ["jane.doe-audit", "a", "ops_prod@example.com"] {
+            assert!(is_file_safe_name(ok), "{ok}");
+        }
+        for bad in ["", ".hidden", "a/b", "../x", "a b", "a+b", "é"] {
+            assert!(!is_file_safe_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_private_dir_is_created_owner_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a/keys");
+        create_private_dir(&dir).unwrap();
+        create_private_dir(&dir).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+    }
 
     #[test]
     fn a_key_pair_is_written_owner_only_and_never_overwritten() {

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use auditlens::archive::Manifest;
 use auditlens::bundle::{ExportError, ExportOptions, terminal_safe};
-use auditlens::keyfile::KeyPairError;
+use auditlens::keyfile::{self, KeyPairError};
 use auditlens::keyring::{Keyring, KeyringError, TrustedKey};
 use auditlens::note::SignerKey;
 use auditlens::store::StoreError;
@@ -591,11 +591,7 @@ pub fn auditor_key(state: &AppState) -> Result<Option<AuditorKey>, AppError> {
 /// by its owner only, and `NAME.pub`) and makes it the one exports are signed with.
 pub fn create_auditor_key(state: &AppState, name: &str) -> Result<AuditorKey, AppError> {
     let name = name.trim();
-    let file_safe = !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-    if name.is_empty() || !file_safe || !auditlens::note::is_valid_key_name(name) {
+    if !keyfile::is_file_safe_name(name) {
         return Err(AppError::new(
             ErrorCode::Invalid,
             format!(
@@ -610,16 +606,9 @@ pub fn create_auditor_key(state: &AppState, name: &str) -> Result<AuditorKey, Ap
             format!("cannot write {}: {e}", what.display()),
         )
     };
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(&dir).map_err(|e| io(&dir, e))?;
+    keyfile::create_private_dir(&dir).map_err(|e| io(&dir, e))?;
     let key = SignerKey::generate(name)?;
-    let files = auditlens::keyfile::write_key_pair(&dir, &key).map_err(|e| match e {
+    let files = keyfile::write_key_pair(&dir, &key).map_err(|e| match e {
         KeyPairError::Exists(p) => AppError::new(
             ErrorCode::Invalid,
             format!(
@@ -629,9 +618,8 @@ pub fn create_auditor_key(state: &AppState, name: &str) -> Result<AuditorKey, Ap
         ),
         KeyPairError::Io { path, source } => io(&path, source),
     })?;
-    let key_path = files.key;
-    save_auditor_choice(state, &key_path)?;
-    Ok(auditor_info(state, &key, &key_path))
+    save_auditor_choice(state, &files.key)?;
+    Ok(auditor_info(state, &key, &files.key))
 }
 
 /// Makes the signing key in `path` (a `.key` file made by `auditlens keygen`) the one exports are signed with.
