@@ -50,35 +50,29 @@ fn capability_commands() -> BTreeSet<String> {
         .collect()
 }
 
-/// Fails naming each command missing from, or extra in, `place`.
-fn assert_same(place: &str, found: &BTreeSet<String>, how: &str) {
+/// Fails naming each command missing from, or extra in, `place`, as `place` spells it.
+fn assert_same(place: &str, found: &BTreeSet<String>, spell: fn(&str) -> String) {
     let declared = declared();
-    let missing: Vec<_> = declared.difference(found).collect();
-    let extra: Vec<_> = found.difference(&declared).collect();
+    let missing: Vec<_> = declared.difference(found).map(|c| spell(c)).collect();
+    let extra: Vec<_> = found.difference(&declared).map(|c| spell(c)).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
         "{place} does not match the command list of src-tauri/src/api.rs:\n  \
-         missing from {place} (add {how}): {missing:?}\n  \
+         missing from {place} (add them): {missing:?}\n  \
          extra in {place} (no such command in api.rs): {extra:?}"
     );
 }
 
 #[test]
 fn build_rs_gives_a_permission_to_exactly_the_declared_commands() {
-    assert_same(
-        "build.rs COMMANDS",
-        &build_rs_commands(),
-        "the name to `COMMANDS`",
-    );
+    assert_same("build.rs COMMANDS", &build_rs_commands(), |c| c.to_string());
 }
 
 #[test]
 fn the_capability_allows_exactly_the_declared_commands() {
-    assert_same(
-        "capabilities/main.json",
-        &capability_commands(),
-        "\"allow-<name-with-dashes>\" to `permissions`",
-    );
+    assert_same("capabilities/main.json", &capability_commands(), |c| {
+        format!("allow-{}", c.replace('_', "-"))
+    });
 }
 
 #[test]
