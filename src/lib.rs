@@ -7,6 +7,7 @@
 //! - [`sources`], [`time`]: normalization of events per source kind (docs/sources.md).
 //! - [`query`]: the search query language (docs/search.md).
 //! - [`store`]: the local SQLite evidence store: import, check, search (and the time histogram of a search).
+//! - [`keyfile`]: key pairs on disk (`NAME.key`, owner-only, and `NAME.pub`), as keygen and the app write them.
 //! - [`keyring`]: the verifier keys a user trusts (the desktop app's keyring file).
 //! - [`trust`]: which keys may sign which origins, in which time window (docs/trust-policy.md).
 //! - [`report`]: reports for people and machines.
@@ -24,6 +25,7 @@ pub mod checkpoint;
 pub mod coverage;
 pub mod generate;
 pub mod input;
+pub mod keyfile;
 pub mod keyring;
 pub mod lines;
 pub mod merkle;

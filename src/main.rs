@@ -377,47 +377,15 @@ fn main() -> ExitCode {
 fn keygen(name: &str, out: &Path) -> Result<ExitCode, Fatal> {
     let key = SignerKey::generate(name)?;
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let key_path = out.join(format!("{name}.key"));
-    let pub_path = out.join(format!("{name}.pub"));
-    for p in [&key_path, &pub_path] {
-        if p.exists() {
-            return Err(Fatal(format!(
-                "{} already exists; not overwriting a key",
-                p.display()
-            )));
-        }
-    }
-    write_private(
-        &key_path,
-        format!("{}\n", key.to_string_private()).as_bytes(),
-    )?;
-    std::fs::write(&pub_path, format!("{}\n", key.verifier()))
-        .map_err(|e| format!("{}: {e}", pub_path.display()))?;
+    let files = auditlens::keyfile::write_key_pair(out, &key).map_err(|e| e.to_string())?;
     println!(
         "private key: {} (keep it secret)",
-        safe(&key_path.display().to_string())
+        safe(&files.key.display().to_string())
     );
-    println!("public key:  {}", safe(&pub_path.display().to_string()));
+    println!("public key:  {}", safe(&files.public.display().to_string()));
     println!("verifier key: {}", safe(&key.verifier().to_string()));
     println!("fingerprint:  {}", key.verifier().fingerprint());
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Fatal> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(bytes)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(())
 }
 
 fn read_signer(path: &Path) -> Result<SignerKey, Fatal> {

@@ -1,7 +1,7 @@
 //! Writes the end-to-end test fixtures (see tests/support/fixtures.rs) into the directory given as argument and
 //! prints their paths as JSON, for tests/e2e.
 
-#[path = "../tests/support/fixtures.rs"]
+#[path = "../tests/it/support/fixtures.rs"]
 mod fixtures;
 
 fn main() {

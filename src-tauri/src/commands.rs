@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use auditlens::archive::Manifest;
+use auditlens::bundle::{ExportError, ExportOptions, terminal_safe};
+use auditlens::keyfile::{self, KeyPairError};
 use auditlens::keyring::{Keyring, KeyringError, TrustedKey};
 use auditlens::note::SignerKey;
 use auditlens::store::StoreError;
@@ -14,14 +16,13 @@ use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::histogram::Histogram;
 use auditlens::store::import::{ImportOptions, Promotion};
 use auditlens::store::renormalize::Renormalized;
-use auditlens::store::search::{EventDetail, EventRow, MAX_LIMIT, SearchPage};
+use auditlens::store::search::{EventDetail, MAX_LIMIT, SearchPage};
 use auditlens::store::stats::{Access, DashboardOptions, Deployments, Overview, Scope};
 use auditlens::trust::TrustPolicy;
 
 use crate::contract::{
-    ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, BundleArchive, BundleEvent, BundleKey,
-    BundleProblem, BundleVerdict, CheckEvent, DbStatus, ExportPreview, ExportResult,
-    ExportSelection, FileKind, ImportEvent, JobId, OpenedBundle, PreviewArchive, Settings, Startup,
+    ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent, DbStatus, ExportPreview,
+    ExportResult, ExportSelection, FileKind, ImportEvent, JobId, OpenedBundle, Settings, Startup,
     StoredFailure, TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
@@ -493,9 +494,7 @@ pub const AUDITOR_FILE: &str = "auditor.json";
 /// The folder of the app-data directory where keys created in the app are kept (owner-only).
 pub const AUDITOR_KEYS_DIR: &str = "auditor-keys";
 /// Events of a search shown in an export preview.
-pub const PREVIEW_SAMPLE: usize = 10;
-/// Events of a received bundle sent to the window (a bundle holds at most 10,000).
-pub const MAX_SHOWN_EVENTS: usize = 10_000;
+pub use auditlens::bundle::preview::PREVIEW_SAMPLE;
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct AuditorFile {
@@ -592,11 +591,7 @@ pub fn auditor_key(state: &AppState) -> Result<Option<AuditorKey>, AppError> {
 /// by its owner only, and `NAME.pub`) and makes it the one exports are signed with.
 pub fn create_auditor_key(state: &AppState, name: &str) -> Result<AuditorKey, AppError> {
     let name = name.trim();
-    let file_safe = !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-    if name.is_empty() || !file_safe || !auditlens::note::is_valid_key_name(name) {
+    if !keyfile::is_file_safe_name(name) {
         return Err(AppError::new(
             ErrorCode::Invalid,
             format!(
@@ -611,45 +606,20 @@ pub fn create_auditor_key(state: &AppState, name: &str) -> Result<AuditorKey, Ap
             format!("cannot write {}: {e}", what.display()),
         )
     };
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(&dir).map_err(|e| io(&dir, e))?;
-    let key_path = dir.join(format!("{name}.key"));
-    let pub_path = dir.join(format!("{name}.pub"));
-    for p in [&key_path, &pub_path] {
-        if p.exists() {
-            return Err(AppError::new(
-                ErrorCode::Invalid,
-                format!(
-                    "a key named {name} already exists ({}); choose another name, or choose that key file",
-                    p.display()
-                ),
-            ));
-        }
-    }
+    keyfile::create_private_dir(&dir).map_err(|e| io(&dir, e))?;
     let key = SignerKey::generate(name)?;
-    {
-        use std::io::Write as _;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&key_path).map_err(|e| io(&key_path, e))?;
-        f.write_all(format!("{}\n", key.to_string_private()).as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(|e| io(&key_path, e))?;
-    }
-    std::fs::write(&pub_path, format!("{}\n", key.verifier())).map_err(|e| io(&pub_path, e))?;
-    save_auditor_choice(state, &key_path)?;
-    Ok(auditor_info(state, &key, &key_path))
+    let files = keyfile::write_key_pair(&dir, &key).map_err(|e| match e {
+        KeyPairError::Exists(p) => AppError::new(
+            ErrorCode::Invalid,
+            format!(
+                "a key named {name} already exists ({}); choose another name, or choose that key file",
+                p.display()
+            ),
+        ),
+        KeyPairError::Io { path, source } => io(&path, source),
+    })?;
+    save_auditor_choice(state, &files.key)?;
+    Ok(auditor_info(state, &key, &files.key))
 }
 
 /// Makes the signing key in `path` (a `.key` file made by `auditlens keygen`) the one exports are signed with.
@@ -660,109 +630,42 @@ pub fn choose_auditor_key(state: &AppState, path: &str) -> Result<AuditorKey, Ap
     Ok(auditor_info(state, &key, &path))
 }
 
-fn parse_time(t: &str) -> Option<i64> {
-    auditlens::time::parse_rfc3339(t)
-}
-
 /// What exporting `selection` would disclose: the number of events, the archives they come from, their time
 /// range and the first of them. Nothing is written.
 pub fn export_preview(
     state: &AppState,
     selection: &ExportSelection,
 ) -> Result<ExportPreview, AppError> {
-    let max = auditlens::bundle::MAX_EVENTS as usize;
     state.db().read(|store| {
-        let now = now_micros();
-        let mut rows: Vec<EventRow> = Vec::new();
-        let mut missing = Vec::new();
-        let total = match selection {
-            ExportSelection::Query { query } => {
-                let total = store.count(query, now)?;
-                let mut after: Option<String> = None;
-                loop {
-                    let page = store.search(query, MAX_LIMIT, after.as_deref(), now)?;
-                    rows.extend(page.events);
-                    match page.next {
-                        Some(next) if rows.len() < max => after = Some(next),
-                        _ => break,
-                    }
-                }
-                rows.truncate(max);
-                total.max(rows.len() as u64)
-            }
-            ExportSelection::Ids { ids } => {
-                let ids = canonical_ids(ids)?;
-                for id in ids.iter().take(max) {
-                    match store.event(id)? {
-                        Some(detail) => rows.push(detail.row),
-                        None => missing.push(id.clone()),
-                    }
-                }
-                ids.len() as u64
-            }
-        };
-        let mut archives: Vec<PreviewArchive> = Vec::new();
-        let mut first: Option<(i64, String)> = None;
-        let mut last: Option<(i64, String)> = None;
-        let mut untimed = 0;
-        for r in &rows {
-            match archives.iter_mut().find(|a| a.archive == r.archive) {
-                Some(a) => a.events += 1,
-                None => archives.push(PreviewArchive {
-                    archive: r.archive.clone(),
-                    origin: r.origin.clone().unwrap_or_default(),
-                    sequence: r.sequence,
-                    events: 1,
-                    verified: r.verified,
-                }),
-            }
-            match r
-                .time
-                .as_deref()
-                .and_then(|t| parse_time(t).map(|m| (m, t)))
-            {
-                Some((m, t)) => {
-                    if first.as_ref().is_none_or(|f| m < f.0) {
-                        first = Some((m, t.to_string()));
-                    }
-                    if last.as_ref().is_none_or(|l| m > l.0) {
-                        last = Some((m, t.to_string()));
-                    }
-                }
-                None => untimed += 1,
-            }
-        }
-        archives.sort_by(|a, b| {
-            (a.origin.as_bytes(), a.sequence).cmp(&(b.origin.as_bytes(), b.sequence))
-        });
-        let unverified = rows.iter().filter(|r| !r.verified).count() as u64;
-        rows.truncate(PREVIEW_SAMPLE);
-        Ok(ExportPreview {
-            selection: selection.clone(),
-            events: total,
-            max_events: max as u64,
-            too_many: total > max as u64,
-            archives,
-            first: first.map(|f| f.1),
-            last: last.map(|l| l.1),
-            untimed,
-            unverified,
-            missing,
-            sample: rows,
-        })
+        auditlens::bundle::preview(store, selection, now_micros()).map_err(export_error)
     })
 }
 
-/// Event ids checked and spelled as the store spells them, each once.
-fn canonical_ids(ids: &[String]) -> Result<Vec<String>, AppError> {
-    if ids.is_empty() {
-        return Err(AppError::new(
-            ErrorCode::Invalid,
-            "no event is selected: tick the rows to export, or export every match of the query",
-        ));
+/// An export's error as the window shows it: a refusal lists the first five refused events.
+fn export_error(e: ExportError) -> AppError {
+    match e {
+        ExportError::Refused(refusals) => {
+            let mut msg = format!(
+                "NOT EXPORTED: {} selected event(s) cannot be exported as verified; nothing was written.",
+                refusals.len()
+            );
+            for r in refusals.iter().take(5) {
+                msg.push_str(&format!(
+                    "\n{}: {}",
+                    terminal_safe(&r.id),
+                    terminal_safe(&r.reason)
+                ));
+            }
+            if refusals.len() > 5 {
+                msg.push_str(&format!("\n… and {} more", refusals.len() - 5));
+            }
+            AppError::new(ErrorCode::Invalid, msg)
+        }
+        ExportError::Search(e) => e.into(),
+        ExportError::Store(e) => e.into(),
+        ExportError::Usage(m) => AppError::new(ErrorCode::Invalid, m),
+        e @ ExportError::Io { .. } => AppError::new(ErrorCode::Io, e.to_string()),
     }
-    auditlens::bundle::export::parse_ids(&ids.join("\n"))
-        .map_err(|e| AppError::new(ErrorCode::Invalid, e))
 }
 
 /// Writes the evidence bundle of `selection` to `out`, signed with the auditor's key. Refuses (nothing written)
@@ -773,7 +676,6 @@ pub fn export_bundle(
     purpose: &str,
     out: &str,
 ) -> Result<ExportResult, AppError> {
-    use auditlens::bundle::{ExportError, ExportOptions, SelectionInput, terminal_safe};
     let Some((key, auditor)) = load_auditor(state)? else {
         return Err(AppError::new(
             ErrorCode::NotFound,
@@ -793,10 +695,7 @@ pub fn export_bundle(
             "choose where to save the bundle",
         ));
     }
-    let selection_input = match selection {
-        ExportSelection::Query { query } => SelectionInput::Query(query.clone()),
-        ExportSelection::Ids { ids } => SelectionInput::Ids(canonical_ids(ids)?),
-    };
+    let selection_input = selection.to_input().map_err(export_error)?;
     let out_path = PathBuf::from(out);
     let summary = state.db().read(|store| {
         let opts = ExportOptions {
@@ -806,29 +705,7 @@ pub fn export_bundle(
             out: &out_path,
             now_micros: now_micros(),
         };
-        auditlens::bundle::export(store, &opts).map_err(|e| match e {
-            ExportError::Refused(refusals) => {
-                let mut msg = format!(
-                    "NOT EXPORTED: {} selected event(s) cannot be exported as verified; nothing was written.",
-                    refusals.len()
-                );
-                for r in refusals.iter().take(5) {
-                    msg.push_str(&format!(
-                        "\n{}: {}",
-                        terminal_safe(&r.id),
-                        terminal_safe(&r.reason)
-                    ));
-                }
-                if refusals.len() > 5 {
-                    msg.push_str(&format!("\n… and {} more", refusals.len() - 5));
-                }
-                AppError::new(ErrorCode::Invalid, msg)
-            }
-            ExportError::Search(e) => e.into(),
-            ExportError::Store(e) => e.into(),
-            ExportError::Usage(m) => AppError::new(ErrorCode::Invalid, m),
-            e @ ExportError::Io { .. } => AppError::new(ErrorCode::Io, e.to_string()),
-        })
+        auditlens::bundle::export(store, &opts).map_err(export_error)
     })?;
     let sha256 = file_sha256(&out_path)?;
     Ok(ExportResult {
@@ -857,147 +734,24 @@ pub fn file_kinds(paths: &[String]) -> Vec<FileKind> {
 }
 
 /// Verifies a received bundle on its own, against the keyring (producer keys), and reads its events for showing
-/// as text. The bundle is first copied into the app-data directory, so what is shown is exactly what was verified
-/// even if the file changes meanwhile. Nothing is imported.
+/// as text, from a working copy in the app-data directory (`auditlens::bundle::open_verified`). Nothing is imported.
 pub fn open_bundle(state: &AppState, path: &str) -> Result<OpenedBundle, AppError> {
-    use auditlens::bundle::{BundleStatus, VerifyOptions, terminal_safe, verify_bundle};
-    let src = PathBuf::from(path);
-    let tmp_dir = state.data_dir.join("tmp");
-    std::fs::create_dir_all(&tmp_dir).map_err(|e| {
-        AppError::new(
-            ErrorCode::Io,
-            format!("cannot create {}: {e}", tmp_dir.display()),
-        )
-    })?;
-    let copy = tempfile::Builder::new()
-        .prefix("received-bundle-")
-        .suffix(".zip")
-        .tempfile_in(&tmp_dir)
-        .map_err(|e| AppError::new(ErrorCode::Io, format!("cannot make a working copy: {e}")))?;
-    {
-        let mut input = std::fs::File::open(&src).map_err(|e| {
-            AppError::new(
-                ErrorCode::Io,
-                format!("cannot open {path}: {e}. Check that the file exists and is readable."),
-            )
-        })?;
-        let mut output = copy.as_file();
-        std::io::copy(&mut input, &mut output)
-            .map_err(|e| AppError::new(ErrorCode::Io, format!("cannot read {path}: {e}")))?;
-    }
-    let sha256 = file_sha256(copy.path())?;
-    let producers = state.keyring().verifier_keys();
-    let producer_policy = state.keyring().policy();
+    let (policy, producers) = {
+        let ring = state.keyring();
+        (ring.policy(), ring.verifier_keys())
+    };
     let own = load_auditor(state)
         .ok()
         .flatten()
         .map(|(k, _)| k.verifier());
-    let v = verify_bundle(
-        copy.path(),
-        &VerifyOptions {
-            trusted_producers: &[],
-            trusted_auditors: &[],
-            producer_policy: Some(&producer_policy),
-        },
-    )
-    .map_err(|e| AppError::new(ErrorCode::Io, format!("cannot read {path}: {e}")))?;
-    let key_of = |key: &str, name: &str, fingerprint: &str, trusted: bool| {
-        let yours = own.as_ref().is_some_and(|o| o.to_string() == key);
-        BundleKey {
-            key: key.to_string(),
-            name: terminal_safe(name),
-            fingerprint: fingerprint.to_string(),
-            trusted: trusted || yours,
-            yours,
-        }
+    let opts = auditlens::bundle::OpenOptions {
+        work_dir: &state.data_dir.join("tmp"),
+        producer_policy: &policy,
+        producers: &producers,
+        own_auditor: own.as_ref(),
     };
-    let auditor = v.auditor.as_ref().map(|a| {
-        let in_keyring = producers.iter().any(|p| p.to_string() == a.key);
-        key_of(&a.key, &a.name, &a.fingerprint, in_keyring)
-    });
-    let archives = v
-        .archives
-        .iter()
-        .map(|a| BundleArchive {
-            origin: terminal_safe(&a.origin),
-            sequence: a.sequence,
-            size: a.size,
-            root: a.root.clone(),
-            events: a.events,
-            signer: key_of(
-                &a.signer.key,
-                &a.signer.name,
-                &a.signer.fingerprint,
-                a.signer.trusted,
-            ),
-        })
-        .collect();
-    let mut failure = v.failure.as_ref().map(|f| BundleProblem {
-        kind: serde_json::to_value(f.kind)
-            .ok()
-            .and_then(|k| k.as_str().map(String::from))
-            .unwrap_or_default(),
-        message: terminal_safe(&f.message),
-        entry: f.entry.as_deref().map(terminal_safe),
-        line: f.line,
-        event: f.event.as_deref().map(terminal_safe),
-        expected: f.expected.as_deref().map(terminal_safe),
-        found: f.found.as_deref().map(terminal_safe),
-    });
-    let mut verdict = match v.status {
-        BundleStatus::Verified => BundleVerdict::Verified,
-        BundleStatus::Untrusted => BundleVerdict::Untrusted,
-        BundleStatus::Failed => BundleVerdict::Failed,
-    };
-    let (mut events, mut first, mut last) = (Vec::new(), None, None);
-    if verdict != BundleVerdict::Failed {
-        match read_bundle_events(copy.path(), &v.events) {
-            Ok((e, f, l)) => (events, first, last) = (e, f, l),
-            Err(message) => {
-                verdict = BundleVerdict::Failed;
-                failure = Some(BundleProblem {
-                    kind: "container".into(),
-                    message,
-                    entry: None,
-                    line: None,
-                    event: None,
-                    expected: None,
-                    found: None,
-                });
-            }
-        }
-    }
-    let events_total = if verdict == BundleVerdict::Failed {
-        0
-    } else {
-        v.events.len() as u64
-    };
-    let (query, ids) = match &v.selection {
-        Some(s) => (
-            s.query.as_deref().map(terminal_safe),
-            s.ids
-                .as_ref()
-                .map(|ids| ids.iter().map(|i| terminal_safe(i)).collect()),
-        ),
-        None => (None, None),
-    };
-    Ok(OpenedBundle {
-        path: path.to_string(),
-        sha256,
-        verdict,
-        failure,
-        auditor,
-        exported: v.exported.as_deref().map(terminal_safe),
-        tool: v.tool.as_deref().map(terminal_safe),
-        purpose: v.purpose.as_deref().map(terminal_safe),
-        query,
-        ids,
-        first,
-        last,
-        archives,
-        events,
-        events_total,
-    })
+    auditlens::bundle::open_verified(Path::new(path), &opts)
+        .map_err(|e| AppError::new(ErrorCode::Io, e.0))
 }
 
 /// SHA-256 of a file's bytes, lowercase hex.
@@ -1010,69 +764,4 @@ fn file_sha256(path: &Path) -> Result<String, AppError> {
                 format!("cannot read {}: {e}", path.display()),
             )
         })
-}
-
-type BundleEvents = (Vec<BundleEvent>, Option<String>, Option<String>);
-
-/// Reads the events of a bundle that verified (the same copy), checking that each line is the verified leaf.
-fn read_bundle_events(
-    path: &Path,
-    verified: &[auditlens::bundle::verify::VerifiedEvent],
-) -> Result<BundleEvents, String> {
-    use auditlens::bundle::{EVENTS, ExportReport, REPORT_JSON, terminal_safe};
-    use std::io::{BufRead, Read};
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
-    let report: ExportReport = {
-        let entry = zip.by_name(REPORT_JSON).map_err(|e| e.to_string())?;
-        let mut bytes = Vec::new();
-        entry
-            .take(auditlens::bundle::MAX_REPORT_JSON_BYTES)
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
-        serde_json::from_slice(&bytes).map_err(|e| format!("{REPORT_JSON}: {e}"))?
-    };
-    let entry = zip.by_name(EVENTS).map_err(|e| e.to_string())?;
-    let mut reader = std::io::BufReader::new(entry.take(auditlens::bundle::MAX_EVENTS_BYTES));
-    let mut events = Vec::new();
-    let mut line = Vec::new();
-    for (i, want) in verified.iter().enumerate() {
-        line.clear();
-        reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| e.to_string())?;
-        let text = line.strip_suffix(b"\n").unwrap_or(&line);
-        let leaf = auditlens::archive::encode_hash(&auditlens::merkle::leaf_hash(text));
-        if leaf != want.leaf {
-            return Err(format!(
-                "{EVENTS} line {} changed after it was verified",
-                i + 1
-            ));
-        }
-        if i >= MAX_SHOWN_EVENTS {
-            continue;
-        }
-        let r = report.events.get(i).filter(|r| r.id == want.id);
-        let field = |f: fn(&auditlens::bundle::ReportEvent) -> &Option<String>| {
-            r.and_then(|r| f(r).as_deref()).map(terminal_safe)
-        };
-        events.push(BundleEvent {
-            position: i as u64 + 1,
-            id: terminal_safe(&want.id),
-            leaf: want.leaf.clone(),
-            time: field(|r| &r.time),
-            source: field(|r| &r.source),
-            actor: field(|r| &r.actor),
-            action: field(|r| &r.action),
-            resource: field(|r| &r.resource),
-            outcome: field(|r| &r.outcome),
-            text: terminal_safe(&String::from_utf8_lossy(text)),
-        });
-    }
-    let range = report.time_range;
-    Ok((
-        events,
-        range.as_ref().map(|r| terminal_safe(&r.first)),
-        range.as_ref().map(|r| terminal_safe(&r.last)),
-    ))
 }

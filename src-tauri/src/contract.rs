@@ -1,6 +1,6 @@
 //! The one place the front-end contract is declared: every type the app's commands and channels send to the UI
 //! that is not already a library type. TypeScript is generated from these (and the library types they use) by
-//! ts-rs into `ui/src/bindings/` (see `tests/bindings.rs`); nobody writes them twice.
+//! ts-rs into `ui/src/bindings/` (see `tests/it/bindings.rs`); nobody writes them twice.
 
 use auditlens::archive::TimeRange;
 use auditlens::coverage::Coverage;
@@ -10,12 +10,16 @@ use auditlens::store::ArchiveRow;
 use auditlens::store::check::{CheckProgress, CheckReport};
 use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::import::ImportResult;
-use auditlens::store::search::EventRow;
 use auditlens::verify::Progress;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{AppError, ErrorCode};
+
+pub use auditlens::bundle::{
+    BundleArchive, BundleEvent, BundleKey, BundleProblem, BundleVerdict, ExportPreview,
+    ExportSelection, OpenedBundle, PreviewArchive,
+};
 
 /// A job (an import of some archives, or a check of the database) that runs off the main thread.
 pub type JobId = u32;
@@ -204,52 +208,6 @@ pub struct AuditorKey {
     pub created_in_app: bool,
 }
 
-/// Which events to export: every match of a query (as the search lists them), or hand-picked event ids.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum ExportSelection {
-    Query { query: String },
-    Ids { ids: Vec<String> },
-}
-
-/// One archive the selected events come from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct PreviewArchive {
-    /// `origin@sequence`.
-    pub archive: String,
-    pub origin: String,
-    pub sequence: u64,
-    /// Selected events from this archive.
-    pub events: u64,
-    /// False when the archive is not stored as verified (the export would be refused).
-    pub verified: bool,
-}
-
-/// What an export would disclose, before anything is written.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct ExportPreview {
-    pub selection: ExportSelection,
-    /// The number of events selected (for a query: every match).
-    pub events: u64,
-    /// Most events one bundle holds.
-    pub max_events: u64,
-    /// True when the selection holds more events than one bundle may; `archives` and the time range then cover
-    /// only the first `max_events`.
-    pub too_many: bool,
-    pub archives: Vec<PreviewArchive>,
-    /// The earliest and latest event time (RFC 3339 UTC) among the selected events that have one.
-    pub first: Option<String>,
-    pub last: Option<String>,
-    /// Selected events without a readable time.
-    pub untimed: u64,
-    /// Selected events whose archive is not verified (an export refuses them).
-    pub unverified: u64,
-    /// Selected ids that are not in the database.
-    pub missing: Vec<String>,
-    /// The first selected events, in search order (newest first).
-    pub sample: Vec<EventRow>,
-}
-
 /// A written evidence bundle.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ExportResult {
@@ -267,76 +225,6 @@ pub struct ExportResult {
     pub auditor: AuditorKey,
 }
 
-/// The verdict on a received bundle (docs/evidence-bundle.md section 9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "lowercase")]
-pub enum BundleVerdict {
-    /// Intact, and every producer key is in the keyring.
-    Verified,
-    /// Intact, but a producer key is not in the keyring.
-    Untrusted,
-    /// Something does not verify; `failure` says what.
-    Failed,
-}
-
-/// Why a bundle did not verify: the check, the entry, line and event, the expected and found values.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct BundleProblem {
-    /// `container`, `manifest`, `auditor-signature`, `entries`, `index`, `checkpoint`, `producer-signature`,
-    /// `event`, `leaf`, `proof`, `count`, `report`, `untrusted-producer` or `untrusted-auditor`.
-    pub kind: String,
-    pub message: String,
-    pub entry: Option<String>,
-    pub line: Option<u64>,
-    pub event: Option<String>,
-    pub expected: Option<String>,
-    pub found: Option<String>,
-}
-
-/// A key named by a received bundle, and whether this app trusts it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct BundleKey {
-    pub key: String,
-    pub name: String,
-    pub fingerprint: String,
-    /// In the keyring (or, for the auditor, this app's own auditor key).
-    pub trusted: bool,
-    /// This app's own auditor key.
-    pub yours: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct BundleArchive {
-    pub origin: String,
-    pub sequence: u64,
-    /// Events in the whole archive.
-    pub size: u64,
-    /// Merkle root, base64.
-    pub root: String,
-    /// The bundle's events from this archive.
-    pub events: u64,
-    pub signer: BundleKey,
-}
-
-/// One event of a received bundle, as text only. Every string here comes from the bundle (attacker-controlled);
-/// invisible and reordering characters are shown as `\u{…}` escapes (auditlens::safe_text).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct BundleEvent {
-    pub position: u64,
-    pub id: String,
-    /// Leaf hash, base64, as verified.
-    pub leaf: String,
-    /// The exporter's reading of the event (report.json, signed by the auditor, not re-derived).
-    pub time: Option<String>,
-    pub source: Option<String>,
-    pub actor: Option<String>,
-    pub action: Option<String>,
-    pub resource: Option<String>,
-    pub outcome: Option<String>,
-    /// The event exactly as signed by its producer (one line of JSON).
-    pub text: String,
-}
-
 /// What a file given to the app (dropped, picked to import, on the command line) is taken for, before anything is
 /// read beyond the ZIP's list of entries: an evidence bundle (opened on the Received bundle screen, never imported)
 /// or anything else, tried as an archive (the import reports what is wrong with it).
@@ -345,32 +233,6 @@ pub struct BundleEvent {
 pub enum FileKind {
     Archive,
     Bundle,
-}
-
-/// A received evidence bundle, verified on its own: it is never imported into the database.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct OpenedBundle {
-    pub path: String,
-    /// SHA-256 of the file as read, lowercase hex, to compare with the one the exporter noted.
-    pub sha256: String,
-    pub verdict: BundleVerdict,
-    pub failure: Option<BundleProblem>,
-    /// Set once the auditor's signature on the manifest verified.
-    pub auditor: Option<BundleKey>,
-    pub exported: Option<String>,
-    pub tool: Option<String>,
-    pub purpose: Option<String>,
-    /// The selection: the query, or the listed ids.
-    pub query: Option<String>,
-    pub ids: Option<Vec<String>>,
-    /// The earliest and latest event time, from the report.
-    pub first: Option<String>,
-    pub last: Option<String>,
-    pub archives: Vec<BundleArchive>,
-    /// Every event of an intact bundle; empty when it failed.
-    pub events: Vec<BundleEvent>,
-    /// The number of events the bundle holds (when intact).
-    pub events_total: u64,
 }
 
 /// The audit period kept in the open database and how its verified archives cover it (docs/coverage.md).
@@ -411,5 +273,7 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     FileKind::export_all(cfg)?;
     AuditCoverage::export_all(cfg)?;
     auditlens::store::renormalize::Renormalized::export_all(cfg)?;
+    let commands = cfg.out_dir().join("Commands.ts");
+    std::fs::write(&commands, crate::api::typescript(cfg))?;
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! The AuditLens desktop app: a thin Tauri shell over the `auditlens` library. [`commands`] holds what each
 //! command does as plain functions of the [`state::AppState`] (tested without a window); [`ipc`] exposes them to
-//! the window; [`contract`] declares the types the UI receives (TypeScript is generated from them).
+//! the window; [`api`] lists them once (the handlers and the TypeScript `Commands` type come from that list);
+//! [`contract`] declares the types the UI receives (TypeScript is generated from them).
 
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod contract;
@@ -18,7 +20,7 @@ use tauri::Manager as _;
 /// and events the window may use: `capabilities/main.json`). The page may listen to events, never emit them: an
 /// emitted `tauri://drag-drop` would import whatever paths the page names. Every build allows the same: no
 /// environment variable, argument or cargo feature adds a permission (the end-to-end tests drive this build and drop
-/// files for real); `tests/acl.rs` checks this very context.
+/// files for real); `tests/it/acl.rs` checks this very context.
 pub fn context() -> tauri::Context<tauri::Wry> {
     tauri::generate_context!()
 }
@@ -35,39 +37,7 @@ pub fn run(args: cli::Args) -> Result<(), String> {
             app.manage(Arc::new(state));
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            ipc::startup,
-            ipc::db_status,
-            ipc::choose_database,
-            ipc::save_settings,
-            ipc::keys,
-            ipc::trust_key,
-            ipc::trust_key_file,
-            ipc::untrust_key,
-            ipc::untrust_grant,
-            ipc::import_archives,
-            ipc::check_database,
-            ipc::cancel_job,
-            ipc::archives,
-            ipc::archive_detail,
-            ipc::renormalize_archive,
-            ipc::search,
-            ipc::count,
-            ipc::histogram,
-            ipc::event,
-            ipc::overview,
-            ipc::deployments,
-            ipc::access,
-            ipc::auditor_key,
-            ipc::create_auditor_key,
-            ipc::choose_auditor_key,
-            ipc::export_preview,
-            ipc::export_bundle,
-            ipc::open_bundle,
-            ipc::file_kinds,
-            ipc::audit_coverage,
-            ipc::set_audit_period,
-        ])
+        .invoke_handler(api::handler())
         .run(context())
         .map_err(|e| e.to_string())
 }

@@ -6,6 +6,9 @@
 //! - [`export`]: the store to a bundle (`auditlens export`), refusing anything that is not verified.
 //! - [`verify`]: a bundle to a [`verify::BundleVerification`] (`auditlens verify-bundle`), reading the ZIP as
 //!   hostile input.
+//! - [`open`]: a received bundle verified from a private copy and its events read as text
+//!   ([`open_verified`], the desktop app's Received bundle screen).
+//! - [`preview`]: what exporting a selection would disclose, before anything is written ([`preview()`]).
 //! - [`html`]: `report.html`, one static page with every piece of event text escaped.
 //! - [`report`]: `report.json`'s document, derived from the bundle alone (its events, selection and signed
 //!   metadata), so that the exporter writes and the verifier re-derives the same reports.
@@ -17,6 +20,8 @@
 
 pub mod export;
 pub mod html;
+pub mod open;
+pub mod preview;
 pub mod recheck;
 pub mod report;
 pub mod verify;
@@ -28,6 +33,11 @@ use crate::merkle::Hash;
 use crate::note::VerifierKey;
 
 pub use export::{ExportError, ExportOptions, ExportSummary, Refusal, SelectionInput, export};
+pub use open::{
+    BundleArchive, BundleEvent, BundleKey, BundleProblem, BundleVerdict, OpenError, OpenOptions,
+    OpenedBundle, open_verified,
+};
+pub use preview::{ExportPreview, ExportSelection, PreviewArchive, preview};
 pub use verify::{
     BundleFailure, BundleStatus, BundleVerification, FailureKind, VerifyOptions, verify_bundle,
 };

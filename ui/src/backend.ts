@@ -1,6 +1,7 @@
-// The one module that talks to the Rust side. Every command, channel, dialog and window event the UI uses is
-// declared here with its types (generated from Rust by ts-rs into ./bindings); components import `backend` and
-// never call `invoke` themselves.
+// The one module that talks to the Rust side. Every command, channel, dialog and window event the UI uses goes
+// through here; the commands' arguments and results are the `Commands` type generated from the command list of
+// src-tauri/src/api.rs (with the other types, by ts-rs into ./bindings). Components import `backend` and never call
+// `invoke` themselves.
 
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { getCurrentWebview } from '@tauri-apps/api/webview';
@@ -19,13 +20,13 @@ import type { ExportSelection } from './bindings/ExportSelection';
 import type { OpenedBundle } from './bindings/OpenedBundle';
 import type { FileKind } from './bindings/FileKind';
 import type { CheckEvent } from './bindings/CheckEvent';
+import type { Commands } from './bindings/Commands';
 import type { DashboardOptions } from './bindings/DashboardOptions';
 import type { WorkingHours } from './bindings/WorkingHours';
 import type { DbStatus } from './bindings/DbStatus';
 import type { Deployments } from './bindings/Deployments';
 import type { EventDetail } from './bindings/EventDetail';
 import type { Histogram } from './bindings/Histogram';
-import type { Renormalized } from './bindings/Renormalized';
 import type { ImportEvent } from './bindings/ImportEvent';
 import type { Overview } from './bindings/Overview';
 import type { Scope } from './bindings/Scope';
@@ -94,44 +95,6 @@ export type { OriginCoverage } from './bindings/OriginCoverage';
 export type { Gap } from './bindings/Gap';
 
 export type JobId = number;
-
-/** The commands of src-tauri/src/ipc.rs and their arguments. */
-interface Commands {
-  startup: [Record<string, never>, Startup];
-  db_status: [Record<string, never>, DbStatus];
-  choose_database: [{ path: string | null }, DbStatus];
-  save_settings: [{ settings: Settings }, Settings];
-  keys: [Record<string, never>, TrustedKey[]];
-  trust_key: [
-    { key: string; origins?: string | null; validAfter?: string | null; validBefore?: string | null },
-    TrustOutcome,
-  ];
-  trust_key_file: [{ path: string }, TrustOutcome];
-  untrust_key: [{ fingerprint: string }, TrustedKey[]];
-  untrust_grant: [{ grant: TrustedKey }, TrustedKey[]];
-  import_archives: [{ paths: string[]; onEvent: Channel<ImportEvent> }, JobId];
-  check_database: [{ onEvent: Channel<CheckEvent> }, JobId];
-  cancel_job: [{ job: JobId }, boolean];
-  archives: [Record<string, never>, ArchivesView];
-  archive_detail: [{ id: number }, ArchiveDetail];
-  renormalize_archive: [{ id: number; kind: string }, Renormalized];
-  search: [{ query: string; limit: number; after: string | null }, SearchPage];
-  count: [{ query: string }, number];
-  histogram: [{ query: string; buckets: number }, Histogram];
-  event: [{ id: string }, EventDetail];
-  overview: [{ scope: Scope; workingHours: WorkingHours }, Overview];
-  deployments: [{ scope: Scope; workingHours: WorkingHours }, Deployments];
-  access: [{ scope: Scope; workingHours: WorkingHours }, Access];
-  auditor_key: [Record<string, never>, AuditorKey | null];
-  create_auditor_key: [{ name: string }, AuditorKey];
-  choose_auditor_key: [{ path: string }, AuditorKey];
-  export_preview: [{ selection: ExportSelection }, ExportPreview];
-  export_bundle: [{ selection: ExportSelection; purpose: string; out: string }, ExportResult];
-  open_bundle: [{ path: string }, OpenedBundle];
-  file_kinds: [{ paths: string[] }, FileKind[]];
-  audit_coverage: [Record<string, never>, AuditCoverage];
-  set_audit_period: [{ period: AuditPeriod | null }, AuditCoverage];
-}
 
 /** Turns whatever a rejected call carries into an AppError (`{code, message}`). */
 export function toAppError(e: unknown): AppError {

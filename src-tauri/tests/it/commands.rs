@@ -1,7 +1,7 @@
 //! The command layer against a real temporary app-data directory and database, without a window: each test calls
 //! the plain functions of `commands.rs` as the IPC layer does, with real sealed archives.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -2,7 +2,7 @@
 //! number the window shows is the count of its drill-down query in search, the verification summary names the
 //! gap, and bad input comes back as an error the UI can show.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;

@@ -2,7 +2,7 @@
 //! with its window, a second origin signed by that key "not trusted for this origin", kept archives promoted after
 //! a grant, and one grant removed while the key's others stay.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;

@@ -52,6 +52,6 @@ fn typescript_bindings_match_the_rust_types() {
     assert!(
         committed == generated,
         "ui/src/bindings is out of date with the Rust types; regenerate it with \
-         `AUDITLENS_UPDATE_BINDINGS=1 cargo test -p auditlens-app --test bindings`"
+         `AUDITLENS_UPDATE_BINDINGS=1 cargo test -p auditlens-app --features custom-protocol --test it bindings`"
     );
 }

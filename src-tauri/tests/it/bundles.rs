@@ -2,7 +2,7 @@
 //! auditor's key (created in the app, or an existing `.key` file), the export preview, exporting every match of a
 //! query or hand-picked ids, and received bundles verified on their own (verified, tampered, untrusted).
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

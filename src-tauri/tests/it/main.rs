@@ -1,0 +1,10 @@
+//! The app's integration tests, in one test binary (one link instead of one per file).
+
+mod acl;
+mod bindings;
+mod bundles;
+mod commands;
+mod dashboards;
+mod ipc_surface;
+mod support;
+mod trust_grants;
