@@ -1406,6 +1406,19 @@ fn a_figure_edited_in_report_json_and_re_signed_by_a_fresh_auditor_fails_naming_
         "37",
         "12",
     );
+    // Whose rules made the fields: the producer's signed kind, which a report cannot rename.
+    let t = forge(&lab, &good, "t7.zip", &mallory, "report.json", |d| {
+        edit_json(d, |v| {
+            v["archives"][0]["normalization"] = "auditor's choice: built-in k8s mapper (k8s/1)".into()
+        })
+    });
+    assert_report_lie(
+        &lab.verify(&t),
+        "report.json",
+        &["archives[0].normalization"],
+        "\"built-in k8s mapper (k8s/1)\"",
+        "\"auditor's choice",
+    );
     // An event dropped from the report (and the summary left as it is).
     let t = forge(&lab, &good, "t5.zip", &mallory, "report.json", |d| {
         edit_json(d, |v| {
@@ -1572,8 +1585,11 @@ fn the_independent_checker_derives_report_json_too() {
         Some(0)
     );
     type Edit = fn(&mut serde_json::Value);
-    let cases: [(&str, Edit); 6] = [
+    let cases: [(&str, Edit); 7] = [
         ("purpose", |v| v["purpose"] = "Routine check".into()),
+        ("archives", |v| {
+            v["archives"][0]["normalization"] = "built-in jsonl mapper (jsonl/1)".into()
+        }),
         ("selection", |v| v["selection"]["query"] = "x".into()),
         ("archives", |v| v["archives"][0]["size"] = 12.into()),
         ("events", |v| {

@@ -409,3 +409,63 @@ fn a_store_made_before_normalization_was_recorded_is_backfilled_from_the_signed_
         ]
     );
 }
+
+/// An exported bundle says, per archive, whose rules made the normalized fields it reports: here the producer's
+/// mapping file by its SHA-256, in report.json and report.html; both verifiers derive the same text from the
+/// signed manifest, and a report that names other rules fails (tests/bundle.rs).
+#[test]
+fn a_bundle_names_the_producer_mapping_that_made_its_fields() {
+    let lab = Lab::new();
+    let archive = lab.seal("friendly.zip", &["--mapping", &lab.p("friendly.toml")]);
+    let sha = mapping_sha(&lab);
+    ok(&lab.import(&archive, &[]));
+    ok(&auditlens(&[
+        "keygen",
+        "--name",
+        "auditor",
+        "--out",
+        lab.dir.to_str().unwrap(),
+    ]));
+    let bundle = lab.p("bundle.zip");
+    ok(&auditlens(&[
+        "export",
+        "--db",
+        &lab.p("store.db"),
+        "--key",
+        &lab.p("auditor.key"),
+        "--purpose",
+        "whose rules",
+        "--out",
+        &bundle,
+        "--query",
+        "action:get",
+    ]));
+    let entries = read_entries(Path::new(&bundle));
+    let member = |name: &str| entries.iter().find(|(n, _)| n == name).unwrap().1.clone();
+    let report: serde_json::Value = serde_json::from_slice(&member("report.json")).unwrap();
+    let rules = format!("producer's mapping file sha256 {sha} (producer rules)");
+    assert_eq!(report["archives"][0]["normalization"], rules.as_str());
+    assert_eq!(report["archives"][0]["source_kind"], "mapping");
+    let html = String::from_utf8(member("report.html")).unwrap();
+    assert!(
+        html.contains(&format!(
+            "<dt>Fields by</dt><dd>producer&#39;s mapping file sha256 {sha} (producer rules)</dd>"
+        )),
+        "{}",
+        &html[html.find("Fields by").unwrap_or(0)..][..300.min(html.len())]
+    );
+    ok(&auditlens(&[
+        "verify-bundle",
+        "--trust",
+        &lab.p("producer.pub"),
+        &bundle,
+    ]));
+    let producer = std::fs::read_to_string(lab.p("producer.pub")).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/independent/verify_bundle.py");
+    let o = Command::new("python3")
+        .arg(script)
+        .args(["--trust", producer.trim(), &bundle])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+}

@@ -295,6 +295,7 @@ pub fn render(
             "<div class=\"archive\"><h3>Archive {num}: <span class=\"v\">{origin}</span>, sequence {seq}</h3>\
              <dl class=\"meta\">\
              <dt>Events</dt><dd>{ev} exported of {size} in the archive &middot; source kind {kind}</dd>\
+             <dt>Fields by</dt><dd>{rules}</dd>\
              <dt>Sealed</dt><dd>{sealed} (UTC), by the producer</dd>\
              <dt>Imported</dt><dd>{imported} (UTC), verified under a trusted key</dd>\
              <dt>Producer key</dt><dd><span class=\"v\">{sname}</span> &middot; fingerprint <span class=\"mono\">{sfp}</span></dd>\
@@ -305,6 +306,7 @@ pub fn render(
             origin = text(&a.origin),
             seq = a.sequence,
             kind = text(&a.source_kind),
+            rules = text(&a.normalization),
             ev = a.events,
             size = a.size,
             sealed = text(&a.sealed),

@@ -236,6 +236,10 @@ pub struct ReportArchive {
     pub size: u64,
     pub root: String,
     pub source_kind: String,
+    /// Whose rules made the report's normalized fields of this archive's events: the built-in mapper of the
+    /// signed source kind, or the producer's mapping file by its signed SHA-256 (docs/evidence-bundle.md
+    /// section 7).
+    pub normalization: String,
     pub signer: KeyInfo,
     pub events: u64,
     pub sealed: String,

@@ -16,7 +16,8 @@ use super::{
 use crate::archive::{Manifest, TimeRange, encode_hash};
 use crate::merkle::Hash;
 use crate::note::VerifierKey;
-use crate::sources::{Normalized, Normalizer};
+use crate::sources::normalization::Normalization;
+use crate::sources::{Normalized, Normalizer, SourceKind};
 
 /// The normalized fields of one event under its archive's rules. Bytes that are not one JSON object have no
 /// fields at all (every member null), whatever the kind.
@@ -25,6 +26,18 @@ pub fn event_fields(normalizer: &Normalizer, raw: &[u8]) -> Normalized {
         Ok(value) if value.is_object() => normalizer.normalize(&value),
         _ => Normalized::default(),
     }
+}
+
+/// Whose rules the report applies to an archive's events, in words: those of its signed manifest, the
+/// built-in mapper of its `source_kind` or its mapping file (by the `mapping_sha256` the manifest signs).
+pub fn rules_of(manifest: &Manifest) -> String {
+    let kind = manifest.source_kind.parse::<SourceKind>().ok();
+    let rules = match (kind, &manifest.mapping_sha256) {
+        (Some(SourceKind::Mapping), Some(sha)) => Some(Normalization::producer_mapping(sha.clone())),
+        (Some(kind), _) => kind.mapper().map(|m| Normalization::builtin_named(kind, m)),
+        (None, _) => None,
+    };
+    rules.map_or_else(|| format!("source kind {}", manifest.source_kind), |r| r.text)
 }
 
 /// Builds the report of one bundle: archives first, in bundle order, then events, in bundle order.
@@ -69,6 +82,7 @@ impl ReportBuilder {
             size: a.size,
             root: a.root.clone(),
             source_kind: manifest.source_kind.clone(),
+            normalization: rules_of(manifest),
             signer: KeyInfo {
                 key: manifest.signer.clone(),
                 ..KeyInfo::of(signer)

@@ -439,6 +439,19 @@ def rfc3339_key(text, what):
     return int(y), int(mo), int(d), int(h), int(mi), int(s), int((frac or "0").ljust(6, "0"))
 
 
+
+# The built-in mappers of docs/sources.md by source kind: name and version, as report.json names them.
+MAPPERS = {k: f"{k}/1" for k in ("jsonl", "k8s", "cloudtrail", "github", "gcp", "teleport", "okta")}
+
+
+def rules_of(manifest):
+    """Whose rules made an archive's normalized fields (docs/evidence-bundle.md section 7, `normalization`)."""
+    kind = manifest["source_kind"]
+    if kind == "mapping":
+        return f"producer's mapping file sha256 {manifest['mapping_sha256']} (producer rules)"
+    return f"built-in {kind} mapper ({MAPPERS[kind]})"
+
+
 def check_report(raw, ix, auditor, archives, placed):
     """Section 7: derives report.json from the bundle (normalized fields aside, note B3) and compares bytes."""
     found = load_json(raw, "report.json")
@@ -483,6 +496,7 @@ def check_report(raw, ix, auditor, archives, placed):
         "archives": [
             {"number": j, "origin": a["origin"], "sequence": a["sequence"], "size": a["size"],
              "root": va.b64(a["root"]), "source_kind": a["manifest"]["source_kind"],
+             "normalization": rules_of(a["manifest"]),
              "signer": {"key": a["signer"], "name": a["manifest"]["signer_key"].name,
                         "fingerprint": fingerprint(a["manifest"]["signer_key"])},
              "events": d["events"], "sealed": a["manifest"]["created"], "imported": d["imported"]}
