@@ -10,11 +10,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test deps build bench fmt check clean-demo app e2e ui-deps
 
-## System packages the build and the tests need (C compiler for bundled SQLite; ripgrep for the benchmark baseline).
+## System packages the build and the tests need (C compiler for bundled SQLite; ripgrep for the benchmark baseline;
+## the pyte terminal emulator, through which tests/hostile_text.rs shows every command's output).
 deps:
 	@missing=""; \
 	command -v cc >/dev/null || missing="$$missing build-essential"; \
 	command -v rg >/dev/null || missing="$$missing ripgrep"; \
+	/usr/bin/python3 -c 'import pyte' 2>/dev/null || missing="$$missing python3-pyte"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \

@@ -2,7 +2,8 @@
 //! `time_range`, entry names, signer key names, event fields) hold terminal escape sequences, carriage returns,
 //! bidirectional overrides and zero-width characters. Every command is run through the real binary, and neither
 //! stdout nor stderr may carry one of those characters raw: each is shown as a visible `\u{…}` escape
-//! (docs/trust-policy.md, "Untrusted text on terminals and screens").
+//! (docs/trust-policy.md, "Untrusted text on terminals and screens"). Each stream is also fed to a terminal
+//! emulator (pyte, tests/independent/terminal_screen.py), whose screen must show exactly the text.
 
 mod common;
 
@@ -65,7 +66,38 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// Exit code as expected, no panic, and not one raw character of [`RAW`] on stdout or stderr.
+/// What a terminal emulator shows of `bytes` is exactly their text (tests/independent/terminal_screen.py, over
+/// pyte): nothing in them clears, moves the cursor, overwrites a line or sets the title.
+#[track_caller]
+fn assert_terminal_shows_the_text(what: &str, stream: &str, bytes: &[u8]) {
+    use std::io::Write;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/independent/terminal_screen.py");
+    // The system's Python, where `make deps` installs python3-pyte (a python3 earlier on PATH may lack it).
+    let python = if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    let mut child = Command::new(python)
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 must be installed");
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{what}: {stream} on a terminal: {}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+}
+
+/// Exit code as expected, no panic, not one raw character of [`RAW`] on stdout or stderr, and a terminal
+/// emulator shows each stream exactly as its text.
 #[track_caller]
 fn assert_safe(what: &str, o: &Output, expected_code: i32) -> (String, String) {
     let (out, err) = (text(&o.stdout), text(&o.stderr));
@@ -80,6 +112,8 @@ fn assert_safe(what: &str, o: &Output, expected_code: i32) -> (String, String) {
             assert!(!t.contains(c), "{what}: {stream} holds a raw {c:?}: {t:?}");
         }
     }
+    assert_terminal_shows_the_text(what, "stdout", &o.stdout);
+    assert_terminal_shows_the_text(what, "stderr", &o.stderr);
     (out, err)
 }
 
