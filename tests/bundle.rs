@@ -1409,7 +1409,8 @@ fn a_figure_edited_in_report_json_and_re_signed_by_a_fresh_auditor_fails_naming_
     // Whose rules made the fields: the producer's signed kind, which a report cannot rename.
     let t = forge(&lab, &good, "t7.zip", &mallory, "report.json", |d| {
         edit_json(d, |v| {
-            v["archives"][0]["normalization"] = "auditor's choice: built-in k8s mapper (k8s/1)".into()
+            v["archives"][0]["normalization"] =
+                "auditor's choice: built-in k8s mapper (k8s/1)".into()
         })
     });
     assert_report_lie(

@@ -467,5 +467,11 @@ fn a_bundle_names_the_producer_mapping_that_made_its_fields() {
         .args(["--trust", producer.trim(), &bundle])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
 }

@@ -33,11 +33,16 @@ pub fn event_fields(normalizer: &Normalizer, raw: &[u8]) -> Normalized {
 pub fn rules_of(manifest: &Manifest) -> String {
     let kind = manifest.source_kind.parse::<SourceKind>().ok();
     let rules = match (kind, &manifest.mapping_sha256) {
-        (Some(SourceKind::Mapping), Some(sha)) => Some(Normalization::producer_mapping(sha.clone())),
+        (Some(SourceKind::Mapping), Some(sha)) => {
+            Some(Normalization::producer_mapping(sha.clone()))
+        }
         (Some(kind), _) => kind.mapper().map(|m| Normalization::builtin_named(kind, m)),
         (None, _) => None,
     };
-    rules.map_or_else(|| format!("source kind {}", manifest.source_kind), |r| r.text)
+    rules.map_or_else(
+        || format!("source kind {}", manifest.source_kind),
+        |r| r.text,
+    )
 }
 
 /// Builds the report of one bundle: archives first, in bundle order, then events, in bundle order.
