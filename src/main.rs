@@ -1,6 +1,6 @@
 //! The `auditlens` command line: a thin door onto the library. Exit codes: 0 success, 1 verification failure,
 //! 2 usage or I/O error. Human output shows every string that came from an archive, a bundle, a key file or the
-//! database (and the paths given) through `safe` (src/safe_text.rs): nothing reaches the terminal unescaped.
+//! database (and the paths given) through `safe` (crates/auditlens/src/safe_text.rs): nothing reaches the terminal unescaped.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -361,7 +361,7 @@ pub struct DashboardFigure {
     pub total: u64,
 }
 
-/// Times `stats`, `overview`, `deployments` and `access` (src/store/stats.rs) on the store the store section
+/// Times `stats`, `overview`, `deployments` and `access` (crates/auditlens/src/store/stats.rs) on the store the store section
 /// built (`DIR/store-N.db`), opened read-only as the app would, on four scopes: everything; a range of whole
 /// hours (summary tables only); a range with minute bounds (the partial hours at both ends counted from the
 /// events); and a query (aggregated from the matching events).
@@ -444,7 +444,7 @@ pub fn dashboard_section(
 
 pub fn print_dashboards(figures: &[DashboardFigure]) {
     println!(
-        "\ndashboards: src/store/stats.rs on the same store opened read-only (p50/p95/max over the runs; target: \
+        "\ndashboards: crates/auditlens/src/store/stats.rs on the same store opened read-only (p50/p95/max over the runs; target: \
          under 300 ms on 1,000,000 events)"
     );
     println!(
