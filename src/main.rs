@@ -562,21 +562,22 @@ fn bench(events: u64, dir: &Path, only: Option<&str>, runs: usize) -> Result<Exi
         num_cores()
     );
     if only != Some("store") {
-        let figures = auditlens::bench::archive_section(dir, events)?;
-        auditlens::bench::print_table(
+        let figures = auditlens_bench::bench::archive_section(dir, events)?;
+        auditlens_bench::bench::print_table(
             "archive: seal and verify 100% Kubernetes audit events vs SHA-256 over the same bytes",
             &figures,
         );
     }
     if only != Some("archive") {
-        let (import, queries) = auditlens::bench_store::store_section(dir, events, runs.max(1))?;
-        auditlens::bench::print_table(
+        let (import, queries) =
+            auditlens_bench::bench_store::store_section(dir, events, runs.max(1))?;
+        auditlens_bench::bench::print_table(
             "store: import of 70% Kubernetes + 30% CloudTrail events, beside what SQLite alone takes for the same bytes",
             &import,
         );
-        auditlens::bench_store::print_queries(&queries);
-        let dashboards = auditlens::bench_store::dashboard_section(dir, events, runs.max(1))?;
-        auditlens::bench_store::print_dashboards(&dashboards);
+        auditlens_bench::bench_store::print_queries(&queries);
+        let dashboards = auditlens_bench::bench_store::dashboard_section(dir, events, runs.max(1))?;
+        auditlens_bench::bench_store::print_dashboards(&dashboards);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -14,15 +14,11 @@
 //! - [`safe_text`]: untrusted text made safe for terminals and screens; look-alike origins.
 //! - [`bundle`]: evidence bundles: selected events with inclusion proofs, signed by the exporting auditor
 //!   (docs/evidence-bundle.md).
-//! - [`generate`], [`bench`]: generated realistic events and the benchmarks.
 
 pub mod archive;
-pub mod bench;
-pub mod bench_store;
 pub mod bundle;
 pub mod checkpoint;
 pub mod coverage;
-pub mod generate;
 pub mod input;
 pub mod keyring;
 pub mod lines;
