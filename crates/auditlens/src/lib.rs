@@ -9,7 +9,7 @@
 //! - [`store`]: the local SQLite evidence store: import, check, search (and the time histogram of a search).
 //! - [`keyring`]: the verifier keys a user trusts (the desktop app's keyring file).
 //! - [`trust`]: which keys may sign which origins, in which time window (docs/trust-policy.md).
-//! - [`report`]: reports for people and machines.
+//! - [`report`]: reports for machines (JSON); their human text is the CLI's (src/render.rs at the repository root).
 //! - [`coverage`]: whether the verified evidence covers an audit period, per origin (docs/coverage.md).
 //! - [`safe_text`]: untrusted text made safe for terminals and screens; look-alike origins.
 //! - [`bundle`]: evidence bundles: selected events with inclusion proofs, signed by the exporting auditor
