@@ -36,6 +36,8 @@ fn text(b: &[u8]) -> String {
 }
 
 /// Peak resident memory of the largest child waited for so far, in bytes.
+// The one unsafe call in the workspace (unsafe_code is denied everywhere else): libc has no safe getrusage.
+#[allow(unsafe_code)]
 fn children_peak_rss() -> u64 {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage writes a `rusage` into the pointer it is given; it is zero-initialised before.

@@ -3,7 +3,7 @@
 //! need many events take this crate as a dev-dependency.
 //!
 //! - [`generate`]: deterministic Kubernetes audit events and CloudTrail records in the shapes of the real fixtures.
-//! - [`bench`]: the archive section (seal and verify against plain SHA-256 over the same bytes) and the tables.
+//! - [`bench`](mod@bench): the archive section (seal and verify against plain SHA-256 over the same bytes) and the tables.
 //! - [`bench_store`]: the store section (import, queries against a raw scan, dashboards).
 
 pub mod bench;

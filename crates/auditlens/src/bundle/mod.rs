@@ -3,7 +3,7 @@
 //! checkpoint and manifest, the auditor's selection and purpose, static reports, and a manifest of every entry's
 //! SHA-256 signed by the exporting auditor.
 //!
-//! - [`export`]: the store to a bundle (`auditlens export`), refusing anything that is not verified.
+//! - [`export`](mod@export): the store to a bundle (`auditlens export`), refusing anything that is not verified.
 //! - [`verify`]: a bundle to a [`verify::BundleVerification`] (`auditlens verify-bundle`), reading the ZIP as
 //!   hostile input.
 //! - [`html`]: `report.html`, one static page with every piece of event text escaped.

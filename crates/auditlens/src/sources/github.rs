@@ -64,7 +64,7 @@ pub fn normalize(event: &Value) -> Normalized {
     }
 }
 
-/// The first of [`TIME_KEYS`] that is a time: a string under the time grammar, or a JSON integer of epoch
+/// The first of `TIME_KEYS` (`@timestamp`, `created_at`) that is a time: a string under the time grammar, or a JSON integer of epoch
 /// milliseconds (GitHub's documented unit for both members).
 pub fn time(event: &Value) -> Option<i64> {
     TIME_KEYS.iter().find_map(|k| match event.get(*k) {

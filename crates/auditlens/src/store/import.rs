@@ -5,7 +5,7 @@
 //! with the archive flagged). A crash at any point leaves the database as it was before the archive.
 //!
 //! Threads: the verifier inflates and hashes on its own thread; each event is parsed and normalized on another,
-//! in batches of [`PREP_BATCH`] events or [`PREP_BYTES`] bytes, one batch ahead of this thread, which only
+//! in batches of `PREP_BATCH` events or `PREP_BYTES` bytes, one batch ahead of this thread, which only
 //! writes to SQLite (a single writer).
 //!
 //! Memory is bounded by bytes, not events (an event may be 16 MiB): the verifier's batches, the batches of the
