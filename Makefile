@@ -87,10 +87,14 @@ bench: deps
 fmt:
 	$(CARGO) fmt --all
 
-## Habits the machine enforces (part of `make test`): formatting and lints, warnings are errors.
+## Habits the machine enforces (part of `make test`), warnings are errors: Rust formatting, clippy over every crate
+## and target (lints in the root Cargo.toml, [workspace.lints]), rustdoc, the UI's types (tsc) and its lint (ESLint).
 check: app
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets --features auditlens-app/custom-protocol -- -D warnings
+	RUSTDOCFLAGS='-D warnings' $(CARGO) doc --locked --no-deps --workspace
+	cd ui && npx tsc --noEmit -p .
+	cd ui && npm run lint
 
 clean-demo:
 	rm -rf $(DEMO)

@@ -1,41 +1,8 @@
-//! AuditLens core: the whole product minus pixels. The `auditlens` CLI and the Tauri app are thin doors onto
-//! these modules.
+//! The `auditlens` command line, minus its argument parsing: one module per subcommand ([`cmd`]) and all human
+//! output ([`render`]). src/main.rs holds the clap definitions and the dispatch. It is a library (crate
+//! `auditlens_cli`) so that the integration tests in tests/ can check the human rendering directly.
 //!
-//! - [`merkle`], [`note`], [`checkpoint`]: the standards (RFC 6962 Merkle trees, C2SP signed notes, checkpoints).
-//! - [`archive`], [`seal`], [`verify`]: the signed archive format (docs/archive-format.md).
-//! - [`input`], [`lines`]: reading source logs and streaming lines.
-//! - [`sources`], [`time`]: normalization of events per source kind (docs/sources.md).
-//! - [`query`]: the search query language (docs/search.md).
-//! - [`store`]: the local SQLite evidence store: import, check, search (and the time histogram of a search).
-//! - [`keyfile`]: key pairs on disk (`NAME.key`, owner-only, and `NAME.pub`), as keygen and the app write them.
-//! - [`keyring`]: the verifier keys a user trusts (the desktop app's keyring file).
-//! - [`trust`]: which keys may sign which origins, in which time window (docs/trust-policy.md).
-//! - [`report`]: reports for people and machines.
-//! - [`coverage`]: whether the verified evidence covers an audit period, per origin (docs/coverage.md).
-//! - [`safe_text`]: untrusted text made safe for terminals and screens; look-alike origins.
-//! - [`bundle`]: evidence bundles: selected events with inclusion proofs, signed by the exporting auditor
-//!   (docs/evidence-bundle.md).
-//! - [`generate`], [`bench`](mod@bench): generated realistic events and the benchmarks.
+//! Exit codes: 0 success, 1 verification failure, 2 usage or I/O error ([`cmd::Fatal`]).
 
-pub mod archive;
-pub mod bench;
-pub mod bench_store;
-pub mod bundle;
-pub mod checkpoint;
-pub mod coverage;
-pub mod generate;
-pub mod input;
-pub mod keyfile;
-pub mod keyring;
-pub mod lines;
-pub mod merkle;
-pub mod note;
-pub mod query;
-pub mod report;
-pub mod safe_text;
-pub mod seal;
-pub mod sources;
-pub mod store;
-pub mod time;
-pub mod trust;
-pub mod verify;
+pub mod cmd;
+pub mod render;

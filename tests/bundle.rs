@@ -1342,7 +1342,7 @@ fn a_bundle_minted_by_a_fresh_auditor_key_verifies_when_untouched_and_says_whose
     let auditor = v.auditor.as_ref().unwrap();
     assert_eq!(auditor.name, "mallory");
     assert!(!auditor.trusted);
-    let (out, err) = bundle::verify::human_report(&v);
+    let (out, err) = auditlens_cli::render::bundle_verification(&v);
     assert!(err.is_empty(), "{err}");
     let headline = out.lines().next().unwrap();
     assert!(
@@ -1355,7 +1355,7 @@ fn a_bundle_minted_by_a_fresh_auditor_key_verifies_when_untouched_and_says_whose
     // With the auditor trusted, the verdict is unqualified.
     let v = verify_with(&good, &[lab.producer.verifier()], &[mallory.verifier()]);
     assert_verified(&v);
-    let (out, _) = bundle::verify::human_report(&v);
+    let (out, _) = auditlens_cli::render::bundle_verification(&v);
     assert!(out.lines().next().unwrap().ends_with(": VERIFIED"), "{out}");
 }
 

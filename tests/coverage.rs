@@ -201,7 +201,7 @@ fn a_verified_set_that_ends_early_says_nothing_after_its_last_event() {
     let o = &c.origins[0];
     assert!(o.sealed_before_end);
     assert_eq!(o.nothing_after.as_deref(), Some("2024-05-12T07:00:00Z"));
-    let text: String = coverage::human_blocks(&c)
+    let text: String = auditlens_cli::render::coverage_blocks(&c)
         .into_iter()
         .map(|(_, t)| t)
         .collect();

@@ -8,8 +8,8 @@ use std::io::BufWriter;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use auditlens::generate::{Rng, write_k8s};
 use auditlens::store::Store;
+use auditlens_bench::generate::{Rng, write_k8s};
 use common::*;
 use rusqlite::Connection;
 

@@ -35,6 +35,7 @@ fn auditlens(args: &[&str]) -> Output {
 /// Runs the CLI with its output in files and waits for it with `wait4`: its exit code, its standard output,
 /// and its own peak resident memory in bytes.
 #[allow(clippy::zombie_processes)] // reaped by `wait4`, which `Child::wait` cannot stand in for
+#[allow(unsafe_code)] // wait4: the one system call std does not wrap (the workspace denies unsafe code)
 fn auditlens_measured(dir: &Path, args: &[&str]) -> (Option<i32>, Vec<u8>, Vec<u8>, u64) {
     let (out, err) = (dir.join("measured.out"), dir.join("measured.err"));
     let child = Command::new(env!("CARGO_BIN_EXE_auditlens"))

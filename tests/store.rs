@@ -887,7 +887,7 @@ fn the_store_is_readable_while_an_import_runs_and_never_shows_half_an_archive() 
     let input = lab.dir.join("big.jsonl");
     {
         let mut out = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
-        auditlens::generate::write_k8s(&mut out, 30_000, 5, 1_700_000_000).unwrap();
+        auditlens_bench::generate::write_k8s(&mut out, 30_000, 5, 1_700_000_000).unwrap();
     }
     let big = lab.seal("big.zip", "example.com/big", None, &[input]);
     let (db, trusted) = (lab.db.clone(), lab.trusted());

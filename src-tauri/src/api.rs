@@ -1,5 +1,5 @@
 //! The IPC surface, declared once: every command the window may call, with its arguments (named as in its
-//! function in [`crate::ipc`]) and its result. [`with_commands!`] hands the list to a macro of its caller's; from it
+//! function in [`crate::ipc`]) and its result. `with_commands!` hands the list to a macro of its caller's; from it
 //! come the handler list [`crate::run`] gives Tauri ([`handler`]), the command names the access-control tests
 //! compare with `build.rs` and `capabilities/main.json` ([`COMMANDS`]), and the TypeScript `Commands` type the UI
 //! calls them through ([`typescript`], written to `ui/src/bindings/Commands.ts` with the other bindings).

@@ -197,7 +197,7 @@ fn cancelling_during_an_import_stops_it_and_stores_nothing() {
     // Progress is reported every 65,536 events: an archive with more than that can be stopped midway.
     let log = e.fx.dir.join("big.jsonl");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&log).unwrap());
-    auditlens::generate::write_k8s(&mut out, 70_000, 1, 1_717_200_000).unwrap();
+    auditlens_bench::generate::write_k8s(&mut out, 70_000, 1, 1_717_200_000).unwrap();
     drop(out);
     let big = e.fx.dir.join("big.zip");
     auditlens::seal::seal(&auditlens::seal::SealOptions {

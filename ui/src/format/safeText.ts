@@ -57,7 +57,8 @@ export function isHiddenCodePoint(cp: number): boolean {
 export function safeText(text: string | null | undefined): string {
   if (text == null) return '';
   // Fast path: nothing to escape.
-  // eslint-disable-next-line no-control-regex
+  // Control characters, combining marks and lone surrogates are what this class is for, one code unit each.
+  // eslint-disable-next-line no-control-regex, no-misleading-character-class
   if (!/[\u0000-\u001f\u007f-\u009f\\\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ud800-\udfff]/.test(text)) {
     return text;
   }

@@ -20,7 +20,7 @@ pub enum ExportSelection {
 }
 
 impl ExportSelection {
-    /// The selection as [`super::export`] takes it: the query, or the ids checked and spelled as the store spells
+    /// The selection as [`super::export()`] takes it: the query, or the ids checked and spelled as the store spells
     /// them, each once. `Usage` when no id is given or an id is not one.
     pub fn to_input(&self) -> Result<SelectionInput, ExportError> {
         Ok(match self {

@@ -310,7 +310,7 @@ pub(crate) const CACHE_SIZE: i64 = -65536;
 pub(crate) const BIG_EVENT_CACHE_SIZE: i64 = -16384;
 
 /// The settings of every read-write connection to a store (also used by the benchmark's SQLite floors).
-pub(crate) fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
+pub fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;

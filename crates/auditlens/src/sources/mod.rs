@@ -918,7 +918,7 @@ mod tests {
         }
         let mut paths = Vec::new();
         files(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/logs"),
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/logs"),
             &mut paths,
         );
         assert!(paths.len() >= 20, "{paths:?}");

@@ -9,9 +9,9 @@ use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::note::SignerKey;
-use crate::seal::{SealOptions, seal};
-use crate::verify::{self, ArchiveStatus};
+use auditlens::note::SignerKey;
+use auditlens::seal::{SealOptions, seal};
+use auditlens::verify::{self, ArchiveStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
@@ -94,9 +94,9 @@ pub fn archive_section(dir: &Path, n: u64) -> Result<Vec<Figure>, BenchError> {
     let input = generated_k8s(dir, n)?;
     let bytes = std::fs::metadata(&input)?.len();
     // Warm the page cache so every phase reads from memory.
-    crate::archive::sha256_file(&input)?;
+    auditlens::archive::sha256_file(&input)?;
     let (floor, _) = measure("sha256 (floor)", n, bytes, || {
-        Ok(crate::archive::sha256_file(&input)?)
+        Ok(auditlens::archive::sha256_file(&input)?)
     })?;
 
     let key =

@@ -3,12 +3,12 @@
 //! checkpoint and manifest, the auditor's selection and purpose, static reports, and a manifest of every entry's
 //! SHA-256 signed by the exporting auditor.
 //!
-//! - [`export`]: the store to a bundle (`auditlens export`), refusing anything that is not verified.
+//! - [`export`](mod@export): the store to a bundle (`auditlens export`), refusing anything that is not verified.
 //! - [`verify`]: a bundle to a [`verify::BundleVerification`] (`auditlens verify-bundle`), reading the ZIP as
 //!   hostile input.
 //! - [`open`]: a received bundle verified from a private copy and its events read as text
 //!   ([`open_verified`], the desktop app's Received bundle screen).
-//! - [`preview`]: what exporting a selection would disclose, before anything is written ([`preview()`]).
+//! - [`preview`](mod@preview): what exporting a selection would disclose, before anything is written ([`preview()`]).
 //! - [`html`]: `report.html`, one static page with every piece of event text escaped.
 //! - [`report`]: `report.json`'s document, derived from the bundle alone (its events, selection and signed
 //!   metadata), so that the exporter writes and the verifier re-derives the same reports.

@@ -10,10 +10,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::bench::{BenchError, Figure, peak_rss_mib, reset_peak_rss};
-use crate::note::SignerKey;
-use crate::seal::{SealOptions, seal};
-use crate::store::Store;
-use crate::store::import::{ImportOptions, ImportOutcome};
+use auditlens::note::SignerKey;
+use auditlens::seal::{SealOptions, seal};
+use auditlens::store::Store;
+use auditlens::store::import::{ImportOptions, ImportOutcome};
 
 /// A benchmark query: the AuditLens query and the literal a raw scan looks for to answer the same question.
 pub struct BenchQuery {
@@ -171,7 +171,7 @@ pub fn store_section(
     }
     // Warm the page cache for the archives.
     for a in &archives {
-        crate::archive::sha256_file(a)?;
+        auditlens::archive::sha256_file(a)?;
     }
     reset_peak_rss();
     let start = Instant::now();
@@ -183,7 +183,7 @@ pub fn store_section(
                 .import_archive(
                     a,
                     &ImportOptions {
-                        trust: &crate::trust::TrustPolicy::from_keys(&trusted),
+                        trust: &auditlens::trust::TrustPolicy::from_keys(&trusted),
                         keep_failed: false,
                     },
                     &mut |_| true,
@@ -230,8 +230,9 @@ pub fn store_section(
     let files = [k8s, ct];
     let mut figures = Vec::new();
     for q in queries(&audit_id) {
-        let fail =
-            |e: crate::store::search::SearchError| BenchError::Failed(format!("{}: {e}", q.query));
+        let fail = |e: auditlens::store::search::SearchError| {
+            BenchError::Failed(format!("{}: {e}", q.query))
+        };
         let (mut page, mut count) = (Vec::new(), Vec::new());
         let mut matches = 0;
         for _ in 0..runs {
@@ -271,7 +272,7 @@ fn sqlite_floors(dir: &Path, store: &Path, n: u64, bytes: u64) -> Result<Vec<Fig
     remove();
     let sql = |e: rusqlite::Error| BenchError::Failed(format!("SQLite floor: {e}"));
     let conn = rusqlite::Connection::open(&scratch).map_err(sql)?;
-    crate::store::configure(&conn).map_err(sql)?;
+    auditlens::store::configure(&conn).map_err(sql)?;
     conn.execute("ATTACH DATABASE ?1 AS store", [store.display().to_string()])
         .map_err(sql)?;
     let mut figures = Vec::new();
@@ -361,7 +362,7 @@ pub struct DashboardFigure {
     pub total: u64,
 }
 
-/// Times `stats`, `overview`, `deployments` and `access` (src/store/stats.rs) on the store the store section
+/// Times `stats`, `overview`, `deployments` and `access` (crates/auditlens/src/store/stats/) on the store the store section
 /// built (`DIR/store-N.db`), opened read-only as the app would, on four scopes: everything; a range of whole
 /// hours (summary tables only); a range with minute bounds (the partial hours at both ends counted from the
 /// events); and a query (aggregated from the matching events).
@@ -370,10 +371,10 @@ pub fn dashboard_section(
     n: u64,
     runs: usize,
 ) -> Result<Vec<DashboardFigure>, BenchError> {
-    use crate::store::stats::{DashboardOptions, Scope};
+    use auditlens::store::stats::{DashboardOptions, Scope};
     let db = dir.join(format!("store-{n}.db"));
     let store = Store::open_read_only(&db).map_err(|e| BenchError::Failed(e.to_string()))?;
-    let fail = |e: crate::store::stats::StatsError| BenchError::Failed(e.to_string());
+    let fail = |e: auditlens::store::stats::StatsError| BenchError::Failed(e.to_string());
     let now = (BASE_SECS + 365 * 86400) * 1_000_000;
     let base = BASE_SECS * 1_000_000;
     let hour = 3_600_000_000i64;
@@ -444,7 +445,7 @@ pub fn dashboard_section(
 
 pub fn print_dashboards(figures: &[DashboardFigure]) {
     println!(
-        "\ndashboards: src/store/stats.rs on the same store opened read-only (p50/p95/max over the runs; target: \
+        "\ndashboards: crates/auditlens/src/store/stats/ on the same store opened read-only (p50/p95/max over the runs; target: \
          under 300 ms on 1,000,000 events)"
     );
     println!(

@@ -1,0 +1,39 @@
+//! `auditlens check`: re-verify the whole database, trusting nothing in the file.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::{CoveragePeriod, Fatal, open_existing, read_policy};
+use crate::render;
+
+pub fn run(
+    db: &Path,
+    trust: &[PathBuf],
+    trust_policy: &[PathBuf],
+    json: bool,
+    period: CoveragePeriod,
+) -> Result<ExitCode, Fatal> {
+    let policy = read_policy(trust, trust_policy)?;
+    let store = open_existing(db)?;
+    let result = store.check_policy(Some(&policy), &mut |_| true)?;
+    let coverage = period
+        .map(|(period, silence)| store.coverage(period, silence))
+        .transpose()?;
+    if json {
+        let mut doc = serde_json::to_value(&result)?;
+        if let (Some(c), Some(map)) = (&coverage, doc.as_object_mut()) {
+            map.insert("coverage".into(), serde_json::to_value(c)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        render::check(db, &result);
+    }
+    if let (Some(c), false) = (&coverage, json) {
+        render::coverage(c);
+    }
+    Ok(if result.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,36 @@
+//! `auditlens verify-bundle`: an evidence bundle, read as hostile input.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::{Fatal, read_policy, read_trusted};
+use crate::render;
+
+pub fn run(
+    trust: &[PathBuf],
+    trust_policy: &[PathBuf],
+    trust_auditor: &[PathBuf],
+    json: bool,
+    bundle: &Path,
+) -> Result<ExitCode, Fatal> {
+    let producers = read_trusted(trust)?;
+    let policy = read_policy(&[], trust_policy)?;
+    let auditors = read_trusted(trust_auditor)?;
+    let opts = auditlens::bundle::VerifyOptions {
+        trusted_producers: &producers,
+        trusted_auditors: &auditors,
+        producer_policy: Some(&policy),
+    };
+    let v = auditlens::bundle::verify_bundle(bundle, &opts)
+        .map_err(|e| format!("{}: {e}", bundle.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        render::verify_bundle(&v);
+    }
+    Ok(if v.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
