@@ -9,6 +9,7 @@ use std::path::Path;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::checkpoint::Checkpoint;
 use crate::merkle::Hash;
@@ -33,6 +34,19 @@ pub fn events_entry_name(n: usize) -> String {
 }
 
 /// The manifest, exactly the members of docs/archive-format.md section 4.
+/// The index member of an evidence bundle (docs/evidence-bundle.md): a ZIP holding it is a bundle, not an
+/// archive.
+pub const BUNDLE_INDEX: &str = "bundle.json";
+
+/// One step of the archive hash chain (docs/archive-format.md): `SHA-256(0x02 ‖ previous ‖ leaf)`.
+pub fn chain_step(prev: &Hash, leaf: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0x02]);
+    h.update(prev);
+    h.update(leaf);
+    h.finalize().into()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
@@ -257,7 +271,7 @@ impl ArchiveFile {
                         .and_then(parse_decimal_with_zeros)
                         .ok_or(ArchiveError::BadEntryName {
                             name: name.clone(),
-                            why: if name == crate::bundle::INDEX {
+                            why: if name == BUNDLE_INDEX {
                                 "this is an evidence bundle, not an archive: check it with \
                                  `auditlens verify-bundle`, or open it in the app under Received bundle"
                             } else {

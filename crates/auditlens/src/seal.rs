@@ -7,6 +7,8 @@
 //! signed checkpoint are written last, then the file is renamed into place, so a half-written archive never carries
 //! the final name.
 
+/// Where it was first defined; the chain belongs to the archive format.
+pub use crate::archive::chain_step;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -412,15 +414,6 @@ impl SealState {
             last: crate::time::format_utc(self.last?),
         })
     }
-}
-
-/// One step of the archive hash chain: `SHA-256(0x02 ‖ previous ‖ leaf)`.
-pub fn chain_step(prev: &Hash, leaf: &Hash) -> Hash {
-    let mut h = Sha256::new();
-    h.update([0x02]);
-    h.update(prev);
-    h.update(leaf);
-    h.finalize().into()
 }
 
 fn zip_err(e: zip::result::ZipError) -> SealError {

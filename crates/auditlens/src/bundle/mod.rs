@@ -47,7 +47,7 @@ pub const REPORT_FORMAT_NAME: &str = "auditlens-evidence-report";
 pub const FORMAT_VERSION: u64 = 1;
 
 pub const MANIFEST: &str = "manifest";
-pub const INDEX: &str = "bundle.json";
+pub const INDEX: &str = crate::archive::BUNDLE_INDEX;
 pub const EVENTS: &str = "events.jsonl";
 pub const PROOFS: &str = "proofs.jsonl";
 pub const REPORT_JSON: &str = "report.json";

@@ -18,11 +18,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{Store, StoreError};
+use crate::archive::chain_step;
 use crate::archive::{ChainLines, Manifest};
 use crate::checkpoint::Checkpoint;
 use crate::merkle::{self, Hash, RootBuilder};
 use crate::note::{Note, VerifierKey};
-use crate::seal::chain_step;
 use crate::sources::{Normalized, Normalizer, SourceKind};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

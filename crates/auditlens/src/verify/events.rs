@@ -8,10 +8,10 @@ use std::io::{self, Read};
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 
+use crate::archive::chain_step;
 use crate::archive::{self, ArchiveFile, ChainLines, Manifest};
 use crate::checkpoint::Checkpoint;
 use crate::merkle::{self, Hash, RootBuilder};
-use crate::seal::chain_step;
 use crate::sources;
 
 use super::header::{container, open};

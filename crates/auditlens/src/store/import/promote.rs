@@ -44,7 +44,7 @@ pub(in crate::store) fn reverify_stored(
             ));
         }
         root.push(leaf);
-        c = crate::seal::chain_step(&c, &leaf);
+        c = crate::archive::chain_step(&c, &leaf);
         n += 1;
     }
     if n != cp.size {
