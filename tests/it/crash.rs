@@ -2,15 +2,13 @@
 //! points; after each kill the database passes `PRAGMA integrity_check` and `check`, holds no partial archive,
 //! and in the end the import completes.
 
-mod common;
-
 use std::io::BufWriter;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use auditlens::generate::{Rng, write_k8s};
 use auditlens::store::Store;
-use common::*;
 use rusqlite::Connection;
 
 const BIG_EVENTS: u64 = 60_000;

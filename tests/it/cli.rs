@@ -1,28 +1,11 @@
 //! The command-line contract of `keygen`, `seal` and `verify` (exit codes, output streams, messages), and
 //! malformed inputs: each gives a clear error and exit 1 or 2, never a panic and never "verified".
 
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
-
-fn auditlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_auditlens"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited by a signal (a crash)")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::common::*;
 
 /// No panic message, no "verified" claim for a bad input.
 fn assert_clean_failure(o: &Output, expected_code: i32) {

@@ -2,14 +2,12 @@
 //! import of every kind, re-import, refusals (tampered, fork, untrusted), gaps, local tampering found by `check`,
 //! schema migrations, and the search language with expected hits written by hand from the fixture events.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
+use crate::common::*;
 use auditlens::note::{SignerKey, VerifierKey};
 use auditlens::store::Store;
 use auditlens::store::import::{ImportOptions, ImportOutcome, ImportResult};
-use common::*;
 use rusqlite::Connection;
 
 struct Lab {

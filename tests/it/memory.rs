@@ -6,45 +6,21 @@
 //!   any event is stored (exit 1, outcome untrusted, less than 1 MB written to the database and its WAL);
 //! - trusted: imported whole within 300 MB of peak resident memory.
 //!
-//! Peak memory is the child's `ru_maxrss` from `getrusage(RUSAGE_CHILDREN)` (the largest of the children this
-//! test process waited for; the sealing runs in this process, not in a child). It needs nothing installed on a
-//! fresh Debian (no `/usr/bin/time`); `ru_maxrss` is in KiB on Linux. This binary holds this one test, so no
-//! other test's child can be the largest.
-
-mod common;
+//! Peak memory is the importing child's own `ru_maxrss`, from `wait4` (`common::auditlens_peak_rss`; the
+//! sealing runs in this process, not in a child), so no other test's child counts. It needs nothing installed
+//! on a fresh Debian (no `/usr/bin/time`); `ru_maxrss` is in KiB on Linux.
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+use crate::common::{auditlens, auditlens_peak_rss, text};
 
 use auditlens::archive::MAX_EVENT_BYTES;
 use auditlens::seal::{SealOptions, seal};
 
 const EVENTS: usize = 120;
 const PEAK_LIMIT_BYTES: u64 = 300 * 1000 * 1000;
-
-fn auditlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_auditlens"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Peak resident memory of the largest child waited for so far, in bytes.
-fn children_peak_rss() -> u64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a `rusage` into the pointer it is given; it is zero-initialised before.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) };
-    assert_eq!(rc, 0, "getrusage failed");
-    // SAFETY: initialised (zeroed, then filled by getrusage).
-    let usage = unsafe { usage.assume_init() };
-    usage.ru_maxrss as u64 * 1024
-}
 
 /// A gzip input of `EVENTS` JSON Lines events of exactly `MAX_EVENT_BYTES` bytes each: a time, an actor and one
 /// big string (a run of one letter, so the archive stays about 2 MB). `seal` reads gzip inputs; nothing of
@@ -85,7 +61,7 @@ fn an_archive_of_sixteen_mib_events_is_refused_untrusted_at_once_and_imports_tru
     let dir = tmp.path();
     let input = dir.join("big.jsonl.gz");
     write_input(&input);
-    let key = common::key("ops-prod");
+    let key = crate::common::key("ops-prod");
     let archive = dir.join("big.zip");
     let summary = seal(&SealOptions {
         key: &key,
@@ -131,7 +107,7 @@ fn an_archive_of_sixteen_mib_events_is_refused_untrusted_at_once_and_imports_tru
 
     // Trusted: every event stored, within the memory budget.
     let started = Instant::now();
-    let o = auditlens(&[
+    let (o, peak) = auditlens_peak_rss(&[
         "import", "--db", &db_text, "--trust", &pub_key, "--json", &archive,
     ]);
     let took = started.elapsed();
@@ -140,7 +116,6 @@ fn an_archive_of_sixteen_mib_events_is_refused_untrusted_at_once_and_imports_tru
     assert_eq!(result["outcome"], "imported", "{result}");
     assert_eq!(result["report"]["events"], EVENTS);
     assert_eq!(result["report"]["parse_errors"], 0);
-    let peak = children_peak_rss();
     eprintln!(
         "trusted import of {EVENTS} x 16 MiB: peak RSS {} MB, {took:?}",
         peak / 1_000_000

@@ -1,9 +1,9 @@
 //! Shared test support: keys, sealing fixture logs with the real `seal`, and rewriting archives entry by entry
-//! (with or without re-signing) to build tampered and malformed archives.
-#![allow(dead_code)]
+//! (with or without re-signing) to build tampered and malformed archives; running the real binary.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 
 use auditlens::archive::{self, ChainLines, Manifest};
 use auditlens::checkpoint::Checkpoint;
@@ -12,6 +12,69 @@ use auditlens::note::{Note, SignerKey, VerifierKey};
 use auditlens::seal::{SealOptions, chain_step, seal};
 use auditlens::verify::{self, ArchiveReport, NoSink};
 use sha2::{Digest, Sha256};
+
+/// Runs the real `auditlens` binary with `args` and waits for it.
+pub fn auditlens(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_auditlens"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The exit code; a child killed by a signal (a crash) fails the test.
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited by a signal (a crash)")
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs `auditlens` with `args` and returns its output with the peak resident memory of that one child, in
+/// bytes: the child is reaped with `wait4`, whose `rusage` is the child's own (`ru_maxrss`, KiB on Linux), so
+/// no other test's child running in this process counts.
+#[allow(clippy::zombie_processes)] // reaped by wait4, not by `Child::wait`
+pub fn auditlens_peak_rss(args: &[&str]) -> (Output, u64) {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auditlens"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out_pipe = child.stdout.take().unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        out_pipe.read_to_end(&mut b).unwrap();
+        b
+    });
+    let mut stderr = Vec::new();
+    err_pipe.read_to_end(&mut stderr).unwrap();
+    let stdout = out_reader.join().unwrap();
+    let mut status = 0;
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: wait4 writes the status and a `rusage` into the pointers it is given; the child is ours and not
+    // waited for by anything else (std's `Child` is never waited on after this).
+    let pid = unsafe {
+        libc::wait4(
+            child.id() as libc::pid_t,
+            &mut status,
+            0,
+            usage.as_mut_ptr(),
+        )
+    };
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
+    // SAFETY: initialised (zeroed, then filled by wait4).
+    let usage = unsafe { usage.assume_init() };
+    let output = Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout,
+        stderr,
+    };
+    (output, usage.ru_maxrss as u64 * 1024)
+}
 
 pub fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

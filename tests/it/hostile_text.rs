@@ -4,10 +4,8 @@
 //! stdout nor stderr may carry one of those characters raw: each is shown as a visible `\u{…}` escape
 //! (docs/trust-policy.md, "Untrusted text on terminals and screens").
 
-mod common;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use auditlens::archive::{self, Manifest, TimeRange};
 use auditlens::checkpoint::Checkpoint;
@@ -15,7 +13,7 @@ use auditlens::note::{Note, SignerKey};
 use auditlens::seal::{SealOptions, seal};
 use auditlens::sources::SourceKind;
 
-use common::*;
+use crate::common::*;
 
 /// Clears the screen, homes the cursor and draws a verdict; then a CR, a right-to-left override and a
 /// zero-width space.
@@ -49,21 +47,6 @@ const RAW: [char; 13] = [
     '\u{1b}', '\r', '\u{7}', '\u{7f}', '\u{9b}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}',
     '\u{2069}', '\u{200b}', '\u{feff}', '\u{200f}',
 ];
-
-fn auditlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_auditlens"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited by a signal (a crash)")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// Exit code as expected, no panic, and not one raw character of [`RAW`] on stdout or stderr.
 #[track_caller]

@@ -1,14 +1,12 @@
 //! The tamper matrix of the archive format: every change to a sealed archive fails verification with the right
 //! reason, and a sealed archive of real logs verifies. Archives are sealed by the real `seal` from real fixtures.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
+use crate::common::*;
 use auditlens::archive;
 use auditlens::report::VerifySetReport;
 use auditlens::verify::{ArchiveStatus, ContinuityKind, FailureKind};
-use common::*;
 use proptest::prelude::*;
 
 struct Sealed {
