@@ -122,6 +122,21 @@ pub fn write_lines(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
     p
 }
 
+/// Runs the independent verifier (`tests/independent/verify_archive.py`, Python standard library only) over
+/// `archives` with `trusted` passed as key strings. Exit 0: every archive verified under a trusted key and the
+/// set continuous; 1: not; 2: usage.
+pub fn independent_verify(trusted: &[VerifierKey], archives: &[&Path]) -> Output {
+    let mut cmd = Command::new("python3");
+    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/independent/verify_archive.py"));
+    for k in trusted {
+        cmd.arg("--trust").arg(k.to_string());
+    }
+    cmd.arg("--")
+        .args(archives)
+        .output()
+        .expect("python3 must be installed to run the independent verifier")
+}
+
 pub fn verify_with(path: &Path, trusted: &[VerifierKey]) -> ArchiveReport {
     verify::verify_archive(path, trusted, &mut NoSink).unwrap()
 }
