@@ -30,50 +30,36 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// Runs `auditlens` with `args` and returns its output with the peak resident memory of that one child, in
-/// bytes: the child is reaped with `wait4`, whose `rusage` is the child's own (`ru_maxrss`, KiB on Linux), so
-/// no other test's child running in this process counts.
-#[allow(clippy::zombie_processes)] // reaped by wait4, not by `Child::wait`
+/// Runs `auditlens` with `args` and returns its output with the peak resident memory of that one process, in
+/// bytes. A child spawned by this test binary starts from the binary's own memory (posix_spawn shares it until
+/// exec, and Linux keeps the larger high-water mark across exec), so every test's memory would count. The
+/// child is therefore started by a small Python process with fork and exec, and reaped by it with `os.wait4`,
+/// whose `ru_maxrss` (KiB on Linux) is written to a file: that is at least Python's own few MB, never this
+/// binary's.
 pub fn auditlens_peak_rss(args: &[&str]) -> (Output, u64) {
-    use std::os::unix::process::ExitStatusExt;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auditlens"))
+    const WRAPPER: &str = "import os, sys\n\
+        pid = os.fork()\n\
+        if pid == 0:\n    os.execv(sys.argv[2], sys.argv[2:])\n\
+        _, status, usage = os.wait4(pid, 0)\n\
+        open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n\
+        if os.WIFSIGNALED(status):\n    os.kill(os.getpid(), os.WTERMSIG(status))\n\
+        sys.exit(os.WEXITSTATUS(status))\n";
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(WRAPPER)
+        .arg(report.path())
+        .arg(env!("CARGO_BIN_EXE_auditlens"))
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out_pipe = child.stdout.take().unwrap();
-    let mut err_pipe = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        out_pipe.read_to_end(&mut b).unwrap();
-        b
-    });
-    let mut stderr = Vec::new();
-    err_pipe.read_to_end(&mut stderr).unwrap();
-    let stdout = out_reader.join().unwrap();
-    let mut status = 0;
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: wait4 writes the status and a `rusage` into the pointers it is given; the child is ours and not
-    // waited for by anything else (std's `Child` is never waited on after this).
-    let pid = unsafe {
-        libc::wait4(
-            child.id() as libc::pid_t,
-            &mut status,
-            0,
-            usage.as_mut_ptr(),
-        )
-    };
-    assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
-    // SAFETY: initialised (zeroed, then filled by wait4).
-    let usage = unsafe { usage.assume_init() };
-    let output = Output {
-        status: std::process::ExitStatus::from_raw(status),
-        stdout,
-        stderr,
-    };
-    (output, usage.ru_maxrss as u64 * 1024)
+        .output()
+        .expect("python3 must be installed to measure peak memory");
+    let kib: u64 = std::fs::read_to_string(report.path())
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    (output, kib * 1024)
 }
 
 pub fn fixture(rel: &str) -> PathBuf {

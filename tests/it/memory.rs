@@ -6,9 +6,10 @@
 //!   any event is stored (exit 1, outcome untrusted, less than 1 MB written to the database and its WAL);
 //! - trusted: imported whole within 300 MB of peak resident memory.
 //!
-//! Peak memory is the importing child's own `ru_maxrss`, from `wait4` (`common::auditlens_peak_rss`; the
-//! sealing runs in this process, not in a child), so no other test's child counts. It needs nothing installed
-//! on a fresh Debian (no `/usr/bin/time`); `ru_maxrss` is in KiB on Linux.
+//! Peak memory is the importing process's own `ru_maxrss` (`common::auditlens_peak_rss`: started and reaped by
+//! a small Python fork/exec wrapper, so neither this test binary's memory nor another test's child counts; the
+//! sealing runs in this process, not in a child). It needs nothing installed on a fresh Debian beyond python3
+//! (no `/usr/bin/time`); `ru_maxrss` is in KiB on Linux.
 
 use std::io::Write;
 use std::path::Path;
