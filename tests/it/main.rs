@@ -7,6 +7,7 @@ mod bundle;
 mod bundle_cli;
 mod check_hostile;
 mod cli;
+mod cli_contract;
 mod coverage;
 mod crash;
 mod hostile_text;
