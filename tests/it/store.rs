@@ -966,3 +966,47 @@ fn the_store_is_readable_while_an_import_runs_and_never_shows_half_an_archive() 
     eprintln!("{reads} reads during the import");
     assert_eq!(lab.store().count("", NOW).unwrap(), 56 + BIG);
 }
+
+/// The expected hits of `search_operators_match_the_hand_counted_events` (and the fixture lines of
+/// sources.rs), counted without AuditLens: `tests/independent/count_fixtures.py` reads the fixtures with the
+/// Python standard library (Bob and Alice as the impersonated user, denied as HTTP 401/403, namespaces,
+/// request times, CloudTrail event times and error codes).
+#[test]
+fn the_hand_counted_figures_are_counted_from_the_fixtures_without_auditlens() {
+    let o = std::process::Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/independent/count_fixtures.py"))
+        .output()
+        .expect("python3 must be installed");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let counted: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let bob: Vec<u64> = (0..=3).chain(9..=33).collect();
+    assert_eq!(
+        counted,
+        serde_json::json!({
+            "k8s_events": 37,
+            "k8s_system_users": 37,
+            "as_bob": bob,
+            "denied": [0, 1, 3, 4, 5, 6, 7, 33, 34, 35, 36],
+            "denied_not_bob": [4, 5, 6, 7, 34, 35, 36],
+            "alice": [34, 35, 36],
+            "ns1": [3, 34, 35, 36],
+            "before_19_59": [0, 1, 2],
+            "after_20_28": [34, 35, 36],
+            "at_20_27_52": [33],
+            "cloudtrail_records": 19,
+            "cloudtrail_alice": 6,
+            "cloudtrail_before_2017_09_11T19_59": 6,
+            "cloudtrail_after_2017_09_11T20_28": 12,
+            "cloudtrail_denied_error_code": 0,
+            "cloudtrail_console_logins": 6,
+            "nonblank_lines": {
+                "k8s_audit/audit2rbac/demo.log": 37,
+                "aws_cloudtrail/otrf/ec2_proxy_s3_exfiltration_2020-09-14011940.json": 103,
+                "teleport/panther/Gravitational_TeleportAudit.jsonl": 21,
+                "github_audit/panther/GitHub_Audit.jsonl": 92,
+                "gcp_audit/panther/GCP_AuditLog.jsonl": 159,
+                "okta/panther/Okta_SystemLog.jsonl": 56
+            }
+        })
+    );
+}
