@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: run test deps build bench fmt check clean-demo app e2e ui-deps
 
 ## System packages the build and the tests need (C compiler for bundled SQLite; ripgrep for the benchmark baseline;
-## the pyte terminal emulator, through which tests/hostile_text.rs shows every command's output).
+## the pyte terminal emulator, through which tests/it/hostile_text.rs shows every command's output).
 deps:
 	@missing=""; \
 	command -v cc >/dev/null || missing="$$missing build-essential"; \

@@ -4,18 +4,15 @@
 //! audit period kept in the store, and the command line (`--period` / `--silence` on verify, import, check: the
 //! finding is printed, exit codes do not change, a bad period is a usage error).
 
-mod common;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use crate::common::*;
 use auditlens::archive::{self, Manifest};
 use auditlens::coverage::{self, Coverage, CoverageBasis, DEFAULT_SILENCE_MICROS, Gap, Period};
 use auditlens::note::SignerKey;
 use auditlens::store::Store;
 use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::import::ImportOptions;
-use common::*;
 
 const ORIGIN: &str = "acme.example/prod-audit";
 
@@ -54,7 +51,7 @@ impl Lab {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_path_buf();
         let key = key("ops-prod");
-        let other = common::key("intruder");
+        let other = crate::common::key("intruder");
         let mut archives: Vec<PathBuf> = Vec::new();
         for (n, times) in TIMES.iter().enumerate() {
             let lines: Vec<String> = times
@@ -375,21 +372,6 @@ fn the_audit_period_is_a_setting_of_the_store() {
 }
 
 // ---- the command line ----
-
-fn auditlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_auditlens"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited by a signal")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn write_pub(lab: &Lab) -> String {
     let p = lab.dir.join("ops-prod.pub");

@@ -2,29 +2,12 @@
 //! exported as verified / does not verify, 2 usage or I/O), what goes to stdout and stderr, and the `--json`
 //! document. Everything runs the real binary on archives made by the real `seal` from the k8s fixture.
 
-mod common;
-
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::*;
+use crate::common::*;
 
 const K8S: &str = "example.com/prod/k8s";
-
-fn auditlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_auditlens"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited by a signal (a crash)")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 #[track_caller]
 fn assert_code(o: &Output, expected: i32) {

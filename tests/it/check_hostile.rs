@@ -2,28 +2,11 @@
 //! binary from archives sealed from real fixture logs, then edited with plain SQL the way someone holding the
 //! file would. Each edit must make `auditlens check` exit 1 and name what was found; the untouched store passes.
 
-mod common;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::*;
+use crate::common::*;
 use rusqlite::Connection;
-
-fn auditlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_auditlens"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited by a signal (a crash)")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 const K8S: &str = "example.com/prod/k8s";
 const CT: &str = "aws/111122223333/trail";

@@ -4,14 +4,12 @@
 //! it accepts a valid archive (printing the same Merkle root as `verify_archive`) and a continuous chain, and
 //! rejects a one-byte change to an event, an edited manifest, and a chain with a gap.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::common::*;
 use auditlens::note::SignerKey;
 use auditlens::verify::{self, NoSink};
-use common::*;
 
 const ORIGIN: &str = "example.com/indep/test";
 const TELEPORT_LOG: &str = "logs/teleport/panther/Gravitational_TeleportAudit.jsonl";

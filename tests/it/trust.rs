@@ -3,27 +3,14 @@
 //! verified and trusted, no blocking through event ids. Each attack of issue 11 (1 to 3) is a test here, run
 //! through the real `auditlens` binary where the command-line contract is what matters.
 
-mod common;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::common::*;
 use auditlens::note::SignerKey;
 use auditlens::store::Store;
 use auditlens::store::import::{ImportOptions, ImportOutcome};
 use auditlens::trust::TrustPolicy;
-use common::*;
-
-fn auditlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_auditlens"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited by a signal (a crash)")
-}
 
 fn all_text(o: &Output) -> String {
     format!(

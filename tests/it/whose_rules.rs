@@ -4,15 +4,13 @@
 //! built-in mapper (`import --as k8s`) without touching the verified bytes: the denials come back, `check`
 //! passes, the leaves and root are unchanged.
 
-mod common;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::common::*;
 use auditlens::sources::NormalizedBy;
 use auditlens::store::Store;
 use auditlens::store::stats::{DashboardOptions, Scope};
-use common::*;
 
 /// A mapping file a producer could sign: Kubernetes audit events, where HTTP 403 is listed as a success.
 const FRIENDLY_MAPPING: &str = r#"version = 1
@@ -31,17 +29,6 @@ failure = ["500"]
 
 const ORIGIN: &str = "example.com/prod/k8s";
 const NOW: i64 = 1_800_000_000_000_000;
-
-fn auditlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_auditlens"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn ok(o: &Output) -> String {
     assert_eq!(
@@ -462,7 +449,7 @@ fn a_bundle_names_the_producer_mapping_that_made_its_fields() {
     ]));
     let producer = std::fs::read_to_string(lab.p("producer.pub")).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/independent/verify_bundle.py");
-    let o = Command::new("python3")
+    let o = std::process::Command::new("python3")
         .arg(script)
         .args(["--trust", producer.trim(), &bundle])
         .output()

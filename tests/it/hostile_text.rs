@@ -5,10 +5,8 @@
 //! (docs/trust-policy.md, "Untrusted text on terminals and screens"). Each stream is also fed to a terminal
 //! emulator (pyte, tests/independent/terminal_screen.py), whose screen must show exactly the text.
 
-mod common;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use auditlens::archive::{self, Manifest, TimeRange};
 use auditlens::checkpoint::Checkpoint;
@@ -16,7 +14,7 @@ use auditlens::note::{Note, SignerKey};
 use auditlens::seal::{SealOptions, seal};
 use auditlens::sources::SourceKind;
 
-use common::*;
+use crate::common::*;
 
 /// Clears the screen, homes the cursor and draws a verdict; then a CR, a right-to-left override and a
 /// zero-width space.
@@ -51,21 +49,6 @@ const RAW: [char; 13] = [
     '\u{2069}', '\u{200b}', '\u{feff}', '\u{200f}',
 ];
 
-fn auditlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_auditlens"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited by a signal (a crash)")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// What a terminal emulator shows of `bytes` is exactly their text (tests/independent/terminal_screen.py, over
 /// pyte): nothing in them clears, moves the cursor, overwrites a line or sets the title.
 #[track_caller]
@@ -78,7 +61,7 @@ fn assert_terminal_shows_the_text(what: &str, stream: &str, bytes: &[u8]) {
     } else {
         "python3"
     };
-    let mut child = Command::new(python)
+    let mut child = std::process::Command::new(python)
         .arg(script)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

@@ -2,16 +2,14 @@
 //! archives promoted once a grant trusts their signer (`Store::promote_trusted`, re-verified from their stored
 //! bytes and checked against the stored chain), and signer changes listed per origin by `Store::archives`.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
+use crate::common::*;
 use auditlens::keyring::Keyring;
 use auditlens::note::SignerKey;
 use auditlens::store::Store;
 use auditlens::store::import::{ImportOptions, ImportOutcome, ImportResult};
 use auditlens::trust::TrustPolicy;
-use common::*;
 
 struct Lab {
     _tmp: tempfile::TempDir,

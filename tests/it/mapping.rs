@@ -4,11 +4,10 @@
 //! verification; import normalizes with the mapping the archive carries; `check` re-derives the columns from the
 //! stored mapping and notices when it is changed.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::common::*;
 use auditlens::archive::{self, Manifest};
 use auditlens::note::SignerKey;
 use auditlens::seal::{SealOptions, seal};
@@ -16,7 +15,6 @@ use auditlens::sources::SourceKind;
 use auditlens::store::Store;
 use auditlens::store::import::{ImportOptions, ImportOutcome, ImportResult};
 use auditlens::verify::{ArchiveStatus, FailureKind};
-use common::*;
 use sha2::{Digest, Sha256};
 
 const SLACK: &str = "logs/misc_saas_audit/panther/Slack_AuditLogs.jsonl";

@@ -1,9 +1,9 @@
 //! Shared test support: keys, sealing fixture logs with the real `seal`, and rewriting archives entry by entry
-//! (with or without re-signing) to build tampered and malformed archives.
-#![allow(dead_code)]
+//! (with or without re-signing) to build tampered and malformed archives; running the real binary.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 
 use auditlens::archive::{self, ChainLines, Manifest};
 use auditlens::checkpoint::Checkpoint;
@@ -12,6 +12,55 @@ use auditlens::note::{Note, SignerKey, VerifierKey};
 use auditlens::seal::{SealOptions, chain_step, seal};
 use auditlens::verify::{self, ArchiveReport, NoSink};
 use sha2::{Digest, Sha256};
+
+/// Runs the real `auditlens` binary with `args` and waits for it.
+pub fn auditlens(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_auditlens"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The exit code; a child killed by a signal (a crash) fails the test.
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited by a signal (a crash)")
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs `auditlens` with `args` and returns its output with the peak resident memory of that one process, in
+/// bytes. A child spawned by this test binary starts from the binary's own memory (posix_spawn shares it until
+/// exec, and Linux keeps the larger high-water mark across exec), so every test's memory would count. The
+/// child is therefore started by a small Python process with fork and exec, and reaped by it with `os.wait4`,
+/// whose `ru_maxrss` (KiB on Linux) is written to a file: that is at least Python's own few MB, never this
+/// binary's.
+pub fn auditlens_peak_rss(args: &[&str]) -> (Output, u64) {
+    const WRAPPER: &str = "import os, sys\n\
+        pid = os.fork()\n\
+        if pid == 0:\n    os.execv(sys.argv[2], sys.argv[2:])\n\
+        _, status, usage = os.wait4(pid, 0)\n\
+        open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n\
+        if os.WIFSIGNALED(status):\n    os.kill(os.getpid(), os.WTERMSIG(status))\n\
+        sys.exit(os.WEXITSTATUS(status))\n";
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(WRAPPER)
+        .arg(report.path())
+        .arg(env!("CARGO_BIN_EXE_auditlens"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("python3 must be installed to measure peak memory");
+    let kib: u64 = std::fs::read_to_string(report.path())
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    (output, kib * 1024)
+}
 
 pub fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -57,6 +106,21 @@ pub fn write_lines(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
         writeln!(f, "{l}").unwrap();
     }
     p
+}
+
+/// Runs the independent verifier (`tests/independent/verify_archive.py`, Python standard library only) over
+/// `archives` with `trusted` passed as key strings. Exit 0: every archive verified under a trusted key and the
+/// set continuous; 1: not; 2: usage.
+pub fn independent_verify(trusted: &[VerifierKey], archives: &[&Path]) -> Output {
+    let mut cmd = Command::new("python3");
+    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/independent/verify_archive.py"));
+    for k in trusted {
+        cmd.arg("--trust").arg(k.to_string());
+    }
+    cmd.arg("--")
+        .args(archives)
+        .output()
+        .expect("python3 must be installed to run the independent verifier")
 }
 
 pub fn verify_with(path: &Path, trusted: &[VerifierKey]) -> ArchiveReport {

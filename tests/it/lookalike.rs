@@ -2,15 +2,13 @@
 //! in case, Unicode normalization (NFC/NFD) or invisible characters are flagged by `verify`, `import` and the
 //! store (`Store::lookalike_origins`, for the app), and `origin:` search never mixes them.
 
-mod common;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use auditlens::safe_text::LookalikeGroup;
 use auditlens::store::Store;
 
-use common::*;
+use crate::common::*;
 
 const GENUINE: &str = "example.com/prod/k8s";
 const CASE: &str = "Example.com/prod/k8s";
@@ -18,21 +16,6 @@ const ZERO_WIDTH: &str = "example.com/prod\u{200B}/k8s";
 const ZERO_WIDTH_SHOWN: &str = "example.com/prod\\u{200b}/k8s";
 const NFC: &str = "caf\u{E9}.example/k8s";
 const NFD: &str = "cafe\u{301}.example/k8s";
-
-fn auditlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_auditlens"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited by a signal (a crash)")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 struct Env {
     _tmp: tempfile::TempDir,

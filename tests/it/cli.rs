@@ -1,28 +1,11 @@
 //! The command-line contract of `keygen`, `seal` and `verify` (exit codes, output streams, messages), and
 //! malformed inputs: each gives a clear error and exit 1 or 2, never a panic and never "verified".
 
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
-
-fn auditlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_auditlens"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited by a signal (a crash)")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::common::*;
 
 /// No panic message, no "verified" claim for a bad input.
 fn assert_clean_failure(o: &Output, expected_code: i32) {
@@ -476,7 +459,7 @@ fn path_traversal_and_duplicate_names_are_refused() {
 #[test]
 fn zip_bomb_entry_costs_no_more_than_its_signed_size() {
     // The events entry inflates to 256 MiB of zeros but the signed manifest says 8 bytes: the verifier stops one
-    // byte past that and fails fast with bounded memory.
+    // byte past that and fails fast with bounded memory (the verifying process's own peak RSS).
     let e = Env::new();
     let input = write_lines(&e.dir, "in.jsonl", &[r#"{"a":1}"#.to_string()]);
     e.seal("a.zip", &[&input], &[]);
@@ -505,8 +488,18 @@ fn zip_bomb_entry_costs_no_more_than_its_signed_size() {
         "the bomb file is small"
     );
     let start = std::time::Instant::now();
-    let v = e.verify(&[&e.p("bomb.zip")], &[]);
+    let (key, bomb) = (e.p("ops-prod.pub"), e.p("bomb.zip"));
+    let (v, peak) = auditlens_peak_rss(&["verify", "--trust", &key, &bomb]);
     assert_clean_failure(&v, 1);
+    // Bounded memory: the entry is never held whole (it inflates to 256 MiB).
+    let (good, good_peak) = auditlens_peak_rss(&["verify", "--trust", &key, &e.p("a.zip")]);
+    assert_eq!(code(&good), 0, "{}", text(&good.stderr));
+    eprintln!(
+        "verify: peak RSS {} MB for the zip bomb, {} MB for the archive it was made from",
+        peak / 1_000_000,
+        good_peak / 1_000_000
+    );
+    assert!(peak < 64 << 20, "peak resident memory {peak} bytes");
     assert!(
         text(&v.stderr).contains("longer than the 8 bytes"),
         "{}",

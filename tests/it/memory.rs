@@ -9,68 +9,22 @@
 //! A second archive holds its 16 MiB strings in the `actor` field, which the store also writes to its actor
 //! index and to both summary tables: imported within the same 300 MB.
 //!
-//! Peak memory is the import process's own `ru_maxrss`, from `wait4` on it (so no other test's process counts).
-//! It needs nothing installed on a fresh Debian (no `/usr/bin/time`); `ru_maxrss` is in KiB on Linux.
-
-mod common;
+//! Peak memory is the importing process's own `ru_maxrss` (`common::auditlens_peak_rss`: started and reaped by
+//! a small Python fork/exec wrapper, so neither this test binary's memory nor another test's child counts; the
+//! sealing runs in this process, not in a child). It needs nothing installed on a fresh Debian beyond python3
+//! (no `/usr/bin/time`); `ru_maxrss` is in KiB on Linux.
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+use crate::common::{auditlens, auditlens_peak_rss, text};
 
 use auditlens::archive::MAX_EVENT_BYTES;
 use auditlens::seal::{SealOptions, seal};
 
 const EVENTS: usize = 120;
 const PEAK_LIMIT_BYTES: u64 = 300 * 1000 * 1000;
-
-fn auditlens(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_auditlens"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-/// Runs the CLI with its output in files and waits for it with `wait4`: its exit code, its standard output,
-/// and its own peak resident memory in bytes.
-#[allow(clippy::zombie_processes)] // reaped by `wait4`, which `Child::wait` cannot stand in for
-#[allow(unsafe_code)] // wait4: the one system call std does not wrap (the workspace denies unsafe code)
-fn auditlens_measured(dir: &Path, args: &[&str]) -> (Option<i32>, Vec<u8>, Vec<u8>, u64) {
-    let (out, err) = (dir.join("measured.out"), dir.join("measured.err"));
-    let child = Command::new(env!("CARGO_BIN_EXE_auditlens"))
-        .args(args)
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
-    let mut status = 0;
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: wait4 writes the status and a `rusage` into the pointers it is given, both valid and initialised.
-    let pid = unsafe {
-        libc::wait4(
-            child.id() as libc::pid_t,
-            &mut status,
-            0,
-            usage.as_mut_ptr(),
-        )
-    };
-    assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
-    // SAFETY: initialised (zeroed, then filled by wait4).
-    let usage = unsafe { usage.assume_init() };
-    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-    let peak = usage.ru_maxrss as u64 * 1024;
-    (
-        code,
-        std::fs::read(out).unwrap(),
-        std::fs::read(err).unwrap(),
-        peak,
-    )
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// A gzip input of `events` JSON Lines events of exactly `MAX_EVENT_BYTES` bytes each: a time, a number and one
 /// big string in `field` (a run of one letter, so the archive stays small), plus an actor `mallory` unless the
@@ -114,7 +68,7 @@ fn file_len(path: &Path) -> u64 {
 fn seal_big(dir: &Path, events: usize, field: &str) -> (String, String, [String; 2]) {
     let input = dir.join(format!("{field}.jsonl.gz"));
     write_input(&input, events, field);
-    let key = common::key("ops-prod");
+    let key = crate::common::key("ops-prod");
     let archive = dir.join(format!("{field}.zip"));
     let summary = seal(&SealOptions {
         key: &key,
@@ -145,15 +99,13 @@ fn seal_big(dir: &Path, events: usize, field: &str) -> (String, String, [String;
 }
 
 /// Imports the archive trusted, asserting every event is stored within the memory budget.
-fn import_trusted_within_budget(dir: &Path, db: &str, archive: &str, pub_key: &str, events: usize) {
+fn import_trusted_within_budget(db: &str, archive: &str, pub_key: &str, events: usize) {
     let started = Instant::now();
-    let (code, stdout, stderr, peak) = auditlens_measured(
-        dir,
-        &["import", "--db", db, "--trust", pub_key, "--json", archive],
-    );
+    let (o, peak) =
+        auditlens_peak_rss(&["import", "--db", db, "--trust", pub_key, "--json", archive]);
     let took = started.elapsed();
-    assert_eq!(code, Some(0), "{}", text(&stderr));
-    let result: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(result["outcome"], "imported", "{result}");
     assert_eq!(result["report"]["events"], events);
     assert_eq!(result["report"]["parse_errors"], 0);
@@ -194,7 +146,7 @@ fn an_archive_of_sixteen_mib_events_is_refused_untrusted_at_once_and_imports_tru
     assert!(took < Duration::from_secs(10), "took {took:?}");
 
     // Trusted: every event stored, within the memory budget.
-    import_trusted_within_budget(dir, &db_text, &archive, &pub_key, EVENTS);
+    import_trusted_within_budget(&db_text, &archive, &pub_key, EVENTS);
 
     // Every event is there and found by a word inside it.
     let o = auditlens(&["search", "--db", &db_text, "--count", "needle77"]);
@@ -213,7 +165,7 @@ fn an_archive_of_sixteen_mib_actors_imports_in_bounded_memory() {
     let dir = tmp.path();
     let (archive, pub_key, _) = seal_big(dir, ACTORS, "actor");
     let db_text = dir.join("s.db").display().to_string();
-    import_trusted_within_budget(dir, &db_text, &archive, &pub_key, ACTORS);
+    import_trusted_within_budget(&db_text, &archive, &pub_key, ACTORS);
     let o = auditlens(&["search", "--db", &db_text, "--count", "needle7"]);
     assert_eq!(text(&o.stdout).trim(), "1", "{}", text(&o.stderr));
     let o = auditlens(&["stats", "--db", &db_text, "--json"]);

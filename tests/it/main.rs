@@ -1,0 +1,27 @@
+//! The integration tests, linked into one binary (`cargo test --test it`; filter by module, e.g.
+//! `cargo test --test it memory::`). Shared helpers are in `common.rs`.
+
+mod common;
+
+mod bundle;
+mod bundle_cli;
+mod check_hostile;
+mod cli;
+mod cli_contract;
+mod coverage;
+mod crash;
+mod hostile_text;
+mod independent_verifier;
+mod lookalike;
+mod mapping;
+mod memory;
+mod merkle_vectors;
+mod note_vectors;
+mod query_sql;
+mod sources;
+mod stats;
+mod store;
+mod tamper;
+mod trust;
+mod trust_app;
+mod whose_rules;
