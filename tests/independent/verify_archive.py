@@ -85,6 +85,9 @@ not read). Items marked DIFFERS are the places where this verifier and `auditlen
       either case (as Go's sumdb/note); this script follows it.]
   A23 (s1/s5) Nothing relates the signer's key name to the checkpoint origin (C2SP tlog-checkpoint: SHOULD
       match). Here: no relation is required. [same]
+
+One file on purpose: it is handed to third parties as a single script (standard library only) that checks
+archives without AuditLens.
 """
 
 import base64

@@ -5,6 +5,9 @@
 //! HTML report escapes hostile event text; reports that say anything else than the bundle's events (a figure, a
 //! row, the purpose), re-signed by any key, fail; and `tests/independent/verify_bundle.py`, written from the
 //! specification alone, agrees.
+//!
+//! One file: every case builds on the same lab (archives sealed, imported, a bundle exported) and the same forging
+//! helpers; the tamper, trust and report cases read as one table of attacks.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

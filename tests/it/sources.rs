@@ -3,6 +3,9 @@
 //! examples, stratus-red-team via Datadog, OTRF via Logstash), GitHub, GCP Cloud Audit Logs, Teleport, Okta, and
 //! other JSON (Teleport, GitHub read as `jsonl`).
 //! The rules being checked are in docs/sources.md.
+//!
+//! One file: one expectation per real fixture event, kind after kind; its length is the number of events checked by
+//! hand.
 
 use auditlens::sources::{
     CATEGORIES, Normalized, OUTCOMES, PRIVILEGES, SourceKind, detect, normalize, normalize_bytes,

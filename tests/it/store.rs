@@ -1,6 +1,9 @@
 //! The evidence store against real SQLite files and archives sealed by the real `seal` from real fixtures:
 //! import of every kind, re-import, refusals (tampered, fork, untrusted), gaps, local tampering found by `check`,
 //! schema migrations, and the search language with expected hits written by hand from the fixture events.
+//!
+//! One file: the store's contract as one story over the same fixture archives; the search-language cases share its
+//! lab and its counted hits.
 
 use std::path::{Path, PathBuf};
 

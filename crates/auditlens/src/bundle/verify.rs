@@ -5,6 +5,10 @@
 //! [`BundleFailure`] names the entry, line, event id and the expected and found values. The ZIP is read by
 //! name with every structural rule checked first; no entry is read past the size the auditor's manifest declares
 //! (or past its limit), events are streamed line by line, and nothing in a bundle can make the verifier panic.
+//!
+//! One file (about 1,250 lines): the verifier is the checks of docs/evidence-bundle.md section 9 in the order the
+//! section gives them, over one opened ZIP; read top to bottom it is the section. Its human text is the CLI's
+//! (src/render.rs).
 
 // A failure is built at most once per verification and carries what a person needs to see (entry, line, event,
 // expected and found values); boxing it would only add noise.
