@@ -225,12 +225,13 @@ fn search_pages_with_after_and_limit_cover_every_event_once_newest_first() {
 
 #[test]
 fn stats_top_cuts_the_top_actors_list() {
+    // `--top 0` listed one actor before the fix (the list length was raised to at least 1).
     let lab = Lab::new();
     let db = lab.p("s.db");
     let all = json(&auditlens(&["stats", "--db", &db, "--json"]));
     let all_top = all["top_actors"].as_array().unwrap();
     assert!(all_top.len() > 2, "{all}");
-    for n in [1usize, 2] {
+    for n in [0usize, 1, 2] {
         let v = json(&auditlens(&[
             "stats",
             "--db",

@@ -360,7 +360,7 @@ pub(super) mod tests {
         let auditor = SignerKey::generate("auditor-jane").unwrap();
         let archive = dir.join("k8s.zip");
         let log = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/logs/k8s_audit/audit2rbac/demo.log");
+            .join("../../tests/fixtures/logs/k8s_audit/audit2rbac/demo.log");
         seal(&SealOptions {
             key: &producer,
             origin: ORIGIN,

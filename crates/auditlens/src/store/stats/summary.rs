@@ -58,24 +58,27 @@ impl Store {
             &mut stats.drill.by_outcome,
         );
         fill(by_source, &mut stats.by_source, &mut stats.drill.by_source);
-        stats.top_actors = c
-            .breakdown(
-                scope,
-                Table::Actors,
-                Dim::Actor,
-                &[Filter::Present(Dim::Actor)],
-                Some(top.max(1)),
-                now,
-            )?
-            .into_iter()
-            .filter_map(|f| {
-                Some(ActorCount {
-                    actor: f.key?,
-                    count: f.count,
-                    drill: f.drill,
+        // `--top 0` asks for no list (the breakdown reads `None` as every actor).
+        if top > 0 {
+            stats.top_actors = c
+                .breakdown(
+                    scope,
+                    Table::Actors,
+                    Dim::Actor,
+                    &[Filter::Present(Dim::Actor)],
+                    Some(top),
+                    now,
+                )?
+                .into_iter()
+                .filter_map(|f| {
+                    Some(ActorCount {
+                        actor: f.key?,
+                        count: f.count,
+                        drill: f.drill,
+                    })
                 })
-            })
-            .collect();
+                .collect();
+        }
         stats.deployments_per_day = c.per_day(
             scope,
             &[Filter::Is(Dim::Category, "deployment".into())],
