@@ -22,7 +22,7 @@ const K8S_EVENTS = 39;
 let h;
 before(async () => {
   // The CLI that checks the app's bundles (quick when it is up to date).
-  execFileSync('cargo', ['build', '--quiet', '--locked', '-p', 'auditlens', '--bin', 'auditlens'], {
+  execFileSync('cargo', ['build', '--quiet', '--locked', '-p', 'auditlens-cli', '--bin', 'auditlens'], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
