@@ -14,7 +14,7 @@ use auditlens::note::SignerKey;
 use auditlens::store::StoreError;
 use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::histogram::Histogram;
-use auditlens::store::import::{ImportOptions, Promotion};
+use auditlens::store::import::{BatchStep, ImportOptions, Promotion};
 use auditlens::store::renormalize::Renormalized;
 use auditlens::store::search::{EventDetail, MAX_LIMIT, SearchPage};
 use auditlens::store::stats::{Access, DashboardOptions, Deployments, Overview, Scope};
@@ -225,56 +225,64 @@ pub fn import_archives(
             None
         }
     };
-    for (index, path) in paths.iter().enumerate() {
-        let Some(store) = store.as_mut() else { break };
-        if cancel.load(Ordering::Relaxed) {
-            break;
-        }
-        let index = index as u32;
-        emit(ImportEvent::Started {
-            job,
-            index,
-            path: path.clone(),
-        });
-        let t0 = Instant::now();
-        let result = store.import_archive(Path::new(path), &opts, &mut |p| {
-            emit(ImportEvent::Progress {
-                job,
-                index,
-                progress: *p,
-                elapsed_ms: t0.elapsed().as_millis() as u64,
+    if let Some(store) = store.as_mut() {
+        let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+        let mut t0 = Instant::now();
+        store.import_batch(&paths, &opts, None, &mut |step| {
+            let elapsed_ms = t0.elapsed().as_millis() as u64;
+            emit(match step {
+                BatchStep::Started { index, path } => {
+                    if cancel.load(Ordering::Relaxed) {
+                        return false;
+                    }
+                    t0 = Instant::now();
+                    ImportEvent::Started {
+                        job,
+                        index: index as u32,
+                        path: path.display().to_string(),
+                    }
+                }
+                BatchStep::Progress { index, progress } => ImportEvent::Progress {
+                    job,
+                    index: index as u32,
+                    progress: *progress,
+                    elapsed_ms,
+                },
+                BatchStep::Finished { index, result, .. } => ImportEvent::Finished {
+                    job,
+                    index: index as u32,
+                    elapsed_ms,
+                    result: Box::new(result),
+                },
+                BatchStep::Failed { index, path, error } => ImportEvent::Failed {
+                    job,
+                    index: index as u32,
+                    path: path.display().to_string(),
+                    error: import_error(path, error),
+                },
             });
             !cancel.load(Ordering::Relaxed)
-        });
-        let elapsed_ms = t0.elapsed().as_millis() as u64;
-        emit(match result {
-            Ok(result) => ImportEvent::Finished {
-                job,
-                index,
-                elapsed_ms,
-                result: Box::new(result),
-            },
-            Err(StoreError::Io(e)) => ImportEvent::Failed {
-                job,
-                index,
-                path: path.clone(),
-                error: AppError::new(
-                    ErrorCode::Io,
-                    format!("cannot read {path}: {e}. Check that the file exists and is readable."),
-                ),
-            },
-            Err(e) => ImportEvent::Failed {
-                job,
-                index,
-                path: path.clone(),
-                error: e.into(),
-            },
         });
     }
     emit(ImportEvent::Done {
         job,
         cancelled: cancel.load(Ordering::Relaxed),
     });
+}
+
+/// An archive the store could not import: a file it cannot read, in words the auditor can act on, or the
+/// store's error.
+fn import_error(path: &Path, error: StoreError) -> AppError {
+    match error {
+        StoreError::Io(e) => AppError::new(
+            ErrorCode::Io,
+            format!(
+                "cannot read {}: {e}. Check that the file exists and is readable.",
+                path.display()
+            ),
+        ),
+        e => e.into(),
+    }
 }
 
 /// Re-verifies the whole database from its stored bytes (against the keyring), reporting to `emit`.

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use auditlens::sources::SourceKind;
-use auditlens::store::import::ImportOptions;
+use std::time::Instant;
+
+use auditlens::store::import::{BatchStep, ImportOptions};
 use auditlens::trust::TrustPolicy;
 
 use super::{CoveragePeriod, Fatal};
@@ -30,37 +32,50 @@ pub fn run(
     };
     let show_progress = std::io::stderr().is_terminal() && !json;
     let mut all_ok = true;
-    // Origins of the archives given so far, stored or not: a look-alike among them is flagged as well.
-    let mut run_origins: Vec<String> = Vec::new();
-    for path in archives {
-        let started = std::time::Instant::now();
-        let mut on_progress = |p: &auditlens::verify::Progress| {
-            if show_progress {
-                eprint!(
-                    "\r{}",
-                    render::progress_line(&path.display().to_string(), p, started.elapsed())
-                );
+    let mut fatal: Option<Fatal> = None;
+    let mut started = Instant::now();
+    store.import_batch(archives, &opts, as_kind, &mut |step| {
+        match step {
+            BatchStep::Started { .. } => started = Instant::now(),
+            BatchStep::Progress { index, progress } => {
+                if show_progress {
+                    let path = archives[index].display().to_string();
+                    eprint!(
+                        "\r{}",
+                        render::progress_line(&path, progress, started.elapsed())
+                    );
+                }
             }
-            true
-        };
-        let mut result = store.import_archive_as(path, &opts, as_kind, &mut on_progress)?;
-        if show_progress {
-            eprint!("\r\x1b[K");
+            BatchStep::Finished { path, result, .. } => {
+                if show_progress {
+                    eprint!("\r\x1b[K");
+                }
+                all_ok &= result.is_ok();
+                if json {
+                    match serde_json::to_string(&result) {
+                        Ok(line) => println!("{line}"),
+                        Err(e) => {
+                            fatal = Some(e.into());
+                            return false;
+                        }
+                    }
+                } else {
+                    render::imported(path, &result);
+                }
+            }
+            BatchStep::Failed { error, .. } => {
+                if show_progress {
+                    eprint!("\r\x1b[K");
+                }
+                // The store could not do it (an unreadable file, a database error): stop, exit 2.
+                fatal = Some(error.into());
+                return false;
+            }
         }
-        all_ok &= result.is_ok();
-        if let Some(origin) = &result.report.origin {
-            let in_run =
-                auditlens::safe_text::lookalikes_of(origin, run_origins.iter().map(String::as_str));
-            result.lookalikes.extend(in_run);
-            result.lookalikes.sort();
-            result.lookalikes.dedup();
-            run_origins.push(origin.clone());
-        }
-        if json {
-            println!("{}", serde_json::to_string(&result)?);
-            continue;
-        }
-        render::imported(path, &result);
+        true
+    });
+    if let Some(f) = fatal {
+        return Err(f);
     }
     if let Some((period, silence)) = period {
         let c = store.coverage(period, silence)?;

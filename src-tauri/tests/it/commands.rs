@@ -685,3 +685,23 @@ fn the_audit_period_is_kept_in_the_database_and_its_coverage_shown_per_origin() 
     let cleared = commands::set_audit_period(&e.state, None).unwrap();
     assert!(cleared.period.is_none() && cleared.coverage.is_none());
 }
+
+#[test]
+fn an_origin_that_looks_like_another_of_the_same_drop_is_flagged_even_when_that_one_was_refused() {
+    // Before the batch import moved into the library, the app flagged look-alikes of stored origins only: an
+    // archive refused in the same drop (here: by a key that is not trusted) left its look-alike unflagged,
+    // where `auditlens import` flagged it.
+    let e = env();
+    trust_ops(&e);
+    let log = fixtures::logs("k8s_audit/audit2rbac/demo.log");
+    let (refused, flagged) = (e.fx.dir.join("refused.zip"), e.fx.dir.join("flagged.zip"));
+    let original = "e2e.auditlens.dev/prod/Payments";
+    let lookalike = "e2e.auditlens.dev/prod/payments";
+    fixtures::seal_to(&e.fx.partner, original, None, &refused, std::slice::from_ref(&log));
+    fixtures::seal_to(&e.fx.ops, lookalike, None, &flagged, &[log]);
+    let r = results(&import(&e.state, &[&refused, &flagged]));
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0].outcome, ImportOutcome::Untrusted);
+    assert_eq!(r[1].outcome, ImportOutcome::Imported);
+    assert_eq!(r[1].lookalikes, vec![original.to_string()]);
+}

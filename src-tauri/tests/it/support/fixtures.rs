@@ -50,7 +50,7 @@ pub fn logs(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-fn seal_to(key: &SignerKey, origin: &str, prev: Option<&Path>, out: &Path, inputs: &[PathBuf]) {
+pub fn seal_to(key: &SignerKey, origin: &str, prev: Option<&Path>, out: &Path, inputs: &[PathBuf]) {
     seal(&SealOptions {
         key,
         origin,

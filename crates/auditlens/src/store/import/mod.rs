@@ -18,9 +18,11 @@
 //! normalized fields but its source and origin, and is found by text search.
 //!
 //! Layout: this file holds the API ([`ImportOptions`], [`ImportResult`], `Store::import_archive`) and the
-//! transaction around one archive; `sink` decides and stores as the verifier streams, `pipeline` is the
-//! parsing thread, `rollups` the summary rows, `ids` the event ids, `promote` kept archives made verified.
+//! transaction around one archive; `batch` imports several in order, as both doors do; `sink` decides and stores
+//! as the verifier streams, `pipeline` is the parsing thread, `rollups` the summary rows, `ids` the event ids,
+//! `promote` kept archives made verified.
 
+mod batch;
 mod ids;
 mod pipeline;
 mod promote;
@@ -30,6 +32,7 @@ mod sink;
 pub(super) use ids::IdAllocator;
 use pipeline::*;
 pub(super) use pipeline::{PendingEvent, prepare};
+pub use batch::BatchStep;
 pub use promote::Promotion;
 pub(super) use promote::reverify_stored;
 pub(super) use rollups::Rollups;
