@@ -252,7 +252,7 @@ pub fn import_archives(
                     job,
                     index: index as u32,
                     elapsed_ms,
-                    result: Box::new(result),
+                    result,
                 },
                 BatchStep::Failed { index, path, error } => ImportEvent::Failed {
                     job,

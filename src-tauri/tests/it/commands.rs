@@ -697,7 +697,13 @@ fn an_origin_that_looks_like_another_of_the_same_drop_is_flagged_even_when_that_
     let (refused, flagged) = (e.fx.dir.join("refused.zip"), e.fx.dir.join("flagged.zip"));
     let original = "e2e.auditlens.dev/prod/Payments";
     let lookalike = "e2e.auditlens.dev/prod/payments";
-    fixtures::seal_to(&e.fx.partner, original, None, &refused, std::slice::from_ref(&log));
+    fixtures::seal_to(
+        &e.fx.partner,
+        original,
+        None,
+        &refused,
+        std::slice::from_ref(&log),
+    );
     fixtures::seal_to(&e.fx.ops, lookalike, None, &flagged, &[log]);
     let r = results(&import(&e.state, &[&refused, &flagged]));
     assert_eq!(r.len(), 2);

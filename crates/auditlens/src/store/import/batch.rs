@@ -25,7 +25,7 @@ pub enum BatchStep<'a> {
     Finished {
         index: usize,
         path: &'a Path,
-        result: ImportResult,
+        result: Box<ImportResult>,
     },
     Failed {
         index: usize,
@@ -57,7 +57,8 @@ impl Store {
             let step = match self.import_archive_as(path, opts, as_kind, &mut on_progress) {
                 Ok(mut result) => {
                     if let Some(origin) = &result.report.origin {
-                        let in_batch = lookalikes_of(origin, batch_origins.iter().map(String::as_str));
+                        let in_batch =
+                            lookalikes_of(origin, batch_origins.iter().map(String::as_str));
                         result.lookalikes.extend(in_batch);
                         result.lookalikes.sort();
                         result.lookalikes.dedup();
@@ -66,7 +67,7 @@ impl Store {
                     BatchStep::Finished {
                         index,
                         path,
-                        result,
+                        result: Box::new(result),
                     }
                 }
                 Err(error) => BatchStep::Failed { index, path, error },

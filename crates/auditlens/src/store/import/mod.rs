@@ -29,10 +29,10 @@ mod promote;
 mod rollups;
 mod sink;
 
+pub use batch::BatchStep;
 pub(super) use ids::IdAllocator;
 use pipeline::*;
 pub(super) use pipeline::{PendingEvent, prepare};
-pub use batch::BatchStep;
 pub use promote::Promotion;
 pub(super) use promote::reverify_stored;
 pub(super) use rollups::Rollups;
