@@ -559,7 +559,17 @@ fn open_existing(db: &Path) -> Result<auditlens::store::Store, Fatal> {
     if !db.is_file() {
         return Err(Fatal(format!("{}: no such database", db.display())));
     }
-    Ok(auditlens::store::Store::open(db)?)
+    open_store(db)
+}
+
+/// Opens (creating or upgrading) a store; an upgrade of a store from an older AuditLens is said on stderr, with
+/// the backup copy taken first.
+fn open_store(db: &Path) -> Result<auditlens::store::Store, Fatal> {
+    let (store, upgrade) = auditlens::store::Store::open_upgrading(db)?;
+    if let Some(u) = upgrade {
+        eprintln!("{}", safe(&u.to_string()));
+    }
+    Ok(store)
 }
 
 fn import(
@@ -576,7 +586,7 @@ fn import(
     for a in archives {
         std::fs::metadata(a).map_err(|e| format!("{}: {e}", a.display()))?;
     }
-    let mut store = auditlens::store::Store::open(db)?;
+    let mut store = open_store(db)?;
     let opts = ImportOptions {
         trust: policy,
         keep_failed,
