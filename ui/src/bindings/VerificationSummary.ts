@@ -15,7 +15,7 @@ all_verified: boolean, archives: number, verified: number, untrusted: Array<Arch
  */
 gaps: Array<ArchiveNote>, 
 /**
- * Groups of different stored origins that look alike ([`super::Store::lookalike_origins`]): a warning for
+ * Groups of different stored origins that look alike ([`Store::lookalike_origins`](crate::store::Store::lookalike_origins)): a warning for
  * the banner, not part of `all_verified` (each origin is verified as exactly what it says).
  */
 lookalikes: Array<LookalikeGroup>, };
