@@ -54,6 +54,7 @@ pub fn db_status(state: &AppState) -> Result<DbStatus, AppError> {
         from_command_line: db.from_command_line,
         archives,
         events,
+        upgrade: db.upgrade.clone(),
     })
 }
 

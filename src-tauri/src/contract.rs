@@ -66,11 +66,15 @@ pub struct DbStatus {
     pub from_command_line: bool,
     pub archives: u64,
     pub events: u64,
+    /// Set when the database was made by an older AuditLens and opening it upgraded it: says so and where the
+    /// copy of it as it was is kept (`<db>.backup-v<N>`).
+    pub upgrade: Option<String>,
 }
 
 /// What the window needs when it opens.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct Startup {
+    /// The AuditLens version (the workspace version of Cargo.toml), shown in the About box.
     pub version: String,
     pub data_dir: String,
     pub settings: Settings,

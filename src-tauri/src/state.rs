@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use auditlens::keyring::Keyring;
 use auditlens::store::Store;
+use auditlens::store::schema::Upgrade;
 
 use crate::contract::{JobId, Settings};
 use crate::error::{AppError, ErrorCode};
@@ -29,6 +30,8 @@ const READER_CACHE_KIB: i64 = 16 * 1024;
 pub struct Database {
     pub path: PathBuf,
     pub from_command_line: bool,
+    /// What opening it did to a database from an older AuditLens (upgraded, and where its backup copy is).
+    pub upgrade: Option<String>,
     readers: Mutex<Vec<Store>>,
 }
 
@@ -46,10 +49,11 @@ impl Database {
                 )
             })?;
         }
-        let first = open_reader(path)?;
+        let (first, upgrade) = open_reader(path)?;
         Ok(Database {
             path: path.to_owned(),
             from_command_line,
+            upgrade: upgrade.map(|u| u.to_string()),
             readers: Mutex::new(vec![first]),
         })
     }
@@ -59,7 +63,7 @@ impl Database {
         let store = lock(&self.readers).pop();
         let store = match store {
             Some(s) => s,
-            None => open_reader(&self.path)?,
+            None => open_reader(&self.path)?.0,
         };
         let out = f(&store);
         let mut idle = lock(&self.readers);
@@ -75,8 +79,9 @@ impl Database {
     }
 }
 
-fn open_reader(path: &Path) -> Result<Store, AppError> {
-    let store = Store::open(path)?;
+/// A read connection; the first one of a database from an older AuditLens also upgrades it (after a backup copy).
+fn open_reader(path: &Path) -> Result<(Store, Option<Upgrade>), AppError> {
+    let (store, upgrade) = Store::open_upgrading(path)?;
     store
         .connection()
         .pragma_update(None, "cache_size", -READER_CACHE_KIB)
@@ -84,7 +89,7 @@ fn open_reader(path: &Path) -> Result<Store, AppError> {
     store
         .map_for_reading()
         .map_err(auditlens::store::StoreError::from)?;
-    Ok(store)
+    Ok((store, upgrade))
 }
 
 /// Everything the commands share.

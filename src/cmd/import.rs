@@ -25,7 +25,7 @@ pub fn run(
     for a in archives {
         std::fs::metadata(a).map_err(|e| format!("{}: {e}", a.display()))?;
     }
-    let mut store = auditlens::store::Store::open(db)?;
+    let mut store = super::open_store(db)?;
     let opts = ImportOptions {
         trust: policy,
         keep_failed,

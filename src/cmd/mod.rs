@@ -83,5 +83,15 @@ pub(crate) fn open_existing(db: &Path) -> Result<auditlens::store::Store, Fatal>
     if !db.is_file() {
         return Err(Fatal(format!("{}: no such database", db.display())));
     }
-    Ok(auditlens::store::Store::open(db)?)
+    open_store(db)
+}
+
+/// Opens (creating or upgrading) a store; an upgrade of a store from an older AuditLens is said on stderr, with
+/// the backup copy taken first.
+pub(crate) fn open_store(db: &Path) -> Result<auditlens::store::Store, Fatal> {
+    let (store, upgrade) = auditlens::store::Store::open_upgrading(db)?;
+    if let Some(u) = upgrade {
+        eprintln!("{}", auditlens::safe_text::safe(&u.to_string()));
+    }
+    Ok(store)
 }

@@ -669,7 +669,7 @@ fn check_finds_an_untrusted_archive_promoted_to_verified() {
 fn old_schema_database_opens_migrated_and_newer_is_refused() {
     let (lab, _, _) = Lab::with_fixtures();
     // Turn the file into what version 1 wrote: no full-text table, no field indexes, no mapping or privilege
-    // columns, no summary tables, no columns for events not parsed, no settings table.
+    // columns, no summary tables, no columns for events not parsed, no settings table, no software table.
     lab.raw()
         .execute_batch(
             "DROP TABLE events_fts; DROP INDEX events_actor; DROP INDEX events_action; DROP INDEX events_resource;
@@ -679,7 +679,7 @@ fn old_schema_database_opens_migrated_and_newer_is_refused() {
              DROP INDEX events_denied; ALTER TABLE events DROP COLUMN privilege;
              ALTER TABLE archives DROP COLUMN mapping;
              ALTER TABLE events DROP COLUMN parse_error; ALTER TABLE archives DROP COLUMN parse_errors;
-             DROP TABLE settings; ALTER TABLE archives DROP COLUMN normalization;
+             DROP TABLE settings; ALTER TABLE archives DROP COLUMN normalization; DROP TABLE software;
              PRAGMA user_version = 1;",
         )
         .unwrap();
@@ -1011,5 +1011,173 @@ fn the_hand_counted_figures_are_counted_from_the_fixtures_without_auditlens() {
                 "okta/panther/Okta_SystemLog.jsonl": 56
             }
         })
+    );
+}
+
+/// A store written by the previous release (schema 8: tests/fixtures/stores/README.md says how it was made).
+const OLD_STORE: &str = "tests/fixtures/stores/v8-k8s-cloudtrail.db";
+
+/// Every stored event, as the columns that are its evidence: id, archive, index, leaf hash and exact bytes.
+type EventRow = (i64, i64, i64, Vec<u8>, String);
+
+fn all_events(conn: &Connection) -> Vec<EventRow> {
+    conn.prepare("SELECT id, archive_id, idx, leaf, raw FROM events ORDER BY id")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_store_of_the_previous_release_is_backed_up_then_upgraded_keeping_every_event() {
+    use auditlens::store::schema::{CURRENT_VERSION, SOFTWARE_VERSION, version};
+    let fixture = std::fs::read(OLD_STORE).unwrap();
+    let before = {
+        let conn =
+            Connection::open_with_flags(OLD_STORE, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .unwrap();
+        assert_eq!(
+            version(&conn).unwrap(),
+            8,
+            "the fixture is a schema 8 store"
+        );
+        all_events(&conn)
+    };
+    assert_eq!(before.len(), 58);
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("evidence.db");
+    std::fs::write(&db, &fixture).unwrap();
+
+    let (store, upgrade) = Store::open_upgrading(&db).unwrap();
+    let upgrade = upgrade.expect("an upgrade is reported");
+    let backup = tmp.path().join("evidence.db.backup-v8");
+    assert_eq!(
+        (upgrade.from, upgrade.to, upgrade.backup.clone()),
+        (8, CURRENT_VERSION, backup.clone())
+    );
+    assert!(
+        upgrade.to_string().contains("evidence.db.backup-v8"),
+        "{upgrade}"
+    );
+    assert!(
+        std::fs::read(&backup).unwrap() == fixture,
+        "the backup is the old store byte for byte"
+    );
+    assert_eq!(version(store.connection()).unwrap(), CURRENT_VERSION);
+    assert_eq!(all_events(store.connection()), before, "every event kept");
+    let software = store.software().unwrap();
+    assert_eq!(software.len(), 1);
+    assert_eq!(
+        (software[0].0.as_str(), software[0].2),
+        (SOFTWARE_VERSION, 8)
+    );
+    // The counts the previous release's `auditlens search --count` gave on the fixture.
+    for (query, n) in [
+        ("", 58),
+        ("alice", 9),
+        ("outcome:denied", 11),
+        ("source:cloudtrail", 19),
+        ("privilege:*", 44),
+        ("resource:secrets*", 1),
+    ] {
+        assert_eq!(store.count(query, NOW).unwrap(), n, "{query}");
+    }
+    let archives = store.archives().unwrap();
+    assert_eq!(archives.len(), 3);
+    assert!(archives.iter().all(|a| a.status == "verified"));
+    let key = std::fs::read_to_string("tests/fixtures/stores/fixture-ops.pub").unwrap();
+    let key = VerifierKey::parse(key.trim()).unwrap();
+    let check = store.check(&[key], &mut |_| true).unwrap();
+    assert!(check.ok, "{:?}", check.problems);
+    drop(store);
+
+    // Opened again: nothing more to upgrade, no second copy, the software recorded once.
+    let (store, upgrade) = Store::open_upgrading(&db).unwrap();
+    assert!(upgrade.is_none());
+    assert_eq!(store.software().unwrap().len(), 1);
+    assert_eq!(
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("backup"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn an_earlier_backup_is_never_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("evidence.db");
+    std::fs::copy(OLD_STORE, &db).unwrap();
+    std::fs::write(tmp.path().join("evidence.db.backup-v8"), b"an earlier copy").unwrap();
+    let (_, upgrade) = Store::open_upgrading(&db).unwrap();
+    assert_eq!(
+        upgrade.unwrap().backup,
+        tmp.path().join("evidence.db.backup-v8.2")
+    );
+    assert_eq!(
+        std::fs::read(tmp.path().join("evidence.db.backup-v8")).unwrap(),
+        b"an earlier copy"
+    );
+    assert_eq!(
+        std::fs::read(tmp.path().join("evidence.db.backup-v8.2")).unwrap(),
+        std::fs::read(OLD_STORE).unwrap()
+    );
+}
+
+#[test]
+fn a_store_of_a_newer_release_is_refused_and_left_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("evidence.db");
+    std::fs::copy(OLD_STORE, &db).unwrap();
+    // What a newer AuditLens would leave: a schema version above this one's.
+    let newer = auditlens::store::schema::CURRENT_VERSION + 1;
+    Connection::open(&db)
+        .unwrap()
+        .pragma_update(None, "user_version", newer)
+        .unwrap();
+    let bytes = std::fs::read(&db).unwrap();
+    let err = Store::open(&db).err().unwrap().to_string();
+    assert!(
+        err.contains(&format!("newer AuditLens (schema version {newer}"))
+            && err.contains("not changed"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read(&db).unwrap() == bytes,
+        "the file is unchanged"
+    );
+    let names: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["evidence.db".to_string()],
+        "no backup, no journal left"
+    );
+    // The command line says the same, exit 2.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_auditlens"))
+        .args(["search", "--count", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("newer AuditLens"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read(&db).unwrap() == bytes,
+        "the file is unchanged"
     );
 }

@@ -104,6 +104,29 @@ describe('the window', () => {
     await renderApp();
     expect((await screen.findByRole('alert')).textContent).toContain('cannot read the key file /x.pub');
   });
+
+  it('shows the version the backend reports in the About box', async () => {
+    mockBackend(basics(startup({ version: '9.8.7' })));
+    await renderApp();
+    fireEvent.click(await screen.findByRole('button', { name: 'About' }));
+    const about = await screen.findByRole('dialog', { name: 'About AuditLens' });
+    expect(within(about).getByText('9.8.7')).toBeTruthy();
+    fireEvent.click(within(about).getByRole('button', { name: 'Close' }));
+    expect(screen.queryByRole('dialog', { name: 'About AuditLens' })).toBeNull();
+  });
+
+  it('says when the database was upgraded and where its backup copy is', async () => {
+    const upgrade =
+      'the database was made by an older AuditLens (schema version 8) and has been upgraded to schema version 9; ' +
+      'a copy of it as it was is kept in /data/old.db.backup-v8';
+    const base = startup();
+    mockBackend(basics(startup({ db: { ...base.db, upgrade } })));
+    await renderApp();
+    // In the status bar, and under Database on the Keyring screen.
+    const said = await screen.findAllByText(/has been upgraded/);
+    expect(said.length).toBe(2);
+    for (const s of said) expect(s.textContent).toContain('/data/old.db.backup-v8');
+  });
 });
 
 describe('import', () => {

@@ -8,6 +8,7 @@ import { backend } from './backend';
 import type { Startup, Theme } from './backend';
 import { AppProvider, useApp } from './app-context';
 import type { Screen } from './app-context';
+import { AboutDialog } from './components/AboutDialog';
 import { ErrorBanner } from './components/ErrorBanner';
 import { AccessScreen } from './screens/AccessScreen';
 import { ArchivesScreen } from './screens/ArchivesScreen';
@@ -70,6 +71,7 @@ function Shell() {
   const app = useApp();
   const { screen, navigate, settings, updateSettings, startImport } = app;
   const [hovering, setHovering] = useState(false);
+  const [about, setAbout] = useState(false);
   useThemeAttribute(settings.theme);
 
   // Files dropped anywhere on the window are imported (an evidence bundle among them opens on its own screen).
@@ -196,10 +198,26 @@ function Shell() {
           Database: <span className="mono" id="db-path">{app.db.path}</span>
           {app.db.from_command_line ? ' (from --db)' : app.db.is_default ? ' (default)' : ''}
         </span>
+        {app.db.upgrade && (
+          <span role="status" id="db-upgrade">
+            Upgraded: {app.db.upgrade}
+          </span>
+        )}
         <span id="db-counts">
           {formatCount(Number(app.db.archives))} archives · {formatCount(Number(app.db.events))} events
         </span>
+        <button className="link" id="about-open" onClick={() => setAbout(true)}>
+          About
+        </button>
       </footer>
+      {about && (
+        <AboutDialog
+          version={app.startup.version}
+          dataDir={app.startup.data_dir}
+          dbPath={app.db.path}
+          onClose={() => setAbout(false)}
+        />
+      )}
       {hovering && (
         <div className="drop-overlay" role="status">
           <div>Drop to verify and import</div>

@@ -710,4 +710,65 @@ fn an_origin_that_looks_like_another_of_the_same_drop_is_flagged_even_when_that_
     assert_eq!(r[0].outcome, ImportOutcome::Untrusted);
     assert_eq!(r[1].outcome, ImportOutcome::Imported);
     assert_eq!(r[1].lookalikes, vec![original.to_string()]);
+
+/// A store written by the previous release (tests/fixtures/stores/README.md).
+fn old_store() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/stores/v8-k8s-cloudtrail.db")
+}
+
+#[test]
+fn a_store_of_the_previous_release_is_upgraded_and_the_window_is_told_where_the_backup_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("old.db");
+    std::fs::copy(old_store(), &db).unwrap();
+    let state = AppState::new(&tmp.path().join("appdata"), Some(&db)).unwrap();
+    let status = commands::db_status(&state).unwrap();
+    assert_eq!((status.archives, status.events), (3, 58));
+    let said = status.upgrade.expect("the upgrade is said");
+    let backup = tmp.path().join("old.db.backup-v8");
+    assert!(said.contains(&backup.display().to_string()), "{said}");
+    assert_eq!(
+        std::fs::read(&backup).unwrap(),
+        std::fs::read(old_store()).unwrap()
+    );
+    // Another database chosen in the window: it is said there too; the default one has nothing to say.
+    let other = tmp.path().join("other.db");
+    std::fs::copy(old_store(), &other).unwrap();
+    let chosen = commands::choose_database(&state, Some(&other.display().to_string())).unwrap();
+    assert!(chosen.upgrade.unwrap().contains("other.db.backup-v8"));
+    assert!(
+        commands::choose_database(&state, None)
+            .unwrap()
+            .upgrade
+            .is_none()
+    );
+}
+
+#[test]
+fn a_store_of_a_newer_release_is_refused_with_the_reason_and_left_unchanged() {
+    let e = env();
+    let db = e._tmp.path().join("newer.db");
+    std::fs::copy(old_store(), &db).unwrap();
+    rusqlite_version(&db, auditlens::store::schema::CURRENT_VERSION + 1);
+    let bytes = std::fs::read(&db).unwrap();
+    let err = commands::choose_database(&e.state, Some(&db.display().to_string())).unwrap_err();
+    assert!(
+        err.message.contains("newer AuditLens") && err.message.contains("not changed"),
+        "{}",
+        err.message
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), bytes);
+    assert!(
+        commands::db_status(&e.state).unwrap().is_default,
+        "the open database stays"
+    );
+}
+
+/// Sets a store's schema version, as a newer AuditLens would have left it.
+fn rusqlite_version(db: &Path, v: i64) {
+    let store = auditlens::store::Store::open(db).unwrap();
+    store
+        .connection()
+        .pragma_update(None, "user_version", v)
+        .unwrap();
 }

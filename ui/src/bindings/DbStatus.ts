@@ -11,4 +11,9 @@ is_default: boolean,
 /**
  * True when `--db` chose it for this run (it is not saved in the settings).
  */
-from_command_line: boolean, archives: number, events: number, };
+from_command_line: boolean, archives: number, events: number, 
+/**
+ * Set when the database was made by an older AuditLens and opening it upgraded it: says so and where the
+ * copy of it as it was is kept (`<db>.backup-v<N>`).
+ */
+upgrade: string | null, };

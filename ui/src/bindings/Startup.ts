@@ -6,7 +6,11 @@ import type { TrustedKey } from "./TrustedKey";
 /**
  * What the window needs when it opens.
  */
-export type Startup = { version: string, data_dir: string, settings: Settings, db: DbStatus, keys: Array<TrustedKey>, 
+export type Startup = { 
+/**
+ * The AuditLens version (the workspace version of Cargo.toml), shown in the About box.
+ */
+version: string, data_dir: string, settings: Settings, db: DbStatus, keys: Array<TrustedKey>, 
 /**
  * Archives given on the command line, to import now (each once: the next call gets none).
  */

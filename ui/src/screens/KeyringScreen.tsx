@@ -227,6 +227,11 @@ export function KeyringScreen() {
           {formatCount(Number(db.archives))} archives, {formatCount(Number(db.events))} events
         </dd>
       </dl>
+      {db.upgrade && (
+        <div className="banner" role="status" id="db-upgrade-detail">
+          {db.upgrade}
+        </div>
+      )}
       <div className="actions left">
         <button onClick={() => chooseDb('open')}>Open a database…</button>
         <button onClick={() => chooseDb('new')}>New database…</button>

@@ -15,6 +15,7 @@ export const emptyDb: Readonly<DbStatus> = Object.freeze({
   from_command_line: false,
   archives: 0,
   events: 0,
+  upgrade: null,
 });
 
 /** A fresh start-up answer (its own objects, so that no test can change what the next one gets). */

@@ -90,18 +90,59 @@ impl Drop for Store {
 impl Store {
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store::open_upgrading(path)?.0)
+    }
+
+    /// [`Store::open`], saying what it did to a store from an older AuditLens: before the first migration the
+    /// file is copied to `<db>.backup-v<N>` ([`schema::back_up`]). A store from a newer AuditLens is refused
+    /// before anything is written to it (not even the journal mode).
+    pub fn open_upgrading(path: &Path) -> Result<(Store, Option<schema::Upgrade>), StoreError> {
         let open_err = |source| StoreError::Open {
             path: path.display().to_string(),
             source,
         };
         let mut conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(open_err)?;
+        let found = schema::version(&conn)?;
+        if found > schema::CURRENT_VERSION {
+            return Err(SchemaError::TooNew {
+                found,
+                known: schema::CURRENT_VERSION,
+            }
+            .into());
+        }
+        let upgrade = if found > 0 && found < schema::CURRENT_VERSION {
+            Some(schema::Upgrade {
+                from: found,
+                to: schema::CURRENT_VERSION,
+                backup: schema::back_up(&conn, path, found)?,
+            })
+        } else {
+            None
+        };
         configure(&conn).map_err(open_err)?;
         schema::migrate_to(&mut conn, schema::CURRENT_VERSION)?;
-        Ok(Store {
-            conn,
-            path: Some(path.to_path_buf()),
-            checkpointer: None,
-        })
+        schema::record_software(&conn, found)?;
+        Ok((
+            Store {
+                conn,
+                path: Some(path.to_path_buf()),
+                checkpointer: None,
+            },
+            upgrade,
+        ))
+    }
+
+    /// The AuditLens versions that opened this store for writing: (version, first opened, schema version found).
+    pub fn software(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT version, first_opened, schema_found FROM software ORDER BY rowid")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
     }
 
     /// Opens an existing database read-only (no migration; refused if its schema is not current).

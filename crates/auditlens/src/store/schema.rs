@@ -2,6 +2,8 @@
 //! so a database made by an older AuditLens opens in a newer one (it is migrated forward in place, each step in
 //! its own transaction), and a database from a newer AuditLens is refused rather than misread.
 
+use std::path::{Path, PathBuf};
+
 use rusqlite::Connection;
 
 /// Each entry moves the schema from version `i` to `i + 1`.
@@ -157,6 +159,16 @@ pub const MIGRATIONS: &[&str] = &[
             THEN source_kind || '/1'
         END;
     "#,
+    // 9: which AuditLens wrote the store (`PRAGMA user_version` stays the schema): every version that opened it
+    // for writing, when it first did, and the schema version it found (0: it created the store). Filled by
+    // `Store::open`.
+    r#"
+    CREATE TABLE software (
+        version      TEXT PRIMARY KEY,     -- the AuditLens version (the workspace version of Cargo.toml)
+        first_opened TEXT NOT NULL,        -- RFC 3339 UTC
+        schema_found INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The hour of an event time (microseconds), as SQL over a column `ts`: `floor(ts / 3600e6)`, NULL for NULL.
@@ -239,9 +251,15 @@ pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
     #[error(
-        "the database was made by a newer AuditLens (schema version {found}; this version knows {known})"
+        "the database was made by a newer AuditLens (schema version {found}; this version knows {known}): it was \
+         not changed; open it with that AuditLens or a newer one"
     )]
     TooNew { found: i64, known: i64 },
+    #[error(
+        "the database was made by an older AuditLens (schema version {found}) and must be upgraded, but no backup \
+         copy could be taken first, so it was not changed: {detail}"
+    )]
+    Backup { found: i64, detail: String },
     #[error("migrating the database to schema version {version}: {source}")]
     Migration {
         version: i64,
@@ -249,6 +267,98 @@ pub enum SchemaError {
     },
     #[error(transparent)]
     Sql(#[from] rusqlite::Error),
+}
+
+/// What opening a store from an older AuditLens did: the copy of the file taken before migrating it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upgrade {
+    pub from: i64,
+    pub to: i64,
+    pub backup: PathBuf,
+}
+
+impl std::fmt::Display for Upgrade {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the database was made by an older AuditLens (schema version {}) and has been upgraded to schema \
+             version {}; a copy of it as it was is kept in {}",
+            self.from,
+            self.to,
+            self.backup.display()
+        )
+    }
+}
+
+/// The AuditLens version that writes stores, as recorded in the `software` table.
+pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Before a store of an older schema is migrated: its committed pages are copied from the WAL into the database
+/// file, and the file is copied, byte for byte, to `<db>.backup-v<N>` next to it (`.backup-v<N>.2`, ... when that
+/// name is taken: an earlier copy is never overwritten). Refused when another connection keeps the WAL from being
+/// emptied, rather than copy a file that lacks committed archives.
+pub fn back_up(conn: &Connection, path: &Path, found: i64) -> Result<PathBuf, SchemaError> {
+    let (busy, log, copied): (i64, i64, i64) =
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    let backup_err = |detail: String| SchemaError::Backup { found, detail };
+    if busy != 0 || log != copied {
+        return Err(backup_err(
+            "another program is using the database; close it and open the database again".into(),
+        ));
+    }
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".backup-v{found}"));
+    for n in 1..100 {
+        let mut candidate = name.clone();
+        if n > 1 {
+            candidate.push(format!(".{n}"));
+        }
+        let candidate = PathBuf::from(candidate);
+        let mut out = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(backup_err(format!("{}: {e}", candidate.display()))),
+        };
+        let copied = std::fs::File::open(path)
+            .and_then(|mut db| std::io::copy(&mut db, &mut out))
+            .and_then(|_| out.sync_all());
+        if let Err(e) = copied {
+            drop(out);
+            let _ = std::fs::remove_file(&candidate);
+            return Err(backup_err(format!("{}: {e}", candidate.display())));
+        }
+        return Ok(candidate);
+    }
+    Err(backup_err(format!(
+        "{} and 98 other backup names are taken",
+        PathBuf::from(name).display()
+    )))
+}
+
+/// Records that this AuditLens opened the store for writing (once per version: later opens only read).
+pub fn record_software(conn: &Connection, schema_found: i64) -> Result<(), rusqlite::Error> {
+    let known: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM software WHERE version = ?1)",
+        [SOFTWARE_VERSION],
+        |r| r.get(0),
+    )?;
+    if !known {
+        conn.execute(
+            "INSERT OR IGNORE INTO software (version, first_opened, schema_found) VALUES (?1, ?2, ?3)",
+            rusqlite::params![
+                SOFTWARE_VERSION,
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                schema_found
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 pub fn version(conn: &Connection) -> Result<i64, rusqlite::Error> {
