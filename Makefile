@@ -85,7 +85,7 @@ e2e: app
 ## docs/auditlens.1), both built in one release build (so they share every compiled dependency) and bundled by
 ## the Tauri CLI from the UI's npm modules, offline. The version is the workspace version of Cargo.toml.
 ## Measured here from no target/: 16 min 37 s (16 min 21 s release build, 2 cores shared with other builds; the
-## .deb is 8.0 MiB), README "Installing".
+## .deb is 8.0 MiB), docs/install.md.
 package: deps ui-deps
 	cd ui && npm run build
 	$(CARGO) build --locked --release --workspace --bins --features auditlens-app/custom-protocol
@@ -96,7 +96,7 @@ package: deps ui-deps
 ## The package checked as installed (tests/package/check_deb.sh): unpacked with dpkg -x into a scratch root, the
 ## installed CLI's --version, seal, verify and upgrade of a store of the previous release, the installed app's
 ## window under Xvfb, and the size (< 10 MB). Not part of `make test`: its release build with LTO (16 min measured)
-## would take `make test` from a fresh clone (about 19 min) past 30 min; run it before a release (README, "Installing").
+## would take `make test` from a fresh clone (about 19 min) past 30 min; run it before a release (docs/install.md).
 package-test: package
 	@command -v xwininfo >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends x11-utils; }
 	tests/package/check_deb.sh

@@ -710,6 +710,7 @@ fn an_origin_that_looks_like_another_of_the_same_drop_is_flagged_even_when_that_
     assert_eq!(r[0].outcome, ImportOutcome::Untrusted);
     assert_eq!(r[1].outcome, ImportOutcome::Imported);
     assert_eq!(r[1].lookalikes, vec![original.to_string()]);
+}
 
 /// A store written by the previous release (tests/fixtures/stores/README.md).
 fn old_store() -> std::path::PathBuf {
