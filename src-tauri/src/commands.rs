@@ -46,7 +46,7 @@ pub fn startup(state: &AppState) -> Result<Startup, AppError> {
 }
 
 pub fn db_status(state: &AppState) -> Result<DbStatus, AppError> {
-    let db = state.db();
+    let db = state.db()?;
     let (archives, events) = db.read(|s| Ok((s.archives()?.len() as u64, s.event_count()?)))?;
     Ok(DbStatus {
         path: db.path.display().to_string(),
@@ -143,7 +143,7 @@ fn save_grant(
 /// Kept untrusted archives of the store that `policy` now trusts become verified (re-verified from their stored
 /// bytes first).
 fn promote_trusted(state: &AppState, policy: &TrustPolicy) -> Result<Vec<Promotion>, AppError> {
-    let db = state.db();
+    let db = state.db()?;
     let _writer = lock(&state.write_lock);
     let mut store = db.writer()?;
     Ok(store.promote_trusted(policy)?)
@@ -205,14 +205,13 @@ pub fn import_archives(
         job,
         paths: paths.to_vec(),
     });
-    let db = state.db();
     let _writer = lock(&state.write_lock);
     let policy = state.keyring().policy();
     let opts = ImportOptions {
         trust: &policy,
         keep_failed: false,
     };
-    let mut store = match db.writer() {
+    let mut store = match state.db().and_then(|db| db.writer()) {
         Ok(s) => Some(s),
         Err(e) => {
             for (index, path) in paths.iter().enumerate() {
@@ -293,12 +292,11 @@ pub fn check_database(
     cancel: &AtomicBool,
     emit: &mut dyn FnMut(CheckEvent),
 ) {
-    let db = state.db();
     let _writer = lock(&state.write_lock);
     // The keyring's grants, as import applies them (bare keys pinned per origin in import order).
     let policy = state.keyring().policy();
     let t0 = Instant::now();
-    let result = db.writer().and_then(|store| {
+    let result = state.db().and_then(|db| db.writer()).and_then(|store| {
         Ok(store.check_policy(Some(&policy), &mut |p| {
             emit(CheckEvent::Progress {
                 job,
@@ -321,7 +319,7 @@ pub fn check_database(
 
 /// Every stored archive, by origin and sequence, with its gap flag.
 pub fn archives(state: &AppState) -> Result<ArchivesView, AppError> {
-    state.db().read(|store| {
+    state.db()?.read(|store| {
         Ok(ArchivesView {
             archives: store.archives()?,
             lookalikes: store.lookalike_origins()?,
@@ -348,7 +346,7 @@ pub fn renormalize_archive(
                 ),
             )
         })?;
-    let db = state.db();
+    let db = state.db()?;
     let _writer = lock(&state.write_lock);
     let mut store = db.writer()?;
     store.renormalize(id, kind).map_err(|e| match e {
@@ -359,7 +357,7 @@ pub fn renormalize_archive(
 
 /// One archive with its signed checkpoint, its manifest and why it is flagged, if it is.
 pub fn archive_detail(state: &AppState, id: i64) -> Result<ArchiveDetail, AppError> {
-    state.db().read(|store| {
+    state.db()?.read(|store| {
         let archive = store
             .archives()?
             .into_iter()
@@ -400,23 +398,23 @@ pub fn search(
 ) -> Result<SearchPage, AppError> {
     let limit = (limit as usize).clamp(1, MAX_LIMIT);
     state
-        .db()
+        .db()?
         .read(|s| Ok(s.search(query, limit, after, now_micros())?))
 }
 
 pub fn count(state: &AppState, query: &str) -> Result<u64, AppError> {
-    state.db().read(|s| Ok(s.count(query, now_micros())?))
+    state.db()?.read(|s| Ok(s.count(query, now_micros())?))
 }
 
 pub fn histogram(state: &AppState, query: &str, buckets: u32) -> Result<Histogram, AppError> {
     state
-        .db()
+        .db()?
         .read(|s| Ok(s.histogram(query, now_micros(), buckets as usize)?))
 }
 
 /// One event with its exact bytes and provenance.
 pub fn event(state: &AppState, id: &str) -> Result<EventDetail, AppError> {
-    state.db().read(|s| {
+    state.db()?.read(|s| {
         s.event(id)?.ok_or_else(|| {
             AppError::new(
                 ErrorCode::NotFound,
@@ -434,13 +432,13 @@ pub fn overview(
     options: &DashboardOptions,
 ) -> Result<Overview, AppError> {
     state
-        .db()
+        .db()?
         .read(|s| Ok(s.overview(scope, options, now_micros())?))
 }
 
 /// The audit period of the open database and, when one is set, how its verified archives cover it.
 pub fn audit_coverage(state: &AppState) -> Result<AuditCoverage, AppError> {
-    state.db().read(|store| {
+    state.db()?.read(|store| {
         let Some(period) = store.audit_period()? else {
             return Ok(AuditCoverage {
                 period: None,
@@ -467,7 +465,7 @@ pub fn set_audit_period(
             .map_err(|e| AppError::new(ErrorCode::Invalid, e.to_string()))?;
     }
     state
-        .db()
+        .db()?
         .read(|store| Ok(store.set_audit_period(period.as_ref())?))?;
     audit_coverage(state)
 }
@@ -479,7 +477,7 @@ pub fn deployments(
     options: &DashboardOptions,
 ) -> Result<Deployments, AppError> {
     state
-        .db()
+        .db()?
         .read(|s| Ok(s.deployments(scope, options, now_micros())?))
 }
 
@@ -490,7 +488,7 @@ pub fn access(
     options: &DashboardOptions,
 ) -> Result<Access, AppError> {
     state
-        .db()
+        .db()?
         .read(|s| Ok(s.access(scope, options, now_micros())?))
 }
 
@@ -645,7 +643,7 @@ pub fn export_preview(
     state: &AppState,
     selection: &ExportSelection,
 ) -> Result<ExportPreview, AppError> {
-    state.db().read(|store| {
+    state.db()?.read(|store| {
         auditlens::bundle::preview(store, selection, now_micros()).map_err(export_error)
     })
 }
@@ -706,7 +704,7 @@ pub fn export_bundle(
     }
     let selection_input = selection.to_input().map_err(export_error)?;
     let out_path = PathBuf::from(out);
-    let summary = state.db().read(|store| {
+    let summary = state.db()?.read(|store| {
         let opts = ExportOptions {
             selection: selection_input,
             purpose,

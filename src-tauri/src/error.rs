@@ -24,6 +24,9 @@ pub enum ErrorCode {
     Keyring,
     /// The database could not be opened, read or written.
     Database,
+    /// No database is open: the one chosen at start-up could not be opened (the message says which and why);
+    /// choosing another one ends this.
+    NoDatabase,
     /// A file could not be read or written.
     Io,
     /// The settings file could not be read or written.
@@ -57,12 +60,12 @@ impl AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        AppError::new(
-            ErrorCode::Database,
-            format!(
-                "{e}. Check that the database file is readable and writable, or choose another one."
-            ),
-        )
+        let advice = match e {
+            // A store of another AuditLens version: readable and writable, just not by this version.
+            StoreError::Schema(_) => "Choose another database.",
+            _ => "Check that the database file is readable and writable, or choose another one.",
+        };
+        AppError::new(ErrorCode::Database, format!("{e}. {advice}"))
     }
 }
 

@@ -97,7 +97,9 @@ pub struct AppState {
     pub data_dir: PathBuf,
     settings: Mutex<Settings>,
     keyring: Mutex<Keyring>,
-    db: Mutex<Arc<Database>>,
+    /// The open database, or why the one chosen at start-up could not be opened (a store from a newer AuditLens,
+    /// an unreadable file): the window then says so and offers to choose another, and nothing touches that file.
+    db: Mutex<Result<Arc<Database>, AppError>>,
     /// Held by the job that writes to the database (imports and checks run one at a time).
     pub write_lock: Mutex<()>,
     jobs: Mutex<HashMap<JobId, Arc<AtomicBool>>>,
@@ -110,7 +112,9 @@ pub struct AppState {
 
 impl AppState {
     /// Loads the settings and the keyring from `data_dir` (creating it) and opens the database: `db_override`
-    /// (from `--db`, not saved), else the one in the settings, else `data_dir/auditlens.db`.
+    /// (from `--db`, not saved), else the one in the settings, else `data_dir/auditlens.db`. A database that cannot
+    /// be opened does not stop the app: [`AppState::db`] returns why (code [`ErrorCode::NoDatabase`]) until another
+    /// one is chosen.
     pub fn new(data_dir: &Path, db_override: Option<&Path>) -> Result<AppState, AppError> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             AppError::new(
@@ -123,16 +127,28 @@ impl AppState {
         })?;
         let settings = load_settings(&data_dir.join(SETTINGS_FILE))?;
         let keyring = Keyring::load(&data_dir.join(KEYRING_FILE))?;
-        let db = match (db_override, &settings.db_path) {
-            (Some(p), _) => Database::open(p, true)?,
-            (None, Some(p)) => Database::open(Path::new(p), false)?,
-            (None, None) => Database::open(&data_dir.join(DEFAULT_DB_FILE), false)?,
+        let (path, from_command_line) = match (db_override, &settings.db_path) {
+            (Some(p), _) => (p.to_owned(), true),
+            (None, Some(p)) => (PathBuf::from(p), false),
+            (None, None) => (data_dir.join(DEFAULT_DB_FILE), false),
         };
+        let db = Database::open(&path, from_command_line)
+            .map(Arc::new)
+            .map_err(|e| {
+                AppError::new(
+                    ErrorCode::NoDatabase,
+                    format!(
+                        "AuditLens cannot open the database {}: {}",
+                        path.display(),
+                        e.message
+                    ),
+                )
+            });
         Ok(AppState {
             data_dir: data_dir.to_owned(),
             settings: Mutex::new(settings),
             keyring: Mutex::new(keyring),
-            db: Mutex::new(Arc::new(db)),
+            db: Mutex::new(db),
             write_lock: Mutex::new(()),
             jobs: Mutex::new(HashMap::new()),
             next_job: AtomicU32::new(1),
@@ -145,13 +161,14 @@ impl AppState {
         self.data_dir.join(DEFAULT_DB_FILE)
     }
 
-    /// The open database (a job keeps the one it started with, even if the user switches meanwhile).
-    pub fn db(&self) -> Arc<Database> {
+    /// The open database (a job keeps the one it started with, even if the user switches meanwhile), or why none
+    /// is open.
+    pub fn db(&self) -> Result<Arc<Database>, AppError> {
         lock(&self.db).clone()
     }
 
     pub fn set_db(&self, db: Database) {
-        *lock(&self.db) = Arc::new(db);
+        *lock(&self.db) = Ok(Arc::new(db));
     }
 
     pub fn settings(&self) -> Settings {

@@ -3,6 +3,7 @@
 // fixture archives on its command line, through every screen. Screenshots go to target/e2e-screenshots/.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import { Harness } from './harness.mjs';
@@ -71,6 +72,34 @@ describe('a first start with nothing', () => {
       await goTo(s, 'keyring');
       await s.waitForText('#keyring-empty', 'No trusted key yet');
       await h.screenshot(s, '02-keyring-empty');
+    });
+  });
+});
+
+describe('a database from a newer AuditLens given at start-up', () => {
+  let s;
+  let before_;
+  before(async () => {
+    before_ = fs.readFileSync(h.fixtures.newerDb);
+    s = await h.launch(['--db', h.fixtures.newerDb], '#no-database');
+  });
+  after(async () => {
+    await s?.quit();
+  });
+
+  it('opens the window on the reason, leaves the file as it was, and opens another database on request', async () => {
+    await step(s, 'newer-db', async () => {
+      const reason = await s.text('#no-database-reason');
+      assert.match(reason, /newer AuditLens/);
+      assert.ok(reason.includes(h.fixtures.newerDb), reason);
+      await h.screenshot(s, '00-newer-database-refused');
+      assert.ok(fs.readFileSync(h.fixtures.newerDb).equals(before_), 'the refused store was changed');
+      const dir = h.fixtures.newerDb.slice(0, h.fixtures.newerDb.lastIndexOf('/'));
+      assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('newer.db.backup')), [], 'no backup: nothing to upgrade');
+      await (await s.find('#no-database-default')).click();
+      await s.waitForElement('.header', 15000);
+      await s.waitForText('#dropzone', 'Drop a signed audit archive here');
+      assert.ok(fs.readFileSync(h.fixtures.newerDb).equals(before_), 'the refused store was changed');
     });
   });
 });

@@ -52,18 +52,23 @@ async function waitForPort(port, timeout = 15000) {
 }
 
 export class Harness {
-  /** Builds the fixtures and starts tauri-driver with an app-data directory of its own. */
-  static async start() {
+  /**
+   * Builds the fixtures (unless `fixtures` is false: the package check drives an installed app with no build) and
+   * starts tauri-driver with an app-data directory of its own.
+   */
+  static async start({ fixtures = true } = {}) {
     if (!fs.existsSync(APP)) throw new Error(`${APP} is missing: run \`make app\` first`);
     if (!process.env.DISPLAY) throw new Error('no DISPLAY: run under Xvfb (`make e2e` does)');
     const h = new Harness();
     h.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'auditlens-e2e-'));
-    const out = execFileSync(
-      'cargo',
-      ['run', '--quiet', '-p', 'auditlens-app', '--features', 'custom-protocol', '--example', 'e2e_fixtures', '--', path.join(h.tmp, 'fixtures')],
-      { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    h.fixtures = JSON.parse(out);
+    if (fixtures) {
+      const out = execFileSync(
+        'cargo',
+        ['run', '--quiet', '-p', 'auditlens-app', '--features', 'custom-protocol', '--example', 'e2e_fixtures', '--', path.join(h.tmp, 'fixtures')],
+        { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      h.fixtures = JSON.parse(out);
+    }
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     h.port = await freePort();
     const nativePort = await freePort();
@@ -93,13 +98,13 @@ export class Harness {
     return h;
   }
 
-  /** Starts the app with `args` and waits until its window shows the app. */
-  async launch(args) {
+  /** Starts the app with `args` and waits until its window shows the app (or the element `shows`). */
+  async launch(args, shows = '.header') {
     const s = await Session.create(`http://127.0.0.1:${this.port}`, {
       'tauri:options': { application: APP, args },
     });
     try {
-      await s.waitForElement('.header', 30000);
+      await s.waitForElement(shows, 30000);
     } catch (e) {
       const text = await s.execute('return document.body.innerText').catch((x) => String(x));
       e.message += `\nwindow text: ${String(text).slice(0, 2000)}`;

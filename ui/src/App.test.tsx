@@ -74,6 +74,30 @@ describe('the window', () => {
     expect(screen.getByText(/file is not a database/)).toBeTruthy();
   });
 
+  it('offers another database when the chosen one cannot be opened, and then starts', async () => {
+    const refused = {
+      code: 'no-database',
+      message: 'AuditLens cannot open the database /cases/new.db: the database was made by a newer AuditLens',
+    };
+    let opened = false;
+    const ok = basics();
+    const calls = mockBackend({
+      ...ok,
+      startup: () => (opened ? ok.startup({}) : Promise.reject(refused)),
+      choose_database: (a) => {
+        opened = a.path === null;
+        return startup().db;
+      },
+    });
+    render(<App />);
+    expect(await screen.findByText('AuditLens cannot open this database')).toBeTruthy();
+    expect(screen.getByText(/made by a newer AuditLens/).textContent).toContain('/cases/new.db');
+    expect(screen.queryByRole('tab', { name: 'Overview' })).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Open the default database' }));
+    expect(await screen.findByRole('tab', { name: 'Overview' })).toBeTruthy();
+    expect(calls.filter((c) => c.cmd === 'choose_database').map((c) => c.args)).toEqual([{ path: null }]);
+  });
+
   it('explains every empty screen', async () => {
     mockBackend(basics());
     await renderApp();

@@ -1,15 +1,16 @@
 // The window: header with the screens as tabs, the screen, a status bar with the open database, and a drop target
 // over the whole window. Keyboard: Alt+1..8 switch screens, "/" goes to the search box, Escape leaves an event.
 
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { KeyboardEvent as ReactKeyboardEvent } from 'react';
 
-import { backend } from './backend';
-import type { Startup, Theme } from './backend';
+import { backend, toAppError } from './backend';
+import type { AppError, Startup, Theme } from './backend';
 import { AppProvider, useApp } from './app-context';
 import type { Screen } from './app-context';
 import { AboutDialog } from './components/AboutDialog';
 import { ErrorBanner } from './components/ErrorBanner';
+import { NoDatabase } from './components/NoDatabase';
 import { AccessScreen } from './screens/AccessScreen';
 import { ArchivesScreen } from './screens/ArchivesScreen';
 import { DeploymentsScreen } from './screens/DeploymentsScreen';
@@ -35,18 +36,21 @@ const TABS: { name: Exclude<Screen['name'], 'event'>; label: string }[] = [
 
 export function App() {
   const [startup, setStartup] = useState<Startup | null>(null);
-  const [failure, setFailure] = useState<string | null>(null);
-  useEffect(() => {
+  const [failure, setFailure] = useState<AppError | null>(null);
+  const start = useCallback(() => {
+    setFailure(null);
     backend
       .startup()
       .then(setStartup)
-      .catch((e) => setFailure(String(e?.message ?? e)));
+      .catch((e) => setFailure(toAppError(e)));
   }, []);
+  useEffect(start, [start]);
+  if (failure?.code === 'no-database') return <NoDatabase error={failure} onOpened={start} />;
   if (failure) {
     return (
       <main className="fatal" role="alert">
         <h1>AuditLens could not start</h1>
-        <p>{failure}</p>
+        <p>{failure.message}</p>
         <p>Close the window, fix the problem above and open AuditLens again.</p>
       </main>
     );

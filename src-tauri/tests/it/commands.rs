@@ -451,7 +451,7 @@ fn check_reports_a_clean_database_and_finds_an_edit_behind_its_back() {
         Some(CheckEvent::Finished { report, .. }) => assert!(report.ok, "{:?}", report.problems),
         other => panic!("expected a report, got {other:?}"),
     }
-    let store = auditlens::store::Store::open(&e.state.db().path).unwrap();
+    let store = auditlens::store::Store::open(&e.state.db().unwrap().path).unwrap();
     store
         .connection()
         .execute(
@@ -588,7 +588,7 @@ fn the_keyring_and_settings_survive_a_restart_in_the_app_data_dir() {
         s.db_path.unwrap().ends_with("chosen/evidence.db"),
         "save_settings keeps the chosen database"
     );
-    assert!(state.db().path.ends_with("chosen/evidence.db"));
+    assert!(state.db().unwrap().path.ends_with("chosen/evidence.db"));
     assert!(data.join("keyring.json").is_file() && data.join("settings.json").is_file());
     // Back to the default database.
     assert!(commands::choose_database(&state, None).unwrap().is_default);
@@ -772,4 +772,54 @@ fn rusqlite_version(db: &Path, v: i64) {
         .connection()
         .pragma_update(None, "user_version", v)
         .unwrap();
+}
+
+#[test]
+fn a_newer_store_given_at_start_up_opens_the_window_on_the_reason_until_another_is_chosen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("newer.db");
+    rusqlite_version(&db, auditlens::store::schema::CURRENT_VERSION + 1);
+    let bytes = std::fs::read(&db).unwrap();
+    let files = || {
+        let mut names: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = files();
+    // The app starts (its window can say why), with no database open.
+    let state = AppState::new(&tmp.path().join("appdata"), Some(&db)).unwrap();
+    let err = commands::startup(&state).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NoDatabase);
+    assert!(
+        err.message.contains(&db.display().to_string()) && err.message.contains("newer AuditLens"),
+        "{}",
+        err.message
+    );
+    // Every command that needs the database says the same, and nothing touches the file.
+    assert_eq!(commands::count(&state, "").unwrap_err(), err);
+    assert_eq!(
+        commands::archives(&state).unwrap_err().code,
+        ErrorCode::NoDatabase
+    );
+    let events = import(&state, &[&db]);
+    assert!(
+        events.iter().any(|e| matches!(e, ImportEvent::Failed { error, .. } if error.code == ErrorCode::NoDatabase)),
+        "{events:?}"
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), bytes);
+    assert_eq!(
+        files()
+            .into_iter()
+            .filter(|f| f != "appdata")
+            .collect::<Vec<_>>(),
+        before,
+        "no backup, no WAL: nothing was written next to it"
+    );
+    // Choosing the default database ends it.
+    assert!(commands::choose_database(&state, None).unwrap().is_default);
+    assert!(commands::startup(&state).unwrap().db.is_default);
+    assert_eq!(std::fs::read(&db).unwrap(), bytes);
 }

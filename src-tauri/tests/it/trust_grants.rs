@@ -110,7 +110,7 @@ fn a_grant_promotes_the_kept_archives_it_trusts() {
     let state = AppState::new(&tmp.path().join("appdata"), None).unwrap();
     // Kept by the command-line importer (the app keeps nothing untrusted).
     {
-        let mut store = state.db().writer().unwrap();
+        let mut store = state.db().unwrap().writer().unwrap();
         let r = store
             .import_archive(
                 &fx.partner_archive,

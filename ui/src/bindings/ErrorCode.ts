@@ -3,4 +3,4 @@
 /**
  * What kind of error, for the UI to choose how to show it.
  */
-export type ErrorCode = "query" | "not-found" | "invalid-key" | "keyring" | "database" | "io" | "settings" | "invalid" | "internal";
+export type ErrorCode = "query" | "not-found" | "invalid-key" | "keyring" | "database" | "no-database" | "io" | "settings" | "invalid" | "internal";
