@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "choose_auditor_key",
     "export_preview",
     "export_bundle",
+    "export_parquet",
     "open_bundle",
     "file_kinds",
     "audit_coverage",

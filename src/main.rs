@@ -204,6 +204,34 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Export verified events as OCSF 1.1.0 Parquet (docs/ocsf-export.md), laid out for Amazon Security Lake and
+    /// ready for ClickHouse, Athena/Trino and DuckDB (docs/scale-out.md), with a manifest signed by the auditor.
+    /// Exit 1 (nothing written) when a selected archive no longer matches its signed checkpoint.
+    ExportParquet {
+        #[arg(long)]
+        db: PathBuf,
+        /// Export only events this query matches (docs/search.md); every verified event without it.
+        #[arg(long, default_value = "")]
+        query: String,
+        /// Start of the time range (inclusive): a date or an RFC 3339 time, as in `after:`.
+        #[arg(long)]
+        from: Option<String>,
+        /// End of the time range (exclusive): a date or an RFC 3339 time, as in `before:`.
+        #[arg(long)]
+        to: Option<String>,
+        /// Also export Kubernetes RequestReceived and ResponseStarted events (the dashboards leave them out).
+        #[arg(long)]
+        all_stages: bool,
+        /// The auditor's signing key (`auditlens keygen`); it signs the manifest.
+        #[arg(long)]
+        key: PathBuf,
+        /// The output directory (must not exist, or be empty).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print the summary as one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify an evidence bundle. Exit 0 only when every proof, checkpoint signature (by a --trust key), the
     /// manifest and the auditor's signature verify, nothing is missing or extra, and report.json and report.html
     /// are exactly the reports derived from the bundle's own events, selection and signed metadata.
@@ -230,7 +258,8 @@ enum Command {
         /// Working directory for generated inputs and archives (kept for reruns).
         #[arg(long, default_value = "target/bench-data")]
         dir: PathBuf,
-        /// Run one section only: `archive` (seal/verify vs SHA-256) or `store` (import, queries vs raw scan).
+        /// Run one section only: `archive` (seal/verify vs SHA-256), `store` (import, queries vs raw scan) or
+        /// `export` (OCSF Parquet of the store the `store` section built, vs reading the same events).
         #[arg(long)]
         only: Option<String>,
         /// Repetitions per query for the latency percentiles.
@@ -340,6 +369,25 @@ fn main() -> ExitCode {
             purpose,
             out,
         } => cmd::export::run(&db, query.as_deref(), ids.as_deref(), &key, &purpose, &out),
+        Command::ExportParquet {
+            db,
+            query,
+            from,
+            to,
+            all_stages,
+            key,
+            out,
+            json,
+        } => cmd::export_parquet::run(&cmd::export_parquet::Args {
+            db: &db,
+            query: &query,
+            from: from.as_deref(),
+            to: to.as_deref(),
+            all_stages,
+            key: &key,
+            out: &out,
+            json,
+        }),
         Command::VerifyBundle {
             trust,
             trust_policy,

@@ -782,6 +782,72 @@ pub fn bench_heading(events: u64, dir: &Path, cores: usize) {
     );
 }
 
+/// `auditlens export-parquet` under way: a bar, rows, rate and ETA.
+pub fn export_progress_line(rows: u64, total: u64, elapsed: Duration) -> String {
+    const WIDTH: usize = 30;
+    let secs = elapsed.as_secs_f64().max(1e-3);
+    let rate = rows as f64 / secs;
+    let frac = if total == 0 {
+        1.0
+    } else {
+        (rows as f64 / total as f64).min(1.0)
+    };
+    let filled = (frac * WIDTH as f64).round() as usize;
+    let eta = if rate > 0.0 {
+        total.saturating_sub(rows) as f64 / rate
+    } else {
+        0.0
+    };
+    format!(
+        "[{}{}] {:5.1}%  {rows}/{total} events  {rate:.0} events/s  ETA {eta:.0} s",
+        "#".repeat(filled),
+        " ".repeat(WIDTH - filled),
+        100.0 * frac
+    )
+}
+
+/// `auditlens export-parquet` done.
+pub fn parquet_exported(
+    s: &auditlens::ocsf::ParquetExportSummary,
+    elapsed: Duration,
+    auditor: &auditlens::note::VerifierKey,
+) {
+    let secs = elapsed.as_secs_f64().max(1e-3);
+    println!(
+        "exported {} event(s) as OCSF {} Parquet to {}: {} file(s), {} ({} of event bytes), {:.1} s, {:.0} events/s",
+        s.rows,
+        auditlens::ocsf::OCSF_VERSION,
+        safe(&s.out),
+        s.files,
+        human_bytes(s.bytes),
+        human_bytes(s.raw_bytes),
+        secs,
+        s.rows as f64 / secs
+    );
+    for (class, n) in &s.by_class {
+        println!("  {class}: {n}");
+    }
+    if s.left_out_unverified > 0 {
+        println!(
+            "left out: {} event(s) of archives that are not verified",
+            s.left_out_unverified
+        );
+    }
+    println!(
+        "manifest signed by auditor {} {} (_manifest, _manifest.json)",
+        safe(auditor.name()),
+        auditor.fingerprint()
+    );
+}
+
+/// `auditlens export-parquet` refused: nothing was left in the output.
+pub fn parquet_refused(why: &str) {
+    eprintln!("{}", safe(why));
+    eprintln!(
+        "NOT EXPORTED: a selected archive no longer matches its signed checkpoint; nothing was written"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

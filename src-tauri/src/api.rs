@@ -15,9 +15,9 @@ use ts_rs::{Dependency, TS, TypeVisitor};
 #[allow(unused_imports)] // the types of the list, for the expansions in this module
 use {
     crate::contract::{
-        ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent, DbStatus,
-        ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent, JobId, OpenedBundle,
-        Settings, Startup, TrustOutcome,
+        AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
+        DbStatus, ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent, JobId,
+        OpenedBundle, Settings, Startup, TrustOutcome,
     },
     auditlens::keyring::TrustedKey,
     auditlens::store::coverage::AuditPeriod,
@@ -65,6 +65,7 @@ macro_rules! with_commands {
             choose_auditor_key(path: String) -> AuditorKey;
             export_preview(selection: ExportSelection) -> ExportPreview;
             export_bundle(selection: ExportSelection, purpose: String, out: String) -> ExportResult;
+            export_parquet(query: String, out: String) -> AnalyticsExport;
             open_bundle(path: String) -> OpenedBundle;
             file_kinds(paths: Vec<String>) -> Vec<FileKind>;
             audit_coverage() -> AuditCoverage;

@@ -11,6 +11,9 @@ use auditlens::bundle::{ExportError, ExportOptions, terminal_safe};
 use auditlens::keyfile::{self, KeyPairError};
 use auditlens::keyring::{Keyring, KeyringError, TrustedKey};
 use auditlens::note::SignerKey;
+use auditlens::ocsf::{
+    ParquetExportError, ParquetExportOptions, export_parquet as export_parquet_to,
+};
 use auditlens::store::StoreError;
 use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::histogram::Histogram;
@@ -21,9 +24,9 @@ use auditlens::store::stats::{Access, DashboardOptions, Deployments, Overview, S
 use auditlens::trust::TrustPolicy;
 
 use crate::contract::{
-    ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent, DbStatus, ExportPreview,
-    ExportResult, ExportSelection, FileKind, ImportEvent, JobId, OpenedBundle, Settings, Startup,
-    StoredFailure, TrustOutcome,
+    AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent, ClassRows,
+    DbStatus, ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent, JobId,
+    OpenedBundle, Settings, Startup, StoredFailure, TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::state::{AppState, Database, lock};
@@ -673,6 +676,66 @@ fn export_error(e: ExportError) -> AppError {
         ExportError::Usage(m) => AppError::new(ErrorCode::Invalid, m),
         e @ ExportError::Io { .. } => AppError::new(ErrorCode::Io, e.to_string()),
     }
+}
+
+/// Writes every verified event `query` matches to the folder `out` (which must not exist or be empty) as OCSF
+/// Parquet in Security Lake's layout, with a manifest signed by the auditor's key (docs/ocsf-export.md).
+pub fn export_parquet(
+    state: &AppState,
+    query: &str,
+    out: &str,
+) -> Result<AnalyticsExport, AppError> {
+    let Some((key, auditor)) = load_auditor(state)? else {
+        return Err(AppError::new(
+            ErrorCode::NotFound,
+            "no auditor key yet: create one (or choose your .key file) to sign the export's manifest",
+        ));
+    };
+    let out = out.trim();
+    if out.is_empty() {
+        return Err(AppError::new(
+            ErrorCode::Invalid,
+            "choose an empty folder for the export",
+        ));
+    }
+    let out_path = PathBuf::from(out);
+    let summary = state.db()?.read(|store| {
+        let opts = ParquetExportOptions {
+            query,
+            from: None,
+            to: None,
+            all_stages: false,
+            auditor: &key,
+            out: &out_path,
+            now_micros: now_micros(),
+        };
+        export_parquet_to(store, &opts, &mut |_| {}).map_err(|e| match e {
+            ParquetExportError::Refused(why) => AppError::new(
+                ErrorCode::Invalid,
+                format!(
+                    "NOT EXPORTED: {}; nothing was written.",
+                    terminal_safe(&why)
+                ),
+            ),
+            ParquetExportError::Search(e) => e.into(),
+            ParquetExportError::Store(e) => e.into(),
+            ParquetExportError::Usage(m) => AppError::new(ErrorCode::Invalid, m),
+            e => AppError::new(ErrorCode::Io, e.to_string()),
+        })
+    })?;
+    Ok(AnalyticsExport {
+        out: summary.out,
+        rows: summary.rows,
+        files: summary.files,
+        bytes: summary.bytes,
+        classes: summary
+            .by_class
+            .into_iter()
+            .map(|(class, rows)| ClassRows { class, rows })
+            .collect(),
+        left_out_unverified: summary.left_out_unverified,
+        auditor,
+    })
 }
 
 /// Writes the evidence bundle of `selection` to `out`, signed with the auditor's key. Refuses (nothing written)

@@ -229,6 +229,29 @@ pub struct ExportResult {
     pub auditor: AuditorKey,
 }
 
+/// A written OCSF Parquet export ("Export for analytics", docs/ocsf-export.md).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AnalyticsExport {
+    /// The folder written.
+    pub out: String,
+    pub rows: u64,
+    pub files: u64,
+    /// Bytes of the Parquet files.
+    pub bytes: u64,
+    /// Rows per OCSF class folder (`api_activity`, `authentication`, `account_change`).
+    pub classes: Vec<ClassRows>,
+    /// Matching events of archives that are not verified: never written.
+    pub left_out_unverified: u64,
+    /// The key that signed the manifest.
+    pub auditor: AuditorKey,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ClassRows {
+    pub class: String,
+    pub rows: u64,
+}
+
 /// What a file given to the app (dropped, picked to import, on the command line) is taken for, before anything is
 /// read beyond the ZIP's list of entries: an evidence bundle (opened on the Received bundle screen, never imported)
 /// or anything else, tried as an archive (the import reports what is wrong with it).
@@ -273,6 +296,7 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     ExportSelection::export_all(cfg)?;
     ExportPreview::export_all(cfg)?;
     ExportResult::export_all(cfg)?;
+    AnalyticsExport::export_all(cfg)?;
     OpenedBundle::export_all(cfg)?;
     FileKind::export_all(cfg)?;
     AuditCoverage::export_all(cfg)?;

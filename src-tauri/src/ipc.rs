@@ -17,9 +17,9 @@ use tauri::ipc::Channel;
 
 use crate::commands;
 use crate::contract::{
-    ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent, DbStatus, ExportPreview,
-    ExportResult, ExportSelection, FileKind, ImportEvent, JobId, OpenedBundle, Settings, Startup,
-    TrustOutcome,
+    AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent, DbStatus,
+    ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent, JobId, OpenedBundle,
+    Settings, Startup, TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::progress::Throttle;
@@ -286,6 +286,16 @@ pub async fn export_bundle(
         commands::export_bundle(s, &selection, &purpose, &out)
     })
     .await
+}
+
+/// Writes the OCSF Parquet export (docs/ocsf-export.md) on the blocking pool.
+#[tauri::command]
+pub async fn export_parquet(
+    state: Shared<'_>,
+    query: String,
+    out: String,
+) -> Result<AnalyticsExport, AppError> {
+    blocking(&state, move |s| commands::export_parquet(s, &query, &out)).await
 }
 
 #[tauri::command]

@@ -9,18 +9,21 @@ use super::Fatal;
 use crate::render;
 
 pub fn run(events: u64, dir: &Path, only: Option<&str>, runs: usize) -> Result<ExitCode, Fatal> {
-    if !matches!(only, None | Some("archive") | Some("store")) {
-        return Err(Fatal("--only takes `archive` or `store`".into()));
+    if !matches!(
+        only,
+        None | Some("archive") | Some("store") | Some("export")
+    ) {
+        return Err(Fatal("--only takes `archive`, `store` or `export`".into()));
     }
     render::bench_heading(events, dir, num_cores());
-    if only != Some("store") {
+    if only.is_none() || only == Some("archive") {
         let figures = bench::archive_section(dir, events)?;
         bench::print_table(
             "archive: seal and verify 100% Kubernetes audit events vs SHA-256 over the same bytes",
             &figures,
         );
     }
-    if only != Some("archive") {
+    if only.is_none() || only == Some("store") {
         let (import, queries) = bench_store::store_section(dir, events, runs.max(1))?;
         bench::print_table(
             "store: import of 70% Kubernetes + 30% CloudTrail events, beside what SQLite alone takes for the same bytes",
@@ -29,6 +32,21 @@ pub fn run(events: u64, dir: &Path, only: Option<&str>, runs: usize) -> Result<E
         bench_store::print_queries(&queries);
         let dashboards = bench_store::dashboard_section(dir, events, runs.max(1))?;
         bench_store::print_dashboards(&dashboards);
+    }
+    if only.is_none() || only == Some("export") {
+        let (figures, parquet_bytes) = bench_store::export_section(dir, events)?;
+        bench::print_table(
+            "export: OCSF Parquet of every stored event (docs/ocsf-export.md), beside reading the same events",
+            &figures,
+        );
+        let raw = figures.first().map_or(0, |f| f.bytes);
+        println!(
+            "  Parquet: {} bytes for {events} events ({:.0} bytes per event; {:.2}x the raw JSON's {} bytes)",
+            parquet_bytes,
+            parquet_bytes as f64 / events.max(1) as f64,
+            parquet_bytes as f64 / raw.max(1) as f64,
+            raw
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

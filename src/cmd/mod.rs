@@ -9,6 +9,7 @@ use auditlens::trust::{Grant, TrustPolicy};
 pub mod bench;
 pub mod check;
 pub mod export;
+pub mod export_parquet;
 pub mod import;
 pub mod keygen;
 pub mod seal;

@@ -10,7 +10,7 @@ use super::{Fatal, open_existing};
 use crate::render;
 
 /// A `--from` / `--to` value read as `after:` / `before:` read theirs.
-fn time_option(flag: &str, value: &str) -> Result<i64, Fatal> {
+pub(crate) fn time_option(flag: &str, value: &str) -> Result<i64, Fatal> {
     let key = if flag == "--from" { "after" } else { "before" };
     match query::parse(&format!("{key}:{}", quote_value(value))) {
         Ok(Query::TimeRange { start: Some(t), .. }) | Ok(Query::TimeRange { end: Some(t), .. }) => {

@@ -17,6 +17,7 @@ mod mapping;
 mod memory;
 mod merkle_vectors;
 mod note_vectors;
+mod parquet;
 mod query_sql;
 mod sources;
 mod stats;

@@ -64,6 +64,7 @@ export type {
   TrustedKey,
   TrustOutcome,
 };
+export type { AnalyticsExport } from './bindings/AnalyticsExport';
 export type { ArchiveRow } from './bindings/ArchiveRow';
 export type { BundleEvent } from './bindings/BundleEvent';
 export type { BundleKey } from './bindings/BundleKey';
@@ -170,6 +171,11 @@ export const backend = {
   /** Writes the evidence bundle (off the main thread: the window stays responsive). */
   exportBundle: (selection: ExportSelection, purpose: string, out: string) =>
     call('export_bundle', { selection, purpose, out }),
+  /**
+   * Writes every verified event `query` matches to the folder `out` as OCSF Parquet (docs/ocsf-export.md), with a
+   * manifest signed by the auditor's key; off the main thread.
+   */
+  exportParquet: (query: string, out: string) => call('export_parquet', { query, out }),
   /** Verifies a received bundle on its own (never imported) and returns what it holds, as text. */
   openBundle: (path: string) => call('open_bundle', { path }),
   /** Which of `paths` are evidence bundles (to open) and which archives (to import); reads only the ZIP listing. */
@@ -239,6 +245,11 @@ export const backend = {
         { name: 'All files', extensions: ['*'] },
       ],
     });
+    return typeof chosen === 'string' ? chosen : null;
+  },
+  /** Native dialog to choose (or create) the folder of an analytics export. */
+  async pickExportFolder(): Promise<string | null> {
+    const chosen = await open({ multiple: false, directory: true, title: 'Choose an empty folder for the OCSF Parquet export' });
     return typeof chosen === 'string' ? chosen : null;
   },
   /** Native dialogs to pick an existing database file or name a new one. */

@@ -373,3 +373,53 @@ describe('a received bundle', () => {
     expect(calls.some((c) => c.cmd === 'open_bundle')).toBe(false);
   });
 });
+
+describe('exporting for analytics from a search', () => {
+  it('writes the matches as OCSF Parquet into the chosen folder and says what was written', async () => {
+    const calls = mockBackend({
+      ...basics(withEvents),
+      search: () => ({ events: [row(0), row(1), row(2)], next: null }),
+      count: () => 3,
+      'plugin:dialog|open': () => '/cases/acme/parquet',
+      export_parquet: () => ({
+        out: '/cases/acme/parquet',
+        rows: 3,
+        files: 2,
+        bytes: 50000,
+        classes: [
+          { class: 'api_activity', rows: 2 },
+          { class: 'authentication', rows: 1 },
+        ],
+        left_out_unverified: 4,
+        auditor: key,
+      }),
+    });
+    await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    await waitFor(() => expect(screen.getByText('3 matches')).toBeTruthy());
+    fireEvent.click(screen.getByRole('button', { name: 'Export for analytics…' }));
+    const status = await screen.findByText(/Exported 3 verified events as OCSF Parquet/);
+    expect(status.textContent).toContain('/cases/acme/parquet');
+    expect(status.textContent).toContain('api_activity 2, authentication 1');
+    expect(status.textContent).toContain('manifest signed by jane');
+    expect(status.textContent).toContain('Left out: 4 matching events of archives that are not verified');
+    expect(calls.find((c) => c.cmd === 'export_parquet')!.args).toEqual({ query: '', out: '/cases/acme/parquet' });
+  });
+
+  it('says why nothing was written, as text', async () => {
+    mockBackend({
+      ...basics(withEvents),
+      search: () => ({ events: [row(0)], next: null }),
+      count: () => 1,
+      'plugin:dialog|open': () => '/cases/x',
+      export_parquet: () => Promise.reject({ code: 'invalid', message: `NOT EXPORTED: ${hostile}; nothing was written.` }),
+    });
+    await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    await waitFor(() => expect(screen.getByText('1 match')).toBeTruthy());
+    fireEvent.click(screen.getByRole('button', { name: 'Export for analytics…' }));
+    const alert = await screen.findByText(/NOT EXPORTED/);
+    expect(alert.textContent).toContain(hostile);
+    expect(document.querySelector('img')).toBeNull();
+  });
+});

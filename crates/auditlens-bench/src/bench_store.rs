@@ -459,3 +459,90 @@ pub fn print_dashboards(figures: &[DashboardFigure]) {
         );
     }
 }
+
+/// The OCSF Parquet export of the whole store built by [`store_section`] (`store-N.db`), beside what reading the
+/// same events takes in the same run: a scan of every stored event's bytes in id order, and the same scan with
+/// each event parsed as JSON (the export parses each event to map it). Also returns the export's size.
+pub fn export_section(dir: &Path, n: u64) -> Result<(Vec<Figure>, u64), BenchError> {
+    let db = dir.join(format!("store-{n}.db"));
+    if !db.exists() {
+        return Err(BenchError::Failed(format!(
+            "{} is missing: run the store section first (auditlens bench --only store)",
+            db.display()
+        )));
+    }
+    let fail = |e: &dyn std::fmt::Display| BenchError::Failed(format!("export: {e}"));
+    let store = Store::open_read_only(&db).map_err(|e| fail(&e))?;
+    let mut figures = Vec::new();
+    let mut raw_bytes = 0u64;
+    for parse in [false, true] {
+        reset_peak_rss();
+        let start = Instant::now();
+        let mut stmt = store
+            .connection()
+            .prepare("SELECT raw FROM events ORDER BY id")
+            .map_err(|e| fail(&e))?;
+        let mut rows = stmt.query([]).map_err(|e| fail(&e))?;
+        let (mut count, mut bytes) = (0u64, 0u64);
+        while let Some(r) = rows.next().map_err(|e| fail(&e))? {
+            let raw = r
+                .get_ref(0)
+                .map_err(|e| fail(&e))?
+                .as_str()
+                .map_err(|e| fail(&e))?;
+            bytes += raw.len() as u64;
+            if parse {
+                let v: serde_json::Value = serde_json::from_str(raw).map_err(|e| fail(&e))?;
+                std::hint::black_box(&v);
+            }
+            count += 1;
+        }
+        raw_bytes = bytes;
+        figures.push(Figure {
+            name: if parse {
+                "scan the store's events + parse each as JSON".into()
+            } else {
+                "scan the store's events (SELECT raw)".into()
+            },
+            seconds: start.elapsed().as_secs_f64(),
+            events: count,
+            bytes,
+            peak_rss_mib: peak_rss_mib(),
+        });
+    }
+    let out = dir.join(format!("export-{n}"));
+    let _ = std::fs::remove_dir_all(&out);
+    let key = SignerKey::from_seed("bench-auditor", &[9u8; 32]).map_err(|e| fail(&e))?;
+    reset_peak_rss();
+    let start = Instant::now();
+    let summary = auditlens::ocsf::export_parquet(
+        &store,
+        &auditlens::ocsf::ParquetExportOptions {
+            query: "",
+            from: None,
+            to: None,
+            all_stages: true,
+            auditor: &key,
+            out: &out,
+            now_micros: (BASE_SECS + 365 * 86400) * 1_000_000,
+        },
+        &mut |_| {},
+    )
+    .map_err(|e| fail(&e))?;
+    figures.push(Figure {
+        name: "export-parquet (checks, OCSF, zstd Parquet)".into(),
+        seconds: start.elapsed().as_secs_f64(),
+        events: summary.rows,
+        bytes: raw_bytes,
+        peak_rss_mib: peak_rss_mib(),
+    });
+    if summary.rows != n {
+        return Err(BenchError::Failed(format!(
+            "the export holds {} rows of {n} events",
+            summary.rows
+        )));
+    }
+    let parquet_bytes = summary.bytes;
+    let _ = std::fs::remove_dir_all(&out);
+    Ok((figures, parquet_bytes))
+}

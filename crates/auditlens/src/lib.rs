@@ -26,6 +26,7 @@ pub mod keyring;
 pub mod lines;
 pub mod merkle;
 pub mod note;
+pub mod ocsf;
 pub mod query;
 pub mod report;
 pub mod safe_text;

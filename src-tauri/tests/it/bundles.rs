@@ -451,3 +451,35 @@ fn a_bundle_is_told_from_an_archive_before_anything_is_imported() {
     );
     assert!(commands::file_kinds(&[]).is_empty());
 }
+
+#[test]
+fn export_for_analytics_writes_the_verified_matches_as_ocsf_parquet_signed_by_the_auditor() {
+    let e = env();
+    let out = e.out("parquet");
+    let dir = out.display().to_string();
+    let err = commands::export_parquet(&e.state, "", &dir).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound, "{}", err.message);
+    let auditor = commands::create_auditor_key(&e.state, "analyst").unwrap();
+    let err = commands::export_parquet(&e.state, "actor:((", &dir).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Query);
+    assert!(!out.exists());
+    let r = commands::export_parquet(&e.state, &format!("origin:\"{ORIGIN_CLOUDTRAIL}\""), &dir)
+        .unwrap();
+    let stats = e.state.db().unwrap().read(|s| {
+        Ok(s.count(&format!("origin:\"{ORIGIN_CLOUDTRAIL}\""), 0)
+            .unwrap())
+    });
+    assert_eq!(r.rows, stats.unwrap());
+    assert!(r.rows > 0 && r.files > 0);
+    assert_eq!(r.classes.iter().map(|c| c.rows).sum::<u64>(), r.rows);
+    assert_eq!(r.auditor.fingerprint, auditor.fingerprint);
+    let manifest = std::fs::read_to_string(out.join("_manifest")).unwrap();
+    assert!(
+        manifest.starts_with("auditlens-ocsf-parquet v1\nauditor analyst+"),
+        "{manifest}"
+    );
+    // The folder now holds an export: a second one is refused, and nothing in it changes.
+    let err = commands::export_parquet(&e.state, "", &dir).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Invalid);
+    assert!(err.message.contains("not empty"), "{}", err.message);
+}

@@ -1,13 +1,14 @@
 // Search: the query language of docs/search.md with syntax help and errors at their column; the number of
 // matches, their time histogram (drag to narrow: adds after:/before:) and the virtualized result table, newest
 // first, loaded page by page (keyset cursors) as the user scrolls. Rows can be ticked, and "Export evidence" writes
-// a signed bundle of every match or of the ticked rows.
+// a signed bundle of every match or of the ticked rows; "Export for analytics" writes every verified match as OCSF
+// Parquet with a signed manifest (docs/ocsf-export.md).
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 
-import { backend } from '../backend';
-import type { AppError, EventRow, Histogram } from '../backend';
+import { backend, toAppError } from '../backend';
+import type { AnalyticsExport, AppError, EventRow, Histogram } from '../backend';
 import { useApp } from '../app-context';
 import { EmptyState } from '../components/EmptyState';
 import { ExportDialog } from '../components/ExportDialog';
@@ -42,6 +43,7 @@ export function SearchScreen({ visible }: { visible: boolean }) {
   // Ticked rows, by id, in the order they were ticked (kept until the next search).
   const [checked, setChecked] = useState<Map<string, true>>(new Map());
   const [exporting, setExporting] = useState(false);
+  const [analytics, setAnalytics] = useState<AnalyticsState>(null);
   const generation = useRef(0);
   const ran = useRef(false);
 
@@ -64,6 +66,18 @@ export function SearchScreen({ visible }: { visible: boolean }) {
       () => undefined,
     );
   }, []);
+
+  const exportAnalytics = async () => {
+    const query = results.query;
+    try {
+      const out = await backend.pickExportFolder();
+      if (!out) return;
+      setAnalytics({ kind: 'running', out });
+      setAnalytics({ kind: 'done', result: await backend.exportParquet(query, out) });
+    } catch (e) {
+      setAnalytics({ kind: 'failed', message: toAppError(e).message });
+    }
+  };
 
   const current = useRef(results);
   current.current = results;
@@ -210,8 +224,17 @@ export function SearchScreen({ visible }: { visible: boolean }) {
           >
             Export evidence…
           </button>
+          <button
+            id="export-analytics"
+            onClick={() => void exportAnalytics()}
+            disabled={results.loading || results.rows.length === 0 || analytics?.kind === 'running'}
+            title="Write every verified match as OCSF Parquet (Security Lake layout) for ClickHouse, Athena or DuckDB, with a signed manifest"
+          >
+            Export for analytics…
+          </button>
         </div>
       )}
+      {analytics && <AnalyticsBanner state={analytics} onClose={() => setAnalytics(null)} />}
       {exporting && (
         <ExportDialog
           query={results.query}
@@ -250,6 +273,48 @@ export function SearchScreen({ visible }: { visible: boolean }) {
           />
         )
       )}
+    </div>
+  );
+}
+
+type AnalyticsState =
+  | { kind: 'running'; out: string }
+  | { kind: 'done'; result: AnalyticsExport }
+  | { kind: 'failed'; message: string }
+  | null;
+
+/** Where an "Export for analytics" stands: under way, written (rows per OCSF class, where), or why not. */
+function AnalyticsBanner({ state, onClose }: { state: NonNullable<AnalyticsState>; onClose: () => void }) {
+  if (state.kind === 'running') {
+    return (
+      <div className="banner" role="status" id="analytics-status">
+        Exporting the verified matches as OCSF Parquet to <span className="mono">{state.out}</span>…
+      </div>
+    );
+  }
+  if (state.kind === 'failed') {
+    return (
+      <div className="banner error" role="alert" id="analytics-status">
+        <span className="banner-text">{state.message}</span>
+        <button className="link" onClick={onClose}>
+          Dismiss
+        </button>
+      </div>
+    );
+  }
+  const r = state.result;
+  return (
+    <div className="banner good" role="status" id="analytics-status">
+      <span className="banner-text">
+        Exported {formatCount(r.rows)} verified {Number(r.rows) === 1 ? 'event' : 'events'} as OCSF Parquet to{' '}
+        <span className="mono">{r.out}</span>: {formatCount(r.files)} {Number(r.files) === 1 ? 'file' : 'files'} (
+        {r.classes.map((c) => `${c.class} ${formatCount(c.rows)}`).join(', ')}), manifest signed by {r.auditor.name}.
+        {Number(r.left_out_unverified) > 0 &&
+          ` Left out: ${formatCount(r.left_out_unverified)} matching events of archives that are not verified.`}
+      </span>
+      <button className="link" onClick={onClose}>
+        Dismiss
+      </button>
     </div>
   );
 }

@@ -603,7 +603,26 @@ fn load_archive(
     first: usize,
     count: usize,
 ) -> Result<ArchiveOut, ExportError> {
-    let (origin, sequence) = (&events[0].origin, events[0].sequence);
+    load_archive_named(
+        store,
+        archive_id,
+        &events[0].origin,
+        events[0].sequence,
+        first,
+        count,
+    )
+}
+
+/// The stored archive `archive_id` (`origin`/`sequence` as its events say), checked against its signed checkpoint:
+/// the checkpoint's signature by the manifest's signer, the manifest's hash, origin and sequence, the mapping file.
+fn load_archive_named(
+    store: &Store,
+    archive_id: i64,
+    origin: &str,
+    sequence: u64,
+    first: usize,
+    count: usize,
+) -> Result<ArchiveOut, ExportError> {
     let refuse = |why: String| {
         ExportError::Refused(vec![Refusal {
             id: format!("{origin}@{sequence}"),
@@ -639,7 +658,7 @@ fn load_archive(
             "the stored manifest.json is not the one the checkpoint signs".into(),
         ));
     }
-    if checkpoint.origin != *origin || chain.sequence != sequence || manifest.sequence != sequence {
+    if checkpoint.origin != origin || chain.sequence != sequence || manifest.sequence != sequence {
         return Err(refuse(
             "the stored checkpoint names another origin or sequence".into(),
         ));
@@ -680,6 +699,43 @@ fn load_archive(
         imported,
         first,
         count,
+    })
+}
+
+/// What an export that writes every event of its own (the OCSF Parquet export) needs of one stored archive, after
+/// the same checks a bundle export makes: its signed checkpoint and manifest verify, and its stored leaves, in one
+/// streaming pass, reproduce the signed root. A refusal names the archive.
+pub(crate) struct CheckedArchive {
+    pub checkpoint_bytes: Vec<u8>,
+    pub root: Hash,
+    pub signer_fingerprint: String,
+    pub source_kind: String,
+    pub normalizer: Normalizer,
+    /// The manifest's `created` (sealing time), microseconds, when it parses.
+    pub sealed_micros: Option<i64>,
+}
+
+pub(crate) fn check_archive(
+    store: &Store,
+    archive_id: i64,
+    origin: &str,
+    sequence: u64,
+) -> Result<CheckedArchive, ExportError> {
+    let a = load_archive_named(store, archive_id, origin, sequence, 0, 0)?;
+    let (root, _) = stream_proofs(store, archive_id, &a, &[])?;
+    if root != a.checkpoint.root {
+        return Err(refuse_archive(
+            &a,
+            "the stored leaves do not reproduce the signed Merkle root (run auditlens check)",
+        ));
+    }
+    Ok(CheckedArchive {
+        root,
+        signer_fingerprint: a.signer.fingerprint(),
+        source_kind: a.manifest.source_kind.clone(),
+        sealed_micros: crate::time::parse_rfc3339(&a.manifest.created),
+        normalizer: a.normalizer,
+        checkpoint_bytes: a.checkpoint_bytes,
     })
 }
 

@@ -191,6 +191,16 @@ fn walk_threshold(limit: usize, total: u64) -> i64 {
     ((10.0 * limit * total as f64).sqrt() as i64).max(1_000)
 }
 
+/// The FROM/WHERE part of a query, its parameters and the column of the event's id (ids grow with time: ordered by
+/// it, rows come out oldest first), for a caller that reads every match (the OCSF Parquet export).
+pub(crate) fn selection(
+    query_text: &str,
+    now_micros: i64,
+) -> Result<(String, Vec<SqlValue>, &'static str), SearchError> {
+    let p = plan(query_text, now_micros)?;
+    Ok((p.from_where, p.params, p.id_column))
+}
+
 fn plan(query_text: &str, now_micros: i64) -> Result<Plan, SearchError> {
     let q = query::parse(query_text)?;
     let join = "";

@@ -1,0 +1,833 @@
+//! The export itself: the selection read oldest first in one read transaction, every archive checked against its
+//! signed checkpoint before its first event is written, each event's leaf recomputed, the events mapped to OCSF
+//! and written to their partition's Parquet file, then `_manifest.json` and the signed `_manifest`.
+//!
+//! Memory is bounded by bytes: rows wait in a partition's buffer until it holds 8 MiB or 8,192 rows (all buffers
+//! together at most 32 MiB), at most 8 partition files are open (the least recently written is closed when another
+//! is needed; a later event of its partition opens the next `part-NNNNN` file), and a file's row group is written
+//! once its encoded size reaches 32 MiB or 65,536 rows. Mapping runs on the reading thread, encoding on a second
+//! one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use rusqlite::params_from_iter;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::columns::{self, ArchiveColumns, Row};
+use super::map::{self, Class, Fields, OCSF_VERSION};
+use crate::archive::encode_hash;
+use crate::bundle::KeyInfo;
+use crate::bundle::export::{ExportError, check_archive};
+use crate::merkle;
+use crate::note::SignerKey;
+use crate::sources::SourceKind;
+use crate::store::search::SearchError;
+use crate::store::{Store, StoreError, event_id};
+
+/// The signed note over every file of an export.
+pub const PARQUET_MANIFEST: &str = "_manifest";
+/// What was exported, per file.
+pub const PARQUET_MANIFEST_JSON: &str = "_manifest.json";
+/// The first line of [`PARQUET_MANIFEST`].
+pub const PARQUET_MANIFEST_HEADER: &str = "auditlens-ocsf-parquet v1";
+/// `format` of [`PARQUET_MANIFEST_JSON`].
+pub const FORMAT_NAME: &str = "auditlens-ocsf-parquet";
+
+/// Rows of one partition buffered before they are encoded.
+const BATCH_ROWS: usize = 8192;
+/// Bytes of rows (about: see [`Row::weight`]) buffered per partition before they are encoded.
+const BATCH_BYTES: usize = 8 << 20;
+/// Rows per Parquet row group, at most.
+const ROW_GROUP_ROWS: usize = 65_536;
+/// Encoded bytes a file buffers before it writes its row group.
+const ROW_GROUP_BYTES: usize = 32 << 20;
+/// Partition files open at once.
+const MAX_OPEN: usize = 8;
+/// Rows sent at once from the reading thread to the encoding one.
+const CHUNK_ROWS: usize = 1024;
+/// Longest partition value written into a path.
+const MAX_PARTITION_VALUE: usize = 64;
+
+pub struct ParquetExportOptions<'a> {
+    /// The search query every exported event matches (docs/search.md); empty for every event.
+    pub query: &'a str,
+    /// Time range, microseconds UTC, `from` inclusive, `to` exclusive (events without a time are then out).
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    /// Kubernetes `RequestReceived` and `ResponseStarted` events too (the dashboards leave them out).
+    pub all_stages: bool,
+    /// Signs the manifest.
+    pub auditor: &'a SignerKey,
+    /// A directory that does not exist or is empty.
+    pub out: &'a Path,
+    /// The export time, also the "now" of `since:` terms.
+    pub now_micros: i64,
+}
+
+/// Progress, after each chunk of rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportProgress {
+    pub rows: u64,
+    /// Rows the selection holds (counted first).
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ParquetExportSummary {
+    pub out: String,
+    pub rows: u64,
+    pub files: u64,
+    /// Bytes of the Parquet files.
+    pub bytes: u64,
+    /// Raw event bytes exported (the `raw_data` column's total).
+    pub raw_bytes: u64,
+    pub by_class: BTreeMap<String, u64>,
+    /// Events the selection matches in archives that are not verified: never written.
+    pub left_out_unverified: u64,
+    pub exported: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ParquetExportError {
+    /// A selected archive no longer matches its signed checkpoint (exit 1); nothing was left in the output.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Usage (exit 2): bad time range, an output directory that is not empty, ...
+    #[error("{0}")]
+    Usage(String),
+    #[error("writing {path}: {source}")]
+    Io { path: String, source: io::Error },
+    #[error("writing Parquet {path}: {message}")]
+    Parquet { path: String, message: String },
+}
+
+impl ParquetExportError {
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, ParquetExportError::Refused(_))
+    }
+}
+
+impl From<rusqlite::Error> for ParquetExportError {
+    fn from(e: rusqlite::Error) -> Self {
+        ParquetExportError::Store(StoreError::Sql(e))
+    }
+}
+
+impl From<ExportError> for ParquetExportError {
+    fn from(e: ExportError) -> Self {
+        match e {
+            ExportError::Refused(r) => ParquetExportError::Refused(
+                r.iter()
+                    .map(|r| format!("{}: {}", r.id, r.reason))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            ExportError::Search(e) => ParquetExportError::Search(e),
+            ExportError::Store(e) => ParquetExportError::Store(e),
+            ExportError::Usage(m) => ParquetExportError::Usage(m),
+            ExportError::Io { path, source } => ParquetExportError::Io { path, source },
+        }
+    }
+}
+
+/// The query the export selects by: the scope's terms as `auditlens stats` writes them (docs/search.md).
+fn selection_query(opts: &ParquetExportOptions<'_>, verified: bool) -> String {
+    let mut q = String::new();
+    if !opts.all_stages {
+        q.push_str("-stage:RequestReceived -stage:ResponseStarted ");
+    }
+    q.push_str(if verified {
+        "status:verified"
+    } else {
+        "-status:verified"
+    });
+    if let Some(f) = opts.from {
+        q.push_str(&format!(" after:{}", crate::time::format_utc(f)));
+    }
+    if let Some(t) = opts.to {
+        q.push_str(&format!(" before:{}", crate::time::format_utc(t)));
+    }
+    if !opts.query.trim().is_empty() {
+        q.push_str(&format!(" ({})", opts.query.trim()));
+    }
+    q
+}
+
+/// Where a partition's files go: class, region, account, day.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct PartitionKey {
+    class: Class,
+    region: String,
+    account: String,
+    day: String,
+}
+
+impl PartitionKey {
+    fn dir(&self) -> PathBuf {
+        PathBuf::from(self.class.folder())
+            .join(format!("region={}", self.region))
+            .join(format!("accountId={}", self.account))
+            .join(format!("eventDay={}", self.day))
+    }
+}
+
+/// A partition value as found when it is safe in a path (ASCII letters, digits, `-`, `_`; 1 to 64 characters),
+/// else `unknown`.
+fn path_value(v: Option<&str>) -> String {
+    match v {
+        Some(v)
+            if !v.is_empty()
+                && v.len() <= MAX_PARTITION_VALUE
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            v.to_owned()
+        }
+        _ => "unknown".to_owned(),
+    }
+}
+
+fn day_of(time_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(time_ms)
+        .map(|t| t.format("%Y%m%d").to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// One file written, for the manifest.
+#[derive(Debug, Clone, Serialize)]
+struct FileEntry {
+    path: String,
+    class_uid: i32,
+    region: String,
+    account_id: String,
+    event_day: String,
+    rows: u64,
+    bytes: u64,
+    sha256: String,
+}
+
+struct OpenFile {
+    writer: ArrowWriter<HashingFile>,
+    tmp: PathBuf,
+    path: PathBuf,
+    rel: String,
+    rows: u64,
+    last_used: u64,
+}
+
+/// A file that hashes what is written to it.
+struct HashingFile {
+    inner: BufWriter<File>,
+    hash: Sha256,
+    bytes: u64,
+}
+
+impl Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The encoding side: partition buffers, open files, the files written.
+struct Writers {
+    out: PathBuf,
+    props: WriterProperties,
+    buffers: HashMap<PartitionKey, (Vec<Row>, usize)>,
+    open: HashMap<PartitionKey, OpenFile>,
+    parts: HashMap<PartitionKey, u32>,
+    files: Vec<FileEntry>,
+    /// Every file created so far (removed if the export fails).
+    created: Vec<PathBuf>,
+    clock: u64,
+    /// In every file name, so that the files of two exports copied into one bucket never collide.
+    export_id: String,
+}
+
+impl Writers {
+    fn new(out: &Path, export_id: String) -> Writers {
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(3).expect("zstd level 3"),
+            ))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
+            .set_created_by(format!("auditlens {}", env!("CARGO_PKG_VERSION")))
+            .build();
+        Writers {
+            out: out.to_owned(),
+            props,
+            buffers: HashMap::new(),
+            open: HashMap::new(),
+            parts: HashMap::new(),
+            files: Vec::new(),
+            created: Vec::new(),
+            clock: 0,
+            export_id,
+        }
+    }
+
+    fn push(&mut self, row: Row) -> Result<(), ParquetExportError> {
+        let key = PartitionKey {
+            class: row.ocsf.class,
+            region: path_value(row.ocsf.region.as_deref()),
+            account: path_value(row.ocsf.account.as_deref()),
+            day: day_of(row.time_ms),
+        };
+        let weight = row.weight();
+        let (rows, bytes) = self.buffers.entry(key.clone()).or_default();
+        rows.push(row);
+        *bytes += weight;
+        if rows.len() >= BATCH_ROWS || *bytes >= BATCH_BYTES {
+            let (rows, _) = self.buffers.remove(&key).unwrap_or_default();
+            self.write(&key, &rows)?;
+        }
+        // Memory: buffered rows of every partition together stay under a few batches.
+        let buffered: usize = self.buffers.values().map(|(_, b)| *b).sum();
+        if buffered >= 4 * BATCH_BYTES {
+            self.flush_buffers()?;
+        }
+        Ok(())
+    }
+
+    fn flush_buffers(&mut self) -> Result<(), ParquetExportError> {
+        let mut keys: Vec<PartitionKey> = self.buffers.keys().cloned().collect();
+        keys.sort();
+        for key in keys {
+            if let Some((rows, _)) = self.buffers.remove(&key) {
+                self.write(&key, &rows)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, key: &PartitionKey, rows: &[Row]) -> Result<(), ParquetExportError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.clock += 1;
+        if !self.open.contains_key(key) {
+            if self.open.len() >= MAX_OPEN {
+                let oldest = self
+                    .open
+                    .iter()
+                    .min_by_key(|(_, f)| f.last_used)
+                    .map(|(k, _)| k.clone());
+                if let Some(k) = oldest {
+                    self.close(&k)?;
+                }
+            }
+            let file = self.create(key)?;
+            self.open.insert(key.clone(), file);
+        }
+        let f = self.open.get_mut(key).expect("just opened");
+        f.last_used = self.clock;
+        let batch = columns::batch(rows).map_err(|e| ParquetExportError::Parquet {
+            path: f.rel.clone(),
+            message: e.to_string(),
+        })?;
+        let perr = |rel: &str, e: parquet::errors::ParquetError| ParquetExportError::Parquet {
+            path: rel.to_owned(),
+            message: e.to_string(),
+        };
+        f.writer.write(&batch).map_err(|e| perr(&f.rel, e))?;
+        f.rows += rows.len() as u64;
+        Ok(())
+    }
+
+    fn create(&mut self, key: &PartitionKey) -> Result<OpenFile, ParquetExportError> {
+        let part = self.parts.entry(key.clone()).or_insert(0);
+        let rel_path = key
+            .dir()
+            .join(format!("part-{part:05}-{}.parquet", self.export_id));
+        *part += 1;
+        let path = self.out.join(&rel_path);
+        let tmp = path.with_extension("parquet.partial");
+        let io_err = |source| ParquetExportError::Io {
+            path: tmp.display().to_string(),
+            source,
+        };
+        std::fs::create_dir_all(path.parent().expect("a partition file has a folder"))
+            .map_err(io_err)?;
+        let file = File::create_new(&tmp).map_err(io_err)?;
+        self.created.push(tmp.clone());
+        let sink = HashingFile {
+            inner: BufWriter::with_capacity(1 << 20, file),
+            hash: Sha256::new(),
+            bytes: 0,
+        };
+        let rel = rel_path
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        let writer = ArrowWriter::try_new(sink, columns::schema(), Some(self.props.clone()))
+            .map_err(|e| ParquetExportError::Parquet {
+                path: rel.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(OpenFile {
+            writer,
+            tmp,
+            path,
+            rel,
+            rows: 0,
+            last_used: self.clock,
+        })
+    }
+
+    fn close(&mut self, key: &PartitionKey) -> Result<(), ParquetExportError> {
+        let Some(f) = self.open.remove(key) else {
+            return Ok(());
+        };
+        let mut sink = f
+            .writer
+            .into_inner()
+            .map_err(|e| ParquetExportError::Parquet {
+                path: f.rel.clone(),
+                message: e.to_string(),
+            })?;
+        let io_err = |source| ParquetExportError::Io {
+            path: f.tmp.display().to_string(),
+            source,
+        };
+        sink.inner.flush().map_err(io_err)?;
+        sink.inner.get_ref().sync_all().map_err(io_err)?;
+        std::fs::rename(&f.tmp, &f.path).map_err(io_err)?;
+        self.created.push(f.path.clone());
+        self.files.push(FileEntry {
+            path: f.rel,
+            class_uid: key.class.uid(),
+            region: key.region.clone(),
+            account_id: key.account.clone(),
+            event_day: key.day.clone(),
+            rows: f.rows,
+            bytes: sink.bytes,
+            sha256: sink
+                .hash
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        });
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), ParquetExportError> {
+        self.flush_buffers()?;
+        let mut keys: Vec<PartitionKey> = self.open.keys().cloned().collect();
+        keys.sort();
+        for k in keys {
+            self.close(&k)?;
+        }
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(())
+    }
+
+    /// Removes what this export wrote (after a failure).
+    fn remove_all(&mut self) {
+        self.open.clear();
+        for p in self.created.drain(..) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Per archive, what its rows share, checked once (`None`: not verified in the store).
+struct ArchiveInfo {
+    columns: Arc<ArchiveColumns>,
+    origin: Arc<str>,
+    sequence: i64,
+    kind: SourceKind,
+    sealed_ms: i64,
+}
+
+/// Exports the selection (module documentation). `progress` is told after each chunk of rows.
+pub fn export_parquet(
+    store: &Store,
+    opts: &ParquetExportOptions<'_>,
+    progress: &mut dyn FnMut(ExportProgress),
+) -> Result<ParquetExportSummary, ParquetExportError> {
+    if let (Some(f), Some(t)) = (opts.from, opts.to)
+        && f >= t
+    {
+        return Err(ParquetExportError::Usage(
+            "--from must be before --to".into(),
+        ));
+    }
+    let created_dir = prepare_out(opts.out)?;
+    let mut id = [0u8; 6];
+    getrandom::fill(&mut id)
+        .map_err(|e| ParquetExportError::Usage(format!("no random export id: {e}")))?;
+    let export_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let mut writers = Writers::new(opts.out, export_id.clone());
+    match run(store, opts, &mut writers, &export_id, progress) {
+        Ok(summary) => Ok(summary),
+        Err(e) => {
+            writers.remove_all();
+            for name in [PARQUET_MANIFEST_JSON, PARQUET_MANIFEST] {
+                let _ = std::fs::remove_file(opts.out.join(name));
+            }
+            remove_empty_dirs(opts.out);
+            if created_dir {
+                let _ = std::fs::remove_dir(opts.out);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Makes sure `out` is an empty directory; true when this created it.
+fn prepare_out(out: &Path) -> Result<bool, ParquetExportError> {
+    match std::fs::read_dir(out) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(ParquetExportError::Usage(format!(
+                    "{} is not empty; not writing into it",
+                    out.display()
+                )));
+            }
+            Ok(false)
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(out).map_err(|source| ParquetExportError::Io {
+                path: out.display().to_string(),
+                source,
+            })?;
+            Ok(true)
+        }
+        Err(source) => Err(ParquetExportError::Io {
+            path: out.display().to_string(),
+            source,
+        }),
+    }
+}
+
+fn remove_empty_dirs(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                remove_empty_dirs(&p);
+                let _ = std::fs::remove_dir(&p);
+            }
+        }
+    }
+}
+
+const COLUMNS: &str = "e.archive_id, e.idx, e.ts, e.actor, e.action, e.resource, e.outcome, e.ip, e.agent, \
+                       e.privilege, e.category, e.leaf, e.raw, e.source";
+
+fn run(
+    store: &Store,
+    opts: &ParquetExportOptions<'_>,
+    writers: &mut Writers,
+    export_id: &str,
+    progress: &mut dyn FnMut(ExportProgress),
+) -> Result<ParquetExportSummary, ParquetExportError> {
+    // One read transaction: the counts, the checks and the rows all see the same store.
+    let tx = store.conn.unchecked_transaction()?;
+    let (left_out_sql, left_out_params, _) =
+        crate::store::search::selection(&selection_query(opts, false), opts.now_micros)?;
+    let left_out: i64 = store.conn.query_row(
+        &format!("SELECT count(*) {left_out_sql}"),
+        params_from_iter(left_out_params.iter()),
+        |r| r.get(0),
+    )?;
+    let (from_where, params, id_column) =
+        crate::store::search::selection(&selection_query(opts, true), opts.now_micros)?;
+    let total: i64 = store.conn.query_row(
+        &format!("SELECT count(*) {from_where}"),
+        params_from_iter(params.iter()),
+        |r| r.get(0),
+    )?;
+    let total = total.max(0) as u64;
+    progress(ExportProgress { rows: 0, total });
+
+    let mut archives: HashMap<i64, Arc<ArchiveInfo>> = HashMap::new();
+    let mut stmt = store.conn.prepare(&format!(
+        "SELECT {COLUMNS} {from_where} ORDER BY {id_column}"
+    ))?;
+    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    let mut by_class: BTreeMap<String, u64> = BTreeMap::new();
+    let mut count = 0u64;
+    let mut raw_bytes = 0u64;
+
+    let (send, receive) = mpsc::sync_channel::<Vec<Row>>(4);
+    std::thread::scope(|scope| -> Result<(), ParquetExportError> {
+        let encoding = &mut *writers;
+        let encoder = scope.spawn(move || -> Result<(), ParquetExportError> {
+            let writers = encoding;
+            for chunk in receive {
+                for row in chunk {
+                    writers.push(row)?;
+                }
+            }
+            writers.finish()
+        });
+        let mut read = |send: mpsc::SyncSender<Vec<Row>>| -> Result<(), ParquetExportError> {
+            let mut chunk: Vec<Row> = Vec::with_capacity(CHUNK_ROWS);
+            while let Some(r) = rows.next()? {
+                let archive_id: i64 = r.get(0)?;
+                let info = match archives.get(&archive_id) {
+                    Some(i) => i.clone(),
+                    None => {
+                        let i = Arc::new(archive_info(store, archive_id)?);
+                        archives.insert(archive_id, i.clone());
+                        i
+                    }
+                };
+                let index: i64 = r.get(1)?;
+                let raw: String = r.get(12)?;
+                let stored_leaf: Vec<u8> = r.get(11)?;
+                let leaf = merkle::leaf_hash(raw.as_bytes());
+                let id = event_id(&info.origin, info.sequence as u64, index as u64);
+                if stored_leaf.as_slice() != leaf.as_slice() {
+                    return Err(ParquetExportError::Refused(format!(
+                        "{id}: its stored bytes do not hash to its stored leaf (run auditlens check)"
+                    )));
+                }
+                let ts: Option<i64> = r.get(2)?;
+                let actor: Option<String> = r.get(3)?;
+                let action: Option<String> = r.get(4)?;
+                let resource: Option<String> = r.get(5)?;
+                let outcome: Option<String> = r.get(6)?;
+                let ip: Option<String> = r.get(7)?;
+                let agent: Option<String> = r.get(8)?;
+                let privilege: Option<String> = r.get(9)?;
+                let category: Option<String> = r.get(10)?;
+                let source: Option<String> = r.get(13)?;
+                let fields = Fields {
+                    ts,
+                    actor: actor.as_deref(),
+                    action: action.as_deref(),
+                    resource: resource.as_deref(),
+                    outcome: outcome.as_deref(),
+                    ip: ip.as_deref(),
+                    agent: agent.as_deref(),
+                    privilege: privilege.as_deref(),
+                };
+                let value: serde_json::Value =
+                    serde_json::from_str(&raw).unwrap_or(serde_json::Value::Null);
+                let ocsf = map::map(info.kind, &value, &fields);
+                drop(value);
+                *by_class.entry(ocsf.class.folder().to_owned()).or_default() += 1;
+                raw_bytes += raw.len() as u64;
+                chunk.push(Row {
+                    ocsf,
+                    time_ms: ts.map_or(info.sealed_ms, |t| t.div_euclid(1000)),
+                    time_known: ts.is_some(),
+                    raw,
+                    event_id: id,
+                    origin: info.origin.clone(),
+                    sequence: info.sequence,
+                    index,
+                    leaf_hex: merkle::to_hex(&leaf),
+                    archive: info.columns.clone(),
+                    source,
+                    category,
+                    outcome,
+                });
+                count += 1;
+                if chunk.len() >= CHUNK_ROWS {
+                    if send.send(std::mem::take(&mut chunk)).is_err() {
+                        // The encoder stopped: its error is returned below.
+                        return Ok(());
+                    }
+                    chunk.reserve(CHUNK_ROWS);
+                    progress(ExportProgress { rows: count, total });
+                }
+            }
+            if !chunk.is_empty() {
+                let _ = send.send(chunk);
+            }
+            Ok(())
+        };
+        // `read` owns the sender: when it returns, the encoder sees the end of the rows.
+        let read_result = read(send);
+        let encode_result = encoder.join().unwrap_or_else(|_| {
+            Err(ParquetExportError::Usage(
+                "the Parquet encoder failed".into(),
+            ))
+        });
+        read_result?;
+        encode_result
+    })?;
+    progress(ExportProgress { rows: count, total });
+    drop(rows);
+    drop(stmt);
+    drop(tx);
+
+    let exported = crate::time::format_utc(opts.now_micros);
+    let auditor = opts.auditor.verifier();
+    let manifest_json = ManifestJson {
+        format: FORMAT_NAME,
+        format_version: 1,
+        export_id: export_id.to_owned(),
+        ocsf_version: OCSF_VERSION,
+        software: format!("auditlens {}", env!("CARGO_PKG_VERSION")),
+        exported: exported.clone(),
+        selection: SelectionJson {
+            query: opts.query.to_owned(),
+            from: opts.from.map(crate::time::format_utc),
+            to: opts.to.map(crate::time::format_utc),
+            all_stages: opts.all_stages,
+        },
+        auditor: KeyInfo::of(&auditor),
+        rows: count,
+        left_out_unverified: left_out.max(0) as u64,
+        by_class: by_class.clone(),
+        files: &writers.files,
+    };
+    let mut json = serde_json::to_vec_pretty(&manifest_json)
+        .map_err(io::Error::other)
+        .map_err(|source| ParquetExportError::Io {
+            path: PARQUET_MANIFEST_JSON.into(),
+            source,
+        })?;
+    json.push(b'\n');
+    let json_path = opts.out.join(PARQUET_MANIFEST_JSON);
+    write_new(&json_path, &json)?;
+    writers.created.push(json_path);
+
+    let mut lines: Vec<(String, u64, String)> = writers
+        .files
+        .iter()
+        .map(|f| {
+            let sha: [u8; 32] = hex32(&f.sha256);
+            (f.path.clone(), f.bytes, encode_hash(&sha))
+        })
+        .collect();
+    let json_hash: [u8; 32] = Sha256::digest(&json).into();
+    lines.push((
+        PARQUET_MANIFEST_JSON.to_owned(),
+        json.len() as u64,
+        encode_hash(&json_hash),
+    ));
+    lines.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let mut text = format!("{PARQUET_MANIFEST_HEADER}\nauditor {auditor}\n");
+    for (path, size, hash) in &lines {
+        text.push_str(&format!("{hash} {size} {path}\n"));
+    }
+    let signed = opts
+        .auditor
+        .sign(&text)
+        .map_err(|e| ParquetExportError::Usage(format!("signing the manifest: {e}")))?;
+    write_new(&opts.out.join(PARQUET_MANIFEST), signed.as_bytes())?;
+
+    Ok(ParquetExportSummary {
+        out: opts.out.display().to_string(),
+        rows: count,
+        files: writers.files.len() as u64,
+        bytes: writers.files.iter().map(|f| f.bytes).sum(),
+        raw_bytes,
+        by_class,
+        left_out_unverified: left_out.max(0) as u64,
+        exported,
+    })
+}
+
+fn hex32(hex: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0);
+    }
+    out
+}
+
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ParquetExportError> {
+    let io_err = |source| ParquetExportError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut f = File::create_new(path).map_err(io_err)?;
+    f.write_all(bytes).map_err(io_err)?;
+    f.sync_all().map_err(io_err)
+}
+
+fn archive_info(store: &Store, archive_id: i64) -> Result<ArchiveInfo, ParquetExportError> {
+    let (origin, sequence, normalization): (String, i64, Option<String>) = store.conn.query_row(
+        "SELECT origin, sequence, normalization FROM archives WHERE id = ?1",
+        [archive_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let checked = check_archive(store, archive_id, &origin, sequence.max(0) as u64)?;
+    let kind = checked.source_kind.parse().unwrap_or(SourceKind::Jsonl);
+    let checkpoint_sha: [u8; 32] = Sha256::digest(&checked.checkpoint_bytes).into();
+    Ok(ArchiveInfo {
+        columns: Arc::new(ArchiveColumns {
+            root_hex: merkle::to_hex(&checked.root),
+            checkpoint_sha256_hex: merkle::to_hex(&checkpoint_sha),
+            signer_fingerprint: checked.signer_fingerprint,
+            normalization: normalization.unwrap_or_else(|| checked.normalizer.source_name()),
+        }),
+        origin: origin.into(),
+        sequence,
+        kind,
+        sealed_ms: checked.sealed_micros.unwrap_or(0).div_euclid(1000),
+    })
+}
+
+#[derive(Serialize)]
+struct SelectionJson {
+    query: String,
+    from: Option<String>,
+    to: Option<String>,
+    all_stages: bool,
+}
+
+#[derive(Serialize)]
+struct ManifestJson<'a> {
+    format: &'static str,
+    format_version: u32,
+    export_id: String,
+    ocsf_version: &'static str,
+    software: String,
+    exported: String,
+    selection: SelectionJson,
+    auditor: KeyInfo,
+    rows: u64,
+    left_out_unverified: u64,
+    by_class: BTreeMap<String, u64>,
+    files: &'a [FileEntry],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_values_never_leave_their_folder() {
+        assert_eq!(path_value(Some("us-east-1")), "us-east-1");
+        assert_eq!(path_value(Some("111122223333")), "111122223333");
+        for bad in ["../etc", "a/b", "", "é", "x y", "a=b", &"a".repeat(65)] {
+            assert_eq!(path_value(Some(bad)), "unknown", "{bad:?}");
+        }
+        assert_eq!(path_value(None), "unknown");
+    }
+
+    #[test]
+    fn event_days_are_utc() {
+        assert_eq!(day_of(0), "19700101");
+        assert_eq!(day_of(1_704_067_199_999), "20231231");
+        assert_eq!(day_of(1_704_067_200_000), "20240101");
+    }
+}

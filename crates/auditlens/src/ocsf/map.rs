@@ -1,0 +1,923 @@
+//! One stored event as an OCSF 1.1.0 event (docs/ocsf-export.md, "Columns" and "Classes and activities"): the
+//! class and activity, status, actor, user, API, resources, endpoint and cloud, from the store's normalized
+//! fields and the source's own JSON members. Never fails: what cannot be read stays null, and the whole event is in
+//! `raw_data` anyway.
+
+use serde_json::Value;
+
+use crate::sources::{SourceKind, str_at, text, text_at};
+
+/// The OCSF version the export follows.
+pub const OCSF_VERSION: &str = "1.1.0";
+
+/// What a required name holds when the event names nobody (docs/ocsf-export.md).
+pub const UNKNOWN: &str = "unknown";
+
+/// The three classes the export writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    ApiActivity,
+    Authentication,
+    AccountChange,
+}
+
+impl Class {
+    pub const ALL: [Class; 3] = [
+        Class::ApiActivity,
+        Class::Authentication,
+        Class::AccountChange,
+    ];
+
+    pub fn uid(self) -> i32 {
+        match self {
+            Class::ApiActivity => 6003,
+            Class::Authentication => 3002,
+            Class::AccountChange => 3001,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::ApiActivity => "API Activity",
+            Class::Authentication => "Authentication",
+            Class::AccountChange => "Account Change",
+        }
+    }
+
+    /// The export's folder for this class.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Class::ApiActivity => "api_activity",
+            Class::Authentication => "authentication",
+            Class::AccountChange => "account_change",
+        }
+    }
+
+    pub fn category(self) -> (i32, &'static str) {
+        match self {
+            Class::ApiActivity => (6, "Application Activity"),
+            Class::Authentication | Class::AccountChange => (3, "Identity & Access Management"),
+        }
+    }
+
+    /// The caption of an activity id of this class (OCSF 1.1.0's enums; 0 Unknown and 99 Other in every class).
+    pub fn activity_name(self, id: i32) -> &'static str {
+        match (self, id) {
+            (_, 0) => "Unknown",
+            (Class::ApiActivity, 1) => "Create",
+            (Class::ApiActivity, 2) => "Read",
+            (Class::ApiActivity, 3) => "Update",
+            (Class::ApiActivity, 4) => "Delete",
+            (Class::Authentication, 1) => "Logon",
+            (Class::Authentication, 2) => "Logoff",
+            (Class::Authentication, 3) => "Authentication Ticket",
+            (Class::AccountChange, 1) => "Create",
+            (Class::AccountChange, 2) => "Enable",
+            (Class::AccountChange, 3) => "Password Change",
+            (Class::AccountChange, 4) => "Password Reset",
+            (Class::AccountChange, 5) => "Disable",
+            (Class::AccountChange, 6) => "Delete",
+            (Class::AccountChange, 7) => "Attach Policy",
+            (Class::AccountChange, 8) => "Detach Policy",
+            (Class::AccountChange, 9) => "Lock",
+            (Class::AccountChange, 10) => "MFA Factor Enable",
+            (Class::AccountChange, 11) => "MFA Factor Disable",
+            _ => "Other",
+        }
+    }
+}
+
+/// The store's normalized fields of one event (its columns), as the dashboards count it.
+#[derive(Debug, Clone, Default)]
+pub struct Fields<'a> {
+    pub ts: Option<i64>,
+    pub actor: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub resource: Option<&'a str>,
+    pub outcome: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub agent: Option<&'a str>,
+    pub privilege: Option<&'a str>,
+}
+
+/// An OCSF `user` object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct User {
+    pub name: Option<String>,
+    pub uid: Option<String>,
+    pub kind: Option<String>,
+    pub account_uid: Option<String>,
+}
+
+/// An OCSF `resource_details` object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resource {
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub uid: Option<String>,
+    pub namespace: Option<String>,
+}
+
+/// One event in OCSF terms (the provenance columns are the exporter's).
+#[derive(Debug, Clone)]
+pub struct OcsfEvent {
+    pub class: Class,
+    pub activity_id: i32,
+    pub status_id: i32,
+    pub status_code: Option<String>,
+    pub status_detail: Option<String>,
+    pub message: String,
+    pub product_name: &'static str,
+    pub vendor_name: &'static str,
+    pub actor: User,
+    /// The user signed in (3002) or changed (3001); `None` for API Activity.
+    pub user: Option<User>,
+    pub operation: String,
+    pub service: Option<String>,
+    pub request_uid: Option<String>,
+    pub api_version: Option<String>,
+    pub resources: Vec<Resource>,
+    /// The caller's address when the source gives one that is an IP address.
+    pub src_ip: Option<String>,
+    /// The caller when the source names a service instead (CloudTrail `sourceIPAddress: ec2.amazonaws.com`).
+    pub src_svc_name: Option<String>,
+    pub user_agent: Option<String>,
+    pub provider: String,
+    pub region: Option<String>,
+    pub account: Option<String>,
+    /// The top-level members no attribute took: name and JSON text of the value.
+    pub unmapped: Vec<(String, String)>,
+}
+
+impl OcsfEvent {
+    /// The activity's caption; for 99 (Other), the source's own name of it, as OCSF asks.
+    pub fn activity_name(&self) -> &str {
+        match self.activity_id {
+            99 => &self.operation,
+            id => self.class.activity_name(id),
+        }
+    }
+
+    pub fn status(&self) -> &'static str {
+        match self.status_id {
+            1 => "Success",
+            2 => "Failure",
+            _ => "Unknown",
+        }
+    }
+}
+
+/// What a source's JSON gives beyond the normalized fields, and which top-level members it took.
+#[derive(Default)]
+struct Native {
+    actor: User,
+    operation: Option<String>,
+    service: Option<String>,
+    request_uid: Option<String>,
+    api_version: Option<String>,
+    status_code: Option<String>,
+    status_message: Option<String>,
+    resources: Vec<Resource>,
+    region: Option<String>,
+    account: Option<String>,
+    taken: &'static [&'static str],
+}
+
+/// Maps one event. `event` is its parsed JSON (any value: a non-object maps from the fields alone).
+pub fn map(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
+    let native = match kind {
+        SourceKind::Cloudtrail => cloudtrail(event),
+        SourceKind::K8s => kubernetes(event),
+        SourceKind::Gcp => gcp(event),
+        SourceKind::Github => github(event),
+        SourceKind::Okta => okta(event),
+        SourceKind::Teleport => teleport(event),
+        SourceKind::Jsonl | SourceKind::Mapping => Native::default(),
+    };
+    let (product_name, vendor_name, provider) = match kind {
+        SourceKind::Cloudtrail => ("CloudTrail", "AWS", "AWS"),
+        SourceKind::K8s => ("Kubernetes API server audit", "Kubernetes", "Kubernetes"),
+        SourceKind::Gcp => ("Cloud Audit Logs", "Google", "GCP"),
+        SourceKind::Github => ("GitHub audit log", "GitHub", "GitHub"),
+        SourceKind::Okta => ("Okta System Log", "Okta", "Okta"),
+        SourceKind::Teleport => ("Teleport audit log", "Teleport", "Teleport"),
+        SourceKind::Jsonl => ("JSON Lines", "unknown", "unknown"),
+        SourceKind::Mapping => ("mapped source", "unknown", "unknown"),
+    };
+    let operation = native
+        .operation
+        .clone()
+        .or_else(|| f.action.map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned());
+    let mut actor = native.actor.clone();
+    if actor.name.is_none() && actor.uid.is_none() {
+        actor.name = Some(f.actor.unwrap_or(UNKNOWN).to_owned());
+    }
+    let (class, activity_id, mut user) = classify(kind, event, f, &native, &operation, &actor);
+    if let Some(u) = user
+        .as_mut()
+        .filter(|u| u.name.is_none() && u.uid.is_none())
+    {
+        u.name = Some(UNKNOWN.to_owned());
+    }
+    let outcome = f.outcome.unwrap_or("unknown");
+    let status_id = match outcome {
+        "success" => 1,
+        "denied" | "failure" => 2,
+        _ => 0,
+    };
+    let status_detail = match outcome {
+        "denied" | "failure" => Some(match &native.status_message {
+            Some(m) => format!(
+                "{}: {m}",
+                if outcome == "denied" {
+                    "denied"
+                } else {
+                    "failed"
+                }
+            ),
+            None => (if outcome == "denied" {
+                "denied"
+            } else {
+                "failed"
+            })
+            .to_owned(),
+        }),
+        _ => None,
+    };
+    // OCSF gives resources to API Activity only; an entry needs a name or a uid (a collection is named by its type).
+    let mut resources = if class != Class::ApiActivity {
+        Vec::new()
+    } else if native.resources.is_empty() {
+        f.resource
+            .map(|r| {
+                vec![Resource {
+                    name: Some(r.to_owned()),
+                    ..Resource::default()
+                }]
+            })
+            .unwrap_or_default()
+    } else {
+        native.resources.clone()
+    };
+    for r in &mut resources {
+        if r.name.is_none() && r.uid.is_none() {
+            r.name = r.kind.clone();
+        }
+    }
+    resources.retain(|r| r.name.is_some() || r.uid.is_some());
+    let message = format!(
+        "{} {} {}: {outcome}",
+        f.actor.unwrap_or("(unknown actor)"),
+        f.action.unwrap_or(&operation),
+        f.resource.unwrap_or("-")
+    );
+    OcsfEvent {
+        class,
+        activity_id,
+        status_id,
+        status_code: native.status_code.clone(),
+        status_detail,
+        message,
+        product_name,
+        vendor_name,
+        actor,
+        user,
+        operation,
+        service: native
+            .service
+            .clone()
+            .or_else(|| Some(kind.as_str().to_owned())),
+        request_uid: native.request_uid.clone(),
+        api_version: native.api_version.clone(),
+        resources,
+        src_ip: f
+            .ip
+            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+            .map(str::to_owned),
+        src_svc_name: f
+            .ip
+            .filter(|ip| ip.parse::<std::net::IpAddr>().is_err())
+            .map(str::to_owned),
+        user_agent: f.agent.map(str::to_owned),
+        provider: provider.to_owned(),
+        region: native.region.clone(),
+        account: native.account.clone(),
+        unmapped: unmapped(event, native.taken),
+    }
+}
+
+/// The top-level members of `event` not in `taken`: each name with its value's JSON text.
+fn unmapped(event: &Value, taken: &[&str]) -> Vec<(String, String)> {
+    let Some(obj) = event.as_object() else {
+        return Vec::new();
+    };
+    obj.iter()
+        .filter(|(k, _)| !taken.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.to_string()))
+        .collect()
+}
+
+fn classify(
+    kind: SourceKind,
+    event: &Value,
+    f: &Fields<'_>,
+    native: &Native,
+    operation: &str,
+    actor: &User,
+) -> (Class, i32, Option<User>) {
+    let op = operation;
+    // Role assumption and session credentials (CloudTrail): an authentication ticket for the role.
+    if kind == SourceKind::Cloudtrail
+        && (op.starts_with("AssumeRole") || op == "GetFederationToken" || op == "GetSessionToken")
+    {
+        let user = User {
+            uid: text_at(event, "/requestParameters/roleArn").or_else(|| actor.uid.clone()),
+            name: text_at(event, "/requestParameters/roleSessionName")
+                .or_else(|| text_at(event, "/requestParameters/name"))
+                .or_else(|| actor.name.clone()),
+            kind: Some(
+                if op.starts_with("AssumeRole") {
+                    "Role"
+                } else {
+                    "User"
+                }
+                .to_owned(),
+            ),
+            account_uid: native.account.clone(),
+        };
+        return (Class::Authentication, 3, Some(user));
+    }
+    if f.privilege == Some("login") {
+        let lower = op.to_ascii_lowercase();
+        let logoff = [
+            "logout",
+            "logoff",
+            "signout",
+            "sign_out",
+            "session.end",
+            "session_end",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
+        return (
+            Class::Authentication,
+            if logoff { 2 } else { 1 },
+            Some(actor.clone()),
+        );
+    }
+    if let Some(activity) = account_change(kind, event, op) {
+        let changed = match kind {
+            SourceKind::Cloudtrail => User {
+                name: text_at(event, "/requestParameters/userName").or_else(|| actor.name.clone()),
+                uid: None,
+                kind: Some("User".to_owned()),
+                account_uid: native.account.clone(),
+            },
+            SourceKind::Okta => okta_target_user(event).unwrap_or_else(|| actor.clone()),
+            _ => actor.clone(),
+        };
+        return (Class::AccountChange, activity, Some(changed));
+    }
+    (Class::ApiActivity, api_activity(kind, op), None)
+}
+
+fn account_change(kind: SourceKind, event: &Value, op: &str) -> Option<i32> {
+    match kind {
+        SourceKind::Cloudtrail if str_at(event, "/eventSource") == Some("iam.amazonaws.com") => {
+            Some(match op {
+                "CreateUser" => 1,
+                "DeleteUser" => 6,
+                "CreateLoginProfile" | "UpdateLoginProfile" | "ChangePassword" => 3,
+                "AttachUserPolicy" | "PutUserPolicy" => 7,
+                "DetachUserPolicy" | "DeleteUserPolicy" => 8,
+                "EnableMFADevice" => 10,
+                "DeactivateMFADevice" => 11,
+                "CreateAccessKey" | "UpdateAccessKey" | "DeleteAccessKey" => 99,
+                _ => return None,
+            })
+        }
+        SourceKind::Okta => Some(match op {
+            "user.lifecycle.create" => 1,
+            "user.lifecycle.activate"
+            | "user.lifecycle.reactivate"
+            | "user.lifecycle.unsuspend" => 2,
+            "user.account.update_password" => 3,
+            "user.account.reset_password" => 4,
+            "user.lifecycle.deactivate" | "user.lifecycle.suspend" => 5,
+            "user.lifecycle.delete" | "user.lifecycle.delete.initiated" => 6,
+            "user.account.lock" => 9,
+            "user.mfa.factor.activate" => 10,
+            "user.mfa.factor.deactivate" | "user.mfa.factor.reset_all" => 11,
+            _ => return None,
+        }),
+        _ => None,
+    }
+}
+
+/// Create, Read, Update, Delete or Other from the operation's name (a Kubernetes verb, a CloudTrail event name,
+/// a dotted GitHub/GCP/Teleport action).
+fn api_activity(kind: SourceKind, op: &str) -> i32 {
+    if kind == SourceKind::K8s {
+        return match op {
+            "create" => 1,
+            "get" | "list" | "watch" => 2,
+            "update" | "patch" | "apply" => 3,
+            "delete" | "deletecollection" => 4,
+            _ => 99,
+        };
+    }
+    // The last word of a dotted or slashed name (`google.iam.admin.v1.CreateRole`, `repo.create`).
+    let last = op.rsplit(['.', '/']).next().unwrap_or(op);
+    let word = last.to_ascii_lowercase();
+    let starts = |prefixes: &[&str]| prefixes.iter().any(|p| word.starts_with(p));
+    if starts(&[
+        "create", "run", "add", "insert", "register", "import", "upload", "launch", "allocate",
+    ]) {
+        1
+    } else if starts(&[
+        "get", "list", "describe", "read", "lookup", "search", "batchget", "head", "view",
+        "download",
+    ]) {
+        2
+    } else if starts(&[
+        "update",
+        "modify",
+        "put",
+        "set",
+        "patch",
+        "change",
+        "edit",
+        "enable",
+        "disable",
+        "attach",
+        "detach",
+        "associate",
+        "rename",
+        "replace",
+        "tag",
+        "untag",
+        "start",
+        "stop",
+        "reboot",
+    ]) {
+        3
+    } else if starts(&[
+        "delete",
+        "remove",
+        "destroy",
+        "terminate",
+        "deregister",
+        "revoke",
+        "purge",
+    ]) {
+        4
+    } else {
+        99
+    }
+}
+
+fn okta_target_user(event: &Value) -> Option<User> {
+    let targets = event.get("target")?.as_array()?;
+    let t = targets
+        .iter()
+        .find(|t| t.get("type").and_then(Value::as_str) == Some("User"))?;
+    Some(User {
+        name: text(t.get("alternateId")).or_else(|| text(t.get("displayName"))),
+        uid: text(t.get("id")),
+        kind: Some("User".to_owned()),
+        account_uid: None,
+    })
+}
+
+fn cloudtrail(e: &Value) -> Native {
+    let mut resources: Vec<Resource> = e
+        .get("resources")
+        .and_then(Value::as_array)
+        .map(|rs| {
+            rs.iter()
+                .map(|r| Resource {
+                    name: None,
+                    kind: text(r.get("type")),
+                    uid: text(r.get("ARN")),
+                    namespace: None,
+                })
+                .filter(|r| r.uid.is_some() || r.kind.is_some())
+                .collect()
+        })
+        .unwrap_or_default();
+    resources.truncate(MAX_RESOURCES);
+    let account =
+        text_at(e, "/recipientAccountId").or_else(|| text_at(e, "/userIdentity/accountId"));
+    Native {
+        actor: User {
+            name: text_at(e, "/userIdentity/userName")
+                .or_else(|| text_at(e, "/userIdentity/sessionContext/sessionIssuer/userName"))
+                .or_else(|| text_at(e, "/userIdentity/principalId")),
+            uid: text_at(e, "/userIdentity/arn")
+                .or_else(|| text_at(e, "/userIdentity/principalId")),
+            kind: text_at(e, "/userIdentity/type"),
+            account_uid: text_at(e, "/userIdentity/accountId"),
+        },
+        operation: text_at(e, "/eventName"),
+        service: text_at(e, "/eventSource"),
+        request_uid: text_at(e, "/requestID"),
+        api_version: text_at(e, "/eventVersion"),
+        status_code: text_at(e, "/errorCode"),
+        status_message: text_at(e, "/errorMessage").or_else(|| text_at(e, "/errorCode")),
+        resources,
+        region: text_at(e, "/awsRegion"),
+        account,
+        taken: &[
+            "eventName",
+            "eventSource",
+            "requestID",
+            "eventVersion",
+            "errorCode",
+            "errorMessage",
+            "resources",
+            "awsRegion",
+            "recipientAccountId",
+            "userIdentity",
+            "sourceIPAddress",
+            "userAgent",
+            "eventTime",
+        ],
+    }
+}
+
+/// Most resources kept per event (an event may list thousands; the raw event keeps them all).
+const MAX_RESOURCES: usize = 64;
+
+fn kubernetes(e: &Value) -> Native {
+    let object = e.get("objectRef");
+    let resource = object.map(|o| Resource {
+        name: text(o.get("name")),
+        kind: text(o.get("resource")).map(|r| match text(o.get("subresource")) {
+            Some(sub) => format!("{r}/{sub}"),
+            None => r,
+        }),
+        uid: text(o.get("uid")),
+        namespace: text(o.get("namespace")),
+    });
+    Native {
+        actor: User {
+            name: text_at(e, "/user/username"),
+            uid: text_at(e, "/user/uid"),
+            kind: Some(
+                if str_at(e, "/user/username")
+                    .is_some_and(|u| u.starts_with("system:serviceaccount:"))
+                {
+                    "ServiceAccount"
+                } else {
+                    "User"
+                }
+                .to_owned(),
+            ),
+            account_uid: None,
+        },
+        operation: text_at(e, "/verb"),
+        service: Some(
+            object
+                .and_then(|o| text(o.get("apiGroup")))
+                .unwrap_or_else(|| "kubernetes".to_owned()),
+        ),
+        request_uid: text_at(e, "/auditID"),
+        api_version: object.and_then(|o| text(o.get("apiVersion"))),
+        status_code: text_at(e, "/responseStatus/code"),
+        status_message: text_at(e, "/responseStatus/message")
+            .or_else(|| text_at(e, "/responseStatus/reason")),
+        resources: resource.into_iter().collect(),
+        region: None,
+        account: None,
+        taken: &[
+            "verb",
+            "objectRef",
+            "user",
+            "auditID",
+            "responseStatus",
+            "sourceIPs",
+            "userAgent",
+            "requestReceivedTimestamp",
+            "stageTimestamp",
+        ],
+    }
+}
+
+fn gcp(e: &Value) -> Native {
+    let p = "/protoPayload";
+    let at = |s: &str| text_at(e, &format!("{p}{s}"));
+    Native {
+        actor: User {
+            name: at("/authenticationInfo/principalEmail"),
+            uid: at("/authenticationInfo/principalSubject"),
+            kind: None,
+            account_uid: None,
+        },
+        operation: at("/methodName"),
+        service: at("/serviceName"),
+        request_uid: text_at(e, "/insertId"),
+        api_version: None,
+        status_code: at("/status/code"),
+        status_message: at("/status/message"),
+        resources: at("/resourceName")
+            .map(|r| Resource {
+                name: Some(r),
+                kind: text_at(e, "/resource/type"),
+                ..Resource::default()
+            })
+            .into_iter()
+            .collect(),
+        region: text_at(e, "/resource/labels/location")
+            .or_else(|| text_at(e, "/resource/labels/region"))
+            .or_else(|| text_at(e, "/resource/labels/zone")),
+        account: text_at(e, "/resource/labels/project_id"),
+        taken: &["protoPayload", "resource", "insertId", "timestamp"],
+    }
+}
+
+fn github(e: &Value) -> Native {
+    Native {
+        actor: User {
+            name: text_at(e, "/actor"),
+            uid: text_at(e, "/actor_id"),
+            kind: None,
+            account_uid: text_at(e, "/org"),
+        },
+        operation: text_at(e, "/action"),
+        service: Some("github".to_owned()),
+        request_uid: text_at(e, "/_document_id"),
+        api_version: None,
+        status_code: None,
+        status_message: None,
+        resources: text_at(e, "/repo")
+            .map(|r| Resource {
+                name: Some(r),
+                kind: Some("repository".to_owned()),
+                ..Resource::default()
+            })
+            .into_iter()
+            .collect(),
+        region: None,
+        account: text_at(e, "/org"),
+        taken: &[
+            "action",
+            "actor",
+            "actor_id",
+            "_document_id",
+            "repo",
+            "org",
+            "@timestamp",
+            "created_at",
+        ],
+    }
+}
+
+fn okta(e: &Value) -> Native {
+    let mut resources: Vec<Resource> = e
+        .get("target")
+        .and_then(Value::as_array)
+        .map(|ts| {
+            ts.iter()
+                .map(|t| Resource {
+                    name: text(t.get("alternateId")).or_else(|| text(t.get("displayName"))),
+                    kind: text(t.get("type")),
+                    uid: text(t.get("id")),
+                    namespace: None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    resources.truncate(MAX_RESOURCES);
+    Native {
+        actor: User {
+            name: text_at(e, "/actor/alternateId").or_else(|| text_at(e, "/actor/displayName")),
+            uid: text_at(e, "/actor/id"),
+            kind: text_at(e, "/actor/type"),
+            account_uid: None,
+        },
+        operation: text_at(e, "/eventType"),
+        service: Some("okta".to_owned()),
+        request_uid: text_at(e, "/uuid"),
+        api_version: text_at(e, "/version"),
+        status_code: text_at(e, "/outcome/result"),
+        status_message: text_at(e, "/outcome/reason"),
+        resources,
+        region: None,
+        account: None,
+        taken: &[
+            "eventType",
+            "actor",
+            "uuid",
+            "version",
+            "outcome",
+            "target",
+            "client",
+            "published",
+        ],
+    }
+}
+
+fn teleport(e: &Value) -> Native {
+    Native {
+        actor: User {
+            name: text_at(e, "/user"),
+            uid: None,
+            kind: None,
+            account_uid: None,
+        },
+        operation: text_at(e, "/event"),
+        service: Some("teleport".to_owned()),
+        request_uid: text_at(e, "/uid"),
+        api_version: None,
+        status_code: text_at(e, "/code"),
+        status_message: text_at(e, "/error"),
+        resources: Vec::new(),
+        region: None,
+        account: text_at(e, "/cluster_name"),
+        taken: &[
+            "event",
+            "user",
+            "uid",
+            "code",
+            "error",
+            "time",
+            "cluster_name",
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields<'a>(action: &'a str, outcome: &'a str, privilege: Option<&'a str>) -> Fields<'a> {
+        Fields {
+            ts: Some(0),
+            actor: Some("someone"),
+            action: Some(action),
+            outcome: Some(outcome),
+            privilege,
+            ..Fields::default()
+        }
+    }
+
+    #[test]
+    fn a_kubernetes_create_is_api_activity_create_with_its_object() {
+        let e = json!({"verb": "create", "auditID": "a-1", "user": {"username": "system:serviceaccount:ci:deployer"},
+            "objectRef": {"resource": "deployments", "namespace": "prod", "name": "web", "apiGroup": "apps", "apiVersion": "v1"},
+            "responseStatus": {"code": 201}, "stage": "ResponseComplete", "kind": "Event"});
+        let o = map(
+            SourceKind::K8s,
+            &e,
+            &fields("create deployments", "success", None),
+        );
+        assert_eq!(
+            (o.class, o.activity_id, o.status_id),
+            (Class::ApiActivity, 1, 1)
+        );
+        assert_eq!(o.operation, "create");
+        assert_eq!(o.service.as_deref(), Some("apps"));
+        assert_eq!(o.request_uid.as_deref(), Some("a-1"));
+        assert_eq!(o.actor.kind.as_deref(), Some("ServiceAccount"));
+        assert_eq!(o.resources[0].namespace.as_deref(), Some("prod"));
+        assert_eq!(o.status_code.as_deref(), Some("201"));
+        // `stage` and `kind` are nobody's: they stay in unmapped.
+        let unmapped: Vec<(&str, &str)> = o
+            .unmapped
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            unmapped,
+            [("stage", "\"ResponseComplete\""), ("kind", "\"Event\"")]
+        );
+    }
+
+    #[test]
+    fn a_denied_request_is_a_failure_with_the_reason() {
+        let e = json!({"verb": "get", "responseStatus": {"code": 403, "message": "forbidden: no"}});
+        let o = map(
+            SourceKind::K8s,
+            &e,
+            &fields("get secrets", "denied", Some("secret")),
+        );
+        assert_eq!(
+            (o.class, o.activity_id, o.status_id),
+            (Class::ApiActivity, 2, 2)
+        );
+        assert_eq!(o.status_detail.as_deref(), Some("denied: forbidden: no"));
+        assert_eq!(o.status(), "Failure");
+    }
+
+    #[test]
+    fn role_assumption_and_console_logins_are_authentication() {
+        let e = json!({"eventName": "AssumeRole", "eventSource": "sts.amazonaws.com", "awsRegion": "eu-west-1",
+            "recipientAccountId": "111122223333",
+            "requestParameters": {"roleArn": "arn:aws:iam::111122223333:role/admin", "roleSessionName": "anaya"}});
+        let o = map(
+            SourceKind::Cloudtrail,
+            &e,
+            &fields("AssumeRole", "success", Some("role")),
+        );
+        assert_eq!((o.class, o.activity_id), (Class::Authentication, 3));
+        let user = o.user.unwrap();
+        assert_eq!(
+            user.uid.as_deref(),
+            Some("arn:aws:iam::111122223333:role/admin")
+        );
+        assert_eq!(user.name.as_deref(), Some("anaya"));
+        assert_eq!(
+            (o.region.as_deref(), o.account.as_deref()),
+            (Some("eu-west-1"), Some("111122223333"))
+        );
+
+        let e = json!({"eventName": "ConsoleLogin", "eventSource": "signin.amazonaws.com"});
+        let o = map(
+            SourceKind::Cloudtrail,
+            &e,
+            &fields("ConsoleLogin", "failure", Some("login")),
+        );
+        assert_eq!(
+            (o.class, o.activity_id, o.status_id),
+            (Class::Authentication, 1, 2)
+        );
+        let o = map(
+            SourceKind::Okta,
+            &json!({"eventType": "user.session.end"}),
+            &fields("user.session.end", "success", Some("login")),
+        );
+        assert_eq!((o.class, o.activity_id), (Class::Authentication, 2));
+    }
+
+    #[test]
+    fn iam_user_changes_are_account_changes_of_the_user_changed() {
+        let e = json!({"eventName": "CreateUser", "eventSource": "iam.amazonaws.com",
+            "requestParameters": {"userName": "new-hire"}});
+        let o = map(
+            SourceKind::Cloudtrail,
+            &e,
+            &fields("CreateUser", "success", None),
+        );
+        assert_eq!((o.class, o.activity_id), (Class::AccountChange, 1));
+        assert_eq!(o.user.unwrap().name.as_deref(), Some("new-hire"));
+        // The same name from another service is an API call.
+        let e = json!({"eventName": "CreateUser", "eventSource": "quicksight.amazonaws.com"});
+        assert_eq!(
+            map(
+                SourceKind::Cloudtrail,
+                &e,
+                &fields("CreateUser", "success", None)
+            )
+            .class,
+            Class::ApiActivity
+        );
+        let e = json!({"eventType": "user.mfa.factor.deactivate", "target": [{"type": "User", "alternateId": "bo@example.com", "id": "00u1"}]});
+        let o = map(
+            SourceKind::Okta,
+            &e,
+            &fields("user.mfa.factor.deactivate", "success", None),
+        );
+        assert_eq!((o.class, o.activity_id), (Class::AccountChange, 11));
+        assert_eq!(o.user.unwrap().name.as_deref(), Some("bo@example.com"));
+    }
+
+    #[test]
+    fn operations_map_to_crud_by_their_last_word() {
+        for (op, id) in [
+            ("DescribeInstances", 2),
+            ("google.iam.admin.v1.CreateRole", 1),
+            ("repo.destroy", 4),
+            ("UpdateService", 3),
+            ("Frobnicate", 99),
+        ] {
+            assert_eq!(api_activity(SourceKind::Cloudtrail, op), id, "{op}");
+        }
+        assert_eq!(api_activity(SourceKind::K8s, "exec"), 99);
+    }
+
+    #[test]
+    fn anything_maps_without_panicking() {
+        for e in [
+            json!(null),
+            json!([1, 2]),
+            json!("text"),
+            json!({"verb": {"deep": [1]}, "objectRef": 7}),
+        ] {
+            for kind in [
+                SourceKind::K8s,
+                SourceKind::Cloudtrail,
+                SourceKind::Okta,
+                SourceKind::Gcp,
+                SourceKind::Github,
+                SourceKind::Teleport,
+                SourceKind::Jsonl,
+            ] {
+                let o = map(kind, &e, &Fields::default());
+                assert!(!o.operation.is_empty());
+                assert_eq!(o.status_id, 0);
+            }
+        }
+    }
+}
