@@ -91,7 +91,7 @@ e2e: app
 ## docs/auditlens.1), both built in one release build (so they share every compiled dependency) and bundled by
 ## the Tauri CLI from the UI's npm modules, offline. The version is the workspace version of Cargo.toml.
 ## Measured here from no target/: 16 min 37 s (16 min 21 s release build, 2 cores shared with other builds; the
-## .deb is 8.0 MiB), docs/install.md.
+## .deb was 8.0 MiB; with the Parquet export in both programs it is 5.6 MiB recompressed with xz), docs/install.md.
 package: deps ui-deps
 	cd ui && npm run build
 	$(CARGO) build --locked --release --workspace --bins --features auditlens-app/custom-protocol
