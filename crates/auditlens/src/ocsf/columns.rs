@@ -14,7 +14,8 @@ use super::map::{Class, OCSF_VERSION, OcsfEvent, Resource, User};
 /// One exported row: the OCSF event and its provenance.
 #[derive(Debug, Clone)]
 pub struct Row {
-    pub ocsf: OcsfEvent,
+    /// Boxed: a row is moved through a channel and partition buffers, and an event is large.
+    pub ocsf: Box<OcsfEvent>,
     /// Milliseconds since the epoch (the archive's sealing time when the event has none).
     pub time_ms: i64,
     pub time_known: bool,
@@ -53,6 +54,20 @@ pub struct ArchiveColumns {
     pub signer_fingerprint: String,
     pub normalization: String,
 }
+
+/// The column holding each event's exact bytes.
+pub const RAW_DATA: &str = "raw_data";
+
+/// Columns (Parquet paths) whose value differs on every row.
+pub const UNIQUE_COLUMNS: &[&str] = &[
+    RAW_DATA,
+    "message",
+    "metadata.uid",
+    "api.request.uid",
+    "auditlens_event_id",
+    "auditlens_event_index",
+    "auditlens_leaf_hash",
+];
 
 fn s(name: &str) -> Field {
     Field::new(name, DataType::Utf8, true)
@@ -200,7 +215,7 @@ pub fn schema() -> SchemaRef {
         ),
         Field::new("cloud", DataType::Struct(cloud_fields()), false),
         Field::new("unmapped", unmapped_type(), true),
-        Field::new("raw_data", DataType::Utf8, false),
+        Field::new(RAW_DATA, DataType::Utf8, false),
         Field::new("auditlens_event_id", DataType::Utf8, false),
         Field::new("auditlens_origin", DataType::Utf8, false),
         Field::new("auditlens_sequence", DataType::Int64, false),

@@ -3,7 +3,11 @@
 //! fields and the source's own JSON members. Never fails: what cannot be read stays null, and the whole event is in
 //! `raw_data` anyway.
 
+use std::collections::HashMap;
+
+use serde::de::{Deserializer as _, MapAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::sources::{SourceKind, str_at, text, text_at};
 
@@ -180,11 +184,158 @@ struct Native {
     resources: Vec<Resource>,
     region: Option<String>,
     account: Option<String>,
-    taken: &'static [&'static str],
+}
+
+/// The top-level members an attribute takes, per source: every other member goes to `unmapped`.
+fn taken(kind: SourceKind) -> &'static [&'static str] {
+    match kind {
+        SourceKind::Cloudtrail => &[
+            "eventName",
+            "eventSource",
+            "requestID",
+            "eventVersion",
+            "errorCode",
+            "errorMessage",
+            "resources",
+            "awsRegion",
+            "recipientAccountId",
+            "userIdentity",
+            "sourceIPAddress",
+            "userAgent",
+            "eventTime",
+        ],
+        SourceKind::K8s => &[
+            "verb",
+            "objectRef",
+            "user",
+            "auditID",
+            "responseStatus",
+            "sourceIPs",
+            "userAgent",
+            "requestReceivedTimestamp",
+            "stageTimestamp",
+        ],
+        SourceKind::Gcp => &["protoPayload", "resource", "insertId", "timestamp"],
+        SourceKind::Github => &[
+            "action",
+            "actor",
+            "actor_id",
+            "_document_id",
+            "repo",
+            "org",
+            "@timestamp",
+            "created_at",
+        ],
+        SourceKind::Okta => &[
+            "eventType",
+            "actor",
+            "uuid",
+            "version",
+            "outcome",
+            "target",
+            "client",
+            "published",
+        ],
+        SourceKind::Teleport => &[
+            "event",
+            "user",
+            "uid",
+            "code",
+            "error",
+            "time",
+            "cluster_name",
+        ],
+        SourceKind::Jsonl | SourceKind::Mapping => &[],
+    }
+}
+
+/// The top-level members the mapping reads: those it takes, and CloudTrail's `requestParameters`, which decides
+/// the class (role assumption, the IAM user changed) but stays in `unmapped`.
+fn read(kind: SourceKind, member: &str) -> bool {
+    taken(kind).contains(&member)
+        || (kind == SourceKind::Cloudtrail && member == "requestParameters")
 }
 
 /// Maps one event. `event` is its parsed JSON (any value: a non-object maps from the fields alone).
 pub fn map(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
+    let mut mapped = map_fields(kind, event, f);
+    mapped.unmapped = unmapped(event, taken(kind));
+    mapped
+}
+
+/// Maps one event from its exact bytes, as [`map`] does from its parsed JSON, parsing only the members the mapping
+/// reads: the others are never built as values, and `unmapped` holds their exact JSON text as the event has it.
+pub fn map_raw(kind: SourceKind, raw: &str, f: &Fields<'_>) -> OcsfEvent {
+    let Some(members) = members(raw) else {
+        return map(kind, &Value::Null, f);
+    };
+    let mut object = serde_json::Map::new();
+    for (name, value) in &members {
+        if read(kind, name)
+            && let Ok(v) = serde_json::from_str::<Value>(value.get())
+        {
+            object.insert(name.clone(), v);
+        }
+    }
+    let mut mapped = map_fields(kind, &Value::Object(object), f);
+    let taken = taken(kind);
+    mapped.unmapped = members
+        .into_iter()
+        .filter(|(name, _)| !taken.contains(&name.as_str()))
+        .map(|(name, value)| (name, value.get().to_owned()))
+        .collect();
+    mapped
+}
+
+/// The top-level members of a JSON object, each with its exact text, in the order of the text; a repeated name
+/// keeps its first place and its last value, as a parsed `serde_json::Value` does. `None` when the text is not an
+/// object.
+fn members(raw: &str) -> Option<Vec<(String, &RawValue)>> {
+    struct Members;
+    impl<'de> Visitor<'de> for Members {
+        type Value = Vec<(String, &'de RawValue)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut list: Vec<(String, &'de RawValue)> = Vec::new();
+            // Past a few members, an index of the names (a hostile event may repeat one name 100,000 times).
+            let mut index: HashMap<String, usize> = HashMap::new();
+            while let Some(name) = map.next_key::<String>()? {
+                let value: &'de RawValue = map.next_value()?;
+                if list.len() == 16 && index.is_empty() {
+                    index = list
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (n, _))| (n.clone(), i))
+                        .collect();
+                }
+                let seen = if index.is_empty() {
+                    list.iter().position(|(n, _)| *n == name)
+                } else {
+                    index.get(&name).copied()
+                };
+                match seen {
+                    Some(i) => list[i].1 = value,
+                    None => {
+                        if !index.is_empty() {
+                            index.insert(name.clone(), list.len());
+                        }
+                        list.push((name, value));
+                    }
+                }
+            }
+            Ok(list)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(raw);
+    let list = de.deserialize_map(Members).ok()?;
+    de.end().ok()?;
+    Some(list)
+}
+
+/// [`map`] without `unmapped`.
+fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
     let native = match kind {
         SourceKind::Cloudtrail => cloudtrail(event),
         SourceKind::K8s => kubernetes(event),
@@ -303,7 +454,7 @@ pub fn map(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
         provider: provider.to_owned(),
         region: native.region.clone(),
         account: native.account.clone(),
-        unmapped: unmapped(event, native.taken),
+        unmapped: Vec::new(),
     }
 }
 
@@ -528,21 +679,6 @@ fn cloudtrail(e: &Value) -> Native {
         resources,
         region: text_at(e, "/awsRegion"),
         account,
-        taken: &[
-            "eventName",
-            "eventSource",
-            "requestID",
-            "eventVersion",
-            "errorCode",
-            "errorMessage",
-            "resources",
-            "awsRegion",
-            "recipientAccountId",
-            "userIdentity",
-            "sourceIPAddress",
-            "userAgent",
-            "eventTime",
-        ],
     }
 }
 
@@ -590,17 +726,6 @@ fn kubernetes(e: &Value) -> Native {
         resources: resource.into_iter().collect(),
         region: None,
         account: None,
-        taken: &[
-            "verb",
-            "objectRef",
-            "user",
-            "auditID",
-            "responseStatus",
-            "sourceIPs",
-            "userAgent",
-            "requestReceivedTimestamp",
-            "stageTimestamp",
-        ],
     }
 }
 
@@ -632,7 +757,6 @@ fn gcp(e: &Value) -> Native {
             .or_else(|| text_at(e, "/resource/labels/region"))
             .or_else(|| text_at(e, "/resource/labels/zone")),
         account: text_at(e, "/resource/labels/project_id"),
-        taken: &["protoPayload", "resource", "insertId", "timestamp"],
     }
 }
 
@@ -660,16 +784,6 @@ fn github(e: &Value) -> Native {
             .collect(),
         region: None,
         account: text_at(e, "/org"),
-        taken: &[
-            "action",
-            "actor",
-            "actor_id",
-            "_document_id",
-            "repo",
-            "org",
-            "@timestamp",
-            "created_at",
-        ],
     }
 }
 
@@ -705,16 +819,6 @@ fn okta(e: &Value) -> Native {
         resources,
         region: None,
         account: None,
-        taken: &[
-            "eventType",
-            "actor",
-            "uuid",
-            "version",
-            "outcome",
-            "target",
-            "client",
-            "published",
-        ],
     }
 }
 
@@ -735,15 +839,6 @@ fn teleport(e: &Value) -> Native {
         resources: Vec::new(),
         region: None,
         account: text_at(e, "/cluster_name"),
-        taken: &[
-            "event",
-            "user",
-            "uid",
-            "code",
-            "error",
-            "time",
-            "cluster_name",
-        ],
     }
 }
 
@@ -919,5 +1014,84 @@ mod tests {
                 assert_eq!(o.status_id, 0);
             }
         }
+    }
+
+    #[test]
+    fn mapping_from_the_bytes_equals_mapping_from_the_parsed_event() {
+        let events = [
+            (
+                SourceKind::Cloudtrail,
+                r#"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/anaya","accountId":"111122223333","userName":"anaya"},"eventTime":"2024-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","requestParameters":{"userName":"bob"},"responseElements":null,"requestID":"r-1","recipientAccountId":"111122223333","n":1.50}"#,
+            ),
+            (
+                SourceKind::Cloudtrail,
+                r#"{"eventName":"AssumeRole","eventSource":"sts.amazonaws.com","requestParameters":{"roleArn":"arn:aws:iam::1:role/x","roleSessionName":"s"},"userIdentity":{"type":"AWSService"},"extra":[1,{"a":null}]}"#,
+            ),
+            (
+                SourceKind::K8s,
+                r#"{"kind":"Event","verb":"create","user":{"username":"system:serviceaccount:ci:d"},"objectRef":{"resource":"pods","subresource":"exec","namespace":"p","name":"w"},"responseStatus":{"code":403,"message":"no"},"stage":"ResponseComplete"}"#,
+            ),
+            (
+                SourceKind::Okta,
+                r#"{"eventType":"user.lifecycle.create","actor":{"alternateId":"a@x"},"target":[{"type":"User","alternateId":"b@x","id":"00u"}],"outcome":{"result":"SUCCESS"},"debugContext":{}}"#,
+            ),
+            (
+                SourceKind::Github,
+                r#"{"action":"repo.create","actor":"octo","repo":"o/r","org":"o","@timestamp":1,"business":"b"}"#,
+            ),
+            (
+                SourceKind::Gcp,
+                r#"{"protoPayload":{"methodName":"m","serviceName":"s","resourceName":"r","status":{"code":7}},"resource":{"type":"t","labels":{"project_id":"p","location":"eu"}},"severity":"NOTICE"}"#,
+            ),
+            (
+                SourceKind::Teleport,
+                r#"{"event":"session.start","user":"u","cluster_name":"c","addr.remote":"1.2.3.4:5"}"#,
+            ),
+            (SourceKind::Jsonl, r#"{"a":1,"b":"two"}"#),
+            (
+                SourceKind::K8s,
+                r#"{"verb":"get","verb":"delete","x":1,"x":2}"#,
+            ),
+            (SourceKind::K8s, r#"[1,2]"#),
+            (SourceKind::K8s, r#"not json"#),
+            (SourceKind::K8s, r#"{"verb":"get"} trailing"#),
+        ];
+        let f = fields("an action", "denied", None);
+        for (kind, raw) in events {
+            let value: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
+            assert_eq!(
+                format!("{:?}", map_raw(kind, raw, &f)),
+                format!("{:?}", map(kind, &value, &f)),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn unmapped_keeps_the_exact_text_of_each_member() {
+        let raw = r#"{"verb":"get","note":"caf\u00e9 \"quoted\"","n":1.000,"deep":{"a":[1, 2]}}"#;
+        let o = map_raw(SourceKind::K8s, raw, &Fields::default());
+        assert_eq!(
+            o.unmapped,
+            [
+                ("note".to_owned(), r#""caf\u00e9 \"quoted\"""#.to_owned()),
+                ("n".to_owned(), "1.000".to_owned()),
+                ("deep".to_owned(), r#"{"a":[1, 2]}"#.to_owned()),
+            ]
+        );
+        assert_eq!(o.operation, "get");
+    }
+
+    #[test]
+    fn a_name_repeated_many_times_keeps_one_member() {
+        let mut raw = String::from("{");
+        for i in 0..50_000 {
+            raw.push_str(&format!("\"k{}\":{i},", i % 100));
+        }
+        raw.push_str("\"verb\":\"list\"}");
+        let o = map_raw(SourceKind::K8s, &raw, &Fields::default());
+        assert_eq!(o.unmapped.len(), 100);
+        assert_eq!(o.unmapped[0], ("k0".to_owned(), "49900".to_owned()));
+        assert_eq!(o.operation, "list");
     }
 }
