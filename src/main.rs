@@ -11,11 +11,6 @@ use auditlens::sources::SourceKind;
 use auditlens_cli::cmd::{self, Fatal, coverage_options, read_policy};
 use auditlens_cli::render;
 
-/// mimalloc instead of glibc's malloc: the export hands every row from the reading thread to the encoding one, and
-/// glibc's per-thread arenas then serialise on one lock (docs/benchmarks.md, "Allocator").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "auditlens",

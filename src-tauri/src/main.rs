@@ -5,10 +5,6 @@
 
 use clap::Parser as _;
 
-/// mimalloc for the Rust side, as the command line has (src/main.rs; docs/benchmarks.md, "Allocator").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let args = auditlens_app::cli::Args::parse();
     if let Err(message) = auditlens_app::run(args) {

@@ -4,7 +4,8 @@
 //!
 //! - signed by a key that is not trusted, without `--keep-failed`: refused once its checkpoint is read, before
 //!   any event is stored (exit 1, outcome untrusted, less than 1 MB written to the database and its WAL);
-//! - trusted: imported whole within 300 MB of peak resident memory.
+//! - trusted: imported whole within 300 MB of peak resident memory; then exported as OCSF Parquet
+//!   (`export-parquet`) within the same 300 MB.
 //!
 //! A second archive holds its 16 MiB strings in the `actor` field, which the store also writes to its actor
 //! index and to both summary tables: imported within the same 300 MB.
@@ -153,6 +154,39 @@ fn an_archive_of_sixteen_mib_events_is_refused_untrusted_at_once_and_imports_tru
     assert_eq!(text(&o.stdout).trim(), "1", "{}", text(&o.stderr));
     let o = auditlens(&["search", "--db", &db_text, "--count", "actor:mallory"]);
     assert_eq!(text(&o.stdout).trim(), EVENTS.to_string());
+
+    // The same 2 GB of events out as OCSF Parquet (each event in `raw_data` and its 16 MiB member once more in
+    // `unmapped`), within the same budget.
+    let keys = dir.join("keys");
+    let keys_text = keys.display().to_string();
+    let o = auditlens(&["keygen", "--name", "auditor", "--out", &keys_text]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = dir.join("parquet").display().to_string();
+    let auditor = keys.join("auditor.key").display().to_string();
+    let started = Instant::now();
+    let (o, peak) = auditlens_peak_rss(&[
+        "export-parquet",
+        "--db",
+        &db_text,
+        "--key",
+        &auditor,
+        "--out",
+        &out,
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(summary["rows"], EVENTS, "{summary}");
+    assert_eq!(summary["raw_bytes"], EVENTS * MAX_EVENT_BYTES, "{summary}");
+    eprintln!(
+        "export-parquet of {EVENTS} x 16 MiB: peak RSS {} MB, {:?}",
+        peak / 1_000_000,
+        started.elapsed()
+    );
+    assert!(
+        peak <= PEAK_LIMIT_BYTES,
+        "export-parquet: peak resident memory {peak} bytes > {PEAK_LIMIT_BYTES}"
+    );
 }
 
 /// The 16 MiB strings in the actor field: stored in the events' actor column and its index, and in the

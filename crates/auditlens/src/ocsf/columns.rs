@@ -41,7 +41,7 @@ impl Row {
                 .ocsf
                 .unmapped
                 .iter()
-                .map(|(k, v)| k.len() + v.len() + 16)
+                .map(|(k, _)| k.len() + 32)
                 .sum::<usize>()
     }
 }
@@ -412,7 +412,7 @@ pub fn batch(rows: &[Row]) -> Result<RecordBatch, ArrowError> {
     let unmapped = {
         let mut b = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
         for r in rows {
-            for (k, v) in &r.ocsf.unmapped {
+            for (k, v) in r.ocsf.unmapped_text(&r.raw) {
                 b.keys().append_value(k);
                 b.values().append_value(v);
             }

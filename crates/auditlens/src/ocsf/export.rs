@@ -2,13 +2,15 @@
 //! signed checkpoint before its first event is written, each event's leaf recomputed, the events mapped to OCSF
 //! and written to their partition's Parquet file, then `_manifest.json` and the signed `_manifest`.
 //!
-//! Memory is bounded by bytes: rows wait in a partition's buffer until it holds 8 MiB or 8,192 rows (all buffers
-//! together at most 32 MiB), at most 8 partition files are open (the least recently written is closed when another
+//! Memory is bounded by bytes: the reading thread hands rows over in chunks of at most 1,024 rows or 4 MiB, from
+//! hand to hand (no queue); the store is read through SQLite's page cache, not a map of the file; a row holds
+//! its event's bytes once (`unmapped` points into them); rows wait in a partition's buffer until it holds 8 MiB
+//! or 8,192 rows (all buffers together at most 32 MiB), at most 8 partition files are open (the least recently written is closed when another
 //! is needed; a later event of its partition opens the next `part-NNNNN` file), and a file's row group is written
 //! once its encoded size reaches 32 MiB or 65,536 rows. Mapping runs on the reading thread, encoding on a second
 //! one. What made it faster, measured (docs/benchmarks.md): parsing only the members the mapping reads, rows that
 //! hold their OCSF event boxed (rows are moved through the channel and the partition buffers), no dictionary for
-//! columns that differ on every row, zstd level 1, and the programs' allocator.
+//! columns that differ on every row and zstd level 1.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -55,8 +57,12 @@ const ROW_GROUP_ROWS: usize = 65_536;
 const ROW_GROUP_BYTES: usize = 32 << 20;
 /// Partition files open at once.
 const MAX_OPEN: usize = 8;
-/// Rows sent at once from the reading thread to the encoding one.
+/// Rows sent at once from the reading thread to the encoding one: this many, or fewer that weigh this many bytes.
 const CHUNK_ROWS: usize = 1024;
+const CHUNK_BYTES: usize = 4 << 20;
+/// Chunks waiting between the two threads: none (the reader hands a chunk over when the encoder takes it, and
+/// builds the next one meanwhile).
+const CHUNKS_QUEUED: usize = 0;
 /// Longest partition value written into a path.
 const MAX_PARTITION_VALUE: usize = 64;
 
@@ -503,7 +509,18 @@ pub fn export_parquet(
         .map_err(|e| ParquetExportError::Usage(format!("no random export id: {e}")))?;
     let export_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
     let mut writers = Writers::new(opts.out, export_id.clone());
-    match run(store, opts, &mut writers, &export_id, progress) {
+    // Every event is read once, in order: through SQLite's page cache, not a memory map of the whole file, so
+    // that the export's resident memory is its own buffers whatever the store's size (the map is put back after).
+    let mapped: i64 = store
+        .conn
+        .query_row("PRAGMA mmap_size", [], |r| r.get(0))
+        .unwrap_or(0);
+    store.conn.pragma_update(None, "mmap_size", 0)?;
+    let result = run(store, opts, &mut writers, &export_id, progress);
+    if mapped > 0 {
+        let _ = store.conn.pragma_update(None, "mmap_size", mapped);
+    }
+    match result {
         Ok(summary) => Ok(summary),
         Err(e) => {
             writers.remove_all();
@@ -595,7 +612,7 @@ fn run(
     let mut count = 0u64;
     let mut raw_bytes = 0u64;
 
-    let (send, receive) = mpsc::sync_channel::<Vec<Row>>(4);
+    let (send, receive) = mpsc::sync_channel::<Vec<Row>>(CHUNKS_QUEUED);
     std::thread::scope(|scope| -> Result<(), ParquetExportError> {
         let encoding = &mut *writers;
         let encoder = scope.spawn(move || -> Result<(), ParquetExportError> {
@@ -609,6 +626,7 @@ fn run(
         });
         let mut read = |send: mpsc::SyncSender<Vec<Row>>| -> Result<(), ParquetExportError> {
             let mut chunk: Vec<Row> = Vec::with_capacity(CHUNK_ROWS);
+            let mut chunk_bytes = 0usize;
             while let Some(r) = rows.next()? {
                 let archive_id: i64 = r.get(0)?;
                 let info = match archives.get(&archive_id) {
@@ -652,7 +670,7 @@ fn run(
                 let ocsf = map::map_raw(info.kind, &raw, &fields);
                 *by_class.entry(ocsf.class.folder().to_owned()).or_default() += 1;
                 raw_bytes += raw.len() as u64;
-                chunk.push(Row {
+                let row = Row {
                     ocsf: Box::new(ocsf),
                     time_ms: ts.map_or(info.sealed_ms, |t| t.div_euclid(1000)),
                     time_known: ts.is_some(),
@@ -666,9 +684,12 @@ fn run(
                     source,
                     category,
                     outcome,
-                });
+                };
+                chunk_bytes += row.weight();
+                chunk.push(row);
                 count += 1;
-                if chunk.len() >= CHUNK_ROWS {
+                if chunk.len() >= CHUNK_ROWS || chunk_bytes >= CHUNK_BYTES {
+                    chunk_bytes = 0;
                     if send.send(std::mem::take(&mut chunk)).is_err() {
                         // The encoder stopped: its error is returned below.
                         return Ok(());

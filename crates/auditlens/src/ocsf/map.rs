@@ -4,6 +4,7 @@
 //! `raw_data` anyway.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use serde::de::{Deserializer as _, MapAccess, Visitor};
 use serde_json::Value;
@@ -149,11 +150,19 @@ pub struct OcsfEvent {
     pub provider: String,
     pub region: Option<String>,
     pub account: Option<String>,
-    /// The top-level members no attribute took: name and JSON text of the value.
-    pub unmapped: Vec<(String, String)>,
+    /// The top-level members no attribute took: each name with the byte range of its value's JSON text in the
+    /// event's exact bytes (see [`OcsfEvent::unmapped_text`]; a range, not a copy: a member may be 16 MiB).
+    pub unmapped: Vec<(String, Range<usize>)>,
 }
 
 impl OcsfEvent {
+    /// `unmapped` as names and JSON texts, `raw` being the bytes the event was mapped from.
+    pub fn unmapped_text<'a>(&'a self, raw: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.unmapped
+            .iter()
+            .map(move |(name, at)| (name.as_str(), raw.get(at.clone()).unwrap_or("")))
+    }
+
     /// The activity's caption; for 99 (Other), the source's own name of it, as OCSF asks.
     pub fn activity_name(&self) -> &str {
         match self.activity_id {
@@ -256,18 +265,12 @@ fn read(kind: SourceKind, member: &str) -> bool {
         || (kind == SourceKind::Cloudtrail && member == "requestParameters")
 }
 
-/// Maps one event. `event` is its parsed JSON (any value: a non-object maps from the fields alone).
-pub fn map(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
-    let mut mapped = map_fields(kind, event, f);
-    mapped.unmapped = unmapped(event, taken(kind));
-    mapped
-}
-
-/// Maps one event from its exact bytes, as [`map`] does from its parsed JSON, parsing only the members the mapping
-/// reads: the others are never built as values, and `unmapped` holds their exact JSON text as the event has it.
+/// Maps one event from its exact bytes (any text: what is not a JSON object maps from the fields alone). Only the
+/// members the mapping reads are parsed; the others are never built as values, and `unmapped` points at their
+/// exact JSON text in `raw`.
 pub fn map_raw(kind: SourceKind, raw: &str, f: &Fields<'_>) -> OcsfEvent {
     let Some(members) = members(raw) else {
-        return map(kind, &Value::Null, f);
+        return map_fields(kind, &Value::Null, f);
     };
     let mut object = serde_json::Map::new();
     for (name, value) in &members {
@@ -282,7 +285,11 @@ pub fn map_raw(kind: SourceKind, raw: &str, f: &Fields<'_>) -> OcsfEvent {
     mapped.unmapped = members
         .into_iter()
         .filter(|(name, _)| !taken.contains(&name.as_str()))
-        .map(|(name, value)| (name, value.get().to_owned()))
+        .map(|(name, value)| {
+            // `value` is a slice of `raw`: its offset is the distance between the two.
+            let start = value.get().as_ptr() as usize - raw.as_ptr() as usize;
+            (name, start..start + value.get().len())
+        })
         .collect();
     mapped
 }
@@ -334,7 +341,7 @@ fn members(raw: &str) -> Option<Vec<(String, &RawValue)>> {
     Some(list)
 }
 
-/// [`map`] without `unmapped`.
+/// The mapping from the event's JSON, `unmapped` left empty.
 fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
     let native = match kind {
         SourceKind::Cloudtrail => cloudtrail(event),
@@ -458,7 +465,8 @@ fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
     }
 }
 
-/// The top-level members of `event` not in `taken`: each name with its value's JSON text.
+/// The top-level members of `event` not in `taken`: each name with its value's JSON text (the tests' oracle).
+#[cfg(test)]
 fn unmapped(event: &Value, taken: &[&str]) -> Vec<(String, String)> {
     let Some(obj) = event.as_object() else {
         return Vec::new();
@@ -847,6 +855,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The mapping of a parsed event (the bytes' own mapping, [`map_raw`], is checked against it below).
+    fn map(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
+        map_fields(kind, event, f)
+    }
+
     fn fields<'a>(action: &'a str, outcome: &'a str, privilege: Option<&'a str>) -> Fields<'a> {
         Fields {
             ts: Some(0),
@@ -879,14 +892,13 @@ mod tests {
         assert_eq!(o.resources[0].namespace.as_deref(), Some("prod"));
         assert_eq!(o.status_code.as_deref(), Some("201"));
         // `stage` and `kind` are nobody's: they stay in unmapped.
-        let unmapped: Vec<(&str, &str)> = o
-            .unmapped
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let u = unmapped(&e, taken(SourceKind::K8s));
         assert_eq!(
-            unmapped,
-            [("stage", "\"ResponseComplete\""), ("kind", "\"Event\"")]
+            u,
+            [
+                ("stage".to_owned(), "\"ResponseComplete\"".to_owned()),
+                ("kind".to_owned(), "\"Event\"".to_owned())
+            ]
         );
     }
 
@@ -1059,8 +1071,15 @@ mod tests {
         let f = fields("an action", "denied", None);
         for (kind, raw) in events {
             let value: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
+            let mut from_bytes = map_raw(kind, raw, &f);
+            let texts: Vec<(String, String)> = from_bytes
+                .unmapped_text(raw)
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            assert_eq!(texts, unmapped(&value, taken(kind)), "{raw}");
+            from_bytes.unmapped.clear();
             assert_eq!(
-                format!("{:?}", map_raw(kind, raw, &f)),
+                format!("{from_bytes:?}"),
                 format!("{:?}", map(kind, &value, &f)),
                 "{raw}"
             );
@@ -1072,11 +1091,11 @@ mod tests {
         let raw = r#"{"verb":"get","note":"caf\u00e9 \"quoted\"","n":1.000,"deep":{"a":[1, 2]}}"#;
         let o = map_raw(SourceKind::K8s, raw, &Fields::default());
         assert_eq!(
-            o.unmapped,
+            o.unmapped_text(raw).collect::<Vec<_>>(),
             [
-                ("note".to_owned(), r#""caf\u00e9 \"quoted\"""#.to_owned()),
-                ("n".to_owned(), "1.000".to_owned()),
-                ("deep".to_owned(), r#"{"a":[1, 2]}"#.to_owned()),
+                ("note", r#""caf\u00e9 \"quoted\"""#),
+                ("n", "1.000"),
+                ("deep", r#"{"a":[1, 2]}"#),
             ]
         );
         assert_eq!(o.operation, "get");
@@ -1091,7 +1110,7 @@ mod tests {
         raw.push_str("\"verb\":\"list\"}");
         let o = map_raw(SourceKind::K8s, &raw, &Fields::default());
         assert_eq!(o.unmapped.len(), 100);
-        assert_eq!(o.unmapped[0], ("k0".to_owned(), "49900".to_owned()));
+        assert_eq!(o.unmapped_text(&raw).next(), Some(("k0", "49900")));
         assert_eq!(o.operation, "list");
     }
 }
