@@ -3,11 +3,12 @@
 //! and written to their partition's Parquet file, then `_manifest.json` and the signed `_manifest`.
 //!
 //! Memory is bounded by bytes: the reading thread hands rows over in chunks of at most 1,024 rows or 4 MiB, from
-//! hand to hand (no queue); the store is read through SQLite's page cache, not a map of the file; a row holds
+//! hand to hand (no queue); the store is read through an 8 MiB page cache, not a map of the file; a row holds
 //! its event's bytes once (`unmapped` points into them); rows wait in a partition's buffer until it holds 8 MiB
 //! or 8,192 rows (all buffers together at most 32 MiB), at most 8 partition files are open (the least recently written is closed when another
 //! is needed; a later event of its partition opens the next `part-NNNNN` file), and a file's row group is written
-//! once its encoded size reaches 32 MiB or 65,536 rows. Mapping runs on the reading thread, encoding on a second
+//! once its encoded size reaches 32 MiB or 65,536 rows, or earlier when the open files hold more than 32 MiB
+//! together (the one holding most writes its row group). Mapping runs on the reading thread, encoding on a second
 //! one. What made it faster, measured (docs/benchmarks.md): parsing only the members the mapping reads, rows that
 //! hold their OCSF event boxed (rows are moved through the channel and the partition buffers), no dictionary for
 //! columns that differ on every row and zstd level 1.
@@ -57,12 +58,17 @@ const ROW_GROUP_ROWS: usize = 65_536;
 const ROW_GROUP_BYTES: usize = 32 << 20;
 /// Partition files open at once.
 const MAX_OPEN: usize = 8;
+/// Bytes the open files may hold in memory together (pages and row groups not yet written): past it, the file
+/// holding the most writes its row group out.
+const OPEN_BYTES: usize = 32 << 20;
 /// Rows sent at once from the reading thread to the encoding one: this many, or fewer that weigh this many bytes.
 const CHUNK_ROWS: usize = 1024;
 const CHUNK_BYTES: usize = 4 << 20;
 /// Chunks waiting between the two threads: none (the reader hands a chunk over when the encoder takes it, and
 /// builds the next one meanwhile).
 const CHUNKS_QUEUED: usize = 0;
+/// SQLite's page cache while exporting (negative: KiB).
+const EXPORT_CACHE_KIB: i64 = -8192;
 /// Longest partition value written into a path.
 const MAX_PARTITION_VALUE: usize = 64;
 
@@ -380,6 +386,24 @@ impl Writers {
         };
         f.writer.write(&batch).map_err(|e| perr(&f.rel, e))?;
         f.rows += rows.len() as u64;
+        // Memory: the open files' buffers together stay under OPEN_BYTES.
+        loop {
+            let held: usize = self.open.values().map(|f| f.writer.memory_size()).sum();
+            if held <= OPEN_BYTES {
+                break;
+            }
+            let Some(f) = self
+                .open
+                .values_mut()
+                .max_by_key(|f| f.writer.memory_size())
+            else {
+                break;
+            };
+            if f.writer.in_progress_rows() == 0 {
+                break;
+            }
+            f.writer.flush().map_err(|e| perr(&f.rel, e))?;
+        }
         Ok(())
     }
 
@@ -509,17 +533,23 @@ pub fn export_parquet(
         .map_err(|e| ParquetExportError::Usage(format!("no random export id: {e}")))?;
     let export_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
     let mut writers = Writers::new(opts.out, export_id.clone());
-    // Every event is read once, in order: through SQLite's page cache, not a memory map of the whole file, so
-    // that the export's resident memory is its own buffers whatever the store's size (the map is put back after).
-    let mapped: i64 = store
-        .conn
-        .query_row("PRAGMA mmap_size", [], |r| r.get(0))
-        .unwrap_or(0);
+    // Every event is read once, in order: through a small page cache, not a memory map of the whole file nor the
+    // store's 64 MiB cache, so that the export's resident memory is its own buffers whatever the store's size
+    // (both are put back after).
+    let pragma = |name: &str| -> i64 {
+        store
+            .conn
+            .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .unwrap_or(0)
+    };
+    let (mapped, cache) = (pragma("mmap_size"), pragma("cache_size"));
     store.conn.pragma_update(None, "mmap_size", 0)?;
+    store
+        .conn
+        .pragma_update(None, "cache_size", EXPORT_CACHE_KIB)?;
     let result = run(store, opts, &mut writers, &export_id, progress);
-    if mapped > 0 {
-        let _ = store.conn.pragma_update(None, "mmap_size", mapped);
-    }
+    let _ = store.conn.pragma_update(None, "mmap_size", mapped);
+    let _ = store.conn.pragma_update(None, "cache_size", cache);
     match result {
         Ok(summary) => Ok(summary),
         Err(e) => {
