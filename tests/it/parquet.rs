@@ -447,3 +447,43 @@ fn usage_errors_exit_2_and_write_nothing() {
     assert_eq!(code(&o), 2);
     assert!(!lab.dir.join("q").exists() && !lab.dir.join("t").exists());
 }
+
+/// The export reads through a small page cache and no map of the file (docs/ocsf-export.md, memory), then gives the
+/// connection back as it was, after an export and after a refused one: the app's connection goes on serving searches.
+#[test]
+fn the_connection_gets_its_cache_and_map_back_after_an_export() {
+    use auditlens::ocsf::{ParquetExportOptions, export_parquet};
+    let lab = lab();
+    let store = auditlens::store::Store::open(&lab.db).unwrap();
+    store.map_for_reading().unwrap();
+    let pragma = |name: &str| -> i64 {
+        store
+            .connection()
+            .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = (pragma("mmap_size"), pragma("cache_size"));
+    assert!(before.0 > 0 && before.1 != -8192, "{before:?}");
+    let mut seen = Vec::new();
+    for (out, query, ok) in [
+        (lab.dir.join("out-ok"), "", true),
+        (lab.dir.join("out-bad"), "actor:((", false),
+    ] {
+        let result = export_parquet(
+            &store,
+            &ParquetExportOptions {
+                query,
+                from: None,
+                to: None,
+                all_stages: false,
+                auditor: &lab.auditor,
+                out: &out,
+                now_micros: 1_800_000_000_000_000,
+            },
+            &mut |p| seen.push(p.rows),
+        );
+        assert_eq!(result.is_ok(), ok, "{:?}", result.err());
+        assert_eq!((pragma("mmap_size"), pragma("cache_size")), before);
+    }
+    assert!(seen.last().is_some_and(|&rows| rows > 0));
+}

@@ -65,7 +65,6 @@ pub const UNIQUE_COLUMNS: &[&str] = &[
     "metadata.uid",
     "api.request.uid",
     "auditlens_event_id",
-    "auditlens_event_index",
     "auditlens_leaf_hash",
 ];
 

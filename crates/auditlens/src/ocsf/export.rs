@@ -5,8 +5,8 @@
 //! Memory is bounded by bytes: the reading thread hands rows over in chunks of at most 1,024 rows or 4 MiB, from
 //! hand to hand (no queue); the store is read through an 8 MiB page cache, not a map of the file; a row holds
 //! its event's bytes once (`unmapped` points into them); rows wait in a partition's buffer until it holds 8 MiB
-//! or 8,192 rows (all buffers together at most 32 MiB), at most 8 partition files are open (the least recently written is closed when another
-//! is needed; a later event of its partition opens the next `part-NNNNN` file), and a file's row group is written
+//! or 8,192 rows (all buffers together at most 32 MiB), at most 8 partition files are open (the least recently
+//! written is closed when another is needed; a later event of its partition opens the next `part-NNNNN` file), and a file's row group is written
 //! once its encoded size reaches 32 MiB or 65,536 rows, or earlier when the open files hold more than 32 MiB
 //! together (the one holding most writes its row group). Mapping runs on the reading thread, encoding on a second
 //! one. What made it faster, measured (docs/benchmarks.md): parsing only the members the mapping reads, rows that
@@ -527,15 +527,9 @@ pub fn export_parquet(
             "--from must be before --to".into(),
         ));
     }
-    let created_dir = prepare_out(opts.out)?;
-    let mut id = [0u8; 6];
-    getrandom::fill(&mut id)
-        .map_err(|e| ParquetExportError::Usage(format!("no random export id: {e}")))?;
-    let export_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
-    let mut writers = Writers::new(opts.out, export_id.clone());
     // Every event is read once, in order: through a small page cache, not a memory map of the whole file nor the
-    // store's 64 MiB cache, so that the export's resident memory is its own buffers whatever the store's size
-    // (both are put back after).
+    // store's 64 MiB cache, so that the export's resident memory is its own buffers whatever the store's size.
+    // Both are put back after, whatever the outcome (the app's connection goes on serving searches).
     let pragma = |name: &str| -> i64 {
         store
             .conn
@@ -543,14 +537,34 @@ pub fn export_parquet(
             .unwrap_or(0)
     };
     let (mapped, cache) = (pragma("mmap_size"), pragma("cache_size"));
-    store.conn.pragma_update(None, "mmap_size", 0)?;
-    store
+    let result = store
         .conn
-        .pragma_update(None, "cache_size", EXPORT_CACHE_KIB)?;
-    let result = run(store, opts, &mut writers, &export_id, progress);
+        .pragma_update(None, "mmap_size", 0)
+        .and_then(|()| {
+            store
+                .conn
+                .pragma_update(None, "cache_size", EXPORT_CACHE_KIB)
+        })
+        .map_err(ParquetExportError::from)
+        .and_then(|()| export_into(store, opts, progress));
     let _ = store.conn.pragma_update(None, "mmap_size", mapped);
     let _ = store.conn.pragma_update(None, "cache_size", cache);
-    match result {
+    result
+}
+
+/// [`export_parquet`] once the connection reads through its small cache.
+fn export_into(
+    store: &Store,
+    opts: &ParquetExportOptions<'_>,
+    progress: &mut dyn FnMut(ExportProgress),
+) -> Result<ParquetExportSummary, ParquetExportError> {
+    let created_dir = prepare_out(opts.out)?;
+    let mut id = [0u8; 6];
+    getrandom::fill(&mut id)
+        .map_err(|e| ParquetExportError::Usage(format!("no random export id: {e}")))?;
+    let export_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let mut writers = Writers::new(opts.out, export_id.clone());
+    match run(store, opts, &mut writers, &export_id, progress) {
         Ok(summary) => Ok(summary),
         Err(e) => {
             writers.remove_all();
