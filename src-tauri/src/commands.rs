@@ -267,10 +267,16 @@ pub fn import_archives(
             !cancel.load(Ordering::Relaxed)
         });
     }
+    drop(_writer);
     emit(ImportEvent::Done {
         job,
         cancelled: cancel.load(Ordering::Relaxed),
     });
+    // The archives are searchable now (text by reading the events the index lacks); their text is indexed
+    // here, after the job, without holding the store's write lock.
+    if let Some(store) = store.as_mut() {
+        let _ = store.finish_text_index(&mut |_| {});
+    }
 }
 
 /// An archive the store could not import: a file it cannot read, in words the auditor can act on, or the

@@ -77,6 +77,16 @@ pub fn run(
     if let Some(f) = fatal {
         return Err(f);
     }
+    // The archives are stored; `import` returns once their text is indexed too (the app indexes in the
+    // background).
+    store.finish_text_index(&mut |status| {
+        if show_progress {
+            eprint!("\r\x1b[Kindexing text: {}%", status.percent());
+        }
+    })?;
+    if show_progress {
+        eprint!("\r\x1b[K");
+    }
     if let Some((period, silence)) = period {
         let c = store.coverage(period, silence)?;
         if json {

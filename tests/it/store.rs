@@ -672,7 +672,7 @@ fn old_schema_database_opens_migrated_and_newer_is_refused() {
     // columns, no summary tables, no columns for events not parsed, no settings table, no software table.
     lab.raw()
         .execute_batch(
-            "DROP TABLE events_fts; DROP INDEX events_actor; DROP INDEX events_action; DROP INDEX events_resource;
+            "DROP INDEX events_actor; DROP INDEX events_action; DROP INDEX events_resource;
              DROP INDEX events_category; DROP INDEX events_outcome; DROP INDEX events_ip; DROP INDEX events_env;
              DROP TABLE rollup_hourly; DROP TABLE rollup_actors; DROP TABLE rollup_minutely;
              DROP TABLE rollup_minute_actors; DROP INDEX events_privilege;

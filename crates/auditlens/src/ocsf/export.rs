@@ -630,15 +630,21 @@ fn run(
 ) -> Result<ParquetExportSummary, ParquetExportError> {
     // One read transaction: the counts, the checks and the rows all see the same store.
     let tx = store.conn.unchecked_transaction()?;
-    let (left_out_sql, left_out_params, _) =
-        crate::store::search::selection(&selection_query(opts, false), opts.now_micros)?;
+    let (left_out_sql, left_out_params, _) = crate::store::search::selection(
+        &store.conn,
+        &selection_query(opts, false),
+        opts.now_micros,
+    )?;
     let left_out: i64 = store.conn.query_row(
         &format!("SELECT count(*) {left_out_sql}"),
         params_from_iter(left_out_params.iter()),
         |r| r.get(0),
     )?;
-    let (from_where, params, id_column) =
-        crate::store::search::selection(&selection_query(opts, true), opts.now_micros)?;
+    let (from_where, params, id_column) = crate::store::search::selection(
+        &store.conn,
+        &selection_query(opts, true),
+        opts.now_micros,
+    )?;
     let total: i64 = store.conn.query_row(
         &format!("SELECT count(*) {from_where}"),
         params_from_iter(params.iter()),

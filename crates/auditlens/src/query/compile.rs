@@ -5,10 +5,13 @@ use super::lex::is_searchable;
 use super::time::time_field_range;
 use super::{Field, MICROS_PER_SECOND, Query, SqlFilter, SqlParam, compile};
 
-/// The FTS5 condition on the event id; `?` is the FTS5 query string.
-const FTS_IN: &str = "e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)";
-/// The negated FTS5 condition on the event id.
-const FTS_NOT_IN: &str = "e.id NOT IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)";
+/// The full-text condition on an event: asked of the index (store/text_index.rs) while it holds any archive
+/// (`temp.text_done`, which the store fills only with archives of its current index), and decided from the bytes
+/// of the events of every other archive. Both `?` are the same FTS5 query string. Both halves are id lists, so
+/// SQLite looks matches up by id; with the index complete, the second half reads no event.
+pub(crate) const FTS_IN: &str = "(e.id IN (SELECT rowid FROM txt.events_text WHERE events_text MATCH ? AND EXISTS (SELECT 1 FROM temp.text_done)) OR e.id IN (SELECT t.id FROM archives a JOIN events t ON t.archive_id = a.id WHERE a.id NOT IN temp.text_done AND text_match(t.raw, ?)))";
+/// The negated full-text condition.
+pub(crate) const FTS_NOT_IN: &str = "NOT (e.id IN (SELECT rowid FROM txt.events_text WHERE events_text MATCH ? AND EXISTS (SELECT 1 FROM temp.text_done)) OR e.id IN (SELECT t.id FROM archives a JOIN events t ON t.archive_id = a.id WHERE a.id NOT IN temp.text_done AND text_match(t.raw, ?)))";
 
 /// A compiled condition: a constant, or SQL with its parameters.
 pub(super) enum Cond {
@@ -33,23 +36,10 @@ impl Part {
     }
 }
 
-/// The FTS5 query string for one text term: a single quoted FTS5 string, so nothing in it is FTS5 syntax.
-/// A NUL (a separator for the tokenizer anyway) becomes a space, since FTS5 would end the string there.
+/// The FTS5 query string for one text term: its words (text.rs) as one quoted phrase, so nothing in it is FTS5
+/// syntax.
 fn fts_string(text: &str, prefix: bool) -> String {
-    let mut out = String::with_capacity(text.len() + 3);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\"\""),
-            '\0' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    if prefix {
-        out.push('*');
-    }
-    out
+    crate::text::Term::new(text, prefix).fts5()
 }
 
 /// The FTS5 string of a searchable text term, or `None` for anything else.
@@ -70,7 +60,12 @@ fn negated_text(q: &Query) -> Option<String> {
 
 fn fts_part(strings: &[String], separator: &str, negated: bool) -> Part {
     let sql = if negated { FTS_NOT_IN } else { FTS_IN };
-    Part::new(sql, vec![SqlParam::Text(strings.join(separator))], false)
+    let fts = strings.join(separator);
+    Part::new(
+        sql,
+        vec![SqlParam::Text(fts.clone()), SqlParam::Text(fts)],
+        false,
+    )
 }
 
 fn escape_like(value: &str) -> String {
@@ -477,40 +472,33 @@ mod tests {
         );
     }
 
+    /// The two parameters of one full-text condition (both the same FTS5 string).
+    fn fts(s: &str) -> Vec<SqlParam> {
+        vec![SqlParam::Text(s.into()), SqlParam::Text(s.into())]
+    }
+
     #[test]
     fn text_terms_become_quoted_fts5_strings_merged_per_junction() {
         let f = compile(&ok("a b \"c d\"*"), 0);
         assert_eq!(f.sql, FTS_IN);
-        assert_eq!(
-            f.params,
-            vec![SqlParam::Text("\"a\" \"b\" \"c d\"*".into())]
-        );
+        assert_eq!(f.params, fts("\"a\" \"b\" \"c d\"*"));
         let f = compile(&ok("a OR b*"), 0);
         assert_eq!(f.sql, FTS_IN);
-        assert_eq!(f.params, vec![SqlParam::Text("\"a\" OR \"b\"*".into())]);
+        assert_eq!(f.params, fts("\"a\" OR \"b\"*"));
         let f = compile(&ok("-a"), 0);
         assert_eq!(f.sql, FTS_NOT_IN);
-        assert_eq!(f.params, vec![SqlParam::Text("\"a\"".into())]);
+        assert_eq!(f.params, fts("\"a\""));
         let f = compile(&ok("x -a -b"), 0);
         assert_eq!(f.sql, format!("({FTS_IN}) AND ({FTS_NOT_IN})"));
-        assert_eq!(
-            f.params,
-            vec![
-                SqlParam::Text("\"x\"".into()),
-                SqlParam::Text("\"a\" OR \"b\"".into())
-            ]
-        );
+        assert_eq!(f.params, [fts("\"x\""), fts("\"a\" OR \"b\"")].concat());
         let f = compile(&ok("-a OR -b"), 0);
         assert_eq!(f.sql, FTS_NOT_IN);
-        assert_eq!(f.params, vec![SqlParam::Text("\"a\" \"b\"".into())]);
+        assert_eq!(f.params, fts("\"a\" \"b\""));
         let f = compile(&ok("actor:bob alice"), 0);
         assert_eq!(f.sql, format!("(e.actor = ?) AND ({FTS_IN})"));
         assert_eq!(
             f.params,
-            vec![
-                SqlParam::Text("bob".into()),
-                SqlParam::Text("\"alice\"".into())
-            ]
+            [vec![SqlParam::Text("bob".into())], fts("\"alice\"")].concat()
         );
     }
 
@@ -577,29 +565,30 @@ mod tests {
 
     #[test]
     fn user_text_never_reaches_the_sql() {
+        // Text terms reach FTS5 as their words only (text.rs), quoted: no FTS5 syntax survives.
         let cases: &[(&str, &str, &str)] = &[
             (
                 r#""x'); DROP TABLE events; --""#,
                 FTS_IN,
-                r#""x'); DROP TABLE events; --""#,
+                r#""x drop table events""#,
             ),
-            (r#""a\" OR 1=1""#, FTS_IN, r#""a"" OR 1=1""#),
-            ("robert';", FTS_IN, "\"robert';\""),
-            ("^a +b NEAR", FTS_IN, "\"^a\" \"+b\" \"NEAR\""),
+            (r#""a\" OR 1=1""#, FTS_IN, r#""a or 1 1""#),
+            ("robert';", FTS_IN, "\"robert\""),
+            ("^a +b NEAR", FTS_IN, "\"a\" \"b\" \"near\""),
             (
                 "\"NEAR(a b) AND c:d ^e -f\"",
                 FTS_IN,
-                "\"NEAR(a b) AND c:d ^e -f\"",
+                "\"near a b and c d e f\"",
             ),
-            ("\"say \\\"hi\\\"\"", FTS_IN, "\"say \"\"hi\"\"\""),
-            ("50%_off", FTS_IN, "\"50%_off\""),
+            ("\"say \\\"hi\\\"\"", FTS_IN, "\"say hi\""),
+            ("50%_off", FTS_IN, "\"50 off\""),
             ("actor:\"a' OR '1'='1\"", "e.actor = ?", "a' OR '1'='1"),
             ("actor:x';DROP*", "e.actor LIKE ? ESCAPE '\\'", "x';DROP%"),
             ("action:\"%\"", "e.action = ?", "%"),
             (
                 "SELECT id FROM events WHERE 1=1 UNION",
                 FTS_IN,
-                "\"SELECT\" \"id\" \"FROM\" \"events\" \"WHERE\" \"1=1\" \"UNION\"",
+                "\"select\" \"id\" \"from\" \"events\" \"where\" \"1 1\" \"union\"",
             ),
         ];
         for (input, sql, param) in cases {
@@ -609,18 +598,19 @@ mod tests {
             };
             let f = compile(&q, 0);
             assert_eq!(&f.sql, sql, "sql for {input:?}");
-            assert_eq!(
-                f.params,
-                vec![SqlParam::Text((*param).to_owned())],
-                "params for {input:?}"
-            );
+            let want = if *sql == FTS_IN {
+                fts(param)
+            } else {
+                vec![SqlParam::Text((*param).to_owned())]
+            };
+            assert_eq!(f.params, want, "params for {input:?}");
         }
     }
 
     #[test]
-    fn a_nul_in_text_becomes_a_separator_for_fts5() {
+    fn a_nul_in_text_is_a_word_break() {
         let f = compile(&ok("\"a\u{0}b\""), 0);
-        assert_eq!(f.params, vec![SqlParam::Text("\"a b\"".into())]);
+        assert_eq!(f.params, fts("\"a b\""));
     }
 
     proptest::proptest! {

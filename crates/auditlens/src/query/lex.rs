@@ -332,12 +332,7 @@ impl<'a> Lexer<'a> {
 /// Whether the `unicode61` tokenizer finds at least one token in `text` (a letter, digit or private-use
 /// character; Rust's Unicode tables stand in for SQLite's).
 pub(super) fn is_searchable(text: &str) -> bool {
-    text.chars().any(|c| {
-        c.is_alphanumeric()
-            || ('\u{E000}'..='\u{F8FF}').contains(&c)
-            || ('\u{F0000}'..='\u{FFFFD}').contains(&c)
-            || ('\u{100000}'..='\u{10FFFD}').contains(&c)
-    })
+    text.chars().any(crate::text::is_word_char)
 }
 
 /// Builds a free-text term; `raw` is the term as written, for messages.

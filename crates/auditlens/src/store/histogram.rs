@@ -95,28 +95,31 @@ fn bind(params: Vec<SqlParam>) -> impl Iterator<Item = SqlValue> {
 fn matches(
     query_text: &str,
     now_micros: i64,
+    indexed: bool,
 ) -> Result<(String, Vec<SqlValue>, &'static str), SearchError> {
     let q = query::parse(query_text)?;
-    Ok(match query::compile_fts_driven(&q, now_micros) {
-        Some((text, rest)) => (
-            format!(
-                "FROM events_fts JOIN events e ON e.id = events_fts.rowid WHERE events_fts MATCH ? AND ({})",
-                rest.sql
+    Ok(
+        match query::compile_fts_driven(&q, now_micros).filter(|_| indexed) {
+            Some((text, rest)) => (
+                format!(
+                    "FROM txt.events_text JOIN events e ON e.id = events_text.rowid WHERE events_text MATCH ? AND ({})",
+                    rest.sql
+                ),
+                std::iter::once(SqlValue::Text(text))
+                    .chain(bind(rest.params))
+                    .collect(),
+                "events_text.rowid",
             ),
-            std::iter::once(SqlValue::Text(text))
-                .chain(bind(rest.params))
-                .collect(),
-            "events_fts.rowid",
-        ),
-        None => {
-            let filter = query::compile(&q, now_micros);
-            (
-                format!("FROM events e WHERE ({})", filter.sql),
-                bind(filter.params).collect(),
-                "e.id",
-            )
-        }
-    })
+            None => {
+                let filter = query::compile(&q, now_micros);
+                (
+                    format!("FROM events e WHERE ({})", filter.sql),
+                    bind(filter.params).collect(),
+                    "e.id",
+                )
+            }
+        },
+    )
 }
 
 impl Store {
@@ -128,7 +131,8 @@ impl Store {
         now_micros: i64,
         buckets: usize,
     ) -> Result<Histogram, SearchError> {
-        let (from_where, params, id) = matches(query_text, now_micros)?;
+        let indexed = super::text_index::refresh(&self.conn).map_err(super::StoreError::from)?;
+        let (from_where, params, id) = matches(query_text, now_micros, indexed)?;
         // Timed events have ids from here up; untimed ones below.
         let timed_from = rowid::bucket_start(i64::MIN);
         let with = |extra: i64| params.iter().cloned().chain([SqlValue::Integer(extra)]);

@@ -18,6 +18,7 @@ pub mod rowid;
 pub mod schema;
 pub mod search;
 pub mod stats;
+pub mod text_index;
 
 use std::path::Path;
 
@@ -50,6 +51,8 @@ pub struct Store {
     path: Option<std::path::PathBuf>,
     /// Started by the first import: copies committed archives from the WAL into the database file.
     checkpointer: Option<Checkpointer>,
+    /// Started by the first import or [`Store::index_text`]: keeps the full-text index caught up.
+    indexer: Option<text_index::Indexer>,
 }
 
 /// A thread with its own connection that checkpoints the WAL (`PRAGMA wal_checkpoint(PASSIVE)`) when asked, so
@@ -80,6 +83,8 @@ impl Checkpointer {
 
 impl Drop for Store {
     fn drop(&mut self) {
+        // Stopped mid-archive, the indexer rolls that archive back; the next catch-up indexes it again.
+        self.indexer = None;
         if let Some(c) = self.checkpointer.take() {
             drop(c.wake);
             let _ = c.thread.join();
@@ -124,11 +129,14 @@ impl Store {
         configure(&conn).map_err(open_err)?;
         schema::migrate_to(&mut conn, schema::CURRENT_VERSION)?;
         schema::record_software(&conn, found)?;
+        text_index::register_functions(&conn)?;
+        text_index::attach(&conn, path, false)?;
         Ok((
             Store {
                 conn,
                 path: Some(path.to_path_buf()),
                 checkpointer: None,
+                indexer: None,
             },
             upgrade,
         ))
@@ -167,10 +175,13 @@ impl Store {
                 schema::CURRENT_VERSION
             )));
         }
+        text_index::register_functions(&conn)?;
+        text_index::attach(&conn, path, true)?;
         Ok(Store {
             conn,
             path: None,
             checkpointer: None,
+            indexer: None,
         })
     }
 
@@ -196,6 +207,35 @@ impl Store {
         if let Some(c) = &self.checkpointer {
             let _ = c.wake.send(());
         }
+    }
+
+    /// Asks the indexing thread (started here) to index the text of every stored archive it lacks, in the
+    /// background. Does nothing on a read-only store.
+    pub fn index_text(&mut self) {
+        let Some(path) = &self.path else { return };
+        self.indexer
+            .get_or_insert_with(|| text_index::Indexer::start(path))
+            .wake();
+    }
+
+    /// Indexes the text of every stored archive the index lacks and returns when it is done (`auditlens import`
+    /// returns only then); `progress` is told how far it has got.
+    pub fn finish_text_index(
+        &mut self,
+        progress: &mut dyn FnMut(&text_index::TextIndexStatus),
+    ) -> Result<(), StoreError> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        self.indexer
+            .get_or_insert_with(|| text_index::Indexer::start(path))
+            .wait(progress)
+            .map_err(|e| StoreError::Invalid(format!("indexing the text of the events: {e}")))
+    }
+
+    /// How far the full-text index has got.
+    pub fn text_index_status(&self) -> Result<text_index::TextIndexStatus, StoreError> {
+        Ok(text_index::status(&self.conn)?)
     }
 
     /// Lets this connection read the database file through a memory map (up to SQLite's compiled limit of

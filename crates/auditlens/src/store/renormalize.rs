@@ -5,12 +5,10 @@
 //! time, store/rowid.rs), the full-text rows that point at them and the summary tables change, in one
 //! transaction; the stored bytes, leaves, root and chain are never touched, and are re-verified first.
 
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
-use super::import::{
-    INSERT_EVENT, INSERT_FTS, IdAllocator, PendingEvent, Rollups, prepare, reverify_stored,
-};
+use super::import::{INSERT_EVENT, IdAllocator, PendingEvent, Rollups, prepare, reverify_stored};
 use super::{Store, StoreError};
 use crate::sources::{Normalization, Normalizer, SourceKind};
 
@@ -36,6 +34,24 @@ type ArchiveRules = (String, Option<String>, Option<Vec<u8>>, Option<String>);
 const CHUNK: i64 = 4096;
 
 impl Store {
+    /// After a commit that replaced events (re-normalization): the index forgets their old ids
+    /// ([`super::text_index::forget_archive`]) and indexes them again in the background.
+    pub(super) fn forget_replaced(
+        &mut self,
+        replaced: Vec<super::text_index::Replaced>,
+    ) -> Result<(), StoreError> {
+        let Some(path) = self.path.clone() else {
+            return Ok(());
+        };
+        for r in &replaced {
+            super::text_index::forget_archive(&path, r)?;
+        }
+        if !replaced.is_empty() {
+            self.index_text();
+        }
+        Ok(())
+    }
+
     /// Re-normalizes a stored archive's events with the built-in mapper of `kind`, in one transaction, after its
     /// stored bytes re-verify against its stored signed checkpoint. `Err(Invalid)` names why it cannot be done.
     pub fn renormalize(
@@ -43,12 +59,12 @@ impl Store {
         archive_id: i64,
         kind: SourceKind,
     ) -> Result<Renormalized, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        match renormalize_in(&tx, archive_id, kind)? {
+        let tx = super::text_index::begin_store_write(&mut self.conn)?;
+        let mut replaced = Vec::new();
+        match renormalize_in(&tx, archive_id, kind, &mut replaced)? {
             Ok(done) => {
                 tx.commit()?;
+                self.forget_replaced(replaced)?;
                 Ok(done)
             }
             Err(why) => Err(StoreError::Invalid(format!(
@@ -92,6 +108,7 @@ pub(super) fn renormalize_in(
     tx: &Transaction<'_>,
     archive_id: i64,
     kind: SourceKind,
+    replaced: &mut Vec<super::text_index::Replaced>,
 ) -> Result<Result<Renormalized, String>, rusqlite::Error> {
     let row: Option<ArchiveRules> = tx
         .query_row(
@@ -159,6 +176,7 @@ pub(super) fn renormalize_in(
     let (mut ts_min, mut ts_max): (Option<i64>, Option<i64>) = (None, None);
     let entry: std::sync::Arc<str> = std::sync::Arc::from("(stored)");
     let mut next_idx = 0i64;
+    let mut old_ids = Vec::new();
     loop {
         // Each chunk's old rows (and their full-text entries) go first, then come back under new ids.
         let chunk: Vec<(i64, i64, Vec<u8>, String)> = tx
@@ -173,15 +191,11 @@ pub(super) fn renormalize_in(
             break;
         };
         next_idx = last.1 + 1;
-        for (id, _, _, raw) in &chunk {
-            tx.prepare_cached(
-                "INSERT INTO events_fts (events_fts, rowid, raw) VALUES ('delete', ?1, ?2)",
-            )?
-            .execute(params![id, raw])?;
+        for (id, ..) in &chunk {
             tx.prepare_cached("DELETE FROM events WHERE id = ?1")?
                 .execute([id])?;
+            old_ids.push(*id);
         }
-        let mut fts = Vec::with_capacity(chunk.len());
         for (_, idx, leaf, raw) in chunk {
             let Ok(leaf) = <[u8; 32]>::try_from(leaf.as_slice()) else {
                 return Ok(Err(format!(
@@ -241,13 +255,6 @@ pub(super) fn renormalize_in(
             if rollups.full() {
                 rollups.flush(tx, archive_id, &source)?;
             }
-            fts.push((id, text));
-        }
-        // In rowid order, as the importer adds them (store/import.rs, `flush_fts`).
-        fts.sort_unstable_by_key(|(id, _)| *id);
-        let mut insert = tx.prepare_cached(INSERT_FTS)?;
-        for (id, text) in fts {
-            insert.execute(params![id, text])?;
         }
     }
     rollups.flush(tx, archive_id, &source)?;
@@ -255,6 +262,9 @@ pub(super) fn renormalize_in(
         "UPDATE archives SET normalization = ?1, time_first = ?2, time_last = ?3 WHERE id = ?4",
         params![chosen.column(), ts_min, ts_max, archive_id],
     )?;
+    replaced.push(super::text_index::Replaced::record(
+        tx, archive_id, old_ids,
+    )?);
     Ok(Ok(Renormalized {
         archive_id,
         normalization: chosen,

@@ -169,6 +169,15 @@ pub const MIGRATIONS: &[&str] = &[
         schema_found INTEGER NOT NULL
     );
     "#,
+    // 10: the full-text index leaves the store for a file of its own, `<db>.text` (store/text_index.rs): derived
+    // data, built from the stored events on its own thread and connection, over the words of the events' values
+    // (text.rs). `text_index_store` names this store to its index; `text_index_epoch` changes whenever stored
+    // events are replaced (renormalize.rs), so an index of the old events is never taken for the new ones.
+    r#"
+    DROP TABLE events_fts;
+    INSERT INTO settings (key, value) VALUES ('text_index_store', lower(hex(randomblob(16))));
+    INSERT INTO settings (key, value) VALUES ('text_index_epoch', '0');
+    "#,
 ];
 
 /// The hour of an event time (microseconds), as SQL over a column `ts`: `floor(ts / 3600e6)`, NULL for NULL.

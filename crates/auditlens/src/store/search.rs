@@ -194,31 +194,36 @@ fn walk_threshold(limit: usize, total: u64) -> i64 {
 /// The FROM/WHERE part of a query, its parameters and the column of the event's id (ids grow with time: ordered by
 /// it, rows come out oldest first), for a caller that reads every match (the OCSF Parquet export).
 pub(crate) fn selection(
+    conn: &rusqlite::Connection,
     query_text: &str,
     now_micros: i64,
 ) -> Result<(String, Vec<SqlValue>, &'static str), SearchError> {
-    let p = plan(query_text, now_micros)?;
+    let indexed = super::text_index::refresh(conn).map_err(StoreError::from)?;
+    let p = plan(query_text, now_micros, indexed)?;
     Ok((p.from_where, p.params, p.id_column))
 }
 
-fn plan(query_text: &str, now_micros: i64) -> Result<Plan, SearchError> {
+/// `indexed`: every stored event's text is in the index ([`super::text_index::refresh`]); only then can the index
+/// alone drive the search.
+fn plan(query_text: &str, now_micros: i64, indexed: bool) -> Result<Plan, SearchError> {
     let q = query::parse(query_text)?;
     let join = "";
-    Ok(match query::compile_fts_driven(&q, now_micros) {
+    let driven = query::compile_fts_driven(&q, now_micros).filter(|_| indexed);
+    Ok(match driven {
         Some((matching, rest)) => {
             let text_only = rest.sql == "1" && rest.params.is_empty();
             let mut params = vec![SqlValue::Text(matching)];
             params.extend(bind(rest.params));
             Plan {
                 from_where: format!(
-                    "FROM events_fts JOIN events e ON e.id = events_fts.rowid{join}
-                     WHERE events_fts MATCH ? AND ({})",
+                    "FROM txt.events_text JOIN events e ON e.id = events_text.rowid{join}
+                     WHERE events_text MATCH ? AND ({})",
                     rest.sql
                 ),
                 count_text_only: text_only,
                 params,
                 from_where_newest_first: None,
-                id_column: "events_fts.rowid",
+                id_column: "events_text.rowid",
             }
         }
         None => {
@@ -273,7 +278,8 @@ impl Store {
     ) -> Result<SearchPage, SearchError> {
         let limit = limit.clamp(1, MAX_LIMIT);
         let cursor = after.map(decode_cursor).transpose()?;
-        let p = plan(query_text, now_micros)?;
+        let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
+        let p = plan(query_text, now_micros, indexed)?;
         // Find the page's ids first (index-only where the filter allows), then read those rows: a broad filter
         // (a prefix matching a fifth of the store) then costs an index walk, not a table lookup per match.
         let ids = |from_where: &str| {
@@ -346,7 +352,8 @@ impl Store {
         now_micros: i64,
     ) -> Result<Vec<EventRow>, SearchError> {
         let limit = limit.clamp(1, MAX_LIMIT);
-        let mut p = plan(query_text, now_micros)?;
+        let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
+        let mut p = plan(query_text, now_micros, indexed)?;
         let ids = format!(
             "SELECT {} {} ORDER BY {} DESC LIMIT ?",
             p.id_column, p.from_where, p.id_column
@@ -366,9 +373,10 @@ impl Store {
 
     /// Number of events the query matches.
     pub fn count(&self, query_text: &str, now_micros: i64) -> Result<u64, SearchError> {
-        let p = plan(query_text, now_micros)?;
+        let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
+        let p = plan(query_text, now_micros, indexed)?;
         let sql = if p.count_text_only {
-            "SELECT count(*) FROM events_fts WHERE events_fts MATCH ?".to_owned()
+            "SELECT count(*) FROM txt.events_text WHERE events_text MATCH ?".to_owned()
         } else {
             format!("SELECT count(*) {}", p.from_where)
         };

@@ -1,6 +1,6 @@
 //! The database's schema against the one AuditLens creates: every table, index, view and trigger (`sqlite_master`:
-//! type, name, table and SQL text, exactly), the full-text index's settings (`events_fts_config`) and
-//! `PRAGMA user_version`. The expected schema is made the way every store's is: the store's own migrations applied
+//! type, name, table and SQL text, exactly) and `PRAGMA user_version`; and, when the full-text index file is this
+//! store's current one (store/text_index.rs), its objects and settings (`events_text_config`) likewise. The expected schema is made the way every store's is: the store's own migrations applied
 //! to a fresh (in-memory) database, so text that SQLite rewrites itself (`ALTER TABLE ... ADD COLUMN`) is compared
 //! with what the same statements produce, never with a copy written by hand.
 //!
@@ -14,8 +14,8 @@ use rusqlite::Connection;
 use rusqlite::types::Value;
 
 use super::{CheckProblem, global, shown};
-use crate::store::StoreError;
 use crate::store::schema::{CURRENT_VERSION, migrate_to};
+use crate::store::{StoreError, text_index};
 
 /// One row of `sqlite_master`, without `rootpage` (where it lives in the file).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,9 +25,11 @@ struct Object {
     sql: Option<String>,
 }
 
-/// `(name -> object)` for the main schema of `conn`.
-fn objects(conn: &Connection) -> Result<BTreeMap<String, Object>, rusqlite::Error> {
-    let mut stmt = conn.prepare("SELECT type, name, tbl_name, sql FROM main.sqlite_master")?;
+/// `(name -> object)` for a schema (`main` or the attached index) of `conn`.
+fn objects(conn: &Connection, schema: &str) -> Result<BTreeMap<String, Object>, rusqlite::Error> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT type, name, tbl_name, sql FROM {schema}.sqlite_master"
+    ))?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get::<_, String>(1)?,
@@ -42,9 +44,9 @@ fn objects(conn: &Connection) -> Result<BTreeMap<String, Object>, rusqlite::Erro
 }
 
 /// The full-text index's settings rows (`automerge`, `version`, ...), `None` when they cannot be read.
-fn fts_config(conn: &Connection) -> Option<BTreeMap<String, String>> {
+fn fts_config(conn: &Connection, schema: &str) -> Option<BTreeMap<String, String>> {
     let mut stmt = conn
-        .prepare("SELECT k, v FROM main.events_fts_config")
+        .prepare(&format!("SELECT k, v FROM {schema}.events_text_config"))
         .ok()?;
     let rows = stmt
         .query_map([], |r| {
@@ -61,8 +63,60 @@ fn fts_config(conn: &Connection) -> Option<BTreeMap<String, String>> {
 pub(super) fn findings(conn: &Connection) -> Result<Vec<CheckProblem>, StoreError> {
     let mut fresh = Connection::open_in_memory()?;
     migrate_to(&mut fresh, CURRENT_VERSION)?;
-    let expected = objects(&fresh)?;
-    let found = objects(conn)?;
+    let mut problems = compare(&objects(&fresh, "main")?, &objects(conn, "main")?);
+    let version: i64 = conn.query_row("PRAGMA main.user_version", [], |r| r.get(0))?;
+    if version != CURRENT_VERSION {
+        problems.push(global(format!(
+            "schema version (PRAGMA user_version) is {version}; this AuditLens creates {CURRENT_VERSION}"
+        )));
+    }
+    if !text_index::is_current(conn)? {
+        // Not this store's current index: searches read every event instead, and it is rebuilt.
+        return Ok(problems);
+    }
+    let fresh = Connection::open_in_memory()?;
+    text_index::create_fresh(&fresh)?;
+    let in_index = |p: CheckProblem| CheckProblem {
+        message: format!("full-text index ({}): {}", text_index::SCHEMA, p.message),
+        ..p
+    };
+    problems.extend(
+        compare(
+            &objects(&fresh, "main")?,
+            &objects(conn, text_index::SCHEMA)?,
+        )
+        .into_iter()
+        .map(in_index),
+    );
+    let expected_config = fts_config(&fresh, "main").unwrap_or_default();
+    match fts_config(conn, text_index::SCHEMA) {
+        None => problems.push(global(
+            "the full-text index's settings (events_text_config) cannot be read".into(),
+        )),
+        Some(found_config) if found_config != expected_config => {
+            let show = |m: &BTreeMap<String, String>| {
+                m.iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            problems.push(global(format!(
+                "the full-text index's settings (events_text_config) differ from the ones AuditLens sets: \
+                 expected {}, found {}",
+                show(&expected_config),
+                shown(&show(&found_config))
+            )));
+        }
+        Some(_) => {}
+    }
+    Ok(problems)
+}
+
+/// One finding per object that differs between the `expected` schema and the one `found`.
+fn compare(
+    expected: &BTreeMap<String, Object>,
+    found: &BTreeMap<String, Object>,
+) -> Vec<CheckProblem> {
     let mut problems = Vec::new();
     let sql_of = |o: &Object| {
         o.sql
@@ -70,7 +124,7 @@ pub(super) fn findings(conn: &Connection) -> Result<Vec<CheckProblem>, StoreErro
             .map(shown)
             .unwrap_or_else(|| "(none)".into())
     };
-    for (name, f) in &found {
+    for (name, f) in found {
         let shown_name = shown(name);
         match expected.get(name) {
             None => {
@@ -103,7 +157,7 @@ pub(super) fn findings(conn: &Connection) -> Result<Vec<CheckProblem>, StoreErro
             Some(_) => {}
         }
     }
-    for (name, e) in &expected {
+    for (name, e) in expected {
         if !found.contains_key(name) {
             problems.push(global(format!(
                 "{} {name} is missing (the schema AuditLens creates has {})",
@@ -112,32 +166,5 @@ pub(super) fn findings(conn: &Connection) -> Result<Vec<CheckProblem>, StoreErro
             )));
         }
     }
-    let version: i64 = conn.query_row("PRAGMA main.user_version", [], |r| r.get(0))?;
-    if version != CURRENT_VERSION {
-        problems.push(global(format!(
-            "schema version (PRAGMA user_version) is {version}; this AuditLens creates {CURRENT_VERSION}"
-        )));
-    }
-    let expected_config = fts_config(&fresh).unwrap_or_default();
-    match fts_config(conn) {
-        None => problems.push(global(
-            "the full-text index's settings (events_fts_config) cannot be read".into(),
-        )),
-        Some(found_config) if found_config != expected_config => {
-            let show = |m: &BTreeMap<String, String>| {
-                m.iter()
-                    .map(|(k, v)| format!("{k} = {v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            problems.push(global(format!(
-                "the full-text index's settings (events_fts_config) differ from the ones AuditLens sets: \
-                 expected {}, found {}",
-                show(&expected_config),
-                shown(&show(&found_config))
-            )));
-        }
-        Some(_) => {}
-    }
-    Ok(problems)
+    problems
 }

@@ -36,15 +36,15 @@ pub(super) use pipeline::{PendingEvent, prepare};
 pub use promote::Promotion;
 pub(super) use promote::reverify_stored;
 pub(super) use rollups::Rollups;
+pub(super) use sink::INSERT_EVENT;
 use sink::*;
-pub(super) use sink::{INSERT_EVENT, INSERT_FTS};
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::path::Path;
 use std::sync::{Arc, mpsc};
 
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::{Store, StoreError, rowid};
@@ -184,9 +184,7 @@ fn verify_and_insert(
         rollups: Rollups::default(),
         ids: IdAllocator::default(),
         prep,
-        fts_pending: Vec::new(),
         small_cache: false,
-        fts_bytes: 0,
         parse_errors: 0,
         ts_min: None,
         ts_max: None,
@@ -220,11 +218,6 @@ fn verify_and_insert(
         if let Err(e) = sink.insert_batch(archive_id, rest) {
             sink.sql_error = Some(e);
         }
-    }
-    if sink.sql_error.is_none()
-        && let Err(e) = sink.flush_fts()
-    {
-        sink.sql_error = Some(e);
     }
     if sink.sql_error.is_none()
         && let Plan::Insert { archive_id } = sink.plan
@@ -369,9 +362,9 @@ impl Store {
         }
         let path_text = path.display().to_string();
         self.hand_over_checkpoints();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = crate::store::text_index::begin_store_write(&mut self.conn)?;
+        // Archives re-normalized in this transaction (`--as` on an archive already stored).
+        let mut replaced = Vec::new();
         // Parsing and normalizing run on a second thread, one batch ahead of the inserts on this one.
         let (to_worker, batches) = mpsc::sync_channel(1);
         let (prepared, from_worker) = mpsc::sync_channel(1);
@@ -459,8 +452,12 @@ impl Store {
                 match reverify_stored(&tx, *archive_id) {
                     Ok(()) => {
                         if let Some(kind) = as_kind
-                            && let Err(why) =
-                                super::renormalize::renormalize_in(&tx, *archive_id, kind)?
+                            && let Err(why) = super::renormalize::renormalize_in(
+                                &tx,
+                                *archive_id,
+                                kind,
+                                &mut replaced,
+                            )?
                         {
                             return Err(StoreError::Invalid(format!(
                                 "archive #{archive_id} re-verified, but cannot be re-normalized: {why}"
@@ -503,7 +500,8 @@ impl Store {
                 result.message =
                     format!("verified; already imported (archive #{archive_id}), nothing changed");
                 if let Some(kind) = as_kind {
-                    match super::renormalize::renormalize_in(&tx, *archive_id, kind)? {
+                    match super::renormalize::renormalize_in(&tx, *archive_id, kind, &mut replaced)?
+                    {
                         Ok(done) if done.changed => {
                             commit = true;
                             result.message = format!(
@@ -604,6 +602,10 @@ impl Store {
         if commit {
             tx.commit()?;
             self.checkpoint_soon();
+            self.forget_replaced(std::mem::take(&mut replaced))?;
+            // The archive is stored, in the dashboards and findable by every field; its text is indexed on the
+            // indexing thread while the next archive imports.
+            self.index_text();
         } else {
             drop(tx);
         }

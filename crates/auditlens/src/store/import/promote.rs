@@ -259,9 +259,7 @@ impl Store {
         let mut out = Vec::new();
         for id in ids {
             self.hand_over_checkpoints();
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = crate::store::text_index::begin_store_write(&mut self.conn)?;
             let Some(p) = promote_one(&tx, id, policy)? else {
                 continue;
             };

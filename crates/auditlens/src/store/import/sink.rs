@@ -23,11 +23,8 @@ pub(in crate::store) struct ImportSink<'t, 'p> {
     pub(super) ids: IdAllocator,
     /// Parsing and normalizing run on another thread, a batch ahead of the inserts.
     pub(super) prep: Preparer,
-    pub(super) fts_pending: Vec<(i64, String)>,
     /// Whether the page cache was made small for big events ([`crate::store::BIG_EVENT_CACHE_SIZE`]).
     pub(super) small_cache: bool,
-    /// Bytes of the text in `fts_pending`.
-    pub(super) fts_bytes: usize,
     /// Events stored without normalized fields (not one JSON object the parser reads).
     pub(super) parse_errors: u64,
     pub(super) ts_min: Option<i64>,
@@ -41,11 +38,6 @@ pub(in crate::store) const INSERT_EVENT: &str =
     "INSERT INTO events (id, archive_id, idx, ts, source, origin, actor, action,
     resource, outcome, ip, agent, env, stage, category, leaf, raw, privilege, parse_error)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
-pub(in crate::store) const INSERT_FTS: &str = "INSERT INTO events_fts (rowid, raw) VALUES (?1, ?2)";
-/// Events buffered (about 1 KB each) before they are added to the full-text index in rowid order...
-pub(in crate::store) const FTS_BATCH: usize = 16_384;
-/// ... or fewer, once their text adds up to this many bytes.
-pub(in crate::store) const FTS_BYTES: usize = 16 << 20;
 
 impl ImportSink<'_, '_> {
     pub(super) fn decide(
@@ -226,31 +218,13 @@ impl ImportSink<'_, '_> {
             parse_error.as_ref().map(ParseError::reason),
         ])?;
         // Back to the cache now: that clears SQLite's own copies of the bound text (the event and its fields),
-        // which would otherwise be held while the summary rows and the full-text batch are written.
+        // which would otherwise be held while the summary rows are written.
         drop(stmt);
         self.rollups.add(n);
         if self.rollups.full() {
             self.rollups.flush(self.tx, archive_id, &self.source)?;
         }
-        self.fts_bytes += text.len();
-        self.fts_pending.push((id, text));
-        if self.fts_pending.len() >= FTS_BATCH || self.fts_bytes >= FTS_BYTES {
-            self.flush_fts()?;
-        }
         Ok(true)
-    }
-
-    /// Adds the pending events to the full-text index in ascending rowid order. FTS5 flushes its in-memory
-    /// index whenever a rowid is not above the previous one, and event ids follow time, not file order; sorting
-    /// a batch turns thousands of tiny segments (and their merges) into one.
-    pub(super) fn flush_fts(&mut self) -> Result<(), rusqlite::Error> {
-        self.fts_pending.sort_unstable_by_key(|(id, _)| *id);
-        let mut fts = self.tx.prepare_cached(INSERT_FTS)?;
-        for (id, text) in self.fts_pending.drain(..) {
-            fts.execute(params![id, text])?;
-        }
-        self.fts_bytes = 0;
-        Ok(())
     }
 
     pub(super) fn fail(&mut self, ev: &PendingEvent, why: &str) {

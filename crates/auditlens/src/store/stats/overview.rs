@@ -32,6 +32,7 @@ impl Store {
         opts: &DashboardOptions,
         now_micros: i64,
     ) -> Result<Overview, StatsError> {
+        crate::store::text_index::refresh(&self.conn)?;
         scope.check()?;
         opts.check()?;
         let now = now_micros;

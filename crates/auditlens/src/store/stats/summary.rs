@@ -14,6 +14,7 @@ impl Store {
     /// `auditlens stats`: total, counts by category, outcome and source, top actors and deployments per day,
     /// each with its drill-down query.
     pub fn stats(&self, scope: &Scope, top: usize, now_micros: i64) -> Result<Stats, StatsError> {
+        crate::store::text_index::refresh(&self.conn)?;
         scope.check()?;
         let now = now_micros;
         let c = Counter::load(self, scope, now, &overview_cubes())?;

@@ -1,0 +1,534 @@
+//! The full-text index: derived data in a file of its own next to the store, `<db>.text`, built from the stored
+//! events on its own thread and connection, so it never slows the commit of the evidence and can always be
+//! rebuilt from it (docs/search.md section 3).
+//!
+//! - **What it holds.** A contentless FTS5 table, `events_text`, of each event's [`crate::text::indexed_text`]
+//!   under the event's id; `indexed`, the archives whose events are all in it (one transaction per archive, so an
+//!   archive is in it wholly or not at all); `meta`, which store and which epoch of its events it was built for,
+//!   and the word format.
+//! - **Lag.** An archive is searchable by every field once its rows commit. Until its text is indexed it is in the
+//!   *tail*: a text term matches its events by reading them ([`crate::text::TextQuery::matches`], registered as
+//!   the SQL function `text_match`), so a search never misses an event because the index is behind.
+//! - **Trust.** The index is believed only when its `meta` names this store (`settings.text_index_store`), the
+//!   store's current epoch (`settings.text_index_epoch`, changed whenever events are replaced) and this word
+//!   format; otherwise every archive is in the tail and the index is rebuilt. A crash leaves at most an archive's
+//!   uncommitted rows, which SQLite rolls back: the archive is indexed again.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+
+use crate::text::{TextQuery, indexed_text};
+
+/// The word format of [`crate::text`]: an index of another format is rebuilt.
+pub const WORD_FORMAT: &str = "values/1";
+
+/// The name the index is attached under on a store's connection.
+pub const SCHEMA: &str = "txt";
+
+/// Events read from the store and sorted by id before they are added to the index (FTS5 flushes its in-memory
+/// segment whenever a rowid is not above the previous one)...
+const BATCH_EVENTS: usize = 16_384;
+/// ... or fewer, once their text adds up to this many bytes.
+const BATCH_BYTES: usize = 16 << 20;
+
+const CREATE: &str = "
+    CREATE VIRTUAL TABLE IF NOT EXISTS events_text USING fts5(words, content='', contentless_delete=1, tokenize='ascii');
+    CREATE TABLE IF NOT EXISTS indexed (archive_id INTEGER PRIMARY KEY, events INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+";
+
+/// The index file of the store at `db`.
+pub fn path_of(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".text");
+    PathBuf::from(name)
+}
+
+/// How far the index has got, for `auditlens` and the app ("indexing text: N%").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TextIndexStatus {
+    /// Stored events whose text is indexed.
+    pub indexed_events: u64,
+    /// Stored events whose text is not indexed yet (matched by reading them meanwhile).
+    pub pending_events: u64,
+    /// Archives not indexed yet.
+    pub pending_archives: u64,
+}
+
+impl TextIndexStatus {
+    /// Percent indexed, rounded down (100 when nothing is pending).
+    pub fn percent(&self) -> u64 {
+        let total = self.indexed_events + self.pending_events;
+        if self.pending_events == 0 || total == 0 {
+            100
+        } else {
+            self.indexed_events * 100 / total
+        }
+    }
+}
+
+/// Registers `text_match(event_text, fts5_string)` on a connection: whether the event matches the full-text
+/// condition the compiler wrote, decided from its bytes ([`TextQuery::matches`]). The parsed condition is kept
+/// per statement.
+pub fn register_functions(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.create_scalar_function(
+        "text_match",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let query: Arc<Option<TextQuery>> = ctx
+                .get_or_create_aux(1, |v| -> Result<_, rusqlite::Error> {
+                    Ok(TextQuery::parse_fts5(v.as_str()?))
+                })?;
+            let Some(query) = query.as_ref() else {
+                return Err(rusqlite::Error::UserFunctionError(
+                    "text_match: not a full-text condition of AuditLens".into(),
+                ));
+            };
+            let event = ctx.get_raw(0);
+            Ok(match event {
+                rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t)
+                    .map(|t| query.matches(t))
+                    .unwrap_or(false),
+                _ => false,
+            })
+        },
+    )
+}
+
+/// Attaches the index of the store at `db` to a store connection as [`SCHEMA`], creating it when the connection
+/// may write. A read-only connection to a store with no usable index gets an empty one in memory: every event is
+/// then read to match text.
+pub fn attach(conn: &Connection, db: &Path, read_only: bool) -> Result<(), rusqlite::Error> {
+    let path = path_of(db);
+    if !read_only {
+        conn.execute(
+            &format!("ATTACH DATABASE ?1 AS {SCHEMA}"),
+            [path.to_string_lossy()],
+        )?;
+        conn.execute_batch(&format!("PRAGMA {SCHEMA}.journal_mode = WAL"))?;
+        conn.execute_batch(&CREATE.replace("EXISTS ", &format!("EXISTS {SCHEMA}.")))?;
+        return create_done_table(conn);
+    }
+    let usable = path.exists()
+        && conn
+            .execute(&format!("ATTACH DATABASE ?1 AS {SCHEMA}"), [path.to_string_lossy()])
+            .is_ok()
+        && conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM {SCHEMA}.sqlite_schema WHERE name IN ('events_text', 'indexed', 'meta')"
+                ),
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .is_ok_and(|n| n == 3);
+    if !usable {
+        // A memory database is writable even on a read-only connection.
+        let _ = conn.execute_batch(&format!("DETACH DATABASE {SCHEMA}"));
+        conn.execute_batch(&format!("ATTACH DATABASE ':memory:' AS {SCHEMA}"))?;
+        conn.execute_batch(&CREATE.replace("EXISTS ", &format!("EXISTS {SCHEMA}.")))?;
+    }
+    create_done_table(conn)
+}
+
+/// Starts a write transaction on the store file only. `BEGIN IMMEDIATE` would also take the write lock of the
+/// attached index and hold off its indexing thread for the whole import; a first statement that writes to the
+/// store (and changes nothing) takes the store's lock alone, before anything was read, so the transaction never
+/// has to upgrade a read snapshot.
+pub(crate) fn begin_store_write(
+    conn: &mut Connection,
+) -> Result<rusqlite::Transaction<'_>, rusqlite::Error> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    tx.execute("DELETE FROM main.settings WHERE 0", [])?;
+    Ok(tx)
+}
+
+/// The store's own record of which index is valid for it: (`text_index_store`, `text_index_epoch`).
+fn store_identity(conn: &Connection, schema: &str) -> Result<(String, String), rusqlite::Error> {
+    let get = |key: &str| -> Result<String, rusqlite::Error> {
+        conn.query_row(
+            &format!("SELECT value FROM {schema}.settings WHERE key = ?1"),
+            [key],
+            |r| r.get(0),
+        )
+        .optional()
+        .map(Option::unwrap_or_default)
+    };
+    Ok((get("text_index_store")?, get("text_index_epoch")?))
+}
+
+/// The index's `meta` as (store, epoch, word format).
+fn index_identity(
+    conn: &Connection,
+    schema: &str,
+) -> Result<(String, String, String), rusqlite::Error> {
+    let get = |key: &str| -> Result<String, rusqlite::Error> {
+        conn.query_row(
+            &format!("SELECT value FROM {schema}.meta WHERE key = ?1"),
+            [key],
+            |r| r.get(0),
+        )
+        .optional()
+        .map(Option::unwrap_or_default)
+    };
+    Ok((get("store")?, get("epoch")?, get("format")?))
+}
+
+/// Makes an empty index as the catch-up does, with its settings (for `check` to compare a store's index with).
+pub fn create_fresh(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.execute_batch(CREATE)?;
+    conn.execute(AUTOMERGE, [])?;
+    Ok(())
+}
+
+/// FTS5 merges 16 segments of a level at a time instead of 4: each word is rewritten about half as often while
+/// indexing, and a word is looked up in at most 15 segments per level.
+const AUTOMERGE: &str = "INSERT INTO events_text (events_text, rank) VALUES ('automerge', 16)";
+
+/// Whether the index attached to a store connection is the store's current one.
+pub fn is_current(conn: &Connection) -> Result<bool, rusqlite::Error> {
+    valid(conn)
+}
+
+/// Whether the attached index is this store's current one (its store, epoch and word format).
+fn valid(conn: &Connection) -> Result<bool, rusqlite::Error> {
+    let (store, epoch) = store_identity(conn, "main")?;
+    let (i_store, i_epoch, format) = index_identity(conn, SCHEMA)?;
+    Ok(!store.is_empty() && store == i_store && epoch == i_epoch && format == WORD_FORMAT)
+}
+
+/// Creates the connection's `temp.text_done`: the archives whose text the attached index holds, as of the last
+/// [`refresh`]. The compiled SQL (query/compile.rs) asks the index only about events of those archives and reads
+/// every other event, so a list that is out of date is slower, never wrong.
+pub fn create_done_table(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS text_done (archive_id INTEGER PRIMARY KEY)")
+}
+
+/// Brings `temp.text_done` up to date and says whether every stored event's archive is in it (the search can
+/// then be driven by the index alone).
+pub fn refresh(conn: &Connection) -> Result<bool, rusqlite::Error> {
+    conn.execute("DELETE FROM temp.text_done", [])?;
+    if !valid(conn)? {
+        return Ok(!conn.query_row("SELECT EXISTS (SELECT 1 FROM events)", [], |r| r.get(0))?);
+    }
+    conn.execute(
+        &format!("INSERT INTO temp.text_done SELECT archive_id FROM {SCHEMA}.indexed"),
+        [],
+    )?;
+    let behind: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM archives a WHERE a.id NOT IN temp.text_done
+                        AND EXISTS (SELECT 1 FROM events e WHERE e.archive_id = a.id))",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(!behind)
+}
+
+/// How far the index has got, on a store connection (refreshes `temp.text_done`).
+pub fn status(conn: &Connection) -> Result<TextIndexStatus, rusqlite::Error> {
+    refresh(conn)?;
+    let (mut status, mut stmt) = (
+        TextIndexStatus::default(),
+        conn.prepare_cached("SELECT archive_id, count(*) FROM events GROUP BY archive_id")?,
+    );
+    let mut rows = stmt.query([])?;
+    let mut done =
+        conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM temp.text_done WHERE archive_id = ?1)")?;
+    while let Some(r) = rows.next()? {
+        let (id, n): (i64, i64) = (r.get(0)?, r.get(1)?);
+        if done.query_row([id], |r| r.get(0))? {
+            status.indexed_events += n as u64;
+        } else {
+            status.pending_events += n as u64;
+            status.pending_archives += 1;
+        }
+    }
+    Ok(status)
+}
+
+/// Opens the index of the store at `db` for writing (creating it).
+fn open_index(db: &Path) -> Result<Connection, rusqlite::Error> {
+    let conn = Connection::open(path_of(db))?;
+    conn.busy_timeout(std::time::Duration::from_secs(60))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "cache_size", -32768)?;
+    conn.execute_batch(CREATE)?;
+    Ok(conn)
+}
+
+/// Indexes every stored archive the index lacks, one transaction per archive, oldest archive first; rebuilds the
+/// index first when it is not this store's current one. Returns early (what was committed stays) when `stop` is
+/// set. `progress` is told how far it has got after each batch.
+pub fn catch_up(
+    db: &Path,
+    stop: &AtomicBool,
+    progress: &mut dyn FnMut(&TextIndexStatus),
+) -> Result<(), rusqlite::Error> {
+    let store = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    store.busy_timeout(std::time::Duration::from_secs(60))?;
+    let mut index = open_index(db)?;
+    let mut text = String::new();
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        // The store's identity and the archives to index, from one snapshot of it.
+        store.execute_batch("BEGIN")?;
+        let (store_id, epoch) = store_identity(&store, "main")?;
+        let archives: Vec<(i64, i64)> = store
+            .prepare_cached(
+                "SELECT archive_id, count(*) FROM events GROUP BY archive_id ORDER BY archive_id",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let tx = index.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (i_store, i_epoch, format) = index_identity(&tx, "main")?;
+        if i_store != store_id || i_epoch != epoch || format != WORD_FORMAT {
+            tx.execute_batch(
+                "DROP TABLE IF EXISTS events_text; DELETE FROM indexed; DELETE FROM meta;",
+            )?;
+            create_fresh(&tx)?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('store', ?1), ('epoch', ?2), ('format', ?3)",
+                params![store_id, epoch, WORD_FORMAT],
+            )?;
+        }
+        let done: std::collections::HashSet<i64> = tx
+            .prepare("SELECT archive_id FROM indexed")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let Some(&(archive_id, _)) = archives.iter().find(|(id, _)| !done.contains(id)) else {
+            tx.commit()?;
+            store.execute_batch("COMMIT")?;
+            let indexed = archives.iter().map(|(_, n)| *n as u64).sum();
+            progress(&TextIndexStatus {
+                indexed_events: indexed,
+                pending_events: 0,
+                pending_archives: 0,
+            });
+            return Ok(());
+        };
+        let mut status = TextIndexStatus::default();
+        for (id, n) in &archives {
+            if done.contains(id) {
+                status.indexed_events += *n as u64;
+            } else {
+                status.pending_events += *n as u64;
+                status.pending_archives += 1;
+            }
+        }
+        let mut stmt = store.prepare_cached("SELECT id, raw FROM events WHERE archive_id = ?1")?;
+        let mut rows = stmt.query([archive_id])?;
+        let mut insert =
+            tx.prepare_cached("INSERT INTO events_text (rowid, words) VALUES (?1, ?2)")?;
+        let mut batch: Vec<(i64, String)> = Vec::with_capacity(BATCH_EVENTS);
+        let (mut bytes, mut events) = (0usize, 0i64);
+        loop {
+            let row = rows.next()?;
+            if let Some(r) = row {
+                let raw = match r.get_ref(1)? {
+                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    _ => String::new(),
+                };
+                bytes += raw.len();
+                batch.push((r.get(0)?, raw));
+                events += 1;
+                if batch.len() < BATCH_EVENTS && bytes < BATCH_BYTES {
+                    continue;
+                }
+            }
+            batch.sort_unstable_by_key(|(id, _)| *id);
+            for (id, raw) in &batch {
+                indexed_text(raw, &mut text);
+                insert.execute(params![id, text])?;
+            }
+            status.indexed_events += batch.len() as u64;
+            status.pending_events = status.pending_events.saturating_sub(batch.len() as u64);
+            batch.clear();
+            bytes = 0;
+            progress(&status);
+            if stop.load(Ordering::Relaxed) {
+                // Rolled back: the archive is indexed again next time.
+                return Ok(());
+            }
+            if row.is_none() {
+                break;
+            }
+        }
+        drop(insert);
+        drop(rows);
+        drop(stmt);
+        store.execute_batch("COMMIT")?;
+        tx.execute(
+            "INSERT INTO indexed (archive_id, events) VALUES (?1, ?2)",
+            params![archive_id, events],
+        )?;
+        tx.commit()?;
+    }
+}
+
+/// An archive whose events were replaced under new ids in a store transaction (renormalize.rs): the ids they had,
+/// and the store's epoch before and after (moved in that transaction by [`Replaced::record`]).
+pub struct Replaced {
+    archive_id: i64,
+    old_ids: Vec<i64>,
+    from_epoch: String,
+    to_epoch: String,
+}
+
+impl Replaced {
+    /// Moves the store's epoch in the transaction that replaced the events: from its commit on, the index of the
+    /// old events is not believed.
+    pub(crate) fn record(
+        tx: &rusqlite::Transaction<'_>,
+        archive_id: i64,
+        old_ids: Vec<i64>,
+    ) -> Result<Replaced, rusqlite::Error> {
+        let epoch = || -> Result<String, rusqlite::Error> {
+            tx.query_row(
+                "SELECT value FROM settings WHERE key = 'text_index_epoch'",
+                [],
+                |r| r.get(0),
+            )
+        };
+        let from_epoch = epoch()?;
+        tx.execute(
+            "UPDATE settings SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'text_index_epoch'",
+            [],
+        )?;
+        Ok(Replaced {
+            archive_id,
+            old_ids,
+            from_epoch,
+            to_epoch: epoch()?,
+        })
+    }
+}
+
+/// After the transaction of a [`Replaced`] committed: the old ids' rows leave the index, the archive is no longer
+/// counted as indexed, and the index takes the new epoch, in one transaction. If this never runs (a crash in
+/// between), the epochs differ and the index is rebuilt: it is never believed for the replaced events.
+pub fn forget_archive(db: &Path, r: &Replaced) -> Result<(), rusqlite::Error> {
+    let mut index = open_index(db)?;
+    let tx = index.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (_, i_epoch, _) = index_identity(&tx, "main")?;
+    if i_epoch != r.from_epoch {
+        // Not the index of the events just replaced: the catch-up rebuilds it.
+        return Ok(());
+    }
+    {
+        let mut delete = tx.prepare("DELETE FROM events_text WHERE rowid = ?1")?;
+        for id in &r.old_ids {
+            delete.execute([id])?;
+        }
+    }
+    tx.execute("DELETE FROM indexed WHERE archive_id = ?1", [r.archive_id])?;
+    tx.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'epoch'",
+        [&r.to_epoch],
+    )?;
+    tx.commit()
+}
+
+/// A thread of its own that keeps the index of one store caught up: woken after each import commits, it
+/// indexes what the store holds that the index lacks, concurrently with the next import.
+pub(crate) struct Indexer {
+    shared: Arc<(Mutex<IndexerState>, Condvar)>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct IndexerState {
+    asked: u64,
+    done: u64,
+    status: TextIndexStatus,
+    error: Option<String>,
+    quit: bool,
+}
+
+impl Indexer {
+    pub(crate) fn start(db: &Path) -> Indexer {
+        let shared = Arc::new((Mutex::new(IndexerState::default()), Condvar::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (shared2, stop2, db) = (shared.clone(), stop.clone(), db.to_path_buf());
+        let thread = std::thread::spawn(move || {
+            let (lock, cv) = &*shared2;
+            loop {
+                let asked = {
+                    let mut s = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    while s.asked == s.done && !s.quit {
+                        s = cv.wait(s).unwrap_or_else(|e| e.into_inner());
+                    }
+                    if s.quit {
+                        return;
+                    }
+                    s.asked
+                };
+                let result = catch_up(&db, &stop2, &mut |st| {
+                    lock.lock().unwrap_or_else(|e| e.into_inner()).status = st.clone();
+                    cv.notify_all();
+                });
+                let mut s = lock.lock().unwrap_or_else(|e| e.into_inner());
+                s.error = result.err().map(|e| e.to_string());
+                s.done = asked;
+                cv.notify_all();
+            }
+        });
+        Indexer {
+            shared,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Asks the thread to catch up with what the store holds now.
+    pub(crate) fn wake(&self) -> u64 {
+        let (lock, cv) = &*self.shared;
+        let mut s = lock.lock().unwrap_or_else(|e| e.into_inner());
+        s.asked += 1;
+        cv.notify_all();
+        s.asked
+    }
+
+    /// Waits until the thread has caught up with what the store held when this was called; `progress` is told
+    /// how far it has got meanwhile.
+    pub(crate) fn wait(&self, progress: &mut dyn FnMut(&TextIndexStatus)) -> Result<(), String> {
+        let ticket = self.wake();
+        let (lock, cv) = &*self.shared;
+        let mut s = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while s.done < ticket {
+            s = cv.wait(s).unwrap_or_else(|e| e.into_inner());
+            progress(&s.status);
+        }
+        match s.error.clone() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Indexer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        {
+            let (lock, cv) = &*self.shared;
+            lock.lock().unwrap_or_else(|e| e.into_inner()).quit = true;
+            cv.notify_all();
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

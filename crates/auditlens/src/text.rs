@@ -1,0 +1,449 @@
+//! What free-text search sees of an event (docs/search.md section 3): the words of its values, never its keys or
+//! its JSON syntax. One definition serves the full-text index (store/text_index.rs), the query compiler (what a
+//! search term's words are) and the matcher that checks events the index has not reached yet, so an event is
+//! found the same way before and after it is indexed.
+//!
+//! - **Values.** An event whose first non-blank byte is `{` or `[` is read as JSON: each string value (its escapes
+//!   decoded) and each number is a value, in document order; object keys and `true`, `false`, `null` are not. Any
+//!   other event is one value, its whole text.
+//! - **Words.** A word is a longest run of letters and digits (Unicode alphanumerics, and private-use characters),
+//!   lower-cased, with the combining accents of U+0300 to U+036F removed (`Müller` is `muller`).
+//! - **Matching.** A term matches an event when its words occur one after the other inside one value; with a
+//!   final `*`, the last word is a prefix. A phrase never spans two values.
+//!
+//! The index stores each event as its [`indexed_text`]: its words separated by spaces, and [`VALUE_BREAK`]
+//! between values. FTS5's `ascii` tokenizer reads that text back as exactly these words (every character of a word
+//! is an ASCII letter or digit, or not ASCII) and the break as a word of its own that no query can contain, so
+//! FTS5's phrase positions never run from one value into the next.
+
+use std::borrow::Cow;
+
+use unicode_normalization::char::decompose_canonical;
+
+/// The word between two values in [`indexed_text`]: a broken bar is not a letter or digit, so no search term has
+/// it as a word.
+pub const VALUE_BREAK: &str = "\u{a6}";
+
+/// Whether `c` is part of a word.
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+        || ('\u{E000}'..='\u{F8FF}').contains(&c)
+        || ('\u{F0000}'..='\u{FFFFD}').contains(&c)
+        || ('\u{100000}'..='\u{10FFFD}').contains(&c)
+}
+
+/// Appends the folded form of a non-ASCII word character: lower case, combining accents removed.
+fn push_folded(c: char, out: &mut String) {
+    for lower in c.to_lowercase() {
+        decompose_canonical(lower, |d| {
+            if !('\u{300}'..='\u{36F}').contains(&d) {
+                out.push(d);
+            }
+        });
+    }
+}
+
+/// Calls `word` with each word of `text`, folded.
+pub fn for_each_word(text: &str, mut word: impl FnMut(&str)) {
+    let mut current = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            current.push(c.to_ascii_lowercase());
+        } else if !c.is_ascii() && is_word_char(c) {
+            push_folded(c, &mut current);
+        } else if !current.is_empty() {
+            word(&current);
+            current.clear();
+        }
+    }
+    if !current.is_empty() {
+        word(&current);
+    }
+}
+
+/// The folded words of a text (a search term).
+pub fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for_each_word(text, |w| out.push(w.to_owned()));
+    out
+}
+
+/// Calls `value` with each value of an event, in order (see the module documentation).
+pub fn for_each_value(event: &str, mut value: impl FnMut(&str)) {
+    let bytes = event.as_bytes();
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    if !matches!(bytes.get(start), Some(b'{' | b'[')) {
+        value(event);
+        return;
+    }
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'}' | b'[' | b']' | b',' | b':' | b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b'"' => {
+                let (text, end) = json_string(event, i + 1);
+                i = end;
+                let mut next = i;
+                while next < bytes.len() && bytes[next].is_ascii_whitespace() {
+                    next += 1;
+                }
+                if bytes.get(next) != Some(&b':') {
+                    value(&text);
+                }
+            }
+            _ => {
+                let end = bytes[i..]
+                    .iter()
+                    .position(|b| {
+                        matches!(
+                            b,
+                            b'{' | b'}'
+                                | b'['
+                                | b']'
+                                | b','
+                                | b':'
+                                | b'"'
+                                | b' '
+                                | b'\t'
+                                | b'\n'
+                                | b'\r'
+                        )
+                    })
+                    .map_or(bytes.len(), |n| i + n);
+                let bare = &event[i..end];
+                if !matches!(bare, "true" | "false" | "null") {
+                    value(bare);
+                }
+                i = end;
+            }
+        }
+    }
+}
+
+/// The decoded text of the JSON string starting after its opening quote at `start`, and the index after its
+/// closing quote (or the end of the text when it has none). An escape JSON does not define stands for itself; a
+/// lone surrogate is U+FFFD.
+fn json_string(event: &str, start: usize) -> (Cow<'_, str>, usize) {
+    let bytes = event.as_bytes();
+    let Some(stop) = memchr::memchr2(b'"', b'\\', &bytes[start..]).map(|n| start + n) else {
+        return (Cow::Borrowed(&event[start..]), bytes.len());
+    };
+    if bytes[stop] == b'"' {
+        return (Cow::Borrowed(&event[start..stop]), stop + 1);
+    }
+    let mut out = String::from(&event[start..stop]);
+    let mut i = stop;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => return (Cow::Owned(out), i + 1),
+            b'\\' => {
+                let Some(&e) = bytes.get(i + 1) else {
+                    out.push('\\');
+                    i += 1;
+                    continue;
+                };
+                i += 2;
+                match e {
+                    b'n' => out.push('\n'),
+                    b't' => out.push('\t'),
+                    b'r' => out.push('\r'),
+                    b'b' => out.push('\u{8}'),
+                    b'f' => out.push('\u{c}'),
+                    b'u' => {
+                        let (c, used) = unicode_escape(&bytes[i..]);
+                        out.push(c);
+                        i += used;
+                    }
+                    b'"' | b'\\' | b'/' => out.push(e as char),
+                    _ => {
+                        // Not an escape JSON defines: the backslash, then the character as it is.
+                        out.push('\\');
+                        i -= 1;
+                    }
+                }
+            }
+            _ => {
+                let n = memchr::memchr2(b'"', b'\\', &bytes[i..]).map_or(bytes.len(), |n| i + n);
+                out.push_str(&event[i..n]);
+                i = n;
+            }
+        }
+    }
+    (Cow::Owned(out), bytes.len())
+}
+
+/// The character of a `\u` escape whose four hex digits start `rest` (with its low surrogate, when it is a high
+/// one followed by `\uDC00`-`\uDFFF`), and the bytes it used after the `u`.
+fn unicode_escape(rest: &[u8]) -> (char, usize) {
+    let hex = |b: &[u8]| -> Option<u32> {
+        let s = std::str::from_utf8(b.get(..4)?).ok()?;
+        u32::from_str_radix(s, 16).ok()
+    };
+    let Some(first) = hex(rest) else {
+        return ('\u{FFFD}', 0);
+    };
+    if (0xD800..0xDC00).contains(&first)
+        && rest.get(4..6) == Some(b"\\u")
+        && let Some(second) = hex(&rest[6..])
+        && (0xDC00..0xE000).contains(&second)
+    {
+        let c = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+        return (char::from_u32(c).unwrap_or('\u{FFFD}'), 10);
+    }
+    (char::from_u32(first).unwrap_or('\u{FFFD}'), 4)
+}
+
+/// What the full-text index holds for an event: its words, space-separated, with [`VALUE_BREAK`] between
+/// values. Written into `out` (cleared first).
+pub fn indexed_text(event: &str, out: &mut String) {
+    out.clear();
+    let mut value_open = false;
+    for_each_value(event, |value| {
+        let mut first = true;
+        for_each_word(value, |w| {
+            if first && value_open {
+                out.push(' ');
+                out.push_str(VALUE_BREAK);
+            }
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(w);
+            first = false;
+        });
+        value_open |= !first;
+    });
+}
+
+/// A search term as its words; the last one is a prefix when `prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub words: Vec<String>,
+    pub prefix: bool,
+}
+
+impl Term {
+    pub fn new(text: &str, prefix: bool) -> Term {
+        Term {
+            words: words(text),
+            prefix,
+        }
+    }
+
+    /// The term as an FTS5 string over [`indexed_text`]: its words in one quoted phrase (they hold no `"`), with
+    /// `*` for a prefix.
+    pub fn fts5(&self) -> String {
+        let mut out = format!("\"{}\"", self.words.join(" "));
+        if self.prefix {
+            out.push('*');
+        }
+        out
+    }
+
+    /// Whether the term occurs in the words of an indexed text (split on spaces).
+    fn occurs_in(&self, indexed: &[&str]) -> bool {
+        let n = self.words.len();
+        if n == 0 || indexed.len() < n {
+            return false;
+        }
+        indexed.windows(n).any(|window| {
+            window
+                .iter()
+                .zip(&self.words)
+                .enumerate()
+                .all(|(k, (have, want))| {
+                    if self.prefix && k + 1 == n {
+                        have.starts_with(want.as_str()) && *have != VALUE_BREAK
+                    } else {
+                        have == want
+                    }
+                })
+        })
+    }
+}
+
+/// A full-text condition as the compiler hands it to the index: every term (`all`) or any of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextQuery {
+    pub terms: Vec<Term>,
+    pub all: bool,
+}
+
+impl TextQuery {
+    /// The FTS5 query string: the terms' strings joined by a space (AND) or ` OR `.
+    pub fn fts5(&self) -> String {
+        let strings: Vec<String> = self.terms.iter().map(Term::fts5).collect();
+        strings.join(if self.all { " " } else { " OR " })
+    }
+
+    /// Reads back a string made by [`TextQuery::fts5`]; `None` for anything else.
+    pub fn parse_fts5(s: &str) -> Option<TextQuery> {
+        let mut terms = Vec::new();
+        let mut all = None;
+        let mut rest = s;
+        loop {
+            let inner = rest.strip_prefix('"')?;
+            let close = inner.find('"')?;
+            let words: Vec<String> = inner[..close].split(' ').map(str::to_owned).collect();
+            if words.iter().any(String::is_empty) {
+                return None;
+            }
+            rest = &inner[close + 1..];
+            let prefix = rest.starts_with('*');
+            if prefix {
+                rest = &rest[1..];
+            }
+            terms.push(Term { words, prefix });
+            if rest.is_empty() {
+                break;
+            }
+            let (joined_by_and, after) = if let Some(after) = rest.strip_prefix(" OR ") {
+                (false, after)
+            } else {
+                (true, rest.strip_prefix(' ')?)
+            };
+            if *all.get_or_insert(joined_by_and) != joined_by_and {
+                return None;
+            }
+            rest = after;
+        }
+        Some(TextQuery {
+            terms,
+            all: all.unwrap_or(true),
+        })
+    }
+
+    /// Whether an event matches, decided from its bytes as the index would.
+    pub fn matches(&self, event: &str) -> bool {
+        let mut text = String::new();
+        indexed_text(event, &mut text);
+        let indexed: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
+        if self.all {
+            self.terms.iter().all(|t| t.occurs_in(&indexed))
+        } else {
+            self.terms.iter().any(|t| t.occurs_in(&indexed))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(event: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for_each_value(event, |v| out.push(v.to_owned()));
+        out
+    }
+
+    fn indexed(event: &str) -> String {
+        let mut out = String::new();
+        indexed_text(event, &mut out);
+        out
+    }
+
+    #[test]
+    fn values_are_strings_and_numbers_never_keys_or_literals() {
+        assert_eq!(
+            values(r#"{"verb":"get","n":42,"ok":true,"x":null,"list":["a b",-1.5e3,{"k":"v"}]}"#),
+            ["get", "42", "a b", "-1.5e3", "v"]
+        );
+        assert_eq!(values(r#" [ "a" , "b" ] "#), ["a", "b"]);
+    }
+
+    #[test]
+    fn escapes_are_decoded() {
+        assert_eq!(
+            values(
+                r#"{"p":"arn:aws:iam::1\/role","q":"say \"hi\"","u":"caf\u00e9 \ud83d\ude00 \ud800x"}"#
+            ),
+            [
+                "arn:aws:iam::1/role",
+                "say \"hi\"",
+                "café \u{1F600} \u{FFFD}x"
+            ]
+        );
+        // An escape JSON does not define stands for itself.
+        assert_eq!(values(r#"["a\qb"]"#), ["a\\qb"]);
+    }
+
+    #[test]
+    fn text_that_is_not_json_is_one_value() {
+        assert_eq!(values("plain \"text\": here"), ["plain \"text\": here"]);
+        assert_eq!(values(""), [""]);
+    }
+
+    #[test]
+    fn malformed_json_still_gives_values_and_never_panics() {
+        for event in [
+            "{\"a",
+            "{\"a\":",
+            "{\"a\":\"b",
+            "[\"\\",
+            "[\"\\u12",
+            "[\"\\ud800\\u",
+            "{{{",
+            "[1,,]",
+            "{\"é\":\"ü\\",
+        ] {
+            let _ = values(event);
+            let _ = indexed(event);
+        }
+        assert_eq!(values("{\"a\":\"open"), ["open"]);
+    }
+
+    #[test]
+    fn words_are_folded_runs_of_letters_and_digits() {
+        assert_eq!(
+            words("Kube-System:ServiceAccount"),
+            ["kube", "system", "serviceaccount"]
+        );
+        assert_eq!(words("Müller ÉCOLE naïve"), ["muller", "ecole", "naive"]);
+        assert_eq!(words("10.0.0.1"), ["10", "0", "0", "1"]);
+        assert_eq!(words("日本語 тест"), ["日本語", "тест"]);
+        assert!(words("--- !!! \u{a6}").is_empty());
+    }
+
+    #[test]
+    fn indexed_text_breaks_between_values() {
+        assert_eq!(
+            indexed(r#"{"user":"Alice Smith","verb":"get","empty":"","punct":"--","code":403}"#),
+            "alice smith \u{a6} get \u{a6} 403"
+        );
+    }
+
+    #[test]
+    fn phrases_match_inside_one_value_only() {
+        let event = r#"{"user":"alice","verb":"get pods","tags":["x","y"]}"#;
+        let q = |s: &str, prefix| TextQuery {
+            terms: vec![Term::new(s, prefix)],
+            all: true,
+        };
+        assert!(q("get pods", false).matches(event));
+        assert!(q("GET po", true).matches(event));
+        assert!(!q("alice get", false).matches(event));
+        assert!(!q("x y", false).matches(event));
+        assert!(!q("verb", false).matches(event), "keys are not text");
+        assert!(!q("user", false).matches(event));
+    }
+
+    #[test]
+    fn fts5_strings_read_back() {
+        let q = TextQuery {
+            terms: vec![Term::new("kube-system", false), Term::new("Pod", true)],
+            all: false,
+        };
+        assert_eq!(q.fts5(), r#""kube system" OR "pod"*"#);
+        assert_eq!(TextQuery::parse_fts5(&q.fts5()), Some(q));
+        assert_eq!(
+            TextQuery::parse_fts5(r#""a" "b c"*"#).map(|q| q.all),
+            Some(true)
+        );
+        for bad in ["", "a", "\"a", "\"a\" OR \"b\" \"c\"", "\"\"", "\"a  b\""] {
+            assert_eq!(TextQuery::parse_fts5(bad), None, "{bad}");
+        }
+    }
+}
