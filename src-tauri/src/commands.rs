@@ -50,7 +50,13 @@ pub fn startup(state: &AppState) -> Result<Startup, AppError> {
 
 pub fn db_status(state: &AppState) -> Result<DbStatus, AppError> {
     let db = state.db()?;
-    let (archives, events) = db.read(|s| Ok((s.archives()?.len() as u64, s.event_count()?)))?;
+    let (archives, events, text_index) = db.read(|s| {
+        Ok((
+            s.archives()?.len() as u64,
+            s.event_count()?,
+            s.text_index_status()?,
+        ))
+    })?;
     Ok(DbStatus {
         path: db.path.display().to_string(),
         is_default: db.path == state.default_db_path(),
@@ -58,6 +64,7 @@ pub fn db_status(state: &AppState) -> Result<DbStatus, AppError> {
         archives,
         events,
         upgrade: db.upgrade.clone(),
+        text_index,
     })
 }
 

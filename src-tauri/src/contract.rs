@@ -10,6 +10,7 @@ use auditlens::store::ArchiveRow;
 use auditlens::store::check::{CheckProgress, CheckReport};
 use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::import::ImportResult;
+use auditlens::store::text_index::TextIndexStatus;
 use auditlens::verify::Progress;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -69,6 +70,9 @@ pub struct DbStatus {
     /// Set when the database was made by an older AuditLens and opening it upgraded it: says so and where the
     /// copy of it as it was is kept (`<db>.backup-v<N>`).
     pub upgrade: Option<String>,
+    /// How far the full-text index has got: while events are pending the window shows "indexing text: N%"
+    /// (text searches meanwhile read those events instead).
+    pub text_index: TextIndexStatus,
 }
 
 /// What the window needs when it opens.

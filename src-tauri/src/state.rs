@@ -50,6 +50,14 @@ impl Database {
             })?;
         }
         let (first, upgrade) = open_reader(path)?;
+        // Whatever the full-text index lacks (a crash while indexing, a store from an older AuditLens, an index
+        // removed) is indexed in the background; searches read those events meanwhile.
+        let indexing = path.to_owned();
+        std::thread::spawn(move || {
+            if let Ok(mut store) = Store::open(&indexing) {
+                let _ = store.finish_text_index(&mut |_| {});
+            }
+        });
         Ok(Database {
             path: path.to_owned(),
             from_command_line,

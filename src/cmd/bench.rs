@@ -29,6 +29,21 @@ pub fn run(events: u64, dir: &Path, only: Option<&str>, runs: usize) -> Result<E
             "store: import of 70% Kubernetes + 30% CloudTrail events, beside what SQLite alone takes for the same bytes",
             &import,
         );
+        let raw = import.first().map_or(0, |f| f.bytes);
+        let db = dir.join(format!("store-{events}.db"));
+        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let (store_bytes, text_bytes) =
+            (size(&db), size(&auditlens::store::text_index::path_of(&db)));
+        let per = |b: u64| b as f64 / events.max(1) as f64;
+        println!(
+            "  sizes per event: store {:.0} bytes + text index {:.0} bytes = {:.0} bytes; raw JSON {:.0} bytes \
+             ({:.2}x the raw JSON)",
+            per(store_bytes),
+            per(text_bytes),
+            per(store_bytes + text_bytes),
+            per(raw),
+            (store_bytes + text_bytes) as f64 / raw.max(1) as f64
+        );
         bench_store::print_queries(&queries);
         let dashboards = bench_store::dashboard_section(dir, events, runs.max(1))?;
         bench_store::print_dashboards(&dashboards);

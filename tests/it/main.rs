@@ -23,6 +23,7 @@ mod sources;
 mod stats;
 mod store;
 mod tamper;
+mod text_index;
 mod trust;
 mod trust_app;
 mod whose_rules;

@@ -98,6 +98,31 @@ describe('the window', () => {
     expect(calls.filter((c) => c.cmd === 'choose_database').map((c) => c.args)).toEqual([{ path: null }]);
   });
 
+  it('shows how far the text index has got while it lags, and nothing once it has caught up', async () => {
+    let pending = 2;
+    const ok = basics();
+    const db = (n: number) => ({
+      ...startup().db,
+      archives: 1,
+      events: 4,
+      text_index: { indexed_events: 4 - n, pending_events: n, pending_archives: n > 0 ? 1 : 0 },
+    });
+    mockBackend({
+      ...ok,
+      startup: () => startup({ db: db(pending) }),
+      db_status: () => {
+        pending = Math.max(0, pending - 1);
+        return db(pending);
+      },
+    });
+    render(<App />);
+    expect((await screen.findByText(/indexing text/)).textContent).toBe('indexing text: 50%');
+    await waitFor(() => expect(screen.getByText(/indexing text/).textContent).toBe('indexing text: 75%'), {
+      timeout: 3000,
+    });
+    await waitFor(() => expect(screen.queryByText(/indexing text/)).toBeNull(), { timeout: 3000 });
+  });
+
   it('explains every empty screen', async () => {
     mockBackend(basics());
     await renderApp();

@@ -20,7 +20,7 @@ import { BundleScreen } from './screens/BundleScreen';
 import { KeyringScreen } from './screens/KeyringScreen';
 import { OverviewScreen } from './screens/OverviewScreen';
 import { SearchScreen } from './screens/SearchScreen';
-import { formatCount } from './format/numbers';
+import { formatCount, textIndexPercent } from './format/numbers';
 import { localZoneLabel } from './format/time';
 
 const TABS: { name: Exclude<Screen['name'], 'event'>; label: string }[] = [
@@ -210,6 +210,11 @@ function Shell() {
         <span id="db-counts">
           {formatCount(Number(app.db.archives))} archives · {formatCount(Number(app.db.events))} events
         </span>
+        {Number(app.db.text_index.pending_events) > 0 && (
+          <span role="status" id="text-indexing" title="Text searches read the events not indexed yet: no result is missed meanwhile.">
+            indexing text: {textIndexPercent(app.db.text_index)}%
+          </span>
+        )}
         <button className="link" id="about-open" onClick={() => setAbout(true)}>
           About
         </button>

@@ -103,6 +103,21 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
       .catch(showError);
   }, [showError]);
 
+  // While the full-text index lags (after an import, or catching up at start), its progress is read again every
+  // second for the status bar; the screens are not reloaded for it (their searches already read what is not
+  // indexed).
+  const textPending = Number(db.text_index.pending_events) > 0;
+  useEffect(() => {
+    if (!textPending) return undefined;
+    const timer = window.setInterval(() => {
+      backend
+        .dbStatus()
+        .then(setDb)
+        .catch(() => undefined);
+    }, 1000);
+    return () => window.clearInterval(timer);
+  }, [textPending]);
+
   const settingsRef = useRef(settings);
   const updateSettings = useCallback(
     (change: Partial<Settings>) => {

@@ -132,13 +132,13 @@ pub fn archive_section(dir: &Path, n: u64) -> Result<Vec<Figure>, BenchError> {
 pub fn print_table(title: &str, figures: &[Figure]) {
     println!("\n{title}");
     println!(
-        "{:<32} {:>10} {:>12} {:>10} {:>12} {:>12}",
+        "{:<54} {:>10} {:>12} {:>10} {:>12} {:>12}",
         "phase", "seconds", "events/s", "MB/s", "vs baseline", "peak RSS MiB"
     );
     let base = figures.first().map(|f| f.seconds).unwrap_or(1.0);
     for f in figures {
         println!(
-            "{:<32} {:>10.3} {:>12.0} {:>10.1} {:>11.2}x {:>12}",
+            "{:<54} {:>10.3} {:>12.0} {:>10.1} {:>11.2}x {:>12}",
             f.name,
             f.seconds,
             f.events_per_sec(),

@@ -43,3 +43,10 @@ export function formatElapsed(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   return formatDuration(ms / 1000);
 }
+
+/** How far the full-text index has got, in whole percent (rounded down, so 100 only when nothing is pending). */
+export function textIndexPercent(s: { indexed_events: number | bigint; pending_events: number | bigint }): number {
+  const indexed = Number(s.indexed_events);
+  const total = indexed + Number(s.pending_events);
+  return total === 0 ? 100 : Math.floor((indexed * 100) / total);
+}

@@ -16,6 +16,7 @@ export const emptyDb: Readonly<DbStatus> = Object.freeze({
   archives: 0,
   events: 0,
   upgrade: null,
+  text_index: { indexed_events: 0, pending_events: 0, pending_archives: 0 },
 });
 
 /** A fresh start-up answer (its own objects, so that no test can change what the next one gets). */

@@ -38,7 +38,7 @@ const BATCH_BYTES: usize = 16 << 20;
 
 const CREATE: &str = "
     CREATE VIRTUAL TABLE IF NOT EXISTS events_text USING fts5(words, content='', contentless_delete=1, tokenize='ascii');
-    CREATE TABLE IF NOT EXISTS indexed (archive_id INTEGER PRIMARY KEY, events INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS indexed (archive_id INTEGER PRIMARY KEY, events INTEGER NOT NULL, fingerprint TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
@@ -103,8 +103,8 @@ pub fn register_functions(conn: &Connection) -> Result<(), rusqlite::Error> {
 }
 
 /// Attaches the index of the store at `db` to a store connection as [`SCHEMA`], creating it when the connection
-/// may write. A read-only connection to a store with no usable index gets an empty one in memory: every event is
-/// then read to match text.
+/// may write. A read-only connection to a store with no usable index gets an empty one ([`empty_index`]): every
+/// event is then read to match text.
 pub fn attach(conn: &Connection, db: &Path, read_only: bool) -> Result<(), rusqlite::Error> {
     let path = path_of(db);
     if !read_only {
@@ -130,12 +130,37 @@ pub fn attach(conn: &Connection, db: &Path, read_only: bool) -> Result<(), rusql
             )
             .is_ok_and(|n| n == 3);
     if !usable {
-        // A memory database is writable even on a read-only connection.
         let _ = conn.execute_batch(&format!("DETACH DATABASE {SCHEMA}"));
-        conn.execute_batch(&format!("ATTACH DATABASE ':memory:' AS {SCHEMA}"))?;
-        conn.execute_batch(&CREATE.replace("EXISTS ", &format!("EXISTS {SCHEMA}.")))?;
+        let empty = empty_index().map_err(|e| {
+            rusqlite::Error::ToSqlConversionFailure(
+                format!("an empty full-text index cannot be made: {e}").into(),
+            )
+        })?;
+        conn.execute(
+            &format!("ATTACH DATABASE ?1 AS {SCHEMA}"),
+            [empty.to_string_lossy()],
+        )?;
     }
     create_done_table(conn)
+}
+
+/// An empty index in a temporary file of this process (a read-only connection cannot create one, not even in
+/// memory), made once and attached read-only by every read-only store without an index.
+fn empty_index() -> Result<PathBuf, String> {
+    static EMPTY: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    EMPTY
+        .get_or_init(|| {
+            let file = tempfile::Builder::new()
+                .prefix("auditlens-empty-text-index-")
+                .tempfile()
+                .map_err(|e| e.to_string())?;
+            let conn = Connection::open(file.path()).map_err(|e| e.to_string())?;
+            conn.execute_batch(CREATE).map_err(|e| e.to_string())?;
+            drop(conn);
+            // Kept for the life of the process (and left in the temporary directory after it).
+            file.into_temp_path().keep().map_err(|e| e.to_string())
+        })
+        .clone()
 }
 
 /// Starts a write transaction on the store file only. `BEGIN IMMEDIATE` would also take the write lock of the
@@ -197,11 +222,27 @@ pub fn is_current(conn: &Connection) -> Result<bool, rusqlite::Error> {
     valid(conn)
 }
 
-/// Whether the attached index is this store's current one (its store, epoch and word format).
+/// What the index records of each archive it holds, as SQL over the store's `archives` aliased `a`: its root, when
+/// and from where it was imported, and whose rules made its fields. A store put back from an older copy (whose
+/// archive ids a later import reuses) or an archive re-normalized since no longer matches.
+const FINGERPRINT: &str = "coalesce(hex(a.root), '') || '|' || a.imported_at || '|' || a.path || '|' || coalesce(a.normalization, '')";
+
+/// Whether the attached index is this store's current one: its store, epoch and word format, and every archive it
+/// holds still in the store as it was indexed. Otherwise nothing in it is believed (and the catch-up rebuilds it).
 fn valid(conn: &Connection) -> Result<bool, rusqlite::Error> {
     let (store, epoch) = store_identity(conn, "main")?;
     let (i_store, i_epoch, format) = index_identity(conn, SCHEMA)?;
-    Ok(!store.is_empty() && store == i_store && epoch == i_epoch && format == WORD_FORMAT)
+    if store.is_empty() || store != i_store || epoch != i_epoch || format != WORD_FORMAT {
+        return Ok(false);
+    }
+    conn.query_row(
+        &format!(
+            "SELECT NOT EXISTS (SELECT 1 FROM {SCHEMA}.indexed i WHERE NOT EXISTS
+               (SELECT 1 FROM archives a WHERE a.id = i.archive_id AND {FINGERPRINT} = i.fingerprint))"
+        ),
+        [],
+        |r| r.get(0),
+    )
 }
 
 /// Creates the connection's `temp.text_done`: the archives whose text the attached index holds, as of the last
@@ -292,9 +333,19 @@ pub fn catch_up(
             )?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
+        let fingerprints: std::collections::HashMap<i64, String> = store
+            .prepare_cached(&format!("SELECT a.id, {FINGERPRINT} FROM archives a"))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
         let tx = index.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (i_store, i_epoch, format) = index_identity(&tx, "main")?;
-        if i_store != store_id || i_epoch != epoch || format != WORD_FORMAT {
+        let stale = tx
+            .prepare("SELECT archive_id, fingerprint FROM indexed")?
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?
+            .iter()
+            .any(|(id, fp)| fingerprints.get(id) != Some(fp));
+        if stale || i_store != store_id || i_epoch != epoch || format != WORD_FORMAT {
             tx.execute_batch(
                 "DROP TABLE IF EXISTS events_text; DELETE FROM indexed; DELETE FROM meta;",
             )?;
@@ -371,8 +422,8 @@ pub fn catch_up(
         drop(stmt);
         store.execute_batch("COMMIT")?;
         tx.execute(
-            "INSERT INTO indexed (archive_id, events) VALUES (?1, ?2)",
-            params![archive_id, events],
+            "INSERT INTO indexed (archive_id, events, fingerprint) VALUES (?1, ?2, ?3)",
+            params![archive_id, events, fingerprints.get(&archive_id)],
         )?;
         tx.commit()?;
     }

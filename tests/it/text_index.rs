@@ -1,0 +1,293 @@
+//! The full-text index as derived data (store/text_index.rs, docs/search.md section 3): what text search finds
+//! (values, not keys; phrases inside one value), the same hits while the index lags as once it has caught up, an
+//! index stopped midway or killed, and a store of the previous release migrated.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use auditlens::store::import::{ImportOptions, ImportOutcome};
+use auditlens::store::{Store, text_index};
+use auditlens::trust::TrustPolicy;
+
+use crate::common::*;
+
+const NOW: i64 = 1_900_000_000_000_000;
+
+struct Lab {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    key: auditlens::note::SignerKey,
+    db: PathBuf,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        Lab {
+            db: dir.join("store.db"),
+            dir,
+            key: key("ops"),
+            _tmp: tmp,
+        }
+    }
+
+    /// Seals `inputs` as the next archive of `origin` and imports it; the store is dropped after (its indexing
+    /// thread stopped wherever it was) unless `finish`.
+    fn import(&self, name: &str, origin: &str, inputs: &[PathBuf], finish: bool) {
+        let archive = seal_to(&self.dir, name, &self.key, origin, None, inputs);
+        let mut store = Store::open(&self.db).unwrap();
+        let trusted = [self.key.verifier()];
+        let r = store
+            .import_archive(
+                &archive,
+                &ImportOptions {
+                    trust: &TrustPolicy::from_keys(&trusted),
+                    keep_failed: false,
+                },
+                &mut |_| true,
+            )
+            .unwrap();
+        assert_eq!(r.outcome, ImportOutcome::Imported, "{}", r.message);
+        if finish {
+            store.finish_text_index(&mut |_| {}).unwrap();
+        }
+    }
+
+    fn remove_index(&self) {
+        let path = text_index::path_of(&self.db);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    /// For each query: the matching events' stable ids, newest first, and the count.
+    fn results(&self, queries: &[&str]) -> Vec<(String, Vec<String>, u64)> {
+        let store = Store::open_read_only(&self.db).unwrap();
+        queries
+            .iter()
+            .map(|q| {
+                let page = store.search(q, 1000, None, NOW).unwrap();
+                let ids = page.events.iter().map(|e| e.id.clone()).collect();
+                (q.to_string(), ids, store.count(q, NOW).unwrap())
+            })
+            .collect()
+    }
+
+    fn status(&self) -> text_index::TextIndexStatus {
+        Store::open_read_only(&self.db)
+            .unwrap()
+            .text_index_status()
+            .unwrap()
+    }
+
+    fn check_ok(&self) {
+        let store = Store::open(&self.db).unwrap();
+        let report = store.check(&[self.key.verifier()], &mut |_| true).unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+    }
+}
+
+/// Events written for the word rules: values are text, keys are not, a phrase stays inside one value.
+fn word_events(dir: &Path) -> PathBuf {
+    write_lines(
+        dir,
+        "words.jsonl",
+        &[
+            r#"{"user":"alice","verb":"get","note":"kube system pods","n":4031}"#.to_string(),
+            r#"{"user":"bob","tags":["x","y"],"escaped":"caf\u00e9 M\u00fcller","path":"a\/b"}"#
+                .to_string(),
+            r#"{"user":"carol","message":"Get out","flag":true,"nothing":null}"#.to_string(),
+            r#"{"msg":"this names alice and the verb"}"#.to_string(),
+        ],
+    )
+}
+
+#[test]
+fn text_is_the_words_of_values_and_phrases_stay_inside_one_value() {
+    let lab = Lab::new();
+    let events = word_events(&lab.dir);
+    lab.import("w.zip", "example.com/words", &[events], true);
+    let cases: &[(&str, u64)] = &[
+        ("alice", 2),
+        ("get", 2),
+        ("\"kube system\"", 1),
+        ("kube-system", 1),
+        ("\"system pods\"", 1),
+        ("\"pods 4031\"", 0),
+        // A phrase that spans two values matches nothing (one value ends with alice, the next is get).
+        ("\"alice get\"", 0),
+        ("\"x y\"", 0),
+        ("x", 1),
+        ("4031", 1),
+        // Words that only appear as keys, or as true/false/null, are not text: fields are searched as field:value.
+        ("verb", 1),
+        ("user", 0),
+        ("tags", 0),
+        ("true", 0),
+        ("null", 0),
+        // Escapes are decoded; accents fold.
+        ("cafe", 1),
+        ("muller", 1),
+        ("\"a b\"", 1),
+        ("u00e9", 0),
+        ("get -alice", 1),
+        ("alice OR carol", 3),
+        ("\"kube sys\"*", 1),
+    ];
+    let queries: Vec<&str> = cases.iter().map(|(q, _)| *q).collect();
+    let indexed = lab.results(&queries);
+    assert_eq!(lab.status().pending_events, 0);
+    for ((q, want), (_, _, found)) in cases.iter().zip(&indexed) {
+        assert_eq!(found, want, "{q:?} with the index");
+    }
+    // The same hits with no index at all: every event is read.
+    lab.remove_index();
+    assert_eq!(lab.status().indexed_events, 0);
+    assert_eq!(lab.results(&queries), indexed);
+}
+
+#[test]
+fn searches_while_the_index_lags_find_what_the_complete_index_finds() {
+    let lab = Lab::new();
+    lab.import(
+        "k8s.zip",
+        "example.com/prod/k8s",
+        &[fixture(K8S_LOG)],
+        false,
+    );
+    lab.import(
+        "ct.zip",
+        "aws/111122223333/trail",
+        &[fixture(CLOUDTRAIL_LOG)],
+        false,
+    );
+    let words = word_events(&lab.dir);
+    lab.import("w.zip", "example.com/words", &[words], false);
+    let queries = [
+        "alice",
+        "kube-system",
+        "\"kube system\"",
+        "system*",
+        "get -alice",
+        "alice OR bob",
+        "actor:alice OR ConsoleLogin",
+        "-alice",
+        "source:cloudtrail iam",
+        "NOT (kube OR alice)",
+    ];
+    let db = lab.db.clone();
+    let mut store = Store::open(&db).unwrap();
+    store.finish_text_index(&mut |_| {}).unwrap();
+    drop(store);
+    let complete = lab.results(&queries);
+    assert!(complete.iter().any(|(_, _, n)| *n > 0));
+
+    // Start again from no index; stop the indexer once it has committed its first archive.
+    lab.remove_index();
+    let stop = AtomicBool::new(false);
+    text_index::catch_up(&db, &stop, &mut |s| {
+        if s.indexed_events > 0 && s.pending_archives < 3 {
+            stop.store(true, Ordering::Relaxed);
+        }
+    })
+    .unwrap();
+    let midway = lab.status();
+    assert!(
+        midway.indexed_events > 0 && midway.pending_events > 0,
+        "{midway:?}"
+    );
+    assert_eq!(lab.results(&queries), complete, "while the index lags");
+    lab.check_ok();
+
+    // Restarted, it catches up; nothing changes.
+    text_index::catch_up(&db, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    let done = lab.status();
+    assert_eq!(done.pending_events, 0, "{done:?}");
+    assert_eq!(
+        done.indexed_events,
+        Store::open_read_only(&db).unwrap().event_count().unwrap()
+    );
+    assert_eq!(lab.results(&queries), complete, "after catching up");
+    lab.check_ok();
+}
+
+#[test]
+fn an_index_replaced_events_are_forgotten_and_indexed_again() {
+    // Re-normalizing replaces an archive's events under new ids: the index must not find them under the old ones.
+    let lab = Lab::new();
+    lab.import("k8s.zip", "example.com/prod/k8s", &[fixture(K8S_LOG)], true);
+    let queries = ["alice", "kube-system", "-alice", "system*"];
+    let before = lab.results(&queries);
+    let mut store = Store::open(&lab.db).unwrap();
+    let id = store.archives().unwrap()[0].id;
+    let done = store
+        .renormalize(id, auditlens::sources::SourceKind::Jsonl)
+        .unwrap();
+    assert!(done.changed);
+    store.finish_text_index(&mut |_| {}).unwrap();
+    drop(store);
+    assert_eq!(lab.status().pending_events, 0);
+    let counts = |r: &[(String, Vec<String>, u64)]| -> Vec<u64> { r.iter().map(|x| x.2).collect() };
+    assert_eq!(counts(&lab.results(&queries)), counts(&before));
+    lab.check_ok();
+}
+
+#[test]
+fn a_store_put_back_from_an_older_copy_does_not_believe_the_newer_index() {
+    // The same two archives in a store that never went back: what every search must find.
+    let fresh = Lab::new();
+    fresh.import("k8s.zip", "example.com/prod/k8s", &[fixture(K8S_LOG)], true);
+    fresh.import(
+        "ct.zip",
+        "aws/111122223333/trail",
+        &[fixture(CLOUDTRAIL_LOG)],
+        true,
+    );
+    let queries = [
+        "alice",
+        "muller",
+        "ConsoleLogin",
+        "iam*",
+        "-alice",
+        "\"kube system\"",
+    ];
+    let want = fresh.results(&queries);
+
+    let lab = Lab::new();
+    lab.import("k8s.zip", "example.com/prod/k8s", &[fixture(K8S_LOG)], true);
+    rusqlite::Connection::open(&lab.db)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    let copy = lab.dir.join("copy.db");
+    std::fs::copy(&lab.db, &copy).unwrap();
+    // A second archive (id 2) is imported and indexed; then the store file is put back, the index left as it is.
+    let words = word_events(&lab.dir);
+    lab.import("w.zip", "example.com/words", &[words], true);
+    assert_eq!(lab.results(&["muller"])[0].2, 1);
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", lab.db.display()));
+    }
+    std::fs::copy(&copy, &lab.db).unwrap();
+    // Another archive takes id 2. The index still says it holds archive 2 (the words): not believed.
+    lab.import(
+        "ct.zip",
+        "aws/111122223333/trail",
+        &[fixture(CLOUDTRAIL_LOG)],
+        false,
+    );
+    let ids = |r: Vec<(String, Vec<String>, u64)>| -> Vec<(String, u64)> {
+        r.into_iter().map(|(q, _, n)| (q, n)).collect()
+    };
+    assert_eq!(ids(lab.results(&queries)), ids(want.clone()));
+    // Caught up (the index rebuilt), the same.
+    let mut store = Store::open(&lab.db).unwrap();
+    store.finish_text_index(&mut |_| {}).unwrap();
+    drop(store);
+    assert_eq!(lab.status().pending_events, 0);
+    assert_eq!(ids(lab.results(&queries)), ids(want));
+    lab.check_ok();
+}
