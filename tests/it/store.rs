@@ -1181,3 +1181,56 @@ fn a_store_of_a_newer_release_is_refused_and_left_byte_for_byte() {
         "the file is unchanged"
     );
 }
+
+/// A store written by the release before the full-text index file (schema 9, tests/fixtures/stores/README.md), and
+/// what that release's `auditlens search --json --limit 100` found in it (`v9-searches.json`).
+const V9_STORE: &str = "tests/fixtures/stores/v9-k8s-cloudtrail.db";
+const V9_SEARCHES: &str = "tests/fixtures/stores/v9-searches.json";
+
+#[test]
+fn a_store_of_the_release_before_the_text_index_file_keeps_every_event_and_search_result() {
+    let before = {
+        let conn =
+            Connection::open_with_flags(V9_STORE, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .unwrap();
+        assert_eq!(auditlens::store::schema::version(&conn).unwrap(), 9);
+        all_events(&conn)
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("evidence.db");
+    std::fs::copy(V9_STORE, &db).unwrap();
+    let searches: std::collections::BTreeMap<String, Vec<String>> =
+        serde_json::from_slice(&std::fs::read(V9_SEARCHES).unwrap()).unwrap();
+    // Words that the old index found only in keys or in true/false/null (docs/search.md section 6: keys are not
+    // text): what the same queries find now, by value.
+    let changed: &[(&str, usize)] = &[("verb", 0), ("user", 22)];
+    let results = |store: &Store| -> Vec<(String, Vec<String>)> {
+        searches
+            .keys()
+            .map(|q| {
+                let page = store.search(q, 100, None, NOW).unwrap();
+                (q.clone(), page.events.into_iter().map(|e| e.id).collect())
+            })
+            .collect()
+    };
+    let check = |found: Vec<(String, Vec<String>)>, when: &str| {
+        for (q, ids) in found {
+            match changed.iter().find(|(c, _)| *c == q) {
+                Some((_, n)) => assert_eq!(ids.len(), *n, "{q:?} {when}"),
+                None => assert_eq!(ids, searches[&q], "{q:?} {when}"),
+            }
+        }
+    };
+    let mut store = Store::open(&db).unwrap();
+    assert_eq!(all_events(store.connection()), before, "every event kept");
+    // Before its text is indexed (every event read) and after.
+    assert!(store.text_index_status().unwrap().pending_events > 0);
+    check(results(&store), "before the index is built");
+    store.finish_text_index(&mut |_| {}).unwrap();
+    assert_eq!(store.text_index_status().unwrap().pending_events, 0);
+    check(results(&store), "with the index");
+    let key = std::fs::read_to_string("tests/fixtures/stores/fixture-ops-v9.pub").unwrap();
+    let key = VerifierKey::parse(key.trim()).unwrap();
+    let report = store.check(&[key], &mut |_| true).unwrap();
+    assert!(report.ok, "{:?}", report.problems);
+}

@@ -291,3 +291,78 @@ fn a_store_put_back_from_an_older_copy_does_not_believe_the_newer_index() {
     assert_eq!(ids(lab.results(&queries)), ids(want));
     lab.check_ok();
 }
+
+#[test]
+fn killed_while_indexing_loses_nothing_and_the_index_catches_up() {
+    use std::process::{Command, Stdio};
+    let lab = Lab::new();
+    let input = lab.dir.join("big.jsonl");
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+        auditlens_bench::generate::write_k8s(&mut out, 30_000, 3, 1_700_000_000).unwrap();
+    }
+    let archive = seal_to(
+        &lab.dir,
+        "big.zip",
+        &lab.key,
+        "example.com/big",
+        None,
+        &[input],
+    );
+    let trust = lab.dir.join("ops.pub");
+    std::fs::write(&trust, format!("{}\n", lab.key.verifier())).unwrap();
+    let import = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_auditlens"));
+        c.arg("import")
+            .arg("--db")
+            .arg(&lab.db)
+            .arg("--trust")
+            .arg(&trust)
+            .arg(&archive)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        c
+    };
+    let mut child = import().spawn().unwrap();
+    // Killed as soon as the archive's rows are committed: its text is being indexed then.
+    let committed = || -> bool {
+        rusqlite::Connection::open_with_flags(&lab.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| c.query_row("SELECT count(*) FROM archives", [], |r| r.get::<_, i64>(0)))
+            .is_ok_and(|n| n == 1)
+    };
+    let start = std::time::Instant::now();
+    while !committed() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before it was seen committed"
+        );
+        assert!(
+            start.elapsed().as_secs() < 600,
+            "the import never committed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed = lab.status();
+    assert!(
+        killed.pending_events > 0,
+        "the kill came after the indexing: {killed:?}"
+    );
+    assert_eq!(killed.indexed_events + killed.pending_events, 30_000);
+    let queries = [
+        "deployment*",
+        "kube-system",
+        "\"cannot list\"",
+        "-platform",
+        "platform OR payments",
+    ];
+    let lagging = lab.results(&queries);
+    lab.check_ok();
+    // The next import (nothing new to store) catches the index up.
+    assert!(import().status().unwrap().success());
+    let done = lab.status();
+    assert_eq!((done.indexed_events, done.pending_events), (30_000, 0));
+    assert_eq!(lab.results(&queries), lagging);
+    lab.check_ok();
+}

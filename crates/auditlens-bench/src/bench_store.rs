@@ -166,7 +166,15 @@ pub fn store_section(
     }
     let bytes = std::fs::metadata(&k8s)?.len() + std::fs::metadata(&ct)?.len();
     let db = dir.join(format!("store-{n}.db"));
-    for suffix in ["", "-wal", "-shm", "-journal"] {
+    for suffix in [
+        "",
+        "-wal",
+        "-shm",
+        "-journal",
+        ".text",
+        ".text-wal",
+        ".text-shm",
+    ] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
     // Warm the page cache for the archives.

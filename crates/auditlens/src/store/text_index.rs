@@ -231,18 +231,23 @@ const FINGERPRINT: &str = "coalesce(hex(a.root), '') || '|' || a.imported_at || 
 /// holds still in the store as it was indexed. Otherwise nothing in it is believed (and the catch-up rebuilds it).
 fn valid(conn: &Connection) -> Result<bool, rusqlite::Error> {
     let (store, epoch) = store_identity(conn, "main")?;
-    let (i_store, i_epoch, format) = index_identity(conn, SCHEMA)?;
+    // An index file of another layout (another version, or edited) is simply not this store's current one.
+    let Ok((i_store, i_epoch, format)) = index_identity(conn, SCHEMA) else {
+        return Ok(false);
+    };
     if store.is_empty() || store != i_store || epoch != i_epoch || format != WORD_FORMAT {
         return Ok(false);
     }
-    conn.query_row(
-        &format!(
-            "SELECT NOT EXISTS (SELECT 1 FROM {SCHEMA}.indexed i WHERE NOT EXISTS
-               (SELECT 1 FROM archives a WHERE a.id = i.archive_id AND {FINGERPRINT} = i.fingerprint))"
-        ),
-        [],
-        |r| r.get(0),
-    )
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT NOT EXISTS (SELECT 1 FROM {SCHEMA}.indexed i WHERE NOT EXISTS
+                   (SELECT 1 FROM archives a WHERE a.id = i.archive_id AND {FINGERPRINT} = i.fingerprint))"
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or(false))
 }
 
 /// Creates the connection's `temp.text_done`: the archives whose text the attached index holds, as of the last
@@ -301,6 +306,18 @@ fn open_index(db: &Path) -> Result<Connection, rusqlite::Error> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "cache_size", -32768)?;
+    // An index of another word format or layout (another version, or edited) is emptied: it is rebuilt.
+    let format: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .unwrap_or(None);
+    if format.as_deref() != Some(WORD_FORMAT) {
+        conn.execute_batch(
+            "DROP TABLE IF EXISTS events_text; DROP TABLE IF EXISTS indexed; DROP TABLE IF EXISTS meta;",
+        )?;
+    }
     conn.execute_batch(CREATE)?;
     Ok(conn)
 }
