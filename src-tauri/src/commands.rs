@@ -365,10 +365,13 @@ pub fn renormalize_archive(
     let db = state.db()?;
     let _writer = lock(&state.write_lock);
     let mut store = db.writer()?;
-    store.renormalize(id, kind).map_err(|e| match e {
+    let done = store.renormalize(id, kind).map_err(|e| match e {
         StoreError::Invalid(message) => AppError::new(ErrorCode::Invalid, message),
         other => other.into(),
-    })
+    })?;
+    // The archive's events have new ids: their text is indexed again in the background.
+    db.index_text_in_background();
+    Ok(done)
 }
 
 /// One archive with its signed checkpoint, its manifest and why it is flagged, if it is.

@@ -50,20 +50,28 @@ impl Database {
             })?;
         }
         let (first, upgrade) = open_reader(path)?;
-        // Whatever the full-text index lacks (a crash while indexing, a store from an older AuditLens, an index
-        // removed) is indexed in the background; searches read those events meanwhile.
-        let indexing = path.to_owned();
-        std::thread::spawn(move || {
-            if let Ok(mut store) = Store::open(&indexing) {
-                let _ = store.finish_text_index(&mut |_| {});
-            }
-        });
-        Ok(Database {
+        let db = Database {
             path: path.to_owned(),
             from_command_line,
             upgrade: upgrade.map(|u| u.to_string()),
             readers: Mutex::new(vec![first]),
-        })
+        };
+        // Whatever the full-text index lacks (a crash while indexing, a store from an older AuditLens, an index
+        // removed) is indexed now; searches read those events meanwhile.
+        db.index_text_in_background();
+        Ok(db)
+    }
+
+    /// Indexes the text of every stored archive the full-text index lacks, on a thread and connection of its own
+    /// (the status bar shows how far it has got). Two at once take turns on the index file; neither redoes the
+    /// other's archives.
+    pub fn index_text_in_background(&self) {
+        let path = self.path.clone();
+        std::thread::spawn(move || {
+            if let Ok(mut store) = Store::open(&path) {
+                let _ = store.finish_text_index(&mut |_| {});
+            }
+        });
     }
 
     /// Runs `f` on a read connection (an idle one, or a new one).

@@ -361,7 +361,7 @@ pub fn print_queries(figures: &[QueryFigure]) {
     );
     for f in figures {
         println!(
-            "{:<18} {:>9} {:>8.2}ms {:>8.2}ms {:>8.2}ms {:>8.2}ms {:>8.1}ms {:>8.0}x {:>8.0}x  {}",
+            "{:<18} {:>9} {:>8.2}ms {:>8.2}ms {:>8.2}ms {:>8.2}ms {:>8.1}ms {:>8.1}x {:>8.1}x  {}",
             f.label,
             f.matches,
             f.first_page_p50_ms,

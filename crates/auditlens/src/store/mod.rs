@@ -53,6 +53,8 @@ pub struct Store {
     checkpointer: Option<Checkpointer>,
     /// Started by the first import or [`Store::index_text`]: keeps the full-text index caught up.
     indexer: Option<text_index::Indexer>,
+    /// The live indexers of imported archives, committing in the background (joined before a catch-up).
+    live_indexes: Vec<text_index::LiveIndex>,
 }
 
 /// A thread with its own connection that checkpoints the WAL (`PRAGMA wal_checkpoint(PASSIVE)`) when asked, so
@@ -83,7 +85,11 @@ impl Checkpointer {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        // Stopped mid-archive, the indexer rolls that archive back; the next catch-up indexes it again.
+        // Live indexers were told to commit: they finish. Stopped mid-archive, the catch-up rolls that archive
+        // back; the next catch-up indexes it again.
+        for live in self.live_indexes.drain(..) {
+            live.join();
+        }
         self.indexer = None;
         if let Some(c) = self.checkpointer.take() {
             drop(c.wake);
@@ -137,6 +143,7 @@ impl Store {
                 path: Some(path.to_path_buf()),
                 checkpointer: None,
                 indexer: None,
+                live_indexes: Vec::new(),
             },
             upgrade,
         ))
@@ -182,6 +189,7 @@ impl Store {
             path: None,
             checkpointer: None,
             indexer: None,
+            live_indexes: Vec::new(),
         })
     }
 
@@ -224,6 +232,9 @@ impl Store {
         &mut self,
         progress: &mut dyn FnMut(&text_index::TextIndexStatus),
     ) -> Result<(), StoreError> {
+        for live in self.live_indexes.drain(..) {
+            live.join();
+        }
         let Some(path) = &self.path else {
             return Ok(());
         };
