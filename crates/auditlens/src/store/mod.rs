@@ -53,8 +53,6 @@ pub struct Store {
     checkpointer: Option<Checkpointer>,
     /// Started by the first import or [`Store::index_text`]: keeps the full-text index caught up.
     indexer: Option<text_index::Indexer>,
-    /// The live indexers of imported archives, committing in the background (joined before a catch-up).
-    live_indexes: Vec<text_index::LiveIndex>,
 }
 
 /// A thread with its own connection that checkpoints the WAL (`PRAGMA wal_checkpoint(PASSIVE)`) when asked, so
@@ -85,11 +83,7 @@ impl Checkpointer {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        // Live indexers were told to commit: they finish. Stopped mid-archive, the catch-up rolls that archive
-        // back; the next catch-up indexes it again.
-        for live in self.live_indexes.drain(..) {
-            live.join();
-        }
+        // Stopped mid-archive, the indexer rolls that archive back; the next catch-up indexes it again.
         self.indexer = None;
         if let Some(c) = self.checkpointer.take() {
             drop(c.wake);
@@ -143,7 +137,6 @@ impl Store {
                 path: Some(path.to_path_buf()),
                 checkpointer: None,
                 indexer: None,
-                live_indexes: Vec::new(),
             },
             upgrade,
         ))
@@ -189,7 +182,6 @@ impl Store {
             path: None,
             checkpointer: None,
             indexer: None,
-            live_indexes: Vec::new(),
         })
     }
 
@@ -232,9 +224,6 @@ impl Store {
         &mut self,
         progress: &mut dyn FnMut(&text_index::TextIndexStatus),
     ) -> Result<(), StoreError> {
-        for live in self.live_indexes.drain(..) {
-            live.join();
-        }
         let Some(path) = &self.path else {
             return Ok(());
         };

@@ -2,11 +2,10 @@
 //! connections of its own, so it never holds up the commit of the evidence and can always be rebuilt from it
 //! (docs/search.md section 6.1).
 //!
-//! - **Live.** `LiveIndex`: while an import writes an archive's rows, a thread adds their text to the index in a
-//!   transaction of the index file that commits once the store's has.
-//! - **Catch-up.** [`catch_up`] (and the `Indexer` thread that runs it): every archive the index lacks (the live
-//!   indexer could not take the file, the process died between the two commits, a store from an older version),
-//!   read back from the store, one transaction per archive.
+//! - **Catch-up.** [`catch_up`] (and the `Indexer` thread that runs it, woken after each import's commit):
+//!   every archive the index lacks, read back from the store, one transaction per archive, while the next archive
+//!   imports. (Indexing an archive while its own rows are written, on a third thread, was measured slower on two
+//!   cores: docs/benchmarks.md.)
 //!
 //! - **What it holds.** A contentless FTS5 table, `events_text`, of each event's [`crate::text::indexed_text`]
 //!   under the event's id; `indexed`, the archives whose events are all in it (one transaction per archive, so an
@@ -22,7 +21,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::sync::{Arc, Condvar, Mutex};
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -359,8 +358,8 @@ impl Drop for IndexTx<'_> {
     }
 }
 
-/// Takes the index file's write lock, waiting as long as another writer holds it (a live indexer holds it for a
-/// whole archive's import), unless `stop` is set meanwhile.
+/// Takes the index file's write lock, waiting as long as another writer holds it (another catch-up indexing an
+/// archive), unless `stop` is set meanwhile.
 fn lock_index<'c>(
     index: &'c Connection,
     stop: &AtomicBool,
@@ -566,201 +565,6 @@ pub fn forget_archive(db: &Path, r: &Replaced) -> Result<(), rusqlite::Error> {
         [&r.to_epoch],
     )?;
     tx.commit()
-}
-
-/// The store as an index must match it: its `text_index_store` and `text_index_epoch`, and each archive's
-/// [`FINGERPRINT`].
-pub(crate) struct StoreIdentity {
-    store: String,
-    epoch: String,
-    fingerprints: std::collections::HashMap<i64, String>,
-}
-
-impl StoreIdentity {
-    /// Read inside the import's write transaction (nothing else can change them until it ends).
-    pub(crate) fn read(conn: &Connection) -> Result<StoreIdentity, rusqlite::Error> {
-        let (store, epoch) = store_identity(conn, "main")?;
-        let fingerprints = conn
-            .prepare_cached(&format!("SELECT a.id, {FINGERPRINT} FROM archives a"))?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        Ok(StoreIdentity {
-            store,
-            epoch,
-            fingerprints,
-        })
-    }
-}
-
-enum LiveMessage {
-    Rows(Vec<(i64, String)>),
-    /// The archive's rows committed: the index commits too.
-    Commit {
-        archive_id: i64,
-        events: i64,
-        identity: StoreIdentity,
-    },
-}
-
-/// Indexes one archive's text while its rows are written (so the two cores work at once), on a thread and
-/// connection of its own, in one transaction of the index that commits only after the store's has (told by
-/// [`LiveIndex::commit`]). Anything else (the import fails, the thread cannot take the index, the index is not the
-/// store's current one) leaves the index without the archive, for [`catch_up`].
-pub(crate) struct LiveIndex {
-    to_thread: Option<mpsc::SyncSender<LiveMessage>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    pending: Vec<(i64, String)>,
-    bytes: usize,
-}
-
-/// Events handed to the live indexer at a time (sorted by id there), or fewer once their text adds up to
-/// [`LIVE_BYTES`]; at most one batch waits in the channel, one is indexed, one fills (three batches, each at most
-/// this many bytes plus one event).
-const LIVE_BATCH: usize = 4096;
-const LIVE_BYTES: usize = 4 << 20;
-/// An archive with an event of at least this many bytes is not indexed live (the catch-up does it).
-const LIVE_EVENT_BYTES: usize = 1 << 20;
-
-impl LiveIndex {
-    /// Starts the thread. `identity` is the store as it is before this archive.
-    pub(crate) fn start(db: &Path, identity: StoreIdentity) -> LiveIndex {
-        let (to_thread, from_import) = mpsc::sync_channel::<LiveMessage>(1);
-        let db = db.to_path_buf();
-        let thread = std::thread::spawn(move || {
-            let _ = live_thread(&db, identity, from_import);
-        });
-        LiveIndex {
-            to_thread: Some(to_thread),
-            thread: Some(thread),
-            pending: Vec::with_capacity(LIVE_BATCH),
-            bytes: 0,
-        }
-    }
-
-    /// An event stored in the import's transaction.
-    pub(crate) fn add(&mut self, id: i64, text: String) {
-        if self.to_thread.is_none() {
-            return;
-        }
-        if text.len() >= LIVE_EVENT_BYTES {
-            // Indexing an event of megabytes alongside the rows would hold it (and its words, and FTS5's copy)
-            // twice more at once: this archive is left to the catch-up, which reads it back after the commit.
-            self.to_thread = None;
-            self.pending.clear();
-            return;
-        }
-        self.bytes += text.len();
-        self.pending.push((id, text));
-        if self.pending.len() >= LIVE_BATCH || self.bytes >= LIVE_BYTES {
-            self.flush();
-        }
-    }
-
-    fn flush(&mut self) {
-        let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(LIVE_BATCH));
-        self.bytes = 0;
-        if let Some(to) = &self.to_thread
-            && to.send(LiveMessage::Rows(batch)).is_err()
-        {
-            // The thread gave up (the index is busy or unusable): the catch-up indexes the archive.
-            self.to_thread = None;
-        }
-    }
-
-    /// After the store's transaction committed: the index commits the archive too, in the background.
-    pub(crate) fn commit(&mut self, archive_id: i64, events: i64, identity: StoreIdentity) {
-        self.flush();
-        if let Some(to) = self.to_thread.take() {
-            let _ = to.send(LiveMessage::Commit {
-                archive_id,
-                events,
-                identity,
-            });
-        }
-    }
-
-    /// Waits for the thread (after [`LiveIndex::commit`], for it to commit; otherwise it rolls back).
-    pub(crate) fn join(mut self) {
-        self.to_thread = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for LiveIndex {
-    fn drop(&mut self) {
-        // Not committed: the thread rolls back when the channel closes.
-        self.to_thread = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn live_thread(
-    db: &Path,
-    before: StoreIdentity,
-    messages: mpsc::Receiver<LiveMessage>,
-) -> Result<(), rusqlite::Error> {
-    let index = open_index(db)?;
-    // Holding the index's lock for the archive; a catch-up waits meanwhile. Not waiting long ourselves: if the
-    // index is busy, the catch-up does this archive later.
-    index.busy_timeout(std::time::Duration::from_secs(5))?;
-    index.execute_batch("BEGIN IMMEDIATE")?;
-    let tx = IndexTx {
-        conn: &index,
-        open: true,
-    };
-    let (i_store, i_epoch, format) = index_identity(&tx, "main")?;
-    let stale = tx
-        .prepare("SELECT archive_id, fingerprint FROM indexed")?
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
-        .collect::<Result<Vec<_>, _>>()?
-        .iter()
-        .any(|(id, fp)| before.fingerprints.get(id) != Some(fp));
-    if stale || i_store != before.store || i_epoch != before.epoch || format != WORD_FORMAT {
-        // Not this store's current index: started again, empty, for this store (the catch-up adds the rest).
-        tx.execute_batch(
-            "DROP TABLE IF EXISTS events_text; DELETE FROM indexed; DELETE FROM meta;",
-        )?;
-        create_fresh(&tx)?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('store', ?1), ('epoch', ?2), ('format', ?3)",
-            params![before.store, before.epoch, WORD_FORMAT],
-        )?;
-    }
-    let mut insert = tx.prepare("INSERT INTO events_text (rowid, words) VALUES (?1, ?2)")?;
-    let mut text = String::new();
-    for message in messages {
-        match message {
-            LiveMessage::Rows(mut batch) => {
-                batch.sort_unstable_by_key(|(id, _)| *id);
-                for (id, raw) in &batch {
-                    indexed_text(raw, &mut text);
-                    insert.execute(params![id, text])?;
-                }
-            }
-            LiveMessage::Commit {
-                archive_id,
-                events,
-                identity,
-            } => {
-                drop(insert);
-                // Nothing else wrote the store between (the import held its lock): the same store and epoch.
-                if identity.store != before.store || identity.epoch != before.epoch {
-                    return Ok(());
-                }
-                tx.execute(
-                    "INSERT OR REPLACE INTO indexed (archive_id, events, fingerprint) VALUES (?1, ?2, ?3)",
-                    params![archive_id, events, identity.fingerprints.get(&archive_id)],
-                )?;
-                return tx.commit();
-            }
-        }
-    }
-    // The import ended without committing: rolled back.
-    Ok(())
 }
 
 /// A thread of its own that keeps the index of one store caught up: woken after each import commits, it

@@ -3,17 +3,15 @@
 //! Everything happens in one write transaction of the store file per archive (`text_index::begin_store_write`).
 //! Events are inserted while the verifier streams them; the transaction commits only when the archive verified
 //! under a trusted key (or, with `keep_failed`, with the archive flagged). A crash at any point leaves the
-//! database as it was before the archive.
+//! database as it was before the archive. Its text is indexed after the commit (store/text_index.rs).
 //!
 //! Threads: the verifier inflates and hashes on its own thread; each event is parsed and normalized on another,
 //! in batches bounded by count and by bytes, one batch ahead of this thread, which only writes to SQLite (a
-//! single writer); the live indexer (store/text_index.rs) adds each stored event's text to the full-text index
-//! file in a transaction of its own that commits after the store's.
+//! single writer).
 //!
 //! Memory is bounded by bytes, not events (an event may be 16 MiB): the verifier's batches, the batches of the
-//! parsing thread, the text handed to the live indexer and the summary rows each hold at most a few MiB plus
-//! one event. An archive whose key is not trusted is refused once its checkpoint is read, before any event
-//! is read, unless it is to be kept flagged.
+//! parsing thread and the summary rows each hold at most a few MiB plus one event. An archive whose key is not
+//! trusted is refused once its checkpoint is read, before any event is read, unless it is to be kept flagged.
 //!
 //! Every event that verifies is stored: one that is not a JSON object the parser can read
 //! (`sources::parse_event`) is stored with its exact bytes, marked "not parsed" (`parse_error`), without
@@ -49,7 +47,6 @@ use std::sync::{Arc, mpsc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
-use super::text_index::{LiveIndex, StoreIdentity};
 use super::{Store, StoreError, rowid};
 use crate::archive::Manifest;
 use crate::merkle::Hash;
@@ -159,16 +156,8 @@ fn signer_trusted(report: &ArchiveReport) -> bool {
 /// A stored archive's chain start and chain end.
 type ChainEnds = (Vec<u8>, Vec<u8>);
 
-/// What [`verify_and_insert`] found: the report, the plan, the events' time range and the kept forks; and the live
-/// indexer it was given, back.
-type Verified = (
-    ArchiveReport,
-    Plan,
-    Option<i64>,
-    Option<i64>,
-    Vec<i64>,
-    Option<LiveIndex>,
-);
+/// What [`verify_and_insert`] found: the report, the plan, the events' time range and the kept forks.
+type Verified = (ArchiveReport, Plan, Option<i64>, Option<i64>, Vec<i64>);
 
 /// Verifies the archive, inserting its events as they stream (the import's transaction stays open): the report
 /// (with the sink's own failure, if any, in place of the verifier's), what was decided, and the time range.
@@ -179,7 +168,7 @@ fn verify_and_insert(
     opts: &ImportOptions<'_>,
     as_kind: Option<SourceKind>,
     progress: &mut dyn FnMut(&Progress) -> bool,
-    (prep, live): (Preparer, Option<LiveIndex>),
+    prep: Preparer,
 ) -> Result<Verified, StoreError> {
     let mut sink = ImportSink {
         tx,
@@ -195,7 +184,6 @@ fn verify_and_insert(
         rollups: Rollups::default(),
         ids: IdAllocator::default(),
         prep,
-        live,
         small_cache: false,
         parse_errors: 0,
         ts_min: None,
@@ -254,7 +242,6 @@ fn verify_and_insert(
         sink.ts_min,
         sink.ts_max,
         std::mem::take(&mut sink.kept_forks),
-        sink.live.take(),
     ))
 }
 
@@ -381,17 +368,11 @@ impl Store {
         // Parsing and normalizing run on a second thread, one batch ahead of the inserts on this one.
         let (to_worker, batches) = mpsc::sync_channel(1);
         let (prepared, from_worker) = mpsc::sync_channel(1);
-        // The archive's text is indexed while its rows are written (store/text_index.rs).
-        let live = match &self.path {
-            Some(db) => Some(LiveIndex::start(db, StoreIdentity::read(&tx)?)),
-            None => None,
-        };
-        let (report, plan, ts_min, ts_max, kept_forks, live) = std::thread::scope(|scope| {
+        let (report, plan, ts_min, ts_max, kept_forks) = std::thread::scope(|scope| {
             let worker = scope.spawn(move || prepare_batches(batches, prepared));
             let prep = Preparer::new(to_worker, from_worker);
             // The sink, and with it the thread's channel, is gone when this returns: the thread then ends.
-            let outcome =
-                verify_and_insert(&tx, path, &path_text, opts, as_kind, progress, (prep, live));
+            let outcome = verify_and_insert(&tx, path, &path_text, opts, as_kind, progress, prep);
             // The import may have made the page cache small for big events: the next one starts as usual.
             tx.pragma_update(None, "cache_size", crate::store::CACHE_SIZE)?;
             match worker.join() {
@@ -621,18 +602,10 @@ impl Store {
         if commit {
             tx.commit()?;
             self.checkpoint_soon();
-            if let (Some(mut live), Plan::Insert { archive_id }) = (live, &plan) {
-                let events: i64 = self.conn.query_row(
-                    "SELECT count(*) FROM events WHERE archive_id = ?1",
-                    [archive_id],
-                    |r| r.get(0),
-                )?;
-                live.commit(*archive_id, events, StoreIdentity::read(&self.conn)?);
-                self.live_indexes.push(live);
-            }
-            // The archive is stored, in the dashboards and findable by every field; its live indexer commits its
-            // text in the background (what it could not do, `finish_text_index` catches up).
             self.forget_replaced(std::mem::take(&mut replaced))?;
+            // The archive is stored, in the dashboards and findable by every field; its text is indexed on the
+            // indexing thread while the next archive imports.
+            self.index_text();
         } else {
             drop(tx);
         }

@@ -23,8 +23,6 @@ pub(in crate::store) struct ImportSink<'t, 'p> {
     pub(super) ids: IdAllocator,
     /// Parsing and normalizing run on another thread, a batch ahead of the inserts.
     pub(super) prep: Preparer,
-    /// The thread indexing this archive's text as its rows are written.
-    pub(super) live: Option<crate::store::text_index::LiveIndex>,
     /// Whether the page cache was made small for big events ([`crate::store::BIG_EVENT_CACHE_SIZE`]).
     pub(super) small_cache: bool,
     /// Events stored without normalized fields (not one JSON object the parser reads).
@@ -222,9 +220,6 @@ impl ImportSink<'_, '_> {
         // Back to the cache now: that clears SQLite's own copies of the bound text (the event and its fields),
         // which would otherwise be held while the summary rows are written.
         drop(stmt);
-        if let Some(live) = &mut self.live {
-            live.add(id, text);
-        }
         self.rollups.add(n);
         if self.rollups.full() {
             self.rollups.flush(self.tx, archive_id, &self.source)?;
