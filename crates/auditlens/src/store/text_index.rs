@@ -306,24 +306,27 @@ pub fn status(conn: &Connection) -> Result<TextIndexStatus, rusqlite::Error> {
 
 /// Opens the index of the store at `db` for writing (creating it).
 fn open_index(db: &Path) -> Result<Connection, rusqlite::Error> {
-    let conn = Connection::open(path_of(db))?;
+    let mut conn = Connection::open(path_of(db))?;
     conn.busy_timeout(std::time::Duration::from_secs(60))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "cache_size", -32768)?;
-    // An index of another word format or layout (another version, or edited) is emptied: it is rebuilt.
-    let format: Option<String> = conn
+    // An index of another word format or layout (another version, or edited) is emptied: it is rebuilt. In one
+    // transaction: the store's connections read `indexed` and `meta` meanwhile and must never find them missing.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let format: Option<String> = tx
         .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
             r.get(0)
         })
         .optional()
         .unwrap_or(None);
     if format.as_deref() != Some(WORD_FORMAT) {
-        conn.execute_batch(
+        tx.execute_batch(
             "DROP TABLE IF EXISTS events_text; DROP TABLE IF EXISTS indexed; DROP TABLE IF EXISTS meta;",
         )?;
     }
-    conn.execute_batch(CREATE)?;
+    tx.execute_batch(CREATE)?;
+    tx.commit()?;
     // Waits for the write lock a second at a time (lock_index), checking whether to stop in between.
     conn.busy_timeout(std::time::Duration::from_secs(1))?;
     Ok(conn)
