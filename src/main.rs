@@ -265,6 +265,10 @@ enum Command {
         /// Repetitions per query for the latency percentiles.
         #[arg(long, default_value_t = 20)]
         runs: usize,
+        /// Runs of every timed phase (seal, verify, import, the SQLite floors, export, their baselines): the
+        /// tables print the median, the CPU time beside it and every run's range.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
     },
 }
 
@@ -400,7 +404,8 @@ fn main() -> ExitCode {
             dir,
             only,
             runs,
-        } => cmd::bench::run(events, &dir, only.as_deref(), runs),
+            repeat,
+        } => cmd::bench::run(events, &dir, only.as_deref(), runs, repeat),
     };
     match result {
         Ok(code) => code,

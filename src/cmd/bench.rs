@@ -8,7 +8,13 @@ use auditlens_bench::{bench, bench_store};
 use super::Fatal;
 use crate::render;
 
-pub fn run(events: u64, dir: &Path, only: Option<&str>, runs: usize) -> Result<ExitCode, Fatal> {
+pub fn run(
+    events: u64,
+    dir: &Path,
+    only: Option<&str>,
+    runs: usize,
+    repeat: usize,
+) -> Result<ExitCode, Fatal> {
     if !matches!(
         only,
         None | Some("archive") | Some("store") | Some("export")
@@ -17,14 +23,14 @@ pub fn run(events: u64, dir: &Path, only: Option<&str>, runs: usize) -> Result<E
     }
     render::bench_heading(events, dir, num_cores());
     if only.is_none() || only == Some("archive") {
-        let figures = bench::archive_section(dir, events)?;
+        let figures = bench::archive_section(dir, events, repeat)?;
         bench::print_table(
             "archive: seal and verify 100% Kubernetes audit events vs SHA-256 over the same bytes",
             &figures,
         );
     }
     if only.is_none() || only == Some("store") {
-        let (import, queries) = bench_store::store_section(dir, events, runs.max(1))?;
+        let (import, queries) = bench_store::store_section(dir, events, runs.max(1), repeat)?;
         bench::print_table(
             "store: import of 70% Kubernetes + 30% CloudTrail events, beside what SQLite alone takes for the same bytes",
             &import,
@@ -49,7 +55,7 @@ pub fn run(events: u64, dir: &Path, only: Option<&str>, runs: usize) -> Result<E
         bench_store::print_dashboards(&dashboards);
     }
     if only.is_none() || only == Some("export") {
-        let (figures, parquet_bytes) = bench_store::export_section(dir, events)?;
+        let (figures, parquet_bytes) = bench_store::export_section(dir, events, repeat)?;
         bench::print_table(
             "export: OCSF Parquet of every stored event (docs/ocsf-export.md), beside reading the same events",
             &figures,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::bench::{BenchError, Figure, peak_rss_mib, reset_peak_rss};
+use crate::bench::{BenchError, Figure, Stopwatch};
 use auditlens::note::SignerKey;
 use auditlens::seal::{SealOptions, seal};
 use auditlens::store::Store;
@@ -32,7 +32,10 @@ pub struct QueryFigure {
     pub first_page_p95_ms: f64,
     pub count_p50_ms: f64,
     pub count_p95_ms: f64,
+    /// The whole raw scan counting matching lines (median of 3), ms.
     pub scan_ms: f64,
+    /// The raw scan until its first 50 matching lines (median of 3), ms.
+    pub scan_first_50_ms: f64,
     pub scan_tool: String,
     /// Lines the scan counted: equal to `matches` only where its literal stands for the query exactly.
     pub scan_count: u64,
@@ -117,30 +120,72 @@ fn percentile(samples: &mut [Duration], p: f64) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// The best of 3 times (ms) of `rg -c -F LITERAL` (or grep) over the JSON Lines files, the tool, and the lines it
-/// counted (summed over the files).
-fn scan_time(files: &[PathBuf], literal: &str) -> (f64, String, u64) {
-    let (tool, args): (&str, Vec<String>) = if Command::new("rg").arg("--version").output().is_ok()
-    {
-        ("rg", vec!["-c".into(), "-F".into(), literal.into()])
+/// What a raw scan of the JSON Lines files takes for one literal, with `rg` (or grep when there is none): the
+/// median of 3 runs each.
+struct Scan {
+    tool: String,
+    /// `TOOL -c -F LITERAL FILES`: the whole scan, ms.
+    count_ms: f64,
+    /// The lines it counted (summed over the files).
+    count: u64,
+    /// `TOOL -F LITERAL FILES` until it has printed its first 50 matching lines (or all of them, when fewer), ms:
+    /// what a first page of results costs a raw scan.
+    first_50_ms: f64,
+}
+
+fn median_ms(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn scan(files: &[PathBuf], literal: &str) -> Scan {
+    use std::io::BufRead;
+    let tool = if Command::new("rg").arg("--version").output().is_ok() {
+        "rg"
     } else {
-        ("grep", vec!["-c".into(), "-F".into(), literal.into()])
+        "grep"
     };
-    let mut best = f64::MAX;
+    let (mut counts, mut firsts) = (Vec::new(), Vec::new());
     let mut count = 0;
     for _ in 0..3 {
         let start = Instant::now();
-        let out = Command::new(tool).args(&args).args(files).output();
+        let out = Command::new(tool)
+            .args(["-c", "-F", literal])
+            .args(files)
+            .output();
         let t = start.elapsed().as_secs_f64() * 1000.0;
         if let Ok(out) = out {
-            best = best.min(t);
+            counts.push(t);
             count = String::from_utf8_lossy(&out.stdout)
                 .lines()
                 .filter_map(|l| l.rsplit(':').next()?.trim().parse::<u64>().ok())
                 .sum();
         }
+        let start = Instant::now();
+        let child = Command::new(tool)
+            .args(["-F", literal])
+            .args(files)
+            .stdout(std::process::Stdio::piped())
+            .spawn();
+        if let Ok(mut child) = child {
+            if let Some(out) = child.stdout.take() {
+                let mut lines = std::io::BufReader::with_capacity(1 << 20, out).split(b'\n');
+                let mut seen = 0;
+                while seen < 50 && matches!(lines.next(), Some(Ok(_))) {
+                    seen += 1;
+                }
+                firsts.push(start.elapsed().as_secs_f64() * 1000.0);
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
-    (best, tool.to_string(), count)
+    Scan {
+        tool: tool.into(),
+        count_ms: median_ms(counts),
+        count,
+        first_50_ms: median_ms(firsts),
+    }
 }
 
 /// Runs the store section: import figure, then query figures.
@@ -148,6 +193,7 @@ pub fn store_section(
     dir: &Path,
     n: u64,
     runs: usize,
+    repeat: usize,
 ) -> Result<(Vec<Figure>, Vec<QueryFigure>), BenchError> {
     let (k8s, ct) = generate(dir, n)?;
     let key =
@@ -175,27 +221,26 @@ pub fn store_section(
     }
     let bytes = std::fs::metadata(&k8s)?.len() + std::fs::metadata(&ct)?.len();
     let db = dir.join(format!("store-{n}.db"));
-    for suffix in [
-        "",
-        "-wal",
-        "-shm",
-        "-journal",
-        ".text",
-        ".text-wal",
-        ".text-shm",
-    ] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
     // Warm the page cache for the archives.
     for a in &archives {
         auditlens::archive::sha256_file(a)?;
     }
-    reset_peak_rss();
-    let start = Instant::now();
-    let stored;
-    {
+    let trusted = [key.verifier()];
+    let (mut stored, mut indexed) = (Vec::new(), Vec::new());
+    for _ in 0..repeat.max(1) {
+        for suffix in [
+            "",
+            "-wal",
+            "-shm",
+            "-journal",
+            ".text",
+            ".text-wal",
+            ".text-shm",
+        ] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+        let watch = Stopwatch::start();
         let mut store = Store::open(&db).map_err(|e| BenchError::Failed(e.to_string()))?;
-        let trusted = [key.verifier()];
         for a in &archives {
             let r = store
                 .import_archive(
@@ -215,28 +260,21 @@ pub fn store_section(
                 )));
             }
         }
-        stored = start.elapsed().as_secs_f64();
+        stored.push(watch.lap());
         store
             .finish_text_index(&mut |_| {})
             .map_err(|e| BenchError::Failed(e.to_string()))?;
+        drop(store);
+        indexed.push(watch.lap());
     }
-    let imported = Figure {
-        name: "import: verified, stored, dashboards ready".into(),
-        seconds: stored,
-        events: n,
+    let mut import_figures = sqlite_floors(dir, &db, n, bytes, repeat)?;
+    import_figures.push(Figure::of(
+        "import: verified, stored, dashboards ready",
+        n,
         bytes,
-        peak_rss_mib: peak_rss_mib(),
-    };
-    let indexed = Figure {
-        name: "import: fully text-indexed".into(),
-        seconds: start.elapsed().as_secs_f64(),
-        events: n,
-        bytes,
-        peak_rss_mib: peak_rss_mib(),
-    };
-    let mut import_figures = sqlite_floors(dir, &db, n, bytes)?;
-    import_figures.push(imported);
-    import_figures.push(indexed);
+        &stored,
+    ));
+    import_figures.push(Figure::of("import: fully text-indexed", n, bytes, &indexed));
 
     let store = Store::open_read_only(&db).map_err(|e| BenchError::Failed(e.to_string()))?;
     // A benchmark of a wrong result is worthless: every event must be in the store.
@@ -273,7 +311,7 @@ pub fn store_section(
             matches = store.count(&q.query, now).map_err(fail)?;
             count.push(t.elapsed());
         }
-        let (scan_ms, scan_tool, scan_count) = scan_time(&files, &q.scan);
+        let raw = scan(&files, &q.scan);
         figures.push(QueryFigure {
             label: q.label.into(),
             query: q.query.clone(),
@@ -282,9 +320,10 @@ pub fn store_section(
             first_page_p95_ms: percentile(&mut page, 0.95),
             count_p50_ms: percentile(&mut count, 0.5),
             count_p95_ms: percentile(&mut count, 0.95),
-            scan_ms,
-            scan_tool,
-            scan_count,
+            scan_ms: raw.count_ms,
+            scan_first_50_ms: raw.first_50_ms,
+            scan_tool: raw.tool,
+            scan_count: raw.count,
         });
     }
     Ok((import_figures, figures))
@@ -293,19 +332,20 @@ pub fn store_section(
 /// What SQLite alone takes for the same event bytes, in the store's own settings (WAL, one transaction): storing
 /// them as rows `(id, raw)` in id order, and building the FTS5 index of them (same tokenizer and merge setting as
 /// the store's). The full-text index is the floor an import that indexes each whole event cannot go below.
-fn sqlite_floors(dir: &Path, store: &Path, n: u64, bytes: u64) -> Result<Vec<Figure>, BenchError> {
+fn sqlite_floors(
+    dir: &Path,
+    store: &Path,
+    n: u64,
+    bytes: u64,
+    repeat: usize,
+) -> Result<Vec<Figure>, BenchError> {
     let scratch = dir.join(format!("floor-{n}.db"));
     let remove = || {
         for suffix in ["", "-wal", "-shm", "-journal"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", scratch.display()));
         }
     };
-    remove();
     let sql = |e: rusqlite::Error| BenchError::Failed(format!("SQLite floor: {e}"));
-    let conn = rusqlite::Connection::open(&scratch).map_err(sql)?;
-    auditlens::store::configure(&conn).map_err(sql)?;
-    conn.execute("ATTACH DATABASE ?1 AS store", [store.display().to_string()])
-        .map_err(sql)?;
     let mut figures = Vec::new();
     for (name, batch) in [
         (
@@ -327,9 +367,6 @@ fn sqlite_floors(dir: &Path, store: &Path, n: u64, bytes: u64) -> Result<Vec<Fig
              INSERT INTO naive_fts(naive_fts, rank) VALUES ('automerge', 16);",
         ),
     ] {
-        // Untimed set-up (the FTS5 case copies the events first, so that only indexing is timed).
-        conn.execute_batch(&format!("BEGIN; {batch}"))
-            .map_err(sql)?;
         let timed = if name.starts_with("naive") {
             // What the sqlite3 shell's `.import` and an FTS5 'rebuild' do.
             "INSERT INTO naive SELECT id, raw FROM store.events ORDER BY id;
@@ -339,40 +376,45 @@ fn sqlite_floors(dir: &Path, store: &Path, n: u64, bytes: u64) -> Result<Vec<Fig
         } else {
             "INSERT INTO plain SELECT id, raw FROM store.events ORDER BY id"
         };
-        reset_peak_rss();
-        let start = Instant::now();
-        conn.execute_batch(timed).map_err(sql)?;
-        conn.execute_batch("COMMIT").map_err(sql)?;
-        figures.push(Figure {
-            name: name.into(),
-            seconds: start.elapsed().as_secs_f64(),
-            events: n,
-            bytes,
-            peak_rss_mib: peak_rss_mib(),
-        });
+        let mut samples = Vec::new();
+        for _ in 0..repeat.max(1) {
+            remove();
+            let conn = rusqlite::Connection::open(&scratch).map_err(sql)?;
+            auditlens::store::configure(&conn).map_err(sql)?;
+            conn.execute("ATTACH DATABASE ?1 AS store", [store.display().to_string()])
+                .map_err(sql)?;
+            // Untimed set-up (the FTS5 case copies the events first, so that only indexing is timed).
+            conn.execute_batch(&format!("BEGIN; {batch}"))
+                .map_err(sql)?;
+            let watch = Stopwatch::start();
+            conn.execute_batch(timed).map_err(sql)?;
+            conn.execute_batch("COMMIT").map_err(sql)?;
+            samples.push(watch.lap());
+        }
+        figures.push(Figure::of(name, n, bytes, &samples));
     }
-    drop(conn);
     remove();
     Ok(figures)
 }
 
 pub fn print_queries(figures: &[QueryFigure]) {
     println!(
-        "\n{:<18} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9}  query",
+        "\n{:<18} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}  query",
         "query",
         "matches",
         "rg count",
         "page p50",
         "page p95",
+        "rg 50",
         "count p50",
         "count p95",
-        "raw scan",
+        "rg -c",
         "page x",
         "count x"
     );
     for f in figures {
         println!(
-            "{:<18} {:>9} {:>9} {:>8.2}ms {:>8.2}ms {:>8.2}ms {:>8.2}ms {:>8.1}ms {:>8.1}x {:>8.1}x  {}",
+            "{:<18} {:>9} {:>9} {:>8.2}ms {:>8.2}ms {:>8.1}ms {:>8.2}ms {:>8.2}ms {:>8.1}ms {:>7.1}x {:>7.1}x  {}",
             f.label,
             f.matches,
             if f.scan_count == f.matches {
@@ -382,19 +424,21 @@ pub fn print_queries(figures: &[QueryFigure]) {
             },
             f.first_page_p50_ms,
             f.first_page_p95_ms,
+            f.scan_first_50_ms,
             f.count_p50_ms,
             f.count_p95_ms,
             f.scan_ms,
-            f.scan_ms / f.first_page_p95_ms.max(1e-6),
+            f.scan_first_50_ms / f.first_page_p95_ms.max(1e-6),
             f.scan_ms / f.count_p95_ms.max(1e-6),
             f.query
         );
     }
     if let Some(tool) = figures.first().map(|f| &f.scan_tool) {
         println!(
-            "raw scan: `{tool} -c -F LITERAL` over the same events as JSON Lines (best of 3); x = scan time / p95; \
-             ≠: the literal does not stand for the query exactly (its count differs), so that row's x compares \
-             unlike things"
+            "raw scan over the same events as JSON Lines, median of 3: `{tool} -F LITERAL` until its first 50 \
+             matching lines (rg 50; all of them when fewer) and `{tool} -c -F LITERAL` (rg -c); page x = rg 50 / \
+             page p95, count x = rg -c / count p95; ≠: the literal does not stand for the query exactly (its count \
+             differs), so that row's x compares unlike things"
         );
     }
 }
@@ -512,7 +556,7 @@ pub fn print_dashboards(figures: &[DashboardFigure]) {
 /// The OCSF Parquet export of the whole store built by [`store_section`] (`store-N.db`), beside what reading the
 /// same events takes in the same run: a scan of every stored event's bytes in id order, and the same scan with
 /// each event parsed as JSON (the export parses each event to map it). Also returns the export's size.
-pub fn export_section(dir: &Path, n: u64) -> Result<(Vec<Figure>, u64), BenchError> {
+pub fn export_section(dir: &Path, n: u64, repeat: usize) -> Result<(Vec<Figure>, u64), BenchError> {
     let db = dir.join(format!("store-{n}.db"));
     if !db.exists() {
         return Err(BenchError::Failed(format!(
@@ -525,66 +569,71 @@ pub fn export_section(dir: &Path, n: u64) -> Result<(Vec<Figure>, u64), BenchErr
     let mut figures = Vec::new();
     let mut raw_bytes = 0u64;
     for parse in [false, true] {
-        reset_peak_rss();
-        let start = Instant::now();
-        let mut stmt = store
-            .connection()
-            .prepare("SELECT raw FROM events ORDER BY id")
-            .map_err(|e| fail(&e))?;
-        let mut rows = stmt.query([]).map_err(|e| fail(&e))?;
-        let (mut count, mut bytes) = (0u64, 0u64);
-        while let Some(r) = rows.next().map_err(|e| fail(&e))? {
-            let raw = r
-                .get_ref(0)
-                .map_err(|e| fail(&e))?
-                .as_str()
+        let mut samples = Vec::new();
+        let mut count = 0u64;
+        for _ in 0..repeat.max(1) {
+            let watch = Stopwatch::start();
+            let mut stmt = store
+                .connection()
+                .prepare("SELECT raw FROM events ORDER BY id")
                 .map_err(|e| fail(&e))?;
-            bytes += raw.len() as u64;
-            if parse {
-                let v: serde_json::Value = serde_json::from_str(raw).map_err(|e| fail(&e))?;
-                std::hint::black_box(&v);
+            let mut rows = stmt.query([]).map_err(|e| fail(&e))?;
+            let mut bytes = 0u64;
+            count = 0;
+            while let Some(r) = rows.next().map_err(|e| fail(&e))? {
+                let raw = r
+                    .get_ref(0)
+                    .map_err(|e| fail(&e))?
+                    .as_str()
+                    .map_err(|e| fail(&e))?;
+                bytes += raw.len() as u64;
+                if parse {
+                    let v: serde_json::Value = serde_json::from_str(raw).map_err(|e| fail(&e))?;
+                    std::hint::black_box(&v);
+                }
+                count += 1;
             }
-            count += 1;
+            raw_bytes = bytes;
+            samples.push(watch.lap());
         }
-        raw_bytes = bytes;
-        figures.push(Figure {
-            name: if parse {
-                "scan the store's events + parse each as JSON".into()
-            } else {
-                "scan the store's events (SELECT raw)".into()
-            },
-            seconds: start.elapsed().as_secs_f64(),
-            events: count,
-            bytes,
-            peak_rss_mib: peak_rss_mib(),
-        });
+        let name = if parse {
+            "scan the store's events + parse each as JSON"
+        } else {
+            "scan the store's events (SELECT raw)"
+        };
+        figures.push(Figure::of(name, count, raw_bytes, &samples));
     }
     let out = dir.join(format!("export-{n}"));
-    let _ = std::fs::remove_dir_all(&out);
     let key = SignerKey::from_seed("bench-auditor", &[9u8; 32]).map_err(|e| fail(&e))?;
-    reset_peak_rss();
-    let start = Instant::now();
-    let summary = auditlens::ocsf::export_parquet(
-        &store,
-        &auditlens::ocsf::ParquetExportOptions {
-            query: "",
-            from: None,
-            to: None,
-            all_stages: true,
-            auditor: &key,
-            out: &out,
-            now_micros: (BASE_SECS + 365 * 86400) * 1_000_000,
-        },
-        &mut |_| {},
-    )
-    .map_err(|e| fail(&e))?;
-    figures.push(Figure {
-        name: "export-parquet (checks, OCSF, zstd Parquet)".into(),
-        seconds: start.elapsed().as_secs_f64(),
-        events: summary.rows,
-        bytes: raw_bytes,
-        peak_rss_mib: peak_rss_mib(),
-    });
+    let mut samples = Vec::new();
+    let mut last = None;
+    for _ in 0..repeat.max(1) {
+        let _ = std::fs::remove_dir_all(&out);
+        let watch = Stopwatch::start();
+        let summary = auditlens::ocsf::export_parquet(
+            &store,
+            &auditlens::ocsf::ParquetExportOptions {
+                query: "",
+                from: None,
+                to: None,
+                all_stages: true,
+                auditor: &key,
+                out: &out,
+                now_micros: (BASE_SECS + 365 * 86400) * 1_000_000,
+            },
+            &mut |_| {},
+        )
+        .map_err(|e| fail(&e))?;
+        samples.push(watch.lap());
+        last = Some(summary);
+    }
+    let summary = last.ok_or_else(|| fail(&"no run"))?;
+    figures.push(Figure::of(
+        "export-parquet (checks, OCSF, zstd Parquet)",
+        summary.rows,
+        raw_bytes,
+        &samples,
+    ));
     if summary.rows != n {
         return Err(BenchError::Failed(format!(
             "the export holds {} rows of {n} events",
