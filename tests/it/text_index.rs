@@ -373,3 +373,63 @@ fn killed_while_indexing_loses_nothing_and_the_index_catches_up() {
     assert_eq!(lab.results(&queries), lagging);
     lab.check_ok();
 }
+
+/// `Store::count` answers from index lists (their intersection, or the shortest one's events) where a query has
+/// two or more indexed conditions, and from the summary tables for a drill-down: always exactly as many as the
+/// events the query matches, with the text index complete or missing.
+#[test]
+fn counts_from_index_lists_and_summaries_equal_the_matching_events() {
+    let lab = Lab::new();
+    let k8s = lab.dir.join("k8s.jsonl");
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&k8s).unwrap());
+        auditlens_bench::generate::write_k8s(&mut out, 24_000, 8, 1_700_000_000).unwrap();
+    }
+    let ct = lab.dir.join("ct.jsonl");
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&ct).unwrap());
+        auditlens_bench::generate::write_cloudtrail(&mut out, 6_000, 9, 1_700_000_000).unwrap();
+    }
+    lab.import("k8s.zip", "example.com/prod/k8s", &[k8s], true);
+    lab.import("ct.zip", "aws/111122223333/trail", &[ct], true);
+    let queries = [
+        // Long lists intersected (over 2,000 events each), with and without a rest.
+        "env:payments deployments",
+        "env:payments category:access",
+        "category:access outcome:denied -actor:system:anonymous",
+        "platform deployments",
+        "env:payments platform after:2023-11-14T22:20:00Z",
+        "ENV:Payments CATEGORY:access outcome:DENIED platform",
+        // A short list filtered by the whole query.
+        "actor:carol@example.com action:delete",
+        "actor:carol@example.com action:delete -env:payments",
+        "action:sts:AssumeRole source:cloudtrail actor:*",
+        "\"cannot list resource\" env:kube-system",
+        // One list empty.
+        "env:payments actor:nobody-at-all",
+        "env:payments zzzznotaword",
+        // Drill-downs (summary tables) and queries of no such shape.
+        "category:deployment -stage:RequestReceived -stage:ResponseStarted status:verified",
+        "category:access -stage:RequestReceived -stage:ResponseStarted env:payments after:2023-11-14T22:17:00Z",
+        "env:payments OR category:access",
+        "deployments",
+    ];
+    let compare = |when: &str| {
+        let store = Store::open(&lab.db).unwrap();
+        let mut nonzero = 0;
+        for q in queries {
+            let (count, events) = (
+                store.count(q, NOW).unwrap(),
+                store.count_events(q, NOW).unwrap(),
+            );
+            assert_eq!(count, events, "{when}: {q}");
+            nonzero += usize::from(count > 0);
+        }
+        assert!(nonzero >= queries.len() - 3, "{when}: {nonzero} nonzero");
+    };
+    compare("text index complete");
+    assert_eq!(lab.status().pending_events, 0);
+    lab.remove_index();
+    compare("no text index");
+    assert!(lab.status().pending_events > 0);
+}

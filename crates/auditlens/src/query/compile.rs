@@ -156,6 +156,55 @@ pub fn compile_fts_driven(q: &Query, now_micros: i64) -> Option<(String, SqlFilt
     Some((texts.join(" "), compile(&rest, now_micros)))
 }
 
+/// The events of one index entry or full-text match, as a `SELECT` of their ids: what an intersection of id
+/// lists counts from (`Store::count`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdSet {
+    pub sql: String,
+    pub params: Vec<SqlParam>,
+}
+
+/// Splits the top-level AND of `q` into the conditions whose event ids an index lists in order (`field:value`
+/// over a column with an index of its own; a text term when `text_indexed`, i.e. the full-text index holds
+/// every stored event) and the rest. The events matching `q` are exactly those in every id set that also match
+/// the rest.
+pub fn id_sets(q: &Query, text_indexed: bool) -> (Vec<IdSet>, Vec<Query>) {
+    let items: Vec<&Query> = match q {
+        Query::And(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let mut sets = Vec::new();
+    let mut rest = Vec::new();
+    for item in items {
+        match item {
+            Query::Field {
+                field:
+                    field @ (Field::Actor
+                    | Field::Action
+                    | Field::Resource
+                    | Field::Category
+                    | Field::Outcome
+                    | Field::Ip
+                    | Field::Env),
+                value,
+                prefix: false,
+            } => sets.push(IdSet {
+                // The column's own index (events_<column>), in its NOCASE collation, as `e.column = ?` compares.
+                sql: format!("SELECT id FROM events WHERE {} = ?", field.column()),
+                params: vec![SqlParam::Text(value.clone())],
+            }),
+            _ => match searchable_text(item).filter(|_| text_indexed) {
+                Some(fts) => sets.push(IdSet {
+                    sql: "SELECT rowid FROM txt.events_text WHERE events_text MATCH ?".into(),
+                    params: vec![SqlParam::Text(fts)],
+                }),
+                None => rest.push(item.clone()),
+            },
+        }
+    }
+    (sets, rest)
+}
+
 /// The SQL of `workhours:` over a time expression `ts` (microseconds; NULL gives NULL): Monday to Friday, local
 /// minutes of the day in `[start, end)` at the fixed offset `offset` (minutes east of UTC). The local time of
 /// day is `t mod D` and the weekday `(floor(t / D) + 3) mod 7` with Monday = 0 (1970-01-01 was a Thursday), for

@@ -8,7 +8,11 @@ use rusqlite::{OptionalExtension, params_from_iter};
 use serde::Serialize;
 
 use super::{Store, StoreError, event_id, parse_event_id};
-use crate::query::{self, QueryError, SqlParam};
+use crate::query::{self, Query, QueryError, SqlParam};
+
+/// An index list this short is read event by event (each filtered by the whole query) rather than intersected
+/// with the others (which reads every other list whole).
+const SHORT_ID_LIST: i64 = 2_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -371,8 +375,81 @@ impl Store {
         Ok(events)
     }
 
-    /// Number of events the query matches.
+    /// Number of events the query matches: from the summary tables where they hold it, from the intersection of
+    /// index lists where the query has two or more indexed conditions, else from the matching events.
     pub fn count(&self, query_text: &str, now_micros: i64) -> Result<u64, SearchError> {
+        // A dashboard's drill-down (and any query of the same shape) is counted as its figure was: from the
+        // summary tables.
+        if let Some(n) = super::stats::drill::count(self, &query::parse(query_text)?, now_micros)
+            .map_err(StoreError::from)?
+        {
+            return Ok(n);
+        }
+        let q = query::parse(query_text)?;
+        let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
+        let (sets, rest) = query::id_sets(&q, indexed);
+        if sets.len() < 2 {
+            return self.count_events(query_text, now_micros);
+        }
+        // Two or more conditions an index lists the ids of: the size of each list (read from its index alone),
+        // then either the smallest list's events filtered by the whole query (when it is short) or the
+        // intersection of the lists, smallest first, and the rest of the query over its ids only.
+        let mut sized = Vec::with_capacity(sets.len());
+        for set in sets {
+            let n: i64 = self.conn.query_row(
+                &format!("SELECT count(*) FROM ({})", set.sql),
+                params_from_iter(bind(set.params.clone())),
+                |r| r.get(0),
+            )?;
+            if n == 0 {
+                return Ok(0);
+            }
+            sized.push((n, set));
+        }
+        sized.sort_by_key(|(n, _)| *n);
+        let (sql, params) = if sized[0].0 <= SHORT_ID_LIST {
+            let all = query::compile(&q, now_micros);
+            let first = &sized[0].1;
+            let mut params = bind(first.params.clone());
+            params.extend(bind(all.params));
+            (
+                format!(
+                    "SELECT count(*) FROM events e WHERE e.id IN ({}) AND ({})",
+                    first.sql, all.sql
+                ),
+                params,
+            )
+        } else {
+            let mut params = Vec::new();
+            let mut selects = Vec::new();
+            for (_, set) in sized {
+                selects.push(set.sql);
+                params.extend(bind(set.params));
+            }
+            let ids = selects.join(" INTERSECT ");
+            if rest.is_empty() {
+                (format!("SELECT count(*) FROM ({ids})"), params)
+            } else {
+                let rest = query::compile(&Query::And(rest), now_micros);
+                params.extend(bind(rest.params));
+                (
+                    format!(
+                        "SELECT count(*) FROM events e WHERE e.id IN ({ids}) AND ({})",
+                        rest.sql
+                    ),
+                    params,
+                )
+            }
+        };
+        let n: i64 = self
+            .conn
+            .query_row(&sql, params_from_iter(params), |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// The number of events `query_text` matches, counted from the matching events themselves (never from the
+    /// summary tables, as [`Store::count`] does where they hold the answer).
+    pub fn count_events(&self, query_text: &str, now_micros: i64) -> Result<u64, SearchError> {
         let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
         let p = plan(query_text, now_micros, indexed)?;
         let sql = if p.count_text_only {

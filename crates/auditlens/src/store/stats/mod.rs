@@ -19,6 +19,7 @@
 mod access;
 mod counter;
 mod deployments;
+pub(crate) mod drill;
 mod figures;
 mod model;
 mod overview;

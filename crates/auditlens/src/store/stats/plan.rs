@@ -65,7 +65,7 @@ impl Dim {
         }
     }
 
-    fn in_table(self, table: Table) -> bool {
+    pub(super) fn in_table(self, table: Table) -> bool {
         match table {
             Table::Hourly => !matches!(self, Dim::Env | Dim::Actor),
             Table::Actors => !matches!(self, Dim::Source | Dim::Privilege),
