@@ -303,7 +303,7 @@ fn read_entry(
                 let f = at_line(FailureKind::EventSyntax, why.into(), line_no, *index);
                 return stop(batch, f, out);
             }
-            if out.limits.count_parse_errors && sources::parse_event(bytes).is_err() {
+            if out.limits.count_parse_errors && !sources::parses(bytes) {
                 batch.parse_errors += 1;
             }
             batch.lines.push((line_start, nl));
@@ -758,7 +758,7 @@ mod tests {
                 if let Some(why) = line_syntax_problem(line.bytes, line.terminated) {
                     return Err(at_line(FailureKind::EventSyntax, why.into()));
                 }
-                if limits.count_parse_errors && sources::parse_event(line.bytes).is_err() {
+                if limits.count_parse_errors && !sources::parses(line.bytes) {
                     parse_errors += 1;
                 }
                 let leaf = merkle::leaf_hash(line.bytes);
