@@ -164,45 +164,68 @@ pub struct IdSet {
     pub params: Vec<SqlParam>,
 }
 
-/// Splits the top-level AND of `q` into the conditions whose event ids an index lists in order (`field:value`
-/// over a column with an index of its own; a text term when `text_indexed`, i.e. the full-text index holds
-/// every stored event) and the rest. The events matching `q` are exactly those in every id set that also match
-/// the rest.
-pub fn id_sets(q: &Query, text_indexed: bool) -> (Vec<IdSet>, Vec<Query>) {
+/// The id set of `field:value` when the field's column has an index of its own (events_<column>, in the
+/// column's NOCASE collation, as `e.column = ?` compares).
+fn field_ids(q: &Query) -> Option<IdSet> {
+    match q {
+        Query::Field {
+            field:
+                field @ (Field::Actor
+                | Field::Action
+                | Field::Resource
+                | Field::Category
+                | Field::Outcome
+                | Field::Ip
+                | Field::Env),
+            value,
+            prefix: false,
+        } => Some(IdSet {
+            sql: format!("SELECT id FROM events WHERE {} = ?", field.column()),
+            params: vec![SqlParam::Text(value.clone())],
+        }),
+        _ => None,
+    }
+}
+
+/// The top-level AND of a query split by what an index lists: see [`id_sets`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IdSets {
+    /// Conditions whose matching events' ids an index lists in order: `field:value` over a column with an index
+    /// of its own; a text term when the full-text index holds every stored event.
+    pub lists: Vec<IdSet>,
+    /// Negated `field:value` conditions over such a column (`-actor:x`: every event but those the list holds,
+    /// events without the field included), each with its condition.
+    pub excluded: Vec<(IdSet, Query)>,
+    /// Every other condition.
+    pub rest: Vec<Query>,
+}
+
+/// Splits the top-level AND of `q` by what an index lists. The events matching `q` are exactly those in every
+/// list, in no excluded list, that match the rest.
+pub fn id_sets(q: &Query, text_indexed: bool) -> IdSets {
     let items: Vec<&Query> = match q {
         Query::And(items) => items.iter().collect(),
         other => vec![other],
     };
-    let mut sets = Vec::new();
-    let mut rest = Vec::new();
+    let mut sets = IdSets::default();
     for item in items {
-        match item {
-            Query::Field {
-                field:
-                    field @ (Field::Actor
-                    | Field::Action
-                    | Field::Resource
-                    | Field::Category
-                    | Field::Outcome
-                    | Field::Ip
-                    | Field::Env),
-                value,
-                prefix: false,
-            } => sets.push(IdSet {
-                // The column's own index (events_<column>), in its NOCASE collation, as `e.column = ?` compares.
-                sql: format!("SELECT id FROM events WHERE {} = ?", field.column()),
-                params: vec![SqlParam::Text(value.clone())],
-            }),
-            _ => match searchable_text(item).filter(|_| text_indexed) {
-                Some(fts) => sets.push(IdSet {
-                    sql: "SELECT rowid FROM txt.events_text WHERE events_text MATCH ?".into(),
-                    params: vec![SqlParam::Text(fts)],
-                }),
-                None => rest.push(item.clone()),
-            },
+        if let Some(ids) = field_ids(item) {
+            sets.lists.push(ids);
+        } else if let Some(fts) = searchable_text(item).filter(|_| text_indexed) {
+            sets.lists.push(IdSet {
+                sql: "SELECT rowid FROM txt.events_text WHERE events_text MATCH ?".into(),
+                params: vec![SqlParam::Text(fts)],
+            });
+        } else if let Some(ids) = match item {
+            Query::Not(inner) => field_ids(inner),
+            _ => None,
+        } {
+            sets.excluded.push((ids, item.clone()));
+        } else {
+            sets.rest.push(item.clone());
         }
     }
-    (sets, rest)
+    sets
 }
 
 /// The SQL of `workhours:` over a time expression `ts` (microseconds; NULL gives NULL): Monday to Friday, local

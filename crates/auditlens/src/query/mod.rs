@@ -20,7 +20,7 @@ mod parse;
 mod time;
 
 pub use ast::{Field, Query, QueryError};
-pub use compile::{IdSet, compile_fts_driven, id_sets, work_hours_sql};
+pub use compile::{IdSet, IdSets, compile_fts_driven, id_sets, work_hours_sql};
 pub(crate) use time::{duration_micros, time_point};
 
 use compile::{Cond, compile_node};

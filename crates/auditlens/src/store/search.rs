@@ -13,6 +13,9 @@ use crate::query::{self, Query, QueryError, SqlParam};
 /// An index list this short is read event by event (each filtered by the whole query) rather than intersected
 /// with the others (which reads every other list whole).
 const SHORT_ID_LIST: i64 = 2_000;
+/// An excluded index list up to this many times the shortest list's length is subtracted from the intersection
+/// (an entry of a list costs about a tenth of reading an event).
+const EXCEPT_LIST_FACTOR: i64 = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -387,29 +390,34 @@ impl Store {
         }
         let q = query::parse(query_text)?;
         let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
-        let (sets, rest) = query::id_sets(&q, indexed);
-        if sets.len() < 2 {
+        let sets = query::id_sets(&q, indexed);
+        if sets.lists.len() < 2 {
             return self.count_events(query_text, now_micros);
         }
-        // Two or more conditions an index lists the ids of: the size of each list (read from its index alone),
-        // then either the smallest list's events filtered by the whole query (when it is short) or the
-        // intersection of the lists, smallest first, and the rest of the query over its ids only.
-        let mut sized = Vec::with_capacity(sets.len());
-        for set in sets {
-            let n: i64 = self.conn.query_row(
+        // Two or more conditions an index lists the ids of: the length of each list (read from its index alone),
+        // then either the shortest list's events filtered by the whole query (when it is short) or the
+        // intersection of the lists, shortest first, less the excluded lists, and the rest of the query over
+        // its ids only.
+        let length = |set: &query::IdSet| -> Result<i64, rusqlite::Error> {
+            self.conn.query_row(
                 &format!("SELECT count(*) FROM ({})", set.sql),
                 params_from_iter(bind(set.params.clone())),
                 |r| r.get(0),
-            )?;
+            )
+        };
+        let mut lists = Vec::with_capacity(sets.lists.len());
+        for set in sets.lists {
+            let n = length(&set)?;
             if n == 0 {
                 return Ok(0);
             }
-            sized.push((n, set));
+            lists.push((n, set));
         }
-        sized.sort_by_key(|(n, _)| *n);
-        let (sql, params) = if sized[0].0 <= SHORT_ID_LIST {
+        lists.sort_by_key(|(n, _)| *n);
+        let shortest = lists[0].0;
+        let (sql, params) = if shortest <= SHORT_ID_LIST {
             let all = query::compile(&q, now_micros);
-            let first = &sized[0].1;
+            let first = &lists[0].1;
             let mut params = bind(first.params.clone());
             params.extend(bind(all.params));
             (
@@ -420,13 +428,35 @@ impl Store {
                 params,
             )
         } else {
+            // An excluded list is subtracted (read from its index alone) when that spares reading every
+            // candidate event and it is not much longer than the shortest list; else it is a condition on them.
+            let mut rest = sets.rest;
+            let mut except = Vec::new();
+            if rest.is_empty() {
+                for (set, _) in &sets.excluded {
+                    if length(set)? > EXCEPT_LIST_FACTOR * shortest {
+                        except.clear();
+                        break;
+                    }
+                    except.push(set.clone());
+                }
+            }
+            if except.len() != sets.excluded.len() {
+                except.clear();
+                rest.extend(sets.excluded.into_iter().map(|(_, cond)| cond));
+            }
             let mut params = Vec::new();
-            let mut selects = Vec::new();
-            for (_, set) in sized {
-                selects.push(set.sql);
+            let mut ids = String::new();
+            for (i, (_, set)) in lists.into_iter().enumerate() {
+                ids.push_str(if i == 0 { "" } else { " INTERSECT " });
+                ids.push_str(&set.sql);
                 params.extend(bind(set.params));
             }
-            let ids = selects.join(" INTERSECT ");
+            for set in except {
+                ids.push_str(" EXCEPT ");
+                ids.push_str(&set.sql);
+                params.extend(bind(set.params));
+            }
             if rest.is_empty() {
                 (format!("SELECT count(*) FROM ({ids})"), params)
             } else {
