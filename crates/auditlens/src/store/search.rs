@@ -16,6 +16,8 @@ const SHORT_ID_LIST: i64 = 2_000;
 /// An excluded index list up to this many times the shortest list's length is subtracted from the intersection
 /// (an entry of a list costs about a tenth of reading an event).
 const EXCEPT_LIST_FACTOR: i64 = 8;
+/// Index lists are measured up to this length.
+const LIST_LENGTH_CAP: i64 = 50_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -398,16 +400,19 @@ impl Store {
         // then either the shortest list's events filtered by the whole query (when it is short) or the
         // intersection of the lists, shortest first, less the excluded lists, and the rest of the query over
         // its ids only.
-        let length = |set: &query::IdSet| -> Result<i64, rusqlite::Error> {
+        // Lengths are counted up to a cap: past it, only the order of the long lists is lost, which matters little
+        // (the shortest list decides the plan), and reading a list of a million ids whole would cost more than the
+        // rest of the count.
+        let length = |set: &query::IdSet, cap: i64| -> Result<i64, rusqlite::Error> {
             self.conn.query_row(
-                &format!("SELECT count(*) FROM ({})", set.sql),
+                &format!("SELECT count(*) FROM ({} LIMIT {cap})", set.sql),
                 params_from_iter(bind(set.params.clone())),
                 |r| r.get(0),
             )
         };
         let mut lists = Vec::with_capacity(sets.lists.len());
         for set in sets.lists {
-            let n = length(&set)?;
+            let n = length(&set, LIST_LENGTH_CAP)?;
             if n == 0 {
                 return Ok(0);
             }
@@ -434,7 +439,8 @@ impl Store {
             let mut except = Vec::new();
             if rest.is_empty() {
                 for (set, _) in &sets.excluded {
-                    if length(set)? > EXCEPT_LIST_FACTOR * shortest {
+                    let cap = EXCEPT_LIST_FACTOR * shortest + 1;
+                    if length(set, cap)? >= cap {
                         except.clear();
                         break;
                     }
