@@ -189,6 +189,10 @@ describe('exporting evidence from a search', () => {
     fireEvent.change(within(dialog).getByLabelText('Save as'), { target: { value: '/tmp/x.zip' } });
     fireEvent.click(within(dialog).getByRole('button', { name: 'Export and sign' }));
     expect((await within(dialog).findByRole('alert')).textContent).toContain('already exists; not overwriting it');
+    // Not at the end of the scrolling body (out of sight under a long preview): just above the buttons.
+    const shown = dialog.querySelector('#export-error')!;
+    expect(shown.closest('.modal-body')).toBeNull();
+    expect(shown.nextElementSibling?.classList.contains('actions')).toBe(true);
   });
 });
 
@@ -288,6 +292,35 @@ describe('a received bundle', () => {
     expect(alert.textContent).toContain('SHA-256 mismatch');
     expect(container.querySelector('#bundle-failure')!.textContent).toMatch(/Whereentry events\.jsonl.*ExpectedAAA=.*FoundBBB=/);
     expect(container.querySelector('#bundle-events')).toBeNull();
+  });
+
+  it('gives no green badge to the keys a tampered bundle names, its own auditor key included', async () => {
+    const bad = opened({
+      verdict: 'failed',
+      failure: {
+        kind: 'entries',
+        message: 'entry "events.jsonl" differs from the one the auditor signed (SHA-256 mismatch)',
+        entry: 'events.jsonl',
+        line: null,
+        event: null,
+        expected: 'AAA=',
+        found: 'BBB=',
+      },
+      events: [],
+      events_total: 0,
+    });
+    bad.auditor = { ...bad.auditor!, trusted: true, yours: true };
+    mockBackend({ ...basics(), open_bundle: () => bad });
+    const { container } = await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Received bundle' }));
+    fireEvent.change(screen.getByLabelText('Bundle'), { target: { value: '/in/bad.zip' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Verify' }));
+    await screen.findByRole('alert');
+    const auditor = container.querySelector('#bundle-auditor')!;
+    expect(auditor.textContent).toContain('names your auditor key, but the bundle did not verify');
+    expect(auditor.querySelector('.badge.good')).toBeNull();
+    expect(container.querySelector('#bundle-archives')?.querySelector('.badge.good') ?? null).toBeNull();
+    expect(container.querySelector('.bundle-view .badge.good')).toBeNull();
   });
 
   it('says which figure of a report differs from what the events say', async () => {

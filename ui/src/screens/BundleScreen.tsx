@@ -94,7 +94,15 @@ export function BundleScreen() {
   );
 }
 
-function keyBadge(k: BundleKey, auditor: boolean) {
+function keyBadge(k: BundleKey, auditor: boolean, verdict: OpenedBundle['verdict']) {
+  // A key a failed bundle names is only a name: nothing it signed verified, so no green badge vouches for it.
+  if (verdict === 'failed' && (k.yours || k.trusted)) {
+    return (
+      <span className="badge warn small key-named-only">
+        {k.yours ? 'names your auditor key' : 'names a key in your keyring'}, but the bundle did not verify
+      </span>
+    );
+  }
   if (k.yours) return <span className="badge good small">your auditor key</span>;
   if (k.trusted) return <span className="badge good small">in your keyring</span>;
   return (
@@ -180,7 +188,7 @@ function BundleView({ bundle: b, zone }: { bundle: OpenedBundle; zone: TimeZoneC
           {b.auditor ? (
             <>
               <span className="mono">{b.auditor.name}</span>{' '}
-              <span className="mono fingerprint-inline">{b.auditor.fingerprint}</span> {keyBadge(b.auditor, true)}
+              <span className="mono fingerprint-inline">{b.auditor.fingerprint}</span> {keyBadge(b.auditor, true, b.verdict)}
             </>
           ) : (
             <span className="reason">unknown: the auditor's signature did not verify</span>
@@ -243,7 +251,7 @@ function BundleView({ bundle: b, zone }: { bundle: OpenedBundle; zone: TimeZoneC
                   </td>
                   <td>
                     <span className="mono">{a.signer.name}</span>{' '}
-                    <span className="mono small">{a.signer.fingerprint}</span> {keyBadge(a.signer, false)}
+                    <span className="mono small">{a.signer.fingerprint}</span> {keyBadge(a.signer, false, b.verdict)}
                   </td>
                 </tr>
               ))}
