@@ -20,8 +20,8 @@ import { BundleScreen } from './screens/BundleScreen';
 import { KeyringScreen } from './screens/KeyringScreen';
 import { OverviewScreen } from './screens/OverviewScreen';
 import { SearchScreen } from './screens/SearchScreen';
-import { formatCount, textIndexPercent } from './format/numbers';
-import { localZoneLabel } from './format/time';
+import { countOf, textIndexPercent } from './format/numbers';
+import { localOffsetLabel, localZoneLabel } from './format/time';
 
 const TABS: { name: Exclude<Screen['name'], 'event'>; label: string }[] = [
   { name: 'overview', label: 'Overview' },
@@ -97,6 +97,8 @@ function Shell() {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      // An open dialog keeps the keyboard: nothing switches screens behind it.
+      if (document.querySelector('[aria-modal="true"]')) return;
       const typing = e.target instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName);
       if (e.altKey && !e.ctrlKey && !e.metaKey && /^[1-9]$/.test(e.key) && Number(e.key) <= TABS.length) {
         e.preventDefault();
@@ -150,10 +152,11 @@ function Shell() {
           <button
             className="chip"
             id="zone-toggle"
-            title="Show times in UTC or in the local time zone"
+            title={`Show times in UTC or in the local time zone (${localZoneLabel()})`}
             onClick={() => updateSettings({ time_zone: settings.time_zone === 'utc' ? 'local' : 'utc' })}
           >
-            Times: {settings.time_zone === 'utc' ? 'UTC' : `local (${localZoneLabel()})`}
+            {/* Short, so that the header stays one line: the zone's name is in the title and the column heads. */}
+            Times: {settings.time_zone === 'utc' ? 'UTC' : `local (${localOffsetLabel()})`}
           </button>
           <button
             className="chip"
@@ -207,8 +210,11 @@ function Shell() {
             Upgraded: {app.db.upgrade}
           </span>
         )}
-        <span id="db-counts">
-          {formatCount(Number(app.db.archives))} archives · {formatCount(Number(app.db.events))} events
+        <span
+          id="db-counts"
+          title="Every stored event, of every archive and stage. Dashboards count requests of verified archives only: Kubernetes records of requests still in progress (RequestReceived, ResponseStarted) and events of unverified archives are stored and searchable, not counted."
+        >
+          {countOf(app.db.archives, 'archive')} · {countOf(app.db.events, 'event')}
         </span>
         {Number(app.db.text_index.pending_events) > 0 && (
           <span role="status" id="text-indexing" title="Text searches read the events not indexed yet: no result is missed meanwhile.">
