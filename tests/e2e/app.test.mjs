@@ -357,6 +357,13 @@ describe('the app started with archives on its command line', () => {
       assert.equal(await s.execute('return document.documentElement.dataset.theme'), 'dark');
       await (await s.find('#zone-toggle')).click();
       await s.waitForText('.grid-head', /Time \(local: .*UTC[+-]\d\d:\d\d\)/);
+      // The zone chip says which zone and stays on one line: the header is as tall as with UTC times.
+      assert.match(await s.text('#zone-toggle'), /^Times: local \(UTC[+-]\d\d:\d\d\)$/);
+      const heights = await s.execute(
+        `return [document.querySelector('.header').getBoundingClientRect().height,
+                 document.querySelector('#tab-overview').getBoundingClientRect().height]`,
+      );
+      assert.ok(heights[0] < heights[1] * 2, `header ${heights[0]} px for tabs of ${heights[1]} px`);
       await h.screenshot(s, '12-search-dark-local');
       await goTo(s, 'archives');
       await h.screenshot(s, '13-archives-dark');

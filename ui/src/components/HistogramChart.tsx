@@ -7,7 +7,7 @@ import 'uplot/dist/uPlot.min.css';
 
 import type { Histogram, TimeZoneChoice } from '../backend';
 import { formatCount } from '../format/numbers';
-import { axisLabel, formatMicros, zoneLabel } from '../format/time';
+import { axisLabels, formatMicros, zoneLabel } from '../format/time';
 
 /** Whether this environment can draw on a canvas (not the case in unit tests). */
 function canDraw(): boolean {
@@ -64,14 +64,18 @@ export function HistogramChart({
       legend: { show: false },
       padding: [8, 40, 0, 0],
       tzDate: zone === 'utc' ? (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC') : undefined,
-      scales: { x: { time: true, range: [xs[0], xs[xs.length - 1] + w / 1e6] } },
+      scales: {
+        x: { time: true, range: [xs[0], xs[xs.length - 1] + w / 1e6] },
+        // Counts from zero: a y-axis starting at the smallest bar makes ±5% look like twice as many.
+        y: { range: (_u, _min, max) => countRange(max) },
+      },
       axes: [
         {
           stroke: text,
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid },
           space: 110,
-          values: (_u, splits, _axis, _space, incr) => splits.map((s) => axisLabel(s * 1e6, incr, zone)),
+          values: (_u, splits, _axis, _space, incr) => axisLabels(splits.map((s) => s * 1e6), incr, zone),
         },
         { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 56 },
       ],
@@ -132,6 +136,11 @@ export function HistogramChart({
       </figcaption>
     </figure>
   );
+}
+
+/** The y-axis of counts: from zero, a little above the tallest bar. */
+export function countRange(max: number): [number, number] {
+  return [0, Math.max(1, Number.isFinite(max) ? max : 1) * 1.08];
 }
 
 function bucketText(micros: number): string {

@@ -3,6 +3,7 @@
 // ended) and untrusted archives stand out.
 
 import type { ArchiveRow } from '../backend';
+import { countOf } from '../format/numbers';
 import { parseUtcMicros } from '../format/time';
 import { safeText } from '../format/safeText';
 
@@ -73,7 +74,7 @@ function slotTitle(s: Slot): string {
   const parts = [`sequence ${s.sequence}`];
   if (s.kind === 'gap') parts.push('MISSING: no archive with this sequence is in the database');
   if (s.archive) {
-    parts.push(`${s.archive.status}, ${s.archive.events} events`);
+    parts.push(`${s.archive.status}, ${countOf(s.archive.events, 'event')}`);
     if (s.archive.time_first) parts.push(`${s.archive.time_first} .. ${s.archive.time_last} (UTC)`);
   }
   if (s.overlap) parts.push('OVERLAP: starts before the previous archive ends');

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { reindentJson } from './json';
-import { formatBytes, formatDuration, rateAndEta } from './numbers';
+import { countOf, formatBytes, formatDuration, rateAndEta } from './numbers';
 import { withTimeRange } from './query';
-import { formatMicros, formatTime, parseUtcMicros, queryInstant } from './time';
+import { axisLabels, formatMicros, formatTime, parseUtcMicros, queryInstant } from './time';
+import { countRange } from '../components/HistogramChart';
 
 describe('reindentJson', () => {
   it('changes only the white space between tokens', () => {
@@ -84,5 +85,36 @@ describe('numbers', () => {
     expect(formatDuration(200)).toBe('3 min 20 s');
     expect(formatDuration(Infinity)).toBe('–');
     expect(rateAndEta(500, 1000, 1000)).toEqual({ rate: 500, eta: 1 });
+  });
+});
+
+describe('counts', () => {
+  it('say one or many with separators', () => {
+    expect(countOf(1, 'archive')).toBe('1 archive');
+    expect(countOf(0, 'archive')).toBe('0 archives');
+    expect(countOf(200000n, 'event')).toBe('200,000 events');
+    expect(countOf(2, 'entry', 'entries')).toBe('2 entries');
+  });
+});
+
+describe('the histogram axes', () => {
+  const t0 = Date.UTC(2022, 10, 29, 0, 9, 4) * 1000; // 2022-11-29T00:09:04Z in microseconds
+  it('tell ticks within one second apart and say the day', () => {
+    const ticks = [0, 1, 2, 3, 4].map((i) => t0 + i * 200_000);
+    const labels = axisLabels(ticks, 0.2, 'utc');
+    expect(new Set(labels).size).toBe(5);
+    expect(labels[0]).toBe('2022-11-29\n00:09:04.0');
+    expect(labels[1]).toBe('00:09:04.2');
+    expect(axisLabels([t0, t0 + 50_000], 0.05, 'utc')[1]).toBe('00:09:04.05');
+  });
+  it('show the date again where it changes, and minutes for steps of minutes', () => {
+    const midnight = Date.UTC(2022, 10, 30) * 1000;
+    const labels = axisLabels([midnight - 600e6, midnight, midnight + 600e6], 600, 'utc');
+    expect(labels).toEqual(['2022-11-29\n23:50', '2022-11-30\n00:00', '00:10']);
+  });
+  it('count from zero', () => {
+    expect(countRange(1000)[0]).toBe(0);
+    expect(countRange(1000)[1]).toBeGreaterThan(1000);
+    expect(countRange(0)).toEqual([0, 1.08]);
   });
 });

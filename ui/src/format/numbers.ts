@@ -4,6 +4,12 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** A count with its noun: "1 archive", "200,000 events" (the plural is the noun + "s" unless given). */
+export function countOf(n: number | bigint, noun: string, plural = `${noun}s`): string {
+  const v = Number(n);
+  return `${formatCount(v)} ${v === 1 ? noun : plural}`;
+}
+
 /** 1536 -> "1.5 KiB" (as the CLI prints). */
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

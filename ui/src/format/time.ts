@@ -29,6 +29,11 @@ export function localZoneLabel(at: Date = new Date()): string {
   return `${name}, UTC${offsetText(-at.getTimezoneOffset())}`;
 }
 
+/** The local zone's offset alone, "UTC+01:00" (for the header's chip). */
+export function localOffsetLabel(at: Date = new Date()): string {
+  return `UTC${offsetText(-at.getTimezoneOffset())}`;
+}
+
 /** The label of the zone times are shown in, for column headers and axis titles. */
 export function zoneLabel(zone: TimeZoneChoice): string {
   return zone === 'utc' ? 'UTC' : `local: ${localZoneLabel()}`;
@@ -71,6 +76,24 @@ export function axisLabel(micros: number, stepSeconds: number, zone: TimeZoneCho
   if (stepSeconds >= 86400) return date;
   if (stepSeconds >= 60) return time.endsWith('00:00:00') || time === '00:00:00' ? `${date}\n${time.slice(0, 5)}` : time.slice(0, 5);
   return time;
+}
+
+/**
+ * The labels of a time axis's ticks (`micros`, `stepSeconds` apart): as [axisLabel], with as many digits of the
+ * second as the step needs (ticks 0.2 s apart are told apart), and the date on the first tick and wherever it
+ * changes when the ticks show times of day (a chart of one second shows which day that second was).
+ */
+export function axisLabels(micros: number[], stepSeconds: number, zone: TimeZoneChoice): string[] {
+  if (stepSeconds >= 86400) return micros.map((m) => axisLabel(m, stepSeconds, zone));
+  const digits = stepSeconds >= 1 ? 0 : Math.min(6, Math.max(1, Math.ceil(-Math.log10(stepSeconds) - 1e-9)));
+  let lastDate = '';
+  return micros.map((m) => {
+    const [date, time] = formatMicros(m, zone, digits).split(' ');
+    const shown = stepSeconds >= 60 ? time.slice(0, 5) : time;
+    const label = date === lastDate ? shown : `${date}\n${shown}`;
+    lastDate = date;
+    return label;
+  });
 }
 
 /** The query form of an instant: RFC 3339 UTC to the microsecond, as `after:` and `before:` read it. */

@@ -21,7 +21,7 @@ import { LookalikeWarning } from '../components/LookalikeWarning';
 import { ProgressBar } from '../components/ProgressBar';
 import { Timeline } from '../components/Timeline';
 import { reindentJson } from '../format/json';
-import { formatBytes, formatCount, formatDuration, formatElapsed, rateAndEta } from '../format/numbers';
+import { countOf, formatBytes, formatCount, formatDuration, formatElapsed, rateAndEta } from '../format/numbers';
 import { formatTime, zoneLabel } from '../format/time';
 import { safeText } from '../format/safeText';
 
@@ -129,7 +129,7 @@ function CheckPanel({ check }: { check: CheckState }) {
     <div className={r.ok ? 'banner good' : 'banner error'} id="check-result" role="status">
       <div>
         {r.ok ? 'Database verified: ' : 'PROBLEMS FOUND: '}
-        {formatCount(Number(r.archives_checked))} archives and {formatCount(Number(r.events_checked))} events checked
+        {countOf(r.archives_checked, 'archive')} and {countOf(r.events_checked, 'event')} checked
         against their signed checkpoints in {formatElapsed(check.elapsedMs)}
         {r.ok ? '; nothing was changed since import.' : '.'}
       </div>
@@ -315,7 +315,7 @@ function RenormalizeAction({ archive, onDone }: { archive: ArchiveRow; onDone: (
         setOpen(false);
         onDone(
           r.changed
-            ? `${formatCount(Number(r.events))} events re-normalized: ${r.normalization.text}. The verified bytes, leaves and root are unchanged.`
+            ? `${countOf(r.events, 'event')} re-normalized: ${r.normalization.text}. The verified bytes, leaves and root are unchanged.`
             : `Already normalized this way: ${r.normalization.text}. Nothing changed.`,
         );
         refreshDb();

@@ -9,7 +9,7 @@ import type { TrustedKey, TrustOutcome } from '../backend';
 import { useApp } from '../app-context';
 import { AuditorKeyPanel, useAuditorKey } from '../components/AuditorKeyPanel';
 import { EmptyState } from '../components/EmptyState';
-import { formatCount } from '../format/numbers';
+import { countOf } from '../format/numbers';
 import { safeText } from '../format/safeText';
 import { formatTime } from '../format/time';
 
@@ -224,7 +224,7 @@ export function KeyringScreen() {
         <dd className="mono wrap">{db.path}</dd>
         <dt>Holds</dt>
         <dd>
-          {formatCount(Number(db.archives))} archives, {formatCount(Number(db.events))} events
+          {countOf(db.archives, 'archive')}, {countOf(db.events, 'event')}
         </dd>
       </dl>
       {db.upgrade && (
