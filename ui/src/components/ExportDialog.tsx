@@ -191,12 +191,13 @@ export function ExportDialog({
           </button>
         </div>
 
-        {error && (
-          <div className="banner error pre-text" role="alert" id="export-error">
-            {error}
-          </div>
-        )}
       </div>
+      {/* Outside the scrolling body, just above the buttons: always in sight however long the preview is. */}
+      {error && (
+        <div className="banner error pre-text" role="alert" id="export-error">
+          {error}
+        </div>
+      )}
       <div className="actions">
         <button onClick={onClose} disabled={busy}>
           Cancel
