@@ -336,11 +336,11 @@ fn first_seen_actors_and_denied_pairs_agree_with_a_direct_computation() {
             .collect();
         assert!(!found.is_empty(), "{query:?}");
         assert_eq!(found, expected, "first seen, query {query:?}");
-        // Denied pairs: counts by actor and resource, largest first.
+        // Denied pairs: counts by actor and resource, largest first; denials without an actor are not ranked.
         let mut pairs: Vec<(Option<String>, Option<String>, u64)> = raw
             .prepare(&format!(
-                "SELECT actor, resource, count(*) FROM events WHERE outcome = 'denied' AND {counted} \
-                 AND {filter} GROUP BY actor, resource"
+                "SELECT actor, resource, count(*) FROM events WHERE outcome = 'denied' AND actor IS NOT NULL \
+                 AND {counted} AND {filter} GROUP BY actor, resource"
             ))
             .unwrap()
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -644,7 +644,6 @@ fn the_stats_command_prints_json_with_drill_downs_and_exits_2_for_a_bad_query() 
     let (code, out, _) = cli(&[], &lab.db);
     assert_eq!(code, Some(0));
     assert!(out.starts_with("195 requests"), "{out}");
-
     let (code, _, err) = cli(&["actor:"], &lab.db);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("actor:"), "{err}");
@@ -700,5 +699,105 @@ fn a_search_shaped_like_a_drill_down_counts_from_the_summaries_as_many_as_its_ev
         nonzero > queries.len() / 2,
         "{nonzero} of {}",
         queries.len()
+    );
+}
+
+#[test]
+fn denials_of_no_actor_are_counted_but_not_ranked_as_an_actor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let k8s = |i: usize, user: &str| {
+        format!(
+            r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a{i}","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/secrets/db","verb":"get","user":{user},"sourceIPs":["10.0.0.1"],"objectRef":{{"resource":"secrets","namespace":"default","name":"db"}},"responseStatus":{{"code":403}},"requestReceivedTimestamp":"2024-05-01T00:00:0{i}Z","stageTimestamp":"2024-05-01T00:00:0{i}Z"}}"#
+        )
+    };
+    let mut lines: Vec<String> = (0..5).map(|i| k8s(i, "{}")).collect();
+    lines.extend((5..7).map(|i| k8s(i, r#"{"username":"mallory"}"#)));
+    let log = write_lines(tmp.path(), "audit.log", &lines);
+    let key = key("ops");
+    let archive = seal_to(tmp.path(), "a.zip", &key, "example.com/k8s", None, &[log]);
+    let db = tmp.path().join("store.db");
+    let mut store = Store::open(&db).unwrap();
+    let r = store
+        .import_archive(
+            &archive,
+            &ImportOptions {
+                trust: &auditlens::trust::TrustPolicy::from_keys(&[key.verifier()]),
+                keep_failed: false,
+            },
+            &mut |_| true,
+        )
+        .unwrap();
+    assert_eq!(r.outcome, ImportOutcome::Imported, "{}", r.message);
+    let a = store
+        .access(&Scope::default(), &DashboardOptions::default(), NOW)
+        .unwrap();
+    assert_eq!(a.denied.count, 7);
+    let pairs: Vec<(Option<&str>, u64)> = a
+        .denied_by_actor_resource
+        .iter()
+        .map(|p| (p.actor.as_deref(), p.count))
+        .collect();
+    assert_eq!(pairs, vec![(Some("mallory"), 2)]);
+    let actors: Vec<Option<&str>> = a.denied_by_actor.iter().map(|f| f.key.as_deref()).collect();
+    assert_eq!(actors, vec![Some("mallory")]);
+}
+
+#[test]
+fn stats_lists_only_the_days_with_deployments_and_says_how_many_days_there_were() {
+    let tmp = tempfile::tempdir().unwrap();
+    let patch = |i: usize, day: &str| {
+        format!(
+            r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"d{i}","stage":"ResponseComplete","requestURI":"/apis/apps/v1/namespaces/prod/deployments/web","verb":"patch","user":{{"username":"alice"}},"sourceIPs":["10.0.0.1"],"objectRef":{{"resource":"deployments","namespace":"prod","name":"web","apiGroup":"apps"}},"responseStatus":{{"code":200}},"requestReceivedTimestamp":"{day}T10:00:0{i}Z","stageTimestamp":"{day}T10:00:0{i}Z"}}"#
+        )
+    };
+    let lines = vec![
+        patch(1, "2024-05-01"),
+        patch(2, "2024-05-01"),
+        patch(3, "2024-05-11"),
+    ];
+    let log = write_lines(tmp.path(), "audit.log", &lines);
+    let key = key("ops");
+    let archive = seal_to(tmp.path(), "a.zip", &key, "example.com/k8s", None, &[log]);
+    let db = tmp.path().join("store.db");
+    let mut store = Store::open(&db).unwrap();
+    let r = store
+        .import_archive(
+            &archive,
+            &ImportOptions {
+                trust: &auditlens::trust::TrustPolicy::from_keys(&[key.verifier()]),
+                keep_failed: false,
+            },
+            &mut |_| true,
+        )
+        .unwrap();
+    assert_eq!(r.outcome, ImportOutcome::Imported, "{}", r.message);
+    drop(store);
+    // --json keeps every day, zeros included.
+    let (code, out, _) = cli(&["--json"], &db);
+    assert_eq!(code, Some(0));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["deployments_per_day"].as_array().unwrap().len(), 11);
+    // The text lists the two days with deployments, and says how many days there were.
+    let (code, out, _) = cli(&[], &db);
+    assert_eq!(code, Some(0));
+    let at = out
+        .find("deployments per day (UTC):")
+        .unwrap_or_else(|| panic!("{out}"));
+    let listed: Vec<&str> = out[at..].lines().collect();
+    assert_eq!(
+        listed[0],
+        "deployments per day (UTC): 2 of 11 days with deployments (days without any not listed)"
+    );
+    assert_eq!(
+        listed[1].split_whitespace().collect::<Vec<_>>(),
+        ["2024-05-01", "2"]
+    );
+    assert_eq!(
+        listed[2].split_whitespace().collect::<Vec<_>>(),
+        ["2024-05-11", "1"]
+    );
+    assert!(
+        !listed.get(3).is_some_and(|l| l.starts_with("  2024-")),
+        "{out}"
     );
 }

@@ -176,6 +176,12 @@ describe('dashboards', () => {
     expect(within(box).getByText(/leaf hash mismatch at event 3/)).toBeTruthy();
     expect(within(box).getByText(/sequence 3 is missing/)).toBeTruthy();
     expect(document.getElementById('overview-total')?.textContent).toContain('42');
+    // It says why it is not the status bar's count of stored events.
+    const stored = document.getElementById('db-counts')!;
+    expect(stored.getAttribute('title')).toMatch(/Dashboards count requests of verified archives only/);
+    if (!/ 42 events$/.test(stored.textContent ?? '')) {
+      expect(document.getElementById('overview-total')?.textContent).toMatch(/counted of [\d,]+ stored events?: records of requests in progress/);
+    }
     const call = calls.find((c) => c.cmd === 'overview')!;
     expect(call.args.scope).toEqual({ from: null, to: null, query: '', include_unverified: false });
     expect(call.args.workingHours).toEqual({
@@ -294,6 +300,10 @@ describe('dashboards', () => {
     expect(screen.getByRole('button', { name: /^Denied attempts by mallory on secrets\/db: 4\./ })).toBeTruthy();
     expect(screen.getByRole('button', { name: /^Events of mallory: 6\./ })).toBeTruthy();
     expect(document.getElementById('access-bursts-count')?.textContent).toContain('1');
+    // The number of bursts is clickable too: it leads to the bursts, each of which drills down.
+    fireEvent.click(document.getElementById('access-bursts-count')!);
+    expect(document.getElementById('access-bursts')!.contains(document.activeElement)).toBe(true);
+    expect(document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent).toMatch(/mallory|4/);
   });
 
   it('sends the shared time range, query and working hours to every dashboard', async () => {

@@ -8,6 +8,7 @@ import { DashboardFrame } from '../components/DashboardFrame';
 import { workingHoursText } from '../dashboards/filter';
 import { useDashboard } from '../dashboards/useDashboard';
 import { safeText } from '../format/safeText';
+import { formatCount } from '../format/numbers';
 import { formatTime } from '../format/time';
 
 const PRIVILEGE_LABELS: Record<string, string> = {
@@ -16,6 +17,20 @@ const PRIVILEGE_LABELS: Record<string, string> = {
   role: 'role assumption',
   login: 'interactive logins',
 };
+
+/** Brings the list of bursts into view and gives it the focus (its first drill-down, or the panel itself). */
+function showBursts() {
+  const panel = document.getElementById('access-bursts');
+  if (!panel) return;
+  panel.scrollIntoView?.({ block: 'start' });
+  const first = panel.querySelector<HTMLElement>('button');
+  if (first) {
+    first.focus();
+  } else {
+    panel.tabIndex = -1;
+    panel.focus();
+  }
+}
 
 export function AccessScreen({ visible }: { visible: boolean }) {
   const { settings, dashboardFilter } = useApp();
@@ -35,10 +50,17 @@ export function AccessScreen({ visible }: { visible: boolean }) {
               hint={workingHoursText(dashboardFilter.workingHours)}
               id="access-off-hours"
             />
-            <div className="stat static" id="access-bursts-count">
+            {/* A number of bursts, not of events: it leads to the list of bursts, each of which drills down. */}
+            <button
+              type="button"
+              className={`stat drill ${a.bursts.length > 0 ? 'tone-bad' : ''}`}
+              id="access-bursts-count"
+              title="Show the bursts of denials"
+              onClick={showBursts}
+            >
               <span className="stat-label">Bursts of denials</span>
-              <span className="stat-value">{a.bursts.length}</span>
-            </div>
+              <span className="stat-value">{formatCount(a.bursts.length)}</span>
+            </button>
           </div>
           <Panel title="Access events over time, by outcome" wide id="access-over-time">
             <StackedColumns data={a.over_time} zone={zone} label="Access events over time by outcome" />

@@ -156,7 +156,9 @@ impl Store {
             _ => false,
         };
         let mut groups: Vec<(&Option<String>, &Option<String>, u64)> = Vec::new();
-        for r in rows {
+        // Ranked by actor: denials of no one in particular are not an actor to rank (as in "denied attempts by
+        // actor"); the denied total counts them.
+        for r in rows.iter().filter(|r| r.actor.is_some()) {
             match groups.last_mut() {
                 Some((a, res, n)) if same(a, &r.actor) && same(res, &r.resource) => *n += 1,
                 _ => groups.push((&r.actor, &r.resource, 1)),
