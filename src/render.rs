@@ -711,9 +711,24 @@ pub fn stats(db: &Path, s: &Stats, all: bool, producer: &[ArchiveNote]) {
             println!("  {:>8}  {}", a.count, safe(&a.actor));
         }
     }
+    // The days with deployments only (a range of months would be a line per empty day); `--json` has them all.
+    let busy: Vec<_> = s
+        .deployments_per_day
+        .iter()
+        .filter(|d| d.count > 0)
+        .collect();
     if !s.deployments_per_day.is_empty() {
-        println!("deployments per day (UTC):");
-        for d in &s.deployments_per_day {
+        println!(
+            "deployments per day (UTC): {} of {} with deployments{}",
+            busy.len(),
+            count(s.deployments_per_day.len() as u64, "day"),
+            if busy.len() < s.deployments_per_day.len() {
+                " (days without any not listed)"
+            } else {
+                ""
+            }
+        );
+        for d in busy {
             println!("  {}  {}", safe(&d.day), d.count);
         }
     }

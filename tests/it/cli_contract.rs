@@ -380,3 +380,34 @@ fn the_app_content_security_policy_is_exactly_this() {
             .is_none()
     );
 }
+
+/// The app's Syntax help (ui/src/components/QueryHelp.tsx) lists every field and keyword the query parser knows,
+/// and docs/search.md names each of them.
+#[test]
+fn the_syntax_help_and_the_docs_list_every_name_the_parser_knows() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let help = std::fs::read_to_string(root.join("ui/src/components/QueryHelp.tsx")).unwrap();
+    let line = help
+        .lines()
+        .skip_while(|l| !l.starts_with("const FIELDS"))
+        .nth(1)
+        .unwrap();
+    let listed: Vec<&str> = line
+        .trim()
+        .trim_matches(|c| c == '\'' || c == ';')
+        .split(' ')
+        .collect();
+    let known = auditlens::query::known_names();
+    assert_eq!(listed, known, "QueryHelp.tsx FIELDS");
+    let docs = std::fs::read_to_string(root.join("docs/search.md")).unwrap();
+    // The field table of section 4 names each in its first column.
+    for name in known {
+        assert!(
+            docs.lines().any(|l| l.starts_with("| `")
+                && l.split('|')
+                    .nth(1)
+                    .is_some_and(|c| c.contains(&format!("`{name}`")))),
+            "docs/search.md's field table does not name `{name}`"
+        );
+    }
+}

@@ -13,10 +13,14 @@ const EXAMPLES: [string, string][] = [
   ['time:2024-05*', 'stamped in May 2024 (UTC)'],
   ['after:2024-05-01 before:2024-05-02', 'stamped on 1 May 2024 (UTC)'],
   ['since:24h', 'stamped in the last 24 hours'],
+  ['workhours:09-18+02:00', 'Monday to Friday, 09:00 to 18:00 at UTC+02:00 (-workhours:… for off hours)'],
+  ['privilege:exec', 'privileged access: exec into a workload (also secret, role, login)'],
+  ['status:verified', 'events of verified archives only (also untrusted, failed)'],
 ];
 
+// Every field and keyword the query parser knows (tests/it/cli_contract.rs checks this list against it).
 const FIELDS =
-  'time source origin actor action resource outcome category ip agent env stage after before since';
+  'time source origin actor action resource outcome category ip agent env stage privilege status after before since workhours';
 
 export function QueryHelp({ onExample }: { onExample: (q: string) => void }) {
   return (

@@ -85,10 +85,11 @@ struct FieldValue {
     star_column: Option<usize>,
 }
 
-fn known_names() -> String {
+/// Every name a `name:value` term may use: the fields, then the time keywords.
+pub fn known_names() -> Vec<&'static str> {
     let mut names: Vec<&str> = Field::ALL.iter().map(|field| field.name()).collect();
     names.extend(["after", "before", "since", "workhours"]);
-    names.join(", ")
+    names
 }
 
 fn ends_word(c: Option<char>) -> bool {
@@ -290,7 +291,7 @@ impl<'a> Lexer<'a> {
                 start + 1,
                 format!(
                     "{what}; known fields: {} (to search for the text itself, quote it: \"{word}\")",
-                    known_names()
+                    known_names().join(", ")
                 ),
             ));
         };
