@@ -471,6 +471,46 @@ fn field_terms_match_whole_values_case_insensitively() {
 }
 
 #[test]
+fn a_star_anywhere_in_a_bare_value_stands_for_any_characters() {
+    let conn = database();
+    check(
+        &conn,
+        &[
+            ("actor:*lic*", vec![1, 6]),
+            ("actor:*LICE", vec![1, 6]),
+            ("actor:a*e", vec![1, 6]),
+            ("actor:100*user", vec![9, 10]),
+            // `%`, `_` and `\` are themselves, never LIKE's wildcards.
+            ("actor:100%*user", vec![9]),
+            ("actor:*_user", vec![9]),
+            ("actor:*%*", vec![9]),
+            ("actor:*\\*", vec![]),
+            ("actor:system:*:*-controller", vec![3]),
+            ("resource:*/default/*", vec![1, 3]),
+            (r"resource:C:\*\a_b", vec![20]),
+            ("origin:*prod*", vec![1, 2, 3, 11]),
+            ("origin:*PROD*", vec![]),
+            ("origin:*[*", vec![]),
+            // A missing value matches no pattern; its negation keeps it, as for `-actor:alice`.
+            ("-actor:*lic*", all_but(&[1, 6])),
+            ("actor:** ", all_but(&[8])),
+            ("status:ver*ed", all_but(&[])),
+            ("status:*x*", vec![]),
+            // In quotes, `*` is itself.
+            ("actor:\"*lic*\"", vec![]),
+        ],
+    );
+    for (bad, column) in [
+        ("time:2024-*-01", 11),
+        ("after:2024*01", 11),
+        ("since:1*d", 8),
+    ] {
+        let err = parse(bad).unwrap_err();
+        assert_eq!(err.column, column, "{bad}: {err}");
+    }
+}
+
+#[test]
 fn origin_terms_compare_exactly_never_mixing_look_alike_origins() {
     let conn = database();
     // Two more events whose origins differ from events 1-4's only by case and by a zero-width space.

@@ -8,6 +8,7 @@ const EXAMPLES: [string, string][] = [
   ['"get pods"', 'the words get and pods next to each other'],
   ['actor:alice', 'actor is exactly alice (any case)'],
   ['actor:system:*', 'actor starts with system:'],
+  ['actor:*john*', 'actor contains john (every * stands for any characters)'],
   ['outcome:denied -actor:admin', 'denied, and not by admin'],
   ['(action:delete OR action:patch) env:prod', 'deletes or patches in prod'],
   ['time:2024-05*', 'stamped in May 2024 (UTC)'],

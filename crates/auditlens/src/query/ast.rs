@@ -25,6 +25,10 @@ pub enum Query {
         value: String,
         prefix: bool,
     },
+    /// A normalized column matches `pattern`, where every `*` stands for any run of characters (none included):
+    /// ASCII case-insensitively, as `Field` compares (`origin` exactly, byte for byte). Written as a bare value
+    /// with a `*` before its end (`actor:*john*`, `resource:secrets/*/db`).
+    Pattern { field: Field, pattern: String },
     /// The event time lies in `[start, end)`; an open side is unbounded; both open means "has a time".
     TimeRange {
         start: Option<i64>,

@@ -80,6 +80,35 @@ fn escape_like(value: &str) -> String {
     out
 }
 
+/// A pattern's LIKE form: `*` is `%`; `%`, `_` and `\` stand for themselves.
+fn like_pattern(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 2);
+    for c in pattern.chars() {
+        match c {
+            '*' => out.push('%'),
+            '\\' | '%' | '_' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A pattern's GLOB form (case-sensitive): `*` stays; `?` and `[` stand for themselves.
+fn glob_pattern(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 2);
+    for c in pattern.chars() {
+        match c {
+            '?' => out.push_str("[?]"),
+            '[' => out.push_str("[[]"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A prefix pattern for GLOB (case-sensitive): `*`, `?` and `[` stand for themselves, then any tail.
 fn escape_glob(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 1);
@@ -338,6 +367,30 @@ pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
                 )
             })
         }
+        Query::Pattern {
+            field: Field::Time, ..
+        } => Cond::Const(false),
+        Query::Pattern {
+            field: Field::Status,
+            pattern,
+        } => Cond::Sql(Part::new(
+            "+e.archive_id IN (SELECT id FROM archives WHERE status LIKE ? ESCAPE '\\')",
+            vec![SqlParam::Text(like_pattern(pattern))],
+            false,
+        )),
+        Query::Pattern {
+            field: Field::Origin,
+            pattern,
+        } => Cond::Sql(Part::new(
+            "e.origin GLOB ?",
+            vec![SqlParam::Text(glob_pattern(pattern))],
+            true,
+        )),
+        Query::Pattern { field, pattern } => Cond::Sql(Part::new(
+            format!("e.{} LIKE ? ESCAPE '\\'", field.column()),
+            vec![SqlParam::Text(like_pattern(pattern))],
+            true,
+        )),
         Query::TimeRange { start, end } => time_range(*start, *end),
         Query::Since(micros) => time_range(Some(now.saturating_sub(*micros)), None),
         Query::WorkHours { start, end, offset } => {

@@ -79,6 +79,8 @@ impl Key {
 struct FieldValue {
     text: String,
     prefix: bool,
+    /// A bare value with a `*` before its end (`*john*`): every `*` stands for any characters.
+    pattern: bool,
     /// Column of the value's first character (the opening quote of a quoted value).
     column: usize,
     /// Column of the prefix `*`, when there is one.
@@ -302,21 +304,34 @@ impl<'a> Lexer<'a> {
             let value = FieldValue {
                 text,
                 prefix,
+                pattern: false,
                 column: value_index + 1,
                 star_column,
             };
             (value, next)
         } else {
-            let value = match bare.strip_suffix('*') {
-                Some(text) => FieldValue {
+            let inner_star = bare
+                .char_indices()
+                .position(|(i, c)| c == '*' && i + 1 < bare.len());
+            let value = match (inner_star, bare.strip_suffix('*')) {
+                (Some(first), _) => FieldValue {
+                    text: bare.to_owned(),
+                    prefix: false,
+                    pattern: true,
+                    column: value_index + 1,
+                    star_column: Some(value_index + 1 + first),
+                },
+                (None, Some(text)) => FieldValue {
                     text: text.to_owned(),
                     prefix: true,
+                    pattern: false,
                     column: value_index + 1,
                     star_column: Some(end),
                 },
-                None => FieldValue {
+                (None, None) => FieldValue {
                     text: bare.to_owned(),
                     prefix: false,
+                    pattern: false,
                     column: value_index + 1,
                     star_column: None,
                 },
@@ -393,6 +408,23 @@ fn field_term(key: Key, value: FieldValue) -> Result<Query, QueryError> {
         )
     };
     const POINT: &str = "a date YYYY-MM-DD or a time YYYY-MM-DDThh:mm:ss[.ffffff][Z|±hh:mm]";
+    if value.pattern {
+        return match key {
+            Key::Field(Field::Time) => Err(QueryError::new(
+                value.star_column.unwrap_or(value.column),
+                "`time:` takes `*` only at the end (time:2024-05*)".to_owned(),
+            )),
+            Key::Field(field) => Ok(Query::Pattern {
+                field,
+                pattern: value.text,
+            }),
+            // The time keywords refused any `*` above.
+            _ => Err(QueryError::new(
+                value.column,
+                format!("`{name}:` takes no `*` wildcard"),
+            )),
+        };
+    }
     match key {
         Key::Field(Field::Time) => {
             if value.text.is_empty() {
@@ -579,13 +611,20 @@ mod tests {
         );
         assert_eq!(ok("actor:\"a*\""), field(Field::Actor, "a*", false));
         assert_eq!(ok("actor:\"a*\"*"), field(Field::Actor, "a*", true));
-        assert_eq!(ok("actor:a**"), field(Field::Actor, "a*", true));
+        // A `*` before the end makes a pattern (every `*` any characters); in quotes it is itself.
+        let pattern = |f, p: &str| Query::Pattern {
+            field: f,
+            pattern: p.into(),
+        };
+        assert_eq!(ok("actor:a**"), pattern(Field::Actor, "a**"));
+        assert_eq!(ok("actor:*john*"), pattern(Field::Actor, "*john*"));
+        assert_eq!(ok("origin:*/prod/*"), pattern(Field::Origin, "*/prod/*"));
         assert_eq!(
             ok("action:s3:GetObject"),
             field(Field::Action, "s3:GetObject", false)
         );
         assert_eq!(ok("ip:::1"), field(Field::Ip, "::1", false));
-        assert_eq!(ok("actor:a*b"), field(Field::Actor, "a*b", false));
+        assert_eq!(ok("actor:a*b"), pattern(Field::Actor, "a*b"));
         assert_eq!(ok("actor:\"(x)\""), field(Field::Actor, "(x)", false));
     }
 

@@ -11,10 +11,10 @@ use crate::time::format_utc;
 // Query text
 
 /// A value as the query language writes it: bare when that reads back the same, else quoted with `\` and `"`
-/// escaped.
+/// escaped (a bare `*` anywhere makes a prefix or a pattern).
 pub fn quote_value(v: &str) -> String {
     let bare = !v.is_empty()
-        && !v.ends_with('*')
+        && !v.contains('*')
         && v.chars()
             .all(|c| !c.is_whitespace() && !matches!(c, '(' | ')' | '"' | '\\'));
     if bare {
@@ -459,6 +459,33 @@ mod tests {
             from: Some(H0 * HOUR),
             to: Some((H0 + 2) * HOUR),
             ..Scope::default()
+        }
+    }
+
+    #[test]
+    fn a_quoted_value_reads_back_as_exactly_itself() {
+        for v in [
+            "alice",
+            "a*b",
+            "*",
+            "a*",
+            "*x*",
+            "a b",
+            "(x)",
+            "say \"hi\"",
+            "C:\\t",
+            "s3:Get*Object",
+        ] {
+            let q = crate::query::parse(&format!("actor:{}", quote_value(v))).unwrap();
+            assert_eq!(
+                q,
+                crate::query::Query::Field {
+                    field: crate::query::Field::Actor,
+                    value: v.into(),
+                    prefix: false
+                },
+                "{v}"
+            );
         }
     }
 
