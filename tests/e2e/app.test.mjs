@@ -230,7 +230,14 @@ describe('the app started with archives on its command line', () => {
       assert.match(await s.text('#event-checkpoint'), /^e2e\.auditlens\.dev\/prod\/k8s-audit\n/);
       assert.match(await s.text('#event-raw'), /^\{\n {2}"/);
       await h.screenshot(s, '07-event');
-      await (await s.find('#event-back')).click();
+      // Pivot: filter for the event's actor, added to the search that found it (issue 16).
+      await (await s.find('#event-fields [data-field=actor] button[aria-label^="Filter for actor"]')).click();
+      await s.waitFor('the pivoted search', async () =>
+        /^origin:"e2e\.auditlens\.dev\/prod\/k8s-audit" actor:\S/.test(
+          await s.execute(`return document.getElementById('query').value`),
+        ),
+      );
+      await s.waitForText('#match-count', /^\d+ match/);
       await s.waitForElement('#results-body');
     });
   });

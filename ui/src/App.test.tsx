@@ -410,6 +410,52 @@ describe('event detail', () => {
     expect(container.querySelector('#event-raw')!.textContent).toContain('"actor": "<img src=x onerror=window.__pwned=1>"');
   });
 
+  it('pivots from a value: filter for or against it added to the last search, copy it, events around it', async () => {
+    const event: EventDetail = { ...detail, actor: 'alice "the admin"', resource: null, origin: 'example.com/k8s' };
+    const calls = mockBackend({
+      ...basics(startup({ db: { ...startup().db, events: 1, archives: 1 } })),
+      search: () => ({ events: [{ ...event } as Record<string, unknown>], next: null }),
+      count: () => 1,
+      event: () => event,
+    });
+    const writes: string[] = [];
+    Object.defineProperty(navigator, 'clipboard', {
+      value: { writeText: (t: string) => (writes.push(t), Promise.resolve()) },
+      configurable: true,
+    });
+    const { container } = await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    const box = screen.getByLabelText('Search query') as HTMLInputElement;
+    fireEvent.change(box, { target: { value: 'source:k8s OR source:jsonl' } });
+    fireEvent.submit(box.closest('form')!);
+    await waitFor(() => expect(screen.getByText('1 match')).toBeTruthy());
+    const open = async () => {
+      fireEvent.keyDown(container.querySelector('#results-body')!, { key: 'Enter' });
+      expect(await screen.findByText('Raw event')).toBeTruthy();
+    };
+    const searched = () => calls.filter((c) => c.cmd === 'search').map((c) => c.args.query);
+    await open();
+    // Filter for: the last search kept whole, the value quoted as the query language reads it back.
+    fireEvent.click(screen.getByRole('button', { name: 'Filter for actor alice "the admin"' }));
+    await waitFor(() => expect(searched().at(-1)).toBe('(source:k8s OR source:jsonl) actor:"alice \\"the admin\\""'));
+    await open();
+    fireEvent.click(screen.getByRole('button', { name: 'Filter out missing resource' }));
+    await waitFor(() =>
+      expect(searched().at(-1)).toBe('((source:k8s OR source:jsonl) actor:"alice \\"the admin\\"") resource:*'),
+    );
+    await open();
+    fireEvent.click(screen.getByRole('button', { name: 'Copy actor' }));
+    await waitFor(() => expect(writes).toEqual(['alice "the admin"']));
+    // Events around this one: ± 5 minutes of 10:00:00 UTC, same origin.
+    fireEvent.change(container.querySelector('#around-scope')!, { target: { value: 'origin' } });
+    fireEvent.click(container.querySelector('#around-open')!);
+    await waitFor(() =>
+      expect(searched().at(-1)).toBe(
+        'after:2024-05-01T09:55:00.000000Z before:2024-05-01T10:05:00.000001Z origin:example.com/k8s',
+      ),
+    );
+  });
+
   it('marks an event that is not parsed and shows its exact raw text only', async () => {
     const deep = `{"a":${'['.repeat(10_000)}"deepmarker"${']'.repeat(10_000)}}`;
     const unparsed: EventDetail = {

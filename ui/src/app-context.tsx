@@ -57,6 +57,9 @@ export interface AppContextValue {
   /** Opens the Search screen running `query` (a dashboard figure's drill-down). */
   openSearch: (query: string) => void;
   searchRequest: SearchRequest | null;
+  /** The query of the last search the Search screen ran (an event's pivots add their terms to it). */
+  searchQuery: string;
+  setSearchQuery: (query: string) => void;
   /** The time range, query and working hours the dashboards share. */
   dashboardFilter: DashboardFilter;
   setDashboardFilter: (f: DashboardFilter) => void;
@@ -82,6 +85,7 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
   // A database with events opens on its overview; an empty one on the import screen.
   const [screen, navigate] = useState<Screen>(Number(startup.db.events) > 0 ? { name: 'overview' } : { name: 'import' });
   const [searchRequest, setSearchRequest] = useState<SearchRequest | null>(null);
+  const [searchQuery, setSearchQuery] = useState('');
   const [dashboardFilter, setDashboardFilter] = useState<DashboardFilter>(DEFAULT_FILTER);
   const openSearch = useCallback((query: string) => {
     setSearchRequest((r) => ({ query, seq: (r?.seq ?? 0) + 1 }));
@@ -203,6 +207,8 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
       navigate,
       openSearch,
       searchRequest,
+      searchQuery,
+      setSearchQuery,
       dashboardFilter,
       setDashboardFilter,
       error,
@@ -224,6 +230,8 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
       screen,
       openSearch,
       searchRequest,
+      searchQuery,
+      setSearchQuery,
       dashboardFilter,
       error,
       showError,

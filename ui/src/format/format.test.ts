@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { reindentJson } from './json';
 import { countOf, formatBytes, formatDuration, rateAndEta } from './numbers';
-import { withTimeRange } from './query';
+import { aroundTerms, fieldTerm, quoteValue, withTerm, withTimeRange } from './query';
 import { axisLabels, formatMicros, formatTime, parseUtcMicros, queryInstant } from './time';
 import { countRange } from '../components/HistogramChart';
 
@@ -116,5 +116,35 @@ describe('the histogram axes', () => {
     expect(countRange(1000)[0]).toBe(0);
     expect(countRange(1000)[1]).toBeGreaterThan(1000);
     expect(countRange(0)).toEqual([0, 1.08]);
+  });
+});
+
+describe('pivot terms', () => {
+  it('quote a value exactly as the backend does, so it reads back as itself', () => {
+    expect(quoteValue('alice')).toBe('alice');
+    expect(quoteValue('s3:GetObject')).toBe('s3:GetObject');
+    expect(quoteValue('a*b')).toBe('"a*b"');
+    expect(quoteValue('a b')).toBe('"a b"');
+    expect(quoteValue('(x)')).toBe('"(x)"');
+    expect(quoteValue('say "hi"')).toBe('"say \\"hi\\""');
+    expect(quoteValue('C:\\t')).toBe('"C:\\\\t"');
+    expect(quoteValue('')).toBe('""');
+  });
+  it('select a value, exclude it, or the events lacking the field', () => {
+    expect(fieldTerm('actor', 'alice', false)).toBe('actor:alice');
+    expect(fieldTerm('actor', 'alice', true)).toBe('-actor:alice');
+    expect(fieldTerm('resource', null, false)).toBe('-resource:*');
+    expect(fieldTerm('resource', null, true)).toBe('resource:*');
+  });
+  it('add a term to a query, keeping an OR whole', () => {
+    expect(withTerm('', 'actor:a')).toBe('actor:a');
+    expect(withTerm('source:k8s', 'actor:a')).toBe('source:k8s actor:a');
+    expect(withTerm('source:k8s OR source:okta', 'actor:a')).toBe('(source:k8s OR source:okta) actor:a');
+    expect(withTerm('(a)OR(b)', 'actor:a')).toBe('((a)OR(b)) actor:a');
+    expect(withTerm('oregon', 'actor:a')).toBe('oregon actor:a');
+  });
+  it('bound the events around an instant, the instant inside', () => {
+    const t = Date.UTC(2024, 4, 1, 10) * 1000;
+    expect(aroundTerms(t, 60e6)).toBe('after:2024-05-01T09:59:00.000000Z before:2024-05-01T10:01:00.000001Z');
   });
 });

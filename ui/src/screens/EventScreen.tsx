@@ -12,9 +12,19 @@ import type { AppError, EventDetail } from '../backend';
 import { useApp } from '../app-context';
 import { reindentJson } from '../format/json';
 import { safeText } from '../format/safeText';
-import { formatTime, zoneLabel } from '../format/time';
+import { aroundTerms, fieldTerm, withTerm } from '../format/query';
+import { formatTime, parseUtcMicros, zoneLabel } from '../format/time';
 
-const FIELDS: [keyof EventDetail, string][] = [
+/** The windows "events around this one" offers, in microseconds. */
+const WINDOWS: [string, number][] = [
+  ['± 1 minute', 60e6],
+  ['± 5 minutes', 300e6],
+  ['± 1 hour', 3600e6],
+  ['± 1 day', 86400e6],
+];
+
+/** Fields (their query names are the keys) in the order the detail shows them. */
+const FIELDS: [keyof EventDetail & string, string][] = [
   ['source', 'Source'],
   ['origin', 'Origin'],
   ['actor', 'Actor'],
@@ -30,7 +40,9 @@ const FIELDS: [keyof EventDetail, string][] = [
 ];
 
 export function EventScreen({ id, onBack }: { id: string; onBack: () => void }) {
-  const { settings } = useApp();
+  const { settings, searchQuery, openSearch } = useApp();
+  const [span, setSpan] = useState(WINDOWS[1][1]);
+  const [around, setAround] = useState<'all' | 'actor' | 'resource' | 'origin'>('all');
   const [event, setEvent] = useState<EventDetail | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const [exact, setExact] = useState(false);
@@ -82,9 +94,49 @@ export function EventScreen({ id, onBack }: { id: string; onBack: () => void }) 
                 {zone === 'local' && <span className="muted small"> ({zoneLabel(zone)})</span>}
               </dd>
               {FIELDS.map(([k, label]) => (
-                <Field key={k} label={label} value={event[k] as string | null} />
+                <Field
+                  key={k}
+                  field={k}
+                  label={label}
+                  value={event[k] as string | null}
+                  onFilter={(exclude) => openSearch(withTerm(searchQuery, fieldTerm(k, event[k] as string | null, exclude)))}
+                />
               ))}
             </dl>
+            {event.time && parseUtcMicros(event.time) !== null && (
+              <div className="around" id="event-around">
+                <label>
+                  Events around this one{' '}
+                  <select value={span} onChange={(e) => setSpan(Number(e.target.value))} id="around-window">
+                    {WINDOWS.map(([label, w]) => (
+                      <option key={w} value={w}>
+                        {label}
+                      </option>
+                    ))}
+                  </select>
+                </label>{' '}
+                <select
+                  value={around}
+                  onChange={(e) => setAround(e.target.value as typeof around)}
+                  id="around-scope"
+                  aria-label="Which events"
+                >
+                  <option value="all">all events</option>
+                  <option value="actor">same actor</option>
+                  <option value="resource">same resource</option>
+                  <option value="origin">same origin</option>
+                </select>{' '}
+                <button
+                  id="around-open"
+                  onClick={() => {
+                    const range = aroundTerms(parseUtcMicros(event.time!)!, span);
+                    openSearch(around === 'all' ? range : withTerm(range, fieldTerm(around, event[around], false)));
+                  }}
+                >
+                  Search
+                </button>
+              </div>
+            )}
             <h2>Provenance</h2>
             <dl className="fields" id="event-provenance">
               <dt>Verification</dt>
@@ -170,11 +222,49 @@ export function EventScreen({ id, onBack }: { id: string; onBack: () => void }) 
   );
 }
 
-function Field({ label, value }: { label: string; value: string | null }) {
+/** One field with its pivots: filter the search for it or against it (added to the last search), copy it. */
+function Field({
+  field,
+  label,
+  value,
+  onFilter,
+}: {
+  field: string;
+  label: string;
+  value: string | null;
+  onFilter: (exclude: boolean) => void;
+}) {
+  const [copied, setCopied] = useState(false);
+  const what = value == null ? `missing ${field}` : `${field} ${safeText(value)}`;
   return (
     <>
       <dt>{label}</dt>
-      <dd className={value == null ? 'muted' : 'wrap'}>{value == null ? '—' : safeText(value)}</dd>
+      <dd className={value == null ? 'muted field-value' : 'wrap field-value'} data-field={field}>
+        <span>{value == null ? '—' : safeText(value)}</span>
+        <span className="pivots">
+          <button className="link" title="Filter for this value" aria-label={`Filter for ${what}`} onClick={() => onFilter(false)}>
+            +
+          </button>
+          <button className="link" title="Filter out this value" aria-label={`Filter out ${what}`} onClick={() => onFilter(true)}>
+            −
+          </button>
+          {value != null && (
+            <button
+              className="link"
+              title="Copy the value"
+              aria-label={`Copy ${field}`}
+              onClick={() =>
+                navigator.clipboard?.writeText(value).then(
+                  () => setCopied(true),
+                  () => undefined,
+                )
+              }
+            >
+              {copied ? 'copied' : 'copy'}
+            </button>
+          )}
+        </span>
+      </dd>
     </>
   );
 }

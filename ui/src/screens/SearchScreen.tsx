@@ -34,7 +34,7 @@ interface Results {
 const EMPTY: Results = { query: '', rows: [], next: null, loading: false, count: null, histogram: null, error: null };
 
 export function SearchScreen({ visible }: { visible: boolean }) {
-  const { settings, updateSettings, navigate, dataVersion, db, searchRequest } = useApp();
+  const { settings, updateSettings, navigate, dataVersion, db, searchRequest, setSearchQuery } = useApp();
   const [input, setInput] = useState('');
   const [results, setResults] = useState<Results>(EMPTY);
   const [selected, setSelected] = useState(0);
@@ -47,8 +47,10 @@ export function SearchScreen({ visible }: { visible: boolean }) {
   const generation = useRef(0);
   const ran = useRef(false);
 
-  const run = useCallback((query: string) => {
+  const run = useCallback(
+    (query: string) => {
     const gen = ++generation.current;
+    setSearchQuery(query);
     setSelected(0);
     setChecked(new Map());
     setResults({ ...EMPTY, query, loading: true });
@@ -65,7 +67,9 @@ export function SearchScreen({ visible }: { visible: boolean }) {
       (histogram) => mine((r) => ({ ...r, histogram })),
       () => undefined,
     );
-  }, []);
+    },
+    [setSearchQuery],
+  );
 
   const exportAnalytics = async () => {
     const query = results.query;
