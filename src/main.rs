@@ -152,6 +152,12 @@ enum Command {
         /// Print only the number of matches.
         #[arg(long)]
         count: bool,
+        /// CSV output: a header, then one record per event with its provenance (docs/search.md section 10).
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+        /// Every match, newest first, page after page (with --json or --csv), instead of one page.
+        #[arg(long)]
+        all: bool,
         /// The query; empty matches every event.
         #[arg(default_value = "")]
         query: String,
@@ -354,8 +360,21 @@ fn main() -> ExitCode {
             limit,
             after,
             count,
+            csv,
+            all,
             query,
-        } => cmd::search::run(&db, json, limit, after.as_deref(), count, &query),
+        } => cmd::search::run(
+            &db,
+            cmd::search::Options {
+                json,
+                csv,
+                all,
+                limit,
+                after: after.as_deref(),
+                count,
+            },
+            &query,
+        ),
         Command::Stats {
             db,
             json,

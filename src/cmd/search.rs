@@ -1,48 +1,96 @@
-//! `auditlens search`: a page of events matching a query (docs/search.md), newest first, or their number.
+//! `auditlens search`: a page of events matching a query (docs/search.md), newest first, or every page, as a
+//! table, JSON Lines or CSV; or their number.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
+use auditlens::safe_text::terminal_safe;
 use auditlens::store::search::SearchError;
 
 use super::{Fatal, open_existing};
 use crate::render;
 
-pub fn run(
-    db: &Path,
-    json: bool,
-    limit: usize,
-    after: Option<&str>,
-    count: bool,
-    query: &str,
-) -> Result<ExitCode, Fatal> {
+/// How `search` prints.
+pub struct Options<'a> {
+    pub json: bool,
+    pub csv: bool,
+    /// Every match, page after page, instead of one page.
+    pub all: bool,
+    pub limit: usize,
+    pub after: Option<&'a str>,
+    pub count: bool,
+}
+
+pub fn run(db: &Path, opts: Options<'_>, query: &str) -> Result<ExitCode, Fatal> {
     let store = open_existing(db)?;
     let now = chrono::Utc::now().timestamp_micros();
     let query_error = |e: SearchError| match e {
         SearchError::Query(q) => Fatal(render::query_error(query, &q)),
         other => Fatal(other.to_string()),
     };
-    if count {
+    if opts.count {
         println!("{}", store.count(query, now).map_err(query_error)?);
         return Ok(ExitCode::SUCCESS);
     }
-    if limit == 0 {
+    if opts.limit == 0 {
         return Err(Fatal("--limit must be at least 1".into()));
     }
-    let page = store
-        .search(query, limit, after, now)
-        .map_err(query_error)?;
-    if json {
-        let mut out = std::io::stdout().lock();
-        for e in &page.events {
-            writeln_ok(&mut out, &serde_json::to_string(e)?);
-        }
-        if let Some(next) = &page.next {
-            writeln_ok(&mut out, &serde_json::json!({ "next": next }).to_string());
-        }
+    if opts.all && !(opts.json || opts.csv) {
+        return Err(Fatal("--all prints with --json or --csv".into()));
+    }
+    // Event text is the auditee's: on a terminal, CSV cells are made safe to print (in a file, exact).
+    let terminal = std::io::stdout().is_terminal();
+    let mut out = std::io::stdout().lock();
+    if opts.csv {
+        writeln_ok(
+            &mut out,
+            &auditlens::table::csv_record(auditlens::table::CSV_HEADER),
+        );
+    }
+    let mut after = opts.after.map(str::to_owned);
+    // Every match is read in pages of at least 1,000 (each found by its keyset cursor, in bounded memory).
+    let page_size = if opts.all {
+        opts.limit.max(1000)
     } else {
-        render::search_page(&page.events, page.next.as_deref());
+        opts.limit
+    };
+    loop {
+        let page = store
+            .search(query, page_size, after.as_deref(), now)
+            .map_err(query_error)?;
+        if opts.csv {
+            for e in &page.events {
+                let record = auditlens::table::event_csv(e);
+                writeln_ok(
+                    &mut out,
+                    &if terminal {
+                        terminal_safe(&record)
+                    } else {
+                        record
+                    },
+                );
+            }
+        } else if opts.json {
+            for e in &page.events {
+                writeln_ok(&mut out, &serde_json::to_string(e)?);
+            }
+        } else {
+            render::search_page(&page.events, page.next.as_deref());
+        }
+        match page.next {
+            Some(next) if opts.all => after = Some(next),
+            Some(next) if opts.json => {
+                writeln_ok(&mut out, &serde_json::json!({ "next": next }).to_string());
+                break;
+            }
+            // A CSV page says where the next one starts on stderr, out of the data.
+            Some(next) if opts.csv => {
+                eprintln!("more results: --after {}", terminal_safe(&next));
+                break;
+            }
+            _ => break,
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -217,6 +217,55 @@ fn search_pages_with_after_and_limit_cover_every_event_once_newest_first() {
         })
         .collect();
     assert_eq!(one, ids);
+    // --all: every match in one output, no cursor line; as CSV, a header and one record per event, provenance
+    // included, in the same order.
+    let out = ok(&auditlens(&[
+        "search", "--db", &db, "--json", "--all", "--limit", "4",
+    ]));
+    let all: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(all, ids);
+    let out = ok(&auditlens(&["search", "--db", &db, "--csv", "--all"]));
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "id,time,source,origin,actor,action,resource,outcome,category,ip,agent,env,stage,privilege,archive,sequence,index,verified"
+        )
+    );
+    let records: Vec<&str> = lines.collect();
+    let first_cells: Vec<&str> = records
+        .iter()
+        .map(|r| r.split(',').next().unwrap())
+        .collect();
+    assert_eq!(first_cells, ids);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.ends_with(",true") || r.ends_with(",false"))
+    );
+    // One CSV page says where the next starts on stderr, out of the data.
+    let o = auditlens(&["search", "--db", &db, "--csv", "--limit", "10"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(text(&o.stdout).lines().count(), 11);
+    assert!(
+        text(&o.stderr).starts_with("more results: --after "),
+        "{}",
+        text(&o.stderr)
+    );
+    // --all needs a format to print every match in; --csv and --json exclude each other.
+    for args in [vec!["--all"], vec!["--csv", "--json"]] {
+        let mut a = vec!["search", "--db", &db];
+        a.extend(args.iter().copied());
+        assert_eq!(code(&auditlens(&a)), 2, "{args:?}");
+    }
     // A cursor that is not one is a usage error.
     let o = auditlens(&["search", "--db", &db, "--after", "not-a-cursor!", ""]);
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));

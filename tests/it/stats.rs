@@ -702,20 +702,12 @@ fn a_search_shaped_like_a_drill_down_counts_from_the_summaries_as_many_as_its_ev
     );
 }
 
-#[test]
-fn denials_of_no_actor_are_counted_but_not_ranked_as_an_actor() {
-    let tmp = tempfile::tempdir().unwrap();
-    let k8s = |i: usize, user: &str| {
-        format!(
-            r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a{i}","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/secrets/db","verb":"get","user":{user},"sourceIPs":["10.0.0.1"],"objectRef":{{"resource":"secrets","namespace":"default","name":"db"}},"responseStatus":{{"code":403}},"requestReceivedTimestamp":"2024-05-01T00:00:0{i}Z","stageTimestamp":"2024-05-01T00:00:0{i}Z"}}"#
-        )
-    };
-    let mut lines: Vec<String> = (0..5).map(|i| k8s(i, "{}")).collect();
-    lines.extend((5..7).map(|i| k8s(i, r#"{"username":"mallory"}"#)));
-    let log = write_lines(tmp.path(), "audit.log", &lines);
+/// A store in `dir` holding `lines` as one verified Kubernetes archive.
+fn store_of(dir: &Path, lines: &[String]) -> (PathBuf, Store) {
+    let log = write_lines(dir, "audit.log", lines);
     let key = key("ops");
-    let archive = seal_to(tmp.path(), "a.zip", &key, "example.com/k8s", None, &[log]);
-    let db = tmp.path().join("store.db");
+    let archive = seal_to(dir, "a.zip", &key, "example.com/k8s", None, &[log]);
+    let db = dir.join("store.db");
     let mut store = Store::open(&db).unwrap();
     let r = store
         .import_archive(
@@ -728,6 +720,20 @@ fn denials_of_no_actor_are_counted_but_not_ranked_as_an_actor() {
         )
         .unwrap();
     assert_eq!(r.outcome, ImportOutcome::Imported, "{}", r.message);
+    (db, store)
+}
+
+#[test]
+fn denials_of_no_actor_are_counted_but_not_ranked_as_an_actor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let k8s = |i: usize, user: &str| {
+        format!(
+            r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a{i}","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/secrets/db","verb":"get","user":{user},"sourceIPs":["10.0.0.1"],"objectRef":{{"resource":"secrets","namespace":"default","name":"db"}},"responseStatus":{{"code":403}},"requestReceivedTimestamp":"2024-05-01T00:00:0{i}Z","stageTimestamp":"2024-05-01T00:00:0{i}Z"}}"#
+        )
+    };
+    let mut lines: Vec<String> = (0..5).map(|i| k8s(i, "{}")).collect();
+    lines.extend((5..7).map(|i| k8s(i, r#"{"username":"mallory"}"#)));
+    let (_, store) = store_of(tmp.path(), &lines);
     let a = store
         .access(&Scope::default(), &DashboardOptions::default(), NOW)
         .unwrap();
@@ -755,22 +761,7 @@ fn stats_lists_only_the_days_with_deployments_and_says_how_many_days_there_were(
         patch(2, "2024-05-01"),
         patch(3, "2024-05-11"),
     ];
-    let log = write_lines(tmp.path(), "audit.log", &lines);
-    let key = key("ops");
-    let archive = seal_to(tmp.path(), "a.zip", &key, "example.com/k8s", None, &[log]);
-    let db = tmp.path().join("store.db");
-    let mut store = Store::open(&db).unwrap();
-    let r = store
-        .import_archive(
-            &archive,
-            &ImportOptions {
-                trust: &auditlens::trust::TrustPolicy::from_keys(&[key.verifier()]),
-                keep_failed: false,
-            },
-            &mut |_| true,
-        )
-        .unwrap();
-    assert_eq!(r.outcome, ImportOutcome::Imported, "{}", r.message);
+    let (db, store) = store_of(tmp.path(), &lines);
     drop(store);
     // --json keeps every day, zeros included.
     let (code, out, _) = cli(&["--json"], &db);

@@ -239,6 +239,24 @@ function opened(change: Partial<OpenedBundle> = {}): OpenedBundle {
   };
 }
 
+/** A bundle whose events entry differs from the one the auditor signed. */
+function tampered(): OpenedBundle {
+  return opened({
+    verdict: 'failed',
+    failure: {
+      kind: 'entries',
+      message: 'entry "events.jsonl" differs from the one the auditor signed (SHA-256 mismatch)',
+      entry: 'events.jsonl',
+      line: null,
+      event: null,
+      expected: 'AAA=',
+      found: 'BBB=',
+    },
+    events: [],
+    events_total: 0,
+  });
+}
+
 describe('a received bundle', () => {
   it('is verified on its own and shown read-only, hostile text as text', async () => {
     const calls = mockBackend({ ...basics(), open_bundle: () => opened() });
@@ -265,24 +283,7 @@ describe('a received bundle', () => {
   });
 
   it('says exactly why a tampered bundle failed and shows none of its events', async () => {
-    mockBackend({
-      ...basics(),
-      open_bundle: () =>
-        opened({
-          verdict: 'failed',
-          failure: {
-            kind: 'entries',
-            message: 'entry "events.jsonl" differs from the one the auditor signed (SHA-256 mismatch)',
-            entry: 'events.jsonl',
-            line: null,
-            event: null,
-            expected: 'AAA=',
-            found: 'BBB=',
-          },
-          events: [],
-          events_total: 0,
-        }),
-    });
+    mockBackend({ ...basics(), open_bundle: () => tampered() });
     const { container } = await renderApp();
     fireEvent.click(await screen.findByRole('tab', { name: 'Received bundle' }));
     fireEvent.change(screen.getByLabelText('Bundle'), { target: { value: '/in/bad.zip' } });
@@ -295,20 +296,7 @@ describe('a received bundle', () => {
   });
 
   it('gives no green badge to the keys a tampered bundle names, its own auditor key included', async () => {
-    const bad = opened({
-      verdict: 'failed',
-      failure: {
-        kind: 'entries',
-        message: 'entry "events.jsonl" differs from the one the auditor signed (SHA-256 mismatch)',
-        entry: 'events.jsonl',
-        line: null,
-        event: null,
-        expected: 'AAA=',
-        found: 'BBB=',
-      },
-      events: [],
-      events_total: 0,
-    });
+    const bad = tampered();
     bad.auditor = { ...bad.auditor!, trusted: true, yours: true };
     mockBackend({ ...basics(), open_bundle: () => bad });
     const { container } = await renderApp();

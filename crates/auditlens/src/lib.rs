@@ -33,6 +33,7 @@ pub mod safe_text;
 pub mod seal;
 pub mod sources;
 pub mod store;
+pub mod table;
 pub mod text;
 pub mod time;
 pub mod trust;

@@ -1,0 +1,107 @@
+//! The result table as data for working papers: one CSV record per event (RFC 4180), with the columns the
+//! search shows and the event's provenance (`auditlens search --csv`; docs/search.md section 10).
+//!
+//! Event text is attacker-controlled. A cell a spreadsheet would read as a formula (starting with `=`, `+`, `-`,
+//! `@`, a tab or a carriage return) is written with a `'` in front, as OWASP advises against CSV injection; the
+//! JSON Lines form (`--json`) keeps every value exactly.
+
+use crate::store::search::EventRow;
+
+/// The CSV header: the table's columns, then the provenance that makes each row checkable against its archive.
+pub const CSV_HEADER: [&str; 18] = [
+    "id",
+    "time",
+    "source",
+    "origin",
+    "actor",
+    "action",
+    "resource",
+    "outcome",
+    "category",
+    "ip",
+    "agent",
+    "env",
+    "stage",
+    "privilege",
+    "archive",
+    "sequence",
+    "index",
+    "verified",
+];
+
+/// One CSV cell: quoted when it holds a comma, a quote, a line break or leading/trailing space, its quotes
+/// doubled; a formula's first character neutralised with `'`.
+pub fn csv_cell(value: &str) -> String {
+    let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let text = if formula {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    let quote =
+        text.contains([',', '"', '\n', '\r']) || text.starts_with(' ') || text.ends_with(' ');
+    if quote {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// One CSV record from cells, without the line ending.
+pub fn csv_record<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
+    cells
+        .into_iter()
+        .map(csv_cell)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// An event's CSV record, in the order of [`CSV_HEADER`]; a missing value is an empty cell.
+pub fn event_csv(e: &EventRow) -> String {
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    let cells = [
+        e.id.clone(),
+        o(&e.time),
+        o(&e.source),
+        o(&e.origin),
+        o(&e.actor),
+        o(&e.action),
+        o(&e.resource),
+        o(&e.outcome),
+        o(&e.category),
+        o(&e.ip),
+        o(&e.agent),
+        o(&e.env),
+        o(&e.stage),
+        o(&e.privilege),
+        e.archive.clone(),
+        e.sequence.to_string(),
+        e.index.to_string(),
+        e.verified.to_string(),
+    ];
+    csv_record(cells.iter().map(String::as_str))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_quoted_as_rfc_4180_says_and_formulas_neutralised() {
+        assert_eq!(csv_cell("alice"), "alice");
+        assert_eq!(csv_cell(""), "");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_cell(" padded"), "\" padded\"");
+        assert_eq!(
+            csv_cell("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
+        assert_eq!(csv_cell("+1"), "'+1");
+        assert_eq!(csv_cell("-cmd|' /C calc'!A0"), "'-cmd|' /C calc'!A0");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("\tx"), "'\tx");
+        assert_eq!(csv_record(["a", "b,c", ""]), "a,\"b,c\",");
+    }
+}
