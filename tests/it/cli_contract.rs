@@ -162,6 +162,18 @@ fn check_exits_zero_one_or_two_and_its_json_has_a_fixed_shape() {
     }
 }
 
+/// The `id` of every JSON line of a `search --json` output.
+fn ids_of(out: &str) -> Vec<String> {
+    out.lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
 #[test]
 fn search_pages_with_after_and_limit_cover_every_event_once_newest_first() {
     let lab = Lab::new();
@@ -207,30 +219,14 @@ fn search_pages_with_after_and_limit_cover_every_event_once_newest_first() {
     let out = ok(&auditlens(&[
         "search", "--db", &db, "--json", "--limit", "37",
     ]));
-    let one: Vec<String> = out
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let one = ids_of(&out);
     assert_eq!(one, ids);
     // --all: every match in one output, no cursor line; as CSV, a header and one record per event, provenance
     // included, in the same order.
     let out = ok(&auditlens(&[
         "search", "--db", &db, "--json", "--all", "--limit", "4",
     ]));
-    let all: Vec<String> = out
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let all = ids_of(&out);
     assert_eq!(all, ids);
     let out = ok(&auditlens(&["search", "--db", &db, "--csv", "--all"]));
     let mut lines = out.lines();

@@ -58,9 +58,12 @@ pub fn csv_record<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
 
 /// An event's CSV record, in the order of [`CSV_HEADER`]; a missing value is an empty cell.
 pub fn event_csv(e: &EventRow) -> String {
-    let o = |v: &Option<String>| v.clone().unwrap_or_default();
-    let cells = [
-        e.id.clone(),
+    fn o(v: &Option<String>) -> &str {
+        v.as_deref().unwrap_or("")
+    }
+    let (sequence, index) = (e.sequence.to_string(), e.index.to_string());
+    csv_record([
+        e.id.as_str(),
         o(&e.time),
         o(&e.source),
         o(&e.origin),
@@ -74,12 +77,11 @@ pub fn event_csv(e: &EventRow) -> String {
         o(&e.env),
         o(&e.stage),
         o(&e.privilege),
-        e.archive.clone(),
-        e.sequence.to_string(),
-        e.index.to_string(),
-        e.verified.to_string(),
-    ];
-    csv_record(cells.iter().map(String::as_str))
+        e.archive.as_str(),
+        &sequence,
+        &index,
+        if e.verified { "true" } else { "false" },
+    ])
 }
 
 #[cfg(test)]
