@@ -598,6 +598,10 @@ pub fn imported(path: &Path, result: &ImportResult) {
             if let Some(n) = &result.normalization {
                 println!("  normalization: {}", safe(&n.text));
             }
+            // Events no time filter can place (docs/sources.md section 2), with the first one's time member.
+            if let Some(u) = &result.untimed {
+                println!("  no time: {}", safe(&u.to_string()));
+            }
         }
         _ => {
             eprintln!("{line}");

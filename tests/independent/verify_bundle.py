@@ -440,16 +440,30 @@ def rfc3339_key(text, what):
 
 
 
-# The built-in mappers of docs/sources.md by source kind: name and version, as report.json names them.
-MAPPERS = {k: f"{k}/1" for k in ("jsonl", "k8s", "cloudtrail", "github", "gcp", "teleport", "okta")}
+# The built-in mappers of docs/sources.md by source kind: name and version, as report.json names them. A bundle
+# exported before version 2 of the mappers names version 1 (docs/evidence-bundle.md section 7).
+MAPPER_VERSIONS = (1, 2)
+KINDS = ("jsonl", "k8s", "cloudtrail", "github", "gcp", "teleport", "okta")
 
 
-def rules_of(manifest):
-    """Whose rules made an archive's normalized fields (docs/evidence-bundle.md section 7, `normalization`)."""
+def rules_of(manifest, named=None):
+    """Whose rules made an archive's normalized fields (docs/evidence-bundle.md section 7, `normalization`): the
+    current version of a built-in mapper, or an older one when the report names it."""
     kind = manifest["source_kind"]
     if kind == "mapping":
         return f"producer's mapping file sha256 {manifest['mapping_sha256']} (producer rules)"
-    return f"built-in {kind} mapper ({MAPPERS[kind]})"
+    texts = [f"built-in {kind} mapper ({kind}/{v})" for v in MAPPER_VERSIONS] if kind in KINDS else []
+    if named in texts:
+        return named
+    return texts[-1] if texts else f"source kind {kind}"
+
+
+def named_rules(report, number):
+    """The `normalization` report.json names for archive `number` (from 1), if it names one."""
+    try:
+        return report["archives"][number - 1]["normalization"]
+    except (KeyError, IndexError, TypeError):
+        return None
 
 
 def check_report(raw, ix, auditor, archives, placed):
@@ -496,7 +510,7 @@ def check_report(raw, ix, auditor, archives, placed):
         "archives": [
             {"number": j, "origin": a["origin"], "sequence": a["sequence"], "size": a["size"],
              "root": va.b64(a["root"]), "source_kind": a["manifest"]["source_kind"],
-             "normalization": rules_of(a["manifest"]),
+             "normalization": rules_of(a["manifest"], named_rules(found, j)),
              "signer": {"key": a["signer"], "name": a["manifest"]["signer_key"].name,
                         "fingerprint": fingerprint(a["manifest"]["signer_key"])},
              "events": d["events"], "sealed": a["manifest"]["created"], "imported": d["imported"]}

@@ -1412,14 +1412,14 @@ fn a_figure_edited_in_report_json_and_re_signed_by_a_fresh_auditor_fails_naming_
     let t = forge(&lab, &good, "t7.zip", &mallory, "report.json", |d| {
         edit_json(d, |v| {
             v["archives"][0]["normalization"] =
-                "auditor's choice: built-in k8s mapper (k8s/1)".into()
+                "auditor's choice: built-in k8s mapper (k8s/2)".into()
         })
     });
     assert_report_lie(
         &lab.verify(&t),
         "report.json",
         &["archives[0].normalization"],
-        "\"built-in k8s mapper (k8s/1)\"",
+        "\"built-in k8s mapper (k8s/2)\"",
         "\"auditor's choice",
     );
     // An event dropped from the report (and the summary left as it is).
@@ -1591,7 +1591,7 @@ fn the_independent_checker_derives_report_json_too() {
     let cases: [(&str, Edit); 7] = [
         ("purpose", |v| v["purpose"] = "Routine check".into()),
         ("archives", |v| {
-            v["archives"][0]["normalization"] = "built-in jsonl mapper (jsonl/1)".into()
+            v["archives"][0]["normalization"] = "built-in k8s mapper (k8s/3)".into()
         }),
         ("selection", |v| v["selection"]["query"] = "x".into()),
         ("archives", |v| v["archives"][0]["size"] = 12.into()),
@@ -1759,5 +1759,72 @@ fn a_mapping_archive_travels_with_its_mapping_file_and_its_fields_are_derived_fr
             .status
             .code(),
         Some(1)
+    );
+}
+
+#[test]
+fn a_bundle_exported_under_version_1_of_the_mappers_still_verifies_and_its_fields_are_rederived_under_it()
+ {
+    // A bundle of AuditLens before version 2 of the mappers names `k8s/1` in report.json; its fields were derived
+    // under version 1, which did not read the space form of a time. Such a report still verifies, derived
+    // under the version it names; a report naming version 1 with version 2's fields does not.
+    let lab = Lab::new();
+    let k8s_lines = [
+        r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete","verb":"get","user":{"username":"ann"},"stageTimestamp":"2024-05-01 00:00:00"}"#,
+        r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"b","stage":"ResponseComplete","verb":"get","user":{"username":"ann"},"stageTimestamp":"2024-05-01T00:00:01Z"}"#,
+    ];
+    let log = lab.p("space.log");
+    std::fs::write(&log, k8s_lines.join("\n") + "\n").unwrap();
+    let a = lab.seal("space.zip", "example.com/space", None, &[log]);
+    lab.import(&a, &[lab.producer.verifier()], false);
+    let mallory = key("mallory");
+    let good = lab
+        .export_as(
+            "space-bundle.zip",
+            SelectionInput::Query("origin:example.com/space".into()),
+            &mallory,
+        )
+        .unwrap();
+    assert_verified(&lab.verify(&good));
+    let report: serde_json::Value =
+        serde_json::from_slice(entry(&mut read_entries(&good), "report.json")).unwrap();
+    assert_eq!(
+        report["archives"][0]["normalization"],
+        "built-in k8s mapper (k8s/2)"
+    );
+    assert_eq!(report["events"][0]["time"], "2024-05-01T00:00:00Z");
+
+    let v1 = |v: &mut serde_json::Value| {
+        v["archives"][0]["normalization"] = "built-in k8s mapper (k8s/1)".into();
+    };
+    // Version 1's report, rendered as AuditLens renders both reports: no time for the first event, and the
+    // time range from the second.
+    let old = rewrite(&good, &lab.p("v1.zip"), |e| {
+        let mut v: serde_json::Value = serde_json::from_slice(entry(e, "report.json")).unwrap();
+        v1(&mut v);
+        v["events"][0]["time"] = serde_json::Value::Null;
+        v["time_range"]["first"] = "2024-05-01T00:00:01Z".into();
+        let report: auditlens::bundle::ExportReport = serde_json::from_value(v).unwrap();
+        *entry(e, "report.json") = auditlens::bundle::report::report_json(&report);
+        let events = lines(entry(e, "events.jsonl"));
+        let mut html = Vec::new();
+        auditlens::bundle::html::render(&report, &mut html, &mut |i| {
+            Ok(String::from_utf8(events[i].clone()).unwrap())
+        })
+        .unwrap();
+        *entry(e, "report.html") = html;
+        resign(e, &mallory);
+    });
+    assert_verified(&lab.verify(&old));
+    let claims_v1 = forge(&lab, &good, "v1-lie.zip", &mallory, "report.json", |d| {
+        edit_json(d, v1)
+    });
+    // The first difference: version 1 places the first event nowhere in time.
+    assert_report_lie(
+        &lab.verify(&claims_v1),
+        "report.json",
+        &["time_range"],
+        "2024-05-01T00:00:01Z",
+        "2024-05-01T00:00:00Z",
     );
 }

@@ -24,6 +24,7 @@ mod stats;
 mod store;
 mod tamper;
 mod text_index;
+mod times;
 mod trust;
 mod trust_app;
 mod whose_rules;

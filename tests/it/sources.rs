@@ -999,14 +999,15 @@ fn generic_teleport_object_target_is_not_a_resource() {
 }
 
 #[test]
-fn generic_teleport_times_that_are_not_rfc3339_are_missing() {
-    for (n, action) in [
-        (3, "user.login"),
-        (14, "role.created"),
-        (15, "session.start"),
+fn generic_teleport_times_in_the_space_form_are_read_and_malformed_ones_are_missing() {
+    for (n, action, ts) in [
+        (3, "user.login", Some("2023-09-18T00:00:00Z")),
+        // `2023-09-20T23:00:000.000000Z`: three digits of minutes.
+        (14, "role.created", None),
+        (15, "session.start", Some("2023-09-18T11:22:33Z")),
     ] {
         let got = normalize_bytes(SourceKind::Jsonl, &line(TELEPORT, n));
-        assert_eq!(got.ts, None, "teleport line {n}");
+        assert_eq!(got.ts.map(format_utc).as_deref(), ts, "teleport line {n}");
         assert_eq!(got.action.as_deref(), Some(action), "teleport line {n}");
     }
     let got = normalize_bytes(SourceKind::Jsonl, &line(TELEPORT, 20));
@@ -1017,12 +1018,12 @@ fn generic_teleport_times_that_are_not_rfc3339_are_missing() {
 }
 
 #[test]
-fn generic_github_numbers_are_not_times_and_empty_strings_are_missing() {
+fn generic_github_epoch_numbers_are_read_by_magnitude_and_empty_strings_are_missing() {
     check(
         "github line 1",
         &normalize_bytes(SourceKind::Jsonl, &line(GITHUB, 1)),
         &Want {
-            ts: None,
+            ts: Some("2021-05-18T02:31:58.553Z"),
             actor: Some("cat"),
             action: Some("protected_branch.destroy"),
             resource: None,
@@ -1038,7 +1039,7 @@ fn generic_github_numbers_are_not_times_and_empty_strings_are_missing() {
         "github line 11",
         &normalize_bytes(SourceKind::Jsonl, &line(GITHUB, 11)),
         &Want {
-            ts: None,
+            ts: Some("2022-12-15T13:31:51.111Z"),
             actor: Some("bobert"),
             action: Some("business_advanced_security.enabled"),
             resource: None,
@@ -1110,12 +1111,13 @@ fn github_epoch_millisecond_created_at_is_the_time_and_the_repo_the_resource() {
 
 #[test]
 fn github_finished_workflow_run_is_a_deployment_with_its_conclusion() {
-    // `created_at` is a Panther string without `T`: no time (the run's own `completed_at` is not a time key).
+    // `created_at` is a Panther string with a space for the `T`: read since version 2 of the mappers (the run's own
+    // `completed_at` is not a time key).
     check(
         "github line 2",
         &github(2),
         &Want {
-            ts: None,
+            ts: Some("2023-01-31T18:58:27.638Z"),
             actor: Some("github_handle"),
             action: Some("workflows.completed_workflow_run"),
             resource: Some("your-org/panther-analysis-copy"),
@@ -1174,8 +1176,12 @@ fn github_membership_grant_is_access_on_the_member() {
 
 #[test]
 fn github_edge_cases_fraction_millis_empty_actor_fragment_and_clone() {
-    // `created_at: 1621305118553.0` is not an integer: no time.
-    assert_eq!(github(34).ts, None);
+    // `created_at: 1621305118553.0` is not an integer, but it is epoch milliseconds all the same (version 2 of
+    // the mappers; version 1 gave no time).
+    assert_eq!(
+        github(34).ts.map(format_utc).as_deref(),
+        Some("2021-05-18T02:31:58.553Z")
+    );
     assert_eq!(github(34).action.as_deref(), Some("repo.archived"));
     // `actor: ""` is missing; `@timestamp` integer is the time; `user: ""` is skipped for the resource.
     let push = github(47);
@@ -1256,7 +1262,7 @@ fn gcp_cloud_run_create_that_failed_is_a_failed_deployment() {
         "gcp line 7",
         &gcp(7),
         &Want {
-            ts: None,
+            ts: Some("2024-02-02T09:36:21.212182Z"),
             actor: Some("some.user@company.com"),
             action: Some("google.cloud.run.v1.Services.CreateService"),
             resource: Some("..."),
@@ -1273,7 +1279,7 @@ fn gcp_cloud_run_create_that_failed_is_a_failed_deployment() {
         "gcp line 15",
         &gcp(15),
         &Want {
-            ts: None,
+            ts: Some("2024-01-19T13:47:18.279921Z"),
             actor: None,
             action: Some("v2.deploymentmanager.deployments.insert"),
             resource: None,
@@ -1294,7 +1300,7 @@ fn gcp_iap_tunnel_authorization_is_a_login_and_lowercase_payload_is_read() {
         "gcp line 22",
         &iap,
         &Want {
-            ts: None,
+            ts: Some("2025-05-27T16:46:46.485356Z"),
             actor: Some("denethor@lotr.com"),
             action: Some("AuthorizeUser"),
             resource: Some("1234567890123456789"),
@@ -1312,7 +1318,7 @@ fn gcp_iap_tunnel_authorization_is_a_login_and_lowercase_payload_is_read() {
         "gcp line 30",
         &gcp(30),
         &Want {
-            ts: None,
+            ts: Some("2023-03-28T18:37:06.079Z"),
             actor: Some("user@company.io"),
             action: Some("google.cloud.bigquery.v2.JobService.InsertJob"),
             resource: Some("projects/gcp-project1/jobs/abcdefghijklmnopqrstuvwz"),
@@ -1336,7 +1342,7 @@ fn gcp_token_minting_is_role_assumption_and_an_ipv6_caller_is_kept() {
         "gcp line 72",
         &token,
         &Want {
-            ts: None,
+            ts: Some("2024-08-29T19:30:36.339983Z"),
             actor: Some("example_principal_subject"),
             action: Some("GenerateAccessToken"),
             resource: Some("projects/-/serviceAccounts/11111222223333444455"),
@@ -1467,7 +1473,7 @@ fn teleport_session_start_is_exec_on_the_node_with_its_outcome_from_the_code() {
         "teleport line 15",
         &got,
         &Want {
-            ts: None,
+            ts: Some("2023-09-18T11:22:33Z"),
             actor: Some("max.mustermann@zumbeispiel.example"),
             action: Some("session.start"),
             resource: Some("ip-10-0-0-1.us-west-2.compute.internal"),
@@ -1489,7 +1495,7 @@ fn teleport_certificate_for_an_impersonator_is_role_and_commands_are_other() {
         "teleport line 9",
         &cert,
         &Want {
-            ts: None,
+            ts: Some("2023-09-17T21:00:00Z"),
             actor: Some("bot-application"),
             action: Some("cert.create"),
             resource: Some("staging"),
@@ -1557,7 +1563,7 @@ fn okta_admin_privilege_grant_is_a_change_on_the_target_user() {
         "okta line 4",
         &okta(4),
         &Want {
-            ts: None,
+            ts: Some("2020-11-25T21:27:03.496Z"),
             actor: Some("jack@acme.io"),
             action: Some("user.account.privilege.grant"),
             resource: Some("alice@acme.io"),
@@ -1581,7 +1587,7 @@ fn okta_failed_sign_in_with_lowercase_members_is_a_denied_login() {
         "okta line 6",
         &got,
         &Want {
-            ts: None,
+            ts: Some("2022-06-22T18:18:29.015Z"),
             actor: Some("homer.simpson@duff.com"),
             action: Some("user.session.start"),
             resource: Some("peter.griffin@company.com"),

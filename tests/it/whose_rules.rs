@@ -205,7 +205,7 @@ fn a_producer_mapping_that_calls_403_a_success_is_named_and_overridden_by_the_au
     // The auditor's choice: re-importing the same archive with --as k8s re-normalizes the stored events.
     let out = ok(&lab.import(&archive, &["--as", "k8s"]));
     let expected = format!(
-        "auditor's choice: built-in k8s mapper (k8s/1) (overrides the producer's mapping file sha256 {sha})"
+        "auditor's choice: built-in k8s mapper (k8s/2) (overrides the producer's mapping file sha256 {sha})"
     );
     assert!(out.contains("re-normalized"), "{out}");
     assert!(out.contains(&expected), "{out}");
@@ -248,7 +248,7 @@ fn k8s_events_sealed_as_jsonl_show_the_jsonl_mapper_and_as_k8s_restores_the_deni
     let key = lab.p("producer.pub");
     let out = ok(&auditlens(&["verify", "--trust", &key, &archive]));
     assert!(
-        out.contains("  normalization: built-in jsonl mapper (jsonl/1)\n"),
+        out.contains("  normalization: built-in jsonl mapper (jsonl/2)\n"),
         "{out}"
     );
 
@@ -260,7 +260,7 @@ fn k8s_events_sealed_as_jsonl_show_the_jsonl_mapper_and_as_k8s_restores_the_deni
     let out = ok(&lab.import(&archive, &["--as", "k8s"]));
     assert!(
         out.contains(
-            "auditor's choice: built-in k8s mapper (k8s/1) (overrides the producer's jsonl)"
+            "auditor's choice: built-in k8s mapper (k8s/2) (overrides the producer's jsonl)"
         ),
         "{out}"
     );
@@ -279,7 +279,7 @@ fn importing_with_as_stores_the_auditor_choice_in_one_pass() {
     let out = ok(&lab.import(&archive, &["--as", "k8s"]));
     assert!(out.contains("verified and imported 37 events"), "{out}");
     assert!(
-        out.contains("auditor's choice: built-in k8s mapper (k8s/1)"),
+        out.contains("auditor's choice: built-in k8s mapper (k8s/2)"),
         "{out}"
     );
     assert_eq!(lab.denied(), real);

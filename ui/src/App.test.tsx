@@ -222,6 +222,72 @@ describe('import', () => {
     expect(within(gone).getByText(/cannot read \/gone.zip/)).toBeTruthy();
   });
 
+  it('says how many imported events have no time, with the first one\'s time member, and lists them', async () => {
+    Element.prototype.scrollIntoView = () => {};
+    const untimed = {
+      count: 8,
+      of: 56,
+      first_index: 36,
+      why: { field: 'published', sample: '"redacted\u202e"', looked_at: ['published', 'p_event_time'] },
+    };
+    const row = {
+      id: 1,
+      path: '/data/okta.zip',
+      status: 'verified',
+      failure: null,
+      origin: 'example.com/okta',
+      sequence: 1,
+      source_kind: 'okta',
+      events: 56,
+      bytes: 1000,
+      time_first: '2022-03-22T14:21:53.225Z',
+      time_last: '2022-03-22T15:00:00Z',
+      signer_key: 'producer+abcd+KEY',
+      signer_name: 'producer',
+      signer_fingerprint: 'SHA256:prod',
+      imported_at: '2026-01-01T00:00:00Z',
+      gap_before: null,
+      untimed: 8,
+    };
+    const searched: string[] = [];
+    mockBackend({
+      ...basics(startup({ imports: ['/data/okta.zip'], db: { ...startup().db, archives: 1, events: 56 } })),
+      import_archives: importScript((p, job) => [
+        { kind: 'queued', job, paths: p },
+        ...finished(job, 0, result({ path: p[0], untimed }, { events: 56, source_kind: 'okta' })),
+        { kind: 'done', job, cancelled: false },
+      ]),
+      archives: () => ({ archives: [row] }),
+      archive_detail: () => ({ archive: row, checkpoint: 'cp', manifest: '{}', declared_time_range: null, failure: null }),
+      search: (a) => {
+        searched.push((a as { query: string }).query);
+        return Promise.reject({ code: 'database', message: 'not in this test' });
+      },
+    });
+    await renderApp();
+    const card = await waitFor(() => {
+      const el = document.querySelector('.untimed-count');
+      if (!el) throw new Error('no .untimed-count');
+      return el;
+    });
+    expect(card.textContent).toContain('8 of 56 events have no time (event 36: published: "redacted\\u{202e}" is not a time)');
+    expect(card.textContent).not.toMatch(/\u202e/);
+    fireEvent.click(await screen.findByRole('tab', { name: 'Archives' }));
+    fireEvent.click(await waitFor(() => {
+      const el = document.querySelector('tr[data-archive-id="1"]');
+      if (!el) throw new Error('no row');
+      return el as HTMLElement;
+    }));
+    const detail = await waitFor(() => {
+      const el = document.getElementById('archive-untimed');
+      if (!el) throw new Error('no #archive-untimed');
+      return el;
+    });
+    expect(detail.textContent).toContain('8 events of this archive have no time');
+    fireEvent.click(within(detail).getByText('Show events without time'));
+    await waitFor(() => expect(searched).toContain('origin:example.com/okta -time:*'));
+  });
+
   it('shows progress with events, MB, rate and ETA, and cancels', async () => {
     let cancelled: unknown = null;
     mockBackend({

@@ -264,6 +264,7 @@ describe('the archives screen', () => {
       imported_at: '2026-05-01T00:00:00Z',
       gap_before: null,
       signer_change_from: from ?? undefined,
+      untimed: 0,
     });
     mockBackend({
       ...basics(startup({ db: { ...startup().db, archives: 2, events: 6 } })),

@@ -17,6 +17,17 @@ const SECS_PER_DAY: i64 = 86_400;
 /// is `None`: surrounding spaces, a space separator, missing seconds, a leap second `:60`, an impossible date
 /// (`2023-02-29`), hour 24, an offset beyond `23:59`, more than 9 fraction digits, trailing text.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    parse_date_time(s, false)
+}
+
+/// Like [`parse_rfc3339`], also accepting one space instead of the `T` between date and time
+/// (`2022-11-29 00:09:04.38`), as RFC 3339 section 5.6 allows "for the sake of readability" and as SIEM exports
+/// (Panther, Splunk, BigQuery) write times. Still no surrounding spaces, and a time without a zone is UTC.
+pub fn parse_rfc3339_or_space(s: &str) -> Option<i64> {
+    parse_date_time(s, true)
+}
+
+fn parse_date_time(s: &str, space: bool) -> Option<i64> {
     let b = s.as_bytes();
     // Fixed part: "YYYY-MM-DDThh:mm:ss" is 19 bytes.
     if b.len() < 19 {
@@ -27,8 +38,10 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let month = digits(b, 5, 2)?;
     expect(b, 7, b'-')?;
     let day = digits(b, 8, 2)?;
-    if !matches!(b.get(10), Some(b'T' | b't')) {
-        return None;
+    match b.get(10) {
+        Some(b'T' | b't') => {}
+        Some(b' ') if space => {}
+        _ => return None,
     }
     let hour = digits(b, 11, 2)?;
     expect(b, 13, b':')?;
@@ -194,6 +207,37 @@ mod tests {
     fn epoch_is_zero() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_space_separator_is_read_only_where_asked_for() {
+        // Panther's form: a space, 2 to 9 fraction digits, no zone (UTC).
+        let t = MAY_1_2024 + (9 * 3600 + 43 * 60 + 54) * 1_000_000 + 723_840;
+        assert_eq!(
+            parse_rfc3339_or_space("2024-05-01 09:43:54.723840817"),
+            Some(t)
+        );
+        assert_eq!(
+            parse_rfc3339_or_space("2024-05-01T09:43:54.723840817Z"),
+            Some(t)
+        );
+        assert_eq!(
+            parse_rfc3339_or_space("2024-05-01 11:43:54.723840817+02:00"),
+            Some(t)
+        );
+        assert_eq!(parse_rfc3339("2024-05-01 09:43:54.723840817"), None);
+        for bad in [
+            "2024-05-01  09:43:54",
+            " 2024-05-01 09:43:54",
+            "2024-05-01 09:43:54 ",
+            "2024-05-01\t09:43:54",
+            "2024-05-01_09:43:54",
+            "2024-05-01 09:43",
+            "2024-02-30 09:43:54",
+            "2024-05-01 09:43:54 UTC",
+        ] {
+            assert_eq!(parse_rfc3339_or_space(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -21,4 +21,9 @@ normalization?: Normalization,
  * Set on a verified archive signed by another key than the previous verified archive of its origin: that
  * previous signer, as `name (fingerprint)` (a signer change at this sequence).
  */
-signer_change_from?: string, };
+signer_change_from?: string, 
+/**
+ * How many of the archive's stored events that parse have no time (docs/sources.md section 2); `None`
+ * when its events are not stored.
+ */
+untimed: number | null, };

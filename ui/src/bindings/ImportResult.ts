@@ -3,6 +3,7 @@ import type { ArchiveReport } from "./ArchiveReport";
 import type { ImportOutcome } from "./ImportOutcome";
 import type { Normalization } from "./Normalization";
 import type { SignerChange } from "./SignerChange";
+import type { UntimedEvents } from "./UntimedEvents";
 
 /**
  * The result of importing one archive.
@@ -35,4 +36,8 @@ lookalikes: Array<string>, report: ArchiveReport,
  * Whose rules made the stored events' fields, when the archive's events are in the store: the archive's own
  * (as `report.normalization`) or the auditor's choice (`import --as`).
  */
-normalization?: Normalization, };
+normalization?: Normalization, 
+/**
+ * The archive's stored events that have no time, when its events are in the store and some have none.
+ */
+untimed?: UntimedEvents, };

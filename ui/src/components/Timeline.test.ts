@@ -22,6 +22,7 @@ function row(id: number, sequence: number, change: Partial<ArchiveRow> = {}): Ar
     imported_at: '2024-06-01T00:00:00Z',
     gap_before: null,
     signer_change_from: undefined,
+    untimed: 0,
     ...change,
   };
 }

@@ -56,3 +56,20 @@ export function textIndexPercent(s: { indexed_events: number | bigint; pending_e
   const total = indexed + Number(s.pending_events);
   return total === 0 ? 100 : Math.floor((indexed * 100) / total);
 }
+
+/** The events of an archive without a time, in words: "3 of 44 events have no time (event 2: none of time, … is present)". */
+export function untimedText(u: {
+  count: number;
+  of: number;
+  first_index: number | null;
+  why: { field: string | null; sample: string | null; looked_at: string[] } | null;
+}): string {
+  const head = `${formatCount(u.count)} of ${countOf(u.of, 'event')} ${u.count === 1 ? 'has' : 'have'} no time`;
+  if (u.first_index == null) return head;
+  const why = u.why
+    ? u.why.field != null && u.why.sample != null
+      ? `${u.why.field}: ${u.why.sample} is not a time`
+      : `none of ${u.why.looked_at.join(', ')} is present`
+    : "the mapping file's time field gives none";
+  return `${head} (event ${u.first_index}: ${why})`;
+}

@@ -21,6 +21,7 @@ import { LookalikeWarning } from '../components/LookalikeWarning';
 import { ProgressBar } from '../components/ProgressBar';
 import { Timeline } from '../components/Timeline';
 import { reindentJson } from '../format/json';
+import { fieldTerm } from '../format/query';
 import { countOf, formatBytes, formatCount, formatDuration, formatElapsed, rateAndEta } from '../format/numbers';
 import { formatTime, zoneLabel } from '../format/time';
 import { safeText } from '../format/safeText';
@@ -350,7 +351,7 @@ function RenormalizeAction({ archive, onDone }: { archive: ArchiveRow; onDone: (
 }
 
 function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }) {
-  const { showError, settings, dataVersion } = useApp();
+  const { showError, settings, dataVersion, openSearch } = useApp();
   const [detail, setDetail] = useState<ArchiveDetail | null>(null);
   const [renormalized, setRenormalized] = useState<string | null>(null);
   const panel = useRef<HTMLElement>(null);
@@ -412,6 +413,21 @@ function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }
         <dd>
           {formatCount(Number(a.events))} ({formatBytes(Number(a.bytes))}) · source {safeText(a.source_kind)}
         </dd>
+        {a.untimed != null && a.untimed > 0 && (
+          <>
+            <dt>No time</dt>
+            <dd className="warn-text" id="archive-untimed">
+              {countOf(a.untimed, 'event')} of this archive {a.untimed === 1 ? 'has' : 'have'} no time under its
+              rules: in no time filter, histogram or time-bounded figure.{' '}
+              <button
+                className="link"
+                onClick={() => openSearch(`${fieldTerm('origin', a.origin ?? '', false)} -time:*`)}
+              >
+                Show events without time
+              </button>
+            </dd>
+          </>
+        )}
         <dt>Normalization</dt>
         <dd id="archive-normalization" data-by={a.normalization?.by ?? 'none'}>
           {a.normalization ? a.normalization.text : 'not recorded (run Re-check database)'}

@@ -14,7 +14,7 @@ import { TrustDialog, checkOrigins } from '../components/TrustDialog';
 import type { GrantChoice, KeyToTrust } from '../components/TrustDialog';
 import { baseName } from '../imports';
 import type { ImportItem } from '../imports';
-import { formatCount, formatDuration, formatElapsed, formatMB, rateAndEta } from '../format/numbers';
+import { formatCount, formatDuration, formatElapsed, formatMB, rateAndEta, untimedText } from '../format/numbers';
 import { safeText } from '../format/safeText';
 
 /** A request to trust an archive's signer: the key, the archive's origin and why it is not trusted now. */
@@ -255,6 +255,15 @@ function ResultDetails({
             <dd className="warn-text not-parsed-count">
               {formatCount(Number(rep.parse_errors))} verified events are not JSON objects the parser reads: stored as
               raw text marked “not parsed”, found by text search.
+            </dd>
+          </>
+        )}
+        {result.untimed && (
+          <>
+            <dt>No time</dt>
+            <dd className="warn-text untimed-count">
+              {safeText(untimedText(result.untimed))}. They are in no time filter, histogram or time-bounded figure
+              (time rules: docs/sources.md section 2).
             </dd>
           </>
         )}

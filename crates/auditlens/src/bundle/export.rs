@@ -311,7 +311,12 @@ pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, 
     // The reports are derived from what the bundle carries, as the verifier derives them (section 7).
     let mut report = ReportBuilder::new(&index, &auditor);
     for a in &archives {
-        report.archive(&a.manifest, &a.signer, a.normalizer.clone());
+        report.archive(
+            &a.manifest,
+            &a.signer,
+            a.normalizer.clone(),
+            super::report::rules_of(&a.manifest),
+        );
     }
 
     // events.jsonl: the exact bytes, each leaf recomputed and its proof checked against the signed root.

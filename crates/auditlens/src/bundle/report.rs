@@ -45,6 +45,18 @@ pub fn rules_of(manifest: &Manifest) -> String {
     )
 }
 
+/// The rules a bundle exported by an earlier AuditLens may name for an archive of a built-in kind: the same
+/// mapper at an older version this AuditLens still has (docs/sources.md section 2), as its version and words.
+/// `None` when `named` is not such a text.
+pub fn older_rules(manifest: &Manifest, named: &str) -> Option<(u32, String)> {
+    let kind = manifest.source_kind.parse::<SourceKind>().ok()?;
+    kind.mapper()?;
+    (1..crate::sources::times::CURRENT).find_map(|v| {
+        let text = Normalization::builtin_named(kind, &format!("{kind}/{v}")).text;
+        (text == named).then_some((v, text))
+    })
+}
+
 /// Builds the report of one bundle: archives first, in bundle order, then events, in bundle order.
 pub struct ReportBuilder {
     index: BundleIndex,
@@ -75,7 +87,14 @@ impl ReportBuilder {
 
     /// The next archive (number `k` = archives so far + 1): its `bundle.json` element, its signed manifest and
     /// producer key, and the normalizer of its signed rules. Ignored past the archives `bundle.json` lists.
-    pub fn archive(&mut self, manifest: &Manifest, signer: &VerifierKey, normalizer: Normalizer) {
+    /// `rules` is [`rules_of`] the manifest, or [`older_rules`] with `normalizer` at that version.
+    pub fn archive(
+        &mut self,
+        manifest: &Manifest,
+        signer: &VerifierKey,
+        normalizer: Normalizer,
+        rules: String,
+    ) {
         let k = self.archives.len();
         let Some(a): Option<&IndexArchive> = self.index.archives.get(k) else {
             return;
@@ -87,7 +106,7 @@ impl ReportBuilder {
             size: a.size,
             root: a.root.clone(),
             source_kind: manifest.source_kind.clone(),
-            normalization: rules_of(manifest),
+            normalization: rules,
             signer: KeyInfo {
                 key: manifest.signer.clone(),
                 ..KeyInfo::of(signer)

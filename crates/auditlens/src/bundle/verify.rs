@@ -302,6 +302,14 @@ fn run(
         .map_err(|e| index_failure(format!("bundle.json: {e}")))?;
     check_index(&index, &manifest, zip.archives)?;
     let mut report = ReportBuilder::new(&index, &auditor);
+    // The report is read first for the rules it names: a bundle exported by an earlier AuditLens may name an
+    // older version of a built-in mapper, whose fields are then derived under that version.
+    let report_bytes = zip.read_declared(
+        super::REPORT_JSON,
+        Some(size_of(super::REPORT_JSON)),
+        super::MAX_REPORT_JSON_BYTES,
+    )?;
+    let named_rules = named_rules(&report_bytes);
     v.exported = Some(index.exported.clone());
     v.tool = Some(index.tool.clone());
     v.purpose = Some(index.purpose.clone());
@@ -328,7 +336,14 @@ fn run(
                 prev.sequence
             )));
         }
-        report.archive(&a.manifest, &a.signer, a.normalizer.clone());
+        let (normalizer, rules) = match named_rules
+            .get(k - 1)
+            .and_then(|named| super::report::older_rules(&a.manifest, named))
+        {
+            Some((version, text)) => (a.normalizer.clone().at_version(version), text),
+            None => (a.normalizer.clone(), super::report::rules_of(&a.manifest)),
+        };
+        report.archive(&a.manifest, &a.signer, normalizer, rules);
         v.archives.push(VerifiedArchive {
             origin: a.origin.clone(),
             sequence: a.sequence,
@@ -409,11 +424,6 @@ fn run(
 
     // 8. The reports are exactly those derived from the bundle's events, selection and signed metadata.
     let derived = report.finish();
-    let report_bytes = zip.read_declared(
-        super::REPORT_JSON,
-        Some(size_of(super::REPORT_JSON)),
-        super::MAX_REPORT_JSON_BYTES,
-    )?;
     if let Some(d) = json_difference(&report_json(&derived), &report_bytes) {
         return Err(report_failure(super::REPORT_JSON, d, &derived));
     }
@@ -1265,4 +1275,20 @@ fn bad_name(name: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// The `normalization` of each archive a report names, in order; empty when the bytes are not such a report (it
+/// is then compared with the derived one, and that names the difference).
+fn named_rules(report: &[u8]) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        normalization: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Report {
+        archives: Vec<Named>,
+    }
+    serde_json::from_slice::<Report>(report)
+        .map(|r| r.archives.into_iter().map(|a| a.normalization).collect())
+        .unwrap_or_default()
 }

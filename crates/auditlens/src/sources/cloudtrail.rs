@@ -3,14 +3,16 @@
 
 /// This mapper's name and version (docs/sources.md, "Whose rules"): recorded with every archive it normalizes;
 /// the number goes up whenever a rule changes what a stored event's fields would be.
-pub const MAPPER: &str = "cloudtrail/1";
+pub const MAPPER: &str = "cloudtrail/2";
 
 use serde_json::Value;
 
-use super::{Normalized, first_text, first_time, join, some, str_at, text, text_at};
+use super::{Normalized, first_text, join, some, str_at, text, text_at};
 
-/// Time keys: the record's own time, then the shipper's (Logstash exports drop `eventTime`).
-pub(crate) const TIME_KEYS: [&str; 2] = ["eventTime", "@timestamp"];
+/// Time keys: the record's own time, then the shipper's (Logstash exports drop `eventTime`) (version 1 of the mappers).
+pub(crate) const TIME_KEYS_V1: [&str; 2] = ["eventTime", "@timestamp"];
+/// Top-level time members, in order, since version 2 of the mappers (docs/sources.md section 2).
+pub(crate) const TIME_KEYS: [&str; 3] = ["eventTime", "@timestamp", "p_event_time"];
 /// Who, in order of preference.
 const ACTOR: [&str; 3] = [
     "/userIdentity/arn",
@@ -96,7 +98,7 @@ pub fn normalize(event: &Value) -> Normalized {
     let error = text_at(event, "/errorCode");
     let category = category(event, base, error.as_deref());
     Normalized {
-        ts: first_time(event, &TIME_KEYS),
+        ts: super::times::time(super::SourceKind::Cloudtrail, event),
         actor: first_text(event, &ACTOR),
         action: action(event),
         resource: resource(event),
@@ -397,7 +399,7 @@ mod tests {
             json!("2020-01-01T00:00:00Z"),
         );
         assert_eq!(normalize(&e).ts, Some(1_714_521_600_000_000));
-        let e = with(e, "eventTime", json!("2024-05-01 00:00:00"));
+        let e = with(e, "eventTime", json!("2024-05-01 00:00"));
         // 2020-01-01 = 18262 days after the epoch (50 years, 12 leap days) = 1577836800 s.
         assert_eq!(normalize(&e).ts, Some(1_577_836_800_000_000));
         let e = with(e, "@timestamp", json!(1_577_836_800));

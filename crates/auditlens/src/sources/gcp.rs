@@ -5,14 +5,21 @@
 
 /// This mapper's name and version (docs/sources.md, "Whose rules"): recorded with every archive it normalizes;
 /// the number goes up whenever a rule changes what a stored event's fields would be.
-pub const MAPPER: &str = "gcp/1";
+pub const MAPPER: &str = "gcp/2";
 
 use serde_json::Value;
 
-use super::{Normalized, first_text, first_time, member_or_lowercase, some, str_at, text, text_at};
+use super::{Normalized, first_text, member_or_lowercase, some, str_at, text, text_at};
 
-/// Time members, in order: when the logged operation happened, then when Cloud Logging received it.
-pub(crate) const TIME_KEYS: [&str; 3] = ["timestamp", "receiveTimestamp", "receivetimestamp"];
+/// Time members, in order: when the logged operation happened, then when Cloud Logging received it (version 1 of the mappers).
+pub(crate) const TIME_KEYS_V1: [&str; 3] = ["timestamp", "receiveTimestamp", "receivetimestamp"];
+/// Top-level time members, in order, since version 2 of the mappers (docs/sources.md section 2).
+pub(crate) const TIME_KEYS: [&str; 4] = [
+    "timestamp",
+    "receiveTimestamp",
+    "receivetimestamp",
+    "p_event_time",
+];
 /// Workload resources whose writes are deployments (as in the Kubernetes rules).
 const WORKLOADS: [&str; 6] = [
     "deployments",
@@ -122,7 +129,7 @@ pub fn normalize(event: &Value) -> Normalized {
     let outcome = outcome(payload);
     let category = category(method, outcome);
     Normalized {
-        ts: first_time(event, &TIME_KEYS),
+        ts: super::times::time(super::SourceKind::Gcp, event),
         actor: first_text(
             payload,
             &[

@@ -4,14 +4,26 @@
 
 /// This mapper's name and version (docs/sources.md, "Whose rules"): recorded with every archive it normalizes;
 /// the number goes up whenever a rule changes what a stored event's fields would be.
-pub const MAPPER: &str = "jsonl/1";
+pub const MAPPER: &str = "jsonl/2";
 
 use serde_json::Value;
 
-use super::{Normalized, first_text, first_time, some};
+use super::{Normalized, first_text, some};
 
-/// Top-level time keys, in order.
-pub const TIME_KEYS: [&str; 4] = ["time", "timestamp", "@timestamp", "eventTime"];
+/// Top-level time keys, in order (version 1 of the mappers).
+pub const TIME_KEYS_V1: [&str; 4] = ["time", "timestamp", "@timestamp", "eventTime"];
+/// Top-level time members, in order, since version 2 of the mappers (docs/sources.md section 2).
+pub const TIME_KEYS: [&str; 9] = [
+    "time",
+    "timestamp",
+    "@timestamp",
+    "eventTime",
+    "ts",
+    "created_at",
+    "published",
+    "date_create",
+    "p_event_time",
+];
 /// Actor pointers, in order (an object at `/actor` is skipped, then `/actor/name` may match).
 pub const ACTOR: [&str; 10] = [
     "/actor",
@@ -62,7 +74,7 @@ const OUTCOME: [&str; 3] = ["/outcome", "/outcome/result", "/result"];
 /// Normalizes one JSON object of unknown origin.
 pub fn normalize(event: &Value) -> Normalized {
     Normalized {
-        ts: first_time(event, &TIME_KEYS),
+        ts: super::times::time(super::SourceKind::Jsonl, event),
         actor: first_text(event, &ACTOR),
         action: first_text(event, &ACTION),
         resource: first_text(event, &RESOURCE),
@@ -164,7 +176,7 @@ mod tests {
     #[test]
     fn nothing_known_gives_nothing_but_the_other_category() {
         let n =
-            normalize(&json!({"message": "hello", "level": "info", "ts": "2024-05-01T00:00:00Z"}));
+            normalize(&json!({"message": "hello", "level": "info", "at": "2024-05-01T00:00:00Z"}));
         assert_eq!(
             n,
             Normalized {

@@ -4,14 +4,16 @@
 
 /// This mapper's name and version (docs/sources.md, "Whose rules"): recorded with every archive it normalizes;
 /// the number goes up whenever a rule changes what a stored event's fields would be.
-pub const MAPPER: &str = "github/1";
+pub const MAPPER: &str = "github/2";
 
 use serde_json::Value;
 
-use super::{Normalized, epoch_millis, first_text, some, str_at, text_at};
+use super::{Normalized, first_text, some, str_at, text_at};
 
-/// Time members, in order: the streaming and API timestamp, then the creation time.
-pub(crate) const TIME_KEYS: [&str; 2] = ["@timestamp", "created_at"];
+/// Time members, in order: the streaming and API timestamp, then the creation time (version 1 of the mappers).
+pub(crate) const TIME_KEYS_V1: [&str; 2] = ["@timestamp", "created_at"];
+/// Top-level time members, in order, since version 2 of the mappers (docs/sources.md section 2).
+pub(crate) const TIME_KEYS: [&str; 3] = ["@timestamp", "created_at", "p_event_time"];
 /// What an action was done to, in order of preference.
 const RESOURCE: [&str; 7] = [
     "/repo",
@@ -64,13 +66,10 @@ pub fn normalize(event: &Value) -> Normalized {
     }
 }
 
-/// The first of `TIME_KEYS` (`@timestamp`, `created_at`) that is a time: a string under the time grammar, or
-/// a JSON integer of epoch milliseconds (GitHub's documented unit for both members).
+/// The first of `TIME_KEYS` (`@timestamp`, `created_at`, `p_event_time`) that is a time: a string under the
+/// time grammar, or a JSON integer of epoch milliseconds (GitHub's documented unit for both members).
 pub fn time(event: &Value) -> Option<i64> {
-    TIME_KEYS.iter().find_map(|k| match event.get(*k) {
-        Some(Value::String(s)) => crate::time::parse_rfc3339(s),
-        other => epoch_millis(other),
-    })
+    super::times::time(super::SourceKind::Github, event)
 }
 
 /// Only a finished workflow run says how it ended (`conclusion`).
@@ -107,16 +106,23 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn epoch_milliseconds_and_time_strings_are_times_but_fractions_are_not() {
+    fn epoch_milliseconds_and_time_strings_are_times_and_fractions_too_since_version_2() {
         let t = |v: Value| time(&json!({ "@timestamp": v }));
         assert_eq!(t(json!(1_621_305_118_553u64)), Some(1_621_305_118_553_000));
         assert_eq!(
             t(json!("2021-05-18T02:31:58.553Z")),
             Some(1_621_305_118_553_000)
         );
-        assert_eq!(t(json!("2021-05-18 02:31:58.553")), None);
+        assert_eq!(
+            t(json!("2021-05-18 02:31:58.553")),
+            Some(1_621_305_118_553_000)
+        );
+        assert_eq!(t(json!("2021-05-18 02:31")), None);
+        // Version 2 reads a number with a fraction too (as Panther writes them); version 1 did not.
         let fraction: Value = serde_json::from_str(r#"{"created_at": 1621305118553.0}"#).unwrap();
-        assert_eq!(time(&fraction), None);
+        assert_eq!(time(&fraction), Some(1_621_305_118_553_000));
+        let v1 = crate::sources::times::rule(crate::sources::SourceKind::Github, 1).unwrap();
+        assert_eq!(v1.time(&fraction), None);
         assert_eq!(t(json!(-1)), Some(-1000));
         assert_eq!(t(json!(i64::MAX)), None);
     }

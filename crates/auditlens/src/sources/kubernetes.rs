@@ -3,14 +3,22 @@
 
 /// This mapper's name and version (docs/sources.md, "Whose rules"): recorded with every archive it normalizes;
 /// the number goes up whenever a rule changes what a stored event's fields would be.
-pub const MAPPER: &str = "k8s/1";
+pub const MAPPER: &str = "k8s/2";
 
 use serde_json::Value;
 
-use super::{Normalized, first_time, join, some, str_at, text_at};
+use super::{Normalized, join, some, str_at, text_at};
 
-/// Time keys, in order of preference: when the stage was reached, when the request arrived, legacy v1beta1.
-pub(crate) const TIME_KEYS: [&str; 3] = ["stageTimestamp", "requestReceivedTimestamp", "timestamp"];
+/// Time keys, in order of preference: when the stage was reached, when the request arrived, legacy v1beta1 (version 1 of the mappers).
+pub(crate) const TIME_KEYS_V1: [&str; 3] =
+    ["stageTimestamp", "requestReceivedTimestamp", "timestamp"];
+/// Top-level time members, in order, since version 2 of the mappers (docs/sources.md section 2).
+pub(crate) const TIME_KEYS: [&str; 4] = [
+    "stageTimestamp",
+    "requestReceivedTimestamp",
+    "timestamp",
+    "p_event_time",
+];
 /// Workload resources whose writes are deployments.
 const WORKLOADS: [&str; 6] = [
     "deployments",
@@ -26,7 +34,7 @@ pub fn normalize(event: &Value) -> Normalized {
     let code = status_code(event);
     let category = category(event, code);
     Normalized {
-        ts: first_time(event, &TIME_KEYS),
+        ts: super::times::time(super::SourceKind::K8s, event),
         actor: actor(event),
         action: text_at(event, "/verb"),
         resource: resource(event),

@@ -25,6 +25,7 @@ pub mod mapping;
 pub mod normalization;
 pub mod okta;
 pub mod teleport;
+pub mod times;
 
 use std::sync::Arc;
 
@@ -33,6 +34,7 @@ use serde_json::Value;
 
 pub use mapping::{Mapping, MappingError};
 pub use normalization::{Normalization, NormalizedBy};
+pub use times::{TimeRule, TimeValue, Untimed};
 
 /// Categories, in the store's vocabulary (`category` column).
 pub const CATEGORIES: [&str; 5] = ["deployment", "access", "change", "read", "other"];
@@ -199,6 +201,9 @@ pub fn normalize(kind: SourceKind, event: &Value) -> Normalized {
 pub struct Normalizer {
     kind: SourceKind,
     mapping: Option<Arc<Mapping>>,
+    /// The version of the built-in mapper's time rule ([`times::CURRENT`] unless an archive was normalized by
+    /// an older one).
+    time_version: u32,
 }
 
 impl Normalizer {
@@ -207,7 +212,48 @@ impl Normalizer {
         Normalizer {
             kind,
             mapping: None,
+            time_version: times::CURRENT,
         }
+    }
+
+    /// This normalizer with the time rule of version `version` of the built-in mappers (1 or 2); unchanged for
+    /// kind `mapping` and for a version this AuditLens does not have.
+    pub fn at_version(mut self, version: u32) -> Normalizer {
+        if self.mapping.is_none() && times::rule(self.kind, version).is_some() {
+            self.time_version = version;
+        }
+        self
+    }
+
+    /// The normalizer of the rules a store recorded for an archive whose signed rules this normalizer is: the
+    /// auditor's choice of a built-in mapper, or the version of the mapper that made the fields.
+    pub fn under(self, rules: &Normalization) -> Normalizer {
+        let version = rules
+            .mapper
+            .as_deref()
+            .and_then(times::version_of)
+            .unwrap_or(times::CURRENT);
+        match rules.by {
+            NormalizedBy::Auditor => {
+                Normalizer::builtin(rules.builtin_kind().unwrap_or(self.kind)).at_version(version)
+            }
+            NormalizedBy::Builtin => self.at_version(version),
+            NormalizedBy::ProducerMapping => self,
+        }
+    }
+
+    /// The time rule this normalizer applies (`None` for kind `mapping`).
+    pub fn time_rule(&self) -> Option<TimeRule> {
+        match self.mapping {
+            Some(_) => None,
+            None => times::rule(self.kind, self.time_version),
+        }
+    }
+
+    /// Why an event has no time under this normalizer's rules (`None` for kind `mapping`, whose file names
+    /// its own time field).
+    pub fn why_untimed(&self, event: &Value) -> Option<Untimed> {
+        self.time_rule().map(|r| r.why_untimed(event))
     }
 
     /// The normalizer of an archive: `mapping` must be given exactly when `kind` is [`SourceKind::Mapping`].
@@ -216,6 +262,7 @@ impl Normalizer {
             (SourceKind::Mapping, Some(bytes)) => Ok(Normalizer {
                 kind,
                 mapping: Some(Arc::new(Mapping::parse(bytes)?)),
+                time_version: times::CURRENT,
             }),
             (SourceKind::Mapping, None) => Err(SourceError::MappingMismatch(
                 "source kind mapping needs a mapping file".into(),
@@ -256,7 +303,11 @@ impl Normalizer {
     pub fn normalize(&self, event: &Value) -> Normalized {
         match &self.mapping {
             Some(m) => m.normalize(event),
-            None => normalize(self.kind, event),
+            None if self.time_version == times::CURRENT => normalize(self.kind, event),
+            None => Normalized {
+                ts: self.event_time(event),
+                ..normalize(self.kind, event)
+            },
         }
     }
 
@@ -276,7 +327,7 @@ impl Normalizer {
     pub fn event_time(&self, event: &Value) -> Option<i64> {
         match &self.mapping {
             Some(m) => m.time(event),
-            None => event_time(self.kind, event),
+            None => self.time_rule().and_then(|r| r.time(event)),
         }
     }
 
@@ -290,7 +341,7 @@ impl Normalizer {
                 let value: Value = serde_json::from_slice(raw)?;
                 Ok(value.is_object().then(|| m.time(&value)))
             }
-            None => object_time_from_bytes(self.kind, raw),
+            None => object_time_under(self.time_rule(), raw),
         }
     }
 }
@@ -327,7 +378,7 @@ pub fn parse_event(raw: &[u8]) -> Result<Value, ParseError> {
 /// every member (checking its syntax), on the bytes [`object_time_from_bytes`] trusts it with; any other bytes,
 /// and any error, take [`parse_event`] itself. `verify` counts the events that do not parse with this.
 pub fn parses(raw: &[u8]) -> bool {
-    match fast_object_time(&[], raw) {
+    match fast_object_time(&NO_TIME, raw) {
         Some(object) => object.is_some(),
         None => parse_event(raw).is_ok(),
     }
@@ -423,28 +474,10 @@ pub fn detect_bytes(raw: &[u8]) -> SourceKind {
         .unwrap_or(SourceKind::Jsonl)
 }
 
-/// The top-level time keys of a kind, in order, for the kinds whose time is "the first of these top-level members
-/// that is a string parsing as a time" (`docs/sources.md`); `None` for `github` (epoch milliseconds too) and
-/// `mapping` (the mapping file says).
-pub fn time_keys(kind: SourceKind) -> Option<&'static [&'static str]> {
-    match kind {
-        SourceKind::K8s => Some(&kubernetes::TIME_KEYS),
-        SourceKind::Cloudtrail => Some(&cloudtrail::TIME_KEYS),
-        SourceKind::Jsonl => Some(&generic::TIME_KEYS),
-        SourceKind::Gcp => Some(&gcp::TIME_KEYS),
-        SourceKind::Teleport => Some(&teleport::TIME_KEYS),
-        SourceKind::Okta => Some(&okta::TIME_KEYS),
-        SourceKind::Github | SourceKind::Mapping => None,
-    }
-}
-
-/// The time [`normalize`] gives a parsed event (its `ts`), without the other fields.
+/// The time [`normalize`] gives a parsed event (its `ts`), without the other fields: the current time rule of
+/// its kind ([`times`]); `None` for kind `mapping` (its file says).
 pub fn event_time(kind: SourceKind, event: &Value) -> Option<i64> {
-    match time_keys(kind) {
-        Some(keys) => first_time(event, keys),
-        None if kind == SourceKind::Github => github::time(event),
-        None => None,
-    }
+    times::time(kind, event)
 }
 
 /// The time [`normalize`] would give these bytes (its `ts`), mostly without building the event's value. `Err`
@@ -469,29 +502,44 @@ pub fn object_time_from_bytes(
     kind: SourceKind,
     raw: &[u8],
 ) -> Result<Option<Option<i64>>, serde_json::Error> {
-    if let Some(keys) = time_keys(kind)
-        && let Some(found) = fast_object_time(keys, raw)
-    {
+    object_time_under(times::current(kind), raw)
+}
+
+/// [`object_time_from_bytes`] under a time rule (`None`: no time at all).
+fn object_time_under(
+    rule: Option<TimeRule>,
+    raw: &[u8],
+) -> Result<Option<Option<i64>>, serde_json::Error> {
+    let rule = rule.unwrap_or(NO_TIME);
+    if let Some(found) = fast_object_time(&rule, raw) {
         return Ok(found);
     }
     let value: Value = serde_json::from_slice(raw)?;
-    Ok(value.is_object().then(|| event_time(kind, &value)))
+    Ok(value.is_object().then(|| rule.time(&value)))
 }
 
+/// The rule of no time at all.
+const NO_TIME: TimeRule = TimeRule {
+    keys: &[],
+    space: false,
+    numbers: times::Numbers::Never,
+};
+
 /// The fast path of [`object_time_from_bytes`]; `None` means "take the `Value` path".
-fn fast_object_time(keys: &'static [&'static str], raw: &[u8]) -> Option<Option<Option<i64>>> {
+fn fast_object_time(rule: &TimeRule, raw: &[u8]) -> Option<Option<Option<i64>>> {
     use serde::de::DeserializeSeed;
     let text = std::str::from_utf8(raw).ok()?;
     if !plain_json(raw) {
         return None;
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let found = TopLevel { keys }.deserialize(&mut de).ok()?;
+    let found = TopLevel { keys: rule.keys }.deserialize(&mut de).ok()?;
     de.end().ok()?;
     Some(found.map(|values| {
-        keys.iter()
+        rule.keys
+            .iter()
             .zip(values.iter())
-            .find_map(|(_, v)| v.as_deref().and_then(crate::time::parse_rfc3339))
+            .find_map(|(_, v)| v.as_ref().and_then(|v| rule.value_time(v)))
     }))
 }
 
@@ -517,13 +565,13 @@ fn plain_json(raw: &[u8]) -> bool {
 }
 
 /// Most time keys a kind has.
-const MAX_TIME_KEYS: usize = 4;
+const MAX_TIME_KEYS: usize = 9;
 
-/// The last value of each time key when it is a string (a later member of the same name replaces an earlier
-/// one, as in a parsed `Value`).
-type TimeValues<'de> = [Option<std::borrow::Cow<'de, str>>; MAX_TIME_KEYS];
+/// The last value of each time key (a later member of the same name replaces an earlier one, as in a parsed
+/// `Value`).
+type TimeValues<'de> = [Option<TimeValue<'de>>; MAX_TIME_KEYS];
 
-/// The event's top-level value: for an object, the strings of its time keys; `None` for any other value. Every
+/// The event's top-level value: for an object, the values of its time keys; `None` for any other value. Every
 /// other member is skipped by serde_json (`IgnoredAny`), which still checks its syntax.
 struct TopLevel {
     keys: &'static [&'static str],
@@ -548,7 +596,7 @@ impl<'de> serde::de::Visitor<'de> for TopLevel {
         let mut values: TimeValues<'de> = Default::default();
         while let Some(key) = map.next_key_seed(KeyIndex { keys: self.keys })? {
             match key.and_then(|i| values.get_mut(i)) {
-                Some(slot) => *slot = map.next_value::<TimeText<'de>>()?.0,
+                Some(slot) => *slot = Some(map.next_value::<TimeText<'de>>()?.0),
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -605,8 +653,8 @@ impl<'de> serde::de::Visitor<'de> for KeyIndex {
     }
 }
 
-/// A time key's value: the string, or `None` for any other value (numbers are never times).
-struct TimeText<'de>(Option<std::borrow::Cow<'de, str>>);
+/// A time key's value: a string, a number, or [`TimeValue::Other`], as [`TimeValue::of`] sees it in a `Value`.
+struct TimeText<'de>(TimeValue<'de>);
 
 impl<'de> serde::Deserialize<'de> for TimeText<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -624,31 +672,49 @@ impl<'de> serde::de::Visitor<'de> for TimeTextVisitor {
     }
 
     fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
-        Ok(TimeText(Some(std::borrow::Cow::Borrowed(s))))
+        Ok(TimeText(TimeValue::Str(std::borrow::Cow::Borrowed(s))))
     }
     fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(TimeText(Some(std::borrow::Cow::Owned(s.to_owned()))))
+        Ok(TimeText(TimeValue::Str(std::borrow::Cow::Owned(
+            s.to_owned(),
+        ))))
     }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        IgnoredAny.visit_map(map).map(|_| TimeText(None))
+    /// A number is a map here: serde_json's `arbitrary_precision` hands it over as its one private member
+    /// holding the number's text (the bytes never hold that name: [`plain_json`]).
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        match map.next_key::<std::borrow::Cow<'de, str>>()? {
+            Some(key) if key == "$serde_json::private::Number" => {
+                let text = map.next_value::<std::borrow::Cow<'de, str>>()?;
+                Ok(TimeText(TimeValue::number(&text)))
+            }
+            Some(_) => {
+                map.next_value::<IgnoredAny>()?;
+                IgnoredAny
+                    .visit_map(map)
+                    .map(|_| TimeText(TimeValue::Other))
+            }
+            None => Ok(TimeText(TimeValue::Other)),
+        }
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        IgnoredAny.visit_seq(seq).map(|_| TimeText(None))
+        IgnoredAny
+            .visit_seq(seq)
+            .map(|_| TimeText(TimeValue::Other))
     }
     fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(TimeText(None))
+        Ok(TimeText(TimeValue::Other))
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(TimeText(None))
+    fn visit_i64<E>(self, i: i64) -> Result<Self::Value, E> {
+        Ok(TimeText(TimeValue::Signed(i)))
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(TimeText(None))
+    fn visit_u64<E>(self, u: u64) -> Result<Self::Value, E> {
+        Ok(TimeText(TimeValue::Unsigned(u)))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(TimeText(None))
+    fn visit_f64<E>(self, f: f64) -> Result<Self::Value, E> {
+        Ok(TimeText(TimeValue::Float(f)))
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(TimeText(None))
+        Ok(TimeText(TimeValue::Other))
     }
 }
 
@@ -681,17 +747,6 @@ pub(crate) fn str_at<'a>(event: &'a Value, pointer: &str) -> Option<&'a str> {
     event.pointer(pointer).and_then(Value::as_str)
 }
 
-/// The first top-level key, in order, whose value is a string that parses as RFC 3339. Missing keys, values of
-/// other types (numbers are not times) and unparsable strings are skipped.
-pub(crate) fn first_time(event: &Value, keys: &[&str]) -> Option<i64> {
-    keys.iter().find_map(|k| {
-        event
-            .get(*k)
-            .and_then(Value::as_str)
-            .and_then(crate::time::parse_rfc3339)
-    })
-}
-
 /// The present parts joined with `sep`; `None` when no part is present.
 pub(crate) fn join(parts: &[Option<String>], sep: &str) -> Option<String> {
     let present: Vec<&str> = parts.iter().flatten().map(String::as_str).collect();
@@ -710,14 +765,9 @@ pub(crate) fn member_or_lowercase<'a>(event: &'a Value, name: &str) -> Option<&'
         .or_else(|| event.get(name.to_ascii_lowercase().as_str()))
 }
 
-/// The time of a JSON integer counting milliseconds since 1970-01-01T00:00:00Z, written as digits with an
-/// optional `-` (no fraction, no exponent), between 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z; else
-/// `None`. Used where a source documents epoch milliseconds (GitHub's `@timestamp`, mapping files' `unix_ms`).
-pub(crate) fn epoch_millis(v: Option<&Value>) -> Option<i64> {
-    epoch_units(v, 1000)
-}
-
-/// Like [`epoch_millis`] for a count of `micros_per_unit` microseconds (1000 for milliseconds, 10^6 for seconds).
+/// The time of a JSON integer counting `micros_per_unit` microseconds (1000 for milliseconds, 10^6 for seconds)
+/// since 1970-01-01T00:00:00Z, written as digits with an optional `-` (no fraction, no exponent), between
+/// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z; else `None`. Mapping files' `unix_ms` and `unix_s`.
 pub(crate) fn epoch_units(v: Option<&Value>, micros_per_unit: i64) -> Option<i64> {
     const FIRST: i64 = -62_167_219_200_000_000; // 0000-01-01T00:00:00Z
     const END: i64 = 253_402_300_800_000_000; // 10000-01-01T00:00:00Z
@@ -790,13 +840,12 @@ mod tests {
     }
 
     #[test]
-    fn first_time_skips_numbers_and_unparsable_strings() {
-        let v = json!({"time": 1621305118553u64, "timestamp": "yesterday", "@timestamp": "2024-05-01T00:00:00Z"});
-        assert_eq!(
-            first_time(&v, &["time", "timestamp", "@timestamp"]),
-            Some(1_714_521_600_000_000)
-        );
-        assert_eq!(first_time(&v, &["time", "timestamp"]), None);
+    fn a_time_rule_skips_numbers_and_unparsable_strings() {
+        let v = json!({"stageTimestamp": 1621305118553u64, "requestReceivedTimestamp": "yesterday", "timestamp": "2024-05-01T00:00:00Z"});
+        assert_eq!(event_time(SourceKind::K8s, &v), Some(1_714_521_600_000_000));
+        let v =
+            json!({"stageTimestamp": 1621305118553u64, "requestReceivedTimestamp": "yesterday"});
+        assert_eq!(event_time(SourceKind::K8s, &v), None);
     }
 
     #[test]
@@ -968,6 +1017,7 @@ mod tests {
         const T2: i64 = 1_714_608_000_000_000; // 2024-05-02T00:00:00Z
         let k8s = SourceKind::K8s;
         let jsonl = SourceKind::Jsonl;
+        let (github, okta, gcp) = (SourceKind::Github, SourceKind::Okta, SourceKind::Gcp);
         let cases: &[(SourceKind, &str, Option<i64>)] = &[
             // The first key in the kind's order wins, whatever the member order.
             (
@@ -980,12 +1030,40 @@ mod tests {
                 r#"{"requestReceivedTimestamp":"2024-05-02T00:00:00Z","stageTimestamp":"2024-05-01T00:00:00Z"}"#,
                 Some(T1),
             ),
-            // Skipped: numbers, unparsable strings, objects; the next key is tried.
+            // Skipped: numbers outside the epoch magnitudes (or in kinds that read none), unparsable strings,
+            // objects; the next key is tried.
+            (
+                jsonl,
+                r#"{"time":17145216000,"timestamp":"2024-05-02T00:00:00Z"}"#,
+                Some(T2),
+            ),
+            (
+                k8s,
+                r#"{"stageTimestamp":1714521600000,"timestamp":"2024-05-02T00:00:00Z"}"#,
+                Some(T2),
+            ),
+            // Epoch numbers in generic JSON, by magnitude, the same in both parsers (arbitrary precision).
             (
                 jsonl,
                 r#"{"time":1714521600000,"timestamp":"2024-05-02T00:00:00Z"}"#,
-                Some(T2),
+                Some(T1),
             ),
+            (jsonl, r#"{"time":1714521600.0}"#, Some(T1)),
+            (jsonl, r#"{"time":1.7145216e9}"#, Some(T1)),
+            (jsonl, r#"{"ts":1714521600000000000}"#, Some(T1)),
+            (jsonl, r#"{"ts":17145216000000000000}"#, None),
+            (jsonl, r#"{"ts":-1714521600}"#, None),
+            (github, r#"{"created_at":1714521600000}"#, Some(T1)),
+            (github, r#"{"created_at":1714521600000.0}"#, Some(T1)),
+            (
+                github,
+                r#"{"created_at":1714521600000.5e0}"#,
+                Some(T1 + 500),
+            ),
+            (github, r#"{"created_at":1e300}"#, None),
+            // The space form.
+            (okta, r#"{"published":"2024-05-01 00:00:00.000"}"#, Some(T1)),
+            (gcp, r#"{"p_event_time":"2024-05-01 00:00:00"}"#, Some(T1)),
             (
                 jsonl,
                 r#"{"time":"yesterday","timestamp":"2024-05-02T00:00:00Z"}"#,

@@ -126,10 +126,7 @@ impl Normalization {
 
     /// The built-in kind whose mapper made the fields (`builtin` and `auditor`).
     pub fn builtin_kind(&self) -> Option<SourceKind> {
-        let mapper = self.mapper.as_deref()?;
-        SourceKind::BUILTIN
-            .into_iter()
-            .find(|k| k.mapper() == Some(mapper))
+        Normalization::kind_of_mapper(self.mapper.as_deref()?)
     }
 
     /// The store's `archives.normalization` text: `k8s/1` (the signed kind's built-in mapper), `mapping` (the
@@ -153,16 +150,20 @@ impl Normalization {
         let producer = Normalization::producer(kind, mapping)
             .ok_or_else(|| format!("source kind {kind} without its mapping file"))?;
         if let Some(mapper) = column.strip_prefix("auditor:") {
-            let chosen = SourceKind::BUILTIN
-                .into_iter()
-                .find(|k| k.mapper() == Some(mapper))
+            let chosen = Normalization::kind_of_mapper(mapper)
+                .filter(|_| super::times::version_of(mapper).is_some())
                 .ok_or_else(|| format!("the auditor's choice names no built-in mapper of this AuditLens: {mapper:?}"))?;
-            return Ok(
-                Normalization::auditor(chosen, &producer).expect("a built-in kind has a mapper")
-            );
+            return Ok(Normalization::auditor_named(chosen, mapper, &producer));
         }
         if column == producer.column() {
             return Ok(producer);
+        }
+        // The same built-in mapper at an older version this AuditLens still has (docs/sources.md section 2).
+        if let (NormalizedBy::Builtin, Some(kind_now)) = (producer.by, producer.builtin_kind())
+            && Normalization::kind_of_mapper(column) == Some(kind_now)
+            && super::times::version_of(column).is_some()
+        {
+            return Ok(Normalization::builtin_named(kind, column));
         }
         Err(format!(
             "normalization {column:?} is not what the archive's signed rules give ({})",
@@ -183,12 +184,20 @@ mod tests {
     #[test]
     fn builtin_mapping_and_auditor_choices_read_back_from_their_column() {
         let k8s = Normalization::producer(SourceKind::K8s, None).unwrap();
-        assert_eq!(k8s.text, "built-in k8s mapper (k8s/1)");
-        assert_eq!(k8s.column(), "k8s/1");
+        assert_eq!(k8s.text, "built-in k8s mapper (k8s/2)");
+        assert_eq!(k8s.column(), "k8s/2");
         assert_eq!(
-            Normalization::from_column("k8s/1", SourceKind::K8s, None).unwrap(),
+            Normalization::from_column("k8s/2", SourceKind::K8s, None).unwrap(),
             k8s
         );
+        // Stores written before version 2 of the mappers name version 1, which this AuditLens still has.
+        let v1 = Normalization::from_column("k8s/1", SourceKind::K8s, None).unwrap();
+        assert_eq!(v1.text, "built-in k8s mapper (k8s/1)");
+        assert_eq!(v1.column(), "k8s/1");
+        assert_eq!(v1.builtin_kind(), Some(SourceKind::K8s));
+        let a1 = Normalization::from_column("auditor:okta/1", SourceKind::K8s, None).unwrap();
+        assert_eq!(a1.column(), "auditor:okta/1");
+        assert_eq!(a1.builtin_kind(), Some(SourceKind::Okta));
         let file = b"name = \"x\"\n";
         let m = Normalization::producer(SourceKind::Mapping, Some(file)).unwrap();
         let sha = mapping_sha256(file);
@@ -201,18 +210,18 @@ mod tests {
         assert_eq!(
             a.text,
             format!(
-                "auditor's choice: built-in k8s mapper (k8s/1) (overrides the producer's mapping file sha256 {sha})"
+                "auditor's choice: built-in k8s mapper (k8s/2) (overrides the producer's mapping file sha256 {sha})"
             )
         );
-        assert_eq!(a.column(), "auditor:k8s/1");
+        assert_eq!(a.column(), "auditor:k8s/2");
         assert_eq!(
-            Normalization::from_column("auditor:k8s/1", SourceKind::Mapping, Some(file)).unwrap(),
+            Normalization::from_column("auditor:k8s/2", SourceKind::Mapping, Some(file)).unwrap(),
             a
         );
         let j = Normalization::producer(SourceKind::Jsonl, None).unwrap();
         assert_eq!(
             Normalization::auditor(SourceKind::K8s, &j).unwrap().text,
-            "auditor's choice: built-in k8s mapper (k8s/1) (overrides the producer's jsonl)"
+            "auditor's choice: built-in k8s mapper (k8s/2) (overrides the producer's jsonl)"
         );
     }
 
@@ -220,6 +229,10 @@ mod tests {
     fn a_column_that_does_not_fit_the_signed_rules_is_refused() {
         assert!(Normalization::from_column("k8s/1", SourceKind::Jsonl, None).is_err());
         assert!(Normalization::from_column("k8s/0", SourceKind::K8s, None).is_err());
+        assert!(Normalization::from_column("k8s/3", SourceKind::K8s, None).is_err());
+        assert!(Normalization::from_column("k8s/01", SourceKind::K8s, None).is_err());
+        assert!(Normalization::from_column("jsonl/1", SourceKind::K8s, None).is_err());
+        assert!(Normalization::from_column("auditor:k8s/3", SourceKind::K8s, None).is_err());
         assert!(Normalization::from_column("auditor:k8s/0", SourceKind::K8s, None).is_err());
         assert!(Normalization::from_column("auditor:mapping", SourceKind::K8s, None).is_err());
         assert!(Normalization::from_column("mapping", SourceKind::K8s, None).is_err());

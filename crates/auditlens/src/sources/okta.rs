@@ -4,14 +4,16 @@
 
 /// This mapper's name and version (docs/sources.md, "Whose rules"): recorded with every archive it normalizes;
 /// the number goes up whenever a rule changes what a stored event's fields would be.
-pub const MAPPER: &str = "okta/1";
+pub const MAPPER: &str = "okta/2";
 
 use serde_json::Value;
 
-use super::{Normalized, first_text, first_time, member_or_lowercase, some, text};
+use super::{Normalized, first_text, member_or_lowercase, some, text};
 
-/// Time members, in order.
-pub(crate) const TIME_KEYS: [&str; 1] = ["published"];
+/// Time members, in order (version 1 of the mappers).
+pub(crate) const TIME_KEYS_V1: [&str; 1] = ["published"];
+/// Top-level time members, in order, since version 2 of the mappers (docs/sources.md section 2).
+pub(crate) const TIME_KEYS: [&str; 2] = ["published", "p_event_time"];
 /// Prefixes of event types about signing in, sessions and tokens.
 pub const ACCESS_PREFIXES: [&str; 3] = ["user.session.", "user.authentication.", "app.oauth2."];
 /// Event types of access besides those prefixes.
@@ -62,7 +64,7 @@ pub fn normalize(event: &Value) -> Normalized {
         });
     let category = category(kind, outcome);
     Normalized {
-        ts: first_time(event, &TIME_KEYS),
+        ts: super::times::time(super::SourceKind::Okta, event),
         actor: member("actor")
             .and_then(|a| first_text(a, &["/alternateId", "/displayName", "/id"])),
         action: text(member("eventType")),

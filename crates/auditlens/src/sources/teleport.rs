@@ -3,14 +3,16 @@
 
 /// This mapper's name and version (docs/sources.md, "Whose rules"): recorded with every archive it normalizes;
 /// the number goes up whenever a rule changes what a stored event's fields would be.
-pub const MAPPER: &str = "teleport/1";
+pub const MAPPER: &str = "teleport/2";
 
 use serde_json::Value;
 
-use super::{Normalized, first_text, first_time, some, str_at, text_at};
+use super::{Normalized, first_text, some, str_at, text_at};
 
-/// Time members, in order.
-pub(crate) const TIME_KEYS: [&str; 1] = ["time"];
+/// Time members, in order (version 1 of the mappers).
+pub(crate) const TIME_KEYS_V1: [&str; 1] = ["time"];
+/// Top-level time members, in order, since version 2 of the mappers (docs/sources.md section 2).
+pub(crate) const TIME_KEYS: [&str; 2] = ["time", "p_event_time"];
 /// What an event was about, in order of preference: the node, the Kubernetes cluster, the database or app, the
 /// target user of a lock, the name of a created object.
 const RESOURCE: [&str; 8] = [
@@ -59,7 +61,7 @@ pub fn normalize(event: &Value) -> Normalized {
     let outcome = outcome(event, kind);
     let category = category(kind, outcome);
     Normalized {
-        ts: first_time(event, &TIME_KEYS),
+        ts: super::times::time(super::SourceKind::Teleport, event),
         actor: first_text(event, &["/user", "/identity/user"]),
         action: text_at(event, "/event"),
         resource: first_text(event, &RESOURCE),

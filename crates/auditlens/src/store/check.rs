@@ -88,6 +88,7 @@ struct ArchiveMeta {
     mapping: Option<Vec<u8>>,
     parse_errors: u64,
     normalization: Option<String>,
+    untimed: Option<u64>,
 }
 
 /// What the pass over the archives collects for findings about the store as a whole.
@@ -324,7 +325,7 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT id, status, origin, sequence, source_kind, events, bytes, signer_key, signer_name,
                     signer_fingerprint, root, chain_start, chain_end, manifest_sha256, checkpoint, manifest,
-                    time_first, time_last, mapping, parse_errors, normalization
+                    time_first, time_last, mapping, parse_errors, normalization, untimed
              FROM archives WHERE {ARCHIVE_TYPES} ORDER BY id"
         ))?;
         let rows = stmt
@@ -351,6 +352,7 @@ impl Store {
                     mapping: r.get(18)?,
                     parse_errors: r.get(19)?,
                     normalization: r.get(20)?,
+                    untimed: r.get(21)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -591,10 +593,7 @@ impl Store {
             kind,
             a.mapping.as_deref(),
         ) {
-            Ok(n) if n.by == crate::sources::NormalizedBy::Auditor => {
-                Normalizer::builtin(n.builtin_kind().unwrap_or(kind))
-            }
-            Ok(_) => normalizer,
+            Ok(n) => normalizer.under(&n),
             Err(why) => {
                 problem(None, format!("stored normalization: {why}"));
                 normalizer
@@ -614,6 +613,7 @@ impl Store {
         let mut events_read = 0u64;
         let (mut ts_min, mut ts_max): (Option<i64>, Option<i64>) = (None, None);
         let mut parse_errors = 0u64;
+        let mut untimed = 0u64;
         while let Some(r) = rows.next()? {
             // Never negative nor near the top of the range: EVENT_TYPES.
             let idx: i64 = r.get(0)?;
@@ -738,9 +738,13 @@ impl Store {
                     "event id is outside its time's range (moved in time order)".into(),
                 );
             }
-            if let Some(t) = n.ts {
-                ts_min = Some(ts_min.map_or(t, |m| m.min(t)));
-                ts_max = Some(ts_max.map_or(t, |m| m.max(t)));
+            match n.ts {
+                Some(t) => {
+                    ts_min = Some(ts_min.map_or(t, |m| m.min(t)));
+                    ts_max = Some(ts_max.map_or(t, |m| m.max(t)));
+                }
+                None if parse_error.is_none() => untimed += 1,
+                None => {}
             }
             p.events_done += 1;
             if p.events_done.is_multiple_of(65536) && !progress(p) {
@@ -787,6 +791,16 @@ impl Store {
             problem(
                 None,
                 "stored time range differs from the events' times".into(),
+            );
+        }
+        // NULL: a row whose events were never stored (a refused archive kept without them).
+        if a.untimed.unwrap_or(0) != untimed {
+            problem(
+                None,
+                format!(
+                    "stored count of events without a time {:?} differs from the events' {untimed}",
+                    a.untimed
+                ),
             );
         }
         found.events = events_read;
@@ -1106,7 +1120,8 @@ const ARCHIVE_TYPES: &str = "typeof(id) = 'integer' AND typeof(status) = 'text'
     AND typeof(checkpoint) IN ('blob', 'null') AND typeof(manifest) IN ('blob', 'null')
     AND typeof(time_first) IN ('integer', 'null') AND typeof(time_last) IN ('integer', 'null')
     AND typeof(mapping) IN ('blob', 'null')
-    AND typeof(parse_errors) = 'integer' AND parse_errors >= 0";
+    AND typeof(parse_errors) = 'integer' AND parse_errors >= 0
+    AND (untimed IS NULL OR (typeof(untimed) = 'integer' AND untimed >= 0))";
 
 /// The same for `events`.
 const EVENT_TYPES: &str = "typeof(id) = 'integer' AND typeof(archive_id) = 'integer'

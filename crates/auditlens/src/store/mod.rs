@@ -251,12 +251,82 @@ impl Store {
         &self.conn
     }
 
+    /// The stored events of an archive that parse but have no time, with the first of them and why; `None` when
+    /// every one has a time, or the archive's events are not stored.
+    pub fn untimed_events(
+        &self,
+        archive_id: i64,
+    ) -> Result<Option<import::UntimedEvents>, StoreError> {
+        type Row = (
+            Option<i64>,
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<Vec<u8>>,
+        );
+        let row: Option<Row> = self
+            .conn
+            .query_row(
+                "SELECT untimed, events, parse_errors, normalization, source_kind, mapping
+                 FROM archives WHERE id = ?1",
+                [archive_id],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((Some(count @ 1..), events, parse_errors, column, kind, mapping)) = row else {
+            return Ok(None);
+        };
+        let first: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT idx, raw FROM events
+                 WHERE archive_id = ?1 AND ts IS NULL AND parse_error IS NULL ORDER BY idx LIMIT 1",
+                [archive_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        // The rules that normalized the archive: its signed ones, under the version or choice the store records.
+        let normalizer = kind
+            .as_deref()
+            .and_then(|k| crate::sources::Normalizer::for_archive(k, mapping.as_deref()).ok())
+            .map(|n| {
+                match renormalize::normalization_of(
+                    column.as_deref(),
+                    kind.as_deref(),
+                    mapping.as_deref(),
+                ) {
+                    Some(rules) => n.under(&rules),
+                    None => n,
+                }
+            });
+        let why = first.as_ref().and_then(|(_, raw)| {
+            let event = crate::sources::parse_event(raw.as_bytes()).ok()?;
+            normalizer?.why_untimed(&event)
+        });
+        Ok(Some(import::UntimedEvents {
+            count: count as u64,
+            of: (events - parse_errors.unwrap_or(0)).max(0) as u64,
+            first_index: first.map(|(i, _)| i as u64),
+            why,
+        }))
+    }
+
     /// Every archive in the store, by origin and sequence, with continuity flags.
     pub fn archives(&self) -> Result<Vec<ArchiveRow>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, path, status, failure, origin, sequence, source_kind, events, bytes, time_first, time_last,
                     signer_key, signer_name, signer_fingerprint, imported_at, chain_start, chain_end,
-                    normalization, mapping
+                    normalization, mapping, untimed
              FROM archives ORDER BY origin, sequence, id",
         )?;
         let mut rows: Vec<ArchiveWithChain> = stmt
@@ -285,6 +355,7 @@ impl Store {
                             r.get::<_, Option<Vec<u8>>>(18)?.as_deref(),
                         ),
                         signer_change_from: None,
+                        untimed: r.get::<_, Option<i64>>(19)?.map(|n| n.max(0) as u64),
                     },
                     r.get(15)?,
                     r.get(16)?,
@@ -438,6 +509,9 @@ pub struct ArchiveRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub signer_change_from: Option<String>,
+    /// How many of the archive's stored events that parse have no time (docs/sources.md section 2); `None`
+    /// when its events are not stored.
+    pub untimed: Option<u64>,
 }
 
 /// The stable id of an event, the same in every database: `origin@sequence#index`.

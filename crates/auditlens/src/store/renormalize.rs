@@ -61,7 +61,7 @@ impl Store {
     ) -> Result<Renormalized, StoreError> {
         let tx = super::text_index::begin_store_write(&mut self.conn)?;
         let mut replaced = Vec::new();
-        match renormalize_in(&tx, archive_id, kind, &mut replaced)? {
+        match renormalize_in(&tx, archive_id, Rules::Auditor(kind), &mut replaced)? {
             Ok(done) => {
                 tx.commit()?;
                 self.forget_replaced(replaced)?;
@@ -102,12 +102,22 @@ pub fn normalization_of(
     Normalization::from_column(column?, kind, mapping).ok()
 }
 
+/// Which rules a re-normalization applies.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Rules {
+    /// The auditor's choice of a built-in mapper (`import --as KIND`).
+    Auditor(SourceKind),
+    /// The rules the archive is normalized by now, at this AuditLens's version of the built-in mappers (an
+    /// archive normalized by `k8s/1` is re-read by `k8s/2`; importing an archive again does this).
+    Current,
+}
+
 /// Re-normalizes within `tx`. The outer `Err` is a database error; the inner one why the archive cannot be
 /// re-normalized (nothing is then changed, and the caller must not commit what this wrote).
 pub(super) fn renormalize_in(
     tx: &Transaction<'_>,
     archive_id: i64,
-    kind: SourceKind,
+    rules: Rules,
     replaced: &mut Vec<super::text_index::Replaced>,
 ) -> Result<Result<Renormalized, String>, rusqlite::Error> {
     let row: Option<ArchiveRules> = tx
@@ -134,10 +144,34 @@ pub(super) fn renormalize_in(
             "its signed rules are incomplete (no mapping file stored)".into(),
         ));
     };
-    let Some(chosen) = Normalization::auditor(kind, &producer) else {
-        return Ok(Err(format!(
-            "{kind} is not a built-in mapper (jsonl, k8s, cloudtrail, github, gcp, teleport, okta)"
-        )));
+    let chosen = match rules {
+        Rules::Auditor(kind) => match Normalization::auditor(kind, &producer) {
+            Some(chosen) => chosen,
+            None => {
+                return Ok(Err(format!(
+                    "{kind} is not a built-in mapper (jsonl, k8s, cloudtrail, github, gcp, teleport, okta)"
+                )));
+            }
+        },
+        Rules::Current => {
+            let now = column
+                .as_deref()
+                .and_then(|c| Normalization::from_column(c, signed, mapping.as_deref()).ok());
+            match now {
+                Some(n) if n.by == crate::sources::NormalizedBy::Auditor => n
+                    .builtin_kind()
+                    .and_then(|k| Normalization::auditor(k, &producer))
+                    .unwrap_or(n),
+                _ => producer.clone(),
+            }
+        }
+    };
+    let normalizer = match chosen.builtin_kind() {
+        Some(kind) => Normalizer::builtin(kind),
+        None => match Normalizer::new(signed, mapping.as_deref()) {
+            Ok(n) => n,
+            Err(e) => return Ok(Err(format!("its mapping file: {e}"))),
+        },
     };
     let events: u64 = tx.query_row(
         "SELECT count(*) FROM events WHERE archive_id = ?1",
@@ -158,7 +192,6 @@ pub(super) fn renormalize_in(
             "its stored events do not re-verify ({why}); run `auditlens check`"
         )));
     }
-    let normalizer = Normalizer::builtin(kind);
     let source = normalizer.source_name();
     let origin: Option<String> = tx.query_row(
         "SELECT origin FROM archives WHERE id = ?1",
@@ -173,7 +206,7 @@ pub(super) fn renormalize_in(
     }
     let mut rollups = Rollups::default();
     let mut ids = IdAllocator::default();
-    let (mut ts_min, mut ts_max): (Option<i64>, Option<i64>) = (None, None);
+    let mut times = super::import::Times::default();
     let entry: std::sync::Arc<str> = std::sync::Arc::from("(stored)");
     let mut next_idx = 0i64;
     let mut old_ids = Vec::new();
@@ -221,10 +254,7 @@ pub(super) fn renormalize_in(
                 Ok(n) => (n, None),
                 Err(e) => (crate::sources::Normalized::default(), Some(e)),
             };
-            if let Some(t) = n.ts {
-                ts_min = Some(ts_min.map_or(t, |m| m.min(t)));
-                ts_max = Some(ts_max.map_or(t, |m| m.max(t)));
-            }
+            times.add(idx as u64, n.ts, parse_error.is_none());
             let Some(id) = ids.allocate(tx, n.ts)? else {
                 return Ok(Err(format!(
                     "event index {idx}: more than a billion events of the store share about one second of event time"
@@ -259,8 +289,8 @@ pub(super) fn renormalize_in(
     }
     rollups.flush(tx, archive_id, &source)?;
     tx.execute(
-        "UPDATE archives SET normalization = ?1, time_first = ?2, time_last = ?3 WHERE id = ?4",
-        params![chosen.column(), ts_min, ts_max, archive_id],
+        "UPDATE archives SET normalization = ?1, time_first = ?2, time_last = ?3, untimed = ?4 WHERE id = ?5",
+        params![chosen.column(), times.min, times.max, times.untimed, archive_id],
     )?;
     replaced.push(super::text_index::Replaced::record(
         tx, archive_id, old_ids,

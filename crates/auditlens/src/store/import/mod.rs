@@ -36,8 +36,8 @@ pub(super) use pipeline::{PendingEvent, prepare};
 pub use promote::Promotion;
 pub(super) use promote::reverify_stored;
 pub(super) use rollups::Rollups;
-pub(super) use sink::INSERT_EVENT;
 use sink::*;
+pub(super) use sink::{INSERT_EVENT, Times};
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -112,6 +112,43 @@ pub struct ImportResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub normalization: Option<Normalization>,
+    /// The archive's stored events that have no time, when its events are in the store and some have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub untimed: Option<UntimedEvents>,
+}
+
+/// The stored events of an archive that parse but have no time under the rules that normalized them
+/// (docs/sources.md section 2): they are in no time-filtered figure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct UntimedEvents {
+    pub count: u64,
+    /// The events of the archive that parse (the share `count` is of).
+    pub of: u64,
+    /// The first of them: its index in the archive.
+    pub first_index: Option<u64>,
+    /// Why it has no time: the first time member it has and its value, or the members looked at. `None` for a
+    /// producer's mapping file (its `time` field says where).
+    pub why: Option<crate::sources::Untimed>,
+}
+
+impl std::fmt::Display for UntimedEvents {
+    /// `279 of 1,136 events have no time (event 3: published: "redacted" is not a time)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} of {} {} no time",
+            self.count,
+            crate::report::count(self.of, "event"),
+            if self.count == 1 { "has" } else { "have" }
+        )?;
+        match (&self.first_index, &self.why) {
+            (Some(i), Some(why)) => write!(f, " (event {i}: {why})"),
+            (Some(i), None) => write!(f, " (event {i}: the mapping file's time field gives none)"),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl ImportResult {
@@ -157,7 +194,7 @@ fn signer_trusted(report: &ArchiveReport) -> bool {
 type ChainEnds = (Vec<u8>, Vec<u8>);
 
 /// What [`verify_and_insert`] found: the report, the plan, the events' time range and the kept forks.
-type Verified = (ArchiveReport, Plan, Option<i64>, Option<i64>, Vec<i64>);
+type Verified = (ArchiveReport, Plan, Times, Vec<i64>);
 
 /// Verifies the archive, inserting its events as they stream (the import's transaction stays open): the report
 /// (with the sink's own failure, if any, in place of the verifier's), what was decided, and the time range.
@@ -186,8 +223,7 @@ fn verify_and_insert(
         prep,
         small_cache: false,
         parse_errors: 0,
-        ts_min: None,
-        ts_max: None,
+        times: Times::default(),
         error: None,
         progress,
         sql_error: None,
@@ -239,8 +275,7 @@ fn verify_and_insert(
     Ok((
         report,
         sink.plan.clone(),
-        sink.ts_min,
-        sink.ts_max,
+        sink.times,
         std::mem::take(&mut sink.kept_forks),
     ))
 }
@@ -368,7 +403,7 @@ impl Store {
         // Parsing and normalizing run on a second thread, one batch ahead of the inserts on this one.
         let (to_worker, batches) = mpsc::sync_channel(1);
         let (prepared, from_worker) = mpsc::sync_channel(1);
-        let (report, plan, ts_min, ts_max, kept_forks) = std::thread::scope(|scope| {
+        let (report, plan, times, kept_forks) = std::thread::scope(|scope| {
             let worker = scope.spawn(move || prepare_batches(batches, prepared));
             let prep = Preparer::new(to_worker, from_worker);
             // The sink, and with it the thread's channel, is gone when this returns: the thread then ends.
@@ -405,6 +440,7 @@ impl Store {
             lookalikes: Vec::new(),
             report,
             normalization: None,
+            untimed: None,
         };
         if plan == Plan::Untrusted {
             // Stopped by the sink once the checkpoint's signature was checked: the events were not read.
@@ -434,8 +470,9 @@ impl Store {
         match (&plan, status) {
             (Plan::Insert { archive_id }, ArchiveStatus::Verified) => {
                 tx.execute(
-                    "UPDATE archives SET time_first = ?1, time_last = ?2, parse_errors = ?3 WHERE id = ?4",
-                    params![ts_min, ts_max, parse_errors, archive_id],
+                    "UPDATE archives SET time_first = ?1, time_last = ?2, parse_errors = ?3, untimed = ?4
+                     WHERE id = ?5",
+                    params![times.min, times.max, parse_errors, times.untimed, archive_id],
                 )?;
                 commit = true;
                 result.outcome = ImportOutcome::Imported;
@@ -451,13 +488,12 @@ impl Store {
             (Plan::Promote { archive_id }, ArchiveStatus::Verified) => {
                 match reverify_stored(&tx, *archive_id) {
                     Ok(()) => {
-                        if let Some(kind) = as_kind
-                            && let Err(why) = super::renormalize::renormalize_in(
-                                &tx,
-                                *archive_id,
-                                kind,
-                                &mut replaced,
-                            )?
+                        if let Err(why) = super::renormalize::renormalize_in(
+                            &tx,
+                            *archive_id,
+                            rules_of(as_kind),
+                            &mut replaced,
+                        )? && as_kind.is_some()
                         {
                             return Err(StoreError::Invalid(format!(
                                 "archive #{archive_id} re-verified, but cannot be re-normalized: {why}"
@@ -499,25 +535,31 @@ impl Store {
                 result.archive_id = Some(*archive_id);
                 result.message =
                     format!("verified; already imported (archive #{archive_id}), nothing changed");
-                if let Some(kind) = as_kind {
-                    match super::renormalize::renormalize_in(&tx, *archive_id, kind, &mut replaced)?
-                    {
-                        Ok(done) if done.changed => {
-                            commit = true;
-                            result.message = format!(
-                                "verified; already imported (archive #{archive_id}); its {} re-normalized: {}",
-                                crate::report::count(done.events, "event"),
-                                done.normalization.text
-                            );
-                        }
-                        Ok(_) => {}
-                        Err(why) => {
-                            result.outcome = ImportOutcome::Refused;
-                            result.message = format!(
-                                "verified; already imported (archive #{archive_id}), but not re-normalized: {why}"
-                            );
-                        }
+                // Imported again: under the auditor's choice (`--as`), or else under this AuditLens's
+                // version of the rules it is normalized by (docs/sources.md section 2).
+                match super::renormalize::renormalize_in(
+                    &tx,
+                    *archive_id,
+                    rules_of(as_kind),
+                    &mut replaced,
+                )? {
+                    Ok(done) if done.changed => {
+                        commit = true;
+                        result.message = format!(
+                            "verified; already imported (archive #{archive_id}); its {} re-normalized: {}",
+                            crate::report::count(done.events, "event"),
+                            done.normalization.text
+                        );
                     }
+                    Ok(_) => {}
+                    Err(why) if as_kind.is_some() => {
+                        result.outcome = ImportOutcome::Refused;
+                        result.message = format!(
+                            "verified; already imported (archive #{archive_id}), but not re-normalized: {why}"
+                        );
+                    }
+                    // Its fields stay those of the rules recorded with it.
+                    Err(_) => {}
                 }
             }
             (Plan::Refuse(why), ArchiveStatus::Verified) => {
@@ -571,8 +613,16 @@ impl Store {
                         Plan::Insert { archive_id } => {
                             tx.execute(
                                 "UPDATE archives SET status = ?1, failure = ?2, time_first = ?3, time_last = ?4,
-                                 parse_errors = ?5 WHERE id = ?6",
-                                params![db_status, stored_failure, ts_min, ts_max, parse_errors, archive_id],
+                                 parse_errors = ?5, untimed = ?6 WHERE id = ?7",
+                                params![
+                                    db_status,
+                                    stored_failure,
+                                    times.min,
+                                    times.max,
+                                    parse_errors,
+                                    times.untimed,
+                                    archive_id
+                                ],
                             )?;
                             *archive_id
                         }
@@ -613,6 +663,9 @@ impl Store {
             && result.is_ok()
         {
             result.gap_before = self.gap_before(origin, seq)?;
+            if let Some(id) = result.archive_id {
+                result.untimed = self.untimed_events(id)?;
+            }
             result.signer_change = self.signer_change_near(origin, seq)?;
         }
         if let Some(origin) = &result.report.origin {
@@ -674,4 +727,12 @@ impl Store {
         )?;
         Ok((lower > 0 && prev == 0).then_some(seq))
     }
+}
+
+/// The rules an archive imported again is re-normalized by.
+fn rules_of(as_kind: Option<SourceKind>) -> super::renormalize::Rules {
+    as_kind.map_or(
+        super::renormalize::Rules::Current,
+        super::renormalize::Rules::Auditor,
+    )
 }

@@ -27,8 +27,7 @@ pub(in crate::store) struct ImportSink<'t, 'p> {
     pub(super) small_cache: bool,
     /// Events stored without normalized fields (not one JSON object the parser reads).
     pub(super) parse_errors: u64,
-    pub(super) ts_min: Option<i64>,
-    pub(super) ts_max: Option<i64>,
+    pub(super) times: Times,
     pub(super) error: Option<Failure>,
     pub(super) progress: &'p mut dyn FnMut(&Progress) -> bool,
     pub(super) sql_error: Option<rusqlite::Error>,
@@ -179,10 +178,7 @@ impl ImportSink<'_, '_> {
                 (Normalized::default(), Some(e))
             }
         };
-        if let Some(ts) = n.ts {
-            self.ts_min = Some(self.ts_min.map_or(ts, |m| m.min(ts)));
-            self.ts_max = Some(self.ts_max.map_or(ts, |m| m.max(ts)));
-        }
+        self.times.add(ev.index, n.ts, parse_error.is_none());
         if text.len() >= PREP_INLINE_BYTES && !self.small_cache {
             self.tx
                 .pragma_update(None, "cache_size", crate::store::BIG_EVENT_CACHE_SIZE)?;
@@ -315,5 +311,32 @@ impl Sink for ImportSink<'_, '_> {
 
     fn parses_events(&self) -> bool {
         matches!(self.plan, Plan::Insert { .. })
+    }
+}
+
+/// The times of an archive's stored events: the first and last, and how many of those that parse have none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(in crate::store) struct Times {
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    /// Events that parse but have no time under the archive's rules (`archives.untimed`).
+    pub untimed: u64,
+    /// The index of the first of them.
+    pub first_untimed: Option<u64>,
+}
+
+impl Times {
+    pub fn add(&mut self, index: u64, ts: Option<i64>, parsed: bool) {
+        match ts {
+            Some(t) => {
+                self.min = Some(self.min.map_or(t, |m| m.min(t)));
+                self.max = Some(self.max.map_or(t, |m| m.max(t)));
+            }
+            None if parsed => {
+                self.untimed += 1;
+                self.first_untimed.get_or_insert(index);
+            }
+            None => {}
+        }
     }
 }
