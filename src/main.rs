@@ -298,7 +298,27 @@ fn parse_builtin_kind(s: &str) -> Result<SourceKind, String> {
         })
 }
 
+/// A reader that stops reading (`auditlens search ... | head`) closes the pipe: Rust's `println!` then panics on the
+/// write error. Like every Unix tool killed by SIGPIPE, end at once, quietly, with the shell's status for it
+/// (128 + 13); any other panic is reported as usual.
+fn quiet_on_closed_stdout() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        report(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Keygen { name, out } => cmd::keygen::run(&name, &out),

@@ -706,6 +706,18 @@ pub fn stats(db: &Path, s: &Stats, all: bool, producer: &[ArchiveNote]) {
             }
         );
     };
+    if s.untimed > 0 {
+        let left_out = if s.scope.from.is_some() || s.scope.to.is_some() {
+            "none of them is counted here"
+        } else {
+            "counted above, in no day below"
+        };
+        println!(
+            "no time:     {} of {which}: {left_out} (the search {:?} lists them)",
+            auditlens::report::count(s.untimed, "request"),
+            s.drill.untimed
+        );
+    }
     line("category:", &s.by_category);
     line("outcome:", &s.by_outcome);
     line("source:", &s.by_source);

@@ -95,6 +95,17 @@ pub fn run(db: &Path, opts: Options<'_>, query: &str) -> Result<ExitCode, Fatal>
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes one line. A reader that stopped reading (`| head`) ends the command at once, as a Unix tool killed by
+/// SIGPIPE ends (status 141), instead of reading every remaining page into a closed pipe; any other write error
+/// (a full disk) is a fatal error (exit code 2).
 fn writeln_ok(out: &mut impl Write, line: &str) {
-    let _ = writeln!(out, "{line}");
+    match writeln!(out, "{line}") {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(141),
+        Err(e) => {
+            // An I/O problem: exit code 2, as every `Fatal`.
+            eprintln!("auditlens: writing the results: {e}");
+            std::process::exit(2);
+        }
+    }
 }

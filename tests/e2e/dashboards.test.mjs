@@ -157,7 +157,17 @@ describe('the dashboards on a store of real logs', () => {
       const actors = await bars('#overview-top-actors');
       assert.equal(actors.cat, 30);
       assert.equal(actors['homer.simpson@duff.com'], 27);
-      assert.match(await s.text('#overview-span'), /2014-03-06 17:10:34 UTC\s+→ 2023-09-21 00:00:00 UTC/);
+      // The last: a GitHub workflow run Panther exported with a space-form time (2025-10-15 18:45:47.048).
+      assert.match(await s.text('#overview-span'), /2014-03-06 17:10:34 UTC\s+→ 2025-10-15 18:45:47 UTC/);
+      // Panther's space-form times (GitHub, Okta, Teleport exports) are times; the events left without one are
+      // counted and named, and listed by the search the command line counts the same.
+      const untimed = cliCount(`-time:* ${BASE}`);
+      assert.ok(untimed > 0 && untimed < 217, `${untimed} events without a time`);
+      assert.equal(
+        await s.text('#overview-untimed'),
+        `${untimed} events of this scope have no time: counted in the totals, but in no chart over time; Show them`,
+      );
+      assert.ok(cliCount(`source:okta time:2022-06-22 ${BASE}`) > 0, 'an Okta export time with a space is read');
       await s.waitForElement('#overview-over-time button.segment');
       await h.screenshot(s, 'dash-01-overview');
       await s.execute('document.getElementById("overview-top-actors").scrollIntoView({ block: "end" })');
@@ -209,8 +219,9 @@ describe('the dashboards on a store of real logs', () => {
       await s.execute('document.getElementById("deployments-rare").scrollIntoView({ block: "end" })');
       await h.screenshot(s, 'dash-03c-deployments-lower');
       await s.execute('document.getElementById("screen").scrollTop = 0');
-      // Both k8s deployments were on Friday 2018-10-26, at 13:07:36 and 13:09:27 UTC: inside 09:00-18:00 UTC.
-      assert.equal((await figure(s, '#deployments-off-hours')).count, 0);
+      // Both k8s deployments were on Friday 2018-10-26, at 13:07:36 and 13:09:27 UTC: inside 09:00-18:00 UTC. The
+      // GitHub workflow run (Panther's space-form time, Tuesday 2023-01-31 18:58:27 UTC) is after 18:00.
+      assert.equal((await figure(s, '#deployments-off-hours')).count, 1);
       // Working hours ending at 13:08 UTC: the delete at 13:09 is off hours.
       await s.execute(`const set = (id, v) => { const el = document.getElementById(id);
           const proto = el.tagName === 'SELECT' ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
@@ -220,11 +231,11 @@ describe('the dashboards on a store of real logs', () => {
       await (await s.find('#deployments-apply')).click();
       await s.waitFor('new working hours', async () => /workhours:09:00-13:08Z/.test((await figure(s, '#deployments-off-hours')).drill));
       const off = await figure(s, '#deployments-off-hours');
-      assert.equal(off.count, 1);
-      assert.equal(cliCount(off.drill), 1);
+      assert.equal(off.count, 2);
+      assert.equal(cliCount(off.drill), 2);
       assert.deepEqual(
         await s.execute(`return [...document.querySelectorAll('#deployments-off-hours-by-actor .bar-row')].map((e) => [e.dataset.key, Number(e.dataset.count)]);`),
-        [['minikube-user', 1]],
+        [['github_handle', 1], ['minikube-user', 1]],
       );
       await h.screenshot(s, 'dash-03b-deployments-off-hours');
       await drillDown(s, '#deployments-off-hours-by-actor .bar-row[data-key="minikube-user"]', 1);
@@ -293,6 +304,7 @@ describe('the dashboards on a store of real logs', () => {
         (await figure(s, '#overview-total')).drill,
         /after:2018-10-26T00:00:00(\.0+)?Z before:2018-10-27T00:00:00(\.0+)?Z$/,
       );
+      assert.match(await s.text('#overview-untimed'), /events of this scope have no time: no figure of this time range counts them\. Show them$/);
       await h.screenshot(s, 'dash-08-overview-one-day');
       await goTo(s, 'deployments');
       await s.waitFor('one day of deployments', async () => (await figure(s, '#deployments-total'))?.count === 2);
@@ -302,6 +314,25 @@ describe('the dashboards on a store of real logs', () => {
         el.dispatchEvent(new Event('change', { bubbles: true }));`);
       await (await s.find('#overview-apply')).click();
       await s.waitFor('all time again', async () => (await figure(s, '#overview-total'))?.count === 217);
+    });
+  });
+
+  it('names the events of an archive that have no time, and lists them', async () => {
+    await step(s, 'untimed', async () => {
+      await goTo(s, 'archives');
+      const row = `#archives-table tr[data-origin="${ORIGIN}/okta"]`;
+      await s.waitForElement(row);
+      await s.execute('document.querySelector(arguments[0]).scrollIntoView({ block: "center" })', row);
+      await (await s.find(`${row} td`)).click();
+      const said = await s.waitForText('#archive-untimed', 'of this archive have no time');
+      const n = Number(said.match(/^(\d+) events/)[1]);
+      assert.equal(n, cliCount(`origin:${ORIGIN}/okta -time:*`));
+      await s.execute('document.getElementById("archive-untimed").scrollIntoView({ block: "center" })');
+      await h.screenshot(s, 'dash-10-archive-untimed');
+      await (await s.find('#archive-untimed button')).click();
+      await s.waitFor('search tab', async () => (await (await s.find('#tab-search')).attribute('aria-selected')) === 'true');
+      await s.waitForText('#match-count', new RegExp(`^${n} matches for `));
+      await goTo(s, 'overview');
     });
   });
 

@@ -199,3 +199,37 @@ fn an_archive_normalized_under_version_1_keeps_its_fields_until_it_is_imported_a
     let err = text(&lab.check().stderr);
     assert!(err.contains("stored normalization"), "{err}");
 }
+
+#[test]
+fn a_reader_that_stops_reading_ends_the_command_quietly() {
+    // `auditlens search ... | head -1`: the rest of the output has nowhere to go. The command ends at once with
+    // the status of a Unix tool killed by SIGPIPE, and says nothing on stderr (no panic message).
+    use std::io::{BufRead, BufReader};
+    let lab = Lab::new();
+    let lines: Vec<String> = (0..3000)
+        .map(|i| {
+            format!(
+                r#"{{"actor":"user-{i}","time":"2024-05-01 10:00:{:02}","action":"read"}}"#,
+                i % 60
+            )
+        })
+        .collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let a = lab.archive("many", &refs);
+    assert_eq!(code(&lab.import(&a)), 0);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_auditlens"))
+        .args(["search", "--db", &lab.db, "--all", "--json", ""])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with('{'), "{first}");
+    // The reader is gone (dropped above).
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+}

@@ -64,6 +64,7 @@ const overview: Overview = {
   top_actors: [fig(HOSTILE, 5, 'actor:"<img"'), fig('alice', 3, 'actor:alice')],
   time_range: { first: Date.UTC(2024, 4, 1) * 1000, last: Date.UTC(2024, 4, 1, 2) * 1000, first_text: '2024-05-01T00:00:00Z', last_text: '2024-05-01T02:00:00Z' },
   producer_rules: [],
+  untimed: fig(null, 7, '-time:*'),
 };
 
 function row(id: string, actor: string, outcome: string): EventRow {
@@ -108,6 +109,7 @@ const deployments: Deployments = {
   rare_actors: [fig('carol', 1, 'actor:carol category:deployment')],
   recent: [],
   producer_rules: [],
+  untimed: fig(null, 0, 'category:deployment -time:*'),
 };
 
 const access: Access = {
@@ -128,6 +130,7 @@ const access: Access = {
   off_hours_by_actor: [],
   bursts: [{ actor: 'mallory', start: '2024-05-01T01:00:00Z', end: '2024-05-01T01:05:00Z', count: 4, drill: `burst ${BASE}` }],
   producer_rules: [],
+  untimed: fig(null, 0, '-time:*'),
 };
 
 // Two archives whose fields come from the producer's mapping file (docs/sources.md, "Whose rules").
@@ -189,6 +192,28 @@ describe('dashboards', () => {
       end_minute: 1080,
       utc_offset_minutes: 0,
     });
+  });
+
+  it('says how many events have no time and what that leaves out, and lists them', async () => {
+    dashboards({
+      overview: () => ({ ...overview, scope: { ...scope, from: '2024-05-01T00:00:00Z', to: '2024-05-02T00:00:00Z' } }),
+    });
+    await renderApp();
+    const note = await waitFor(() => {
+      const el = document.getElementById('overview-untimed');
+      if (!el) throw new Error('no #overview-untimed');
+      return el;
+    });
+    expect(note.textContent).toBe('7 events of this scope have no time: no figure of this time range counts them. Show them');
+    fireEvent.click(within(note).getByText('Show them'));
+    await waitFor(() => expect((document.getElementById('query') as HTMLInputElement).value).toBe(`-time:* ${BASE}`));
+  });
+
+  it('says nothing about time when every event has one', async () => {
+    dashboards({ overview: () => ({ ...overview, untimed: fig(null, 0, '-time:*') }) });
+    await renderApp();
+    await screen.findByText('Not everything is verified.');
+    expect(document.getElementById('overview-untimed')).toBeNull();
   });
 
   it('says so when everything is verified', async () => {

@@ -28,6 +28,7 @@ const overview: Overview = {
   top_actors: [],
   time_range: null,
   producer_rules: [],
+  untimed: { key: null, count: 0, drill: '-time:*' },
 };
 
 function origin(change: Partial<OriginCoverage>): OriginCoverage {

@@ -25,4 +25,9 @@ rare_actors: Array<Figure>, recent: Array<EventRow>,
 /**
  * Archives in scope whose fields come from the producer's mapping file (as [`Overview::producer_rules`]).
  */
-producer_rules: Array<ArchiveNote>, };
+producer_rules: Array<ArchiveNote>, 
+/**
+ * Events of the scope, its time range aside, that have no time (docs/sources.md section 2.3): no time
+ * filter, chart or time-bounded figure counts them. Its drill-down lists them.
+ */
+untimed: Figure, };

@@ -22,4 +22,9 @@ time_range: TimeSpan | null,
  * Archives in scope whose fields come from the producer's mapping file (docs/sources.md, "Whose rules"):
  * their `outcome`, `category`, ... are what the producer's rules say. `reason`: the normalization in words.
  */
-producer_rules: Array<ArchiveNote>, };
+producer_rules: Array<ArchiveNote>, 
+/**
+ * Events of the scope, its time range aside, that have no time (docs/sources.md section 2.3): no time
+ * filter, chart or time-bounded figure counts them. Its drill-down lists them.
+ */
+untimed: Figure, };

@@ -3,12 +3,13 @@
 
 import type { ReactNode } from 'react';
 
-import type { AppError, ArchiveNote, ScopeInfo } from '../backend';
+import type { AppError, ArchiveNote, Figure, ScopeInfo } from '../backend';
 import { useApp } from '../app-context';
 import type { DashboardState } from '../dashboards/useDashboard';
 import { DashboardBar } from './DashboardBar';
 import { EmptyState } from './EmptyState';
 import { ProducerRulesBanner } from './ProducerRulesBanner';
+import { countOf } from '../format/numbers';
 
 function QueryProblem({ query, error, id }: { query: string; error: AppError; id: string }) {
   const column = error.column ?? 1;
@@ -52,14 +53,39 @@ function ScopeLine({ scope, id }: { scope: ScopeInfo; id: string }) {
   );
 }
 
-export function DashboardFrame<T extends { scope: ScopeInfo; producer_rules: ArchiveNote[] }>({
+/**
+ * How many events of the scope have no time (docs/sources.md section 2.3), and so what the figures leave out: with
+ * a time range, every figure; without one, the charts over time. Opens the search that lists them.
+ */
+function UntimedNote({ untimed, scope, noun, id }: { untimed: Figure; scope: ScopeInfo; noun: string; id: string }) {
+  const { openSearch } = useApp();
+  const n = Number(untimed.count);
+  if (n === 0) return null;
+  const ranged = scope.from != null || scope.to != null;
+  return (
+    <p className="small warn-text untimed-note" id={id}>
+      {countOf(n, noun)} of this scope {n === 1 ? 'has' : 'have'} no time:{' '}
+      {ranged ? 'no figure of this time range counts ' : 'counted in the totals, but in no chart over time; '}
+      {ranged ? (n === 1 ? 'it' : 'them') : ''}
+      {ranged ? '. ' : ''}
+      <button className="link" onClick={() => openSearch(untimed.drill)}>
+        Show {n === 1 ? 'it' : 'them'}
+      </button>
+    </p>
+  );
+}
+
+export function DashboardFrame<T extends { scope: ScopeInfo; producer_rules: ArchiveNote[]; untimed: Figure }>({
   name,
   title,
   state,
   children,
+  untimedNoun = 'event',
 }: {
   name: string;
   title: string;
+  /** What the dashboard counts, for its note on events without a time. */
+  untimedNoun?: string;
   state: DashboardState<T>;
   children: (data: T) => ReactNode;
 }) {
@@ -95,6 +121,7 @@ export function DashboardFrame<T extends { scope: ScopeInfo; producer_rules: Arc
         state.data && (
           <>
             <ScopeLine scope={state.data.scope} id={`${name}-scope`} />
+            <UntimedNote untimed={state.data.untimed} scope={state.data.scope} noun={untimedNoun} id={`${name}-untimed`} />
             <ProducerRulesBanner archives={state.data.producer_rules} id={`${name}-producer-rules`} />
             <div className={state.loading ? 'dash-grid stale' : 'dash-grid'}>{children(state.data)}</div>
           </>

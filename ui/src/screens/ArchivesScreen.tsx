@@ -226,6 +226,7 @@ function ArchiveTable({
             }}
             aria-selected={a.id === selected}
             data-archive-id={a.id}
+            data-origin={a.origin ?? ''}
           >
             <td className="mono">{safeText(a.origin)}</td>
             <td>

@@ -12,7 +12,7 @@ export function DeploymentsScreen({ visible }: { visible: boolean }) {
   const state = useDashboard('deployments', visible);
   const zone = settings.time_zone;
   return (
-    <DashboardFrame name="deployments" title="Deployments" state={state}>
+    <DashboardFrame name="deployments" title="Deployments" state={state} untimedNoun="deployment">
       {(d) => (
         <>
           <div className="stats wide">

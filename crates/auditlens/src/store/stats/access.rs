@@ -120,6 +120,7 @@ impl Store {
             )?,
             bursts: self.bursts(scope, &denied_rows, opts),
             producer_rules: self.producer_rules(scope)?,
+            untimed: c.untimed(scope, &[], now)?,
         })
     }
 

@@ -51,6 +51,7 @@ impl Cube {
                             self.column(*d).is_some()
                         }
                         Filter::OffHours(w) => w.aligned() && self.column(Dim::Hour).is_some(),
+                        Filter::Untimed => self.column(Dim::Hour).is_some(),
                     }
             })
     }
@@ -75,6 +76,9 @@ impl Cube {
                     .column(Dim::Hour)
                     .and_then(|i| key_int(&row[i]))
                     .is_some_and(|h| !w.inside(h * HOUR)),
+                Filter::Untimed => self
+                    .column(Dim::Hour)
+                    .is_some_and(|i| key_int(&row[i]).is_none()),
             })
         };
         // Group keys compare ASCII case-insensitively; the first spelling met names the group.

@@ -127,6 +127,7 @@ impl Store {
             recent: self.recent(&total, opts.recent, now)?,
             total,
             producer_rules: self.producer_rules(scope)?,
+            untimed: c.untimed(scope, std::slice::from_ref(&deployment), now)?,
         })
     }
 }

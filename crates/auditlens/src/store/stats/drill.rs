@@ -137,7 +137,7 @@ pub(crate) fn count(store: &Store, q: &Query, now: i64) -> Result<Option<u64>, r
         .iter()
         .filter_map(|f| match f {
             Filter::Is(d, _) | Filter::AnyOf(d, _) | Filter::Present(d) => Some(*d),
-            Filter::OffHours(_) => None,
+            Filter::OffHours(_) | Filter::Untimed => None,
         })
         .collect();
     let Some(table) = [Table::Hourly, Table::Actors]

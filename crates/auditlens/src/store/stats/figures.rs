@@ -31,6 +31,24 @@ impl Counter<'_> {
         })
     }
 
+    /// The events of the scope matching `filters` that have no time, counted over the scope without its time
+    /// range (which no untimed event is in).
+    pub(super) fn untimed(
+        &self,
+        scope: &Scope,
+        filters: &[Filter],
+        now: i64,
+    ) -> Result<Figure, StatsError> {
+        let all_time = Scope {
+            from: None,
+            to: None,
+            ..scope.clone()
+        };
+        let mut filters = filters.to_vec();
+        filters.push(Filter::Untimed);
+        self.figure(&all_time, Table::Hourly, &filters, now)
+    }
+
     /// One figure per value of `dim`.
     pub(super) fn breakdown(
         &self,

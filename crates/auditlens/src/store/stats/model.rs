@@ -65,6 +65,9 @@ pub struct ActorCount {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Stats {
     pub total: u64,
+    /// Requests of the scope, its time range aside, that have no time: in no figure of a time range, and in no
+    /// day of `deployments_per_day` (docs/sources.md section 2.3).
+    pub untimed: u64,
     pub by_category: BTreeMap<String, u64>,
     pub by_outcome: BTreeMap<String, u64>,
     pub by_source: BTreeMap<String, u64>,
@@ -79,6 +82,7 @@ pub struct Stats {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StatsDrills {
     pub total: String,
+    pub untimed: String,
     pub by_category: BTreeMap<String, String>,
     pub by_outcome: BTreeMap<String, String>,
     pub by_source: BTreeMap<String, String>,
@@ -142,6 +146,9 @@ pub struct Overview {
     /// Archives in scope whose fields come from the producer's mapping file (docs/sources.md, "Whose rules"):
     /// their `outcome`, `category`, ... are what the producer's rules say. `reason`: the normalization in words.
     pub producer_rules: Vec<ArchiveNote>,
+    /// Events of the scope, its time range aside, that have no time (docs/sources.md section 2.3): no time
+    /// filter, chart or time-bounded figure counts them. Its drill-down lists them.
+    pub untimed: Figure,
 }
 
 /// Deployments of one environment (a Kubernetes namespace, an AWS account/region, a GCP project, ...).
@@ -174,6 +181,9 @@ pub struct Deployments {
     pub recent: Vec<EventRow>,
     /// Archives in scope whose fields come from the producer's mapping file (as [`Overview::producer_rules`]).
     pub producer_rules: Vec<ArchiveNote>,
+    /// Events of the scope, its time range aside, that have no time (docs/sources.md section 2.3): no time
+    /// filter, chart or time-bounded figure counts them. Its drill-down lists them.
+    pub untimed: Figure,
 }
 
 /// Denied attempts of one actor on one resource.
@@ -232,4 +242,7 @@ pub struct Access {
     pub bursts: Vec<Burst>,
     /// Archives in scope whose fields come from the producer's mapping file (as [`Overview::producer_rules`]).
     pub producer_rules: Vec<ArchiveNote>,
+    /// Events of the scope, its time range aside, that have no time (docs/sources.md section 2.3): no time
+    /// filter, chart or time-bounded figure counts them. Its drill-down lists them.
+    pub untimed: Figure,
 }

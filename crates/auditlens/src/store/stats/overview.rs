@@ -55,6 +55,7 @@ impl Store {
             )?,
             time_range: self.span(scope, now)?,
             producer_rules: self.producer_rules(scope)?,
+            untimed: c.untimed(scope, &[], now)?,
         })
     }
 

@@ -136,6 +136,8 @@ pub(super) enum Filter {
     AnyOf(Dim, Vec<String>),
     Present(Dim),
     OffHours(WorkingHours),
+    /// Events without a time (`-time:*`): the summary rows of no hour.
+    Untimed,
 }
 
 impl Filter {
@@ -148,6 +150,7 @@ impl Filter {
             }
             Filter::Present(d) => format!("{}:*", d.name()),
             Filter::OffHours(w) => format!("time:* -workhours:{}", w.query_value()),
+            Filter::Untimed => "-time:*".to_owned(),
         }
     }
 
@@ -167,6 +170,7 @@ impl Filter {
                 vs.iter().map(|v| SqlValue::Text(v.clone())).collect(),
             ),
             Filter::Present(d) => (format!("{} IS NOT NULL", col(*d)?), Vec::new()),
+            Filter::Untimed => (format!("{} IS NULL", col(Dim::Hour)?), Vec::new()),
             Filter::OffHours(w) => {
                 // Every minute is wholly in or out of working hours (their bounds and offset are whole
                 // minutes); an hour only when they are whole hours.

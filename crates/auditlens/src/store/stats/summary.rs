@@ -19,8 +19,10 @@ impl Store {
         let now = now_micros;
         let c = Counter::load(self, scope, now, &overview_cubes())?;
         let total = c.figure(scope, Table::Hourly, &[], now)?;
+        let untimed = c.untimed(scope, &[], now)?;
         let mut stats = Stats {
             total: total.count,
+            untimed: untimed.count,
             by_category: BTreeMap::new(),
             by_outcome: BTreeMap::new(),
             by_source: BTreeMap::new(),
@@ -28,6 +30,7 @@ impl Store {
             deployments_per_day: Vec::new(),
             drill: StatsDrills {
                 total: total.drill,
+                untimed: untimed.drill,
                 by_category: BTreeMap::new(),
                 by_outcome: BTreeMap::new(),
                 by_source: BTreeMap::new(),
