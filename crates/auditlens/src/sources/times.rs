@@ -27,7 +27,7 @@ pub enum Numbers {
     /// The same, or a number with a fraction or an exponent (Panther writes `1621305118553.0`), rounded to the
     /// nearest microsecond (version 2).
     EpochMillisAny,
-    /// Seconds, milliseconds, microseconds or nanoseconds since 1970, told apart by magnitude ([`by_magnitude`]).
+    /// Seconds, milliseconds, microseconds or nanoseconds since 1970, told apart by magnitude (`MAGNITUDES`).
     ByMagnitude,
 }
 
