@@ -18,6 +18,8 @@ const COMMANDS: &[&str] = &[
     "archives",
     "archive_detail",
     "renormalize_archive",
+    "incidents",
+    "review_incident",
     "search",
     "count",
     "histogram",

@@ -22,6 +22,7 @@ use {
     auditlens::keyring::TrustedKey,
     auditlens::store::coverage::AuditPeriod,
     auditlens::store::histogram::Histogram,
+    auditlens::store::incidents::Incident,
     auditlens::store::renormalize::Renormalized,
     auditlens::store::search::{EventDetail, SearchPage},
     auditlens::store::stats::{Access, Deployments, Overview, Scope, WorkingHours},
@@ -53,6 +54,8 @@ macro_rules! with_commands {
             archives() -> ArchivesView;
             archive_detail(id: i64) -> ArchiveDetail;
             renormalize_archive(id: i64, kind: String) -> Renormalized;
+            incidents(include_reviewed: bool) -> Vec<Incident>;
+            review_incident(id: i64, note: String) -> Incident;
             search(query: String, limit: u32, after: Option<String>) -> SearchPage;
             count(query: String) -> u64;
             histogram(query: String, buckets: u32) -> Histogram;

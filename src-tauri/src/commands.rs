@@ -18,6 +18,7 @@ use auditlens::store::StoreError;
 use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::histogram::Histogram;
 use auditlens::store::import::{BatchStep, ImportOptions, Promotion};
+use auditlens::store::incidents::Incident;
 use auditlens::store::renormalize::Renormalized;
 use auditlens::store::search::{EventDetail, MAX_LIMIT, SearchPage};
 use auditlens::store::stats::{Access, DashboardOptions, Deployments, Overview, Scope};
@@ -372,6 +373,24 @@ pub fn renormalize_archive(
     // The archive's events have new ids: their text is indexed again in the background.
     db.index_text_in_background();
     Ok(done)
+}
+
+/// The integrity incidents of the database (store/incidents.rs): those not reviewed, or all of them.
+pub fn incidents(state: &AppState, include_reviewed: bool) -> Result<Vec<Incident>, AppError> {
+    state
+        .db()?
+        .read(|store| Ok(store.incidents(include_reviewed)?))
+}
+
+/// Marks an incident reviewed with the auditor's note (required).
+pub fn review_incident(state: &AppState, id: i64, note: &str) -> Result<Incident, AppError> {
+    let db = state.db()?;
+    let _writer = lock(&state.write_lock);
+    let mut store = db.writer()?;
+    store.review_incident(id, note).map_err(|e| match e {
+        StoreError::Invalid(message) => AppError::new(ErrorCode::Invalid, message),
+        other => other.into(),
+    })
 }
 
 /// One archive with its signed checkpoint, its manifest and why it is flagged, if it is.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use auditlens::keyring::TrustedKey;
 use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::histogram::Histogram;
+use auditlens::store::incidents::Incident;
 use auditlens::store::renormalize::Renormalized;
 use auditlens::store::search::{EventDetail, SearchPage};
 use auditlens::store::stats::{
@@ -178,6 +179,23 @@ pub async fn renormalize_archive(
     kind: String,
 ) -> Result<Renormalized, AppError> {
     blocking(&state, move |s| commands::renormalize_archive(s, id, &kind)).await
+}
+
+#[tauri::command]
+pub async fn incidents(
+    state: Shared<'_>,
+    include_reviewed: bool,
+) -> Result<Vec<Incident>, AppError> {
+    blocking(&state, move |s| commands::incidents(s, include_reviewed)).await
+}
+
+#[tauri::command]
+pub async fn review_incident(
+    state: Shared<'_>,
+    id: i64,
+    note: String,
+) -> Result<Incident, AppError> {
+    blocking(&state, move |s| commands::review_incident(s, id, &note)).await
 }
 
 #[tauri::command]

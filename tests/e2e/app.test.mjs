@@ -377,3 +377,39 @@ describe('the app started with archives on its command line', () => {
     });
   });
 });
+
+describe('the same database opened again', () => {
+  let s;
+  before(async () => {
+    // No archive on the command line this time: what the window shows comes from the database alone.
+    s = await h.launch(['--db', h.path('e2e.db')]);
+  });
+  after(async () => {
+    await s?.quit();
+  });
+
+  it('keeps the integrity incidents of the last session until each is reviewed with a note', async () => {
+    await step(s, 'incidents', async () => {
+      // The tampered archive failed; the partner's key was untrusted (then trusted): both stay incidents.
+      const box = await s.waitForText('#overview-incidents', '2 integrity incidents not reviewed.');
+      assert.match(box, /Failed verification\s+\S*tampered\.zip/);
+      assert.match(box, /event 0 differs from what was signed/);
+      assert.match(box, /Untrusted key\s+\S*partner-1\.zip/);
+      assert.match(box, /nothing of it was stored/);
+      await h.screenshot(s, '14-overview-incidents');
+      const tampered = '#overview-incidents li[data-kind="failed"]';
+      await (await s.find(`${tampered} .review-open`)).click();
+      await (await s.find(`${tampered} textarea`)).type('Asked ops for the original; the copy on the share was altered.');
+      await (await s.find(`${tampered} button[type="submit"]`)).click();
+      await s.waitForText('#overview-incidents', '1 integrity incident not reviewed.');
+      assert.doesNotMatch(await s.text('#overview-incidents'), /tampered\.zip/);
+      // Archives keeps every incident, the review with its note.
+      await goTo(s, 'archives');
+      const all = await s.waitForText('#archives-incidents', 'Asked ops for the original');
+      assert.match(all, /Reviewed .*: Asked ops for the original; the copy on the share was altered\./);
+      assert.match(all, /Untrusted key/);
+      await s.execute('document.getElementById("archives-incidents").scrollIntoView({ block: "start" })');
+      await h.screenshot(s, '15-archives-incidents');
+    });
+  });
+});

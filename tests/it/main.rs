@@ -11,6 +11,7 @@ mod cli_contract;
 mod coverage;
 mod crash;
 mod hostile_text;
+mod incidents;
 mod independent_verifier;
 mod lookalike;
 mod mapping;

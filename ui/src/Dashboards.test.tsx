@@ -52,6 +52,7 @@ const overview: Overview = {
       { archive_id: 2, origin: 'example.com/k8s', sequence: 4, path: '/data/k8s-4.zip', status: 'verified', reason: 'sequence 3 is missing' },
     ],
     lookalikes: [],
+    incidents: [],
   },
   total: fig(null, 42, ''),
   by_category: [fig('change', 30, 'category:change'), fig('access', 12, 'category:access')],
@@ -214,6 +215,53 @@ describe('dashboards', () => {
     await renderApp();
     await screen.findByText('Not everything is verified.');
     expect(document.getElementById('overview-untimed')).toBeNull();
+  });
+
+  it('lists the integrity incidents not reviewed, and takes one off once reviewed with a note', async () => {
+    const incident = {
+      id: 4,
+      kind: 'failed',
+      path: '/share/k8s-7.zip\u202e',
+      origin: 'example.com/k8s',
+      sequence: 7,
+      reason: 'failed: event 3 differs from what was signed (leaf hash mismatch)',
+      first_seen: '2026-01-01T10:00:00Z',
+      last_seen: '2026-01-02T10:00:00Z',
+      times: 2,
+      archive_id: null,
+      reviewed_at: null,
+      review_note: null,
+    };
+    let open = [incident];
+    const reviewed: unknown[] = [];
+    dashboards({
+      overview: () => ({ ...overview, verification: { ...overview.verification, incidents: open } }),
+      review_incident: (a) => {
+        reviewed.push(a);
+        open = [];
+        return { ...incident, reviewed_at: '2026-01-03T00:00:00Z', review_note: (a as { note: string }).note };
+      },
+    });
+    await renderApp();
+    const box = await waitFor(() => {
+      const el = document.getElementById('overview-incidents');
+      if (!el) throw new Error('no #overview-incidents');
+      return el;
+    });
+    expect(box.textContent).toContain('1 integrity incident not reviewed.');
+    expect(box.textContent).toContain('Failed verification');
+    expect(box.textContent).toContain('/share/k8s-7.zip\\u{202e}');
+    expect(box.textContent).toContain('event 3 differs from what was signed');
+    expect(box.textContent).toContain('2 times, first 2026-01-01 10:00:00 UTC, last 2026-01-02 10:00:00 UTC');
+    expect(box.textContent).not.toMatch(/\u202e/);
+    fireEvent.click(within(box).getByText('Mark reviewed…'));
+    const submit = within(box).getByRole('button', { name: 'Mark reviewed' }) as HTMLButtonElement;
+    expect(submit.disabled).toBe(true);
+    fireEvent.change(within(box).getByLabelText(/Review note/), { target: { value: 'Re-sent by ops; the bad copy is from the share.' } });
+    expect(submit.disabled).toBe(false);
+    fireEvent.click(submit);
+    await waitFor(() => expect(document.getElementById('overview-incidents')).toBeNull());
+    expect(reviewed).toEqual([{ id: 4, note: 'Re-sent by ops; the bad copy is from the share.' }]);
   });
 
   it('says so when everything is verified', async () => {

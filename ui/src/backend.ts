@@ -88,6 +88,7 @@ export type { LookalikeGroup } from './bindings/LookalikeGroup';
 export type { ArchiveNote } from './bindings/ArchiveNote';
 export type { Normalization } from './bindings/Normalization';
 export type { Renormalized } from './bindings/Renormalized';
+export type { Incident } from './bindings/Incident';
 export type { Promotion } from './bindings/Promotion';
 export type { WorkingHours } from './bindings/WorkingHours';
 export type { ScopeInfo } from './bindings/ScopeInfo';
@@ -150,6 +151,8 @@ export const backend = {
   archiveDetail: (id: number) => call('archive_detail', { id }),
   /** Re-normalizes archive `id` with the built-in mapper `kind` (the auditor's choice; `import --as KIND`). */
   renormalizeArchive: (id: number, kind: string) => call('renormalize_archive', { id, kind }),
+  incidents: (includeReviewed: boolean) => call('incidents', { includeReviewed }),
+  reviewIncident: (id: number, note: string) => call('review_incident', { id, note }),
 
   search: (query: string, limit: number, after: string | null) => call('search', { query, limit, after }),
   count: (query: string) => call('count', { query }),

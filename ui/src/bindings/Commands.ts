@@ -17,6 +17,7 @@ import type { ExportSelection } from "./ExportSelection";
 import type { FileKind } from "./FileKind";
 import type { Histogram } from "./Histogram";
 import type { ImportEvent } from "./ImportEvent";
+import type { Incident } from "./Incident";
 import type { OpenedBundle } from "./OpenedBundle";
 import type { Overview } from "./Overview";
 import type { Renormalized } from "./Renormalized";
@@ -47,6 +48,8 @@ export type Commands = {
   archives: [Record<string, never>, ArchivesView],
   archive_detail: [{ id: number }, ArchiveDetail],
   renormalize_archive: [{ id: number, kind: string }, Renormalized],
+  incidents: [{ includeReviewed: boolean }, Array<Incident>],
+  review_incident: [{ id: number, note: string }, Incident],
   search: [{ query: string, limit: number, after?: string | null }, SearchPage],
   count: [{ query: string }, number],
   histogram: [{ query: string, buckets: number }, Histogram],

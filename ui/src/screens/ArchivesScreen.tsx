@@ -12,11 +12,13 @@ import type {
   CheckEvent,
   CheckProgress,
   CheckReport,
+  Incident,
   Normalization,
 } from '../backend';
 import { useApp } from '../app-context';
 import { FailureFields } from '../components/FailureFields';
 import { EmptyState } from '../components/EmptyState';
+import { IncidentList } from '../components/Incidents';
 import { LookalikeWarning } from '../components/LookalikeWarning';
 import { ProgressBar } from '../components/ProgressBar';
 import { Timeline } from '../components/Timeline';
@@ -33,14 +35,16 @@ type CheckState =
   | { state: 'cancelled' };
 
 export function ArchivesScreen({ visible }: { visible: boolean }) {
-  const { dataVersion, showError, settings } = useApp();
+  const { dataVersion, showError, settings, refreshDb } = useApp();
   const [view, setView] = useState<ArchivesView | null>(null);
+  const [incidents, setIncidents] = useState<Incident[]>([]);
   const [selected, setSelected] = useState<number | null>(null);
   const [check, setCheck] = useState<CheckState>({ state: 'idle' });
 
   useEffect(() => {
     if (!visible) return;
     backend.archives().then(setView).catch(showError);
+    backend.incidents(true).then(setIncidents).catch(showError);
   }, [visible, dataVersion, showError]);
 
   const onCheckEvent = useCallback((ev: CheckEvent) => {
@@ -98,6 +102,16 @@ export function ArchivesScreen({ visible }: { visible: boolean }) {
           <ArchiveTable archives={archives} selected={selected} onSelect={setSelected} zone={zone} />
           {selected !== null && <ArchiveDetailPanel id={selected} onClose={() => setSelected(null)} />}
         </>
+      )}
+      {incidents.length > 0 && (
+        <section className="panel" id="archives-incidents">
+          <h3>Integrity incidents</h3>
+          <p className="small muted">
+            Every import that failed verification, was refused or met an untrusted key, kept or not, with the
+            importer&apos;s reason; those not reviewed are also on the Overview.
+          </p>
+          <IncidentList incidents={incidents} onReviewed={refreshDb} />
+        </section>
       )}
     </div>
   );

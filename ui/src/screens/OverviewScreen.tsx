@@ -4,6 +4,7 @@
 
 import type { VerificationSummary } from '../backend';
 import { useApp } from '../app-context';
+import { OpenIncidents } from '../components/Incidents';
 import { BarList, Panel, Stat, StackedColumns, seriesClass } from '../components/Charts';
 import { CoveragePanel } from '../components/CoveragePanel';
 import { DashboardFrame } from '../components/DashboardFrame';
@@ -79,6 +80,7 @@ export function OverviewScreen({ visible }: { visible: boolean }) {
       {(o) => (
         <>
           <div className="wide">
+            <OpenIncidents incidents={o.verification.incidents} />
             <VerificationBanner v={o.verification} />
             <LookalikeWarning groups={o.verification.lookalikes} id="overview-lookalikes" />
           </div>

@@ -87,6 +87,7 @@ export function basics(s: Startup = startup()): Record<string, Handler> {
     db_status: () => s.db,
     save_settings: (a) => a.settings,
     archives: () => ({ archives: [], lookalikes: [], continuity: [] }),
+    incidents: () => [],
     search: () => ({ events: [], next: null }),
     count: () => 0,
     file_kinds: (a) => (a.paths as string[]).map(() => 'archive'),

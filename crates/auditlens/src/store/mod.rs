@@ -13,6 +13,7 @@ pub mod check;
 pub mod coverage;
 pub mod histogram;
 pub mod import;
+pub mod incidents;
 pub mod renormalize;
 pub mod rowid;
 pub mod schema;

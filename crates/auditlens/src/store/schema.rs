@@ -188,6 +188,25 @@ pub const MIGRATIONS: &[&str] = &[
         WHERE events.archive_id = archives.id AND events.ts IS NULL AND events.parse_error IS NULL
     ) WHERE status != 'failed';
     "#,
+    // 12: integrity incidents (store/incidents.rs): imports that failed, were refused or met an untrusted key,
+    // with their reason, kept until the auditor reviews them with a note. Not evidence: never read as such.
+    r#"
+    CREATE TABLE incidents (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL,         -- failed | refused | untrusted
+        path        TEXT NOT NULL,
+        origin      TEXT,
+        sequence    INTEGER,
+        reason      TEXT NOT NULL,
+        first_seen  TEXT NOT NULL,         -- RFC 3339 UTC
+        last_seen   TEXT NOT NULL,
+        times       INTEGER NOT NULL DEFAULT 1,
+        archive_id  INTEGER,               -- the kept archive row, if any
+        reviewed_at TEXT,
+        review_note TEXT
+    );
+    CREATE INDEX incidents_open ON incidents(reviewed_at, last_seen);
+    "#,
 ];
 
 /// The hour of an event time (microseconds), as SQL over a column `ts`: `floor(ts / 3600e6)`, NULL for NULL.

@@ -381,7 +381,22 @@ impl Store {
     /// instead of the archive's own signed kind or mapping file (docs/sources.md, "Whose rules"). The verified
     /// bytes, leaves and root are the same; only the normalized columns and the summary tables differ. An archive
     /// already in the store is re-normalized in the same transaction (after its stored bytes re-verify).
+    ///
+    /// An import that fails, is refused or meets an untrusted key is recorded as an integrity incident
+    /// ([`Store::incidents`]).
     pub fn import_archive_as(
+        &mut self,
+        path: &Path,
+        opts: &ImportOptions<'_>,
+        as_kind: Option<SourceKind>,
+        progress: &mut dyn FnMut(&Progress) -> bool,
+    ) -> Result<ImportResult, StoreError> {
+        let result = self.import_once(path, opts, as_kind, progress)?;
+        self.record_incident(&result)?;
+        Ok(result)
+    }
+
+    fn import_once(
         &mut self,
         path: &Path,
         opts: &ImportOptions<'_>,

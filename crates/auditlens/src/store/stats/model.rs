@@ -116,6 +116,10 @@ pub struct VerificationSummary {
     /// Groups of different stored origins that look alike ([`Store::lookalike_origins`](crate::store::Store::lookalike_origins)): a warning for
     /// the banner, not part of `all_verified` (each origin is verified as exactly what it says).
     pub lookalikes: Vec<crate::safe_text::LookalikeGroup>,
+    /// Integrity incidents the auditor has not reviewed yet, newest first ([`Store::incidents`](crate::store::Store::incidents)):
+    /// imports that failed, were refused or met an untrusted key, kept or not. Not part of `all_verified`, which
+    /// is about the stored archives.
+    pub incidents: Vec<crate::store::incidents::Incident>,
 }
 
 /// First and last event time covered, microseconds UTC and RFC 3339.

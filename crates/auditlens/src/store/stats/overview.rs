@@ -146,6 +146,7 @@ impl Store {
             lookalikes: crate::safe_text::lookalike_groups(
                 archives.iter().filter_map(|a| a.origin.as_deref()),
             ),
+            incidents: self.incidents(false)?,
         };
         for a in &archives {
             match a.status.as_str() {
