@@ -61,6 +61,11 @@ def main():
             any(w in (r.get("errorCode") or "").lower() for w in ("accessdenied", "unauthorized")) for r in ct
         ),
         "cloudtrail_console_logins": sum(r.get("eventName") == "ConsoleLogin" for r in ct),
+        # json.readOnly:false and json.userIdentity.type:iamuser (ASCII case-insensitive value, exact member names).
+        "cloudtrail_not_read_only": sum(r.get("readOnly") is False for r in ct),
+        "cloudtrail_iam_users": sum(
+            str((r.get("userIdentity") or {}).get("type", "")).lower() == "iamuser" for r in ct
+        ),
         "nonblank_lines": {
             rel: len(load_lines(rel))
             for rel in [

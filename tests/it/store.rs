@@ -1004,6 +1004,8 @@ fn the_hand_counted_figures_are_counted_from_the_fixtures_without_auditlens() {
             "cloudtrail_after_2017_09_11T20_28": 12,
             "cloudtrail_denied_error_code": 0,
             "cloudtrail_console_logins": 6,
+            "cloudtrail_not_read_only": 1,
+            "cloudtrail_iam_users": 11,
             "nonblank_lines": {
                 "k8s_audit/audit2rbac/demo.log": 37,
                 "aws_cloudtrail/otrf/ec2_proxy_s3_exfiltration_2020-09-14011940.json": 103,
@@ -1014,6 +1016,59 @@ fn the_hand_counted_figures_are_counted_from_the_fixtures_without_auditlens() {
             }
         })
     );
+}
+
+/// `json.MEMBER:value` reads the events' own JSON (docs/search.md section 4.2) and `archive:ORIGIN#SEQ` one
+/// archive; the counts are those `count_fixtures.py` makes without AuditLens (above).
+#[test]
+fn json_members_and_archives_find_what_the_independent_count_finds() {
+    let (lab, _, _) = Lab::with_fixtures();
+    let store = lab.store();
+    let count = |q: &str| store.count(q, NOW).unwrap();
+    assert_eq!(
+        k8s_hits(&store, "json.objectRef.namespace:ns1"),
+        vec![3, 34, 35, 36]
+    );
+    assert_eq!(
+        k8s_hits(&store, "json.user.username:system:*"),
+        (0..37).collect::<Vec<u64>>()
+    );
+    assert_eq!(count("json.eventName:ConsoleLogin"), 6);
+    // Values compare ASCII case-insensitively, member names exactly (JSON's are case-sensitive).
+    assert_eq!(count("json.eventName:consolelogin"), 6);
+    assert_eq!(count("json.eventname:ConsoleLogin"), 0);
+    assert_eq!(count("json.eventName:*login*"), 6);
+    assert_eq!(count("json.eventName:Console*"), 6);
+    assert_eq!(count("json.userIdentity.type:iamuser"), 11);
+    // true and false are words; a missing member or null is absent, and absent counts under NOT.
+    assert_eq!(count("json.readOnly:false"), 1);
+    assert_eq!(count("json.readOnly:*"), 1);
+    assert_eq!(count("-json.readOnly:false"), 37 + 18);
+    assert_eq!(
+        count("-json.eventName:ConsoleLogin origin:aws/111122223333/trail"),
+        13
+    );
+    // An object is its JSON text.
+    assert_eq!(count("json.userIdentity:*"), count("json.userIdentity:{*"));
+    assert_eq!(count("archive:example.com/prod/k8s#1"), 37);
+    assert_eq!(count("archive:example.com/prod/k8s@1"), 37);
+    assert_eq!(count("archive:aws/111122223333/trail#1"), 19);
+    assert_eq!(count("archive:example.com/prod/k8s#2"), 0);
+    assert_eq!(
+        count("archive:EXAMPLE.com/prod/k8s#1"),
+        0,
+        "origins compare exactly"
+    );
+    for bad in [
+        "json.:x",
+        "json.a..b:x",
+        "json.a\"b:x",
+        "archive:example.com",
+        "archive:x#*",
+        "archive:x#1x",
+    ] {
+        assert!(auditlens::query::parse(bad).is_err(), "{bad}");
+    }
 }
 
 /// A store written by the previous release (schema 8: tests/fixtures/stores/README.md says how it was made).

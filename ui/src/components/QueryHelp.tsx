@@ -17,11 +17,13 @@ const EXAMPLES: [string, string][] = [
   ['workhours:09-18+02:00', 'Monday to Friday, 09:00 to 18:00 at UTC+02:00 (-workhours:… for off hours)'],
   ['privilege:exec', 'privileged access: exec into a workload (also secret, role, login)'],
   ['status:verified', 'events of verified archives only (also untrusted, failed)'],
+  ['json.eventName:ConsoleLogin', "a member of the event's own JSON (json.requestParameters.roleArn:*admin*)"],
+  ['archive:example.com/prod/k8s#12', 'the events of one archive: origin and sequence'],
 ];
 
 // Every field and keyword the query parser knows (tests/it/cli_contract.rs checks this list against it).
 const FIELDS =
-  'time source origin actor action resource outcome category ip agent env stage privilege status after before since workhours';
+  'time source origin actor action resource outcome category ip agent env stage privilege status archive json.MEMBER after before since workhours';
 
 export function QueryHelp({ onExample }: { onExample: (q: string) => void }) {
   return (

@@ -34,6 +34,19 @@ pub enum Query {
         start: Option<i64>,
         end: Option<i64>,
     },
+    /// A member of the event's own JSON (`json.eventName:ConsoleLogin`, `json.requestParameters.roleArn:*admin*`):
+    /// the value at `path` (member names from the top level, exactly as written) as text, compared as a field is:
+    /// equal ASCII case-insensitively, a prefix (`prefix`), a pattern (`pattern`: every `*` is any characters),
+    /// or present (`prefix` with an empty `value`).
+    Json {
+        path: Vec<String>,
+        value: String,
+        prefix: bool,
+        pattern: bool,
+    },
+    /// The events of one archive: `archive:ORIGIN#SEQ` (or `ORIGIN@SEQ`, as event ids write it); the origin
+    /// compares exactly, as `origin:` does.
+    Archive { origin: String, sequence: u64 },
     /// The event time is at most this many microseconds before `now` (or later).
     Since(i64),
     /// The event time falls Monday to Friday within `[start, end)` minutes of the day, in the local time of the

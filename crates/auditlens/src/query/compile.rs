@@ -124,6 +124,18 @@ fn escape_glob(value: &str) -> String {
     out
 }
 
+/// SQLite's JSON path of member names from the top level: `$."a"."b"` (each name quoted, so `.`, `[` and spaces
+/// in it are plain characters; the lexer refuses names with `"` or `\\`).
+fn json_path(path: &[String]) -> String {
+    let mut out = String::from("$");
+    for name in path {
+        out.push_str(".\"");
+        out.push_str(name);
+        out.push('"');
+    }
+    out
+}
+
 /// A time condition. Event ids are time-ordered (store/rowid.rs), so each bound is written twice: as an id range,
 /// which lets SQLite walk the primary key, and exactly on `ts`.
 fn time_range(start: Option<i64>, end: Option<i64>) -> Cond {
@@ -390,6 +402,41 @@ pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
             format!("e.{} LIKE ? ESCAPE '\\'", field.column()),
             vec![SqlParam::Text(like_pattern(pattern))],
             true,
+        )),
+        Query::Json {
+            path,
+            value,
+            prefix,
+            pattern,
+        } => {
+            // The member as text, read by SQLite from the event's bytes; only from an event that parsed (any
+            // other is not JSON SQLite reads). `true`/`false` are words; an object or array is its JSON text;
+            // `null` and a missing member are absent.
+            let path = json_path(path);
+            let text = "(CASE WHEN e.parse_error IS NULL THEN (CASE json_type(e.raw, ?) \
+                WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL \
+                ELSE CAST(json_extract(e.raw, ?) AS TEXT) END) END)";
+            let mut params = vec![SqlParam::Text(path.clone()), SqlParam::Text(path)];
+            Cond::Sql(if *pattern {
+                params.push(SqlParam::Text(like_pattern(value)));
+                Part::new(format!("{text} LIKE ? ESCAPE '\\'"), params, true)
+            } else if *prefix && value.is_empty() {
+                Part::new(format!("{text} IS NOT NULL"), params, false)
+            } else if *prefix {
+                params.push(SqlParam::Text(escape_like(value)));
+                Part::new(format!("{text} LIKE ? ESCAPE '\\'"), params, true)
+            } else {
+                params.push(SqlParam::Text(value.clone()));
+                Part::new(format!("{text} = ? COLLATE NOCASE"), params, true)
+            })
+        }
+        Query::Archive { origin, sequence } => Cond::Sql(Part::new(
+            "+e.archive_id IN (SELECT id FROM archives WHERE origin = ? COLLATE BINARY AND sequence = ?)",
+            vec![
+                SqlParam::Text(origin.clone()),
+                SqlParam::Int(i64::try_from(*sequence).unwrap_or(i64::MAX)),
+            ],
+            false,
         )),
         Query::TimeRange { start, end } => time_range(*start, *end),
         Query::Since(micros) => time_range(Some(now.saturating_sub(*micros)), None),

@@ -47,6 +47,10 @@ enum Key {
     Before,
     Since,
     WorkHours,
+    /// `json.MEMBER[.MEMBER...]`: a member of the event's own JSON.
+    Json,
+    /// `archive:ORIGIN#SEQ`.
+    Archive,
 }
 
 impl Key {
@@ -59,6 +63,13 @@ impl Key {
             Some(Key::Since)
         } else if name.eq_ignore_ascii_case("workhours") {
             Some(Key::WorkHours)
+        } else if name.eq_ignore_ascii_case("archive") {
+            Some(Key::Archive)
+        } else if name
+            .get(..5)
+            .is_some_and(|p| p.eq_ignore_ascii_case("json."))
+        {
+            Some(Key::Json)
         } else {
             Field::from_name(name).map(Key::Field)
         }
@@ -71,6 +82,8 @@ impl Key {
             Key::Before => "before",
             Key::Since => "since",
             Key::WorkHours => "workhours",
+            Key::Json => "json",
+            Key::Archive => "archive",
         }
     }
 }
@@ -90,7 +103,14 @@ struct FieldValue {
 /// Every name a `name:value` term may use: the fields, then the time keywords.
 pub fn known_names() -> Vec<&'static str> {
     let mut names: Vec<&str> = Field::ALL.iter().map(|field| field.name()).collect();
-    names.extend(["after", "before", "since", "workhours"]);
+    names.extend([
+        "archive",
+        "json.MEMBER",
+        "after",
+        "before",
+        "since",
+        "workhours",
+    ]);
     names
 }
 
@@ -338,7 +358,11 @@ impl<'a> Lexer<'a> {
             };
             (value, end)
         };
-        let query = field_term(key, value)?;
+        let query = match key {
+            Key::Json => json_term(name, start + 1, value)?,
+            Key::Archive => archive_term(value)?,
+            _ => field_term(key, value)?,
+        };
         self.push_term(query, start)?;
         self.pos = next;
         Ok(())
@@ -379,6 +403,64 @@ fn text_term(
         prefix,
         phrase,
     })
+}
+
+/// Builds a `json.PATH:value` term; `name` is `json.PATH` as written, at column `column`.
+fn json_term(name: &str, column: usize, value: FieldValue) -> Result<Query, QueryError> {
+    let members: Vec<&str> = name.get(5..).unwrap_or_default().split('.').collect();
+    if let Some(bad) = members
+        .iter()
+        .find(|m| m.is_empty() || m.contains(['"', '\\']))
+    {
+        let why = if bad.is_empty() {
+            "an empty member name"
+        } else {
+            "a member name with `\"` or `\\`"
+        };
+        return Err(QueryError::new(
+            column,
+            format!(
+                "`{name}:` has {why}; write json. then member names separated by dots (json.requestParameters.roleArn)"
+            ),
+        ));
+    }
+    if value.text.is_empty() && !value.prefix {
+        return Err(QueryError::new(
+            value.column,
+            format!(
+                "`{name}:` needs a value right after the `:` (no space), or `*` for \"present\""
+            ),
+        ));
+    }
+    Ok(Query::Json {
+        path: members.into_iter().map(str::to_owned).collect(),
+        value: value.text,
+        prefix: value.prefix,
+        pattern: value.pattern,
+    })
+}
+
+/// Builds an `archive:ORIGIN#SEQ` term (`ORIGIN@SEQ` as event ids write it is read too).
+fn archive_term(value: FieldValue) -> Result<Query, QueryError> {
+    let split = |sep: char| {
+        let (origin, seq) = value.text.rsplit_once(sep)?;
+        let digits = !seq.is_empty() && seq.len() <= 19 && seq.bytes().all(|b| b.is_ascii_digit());
+        let sequence = seq.parse::<u64>().ok().filter(|_| digits)?;
+        (!origin.is_empty()).then(|| (origin.to_owned(), sequence))
+    };
+    match (
+        value.prefix || value.pattern,
+        split('#').or_else(|| split('@')),
+    ) {
+        (false, Some((origin, sequence))) => Ok(Query::Archive { origin, sequence }),
+        _ => Err(QueryError::new(
+            value.column,
+            format!(
+                "`archive:` takes ORIGIN#SEQUENCE (e.g. archive:example.com/prod/k8s#12), exactly, without `*`; got `{}`",
+                value.text
+            ),
+        )),
+    }
 }
 
 /// Builds the term of a `name:value` pair.
@@ -482,6 +564,11 @@ fn field_term(key: Key, value: FieldValue) -> Result<Query, QueryError> {
             })?;
             Ok(Query::WorkHours { start, end, offset })
         }
+        // Built by `json_term` and `archive_term`, which the lexer calls instead.
+        Key::Json | Key::Archive => Err(QueryError::new(
+            value.column,
+            format!("`{name}:` is read elsewhere"),
+        )),
     }
 }
 
@@ -640,11 +727,63 @@ mod tests {
     }
 
     #[test]
+    fn json_members_and_archives_are_read() {
+        let json = |path: &[&str], value: &str, prefix: bool, pattern: bool| Query::Json {
+            path: path.iter().map(|p| (*p).to_owned()).collect(),
+            value: value.to_owned(),
+            prefix,
+            pattern,
+        };
+        assert_eq!(
+            parse("json.eventName:ConsoleLogin").unwrap(),
+            json(&["eventName"], "ConsoleLogin", false, false)
+        );
+        assert_eq!(
+            parse("JSON.a.b:x*").unwrap(),
+            json(&["a", "b"], "x", true, false)
+        );
+        assert_eq!(
+            parse("json.a:*x*").unwrap(),
+            json(&["a"], "*x*", false, true)
+        );
+        assert_eq!(parse("json.a:*").unwrap(), json(&["a"], "", true, false));
+        assert_eq!(
+            parse(r#"json.a:"x y""#).unwrap(),
+            json(&["a"], "x y", false, false)
+        );
+        let archive = |origin: &str, sequence: u64| Query::Archive {
+            origin: origin.to_owned(),
+            sequence,
+        };
+        assert_eq!(
+            parse("archive:example.com/k8s#12").unwrap(),
+            archive("example.com/k8s", 12)
+        );
+        assert_eq!(parse("archive:a#b#3").unwrap(), archive("a#b", 3));
+        assert_eq!(parse("archive:o@x@7").unwrap(), archive("o@x", 7));
+        assert_eq!(parse(r#"archive:"a b#1""#).unwrap(), archive("a b", 1));
+        for (bad, column) in [
+            ("json.:x", 1),
+            ("json.a..b:x", 1),
+            ("json.a:", 8),
+            ("archive:x", 9),
+            ("archive:#1", 9),
+            ("archive:x#", 9),
+            ("archive:x#-1", 9),
+            ("archive:x#99999999999999999999", 9),
+            ("archive:x#1*", 9),
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert_eq!(e.column, column, "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn unknown_field_message_lists_the_known_fields_and_how_to_quote() {
         let e = parse("foo:bar").unwrap_err();
         assert!(e.message.contains(
             "known fields: time, source, origin, actor, action, resource, outcome, category, ip, agent, env, \
-             stage, privilege, status, after, before, since, workhours"
+             stage, privilege, status, archive, json.MEMBER, after, before, since, workhours"
         ));
         assert!(e.message.contains("\"foo:bar\""), "{e}");
     }
