@@ -33,6 +33,7 @@ const COMMANDS: &[&str] = &[
     "export_preview",
     "export_bundle",
     "export_parquet",
+    "export_results",
     "open_bundle",
     "file_kinds",
     "audit_coverage",

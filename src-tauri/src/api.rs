@@ -17,7 +17,7 @@ use {
     crate::contract::{
         AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
         DbStatus, ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent, JobId,
-        OpenedBundle, Settings, Startup, TrustOutcome,
+        OpenedBundle, ResultsExport, Settings, Startup, TrustOutcome,
     },
     auditlens::keyring::TrustedKey,
     auditlens::store::coverage::AuditPeriod,
@@ -69,6 +69,7 @@ macro_rules! with_commands {
             export_preview(selection: ExportSelection) -> ExportPreview;
             export_bundle(selection: ExportSelection, purpose: String, out: String) -> ExportResult;
             export_parquet(query: String, out: String) -> AnalyticsExport;
+            export_results(query: String, out: String) -> ResultsExport;
             open_bundle(path: String) -> OpenedBundle;
             file_kinds(paths: Vec<String>) -> Vec<FileKind>;
             audit_coverage() -> AuditCoverage;

@@ -27,7 +27,7 @@ use auditlens::trust::TrustPolicy;
 use crate::contract::{
     AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent, ClassRows,
     DbStatus, ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent, JobId,
-    OpenedBundle, Settings, Startup, StoredFailure, TrustOutcome,
+    OpenedBundle, ResultsExport, Settings, Startup, StoredFailure, TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::state::{AppState, Database, lock};
@@ -715,6 +715,62 @@ fn export_error(e: ExportError) -> AppError {
 
 /// Writes every verified event `query` matches to the folder `out` (which must not exist or be empty) as OCSF
 /// Parquet in Security Lake's layout, with a manifest signed by the auditor's key (docs/ocsf-export.md).
+/// Writes every match of `query` to `out` as CSV, or JSON Lines when the name ends in `.jsonl`, `.ndjson` or
+/// `.json`: the same library call as `auditlens search --all --csv/--json`. Written to a temporary file next to
+/// `out` and renamed: a failed export leaves no partial file.
+pub fn export_results(state: &AppState, query: &str, out: &str) -> Result<ResultsExport, AppError> {
+    use auditlens::table::{TableError, TableFormat, write_results};
+    use std::io::Write;
+    let out = out.trim();
+    if out.is_empty() {
+        return Err(AppError::new(
+            ErrorCode::Invalid,
+            "choose a file for the results",
+        ));
+    }
+    let path = PathBuf::from(out);
+    let format = TableFormat::of_path(&path);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+    let io = |e: std::io::Error| AppError::new(ErrorCode::Io, format!("writing {out}: {e}"));
+    let written = state.db()?.read(|store| {
+        let file = std::fs::File::create(&tmp).map_err(io)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+        let events = write_results(store, query, None, format, now_micros(), &mut w, &|l| l)
+            .map_err(|e| match e {
+                TableError::Search(e) => e.into(),
+                TableError::Io(e) => io(e),
+            })?;
+        w.flush().map_err(io)?;
+        w.get_ref().sync_all().map_err(io)?;
+        Ok(events)
+    });
+    let events = match written {
+        Ok(events) => events,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&tmp, &path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })?;
+    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    Ok(ResultsExport {
+        out: out.to_owned(),
+        format: match format {
+            TableFormat::Csv => "csv".into(),
+            TableFormat::JsonLines => "jsonl".into(),
+        },
+        events,
+        bytes,
+    })
+}
+
 pub fn export_parquet(
     state: &AppState,
     query: &str,

@@ -233,6 +233,18 @@ pub struct ExportResult {
     pub auditor: AuditorKey,
 }
 
+/// A written result table ("Export results…", docs/search.md section 10): every match of a query as CSV or JSON
+/// Lines, the columns of the table and each event's provenance.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ResultsExport {
+    /// The file written.
+    pub out: String,
+    /// `csv` or `jsonl`, by the file name's extension.
+    pub format: String,
+    pub events: u64,
+    pub bytes: u64,
+}
+
 /// A written OCSF Parquet export ("Export for analytics", docs/ocsf-export.md).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AnalyticsExport {
@@ -301,6 +313,8 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     ExportPreview::export_all(cfg)?;
     ExportResult::export_all(cfg)?;
     AnalyticsExport::export_all(cfg)?;
+    ResultsExport::export_all(cfg)?;
+    auditlens::store::incidents::Incident::export_all(cfg)?;
     OpenedBundle::export_all(cfg)?;
     FileKind::export_all(cfg)?;
     AuditCoverage::export_all(cfg)?;

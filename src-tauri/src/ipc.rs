@@ -20,7 +20,7 @@ use crate::commands;
 use crate::contract::{
     AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent, DbStatus,
     ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent, JobId, OpenedBundle,
-    Settings, Startup, TrustOutcome,
+    ResultsExport, Settings, Startup, TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::progress::Throttle;
@@ -307,6 +307,15 @@ pub async fn export_bundle(
 }
 
 /// Writes the OCSF Parquet export (docs/ocsf-export.md) on the blocking pool.
+#[tauri::command]
+pub async fn export_results(
+    state: Shared<'_>,
+    query: String,
+    out: String,
+) -> Result<ResultsExport, AppError> {
+    blocking(&state, move |s| commands::export_results(s, &query, &out)).await
+}
+
 #[tauri::command]
 pub async fn export_parquet(
     state: Shared<'_>,

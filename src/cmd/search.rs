@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use auditlens::safe_text::terminal_safe;
 use auditlens::store::search::SearchError;
+use auditlens::table::{TableError, TableFormat, write_results};
 
 use super::{Fatal, open_existing};
 use crate::render;
@@ -42,55 +43,66 @@ pub fn run(db: &Path, opts: Options<'_>, query: &str) -> Result<ExitCode, Fatal>
     // Event text is the auditee's: on a terminal, CSV cells are made safe to print (in a file, exact).
     let terminal = std::io::stdout().is_terminal();
     let mut out = std::io::stdout().lock();
+    if opts.all {
+        // Every match, page after page: the library's writer, as the app's "Export results…" uses it.
+        let format = if opts.csv {
+            TableFormat::Csv
+        } else {
+            TableFormat::JsonLines
+        };
+        let line = |text: String| {
+            if terminal && opts.csv {
+                terminal_safe(&text)
+            } else {
+                text
+            }
+        };
+        return match write_results(&store, query, opts.after, format, now, &mut out, &line) {
+            Ok(_) => Ok(ExitCode::SUCCESS),
+            Err(TableError::Search(e)) => Err(query_error(e)),
+            Err(TableError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                std::process::exit(141)
+            }
+            Err(e) => Err(Fatal(e.to_string())),
+        };
+    }
     if opts.csv {
         writeln_ok(
             &mut out,
             &auditlens::table::csv_record(auditlens::table::CSV_HEADER),
         );
     }
-    let mut after = opts.after.map(str::to_owned);
-    // Every match is read in pages of at least 1,000 (each found by its keyset cursor, in bounded memory).
-    let page_size = if opts.all {
-        opts.limit.max(1000)
+    let page = store
+        .search(query, opts.limit, opts.after, now)
+        .map_err(query_error)?;
+    if opts.csv {
+        for e in &page.events {
+            let record = auditlens::table::event_csv(e);
+            writeln_ok(
+                &mut out,
+                &if terminal {
+                    terminal_safe(&record)
+                } else {
+                    record
+                },
+            );
+        }
+    } else if opts.json {
+        for e in &page.events {
+            writeln_ok(&mut out, &serde_json::to_string(e)?);
+        }
     } else {
-        opts.limit
-    };
-    loop {
-        let page = store
-            .search(query, page_size, after.as_deref(), now)
-            .map_err(query_error)?;
-        if opts.csv {
-            for e in &page.events {
-                let record = auditlens::table::event_csv(e);
-                writeln_ok(
-                    &mut out,
-                    &if terminal {
-                        terminal_safe(&record)
-                    } else {
-                        record
-                    },
-                );
-            }
-        } else if opts.json {
-            for e in &page.events {
-                writeln_ok(&mut out, &serde_json::to_string(e)?);
-            }
-        } else {
-            render::search_page(&page.events, page.next.as_deref());
+        render::search_page(&page.events, page.next.as_deref());
+    }
+    match page.next {
+        Some(next) if opts.json => {
+            writeln_ok(&mut out, &serde_json::json!({ "next": next }).to_string());
         }
-        match page.next {
-            Some(next) if opts.all => after = Some(next),
-            Some(next) if opts.json => {
-                writeln_ok(&mut out, &serde_json::json!({ "next": next }).to_string());
-                break;
-            }
-            // A CSV page says where the next one starts on stderr, out of the data.
-            Some(next) if opts.csv => {
-                eprintln!("more results: --after {}", terminal_safe(&next));
-                break;
-            }
-            _ => break,
+        // A CSV page says where the next one starts on stderr, out of the data.
+        Some(next) if opts.csv => {
+            eprintln!("more results: --after {}", terminal_safe(&next));
         }
+        _ => {}
     }
     Ok(ExitCode::SUCCESS)
 }

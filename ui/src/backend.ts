@@ -89,6 +89,7 @@ export type { ArchiveNote } from './bindings/ArchiveNote';
 export type { Normalization } from './bindings/Normalization';
 export type { Renormalized } from './bindings/Renormalized';
 export type { Incident } from './bindings/Incident';
+export type { ResultsExport } from './bindings/ResultsExport';
 export type { Promotion } from './bindings/Promotion';
 export type { WorkingHours } from './bindings/WorkingHours';
 export type { ScopeInfo } from './bindings/ScopeInfo';
@@ -152,6 +153,7 @@ export const backend = {
   /** Re-normalizes archive `id` with the built-in mapper `kind` (the auditor's choice; `import --as KIND`). */
   renormalizeArchive: (id: number, kind: string) => call('renormalize_archive', { id, kind }),
   incidents: (includeReviewed: boolean) => call('incidents', { includeReviewed }),
+  exportResults: (query: string, out: string) => call('export_results', { query, out }),
   reviewIncident: (id: number, note: string) => call('review_incident', { id, note }),
 
   search: (query: string, limit: number, after: string | null) => call('search', { query, limit, after }),
@@ -234,6 +236,18 @@ export const backend = {
       title: 'Save the evidence bundle',
       filters: [{ name: 'Evidence bundles', extensions: ['zip'] }],
       defaultPath,
+    });
+    return typeof chosen === 'string' ? chosen : null;
+  },
+  /** Native save dialog for a result table: CSV, or JSON Lines by the name's extension. */
+  async pickResultsOut(): Promise<string | null> {
+    const chosen = await save({
+      title: 'Save the results (CSV, or JSON Lines as .jsonl)',
+      filters: [
+        { name: 'CSV', extensions: ['csv'] },
+        { name: 'JSON Lines', extensions: ['jsonl'] },
+      ],
+      defaultPath: 'auditlens-results.csv',
     });
     return typeof chosen === 'string' ? chosen : null;
   },

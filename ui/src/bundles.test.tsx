@@ -444,3 +444,44 @@ describe('exporting for analytics from a search', () => {
     expect(document.querySelector('img')).toBeNull();
   });
 });
+
+describe('exporting the result table from a search', () => {
+  it('writes every match to the chosen file and says how many, in which form, where', async () => {
+    const calls = mockBackend({
+      ...basics(withEvents),
+      search: () => ({ events: [row(0), row(1), row(2)], next: null }),
+      count: () => 3,
+      'plugin:dialog|save': () => '/cases/acme/denied.jsonl',
+      export_results: () => ({ out: '/cases/acme/denied.jsonl', format: 'jsonl', events: 3, bytes: 2048 }),
+    });
+    await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    await waitFor(() => expect(screen.getByText('3 matches')).toBeTruthy());
+    fireEvent.click(screen.getByRole('button', { name: 'Export results…' }));
+    const status = await screen.findByText(/Wrote 3 events as JSON Lines/);
+    expect(status.textContent).toContain('/cases/acme/denied.jsonl (2.0 KiB)');
+    expect(calls.find((c) => c.cmd === 'export_results')!.args).toEqual({ query: '', out: '/cases/acme/denied.jsonl' });
+  });
+
+  it('writes nothing when no file is chosen, and says why an export failed, as text', async () => {
+    let chosen: string | null = null;
+    const calls = mockBackend({
+      ...basics(withEvents),
+      search: () => ({ events: [row(0)], next: null }),
+      count: () => 1,
+      'plugin:dialog|save': () => chosen,
+      export_results: () => Promise.reject({ code: 'io', message: `writing /x/${hostile}.csv: No space left on device` }),
+    });
+    await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    await waitFor(() => expect(screen.getByText('1 match')).toBeTruthy());
+    fireEvent.click(screen.getByRole('button', { name: 'Export results…' }));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls.some((c) => c.cmd === 'export_results')).toBe(false);
+    chosen = `/x/${hostile}.csv`;
+    fireEvent.click(screen.getByRole('button', { name: 'Export results…' }));
+    const alert = await screen.findByText(/No space left on device/);
+    expect(alert.textContent).toContain(hostile);
+    expect(document.querySelector('img')).toBeNull();
+  });
+});

@@ -1,11 +1,15 @@
 //! The result table as data for working papers: one CSV record per event (RFC 4180), with the columns the
-//! search shows and the event's provenance (`auditlens search --csv`; docs/search.md section 10).
+//! search shows and the event's provenance, or JSON Lines (`auditlens search --csv/--json --all`, the app's
+//! "Export results…"; docs/search.md section 10).
 //!
 //! Event text is attacker-controlled. A cell a spreadsheet would read as a formula (starting with `=`, `+`, `-`,
 //! `@`, a tab or a carriage return) is written with a `'` in front, as OWASP advises against CSV injection; the
 //! JSON Lines form (`--json`) keeps every value exactly.
 
-use crate::store::search::EventRow;
+use std::io::Write;
+
+use crate::store::Store;
+use crate::store::search::{EventRow, SearchError};
 
 /// The CSV header: the table's columns, then the provenance that makes each row checkable against its archive.
 pub const CSV_HEADER: [&str; 18] = [
@@ -82,6 +86,75 @@ pub fn event_csv(e: &EventRow) -> String {
         &index,
         if e.verified { "true" } else { "false" },
     ])
+}
+
+/// The forms a result table is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// RFC 4180, [`CSV_HEADER`] first, one [`event_csv`] record per event, CRLF-free (`\n` line ends).
+    Csv,
+    /// One JSON object per event, as `auditlens search --json` writes them (every value exact).
+    JsonLines,
+}
+
+impl TableFormat {
+    /// The form a file name asks for: `.jsonl`, `.ndjson` and `.json` are JSON Lines, anything else CSV.
+    pub fn of_path(path: &std::path::Path) -> TableFormat {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("jsonl" | "ndjson" | "json") => TableFormat::JsonLines,
+            _ => TableFormat::Csv,
+        }
+    }
+}
+
+/// Why a result table could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error("writing the results: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Writes every event `query` matches, newest first (from the cursor `after`, when given), page after page
+/// (bounded memory), in `format`; each line goes through `line` (the command line makes CSV cells safe to print
+/// on a terminal with it). Returns how many events were written.
+pub fn write_results(
+    store: &Store,
+    query: &str,
+    after: Option<&str>,
+    format: TableFormat,
+    now_micros: i64,
+    out: &mut dyn Write,
+    line: &dyn Fn(String) -> String,
+) -> Result<u64, TableError> {
+    const PAGE: usize = 1000;
+    if format == TableFormat::Csv {
+        writeln!(out, "{}", line(csv_record(CSV_HEADER)))?;
+    }
+    let mut after: Option<String> = after.map(str::to_owned);
+    let mut written = 0u64;
+    loop {
+        let page = store.search(query, PAGE, after.as_deref(), now_micros)?;
+        for e in &page.events {
+            let text = match format {
+                TableFormat::Csv => event_csv(e),
+                TableFormat::JsonLines => {
+                    serde_json::to_string(e).map_err(std::io::Error::other)?
+                }
+            };
+            writeln!(out, "{}", line(text))?;
+            written += 1;
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(written),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -483,3 +483,54 @@ fn export_for_analytics_writes_the_verified_matches_as_ocsf_parquet_signed_by_th
     assert_eq!(err.code, ErrorCode::Invalid);
     assert!(err.message.contains("not empty"), "{}", err.message);
 }
+
+#[test]
+fn export_results_writes_every_match_as_csv_or_json_lines_and_nothing_on_failure() {
+    let e = env();
+    let query = format!("origin:\"{ORIGIN_CLOUDTRAIL}\"");
+    let matches = e
+        .state
+        .db()
+        .unwrap()
+        .read(|s| Ok(s.count(&query, 0).unwrap()))
+        .unwrap();
+    assert!(matches > 0);
+    let csv = e.out("results.csv");
+    let r = commands::export_results(&e.state, &query, &csv.display().to_string()).unwrap();
+    assert_eq!((r.format.as_str(), r.events), ("csv", matches));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        auditlens::table::csv_record(auditlens::table::CSV_HEADER)
+    );
+    assert_eq!(lines.len() as u64, matches + 1);
+    assert_eq!(r.bytes, text.len() as u64);
+    let jsonl = e.out("results.jsonl");
+    let r = commands::export_results(&e.state, &query, &jsonl.display().to_string()).unwrap();
+    assert_eq!((r.format.as_str(), r.events), ("jsonl", matches));
+    let first: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&jsonl)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(first["origin"], ORIGIN_CLOUDTRAIL);
+    assert!(first["archive"].is_string() && first["verified"].is_boolean());
+    // A query that does not parse writes nothing, not even a partial file.
+    let bad = e.out("bad.csv");
+    let err =
+        commands::export_results(&e.state, "actor:((", &bad.display().to_string()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Query);
+    assert!(!bad.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(bad.parent().unwrap())
+        .unwrap()
+        .filter_map(|d| d.ok())
+        .filter(|d| d.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty());
+    let err = commands::export_results(&e.state, "", "  ").unwrap_err();
+    assert_eq!(err.code, ErrorCode::Invalid);
+}

@@ -21,6 +21,7 @@ import type { Incident } from "./Incident";
 import type { OpenedBundle } from "./OpenedBundle";
 import type { Overview } from "./Overview";
 import type { Renormalized } from "./Renormalized";
+import type { ResultsExport } from "./ResultsExport";
 import type { Scope } from "./Scope";
 import type { SearchPage } from "./SearchPage";
 import type { Settings } from "./Settings";
@@ -63,6 +64,7 @@ export type Commands = {
   export_preview: [{ selection: ExportSelection }, ExportPreview],
   export_bundle: [{ selection: ExportSelection, purpose: string, out: string }, ExportResult],
   export_parquet: [{ query: string, out: string }, AnalyticsExport],
+  export_results: [{ query: string, out: string }, ResultsExport],
   open_bundle: [{ path: string }, OpenedBundle],
   file_kinds: [{ paths: Array<string> }, Array<FileKind>],
   audit_coverage: [Record<string, never>, AuditCoverage],

@@ -8,14 +8,14 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 
 import { backend, toAppError } from '../backend';
-import type { AnalyticsExport, AppError, EventRow, Histogram } from '../backend';
+import type { AnalyticsExport, AppError, EventRow, Histogram, ResultsExport } from '../backend';
 import { useApp } from '../app-context';
 import { EmptyState } from '../components/EmptyState';
 import { ExportDialog } from '../components/ExportDialog';
 import { HistogramChart } from '../components/HistogramChart';
 import { QueryErrorView, QueryHelp } from '../components/QueryHelp';
 import { COLUMNS, DEFAULT_COLUMNS, ResultsTable } from '../components/ResultsTable';
-import { formatCount } from '../format/numbers';
+import { formatBytes, formatCount } from '../format/numbers';
 import { withTimeRange } from '../format/query';
 
 export const PAGE_SIZE = 500;
@@ -44,6 +44,7 @@ export function SearchScreen({ visible }: { visible: boolean }) {
   const [checked, setChecked] = useState<Map<string, true>>(new Map());
   const [exporting, setExporting] = useState(false);
   const [analytics, setAnalytics] = useState<AnalyticsState>(null);
+  const [table, setTable] = useState<TableState>(null);
   const generation = useRef(0);
   const ran = useRef(false);
 
@@ -80,6 +81,18 @@ export function SearchScreen({ visible }: { visible: boolean }) {
       setAnalytics({ kind: 'done', result: await backend.exportParquet(query, out) });
     } catch (e) {
       setAnalytics({ kind: 'failed', message: toAppError(e).message });
+    }
+  };
+
+  const exportTable = async () => {
+    const query = results.query;
+    try {
+      const out = await backend.pickResultsOut();
+      if (!out) return;
+      setTable({ kind: 'running', out });
+      setTable({ kind: 'done', result: await backend.exportResults(query, out) });
+    } catch (e) {
+      setTable({ kind: 'failed', message: toAppError(e).message });
     }
   };
 
@@ -229,6 +242,14 @@ export function SearchScreen({ visible }: { visible: boolean }) {
             Export evidence…
           </button>
           <button
+            id="export-results"
+            onClick={() => void exportTable()}
+            disabled={results.loading || results.rows.length === 0 || table?.kind === 'running'}
+            title="Write every match as CSV (or JSON Lines, as .jsonl): the table's columns and each event's provenance, for working papers"
+          >
+            Export results…
+          </button>
+          <button
             id="export-analytics"
             onClick={() => void exportAnalytics()}
             disabled={results.loading || results.rows.length === 0 || analytics?.kind === 'running'}
@@ -239,6 +260,7 @@ export function SearchScreen({ visible }: { visible: boolean }) {
         </div>
       )}
       {analytics && <AnalyticsBanner state={analytics} onClose={() => setAnalytics(null)} />}
+      {table && <TableBanner state={table} onClose={() => setTable(null)} />}
       {exporting && (
         <ExportDialog
           query={results.query}
@@ -277,6 +299,42 @@ export function SearchScreen({ visible }: { visible: boolean }) {
           />
         )
       )}
+    </div>
+  );
+}
+
+type TableState =
+  | { kind: 'running'; out: string }
+  | { kind: 'done'; result: ResultsExport }
+  | { kind: 'failed'; message: string }
+  | null;
+
+/** Where an "Export results" stands: under way, written (how many events, which form, where), or why not. */
+function TableBanner({ state, onClose }: { state: NonNullable<TableState>; onClose: () => void }) {
+  if (state.kind === 'running') {
+    return (
+      <div className="banner" role="status" id="results-export-status">
+        Writing every match to <span className="mono">{state.out}</span>…
+      </div>
+    );
+  }
+  const r = state.kind === 'done' ? state.result : null;
+  return (
+    <div className={r ? 'banner good' : 'banner error'} role={r ? 'status' : 'alert'} id="results-export-status">
+      <span className="banner-text">
+        {r ? (
+          <>
+            Wrote {formatCount(r.events)} {Number(r.events) === 1 ? 'event' : 'events'} as{' '}
+            {r.format === 'csv' ? 'CSV' : 'JSON Lines'} to <span className="mono">{r.out}</span> (
+            {formatBytes(Number(r.bytes))}): the table&apos;s columns and each event&apos;s provenance.
+          </>
+        ) : (
+          state.kind === 'failed' && state.message
+        )}
+      </span>
+      <button className="link" onClick={onClose}>
+        Dismiss
+      </button>
     </div>
   );
 }
