@@ -22,6 +22,7 @@ const COMMANDS: &[&str] = &[
     "review_incident",
     "search",
     "count",
+    "hints",
     "histogram",
     "event",
     "overview",

@@ -21,6 +21,7 @@ use {
     },
     auditlens::keyring::TrustedKey,
     auditlens::store::coverage::AuditPeriod,
+    auditlens::store::hints::Hint,
     auditlens::store::histogram::Histogram,
     auditlens::store::incidents::Incident,
     auditlens::store::renormalize::Renormalized,
@@ -58,6 +59,7 @@ macro_rules! with_commands {
             review_incident(id: i64, note: String) -> Incident;
             search(query: String, limit: u32, after: Option<String>) -> SearchPage;
             count(query: String) -> u64;
+            hints(query: String) -> Vec<Hint>;
             histogram(query: String, buckets: u32) -> Histogram;
             event(id: String) -> EventDetail;
             overview(scope: Scope, working_hours: WorkingHours) -> Overview;

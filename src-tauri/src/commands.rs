@@ -444,6 +444,14 @@ pub fn count(state: &AppState, query: &str) -> Result<u64, AppError> {
     state.db()?.read(|s| Ok(s.count(query, now_micros())?))
 }
 
+/// What near a query that matches nothing does match (docs/search.md section 11).
+pub fn hints(
+    state: &AppState,
+    query: &str,
+) -> Result<Vec<auditlens::store::hints::Hint>, AppError> {
+    state.db()?.read(|s| Ok(s.hints(query, now_micros())?))
+}
+
 pub fn histogram(state: &AppState, query: &str, buckets: u32) -> Result<Histogram, AppError> {
     state
         .db()?

@@ -217,6 +217,14 @@ pub async fn count(state: Shared<'_>, query: String) -> Result<u64, AppError> {
 }
 
 #[tauri::command]
+pub async fn hints(
+    state: Shared<'_>,
+    query: String,
+) -> Result<Vec<auditlens::store::hints::Hint>, AppError> {
+    blocking(&state, move |s| commands::hints(s, &query)).await
+}
+
+#[tauri::command]
 pub async fn histogram(
     state: Shared<'_>,
     query: String,

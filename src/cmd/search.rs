@@ -93,6 +93,15 @@ pub fn run(db: &Path, opts: Options<'_>, query: &str) -> Result<ExitCode, Fatal>
         }
     } else {
         render::search_page(&page.events, page.next.as_deref());
+        // Nothing matched: what near the query does (docs/search.md section 11), on stderr.
+        if page.events.is_empty() && opts.after.is_none() {
+            for h in store.hints(query, now).map_err(query_error)? {
+                eprintln!("hint: {}", terminal_safe(&h.message));
+                if let Some(q) = &h.query {
+                    eprintln!("  try: {}", terminal_safe(q));
+                }
+            }
+        }
     }
     match page.next {
         Some(next) if opts.json => {

@@ -1071,6 +1071,70 @@ fn json_members_and_archives_find_what_the_independent_count_finds() {
     }
 }
 
+/// A query that matches nothing gets hints (docs/search.md section 11): each names what near it does match,
+/// counted as the search counts, and the changed query where one term changes.
+#[test]
+fn a_query_that_matches_nothing_gets_hints_that_name_what_does_match() {
+    let (lab, _, _) = Lab::with_fixtures();
+    let store = lab.store();
+    let hints = |q: &str| store.hints(q, NOW).unwrap();
+    // demo.log's actors are `system:admin as bob` and the like: none is exactly bob.
+    let h = hints("actor:bob outcome:denied");
+    assert_eq!(h.len(), 1, "{h:?}");
+    assert!(
+        h[0].message.starts_with("no actor is exactly `bob`; "),
+        "{}",
+        h[0].message
+    );
+    assert_eq!(h[0].query.as_deref(), Some("actor:*bob* outcome:denied"));
+    assert!(store.count("actor:*bob* outcome:denied", NOW).unwrap() > 0);
+    let h = hints("outcome:deny");
+    assert_eq!(
+        h[0].message,
+        "`outcome:` is one of success, denied, failure, unknown; no event has `deny`"
+    );
+    let h = hints("json.eventname:ConsoleLogin");
+    assert!(
+        h[0].message
+            .contains("no event has the member json.eventname"),
+        "{}",
+        h[0].message
+    );
+    let h = hints("alic");
+    assert_eq!(h[0].query.as_deref(), Some("alic*"));
+    let h = hints("alice time:2030-01-01");
+    assert_eq!(h.len(), 1, "{h:?}");
+    assert!(
+        h[0].message
+            .starts_with("without its time terms the query matches 9 events"),
+        "{}",
+        h[0].message
+    );
+    // A query that matches, or does not parse, gets none; nor does a zero nothing near explains.
+    assert!(hints("alice").is_empty());
+    assert!(hints("actor:((").is_empty());
+    assert!(hints("actor:nobody-anywhere").is_empty());
+    // The command line says them on stderr under "no matching events".
+    let db = lab.db.display().to_string();
+    let o = auditlens(&["search", "--db", &db, "--", "actor:bob outcome:denied"]);
+    assert_eq!(code(&o), 0);
+    assert!(
+        text(&o.stdout).contains("no matching events"),
+        "{}",
+        text(&o.stdout)
+    );
+    assert!(
+        text(&o.stderr).contains("hint: no actor is exactly `bob`"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(
+        text(&o.stderr).contains("  try: actor:*bob* outcome:denied\n"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
 /// A store written by the previous release (schema 8: tests/fixtures/stores/README.md says how it was made).
 const OLD_STORE: &str = "tests/fixtures/stores/v8-k8s-cloudtrail.db";
 

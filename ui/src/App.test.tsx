@@ -413,6 +413,38 @@ describe('search', () => {
     expect(await screen.findByText('No event matches this query')).toBeTruthy();
   });
 
+  it('says what near a query that matches nothing does match, and runs the changed query on request', async () => {
+    const asked: string[] = [];
+    mockBackend({
+      ...basics(oneEvent),
+      hints: (a) => {
+        const q = (a as { query: string }).query;
+        asked.push(q);
+        return q === 'actor:john outcome:denied'
+          ? [
+              { message: 'no actor is exactly `john`; 12 events have one containing it: actor:*john*', query: 'actor:*john* outcome:denied' },
+              { message: 'no event has the member json.eventname <b>x</b>', query: null },
+            ]
+          : [];
+      },
+    });
+    await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    fireEvent.change(screen.getByLabelText('Search query'), { target: { value: 'actor:john outcome:denied' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Search' }));
+    const list = await waitFor(() => {
+      const el = document.getElementById('query-hints');
+      if (!el) throw new Error('no #query-hints');
+      return el;
+    });
+    expect(list.textContent).toContain('no actor is exactly `john`; 12 events have one containing it');
+    expect(list.textContent).toContain('no event has the member json.eventname <b>x</b>');
+    expect(list.querySelector('b')).toBeNull();
+    fireEvent.click(within(list).getByRole('button', { name: 'Search actor:*john* outcome:denied' }));
+    await waitFor(() => expect((screen.getByLabelText('Search query') as HTMLInputElement).value).toBe('actor:*john* outcome:denied'));
+    await waitFor(() => expect(asked).toContain('actor:*john* outcome:denied'));
+  });
+
   it('shows the database error of a failed search with what to do', async () => {
     mockBackend({
       ...basics(oneEvent),

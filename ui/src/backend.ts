@@ -90,6 +90,7 @@ export type { Normalization } from './bindings/Normalization';
 export type { Renormalized } from './bindings/Renormalized';
 export type { Incident } from './bindings/Incident';
 export type { ResultsExport } from './bindings/ResultsExport';
+export type { Hint } from './bindings/Hint';
 export type { Promotion } from './bindings/Promotion';
 export type { WorkingHours } from './bindings/WorkingHours';
 export type { ScopeInfo } from './bindings/ScopeInfo';
@@ -154,6 +155,7 @@ export const backend = {
   renormalizeArchive: (id: number, kind: string) => call('renormalize_archive', { id, kind }),
   incidents: (includeReviewed: boolean) => call('incidents', { includeReviewed }),
   exportResults: (query: string, out: string) => call('export_results', { query, out }),
+  hints: (query: string) => call('hints', { query }),
   reviewIncident: (id: number, note: string) => call('review_incident', { id, note }),
 
   search: (query: string, limit: number, after: string | null) => call('search', { query, limit, after }),

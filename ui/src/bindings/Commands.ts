@@ -15,6 +15,7 @@ import type { ExportPreview } from "./ExportPreview";
 import type { ExportResult } from "./ExportResult";
 import type { ExportSelection } from "./ExportSelection";
 import type { FileKind } from "./FileKind";
+import type { Hint } from "./Hint";
 import type { Histogram } from "./Histogram";
 import type { ImportEvent } from "./ImportEvent";
 import type { Incident } from "./Incident";
@@ -53,6 +54,7 @@ export type Commands = {
   review_incident: [{ id: number, note: string }, Incident],
   search: [{ query: string, limit: number, after?: string | null }, SearchPage],
   count: [{ query: string }, number],
+  hints: [{ query: string }, Array<Hint>],
   histogram: [{ query: string, buckets: number }, Histogram],
   event: [{ id: string }, EventDetail],
   overview: [{ scope: Scope, workingHours: WorkingHours }, Overview],

@@ -8,7 +8,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 
 import { backend, toAppError } from '../backend';
-import type { AnalyticsExport, AppError, EventRow, Histogram, ResultsExport } from '../backend';
+import type { AnalyticsExport, AppError, EventRow, Hint, Histogram, ResultsExport } from '../backend';
 import { useApp } from '../app-context';
 import { EmptyState } from '../components/EmptyState';
 import { ExportDialog } from '../components/ExportDialog';
@@ -17,6 +17,7 @@ import { QueryErrorView, QueryHelp } from '../components/QueryHelp';
 import { COLUMNS, DEFAULT_COLUMNS, ResultsTable } from '../components/ResultsTable';
 import { formatBytes, formatCount } from '../format/numbers';
 import { withTimeRange } from '../format/query';
+import { safeText } from '../format/safeText';
 
 export const PAGE_SIZE = 500;
 const BUCKETS = 120;
@@ -281,6 +282,13 @@ export function SearchScreen({ visible }: { visible: boolean }) {
         <EmptyState title="No event matches this query" id="search-no-match">
           Try fewer terms, a prefix (<span className="mono">kube*</span>) or a wider time range. Open “Syntax” for
           examples.
+          <QueryHints
+            query={results.query}
+            onTry={(q) => {
+              setInput(q);
+              run(q);
+            }}
+          />
         </EmptyState>
       ) : (
         !queryError && (
@@ -300,6 +308,40 @@ export function SearchScreen({ visible }: { visible: boolean }) {
         )
       )}
     </div>
+  );
+}
+
+/** What near a query that matches nothing does match (docs/search.md section 11), with a button per changed query. */
+function QueryHints({ query, onTry }: { query: string; onTry: (q: string) => void }) {
+  const [hints, setHints] = useState<Hint[]>([]);
+  useEffect(() => {
+    let live = true;
+    setHints([]);
+    backend.hints(query).then(
+      (h) => live && setHints(h),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [query]);
+  if (hints.length === 0) return null;
+  return (
+    <ul className="query-hints" id="query-hints">
+      {hints.map((h) => (
+        <li key={h.message}>
+          {safeText(h.message)}
+          {h.query != null && (
+            <>
+              {' '}
+              <button className="link" onClick={() => onTry(h.query as string)}>
+                Search {safeText(h.query)}
+              </button>
+            </>
+          )}
+        </li>
+      ))}
+    </ul>
   );
 }
 

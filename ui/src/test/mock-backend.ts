@@ -90,6 +90,7 @@ export function basics(s: Startup = startup()): Record<string, Handler> {
     incidents: () => [],
     search: () => ({ events: [], next: null }),
     count: () => 0,
+    hints: () => [],
     file_kinds: (a) => (a.paths as string[]).map(() => 'archive'),
     auditor_key: () => null,
     audit_coverage: () => ({ period: null, coverage: null }),

@@ -11,6 +11,7 @@
 
 pub mod check;
 pub mod coverage;
+pub mod hints;
 pub mod histogram;
 pub mod import;
 pub mod incidents;

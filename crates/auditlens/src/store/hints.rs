@@ -1,0 +1,208 @@
+//! Hints for a query that matches nothing (issue 16: "a query that is almost certainly wrong gets a hint, never a
+//! silent zero"; docs/search.md section 11). Each hint says what near the query does match, counted the way the
+//! search counts, and, where one term can be changed, the query with it changed.
+
+use rusqlite::params_from_iter;
+use serde::Serialize;
+
+use super::search::SearchError;
+use super::{Store, StoreError};
+use crate::query::{self, Field, Query};
+
+/// One hint: what was found instead, and the query that finds it, when one term can be changed to get there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Hint {
+    pub message: String,
+    pub query: Option<String>,
+}
+
+/// The values a field can take, for the fields whose values AuditLens decides.
+fn vocabulary(field: Field) -> Option<&'static [&'static str]> {
+    match field {
+        Field::Outcome => Some(&crate::sources::OUTCOMES),
+        Field::Category => Some(&crate::sources::CATEGORIES),
+        Field::Privilege => Some(&crate::sources::PRIVILEGES),
+        Field::Status => Some(&["verified", "untrusted", "failed"]),
+        _ => None,
+    }
+}
+
+/// A value written bare in a pattern (`*v*`) reads back the same only without these.
+fn bare(v: &str) -> bool {
+    !v.is_empty()
+        && v.chars()
+            .all(|c| !c.is_whitespace() && !matches!(c, '(' | ')' | '"' | '\\' | '*'))
+}
+
+/// `query` with the word `from` (a whole whitespace-separated token, found once) replaced by `to`.
+fn replaced(query: &str, from: &str, to: &str) -> Option<String> {
+    let tokens: Vec<&str> = query.split_whitespace().collect();
+    if tokens.iter().filter(|t| **t == from).count() != 1 {
+        return None;
+    }
+    let out: Vec<&str> = tokens
+        .into_iter()
+        .map(|t| if t == from { to } else { t })
+        .collect();
+    Some(out.join(" "))
+}
+
+impl Store {
+    /// The number of events a parsed query matches, counted from its compiled condition.
+    fn count_parsed(&self, q: &Query, now_micros: i64) -> Result<u64, SearchError> {
+        super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
+        let f = query::compile(q, now_micros);
+        let params: Vec<rusqlite::types::Value> = f
+            .params
+            .into_iter()
+            .map(|p| match p {
+                query::SqlParam::Int(i) => rusqlite::types::Value::Integer(i),
+                query::SqlParam::Text(t) => rusqlite::types::Value::Text(t),
+            })
+            .collect();
+        let n: i64 = self.conn.query_row(
+            &format!("SELECT count(*) FROM events e WHERE {}", f.sql),
+            params_from_iter(params),
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Hints for `query_text` when it matches no event (none when it matches some, or does not parse: the
+    /// parser's error says what is wrong then).
+    pub fn hints(&self, query_text: &str, now_micros: i64) -> Result<Vec<Hint>, SearchError> {
+        let Ok(q) = query::parse(query_text) else {
+            return Ok(Vec::new());
+        };
+        if self.count_parsed(&q, now_micros)? > 0 {
+            return Ok(Vec::new());
+        }
+        let items: Vec<Query> = match &q {
+            Query::And(items) => items.clone(),
+            Query::All => return Ok(Vec::new()),
+            other => vec![other.clone()],
+        };
+        let mut hints = Vec::new();
+        let count = |q: &Query| self.count_parsed(q, now_micros);
+        for item in &items {
+            match item {
+                Query::Field {
+                    field,
+                    value,
+                    prefix: false,
+                } if vocabulary(*field)
+                    .is_some_and(|v| !v.iter().any(|w| w.eq_ignore_ascii_case(value))) =>
+                {
+                    let values = vocabulary(*field).unwrap_or_default().join(", ");
+                    hints.push(Hint {
+                        message: format!(
+                            "`{}:` is one of {values}; no event has `{value}`",
+                            field.name()
+                        ),
+                        query: None,
+                    });
+                }
+                Query::Field {
+                    field,
+                    value,
+                    prefix: false,
+                } if !matches!(field, Field::Time | Field::Status)
+                    && bare(value)
+                    && count(item)? == 0 =>
+                {
+                    let pattern = format!("*{value}*");
+                    let contains = Query::Pattern {
+                        field: *field,
+                        pattern: pattern.clone(),
+                    };
+                    let n = count(&contains)?;
+                    if n > 0 {
+                        let term = format!("{}:{pattern}", field.name());
+                        hints.push(Hint {
+                            message: format!(
+                                "no {} is exactly `{value}`; {} {} one containing it: {term}",
+                                field.name(),
+                                crate::report::count(n, "event"),
+                                if n == 1 { "has" } else { "have" }
+                            ),
+                            query: replaced(
+                                query_text,
+                                &format!("{}:{value}", field.name()),
+                                &term,
+                            ),
+                        });
+                    }
+                }
+                Query::Json { path, .. } => {
+                    let present = Query::Json {
+                        path: path.clone(),
+                        value: String::new(),
+                        prefix: true,
+                        pattern: false,
+                    };
+                    if count(&present)? == 0 {
+                        hints.push(Hint {
+                            message: format!(
+                                "no event has the member json.{} (member names are compared exactly, case included)",
+                                path.join(".")
+                            ),
+                            query: None,
+                        });
+                    }
+                }
+                Query::Text {
+                    text,
+                    prefix: false,
+                    phrase: false,
+                } if bare(text) && count(item)? == 0 => {
+                    let starts = Query::Text {
+                        text: text.clone(),
+                        prefix: true,
+                        phrase: false,
+                    };
+                    let n = count(&starts)?;
+                    if n > 0 {
+                        hints.push(Hint {
+                            message: format!(
+                                "no event has the word `{text}`; {} {} a word starting with it: {text}*",
+                                crate::report::count(n, "event"),
+                                if n == 1 { "has" } else { "have" }
+                            ),
+                            query: replaced(query_text, text, &format!("{text}*")),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Time terms: what the rest of the query finds at other times, or without a time.
+        let timed = |q: &Query| {
+            matches!(
+                q,
+                Query::TimeRange { .. }
+                    | Query::Since(_)
+                    | Query::WorkHours { .. }
+                    | Query::Field {
+                        field: Field::Time,
+                        ..
+                    }
+            )
+        };
+        if items.iter().any(timed) {
+            let rest: Vec<Query> = items.iter().filter(|q| !timed(q)).cloned().collect();
+            let n = count(&Query::And(rest))?;
+            if n > 0 {
+                hints.push(Hint {
+                    message: format!(
+                        "without its time terms the query matches {}: none in this time range{}",
+                        crate::report::count(n, "event"),
+                        " (an event without a time is in no time range)"
+                    ),
+                    query: None,
+                });
+            }
+        }
+        Ok(hints)
+    }
+}
