@@ -508,6 +508,35 @@ describe('event detail', () => {
     expect(container.querySelector('#event-raw')!.textContent).toContain('"actor": "<img src=x onerror=window.__pwned=1>"');
   });
 
+  it('steps to the previous and next result from the detail, with buttons and Alt+Up / Alt+Down', async () => {
+    const ids = ['x@1#0', 'x@1#1', 'x@1#2'];
+    const asked: string[] = [];
+    mockBackend({
+      ...basics(startup({ db: { ...startup().db, events: 3, archives: 1 } })),
+      search: () => ({ events: ids.map((id, i) => ({ ...row, id, index: i })), next: null }),
+      count: () => 3,
+      event: (a) => {
+        const id = (a as { id: string }).id;
+        asked.push(id);
+        return { ...detail, id, index: ids.indexOf(id) };
+      },
+    });
+    const { container } = await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    await waitFor(() => expect(screen.getByText('3 matches')).toBeTruthy());
+    fireEvent.keyDown(container.querySelector('#results-body')!, { key: 'Enter' });
+    await waitFor(() => expect(document.getElementById('event-position')?.textContent).toBe('1 of 3 loaded results'));
+    expect((document.getElementById('event-prev') as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(document.getElementById('event-next')!);
+    await waitFor(() => expect(document.querySelector('.event-id')?.textContent).toBe('x@1#1'));
+    fireEvent.keyDown(window, { key: 'ArrowDown', altKey: true });
+    await waitFor(() => expect(document.querySelector('.event-id')?.textContent).toBe('x@1#2'));
+    expect((document.getElementById('event-next') as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.keyDown(window, { key: 'ArrowUp', altKey: true });
+    await waitFor(() => expect(document.getElementById('event-position')?.textContent).toBe('2 of 3 loaded results'));
+    expect(asked).toEqual(['x@1#0', 'x@1#1', 'x@1#2', 'x@1#1']);
+  });
+
   it('pivots from a value: filter for or against it added to the last search, copy it, events around it', async () => {
     const event: EventDetail = { ...detail, actor: 'alice "the admin"', resource: null, origin: 'example.com/k8s' };
     const calls = mockBackend({

@@ -196,7 +196,12 @@ function Shell() {
         </section>
         {screen.name === 'event' && (
           <section aria-label="Event">
-            <EventScreen id={screen.id} onBack={() => navigate({ name: screen.from })} />
+            <EventScreen
+              id={screen.id}
+              list={screen.list}
+              onBack={() => navigate({ name: screen.from })}
+              onGo={(list) => navigate({ name: 'event', id: list.ids[list.index], from: screen.from, list })}
+            />
           </section>
         )}
       </main>

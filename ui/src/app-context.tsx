@@ -20,7 +20,13 @@ export type Screen =
   | { name: 'search' }
   | { name: 'keyring' }
   | { name: 'bundle' }
-  | { name: 'event'; id: string; from: EventOrigin };
+  | { name: 'event'; id: string; from: EventOrigin; list?: EventList };
+
+/** The results an event was opened from, for previous/next in its detail: their ids in order, and where it is. */
+export interface EventList {
+  ids: string[];
+  index: number;
+}
 
 /** The screens that open an event (and where "back" returns to). */
 export type EventOrigin = 'search' | 'archives' | 'overview' | 'deployments' | 'access';

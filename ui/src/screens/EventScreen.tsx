@@ -5,11 +5,13 @@
 // that is not JSON, or 10,000 levels of nesting, would mislead or explode).
 // Everything here is attacker-controlled text and is rendered as text nodes only.
 
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 
 import { backend } from '../backend';
 import type { AppError, EventDetail } from '../backend';
 import { useApp } from '../app-context';
+import type { EventList } from '../app-context';
+import { formatCount } from '../format/numbers';
 import { reindentJson } from '../format/json';
 import { safeText } from '../format/safeText';
 import { aroundTerms, fieldTerm, withTerm } from '../format/query';
@@ -39,7 +41,18 @@ const FIELDS: [keyof EventDetail & string, string][] = [
   ['privilege', 'Privilege'],
 ];
 
-export function EventScreen({ id, onBack }: { id: string; onBack: () => void }) {
+export function EventScreen({
+  id,
+  list,
+  onBack,
+  onGo,
+}: {
+  id: string;
+  /** The results it was opened from, for previous/next (Alt+↑ / Alt+↓). */
+  list?: EventList;
+  onBack: () => void;
+  onGo?: (list: EventList) => void;
+}) {
   const { settings, searchQuery, openSearch } = useApp();
   const [span, setSpan] = useState(WINDOWS[1][1]);
   const [around, setAround] = useState<'all' | 'actor' | 'resource' | 'origin'>('all');
@@ -53,13 +66,23 @@ export function EventScreen({ id, onBack }: { id: string; onBack: () => void }) 
     backend.event(id).then(setEvent, setError);
   }, [id]);
 
+  const step = useCallback(
+    (by: number) => {
+      if (!list || !onGo) return;
+      const index = list.index + by;
+      if (index >= 0 && index < list.ids.length) onGo({ ids: list.ids, index });
+    },
+    [list, onGo],
+  );
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape' || (e.altKey && e.key === 'ArrowLeft')) onBack();
+      else if (e.altKey && e.key === 'ArrowUp') step(-1);
+      else if (e.altKey && e.key === 'ArrowDown') step(1);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [onBack]);
+  }, [onBack, step]);
 
   const zone = settings.time_zone;
   const unparsed = event?.parse_error != null;
@@ -70,6 +93,24 @@ export function EventScreen({ id, onBack }: { id: string; onBack: () => void }) 
           ← Back
         </button>
         <h1 className="mono event-id">{id}</h1>
+        {list && (
+          <span className="event-steps">
+            <button id="event-prev" onClick={() => step(-1)} disabled={list.index === 0} title="Previous result (Alt+↑)">
+              ↑ Previous
+            </button>
+            <span className="small muted" id="event-position">
+              {formatCount(list.index + 1)} of {formatCount(list.ids.length)} loaded results
+            </span>
+            <button
+              id="event-next"
+              onClick={() => step(1)}
+              disabled={list.index >= list.ids.length - 1}
+              title="Next result (Alt+↓)"
+            >
+              Next ↓
+            </button>
+          </span>
+        )}
       </div>
       {error && (
         <div className="banner error" role="alert">

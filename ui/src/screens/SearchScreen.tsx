@@ -152,7 +152,11 @@ export function SearchScreen({ visible }: { visible: boolean }) {
     const next = chosen.includes(id) ? chosen.filter((c) => c !== id) : COLUMNS.map((c) => c.id).filter((c) => c === id || chosen.includes(c));
     if (next.length > 0) updateSettings({ columns: next });
   };
-  const open = (row: EventRow) => navigate({ name: 'event', id: row.id, from: 'search' });
+  const open = (row: EventRow) => {
+    const ids = results.rows.map((r) => r.id);
+    const index = ids.indexOf(row.id);
+    navigate({ name: 'event', id: row.id, from: 'search', list: index >= 0 ? { ids, index } : undefined });
+  };
   const toggleCheck = useCallback((row: EventRow) => {
     setChecked((cur) => {
       const next = new Map(cur);
