@@ -26,6 +26,7 @@ use {
     auditlens::store::incidents::Incident,
     auditlens::store::renormalize::Renormalized,
     auditlens::store::search::{EventDetail, SearchPage},
+    auditlens::store::sorted::Sort,
     auditlens::store::stats::{Access, Deployments, Overview, Scope, WorkingHours},
     tauri::ipc::Channel,
 };
@@ -57,7 +58,7 @@ macro_rules! with_commands {
             renormalize_archive(id: i64, kind: String) -> Renormalized;
             incidents(include_reviewed: bool) -> Vec<Incident>;
             review_incident(id: i64, note: String) -> Incident;
-            search(query: String, limit: u32, after: Option<String>) -> SearchPage;
+            search(query: String, limit: u32, after: Option<String>, sort: Option<Sort>) -> SearchPage;
             count(query: String) -> u64;
             hints(query: String) -> Vec<Hint>;
             histogram(query: String, buckets: u32) -> Histogram;

@@ -440,6 +440,21 @@ pub fn search(
         .read(|s| Ok(s.search(query, limit, after, now_micros())?))
 }
 
+/// [`search`] in the order `sort` (newest first when `None`), by the library's keyset-paged sorted search.
+pub fn search_sorted(
+    state: &AppState,
+    query: &str,
+    limit: u32,
+    after: Option<&str>,
+    sort: Option<auditlens::store::sorted::Sort>,
+) -> Result<SearchPage, AppError> {
+    let limit = (limit as usize).clamp(1, MAX_LIMIT);
+    let sort = sort.unwrap_or(auditlens::store::sorted::Sort::NEWEST_FIRST);
+    state
+        .db()?
+        .read(|s| Ok(s.search_sorted(query, sort, limit, after, now_micros())?))
+}
+
 pub fn count(state: &AppState, query: &str) -> Result<u64, AppError> {
     state.db()?.read(|s| Ok(s.count(query, now_micros())?))
 }

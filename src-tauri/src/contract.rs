@@ -315,6 +315,7 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     AnalyticsExport::export_all(cfg)?;
     ResultsExport::export_all(cfg)?;
     auditlens::store::hints::Hint::export_all(cfg)?;
+    auditlens::store::sorted::Sort::export_all(cfg)?;
     auditlens::store::incidents::Incident::export_all(cfg)?;
     OpenedBundle::export_all(cfg)?;
     FileKind::export_all(cfg)?;

@@ -204,9 +204,10 @@ pub async fn search(
     query: String,
     limit: u32,
     after: Option<String>,
+    sort: Option<auditlens::store::sorted::Sort>,
 ) -> Result<SearchPage, AppError> {
     blocking(&state, move |s| {
-        commands::search(s, &query, limit, after.as_deref())
+        commands::search_sorted(s, &query, limit, after.as_deref(), sort)
     })
     .await
 }

@@ -212,6 +212,33 @@ describe('the app started with archives on its command line', () => {
     });
   });
 
+  it('sorts the results by actor from its header, and End reaches the last row', async () => {
+    await step(s, 'sort', async () => {
+      await goTo(s, 'search');
+      await search(s, 'source:k8s');
+      await s.waitForText('#match-count', /^\d[\d,]* match/);
+      await (await s.find('.sort-head[data-column="actor"]')).click();
+      await s.waitFor('sorted by actor', async () =>
+        (await s.execute(`return document.querySelector('.sort-head[data-column="actor"]').closest('[role=columnheader]').getAttribute('aria-sort')`)) === 'ascending');
+      const actors = async () =>
+        s.execute(`return [...document.querySelectorAll('#results-body [role=row] .col-actor')].map((e) => e.textContent)`);
+      await s.waitFor('rows', async () => (await actors()).length > 5);
+      const shown = await actors();
+      const sorted = [...shown].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
+      assert.deepEqual(shown, sorted, 'actors A to Z');
+      await h.screenshot(s, '06b-search-sorted-by-actor');
+      const total = Number((await s.text('#match-count')).match(/^([\d,]+)/)[1].replace(/,/g, ''));
+      await (await s.find('#results-body')).click();
+      await (await s.find('#results-body')).type(Keys.END);
+      await s.waitFor('last row selected', async () =>
+        (await s.execute(`return document.getElementById('results-body').getAttribute('aria-activedescendant')`)) === `row-${total - 1}`);
+      // Newest first again.
+      await (await s.find('.sort-head[data-column="time"]')).click();
+      await s.waitFor('newest first', async () =>
+        (await s.execute(`return document.querySelector('.sort-head[data-column="time"]').closest('[role=columnheader]').getAttribute('aria-sort')`)) === 'descending');
+    });
+  });
+
   it('opens an event with its fields, raw JSON and provenance', async () => {
     await step(s, 'event', async () => {
       await search(s, 'origin:"e2e.auditlens.dev/prod/k8s-audit"');

@@ -142,7 +142,7 @@ export class Element {
   }
 }
 
-export const Keys = { NULL: '\uE000', BACKSPACE: '\uE003', ENTER: '\uE007', ESCAPE: '\uE00C', DOWN: '\uE015', CONTROL: '\uE009' };
+export const Keys = { NULL: '\uE000', BACKSPACE: '\uE003', ENTER: '\uE007', ESCAPE: '\uE00C', END: '\uE010', DOWN: '\uE015', CONTROL: '\uE009' };
 
 async function request(base, method, path, body) {
   let res;

@@ -20,6 +20,7 @@ mod merkle_vectors;
 mod note_vectors;
 mod parquet;
 mod query_sql;
+mod sorted;
 mod sources;
 mod stats;
 mod store;

@@ -385,6 +385,26 @@ describe('import', () => {
 
 describe('search', () => {
   const oneEvent = startup({ db: { ...startup().db, archives: 1, events: 1 } });
+  const oneEventRow = {
+    id: 'x@1#0',
+    time: '2024-05-01T10:00:00Z',
+    source: 'jsonl',
+    origin: 'x',
+    actor: 'a',
+    action: null,
+    resource: null,
+    outcome: null,
+    category: 'other',
+    ip: null,
+    agent: null,
+    env: null,
+    stage: null,
+    privilege: null,
+    archive: 'x@1',
+    sequence: 1,
+    index: 0,
+    verified: true,
+  };
 
   it('shows a query error at its column', async () => {
     mockBackend({
@@ -443,6 +463,46 @@ describe('search', () => {
     fireEvent.click(within(list).getByRole('button', { name: 'Search actor:*john* outcome:denied' }));
     await waitFor(() => expect((screen.getByLabelText('Search query') as HTMLInputElement).value).toBe('actor:*john* outcome:denied'));
     await waitFor(() => expect(asked).toContain('actor:*john* outcome:denied'));
+  });
+
+  it('sorts by a column header (again to reverse), and End loads every page to reach the true last row', async () => {
+    const asked: { after: unknown; sort: unknown; limit: unknown }[] = [];
+    const ev = (i: number) => ({ ...oneEventRow, id: `x@1#${i}`, index: i, actor: `user-${i}` });
+    mockBackend({
+      ...basics(oneEvent),
+      count: () => 1200,
+      search: (a) => {
+        const { after, sort, limit } = a as { after: string | null; sort: unknown; limit: number };
+        asked.push({ after, sort, limit });
+        // Three pages: 500 rows, then (End) the rest in one call of up to 10,000.
+        if (after == null) return { events: Array.from({ length: 500 }, (_, i) => ev(i)), next: 'c1' };
+        return { events: Array.from({ length: 700 }, (_, i) => ev(500 + i)), next: null };
+      },
+    });
+    const { container } = await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    await waitFor(() => expect(asked.length).toBe(1));
+    expect(asked[0].sort).toBeNull();
+    fireEvent.click(container.querySelector('.sort-head[data-column="actor"]')!);
+    await waitFor(() => expect(asked.at(-1)!.sort).toEqual({ column: 'actor', ascending: true }));
+    const head = () => container.querySelector('.sort-head[data-column="actor"]')!.closest('[role="columnheader"]')!;
+    await waitFor(() => expect(head().getAttribute('aria-sort')).toBe('ascending'));
+    fireEvent.click(container.querySelector('.sort-head[data-column="actor"]')!);
+    await waitFor(() => expect(asked.at(-1)!.sort).toEqual({ column: 'actor', ascending: false }));
+    await waitFor(() => expect(head().getAttribute('aria-sort')).toBe('descending'));
+    // The time header: newest first (the default order), again for oldest first, again for newest first.
+    const time = () => container.querySelector('.sort-head[data-column="time"]')!;
+    fireEvent.click(time());
+    await waitFor(() => expect(asked.at(-1)!.sort).toBeNull());
+    fireEvent.click(time());
+    await waitFor(() => expect(asked.at(-1)!.sort).toEqual({ column: 'time', ascending: true }));
+    fireEvent.click(time());
+    await waitFor(() => expect(asked.at(-1)!.sort).toBeNull());
+    const before = asked.length;
+    fireEvent.keyDown(container.querySelector('#results-body')!, { key: 'End' });
+    await waitFor(() => expect(asked.length).toBe(before + 1));
+    expect(asked.at(-1)).toEqual({ after: 'c1', sort: null, limit: 10000 });
+    await waitFor(() => expect(container.querySelector('#results-body')!.getAttribute('aria-activedescendant')).toBe('row-1199'));
   });
 
   it('shows the database error of a failed search with what to do', async () => {

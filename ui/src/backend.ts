@@ -7,6 +7,7 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import { getCurrentWebview } from '@tauri-apps/api/webview';
 import { open, save } from '@tauri-apps/plugin-dialog';
 
+import type { Sort } from './bindings/Sort';
 import type { Access } from './bindings/Access';
 import type { AppError } from './bindings/AppError';
 import type { ArchiveDetail } from './bindings/ArchiveDetail';
@@ -91,6 +92,8 @@ export type { Renormalized } from './bindings/Renormalized';
 export type { Incident } from './bindings/Incident';
 export type { ResultsExport } from './bindings/ResultsExport';
 export type { Hint } from './bindings/Hint';
+export type { Sort } from './bindings/Sort';
+export type { SortColumn } from './bindings/SortColumn';
 export type { Promotion } from './bindings/Promotion';
 export type { WorkingHours } from './bindings/WorkingHours';
 export type { ScopeInfo } from './bindings/ScopeInfo';
@@ -158,7 +161,8 @@ export const backend = {
   hints: (query: string) => call('hints', { query }),
   reviewIncident: (id: number, note: string) => call('review_incident', { id, note }),
 
-  search: (query: string, limit: number, after: string | null) => call('search', { query, limit, after }),
+  search: (query: string, limit: number, after: string | null, sort: Sort | null = null) =>
+    call('search', { query, limit, after, sort }),
   count: (query: string) => call('count', { query }),
   histogram: (query: string, buckets: number) => call('histogram', { query, buckets }),
   event: (id: string) => call('event', { id }),

@@ -26,6 +26,7 @@ import type { ResultsExport } from "./ResultsExport";
 import type { Scope } from "./Scope";
 import type { SearchPage } from "./SearchPage";
 import type { Settings } from "./Settings";
+import type { Sort } from "./Sort";
 import type { Startup } from "./Startup";
 import type { TrustOutcome } from "./TrustOutcome";
 import type { TrustedKey } from "./TrustedKey";
@@ -52,7 +53,7 @@ export type Commands = {
   renormalize_archive: [{ id: number, kind: string }, Renormalized],
   incidents: [{ includeReviewed: boolean }, Array<Incident>],
   review_incident: [{ id: number, note: string }, Incident],
-  search: [{ query: string, limit: number, after?: string | null }, SearchPage],
+  search: [{ query: string, limit: number, after?: string | null, sort?: Sort | null }, SearchPage],
   count: [{ query: string }, number],
   hints: [{ query: string }, Array<Hint>],
   histogram: [{ query: string, buckets: number }, Histogram],

@@ -3,11 +3,11 @@
 // matches. Keyboard: arrows, Page Up/Down, Home/End move the selection; Enter opens the event; Space ticks the
 // row (ticked rows can be exported as evidence).
 
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { KeyboardEvent } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 
-import type { EventRow, TimeZoneChoice } from '../backend';
+import type { EventRow, Sort, SortColumn, TimeZoneChoice } from '../backend';
 import { formatTime, zoneLabel } from '../format/time';
 import { safeText } from '../format/safeText';
 
@@ -43,6 +43,9 @@ export const COLUMNS: Column[] = [
   { id: 'verified', title: 'Verified', width: '7.5rem', value: (r) => (r.verified ? 'verified' : 'NOT VERIFIED') },
 ];
 
+/** The columns the results can be sorted by (the library's `SortColumn`). */
+export const SORTABLE = ['time', 'actor', 'action', 'resource', 'outcome', 'source'] as const;
+
 export const DEFAULT_COLUMNS = ['time', 'source', 'actor', 'action', 'resource', 'outcome', 'verified'];
 
 export function ResultsTable({
@@ -57,6 +60,9 @@ export function ResultsTable({
   onOpen,
   checked,
   onCheck,
+  sort,
+  onSort,
+  loadAll,
 }: {
   rows: EventRow[];
   hasMore: boolean;
@@ -70,6 +76,11 @@ export function ResultsTable({
   /** Ids of the ticked rows; with `onCheck`, a tick box starts each row. */
   checked?: ReadonlySet<string>;
   onCheck?: (row: EventRow) => void;
+  /** The order shown; with `onSort`, the headers of sortable columns sort by them. */
+  sort?: Sort;
+  onSort?: (column: SortColumn) => void;
+  /** Loads every remaining page (End then reaches the true last row). */
+  loadAll?: () => void;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
@@ -94,6 +105,15 @@ export function ResultsTable({
     onSelect(i);
     virtualizer.scrollToIndex(i, { align: 'auto' });
   };
+  // End with pages still to load: load them all, then select the last row.
+  const [toEnd, setToEnd] = useState(false);
+  useEffect(() => {
+    if (toEnd && !hasMore && !loading && rows.length > 0) {
+      setToEnd(false);
+      onSelect(rows.length - 1);
+      virtualizer.scrollToIndex(rows.length - 1, { align: 'end' });
+    }
+  }, [toEnd, hasMore, loading, rows.length, onSelect, virtualizer]);
   const onKeyDown = (e: KeyboardEvent) => {
     const keys: Record<string, () => void> = {
       ArrowDown: () => move(selected + 1),
@@ -101,7 +121,12 @@ export function ResultsTable({
       PageDown: () => move(selected + pageRows),
       PageUp: () => move(selected - pageRows),
       Home: () => move(0),
-      End: () => move(rows.length - 1),
+      End: () => {
+        if (hasMore && loadAll) {
+          setToEnd(true);
+          loadAll();
+        } else move(rows.length - 1);
+      },
       Enter: () => rows[selected] && onOpen(rows[selected]),
       ' ': () => ticks && rows[selected] && onCheck(rows[selected]),
     };
@@ -120,11 +145,37 @@ export function ResultsTable({
             <span className="visually-hidden">Selected</span>✓
           </div>
         )}
-        {columns.map((c) => (
-          <div role="columnheader" key={c.id} className="cell head">
-            {c.id === 'time' ? `Time (${zoneLabel(zone)}) ↓` : c.title}
-          </div>
-        ))}
+        {columns.map((c) => {
+          const title = c.id === 'time' ? `Time (${zoneLabel(zone)})` : c.title;
+          const sortable = onSort && (SORTABLE as readonly string[]).includes(c.id);
+          const current = sort && sort.column === c.id;
+          const arrow = current ? (sort.ascending ? ' ↑' : ' ↓') : '';
+          return (
+            <div
+              role="columnheader"
+              key={c.id}
+              className="cell head"
+              aria-sort={current ? (sort.ascending ? 'ascending' : 'descending') : undefined}
+            >
+              {sortable ? (
+                <button
+                  className="sort-head"
+                  data-column={c.id}
+                  onClick={() => onSort(c.id as SortColumn)}
+                  title={`Sort by ${c.title.toLowerCase()}${current ? ' (click again to reverse)' : ''}`}
+                >
+                  {title}
+                  {arrow}
+                </button>
+              ) : (
+                <>
+                  {title}
+                  {arrow}
+                </>
+              )}
+            </div>
+          );
+        })}
       </div>
       <div
         className="grid-body"

@@ -8,7 +8,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 
 import { backend, toAppError } from '../backend';
-import type { AnalyticsExport, AppError, EventRow, Hint, Histogram, ResultsExport } from '../backend';
+import type { AnalyticsExport, AppError, EventRow, Hint, Histogram, ResultsExport, Sort, SortColumn } from '../backend';
 import { useApp } from '../app-context';
 import { EmptyState } from '../components/EmptyState';
 import { ExportDialog } from '../components/ExportDialog';
@@ -48,6 +48,10 @@ export function SearchScreen({ visible }: { visible: boolean }) {
   const [table, setTable] = useState<TableState>(null);
   const generation = useRef(0);
   const ran = useRef(false);
+  // The order of the results: newest first unless a column header chose another (kept for the next searches).
+  const [sort, setSort] = useState<Sort | null>(null);
+  const sortRef = useRef<Sort | null>(null);
+  sortRef.current = sort;
 
   const run = useCallback(
     (query: string) => {
@@ -57,7 +61,7 @@ export function SearchScreen({ visible }: { visible: boolean }) {
     setChecked(new Map());
     setResults({ ...EMPTY, query, loading: true });
     const mine = (f: (r: Results) => Results) => setResults((r) => (gen === generation.current ? f(r) : r));
-    backend.search(query, PAGE_SIZE, null).then(
+    backend.search(query, PAGE_SIZE, null, sortRef.current).then(
       (page) => mine((r) => ({ ...r, rows: page.events, next: page.next, loading: false })),
       (error) => mine((r) => ({ ...r, loading: false, error })),
     );
@@ -106,11 +110,44 @@ export function SearchScreen({ visible }: { visible: boolean }) {
     const mine = (f: (r: Results) => Results) => setResults((cur) => (gen === generation.current ? f(cur) : cur));
     current.current = { ...r, loading: true };
     setResults((cur) => ({ ...cur, loading: true }));
-    backend.search(r.query, PAGE_SIZE, r.next).then(
+    backend.search(r.query, PAGE_SIZE, r.next, sortRef.current).then(
       (page) => mine((cur) => ({ ...cur, rows: [...cur.rows, ...page.events], next: page.next, loading: false })),
       (error) => mine((cur) => ({ ...cur, loading: false, error })),
     );
   }, []);
+
+  // Every remaining page, in pages of 10,000 (End: the true last row).
+  const loadAll = useCallback(() => {
+    const r = current.current;
+    if (r.loading || !r.next) return;
+    const gen = generation.current;
+    const mine = (f: (r: Results) => Results) => setResults((cur) => (gen === generation.current ? f(cur) : cur));
+    current.current = { ...r, loading: true };
+    setResults((cur) => ({ ...cur, loading: true }));
+    const step = (after: string) =>
+      backend.search(r.query, 10000, after, sortRef.current).then(
+        (page) => {
+          mine((cur) => ({ ...cur, rows: [...cur.rows, ...page.events], next: page.next, loading: page.next != null }));
+          if (page.next && gen === generation.current) void step(page.next);
+        },
+        (error) => mine((cur) => ({ ...cur, loading: false, error })),
+      );
+    void step(r.next);
+  }, []);
+
+  const sortBy = useCallback(
+    (column: SortColumn) => {
+      const now = sortRef.current ?? { column: 'time', ascending: false };
+      // A new column starts A to Z (time: newest first); the same column again reverses.
+      const next: Sort =
+        now.column === column ? { column, ascending: !now.ascending } : { column, ascending: column !== 'time' };
+      const newestFirst = next.column === 'time' && !next.ascending;
+      sortRef.current = newestFirst ? null : next;
+      setSort(sortRef.current);
+      run(current.current.query);
+    },
+    [run],
+  );
 
   // A drill-down from a dashboard runs its query (and counts as the first visit).
   const handled = useRef(0);
@@ -308,6 +345,9 @@ export function SearchScreen({ visible }: { visible: boolean }) {
             onOpen={open}
             checked={checkedSet}
             onCheck={toggleCheck}
+            sort={sort ?? { column: 'time', ascending: false }}
+            onSort={sortBy}
+            loadAll={loadAll}
           />
         )
       )}

@@ -19,6 +19,7 @@ pub mod renormalize;
 pub mod rowid;
 pub mod schema;
 pub mod search;
+pub mod sorted;
 pub mod stats;
 pub mod text_index;
 

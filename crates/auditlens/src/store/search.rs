@@ -110,7 +110,7 @@ const COLUMNS: &str =
     "e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
     e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege, e.parse_error";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+pub(super) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     let ts: Option<i64> = r.get(1)?;
     let archive_origin: Option<String> = r.get(13)?;
     let sequence: Option<u64> = r.get(14)?;
@@ -340,7 +340,7 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
         let mut events: Vec<EventRow> = stmt
-            .query_map(params_from_iter(params), row)?
+            .query_map(params_from_iter(params), event_row)?
             .collect::<Result<_, _>>()
             .map_err(StoreError::from)?;
         let next = if events.len() > limit {
@@ -374,7 +374,7 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
         let events = stmt
-            .query_map(params_from_iter(p.params), row)?
+            .query_map(params_from_iter(p.params), event_row)?
             .collect::<Result<_, _>>()
             .map_err(StoreError::from)?;
         Ok(events)
@@ -521,7 +521,7 @@ impl Store {
                     let checkpoint: Option<Vec<u8>> = r.get(25)?;
                     let root: Option<Vec<u8>> = r.get(26)?;
                     Ok(EventDetail {
-                        row: row(r)?,
+                        row: event_row(r)?,
                         raw: r.get(19)?,
                         leaf: leaf.iter().map(|b| format!("{b:02x}")).collect(),
                         archive_id: r.get(21)?,

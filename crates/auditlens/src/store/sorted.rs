@@ -1,0 +1,172 @@
+//! Search results in another order than newest first (issue 16: "click a column header to sort by it"): by time
+//! (oldest first), actor, action, resource, outcome or source, ascending or descending, page after page by a
+//! keyset cursor. Events missing the column come last in both directions; ties are broken by event id (time
+//! order), so every event is on exactly one page. The newest-first order stays [`Store::search`]'s own.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rusqlite::params_from_iter;
+use rusqlite::types::Value as SqlValue;
+use serde::{Deserialize, Serialize};
+
+use super::search::{EventRow, MAX_LIMIT, SearchError, SearchPage};
+use super::{Store, StoreError};
+use crate::query;
+
+/// A column the results can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum SortColumn {
+    Time,
+    Actor,
+    Action,
+    Resource,
+    Outcome,
+    Source,
+}
+
+/// An order of the results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Sort {
+    pub column: SortColumn,
+    pub ascending: bool,
+}
+
+impl Sort {
+    /// Newest first: [`Store::search`]'s order.
+    pub const NEWEST_FIRST: Sort = Sort {
+        column: SortColumn::Time,
+        ascending: false,
+    };
+}
+
+impl SortColumn {
+    /// The column whose absence puts an event last, and the ordering expression.
+    fn sql(self) -> (&'static str, &'static str) {
+        match self {
+            SortColumn::Time => ("e.ts", "e.id"),
+            SortColumn::Actor => ("e.actor", "e.actor"),
+            SortColumn::Action => ("e.action", "e.action"),
+            SortColumn::Resource => ("e.resource", "e.resource"),
+            SortColumn::Outcome => ("e.outcome", "e.outcome"),
+            SortColumn::Source => ("e.source", "e.source"),
+        }
+    }
+}
+
+/// Where the next page starts: the last event's sort value (none when it lacks the column) and id.
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    value: Option<String>,
+    id: i64,
+}
+
+fn encode(c: &Cursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("s{}", serde_json::to_string(c).unwrap_or_default()))
+}
+
+fn decode(text: &str) -> Result<Cursor, SearchError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(text.trim())
+        .map_err(|_| SearchError::Cursor)?;
+    let text = String::from_utf8(bytes).map_err(|_| SearchError::Cursor)?;
+    let json = text.strip_prefix('s').ok_or(SearchError::Cursor)?;
+    serde_json::from_str(json).map_err(|_| SearchError::Cursor)
+}
+
+fn sort_value(e: &EventRow, column: SortColumn) -> Option<String> {
+    match column {
+        SortColumn::Time => e.time.as_ref().map(|_| String::new()),
+        SortColumn::Actor => e.actor.clone(),
+        SortColumn::Action => e.action.clone(),
+        SortColumn::Resource => e.resource.clone(),
+        SortColumn::Outcome => e.outcome.clone(),
+        SortColumn::Source => e.source.clone(),
+    }
+}
+
+impl Store {
+    /// One page of the matches of `query_text` in the order `sort` (newest first is [`Store::search`]).
+    pub fn search_sorted(
+        &self,
+        query_text: &str,
+        sort: Sort,
+        limit: usize,
+        after: Option<&str>,
+        now_micros: i64,
+    ) -> Result<SearchPage, SearchError> {
+        if sort == Sort::NEWEST_FIRST {
+            return self.search(query_text, limit, after, now_micros);
+        }
+        let limit = limit.clamp(1, MAX_LIMIT);
+        let cursor = after.map(decode).transpose()?;
+        let q = query::parse(query_text)?;
+        super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
+        let f = query::compile(&q, now_micros);
+        let mut params: Vec<SqlValue> = f
+            .params
+            .into_iter()
+            .map(|p| match p {
+                query::SqlParam::Int(i) => SqlValue::Integer(i),
+                query::SqlParam::Text(t) => SqlValue::Text(t),
+            })
+            .collect();
+        let (present, key) = sort.column.sql();
+        let (dir, op) = if sort.ascending {
+            ("ASC", ">")
+        } else {
+            ("DESC", "<")
+        };
+        // Events with the column first (in the chosen direction), then those without it; ties by id.
+        let mut sql = format!(
+            "SELECT e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
+                e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege, e.parse_error
+             FROM events e JOIN archives a ON a.id = e.archive_id WHERE ({})",
+            f.sql
+        );
+        match cursor {
+            Some(Cursor { value: Some(v), id }) if sort.column != SortColumn::Time => {
+                sql.push_str(&format!(
+                    " AND ({present} IS NULL OR {key} {op} ? OR ({key} = ? AND e.id {op} ?))"
+                ));
+                params.extend([
+                    SqlValue::Text(v.clone()),
+                    SqlValue::Text(v),
+                    SqlValue::Integer(id),
+                ]);
+            }
+            Some(Cursor { value: Some(_), id }) => {
+                sql.push_str(&format!(" AND ({present} IS NULL OR e.id {op} ?)"));
+                params.push(SqlValue::Integer(id));
+            }
+            Some(Cursor { value: None, id }) => {
+                sql.push_str(&format!(" AND {present} IS NULL AND e.id {op} ?"));
+                params.push(SqlValue::Integer(id));
+            }
+            None => {}
+        }
+        sql.push_str(&format!(
+            " ORDER BY ({present} IS NULL), {key} {dir}, e.id {dir} LIMIT ?"
+        ));
+        params.push(SqlValue::Integer(limit as i64 + 1));
+        let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
+        let mut events: Vec<EventRow> = stmt
+            .query_map(params_from_iter(params), super::search::event_row)?
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::from)?;
+        let next = if events.len() > limit {
+            events.truncate(limit);
+            events.last().map(|e| {
+                encode(&Cursor {
+                    value: sort_value(e, sort.column),
+                    id: e.rowid,
+                })
+            })
+        } else {
+            None
+        };
+        Ok(SearchPage { events, next })
+    }
+}
