@@ -5,7 +5,7 @@
 // Parquet with a signed manifest (docs/ocsf-export.md).
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { FormEvent } from 'react';
+import type { FormEvent, ReactNode } from 'react';
 
 import { backend, toAppError } from '../backend';
 import type { AnalyticsExport, AppError, EventRow, Hint, Histogram, ResultsExport, Sort, SortColumn } from '../backend';
@@ -44,8 +44,8 @@ export function SearchScreen({ visible }: { visible: boolean }) {
   // Ticked rows, by id, in the order they were ticked (kept until the next search).
   const [checked, setChecked] = useState<Map<string, true>>(new Map());
   const [exporting, setExporting] = useState(false);
-  const [analytics, setAnalytics] = useState<AnalyticsState>(null);
-  const [table, setTable] = useState<TableState>(null);
+  const [analytics, setAnalytics] = useState<ExportState<AnalyticsExport>>(null);
+  const [table, setTable] = useState<ExportState<ResultsExport>>(null);
   const generation = useRef(0);
   const ran = useRef(false);
   // The order of the results: newest first unless a column header chose another (kept for the next searches).
@@ -77,29 +77,10 @@ export function SearchScreen({ visible }: { visible: boolean }) {
     [setSearchQuery],
   );
 
-  const exportAnalytics = async () => {
-    const query = results.query;
-    try {
-      const out = await backend.pickExportFolder();
-      if (!out) return;
-      setAnalytics({ kind: 'running', out });
-      setAnalytics({ kind: 'done', result: await backend.exportParquet(query, out) });
-    } catch (e) {
-      setAnalytics({ kind: 'failed', message: toAppError(e).message });
-    }
-  };
-
-  const exportTable = async () => {
-    const query = results.query;
-    try {
-      const out = await backend.pickResultsOut();
-      if (!out) return;
-      setTable({ kind: 'running', out });
-      setTable({ kind: 'done', result: await backend.exportResults(query, out) });
-    } catch (e) {
-      setTable({ kind: 'failed', message: toAppError(e).message });
-    }
-  };
+  const exportAnalytics = () =>
+    runExport(backend.pickExportFolder, (out) => backend.exportParquet(results.query, out), setAnalytics);
+  const exportTable = () =>
+    runExport(backend.pickResultsOut, (out) => backend.exportResults(results.query, out), setTable);
 
   const current = useRef(results);
   current.current = results;
@@ -389,35 +370,54 @@ function QueryHints({ query, onTry }: { query: string; onTry: (q: string) => voi
   );
 }
 
-type TableState =
+/** Where an export stands: under way (to where), written, or why not. */
+type ExportState<T> =
   | { kind: 'running'; out: string }
-  | { kind: 'done'; result: ResultsExport }
+  | { kind: 'done'; result: T }
   | { kind: 'failed'; message: string }
   | null;
 
-/** Where an "Export results" stands: under way, written (how many events, which form, where), or why not. */
-function TableBanner({ state, onClose }: { state: NonNullable<TableState>; onClose: () => void }) {
+/** Asks where to write (nothing happens when nothing is chosen), writes, and reports each step to `set`. */
+async function runExport<T>(
+  pick: () => Promise<string | null>,
+  write: (out: string) => Promise<T>,
+  set: (state: ExportState<T>) => void,
+) {
+  try {
+    const out = await pick();
+    if (!out) return;
+    set({ kind: 'running', out });
+    set({ kind: 'done', result: await write(out) });
+  } catch (e) {
+    set({ kind: 'failed', message: toAppError(e).message });
+  }
+}
+
+/** An export's banner: `running` while under way, `done` once written, the reason (as text) on failure. */
+function ExportBanner<T>({
+  id,
+  state,
+  running,
+  done,
+  onClose,
+}: {
+  id: string;
+  state: NonNullable<ExportState<T>>;
+  running: (out: string) => ReactNode;
+  done: (result: T) => ReactNode;
+  onClose: () => void;
+}) {
   if (state.kind === 'running') {
     return (
-      <div className="banner" role="status" id="results-export-status">
-        Writing every match to <span className="mono">{state.out}</span>…
+      <div className="banner" role="status" id={id}>
+        {running(state.out)}
       </div>
     );
   }
-  const r = state.kind === 'done' ? state.result : null;
+  const ok = state.kind === 'done';
   return (
-    <div className={r ? 'banner good' : 'banner error'} role={r ? 'status' : 'alert'} id="results-export-status">
-      <span className="banner-text">
-        {r ? (
-          <>
-            Wrote {formatCount(r.events)} {Number(r.events) === 1 ? 'event' : 'events'} as{' '}
-            {r.format === 'csv' ? 'CSV' : 'JSON Lines'} to <span className="mono">{r.out}</span> (
-            {formatBytes(Number(r.bytes))}): the table&apos;s columns and each event&apos;s provenance.
-          </>
-        ) : (
-          state.kind === 'failed' && state.message
-        )}
-      </span>
+    <div className={ok ? 'banner good' : 'banner error'} role={ok ? 'status' : 'alert'} id={id}>
+      <span className="banner-text">{state.kind === 'done' ? done(state.result) : state.message}</span>
       <button className="link" onClick={onClose}>
         Dismiss
       </button>
@@ -425,44 +425,50 @@ function TableBanner({ state, onClose }: { state: NonNullable<TableState>; onClo
   );
 }
 
-type AnalyticsState =
-  | { kind: 'running'; out: string }
-  | { kind: 'done'; result: AnalyticsExport }
-  | { kind: 'failed'; message: string }
-  | null;
+/** Where an "Export results" stands: under way, written (how many events, which form, where), or why not. */
+function TableBanner({ state, onClose }: { state: NonNullable<ExportState<ResultsExport>>; onClose: () => void }) {
+  return (
+    <ExportBanner
+      id="results-export-status"
+      state={state}
+      onClose={onClose}
+      running={(out) => (
+        <>
+          Writing every match to <span className="mono">{out}</span>…
+        </>
+      )}
+      done={(r) => (
+        <>
+          Wrote {formatCount(r.events)} {Number(r.events) === 1 ? 'event' : 'events'} as{' '}
+          {r.format === 'csv' ? 'CSV' : 'JSON Lines'} to <span className="mono">{r.out}</span> (
+          {formatBytes(Number(r.bytes))}): the table&apos;s columns and each event&apos;s provenance.
+        </>
+      )}
+    />
+  );
+}
 
 /** Where an "Export for analytics" stands: under way, written (rows per OCSF class, where), or why not. */
-function AnalyticsBanner({ state, onClose }: { state: NonNullable<AnalyticsState>; onClose: () => void }) {
-  if (state.kind === 'running') {
-    return (
-      <div className="banner" role="status" id="analytics-status">
-        Exporting the verified matches as OCSF Parquet to <span className="mono">{state.out}</span>…
-      </div>
-    );
-  }
-  if (state.kind === 'failed') {
-    return (
-      <div className="banner error" role="alert" id="analytics-status">
-        <span className="banner-text">{state.message}</span>
-        <button className="link" onClick={onClose}>
-          Dismiss
-        </button>
-      </div>
-    );
-  }
-  const r = state.result;
+function AnalyticsBanner({ state, onClose }: { state: NonNullable<ExportState<AnalyticsExport>>; onClose: () => void }) {
   return (
-    <div className="banner good" role="status" id="analytics-status">
-      <span className="banner-text">
-        Exported {formatCount(r.rows)} verified {Number(r.rows) === 1 ? 'event' : 'events'} as OCSF Parquet to{' '}
-        <span className="mono">{r.out}</span>: {formatCount(r.files)} {Number(r.files) === 1 ? 'file' : 'files'} (
-        {r.classes.map((c) => `${c.class} ${formatCount(c.rows)}`).join(', ')}), manifest signed by {r.auditor.name}.
-        {Number(r.left_out_unverified) > 0 &&
-          ` Left out: ${formatCount(r.left_out_unverified)} matching events of archives that are not verified.`}
-      </span>
-      <button className="link" onClick={onClose}>
-        Dismiss
-      </button>
-    </div>
+    <ExportBanner
+      id="analytics-status"
+      state={state}
+      onClose={onClose}
+      running={(out) => (
+        <>
+          Exporting the verified matches as OCSF Parquet to <span className="mono">{out}</span>…
+        </>
+      )}
+      done={(r) => (
+        <>
+          Exported {formatCount(r.rows)} verified {Number(r.rows) === 1 ? 'event' : 'events'} as OCSF Parquet to{' '}
+          <span className="mono">{r.out}</span>: {formatCount(r.files)} {Number(r.files) === 1 ? 'file' : 'files'} (
+          {r.classes.map((c) => `${c.class} ${formatCount(c.rows)}`).join(', ')}), manifest signed by {r.auditor.name}.
+          {Number(r.left_out_unverified) > 0 &&
+            ` Left out: ${formatCount(r.left_out_unverified)} matching events of archives that are not verified.`}
+        </>
+      )}
+    />
   );
 }

@@ -53,14 +53,7 @@ impl Store {
     fn count_parsed(&self, q: &Query, now_micros: i64) -> Result<u64, SearchError> {
         super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
         let f = query::compile(q, now_micros);
-        let params: Vec<rusqlite::types::Value> = f
-            .params
-            .into_iter()
-            .map(|p| match p {
-                query::SqlParam::Int(i) => rusqlite::types::Value::Integer(i),
-                query::SqlParam::Text(t) => rusqlite::types::Value::Text(t),
-            })
-            .collect();
+        let params = super::search::bind(f.params);
         let n: i64 = self.conn.query_row(
             &format!("SELECT count(*) FROM events e WHERE {}", f.sql),
             params_from_iter(params),

@@ -106,7 +106,7 @@ pub struct EventDetail {
 
 pub const MAX_LIMIT: usize = 10_000;
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
     e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege, e.parse_error";
 
@@ -141,7 +141,7 @@ pub(super) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     })
 }
 
-fn bind(params: Vec<SqlParam>) -> Vec<SqlValue> {
+pub(super) fn bind(params: Vec<SqlParam>) -> Vec<SqlValue> {
     params
         .into_iter()
         .map(|p| match p {

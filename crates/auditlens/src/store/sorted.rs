@@ -105,14 +105,7 @@ impl Store {
         let q = query::parse(query_text)?;
         super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
         let f = query::compile(&q, now_micros);
-        let mut params: Vec<SqlValue> = f
-            .params
-            .into_iter()
-            .map(|p| match p {
-                query::SqlParam::Int(i) => SqlValue::Integer(i),
-                query::SqlParam::Text(t) => SqlValue::Text(t),
-            })
-            .collect();
+        let mut params = super::search::bind(f.params);
         let (present, key) = sort.column.sql();
         let (dir, op) = if sort.ascending {
             ("ASC", ">")
@@ -121,9 +114,8 @@ impl Store {
         };
         // Events with the column first (in the chosen direction), then those without it; ties by id.
         let mut sql = format!(
-            "SELECT e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
-                e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege, e.parse_error
-             FROM events e JOIN archives a ON a.id = e.archive_id WHERE ({})",
+            "SELECT {} FROM events e JOIN archives a ON a.id = e.archive_id WHERE ({})",
+            super::search::COLUMNS,
             f.sql
         );
         match cursor {
