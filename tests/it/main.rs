@@ -18,6 +18,7 @@ mod mapping;
 mod memory;
 mod merkle_vectors;
 mod note_vectors;
+mod papers;
 mod parquet;
 mod query_sql;
 mod sorted;

@@ -13,6 +13,8 @@
 //! - [`report`]: reports for machines (JSON); their human text is the CLI's (src/render.rs at the repository root).
 //! - [`coverage`]: whether the verified evidence covers an audit period, per origin (docs/coverage.md).
 //! - [`safe_text`]: untrusted text made safe for terminals and screens; look-alike origins.
+//! - [`papers`]: the auditor's working papers (tags, notes, bookmarks, saved searches, history) and the
+//!   hash-chained action log, in a file of their own next to the store.
 //! - [`bundle`]: evidence bundles: selected events with inclusion proofs, signed by the exporting auditor
 //!   (docs/evidence-bundle.md).
 
@@ -27,6 +29,7 @@ pub mod lines;
 pub mod merkle;
 pub mod note;
 pub mod ocsf;
+pub mod papers;
 pub mod query;
 pub mod report;
 pub mod safe_text;

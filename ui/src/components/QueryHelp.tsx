@@ -19,11 +19,14 @@ const EXAMPLES: [string, string][] = [
   ['status:verified', 'events of verified archives only (also untrusted, failed)'],
   ['json.eventName:ConsoleLogin', "a member of the event's own JSON (json.requestParameters.roleArn:*admin*)"],
   ['archive:example.com/prod/k8s#12', 'the events of one archive: origin and sequence'],
+  ['tag:finding-3', 'events you tagged (your working papers; tag:find* and tag:* too)'],
+  ['note:password', 'events whose note (yours) contains the words'],
+  ['has:note', 'events with a note (also has:tag, has:bookmark)'],
 ];
 
 // Every field and keyword the query parser knows (tests/it/cli_contract.rs checks this list against it).
 const FIELDS =
-  'time source origin actor action resource outcome category ip agent env stage privilege status archive json.MEMBER after before since workhours';
+  'time source origin actor action resource outcome category ip agent env stage privilege status archive json.MEMBER tag note has after before since workhours';
 
 export function QueryHelp({ onExample }: { onExample: (q: string) => void }) {
   return (

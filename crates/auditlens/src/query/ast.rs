@@ -47,11 +47,40 @@ pub enum Query {
     /// The events of one archive: `archive:ORIGIN#SEQ` (or `ORIGIN@SEQ`, as event ids write it); the origin
     /// compares exactly, as `origin:` does.
     Archive { origin: String, sequence: u64 },
+    /// The auditor's working papers on the event (papers/mod.rs): `tag:NAME` (equal ASCII case-insensitively, a
+    /// prefix with `prefix`, a pattern with `pattern`; `tag:*` any tag), `note:WORDS` (the note contains the
+    /// value, ASCII case-insensitively; `note:*` any note), `has:note`, `has:tag`, `has:bookmark` (an empty
+    /// `value` with `prefix`).
+    Papers {
+        kind: PaperKind,
+        value: String,
+        prefix: bool,
+        pattern: bool,
+    },
     /// The event time is at most this many microseconds before `now` (or later).
     Since(i64),
     /// The event time falls Monday to Friday within `[start, end)` minutes of the day, in the local time of the
     /// fixed UTC offset `offset` (minutes east of UTC): `workhours:09-18+02:00`.
     WorkHours { start: i64, end: i64, offset: i64 },
+}
+
+/// Which of the auditor's working papers a [`Query::Papers`] term reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaperKind {
+    Tag,
+    Note,
+    Bookmark,
+}
+
+impl PaperKind {
+    /// The table of the working papers that holds them.
+    pub fn table(self) -> &'static str {
+        match self {
+            PaperKind::Tag => "tags",
+            PaperKind::Note => "notes",
+            PaperKind::Bookmark => "bookmarks",
+        }
+    }
 }
 
 /// A normalized event field that `field:value` can name.

@@ -3,7 +3,7 @@
 
 use super::lex::is_searchable;
 use super::time::time_field_range;
-use super::{Field, MICROS_PER_SECOND, Query, SqlFilter, SqlParam, compile};
+use super::{Field, MICROS_PER_SECOND, PaperKind, Query, SqlFilter, SqlParam, compile};
 
 /// The full-text condition on an event: asked of the index (store/text_index.rs) while it holds any archive
 /// (`temp.text_done`, which the store fills only with archives of its current index), and decided from the bytes
@@ -438,6 +438,41 @@ pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
             ],
             false,
         )),
+        Query::Papers {
+            kind,
+            value,
+            prefix,
+            pattern,
+        } => {
+            // The auditor's working papers, attached to the store's connection (papers/mod.rs); an annotation is
+            // on the event of that archive, index and leaf.
+            let (column, like) = match kind {
+                PaperKind::Tag if *pattern => ("p.tag", Some(like_pattern(value))),
+                PaperKind::Tag if *prefix => ("p.tag", (!value.is_empty()).then(|| escape_like(value))),
+                PaperKind::Tag => ("p.tag", None),
+                PaperKind::Note => (
+                    "p.note",
+                    (!value.is_empty()).then(|| format!("%{}", escape_like(&value.replace('*', "")))),
+                ),
+                PaperKind::Bookmark => ("", None),
+            };
+            let (cond, params) = match (kind, like) {
+                (_, Some(like)) => (format!(" WHERE {column} LIKE ? ESCAPE '\\'"), vec![SqlParam::Text(like)]),
+                (PaperKind::Tag, None) if !*prefix && !*pattern => {
+                    (format!(" WHERE {column} = ?"), vec![SqlParam::Text(value.clone())])
+                }
+                _ => (String::new(), Vec::new()),
+            };
+            Cond::Sql(Part::new(
+                format!(
+                    "e.id IN (SELECT e2.id FROM papers.{} p JOIN archives a ON a.origin = p.origin AND a.sequence = p.sequence \
+                     JOIN events e2 ON e2.archive_id = a.id AND e2.idx = p.idx AND e2.leaf = p.leaf{cond})",
+                    kind.table()
+                ),
+                params,
+                false,
+            ))
+        }
         Query::TimeRange { start, end } => time_range(*start, *end),
         Query::Since(micros) => time_range(Some(now.saturating_sub(*micros)), None),
         Query::WorkHours { start, end, offset } => {

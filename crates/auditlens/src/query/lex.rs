@@ -2,7 +2,7 @@
 //! reading `field:value`, `workhours:` and free-text terms along the way.
 
 use super::time::{duration_micros, time_field_range, time_point};
-use super::{Field, MAX_TERMS, Query, QueryError};
+use super::{Field, MAX_TERMS, PaperKind, Query, QueryError};
 
 /// An operator token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +51,10 @@ enum Key {
     Json,
     /// `archive:ORIGIN#SEQ`.
     Archive,
+    /// `tag:NAME`, `note:WORDS`, `has:note|tag|bookmark`: the auditor's working papers.
+    Tag,
+    Note,
+    Has,
 }
 
 impl Key {
@@ -65,6 +69,12 @@ impl Key {
             Some(Key::WorkHours)
         } else if name.eq_ignore_ascii_case("archive") {
             Some(Key::Archive)
+        } else if name.eq_ignore_ascii_case("tag") {
+            Some(Key::Tag)
+        } else if name.eq_ignore_ascii_case("note") {
+            Some(Key::Note)
+        } else if name.eq_ignore_ascii_case("has") {
+            Some(Key::Has)
         } else if name
             .get(..5)
             .is_some_and(|p| p.eq_ignore_ascii_case("json."))
@@ -84,6 +94,9 @@ impl Key {
             Key::WorkHours => "workhours",
             Key::Json => "json",
             Key::Archive => "archive",
+            Key::Tag => "tag",
+            Key::Note => "note",
+            Key::Has => "has",
         }
     }
 }
@@ -106,6 +119,9 @@ pub fn known_names() -> Vec<&'static str> {
     names.extend([
         "archive",
         "json.MEMBER",
+        "tag",
+        "note",
+        "has",
         "after",
         "before",
         "since",
@@ -361,6 +377,7 @@ impl<'a> Lexer<'a> {
         let query = match key {
             Key::Json => json_term(name, start + 1, value)?,
             Key::Archive => archive_term(value)?,
+            Key::Tag | Key::Note | Key::Has => papers_term(key, value)?,
             _ => field_term(key, value)?,
         };
         self.push_term(query, start)?;
@@ -438,6 +455,58 @@ fn json_term(name: &str, column: usize, value: FieldValue) -> Result<Query, Quer
         prefix: value.prefix,
         pattern: value.pattern,
     })
+}
+
+/// Builds a `tag:`, `note:` or `has:` term (the auditor's working papers).
+fn papers_term(key: Key, value: FieldValue) -> Result<Query, QueryError> {
+    let present = |kind| Query::Papers {
+        kind,
+        value: String::new(),
+        prefix: true,
+        pattern: false,
+    };
+    match key {
+        Key::Has => {
+            let kind = match value.text.to_ascii_lowercase().as_str() {
+                _ if value.prefix || value.pattern => None,
+                "note" | "notes" => Some(PaperKind::Note),
+                "tag" | "tags" => Some(PaperKind::Tag),
+                "bookmark" | "bookmarks" | "bookmarked" => Some(PaperKind::Bookmark),
+                _ => None,
+            };
+            kind.map(present).ok_or_else(|| {
+                QueryError::new(
+                    value.column,
+                    format!(
+                        "`has:` takes note, tag or bookmark (the auditor's working papers); got `{}`",
+                        value.text
+                    ),
+                )
+            })
+        }
+        _ => {
+            let kind = if key == Key::Tag {
+                PaperKind::Tag
+            } else {
+                PaperKind::Note
+            };
+            if value.text.is_empty() && !value.prefix {
+                return Err(QueryError::new(
+                    value.column,
+                    format!(
+                        "`{}:` needs a value right after the `:` (no space), or `*` for \"any\"",
+                        key.name()
+                    ),
+                ));
+            }
+            Ok(Query::Papers {
+                kind,
+                value: value.text,
+                prefix: value.prefix,
+                pattern: value.pattern,
+            })
+        }
+    }
 }
 
 /// Builds an `archive:ORIGIN#SEQ` term (`ORIGIN@SEQ` as event ids write it is read too).
@@ -565,7 +634,7 @@ fn field_term(key: Key, value: FieldValue) -> Result<Query, QueryError> {
             Ok(Query::WorkHours { start, end, offset })
         }
         // Built by `json_term` and `archive_term`, which the lexer calls instead.
-        Key::Json | Key::Archive => Err(QueryError::new(
+        Key::Json | Key::Archive | Key::Tag | Key::Note | Key::Has => Err(QueryError::new(
             value.column,
             format!("`{name}:` is read elsewhere"),
         )),
@@ -783,7 +852,7 @@ mod tests {
         let e = parse("foo:bar").unwrap_err();
         assert!(e.message.contains(
             "known fields: time, source, origin, actor, action, resource, outcome, category, ip, agent, env, \
-             stage, privilege, status, archive, json.MEMBER, after, before, since, workhours"
+             stage, privilege, status, archive, json.MEMBER, tag, note, has, after, before, since, workhours"
         ));
         assert!(e.message.contains("\"foo:bar\""), "{e}");
     }

@@ -19,7 +19,7 @@ mod lex;
 mod parse;
 mod time;
 
-pub use ast::{Field, Query, QueryError};
+pub use ast::{Field, PaperKind, Query, QueryError};
 pub use compile::{IdSet, IdSets, compile_fts_driven, id_sets, work_hours_sql};
 pub use lex::known_names;
 pub(crate) use time::{duration_micros, time_point};

@@ -134,6 +134,7 @@ impl Store {
         schema::record_software(&conn, found)?;
         text_index::register_functions(&conn)?;
         text_index::attach(&conn, path, false)?;
+        crate::papers::attach(&conn, Some(path), false)?;
         Ok((
             Store {
                 conn,
@@ -143,6 +144,20 @@ impl Store {
             },
             upgrade,
         ))
+    }
+
+    /// Appends an entry to the auditor's action log (the working papers next to this store, [`crate::papers`]).
+    /// A store opened read-only has no path to log to: the caller logs through [`crate::papers::Papers`].
+    pub fn log_action(&self, action: &str, subject: &str, detail: &str) -> Result<(), StoreError> {
+        let Some(path) = &self.path else {
+            return Err(StoreError::Invalid(
+                "a store opened read-only cannot log an action".into(),
+            ));
+        };
+        crate::papers::Papers::open(path)
+            .and_then(|mut p| p.log_action(action, subject, detail))
+            .map(|_| ())
+            .map_err(|e| StoreError::Invalid(format!("the action log: {e}")))
     }
 
     /// The AuditLens versions that opened this store for writing: (version, first opened, schema version found).
@@ -180,6 +195,7 @@ impl Store {
         }
         text_index::register_functions(&conn)?;
         text_index::attach(&conn, path, true)?;
+        crate::papers::attach(&conn, Some(path), true)?;
         Ok(Store {
             conn,
             path: None,

@@ -393,6 +393,17 @@ impl Store {
     ) -> Result<ImportResult, StoreError> {
         let result = self.import_once(path, opts, as_kind, progress)?;
         self.record_incident(&result)?;
+        if result.outcome != ImportOutcome::Cancelled {
+            let outcome = serde_json::to_value(result.outcome)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let detail = match (&result.report.origin, result.report.sequence) {
+                (Some(origin), Some(seq)) => format!("{outcome}: {origin}#{seq}: {}", result.message),
+                _ => format!("{outcome}: {}", result.message),
+            };
+            self.log_action("import", &result.path, &detail)?;
+        }
         Ok(result)
     }
 
