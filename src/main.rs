@@ -256,6 +256,27 @@ enum Command {
         json: bool,
         bundle: PathBuf,
     },
+    /// The auditor's action log (the working papers next to the database): every import, re-check, export and
+    /// change to tags, notes, bookmarks and saved searches, hash chained. Exit 0 when the chain holds (and ends at
+    /// --head), 1 when an entry was changed, removed or reordered.
+    Log {
+        /// The database whose log to show and check.
+        #[arg(long, conflicts_with = "file")]
+        db: Option<PathBuf>,
+        /// Check an exported log (JSON Lines) instead of a database's.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// The hash the log must end with (as an earlier export or a bundle's annotations recorded it): catches
+        /// entries removed from the end.
+        #[arg(long)]
+        head: Option<String>,
+        /// Print the entries as JSON Lines (the export format).
+        #[arg(long)]
+        jsonl: bool,
+        /// Also write the entries as JSON Lines to this file (logged as an export).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Benchmarks: seal and verify N generated events beside plain SHA-256 over the same bytes.
     Bench {
         /// Number of generated events.
@@ -438,6 +459,19 @@ fn main() -> ExitCode {
             json,
             bundle,
         } => cmd::verify_bundle::run(&trust, &trust_policy, &trust_auditor, json, &bundle),
+        Command::Log {
+            db,
+            file,
+            head,
+            jsonl,
+            out,
+        } => cmd::log::run(&cmd::log::Args {
+            db: db.as_deref(),
+            file: file.as_deref(),
+            head: head.as_deref(),
+            jsonl,
+            out: out.as_deref(),
+        }),
         Command::Bench {
             events,
             dir,

@@ -889,3 +889,58 @@ mod tests {
         assert_eq!(human_bytes(1536), "1.5 KiB");
     }
 }
+
+/// `auditlens log`: one line per entry, then whether the chain holds (and ends at `head`, when given).
+pub fn action_log(
+    entries: &[auditlens::papers::Action],
+    check: &auditlens::papers::LogCheck,
+    head: Option<&str>,
+) {
+    for e in entries {
+        let detail = if e.detail.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", safe(&e.detail))
+        };
+        println!(
+            "{:>5}  {}  {}  {}{detail}",
+            e.seq,
+            safe(&e.at),
+            safe(&e.action),
+            safe(&e.subject)
+        );
+    }
+    for p in &check.problems {
+        eprintln!(
+            "entry {}: {}: expected {}, found {}",
+            p.seq,
+            p.problem,
+            safe(&p.expected),
+            safe(&p.found)
+        );
+    }
+    let head_now = check.head.as_deref().unwrap_or("(empty)");
+    match head {
+        Some(h) if !h.trim().eq_ignore_ascii_case(head_now) => eprintln!(
+            "NOT OK: the log ends at {head_now}, not at the head given ({}): entries were removed from its end, or added",
+            safe(h.trim())
+        ),
+        _ if check.ok() => println!(
+            "OK: {}, hash chain whole; head {head_now}",
+            entries_text(check.entries)
+        ),
+        _ => eprintln!(
+            "NOT OK: {} problem(s) in the chain of {}",
+            check.problems.len(),
+            entries_text(check.entries)
+        ),
+    }
+}
+
+fn entries_text(n: u64) -> String {
+    if n == 1 {
+        "1 entry".into()
+    } else {
+        format!("{n} entries")
+    }
+}

@@ -16,6 +16,20 @@ pub fn run(
     let policy = read_policy(trust, trust_policy)?;
     let store = open_existing(db)?;
     let result = store.check_policy(Some(&policy), &mut |_| true)?;
+    auditlens::papers::log_to(
+        db,
+        "re-check",
+        &db.display().to_string(),
+        &if result.ok {
+            format!(
+                "OK: {}, {} re-verified",
+                auditlens::report::count(result.archives_checked, "archive"),
+                auditlens::report::count(result.events_checked, "event")
+            )
+        } else {
+            format!("NOT OK: {} problem(s)", result.problems.len())
+        },
+    )?;
     let coverage = period
         .map(|(period, silence)| store.coverage(period, silence))
         .transpose()?;

@@ -42,6 +42,18 @@ pub fn run(
     };
     match bundle::export(&store, &opts) {
         Ok(s) => {
+            auditlens::papers::log_to(
+                db,
+                "bundle exported",
+                &s.out,
+                &format!(
+                    "{} of {}, {} bytes, signed by {}; purpose: {purpose}",
+                    auditlens::report::count(s.events, "event"),
+                    auditlens::report::count(s.archives, "archive"),
+                    s.bytes,
+                    s.auditor.fingerprint
+                ),
+            )?;
             render::exported(&s);
             Ok(ExitCode::SUCCESS)
         }

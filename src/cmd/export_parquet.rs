@@ -59,6 +59,18 @@ pub fn run(a: &Args<'_>) -> Result<ExitCode, Fatal> {
     }
     match result {
         Ok(s) => {
+            auditlens::papers::log_to(
+                a.db,
+                "OCSF Parquet exported",
+                &s.out,
+                &format!(
+                    "{} in {}, {} bytes; query: {}",
+                    auditlens::report::count(s.rows, "event"),
+                    auditlens::report::count(s.files, "file"),
+                    s.bytes,
+                    a.query
+                ),
+            )?;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&s)?);
             } else {

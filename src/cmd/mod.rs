@@ -12,6 +12,7 @@ pub mod export;
 pub mod export_parquet;
 pub mod import;
 pub mod keygen;
+pub mod log;
 pub mod seal;
 pub mod search;
 pub mod stats;

@@ -608,3 +608,99 @@ fn a_report_that_lies_fails_verify_bundle_with_exit_one_naming_the_difference() 
         "{err}"
     );
 }
+
+/// `auditlens log` (issue 16): the import, the re-check and the export are in the auditor's action log; the
+/// chain checks (exit 0), an exported copy checks against its head, and an edited, reordered or truncated copy
+/// fails (exit 1) naming the entry with the expected and found hash.
+#[test]
+fn the_action_log_records_imports_checks_and_exports_and_catches_an_edit() {
+    let env = Env::new();
+    let db = env.p("s.db");
+    assert_code(&env.export(&["--query", "outcome:denied"], "b.zip"), 0);
+    let trust = env.p("keys/ops-prod.pub");
+    assert_code(&auditlens(&["check", "--db", &db, "--trust", &trust]), 0);
+    let out_file = env.p("log.jsonl");
+    let o = auditlens(&["log", "--db", &db, "--out", &out_file]);
+    assert_code(&o, 0);
+    let out = text(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].contains("  import  ")
+            && lines[0].contains("a.zip: imported: example.com/prod/k8s#"),
+        "{out}"
+    );
+    assert!(
+        lines[1].contains("  bundle exported  ") && lines[1].contains("11 events of 1 archive,"),
+        "{out}"
+    );
+    assert!(
+        lines[2].contains("  re-check  ") && lines[2].contains("OK: 1 archive, 37 events"),
+        "{out}"
+    );
+    assert!(
+        lines[3].starts_with("OK: 3 entries, hash chain whole; head "),
+        "{out}"
+    );
+    let head = lines[3].rsplit(' ').next().unwrap().to_owned();
+
+    // The exported copy (3 entries; exporting it is the 4th) checks, and ends at the head printed then.
+    let o = auditlens(&["log", "--file", &out_file, "--head", &head]);
+    assert_code(&o, 0);
+    let o = auditlens(&["log", "--db", &db, "--jsonl"]);
+    assert_code(&o, 0);
+    let jsonl = text(&o.stdout);
+    assert_eq!(jsonl.lines().count(), 4);
+    assert!(
+        jsonl
+            .lines()
+            .nth(3)
+            .unwrap()
+            .contains("\"action log exported\"")
+    );
+
+    // Edited: the detail of entry 2 changed.
+    let copy = std::fs::read_to_string(&out_file).unwrap();
+    let edited = env.p("edited.jsonl");
+    std::fs::write(&edited, copy.replacen("11 events", "12 events", 1)).unwrap();
+    let o = auditlens(&["log", "--file", &edited]);
+    assert_code(&o, 1);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("entry 2: was changed after it was written"),
+        "{err}"
+    );
+    assert!(
+        err.contains("expected ") && err.contains(", found "),
+        "{err}"
+    );
+    assert!(err.contains("NOT OK: 1 problem(s)"), "{err}");
+    // Reordered.
+    let mut l: Vec<&str> = copy.lines().collect();
+    l.swap(0, 1);
+    std::fs::write(&edited, l.join("\n")).unwrap();
+    assert_code(&auditlens(&["log", "--file", &edited]), 1);
+    // Truncated: still a whole chain, but not ending at the head recorded.
+    let l: Vec<&str> = copy.lines().take(2).collect();
+    std::fs::write(&edited, l.join("\n")).unwrap();
+    assert_code(&auditlens(&["log", "--file", &edited]), 0);
+    let o = auditlens(&["log", "--file", &edited, "--head", &head]);
+    assert_code(&o, 1);
+    assert!(text(&o.stderr).contains("entries were removed from its end"));
+
+    // In the database itself: the append-only triggers dropped and an entry edited.
+    let conn = rusqlite::Connection::open(format!("{db}.papers")).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER actions_no_update; UPDATE actions SET subject = 'elsewhere.zip' WHERE seq = 1",
+    )
+    .unwrap();
+    drop(conn);
+    let o = auditlens(&["log", "--db", &db]);
+    assert_code(&o, 1);
+    assert!(
+        text(&o.stderr).contains("entry 1: was changed"),
+        "{}",
+        text(&o.stderr)
+    );
+    // Usage.
+    assert_code(&auditlens(&["log"]), 2);
+}

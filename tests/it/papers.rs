@@ -25,9 +25,7 @@ fn import(db: &Path, archive: &Path, trusted: &[VerifierKey]) -> ImportOutcome {
 }
 
 fn count(store: &Store, q: &str) -> u64 {
-    store
-        .count(q, 0)
-        .unwrap_or_else(|e| panic!("{q}: {e}"))
+    store.count(q, 0).unwrap_or_else(|e| panic!("{q}: {e}"))
 }
 
 #[test]
@@ -36,8 +34,22 @@ fn tags_notes_and_bookmarks_are_kept_apart_searchable_and_logged() {
     let dir = tmp.path();
     let db = dir.join("store.db");
     let ops = key("ops");
-    let a = seal_to(dir, "a.zip", &ops, "example.com/k8s", None, &[fixture(K8S_LOG)]);
-    let b = seal_to(dir, "b.zip", &ops, "example.com/other", None, &[fixture(K8S_LOG)]);
+    let a = seal_to(
+        dir,
+        "a.zip",
+        &ops,
+        "example.com/k8s",
+        None,
+        &[fixture(K8S_LOG)],
+    );
+    let b = seal_to(
+        dir,
+        "b.zip",
+        &ops,
+        "example.com/other",
+        None,
+        &[fixture(K8S_LOG)],
+    );
     assert_eq!(import(&db, &a, &[ops.verifier()]), ImportOutcome::Imported);
     assert_eq!(import(&db, &b, &[ops.verifier()]), ImportOutcome::Imported);
 
@@ -83,7 +95,10 @@ fn tags_notes_and_bookmarks_are_kept_apart_searchable_and_logged() {
 
     // Searchable on a read-write and on a read-only store, case-insensitively; only the annotated events of
     // that archive (the other archive holds the same lines at the same indexes).
-    for s in [Store::open(&db).unwrap(), Store::open_read_only(&db).unwrap()] {
+    for s in [
+        Store::open(&db).unwrap(),
+        Store::open_read_only(&db).unwrap(),
+    ] {
         assert_eq!(count(&s, "tag:finding-3"), 2);
         assert_eq!(count(&s, "TAG:Finding-3"), 2);
         assert_eq!(count(&s, "tag:find*"), 2);
@@ -127,8 +142,12 @@ fn tags_notes_and_bookmarks_are_kept_apart_searchable_and_logged() {
     assert_eq!(tags[0].events, 2);
 
     // Saved searches and history.
-    papers.save_search("Exec into prod", "privilege:exec env:prod").unwrap();
-    papers.save_search("exec into PROD", "privilege:exec").unwrap(); // same name: replaced
+    papers
+        .save_search("Exec into prod", "privilege:exec env:prod")
+        .unwrap();
+    papers
+        .save_search("exec into PROD", "privilege:exec")
+        .unwrap(); // same name: replaced
     let saved = papers.saved_searches().unwrap();
     assert_eq!(saved.len(), 1);
     assert_eq!(saved[0].query, "privilege:exec");
@@ -161,19 +180,32 @@ fn tags_notes_and_bookmarks_are_kept_apart_searchable_and_logged() {
             "saved search deleted",
         ]
     );
-    assert!(log[0].detail.starts_with("imported: example.com/k8s#"), "{}", log[0].detail);
+    assert!(
+        log[0].detail.starts_with("imported: example.com/k8s#"),
+        "{}",
+        log[0].detail
+    );
     assert!(papers.check_log().unwrap().ok());
 
     // The file survives reopening; a file of another format is refused, not overwritten.
     drop(papers);
     let papers = Papers::open(&db).unwrap();
-    assert_eq!(papers.annotations(&keys[1]).unwrap().tags, vec!["finding-3"]);
+    assert_eq!(
+        papers.annotations(&keys[1]).unwrap().tags,
+        vec!["finding-3"]
+    );
     papers
         .connection()
-        .execute("UPDATE papers.meta SET value = 'papers/9' WHERE key = 'format'", [])
+        .execute(
+            "UPDATE papers.meta SET value = 'papers/9' WHERE key = 'format'",
+            [],
+        )
         .unwrap();
     drop(papers);
-    let err = Papers::open(&db).err().expect("papers/9 refused").to_string();
+    let err = Papers::open(&db)
+        .err()
+        .expect("papers/9 refused")
+        .to_string();
     assert!(err.contains("papers/9"), "{err}");
 }
 
@@ -183,7 +215,14 @@ fn a_read_only_store_without_working_papers_searches_them_as_empty() {
     let dir = tmp.path();
     let db = dir.join("store.db");
     let ops = key("ops");
-    let a = seal_to(dir, "a.zip", &ops, "example.com/k8s", None, &[fixture(K8S_LOG)]);
+    let a = seal_to(
+        dir,
+        "a.zip",
+        &ops,
+        "example.com/k8s",
+        None,
+        &[fixture(K8S_LOG)],
+    );
     assert_eq!(import(&db, &a, &[ops.verifier()]), ImportOutcome::Imported);
     std::fs::remove_file(auditlens::papers::path_of(&db)).unwrap();
     let _ = std::fs::remove_file(format!("{}-wal", auditlens::papers::path_of(&db).display()));

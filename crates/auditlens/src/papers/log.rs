@@ -38,7 +38,14 @@ pub struct Action {
 }
 
 /// The hash an entry must have.
-pub fn entry_hash(seq: u64, at: &str, action: &str, subject: &str, detail: &str, prev: &str) -> String {
+pub fn entry_hash(
+    seq: u64,
+    at: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+    prev: &str,
+) -> String {
     let body = serde_json::to_string(&(seq, at, action, subject, detail, prev))
         .expect("strings and numbers serialize");
     let mut h = Sha256::new();
@@ -157,7 +164,8 @@ pub fn check_entries(entries: &[Action]) -> LogCheck {
         if hash != e.hash {
             problems.push(LogProblem {
                 seq: want_seq,
-                problem: "was changed after it was written (its hash does not match its content)".into(),
+                problem: "was changed after it was written (its hash does not match its content)"
+                    .into(),
                 expected: hash,
                 found: e.hash.clone(),
             });
@@ -203,7 +211,8 @@ mod tests {
     #[test]
     fn chain_links_and_an_edit_is_named() {
         let mut p = Papers::open_in_memory().unwrap();
-        p.log_action("import", "a.alar", "verified, 10 events").unwrap();
+        p.log_action("import", "a.alar", "verified, 10 events")
+            .unwrap();
         p.log_action("check", "store", "0 findings").unwrap();
         p.log_action("export", "b.zip", "2 events").unwrap();
         let check = p.check_log().unwrap();
@@ -220,7 +229,11 @@ mod tests {
             .execute("UPDATE papers.actions SET detail = 'x' WHERE seq = 2", [])
             .unwrap_err();
         assert!(err.to_string().contains("append-only"), "{err}");
-        assert!(p.connection().execute("DELETE FROM papers.actions", []).is_err());
+        assert!(
+            p.connection()
+                .execute("DELETE FROM papers.actions", [])
+                .is_err()
+        );
 
         // Someone with the file drops the triggers and edits entry 2: named, with both hashes.
         p.connection()

@@ -217,7 +217,12 @@ fn now() -> String {
 
 /// `text` trimmed, refused when empty, longer than `max` characters, or holding control characters (`what`
 /// names it in the message).
-fn checked(text: &str, max: usize, what: &str, allow_newlines: bool) -> Result<String, PapersError> {
+fn checked(
+    text: &str,
+    max: usize,
+    what: &str,
+    allow_newlines: bool,
+) -> Result<String, PapersError> {
     let t = text.trim();
     if t.is_empty() {
         return Err(PapersError::Invalid(format!("the {what} is empty")));
@@ -279,9 +284,11 @@ impl Papers {
 
     fn init(conn: Connection) -> Result<Papers, PapersError> {
         let format: Option<String> = conn
-            .query_row("SELECT value FROM papers.meta WHERE key = 'format'", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT value FROM papers.meta WHERE key = 'format'",
+                [],
+                |r| r.get(0),
+            )
             .optional()?;
         match format.as_deref() {
             None => {
@@ -325,7 +332,12 @@ impl Papers {
     pub fn add_tag(&mut self, key: &EventKey, tag: &str) -> Result<(), PapersError> {
         let tag = checked_tag(tag)?;
         let leaf = key.leaf_bytes()?;
-        if self.annotations(key)?.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+        if self
+            .annotations(key)?
+            .tags
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&tag))
+        {
             return Ok(());
         }
         self.logged("tag added", &key.id(), &tag, |c| {
@@ -341,7 +353,12 @@ impl Papers {
     pub fn remove_tag(&mut self, key: &EventKey, tag: &str) -> Result<(), PapersError> {
         let leaf = key.leaf_bytes()?;
         let tag = tag.trim().to_owned();
-        if !self.annotations(key)?.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+        if !self
+            .annotations(key)?
+            .tags
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&tag))
+        {
             return Ok(());
         }
         self.logged("tag removed", &key.id(), &tag, |c| {
@@ -389,7 +406,11 @@ impl Papers {
         if self.annotations(key)?.bookmarked == on {
             return Ok(());
         }
-        let action = if on { "bookmark added" } else { "bookmark removed" };
+        let action = if on {
+            "bookmark added"
+        } else {
+            "bookmark removed"
+        };
         self.logged(action, &key.id(), "", |c| {
             if on {
                 c.execute(
@@ -563,24 +584,36 @@ impl Papers {
     }
 }
 
+/// Appends an entry to the action log of the store at `db` (what the doors call after an export or a re-check).
+pub fn log_to(db: &Path, action: &str, subject: &str, detail: &str) -> Result<Action, PapersError> {
+    Papers::open(db)?.log_action(action, subject, detail)
+}
+
 /// The working papers on one event, read on `conn`: the papers' own connection or a store connection they are
 /// attached to.
 pub fn annotations_on(conn: &Connection, key: &EventKey) -> Result<Annotations, PapersError> {
     let leaf = key.leaf_bytes()?;
     let p = params![key.origin, key.seq(), key.idx(), leaf];
     let cond = "origin = ?1 AND sequence = ?2 AND idx = ?3 AND leaf = ?4";
-    let mut stmt = conn
-        .prepare(&format!("SELECT tag FROM papers.tags WHERE {cond} ORDER BY added, rowid"))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT tag FROM papers.tags WHERE {cond} ORDER BY added, rowid"
+    ))?;
     let tags = stmt
         .query_map(p, |r| r.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
     let note = conn
-        .query_row(&format!("SELECT note FROM papers.notes WHERE {cond}"), p, |r| {
-            r.get(0)
-        })
+        .query_row(
+            &format!("SELECT note FROM papers.notes WHERE {cond}"),
+            p,
+            |r| r.get(0),
+        )
         .optional()?;
     let bookmarked = conn
-        .query_row(&format!("SELECT 1 FROM papers.bookmarks WHERE {cond}"), p, |_| Ok(()))
+        .query_row(
+            &format!("SELECT 1 FROM papers.bookmarks WHERE {cond}"),
+            p,
+            |_| Ok(()),
+        )
         .optional()?
         .is_some();
     Ok(Annotations {
@@ -634,7 +667,11 @@ pub fn event_annotations(
 
 /// Attaches the working papers of the store at `db` to a store connection as [`SCHEMA`], creating them when the
 /// connection may write. A read-only connection to a store without working papers gets an empty set.
-pub fn attach(conn: &Connection, db: Option<&Path>, read_only: bool) -> Result<(), rusqlite::Error> {
+pub fn attach(
+    conn: &Connection,
+    db: Option<&Path>,
+    read_only: bool,
+) -> Result<(), rusqlite::Error> {
     let attach_at = |path: &str| conn.execute(&format!("ATTACH DATABASE ?1 AS {SCHEMA}"), [path]);
     match db {
         None => {

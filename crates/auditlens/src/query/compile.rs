@@ -448,19 +448,26 @@ pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
             // on the event of that archive, index and leaf.
             let (column, like) = match kind {
                 PaperKind::Tag if *pattern => ("p.tag", Some(like_pattern(value))),
-                PaperKind::Tag if *prefix => ("p.tag", (!value.is_empty()).then(|| escape_like(value))),
+                PaperKind::Tag if *prefix => {
+                    ("p.tag", (!value.is_empty()).then(|| escape_like(value)))
+                }
                 PaperKind::Tag => ("p.tag", None),
                 PaperKind::Note => (
                     "p.note",
-                    (!value.is_empty()).then(|| format!("%{}", escape_like(&value.replace('*', "")))),
+                    (!value.is_empty())
+                        .then(|| format!("%{}", escape_like(&value.replace('*', "")))),
                 ),
                 PaperKind::Bookmark => ("", None),
             };
             let (cond, params) = match (kind, like) {
-                (_, Some(like)) => (format!(" WHERE {column} LIKE ? ESCAPE '\\'"), vec![SqlParam::Text(like)]),
-                (PaperKind::Tag, None) if !*prefix && !*pattern => {
-                    (format!(" WHERE {column} = ?"), vec![SqlParam::Text(value.clone())])
-                }
+                (_, Some(like)) => (
+                    format!(" WHERE {column} LIKE ? ESCAPE '\\'"),
+                    vec![SqlParam::Text(like)],
+                ),
+                (PaperKind::Tag, None) if !*prefix && !*pattern => (
+                    format!(" WHERE {column} = ?"),
+                    vec![SqlParam::Text(value.clone())],
+                ),
                 _ => (String::new(), Vec::new()),
             };
             Cond::Sql(Part::new(

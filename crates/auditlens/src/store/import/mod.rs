@@ -399,7 +399,9 @@ impl Store {
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
             let detail = match (&result.report.origin, result.report.sequence) {
-                (Some(origin), Some(seq)) => format!("{outcome}: {origin}#{seq}: {}", result.message),
+                (Some(origin), Some(seq)) => {
+                    format!("{outcome}: {origin}#{seq}: {}", result.message)
+                }
                 _ => format!("{outcome}: {}", result.message),
             };
             self.log_action("import", &result.path, &detail)?;
