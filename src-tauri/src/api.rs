@@ -15,11 +15,12 @@ use ts_rs::{Dependency, TS, TypeVisitor};
 #[allow(unused_imports)] // the types of the list, for the expansions in this module
 use {
     crate::contract::{
-        AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
-        DbStatus, ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent, JobId,
-        OpenedBundle, ResultsExport, Settings, Startup, TrustOutcome,
+        ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey,
+        CheckEvent, DbStatus, ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent,
+        JobId, OpenedBundle, ResultsExport, Settings, Startup, TrustOutcome,
     },
     auditlens::keyring::TrustedKey,
+    auditlens::papers::{Annotations, Change, LogCheck, PapersView},
     auditlens::store::coverage::AuditPeriod,
     auditlens::store::hints::Hint,
     auditlens::store::histogram::Histogram,
@@ -77,6 +78,14 @@ macro_rules! with_commands {
             file_kinds(paths: Vec<String>) -> Vec<FileKind>;
             audit_coverage() -> AuditCoverage;
             set_audit_period(period: Option<AuditPeriod>) -> AuditCoverage;
+            annotations(id: String) -> Annotations;
+            annotate(id: String, change: Change) -> Annotations;
+            working_papers() -> PapersView;
+            save_search(name: String, query: String) -> PapersView;
+            delete_saved_search(name: String) -> PapersView;
+            remember_query(query: String) -> PapersView;
+            action_log() -> ActionLog;
+            export_action_log(out: String) -> LogCheck;
         }
     };
 }

@@ -14,6 +14,7 @@ use auditlens::note::SignerKey;
 use auditlens::ocsf::{
     ParquetExportError, ParquetExportOptions, export_parquet as export_parquet_to,
 };
+use auditlens::papers::{self, Annotations, Change, EventKey, LogCheck, Papers, PapersView};
 use auditlens::store::StoreError;
 use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::histogram::Histogram;
@@ -25,9 +26,9 @@ use auditlens::store::stats::{Access, DashboardOptions, Deployments, Overview, S
 use auditlens::trust::TrustPolicy;
 
 use crate::contract::{
-    AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent, ClassRows,
-    DbStatus, ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent, JobId,
-    OpenedBundle, ResultsExport, Settings, Startup, StoredFailure, TrustOutcome,
+    ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
+    ClassRows, DbStatus, ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent,
+    JobId, OpenedBundle, ResultsExport, Settings, Startup, StoredFailure, TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::state::{AppState, Database, lock};
@@ -131,6 +132,24 @@ fn save_grant(
         *ring = next;
         (ring.policy(), key)
     };
+    log_action(
+        state,
+        "key trusted",
+        &key.fingerprint,
+        &format!(
+            "{} for origins {}{}{}",
+            key.name,
+            key.origins,
+            key.valid_after
+                .as_deref()
+                .map(|t| format!(", sealed after {t}"))
+                .unwrap_or_default(),
+            key.valid_before
+                .as_deref()
+                .map(|t| format!(", sealed before {t}"))
+                .unwrap_or_default()
+        ),
+    )?;
     // The grant is saved: a store that cannot be re-checked now is said, not an error of the grant.
     let promoted = promote_trusted(state, &policy).unwrap_or_else(|e| {
         vec![Promotion {
@@ -183,7 +202,15 @@ pub fn untrust_key(state: &AppState, fingerprint: &str) -> Result<Vec<TrustedKey
     }
     next.save()?;
     *ring = next;
-    Ok(ring.keys().to_vec())
+    let keys = ring.keys().to_vec();
+    drop(ring);
+    log_action(
+        state,
+        "key no longer trusted",
+        fingerprint,
+        "every grant removed",
+    )?;
+    Ok(keys)
 }
 
 /// Removes one grant (the same key, origin pattern and window); the key's other grants stay.
@@ -201,7 +228,15 @@ pub fn untrust_grant(state: &AppState, grant: &TrustedKey) -> Result<Vec<Trusted
     }
     next.save()?;
     *ring = next;
-    Ok(ring.keys().to_vec())
+    let keys = ring.keys().to_vec();
+    drop(ring);
+    log_action(
+        state,
+        "grant removed",
+        &grant.fingerprint,
+        &format!("for origins {}", grant.origins),
+    )?;
+    Ok(keys)
 }
 
 /// Verifies and imports `paths` one after the other, reporting to `emit`; stops early when `cancel` is set.
@@ -323,6 +358,22 @@ pub fn check_database(
             !cancel.load(Ordering::Relaxed)
         })?)
     });
+    if let Ok(report) = &result {
+        let detail = if report.ok {
+            format!(
+                "OK: {}, {} re-verified",
+                auditlens::report::count(report.archives_checked, "archive"),
+                auditlens::report::count(report.events_checked, "event")
+            )
+        } else {
+            format!("NOT OK: {} problem(s)", report.problems.len())
+        };
+        let subject = state
+            .db()
+            .map(|db| db.path.display().to_string())
+            .unwrap_or_default();
+        let _ = log_action(state, "re-check", &subject, &detail);
+    }
     emit(match result {
         Ok(report) => CheckEvent::Finished {
             job,
@@ -387,10 +438,22 @@ pub fn review_incident(state: &AppState, id: i64, note: &str) -> Result<Incident
     let db = state.db()?;
     let _writer = lock(&state.write_lock);
     let mut store = db.writer()?;
-    store.review_incident(id, note).map_err(|e| match e {
+    let incident = store.review_incident(id, note).map_err(|e| match e {
         StoreError::Invalid(message) => AppError::new(ErrorCode::Invalid, message),
         other => other.into(),
-    })
+    })?;
+    log_action(
+        state,
+        "incident reviewed",
+        &incident.path,
+        &format!(
+            "{}: {}; note: {}",
+            incident.kind,
+            incident.reason,
+            note.trim()
+        ),
+    )?;
+    Ok(incident)
 }
 
 /// One archive with its signed checkpoint, its manifest and why it is flagged, if it is.
@@ -783,6 +846,15 @@ pub fn export_results(state: &AppState, query: &str, out: &str) -> Result<Result
         io(e)
     })?;
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    log_action(
+        state,
+        "results exported",
+        out,
+        &format!(
+            "{}, {bytes} bytes; query: {query}",
+            auditlens::report::count(events, "event")
+        ),
+    )?;
     Ok(ResultsExport {
         out: out.to_owned(),
         format: match format {
@@ -892,6 +964,19 @@ pub fn export_bundle(
         auditlens::bundle::export(store, &opts).map_err(export_error)
     })?;
     let sha256 = file_sha256(&out_path)?;
+    log_action(
+        state,
+        "bundle exported",
+        &summary.out,
+        &format!(
+            "{} of {}, {} bytes, SHA-256 {sha256}, signed by {}; purpose: {}",
+            auditlens::report::count(summary.events, "event"),
+            auditlens::report::count(summary.archives, "archive"),
+            summary.bytes,
+            summary.auditor.fingerprint,
+            purpose.trim()
+        ),
+    )?;
     Ok(ExportResult {
         out: summary.out,
         events: summary.events,
@@ -948,4 +1033,113 @@ fn file_sha256(path: &Path) -> Result<String, AppError> {
                 format!("cannot read {}: {e}", path.display()),
             )
         })
+}
+
+/// The working papers of the open database (`<db>.papers`, next to it).
+fn open_papers(state: &AppState) -> Result<Papers, AppError> {
+    Ok(Papers::open(&state.db()?.path)?)
+}
+
+/// Appends an entry to the action log of the open database, after the action it records succeeded: when the log
+/// cannot be written, the error says that the action itself was done.
+fn log_action(state: &AppState, action: &str, subject: &str, detail: &str) -> Result<(), AppError> {
+    open_papers(state)
+        .and_then(|mut p| Ok(p.log_action(action, subject, detail)?))
+        .map(|_| ())
+        .map_err(|e| {
+            AppError::new(
+                e.code,
+                format!(
+                    "{action} was done, but the action log could not be written: {}",
+                    e.message
+                ),
+            )
+        })
+}
+
+/// The key of a stored event, for annotating it.
+fn event_key(state: &AppState, id: &str) -> Result<EventKey, AppError> {
+    Ok(EventKey::of(&event(state, id)?)?)
+}
+
+/// The auditor's working papers on one event.
+pub fn annotations(state: &AppState, id: &str) -> Result<Annotations, AppError> {
+    let key = event_key(state, id)?;
+    Ok(open_papers(state)?.annotations(&key)?)
+}
+
+/// One change to an event's working papers (logged), and the event's papers after it.
+pub fn annotate(state: &AppState, id: &str, change: &Change) -> Result<Annotations, AppError> {
+    let key = event_key(state, id)?;
+    Ok(open_papers(state)?.apply(&key, change)?)
+}
+
+/// Tags in use, saved searches and recent queries.
+pub fn working_papers(state: &AppState) -> Result<PapersView, AppError> {
+    Ok(open_papers(state)?.view()?)
+}
+
+/// Saves `query` under `name` (logged).
+pub fn save_search(state: &AppState, name: &str, query: &str) -> Result<PapersView, AppError> {
+    let mut p = open_papers(state)?;
+    p.save_search(name, query)?;
+    Ok(p.view()?)
+}
+
+/// Deletes a saved search (logged).
+pub fn delete_saved_search(state: &AppState, name: &str) -> Result<PapersView, AppError> {
+    let mut p = open_papers(state)?;
+    if !p.delete_saved_search(name)? {
+        return Err(AppError::new(
+            ErrorCode::NotFound,
+            format!("no saved search is named {name:?}"),
+        ));
+    }
+    Ok(p.view()?)
+}
+
+/// Remembers a query the auditor ran, for the history (not logged: running a query changes nothing).
+pub fn remember_query(state: &AppState, query: &str) -> Result<PapersView, AppError> {
+    let mut p = open_papers(state)?;
+    p.remember_query(query)?;
+    Ok(p.view()?)
+}
+
+/// The action log and whether its chain holds.
+pub fn action_log(state: &AppState) -> Result<ActionLog, AppError> {
+    let p = open_papers(state)?;
+    let entries = p.actions()?;
+    let check = papers::log::check_entries(&entries);
+    Ok(ActionLog { entries, check })
+}
+
+/// Writes the action log to `out` as JSON Lines (logged, after the entries written).
+pub fn export_action_log(state: &AppState, out: &str) -> Result<LogCheck, AppError> {
+    let out = out.trim();
+    if out.is_empty() {
+        return Err(AppError::new(
+            ErrorCode::Invalid,
+            "choose a file for the action log",
+        ));
+    }
+    let log = action_log(state)?;
+    let path = PathBuf::from(out);
+    let tmp = path.with_extension("jsonl.partial");
+    std::fs::write(&tmp, papers::log::to_json_lines(&log.entries))
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            AppError::new(ErrorCode::Io, format!("writing {out}: {e}"))
+        })?;
+    log_action(
+        state,
+        "action log exported",
+        out,
+        &format!(
+            "{} entries, head {}",
+            log.check.entries,
+            log.check.head.as_deref().unwrap_or("-")
+        ),
+    )?;
+    Ok(log.check)
 }

@@ -233,6 +233,14 @@ pub struct ExportResult {
     pub auditor: AuditorKey,
 }
 
+/// The auditor's action log as the window shows it (papers/log.rs): every entry, and whether the chain holds.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ActionLog {
+    /// Oldest first.
+    pub entries: Vec<auditlens::papers::Action>,
+    pub check: auditlens::papers::LogCheck,
+}
+
 /// A written result table ("Export results…", docs/search.md section 10): every match of a query as CSV or JSON
 /// Lines, the columns of the table and each event's provenance.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -314,6 +322,10 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     ExportResult::export_all(cfg)?;
     AnalyticsExport::export_all(cfg)?;
     ResultsExport::export_all(cfg)?;
+    ActionLog::export_all(cfg)?;
+    auditlens::papers::Annotations::export_all(cfg)?;
+    auditlens::papers::Change::export_all(cfg)?;
+    auditlens::papers::PapersView::export_all(cfg)?;
     auditlens::store::hints::Hint::export_all(cfg)?;
     auditlens::store::sorted::Sort::export_all(cfg)?;
     auditlens::store::incidents::Incident::export_all(cfg)?;

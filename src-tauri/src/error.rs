@@ -58,6 +58,17 @@ impl AppError {
     }
 }
 
+impl From<auditlens::papers::PapersError> for AppError {
+    fn from(e: auditlens::papers::PapersError) -> Self {
+        match e {
+            auditlens::papers::PapersError::Invalid(message) => {
+                AppError::new(ErrorCode::Invalid, message)
+            }
+            other => AppError::new(ErrorCode::Database, other.to_string()),
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         let advice = match e {

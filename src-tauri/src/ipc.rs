@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use auditlens::keyring::TrustedKey;
+use auditlens::papers::{Annotations, Change, LogCheck, PapersView};
 use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::histogram::Histogram;
 use auditlens::store::incidents::Incident;
@@ -18,9 +19,9 @@ use tauri::ipc::Channel;
 
 use crate::commands;
 use crate::contract::{
-    AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent, DbStatus,
-    ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent, JobId, OpenedBundle,
-    ResultsExport, Settings, Startup, TrustOutcome,
+    ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
+    DbStatus, ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent, JobId,
+    OpenedBundle, ResultsExport, Settings, Startup, TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::progress::Throttle;
@@ -358,4 +359,52 @@ pub async fn set_audit_period(
     period: Option<AuditPeriod>,
 ) -> Result<AuditCoverage, AppError> {
     blocking(&state, move |s| commands::set_audit_period(s, period)).await
+}
+
+#[tauri::command]
+pub async fn annotations(state: Shared<'_>, id: String) -> Result<Annotations, AppError> {
+    blocking(&state, move |s| commands::annotations(s, &id)).await
+}
+
+#[tauri::command]
+pub async fn annotate(
+    state: Shared<'_>,
+    id: String,
+    change: Change,
+) -> Result<Annotations, AppError> {
+    blocking(&state, move |s| commands::annotate(s, &id, &change)).await
+}
+
+#[tauri::command]
+pub async fn working_papers(state: Shared<'_>) -> Result<PapersView, AppError> {
+    blocking(&state, commands::working_papers).await
+}
+
+#[tauri::command]
+pub async fn save_search(
+    state: Shared<'_>,
+    name: String,
+    query: String,
+) -> Result<PapersView, AppError> {
+    blocking(&state, move |s| commands::save_search(s, &name, &query)).await
+}
+
+#[tauri::command]
+pub async fn delete_saved_search(state: Shared<'_>, name: String) -> Result<PapersView, AppError> {
+    blocking(&state, move |s| commands::delete_saved_search(s, &name)).await
+}
+
+#[tauri::command]
+pub async fn remember_query(state: Shared<'_>, query: String) -> Result<PapersView, AppError> {
+    blocking(&state, move |s| commands::remember_query(s, &query)).await
+}
+
+#[tauri::command]
+pub async fn action_log(state: Shared<'_>) -> Result<ActionLog, AppError> {
+    blocking(&state, commands::action_log).await
+}
+
+#[tauri::command]
+pub async fn export_action_log(state: Shared<'_>, out: String) -> Result<LogCheck, AppError> {
+    blocking(&state, move |s| commands::export_action_log(s, &out)).await
 }

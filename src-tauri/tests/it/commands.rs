@@ -823,3 +823,80 @@ fn a_newer_store_given_at_start_up_opens_the_window_on_the_reason_until_another_
     assert!(commands::startup(&state).unwrap().db.is_default);
     assert_eq!(std::fs::read(&db).unwrap(), bytes);
 }
+
+/// Working papers through the commands (issue 16): annotate an event, find it by `tag:` and `has:note`, save a
+/// search, remember queries; the action log holds the trust decision, the import and every change, and its chain
+/// holds until an entry is edited.
+#[test]
+fn working_papers_are_kept_searchable_and_every_action_is_logged() {
+    use auditlens::papers::Change;
+    let e = env();
+    trust_ops(&e);
+    assert_eq!(
+        one_result(&e.state, &e.fx.k8s_1).outcome,
+        ImportOutcome::Imported
+    );
+    let page = commands::search(&e.state, "", 2, None).unwrap();
+    let id = page.events[0].id.clone();
+    let add = |tag: &str| Change::AddTag { tag: tag.into() };
+    commands::annotate(&e.state, &id, &add("finding-3")).unwrap();
+    let a = commands::annotate(
+        &e.state,
+        &id,
+        &Change::SetNote {
+            note: "<b>not html</b>".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(a.tags, vec!["finding-3"]);
+    assert_eq!(a.note.as_deref(), Some("<b>not html</b>"));
+    let err = commands::annotate(&e.state, &id, &add("two words")).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Invalid);
+    let err = commands::annotate(&e.state, "nope@1#1", &add("x")).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+    assert_eq!(commands::count(&e.state, "tag:finding-3").unwrap(), 1);
+    assert_eq!(commands::count(&e.state, "has:note").unwrap(), 1);
+    assert_eq!(commands::annotations(&e.state, &id).unwrap(), a);
+
+    let view = commands::save_search(&e.state, "Denied", "outcome:denied").unwrap();
+    assert_eq!(view.saved_searches[0].query, "outcome:denied");
+    commands::remember_query(&e.state, "actor:a").unwrap();
+    let view = commands::remember_query(&e.state, "actor:b").unwrap();
+    assert_eq!(view.history, vec!["actor:b", "actor:a"]);
+    assert_eq!(view.tags[0].tag, "finding-3");
+    let err = commands::delete_saved_search(&e.state, "nothing").unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+
+    let log = commands::action_log(&e.state).unwrap();
+    let actions: Vec<&str> = log.entries.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "key trusted",
+            "import",
+            "tag added",
+            "note set",
+            "search saved"
+        ]
+    );
+    assert!(log.check.ok());
+    let out = e._tmp.path().join("log.jsonl");
+    let check = commands::export_action_log(&e.state, &out.display().to_string()).unwrap();
+    assert_eq!(check.entries, 5);
+    let copy =
+        auditlens::papers::log::from_json_lines(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(
+        auditlens::papers::log::check_entries(&copy).head,
+        check.head
+    );
+
+    // An entry edited in the file (the append-only trigger dropped first): the log says which.
+    let db = commands::db_status(&e.state).unwrap().path;
+    let conn = rusqlite::Connection::open(format!("{db}.papers")).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER actions_no_update; UPDATE actions SET detail = 'nothing' WHERE seq = 3",
+    )
+    .unwrap();
+    let log = commands::action_log(&e.state).unwrap();
+    assert_eq!(log.check.problems[0].seq, 3);
+}

@@ -206,6 +206,39 @@ pub struct EventAnnotations {
     pub bookmarked: bool,
 }
 
+/// One change to the working papers on an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    AddTag {
+        tag: String,
+    },
+    RemoveTag {
+        tag: String,
+    },
+    /// An empty note removes it.
+    SetNote {
+        note: String,
+    },
+    SetBookmark {
+        on: bool,
+    },
+}
+
+/// The working papers not tied to one event: tags in use, saved searches, recent queries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PapersView {
+    pub tags: Vec<TagCount>,
+    pub saved_searches: Vec<SavedSearch>,
+    /// Recent queries, newest first, each once.
+    pub history: Vec<String>,
+}
+
+/// Queries [`PapersView::history`] lists.
+pub const HISTORY_SHOWN: usize = 30;
+
 /// The working papers of one evidence store, on a connection of their own.
 pub struct Papers {
     conn: Connection,
@@ -424,6 +457,26 @@ impl Papers {
                 )?;
             }
             Ok(())
+        })
+    }
+
+    /// Applies one change to the event's working papers and returns them.
+    pub fn apply(&mut self, key: &EventKey, change: &Change) -> Result<Annotations, PapersError> {
+        match change {
+            Change::AddTag { tag } => self.add_tag(key, tag)?,
+            Change::RemoveTag { tag } => self.remove_tag(key, tag)?,
+            Change::SetNote { note } => self.set_note(key, note)?,
+            Change::SetBookmark { on } => self.set_bookmark(key, *on)?,
+        }
+        self.annotations(key)
+    }
+
+    /// Tags in use, saved searches and recent queries.
+    pub fn view(&self) -> Result<PapersView, PapersError> {
+        Ok(PapersView {
+            tags: self.tags()?,
+            saved_searches: self.saved_searches()?,
+            history: self.history(HISTORY_SHOWN)?,
         })
     }
 
