@@ -1,5 +1,5 @@
 // The window: header with the screens as tabs, the screen, a status bar with the open database, and a drop target
-// over the whole window. Keyboard: Alt+1..8 switch screens, "/" goes to the search box, Escape leaves an event.
+// over the whole window. Keyboard: Alt+1..9 switch screens, "/" goes to the search box, Escape leaves an event.
 
 import { useCallback, useEffect, useState } from 'react';
 import type { KeyboardEvent as ReactKeyboardEvent } from 'react';
@@ -12,6 +12,7 @@ import { AboutDialog } from './components/AboutDialog';
 import { ErrorBanner } from './components/ErrorBanner';
 import { NoDatabase } from './components/NoDatabase';
 import { AccessScreen } from './screens/AccessScreen';
+import { ActionLogScreen } from './screens/ActionLogScreen';
 import { ArchivesScreen } from './screens/ArchivesScreen';
 import { DeploymentsScreen } from './screens/DeploymentsScreen';
 import { EventScreen } from './screens/EventScreen';
@@ -32,6 +33,7 @@ const TABS: { name: Exclude<Screen['name'], 'event'>; label: string }[] = [
   { name: 'search', label: 'Search' },
   { name: 'keyring', label: 'Keyring' },
   { name: 'bundle', label: 'Received bundle' },
+  { name: 'log', label: 'Action log' },
 ];
 
 export function App() {
@@ -193,6 +195,9 @@ function Shell() {
         </section>
         <section hidden={screen.name !== 'bundle'} aria-label="Received bundle">
           <BundleScreen />
+        </section>
+        <section hidden={screen.name !== 'log'} aria-label="Action log">
+          <ActionLogScreen visible={screen.name === 'log'} />
         </section>
         {screen.name === 'event' && (
           <section aria-label="Event">

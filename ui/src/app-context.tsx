@@ -20,6 +20,7 @@ export type Screen =
   | { name: 'search' }
   | { name: 'keyring' }
   | { name: 'bundle' }
+  | { name: 'log' }
   | { name: 'event'; id: string; from: EventOrigin; list?: EventList };
 
 /** The results an event was opened from, for previous/next in its detail: their ids in order, and where it is. */

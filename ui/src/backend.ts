@@ -8,6 +8,7 @@ import { getCurrentWebview } from '@tauri-apps/api/webview';
 import { open, save } from '@tauri-apps/plugin-dialog';
 
 import type { Sort } from './bindings/Sort';
+import type { Change } from './bindings/Change';
 import type { Access } from './bindings/Access';
 import type { AppError } from './bindings/AppError';
 import type { ArchiveDetail } from './bindings/ArchiveDetail';
@@ -78,6 +79,12 @@ export type { CheckProgress } from './bindings/CheckProgress';
 export type { Theme } from './bindings/Theme';
 export type { TimeZoneChoice } from './bindings/TimeZoneChoice';
 export type { Burst } from './bindings/Burst';
+export type { Action } from './bindings/Action';
+export type { ActionLog } from './bindings/ActionLog';
+export type { Annotations } from './bindings/Annotations';
+export type { Change } from './bindings/Change';
+export type { LogCheck } from './bindings/LogCheck';
+export type { PapersView } from './bindings/PapersView';
 export type { DayCount } from './bindings/DayCount';
 export type { DeniedPair } from './bindings/DeniedPair';
 export type { Figure } from './bindings/Figure';
@@ -160,6 +167,16 @@ export const backend = {
   exportResults: (query: string, out: string) => call('export_results', { query, out }),
   hints: (query: string) => call('hints', { query }),
   reviewIncident: (id: number, note: string) => call('review_incident', { id, note }),
+
+  /** The auditor's working papers (kept next to the database, never in it) and the action log. */
+  annotations: (id: string) => call('annotations', { id }),
+  annotate: (id: string, change: Change) => call('annotate', { id, change }),
+  workingPapers: () => call('working_papers', none),
+  saveSearch: (name: string, query: string) => call('save_search', { name, query }),
+  deleteSavedSearch: (name: string) => call('delete_saved_search', { name }),
+  rememberQuery: (query: string) => call('remember_query', { query }),
+  actionLog: () => call('action_log', none),
+  exportActionLog: (out: string) => call('export_action_log', { out }),
 
   search: (query: string, limit: number, after: string | null, sort: Sort | null = null) =>
     call('search', { query, limit, after, sort }),
@@ -254,6 +271,15 @@ export const backend = {
         { name: 'JSON Lines', extensions: ['jsonl'] },
       ],
       defaultPath: 'auditlens-results.csv',
+    });
+    return typeof chosen === 'string' ? chosen : null;
+  },
+  /** Native save dialog for the action log (JSON Lines). */
+  async pickActionLogOut(): Promise<string | null> {
+    const chosen = await save({
+      title: 'Save the action log (JSON Lines)',
+      filters: [{ name: 'JSON Lines', extensions: ['jsonl'] }],
+      defaultPath: 'auditlens-action-log.jsonl',
     });
     return typeof chosen === 'string' ? chosen : null;
   },

@@ -11,6 +11,7 @@ import { backend } from '../backend';
 import type { AppError, EventDetail } from '../backend';
 import { useApp } from '../app-context';
 import type { EventList } from '../app-context';
+import { EventPapers } from '../components/EventPapers';
 import { formatCount } from '../format/numbers';
 import { reindentJson } from '../format/json';
 import { safeText } from '../format/safeText';
@@ -178,6 +179,7 @@ export function EventScreen({
                 </button>
               </div>
             )}
+            <EventPapers id={id} onSearch={openSearch} />
             <h2>Provenance</h2>
             <dl className="fields" id="event-provenance">
               <dt>Verification</dt>

@@ -8,7 +8,17 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
 
 import { backend, toAppError } from '../backend';
-import type { AnalyticsExport, AppError, EventRow, Hint, Histogram, ResultsExport, Sort, SortColumn } from '../backend';
+import type {
+  AnalyticsExport,
+  AppError,
+  EventRow,
+  Hint,
+  Histogram,
+  PapersView,
+  ResultsExport,
+  Sort,
+  SortColumn,
+} from '../backend';
 import { useApp } from '../app-context';
 import { EmptyState } from '../components/EmptyState';
 import { ExportDialog } from '../components/ExportDialog';
@@ -130,38 +140,86 @@ export function SearchScreen({ visible }: { visible: boolean }) {
     [run],
   );
 
+  // The searches run in this window, for Back and Forward (Alt+← / Alt+→): a new search drops what lay ahead, as
+  // in a browser. Searches with a query also go to the saved history (the working papers' "Recent").
+  const trail = useRef<{ list: string[]; pos: number }>({ list: [], pos: -1 });
+  const [trailPos, setTrailPos] = useState(-1);
+  const [papers, setPapers] = useState<PapersView | null>(null);
+  const [papersOpen, setPapersOpen] = useState(false);
+  const go = useCallback(
+    (query: string) => {
+      const t = trail.current;
+      if (t.list[t.pos] !== query) {
+        t.list = [...t.list.slice(0, t.pos + 1), query].slice(-200);
+        t.pos = t.list.length - 1;
+        setTrailPos(t.pos);
+      }
+      if (query.trim()) backend.rememberQuery(query).then(setPapers, () => undefined);
+      setInput(query);
+      run(query);
+    },
+    [run],
+  );
+  const stepTrail = useCallback(
+    (by: number) => {
+      const t = trail.current;
+      const pos = t.pos + by;
+      if (pos < 0 || pos >= t.list.length) return;
+      t.pos = pos;
+      setTrailPos(pos);
+      setInput(t.list[pos]);
+      run(t.list[pos]);
+    },
+    [run],
+  );
+  useEffect(() => {
+    if (!visible) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (document.querySelector('[aria-modal="true"]') || !e.altKey) return;
+      if (e.key === 'ArrowLeft') stepTrail(-1);
+      else if (e.key === 'ArrowRight') stepTrail(1);
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [visible, stepTrail]);
+  const loadPapers = useCallback(() => {
+    backend.workingPapers().then(setPapers, () => undefined);
+  }, []);
+  useEffect(() => {
+    if (visible && papersOpen) loadPapers();
+  }, [visible, papersOpen, loadPapers, dataVersion]);
+
   // A drill-down from a dashboard runs its query (and counts as the first visit).
   const handled = useRef(0);
   useEffect(() => {
     if (!searchRequest || searchRequest.seq === handled.current) return;
     handled.current = searchRequest.seq;
     ran.current = true;
-    setInput(searchRequest.query);
-    run(searchRequest.query);
-  }, [searchRequest, run]);
+    go(searchRequest.query);
+  }, [searchRequest, go]);
 
   // The first visit shows every event; new data (an import, another database) runs the current search again.
   useEffect(() => {
     if (visible && !ran.current) {
       ran.current = true;
-      run('');
+      go('');
     }
-  }, [visible, run]);
+  }, [visible, go]);
   useEffect(() => {
     if (ran.current) run(current.current.query);
   }, [dataVersion, run]);
 
   const submit = (e?: FormEvent) => {
     e?.preventDefault();
-    run(input);
+    go(input);
   };
   const narrow = useCallback(
     (from: number, to: number) => {
-      const q = withTimeRange(input, from, to);
-      setInput(q);
-      run(q);
+      go(withTimeRange(input, from, to));
     },
-    [input, run],
+    [input, go],
   );
 
   const chosen = settings.columns.length > 0 ? settings.columns : DEFAULT_COLUMNS;
@@ -206,6 +264,29 @@ export function SearchScreen({ visible }: { visible: boolean }) {
         <button className="primary" type="submit" id="search-button">
           Search
         </button>
+        <button
+          type="button"
+          id="query-back"
+          onClick={() => stepTrail(-1)}
+          disabled={trailPos <= 0}
+          title="Back to the previous search (Alt+←)"
+          aria-label="Back to the previous search"
+        >
+          ←
+        </button>
+        <button
+          type="button"
+          id="query-forward"
+          onClick={() => stepTrail(1)}
+          disabled={trailPos >= trail.current.list.length - 1}
+          title="Forward (Alt+→)"
+          aria-label="Forward to the next search"
+        >
+          →
+        </button>
+        <button type="button" onClick={() => setPapersOpen(!papersOpen)} aria-expanded={papersOpen} id="papers-toggle">
+          Working papers
+        </button>
         <button type="button" onClick={() => setHelp(!help)} aria-expanded={help} id="help-toggle">
           Syntax
         </button>
@@ -219,14 +300,8 @@ export function SearchScreen({ visible }: { visible: boolean }) {
           {results.error.message}
         </div>
       )}
-      {help && (
-        <QueryHelp
-          onExample={(q) => {
-            setInput(q);
-            run(q);
-          }}
-        />
-      )}
+      {help && <QueryHelp onExample={go} />}
+      {papersOpen && <PapersPanel papers={papers} query={results.query} onGo={go} onChange={setPapers} />}
       {chooser && (
         <fieldset className="column-chooser" id="column-chooser">
           <legend>Columns</legend>
@@ -304,13 +379,7 @@ export function SearchScreen({ visible }: { visible: boolean }) {
         <EmptyState title="No event matches this query" id="search-no-match">
           Try fewer terms, a prefix (<span className="mono">kube*</span>) or a wider time range. Open “Syntax” for
           examples.
-          <QueryHints
-            query={results.query}
-            onTry={(q) => {
-              setInput(q);
-              run(q);
-            }}
-          />
+          <QueryHints query={results.query} onTry={go} />
         </EmptyState>
       ) : (
         !queryError && (
@@ -331,6 +400,114 @@ export function SearchScreen({ visible }: { visible: boolean }) {
             loadAll={loadAll}
           />
         )
+      )}
+    </div>
+  );
+}
+
+/** The working papers beside the search: save the current search, run a saved one, the auditor's tags and
+ * annotations as searches, recent searches. */
+function PapersPanel({
+  papers,
+  query,
+  onGo,
+  onChange,
+}: {
+  papers: PapersView | null;
+  query: string;
+  onGo: (q: string) => void;
+  onChange: (p: PapersView) => void;
+}) {
+  const [name, setName] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const save = (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    backend.saveSearch(name, query).then(
+      (p) => {
+        onChange(p);
+        setName('');
+      },
+      (err) => setError(toAppError(err).message),
+    );
+  };
+  const remove = (n: string) =>
+    backend.deleteSavedSearch(n).then(onChange, (err) => setError(toAppError(err).message));
+  return (
+    <div className="papers-panel" id="papers-panel">
+      <form className="papers-row" onSubmit={save}>
+        <label htmlFor="save-search-name" className="small">
+          Save this search as
+        </label>
+        <input
+          id="save-search-name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="name"
+          maxLength={120}
+          autoComplete="off"
+        />
+        <button id="save-search" type="submit" disabled={!name.trim()}>
+          Save search
+        </button>
+        <span className="muted small mono">{query || '(every event)'}</span>
+      </form>
+      {error && (
+        <div className="banner error" role="alert" id="papers-panel-error">
+          {error}
+        </div>
+      )}
+      {papers && (
+        <div className="papers-columns">
+          <div>
+            <h3>Saved searches</h3>
+            {papers.saved_searches.length === 0 && <p className="muted small">None yet.</p>}
+            <ul id="saved-searches">
+              {papers.saved_searches.map((s) => (
+                <li key={s.name}>
+                  <button className="link" onClick={() => onGo(s.query)} title={s.query}>
+                    {s.name}
+                  </button>{' '}
+                  <span className="muted small mono">{s.query}</span>{' '}
+                  <button className="link" aria-label={`Delete saved search ${s.name}`} onClick={() => void remove(s.name)}>
+                    ×
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </div>
+          <div>
+            <h3>Your annotations</h3>
+            <p>
+              <button className="link" id="papers-bookmarked" onClick={() => onGo('has:bookmark')}>
+                Bookmarked
+              </button>
+              {' · '}
+              <button className="link" id="papers-noted" onClick={() => onGo('has:note')}>
+                With a note
+              </button>
+            </p>
+            <div className="tag-list" id="papers-tag-counts">
+              {papers.tags.map((t) => (
+                <button key={t.tag} className="tag-chip link" onClick={() => onGo(`tag:${t.tag}`)} data-tag={t.tag}>
+                  {t.tag} <span className="muted">{formatCount(t.events)}</span>
+                </button>
+              ))}
+            </div>
+          </div>
+          <div>
+            <h3>Recent searches</h3>
+            <ul id="recent-searches">
+              {papers.history.map((q) => (
+                <li key={q}>
+                  <button className="link mono small" onClick={() => onGo(q)}>
+                    {q}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </div>
+        </div>
       )}
     </div>
   );

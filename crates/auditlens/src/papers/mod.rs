@@ -575,7 +575,7 @@ impl Papers {
     /// [`HISTORY_KEPT`] are forgotten). History is not logged: running a query changes nothing.
     pub fn remember_query(&mut self, query: &str) -> Result<(), PapersError> {
         let query = query.trim();
-        if query.chars().count() > MAX_QUERY_CHARS {
+        if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
             return Ok(());
         }
         let last: Option<String> = self
