@@ -499,6 +499,35 @@ pub fn bundle_verification(v: &BundleVerification) -> (String, String) {
     for e in &v.events {
         field(&mut body, "event", format!("{} leaf {}", s(&e.id), e.leaf));
     }
+    if let Some(doc) = &v.annotations {
+        body.push_str(&format!(
+            "  AUDITOR'S ANNOTATIONS (not evidence; signed by the auditor key above, by no producer){}:\n",
+            doc.action_log
+                .as_ref()
+                .map(|h| format!("; action log at entry {}, head {}", h.entries, h.head))
+                .unwrap_or_default()
+        ));
+        for a in &doc.events {
+            let mut parts = Vec::new();
+            if !a.tags.is_empty() {
+                parts.push(format!(
+                    "tags {}",
+                    a.tags.iter().map(|t| s(t)).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            if a.bookmarked {
+                parts.push("bookmarked".into());
+            }
+            if let Some(n) = &a.note {
+                parts.push(format!("note {}", s(n)));
+            }
+            field(
+                &mut body,
+                "annotation",
+                format!("{}: {}", s(&a.event), parts.join("; ")),
+            );
+        }
+    }
     if let Some(f) = &v.failure {
         field(&mut body, "reason", s(&f.message));
         let mut place = Vec::new();
@@ -879,17 +908,6 @@ pub fn parquet_refused(why: &str) {
     );
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_are_shown_in_binary_units() {
-        assert_eq!(human_bytes(1023), "1023 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-    }
-}
-
 /// `auditlens log`: one line per entry, then whether the chain holds (and ends at `head`, when given).
 pub fn action_log(
     entries: &[auditlens::papers::Action],
@@ -942,5 +960,16 @@ fn entries_text(n: u64) -> String {
         "1 entry".into()
     } else {
         format!("{n} entries")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_shown_in_binary_units() {
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
     }
 }

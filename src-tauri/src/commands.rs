@@ -909,6 +909,17 @@ pub fn export_parquet(
             e => AppError::new(ErrorCode::Io, e.to_string()),
         })
     })?;
+    log_action(
+        state,
+        "OCSF Parquet exported",
+        &summary.out,
+        &format!(
+            "{} in {}, {} bytes; query: {query}",
+            auditlens::report::count(summary.rows, "event"),
+            auditlens::report::count(summary.files, "file"),
+            summary.bytes
+        ),
+    )?;
     Ok(AnalyticsExport {
         out: summary.out,
         rows: summary.rows,

@@ -56,7 +56,13 @@ LIMITS = {
     "proofs.jsonl": 64 << 20,
     "report.json": 64 << 20,
     "report.html": 1 << 30,
+    "annotations.json": 256 << 20,
 }
+OPTIONAL = {"annotations.json"}
+ANNOTATIONS_MEMBERS = {"format", "version", "statement", "action_log", "events"}
+ANNOTATIONS_STATEMENT = ("Annotations written by the auditor who exported this bundle, from their working papers: "
+                         "they are not evidence and no producer signed them; the auditor's key signed them with the "
+                         "manifest.")
 CHECKPOINT_MAX = 64 << 10
 ARCHIVE_MANIFEST_MAX = 1 << 20
 MAPPING_MAX = 1 << 20
@@ -199,7 +205,7 @@ def open_container(fp):
         va._check_local_header(fp, info)
         infos[name] = info
     for required in LIMITS:
-        if required not in infos:
+        if required not in infos and required not in OPTIONAL:
             raise Fail(f"missing entry {required!r}")
     k = len(archives)
     if k == 0 or k > MAX_ARCHIVES:
@@ -415,6 +421,11 @@ def verify(path, trusted, trusted_auditors):
         if sel_ids is not None and (len(set(sel_ids)) != len(sel_ids) or set(sel_ids) != set(ids)):
             raise Fail("the selection's ids are not exactly the bundle's events")
 
+        # 7b. the auditor's annotations, when there are any (section 7.4)
+        annotated = 0
+        if "annotations.json" in listed:
+            annotated = check_annotations(entry("annotations.json"), ids, leaves)
+
         # 8. report.json is the report derived from the bundle (note B3)
         check_report(entry("report.json"), ix, auditor, archives, placed)
 
@@ -424,8 +435,68 @@ def verify(path, trusted, trusted_auditors):
             return "UNTRUSTED", f"archive {number} is signed by the untrusted producer key {a['signer']}"
     if trusted_auditors and auditor.text not in trusted_auditors:
         return "UNTRUSTED", f"the auditor key {auditor.text} is not among the --trust-auditor keys"
-    return "OK", (f"{n} events, {k} archives, auditor {auditor.name} {fingerprint(auditor)}; report.json derived "
+    if annotated:
+        note = f"; {annotated} events carry the auditor's annotations (not evidence)"
+    else:
+        note = ""
+    return "OK", (f"{n} events, {k} archives, auditor {auditor.name} {fingerprint(auditor)}{note}; report.json derived "
                   "but its normalized fields, and report.html, not re-derived (note B3)")
+
+
+def check_annotations(raw, ids, leaves):
+    """Section 7.4; returns how many events are annotated."""
+    doc = load_json(raw, "annotations.json")
+    if type(doc) is not dict or set(doc) != ANNOTATIONS_MEMBERS:
+        raise Fail("annotations.json: not an object with exactly format, version, statement, action_log, events")
+    if doc["format"] != "auditlens-auditor-annotations" or type(doc["version"]) is not int or doc["version"] != 1:
+        raise Fail("annotations.json: not format auditlens-auditor-annotations version 1")
+    if doc["statement"] != ANNOTATIONS_STATEMENT:
+        raise Fail("annotations.json: the statement that marks them as the auditor's is not the one of section 7.4")
+    head = doc["action_log"]
+    if head is not None:
+        if type(head) is not dict or set(head) != {"entries", "head"} or uint(head["entries"], "entries") < 1 \
+                or not re.fullmatch(r"[0-9a-f]{64}", string(head["head"], "head"), re.ASCII):
+            raise Fail("annotations.json: action_log is not {entries >= 1, head: 64 lowercase hex digits}")
+    events = doc["events"]
+    if type(events) is not list or not events:
+        raise Fail("annotations.json: events is not a non-empty array")
+    position = {eid: i for i, eid in enumerate(ids)}
+    last = -1
+    for a in events:
+        if type(a) is not dict or not {"event", "leaf", "tags"} <= set(a) <= {"event", "leaf", "tags", "note",
+                                                                             "bookmarked"}:
+            raise Fail("annotations.json: an event is not an object of event, leaf, tags, note?, bookmarked?")
+        eid = string(a["event"], "event")
+        if eid not in position:
+            raise Fail(f"annotations.json annotates {eid!r}, which the bundle does not hold")
+        i = position[eid]
+        if i <= last:
+            raise Fail("annotations.json: events twice or not in the order of events.jsonl")
+        last = i
+        if string(a["leaf"], "leaf") != va.decode_hash(leaves[i], "leaf").hex():
+            raise Fail(f"annotations.json: the leaf of {eid!r} is not the event's")
+        tags = a["tags"]
+        if type(tags) is not list:
+            raise Fail("annotations.json: tags is not an array")
+        seen = set()
+        for t in tags:
+            string(t, "tag")
+            if not 1 <= len(t) <= 64 or re.search(r'[\s"()*:]', t) or any(ord(c) < 32 or 127 <= ord(c) < 160
+                                                                         for c in t) or t.lower() in seen:
+                raise Fail(f"annotations.json: {t!r} is not a tag of section 7.4 (or is repeated)")
+            seen.add(t.lower())
+        note = a.get("note")
+        if note is not None:
+            string(note, "note")
+            if not 1 <= len(note) <= 20_000 or note != note.strip() or any(
+                    (ord(c) < 32 and c not in "\n\t") or 127 <= ord(c) < 160 for c in note):
+                raise Fail("annotations.json: a note is empty, too long, not trimmed or holds control characters")
+        bookmarked = a.get("bookmarked", False)
+        if type(bookmarked) is not bool:
+            raise Fail("annotations.json: bookmarked is not a boolean")
+        if not tags and note is None and not bookmarked:
+            raise Fail("annotations.json: an event without any annotation")
+    return len(events)
 
 
 def rfc3339_key(text, what):

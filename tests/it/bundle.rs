@@ -1808,7 +1808,7 @@ fn a_bundle_exported_under_version_1_of_the_mappers_still_verifies_and_its_field
         *entry(e, "report.json") = auditlens::bundle::report::report_json(&report);
         let events = lines(entry(e, "events.jsonl"));
         let mut html = Vec::new();
-        auditlens::bundle::html::render(&report, &mut html, &mut |i| {
+        auditlens::bundle::html::render(&report, &[], &mut html, &mut |i| {
             Ok(String::from_utf8(events[i].clone()).unwrap())
         })
         .unwrap();
@@ -1827,4 +1827,174 @@ fn a_bundle_exported_under_version_1_of_the_mappers_still_verifies_and_its_field
         "2024-05-01T00:00:01Z",
         "2024-05-01T00:00:00Z",
     );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The auditor's annotations (issue 16, docs/evidence-bundle.md section 7.4)
+
+/// Tags `idx` of the k8s archive in the lab's working papers.
+fn annotate(lab: &Lab, idx: u64, tags: &[&str], note: Option<&str>) {
+    let store = lab.store();
+    let event = store.event(&format!("{K8S}@1#{idx}")).unwrap().unwrap();
+    let key = auditlens::papers::EventKey::of(&event).unwrap();
+    let mut papers = auditlens::papers::Papers::open(&lab.db).unwrap();
+    for t in tags {
+        papers.add_tag(&key, t).unwrap();
+    }
+    if let Some(n) = note {
+        papers.set_note(&key, n).unwrap();
+    }
+}
+
+#[test]
+fn annotations_travel_signed_by_the_auditor_marked_as_theirs_and_are_checked_by_both_verifiers() {
+    let lab = Lab::new();
+    annotate(
+        &lab,
+        3,
+        &["finding-3"],
+        Some("<script>alert(1)</script>\nsecond line"),
+    );
+    annotate(&lab, 33, &["finding-3", "exec"], None);
+    annotate(&lab, 2, &["not-selected"], None); // not denied: not in the bundle, not in its annotations
+    let good = lab.query("annotated.zip", "outcome:denied");
+    let v = lab.verify(&good);
+    assert_verified(&v);
+    let doc = v.annotations.as_ref().expect("annotations carried");
+    assert_eq!(doc.statement, bundle::ANNOTATIONS_STATEMENT);
+    let annotated: Vec<(&str, &[String])> = doc
+        .events
+        .iter()
+        .map(|a| (a.event.as_str(), a.tags.as_slice()))
+        .collect();
+    assert_eq!(
+        annotated,
+        [
+            (
+                format!("{K8S}@1#3").as_str(),
+                &["finding-3".to_string()][..]
+            ),
+            (
+                format!("{K8S}@1#33").as_str(),
+                &["finding-3".to_string(), "exec".to_string()][..]
+            ),
+        ]
+    );
+    let head = doc.action_log.as_ref().expect("action log head");
+    let papers = auditlens::papers::Papers::open(&lab.db).unwrap();
+    assert_eq!(
+        Some(head.head.clone()),
+        papers.check_log().unwrap().head,
+        "the head at export"
+    );
+    // The page shows them apart, marked, escaped.
+    let html = report_html(&good);
+    let at = html
+        .find("Auditor&rsquo;s annotations (not evidence)")
+        .expect("section");
+    assert!(html[at..].contains("not evidence and no producer signed them"));
+    assert!(html[at..].contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<script>"));
+    // The independent checker accepts it and says so.
+    let out = python(&[
+        "--trust",
+        &lab.producer.verifier().to_string(),
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("2 events carry the auditor's annotations (not evidence)")
+    );
+
+    // A bundle of events nobody annotated has no annotations entry (and its page no such section).
+    let plain = lab
+        .export("plain.zip", SelectionInput::Ids(ids(&[10, 11])))
+        .unwrap();
+    assert!(lab.verify(&plain).annotations.is_none());
+    assert!(!report_html(&plain).contains("Auditor&rsquo;s annotations"));
+
+    // An annotation edited without re-signing: the manifest catches it.
+    let edited = rewrite(&good, &lab.p("edited.zip"), |e| {
+        edit_json(entry(e, bundle::ANNOTATIONS), |d| {
+            d["events"][0]["tags"][0] = "cleared".into();
+        });
+    });
+    assert_fails(
+        &lab.verify(&edited),
+        FailureKind::Entries,
+        "annotations.json",
+    );
+
+    // Re-signed by the auditor (they may change their own statements, and the page must follow), but lying about
+    // what the bundle holds: each caught by both verifiers, as `annotations` failures.
+    let forged = |name: &str, f: &dyn Fn(&mut serde_json::Value)| {
+        forge(&lab, &good, name, &lab.auditor, bundle::ANNOTATIONS, |d| {
+            edit_json(d, f)
+        })
+    };
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (
+            forged("other-event.zip", &|d| {
+                d["events"][0]["event"] = format!("{K8S}@1#2").into()
+            }),
+            "which the bundle does not hold",
+        ),
+        (
+            forged("other-leaf.zip", &|d| {
+                d["events"][0]["leaf"] = "00".repeat(32).into()
+            }),
+            "another leaf",
+        ),
+        (
+            forged("statement.zip", &|d| {
+                d["statement"] = "These are facts.".into()
+            }),
+            "statement",
+        ),
+        (
+            forged("order.zip", &|d| {
+                let events = d["events"].as_array_mut().unwrap();
+                events.swap(0, 1);
+            }),
+            "order",
+        ),
+        (
+            forged("bad-tag.zip", &|d| {
+                d["events"][0]["tags"][0] = "two words".into()
+            }),
+            "not a tag",
+        ),
+        (
+            forged("empty.zip", &|d| {
+                d["events"][1]["tags"] = serde_json::json!([]);
+            }),
+            "without any annotation",
+        ),
+        (
+            forged("extra.zip", &|d| d["events"][0]["verified"] = true.into()),
+            "annotations.json",
+        ),
+    ];
+    for (path, needle) in &cases {
+        eprintln!("case {}", path.display());
+        let v = lab.verify(path);
+        assert_fails(&v, FailureKind::Annotations, needle);
+        let out = python(&[
+            "--trust",
+            &lab.producer.verifier().to_string(),
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{}", path.display());
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with("FAIL annotations.json"),
+            "{}",
+            path.display()
+        );
+    }
+    // The page re-rendered from changed (valid) annotations no longer matches the one signed.
+    let retagged = forged("retagged.zip", &|d| {
+        d["events"][0]["tags"][0] = "cleared".into()
+    });
+    assert_fails(&lab.verify(&retagged), FailureKind::Report, "report.html");
 }

@@ -235,8 +235,9 @@ function opened(change: Partial<OpenedBundle> = {}): OpenedBundle {
       },
     ],
     events_total: 1,
+    annotations: null,
     ...change,
-  };
+  } as OpenedBundle;
 }
 
 /** A bundle whose events entry differs from the one the auditor signed. */
@@ -280,6 +281,33 @@ describe('a received bundle', () => {
     expect(container.querySelector('.bundle-event pre')!.textContent).toContain(`"actor": "${hostile}"`);
     expect(container.querySelector('img, script, iframe, [onerror]')).toBeNull();
     expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+  });
+
+  it("shows the auditor's annotations apart, marked as not evidence, as text", async () => {
+    const annotations = {
+      format: 'auditlens-auditor-annotations',
+      version: 1,
+      statement: 'Annotations written by the auditor who exported this bundle: not evidence.',
+      action_log: { entries: 7, head: 'ab'.repeat(32) },
+      events: [
+        { event: 'example.com/k8s@1#0', leaf: 'cd'.repeat(32), tags: ['finding-3'], note: hostile, bookmarked: true },
+      ],
+    };
+    mockBackend({ ...basics(), open_bundle: () => opened({ annotations }) });
+    const { container } = await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Received bundle' }));
+    fireEvent.change(screen.getByLabelText('Bundle'), { target: { value: '/in/bundle.zip' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Verify' }));
+    const section = await waitFor(() => {
+      const s = container.querySelector('#bundle-annotations');
+      if (!s) throw new Error('no annotations shown');
+      return s;
+    });
+    expect(section.textContent).toContain('not evidence');
+    expect(section.textContent).toContain('finding-3');
+    expect(section.textContent).toContain(hostile);
+    expect(section.textContent).toContain('7 entries at export');
+    expect(container.querySelector('img, script, iframe, [onerror]')).toBeNull();
   });
 
   it('says exactly why a tampered bundle failed and shows none of its events', async () => {

@@ -10,6 +10,7 @@ import type { BundleEvent, BundleKey, OpenedBundle, TimeZoneChoice } from '../ba
 import { useApp } from '../app-context';
 import { reindentJson } from '../format/json';
 import { formatCount } from '../format/numbers';
+import { safeText } from '../format/safeText';
 import { formatTime } from '../format/time';
 
 /** Events rendered at first (more on request). */
@@ -258,6 +259,50 @@ function BundleView({ bundle: b, zone }: { bundle: OpenedBundle; zone: TimeZoneC
             </tbody>
           </table>
         </>
+      )}
+
+      {b.verdict !== 'failed' && b.annotations && (
+        <section className="papers" id="bundle-annotations" aria-label="The auditor's annotations">
+          <h2>
+            The auditor&apos;s annotations <span className="badge warn">not evidence</span>
+          </h2>
+          <p className="small" id="bundle-annotations-statement">
+            {safeText(b.annotations.statement)}
+            {b.annotations.action_log && (
+              <>
+                {' '}
+                Their action log held {formatCount(b.annotations.action_log.entries)} entries at export, head{' '}
+                <span className="mono small">{b.annotations.action_log.head}</span>.
+              </>
+            )}
+          </p>
+          <table className="table">
+            <thead>
+              <tr>
+                <th>Event</th>
+                <th>Tags</th>
+                <th>Note</th>
+                <th>Bookmarked</th>
+              </tr>
+            </thead>
+            <tbody>
+              {b.annotations.events.map((a) => (
+                <tr key={a.event} data-event-id={a.event}>
+                  <td className="mono small wrap">{safeText(a.event)}</td>
+                  <td>
+                    {a.tags.map((t) => (
+                      <span className="tag-chip" key={t}>
+                        {safeText(t)}
+                      </span>
+                    ))}
+                  </td>
+                  <td className="small wrap pre-line">{a.note == null ? '—' : safeText(a.note)}</td>
+                  <td>{a.bookmarked ? 'yes' : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
       )}
 
       {b.verdict !== 'failed' && (

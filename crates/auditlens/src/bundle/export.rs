@@ -12,7 +12,7 @@
 //! checkpoint, proofs and the writing of the bundle, and its steps share the open read transaction; splitting it
 //! would pass that state between files without making any step clearer.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -412,6 +412,40 @@ pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, 
         }
     }
 
+    // The auditor's annotations on these exact events (the same leaves), marked as theirs and signed with the
+    // manifest; none, no entry.
+    let ids: Vec<String> = picks.iter().map(|p| p.id()).collect();
+    let leaf_of: HashMap<&str, String> = ids
+        .iter()
+        .zip(&leaves)
+        .map(|(id, leaf)| (id.as_str(), merkle::to_hex(leaf)))
+        .collect();
+    let papers_err = |e: crate::papers::PapersError| {
+        ExportError::Usage(format!("reading the working papers: {e}"))
+    };
+    let annotations: Vec<crate::papers::EventAnnotations> =
+        crate::papers::event_annotations(&store.conn, Some(&ids))
+            .map_err(papers_err)?
+            .into_iter()
+            .filter(|a| leaf_of.get(a.event.as_str()) == Some(&a.leaf))
+            .collect();
+    if !annotations.is_empty() {
+        let doc = super::AnnotationsDoc {
+            format: super::ANNOTATIONS_FORMAT.into(),
+            version: 1,
+            statement: super::ANNOTATIONS_STATEMENT.into(),
+            action_log: crate::papers::log::head(&store.conn)
+                .map_err(papers_err)?
+                .map(|(entries, head)| super::ActionLogHead { entries, head }),
+            events: annotations.clone(),
+        };
+        w.entry(super::ANNOTATIONS, |out| {
+            json_to(out, &doc)?;
+            Ok(())
+        })
+        .map_err(|e| e.into_export(io_err))?;
+    }
+
     let report = report.finish();
     w.entry(super::REPORT_JSON, |out| {
         out.write_all(&super::report::report_json(&report))?;
@@ -425,7 +459,7 @@ pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, 
                 .map_err(io::Error::other)
         };
         let mut buffered = BufWriter::with_capacity(64 << 10, out);
-        super::html::render(&report, &mut buffered, &mut raw_of)?;
+        super::html::render(&report, &annotations, &mut buffered, &mut raw_of)?;
         buffered.flush()?;
         Ok(())
     })

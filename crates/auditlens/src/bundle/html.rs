@@ -148,6 +148,7 @@ footer{margin-top:28px;padding-top:8px;border-top:1px solid var(--line);font-siz
 /// text is fetched one at a time so the page streams out with bounded memory.
 pub fn render(
     report: &ExportReport,
+    annotations: &[crate::papers::EventAnnotations],
     out: &mut dyn Write,
     raw: &mut dyn FnMut(usize) -> io::Result<String>,
 ) -> io::Result<()> {
@@ -332,6 +333,53 @@ pub fn render(
             .iter()
             .find(|a| a.origin == e.origin && a.sequence == e.sequence);
         write_event(out, e, archive, &raw_text)?;
+    }
+
+    // The auditor's annotations, marked as theirs (only when the bundle carries annotations.json).
+    if !annotations.is_empty() {
+        write!(
+            out,
+            "<h2 id=\"annotations\">Auditor&rsquo;s annotations (not evidence)</h2>\n\
+             <p style=\"border-left:3px solid var(--warn);background:var(--warnbg);padding:6px 10px\">{}</p>\n\
+             <table class=\"annotations\" style=\"width:100%;border-collapse:collapse\"><thead><tr><th>Event</th><th>Tags</th><th>Note</th><th>Bookmarked</th></tr>\
+             </thead><tbody>",
+            text(super::ANNOTATIONS_STATEMENT)
+        )?;
+        for a in annotations {
+            let position = report
+                .events
+                .iter()
+                .find(|e| e.id == a.event)
+                .map(|e| e.position);
+            let event = match position {
+                Some(p) => format!(
+                    "<a href=\"#event-{p}\">Event {p}</a><br><code>{}</code>",
+                    text(&a.event)
+                ),
+                None => format!("<code>{}</code>", text(&a.event)),
+            };
+            let tags: Vec<String> = a
+                .tags
+                .iter()
+                .map(|t| format!("<code class=\"v\">{}</code>", text(t)))
+                .collect();
+            write!(
+                out,
+                "<tr style=\"border-top:1px solid var(--line);vertical-align:top\"><td>{event}</td><td>{}</td>\
+                 <td style=\"white-space:pre-wrap;overflow-wrap:anywhere\">{}</td><td>{}</td></tr>",
+                if tags.is_empty() {
+                    "&mdash;".into()
+                } else {
+                    tags.join(" ")
+                },
+                a.note
+                    .as_deref()
+                    .map(text)
+                    .unwrap_or_else(|| "&mdash;".into()),
+                if a.bookmarked { "yes" } else { "&mdash;" }
+            )?;
+        }
+        writeln!(out, "</tbody></table>")?;
     }
 
     // 5. How to verify.

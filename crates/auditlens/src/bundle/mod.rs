@@ -43,6 +43,32 @@ pub use verify::{
 };
 
 pub const FORMAT_NAME: &str = "auditlens-evidence-bundle";
+
+/// `annotations.json`: the auditor's working papers on the bundle's events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AnnotationsDoc {
+    /// [`ANNOTATIONS_FORMAT`].
+    pub format: String,
+    pub version: u64,
+    /// [`ANNOTATIONS_STATEMENT`].
+    pub statement: String,
+    /// The auditor's action log when the bundle was exported: its entries and the hash of the last one (the head
+    /// `auditlens log --head` checks a copy of the log against).
+    pub action_log: Option<ActionLogHead>,
+    /// By event id, in the order of `events.jsonl`; only events the bundle holds, each with its leaf (hex).
+    pub events: Vec<crate::papers::EventAnnotations>,
+}
+
+/// How far the auditor's action log had got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ActionLogHead {
+    pub entries: u64,
+    pub head: String,
+}
 pub const REPORT_FORMAT_NAME: &str = "auditlens-evidence-report";
 pub const FORMAT_VERSION: u64 = 1;
 
@@ -52,6 +78,17 @@ pub const EVENTS: &str = "events.jsonl";
 pub const PROOFS: &str = "proofs.jsonl";
 pub const REPORT_JSON: &str = "report.json";
 pub const REPORT_HTML: &str = "report.html";
+/// The auditor's annotations on the bundle's events (their working papers), when there are any: signed by the
+/// auditor with the manifest, not evidence (docs/evidence-bundle.md section 9).
+pub const ANNOTATIONS: &str = "annotations.json";
+/// `format` of [`ANNOTATIONS`].
+pub const ANNOTATIONS_FORMAT: &str = "auditlens-auditor-annotations";
+/// The statement every [`ANNOTATIONS`] document carries, word for word.
+pub const ANNOTATIONS_STATEMENT: &str = "Annotations written by the auditor who exported this bundle, from their \
+    working papers: they are not evidence and no producer signed them; the auditor's key signed them with the \
+    manifest.";
+/// Largest [`ANNOTATIONS`] entry.
+pub const MAX_ANNOTATIONS_BYTES: u64 = 256 << 20;
 /// First line of the manifest note text.
 pub const MANIFEST_HEADER: &str = "auditlens-evidence-bundle v1";
 const AUDITOR_PREFIX: &str = "auditor ";
@@ -96,6 +133,7 @@ pub fn entry_limit(name: &str) -> Option<u64> {
         PROOFS => Some(MAX_PROOFS_BYTES),
         REPORT_JSON => Some(MAX_REPORT_JSON_BYTES),
         REPORT_HTML => Some(MAX_REPORT_HTML_BYTES),
+        ANNOTATIONS => Some(MAX_ANNOTATIONS_BYTES),
         _ => match archive_entry(name)? {
             (_, ArchivePart::Checkpoint) => Some(MAX_CHECKPOINT_BYTES),
             (_, ArchivePart::Manifest) => Some(MAX_ARCHIVE_MANIFEST_BYTES),

@@ -118,6 +118,9 @@ pub struct OpenedBundle {
     pub events: Vec<BundleEvent>,
     /// The number of events the bundle holds (when intact).
     pub events_total: u64,
+    /// The exporting auditor's annotations (`annotations.json`) of an intact bundle that carries them: the
+    /// auditor's statements, signed by their key, not evidence.
+    pub annotations: Option<super::AnnotationsDoc>,
 }
 
 /// Who is trusted when a received bundle is opened, and where its working copy is made.
@@ -268,6 +271,11 @@ pub fn open_verified(path: &Path, opts: &OpenOptions<'_>) -> Result<OpenedBundle
         archives,
         events,
         events_total,
+        annotations: if verdict == BundleVerdict::Failed {
+            None
+        } else {
+            v.annotations.clone()
+        },
     })
 }
 

@@ -14,7 +14,7 @@
 // expected and found values); boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -76,6 +76,8 @@ pub enum FailureKind {
     Proof,
     Count,
     Report,
+    /// `annotations.json` (the auditor's annotations) is malformed or names what the bundle does not hold.
+    Annotations,
     UntrustedProducer,
     UntrustedAuditor,
 }
@@ -197,6 +199,10 @@ pub struct BundleVerification {
     pub archives: Vec<VerifiedArchive>,
     /// Every event, when the bundle is intact; empty when it failed.
     pub events: Vec<VerifiedEvent>,
+    /// The auditor's annotations on the bundle's events (`annotations.json`), when it carries them: signed by the
+    /// auditor, not evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<super::AnnotationsDoc>,
 }
 
 /// Verifies the bundle at `path`. `Err` only when the file cannot be opened.
@@ -214,6 +220,7 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> io::Result<Bundle
         selection: None,
         archives: Vec::new(),
         events: Vec::new(),
+        annotations: None,
     };
     match run(file, opts, &mut v) {
         Ok(()) => {}
@@ -221,6 +228,7 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> io::Result<Bundle
             v.status = BundleStatus::Failed;
             v.failure = Some(f);
             v.events.clear();
+            v.annotations = None;
         }
     }
     v.ok = v.status == BundleStatus::Verified;
@@ -422,6 +430,22 @@ fn run(
         }
     }
 
+    // 7b. The auditor's annotations, when the manifest lists them: only on events the bundle holds, with their
+    // leaves.
+    let annotations = if listed.contains(super::ANNOTATIONS) {
+        let bytes = zip.read_declared(
+            super::ANNOTATIONS,
+            Some(size_of(super::ANNOTATIONS)),
+            super::MAX_ANNOTATIONS_BYTES,
+        )?;
+        let doc: super::AnnotationsDoc = serde_json::from_slice(&bytes)
+            .map_err(|e| annotations_failure(format!("annotations.json: {e}")))?;
+        check_annotations(&doc, &events)?;
+        Some(doc)
+    } else {
+        None
+    };
+
     // 8. The reports are exactly those derived from the bundle's events, selection and signed metadata.
     let derived = report.finish();
     if let Some(d) = json_difference(&report_json(&derived), &report_bytes) {
@@ -433,8 +457,13 @@ fn run(
         size_of(super::REPORT_HTML),
         size_of(super::EVENTS),
         &derived,
+        annotations
+            .as_ref()
+            .map(|a| a.events.as_slice())
+            .unwrap_or_default(),
     )?;
     v.events = events;
+    v.annotations = annotations;
 
     // 9. Trust.
     v.status = BundleStatus::Verified;
@@ -524,6 +553,7 @@ fn check_html(
     html_size: u64,
     events_size: u64,
     derived: &ExportReport,
+    annotations: &[crate::papers::EventAnnotations],
 ) -> Result<(), BundleFailure> {
     let read_failure = |name: &str, e: &dyn std::fmt::Display| {
         BundleFailure::new(FailureKind::Container, format!("reading {name:?}: {e}")).entry(name)
@@ -556,12 +586,116 @@ fn check_html(
         }
         String::from_utf8(line).map_err(io::Error::other)
     };
-    let rendered = super::html::render(derived, &mut compare, &mut raw);
+    let rendered = super::html::render(derived, annotations, &mut compare, &mut raw);
     match compare.finish() {
         Ok(Some(d)) => Err(report_failure(super::REPORT_HTML, d, derived)),
         Ok(None) => rendered.map_err(|e| read_failure(super::EVENTS, &e)),
         Err(e) => Err(read_failure(super::REPORT_HTML, &e)),
     }
+}
+
+fn annotations_failure(message: String) -> BundleFailure {
+    BundleFailure::new(FailureKind::Annotations, message).entry(super::ANNOTATIONS)
+}
+
+/// `annotations.json` as the format says (docs/evidence-bundle.md section 9): its fixed format, version and
+/// statement; each annotated event once, in the order of `events.jsonl`, one the bundle holds with that leaf; tags
+/// and notes as the working papers keep them; something on each event.
+fn check_annotations(
+    doc: &super::AnnotationsDoc,
+    events: &[VerifiedEvent],
+) -> Result<(), BundleFailure> {
+    if doc.format != super::ANNOTATIONS_FORMAT || doc.version != 1 {
+        return Err(annotations_failure(format!(
+            "annotations.json is {:?} version {}; expected {:?} version 1",
+            doc.format,
+            doc.version,
+            super::ANNOTATIONS_FORMAT
+        )));
+    }
+    if doc.statement != super::ANNOTATIONS_STATEMENT {
+        return Err(annotations_failure(
+            "annotations.json does not carry the statement that marks them as the auditor's, not evidence".into(),
+        ));
+    }
+    if let Some(h) = &doc.action_log
+        && (h.entries == 0
+            || h.head.len() != 64
+            || !h
+                .head
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    {
+        return Err(annotations_failure(
+            "annotations.json: the action log head is not an entry count and a SHA-256 in lowercase hex".into(),
+        ));
+    }
+    if doc.events.is_empty() {
+        return Err(annotations_failure(
+            "annotations.json annotates no event".into(),
+        ));
+    }
+    let position: HashMap<&str, (usize, &VerifiedEvent)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.id.as_str(), (i, e)))
+        .collect();
+    let mut last = None;
+    for a in &doc.events {
+        let fail = |why: String| annotations_failure(why).event(&a.event);
+        let Some(&(i, e)) = position.get(a.event.as_str()) else {
+            return Err(fail(format!(
+                "annotations.json annotates {:?}, which the bundle does not hold",
+                a.event
+            )));
+        };
+        if last.is_some_and(|l| l >= i) {
+            return Err(fail(
+                "annotations.json lists its events twice or out of the order of events.jsonl"
+                    .into(),
+            ));
+        }
+        last = Some(i);
+        let leaf = decode_hash(&e.leaf)
+            .map(|h| merkle::to_hex(&h))
+            .unwrap_or_default();
+        if a.leaf != leaf {
+            return Err(fail(format!(
+                "annotations.json annotates {:?} with another leaf than the event the bundle holds",
+                a.event
+            ))
+            .values(leaf, a.leaf.clone()));
+        }
+        let mut seen = HashSet::new();
+        for t in &a.tags {
+            if crate::papers::checked_tag(t).ok().as_deref() != Some(t.as_str())
+                || !seen.insert(t.to_ascii_lowercase())
+            {
+                return Err(fail(format!(
+                    "annotations.json: {:?} is not a tag as working papers keep them (or is repeated)",
+                    t
+                )));
+            }
+        }
+        if let Some(note) = &a.note {
+            let n = note.chars().count();
+            if note.trim() != note
+                || n == 0
+                || n > crate::papers::MAX_NOTE_CHARS
+                || note
+                    .chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\t')
+            {
+                return Err(fail("annotations.json: a note is empty, too long, not trimmed or holds control characters".into()));
+            }
+        }
+        if a.tags.is_empty() && a.note.is_none() && !a.bookmarked {
+            return Err(fail(
+                "annotations.json lists an event without any annotation".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn index_failure(message: String) -> BundleFailure {

@@ -117,6 +117,18 @@ pub(super) fn append(
     })
 }
 
+/// The number of entries and the last one's hash, read on `conn` (the papers' own connection or a store
+/// connection they are attached to); `None` when the log is empty.
+pub fn head(conn: &Connection) -> Result<Option<(u64, String)>, PapersError> {
+    Ok(conn
+        .query_row(
+            "SELECT seq, hash FROM papers.actions ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?)),
+        )
+        .optional()?)
+}
+
 /// Every entry, oldest first.
 pub(super) fn entries(conn: &Connection) -> Result<Vec<Action>, PapersError> {
     let mut stmt = conn.prepare(

@@ -192,6 +192,7 @@ pub struct SavedSearch {
 
 /// Every annotation on one event, as bundles and reports carry them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventAnnotations {
     /// The event id (`origin@sequence#index`).
