@@ -294,6 +294,7 @@ fn database() -> Connection {
     let mut conn = Connection::open_in_memory().expect("in-memory database");
     schema::migrate_to(&mut conn, schema::CURRENT_VERSION).expect("schema");
     auditlens::store::text_index::register_functions(&conn).expect("functions");
+    auditlens::query::register_functions(&conn).expect("functions");
     conn.execute_batch(
         "ATTACH ':memory:' AS txt;
          CREATE VIRTUAL TABLE txt.events_text USING fts5(words, content='', contentless_delete=1, tokenize='ascii');
@@ -507,6 +508,44 @@ fn a_star_anywhere_in_a_bare_value_stands_for_any_characters() {
     ] {
         let err = parse(bad).unwrap_err();
         assert_eq!(err.column, column, "{bad}: {err}");
+    }
+}
+
+#[test]
+fn a_regular_expression_matches_a_field_case_insensitively_unanchored_and_bounded() {
+    let conn = database();
+    check(
+        &conn,
+        &[
+            ("actor:/lic/", vec![1, 6]),
+            ("actor:/^ALICE$/", vec![1, 6]),
+            ("actor:/^a.*e$/", vec![1, 6]),
+            ("actor:/^100.?user$/", vec![]),
+            ("actor:/^100.{2}user$/", vec![9, 10]),
+            (r"actor:/^\d+xy/", vec![10]),
+            ("actor:/^(alice|frank)$/", vec![1, 6, 13]),
+            ("actor:/a b/", vec![]),
+            ("actor:/^system:.*-controller$/", vec![3]),
+            (r"resource:/\/default\//", vec![1, 3]),
+            ("status:/^verified$/", all_but(&[])),
+            ("origin:/prod/", vec![1, 2, 3, 11]),
+            // A missing value matches no expression; its negation keeps it.
+            ("-actor:/lic/", all_but(&[1, 6])),
+            ("actor:/x/ OR actor:/^gina$/", vec![10, 15, 16, 17, 18, 19]),
+            ("actor:/émile/", vec![12]),
+        ],
+    );
+    for (bad, column, needle) in [
+        ("actor:/(a/", 7, "not a regular expression"),
+        ("actor:/a", 7, "no closing `/`"),
+        ("actor://", 7, "empty regular expression"),
+        ("actor:/a/b", 10, "after the closing `/`"),
+        ("time:/2024/", 6, "takes times"),
+        ("actor:/a{1000}{1000}{1000}/", 7, "too large"),
+    ] {
+        let err = parse(bad).unwrap_err();
+        assert_eq!(err.column, column, "{bad}: {err}");
+        assert!(err.message.contains(needle), "{bad}: {err}");
     }
 }
 

@@ -19,6 +19,7 @@ const EXAMPLES: [string, string][] = [
   ['status:verified', 'events of verified archives only (also untrusted, failed)'],
   ['json.eventName:ConsoleLogin', "a member of the event's own JSON (json.requestParameters.roleArn:*admin*)"],
   ['archive:example.com/prod/k8s#12', 'the events of one archive: origin and sequence'],
+  ['actor:/^arn:aws:iam::\\d+:user\\//', 'a regular expression over a field (unanchored, case-insensitive)'],
   ['tag:finding-3', 'events you tagged (your working papers; tag:find* and tag:* too)'],
   ['note:password', 'events whose note (yours) contains the words'],
   ['has:note', 'events with a note (also has:tag, has:bookmark)'],

@@ -34,6 +34,9 @@ pub enum Query {
         start: Option<i64>,
         end: Option<i64>,
     },
+    /// A normalized field matches a regular expression (`actor:/^arn:aws:iam::\d+:user\//`): the `regex` crate's
+    /// syntax, unanchored, ASCII and Unicode case-insensitive, in time linear in the value (no backtracking).
+    Regex { field: Field, pattern: String },
     /// A member of the event's own JSON (`json.eventName:ConsoleLogin`, `json.requestParameters.roleArn:*admin*`):
     /// the value at `path` (member names from the top level, exactly as written) as text, compared as a field is:
     /// equal ASCII case-insensitively, a prefix (`prefix`), a pattern (`pattern`: every `*` is any characters),

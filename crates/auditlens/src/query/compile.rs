@@ -403,6 +403,22 @@ pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
             vec![SqlParam::Text(like_pattern(pattern))],
             true,
         )),
+        Query::Regex {
+            field: Field::Time, ..
+        } => Cond::Const(false),
+        Query::Regex {
+            field: Field::Status,
+            pattern,
+        } => Cond::Sql(Part::new(
+            "+e.archive_id IN (SELECT id FROM archives WHERE regexp_match(?, status))",
+            vec![SqlParam::Text(pattern.clone())],
+            false,
+        )),
+        Query::Regex { field, pattern } => Cond::Sql(Part::new(
+            format!("regexp_match(?, e.{})", field.column()),
+            vec![SqlParam::Text(pattern.clone())],
+            true,
+        )),
         Query::Json {
             path,
             value,

@@ -282,6 +282,81 @@ impl<'a> Lexer<'a> {
         Ok((prefix, prefix.then_some(index + 1), next))
     }
 
+    /// Reads `/PATTERN/` at `slash` (the opening `/`) for a `field:/regex/` term: up to the next `/` not escaped by
+    /// `\\` (spaces and brackets included), which must end the term. Returns the term and the index after it.
+    fn regex_term(&self, field: Field, slash: usize) -> Result<(Query, usize), QueryError> {
+        let mut i = slash + 1;
+        let mut pattern = String::new();
+        loop {
+            match self.at(i) {
+                None => {
+                    return Err(QueryError::new(
+                        slash + 1,
+                        format!(
+                            "`{}:/` starts a regular expression that has no closing `/` (write \\/ for a slash inside it)",
+                            field.name()
+                        ),
+                    ));
+                }
+                Some('/') => break,
+                Some('\\') => {
+                    pattern.push('\\');
+                    if let Some(c) = self.at(i + 1) {
+                        pattern.push(c);
+                        i += 1;
+                    }
+                }
+                Some(c) => pattern.push(c),
+            }
+            i += 1;
+        }
+        let next = i + 1;
+        if !ends_word(self.at(next)) {
+            return Err(QueryError::new(
+                next + 1,
+                "expected a space, `(` or `)` after the closing `/` of the regular expression",
+            ));
+        }
+        if field == Field::Time {
+            return Err(QueryError::new(
+                slash + 1,
+                "`time:` takes times (section 5), not a regular expression",
+            ));
+        }
+        if pattern.is_empty() {
+            return Err(QueryError::new(
+                slash + 1,
+                format!(
+                    "`{}://` is an empty regular expression; write `{}:*` for \"present\"",
+                    field.name(),
+                    field.name()
+                ),
+            ));
+        }
+        if let Err(e) = super::build_regex(&pattern) {
+            let why = match e {
+                regex::Error::CompiledTooBig(_) => {
+                    "it is too large to run in bounded time and memory".to_owned()
+                }
+                other => other
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+            };
+            return Err(QueryError::new(
+                slash + 1,
+                format!(
+                    "`{}:/{pattern}/` is not a regular expression AuditLens runs: {why}",
+                    field.name()
+                ),
+            ));
+        }
+        Ok((Query::Regex { field, pattern }, next))
+    }
+
     /// Reads the word (operator, field term or text term) starting at `start`.
     fn word(&mut self, start: usize) -> Result<(), QueryError> {
         let mut end = start;
@@ -334,6 +409,12 @@ impl<'a> Lexer<'a> {
             ));
         };
         let value_index = start + name.chars().count() + 1;
+        if let (Key::Field(field), Some('/')) = (key, self.at(value_index)) {
+            let (query, next) = self.regex_term(field, value_index)?;
+            self.push_term(query, start)?;
+            self.pos = next;
+            return Ok(());
+        }
         let (value, next) = if quote_follows {
             let (text, after) = self.quoted(end)?;
             let (prefix, star_column, next) = self.after_quote(after)?;

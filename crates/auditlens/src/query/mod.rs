@@ -53,6 +53,47 @@ pub enum SqlParam {
     Text(String),
 }
 
+/// Most bytes a compiled `field:/regex/` may take (the `regex` crate's size limit): a hostile pattern is refused,
+/// never slow.
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// Compiles the pattern of a `field:/regex/` term as every such term matches: case-insensitive, size-limited.
+pub fn build_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+}
+
+/// Registers `regexp_match(pattern, value)` on a connection: whether `value` (text) matches `pattern` as
+/// [`build_regex`] compiles it; NULL for a NULL value. The compiled pattern is kept per statement.
+pub fn register_functions(conn: &rusqlite::Connection) -> Result<(), rusqlite::Error> {
+    use rusqlite::functions::FunctionFlags;
+    use std::sync::Arc;
+    conn.create_scalar_function(
+        "regexp_match",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let re: Arc<regex::Regex> =
+                ctx.get_or_create_aux(0, |v| -> Result<_, rusqlite::Error> {
+                    build_regex(v.as_str()?)
+                        .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
+                })?;
+            Ok(match ctx.get_raw(1) {
+                rusqlite::types::ValueRef::Text(t) => Some(
+                    std::str::from_utf8(t)
+                        .map(|t| re.is_match(t))
+                        .unwrap_or(false),
+                ),
+                rusqlite::types::ValueRef::Null => None,
+                _ => Some(false),
+            })
+        },
+    )
+}
+
 /// Parses a query (`docs/search.md`). The empty or all-whitespace query is [`Query::All`].
 pub fn parse(input: &str) -> Result<Query, QueryError> {
     let chars: Vec<char> = input.chars().collect();

@@ -133,6 +133,7 @@ impl Store {
         schema::migrate_to(&mut conn, schema::CURRENT_VERSION)?;
         schema::record_software(&conn, found)?;
         text_index::register_functions(&conn)?;
+        crate::query::register_functions(&conn)?;
         text_index::attach(&conn, path, false)?;
         crate::papers::attach(&conn, Some(path), false)?;
         Ok((
@@ -194,6 +195,7 @@ impl Store {
             )));
         }
         text_index::register_functions(&conn)?;
+        crate::query::register_functions(&conn)?;
         text_index::attach(&conn, path, true)?;
         crate::papers::attach(&conn, Some(path), true)?;
         Ok(Store {
