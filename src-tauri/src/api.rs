@@ -16,8 +16,8 @@ use ts_rs::{Dependency, TS, TypeVisitor};
 use {
     crate::contract::{
         ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey,
-        CheckEvent, DbStatus, ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent,
-        JobId, OpenedBundle, ResultsExport, Settings, Startup, TrustOutcome,
+        CheckEvent, DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection,
+        FileKind, ImportEvent, JobId, OpenedBundle, ResultsExport, Settings, Startup, TrustOutcome,
     },
     auditlens::keyring::TrustedKey,
     auditlens::papers::{Annotations, Change, LogCheck, PapersView},
@@ -86,6 +86,16 @@ macro_rules! with_commands {
             remember_query(query: String) -> PapersView;
             action_log() -> ActionLog;
             export_action_log(out: String) -> LogCheck;
+            engagements() -> EngagementsView;
+            open_engagement(folder: String) -> EngagementsView;
+            create_engagement(
+                folder: String,
+                name: String,
+                client: String,
+                period: Option<AuditPeriod>
+            ) -> EngagementsView;
+            session_keys() -> Vec<TrustedKey>;
+            save_session_key(fingerprint: String) -> TrustOutcome;
         }
     };
 }

@@ -1,5 +1,6 @@
-//! The command line: `auditlens-app [--db PATH] [--trust KEY.pub]... [ARCHIVE...]` opens that database, adds those
-//! keys to the keyring and imports those archives in the window (each archive's result is shown there).
+//! The command line: `auditlens-app [--db PATH] [--trust KEY.pub]... [ARCHIVE...]` opens that database, trusts
+//! those keys for this session (the window asks before saving them to the keyring) and imports those archives in
+//! the window (each archive's result is shown there).
 
 use std::path::PathBuf;
 
@@ -19,7 +20,8 @@ pub struct Args {
     /// chosen in the app. Not saved as the choice.
     #[arg(long)]
     pub db: Option<PathBuf>,
-    /// A signer's verifier key file (.pub) to add to the keyring; repeatable.
+    /// A signer's verifier key file (.pub) to trust for this session; the window asks before saving it to the
+    /// keyring (the open engagement's). Repeatable.
     #[arg(long = "trust", value_name = "KEY.pub")]
     pub trust: Vec<PathBuf>,
     /// Archives to verify and import when the window opens.
@@ -27,11 +29,11 @@ pub struct Args {
     pub archives: Vec<PathBuf>,
 }
 
-/// Adds the `--trust` keys to the keyring and queues the archives for the window. Problems become notices shown
+/// Trusts the `--trust` keys for this session and queues the archives for the window. Problems become notices shown
 /// in the window (and printed).
 pub fn apply(state: &AppState, args: &Args) {
     for path in &args.trust {
-        if let Err(e) = commands::trust_key_file(state, &path.display().to_string()) {
+        if let Err(e) = commands::trust_key_file_for_session(state, &path.display().to_string()) {
             let notice = format!("--trust {}: {}", path.display(), e.message);
             eprintln!("auditlens-app: {notice}");
             lock(&state.notices).push(notice);

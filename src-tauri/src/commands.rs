@@ -27,8 +27,9 @@ use auditlens::trust::TrustPolicy;
 
 use crate::contract::{
     ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
-    ClassRows, DbStatus, ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent,
-    JobId, OpenedBundle, ResultsExport, Settings, Startup, StoredFailure, TrustOutcome,
+    ClassRows, DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection, FileKind,
+    ImportEvent, JobId, OpenedBundle, RecentEngagement, ResultsExport, Settings, Startup,
+    StoredFailure, TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::state::{AppState, Database, lock};
@@ -47,6 +48,8 @@ pub fn startup(state: &AppState) -> Result<Startup, AppError> {
         keys: keys(state),
         imports: std::mem::take(&mut *lock(&state.pending_imports)),
         notices: std::mem::take(&mut *lock(&state.notices)),
+        session_keys: state.session_keys().keys().to_vec(),
+        engagement: state.engagement(),
     })
 }
 
@@ -73,17 +76,155 @@ pub fn db_status(state: &AppState) -> Result<DbStatus, AppError> {
 /// Opens another database (created if it does not exist) and remembers the choice; `None` for the default one.
 pub fn choose_database(state: &AppState, path: Option<&str>) -> Result<DbStatus, AppError> {
     let target = path.map_or_else(|| state.default_db_path(), PathBuf::from);
-    state.set_db(Database::open(&target, false)?);
+    state.switch(Database::open(&target, false)?)?;
     let mut settings = state.settings();
     settings.db_path = path.map(String::from);
+    settings.engagement = None;
+    if let Some(e) = state.engagement() {
+        remember_engagement(&mut settings, &e.folder);
+        settings.engagement = Some(e.folder);
+        settings.db_path = None;
+    }
     state.save_settings(settings)?;
     db_status(state)
+}
+
+/// Puts `folder` first in the recent engagements (at most 10).
+fn remember_engagement(settings: &mut Settings, folder: &str) {
+    settings.recent_engagements.retain(|f| f != folder);
+    settings.recent_engagements.insert(0, folder.to_owned());
+    settings.recent_engagements.truncate(10);
+}
+
+fn engagement_error(e: auditlens::engagement::EngagementError) -> AppError {
+    match e {
+        auditlens::engagement::EngagementError::Invalid(m) => AppError::new(ErrorCode::Invalid, m),
+        auditlens::engagement::EngagementError::Store(e) => e.into(),
+        other => AppError::new(ErrorCode::Io, other.to_string()),
+    }
+}
+
+/// The open engagement and the ones opened lately (each read again from its folder).
+pub fn engagements(state: &AppState) -> EngagementsView {
+    EngagementsView {
+        current: state.engagement(),
+        recent: state
+            .settings()
+            .recent_engagements
+            .iter()
+            .map(
+                |folder| match auditlens::engagement::open(Path::new(folder)) {
+                    Ok(e) => RecentEngagement {
+                        folder: folder.clone(),
+                        engagement: Some(e),
+                        problem: None,
+                    },
+                    Err(e) => RecentEngagement {
+                        folder: folder.clone(),
+                        engagement: None,
+                        problem: Some(e.to_string()),
+                    },
+                },
+            )
+            .collect(),
+    }
+}
+
+/// Opens the engagement in `folder`: its database and its keyring replace the open ones (the last choice is
+/// kept for the next start).
+pub fn open_engagement(state: &AppState, folder: &str) -> Result<EngagementsView, AppError> {
+    let folder = folder.trim();
+    let engagement = auditlens::engagement::open(Path::new(folder)).map_err(engagement_error)?;
+    state.switch(Database::open(
+        &auditlens::engagement::db_path(Path::new(&engagement.folder)),
+        false,
+    )?)?;
+    let mut settings = state.settings();
+    settings.engagement = Some(engagement.folder.clone());
+    settings.db_path = None;
+    remember_engagement(&mut settings, &engagement.folder);
+    state.save_settings(settings)?;
+    log_action(
+        state,
+        "engagement opened",
+        &engagement.folder,
+        &format!("{} for {}", engagement.name, engagement.client),
+    )?;
+    Ok(engagements(state))
+}
+
+/// Creates an engagement in `folder` (a new or empty folder) with its name, client and audit period, and opens
+/// it.
+pub fn create_engagement(
+    state: &AppState,
+    folder: &str,
+    name: &str,
+    client: &str,
+    period: Option<&AuditPeriod>,
+) -> Result<EngagementsView, AppError> {
+    let folder = folder.trim();
+    if folder.is_empty() {
+        return Err(AppError::new(
+            ErrorCode::Invalid,
+            "choose a folder for the engagement",
+        ));
+    }
+    auditlens::engagement::create(Path::new(folder), name, client, period)
+        .map_err(engagement_error)?;
+    open_engagement(state, folder)
+}
+
+/// Keys given with `--trust`, trusted for this session only.
+pub fn session_keys(state: &AppState) -> Vec<TrustedKey> {
+    state.session_keys().keys().to_vec()
+}
+
+/// Saves a key given with `--trust` to the keyring of the open engagement (or the app's), after the auditor said
+/// so; it is then no longer a session key.
+pub fn save_session_key(state: &AppState, fingerprint: &str) -> Result<TrustOutcome, AppError> {
+    let key = state
+        .session_keys()
+        .keys()
+        .iter()
+        .find(|k| k.fingerprint == fingerprint)
+        .map(|k| k.key.clone())
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::NotFound,
+                format!("no key given with --trust has the fingerprint {fingerprint}"),
+            )
+        })?;
+    let outcome = trust_key(state, &key)?;
+    state.session_keys().remove(fingerprint);
+    Ok(outcome)
+}
+
+/// Trusts the key in a `.pub` file for this session only (`--trust` on the command line): imports use it at
+/// once; the window asks whether to save it to the keyring.
+pub fn trust_key_file_for_session(state: &AppState, path: &str) -> Result<TrustedKey, AppError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        AppError::new(
+            ErrorCode::Io,
+            format!("cannot read the key file {path}: {e}"),
+        )
+    })?;
+    let (key, _) = state.session_keys().add(&text)?;
+    log_action(
+        state,
+        "key trusted for this session",
+        &key.fingerprint,
+        &format!("{} from --trust {path}; not saved to the keyring", key.name),
+    )?;
+    Ok(key)
 }
 
 /// Saves the settings shown in the window (theme, time zone, columns); the database is chosen with
 /// [`choose_database`].
 pub fn save_settings(state: &AppState, mut settings: Settings) -> Result<Settings, AppError> {
-    settings.db_path = state.settings().db_path;
+    let kept = state.settings();
+    settings.db_path = kept.db_path;
+    settings.engagement = kept.engagement;
+    settings.recent_engagements = kept.recent_engagements;
     state.save_settings(settings)?;
     Ok(state.settings())
 }
@@ -252,7 +393,7 @@ pub fn import_archives(
         paths: paths.to_vec(),
     });
     let _writer = lock(&state.write_lock);
-    let policy = state.keyring().policy();
+    let policy = state.policy();
     let opts = ImportOptions {
         trust: &policy,
         keep_failed: false,
@@ -346,7 +487,7 @@ pub fn check_database(
 ) {
     let _writer = lock(&state.write_lock);
     // The keyring's grants, as import applies them (bare keys pinned per origin in import order).
-    let policy = state.keyring().policy();
+    let policy = state.policy();
     let t0 = Instant::now();
     let result = state.db().and_then(|db| db.writer()).and_then(|store| {
         Ok(store.check_policy(Some(&policy), &mut |p| {
@@ -1016,10 +1157,7 @@ pub fn file_kinds(paths: &[String]) -> Vec<FileKind> {
 /// Verifies a received bundle on its own, against the keyring (producer keys), and reads its events for showing
 /// as text, from a working copy in the app-data directory (`auditlens::bundle::open_verified`). Nothing is imported.
 pub fn open_bundle(state: &AppState, path: &str) -> Result<OpenedBundle, AppError> {
-    let (policy, producers) = {
-        let ring = state.keyring();
-        (ring.policy(), ring.verifier_keys())
-    };
+    let (policy, producers) = (state.policy(), state.verifier_keys());
     let own = load_auditor(state)
         .ok()
         .flatten()

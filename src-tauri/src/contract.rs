@@ -55,6 +55,12 @@ pub struct Settings {
     pub time_zone: TimeZoneChoice,
     /// Columns shown in the search results, in order.
     pub columns: Vec<String>,
+    /// The open engagement's folder (its database is then `FOLDER/evidence.db`); null when none is.
+    #[serde(default)]
+    pub engagement: Option<String>,
+    /// Engagement folders opened lately, newest first.
+    #[serde(default)]
+    pub recent_engagements: Vec<String>,
 }
 
 /// The open database.
@@ -88,6 +94,25 @@ pub struct Startup {
     pub imports: Vec<String>,
     /// Problems with the command line (a `--trust` file that is not a key, ...), to show.
     pub notices: Vec<String>,
+    /// Keys given with `--trust`: trusted for this session only until the auditor saves them to the keyring.
+    pub session_keys: Vec<TrustedKey>,
+    /// The open engagement, when the database is an engagement's.
+    pub engagement: Option<auditlens::engagement::Engagement>,
+}
+
+/// The open engagement and the ones opened lately.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EngagementsView {
+    pub current: Option<auditlens::engagement::Engagement>,
+    pub recent: Vec<RecentEngagement>,
+}
+
+/// An engagement opened lately: read from its folder, or why it cannot be.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RecentEngagement {
+    pub folder: String,
+    pub engagement: Option<auditlens::engagement::Engagement>,
+    pub problem: Option<String>,
 }
 
 /// Adding a key to the keyring.
@@ -323,6 +348,7 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     AnalyticsExport::export_all(cfg)?;
     ResultsExport::export_all(cfg)?;
     ActionLog::export_all(cfg)?;
+    EngagementsView::export_all(cfg)?;
     auditlens::papers::Annotations::export_all(cfg)?;
     auditlens::papers::Change::export_all(cfg)?;
     auditlens::papers::PapersView::export_all(cfg)?;

@@ -20,8 +20,8 @@ use tauri::ipc::Channel;
 use crate::commands;
 use crate::contract::{
     ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
-    DbStatus, ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent, JobId,
-    OpenedBundle, ResultsExport, Settings, Startup, TrustOutcome,
+    DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent,
+    JobId, OpenedBundle, ResultsExport, Settings, Startup, TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::progress::Throttle;
@@ -407,4 +407,44 @@ pub async fn action_log(state: Shared<'_>) -> Result<ActionLog, AppError> {
 #[tauri::command]
 pub async fn export_action_log(state: Shared<'_>, out: String) -> Result<LogCheck, AppError> {
     blocking(&state, move |s| commands::export_action_log(s, &out)).await
+}
+
+#[tauri::command]
+pub async fn engagements(state: Shared<'_>) -> Result<EngagementsView, AppError> {
+    blocking(&state, |s| Ok(commands::engagements(s))).await
+}
+
+#[tauri::command]
+pub async fn open_engagement(
+    state: Shared<'_>,
+    folder: String,
+) -> Result<EngagementsView, AppError> {
+    blocking(&state, move |s| commands::open_engagement(s, &folder)).await
+}
+
+#[tauri::command]
+pub async fn create_engagement(
+    state: Shared<'_>,
+    folder: String,
+    name: String,
+    client: String,
+    period: Option<AuditPeriod>,
+) -> Result<EngagementsView, AppError> {
+    blocking(&state, move |s| {
+        commands::create_engagement(s, &folder, &name, &client, period.as_ref())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn session_keys(state: Shared<'_>) -> Result<Vec<TrustedKey>, AppError> {
+    blocking(&state, |s| Ok(commands::session_keys(s))).await
+}
+
+#[tauri::command]
+pub async fn save_session_key(
+    state: Shared<'_>,
+    fingerprint: String,
+) -> Result<TrustOutcome, AppError> {
+    blocking(&state, move |s| commands::save_session_key(s, &fingerprint)).await
 }

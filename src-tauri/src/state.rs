@@ -112,7 +112,14 @@ fn open_reader(path: &Path) -> Result<(Store, Option<Upgrade>), AppError> {
 pub struct AppState {
     pub data_dir: PathBuf,
     settings: Mutex<Settings>,
+    /// The keyring of the open engagement, or the app's own (app-data `keyring.json`) for a database that is not
+    /// an engagement's.
     keyring: Mutex<Keyring>,
+    /// Keys given with `--trust` on the command line: trusted for this session, saved to the keyring only when the
+    /// auditor says so in the window. Never written.
+    session_keys: Mutex<Keyring>,
+    /// The open engagement, when the database is an engagement's.
+    engagement: Mutex<Option<auditlens::engagement::Engagement>>,
     /// The open database, or why the one chosen at start-up could not be opened (a store from a newer AuditLens,
     /// an unreadable file): the window then says so and offers to choose another, and nothing touches that file.
     db: Mutex<Result<Arc<Database>, AppError>>,
@@ -142,11 +149,19 @@ impl AppState {
             )
         })?;
         let settings = load_settings(&data_dir.join(SETTINGS_FILE))?;
-        let keyring = Keyring::load(&data_dir.join(KEYRING_FILE))?;
-        let (path, from_command_line) = match (db_override, &settings.db_path) {
-            (Some(p), _) => (p.to_owned(), true),
-            (None, Some(p)) => (PathBuf::from(p), false),
-            (None, None) => (data_dir.join(DEFAULT_DB_FILE), false),
+        let (path, from_command_line) = match (db_override, &settings.db_path, &settings.engagement)
+        {
+            (Some(p), _, _) => (p.to_owned(), true),
+            (None, _, Some(folder)) => (auditlens::engagement::db_path(Path::new(folder)), false),
+            (None, Some(p), None) => (PathBuf::from(p), false),
+            (None, None, None) => (data_dir.join(DEFAULT_DB_FILE), false),
+        };
+        // The database of an engagement brings the engagement's keyring (also when `--db` names it); any other
+        // database, the app's own.
+        let engagement = engagement_of(&path);
+        let keyring = match &engagement {
+            Some(e) => Keyring::load(&auditlens::engagement::keyring_path(Path::new(&e.folder)))?,
+            None => Keyring::load(&data_dir.join(KEYRING_FILE))?,
         };
         let db = Database::open(&path, from_command_line)
             .map(Arc::new)
@@ -164,6 +179,8 @@ impl AppState {
             data_dir: data_dir.to_owned(),
             settings: Mutex::new(settings),
             keyring: Mutex::new(keyring),
+            session_keys: Mutex::new(Keyring::load(&data_dir.join(".session-keys-never-saved"))?),
+            engagement: Mutex::new(engagement),
             db: Mutex::new(db),
             write_lock: Mutex::new(()),
             jobs: Mutex::new(HashMap::new()),
@@ -213,6 +230,43 @@ impl AppState {
         lock(&self.keyring)
     }
 
+    /// The keys trusted for this session only (`--trust`).
+    pub fn session_keys(&self) -> MutexGuard<'_, Keyring> {
+        lock(&self.session_keys)
+    }
+
+    /// What imports, checks and received bundles trust: the keyring's grants and this session's keys.
+    pub fn policy(&self) -> auditlens::trust::TrustPolicy {
+        let mut policy = self.keyring().policy();
+        policy.extend(self.session_keys().policy());
+        policy
+    }
+
+    /// The producer keys a received bundle may name as trusted: the keyring's and this session's.
+    pub fn verifier_keys(&self) -> Vec<auditlens::note::VerifierKey> {
+        let mut keys = self.keyring().verifier_keys();
+        keys.extend(self.session_keys().verifier_keys());
+        keys
+    }
+
+    /// The open engagement, if the database is an engagement's.
+    pub fn engagement(&self) -> Option<auditlens::engagement::Engagement> {
+        lock(&self.engagement).clone()
+    }
+
+    /// Switches to `db` with the keyring that goes with it: its engagement's, or the app's own.
+    pub fn switch(&self, db: Database) -> Result<(), AppError> {
+        let engagement = engagement_of(&db.path);
+        let keyring = match &engagement {
+            Some(e) => Keyring::load(&auditlens::engagement::keyring_path(Path::new(&e.folder)))?,
+            None => Keyring::load(&self.data_dir.join(KEYRING_FILE))?,
+        };
+        *lock(&self.keyring) = keyring;
+        *lock(&self.engagement) = engagement;
+        self.set_db(db);
+        Ok(())
+    }
+
     /// Registers a new job and returns its id and its cancel flag.
     pub fn new_job(&self) -> (JobId, Arc<AtomicBool>) {
         let id = self.next_job.fetch_add(1, Ordering::Relaxed);
@@ -235,6 +289,19 @@ impl AppState {
             None => false,
         }
     }
+}
+
+/// The engagement whose store `db` is (`FOLDER/evidence.db` next to `FOLDER/engagement.json`), if it is one.
+pub fn engagement_of(db: &Path) -> Option<auditlens::engagement::Engagement> {
+    if db.file_name()? != auditlens::engagement::DB_FILE {
+        return None;
+    }
+    let folder = db.parent()?;
+    folder
+        .join(auditlens::engagement::ENGAGEMENT_FILE)
+        .is_file()
+        .then(|| auditlens::engagement::open(folder).ok())
+        .flatten()
 }
 
 fn load_settings(path: &Path) -> Result<Settings, AppError> {

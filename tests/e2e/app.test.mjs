@@ -142,7 +142,12 @@ describe('the app started with archives on its command line', () => {
       const counts = await (await s.find('#db-counts')).text();
       assert.match(counts, /^5 archives/);
       assert.match(await s.text(card('k8s-4.zip')), /sequence just before 4 is not in this database/);
+      // --trust trusted the key for this session only; the window asks before saving it to the keyring.
+      const banner = await s.waitForText('#session-keys', 'Trusted for this session only');
+      assert.ok(banner.includes(fx.opsFingerprint), banner);
       await h.screenshot(s, '03-import-results');
+      await (await s.find(`#session-keys li[data-fingerprint="${fx.opsFingerprint}"] .session-key-save`)).click();
+      await s.waitFor('session key saved', async () => (await s.findAll('#session-keys')).length === 0);
     });
   });
 

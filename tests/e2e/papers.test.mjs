@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import { Harness } from './harness.mjs';
@@ -174,7 +175,7 @@ describe('working papers', () => {
       const status = await s.waitForText('#action-log-status', 'Chain whole');
       assert.match(status, /\d+ entries; head [0-9a-f]{64}/);
       const table = await s.text('#action-log-table');
-      for (const action of ['key trusted', 'import', 'tag added', 'note set', 'bookmark added', 'search saved', 'bundle exported']) {
+      for (const action of ['key trusted for this session', 'import', 'tag added', 'note set', 'bookmark added', 'search saved', 'bundle exported']) {
         assert.ok(table.includes(action), `${action} is not in the log:\n${table}`);
       }
       await h.screenshot(s, 'p04-action-log');
@@ -191,6 +192,61 @@ c.commit()`,
       assert.match(broken, /Entry 3: was changed after it was written/);
       assert.match(broken, /expected [0-9a-f]{64}, found [0-9a-f]{64}/);
       await h.screenshot(s, 'p05-action-log-broken');
+    });
+  });
+});
+
+describe('engagements', () => {
+  let s;
+  const acme = () => h.path('cases', 'acme');
+  const globex = () => h.path('cases', 'globex');
+
+  before(async () => {
+    // No --db: the app's default database, until an engagement is opened.
+    s = await h.launch([]);
+  });
+  after(async () => {
+    await s?.quit();
+  });
+
+  const chipText = () => s.execute('return document.getElementById("engagement-chip")?.textContent ?? null');
+
+  async function create(folder, name, client) {
+    await (await s.find('#engagement-chip')).click();
+    await s.waitForElement('#engagement-dialog');
+    await fill(s, '#engagement-name', name);
+    await fill(s, '#engagement-client', client);
+    await fill(s, '#engagement-from', '2017-01-01');
+    await fill(s, '#engagement-to', '2019-01-01');
+    await fill(s, '#engagement-folder', folder);
+    await (await s.find('#engagement-create')).click();
+    await s.waitFor(`${name} open`, async () => (await chipText()) === name);
+  }
+
+  it('creates two engagements whose keys stay apart, and switches between them', async () => {
+    await step(s, 'engagements', async () => {
+      assert.equal(await chipText(), 'No engagement');
+      await create(acme(), 'ACME SOC 2', 'ACME Corp');
+      await goTo(s, 'keyring');
+      await s.waitForText('#keyring-empty', 'No trusted key yet');
+      await (await s.find('#key-text')).type(fs.readFileSync(h.fixtures.opsPub, 'utf8').trim());
+      await (await s.find('#add-key')).click();
+      await s.waitFor('ops trusted in ACME', async () => (await s.findAll('#keys-table tbody tr')).length === 1);
+      await h.drop(s, h.fixtures.k8s1);
+      await s.waitForText('#db-counts', /^1 archive/, 30000);
+
+      await create(globex(), 'Globex ISO 27001', 'Globex');
+      await goTo(s, 'keyring');
+      await s.waitForText('#keyring-empty', 'No trusted key yet');
+      await s.waitForText('#db-counts', /^0 archives/);
+      await (await s.find('#engagement-chip')).click();
+      await s.waitForText('#engagement-recent', 'ACME SOC 2');
+      await h.screenshot(s, 'p06-engagements');
+      await (await s.find(`#engagement-recent li[data-folder="${acme()}"] button`)).click();
+      await s.waitFor('ACME again', async () => (await chipText()) === 'ACME SOC 2');
+      await goTo(s, 'keyring');
+      await s.waitFor('the ACME key', async () => (await s.findAll('#keys-table tbody tr')).length === 1);
+      await s.waitForText('#db-counts', /^1 archive/);
     });
   });
 });

@@ -13,6 +13,8 @@ import { ErrorBanner } from './components/ErrorBanner';
 import { NoDatabase } from './components/NoDatabase';
 import { AccessScreen } from './screens/AccessScreen';
 import { ActionLogScreen } from './screens/ActionLogScreen';
+import { EngagementDialog } from './components/EngagementDialog';
+import { SessionKeys } from './components/SessionKeys';
 import { ArchivesScreen } from './screens/ArchivesScreen';
 import { DeploymentsScreen } from './screens/DeploymentsScreen';
 import { EventScreen } from './screens/EventScreen';
@@ -78,6 +80,7 @@ function Shell() {
   const { screen, navigate, settings, updateSettings, startImport } = app;
   const [hovering, setHovering] = useState(false);
   const [about, setAbout] = useState(false);
+  const [engagements, setEngagements] = useState(false);
   useThemeAttribute(settings.theme);
 
   // Files dropped anywhere on the window are imported (an evidence bundle among them opens on its own screen).
@@ -152,6 +155,18 @@ function Shell() {
         </nav>
         <div className="header-tools">
           <button
+            className="chip engagement-chip"
+            id="engagement-chip"
+            title={
+              app.startup.engagement
+                ? `Engagement ${app.startup.engagement.name}${app.startup.engagement.client ? ` for ${app.startup.engagement.client}` : ''}: open, switch or create engagements`
+                : 'No engagement: open or create one (its own database, working papers and keyring)'
+            }
+            onClick={() => setEngagements(true)}
+          >
+            {app.startup.engagement ? app.startup.engagement.name : 'No engagement'}
+          </button>
+          <button
             className="chip"
             id="zone-toggle"
             title={`Show times in UTC or in the local time zone (${localZoneLabel()})`}
@@ -160,17 +175,11 @@ function Shell() {
             {/* Short, so that the header stays one line: the zone's name is in the title and the column heads. */}
             Times: {settings.time_zone === 'utc' ? 'UTC' : `local (${localOffsetLabel()})`}
           </button>
-          <button
-            className="chip"
-            id="theme-toggle"
-            title="Colour theme: follow the system, light or dark"
-            onClick={() => updateSettings({ theme: nextTheme[settings.theme] })}
-          >
-            Theme: {settings.theme}
-          </button>
         </div>
       </header>
       <ErrorBanner />
+      <SessionKeys />
+      {engagements && <EngagementDialog onClose={() => setEngagements(false)} onSwitched={() => window.location.reload()} />}
       <main className="screen" id="screen">
         <section hidden={screen.name !== 'overview'} aria-label="Overview">
           <OverviewScreen visible={screen.name === 'overview'} />
@@ -231,6 +240,15 @@ function Shell() {
             indexing text: {textIndexPercent(app.db.text_index)}%
           </span>
         )}
+        {/* In the status bar, so that the header keeps its nine screens on one line. */}
+        <button
+          className="link"
+          id="theme-toggle"
+          title="Colour theme: follow the system, light or dark"
+          onClick={() => updateSettings({ theme: nextTheme[settings.theme] })}
+        >
+          Theme: {settings.theme}
+        </button>
         <button className="link" id="about-open" onClick={() => setAbout(true)}>
           About
         </button>

@@ -85,6 +85,8 @@ export type { Annotations } from './bindings/Annotations';
 export type { Change } from './bindings/Change';
 export type { LogCheck } from './bindings/LogCheck';
 export type { PapersView } from './bindings/PapersView';
+export type { Engagement } from './bindings/Engagement';
+export type { EngagementsView } from './bindings/EngagementsView';
 export type { DayCount } from './bindings/DayCount';
 export type { DeniedPair } from './bindings/DeniedPair';
 export type { Figure } from './bindings/Figure';
@@ -176,6 +178,12 @@ export const backend = {
   deleteSavedSearch: (name: string) => call('delete_saved_search', { name }),
   rememberQuery: (query: string) => call('remember_query', { query }),
   actionLog: () => call('action_log', none),
+  engagements: () => call('engagements', none),
+  openEngagement: (folder: string) => call('open_engagement', { folder }),
+  createEngagement: (folder: string, name: string, client: string, period: AuditPeriod | null) =>
+    call('create_engagement', { folder, name, client, period }),
+  sessionKeys: () => call('session_keys', none),
+  saveSessionKey: (fingerprint: string) => call('save_session_key', { fingerprint }),
   exportActionLog: (out: string) => call('export_action_log', { out }),
 
   search: (query: string, limit: number, after: string | null, sort: Sort | null = null) =>
@@ -299,6 +307,11 @@ export const backend = {
   /** Native dialog to choose (or create) the folder of an analytics export. */
   async pickExportFolder(): Promise<string | null> {
     const chosen = await open({ multiple: false, directory: true, title: 'Choose an empty folder for the OCSF Parquet export' });
+    return typeof chosen === 'string' ? chosen : null;
+  },
+  /** Native dialog for an engagement's folder (an existing one, or a new or empty one to create it in). */
+  async pickEngagementFolder(): Promise<string | null> {
+    const chosen = await open({ multiple: false, directory: true, title: 'Choose the engagement folder' });
     return typeof chosen === 'string' ? chosen : null;
   },
   /** Native dialogs to pick an existing database file or name a new one. */

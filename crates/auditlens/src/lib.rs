@@ -13,6 +13,7 @@
 //! - [`report`]: reports for machines (JSON); their human text is the CLI's (src/render.rs at the repository root).
 //! - [`coverage`]: whether the verified evidence covers an audit period, per origin (docs/coverage.md).
 //! - [`safe_text`]: untrusted text made safe for terminals and screens; look-alike origins.
+//! - [`engagement`]: one folder per audit engagement: its store, working papers and keyring.
 //! - [`papers`]: the auditor's working papers (tags, notes, bookmarks, saved searches, history) and the
 //!   hash-chained action log, in a file of their own next to the store.
 //! - [`bundle`]: evidence bundles: selected events with inclusion proofs, signed by the exporting auditor
@@ -22,6 +23,7 @@ pub mod archive;
 pub mod bundle;
 pub mod checkpoint;
 pub mod coverage;
+pub mod engagement;
 pub mod input;
 pub mod keyfile;
 pub mod keyring;

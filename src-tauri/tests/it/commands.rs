@@ -576,6 +576,7 @@ fn the_keyring_and_settings_survive_a_restart_in_the_app_data_dir() {
                 theme: Theme::Dark,
                 time_zone: TimeZoneChoice::Local,
                 columns: vec!["time".into(), "actor".into()],
+                ..Settings::default()
             },
         )
         .unwrap();
@@ -609,14 +610,132 @@ fn the_command_line_opens_its_database_trusts_its_keys_and_queues_its_archives()
     let startup = commands::startup(&state).unwrap();
     assert!(startup.db.from_command_line);
     assert_eq!(startup.db.path, db.display().to_string());
-    assert_eq!(startup.keys.len(), 1);
+    // --trust trusts for this session only: nothing is saved to the keyring until the auditor says so.
+    assert_eq!(startup.keys.len(), 0);
+    assert_eq!(startup.session_keys.len(), 1);
+    assert!(!state.data_dir.join("keyring.json").exists());
     assert_eq!(startup.imports, vec![fx.k8s_1.display().to_string()]);
+    // The session key verifies imports at once.
+    assert_eq!(
+        one_result(&state, &fx.k8s_1).outcome,
+        ImportOutcome::Imported
+    );
+    let fingerprint = startup.session_keys[0].fingerprint.clone();
+    let saved = commands::save_session_key(&state, &fingerprint).unwrap();
+    assert!(saved.added);
+    assert_eq!(commands::keys(&state).len(), 1);
+    assert!(commands::session_keys(&state).is_empty());
+    assert!(state.data_dir.join("keyring.json").is_file());
+    assert_eq!(
+        commands::save_session_key(&state, &fingerprint)
+            .unwrap_err()
+            .code,
+        ErrorCode::NotFound
+    );
     assert_eq!(startup.notices.len(), 1, "the missing key file is reported");
     assert!(startup.notices[0].contains("missing.pub"));
     // Handed over once.
     assert!(commands::startup(&state).unwrap().imports.is_empty());
     // --db is not saved as the choice.
     assert_eq!(state.settings().db_path, None);
+}
+
+/// Engagements (issue 16): each has its own folder, database, working papers and keyring; switching swaps them
+/// all, keys never cross, and the choice is kept for the next start.
+#[test]
+fn two_engagements_keep_their_evidence_and_their_keys_apart() {
+    use auditlens::store::coverage::AuditPeriod;
+    let e = env();
+    let root = e._tmp.path();
+    let acme = root.join("acme");
+    let globex = root.join("globex");
+    let period = AuditPeriod {
+        from: "2017-01-01".into(),
+        to: "2019-01-01".into(),
+        silence: "7d".into(),
+    };
+    let view = commands::create_engagement(
+        &e.state,
+        &acme.display().to_string(),
+        "ACME SOC 2",
+        "ACME Corp",
+        Some(&period),
+    )
+    .unwrap();
+    assert_eq!(view.current.as_ref().unwrap().name, "ACME SOC 2");
+    assert_eq!(
+        view.current.as_ref().unwrap().period.as_ref(),
+        Some(&period)
+    );
+    assert!(
+        commands::db_status(&e.state)
+            .unwrap()
+            .path
+            .ends_with("acme/evidence.db")
+    );
+    trust_ops(&e);
+    assert_eq!(
+        one_result(&e.state, &e.fx.k8s_1).outcome,
+        ImportOutcome::Imported
+    );
+    assert_eq!(commands::keys(&e.state).len(), 1);
+
+    let view = commands::create_engagement(
+        &e.state,
+        &globex.display().to_string(),
+        "Globex ISO 27001",
+        "Globex",
+        None,
+    )
+    .unwrap();
+    assert_eq!(view.current.as_ref().unwrap().client, "Globex");
+    // A new keyring and a new store: the key trusted for ACME is not trusted here.
+    assert!(commands::keys(&e.state).is_empty());
+    assert_eq!(commands::db_status(&e.state).unwrap().archives, 0);
+    assert_eq!(
+        one_result(&e.state, &e.fx.k8s_1).outcome,
+        ImportOutcome::Untrusted
+    );
+    let recent: Vec<String> = view.recent.iter().map(|r| r.folder.clone()).collect();
+    assert_eq!(
+        recent,
+        [globex.display().to_string(), acme.display().to_string()]
+    );
+    let err = commands::create_engagement(&e.state, &acme.display().to_string(), "again", "", None)
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Invalid);
+    let err =
+        commands::open_engagement(&e.state, &root.join("fx").display().to_string()).unwrap_err();
+    assert!(
+        err.message.contains("not an engagement folder"),
+        "{}",
+        err.message
+    );
+
+    // Back to ACME: its key and its archive.
+    commands::open_engagement(&e.state, &acme.display().to_string()).unwrap();
+    assert_eq!(commands::keys(&e.state).len(), 1);
+    assert_eq!(commands::db_status(&e.state).unwrap().archives, 1);
+    let log = commands::action_log(&e.state).unwrap();
+    let actions: Vec<&str> = log.entries.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "engagement created",
+            "engagement opened",
+            "key trusted",
+            "import",
+            "engagement opened"
+        ]
+    );
+    // The choice survives a restart, with its keyring.
+    let again = AppState::new(&e.state.data_dir, None).unwrap();
+    assert_eq!(again.engagement().unwrap().name, "ACME SOC 2");
+    assert_eq!(commands::keys(&again).len(), 1);
+    // A plain database brings back the app's own keyring (empty here).
+    commands::choose_database(&again, None).unwrap();
+    assert!(again.engagement().is_none());
+    assert!(commands::keys(&again).is_empty());
 }
 
 #[test]

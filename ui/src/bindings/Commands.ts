@@ -13,6 +13,7 @@ import type { Change } from "./Change";
 import type { CheckEvent } from "./CheckEvent";
 import type { DbStatus } from "./DbStatus";
 import type { Deployments } from "./Deployments";
+import type { EngagementsView } from "./EngagementsView";
 import type { EventDetail } from "./EventDetail";
 import type { ExportPreview } from "./ExportPreview";
 import type { ExportResult } from "./ExportResult";
@@ -85,4 +86,9 @@ export type Commands = {
   remember_query: [{ query: string }, PapersView],
   action_log: [Record<string, never>, ActionLog],
   export_action_log: [{ out: string }, LogCheck],
+  engagements: [Record<string, never>, EngagementsView],
+  open_engagement: [{ folder: string }, EngagementsView],
+  create_engagement: [{ folder: string, name: string, client: string, period?: AuditPeriod | null }, EngagementsView],
+  session_keys: [Record<string, never>, Array<TrustedKey>],
+  save_session_key: [{ fingerprint: string }, TrustOutcome],
 };

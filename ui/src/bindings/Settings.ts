@@ -13,4 +13,12 @@ db_path: string | null, theme: Theme, time_zone: TimeZoneChoice,
 /**
  * Columns shown in the search results, in order.
  */
-columns: Array<string>, };
+columns: Array<string>, 
+/**
+ * The open engagement's folder (its database is then `FOLDER/evidence.db`); null when none is.
+ */
+engagement: string | null, 
+/**
+ * Engagement folders opened lately, newest first.
+ */
+recent_engagements: Array<string>, };

@@ -7,7 +7,14 @@ import type { DbStatus, Settings, Startup } from '../backend';
 
 export type Handler = (args: Record<string, unknown>) => unknown;
 
-export const settings: Readonly<Settings> = Object.freeze({ db_path: null, theme: 'system', time_zone: 'utc', columns: [] });
+export const settings: Readonly<Settings> = Object.freeze({
+  db_path: null,
+  theme: 'system',
+  time_zone: 'utc',
+  columns: [],
+  engagement: null,
+  recent_engagements: [],
+});
 
 export const emptyDb: Readonly<DbStatus> = Object.freeze({
   path: '/home/user/.local/share/dev.auditlens.app/auditlens.db',
@@ -29,6 +36,8 @@ export function startup(change: Partial<Startup> = {}): Startup {
     keys: [],
     imports: [],
     notices: [],
+    session_keys: [],
+    engagement: null,
     ...change,
   };
 }
