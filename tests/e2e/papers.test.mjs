@@ -220,7 +220,7 @@ describe('engagements', () => {
     await fill(s, '#engagement-to', '2019-01-01');
     await fill(s, '#engagement-folder', folder);
     await (await s.find('#engagement-create')).click();
-    await s.waitFor(`${name} open`, async () => (await chipText()) === name);
+    await s.waitFor(`${name} open`, async () => (await chipText()) === `Engagement: ${name}`);
   }
 
   it('creates two engagements whose keys stay apart, and switches between them', async () => {
@@ -243,7 +243,7 @@ describe('engagements', () => {
       await s.waitForText('#engagement-recent', 'ACME SOC 2');
       await h.screenshot(s, 'p06-engagements');
       await (await s.find(`#engagement-recent li[data-folder="${acme()}"] button`)).click();
-      await s.waitFor('ACME again', async () => (await chipText()) === 'ACME SOC 2');
+      await s.waitFor('ACME again', async () => (await chipText()) === 'Engagement: ACME SOC 2');
       await goTo(s, 'keyring');
       await s.waitFor('the ACME key', async () => (await s.findAll('#keys-table tbody tr')).length === 1);
       await s.waitForText('#db-counts', /^1 archive/);

@@ -155,18 +155,6 @@ function Shell() {
         </nav>
         <div className="header-tools">
           <button
-            className="chip engagement-chip"
-            id="engagement-chip"
-            title={
-              app.startup.engagement
-                ? `Engagement ${app.startup.engagement.name}${app.startup.engagement.client ? ` for ${app.startup.engagement.client}` : ''}: open, switch or create engagements`
-                : 'No engagement: open or create one (its own database, working papers and keyring)'
-            }
-            onClick={() => setEngagements(true)}
-          >
-            {app.startup.engagement ? app.startup.engagement.name : 'No engagement'}
-          </button>
-          <button
             className="chip"
             id="zone-toggle"
             title={`Show times in UTC or in the local time zone (${localZoneLabel()})`}
@@ -220,6 +208,18 @@ function Shell() {
         )}
       </main>
       <footer className="statusbar" aria-label="Database">
+        <button
+          className="link engagement-chip"
+          id="engagement-chip"
+          title={
+            app.startup.engagement
+              ? `Engagement ${app.startup.engagement.name}${app.startup.engagement.client ? ` for ${app.startup.engagement.client}` : ''}: open, switch or create engagements`
+              : 'No engagement: open or create one (its own database, working papers and keyring)'
+          }
+          onClick={() => setEngagements(true)}
+        >
+          {app.startup.engagement ? `Engagement: ${app.startup.engagement.name}` : 'No engagement'}
+        </button>
         <span>
           Database: <span className="mono" id="db-path">{app.db.path}</span>
           {app.db.from_command_line ? ' (from --db)' : app.db.is_default ? ' (default)' : ''}

@@ -86,7 +86,7 @@ describe('keys given with --trust', () => {
       keys: () => [ops],
     });
     await renderApp();
-    expect(document.getElementById('engagement-chip')!.textContent).toBe('ACME SOC 2');
+    expect(document.getElementById('engagement-chip')!.textContent).toBe('Engagement: ACME SOC 2');
     const banner = document.getElementById('session-keys')!;
     expect(banner.textContent).toContain('save to the keyring of ACME SOC 2?');
     expect(calls.some((c) => c.cmd === 'save_session_key')).toBe(false);
