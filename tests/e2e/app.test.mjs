@@ -121,7 +121,7 @@ describe('the app started with archives on its command line', () => {
       fx.partner,
       fx.tampered,
       fx.hostile,
-    ]);
+    ], '.header', { keepSessionKeys: true });
     // Record every Content-Security-Policy violation from here on (checked by the last test).
     await s.execute(`window.__cspViolations = [];
       document.addEventListener('securitypolicyviolation', (e) =>

@@ -99,12 +99,17 @@ export class Harness {
   }
 
   /** Starts the app with `args` and waits until its window shows the app (or the element `shows`). */
-  async launch(args, shows = '.header') {
+  async launch(args, shows = '.header', { keepSessionKeys = false } = {}) {
     const s = await Session.create(`http://127.0.0.1:${this.port}`, {
       'tauri:options': { application: APP, args },
     });
     try {
       await s.waitForElement(shows, 30000);
+      // Keys given with --trust are trusted for the session and the window asks whether to save them: a suite
+      // that does not test that answers "keep for this session" so the question does not cover its screens.
+      if (args.includes('--trust') && !keepSessionKeys) {
+        await (await s.waitForElement('#session-keys-dismiss', 15000)).click();
+      }
     } catch (e) {
       const text = await s.execute('return document.body.innerText').catch((x) => String(x));
       e.message += `\nwindow text: ${String(text).slice(0, 2000)}`;

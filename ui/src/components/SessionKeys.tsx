@@ -25,10 +25,10 @@ export function SessionKeys() {
     }
   };
   return (
-    <div className="banner warn" role="status" id="session-keys">
+    <div className="banner warn session-keys" role="status" id="session-keys">
       <div className="banner-text">
-        Trusted for this session only (given with <span className="mono">--trust</span>); save to {where}?
-        <ul className="plain-list">
+        Trusted for this session only (given with <span className="mono">--trust</span>); save to {where}?{' '}
+        <ul className="plain-list inline-list">
           {keys.map((k) => (
             <li key={k.fingerprint} data-fingerprint={k.fingerprint}>
               <strong>{k.name}</strong> <span className="mono small">{k.fingerprint}</span>{' '}

@@ -26,7 +26,8 @@ export function withTimeRange(query: string, fromMicros: number, toMicros: numbe
 /** A value as the query language writes it (as the backend's `quote_value`): bare when that reads back as exactly
  * the value, else quoted with `\\` and `"` escaped (a bare `*` anywhere would be a wildcard). */
 export function quoteValue(v: string): string {
-  const bare = v !== '' && !v.includes('*') && !/[\s()"\\]/.test(v);
+  // A bare `*` makes a prefix or a pattern; a bare `/` first may start a regular expression (`actor:/re/`).
+  const bare = v !== '' && !v.includes('*') && !v.startsWith('/') && !/[\s()"\\]/.test(v);
   return bare ? v : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 

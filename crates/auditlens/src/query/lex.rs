@@ -283,22 +283,16 @@ impl<'a> Lexer<'a> {
     }
 
     /// Reads `/PATTERN/` at `slash` (the opening `/`) for a `field:/regex/` term: up to the next `/` not escaped by
-    /// `\\` (spaces and brackets included), which must end the term. Returns the term and the index after it.
-    fn regex_term(&self, field: Field, slash: usize) -> Result<(Query, usize), QueryError> {
+    /// `\\` (spaces and brackets included), which must end the term. Returns the term and the index after it, or
+    /// `None` when there is no such closing `/`: the value is then an ordinary one starting with `/`
+    /// (`resource:/api/v1`).
+    fn regex_term(&self, field: Field, slash: usize) -> Result<Option<(Query, usize)>, QueryError> {
         let mut i = slash + 1;
         let mut pattern = String::new();
         loop {
             match self.at(i) {
-                None => {
-                    return Err(QueryError::new(
-                        slash + 1,
-                        format!(
-                            "`{}:/` starts a regular expression that has no closing `/` (write \\/ for a slash inside it)",
-                            field.name()
-                        ),
-                    ));
-                }
-                Some('/') => break,
+                None => return Ok(None),
+                Some('/') if ends_word(self.at(i + 1)) => break,
                 Some('\\') => {
                     pattern.push('\\');
                     if let Some(c) = self.at(i + 1) {
@@ -311,12 +305,6 @@ impl<'a> Lexer<'a> {
             i += 1;
         }
         let next = i + 1;
-        if !ends_word(self.at(next)) {
-            return Err(QueryError::new(
-                next + 1,
-                "expected a space, `(` or `)` after the closing `/` of the regular expression",
-            ));
-        }
         if field == Field::Time {
             return Err(QueryError::new(
                 slash + 1,
@@ -354,7 +342,7 @@ impl<'a> Lexer<'a> {
                 ),
             ));
         }
-        Ok((Query::Regex { field, pattern }, next))
+        Ok(Some((Query::Regex { field, pattern }, next)))
     }
 
     /// Reads the word (operator, field term or text term) starting at `start`.
@@ -409,8 +397,9 @@ impl<'a> Lexer<'a> {
             ));
         };
         let value_index = start + name.chars().count() + 1;
-        if let (Key::Field(field), Some('/')) = (key, self.at(value_index)) {
-            let (query, next) = self.regex_term(field, value_index)?;
+        if let (Key::Field(field), Some('/')) = (key, self.at(value_index))
+            && let Some((query, next)) = self.regex_term(field, value_index)?
+        {
             self.push_term(query, start)?;
             self.pos = next;
             return Ok(());

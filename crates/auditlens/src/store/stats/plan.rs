@@ -11,10 +11,11 @@ use crate::time::format_utc;
 // Query text
 
 /// A value as the query language writes it: bare when that reads back the same, else quoted with `\` and `"`
-/// escaped (a bare `*` anywhere makes a prefix or a pattern).
+/// escaped (a bare `*` anywhere makes a prefix or a pattern; a bare `/` first may start a regular expression).
 pub fn quote_value(v: &str) -> String {
     let bare = !v.is_empty()
         && !v.contains('*')
+        && !v.starts_with('/')
         && v.chars()
             .all(|c| !c.is_whitespace() && !matches!(c, '(' | ')' | '"' | '\\'));
     if bare {
