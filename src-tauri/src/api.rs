@@ -17,7 +17,8 @@ use {
     crate::contract::{
         ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey,
         CheckEvent, DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection,
-        FileKind, ImportEvent, JobId, OpenedBundle, ResultsExport, Settings, Startup, TrustOutcome,
+        FileKind, IdentitiesView, ImportEvent, JobId, OpenedBundle, ResultsExport, Settings,
+        Startup, TrustOutcome,
     },
     auditlens::keyring::TrustedKey,
     auditlens::papers::{Annotations, Change, LogCheck, PapersView},
@@ -96,6 +97,9 @@ macro_rules! with_commands {
             ) -> EngagementsView;
             session_keys() -> Vec<TrustedKey>;
             save_session_key(fingerprint: String) -> TrustOutcome;
+            identities() -> IdentitiesView;
+            set_alias(actor: String, person: String) -> IdentitiesView;
+            remove_alias(actor: String) -> IdentitiesView;
         }
     };
 }

@@ -28,8 +28,8 @@ use auditlens::trust::TrustPolicy;
 use crate::contract::{
     ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
     ClassRows, DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection, FileKind,
-    ImportEvent, JobId, OpenedBundle, RecentEngagement, ResultsExport, Settings, Startup,
-    StoredFailure, TrustOutcome,
+    IdentitiesView, ImportEvent, JobId, OpenedBundle, RecentEngagement, ResultsExport, Settings,
+    Startup, StoredFailure, TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::state::{AppState, Database, lock};
@@ -1291,4 +1291,39 @@ pub fn export_action_log(state: &AppState, out: &str) -> Result<LogCheck, AppErr
         ),
     )?;
     Ok(log.check)
+}
+
+/// Suggestions shown at most.
+const ALIAS_SUGGESTIONS: usize = 50;
+
+/// The aliases the auditor said, and actor values that look like one person.
+pub fn identities(state: &AppState) -> Result<IdentitiesView, AppError> {
+    let aliases = open_papers(state)?.aliases()?;
+    let suggestions = state.db()?.read(|store| {
+        Ok(papers::suggest_aliases(
+            store.connection(),
+            ALIAS_SUGGESTIONS,
+        )?)
+    })?;
+    Ok(IdentitiesView {
+        aliases,
+        suggestions,
+    })
+}
+
+/// Says that `actor` is the person `person` (logged).
+pub fn set_alias(state: &AppState, actor: &str, person: &str) -> Result<IdentitiesView, AppError> {
+    open_papers(state)?.set_alias(actor, person)?;
+    identities(state)
+}
+
+/// Forgets what `actor` was said to be (logged).
+pub fn remove_alias(state: &AppState, actor: &str) -> Result<IdentitiesView, AppError> {
+    if !open_papers(state)?.remove_alias(actor)? {
+        return Err(AppError::new(
+            ErrorCode::NotFound,
+            format!("{actor:?} is not aliased to anyone"),
+        ));
+    }
+    identities(state)
 }

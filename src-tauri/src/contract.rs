@@ -100,6 +100,13 @@ pub struct Startup {
     pub engagement: Option<auditlens::engagement::Engagement>,
 }
 
+/// The auditor's identities: the aliases said, and actor values that look like one person.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct IdentitiesView {
+    pub aliases: Vec<auditlens::papers::Alias>,
+    pub suggestions: Vec<auditlens::papers::AliasSuggestion>,
+}
+
 /// The open engagement and the ones opened lately.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct EngagementsView {
@@ -349,6 +356,7 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     ResultsExport::export_all(cfg)?;
     ActionLog::export_all(cfg)?;
     EngagementsView::export_all(cfg)?;
+    IdentitiesView::export_all(cfg)?;
     auditlens::papers::Annotations::export_all(cfg)?;
     auditlens::papers::Change::export_all(cfg)?;
     auditlens::papers::PapersView::export_all(cfg)?;

@@ -20,8 +20,9 @@ use tauri::ipc::Channel;
 use crate::commands;
 use crate::contract::{
     ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
-    DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection, FileKind, ImportEvent,
-    JobId, OpenedBundle, ResultsExport, Settings, Startup, TrustOutcome,
+    DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection, FileKind,
+    IdentitiesView, ImportEvent, JobId, OpenedBundle, ResultsExport, Settings, Startup,
+    TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::progress::Throttle;
@@ -447,4 +448,23 @@ pub async fn save_session_key(
     fingerprint: String,
 ) -> Result<TrustOutcome, AppError> {
     blocking(&state, move |s| commands::save_session_key(s, &fingerprint)).await
+}
+
+#[tauri::command]
+pub async fn identities(state: Shared<'_>) -> Result<IdentitiesView, AppError> {
+    blocking(&state, commands::identities).await
+}
+
+#[tauri::command]
+pub async fn set_alias(
+    state: Shared<'_>,
+    actor: String,
+    person: String,
+) -> Result<IdentitiesView, AppError> {
+    blocking(&state, move |s| commands::set_alias(s, &actor, &person)).await
+}
+
+#[tauri::command]
+pub async fn remove_alias(state: Shared<'_>, actor: String) -> Result<IdentitiesView, AppError> {
+    blocking(&state, move |s| commands::remove_alias(s, &actor)).await
 }

@@ -231,3 +231,101 @@ fn a_read_only_store_without_working_papers_searches_them_as_empty() {
     assert_eq!(count(&s, "-has:note"), count(&s, ""));
     assert!(!auditlens::papers::path_of(&db).exists());
 }
+
+#[test]
+fn identities_are_suggested_aliased_and_searched_by_person() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let db = dir.join("store.db");
+    let ops = key("ops");
+    let actors = [
+        "anaya",
+        "arn:aws:iam::111122223333:user/anaya",
+        "Anaya@example.com",
+        "bob",
+        "arn:aws:sts::111122223333:assumed-role/Admin/bob",
+        "carol",
+        "system:serviceaccount:kube-system:anaya",
+    ];
+    let lines: Vec<String> = actors
+        .iter()
+        .enumerate()
+        .map(|(i, a)| format!(r#"{{"actor":"{a}","time":"2024-05-01T10:00:0{i}Z"}}"#))
+        .collect();
+    let log = write_lines(dir, "ids.jsonl", &lines);
+    let a = seal_to(dir, "a.zip", &ops, "example.com/app", None, &[log]);
+    assert_eq!(import(&db, &a, &[ops.verifier()]), ImportOutcome::Imported);
+    let store = Store::open(&db).unwrap();
+    let suggested = auditlens::papers::suggest_aliases(store.connection(), 10).unwrap();
+    let groups: Vec<(&str, Vec<&str>)> = suggested
+        .iter()
+        .map(|s| {
+            (
+                s.person.as_str(),
+                s.actors.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            (
+                "anaya",
+                vec![
+                    "Anaya@example.com",
+                    "anaya",
+                    "arn:aws:iam::111122223333:user/anaya"
+                ]
+            ),
+            (
+                "bob",
+                vec!["arn:aws:sts::111122223333:assumed-role/Admin/bob", "bob"]
+            ),
+        ]
+    );
+    assert_eq!(
+        count(&store, "person:anaya"),
+        1,
+        "no alias yet: the actor itself"
+    );
+    let mut papers = Papers::open(&db).unwrap();
+    for actor in &suggested[0].actors {
+        if actor != "anaya" {
+            papers.set_alias(actor, "anaya").unwrap();
+        }
+    }
+    assert_eq!(count(&store, "person:anaya"), 3);
+    assert_eq!(count(&store, "person:ANAYA"), 3);
+    assert_eq!(count(&store, "-person:anaya"), 4);
+    assert_eq!(count(&store, "person:carol"), 1);
+    assert_eq!(count(&store, "person:nobody"), 0);
+    assert!(store.count("person:an*", 0).is_err());
+    // Aliased actors are suggested no more.
+    let again = auditlens::papers::suggest_aliases(store.connection(), 10).unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].person, "bob");
+    // The short actor itself given to another person leaves `person:anaya` to the others.
+    papers.set_alias("anaya", "Anaya Rao").unwrap();
+    assert_eq!(count(&store, "person:anaya"), 2);
+    assert_eq!(count(&store, r#"person:"anaya rao""#), 1);
+    assert!(papers.remove_alias("anaya").unwrap());
+    assert!(!papers.remove_alias("anaya").unwrap());
+    assert_eq!(count(&store, "person:anaya"), 3);
+    let actions: Vec<String> = papers
+        .actions()
+        .unwrap()
+        .iter()
+        .map(|a| a.action.clone())
+        .collect();
+    assert_eq!(actions.iter().filter(|a| *a == "alias set").count(), 3);
+    assert_eq!(actions.last().map(String::as_str), Some("alias removed"));
+    // The short names sources give.
+    use auditlens::papers::short_name;
+    assert_eq!(
+        short_name("arn:aws:iam::1:user/path/to/jo").unwrap().0,
+        "jo"
+    );
+    assert!(short_name("arn:aws:iam::1:role/Admin").is_none());
+    assert!(short_name("jo").is_none());
+    assert!(short_name("not an@email").is_none());
+}

@@ -87,6 +87,7 @@ export type { LogCheck } from './bindings/LogCheck';
 export type { PapersView } from './bindings/PapersView';
 export type { Engagement } from './bindings/Engagement';
 export type { EngagementsView } from './bindings/EngagementsView';
+export type { IdentitiesView } from './bindings/IdentitiesView';
 export type { DayCount } from './bindings/DayCount';
 export type { DeniedPair } from './bindings/DeniedPair';
 export type { Figure } from './bindings/Figure';
@@ -183,6 +184,9 @@ export const backend = {
   createEngagement: (folder: string, name: string, client: string, period: AuditPeriod | null) =>
     call('create_engagement', { folder, name, client, period }),
   sessionKeys: () => call('session_keys', none),
+  identities: () => call('identities', none),
+  setAlias: (actor: string, person: string) => call('set_alias', { actor, person }),
+  removeAlias: (actor: string) => call('remove_alias', { actor }),
   saveSessionKey: (fingerprint: string) => call('save_session_key', { fingerprint }),
   exportActionLog: (out: string) => call('export_action_log', { out }),
 

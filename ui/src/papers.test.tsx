@@ -252,3 +252,39 @@ describe('the action log screen', () => {
     expect(status.textContent).toContain('f'.repeat(64));
   });
 });
+
+describe('identities beside the search', () => {
+  it('confirms a suggested person in one click and searches person:', async () => {
+    let aliases: { actor: string; person: string }[] = [];
+    const suggestion = {
+      person: 'anaya',
+      actors: ['anaya', 'arn:aws:iam::111122223333:user/anaya'],
+      why: 'the same name as the user name of an IAM user ARN',
+    };
+    const asked: string[] = [];
+    const calls = mockBackend({
+      ...loaded,
+      search: (a) => {
+        asked.push((a as { query: string }).query);
+        return { events: [], next: null };
+      },
+      identities: () => ({ aliases, suggestions: aliases.length ? [] : [suggestion] }),
+      set_alias: (a) => {
+        const { actor, person } = a as { actor: string; person: string };
+        aliases = [...aliases, { actor, person }];
+        return { aliases, suggestions: [] };
+      },
+    });
+    await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    fireEvent.click(document.getElementById('papers-toggle')!);
+    fireEvent.click(await screen.findByRole('button', { name: 'Same person: anaya' }));
+    await waitFor(() => expect(document.querySelector('#identity-people li[data-person="anaya"]')).toBeTruthy());
+    // Only the other value is aliased: the short name is the person.
+    expect(calls.filter((c) => c.cmd === 'set_alias').map((c) => c.args)).toEqual([
+      { actor: 'arn:aws:iam::111122223333:user/anaya', person: 'anaya' },
+    ]);
+    fireEvent.click(screen.getByRole('button', { name: 'anaya' }));
+    await waitFor(() => expect(asked.at(-1)).toBe('person:anaya'));
+  });
+});

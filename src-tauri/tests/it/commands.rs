@@ -1009,6 +1009,21 @@ fn working_papers_are_kept_searchable_and_every_action_is_logged() {
         check.head
     );
 
+    // Identities: an alias said through the app finds the events by person (no suggestion in these k8s logs).
+    let actor = page.events[0].actor.clone().unwrap();
+    let before = commands::count(&e.state, &format!("person:\"{actor}\"")).unwrap();
+    assert!(before > 0);
+    let ids = commands::set_alias(&e.state, &actor, "Mini Kube").unwrap();
+    assert_eq!(ids.aliases.len(), 1);
+    assert_eq!(
+        commands::count(&e.state, "person:\"mini kube\"").unwrap(),
+        before
+    );
+    assert_eq!(
+        commands::remove_alias(&e.state, "nobody").unwrap_err().code,
+        ErrorCode::NotFound
+    );
+
     // An entry edited in the file (the append-only trigger dropped first): the log says which.
     let db = commands::db_status(&e.state).unwrap().path;
     let conn = rusqlite::Connection::open(format!("{db}.papers")).unwrap();

@@ -21,6 +21,7 @@ import type { ExportSelection } from "./ExportSelection";
 import type { FileKind } from "./FileKind";
 import type { Hint } from "./Hint";
 import type { Histogram } from "./Histogram";
+import type { IdentitiesView } from "./IdentitiesView";
 import type { ImportEvent } from "./ImportEvent";
 import type { Incident } from "./Incident";
 import type { LogCheck } from "./LogCheck";
@@ -91,4 +92,7 @@ export type Commands = {
   create_engagement: [{ folder: string, name: string, client: string, period?: AuditPeriod | null }, EngagementsView],
   session_keys: [Record<string, never>, Array<TrustedKey>],
   save_session_key: [{ fingerprint: string }, TrustOutcome],
+  identities: [Record<string, never>, IdentitiesView],
+  set_alias: [{ actor: string, person: string }, IdentitiesView],
+  remove_alias: [{ actor: string }, IdentitiesView],
 };

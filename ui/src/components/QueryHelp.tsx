@@ -23,11 +23,12 @@ const EXAMPLES: [string, string][] = [
   ['tag:finding-3', 'events you tagged (your working papers; tag:find* and tag:* too)'],
   ['note:password', 'events whose note (yours) contains the words'],
   ['has:note', 'events with a note (also has:tag, has:bookmark)'],
+  ['person:anaya', 'the events of every actor you said is anaya (Working papers, Identities)'],
 ];
 
 // Every field and keyword the query parser knows (tests/it/cli_contract.rs checks this list against it).
 const FIELDS =
-  'time source origin actor action resource outcome category ip agent env stage privilege status archive json.MEMBER tag note has after before since workhours';
+  'time source origin actor action resource outcome category ip agent env stage privilege status archive json.MEMBER tag note has person after before since workhours';
 
 export function QueryHelp({ onExample }: { onExample: (q: string) => void }) {
   return (

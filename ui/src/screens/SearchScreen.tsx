@@ -14,6 +14,7 @@ import type {
   EventRow,
   Hint,
   Histogram,
+  IdentitiesView,
   PapersView,
   ResultsExport,
   Sort,
@@ -26,7 +27,7 @@ import { HistogramChart } from '../components/HistogramChart';
 import { QueryErrorView, QueryHelp } from '../components/QueryHelp';
 import { COLUMNS, DEFAULT_COLUMNS, ResultsTable } from '../components/ResultsTable';
 import { formatBytes, formatCount } from '../format/numbers';
-import { withTimeRange } from '../format/query';
+import { quoteValue, withTimeRange } from '../format/query';
 import { safeText } from '../format/safeText';
 
 export const PAGE_SIZE = 500;
@@ -495,6 +496,7 @@ function PapersPanel({
               ))}
             </div>
           </div>
+          <Identities onGo={onGo} />
           <div>
             <h3>Recent searches</h3>
             <ul id="recent-searches">
@@ -508,6 +510,74 @@ function PapersPanel({
             </ul>
           </div>
         </div>
+      )}
+    </div>
+  );
+}
+
+/** Identities: actor values the auditor says are one person (`person:NAME` finds them all), and the values that
+ * look like one person (a short name and its ARN or e-mail address), to confirm with one click. */
+function Identities({ onGo }: { onGo: (q: string) => void }) {
+  const [view, setView] = useState<IdentitiesView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    backend.identities().then(setView, (e) => setError(toAppError(e).message));
+  }, []);
+  const act = (p: Promise<IdentitiesView>) =>
+    p.then(
+      (v) => {
+        setView(v);
+        setError(null);
+      },
+      (e) => setError(toAppError(e).message),
+    );
+  const confirm = async (person: string, actors: string[]) => {
+    let last: IdentitiesView | null = null;
+    try {
+      for (const a of actors.filter((a) => a !== person)) last = await backend.setAlias(a, person);
+      if (last) setView(last);
+    } catch (e) {
+      setError(toAppError(e).message);
+    }
+  };
+  const people = new Map<string, string[]>();
+  for (const a of view?.aliases ?? []) people.set(a.person, [...(people.get(a.person) ?? []), a.actor]);
+  return (
+    <div id="identities">
+      <h3>Identities</h3>
+      {error && <p className="small warn-text">{error}</p>}
+      {view && people.size === 0 && view.suggestions.length === 0 && <p className="muted small">No alias yet.</p>}
+      <ul id="identity-people">
+        {[...people].map(([person, actors]) => (
+          <li key={person} data-person={person}>
+            <button className="link" onClick={() => onGo(`person:${quoteValue(person)}`)}>
+              {safeText(person)}
+            </button>
+            {actors.map((a) => (
+              <span key={a} className="tag-chip small mono">
+                {safeText(a)}
+                <button className="link" aria-label={`Remove alias ${a}`} onClick={() => void act(backend.removeAlias(a))}>
+                  ×
+                </button>
+              </span>
+            ))}
+          </li>
+        ))}
+      </ul>
+      {view && view.suggestions.length > 0 && (
+        <>
+          <p className="small muted">These look like the same person:</p>
+          <ul id="identity-suggestions">
+            {view.suggestions.map((s) => (
+              <li key={s.person} data-person={s.person} title={s.why}>
+                <span className="small mono">{s.actors.map(safeText).join(' · ')}</span>{' '}
+                <button className="link" onClick={() => void confirm(s.person, s.actors)}>
+                  Same person: {safeText(s.person)}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </>
       )}
     </div>
   );

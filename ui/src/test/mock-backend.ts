@@ -100,6 +100,7 @@ export function basics(s: Startup = startup()): Record<string, Handler> {
     working_papers: () => ({ tags: [], saved_searches: [], history: [] }),
     remember_query: () => ({ tags: [], saved_searches: [], history: [] }),
     annotations: () => ({ tags: [], note: null, bookmarked: false }),
+    identities: () => ({ aliases: [], suggestions: [] }),
     action_log: () => ({ entries: [], check: { entries: 0, head: null, problems: [] } }),
     search: () => ({ events: [], next: null }),
     count: () => 0,

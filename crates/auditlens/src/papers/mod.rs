@@ -60,6 +60,9 @@ const CREATE: &str = "
     CREATE TABLE IF NOT EXISTS {s}saved_searches (
         name TEXT PRIMARY KEY COLLATE NOCASE, query TEXT NOT NULL, saved TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS {s}history (id INTEGER PRIMARY KEY, query TEXT NOT NULL, at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS {s}aliases (
+        actor TEXT PRIMARY KEY COLLATE NOCASE, person TEXT NOT NULL COLLATE NOCASE, added TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS {s}aliases_person ON aliases(person);
     CREATE TABLE IF NOT EXISTS {s}actions (
         seq INTEGER PRIMARY KEY, at TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,
         detail TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL);
@@ -235,6 +238,54 @@ pub struct PapersView {
     pub saved_searches: Vec<SavedSearch>,
     /// Recent queries, newest first, each once.
     pub history: Vec<String>,
+}
+
+/// An actor value the auditor says is a person (`person:NAME` finds the events of all of that person's actors).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Alias {
+    pub actor: String,
+    pub person: String,
+}
+
+/// Actor values that look like one person ("these look like the same person"): a short name and the ARN or
+/// e-mail address a source gave for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AliasSuggestion {
+    /// The name suggested for the person (the short actor value when there is one).
+    pub person: String,
+    /// The actor values, none of them aliased yet, in byte order.
+    pub actors: Vec<String>,
+    /// Why they look alike.
+    pub why: String,
+}
+
+/// The short name an actor value carries, and how it was read: the user name of an IAM user ARN, the session name
+/// of an assumed role, the local part of an e-mail address; `None` for any other value.
+pub fn short_name(actor: &str) -> Option<(String, &'static str)> {
+    let a = actor.trim();
+    if let Some(rest) = a.strip_prefix("arn:aws:iam::")
+        && let Some((_, tail)) = rest.split_once(":user/")
+    {
+        let name = tail.rsplit('/').next().unwrap_or(tail);
+        return (!name.is_empty()).then(|| (name.to_owned(), "the user name of an IAM user ARN"));
+    }
+    if let Some(rest) = a.strip_prefix("arn:aws:sts::")
+        && let Some((_, tail)) = rest.split_once(":assumed-role/")
+        && let Some((_, session)) = tail.split_once('/')
+    {
+        return (!session.is_empty() && !session.contains('/'))
+            .then(|| (session.to_owned(), "the session name of an assumed role"));
+    }
+    if let Some((local, domain)) = a.split_once('@')
+        && !local.is_empty()
+        && domain.contains('.')
+        && !local.contains([':', '/', ' '])
+    {
+        return Some((local.to_owned(), "the local part of an e-mail address"));
+    }
+    None
 }
 
 /// Queries [`PapersView::history`] lists.
@@ -612,6 +663,55 @@ impl Papers {
         Ok(rows)
     }
 
+    /// Says that `actor` is the person `person` (replacing what it said before); logged.
+    pub fn set_alias(&mut self, actor: &str, person: &str) -> Result<(), PapersError> {
+        let actor = checked(actor, 2_000, "actor", false)?;
+        let person = checked(person, MAX_NAME_CHARS, "person", false)?;
+        self.logged("alias set", &actor, &person, |c| {
+            c.execute(
+                "INSERT INTO papers.aliases (actor, person, added) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO UPDATE SET person = excluded.person, added = excluded.added",
+                params![actor, person, now()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Forgets what `actor` was said to be; false when nothing was.
+    pub fn remove_alias(&mut self, actor: &str) -> Result<bool, PapersError> {
+        let person: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT person FROM papers.aliases WHERE actor = ?1",
+                [actor],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(person) = person else {
+            return Ok(false);
+        };
+        self.logged("alias removed", actor, &person, |c| {
+            c.execute("DELETE FROM papers.aliases WHERE actor = ?1", [actor])?;
+            Ok(true)
+        })
+    }
+
+    /// Every alias, by person then actor.
+    pub fn aliases(&self) -> Result<Vec<Alias>, PapersError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT actor, person FROM papers.aliases ORDER BY person, actor")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Alias {
+                    actor: r.get(0)?,
+                    person: r.get(1)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
     /// Appends an entry to the action log (imports, trust decisions, exports, re-checks: what the doors do).
     pub fn log_action(
         &mut self,
@@ -636,6 +736,67 @@ impl Papers {
     pub fn check_log(&self) -> Result<LogCheck, PapersError> {
         log::check(&self.conn)
     }
+}
+
+/// Actor values of the store (read on `conn`, a store connection with the working papers attached) that look like
+/// one person and are not aliased yet: those sharing a short name ([`short_name`]) with each other or with an
+/// actor value that is that short name, ASCII case-insensitively. At most `limit`, the largest groups first.
+pub fn suggest_aliases(
+    conn: &Connection,
+    limit: usize,
+) -> Result<Vec<AliasSuggestion>, PapersError> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT actor FROM main.events WHERE actor IS NOT NULL
+         AND actor NOT IN (SELECT actor FROM papers.aliases) ORDER BY actor",
+    )?;
+    let actors = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut groups: std::collections::BTreeMap<String, (Option<String>, Vec<String>, &str)> =
+        std::collections::BTreeMap::new();
+    for actor in &actors {
+        match short_name(actor) {
+            Some((short, why)) => {
+                let g = groups
+                    .entry(short.to_ascii_lowercase())
+                    .or_insert((None, Vec::new(), why));
+                if g.2.is_empty() {
+                    g.2 = why;
+                }
+                g.1.push(actor.clone());
+            }
+            None if !actor.contains([':', '/', '@', ' ']) => {
+                let g = groups
+                    .entry(actor.to_ascii_lowercase())
+                    .or_insert((None, Vec::new(), ""));
+                g.0.get_or_insert_with(|| actor.clone());
+                g.1.push(actor.clone());
+            }
+            None => {}
+        }
+    }
+    let mut out: Vec<AliasSuggestion> = groups
+        .into_iter()
+        .filter(|(_, (_, members, why))| members.len() >= 2 && !why.is_empty())
+        .map(|(key, (short, mut members, why))| {
+            members.sort();
+            members.dedup();
+            AliasSuggestion {
+                person: short.unwrap_or(key),
+                actors: members,
+                why: format!("the same name as {why}"),
+            }
+        })
+        .filter(|s| s.actors.len() >= 2)
+        .collect();
+    out.sort_by(|a, b| {
+        b.actors
+            .len()
+            .cmp(&a.actors.len())
+            .then(a.person.cmp(&b.person))
+    });
+    out.truncate(limit);
+    Ok(out)
 }
 
 /// Appends an entry to the action log of the store at `db` (what the doors call after an export or a re-check).

@@ -60,6 +60,9 @@ pub enum Query {
         prefix: bool,
         pattern: bool,
     },
+    /// The events of a person (`person:anaya`): whose actor the auditor aliased to that person, or whose actor is
+    /// that name and aliased to no one (papers/mod.rs, aliases); ASCII case-insensitively.
+    Person(String),
     /// The event time is at most this many microseconds before `now` (or later).
     Since(i64),
     /// The event time falls Monday to Friday within `[start, end)` minutes of the day, in the local time of the

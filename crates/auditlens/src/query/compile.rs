@@ -496,6 +496,12 @@ pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
                 false,
             ))
         }
+        Query::Person(name) => Cond::Sql(Part::new(
+            "(e.actor IN (SELECT actor FROM papers.aliases WHERE person = ?) \
+             OR (e.actor = ? AND e.actor NOT IN (SELECT actor FROM papers.aliases)))",
+            vec![SqlParam::Text(name.clone()), SqlParam::Text(name.clone())],
+            true,
+        )),
         Query::TimeRange { start, end } => time_range(*start, *end),
         Query::Since(micros) => time_range(Some(now.saturating_sub(*micros)), None),
         Query::WorkHours { start, end, offset } => {

@@ -55,6 +55,8 @@ enum Key {
     Tag,
     Note,
     Has,
+    /// `person:NAME`: the actors aliased to a person.
+    Person,
 }
 
 impl Key {
@@ -75,6 +77,8 @@ impl Key {
             Some(Key::Note)
         } else if name.eq_ignore_ascii_case("has") {
             Some(Key::Has)
+        } else if name.eq_ignore_ascii_case("person") {
+            Some(Key::Person)
         } else if name
             .get(..5)
             .is_some_and(|p| p.eq_ignore_ascii_case("json."))
@@ -97,6 +101,7 @@ impl Key {
             Key::Tag => "tag",
             Key::Note => "note",
             Key::Has => "has",
+            Key::Person => "person",
         }
     }
 }
@@ -122,6 +127,7 @@ pub fn known_names() -> Vec<&'static str> {
         "tag",
         "note",
         "has",
+        "person",
         "after",
         "before",
         "since",
@@ -448,6 +454,15 @@ impl<'a> Lexer<'a> {
             Key::Json => json_term(name, start + 1, value)?,
             Key::Archive => archive_term(value)?,
             Key::Tag | Key::Note | Key::Has => papers_term(key, value)?,
+            Key::Person if !value.prefix && !value.pattern && !value.text.is_empty() => {
+                Query::Person(value.text)
+            }
+            Key::Person => {
+                return Err(QueryError::new(
+                    value.column,
+                    "`person:` takes one name, exactly (no `*`): a person the Identities list names",
+                ));
+            }
             _ => field_term(key, value)?,
         };
         self.push_term(query, start)?;
@@ -704,10 +719,9 @@ fn field_term(key: Key, value: FieldValue) -> Result<Query, QueryError> {
             Ok(Query::WorkHours { start, end, offset })
         }
         // Built by `json_term` and `archive_term`, which the lexer calls instead.
-        Key::Json | Key::Archive | Key::Tag | Key::Note | Key::Has => Err(QueryError::new(
-            value.column,
-            format!("`{name}:` is read elsewhere"),
-        )),
+        Key::Json | Key::Archive | Key::Tag | Key::Note | Key::Has | Key::Person => Err(
+            QueryError::new(value.column, format!("`{name}:` is read elsewhere")),
+        ),
     }
 }
 
@@ -922,7 +936,7 @@ mod tests {
         let e = parse("foo:bar").unwrap_err();
         assert!(e.message.contains(
             "known fields: time, source, origin, actor, action, resource, outcome, category, ip, agent, env, \
-             stage, privilege, status, archive, json.MEMBER, tag, note, has, after, before, since, workhours"
+             stage, privilege, status, archive, json.MEMBER, tag, note, has, person, after, before, since, workhours"
         ));
         assert!(e.message.contains("\"foo:bar\""), "{e}");
     }
