@@ -55,6 +55,9 @@ pub struct Settings {
     pub time_zone: TimeZoneChoice,
     /// Columns shown in the search results, in order.
     pub columns: Vec<String>,
+    /// Widths the user gave result columns by dragging their edge, in pixels, by column id.
+    #[serde(default)]
+    pub column_widths: std::collections::BTreeMap<String, u32>,
     /// The open engagement's folder (its database is then `FOLDER/evidence.db`); null when none is.
     #[serde(default)]
     pub engagement: Option<String>,

@@ -122,6 +122,25 @@ describe('working papers', () => {
     });
   });
 
+  it('resizes a result column by dragging its edge, and cuts long values in the middle', async () => {
+    await step(s, 'columns', async () => {
+      await search(s, `origin:"${K8S}"`);
+      await s.waitForText('#match-count', /^39 matches/);
+      const width = () =>
+        s.execute(`return document.querySelector('#results-body .col-resource').getBoundingClientRect().width`);
+      const before = await width();
+      await s.drag(await s.find('.col-resize[data-column="resource"]'), 160);
+      await s.waitFor('wider resource column', async () => (await width()) > before + 100);
+      // A long resource keeps its end in sight, the whole value in its title.
+      const cut = await s.execute(`const c = [...document.querySelectorAll('#results-body .col-resource')]
+        .find((e) => e.querySelector('.middle-tail'));
+        return c ? [c.title, c.querySelector('.middle-tail').textContent] : null;`);
+      assert.ok(cut, 'no resource value long enough to be cut in the middle');
+      assert.ok(cut[0].endsWith(cut[1]), `${cut[0]} does not end with ${cut[1]}`);
+      await h.screenshot(s, 'p02b-resized-column');
+    });
+  });
+
   it("exports the tagged event and shows its annotations as the auditor's, not evidence", async () => {
     await step(s, 'bundle', async () => {
       await (await s.find('#export-evidence')).click();
@@ -158,6 +177,8 @@ describe('working papers', () => {
       await s.waitForText('#saved-searches', 'Finding 3');
       await (await s.find('#saved-searches button.link')).click();
       await s.waitFor('saved search run', async () => (await queryValue(s)) === 'tag:finding-3');
+      // The column width dragged before the restart is kept.
+      assert.match(await s.execute(`return document.querySelector('.grid-head').style.gridTemplateColumns`), /\d+px/);
       await s.waitForText('#match-count', /^1 match\b/);
       await (await s.find('#results-body [role=row]')).click();
       await (await s.find('#results-body')).type(Keys.ENTER);

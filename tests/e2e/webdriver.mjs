@@ -88,6 +88,28 @@ export class Session {
     return this.waitFor(`element ${css}`, () => this.find(css), timeout);
   }
 
+  /** Drags `element` by `dx` pixels to the right with a real pointer (W3C actions: press, move, release). */
+  async drag(element, dx) {
+    const origin = { 'element-6066-11e4-a52e-4f735466cecf': element.id };
+    await this.cmd('POST', '/actions', {
+      actions: [
+        {
+          type: 'pointer',
+          id: 'mouse',
+          parameters: { pointerType: 'mouse' },
+          actions: [
+            { type: 'pointerMove', origin, x: 0, y: 0, duration: 0 },
+            { type: 'pointerDown', button: 0 },
+            { type: 'pointerMove', origin: 'pointer', x: Math.round(dx / 2), y: 0, duration: 100 },
+            { type: 'pointerMove', origin: 'pointer', x: dx - Math.round(dx / 2), y: 0, duration: 100 },
+            { type: 'pointerUp', button: 0 },
+          ],
+        },
+      ],
+    });
+    await this.cmd('DELETE', '/actions').catch(() => undefined);
+  }
+
   /** The rendered text (`innerText`) of the first element matching `css`, or null when there is none. */
   text(css) {
     return this.execute('const e = document.querySelector(arguments[0]); return e ? e.innerText : null;', css);

@@ -288,3 +288,34 @@ describe('identities beside the search', () => {
     await waitFor(() => expect(asked.at(-1)).toBe('person:anaya'));
   });
 });
+
+describe('result columns', () => {
+  it('resize by dragging their edge and keep the width in the settings', async () => {
+    const saved: unknown[] = [];
+    mockBackend({
+      ...loaded,
+      search: () => ({ events: [detail], next: null }),
+      count: () => 1,
+      save_settings: (a) => {
+        saved.push(a.settings);
+        return a.settings;
+      },
+    });
+    const { container } = await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    await waitFor(() => expect(screen.getByText('1 match')).toBeTruthy());
+    const handle = container.querySelector('.col-resize[data-column="actor"]')!;
+    fireEvent.mouseDown(handle, { clientX: 100 });
+    fireEvent.mouseMove(window, { clientX: 300 });
+    fireEvent.mouseUp(window, { clientX: 300 });
+    await waitFor(() => expect(saved.length).toBe(1));
+    // jsdom lays nothing out: the cell was 0 px wide, so the drag made it 200 px.
+    expect((saved[0] as { column_widths: Record<string, number> }).column_widths).toEqual({ actor: 200 });
+    await waitFor(() =>
+      expect((container.querySelector('.grid-head') as HTMLElement).style.gridTemplateColumns).toContain('200px'),
+    );
+    fireEvent.keyDown(handle, { key: 'Delete' });
+    await waitFor(() => expect(saved.length).toBe(2));
+    expect((saved[1] as { column_widths: Record<string, number> }).column_widths).toEqual({});
+  });
+});

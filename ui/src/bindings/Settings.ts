@@ -15,6 +15,10 @@ db_path: string | null, theme: Theme, time_zone: TimeZoneChoice,
  */
 columns: Array<string>, 
 /**
+ * Widths the user gave result columns by dragging their edge, in pixels, by column id.
+ */
+column_widths: { [key in string]: number }, 
+/**
  * The open engagement's folder (its database is then `FOLDER/evidence.db`); null when none is.
  */
 engagement: string | null, 

@@ -4,7 +4,7 @@
 // row (ticked rows can be exported as evidence).
 
 import { useEffect, useRef, useState } from 'react';
-import type { KeyboardEvent } from 'react';
+import type { KeyboardEvent, MouseEvent as ReactMouseEvent } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 
 import type { EventRow, Sort, SortColumn, TimeZoneChoice } from '../backend';
@@ -43,6 +43,26 @@ export const COLUMNS: Column[] = [
   { id: 'verified', title: 'Verified', width: '7.5rem', value: (r) => (r.verified ? 'verified' : 'NOT VERIFIED') },
 ];
 
+/** Columns whose long values (ARNs, paths, user agents) are cut in the middle, keeping their end in sight. */
+const MIDDLE = new Set(['origin', 'actor', 'resource', 'agent', 'archive', 'env']);
+/** Characters of a long value kept at its end. */
+const TAIL = 14;
+/** The narrowest and widest a column can be dragged to, in pixels. */
+export const MIN_WIDTH = 48;
+export const MAX_WIDTH = 1600;
+
+/** A long value cut in the middle by CSS alone (no measuring, no per-row layout work): its head ends in an
+ * ellipsis when the cell is too narrow, its last characters always show; the cell's title has the whole value. */
+function Middle({ value }: { value: string }) {
+  if (value.length <= TAIL * 2) return <>{value}</>;
+  return (
+    <span className="middle">
+      <span className="middle-head">{value.slice(0, -TAIL)}</span>
+      <span className="middle-tail">{value.slice(-TAIL)}</span>
+    </span>
+  );
+}
+
 /** The columns the results can be sorted by (the library's `SortColumn`). */
 export const SORTABLE = ['time', 'actor', 'action', 'resource', 'outcome', 'source'] as const;
 
@@ -63,6 +83,8 @@ export function ResultsTable({
   sort,
   onSort,
   loadAll,
+  widths,
+  onResize,
 }: {
   rows: EventRow[];
   hasMore: boolean;
@@ -81,6 +103,10 @@ export function ResultsTable({
   onSort?: (column: SortColumn) => void;
   /** Loads every remaining page (End then reaches the true last row). */
   loadAll?: () => void;
+  /** Column widths the user chose, in pixels, by column id; with `onResize`, headers have a drag handle. */
+  widths?: Readonly<Record<string, number>>;
+  /** A column's new width (null: back to its natural width), once a drag ends. */
+  onResize?: (column: string, width: number | null) => void;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
@@ -98,7 +124,46 @@ export function ResultsTable({
   }, [lastIndex, rows.length, hasMore, loading, loadMore]);
 
   const ticks = !!checked && !!onCheck;
-  const template = (ticks ? '2.2rem ' : '') + columns.map((c) => c.width).join(' ');
+  // While a handle is dragged, the width follows the pointer here; it is saved when the drag ends.
+  const [dragging, setDragging] = useState<{ id: string; width: number } | null>(null);
+  const widthOf = (c: Column) => {
+    const px = dragging?.id === c.id ? dragging.width : widths?.[c.id];
+    return px ? `${px}px` : c.width;
+  };
+  const template = (ticks ? '2.2rem ' : '') + columns.map(widthOf).join(' ');
+  const startResize = (e: ReactMouseEvent<HTMLSpanElement>, id: string) => {
+    e.preventDefault();
+    e.stopPropagation();
+    const cell = (e.currentTarget.parentElement as HTMLElement).getBoundingClientRect();
+    const x0 = e.clientX;
+    const clamp = (w: number) => Math.round(Math.max(MIN_WIDTH, Math.min(MAX_WIDTH, w)));
+    let width = clamp(cell.width);
+    setDragging({ id, width });
+    const onMove = (m: MouseEvent) => {
+      width = clamp(cell.width + m.clientX - x0);
+      setDragging({ id, width });
+    };
+    const onUp = () => {
+      window.removeEventListener('mousemove', onMove);
+      window.removeEventListener('mouseup', onUp);
+      setDragging(null);
+      onResize?.(id, width);
+    };
+    window.addEventListener('mousemove', onMove);
+    window.addEventListener('mouseup', onUp);
+  };
+  const keyResize = (e: KeyboardEvent<HTMLSpanElement>, id: string) => {
+    const cell = (e.currentTarget.parentElement as HTMLElement).getBoundingClientRect().width;
+    const by = e.key === 'ArrowLeft' ? -16 : e.key === 'ArrowRight' ? 16 : 0;
+    if (by !== 0) {
+      e.preventDefault();
+      e.stopPropagation();
+      onResize?.(id, Math.round(Math.max(MIN_WIDTH, Math.min(MAX_WIDTH, cell + by))));
+    } else if (e.key === 'Delete' || e.key === 'Backspace') {
+      e.preventDefault();
+      onResize?.(id, null);
+    }
+  };
   const pageRows = Math.max(1, Math.floor((scroller.current?.clientHeight ?? 600) / ROW_HEIGHT) - 1);
   const move = (to: number) => {
     const i = Math.max(0, Math.min(rows.length - 1, to));
@@ -157,6 +222,20 @@ export function ResultsTable({
               className="cell head"
               aria-sort={current ? (sort.ascending ? 'ascending' : 'descending') : undefined}
             >
+              {onResize && (
+                <span
+                  className="col-resize"
+                  role="separator"
+                  aria-orientation="vertical"
+                  aria-label={`Resize the ${c.title} column (drag, or ←/→; Delete for its natural width)`}
+                  title="Drag to resize; double-click for the natural width"
+                  tabIndex={0}
+                  data-column={c.id}
+                  onMouseDown={(e) => startResize(e, c.id)}
+                  onDoubleClick={() => onResize(c.id, null)}
+                  onKeyDown={(e) => keyResize(e, c.id)}
+                />
+              )}
               {sortable ? (
                 <button
                   className="sort-head"
@@ -243,6 +322,8 @@ export function ResultsTable({
                             </>
                           )}
                         </>
+                      ) : MIDDLE.has(c.id) ? (
+                        <Middle value={v} />
                       ) : (
                         v
                       )}

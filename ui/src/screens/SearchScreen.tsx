@@ -399,6 +399,13 @@ export function SearchScreen({ visible }: { visible: boolean }) {
             sort={sort ?? { column: 'time', ascending: false }}
             onSort={sortBy}
             loadAll={loadAll}
+            widths={settings.column_widths}
+            onResize={(column, width) => {
+              const next = { ...settings.column_widths };
+              if (width == null) delete next[column];
+              else next[column] = width;
+              updateSettings({ column_widths: next });
+            }}
           />
         )
       )}

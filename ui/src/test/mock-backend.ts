@@ -12,6 +12,7 @@ export const settings: Readonly<Settings> = Object.freeze({
   theme: 'system',
   time_zone: 'utc',
   columns: [],
+  column_widths: {},
   engagement: null,
   recent_engagements: [],
 });
