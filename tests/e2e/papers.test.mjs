@@ -143,6 +143,8 @@ describe('working papers', () => {
 
   it("exports the tagged event and shows its annotations as the auditor's, not evidence", async () => {
     await step(s, 'bundle', async () => {
+      await search(s, 'tag:finding-3');
+      await s.waitForText('#match-count', /^1 match\b/);
       await (await s.find('#export-evidence')).click();
       await s.waitForElement('#export-dialog');
       await s.waitForText('#preview-events', /^1$/);
