@@ -285,8 +285,9 @@ enum Command {
         /// Working directory for generated inputs and archives (kept for reruns).
         #[arg(long, default_value = "target/bench-data")]
         dir: PathBuf,
-        /// Run one section only: `archive` (seal/verify vs SHA-256), `store` (import, queries vs raw scan) or
-        /// `export` (OCSF Parquet of the store the `store` section built, vs reading the same events).
+        /// Run one section only: `archive` (seal/verify vs SHA-256), `store` (import, queries vs raw scan),
+        /// `export` (OCSF Parquet of the store the `store` section built, vs reading the same events) or `pages`
+        /// (pages of results, first, deep and last, in every order, on that store).
         #[arg(long)]
         only: Option<String>,
         /// Repetitions per query for the latency percentiles.

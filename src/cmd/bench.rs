@@ -17,9 +17,11 @@ pub fn run(
 ) -> Result<ExitCode, Fatal> {
     if !matches!(
         only,
-        None | Some("archive") | Some("store") | Some("export")
+        None | Some("archive") | Some("store") | Some("export") | Some("pages")
     ) {
-        return Err(Fatal("--only takes `archive`, `store` or `export`".into()));
+        return Err(Fatal(
+            "--only takes `archive`, `store`, `export` or `pages`".into(),
+        ));
     }
     render::bench_heading(events, dir, num_cores());
     if only.is_none() || only == Some("archive") {
@@ -53,6 +55,10 @@ pub fn run(
         bench_store::print_queries(&queries);
         let dashboards = bench_store::dashboard_section(dir, events, runs.max(1))?;
         bench_store::print_dashboards(&dashboards);
+    }
+    if only.is_none() || only == Some("store") || only == Some("pages") {
+        let pages = bench_store::pages_section(dir, events, runs.max(1))?;
+        bench_store::print_pages(&pages);
     }
     if only.is_none() || only == Some("export") {
         let (figures, parquet_bytes) = bench_store::export_section(dir, events, repeat)?;

@@ -649,3 +649,186 @@ pub fn export_section(dir: &Path, n: u64, repeat: usize) -> Result<(Vec<Figure>,
     let _ = std::fs::remove_dir_all(&out);
     Ok((figures, parquet_bytes))
 }
+
+/// One page of results, timed.
+pub struct PageFigure {
+    pub case: String,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+    /// Rows the page held.
+    pub rows: usize,
+}
+
+/// Rows per page, as the app asks for them (ui/src/screens/SearchScreen.tsx, `PAGE_SIZE`).
+pub const PAGE_ROWS: usize = 500;
+
+/// Times pages of results (issue 16: "any page of results, first or last, in ≤ 50 ms") on the store the store section
+/// built (`DIR/store-N.db`, upgraded first if an older AuditLens made it), opened read-only as the app reads it:
+/// the first page newest first, a deep page, the last page (the first oldest first), and the first and a deep page
+/// of every sortable column, with and without a filter; beside the floor of SQLite returning 500 rows by id.
+pub fn pages_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<PageFigure>, BenchError> {
+    use auditlens::store::sorted::{Sort, SortColumn};
+    let db = dir.join(format!("store-{n}.db"));
+    if !db.exists() {
+        return Err(BenchError::Failed(format!(
+            "{} is missing: run `auditlens bench --only store --events {n}` first",
+            db.display()
+        )));
+    }
+    let fail = |e: &dyn std::fmt::Display| BenchError::Failed(e.to_string());
+    drop(Store::open(&db).map_err(|e| fail(&e))?);
+    let store = Store::open_read_only(&db).map_err(|e| fail(&e))?;
+    let now = (BASE_SECS + 365 * 86400) * 1_000_000;
+    let sort = |column, ascending| Sort { column, ascending };
+    let cases: Vec<(&str, &str, Sort, usize)> = vec![
+        ("newest first, page 1", "", Sort::NEWEST_FIRST, 0),
+        ("newest first, page 41", "", Sort::NEWEST_FIRST, 40),
+        (
+            "last page (oldest first, page 1)",
+            "",
+            sort(SortColumn::Time, true),
+            0,
+        ),
+        (
+            "outcome:denied, page 1",
+            "outcome:denied",
+            Sort::NEWEST_FIRST,
+            0,
+        ),
+        (
+            "outcome:denied, oldest first",
+            "outcome:denied",
+            sort(SortColumn::Time, true),
+            0,
+        ),
+        ("actor A to Z, page 1", "", sort(SortColumn::Actor, true), 0),
+        (
+            "actor Z to A, page 1",
+            "",
+            sort(SortColumn::Actor, false),
+            0,
+        ),
+        (
+            "actor A to Z, page 41",
+            "",
+            sort(SortColumn::Actor, true),
+            40,
+        ),
+        (
+            "resource A to Z, page 1",
+            "",
+            sort(SortColumn::Resource, true),
+            0,
+        ),
+        (
+            "action Z to A, page 1",
+            "",
+            sort(SortColumn::Action, false),
+            0,
+        ),
+        (
+            "outcome A to Z, page 1",
+            "",
+            sort(SortColumn::Outcome, true),
+            0,
+        ),
+        (
+            "source Z to A, page 1",
+            "",
+            sort(SortColumn::Source, false),
+            0,
+        ),
+        (
+            "env:payments by actor, page 1",
+            "env:payments",
+            sort(SortColumn::Actor, true),
+            0,
+        ),
+        (
+            "actor:*admin*, page 1",
+            "actor:*admin*",
+            Sort::NEWEST_FIRST,
+            0,
+        ),
+    ];
+    let mut figures = Vec::new();
+    // The floor: SQLite alone returning 500 rows of the events table by id.
+    {
+        let mut samples = Vec::with_capacity(runs);
+        let mut rows = 0;
+        for _ in 0..runs {
+            let t = Instant::now();
+            let mut stmt = store
+                .connection()
+                .prepare_cached("SELECT id, ts, actor, action, resource, outcome FROM events ORDER BY id DESC LIMIT 500")
+                .map_err(|e| fail(&e))?;
+            rows = stmt
+                .query_map([], |r| r.get::<_, i64>(0))
+                .map_err(|e| fail(&e))?
+                .count();
+            samples.push(t.elapsed());
+        }
+        figures.push(page_figure(
+            "baseline: SQLite, 500 rows by id",
+            &mut samples,
+            rows,
+        ));
+    }
+    for (label, query, order, skip) in cases {
+        // The cursor of page `skip + 1`, reached by paging (not timed).
+        let mut after: Option<String> = None;
+        for _ in 0..skip {
+            let page = store
+                .search_sorted(query, order, PAGE_ROWS, after.as_deref(), now)
+                .map_err(|e| fail(&e))?;
+            after = page.next;
+            if after.is_none() {
+                break;
+            }
+        }
+        let mut samples = Vec::with_capacity(runs);
+        let mut rows = 0;
+        for _ in 0..runs {
+            let t = Instant::now();
+            let page = store
+                .search_sorted(query, order, PAGE_ROWS, after.as_deref(), now)
+                .map_err(|e| fail(&e))?;
+            samples.push(t.elapsed());
+            rows = page.events.len();
+        }
+        figures.push(page_figure(label, &mut samples, rows));
+    }
+    Ok(figures)
+}
+
+fn page_figure(case: &str, samples: &mut [Duration], rows: usize) -> PageFigure {
+    let max = samples
+        .iter()
+        .max()
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    PageFigure {
+        case: case.into(),
+        p50_ms: percentile(samples, 0.5),
+        p95_ms: percentile(samples, 0.95),
+        max_ms: max,
+        rows,
+    }
+}
+
+pub fn print_pages(figures: &[PageFigure]) {
+    println!(
+        "\npages: one page of {PAGE_ROWS} results (Store::search_sorted) on the same store opened read-only \
+         (p50/p95/max over the runs; target: any page under 50 ms)"
+    );
+    println!(
+        "{:<36} {:>6} {:>9} {:>9} {:>9}",
+        "page", "rows", "p50", "p95", "max"
+    );
+    for f in figures {
+        println!(
+            "{:<36} {:>6} {:>7.1}ms {:>7.1}ms {:>7.1}ms",
+            f.case, f.rows, f.p50_ms, f.p95_ms, f.max_ms
+        );
+    }
+}

@@ -105,49 +105,80 @@ impl Store {
         let q = query::parse(query_text)?;
         super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
         let f = query::compile(&q, now_micros);
-        let mut params = super::search::bind(f.params);
         let (present, key) = sort.column.sql();
         let (dir, op) = if sort.ascending {
             ("ASC", ">")
         } else {
             ("DESC", "<")
         };
-        // Events with the column first (in the chosen direction), then those without it; ties by id.
-        let mut sql = format!(
-            "SELECT {} FROM events e JOIN archives a ON a.id = e.archive_id WHERE ({})",
-            super::search::COLUMNS,
-            f.sql
-        );
-        match cursor {
-            Some(Cursor { value: Some(v), id }) if sort.column != SortColumn::Time => {
-                sql.push_str(&format!(
-                    " AND ({present} IS NULL OR {key} {op} ? OR ({key} = ? AND e.id {op} ?))"
-                ));
-                params.extend([
-                    SqlValue::Text(v.clone()),
-                    SqlValue::Text(v),
-                    SqlValue::Integer(id),
-                ]);
+        // Two walks, each along an index: the events with the column in the chosen order (by the column's index,
+        // whose entries end with the id: ties by id), then those without it by id. A time's "present" is a
+        // timed id (ids of events with a time are >= 0, those without negative: store/rowid.rs).
+        let (with_column, without_column) = if sort.column == SortColumn::Time {
+            ("e.id >= 0".to_owned(), "e.id < 0".to_owned())
+        } else {
+            (
+                format!("{present} IS NOT NULL"),
+                format!("{present} IS NULL"),
+            )
+        };
+        let select = |extra: &str| {
+            format!(
+                "SELECT {} FROM events e JOIN archives a ON a.id = e.archive_id WHERE ({}) AND {extra}",
+                super::search::COLUMNS,
+                f.sql
+            )
+        };
+        let run = |sql: String,
+                   mut params: Vec<SqlValue>,
+                   want: usize|
+         -> Result<Vec<EventRow>, SearchError> {
+            params.push(SqlValue::Integer(want as i64));
+            let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
+            let rows = stmt
+                .query_map(params_from_iter(params), super::search::event_row)?
+                .collect::<Result<_, _>>()
+                .map_err(StoreError::from)?;
+            Ok(rows)
+        };
+        let base = super::search::bind(f.params);
+        let want = limit + 1;
+        let mut events: Vec<EventRow> = Vec::with_capacity(want);
+        // Phase 1, unless the cursor is already among the events without the column.
+        if !matches!(cursor, Some(Cursor { value: None, .. })) {
+            let mut params = base.clone();
+            let mut sql = select(&with_column);
+            match &cursor {
+                Some(Cursor { value: Some(v), id }) if sort.column != SortColumn::Time => {
+                    sql.push_str(&format!(" AND ({key}, e.id) {op} (?, ?)"));
+                    params.extend([SqlValue::Text(v.clone()), SqlValue::Integer(*id)]);
+                }
+                Some(Cursor { id, .. }) => {
+                    sql.push_str(&format!(" AND e.id {op} ?"));
+                    params.push(SqlValue::Integer(*id));
+                }
+                None => {}
             }
-            Some(Cursor { value: Some(_), id }) => {
-                sql.push_str(&format!(" AND ({present} IS NULL OR e.id {op} ?)"));
-                params.push(SqlValue::Integer(id));
-            }
-            Some(Cursor { value: None, id }) => {
-                sql.push_str(&format!(" AND {present} IS NULL AND e.id {op} ?"));
-                params.push(SqlValue::Integer(id));
-            }
-            None => {}
+            let order = if sort.column == SortColumn::Time {
+                format!(" ORDER BY e.id {dir} LIMIT ?")
+            } else {
+                format!(" ORDER BY {key} {dir}, e.id {dir} LIMIT ?")
+            };
+            sql.push_str(&order);
+            events = run(sql, params, want)?;
         }
-        sql.push_str(&format!(
-            " ORDER BY ({present} IS NULL), {key} {dir}, e.id {dir} LIMIT ?"
-        ));
-        params.push(SqlValue::Integer(limit as i64 + 1));
-        let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
-        let mut events: Vec<EventRow> = stmt
-            .query_map(params_from_iter(params), super::search::event_row)?
-            .collect::<Result<_, _>>()
-            .map_err(StoreError::from)?;
+        // Phase 2: the events without the column, by id in the same direction.
+        if events.len() < want {
+            let mut params = base;
+            let mut sql = select(&without_column);
+            if let Some(Cursor { value: None, id }) = &cursor {
+                sql.push_str(&format!(" AND e.id {op} ?"));
+                params.push(SqlValue::Integer(*id));
+            }
+            sql.push_str(&format!(" ORDER BY e.id {dir} LIMIT ?"));
+            let more = run(sql, params, want - events.len())?;
+            events.extend(more);
+        }
         let next = if events.len() > limit {
             events.truncate(limit);
             events.last().map(|e| {
