@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import { fill, goTo, search, stepper } from './steps.mjs';
 import { Harness, ROOT, SCREENSHOTS } from './harness.mjs';
 
 const CLI = path.join(ROOT, 'target/debug/auditlens');
@@ -20,6 +21,7 @@ const K8S = 'e2e.auditlens.dev/prod/k8s-audit';
 const K8S_EVENTS = 39;
 
 let h;
+const step = (session, name, fn) => stepper(h, 'bundles-')(session, name, fn);
 before(async () => {
   // The CLI that checks the app's bundles (quick when it is up to date).
   execFileSync('cargo', ['build', '--quiet', '--locked', '-p', 'auditlens-cli', '--bin', 'auditlens'], {
@@ -31,37 +33,6 @@ before(async () => {
 after(async () => {
   await h?.stop();
 });
-
-async function step(session, name, fn) {
-  try {
-    return await fn();
-  } catch (e) {
-    await h.screenshot(session, `FAILED-bundles-${name}`).catch(() => undefined);
-    throw e;
-  }
-}
-
-async function goTo(s, tab) {
-  await (await s.find(`#tab-${tab}`)).click();
-  await s.waitFor(`${tab} tab`, async () => (await (await s.find(`#tab-${tab}`)).attribute('aria-selected')) === 'true');
-}
-
-/** Sets an input's or textarea's value the way React sees it, then types `text` with real key events. */
-async function fill(s, css, text) {
-  await s.execute(
-    `const el = document.querySelector(arguments[0]);
-     const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
-     Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, '');
-     el.dispatchEvent(new Event('input', { bubbles: true }));`,
-    css,
-  );
-  await (await s.find(css)).type(text);
-}
-
-async function search(s, query) {
-  await fill(s, '#query', query);
-  await (await s.find('#search-button')).click();
-}
 
 function sha256(file) {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');

@@ -9,12 +9,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
+import { fill, goTo, search, stepper } from './steps.mjs';
 import { Harness } from './harness.mjs';
 import { Keys } from './webdriver.mjs';
 
 const K8S = 'e2e.auditlens.dev/prod/k8s-audit';
 
 let h;
+const step = (session, name, fn) => stepper(h, 'papers-')(session, name, fn);
 before(async () => {
   h = await Harness.start();
 });
@@ -22,36 +24,6 @@ after(async () => {
   await h?.stop();
 });
 
-async function step(session, name, fn) {
-  try {
-    return await fn();
-  } catch (e) {
-    await h.screenshot(session, `FAILED-papers-${name}`).catch(() => undefined);
-    throw e;
-  }
-}
-
-async function goTo(s, tab) {
-  await (await s.find(`#tab-${tab}`)).click();
-  await s.waitFor(`${tab} tab`, async () => (await (await s.find(`#tab-${tab}`)).attribute('aria-selected')) === 'true');
-}
-
-/** Sets an input's or textarea's value the way React sees it, then types `text` with real key events. */
-async function fill(s, css, text) {
-  await s.execute(
-    `const el = document.querySelector(arguments[0]);
-     const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
-     Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, '');
-     el.dispatchEvent(new Event('input', { bubbles: true }));`,
-    css,
-  );
-  if (text) await (await s.find(css)).type(text);
-}
-
-async function search(s, query) {
-  await fill(s, '#query', query);
-  await (await s.find('#search-button')).click();
-}
 
 const queryValue = (s) => s.execute(`return document.getElementById('query').value`);
 

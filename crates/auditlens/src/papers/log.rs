@@ -5,7 +5,7 @@
 //! entry `n - 1` (`prev`; 64 zeros for the first) and its own `hash`: lowercase hex of
 //! SHA-256(`"auditlens action log v1\n"` ‖ the JSON array `[seq, at, action, subject, detail, prev]` as
 //! serde_json writes it, without spaces). Changing, removing or reordering any entry breaks every later link;
-//! [`check`] names the first entry that does not match, with the expected and found hash. Removing entries from
+//! [`check_entries`] names the first entry that does not match, with the expected and found hash. Removing entries from
 //! the end is caught against a head the auditor exported or signed (a bundle's `annotations.json` records it).
 
 use rusqlite::{Connection, OptionalExtension, params};
