@@ -564,6 +564,14 @@ pub fn renormalize_archive(
     })?;
     // The archive's events have new ids: their text is indexed again in the background.
     db.index_text_in_background();
+    log_action(
+        state,
+        "archive re-normalized",
+        &format!("archive #{id}"),
+        &format!(
+            "fields re-derived from its verified events by the built-in {kind} mapper (the auditor's choice)"
+        ),
+    )?;
     Ok(done)
 }
 
@@ -729,9 +737,17 @@ pub fn set_audit_period(
         p.parse()
             .map_err(|e| AppError::new(ErrorCode::Invalid, e.to_string()))?;
     }
-    state
-        .db()?
-        .read(|store| Ok(store.set_audit_period(period.as_ref())?))?;
+    let db = state.db()?;
+    db.read(|store| Ok(store.set_audit_period(period.as_ref())?))?;
+    log_action(
+        state,
+        "audit period set",
+        &db.path.display().to_string(),
+        &match &period {
+            Some(p) => format!("{} to {} (silence {})", p.from, p.to, p.silence),
+            None => "cleared".into(),
+        },
+    )?;
     audit_coverage(state)
 }
 

@@ -754,6 +754,12 @@ fn the_audit_period_is_kept_in_the_database_and_its_coverage_shown_per_origin() 
     };
     let c = commands::set_audit_period(&e.state, Some(period.clone())).unwrap();
     assert_eq!(c.period.as_ref(), Some(&period));
+    let log = commands::action_log(&e.state).unwrap();
+    let last = log.entries.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.detail.as_str()),
+        ("audit period set", "2000-01-01 to 2099-01-01 (silence 2d)")
+    );
     let coverage = c.coverage.unwrap();
     assert_eq!(coverage.silence, "2d");
     let archives = commands::archives(&e.state).unwrap().archives;
