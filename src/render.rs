@@ -937,15 +937,18 @@ pub fn action_log(
             safe(&p.found)
         );
     }
+    // The head is the last entry's stored hash, text from the file: shown escaped like every other value.
     let head_now = check.head.as_deref().unwrap_or("(empty)");
     match head {
         Some(h) if !h.trim().eq_ignore_ascii_case(head_now) => eprintln!(
-            "NOT OK: the log ends at {head_now}, not at the head given ({}): entries were removed from its end, or added",
+            "NOT OK: the log ends at {}, not at the head given ({}): entries were removed from its end, or added",
+            safe(head_now),
             safe(h.trim())
         ),
         _ if check.ok() => println!(
-            "OK: {}, hash chain whole; head {head_now}",
-            entries_text(check.entries)
+            "OK: {}, hash chain whole; head {}",
+            entries_text(check.entries),
+            safe(head_now)
         ),
         _ => eprintln!(
             "NOT OK: {} problem(s) in the chain of {}",

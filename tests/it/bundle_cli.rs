@@ -704,3 +704,35 @@ fn the_action_log_records_imports_checks_and_exports_and_catches_an_edit() {
     // Usage.
     assert_code(&auditlens(&["log"]), 2);
 }
+
+/// A copy of the action log is a file from outside: a hash holding terminal escapes is shown escaped, never sent
+/// to the terminal as is, whichever verdict prints it.
+#[test]
+fn an_action_log_copy_with_escapes_in_its_hash_reaches_the_terminal_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("log.jsonl");
+    std::fs::write(
+        &file,
+        "{\"seq\":1,\"at\":\"2026-12-04T00:00:00Z\",\"action\":\"import\",\"subject\":\"\\u001b[2Ja.zip\",\
+         \"detail\":\"x\",\"prev\":\"0000000000000000000000000000000000000000000000000000000000000000\",\
+         \"hash\":\"\\u001b]0;pwned\\u0007\"}\n",
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    for args in [
+        vec!["log", "--file", &path],
+        vec!["log", "--file", &path, "--head", "ab"],
+    ] {
+        let o = auditlens(&args);
+        assert_code(&o, 1);
+        let (out, err) = (text(&o.stdout), text(&o.stderr));
+        assert!(
+            !out.contains('\u{1b}') && !err.contains('\u{1b}'),
+            "{out}{err}"
+        );
+        assert!(
+            !out.contains('\u{7}') && !err.contains('\u{7}'),
+            "{out}{err}"
+        );
+    }
+}
