@@ -753,7 +753,19 @@ pub fn stats(db: &Path, s: &Stats, all: bool, producer: &[ArchiveNote]) {
     if !s.top_actors.is_empty() {
         println!("top actors:");
         for a in &s.top_actors {
-            println!("  {:>8}  {}", a.count, safe(&a.actor));
+            match &a.identities {
+                // A person of the working papers: the actor values counted together.
+                Some(ids) => println!(
+                    "  {:>8}  {} (person: {})",
+                    a.count,
+                    safe(&a.actor),
+                    ids.iter()
+                        .map(|i| safe(i).to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => println!("  {:>8}  {}", a.count, safe(&a.actor)),
+            }
         }
     }
     // The days with deployments only (a range of months would be a line per empty day); `--json` has them all.

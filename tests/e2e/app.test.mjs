@@ -248,7 +248,7 @@ describe('the app started with archives on its command line', () => {
     await step(s, 'event', async () => {
       await search(s, 'origin:"e2e.auditlens.dev/prod/k8s-audit"');
       await s.waitForText('#match-count', /^40 matches/);
-      const first = await s.find('#results-body [role=row]');
+      const first = await s.waitForElement('#results-body [role=row]');
       await first.click();
       await (await s.find('#results-body')).type(Keys.ENTER);
       await s.waitForElement('#event-detail');
@@ -282,7 +282,7 @@ describe('the app started with archives on its command line', () => {
       const body = await s.waitForText('#results-body', '<img src=x onerror=window.__pwned=1>');
       assert.ok(body.includes('<script>window.__pwned=1</script>'));
       await h.screenshot(s, '08-hostile-search');
-      await (await s.find('#results-body [role=row]')).click();
+      await (await s.waitForElement('#results-body [role=row]')).click();
       await (await s.find('#results-body')).type(Keys.ENTER);
       await s.waitForText('#event-raw', 'window.__pwned=1');
       await h.screenshot(s, '09-hostile-event');

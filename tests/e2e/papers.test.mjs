@@ -46,7 +46,7 @@ describe('working papers', () => {
       await goTo(s, 'search');
       await search(s, `origin:"${K8S}"`);
       await s.waitForText('#match-count', /^39 matches/);
-      await (await s.find('#results-body [role=row]')).click();
+      await (await s.waitForElement('#results-body [role=row]')).click();
       await (await s.find('#results-body')).type(Keys.ENTER);
       await s.waitForElement('#event-papers');
       eventId = (await s.text('.event-id')).trim();
@@ -98,6 +98,8 @@ describe('working papers', () => {
     await step(s, 'columns', async () => {
       await search(s, `origin:"${K8S}"`);
       await s.waitForText('#match-count', /^39 matches/);
+      // The count and the first page of rows arrive apart: wait for the rows.
+      await s.waitForElement('#results-body .col-resource');
       const width = () =>
         s.execute(`return document.querySelector('#results-body .col-resource').getBoundingClientRect().width`);
       const before = await width();
@@ -154,7 +156,7 @@ describe('working papers', () => {
       // The column width dragged before the restart is kept.
       assert.match(await s.execute(`return document.querySelector('.grid-head').style.gridTemplateColumns`), /\d+px/);
       await s.waitForText('#match-count', /^1 match\b/);
-      await (await s.find('#results-body [role=row]')).click();
+      await (await s.waitForElement('#results-body [role=row]')).click();
       await (await s.find('#results-body')).type(Keys.ENTER);
       await s.waitForElement('#papers-tags [data-tag="exec"]');
       assert.equal(

@@ -839,3 +839,121 @@ fn every_dashboard_says_how_many_events_of_its_scope_have_no_time_whatever_its_r
     let a = store.access(&ranged, &opts, NOW).unwrap();
     assert_eq!(a.untimed.count, all.untimed.count);
 }
+
+#[test]
+fn identities_count_as_one_person_in_every_list_of_actors_and_drill_down_to_person() {
+    let tmp = tempfile::tempdir().unwrap();
+    let k8s = |i: usize, user: &str, code: u16| {
+        format!(
+            r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"p{i}","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/secrets/db","verb":"get","user":{{"username":"{user}"}},"sourceIPs":["10.0.0.1"],"objectRef":{{"resource":"secrets","namespace":"default","name":"db"}},"responseStatus":{{"code":{code}}},"requestReceivedTimestamp":"2024-05-01T02:00:{i:02}Z","stageTimestamp":"2024-05-01T02:00:{i:02}Z"}}"#
+        )
+    };
+    // bob leads by actor value (4), anaya's three values hold 2 + 2 + 1 = 5; "Anaya" is the ASCII-case
+    // spelling of an unaliased actor named like the person.
+    let who = [
+        "bob",
+        "bob",
+        "bob",
+        "bob",
+        "anaya",
+        "Anaya",
+        "arn:aws:iam::1:user/anaya",
+        "arn:aws:iam::1:user/anaya",
+        "anaya@example.com",
+        "carol",
+    ];
+    let lines: Vec<String> = who
+        .iter()
+        .enumerate()
+        .map(|(i, w)| k8s(i, w, if i % 2 == 0 { 403 } else { 200 }))
+        .collect();
+    let (db, store) = store_of(tmp.path(), &lines);
+    let actors = |figures: &[auditlens::store::stats::Figure]| -> Vec<(String, u64)> {
+        figures
+            .iter()
+            .map(|f| (f.key.clone().unwrap_or_default(), f.count))
+            .collect()
+    };
+    let before = store
+        .overview(&Scope::default(), &DashboardOptions::default(), NOW)
+        .unwrap();
+    assert_eq!(actors(&before.top_actors)[0], ("bob".into(), 4));
+    assert!(before.top_actors.iter().all(|f| f.identities.is_none()));
+    let mut papers = auditlens::papers::Papers::open(&db).unwrap();
+    papers
+        .set_alias("arn:aws:iam::1:user/anaya", "anaya")
+        .unwrap();
+    papers.set_alias("anaya@example.com", "anaya").unwrap();
+    let opts = DashboardOptions {
+        top: 2,
+        ..DashboardOptions::default()
+    };
+    let o = store.overview(&Scope::default(), &opts, NOW).unwrap();
+    assert_eq!(
+        actors(&o.top_actors),
+        [("anaya".into(), 5), ("bob".into(), 4)],
+        "the top is taken after folding, so anaya's values outrank bob together"
+    );
+    assert!(
+        o.top_actors[0].drill.starts_with("person:anaya "),
+        "{}",
+        o.top_actors[0].drill
+    );
+    assert_eq!(
+        o.top_actors[0].identities.as_deref().unwrap(),
+        ["anaya", "anaya@example.com", "arn:aws:iam::1:user/anaya"]
+    );
+    assert_eq!(o.top_actors[1].identities, None);
+    // Denied (even indexes): bob 2, anaya 1 + 1 + 1 = 3 (anaya, one ARN, the e-mail), carol 0.
+    let a = store.access(&Scope::default(), &opts, NOW).unwrap();
+    assert_eq!(
+        actors(&a.denied_by_actor),
+        [("anaya".into(), 3), ("bob".into(), 2)]
+    );
+    assert!(
+        a.denied_by_actor[0]
+            .drill
+            .starts_with("outcome:denied person:anaya "),
+        "{}",
+        a.denied_by_actor[0].drill
+    );
+    // `stats` (the CLI's) names the person with the values counted together.
+    let s = store.stats(&Scope::default(), 1, NOW).unwrap();
+    assert_eq!(s.top_actors[0].actor, "anaya");
+    assert_eq!(s.top_actors[0].count, 5);
+    assert_eq!(s.top_actors[0].identities.as_ref().unwrap().len(), 3);
+    // Every figure, folded or not, is as many as its drill-down finds, with and without a query.
+    let query = Scope {
+        query: "-actor:carol".into(),
+        ..Scope::default()
+    };
+    for scope in [Scope::default(), query] {
+        assert_drills(
+            &store,
+            "identities",
+            &store.overview(&scope, &opts, NOW).unwrap(),
+        );
+        assert_drills(
+            &store,
+            "identities",
+            &store.access(&scope, &opts, NOW).unwrap(),
+        );
+        assert_drills(
+            &store,
+            "identities",
+            &store.deployments(&scope, &opts, NOW).unwrap(),
+        );
+        assert_drills(&store, "identities", &store.stats(&scope, 3, NOW).unwrap());
+    }
+    let (code, out, _) = cli(&["--top", "1"], &db);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("5  anaya (person: anaya, anaya@example.com, arn:aws:iam::1:user/anaya)"),
+        "{out}"
+    );
+    // Without the aliases, the lists are by actor value again.
+    assert!(papers.remove_alias("anaya@example.com").unwrap());
+    assert!(papers.remove_alias("arn:aws:iam::1:user/anaya").unwrap());
+    let after = store.overview(&Scope::default(), &opts, NOW).unwrap();
+    assert_eq!(actors(&after.top_actors)[0], ("bob".into(), 4));
+}

@@ -316,6 +316,24 @@ describe('dashboards', () => {
     );
   });
 
+  it("counts a person's identities as one actor, names them, and drills down to person:", async () => {
+    const anaya: Figure = {
+      ...fig('anaya', 9, 'person:anaya'),
+      identities: ['anaya', 'arn:aws:iam::111122223333:user/anaya', HOSTILE],
+    };
+    dashboards({ overview: () => ({ ...overview, top_actors: [anaya, fig('bob', 4, 'actor:bob')] }) });
+    await renderApp();
+    const bar = await screen.findByRole('button', { name: /^Actor anaya \(person: 3 identities\): 9\./ });
+    const key = bar.querySelector('.bar-key') as HTMLElement;
+    expect(key.title).toBe(`anaya, counted with:\nanaya\narn:aws:iam::111122223333:user/anaya\n${HOSTILE}`);
+    expect(bar.querySelector('.person-badge')?.textContent).toBe('person · 3');
+    expect(bar.querySelector('img')).toBeNull();
+    // bob is an actor value, no person.
+    expect(screen.getByRole('button', { name: /^Actor bob: 4\./ }).querySelector('.person-badge')).toBeNull();
+    fireEvent.click(bar);
+    await waitFor(() => expect((document.getElementById('query') as HTMLInputElement).value).toBe(`person:anaya ${BASE}`));
+  });
+
   it('shows deployments per environment and attacker text as text only', async () => {
     dashboards();
     await renderApp();

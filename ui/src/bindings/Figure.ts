@@ -3,4 +3,9 @@
 /**
  * One number and the query whose count it is. `key` is the value counted (`None`: events lacking it).
  */
-export type Figure = { key: string | null, count: number, drill: string, };
+export type Figure = { key: string | null, count: number, drill: string, 
+/**
+ * For a figure of a person (an identity of the working papers, docs/working-papers.md): `key` is the
+ * person and these are the actor values counted together, in byte order; absent otherwise.
+ */
+identities?: Array<string>, };

@@ -126,6 +126,9 @@ export function BarList({
       {figures.map((f, i) => {
         const n = Number(f.count);
         const name = keyText(f.key);
+        // A person of the working papers: the actor values counted together.
+        const ids = f.identities ?? [];
+        const person = ids.length > 0 ? ` (person: ${ids.length === 1 ? '1 identity' : `${ids.length} identities`})` : '';
         return (
           <li key={`${f.key ?? ''}-${i}`}>
             <button
@@ -135,11 +138,19 @@ export function BarList({
               data-drill={f.drill}
               data-count={n}
               title={`Search: ${f.drill}`}
-              aria-label={`${label} ${name}: ${formatCount(n)}. Show these events in Search`}
+              aria-label={`${label} ${name}${person}: ${formatCount(n)}. Show these events in Search`}
               onClick={() => openSearch(f.drill)}
             >
-              <span className={f.key == null ? 'bar-key muted' : 'bar-key'} title={name}>
+              <span
+                className={f.key == null ? 'bar-key muted' : 'bar-key'}
+                title={ids.length > 0 ? `${name}, counted with:\n${ids.join('\n')}` : name}
+              >
                 {name}
+                {ids.length > 0 && (
+                  <span className="badge small person-badge" data-identities={ids.length}>
+                    {ids.length === 1 ? 'person' : `person · ${ids.length}`}
+                  </span>
+                )}
               </span>
               <span className="bar-track" aria-hidden="true">
                 <span

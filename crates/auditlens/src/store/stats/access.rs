@@ -75,6 +75,7 @@ impl Store {
                             Filter::Present(Dim::Privilege).text(),
                             Dim::Privilege.term(Some(p)),
                         ]),
+                        identities: None,
                     })
             })
             .collect();
@@ -83,6 +84,7 @@ impl Store {
             key: None,
             count: privileged_found.iter().map(|f| f.count).sum(),
             drill: scope.drill(&[Filter::Present(Dim::Privilege).text()]),
+            identities: None,
         };
         Ok(Access {
             scope: ScopeInfo::from(scope),

@@ -4,6 +4,7 @@
 use rusqlite::params_from_iter;
 use rusqlite::types::Value as SqlValue;
 
+use super::people::People;
 use super::plan::{Dim, Filter, Group, Plan, Table, key_int, key_text, plan};
 use super::{HOUR, Scope, StatsError};
 use crate::store::Store;
@@ -131,6 +132,8 @@ impl Cube {
 pub(super) struct Counter<'s> {
     store: &'s Store,
     cubes: Vec<Cube>,
+    /// The working papers' identities, read when a list of actors first needs them.
+    people: std::cell::OnceCell<People>,
 }
 
 impl<'s> Counter<'s> {
@@ -139,7 +142,17 @@ impl<'s> Counter<'s> {
         Counter {
             store,
             cubes: Vec::new(),
+            people: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The working papers' identities (read once per call).
+    pub(super) fn people(&self) -> Result<&People, StatsError> {
+        if let Some(p) = self.people.get() {
+            return Ok(p);
+        }
+        let loaded = People::load(self.store)?;
+        Ok(self.people.get_or_init(|| loaded))
     }
 
     /// A counter for one dashboard call, with the cubes it reads its figures from (fetched through a counter

@@ -80,6 +80,7 @@ impl Store {
                         failed.text(),
                         Dim::Env.term(env.key.as_deref()),
                     ]),
+                    identities: None,
                 });
             let recent = self.recent(&env, opts.recent, now)?;
             lanes.push(Lane {

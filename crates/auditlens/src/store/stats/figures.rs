@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::counter::Counter;
 use super::model::{ArchiveNote, DayCount, Figure, Series, TimeSeries};
-use super::plan::{Dim, Filter, Table, filters_text, key_int, key_text};
+use super::plan::{Dim, Filter, Table, filters_text, key_int, key_text, quote_value};
 use super::{DAY, HOUR, Scope, StatsError, hour_of};
 use crate::store::Store;
 use crate::store::search::EventRow;
@@ -28,6 +28,7 @@ impl Counter<'_> {
             key: None,
             count: rows.first().map_or(0, |(_, n)| *n),
             drill: scope.drill(&filters_text(filters)),
+            identities: None,
         })
     }
 
@@ -59,13 +60,27 @@ impl Counter<'_> {
         top: Option<usize>,
         now: i64,
     ) -> Result<Vec<Figure>, StatsError> {
-        let rows = self.aggregate(scope, table, &[dim], filters, top, now)?;
+        // Actors the working papers say are one person are counted as that person: every actor is read, and
+        // the top taken after folding them.
+        let people = if dim == Dim::Actor {
+            Some(self.people()?).filter(|p| !p.is_empty())
+        } else {
+            None
+        };
+        let rows = self.aggregate(
+            scope,
+            table,
+            &[dim],
+            filters,
+            top.filter(|_| people.is_none()),
+            now,
+        )?;
         // `actor:alice` implies `actor:*`: the grouped field's presence filter is left out of the drill-down.
         let kept: Vec<&Filter> = filters
             .iter()
             .filter(|f| !matches!(f, Filter::Present(d) if *d == dim))
             .collect();
-        Ok(rows
+        let figures = rows
             .into_iter()
             .map(|(keys, count)| {
                 let key = keys.first().and_then(key_text);
@@ -79,9 +94,18 @@ impl Counter<'_> {
                     drill: scope.drill(&terms),
                     key,
                     count,
+                    identities: None,
                 }
             })
-            .collect())
+            .collect();
+        Ok(match people {
+            None => figures,
+            Some(people) => people.fold(figures, top, |person| {
+                let mut terms: Vec<String> = kept.iter().map(|f| f.text()).collect();
+                terms.push(format!("person:{}", quote_value(person)));
+                scope.drill(&terms)
+            }),
+        })
     }
 
     /// Counts per time bucket, one series per value of `dim`.
@@ -110,6 +134,7 @@ impl Counter<'_> {
             key: None,
             count: untimed,
             drill: scope.drill(&untimed_terms),
+            identities: None,
         };
         let first = scope
             .from
@@ -247,6 +272,7 @@ impl Counter<'_> {
                     count: hit.map_or(0, |f| f.count),
                     drill: hit
                         .map_or_else(|| scope.drill(&[dim.term(Some(w))]), |f| f.drill.clone()),
+                    identities: None,
                 }
             })
             .collect();

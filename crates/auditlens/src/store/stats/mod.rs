@@ -23,6 +23,7 @@ pub(crate) mod drill;
 mod figures;
 mod model;
 mod overview;
+mod people;
 mod plan;
 mod summary;
 

@@ -15,6 +15,11 @@ pub struct Figure {
     pub key: Option<String>,
     pub count: u64,
     pub drill: String,
+    /// For a figure of a person (an identity of the working papers, docs/working-papers.md): `key` is the
+    /// person and these are the actor values counted together, in byte order; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub identities: Option<Vec<String>>,
 }
 
 /// Counts per time bucket for one key (a category, an outcome).
@@ -55,9 +60,14 @@ pub struct DayCount {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ActorCount {
+    /// The actor value, or the person when `identities` is given.
     pub actor: String,
     pub count: u64,
     pub drill: String,
+    /// For a person: the actor values counted together (see [`Figure::identities`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub identities: Option<Vec<String>>,
 }
 
 /// The `auditlens stats --json` document.

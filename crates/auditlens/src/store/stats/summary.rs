@@ -79,6 +79,7 @@ impl Store {
                         actor: f.key?,
                         count: f.count,
                         drill: f.drill,
+                        identities: f.identities,
                     })
                 })
                 .collect();
