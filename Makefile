@@ -8,7 +8,7 @@ APP := target/debug/auditlens-app
 DEMO := demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps build bench fmt check clean-demo app e2e ui-deps package package-test
+.PHONY: run test deps build bench bench-ui fmt check clean-demo app e2e ui-deps package package-test
 
 ## System packages the build and the tests need (C compiler for bundled SQLite; ripgrep for the benchmark baseline;
 ## the pyte terminal emulator, through which tests/it/hostile_text.rs shows every command's output), and the Python
@@ -85,6 +85,16 @@ e2e: app
 	@command -v tauri-driver >/dev/null || [ -x "$$HOME/.cargo/bin/tauri-driver" ] || $(CARGO) install tauri-driver --locked
 	rm -rf target/e2e-screenshots
 	PATH="$$HOME/.cargo/bin:$$PATH" xvfb-run -a -s "-screen 0 1440x900x24" node --test --test-concurrency=1 tests/e2e/*.test.mjs
+
+## The app's scrolling benchmark (not part of `make test`; figures in docs/benchmarks.md): 200,000 generated
+## Kubernetes audit events sealed and imported with the CLI, then the frames the window draws while the results
+## scroll at 100 and 1,000 rows/s, beside an idle window and a blank list scrolled the same way; End and a
+## scrollbar jump to the middle. `make bench-ui EVENTS=N` for another count; target/bench-ui.json has the figures.
+EVENTS ?= 200000
+bench-ui: app
+	$(CARGO) build --locked --release -p auditlens-cli
+	@command -v tauri-driver >/dev/null || [ -x "$$HOME/.cargo/bin/tauri-driver" ] || $(CARGO) install tauri-driver --locked
+	EVENTS=$(EVENTS) PATH="$$HOME/.cargo/bin:$$PATH" xvfb-run -a -s "-screen 0 1440x900x24" node tests/e2e/scroll.bench.mjs
 
 ## The installable package: target/release/bundle/deb/AuditLens_<version>_amd64.deb with the app
 ## (/usr/bin/auditlens-app, its desktop entry and icons) and the command line (/usr/bin/auditlens and its man page,

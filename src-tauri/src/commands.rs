@@ -652,19 +652,25 @@ pub fn search(
         .read(|s| Ok(s.search(query, limit, after, now_micros())?))
 }
 
-/// [`search`] in the order `sort` (newest first when `None`), by the library's keyset-paged sorted search.
+/// [`search`] in the order `sort` (newest first when `None`), by the library's keyset-paged sorted search;
+/// `from_end`: that order read from its last match backward (End shows the true last rows at once).
 pub fn search_sorted(
     state: &AppState,
     query: &str,
     limit: u32,
     after: Option<&str>,
     sort: Option<auditlens::store::sorted::Sort>,
+    from_end: bool,
 ) -> Result<SearchPage, AppError> {
     let limit = (limit as usize).clamp(1, MAX_LIMIT);
     let sort = sort.unwrap_or(auditlens::store::sorted::Sort::NEWEST_FIRST);
-    state
-        .db()?
-        .read(|s| Ok(s.search_sorted(query, sort, limit, after, now_micros())?))
+    state.db()?.read(|s| {
+        Ok(if from_end {
+            s.search_from_end(query, sort, limit, after, now_micros())?
+        } else {
+            s.search_sorted(query, sort, limit, after, now_micros())?
+        })
+    })
 }
 
 pub fn count(state: &AppState, query: &str) -> Result<u64, AppError> {

@@ -207,9 +207,17 @@ pub async fn search(
     limit: u32,
     after: Option<String>,
     sort: Option<auditlens::store::sorted::Sort>,
+    from_end: Option<bool>,
 ) -> Result<SearchPage, AppError> {
     blocking(&state, move |s| {
-        commands::search_sorted(s, &query, limit, after.as_deref(), sort)
+        commands::search_sorted(
+            s,
+            &query,
+            limit,
+            after.as_deref(),
+            sort,
+            from_end.unwrap_or(false),
+        )
     })
     .await
 }

@@ -24,6 +24,22 @@ fn all_pages(store: &Store, q: &str, sort: Sort) -> Vec<EventRow> {
     }
 }
 
+/// Every page of `sort` read from its last match backward (End), in pages of 5.
+fn all_pages_from_end(store: &Store, q: &str, sort: Sort) -> Vec<EventRow> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store
+            .search_from_end(q, sort, 5, after.as_deref(), NOW)
+            .unwrap();
+        out.extend(page.events);
+        match page.next {
+            Some(n) => after = Some(n),
+            None => return out,
+        }
+    }
+}
+
 fn value(e: &EventRow, c: SortColumn) -> Option<String> {
     match c {
         SortColumn::Time => e.time.clone(),
@@ -85,6 +101,20 @@ fn every_column_and_direction_pages_through_every_match_once_in_order() {
     for q in ["", "-source:k8s", "read OR alice"] {
         let newest = all_pages(&store, q, Sort::NEWEST_FIRST);
         assert!(newest.len() > 10, "{q}: {}", newest.len());
+        let mut oldest: Vec<String> = all_pages_from_end(&store, q, Sort::NEWEST_FIRST)
+            .iter()
+            .map(|e| e.id.clone())
+            .collect();
+        oldest.reverse();
+        assert_eq!(
+            oldest,
+            newest.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
+            "{q:?} newest first, from the end"
+        );
+        assert!(
+            newest.iter().any(|e| e.time.is_none()),
+            "{q:?}: the fixture has events without time, which come last"
+        );
         for column in [
             SortColumn::Time,
             SortColumn::Actor,
@@ -125,6 +155,10 @@ fn every_column_and_direction_pages_through_every_match_once_in_order() {
                 }
                 let ids = |v: &[EventRow]| v.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
                 assert_eq!(ids(&got), ids(&want), "{q:?} {sort:?}");
+                // Read from the end, the same order backward: End shows the true last rows at once.
+                let mut back = ids(&all_pages_from_end(&store, q, sort));
+                back.reverse();
+                assert_eq!(back, ids(&got), "{q:?} {sort:?} from the end");
             }
         }
     }

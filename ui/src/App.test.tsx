@@ -465,18 +465,19 @@ describe('search', () => {
     await waitFor(() => expect(asked).toContain('actor:*john* outcome:denied'));
   });
 
-  it('sorts by a column header (again to reverse), and End loads every page to reach the true last row', async () => {
-    const asked: { after: unknown; sort: unknown; limit: unknown }[] = [];
+  it('sorts by a column header (again to reverse), and End reads the last page from the end, the true last row', async () => {
+    const asked: { after: unknown; sort: unknown; limit: unknown; fromEnd?: unknown }[] = [];
     const ev = (i: number) => ({ ...oneEventRow, id: `x@1#${i}`, index: i, actor: `user-${i}` });
     mockBackend({
       ...basics(oneEvent),
       count: () => 1200,
       search: (a) => {
-        const { after, sort, limit } = a as { after: string | null; sort: unknown; limit: number };
-        asked.push({ after, sort, limit });
-        // Three pages: 500 rows, then (End) the rest in one call of up to 10,000.
+        const { after, sort, limit, fromEnd } = a as { after: string | null; sort: unknown; limit: number; fromEnd: boolean };
+        asked.push({ after, sort, limit, fromEnd });
+        // The first 500 rows; End: the last 500, last first, from the end (no page in between is read).
+        if (fromEnd) return { events: Array.from({ length: 500 }, (_, i) => ev(1199 - i)), next: 't1' };
         if (after == null) return { events: Array.from({ length: 500 }, (_, i) => ev(i)), next: 'c1' };
-        return { events: Array.from({ length: 700 }, (_, i) => ev(500 + i)), next: null };
+        return { events: Array.from({ length: 200 }, (_, i) => ev(500 + i)), next: null };
       },
     });
     const { container } = await renderApp();
@@ -501,8 +502,12 @@ describe('search', () => {
     const before = asked.length;
     fireEvent.keyDown(container.querySelector('#results-body')!, { key: 'End' });
     await waitFor(() => expect(asked.length).toBe(before + 1));
-    expect(asked.at(-1)).toEqual({ after: 'c1', sort: null, limit: 10000 });
+    expect(asked.at(-1)).toEqual({ after: null, sort: null, limit: 500, fromEnd: true });
     await waitFor(() => expect(container.querySelector('#results-body')!.getAttribute('aria-activedescendant')).toBe('row-1199'));
+    expect(container.querySelector('#results')!.getAttribute('aria-rowcount')).toBe('1200');
+    // Enter opens the true last event (the first one read from the end).
+    fireEvent.keyDown(container.querySelector('#results-body')!, { key: 'Enter' });
+    await waitFor(() => expect(document.querySelector('.event-id')?.textContent).toContain('x@1#1199'));
   });
 
   it('shows the database error of a failed search with what to do', async () => {

@@ -190,8 +190,10 @@ export const backend = {
   saveSessionKey: (fingerprint: string) => call('save_session_key', { fingerprint }),
   exportActionLog: (out: string) => call('export_action_log', { out }),
 
-  search: (query: string, limit: number, after: string | null, sort: Sort | null = null) =>
-    call('search', { query, limit, after, sort }),
+  /** A page of matches in the order `sort` (newest first when null); `fromEnd`: that order read from its last
+   * match backward (End: the true last rows at once, then page by page toward the first). */
+  search: (query: string, limit: number, after: string | null, sort: Sort | null = null, fromEnd = false) =>
+    call('search', { query, limit, after, sort, fromEnd }),
   count: (query: string) => call('count', { query }),
   histogram: (query: string, buckets: number) => call('histogram', { query, buckets }),
   event: (id: string) => call('event', { id }),

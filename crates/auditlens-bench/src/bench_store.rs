@@ -752,6 +752,41 @@ pub fn pages_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<PageFigure>,
             0,
         ),
     ];
+    // End in the app: the last page of an order, read from the end (Store::search_from_end).
+    let cases: Vec<(&str, &str, Sort, usize, bool)> = cases
+        .into_iter()
+        .map(|(label, query, order, skip)| (label, query, order, skip, false))
+        .chain([
+            (
+                "End, newest first (from the end)",
+                "",
+                Sort::NEWEST_FIRST,
+                0,
+                true,
+            ),
+            (
+                "End, actor A to Z (from the end)",
+                "",
+                sort(SortColumn::Actor, true),
+                0,
+                true,
+            ),
+            (
+                "End, actor A to Z, page 41 back",
+                "",
+                sort(SortColumn::Actor, true),
+                40,
+                true,
+            ),
+            (
+                "End, outcome:denied by source",
+                "outcome:denied",
+                sort(SortColumn::Source, true),
+                0,
+                true,
+            ),
+        ])
+        .collect();
     let mut figures = Vec::new();
     // The floor: SQLite alone returning 500 rows of the events table by id.
     {
@@ -775,13 +810,18 @@ pub fn pages_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<PageFigure>,
             rows,
         ));
     }
-    for (label, query, order, skip) in cases {
+    for (label, query, order, skip, from_end) in cases {
+        let read = |after: Option<&str>| {
+            if from_end {
+                store.search_from_end(query, order, PAGE_ROWS, after, now)
+            } else {
+                store.search_sorted(query, order, PAGE_ROWS, after, now)
+            }
+        };
         // The cursor of page `skip + 1`, reached by paging (not timed).
         let mut after: Option<String> = None;
         for _ in 0..skip {
-            let page = store
-                .search_sorted(query, order, PAGE_ROWS, after.as_deref(), now)
-                .map_err(|e| fail(&e))?;
+            let page = read(after.as_deref()).map_err(|e| fail(&e))?;
             after = page.next;
             if after.is_none() {
                 break;
@@ -791,9 +831,7 @@ pub fn pages_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<PageFigure>,
         let mut rows = 0;
         for _ in 0..runs {
             let t = Instant::now();
-            let page = store
-                .search_sorted(query, order, PAGE_ROWS, after.as_deref(), now)
-                .map_err(|e| fail(&e))?;
+            let page = read(after.as_deref()).map_err(|e| fail(&e))?;
             samples.push(t.elapsed());
             rows = page.events.len();
         }

@@ -3,7 +3,7 @@
 // matches. Keyboard: arrows, Page Up/Down, Home/End move the selection; Enter opens the event; Space ticks the
 // row (ticked rows can be exported as evidence).
 
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import type { KeyboardEvent, MouseEvent as ReactMouseEvent } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 
@@ -68,11 +68,100 @@ export const SORTABLE = ['time', 'actor', 'action', 'resource', 'outcome', 'sour
 
 export const DEFAULT_COLUMNS = ['time', 'source', 'actor', 'action', 'resource', 'outcome', 'verified'];
 
+interface RowHandlers {
+  onSelect: (index: number) => void;
+  onOpen: (row: EventRow) => void;
+  onCheck?: (row: EventRow) => void;
+}
+
+/** One result row. Memoized: while the list scrolls only the rows entering the window render (a row's cells,
+ * times formatted included, are not redone for every frame); the handlers come through a ref that never changes. */
+const Row = memo(function Row({
+  row,
+  index,
+  start,
+  selected,
+  template,
+  columns,
+  zone,
+  ticks,
+  checked,
+  handlers,
+}: {
+  row: EventRow;
+  index: number;
+  start: number;
+  selected: boolean;
+  template: string;
+  columns: Column[];
+  zone: TimeZoneChoice;
+  ticks: boolean;
+  checked: boolean;
+  handlers: { readonly current: RowHandlers };
+}) {
+  return (
+    <div
+      id={`row-${index}`}
+      role="row"
+      aria-selected={selected}
+      className={`grid-row${selected ? ' selected' : ''}${row.verified ? '' : ' unverified'}${
+        row.parse_error != null ? ' unparsed' : ''
+      }`}
+      style={{ transform: `translateY(${start}px)`, height: ROW_HEIGHT, gridTemplateColumns: template }}
+      onClick={() => handlers.current.onSelect(index)}
+      onDoubleClick={() => handlers.current.onOpen(row)}
+      data-event-id={row.id}
+    >
+      {ticks && (
+        <div role="gridcell" className="cell tick">
+          <input
+            type="checkbox"
+            className="row-check"
+            aria-label={`Select ${row.id}`}
+            checked={checked}
+            onChange={() => handlers.current.onCheck?.(row)}
+            onClick={(e) => e.stopPropagation()}
+            onDoubleClick={(e) => e.stopPropagation()}
+            tabIndex={-1}
+          />
+        </div>
+      )}
+      {columns.map((c) => {
+        const v = c.value(row, zone);
+        return (
+          <div role="gridcell" key={c.id} className={`cell col-${c.id}`} title={v}>
+            {c.id === 'verified' ? (
+              <>
+                <span className={row.verified ? 'badge good small' : 'badge bad small'}>{v}</span>
+                {row.parse_error != null && (
+                  <>
+                    {' '}
+                    <span className="badge warn small not-parsed" title={`Not parsed: ${row.parse_error}`}>
+                      not parsed
+                    </span>
+                  </>
+                )}
+              </>
+            ) : MIDDLE.has(c.id) ? (
+              <Middle value={v} />
+            ) : (
+              v
+            )}
+          </div>
+        );
+      })}
+    </div>
+  );
+});
+
 export function ResultsTable({
   rows,
+  tail,
+  total,
   hasMore,
   loading,
   loadMore,
+  loadTail,
   columns,
   zone,
   selected,
@@ -82,14 +171,22 @@ export function ResultsTable({
   onCheck,
   sort,
   onSort,
-  loadAll,
   widths,
   onResize,
 }: {
+  /** The matches from the first, in order. */
   rows: EventRow[];
+  /** The matches read from the last backward (End), last first; with `total`, the rows between them and
+   * `rows` are placeholders until loaded from the nearer side. */
+  tail?: EventRow[];
+  /** How many matches there are (null: not counted yet). */
+  total?: number | null;
   hasMore: boolean;
   loading: boolean;
-  loadMore: () => void;
+  /** Loads the next matches after `rows` (at least a page; `size` to reach a row far ahead). */
+  loadMore: (size?: number) => void;
+  /** Loads matches before `tail` (the last page first), `size` as for `loadMore`. Without it End loads no tail. */
+  loadTail?: (size?: number) => void;
   columns: Column[];
   zone: TimeZoneChoice;
   selected: number;
@@ -101,29 +198,47 @@ export function ResultsTable({
   /** The order shown; with `onSort`, the headers of sortable columns sort by them. */
   sort?: Sort;
   onSort?: (column: SortColumn) => void;
-  /** Loads every remaining page (End then reaches the true last row). */
-  loadAll?: () => void;
   /** Column widths the user chose, in pixels, by column id; with `onResize`, headers have a drag handle. */
   widths?: Readonly<Record<string, number>>;
   /** A column's new width (null: back to its natural width), once a drag ends. */
   onResize?: (column: string, width: number | null) => void;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
+  // With rows read from the end, the list is every match: the first rows, a gap not loaded yet, the last rows.
+  const tailRows = tail ?? [];
+  const gapped = tailRows.length > 0 && total != null && hasMore;
+  const gap = gapped ? Math.max(0, total - rows.length - tailRows.length) : 0;
+  const length = gapped ? rows.length + gap + tailRows.length : rows.length;
+  const rowAt = (i: number): EventRow | undefined =>
+    i < rows.length ? rows[i] : gapped && i >= rows.length + gap ? tailRows[length - 1 - i] : undefined;
   const virtualizer = useVirtualizer({
-    count: rows.length + (hasMore ? 1 : 0),
+    count: gapped ? length : rows.length + (hasMore ? 1 : 0),
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 20,
   });
   const items = virtualizer.getVirtualItems();
+  const firstIndex = items.length > 0 ? items[0].index : -1;
   const lastIndex = items.length > 0 ? items[items.length - 1].index : -1;
 
-  // Near the end of what is loaded: ask for the next page.
+  // Near the end of what is loaded: ask for the next page. In a gap (after End, or a scrollbar dragged into
+  // it): load toward the rows shown from the nearer side, as many as reach them.
   useEffect(() => {
-    if (hasMore && !loading && lastIndex >= rows.length - 60) loadMore();
-  }, [lastIndex, rows.length, hasMore, loading, loadMore]);
+    if (loading || !hasMore) return;
+    if (!gapped) {
+      if (lastIndex >= rows.length - 60) loadMore();
+      return;
+    }
+    const gapStart = rows.length;
+    const gapEnd = rows.length + gap;
+    if (gap === 0 || lastIndex < gapStart - 60 || firstIndex >= gapEnd + 60) return;
+    if (firstIndex - gapStart <= gapEnd - 1 - lastIndex || !loadTail) loadMore(lastIndex - gapStart + 60);
+    else loadTail(gapEnd - firstIndex + 60);
+  }, [firstIndex, lastIndex, rows.length, gap, gapped, hasMore, loading, loadMore, loadTail]);
 
   const ticks = !!checked && !!onCheck;
+  const handlers = useRef<RowHandlers>({ onSelect, onOpen, onCheck });
+  handlers.current = { onSelect, onOpen, onCheck };
   // While a handle is dragged, the width follows the pointer here; it is saved when the drag ends.
   const [dragging, setDragging] = useState<{ id: string; width: number } | null>(null);
   const widthOf = (c: Column) => {
@@ -166,19 +281,19 @@ export function ResultsTable({
   };
   const pageRows = Math.max(1, Math.floor((scroller.current?.clientHeight ?? 600) / ROW_HEIGHT) - 1);
   const move = (to: number) => {
-    const i = Math.max(0, Math.min(rows.length - 1, to));
+    const i = Math.max(0, Math.min(length - 1, to));
     onSelect(i);
     virtualizer.scrollToIndex(i, { align: 'auto' });
   };
-  // End with pages still to load: load them all, then select the last row.
+  // End with matches still to load: read the last page from the end, then select the last row.
   const [toEnd, setToEnd] = useState(false);
   useEffect(() => {
-    if (toEnd && !hasMore && !loading && rows.length > 0) {
+    if (toEnd && (gapped || !hasMore) && !loading && length > 0) {
       setToEnd(false);
-      onSelect(rows.length - 1);
-      virtualizer.scrollToIndex(rows.length - 1, { align: 'end' });
+      onSelect(length - 1);
+      virtualizer.scrollToIndex(length - 1, { align: 'end' });
     }
-  }, [toEnd, hasMore, loading, rows.length, onSelect, virtualizer]);
+  }, [toEnd, gapped, hasMore, loading, length, onSelect, virtualizer]);
   const onKeyDown = (e: KeyboardEvent) => {
     const keys: Record<string, () => void> = {
       ArrowDown: () => move(selected + 1),
@@ -187,13 +302,23 @@ export function ResultsTable({
       PageUp: () => move(selected - pageRows),
       Home: () => move(0),
       End: () => {
-        if (hasMore && loadAll) {
+        if (hasMore && !gapped && loadTail && total != null) {
           setToEnd(true);
-          loadAll();
-        } else move(rows.length - 1);
+          loadTail();
+        } else if (hasMore && !gapped) {
+          // Not counted yet: what is loaded, then the next page.
+          move(rows.length - 1);
+          loadMore();
+        } else move(length - 1);
       },
-      Enter: () => rows[selected] && onOpen(rows[selected]),
-      ' ': () => ticks && rows[selected] && onCheck(rows[selected]),
+      Enter: () => {
+        const row = rowAt(selected);
+        if (row) onOpen(row);
+      },
+      ' ': () => {
+        const row = rowAt(selected);
+        if (ticks && row) onCheck(row);
+      },
     };
     const action = keys[e.key];
     if (action) {
@@ -203,7 +328,7 @@ export function ResultsTable({
   };
 
   return (
-    <div className="grid" role="grid" aria-rowcount={rows.length} aria-label="Matching events" id="results">
+    <div className="grid" role="grid" aria-rowcount={length} aria-label="Matching events" id="results">
       <div className="grid-head" role="row" style={{ gridTemplateColumns: template }}>
         {ticks && (
           <div role="columnheader" className="cell head tick" title="Tick rows to export them as evidence">
@@ -261,16 +386,16 @@ export function ResultsTable({
         ref={scroller}
         tabIndex={0}
         onKeyDown={onKeyDown}
-        aria-activedescendant={rows[selected] ? `row-${selected}` : undefined}
+        aria-activedescendant={rowAt(selected) ? `row-${selected}` : undefined}
         id="results-body"
       >
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {items.map((item) => {
-            const row = rows[item.index];
+            const row = rowAt(item.index);
             if (!row) {
               return (
                 <div
-                  key="loader"
+                  key={gapped ? `gap-${item.index}` : 'loader'}
                   className="grid-row loader"
                   style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
                 >
@@ -279,58 +404,19 @@ export function ResultsTable({
               );
             }
             return (
-              <div
+              <Row
                 key={row.id}
-                id={`row-${item.index}`}
-                role="row"
-                aria-selected={item.index === selected}
-                className={`grid-row${item.index === selected ? ' selected' : ''}${row.verified ? '' : ' unverified'}${
-                  row.parse_error != null ? ' unparsed' : ''
-                }`}
-                style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT, gridTemplateColumns: template }}
-                onClick={() => onSelect(item.index)}
-                onDoubleClick={() => onOpen(row)}
-                data-event-id={row.id}
-              >
-                {ticks && (
-                  <div role="gridcell" className="cell tick">
-                    <input
-                      type="checkbox"
-                      className="row-check"
-                      aria-label={`Select ${row.id}`}
-                      checked={checked.has(row.id)}
-                      onChange={() => onCheck(row)}
-                      onClick={(e) => e.stopPropagation()}
-                      onDoubleClick={(e) => e.stopPropagation()}
-                      tabIndex={-1}
-                    />
-                  </div>
-                )}
-                {columns.map((c) => {
-                  const v = c.value(row, zone);
-                  return (
-                    <div role="gridcell" key={c.id} className={`cell col-${c.id}`} title={v}>
-                      {c.id === 'verified' ? (
-                        <>
-                          <span className={row.verified ? 'badge good small' : 'badge bad small'}>{v}</span>
-                          {row.parse_error != null && (
-                            <>
-                              {' '}
-                              <span className="badge warn small not-parsed" title={`Not parsed: ${row.parse_error}`}>
-                                not parsed
-                              </span>
-                            </>
-                          )}
-                        </>
-                      ) : MIDDLE.has(c.id) ? (
-                        <Middle value={v} />
-                      ) : (
-                        v
-                      )}
-                    </div>
-                  );
-                })}
-              </div>
+                row={row}
+                index={item.index}
+                start={item.start}
+                selected={item.index === selected}
+                template={template}
+                columns={columns}
+                zone={zone}
+                ticks={ticks}
+                checked={ticks && checked.has(row.id)}
+                handlers={handlers}
+              />
             );
           })}
         </div>

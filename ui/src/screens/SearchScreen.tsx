@@ -33,17 +33,48 @@ import { safeText } from '../format/safeText';
 export const PAGE_SIZE = 500;
 const BUCKETS = 120;
 
-interface Results {
+export interface Results {
   query: string;
+  /** The matches from the first, in order; `next` continues them. */
   rows: EventRow[];
   next: string | null;
+  /** The matches read from the last backward (End), last first, while a gap of unread matches lies between
+   * them and `rows`; `tailNext` continues them toward the first. Joined to `rows` once the two meet. */
+  tail: EventRow[];
+  tailNext: string | null;
   loading: boolean;
   count: number | null;
   histogram: Histogram | null;
   error: AppError | null;
 }
 
-const EMPTY: Results = { query: '', rows: [], next: null, loading: false, count: null, histogram: null, error: null };
+const EMPTY: Results = {
+  query: '',
+  rows: [],
+  next: null,
+  tail: [],
+  tailNext: null,
+  loading: false,
+  count: null,
+  histogram: null,
+  error: null,
+};
+
+/** The most rows one request asks for (filling a gap far from both ends). */
+const MAX_PAGE = 10000;
+
+/** `r` with its tail joined to its rows once nothing lies between them: the rows reached the end, the tail
+ * reached the first match, or together they hold every match (an event in both is kept once). */
+export function joined(r: Results): Results {
+  if (r.tail.length === 0) return r;
+  const tailDone = r.tailNext == null;
+  const met = r.count != null && r.rows.length + r.tail.length >= r.count;
+  if (r.next != null && !tailDone && !met) return r;
+  if (r.next == null) return { ...r, tail: [], tailNext: null };
+  const seen = new Set(r.rows.map((e) => e.id));
+  const rest = [...r.tail].reverse().filter((e) => !seen.has(e.id));
+  return { ...r, rows: [...r.rows, ...rest], next: null, tail: [], tailNext: null };
+}
 
 export function SearchScreen({ visible }: { visible: boolean }) {
   const { settings, updateSettings, navigate, dataVersion, db, searchRequest, setSearchQuery } = useApp();
@@ -73,11 +104,11 @@ export function SearchScreen({ visible }: { visible: boolean }) {
     setResults({ ...EMPTY, query, loading: true });
     const mine = (f: (r: Results) => Results) => setResults((r) => (gen === generation.current ? f(r) : r));
     backend.search(query, PAGE_SIZE, null, sortRef.current).then(
-      (page) => mine((r) => ({ ...r, rows: page.events, next: page.next, loading: false })),
+      (page) => mine((r) => joined({ ...r, rows: page.events, next: page.next, loading: false })),
       (error) => mine((r) => ({ ...r, loading: false, error })),
     );
     backend.count(query).then(
-      (count) => mine((r) => ({ ...r, count })),
+      (count) => mine((r) => joined({ ...r, count })),
       () => undefined,
     );
     backend.histogram(query, BUCKETS).then(
@@ -95,36 +126,34 @@ export function SearchScreen({ visible }: { visible: boolean }) {
 
   const current = useRef(results);
   current.current = results;
-  const loadMore = useCallback(() => {
+  // The next `size` matches after the rows (a page; more to fill a gap the user scrolled into).
+  const loadMore = useCallback((size: number = PAGE_SIZE) => {
     const r = current.current;
     if (r.loading || !r.next) return;
     const gen = generation.current;
     const mine = (f: (r: Results) => Results) => setResults((cur) => (gen === generation.current ? f(cur) : cur));
     current.current = { ...r, loading: true };
     setResults((cur) => ({ ...cur, loading: true }));
-    backend.search(r.query, PAGE_SIZE, r.next, sortRef.current).then(
-      (page) => mine((cur) => ({ ...cur, rows: [...cur.rows, ...page.events], next: page.next, loading: false })),
+    const limit = Math.min(MAX_PAGE, Math.max(PAGE_SIZE, size));
+    backend.search(r.query, limit, r.next, sortRef.current).then(
+      (page) => mine((cur) => joined({ ...cur, rows: [...cur.rows, ...page.events], next: page.next, loading: false })),
       (error) => mine((cur) => ({ ...cur, loading: false, error })),
     );
   }, []);
 
-  // Every remaining page, in pages of 10,000 (End: the true last row).
-  const loadAll = useCallback(() => {
+  // The `size` matches before the tail, read backward: End (the last page), then toward the first match.
+  const loadTail = useCallback((size: number = PAGE_SIZE) => {
     const r = current.current;
-    if (r.loading || !r.next) return;
+    if (r.loading || !r.next || (r.tail.length > 0 && !r.tailNext)) return;
     const gen = generation.current;
     const mine = (f: (r: Results) => Results) => setResults((cur) => (gen === generation.current ? f(cur) : cur));
     current.current = { ...r, loading: true };
     setResults((cur) => ({ ...cur, loading: true }));
-    const step = (after: string) =>
-      backend.search(r.query, 10000, after, sortRef.current).then(
-        (page) => {
-          mine((cur) => ({ ...cur, rows: [...cur.rows, ...page.events], next: page.next, loading: page.next != null }));
-          if (page.next && gen === generation.current) void step(page.next);
-        },
-        (error) => mine((cur) => ({ ...cur, loading: false, error })),
-      );
-    void step(r.next);
+    const limit = Math.min(MAX_PAGE, Math.max(PAGE_SIZE, size));
+    backend.search(r.query, limit, r.tail.length > 0 ? r.tailNext : null, sortRef.current, true).then(
+      (page) => mine((cur) => joined({ ...cur, tail: [...cur.tail, ...page.events], tailNext: page.next, loading: false })),
+      (error) => mine((cur) => ({ ...cur, loading: false, error })),
+    );
   }, []);
 
   const sortBy = useCallback(
@@ -229,8 +258,11 @@ export function SearchScreen({ visible }: { visible: boolean }) {
     const next = chosen.includes(id) ? chosen.filter((c) => c !== id) : COLUMNS.map((c) => c.id).filter((c) => c === id || chosen.includes(c));
     if (next.length > 0) updateSettings({ columns: next });
   };
+  // Previous/next in the event's detail go through the loaded rows it is among (the first ones, or those
+  // read from the end).
   const open = (row: EventRow) => {
-    const ids = results.rows.map((r) => r.id);
+    const inTail = results.tail.some((r) => r.id === row.id);
+    const ids = inTail ? [...results.tail].reverse().map((r) => r.id) : results.rows.map((r) => r.id);
     const index = ids.indexOf(row.id);
     navigate({ name: 'event', id: row.id, from: 'search', list: index >= 0 ? { ids, index } : undefined });
   };
@@ -386,9 +418,12 @@ export function SearchScreen({ visible }: { visible: boolean }) {
         !queryError && (
           <ResultsTable
             rows={results.rows}
+            tail={results.tail}
+            total={results.count}
             hasMore={!!results.next}
             loading={results.loading}
             loadMore={loadMore}
+            loadTail={loadTail}
             columns={columns}
             zone={settings.time_zone}
             selected={selected}
@@ -398,7 +433,6 @@ export function SearchScreen({ visible }: { visible: boolean }) {
             onCheck={toggleCheck}
             sort={sort ?? { column: 'time', ascending: false }}
             onSort={sortBy}
-            loadAll={loadAll}
             widths={settings.column_widths}
             onResize={(column, width) => {
               const next = { ...settings.column_widths };

@@ -100,13 +100,42 @@ impl Store {
         if sort == Sort::NEWEST_FIRST {
             return self.search(query_text, limit, after, now_micros);
         }
+        self.pages(query_text, sort, false, limit, after, now_micros)
+    }
+
+    /// The matches of `query_text` in the order `sort` read from the last one backward, a page at a time: the
+    /// first page holds the last `limit` matches, last first; its `next` continues toward the first match. So
+    /// End shows the true last rows at once, whatever their number, and the order read forward and this one
+    /// read backward meet: every match is on exactly one page of each, in exactly reverse positions.
+    pub fn search_from_end(
+        &self,
+        query_text: &str,
+        sort: Sort,
+        limit: usize,
+        after: Option<&str>,
+        now_micros: i64,
+    ) -> Result<SearchPage, SearchError> {
+        self.pages(query_text, sort, true, limit, after, now_micros)
+    }
+
+    /// A page of `sort`, or (`backward`) of its exact reverse: each of the two walks (the events with the
+    /// column, those without it) in the other direction, and the walk of those without it first.
+    fn pages(
+        &self,
+        query_text: &str,
+        sort: Sort,
+        backward: bool,
+        limit: usize,
+        after: Option<&str>,
+        now_micros: i64,
+    ) -> Result<SearchPage, SearchError> {
         let limit = limit.clamp(1, MAX_LIMIT);
         let cursor = after.map(decode).transpose()?;
         let q = query::parse(query_text)?;
         super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
         let f = query::compile(&q, now_micros);
         let (present, key) = sort.column.sql();
-        let (dir, op) = if sort.ascending {
+        let (dir, op) = if sort.ascending != backward {
             ("ASC", ">")
         } else {
             ("DESC", "<")
@@ -144,11 +173,11 @@ impl Store {
         let base = super::search::bind(f.params);
         let want = limit + 1;
         let mut events: Vec<EventRow> = Vec::with_capacity(want);
-        // Phase 1, unless the cursor is already among the events without the column.
-        if !matches!(cursor, Some(Cursor { value: None, .. })) {
+        // The events with the column, in the chosen order (after the cursor when it is among them).
+        let with = |cursor: Option<&Cursor>, want: usize| -> Result<Vec<EventRow>, SearchError> {
             let mut params = base.clone();
             let mut sql = select(&with_column);
-            match &cursor {
+            match cursor {
                 Some(Cursor { value: Some(v), id }) if sort.column != SortColumn::Time => {
                     sql.push_str(&format!(" AND ({key}, e.id) {op} (?, ?)"));
                     params.extend([SqlValue::Text(v.clone()), SqlValue::Integer(*id)]);
@@ -165,19 +194,45 @@ impl Store {
                 format!(" ORDER BY {key} {dir}, e.id {dir} LIMIT ?")
             };
             sql.push_str(&order);
-            events = run(sql, params, want)?;
-        }
-        // Phase 2: the events without the column, by id in the same direction.
-        if events.len() < want {
-            let mut params = base;
-            let mut sql = select(&without_column);
-            if let Some(Cursor { value: None, id }) = &cursor {
-                sql.push_str(&format!(" AND e.id {op} ?"));
-                params.push(SqlValue::Integer(*id));
+            run(sql, params, want)
+        };
+        // The events without the column, by id in the same direction (after the cursor when among them).
+        let without =
+            |cursor: Option<&Cursor>, want: usize| -> Result<Vec<EventRow>, SearchError> {
+                let mut params = base.clone();
+                let mut sql = select(&without_column);
+                if let Some(Cursor { value: None, id }) = cursor {
+                    sql.push_str(&format!(" AND e.id {op} ?"));
+                    params.push(SqlValue::Integer(*id));
+                }
+                sql.push_str(&format!(" ORDER BY e.id {dir} LIMIT ?"));
+                run(sql, params, want)
+            };
+        let among_without = matches!(cursor, Some(Cursor { value: None, .. }));
+        if !backward {
+            // Those with the column (unless the cursor is already past them), then those without.
+            if !among_without {
+                events = with(cursor.as_ref(), want)?;
             }
-            sql.push_str(&format!(" ORDER BY e.id {dir} LIMIT ?"));
-            let more = run(sql, params, want - events.len())?;
-            events.extend(more);
+            if events.len() < want {
+                let more = without(
+                    cursor.as_ref().filter(|_| among_without),
+                    want - events.len(),
+                )?;
+                events.extend(more);
+            }
+        } else {
+            // Backward: those without the column first (while the cursor is among them), then those with it.
+            if cursor.is_none() || among_without {
+                events = without(cursor.as_ref(), want)?;
+            }
+            if events.len() < want {
+                let more = with(
+                    cursor.as_ref().filter(|_| !among_without),
+                    want - events.len(),
+                )?;
+                events.extend(more);
+            }
         }
         let next = if events.len() > limit {
             events.truncate(limit);
