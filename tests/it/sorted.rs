@@ -10,28 +10,24 @@ use auditlens::store::sorted::{Sort, SortColumn};
 const NOW: i64 = 1_800_000_000_000_000;
 
 fn all_pages(store: &Store, q: &str, sort: Sort) -> Vec<EventRow> {
-    let mut out = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = store
-            .search_sorted(q, sort, 7, after.as_deref(), NOW)
-            .unwrap();
-        out.extend(page.events);
-        match page.next {
-            Some(n) => after = Some(n),
-            None => return out,
-        }
-    }
+    pages(store, q, sort, false)
 }
 
 /// Every page of `sort` read from its last match backward (End), in pages of 5.
 fn all_pages_from_end(store: &Store, q: &str, sort: Sort) -> Vec<EventRow> {
+    pages(store, q, sort, true)
+}
+
+fn pages(store: &Store, q: &str, sort: Sort, from_end: bool) -> Vec<EventRow> {
     let mut out = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let page = store
-            .search_from_end(q, sort, 5, after.as_deref(), NOW)
-            .unwrap();
+        let page = if from_end {
+            store.search_from_end(q, sort, 5, after.as_deref(), NOW)
+        } else {
+            store.search_sorted(q, sort, 7, after.as_deref(), NOW)
+        }
+        .unwrap();
         out.extend(page.events);
         match page.next {
             Some(n) => after = Some(n),

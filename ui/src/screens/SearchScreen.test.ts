@@ -4,21 +4,11 @@
 import { describe, expect, it } from 'vitest';
 
 import type { EventRow } from '../backend';
-import { joined, type Results } from './SearchScreen';
+import { EMPTY, joined, type Results } from './SearchScreen';
 
 const ev = (i: number) => ({ id: `x@1#${i}` }) as EventRow;
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => ev(from + k));
-const base: Results = {
-  query: '',
-  rows: [],
-  next: null,
-  tail: [],
-  tailNext: null,
-  loading: false,
-  count: null,
-  histogram: null,
-  error: null,
-};
+const base: Results = EMPTY;
 const ids = (r: Results) => r.rows.map((e) => e.id);
 
 describe('joined', () => {

@@ -48,7 +48,7 @@ export interface Results {
   error: AppError | null;
 }
 
-const EMPTY: Results = {
+export const EMPTY: Results = {
   query: '',
   rows: [],
   next: null,
