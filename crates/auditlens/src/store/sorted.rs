@@ -56,6 +56,10 @@ impl SortColumn {
     }
 }
 
+/// Events of the order's index walked per row of a filtered page (500 rows: 20,000 events) before it falls back
+/// to SQLite's own plan: a filter matching at least one event in 40 is answered by the walk.
+const WINDOW_PER_ROW: i64 = 40;
+
 /// Where the next page starts: the last event's sort value (none when it lacks the column) and id.
 #[derive(Serialize, Deserialize)]
 struct Cursor {
@@ -193,6 +197,50 @@ impl Store {
             } else {
                 format!(" ORDER BY {key} {dir}, e.id {dir} LIMIT ?")
             };
+            // With a filter, SQLite may read every match and sort them (a filter matching a tenth of a
+            // million events: 110 ms a page). First walk the order's index a window at a time, testing the
+            // filter on each event: the matches among the window's events, in order, are the first matches
+            // of the whole order when there are enough of them or the window reached the index's end.
+            if sort.column != SortColumn::Time && !query_text.trim().is_empty() {
+                let (cursor_sql, cursor_params): (String, Vec<SqlValue>) = match cursor {
+                    Some(Cursor { value: Some(v), id }) => (
+                        format!(" AND ({key}, e.id) {op} (?, ?)"),
+                        vec![SqlValue::Text(v.clone()), SqlValue::Integer(*id)],
+                    ),
+                    _ => (String::new(), Vec::new()),
+                };
+                let size = want as i64 * WINDOW_PER_ROW;
+                let window = format!(
+                    "SELECT e.id FROM events e WHERE {with_column}{cursor_sql} \
+                     ORDER BY {key} {dir}, e.id {dir} LIMIT {size}"
+                );
+                let mut wparams = cursor_params.clone();
+                wparams.extend(base.iter().cloned());
+                let found = run(
+                    format!(
+                        "SELECT {} FROM ({window}) w CROSS JOIN events e ON e.id = w.id \
+                         JOIN archives a ON a.id = e.archive_id WHERE ({}){order}",
+                        super::search::COLUMNS,
+                        f.sql
+                    ),
+                    wparams,
+                    want,
+                )?;
+                let walked: i64 = if found.len() < want {
+                    self.conn
+                        .query_row(
+                            &format!("SELECT count(*) FROM ({window})"),
+                            params_from_iter(cursor_params),
+                            |r| r.get(0),
+                        )
+                        .map_err(StoreError::from)?
+                } else {
+                    0
+                };
+                if found.len() == want || walked < size {
+                    return Ok(found);
+                }
+            }
             sql.push_str(&order);
             run(sql, params, want)
         };
