@@ -13,8 +13,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ## System packages the build and the tests need (C compiler for bundled SQLite; ripgrep for the benchmark baseline;
 ## the pyte terminal emulator, through which tests/it/hostile_text.rs shows every command's output), and the Python
 ## packages of the independent checks of the Parquet export (tests/independent/parquet_readback.py reads it back
-## with DuckDB and embedded ClickHouse, chdb; about 300 MB downloaded once, 45 s measured here).
-PY_CHECKS := duckdb==2.0.1 chdb==4.4.0 chdb-core==26.9.0 'cryptography>=42'
+## with DuckDB and embedded ClickHouse, chdb; about 300 MB downloaded once, 45 s measured here), and AWS's own
+## CloudTrail digest validator (awscli, tests/independent/cloudtrail_awscli.py).
+PY_CHECKS := duckdb==2.0.1 chdb==4.4.0 chdb-core==26.9.0 'cryptography>=42' awscli==1.45.11
 deps:
 	@missing=""; \
 	command -v cc >/dev/null || missing="$$missing build-essential"; \
@@ -24,7 +25,7 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@python3 -c 'import duckdb, chdb, cryptography' 2>/dev/null || { echo "installing: $(PY_CHECKS)"; \
+	@python3 -c 'import duckdb, chdb, cryptography, awscli' 2>/dev/null || { echo "installing: $(PY_CHECKS)"; \
 	  python3 -m pip install --quiet --disable-pip-version-check $(PY_CHECKS) \
 	  || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages $(PY_CHECKS); }
 

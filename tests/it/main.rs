@@ -8,6 +8,7 @@ mod bundle_cli;
 mod check_hostile;
 mod cli;
 mod cli_contract;
+mod cloudtrail_digest;
 mod coverage;
 mod crash;
 mod hostile_text;

@@ -22,6 +22,7 @@
 pub mod archive;
 pub mod bundle;
 pub mod checkpoint;
+pub mod cloudtrail_digest;
 pub mod coverage;
 pub mod engagement;
 pub mod input;
