@@ -72,6 +72,15 @@ enum Command {
         /// With --period: report silences inside the period longer than this (s, m, h, d, w) [default: 24h].
         #[arg(long, value_name = "DURATION", requires = "period")]
         silence: Option<String>,
+        /// AWS CloudTrail public keys, the JSON `aws cloudtrail list-public-keys` prints; repeatable. Needed to
+        /// verify a CloudTrail export folder (AWSLogs/..., docs/cloudtrail.md) given among the archives.
+        #[arg(long = "aws-keys", value_name = "KEYS.json")]
+        aws_keys: Vec<PathBuf>,
+        /// Signatures of CloudTrail digests from outside the export, a JSON object {"<digest S3 key>": "<hex>"}
+        /// (besides `<digest>.head.json` files next to the digests, read by themselves).
+        #[arg(long = "aws-signatures", value_name = "FILE")]
+        aws_signatures: Option<PathBuf>,
+        /// Signed archives, and CloudTrail export folders (with --aws-keys).
         #[arg(required = true)]
         archives: Vec<PathBuf>,
     },
@@ -367,10 +376,17 @@ fn main() -> ExitCode {
             json,
             period,
             silence,
+            aws_keys,
+            aws_signatures,
             archives,
         } => read_policy(&trust, &trust_policy).and_then(|p| {
-            coverage_options(period.as_deref(), silence.as_deref())
-                .and_then(|period| cmd::verify::run(&p, json, period, &archives))
+            coverage_options(period.as_deref(), silence.as_deref()).and_then(|period| {
+                let aws = cmd::verify::AwsOptions {
+                    keys: &aws_keys,
+                    signatures: aws_signatures.as_deref(),
+                };
+                cmd::verify::run(&p, json, period, &aws, &archives)
+            })
         }),
         Command::Import {
             db,

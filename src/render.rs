@@ -978,6 +978,16 @@ fn entries_text(n: u64) -> String {
     }
 }
 
+/// `auditlens verify` on a CloudTrail export folder: per trail and region, what the digests cover and every
+/// failure with its file, expected and found value (docs/cloudtrail.md). Names and paths come from the export:
+/// escaped like every other value.
+pub fn cloudtrail_export(path: &str, report: &auditlens::cloudtrail_digest::ExportReport) {
+    println!("CloudTrail export {}", safe(path));
+    for line in auditlens::cloudtrail_digest::render_text(report) {
+        println!("{}", safe(&line));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,10 @@
-//! `auditlens verify`: archives and their continuity, under the trust given.
+//! `auditlens verify`: archives and their continuity, under the trust given; and CloudTrail export folders,
+//! offline, against AWS's own signed digests and the AWS keys given (docs/cloudtrail.md).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use auditlens::cloudtrail_digest::{self, AwsKeys, ExportReport, ExternalSignatures};
 
 use auditlens::note::VerifierKey;
 use auditlens::report::VerifySetReport;
@@ -10,36 +13,135 @@ use auditlens::trust::TrustPolicy;
 use super::{CoveragePeriod, Fatal};
 use crate::render;
 
+/// What verifies CloudTrail exports: `--aws-keys` files and an `--aws-signatures` mapping.
+pub struct AwsOptions<'a> {
+    pub keys: &'a [PathBuf],
+    pub signatures: Option<&'a Path>,
+}
+
 pub fn run(
     policy: &TrustPolicy,
     json: bool,
     period: CoveragePeriod,
-    archives: &[PathBuf],
+    aws: &AwsOptions,
+    inputs: &[PathBuf],
 ) -> Result<ExitCode, Fatal> {
-    let mut reports = Vec::new();
-    let decide = |o: &str, k: &VerifierKey, c: Option<i64>| policy.decide(o, k, c, &[]);
-    for path in archives {
-        let r =
-            auditlens::verify::verify_archive_with(path, &decide, &mut auditlens::verify::NoSink)
+    // Folders holding AWSLogs/.../CloudTrail-Digest are CloudTrail exports; everything else is an archive.
+    let (exports, archives): (Vec<&PathBuf>, Vec<&PathBuf>) = inputs
+        .iter()
+        .partition(|p| p.is_dir() && cloudtrail_digest::looks_like_export(p));
+    let mut cloudtrail = Vec::new();
+    if !exports.is_empty() {
+        let (keys, signatures) = aws_trust(aws)?;
+        for path in &exports {
+            let report = cloudtrail_digest::verify_export(path, &keys, &signatures)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
-        reports.push(r);
+            cloudtrail.push(CloudTrailExport {
+                path: path.display().to_string(),
+                report,
+            });
+        }
+    } else if !aws.keys.is_empty() || aws.signatures.is_some() {
+        return Err(Fatal(
+            "--aws-keys and --aws-signatures are for CloudTrail export folders (AWSLogs/<account>/CloudTrail-Digest/...), and none was given".into(),
+        ));
     }
-    // Bare keys are pinned per origin on first use, in sequence order across the set.
-    auditlens::verify::apply_first_use(&mut reports, policy);
-    let mut set = VerifySetReport::new(reports);
-    set.coverage = period
-        .map(|(period, silence)| auditlens::coverage::from_reports(&set.archives, period, silence));
-    if json {
-        println!("{}", serde_json::to_string_pretty(&set)?);
+    let set = if archives.is_empty() {
+        None
     } else {
-        render::verify_set(&set);
-        if let Some(c) = &set.coverage {
-            render::coverage(c);
+        let mut reports = Vec::new();
+        let decide = |o: &str, k: &VerifierKey, c: Option<i64>| policy.decide(o, k, c, &[]);
+        for path in archives {
+            let r = auditlens::verify::verify_archive_with(
+                path,
+                &decide,
+                &mut auditlens::verify::NoSink,
+            )
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+            reports.push(r);
+        }
+        // Bare keys are pinned per origin on first use, in sequence order across the set.
+        auditlens::verify::apply_first_use(&mut reports, policy);
+        let mut set = VerifySetReport::new(reports);
+        set.coverage = period.map(|(period, silence)| {
+            auditlens::coverage::from_reports(&set.archives, period, silence)
+        });
+        Some(set)
+    };
+    let ok = set.as_ref().is_none_or(|s| s.ok) && cloudtrail.iter().all(|c| c.report.verified);
+    if json {
+        match (&set, cloudtrail.is_empty()) {
+            // Archives only: the document as it always was.
+            (Some(set), true) => println!("{}", serde_json::to_string_pretty(set)?),
+            _ => println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "ok": ok,
+                    "archives": set,
+                    "cloudtrail": cloudtrail
+                        .iter()
+                        .map(CloudTrailExport::json)
+                        .collect::<Result<Vec<_>, _>>()?,
+                }))?
+            ),
+        }
+    } else {
+        if let Some(set) = &set {
+            render::verify_set(set);
+            if let Some(c) = &set.coverage {
+                render::coverage(c);
+            }
+        }
+        for c in &cloudtrail {
+            render::cloudtrail_export(&c.path, &c.report);
         }
     }
-    Ok(if set.ok {
+    Ok(if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// One CloudTrail export folder and its verification.
+struct CloudTrailExport {
+    path: String,
+    report: ExportReport,
+}
+
+impl CloudTrailExport {
+    /// The report as JSON, with the folder's path first.
+    fn json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        let mut v = serde_json::json!({ "path": self.path });
+        if let (Some(obj), serde_json::Value::Object(report)) =
+            (v.as_object_mut(), serde_json::to_value(&self.report)?)
+        {
+            obj.extend(report);
+        }
+        Ok(v)
+    }
+}
+
+/// The AWS keys and external digest signatures given on the command line.
+fn aws_trust(aws: &AwsOptions) -> Result<(AwsKeys, ExternalSignatures), Fatal> {
+    if aws.keys.is_empty() {
+        return Err(Fatal(
+            "a CloudTrail export needs --aws-keys KEYS.json: the AWS public keys, as `aws cloudtrail list-public-keys` prints them (docs/cloudtrail.md)".into(),
+        ));
+    }
+    let mut keys = AwsKeys::new();
+    for path in aws.keys {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        keys.add_json(&bytes)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let signatures = match aws.signatures {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            ExternalSignatures::from_mapping_json(&bytes)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => ExternalSignatures::new(),
+    };
+    Ok((keys, signatures))
 }
