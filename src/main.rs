@@ -80,7 +80,7 @@ enum Command {
         /// (besides `<digest>.head.json` files next to the digests, read by themselves).
         #[arg(long = "aws-signatures", value_name = "FILE")]
         aws_signatures: Option<PathBuf>,
-        /// Signed archives, and CloudTrail export folders (with --aws-keys).
+        /// Signed archives, and CloudTrail exports: folders, or ZIPs or tars of them (with --aws-keys).
         #[arg(required = true)]
         archives: Vec<PathBuf>,
     },

@@ -26,15 +26,26 @@ pub fn run(
     aws: &AwsOptions,
     inputs: &[PathBuf],
 ) -> Result<ExitCode, Fatal> {
-    // Folders holding AWSLogs/.../CloudTrail-Digest are CloudTrail exports; everything else is an archive.
-    let (exports, archives): (Vec<&PathBuf>, Vec<&PathBuf>) = inputs
-        .iter()
-        .partition(|p| p.is_dir() && cloudtrail_digest::looks_like_export(p));
+    // Folders holding AWSLogs/.../CloudTrail-Digest, and ZIPs or tars of such a folder, are CloudTrail
+    // exports; everything else is an archive.
+    let (exports, archives): (Vec<&PathBuf>, Vec<&PathBuf>) = inputs.iter().partition(|p| {
+        if p.is_dir() {
+            cloudtrail_digest::looks_like_export(p)
+        } else {
+            cloudtrail_digest::packed_export(p).is_some()
+        }
+    });
     let mut cloudtrail = Vec::new();
     if !exports.is_empty() {
         let (keys, signatures) = aws_trust(aws)?;
         for path in &exports {
-            let report = cloudtrail_digest::verify_export(path, &keys, &signatures)
+            // A packed export is verified in a private temporary copy (removed when done).
+            let unpacked = match cloudtrail_digest::packed_export(path) {
+                Some(kind) if !path.is_dir() => Some(cloudtrail_digest::unpack(path, kind)?),
+                _ => None,
+            };
+            let root = unpacked.as_ref().map_or(path.as_path(), |d| d.path());
+            let report = cloudtrail_digest::verify_export(root, &keys, &signatures)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             cloudtrail.push(CloudTrailExport {
                 path: path.display().to_string(),

@@ -1039,3 +1039,164 @@ fn the_verify_command_escapes_names_from_the_export() {
         .unwrap_or_else(|| panic!("{out}"));
     assert!(line.contains("_x\\u{1b}]0;pwned\\u{7}.json.gz"), "{line}");
 }
+
+/// Every file under `root` into a ZIP at `out` (entry names relative to `root`, `/`-separated).
+fn zip_folder(root: &Path, out: &Path) {
+    let mut w = zip::ZipWriter::new(std::fs::File::create(out).expect("create zip"));
+    let opts = zip::write::SimpleFileOptions::default();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("read_dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .extension()
+                .is_some_and(|x| x != "zip" && x != "tar" && x != "tgz")
+            {
+                let name = p
+                    .strip_prefix(root)
+                    .expect("inside")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                w.start_file(name, opts).expect("start");
+                w.write_all(&std::fs::read(&p).expect("read"))
+                    .expect("write");
+            }
+        }
+    }
+    w.finish().expect("finish");
+}
+
+#[test]
+fn the_verify_command_checks_a_zip_or_tar_of_an_export() {
+    let e = generate();
+    let keys = e.root().join("keys.json");
+    write(
+        &keys,
+        keys_json(t0() - Duration::days(30), t0() + Duration::days(30)).as_bytes(),
+    );
+    let packed = tempfile::tempdir().expect("tempdir");
+    let zip = packed.path().join("export.zip");
+    zip_folder(e.root(), &zip);
+    assert_eq!(ct::packed_export(&zip), Some(ct::Packed::Zip));
+    let tar = packed.path().join("export.tar");
+    let tgz = packed.path().join("export.tgz");
+    for (out, flag) in [(&tar, "-cf"), (&tgz, "-czf")] {
+        let ok = std::process::Command::new("tar")
+            .arg("-C")
+            .arg(e.root())
+            .arg(flag)
+            .arg(out)
+            .arg("AWSLogs")
+            .status()
+            .expect("tar");
+        assert!(ok.success());
+    }
+    assert_eq!(ct::packed_export(&tar), Some(ct::Packed::Tar));
+    assert_eq!(ct::packed_export(&tgz), Some(ct::Packed::TarGz));
+    for p in [&zip, &tar, &tgz] {
+        let (code, out, err) =
+            cli_verify(&["--aws-keys".as_ref(), keys.as_os_str(), p.as_os_str()]);
+        assert_eq!(code, Some(0), "{}: {out}{err}", p.display());
+        assert!(
+            out.contains(&format!("digests: {HOURS} found, {HOURS} verified")),
+            "{out}"
+        );
+        assert!(
+            out.trim_end()
+                .ends_with("VERIFIED: every digest and log file checked"),
+            "{out}"
+        );
+    }
+    // A log changed before packing: the same failure as in the folder.
+    let log = &e.digests[0][3].logs[1];
+    let mut content = gunzip(&std::fs::read(e.path(log)).expect("read"));
+    content.push(b' ');
+    write(&e.path(log), &gz(&content));
+    let zip2 = packed.path().join("tampered.zip");
+    zip_folder(e.root(), &zip2);
+    let (code, out, _) = cli_verify(&["--aws-keys".as_ref(), keys.as_os_str(), zip2.as_os_str()]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(&format!("FAIL log_hash_mismatch {log}")),
+        "{out}"
+    );
+    // An AuditLens archive (a ZIP without AWSLogs/.../CloudTrail-Digest/) is not taken for an export.
+    let other = packed.path().join("other.zip");
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&other).expect("create"));
+    w.start_file("manifest.json", zip::write::SimpleFileOptions::default())
+        .expect("start");
+    w.write_all(b"{}").expect("write");
+    w.finish().expect("finish");
+    assert_eq!(ct::packed_export(&other), None);
+}
+
+#[test]
+fn a_packed_export_that_escapes_its_folder_links_out_or_explodes_is_refused() {
+    let keys_dir = tempfile::tempdir().expect("tempdir");
+    let keys = keys_dir.path().join("keys.json");
+    write(
+        &keys,
+        keys_json(t0() - Duration::days(30), t0() + Duration::days(30)).as_bytes(),
+    );
+    let digest_dir = format!("AWSLogs/{ACCOUNT}/CloudTrail-Digest/us-east-1/2024/03/10/");
+    let opts = zip::write::SimpleFileOptions::default();
+    let refused = |path: &Path, why: &str| {
+        let (code, out, err) =
+            cli_verify(&["--aws-keys".as_ref(), keys.as_os_str(), path.as_os_str()]);
+        assert_eq!(code, Some(2), "{}: {out}{err}", path.display());
+        assert!(err.contains(why), "{}: {err}", path.display());
+    };
+    // Zip slip.
+    let slip = keys_dir.path().join("slip.zip");
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&slip).expect("create"));
+    w.add_directory(digest_dir.as_str(), opts).expect("dir");
+    w.start_file("../../evil.json.gz", opts).expect("start");
+    w.write_all(b"x").expect("write");
+    w.finish().expect("finish");
+    refused(&slip, "leaves the export's folder");
+    assert!(
+        !keys_dir
+            .path()
+            .parent()
+            .expect("parent")
+            .join("evil.json.gz")
+            .exists()
+    );
+    // A bomb: 100 MiB of zeros deflated to a few hundred KiB.
+    let bomb = keys_dir.path().join("bomb.zip");
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&bomb).expect("create"));
+    w.add_directory(digest_dir.as_str(), opts).expect("dir");
+    w.start_file(
+        format!("AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2024/03/10/zeros.json.gz"),
+        opts.compression_method(zip::CompressionMethod::Deflated),
+    )
+    .expect("start");
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..100 {
+        w.write_all(&zeros).expect("write");
+    }
+    w.finish().expect("finish");
+    assert!(std::fs::metadata(&bomb).expect("size").len() < 2 << 20);
+    refused(&bomb, "archive bomb");
+    // A symbolic link in a tar.
+    let src = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(src.path().join(&digest_dir)).expect("mkdir");
+    std::os::unix::fs::symlink(
+        "/etc/passwd",
+        src.path().join(&digest_dir).join("link.json.gz"),
+    )
+    .expect("symlink");
+    let tar = keys_dir.path().join("link.tar");
+    let ok = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(src.path())
+        .arg("-cf")
+        .arg(&tar)
+        .arg("AWSLogs")
+        .status()
+        .expect("tar");
+    assert!(ok.success());
+    refused(&tar, "Symlink");
+}

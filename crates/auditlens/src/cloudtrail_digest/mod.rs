@@ -13,6 +13,7 @@ mod digest;
 mod gzip;
 mod keys;
 pub mod signing;
+mod unpack;
 mod walk;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use serde::Serialize;
 
 pub use digest::string_to_sign;
 pub use keys::{AwsKeys, AwsPublicKey, key_fingerprint, verify_sha256_with_rsa};
+pub use unpack::{Packed, packed_export, unpack};
 pub use walk::verify_export;
 
 /// A fatal error: the export or an input file could not be read at all. Problems of single files of the export
@@ -53,6 +55,14 @@ pub enum CloudTrailError {
     /// The root is not a folder.
     #[error("{0} is not a folder")]
     NotAFolder(PathBuf),
+    /// A ZIP or tar of an export could not be unpacked safely.
+    #[error("{path}: {reason}")]
+    Unpack {
+        /// The packed export.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// A private key for [`signing`] is unusable.
     #[error("signing key: {0}")]
     SigningKey(String),
