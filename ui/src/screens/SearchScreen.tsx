@@ -253,7 +253,9 @@ export function SearchScreen({ visible }: { visible: boolean }) {
   );
 
   const chosen = settings.columns.length > 0 ? settings.columns : DEFAULT_COLUMNS;
-  const columns = COLUMNS.filter((c) => chosen.includes(c.id));
+  // The same array while the choice is the same: the table's rows are memoized on it (a page arriving must
+  // not redraw every row shown).
+  const columns = useMemo(() => COLUMNS.filter((c) => chosen.includes(c.id)), [chosen]);
   const toggleColumn = (id: string) => {
     const next = chosen.includes(id) ? chosen.filter((c) => c !== id) : COLUMNS.map((c) => c.id).filter((c) => c === id || chosen.includes(c));
     if (next.length > 0) updateSettings({ columns: next });
