@@ -80,6 +80,10 @@ enum Command {
         /// (besides `<digest>.head.json` files next to the digests, read by themselves).
         #[arg(long = "aws-signatures", value_name = "FILE")]
         aws_signatures: Option<PathBuf>,
+        /// An audited AWS account (12 digits); repeatable. A CloudTrail export of any other account then fails
+        /// (AWS's signature proves what an account logged, not which account is audited).
+        #[arg(long = "aws-account", value_name = "ACCOUNT")]
+        aws_account: Vec<String>,
         /// Signed archives, and CloudTrail exports: folders, or ZIPs or tars of them (with --aws-keys).
         #[arg(required = true)]
         archives: Vec<PathBuf>,
@@ -378,12 +382,14 @@ fn main() -> ExitCode {
             silence,
             aws_keys,
             aws_signatures,
+            aws_account,
             archives,
         } => read_policy(&trust, &trust_policy).and_then(|p| {
             coverage_options(period.as_deref(), silence.as_deref()).and_then(|period| {
                 let aws = cmd::verify::AwsOptions {
                     keys: &aws_keys,
                     signatures: aws_signatures.as_deref(),
+                    accounts: &aws_account,
                 };
                 cmd::verify::run(&p, json, period, &aws, &archives)
             })

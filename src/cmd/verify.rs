@@ -17,6 +17,8 @@ use crate::render;
 pub struct AwsOptions<'a> {
     pub keys: &'a [PathBuf],
     pub signatures: Option<&'a Path>,
+    /// `--aws-account`: the audited accounts (none: any account, said in the report).
+    pub accounts: &'a [String],
 }
 
 pub fn run(
@@ -45,16 +47,19 @@ pub fn run(
                 _ => None,
             };
             let root = unpacked.as_ref().map_or(path.as_path(), |d| d.path());
-            let report = cloudtrail_digest::verify_export(root, &keys, &signatures)
+            let mut report = cloudtrail_digest::verify_export(root, &keys, &signatures)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
+            if !aws.accounts.is_empty() {
+                report.require_accounts(aws.accounts);
+            }
             cloudtrail.push(CloudTrailExport {
                 path: path.display().to_string(),
                 report,
             });
         }
-    } else if !aws.keys.is_empty() || aws.signatures.is_some() {
+    } else if !aws.keys.is_empty() || aws.signatures.is_some() || !aws.accounts.is_empty() {
         return Err(Fatal(
-            "--aws-keys and --aws-signatures are for CloudTrail export folders (AWSLogs/<account>/CloudTrail-Digest/...), and none was given".into(),
+            "--aws-keys, --aws-signatures and --aws-account are for CloudTrail exports (AWSLogs/<account>/CloudTrail-Digest/...), and none was given".into(),
         ));
     }
     let set = if archives.is_empty() {
@@ -135,6 +140,16 @@ impl CloudTrailExport {
 
 /// The AWS keys and external digest signatures given on the command line.
 fn aws_trust(aws: &AwsOptions) -> Result<(AwsKeys, ExternalSignatures), Fatal> {
+    if let Some(bad) = aws
+        .accounts
+        .iter()
+        .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+    {
+        // Printed escaped, as every fatal message (render::fatal).
+        return Err(Fatal(format!(
+            "--aws-account {bad}: an AWS account is 12 digits"
+        )));
+    }
     if aws.keys.is_empty() {
         return Err(Fatal(
             "a CloudTrail export needs --aws-keys KEYS.json: the AWS public keys, as `aws cloudtrail list-public-keys` prints them (docs/cloudtrail.md)".into(),

@@ -1200,3 +1200,65 @@ fn a_packed_export_that_escapes_its_folder_links_out_or_explodes_is_refused() {
     assert!(ok.success());
     refused(&tar, "Symlink");
 }
+
+#[test]
+fn an_export_of_another_account_fails_once_the_audited_accounts_are_pinned() {
+    let e = generate();
+    let keys = e.root().join("keys.json");
+    write(
+        &keys,
+        keys_json(t0() - Duration::days(30), t0() + Duration::days(30)).as_bytes(),
+    );
+    let run = |accounts: &[&str]| {
+        let mut a: Vec<&std::ffi::OsStr> = vec!["--aws-keys".as_ref(), keys.as_os_str()];
+        for acct in accounts {
+            a.push("--aws-account".as_ref());
+            a.push(acct.as_ref());
+        }
+        a.push(e.root().as_os_str());
+        cli_verify(&a)
+    };
+    // Not pinned: verified, and the report says any account would have been.
+    let (code, out, _) = run(&[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!("note: account {ACCOUNT} is not pinned")),
+        "{out}"
+    );
+    // The audited account (among others): verified, no note.
+    let (code, out, _) = run(&["999988887777", ACCOUNT]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("is not pinned"), "{out}");
+    // Another account: every chain fails, naming the account found and the ones expected.
+    let (code, out, _) = run(&["999988887777"]);
+    assert_eq!(code, Some(1), "{out}");
+    let fails: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("FAIL account_not_expected"))
+        .collect();
+    assert_eq!(fails.len(), REGIONS.len(), "{out}");
+    assert!(
+        fails[0].contains(&format!("(expected 999988887777, found {ACCOUNT})")),
+        "{}",
+        fails[0]
+    );
+    // A malformed account is a usage error, and pinning with no export is one too.
+    let (code, _, err) = run(&["12345"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("an AWS account is 12 digits"), "{err}");
+    let (code, _, err) =
+        cli_verify(&["--aws-account".as_ref(), ACCOUNT.as_ref(), keys.as_os_str()]);
+    assert_eq!(code, Some(2), "{err}");
+    // The library: the same, and the report says whether accounts were pinned.
+    let mut r = e.verify();
+    assert!(!r.accounts_pinned && r.verified);
+    r.require_accounts(&[ACCOUNT.to_owned()]);
+    assert!(r.accounts_pinned && r.verified);
+    r.require_accounts(&["999988887777".to_owned()]);
+    assert!(!r.verified);
+    assert_has(
+        &r,
+        FailureKind::AccountNotExpected,
+        &format!("AWSLogs/{ACCOUNT}"),
+    );
+}

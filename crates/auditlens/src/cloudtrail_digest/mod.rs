@@ -236,6 +236,9 @@ pub enum FailureKind {
     NoDigestsForLogs,
     /// A file under `CloudTrail-Digest/` that is neither a digest nor a head-object JSON.
     UnrecognizedFile,
+    /// The chain's account is not one the auditor expects (`--aws-account`): AWS's signature proves what an
+    /// account logged, not that it is the audited one.
+    AccountNotExpected,
 }
 
 /// One failed check.
@@ -302,6 +305,9 @@ pub struct ChainReport {
 pub struct ExportReport {
     /// True only if there is no failure anywhere and at least one digest verified.
     pub verified: bool,
+    /// Whether the accounts were pinned ([`ExportReport::require_accounts`]); if not, an export of any AWS
+    /// account verifies.
+    pub accounts_pinned: bool,
     /// One per trail and region.
     pub chains: Vec<ChainReport>,
     /// Failures that belong to no chain (unrecognized files, logs without digests).
@@ -309,6 +315,34 @@ pub struct ExportReport {
 }
 
 impl ExportReport {
+    /// Requires every chain to be of one of `accounts` (the audited AWS accounts): a chain of another account
+    /// fails with [`FailureKind::AccountNotExpected`] and the report is no longer verified. A valid AWS signature
+    /// proves what some account logged; an export of another account (the auditee's sandbox, say) verifies just as
+    /// well, so the accounts are the auditor's to pin. Without a call, any account is accepted and
+    /// `accounts_pinned` stays false.
+    pub fn require_accounts(&mut self, accounts: &[String]) {
+        self.accounts_pinned = true;
+        for c in &mut self.chains {
+            if !accounts.contains(&c.account) {
+                c.failures.push(Failure {
+                    kind: FailureKind::AccountNotExpected,
+                    file: if c.base.is_empty() {
+                        format!("AWSLogs/{}", c.account)
+                    } else {
+                        format!("{}/AWSLogs/{}", c.base, c.account)
+                    },
+                    expected: Some(accounts.join(", ")),
+                    found: Some(c.account.clone()),
+                    detail: format!(
+                        "the digests of trail {} in {} are of account {}, not of an account given with --aws-account",
+                        c.trail, c.region, c.account
+                    ),
+                });
+                self.verified = false;
+            }
+        }
+    }
+
     /// All failures, chain ones first.
     pub fn all_failures(&self) -> impl Iterator<Item = &Failure> {
         self.chains
@@ -347,6 +381,12 @@ pub fn render_text(report: &ExportReport) -> Vec<String> {
             "  log files: {} listed, {} verified, {} not yet covered by any digest, {} before the first digest",
             c.log_files_listed, c.log_files_verified, c.log_files_not_yet_covered, c.log_files_before_first_digest
         ));
+        if !report.accounts_pinned {
+            out.push(format!(
+                "  note: account {} is not pinned: an export of any AWS account verifies; give --aws-account with the audited accounts",
+                c.account
+            ));
+        }
         if let Some(k) = &c.earlier_digest_not_in_export {
             out.push(format!(
                 "  note: the chain continues before the export (previous digest {k} not in it)"

@@ -481,6 +481,7 @@ pub fn verify_export(
         && report_chains.iter().any(|c| c.digests_verified > 0);
     Ok(ExportReport {
         verified,
+        accounts_pinned: false,
         chains: report_chains,
         failures: export_failures,
     })
