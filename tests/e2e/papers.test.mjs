@@ -193,6 +193,47 @@ c.commit()`,
   });
 });
 
+describe('identities', () => {
+  let s;
+  before(async () => {
+    const fx = h.fixtures;
+    // CloudTrail's `anaya` (a console sign-in) and `arn:aws:iam::...:user/anaya`: the same person, suggested.
+    s = await h.launch(['--db', h.path('identities.db'), '--trust', fx.opsPub, fx.k8s1, fx.cloudtrail]);
+  });
+  after(async () => {
+    await s?.quit();
+  });
+
+  it('confirms a suggested identity, counts it as one person on the Overview, and drills down to person:', async () => {
+    await step(s, 'identities', async () => {
+      await s.waitForText('#db-counts', /^2 archives/, 30000);
+      await goTo(s, 'search');
+      await (await s.find('#papers-toggle')).click();
+      const suggestion = await s.waitForElement('#identity-suggestions li[data-person="anaya"] button');
+      const actors = await s.text('#identity-suggestions li[data-person="anaya"]');
+      assert.match(actors, /arn:aws:iam::\d+:user\/anaya/);
+      await suggestion.click();
+      await s.waitForElement('#identity-people li[data-person="anaya"]');
+      await goTo(s, 'overview');
+      const bar = await s.waitForElement('#overview-top-actors .bar-row[data-key="anaya"] .person-badge');
+      assert.match(await bar.text(), /^person/);
+      const count = Number(
+        await s.execute(`return document.querySelector('#overview-top-actors .bar-row[data-key="anaya"]').dataset.count`),
+      );
+      // No separate bar for the ARN any more.
+      assert.equal(
+        await s.execute(`return [...document.querySelectorAll('#overview-top-actors .bar-row')].some((b) => b.dataset.key.endsWith('user/anaya'))`),
+        false,
+      );
+      await s.execute('document.getElementById("overview-top-actors").scrollIntoView({ block: "center" })');
+      await h.screenshot(s, 'p06-overview-person');
+      await (await s.find('#overview-top-actors .bar-row[data-key="anaya"]')).click();
+      await s.waitFor('person drill-down', async () => /^person:anaya /.test(await queryValue(s)));
+      await s.waitForText('#match-count', new RegExp(`^${count} match`));
+    });
+  });
+});
+
 describe('engagements', () => {
   let s;
   const acme = () => h.path('cases', 'acme');
