@@ -9,6 +9,7 @@
 //!   `<digest>.json.gz.head.json` files next to the digests (found automatically).
 //! - [`ExportReport`] serializes for `--json`; [`render_text`] gives plain text lines.
 
+mod chain;
 mod digest;
 mod gzip;
 mod keys;
