@@ -1262,3 +1262,22 @@ fn an_export_of_another_account_fails_once_the_audited_accounts_are_pinned() {
         &format!("AWSLogs/{ACCOUNT}"),
     );
 }
+
+#[test]
+fn import_says_a_cloudtrail_export_is_not_importable_yet_and_how_to_verify_it() {
+    let e = generate();
+    let db = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_auditlens"))
+        .arg("import")
+        .arg("--db")
+        .arg(db.path().join("store.db"))
+        .arg(e.root())
+        .output()
+        .expect("run auditlens");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("an AWS CloudTrail export"), "{err}");
+    assert!(err.contains("auditlens verify --aws-keys"), "{err}");
+    // Refused before the store is touched.
+    assert!(!db.path().join("store.db").exists());
+}
