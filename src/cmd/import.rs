@@ -23,13 +23,8 @@ pub fn run(
     archives: &[PathBuf],
 ) -> Result<ExitCode, Fatal> {
     for a in archives {
-        let meta = std::fs::metadata(a).map_err(|e| format!("{}: {e}", a.display()))?;
-        let cloudtrail = if meta.is_dir() {
-            auditlens::cloudtrail_digest::looks_like_export(a)
-        } else {
-            auditlens::cloudtrail_digest::packed_export(a).is_some()
-        };
-        if cloudtrail {
+        std::fs::metadata(a).map_err(|e| format!("{}: {e}", a.display()))?;
+        if auditlens::cloudtrail_digest::export_input(a).is_some() {
             return Err(Fatal(format!(
                 "{}: an AWS CloudTrail export; importing CloudTrail exports into the database is not built yet: verify it offline with `auditlens verify --aws-keys KEYS.json {}` (docs/cloudtrail.md)",
                 a.display(),

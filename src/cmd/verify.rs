@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use auditlens::cloudtrail_digest::{self, AwsKeys, ExportReport, ExternalSignatures};
+use auditlens::cloudtrail_digest::{self, AwsKeys, ExportInput, ExportReport, ExternalSignatures};
 
 use auditlens::note::VerifierKey;
 use auditlens::report::VerifySetReport;
@@ -30,21 +30,23 @@ pub fn run(
 ) -> Result<ExitCode, Fatal> {
     // Folders holding AWSLogs/.../CloudTrail-Digest, and ZIPs or tars of such a folder, are CloudTrail
     // exports; everything else is an archive.
-    let (exports, archives): (Vec<&PathBuf>, Vec<&PathBuf>) = inputs.iter().partition(|p| {
-        if p.is_dir() {
-            cloudtrail_digest::looks_like_export(p)
-        } else {
-            cloudtrail_digest::packed_export(p).is_some()
+    // Each input is looked at once (a tar.gz is read through to tell).
+    let mut exports = Vec::new();
+    let mut archives = Vec::new();
+    for path in inputs {
+        match cloudtrail_digest::export_input(path) {
+            Some(kind) => exports.push((path, kind)),
+            None => archives.push(path),
         }
-    });
+    }
     let mut cloudtrail = Vec::new();
     if !exports.is_empty() {
         let (keys, signatures) = aws_trust(aws)?;
-        for path in &exports {
+        for (path, kind) in exports {
             // A packed export is verified in a private temporary copy (removed when done).
-            let unpacked = match cloudtrail_digest::packed_export(path) {
-                Some(kind) if !path.is_dir() => Some(cloudtrail_digest::unpack(path, kind)?),
-                _ => None,
+            let unpacked = match kind {
+                ExportInput::Packed(packed) => Some(cloudtrail_digest::unpack(path, packed)?),
+                ExportInput::Folder => None,
             };
             let root = unpacked.as_ref().map_or(path.as_path(), |d| d.path());
             let mut report = cloudtrail_digest::verify_export(root, &keys, &signatures)

@@ -102,9 +102,14 @@ pub fn empty_root() -> Hash {
 
 /// Lowercase hexadecimal form of a hash (64 characters).
 pub fn to_hex(h: &Hash) -> String {
+    hex(h)
+}
+
+/// Lowercase hexadecimal form of any bytes (a hash, a key fingerprint, a signature).
+pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(2 * HASH_LEN);
-    for byte in h {
+    let mut out = String::with_capacity(2 * bytes.len());
+    for byte in bytes {
         out.push(char::from(DIGITS[usize::from(byte >> 4)]));
         out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }

@@ -217,16 +217,8 @@ fn parse_key_time(v: &Value) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(secs, nanos)
 }
 
-/// Lowercase hex of bytes.
-pub(crate) fn hex_lower(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(HEX[usize::from(b >> 4)] as char);
-        s.push(HEX[usize::from(b & 15)] as char);
-    }
-    s
-}
+/// Lowercase hex of bytes (the crate's one encoder).
+pub(crate) use crate::merkle::hex as hex_lower;
 
 /// Decodes hex (either case); `None` if not hex or of odd length.
 pub(crate) fn hex_decode(s: &str) -> Option<Vec<u8>> {

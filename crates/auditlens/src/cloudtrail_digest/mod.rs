@@ -24,7 +24,7 @@ use serde::Serialize;
 
 pub use digest::string_to_sign;
 pub use keys::{AwsKeys, AwsPublicKey, key_fingerprint, verify_sha256_with_rsa};
-pub use unpack::{Packed, packed_export, unpack};
+pub use unpack::{ExportInput, Packed, export_input, packed_export, unpack};
 pub use walk::verify_export;
 
 /// A fatal error: the export or an input file could not be read at all. Problems of single files of the export
@@ -405,8 +405,18 @@ pub fn render_text(report: &ExportReport) -> Vec<String> {
     for f in &report.failures {
         out.push(render_failure(f));
     }
-    out.push(if report.verified {
+    // Log files outside every digest's hours were not checked: the verdict says so rather than "every".
+    let outside: usize = report
+        .chains
+        .iter()
+        .map(|c| c.log_files_not_yet_covered + c.log_files_before_first_digest)
+        .sum();
+    out.push(if report.verified && outside == 0 {
         "VERIFIED: every digest and log file checked".to_string()
+    } else if report.verified {
+        format!(
+            "VERIFIED: every digest and every log file they list; {outside} log file(s) outside every digest's hours NOT verified"
+        )
     } else {
         format!("NOT VERIFIED: {} failure(s)", report.all_failures().count())
     });

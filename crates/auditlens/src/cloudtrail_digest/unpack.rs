@@ -31,6 +31,23 @@ fn unpack_error(path: &Path, reason: impl std::fmt::Display) -> CloudTrailError 
     }
 }
 
+/// What a path given as input is, when it is a CloudTrail export: a folder, or a packed one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportInput {
+    Folder,
+    Packed(Packed),
+}
+
+/// Whether `path` is a CloudTrail export: a folder holding `AWSLogs/.../CloudTrail-Digest`
+/// ([`super::looks_like_export`]) or a ZIP or tar of one ([`packed_export`]). `None` for anything else.
+pub fn export_input(path: &Path) -> Option<ExportInput> {
+    if path.is_dir() {
+        super::looks_like_export(path).then_some(ExportInput::Folder)
+    } else {
+        packed_export(path).map(ExportInput::Packed)
+    }
+}
+
 /// Whether `path` is a ZIP, tar or tar.gz whose entries hold `AWSLogs/.../CloudTrail-Digest/` (read from the
 /// ZIP's directory or the tar's headers; a tar.gz is read through once). `None` for anything else, including
 /// AuditLens archives (ZIPs without such entries).

@@ -21,7 +21,7 @@ use super::{Store, StoreError};
 use crate::archive::chain_step;
 use crate::archive::{ChainLines, Manifest};
 use crate::checkpoint::Checkpoint;
-use crate::merkle::{self, Hash, RootBuilder};
+use crate::merkle::{self, Hash, RootBuilder, hex};
 use crate::note::{Note, VerifierKey};
 use crate::sources::{Normalized, Normalizer, SourceKind};
 
@@ -1153,8 +1153,4 @@ fn global(message: String) -> CheckProblem {
         event_index: None,
         message,
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
