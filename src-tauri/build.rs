@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "untrust_key",
     "untrust_grant",
     "import_archives",
+    "receive_files",
     "check_database",
     "cancel_job",
     "archives",

@@ -52,6 +52,27 @@ enum Command {
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
     },
+    /// Seal files nobody signed on receipt, with the auditor's own key: the archive records each file's name,
+    /// SHA-256 and size as received and the time, and is labelled everywhere "sealed on receipt by KEY at TIME:
+    /// proves no change since receipt, not authenticity at the source" (JSON Lines, Kubernetes audit, CloudTrail
+    /// files without digests, GitHub and Okta exports, ...; gzip or plain).
+    Receive {
+        /// The auditor's signing key (made by `auditlens keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        origin: String,
+        /// The previous archive of the same origin: links the hash chain and takes the next sequence number.
+        #[arg(long)]
+        prev: Option<PathBuf>,
+        /// Source kind recorded in the manifest (default: detected from the content).
+        #[arg(long, value_parser = parse_kind)]
+        format: Option<SourceKind>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
     /// Verify archives and their continuity. Exit 0 only when all verify under a trusted key and are continuous.
     Verify {
         /// A trusted signer's verifier key file (.pub), for any origin but pinned per origin on first use;
@@ -374,6 +395,14 @@ fn main() -> ExitCode {
             &out,
             &inputs,
         ),
+        Command::Receive {
+            key,
+            origin,
+            prev,
+            format,
+            out,
+            inputs,
+        } => cmd::seal::receive(&key, &origin, prev.as_deref(), format, &out, &inputs),
         Command::Verify {
             trust,
             trust_policy,

@@ -51,6 +51,18 @@ pub fn sealed(summary: &SealSummary, inputs: usize) {
         summary.source_kind.as_str(),
         summary.root
     );
+    if let (Some(r), Some(label)) = (&summary.received, &summary.received_label) {
+        println!("{}", safe(label));
+        for f in &r.files {
+            println!(
+                "  received {}  {} ({}){}",
+                f.sha256,
+                safe(&f.name),
+                human_bytes(f.bytes),
+                if f.entry.is_none() { ", no event" } else { "" }
+            );
+        }
+    }
 }
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
@@ -130,10 +142,25 @@ pub fn verify_set(set: &VerifySetReport) {
         .iter()
         .filter(|a| a.status == ArchiveStatus::Failed)
         .count();
+    // Archives sealed on receipt are counted apart: never just "verified".
+    let received = set
+        .archives
+        .iter()
+        .filter(|a| a.status == ArchiveStatus::Verified && a.received.is_some())
+        .count();
     let summary = format!(
-        "{}: {} archive(s): {verified} verified, {untrusted} valid signature but untrusted key, {failed} failed\n",
+        "{}: {} archive(s): {} verified, {}{untrusted} valid signature but untrusted key, {failed} failed\n",
         if set.ok { "OK" } else { "NOT VERIFIED" },
-        set.archives.len()
+        set.archives.len(),
+        verified - received,
+        if received > 0 {
+            format!(
+                "{received} sealed on receipt ({}), ",
+                auditlens::archive::RECEIPT_MEANING
+            )
+        } else {
+            String::new()
+        }
     );
     if set.ok {
         let _ = stdout.lock().write_all(summary.as_bytes());
@@ -145,10 +172,16 @@ pub fn verify_set(set: &VerifySetReport) {
 /// The block of text for one archive.
 pub fn archive_text(a: &ArchiveReport) -> String {
     let mut s = String::new();
-    let status = match a.status {
-        ArchiveStatus::Verified => "VERIFIED".to_string(),
-        ArchiveStatus::Untrusted => "valid signature, untrusted key".to_string(),
-        ArchiveStatus::Failed => format!(
+    let status = match (a.status, &a.received, &a.signer) {
+        // Sealed on receipt: the signature proves no change since the auditor received the files, nothing more.
+        (ArchiveStatus::Verified, Some(r), Some(signer)) => {
+            let label = r.label(&signer.name, &signer.fingerprint);
+            let rest = label.strip_prefix("sealed on receipt").unwrap_or(&label);
+            format!("SEALED ON RECEIPT{}", safe(rest))
+        }
+        (ArchiveStatus::Verified, _, _) => "VERIFIED".to_string(),
+        (ArchiveStatus::Untrusted, _, _) => "valid signature, untrusted key".to_string(),
+        (ArchiveStatus::Failed, _, _) => format!(
             "FAILED ({})",
             a.failure
                 .as_ref()
@@ -217,6 +250,21 @@ pub fn archive_text(a: &ArchiveReport) -> String {
     }
     if let Some(r) = &a.root {
         field(&mut s, "root", safe(r).to_string());
+    }
+    if let Some(r) = &a.received {
+        field(
+            &mut s,
+            "received",
+            format!("{} at {}", count(r.files.len() as u64, "file"), safe(&r.at)),
+        );
+        for f in &r.files {
+            s.push_str(&format!(
+                "    {}  {} ({})\n",
+                f.sha256,
+                safe(&f.name),
+                human_bytes(f.bytes)
+            ));
+        }
     }
     if let Some(n) = a.parse_errors.filter(|n| *n > 0) {
         field(
@@ -325,7 +373,11 @@ pub fn event_table(events: &[EventRow]) -> String {
             cut(&e.resource, 34),
             cut(&e.outcome, 8),
             safe(&e.id),
-            if e.verified { "" } else { "  [NOT VERIFIED]" }
+            match (e.verified, e.received) {
+                (false, _) => "  [NOT VERIFIED]",
+                (true, true) => "  [sealed on receipt]",
+                (true, false) => "",
+            }
         ));
     }
     s
@@ -423,15 +475,42 @@ pub fn bundle_verification(v: &BundleVerification) -> (String, String) {
     // Who made the selection and the reports is part of the verdict: a bundle re-signed by any key verifies, so
     // an auditor key nobody vouched for must not read as a plain VERIFIED.
     let untrusted_auditor = v.auditor.as_ref().filter(|a| !a.trusted);
+    // Events of archives sealed on receipt are never just VERIFIED: their signature proves no change since
+    // receipt, not authenticity at the source (docs/archive-format.md section 4.1).
+    let received = v
+        .events
+        .iter()
+        .filter(|e| e.received_label.is_some())
+        .count();
+    let total = v.events.len();
+    let receipt = format!(
+        "{received} event(s) only SEALED ON RECEIPT ({})",
+        auditlens::archive::RECEIPT_MEANING
+    );
     let headline = match v.status {
-        BundleStatus::Verified => match untrusted_auditor {
-            None => "VERIFIED".to_string(),
-            Some(a) => format!(
-                "VERIFIED events from trusted producers; selection, purpose and reports by an UNTRUSTED auditor key {} {} (pass --trust-auditor KEY.pub to require it)",
-                s(&a.name),
-                a.fingerprint
-            ),
-        },
+        BundleStatus::Verified => {
+            let events = match received {
+                0 => "VERIFIED".to_string(),
+                r if r == total => format!(
+                    "SEALED ON RECEIPT: all {r} event(s) ({})",
+                    auditlens::archive::RECEIPT_MEANING
+                ),
+                r => format!("VERIFIED {} event(s); {receipt}", total - r),
+            };
+            match untrusted_auditor {
+                None => events,
+                Some(a) => format!(
+                    "{}; selection, purpose and reports by an UNTRUSTED auditor key {} {} (pass --trust-auditor KEY.pub to require it)",
+                    if received == 0 {
+                        "VERIFIED events from trusted producers".to_string()
+                    } else {
+                        format!("{events}, signed by trusted keys")
+                    },
+                    s(&a.name),
+                    a.fingerprint
+                ),
+            }
+        }
         BundleStatus::Untrusted => format!(
             "intact, but NOT TRUSTED ({})",
             v.failure.as_ref().map(kind_name).unwrap_or_default()
@@ -480,24 +559,46 @@ pub fn bundle_verification(v: &BundleVerification) -> (String, String) {
             &mut body,
             &format!("archive {}", k + 1),
             format!(
-                "{} sequence {}: {} of {} events, root {}, producer {} {} ({})",
+                "{} sequence {}: {} of {} events, root {}, {} {} {} ({}){}",
                 s(&a.origin),
                 a.sequence,
                 a.events,
                 a.size,
                 a.root,
+                if a.received_label.is_some() {
+                    "signer"
+                } else {
+                    "producer"
+                },
                 s(&a.signer.name),
                 a.signer.fingerprint,
                 if a.signer.trusted {
                     "trusted"
                 } else {
                     "NOT trusted: pass --trust KEY.pub"
-                }
+                },
+                a.received_label
+                    .as_deref()
+                    .map(|l| format!("; {}", s(l)))
+                    .unwrap_or_default()
             ),
         );
     }
     for e in &v.events {
-        field(&mut body, "event", format!("{} leaf {}", s(&e.id), e.leaf));
+        field(
+            &mut body,
+            "event",
+            format!(
+                "{} leaf {}{}",
+                s(&e.id),
+                e.leaf,
+                if e.received_label.is_some() {
+                    "  [sealed on receipt]"
+                } else {
+                    ""
+                }
+            ),
+        );
     }
     if let Some(doc) = &v.annotations {
         body.push_str(&format!(
@@ -552,10 +653,22 @@ pub fn bundle_verification(v: &BundleVerification) -> (String, String) {
     }
     match v.status {
         BundleStatus::Verified => {
+            let what = if received == 0 {
+                format!(
+                    "{} event(s) from {} archive(s) verified: exact bytes, inclusion proofs to signed checkpoints by trusted producer keys",
+                    total,
+                    v.archives.len()
+                )
+            } else {
+                format!(
+                    "{} event(s) from {} archive(s): {} verified and {receipt}: exact bytes, inclusion proofs to signed checkpoints by trusted keys",
+                    total,
+                    v.archives.len(),
+                    total - received
+                )
+            };
             body.push_str(&format!(
-                "OK: {} event(s) from {} archive(s) verified: exact bytes, inclusion proofs to signed checkpoints by trusted producer keys, the auditor's signed manifest, and reports that say exactly what the events say{}\n",
-                v.events.len(),
-                v.archives.len(),
+                "OK: {what}, the auditor's signed manifest, and reports that say exactly what the events say{}\n",
                 if untrusted_auditor.is_some() {
                     "; the auditor key is NOT trusted: who selected these events, and why, rests on that key alone"
                 } else {

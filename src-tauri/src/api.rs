@@ -53,6 +53,7 @@ macro_rules! with_commands {
             untrust_key(fingerprint: String) -> Vec<TrustedKey>;
             untrust_grant(grant: TrustedKey) -> Vec<TrustedKey>;
             import_archives(paths: Vec<String>, on_event: Channel<ImportEvent>) -> JobId;
+            receive_files(paths: Vec<String>, origin: String, on_event: Channel<ImportEvent>) -> JobId;
             check_database(on_event: Channel<CheckEvent>) -> JobId;
             cancel_job(job: JobId) -> bool;
             archives() -> ArchivesView;

@@ -392,6 +392,17 @@ pub fn import_archives(
         job,
         paths: paths.to_vec(),
     });
+    run_import(state, paths, job, cancel, emit);
+}
+
+/// The import job after its `Queued` event: every path in turn, then `Done`.
+fn run_import(
+    state: &AppState,
+    paths: &[String],
+    job: JobId,
+    cancel: &AtomicBool,
+    emit: &mut dyn FnMut(ImportEvent),
+) {
     let _writer = lock(&state.write_lock);
     let policy = state.policy();
     let opts = ImportOptions {
@@ -461,6 +472,189 @@ pub fn import_archives(
     if let Some(store) = store.as_mut() {
         let _ = store.finish_text_index(&mut |_| {});
     }
+}
+
+/// "Import unsigned logs": seals `paths` on receipt with the auditor's key into one archive of `origin`
+/// (docs/archive-format.md section 4.1), trusts the auditor's key for exactly that origin, and imports the archive.
+/// The job's one item is the new archive, in `received/` of the open engagement's folder (else of the app-data
+/// directory); it continues the origin's last verified archive in the store, when there is one.
+pub fn receive_files(
+    state: &AppState,
+    paths: &[String],
+    origin: &str,
+    job: JobId,
+    cancel: &AtomicBool,
+    emit: &mut dyn FnMut(ImportEvent),
+) {
+    let out = match received_archive_path(state, origin) {
+        Ok(p) => p,
+        Err(error) => {
+            emit(ImportEvent::Queued {
+                job,
+                paths: vec![paths.first().cloned().unwrap_or_default()],
+            });
+            emit(ImportEvent::Failed {
+                job,
+                index: 0,
+                path: paths.first().cloned().unwrap_or_default(),
+                error,
+            });
+            emit(ImportEvent::Done {
+                job,
+                cancelled: false,
+            });
+            return;
+        }
+    };
+    let out_text = out.display().to_string();
+    emit(ImportEvent::Queued {
+        job,
+        paths: vec![out_text.clone()],
+    });
+    emit(ImportEvent::Started {
+        job,
+        index: 0,
+        path: out_text.clone(),
+    });
+    match seal_received(state, paths, origin, &out) {
+        Ok(()) if !cancel.load(Ordering::Relaxed) => {
+            run_import(state, &[out_text], job, cancel, emit);
+        }
+        Ok(()) => emit(ImportEvent::Done {
+            job,
+            cancelled: true,
+        }),
+        Err(error) => {
+            emit(ImportEvent::Failed {
+                job,
+                index: 0,
+                path: out_text,
+                error,
+            });
+            emit(ImportEvent::Done {
+                job,
+                cancelled: false,
+            });
+        }
+    }
+}
+
+/// Where the archive of files received for `origin` goes: `received/<origin>-<time>.zip`, the origin reduced to
+/// letters, digits, `.`, `_` and `-`.
+fn received_archive_path(state: &AppState, origin: &str) -> Result<PathBuf, AppError> {
+    check_received_origin(origin)?;
+    let dir = match state.engagement() {
+        Some(e) => PathBuf::from(e.folder).join("received"),
+        None => state.data_dir.join("received"),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        AppError::new(
+            ErrorCode::Io,
+            format!("cannot create {}: {e}", dir.display()),
+        )
+    })?;
+    let name: String = origin
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect();
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
+    Ok(dir.join(format!("{name}-{stamp}.zip")))
+}
+
+/// An origin for received files: one line, no `*` (the grant for the auditor's key is for exactly this origin).
+fn check_received_origin(origin: &str) -> Result<(), AppError> {
+    if origin.is_empty()
+        || origin.len() > 1024
+        || origin.trim() != origin
+        || origin.chars().any(|c| c.is_control() || c == '*')
+    {
+        return Err(AppError::new(
+            ErrorCode::Invalid,
+            "name the origin of the received files: one line, without '*', control characters or surrounding \
+             spaces (for example received/k8s-prod)",
+        ));
+    }
+    Ok(())
+}
+
+/// Seals the files with the auditor's key, chained to the origin's last verified archive in the store, and
+/// trusts that key for exactly this origin.
+fn seal_received(
+    state: &AppState,
+    paths: &[String],
+    origin: &str,
+    out: &Path,
+) -> Result<(), AppError> {
+    let Some((key, auditor)) = load_auditor(state)? else {
+        return Err(AppError::new(
+            ErrorCode::NotFound,
+            "no auditor key yet: create one (or choose your .key file); received files are sealed with it",
+        ));
+    };
+    if paths.is_empty() {
+        return Err(AppError::new(ErrorCode::Invalid, "no files to receive"));
+    }
+    let prev = state.db()?.read(|s| {
+        Ok(s.archives()?
+            .into_iter()
+            .filter(|a| a.status == "verified" && a.origin.as_deref() == Some(origin))
+            .max_by_key(|a| a.sequence))
+    })?;
+    let prev = match prev {
+        Some(a) if Path::new(&a.path).is_file() => Some(PathBuf::from(a.path)),
+        Some(a) => {
+            return Err(AppError::new(
+                ErrorCode::Io,
+                format!(
+                    "origin {origin:?} continues its archive {} (sequence {}), which is no longer at that path: \
+                     received files are chained to it; put it back, or choose another origin",
+                    a.path,
+                    a.sequence.unwrap_or(0)
+                ),
+            ));
+        }
+        None => None,
+    };
+    let inputs: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    auditlens::seal::seal(&auditlens::seal::SealOptions {
+        key: &key,
+        origin,
+        prev: prev.as_deref(),
+        format: None,
+        mapping: None,
+        out,
+        inputs: &inputs,
+        receive: true,
+    })
+    .map_err(|e| match e {
+        auditlens::seal::SealError::MixedKinds(a, b) => AppError::new(
+            ErrorCode::Invalid,
+            format!(
+                "these files hold {a} and {b} events: receive each source on its own, under an origin of its own"
+            ),
+        ),
+        e => AppError::new(ErrorCode::Invalid, e.to_string()),
+    })?;
+    let _ = log_action(
+        state,
+        "files received",
+        origin,
+        &format!(
+            "{} sealed on receipt by {} into {}",
+            paths.join(", "),
+            auditor.name,
+            out.display()
+        ),
+    );
+    grant_key(state, &key.verifier().to_string(), origin, None, None)?;
+    Ok(())
 }
 
 /// An archive the store could not import: a file it cannot read, in words the auditor can act on, or the
@@ -1171,9 +1365,32 @@ pub fn file_kinds(paths: &[String]) -> Vec<FileKind> {
         .iter()
         .map(|p| match auditlens::bundle::is_bundle(Path::new(p)) {
             Ok(true) => FileKind::Bundle,
+            _ if is_unsigned_log(Path::new(p)) => FileKind::Unsigned,
             _ => FileKind::Archive,
         })
         .collect()
+}
+
+/// A regular file that does not start as a ZIP does (`PK`) and is not named `.zip`: a plain or gzip log file, which
+/// only sealing on receipt can bring in. (A broken `.zip` is tried as an archive, and the import says what is
+/// wrong with it.)
+fn is_unsigned_log(path: &Path) -> bool {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+    {
+        return false;
+    }
+    let mut head = [0u8; 2];
+    std::fs::File::open(path)
+        .and_then(|mut f| {
+            if !f.metadata()?.is_file() {
+                return Ok(false);
+            }
+            let n = std::io::Read::read(&mut f, &mut head)?;
+            Ok(n > 0 && head[..n] != b"PK"[..n])
+        })
+        .unwrap_or(false)
 }
 
 /// Verifies a received bundle on its own, against the keyring (producer keys), and reads its events for showing

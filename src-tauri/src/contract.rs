@@ -319,6 +319,9 @@ pub struct ClassRows {
 pub enum FileKind {
     Archive,
     Bundle,
+    /// Not a ZIP at all (a log file: JSON Lines, JSON, gzip): nobody signed it; the app offers to seal it on
+    /// receipt ("Import unsigned logs").
+    Unsigned,
 }
 
 /// The audit period kept in the open database and how its verified archives cover it (docs/coverage.md).

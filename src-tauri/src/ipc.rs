@@ -141,6 +141,30 @@ pub fn import_archives(
     job
 }
 
+/// Starts sealing files on receipt and importing the archive ("Import unsigned logs") on a thread of its own;
+/// returns the job id at once.
+#[tauri::command]
+pub fn receive_files(
+    state: Shared<'_>,
+    paths: Vec<String>,
+    origin: String,
+    on_event: Channel<ImportEvent>,
+) -> JobId {
+    let state = state.inner().clone();
+    let (job, cancel) = state.new_job();
+    std::thread::spawn(move || {
+        let mut throttle = Throttle::ten_per_second();
+        commands::receive_files(&state, &paths, &origin, job, &cancel, &mut |event| {
+            if matches!(event, ImportEvent::Progress { .. }) && !throttle.ready() {
+                return;
+            }
+            let _ = on_event.send(event);
+        });
+        state.end_job(job);
+    });
+    job
+}
+
 /// Starts re-checking the database on a thread of its own; returns the job id at once.
 #[tauri::command]
 pub fn check_database(state: Shared<'_>, on_event: Channel<CheckEvent>) -> JobId {

@@ -10,7 +10,11 @@ Usage: python3 verify_archive.py [--trust KEYSTRING_OR_FILE]... ARCHIVE...
 
 Prints one line per archive, in argument order, on stdout:
     OK <origin> <sequence> <events> <root base64>
+    SEALED-ON-RECEIPT <origin> <sequence> <events> <root base64> <label>
     FAIL <reason>
+An archive sealed on receipt (section 4.1, its manifest's `received` member) is never printed as OK: its signer
+received the files, so its line gives the label `sealed on receipt by <key name> (<fingerprint>) at <at>: proves no
+change since receipt, not authenticity at the source` (it still counts as verified for the exit status).
 The continuity report of the set (section 6) goes to stderr, one line per origin (plus one per problem).
 Exit status: 0 when every archive verifies under a trusted key and the set is continuous; 1 otherwise; 2 for a
 usage error (bad option, no archive, a --trust value that is neither a readable key file nor a key string, an
@@ -122,6 +126,14 @@ MANIFEST_MEMBERS = {
     "entries", "tool",
 }
 ENTRY_MEMBERS = {"name", "events", "bytes", "source"}
+RECEIPT_MEMBERS = {"at", "files"}
+RECEIVED_FILE_MEMBERS = {"name", "sha256", "bytes", "entry"}
+RECEIPT_MEANING = "proves no change since receipt, not authenticity at the source"
+# Section 4.1: `at` is an RFC 3339 time (a `T` or `t` between date and time, 1 to 9 fraction digits, `Z`, `z` or a
+# numeric offset; a time without a zone is read as UTC, as AuditLens reads times).
+RFC3339_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?"
+                        r"(?:[Zz]|[+-](\d{2}):(\d{2}))?\Z", re.ASCII)
+HEX64_RE = re.compile(r"[0-9a-f]{64}\Z", re.ASCII)
 EXTENSIONS = ("auditlens-sequence", "auditlens-chain-start", "auditlens-chain-end", "auditlens-manifest-sha256")
 ZERO32 = bytes(32)
 
@@ -534,6 +546,52 @@ def _str(v, what):
     return v
 
 
+def is_rfc3339(text):
+    m = RFC3339_RE.match(text)
+    if not m:
+        return False
+    y, mo, d, h, mi, s, oh, om = (int(g) if g is not None else 0 for g in m.groups())
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    return 1 <= mo <= 12 and 1 <= d <= days[mo - 1] and h <= 23 and mi <= 59 and s <= 59 and oh <= 23 and om <= 59
+
+
+def check_receipt(m):
+    """Section 4.1: the `received` member of an archive sealed on receipt."""
+    r = m["received"]
+    if type(r) is not dict or set(r) != RECEIPT_MEMBERS:
+        raise Fail("manifest: received is not an object with exactly the members at, files")
+    if not is_rfc3339(_str(r["at"], "received.at")):
+        raise Fail(f"manifest: received.at {r['at']!r} is not an RFC 3339 time")
+    if type(r["files"]) is not list:
+        raise Fail("manifest: received.files is not an array")
+    named = []
+    for i, f in enumerate(r["files"]):
+        if type(f) is not dict or set(f) != RECEIVED_FILE_MEMBERS:
+            raise Fail(f"manifest: received.files[{i}] does not have exactly the members name, sha256, bytes, entry")
+        _str(f["name"], f"received.files[{i}].name")
+        if not HEX64_RE.match(_str(f["sha256"], f"received.files[{i}].sha256")):
+            raise Fail(f"manifest: received.files[{i}].sha256 is not 64 lowercase hexadecimal digits")
+        _uint(f["bytes"], f"received.files[{i}].bytes")
+        if f["entry"] is not None:
+            named.append((_str(f["entry"], f"received.files[{i}].entry"), f["name"]))
+    expected = [(e["name"], e["source"]) for e in m["entries"]]
+    if named != expected:
+        raise Fail(f"manifest: received.files name the entries {named}, not the events entries and their sources "
+                   f"{expected}")
+
+
+def fingerprint(key):
+    """Section 1: `SHA256:` and the unpadded base64 SHA-256 of 0x01 and the public key."""
+    return "SHA256:" + base64.b64encode(hashlib.sha256(b"\x01" + key.public).digest()).decode().rstrip("=")
+
+
+def receipt_label(m):
+    """Section 4.1: the label of an archive sealed on receipt, shown instead of "verified"."""
+    key = m["signer_key"]
+    return f"sealed on receipt by {key.name} ({fingerprint(key)}) at {m['received']['at']}: {RECEIPT_MEANING}"
+
+
 def parse_manifest(raw):
     try:
         s = raw.decode("utf-8")
@@ -545,7 +603,9 @@ def parse_manifest(raw):
         raise Fail("manifest: not a JSON object")
     keys = set(m)
     # `mapping_sha256` is present exactly when source_kind is "mapping" (checked below).
-    expected = MANIFEST_MEMBERS | ({"mapping_sha256"} if "mapping_sha256" in keys else set())
+    # `received` is present exactly when the archive was sealed on receipt (section 4.1).
+    expected = MANIFEST_MEMBERS | ({"mapping_sha256"} if "mapping_sha256" in keys else set()) | (
+        {"received"} if "received" in keys else set())
     if keys != expected:
         extra, missing = sorted(keys - expected), sorted(expected - keys)
         raise Fail(f"manifest: unknown members {extra} / missing members {missing}")
@@ -585,6 +645,8 @@ def parse_manifest(raw):
         _uint(e["bytes"], f"entries[{i}].bytes")
         _str(e["source"], f"entries[{i}].source")
     _str(m["tool"], "tool")
+    if "received" in m:
+        check_receipt(m)
     return m
 
 
@@ -709,6 +771,7 @@ def verify_archive(path, trusted):
             "origin": cp["origin"], "sequence": cp["sequence"], "events": n, "root": r,
             "chain_start": cp["chain_start"], "chain_end": cp["chain_end"], "checkpoint": cp_raw,
             "signer": signer.text, "trusted": signer.text in trusted,
+            "received": receipt_label(m) if "received" in m else None,
         }
 
 
@@ -840,7 +903,10 @@ def main(argv):
             print(f"usage error: {e}", file=sys.stderr)
             return 2
         verified.append((path, info))
-        if info["trusted"]:
+        if info["trusted"] and info["received"]:
+            lines.append(f"SEALED-ON-RECEIPT {info['origin']} {info['sequence']} {info['events']} "
+                         f"{b64(info['root'])} {info['received']}")
+        elif info["trusted"]:
             lines.append(f"OK {info['origin']} {info['sequence']} {info['events']} {b64(info['root'])}")
         else:
             lines.append(f"FAIL {path}: valid signature but untrusted key {info['signer']}")

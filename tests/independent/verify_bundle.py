@@ -12,6 +12,8 @@ Usage: python3 verify_bundle.py [--trust KEY]... [--trust-auditor KEY]... BUNDLE
 
 Prints one line on stdout:
     OK <events> events, <archives> archives, auditor <name> <fingerprint>; <what was not re-derived>
+       (when archives were sealed on receipt, docs/archive-format.md section 4.1, after the auditor:
+       `; <m> of them only sealed on receipt, not verified at the source: archive <k> <label>; ...`)
     UNTRUSTED <reason>      (the bundle is intact, but a producer or required auditor key is not trusted)
     FAIL <reason>
 Exit status: 0 verified (every check of section 9); 1 otherwise; 2 usage error (bad option, no bundle or a bundle
@@ -379,7 +381,9 @@ def verify(path, trusted, trusted_auditors):
                 raise Fail(f"bundle.json: archive {number} is not after archive {number - 1}")
             archives.append({"origin": cp["origin"], "sequence": cp["sequence"], "size": cp["size"],
                              "root": cp["root"], "signer": m["signer"], "seen": 0, "manifest": m,
-                             "source": source})
+                             "source": source,
+                             # section 4.1 of docs/archive-format.md: never shown as plainly verified
+                             "received": va.receipt_label(m) if "received" in m else None})
 
         # 6. events and proofs, line by line
         proofs = entry("proofs.jsonl")
@@ -439,6 +443,11 @@ def verify(path, trusted, trusted_auditors):
         note = f"; {annotated} events carry the auditor's annotations (not evidence)"
     else:
         note = ""
+    received = sum(a["seen"] for a in archives if a["received"])
+    if received:
+        labels = "; ".join(f"archive {number} {a['received']}" for number, a in enumerate(archives, 1)
+                           if a["received"])
+        note = f"; {received} of them only sealed on receipt, not verified at the source: {labels}{note}"
     return "OK", (f"{n} events, {k} archives, auditor {auditor.name} {fingerprint(auditor)}{note}; report.json derived "
                   "but its normalized fields, and report.html, not re-derived (note B3)")
 
@@ -555,6 +564,8 @@ def check_report(raw, ix, auditor, archives, placed):
                 raise Fail(f"report.json: events[{i}].{f} is neither a string nor null")
             e[f] = v
         e["source"] = a["source"]
+        if a["received"]:
+            e["received"] = a["received"]
         if e["time"] is not None:
             times.append((rfc3339_key(e["time"], f"report.json events[{i}].time"), e["time"]))
         events.append(e)
@@ -568,6 +579,13 @@ def check_report(raw, ix, auditor, archives, placed):
                "Every event's bytes hash to its leaf, every inclusion proof leads to its archive's signed Merkle "
                "root, and every checkpoint signature verifies with its producer key. Every archive was verified "
                "under a trusted producer key when it was imported into the evidence store.")
+    received = [a for a in archives if a["received"]]
+    if received:
+        m = sum(a["seen"] for a in received)
+        summary += (f" Of these, {m} {'event' if m == 1 else 'events'} from {len(received)} "
+                    f"{'archive' if len(received) == 1 else 'archives'} {'was' if m == 1 else 'were'} only sealed on "
+                    "receipt, by the key of whoever received the files, not by their producer: "
+                    f"{va.RECEIPT_MEANING}.")
     derived = {
         "format": "auditlens-evidence-report",
         "version": 1,
@@ -584,7 +602,11 @@ def check_report(raw, ix, auditor, archives, placed):
              "normalization": rules_of(a["manifest"], named_rules(found, j)),
              "signer": {"key": a["signer"], "name": a["manifest"]["signer_key"].name,
                         "fingerprint": fingerprint(a["manifest"]["signer_key"])},
-             "events": d["events"], "sealed": a["manifest"]["created"], "imported": d["imported"]}
+             "events": d["events"], "sealed": a["manifest"]["created"], "imported": d["imported"],
+             **({"received": {
+                 "label": a["received"], "at": a["manifest"]["received"]["at"],
+                 "files": [{"name": f["name"], "sha256": f["sha256"], "bytes": f["bytes"], "entry": f["entry"]}
+                           for f in a["manifest"]["received"]["files"]]}} if a["received"] else {})}
             for j, (a, d) in enumerate(zip(archives, ix["archives"]), 1)],
         "events": events,
         "how_to_verify": [

@@ -1692,6 +1692,7 @@ fn a_mapping_archive_travels_with_its_mapping_file_and_its_fields_are_derived_fr
         inputs: &[fixture(
             "logs/misc_saas_audit/panther/Slack_AuditLogs.jsonl",
         )],
+        receive: false,
     })
     .unwrap();
     assert_eq!(

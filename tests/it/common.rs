@@ -93,6 +93,7 @@ pub fn seal_to(
         mapping: None,
         out: &out,
         inputs,
+        receive: false,
     })
     .unwrap();
     out

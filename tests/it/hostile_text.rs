@@ -143,6 +143,7 @@ fn hostile_archive(dir: &Path, out: &str, key: &SignerKey, origin: &str) -> Path
         mapping: None,
         out: &sealed,
         inputs: &[input],
+        receive: false,
     })
     .unwrap();
     rewrite(&sealed, &dir.join(out), |entries| {

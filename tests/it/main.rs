@@ -5,6 +5,7 @@ mod common;
 
 mod bundle;
 mod bundle_cli;
+mod bundle_receipt;
 mod check_hostile;
 mod cli;
 mod cli_contract;
@@ -22,6 +23,7 @@ mod note_vectors;
 mod papers;
 mod parquet;
 mod query_sql;
+mod receive;
 mod sorted;
 mod sources;
 mod stats;

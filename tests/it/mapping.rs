@@ -48,6 +48,7 @@ impl Lab {
             mapping: Some(mapping),
             out: &path,
             inputs: &[fixture(SLACK)],
+            receive: false,
         })
         .unwrap();
         path
@@ -338,6 +339,7 @@ fn seal_refuses_a_bad_mapping_or_a_conflicting_format() {
             mapping,
             out: &out,
             inputs: &[fixture(SLACK)],
+            receive: false,
         })
         .err()
         .map(|e| e.to_string())

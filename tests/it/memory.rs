@@ -79,6 +79,7 @@ fn seal_big(dir: &Path, events: usize, field: &str) -> (String, String, [String;
         mapping: None,
         out: &archive,
         inputs: &[input],
+        receive: false,
     })
     .unwrap();
     assert_eq!(summary.events, events as u64);

@@ -68,6 +68,7 @@ fn lab() -> Lab {
                 mapping,
                 out: &out,
                 inputs,
+                receive: false,
             })
             .unwrap();
             out

@@ -248,6 +248,8 @@ describe('import', () => {
       imported_at: '2026-01-01T00:00:00Z',
       gap_before: null,
       untimed: 8,
+      received_at: null,
+      received_label: null,
     };
     const searched: string[] = [];
     mockBackend({
@@ -404,6 +406,7 @@ describe('search', () => {
     sequence: 1,
     index: 0,
     verified: true,
+    received: false,
   };
 
   it('shows a query error at its column', async () => {
@@ -542,6 +545,7 @@ describe('event detail', () => {
     sequence: 1,
     index: 0,
     verified: true,
+    received: false,
     raw: JSON.stringify({ actor: hostile, action: '<script>window.__pwned=1</script>' }),
     leaf: 'ab'.repeat(32),
     archive_id: 1,

@@ -37,6 +37,7 @@ const overview: Overview = {
     all_verified: false,
     archives: 3,
     verified: 2,
+    received: [],
     untrusted: [],
     failed: [
       {
@@ -88,6 +89,7 @@ function row(id: string, actor: string, outcome: string): EventRow {
     sequence: 1,
     index: 0,
     verified: true,
+    received: false,
   };
 }
 
@@ -270,6 +272,29 @@ describe('dashboards', () => {
     });
     await renderApp();
     expect(await screen.findByText('All verified.')).toBeTruthy();
+  });
+
+  it('says which verified archives were only sealed on receipt, with their label as text', async () => {
+    const label = `sealed on receipt by jane (SHA256:x) at 2026-12-04T21:34:42Z: proves no change since receipt, not authenticity at the source ${HOSTILE}`;
+    dashboards({
+      overview: () => ({
+        ...overview,
+        verification: {
+          ...overview.verification,
+          all_verified: true,
+          verified: 3,
+          failed: [],
+          gaps: [],
+          received: [{ archive_id: 9, origin: 'received/k8s', sequence: 1, path: '/r.zip', status: 'verified', reason: label }],
+        },
+      }),
+    });
+    await renderApp();
+    expect(await screen.findByText('All verified.')).toBeTruthy();
+    const box = document.getElementById('verification-received') as HTMLElement;
+    expect(box.textContent).toContain('1 of them was sealed on receipt by the auditor, not signed by their producer');
+    expect(box.textContent).toContain(label);
+    expect(box.querySelector('img')).toBeNull();
   });
 
   it('names look-alike origins and shows bidi, zero-width and control characters of names visibly', async () => {

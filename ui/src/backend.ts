@@ -158,6 +158,10 @@ export const backend = {
   /** Starts verifying and importing `paths`; progress and results arrive through `onEvent`. */
   importArchives: (paths: string[], onEvent: (e: ImportEvent) => void) =>
     call('import_archives', { paths, onEvent: channel(onEvent) }),
+  /** "Import unsigned logs": seals `paths` on receipt with the auditor's key as one archive of `origin`, trusts that
+   * key for exactly this origin, and imports the archive; progress and the result arrive through `onEvent`. */
+  receiveFiles: (paths: string[], origin: string, onEvent: (e: ImportEvent) => void) =>
+    call('receive_files', { paths, origin, onEvent: channel(onEvent) }),
   /** Starts re-checking the whole database; progress and the report arrive through `onEvent`. */
   checkDatabase: (onEvent: (e: CheckEvent) => void) => call('check_database', { onEvent: channel(onEvent) }),
   cancelJob: (job: JobId) => call('cancel_job', { job }),

@@ -32,6 +32,7 @@ function row(i: number, change: Partial<EventRow> = {}): EventRow {
     sequence: 1,
     index: i,
     verified: true,
+    received: false,
     ...change,
   };
 }
@@ -308,6 +309,90 @@ describe('a received bundle', () => {
     expect(section.textContent).toContain(hostile);
     expect(section.textContent).toContain('7 entries at export');
     expect(container.querySelector('img, script, iframe, [onerror]')).toBeNull();
+  });
+
+  it('labels an archive sealed on receipt and its events, never as just verified', async () => {
+    const label =
+      'sealed on receipt by jane-receipt (SHA256:rx) at 2026-12-04T21:34:42Z: proves no change since receipt, not authenticity at the source';
+    const base = opened();
+    const normal = base.archives[0];
+    const bundle = opened({
+      archives: [
+        normal,
+        {
+          origin: 'example.com/received/okta',
+          sequence: 1,
+          size: 9,
+          root: 'r2',
+          events: 1,
+          signer: { key: 'jane-receipt+1+z', name: 'jane-receipt', fingerprint: 'SHA256:rx', trusted: true, yours: false },
+          received: {
+            at: '2026-12-04T21:34:42Z',
+            files: [{ name: 'okta.json', sha256: 'ab'.repeat(32), bytes: 120, entry: 'events/000001.jsonl' }],
+          },
+          // A hidden character in what the bundle says is shown, not obeyed.
+          received_label: `${label}\u202e`,
+        },
+      ],
+      events: [
+        base.events[0],
+        {
+          ...base.events[0],
+          position: 2,
+          id: 'example.com/received/okta@1#0',
+          actor: 'okta-user',
+          received_label: `${label}\u202e`,
+        },
+      ],
+      events_total: 2,
+    });
+    mockBackend({ ...basics(), open_bundle: () => bundle });
+    const { container } = await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Received bundle' }));
+    fireEvent.change(screen.getByLabelText('Bundle'), { target: { value: '/in/received.zip' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Verify' }));
+    const verdict = await screen.findByRole('status');
+    // The verdict counts the events only sealed on receipt and gives no green "Verified" badge.
+    expect(verdict.querySelector('#bundle-receipt')!.textContent).toContain(
+      '1 of 2 events are exactly what their producer signed; 1 is only sealed on receipt',
+    );
+    expect(verdict.textContent).toContain('proves no change since receipt, not authenticity at the source');
+    expect(verdict.querySelector('.badge.good')).toBeNull();
+    expect(verdict.classList.contains('good')).toBe(false);
+    // The archive sealed on receipt carries the label; the one sealed by its producer does not.
+    const rows = container.querySelectorAll('#bundle-archives tbody tr');
+    expect(rows.length).toBe(2);
+    expect(rows[0].textContent).not.toContain('sealed on receipt');
+    expect(rows[1].querySelector('.received-label')!.textContent).toContain(label);
+    expect(rows[1].querySelector('.received-label')!.textContent).toContain('\\u{202e}');
+    expect(container.textContent).not.toContain('\u202e');
+    // Its events are marked too, and their provenance gives the label.
+    const items = container.querySelectorAll('.bundle-event');
+    expect(items[0].textContent).not.toContain('sealed on receipt');
+    expect(items[1].querySelector('.bundle-event-head')!.textContent).toContain('sealed on receipt');
+    fireEvent.click(items[1].querySelector('.bundle-event-head')!);
+    expect(items[1].querySelector('.received-label')!.textContent).toContain(label);
+  });
+
+  it('says when every event of a bundle is only sealed on receipt', async () => {
+    const base = opened();
+    const bundle = opened({
+      archives: [
+        {
+          ...base.archives[0],
+          received_label:
+            'sealed on receipt by x (SHA256:x) at 2026-01-01T00:00:00Z: proves no change since receipt, not authenticity at the source',
+        },
+      ],
+    });
+    mockBackend({ ...basics(), open_bundle: () => bundle });
+    await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Received bundle' }));
+    fireEvent.change(screen.getByLabelText('Bundle'), { target: { value: '/in/received.zip' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Verify' }));
+    const verdict = await screen.findByRole('status');
+    expect(verdict.textContent).toContain('All 1 event is only sealed on receipt');
+    expect(verdict.textContent).not.toMatch(/\bVerified\b/);
   });
 
   it('says exactly why a tampered bundle failed and shows none of its events', async () => {

@@ -28,6 +28,7 @@ const detail: EventDetail = {
   sequence: 1,
   index: 0,
   verified: true,
+  received: false,
   raw: '{"actor":"alice"}',
   leaf: 'ab'.repeat(32),
   archive_id: 1,

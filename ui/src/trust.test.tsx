@@ -265,6 +265,8 @@ describe('the archives screen', () => {
       gap_before: null,
       signer_change_from: from ?? undefined,
       untimed: 0,
+      received_at: null,
+      received_label: null,
     });
     mockBackend({
       ...basics(startup({ db: { ...startup().db, archives: 2, events: 6 } })),

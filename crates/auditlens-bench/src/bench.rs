@@ -182,6 +182,7 @@ pub fn archive_section(dir: &Path, n: u64, repeat: usize) -> Result<Vec<Figure>,
             mapping: None,
             out: &out,
             inputs: &inputs,
+            receive: false,
         })
         .map_err(|e| BenchError::Failed(e.to_string()))
     })?;

@@ -218,6 +218,7 @@ pub fn store_section(
                 mapping: None,
                 out: &out,
                 inputs: &inputs,
+                receive: false,
             })
             .map_err(|e| BenchError::Failed(e.to_string()))?;
         }

@@ -64,6 +64,86 @@ pub struct Manifest {
     pub time_range: Option<TimeRange>,
     pub entries: Vec<ManifestEntry>,
     pub tool: String,
+    /// Present exactly when the archive was sealed on receipt (`auditlens receive`): by the auditor who received
+    /// files nobody signed, not by their producer (docs/archive-format.md section 4.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<Receipt>,
+}
+
+/// What an archive sealed on receipt records of the files received: when, and each file as it arrived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// When the files were read and sealed (RFC 3339 UTC).
+    pub at: String,
+    /// Every input file, in the order given, including those that held no event.
+    pub files: Vec<ReceivedFile>,
+}
+
+/// One received file: its name, and the SHA-256 (lowercase hex, as `sha256sum` prints it) and size of its
+/// bytes exactly as received (compressed, when it arrived compressed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct ReceivedFile {
+    pub name: String,
+    pub sha256: String,
+    pub bytes: u64,
+    /// The `events/` entry holding its events; `null` for a file that held none.
+    pub entry: Option<String>,
+}
+
+impl Receipt {
+    /// The rules of docs/archive-format.md section 4.1: a valid time, a well-formed hash per file, and exactly the
+    /// archive's events entries, in order, each under the file name its entry records.
+    pub fn check(&self, entries: &[ManifestEntry]) -> Result<(), String> {
+        if crate::time::parse_rfc3339(&self.at).is_none() {
+            return Err(format!("at {:?} is not an RFC 3339 time", self.at));
+        }
+        if let Some(f) = self.files.iter().find(|f| {
+            f.sha256.len() != 64
+                || !f
+                    .sha256
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        }) {
+            return Err(format!(
+                "file {:?}: sha256 {:?} is not 64 lowercase hex digits",
+                f.name, f.sha256
+            ));
+        }
+        let named: Vec<(&str, &str)> = self
+            .files
+            .iter()
+            .filter_map(|f| Some((f.entry.as_deref()?, f.name.as_str())))
+            .collect();
+        let expected: Vec<(&str, &str)> = entries
+            .iter()
+            .map(|e| (e.name.as_str(), e.source.as_str()))
+            .collect();
+        if named != expected {
+            return Err(format!(
+                "files {named:?} differ from the events entries and their sources {expected:?}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The honest label of evidence sealed on receipt, for every place that shows it (docs/archive-format.md
+    /// section 4.1).
+    pub fn label(&self, signer_name: &str, fingerprint: &str) -> String {
+        receipt_label(signer_name, fingerprint, &self.at)
+    }
+}
+
+/// What sealing on receipt proves, and what it does not, in the words every door shows.
+pub const RECEIPT_MEANING: &str = "proves no change since receipt, not authenticity at the source";
+
+/// `sealed on receipt by NAME (FINGERPRINT) at TIME: proves no change since receipt, not authenticity at the
+/// source`.
+pub fn receipt_label(signer_name: &str, fingerprint: &str, at: &str) -> String {
+    format!("sealed on receipt by {signer_name} ({fingerprint}) at {at}: {RECEIPT_MEANING}")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -434,15 +514,25 @@ fn check_name(name: &str) -> Result<(), ArchiveError> {
 
 /// SHA-256 over a file's bytes, streamed: the floor for anything that must hash every byte.
 pub fn sha256_file(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
-    let mut f = std::fs::File::open(path)?;
+    sha256_reader(&mut std::fs::File::open(path)?).map(|(hash, _)| hash)
+}
+
+/// SHA-256 of everything `r` yields, and how many bytes that was.
+pub fn sha256_reader(r: &mut impl Read) -> std::io::Result<([u8; 32], u64)> {
     let mut buf = vec![0u8; 1 << 20];
     let mut h = <sha2::Sha256 as sha2::Digest>::new();
+    let mut len = 0u64;
     loop {
-        let n = std::io::Read::read(&mut f, &mut buf)?;
+        let n = match r.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         if n == 0 {
-            return Ok(sha2::Digest::finalize(h).into());
+            return Ok((sha2::Digest::finalize(h).into(), len));
         }
         sha2::Digest::update(&mut h, &buf[..n]);
+        len += n as u64;
     }
 }
 

@@ -60,6 +60,9 @@ pub struct SealOptions<'a> {
     pub mapping: Option<&'a Path>,
     pub out: &'a Path,
     pub inputs: &'a [PathBuf],
+    /// Seal on receipt (`auditlens receive`): the manifest records that the signer received these files, with
+    /// each file's name, SHA-256 and size as received and the time (docs/archive-format.md section 4.1).
+    pub receive: bool,
 }
 
 /// What was sealed.
@@ -73,6 +76,12 @@ pub struct SealSummary {
     pub source_kind: SourceKind,
     pub root: String,
     pub chain_end: String,
+    /// Set when sealed on receipt: what the manifest records of the files received, and the label every door
+    /// shows for the archive ([`archive::receipt_label`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received: Option<archive::Receipt>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_label: Option<String>,
 }
 
 pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
@@ -105,6 +114,14 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
     };
     let normalizer =
         Normalizer::new(kind, mapping.as_deref()).map_err(|e| SealError::Usage(e.to_string()))?;
+    let now = crate::time::format_utc(chrono::Utc::now().timestamp_micros());
+    // Sealing on receipt hashes each file as received before reading its events, and again after: a file that
+    // changed in between is refused, so the recorded hash is of the bytes sealed.
+    let received_files = if opts.receive {
+        Some(hash_inputs(opts.inputs)?)
+    } else {
+        None
+    };
 
     let out_dir = opts
         .out
@@ -127,10 +144,36 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
             tempfile::tempfile_in(out_dir).map_err(write_err(out_dir))?,
         );
         let mut state = SealState::new(chain_start);
-        let (mut zip, entries) = seal_events(zip, opts, &normalizer, &mut leaves, &mut state)?;
+        let (mut zip, (entries, entry_of_input)) =
+            seal_events(zip, opts, &normalizer, &mut leaves, &mut state)?;
         if state.count == 0 {
             return Err(SealError::NoEvents);
         }
+        let received = match &received_files {
+            None => None,
+            Some(before) => {
+                if hash_inputs(opts.inputs)? != *before {
+                    return Err(SealError::Usage(
+                        "an input file changed while it was being sealed on receipt: receive it again".into(),
+                    ));
+                }
+                Some(archive::Receipt {
+                    at: now.clone(),
+                    files: opts
+                        .inputs
+                        .iter()
+                        .zip(before)
+                        .zip(entry_of_input)
+                        .map(|((path, (sha256, bytes)), entry)| archive::ReceivedFile {
+                            name: input::base_name(path),
+                            sha256: sha256.clone(),
+                            bytes: *bytes,
+                            entry,
+                        })
+                        .collect(),
+                })
+            }
+        };
 
         zip.start_file(
             archive::LEAVES,
@@ -164,11 +207,12 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
             source_kind: kind.as_str().into(),
             mapping_sha256,
             signer: opts.key.verifier().to_string(),
-            created: crate::time::format_utc(chrono::Utc::now().timestamp_micros()),
+            created: now.clone(),
             events: state.count,
             time_range: state.time_range(),
             entries,
             tool: format!("auditlens {}", env!("CARGO_PKG_VERSION")),
+            received,
         };
         let manifest_bytes =
             serde_json::to_vec_pretty(&manifest).map_err(|e| SealError::Zip(e.to_string()))?;
@@ -211,6 +255,13 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
             source_kind: kind,
             root: archive::encode_hash(&checkpoint.root),
             chain_end: archive::encode_hash(&state.chain),
+            received_label: manifest.received.as_ref().map(|r| {
+                r.label(
+                    opts.key.verifier().name(),
+                    &opts.key.verifier().fingerprint(),
+                )
+            }),
+            received: manifest.received,
         })
     })();
     if result.is_err() {
@@ -220,6 +271,10 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
 }
 
 type ArchiveWriter = zip::ZipWriter<BufWriter<File>>;
+
+/// The manifest entries, and for each input the name of the entry holding its events (none for an input
+/// without events).
+type SealedEntries = (Vec<ManifestEntry>, Vec<Option<String>>);
 
 /// Event bytes handed to the compressing thread at a time, and how many such batches may wait for it.
 const WRITE_BATCH_BYTES: usize = 1 << 20;
@@ -250,7 +305,7 @@ fn seal_events(
     normalizer: &Normalizer,
     leaves: &mut impl Write,
     state: &mut SealState,
-) -> Result<(ArchiveWriter, Vec<ManifestEntry>), SealError> {
+) -> Result<(ArchiveWriter, SealedEntries), SealError> {
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::sync_channel::<WriteOp>(WRITE_QUEUE);
         let (free_tx, free_rx) = mpsc::channel::<LineBatch>();
@@ -267,7 +322,8 @@ fn seal_events(
     })
 }
 
-/// The reading side of [`seal_events`]. Returns when `tx` is dropped, which ends the compressing side.
+/// The reading side of [`seal_events`]: the manifest entries, and for each input the entry holding its events
+/// (none for an input without events). Returns when `tx` is dropped, which ends the compressing side.
 fn read_events(
     opts: &SealOptions<'_>,
     normalizer: &Normalizer,
@@ -275,9 +331,10 @@ fn read_events(
     state: &mut SealState,
     tx: SyncSender<WriteOp>,
     free: &Receiver<LineBatch>,
-) -> Result<Vec<ManifestEntry>, SealError> {
+) -> Result<SealedEntries, SealError> {
     let stopped = || SealError::Zip("the compressing thread stopped".into());
     let mut entries = Vec::new();
+    let mut of_input = Vec::with_capacity(opts.inputs.len());
     let mut batch = LineBatch::default();
     for path in opts.inputs {
         let name = archive::events_entry_name(entries.len() + 1);
@@ -321,8 +378,10 @@ fn read_events(
         if events == 0 {
             // An input without events adds no entry: drop the empty one just started.
             tx.send(WriteOp::Abort).map_err(|_| stopped())?;
+            of_input.push(None);
             continue;
         }
+        of_input.push(Some(name.clone()));
         entries.push(ManifestEntry {
             name,
             events,
@@ -330,7 +389,32 @@ fn read_events(
             source: input::base_name(path),
         });
     }
-    Ok(entries)
+    Ok((entries, of_input))
+}
+
+/// Each input's SHA-256 (lowercase hex) and size, read as it is on disk. Only regular files: a pipe or device
+/// cannot be read twice, and a file sealed on receipt is hashed before and after its events are read.
+fn hash_inputs(inputs: &[PathBuf]) -> Result<Vec<(String, u64)>, SealError> {
+    inputs
+        .iter()
+        .map(|path| {
+            let io_err = |source: io::Error| {
+                SealError::Input(InputError::Io {
+                    file: path.display().to_string(),
+                    source,
+                })
+            };
+            let mut file = File::open(path).map_err(io_err)?;
+            if !file.metadata().map_err(io_err)?.is_file() {
+                return Err(SealError::Usage(format!(
+                    "{}: not a regular file (files received are hashed as they are on disk)",
+                    path.display()
+                )));
+            }
+            let (hash, bytes) = archive::sha256_reader(&mut file).map_err(io_err)?;
+            Ok((crate::merkle::hex(&hash), bytes))
+        })
+        .collect()
 }
 
 /// The compressing side of [`seal_events`]: runs the operations in order until the reading side is done.

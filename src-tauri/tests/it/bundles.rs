@@ -373,6 +373,7 @@ fn a_received_event_is_shown_as_text_with_invisible_and_reordering_characters_ma
         mapping: None,
         out: &archive,
         inputs: std::slice::from_ref(&log),
+        receive: false,
     })
     .unwrap();
     let mut stored = false;

@@ -208,6 +208,7 @@ fn cancelling_during_an_import_stops_it_and_stores_nothing() {
         mapping: None,
         out: &big,
         inputs: &[log],
+        receive: false,
     })
     .unwrap();
     let cancel = AtomicBool::new(false);
@@ -423,6 +424,7 @@ fn a_missing_sequence_shows_as_a_gap() {
         mapping: None,
         out: &k8s_3,
         inputs: &[fixtures::logs("k8s_audit/falco_trace_files/exec_pod.json")],
+        receive: false,
     })
     .unwrap();
     import(&e.state, &[&e.fx.k8s_1, &k8s_3]);

@@ -7,4 +7,5 @@ mod commands;
 mod dashboards;
 mod ipc_surface;
 mod support;
+mod receive;
 mod trust_grants;

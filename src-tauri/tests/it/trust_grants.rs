@@ -76,6 +76,7 @@ fn a_grant_binds_the_key_to_the_origin_and_is_listed_with_its_window() {
         mapping: None,
         out: &other,
         inputs: &[fixtures::logs("k8s_audit/falco_trace_files/exec_pod.json")],
+        receive: false,
     })
     .unwrap();
     let r = import(&state, &other);

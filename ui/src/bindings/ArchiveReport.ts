@@ -2,6 +2,7 @@
 import type { ArchiveStatus } from "./ArchiveStatus";
 import type { Failure } from "./Failure";
 import type { Normalization } from "./Normalization";
+import type { Receipt } from "./Receipt";
 import type { SignerInfo } from "./SignerInfo";
 import type { TimeRange } from "./TimeRange";
 
@@ -13,7 +14,12 @@ export type ArchiveReport = { path: string, status: ArchiveStatus, origin: strin
 /**
  * The manifest's signed sealing time (`created`), as written there.
  */
-created?: string, source_kind: string | null, signer: SignerInfo | null, 
+created?: string, 
+/**
+ * Set when the archive was sealed on receipt (`auditlens receive`): the signer is the auditor who received
+ * the files, and the signature proves no change since receipt, not authenticity at the source.
+ */
+received?: Receipt, source_kind: string | null, signer: SignerInfo | null, 
 /**
  * Merkle root, chain values and manifest hash, base64 as in the checkpoint.
  */

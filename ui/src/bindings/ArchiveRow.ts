@@ -26,4 +26,14 @@ signer_change_from?: string,
  * How many of the archive's stored events that parse have no time (docs/sources.md section 2); `None`
  * when its events are not stored.
  */
-untimed: number | null, };
+untimed: number | null, 
+/**
+ * Set when the archive was sealed on receipt (docs/archive-format.md section 4.1): the receipt time its signed
+ * manifest records.
+ */
+received_at: string | null, 
+/**
+ * With `received_at`: the label every door shows instead of "verified", `sealed on receipt by NAME
+ * (FINGERPRINT) at TIME: proves no change since receipt, not authenticity at the source`.
+ */
+received_label: string | null, };

@@ -16,4 +16,8 @@ time: string | null, source: string | null, actor: string | null, action: string
 /**
  * The event exactly as signed by its producer (one line of JSON).
  */
-text: string, };
+text: string, 
+/**
+ * Set when the event's archive was sealed on receipt: that archive's label, shown instead of "verified".
+ */
+received_label?: string, };

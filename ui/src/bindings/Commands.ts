@@ -53,6 +53,7 @@ export type Commands = {
   untrust_key: [{ fingerprint: string }, Array<TrustedKey>],
   untrust_grant: [{ grant: TrustedKey }, Array<TrustedKey>],
   import_archives: [{ paths: Array<string>, onEvent: Channel<ImportEvent> }, number],
+  receive_files: [{ paths: Array<string>, origin: string, onEvent: Channel<ImportEvent> }, number],
   check_database: [{ onEvent: Channel<CheckEvent> }, number],
   cancel_job: [{ job: number }, boolean],
   archives: [Record<string, never>, ArchivesView],

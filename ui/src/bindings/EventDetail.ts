@@ -26,6 +26,11 @@ root: string | null,
  */
 normalization?: Normalization, 
 /**
+ * Set when the event's archive was sealed on receipt: the label shown instead of "verified"
+ * ([`crate::archive::receipt_label`]).
+ */
+received_label?: string, 
+/**
  * Stable id: `origin@sequence#index`.
  */
 id: string, 
@@ -45,6 +50,12 @@ archive: string, sequence: number, index: number,
  * True only when the event's archive verified under a trusted key.
  */
 verified: boolean, 
+/**
+ * True when the event's archive was sealed on receipt (docs/archive-format.md section 4.1): its signature
+ * proves no change since the auditor received it, not authenticity at the source; shown as "sealed on
+ * receipt", never just "verified".
+ */
+received: boolean, 
 /**
  * Set when the event is "not parsed": its verified bytes are not a JSON object the parser reads (the
  * parser's reason). It then has no normalized fields but source and origin; its raw text is the event.

@@ -25,6 +25,12 @@ archive: string, sequence: number, index: number,
  */
 verified: boolean, 
 /**
+ * True when the event's archive was sealed on receipt (docs/archive-format.md section 4.1): its signature
+ * proves no change since the auditor received it, not authenticity at the source; shown as "sealed on
+ * receipt", never just "verified".
+ */
+received: boolean, 
+/**
  * Set when the event is "not parsed": its verified bytes are not a JSON object the parser reads (the
  * parser's reason). It then has no normalized fields but source and origin; its raw text is the event.
  */

@@ -15,4 +15,10 @@ events: number,
 /**
  * False when the archive is not stored as verified (the export would be refused).
  */
-verified: boolean, };
+verified: boolean, 
+/**
+ * Set when the archive was sealed on receipt (docs/archive-format.md section 4.1): the label its events carry
+ * in the bundle instead of "verified", `sealed on receipt by NAME (FINGERPRINT) at AT: proves no change since
+ * receipt, not authenticity at the source`.
+ */
+received_label?: string, };

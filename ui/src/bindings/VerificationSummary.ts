@@ -10,7 +10,13 @@ export type VerificationSummary = {
 /**
  * Every stored archive verified under a trusted key, and no origin has a gap.
  */
-all_verified: boolean, archives: number, verified: number, untrusted: Array<ArchiveNote>, failed: Array<ArchiveNote>, 
+all_verified: boolean, archives: number, verified: number, 
+/**
+ * Verified archives that were sealed on receipt (docs/archive-format.md section 4.1), counted in `verified`:
+ * their signature proves no change since the auditor received them, not authenticity at the source (the
+ * label is each note's `reason`).
+ */
+received: Array<ArchiveNote>, untrusted: Array<ArchiveNote>, failed: Array<ArchiveNote>, 
 /**
  * Archives before which sequences of their origin are missing.
  */

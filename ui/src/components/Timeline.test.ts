@@ -23,6 +23,8 @@ function row(id: number, sequence: number, change: Partial<ArchiveRow> = {}): Ar
     gap_before: null,
     signer_change_from: undefined,
     untimed: 0,
+    received_at: null,
+    received_label: null,
     ...change,
   };
 }

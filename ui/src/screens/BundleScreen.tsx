@@ -117,15 +117,32 @@ function BundleView({ bundle: b, zone }: { bundle: OpenedBundle; zone: TimeZoneC
   const [shown, setShown] = useState(SHOWN);
   const f = b.failure;
   const where = f ? [f.entry && `entry ${f.entry}`, f.line != null && `line ${f.line}`, f.event && `event ${f.event}`].filter(Boolean).join(', ') : '';
+  // Events of archives sealed on receipt (docs/archive-format.md section 4.1) are never shown as just verified: their
+  // signature is the receiver's, and proves no change since receipt, not authenticity at the source.
+  const received = b.archives.filter((a) => a.received_label != null);
+  const receivedEvents = received.reduce((n, a) => n + a.events, 0);
+  const total = b.archives.reduce((n, a) => n + a.events, 0);
   return (
     <div className="bundle-view" data-verdict={b.verdict}>
       {b.verdict === 'verified' ? (
-        <div className="banner good verdict" role="status" id="bundle-verdict">
-          <strong>
-            <span className="badge good">Verified</span> Every event is exactly what its producer signed, by a key in
-            your keyring, the reports say exactly what the events say, and the auditor's signature covers the whole
-            bundle.
-          </strong>
+        <div className={`banner ${receivedEvents > 0 ? 'warn' : 'good'} verdict`} role="status" id="bundle-verdict">
+          {receivedEvents === 0 ? (
+            <strong>
+              <span className="badge good">Verified</span> Every event is exactly what its producer signed, by a key in
+              your keyring, the reports say exactly what the events say, and the auditor's signature covers the whole
+              bundle.
+            </strong>
+          ) : (
+            <strong id="bundle-receipt">
+              <span className="badge warn">Sealed on receipt</span>{' '}
+              {receivedEvents === total
+                ? `All ${formatCount(total)} ${total === 1 ? 'event is' : 'events are'} only sealed on receipt`
+                : `${formatCount(total - receivedEvents)} of ${formatCount(total)} events are exactly what their producer signed; ${formatCount(receivedEvents)} ${receivedEvents === 1 ? 'is' : 'are'} only sealed on receipt`}
+              : signed by whoever received the files, which proves no change since receipt, not authenticity at the
+              source. Every signature is by a key in your keyring, the reports say exactly what the events say, and the
+              auditor's signature covers the whole bundle.
+            </strong>
+          )}
           {b.auditor && !b.auditor.trusted && (
             <p className="small" id="bundle-auditor-untrusted">
               Exported by an auditor key that is not in your keyring ({b.auditor.name}, {b.auditor.fingerprint}):
@@ -239,7 +256,7 @@ function BundleView({ bundle: b, zone }: { bundle: OpenedBundle; zone: TimeZoneC
                 <th>Origin</th>
                 <th className="num">Sequence</th>
                 <th className="num">Events here / in archive</th>
-                <th>Producer key</th>
+                <th>Producer key (or receiver, when sealed on receipt)</th>
               </tr>
             </thead>
             <tbody>
@@ -253,6 +270,11 @@ function BundleView({ bundle: b, zone }: { bundle: OpenedBundle; zone: TimeZoneC
                   <td>
                     <span className="mono">{a.signer.name}</span>{' '}
                     <span className="mono small">{a.signer.fingerprint}</span> {keyBadge(a.signer, false, b.verdict)}
+                    {a.received_label != null && (
+                      <div className="small received-label" data-received="true">
+                        <span className="badge warn small">sealed on receipt</span> {safeText(a.received_label)}
+                      </div>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -336,6 +358,7 @@ function EventItem({ event: e, zone }: { event: BundleEvent; zone: TimeZoneChoic
         <span className="clip">{e.action ?? '—'}</span>
         <span className="clip">{e.resource ?? ''}</span>
         <span>{e.outcome ?? ''}</span>
+        {e.received_label != null && <span className="badge warn small">sealed on receipt</span>}
       </button>
       {open && (
         <div className="bundle-event-body">
@@ -344,6 +367,12 @@ function EventItem({ event: e, zone }: { event: BundleEvent; zone: TimeZoneChoic
             <dd className="mono wrap">{e.id}</dd>
             <dt>Leaf hash</dt>
             <dd className="mono small wrap">{e.leaf}</dd>
+            {e.received_label != null && (
+              <>
+                <dt>Evidence</dt>
+                <dd className="wrap received-label">{safeText(e.received_label)}</dd>
+              </>
+            )}
           </dl>
           <pre className="code raw">{reindentJson(e.text)}</pre>
         </div>

@@ -21,11 +21,30 @@ function archiveName(a: { origin: string | null; sequence: number | null; path: 
 export function VerificationBanner({ v }: { v: VerificationSummary }) {
   const { navigate } = useApp();
   const archives = `${formatCount(Number(v.archives))} ${Number(v.archives) === 1 ? 'archive' : 'archives'}`;
+  // Evidence sealed on receipt verified as such, but only proves no change since the auditor received it.
+  const received =
+    v.received.length > 0 ? (
+      <div className="verification-problem received" data-kind="received" id="verification-received">
+        {formatCount(v.received.length)} of them {v.received.length === 1 ? 'was' : 'were'} sealed on receipt by the
+        auditor, not signed by their producer: that proves no change since receipt, not authenticity at the source.
+        <ul>
+          {v.received.map((a) => (
+            <li key={`received-${a.archive_id}`}>
+              <span className="mono">{archiveName(a)}</span>
+              {a.reason && <span className="muted"> — {safeText(a.reason)}</span>}
+            </li>
+          ))}
+        </ul>
+      </div>
+    ) : null;
   if (v.all_verified) {
     return (
       <div className="banner good verification" id="verification" role="status" data-verified="true">
-        <strong>All verified.</strong>&nbsp;{archives}, each checked against its signed checkpoint under a trusted key;
-        no sequence is missing.
+        <div className="banner-text">
+          <strong>All verified.</strong>&nbsp;{archives}, each checked against its signed checkpoint under a trusted
+          key; no sequence is missing.
+          {received}
+        </div>
       </div>
     );
   }
@@ -63,6 +82,7 @@ export function VerificationBanner({ v }: { v: VerificationSummary }) {
               </ul>
             </div>
           ))}
+        {received}
       </div>
       <button type="button" className="link" onClick={() => navigate({ name: 'archives' })}>
         Open Archives

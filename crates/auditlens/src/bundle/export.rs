@@ -752,6 +752,8 @@ pub(crate) struct CheckedArchive {
     pub normalizer: Normalizer,
     /// The manifest's `created` (sealing time), microseconds, when it parses.
     pub sealed_micros: Option<i64>,
+    /// Whether the signed manifest says the archive was sealed on receipt (docs/archive-format.md section 4.1).
+    pub received: bool,
 }
 
 pub(crate) fn check_archive(
@@ -773,6 +775,7 @@ pub(crate) fn check_archive(
         signer_fingerprint: a.signer.fingerprint(),
         source_kind: a.manifest.source_kind.clone(),
         sealed_micros: crate::time::parse_rfc3339(&a.manifest.created),
+        received: a.manifest.received.is_some(),
         normalizer: a.normalizer,
         checkpoint_bytes: a.checkpoint_bytes,
     })

@@ -40,6 +40,19 @@ fn push_text(out: &mut String, s: &str, breaks: bool) {
     }
 }
 
+/// The mark of an event sealed on receipt (docs/evidence-bundle.md section 7.2). Inline style: the page's style
+/// sheet, and so every page without such an event, stays byte for byte what it was.
+const RECEIPT_PILL: &str = "<span class=\"pill\" style=\"color:var(--warn);background:var(--warnbg);\
+    border-color:#ecd3a4\">sealed on receipt</span>";
+
+/// Text of an archive sealed on receipt: its label, set apart (inline style, as [`RECEIPT_PILL`]).
+fn receipt_label(label: &str) -> String {
+    format!(
+        "<strong style=\"color:var(--warn)\">{}</strong>",
+        text(label)
+    )
+}
+
 fn opt(v: &Option<String>) -> String {
     match v {
         Some(s) => text(s),
@@ -180,6 +193,19 @@ pub fn render(
         ),
         (None, None) => "&mdash;".into(),
     };
+    let received = report
+        .events
+        .iter()
+        .filter(|e| e.received.is_some())
+        .count();
+    let received_note = if received == 0 {
+        String::new()
+    } else {
+        format!(
+            "; {received} of them only sealed on receipt ({})",
+            text(crate::archive::RECEIPT_MEANING)
+        )
+    };
     let span = match &report.time_range {
         Some(t) => format!("{} &ndash; {} (UTC)", text(&t.first), text(&t.last)),
         None => "no event has a readable time".into(),
@@ -194,7 +220,7 @@ pub fn render(
          <dt>Exported by</dt><dd><span class=\"v\">{aname}</span> &middot; key fingerprint <span class=\"mono\">{afp}</span></dd>\
          <dt>Exported at</dt><dd>{exported} (UTC)</dd>\
          <dt>Selection</dt><dd>{selection_line}</dd>\
-         <dt>Events</dt><dd>{n} from {k} signed archive{ks}</dd>\
+         <dt>Events</dt><dd>{n} from {k} signed archive{ks}{received_note}</dd>\
          <dt>Time span</dt><dd>{span}</dd>\
          <dt>Software</dt><dd>{tool}</dd>\
          </dl>\n",
@@ -211,7 +237,15 @@ pub fn render(
     // Verification summary.
     write!(
         out,
-        "<section class=\"verdict\"><div class=\"title\">Verified at export</div><div>{}</div><ul>",
+        "<section class=\"verdict\"><div class=\"title\">Verified at export{}</div><div>{}</div><ul>",
+        if received == 0 {
+            String::new()
+        } else {
+            format!(
+                "; {received} event{} only sealed on receipt",
+                if received == 1 { "" } else { "s" }
+            )
+        },
         text(&report.verification.summary)
     )?;
     for c in &report.verification.checks {
@@ -271,7 +305,7 @@ pub fn render(
         writeln!(
             out,
             "<tr><td class=\"n\"><a href=\"#event-{p}\">{p}</a></td><td class=\"t\">{time}</td><td class=\"v\">{actor}</td>\
-             <td class=\"v\">{action}</td><td class=\"v\">{resource}</td><td class=\"v\">{env}</td><td>{outcome}</td></tr>",
+             <td class=\"v\">{action}</td><td class=\"v\">{resource}</td><td class=\"v\">{env}</td><td>{outcome}{mark}</td></tr>",
             p = e.position,
             time = opt(&e.time),
             actor = opt(&e.actor),
@@ -279,6 +313,11 @@ pub fn render(
             resource = opt(&e.resource),
             env = opt(&e.env),
             outcome = outcome_pill(&e.outcome),
+            mark = if e.received.is_some() {
+                format!(" {RECEIPT_PILL}")
+            } else {
+                String::new()
+            },
         )?;
     }
     writeln!(out, "</tbody></table>")?;
@@ -291,15 +330,53 @@ pub fn render(
          checkpoint, included unchanged in the bundle (<code>archives/NNNNNN/checkpoint</code>).</p>\n"
     )?;
     for a in &report.archives {
+        // An archive sealed on receipt was signed by whoever received the files, not by their producer: its label
+        // says so, and what it recorded of each file received.
+        let (receipt, sealed_by, imported_as, key_title) = match &a.received {
+            None => (
+                String::new(),
+                "by the producer",
+                "verified under a trusted key",
+                "Producer key",
+            ),
+            Some(r) => {
+                let files: Vec<String> = r
+                    .files
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "<span class=\"v\">{}</span> &middot; {} bytes &middot; sha256 <span class=\"mono\">{}</span>{}",
+                            text(&f.name),
+                            f.bytes,
+                            text(&f.sha256),
+                            match &f.entry {
+                                Some(e) => format!(" &middot; {}", text(e)),
+                                None => " &middot; no event".into(),
+                            }
+                        )
+                    })
+                    .collect();
+                (
+                    format!(
+                        "<dt>Sealed on receipt</dt><dd>{}</dd><dt>Files received</dt><dd>{}</dd>",
+                        receipt_label(&r.label),
+                        files.join("<br>")
+                    ),
+                    "on receipt, by the key of whoever received the files, not by their producer",
+                    "its signature verified under a trusted key: no change since receipt",
+                    "Signer key",
+                )
+            }
+        };
         writeln!(
             out,
             "<div class=\"archive\"><h3>Archive {num}: <span class=\"v\">{origin}</span>, sequence {seq}</h3>\
-             <dl class=\"meta\">\
+             <dl class=\"meta\">{receipt}\
              <dt>Events</dt><dd>{ev} exported of {size} in the archive &middot; source kind {kind}</dd>\
              <dt>Fields by</dt><dd>{rules}</dd>\
-             <dt>Sealed</dt><dd>{sealed} (UTC), by the producer</dd>\
-             <dt>Imported</dt><dd>{imported} (UTC), verified under a trusted key</dd>\
-             <dt>Producer key</dt><dd><span class=\"v\">{sname}</span> &middot; fingerprint <span class=\"mono\">{sfp}</span></dd>\
+             <dt>Sealed</dt><dd>{sealed} (UTC), {sealed_by}</dd>\
+             <dt>Imported</dt><dd>{imported} (UTC), {imported_as}</dd>\
+             <dt>{key_title}</dt><dd><span class=\"v\">{sname}</span> &middot; fingerprint <span class=\"mono\">{sfp}</span></dd>\
              <dt>Key string</dt><dd class=\"mono\">{skey}</dd>\
              <dt>Merkle root</dt><dd class=\"mono\">{root}</dd>\
              </dl></div>",
@@ -414,7 +491,7 @@ fn write_event(
     write!(
         out,
         "<article class=\"event\" id=\"event-{p}\"><header><span class=\"num\">Event {p}</span>\
-         <span class=\"when\">{time}</span>{outcome}<span class=\"id\">{id}</span></header><div class=\"body\">\
+         <span class=\"when\">{time}</span>{outcome}{mark}<span class=\"id\">{id}</span></header><div class=\"body\">\
          <div class=\"fields\">",
         p = e.position,
         time = match &e.time {
@@ -422,6 +499,11 @@ fn write_event(
             None => "no readable time".into(),
         },
         outcome = outcome_pill(&e.outcome),
+        mark = if e.received.is_some() {
+            RECEIPT_PILL
+        } else {
+            ""
+        },
         id = text(&e.id),
     )?;
     for (k, v) in [
@@ -454,9 +536,16 @@ fn write_event(
         )
         .as_bytes(),
     )?;
+    if let Some(label) = &e.received {
+        out.write_all(kv("Evidence", receipt_label(label)).as_bytes())?;
+    }
     out.write_all(
         kv(
-            "Producer",
+            if e.received.is_some() {
+                "Signer"
+            } else {
+                "Producer"
+            },
             archive
                 .map(|a| {
                     format!(

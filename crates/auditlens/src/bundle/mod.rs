@@ -282,6 +282,23 @@ pub struct ReportArchive {
     pub events: u64,
     pub sealed: String,
     pub imported: String,
+    /// Present only for an archive sealed on receipt (its signed manifest's `received`, docs/archive-format.md
+    /// section 4.1): the label shown instead of "verified", and what the manifest records of the files received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<ReportReceipt>,
+}
+
+/// What a report says of an archive sealed on receipt (docs/evidence-bundle.md section 7.1): derived from the
+/// archive's signed manifest, like everything else of the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportReceipt {
+    /// [`crate::archive::receipt_label`]: `sealed on receipt by NAME (FINGERPRINT) at AT: proves no change since
+    /// receipt, not authenticity at the source`.
+    pub label: String,
+    /// The manifest's `received.at`.
+    pub at: String,
+    /// The manifest's `received.files`, in its order.
+    pub files: Vec<crate::archive::ReceivedFile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -304,6 +321,10 @@ pub struct ReportEvent {
     pub agent: Option<String>,
     pub env: Option<String>,
     pub stage: Option<String>,
+    /// Present only for an event of an archive sealed on receipt: that archive's label
+    /// ([`ReportReceipt::label`]), shown instead of "verified".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<String>,
 }
 
 /// One entry line of the manifest: `<base64 SHA-256> <size> <name>`.

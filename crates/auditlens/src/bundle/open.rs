@@ -71,6 +71,17 @@ pub struct BundleArchive {
     /// The bundle's events from this archive.
     pub events: u64,
     pub signer: BundleKey,
+    /// Set when the archive was sealed on receipt (docs/archive-format.md section 4.1): what its signed manifest
+    /// records of the files received (names made terminal-safe). Its signer received the files; it is not their
+    /// producer.
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received: Option<crate::archive::Receipt>,
+    /// With `received`: the label shown instead of "verified", `sealed on receipt by NAME (FINGERPRINT) at AT:
+    /// proves no change since receipt, not authenticity at the source`.
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_label: Option<String>,
 }
 
 /// One event of a received bundle, as text only. Every string here comes from the bundle (attacker-controlled);
@@ -91,6 +102,10 @@ pub struct BundleEvent {
     pub outcome: Option<String>,
     /// The event exactly as signed by its producer (one line of JSON).
     pub text: String,
+    /// Set when the event's archive was sealed on receipt: that archive's label, shown instead of "verified".
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_label: Option<String>,
 }
 
 /// A received evidence bundle, verified on its own: it is never imported into the database.
@@ -204,6 +219,20 @@ pub fn open_verified(path: &Path, opts: &OpenOptions<'_>) -> Result<OpenedBundle
                 &a.signer.fingerprint,
                 a.signer.trusted,
             ),
+            received: a.received.as_ref().map(|r| crate::archive::Receipt {
+                at: terminal_safe(&r.at),
+                files: r
+                    .files
+                    .iter()
+                    .map(|f| crate::archive::ReceivedFile {
+                        name: terminal_safe(&f.name),
+                        sha256: terminal_safe(&f.sha256),
+                        bytes: f.bytes,
+                        entry: f.entry.as_deref().map(terminal_safe),
+                    })
+                    .collect(),
+            }),
+            received_label: a.received_label.as_deref().map(terminal_safe),
         })
         .collect();
     let mut failure = v.failure.as_ref().map(|f| BundleProblem {
@@ -329,6 +358,7 @@ fn read_bundle_events(path: &Path, verified: &[VerifiedEvent]) -> Result<BundleE
             resource: field(|r| &r.resource),
             outcome: field(|r| &r.outcome),
             text: terminal_safe(&String::from_utf8_lossy(text)),
+            received_label: want.received_label.as_deref().map(terminal_safe),
         });
     }
     let range = report.time_range;
@@ -377,6 +407,7 @@ pub(super) mod tests {
             mapping: None,
             out: &archive,
             inputs: &[log],
+            receive: false,
         })
         .unwrap();
         let mut store = Store::open(&dir.join("store.db")).unwrap();

@@ -53,6 +53,12 @@ pub struct PreviewArchive {
     pub events: u64,
     /// False when the archive is not stored as verified (the export would be refused).
     pub verified: bool,
+    /// Set when the archive was sealed on receipt (docs/archive-format.md section 4.1): the label its events carry
+    /// in the bundle instead of "verified", `sealed on receipt by NAME (FINGERPRINT) at AT: proves no change since
+    /// receipt, not authenticity at the source`.
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_label: Option<String>,
 }
 
 /// What an export would disclose, before anything is written.
@@ -131,6 +137,20 @@ pub fn preview(
                 sequence: r.sequence,
                 events: 1,
                 verified: r.verified,
+                // The label is the store's, from the archive's signed receipt (one look-up per such archive).
+                received_label: if r.received {
+                    store
+                        .event(&r.id)?
+                        .and_then(|d| d.received_label)
+                        .or_else(|| {
+                            Some(format!(
+                                "sealed on receipt: {}",
+                                crate::archive::RECEIPT_MEANING
+                            ))
+                        })
+                } else {
+                    None
+                },
             }),
         }
         match r

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::{
     BundleIndex, ExportChecks, ExportReport, IndexArchive, KeyInfo, ReportArchive, ReportEvent,
+    ReportReceipt,
 };
 use crate::archive::{Manifest, TimeRange, encode_hash};
 use crate::merkle::Hash;
@@ -99,6 +100,13 @@ impl ReportBuilder {
         let Some(a): Option<&IndexArchive> = self.index.archives.get(k) else {
             return;
         };
+        let signer_info = KeyInfo::of(signer);
+        // An archive sealed on receipt is labelled as such from its signed manifest: never just "verified".
+        let received = manifest.received.as_ref().map(|r| ReportReceipt {
+            label: r.label(&signer_info.name, &signer_info.fingerprint),
+            at: r.at.clone(),
+            files: r.files.clone(),
+        });
         self.archives.push(ReportArchive {
             number: k as u64 + 1,
             origin: a.origin.clone(),
@@ -109,11 +117,12 @@ impl ReportBuilder {
             normalization: rules,
             signer: KeyInfo {
                 key: manifest.signer.clone(),
-                ..KeyInfo::of(signer)
+                ..signer_info
             },
             events: a.events,
             sealed: manifest.created.clone(),
             imported: a.imported.clone(),
+            received,
         });
         self.normalizers.push(normalizer);
     }
@@ -158,6 +167,7 @@ impl ReportBuilder {
             agent: n.agent,
             env: n.env,
             stage: n.stage,
+            received: a.received.as_ref().map(|r| r.label.clone()),
         });
     }
 
@@ -185,6 +195,22 @@ impl ReportBuilder {
             plural(self.events.len(), "event", "events"),
             plural(self.archives.len(), "archive", "archives")
         );
+        // Events of archives sealed on receipt are said apart: their signature proves no change since receipt,
+        // not authenticity at the source (docs/evidence-bundle.md section 7.1).
+        let received_events = self.events.iter().filter(|e| e.received.is_some()).count();
+        let received_archives = self
+            .archives
+            .iter()
+            .filter(|a| a.received.is_some())
+            .count();
+        let summary = if received_events == 0 {
+            summary
+        } else {
+            format!(
+                "{summary} {}",
+                receipt_sentence(received_events, received_archives)
+            )
+        };
         let how_to_verify = vec![
             format!(
                 "With AuditLens: auditlens verify-bundle --trust PRODUCER.pub --trust-auditor AUDITOR.pub BUNDLE.zip \
@@ -218,6 +244,23 @@ impl ReportBuilder {
             how_to_verify,
         }
     }
+}
+
+/// The sentence `verification.summary` ends with when some events come from archives sealed on receipt
+/// (docs/evidence-bundle.md section 7.1): `Of these, <m> event(s) from <j> archive(s) were only sealed on receipt,
+/// by the key of whoever received the files, not by their producer: proves no change since receipt, not
+/// authenticity at the source.`
+pub fn receipt_sentence(events: usize, archives: usize) -> String {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    format!(
+        "Of these, {} from {} {} only sealed on receipt, by the key of whoever received the files, not by their \
+         producer: {}.",
+        plural(events, "event", "events"),
+        plural(archives, "archive", "archives"),
+        if events == 1 { "was" } else { "were" },
+        crate::archive::RECEIPT_MEANING
+    )
 }
 
 /// `report.json`'s bytes: the document as pretty-printed JSON (two-space indent) and a final newline.

@@ -171,6 +171,14 @@ pub struct VerifiedArchive {
     pub root: String,
     pub events: u64,
     pub signer: KeyStatus,
+    /// Set when the archive was sealed on receipt (its signed manifest's `received`, docs/archive-format.md
+    /// section 4.1): signed by whoever received the files, not by their producer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received: Option<crate::archive::Receipt>,
+    /// With `received`: the label shown instead of "verified", `sealed on receipt by NAME (FINGERPRINT) at AT:
+    /// proves no change since receipt, not authenticity at the source`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -181,6 +189,9 @@ pub struct VerifiedEvent {
     pub index: u64,
     /// Leaf hash, base64.
     pub leaf: String,
+    /// Set when the event's archive was sealed on receipt: its label ([`VerifiedArchive::received_label`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_label: Option<String>,
 }
 
 /// The result of verifying one bundle (the `--json` document).
@@ -352,6 +363,10 @@ fn run(
             None => (a.normalizer.clone(), super::report::rules_of(&a.manifest)),
         };
         report.archive(&a.manifest, &a.signer, normalizer, rules);
+        let received = a.manifest.received.clone();
+        let received_label = received
+            .as_ref()
+            .map(|r| r.label(a.signer.name(), &a.signer.fingerprint()));
         v.archives.push(VerifiedArchive {
             origin: a.origin.clone(),
             sequence: a.sequence,
@@ -367,6 +382,8 @@ fn run(
                     crate::time::parse_rfc3339(&a.manifest.created),
                 ),
             ),
+            received,
+            received_label,
         });
         archives.push(a);
     }
@@ -774,6 +791,8 @@ struct ArchiveCheck {
     normalizer: Normalizer,
     /// Events of this archive seen so far.
     seen: u64,
+    /// The label of an archive sealed on receipt, for its events.
+    received_label: Option<String>,
 }
 
 fn check_archive(
@@ -842,6 +861,10 @@ fn check_archive(
             "event counts disagree: entries sum to {sum:?}, manifest says {}, checkpoint says {}",
             m.events, cp.size
         ));
+    }
+    if let Some(r) = &m.received {
+        r.check(&m.entries)
+            .map_err(|why| cp_fail(&m_name, format!("archive manifest received: {why}")))?;
     }
     if chain.sequence == 1 && chain.chain_start != [0u8; 32] {
         return Err(cp_fail(
@@ -924,7 +947,12 @@ fn check_archive(
             k - 1
         )));
     }
+    let received_label = m
+        .received
+        .as_ref()
+        .map(|r| r.label(signer.name(), &signer.fingerprint()));
     Ok(ArchiveCheck {
+        received_label,
         origin: cp.origin,
         sequence: chain.sequence,
         size: cp.size,
@@ -1091,6 +1119,7 @@ fn check_events(
             sequence: a.sequence,
             index: p.index,
             leaf: encode_hash(&leaf),
+            received_label: a.received_label.clone(),
         });
     }
     if out.len() as u64 != index.events {

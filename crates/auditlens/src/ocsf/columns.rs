@@ -53,6 +53,9 @@ pub struct ArchiveColumns {
     pub checkpoint_sha256_hex: String,
     pub signer_fingerprint: String,
     pub normalization: String,
+    /// `auditlens_verification`: `verified`, or `sealed-on-receipt` for an archive the auditor sealed on receipt
+    /// (its signature proves no change since receipt, not authenticity at the source).
+    pub verification: &'static str,
 }
 
 /// The column holding each event's exact bytes.
@@ -482,7 +485,7 @@ pub fn batch(rows: &[Row]) -> Result<RecordBatch, ArrowError> {
         text(|r| &r.archive.root_hex),
         text(|r| &r.archive.checkpoint_sha256_hex),
         text(|r| &r.archive.signer_fingerprint),
-        strings(std::iter::repeat_n(Some("verified"), n)),
+        text(|r| r.archive.verification),
         text(|r| &r.archive.normalization),
         strings(rows.iter().map(|r| r.source.as_deref())),
         strings(rows.iter().map(|r| r.category.as_deref())),

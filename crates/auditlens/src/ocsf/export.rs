@@ -870,6 +870,11 @@ fn archive_info(store: &Store, archive_id: i64) -> Result<ArchiveInfo, ParquetEx
             checkpoint_sha256_hex: merkle::to_hex(&checkpoint_sha),
             signer_fingerprint: checked.signer_fingerprint,
             normalization: normalization.unwrap_or_else(|| checked.normalizer.source_name()),
+            verification: if checked.received {
+                "sealed-on-receipt"
+            } else {
+                "verified"
+            },
         }),
         origin: origin.into(),
         sequence,

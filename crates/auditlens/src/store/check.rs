@@ -89,6 +89,7 @@ struct ArchiveMeta {
     parse_errors: u64,
     normalization: Option<String>,
     untimed: Option<u64>,
+    received_at: Option<String>,
 }
 
 /// What the pass over the archives collects for findings about the store as a whole.
@@ -325,7 +326,7 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT id, status, origin, sequence, source_kind, events, bytes, signer_key, signer_name,
                     signer_fingerprint, root, chain_start, chain_end, manifest_sha256, checkpoint, manifest,
-                    time_first, time_last, mapping, parse_errors, normalization, untimed
+                    time_first, time_last, mapping, parse_errors, normalization, untimed, received_at
              FROM archives WHERE {ARCHIVE_TYPES} ORDER BY id"
         ))?;
         let rows = stmt
@@ -353,6 +354,7 @@ impl Store {
                     parse_errors: r.get(19)?,
                     normalization: r.get(20)?,
                     untimed: r.get(21)?,
+                    received_at: r.get(22)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -542,6 +544,18 @@ impl Store {
                 return Ok(found);
             }
         };
+        // Sealed on receipt or not is the signed manifest's word: a database edit must not drop (or add) the label.
+        let received_at = signed.manifest.received.as_ref().map(|r| r.at.as_str());
+        if a.received_at.as_deref() != received_at {
+            problem(
+                None,
+                format!(
+                    "stored receipt time {:?} differs from the signed manifest's {received_at:?} (sealed on receipt \
+                     or not)",
+                    a.received_at
+                ),
+            );
+        }
         if a.source_kind.as_deref() != Some(kind.as_str()) {
             problem(
                 None,
@@ -1121,7 +1135,8 @@ const ARCHIVE_TYPES: &str = "typeof(id) = 'integer' AND typeof(status) = 'text'
     AND typeof(time_first) IN ('integer', 'null') AND typeof(time_last) IN ('integer', 'null')
     AND typeof(mapping) IN ('blob', 'null')
     AND typeof(parse_errors) = 'integer' AND parse_errors >= 0
-    AND (untimed IS NULL OR (typeof(untimed) = 'integer' AND untimed >= 0))";
+    AND (untimed IS NULL OR (typeof(untimed) = 'integer' AND untimed >= 0))
+    AND typeof(received_at) IN ('text', 'null')";
 
 /// The same for `events`.
 const EVENT_TYPES: &str = "typeof(id) = 'integer' AND typeof(archive_id) = 'integer'

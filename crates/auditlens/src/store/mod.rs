@@ -347,7 +347,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT id, path, status, failure, origin, sequence, source_kind, events, bytes, time_first, time_last,
                     signer_key, signer_name, signer_fingerprint, imported_at, chain_start, chain_end,
-                    normalization, mapping, untimed
+                    normalization, mapping, untimed, received_at
              FROM archives ORDER BY origin, sequence, id",
         )?;
         let mut rows: Vec<ArchiveWithChain> = stmt
@@ -377,6 +377,8 @@ impl Store {
                         ),
                         signer_change_from: None,
                         untimed: r.get::<_, Option<i64>>(19)?.map(|n| n.max(0) as u64),
+                        received_label: None,
+                        received_at: r.get(20)?,
                     },
                     r.get(15)?,
                     r.get(16)?,
@@ -414,7 +416,14 @@ impl Store {
                 ),
             ));
         }
-        Ok(rows.into_iter().map(|(r, _, _)| r).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(mut r, _, _)| {
+                r.received_label =
+                    received_label(&r.signer_name, &r.signer_fingerprint, &r.received_at);
+                r
+            })
+            .collect())
     }
 
     /// Every different origin of a stored archive (verified, untrusted or failed), in byte order.
@@ -533,6 +542,27 @@ pub struct ArchiveRow {
     /// How many of the archive's stored events that parse have no time (docs/sources.md section 2); `None`
     /// when its events are not stored.
     pub untimed: Option<u64>,
+    /// Set when the archive was sealed on receipt (docs/archive-format.md section 4.1): the receipt time its signed
+    /// manifest records.
+    pub received_at: Option<String>,
+    /// With `received_at`: the label every door shows instead of "verified", `sealed on receipt by NAME
+    /// (FINGERPRINT) at TIME: proves no change since receipt, not authenticity at the source`.
+    pub received_label: Option<String>,
+}
+
+/// The label of evidence sealed on receipt ([`crate::archive::receipt_label`]) from stored columns.
+pub fn received_label(
+    signer_name: &Option<String>,
+    fingerprint: &Option<String>,
+    received_at: &Option<String>,
+) -> Option<String> {
+    received_at.as_deref().map(|at| {
+        crate::archive::receipt_label(
+            signer_name.as_deref().unwrap_or("?"),
+            fingerprint.as_deref().unwrap_or("?"),
+            at,
+        )
+    })
 }
 
 /// The stable id of an event, the same in every database: `origin@sequence#index`.

@@ -212,6 +212,12 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX events_source ON events(source);
     "#,
+    // 14: archives sealed on receipt (`auditlens receive`, docs/archive-format.md section 4.1): the receipt time the
+    // signed manifest records, so that every door labels their events "sealed on receipt", never just "verified".
+    // No earlier AuditLens accepted such an archive, so existing rows have none.
+    r#"
+    ALTER TABLE archives ADD COLUMN received_at TEXT;
+    "#,
 ];
 
 /// The hour of an event time (microseconds), as SQL over a column `ts`: `floor(ts / 3600e6)`, NULL for NULL.

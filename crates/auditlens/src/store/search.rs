@@ -62,6 +62,10 @@ pub struct EventRow {
     pub index: u64,
     /// True only when the event's archive verified under a trusted key.
     pub verified: bool,
+    /// True when the event's archive was sealed on receipt (docs/archive-format.md section 4.1): its signature
+    /// proves no change since the auditor received it, not authenticity at the source; shown as "sealed on
+    /// receipt", never just "verified".
+    pub received: bool,
     /// Set when the event is "not parsed": its verified bytes are not a JSON object the parser reads (the
     /// parser's reason). It then has no normalized fields but source and origin; its raw text is the event.
     #[cfg_attr(feature = "ts", ts(optional))]
@@ -102,13 +106,19 @@ pub struct EventDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub normalization: Option<crate::sources::Normalization>,
+    /// Set when the event's archive was sealed on receipt: the label shown instead of "verified"
+    /// ([`crate::archive::receipt_label`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub received_label: Option<String>,
 }
 
 pub const MAX_LIMIT: usize = 10_000;
 
 pub(super) const COLUMNS: &str =
     "e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
-    e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege, e.parse_error";
+    e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege, e.parse_error,
+    a.received_at IS NOT NULL";
 
 pub(super) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     let ts: Option<i64> = r.get(1)?;
@@ -137,6 +147,7 @@ pub(super) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
         index: index as u64,
         verified: r.get::<_, String>(16)? == "verified",
         parse_error: r.get(18)?,
+        received: r.get(19)?,
         rowid: r.get(0)?,
     })
 }
@@ -506,8 +517,9 @@ impl Store {
         };
         let sql = "SELECT e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
                 e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege, e.parse_error,
+                a.received_at IS NOT NULL,
                 e.raw, e.leaf, a.id, a.path, a.signer_key, a.signer_fingerprint, a.checkpoint, a.root,
-                a.normalization, a.source_kind, a.mapping
+                a.normalization, a.source_kind, a.mapping, a.signer_name, a.received_at
              FROM events e JOIN archives a ON a.id = e.archive_id
              WHERE a.origin = ?1 AND a.sequence = ?2 AND e.idx = ?3
              ORDER BY (a.status = 'verified') DESC, a.id LIMIT 1";
@@ -517,27 +529,32 @@ impl Store {
                 sql,
                 rusqlite::params![origin, sequence, index as i64],
                 |r| {
-                    let leaf: Vec<u8> = r.get(20)?;
-                    let checkpoint: Option<Vec<u8>> = r.get(25)?;
-                    let root: Option<Vec<u8>> = r.get(26)?;
+                    let leaf: Vec<u8> = r.get(21)?;
+                    let checkpoint: Option<Vec<u8>> = r.get(26)?;
+                    let root: Option<Vec<u8>> = r.get(27)?;
                     Ok(EventDetail {
                         row: event_row(r)?,
-                        raw: r.get(19)?,
+                        raw: r.get(20)?,
                         leaf: leaf.iter().map(|b| format!("{b:02x}")).collect(),
-                        archive_id: r.get(21)?,
-                        archive_path: r.get(22)?,
+                        archive_id: r.get(22)?,
+                        archive_path: r.get(23)?,
                         archive_status: r.get(16)?,
-                        signer_key: r.get(23)?,
-                        signer_fingerprint: r.get(24)?,
+                        signer_key: r.get(24)?,
+                        signer_fingerprint: r.get(25)?,
                         checkpoint: checkpoint.map(|c| String::from_utf8_lossy(&c).into_owned()),
                         root: root.and_then(|r| {
                             let h: [u8; 32] = r.as_slice().try_into().ok()?;
                             Some(crate::archive::encode_hash(&h))
                         }),
                         normalization: super::renormalize::normalization_of(
-                            r.get::<_, Option<String>>(27)?.as_deref(),
                             r.get::<_, Option<String>>(28)?.as_deref(),
-                            r.get::<_, Option<Vec<u8>>>(29)?.as_deref(),
+                            r.get::<_, Option<String>>(29)?.as_deref(),
+                            r.get::<_, Option<Vec<u8>>>(30)?.as_deref(),
+                        ),
+                        received_label: super::received_label(
+                            &r.get(31)?,
+                            &r.get(25)?,
+                            &r.get(32)?,
                         ),
                     })
                 },

@@ -917,6 +917,7 @@ mod tests {
             mapping: None,
             out: &archive,
             inputs: &paths,
+            receive: false,
         })
         .unwrap();
         Sealed {

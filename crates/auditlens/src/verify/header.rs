@@ -169,6 +169,7 @@ fn verify_into(
     report.bytes = Some(manifest.entries.iter().map(|e| e.bytes).sum());
     report.time_range = manifest.time_range.clone();
     report.created = Some(manifest.created.clone());
+    report.received = manifest.received.clone();
     report.source_kind = Some(manifest.source_kind.clone());
     report.normalization = manifest
         .source_kind
@@ -280,6 +281,10 @@ fn check_manifest(
     }
     if m.entries.iter().any(|e| e.events == 0) {
         return bad("an events entry holds no event".into());
+    }
+    if let Some(r) = &m.received {
+        r.check(&m.entries)
+            .or_else(|why| bad(format!("received: {why}")))?;
     }
     Ok(())
 }

@@ -109,6 +109,11 @@ pub struct ArchiveReport {
     #[cfg_attr(feature = "ts", ts(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// Set when the archive was sealed on receipt (`auditlens receive`): the signer is the auditor who received
+    /// the files, and the signature proves no change since receipt, not authenticity at the source.
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received: Option<crate::archive::Receipt>,
     pub source_kind: Option<String>,
     pub signer: Option<SignerInfo>,
     /// Merkle root, chain values and manifest hash, base64 as in the checkpoint.
@@ -146,6 +151,7 @@ impl ArchiveReport {
             bytes: None,
             time_range: None,
             created: None,
+            received: None,
             source_kind: None,
             signer: None,
             root: None,

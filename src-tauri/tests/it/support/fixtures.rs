@@ -59,6 +59,7 @@ pub fn seal_to(key: &SignerKey, origin: &str, prev: Option<&Path>, out: &Path, i
         mapping: None,
         out,
         inputs,
+        receive: false,
     })
     .unwrap_or_else(|e| panic!("sealing {}: {e}", out.display()));
 }

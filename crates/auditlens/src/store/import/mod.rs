@@ -338,8 +338,8 @@ fn insert_archive_row(
     tx.execute(
         "INSERT INTO archives (path, status, failure, origin, sequence, source_kind, events, bytes, signer_key,
             signer_name, signer_fingerprint, root, chain_start, chain_end, manifest_sha256, checkpoint, manifest,
-            imported_at, mapping)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+            imported_at, mapping, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
         params![
             path,
             status,
@@ -360,6 +360,7 @@ fn insert_archive_row(
             report.manifest_bytes,
             crate::time::format_utc(chrono::Utc::now().timestamp_micros()),
             report.mapping_bytes,
+            report.received.as_ref().map(|r| r.at.clone()),
         ],
     )?;
     Ok(tx.last_insert_rowid())
@@ -671,6 +672,15 @@ impl Store {
                     );
                 }
             }
+        }
+        // Evidence sealed on receipt is never called just "verified" (docs/archive-format.md section 4.1).
+        if let (Some(receipt), Some(signer)) = (&result.report.received, &result.report.signer)
+            && let Some(rest) = result.message.strip_prefix("verified")
+        {
+            result.message = format!(
+                "signature checked{rest}; {}",
+                receipt.label(&signer.name, &signer.fingerprint)
+            );
         }
         if let Some(id) = result.archive_id
             && result.is_ok()

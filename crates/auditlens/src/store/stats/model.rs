@@ -119,6 +119,10 @@ pub struct VerificationSummary {
     pub all_verified: bool,
     pub archives: u64,
     pub verified: u64,
+    /// Verified archives that were sealed on receipt (docs/archive-format.md section 4.1), counted in `verified`:
+    /// their signature proves no change since the auditor received them, not authenticity at the source (the
+    /// label is each note's `reason`).
+    pub received: Vec<ArchiveNote>,
     pub untrusted: Vec<ArchiveNote>,
     pub failed: Vec<ArchiveNote>,
     /// Archives before which sequences of their origin are missing.

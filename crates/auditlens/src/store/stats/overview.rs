@@ -140,6 +140,7 @@ impl Store {
             all_verified: true,
             archives: archives.len() as u64,
             verified: 0,
+            received: Vec::new(),
             untrusted: Vec::new(),
             failed: Vec::new(),
             gaps: Vec::new(),
@@ -150,7 +151,12 @@ impl Store {
         };
         for a in &archives {
             match a.status.as_str() {
-                "verified" => s.verified += 1,
+                "verified" => {
+                    s.verified += 1;
+                    if a.received_label.is_some() {
+                        s.received.push(note(a, a.received_label.clone()));
+                    }
+                }
                 "untrusted" => s.untrusted.push(note(a, failure_text(&a.failure))),
                 _ => s.failed.push(note(a, failure_text(&a.failure))),
             }
