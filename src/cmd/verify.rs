@@ -41,7 +41,9 @@ pub fn run(
     }
     let mut cloudtrail = Vec::new();
     if !exports.is_empty() {
-        let (keys, signatures) = aws_trust(aws)?;
+        let (mut keys, signatures) = aws_trust(aws)?;
+        // The trust policy's `aws-cloudtrail:ACCOUNT/REGION` grants, when it has any, say where each key counts.
+        keys.apply_policy(policy);
         for (path, kind) in exports {
             // A packed export is verified in a private temporary copy (removed when done).
             let unpacked = match kind {

@@ -1287,3 +1287,156 @@ fn import_says_a_cloudtrail_export_is_not_importable_yet_and_how_to_verify_it() 
     // Refused before the store is touched.
     assert!(!db.path().join("store.db").exists());
 }
+
+/// `good_keys()` trusted only where the trust-policy `text` says (docs/trust-policy.md section 2.1).
+fn keys_under(text: &str) -> AwsKeys {
+    let policy = auditlens::trust::TrustPolicy::parse(text, "policy").expect("policy");
+    let mut keys = good_keys();
+    keys.apply_policy(&policy);
+    keys
+}
+
+#[test]
+fn the_trust_policy_grants_aws_keys_per_account_region_and_window() {
+    let e = generate();
+    let (fp0, fp1) = (fingerprint_for(0), fingerprint_for(1));
+    // Each region's key granted for exactly its account and region, and wildcards: the export verifies.
+    for text in [
+        format!(
+            "aws-cloudtrail:{ACCOUNT}/us-east-1 {fp0}\naws-cloudtrail:{ACCOUNT}/eu-west-1 {fp1}\n"
+        ),
+        format!(
+            "aws-cloudtrail:*/* {fp0}\naws-cloudtrail:{ACCOUNT}/* {}\n",
+            fp1.to_uppercase()
+        ),
+    ] {
+        let r = e.verify_with(&keys_under(&text));
+        assert!(r.verified, "{text}: {}", dump(&r));
+    }
+    // A genuine AWS signature by a key granted only for another region, account or time fails every digest it
+    // signed there, naming the grant it has.
+    let only_us = format!(
+        "aws-cloudtrail:{ACCOUNT}/us-east-1 {fp0}\naws-cloudtrail:{ACCOUNT}/us-east-1 {fp1}\n"
+    );
+    let r = e.verify_with(&keys_under(&only_us));
+    let want: Vec<(FailureKind, &str)> = e.digests[1]
+        .iter()
+        .map(|d| (FailureKind::KeyNotTrustedForTrail, d.rel.as_str()))
+        .collect();
+    assert_only(&r, &want);
+    let f = assert_has(&r, FailureKind::KeyNotTrustedForTrail, &e.digests[1][0].rel);
+    assert!(
+        f.detail.contains("the signature verifies")
+            && f.detail.contains(&format!("only for {ACCOUNT}/us-east-1")),
+        "{}",
+        f.detail
+    );
+    let r = e.verify_with(&keys_under(&format!(
+        "aws-cloudtrail:999988887777/* {fp0}\naws-cloudtrail:999988887777/* {fp1}\n"
+    )));
+    assert_eq!(failures(&r).len(), 2 * HOURS, "{}", dump(&r));
+    assert!(!r.verified);
+    // Granted until 150 minutes after the first digest's hour: the later digests fail.
+    let until = (t0() + Duration::minutes(150)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let r = e.verify_with(&keys_under(&format!(
+        "aws-cloudtrail:{ACCOUNT}/* {fp0} valid-before={until}\naws-cloudtrail:{ACCOUNT}/* {fp1} valid-before={until}\n"
+    )));
+    assert_eq!(
+        r.chains
+            .iter()
+            .map(|c| c.digests_verified)
+            .collect::<Vec<_>>(),
+        vec![2, 2],
+        "{}",
+        dump(&r)
+    );
+    // A policy without AWS grants leaves every supplied key trusted everywhere (`--aws-account` pins accounts).
+    let ops = auditlens::note::SignerKey::generate("ops").expect("key");
+    let r = e.verify_with(&keys_under(&format!("* {}\n", ops.verifier())));
+    assert!(r.verified, "{}", dump(&r));
+}
+
+#[test]
+fn a_malformed_aws_grant_is_an_error_naming_its_line() {
+    let fp = fingerprint_for(0);
+    for (line, why) in [
+        (format!("aws-cloudtrail:12345/us-east-1 {fp}"), "12 digits"),
+        (format!("aws-cloudtrail:{ACCOUNT} {fp}"), "ACCOUNT/REGION"),
+        (
+            format!("aws-cloudtrail:{ACCOUNT}/US_EAST {fp}"),
+            "region name",
+        ),
+        (
+            format!("aws-cloudtrail:{ACCOUNT}/us-east-1 abc"),
+            "32 hex digits",
+        ),
+        (format!("aws-cloudtrail:{ACCOUNT}/us-east-1"), "fingerprint"),
+        (
+            format!(
+                "aws-cloudtrail:{ACCOUNT}/us-east-1 {fp} valid-after=2024-05-01 valid-before=2024-04-01"
+            ),
+            "before",
+        ),
+        (
+            format!("aws-cloudtrail:{ACCOUNT}/us-east-1 {fp} until=2024-05-01"),
+            "unknown option",
+        ),
+    ] {
+        let err = auditlens::trust::TrustPolicy::parse(&format!("# AWS\n{line}\n"), "p.txt")
+            .expect_err(&line)
+            .to_string();
+        assert!(
+            err.starts_with("p.txt:2: ") && err.contains(why),
+            "{line}: {err}"
+        );
+    }
+}
+
+#[test]
+fn the_verify_command_applies_the_trust_policys_aws_grants() {
+    let e = generate();
+    let keys = e.root().join("keys.json");
+    write(
+        &keys,
+        keys_json(t0() - Duration::days(30), t0() + Duration::days(30)).as_bytes(),
+    );
+    let policy = e.root().join("policy.txt");
+    write(
+        &policy,
+        format!(
+            "aws-cloudtrail:{ACCOUNT}/us-east-1 {}\n",
+            fingerprint_for(0)
+        )
+        .as_bytes(),
+    );
+    let (code, out, err) = cli_verify(&[
+        "--trust-policy".as_ref(),
+        policy.as_os_str(),
+        "--aws-keys".as_ref(),
+        keys.as_os_str(),
+        e.root().as_os_str(),
+    ]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    let all = format!("{out}{err}");
+    assert!(
+        all.contains("the trust policy grants key") && all.contains(&fingerprint_for(1)),
+        "{all}"
+    );
+    write(
+        &policy,
+        format!(
+            "aws-cloudtrail:{ACCOUNT}/us-east-1 {}\naws-cloudtrail:{ACCOUNT}/eu-west-1 {}\n",
+            fingerprint_for(0),
+            fingerprint_for(1)
+        )
+        .as_bytes(),
+    );
+    let (code, out, err) = cli_verify(&[
+        "--trust-policy".as_ref(),
+        policy.as_os_str(),
+        "--aws-keys".as_ref(),
+        keys.as_os_str(),
+        e.root().as_os_str(),
+    ]);
+    assert_eq!(code, Some(0), "{out}{err}");
+}

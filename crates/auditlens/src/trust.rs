@@ -182,7 +182,41 @@ pub struct PolicyError {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustPolicy {
     grants: Vec<Grant>,
+    /// AWS CloudTrail keys, each for an account and region (docs/trust-policy.md section 2.1).
+    aws: Vec<AwsGrant>,
 }
+
+/// A grant of an AWS CloudTrail public key (by its fingerprint) for the digests of an account and region signed in
+/// a window: `aws-cloudtrail:ACCOUNT/REGION FINGERPRINT [valid-after=TIME] [valid-before=TIME]`, where ACCOUNT
+/// and REGION may each be `*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsGrant {
+    /// 12 digits, or `*` for any account.
+    pub account: String,
+    /// A region name, or `*` for any region.
+    pub region: String,
+    /// The key's AWS fingerprint: lowercase hex MD5 of its DER bytes.
+    pub fingerprint: String,
+    /// Microseconds UTC; the digest's `digestEndTime` must satisfy `valid_after <= t < valid_before`.
+    pub valid_after: Option<i64>,
+    pub valid_before: Option<i64>,
+    /// `FILE:LINE`.
+    pub source: String,
+}
+
+impl AwsGrant {
+    /// Whether this grant covers a digest of `account` and `region` signed by `fingerprint`, ending at `t`.
+    pub fn covers(&self, account: &str, region: &str, fingerprint: &str, t: i64) -> bool {
+        (self.account == "*" || self.account == account)
+            && (self.region == "*" || self.region == region)
+            && self.fingerprint.eq_ignore_ascii_case(fingerprint)
+            && self.valid_after.is_none_or(|a| a <= t)
+            && self.valid_before.is_none_or(|b| t < b)
+    }
+}
+
+/// The prefix of an AWS CloudTrail key grant's pattern.
+pub const AWS_CLOUDTRAIL_PREFIX: &str = "aws-cloudtrail:";
 
 impl TrustPolicy {
     pub fn new() -> Self {
@@ -196,7 +230,14 @@ impl TrustPolicy {
                 .iter()
                 .map(|k| Grant::bare(k.clone(), "--trust"))
                 .collect(),
+            aws: Vec::new(),
         }
+    }
+
+    /// The AWS CloudTrail key grants (docs/trust-policy.md section 2.1); none: the keys of `--aws-keys` are
+    /// trusted for every account (as `--aws-account` allows) and region.
+    pub fn aws_grants(&self) -> &[AwsGrant] {
+        &self.aws
     }
 
     pub fn grants(&self) -> &[Grant] {
@@ -213,6 +254,7 @@ impl TrustPolicy {
 
     pub fn extend(&mut self, other: TrustPolicy) {
         self.grants.extend(other.grants);
+        self.aws.extend(other.aws);
     }
 
     /// Parses a trust-policy file (docs/trust-policy.md): one grant per line,
@@ -220,6 +262,7 @@ impl TrustPolicy {
     /// `source_name` names the file in errors and in the grants' sources.
     pub fn parse(text: &str, source_name: &str) -> Result<TrustPolicy, PolicyError> {
         let mut grants = Vec::new();
+        let mut aws = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let line_no = i + 1;
             let err = |reason: String| PolicyError {
@@ -232,6 +275,14 @@ impl TrustPolicy {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
+            if let Some(grant) = line.strip_prefix(AWS_CLOUDTRAIL_PREFIX) {
+                let (scope, rest) = grant.split_once([' ', '\t']).unwrap_or((grant, ""));
+                aws.push(
+                    parse_aws_grant(scope, rest, &format!("{source_name}:{line_no}"))
+                        .map_err(err)?,
+                );
+                continue;
+            }
             let (pattern_text, rest) = split_pattern(line).map_err(err)?;
             let origins = OriginPattern::parse(&pattern_text).map_err(err)?;
             let mut fields = rest.split([' ', '\t']).filter(|f| !f.is_empty());
@@ -240,55 +291,17 @@ impl TrustPolicy {
                 .ok_or_else(|| err("expected a verifier key after the origin pattern".into()))?;
             let key = VerifierKey::parse(key_text)
                 .map_err(|e| err(format!("not a verifier key: {e}")))?;
-            let mut grant = Grant {
+            let (valid_after, valid_before) = parse_window(fields).map_err(err)?;
+            grants.push(Grant {
                 origins,
                 key,
-                valid_after: None,
-                valid_before: None,
+                valid_after,
+                valid_before,
                 first_use: false,
                 source: format!("{source_name}:{line_no}"),
-            };
-            for option in fields {
-                if option.starts_with('#') {
-                    break;
-                }
-                let (name, value) = option.split_once('=').ok_or_else(|| {
-                    err(format!(
-                        "unknown option {option:?} (expected valid-after=TIME or valid-before=TIME)"
-                    ))
-                })?;
-                if !matches!(name, "valid-after" | "valid-before") {
-                    return Err(err(format!(
-                        "unknown option {name:?} (expected valid-after or valid-before)"
-                    )));
-                }
-                let t = parse_time(value).ok_or_else(|| {
-                    err(format!(
-                        "{name}: {value:?} is not a date YYYY-MM-DD or an RFC 3339 time"
-                    ))
-                })?;
-                let slot = match name {
-                    "valid-after" => &mut grant.valid_after,
-                    "valid-before" => &mut grant.valid_before,
-                    _ => {
-                        return Err(err(format!(
-                            "unknown option {name:?} (expected valid-after or valid-before)"
-                        )));
-                    }
-                };
-                if slot.is_some() {
-                    return Err(err(format!("{name} given twice")));
-                }
-                *slot = Some(t);
-            }
-            if let (Some(a), Some(b)) = (grant.valid_after, grant.valid_before)
-                && a >= b
-            {
-                return Err(err("valid-after must be before valid-before".into()));
-            }
-            grants.push(grant);
+            });
         }
-        Ok(TrustPolicy { grants })
+        Ok(TrustPolicy { grants, aws })
     }
 
     /// Whether `signer` may speak for `origin` for an archive sealed at `created` (the manifest's signed time),
@@ -370,6 +383,86 @@ impl TrustPolicy {
 }
 
 /// The pattern at the start of a policy line (a JSON string when it holds spaces) and the rest.
+/// The options after a grant's key: `valid-after=TIME`, `valid-before=TIME` (each at most once, in order), up to a
+/// `#` comment.
+fn parse_window<'a>(
+    fields: impl Iterator<Item = &'a str>,
+) -> Result<(Option<i64>, Option<i64>), String> {
+    let (mut valid_after, mut valid_before) = (None, None);
+    for option in fields {
+        if option.starts_with('#') {
+            break;
+        }
+        let (name, value) = option.split_once('=').ok_or_else(|| {
+            format!("unknown option {option:?} (expected valid-after=TIME or valid-before=TIME)")
+        })?;
+        let slot = match name {
+            "valid-after" => &mut valid_after,
+            "valid-before" => &mut valid_before,
+            _ => {
+                return Err(format!(
+                    "unknown option {name:?} (expected valid-after or valid-before)"
+                ));
+            }
+        };
+        let t = parse_time(value).ok_or_else(|| {
+            format!("{name}: {value:?} is not a date YYYY-MM-DD or an RFC 3339 time")
+        })?;
+        if slot.is_some() {
+            return Err(format!("{name} given twice"));
+        }
+        *slot = Some(t);
+    }
+    if let (Some(a), Some(b)) = (valid_after, valid_before)
+        && a >= b
+    {
+        return Err("valid-after must be before valid-before".into());
+    }
+    Ok((valid_after, valid_before))
+}
+
+/// `aws-cloudtrail:ACCOUNT/REGION FINGERPRINT [valid-after=TIME] [valid-before=TIME]` after its prefix.
+fn parse_aws_grant(scope: &str, rest: &str, source: &str) -> Result<AwsGrant, String> {
+    let (account, region) = scope.split_once('/').ok_or_else(|| {
+        format!("{AWS_CLOUDTRAIL_PREFIX}{scope}: expected {AWS_CLOUDTRAIL_PREFIX}ACCOUNT/REGION (each may be *)")
+    })?;
+    if account != "*" && !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(format!(
+            "AWS account {account:?}: an account is 12 digits, or * for any account"
+        ));
+    }
+    let region_ok = region == "*"
+        || (!region.is_empty()
+            && region.len() <= 64
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+    if !region_ok {
+        return Err(format!(
+            "AWS region {region:?}: a region name (e.g. us-east-1), or * for any region"
+        ));
+    }
+    let mut fields = rest.split([' ', '\t']).filter(|f| !f.is_empty());
+    let fingerprint = fields.next().ok_or_else(|| {
+        "expected the CloudTrail key's fingerprint (32 hex digits) after the account and region"
+            .to_string()
+    })?;
+    if fingerprint.len() != 32 || !fingerprint.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "{fingerprint:?} is not a CloudTrail key fingerprint (32 hex digits, as list-public-keys prints it)"
+        ));
+    }
+    let (valid_after, valid_before) = parse_window(fields)?;
+    Ok(AwsGrant {
+        account: account.to_string(),
+        region: region.to_string(),
+        fingerprint: fingerprint.to_ascii_lowercase(),
+        valid_after,
+        valid_before,
+        source: source.to_string(),
+    })
+}
+
 fn split_pattern(line: &str) -> Result<(String, &str), String> {
     if line.starts_with('"') {
         let mut de = serde_json::Deserializer::from_str(line).into_iter::<String>();

@@ -330,6 +330,25 @@ pub(super) fn verify_chain(
         let message =
             digest::string_to_sign(&dg.end_raw, &dg.bucket, &dg.object, &sha_hex, prev_sig);
         if key.verify(message.as_bytes(), &sig) {
+            // A genuine AWS signature, by a key the auditor may trust only for some accounts and regions.
+            if let Err(why) =
+                keys.trusted_for(&key.fingerprint, &report.account, &report.region, dg.end)
+            {
+                report.failures.push(fail(
+                    FailureKind::KeyNotTrustedForTrail,
+                    rel,
+                    None,
+                    Some(format!(
+                        "{} for {}/{} at {}",
+                        key.fingerprint,
+                        report.account,
+                        report.region,
+                        rfc3339(dg.end)
+                    )),
+                    format!("digest file {rel}: the signature verifies, but {why}"),
+                ));
+                continue;
+            }
             authenticated[i] = true;
             report.digests_verified += 1;
             continue;

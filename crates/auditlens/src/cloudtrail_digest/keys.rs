@@ -64,6 +64,9 @@ impl AwsPublicKey {
 #[derive(Debug, Clone, Default)]
 pub struct AwsKeys {
     keys: Vec<AwsPublicKey>,
+    /// The trust policy's grants of these keys per account and region (docs/trust-policy.md section 2.1); `None`:
+    /// every key is trusted for every account and region.
+    grants: Option<Vec<crate::trust::AwsGrant>>,
 }
 
 impl AwsKeys {
@@ -137,6 +140,59 @@ impl AwsKeys {
         if !dup {
             self.keys.push(key);
         }
+    }
+
+    /// Applies the trust policy's `aws-cloudtrail:` grants, when it has any: the keys are then trusted only where
+    /// they say, and a digest verifies only when a grant covers its account, region, key fingerprint and
+    /// `digestEndTime`. A policy without such grants leaves every key trusted everywhere.
+    pub fn apply_policy(&mut self, policy: &crate::trust::TrustPolicy) {
+        if !policy.aws_grants().is_empty() {
+            self.grants = Some(policy.aws_grants().to_vec());
+        }
+    }
+
+    /// Whether the key `fingerprint` may sign the digests of `account` and `region` ending at `end`: `Err` says why
+    /// not, naming the grants of that key.
+    pub(super) fn trusted_for(
+        &self,
+        fingerprint: &str,
+        account: &str,
+        region: &str,
+        end: DateTime<Utc>,
+    ) -> Result<(), String> {
+        let Some(grants) = &self.grants else {
+            return Ok(());
+        };
+        let t = end.timestamp_micros();
+        if grants
+            .iter()
+            .any(|g| g.covers(account, region, fingerprint, t))
+        {
+            return Ok(());
+        }
+        let of_key: Vec<String> = grants
+            .iter()
+            .filter(|g| g.fingerprint.eq_ignore_ascii_case(fingerprint))
+            .map(|g| {
+                let window = match (g.valid_after, g.valid_before) {
+                    (None, None) => String::new(),
+                    (a, b) => format!(
+                        " from {} until {}",
+                        a.map_or("any time".into(), crate::time::format_utc),
+                        b.map_or("any time".into(), crate::time::format_utc)
+                    ),
+                };
+                format!("{}/{}{window} ({})", g.account, g.region, g.source)
+            })
+            .collect();
+        Err(if of_key.is_empty() {
+            format!("the trust policy grants key {fingerprint} for no account and region")
+        } else {
+            format!(
+                "the trust policy grants key {fingerprint} only for {}",
+                of_key.join(", ")
+            )
+        })
     }
 
     /// The keys with this fingerprint (lowercase hex); AWS gives one, but a list may repeat it.

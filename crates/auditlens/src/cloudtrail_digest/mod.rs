@@ -207,6 +207,9 @@ pub enum FailureKind {
     UnknownPublicKey,
     /// The signing key's validity window does not cover the digest's `digestEndTime`.
     PublicKeyNotValidAtTime,
+    /// The signature verifies, but the trust policy does not grant the key for this account and region at the
+    /// digest's `digestEndTime` (docs/trust-policy.md section 2.1).
+    KeyNotTrustedForTrail,
     /// A signature or hash algorithm other than SHA256withRSA / SHA-256.
     UnsupportedAlgorithm,
     /// `previousDigestHashValue` differs from the SHA-256 of the previous digest's uncompressed bytes.
