@@ -61,6 +61,70 @@ fn manifest_of(path: &Path) -> Manifest {
     serde_json::from_slice(bytes).unwrap()
 }
 
+/// The auditor (`auditor-jane`, made by `keygen`) and a producer (`ops`), both trusted: a store holding one
+/// archive sealed on receipt (`received/k8s`) and one sealed by its producer (`ops/k8s`).
+struct Lab {
+    tmp: tempfile::TempDir,
+    key_file: PathBuf,
+    producer: auditlens::note::SignerKey,
+    pubs: [String; 2],
+}
+
+impl Lab {
+    fn new() -> Lab {
+        let tmp = tempfile::tempdir().unwrap();
+        let (key_file, pub_file, _) = auditor(tmp.path());
+        let producer = crate::common::key("ops");
+        let producer_pub = tmp.path().join("ops.pub");
+        std::fs::write(&producer_pub, producer.verifier().to_string()).unwrap();
+        let pubs = [&pub_file, &producer_pub].map(|p| p.display().to_string());
+        Lab {
+            tmp,
+            key_file,
+            producer,
+            pubs,
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// `received` received as `received/k8s`, `sealed` sealed by `ops` as `ops/k8s`, both imported into
+    /// `evidence.db`: the two archives and the database.
+    fn store(&self, received: &[&Path], sealed: &Path) -> (PathBuf, PathBuf, PathBuf) {
+        let r = self.path("received.zip");
+        let out = receive(&self.key_file, "received/k8s", &r, received);
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+        let s = self.path("sealed.zip");
+        auditlens::seal::seal(&auditlens::seal::SealOptions {
+            key: &self.producer,
+            origin: "ops/k8s",
+            prev: None,
+            format: None,
+            mapping: None,
+            out: &s,
+            inputs: &[sealed.to_path_buf()],
+            receive: false,
+        })
+        .unwrap();
+        let db = self.path("evidence.db");
+        let out = auditlens(&self.trusting(&["import", "--db", db.to_str().unwrap()], &[&r, &s]));
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+        (r, s, db)
+    }
+
+    /// `head`, then `--trust` for both keys, then `tail`.
+    fn trusting<'a>(&'a self, head: &[&'a str], tail: &[&'a Path]) -> Vec<&'a str> {
+        let mut args = head.to_vec();
+        for p in &self.pubs {
+            args.extend(["--trust", p.as_str()]);
+        }
+        args.extend(tail.iter().map(|p| p.to_str().unwrap()));
+        args
+    }
+}
+
 #[test]
 fn received_files_are_recorded_as_received_and_every_door_labels_them() {
     let tmp = tempfile::tempdir().unwrap();
@@ -277,39 +341,10 @@ fn received_files_are_recorded_as_received_and_every_door_labels_them() {
 
 #[test]
 fn the_database_cannot_drop_or_forge_the_receipt_label() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (key_file, pub_file, _) = auditor(tmp.path());
-    let received = tmp.path().join("received.zip");
-    let out = receive(&key_file, "received/k8s", &received, &[&fixture(K8S_LOG)]);
-    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    let producer = key("ops");
-    let producer_pub = tmp.path().join("ops.pub");
-    std::fs::write(&producer_pub, producer.verifier().to_string()).unwrap();
-    let sealed = seal_to(
-        tmp.path(),
-        "sealed.zip",
-        &producer,
-        "ops/k8s",
-        None,
-        &[fixture(K8S_LOG)],
-    );
-    let db = tmp.path().join("evidence.db");
-    let (p1, p2) = (pub_file.to_str().unwrap(), producer_pub.to_str().unwrap());
-    let d = db.to_str().unwrap();
-    let out = auditlens(&[
-        "import",
-        "--db",
-        d,
-        "--trust",
-        p1,
-        "--trust",
-        p2,
-        received.to_str().unwrap(),
-        sealed.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    let check = || auditlens(&["check", "--db", d, "--trust", p1, "--trust", p2]);
-    assert_eq!(code(&check()), 0);
+    let lab = Lab::new();
+    let (_, _, db) = lab.store(&[&fixture(K8S_LOG)], &fixture(K8S_LOG));
+    let check = |db: &Path| auditlens(&lab.trusting(&["check", "--db", db.to_str().unwrap()], &[]));
+    assert_eq!(code(&check(&db)), 0);
     for (sql, origin) in [
         // The label dropped: received evidence would read as verified at the source.
         (
@@ -322,20 +357,13 @@ fn the_database_cannot_drop_or_forge_the_receipt_label() {
             "ops/k8s",
         ),
     ] {
-        let copy = tmp.path().join("edited.db");
+        let copy = lab.path("edited.db");
         std::fs::copy(&db, &copy).unwrap();
-        let conn = rusqlite::Connection::open(&copy).unwrap();
-        conn.execute_batch(sql).unwrap();
-        drop(conn);
-        let out = auditlens(&[
-            "check",
-            "--db",
-            copy.to_str().unwrap(),
-            "--trust",
-            p1,
-            "--trust",
-            p2,
-        ]);
+        rusqlite::Connection::open(&copy)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+        let out = check(&copy);
         assert_eq!(code(&out), 1, "{sql}: {}", text(&out.stdout));
         let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
         assert!(
@@ -619,49 +647,17 @@ fn receive_refuses_what_it_cannot_hash_as_received() {
 
 #[test]
 fn parquet_rows_of_received_evidence_say_sealed_on_receipt() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (key_file, pub_file, _) = auditor(tmp.path());
-    let received = tmp.path().join("received.zip");
-    let out = receive(&key_file, "received/k8s", &received, &[&fixture(K8S_LOG)]);
-    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    let producer = crate::common::key("ops");
-    let producer_pub = tmp.path().join("ops.pub");
-    std::fs::write(&producer_pub, producer.verifier().to_string()).unwrap();
+    let lab = Lab::new();
     let exec = fixture("logs/k8s_audit/falco_trace_files/exec_pod.json");
-    let sealed = seal_to(
-        tmp.path(),
-        "sealed.zip",
-        &producer,
-        "ops/k8s",
-        None,
-        &[exec],
-    );
-    let db = tmp.path().join("evidence.db");
-    let (d, p1, p2) = (
-        db.to_str().unwrap(),
-        pub_file.to_str().unwrap(),
-        producer_pub.to_str().unwrap(),
-    );
-    let out = auditlens(&[
-        "import",
-        "--db",
-        d,
-        "--trust",
-        p1,
-        "--trust",
-        p2,
-        received.to_str().unwrap(),
-        sealed.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    let export = tmp.path().join("parquet");
+    let (_, _, db) = lab.store(&[&fixture(K8S_LOG)], &exec);
+    let export = lab.path("parquet");
     let out = auditlens(&[
         "export-parquet",
         "--all-stages",
         "--db",
-        d,
+        db.to_str().unwrap(),
         "--key",
-        key_file.to_str().unwrap(),
+        lab.key_file.to_str().unwrap(),
         "--out",
         export.to_str().unwrap(),
     ]);
@@ -679,15 +675,12 @@ fn parquet_rows_of_received_evidence_say_sealed_on_receipt() {
         .unwrap();
     assert!(got.status.success(), "{}", text(&got.stderr));
     let rows: Vec<(String, String, u64)> = serde_json::from_slice(&got.stdout).unwrap();
+    let expected = [
+        ("ops/k8s", "verified", 1),
+        ("received/k8s", "sealed-on-receipt", 37),
+    ];
     assert_eq!(
         rows,
-        vec![
-            ("ops/k8s".to_string(), "verified".to_string(), 1),
-            (
-                "received/k8s".to_string(),
-                "sealed-on-receipt".to_string(),
-                37
-            ),
-        ]
+        expected.map(|(o, v, n)| (o.to_string(), v.to_string(), n))
     );
 }
