@@ -6,6 +6,6 @@ mod bundles;
 mod commands;
 mod dashboards;
 mod ipc_surface;
-mod support;
 mod receive;
+mod support;
 mod trust_grants;
