@@ -44,6 +44,13 @@ export interface BundleRequest {
   seq: number;
 }
 
+/** Unsigned log files (dropped, picked to import, given on the command line) to seal on receipt: the Import screen
+ * opens its "Import unsigned logs" dialog with them. */
+export interface ReceiveRequest {
+  paths: string[];
+  seq: number;
+}
+
 export interface AppContextValue {
   startup: Startup;
   settings: Settings;
@@ -55,9 +62,13 @@ export interface AppContextValue {
   keys: TrustedKey[];
   setKeys: (keys: TrustedKey[]) => void;
   imports: ImportItem[];
-  /** Imports the archives among `paths`; an evidence bundle among them opens on the Received bundle screen instead. */
+  /** Imports the archives among `paths`; an evidence bundle among them opens on the Received bundle screen instead,
+   * and unsigned log files open the "Import unsigned logs" dialog on the Import screen. */
   startImport: (paths: string[]) => void;
+  /** Where every import job's events go (the import list); also given to `backend.receiveFiles`. */
+  onImportEvent: (ev: ImportEvent) => void;
   bundleRequest: BundleRequest | null;
+  receiveRequest: ReceiveRequest | null;
   cancelImport: (job: number) => void;
   screen: Screen;
   navigate: (screen: Screen) => void;
@@ -149,21 +160,30 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
   );
 
   const [bundleRequest, setBundleRequest] = useState<BundleRequest | null>(null);
+  const [receiveRequest, setReceiveRequest] = useState<ReceiveRequest | null>(null);
   const startImport = useCallback(
     (paths: string[]) => {
       if (paths.length === 0) return;
       // An evidence bundle is not an archive: it is opened and verified on its own screen, never imported. Which
       // is which comes from the ZIP's list of entries; if that cannot be told, everything is tried as an archive
-      // and the import says what is wrong.
+      // and the import says what is wrong. A file that is not a ZIP at all (a plain or gzip log) is not imported
+      // either: nobody signed it, and only sealing it on receipt (the auditor's choice, in a dialog that says what
+      // that proves) can bring it in.
       backend
         .fileKinds(paths)
         .catch((): FileKind[] => paths.map(() => 'archive'))
         .then((kinds) => {
           const bundles = paths.filter((_, i) => kinds[i] === 'bundle');
-          const archives = paths.filter((_, i) => kinds[i] !== 'bundle');
+          const unsigned = paths.filter((_, i) => kinds[i] === 'unsigned');
+          const archives = paths.filter((_, i) => kinds[i] !== 'bundle' && kinds[i] !== 'unsigned');
           if (archives.length > 0) {
             navigate({ name: 'import' });
             backend.importArchives(archives, onImportEvent).catch(showError);
+          }
+          if (unsigned.length > 0) {
+            // (A bundle given with them still takes the window below; these wait in the dialog on the Import screen.)
+            setReceiveRequest((r) => ({ paths: unsigned, seq: (r?.seq ?? 0) + 1 }));
+            navigate({ name: 'import' });
           }
           if (bundles.length > 0) {
             setBundleRequest((r) => ({ path: bundles[0], seq: (r?.seq ?? 0) + 1 }));
@@ -208,7 +228,9 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
       setKeys,
       imports,
       startImport,
+      onImportEvent,
       bundleRequest,
+      receiveRequest,
       cancelImport,
       screen,
       navigate,
@@ -232,7 +254,9 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
       keys,
       imports,
       startImport,
+      onImportEvent,
       bundleRequest,
+      receiveRequest,
       cancelImport,
       screen,
       openSearch,

@@ -245,6 +245,19 @@ export const backend = {
     });
     return chosen === null ? [] : Array.isArray(chosen) ? chosen : [chosen];
   },
+  /** Native file dialog for log files nobody signed, to seal on receipt. */
+  async pickLogs(): Promise<string[]> {
+    const chosen = await open({
+      multiple: true,
+      directory: false,
+      title: 'Import unsigned logs (sealed on receipt)',
+      filters: [
+        { name: 'Log files', extensions: ['log', 'json', 'jsonl', 'ndjson', 'gz'] },
+        { name: 'All files', extensions: ['*'] },
+      ],
+    });
+    return chosen === null ? [] : Array.isArray(chosen) ? chosen : [chosen];
+  },
   /** Native file dialog for a verifier key file (.pub). */
   async pickKeyFile(): Promise<string | null> {
     const chosen = await open({

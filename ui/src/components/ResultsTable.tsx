@@ -10,8 +10,12 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import type { EventRow, Sort, SortColumn, TimeZoneChoice } from '../backend';
 import { formatTime, zoneLabel } from '../format/time';
 import { safeText } from '../format/safeText';
+import { RECEIPT_MEANING } from './ReceiveDialog';
 
 export const ROW_HEIGHT = 30;
+
+/** The tooltip of the "sealed on receipt" badge: what that seal proves, and what it does not. */
+const RECEIPT_TITLE = `Sealed on receipt by the auditor's key: ${RECEIPT_MEANING}`;
 
 export interface Column {
   id: string;
@@ -39,8 +43,14 @@ export const COLUMNS: Column[] = [
   { id: 'privilege', title: 'Privilege', width: '6.5rem', value: (r) => text(r.privilege) },
   { id: 'archive', title: 'Archive', width: 'minmax(10rem, 1fr)', value: (r) => safeText(r.archive) },
   { id: 'index', title: 'Index', width: '5rem', value: (r) => String(r.index) },
-  // An event whose verified bytes are not a JSON object the parser reads also gets a "not parsed" badge here.
-  { id: 'verified', title: 'Verified', width: '7.5rem', value: (r) => (r.verified ? 'verified' : 'NOT VERIFIED') },
+  // An event whose verified bytes are not a JSON object the parser reads also gets a "not parsed" badge here. An
+  // event sealed on receipt (docs/archive-format.md section 4.1) is never called just "verified".
+  {
+    id: 'verified',
+    title: 'Verified',
+    width: '10rem',
+    value: (r) => (!r.verified ? 'NOT VERIFIED' : r.received ? 'sealed on receipt' : 'verified'),
+  },
 ];
 
 /** Columns whose long values (ARNs, paths, user agents) are cut in the middle, keeping their end in sight. */
@@ -129,10 +139,21 @@ const Row = memo(function Row({
       {columns.map((c) => {
         const v = c.value(row, zone);
         return (
-          <div role="gridcell" key={c.id} className={`cell col-${c.id}`} title={v}>
+          <div
+            role="gridcell"
+            key={c.id}
+            className={`cell col-${c.id}`}
+            title={c.id === 'verified' && row.verified && row.received ? RECEIPT_TITLE : v}
+          >
             {c.id === 'verified' ? (
               <>
-                <span className={row.verified ? 'badge good small' : 'badge bad small'}>{v}</span>
+                {row.verified && row.received ? (
+                  <span className="badge receipt small" title={RECEIPT_TITLE}>
+                    {v}
+                  </span>
+                ) : (
+                  <span className={row.verified ? 'badge good small' : 'badge bad small'}>{v}</span>
+                )}
                 {row.parse_error != null && (
                   <>
                     {' '}

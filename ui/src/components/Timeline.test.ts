@@ -54,6 +54,15 @@ describe('the continuity timeline', () => {
     expect(lanes.find((l) => l.origin === 'other')!.slots[0].kind).toBe('untrusted');
   });
 
+  it('draws archives sealed on receipt apart from those verified at the source', () => {
+    const [lane] = buildLanes([
+      row(1, 1, { received_at: '2026-12-04T00:00:00Z', received_label: 'sealed on receipt by jane' }),
+      row(2, 2),
+      row(3, 3, { status: 'untrusted', received_at: '2026-12-04T00:00:00Z' }),
+    ]);
+    expect(lane.slots.map((s) => s.kind)).toEqual(['received', 'verified', 'untrusted']);
+  });
+
   it('starts an origin at its first stored sequence', () => {
     const [lane] = buildLanes([row(1, 5), row(2, 6)]);
     expect(lane.first).toBe(5);

@@ -7,7 +7,8 @@ import { countOf } from '../format/numbers';
 import { parseUtcMicros } from '../format/time';
 import { safeText } from '../format/safeText';
 
-type SlotKind = 'verified' | 'untrusted' | 'gap';
+/** `received`: verified, but sealed on receipt by the auditor (proves no change since receipt only). */
+type SlotKind = 'verified' | 'received' | 'untrusted' | 'gap';
 
 interface Slot {
   sequence: number;
@@ -51,7 +52,13 @@ export function buildLanes(archives: ArchiveRow[]): Lane[] {
       const overlap = start !== null && prevLast !== null && start < prevLast;
       slots.push({
         sequence: s,
-        kind: archive ? (archive.status === 'verified' ? 'verified' : 'untrusted') : 'gap',
+        kind: !archive
+          ? 'gap'
+          : archive.status !== 'verified'
+            ? 'untrusted'
+            : archive.received_at != null
+              ? 'received'
+              : 'verified',
         archive,
         forks,
         overlap,
@@ -74,7 +81,8 @@ function slotTitle(s: Slot): string {
   const parts = [`sequence ${s.sequence}`];
   if (s.kind === 'gap') parts.push('MISSING: no archive with this sequence is in the database');
   if (s.archive) {
-    parts.push(`${s.archive.status}, ${countOf(s.archive.events, 'event')}`);
+    parts.push(`${s.kind === 'received' ? 'sealed on receipt' : s.archive.status}, ${countOf(s.archive.events, 'event')}`);
+    if (s.archive.received_label) parts.push(safeText(s.archive.received_label));
     if (s.archive.time_first) parts.push(`${s.archive.time_first} .. ${s.archive.time_last} (UTC)`);
   }
   if (s.overlap) parts.push('OVERLAP: starts before the previous archive ends');
@@ -95,7 +103,8 @@ export function Timeline({
   return (
     <div className="timeline" id="timeline" aria-label="Continuity per origin">
       <div className="legend small">
-        <span className="swatch verified" /> verified <span className="swatch untrusted" /> untrusted key{' '}
+        <span className="swatch verified" /> verified <span className="swatch received" /> sealed on receipt{' '}
+        <span className="swatch untrusted" /> untrusted key{' '}
         <span className="swatch gap" /> missing sequence (gap) <span className="swatch fork" /> fork or failed{' '}
         <span className="swatch overlap" /> time overlap
       </div>

@@ -1,8 +1,9 @@
 // Archives: every stored archive (origin, sequence, time range, events, signer, status, whose rules made its
 // fields), the continuity of each origin as a timeline, a detail view (verification report, signed checkpoint,
-// manifest, "Re-normalize with built-in mapper…") and "re-check database".
+// manifest, "Re-normalize with built-in mapper…") and "re-check database". An archive sealed on receipt by the
+// auditor says so, with its label, in its row and its detail (never just "verified").
 
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
 
 import { backend } from '../backend';
 import type {
@@ -20,6 +21,7 @@ import { FailureFields } from '../components/FailureFields';
 import { EmptyState } from '../components/EmptyState';
 import { IncidentList } from '../components/Incidents';
 import { LookalikeWarning } from '../components/LookalikeWarning';
+import { RECEIPT_MEANING } from '../components/ReceiveDialog';
 import { ProgressBar } from '../components/ProgressBar';
 import { Timeline } from '../components/Timeline';
 import { reindentJson } from '../format/json';
@@ -171,7 +173,25 @@ function CheckPanel({ check }: { check: CheckState }) {
   );
 }
 
+/** Whether the archive was sealed on receipt (docs/archive-format.md section 4.1): its signer is the auditor who
+ * received the files, so it is labelled so, never just "verified". */
+function sealedOnReceipt(a: ArchiveRow): boolean {
+  return a.received_at != null || a.received_label != null;
+}
+
+/** The label of an archive sealed on receipt, as the backend words it. */
+function receiptLabel(a: ArchiveRow): string {
+  return safeText(a.received_label ?? `sealed on receipt at ${a.received_at ?? '?'}: ${RECEIPT_MEANING}`);
+}
+
 function statusBadge(a: ArchiveRow) {
+  if (a.status === 'verified' && sealedOnReceipt(a)) {
+    return (
+      <span className="badge receipt" title={`Sealed on receipt by the auditor's key: ${RECEIPT_MEANING}`}>
+        Sealed on receipt
+      </span>
+    );
+  }
   const tone = a.status === 'verified' ? 'good' : a.status === 'untrusted' ? 'warn' : 'bad';
   const text = a.status === 'verified' ? 'Verified' : a.status === 'untrusted' ? 'Untrusted key' : 'Failed';
   return <span className={`badge ${tone}`}>{text}</span>;
@@ -227,53 +247,66 @@ function ArchiveTable({
       </thead>
       <tbody>
         {archives.map((a) => (
-          <tr
-            key={a.id}
-            tabIndex={0}
-            className={a.id === selected ? 'selected' : ''}
-            onClick={() => onSelect(a.id)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter' || e.key === ' ') {
-                e.preventDefault();
-                onSelect(a.id);
-              }
-            }}
-            aria-selected={a.id === selected}
-            data-archive-id={a.id}
-            data-origin={a.origin ?? ''}
-          >
-            <td className="mono">{safeText(a.origin)}</td>
-            <td>
-              {String(a.sequence ?? '')}
-              {a.gap_before != null && (
-                <span className="badge bad small" title="earlier sequences are missing">
-                  gap before
-                </span>
-              )}
-            </td>
-            <td className="small nowrap">
-              {a.time_first ? (
-                <>
-                  <div>{formatTime(a.time_first, zone, 0)}</div>
-                  <div>→ {formatTime(a.time_last, zone, 0)}</div>
-                </>
-              ) : (
-                'no event time'
-              )}
-            </td>
-            <td className="num">{formatCount(Number(a.events))}</td>
-            <td>
-              <span className="mono">{safeText(a.signer_name)}</span>
-              {a.signer_change_from != null && (
-                <span className="badge warn small signer-changed" title={`signer changed: previously ${safeText(a.signer_change_from)}`}>
-                  signer changed
-                </span>
-              )}
-              <div className="mono small muted">{safeText(a.signer_fingerprint)}</div>
-            </td>
-            <td className="small normalization-cell">{rulesShort(a.normalization)}</td>
-            <td>{statusBadge(a)}</td>
-          </tr>
+          <Fragment key={a.id}>
+            <tr
+              tabIndex={0}
+              className={`${a.id === selected ? 'selected' : ''}${sealedOnReceipt(a) ? ' has-receipt' : ''}`}
+              onClick={() => onSelect(a.id)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter' || e.key === ' ') {
+                  e.preventDefault();
+                  onSelect(a.id);
+                }
+              }}
+              aria-selected={a.id === selected}
+              data-archive-id={a.id}
+              data-origin={a.origin ?? ''}
+            >
+              <td className="mono">{safeText(a.origin)}</td>
+              <td>
+                {String(a.sequence ?? '')}
+                {a.gap_before != null && (
+                  <span className="badge bad small" title="earlier sequences are missing">
+                    gap before
+                  </span>
+                )}
+              </td>
+              <td className="small nowrap">
+                {a.time_first ? (
+                  <>
+                    <div>{formatTime(a.time_first, zone, 0)}</div>
+                    <div>→ {formatTime(a.time_last, zone, 0)}</div>
+                  </>
+                ) : (
+                  'no event time'
+                )}
+              </td>
+              <td className="num">{formatCount(Number(a.events))}</td>
+              <td>
+                <span className="mono">{safeText(a.signer_name)}</span>
+                {a.signer_change_from != null && (
+                  <span className="badge warn small signer-changed" title={`signer changed: previously ${safeText(a.signer_change_from)}`}>
+                    signer changed
+                  </span>
+                )}
+                <div className="mono small muted">{safeText(a.signer_fingerprint)}</div>
+              </td>
+              <td className="small normalization-cell">{rulesShort(a.normalization)}</td>
+              <td className="status-cell">{statusBadge(a)}</td>
+            </tr>
+            {sealedOnReceipt(a) && (
+              // The label of an archive sealed on receipt, under its row across the table (one line to read).
+              <tr
+                className={`receipt-row${a.id === selected ? ' selected' : ''}`}
+                data-receipt-for={a.id}
+                onClick={() => onSelect(a.id)}
+              >
+                <td colSpan={7} className="small receipt-label archive-receipt-label">
+                  {receiptLabel(a)}
+                </td>
+              </tr>
+            )}
+          </Fragment>
         ))}
       </tbody>
     </table>
@@ -401,14 +434,24 @@ function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }
       <h3>Verification report</h3>
       <dl className="fields">
         <dt>Status</dt>
-        <dd>
+        <dd id="archive-status">
           {statusBadge(a)}{' '}
-          {a.status === 'verified'
-            ? 'signature, manifest, every event, Merkle root and hash chain verified under a trusted key at import'
-            : a.status === 'untrusted'
-              ? 'valid signature by a key that was not trusted; its events are never shown as verified'
-              : 'did not verify; kept flagged, its events are never shown as verified'}
+          {a.status === 'verified' && sealedOnReceipt(a)
+            ? 'signature, manifest, every event, Merkle root and hash chain checked at import, under the key that sealed the files when they were received (not their producer’s)'
+            : a.status === 'verified'
+              ? 'signature, manifest, every event, Merkle root and hash chain verified under a trusted key at import'
+              : a.status === 'untrusted'
+                ? 'valid signature by a key that was not trusted; its events are never shown as verified'
+                : 'did not verify; kept flagged, its events are never shown as verified'}
         </dd>
+        {sealedOnReceipt(a) && (
+          <>
+            <dt>Evidence</dt>
+            <dd className="receipt-label" id="archive-receipt-label">
+              {receiptLabel(a)}
+            </dd>
+          </>
+        )}
         {f && <FailureFields failure={f} />}
         <dt>Signer</dt>
         <dd>

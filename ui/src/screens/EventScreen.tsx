@@ -12,6 +12,7 @@ import type { AppError, EventDetail } from '../backend';
 import { useApp } from '../app-context';
 import type { EventList } from '../app-context';
 import { EventPapers } from '../components/EventPapers';
+import { RECEIPT_MEANING } from '../components/ReceiveDialog';
 import { formatCount } from '../format/numbers';
 import { reindentJson } from '../format/json';
 import { safeText } from '../format/safeText';
@@ -87,6 +88,8 @@ export function EventScreen({
 
   const zone = settings.time_zone;
   const unparsed = event?.parse_error != null;
+  // Sealed on receipt by the auditor (docs/archive-format.md section 4.1): labelled so, never just "verified".
+  const received = event?.received === true || event?.received_label != null;
   return (
     <div className="event-screen" id="event-detail">
       <div className="toolbar">
@@ -124,7 +127,8 @@ export function EventScreen({
             <h2>Fields</h2>
             {unparsed && (
               <div className="banner warn" id="event-not-parsed" role="note">
-                <span className="badge warn">Not parsed</span> This event verified, but its bytes are not a JSON
+                <span className="badge warn">Not parsed</span> This event{' '}
+                {received ? 'is unchanged since receipt' : 'verified'}, but its bytes are not a JSON
                 object the parser reads, so it has no fields besides its source and origin. The raw text is the
                 event. Parser: <span className="mono">{event.parse_error}</span>
               </div>
@@ -183,15 +187,27 @@ export function EventScreen({
             <h2>Provenance</h2>
             <dl className="fields" id="event-provenance">
               <dt>Verification</dt>
-              <dd id="event-status">
-                {event.verified ? (
-                  <span className="badge good">Verified</span>
-                ) : (
+              <dd id="event-status" data-status={!event.verified ? 'unverified' : received ? 'received' : 'verified'}>
+                {!event.verified ? (
                   <span className="badge bad">NOT VERIFIED</span>
+                ) : received ? (
+                  <span className="badge receipt" title={RECEIPT_MEANING}>
+                    Sealed on receipt
+                  </span>
+                ) : (
+                  <span className="badge good">Verified</span>
                 )}{' '}
-                {event.verified
-                  ? ' its archive verified in full under a trusted key when imported'
-                  : ` its archive is stored flagged “${event.archive_status}”: do not rely on this event`}
+                {!event.verified ? (
+                  ` its archive is stored flagged “${safeText(event.archive_status)}”: do not rely on this event`
+                ) : received ? (
+                  // Sealed on receipt (docs/archive-format.md section 4.1): the auditor's own seal, made when the
+                  // files arrived; its label, never "verified in full under a trusted key".
+                  <span className="receipt-label" id="event-receipt-label">
+                    {safeText(event.received_label ?? `sealed on receipt: ${RECEIPT_MEANING}`)}
+                  </span>
+                ) : (
+                  ' its archive verified in full under a trusted key when imported'
+                )}
               </dd>
               <dt>Archive</dt>
               <dd className="mono" id="event-archive">

@@ -2,14 +2,17 @@
 // rate, ETA), a cancel button, and its result: verified, failed with the verifier's exact reason, already imported,
 // refused, or signed by a key not trusted for the archive's origin: the reason, and "trust this key for <origin>"
 // (which asks first when the key is new to the keyring, shows the origin in an editable field, then imports again).
+// "Import unsigned logs…" (and a dropped file that is not a ZIP) opens the dialog that seals log files on receipt
+// with the auditor's key; such an archive's card says "Sealed on receipt" and its label, never just "Verified".
 
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 import { backend } from '../backend';
 import type { ImportResult, TrustOutcome } from '../backend';
 import { useApp } from '../app-context';
 import { FailureFields } from '../components/FailureFields';
 import { ProgressBar } from '../components/ProgressBar';
+import { ReceiveDialog } from '../components/ReceiveDialog';
 import { TrustDialog, checkOrigins } from '../components/TrustDialog';
 import type { GrantChoice, KeyToTrust } from '../components/TrustDialog';
 import { baseName } from '../imports';
@@ -32,10 +35,19 @@ function promotedText(outcome: TrustOutcome): string | null {
 }
 
 export function ImportScreen() {
-  const { imports, startImport, cancelImport, showError, setKeys, keys } = useApp();
+  const { imports, startImport, cancelImport, showError, setKeys, keys, receiveRequest } = useApp();
   const [trusting, setTrusting] = useState<TrustRequest | null>(null);
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
+  // The "Import unsigned logs" dialog, with the files it starts with (none from the button; the dropped, picked or
+  // command-line files that are not ZIPs otherwise). `seq` remounts it for each request.
+  const [receiving, setReceiving] = useState<{ paths: string[]; seq: number } | null>(null);
+  const handledReceive = useRef(0);
+  useEffect(() => {
+    if (!receiveRequest || receiveRequest.seq === handledReceive.current) return;
+    handledReceive.current = receiveRequest.seq;
+    setReceiving((r) => ({ paths: receiveRequest.paths, seq: (r?.seq ?? 0) + 1 }));
+  }, [receiveRequest]);
 
   const pick = () => backend.pickArchives().then(startImport).catch(showError);
   const grant = async (req: TrustRequest, choice: GrantChoice) => {
@@ -75,6 +87,16 @@ export function ImportScreen() {
           Drop archive files anywhere on this window, or{' '}
           <button className="primary" id="pick-archives" onClick={pick}>
             Choose files…
+          </button>
+        </div>
+        <div className="dropzone-sub receive-entry">
+          Log files nobody signed (plain or gzip): drop them here too, or{' '}
+          <button
+            id="receive-open"
+            onClick={() => setReceiving((r) => ({ paths: [], seq: (r?.seq ?? 0) + 1 }))}
+            title="Seal log files on receipt with your auditor key and import them: proves no change since receipt, not authenticity at the source"
+          >
+            Import unsigned logs…
           </button>
         </div>
         {imports.length === 0 && (
@@ -124,6 +146,14 @@ export function ImportScreen() {
           onCancel={() => setTrusting(null)}
         />
       )}
+      {receiving && (
+        <ReceiveDialog
+          key={receiving.seq}
+          initialPaths={receiving.paths}
+          // Closes this dialog only (a later request, dropped while these files were being sealed, stays open).
+          onClose={() => setReceiving((r) => (r?.seq === receiving.seq ? null : r))}
+        />
+      )}
     </div>
   );
 }
@@ -133,11 +163,15 @@ function outcomeBadge(item: ImportItem): { text: string; tone: string } {
   if (item.state === 'running') return { text: 'Verifying…', tone: 'neutral' };
   if (item.state === 'cancelled') return { text: 'Cancelled', tone: 'neutral' };
   if (item.state === 'failed') return { text: 'Could not import', tone: 'bad' };
+  // Sealed on receipt: the signature is the auditor's own, made when the files arrived; never just "verified".
+  const received = item.result?.report.received != null;
   switch (item.result?.outcome) {
     case 'imported':
-      return { text: 'Verified', tone: 'good' };
+      return received ? { text: 'Sealed on receipt', tone: 'receipt' } : { text: 'Verified', tone: 'good' };
     case 'already-imported':
-      return { text: 'Verified · already imported', tone: 'good' };
+      return received
+        ? { text: 'Sealed on receipt · already imported', tone: 'receipt' }
+        : { text: 'Verified · already imported', tone: 'good' };
     case 'refused':
       return { text: 'Verified · refused', tone: 'bad' };
     case 'untrusted':
@@ -245,7 +279,8 @@ function ResultDetails({
             <dt>Events</dt>
             <dd>
               {formatCount(Number(rep.events))}
-              {result.outcome === 'imported' && ` (verified and stored in ${formatElapsed(elapsedMs)})`}
+              {result.outcome === 'imported' &&
+                ` (${rep.received ? 'checked' : 'verified'} and stored in ${formatElapsed(elapsedMs)})`}
             </dd>
           </>
         )}
@@ -267,9 +302,27 @@ function ResultDetails({
             </dd>
           </>
         )}
+        {rep.received && (
+          <>
+            <dt>Received</dt>
+            <dd className="received-files">
+              <ul className="plain">
+                {rep.received.files.map((f, i) => (
+                  <li key={i}>
+                    <span className="mono">{safeText(f.name)}</span>{' '}
+                    <span className="muted small">
+                      {formatCount(Number(f.bytes))} bytes · SHA-256 <span className="mono">{f.sha256}</span>
+                      {f.entry === null && ' · held no event'}
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            </dd>
+          </>
+        )}
         {rep.signer && (
           <>
-            <dt>Signer</dt>
+            <dt>{rep.received ? 'Sealed by' : 'Signer'}</dt>
             <dd>
               <span className="mono">{safeText(rep.signer.name)}</span> <span className="mono small">{safeText(rep.signer.fingerprint)}</span>
               {rep.signer.trusted ? ' (trusted)' : known ? ' (not trusted for this origin)' : ' (not in your keyring)'}
