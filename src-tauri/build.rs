@@ -54,6 +54,7 @@ const COMMANDS: &[&str] = &[
     "export_results",
     "open_bundle",
     "file_kinds",
+    "verify_cloudtrail",
     "audit_coverage",
     "set_audit_period",
 ];

@@ -16,7 +16,7 @@ use ts_rs::{Dependency, TS, TypeVisitor};
 use {
     crate::contract::{
         ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey,
-        CheckEvent, DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection,
+        CheckEvent, CloudTrailCheck, DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection,
         FileKind, IdentitiesView, ImportEvent, JobId, OpenedBundle, ResultsExport, Settings,
         Startup, TrustOutcome,
     },
@@ -78,6 +78,12 @@ macro_rules! with_commands {
             export_results(query: String, out: String) -> ResultsExport;
             open_bundle(path: String) -> OpenedBundle;
             file_kinds(paths: Vec<String>) -> Vec<FileKind>;
+            verify_cloudtrail(
+                path: String,
+                keys: Vec<String>,
+                signatures: Option<String>,
+                accounts: Vec<String>
+            ) -> CloudTrailCheck;
             audit_coverage() -> AuditCoverage;
             set_audit_period(period: Option<AuditPeriod>) -> AuditCoverage;
             annotations(id: String) -> Annotations;

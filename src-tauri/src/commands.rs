@@ -27,7 +27,7 @@ use auditlens::trust::TrustPolicy;
 
 use crate::contract::{
     ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
-    ClassRows, DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection, FileKind,
+    ClassRows, CloudTrailCheck, DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection, FileKind,
     IdentitiesView, ImportEvent, JobId, OpenedBundle, RecentEngagement, ResultsExport, Settings,
     Startup, StoredFailure, TrustOutcome,
 };
@@ -1365,10 +1365,81 @@ pub fn file_kinds(paths: &[String]) -> Vec<FileKind> {
         .iter()
         .map(|p| match auditlens::bundle::is_bundle(Path::new(p)) {
             Ok(true) => FileKind::Bundle,
+            _ if auditlens::cloudtrail_digest::export_input(Path::new(p)).is_some() => {
+                FileKind::Cloudtrail
+            }
             _ if is_unsigned_log(Path::new(p)) => FileKind::Unsigned,
             _ => FileKind::Archive,
         })
         .collect()
+}
+
+/// Verifies an AWS CloudTrail export offline (docs/cloudtrail.md): `keys` are files of `aws cloudtrail
+/// list-public-keys` JSON, `signatures` an optional mapping of digest S3 keys to signatures (besides
+/// `<digest>.head.json` files in the export), `accounts` the audited AWS accounts (none: any account, and the
+/// report says so). The keyring's and session's `aws-cloudtrail:` grants, if any, apply. Nothing is imported.
+pub fn verify_cloudtrail(
+    state: &AppState,
+    path: &str,
+    keys: &[String],
+    signatures: Option<&str>,
+    accounts: &[String],
+) -> Result<CloudTrailCheck, AppError> {
+    use auditlens::cloudtrail_digest::{self as ct, AwsKeys, ExternalSignatures};
+    let invalid = |m: String| AppError::new(ErrorCode::Invalid, m);
+    let Some(kind) = ct::export_input(Path::new(path)) else {
+        return Err(invalid(format!(
+            "{path} is not a CloudTrail export: a folder holding AWSLogs/<account>/CloudTrail-Digest/, or a ZIP or tar of one"
+        )));
+    };
+    if keys.is_empty() {
+        return Err(invalid(
+            "choose the AWS public keys: the JSON `aws cloudtrail list-public-keys` prints (docs/cloudtrail.md)".into(),
+        ));
+    }
+    let accounts: Vec<String> = accounts
+        .iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    if let Some(bad) = accounts
+        .iter()
+        .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(invalid(format!("AWS account {bad:?}: an account is 12 digits")));
+    }
+    let read = |p: &str| {
+        std::fs::read(p).map_err(|e| AppError::new(ErrorCode::Io, format!("cannot read {p}: {e}")))
+    };
+    let mut aws_keys = AwsKeys::new();
+    for k in keys {
+        aws_keys
+            .add_json(&read(k)?)
+            .map_err(|e| invalid(format!("{k}: {e}")))?;
+    }
+    aws_keys.apply_policy(&state.policy());
+    let sigs = match signatures {
+        Some(s) => ExternalSignatures::from_mapping_json(&read(s)?)
+            .map_err(|e| invalid(format!("{s}: {e}")))?,
+        None => ExternalSignatures::new(),
+    };
+    let report = ct::verify_export_input(Path::new(path), kind, &aws_keys, &sigs, &accounts)
+        .map_err(|e| AppError::new(ErrorCode::Io, format!("{path}: {e}")))?;
+    let _ = log_action(
+        state,
+        "CloudTrail export verified",
+        path,
+        if report.verified {
+            "verified: every digest and log file checked"
+        } else {
+            "NOT verified"
+        },
+    );
+    Ok(CloudTrailCheck {
+        path: path.to_string(),
+        text: ct::render_text(&report),
+        report,
+    })
 }
 
 /// A regular file that does not start as a ZIP does (`PK`) and is not named `.zip`: a plain or gzip log file, which

@@ -322,6 +322,18 @@ pub enum FileKind {
     /// Not a ZIP at all (a log file: JSON Lines, JSON, gzip): nobody signed it; the app offers to seal it on
     /// receipt ("Import unsigned logs").
     Unsigned,
+    /// An AWS CloudTrail export (a folder holding `AWSLogs/.../CloudTrail-Digest/`, or a ZIP or tar of one):
+    /// verified offline against AWS's signed digests (docs/cloudtrail.md), not imported.
+    Cloudtrail,
+}
+
+/// An AWS CloudTrail export verified offline (docs/cloudtrail.md): the report, and the same as text lines.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CloudTrailCheck {
+    pub path: String,
+    pub report: auditlens::cloudtrail_digest::ExportReport,
+    /// `auditlens verify`'s text of the report, one line each.
+    pub text: Vec<String>,
 }
 
 /// The audit period kept in the open database and how its verified archives cover it (docs/coverage.md).
@@ -336,6 +348,7 @@ pub struct AuditCoverage {
 /// Every type above and the library types they use, for the TypeScript generator.
 pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     ErrorCode::export_all(cfg)?;
+    CloudTrailCheck::export_all(cfg)?;
     AppError::export_all(cfg)?;
     Settings::export_all(cfg)?;
     Startup::export_all(cfg)?;

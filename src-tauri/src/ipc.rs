@@ -20,7 +20,7 @@ use tauri::ipc::Channel;
 use crate::commands;
 use crate::contract::{
     ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
-    DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection, FileKind,
+    CloudTrailCheck, DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection, FileKind,
     IdentitiesView, ImportEvent, JobId, OpenedBundle, ResultsExport, Settings, Startup,
     TrustOutcome,
 };
@@ -371,6 +371,21 @@ pub async fn export_parquet(
 #[tauri::command]
 pub async fn open_bundle(state: Shared<'_>, path: String) -> Result<OpenedBundle, AppError> {
     blocking(&state, move |s| commands::open_bundle(s, &path)).await
+}
+
+/// Verifies an AWS CloudTrail export offline on the blocking pool (docs/cloudtrail.md); nothing is imported.
+#[tauri::command]
+pub async fn verify_cloudtrail(
+    state: Shared<'_>,
+    path: String,
+    keys: Vec<String>,
+    signatures: Option<String>,
+    accounts: Vec<String>,
+) -> Result<CloudTrailCheck, AppError> {
+    blocking(&state, move |s| {
+        commands::verify_cloudtrail(s, &path, &keys, signatures.as_deref(), &accounts)
+    })
+    .await
 }
 
 /// Which of `paths` are evidence bundles (to open) and which are archives (to import).

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use auditlens::cloudtrail_digest::{self, AwsKeys, ExportInput, ExportReport, ExternalSignatures};
+use auditlens::cloudtrail_digest::{self, AwsKeys, ExportReport, ExternalSignatures};
 
 use auditlens::note::VerifierKey;
 use auditlens::report::VerifySetReport;
@@ -45,17 +45,14 @@ pub fn run(
         // The trust policy's `aws-cloudtrail:ACCOUNT/REGION` grants, when it has any, say where each key counts.
         keys.apply_policy(policy);
         for (path, kind) in exports {
-            // A packed export is verified in a private temporary copy (removed when done).
-            let unpacked = match kind {
-                ExportInput::Packed(packed) => Some(cloudtrail_digest::unpack(path, packed)?),
-                ExportInput::Folder => None,
-            };
-            let root = unpacked.as_ref().map_or(path.as_path(), |d| d.path());
-            let mut report = cloudtrail_digest::verify_export(root, &keys, &signatures)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            if !aws.accounts.is_empty() {
-                report.require_accounts(aws.accounts);
-            }
+            let report = cloudtrail_digest::verify_export_input(
+                path,
+                kind,
+                &keys,
+                &signatures,
+                aws.accounts,
+            )
+            .map_err(|e| format!("{}: {e}", path.display()))?;
             cloudtrail.push(CloudTrailExport {
                 path: path.display().to_string(),
                 report,

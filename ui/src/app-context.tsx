@@ -51,6 +51,13 @@ export interface ReceiveRequest {
   seq: number;
 }
 
+/** An AWS CloudTrail export (dropped, picked, on the command line): the Import screen opens its verification
+ * dialog with it. */
+export interface CloudTrailRequest {
+  path: string;
+  seq: number;
+}
+
 export interface AppContextValue {
   startup: Startup;
   settings: Settings;
@@ -69,6 +76,7 @@ export interface AppContextValue {
   onImportEvent: (ev: ImportEvent) => void;
   bundleRequest: BundleRequest | null;
   receiveRequest: ReceiveRequest | null;
+  cloudtrailRequest: CloudTrailRequest | null;
   cancelImport: (job: number) => void;
   screen: Screen;
   navigate: (screen: Screen) => void;
@@ -161,6 +169,7 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
 
   const [bundleRequest, setBundleRequest] = useState<BundleRequest | null>(null);
   const [receiveRequest, setReceiveRequest] = useState<ReceiveRequest | null>(null);
+  const [cloudtrailRequest, setCloudtrailRequest] = useState<CloudTrailRequest | null>(null);
   const startImport = useCallback(
     (paths: string[]) => {
       if (paths.length === 0) return;
@@ -175,7 +184,8 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
         .then((kinds) => {
           const bundles = paths.filter((_, i) => kinds[i] === 'bundle');
           const unsigned = paths.filter((_, i) => kinds[i] === 'unsigned');
-          const archives = paths.filter((_, i) => kinds[i] !== 'bundle' && kinds[i] !== 'unsigned');
+          const exports = paths.filter((_, i) => kinds[i] === 'cloudtrail');
+          const archives = paths.filter((_, i) => kinds[i] === 'archive');
           if (archives.length > 0) {
             navigate({ name: 'import' });
             backend.importArchives(archives, onImportEvent).catch(showError);
@@ -183,6 +193,12 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
           if (unsigned.length > 0) {
             // (A bundle given with them still takes the window below; these wait in the dialog on the Import screen.)
             setReceiveRequest((r) => ({ paths: unsigned, seq: (r?.seq ?? 0) + 1 }));
+            navigate({ name: 'import' });
+          }
+          if (exports.length > 0) {
+            // An AWS CloudTrail export is verified offline against AWS's own signatures, in a dialog that asks for
+            // the keys; importing one is not built yet.
+            setCloudtrailRequest((r) => ({ path: exports[0], seq: (r?.seq ?? 0) + 1 }));
             navigate({ name: 'import' });
           }
           if (bundles.length > 0) {
@@ -231,6 +247,7 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
       onImportEvent,
       bundleRequest,
       receiveRequest,
+      cloudtrailRequest,
       cancelImport,
       screen,
       navigate,
@@ -257,6 +274,7 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
       onImportEvent,
       bundleRequest,
       receiveRequest,
+      cloudtrailRequest,
       cancelImport,
       screen,
       openSearch,

@@ -72,6 +72,7 @@ export type { BundleEvent } from './bindings/BundleEvent';
 export type { BundleKey } from './bindings/BundleKey';
 export type { BundleVerdict } from './bindings/BundleVerdict';
 export type { CheckReport } from './bindings/CheckReport';
+export type { CloudTrailCheck } from './bindings/CloudTrailCheck';
 export type { EventRow } from './bindings/EventRow';
 export type { ImportResult } from './bindings/ImportResult';
 export type { Progress } from './bindings/Progress';
@@ -226,6 +227,9 @@ export const backend = {
   openBundle: (path: string) => call('open_bundle', { path }),
   /** Which of `paths` are evidence bundles (to open) and which archives (to import); reads only the ZIP listing. */
   fileKinds: (paths: string[]) => call('file_kinds', { paths }),
+  /** Verifies an AWS CloudTrail export offline (docs/cloudtrail.md); nothing is imported. */
+  verifyCloudtrail: (path: string, keys: string[], signatures: string | null, accounts: string[]) =>
+    call('verify_cloudtrail', { path, keys, signatures, accounts }),
 
   /** The audit period kept in the open database and, when set, how its verified archives cover it per origin. */
   auditCoverage: () => call('audit_coverage', none),
@@ -240,6 +244,20 @@ export const backend = {
       title: 'Import signed audit archives',
       filters: [
         { name: 'AuditLens archives', extensions: ['zip'] },
+        { name: 'All files', extensions: ['*'] },
+      ],
+    });
+    return chosen === null ? [] : Array.isArray(chosen) ? chosen : [chosen];
+  },
+  /** Native file dialog for AWS CloudTrail public keys (the JSON `aws cloudtrail list-public-keys` prints), or a
+   * digest-signatures mapping file. */
+  async pickJson(title: string, multiple: boolean): Promise<string[]> {
+    const chosen = await open({
+      multiple,
+      directory: false,
+      title,
+      filters: [
+        { name: 'JSON', extensions: ['json'] },
         { name: 'All files', extensions: ['*'] },
       ],
     });

@@ -3,6 +3,7 @@
 mod acl;
 mod bindings;
 mod bundles;
+mod cloudtrail;
 mod commands;
 mod dashboards;
 mod ipc_surface;

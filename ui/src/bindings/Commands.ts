@@ -11,6 +11,7 @@ import type { AuditPeriod } from "./AuditPeriod";
 import type { AuditorKey } from "./AuditorKey";
 import type { Change } from "./Change";
 import type { CheckEvent } from "./CheckEvent";
+import type { CloudTrailCheck } from "./CloudTrailCheck";
 import type { DbStatus } from "./DbStatus";
 import type { Deployments } from "./Deployments";
 import type { EngagementsView } from "./EngagementsView";
@@ -78,6 +79,7 @@ export type Commands = {
   export_results: [{ query: string, out: string }, ResultsExport],
   open_bundle: [{ path: string }, OpenedBundle],
   file_kinds: [{ paths: Array<string> }, Array<FileKind>],
+  verify_cloudtrail: [{ path: string, keys: Array<string>, signatures?: string | null, accounts: Array<string> }, CloudTrailCheck],
   audit_coverage: [Record<string, never>, AuditCoverage],
   set_audit_period: [{ period?: AuditPeriod | null }, AuditCoverage],
   annotations: [{ id: string }, Annotations],

@@ -5,4 +5,4 @@
  * read beyond the ZIP's list of entries: an evidence bundle (opened on the Received bundle screen, never imported)
  * or anything else, tried as an archive (the import reports what is wrong with it).
  */
-export type FileKind = "archive" | "bundle" | "unsigned";
+export type FileKind = "archive" | "bundle" | "unsigned" | "cloudtrail";

@@ -12,6 +12,7 @@ import type { ImportResult, TrustOutcome } from '../backend';
 import { useApp } from '../app-context';
 import { FailureFields } from '../components/FailureFields';
 import { ProgressBar } from '../components/ProgressBar';
+import { CloudTrailDialog } from '../components/CloudTrailDialog';
 import { ReceiveDialog } from '../components/ReceiveDialog';
 import { TrustDialog, checkOrigins } from '../components/TrustDialog';
 import type { GrantChoice, KeyToTrust } from '../components/TrustDialog';
@@ -35,7 +36,7 @@ function promotedText(outcome: TrustOutcome): string | null {
 }
 
 export function ImportScreen() {
-  const { imports, startImport, cancelImport, showError, setKeys, keys, receiveRequest } = useApp();
+  const { imports, startImport, cancelImport, showError, setKeys, keys, receiveRequest, cloudtrailRequest } = useApp();
   const [trusting, setTrusting] = useState<TrustRequest | null>(null);
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
@@ -48,6 +49,14 @@ export function ImportScreen() {
     handledReceive.current = receiveRequest.seq;
     setReceiving((r) => ({ paths: receiveRequest.paths, seq: (r?.seq ?? 0) + 1 }));
   }, [receiveRequest]);
+  // The CloudTrail export dialog, for a dropped, picked or command-line export.
+  const [cloudtrail, setCloudtrail] = useState<{ path: string; seq: number } | null>(null);
+  const handledCloudtrail = useRef(0);
+  useEffect(() => {
+    if (!cloudtrailRequest || cloudtrailRequest.seq === handledCloudtrail.current) return;
+    handledCloudtrail.current = cloudtrailRequest.seq;
+    setCloudtrail({ path: cloudtrailRequest.path, seq: cloudtrailRequest.seq });
+  }, [cloudtrailRequest]);
 
   const pick = () => backend.pickArchives().then(startImport).catch(showError);
   const grant = async (req: TrustRequest, choice: GrantChoice) => {
@@ -145,6 +154,9 @@ export function ImportScreen() {
           onConfirm={(choice) => grant(trusting, choice)}
           onCancel={() => setTrusting(null)}
         />
+      )}
+      {cloudtrail && (
+        <CloudTrailDialog key={cloudtrail.seq} path={cloudtrail.path} onClose={() => setCloudtrail(null)} />
       )}
       {receiving && (
         <ReceiveDialog

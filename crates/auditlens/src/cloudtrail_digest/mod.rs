@@ -27,6 +27,28 @@ pub use keys::{AwsKeys, AwsPublicKey, key_fingerprint, verify_sha256_with_rsa};
 pub use unpack::{ExportInput, Packed, export_input, packed_export, unpack};
 pub use walk::verify_export;
 
+/// Verifies the export at `path`, as [`export_input`] told it (a folder, or a ZIP or tar of one, verified in a
+/// private temporary copy removed when done), and pins the audited `accounts` when any are given
+/// ([`ExportReport::require_accounts`]). What `auditlens verify` and the app both run.
+pub fn verify_export_input(
+    path: &Path,
+    kind: ExportInput,
+    keys: &AwsKeys,
+    signatures: &ExternalSignatures,
+    accounts: &[String],
+) -> Result<ExportReport, CloudTrailError> {
+    let unpacked = match kind {
+        ExportInput::Packed(packed) => Some(unpack(path, packed)?),
+        ExportInput::Folder => None,
+    };
+    let root = unpacked.as_ref().map_or(path, |d| d.path());
+    let mut report = verify_export(root, keys, signatures)?;
+    if !accounts.is_empty() {
+        report.require_accounts(accounts);
+    }
+    Ok(report)
+}
+
 /// A fatal error: the export or an input file could not be read at all. Problems of single files of the export
 /// are [`Failure`]s in the report instead.
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +210,8 @@ pub fn looks_like_export(root: &Path) -> bool {
 
 /// What a [`Failure`] is. Serialized in snake_case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "CloudTrailFailureKind"))]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     /// A digest file is not gzip, or its gzip is corrupt or has trailing bytes.
@@ -247,6 +271,8 @@ pub enum FailureKind {
 
 /// One failed check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "CloudTrailFailure"))]
 pub struct Failure {
     /// What failed.
     pub kind: FailureKind,
@@ -262,6 +288,8 @@ pub struct Failure {
 
 /// The verification of one digest chain: one trail in one region.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "CloudTrailChain"))]
 pub struct ChainReport {
     /// The AWS account (from the digest file names).
     pub account: String,
@@ -306,6 +334,8 @@ pub struct ChainReport {
 
 /// The verification of a whole export.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "CloudTrailReport"))]
 pub struct ExportReport {
     /// True only if there is no failure anywhere and at least one digest verified.
     pub verified: bool,

@@ -1,0 +1,151 @@
+//! A dropped AWS CloudTrail export is told from archives and verified offline in the app (docs/cloudtrail.md),
+//! with the same report as `auditlens verify`; nothing is imported.
+
+use std::io::Write;
+use std::path::Path;
+
+use auditlens::cloudtrail_digest::{self as ct, FailureKind, signing::DigestSigner};
+use auditlens_app::commands;
+use auditlens_app::contract::FileKind;
+use auditlens_app::error::ErrorCode;
+use auditlens_app::state::AppState;
+use base64::Engine as _;
+use serde_json::json;
+
+const ACCOUNT: &str = "111122223333";
+const REGION: &str = "eu-west-1";
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn gz(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn sha_hex(data: &[u8]) -> String {
+    let (h, _) = auditlens::archive::sha256_reader(&mut &data[..]).unwrap();
+    auditlens::merkle::hex(&h)
+}
+
+/// One hour of one trail as AWS writes it: a log file, its digest (the first of the chain, signed with the test
+/// key of tests/fixtures/cloudtrail), the digest's S3 metadata as `<digest>.head.json`, and the key list.
+fn export(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let pem = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/cloudtrail/test_signing_key.pk8.pem"),
+    )
+    .unwrap();
+    let signer = DigestSigner::from_pkcs8_pem(&pem).unwrap();
+    let der = signer.public_key_spki_der().unwrap();
+    let root = dir.join("export");
+    let log_key = format!(
+        "AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/2024/03/10/{ACCOUNT}_CloudTrail_{REGION}_20240310T0915Z_aB3.json.gz"
+    );
+    let log = json!({"Records": [{"eventVersion": "1.08", "eventTime": "2024-03-10T09:10:00Z",
+        "eventSource": "s3.amazonaws.com", "eventName": "GetObject", "awsRegion": REGION}]})
+    .to_string();
+    write(&root.join(&log_key), &gz(log.as_bytes()));
+    let digest_key = format!(
+        "AWSLogs/{ACCOUNT}/CloudTrail-Digest/{REGION}/2024/03/10/{ACCOUNT}_CloudTrail-Digest_{REGION}_audit_us-east-1_20240310T100000Z.json.gz"
+    );
+    let digest = json!({
+        "awsAccountId": ACCOUNT, "digestStartTime": "2024-03-10T09:00:00Z", "digestEndTime": "2024-03-10T10:00:00Z",
+        "digestS3Bucket": "trail-bucket", "digestS3Object": digest_key,
+        "digestPublicKeyFingerprint": ct::key_fingerprint(&der), "digestSignatureAlgorithm": "SHA256withRSA",
+        "newestEventTime": "2024-03-10T09:10:00Z", "oldestEventTime": "2024-03-10T09:10:00Z",
+        "previousDigestS3Bucket": null, "previousDigestS3Object": null, "previousDigestHashValue": null,
+        "previousDigestHashAlgorithm": null, "previousDigestSignature": null,
+        "logFiles": [{"s3Bucket": "trail-bucket", "s3Object": log_key, "hashValue": sha_hex(log.as_bytes()),
+            "hashAlgorithm": "SHA-256", "newestEventTime": "2024-03-10T09:10:00Z", "oldestEventTime": "2024-03-10T09:10:00Z"}],
+    })
+    .to_string()
+    .replace('/', "\\/");
+    let message = ct::string_to_sign(
+        "2024-03-10T10:00:00Z",
+        "trail-bucket",
+        &digest_key,
+        &sha_hex(digest.as_bytes()),
+        None,
+    );
+    write(&root.join(&digest_key), &gz(digest.as_bytes()));
+    let head = json!({"Metadata": {"signature": signer.sign_hex(message.as_bytes()).unwrap(),
+        "signature-algorithm": "SHA256withRSA"}});
+    write(
+        &root.join(format!("{digest_key}.head.json")),
+        head.to_string().as_bytes(),
+    );
+    let keys = dir.join("keys.json");
+    write(
+        &keys,
+        json!({"PublicKeyList": [{"Value": base64::engine::general_purpose::STANDARD.encode(&der),
+            "ValidityStartTime": "2024-01-01T00:00:00Z", "ValidityEndTime": "2025-01-01T00:00:00Z",
+            "Fingerprint": ct::key_fingerprint(&der)}]})
+        .to_string()
+        .as_bytes(),
+    );
+    (root, keys)
+}
+
+#[test]
+fn a_cloudtrail_export_is_told_apart_and_verified_offline_with_the_cli_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = AppState::new(&tmp.path().join("appdata"), None).unwrap();
+    let (root, keys) = export(tmp.path());
+    let (r, k) = (root.display().to_string(), keys.display().to_string());
+    assert_eq!(commands::file_kinds(std::slice::from_ref(&r)), vec![FileKind::Cloudtrail]);
+
+    let check = commands::verify_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[]).unwrap();
+    assert!(check.report.verified, "{:?}", check.text);
+    assert_eq!(check.report.chains[0].log_files_verified, 1);
+    assert!(!check.report.accounts_pinned);
+    assert!(
+        check.text.last().unwrap().starts_with("VERIFIED"),
+        "{:?}",
+        check.text
+    );
+    // Another audited account: the genuine AWS signature of this one does not make it evidence of that one.
+    let other = commands::verify_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &["999988887777".into()])
+        .unwrap();
+    assert!(!other.report.verified);
+    assert!(
+        other.report.all_failures().any(|f| f.kind == FailureKind::AccountNotExpected),
+        "{:?}",
+        other.text
+    );
+    // A changed log file fails with its expected and found hashes.
+    let log = walk(&root).into_iter().find(|p| p.to_string_lossy().contains("/CloudTrail/")).unwrap();
+    let mut bytes = std::fs::read(&log).unwrap();
+    let mut inflated = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut inflated).unwrap();
+    bytes = gz(inflated.replace("GetObject", "PutObject").as_bytes());
+    std::fs::write(&log, bytes).unwrap();
+    let bad = commands::verify_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[]).unwrap();
+    let f = bad.report.all_failures().next().unwrap();
+    assert_eq!(f.kind, FailureKind::LogHashMismatch);
+    assert!(f.expected.is_some() && f.found.is_some() && f.expected != f.found);
+
+    // Usage problems are errors that say what to give.
+    let err = commands::verify_cloudtrail(&state, &r, &[], None, &[]).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Invalid);
+    assert!(err.message.contains("list-public-keys"), "{}", err.message);
+    let err = commands::verify_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &["123".into()]).unwrap_err();
+    assert!(err.message.contains("12 digits"), "{}", err.message);
+    let err = commands::verify_cloudtrail(&state, &k, std::slice::from_ref(&k), None, &[]).unwrap_err();
+    assert!(err.message.contains("not a CloudTrail export"), "{}", err.message);
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
