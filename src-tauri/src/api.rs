@@ -16,9 +16,9 @@ use ts_rs::{Dependency, TS, TypeVisitor};
 use {
     crate::contract::{
         ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey,
-        CheckEvent, CloudTrailCheck, DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection,
-        FileKind, IdentitiesView, ImportEvent, JobId, OpenedBundle, ResultsExport, Settings,
-        Startup, TrustOutcome,
+        CheckEvent, CloudTrailCheck, DbStatus, EngagementsView, ExportPreview, ExportResult,
+        ExportSelection, FileKind, IdentitiesView, ImportEvent, JobId, OpenedBundle, ResultsExport,
+        Settings, Startup, TrustOutcome,
     },
     auditlens::keyring::TrustedKey,
     auditlens::papers::{Annotations, Change, LogCheck, PapersView},

@@ -27,9 +27,9 @@ use auditlens::trust::TrustPolicy;
 
 use crate::contract::{
     ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
-    ClassRows, CloudTrailCheck, DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection, FileKind,
-    IdentitiesView, ImportEvent, JobId, OpenedBundle, RecentEngagement, ResultsExport, Settings,
-    Startup, StoredFailure, TrustOutcome,
+    ClassRows, CloudTrailCheck, DbStatus, EngagementsView, ExportPreview, ExportResult,
+    ExportSelection, FileKind, IdentitiesView, ImportEvent, JobId, OpenedBundle, RecentEngagement,
+    ResultsExport, Settings, Startup, StoredFailure, TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::state::{AppState, Database, lock};
@@ -1406,7 +1406,9 @@ pub fn verify_cloudtrail(
         .iter()
         .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
     {
-        return Err(invalid(format!("AWS account {bad:?}: an account is 12 digits")));
+        return Err(invalid(format!(
+            "AWS account {bad:?}: an account is 12 digits"
+        )));
     }
     let read = |p: &str| {
         std::fs::read(p).map_err(|e| AppError::new(ErrorCode::Io, format!("cannot read {p}: {e}")))

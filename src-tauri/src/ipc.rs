@@ -20,8 +20,8 @@ use tauri::ipc::Channel;
 use crate::commands;
 use crate::contract::{
     ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
-    CloudTrailCheck, DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection, FileKind,
-    IdentitiesView, ImportEvent, JobId, OpenedBundle, ResultsExport, Settings, Startup,
+    CloudTrailCheck, DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection,
+    FileKind, IdentitiesView, ImportEvent, JobId, OpenedBundle, ResultsExport, Settings, Startup,
     TrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};

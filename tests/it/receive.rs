@@ -297,6 +297,17 @@ fn received_files_are_recorded_as_received_and_every_door_labels_them() {
         assert_eq!(row["verified"], true);
     }
 
+    // `status:received` is the part of `status:verified` sealed on receipt.
+    let count = |q: &str| {
+        let out = auditlens(&["search", "--db", db.to_str().unwrap(), "--count", q]);
+        assert_eq!(code(&out), 0, "{q}: {}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    };
+    assert_eq!(count("status:received"), "38");
+    assert_eq!(count("status:RECEIVED"), "38");
+    assert_eq!(count("status:verified"), "75");
+    assert_eq!(count("status:verified -status:received"), "37");
+
     // The store's own records.
     let store = auditlens::store::Store::open(&db).unwrap();
     let rows = store.archives().unwrap();

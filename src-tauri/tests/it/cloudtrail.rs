@@ -35,7 +35,8 @@ fn sha_hex(data: &[u8]) -> String {
 /// key of tests/fixtures/cloudtrail), the digest's S3 metadata as `<digest>.head.json`, and the key list.
 fn export(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let pem = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/cloudtrail/test_signing_key.pk8.pem"),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/cloudtrail/test_signing_key.pk8.pem"),
     )
     .unwrap();
     let signer = DigestSigner::from_pkcs8_pem(&pem).unwrap();
@@ -95,9 +96,13 @@ fn a_cloudtrail_export_is_told_apart_and_verified_offline_with_the_cli_report() 
     let state = AppState::new(&tmp.path().join("appdata"), None).unwrap();
     let (root, keys) = export(tmp.path());
     let (r, k) = (root.display().to_string(), keys.display().to_string());
-    assert_eq!(commands::file_kinds(std::slice::from_ref(&r)), vec![FileKind::Cloudtrail]);
+    assert_eq!(
+        commands::file_kinds(std::slice::from_ref(&r)),
+        vec![FileKind::Cloudtrail]
+    );
 
-    let check = commands::verify_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[]).unwrap();
+    let check =
+        commands::verify_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[]).unwrap();
     assert!(check.report.verified, "{:?}", check.text);
     assert_eq!(check.report.chains[0].log_files_verified, 1);
     assert!(!check.report.accounts_pinned);
@@ -107,19 +112,32 @@ fn a_cloudtrail_export_is_told_apart_and_verified_offline_with_the_cli_report() 
         check.text
     );
     // Another audited account: the genuine AWS signature of this one does not make it evidence of that one.
-    let other = commands::verify_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &["999988887777".into()])
-        .unwrap();
+    let other = commands::verify_cloudtrail(
+        &state,
+        &r,
+        std::slice::from_ref(&k),
+        None,
+        &["999988887777".into()],
+    )
+    .unwrap();
     assert!(!other.report.verified);
     assert!(
-        other.report.all_failures().any(|f| f.kind == FailureKind::AccountNotExpected),
+        other
+            .report
+            .all_failures()
+            .any(|f| f.kind == FailureKind::AccountNotExpected),
         "{:?}",
         other.text
     );
     // A changed log file fails with its expected and found hashes.
-    let log = walk(&root).into_iter().find(|p| p.to_string_lossy().contains("/CloudTrail/")).unwrap();
+    let log = walk(&root)
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("/CloudTrail/"))
+        .unwrap();
     let mut bytes = std::fs::read(&log).unwrap();
     let mut inflated = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut inflated).unwrap();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut inflated)
+        .unwrap();
     bytes = gz(inflated.replace("GetObject", "PutObject").as_bytes());
     std::fs::write(&log, bytes).unwrap();
     let bad = commands::verify_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[]).unwrap();
@@ -131,10 +149,17 @@ fn a_cloudtrail_export_is_told_apart_and_verified_offline_with_the_cli_report() 
     let err = commands::verify_cloudtrail(&state, &r, &[], None, &[]).unwrap_err();
     assert_eq!(err.code, ErrorCode::Invalid);
     assert!(err.message.contains("list-public-keys"), "{}", err.message);
-    let err = commands::verify_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &["123".into()]).unwrap_err();
+    let err =
+        commands::verify_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &["123".into()])
+            .unwrap_err();
     assert!(err.message.contains("12 digits"), "{}", err.message);
-    let err = commands::verify_cloudtrail(&state, &k, std::slice::from_ref(&k), None, &[]).unwrap_err();
-    assert!(err.message.contains("not a CloudTrail export"), "{}", err.message);
+    let err =
+        commands::verify_cloudtrail(&state, &k, std::slice::from_ref(&k), None, &[]).unwrap_err();
+    assert!(
+        err.message.contains("not a CloudTrail export"),
+        "{}",
+        err.message
+    );
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

@@ -330,6 +330,13 @@ pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
                 vec![SqlParam::Text(escape_like(value))],
                 false,
             )
+        } else if value.eq_ignore_ascii_case("received") {
+            // The verified archives sealed on receipt (docs/archive-format.md section 4.1): a part of `verified`.
+            Part::new(
+                "+e.archive_id IN (SELECT id FROM archives WHERE status = 'verified' AND received_at IS NOT NULL)",
+                Vec::new(),
+                false,
+            )
         } else {
             Part::new(
                 "+e.archive_id IN (SELECT id FROM archives WHERE status = ? COLLATE NOCASE)",

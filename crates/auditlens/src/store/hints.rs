@@ -23,7 +23,7 @@ fn vocabulary(field: Field) -> Option<&'static [&'static str]> {
         Field::Outcome => Some(&crate::sources::OUTCOMES),
         Field::Category => Some(&crate::sources::CATEGORIES),
         Field::Privilege => Some(&crate::sources::PRIVILEGES),
-        Field::Status => Some(&["verified", "untrusted", "failed"]),
+        Field::Status => Some(&["verified", "received", "untrusted", "failed"]),
         _ => None,
     }
 }
