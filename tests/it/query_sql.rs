@@ -386,6 +386,15 @@ fn check(conn: &Connection, cases: &[(&str, Vec<i64>)]) {
                     "{query:?} ({mode}): expected {expected:?}, found {found:?}"
                 ));
             }
+            // With its patterns resolved to the values they match (store/resolve.rs), as the store runs it.
+            let q = parse(query).unwrap();
+            let resolved = auditlens::store::resolve::resolve(conn, q, NOW).unwrap();
+            let found = run_tree(conn, &resolved).unwrap();
+            if &found != expected {
+                failures.push(format!(
+                    "{query:?} ({mode}, resolved to {resolved:?}): expected {expected:?}, found {found:?}"
+                ));
+            }
         }
     }
     set_indexed(conn, true);
@@ -822,4 +831,38 @@ proptest::proptest! {
             }
         }
     }
+}
+
+#[test]
+fn patterns_over_an_indexed_field_resolve_to_the_values_they_match() {
+    use auditlens::query::{Field, Query};
+    use auditlens::store::resolve::resolve;
+    let conn = database();
+    let resolved = |q: &str| resolve(&conn, parse(q).unwrap(), NOW).unwrap();
+    let Query::Or(values) = resolved("actor:*lic*") else {
+        panic!("not resolved: {:?}", resolved("actor:*lic*"));
+    };
+    let mut names: Vec<String> = values
+        .iter()
+        .map(|v| match v {
+            Query::Field {
+                field: Field::Actor,
+                value,
+                prefix: false,
+            } => value.to_ascii_lowercase(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names, ["alice"]);
+    // Nothing matches: no condition to test at all.
+    assert_eq!(resolved("actor:*nobody-here*"), Query::Or(Vec::new()));
+    assert_eq!(
+        resolved("-actor:/^zz/"),
+        Query::Not(Box::new(Query::Or(Vec::new())))
+    );
+    // Fields without an index of their own, and origins (compared exactly), stay patterns.
+    assert!(matches!(resolved("agent:*curl*"), Query::Pattern { .. }));
+    assert!(matches!(resolved("origin:*prod*"), Query::Pattern { .. }));
 }

@@ -93,11 +93,14 @@ fn bind(params: Vec<SqlParam>) -> impl Iterator<Item = SqlValue> {
 /// The matches of a query as `FROM ... WHERE ...` and the id column to order and bucket by: driven by the
 /// full-text index when the query needs a text match, by the events' primary key otherwise (as search does).
 fn matches(
+    conn: &rusqlite::Connection,
     query_text: &str,
     now_micros: i64,
     indexed: bool,
 ) -> Result<(String, Vec<SqlValue>, &'static str), SearchError> {
-    let q = query::parse(query_text)?;
+    // Patterns over an indexed field become the exact values they match (store/resolve.rs).
+    let q = super::resolve::resolve(conn, query::parse(query_text)?, now_micros)
+        .map_err(super::StoreError::from)?;
     Ok(
         match query::compile_fts_driven(&q, now_micros).filter(|_| indexed) {
             Some((text, rest)) => (
@@ -132,7 +135,7 @@ impl Store {
         buckets: usize,
     ) -> Result<Histogram, SearchError> {
         let indexed = super::text_index::refresh(&self.conn).map_err(super::StoreError::from)?;
-        let (from_where, params, id) = matches(query_text, now_micros, indexed)?;
+        let (from_where, params, id) = matches(&self.conn, query_text, now_micros, indexed)?;
         // Timed events have ids from here up; untimed ones below.
         let timed_from = rowid::bucket_start(i64::MIN);
         let with = |extra: i64| params.iter().cloned().chain([SqlValue::Integer(extra)]);

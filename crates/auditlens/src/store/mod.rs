@@ -16,6 +16,7 @@ pub mod histogram;
 pub mod import;
 pub mod incidents;
 pub mod renormalize;
+pub mod resolve;
 pub mod rowid;
 pub mod schema;
 pub mod search;

@@ -219,14 +219,21 @@ pub(crate) fn selection(
     now_micros: i64,
 ) -> Result<(String, Vec<SqlValue>, &'static str), SearchError> {
     let indexed = super::text_index::refresh(conn).map_err(StoreError::from)?;
-    let p = plan(query_text, now_micros, indexed)?;
+    let p = plan(conn, query_text, now_micros, indexed)?;
     Ok((p.from_where, p.params, p.id_column))
 }
 
 /// `indexed`: every stored event's text is in the index ([`super::text_index::refresh`]); only then can the index
 /// alone drive the search.
-fn plan(query_text: &str, now_micros: i64, indexed: bool) -> Result<Plan, SearchError> {
-    let q = query::parse(query_text)?;
+fn plan(
+    conn: &rusqlite::Connection,
+    query_text: &str,
+    now_micros: i64,
+    indexed: bool,
+) -> Result<Plan, SearchError> {
+    // Patterns over an indexed field become the exact values they match (store/resolve.rs).
+    let q = super::resolve::resolve(conn, query::parse(query_text)?, now_micros)
+        .map_err(StoreError::from)?;
     let join = "";
     let driven = query::compile_fts_driven(&q, now_micros).filter(|_| indexed);
     Ok(match driven {
@@ -299,7 +306,7 @@ impl Store {
         let limit = limit.clamp(1, MAX_LIMIT);
         let cursor = after.map(decode_cursor).transpose()?;
         let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
-        let p = plan(query_text, now_micros, indexed)?;
+        let p = plan(&self.conn, query_text, now_micros, indexed)?;
         // Find the page's ids first (index-only where the filter allows), then read those rows: a broad filter
         // (a prefix matching a fifth of the store) then costs an index walk, not a table lookup per match.
         let ids = |from_where: &str| {
@@ -373,7 +380,7 @@ impl Store {
     ) -> Result<Vec<EventRow>, SearchError> {
         let limit = limit.clamp(1, MAX_LIMIT);
         let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
-        let mut p = plan(query_text, now_micros, indexed)?;
+        let mut p = plan(&self.conn, query_text, now_micros, indexed)?;
         let ids = format!(
             "SELECT {} {} ORDER BY {} DESC LIMIT ?",
             p.id_column, p.from_where, p.id_column
@@ -498,7 +505,7 @@ impl Store {
     /// summary tables, as [`Store::count`] does where they hold the answer).
     pub fn count_events(&self, query_text: &str, now_micros: i64) -> Result<u64, SearchError> {
         let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
-        let p = plan(query_text, now_micros, indexed)?;
+        let p = plan(&self.conn, query_text, now_micros, indexed)?;
         let sql = if p.count_text_only {
             "SELECT count(*) FROM txt.events_text WHERE events_text MATCH ?".to_owned()
         } else {

@@ -135,7 +135,8 @@ impl Store {
     ) -> Result<SearchPage, SearchError> {
         let limit = limit.clamp(1, MAX_LIMIT);
         let cursor = after.map(decode).transpose()?;
-        let q = query::parse(query_text)?;
+        let q = super::resolve::resolve(&self.conn, query::parse(query_text)?, now_micros)
+            .map_err(StoreError::from)?;
         super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
         let f = query::compile(&q, now_micros);
         let (present, key) = sort.column.sql();
