@@ -48,7 +48,7 @@ export const COLUMNS: Column[] = [
   {
     id: 'verified',
     title: 'Verified',
-    width: '10rem',
+    width: '11rem',
     value: (r) => (!r.verified ? 'NOT VERIFIED' : r.received ? 'sealed on receipt' : 'verified'),
   },
 ];
