@@ -132,7 +132,7 @@ impl Store {
     /// stage and archive columns the counting rule reads.
     fn denied_rows(&self, scope: &Scope, now: i64) -> Result<Vec<DeniedRow>, StatsError> {
         let denied = Filter::Is(Dim::Outcome, "denied".into());
-        let (sql, params) = compiled(&scope.drill(&[denied.text()]), now)?;
+        let (sql, params) = compiled(Some(&self.conn), &scope.drill(&[denied.text()]), now)?;
         let mut stmt = self.conn.prepare(&format!(
             "SELECT e.actor, e.resource, e.ts FROM events e INDEXED BY events_denied
              WHERE e.outcome = 'denied' AND ({sql}) ORDER BY e.actor, e.resource"
@@ -203,7 +203,7 @@ impl Store {
             to: None,
             ..scope.clone()
         };
-        let (base_sql, base_params) = compiled(&universe.base(false), now)?;
+        let (base_sql, base_params) = compiled(Some(&self.conn), &universe.base(false), now)?;
         let in_range = |t: i64| scope.from.is_none_or(|f| t >= f) && scope.to.is_none_or(|e| t < e);
         let mut found: Vec<(String, i64)> = Vec::new();
         // Candidates: each actor with the UTC hour of its first counted event (scope but for the time range).

@@ -224,7 +224,15 @@ impl<'s> Counter<'s> {
         {
             return Ok(cube.answer(dims, filters, top));
         }
-        let Plan { sql, params } = plan(scope, table, dims, filters, top, now)?;
+        let Plan { sql, params } = plan(
+            Some(&self.store.conn),
+            scope,
+            table,
+            dims,
+            filters,
+            top,
+            now,
+        )?;
         let mut stmt = self.store.conn.prepare(&sql)?;
         let width = dims.len();
         let rows = stmt

@@ -146,7 +146,7 @@ pub(crate) fn count(store: &Store, q: &Query, now: i64) -> Result<Option<u64>, r
     else {
         return Ok(None);
     };
-    let Ok(p) = plan(&scope, table, &[], &filters, None, now) else {
+    let Ok(p) = plan(Some(&store.conn), &scope, table, &[], &filters, None, now) else {
         return Ok(None);
     };
     let n: Option<i64> = store

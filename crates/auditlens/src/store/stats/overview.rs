@@ -63,8 +63,8 @@ impl Store {
     /// within that id's millisecond (read without the range's id bounds, which SQLite would otherwise prefer
     /// to the bucket's, and with the range on `ts` itself).
     fn span(&self, scope: &Scope, now: i64) -> Result<Option<TimeSpan>, StatsError> {
-        let (sql, params) = compiled(&scope.base(true), now)?;
-        let (base_sql, base_params) = compiled(&scope.base(false), now)?;
+        let (sql, params) = compiled(Some(&self.conn), &scope.base(true), now)?;
+        let (base_sql, base_params) = compiled(Some(&self.conn), &scope.base(false), now)?;
         // Timed events only (ids >= 0). With a range, the compiled bounds already say so; a second lower bound
         // on the id would let SQLite pick the wider one.
         let timed = if scope.from.is_some() {

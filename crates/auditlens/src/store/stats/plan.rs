@@ -273,9 +273,17 @@ fn decompose(
 }
 
 /// Compiles query text for the events table (the text is built here from checked parts, or is the caller's
-/// query, checked by `Scope::check`).
-pub(super) fn compiled(text: &str, now: i64) -> Result<(String, Vec<SqlValue>), StatsError> {
-    let q = query::parse(text)?;
+/// query, checked by `Scope::check`). With `conn`, its patterns over indexed fields are first resolved to the
+/// values they match (store/resolve.rs), as search does.
+pub(super) fn compiled(
+    conn: Option<&rusqlite::Connection>,
+    text: &str,
+    now: i64,
+) -> Result<(String, Vec<SqlValue>), StatsError> {
+    let mut q = query::parse(text)?;
+    if let Some(conn) = conn {
+        q = crate::store::resolve::resolve(conn, q, now)?;
+    }
     let f = query::compile(&q, now);
     Ok((f.sql, f.params.into_iter().map(bind_one).collect()))
 }
@@ -293,6 +301,7 @@ pub(super) struct Plan {
 /// fits them, the partial hours and minutes at the range's edges read from the events; else from the matching
 /// events.
 pub(super) fn plan(
+    conn: Option<&rusqlite::Connection>,
     scope: &Scope,
     table: Table,
     dims: &[Dim],
@@ -342,7 +351,7 @@ pub(super) fn plan(
     let (sql, params) = if units.is_empty() {
         let mut terms = text_filters.clone();
         terms.push(scope.base(true));
-        let (where_sql, params) = compiled(&terms.join(" "), now)?;
+        let (where_sql, params) = compiled(conn, &terms.join(" "), now)?;
         let inner = select_events(&where_sql, "count(*)");
         // One pass over the matching events, grouped in SQL.
         let sql = if dims.is_empty() {
@@ -413,7 +422,7 @@ pub(super) fn plan(
                 format_utc(*a),
                 format_utc(*b)
             ));
-            let (where_sql, p) = compiled(&terms.join(" "), now)?;
+            let (where_sql, p) = compiled(conn, &terms.join(" "), now)?;
             parts.push(select_events(&where_sql, "1"));
             params.extend(p);
         }
@@ -496,7 +505,16 @@ mod tests {
 
     #[test]
     fn whole_hours_without_a_query_read_the_hourly_table_only() {
-        let p = plan(&whole_hours(), Table::Hourly, &[Dim::Source], &[], None, 0).unwrap();
+        let p = plan(
+            None,
+            &whole_hours(),
+            Table::Hourly,
+            &[Dim::Source],
+            &[],
+            None,
+            0,
+        )
+        .unwrap();
         assert_eq!(
             p.sql,
             "SELECT d0, sum(n) AS n FROM (SELECT r.source AS d0, r.n AS n FROM rollup_hourly r JOIN \
@@ -513,7 +531,7 @@ mod tests {
             to: Some((H0 + 2) * HOUR + 30 * MINUTE),
             ..Scope::default()
         };
-        let p = plan(&scope, Table::Hourly, &[], &[], None, 0).unwrap();
+        let p = plan(None, &scope, Table::Hourly, &[], &[], None, 0).unwrap();
         assert_eq!(
             p.sql,
             "SELECT sum(n) AS n FROM (SELECT r.n AS n FROM rollup_hourly r JOIN archives a ON a.id = \
@@ -553,6 +571,7 @@ mod tests {
         };
         let present = [Filter::Present(Dim::Category)];
         let p = plan(
+            None,
             &scope,
             Table::Hourly,
             &[Dim::Category],
@@ -582,6 +601,7 @@ mod tests {
     #[test]
     fn a_column_the_summary_table_lacks_is_counted_from_the_events() {
         let p = plan(
+            None,
             &Scope::default(),
             Table::Hourly,
             &[Dim::Actor],
@@ -611,6 +631,7 @@ mod tests {
         });
         let filters = [off];
         let p = plan(
+            None,
             &whole_hours(),
             Table::Actors,
             &[Dim::Actor],
@@ -645,7 +666,7 @@ mod tests {
             Dim::Outcome,
             vec!["failure".into(), "denied".into()],
         )];
-        let p = plan(&scope, Table::Hourly, &[], &failed, None, 0).unwrap();
+        let p = plan(None, &scope, Table::Hourly, &[], &failed, None, 0).unwrap();
         assert_eq!(
             p.sql,
             "SELECT sum(n) AS n FROM (SELECT r.n AS n FROM rollup_hourly r WHERE r.outcome IN (?, ?))"
@@ -661,7 +682,7 @@ mod tests {
             ..Scope::default()
         };
         let dims = [Dim::Hour, Dim::Outcome];
-        let p = plan(&scope, Table::Hourly, &dims, &[], None, 0).unwrap();
+        let p = plan(None, &scope, Table::Hourly, &dims, &[], None, 0).unwrap();
         assert_eq!(
             p.sql,
             "SELECT d0, d1, sum(n) AS n FROM (SELECT ((e.ts - (((e.ts % 3600000000) + 3600000000) % \
