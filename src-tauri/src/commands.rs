@@ -570,11 +570,7 @@ fn received_archive_path(state: &AppState, origin: &str) -> Result<PathBuf, AppE
 
 /// An origin for received files: one line, no `*` (the grant for the auditor's key is for exactly this origin).
 fn check_received_origin(origin: &str) -> Result<(), AppError> {
-    if origin.is_empty()
-        || origin.len() > 1024
-        || origin.trim() != origin
-        || origin.chars().any(|c| c.is_control() || c == '*')
-    {
+    if !auditlens::seal::is_valid_origin(origin) || origin.contains('*') {
         return Err(AppError::new(
             ErrorCode::Invalid,
             "name the origin of the received files: one line, without '*', control characters or surrounding \
@@ -1402,14 +1398,7 @@ pub fn verify_cloudtrail(
         .map(|a| a.trim().to_string())
         .filter(|a| !a.is_empty())
         .collect();
-    if let Some(bad) = accounts
-        .iter()
-        .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(invalid(format!(
-            "AWS account {bad:?}: an account is 12 digits"
-        )));
-    }
+    ct::check_accounts(&accounts).map_err(invalid)?;
     let read = |p: &str| {
         std::fs::read(p).map_err(|e| AppError::new(ErrorCode::Io, format!("cannot read {p}: {e}")))
     };

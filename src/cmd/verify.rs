@@ -141,16 +141,9 @@ impl CloudTrailExport {
 
 /// The AWS keys and external digest signatures given on the command line.
 fn aws_trust(aws: &AwsOptions) -> Result<(AwsKeys, ExternalSignatures), Fatal> {
-    if let Some(bad) = aws
-        .accounts
-        .iter()
-        .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
-    {
-        // Printed escaped, as every fatal message (render::fatal).
-        return Err(Fatal(format!(
-            "--aws-account {bad}: an AWS account is 12 digits"
-        )));
-    }
+    // Printed escaped, as every fatal message (render::fatal).
+    cloudtrail_digest::check_accounts(aws.accounts)
+        .map_err(|why| Fatal(format!("--aws-account: {why}")))?;
     if aws.keys.is_empty() {
         return Err(Fatal(
             "a CloudTrail export needs --aws-keys KEYS.json: the AWS public keys, as `aws cloudtrail list-public-keys` prints them (docs/cloudtrail.md)".into(),

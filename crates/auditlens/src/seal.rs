@@ -513,12 +513,17 @@ fn tmp_name(out: &Path) -> PathBuf {
     out.with_file_name(name)
 }
 
+/// Whether `origin` can name a log: one non-empty line of at most 1,024 bytes, without control characters or
+/// surrounding spaces.
+pub fn is_valid_origin(origin: &str) -> bool {
+    !origin.is_empty()
+        && origin.len() <= 1024
+        && !origin.chars().any(char::is_control)
+        && origin.trim() == origin
+}
+
 fn check_origin(origin: &str) -> Result<(), SealError> {
-    if origin.is_empty()
-        || origin.len() > 1024
-        || origin.chars().any(char::is_control)
-        || origin.trim() != origin
-    {
+    if !is_valid_origin(origin) {
         return Err(SealError::Usage(
             "--origin must be a non-empty line without control characters or surrounding spaces"
                 .into(),

@@ -27,6 +27,17 @@ pub use keys::{AwsKeys, AwsPublicKey, key_fingerprint, verify_sha256_with_rsa};
 pub use unpack::{ExportInput, Packed, export_input, packed_export, unpack};
 pub use walk::verify_export;
 
+/// Checks the audited AWS accounts an auditor gives (`--aws-account`, the app's field): 12 digits each.
+pub fn check_accounts(accounts: &[String]) -> Result<(), String> {
+    match accounts
+        .iter()
+        .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+    {
+        Some(bad) => Err(format!("AWS account {bad:?}: an AWS account is 12 digits")),
+        None => Ok(()),
+    }
+}
+
 /// Verifies the export at `path`, as [`export_input`] told it (a folder, or a ZIP or tar of one, verified in a
 /// private temporary copy removed when done), and pins the audited `accounts` when any are given
 /// ([`ExportReport::require_accounts`]). What `auditlens verify` and the app both run.
