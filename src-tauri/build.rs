@@ -55,6 +55,7 @@ const COMMANDS: &[&str] = &[
     "open_bundle",
     "file_kinds",
     "verify_cloudtrail",
+    "import_cloudtrail",
     "audit_coverage",
     "set_audit_period",
 ];

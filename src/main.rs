@@ -22,6 +22,34 @@ struct Cli {
     command: Command,
 }
 
+/// What verifies CloudTrail exports (`verify`, `import`) and re-verifies stored ones (`check`).
+#[derive(clap::Args)]
+struct AwsArgs {
+    /// AWS CloudTrail public keys, the JSON `aws cloudtrail list-public-keys` prints; repeatable. Needed for a
+    /// CloudTrail export folder (AWSLogs/..., docs/cloudtrail.md) given among the archives, and by `check` for
+    /// the CloudTrail evidence in the database.
+    #[arg(long = "aws-keys", value_name = "KEYS.json")]
+    aws_keys: Vec<PathBuf>,
+    /// Signatures of CloudTrail digests from outside the export, a JSON object {"<digest S3 key>": "<hex>"}
+    /// (besides `<digest>.head.json` files next to the digests, read by themselves).
+    #[arg(long = "aws-signatures", value_name = "FILE")]
+    aws_signatures: Option<PathBuf>,
+    /// An audited AWS account (12 digits); repeatable. A CloudTrail export of any other account then fails
+    /// (AWS's signature proves what an account logged, not which account is audited).
+    #[arg(long = "aws-account", value_name = "ACCOUNT")]
+    aws_account: Vec<String>,
+}
+
+impl AwsArgs {
+    fn options(&self) -> cmd::verify::AwsOptions<'_> {
+        cmd::verify::AwsOptions {
+            keys: &self.aws_keys,
+            signatures: self.aws_signatures.as_deref(),
+            accounts: &self.aws_account,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Create an Ed25519 signing key: DIR/NAME.key (private, mode 0600) and DIR/NAME.pub (verifier key string).
@@ -93,18 +121,8 @@ enum Command {
         /// With --period: report silences inside the period longer than this (s, m, h, d, w) [default: 24h].
         #[arg(long, value_name = "DURATION", requires = "period")]
         silence: Option<String>,
-        /// AWS CloudTrail public keys, the JSON `aws cloudtrail list-public-keys` prints; repeatable. Needed to
-        /// verify a CloudTrail export folder (AWSLogs/..., docs/cloudtrail.md) given among the archives.
-        #[arg(long = "aws-keys", value_name = "KEYS.json")]
-        aws_keys: Vec<PathBuf>,
-        /// Signatures of CloudTrail digests from outside the export, a JSON object {"<digest S3 key>": "<hex>"}
-        /// (besides `<digest>.head.json` files next to the digests, read by themselves).
-        #[arg(long = "aws-signatures", value_name = "FILE")]
-        aws_signatures: Option<PathBuf>,
-        /// An audited AWS account (12 digits); repeatable. A CloudTrail export of any other account then fails
-        /// (AWS's signature proves what an account logged, not which account is audited).
-        #[arg(long = "aws-account", value_name = "ACCOUNT")]
-        aws_account: Vec<String>,
+        #[command(flatten)]
+        aws: AwsArgs,
         /// Signed archives, and CloudTrail exports: folders, or ZIPs or tars of them (with --aws-keys).
         #[arg(required = true)]
         archives: Vec<PathBuf>,
@@ -140,6 +158,10 @@ enum Command {
         /// okta. An archive already imported is re-normalized.
         #[arg(long = "as", value_name = "KIND", value_parser = parse_builtin_kind)]
         as_kind: Option<SourceKind>,
+        #[command(flatten)]
+        aws: AwsArgs,
+        /// Signed archives, and CloudTrail exports: folders, or ZIPs or tars of them (with --aws-keys), verified
+        /// with AWS's signatures and stored only when they verify in full.
         #[arg(required = true)]
         archives: Vec<PathBuf>,
     },
@@ -158,6 +180,10 @@ enum Command {
         /// A trust-policy file (docs/trust-policy.md): which keys may sign which origins, when; repeatable.
         #[arg(long = "trust-policy")]
         trust_policy: Vec<PathBuf>,
+        /// AWS CloudTrail public keys (the JSON `aws cloudtrail list-public-keys` prints), repeatable: the CloudTrail
+        /// evidence in the database is re-verified with these (none are read from the file).
+        #[arg(long = "aws-keys", value_name = "KEYS.json")]
+        aws_keys: Vec<PathBuf>,
         /// Print one JSON document (with --period, a `coverage` member).
         #[arg(long)]
         json: bool,
@@ -409,19 +435,11 @@ fn main() -> ExitCode {
             json,
             period,
             silence,
-            aws_keys,
-            aws_signatures,
-            aws_account,
+            aws,
             archives,
         } => read_policy(&trust, &trust_policy).and_then(|p| {
-            coverage_options(period.as_deref(), silence.as_deref()).and_then(|period| {
-                let aws = cmd::verify::AwsOptions {
-                    keys: &aws_keys,
-                    signatures: aws_signatures.as_deref(),
-                    accounts: &aws_account,
-                };
-                cmd::verify::run(&p, json, period, &aws, &archives)
-            })
+            coverage_options(period.as_deref(), silence.as_deref())
+                .and_then(|period| cmd::verify::run(&p, json, period, &aws.options(), &archives))
         }),
         Command::Import {
             db,
@@ -432,21 +450,33 @@ fn main() -> ExitCode {
             period,
             silence,
             as_kind,
+            aws,
             archives,
         } => read_policy(&trust, &trust_policy).and_then(|p| {
             coverage_options(period.as_deref(), silence.as_deref()).and_then(|period| {
-                cmd::import::run(&db, &p, keep_failed, json, period, as_kind, &archives)
+                cmd::import::run(
+                    &db,
+                    &p,
+                    keep_failed,
+                    json,
+                    period,
+                    as_kind,
+                    &aws.options(),
+                    &archives,
+                )
             })
         }),
         Command::Check {
             db,
             trust,
             trust_policy,
+            aws_keys,
             json,
             period,
             silence,
-        } => coverage_options(period.as_deref(), silence.as_deref())
-            .and_then(|period| cmd::check::run(&db, &trust, &trust_policy, json, period)),
+        } => coverage_options(period.as_deref(), silence.as_deref()).and_then(|period| {
+            cmd::check::run(&db, &trust, &trust_policy, &aws_keys, json, period)
+        }),
         Command::Search {
             db,
             json,

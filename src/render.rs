@@ -373,10 +373,11 @@ pub fn event_table(events: &[EventRow]) -> String {
             cut(&e.resource, 34),
             cut(&e.outcome, 8),
             safe(&e.id),
-            match (e.verified, e.received) {
-                (false, _) => "  [NOT VERIFIED]",
-                (true, true) => "  [sealed on receipt]",
-                (true, false) => "",
+            match (e.verified, e.received, e.evidence.is_some()) {
+                (false, _, _) => "  [NOT VERIFIED]",
+                (true, true, _) => "  [sealed on receipt]",
+                (true, false, true) => "  [signed by AWS CloudTrail]",
+                (true, false, false) => "",
             }
         ));
     }
@@ -1098,6 +1099,34 @@ pub fn cloudtrail_export(path: &str, report: &auditlens::cloudtrail_digest::Expo
     println!("CloudTrail export {}", safe(path));
     for line in auditlens::cloudtrail_digest::render_text(report) {
         println!("{}", safe(&line));
+    }
+}
+
+/// One CloudTrail export's import: the verification report, then what each trail stored (stderr when not
+/// stored).
+pub fn cloudtrail_imported(result: &auditlens::store::import::CloudTrailImport) {
+    let ok = result.is_ok();
+    let say = |line: String| {
+        if ok {
+            println!("{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    };
+    say(format!("{}: {}", safe(&result.path), safe(&result.message)));
+    for t in &result.trails {
+        let at = match (t.archive_id, t.sequence) {
+            (Some(id), Some(seq)) => format!(" (archive #{id}, sequence {seq})"),
+            (Some(id), None) => format!(" (archive #{id})"),
+            _ => String::new(),
+        };
+        say(format!("  {}{at}: {}", safe(&t.origin), safe(&t.message)));
+        say(format!("    {}", safe(&t.label)));
+    }
+    if !ok {
+        for line in auditlens::cloudtrail_digest::render_text(&result.report) {
+            eprintln!("  {}", safe(&line));
+        }
     }
 }
 

@@ -25,6 +25,7 @@ use {
     auditlens::store::coverage::AuditPeriod,
     auditlens::store::hints::Hint,
     auditlens::store::histogram::Histogram,
+    auditlens::store::import::CloudTrailImport,
     auditlens::store::incidents::Incident,
     auditlens::store::renormalize::Renormalized,
     auditlens::store::search::{EventDetail, SearchPage},
@@ -84,6 +85,12 @@ macro_rules! with_commands {
                 signatures: Option<String>,
                 accounts: Vec<String>
             ) -> CloudTrailCheck;
+            import_cloudtrail(
+                path: String,
+                keys: Vec<String>,
+                signatures: Option<String>,
+                accounts: Vec<String>
+            ) -> CloudTrailImport;
             audit_coverage() -> AuditCoverage;
             set_audit_period(period: Option<AuditPeriod>) -> AuditCoverage;
             annotations(id: String) -> Annotations;

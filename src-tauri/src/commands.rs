@@ -680,14 +680,16 @@ pub fn check_database(
     let policy = state.policy();
     let t0 = Instant::now();
     let result = state.db().and_then(|db| db.writer()).and_then(|store| {
-        Ok(store.check_policy(Some(&policy), &mut |p| {
-            emit(CheckEvent::Progress {
-                job,
-                progress: *p,
-                elapsed_ms: t0.elapsed().as_millis() as u64,
-            });
-            !cancel.load(Ordering::Relaxed)
-        })?)
+        Ok(
+            store.check_policy_aws(Some(&policy), &kept_aws_keys(state), &mut |p| {
+                emit(CheckEvent::Progress {
+                    job,
+                    progress: *p,
+                    elapsed_ms: t0.elapsed().as_millis() as u64,
+                });
+                !cancel.load(Ordering::Relaxed)
+            })?,
+        )
     });
     if let Ok(report) = &result {
         let detail = if report.ok {
@@ -1381,6 +1383,53 @@ pub fn verify_cloudtrail(
     signatures: Option<&str>,
     accounts: &[String],
 ) -> Result<CloudTrailCheck, AppError> {
+    use auditlens::cloudtrail_digest as ct;
+    let given = cloudtrail_inputs(state, path, keys, signatures, accounts)?;
+    let report = ct::verify_export_input(
+        Path::new(path),
+        given.kind,
+        &given.keys,
+        &given.signatures,
+        &given.accounts,
+    )
+    .map_err(|e| AppError::new(ErrorCode::Io, format!("{path}: {e}")))?;
+    let _ = log_action(
+        state,
+        "CloudTrail export verified",
+        path,
+        if report.verified {
+            "verified: every digest and log file checked"
+        } else {
+            "NOT verified"
+        },
+    );
+    Ok(CloudTrailCheck {
+        path: path.to_string(),
+        text: ct::render_text(&report),
+        report,
+    })
+}
+
+/// What verifies a CloudTrail export, as the auditor gave it in the app.
+struct CloudTrailInputs {
+    kind: auditlens::cloudtrail_digest::ExportInput,
+    keys: auditlens::cloudtrail_digest::AwsKeys,
+    /// The keys files as read (kept for `check` once an import succeeds).
+    key_files: Vec<Vec<u8>>,
+    signatures: auditlens::cloudtrail_digest::ExternalSignatures,
+    accounts: Vec<String>,
+}
+
+/// Reads what [`verify_cloudtrail`] and [`import_cloudtrail`] are given: the export's kind, the `list-public-keys`
+/// files (with the keyring's and session's `aws-cloudtrail:` grants applied), the optional signatures mapping and
+/// the audited accounts.
+fn cloudtrail_inputs(
+    state: &AppState,
+    path: &str,
+    keys: &[String],
+    signatures: Option<&str>,
+    accounts: &[String],
+) -> Result<CloudTrailInputs, AppError> {
     use auditlens::cloudtrail_digest::{self as ct, AwsKeys, ExternalSignatures};
     let invalid = |m: String| AppError::new(ErrorCode::Invalid, m);
     let Some(kind) = ct::export_input(Path::new(path)) else {
@@ -1403,34 +1452,94 @@ pub fn verify_cloudtrail(
         std::fs::read(p).map_err(|e| AppError::new(ErrorCode::Io, format!("cannot read {p}: {e}")))
     };
     let mut aws_keys = AwsKeys::new();
+    let mut key_files = Vec::new();
     for k in keys {
+        let bytes = read(k)?;
         aws_keys
-            .add_json(&read(k)?)
+            .add_json(&bytes)
             .map_err(|e| invalid(format!("{k}: {e}")))?;
+        key_files.push(bytes);
     }
     aws_keys.apply_policy(&state.policy());
-    let sigs = match signatures {
+    let signatures = match signatures {
         Some(s) => ExternalSignatures::from_mapping_json(&read(s)?)
             .map_err(|e| invalid(format!("{s}: {e}")))?,
         None => ExternalSignatures::new(),
     };
-    let report = ct::verify_export_input(Path::new(path), kind, &aws_keys, &sigs, &accounts)
-        .map_err(|e| AppError::new(ErrorCode::Io, format!("{path}: {e}")))?;
-    let _ = log_action(
-        state,
-        "CloudTrail export verified",
-        path,
-        if report.verified {
-            "verified: every digest and log file checked"
-        } else {
-            "NOT verified"
-        },
-    );
-    Ok(CloudTrailCheck {
-        path: path.to_string(),
-        text: ct::render_text(&report),
-        report,
+    Ok(CloudTrailInputs {
+        kind,
+        keys: aws_keys,
+        key_files,
+        signatures,
+        accounts,
     })
+}
+
+/// Where the AWS public keys of imported CloudTrail exports are kept, for `check` (docs/cloudtrail.md section 5):
+/// `aws-keys/` next to the keyring (the engagement's folder, else the app-data directory).
+fn aws_keys_dir(state: &AppState) -> PathBuf {
+    match state.engagement() {
+        Some(e) => PathBuf::from(e.folder).join("aws-keys"),
+        None => state.data_dir.join("aws-keys"),
+    }
+}
+
+/// The AWS public keys kept for `check`.
+fn kept_aws_keys(state: &AppState) -> auditlens::cloudtrail_digest::AwsKeys {
+    let mut keys = auditlens::cloudtrail_digest::AwsKeys::new();
+    if let Ok(rd) = std::fs::read_dir(aws_keys_dir(state)) {
+        let mut files: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+        files.sort();
+        for f in files {
+            if let Ok(bytes) = std::fs::read(&f) {
+                let _ = keys.add_json(&bytes);
+            }
+        }
+    }
+    keys
+}
+
+/// Verifies an AWS CloudTrail export with AWS's signatures and imports it when it verifies in full
+/// (`Store::import_cloudtrail`, the same as `auditlens import --aws-keys`); the keys files are then kept next to the
+/// keyring, so that a re-check of the database re-verifies the stored digests with them.
+pub fn import_cloudtrail(
+    state: &AppState,
+    path: &str,
+    keys: &[String],
+    signatures: Option<&str>,
+    accounts: &[String],
+) -> Result<auditlens::store::import::CloudTrailImport, AppError> {
+    let given = cloudtrail_inputs(state, path, keys, signatures, accounts)?;
+    let _writer = lock(&state.write_lock);
+    let mut store = state.db().and_then(|db| db.writer())?;
+    let result = store.import_cloudtrail(
+        Path::new(path),
+        &given.keys,
+        &given.signatures,
+        &given.accounts,
+        &mut |_| true,
+    )?;
+    if result.is_ok() {
+        let dir = aws_keys_dir(state);
+        let kept = std::fs::create_dir_all(&dir).and_then(|()| {
+            for bytes in &given.key_files {
+                let hash = auditlens::merkle::to_hex(&auditlens::merkle::leaf_hash(bytes));
+                let name = &hash[..32];
+                std::fs::write(dir.join(format!("{name}.json")), bytes)?;
+            }
+            Ok(())
+        });
+        kept.map_err(|e| {
+            AppError::new(
+                ErrorCode::Io,
+                format!(
+                    "imported, but the AWS keys could not be kept in {} for re-checks: {e}",
+                    dir.display()
+                ),
+            )
+        })?;
+    }
+    Ok(result)
 }
 
 /// A regular file that does not start as a ZIP does (`PK`) and is not named `.zip`: a plain or gzip log file, which

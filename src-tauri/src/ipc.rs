@@ -388,6 +388,22 @@ pub async fn verify_cloudtrail(
     .await
 }
 
+/// Verifies an AWS CloudTrail export with AWS's signatures and imports it when it verifies in full, on the
+/// blocking pool (docs/cloudtrail.md section 5).
+#[tauri::command]
+pub async fn import_cloudtrail(
+    state: Shared<'_>,
+    path: String,
+    keys: Vec<String>,
+    signatures: Option<String>,
+    accounts: Vec<String>,
+) -> Result<auditlens::store::import::CloudTrailImport, AppError> {
+    blocking(&state, move |s| {
+        commands::import_cloudtrail(s, &path, &keys, signatures.as_deref(), &accounts)
+    })
+    .await
+}
+
 /// Which of `paths` are evidence bundles (to open) and which are archives (to import).
 #[tauri::command]
 pub async fn file_kinds(state: Shared<'_>, paths: Vec<String>) -> Result<Vec<FileKind>, AppError> {

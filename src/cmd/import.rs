@@ -10,9 +10,11 @@ use std::time::Instant;
 use auditlens::store::import::{BatchStep, ImportOptions};
 use auditlens::trust::TrustPolicy;
 
+use super::verify::AwsOptions;
 use super::{CoveragePeriod, Fatal};
 use crate::render;
 
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     db: &Path,
     policy: &TrustPolicy,
@@ -20,25 +22,70 @@ pub fn run(
     json: bool,
     period: CoveragePeriod,
     as_kind: Option<SourceKind>,
-    archives: &[PathBuf],
+    aws: &AwsOptions<'_>,
+    inputs: &[PathBuf],
 ) -> Result<ExitCode, Fatal> {
-    for a in archives {
+    // CloudTrail exports (folders holding AWSLogs/, or ZIPs or tars of one) are verified with AWS's signatures
+    // and stored when they verify in full; everything else is an archive.
+    let mut exports = Vec::new();
+    let mut archives = Vec::new();
+    for a in inputs {
         std::fs::metadata(a).map_err(|e| format!("{}: {e}", a.display()))?;
-        if auditlens::cloudtrail_digest::export_input(a).is_some() {
-            return Err(Fatal(format!(
-                "{}: an AWS CloudTrail export; importing CloudTrail exports into the database is not built yet: verify it offline with `auditlens verify --aws-keys KEYS.json {}` (docs/cloudtrail.md)",
-                a.display(),
-                a.display()
-            )));
+        match auditlens::cloudtrail_digest::export_input(a) {
+            Some(_) => exports.push(a.clone()),
+            None => archives.push(a.clone()),
         }
     }
+    let aws_keys = if exports.is_empty() {
+        if aws.given() {
+            return Err(Fatal(
+                "--aws-keys, --aws-signatures and --aws-account are for CloudTrail exports (AWSLogs/<account>/CloudTrail-Digest/...), and none was given".into(),
+            ));
+        }
+        None
+    } else {
+        if keep_failed || as_kind.is_some() {
+            return Err(Fatal(
+                "--keep-failed and --as are for signed archives: a CloudTrail export is stored only when it verifies, under the CloudTrail mapper".into(),
+            ));
+        }
+        let (mut keys, signatures) = super::verify::aws_trust(aws)?;
+        keys.apply_policy(policy);
+        Some((keys, signatures))
+    };
     let mut store = super::open_store(db)?;
+    let mut all_ok = true;
+    if let Some((keys, signatures)) = &aws_keys {
+        for path in &exports {
+            let show = std::io::stderr().is_terminal() && !json;
+            let result =
+                store.import_cloudtrail(path, keys, signatures, aws.accounts, &mut |p| {
+                    if show {
+                        eprint!(
+                            "\r\x1b[K{}: {} events stored",
+                            path.display(),
+                            p.events_done
+                        );
+                    }
+                    true
+                })?;
+            if show {
+                eprint!("\r\x1b[K");
+            }
+            all_ok &= result.is_ok();
+            if json {
+                println!("{}", serde_json::to_string(&result)?);
+            } else {
+                render::cloudtrail_imported(&result);
+            }
+        }
+    }
+    let archives = &archives[..];
     let opts = ImportOptions {
         trust: policy,
         keep_failed,
     };
     let show_progress = std::io::stderr().is_terminal() && !json;
-    let mut all_ok = true;
     let mut fatal: Option<Fatal> = None;
     let mut started = Instant::now();
     store.import_batch(archives, &opts, as_kind, &mut |step| {

@@ -21,6 +21,13 @@ pub struct AwsOptions<'a> {
     pub accounts: &'a [String],
 }
 
+impl AwsOptions<'_> {
+    /// Whether any of the options was given.
+    pub fn given(&self) -> bool {
+        !self.keys.is_empty() || self.signatures.is_some() || !self.accounts.is_empty()
+    }
+}
+
 pub fn run(
     policy: &TrustPolicy,
     json: bool,
@@ -58,7 +65,7 @@ pub fn run(
                 report,
             });
         }
-    } else if !aws.keys.is_empty() || aws.signatures.is_some() || !aws.accounts.is_empty() {
+    } else if aws.given() {
         return Err(Fatal(
             "--aws-keys, --aws-signatures and --aws-account are for CloudTrail exports (AWSLogs/<account>/CloudTrail-Digest/...), and none was given".into(),
         ));
@@ -140,7 +147,7 @@ impl CloudTrailExport {
 }
 
 /// The AWS keys and external digest signatures given on the command line.
-fn aws_trust(aws: &AwsOptions) -> Result<(AwsKeys, ExternalSignatures), Fatal> {
+pub(crate) fn aws_trust(aws: &AwsOptions) -> Result<(AwsKeys, ExternalSignatures), Fatal> {
     // Printed escaped, as every fatal message (render::fatal).
     cloudtrail_digest::check_accounts(aws.accounts)
         .map_err(|why| Fatal(format!("--aws-account: {why}")))?;

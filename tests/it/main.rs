@@ -10,6 +10,7 @@ mod check_hostile;
 mod cli;
 mod cli_contract;
 mod cloudtrail_digest;
+mod cloudtrail_import;
 mod coverage;
 mod crash;
 mod hostile_text;

@@ -670,7 +670,8 @@ fn old_schema_database_opens_migrated_and_newer_is_refused() {
     let (lab, _, _) = Lab::with_fixtures();
     // Turn the file into what version 1 wrote: no full-text table, no field indexes, no mapping or privilege
     // columns, no summary tables, no columns for events not parsed, no settings table, no software table, no
-    // count of events without a time, no incidents table, no index on source, no receipt time.
+    // count of events without a time, no incidents table, no index on source, no receipt time, no CloudTrail
+    // evidence.
     lab.raw()
         .execute_batch(
             "DROP INDEX events_actor; DROP INDEX events_action; DROP INDEX events_resource;
@@ -683,6 +684,7 @@ fn old_schema_database_opens_migrated_and_newer_is_refused() {
              DROP TABLE settings; ALTER TABLE archives DROP COLUMN normalization; DROP TABLE software;
              ALTER TABLE archives DROP COLUMN untimed; DROP TABLE incidents; DROP INDEX events_source;
              ALTER TABLE archives DROP COLUMN received_at;
+             ALTER TABLE archives DROP COLUMN evidence; DROP TABLE cloudtrail_files;
              PRAGMA user_version = 1;",
         )
         .unwrap();

@@ -1,5 +1,6 @@
 //! A dropped AWS CloudTrail export is told from archives and verified offline in the app (docs/cloudtrail.md),
-//! with the same report as `auditlens verify`; nothing is imported.
+//! with the same report as `auditlens verify`, and imported only when it verifies in full; the app's re-check
+//! re-verifies the stored digests with the AWS keys kept at import.
 
 use std::io::Write;
 use std::path::Path;
@@ -160,6 +161,98 @@ fn a_cloudtrail_export_is_told_apart_and_verified_offline_with_the_cli_report() 
         "{}",
         err.message
     );
+}
+
+#[test]
+fn a_verified_export_imports_shows_on_the_archives_screen_and_rechecks() {
+    use auditlens::store::import::ImportOutcome;
+    use auditlens_app::contract::CheckEvent;
+    use std::sync::atomic::AtomicBool;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = AppState::new(&tmp.path().join("appdata"), None).unwrap();
+    let (root, keys) = export(tmp.path());
+    let (r, k) = (root.display().to_string(), keys.display().to_string());
+
+    let done =
+        commands::import_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[]).unwrap();
+    assert_eq!(done.outcome, ImportOutcome::Imported, "{}", done.message);
+    assert_eq!(done.trails.len(), 1);
+    let origin = format!("aws-cloudtrail:{ACCOUNT}/{REGION}/audit");
+    assert_eq!(done.trails[0].origin, origin);
+    assert_eq!(done.trails[0].events, 1);
+    assert!(
+        done.trails[0]
+            .label
+            .starts_with("signed by AWS CloudTrail (key ")
+    );
+
+    let view = commands::archives(&state).unwrap();
+    let row = view
+        .archives
+        .iter()
+        .find(|a| a.origin.as_deref() == Some(origin.as_str()))
+        .expect("the trail's archive");
+    assert_eq!(row.status, "verified");
+    assert_eq!(row.evidence.as_deref(), Some("aws-cloudtrail"));
+    assert!(row.evidence_label.is_some());
+    let hours = row.cloudtrail_hours.as_ref().expect("hours");
+    assert_eq!(
+        (
+            hours.digests,
+            hours.first_start.as_str(),
+            hours.last_end.as_str()
+        ),
+        (1, "2024-03-10T09:00:00Z", "2024-03-10T10:00:00Z")
+    );
+    assert!(hours.gaps.is_empty());
+
+    // The search finds it, labelled.
+    let page = commands::search(&state, "source:cloudtrail", 10, None).unwrap();
+    assert_eq!(page.events.len(), 1);
+    assert_eq!(page.events[0].evidence.as_deref(), Some("aws-cloudtrail"));
+    let detail = commands::event(&state, &page.events[0].id).unwrap();
+    assert!(detail.evidence_label.is_some());
+
+    // The re-check uses the keys kept at import.
+    let run = || {
+        let mut events = Vec::new();
+        commands::check_database(&state, 7, &AtomicBool::new(false), &mut |ev| {
+            events.push(ev)
+        });
+        events
+    };
+    match run().last() {
+        Some(CheckEvent::Finished { report, .. }) => assert!(report.ok, "{:?}", report.problems),
+        other => panic!("expected a report, got {other:?}"),
+    }
+
+    // Again: already imported; a tampered export: failed, nothing more stored.
+    let again =
+        commands::import_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[]).unwrap();
+    assert_eq!(again.outcome, ImportOutcome::AlreadyImported);
+    let log = walk(&root)
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("/CloudTrail/"))
+        .unwrap();
+    let mut inflated = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&std::fs::read(&log).unwrap()[..]),
+        &mut inflated,
+    )
+    .unwrap();
+    std::fs::write(
+        &log,
+        gz(inflated.replace("GetObject", "DeleteTrail").as_bytes()),
+    )
+    .unwrap();
+    let bad = commands::import_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[]).unwrap();
+    assert_eq!(bad.outcome, ImportOutcome::Failed);
+    assert!(
+        bad.message.contains("nothing was stored"),
+        "{}",
+        bad.message
+    );
+    assert_eq!(commands::archives(&state).unwrap().archives.len(), 1);
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

@@ -12,6 +12,7 @@ import type { AuditorKey } from "./AuditorKey";
 import type { Change } from "./Change";
 import type { CheckEvent } from "./CheckEvent";
 import type { CloudTrailCheck } from "./CloudTrailCheck";
+import type { CloudTrailImport } from "./CloudTrailImport";
 import type { DbStatus } from "./DbStatus";
 import type { Deployments } from "./Deployments";
 import type { EngagementsView } from "./EngagementsView";
@@ -80,6 +81,7 @@ export type Commands = {
   open_bundle: [{ path: string }, OpenedBundle],
   file_kinds: [{ paths: Array<string> }, Array<FileKind>],
   verify_cloudtrail: [{ path: string, keys: Array<string>, signatures?: string | null, accounts: Array<string> }, CloudTrailCheck],
+  import_cloudtrail: [{ path: string, keys: Array<string>, signatures?: string | null, accounts: Array<string> }, CloudTrailImport],
   audit_coverage: [Record<string, never>, AuditCoverage],
   set_audit_period: [{ period?: AuditPeriod | null }, AuditCoverage],
   annotations: [{ id: string }, Annotations],

@@ -31,6 +31,11 @@ verified: boolean,
  */
 received: boolean, 
 /**
+ * `aws-cloudtrail` when the event comes from an AWS CloudTrail export verified with AWS's own signatures
+ * (docs/cloudtrail.md section 5); absent for an AuditLens archive.
+ */
+evidence?: string, 
+/**
  * Set when the event is "not parsed": its verified bytes are not a JSON object the parser reads (the
  * parser's reason). It then has no normalized fields but source and origin; its raw text is the event.
  */

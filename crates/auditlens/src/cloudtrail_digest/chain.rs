@@ -351,6 +351,14 @@ pub(super) fn verify_chain(
             }
             authenticated[i] = true;
             report.digests_verified += 1;
+            report.evidence.digests.push(super::VerifiedDigest {
+                rel: rel.clone(),
+                start: dg.start,
+                end: dg.end,
+                sha256_hex: sha_hex.clone(),
+                signature_hex: sig_hex.trim().to_ascii_lowercase(),
+                fingerprint: key.fingerprint.clone(),
+            });
             continue;
         }
         match source {
@@ -418,6 +426,11 @@ pub(super) fn verify_chain(
                 report.failures.push(f);
             } else if authenticated[i] {
                 report.log_files_verified += 1;
+                report.evidence.logs.push(super::VerifiedLog {
+                    rel: rel.clone(),
+                    sha256_hex: lf.hash_hex.clone(),
+                    digest_rel: entries[i].rel.clone(),
+                });
             }
         }
     }

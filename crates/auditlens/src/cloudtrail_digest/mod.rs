@@ -14,6 +14,7 @@ mod digest;
 mod gzip;
 mod keys;
 pub mod signing;
+mod stored;
 mod unpack;
 mod walk;
 
@@ -24,6 +25,7 @@ use serde::Serialize;
 
 pub use digest::string_to_sign;
 pub use keys::{AwsKeys, AwsPublicKey, key_fingerprint, verify_sha256_with_rsa};
+pub(crate) use stored::{inflate_checked, log_records};
 pub use unpack::{ExportInput, Packed, export_input, packed_export, unpack};
 pub use walk::verify_export;
 
@@ -341,6 +343,45 @@ pub struct ChainReport {
     pub restarts: Vec<String>,
     /// The failed checks.
     pub failures: Vec<Failure>,
+    /// What verified, file by file, for an importer (not serialized).
+    #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub evidence: ChainEvidence,
+}
+
+/// The files of a chain whose verification succeeded: the digests whose signature verified, oldest first, and the
+/// log files they list whose decompressed SHA-256 matched, in the digests' order. What an importer stores.
+#[derive(Debug, Clone, Default)]
+pub struct ChainEvidence {
+    pub digests: Vec<VerifiedDigest>,
+    pub logs: Vec<VerifiedLog>,
+}
+
+/// One digest whose signature verified.
+#[derive(Debug, Clone)]
+pub struct VerifiedDigest {
+    /// Relative to the export's root, `/` separators.
+    pub rel: String,
+    /// `digestStartTime` and `digestEndTime`.
+    pub start: chrono::DateTime<chrono::Utc>,
+    pub end: chrono::DateTime<chrono::Utc>,
+    /// SHA-256 of the decompressed digest, lowercase hex.
+    pub sha256_hex: String,
+    /// The signature that verified, hex as AWS writes it.
+    pub signature_hex: String,
+    /// The fingerprint of the key it verified with.
+    pub fingerprint: String,
+}
+
+/// One log file whose decompressed SHA-256 matched the `hashValue` of a digest whose signature verified.
+#[derive(Debug, Clone)]
+pub struct VerifiedLog {
+    /// Relative to the export's root, `/` separators.
+    pub rel: String,
+    /// The digest's `hashValue` (lowercase hex).
+    pub sha256_hex: String,
+    /// The digest listing it (relative to the root).
+    pub digest_rel: String,
 }
 
 /// The verification of a whole export.

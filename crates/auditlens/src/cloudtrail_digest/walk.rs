@@ -374,6 +374,7 @@ pub fn verify_export(
             earlier_digest_not_in_export: None,
             restarts: Vec::new(),
             failures: Vec::new(),
+            evidence: Default::default(),
         };
         // Read failures of this chain's files (digest and head.json) move to the chain.
         let mine: BTreeSet<&str> = entries.iter().map(|e| e.rel.as_str()).collect();

@@ -9,6 +9,7 @@
 //! `Tally`, the established signers); the parts that stand alone already live in `check/schema.rs` and `check/chain.rs`.
 
 mod chain;
+mod cloudtrail;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -21,9 +22,11 @@ use super::{Store, StoreError};
 use crate::archive::chain_step;
 use crate::archive::{ChainLines, Manifest};
 use crate::checkpoint::Checkpoint;
+use crate::cloudtrail_digest::AwsKeys;
 use crate::merkle::{self, Hash, RootBuilder, hex};
 use crate::note::{Note, VerifierKey};
 use crate::sources::{Normalized, Normalizer, SourceKind};
+use crate::store::import::CLOUDTRAIL_EVIDENCE;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -90,6 +93,8 @@ struct ArchiveMeta {
     normalization: Option<String>,
     untimed: Option<u64>,
     received_at: Option<String>,
+    /// `aws-cloudtrail` for a CloudTrail export (store/check/cloudtrail.rs); `None` for an AuditLens archive.
+    evidence: Option<String>,
 }
 
 /// What the pass over the archives collects for findings about the store as a whole.
@@ -124,8 +129,23 @@ impl Store {
         policy: Option<&crate::trust::TrustPolicy>,
         progress: &mut dyn FnMut(&CheckProgress) -> bool,
     ) -> Result<CheckReport, StoreError> {
+        self.check_policy_aws(policy, &AwsKeys::new(), progress)
+    }
+
+    /// [`Store::check_policy`], with the AWS public keys that re-verify the CloudTrail evidence in the store
+    /// (docs/cloudtrail.md section 5); the policy's `aws-cloudtrail:` grants say where each counts.
+    pub fn check_policy_aws(
+        &self,
+        policy: Option<&crate::trust::TrustPolicy>,
+        aws: &AwsKeys,
+        progress: &mut dyn FnMut(&CheckProgress) -> bool,
+    ) -> Result<CheckReport, StoreError> {
+        let mut aws = aws.clone();
+        if let Some(policy) = policy {
+            aws.apply_policy(policy);
+        }
         let Some(policy) = policy.filter(|p| !p.is_empty()) else {
-            return self.check_with(None, progress);
+            return self.check_inner(None, &aws, progress);
         };
         let seen = std::cell::RefCell::new(crate::trust::FirstUse::new());
         let is_trusted = |origin: &str, signer: &VerifierKey, created: Option<i64>| {
@@ -133,7 +153,7 @@ impl Store {
                 .decide(policy, origin, signer, created)
                 .trusted
         };
-        self.check_with(Some(&is_trusted), progress)
+        self.check_inner(Some(&is_trusted), &aws, progress)
     }
 
     /// Re-verifies the whole store (see [`Store::check_with`]), trusting exactly the keys in `trusted`, each for
@@ -158,6 +178,15 @@ impl Store {
     pub fn check_with(
         &self,
         is_trusted: Option<&IsTrusted<'_>>,
+        progress: &mut dyn FnMut(&CheckProgress) -> bool,
+    ) -> Result<CheckReport, StoreError> {
+        self.check_inner(is_trusted, &AwsKeys::new(), progress)
+    }
+
+    fn check_inner(
+        &self,
+        is_trusted: Option<&IsTrusted<'_>>,
+        aws: &AwsKeys,
         progress: &mut dyn FnMut(&CheckProgress) -> bool,
     ) -> Result<CheckReport, StoreError> {
         let mut problems = Vec::new();
@@ -190,8 +219,18 @@ impl Store {
         let mut tally = Tally::default();
         for a in &archives {
             let before = problems.len();
-            events_checked +=
-                self.check_status(a, is_trusted, &mut problems, &mut tally, &mut p, progress)?;
+            events_checked += if a.evidence.as_deref() == Some(CLOUDTRAIL_EVIDENCE) {
+                self.check_cloudtrail(a, aws, &mut problems, &mut p, progress)?
+            } else {
+                if let Some(other) = &a.evidence {
+                    problems.push(at(
+                        a,
+                        None,
+                        format!("unknown kind of evidence {:?}", shown(other)),
+                    ));
+                }
+                self.check_status(a, is_trusted, &mut problems, &mut tally, &mut p, progress)?
+            };
             if problems.len() - before > MAX_PROBLEMS_PER_ARCHIVE {
                 let extra = problems.len() - before - MAX_PROBLEMS_PER_ARCHIVE;
                 problems.truncate(before + MAX_PROBLEMS_PER_ARCHIVE);
@@ -216,6 +255,7 @@ impl Store {
         }
         let (chain_problems, mut notices) = chain::findings(&archives);
         problems.extend(chain_problems);
+        problems.extend(cloudtrail::sequence_gaps(&archives));
         // A row marked failed that verifies in full: a kept copy refused as a fork when a verified archive
         // holds its sequence (worth knowing), else evidence hidden as failed.
         for (id, signer, events) in tally.failed_but_verifying {
@@ -260,6 +300,17 @@ impl Store {
         )?;
         if orphans > 0 {
             problems.push(global(format!("{orphans} events belong to no archive")));
+        }
+        let stray: i64 = self.conn.query_row(
+            "SELECT count(*) FROM cloudtrail_files WHERE archive_id NOT IN
+                (SELECT id FROM archives WHERE evidence = 'aws-cloudtrail')",
+            [],
+            |r| r.get(0),
+        )?;
+        if stray > 0 {
+            problems.push(global(format!(
+                "{stray} stored CloudTrail files belong to no CloudTrail archive"
+            )));
         }
         problems.extend(self.check_summaries()?);
         problems.extend(self.check_full_text());
@@ -326,7 +377,7 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT id, status, origin, sequence, source_kind, events, bytes, signer_key, signer_name,
                     signer_fingerprint, root, chain_start, chain_end, manifest_sha256, checkpoint, manifest,
-                    time_first, time_last, mapping, parse_errors, normalization, untimed, received_at
+                    time_first, time_last, mapping, parse_errors, normalization, untimed, received_at, evidence
              FROM archives WHERE {ARCHIVE_TYPES} ORDER BY id"
         ))?;
         let rows = stmt
@@ -355,6 +406,7 @@ impl Store {
                     normalization: r.get(20)?,
                     untimed: r.get(21)?,
                     received_at: r.get(22)?,
+                    evidence: r.get(23)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -614,15 +666,79 @@ impl Store {
             }
         };
         let source_name = normalizer.source_name();
+        let mut root = RootBuilder::new();
+        let mut chain_value = chain.chain_start;
+        let seen = self.check_events(
+            a,
+            &normalizer,
+            &source_name,
+            &cp.origin,
+            &mut |_, leaf| {
+                root.push(leaf);
+                chain_value = chain_step(&chain_value, &leaf);
+                None
+            },
+            problems,
+            p,
+            progress,
+        )?;
+        let mut problem = |index: Option<u64>, msg: String| problems.push(at(a, index, msg));
+        let expected_index = seen.next_index;
+        if expected_index < cp.size {
+            problem(
+                Some(expected_index),
+                format!("events {expected_index}..{} are missing", cp.size - 1),
+            );
+        } else if expected_index > cp.size {
+            problem(
+                Some(cp.size),
+                format!(
+                    "{} events more than the signed {}",
+                    expected_index - cp.size,
+                    cp.size
+                ),
+            );
+        }
+        if root.root() != cp.root {
+            problem(
+                None,
+                "Merkle root of the stored events differs from the signed root".into(),
+            );
+        }
+        if chain_value != chain.chain_end {
+            problem(
+                None,
+                "hash chain over the stored events differs from the signed chain end".into(),
+            );
+        }
+        check_event_totals(a, &seen, problems);
+        found.events = seen.read;
+        found.verifies = problems.len() == before;
+        Ok(found)
+    }
 
+    /// Re-reads the stored events of archive `a` in index order: each one's leaf hash, and its normalized fields,
+    /// time and parse error re-derived with `normalizer` (events of `origin`); `on_leaf` is given each event's
+    /// index and leaf and returns a problem with it, if any. Indexes must run from 0 without gaps.
+    #[allow(clippy::too_many_arguments)]
+    fn check_events(
+        &self,
+        a: &ArchiveMeta,
+        normalizer: &Normalizer,
+        source_name: &str,
+        origin: &str,
+        on_leaf: &mut dyn FnMut(u64, Hash) -> Option<String>,
+        problems: &mut Vec<CheckProblem>,
+        p: &mut CheckProgress,
+        progress: &mut dyn FnMut(&CheckProgress) -> bool,
+    ) -> Result<EventsSeen, StoreError> {
+        let mut problem = |index: Option<u64>, msg: String| problems.push(at(a, index, msg));
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT idx, leaf, raw, ts, source, origin, actor, action, resource, outcome, ip, agent, env, stage,
                     category, id, privilege, parse_error
              FROM events WHERE archive_id = ?1 AND {EVENT_TYPES} ORDER BY idx"
         ))?;
         let mut rows = stmt.query(params![a.id])?;
-        let mut root = RootBuilder::new();
-        let mut chain_value = chain.chain_start;
         let mut expected_index = 0u64;
         let mut events_read = 0u64;
         let (mut ts_min, mut ts_max): (Option<i64>, Option<i64>) = (None, None);
@@ -662,8 +778,9 @@ impl Store {
                     ),
                 );
             }
-            root.push(leaf);
-            chain_value = chain_step(&chain_value, &leaf);
+            if let Some(why) = on_leaf(idx, leaf) {
+                problem(Some(idx), why);
+            }
             // An event that is not a JSON object the parser reads has no fields but source and origin, and the
             // parser's reason.
             let (n, parse_error) = match normalizer.normalize_event(&raw) {
@@ -704,8 +821,8 @@ impl Store {
                 r.get(16)?,
             ];
             let derived: [Option<&str>; 12] = [
-                Some(source_name.as_str()),
-                Some(cp.origin.as_str()),
+                Some(source_name),
+                Some(origin),
                 n.actor.as_deref(),
                 n.action.as_deref(),
                 n.resource.as_deref(),
@@ -765,61 +882,46 @@ impl Store {
                 return Err(StoreError::Invalid("check cancelled".into()));
             }
         }
-        if expected_index < cp.size {
-            problem(
-                Some(expected_index),
-                format!("events {expected_index}..{} are missing", cp.size - 1),
-            );
-        } else if expected_index > cp.size {
-            problem(
-                Some(cp.size),
-                format!(
-                    "{} events more than the signed {}",
-                    expected_index - cp.size,
-                    cp.size
-                ),
-            );
-        }
-        if root.root() != cp.root {
-            problem(
-                None,
-                "Merkle root of the stored events differs from the signed root".into(),
-            );
-        }
-        if chain_value != chain.chain_end {
-            problem(
-                None,
-                "hash chain over the stored events differs from the signed chain end".into(),
-            );
-        }
-        if parse_errors != a.parse_errors {
-            problem(
-                None,
-                format!(
-                    "stored count of events not parsed {} differs from the events' {parse_errors}",
-                    a.parse_errors
-                ),
-            );
-        }
-        if (ts_min, ts_max) != (a.time_first, a.time_last) {
-            problem(
-                None,
-                "stored time range differs from the events' times".into(),
-            );
-        }
-        // NULL: a row whose events were never stored (a refused archive kept without them).
-        if a.untimed.unwrap_or(0) != untimed {
-            problem(
-                None,
-                format!(
-                    "stored count of events without a time {:?} differs from the events' {untimed}",
-                    a.untimed
-                ),
-            );
-        }
-        found.events = events_read;
-        found.verifies = problems.len() == before;
-        Ok(found)
+        Ok(EventsSeen {
+            read: events_read,
+            next_index: expected_index,
+            ts_min,
+            ts_max,
+            parse_errors,
+            untimed,
+        })
+    }
+}
+
+/// What [`Store::check_events`] read.
+struct EventsSeen {
+    read: u64,
+    /// One past the last index read.
+    next_index: u64,
+    ts_min: Option<i64>,
+    ts_max: Option<i64>,
+    parse_errors: u64,
+    untimed: u64,
+}
+
+/// The archive row's counts and time range must be the events' own.
+fn check_event_totals(a: &ArchiveMeta, seen: &EventsSeen, problems: &mut Vec<CheckProblem>) {
+    let mut problem = |msg: String| problems.push(at(a, None, msg));
+    if seen.parse_errors != a.parse_errors {
+        problem(format!(
+            "stored count of events not parsed {} differs from the events' {}",
+            a.parse_errors, seen.parse_errors
+        ));
+    }
+    if (seen.ts_min, seen.ts_max) != (a.time_first, a.time_last) {
+        problem("stored time range differs from the events' times".into());
+    }
+    // NULL: a row whose events were never stored (a refused archive kept without them).
+    if a.untimed.unwrap_or(0) != seen.untimed {
+        problem(format!(
+            "stored count of events without a time {:?} differs from the events' {}",
+            a.untimed, seen.untimed
+        ));
     }
 }
 
@@ -1136,7 +1238,7 @@ const ARCHIVE_TYPES: &str = "typeof(id) = 'integer' AND typeof(status) = 'text'
     AND typeof(mapping) IN ('blob', 'null')
     AND typeof(parse_errors) = 'integer' AND parse_errors >= 0
     AND (untimed IS NULL OR (typeof(untimed) = 'integer' AND untimed >= 0))
-    AND typeof(received_at) IN ('text', 'null')";
+    AND typeof(received_at) IN ('text', 'null') AND typeof(evidence) IN ('text', 'null')";
 
 /// The same for `events`.
 const EVENT_TYPES: &str = "typeof(id) = 'integer' AND typeof(archive_id) = 'integer'

@@ -77,19 +77,33 @@ impl Store {
         let Some(kind) = kind_of(result.outcome) else {
             return Ok(());
         };
+        self.record_incident_of(
+            kind,
+            &result.path,
+            result.report.origin.as_deref(),
+            result.report.sequence,
+            &result.message,
+            result.archive_id,
+        )
+    }
+
+    /// Records an incident of `kind` (failed, refused or untrusted) for the file at `path`.
+    pub(super) fn record_incident_of(
+        &mut self,
+        kind: &str,
+        path: &str,
+        origin: Option<&str>,
+        sequence: Option<u64>,
+        reason: &str,
+        archive_id: Option<i64>,
+    ) -> Result<(), StoreError> {
         let now = crate::time::format_utc(chrono::Utc::now().timestamp_micros());
         let tx = self.conn.transaction()?;
         let open: Option<i64> = tx
             .query_row(
                 "SELECT id FROM incidents WHERE reviewed_at IS NULL AND kind = ?1 AND path = ?2 AND reason = ?3
                  AND origin IS ?4 AND sequence IS ?5 ORDER BY id DESC LIMIT 1",
-                params![
-                    kind,
-                    result.path,
-                    result.message,
-                    result.report.origin,
-                    result.report.sequence
-                ],
+                params![kind, path, reason, origin, sequence],
                 |r| r.get(0),
             )
             .optional()?;
@@ -98,7 +112,7 @@ impl Store {
                 tx.execute(
                     "UPDATE incidents SET last_seen = ?1, times = times + 1,
                         archive_id = coalesce(?2, archive_id) WHERE id = ?3",
-                    params![now, result.archive_id, id],
+                    params![now, archive_id, id],
                 )?;
             }
             None => {
@@ -106,15 +120,7 @@ impl Store {
                     "INSERT INTO incidents (kind, path, origin, sequence, reason, first_seen, last_seen, times,
                         archive_id)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1, ?7)",
-                    params![
-                        kind,
-                        result.path,
-                        result.report.origin,
-                        result.report.sequence,
-                        result.message,
-                        now,
-                        result.archive_id
-                    ],
+                    params![kind, path, origin, sequence, reason, now, archive_id],
                 )?;
             }
         }

@@ -348,7 +348,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT id, path, status, failure, origin, sequence, source_kind, events, bytes, time_first, time_last,
                     signer_key, signer_name, signer_fingerprint, imported_at, chain_start, chain_end,
-                    normalization, mapping, untimed, received_at
+                    normalization, mapping, untimed, received_at, evidence
              FROM archives ORDER BY origin, sequence, id",
         )?;
         let mut rows: Vec<ArchiveWithChain> = stmt
@@ -380,6 +380,9 @@ impl Store {
                         untimed: r.get::<_, Option<i64>>(19)?.map(|n| n.max(0) as u64),
                         received_label: None,
                         received_at: r.get(20)?,
+                        evidence: r.get(21)?,
+                        evidence_label: None,
+                        cloudtrail_hours: None,
                     },
                     r.get(15)?,
                     r.get(16)?,
@@ -417,14 +420,67 @@ impl Store {
                 ),
             ));
         }
+        let mut hours = self.cloudtrail_hours()?;
         Ok(rows
             .into_iter()
             .map(|(mut r, _, _)| {
                 r.received_label =
                     received_label(&r.signer_name, &r.signer_fingerprint, &r.received_at);
+                if r.evidence.as_deref() == Some(import::CLOUDTRAIL_EVIDENCE) {
+                    r.evidence_label = Some(import::cloudtrail_label(
+                        r.signer_fingerprint.as_deref().unwrap_or("?"),
+                    ));
+                    r.cloudtrail_hours = hours.remove(&r.id);
+                }
                 r
             })
             .collect())
+    }
+
+    /// The hourly continuity of each CloudTrail archive (by archive id): its digests' hours, and where the hours
+    /// of its trail's digests, across all its verified archives, leave a gap before one of its digests.
+    fn cloudtrail_hours(
+        &self,
+    ) -> Result<std::collections::HashMap<i64, CloudTrailHours>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.id, a.origin, f.hour_start, f.hour_end FROM cloudtrail_files f
+             JOIN archives a ON a.id = f.archive_id
+             WHERE f.kind = 'digest' AND a.status = 'verified' AND a.evidence = ?1
+               AND typeof(f.hour_start) = 'integer' AND typeof(f.hour_end) = 'integer'
+             ORDER BY a.origin, f.hour_start, a.id",
+        )?;
+        let rows: Vec<(i64, Option<String>, i64, i64)> = stmt
+            .query_map([import::CLOUDTRAIL_EVIDENCE], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut out: std::collections::HashMap<i64, CloudTrailHours> = Default::default();
+        // The previous digest of the same origin: (origin, start, end).
+        let mut prev: Option<(Option<String>, i64, i64)> = None;
+        for (id, origin, start, end) in rows {
+            let h = out.entry(id).or_insert_with(|| CloudTrailHours {
+                digests: 0,
+                first_start: crate::time::format_utc(start),
+                last_end: crate::time::format_utc(end),
+                gaps: Vec::new(),
+            });
+            match &prev {
+                // The same digest stored again by an overlapping import.
+                Some((o, s, e)) if *o == origin && *s == start && *e == end => {}
+                Some((o, _, e)) if *o == origin && start - e > CLOUDTRAIL_GAP_SLACK_MICROS => {
+                    h.gaps.push(HourGap {
+                        from: crate::time::format_utc(*e),
+                        to: crate::time::format_utc(start),
+                        hours: ((start - e) as f64 / 3_600e6).round() as u64,
+                    });
+                }
+                _ => {}
+            }
+            h.digests += 1;
+            h.last_end = crate::time::format_utc(end);
+            prev = Some((origin, start, end));
+        }
+        Ok(out)
     }
 
     /// Every different origin of a stored archive (verified, untrusted or failed), in byte order.
@@ -549,6 +605,41 @@ pub struct ArchiveRow {
     /// With `received_at`: the label every door shows instead of "verified", `sealed on receipt by NAME
     /// (FINGERPRINT) at TIME: proves no change since receipt, not authenticity at the source`.
     pub received_label: Option<String>,
+    /// `aws-cloudtrail` for an AWS CloudTrail export verified with AWS's signatures (docs/cloudtrail.md section
+    /// 5); `None` for an AuditLens archive.
+    pub evidence: Option<String>,
+    /// With `evidence`: what was verified, by whom (`signed by AWS CloudTrail (key ...)`).
+    pub evidence_label: Option<String>,
+    /// For CloudTrail evidence: the hours its signed digests cover, and the gaps in its trail's hourly digests.
+    pub cloudtrail_hours: Option<CloudTrailHours>,
+}
+
+/// A gap between two digests of one trail larger than this (AWS delivers them about hourly; the next one starts
+/// where the previous one ended) is shown as missing hours.
+const CLOUDTRAIL_GAP_SLACK_MICROS: i64 = 5 * 60 * 1_000_000;
+
+/// The hours a CloudTrail archive's digests cover.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CloudTrailHours {
+    /// Signed digests, one per hour delivered (empty hours included).
+    pub digests: u64,
+    /// `digestStartTime` of the first, `digestEndTime` of the last (RFC 3339 UTC).
+    pub first_start: String,
+    pub last_end: String,
+    /// Periods before one of these digests that no digest of the trail in the store covers: logging stopped, a
+    /// digest never delivered, or an export not imported.
+    pub gaps: Vec<HourGap>,
+}
+
+/// Hours without a digest.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct HourGap {
+    pub from: String,
+    pub to: String,
+    /// About how many hourly digests are missing.
+    pub hours: u64,
 }
 
 /// The label of evidence sealed on receipt ([`crate::archive::receipt_label`]) from stored columns.

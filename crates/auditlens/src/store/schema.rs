@@ -218,6 +218,28 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE archives ADD COLUMN received_at TEXT;
     "#,
+    // 15: AWS CloudTrail exports (docs/cloudtrail.md section 5): one archive row per trail and region and import,
+    // `evidence = 'aws-cloudtrail'`, with no checkpoint or manifest: its proof is AWS's own, the digests with the
+    // signatures that verified and the log files they list, stored byte for byte as found, so `check` re-verifies
+    // them. Every earlier row is an AuditLens archive (NULL).
+    r#"
+    ALTER TABLE archives ADD COLUMN evidence TEXT;
+    CREATE TABLE cloudtrail_files (
+        archive_id   INTEGER NOT NULL,
+        path         TEXT NOT NULL,         -- relative to the export's root, `/` separators
+        kind         TEXT NOT NULL CHECK (kind IN ('digest', 'log')),
+        sha256       TEXT NOT NULL,         -- of the decompressed bytes: the digest's own, or the log's hashValue
+        signature    TEXT,                  -- digest: the signature that verified (hex)
+        fingerprint  TEXT,                  -- digest: the AWS public key's fingerprint
+        hour_start   INTEGER,               -- digest: digestStartTime, microseconds UTC
+        hour_end     INTEGER,               -- digest: digestEndTime, microseconds UTC
+        first_index  INTEGER,               -- log: the archive's index of its first event; NULL when its events
+                                            -- are stored with an earlier archive of the same origin
+        records      INTEGER,               -- log: how many events it holds
+        content      BLOB NOT NULL,         -- the file as found (gzip)
+        PRIMARY KEY (archive_id, path)
+    );
+    "#,
 ];
 
 /// The hour of an event time (microseconds), as SQL over a column `ts`: `floor(ts / 3600e6)`, NULL for NULL.

@@ -66,6 +66,11 @@ pub struct EventRow {
     /// proves no change since the auditor received it, not authenticity at the source; shown as "sealed on
     /// receipt", never just "verified".
     pub received: bool,
+    /// `aws-cloudtrail` when the event comes from an AWS CloudTrail export verified with AWS's own signatures
+    /// (docs/cloudtrail.md section 5); absent for an AuditLens archive.
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
     /// Set when the event is "not parsed": its verified bytes are not a JSON object the parser reads (the
     /// parser's reason). It then has no normalized fields but source and origin; its raw text is the event.
     #[cfg_attr(feature = "ts", ts(optional))]
@@ -111,6 +116,11 @@ pub struct EventDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub received_label: Option<String>,
+    /// Set for CloudTrail evidence: what was verified, by whom
+    /// ([`crate::store::import::cloudtrail_label`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub evidence_label: Option<String>,
 }
 
 pub const MAX_LIMIT: usize = 10_000;
@@ -118,7 +128,7 @@ pub const MAX_LIMIT: usize = 10_000;
 pub(super) const COLUMNS: &str =
     "e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
     e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege, e.parse_error,
-    a.received_at IS NOT NULL";
+    a.received_at IS NOT NULL, a.evidence";
 
 pub(super) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     let ts: Option<i64> = r.get(1)?;
@@ -148,6 +158,7 @@ pub(super) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
         verified: r.get::<_, String>(16)? == "verified",
         parse_error: r.get(18)?,
         received: r.get(19)?,
+        evidence: r.get(20)?,
         rowid: r.get(0)?,
     })
 }
@@ -524,7 +535,7 @@ impl Store {
         };
         let sql = "SELECT e.id, e.ts, e.source, e.origin, e.actor, e.action, e.resource, e.outcome, e.category,
                 e.ip, e.agent, e.env, e.stage, a.origin, a.sequence, e.idx, a.status, e.privilege, e.parse_error,
-                a.received_at IS NOT NULL,
+                a.received_at IS NOT NULL, a.evidence,
                 e.raw, e.leaf, a.id, a.path, a.signer_key, a.signer_fingerprint, a.checkpoint, a.root,
                 a.normalization, a.source_kind, a.mapping, a.signer_name, a.received_at
              FROM events e JOIN archives a ON a.id = e.archive_id
@@ -536,32 +547,42 @@ impl Store {
                 sql,
                 rusqlite::params![origin, sequence, index as i64],
                 |r| {
-                    let leaf: Vec<u8> = r.get(21)?;
-                    let checkpoint: Option<Vec<u8>> = r.get(26)?;
-                    let root: Option<Vec<u8>> = r.get(27)?;
+                    let leaf: Vec<u8> = r.get(22)?;
+                    let checkpoint: Option<Vec<u8>> = r.get(27)?;
+                    let root: Option<Vec<u8>> = r.get(28)?;
                     Ok(EventDetail {
                         row: event_row(r)?,
-                        raw: r.get(20)?,
+                        raw: r.get(21)?,
                         leaf: leaf.iter().map(|b| format!("{b:02x}")).collect(),
-                        archive_id: r.get(22)?,
-                        archive_path: r.get(23)?,
+                        archive_id: r.get(23)?,
+                        archive_path: r.get(24)?,
                         archive_status: r.get(16)?,
-                        signer_key: r.get(24)?,
-                        signer_fingerprint: r.get(25)?,
+                        signer_key: r.get(25)?,
+                        signer_fingerprint: r.get(26)?,
                         checkpoint: checkpoint.map(|c| String::from_utf8_lossy(&c).into_owned()),
                         root: root.and_then(|r| {
                             let h: [u8; 32] = r.as_slice().try_into().ok()?;
                             Some(crate::archive::encode_hash(&h))
                         }),
                         normalization: super::renormalize::normalization_of(
-                            r.get::<_, Option<String>>(28)?.as_deref(),
                             r.get::<_, Option<String>>(29)?.as_deref(),
-                            r.get::<_, Option<Vec<u8>>>(30)?.as_deref(),
+                            r.get::<_, Option<String>>(30)?.as_deref(),
+                            r.get::<_, Option<Vec<u8>>>(31)?.as_deref(),
                         ),
+                        evidence_label: (r.get::<_, Option<String>>(20)?.as_deref()
+                            == Some(super::import::CLOUDTRAIL_EVIDENCE))
+                        .then(|| {
+                            super::import::cloudtrail_label(
+                                &r.get::<_, Option<String>>(26)
+                                    .ok()
+                                    .flatten()
+                                    .unwrap_or_default(),
+                            )
+                        }),
                         received_label: super::received_label(
-                            &r.get(31)?,
-                            &r.get(25)?,
                             &r.get(32)?,
+                            &r.get(26)?,
+                            &r.get(33)?,
                         ),
                     })
                 },

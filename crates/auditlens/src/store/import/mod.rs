@@ -23,6 +23,7 @@
 //! `promote` kept archives made verified.
 
 mod batch;
+mod cloudtrail;
 mod ids;
 mod pipeline;
 mod promote;
@@ -30,6 +31,10 @@ mod rollups;
 mod sink;
 
 pub use batch::BatchStep;
+pub use cloudtrail::{
+    CLOUDTRAIL_EVIDENCE, CLOUDTRAIL_SIGNER, CloudTrailImport, CloudTrailTrailImport,
+    cloudtrail_label, cloudtrail_origin,
+};
 pub(super) use ids::IdAllocator;
 use pipeline::*;
 pub(super) use pipeline::{PendingEvent, prepare};

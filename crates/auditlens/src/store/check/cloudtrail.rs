@@ -1,0 +1,392 @@
+//! `check` for CloudTrail evidence (rows with `evidence = 'aws-cloudtrail'`, docs/cloudtrail.md section 5): the
+//! stored digests and log files are written out as an export again and verified with AWS's signatures and the
+//! AWS keys the auditor gives now (none are read from the file), exactly as at import; the stored events must be
+//! the records of the stored log files, in order, with their leaf hashes, Merkle root and re-derived fields.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Component, Path};
+
+use super::*;
+use crate::cloudtrail_digest::{self, AwsKeys, ExternalSignatures};
+use crate::store::import::{CLOUDTRAIL_SIGNER, cloudtrail_origin};
+
+/// A digest's `digestStartTime` and `digestEndTime` (microseconds UTC) as stored.
+type Hours = (Option<i64>, Option<i64>);
+
+/// One stored file of a CloudTrail row.
+struct StoredFile {
+    path: String,
+    kind: String,
+    sha256: String,
+    signature: Option<String>,
+    fingerprint: Option<String>,
+    hours: Hours,
+    first_index: Option<i64>,
+    records: Option<i64>,
+    content: Vec<u8>,
+}
+
+/// Whether a stored path is one this check may write below its temporary root: relative, plain names only.
+fn safe_relative(path: &str) -> bool {
+    !path.is_empty()
+        && Path::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+}
+
+impl Store {
+    /// Re-verifies one CloudTrail row; every difference is a problem. Returns the events read.
+    pub(super) fn check_cloudtrail(
+        &self,
+        a: &ArchiveMeta,
+        aws: &AwsKeys,
+        problems: &mut Vec<CheckProblem>,
+        p: &mut CheckProgress,
+        progress: &mut dyn FnMut(&CheckProgress) -> bool,
+    ) -> Result<u64, StoreError> {
+        let problem =
+            |msg: String, problems: &mut Vec<CheckProblem>| problems.push(at(a, None, msg));
+        if a.status != "verified" {
+            problem(
+                format!(
+                    "CloudTrail evidence marked {:?}: the store keeps CloudTrail exports only when they verify",
+                    shown(&a.status)
+                ),
+                problems,
+            );
+            return Ok(0);
+        }
+        if a.checkpoint.is_some() || a.manifest.is_some() || a.signer_key.is_some() {
+            problem(
+                "CloudTrail evidence with an AuditLens checkpoint, manifest or signer key stored"
+                    .into(),
+                problems,
+            );
+        }
+        if a.signer_name.as_deref() != Some(CLOUDTRAIL_SIGNER) {
+            problem(
+                format!(
+                    "stored signer name {:?} of CloudTrail evidence is not {CLOUDTRAIL_SIGNER:?}",
+                    a.signer_name.as_deref().map(shown)
+                ),
+                problems,
+            );
+        }
+        if a.source_kind.as_deref() != Some("cloudtrail") {
+            problem(
+                format!(
+                    "stored source kind {:?} of CloudTrail evidence is not \"cloudtrail\"",
+                    a.source_kind.as_deref().map(shown)
+                ),
+                problems,
+            );
+            return Ok(0);
+        }
+        if aws.is_empty() {
+            problem(
+                "CloudTrail evidence marked verified, but no AWS keys were given (--aws-keys, or the app's AWS \
+                 keys): check cannot confirm its digests' signatures"
+                    .into(),
+                problems,
+            );
+            return Ok(0);
+        }
+        let files: Vec<StoredFile> = self
+            .conn
+            .prepare(
+                "SELECT path, kind, sha256, signature, fingerprint, first_index, records, content, hour_start,
+                    hour_end
+                 FROM cloudtrail_files WHERE archive_id = ?1 ORDER BY kind, path",
+            )?
+            .query_map([a.id], |r| {
+                Ok(StoredFile {
+                    path: r.get(0)?,
+                    kind: r.get(1)?,
+                    sha256: r.get(2)?,
+                    signature: r.get(3)?,
+                    fingerprint: r.get(4)?,
+                    first_index: r.get(5)?,
+                    records: r.get(6)?,
+                    content: r.get(7)?,
+                    hours: (r.get(8)?, r.get(9)?),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        // The export again, in a private temporary folder.
+        let dir = tempfile::tempdir()?;
+        let mut signatures = ExternalSignatures::new();
+        for f in &files {
+            if !safe_relative(&f.path) {
+                problem(
+                    format!(
+                        "stored CloudTrail file path {:?} is not a relative path",
+                        shown(&f.path)
+                    ),
+                    problems,
+                );
+                return Ok(0);
+            }
+            let target = dir.path().join(&f.path);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&target, &f.content)?;
+            if f.kind == "digest" {
+                let key = f
+                    .path
+                    .find("AWSLogs/")
+                    .map_or(f.path.as_str(), |i| &f.path[i..]);
+                signatures.insert(key, f.signature.as_deref().unwrap_or(""));
+            }
+        }
+        let report = cloudtrail_digest::verify_export(dir.path(), aws, &signatures)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        for f in report.all_failures().take(20) {
+            problem(
+                format!(
+                    "stored CloudTrail evidence does not verify: {}",
+                    shown(&f.detail)
+                ),
+                problems,
+            );
+        }
+        let [chain] = &report.chains[..] else {
+            problem(
+                format!(
+                    "stored CloudTrail evidence holds {} trails; one archive holds one trail in one region",
+                    report.chains.len()
+                ),
+                problems,
+            );
+            return Ok(0);
+        };
+        let origin = cloudtrail_origin(&chain.account, &chain.region, &chain.trail);
+        if a.origin.as_deref() != Some(origin.as_str()) {
+            problem(
+                format!(
+                    "stored origin {:?} differs from the verified digests' {:?}",
+                    a.origin.as_deref().map(shown),
+                    origin
+                ),
+                problems,
+            );
+        }
+        // Every stored file is one that verified, with the stored hash and key.
+        let verified_digests: HashMap<&str, (&str, &str, Hours)> = chain
+            .evidence
+            .digests
+            .iter()
+            .map(|d| {
+                (
+                    d.rel.as_str(),
+                    (
+                        d.sha256_hex.as_str(),
+                        d.fingerprint.as_str(),
+                        (
+                            Some(d.start.timestamp_micros()),
+                            Some(d.end.timestamp_micros()),
+                        ),
+                    ),
+                )
+            })
+            .collect();
+        let verified_logs: HashMap<&str, &str> = chain
+            .evidence
+            .logs
+            .iter()
+            .map(|l| (l.rel.as_str(), l.sha256_hex.as_str()))
+            .collect();
+        let mut fingerprints: Vec<&str> = Vec::new();
+        for f in &files {
+            let ok = match f.kind.as_str() {
+                "digest" => {
+                    verified_digests
+                        .get(f.path.as_str())
+                        .is_some_and(|(sha, fp, hours)| {
+                            fingerprints.push(fp);
+                            *sha == f.sha256
+                                && f.fingerprint.as_deref() == Some(*fp)
+                                && *hours == f.hours
+                        })
+                }
+                _ => verified_logs.get(f.path.as_str()) == Some(&f.sha256.as_str()),
+            };
+            if !ok {
+                problem(
+                    format!(
+                        "stored CloudTrail {} {} is not one that verifies with its stored hash, key and hour",
+                        shown(&f.kind),
+                        shown(&f.path)
+                    ),
+                    problems,
+                );
+            }
+        }
+        fingerprints.sort_unstable();
+        fingerprints.dedup();
+        if a.signer_fingerprint.as_deref() != Some(fingerprints.join(", ").as_str()) {
+            problem(
+                format!(
+                    "stored signer fingerprint {:?} differs from the AWS keys that signed the digests, {:?}",
+                    a.signer_fingerprint.as_deref().map(shown),
+                    fingerprints.join(", ")
+                ),
+                problems,
+            );
+        }
+        // The events: the records of the log files that hold them, in index order.
+        let mut owned: BTreeMap<i64, &StoredFile> = BTreeMap::new();
+        for f in files.iter().filter(|f| f.kind == "log") {
+            match f.first_index {
+                Some(i) => {
+                    owned.insert(i, f);
+                }
+                None => {
+                    let elsewhere: bool = self.conn.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM cloudtrail_files f JOIN archives o ON o.id = f.archive_id
+                         WHERE o.origin = ?1 AND o.status = 'verified' AND o.id < ?2 AND f.kind = 'log'
+                           AND f.path = ?3 AND f.sha256 = ?4 AND f.first_index IS NOT NULL)",
+                        params![a.origin, a.id, f.path, f.sha256],
+                        |r| r.get(0),
+                    )?;
+                    if !elsewhere {
+                        problem(
+                            format!(
+                                "log file {} is marked as stored with an earlier archive of this trail, and no \
+                                 earlier archive holds its events",
+                                shown(&f.path)
+                            ),
+                            problems,
+                        );
+                    }
+                }
+            }
+        }
+        let mut expected: Vec<Hash> = Vec::new();
+        for (first, f) in &owned {
+            if *first != expected.len() as i64 {
+                problem(
+                    format!(
+                        "log file {} claims first event index {first}; the log files before it hold {}",
+                        shown(&f.path),
+                        expected.len()
+                    ),
+                    problems,
+                );
+                return Ok(0);
+            }
+            let records = cloudtrail_digest::inflate_checked(
+                &f.content,
+                &f.sha256,
+                crate::input::MAX_DOCUMENT_BYTES,
+            )
+            .and_then(|c| cloudtrail_digest::log_records(&c, crate::archive::MAX_EVENT_BYTES));
+            match records {
+                Ok(r) => {
+                    if f.records != Some(r.len() as i64) {
+                        problem(
+                            format!(
+                                "log file {}: stored record count {:?} differs from its {}",
+                                shown(&f.path),
+                                f.records,
+                                r.len()
+                            ),
+                            problems,
+                        );
+                    }
+                    expected.extend(r.iter().map(|b| merkle::leaf_hash(b)));
+                }
+                Err(why) => {
+                    problem(format!("log file {}: {why}", shown(&f.path)), problems);
+                    return Ok(0);
+                }
+            }
+        }
+        let normalizer = Normalizer::builtin(SourceKind::Cloudtrail);
+        let source_name = normalizer.source_name();
+        let mut root = RootBuilder::new();
+        let seen = self.check_events(
+            a,
+            &normalizer,
+            &source_name,
+            &origin,
+            &mut |idx, leaf| {
+                root.push(leaf);
+                match expected.get(idx as usize) {
+                    Some(e) if *e == leaf => None,
+                    Some(e) => Some(format!(
+                        "event is not the record its stored log file holds at this index: expected leaf {}, found {}",
+                        merkle::to_hex(e),
+                        merkle::to_hex(&leaf)
+                    )),
+                    None => Some("event beyond the records of the stored log files".into()),
+                }
+            },
+            problems,
+            p,
+            progress,
+        )?;
+        if seen.next_index < expected.len() as u64 {
+            problem(
+                format!(
+                    "events {}..{} of the stored log files are missing",
+                    seen.next_index,
+                    expected.len() - 1
+                ),
+                problems,
+            );
+        }
+        if a.events != expected.len() as u64 {
+            problem(
+                format!(
+                    "stored event count {} differs from the {} records of the stored log files",
+                    a.events,
+                    expected.len()
+                ),
+                problems,
+            );
+        }
+        if a.root.as_deref() != Some(&root.root()[..]) {
+            problem(
+                "stored Merkle root differs from the root of the stored events".into(),
+                problems,
+            );
+        }
+        check_event_totals(a, &seen, problems);
+        Ok(seen.read)
+    }
+}
+
+/// Each CloudTrail origin's archives must hold sequences 1, 2, ... without a gap (a deleted archive).
+pub(super) fn sequence_gaps(archives: &[ArchiveMeta]) -> Vec<CheckProblem> {
+    let mut by_origin: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for a in archives
+        .iter()
+        .filter(|a| a.status == "verified" && a.evidence.is_some())
+    {
+        if let (Some(o), Some(s)) = (a.origin.as_deref(), a.sequence) {
+            by_origin.entry(o).or_default().push(s);
+        }
+    }
+    let mut problems = Vec::new();
+    for (origin, mut seqs) in by_origin {
+        seqs.sort_unstable();
+        let mut want = 1;
+        for s in seqs {
+            if s != want {
+                problems.push(CheckProblem {
+                    archive_id: None,
+                    origin: Some(origin.to_string()),
+                    sequence: Some(want),
+                    event_index: None,
+                    message: format!(
+                        "CloudTrail imports {want}..{} of this trail are missing (or repeated)",
+                        s.saturating_sub(1).max(want)
+                    ),
+                });
+            }
+            want = s + 1;
+        }
+    }
+    problems
+}

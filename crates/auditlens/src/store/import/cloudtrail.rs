@@ -1,0 +1,460 @@
+//! Importing an AWS CloudTrail export (docs/cloudtrail.md section 5): the export is verified with AWS's own
+//! signatures first (`cloudtrail_digest::verify_export`, the same as `auditlens verify`); only an export that
+//! verifies in full is stored, in one transaction. Each trail and region becomes one archive row of origin
+//! `aws-cloudtrail:ACCOUNT/REGION/TRAIL` (`evidence = 'aws-cloudtrail'`), the next sequence of that origin. Its
+//! proof is stored with it, byte for byte as found: the digests with the signatures that verified, and every log
+//! file they list, so that `check` re-verifies the row from the file alone. The events are read back from the
+//! stored bytes of each log file after its SHA-256 is compared again with its digest's `hashValue`.
+//!
+//! A log file already stored with an earlier archive of the same origin (an export that overlaps one imported
+//! before) is stored again as proof, but its events are not: they stay with the archive that first held them.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::*;
+use crate::cloudtrail_digest::{
+    self, AwsKeys, ChainReport, CloudTrailError, ExportInput, ExportReport, ExternalSignatures,
+};
+
+/// What the `evidence` column says of a CloudTrail row.
+pub const CLOUDTRAIL_EVIDENCE: &str = "aws-cloudtrail";
+/// The signer name of a CloudTrail row.
+pub const CLOUDTRAIL_SIGNER: &str = "AWS CloudTrail";
+
+/// The origin of a trail's events in one region.
+pub fn cloudtrail_origin(account: &str, region: &str, trail: &str) -> String {
+    format!("aws-cloudtrail:{account}/{region}/{trail}")
+}
+
+/// How every door labels CloudTrail evidence: what was proven, by whom.
+pub fn cloudtrail_label(fingerprints: &str) -> String {
+    format!(
+        "signed by AWS CloudTrail (key {fingerprints}): log files verified against AWS's signed digests"
+    )
+}
+
+/// The import of one trail and region of an export.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CloudTrailTrailImport {
+    pub origin: String,
+    pub outcome: ImportOutcome,
+    pub archive_id: Option<i64>,
+    pub sequence: Option<u64>,
+    /// Events stored by this import.
+    pub events: u64,
+    pub digests: u64,
+    pub log_files: u64,
+    /// Log files whose events were already stored with an earlier archive of this origin.
+    pub log_files_already_stored: u64,
+    /// Events stored that do not parse as JSON objects the CloudTrail mapper reads (kept as text).
+    pub parse_errors: u64,
+    pub label: String,
+    pub message: String,
+}
+
+/// The import of a whole export.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CloudTrailImport {
+    pub path: String,
+    /// `imported` when any trail was stored, `already-imported` when every one already was, `failed` when the
+    /// export does not verify in full (nothing stored).
+    pub outcome: ImportOutcome,
+    pub message: String,
+    pub report: ExportReport,
+    pub trails: Vec<CloudTrailTrailImport>,
+}
+
+impl CloudTrailImport {
+    pub fn is_ok(&self) -> bool {
+        matches!(
+            self.outcome,
+            ImportOutcome::Imported | ImportOutcome::AlreadyImported
+        )
+    }
+}
+
+/// Largest log or digest file read into memory (decompressed), as for any single JSON document.
+const MAX_FILE_BYTES: u64 = crate::input::MAX_DOCUMENT_BYTES;
+
+impl Store {
+    /// Verifies the CloudTrail export at `path` (a folder, or a ZIP or tar of one) with the AWS public keys and
+    /// signatures given, pins `accounts` when any are given, and stores it when it verifies in full. `progress`
+    /// is told the events stored so far and may return `false` to cancel (nothing is stored). `Err` for a path
+    /// that is not an export, I/O errors and database errors; a failed verification is an `Ok` with outcome
+    /// `failed`, recorded as an integrity incident.
+    pub fn import_cloudtrail(
+        &mut self,
+        path: &Path,
+        keys: &AwsKeys,
+        signatures: &ExternalSignatures,
+        accounts: &[String],
+        progress: &mut dyn FnMut(&Progress) -> bool,
+    ) -> Result<CloudTrailImport, StoreError> {
+        let path_text = path.display().to_string();
+        let kind = cloudtrail_digest::export_input(path).ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "{path_text}: not a CloudTrail export (a folder holding AWSLogs/, or a ZIP or tar of one)"
+            ))
+        })?;
+        let ct_err = |e: CloudTrailError| StoreError::Invalid(e.to_string());
+        let unpacked = match kind {
+            ExportInput::Packed(p) => Some(cloudtrail_digest::unpack(path, p).map_err(ct_err)?),
+            ExportInput::Folder => None,
+        };
+        let root = unpacked.as_ref().map_or(path, |d| d.path());
+        let mut report =
+            cloudtrail_digest::verify_export(root, keys, signatures).map_err(ct_err)?;
+        if !accounts.is_empty() {
+            report.require_accounts(accounts);
+        }
+        let mut result = CloudTrailImport {
+            path: path_text.clone(),
+            outcome: ImportOutcome::Failed,
+            message: String::new(),
+            report,
+            trails: Vec::new(),
+        };
+        if !result.report.verified {
+            let failures: Vec<_> = result.report.all_failures().collect();
+            result.message = match failures.first() {
+                Some(f) => format!(
+                    "the export does not verify ({}); nothing was stored: {}",
+                    crate::report::count(failures.len() as u64, "failure"),
+                    f.detail
+                ),
+                None => {
+                    "the export does not verify: no digest's signature verified; nothing was stored"
+                        .into()
+                }
+            };
+            self.record_incident_of("failed", &path_text, None, None, &result.message, None)?;
+            self.log_action("import", &path_text, &format!("failed: {}", result.message))?;
+            return Ok(result);
+        }
+        self.hand_over_checkpoints();
+        let tx = crate::store::text_index::begin_store_write(&mut self.conn)?;
+        let mut stored_events = 0u64;
+        let mut cancelled = false;
+        for chain in &result.report.chains {
+            if chain.evidence.digests.is_empty() {
+                continue;
+            }
+            match import_chain(&tx, root, &path_text, chain, &mut stored_events, progress)? {
+                Some(t) => result.trails.push(t),
+                None => {
+                    cancelled = true;
+                    break;
+                }
+            }
+        }
+        if cancelled {
+            drop(tx);
+            result.outcome = ImportOutcome::Cancelled;
+            result.trails.clear();
+            result.message = "cancelled; nothing was stored".into();
+            return Ok(result);
+        }
+        let imported = result
+            .trails
+            .iter()
+            .any(|t| t.outcome == ImportOutcome::Imported);
+        result.outcome = if imported {
+            ImportOutcome::Imported
+        } else {
+            ImportOutcome::AlreadyImported
+        };
+        let events: u64 = result.trails.iter().map(|t| t.events).sum();
+        result.message = if imported {
+            format!(
+                "verified with AWS's signatures and imported {} from {} ({})",
+                crate::report::count(events, "event"),
+                crate::report::count(result.trails.len() as u64, "trail"),
+                result
+                    .trails
+                    .iter()
+                    .map(|t| t.origin.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            "verified with AWS's signatures; already imported, nothing changed".into()
+        };
+        if imported {
+            tx.commit()?;
+            self.checkpoint_soon();
+            self.index_text();
+        } else {
+            drop(tx);
+        }
+        let detail = format!("{}: {}", outcome_word(result.outcome), result.message);
+        self.log_action("import", &path_text, &detail)?;
+        Ok(result)
+    }
+}
+
+fn outcome_word(o: ImportOutcome) -> String {
+    serde_json::to_value(o)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Reads a file of the export (at most `MAX_FILE_BYTES` compressed).
+fn read_file(root: &Path, rel: &str) -> Result<Vec<u8>, StoreError> {
+    let p = root.join(rel);
+    let len = std::fs::metadata(&p)
+        .map_err(|e| StoreError::Invalid(format!("{rel}: {e}")))?
+        .len();
+    if len > MAX_FILE_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "{rel}: larger than {MAX_FILE_BYTES} bytes"
+        )));
+    }
+    std::fs::read(&p).map_err(|e| StoreError::Invalid(format!("{rel}: {e}")))
+}
+
+/// Stores one verified chain, or finds it already stored. `None` when cancelled.
+fn import_chain(
+    tx: &Transaction<'_>,
+    root: &Path,
+    path_text: &str,
+    chain: &ChainReport,
+    stored_events: &mut u64,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Option<CloudTrailTrailImport>, StoreError> {
+    let origin = cloudtrail_origin(&chain.account, &chain.region, &chain.trail);
+    let ev = &chain.evidence;
+    let mut fingerprints: Vec<&str> = ev.digests.iter().map(|d| d.fingerprint.as_str()).collect();
+    fingerprints.sort_unstable();
+    fingerprints.dedup();
+    let fingerprints = fingerprints.join(", ");
+    let mut trail = CloudTrailTrailImport {
+        origin: origin.clone(),
+        outcome: ImportOutcome::AlreadyImported,
+        archive_id: None,
+        sequence: None,
+        events: 0,
+        digests: ev.digests.len() as u64,
+        log_files: ev.logs.len() as u64,
+        log_files_already_stored: 0,
+        parse_errors: 0,
+        label: cloudtrail_label(&fingerprints),
+        message: String::new(),
+    };
+    // What the origin's verified archives already hold: (kind, path, sha256).
+    let mut held: HashSet<(String, String, String)> = HashSet::new();
+    let mut latest: Option<i64> = None;
+    {
+        let mut stmt = tx.prepare(
+            "SELECT f.kind, f.path, f.sha256, a.id FROM cloudtrail_files f JOIN archives a ON a.id = f.archive_id
+             WHERE a.origin = ?1 AND a.status = 'verified' AND a.evidence = ?2",
+        )?;
+        let mut rows = stmt.query(params![origin, CLOUDTRAIL_EVIDENCE])?;
+        while let Some(r) = rows.next()? {
+            held.insert((r.get(0)?, r.get(1)?, r.get(2)?));
+            let id: i64 = r.get(3)?;
+            latest = Some(latest.map_or(id, |l| l.max(id)));
+        }
+    }
+    let is_held = |kind: &str, rel: &str, sha: &str| {
+        held.contains(&(kind.to_string(), rel.to_string(), sha.to_string()))
+    };
+    let new_digests = ev
+        .digests
+        .iter()
+        .filter(|d| !is_held("digest", &d.rel, &d.sha256_hex))
+        .count();
+    let new_logs = ev
+        .logs
+        .iter()
+        .filter(|l| !is_held("log", &l.rel, &l.sha256_hex))
+        .count();
+    if new_digests == 0 && new_logs == 0 {
+        trail.archive_id = latest;
+        trail.log_files_already_stored = ev.logs.len() as u64;
+        trail.message = format!(
+            "already imported{}; nothing changed",
+            latest
+                .map(|l| format!(" (archive #{l})"))
+                .unwrap_or_default()
+        );
+        return Ok(Some(trail));
+    }
+    let sequence: u64 = tx.query_row(
+        "SELECT coalesce(max(sequence), 0) + 1 FROM archives WHERE origin = ?1 AND status = 'verified'",
+        [&origin],
+        |r| r.get(0),
+    )?;
+    let kind = SourceKind::Cloudtrail;
+    let normalization = Normalization::producer(kind, None);
+    tx.execute(
+        "INSERT INTO archives (path, status, origin, sequence, source_kind, signer_name, signer_fingerprint,
+            imported_at, normalization, evidence)
+         VALUES (?1, 'verified', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            path_text,
+            origin,
+            sequence,
+            kind.as_str(),
+            CLOUDTRAIL_SIGNER,
+            fingerprints,
+            crate::time::format_utc(chrono::Utc::now().timestamp_micros()),
+            normalization.as_ref().map(Normalization::column),
+            CLOUDTRAIL_EVIDENCE,
+        ],
+    )?;
+    let archive_id = tx.last_insert_rowid();
+    for d in &ev.digests {
+        let gz = read_file(root, &d.rel)?;
+        // The bytes stored must be the bytes that verified.
+        cloudtrail_digest::inflate_checked(&gz, &d.sha256_hex, MAX_FILE_BYTES)
+            .map_err(|why| StoreError::Invalid(format!("digest file {}: {why}", d.rel)))?;
+        tx.execute(
+            "INSERT INTO cloudtrail_files (archive_id, path, kind, sha256, signature, fingerprint, hour_start,
+                hour_end, content)
+             VALUES (?1, ?2, 'digest', ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                archive_id,
+                d.rel,
+                d.sha256_hex,
+                d.signature_hex,
+                d.fingerprint,
+                d.start.timestamp_micros(),
+                d.end.timestamp_micros(),
+                gz
+            ],
+        )?;
+    }
+    // The events, through the import's own writer (ids, summary rows, times).
+    let (dead_to, _) = mpsc::sync_channel(1);
+    let (_, dead_from) = mpsc::sync_channel(1);
+    let mut no_progress = |_: &Progress| true;
+    let normalizer = Normalizer::builtin(kind);
+    let mut sink = ImportSink {
+        tx,
+        keep_failed: false,
+        kept_forks: Vec::new(),
+        path: path_text,
+        plan: Plan::Insert { archive_id },
+        normalizer: normalizer.clone(),
+        as_kind: None,
+        normalization: normalization.clone(),
+        source: normalizer.source_name(),
+        origin: origin.clone(),
+        rollups: Rollups::default(),
+        ids: IdAllocator::default(),
+        // Events are prepared on this thread: the parsing thread's channels are never used.
+        prep: Preparer::new(dead_to, dead_from),
+        small_cache: false,
+        parse_errors: 0,
+        times: Times::default(),
+        error: None,
+        progress: &mut no_progress,
+        sql_error: None,
+    };
+    let mut root_builder = crate::merkle::RootBuilder::new();
+    let mut index = 0u64;
+    let mut bytes = 0u64;
+    let mut seen_logs: HashSet<&str> = HashSet::new();
+    for l in &ev.logs {
+        let gz = read_file(root, &l.rel)?;
+        let content = cloudtrail_digest::inflate_checked(&gz, &l.sha256_hex, MAX_FILE_BYTES)
+            .map_err(|why| StoreError::Invalid(format!("log file {}: {why}", l.rel)))?;
+        // A log file listed twice (by two digests) is stored once.
+        if !seen_logs.insert(l.rel.as_str()) {
+            continue;
+        }
+        let owned = !is_held("log", &l.rel, &l.sha256_hex);
+        let records = cloudtrail_digest::log_records(&content, crate::archive::MAX_EVENT_BYTES)
+            .map_err(|why| {
+                StoreError::Invalid(format!(
+                    "log file {} verified against its digest, but its events cannot be read: {why}",
+                    l.rel
+                ))
+            })?;
+        drop(content);
+        let first_index = owned.then_some(index);
+        let n = records.len() as u64;
+        if owned {
+            let entry: Arc<str> = Arc::from(l.rel.as_str());
+            for (line, record) in records.into_iter().enumerate() {
+                let leaf = crate::merkle::leaf_hash(&record);
+                root_builder.push(leaf);
+                bytes += record.len() as u64;
+                let pending = PendingEvent {
+                    index,
+                    line: line as u64 + 1,
+                    entry: entry.clone(),
+                    leaf,
+                    bytes: record,
+                };
+                let prepared = prepare(&sink.normalizer, pending);
+                if !sink.insert_batch(archive_id, vec![prepared])? {
+                    let why = sink.error.take().map(|f| f.message).unwrap_or_default();
+                    return Err(StoreError::Invalid(format!("log file {}: {why}", l.rel)));
+                }
+                index += 1;
+                *stored_events += 1;
+                if stored_events.is_multiple_of(65536)
+                    && !progress(&Progress {
+                        events_done: *stored_events,
+                        events_total: 0,
+                        bytes_done: 0,
+                        bytes_total: 0,
+                    })
+                {
+                    return Ok(None);
+                }
+            }
+        } else {
+            trail.log_files_already_stored += 1;
+        }
+        tx.execute(
+            "INSERT INTO cloudtrail_files (archive_id, path, kind, sha256, first_index, records, content)
+             VALUES (?1, ?2, 'log', ?3, ?4, ?5, ?6)",
+            params![archive_id, l.rel, l.sha256_hex, first_index, n, gz],
+        )?;
+    }
+    sink.rollups.flush(tx, archive_id, &sink.source)?;
+    let times = sink.times;
+    trail.parse_errors = sink.parse_errors;
+    tx.execute(
+        "UPDATE archives SET events = ?1, bytes = ?2, time_first = ?3, time_last = ?4, parse_errors = ?5,
+            untimed = ?6, root = ?7
+         WHERE id = ?8",
+        params![
+            index,
+            bytes,
+            times.min,
+            times.max,
+            sink.parse_errors,
+            times.untimed,
+            &root_builder.root()[..],
+            archive_id
+        ],
+    )?;
+    trail.outcome = ImportOutcome::Imported;
+    trail.archive_id = Some(archive_id);
+    trail.sequence = Some(sequence);
+    trail.events = index;
+    trail.message = format!(
+        "imported {} from {} listed in {}{}",
+        crate::report::count(index, "event"),
+        crate::report::count(trail.log_files - trail.log_files_already_stored, "log file"),
+        crate::report::count(trail.digests, "signed digest"),
+        if trail.log_files_already_stored > 0 {
+            format!(
+                " ({} already stored with an earlier archive of this trail)",
+                crate::report::count(trail.log_files_already_stored, "log file")
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(Some(trail))
+}

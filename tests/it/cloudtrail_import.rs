@@ -1,0 +1,349 @@
+//! Importing AWS CloudTrail exports into the database (docs/cloudtrail.md section 5), through the CLI: an export
+//! generated in AWS's exact layout and signed with the test key (the generator of cloudtrail_digest.rs) imports
+//! only when it verifies in full; its events are searchable; `check` re-verifies the stored digests and log
+//! files with the AWS keys given, and finds every edit of the database.
+
+use std::path::{Path, PathBuf};
+
+use chrono::Duration;
+use rusqlite::Connection;
+use serde_json::Value;
+
+use super::cloudtrail_digest::{
+    ACCOUNT, Export, HOURS, REGIONS, TRAIL, generate, gunzip, gz, keys_json, t0, write,
+};
+use super::common::{auditlens, code, text};
+
+/// Events per region: one record in each of 2 log files of every hour but the empty one.
+const EVENTS_PER_REGION: usize = (HOURS - 1) * 2;
+
+fn keys_file(e: &Export) -> PathBuf {
+    let p = e.root().join("..").join(format!(
+        "{}-keys.json",
+        e.root().file_name().and_then(|n| n.to_str()).unwrap_or("x")
+    ));
+    write(
+        &p,
+        keys_json(t0() - Duration::days(30), t0() + Duration::days(30)).as_bytes(),
+    );
+    p
+}
+
+fn import(db: &Path, keys: &Path, export: &Path) -> std::process::Output {
+    auditlens(&[
+        "import",
+        "--db",
+        &db.display().to_string(),
+        "--aws-keys",
+        &keys.display().to_string(),
+        &export.display().to_string(),
+    ])
+}
+
+fn check(db: &Path, keys: Option<&Path>) -> std::process::Output {
+    let mut args = vec!["check".to_string(), "--db".into(), db.display().to_string()];
+    if let Some(k) = keys {
+        args.push("--aws-keys".into());
+        args.push(k.display().to_string());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    auditlens(&args)
+}
+
+fn count(db: &Path, query: &str) -> u64 {
+    let o = auditlens(&[
+        "search",
+        "--db",
+        &db.display().to_string(),
+        "--count",
+        query,
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    text(&o.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{}", text(&o.stdout)))
+}
+
+#[test]
+fn a_verified_export_imports_is_searchable_and_rechecks() {
+    let e = generate();
+    let keys = keys_file(&e);
+    let work = tempfile::tempdir().expect("tempdir");
+    let db = work.path().join("store.db");
+
+    let o = import(&db, &keys, e.root());
+    let out = text(&o.stdout);
+    assert_eq!(code(&o), 0, "{out}{}", text(&o.stderr));
+    let total = EVENTS_PER_REGION * REGIONS.len();
+    assert!(
+        out.contains(&format!(
+            "verified with AWS's signatures and imported {total} events from 2 trails"
+        )),
+        "{out}"
+    );
+    for region in REGIONS {
+        assert!(
+            out.contains(&format!("aws-cloudtrail:{ACCOUNT}/{region}/{TRAIL}")),
+            "{out}"
+        );
+    }
+    assert!(out.contains("signed by AWS CloudTrail (key "), "{out}");
+    assert_eq!(count(&db, "source:cloudtrail"), total as u64);
+    assert_eq!(count(&db, "action:\"s3:GetObject\""), total as u64);
+    assert_eq!(count(&db, "actor:user01"), REGIONS.len() as u64);
+    assert_eq!(count(&db, "status:verified"), total as u64);
+    // Free text, once indexed (import returns when it is).
+    assert_eq!(count(&db, "\"203.0.113.7\""), total as u64);
+
+    // The JSON of a search names where each event came from.
+    let o = auditlens(&[
+        "search",
+        "--db",
+        &db.display().to_string(),
+        "--json",
+        "--limit",
+        "1",
+        "actor:user00",
+    ]);
+    let first: Value =
+        serde_json::from_str(text(&o.stdout).lines().next().expect("a line")).expect("json");
+    assert_eq!(first["verified"], true, "{first}");
+    assert_eq!(first["evidence"], "aws-cloudtrail", "{first}");
+    assert!(
+        first["origin"]
+            .as_str()
+            .is_some_and(|o| o.starts_with("aws-cloudtrail:")),
+        "{first}"
+    );
+
+    // check re-verifies with the AWS keys given now; without them it cannot confirm.
+    let o = check(&db, Some(&keys));
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    let o = check(&db, None);
+    assert_eq!(code(&o), 1, "{}", text(&o.stdout));
+    assert!(
+        text(&o.stderr).contains("no AWS keys were given"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // Again: nothing changes.
+    let o = import(&db, &keys, e.root());
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("already imported"),
+        "{}",
+        text(&o.stdout)
+    );
+    assert_eq!(count(&db, "source:cloudtrail"), total as u64);
+    let conn = Connection::open(&db).expect("open");
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM archives", [], |r| r.get(0))
+        .expect("rows");
+    assert_eq!(rows, 2);
+}
+
+#[test]
+fn a_zip_of_the_export_imports_like_the_folder() {
+    let e = generate();
+    let keys = keys_file(&e);
+    let work = tempfile::tempdir().expect("tempdir");
+    let zip_path = work.path().join("export.zip");
+    let status = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import shutil,sys; shutil.make_archive(sys.argv[1][:-4], 'zip', sys.argv[2])",
+        ])
+        .arg(&zip_path)
+        .arg(e.root())
+        .status()
+        .expect("python3");
+    assert!(status.success());
+    let db = work.path().join("store.db");
+    let o = import(&db, &keys, &zip_path);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(
+        count(&db, "source:cloudtrail"),
+        (EVENTS_PER_REGION * REGIONS.len()) as u64
+    );
+    let o = check(&db, Some(&keys));
+    assert_eq!(code(&o), 0, "{}", text(&o.stdout));
+}
+
+#[test]
+fn an_export_that_does_not_verify_stores_nothing_and_is_an_incident() {
+    let e = generate();
+    let keys = keys_file(&e);
+    let log = &e.digests[1][3].logs[0];
+    let mut content = gunzip(&std::fs::read(e.path(log)).expect("read"));
+    content.extend_from_slice(b" ");
+    write(&e.path(log), &gz(&content));
+    let work = tempfile::tempdir().expect("tempdir");
+    let db = work.path().join("store.db");
+    let o = import(&db, &keys, e.root());
+    assert_eq!(code(&o), 1, "{}", text(&o.stdout));
+    let err = text(&o.stderr);
+    assert!(err.contains("does not verify"), "{err}");
+    assert!(err.contains("nothing was stored"), "{err}");
+    assert!(err.contains(log.as_str()), "{err}");
+    assert_eq!(count(&db, "source:cloudtrail"), 0);
+    let conn = Connection::open(&db).expect("open");
+    let (rows, incidents): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM archives), (SELECT count(*) FROM incidents WHERE kind = 'failed')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("counts");
+    assert_eq!((rows, incidents), (0, 1));
+
+    // Keys that do not cover the digests: refused the same way.
+    let expired = e.root().join("..").join("expired-keys.json");
+    write(
+        &expired,
+        keys_json(t0() - Duration::days(30), t0() - Duration::days(1)).as_bytes(),
+    );
+    let fresh = generate();
+    let o = import(&db, &expired, fresh.root());
+    assert_eq!(code(&o), 1);
+    assert!(text(&o.stderr).contains("expired"), "{}", text(&o.stderr));
+    // An export of another account than the audited one.
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &db.display().to_string(),
+        "--aws-keys",
+        &keys.display().to_string(),
+        "--aws-account",
+        "999988887777",
+        &fresh.root().display().to_string(),
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        text(&o.stderr).contains("account_not_expected")
+            || text(&o.stderr).contains("999988887777")
+    );
+    assert_eq!(count(&db, "source:cloudtrail"), 0);
+    // Without keys: a usage error.
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &db.display().to_string(),
+        &fresh.root().display().to_string(),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        text(&o.stderr).contains("--aws-keys"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+/// Imports a fresh export into a new store and returns (export, keys, store dir, db).
+fn imported() -> (Export, PathBuf, tempfile::TempDir, PathBuf) {
+    let e = generate();
+    let keys = keys_file(&e);
+    let work = tempfile::tempdir().expect("tempdir");
+    let db = work.path().join("store.db");
+    let o = import(&db, &keys, e.root());
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    (e, keys, work, db)
+}
+
+fn check_fails_with(db: &Path, keys: &Path, needle: &str) {
+    let o = check(db, Some(keys));
+    let out = text(&o.stdout) + &text(&o.stderr);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(out.contains(needle), "expected {needle:?} in:\n{out}");
+}
+
+#[test]
+fn check_finds_every_edit_of_stored_cloudtrail_evidence() {
+    // An event's bytes changed (with a matching leaf hash): not the record its log file holds.
+    let (_e, keys, _w, db) = imported();
+    let conn = Connection::open(&db).expect("open");
+    let (id, raw): (i64, String) = conn
+        .query_row(
+            "SELECT id, raw FROM events WHERE actor = 'user01' ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("event");
+    let forged = raw.replace("user01", "user99");
+    let leaf = auditlens::merkle::leaf_hash(forged.as_bytes());
+    conn.execute(
+        "UPDATE events SET raw = ?1, leaf = ?2, actor = 'user99' WHERE id = ?3",
+        rusqlite::params![forged, &leaf[..], id],
+    )
+    .expect("update");
+    drop(conn);
+    check_fails_with(&db, &keys, "not the record its stored log file holds");
+
+    // A stored log file replaced by another (its digest no longer matches).
+    let (_e, keys, _w, db) = imported();
+    let conn = Connection::open(&db).expect("open");
+    conn.execute(
+        "UPDATE cloudtrail_files SET content = ?1 WHERE rowid = (SELECT min(rowid) FROM cloudtrail_files WHERE kind = 'log')",
+        [gz(br#"{"Records":[]}"#)],
+    )
+    .expect("update");
+    drop(conn);
+    check_fails_with(&db, &keys, "does not verify");
+
+    // A stored digest's signature changed.
+    let (_e, keys, _w, db) = imported();
+    let conn = Connection::open(&db).expect("open");
+    conn.execute(
+        "UPDATE cloudtrail_files SET signature = '00' || substr(signature, 3)
+         WHERE rowid = (SELECT max(rowid) FROM cloudtrail_files WHERE kind = 'digest')",
+        [],
+    )
+    .expect("update");
+    drop(conn);
+    check_fails_with(&db, &keys, "does not verify");
+
+    // An event deleted.
+    let (_e, keys, _w, db) = imported();
+    let conn = Connection::open(&db).expect("open");
+    conn.execute(
+        "DELETE FROM events WHERE id = (SELECT max(id) FROM events)",
+        [],
+    )
+    .expect("delete");
+    drop(conn);
+    check_fails_with(&db, &keys, "missing");
+
+    // A log file's events claimed to be stored elsewhere, and deleted.
+    let (_e, keys, _w, db) = imported();
+    let conn = Connection::open(&db).expect("open");
+    conn.execute(
+        "UPDATE cloudtrail_files SET first_index = NULL WHERE rowid = (SELECT max(rowid) FROM cloudtrail_files WHERE kind = 'log')",
+        [],
+    )
+    .expect("update");
+    drop(conn);
+    check_fails_with(&db, &keys, "no earlier archive holds its events");
+
+    // A stored path that climbs out of the check's temporary folder.
+    let (_e, keys, _w, db) = imported();
+    let conn = Connection::open(&db).expect("open");
+    conn.execute(
+        "UPDATE cloudtrail_files SET path = '../../escape.json.gz' WHERE rowid = (SELECT min(rowid) FROM cloudtrail_files)",
+        [],
+    )
+    .expect("update");
+    drop(conn);
+    check_fails_with(&db, &keys, "is not a relative path");
+
+    // The origin moved to another account.
+    let (_e, keys, _w, db) = imported();
+    let conn = Connection::open(&db).expect("open");
+    conn.execute(
+        "UPDATE archives SET origin = replace(origin, ?1, '999988887777') WHERE id = 1",
+        [ACCOUNT],
+    )
+    .expect("update");
+    drop(conn);
+    check_fails_with(&db, &keys, "differs from the verified digests'");
+}
