@@ -1030,7 +1030,7 @@ pub fn parquet_exported(
 pub fn parquet_refused(why: &str) {
     eprintln!("{}", safe(why));
     eprintln!(
-        "NOT EXPORTED: a selected archive no longer matches its signed checkpoint; nothing was written"
+        "NOT EXPORTED: a selected archive cannot be exported as verified; nothing was written"
     );
 }
 

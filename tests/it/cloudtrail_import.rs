@@ -347,3 +347,133 @@ fn check_finds_every_edit_of_stored_cloudtrail_evidence() {
     drop(conn);
     check_fails_with(&db, &keys, "differs from the verified digests'");
 }
+
+/// Copies the export, keeping the first `hours` hourly digests of each region and their log files; the newest
+/// kept digest's signature (in its successor's `previousDigestSignature`) goes next to it as a head.json, as
+/// `aws s3api head-object` prints it.
+fn first_hours(e: &Export, hours: usize, to: &Path) {
+    for (r, digests) in e.digests.iter().enumerate() {
+        for (h, d) in digests.iter().enumerate().take(hours) {
+            std::fs::create_dir_all(to.join(&d.rel).parent().expect("parent")).expect("mkdir");
+            std::fs::copy(e.path(&d.rel), to.join(&d.rel)).expect("copy digest");
+            for log in &d.logs {
+                std::fs::create_dir_all(to.join(log).parent().expect("parent")).expect("mkdir");
+                std::fs::copy(e.path(log), to.join(log)).expect("copy log");
+            }
+            if h == hours - 1 {
+                let next: Value = serde_json::from_slice(&gunzip(
+                    &std::fs::read(e.path(&e.digests[r][h + 1].rel)).expect("read"),
+                ))
+                .expect("digest json");
+                let head = serde_json::json!({"Metadata": {"signature": next["previousDigestSignature"],
+                    "signature-algorithm": "SHA256withRSA"}});
+                write(
+                    &to.join(format!("{}.head.json", d.rel)),
+                    head.to_string().as_bytes(),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_later_export_that_overlaps_an_imported_one_adds_only_its_new_events() {
+    let e = generate();
+    let keys = keys_file(&e);
+    let work = tempfile::tempdir().expect("tempdir");
+    let early = work.path().join("early");
+    first_hours(&e, 3, &early);
+    let db = work.path().join("store.db");
+    let o = import(&db, &keys, &early);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    // Hours 0 and 1 hold 2 events each, hour 2 none.
+    assert_eq!(count(&db, "source:cloudtrail"), (4 * REGIONS.len()) as u64);
+
+    let o = import(&db, &keys, e.root());
+    let out = text(&o.stdout);
+    assert_eq!(code(&o), 0, "{out}{}", text(&o.stderr));
+    assert!(
+        out.contains("(2 log files already stored with an earlier archive of this trail)")
+            || out.contains("(4 log files already stored"),
+        "{out}"
+    );
+    assert!(out.contains("sequence 2"), "{out}");
+    // Every event once.
+    assert_eq!(
+        count(&db, "source:cloudtrail"),
+        (EVENTS_PER_REGION * REGIONS.len()) as u64
+    );
+    let o = check(&db, Some(&keys));
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+
+    // Deleting the first import breaks what the second relies on: check names it.
+    let conn = Connection::open(&db).expect("open");
+    conn.execute_batch(
+        "DELETE FROM events WHERE archive_id = 1; DELETE FROM cloudtrail_files WHERE archive_id = 1;
+         DELETE FROM rollup_hourly WHERE archive_id = 1; DELETE FROM rollup_actors WHERE archive_id = 1;
+         DELETE FROM rollup_minutely WHERE archive_id = 1; DELETE FROM rollup_minute_actors WHERE archive_id = 1;
+         DELETE FROM archives WHERE id = 1;",
+    )
+    .expect("delete");
+    drop(conn);
+    let o = check(&db, Some(&keys));
+    let all = text(&o.stdout) + &text(&o.stderr);
+    assert_eq!(code(&o), 1, "{all}");
+    assert!(all.contains("no earlier archive holds its events"), "{all}");
+    assert!(
+        all.contains("CloudTrail imports 1..1 of this trail are missing"),
+        "{all}"
+    );
+}
+
+#[test]
+fn cloudtrail_events_are_refused_by_bundles_and_parquet_with_the_reason_and_can_be_left_out() {
+    let (_e, _keys, work, db) = imported();
+    let dbs = db.display().to_string();
+    let key_dir = work.path().join("keys");
+    let o = auditlens(&[
+        "keygen",
+        "--name",
+        "aud",
+        "--out",
+        &key_dir.display().to_string(),
+    ]);
+    assert_eq!(code(&o), 0);
+    let key = key_dir.join("aud.key").display().to_string();
+    assert_eq!(
+        count(&db, "status:aws-cloudtrail"),
+        (EVENTS_PER_REGION * REGIONS.len()) as u64
+    );
+    assert_eq!(count(&db, "status:verified -status:aws-cloudtrail"), 0);
+
+    let out = work.path().join("b.zip").display().to_string();
+    let o = auditlens(&[
+        "export",
+        "--db",
+        &dbs,
+        "--query",
+        "source:cloudtrail",
+        "--key",
+        &key,
+        "--purpose",
+        "test",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        text(&o.stderr).contains("AWS CloudTrail evidence cannot be put in an evidence bundle yet"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!Path::new(&out).exists());
+
+    let dir = work.path().join("pq").display().to_string();
+    let o = auditlens(&["export-parquet", "--db", &dbs, "--key", &key, "--out", &dir]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        text(&o.stderr).contains("not exported as OCSF Parquet yet"),
+        "{}",
+        text(&o.stderr)
+    );
+}

@@ -668,12 +668,25 @@ fn load_archive_named(
             reason: format!("{why} (run auditlens check)"),
         }])
     };
-    type Row = (Option<Vec<u8>>, Option<Vec<u8>>, String, Option<Vec<u8>>);
-    let (checkpoint_bytes, manifest_bytes, imported, mapping_bytes): Row = store.conn.query_row(
-        "SELECT checkpoint, manifest, imported_at, mapping FROM archives WHERE id = ?1",
-        [archive_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )?;
+    type Row = (
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        String,
+        Option<Vec<u8>>,
+        Option<String>,
+    );
+    let (checkpoint_bytes, manifest_bytes, imported, mapping_bytes, evidence): Row =
+        store.conn.query_row(
+            "SELECT checkpoint, manifest, imported_at, mapping, evidence FROM archives WHERE id = ?1",
+            [archive_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
+    if evidence.as_deref() == Some(crate::store::import::CLOUDTRAIL_EVIDENCE) {
+        return Err(ExportError::Refused(vec![Refusal {
+            id: format!("{origin}@{sequence}"),
+            reason: super::preview::CLOUDTRAIL_NOT_IN_BUNDLES.into(),
+        }]));
+    }
     let (Some(checkpoint_bytes), Some(manifest_bytes)) = (checkpoint_bytes, manifest_bytes) else {
         return Err(refuse(
             "the store holds no signed checkpoint or manifest for this archive".into(),

@@ -59,7 +59,18 @@ pub struct PreviewArchive {
     #[cfg_attr(feature = "ts", ts(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub received_label: Option<String>,
+    /// Set for an AWS CloudTrail export in the store (docs/cloudtrail.md section 5): why its events cannot be put
+    /// in a bundle (the export refuses them).
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloudtrail_note: Option<String>,
 }
+
+/// Why an export refuses the events of a CloudTrail archive, in words for every door.
+pub const CLOUDTRAIL_NOT_IN_BUNDLES: &str = "AWS CloudTrail evidence cannot be put in an evidence bundle yet: its \
+    proof is AWS's, a whole log file (a CloudTrail log file cannot be disclosed partially) with its signed digest and \
+    AWS's public keys, which the bundle format does not carry; leave these events out (`-status:aws-cloudtrail`) and \
+    hand over the export itself, which anyone checks with `auditlens verify --aws-keys KEYS.json`";
 
 /// What an export would disclose, before anything is written.
 #[derive(Debug, Clone, Serialize)]
@@ -151,6 +162,9 @@ pub fn preview(
                 } else {
                     None
                 },
+                cloudtrail_note: (r.evidence.as_deref()
+                    == Some(crate::store::import::CLOUDTRAIL_EVIDENCE))
+                .then(|| CLOUDTRAIL_NOT_IN_BUNDLES.to_string()),
             }),
         }
         match r

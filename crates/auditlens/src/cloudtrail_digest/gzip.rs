@@ -1,6 +1,6 @@
 //! Streaming gunzip of every gzip member of a file, as `gunzip` reads it, with trailing bytes refused.
 //!
-//! Decision (docs/cloudtrail.md, "Log files"): the content of a file is the concatenation of ALL its gzip
+//! Decision (docs/cloudtrail.md section 4.1, "Log files: gzip members"): the content of a file is the concatenation of ALL its gzip
 //! members, as `gunzip` and AWS's validator (since its May 2026 fix) give it. An appended valid member therefore
 //! changes the content and the hash fails. Bytes after the last member that do not form a valid gzip member
 //! (garbage, zero padding, a truncated member) are a failure of their own: "trailing bytes after the gzip

@@ -113,7 +113,8 @@ pub struct ParquetExportSummary {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ParquetExportError {
-    /// A selected archive no longer matches its signed checkpoint (exit 1); nothing was left in the output.
+    /// A selected archive no longer matches its signed checkpoint, or is CloudTrail evidence (exit 1); nothing was
+    /// left in the output.
     #[error("{0}")]
     Refused(String),
     #[error(transparent)]
@@ -856,11 +857,19 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ParquetExportError> {
 }
 
 fn archive_info(store: &Store, archive_id: i64) -> Result<ArchiveInfo, ParquetExportError> {
-    let (origin, sequence, normalization): (String, i64, Option<String>) = store.conn.query_row(
-        "SELECT origin, sequence, normalization FROM archives WHERE id = ?1",
+    type Row = (String, i64, Option<String>, Option<String>);
+    let (origin, sequence, normalization, evidence): Row = store.conn.query_row(
+        "SELECT origin, sequence, normalization, evidence FROM archives WHERE id = ?1",
         [archive_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
+    if evidence.as_deref() == Some(crate::store::import::CLOUDTRAIL_EVIDENCE) {
+        return Err(ParquetExportError::Refused(format!(
+            "{origin}@{sequence}: AWS CloudTrail evidence is not exported as OCSF Parquet yet (its provenance is AWS's \
+             signed digests, not an AuditLens checkpoint, which the provenance columns name); leave it out with \
+             -status:aws-cloudtrail"
+        )));
+    }
     let checked = check_archive(store, archive_id, &origin, sequence.max(0) as u64)?;
     let kind = checked.source_kind.parse().unwrap_or(SourceKind::Jsonl);
     let checkpoint_sha: [u8; 32] = Sha256::digest(&checked.checkpoint_bytes).into();

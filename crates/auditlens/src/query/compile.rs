@@ -337,6 +337,13 @@ pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
                 Vec::new(),
                 false,
             )
+        } else if value.eq_ignore_ascii_case("aws-cloudtrail") {
+            // The verified AWS CloudTrail exports (docs/cloudtrail.md section 5): a part of `verified`.
+            Part::new(
+                "+e.archive_id IN (SELECT id FROM archives WHERE status = 'verified' AND evidence = 'aws-cloudtrail')",
+                Vec::new(),
+                false,
+            )
         } else {
             Part::new(
                 "+e.archive_id IN (SELECT id FROM archives WHERE status = ? COLLATE NOCASE)",
