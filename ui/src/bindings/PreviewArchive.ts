@@ -21,4 +21,9 @@ verified: boolean,
  * in the bundle instead of "verified", `sealed on receipt by NAME (FINGERPRINT) at AT: proves no change since
  * receipt, not authenticity at the source`.
  */
-received_label?: string, };
+received_label?: string, 
+/**
+ * Set for an AWS CloudTrail export in the store (docs/cloudtrail.md section 5): why its events cannot be put
+ * in a bundle (the export refuses them).
+ */
+cloudtrail_note?: string, };
