@@ -280,72 +280,54 @@ fn check_finds_every_edit_of_stored_cloudtrail_evidence() {
     drop(conn);
     check_fails_with(&db, &keys, "not the record its stored log file holds");
 
-    // A stored log file replaced by another (its digest no longer matches).
-    let (_e, keys, _w, db) = imported();
-    let conn = Connection::open(&db).expect("open");
-    conn.execute(
-        "UPDATE cloudtrail_files SET content = ?1 WHERE rowid = (SELECT min(rowid) FROM cloudtrail_files WHERE kind = 'log')",
-        [gz(br#"{"Records":[]}"#)],
-    )
-    .expect("update");
-    drop(conn);
-    check_fails_with(&db, &keys, "does not verify");
-
-    // A stored digest's signature changed.
-    let (_e, keys, _w, db) = imported();
-    let conn = Connection::open(&db).expect("open");
-    conn.execute(
-        "UPDATE cloudtrail_files SET signature = '00' || substr(signature, 3)
-         WHERE rowid = (SELECT max(rowid) FROM cloudtrail_files WHERE kind = 'digest')",
-        [],
-    )
-    .expect("update");
-    drop(conn);
-    check_fails_with(&db, &keys, "does not verify");
-
-    // An event deleted.
-    let (_e, keys, _w, db) = imported();
-    let conn = Connection::open(&db).expect("open");
-    conn.execute(
-        "DELETE FROM events WHERE id = (SELECT max(id) FROM events)",
-        [],
-    )
-    .expect("delete");
-    drop(conn);
-    check_fails_with(&db, &keys, "missing");
-
-    // A log file's events claimed to be stored elsewhere, and deleted.
-    let (_e, keys, _w, db) = imported();
-    let conn = Connection::open(&db).expect("open");
-    conn.execute(
-        "UPDATE cloudtrail_files SET first_index = NULL WHERE rowid = (SELECT max(rowid) FROM cloudtrail_files WHERE kind = 'log')",
-        [],
-    )
-    .expect("update");
-    drop(conn);
-    check_fails_with(&db, &keys, "no earlier archive holds its events");
-
-    // A stored path that climbs out of the check's temporary folder.
-    let (_e, keys, _w, db) = imported();
-    let conn = Connection::open(&db).expect("open");
-    conn.execute(
-        "UPDATE cloudtrail_files SET path = '../../escape.json.gz' WHERE rowid = (SELECT min(rowid) FROM cloudtrail_files)",
-        [],
-    )
-    .expect("update");
-    drop(conn);
-    check_fails_with(&db, &keys, "is not a relative path");
-
-    // The origin moved to another account.
-    let (_e, keys, _w, db) = imported();
-    let conn = Connection::open(&db).expect("open");
-    conn.execute(
-        "UPDATE archives SET origin = replace(origin, ?1, '999988887777') WHERE id = 1",
-        [ACCOUNT],
-    )
-    .expect("update");
-    drop(conn);
-    check_fails_with(&db, &keys, "differs from the verified digests'");
+    // Each edit of a freshly imported store, and what check says of it.
+    let cases: [(&str, &[&dyn rusqlite::ToSql], &str); 6] = [
+        // A stored log file replaced by another (its digest no longer matches).
+        (
+            "UPDATE cloudtrail_files SET content = ?1 WHERE rowid = (SELECT min(rowid) FROM cloudtrail_files WHERE kind = 'log')",
+            &[&gz(br#"{"Records":[]}"#)],
+            "does not verify",
+        ),
+        // A stored digest's signature changed.
+        (
+            "UPDATE cloudtrail_files SET signature = '00' || substr(signature, 3)
+             WHERE rowid = (SELECT max(rowid) FROM cloudtrail_files WHERE kind = 'digest')",
+            &[],
+            "does not verify",
+        ),
+        // An event deleted.
+        (
+            "DELETE FROM events WHERE id = (SELECT max(id) FROM events)",
+            &[],
+            "missing",
+        ),
+        // A log file's events claimed to be stored elsewhere.
+        (
+            "UPDATE cloudtrail_files SET first_index = NULL WHERE rowid = (SELECT max(rowid) FROM cloudtrail_files WHERE kind = 'log')",
+            &[],
+            "no earlier archive holds its events",
+        ),
+        // A stored path that climbs out of the check's temporary folder.
+        (
+            "UPDATE cloudtrail_files SET path = '../../escape.json.gz' WHERE rowid = (SELECT min(rowid) FROM cloudtrail_files)",
+            &[],
+            "is not a relative path",
+        ),
+        // The origin moved to another account.
+        (
+            "UPDATE archives SET origin = replace(origin, ?1, '999988887777') WHERE id = 1",
+            &[&ACCOUNT],
+            "differs from the verified digests'",
+        ),
+    ];
+    for (sql, params, needle) in cases {
+        let (_e, keys, _w, db) = imported();
+        Connection::open(&db)
+            .expect("open")
+            .execute(sql, params)
+            .expect("edit");
+        check_fails_with(&db, &keys, needle);
+    }
 }
 
 /// Copies the export, keeping the first `hours` hourly digests of each region and their log files; the newest
