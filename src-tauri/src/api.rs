@@ -25,7 +25,7 @@ use {
     auditlens::store::coverage::AuditPeriod,
     auditlens::store::hints::Hint,
     auditlens::store::histogram::Histogram,
-    auditlens::store::import::CloudTrailImport,
+    auditlens::store::import::{CloudTrailImport, CloudTrailStep},
     auditlens::store::incidents::Incident,
     auditlens::store::renormalize::Renormalized,
     auditlens::store::search::{EventDetail, SearchPage},
@@ -89,7 +89,8 @@ macro_rules! with_commands {
                 path: String,
                 keys: Vec<String>,
                 signatures: Option<String>,
-                accounts: Vec<String>
+                accounts: Vec<String>,
+                on_progress: Channel<CloudTrailStep>
             ) -> CloudTrailImport;
             audit_coverage() -> AuditCoverage;
             set_audit_period(period: Option<AuditPeriod>) -> AuditCoverage;

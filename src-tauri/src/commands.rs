@@ -1508,6 +1508,7 @@ pub fn import_cloudtrail(
     keys: &[String],
     signatures: Option<&str>,
     accounts: &[String],
+    progress: &mut dyn FnMut(&auditlens::store::import::CloudTrailStep),
 ) -> Result<auditlens::store::import::CloudTrailImport, AppError> {
     let given = cloudtrail_inputs(state, path, keys, signatures, accounts)?;
     let _writer = lock(&state.write_lock);
@@ -1517,7 +1518,10 @@ pub fn import_cloudtrail(
         &given.keys,
         &given.signatures,
         &given.accounts,
-        &mut |_| true,
+        &mut |step| {
+            progress(step);
+            true
+        },
     )?;
     if result.is_ok() {
         let dir = aws_keys_dir(state);

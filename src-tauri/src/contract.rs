@@ -350,6 +350,7 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     ErrorCode::export_all(cfg)?;
     CloudTrailCheck::export_all(cfg)?;
     auditlens::store::import::CloudTrailImport::export_all(cfg)?;
+    auditlens::store::import::CloudTrailStep::export_all(cfg)?;
     AppError::export_all(cfg)?;
     Settings::export_all(cfg)?;
     Startup::export_all(cfg)?;

@@ -389,7 +389,7 @@ pub async fn verify_cloudtrail(
 }
 
 /// Verifies an AWS CloudTrail export with AWS's signatures and imports it when it verifies in full, on the
-/// blocking pool (docs/cloudtrail.md section 5).
+/// blocking pool (docs/cloudtrail.md section 5), telling `on_progress` how far it got (ten times a second at most).
 #[tauri::command]
 pub async fn import_cloudtrail(
     state: Shared<'_>,
@@ -397,9 +397,22 @@ pub async fn import_cloudtrail(
     keys: Vec<String>,
     signatures: Option<String>,
     accounts: Vec<String>,
+    on_progress: Channel<auditlens::store::import::CloudTrailStep>,
 ) -> Result<auditlens::store::import::CloudTrailImport, AppError> {
     blocking(&state, move |s| {
-        commands::import_cloudtrail(s, &path, &keys, signatures.as_deref(), &accounts)
+        let mut throttle = Throttle::ten_per_second();
+        commands::import_cloudtrail(
+            s,
+            &path,
+            &keys,
+            signatures.as_deref(),
+            &accounts,
+            &mut |step| {
+                if throttle.ready() {
+                    let _ = on_progress.send(*step);
+                }
+            },
+        )
     })
     .await
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use auditlens::sources::SourceKind;
 use std::time::Instant;
 
-use auditlens::store::import::{BatchStep, ImportOptions};
+use auditlens::store::import::{BatchStep, CloudTrailStep, ImportOptions};
 use auditlens::trust::TrustPolicy;
 
 use super::verify::AwsOptions;
@@ -58,14 +58,23 @@ pub fn run(
     if let Some((keys, signatures)) = &aws_keys {
         for path in &exports {
             let show = std::io::stderr().is_terminal() && !json;
+            let name = path.display().to_string();
+            let shown = auditlens::safe_text::safe(&name);
             let result =
                 store.import_cloudtrail(path, keys, signatures, aws.accounts, &mut |p| {
                     if show {
-                        eprint!(
-                            "\r\x1b[K{}: {} events stored",
-                            path.display(),
-                            p.events_done
-                        );
+                        match p {
+                            CloudTrailStep::Verifying { done, total } => {
+                                eprint!("\r\x1b[K{shown}: verifying log files {done}/{total}")
+                            }
+                            CloudTrailStep::Storing {
+                                done,
+                                total,
+                                events,
+                            } => eprint!(
+                                "\r\x1b[K{shown}: storing log files {done}/{total}, {events} events"
+                            ),
+                        }
                     }
                     true
                 })?;

@@ -77,18 +77,19 @@ function useThemeAttribute(theme: Theme) {
 
 function Shell() {
   const app = useApp();
-  const { screen, navigate, settings, updateSettings, startImport } = app;
+  const { screen, navigate, settings, updateSettings, dropFiles } = app;
   const [hovering, setHovering] = useState(false);
   const [about, setAbout] = useState(false);
   const [engagements, setEngagements] = useState(false);
   useThemeAttribute(settings.theme);
 
-  // Files dropped anywhere on the window are imported (an evidence bundle among them opens on its own screen).
+  // Files dropped anywhere on the window are imported (an evidence bundle among them opens on its own screen), unless
+  // an open dialog takes them (the CloudTrail dialog takes AWS key files).
   useEffect(() => {
     let stop: (() => void) | null = null;
     let cancelled = false;
     backend
-      .onFileDrop(startImport, setHovering)
+      .onFileDrop(dropFiles, setHovering)
       .then((unlisten) => {
         if (cancelled) unlisten();
         else stop = unlisten;
@@ -98,7 +99,7 @@ function Shell() {
       cancelled = true;
       stop?.();
     };
-  }, [startImport, app.showError]);
+  }, [dropFiles, app.showError]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

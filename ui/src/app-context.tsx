@@ -51,12 +51,15 @@ export interface ReceiveRequest {
   seq: number;
 }
 
-/** An AWS CloudTrail export (dropped, picked, on the command line): the Import screen opens its verification
- * dialog with it. */
+/** An AWS CloudTrail export (dropped, picked, on the command line): the Import screen opens its dialog (verify, or
+ * verify and import) with it. */
 export interface CloudTrailRequest {
   path: string;
   seq: number;
 }
+
+/** A dialog's taker of dropped files: returns the paths it did not take. */
+export type DropTarget = (paths: string[]) => string[];
 
 export interface AppContextValue {
   startup: Startup;
@@ -72,6 +75,12 @@ export interface AppContextValue {
   /** Imports the archives among `paths`; an evidence bundle among them opens on the Received bundle screen instead,
    * and unsigned log files open the "Import unsigned logs" dialog on the Import screen. */
   startImport: (paths: string[]) => void;
+  /** Files dropped on the window: offered to the drop target first, if a dialog set one; the rest is imported as by
+   * `startImport`. */
+  dropFiles: (paths: string[]) => void;
+  /** Set by an open dialog that takes some dropped files itself (the CloudTrail dialog takes AWS key files): it
+   * returns the paths it did not take. `null` when the dialog closes. */
+  setDropTarget: (target: DropTarget | null) => void;
   /** Where every import job's events go (the import list); also given to `backend.receiveFiles`. */
   onImportEvent: (ev: ImportEvent) => void;
   bundleRequest: BundleRequest | null;
@@ -197,7 +206,7 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
           }
           if (exports.length > 0) {
             // An AWS CloudTrail export is verified offline against AWS's own signatures, in a dialog that asks for
-            // the keys; importing one is not built yet.
+            // the keys; it is imported from there, and only if it verifies in full.
             setCloudtrailRequest((r) => ({ path: exports[0], seq: (r?.seq ?? 0) + 1 }));
             navigate({ name: 'import' });
           }
@@ -215,6 +224,19 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
         .catch(showError);
     },
     [onImportEvent, showError],
+  );
+
+  // The open dialog's taker of dropped files, if any (a ref: setting it re-renders nothing).
+  const dropTarget = useRef<DropTarget | null>(null);
+  const setDropTarget = useCallback((target: DropTarget | null) => {
+    dropTarget.current = target;
+  }, []);
+  const dropFiles = useCallback(
+    (paths: string[]) => {
+      const rest = dropTarget.current ? dropTarget.current(paths) : paths;
+      startImport(rest);
+    },
+    [startImport],
   );
 
   const cancelImport = useCallback(
@@ -244,6 +266,8 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
       setKeys,
       imports,
       startImport,
+      dropFiles,
+      setDropTarget,
       onImportEvent,
       bundleRequest,
       receiveRequest,
@@ -271,6 +295,8 @@ export function AppProvider({ startup, children }: { startup: Startup; children:
       keys,
       imports,
       startImport,
+      dropFiles,
+      setDropTarget,
       onImportEvent,
       bundleRequest,
       receiveRequest,

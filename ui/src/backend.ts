@@ -16,6 +16,7 @@ import type { ArchivesView } from './bindings/ArchivesView';
 import type { AuditCoverage } from './bindings/AuditCoverage';
 import type { AuditorKey } from './bindings/AuditorKey';
 import type { AuditPeriod } from './bindings/AuditPeriod';
+import type { CloudTrailStep } from './bindings/CloudTrailStep';
 import type { ExportPreview } from './bindings/ExportPreview';
 import type { ExportResult } from './bindings/ExportResult';
 import type { ExportSelection } from './bindings/ExportSelection';
@@ -73,6 +74,11 @@ export type { BundleKey } from './bindings/BundleKey';
 export type { BundleVerdict } from './bindings/BundleVerdict';
 export type { CheckReport } from './bindings/CheckReport';
 export type { CloudTrailCheck } from './bindings/CloudTrailCheck';
+export type { CloudTrailImport } from './bindings/CloudTrailImport';
+export type { CloudTrailStep } from './bindings/CloudTrailStep';
+export type { CloudTrailTrailImport } from './bindings/CloudTrailTrailImport';
+export type { CloudTrailHours } from './bindings/CloudTrailHours';
+export type { HourGap } from './bindings/HourGap';
 export type { EventRow } from './bindings/EventRow';
 export type { ImportResult } from './bindings/ImportResult';
 export type { Progress } from './bindings/Progress';
@@ -230,6 +236,19 @@ export const backend = {
   /** Verifies an AWS CloudTrail export offline (docs/cloudtrail.md); nothing is imported. */
   verifyCloudtrail: (path: string, keys: string[], signatures: string | null, accounts: string[]) =>
     call('verify_cloudtrail', { path, keys, signatures, accounts }),
+  /**
+   * Verifies an AWS CloudTrail export offline with the same inputs and, only when it verifies in full, imports its
+   * events (one archive per trail and region, origin `aws-cloudtrail:ACCOUNT/REGION/TRAIL`); the keys are then kept
+   * next to the keyring for "Re-check database". A failed verification is an outcome `failed`, nothing stored.
+   * `onProgress` is told how many log files were checked, then stored.
+   */
+  importCloudtrail: (
+    path: string,
+    keys: string[],
+    signatures: string | null,
+    accounts: string[],
+    onProgress: (step: CloudTrailStep) => void = () => undefined,
+  ) => call('import_cloudtrail', { path, keys, signatures, accounts, onProgress: channel(onProgress) }),
 
   /** The audit period kept in the open database and, when set, how its verified archives cover it per origin. */
   auditCoverage: () => call('audit_coverage', none),

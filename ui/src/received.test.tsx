@@ -88,6 +88,9 @@ function archive(change: Partial<ArchiveRow>): ArchiveRow {
     untimed: 0,
     received_at: '2026-05-01T10:00:00Z',
     received_label: label,
+    evidence: null,
+    evidence_label: null,
+    cloudtrail_hours: null,
     ...change,
   };
 }

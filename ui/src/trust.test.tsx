@@ -267,6 +267,9 @@ describe('the archives screen', () => {
       untimed: 0,
       received_at: null,
       received_label: null,
+      evidence: null,
+      evidence_label: null,
+      cloudtrail_hours: null,
     });
     mockBackend({
       ...basics(startup({ db: { ...startup().db, archives: 2, events: 6 } })),

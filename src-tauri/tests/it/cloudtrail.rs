@@ -173,9 +173,33 @@ fn a_verified_export_imports_shows_on_the_archives_screen_and_rechecks() {
     let (root, keys) = export(tmp.path());
     let (r, k) = (root.display().to_string(), keys.display().to_string());
 
+    let mut steps = Vec::new();
     let done =
-        commands::import_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[]).unwrap();
+        commands::import_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[], &mut |s| {
+            steps.push(*s)
+        })
+        .unwrap();
     assert_eq!(done.outcome, ImportOutcome::Imported, "{}", done.message);
+    // Told how far it got: the log file checked, then stored.
+    use auditlens::store::import::CloudTrailStep;
+    assert!(
+        matches!(
+            steps.first(),
+            Some(CloudTrailStep::Verifying { done: 1, total: 1 })
+        ),
+        "{steps:?}"
+    );
+    assert!(
+        matches!(
+            steps.last(),
+            Some(CloudTrailStep::Storing {
+                done: 1,
+                total: 1,
+                events: 1
+            })
+        ),
+        "{steps:?}"
+    );
     assert_eq!(done.trails.len(), 1);
     let origin = format!("aws-cloudtrail:{ACCOUNT}/{REGION}/audit");
     assert_eq!(done.trails[0].origin, origin);
@@ -228,7 +252,8 @@ fn a_verified_export_imports_shows_on_the_archives_screen_and_rechecks() {
 
     // Again: already imported; a tampered export: failed, nothing more stored.
     let again =
-        commands::import_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[]).unwrap();
+        commands::import_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[], &mut |_| {})
+            .unwrap();
     assert_eq!(again.outcome, ImportOutcome::AlreadyImported);
     let log = walk(&root)
         .into_iter()
@@ -245,7 +270,9 @@ fn a_verified_export_imports_shows_on_the_archives_screen_and_rechecks() {
         gz(inflated.replace("GetObject", "DeleteTrail").as_bytes()),
     )
     .unwrap();
-    let bad = commands::import_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[]).unwrap();
+    let bad =
+        commands::import_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[], &mut |_| {})
+            .unwrap();
     assert_eq!(bad.outcome, ImportOutcome::Failed);
     assert!(
         bad.message.contains("nothing was stored"),

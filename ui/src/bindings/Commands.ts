@@ -13,6 +13,7 @@ import type { Change } from "./Change";
 import type { CheckEvent } from "./CheckEvent";
 import type { CloudTrailCheck } from "./CloudTrailCheck";
 import type { CloudTrailImport } from "./CloudTrailImport";
+import type { CloudTrailStep } from "./CloudTrailStep";
 import type { DbStatus } from "./DbStatus";
 import type { Deployments } from "./Deployments";
 import type { EngagementsView } from "./EngagementsView";
@@ -81,7 +82,7 @@ export type Commands = {
   open_bundle: [{ path: string }, OpenedBundle],
   file_kinds: [{ paths: Array<string> }, Array<FileKind>],
   verify_cloudtrail: [{ path: string, keys: Array<string>, signatures?: string | null, accounts: Array<string> }, CloudTrailCheck],
-  import_cloudtrail: [{ path: string, keys: Array<string>, signatures?: string | null, accounts: Array<string> }, CloudTrailImport],
+  import_cloudtrail: [{ path: string, keys: Array<string>, signatures?: string | null, accounts: Array<string>, onProgress: Channel<CloudTrailStep> }, CloudTrailImport],
   audit_coverage: [Record<string, never>, AuditCoverage],
   set_audit_period: [{ period?: AuditPeriod | null }, AuditCoverage],
   annotations: [{ id: string }, Annotations],

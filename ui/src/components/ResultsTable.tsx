@@ -16,6 +16,12 @@ export const ROW_HEIGHT = 30;
 
 /** The tooltip of the "sealed on receipt" badge: what that seal proves, and what it does not. */
 const RECEIPT_TITLE = `Sealed on receipt by the auditor's key: ${RECEIPT_MEANING}`;
+/** The tooltip of the "signed by AWS CloudTrail" badge: an event of a CloudTrail export verified with AWS's own
+ * signatures (docs/cloudtrail.md section 5), not with an AuditLens signature. */
+const AWS_TITLE = "Signed by AWS CloudTrail: its log file's SHA-256 checked against AWS's signed hourly digest";
+
+/** Whether a verified event is CloudTrail evidence, verified with AWS's signatures. */
+const awsSigned = (r: EventRow) => r.verified && !r.received && r.evidence === 'aws-cloudtrail';
 
 export interface Column {
   id: string;
@@ -44,12 +50,14 @@ export const COLUMNS: Column[] = [
   { id: 'archive', title: 'Archive', width: 'minmax(10rem, 1fr)', value: (r) => safeText(r.archive) },
   { id: 'index', title: 'Index', width: '5rem', value: (r) => String(r.index) },
   // An event whose verified bytes are not a JSON object the parser reads also gets a "not parsed" badge here. An
-  // event sealed on receipt (docs/archive-format.md section 4.1) is never called just "verified".
+  // event sealed on receipt (docs/archive-format.md section 4.1) is never called just "verified"; an event of an AWS
+  // CloudTrail export says whose signature verified it.
   {
     id: 'verified',
     title: 'Verified',
-    width: '11rem',
-    value: (r) => (!r.verified ? 'NOT VERIFIED' : r.received ? 'sealed on receipt' : 'verified'),
+    width: '12.5rem',
+    value: (r) =>
+      !r.verified ? 'NOT VERIFIED' : r.received ? 'sealed on receipt' : awsSigned(r) ? 'signed by AWS CloudTrail' : 'verified',
   },
 ];
 
@@ -143,12 +151,18 @@ const Row = memo(function Row({
             role="gridcell"
             key={c.id}
             className={`cell col-${c.id}`}
-            title={c.id === 'verified' && row.verified && row.received ? RECEIPT_TITLE : v}
+            title={
+              c.id === 'verified' && row.verified && row.received ? RECEIPT_TITLE : c.id === 'verified' && awsSigned(row) ? AWS_TITLE : v
+            }
           >
             {c.id === 'verified' ? (
               <>
                 {row.verified && row.received ? (
                   <span className="badge receipt small" title={RECEIPT_TITLE}>
+                    {v}
+                  </span>
+                ) : awsSigned(row) ? (
+                  <span className="badge good small aws-cloudtrail" title={AWS_TITLE}>
                     {v}
                   </span>
                 ) : (

@@ -25,6 +25,9 @@ function row(id: number, sequence: number, change: Partial<ArchiveRow> = {}): Ar
     untimed: 0,
     received_at: null,
     received_label: null,
+    evidence: null,
+    evidence_label: null,
+    cloudtrail_hours: null,
     ...change,
   };
 }

@@ -83,6 +83,9 @@ function slotTitle(s: Slot): string {
   if (s.archive) {
     parts.push(`${s.kind === 'received' ? 'sealed on receipt' : s.archive.status}, ${countOf(s.archive.events, 'event')}`);
     if (s.archive.received_label) parts.push(safeText(s.archive.received_label));
+    // CloudTrail evidence: what verified it, and the hours of its trail no signed digest covers.
+    if (s.archive.evidence_label) parts.push(safeText(s.archive.evidence_label));
+    for (const g of s.archive.cloudtrail_hours?.gaps ?? []) parts.push(`no digest ${g.from} .. ${g.to} (about ${g.hours} h)`);
     if (s.archive.time_first) parts.push(`${s.archive.time_first} .. ${s.archive.time_last} (UTC)`);
   }
   if (s.overlap) parts.push('OVERLAP: starts before the previous archive ends');

@@ -1,7 +1,9 @@
 // Archives: every stored archive (origin, sequence, time range, events, signer, status, whose rules made its
 // fields), the continuity of each origin as a timeline, a detail view (verification report, signed checkpoint,
 // manifest, "Re-normalize with built-in mapper…") and "re-check database". An archive sealed on receipt by the
-// auditor says so, with its label, in its row and its detail (never just "verified").
+// auditor says so, with its label, in its row and its detail (never just "verified"). An AWS CloudTrail export
+// imported with AWS's signatures (docs/cloudtrail.md section 5) is "Signed by AWS CloudTrail", with its label and the
+// hours its signed digests cover, and every hour of its trail no digest covers.
 
 import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
 
@@ -13,6 +15,7 @@ import type {
   CheckEvent,
   CheckProgress,
   CheckReport,
+  CloudTrailHours,
   Incident,
   Normalization,
 } from '../backend';
@@ -184,7 +187,51 @@ function receiptLabel(a: ArchiveRow): string {
   return safeText(a.received_label ?? `sealed on receipt at ${a.received_at ?? '?'}: ${RECEIPT_MEANING}`);
 }
 
+/** Whether the archive is an AWS CloudTrail export verified with AWS's own signatures (docs/cloudtrail.md section 5):
+ * its proof is AWS's signed digests, not an AuditLens signature, so it is labelled so. */
+function awsEvidence(a: ArchiveRow): boolean {
+  return a.evidence === 'aws-cloudtrail' || a.evidence_label != null;
+}
+
+/** What the "Signed by AWS CloudTrail" badge means, in its tooltip. */
+const AWS_MEANING =
+  "each log file's SHA-256 checked against AWS's signed hourly digests, each digest's signature verified with AWS's public keys";
+
+/** The label of CloudTrail evidence, as the backend words it. */
+function evidenceLabel(a: ArchiveRow): string {
+  return safeText(a.evidence_label ?? `signed by AWS CloudTrail: ${AWS_MEANING}`);
+}
+
+/** The hours a CloudTrail archive's signed digests cover, and each gap in its trail's hourly digests (a warning:
+ * logging stopped, a digest never delivered, or an export not imported). */
+function CloudTrailHoursText({ hours, zone }: { hours: CloudTrailHours; zone: 'utc' | 'local' }) {
+  return (
+    <span className="cloudtrail-hours" data-digests={hours.digests} data-gaps={hours.gaps.length}>
+      <span className="hours-span">
+        Hourly digests: {formatCount(Number(hours.digests))}, {formatTime(hours.first_start, zone, 0)} –{' '}
+        {formatTime(hours.last_end, zone, 0)}
+      </span>
+      {hours.gaps.length > 0 && (
+        <ul className="plain hour-gaps">
+          {hours.gaps.map((g, i) => (
+            <li key={i} className="warn-text hour-gap">
+              no digest {formatTime(g.from, zone, 0)} – {formatTime(g.to, zone, 0)} (about {formatCount(Number(g.hours))} h)
+            </li>
+          ))}
+        </ul>
+      )}
+    </span>
+  );
+}
+
 function statusBadge(a: ArchiveRow) {
+  if (a.status === 'verified' && awsEvidence(a)) {
+    return (
+      <span className="badge good aws-cloudtrail" title={`Signed by AWS CloudTrail: ${AWS_MEANING}`}>
+        Signed by AWS CloudTrail
+      </span>
+    );
+  }
   if (a.status === 'verified' && sealedOnReceipt(a)) {
     return (
       <span className="badge receipt" title={`Sealed on receipt by the auditor's key: ${RECEIPT_MEANING}`}>
@@ -250,7 +297,7 @@ function ArchiveTable({
           <Fragment key={a.id}>
             <tr
               tabIndex={0}
-              className={`${a.id === selected ? 'selected' : ''}${sealedOnReceipt(a) ? ' has-receipt' : ''}`}
+              className={`${a.id === selected ? 'selected' : ''}${sealedOnReceipt(a) ? ' has-receipt' : ''}${awsEvidence(a) ? ' has-evidence' : ''}`}
               onClick={() => onSelect(a.id)}
               onKeyDown={(e) => {
                 if (e.key === 'Enter' || e.key === ' ') {
@@ -303,6 +350,19 @@ function ArchiveTable({
               >
                 <td colSpan={7} className="small receipt-label archive-receipt-label">
                   {receiptLabel(a)}
+                </td>
+              </tr>
+            )}
+            {awsEvidence(a) && (
+              // CloudTrail evidence: its label and the hours its signed digests cover, under its row likewise.
+              <tr
+                className={`evidence-row${a.id === selected ? ' selected' : ''}`}
+                data-evidence-for={a.id}
+                onClick={() => onSelect(a.id)}
+              >
+                <td colSpan={7} className="small">
+                  <div className="evidence-label archive-evidence-label">{evidenceLabel(a)}</div>
+                  {a.cloudtrail_hours && <CloudTrailHoursText hours={a.cloudtrail_hours} zone={zone} />}
                 </td>
               </tr>
             )}
@@ -436,7 +496,9 @@ function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }
         <dt>Status</dt>
         <dd id="archive-status">
           {statusBadge(a)}{' '}
-          {a.status === 'verified' && sealedOnReceipt(a)
+          {a.status === 'verified' && awsEvidence(a)
+            ? `${AWS_MEANING}, at import; "Re-check database" verifies them again with the AWS keys kept next to the keyring`
+            : a.status === 'verified' && sealedOnReceipt(a)
             ? 'signature, manifest, every event, Merkle root and hash chain checked at import, under the key that sealed the files when they were received (not their producer’s)'
             : a.status === 'verified'
               ? 'signature, manifest, every event, Merkle root and hash chain verified under a trusted key at import'
@@ -450,6 +512,22 @@ function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }
             <dd className="receipt-label" id="archive-receipt-label">
               {receiptLabel(a)}
             </dd>
+          </>
+        )}
+        {awsEvidence(a) && (
+          <>
+            <dt>Evidence</dt>
+            <dd className="evidence-label" id="archive-evidence-label">
+              {evidenceLabel(a)}
+            </dd>
+            {a.cloudtrail_hours && (
+              <>
+                <dt>Hours</dt>
+                <dd id="archive-cloudtrail-hours">
+                  <CloudTrailHoursText hours={a.cloudtrail_hours} zone={zone} />
+                </dd>
+              </>
+            )}
           </>
         )}
         {f && <FailureFields failure={f} />}
@@ -523,9 +601,13 @@ function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }
         <dd className="mono small wrap">{safeText(a.path)}</dd>
       </dl>
       <h3>Signed checkpoint</h3>
-      <pre className="code" id="archive-checkpoint">{detail.checkpoint ?? '(not stored)'}</pre>
+      <pre className="code" id="archive-checkpoint">
+        {detail.checkpoint ?? (awsEvidence(a) ? "(none: AWS's signed digests, stored with the log files, are the proof)" : '(not stored)')}
+      </pre>
       <h3>Manifest</h3>
-      <pre className="code" id="archive-manifest">{detail.manifest ? reindentJson(detail.manifest) : '(not stored)'}</pre>
+      <pre className="code" id="archive-manifest">
+        {detail.manifest ? reindentJson(detail.manifest) : awsEvidence(a) ? '(none: a CloudTrail export has no AuditLens manifest)' : '(not stored)'}
+      </pre>
     </aside>
   );
 }

@@ -1,5 +1,6 @@
 // Event detail: the normalized fields, the raw event (pretty-printed by re-indenting only, or the exact stored
-// bytes) and its provenance: archive, origin, index, leaf hash, checkpoint, signer key, verification status.
+// bytes) and its provenance: archive, origin, index, leaf hash, checkpoint, signer key, verification status (an
+// event sealed on receipt, or of an AWS CloudTrail export verified with AWS's signatures, is labelled so).
 // An event marked "not parsed" (verified bytes that are not a JSON object the parser reads) has no fields but
 // source and origin: it says so, with the parser's reason, and shows its exact bytes only (re-indenting text
 // that is not JSON, or 10,000 levels of nesting, would mislead or explode).
@@ -90,6 +91,9 @@ export function EventScreen({
   const unparsed = event?.parse_error != null;
   // Sealed on receipt by the auditor (docs/archive-format.md section 4.1): labelled so, never just "verified".
   const received = event?.received === true || event?.received_label != null;
+  // An event of an AWS CloudTrail export verified with AWS's own signatures (docs/cloudtrail.md section 5): its
+  // proof is AWS's signed digest of its log file, not an AuditLens signature; labelled so.
+  const aws = !received && (event?.evidence === 'aws-cloudtrail' || event?.evidence_label != null);
   return (
     <div className="event-screen" id="event-detail">
       <div className="toolbar">
@@ -187,13 +191,18 @@ export function EventScreen({
             <h2>Provenance</h2>
             <dl className="fields" id="event-provenance">
               <dt>Verification</dt>
-              <dd id="event-status" data-status={!event.verified ? 'unverified' : received ? 'received' : 'verified'}>
+              <dd
+                id="event-status"
+                data-status={!event.verified ? 'unverified' : received ? 'received' : aws ? 'aws-cloudtrail' : 'verified'}
+              >
                 {!event.verified ? (
                   <span className="badge bad">NOT VERIFIED</span>
                 ) : received ? (
                   <span className="badge receipt" title={RECEIPT_MEANING}>
                     Sealed on receipt
                   </span>
+                ) : aws ? (
+                  <span className="badge good aws-cloudtrail">Signed by AWS CloudTrail</span>
                 ) : (
                   <span className="badge good">Verified</span>
                 )}{' '}
@@ -204,6 +213,11 @@ export function EventScreen({
                   // files arrived; its label, never "verified in full under a trusted key".
                   <span className="receipt-label" id="event-receipt-label">
                     {safeText(event.received_label ?? `sealed on receipt: ${RECEIPT_MEANING}`)}
+                  </span>
+                ) : aws ? (
+                  // No checkpoint or manifest: the log file's hash in AWS's signed digest is the proof.
+                  <span className="evidence-label" id="event-evidence-label">
+                    {safeText(event.evidence_label ?? "signed by AWS CloudTrail: log file verified against AWS's signed digest")}
                   </span>
                 ) : (
                   ' its archive verified in full under a trusted key when imported'

@@ -20,6 +20,7 @@ enum SigSource {
     External,
 }
 
+#[allow(clippy::too_many_arguments)] // the chain, what it is checked with, and what it reports to
 pub(super) fn verify_chain(
     root: &Path,
     base: &str,
@@ -28,6 +29,7 @@ pub(super) fn verify_chain(
     signatures: &ExternalSignatures,
     report: &mut ChainReport,
     listed: &mut HashMap<(String, String), ()>,
+    log_checked: &mut dyn FnMut(),
 ) {
     let base_path = if base.is_empty() {
         root.to_path_buf()
@@ -395,6 +397,7 @@ pub(super) fn verify_chain(
     for &i in &order {
         let Some(dg) = d(i) else { continue };
         for lf in &dg.log_files {
+            log_checked();
             report.log_files_listed += 1;
             let rest = match split_key(&lf.object) {
                 Ok((_, rest)) => rest,

@@ -27,7 +27,7 @@ pub use digest::string_to_sign;
 pub use keys::{AwsKeys, AwsPublicKey, key_fingerprint, verify_sha256_with_rsa};
 pub(crate) use stored::{inflate_checked, log_records};
 pub use unpack::{ExportInput, Packed, export_input, packed_export, unpack};
-pub use walk::verify_export;
+pub use walk::{verify_export, verify_export_with_progress};
 
 /// Checks the audited AWS accounts an auditor gives (`--aws-account`, the app's field): 12 digits each.
 pub fn check_accounts(accounts: &[String]) -> Result<(), String> {

@@ -206,6 +206,17 @@ pub fn verify_export(
     keys: &AwsKeys,
     signatures: &ExternalSignatures,
 ) -> Result<ExportReport, CloudTrailError> {
+    verify_export_with_progress(root, keys, signatures, &mut |_, _| {})
+}
+
+/// [`verify_export`], telling `progress` how many of the log files the digests list have been checked, of how
+/// many, after each one.
+pub fn verify_export_with_progress(
+    root: &Path,
+    keys: &AwsKeys,
+    signatures: &ExternalSignatures,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ExportReport, CloudTrailError> {
     if !root.is_dir() {
         return Err(CloudTrailError::NotAFolder(root.to_path_buf()));
     }
@@ -351,6 +362,17 @@ pub fn verify_export(
 
     let mut report_chains = Vec::new();
     let mut chain_windows: Windows = BTreeMap::new();
+    let logs_total: u64 = chains
+        .values()
+        .flatten()
+        .filter_map(|e| e.parsed.as_ref())
+        .map(|d| d.log_files.len() as u64)
+        .sum();
+    let mut logs_done = 0u64;
+    let mut log_checked = || {
+        logs_done += 1;
+        progress(logs_done, logs_total);
+    };
     let mut listed: HashMap<(String, String), ()> = HashMap::new();
     for (key, entries) in chains {
         let (base, owner, region, trail, home, account) = key;
@@ -396,6 +418,7 @@ pub fn verify_export(
             signatures,
             &mut report,
             &mut listed,
+            &mut log_checked,
         );
         let idx = report_chains.len();
         let w = chain_windows

@@ -78,13 +78,24 @@ impl CloudTrailImport {
     }
 }
 
+/// How far an import of a CloudTrail export has got.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum CloudTrailStep {
+    /// Checking the log files the digests list against their hashes (`done` of `total` log files).
+    Verifying { done: u64, total: u64 },
+    /// Storing the verified log files' events (`done` of `total` log files, `events` stored so far).
+    Storing { done: u64, total: u64, events: u64 },
+}
+
 /// Largest log or digest file read into memory (decompressed), as for any single JSON document.
 const MAX_FILE_BYTES: u64 = crate::input::MAX_DOCUMENT_BYTES;
 
 impl Store {
     /// Verifies the CloudTrail export at `path` (a folder, or a ZIP or tar of one) with the AWS public keys and
     /// signatures given, pins `accounts` when any are given, and stores it when it verifies in full. `progress`
-    /// is told the events stored so far and may return `false` to cancel (nothing is stored). `Err` for a path
+    /// is told how far it got; while storing, it may return `false` to cancel (nothing is stored). `Err` for a path
     /// that is not an export, I/O errors and database errors; a failed verification is an `Ok` with outcome
     /// `failed`, recorded as an integrity incident.
     pub fn import_cloudtrail(
@@ -93,7 +104,7 @@ impl Store {
         keys: &AwsKeys,
         signatures: &ExternalSignatures,
         accounts: &[String],
-        progress: &mut dyn FnMut(&Progress) -> bool,
+        progress: &mut dyn FnMut(&CloudTrailStep) -> bool,
     ) -> Result<CloudTrailImport, StoreError> {
         let path_text = path.display().to_string();
         let kind = cloudtrail_digest::export_input(path).ok_or_else(|| {
@@ -107,8 +118,15 @@ impl Store {
             ExportInput::Folder => None,
         };
         let root = unpacked.as_ref().map_or(path, |d| d.path());
-        let mut report =
-            cloudtrail_digest::verify_export(root, keys, signatures).map_err(ct_err)?;
+        let mut report = cloudtrail_digest::verify_export_with_progress(
+            root,
+            keys,
+            signatures,
+            &mut |done, total| {
+                progress(&CloudTrailStep::Verifying { done, total });
+            },
+        )
+        .map_err(ct_err)?;
         if !accounts.is_empty() {
             report.require_accounts(accounts);
         }
@@ -138,13 +156,22 @@ impl Store {
         }
         self.hand_over_checkpoints();
         let tx = crate::store::text_index::begin_store_write(&mut self.conn)?;
-        let mut stored_events = 0u64;
+        let mut stored = Stored {
+            events: 0,
+            logs_done: 0,
+            logs_total: result
+                .report
+                .chains
+                .iter()
+                .map(|c| c.evidence.logs.len() as u64)
+                .sum(),
+        };
         let mut cancelled = false;
         for chain in &result.report.chains {
             if chain.evidence.digests.is_empty() {
                 continue;
             }
-            match import_chain(&tx, root, &path_text, chain, &mut stored_events, progress)? {
+            match import_chain(&tx, root, &path_text, chain, &mut stored, progress)? {
                 Some(t) => result.trails.push(t),
                 None => {
                     cancelled = true;
@@ -218,14 +245,21 @@ fn read_file(root: &Path, rel: &str) -> Result<Vec<u8>, StoreError> {
     std::fs::read(&p).map_err(|e| StoreError::Invalid(format!("{rel}: {e}")))
 }
 
+/// What an import has stored so far.
+struct Stored {
+    events: u64,
+    logs_done: u64,
+    logs_total: u64,
+}
+
 /// Stores one verified chain, or finds it already stored. `None` when cancelled.
 fn import_chain(
     tx: &Transaction<'_>,
     root: &Path,
     path_text: &str,
     chain: &ChainReport,
-    stored_events: &mut u64,
-    progress: &mut dyn FnMut(&Progress) -> bool,
+    stored: &mut Stored,
+    progress: &mut dyn FnMut(&CloudTrailStep) -> bool,
 ) -> Result<Option<CloudTrailTrailImport>, StoreError> {
     let origin = cloudtrail_origin(&chain.account, &chain.region, &chain.trail);
     let ev = &chain.evidence;
@@ -399,20 +433,18 @@ fn import_chain(
                     return Err(StoreError::Invalid(format!("log file {}: {why}", l.rel)));
                 }
                 index += 1;
-                *stored_events += 1;
-                if stored_events.is_multiple_of(65536)
-                    && !progress(&Progress {
-                        events_done: *stored_events,
-                        events_total: 0,
-                        bytes_done: 0,
-                        bytes_total: 0,
-                    })
-                {
-                    return Ok(None);
-                }
+                stored.events += 1;
             }
         } else {
             trail.log_files_already_stored += 1;
+        }
+        stored.logs_done += 1;
+        if !progress(&CloudTrailStep::Storing {
+            done: stored.logs_done,
+            total: stored.logs_total,
+            events: stored.events,
+        }) {
+            return Ok(None);
         }
         tx.execute(
             "INSERT INTO cloudtrail_files (archive_id, path, kind, sha256, first_index, records, content)

@@ -32,8 +32,8 @@ mod sink;
 
 pub use batch::BatchStep;
 pub use cloudtrail::{
-    CLOUDTRAIL_EVIDENCE, CLOUDTRAIL_SIGNER, CloudTrailImport, CloudTrailTrailImport,
-    cloudtrail_label, cloudtrail_origin,
+    CLOUDTRAIL_EVIDENCE, CLOUDTRAIL_SIGNER, CloudTrailImport, CloudTrailStep,
+    CloudTrailTrailImport, cloudtrail_label, cloudtrail_origin,
 };
 pub(super) use ids::IdAllocator;
 use pipeline::*;
