@@ -210,6 +210,9 @@ describe('a CloudTrail export in the app', () => {
       assert.equal(await (await s.find('#event-status')).attribute('data-status'), 'aws-cloudtrail');
       assert.match(await s.text('#event-evidence-label'), label);
       assert.doesNotMatch(await s.text('#event-status'), /verified in full/);
+      // Its proof: the log file holding it (record 0) and the signed digest of its hour.
+      assert.match(await s.text('#event-cloudtrail-log'), /\/CloudTrail\/eu-west-1\/.*\.json\.gz[\s\S]*record 0 · SHA-256 [0-9a-f]{64}/);
+      assert.match(await s.text('#event-cloudtrail-digest'), /CloudTrail-Digest[\s\S]*09:00:00Z – 2024-03-10T10:00:00Z/);
       await s.execute('document.getElementById("event-provenance").scrollIntoView({ block: "start" })');
       await h.screenshot(s, 'ct07-event-signed-by-aws');
       await (await s.find('#event-back')).click();

@@ -175,6 +175,35 @@ describe('exporting evidence from a search', () => {
     expect((within(dialog).getByRole('button', { name: 'Export and sign' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it('blocks the events of an AWS CloudTrail export and says why, as text', async () => {
+    const note = 'AWS CloudTrail evidence cannot be put in an evidence bundle yet: <b>why</b>';
+    mockBackend({
+      ...basics(withEvents),
+      auditor_key: () => key,
+      export_preview: () =>
+        preview({
+          archives: [
+            {
+              archive: 'aws-cloudtrail:111122223333/eu-west-1/audit@1',
+              origin: 'aws-cloudtrail:111122223333/eu-west-1/audit',
+              sequence: 1,
+              events: 3,
+              verified: true,
+              cloudtrail_note: note,
+            },
+          ],
+        }),
+    });
+    render(<ExportDialog query="" matches={3} selectedIds={[]} zone="utc" onClose={() => undefined} />);
+    const dialog = screen.getByRole('dialog');
+    await waitFor(() => expect(dialog.querySelector('#preview-cloudtrail')!.textContent).toBe(note));
+    expect(dialog.querySelector('#preview-cloudtrail b')).toBeNull();
+    expect(dialog.querySelector('#preview-archives')!.textContent).toContain('AWS CloudTrail');
+    fireEvent.change(within(dialog).getByLabelText(/Purpose/), { target: { value: 'why' } });
+    fireEvent.change(within(dialog).getByLabelText('Save as'), { target: { value: '/tmp/x.zip' } });
+    expect((within(dialog).getByRole('button', { name: 'Export and sign' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
   it('shows the refusal of the exporter as text', async () => {
     mockBackend({
       ...basics(withEvents),

@@ -526,6 +526,16 @@ describe('imported CloudTrail evidence', () => {
       checkpoint: null,
       root: null,
       evidence_label: `${LABEL} ${hostile}`,
+      cloudtrail: {
+        log_file: `AWSLogs/111122223333/CloudTrail/eu-west-1/2024/03/10/log${hostile}.json.gz`,
+        log_sha256: 'cd'.repeat(32),
+        record: 3,
+        digest_file: 'AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2024/03/10/digest.json.gz',
+        digest_sha256: 'ef'.repeat(32),
+        fingerprint: '0123abcd',
+        digest_start: '2024-03-10T09:00:00Z',
+        digest_end: '2024-03-10T10:00:00Z',
+      },
     };
     mockBackend({
       ...basics(withEvents()),
@@ -557,6 +567,14 @@ describe('imported CloudTrail evidence', () => {
       `${LABEL} org<img src=x onerror=window.__pwned=1>\\u{202e}`,
     );
     expect(status.textContent).not.toContain('verified in full under a trusted key');
+    // Its proof: the log file and record, and the signed digest listing it; no AuditLens checkpoint.
+    const log = document.getElementById('event-cloudtrail-log')!.textContent!;
+    expect(log).toContain('logorg<img src=x onerror=window.__pwned=1>\\u{202e}.json.gz');
+    expect(log).toContain(`record 3 · SHA-256 ${'cd'.repeat(32)}`);
+    expect(document.getElementById('event-cloudtrail-digest')!.textContent).toContain(
+      '2024-03-10T09:00:00Z – 2024-03-10T10:00:00Z',
+    );
+    expect(document.getElementById('event-checkpoint')).toBeNull();
     expect(container.textContent).not.toContain('\u202e');
     expect(container.querySelector('img, script, iframe, [onerror]')).toBeNull();
   });

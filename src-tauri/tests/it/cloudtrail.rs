@@ -236,6 +236,22 @@ fn a_verified_export_imports_shows_on_the_archives_screen_and_rechecks() {
     assert_eq!(page.events[0].evidence.as_deref(), Some("aws-cloudtrail"));
     let detail = commands::event(&state, &page.events[0].id).unwrap();
     assert!(detail.evidence_label.is_some());
+    // Its provenance: the log file holding it and the signed digest listing that file.
+    let source = detail.cloudtrail.expect("the event's log file and digest");
+    assert!(
+        source.log_file.contains("/CloudTrail/eu-west-1/"),
+        "{source:?}"
+    );
+    assert_eq!(source.record, 0);
+    assert!(
+        source.digest_file.contains("/CloudTrail-Digest/"),
+        "{source:?}"
+    );
+    assert_eq!(
+        (source.digest_start.as_str(), source.digest_end.as_str()),
+        ("2024-03-10T09:00:00Z", "2024-03-10T10:00:00Z")
+    );
+    assert_eq!(source.log_sha256.len(), 64);
 
     // The re-check uses the keys kept at import.
     let run = || {

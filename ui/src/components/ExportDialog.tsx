@@ -64,8 +64,15 @@ export function ExportDialog({
     if (path) setOut(path);
   };
 
+  // CloudTrail evidence cannot go into a bundle (the export refuses it): the preview says why, per archive.
+  const cloudtrail = preview?.archives.some((a) => a.cloudtrail_note != null) ?? false;
   const blocked =
-    !preview || preview.too_many || preview.events === 0 || preview.unverified > 0 || preview.missing.length > 0;
+    !preview ||
+    preview.too_many ||
+    preview.events === 0 ||
+    preview.unverified > 0 ||
+    preview.missing.length > 0 ||
+    cloudtrail;
   const ready = !blocked && !!auditor.key && purpose.trim() !== '' && out.trim() !== '' && !busy;
 
   const run = async () => {
@@ -250,6 +257,7 @@ function PreviewView({ preview: p, zone }: { preview: ExportPreview; zone: TimeZ
                 <span className="mono">{safeText(a.archive)}</span> — {formatCount(a.events)}{' '}
                 {a.events === 1 ? 'event' : 'events'}
                 {!a.verified && <span className="badge bad small">NOT VERIFIED</span>}
+                {a.cloudtrail_note != null && <span className="badge good small aws-cloudtrail">AWS CloudTrail</span>}
               </li>
             ))}
           </ul>
@@ -259,6 +267,11 @@ function PreviewView({ preview: p, zone }: { preview: ExportPreview; zone: TimeZ
         <div className="banner error" role="alert">
           {formatCount(p.unverified)} selected {p.unverified === 1 ? 'event is' : 'events are'} not verified: only
           verified events can be exported.
+        </div>
+      )}
+      {p.archives.some((a) => a.cloudtrail_note != null) && (
+        <div className="banner error" role="alert" id="preview-cloudtrail">
+          {safeText(p.archives.find((a) => a.cloudtrail_note != null)?.cloudtrail_note ?? '')}
         </div>
       )}
       {p.missing.length > 0 && (

@@ -250,17 +250,44 @@ export function EventScreen({
               </dd>
               <dt>Merkle root</dt>
               <dd className="mono small wrap">{event.root}</dd>
-              <dt>Signer key</dt>
-              <dd className="mono small wrap key" id="event-signer">
-                {safeText(event.signer_key)}
-                <div className="muted">{event.signer_fingerprint}</div>
-              </dd>
-              <dt>Checkpoint</dt>
-              <dd>
-                <pre className="code small" id="event-checkpoint">
-                  {event.checkpoint}
-                </pre>
-              </dd>
+              {event.cloudtrail ? (
+                // CloudTrail evidence: no AuditLens checkpoint; the proof is the log file and AWS's signed digest.
+                <>
+                  <dt>Log file</dt>
+                  <dd className="mono small wrap" id="event-cloudtrail-log">
+                    {safeText(event.cloudtrail.log_file)}
+                    <div className="muted">
+                      record {String(event.cloudtrail.record)} · SHA-256 {safeText(event.cloudtrail.log_sha256)}
+                    </div>
+                  </dd>
+                  <dt>Signed digest</dt>
+                  <dd className="mono small wrap" id="event-cloudtrail-digest">
+                    {safeText(event.cloudtrail.digest_file)}
+                    <div className="muted">
+                      {safeText(event.cloudtrail.digest_start)} – {safeText(event.cloudtrail.digest_end)} · SHA-256{' '}
+                      {safeText(event.cloudtrail.digest_sha256)}
+                    </div>
+                  </dd>
+                  <dt>AWS key</dt>
+                  <dd className="mono small wrap" id="event-signer">
+                    {safeText(event.cloudtrail.fingerprint)}
+                  </dd>
+                </>
+              ) : (
+                <>
+                  <dt>Signer key</dt>
+                  <dd className="mono small wrap key" id="event-signer">
+                    {safeText(event.signer_key)}
+                    <div className="muted">{event.signer_fingerprint}</div>
+                  </dd>
+                  <dt>Checkpoint</dt>
+                  <dd>
+                    <pre className="code small" id="event-checkpoint">
+                      {event.checkpoint}
+                    </pre>
+                  </dd>
+                </>
+              )}
             </dl>
           </section>
           <section>

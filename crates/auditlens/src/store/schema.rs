@@ -236,6 +236,7 @@ pub const MIGRATIONS: &[&str] = &[
         first_index  INTEGER,               -- log: the archive's index of its first event; NULL when its events
                                             -- are stored with an earlier archive of the same origin
         records      INTEGER,               -- log: how many events it holds
+        digest       TEXT,                  -- log: the path of the digest that lists it
         content      BLOB NOT NULL,         -- the file as found (gzip)
         PRIMARY KEY (archive_id, path)
     );

@@ -121,6 +121,27 @@ pub struct EventDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub evidence_label: Option<String>,
+    /// For CloudTrail evidence: the log file that holds the event and the signed digest that lists it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub cloudtrail: Option<CloudTrailSource>,
+}
+
+/// Where a CloudTrail event is in the export that proves it (docs/cloudtrail.md section 5).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CloudTrailSource {
+    /// The log file (its path in the export) and the SHA-256 of its decompressed content, lowercase hex.
+    pub log_file: String,
+    pub log_sha256: String,
+    /// The event's position in the log file's `Records` (from 0).
+    pub record: u64,
+    /// The digest that lists the log file, its SHA-256 (decompressed), the AWS key that signed it and its hour.
+    pub digest_file: String,
+    pub digest_sha256: String,
+    pub fingerprint: String,
+    pub digest_start: String,
+    pub digest_end: String,
 }
 
 pub const MAX_LIMIT: usize = 10_000;
@@ -579,6 +600,7 @@ impl Store {
                                     .unwrap_or_default(),
                             )
                         }),
+                        cloudtrail: None,
                         received_label: super::received_label(
                             &r.get(32)?,
                             &r.get(26)?,
@@ -588,6 +610,48 @@ impl Store {
                 },
             )
             .optional()?;
-        Ok(detail)
+        let Some(mut detail) = detail else {
+            return Ok(None);
+        };
+        if detail.evidence_label.is_some() {
+            detail.cloudtrail = self.cloudtrail_source(detail.archive_id, detail.row.index)?;
+        }
+        Ok(Some(detail))
+    }
+
+    /// The log file holding event `index` of CloudTrail archive `archive_id`, and the digest listing it.
+    fn cloudtrail_source(
+        &self,
+        archive_id: i64,
+        index: u64,
+    ) -> Result<Option<CloudTrailSource>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT l.path, l.sha256, ?2 - l.first_index, d.path, d.sha256, d.fingerprint, d.hour_start, d.hour_end
+                 FROM cloudtrail_files l JOIN cloudtrail_files d
+                   ON d.archive_id = l.archive_id AND d.kind = 'digest' AND d.path = l.digest
+                 WHERE l.archive_id = ?1 AND l.kind = 'log' AND l.first_index <= ?2
+                   AND ?2 < l.first_index + l.records",
+                rusqlite::params![archive_id, index as i64],
+                |r| {
+                    let time = |i: usize| -> rusqlite::Result<String> {
+                        Ok(r.get::<_, Option<i64>>(i)?
+                            .map(crate::time::format_utc)
+                            .unwrap_or_default())
+                    };
+                    Ok(CloudTrailSource {
+                        log_file: r.get(0)?,
+                        log_sha256: r.get(1)?,
+                        record: r.get::<_, i64>(2)?.max(0) as u64,
+                        digest_file: r.get(3)?,
+                        digest_sha256: r.get(4)?,
+                        fingerprint: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                        digest_start: time(6)?,
+                        digest_end: time(7)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 }

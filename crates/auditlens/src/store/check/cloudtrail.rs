@@ -23,6 +23,7 @@ struct StoredFile {
     hours: Hours,
     first_index: Option<i64>,
     records: Option<i64>,
+    digest: Option<String>,
     content: Vec<u8>,
 }
 
@@ -95,7 +96,7 @@ impl Store {
             .conn
             .prepare(
                 "SELECT path, kind, sha256, signature, fingerprint, first_index, records, content, hour_start,
-                    hour_end
+                    hour_end, digest
                  FROM cloudtrail_files WHERE archive_id = ?1 ORDER BY kind, path",
             )?
             .query_map([a.id], |r| {
@@ -109,6 +110,7 @@ impl Store {
                     records: r.get(6)?,
                     content: r.get(7)?,
                     hours: (r.get(8)?, r.get(9)?),
+                    digest: r.get(10)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -190,12 +192,13 @@ impl Store {
                 )
             })
             .collect();
-        let verified_logs: HashMap<&str, &str> = chain
-            .evidence
-            .logs
-            .iter()
-            .map(|l| (l.rel.as_str(), l.sha256_hex.as_str()))
-            .collect();
+        // A log file listed by two digests is stored once, with the first.
+        let mut verified_logs: HashMap<&str, (&str, &str)> = HashMap::new();
+        for l in &chain.evidence.logs {
+            verified_logs
+                .entry(l.rel.as_str())
+                .or_insert((l.sha256_hex.as_str(), l.digest_rel.as_str()));
+        }
         let mut fingerprints: Vec<&str> = Vec::new();
         for f in &files {
             let ok = match f.kind.as_str() {
@@ -209,12 +212,16 @@ impl Store {
                                 && *hours == f.hours
                         })
                 }
-                _ => verified_logs.get(f.path.as_str()) == Some(&f.sha256.as_str()),
+                _ => verified_logs
+                    .get(f.path.as_str())
+                    .is_some_and(|(sha, digest)| {
+                        *sha == f.sha256 && f.digest.as_deref() == Some(*digest)
+                    }),
             };
             if !ok {
                 problem(
                     format!(
-                        "stored CloudTrail {} {} is not one that verifies with its stored hash, key and hour",
+                        "stored CloudTrail {} {} is not one that verifies with its stored hash, key, hour and digest",
                         shown(&f.kind),
                         shown(&f.path)
                     ),
@@ -302,7 +309,25 @@ impl Store {
                 }
             }
         }
+        // Whose rules: the built-in CloudTrail mapper, at the version the stored column names (as for archives).
         let normalizer = Normalizer::builtin(SourceKind::Cloudtrail);
+        let normalizer = match crate::sources::Normalization::from_column(
+            a.normalization.as_deref().unwrap_or(""),
+            SourceKind::Cloudtrail,
+            None,
+        ) {
+            Ok(n) if n.builtin_kind() == Some(SourceKind::Cloudtrail) => normalizer.under(&n),
+            Ok(_) | Err(_) => {
+                problem(
+                    format!(
+                        "stored normalization {:?} of CloudTrail evidence is not the built-in CloudTrail mapper",
+                        a.normalization.as_deref().map(shown)
+                    ),
+                    problems,
+                );
+                normalizer
+            }
+        };
         let source_name = normalizer.source_name();
         let mut root = RootBuilder::new();
         let seen = self.check_events(

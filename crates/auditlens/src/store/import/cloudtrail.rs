@@ -447,9 +447,10 @@ fn import_chain(
             return Ok(None);
         }
         tx.execute(
-            "INSERT INTO cloudtrail_files (archive_id, path, kind, sha256, first_index, records, content)
-             VALUES (?1, ?2, 'log', ?3, ?4, ?5, ?6)",
-            params![archive_id, l.rel, l.sha256_hex, first_index, n, gz],
+            "INSERT INTO cloudtrail_files (archive_id, path, kind, sha256, first_index, records, digest,
+                content)
+             VALUES (?1, ?2, 'log', ?3, ?4, ?5, ?6, ?7)",
+            params![archive_id, l.rel, l.sha256_hex, first_index, n, l.digest_rel, gz],
         )?;
     }
     sink.rollups.flush(tx, archive_id, &sink.source)?;
