@@ -17,10 +17,14 @@ pub fn run(
 ) -> Result<ExitCode, Fatal> {
     if !matches!(
         only,
-        None | Some("archive") | Some("store") | Some("export") | Some("pages")
+        None | Some("archive")
+            | Some("store")
+            | Some("export")
+            | Some("pages")
+            | Some("cloudtrail")
     ) {
         return Err(Fatal(
-            "--only takes `archive`, `store`, `export` or `pages`".into(),
+            "--only takes `archive`, `store`, `export`, `pages` or `cloudtrail`".into(),
         ));
     }
     render::bench_heading(events, dir, num_cores());
@@ -73,6 +77,14 @@ pub fn run(
             parquet_bytes as f64 / events.max(1) as f64,
             parquet_bytes as f64 / raw.max(1) as f64,
             raw
+        );
+    }
+    if only.is_none() || only == Some("cloudtrail") {
+        let figures = auditlens_bench::bench_cloudtrail::cloudtrail_section(dir, events, repeat)?;
+        bench::print_table(
+            "cloudtrail: an AWS CloudTrail export (hourly digests, a log file every 5 minutes) verified and imported, \
+             beside gunzip + SHA-256 of its log files",
+            &figures,
         );
     }
     Ok(ExitCode::SUCCESS)

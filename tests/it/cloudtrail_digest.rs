@@ -670,7 +670,7 @@ fn trailing_garbage_after_a_log_member_fails() {
     assert_only(&r, &[(FailureKind::LogTrailingBytes, log)]);
 }
 
-fn extra_log(e: &Export, region: usize, at: DateTime<Utc>) -> String {
+pub(crate) fn extra_log(e: &Export, region: usize, at: DateTime<Utc>) -> String {
     let reg = REGIONS[region];
     let rel = format!(
         "AWSLogs/{ACCOUNT}/CloudTrail/{reg}/{}/{ACCOUNT}_CloudTrail_{reg}_{}_EXTRAextra000001.json.gz",

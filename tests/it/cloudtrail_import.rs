@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use super::cloudtrail_digest::{
-    ACCOUNT, Export, HOURS, REGIONS, TRAIL, generate, gunzip, gz, keys_json, t0, write,
+    ACCOUNT, Export, HOURS, REGIONS, TRAIL, extra_log, generate, gunzip, gz, keys_json, t0, write,
 };
 use super::common::{auditlens, code, text};
 
@@ -457,5 +457,33 @@ fn cloudtrail_events_are_refused_by_bundles_and_parquet_with_the_reason_and_can_
         text(&o.stderr).contains("not exported as OCSF Parquet yet"),
         "{}",
         text(&o.stderr)
+    );
+}
+
+#[test]
+fn a_log_file_no_digest_covers_yet_is_not_imported_and_the_import_says_so() {
+    let e = generate();
+    let keys = keys_file(&e);
+    // Delivered 3 minutes after the newest digest's hour: every live export has some.
+    extra_log(
+        &e,
+        1,
+        t0() + Duration::hours(HOURS as i64) + Duration::minutes(3),
+    );
+    let work = tempfile::tempdir().expect("tempdir");
+    let db = work.path().join("store.db");
+    let o = import(&db, &keys, e.root());
+    let out = text(&o.stdout);
+    assert_eq!(code(&o), 0, "{out}{}", text(&o.stderr));
+    assert!(
+        out.contains(
+            "not imported: 1 log file newer than the newest digest (not yet covered by any)"
+        ),
+        "{out}"
+    );
+    assert_eq!(count(&db, "ConsoleLogin"), 0);
+    assert_eq!(
+        count(&db, "source:cloudtrail"),
+        (EVENTS_PER_REGION * REGIONS.len()) as u64
     );
 }

@@ -127,7 +127,7 @@ pub fn peak_rss_mib() -> Option<f64> {
 }
 
 /// Runs `f` `repeat` times (at least once) and returns the median figure and the last run's value.
-fn measure<T>(
+pub(crate) fn measure<T>(
     name: &str,
     events: u64,
     bytes: u64,

@@ -5,7 +5,9 @@
 //! - [`generate`]: deterministic Kubernetes audit events and CloudTrail records in the shapes of the real fixtures.
 //! - [`bench`](mod@bench): the archive section (seal and verify against plain SHA-256 over the same bytes) and the tables.
 //! - [`bench_store`]: the store section (import, queries against a raw scan, dashboards).
+//! - [`bench_cloudtrail`]: an AWS CloudTrail export verified and imported, against gunzip + SHA-256 of its logs.
 
 pub mod bench;
+pub mod bench_cloudtrail;
 pub mod bench_store;
 pub mod generate;

@@ -285,7 +285,7 @@ impl Store {
             let records = cloudtrail_digest::inflate_checked(
                 &f.content,
                 &f.sha256,
-                crate::input::MAX_DOCUMENT_BYTES,
+                crate::store::import::MAX_CLOUDTRAIL_FILE_BYTES,
             )
             .and_then(|c| cloudtrail_digest::log_records(&c, crate::archive::MAX_EVENT_BYTES));
             match records {

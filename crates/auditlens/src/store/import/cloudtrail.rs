@@ -89,8 +89,11 @@ pub enum CloudTrailStep {
     Storing { done: u64, total: u64, events: u64 },
 }
 
-/// Largest log or digest file read into memory (decompressed), as for any single JSON document.
-const MAX_FILE_BYTES: u64 = crate::input::MAX_DOCUMENT_BYTES;
+/// Largest log or digest file read into memory, compressed or decompressed: AWS delivers a trail's log files every
+/// few minutes, a few MiB each; a larger one is refused (it is read whole, and the import stays within a few times
+/// this much memory).
+pub const MAX_CLOUDTRAIL_FILE_BYTES: u64 = 256 << 20;
+const MAX_FILE_BYTES: u64 = MAX_CLOUDTRAIL_FILE_BYTES;
 
 impl Store {
     /// Verifies the CloudTrail export at `path` (a folder, or a ZIP or tar of one) with the AWS public keys and
@@ -211,6 +214,21 @@ impl Store {
         } else {
             "verified with AWS's signatures; already imported, nothing changed".into()
         };
+        // Log files no digest vouches for are not evidence yet: said, never imported.
+        let (newer, older) = result.report.chains.iter().fold((0, 0), |(n, o), c| {
+            (
+                n + c.log_files_not_yet_covered,
+                o + c.log_files_before_first_digest,
+            )
+        });
+        if newer + older > 0 {
+            result.message.push_str(&format!(
+                "; not imported: {} newer than the newest digest (not yet covered by any) and {} older than the \
+                 oldest digest",
+                crate::report::count(newer as u64, "log file"),
+                older
+            ));
+        }
         if imported {
             tx.commit()?;
             self.checkpoint_soon();

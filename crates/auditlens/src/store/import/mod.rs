@@ -20,7 +20,8 @@
 //! Layout: this file holds the API ([`ImportOptions`], [`ImportResult`], `Store::import_archive`) and the
 //! transaction around one archive; `batch` imports several in order, as both doors do; `sink` decides and stores
 //! as the verifier streams, `pipeline` is the parsing thread, `rollups` the summary rows, `ids` the event ids,
-//! `promote` kept archives made verified.
+//! `promote` kept archives made verified, `cloudtrail` AWS CloudTrail exports (verified by AWS's signatures, not by
+//! this module's verifier).
 
 mod batch;
 mod cloudtrail;
@@ -33,7 +34,7 @@ mod sink;
 pub use batch::BatchStep;
 pub use cloudtrail::{
     CLOUDTRAIL_EVIDENCE, CLOUDTRAIL_SIGNER, CloudTrailImport, CloudTrailStep,
-    CloudTrailTrailImport, cloudtrail_label, cloudtrail_origin,
+    CloudTrailTrailImport, MAX_CLOUDTRAIL_FILE_BYTES, cloudtrail_label, cloudtrail_origin,
 };
 pub(super) use ids::IdAllocator;
 use pipeline::*;
