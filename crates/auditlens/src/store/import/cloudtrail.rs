@@ -382,45 +382,155 @@ fn import_chain(
             ],
         )?;
     }
-    // The events, through the import's own writer (ids, summary rows, times).
-    let (dead_to, _) = mpsc::sync_channel(1);
-    let (_, dead_from) = mpsc::sync_channel(1);
-    let mut no_progress = |_: &Progress| true;
+    // The events, through the import's own writer (ids, summary rows, times), parsed and normalized on a second
+    // thread a batch ahead of the inserts, as an archive's are.
     let normalizer = Normalizer::builtin(kind);
-    let mut sink = ImportSink {
-        tx,
-        keep_failed: false,
-        kept_forks: Vec::new(),
-        path: path_text,
-        plan: Plan::Insert { archive_id },
-        normalizer: normalizer.clone(),
-        as_kind: None,
-        normalization: normalization.clone(),
-        source: normalizer.source_name(),
-        origin: origin.clone(),
-        rollups: Rollups::default(),
-        ids: IdAllocator::default(),
-        // Events are prepared on this thread: the parsing thread's channels are never used.
-        prep: Preparer::new(dead_to, dead_from),
-        small_cache: false,
-        parse_errors: 0,
-        times: Times::default(),
-        error: None,
-        progress: &mut no_progress,
-        sql_error: None,
+    let (to_worker, batches) = mpsc::sync_channel(1);
+    let (prepared, from_worker) = mpsc::sync_channel(1);
+    let written = std::thread::scope(|scope| -> Result<Option<Written>, StoreError> {
+        let worker = scope.spawn(move || prepare_batches(batches, prepared));
+        let mut no_progress = |_: &Progress| true;
+        let mut sink = ImportSink {
+            tx,
+            keep_failed: false,
+            kept_forks: Vec::new(),
+            path: path_text,
+            plan: Plan::Insert { archive_id },
+            normalizer: normalizer.clone(),
+            as_kind: None,
+            normalization: normalization.clone(),
+            source: normalizer.source_name(),
+            origin: origin.clone(),
+            rollups: Rollups::default(),
+            ids: IdAllocator::default(),
+            prep: Preparer::new(to_worker, from_worker),
+            small_cache: false,
+            parse_errors: 0,
+            times: Times::default(),
+            error: None,
+            progress: &mut no_progress,
+            sql_error: None,
+        };
+        let stored_events = store_logs(
+            &mut sink, root, chain, &is_held, &mut trail, stored, progress,
+        );
+        // The sink, and with it the thread's channel, goes: the thread then ends.
+        let rest = match stored_events {
+            Ok(Some(w)) => {
+                let rest = sink.prep.finish(&normalizer);
+                match sink.insert_batch(archive_id, rest) {
+                    Ok(true) => sink
+                        .rollups
+                        .flush(tx, archive_id, &sink.source)
+                        .map(|()| {
+                            Some(Written {
+                                times: sink.times,
+                                parse_errors: sink.parse_errors,
+                                ..w
+                            })
+                        })
+                        .map_err(StoreError::from),
+                    Ok(false) => Err(StoreError::Invalid(
+                        sink.error.take().map(|f| f.message).unwrap_or_default(),
+                    )),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            other => other,
+        };
+        drop(sink);
+        match worker.join() {
+            Ok(()) => rest,
+            Err(_) => Err(StoreError::Invalid(
+                "internal error: the thread that parses events failed; nothing was stored".into(),
+            )),
+        }
+    })?;
+    let Some(Written {
+        index,
+        bytes,
+        root: merkle_root,
+        times,
+        parse_errors,
+    }) = written
+    else {
+        return Ok(None);
     };
+    trail.parse_errors = parse_errors;
+    tx.execute(
+        "UPDATE archives SET events = ?1, bytes = ?2, time_first = ?3, time_last = ?4, parse_errors = ?5,
+            untimed = ?6, root = ?7
+         WHERE id = ?8",
+        params![
+            index,
+            bytes,
+            times.min,
+            times.max,
+            parse_errors,
+            times.untimed,
+            &merkle_root[..],
+            archive_id
+        ],
+    )?;
+    trail.outcome = ImportOutcome::Imported;
+    trail.archive_id = Some(archive_id);
+    trail.sequence = Some(sequence);
+    trail.events = index;
+    trail.message = format!(
+        "imported {} from {} listed in {}{}",
+        crate::report::count(index, "event"),
+        crate::report::count(trail.log_files - trail.log_files_already_stored, "log file"),
+        crate::report::count(trail.digests, "signed digest"),
+        if trail.log_files_already_stored > 0 {
+            format!(
+                " ({} already stored with an earlier archive of this trail)",
+                crate::report::count(trail.log_files_already_stored, "log file")
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(Some(trail))
+}
+
+/// What storing a chain's log files wrote.
+struct Written {
+    /// The number of events (the next index).
+    index: u64,
+    bytes: u64,
+    root: crate::merkle::Hash,
+    times: Times,
+    parse_errors: u64,
+}
+
+/// Stores the events and the files of a chain's log files through `sink` (its own events only: a log file held by
+/// an earlier archive of the origin is stored as proof alone). `None` when cancelled. The times and parse errors of
+/// the result are the sink's, filled in by the caller once the last batch is in.
+fn store_logs(
+    sink: &mut ImportSink<'_, '_>,
+    root: &Path,
+    chain: &ChainReport,
+    is_held: &dyn Fn(&str, &str, &str) -> bool,
+    trail: &mut CloudTrailTrailImport,
+    stored: &mut Stored,
+    progress: &mut dyn FnMut(&CloudTrailStep) -> bool,
+) -> Result<Option<Written>, StoreError> {
+    let Plan::Insert { archive_id } = sink.plan else {
+        return Err(StoreError::Invalid("internal error: no archive row".into()));
+    };
+    let tx = sink.tx;
     let mut root_builder = crate::merkle::RootBuilder::new();
     let mut index = 0u64;
     let mut bytes = 0u64;
     let mut seen_logs: HashSet<&str> = HashSet::new();
-    for l in &ev.logs {
-        let gz = read_file(root, &l.rel)?;
-        let content = cloudtrail_digest::inflate_checked(&gz, &l.sha256_hex, MAX_FILE_BYTES)
-            .map_err(|why| StoreError::Invalid(format!("log file {}: {why}", l.rel)))?;
+    for l in &chain.evidence.logs {
         // A log file listed twice (by two digests) is stored once.
         if !seen_logs.insert(l.rel.as_str()) {
             continue;
         }
+        let gz = read_file(root, &l.rel)?;
+        let content = cloudtrail_digest::inflate_checked(&gz, &l.sha256_hex, MAX_FILE_BYTES)
+            .map_err(|why| StoreError::Invalid(format!("log file {}: {why}", l.rel)))?;
         let owned = !is_held("log", &l.rel, &l.sha256_hex);
         let records = cloudtrail_digest::log_records(&content, crate::archive::MAX_EVENT_BYTES)
             .map_err(|why| {
@@ -433,20 +543,21 @@ fn import_chain(
         let first_index = owned.then_some(index);
         let n = records.len() as u64;
         if owned {
-            let entry: Arc<str> = Arc::from(l.rel.as_str());
-            for (line, record) in records.into_iter().enumerate() {
-                let leaf = crate::merkle::leaf_hash(&record);
+            for (line, record) in records.iter().enumerate() {
+                let leaf = crate::merkle::leaf_hash(record);
                 root_builder.push(leaf);
                 bytes += record.len() as u64;
-                let pending = PendingEvent {
+                let ev = EventRef {
                     index,
+                    entry: &l.rel,
                     line: line as u64 + 1,
-                    entry: entry.clone(),
-                    leaf,
                     bytes: record,
+                    leaf: &leaf,
                 };
-                let prepared = prepare(&sink.normalizer, pending);
-                if !sink.insert_batch(archive_id, vec![prepared])? {
+                if !sink.event(&ev) {
+                    if let Some(e) = sink.sql_error.take() {
+                        return Err(e.into());
+                    }
                     let why = sink.error.take().map(|f| f.message).unwrap_or_default();
                     return Err(StoreError::Invalid(format!("log file {}: {why}", l.rel)));
                 }
@@ -471,41 +582,11 @@ fn import_chain(
             params![archive_id, l.rel, l.sha256_hex, first_index, n, l.digest_rel, gz],
         )?;
     }
-    sink.rollups.flush(tx, archive_id, &sink.source)?;
-    let times = sink.times;
-    trail.parse_errors = sink.parse_errors;
-    tx.execute(
-        "UPDATE archives SET events = ?1, bytes = ?2, time_first = ?3, time_last = ?4, parse_errors = ?5,
-            untimed = ?6, root = ?7
-         WHERE id = ?8",
-        params![
-            index,
-            bytes,
-            times.min,
-            times.max,
-            sink.parse_errors,
-            times.untimed,
-            &root_builder.root()[..],
-            archive_id
-        ],
-    )?;
-    trail.outcome = ImportOutcome::Imported;
-    trail.archive_id = Some(archive_id);
-    trail.sequence = Some(sequence);
-    trail.events = index;
-    trail.message = format!(
-        "imported {} from {} listed in {}{}",
-        crate::report::count(index, "event"),
-        crate::report::count(trail.log_files - trail.log_files_already_stored, "log file"),
-        crate::report::count(trail.digests, "signed digest"),
-        if trail.log_files_already_stored > 0 {
-            format!(
-                " ({} already stored with an earlier archive of this trail)",
-                crate::report::count(trail.log_files_already_stored, "log file")
-            )
-        } else {
-            String::new()
-        }
-    );
-    Ok(Some(trail))
+    Ok(Some(Written {
+        index,
+        bytes,
+        root: root_builder.root(),
+        times: Times::default(),
+        parse_errors: 0,
+    }))
 }
