@@ -294,6 +294,10 @@ enum Command {
         /// The output directory (must not exist, or be empty).
         #[arg(long)]
         out: PathBuf,
+        /// AWS CloudTrail public keys (the JSON `aws cloudtrail list-public-keys` prints), repeatable: the stored
+        /// CloudTrail exports whose events are selected are re-verified with them first (without, they are refused).
+        #[arg(long = "aws-keys", value_name = "KEYS.json")]
+        aws_keys: Vec<PathBuf>,
         /// Print the summary as one JSON document.
         #[arg(long)]
         json: bool,
@@ -524,6 +528,7 @@ fn main() -> ExitCode {
             all_stages,
             key,
             out,
+            aws_keys,
             json,
         } => cmd::export_parquet::run(&cmd::export_parquet::Args {
             db: &db,
@@ -533,6 +538,7 @@ fn main() -> ExitCode {
             all_stages,
             key: &key,
             out: &out,
+            aws_keys: &aws_keys,
             json,
         }),
         Command::VerifyBundle {

@@ -1240,6 +1240,8 @@ pub fn export_parquet(
         ));
     }
     let out_path = PathBuf::from(out);
+    // The AWS keys kept at CloudTrail imports re-verify the stored exports whose events are selected.
+    let aws = kept_aws_keys(state);
     let summary = state.db()?.read(|store| {
         let opts = ParquetExportOptions {
             query,
@@ -1249,6 +1251,7 @@ pub fn export_parquet(
             auditor: &key,
             out: &out_path,
             now_micros: now_micros(),
+            aws_keys: Some(&aws),
         };
         export_parquet_to(store, &opts, &mut |_| {}).map_err(|e| match e {
             ParquetExportError::Refused(why) => AppError::new(

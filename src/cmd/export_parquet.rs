@@ -21,6 +21,7 @@ pub struct Args<'a> {
     pub all_stages: bool,
     pub key: &'a Path,
     pub out: &'a Path,
+    pub aws_keys: &'a [std::path::PathBuf],
     pub json: bool,
 }
 
@@ -28,6 +29,12 @@ pub fn run(a: &Args<'_>) -> Result<ExitCode, Fatal> {
     let auditor = read_signer(a.key)?;
     let from = a.from.map(|v| time_option("--from", v)).transpose()?;
     let to = a.to.map(|v| time_option("--to", v)).transpose()?;
+    let mut aws = auditlens::cloudtrail_digest::AwsKeys::new();
+    for path in a.aws_keys {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        aws.add_json(&bytes)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let store = open_existing(a.db)?;
     let opts = ParquetExportOptions {
         query: a.query,
@@ -37,6 +44,7 @@ pub fn run(a: &Args<'_>) -> Result<ExitCode, Fatal> {
         auditor: &auditor,
         out: a.out,
         now_micros: chrono::Utc::now().timestamp_micros(),
+        aws_keys: Some(&aws),
     };
     let show = std::io::stderr().is_terminal() && !a.json;
     let t0 = Instant::now();

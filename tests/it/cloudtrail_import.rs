@@ -409,8 +409,8 @@ fn a_later_export_that_overlaps_an_imported_one_adds_only_its_new_events() {
 }
 
 #[test]
-fn cloudtrail_events_are_refused_by_bundles_and_parquet_with_the_reason_and_can_be_left_out() {
-    let (_e, _keys, work, db) = imported();
+fn cloudtrail_events_are_refused_by_bundles_and_go_to_parquet_only_once_they_re_verify() {
+    let (_e, keys, work, db) = imported();
     let dbs = db.display().to_string();
     let key_dir = work.path().join("keys");
     let o = auditlens(&[
@@ -450,14 +450,63 @@ fn cloudtrail_events_are_refused_by_bundles_and_parquet_with_the_reason_and_can_
     );
     assert!(!Path::new(&out).exists());
 
+    // OCSF Parquet: only once the stored exports re-verify with the AWS keys given.
     let dir = work.path().join("pq").display().to_string();
     let o = auditlens(&["export-parquet", "--db", &dbs, "--key", &key, "--out", &dir]);
     assert_eq!(code(&o), 1);
     assert!(
-        text(&o.stderr).contains("not exported as OCSF Parquet yet"),
+        text(&o.stderr).contains("--aws-keys KEYS.json"),
         "{}",
         text(&o.stderr)
     );
+    assert!(!Path::new(&dir).exists());
+    let keys = keys.display().to_string();
+    let o = auditlens(&[
+        "export-parquet",
+        "--db",
+        &dbs,
+        "--key",
+        &key,
+        "--aws-keys",
+        &keys,
+        "--out",
+        &dir,
+        "--json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let summary: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(
+        summary["rows"],
+        (EVENTS_PER_REGION * REGIONS.len()) as u64,
+        "{summary}"
+    );
+    // A store edited behind the tool's back: refused, nothing written.
+    let conn = Connection::open(&db).expect("open");
+    conn.execute(
+        "UPDATE cloudtrail_files SET content = ?1 WHERE rowid = (SELECT min(rowid) FROM cloudtrail_files WHERE kind = 'log')",
+        [gz(br#"{"Records":[]}"#)],
+    )
+    .expect("edit");
+    drop(conn);
+    let again = work.path().join("pq2").display().to_string();
+    let o = auditlens(&[
+        "export-parquet",
+        "--db",
+        &dbs,
+        "--key",
+        &key,
+        "--aws-keys",
+        &keys,
+        "--out",
+        &again,
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        text(&o.stderr).contains("does not re-verify"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!Path::new(&again).exists());
 }
 
 #[test]

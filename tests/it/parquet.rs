@@ -479,6 +479,7 @@ fn the_connection_gets_its_cache_and_map_back_after_an_export() {
                 auditor: &lab.auditor,
                 out: &out,
                 now_micros: 1_800_000_000_000_000,
+                aws_keys: None,
             },
             &mut |p| seen.push(p.rows),
         );

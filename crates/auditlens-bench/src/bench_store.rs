@@ -626,6 +626,7 @@ pub fn export_section(dir: &Path, n: u64, repeat: usize) -> Result<(Vec<Figure>,
                 auditor: &key,
                 out: &out,
                 now_micros: (BASE_SECS + 365 * 86400) * 1_000_000,
+                aws_keys: None,
             },
             &mut |_| {},
         )

@@ -86,6 +86,9 @@ pub struct ParquetExportOptions<'a> {
     pub out: &'a Path,
     /// The export time, also the "now" of `since:` terms.
     pub now_micros: i64,
+    /// AWS public keys that re-verify the stored AWS CloudTrail exports whose events are selected
+    /// (docs/cloudtrail.md section 5) before any of their rows is written; without any, such events are refused.
+    pub aws_keys: Option<&'a crate::cloudtrail_digest::AwsKeys>,
 }
 
 /// Progress, after each chunk of rows.
@@ -683,7 +686,7 @@ fn run(
                 let info = match archives.get(&archive_id) {
                     Some(i) => i.clone(),
                     None => {
-                        let i = Arc::new(archive_info(store, archive_id)?);
+                        let i = Arc::new(archive_info(store, archive_id, opts.aws_keys)?);
                         archives.insert(archive_id, i.clone());
                         i
                     }
@@ -856,7 +859,11 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ParquetExportError> {
     f.sync_all().map_err(io_err)
 }
 
-fn archive_info(store: &Store, archive_id: i64) -> Result<ArchiveInfo, ParquetExportError> {
+fn archive_info(
+    store: &Store,
+    archive_id: i64,
+    aws_keys: Option<&crate::cloudtrail_digest::AwsKeys>,
+) -> Result<ArchiveInfo, ParquetExportError> {
     type Row = (String, i64, Option<String>, Option<String>);
     let (origin, sequence, normalization, evidence): Row = store.conn.query_row(
         "SELECT origin, sequence, normalization, evidence FROM archives WHERE id = ?1",
@@ -864,11 +871,7 @@ fn archive_info(store: &Store, archive_id: i64) -> Result<ArchiveInfo, ParquetEx
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     if evidence.as_deref() == Some(crate::store::import::CLOUDTRAIL_EVIDENCE) {
-        return Err(ParquetExportError::Refused(format!(
-            "{origin}@{sequence}: AWS CloudTrail evidence is not exported as OCSF Parquet yet (its provenance is AWS's \
-             signed digests, not an AuditLens checkpoint, which the provenance columns name); leave it out with \
-             -status:aws-cloudtrail"
-        )));
+        return cloudtrail_info(store, archive_id, origin, sequence, normalization, aws_keys);
     }
     let checked = check_archive(store, archive_id, &origin, sequence.max(0) as u64)?;
     let kind = checked.source_kind.parse().unwrap_or(SourceKind::Jsonl);
@@ -889,6 +892,56 @@ fn archive_info(store: &Store, archive_id: i64) -> Result<ArchiveInfo, ParquetEx
         sequence,
         kind,
         sealed_ms: checked.sealed_micros.unwrap_or(0).div_euclid(1000),
+    })
+}
+
+/// An AWS CloudTrail archive's columns, once its stored digests, log files and events re-verify with the AWS keys
+/// given (the same check as `auditlens check --aws-keys`): its proof is AWS's signed digests, not a checkpoint, so
+/// `auditlens_checkpoint_sha256` is empty and `auditlens_verification` is `aws-cloudtrail`.
+fn cloudtrail_info(
+    store: &Store,
+    archive_id: i64,
+    origin: String,
+    sequence: i64,
+    normalization: Option<String>,
+    aws_keys: Option<&crate::cloudtrail_digest::AwsKeys>,
+) -> Result<ArchiveInfo, ParquetExportError> {
+    let refused = |why: String| ParquetExportError::Refused(format!("{origin}@{sequence}: {why}"));
+    let Some(keys) = aws_keys.filter(|k| !k.is_empty()) else {
+        return Err(refused(
+            "AWS CloudTrail evidence: give the AWS public keys (--aws-keys KEYS.json) to re-verify its stored \
+             digests before export, or leave it out with -status:aws-cloudtrail"
+                .into(),
+        ));
+    };
+    let problems = store.recheck_cloudtrail(archive_id, keys)?;
+    if let Some(p) = problems.first() {
+        return Err(refused(format!(
+            "its stored CloudTrail evidence does not re-verify ({} problem(s); run auditlens check --aws-keys): {}",
+            problems.len(),
+            p.message
+        )));
+    }
+    let (root, fingerprints, imported): (Option<Vec<u8>>, Option<String>, String) =
+        store.conn.query_row(
+            "SELECT root, signer_fingerprint, imported_at FROM archives WHERE id = ?1",
+            [archive_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+    Ok(ArchiveInfo {
+        columns: Arc::new(ArchiveColumns {
+            root_hex: root.as_deref().map(merkle::hex).unwrap_or_default(),
+            checkpoint_sha256_hex: String::new(),
+            signer_fingerprint: fingerprints.unwrap_or_default(),
+            normalization: normalization.unwrap_or_else(|| "cloudtrail".into()),
+            verification: crate::store::import::CLOUDTRAIL_EVIDENCE,
+        }),
+        origin: origin.into(),
+        sequence,
+        kind: SourceKind::Cloudtrail,
+        sealed_ms: crate::time::parse_rfc3339(&imported)
+            .unwrap_or(0)
+            .div_euclid(1000),
     })
 }
 
