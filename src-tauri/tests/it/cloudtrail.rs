@@ -266,6 +266,12 @@ fn a_verified_export_imports_shows_on_the_archives_screen_and_rechecks() {
         other => panic!("expected a report, got {other:?}"),
     }
 
+    // Export for analytics: the stored export re-verifies with the keys kept at import, then goes out.
+    commands::create_auditor_key(&state, "jane").unwrap();
+    let out = tmp.path().join("analytics");
+    let pq = commands::export_parquet(&state, "", &out.display().to_string()).unwrap();
+    assert_eq!(pq.rows, 1);
+
     // Again: already imported; a tampered export: failed, nothing more stored.
     let again =
         commands::import_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[], &mut |_| {})
