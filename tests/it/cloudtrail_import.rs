@@ -536,3 +536,76 @@ fn a_log_file_no_digest_covers_yet_is_not_imported_and_the_import_says_so() {
         (EVENTS_PER_REGION * REGIONS.len()) as u64
     );
 }
+
+#[test]
+fn no_auditlens_archive_may_claim_the_origin_of_a_cloudtrail_export() {
+    use super::common::{
+        CLOUDTRAIL_LOG, entry, fixture, key, read_entries, reseal_entries, seal_to, write_entries,
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let signer = key("auditee");
+    // `seal` refuses such an origin, in any case.
+    let o = auditlens(&[
+        "seal",
+        "--key",
+        &{
+            let k = work.path().join("auditee.key");
+            std::fs::write(&k, signer.to_string_private()).expect("key");
+            k.display().to_string()
+        },
+        "--origin",
+        "AWS-CloudTrail:111122223333/us-east-1/org-audit",
+        "--out",
+        &work.path().join("x.zip").display().to_string(),
+        &fixture(CLOUDTRAIL_LOG).display().to_string(),
+    ]);
+    assert_eq!(code(&o), 2, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("reserved for AWS CloudTrail exports"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // An archive signed for it anyway (by a key the auditor trusts): import refuses it.
+    let sealed = seal_to(
+        work.path(),
+        "ok.zip",
+        &signer,
+        "placeholder",
+        None,
+        &[fixture(CLOUDTRAIL_LOG)],
+    );
+    let mut entries = read_entries(&sealed);
+    let origin = format!("aws-cloudtrail:{ACCOUNT}/us-east-1/{TRAIL}");
+    let manifest = entry(&mut entries, auditlens::archive::MANIFEST);
+    *manifest = String::from_utf8(manifest.clone())
+        .expect("utf-8")
+        .replace("\"placeholder\"", &format!("\"{origin}\""))
+        .into_bytes();
+    let checkpoint = entry(&mut entries, auditlens::archive::CHECKPOINT);
+    *checkpoint = String::from_utf8(checkpoint.clone())
+        .expect("utf-8")
+        .replacen("placeholder", &origin, 1)
+        .into_bytes();
+    reseal_entries(&mut entries, &signer);
+    let forged = work.path().join("forged.zip");
+    write_entries(&forged, &entries);
+    let pubkey = work.path().join("auditee.pub");
+    std::fs::write(&pubkey, signer.verifier().to_string()).expect("pub");
+    let db = work.path().join("store.db");
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &db.display().to_string(),
+        "--trust",
+        &pubkey.display().to_string(),
+        &forged.display().to_string(),
+    ]);
+    assert_eq!(code(&o), 1, "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("reserved for AWS CloudTrail exports"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(count(&db, ""), 0);
+}

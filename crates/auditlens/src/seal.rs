@@ -514,15 +514,34 @@ fn tmp_name(out: &Path) -> PathBuf {
 }
 
 /// Whether `origin` can name a log: one non-empty line of at most 1,024 bytes, without control characters or
-/// surrounding spaces.
+/// surrounding spaces, and not in the namespace of AWS CloudTrail exports ([`is_reserved_origin`]).
 pub fn is_valid_origin(origin: &str) -> bool {
     !origin.is_empty()
         && origin.len() <= 1024
         && !origin.chars().any(char::is_control)
         && origin.trim() == origin
+        && !is_reserved_origin(origin)
 }
 
+/// The origins of AWS CloudTrail exports in the store, `aws-cloudtrail:ACCOUNT/REGION/TRAIL` (docs/cloudtrail.md
+/// section 5): no AuditLens archive may claim one (in any case), so that an origin's archives are all of one kind
+/// and `status:aws-cloudtrail` is the whole of such an origin.
+pub fn is_reserved_origin(origin: &str) -> bool {
+    origin
+        .get(..RESERVED_ORIGIN_PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(RESERVED_ORIGIN_PREFIX))
+}
+
+/// See [`is_reserved_origin`].
+pub const RESERVED_ORIGIN_PREFIX: &str = "aws-cloudtrail:";
+
 fn check_origin(origin: &str) -> Result<(), SealError> {
+    if is_reserved_origin(origin) {
+        return Err(SealError::Usage(format!(
+            "--origin {RESERVED_ORIGIN_PREFIX}...: reserved for AWS CloudTrail exports verified with AWS's own signatures \
+             (auditlens import --aws-keys); choose another origin"
+        )));
+    }
     if !is_valid_origin(origin) {
         return Err(SealError::Usage(
             "--origin must be a non-empty line without control characters or surrounding spaces"

@@ -200,16 +200,24 @@ impl Store {
         };
         let events: u64 = result.trails.iter().map(|t| t.events).sum();
         result.message = if imported {
+            let stored: Vec<&str> = (result.trails.iter())
+                .filter(|t| t.outcome == ImportOutcome::Imported)
+                .map(|t| t.origin.as_str())
+                .collect();
+            let already = result.trails.len() - stored.len();
             format!(
-                "verified with AWS's signatures and imported {} from {} ({})",
+                "verified with AWS's signatures and imported {} from {} ({}){}",
                 crate::report::count(events, "event"),
-                crate::report::count(result.trails.len() as u64, "trail"),
-                result
-                    .trails
-                    .iter()
-                    .map(|t| t.origin.clone())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::report::count(stored.len() as u64, "trail"),
+                stored.join(", "),
+                if already > 0 {
+                    format!(
+                        "; {} already imported",
+                        crate::report::count(already as u64, "trail")
+                    )
+                } else {
+                    String::new()
+                }
             )
         } else {
             "verified with AWS's signatures; already imported, nothing changed".into()

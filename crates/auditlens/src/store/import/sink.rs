@@ -47,6 +47,13 @@ impl ImportSink<'_, '_> {
         let (Some(origin), Some(sequence)) = (&report.origin, report.sequence) else {
             return Ok(Plan::Refuse("archive has no origin or sequence".into()));
         };
+        if crate::seal::is_reserved_origin(origin) {
+            return Ok(Plan::Refuse(format!(
+                "its origin is in {}..., reserved for AWS CloudTrail exports verified with AWS's own signatures \
+                 (docs/cloudtrail.md section 5): an AuditLens archive cannot claim it",
+                crate::seal::RESERVED_ORIGIN_PREFIX
+            )));
+        }
         let note = report.checkpoint_note.clone().unwrap_or_default();
         // Only verified archives hold a sequence: a kept copy (untrusted or refused) never blocks a genuine one.
         let existing: Option<(i64, Vec<u8>)> = self
