@@ -364,6 +364,15 @@ export const backend = {
     });
     return typeof chosen === 'string' ? chosen : null;
   },
+  /** Native folder dialog for an AWS CloudTrail export (the folder holding `AWSLogs/`, as `aws s3 sync` wrote it). */
+  async pickCloudtrailFolder(): Promise<string | null> {
+    const chosen = await open({
+      multiple: false,
+      directory: true,
+      title: 'Choose an AWS CloudTrail export (the folder holding AWSLogs/)',
+    });
+    return typeof chosen === 'string' ? chosen : null;
+  },
   /** Native dialog to choose (or create) the folder of an analytics export. */
   async pickExportFolder(): Promise<string | null> {
     const chosen = await open({ multiple: false, directory: true, title: 'Choose an empty folder for the OCSF Parquet export' });

@@ -186,6 +186,22 @@ describe('a CloudTrail export', () => {
     });
   }
 
+  it('opens the same dialog for a folder picked with "Choose a CloudTrail export…" on the Import screen', async () => {
+    const calls = mockBackend({
+      ...basics(startup()),
+      file_kinds: (a) => (a.paths as string[]).map(() => 'cloudtrail'),
+      'plugin:dialog|open': () => '/exports/picked-trail',
+    });
+    await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Import' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Choose a CloudTrail export…' }));
+    await waitFor(() => expect(document.getElementById('cloudtrail-path')!.textContent).toBe('/exports/picked-trail'));
+    const picker = calls.find((c) => c.cmd === 'plugin:dialog|open')!.args.options as { directory?: boolean };
+    expect(picker.directory).toBe(true);
+    expect(calls.find((c) => c.cmd === 'file_kinds')!.args).toEqual({ paths: ['/exports/picked-trail'] });
+    expect(calls.some((c) => c.cmd === 'import_archives')).toBe(false);
+  });
+
   /** Drops the export, chooses the keys and types the accounts; returns the dialog. */
   async function openWithKeys() {
     await renderApp();

@@ -59,6 +59,12 @@ export function ImportScreen() {
   }, [cloudtrailRequest]);
 
   const pick = () => backend.pickArchives().then(startImport).catch(showError);
+  // A CloudTrail export is a folder (a ZIP or tar of one is picked as a file): it opens its dialog like a drop.
+  const pickCloudtrail = () =>
+    backend
+      .pickCloudtrailFolder()
+      .then((folder) => folder && startImport([folder]))
+      .catch(showError);
   const grant = async (req: TrustRequest, choice: GrantChoice) => {
     setBusy(true);
     try {
@@ -106,6 +112,13 @@ export function ImportScreen() {
             title="Seal log files on receipt with your auditor key and import them: proves no change since receipt, not authenticity at the source"
           >
             Import unsigned logs…
+          </button>
+        </div>
+        <div className="dropzone-sub cloudtrail-entry">
+          An AWS CloudTrail export (the trail&apos;s S3 folder, verified against AWS&apos;s own signatures): drop the
+          folder, or{' '}
+          <button id="pick-cloudtrail" onClick={pickCloudtrail}>
+            Choose a CloudTrail export…
           </button>
         </div>
         {imports.length === 0 && (
