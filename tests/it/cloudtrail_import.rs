@@ -281,7 +281,13 @@ fn check_finds_every_edit_of_stored_cloudtrail_evidence() {
     check_fails_with(&db, &keys, "not the record its stored log file holds");
 
     // Each edit of a freshly imported store, and what check says of it.
-    let cases: [(&str, &[&dyn rusqlite::ToSql], &str); 6] = [
+    let cases: [(&str, &[&dyn rusqlite::ToSql], &str); 7] = [
+        // Stored paths that collide: a file where the others need a folder.
+        (
+            "UPDATE cloudtrail_files SET path = 'AWSLogs' WHERE rowid = (SELECT min(rowid) FROM cloudtrail_files WHERE kind = 'digest')",
+            &[],
+            "cannot be laid out as an export",
+        ),
         // A stored log file replaced by another (its digest no longer matches).
         (
             "UPDATE cloudtrail_files SET content = ?1 WHERE rowid = (SELECT min(rowid) FROM cloudtrail_files WHERE kind = 'log')",

@@ -160,10 +160,22 @@ impl Store {
                 return Ok(0);
             }
             let target = dir.path().join(&f.path);
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)?;
+            // Paths that collide (one stored file where another needs a folder) cannot be an export as found.
+            let written = match target.parent() {
+                Some(parent) => std::fs::create_dir_all(parent),
+                None => Ok(()),
             }
-            std::fs::write(&target, &f.content)?;
+            .and_then(|()| std::fs::write(&target, &f.content));
+            if let Err(e) = written {
+                problem(
+                    format!(
+                        "stored CloudTrail file {} cannot be laid out as an export ({e})",
+                        shown(&f.path)
+                    ),
+                    problems,
+                );
+                return Ok(0);
+            }
             if f.kind == "digest" {
                 let key = f
                     .path
