@@ -89,6 +89,13 @@ fn a_verified_export_imports_is_searchable_and_rechecks() {
         );
     }
     assert!(out.contains("signed by AWS CloudTrail (key "), "{out}");
+    // Without --aws-account, the import says which accounts it took on AWS's signature alone.
+    assert!(
+        out.contains(&format!(
+            "accounts not pinned (--aws-account): {ACCOUNT} taken on AWS's signature alone"
+        )),
+        "{out}"
+    );
     assert_eq!(count(&db, "source:cloudtrail"), total as u64);
     assert_eq!(count(&db, "action:\"s3:GetObject\""), total as u64);
     assert_eq!(count(&db, "actor:user01"), REGIONS.len() as u64);

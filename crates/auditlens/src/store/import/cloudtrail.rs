@@ -222,6 +222,18 @@ impl Store {
         } else {
             "verified with AWS's signatures; already imported, nothing changed".into()
         };
+        // AWS's signature proves what an account logged, not that it is the audited one.
+        if !result.report.accounts_pinned {
+            let mut accounts: Vec<&str> = (result.report.chains.iter())
+                .map(|c| c.account.as_str())
+                .collect();
+            accounts.sort_unstable();
+            accounts.dedup();
+            result.message.push_str(&format!(
+                "; accounts not pinned (--aws-account): {} taken on AWS's signature alone",
+                accounts.join(", ")
+            ));
+        }
         // Log files no digest vouches for are not evidence yet: said, never imported.
         let (newer, older) = result.report.chains.iter().fold((0, 0), |(n, o), c| {
             (
