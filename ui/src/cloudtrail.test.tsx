@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArchiveRow, CloudTrailCheck, CloudTrailImport, CloudTrailStep, EventDetail, EventRow } from './backend';
 import { basics, isListening, mockBackend, startup } from './test/mock-backend';
 import { renderApp } from './test/render-app';
+import { originQuery } from './components/CloudTrailDialog';
 
 const hostile = 'org<img src=x onerror=window.__pwned=1>\u202e';
 
@@ -288,6 +289,17 @@ describe('a CloudTrail export', () => {
     await waitFor(() => expect(statusCalls()).toBeGreaterThan(before));
     expect(d.querySelector('img, script, iframe, [onerror]')).toBeNull();
     expect(d.textContent).not.toContain('\u202e');
+    expect(document.getElementById('cloudtrail-show-archives')).not.toBeNull();
+    // "Search its events": the dialog closes and Search runs the trail's exact origin, quoted.
+    fireEvent.click(within(trails[1] as HTMLElement).getByRole('button', { name: 'Search its events' }));
+    await waitFor(() => expect(document.getElementById('cloudtrail-dialog')).toBeNull());
+    expect(screen.getByRole('tab', { name: 'Search' }).getAttribute('aria-selected')).toBe('true');
+    await waitFor(() =>
+      expect(calls.some((c) => c.cmd === 'search' && c.args.query === originQuery(trails[1].getAttribute('data-origin')!))).toBe(
+        true,
+      ),
+    );
+    expect(originQuery('a"b\\c')).toBe('origin:"a\\"b\\\\c"');
   });
 
   it('shows the failures of an export that does not verify, and never says it was imported', async () => {

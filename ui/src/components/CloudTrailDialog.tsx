@@ -32,7 +32,7 @@ const isKeyFile = (p: string) => /\.json$/i.test(p);
 type Shown = Omit<CloudTrailCheck, 'text'> & { text: string[] | null };
 
 export function CloudTrailDialog({ path, onClose }: { path: string; onClose: () => void }) {
-  const { refreshDb, setDropTarget } = useApp();
+  const { refreshDb, setDropTarget, openSearch, navigate } = useApp();
   const [keys, setKeys] = useState<string[]>([]);
   const [signatures, setSignatures] = useState<string | null>(null);
   const [accounts, setAccounts] = useState('');
@@ -170,7 +170,19 @@ export function CloudTrailDialog({ path, onClose }: { path: string; onClose: () 
           </div>
         )}
         {running === 'import' && step && <ImportProgress step={step} />}
-        {imported && <ImportResult result={imported} />}
+        {imported && (
+          <ImportResult
+            result={imported}
+            onSearch={(query) => {
+              onClose();
+              openSearch(query);
+            }}
+            onArchives={() => {
+              onClose();
+              navigate({ name: 'archives' });
+            }}
+          />
+        )}
         {check && (
           <div id="cloudtrail-result" data-verified={String(check.report.verified)}>
             <div className={check.report.verified ? 'banner good' : 'banner error'} role="status" id="cloudtrail-verdict">
@@ -268,7 +280,20 @@ function ImportProgress({ step }: { step: CloudTrailStep }) {
   );
 }
 
-function ImportResult({ result }: { result: CloudTrailImport }) {
+/** The query selecting one origin's events: the origin quoted, as it is compared exactly. */
+export function originQuery(origin: string): string {
+  return `origin:"${origin.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function ImportResult({
+  result,
+  onSearch,
+  onArchives,
+}: {
+  result: CloudTrailImport;
+  onSearch: (query: string) => void;
+  onArchives: () => void;
+}) {
   const ok = result.outcome === 'imported' || result.outcome === 'already-imported';
   // Only `imported` stored something; `already-imported` changed nothing but the export is in the database; anything
   // else stored nothing, and the backend's message says why.
@@ -294,9 +319,19 @@ function ImportResult({ result }: { result: CloudTrailImport }) {
               )}
               <div className="evidence-label">{safeText(t.label)}</div>
               {t.message && <div className="muted">{safeText(t.message)}</div>}
+              {ok && (
+                <button className="link" onClick={() => onSearch(originQuery(t.origin))}>
+                  Search its events
+                </button>
+              )}
             </li>
           ))}
         </ul>
+      )}
+      {ok && (
+        <button className="link" id="cloudtrail-show-archives" onClick={onArchives}>
+          Show on Archives (hourly digests)
+        </button>
       )}
     </div>
   );
