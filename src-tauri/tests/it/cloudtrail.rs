@@ -302,6 +302,19 @@ fn a_verified_export_imports_shows_on_the_archives_screen_and_rechecks() {
         bad.message
     );
     assert_eq!(commands::archives(&state).unwrap().archives.len(), 1);
+
+    // A row flagged otherwise than verified (an edit behind the app's back) is never labelled as signed by AWS.
+    let id = page.events[0].id.clone();
+    let store = auditlens::store::Store::open(&state.db().unwrap().path).unwrap();
+    store
+        .connection()
+        .execute("UPDATE archives SET status = 'failed'", [])
+        .unwrap();
+    let row = commands::archives(&state).unwrap().archives.remove(0);
+    assert_eq!((row.status.as_str(), row.evidence_label), ("failed", None));
+    let detail = commands::event(&state, &id).unwrap();
+    assert!(!detail.row.verified);
+    assert_eq!(detail.evidence_label, None);
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

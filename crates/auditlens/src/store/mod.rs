@@ -426,7 +426,10 @@ impl Store {
             .map(|(mut r, _, _)| {
                 r.received_label =
                     received_label(&r.signer_name, &r.signer_fingerprint, &r.received_at);
-                if r.evidence.as_deref() == Some(import::CLOUDTRAIL_EVIDENCE) {
+                // The label is a claim of verification: only for an archive stored as verified.
+                if r.evidence.as_deref() == Some(import::CLOUDTRAIL_EVIDENCE)
+                    && r.status == "verified"
+                {
                     r.evidence_label = Some(import::cloudtrail_label(
                         r.signer_fingerprint.as_deref().unwrap_or("?"),
                     ));

@@ -590,16 +590,18 @@ impl Store {
                             r.get::<_, Option<String>>(30)?.as_deref(),
                             r.get::<_, Option<Vec<u8>>>(31)?.as_deref(),
                         ),
+                        // The label is a claim of verification: only for an archive stored as verified.
                         evidence_label: (r.get::<_, Option<String>>(20)?.as_deref()
-                            == Some(super::import::CLOUDTRAIL_EVIDENCE))
-                        .then(|| {
-                            super::import::cloudtrail_label(
-                                &r.get::<_, Option<String>>(26)
-                                    .ok()
-                                    .flatten()
-                                    .unwrap_or_default(),
-                            )
-                        }),
+                            == Some(super::import::CLOUDTRAIL_EVIDENCE)
+                            && r.get::<_, String>(16)? == "verified")
+                            .then(|| {
+                                super::import::cloudtrail_label(
+                                    &r.get::<_, Option<String>>(26)
+                                        .ok()
+                                        .flatten()
+                                        .unwrap_or_default(),
+                                )
+                            }),
                         cloudtrail: None,
                         received_label: super::received_label(
                             &r.get(32)?,
