@@ -1,6 +1,6 @@
 //! Sorted results (issue 16, docs/search.md section 12): every column and direction, paged through by its
 //! cursor in pages of 7, gives every match exactly once, in the order a plain sort of all matches gives (missing
-//! values last, ASCII case-insensitive, ties by time order).
+//! values last, ASCII case-insensitive, ties by time order); a page read at any offset is the same rows.
 
 use crate::common::*;
 use auditlens::store::Store;
@@ -116,6 +116,9 @@ fn every_column_and_direction_pages_through_every_match_once_in_order() {
         "outcome:denied OR actor:bob",
         "action:rare-x OR action:read",
         "action:list",
+        // Time ranges: their bounds on the id and the cursor's are two bounds in one direction.
+        "after:2024-05-02T10:05:00Z",
+        "before:2024-05-02T10:08:00Z action:list",
     ] {
         let newest = all_pages(&store, q, Sort::NEWEST_FIRST);
         assert!(newest.len() > 5, "{q}: {}", newest.len());
@@ -177,6 +180,57 @@ fn every_column_and_direction_pages_through_every_match_once_in_order() {
                 let mut back = ids(&all_pages_from_end(&store, q, sort));
                 back.reverse();
                 assert_eq!(back, ids(&got), "{q:?} {sort:?} from the end");
+                // A page at any offset (a scrollbar dragged far into the results) is exactly the rows at
+                // that position, and its cursor continues as paging from the first does.
+                let n = got.len();
+                for offset in [
+                    0,
+                    1,
+                    6,
+                    7,
+                    n / 3,
+                    n / 2 + 1,
+                    n.saturating_sub(7),
+                    n - 1,
+                    n,
+                    n + 3,
+                ] {
+                    let page = store.search_at(q, sort, offset as u64, 7, NOW).unwrap();
+                    let end = (offset + 7).min(n);
+                    let want_ids = if offset < n {
+                        ids(&got[offset..end])
+                    } else {
+                        Vec::new()
+                    };
+                    assert_eq!(ids(&page.events), want_ids, "{q:?} {sort:?} at {offset}");
+                    // Past the middle the ids are walked from the last match backward: the same rows.
+                    let backward = store
+                        .search_at_with(q, sort, offset as u64, 7, NOW, 0)
+                        .unwrap();
+                    assert_eq!(
+                        ids(&backward.events),
+                        want_ids,
+                        "{q:?} {sort:?} at {offset}, backward"
+                    );
+                    assert_eq!(
+                        backward.next, page.next,
+                        "{q:?} {sort:?} at {offset}, backward"
+                    );
+                    assert_eq!(
+                        page.next.is_some(),
+                        end < n,
+                        "{q:?} {sort:?} at {offset}: next"
+                    );
+                    if let Some(next) = page.next {
+                        let more = store.search_sorted(q, sort, 7, Some(&next), NOW).unwrap();
+                        let more_end = (end + 7).min(n);
+                        assert_eq!(
+                            ids(&more.events),
+                            ids(&got[end..more_end]),
+                            "{q:?} {sort:?} after {offset}"
+                        );
+                    }
+                }
             }
         }
     }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use auditlens::store::import::{ImportOptions, ImportOutcome};
+use auditlens::store::sorted::{Sort, SortColumn};
 use auditlens::store::{Store, text_index};
 use auditlens::trust::TrustPolicy;
 
@@ -72,6 +73,36 @@ impl Lab {
                 let page = store.search(q, 1000, None, NOW).unwrap();
                 let ids = page.events.iter().map(|e| e.id.clone()).collect();
                 (q.to_string(), ids, store.count(q, NOW).unwrap())
+            })
+            .collect()
+    }
+
+    /// For each query: the ids of pages read at offsets (a scrollbar dragged into the results), newest and oldest
+    /// first, walked from either end (an empty query walks the index's own table of ids when the index holds
+    /// every event).
+    fn pages_at(&self, queries: &[&str]) -> Vec<Vec<String>> {
+        let store = Store::open_read_only(&self.db).unwrap();
+        let oldest_first = Sort {
+            column: SortColumn::Time,
+            ascending: true,
+        };
+        queries
+            .iter()
+            .map(|q| {
+                let n = store.count(q, NOW).unwrap();
+                let mut ids = Vec::new();
+                for sort in [Sort::NEWEST_FIRST, oldest_first] {
+                    for offset in [1, n / 2, n.saturating_sub(2)] {
+                        for from_end_after in [0, u64::MAX] {
+                            let at = store
+                                .search_at_with(q, sort, offset, 3, NOW, from_end_after)
+                                .unwrap();
+                            ids.push(format!("{q:?} {sort:?} at {offset}:"));
+                            ids.extend(at.events.iter().map(|e| e.id.clone()));
+                        }
+                    }
+                }
+                ids
             })
             .collect()
     }
@@ -167,6 +198,7 @@ fn searches_while_the_index_lags_find_what_the_complete_index_finds() {
     let words = word_events(&lab.dir);
     lab.import("w.zip", "example.com/words", &[words], false);
     let queries = [
+        "",
         "alice",
         "kube-system",
         "\"kube system\"",
@@ -184,6 +216,7 @@ fn searches_while_the_index_lags_find_what_the_complete_index_finds() {
     drop(store);
     let complete = lab.results(&queries);
     assert!(complete.iter().any(|(_, _, n)| *n > 0));
+    let complete_at = lab.pages_at(&queries);
 
     // Start again from no index; stop the indexer once it has committed its first archive.
     lab.remove_index();
@@ -200,6 +233,7 @@ fn searches_while_the_index_lags_find_what_the_complete_index_finds() {
         "{midway:?}"
     );
     assert_eq!(lab.results(&queries), complete, "while the index lags");
+    assert_eq!(lab.pages_at(&queries), complete_at, "while the index lags");
     lab.check_ok();
 
     // Restarted, it catches up; nothing changes.
@@ -211,6 +245,7 @@ fn searches_while_the_index_lags_find_what_the_complete_index_finds() {
         Store::open_read_only(&db).unwrap().event_count().unwrap()
     );
     assert_eq!(lab.results(&queries), complete, "after catching up");
+    assert_eq!(lab.pages_at(&queries), complete_at, "after catching up");
     lab.check_ok();
 }
 

@@ -687,6 +687,24 @@ pub fn pages_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<PageFigure>,
         ("newest first, page 1", "", Sort::NEWEST_FIRST, 0),
         ("newest first, page 41", "", Sort::NEWEST_FIRST, 40),
         (
+            "oldest first, page 41",
+            "",
+            sort(SortColumn::Time, true),
+            40,
+        ),
+        (
+            "2 h to 8 h, newest first, page 41",
+            "after:2024-06-01T02:00:00Z before:2024-06-01T08:00:00Z",
+            Sort::NEWEST_FIRST,
+            40,
+        ),
+        (
+            "2 h to 8 h, oldest first, page 41",
+            "after:2024-06-01T02:00:00Z before:2024-06-01T08:00:00Z",
+            sort(SortColumn::Time, true),
+            40,
+        ),
+        (
             "last page (oldest first, page 1)",
             "",
             sort(SortColumn::Time, true),
@@ -834,6 +852,68 @@ pub fn pages_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<PageFigure>,
         for _ in 0..runs {
             let t = Instant::now();
             let page = read(after.as_deref()).map_err(|e| fail(&e))?;
+            samples.push(t.elapsed());
+            rows = page.events.len();
+        }
+        figures.push(page_figure(label, &mut samples, rows));
+    }
+    // A scrollbar dragged into the results: the page at an offset (Store::search_at), the middle and the
+    // last tenth of every match, read without the pages before it.
+    let offsets: Vec<(&str, &str, Sort, u64)> = vec![
+        ("newest first, at the middle", "", Sort::NEWEST_FIRST, 2),
+        ("newest first, at 90%", "", Sort::NEWEST_FIRST, 10),
+        (
+            "oldest first, at the middle",
+            "",
+            sort(SortColumn::Time, true),
+            2,
+        ),
+        (
+            "actor A to Z, at the middle",
+            "",
+            sort(SortColumn::Actor, true),
+            2,
+        ),
+        (
+            "resource Z to A, at 90%",
+            "",
+            sort(SortColumn::Resource, false),
+            10,
+        ),
+        (
+            "outcome:denied, at the middle",
+            "outcome:denied",
+            Sort::NEWEST_FIRST,
+            2,
+        ),
+        (
+            "outcome:denied by source, middle",
+            "outcome:denied",
+            sort(SortColumn::Source, true),
+            2,
+        ),
+        (
+            "env:payments by actor, at 90%",
+            "env:payments",
+            sort(SortColumn::Actor, true),
+            10,
+        ),
+    ];
+    for (label, query, order, at) in offsets {
+        let count = store.count(query, now).map_err(|e| fail(&e))?;
+        // The middle (`at` 2) or nine tenths of the way (`at` 10).
+        let offset = if at == 2 {
+            count / 2
+        } else {
+            count - count / 10
+        };
+        let mut samples = Vec::with_capacity(runs);
+        let mut rows = 0;
+        for _ in 0..runs {
+            let t = Instant::now();
+            let page = store
+                .search_at(query, order, offset, PAGE_ROWS, now)
+                .map_err(|e| fail(&e))?;
             samples.push(t.elapsed());
             rows = page.events.len();
         }

@@ -313,6 +313,80 @@ impl Store {
             .map(|n| n.max(0) as u64)
     }
 
+    /// The id at `position` of every stored event in the id range `range` (SQL over `id`) walked in the direction
+    /// `dir`, read from the text index's table of ids ([`super::text_index::ids_table`]). `None` when that table
+    /// cannot answer (the index lags), or answers an id that is no stored event; else the id, if there is one.
+    pub(super) fn every_event_id_at(
+        &self,
+        range: &str,
+        dir: &str,
+        position: u64,
+    ) -> Result<Option<Option<i64>>, SearchError> {
+        let Some(table) = super::text_index::ids_table(&self.conn).map_err(StoreError::from)?
+        else {
+            return Ok(None);
+        };
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                &format!("SELECT id FROM {table} WHERE {range} ORDER BY id {dir} LIMIT 1 OFFSET ?"),
+                [i64::try_from(position).unwrap_or(i64::MAX)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(StoreError::from)?;
+        if let Some(id) = id {
+            let stored: bool = self
+                .conn
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM events WHERE id = ?)",
+                    [id],
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::from)?;
+            if !stored {
+                return Ok(None);
+            }
+        }
+        Ok(Some(id))
+    }
+
+    /// The id of the match at `position` (0: the newest) of `query_text` newest first; `None` past the last.
+    /// It walks the matches' ids only, in the order of [`Store::search`]'s pages; `from_end`: the same match's
+    /// position counted from the oldest, walked oldest first.
+    pub(super) fn newest_first_id_at(
+        &self,
+        query_text: &str,
+        position: u64,
+        from_end: Option<u64>,
+        now_micros: i64,
+    ) -> Result<Option<i64>, SearchError> {
+        let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
+        let mut p = plan(&self.conn, query_text, now_micros, indexed)?;
+        let dir = if from_end.is_some() { "ASC" } else { "DESC" };
+        let every =
+            p.id_column == "e.id" && p.params.is_empty() && p.from_where.ends_with("WHERE (1)");
+        if every {
+            let at = from_end.unwrap_or(position);
+            if let Some(id) = self.every_event_id_at("1", dir, at)? {
+                return Ok(id);
+            }
+        }
+        let sql = format!(
+            "SELECT {} {} ORDER BY {} {dir} LIMIT 1 OFFSET ?",
+            p.id_column, p.from_where, p.id_column
+        );
+        let position = from_end.unwrap_or(position);
+        p.params.push(SqlValue::Integer(
+            i64::try_from(position).unwrap_or(i64::MAX),
+        ));
+        Ok(self
+            .conn
+            .query_row(&sql, params_from_iter(p.params), |r| r.get(0))
+            .optional()
+            .map_err(StoreError::from)?)
+    }
+
     /// One page of matches, newest first (events without a time come last). `after` is the previous page's
     /// `next` cursor.
     pub fn search(
@@ -345,8 +419,19 @@ impl Store {
             let mut params = p.params.clone();
             let mut ids = format!("SELECT {} {from_where}", p.id_column);
             if let Some(c) = cursor {
-                ids.push_str(&format!(" AND {} < ?", p.id_column));
-                params.push(SqlValue::Integer(c));
+                match from_where.split_once("WHERE (") {
+                    // Over the events table, the cursor's bound goes first: of two upper bounds on the id (a
+                    // time range's and the cursor's), SQLite bounds its walk by the first one only, and would
+                    // walk from the range's end down to the cursor on every page.
+                    Some((from, filter)) if p.id_column == "e.id" => {
+                        ids = format!("SELECT e.id {from}WHERE e.id < ? AND ({filter}");
+                        params.insert(0, SqlValue::Integer(c));
+                    }
+                    _ => {
+                        ids.push_str(&format!(" AND {} < ?", p.id_column));
+                        params.push(SqlValue::Integer(c));
+                    }
+                }
             }
             (ids, params)
         };

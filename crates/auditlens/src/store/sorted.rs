@@ -5,8 +5,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rusqlite::params_from_iter;
 use rusqlite::types::Value as SqlValue;
+use rusqlite::{OptionalExtension, params_from_iter};
 use serde::{Deserialize, Serialize};
 
 use super::search::{EventRow, MAX_LIMIT, SearchError, SearchPage};
@@ -60,6 +60,10 @@ impl SortColumn {
 /// to SQLite's own plan: a filter matching at least one event in 40 is answered by the walk.
 const WINDOW_PER_ROW: i64 = 40;
 
+/// The offset from which [`Store::search_at`] counts the matches first, to walk from the last one when the
+/// offset lies past their middle (below it the walk is short anyway).
+const FROM_END_AFTER: u64 = 20_000;
+
 /// Where the next page starts: the last event's sort value (none when it lacks the column) and id.
 #[derive(Serialize, Deserialize)]
 struct Cursor {
@@ -105,6 +109,168 @@ impl Store {
             return self.search(query_text, limit, after, now_micros);
         }
         self.pages(query_text, sort, false, limit, after, now_micros)
+    }
+
+    /// The page of `limit` matches of `query_text` in the order `sort` that starts at the match at `offset` (0:
+    /// the first): the rows a scrollbar dragged far into the results shows, without reading the matches before
+    /// them (their ids are walked, not read). Its `next` continues as [`Store::search_sorted`]'s does, so the
+    /// page and those after it are exactly the pages reached by paging from the first.
+    pub fn search_at(
+        &self,
+        query_text: &str,
+        sort: Sort,
+        offset: u64,
+        limit: usize,
+        now_micros: i64,
+    ) -> Result<SearchPage, SearchError> {
+        self.search_at_with(query_text, sort, offset, limit, now_micros, FROM_END_AFTER)
+    }
+
+    /// [`Store::search_at`] with the offset from which the matches are counted to walk from the last one past
+    /// their middle (tests walk both ways on a small store).
+    #[doc(hidden)]
+    pub fn search_at_with(
+        &self,
+        query_text: &str,
+        sort: Sort,
+        offset: u64,
+        limit: usize,
+        now_micros: i64,
+        from_end_after: u64,
+    ) -> Result<SearchPage, SearchError> {
+        if offset == 0 {
+            return self.search_sorted(query_text, sort, limit, None, now_micros);
+        }
+        let before = offset - 1;
+        // Past the middle of the matches, their ids are walked from the last one backward: the walk is never
+        // longer than half of them.
+        let from_end = if before >= from_end_after {
+            let total = self.count(query_text, now_micros)?;
+            if before >= total {
+                return Ok(SearchPage {
+                    events: Vec::new(),
+                    next: None,
+                });
+            }
+            (before > total / 2).then(|| total - 1 - before)
+        } else {
+            None
+        };
+        let cursor = if sort == Sort::NEWEST_FIRST {
+            self.newest_first_id_at(query_text, before, from_end, now_micros)?
+                .map(super::search::encode_cursor)
+        } else {
+            self.cursor_at(query_text, sort, before, from_end, now_micros)?
+                .map(|c| encode(&c))
+        };
+        match cursor {
+            Some(c) => self.search_sorted(query_text, sort, limit, Some(&c), now_micros),
+            None => Ok(SearchPage {
+                events: Vec::new(),
+                next: None,
+            }),
+        }
+    }
+
+    /// The cursor of the match at `position` in the order `sort` (not newest first): the events with the
+    /// column, then those without it, as [`Store::search_sorted`] pages them. `None` past the last match.
+    /// `from_end`: the same match's position counted from the last (so the walk goes backward).
+    fn cursor_at(
+        &self,
+        query_text: &str,
+        sort: Sort,
+        position: u64,
+        from_end: Option<u64>,
+        now_micros: i64,
+    ) -> Result<Option<Cursor>, SearchError> {
+        let q = super::resolve::resolve(&self.conn, query::parse(query_text)?, now_micros)
+            .map_err(StoreError::from)?;
+        super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
+        let f = query::compile(&q, now_micros);
+        let base = super::search::bind(f.params);
+        let (_, key) = sort.column.sql();
+        let time = sort.column == SortColumn::Time;
+        let (with_column, without_column, value) = if time {
+            ("e.id >= 0".to_owned(), "e.id < 0".to_owned(), "''")
+        } else {
+            (format!("{key} IS NOT NULL"), format!("{key} IS NULL"), key)
+        };
+        let at = |position: u64| SqlValue::Integer(i64::try_from(position).unwrap_or(i64::MAX));
+        // One of the two walks: the match at `position` among those with the column (`with`) or without it, in
+        // the order's direction or (`backward`) the reverse.
+        let nth =
+            |with: bool, position: u64, backward: bool| -> Result<Option<Cursor>, SearchError> {
+                let dir = if sort.ascending != backward {
+                    "ASC"
+                } else {
+                    "DESC"
+                };
+                // Every event by time: the text index's table of ids, when it holds them all.
+                if time && f.sql == "1" {
+                    let range = if with { "id >= 0" } else { "id < 0" };
+                    if let Some(id) = self.every_event_id_at(range, dir, position)? {
+                        return Ok(id.map(|id| Cursor {
+                            value: with.then(String::new),
+                            id,
+                        }));
+                    }
+                }
+                let mut params = base.clone();
+                params.push(at(position));
+                let (part, select, order) = if !with {
+                    (&without_column, "NULL", format!("e.id {dir}"))
+                } else if time {
+                    (&with_column, value, format!("e.id {dir}"))
+                } else {
+                    (&with_column, value, format!("{key} {dir}, e.id {dir}"))
+                };
+                Ok(self
+                    .conn
+                    .query_row(
+                        &format!(
+                            "SELECT {select}, e.id FROM events e WHERE ({}) AND {part} \
+                         ORDER BY {order} LIMIT 1 OFFSET ?",
+                            f.sql
+                        ),
+                        params_from_iter(params),
+                        |r| {
+                            Ok(Cursor {
+                                value: r.get(0)?,
+                                id: r.get(1)?,
+                            })
+                        },
+                    )
+                    .optional()
+                    .map_err(StoreError::from)?)
+            };
+        let count = |part: &str| -> Result<u64, SearchError> {
+            // Every timed event: all of them (counted along the narrowest index) less the untimed ones (an id
+            // range), not a walk of the table's rows.
+            let sql = if f.sql == "1" && part == "e.id >= 0" {
+                "SELECT (SELECT count(*) FROM events) - (SELECT count(*) FROM events WHERE id < 0)"
+                    .to_owned()
+            } else {
+                format!("SELECT count(*) FROM events e WHERE ({}) AND {part}", f.sql)
+            };
+            let n: i64 = self
+                .conn
+                .query_row(&sql, params_from_iter(base.iter().cloned()), |r| r.get(0))
+                .map_err(StoreError::from)?;
+            Ok(n.max(0) as u64)
+        };
+        // Forward: those with the column, then those without; backward, the reverse.
+        let (first, then) = if from_end.is_some() {
+            (false, true)
+        } else {
+            (true, false)
+        };
+        let position = from_end.unwrap_or(position);
+        let backward = from_end.is_some();
+        if let Some(c) = nth(first, position, backward)? {
+            return Ok(Some(c));
+        }
+        let skipped = count(if first { &with_column } else { &without_column })?;
+        nth(then, position.saturating_sub(skipped), backward)
     }
 
     /// The matches of `query_text` in the order `sort` read from the last one backward, a page at a time: the
@@ -156,11 +322,19 @@ impl Store {
                 format!("{present} IS NULL"),
             )
         };
-        let select = |extra: &str| {
-            format!(
-                "SELECT {} FROM events e JOIN archives a ON a.id = e.archive_id WHERE ({}) AND {extra}",
-                super::search::COLUMNS,
-                f.sql
+        let base = super::search::bind(f.params);
+        // The walk's own bounds (`extra`, with `extra_params`) come before the filter's: of two bounds on the id
+        // in one direction (a time range's and the cursor's), SQLite bounds its walk by the first one only.
+        let select = |extra: &str, extra_params: Vec<SqlValue>| {
+            let mut params = extra_params;
+            params.extend(base.iter().cloned());
+            (
+                format!(
+                    "SELECT {} FROM events e JOIN archives a ON a.id = e.archive_id WHERE {extra} AND ({})",
+                    super::search::COLUMNS,
+                    f.sql
+                ),
+                params,
             )
         };
         let run = |sql: String,
@@ -175,70 +349,89 @@ impl Store {
                 .map_err(StoreError::from)?;
             Ok(rows)
         };
-        let base = super::search::bind(f.params);
         let want = limit + 1;
         let mut events: Vec<EventRow> = Vec::with_capacity(want);
+        // The first `want` matches among a window of the order's index (`window_where` in `window_order`,
+        // `want` × WINDOW_PER_ROW events), testing the filter on each: they are the first matches of the whole
+        // walk when there are `want` of them or the window reached the index's end. `None`: the window ran
+        // out first, so SQLite's own plan has to answer.
+        let windowed = |window_where: &str,
+                        window_order: &str,
+                        window_params: Vec<SqlValue>,
+                        order: &str,
+                        want: usize|
+         -> Result<Option<Vec<EventRow>>, SearchError> {
+            let size = want as i64 * WINDOW_PER_ROW;
+            let window = format!(
+                "SELECT e.id FROM events e WHERE {window_where} ORDER BY {window_order} LIMIT {size}"
+            );
+            let mut params = window_params.clone();
+            params.extend(base.iter().cloned());
+            let found = run(
+                format!(
+                    "SELECT {} FROM ({window}) w CROSS JOIN events e ON e.id = w.id \
+                     JOIN archives a ON a.id = e.archive_id WHERE ({}){order}",
+                    super::search::COLUMNS,
+                    f.sql
+                ),
+                params,
+                want,
+            )?;
+            if found.len() == want {
+                return Ok(Some(found));
+            }
+            let walked: i64 = self
+                .conn
+                .query_row(
+                    &format!("SELECT count(*) FROM ({window})"),
+                    params_from_iter(window_params),
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::from)?;
+            Ok((walked < size).then_some(found))
+        };
         // The events with the column, in the chosen order (after the cursor when it is among them).
         let with = |cursor: Option<&Cursor>, want: usize| -> Result<Vec<EventRow>, SearchError> {
-            let mut params = base.clone();
-            let mut sql = select(&with_column);
-            match cursor {
-                Some(Cursor { value: Some(v), id }) if sort.column != SortColumn::Time => {
-                    sql.push_str(&format!(" AND ({key}, e.id) {op} (?, ?)"));
-                    params.extend([SqlValue::Text(v.clone()), SqlValue::Integer(*id)]);
+            let (mut sql, params) = match cursor {
+                Some(Cursor { value: Some(v), id }) if sort.column != SortColumn::Time => select(
+                    &format!("{with_column} AND ({key}, e.id) {op} (?, ?)"),
+                    vec![SqlValue::Text(v.clone()), SqlValue::Integer(*id)],
+                ),
+                // Oldest first after a cursor: one lower bound (two, and SQLite walked from the first timed
+                // event to the cursor on every page).
+                Some(Cursor { id, .. }) if sort.column == SortColumn::Time && op == ">" => {
+                    select("e.id > max(?, -1)", vec![SqlValue::Integer(*id)])
                 }
-                Some(Cursor { id, .. }) => {
-                    sql.push_str(&format!(" AND e.id {op} ?"));
-                    params.push(SqlValue::Integer(*id));
-                }
-                None => {}
-            }
+                Some(Cursor { id, .. }) => select(
+                    &format!("e.id {op} ? AND {with_column}"),
+                    vec![SqlValue::Integer(*id)],
+                ),
+                None => select(&with_column, Vec::new()),
+            };
             let order = if sort.column == SortColumn::Time {
                 format!(" ORDER BY e.id {dir} LIMIT ?")
             } else {
                 format!(" ORDER BY {key} {dir}, e.id {dir} LIMIT ?")
             };
             // With a filter, SQLite may read every match and sort them (a filter matching a tenth of a
-            // million events: 110 ms a page). First walk the order's index a window at a time, testing the
-            // filter on each event: the matches among the window's events, in order, are the first matches
-            // of the whole order when there are enough of them or the window reached the index's end.
+            // million events: 110 ms a page): walk the order's index a window at a time instead.
             if sort.column != SortColumn::Time && !query_text.trim().is_empty() {
-                let (cursor_sql, cursor_params): (String, Vec<SqlValue>) = match cursor {
-                    Some(Cursor { value: Some(v), id }) => (
+                let cursor_part = match cursor {
+                    Some(Cursor { value: Some(v), id }) => Some((
                         format!(" AND ({key}, e.id) {op} (?, ?)"),
                         vec![SqlValue::Text(v.clone()), SqlValue::Integer(*id)],
-                    ),
-                    _ => (String::new(), Vec::new()),
+                    )),
+                    _ => None,
                 };
-                let size = want as i64 * WINDOW_PER_ROW;
-                let window = format!(
-                    "SELECT e.id FROM events e WHERE {with_column}{cursor_sql} \
-                     ORDER BY {key} {dir}, e.id {dir} LIMIT {size}"
-                );
-                let mut wparams = cursor_params.clone();
-                wparams.extend(base.iter().cloned());
-                let found = run(
-                    format!(
-                        "SELECT {} FROM ({window}) w CROSS JOIN events e ON e.id = w.id \
-                         JOIN archives a ON a.id = e.archive_id WHERE ({}){order}",
-                        super::search::COLUMNS,
-                        f.sql
-                    ),
-                    wparams,
+                let window = format!("{with_column}{}", cursor_part.as_ref().map_or("", |c| &c.0));
+                let params = cursor_part.map(|c| c.1).unwrap_or_default();
+                if let Some(found) = windowed(
+                    &window,
+                    &format!("{key} {dir}, e.id {dir}"),
+                    params,
+                    &order,
                     want,
-                )?;
-                let walked: i64 = if found.len() < want {
-                    self.conn
-                        .query_row(
-                            &format!("SELECT count(*) FROM ({window})"),
-                            params_from_iter(cursor_params),
-                            |r| r.get(0),
-                        )
-                        .map_err(StoreError::from)?
-                } else {
-                    0
-                };
-                if found.len() == want || walked < size {
+                )? {
                     return Ok(found);
                 }
             }
@@ -248,13 +441,38 @@ impl Store {
         // The events without the column, by id in the same direction (after the cursor when among them).
         let without =
             |cursor: Option<&Cursor>, want: usize| -> Result<Vec<EventRow>, SearchError> {
-                let mut params = base.clone();
-                let mut sql = select(&without_column);
-                if let Some(Cursor { value: None, id }) = cursor {
-                    sql.push_str(&format!(" AND e.id {op} ?"));
-                    params.push(SqlValue::Integer(*id));
+                let mut after = None;
+                let (mut sql, params) = match cursor {
+                    Some(Cursor { value: None, id }) => {
+                        after = Some(*id);
+                        if sort.column == SortColumn::Time && op == "<" {
+                            // One upper bound, as above.
+                            select("e.id < min(?, 0)", vec![SqlValue::Integer(*id)])
+                        } else {
+                            select(
+                                &format!("e.id {op} ? AND {without_column}"),
+                                vec![SqlValue::Integer(*id)],
+                            )
+                        }
+                    }
+                    _ => select(&without_column, Vec::new()),
+                };
+                let order = format!(" ORDER BY e.id {dir} LIMIT ?");
+                // SQLite would test the filter's own matches for the missing column (every denied event for
+                // `outcome:denied` by source: 60 ms), where the column's index holds the few without it, by id.
+                if sort.column != SortColumn::Time && !query_text.trim().is_empty() {
+                    let window = match after {
+                        Some(_) => format!("{without_column} AND e.id {op} ?"),
+                        None => without_column.clone(),
+                    };
+                    let params = after.map(SqlValue::Integer).into_iter().collect();
+                    if let Some(found) =
+                        windowed(&window, &format!("e.id {dir}"), params, &order, want)?
+                    {
+                        return Ok(found);
+                    }
                 }
-                sql.push_str(&format!(" ORDER BY e.id {dir} LIMIT ?"));
+                sql.push_str(&order);
                 run(sql, params, want)
             };
         let among_without = matches!(cursor, Some(Cursor { value: None, .. }));
