@@ -62,7 +62,7 @@ macro_rules! with_commands {
             renormalize_archive(id: i64, kind: String) -> Renormalized;
             incidents(include_reviewed: bool) -> Vec<Incident>;
             review_incident(id: i64, note: String) -> Incident;
-            search(query: String, limit: u32, after: Option<String>, sort: Option<Sort>, from_end: Option<bool>) -> SearchPage;
+            search(query: String, limit: u32, after: Option<String>, sort: Option<Sort>, from_end: Option<bool>, offset: Option<u32>) -> SearchPage;
             count(query: String) -> u64;
             hints(query: String) -> Vec<Hint>;
             histogram(query: String, buckets: u32) -> Histogram;

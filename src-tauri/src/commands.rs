@@ -845,7 +845,8 @@ pub fn search(
 }
 
 /// [`search`] in the order `sort` (newest first when `None`), by the library's keyset-paged sorted search;
-/// `from_end`: that order read from its last match backward (End shows the true last rows at once).
+/// `from_end`: that order read from its last match backward (End shows the true last rows at once); `offset`
+/// (without `after`): the page starting at that match, for a scrollbar dragged far into the results.
 pub fn search_sorted(
     state: &AppState,
     query: &str,
@@ -853,11 +854,20 @@ pub fn search_sorted(
     after: Option<&str>,
     sort: Option<auditlens::store::sorted::Sort>,
     from_end: bool,
+    offset: Option<u32>,
 ) -> Result<SearchPage, AppError> {
     let limit = (limit as usize).clamp(1, MAX_LIMIT);
     let sort = sort.unwrap_or(auditlens::store::sorted::Sort::NEWEST_FIRST);
+    if offset.is_some() && (after.is_some() || from_end) {
+        return Err(AppError::new(
+            ErrorCode::Invalid,
+            "a page is asked for by its offset or by a cursor, not both",
+        ));
+    }
     state.db()?.read(|s| {
-        Ok(if from_end {
+        Ok(if let Some(offset) = offset {
+            s.search_at(query, sort, u64::from(offset), limit, now_micros())?
+        } else if from_end {
             s.search_from_end(query, sort, limit, after, now_micros())?
         } else {
             s.search_sorted(query, sort, limit, after, now_micros())?

@@ -232,6 +232,7 @@ pub async fn search(
     after: Option<String>,
     sort: Option<auditlens::store::sorted::Sort>,
     from_end: Option<bool>,
+    offset: Option<u32>,
 ) -> Result<SearchPage, AppError> {
     blocking(&state, move |s| {
         commands::search_sorted(
@@ -241,6 +242,7 @@ pub async fn search(
             after.as_deref(),
             sort,
             from_end.unwrap_or(false),
+            offset,
         )
     })
     .await

@@ -3,9 +3,10 @@
 // (hostile text stays text, errors point at their column, untrusted keys ask before being trusted).
 
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { App } from './App';
+import { ROW_HEIGHT } from './components/ResultsTable';
 import type { EventDetail, ImportEvent, ImportResult } from './backend';
 import { basics, isListening, mockBackend, startup } from './test/mock-backend';
 import { renderApp } from './test/render-app';
@@ -511,6 +512,45 @@ describe('search', () => {
     // Enter opens the true last event (the first one read from the end).
     fireEvent.keyDown(container.querySelector('#results-body')!, { key: 'Enter' });
     await waitFor(() => expect(document.querySelector('.event-id')?.textContent).toContain('x@1#1199'));
+  });
+
+  it('reads the rows where the scrollbar is dragged by their offset, not every page before them', async () => {
+    const asked: { after: unknown; limit: unknown; fromEnd?: unknown; offset?: unknown }[] = [];
+    const ev = (i: number) => ({ ...oneEventRow, id: `x@1#${i}`, index: i, actor: `user-${i}` });
+    mockBackend({
+      ...basics(oneEvent),
+      count: () => 100000,
+      search: (a) => {
+        const { after, limit, fromEnd, offset } = a as { after: string | null; limit: number; fromEnd: boolean; offset: number | null };
+        asked.push({ after, limit, fromEnd, offset });
+        const from = offset ?? 0;
+        return { events: Array.from({ length: limit }, (_, i) => ev(from + i)), next: `c${from + limit}` };
+      },
+    });
+    // jsdom lays nothing out: the results list is given a height, so that the virtualizer draws rows.
+    const height = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'clientHeight');
+    Object.defineProperty(HTMLElement.prototype, 'clientHeight', {
+      configurable: true,
+      get() {
+        return (this as HTMLElement).id === 'results-body' ? 600 : 0;
+      },
+    });
+    onTestFinished(() => {
+      if (height) Object.defineProperty(HTMLElement.prototype, 'clientHeight', height);
+    });
+    const { container } = await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    await waitFor(() => expect(asked.length).toBe(1));
+    // The list spans every match at once (the scrollbar's whole range), not only the rows read so far.
+    await waitFor(() => expect(container.querySelector('#results')!.getAttribute('aria-rowcount')).toBe('100000'));
+    const body = container.querySelector('#results-body') as HTMLElement;
+    body.scrollTop = 50000 * ROW_HEIGHT;
+    fireEvent.scroll(body);
+    // The block holding row 50,000 is read by its offset (a single page of 500), and its rows are drawn.
+    await waitFor(() => expect(asked.some((q) => q.offset === 50000)).toBe(true));
+    expect(asked.filter((q) => q.offset == null).length).toBe(1);
+    expect(asked.find((q) => q.offset === 50000)).toEqual({ after: null, limit: 500, fromEnd: false, offset: 50000 });
+    await waitFor(() => expect(container.querySelector('#row-50000')?.textContent).toContain('user-50000'));
   });
 
   it('shows the database error of a failed search with what to do', async () => {

@@ -203,8 +203,16 @@ export const backend = {
 
   /** A page of matches in the order `sort` (newest first when null); `fromEnd`: that order read from its last
    * match backward (End: the true last rows at once, then page by page toward the first). */
-  search: (query: string, limit: number, after: string | null, sort: Sort | null = null, fromEnd = false) =>
-    call('search', { query, limit, after, sort, fromEnd }),
+  /** A page of matches: after a cursor, read from the end (`fromEnd`), or (`offset`) starting at a match's
+   * position, for a scrollbar dragged far into the results. */
+  search: (
+    query: string,
+    limit: number,
+    after: string | null,
+    sort: Sort | null = null,
+    fromEnd = false,
+    offset: number | null = null,
+  ) => call('search', { query, limit, after, sort, fromEnd, offset }),
   count: (query: string) => call('count', { query }),
   histogram: (query: string, buckets: number) => call('histogram', { query, buckets }),
   event: (id: string) => call('event', { id }),

@@ -64,7 +64,7 @@ export type Commands = {
   renormalize_archive: [{ id: number, kind: string }, Renormalized],
   incidents: [{ includeReviewed: boolean }, Array<Incident>],
   review_incident: [{ id: number, note: string }, Incident],
-  search: [{ query: string, limit: number, after?: string | null, sort?: Sort | null, fromEnd?: boolean | null }, SearchPage],
+  search: [{ query: string, limit: number, after?: string | null, sort?: Sort | null, fromEnd?: boolean | null, offset?: number | null }, SearchPage],
   count: [{ query: string }, number],
   hints: [{ query: string }, Array<Hint>],
   histogram: [{ query: string, buckets: number }, Histogram],

@@ -189,9 +189,17 @@ const Row = memo(function Row({
   );
 });
 
+/** Matches per block read by its offset (the app's page). */
+export const BLOCK = 500;
+/** How long the visible rows must stay in a gap before their blocks are read (a scrollbar being dragged passes
+ * over many blocks it does not stop at). */
+const SETTLE_MS = 60;
+
 export function ResultsTable({
   rows,
   tail,
+  blocks,
+  loadBlock,
   total,
   hasMore,
   loading,
@@ -214,6 +222,11 @@ export function ResultsTable({
   /** The matches read from the last backward (End), last first; with `total`, the rows between them and
    * `rows` are placeholders until loaded from the nearer side. */
   tail?: EventRow[];
+  /** Blocks of matches read by their offset: block b holds those from position b × BLOCK on. */
+  blocks?: Readonly<Record<number, EventRow[]>>;
+  /** Reads a block by its offset. With it and `total`, the list has every match's row from the start (the
+   * scrollbar spans them all) and rows far from both loaded ends are read where they are shown. */
+  loadBlock?: (block: number) => void;
   /** How many matches there are (null: not counted yet). */
   total?: number | null;
   hasMore: boolean;
@@ -241,11 +254,17 @@ export function ResultsTable({
   const scroller = useRef<HTMLDivElement>(null);
   // With rows read from the end, the list is every match: the first rows, a gap not loaded yet, the last rows.
   const tailRows = tail ?? [];
-  const gapped = tailRows.length > 0 && total != null && hasMore;
+  const gapped = (tailRows.length > 0 || !!loadBlock) && total != null && hasMore;
   const gap = gapped ? Math.max(0, total - rows.length - tailRows.length) : 0;
   const length = gapped ? rows.length + gap + tailRows.length : rows.length;
   const rowAt = (i: number): EventRow | undefined =>
-    i < rows.length ? rows[i] : gapped && i >= rows.length + gap ? tailRows[length - 1 - i] : undefined;
+    i < rows.length
+      ? rows[i]
+      : gapped && i >= rows.length + gap
+        ? tailRows[length - 1 - i]
+        : gapped
+          ? blocks?.[Math.floor(i / BLOCK)]?.[i % BLOCK]
+          : undefined;
   const virtualizer = useVirtualizer({
     count: gapped ? length : rows.length + (hasMore ? 1 : 0),
     getScrollElement: () => scroller.current,
@@ -257,7 +276,9 @@ export function ResultsTable({
   const lastIndex = items.length > 0 ? items[items.length - 1].index : -1;
 
   // Near the end of what is loaded: ask for the next page. In a gap (after End, or a scrollbar dragged into
-  // it): load toward the rows shown from the nearer side, as many as reach them.
+  // it): within a block of either loaded end, load toward the rows shown from that side; farther, read the
+  // blocks shown by their offset once the scrolling settles (without `loadBlock`: from the nearer side, as many
+  // as reach them).
   useEffect(() => {
     if (loading || !hasMore) return;
     if (!gapped) {
@@ -267,9 +288,29 @@ export function ResultsTable({
     const gapStart = rows.length;
     const gapEnd = rows.length + gap;
     if (gap === 0 || lastIndex < gapStart - 60 || firstIndex >= gapEnd + 60) return;
-    if (firstIndex - gapStart <= gapEnd - 1 - lastIndex || !loadTail) loadMore(lastIndex - gapStart + 60);
-    else loadTail(gapEnd - firstIndex + 60);
-  }, [firstIndex, lastIndex, rows.length, gap, gapped, hasMore, loading, loadMore, loadTail]);
+    const fromStart = firstIndex - gapStart;
+    const fromEnd = gapEnd - 1 - lastIndex;
+    if (!loadBlock) {
+      if (fromStart <= fromEnd || !loadTail) loadMore(lastIndex - gapStart + 60);
+      else loadTail(gapEnd - firstIndex + 60);
+      return;
+    }
+    if (fromStart < BLOCK) {
+      loadMore(lastIndex - gapStart + 60);
+      return;
+    }
+    if (fromEnd < BLOCK && loadTail) {
+      loadTail(gapEnd - firstIndex + 60);
+      return;
+    }
+    const first = Math.floor(Math.max(firstIndex, gapStart) / BLOCK);
+    const last = Math.floor(Math.min(lastIndex, gapEnd - 1) / BLOCK);
+    const missing: number[] = [];
+    for (let b = first; b <= last; b++) if (!blocks?.[b]) missing.push(b);
+    if (missing.length === 0) return;
+    const timer = setTimeout(() => missing.forEach((b) => loadBlock(b)), SETTLE_MS);
+    return () => clearTimeout(timer);
+  }, [firstIndex, lastIndex, rows.length, gap, gapped, hasMore, loading, loadMore, loadTail, loadBlock, blocks]);
 
   const ticks = !!checked && !!onCheck;
   const handlers = useRef<RowHandlers>({ onSelect, onOpen, onCheck });
@@ -337,7 +378,7 @@ export function ResultsTable({
       PageUp: () => move(selected - pageRows),
       Home: () => move(0),
       End: () => {
-        if (hasMore && !gapped && loadTail && total != null) {
+        if (hasMore && tailRows.length === 0 && loadTail && total != null) {
           setToEnd(true);
           loadTail();
         } else if (hasMore && !gapped) {

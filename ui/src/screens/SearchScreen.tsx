@@ -25,7 +25,7 @@ import { EmptyState } from '../components/EmptyState';
 import { ExportDialog } from '../components/ExportDialog';
 import { HistogramChart } from '../components/HistogramChart';
 import { QueryErrorView, QueryHelp } from '../components/QueryHelp';
-import { COLUMNS, DEFAULT_COLUMNS, ResultsTable } from '../components/ResultsTable';
+import { BLOCK, COLUMNS, DEFAULT_COLUMNS, ResultsTable } from '../components/ResultsTable';
 import { formatBytes, formatCount } from '../format/numbers';
 import { quoteValue, withTimeRange } from '../format/query';
 import { safeText } from '../format/safeText';
@@ -42,6 +42,9 @@ export interface Results {
    * them and `rows`; `tailNext` continues them toward the first. Joined to `rows` once the two meet. */
   tail: EventRow[];
   tailNext: string | null;
+  /** Pages read by their offset where the scrollbar was dragged between `rows` and `tail`: block b holds the
+   * matches from position b × BLOCK on. */
+  blocks: Record<number, EventRow[]>;
   loading: boolean;
   count: number | null;
   histogram: Histogram | null;
@@ -54,6 +57,7 @@ export const EMPTY: Results = {
   next: null,
   tail: [],
   tailNext: null,
+  blocks: {},
   loading: false,
   count: null,
   histogram: null,
@@ -89,6 +93,8 @@ export function SearchScreen({ visible }: { visible: boolean }) {
   const [analytics, setAnalytics] = useState<ExportState<AnalyticsExport>>(null);
   const [table, setTable] = useState<ExportState<ResultsExport>>(null);
   const generation = useRef(0);
+  // Blocks asked for and not answered yet (of the current search).
+  const inflight = useRef<Set<number>>(new Set());
   const ran = useRef(false);
   // The order of the results: newest first unless a column header chose another (kept for the next searches).
   const [sort, setSort] = useState<Sort | null>(null);
@@ -98,6 +104,7 @@ export function SearchScreen({ visible }: { visible: boolean }) {
   const run = useCallback(
     (query: string) => {
     const gen = ++generation.current;
+    inflight.current = new Set();
     setSearchQuery(query);
     setSelected(0);
     setChecked(new Map());
@@ -153,6 +160,24 @@ export function SearchScreen({ visible }: { visible: boolean }) {
     backend.search(r.query, limit, r.tail.length > 0 ? r.tailNext : null, sortRef.current, true).then(
       (page) => mine((cur) => joined({ ...cur, tail: [...cur.tail, ...page.events], tailNext: page.next, loading: false })),
       (error) => mine((cur) => ({ ...cur, loading: false, error })),
+    );
+  }, []);
+
+  // The block of matches from position `block` × BLOCK on, read by its offset: the rows where the scrollbar was
+  // dragged, without the matches before them.
+  const loadBlock = useCallback((block: number) => {
+    const r = current.current;
+    if (inflight.current.has(block) || r.blocks[block]) return;
+    const gen = generation.current;
+    const pending = inflight.current;
+    pending.add(block);
+    const mine = (f: (r: Results) => Results) => {
+      pending.delete(block);
+      setResults((cur) => (gen === generation.current ? f(cur) : cur));
+    };
+    backend.search(r.query, BLOCK, null, sortRef.current, false, block * BLOCK).then(
+      (page) => mine((cur) => ({ ...cur, blocks: { ...cur.blocks, [block]: page.events } })),
+      (error) => mine((cur) => ({ ...cur, error })),
     );
   }, []);
 
@@ -260,11 +285,17 @@ export function SearchScreen({ visible }: { visible: boolean }) {
     const next = chosen.includes(id) ? chosen.filter((c) => c !== id) : COLUMNS.map((c) => c.id).filter((c) => c === id || chosen.includes(c));
     if (next.length > 0) updateSettings({ columns: next });
   };
-  // Previous/next in the event's detail go through the loaded rows it is among (the first ones, or those
-  // read from the end).
+  // Previous/next in the event's detail go through the loaded rows it is among (the first ones, those read
+  // from the end, or the block read where the scrollbar was dragged).
   const open = (row: EventRow) => {
     const inTail = results.tail.some((r) => r.id === row.id);
-    const ids = inTail ? [...results.tail].reverse().map((r) => r.id) : results.rows.map((r) => r.id);
+    const block = Object.values(results.blocks).find((b) => b.some((r) => r.id === row.id));
+    const inRows = results.rows.some((r) => r.id === row.id);
+    const ids = inTail
+      ? [...results.tail].reverse().map((r) => r.id)
+      : !inRows && block
+        ? block.map((r) => r.id)
+        : results.rows.map((r) => r.id);
     const index = ids.indexOf(row.id);
     navigate({ name: 'event', id: row.id, from: 'search', list: index >= 0 ? { ids, index } : undefined });
   };
@@ -421,6 +452,8 @@ export function SearchScreen({ visible }: { visible: boolean }) {
           <ResultsTable
             rows={results.rows}
             tail={results.tail}
+            blocks={results.blocks}
+            loadBlock={loadBlock}
             total={results.count}
             hasMore={!!results.next}
             loading={results.loading}
