@@ -693,6 +693,12 @@ pub fn pages_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<PageFigure>,
             40,
         ),
         (
+            "2 h to 8 h, oldest first, page 1",
+            "after:2024-06-01T02:00:00Z before:2024-06-01T08:00:00Z",
+            sort(SortColumn::Time, true),
+            0,
+        ),
+        (
             "2 h to 8 h, newest first, page 41",
             "after:2024-06-01T02:00:00Z before:2024-06-01T08:00:00Z",
             Sort::NEWEST_FIRST,

@@ -323,14 +323,18 @@ impl Store {
             )
         };
         let base = super::search::bind(f.params);
-        // The walk's own bounds (`extra`, with `extra_params`) come before the filter's: of two bounds on the id
-        // in one direction (a time range's and the cursor's), SQLite bounds its walk by the first one only.
-        let select = |extra: &str, extra_params: Vec<SqlValue>| {
-            let mut params = extra_params;
+        // A page's rows: after the cursor (`after`, with its parameters), matching the filter, in one of the two
+        // walks (`part`). The cursor's bound comes first: of two bounds on the id in one direction (a time
+        // range's and the cursor's), SQLite bounds its walk by the first one only, and the cursor's is the
+        // tighter (its event matched the filter). Without a cursor the filter's bounds come before the walk's.
+        let select = |after: Option<&str>, after_params: Vec<SqlValue>, part: &str| {
+            let mut params = after_params;
             params.extend(base.iter().cloned());
+            let after = after.map(|a| format!("{a} AND ")).unwrap_or_default();
             (
                 format!(
-                    "SELECT {} FROM events e JOIN archives a ON a.id = e.archive_id WHERE {extra} AND ({})",
+                    "SELECT {} FROM events e JOIN archives a ON a.id = e.archive_id \
+                     WHERE {after}({}) AND {part}",
                     super::search::COLUMNS,
                     f.sql
                 ),
@@ -394,19 +398,22 @@ impl Store {
         let with = |cursor: Option<&Cursor>, want: usize| -> Result<Vec<EventRow>, SearchError> {
             let (mut sql, params) = match cursor {
                 Some(Cursor { value: Some(v), id }) if sort.column != SortColumn::Time => select(
-                    &format!("{with_column} AND ({key}, e.id) {op} (?, ?)"),
+                    Some(&format!("({key}, e.id) {op} (?, ?)")),
                     vec![SqlValue::Text(v.clone()), SqlValue::Integer(*id)],
+                    &with_column,
                 ),
-                // Oldest first after a cursor: one lower bound (two, and SQLite walked from the first timed
-                // event to the cursor on every page).
-                Some(Cursor { id, .. }) if sort.column == SortColumn::Time && op == ">" => {
-                    select("e.id > max(?, -1)", vec![SqlValue::Integer(*id)])
-                }
-                Some(Cursor { id, .. }) => select(
-                    &format!("e.id {op} ? AND {with_column}"),
+                // Oldest first after a cursor: the cursor's bound, never below the timed ids.
+                Some(Cursor { id, .. }) if sort.column == SortColumn::Time && op == ">" => select(
+                    Some("e.id > max(?, -1)"),
                     vec![SqlValue::Integer(*id)],
+                    &with_column,
                 ),
-                None => select(&with_column, Vec::new()),
+                Some(Cursor { id, .. }) => select(
+                    Some(&format!("e.id {op} ?")),
+                    vec![SqlValue::Integer(*id)],
+                    &with_column,
+                ),
+                None => select(None, Vec::new(), &with_column),
             };
             let order = if sort.column == SortColumn::Time {
                 format!(" ORDER BY e.id {dir} LIMIT ?")
@@ -445,17 +452,15 @@ impl Store {
                 let (mut sql, params) = match cursor {
                     Some(Cursor { value: None, id }) => {
                         after = Some(*id);
-                        if sort.column == SortColumn::Time && op == "<" {
-                            // One upper bound, as above.
-                            select("e.id < min(?, 0)", vec![SqlValue::Integer(*id)])
+                        // Newest first after a cursor among the untimed: never above them.
+                        let bound = if sort.column == SortColumn::Time && op == "<" {
+                            "e.id < min(?, 0)".to_owned()
                         } else {
-                            select(
-                                &format!("e.id {op} ? AND {without_column}"),
-                                vec![SqlValue::Integer(*id)],
-                            )
-                        }
+                            format!("e.id {op} ?")
+                        };
+                        select(Some(&bound), vec![SqlValue::Integer(*id)], &without_column)
                     }
-                    _ => select(&without_column, Vec::new()),
+                    _ => select(None, Vec::new(), &without_column),
                 };
                 let order = format!(" ORDER BY e.id {dir} LIMIT ?");
                 // SQLite would test the filter's own matches for the missing column (every denied event for
