@@ -221,6 +221,8 @@ struct Plan {
     count_text_only: bool,
     params: Vec<SqlValue>,
     id_column: &'static str,
+    /// The query matches every stored event (no condition at all).
+    every_event: bool,
 }
 
 /// How [`Store::search_with`] finds a page of a query without text terms.
@@ -283,6 +285,7 @@ fn plan(
                 params,
                 from_where_newest_first: None,
                 id_column: "events_text.rowid",
+                every_event: false,
             }
         }
         None => {
@@ -294,6 +297,7 @@ fn plan(
                     filter.sql
                 )),
                 count_text_only: false,
+                every_event: filter.sql == "1" && filter.params.is_empty(),
                 params: bind(filter.params),
                 id_column: "e.id",
             }
@@ -364,9 +368,7 @@ impl Store {
         let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
         let mut p = plan(&self.conn, query_text, now_micros, indexed)?;
         let dir = if from_end.is_some() { "ASC" } else { "DESC" };
-        let every =
-            p.id_column == "e.id" && p.params.is_empty() && p.from_where.ends_with("WHERE (1)");
-        if every {
+        if p.every_event {
             let at = from_end.unwrap_or(position);
             if let Some(id) = self.every_event_id_at("1", dir, at)? {
                 return Ok(id);
