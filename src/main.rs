@@ -269,6 +269,11 @@ enum Command {
         /// The bundle to write (never overwritten; created readable by its owner only).
         #[arg(long)]
         out: PathBuf,
+        /// AWS CloudTrail public keys (the JSON `aws cloudtrail list-public-keys` prints), repeatable: selected
+        /// CloudTrail events are exported with their whole log files, digests and these keys, after the stored
+        /// export re-verifies with them (without, they are refused).
+        #[arg(long = "aws-keys", value_name = "KEYS.json")]
+        aws_keys: Vec<PathBuf>,
     },
     /// Export verified events as OCSF 1.1.0 Parquet (docs/ocsf-export.md), laid out for Amazon Security Lake and
     /// ready for ClickHouse, Athena/Trino and DuckDB (docs/scale-out.md), with a manifest signed by the auditor.
@@ -315,6 +320,10 @@ enum Command {
         /// Require the bundle to be exported by one of these auditor keys (.pub); repeatable.
         #[arg(long = "trust-auditor")]
         trust_auditor: Vec<PathBuf>,
+        /// Trusted AWS CloudTrail public keys (the JSON `aws cloudtrail list-public-keys` prints, obtained from
+        /// AWS), repeatable: every digest of a CloudTrail archive must be signed by one of them.
+        #[arg(long = "aws-keys", value_name = "KEYS.json")]
+        aws_keys: Vec<PathBuf>,
         /// Print one JSON document instead of the human report.
         #[arg(long)]
         json: bool,
@@ -519,7 +528,16 @@ fn main() -> ExitCode {
             key,
             purpose,
             out,
-        } => cmd::export::run(&db, query.as_deref(), ids.as_deref(), &key, &purpose, &out),
+            aws_keys,
+        } => cmd::export::run(
+            &db,
+            query.as_deref(),
+            ids.as_deref(),
+            &key,
+            &purpose,
+            &out,
+            &aws_keys,
+        ),
         Command::ExportParquet {
             db,
             query,
@@ -545,9 +563,17 @@ fn main() -> ExitCode {
             trust,
             trust_policy,
             trust_auditor,
+            aws_keys,
             json,
             bundle,
-        } => cmd::verify_bundle::run(&trust, &trust_policy, &trust_auditor, json, &bundle),
+        } => cmd::verify_bundle::run(
+            &trust,
+            &trust_policy,
+            &trust_auditor,
+            &aws_keys,
+            json,
+            &bundle,
+        ),
         Command::Log {
             db,
             file,

@@ -573,15 +573,21 @@ pub fn bundle_verification(v: &BundleVerification) -> (String, String) {
                 },
                 s(&a.signer.name),
                 a.signer.fingerprint,
-                if a.signer.trusted {
-                    "trusted"
-                } else {
-                    "NOT trusted: pass --trust KEY.pub"
+                match (a.signer.trusted, a.cloudtrail_label.is_some()) {
+                    (true, _) => "trusted",
+                    (false, false) => "NOT trusted: pass --trust KEY.pub",
+                    (false, true) => "NOT trusted: pass --aws-keys KEYS.json from AWS",
                 },
                 a.received_label
                     .as_deref()
+                    .or(a.cloudtrail_label.as_deref())
                     .map(|l| format!("; {}", s(l)))
                     .unwrap_or_default()
+                    + if a.cloudtrail_label.is_some() {
+                        "  [AWS CloudTrail]"
+                    } else {
+                        ""
+                    }
             ),
         );
     }
@@ -595,6 +601,8 @@ pub fn bundle_verification(v: &BundleVerification) -> (String, String) {
                 e.leaf,
                 if e.received_label.is_some() {
                     "  [sealed on receipt]"
+                } else if e.cloudtrail_label.is_some() {
+                    "  [AWS CloudTrail]"
                 } else {
                     ""
                 }

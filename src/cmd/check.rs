@@ -15,12 +15,7 @@ pub fn run(
     period: CoveragePeriod,
 ) -> Result<ExitCode, Fatal> {
     let policy = read_policy(trust, trust_policy)?;
-    let mut aws = auditlens::cloudtrail_digest::AwsKeys::new();
-    for path in aws_keys {
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        aws.add_json(&bytes)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-    }
+    let aws = super::read_aws_keys(aws_keys)?;
     let store = open_existing(db)?;
     let result = store.check_policy_aws(Some(&policy), &aws, &mut |_| true)?;
     auditlens::papers::log_to(

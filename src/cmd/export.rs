@@ -16,8 +16,10 @@ pub fn run(
     key: &Path,
     purpose: &str,
     out: &Path,
+    aws_keys: &[std::path::PathBuf],
 ) -> Result<ExitCode, Fatal> {
     let auditor = read_signer(key)?;
+    let aws = super::read_aws_keys(aws_keys)?;
     let selection = match (query, ids) {
         (Some(q), None) => SelectionInput::Query(q.to_string()),
         (None, Some(path)) => {
@@ -39,6 +41,7 @@ pub fn run(
         auditor: &auditor,
         out,
         now_micros: chrono::Utc::now().timestamp_micros(),
+        aws_keys: Some(&aws),
     };
     match bundle::export(&store, &opts) {
         Ok(s) => {

@@ -29,12 +29,7 @@ pub fn run(a: &Args<'_>) -> Result<ExitCode, Fatal> {
     let auditor = read_signer(a.key)?;
     let from = a.from.map(|v| time_option("--from", v)).transpose()?;
     let to = a.to.map(|v| time_option("--to", v)).transpose()?;
-    let mut aws = auditlens::cloudtrail_digest::AwsKeys::new();
-    for path in a.aws_keys {
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        aws.add_json(&bytes)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-    }
+    let aws = super::read_aws_keys(a.aws_keys)?;
     let store = open_existing(a.db)?;
     let opts = ParquetExportOptions {
         query: a.query,

@@ -34,6 +34,19 @@ pub(crate) fn read_signer(path: &Path) -> Result<SignerKey, Fatal> {
         .map_err(|e| Fatal(format!("{}: not a signing key: {e}", path.display())))
 }
 
+/// The AWS CloudTrail public keys of `--aws-keys` files (the JSON `aws cloudtrail list-public-keys` prints).
+pub(crate) fn read_aws_keys(
+    paths: &[PathBuf],
+) -> Result<auditlens::cloudtrail_digest::AwsKeys, Fatal> {
+    let mut aws = auditlens::cloudtrail_digest::AwsKeys::new();
+    for path in paths {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        aws.add_json(&bytes)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(aws)
+}
+
 pub(crate) fn read_trusted(paths: &[PathBuf]) -> Result<Vec<VerifierKey>, Fatal> {
     paths
         .iter()

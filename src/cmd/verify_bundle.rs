@@ -10,16 +10,19 @@ pub fn run(
     trust: &[PathBuf],
     trust_policy: &[PathBuf],
     trust_auditor: &[PathBuf],
+    aws_keys: &[PathBuf],
     json: bool,
     bundle: &Path,
 ) -> Result<ExitCode, Fatal> {
     let producers = read_trusted(trust)?;
     let policy = read_policy(&[], trust_policy)?;
     let auditors = read_trusted(trust_auditor)?;
+    let aws = super::read_aws_keys(aws_keys)?;
     let opts = auditlens::bundle::VerifyOptions {
         trusted_producers: &producers,
         trusted_auditors: &auditors,
         producer_policy: Some(&policy),
+        aws_keys: Some(&aws),
     };
     let v = auditlens::bundle::verify_bundle(bundle, &opts)
         .map_err(|e| format!("{}: {e}", bundle.display()))?;

@@ -92,6 +92,7 @@ impl Lab {
                 auditor,
                 out: &out,
                 now_micros: NOW,
+                aws_keys: None,
             },
         )?;
         Ok(out)
@@ -121,6 +122,7 @@ fn verify_with(
             trusted_producers: producers,
             trusted_auditors: auditors,
             producer_policy: None,
+            aws_keys: None,
         },
     )
     .unwrap()
@@ -497,6 +499,7 @@ fn empty_too_large_and_existing_outputs_are_usage_errors() {
             auditor: &lab.auditor,
             out: &out,
             now_micros: NOW,
+            aws_keys: None,
         },
     )
     .unwrap_err();

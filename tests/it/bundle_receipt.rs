@@ -113,6 +113,7 @@ impl Lab {
                 auditor: &self.auditor,
                 out: &out,
                 now_micros: NOW,
+                aws_keys: None,
             },
         )
         .unwrap();
@@ -139,6 +140,7 @@ impl Lab {
                 trusted_producers: &self.trusted(),
                 trusted_auditors: &[self.auditor.verifier()],
                 producer_policy: None,
+                aws_keys: None,
             },
         )
         .unwrap()

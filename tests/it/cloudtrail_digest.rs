@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 pub(crate) const ACCOUNT: &str = "111122223333";
-const BUCKET: &str = "audit-trail-bucket";
+pub(crate) const BUCKET: &str = "audit-trail-bucket";
 pub(crate) const TRAIL: &str = "org-audit";
 const HOME: &str = "us-east-1";
 pub(crate) const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
@@ -43,7 +43,7 @@ fn signer() -> &'static DigestSigner {
 
 /// Signatures by message: the generator is deterministic, so unchanged digests are signed once for all cases
 /// (RSA signing is slow in debug builds).
-fn sign(message: &str) -> String {
+pub(crate) fn sign(message: &str) -> String {
     static CACHE: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(s) = cache.lock().expect("lock").get(message) {

@@ -424,7 +424,7 @@ fn a_later_export_that_overlaps_an_imported_one_adds_only_its_new_events() {
 }
 
 #[test]
-fn cloudtrail_events_are_refused_by_bundles_and_go_to_parquet_only_once_they_re_verify() {
+fn cloudtrail_events_go_to_bundles_and_parquet_only_once_they_re_verify() {
     let (_e, keys, work, db) = imported();
     let dbs = db.display().to_string();
     let key_dir = work.path().join("keys");
@@ -457,9 +457,10 @@ fn cloudtrail_events_are_refused_by_bundles_and_go_to_parquet_only_once_they_re_
         "--out",
         &out,
     ]);
+    // Bundles carry CloudTrail events only with the AWS keys that re-verify them (tests/it/cloudtrail_bundle.rs).
     assert_eq!(code(&o), 1);
     assert!(
-        text(&o.stderr).contains("AWS CloudTrail evidence cannot be put in an evidence bundle yet"),
+        text(&o.stderr).contains("give the AWS public keys (--aws-keys KEYS.json)"),
         "{}",
         text(&o.stderr)
     );
@@ -522,6 +523,29 @@ fn cloudtrail_events_are_refused_by_bundles_and_go_to_parquet_only_once_they_re_
         text(&o.stderr)
     );
     assert!(!Path::new(&again).exists());
+    let bundle = work.path().join("b2.zip").display().to_string();
+    let o = auditlens(&[
+        "export",
+        "--db",
+        &dbs,
+        "--query",
+        "source:cloudtrail",
+        "--key",
+        &key,
+        "--purpose",
+        "test",
+        "--aws-keys",
+        &keys,
+        "--out",
+        &bundle,
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        text(&o.stderr).contains("does not re-verify"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!Path::new(&bundle).exists());
 }
 
 #[test]

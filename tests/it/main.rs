@@ -9,6 +9,7 @@ mod bundle_receipt;
 mod check_hostile;
 mod cli;
 mod cli_contract;
+mod cloudtrail_bundle;
 mod cloudtrail_digest;
 mod cloudtrail_import;
 mod coverage;

@@ -56,6 +56,9 @@ pub struct ExportOptions<'a> {
     pub out: &'a Path,
     /// The export time, also the "now" of `since:` query terms.
     pub now_micros: i64,
+    /// The AWS CloudTrail public keys (`--aws-keys`): a CloudTrail archive's stored digests, log files and events
+    /// re-verify with them before its events are exported (docs/evidence-bundle.md section 11).
+    pub aws_keys: Option<&'a crate::cloudtrail_digest::AwsKeys>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -177,21 +180,39 @@ impl Picked {
     }
 }
 
-/// One archive of the bundle, checked against its signed checkpoint.
+/// One archive of the bundle, checked against its signed checkpoint (or AWS's signed digests).
 struct ArchiveOut {
-    checkpoint_bytes: Vec<u8>,
-    manifest_bytes: Vec<u8>,
-    checkpoint: Checkpoint,
-    manifest: Manifest,
-    signer: VerifierKey,
-    /// The archive's mapping file (source kind `mapping`), carried in the bundle.
-    mapping_bytes: Option<Vec<u8>>,
+    origin: String,
+    sequence: u64,
+    /// Events in the whole archive, and their Merkle root.
+    size: u64,
+    root: Hash,
+    /// `bundle.json`'s `signer`.
+    signer_text: String,
+    parts: Parts,
     /// The archive's signed rules: what the reports' normalized fields are made with.
     normalizer: Normalizer,
     imported: String,
     /// Positions (in bundle order) of this archive's events.
     first: usize,
     count: usize,
+}
+
+/// What the bundle carries of an archive besides its events.
+enum Parts {
+    Signed(Box<Signed>),
+    /// An AWS CloudTrail archive (docs/evidence-bundle.md section 11).
+    Aws(Box<super::cloudtrail::StoredProof>),
+}
+
+/// A checkpoint archive's signed parts.
+struct Signed {
+    checkpoint_bytes: Vec<u8>,
+    manifest_bytes: Vec<u8>,
+    manifest: Manifest,
+    signer: VerifierKey,
+    /// The archive's mapping file (source kind `mapping`), carried in the bundle.
+    mapping_bytes: Option<Vec<u8>>,
 }
 
 /// Exports the selection to `opts.out`. See the module documentation for what is checked first.
@@ -243,10 +264,39 @@ pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, 
     let mut proofs: Vec<Vec<Hash>> = vec![Vec::new(); picks.len()];
     for (archive_id, first, count) in groups.into_values() {
         let slice = &picks[first..first + count];
+        let evidence: Option<String> = store.conn.query_row(
+            "SELECT evidence FROM archives WHERE id = ?1",
+            [archive_id],
+            |r| r.get(0),
+        )?;
+        if evidence.as_deref() == Some(crate::store::import::CLOUDTRAIL_EVIDENCE) {
+            let proof = super::cloudtrail::load_stored(
+                archives.len() + 1,
+                store,
+                archive_id,
+                &slice[0].origin,
+                slice[0].sequence,
+                &slice.iter().map(|p| p.index).collect::<Vec<_>>(),
+                opts.aws_keys,
+            )?;
+            archives.push(ArchiveOut {
+                origin: slice[0].origin.clone(),
+                sequence: slice[0].sequence,
+                size: proof.size,
+                root: proof.root,
+                signer_text: proof.proof.signer.clone(),
+                normalizer: Normalizer::builtin(crate::sources::SourceKind::Cloudtrail),
+                imported: proof.imported.clone(),
+                parts: Parts::Aws(Box::new(proof)),
+                first,
+                count,
+            });
+            continue;
+        }
         let a = load_archive(store, archive_id, slice, first, count)?;
         let indices: Vec<u64> = slice.iter().map(|p| p.index).collect();
         let (root, archive_proofs) = stream_proofs(store, archive_id, &a, &indices)?;
-        if root != a.checkpoint.root {
+        if root != a.root {
             return Err(refuse_archive(
                 &a,
                 "the stored leaves do not reproduce the signed Merkle root (run auditlens check)",
@@ -273,11 +323,11 @@ pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, 
         archives: archives
             .iter()
             .map(|a| IndexArchive {
-                origin: a.checkpoint.origin.clone(),
-                sequence: a.manifest.sequence,
-                size: a.checkpoint.size,
-                root: encode_hash(&a.checkpoint.root),
-                signer: a.manifest.signer.clone(),
+                origin: a.origin.clone(),
+                sequence: a.sequence,
+                size: a.size,
+                root: encode_hash(&a.root),
+                signer: a.signer_text.clone(),
                 events: a.count as u64,
                 imported: a.imported.clone(),
             })
@@ -311,12 +361,15 @@ pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, 
     // The reports are derived from what the bundle carries, as the verifier derives them (section 7).
     let mut report = ReportBuilder::new(&index, &auditor);
     for a in &archives {
-        report.archive(
-            &a.manifest,
-            &a.signer,
-            a.normalizer.clone(),
-            super::report::rules_of(&a.manifest),
-        );
+        match &a.parts {
+            Parts::Signed(s) => report.archive(
+                &s.manifest,
+                &s.signer,
+                a.normalizer.clone(),
+                super::report::rules_of(&s.manifest),
+            ),
+            Parts::Aws(p) => report.archive_cloudtrail(&p.proof),
+        }
     }
 
     // events.jsonl: the exact bytes, each leaf recomputed and its proof checked against the signed root.
@@ -343,13 +396,18 @@ pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, 
                 }));
             }
             let a = &archives[archive_of(pos)];
-            if let Err(e) = merkle::verify_inclusion(
-                &leaf,
-                p.index,
-                a.checkpoint.size,
-                &proofs[pos],
-                &a.checkpoint.root,
-            ) {
+            if let Parts::Aws(stored) = &a.parts {
+                // AWS's proof: the event must be exactly its record of a log file the bundle carries.
+                if stored.proof.leaf_at(p.index).map(|(_, _, l)| l) != Some(leaf) {
+                    return Err(Step::Refused(Refusal {
+                        id: p.id(),
+                        reason: "its stored bytes are not the record of its log file (run auditlens check --aws-keys)"
+                            .into(),
+                    }));
+                }
+            } else if let Err(e) =
+                merkle::verify_inclusion(&leaf, p.index, a.size, &proofs[pos], &a.root)
+            {
                 return Err(Step::Refused(Refusal {
                     id: p.id(),
                     reason: format!("its inclusion proof does not verify: {e}"),
@@ -393,6 +451,19 @@ pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, 
     .map_err(|e| e.into_export(io_err))?;
 
     for (k, a) in archives.iter().enumerate() {
+        let a = match &a.parts {
+            Parts::Signed(s) => s,
+            Parts::Aws(p) => {
+                for (name, bytes) in p.entries(k + 1) {
+                    w.entry(&name, |out| {
+                        out.write_all(bytes)?;
+                        Ok(())
+                    })
+                    .map_err(|e| e.into_export(io_err))?;
+                }
+                continue;
+            }
+        };
         w.entry(&checkpoint_entry(k + 1), |out| {
             out.write_all(&a.checkpoint_bytes)?;
             Ok(())
@@ -628,7 +699,7 @@ fn too_many(n: u64) -> ExportError {
 
 fn refuse_archive(a: &ArchiveOut, why: &str) -> ExportError {
     ExportError::Refused(vec![Refusal {
-        id: format!("{}@{}", a.checkpoint.origin, a.manifest.sequence),
+        id: format!("{}@{}", a.origin, a.sequence),
         reason: why.to_string(),
     }])
 }
@@ -684,7 +755,7 @@ fn load_archive_named(
     if evidence.as_deref() == Some(crate::store::import::CLOUDTRAIL_EVIDENCE) {
         return Err(ExportError::Refused(vec![Refusal {
             id: format!("{origin}@{sequence}"),
-            reason: super::preview::CLOUDTRAIL_NOT_IN_BUNDLES.into(),
+            reason: "an AWS CloudTrail archive has no signed checkpoint: its proof is AWS's signed digests".into(),
         }]));
     }
     let (Some(checkpoint_bytes), Some(manifest_bytes)) = (checkpoint_bytes, manifest_bytes) else {
@@ -741,12 +812,18 @@ fn load_archive_named(
     let normalizer = Normalizer::for_archive(&manifest.source_kind, mapping_bytes.as_deref())
         .map_err(|e| refuse(format!("the archive's rules: {e}")))?;
     Ok(ArchiveOut {
-        checkpoint_bytes,
-        manifest_bytes,
-        checkpoint,
-        manifest,
-        signer,
-        mapping_bytes,
+        origin: checkpoint.origin.clone(),
+        sequence: manifest.sequence,
+        size: checkpoint.size,
+        root: checkpoint.root,
+        signer_text: manifest.signer.clone(),
+        parts: Parts::Signed(Box::new(Signed {
+            checkpoint_bytes,
+            manifest_bytes,
+            manifest,
+            signer,
+            mapping_bytes,
+        })),
         normalizer,
         imported,
         first,
@@ -777,20 +854,26 @@ pub(crate) fn check_archive(
 ) -> Result<CheckedArchive, ExportError> {
     let a = load_archive_named(store, archive_id, origin, sequence, 0, 0)?;
     let (root, _) = stream_proofs(store, archive_id, &a, &[])?;
-    if root != a.checkpoint.root {
+    if root != a.root {
         return Err(refuse_archive(
             &a,
             "the stored leaves do not reproduce the signed Merkle root (run auditlens check)",
         ));
     }
+    let Parts::Signed(s) = a.parts else {
+        return Err(ExportError::Refused(vec![Refusal {
+            id: format!("{origin}@{sequence}"),
+            reason: "not an archive with a signed checkpoint".into(),
+        }]));
+    };
     Ok(CheckedArchive {
         root,
-        signer_fingerprint: a.signer.fingerprint(),
-        source_kind: a.manifest.source_kind.clone(),
-        sealed_micros: crate::time::parse_rfc3339(&a.manifest.created),
-        received: a.manifest.received.is_some(),
+        signer_fingerprint: s.signer.fingerprint(),
+        source_kind: s.manifest.source_kind.clone(),
+        sealed_micros: crate::time::parse_rfc3339(&s.manifest.created),
+        received: s.manifest.received.is_some(),
         normalizer: a.normalizer,
-        checkpoint_bytes: a.checkpoint_bytes,
+        checkpoint_bytes: s.checkpoint_bytes,
     })
 }
 
@@ -834,7 +917,7 @@ fn stream_proofs(
             None
         }
     });
-    let result = merkle::inclusion_proofs_and_root(a.checkpoint.size, leaves, indices);
+    let result = merkle::inclusion_proofs_and_root(a.size, leaves, indices);
     if let Some(e) = sql_error {
         return Err(e.into());
     }

@@ -45,6 +45,9 @@ fn push_text(out: &mut String, s: &str, breaks: bool) {
 const RECEIPT_PILL: &str = "<span class=\"pill\" style=\"color:var(--warn);background:var(--warnbg);\
     border-color:#ecd3a4\">sealed on receipt</span>";
 
+/// The mark of an AWS CloudTrail event (docs/evidence-bundle.md section 11.4).
+const AWS_PILL: &str = "<span class=\"pill\">AWS CloudTrail</span>";
+
 /// Text of an archive sealed on receipt: its label, set apart (inline style, as [`RECEIPT_PILL`]).
 fn receipt_label(label: &str) -> String {
     format!(
@@ -315,6 +318,8 @@ pub fn render(
             outcome = outcome_pill(&e.outcome),
             mark = if e.received.is_some() {
                 format!(" {RECEIPT_PILL}")
+            } else if e.cloudtrail.is_some() {
+                format!(" {AWS_PILL}")
             } else {
                 String::new()
             },
@@ -330,6 +335,10 @@ pub fn render(
          checkpoint, included unchanged in the bundle (<code>archives/NNNNNN/checkpoint</code>).</p>\n"
     )?;
     for a in &report.archives {
+        if let Some(ct) = &a.cloudtrail {
+            write_cloudtrail_archive(out, a, ct)?;
+            continue;
+        }
         // An archive sealed on receipt was signed by whoever received the files, not by their producer: its label
         // says so, and what it recorded of each file received.
         let (receipt, sealed_by, imported_as, key_title) = match &a.received {
@@ -501,6 +510,8 @@ fn write_event(
         outcome = outcome_pill(&e.outcome),
         mark = if e.received.is_some() {
             RECEIPT_PILL
+        } else if e.cloudtrail.is_some() {
+            AWS_PILL
         } else {
             ""
         },
@@ -539,10 +550,32 @@ fn write_event(
     if let Some(label) = &e.received {
         out.write_all(kv("Evidence", receipt_label(label)).as_bytes())?;
     }
+    if let Some(ct) = &e.cloudtrail {
+        out.write_all(kv("Evidence", format!("<strong>{}</strong>", text(&ct.label))).as_bytes())?;
+        let log = archive
+            .and_then(|a| a.cloudtrail.as_ref())
+            .and_then(|c| c.logs.get(ct.log.wrapping_sub(1) as usize));
+        out.write_all(
+            kv(
+                "Log file",
+                format!(
+                    "{} &middot; record {} of {}{}",
+                    ct.log,
+                    ct.record,
+                    log.map(|l| l.records).unwrap_or_default(),
+                    log.map(|l| format!(" &middot; <span class=\"v\">{}</span>", text(&l.object)))
+                        .unwrap_or_default()
+                ),
+            )
+            .as_bytes(),
+        )?;
+    }
     out.write_all(
         kv(
             if e.received.is_some() {
                 "Signer"
+            } else if e.cloudtrail.is_some() {
+                "AWS key"
             } else {
                 "Producer"
             },
@@ -565,18 +598,19 @@ fn write_event(
         )
         .as_bytes(),
     )?;
-    out.write_all(
-        kv(
-            "Proof",
-            format!(
-                "{} hash{} to root <span class=\"mono\">{}</span>",
-                e.proof_length,
-                if e.proof_length == 1 { "" } else { "es" },
-                archive.map(|a| text(&a.root)).unwrap_or_default()
-            ),
-        )
-        .as_bytes(),
-    )?;
+    let proof = match &e.cloudtrail {
+        None => format!(
+            "{} hash{} to root <span class=\"mono\">{}</span>",
+            e.proof_length,
+            if e.proof_length == 1 { "" } else { "es" },
+            archive.map(|a| text(&a.root)).unwrap_or_default()
+        ),
+        Some(ct) => format!(
+            "record {} of log file {}, whose SHA-256 a digest signed by AWS CloudTrail lists",
+            ct.record, ct.log
+        ),
+    };
+    out.write_all(kv("Proof", proof).as_bytes())?;
     writeln!(
         out,
         "</div><div class=\"label-raw\">Exact event bytes (events.jsonl line {p}, {len} bytes)</div>\
@@ -586,6 +620,78 @@ fn write_event(
         raw = json_text(raw),
     )?;
     Ok(())
+}
+
+/// The block of an AWS CloudTrail archive in section 3: its label, digests and log files (section 11.4).
+fn write_cloudtrail_archive(
+    out: &mut dyn Write,
+    a: &super::ReportArchive,
+    ct: &super::cloudtrail::ReportCloudTrail,
+) -> io::Result<()> {
+    let digests: Vec<String> = ct
+        .digests
+        .iter()
+        .enumerate()
+        .map(|(m, d)| {
+            format!(
+                "{} &middot; {} &ndash; {} &middot; <span class=\"v\">{}</span> &middot; sha256 <span class=\"mono\">{}</span> &middot; AWS key <span class=\"mono\">{}</span>",
+                m + 1,
+                text(&d.start),
+                text(&d.end),
+                text(&d.object),
+                text(&d.sha256),
+                text(&d.fingerprint)
+            )
+        })
+        .collect();
+    let logs: Vec<String> = ct
+        .logs
+        .iter()
+        .enumerate()
+        .map(|(j, l)| {
+            format!(
+                "{} &middot; <span class=\"v\">{}</span> &middot; sha256 <span class=\"mono\">{}</span> &middot; {} record{}, index {} &ndash; {} &middot; listed by digest {}",
+                j + 1,
+                text(&l.object),
+                text(&l.sha256),
+                l.records,
+                if l.records == 1 { "" } else { "s" },
+                l.first_index,
+                l.first_index + l.records.saturating_sub(1),
+                l.digest
+            )
+        })
+        .collect();
+    writeln!(
+        out,
+        "<div class=\"archive\"><h3>Archive {num}: <span class=\"v\">{origin}</span>, sequence {seq}</h3>\
+         <dl class=\"meta\"><dt>Evidence</dt><dd><strong>{label}</strong></dd>\
+         <dt>Events</dt><dd>{ev} exported of {size} in the archive &middot; source kind {kind}; every record of \
+         the log files below is disclosed (AWS signs whole log files)</dd>\
+         <dt>Fields by</dt><dd>{rules}</dd>\
+         <dt>Last digest</dt><dd>{sealed} (UTC), signed by AWS CloudTrail</dd>\
+         <dt>Imported</dt><dd>{imported} (UTC), verified against AWS&rsquo;s signed digests</dd>\
+         <dt>AWS key</dt><dd><span class=\"v\">{sname}</span> &middot; fingerprint <span class=\"mono\">{sfp}</span></dd>\
+         <dt>Digests</dt><dd>{digests}</dd>\
+         <dt>Log files</dt><dd>{logs}</dd>\
+         <dt>Merkle root</dt><dd class=\"mono\">{root} (of all the archive&rsquo;s events in the exporter&rsquo;s store; not checkable from this bundle)</dd>\
+         </dl></div>",
+        num = a.number,
+        origin = text(&a.origin),
+        seq = a.sequence,
+        label = text(&ct.label),
+        ev = a.events,
+        size = a.size,
+        kind = text(&a.source_kind),
+        rules = text(&a.normalization),
+        sealed = text(&a.sealed),
+        imported = text(&a.imported),
+        sname = text(&a.signer.name),
+        sfp = text(&a.signer.fingerprint),
+        digests = digests.join("<br>"),
+        logs = logs.join("<br>"),
+        root = text(&a.root),
+    )
 }
 
 #[cfg(test)]

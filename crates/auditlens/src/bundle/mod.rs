@@ -18,6 +18,7 @@
 //! This module holds the format itself: entry names, limits, the documents (`bundle.json`, proof lines,
 //! `report.json`) and the text of the auditor's signed manifest.
 
+pub mod cloudtrail;
 pub mod export;
 pub mod html;
 pub mod open;
@@ -138,15 +139,25 @@ pub fn entry_limit(name: &str) -> Option<u64> {
             (_, ArchivePart::Checkpoint) => Some(MAX_CHECKPOINT_BYTES),
             (_, ArchivePart::Manifest) => Some(MAX_ARCHIVE_MANIFEST_BYTES),
             (_, ArchivePart::Mapping) => Some(crate::archive::MAX_MAPPING_BYTES),
+            (_, ArchivePart::CloudTrailProof) => Some(cloudtrail::MAX_PROOF_BYTES),
+            (_, ArchivePart::AwsKeys) => Some(cloudtrail::MAX_KEYS_BYTES),
+            (_, ArchivePart::Digest(_) | ArchivePart::Log(_)) => Some(cloudtrail::MAX_FILE_BYTES),
         },
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum ArchivePart {
     Checkpoint,
     Manifest,
     Mapping,
+    /// `cloudtrail.json` of a CloudTrail archive (section 11).
+    CloudTrailProof,
+    AwsKeys,
+    /// `digests/MMMMMM.json.gz`, numbered from 1.
+    Digest(usize),
+    /// `logs/MMMMMM.json.gz`, numbered from 1.
+    Log(usize),
 }
 
 /// `archives/NNNNNN/checkpoint`, `archives/NNNNNN/manifest.json` or `archives/NNNNNN/mapping.toml` with six
@@ -158,11 +169,26 @@ pub(crate) fn archive_entry(name: &str) -> Option<(usize, ArchivePart)> {
         return None;
     }
     let k: usize = num.parse().ok()?;
+    let numbered = |dir: &str| -> Option<usize> {
+        let m = part.strip_prefix(dir)?.strip_suffix(".json.gz")?;
+        if m.len() != 6 || !m.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        m.parse().ok().filter(|m| *m >= 1)
+    };
     let part = match part {
         "checkpoint" => ArchivePart::Checkpoint,
         "manifest.json" => ArchivePart::Manifest,
         "mapping.toml" => ArchivePart::Mapping,
-        _ => return None,
+        "cloudtrail.json" => ArchivePart::CloudTrailProof,
+        "aws-keys.json" => ArchivePart::AwsKeys,
+        _ => {
+            if let Some(m) = numbered("digests/") {
+                ArchivePart::Digest(m)
+            } else {
+                ArchivePart::Log(numbered("logs/")?)
+            }
+        }
     };
     (k >= 1).then_some((k, part))
 }
@@ -286,6 +312,9 @@ pub struct ReportArchive {
     /// section 4.1): the label shown instead of "verified", and what the manifest records of the files received.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub received: Option<ReportReceipt>,
+    /// Present only for an AWS CloudTrail archive (section 11.4): its label, digests and log files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudtrail: Option<cloudtrail::ReportCloudTrail>,
 }
 
 /// What a report says of an archive sealed on receipt (docs/evidence-bundle.md section 7.1): derived from the
@@ -325,6 +354,9 @@ pub struct ReportEvent {
     /// ([`ReportReceipt::label`]), shown instead of "verified".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub received: Option<String>,
+    /// Present only for an event of an AWS CloudTrail archive: its label, log file and record (section 11.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudtrail: Option<cloudtrail::ReportCloudTrailEvent>,
 }
 
 /// One entry line of the manifest: `<base64 SHA-256> <size> <name>`.
@@ -506,6 +538,18 @@ mod tests {
             archive_entry("archives/000012/manifest.json"),
             Some((12, ArchivePart::Manifest))
         );
+        assert_eq!(
+            archive_entry("archives/000002/digests/000003.json.gz"),
+            Some((2, ArchivePart::Digest(3)))
+        );
+        assert_eq!(
+            archive_entry("archives/000002/logs/010000.json.gz"),
+            Some((2, ArchivePart::Log(10_000)))
+        );
+        assert_eq!(
+            archive_entry("archives/000002/cloudtrail.json"),
+            Some((2, ArchivePart::CloudTrailProof))
+        );
         for bad in [
             "archives/000000/checkpoint",
             "archives/1/checkpoint",
@@ -513,6 +557,11 @@ mod tests {
             "archives/000001/leaves",
             "archives/000001/mapping.json",
             "archives/000001/checkpoint/x",
+            "archives/000001/digests/000000.json.gz",
+            "archives/000001/digests/1.json.gz",
+            "archives/000001/logs/000001.json",
+            "archives/000001/logs/000001.json.gz/x",
+            "archives/000001/logs/sub/000001.json.gz",
         ] {
             assert_eq!(archive_entry(bad), None, "{bad}");
         }

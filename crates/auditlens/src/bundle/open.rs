@@ -82,6 +82,11 @@ pub struct BundleArchive {
     #[cfg_attr(feature = "ts", ts(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub received_label: Option<String>,
+    /// Set for AWS CloudTrail evidence (docs/evidence-bundle.md section 11): `signed by AWS CloudTrail (key FP):
+    /// log files verified against AWS's signed digests`.
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloudtrail_label: Option<String>,
 }
 
 /// One event of a received bundle, as text only. Every string here comes from the bundle (attacker-controlled);
@@ -106,6 +111,11 @@ pub struct BundleEvent {
     #[cfg_attr(feature = "ts", ts(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub received_label: Option<String>,
+    /// Set for AWS CloudTrail evidence (docs/evidence-bundle.md section 11): `signed by AWS CloudTrail (key FP):
+    /// log files verified against AWS's signed digests`.
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloudtrail_label: Option<String>,
 }
 
 /// A received evidence bundle, verified on its own: it is never imported into the database.
@@ -148,6 +158,9 @@ pub struct OpenOptions<'a> {
     pub producers: &'a [VerifierKey],
     /// This reader's own auditor key, if any: trusted, and marked as yours.
     pub own_auditor: Option<&'a VerifierKey>,
+    /// The AWS CloudTrail public keys this reader trusts (kept with the keyring): a CloudTrail archive's digests
+    /// must be signed by them.
+    pub aws_keys: Option<&'a crate::cloudtrail_digest::AwsKeys>,
 }
 
 /// Why a bundle could not be read at all (a bundle that does not verify is a [`BundleVerdict::Failed`], not an
@@ -187,6 +200,7 @@ pub fn open_verified(path: &Path, opts: &OpenOptions<'_>) -> Result<OpenedBundle
             trusted_producers: &[],
             trusted_auditors: &[],
             producer_policy: Some(opts.producer_policy),
+            aws_keys: opts.aws_keys,
         },
     )
     .map_err(|e| OpenError(format!("cannot read {shown}: {e}")))?;
@@ -233,6 +247,7 @@ pub fn open_verified(path: &Path, opts: &OpenOptions<'_>) -> Result<OpenedBundle
                     .collect(),
             }),
             received_label: a.received_label.as_deref().map(terminal_safe),
+            cloudtrail_label: a.cloudtrail_label.as_deref().map(terminal_safe),
         })
         .collect();
     let mut failure = v.failure.as_ref().map(|f| BundleProblem {
@@ -359,6 +374,7 @@ fn read_bundle_events(path: &Path, verified: &[VerifiedEvent]) -> Result<BundleE
             outcome: field(|r| &r.outcome),
             text: terminal_safe(&String::from_utf8_lossy(text)),
             received_label: want.received_label.as_deref().map(terminal_safe),
+            cloudtrail_label: want.cloudtrail_label.as_deref().map(terminal_safe),
         });
     }
     let range = report.time_range;
@@ -430,6 +446,7 @@ pub(super) mod tests {
                 auditor: &auditor,
                 out: &bundle,
                 now_micros: 1_700_000_000_000_000,
+                aws_keys: None,
             },
         )
         .unwrap();
@@ -450,6 +467,7 @@ pub(super) mod tests {
                 producer_policy: &TrustPolicy::from_keys(producers),
                 producers,
                 own_auditor: own,
+                aws_keys: None,
             },
         )
         .unwrap()
@@ -515,6 +533,7 @@ pub(super) mod tests {
             trusted_producers: &[lab.producer.verifier()],
             trusted_auditors: &[],
             producer_policy: None,
+            aws_keys: None,
         };
         let mut verified = verify_bundle(&lab.bundle, &opts).unwrap().events;
         assert!(read_bundle_events(&lab.bundle, &verified).is_ok());
@@ -536,6 +555,7 @@ pub(super) mod tests {
                 producer_policy: &TrustPolicy::from_keys(&[]),
                 producers: &[],
                 own_auditor: None,
+                aws_keys: None,
             },
         )
         .unwrap_err();

@@ -59,18 +59,55 @@ pub struct PreviewArchive {
     #[cfg_attr(feature = "ts", ts(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub received_label: Option<String>,
-    /// Set for an AWS CloudTrail export in the store (docs/cloudtrail.md section 5): why its events cannot be put
-    /// in a bundle (the export refuses them).
+    /// Set for an AWS CloudTrail export in the store (docs/evidence-bundle.md section 11): what the bundle
+    /// discloses of it: the whole log files holding the selected events (a CloudTrail log file cannot be disclosed
+    /// partially), how many and how many records in all.
     #[cfg_attr(feature = "ts", ts(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cloudtrail_note: Option<String>,
 }
 
-/// Why an export refuses the events of a CloudTrail archive, in words for every door.
-pub const CLOUDTRAIL_NOT_IN_BUNDLES: &str = "AWS CloudTrail evidence cannot be put in an evidence bundle yet: its \
-    proof is AWS's, a whole log file (a CloudTrail log file cannot be disclosed partially) with its signed digest and \
-    AWS's public keys, which the bundle format does not carry; leave these events out (`-status:aws-cloudtrail`) and \
-    hand over the export itself, which anyone checks with `auditlens verify --aws-keys KEYS.json`";
+/// What a bundle discloses of a CloudTrail archive, in words for every door: `logs` whole log files holding
+/// `selected` selected events among `records` records.
+pub fn cloudtrail_disclosure(logs: u64, records: u64, selected: u64) -> String {
+    format!(
+        "AWS CloudTrail evidence: a CloudTrail log file cannot be disclosed partially (AWS signs whole files), so \
+         the bundle discloses {} whole: {} in all, of which {selected} selected, with their signed digests and the \
+         AWS public keys (the export re-verifies the stored export with the AWS keys first)",
+        crate::report::count(logs, "log file"),
+        crate::report::count(records, "record"),
+    )
+}
+
+/// The whole log files holding the selected `indices` of the CloudTrail archive `origin@sequence`: how many, and
+/// how many records they hold.
+fn cloudtrail_logs(
+    store: &Store,
+    origin: &str,
+    sequence: u64,
+    indices: &[u64],
+) -> Result<(u64, u64), ExportError> {
+    let mut stmt = store.conn.prepare(
+        "SELECT f.first_index, f.records FROM cloudtrail_files f JOIN archives a ON a.id = f.archive_id
+         WHERE a.origin = ?1 AND a.sequence = ?2 AND f.kind = 'log' AND f.first_index IS NOT NULL
+         ORDER BY f.first_index",
+    )?;
+    let ranges: Vec<(i64, i64)> = stmt
+        .query_map(rusqlite::params![origin, sequence as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut held = std::collections::BTreeSet::new();
+    for &i in indices {
+        if let Some(j) = ranges.partition_point(|r| r.0 as u64 <= i).checked_sub(1)
+            && i < (ranges[j].0 + ranges[j].1) as u64
+        {
+            held.insert(j);
+        }
+    }
+    let records = held.iter().map(|&j| ranges[j].1.max(0) as u64).sum();
+    Ok((held.len() as u64, records))
+}
 
 /// What an export would disclose, before anything is written.
 #[derive(Debug, Clone, Serialize)]
@@ -162,9 +199,10 @@ pub fn preview(
                 } else {
                     None
                 },
+                // Filled in below, once every selected event of the archive is counted.
                 cloudtrail_note: (r.evidence.as_deref()
                     == Some(crate::store::import::CLOUDTRAIL_EVIDENCE))
-                .then(|| CLOUDTRAIL_NOT_IN_BUNDLES.to_string()),
+                .then(String::new),
             }),
         }
         match r
@@ -185,6 +223,15 @@ pub fn preview(
     }
     archives
         .sort_by(|a, b| (a.origin.as_bytes(), a.sequence).cmp(&(b.origin.as_bytes(), b.sequence)));
+    for a in archives.iter_mut().filter(|a| a.cloudtrail_note.is_some()) {
+        let indices: Vec<u64> = rows
+            .iter()
+            .filter(|r| r.archive == a.archive)
+            .filter_map(|r| crate::store::parse_event_id(&r.id).map(|(_, _, i)| i))
+            .collect();
+        let (logs, records) = cloudtrail_logs(store, &a.origin, a.sequence, &indices)?;
+        a.cloudtrail_note = Some(cloudtrail_disclosure(logs, records, a.events));
+    }
     let unverified = rows.iter().filter(|r| !r.verified).count() as u64;
     rows.truncate(PREVIEW_SAMPLE);
     Ok(ExportPreview {

@@ -123,8 +123,43 @@ impl ReportBuilder {
             sealed: manifest.created.clone(),
             imported: a.imported.clone(),
             received,
+            cloudtrail: None,
         });
         self.normalizers.push(normalizer);
+    }
+
+    /// The next archive, an AWS CloudTrail archive (docs/evidence-bundle.md section 11): its checked proof names
+    /// its signer, sealing time, digests and log files; its events follow the built-in CloudTrail mapper.
+    pub fn archive_cloudtrail(&mut self, proof: &super::cloudtrail::CheckedProof) {
+        let k = self.archives.len();
+        let Some(a): Option<&IndexArchive> = self.index.archives.get(k) else {
+            return;
+        };
+        let kind = SourceKind::Cloudtrail;
+        let rules = kind.mapper().map_or_else(
+            || format!("source kind {kind}"),
+            |m| Normalization::builtin_named(kind, m).text,
+        );
+        self.archives.push(ReportArchive {
+            number: k as u64 + 1,
+            origin: a.origin.clone(),
+            sequence: a.sequence,
+            size: a.size,
+            root: a.root.clone(),
+            source_kind: kind.as_str().to_string(),
+            normalization: rules,
+            signer: KeyInfo {
+                key: proof.signer.clone(),
+                name: super::cloudtrail::SIGNER_NAME.to_string(),
+                fingerprint: proof.fingerprints.join(", "),
+            },
+            events: a.events,
+            sealed: proof.sealed.clone(),
+            imported: a.imported.clone(),
+            received: None,
+            cloudtrail: Some(proof.report.clone()),
+        });
+        self.normalizers.push(Normalizer::builtin(kind));
     }
 
     /// The next event: from archive number `archive` (1-based, an archive already given), at `index`, with its
@@ -168,6 +203,18 @@ impl ReportBuilder {
             env: n.env,
             stage: n.stage,
             received: a.received.as_ref().map(|r| r.label.clone()),
+            cloudtrail: a.cloudtrail.as_ref().and_then(|c| {
+                let j = c
+                    .logs
+                    .partition_point(|l| l.first_index <= index)
+                    .checked_sub(1)?;
+                let record = index - c.logs[j].first_index;
+                (record < c.logs[j].records).then(|| super::cloudtrail::ReportCloudTrailEvent {
+                    label: c.label.clone(),
+                    log: j as u64 + 1,
+                    record,
+                })
+            }),
         });
     }
 
@@ -188,13 +235,49 @@ impl ReportBuilder {
         producer_fps.dedup();
         let plural =
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-        let summary = format!(
-            "{} from {}. Every event's bytes hash to its leaf, every inclusion proof leads to its \
-             archive's signed Merkle root, and every checkpoint signature verifies with its producer key. Every \
-             archive was verified under a trusted producer key when it was imported into the evidence store.",
-            plural(self.events.len(), "event", "events"),
-            plural(self.archives.len(), "archive", "archives")
-        );
+        let aws_events = self
+            .events
+            .iter()
+            .filter(|e| e.cloudtrail.is_some())
+            .count();
+        let aws_archives = (self.archives.iter())
+            .filter(|a| a.cloudtrail.is_some())
+            .count();
+        let summary = if aws_archives == 0 {
+            format!(
+                "{} from {}. Every event's bytes hash to its leaf, every inclusion proof leads to its \
+                 archive's signed Merkle root, and every checkpoint signature verifies with its producer key. \
+                 Every archive was verified under a trusted producer key when it was imported into the evidence \
+                 store.",
+                plural(self.events.len(), "event", "events"),
+                plural(self.archives.len(), "archive", "archives")
+            )
+        } else {
+            // AWS CloudTrail evidence is said apart: its proof is AWS's signed digests, not a checkpoint
+            // (docs/evidence-bundle.md section 11.4).
+            let mut text = format!(
+                "{} from {}. Every event's bytes hash to its leaf.",
+                plural(self.events.len(), "event", "events"),
+                plural(self.archives.len(), "archive", "archives")
+            );
+            let sealed_archives = self.archives.len() - aws_archives;
+            if sealed_archives > 0 {
+                text.push_str(&format!(
+                    " {} from {} sealed by AuditLens: every inclusion proof leads to its archive's signed Merkle \
+                     root, and every checkpoint signature verifies with its producer key.",
+                    plural(self.events.len() - aws_events, "event", "events"),
+                    plural(sealed_archives, "archive", "archives")
+                ));
+            }
+            text.push_str(&format!(
+                " {} from {}: each is a record of a whole log file the bundle carries, whose SHA-256 is listed \
+                 in a digest file whose SHA256withRSA signature verifies with an AWS CloudTrail public key. Every \
+                 archive was verified when it was imported into the evidence store.",
+                plural(aws_events, "event", "events"),
+                plural(aws_archives, "AWS CloudTrail archive", "AWS CloudTrail archives")
+            ));
+            text
+        };
         // Events of archives sealed on receipt are said apart: their signature proves no change since receipt,
         // not authenticity at the source (docs/evidence-bundle.md section 7.1).
         let received_events = self.events.iter().filter(|e| e.received.is_some()).count();
@@ -211,7 +294,7 @@ impl ReportBuilder {
                 receipt_sentence(received_events, received_archives)
             )
         };
-        let how_to_verify = vec![
+        let mut how_to_verify = vec![
             format!(
                 "With AuditLens: auditlens verify-bundle --trust PRODUCER.pub --trust-auditor AUDITOR.pub BUNDLE.zip \
                  (exit status 0 means verified). Obtain the producer key from its owner, not from this bundle, and \
@@ -225,6 +308,11 @@ impl ReportBuilder {
             HOW_TO_VERIFY[2].to_string(),
             HOW_TO_VERIFY[3].to_string(),
         ];
+        let mut checks: Vec<String> = CHECKS.iter().map(|c| c.to_string()).collect();
+        if aws_archives > 0 {
+            checks.push(CLOUDTRAIL_CHECK.to_string());
+            how_to_verify.push(CLOUDTRAIL_HOW_TO_VERIFY.to_string());
+        }
         ExportReport {
             format: super::REPORT_FORMAT_NAME.into(),
             version: super::FORMAT_VERSION,
@@ -237,7 +325,7 @@ impl ReportBuilder {
             verification: ExportChecks {
                 checked_at: self.index.exported,
                 summary,
-                checks: CHECKS.iter().map(|c| c.to_string()).collect(),
+                checks,
             },
             archives: self.archives,
             events: self.events,
@@ -280,6 +368,18 @@ pub const CHECKS: [&str; 5] = [
      whose SHA-256 the checkpoint signs.",
     "Each archive is stored with status 'verified': it verified under a producer key the importer trusted.",
 ];
+
+/// `verification.checks`' sixth sentence, when the bundle holds AWS CloudTrail events (section 11.4).
+pub const CLOUDTRAIL_CHECK: &str = "Each AWS CloudTrail event is exactly a record of a log file the bundle \
+    carries, whose decompressed SHA-256 is the hashValue listed by a digest file whose SHA256withRSA signature \
+    verifies with the AWS public key it names, valid at its digestEndTime.";
+
+/// `how_to_verify`'s sixth step, when the bundle holds AWS CloudTrail events (section 11.4).
+pub const CLOUDTRAIL_HOW_TO_VERIFY: &str = "AWS CloudTrail archives (origin aws-cloudtrail:ACCOUNT/REGION/TRAIL) \
+    carry no checkpoint: add --aws-keys KEYS.json with AWS's public keys, obtained from AWS (aws cloudtrail \
+    list-public-keys), not from this bundle. By hand: gunzip each archives/NNNNNN/logs/MMMMMM.json.gz, compare \
+    its SHA-256 with the hashValue its digest lists, and check each digest's signature as docs/cloudtrail.md \
+    section 4 describes.";
 
 /// `how_to_verify[1..]`, fixed by the format (the first step names the keys).
 pub const HOW_TO_VERIFY: [&str; 4] = [

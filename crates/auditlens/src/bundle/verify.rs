@@ -47,6 +47,9 @@ pub struct VerifyOptions<'a> {
     /// Producer grants (`--trust-policy`, docs/trust-policy.md), beside the bare `trusted_producers` keys, which
     /// are pinned per origin on first use in the bundle's archive order (origin, then sequence).
     pub producer_policy: Option<&'a crate::trust::TrustPolicy>,
+    /// AWS CloudTrail public keys (`--aws-keys`): every digest of a CloudTrail archive must be signed by one of
+    /// them, valid at its time (docs/evidence-bundle.md section 11.5).
+    pub aws_keys: Option<&'a crate::cloudtrail_digest::AwsKeys>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -179,6 +182,10 @@ pub struct VerifiedArchive {
     /// proves no change since receipt, not authenticity at the source`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub received_label: Option<String>,
+    /// Set for an AWS CloudTrail archive (docs/evidence-bundle.md section 11): `signed by AWS CloudTrail (key
+    /// FP): log files verified against AWS's signed digests`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloudtrail_label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -192,6 +199,9 @@ pub struct VerifiedEvent {
     /// Set when the event's archive was sealed on receipt: its label ([`VerifiedArchive::received_label`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub received_label: Option<String>,
+    /// Set when the event's archive is an AWS CloudTrail archive: its label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloudtrail_label: Option<String>,
 }
 
 /// The result of verifying one bundle (the `--json` document).
@@ -341,8 +351,13 @@ fn run(
         producers.extend(p.clone());
     }
     let mut first_use = crate::trust::FirstUse::new();
+    let mut log_files = 0usize;
     for k in 1..=zip.archives {
-        let a = check_archive(&mut zip, k, &index, &size_of)?;
+        let a = if super::cloudtrail::is_cloudtrail_origin(&index.archives[k - 1].origin) {
+            check_cloudtrail_archive(&mut zip, k, &index, &size_of)?
+        } else {
+            check_archive(&mut zip, k, &index, &size_of)?
+        };
         if let Some(prev) = archives.last()
             && (prev.origin.as_bytes(), prev.sequence) >= (a.origin.as_bytes(), a.sequence)
         {
@@ -355,35 +370,68 @@ fn run(
                 prev.sequence
             )));
         }
-        let (normalizer, rules) = match named_rules
-            .get(k - 1)
-            .and_then(|named| super::report::older_rules(&a.manifest, named))
-        {
-            Some((version, text)) => (a.normalizer.clone().at_version(version), text),
-            None => (a.normalizer.clone(), super::report::rules_of(&a.manifest)),
+        let signer = match &a.proof {
+            ArchiveProof::Signed(signed) => {
+                let (manifest, signer) = signed.as_ref();
+                let (normalizer, rules) = match named_rules
+                    .get(k - 1)
+                    .and_then(|named| super::report::older_rules(manifest, named))
+                {
+                    Some((version, text)) => (a.normalizer.clone().at_version(version), text),
+                    None => (a.normalizer.clone(), super::report::rules_of(manifest)),
+                };
+                report.archive(manifest, signer, normalizer, rules);
+                KeyStatus::decided(
+                    signer,
+                    first_use.decide(
+                        &producers,
+                        &a.origin,
+                        signer,
+                        crate::time::parse_rfc3339(&manifest.created),
+                    ),
+                )
+            }
+            ArchiveProof::Aws(proof) => {
+                log_files += proof.leaves.len();
+                if log_files > super::cloudtrail::MAX_LOG_FILES {
+                    return Err(BundleFailure::new(
+                        FailureKind::Container,
+                        format!(
+                            "the bundle carries more than {} CloudTrail log files",
+                            super::cloudtrail::MAX_LOG_FILES
+                        ),
+                    ));
+                }
+                report.archive_cloudtrail(proof);
+                let why = match opts.aws_keys {
+                    Some(keys) => proof.untrusted(keys),
+                    None => Some("no AWS keys were given (--aws-keys KEYS.json)".to_string()),
+                };
+                KeyStatus {
+                    key: proof.signer.clone(),
+                    name: super::cloudtrail::SIGNER_NAME.to_string(),
+                    fingerprint: proof.fingerprints.join(", "),
+                    trusted: why.is_none(),
+                    trust_reason: Some(why.unwrap_or_else(|| {
+                        "every digest is signed by an AWS key given with --aws-keys, valid at its time".into()
+                    })),
+                }
+            }
         };
-        report.archive(&a.manifest, &a.signer, normalizer, rules);
-        let received = a.manifest.received.clone();
-        let received_label = received
-            .as_ref()
-            .map(|r| r.label(a.signer.name(), &a.signer.fingerprint()));
+        let (received, cloudtrail_label) = match &a.proof {
+            ArchiveProof::Signed(signed) => (signed.0.received.clone(), None),
+            ArchiveProof::Aws(p) => (None, Some(p.report.label.clone())),
+        };
         v.archives.push(VerifiedArchive {
             origin: a.origin.clone(),
             sequence: a.sequence,
             size: a.size,
             root: encode_hash(&a.root),
             events: index.archives[k - 1].events,
-            signer: KeyStatus::decided(
-                &a.signer,
-                first_use.decide(
-                    &producers,
-                    &a.origin,
-                    &a.signer,
-                    crate::time::parse_rfc3339(&a.manifest.created),
-                ),
-            ),
+            signer,
             received,
-            received_label,
+            received_label: a.received_label.clone(),
+            cloudtrail_label,
         });
         archives.push(a);
     }
@@ -496,16 +544,25 @@ fn run(
                 FailureKind::UntrustedProducer,
                 format!(
                     "archive {} ({} sequence {}) is signed by the producer key {} ({}), which is not trusted for it: {} \
-                     (pass --trust KEY.pub or --trust-policy FILE)",
+                     ({})",
                     k + 1,
                     a.origin,
                     a.sequence,
                     a.signer.key,
                     a.signer.fingerprint,
-                    a.signer.trust_reason.as_deref().unwrap_or("not among the trusted keys")
+                    a.signer.trust_reason.as_deref().unwrap_or("not among the trusted keys"),
+                    if a.cloudtrail_label.is_some() {
+                        "pass --aws-keys KEYS.json with AWS's public keys"
+                    } else {
+                        "pass --trust KEY.pub or --trust-policy FILE"
+                    }
                 ),
             )
-            .entry(&checkpoint_entry(k + 1)),
+            .entry(&if a.cloudtrail_label.is_some() {
+                super::cloudtrail::proof_entry(k + 1)
+            } else {
+                checkpoint_entry(k + 1)
+            }),
         );
     } else if !opts.trusted_auditors.is_empty() && !opts.trusted_auditors.contains(&auditor) {
         v.status = BundleStatus::Untrusted;
@@ -783,16 +840,23 @@ struct ArchiveCheck {
     origin: String,
     sequence: u64,
     size: u64,
+    /// The signed root (for a CloudTrail archive, `bundle.json`'s: the auditor's statement).
     root: Hash,
-    signer: VerifierKey,
-    /// The archive's signed manifest.
-    manifest: Manifest,
+    proof: ArchiveProof,
     /// The archive's signed rules (kind and mapping file), for the reports' normalized fields.
     normalizer: Normalizer,
     /// Events of this archive seen so far.
     seen: u64,
     /// The label of an archive sealed on receipt, for its events.
     received_label: Option<String>,
+}
+
+/// What vouches for an archive's events.
+enum ArchiveProof {
+    /// A checkpoint signed by the producer key the signed manifest names.
+    Signed(Box<(Manifest, VerifierKey)>),
+    /// AWS's signed digests and the whole log files (docs/evidence-bundle.md section 11).
+    Aws(Box<super::cloudtrail::CheckedProof>),
 }
 
 fn check_archive(
@@ -951,16 +1015,133 @@ fn check_archive(
         .received
         .as_ref()
         .map(|r| r.label(signer.name(), &signer.fingerprint()));
+    no_parts_of(zip, k, "a checkpoint archive", |p| {
+        matches!(
+            p,
+            ArchivePart::CloudTrailProof
+                | ArchivePart::AwsKeys
+                | ArchivePart::Digest(_)
+                | ArchivePart::Log(_)
+        )
+    })?;
     Ok(ArchiveCheck {
         received_label,
         origin: cp.origin,
         sequence: chain.sequence,
         size: cp.size,
         root: cp.root,
-        signer,
-        manifest: m,
+        proof: ArchiveProof::Signed(Box::new((m, signer))),
         normalizer,
         seen: 0,
+    })
+}
+
+/// Fails when archive `k` has an entry of a part `unwanted` accepts (a part of the other kind of archive).
+fn no_parts_of(
+    zip: &BundleZip,
+    k: usize,
+    what: &str,
+    unwanted: impl Fn(ArchivePart) -> bool,
+) -> Result<(), BundleFailure> {
+    match zip
+        .names
+        .iter()
+        .find(|n| archive_entry(n).is_some_and(|(j, p)| j == k && unwanted(p)))
+    {
+        Some(name) => Err(BundleFailure::new(
+            FailureKind::Container,
+            format!("entry {name:?} is not allowed in archive {k}, {what}"),
+        )
+        .entry(name)),
+        None => Ok(()),
+    }
+}
+
+/// Archive `k`, an AWS CloudTrail archive (docs/evidence-bundle.md section 11): its proof, checked as the
+/// exporter checked it, and `bundle.json`'s element against it.
+fn check_cloudtrail_archive(
+    zip: &mut BundleZip,
+    k: usize,
+    index: &BundleIndex,
+    size_of: &dyn Fn(&str) -> u64,
+) -> Result<ArchiveCheck, BundleFailure> {
+    use super::cloudtrail::{self as ct, CheckError, FaultKind};
+    no_parts_of(zip, k, "an AWS CloudTrail archive", |p| {
+        matches!(
+            p,
+            ArchivePart::Checkpoint | ArchivePart::Manifest | ArchivePart::Mapping
+        )
+    })?;
+    let described = &index.archives[k - 1];
+    let proof = match ct::check_proof(k, &described.origin, described.size, &mut |name, limit| {
+        if !zip.names.contains(name) {
+            return Err(BundleFailure::new(
+                FailureKind::Container,
+                format!("missing entry {name:?}"),
+            )
+            .entry(name));
+        }
+        zip.read_declared(name, Some(size_of(name)), limit)
+    }) {
+        Ok(p) => p,
+        Err(CheckError::Read(f)) => return Err(f),
+        Err(CheckError::Fault(f)) => {
+            let kind = match f.kind {
+                FaultKind::Container => FailureKind::Container,
+                FaultKind::Proof => FailureKind::Checkpoint,
+                FaultKind::Signature => FailureKind::ProducerSignature,
+            };
+            let mut failure = BundleFailure::new(kind, f.message).entry(&f.entry);
+            if let Some((expected, found)) = f.values {
+                failure = failure.values(expected, found);
+            }
+            return Err(failure);
+        }
+    };
+    // Exactly the numbered files cloudtrail.json lists.
+    let (digests, logs) = zip
+        .names
+        .iter()
+        .fold((0, 0), |(d, l), n| match archive_entry(n) {
+            Some((j, ArchivePart::Digest(_))) if j == k => (d + 1, l),
+            Some((j, ArchivePart::Log(_))) if j == k => (d, l + 1),
+            _ => (d, l),
+        });
+    if (digests, logs) != (proof.report.digests.len(), proof.leaves.len()) {
+        return Err(BundleFailure::new(
+            FailureKind::Container,
+            format!(
+                "archive {k} holds {digests} digest and {logs} log file entries; its cloudtrail.json lists {} and {}",
+                proof.report.digests.len(),
+                proof.leaves.len()
+            ),
+        )
+        .entry(&ct::proof_entry(k)));
+    }
+    let root = decode_hash(&described.root)
+        .map_err(|e| index_failure(format!("archives[{}].root: {e}", k - 1)))?;
+    if described.sequence == 0 {
+        return Err(index_failure(format!(
+            "archives[{}].sequence must be at least 1",
+            k - 1
+        )));
+    }
+    if described.signer != proof.signer {
+        return Err(index_failure(format!(
+            "archives[{}].signer disagrees with the fingerprints of its digests",
+            k - 1
+        ))
+        .values(proof.signer.clone(), described.signer.clone()));
+    }
+    Ok(ArchiveCheck {
+        origin: described.origin.clone(),
+        sequence: described.sequence,
+        size: described.size,
+        root,
+        proof: ArchiveProof::Aws(Box::new(proof)),
+        normalizer: Normalizer::builtin(SourceKind::Cloudtrail),
+        seen: 0,
+        received_label: None,
     })
 }
 
@@ -1090,6 +1271,49 @@ fn check_events(
             .event(&p.id));
         }
         prev = Some((p.archive, p.index));
+        if let ArchiveProof::Aws(proof) = &a.proof {
+            // AWS's proof: the event is exactly a record of a log file whose SHA-256 a signed digest lists.
+            if !p.path.is_empty() {
+                return Err(proof_fail(
+                    "an event of an AWS CloudTrail archive has an empty path: its proof is its log file".into(),
+                )
+                .event(&p.id));
+            }
+            let Some((j, record, record_leaf)) = proof.leaf_at(p.index) else {
+                return Err(proof_fail(format!(
+                    "index {} is in none of archive {k}'s log files",
+                    p.index
+                ))
+                .event(&p.id));
+            };
+            if record_leaf != leaf {
+                return Err(BundleFailure::new(
+                    FailureKind::Event,
+                    format!(
+                        "event {n} of events.jsonl is not record {record} of log file {} ({}), which holds index {}",
+                        j + 1,
+                        proof.report.logs[j].object,
+                        p.index
+                    ),
+                )
+                .entry(super::EVENTS)
+                .line(n)
+                .event(&p.id)
+                .values(encode_hash(&record_leaf), encode_hash(&leaf)));
+            }
+            a.seen += 1;
+            report.event(k, p.index, &leaf, 0, event);
+            out.push(VerifiedEvent {
+                id,
+                origin: a.origin.clone(),
+                sequence: a.sequence,
+                index: p.index,
+                leaf: encode_hash(&leaf),
+                received_label: None,
+                cloudtrail_label: Some(proof.report.label.clone()),
+            });
+            continue;
+        }
         let path = p
             .path
             .iter()
@@ -1120,6 +1344,7 @@ fn check_events(
             index: p.index,
             leaf: encode_hash(&leaf),
             received_label: a.received_label.clone(),
+            cloudtrail_label: None,
         });
     }
     if out.len() as u64 != index.events {
@@ -1239,7 +1464,7 @@ impl BundleZip {
             });
         }
         let mut names = BTreeSet::new();
-        let mut numbers: BTreeSet<(usize, u8)> = BTreeSet::new();
+        let mut numbers: BTreeSet<(usize, ArchivePart)> = BTreeSet::new();
         for i in 0..zip.len() {
             let entry = zip
                 .by_index_raw(i)
@@ -1275,7 +1500,7 @@ impl BundleZip {
                 }
             }
             if let Some((k, part)) = archive_entry(&name) {
-                numbers.insert((k, (part == ArchivePart::Manifest) as u8));
+                numbers.insert((k, part));
             }
             names.insert(name);
         }
@@ -1302,7 +1527,18 @@ impl BundleZip {
             )));
         }
         for k in 1..=archives {
-            for name in [checkpoint_entry(k), archive_manifest_entry(k)] {
+            // A checkpoint archive, or an AWS CloudTrail archive (section 11): which one is checked with
+            // bundle.json.
+            let aws = numbers.contains(&(k, ArchivePart::CloudTrailProof));
+            let required = if aws {
+                [
+                    super::cloudtrail::proof_entry(k),
+                    super::cloudtrail::keys_entry(k),
+                ]
+            } else {
+                [checkpoint_entry(k), archive_manifest_entry(k)]
+            };
+            for name in required {
                 if !names.contains(&name) {
                     return Err(container(format!("missing entry {name:?}")).entry(&name));
                 }

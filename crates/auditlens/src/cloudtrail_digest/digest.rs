@@ -9,6 +9,8 @@ use super::keys::hex_decode;
 #[derive(Debug, Clone)]
 pub(crate) struct Digest {
     pub start: DateTime<Utc>,
+    /// `digestStartTime` exactly as written.
+    pub start_raw: String,
     pub end: DateTime<Utc>,
     /// `digestEndTime` exactly as written (it is signed as is).
     pub end_raw: String,
@@ -111,7 +113,7 @@ impl Digest {
             return Err("not a JSON object".into());
         }
         req_str(v, "awsAccountId")?;
-        let (start, _) = time(v, "digestStartTime")?;
+        let (start, start_raw) = time(v, "digestStartTime")?;
         let (end, end_raw) = time(v, "digestEndTime")?;
         let bucket = req_str(v, "digestS3Bucket")?.to_string();
         let object = req_str(v, "digestS3Object")?.to_string();
@@ -173,6 +175,7 @@ impl Digest {
         }
         Ok(Digest {
             start,
+            start_raw,
             end,
             end_raw,
             bucket,

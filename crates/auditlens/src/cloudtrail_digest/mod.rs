@@ -24,8 +24,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use digest::string_to_sign;
+pub(crate) use digest::{Digest, parse_digest_name};
+pub(crate) use keys::hex_decode;
 pub use keys::{AwsKeys, AwsPublicKey, key_fingerprint, verify_sha256_with_rsa};
-pub(crate) use stored::{inflate_checked, log_records};
+pub(crate) use stored::{inflate, inflate_checked, log_records};
 pub use unpack::{ExportInput, Packed, export_input, packed_export, unpack};
 pub use walk::{verify_export, verify_export_with_progress};
 

@@ -8,8 +8,8 @@ use sha2::{Digest as _, Sha256};
 use super::gzip::{Gunzip, gunzip_all};
 use super::keys::hex_lower;
 
-/// Inflates `gz` (at most `max` bytes out) and checks the SHA-256 of the result against `sha256_hex`.
-pub(crate) fn inflate_checked(gz: &[u8], sha256_hex: &str, max: u64) -> Result<Vec<u8>, String> {
+/// Inflates `gz`: every gzip member, nothing after the last, at most `max` bytes out.
+pub(crate) fn inflate(gz: &[u8], max: u64) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let mut too_big = false;
     let result = gunzip_all(gz, |b| {
@@ -25,16 +25,19 @@ pub(crate) fn inflate_checked(gz: &[u8], sha256_hex: &str, max: u64) -> Result<V
         return Err(format!("decompresses to more than {max} bytes"));
     }
     match result {
-        Gunzip::Complete { .. } => {}
-        Gunzip::NotGzip(d) => return Err(format!("not gzip: {d}")),
-        Gunzip::Corrupt(d) => return Err(format!("corrupt gzip: {d}")),
-        Gunzip::TrailingBytes { offset, detail, .. } => {
-            return Err(format!(
-                "trailing bytes after the gzip member(s): {detail} at byte {offset}"
-            ));
-        }
-        Gunzip::Stopped => return Err("stopped".into()),
+        Gunzip::Complete { .. } => Ok(out),
+        Gunzip::NotGzip(d) => Err(format!("not gzip: {d}")),
+        Gunzip::Corrupt(d) => Err(format!("corrupt gzip: {d}")),
+        Gunzip::TrailingBytes { offset, detail, .. } => Err(format!(
+            "trailing bytes after the gzip member(s): {detail} at byte {offset}"
+        )),
+        Gunzip::Stopped => Err("stopped".into()),
     }
+}
+
+/// Inflates `gz` (at most `max` bytes out) and checks the SHA-256 of the result against `sha256_hex`.
+pub(crate) fn inflate_checked(gz: &[u8], sha256_hex: &str, max: u64) -> Result<Vec<u8>, String> {
+    let out = inflate(gz, max)?;
     let found = hex_lower(&Sha256::digest(&out));
     if found != sha256_hex {
         return Err(format!(
@@ -42,6 +45,39 @@ pub(crate) fn inflate_checked(gz: &[u8], sha256_hex: &str, max: u64) -> Result<V
         ));
     }
     Ok(out)
+}
+
+/// Deepest nesting of arrays and objects in a log file, counting its top-level object (docs/evidence-bundle.md
+/// section 11.2): the object, `Records` and a record nested at most 128 deep. The same limit for every reader,
+/// whatever its parser's own.
+pub(crate) const MAX_LOG_NESTING: usize = 130;
+
+/// The largest number of arrays and objects open at once in JSON text `bytes` (brackets inside strings do not
+/// count).
+fn nesting(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// The records of a CloudTrail log file's content (`{"Records":[...]}`), each minified; each must be a JSON
@@ -52,6 +88,11 @@ pub(crate) fn log_records(content: &[u8], max_event: usize) -> Result<Vec<Vec<u8
     struct Envelope<'a> {
         #[serde(borrow, rename = "Records")]
         records: Vec<&'a RawValue>,
+    }
+    if nesting(content) > MAX_LOG_NESTING {
+        return Err(format!(
+            "nested deeper than {MAX_LOG_NESTING} levels of arrays and objects"
+        ));
     }
     let envelope: Envelope<'_> = serde_json::from_slice(content)
         .map_err(|e| format!("not a CloudTrail {{\"Records\": [...]}} document: {e}"))?;
@@ -117,6 +158,20 @@ mod tests {
         assert!(log_records(br#"{"Records":[1]}"#, 100).is_err());
         assert!(log_records(br#"{"Records":[{"a":"long"}]}"#, 5).is_err());
         assert!(log_records(br#"{"records":[]}"#, 100).is_err());
+        // A record nested `d` deep, with brackets inside a string that do not count.
+        let deep = |d: usize| {
+            format!(
+                "{{\"Records\":[{{\"s\":\"[[{{\",\"a\":{}1{}}}]}}",
+                "[".repeat(d - 1),
+                "]".repeat(d - 1)
+            )
+        };
+        assert!(log_records(deep(MAX_LOG_NESTING - 2).as_bytes(), 1 << 20).is_ok());
+        assert!(
+            log_records(deep(MAX_LOG_NESTING - 1).as_bytes(), 1 << 20)
+                .unwrap_err()
+                .contains("nested deeper than 130")
+        );
         assert!(log_records(b"[]", 100).is_err());
     }
 }
