@@ -1332,6 +1332,8 @@ pub fn export_bundle(
     }
     let selection_input = selection.to_input().map_err(export_error)?;
     let out_path = PathBuf::from(out);
+    // CloudTrail events travel with their log files and the AWS keys kept at import, which re-verify them first.
+    let aws = kept_aws_keys(state);
     let summary = state.db()?.read(|store| {
         let opts = ExportOptions {
             selection: selection_input,
@@ -1339,6 +1341,7 @@ pub fn export_bundle(
             auditor: &key,
             out: &out_path,
             now_micros: now_micros(),
+            aws_keys: Some(&aws),
         };
         auditlens::bundle::export(store, &opts).map_err(export_error)
     })?;
@@ -1589,11 +1592,14 @@ pub fn open_bundle(state: &AppState, path: &str) -> Result<OpenedBundle, AppErro
         .ok()
         .flatten()
         .map(|(k, _)| k.verifier());
+    // AWS CloudTrail archives are trusted under the AWS keys this auditor kept at import.
+    let aws = kept_aws_keys(state);
     let opts = auditlens::bundle::OpenOptions {
         work_dir: &state.data_dir.join("tmp"),
         producer_policy: &policy,
         producers: &producers,
         own_auditor: own.as_ref(),
+        aws_keys: Some(&aws),
     };
     auditlens::bundle::open_verified(Path::new(path), &opts)
         .map_err(|e| AppError::new(ErrorCode::Io, e.0))

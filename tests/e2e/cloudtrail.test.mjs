@@ -11,6 +11,7 @@
 // Screenshots: target/e2e-screenshots/ct01-...
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -85,6 +86,9 @@ function writeExport(root, keys) {
   );
   return { logFile: path.join(root, logKey), fingerprint };
 }
+
+const CLI = path.join(ROOT, 'target/debug/auditlens');
+const cli = (args) => spawnSync(CLI, args, { encoding: 'utf8' });
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
@@ -216,6 +220,43 @@ describe('a CloudTrail export in the app', () => {
       await s.execute('document.getElementById("event-provenance").scrollIntoView({ block: "start" })');
       await h.screenshot(s, 'ct07-event-signed-by-aws');
       await (await s.find('#event-back')).click();
+    });
+  });
+
+  it('exports the event in an evidence bundle with its whole log file, and opens it verified with the kept keys', async () => {
+    await step(s, 'bundle', async () => {
+      const out = h.path('cloudtrail-bundle.zip');
+      await goTo(s, 'search');
+      await search(s, `origin:"${ORIGIN}"`);
+      await s.waitForText('#match-count', /^1 match/);
+      await (await s.find('#export-evidence')).click();
+      await s.waitForElement('#export-dialog');
+      // A CloudTrail log file cannot be disclosed partially: the preview says what goes out.
+      await s.waitForText('#preview-cloudtrail', 'cannot be disclosed partially');
+      assert.match(await s.text('#preview-cloudtrail'), /discloses 1 log file whole: 1 record in all, of which 1 selected/);
+      await fill(s, '#auditor-new-name', 'ct-auditor');
+      await (await s.find('#auditor-create')).click();
+      await s.waitForText('#auditor-fingerprint', 'SHA256:');
+      await fill(s, '#export-purpose', 'AUD-12: the trail, with AWS proof');
+      await fill(s, '#export-out', out);
+      await h.screenshot(s, 'ct07b-export-cloudtrail-preview');
+      await (await s.find('#export-confirm')).click();
+      await s.waitForText('#export-result', 'Exported 1 event from 1 archive', 30000);
+      await (await s.find('#export-close')).click();
+
+      await goTo(s, 'bundle');
+      await fill(s, '#bundle-path', out);
+      await (await s.find('#bundle-verify')).click();
+      await s.waitForText('#bundle-verdict', 'Verified', 30000);
+      assert.match(await s.text('#bundle-cloudtrail'), /AWS CloudTrail log files carried whole/);
+      assert.match(await s.text('#bundle-archives .cloudtrail-label'), label);
+      await h.screenshot(s, 'ct07c-received-cloudtrail-bundle');
+      // The command line agrees, with the same AWS keys, and without them calls it untrusted.
+      const ok = cli(['verify-bundle', '--aws-keys', keys, '--json', out]);
+      assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+      assert.match(JSON.parse(ok.stdout).archives[0].cloudtrail_label, label);
+      const untrusted = cli(['verify-bundle', '--json', out]);
+      assert.equal(JSON.parse(untrusted.stdout).status, 'untrusted');
     });
   });
 

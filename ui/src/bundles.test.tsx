@@ -175,8 +175,8 @@ describe('exporting evidence from a search', () => {
     expect((within(dialog).getByRole('button', { name: 'Export and sign' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
-  it('blocks the events of an AWS CloudTrail export and says why, as text', async () => {
-    const note = 'AWS CloudTrail evidence cannot be put in an evidence bundle yet: <b>why</b>';
+  it('says the whole CloudTrail log files go out with the events, as text, and lets them be exported', async () => {
+    const note = 'AWS CloudTrail evidence: the bundle discloses 2 log files whole: <b>5 records</b> in all';
     mockBackend({
       ...basics(withEvents),
       auditor_key: () => key,
@@ -196,12 +196,14 @@ describe('exporting evidence from a search', () => {
     });
     render(<ExportDialog query="" matches={3} selectedIds={[]} zone="utc" onClose={() => undefined} />);
     const dialog = screen.getByRole('dialog');
-    await waitFor(() => expect(dialog.querySelector('#preview-cloudtrail')!.textContent).toBe(note));
+    await waitFor(() => expect(dialog.querySelector('#preview-cloudtrail')!.textContent).toContain(note));
+    expect(dialog.querySelector('#preview-cloudtrail')!.textContent).toContain('aws-cloudtrail:111122223333/eu-west-1/audit@1');
     expect(dialog.querySelector('#preview-cloudtrail b')).toBeNull();
     expect(dialog.querySelector('#preview-archives')!.textContent).toContain('AWS CloudTrail');
+    expect(dialog.querySelector('#preview-carries')!.textContent).toContain('except for AWS CloudTrail archives');
     fireEvent.change(within(dialog).getByLabelText(/Purpose/), { target: { value: 'why' } });
     fireEvent.change(within(dialog).getByLabelText('Save as'), { target: { value: '/tmp/x.zip' } });
-    expect((within(dialog).getByRole('button', { name: 'Export and sign' }) as HTMLButtonElement).disabled).toBe(true);
+    expect((within(dialog).getByRole('button', { name: 'Export and sign' }) as HTMLButtonElement).disabled).toBe(false);
   });
 
   it('shows the refusal of the exporter as text', async () => {
@@ -401,6 +403,47 @@ describe('a received bundle', () => {
     expect(items[1].querySelector('.bundle-event-head')!.textContent).toContain('sealed on receipt');
     fireEvent.click(items[1].querySelector('.bundle-event-head')!);
     expect(items[1].querySelector('.received-label')!.textContent).toContain(label);
+  });
+
+  it('labels AWS CloudTrail archives and their events with what AWS signed, as text', async () => {
+    const label =
+      "signed by AWS CloudTrail (key 521fe0827242de2255416bd160825666): log files verified against AWS's signed digests";
+    const base = opened();
+    const bundle = opened({
+      archives: [
+        {
+          ...base.archives[0],
+          origin: 'aws-cloudtrail:111122223333/eu-west-1/org-audit',
+          signer: {
+            key: 'aws-cloudtrail:521fe0827242de2255416bd160825666',
+            name: 'AWS CloudTrail',
+            fingerprint: '521fe0827242de2255416bd160825666',
+            trusted: true,
+            yours: false,
+          },
+          cloudtrail_label: `${label}\u202e`,
+        },
+      ],
+      events: [{ ...base.events[0], cloudtrail_label: `${label}\u202e` }],
+    });
+    mockBackend({ ...basics(), open_bundle: () => bundle });
+    const { container } = await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Received bundle' }));
+    fireEvent.change(screen.getByLabelText('Bundle'), { target: { value: '/in/ct.zip' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Verify' }));
+    const verdict = await screen.findByRole('status');
+    expect(verdict.querySelector('#bundle-cloudtrail')!.textContent).toContain('AWS CloudTrail log files carried whole');
+    const row = container.querySelector('#bundle-archives tbody tr')!;
+    expect(row.querySelector('.cloudtrail-label')!.textContent).toContain(label);
+    expect(row.textContent).toContain('AWS key you kept');
+    expect(row.textContent).not.toContain('in your keyring');
+    expect(verdict.textContent).toContain('the AWS keys you kept at import');
+    expect(row.querySelector('.cloudtrail-label')!.textContent).toContain('\\u{202e}');
+    expect(container.textContent).not.toContain('\u202e');
+    const item = container.querySelector('.bundle-event')!;
+    expect(item.querySelector('.bundle-event-head')!.textContent).toContain('AWS CloudTrail');
+    fireEvent.click(item.querySelector('.bundle-event-head')!);
+    expect(item.querySelector('.cloudtrail-label')!.textContent).toContain(label);
   });
 
   it('says when every event of a bundle is only sealed on receipt', async () => {

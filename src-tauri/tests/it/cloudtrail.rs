@@ -272,6 +272,40 @@ fn a_verified_export_imports_shows_on_the_archives_screen_and_rechecks() {
     let pq = commands::export_parquet(&state, "", &out.display().to_string()).unwrap();
     assert_eq!(pq.rows, 1);
 
+    // An evidence bundle: the preview says the whole log file goes out; the bundle carries it with its signed
+    // digest and the kept AWS keys, and the Received bundle screen verifies it with those keys.
+    let selection = auditlens::bundle::ExportSelection::Query {
+        query: "source:cloudtrail".into(),
+    };
+    let preview = commands::export_preview(&state, &selection).unwrap();
+    let note = preview.archives[0]
+        .cloudtrail_note
+        .as_deref()
+        .expect("note");
+    assert!(
+        note.contains("cannot be disclosed partially")
+            && note.contains("1 log file whole: 1 record in all, of which 1 selected"),
+        "{note}"
+    );
+    let bundle = tmp.path().join("ct-bundle.zip").display().to_string();
+    commands::export_bundle(&state, &selection, "AUD-12: the trail", &bundle).unwrap();
+    let opened = commands::open_bundle(&state, &bundle).unwrap();
+    assert_eq!(
+        opened.verdict,
+        auditlens::bundle::BundleVerdict::Verified,
+        "{:?}",
+        opened.failure
+    );
+    assert!(
+        opened.archives[0]
+            .cloudtrail_label
+            .as_deref()
+            .is_some_and(|l| l.starts_with("signed by AWS CloudTrail (key ")),
+        "{:?}",
+        opened.archives[0]
+    );
+    assert!(opened.events[0].cloudtrail_label.is_some());
+
     // Again: already imported; a tampered export: failed, nothing more stored.
     let again =
         commands::import_cloudtrail(&state, &r, std::slice::from_ref(&k), None, &[], &mut |_| {})

@@ -25,4 +25,9 @@ received?: Receipt,
  * With `received`: the label shown instead of "verified", `sealed on receipt by NAME (FINGERPRINT) at AT:
  * proves no change since receipt, not authenticity at the source`.
  */
-received_label?: string, };
+received_label?: string, 
+/**
+ * Set for AWS CloudTrail evidence (docs/evidence-bundle.md section 11): `signed by AWS CloudTrail (key FP):
+ * log files verified against AWS's signed digests`.
+ */
+cloudtrail_label?: string, };

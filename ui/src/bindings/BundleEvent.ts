@@ -20,4 +20,9 @@ text: string,
 /**
  * Set when the event's archive was sealed on receipt: that archive's label, shown instead of "verified".
  */
-received_label?: string, };
+received_label?: string, 
+/**
+ * Set for AWS CloudTrail evidence (docs/evidence-bundle.md section 11): `signed by AWS CloudTrail (key FP):
+ * log files verified against AWS's signed digests`.
+ */
+cloudtrail_label?: string, };

@@ -23,7 +23,8 @@ verified: boolean,
  */
 received_label?: string, 
 /**
- * Set for an AWS CloudTrail export in the store (docs/cloudtrail.md section 5): why its events cannot be put
- * in a bundle (the export refuses them).
+ * Set for an AWS CloudTrail export in the store (docs/evidence-bundle.md section 11): what the bundle
+ * discloses of it: the whole log files holding the selected events (a CloudTrail log file cannot be disclosed
+ * partially), how many and how many records in all.
  */
 cloudtrail_note?: string, };

@@ -64,15 +64,8 @@ export function ExportDialog({
     if (path) setOut(path);
   };
 
-  // CloudTrail evidence cannot go into a bundle (the export refuses it): the preview says why, per archive.
-  const cloudtrail = preview?.archives.some((a) => a.cloudtrail_note != null) ?? false;
   const blocked =
-    !preview ||
-    preview.too_many ||
-    preview.events === 0 ||
-    preview.unverified > 0 ||
-    preview.missing.length > 0 ||
-    cloudtrail;
+    !preview || preview.too_many || preview.events === 0 || preview.unverified > 0 || preview.missing.length > 0;
   const ready = !blocked && !!auditor.key && purpose.trim() !== '' && out.trim() !== '' && !busy;
 
   const run = async () => {
@@ -270,8 +263,15 @@ function PreviewView({ preview: p, zone }: { preview: ExportPreview; zone: TimeZ
         </div>
       )}
       {p.archives.some((a) => a.cloudtrail_note != null) && (
-        <div className="banner error" role="alert" id="preview-cloudtrail">
-          {safeText(p.archives.find((a) => a.cloudtrail_note != null)?.cloudtrail_note ?? '')}
+        <div className="banner warn" role="note" id="preview-cloudtrail">
+          {/* A CloudTrail log file cannot be disclosed partially: each archive says how much more goes out. */}
+          {p.archives
+            .filter((a) => a.cloudtrail_note != null)
+            .map((a) => (
+              <p key={a.archive} className="small">
+                <span className="mono">{safeText(a.archive)}</span>: {safeText(a.cloudtrail_note ?? '')}
+              </p>
+            ))}
         </div>
       )}
       {p.missing.length > 0 && (
@@ -305,9 +305,12 @@ function PreviewView({ preview: p, zone }: { preview: ExportPreview; zone: TimeZ
           </tbody>
         </table>
       )}
-      <p className="muted small">
+      <p className="muted small" id="preview-carries">
         Besides these events the bundle carries one inclusion proof per event (hashes only) and, per archive, its signed
-        checkpoint and manifest (origin, size, sealing time, input file names) — nothing else of the log.
+        checkpoint and manifest (origin, size, sealing time, input file names) — nothing else of the log
+        {p.archives.some((a) => a.cloudtrail_note != null)
+          ? ', except for AWS CloudTrail archives: their whole log files, signed digests and AWS keys, as said above.'
+          : '.'}
       </p>
     </>
   );

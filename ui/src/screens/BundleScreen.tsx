@@ -95,7 +95,7 @@ export function BundleScreen() {
   );
 }
 
-function keyBadge(k: BundleKey, auditor: boolean, verdict: OpenedBundle['verdict']) {
+function keyBadge(k: BundleKey, auditor: boolean, verdict: OpenedBundle['verdict'], aws = false) {
   // A key a failed bundle names is only a name: nothing it signed verified, so no green badge vouches for it.
   if (verdict === 'failed' && (k.yours || k.trusted)) {
     return (
@@ -105,7 +105,8 @@ function keyBadge(k: BundleKey, auditor: boolean, verdict: OpenedBundle['verdict
     );
   }
   if (k.yours) return <span className="badge good small">your auditor key</span>;
-  if (k.trusted) return <span className="badge good small">in your keyring</span>;
+  if (k.trusted) return <span className="badge good small">{aws ? 'AWS key you kept' : 'in your keyring'}</span>;
+  if (aws) return <span className="badge warn small">NOT TRUSTED: not an AWS key you kept at import</span>;
   return (
     <span className="badge warn small">
       {auditor ? 'not in your keyring: compare the fingerprint' : 'NOT TRUSTED'}
@@ -122,15 +123,16 @@ function BundleView({ bundle: b, zone }: { bundle: OpenedBundle; zone: TimeZoneC
   const received = b.archives.filter((a) => a.received_label != null);
   const receivedEvents = received.reduce((n, a) => n + a.events, 0);
   const total = b.archives.reduce((n, a) => n + a.events, 0);
+  const awsEvents = b.archives.filter((a) => a.cloudtrail_label != null).reduce((n, a) => n + a.events, 0);
   return (
     <div className="bundle-view" data-verdict={b.verdict}>
       {b.verdict === 'verified' ? (
         <div className={`banner ${receivedEvents > 0 ? 'warn' : 'good'} verdict`} role="status" id="bundle-verdict">
           {receivedEvents === 0 ? (
             <strong>
-              <span className="badge good">Verified</span> Every event is exactly what its producer signed, by a key in
-              your keyring, the reports say exactly what the events say, and the auditor's signature covers the whole
-              bundle.
+              <span className="badge good">Verified</span> Every event is exactly what its producer signed, by a key{' '}
+              {awsEvents > 0 ? 'you trust (your keyring, or the AWS keys you kept at import)' : 'in your keyring'}, the
+              reports say exactly what the events say, and the auditor's signature covers the whole bundle.
             </strong>
           ) : (
             <strong id="bundle-receipt">
@@ -142,6 +144,13 @@ function BundleView({ bundle: b, zone }: { bundle: OpenedBundle; zone: TimeZoneC
               source. Every signature is by a key in your keyring, the reports say exactly what the events say, and the
               auditor's signature covers the whole bundle.
             </strong>
+          )}
+          {awsEvents > 0 && (
+            <p className="small" id="bundle-cloudtrail">
+              {formatCount(awsEvents)} {awsEvents === 1 ? 'event is a record' : 'events are records'} of AWS CloudTrail
+              log files carried whole in the bundle, whose SHA-256 AWS's signed digests list, verified with the AWS keys
+              you kept at import.
+            </p>
           )}
           {b.auditor && !b.auditor.trusted && (
             <p className="small" id="bundle-auditor-untrusted">
@@ -269,10 +278,15 @@ function BundleView({ bundle: b, zone }: { bundle: OpenedBundle; zone: TimeZoneC
                   </td>
                   <td>
                     <span className="mono">{a.signer.name}</span>{' '}
-                    <span className="mono small">{a.signer.fingerprint}</span> {keyBadge(a.signer, false, b.verdict)}
+                    <span className="mono small">{a.signer.fingerprint}</span> {keyBadge(a.signer, false, b.verdict, a.cloudtrail_label != null)}
                     {a.received_label != null && (
                       <div className="small received-label" data-received="true">
                         <span className="badge warn small">sealed on receipt</span> {safeText(a.received_label)}
+                      </div>
+                    )}
+                    {a.cloudtrail_label != null && (
+                      <div className="small cloudtrail-label" data-cloudtrail="true">
+                        <span className="badge good small">AWS CloudTrail</span> {safeText(a.cloudtrail_label)}
                       </div>
                     )}
                   </td>
@@ -359,6 +373,7 @@ function EventItem({ event: e, zone }: { event: BundleEvent; zone: TimeZoneChoic
         <span className="clip">{e.resource ?? ''}</span>
         <span>{e.outcome ?? ''}</span>
         {e.received_label != null && <span className="badge warn small">sealed on receipt</span>}
+        {e.cloudtrail_label != null && <span className="badge good small">AWS CloudTrail</span>}
       </button>
       {open && (
         <div className="bundle-event-body">
@@ -371,6 +386,12 @@ function EventItem({ event: e, zone }: { event: BundleEvent; zone: TimeZoneChoic
               <>
                 <dt>Evidence</dt>
                 <dd className="wrap received-label">{safeText(e.received_label)}</dd>
+              </>
+            )}
+            {e.cloudtrail_label != null && (
+              <>
+                <dt>Evidence</dt>
+                <dd className="wrap cloudtrail-label">{safeText(e.cloudtrail_label)}</dd>
               </>
             )}
           </dl>
