@@ -1592,8 +1592,10 @@ pub fn open_bundle(state: &AppState, path: &str) -> Result<OpenedBundle, AppErro
         .ok()
         .flatten()
         .map(|(k, _)| k.verifier());
-    // AWS CloudTrail archives are trusted under the AWS keys this auditor kept at import.
-    let aws = kept_aws_keys(state);
+    // AWS CloudTrail archives are trusted under the AWS keys this auditor kept at import, where the trust policy's
+    // grants allow them.
+    let mut aws = kept_aws_keys(state);
+    aws.apply_policy(&state.policy());
     let opts = auditlens::bundle::OpenOptions {
         work_dir: &state.data_dir.join("tmp"),
         producer_policy: &policy,

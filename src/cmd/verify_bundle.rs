@@ -17,7 +17,9 @@ pub fn run(
     let producers = read_trusted(trust)?;
     let policy = read_policy(&[], trust_policy)?;
     let auditors = read_trusted(trust_auditor)?;
-    let aws = super::read_aws_keys(aws_keys)?;
+    let mut aws = super::read_aws_keys(aws_keys)?;
+    // The policy's `aws-cloudtrail:` grants say for which accounts and regions each AWS key is trusted.
+    aws.apply_policy(&policy);
     let opts = auditlens::bundle::VerifyOptions {
         trusted_producers: &producers,
         trusted_auditors: &auditors,

@@ -310,6 +310,52 @@ fn cloudtrail_events_travel_with_their_whole_log_files_and_verify_with_the_aws_k
         "{v}"
     );
 
+    // A trust policy that grants the eu-west-1 key only for us-east-1: that archive is untrusted; granted for
+    // its own region, verified.
+    let fp_eu = v["archives"][0]["signer"]["fingerprint"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let fp_us = v["archives"][1]["signer"]["fingerprint"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let policy_of = |eu_region: &str| {
+        let p = lab.path(&format!("policy-{eu_region}.txt"));
+        write(
+            &p,
+            format!(
+                "aws-cloudtrail:{ACCOUNT}/{eu_region}  {fp_eu}\naws-cloudtrail:{ACCOUNT}/us-east-1  {fp_us}\n"
+            )
+            .as_bytes(),
+        );
+        p
+    };
+    let with_policy = |policy: &Path| {
+        let o = auditlens(&[
+            "verify-bundle",
+            "--json",
+            "--aws-keys",
+            &s(&lab.keys),
+            "--trust-policy",
+            &s(policy),
+            &s(&out),
+        ]);
+        let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+        (code(&o), v)
+    };
+    let (c, v) = with_policy(&policy_of("us-east-1"));
+    assert_eq!((c, v["status"].as_str()), (1, Some("untrusted")), "{v}");
+    assert!(
+        v["failure"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the trust policy grants key"),
+        "{v}"
+    );
+    let (c, v) = with_policy(&policy_of("eu-west-1"));
+    assert_eq!((c, v["status"].as_str()), (0, Some("verified")), "{v}");
+
     // The independent verifier agrees.
     let o = python(&["--aws-keys", &s(&lab.keys), &s(&out)]);
     assert_eq!(o.status.code(), Some(0));

@@ -128,6 +128,9 @@ pub struct CheckedProof {
     pub leaves: Vec<Vec<Hash>>,
     /// Per digest: the fingerprint and DER of the key whose signature verified, and `digestEndTime`.
     pub signed_by: Vec<(String, Vec<u8>, DateTime<Utc>)>,
+    /// The account and region of the digests' signed S3 keys (the archive's origin).
+    pub account: String,
+    pub region: String,
 }
 
 impl CheckedProof {
@@ -148,22 +151,28 @@ impl CheckedProof {
         Some((j, r, *self.leaves[j].get(r as usize)?))
     }
 
-    /// `None` when every digest's key is among `trusted` (same DER) with a window holding its `digestEndTime`;
-    /// else why not, naming the first digest that is not.
+    /// `None` when every digest's key is among `trusted` (same DER) with a window holding its `digestEndTime`, and
+    /// the trust policy applied to `trusted` (its `aws-cloudtrail:` grants, docs/trust-policy.md section 2.1) lets
+    /// that key sign for the archive's account and region then; else why not, naming the first digest that is not.
     pub fn untrusted(&self, trusted: &AwsKeys) -> Option<String> {
         self.signed_by.iter().enumerate().find_map(|(m, (fp, der, end))| {
+            let digest = &self.report.digests[m];
             let ok = trusted
                 .keys()
                 .iter()
                 .any(|k| &k.fingerprint == fp && &k.der == der && k.is_valid_at(*end));
-            (!ok).then(|| {
-                format!(
+            if !ok {
+                return Some(format!(
                     "digest {} ({}) is signed by the AWS key {fp}, which is not among the --aws-keys keys valid at {}",
                     m + 1,
-                    self.report.digests[m].object,
-                    self.report.digests[m].end
-                )
-            })
+                    digest.object,
+                    digest.end
+                ));
+            }
+            trusted
+                .trusted_for(fp, &self.account, &self.region, *end)
+                .err()
+                .map(|why| format!("digest {} ({}): {why}", m + 1, digest.object))
         })
     }
 }
@@ -340,6 +349,7 @@ pub fn check_proof<E>(
         )
     })?;
 
+    let (mut account, mut region) = (String::new(), String::new());
     let mut digests: Vec<Digest> = Vec::with_capacity(doc.digests.len());
     let mut report_digests = Vec::with_capacity(doc.digests.len());
     let mut signed_by = Vec::with_capacity(doc.digests.len());
@@ -369,7 +379,11 @@ pub fn check_proof<E>(
         }
         // The origin is AWS's signed statement: the account, region and trail of the digest's own S3 key.
         let base = dg.object.rsplit('/').next().unwrap_or_default();
-        let named = cloudtrail_digest::parse_digest_name(base)
+        let parsed = cloudtrail_digest::parse_digest_name(base);
+        if let Some(n) = &parsed {
+            (account, region) = (n.account.clone(), n.region.clone());
+        }
+        let named = parsed
             .map(|n| crate::store::import::cloudtrail_origin(&n.account, &n.region, &n.trail));
         if named.as_deref() != Some(origin) {
             return Err(ProofFault {
@@ -563,6 +577,8 @@ pub fn check_proof<E>(
         fingerprints,
         leaves,
         signed_by,
+        account,
+        region,
     })
 }
 
@@ -801,6 +817,8 @@ pub(crate) fn load_stored(
             sealed: String::new(),
             leaves: Vec::new(),
             signed_by: Vec::new(),
+            account: String::new(),
+            region: String::new(),
         },
         size: size.max(0) as u64,
         root,

@@ -153,7 +153,7 @@ impl AwsKeys {
 
     /// Whether the key `fingerprint` may sign the digests of `account` and `region` ending at `end`: `Err` says why
     /// not, naming the grants of that key.
-    pub(super) fn trusted_for(
+    pub(crate) fn trusted_for(
         &self,
         fingerprint: &str,
         account: &str,
