@@ -77,8 +77,9 @@ SPEC NOTES (docs/evidence-bundle.md section numbers). What this script does wher
      is neither). `awsAccountId` is not compared with the account of the file name (the text does not ask it).
      `digestPublicKeyFingerprint` is 32 hex digits in either case; the key lookup and the `signer` string use it
      in lowercase. The digests need not form a chain (nothing in 11.2 links a digest to its predecessor).
-  B12 (s11.2 step 3) The digest file name must end in `.json.gz`, its time part must be `YYYYMMDDTHHmmssZ`
-     (digits only, not checked as a calendar time), and the trail runs from after `<region>_` to the LAST `_`
+  B12 (s11.2 step 3) The digest file name must end in `.json.gz` (a backfill digest's in `_backfill.json.gz`, the
+     suffix taken off before the rest is split), its time part must be `YYYYMMDDTHHmmssZ`
+     (a valid calendar time), and the trail runs from after `<region>_` to the LAST `_`
      before the time (so a trail name may hold `_`).
   B13 (s11.2 log step 1) "the first such element counts": the first element of `logFiles` that is an object
      whose `s3Object` equals `object`; it must then have `hashAlgorithm` `SHA-256` and a 64-hex-digit
@@ -101,6 +102,7 @@ SPEC NOTES (docs/evidence-bundle.md section numbers). What this script does wher
 import base64
 import binascii
 import bisect
+import datetime
 import decimal
 import hashlib
 import json
@@ -1255,10 +1257,17 @@ def digest_name(obj):
     account, sep, rest = base.partition("_CloudTrail-Digest_")
     if not sep or not account or not rest.endswith(".json.gz"):
         return None
-    rest, _, stamp = rest[:-len(".json.gz")].rpartition("_")
+    rest = rest[:-len(".json.gz")]
+    if rest.endswith("_backfill"):              # a backfill digest (note B12)
+        rest = rest[:-len("_backfill")]
+    rest, _, stamp = rest.rpartition("_")
     region, _, rest = rest.partition("_")
     trail, _, home = rest.rpartition("_")
     if not re.fullmatch(r"[0-9]{8}T[0-9]{6}Z", stamp, re.ASCII) or not all((region, trail, home)):
+        return None
+    try:                                        # a valid UTC time, as AuditLens reads it (note B12)
+        datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ")
+    except ValueError:
         return None
     return account, region, trail
 

@@ -13,7 +13,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::cloudtrail_digest::{
-    ACCOUNT, TRAIL, generate, gunzip, gz, keys_json, sha_hex, t0, write,
+    ACCOUNT, REGIONS, TRAIL, backfill, extra_log, generate, gunzip, gz, keys_json, sha_hex, t0,
+    write,
 };
 use super::common::{auditlens, code, entry, read_entries, text, write_entries};
 use auditlens::bundle::{self, BundleManifest, ManifestLine};
@@ -30,7 +31,13 @@ struct Lab {
 
 impl Lab {
     fn new() -> Lab {
+        Lab::with(|_| {})
+    }
+
+    /// A lab whose export `edit` changed before it is imported.
+    fn with(edit: impl FnOnce(&super::cloudtrail_digest::Export)) -> Lab {
         let export = generate();
+        edit(&export);
         let work = tempfile::tempdir().expect("tempdir");
         let keys = work.path().join("keys.json");
         write(
@@ -661,4 +668,32 @@ fn every_edit_of_the_aws_proof_fails_in_both_verifiers() {
         disagreements.is_empty(),
         "verify_bundle.py accepted: {disagreements:?}"
     );
+}
+
+#[test]
+fn an_event_from_a_backfill_digest_travels_with_it_and_verifies() {
+    let lab = Lab::with(|e| {
+        let rel = extra_log(e, 0, e.digests[0][1].start + chrono::Duration::minutes(30));
+        backfill(e, 0, 1, &rel);
+    });
+    // The backfill chain is the trail's second archive; its one event is the log file the hour's digest missed.
+    let ids = lab.path("ids.txt");
+    let id = format!("aws-cloudtrail:{ACCOUNT}/{}/{TRAIL}@2#0", REGIONS[0]);
+    write(&ids, id.as_bytes());
+    let (o, out) = lab.export("backfill.zip", &["--ids", &s(&ids)], true);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let entries = read_entries(&out);
+    let digest = text(&gunzip(
+        &entries
+            .iter()
+            .find(|(n, _)| n == "archives/000001/digests/000001.json.gz")
+            .expect("digest")
+            .1,
+    ));
+    assert!(digest.contains("_backfill.json.gz"), "{digest}");
+    let (c, v) = verify_json(&out, Some(&lab.keys));
+    assert_eq!(c, 0, "{v}");
+    assert_eq!(v["events"][0]["id"], id.as_str());
+    let o = python(&["--aws-keys", &s(&lab.keys), &s(&out)]);
+    assert_eq!(o.status.code(), Some(0));
 }

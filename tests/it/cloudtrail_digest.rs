@@ -122,8 +122,8 @@ type Hook<'a> = &'a dyn Fn(usize, usize, &mut Value);
 #[derive(Clone)]
 pub(crate) struct GenDigest {
     pub(crate) rel: String,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    pub(crate) start: DateTime<Utc>,
+    pub(crate) end: DateTime<Utc>,
     pub(crate) logs: Vec<String>,
 }
 
@@ -682,6 +682,141 @@ pub(crate) fn extra_log(e: &Export, region: usize, at: DateTime<Utc>) -> String 
         &gz(b"{\"Records\":[{\"eventName\":\"ConsoleLogin\"}]}"),
     );
     rel
+}
+
+/// Adds a backfill digest for `region` (AWS's `..._backfill.json.gz`: log files an hour's digest missed through
+/// processing delays, in a chain of their own) for the window of its digest `hour`, listing the log file `log_rel`
+/// (already written), signed like AWS's, with its head.json (signature and `backfill-generation-timestamp`).
+/// Returns its path.
+pub(crate) fn backfill(e: &Export, region: usize, hour: usize, log_rel: &str) -> String {
+    let reg = REGIONS[region];
+    let d = &e.digests[region][hour];
+    let key = format!(
+        "AWSLogs/{ACCOUNT}/CloudTrail-Digest/{reg}/{}/{ACCOUNT}_CloudTrail-Digest_{reg}_{TRAIL}_{HOME}_{}_backfill.json.gz",
+        ts(d.end, "%Y/%m/%d"),
+        ts(d.end, "%Y%m%dT%H%M%SZ")
+    );
+    let content = gunzip(&std::fs::read(e.path(log_rel)).expect("log"));
+    let v = json!({
+        "awsAccountId": ACCOUNT,
+        "digestStartTime": ts(d.start, "%Y-%m-%dT%H:%M:%SZ"),
+        "digestEndTime": ts(d.end, "%Y-%m-%dT%H:%M:%SZ"),
+        "digestS3Bucket": BUCKET,
+        "digestS3Object": key,
+        "digestPublicKeyFingerprint": fingerprint_for(region),
+        "digestSignatureAlgorithm": "SHA256withRSA",
+        "newestEventTime": null,
+        "oldestEventTime": null,
+        "previousDigestS3Bucket": null,
+        "previousDigestS3Object": null,
+        "previousDigestHashValue": null,
+        "previousDigestHashAlgorithm": null,
+        "previousDigestSignature": null,
+        "logFiles": [{"s3Bucket": BUCKET, "s3Object": log_rel, "hashValue": sha_hex(&content), "hashAlgorithm": "SHA-256"}],
+    });
+    let inflated = v.to_string().replace('/', "\\/");
+    let signature = sign(&ct::string_to_sign(
+        &ts(d.end, "%Y-%m-%dT%H:%M:%SZ"),
+        BUCKET,
+        &key,
+        &sha_hex(inflated.as_bytes()),
+        None,
+    ));
+    write(&e.path(&key), &gz(inflated.as_bytes()));
+    let head = json!({"Metadata": {"signature": signature, "signature-algorithm": "SHA256withRSA",
+        "backfill-generation-timestamp": ts(d.end + Duration::hours(3), "%Y-%m-%dT%H:%M:%SZ")}});
+    write(
+        &e.path(&format!("{key}.head.json")),
+        head.to_string().as_bytes(),
+    );
+    key
+}
+
+#[test]
+fn a_backfill_digest_covers_a_log_file_its_hour_missed_and_is_checked_like_any_digest() {
+    let e = generate();
+    let rel = extra_log(&e, 0, e.digests[0][1].start + Duration::minutes(30));
+    assert_only(&e.verify(), &[(FailureKind::LogNotListed, &rel)]);
+    let b = backfill(&e, 0, 1, &rel);
+    let r = e.verify();
+    assert!(r.verified, "{}", dump(&r));
+    let c = r
+        .chains
+        .iter()
+        .find(|c| c.backfill)
+        .expect("a backfill chain");
+    assert_eq!(
+        (c.region.as_str(), c.digests_verified, c.log_files_verified),
+        (REGIONS[0], 1, 1)
+    );
+    // The hourly chain is unchanged, and says nothing of the backfill digest.
+    let hourly = r
+        .chains
+        .iter()
+        .find(|c| !c.backfill && c.region == REGIONS[0])
+        .expect("chain");
+    assert_eq!(hourly.digests_verified, HOURS);
+    assert!(
+        ct::render_text(&r)
+            .iter()
+            .any(|l| l.starts_with("backfill digests of trail org-audit")),
+        "{:?}",
+        ct::render_text(&r)
+    );
+    // AWS's validator accepts it too.
+    let head = std::fs::read(e.path(&format!("{b}.head.json"))).expect("head");
+    let sig = ExternalSignatures::signature_from_head_object_json(&b, &head).expect("sig");
+    let item = |path: PathBuf| {
+        json!({"bucket": BUCKET, "key": b, "path": path, "signature": sig,
+        "public_key": base64::engine::general_purpose::STANDARD.encode(pkcs1())})
+    };
+    if let Some(theirs) = awscli(&[item(e.path(&b))]) {
+        assert_eq!(theirs.get(&b), Some(&true));
+    }
+    // One byte of it changed: its signature fails, in both validators, and the log file is no longer covered.
+    let mut c = gunzip(&std::fs::read(e.path(&b)).expect("read"));
+    let at = c
+        .windows(9)
+        .position(|w| w == b"hashValue")
+        .expect("hashValue")
+        + 12;
+    c[at] = if c[at] == b'0' { b'1' } else { b'0' };
+    write(&e.path(&b), &gz(&c));
+    let r = e.verify();
+    assert_has(&r, FailureKind::DigestSignatureInvalid, &b);
+    if let Some(theirs) = awscli(&[item(e.path(&b))]) {
+        assert_eq!(theirs.get(&b), Some(&false));
+    }
+}
+
+/// AWS's own validator on these digests (tests/independent/cloudtrail_awscli.py); `None` when python3 cannot
+/// import awscli outside CI (`make deps` installs it; under CI its absence fails).
+fn awscli(items: &[Value]) -> Option<HashMap<String, bool>> {
+    let importable = std::process::Command::new("python3")
+        .args(["-c", "import awscli.customizations.cloudtrail.validation"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !importable {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 cannot import awscli: `make deps` installs it"
+        );
+        return None;
+    }
+    let mut child = std::process::Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/independent/cloudtrail_awscli.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(Value::Array(items.to_vec()).to_string().as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    Some(serde_json::from_slice(&out.stdout).expect("awscli output"))
 }
 
 #[test]

@@ -10,7 +10,8 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use super::cloudtrail_digest::{
-    ACCOUNT, Export, HOURS, REGIONS, TRAIL, extra_log, generate, gunzip, gz, keys_json, t0, write,
+    ACCOUNT, Export, HOURS, REGIONS, TRAIL, backfill, extra_log, generate, gunzip, gz, keys_json,
+    t0, write,
 };
 use super::common::{auditlens, code, text};
 
@@ -647,4 +648,39 @@ fn no_auditlens_archive_may_claim_the_origin_of_a_cloudtrail_export() {
         text(&o.stderr)
     );
     assert_eq!(count(&db, ""), 0);
+}
+
+#[test]
+fn a_backfill_digest_imports_as_the_next_archive_of_its_trail_and_rechecks() {
+    let e = generate();
+    let rel = extra_log(&e, 0, e.digests[0][1].start + Duration::minutes(30));
+    backfill(&e, 0, 1, &rel);
+    let keys = keys_file(&e);
+    let work = tempfile::tempdir().expect("tempdir");
+    let db = work.path().join("store.db");
+    let o = import(&db, &keys, e.root());
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(
+        count(&db, "status:aws-cloudtrail"),
+        (EVENTS_PER_REGION * REGIONS.len() + 1) as u64
+    );
+    let origin = format!("aws-cloudtrail:{ACCOUNT}/{}/{TRAIL}", REGIONS[0]);
+    let archives = || -> Vec<(i64, i64)> {
+        let conn = Connection::open(&db).expect("open");
+        let mut stmt = conn
+            .prepare("SELECT sequence, events FROM archives WHERE origin = ?1 ORDER BY sequence")
+            .expect("prepare");
+        stmt.query_map([&origin], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    // The hourly chain, then the backfill chain with the log file it adds.
+    assert_eq!(archives(), vec![(1, EVENTS_PER_REGION as i64), (2, 1)]);
+    let o = check(&db, Some(&keys));
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    // The same export again adds nothing.
+    let o = import(&db, &keys, e.root());
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(archives().len(), 2);
 }

@@ -31,6 +31,7 @@ function check(verified: boolean): CloudTrailCheck {
       accounts_pinned: true,
       chains: [
         {
+          backfill: false,
           account: '111122223333',
           region: 'eu-west-1',
           trail: hostile,

@@ -6,6 +6,11 @@ import type { CloudTrailFailure } from "./CloudTrailFailure";
  */
 export type CloudTrailChain = { 
 /**
+ * A chain of backfill digests (`..._backfill.json.gz`): log files the hourly digests missed, delivered later
+ * and linked in a chain of their own.
+ */
+backfill: boolean, 
+/**
  * The AWS account (from the digest file names).
  */
 account: string, 

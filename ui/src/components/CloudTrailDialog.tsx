@@ -206,7 +206,10 @@ export function CloudTrailDialog({ path, onClose }: { path: string; onClose: () 
               <tbody>
                 {check.report.chains.map((c, i) => (
                   <tr key={i}>
-                    <td className="mono">{safeText(c.trail)}</td>
+                    <td className="mono">
+                      {safeText(c.trail)}
+                      {c.backfill && <span className="badge small">backfill digests</span>}
+                    </td>
                     <td className="mono">{safeText(c.account)}</td>
                     <td className="mono">{safeText(c.region)}</td>
                     <td>

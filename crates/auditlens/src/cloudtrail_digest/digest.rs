@@ -215,7 +215,9 @@ pub(crate) fn split_key(key: &str) -> Result<(String, String), String> {
     Ok((prefix.trim_end_matches('/').to_string(), rest.to_string()))
 }
 
-/// The parts of a digest file name `<account>_CloudTrail-Digest_<region>_<trail>_<homeRegion>_<YYYYMMDDTHHmmssZ>.json.gz`.
+/// The parts of a digest file name `<account>_CloudTrail-Digest_<region>_<trail>_<homeRegion>_<YYYYMMDDTHHmmssZ>.json.gz`,
+/// or `..._<YYYYMMDDTHHmmssZ>_backfill.json.gz` for a backfill digest (log files an hour's digest missed through
+/// processing delays, delivered later in a chain of their own).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DigestName {
     pub account: String,
@@ -223,10 +225,15 @@ pub(crate) struct DigestName {
     pub trail: String,
     pub home_region: String,
     pub time: DateTime<Utc>,
+    pub backfill: bool,
 }
 
 pub(crate) fn parse_digest_name(name: &str) -> Option<DigestName> {
     let stem = name.strip_suffix(".json.gz")?;
+    let (stem, backfill) = match stem.strip_suffix("_backfill") {
+        Some(s) => (s, true),
+        None => (stem, false),
+    };
     let (account, rest) = stem.split_once("_CloudTrail-Digest_")?;
     let (rest, ts) = rest.rsplit_once('_')?;
     let (region, rest) = rest.split_once('_')?;
@@ -243,6 +250,7 @@ pub(crate) fn parse_digest_name(name: &str) -> Option<DigestName> {
         trail: trail.into(),
         home_region: home_region.into(),
         time,
+        backfill,
     })
 }
 
@@ -279,6 +287,16 @@ mod tests {
             ("us-east-2", "my_trail_name", "us-east-1")
         );
         assert_eq!(n.time.to_rfc3339(), "2015-08-17T15:01:31+00:00");
+        assert!(!n.backfill);
+        let b = parse_digest_name(
+            "111122223333_CloudTrail-Digest_us-east-2_my_trail_name_us-east-1_20150817T150131Z_backfill.json.gz",
+        )
+        .expect("backfill digest name");
+        assert_eq!(
+            (b.trail.as_str(), b.home_region.as_str(), b.backfill),
+            ("my_trail_name", "us-east-1", true)
+        );
+        assert_eq!(b.time, n.time);
         let (a, r, t) = parse_log_name(
             "111122223333_CloudTrail_us-east-2_20150817T1445Z_9nYN7gp2eWAJHIfT.json.gz",
         )

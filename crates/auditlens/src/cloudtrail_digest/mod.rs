@@ -306,6 +306,9 @@ pub struct Failure {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "ts", ts(rename = "CloudTrailChain"))]
 pub struct ChainReport {
+    /// A chain of backfill digests (`..._backfill.json.gz`): log files the hourly digests missed, delivered later
+    /// and linked in a chain of their own.
+    pub backfill: bool,
     /// The AWS account (from the digest file names).
     pub account: String,
     /// The region the digests are about.
@@ -445,7 +448,12 @@ pub fn render_text(report: &ExportReport) -> Vec<String> {
     let mut out = Vec::new();
     for c in &report.chains {
         out.push(format!(
-            "trail {} account {} region {} (home {}){}",
+            "{}trail {} account {} region {} (home {}){}",
+            if c.backfill {
+                "backfill digests of "
+            } else {
+                ""
+            },
             c.trail,
             c.account,
             c.region,

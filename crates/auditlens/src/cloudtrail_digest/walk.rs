@@ -122,8 +122,9 @@ type LogsByFolder = BTreeMap<(String, String, String), Vec<(String, String, Date
 /// (base, owner, region) -> (chain index, digest start, digest end).
 type Windows = BTreeMap<(String, String, String), Vec<(usize, DateTime<Utc>, DateTime<Utc>)>>;
 
-/// Chain key: base, owner path (`AWSLogs/<acct>/` or `AWSLogs/<org>/<acct>/`), region, trail, home region.
-type ChainKey = (String, String, String, String, String, String);
+/// Chain key: base, owner path (`AWSLogs/<acct>/` or `AWSLogs/<org>/<acct>/`), region, trail, home region, account,
+/// and whether the chain is of backfill digests (AWS links backfill digests in a chain of their own).
+type ChainKey = (String, String, String, String, String, String, bool);
 
 /// Reads a digest file: inflate (all members, no trailing bytes, size-limited), hash, parse.
 fn read_digest(path: &Path, rel: &str) -> Result<([u8; 32], Digest), Failure> {
@@ -340,6 +341,7 @@ pub fn verify_export_with_progress(
                 dn.trail.clone(),
                 dn.home_region.clone(),
                 dn.account.clone(),
+                dn.backfill,
             );
             let list = chains.entry(key).or_default();
             list.push(Entry {
@@ -375,8 +377,9 @@ pub fn verify_export_with_progress(
     };
     let mut listed: HashMap<(String, String), ()> = HashMap::new();
     for (key, entries) in chains {
-        let (base, owner, region, trail, home, account) = key;
+        let (base, owner, region, trail, home, account, backfill) = key;
         let mut report = ChainReport {
+            backfill,
             account,
             region: region.clone(),
             trail,
@@ -421,12 +424,15 @@ pub fn verify_export_with_progress(
             &mut log_checked,
         );
         let idx = report_chains.len();
-        let w = chain_windows
-            .entry((base.clone(), owner, region))
-            .or_default();
-        for e in &entries {
-            if let Some(d) = &e.parsed {
-                w.push((idx, d.start, d.end));
+        // The hours a trail's digests cover are those of its hourly chain; a backfill digest only adds log files.
+        if !backfill {
+            let w = chain_windows
+                .entry((base.clone(), owner, region))
+                .or_default();
+            for e in &entries {
+                if let Some(d) = &e.parsed {
+                    w.push((idx, d.start, d.end));
+                }
             }
         }
         report_chains.push(report);
