@@ -15,13 +15,12 @@ use std::process::{Command, Output};
 
 use crate::common::*;
 use auditlens::bundle::{
-    self, BundleManifest, BundleStatus, BundleVerification, ExportError, ExportOptions,
-    FailureKind, ManifestLine, SelectionInput, VerifyOptions,
+    self, BundleStatus, BundleVerification, ExportError, ExportOptions, FailureKind,
+    SelectionInput, VerifyOptions,
 };
 use auditlens::note::{Note, SignerKey, VerifierKey};
 use auditlens::store::Store;
 use auditlens::store::import::{ImportOptions, ImportOutcome};
-use sha2::{Digest, Sha256};
 
 const K8S: &str = "example.com/prod/k8s";
 const CT: &str = "example.com/prod/cloudtrail";
@@ -162,25 +161,6 @@ fn assert_fails(v: &BundleVerification, kind: FailureKind, needle: &str) {
             "a failed bundle lists no verified event"
         );
     }
-}
-
-/// Recomputes the manifest over the (edited) entries and signs it with `auditor`: what a dishonest auditor, or
-/// anyone holding the auditor's key, can do. Reaches the checks behind the manifest.
-fn resign(entries: &mut Vec<(String, Vec<u8>)>, auditor: &SignerKey) {
-    entries.retain(|(n, _)| n != bundle::MANIFEST);
-    let manifest = BundleManifest {
-        auditor: auditor.verifier().to_string(),
-        entries: entries
-            .iter()
-            .map(|(name, data)| ManifestLine {
-                sha256: Sha256::digest(data).into(),
-                size: data.len() as u64,
-                name: name.clone(),
-            })
-            .collect(),
-    };
-    let signed = auditor.sign(&manifest.to_text()).unwrap();
-    entries.push((bundle::MANIFEST.into(), signed.into_bytes()));
 }
 
 fn lines(data: &[u8]) -> Vec<Vec<u8>> {
@@ -540,7 +520,7 @@ fn re_signing_by_another_auditor_changes_who_is_named_and_is_caught_by_trust() {
     let out = lab.query("b.zip", "outcome:denied");
     let mallory = key("mallory");
     // Re-signed by mallory, bundle.json still naming jane: inconsistent.
-    let t = rewrite(&out, &lab.p("t1.zip"), |e| resign(e, &mallory));
+    let t = rewrite(&out, &lab.p("t1.zip"), |e| resign_bundle(e, &mallory));
     assert_fails(&lab.verify(&t), FailureKind::Index, "auditor");
     // Mallory rewrites bundle.json too: the reports still name jane and the old purpose, so they are not the
     // reports of this bundle.
@@ -549,7 +529,7 @@ fn re_signing_by_another_auditor_changes_who_is_named_and_is_caught_by_trust() {
             v["auditor"] = mallory.verifier().to_string().into();
             v["purpose"] = "something else".into();
         });
-        resign(e, &mallory);
+        resign_bundle(e, &mallory);
     });
     let v = lab.verify(&t);
     assert_fails(&v, FailureKind::Report, "report.json");
@@ -629,7 +609,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
         "does not hash to the leaf",
         &|e| {
             flip_event_byte(e);
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case(
@@ -643,7 +623,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
             raw[0] ^= 1;
             proofs[2]["path"][1] = auditlens::archive::encode_hash(&raw).into();
             *entry(e, "proofs.jsonl") = to_lines(&proofs);
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case("proof-hash", FailureKind::Entries, "proofs.jsonl", &|e| {
@@ -662,7 +642,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
             raw[5] ^= 0x40;
             let forged = cp.replacen(&root, &auditlens::archive::encode_hash(&raw), 1);
             *entry(e, "archives/000001/checkpoint") = forged.into_bytes();
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case(
@@ -673,7 +653,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
             let mut note = Note::parse(entry(e, "archives/000001/checkpoint")).unwrap();
             note.signatures[0].signature[7] ^= 1;
             *entry(e, "archives/000001/checkpoint") = note.to_string().into_bytes();
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case(
@@ -692,7 +672,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
         "not the one",
         &|e| {
             *entry(e, "archives/000001/checkpoint") = other_checkpoint.clone();
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case(
@@ -747,7 +727,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
             let mut proofs = json_lines(entry(e, "proofs.jsonl"));
             proofs.push(proofs[10].clone());
             *entry(e, "proofs.jsonl") = to_lines(&proofs);
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case(
@@ -765,7 +745,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
                 v["events"] = 12.into();
                 v["archives"][0]["events"] = 12.into();
             });
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case(
@@ -779,7 +759,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
             let mut proofs = json_lines(entry(e, "proofs.jsonl"));
             proofs.remove(4);
             *entry(e, "proofs.jsonl") = to_lines(&proofs);
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case(
@@ -790,7 +770,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
             let mut events = lines(entry(e, "events.jsonl"));
             events.remove(4);
             *entry(e, "events.jsonl") = join_lines(&events);
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case(
@@ -813,7 +793,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
             proofs[1]["path"] = b;
             proofs[2]["path"] = a;
             *entry(e, "proofs.jsonl") = to_lines(&proofs);
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case(
@@ -824,7 +804,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
             let mut proofs = json_lines(entry(e, "proofs.jsonl"));
             proofs.swap(1, 2);
             *entry(e, "proofs.jsonl") = to_lines(&proofs);
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case(
@@ -835,7 +815,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
             let mut proofs = json_lines(entry(e, "proofs.jsonl"));
             proofs[0]["index"] = 2.into();
             *entry(e, "proofs.jsonl") = to_lines(&proofs);
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case("report-html", FailureKind::Entries, "report.html", &|e| {
@@ -851,7 +831,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
             edit_json(entry(e, "report.json"), |v| {
                 v["events"][3]["id"] = format!("{K8S}@1#2").into();
             });
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case(
@@ -868,7 +848,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
         "unknown field",
         &|e| {
             edit_json(entry(e, "bundle.json"), |v| v["note"] = "x".into());
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case(
@@ -885,7 +865,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
         "not an entry of the format",
         &|e| {
             e.insert(0, ("notes.txt".into(), b"hello".to_vec()));
-            resign(e, &auditor);
+            resign_bundle(e, &auditor);
         },
     );
     case(
@@ -970,7 +950,7 @@ fn selection_ids_must_be_exactly_the_bundles_events() {
         edit_json(entry(e, "bundle.json"), |v| {
             v["selection"]["ids"] = serde_json::json!([format!("{K8S}@1#1"), format!("{K8S}@1#2")]);
         });
-        resign(e, &auditor);
+        resign_bundle(e, &auditor);
     });
     assert_fails(
         &lab.verify(&t),
@@ -1209,7 +1189,7 @@ fn the_independent_checker_accepts_exported_bundles_and_rejects_a_tampered_one()
         let data = entry(e, "events.jsonl");
         let at = data.windows(3).position(|w| w == b"bob").unwrap();
         data[at] = b'B';
-        resign(e, &auditor_key);
+        resign_bundle(e, &auditor_key);
     });
     let o = python(&["--trust", &producer, t.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
@@ -1293,7 +1273,7 @@ fn forge(
 ) -> PathBuf {
     rewrite(good, &lab.p(out), |e| {
         f(entry(e, name));
-        resign(e, auditor);
+        resign_bundle(e, auditor);
     })
 }
 
@@ -1723,7 +1703,7 @@ fn a_mapping_archive_travels_with_its_mapping_file_and_its_fields_are_derived_fr
     let auditor = lab.auditor.clone_key();
     let t = rewrite(&out, &lab.p("m1.zip"), |e| {
         e.retain(|(n, _)| n != "archives/000001/mapping.toml");
-        resign(e, &auditor);
+        resign_bundle(e, &auditor);
     });
     assert_fails(
         &lab.verify(&t),
@@ -1738,7 +1718,7 @@ fn a_mapping_archive_travels_with_its_mapping_file_and_its_fields_are_derived_fr
     );
     let t = rewrite(&out, &lab.p("m2.zip"), |e| {
         entry(e, "archives/000001/mapping.toml").extend_from_slice(b"\n# changed\n");
-        resign(e, &auditor);
+        resign_bundle(e, &auditor);
     });
     assert_fails(&lab.verify(&t), FailureKind::Checkpoint, "not the one");
     assert_eq!(
@@ -1755,7 +1735,7 @@ fn a_mapping_archive_travels_with_its_mapping_file_and_its_fields_are_derived_fr
             "archives/000001/mapping.toml".into(),
             b"name = \"x\"\n".to_vec(),
         ));
-        resign(e, &auditor);
+        resign_bundle(e, &auditor);
     });
     assert_fails(&lab.verify(&t), FailureKind::Container, "only allowed");
     assert_eq!(
@@ -1817,7 +1797,7 @@ fn a_bundle_exported_under_version_1_of_the_mappers_still_verifies_and_its_field
         })
         .unwrap();
         *entry(e, "report.html") = html;
-        resign(e, &mallory);
+        resign_bundle(e, &mallory);
     });
     assert_verified(&lab.verify(&old));
     let claims_v1 = forge(&lab, &good, "v1-lie.zip", &mallory, "report.json", |d| {

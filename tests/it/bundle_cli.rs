@@ -456,24 +456,9 @@ fn hostile_text_is_made_safe_for_the_terminal() {
 /// Re-signs a bundle's entries (the manifest recomputed) with the key in `key_file`: what anyone holding any key
 /// can do.
 fn resign_with(entries: &mut Vec<(String, Vec<u8>)>, key_file: &str) {
-    use auditlens::bundle::{BundleManifest, ManifestLine};
-    use sha2::{Digest, Sha256};
     let key = auditlens::note::SignerKey::parse(std::fs::read_to_string(key_file).unwrap().trim())
         .unwrap();
-    entries.retain(|(n, _)| n != "manifest");
-    let manifest = BundleManifest {
-        auditor: key.verifier().to_string(),
-        entries: entries
-            .iter()
-            .map(|(name, data)| ManifestLine {
-                sha256: Sha256::digest(data).into(),
-                size: data.len() as u64,
-                name: name.clone(),
-            })
-            .collect(),
-    };
-    let signed = key.sign(&manifest.to_text()).unwrap();
-    entries.push(("manifest".into(), signed.into_bytes()));
+    super::common::resign_bundle(entries, &key);
 }
 
 #[test]

@@ -13,8 +13,8 @@ use std::process::{Command, Output};
 use crate::common::*;
 use auditlens::archive::{self, ChainLines, Manifest};
 use auditlens::bundle::{
-    self, BundleManifest, BundleStatus, BundleVerification, ExportOptions, FailureKind,
-    ManifestLine, SelectionInput, VerifyOptions,
+    self, BundleStatus, BundleVerification, ExportOptions, FailureKind, SelectionInput,
+    VerifyOptions,
 };
 use auditlens::checkpoint::Checkpoint;
 use auditlens::note::{Note, SignerKey, VerifierKey};
@@ -174,25 +174,6 @@ fn bundle_entry(entries: &[(String, Vec<u8>)], name: &str) -> Vec<u8> {
         .unwrap_or_else(|| panic!("no entry {name}"))
         .1
         .clone()
-}
-
-/// The bundle's manifest recomputed over the (edited) entries and signed by `auditor`: what a dishonest auditor
-/// can do.
-fn resign(entries: &mut Vec<(String, Vec<u8>)>, auditor: &SignerKey) {
-    entries.retain(|(n, _)| n != bundle::MANIFEST);
-    let manifest = BundleManifest {
-        auditor: auditor.verifier().to_string(),
-        entries: entries
-            .iter()
-            .map(|(name, data)| ManifestLine {
-                sha256: Sha256::digest(data).into(),
-                size: data.len() as u64,
-                name: name.clone(),
-            })
-            .collect(),
-    };
-    let signed = auditor.sign(&manifest.to_text()).unwrap();
-    entries.push((bundle::MANIFEST.into(), signed.into_bytes()));
 }
 
 /// Archive `k` of a bundle with its manifest.json replaced by `manifest` and its checkpoint re-signed over it by
@@ -482,7 +463,7 @@ fn the_receipt_cannot_be_removed_or_changed_in_a_bundle() {
     for (name, bytes) in [("without.zip", &without), ("earlier.zip", &earlier)] {
         let t = rewrite(&good, &lab.p(name), |e| {
             *entry(e, &m_name) = bytes.clone();
-            resign(e, &lab.auditor);
+            resign_bundle(e, &lab.auditor);
         });
         let v = lab.verify(&t);
         let f = v.failure.as_ref().expect("must fail");
@@ -516,7 +497,7 @@ fn the_receipt_cannot_be_removed_or_changed_in_a_bundle() {
     // normal one, but the reports the exporter signed still carry the label, and no longer match.
     let t = rewrite(&good, &lab.p("stripped.zip"), |e| {
         replace_archive_manifest(e, 2, without.clone(), &lab.receiver);
-        resign(e, &lab.auditor);
+        resign_bundle(e, &lab.auditor);
     });
     let v = lab.verify(&t);
     let f = v.failure.as_ref().expect("must fail");
@@ -534,7 +515,7 @@ fn the_receipt_cannot_be_removed_or_changed_in_a_bundle() {
         let mut bytes = serde_json::to_vec_pretty(&r).unwrap();
         bytes.push(b'\n');
         *entry(e, bundle::REPORT_JSON) = bytes;
-        resign(e, &lab.auditor);
+        resign_bundle(e, &lab.auditor);
     });
     let v = lab.verify(&t);
     let f = v.failure.as_ref().expect("must fail");
@@ -580,7 +561,7 @@ fn the_receipt_cannot_be_removed_or_changed_in_a_bundle() {
     ] {
         let t = rewrite(&good, &lab.p(name), |e| {
             replace_archive_manifest(e, 2, bad.clone(), &lab.receiver);
-            resign(e, &lab.auditor);
+            resign_bundle(e, &lab.auditor);
         });
         let v = lab.verify(&t);
         let f = v.failure.as_ref().expect("must fail");

@@ -10,14 +10,12 @@ use std::process::{Command, Output};
 
 use chrono::Duration;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::cloudtrail_digest::{
     ACCOUNT, REGIONS, TRAIL, backfill, extra_log, generate, gunzip, gz, keys_json, sha_hex, t0,
     write,
 };
-use super::common::{auditlens, code, entry, read_entries, text, write_entries};
-use auditlens::bundle::{self, BundleManifest, ManifestLine};
+use super::common::{auditlens, code, entry, read_entries, resign_bundle, text, write_entries};
 use auditlens::note::SignerKey;
 
 struct Lab {
@@ -127,26 +125,6 @@ fn python(args: &[&str]) -> Output {
         text(&out.stderr)
     );
     out
-}
-
-/// The bundle's manifest recomputed over the (edited) entries and signed by `auditor`: what a dishonest auditor
-/// can do.
-fn resign(entries: &mut Vec<(String, Vec<u8>)>, auditor: &SignerKey) {
-    entries.retain(|(n, _)| n != bundle::MANIFEST);
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    let manifest = BundleManifest {
-        auditor: auditor.verifier().to_string(),
-        entries: entries
-            .iter()
-            .map(|(name, data)| ManifestLine {
-                sha256: Sha256::digest(data).into(),
-                size: data.len() as u64,
-                name: name.clone(),
-            })
-            .collect(),
-    };
-    let signed = auditor.sign(&manifest.to_text()).expect("sign");
-    entries.push((bundle::MANIFEST.into(), signed.into_bytes()));
 }
 
 fn edit_json(data: &mut Vec<u8>, f: impl FnOnce(&mut Value)) {
@@ -644,7 +622,7 @@ fn every_edit_of_the_aws_proof_fails_in_both_verifiers() {
     for (i, case) in tamper_cases().into_iter().enumerate() {
         let mut entries = read_entries(&good);
         (case.edit)(&mut entries);
-        resign(&mut entries, &lab.auditor);
+        resign_bundle(&mut entries, &lab.auditor);
         let path = lab.path(&format!("t{i}.zip"));
         write_entries(&path, &entries);
         let (c, v) = verify_json(&path, Some(&lab.keys));

@@ -641,21 +641,12 @@ pub(crate) fn load_stored(
             reason: why,
         }])
     };
-    let Some(keys) = keys.filter(|k| !k.is_empty()) else {
-        return Err(refuse(
-            "AWS CloudTrail evidence: give the AWS public keys (--aws-keys KEYS.json) to re-verify its stored \
-             digests before export, or leave it out with -status:aws-cloudtrail"
-                .into(),
-        ));
+    store
+        .cloudtrail_exportable(archive_id, keys)?
+        .map_err(refuse)?;
+    let Some(keys) = keys else {
+        return Err(refuse("no AWS keys".into()));
     };
-    let problems = store.recheck_cloudtrail(archive_id, keys)?;
-    if let Some(p) = problems.first() {
-        return Err(refuse(format!(
-            "its stored CloudTrail evidence does not re-verify ({} problem(s); run auditlens check --aws-keys): {}",
-            problems.len(),
-            p.message
-        )));
-    }
     let conn = &store.conn;
     let (root, size, imported): (Option<Vec<u8>>, i64, String) = conn.query_row(
         "SELECT root, events, imported_at FROM archives WHERE id = ?1",

@@ -907,21 +907,9 @@ fn cloudtrail_info(
     aws_keys: Option<&crate::cloudtrail_digest::AwsKeys>,
 ) -> Result<ArchiveInfo, ParquetExportError> {
     let refused = |why: String| ParquetExportError::Refused(format!("{origin}@{sequence}: {why}"));
-    let Some(keys) = aws_keys.filter(|k| !k.is_empty()) else {
-        return Err(refused(
-            "AWS CloudTrail evidence: give the AWS public keys (--aws-keys KEYS.json) to re-verify its stored \
-             digests before export, or leave it out with -status:aws-cloudtrail"
-                .into(),
-        ));
-    };
-    let problems = store.recheck_cloudtrail(archive_id, keys)?;
-    if let Some(p) = problems.first() {
-        return Err(refused(format!(
-            "its stored CloudTrail evidence does not re-verify ({} problem(s); run auditlens check --aws-keys): {}",
-            problems.len(),
-            p.message
-        )));
-    }
+    store
+        .cloudtrail_exportable(archive_id, aws_keys)?
+        .map_err(refused)?;
     let (root, fingerprints, imported): (Option<Vec<u8>>, Option<String>, String) =
         store.conn.query_row(
             "SELECT root, signer_fingerprint, imported_at FROM archives WHERE id = ?1",

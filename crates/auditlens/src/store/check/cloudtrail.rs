@@ -36,6 +36,32 @@ fn safe_relative(path: &str) -> bool {
 }
 
 impl Store {
+    /// Whether the events of the stored CloudTrail archive `archive_id` may leave the store (an evidence bundle, OCSF
+    /// Parquet): only once its stored digests, log files and events re-verify with the AWS keys given. The inner
+    /// `Err` says why not, in words for every door.
+    pub fn cloudtrail_exportable(
+        &self,
+        archive_id: i64,
+        aws: Option<&AwsKeys>,
+    ) -> Result<Result<(), String>, StoreError> {
+        let Some(keys) = aws.filter(|k| !k.is_empty()) else {
+            return Ok(Err(
+                "AWS CloudTrail evidence: give the AWS public keys (--aws-keys KEYS.json) to re-verify its stored \
+                 digests before export, or leave it out with -status:aws-cloudtrail"
+                    .into(),
+            ));
+        };
+        let problems = self.recheck_cloudtrail(archive_id, keys)?;
+        Ok(match problems.first() {
+            Some(p) => Err(format!(
+                "its stored CloudTrail evidence does not re-verify ({} problem(s); run auditlens check --aws-keys): {}",
+                problems.len(),
+                p.message
+            )),
+            None => Ok(()),
+        })
+    }
+
     /// Re-verifies the stored CloudTrail archive `archive_id` from the file alone with the AWS keys given, as
     /// `check` does (exporters run it before an archive's first row goes out): its problems, none when it holds.
     pub fn recheck_cloudtrail(
