@@ -634,7 +634,7 @@ describe('event detail', () => {
     fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
     await waitFor(() => expect(screen.getByText('3 matches')).toBeTruthy());
     fireEvent.keyDown(container.querySelector('#results-body')!, { key: 'Enter' });
-    await waitFor(() => expect(document.getElementById('event-position')?.textContent).toBe('1 of 3 loaded results'));
+    await waitFor(() => expect(document.getElementById('event-position')?.textContent).toBe('1 of 3 results'));
     expect((document.getElementById('event-prev') as HTMLButtonElement).disabled).toBe(true);
     fireEvent.click(document.getElementById('event-next')!);
     await waitFor(() => expect(document.querySelector('.event-id')?.textContent).toBe('x@1#1'));
@@ -642,8 +642,53 @@ describe('event detail', () => {
     await waitFor(() => expect(document.querySelector('.event-id')?.textContent).toBe('x@1#2'));
     expect((document.getElementById('event-next') as HTMLButtonElement).disabled).toBe(true);
     fireEvent.keyDown(window, { key: 'ArrowUp', altKey: true });
-    await waitFor(() => expect(document.getElementById('event-position')?.textContent).toBe('2 of 3 loaded results'));
+    await waitFor(() => expect(document.getElementById('event-position')?.textContent).toBe('2 of 3 results'));
     expect(asked).toEqual(['x@1#0', 'x@1#1', 'x@1#2', 'x@1#1']);
+  });
+
+  it('goes on past the loaded rows: previous/next read the neighbouring matches by their offset', async () => {
+    const all = ['x@1#0', 'x@1#1', 'x@1#2', 'x@1#3', 'x@1#4'];
+    const offsets: (number | null)[] = [];
+    mockBackend({
+      ...basics(startup({ db: { ...startup().db, events: 5, archives: 1 } })),
+      // The first page holds 3 of the 5 counted matches; a page read by offset starts at that match.
+      search: (a) => {
+        const { offset } = a as { offset: number | null };
+        offsets.push(offset);
+        const ids = offset == null ? all.slice(0, 3) : all.slice(offset);
+        return { events: ids.map((id) => ({ ...row, id, index: all.indexOf(id) })), next: null };
+      },
+      count: () => 5,
+      event: (a) => {
+        const id = (a as { id: string }).id;
+        return { ...detail, id, index: all.indexOf(id) };
+      },
+    });
+    const { container } = await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    await waitFor(() => expect(screen.getByText('5 matches')).toBeTruthy());
+    fireEvent.keyDown(container.querySelector('#results-body')!, { key: 'Enter' });
+    await waitFor(() => expect(document.getElementById('event-position')?.textContent).toBe('1 of 5 results'));
+    fireEvent.click(document.getElementById('event-next')!);
+    await waitFor(() => expect(document.querySelector('.event-id')?.textContent).toBe('x@1#1'));
+    fireEvent.click(document.getElementById('event-next')!);
+    await waitFor(() => expect(document.querySelector('.event-id')?.textContent).toBe('x@1#2'));
+    // The last loaded row: next reads on from match 4 (offset 3).
+    expect((document.getElementById('event-next') as HTMLButtonElement).disabled).toBe(false);
+    fireEvent.click(document.getElementById('event-next')!);
+    await waitFor(() => expect(document.querySelector('.event-id')?.textContent).toBe('x@1#3'));
+    expect(document.getElementById('event-position')?.textContent).toBe('4 of 5 results');
+    expect(offsets.at(-1)).toBe(3);
+    fireEvent.keyDown(window, { key: 'ArrowDown', altKey: true });
+    await waitFor(() => expect(document.querySelector('.event-id')?.textContent).toBe('x@1#4'));
+    expect((document.getElementById('event-next') as HTMLButtonElement).disabled).toBe(true);
+    // Back across the start of that block: the block before it is read by its offset too.
+    fireEvent.click(document.getElementById('event-prev')!);
+    await waitFor(() => expect(document.querySelector('.event-id')?.textContent).toBe('x@1#3'));
+    fireEvent.click(document.getElementById('event-prev')!);
+    await waitFor(() => expect(document.querySelector('.event-id')?.textContent).toBe('x@1#2'));
+    expect(document.getElementById('event-position')?.textContent).toBe('3 of 5 results');
+    expect(offsets.at(-1)).toBe(0);
   });
 
   it('pivots from a value: filter for or against it added to the last search, copy it, events around it', async () => {

@@ -5,7 +5,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useReducer,
 import type { ReactNode } from 'react';
 
 import { backend, toAppError } from './backend';
-import type { AppError, DbStatus, FileKind, ImportEvent, Settings, Startup, TrustedKey } from './backend';
+import type { AppError, DbStatus, FileKind, ImportEvent, Settings, Sort, Startup, TrustedKey } from './backend';
 import { DEFAULT_FILTER } from './dashboards/filter';
 import type { DashboardFilter } from './dashboards/filter';
 import { applyImportEvent } from './imports';
@@ -27,6 +27,9 @@ export type Screen =
 export interface EventList {
   ids: string[];
   index: number;
+  /** When the results are counted: the search they come from and where `ids` start among all its matches, so that
+   * previous/next go on past the loaded rows (the neighbouring block is read by its offset). */
+  from?: { query: string; sort: Sort | null; start: number; total: number };
 }
 
 /** The screens that open an event (and where "back" returns to). */

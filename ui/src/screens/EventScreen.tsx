@@ -13,6 +13,7 @@ import type { AppError, EventDetail } from '../backend';
 import { useApp } from '../app-context';
 import type { EventList } from '../app-context';
 import { EventPapers } from '../components/EventPapers';
+import { BLOCK } from '../components/ResultsTable';
 import { RECEIPT_MEANING } from '../components/ReceiveDialog';
 import { formatCount } from '../format/numbers';
 import { reindentJson } from '../format/json';
@@ -69,13 +70,40 @@ export function EventScreen({
     backend.event(id).then(setEvent, setError);
   }, [id]);
 
+  const [moving, setMoving] = useState(false);
+  // The event's position among all the matches when the results are counted, else among the loaded rows.
+  const at = list ? (list.from ? list.from.start : 0) + list.index : 0;
+  const total = list ? (list.from ? list.from.total : list.ids.length) : 0;
   const step = useCallback(
     (by: number) => {
       if (!list || !onGo) return;
       const index = list.index + by;
-      if (index >= 0 && index < list.ids.length) onGo({ ids: list.ids, index });
+      if (index >= 0 && index < list.ids.length) {
+        onGo({ ...list, index });
+        return;
+      }
+      // Past the loaded rows: the neighbouring block of matches, read by its offset (forward from the next match,
+      // or back to the previous one).
+      const f = list.from;
+      if (!f || moving) return;
+      const pos = f.start + index;
+      if (pos < 0 || pos >= f.total) return;
+      const start = by > 0 ? pos : Math.max(0, pos - BLOCK + 1);
+      setMoving(true);
+      backend.search(f.query, BLOCK, null, f.sort, false, start).then(
+        (page) => {
+          setMoving(false);
+          const ids = page.events.map((e) => e.id);
+          const i = pos - start;
+          if (i >= 0 && i < ids.length) onGo({ ids, index: i, from: { ...f, start } });
+        },
+        (e) => {
+          setMoving(false);
+          setError(e);
+        },
+      );
     },
-    [list, onGo],
+    [list, onGo, moving],
   );
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -103,18 +131,13 @@ export function EventScreen({
         <h1 className="mono event-id">{id}</h1>
         {list && (
           <span className="event-steps">
-            <button id="event-prev" onClick={() => step(-1)} disabled={list.index === 0} title="Previous result (Alt+↑)">
+            <button id="event-prev" onClick={() => step(-1)} disabled={at === 0 || moving} title="Previous result (Alt+↑)">
               ↑ Previous
             </button>
             <span className="small muted" id="event-position">
-              {formatCount(list.index + 1)} of {formatCount(list.ids.length)} loaded results
+              {formatCount(at + 1)} of {formatCount(total)} {list.from ? 'results' : 'loaded results'}
             </span>
-            <button
-              id="event-next"
-              onClick={() => step(1)}
-              disabled={list.index >= list.ids.length - 1}
-              title="Next result (Alt+↓)"
-            >
+            <button id="event-next" onClick={() => step(1)} disabled={at >= total - 1 || moving} title="Next result (Alt+↓)">
               Next ↓
             </button>
           </span>

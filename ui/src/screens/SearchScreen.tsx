@@ -285,19 +285,23 @@ export function SearchScreen({ visible }: { visible: boolean }) {
     const next = chosen.includes(id) ? chosen.filter((c) => c !== id) : COLUMNS.map((c) => c.id).filter((c) => c === id || chosen.includes(c));
     if (next.length > 0) updateSettings({ columns: next });
   };
-  // Previous/next in the event's detail go through the loaded rows it is among (the first ones, those read
-  // from the end, or the block read where the scrollbar was dragged).
+  // Previous/next in the event's detail start from the loaded rows it is among (the first ones, those read from
+  // the end, or the block read where the scrollbar was dragged) and, once the matches are counted, go on through
+  // all of them (the detail reads the neighbouring block by its offset).
   const open = (row: EventRow) => {
     const inTail = results.tail.some((r) => r.id === row.id);
-    const block = Object.values(results.blocks).find((b) => b.some((r) => r.id === row.id));
+    const block = Object.entries(results.blocks).find(([, b]) => b.some((r) => r.id === row.id));
     const inRows = results.rows.some((r) => r.id === row.id);
-    const ids = inTail
-      ? [...results.tail].reverse().map((r) => r.id)
+    const total = results.count;
+    const [ids, start] = inTail
+      ? [[...results.tail].reverse().map((r) => r.id), total != null ? total - results.tail.length : null]
       : !inRows && block
-        ? block.map((r) => r.id)
-        : results.rows.map((r) => r.id);
+        ? [block[1].map((r) => r.id), Number(block[0]) * BLOCK]
+        : [results.rows.map((r) => r.id), 0];
     const index = ids.indexOf(row.id);
-    navigate({ name: 'event', id: row.id, from: 'search', list: index >= 0 ? { ids, index } : undefined });
+    const from =
+      total != null && start != null && start >= 0 ? { query: results.query, sort: sortRef.current, start, total } : undefined;
+    navigate({ name: 'event', id: row.id, from: 'search', list: index >= 0 ? { ids, index, from } : undefined });
   };
   const toggleCheck = useCallback((row: EventRow) => {
     setChecked((cur) => {
