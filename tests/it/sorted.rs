@@ -106,6 +106,8 @@ fn every_column_and_direction_pages_through_every_match_once_in_order() {
             )
             .unwrap();
     }
+    // The full-text index complete: text terms in time order are read from it (either direction).
+    store.finish_text_index(&mut |_| {}).unwrap();
     // Filters broad and narrow: a filtered page walks the order's index a window at a time (40 events per row),
     // then falls back to SQLite's plan when the window holds too few matches; both give the reference order.
     for q in [
@@ -119,6 +121,8 @@ fn every_column_and_direction_pages_through_every_match_once_in_order() {
         // Time ranges: their bounds on the id and the cursor's are two bounds in one direction.
         "after:2024-05-02T10:05:00Z",
         "before:2024-05-02T10:08:00Z action:list",
+        // A text term and a JSON member (its value's words asked of the full-text index).
+        "user json.action:LIST",
     ] {
         let newest = all_pages(&store, q, Sort::NEWEST_FIRST);
         assert!(newest.len() > 5, "{q}: {}", newest.len());

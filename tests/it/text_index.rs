@@ -474,3 +474,73 @@ fn counts_from_index_lists_and_summaries_equal_the_matching_events() {
     compare("no text index");
     assert!(lab.status().pending_events > 0);
 }
+
+/// `json.MEMBER:value` is answered through the full-text index when only a string can equal the value (the value's
+/// words then lie in one of the event's values): the same events as reading every event's JSON, with the index
+/// complete, lagging or absent; escapes, ASCII case, nesting, arrays, numbers and true/false included.
+#[test]
+fn a_member_value_is_found_through_its_words_exactly_as_by_reading_every_event() {
+    let lab = Lab::new();
+    let lines = [
+        r#"{"a":"ConsoleLogin"}"#,
+        r#"{"a":"consolelogin","b":"x"}"#,
+        r#"{"a":"Cons\u006fleLogin"}"#,
+        r#"{"a":"Console Login"}"#,
+        r#"{"b":{"a":"ConsoleLogin"}}"#,
+        r#"{"a":1e5}"#,
+        r#"{"a":true}"#,
+        r#"{"a":"Müller"}"#,
+        r#"{"a":"MÜLLER"}"#,
+        r#"{"a":["ConsoleLogin"]}"#,
+        r#"{"note":"ConsoleLogin","a":"other"}"#,
+    ];
+    let file = write_lines(
+        &lab.dir,
+        "members.jsonl",
+        &lines.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+    );
+    lab.import("m.zip", "example.com/members", &[file], false);
+    let expected: [(&str, &[u64]); 9] = [
+        ("json.a:ConsoleLogin", &[0, 1, 2]),
+        ("json.a:\"Console Login\"", &[3]),
+        ("json.b.a:consolelogin", &[4]),
+        ("json.a:100000.0", &[5]),
+        ("json.a:true", &[6]),
+        ("json.a:Müller", &[7]),
+        ("json.a:müller", &[7]),
+        ("json.a:other", &[10]),
+        ("json.a:ConsoleLogin json.note:*", &[]),
+    ];
+    let check = |when: &str| {
+        let store = Store::open_read_only(&lab.db).unwrap();
+        for (q, want) in expected {
+            let mut got: Vec<u64> = store
+                .search(q, 100, None, NOW)
+                .unwrap()
+                .events
+                .iter()
+                .map(|e| e.index)
+                .collect();
+            got.sort_unstable();
+            assert_eq!(got, want, "{q} ({when})");
+            assert_eq!(
+                store.count(q, NOW).unwrap(),
+                want.len() as u64,
+                "{q} ({when})"
+            );
+            let not = format!("-({q})");
+            assert_eq!(
+                store.count(&not, NOW).unwrap(),
+                (lines.len() - want.len()) as u64,
+                "{not} ({when})"
+            );
+        }
+    };
+    check("no index yet");
+    let mut store = Store::open(&lab.db).unwrap();
+    store.finish_text_index(&mut |_| {}).unwrap();
+    drop(store);
+    check("index complete");
+    lab.remove_index();
+    check("index removed");
+}

@@ -777,6 +777,19 @@ pub fn pages_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<PageFigure>,
             Sort::NEWEST_FIRST,
             0,
         ),
+        // A JSON member (no column of its own): its value's words are asked of the full-text index first.
+        (
+            "json.eventName:ConsoleLogin, page 1",
+            "json.eventName:ConsoleLogin",
+            Sort::NEWEST_FIRST,
+            0,
+        ),
+        (
+            "json.userIdentity.type:Root (none), page 1",
+            "json.userIdentity.type:Root",
+            Sort::NEWEST_FIRST,
+            0,
+        ),
     ];
     // End in the app: the last page of an order, read from the end (Store::search_from_end).
     let cases: Vec<(&str, &str, Sort, usize, bool)> = cases
@@ -808,6 +821,13 @@ pub fn pages_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<PageFigure>,
                 "End, outcome:denied by source",
                 "outcome:denied",
                 sort(SortColumn::Source, true),
+                0,
+                true,
+            ),
+            (
+                "End, json.eventName:ConsoleLogin",
+                "json.eventName:ConsoleLogin",
+                Sort::NEWEST_FIRST,
                 0,
                 true,
             ),

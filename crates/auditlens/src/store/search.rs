@@ -527,7 +527,8 @@ impl Store {
         {
             return Ok(n);
         }
-        let q = query::parse(query_text)?;
+        let q = super::resolve::resolve(&self.conn, query::parse(query_text)?, now_micros)
+            .map_err(StoreError::from)?;
         let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
         let sets = query::id_sets(&q, indexed);
         if sets.lists.len() < 2 {

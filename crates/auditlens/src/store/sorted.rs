@@ -303,8 +303,33 @@ impl Store {
         let cursor = after.map(decode).transpose()?;
         let q = super::resolve::resolve(&self.conn, query::parse(query_text)?, now_micros)
             .map_err(StoreError::from)?;
-        super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
+        let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
         let f = query::compile(&q, now_micros);
+        // In time order with a text term the full-text index lists the candidates by id, in either direction:
+        // read them from it (End of a rare word no longer tests every event), as `Store::search` does newest
+        // first.
+        let driven = (sort.column == SortColumn::Time && indexed)
+            .then(|| query::compile_fts_driven(&q, now_micros))
+            .flatten();
+        let (from, filter_sql, base, id) = match driven {
+            Some((matching, rest)) => {
+                let mut params = vec![SqlValue::Text(matching)];
+                params.extend(super::search::bind(rest.params));
+                (
+                    "FROM txt.events_text JOIN events e ON e.id = events_text.rowid \
+                     JOIN archives a ON a.id = e.archive_id",
+                    format!("events_text MATCH ? AND ({})", rest.sql),
+                    params,
+                    "events_text.rowid",
+                )
+            }
+            None => (
+                "FROM events e JOIN archives a ON a.id = e.archive_id",
+                f.sql.clone(),
+                super::search::bind(f.params.clone()),
+                "e.id",
+            ),
+        };
         let (present, key) = sort.column.sql();
         let (dir, op) = if sort.ascending != backward {
             ("ASC", ">")
@@ -315,14 +340,13 @@ impl Store {
         // whose entries end with the id: ties by id), then those without it by id. A time's "present" is a
         // timed id (ids of events with a time are >= 0, those without negative: store/rowid.rs).
         let (with_column, without_column) = if sort.column == SortColumn::Time {
-            ("e.id >= 0".to_owned(), "e.id < 0".to_owned())
+            (format!("{id} >= 0"), format!("{id} < 0"))
         } else {
             (
                 format!("{present} IS NOT NULL"),
                 format!("{present} IS NULL"),
             )
         };
-        let base = super::search::bind(f.params);
         // A page's rows: after the cursor (`after`, with its parameters), matching the filter, in one of the two
         // walks (`part`). The cursor's bound comes first: of two bounds on the id in one direction (a time
         // range's and the cursor's), SQLite bounds its walk by the first one only, and the cursor's is the
@@ -333,10 +357,8 @@ impl Store {
             let after = after.map(|a| format!("{a} AND ")).unwrap_or_default();
             (
                 format!(
-                    "SELECT {} FROM events e JOIN archives a ON a.id = e.archive_id \
-                     WHERE {after}({}) AND {part}",
+                    "SELECT {} {from} WHERE {after}({filter_sql}) AND {part}",
                     super::search::COLUMNS,
-                    f.sql
                 ),
                 params,
             )
@@ -403,20 +425,22 @@ impl Store {
                     &with_column,
                 ),
                 // Oldest first after a cursor: the cursor's bound, never below the timed ids.
-                Some(Cursor { id, .. }) if sort.column == SortColumn::Time && op == ">" => select(
-                    Some("e.id > max(?, -1)"),
-                    vec![SqlValue::Integer(*id)],
-                    &with_column,
-                ),
-                Some(Cursor { id, .. }) => select(
-                    Some(&format!("e.id {op} ?")),
-                    vec![SqlValue::Integer(*id)],
+                Some(Cursor { id: after, .. }) if sort.column == SortColumn::Time && op == ">" => {
+                    select(
+                        Some(&format!("{id} > max(?, -1)")),
+                        vec![SqlValue::Integer(*after)],
+                        &with_column,
+                    )
+                }
+                Some(Cursor { id: after, .. }) => select(
+                    Some(&format!("{id} {op} ?")),
+                    vec![SqlValue::Integer(*after)],
                     &with_column,
                 ),
                 None => select(None, Vec::new(), &with_column),
             };
             let order = if sort.column == SortColumn::Time {
-                format!(" ORDER BY e.id {dir} LIMIT ?")
+                format!(" ORDER BY {id} {dir} LIMIT ?")
             } else {
                 format!(" ORDER BY {key} {dir}, e.id {dir} LIMIT ?")
             };
@@ -450,19 +474,26 @@ impl Store {
             |cursor: Option<&Cursor>, want: usize| -> Result<Vec<EventRow>, SearchError> {
                 let mut after = None;
                 let (mut sql, params) = match cursor {
-                    Some(Cursor { value: None, id }) => {
-                        after = Some(*id);
+                    Some(Cursor {
+                        value: None,
+                        id: cursor_id,
+                    }) => {
+                        after = Some(*cursor_id);
                         // Newest first after a cursor among the untimed: never above them.
                         let bound = if sort.column == SortColumn::Time && op == "<" {
-                            "e.id < min(?, 0)".to_owned()
+                            format!("{id} < min(?, 0)")
                         } else {
-                            format!("e.id {op} ?")
+                            format!("{id} {op} ?")
                         };
-                        select(Some(&bound), vec![SqlValue::Integer(*id)], &without_column)
+                        select(
+                            Some(&bound),
+                            vec![SqlValue::Integer(*cursor_id)],
+                            &without_column,
+                        )
                     }
                     _ => select(None, Vec::new(), &without_column),
                 };
-                let order = format!(" ORDER BY e.id {dir} LIMIT ?");
+                let order = format!(" ORDER BY {id} {dir} LIMIT ?");
                 // SQLite would test the filter's own matches for the missing column (every denied event for
                 // `outcome:denied` by source: 60 ms), where the column's index holds the few without it, by id.
                 if sort.column != SortColumn::Time && !query_text.trim().is_empty() {
