@@ -321,12 +321,19 @@ pub fn check_proof<E>(
         )
         .into());
     }
-    if doc.digests.is_empty() || doc.logs.is_empty() || doc.logs.len() > MAX_LOG_FILES {
+    // Each digest must list one of the log files (checked below): more digests than log files cannot hold, and is
+    // refused before any is read.
+    if doc.digests.is_empty()
+        || doc.logs.is_empty()
+        || doc.logs.len() > MAX_LOG_FILES
+        || doc.digests.len() > doc.logs.len()
+    {
         return Err(fault(
             FaultKind::Container,
             &proof_name,
             format!(
-                "cloudtrail.json lists {} digest(s) and {} log file(s): at least one of each, at most {MAX_LOG_FILES} log files",
+                "cloudtrail.json lists {} digest(s) and {} log file(s): at least one of each, no more digests than log \
+                 files, at most {MAX_LOG_FILES} log files",
                 doc.digests.len(),
                 doc.logs.len()
             ),
