@@ -862,7 +862,98 @@ fn patterns_over_an_indexed_field_resolve_to_the_values_they_match() {
         resolved("-actor:/^zz/"),
         Query::Not(Box::new(Query::Or(Vec::new())))
     );
+    // User agents have an index of their own (schema 16).
+    let Query::Or(agents) = resolved("agent:*KUBE*") else {
+        panic!("not resolved: {:?}", resolved("agent:*KUBE*"));
+    };
+    assert_eq!(agents.len(), 3, "{agents:?}");
+    assert_eq!(resolved("agent:*curl*"), Query::Or(Vec::new()));
+    assert_eq!(
+        hits(&conn, "agent:*KUBE*"),
+        run_tree(&conn, &resolved("agent:*KUBE*")).unwrap()
+    );
     // Fields without an index of their own, and origins (compared exactly), stay patterns.
-    assert!(matches!(resolved("agent:*curl*"), Query::Pattern { .. }));
+    assert!(matches!(resolved("stage:*resp*"), Query::Pattern { .. }));
     assert!(matches!(resolved("origin:*prod*"), Query::Pattern { .. }));
+}
+
+/// A field with more different values than the index is walked for (`MAX_VALUES`): the pattern is tested on the
+/// field's index in one pass instead, and resolves to the same events as the pattern written out; a pattern
+/// matching more than `MAX_MATCHING` values stays as it is.
+#[test]
+fn patterns_over_a_field_with_many_values_resolve_from_its_index() {
+    use auditlens::query::{Field, Query};
+    use auditlens::store::resolve::{MAX_MATCHING, MAX_VALUES, resolve};
+    let conn = database();
+    let before = hits(&conn, "actor:*");
+    // Far more actors than MAX_VALUES, in both cases, and one `Admin-Ops` among them.
+    let many = MAX_VALUES + 3000;
+    let actor = |n: usize| match n {
+        77 => "svc-Admin-Ops".to_string(),
+        n if n % 2 == 0 => format!("svc-{n:05}"),
+        n => format!("SVC-{n:05}"),
+    };
+    for n in 0..many {
+        conn.execute(
+            "INSERT INTO events (id, archive_id, idx, actor, leaf, raw) VALUES (?1, 1, ?2, ?3, x'00', '{}')",
+            rusqlite::params![
+                auditlens::store::rowid::UNTIMED_BASE + 10_000 + n as i64,
+                10_000 + n as i64,
+                actor(n)
+            ],
+        )
+        .expect("event");
+    }
+    let resolved = |q: &str| resolve(&conn, parse(q).unwrap(), NOW).unwrap();
+    let exact = |q: &Query| -> Vec<String> {
+        let Query::Or(values) = q else {
+            panic!("not resolved: {q:?}");
+        };
+        values
+            .iter()
+            .map(|v| match v {
+                Query::Field {
+                    field: Field::Actor,
+                    value,
+                    prefix: false,
+                } => value.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let with = |part: &str| -> Vec<String> {
+        (0..many)
+            .map(actor)
+            .filter(|a| a.to_ascii_lowercase().contains(part))
+            .collect()
+    };
+    for (query, want) in [
+        ("actor:*admin*", with("admin")),
+        ("actor:/ADMIN-o/", with("admin-o")),
+        // 00421 and 04210 to 04219, in either case.
+        ("actor:*0421*", with("0421")),
+        ("actor:*nobody*", Vec::new()),
+    ] {
+        assert!(want.len() <= MAX_MATCHING);
+        let q = resolved(query);
+        let mut got = exact(&q);
+        got.sort_by_key(|v| v.to_ascii_lowercase());
+        assert_eq!(got, want, "{query}");
+        // The same events as the pattern tested on every event.
+        assert_eq!(run_tree(&conn, &q).unwrap(), hits(&conn, query), "{query}");
+        let negated = resolved(&format!("-{query}"));
+        assert_eq!(
+            run_tree(&conn, &negated).unwrap(),
+            hits(&conn, &format!("-{query}")),
+            "-{query}"
+        );
+    }
+    // More values match than MAX_MATCHING: the pattern stays a pattern (right, only slower).
+    assert!(MAX_MATCHING < many);
+    assert!(matches!(
+        resolved("actor:svc-*"),
+        Query::Pattern { .. } | Query::Field { .. }
+    ));
+    assert!(matches!(resolved("actor:*svc-0*"), Query::Pattern { .. }));
+    assert!(hits(&conn, "actor:*").len() > before.len());
 }

@@ -777,6 +777,21 @@ pub fn pages_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<PageFigure>,
             Sort::NEWEST_FIRST,
             0,
         ),
+        // A field with far more than 2,048 values (every resource names its object), and a pattern none matches:
+        // the pattern is tested on the field's index, not on every event's row.
+        (
+            "resource:*zz-none* (many values), page 1",
+            "resource:*zz-none*",
+            Sort::NEWEST_FIRST,
+            0,
+        ),
+        // A field with no index of its own.
+        (
+            "agent:*curl* (none), page 1",
+            "agent:*curl*",
+            Sort::NEWEST_FIRST,
+            0,
+        ),
         // A JSON member (no column of its own): its value's words are asked of the full-text index first.
         (
             "json.eventName:ConsoleLogin, page 1",

@@ -2,16 +2,19 @@
 //! expression over a field (`actor:*admin*`, `resource:/secrets/`) cannot use the field's index: SQLite tests it on
 //! every event, and a rare one reads the whole store to fill a page (347 ms on 1M events). A field holds far fewer
 //! different values than events, though, and its index lists them in order: when there are at most
-//! [`MAX_VALUES`], they are read one index seek each, the pattern is tested on each value by the very SQL the query
-//! compiles to, and the condition becomes `field:v1 OR field:v2 ...` over the values that match — exact matches the
-//! index answers, for the pages, the counts and the export alike. More values than that: the condition stays as it
-//! is (it is not wrong, only slower).
+//! [`MAX_VALUES`], they are read one index seek each; when there are more, in one pass over the index (an entry is
+//! a value and an event id: a small part of the bytes of the events' rows). The pattern is tested on each value by
+//! the very SQL the query compiles to, and the condition becomes `field:v1 OR field:v2 ...` over the values that
+//! match — exact matches the index answers, for the pages, the counts and the export alike. More than
+//! [`MAX_MATCHING`] values match: the condition stays as it is (it is not wrong, only slower, and it matches often
+//! enough that a page fills quickly).
 
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use crate::query::{self, Field, Query};
 
-/// The most distinct values of a field read to resolve one pattern (one index seek each, a few microseconds).
+/// The most distinct values of a field read one index seek each (a few microseconds) to resolve one pattern; a
+/// field with more is read in one pass over its index.
 pub const MAX_VALUES: usize = 2048;
 /// The most values a resolved pattern turns into (each an exact condition the index answers).
 pub const MAX_MATCHING: usize = 256;
@@ -28,6 +31,7 @@ fn indexed(field: Field) -> bool {
             | Field::Ip
             | Field::Env
             | Field::Source
+            | Field::Agent
     )
 }
 
@@ -112,9 +116,9 @@ fn with_implied_words(node: Query) -> Query {
     Query::And(vec![words, node])
 }
 
-/// The values of `field` that `node` matches, or `None` when the field has more than [`MAX_VALUES`] different
-/// values or more than [`MAX_MATCHING`] match. Values are read from the field's index one seek at a time; in its
-/// NOCASE order, each run of values equal but for ASCII case is read once, which is how `field:value` compares.
+/// The values of `field` that `node` matches, or `None` when more than [`MAX_MATCHING`] match. Values are read
+/// from the field's index one seek at a time (up to [`MAX_VALUES`], then [`scan_index`]); in its NOCASE order,
+/// each run of values equal but for ASCII case is read once, which is how `field:value` compares.
 fn matching_values(
     conn: &Connection,
     node: &Query,
@@ -128,15 +132,15 @@ fn matching_values(
     ))?;
     let mut values = Vec::new();
     let mut at: Option<String> = first.query_row([], |r| r.get(0))?;
+    // The condition exactly as the query compiles it, over each value in place of the event's column.
+    let filter = query::compile(node, now_micros);
     while let Some(v) = at {
         if values.len() == MAX_VALUES {
-            return Ok(None);
+            return scan_index(conn, column, &filter);
         }
         at = next.query_row([&v], |r| r.get(0)).optional()?.flatten();
         values.push(v);
     }
-    // The condition exactly as the query compiles it, over each value in place of the event's column.
-    let filter = query::compile(node, now_micros);
     let json = serde_json::to_string(&values).unwrap_or_else(|_| "[]".into());
     let sql = format!(
         "SELECT e.{column} FROM (SELECT value AS {column} FROM json_each(?)) e WHERE ({})",
@@ -147,6 +151,31 @@ fn matching_values(
     let mut stmt = conn.prepare(&sql)?;
     let matching: Vec<String> = stmt
         .query_map(params_from_iter(params), |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok((matching.len() <= MAX_MATCHING).then_some(matching))
+}
+
+/// The values of `column` that `filter` matches, read by one pass over the column's own index (its entries hold
+/// the value and the event id only: about a twentieth of the bytes of the events' rows), for a field with more than
+/// [`MAX_VALUES`] different values; `None` when more than [`MAX_MATCHING`] match. `DISTINCT` along the index is
+/// its NOCASE order, so each run of values equal but for ASCII case is one value, as `field:value` compares.
+fn scan_index(
+    conn: &Connection,
+    column: &str,
+    filter: &query::SqlFilter,
+) -> rusqlite::Result<Option<Vec<String>>> {
+    let sql = format!(
+        "SELECT DISTINCT e.{column} FROM events e INDEXED BY events_{column} \
+         WHERE e.{column} IS NOT NULL AND ({}) LIMIT {}",
+        filter.sql,
+        MAX_MATCHING + 1
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let matching: Vec<String> = stmt
+        .query_map(
+            params_from_iter(super::search::bind(filter.params.clone())),
+            |r| r.get(0),
+        )?
         .collect::<Result<_, _>>()?;
     Ok((matching.len() <= MAX_MATCHING).then_some(matching))
 }

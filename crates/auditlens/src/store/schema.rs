@@ -241,6 +241,11 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (archive_id, path)
     );
     "#,
+    // 16: an index on `agent`, so that a `*` pattern or regular expression over user agents is tested on their few
+    // different values (store/resolve.rs) instead of on every event's row.
+    r#"
+    CREATE INDEX events_agent ON events(agent);
+    "#,
 ];
 
 /// The hour of an event time (microseconds), as SQL over a column `ts`: `floor(ts / 3600e6)`, NULL for NULL.
