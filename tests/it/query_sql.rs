@@ -957,3 +957,65 @@ fn patterns_over_a_field_with_many_values_resolve_from_its_index() {
     assert!(matches!(resolved("actor:*svc-0*"), Query::Pattern { .. }));
     assert!(hits(&conn, "actor:*").len() > before.len());
 }
+
+/// A pattern or prefix over a JSON member first searches each event's bytes for its value's words (`raw_has`),
+/// then reads the member: the same events as reading the member alone, whatever form the member's text takes in
+/// the bytes (a `\u` escape, another case, an object's or array's text, a number SQLite writes otherwise).
+#[test]
+fn json_member_patterns_search_the_bytes_first_and_find_the_same_events() {
+    use auditlens::query::raw_needles;
+    let conn = database();
+    let raws = [
+        (101, r#"{"a":"Ad\u006din-ops"}"#),
+        (102, r#"{"a":"ADMIN"}"#),
+        (103, r#"{"a":{"k":"xadminy"}}"#),
+        (104, r#"{"a":["admin"]}"#),
+        (105, r#"{"a":1500,"b":"admin"}"#),
+        (106, r#"{"a":"adm\/in"}"#),
+        (107, r#"{"a":1.5e3}"#),
+        (108, r#"{"b":"admin"}"#),
+        (109, r#"{"a":true}"#),
+        (110, r#"{"a":null,"c":"ADMIN"}"#),
+        // A member name written with an escape, and as it is.
+        (111, r#"{"us\u0065rAgent":"curl/8"}"#),
+        (112, r#"{"userAgent":"CURL/7","nested":{"userAgentX":1}}"#),
+    ];
+    for (idx, raw) in raws {
+        conn.execute(
+            "INSERT INTO events (id, archive_id, idx, leaf, raw) VALUES (?1, 1, ?2, x'00', ?3)",
+            rusqlite::params![
+                auditlens::store::rowid::UNTIMED_BASE + 20_000 + idx,
+                idx,
+                raw
+            ],
+        )
+        .expect("event");
+    }
+    let ours = |q: &str| -> Vec<i64> { hits(&conn, q).into_iter().filter(|i| *i > 100).collect() };
+    assert_eq!(ours("json.a:*admin*"), [101, 102, 103, 104]);
+    assert_eq!(ours("json.a:*ADMIN-OPS*"), [101]);
+    assert_eq!(ours("json.a:*adm/in*"), [106]);
+    assert_eq!(ours("json.a:ad*"), [101, 102, 106]);
+    assert_eq!(ours("json.a:tru*"), [109]);
+    // SQLite's text of 1.5e3 is 1500.0: digits are never asked of the bytes.
+    assert_eq!(ours("json.a:*1500*"), [105, 107]);
+    assert_eq!(ours("json.a:*xadminy*"), [103]);
+    assert_eq!(ours("json.a:*nobody*"), Vec::<i64>::new());
+    // Absent counts under a negation, as before.
+    assert_eq!(
+        ours("-json.a:*admin*"),
+        [105, 106, 107, 108, 109, 110, 111, 112]
+    );
+    // The member's name is asked of the bytes too.
+    assert_eq!(ours("json.userAgent:*"), [111, 112]);
+    assert_eq!(ours("json.userAgent:curl*"), [111, 112]);
+    assert_eq!(ours("json.userAgent:CURL/8"), [111]);
+    assert_eq!(ours("json.nested.userAgentX:1"), [112]);
+    assert_eq!(ours("-json.userAgent:*"), (101..=110).collect::<Vec<_>>());
+    assert_eq!(raw_needles("*1500*"), None);
+    assert_eq!(raw_needles("*e-inf*"), None);
+    assert_eq!(raw_needles("*role/Admin-x*"), Some("role Admin".into()));
+    // The words are asked first: the SQL holds the test of the bytes, before the member is read.
+    let sql = auditlens::query::compile(&parse("json.a:*admin*").unwrap(), NOW).sql;
+    assert!(sql.starts_with("(raw_has(e.raw, ?) AND "), "{sql}");
+}

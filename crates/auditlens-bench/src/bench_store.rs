@@ -799,6 +799,13 @@ pub fn pages_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<PageFigure>,
             Sort::NEWEST_FIRST,
             0,
         ),
+        // A pattern over a member: each event's JSON is read, after a search of its bytes for the value's words.
+        (
+            "json.userAgent:*curl* (none), page 1",
+            "json.userAgent:*curl*",
+            Sort::NEWEST_FIRST,
+            0,
+        ),
         (
             "json.userIdentity.type:Root (none), page 1",
             "json.userIdentity.type:Root",

@@ -96,6 +96,37 @@ fn like_pattern(pattern: &str) -> String {
     out
 }
 
+/// The words the bytes of an event must hold, ASCII case-insensitively, when a JSON member's text matches the
+/// pattern, prefix or value `value` (`*` any run), space-separated for `raw_has` (query/mod.rs); `None` when there
+/// are none worth asking. A needle is a run of three or more ASCII letters and digits of `value` with a letter that
+/// no number's text has (digits, `e`, `Inf`: SQLite's text of a number need not be in the bytes, `1.5e3` reads
+/// `1500.0`). The member's text holds that run; it is a decoded string, an object's or array's JSON text (SQLite
+/// copies its tokens as they are), or `true`/`false`; each of its letters and digits is the same character in the
+/// bytes, or came from a `\uXXXX` escape. So the bytes hold the run, or hold `\u`: `raw_has` passes either.
+pub fn raw_needles(value: &str) -> Option<String> {
+    let numberish = |c: char| c.is_ascii_digit() || "eEiInNfF".contains(c);
+    let needles: Vec<&str> = runs(value)
+        .filter(|run| run.chars().any(|c| !numberish(c)))
+        .collect();
+    (!needles.is_empty()).then(|| needles.join(" "))
+}
+
+/// The runs of three or more ASCII letters and digits of `s`.
+fn runs(s: &str) -> impl Iterator<Item = &str> {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|run| run.len() >= 3)
+}
+
+/// The needles of a `json.PATH:VALUE` condition (`value`: `None` for `json.PATH:*`): [`raw_needles`] of the value,
+/// and the runs of the member names, each of which is a key in the bytes (a string, as written or with `\u`
+/// escapes) of every event that has the member.
+fn member_needles(members: &[String], value: Option<&str>) -> Option<String> {
+    // The value's words first: the rarer, as a rule (every event of a source has the same members).
+    let mut needles: Vec<String> = value.and_then(raw_needles).into_iter().collect();
+    needles.extend(members.iter().flat_map(|m| runs(m).map(String::from)));
+    (!needles.is_empty()).then(|| needles.join(" "))
+}
+
 /// A pattern's GLOB form (case-sensitive): `*` stays; `?` and `[` stand for themselves.
 fn glob_pattern(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 2);
@@ -442,12 +473,15 @@ pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
             // The member as text, read by SQLite from the event's bytes; only from an event that parsed (any
             // other is not JSON SQLite reads). `true`/`false` are words; an object or array is its JSON text;
             // `null` and a missing member are absent.
+            // The member's names, and the words of its value, are first asked of the event's bytes (see
+            // `raw_needles`): a cheap search of the text before SQLite parses the JSON.
+            let needles = member_needles(path, (!value.is_empty()).then_some(value.as_str()));
             let path = json_path(path);
             let text = "(CASE WHEN e.parse_error IS NULL THEN (CASE json_type(e.raw, ?) \
                 WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL \
                 ELSE CAST(json_extract(e.raw, ?) AS TEXT) END) END)";
             let mut params = vec![SqlParam::Text(path.clone()), SqlParam::Text(path)];
-            Cond::Sql(if *pattern {
+            let part = if *pattern {
                 params.push(SqlParam::Text(like_pattern(value)));
                 Part::new(format!("{text} LIKE ? ESCAPE '\\'"), params, true)
             } else if *prefix && value.is_empty() {
@@ -458,6 +492,15 @@ pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
             } else {
                 params.push(SqlParam::Text(value.clone()));
                 Part::new(format!("{text} = ? COLLATE NOCASE"), params, true)
+            };
+            Cond::Sql(match needles {
+                // False only where the member is absent or does not match: the same under NOT (`IS NOT 1`).
+                Some(needles) => Part {
+                    sql: format!("(raw_has(e.raw, ?) AND {})", part.sql),
+                    params: [vec![SqlParam::Text(needles)], part.params].concat(),
+                    nullable: part.nullable,
+                },
+                None => part,
             })
         }
         Query::Archive { origin, sequence } => Cond::Sql(Part::new(

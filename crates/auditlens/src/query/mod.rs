@@ -20,7 +20,7 @@ mod parse;
 mod time;
 
 pub use ast::{Field, PaperKind, Query, QueryError};
-pub use compile::{IdSet, IdSets, compile_fts_driven, id_sets, work_hours_sql};
+pub use compile::{IdSet, IdSets, compile_fts_driven, id_sets, raw_needles, work_hours_sql};
 pub use lex::known_names;
 pub(crate) use time::{duration_micros, time_point};
 
@@ -67,7 +67,8 @@ pub fn build_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
 }
 
 /// Registers `regexp_match(pattern, value)` on a connection: whether `value` (text) matches `pattern` as
-/// [`build_regex`] compiles it; NULL for a NULL value. The compiled pattern is kept per statement.
+/// [`build_regex`] compiles it; NULL for a NULL value. The compiled pattern is kept per statement. And
+/// `raw_has(raw, needles)`, the cheap first test of a JSON member's pattern (`raw_has` below).
 pub fn register_functions(conn: &rusqlite::Connection) -> Result<(), rusqlite::Error> {
     use rusqlite::functions::FunctionFlags;
     use std::sync::Arc;
@@ -91,7 +92,45 @@ pub fn register_functions(conn: &rusqlite::Connection) -> Result<(), rusqlite::E
                 _ => Some(false),
             })
         },
+    )?;
+    conn.create_scalar_function(
+        "raw_has",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let needles: Arc<Vec<regex::bytes::Regex>> =
+                ctx.get_or_create_aux(1, |v| -> Result<_, rusqlite::Error> {
+                    build_needles(v.as_str()?)
+                        .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
+                })?;
+            Ok(match ctx.get_raw(0) {
+                rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                    raw_has(t, &needles)
+                }
+                _ => true,
+            })
+        },
     )
+}
+
+/// Whether an event's bytes `raw` hold every space-separated word of `needles` ASCII case-insensitively, or a
+/// `\u` escape (see `compile::raw_needles`). The compiled words are kept per statement.
+fn raw_has(raw: &[u8], needles: &[regex::bytes::Regex]) -> bool {
+    memchr::memmem::find(raw, b"\\u").is_some() || needles.iter().all(|n| n.is_match(raw))
+}
+
+fn build_needles(needles: &str) -> Result<Vec<regex::bytes::Regex>, regex::Error> {
+    needles
+        .split(' ')
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            regex::bytes::RegexBuilder::new(&regex::escape(n))
+                .case_insensitive(true)
+                .unicode(false)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+        })
+        .collect()
 }
 
 /// Parses a query (`docs/search.md`). The empty or all-whitespace query is [`Query::All`].

@@ -49,10 +49,13 @@ fn replaced(query: &str, from: &str, to: &str) -> Option<String> {
 }
 
 impl Store {
-    /// The number of events a parsed query matches, counted from its compiled condition.
+    /// The number of events a parsed query matches, counted from its compiled condition (its patterns resolved
+    /// to the values they match first, store/resolve.rs).
     fn count_parsed(&self, q: &Query, now_micros: i64) -> Result<u64, SearchError> {
         super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
-        let f = query::compile(q, now_micros);
+        let q =
+            super::resolve::resolve(&self.conn, q.clone(), now_micros).map_err(StoreError::from)?;
+        let f = query::compile(&q, now_micros);
         let params = super::search::bind(f.params);
         let n: i64 = self.conn.query_row(
             &format!("SELECT count(*) FROM events e WHERE {}", f.sql),
@@ -62,13 +65,45 @@ impl Store {
         Ok(n.max(0) as u64)
     }
 
+    /// Whether a parsed query matches any event (as [`Store::count_parsed`] counts them).
+    fn any_parsed(&self, q: &Query, now_micros: i64) -> Result<bool, SearchError> {
+        super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
+        let q =
+            super::resolve::resolve(&self.conn, q.clone(), now_micros).map_err(StoreError::from)?;
+        let f = query::compile(&q, now_micros);
+        let params = super::search::bind(f.params);
+        Ok(self.conn.query_row(
+            &format!("SELECT EXISTS (SELECT 1 FROM events e WHERE {})", f.sql),
+            params_from_iter(params),
+            |r| r.get(0),
+        )?)
+    }
+
     /// Hints for `query_text` when it matches no event (none when it matches some, or does not parse: the
     /// parser's error says what is wrong then).
     pub fn hints(&self, query_text: &str, now_micros: i64) -> Result<Vec<Hint>, SearchError> {
         let Ok(q) = query::parse(query_text) else {
             return Ok(Vec::new());
         };
-        if self.count_parsed(&q, now_micros)? > 0 {
+        // Each different query is counted once (a one-term query is its own first term; a count that must read
+        // every event, such as a JSON member's, costs that read each time).
+        let counted = std::cell::RefCell::new(Vec::<(Query, u64)>::new());
+        let count = |q: &Query| -> Result<u64, SearchError> {
+            if let Some((_, n)) = counted.borrow().iter().find(|(k, _)| k == q) {
+                return Ok(*n);
+            }
+            let n = self.count_parsed(q, now_micros)?;
+            counted.borrow_mut().push((q.clone(), n));
+            Ok(n)
+        };
+        // Whether any event matches: the first match ends the read (a member most events have, at once).
+        let any = |q: &Query| -> Result<bool, SearchError> {
+            if let Some((_, n)) = counted.borrow().iter().find(|(k, _)| k == q) {
+                return Ok(*n > 0);
+            }
+            self.any_parsed(q, now_micros)
+        };
+        if count(&q)? > 0 {
             return Ok(Vec::new());
         }
         let items: Vec<Query> = match &q {
@@ -77,7 +112,6 @@ impl Store {
             other => vec![other.clone()],
         };
         let mut hints = Vec::new();
-        let count = |q: &Query| self.count_parsed(q, now_micros);
         for item in &items {
             match item {
                 Query::Field {
@@ -102,7 +136,7 @@ impl Store {
                     prefix: false,
                 } if !matches!(field, Field::Time | Field::Status)
                     && bare(value)
-                    && count(item)? == 0 =>
+                    && !any(item)? =>
                 {
                     let pattern = format!("*{value}*");
                     let contains = Query::Pattern {
@@ -134,7 +168,7 @@ impl Store {
                         prefix: true,
                         pattern: false,
                     };
-                    if count(&present)? == 0 {
+                    if !any(&present)? {
                         hints.push(Hint {
                             message: format!(
                                 "no event has the member json.{} (member names are compared exactly, case included)",
@@ -148,7 +182,7 @@ impl Store {
                     text,
                     prefix: false,
                     phrase: false,
-                } if bare(text) && count(item)? == 0 => {
+                } if bare(text) && !any(item)? => {
                     let starts = Query::Text {
                         text: text.clone(),
                         prefix: true,
