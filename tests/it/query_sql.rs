@@ -833,25 +833,33 @@ proptest::proptest! {
     }
 }
 
+/// The exact values of `field` a resolved pattern became (`field:v1 OR field:v2 ...`).
+fn resolved_values(q: &Query, field: auditlens::query::Field) -> Vec<String> {
+    let Query::Or(values) = q else {
+        panic!("not resolved: {q:?}");
+    };
+    values
+        .iter()
+        .map(|v| match v {
+            Query::Field {
+                field: f,
+                value,
+                prefix: false,
+            } if *f == field => value.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 #[test]
 fn patterns_over_an_indexed_field_resolve_to_the_values_they_match() {
     use auditlens::query::{Field, Query};
     use auditlens::store::resolve::resolve;
     let conn = database();
     let resolved = |q: &str| resolve(&conn, parse(q).unwrap(), NOW).unwrap();
-    let Query::Or(values) = resolved("actor:*lic*") else {
-        panic!("not resolved: {:?}", resolved("actor:*lic*"));
-    };
-    let mut names: Vec<String> = values
+    let mut names: Vec<String> = resolved_values(&resolved("actor:*lic*"), Field::Actor)
         .iter()
-        .map(|v| match v {
-            Query::Field {
-                field: Field::Actor,
-                value,
-                prefix: false,
-            } => value.to_ascii_lowercase(),
-            other => panic!("{other:?}"),
-        })
+        .map(|v| v.to_ascii_lowercase())
         .collect();
     names.sort();
     names.dedup();
@@ -905,22 +913,6 @@ fn patterns_over_a_field_with_many_values_resolve_from_its_index() {
         .expect("event");
     }
     let resolved = |q: &str| resolve(&conn, parse(q).unwrap(), NOW).unwrap();
-    let exact = |q: &Query| -> Vec<String> {
-        let Query::Or(values) = q else {
-            panic!("not resolved: {q:?}");
-        };
-        values
-            .iter()
-            .map(|v| match v {
-                Query::Field {
-                    field: Field::Actor,
-                    value,
-                    prefix: false,
-                } => value.clone(),
-                other => panic!("{other:?}"),
-            })
-            .collect()
-    };
     let with = |part: &str| -> Vec<String> {
         (0..many)
             .map(actor)
@@ -936,7 +928,7 @@ fn patterns_over_a_field_with_many_values_resolve_from_its_index() {
     ] {
         assert!(want.len() <= MAX_MATCHING);
         let q = resolved(query);
-        let mut got = exact(&q);
+        let mut got = resolved_values(&q, Field::Actor);
         got.sort_by_key(|v| v.to_ascii_lowercase());
         assert_eq!(got, want, "{query}");
         // The same events as the pattern tested on every event.

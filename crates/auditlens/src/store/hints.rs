@@ -52,28 +52,34 @@ impl Store {
     /// The number of events a parsed query matches, counted from its compiled condition (its patterns resolved
     /// to the values they match first, store/resolve.rs).
     fn count_parsed(&self, q: &Query, now_micros: i64) -> Result<u64, SearchError> {
-        super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
-        let q =
-            super::resolve::resolve(&self.conn, q.clone(), now_micros).map_err(StoreError::from)?;
-        let f = query::compile(&q, now_micros);
-        let params = super::search::bind(f.params);
-        let n: i64 = self.conn.query_row(
-            &format!("SELECT count(*) FROM events e WHERE {}", f.sql),
-            params_from_iter(params),
-            |r| r.get(0),
-        )?;
+        let n: i64 = self.query_parsed("SELECT count(*) FROM events e WHERE {}", q, now_micros)?;
         Ok(n.max(0) as u64)
     }
 
-    /// Whether a parsed query matches any event (as [`Store::count_parsed`] counts them).
+    /// Whether a parsed query matches any event (as [`Store::count_parsed`] counts them): the first match ends
+    /// the read.
     fn any_parsed(&self, q: &Query, now_micros: i64) -> Result<bool, SearchError> {
+        self.query_parsed(
+            "SELECT EXISTS (SELECT 1 FROM events e WHERE {})",
+            q,
+            now_micros,
+        )
+    }
+
+    /// The one value `sql` gives with `{}` replaced by the query's condition.
+    fn query_parsed<T: rusqlite::types::FromSql>(
+        &self,
+        sql: &str,
+        q: &Query,
+        now_micros: i64,
+    ) -> Result<T, SearchError> {
         super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
         let q =
             super::resolve::resolve(&self.conn, q.clone(), now_micros).map_err(StoreError::from)?;
         let f = query::compile(&q, now_micros);
         let params = super::search::bind(f.params);
         Ok(self.conn.query_row(
-            &format!("SELECT EXISTS (SELECT 1 FROM events e WHERE {})", f.sql),
+            &sql.replacen("{}", &f.sql, 1),
             params_from_iter(params),
             |r| r.get(0),
         )?)
