@@ -288,8 +288,9 @@ fn plain(actor: &'static str) -> [Option<&'static str>; 11] {
     ]
 }
 
-/// The store's schema, built by its own migrations; one archive row; the twenty events, each with its number in
-/// this test as `idx` and its raw text also in the full-text index (as the importer writes them).
+/// The store's schema, built by its own migrations; an archive row per origin (an event's origin is its
+/// archive's, as the importer writes it); the twenty events, each with its number in this test as `idx` and its
+/// raw text also in the full-text index (as the importer writes them).
 fn database() -> Connection {
     let mut conn = Connection::open_in_memory().expect("in-memory database");
     schema::migrate_to(&mut conn, schema::CURRENT_VERSION).expect("schema");
@@ -304,7 +305,8 @@ fn database() -> Connection {
     .expect("index");
     assert_eq!(schema::version(&conn).unwrap(), schema::CURRENT_VERSION);
     conn.execute(
-        "INSERT INTO archives (id, path, status, imported_at) VALUES (1, 'a.zip', 'verified', '2024-06-01T00:00:00Z')",
+        "INSERT INTO archives (id, path, status, imported_at, origin, sequence)
+         VALUES (1, 'a.zip', 'verified', '2024-06-01T00:00:00Z', 'example.com/prod/k8s', 1)",
         [],
     )
     .expect("archive");
@@ -325,10 +327,11 @@ fn database() -> Connection {
                 .map(|c| c.map_or(Value::Null, |s| Value::Text(s.to_owned()))),
         );
         values.push(Value::Text(raw.to_owned()));
+        values.push(Value::Integer(archive_of(&conn, columns[1])));
         conn.execute(
-            "INSERT INTO events (id, archive_id, ts, idx, source, origin, actor, action, resource, outcome, \
-             category, ip, agent, env, stage, raw, leaf) \
-             VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, zeroblob(32))",
+            "INSERT INTO events (id, ts, idx, source, origin, actor, action, resource, outcome, \
+             category, ip, agent, env, stage, raw, archive_id, leaf) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, zeroblob(32))",
             params_from_iter(values),
         )
         .expect("insert event");
@@ -341,6 +344,25 @@ fn database() -> Connection {
         .expect("insert text");
     }
     conn
+}
+
+/// The archive row of `origin` (added, verified, when there is none yet); archive 1 for an event without one.
+fn archive_of(conn: &Connection, origin: Option<&str>) -> i64 {
+    let Some(origin) = origin else { return 1 };
+    let found: Option<i64> = conn
+        .query_row("SELECT id FROM archives WHERE origin = ?", [origin], |r| {
+            r.get(0)
+        })
+        .ok();
+    found.unwrap_or_else(|| {
+        conn.execute(
+            "INSERT INTO archives (path, status, imported_at, origin, sequence)
+             VALUES ('b.zip', 'verified', '2024-06-01T00:00:00Z', ?, 1)",
+            [origin],
+        )
+        .expect("archive");
+        conn.last_insert_rowid()
+    })
 }
 
 fn values(params: &[SqlParam]) -> Vec<Value> {
@@ -404,7 +426,7 @@ fn check(conn: &Connection, cases: &[(&str, Vec<i64>)]) {
 /// Whether the archive counts as indexed (`temp.text_done`, as the store refreshes it).
 fn set_indexed(conn: &Connection, indexed: bool) {
     let sql = if indexed {
-        "INSERT OR IGNORE INTO temp.text_done VALUES (1)"
+        "INSERT OR IGNORE INTO temp.text_done SELECT id FROM archives"
     } else {
         "DELETE FROM temp.text_done"
     };
@@ -575,9 +597,10 @@ fn origin_terms_compare_exactly_never_mixing_look_alike_origins() {
         (21, "Example.com/prod/k8s"),
         (22, "example.com/prod/k8s\u{200B}"),
     ] {
+        let archive = archive_of(&conn, Some(origin));
         conn.execute(
-            "INSERT INTO events (id, archive_id, idx, origin, raw, leaf) VALUES (?, 1, ?, ?, '{}', zeroblob(32))",
-            (auditlens::store::rowid::UNTIMED_BASE + n, n, origin),
+            "INSERT INTO events (id, archive_id, idx, origin, raw, leaf) VALUES (?, ?, ?, ?, '{}', zeroblob(32))",
+            (auditlens::store::rowid::UNTIMED_BASE + n, archive, n, origin),
         )
         .unwrap();
     }
@@ -756,6 +779,14 @@ fn field_and_time_conditions_use_the_indexes() {
         ("actor:alice", "INDEX events_actor (actor=?)"),
         ("actor:ali*", "INDEX events_actor (actor>? AND actor<?)"),
         ("action:s3:*", "INDEX events_action (action>? AND action<?)"),
+        // A stage: the index over the events that have one (schema 17).
+        ("stage:Panic", "INDEX events_stage (stage=?)"),
+        // An origin: the archives that have it, their events along the index by archive.
+        (
+            "origin:example.com/app",
+            "INDEX events_archive_idx (archive_id=?)",
+        ),
+        ("origin:*prod*", "INDEX events_archive_idx (archive_id=?)"),
         // Time conditions: a range of the time-ordered rowids (store/rowid.rs), the store has no index on ts.
         (
             "time:2024-05-01",
@@ -880,8 +911,16 @@ fn patterns_over_an_indexed_field_resolve_to_the_values_they_match() {
         hits(&conn, "agent:*KUBE*"),
         run_tree(&conn, &resolved("agent:*KUBE*")).unwrap()
     );
-    // Fields without an index of their own, and origins (compared exactly), stay patterns.
-    assert!(matches!(resolved("stage:*resp*"), Query::Pattern { .. }));
+    // Stages have an index over the events that have one (schema 17).
+    let Query::Or(stages) = resolved("stage:*resp*") else {
+        panic!("not resolved: {:?}", resolved("stage:*resp*"));
+    };
+    assert_eq!(stages.len(), 1, "{stages:?}");
+    assert_eq!(
+        hits(&conn, "stage:*resp*"),
+        run_tree(&conn, &resolved("stage:*resp*")).unwrap()
+    );
+    // Origins are asked of the archive rows instead (query/compile.rs), and stay as written.
     assert!(matches!(resolved("origin:*prod*"), Query::Pattern { .. }));
 }
 

@@ -671,7 +671,7 @@ fn old_schema_database_opens_migrated_and_newer_is_refused() {
     // Turn the file into what version 1 wrote: no full-text table, no field indexes, no mapping or privilege
     // columns, no summary tables, no columns for events not parsed, no settings table, no software table, no
     // count of events without a time, no incidents table, no index on source, no receipt time, no CloudTrail
-    // evidence, no index on agent.
+    // evidence, no index on agent or stage.
     lab.raw()
         .execute_batch(
             "DROP INDEX events_actor; DROP INDEX events_action; DROP INDEX events_resource;
@@ -685,7 +685,7 @@ fn old_schema_database_opens_migrated_and_newer_is_refused() {
              ALTER TABLE archives DROP COLUMN untimed; DROP TABLE incidents; DROP INDEX events_source;
              ALTER TABLE archives DROP COLUMN received_at;
              ALTER TABLE archives DROP COLUMN evidence; DROP TABLE cloudtrail_files;
-             DROP INDEX events_agent;
+             DROP INDEX events_agent; DROP INDEX events_stage;
              PRAGMA user_version = 1;",
         )
         .unwrap();

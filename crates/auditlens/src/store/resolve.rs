@@ -19,7 +19,9 @@ pub const MAX_VALUES: usize = 2048;
 /// The most values a resolved pattern turns into (each an exact condition the index answers).
 pub const MAX_MATCHING: usize = 256;
 
-/// The fields whose column has an index of its own (events_<column>), in the column's NOCASE collation.
+/// The fields whose column has an index of its own (events_<column>), in the column's NOCASE collation. Those of
+/// `stage` and `privilege` leave out the events without one (`WHERE col IS NOT NULL`): every query below asks for
+/// non-NULL values only, so SQLite reads them too.
 fn indexed(field: Field) -> bool {
     matches!(
         field,
@@ -32,6 +34,8 @@ fn indexed(field: Field) -> bool {
             | Field::Env
             | Field::Source
             | Field::Agent
+            | Field::Stage
+            | Field::Privilege
     )
 }
 
@@ -126,7 +130,9 @@ fn matching_values(
     now_micros: i64,
 ) -> rusqlite::Result<Option<Vec<String>>> {
     let column = field.column();
-    let mut first = conn.prepare_cached(&format!("SELECT min({column}) FROM events"))?;
+    let mut first = conn.prepare_cached(&format!(
+        "SELECT min({column}) FROM events WHERE {column} IS NOT NULL"
+    ))?;
     let mut next = conn.prepare_cached(&format!(
         "SELECT min({column}) FROM events WHERE {column} > ?1"
     ))?;
