@@ -920,6 +920,25 @@ fn patterns_over_an_indexed_field_resolve_to_the_values_they_match() {
         hits(&conn, "stage:*resp*"),
         run_tree(&conn, &resolved("stage:*resp*")).unwrap()
     );
+    // So have privileges, over the events that have one (schema 3).
+    conn.execute_batch(
+        "UPDATE events SET privilege = 'exec' WHERE idx IN (1, 2);
+         UPDATE events SET privilege = 'Secret' WHERE idx = 3;",
+    )
+    .unwrap();
+    assert_eq!(
+        resolved("privilege:*EX*"),
+        Query::Or(vec![Query::Field {
+            field: Field::Privilege,
+            value: "exec".into(),
+            prefix: false,
+        }])
+    );
+    assert_eq!(hits(&conn, "privilege:*e*"), vec![1, 2, 3]);
+    assert_eq!(
+        run_tree(&conn, &resolved("privilege:*e*")).unwrap(),
+        vec![1, 2, 3]
+    );
     // Origins are asked of the archive rows instead (query/compile.rs), and stay as written.
     assert!(matches!(resolved("origin:*prod*"), Query::Pattern { .. }));
 }

@@ -476,8 +476,10 @@ fn counts_from_index_lists_and_summaries_equal_the_matching_events() {
 }
 
 /// `json.MEMBER:value` is answered through the full-text index when only a string can equal the value (the value's
-/// words then lie in one of the event's values): the same events as reading every event's JSON, with the index
-/// complete, lagging or absent; escapes, ASCII case, nesting, arrays, numbers and true/false included.
+/// words then lie in one of the event's values), or when the value is an integer in digits (a number member then
+/// reads as that text only when written so): the same events as reading every event's JSON, with the index
+/// complete, lagging or absent; escapes, ASCII case, nesting, arrays, numbers spelled otherwise, numbers too large
+/// for 64 bits and true/false included.
 #[test]
 fn a_member_value_is_found_through_its_words_exactly_as_by_reading_every_event() {
     let lab = Lab::new();
@@ -493,6 +495,16 @@ fn a_member_value_is_found_through_its_words_exactly_as_by_reading_every_event()
         r#"{"a":"MÜLLER"}"#,
         r#"{"a":["ConsoleLogin"]}"#,
         r#"{"note":"ConsoleLogin","a":"other"}"#,
+        r#"{"c":403}"#,
+        r#"{"c":"403"}"#,
+        r#"{"c":403.0}"#,
+        r#"{"c":4.03e2}"#,
+        r#"{"c":-403}"#,
+        r#"{"c":"403"}"#,
+        r#"{"c":[403]}"#,
+        r#"{"d":{"c":403},"c":"x"}"#,
+        r#"{"c":9223372036854775808}"#,
+        r#"{"c":-0}"#,
     ];
     let file = write_lines(
         &lab.dir,
@@ -500,7 +512,12 @@ fn a_member_value_is_found_through_its_words_exactly_as_by_reading_every_event()
         &lines.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
     );
     lab.import("m.zip", "example.com/members", &[file], false);
-    let expected: [(&str, &[u64]); 9] = [
+    let expected: [(&str, &[u64]); 14] = [
+        ("json.c:403", &[11, 12, 16]),
+        ("json.c:-403", &[15]),
+        ("json.c:9223372036854775808", &[]),
+        ("json.c:0", &[20]),
+        ("json.c:403.0", &[13, 14]),
         ("json.a:ConsoleLogin", &[0, 1, 2]),
         ("json.a:\"Console Login\"", &[3]),
         ("json.b.a:consolelogin", &[4]),
@@ -541,6 +558,21 @@ fn a_member_value_is_found_through_its_words_exactly_as_by_reading_every_event()
     store.finish_text_index(&mut |_| {}).unwrap();
     drop(store);
     check("index complete");
+    // Which terms the index answers: the value's words beside the member condition (store/resolve.rs).
+    let store = Store::open_read_only(&lab.db).unwrap();
+    let through_index = |q: &str| {
+        use auditlens::query::{Query, parse};
+        let resolved =
+            auditlens::store::resolve::resolve(store.connection(), parse(q).unwrap(), NOW).unwrap();
+        matches!(&resolved, Query::And(items) if matches!(items.first(), Some(Query::Text { .. })))
+    };
+    for q in ["json.c:403", "json.c:-403", "json.a:ConsoleLogin"] {
+        assert!(through_index(q), "{q} should be asked of the index");
+    }
+    for q in ["json.c:403.0", "json.a:true", "json.c:*403*", "json.c:40*"] {
+        assert!(!through_index(q), "{q} should not be asked of the index");
+    }
+    drop(store);
     lab.remove_index();
     check("index removed");
 }

@@ -825,6 +825,13 @@ pub fn pages_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<PageFigure>,
             Sort::NEWEST_FIRST,
             0,
         ),
+        // A member holding a number (a Kubernetes response code), about 2% of the events.
+        (
+            "json.responseStatus.code:403, page 1",
+            "json.responseStatus.code:403",
+            Sort::NEWEST_FIRST,
+            0,
+        ),
         // A pattern over a member: each event's JSON is read, after a search of its bytes for the value's words.
         (
             "json.userAgent:*curl* (none), page 1",
@@ -875,6 +882,13 @@ pub fn pages_section(dir: &Path, n: u64, runs: usize) -> Result<Vec<PageFigure>,
             (
                 "End, json.eventName:ConsoleLogin",
                 "json.eventName:ConsoleLogin",
+                Sort::NEWEST_FIRST,
+                0,
+                true,
+            ),
+            (
+                "End, json.responseStatus.code:403",
+                "json.responseStatus.code:403",
                 Sort::NEWEST_FIRST,
                 0,
                 true,

@@ -85,10 +85,17 @@ pub fn resolve(conn: &Connection, q: Query, now_micros: i64) -> rusqlite::Result
 /// `json.PATH:VALUE` with VALUE's words as a free-text term beside it (`And[text, member]`), when every event the
 /// member condition matches must hold those words inside one of its values, so that the full-text index lists the
 /// candidates and only they are read as JSON (a rare member no longer reads every event: 1.5 s on 200k events).
-/// That holds when the condition is an exact value (no pattern or prefix) that only a string member can equal: it
-/// has a letter no number's text has (a number reads as digits, `e`, `Inf` or `NaN`), it is not `true`, `false`
-/// or `null`, and it is no object or array. The member's string then equals VALUE but for ASCII case, so its words
-/// (text.rs: decoded, lower-cased) are VALUE's, in one value of the event: exactly what the text term requires.
+/// That holds when the condition is an exact value (no pattern or prefix), not `true`, `false` or `null`, and no
+/// object or array, that either
+/// - only a string member can equal: it has a letter no number's text has (a number reads as digits, `e`, `Inf` or
+///   `NaN`). The member's string then equals VALUE but for ASCII case, so its words (text.rs: decoded, lower-cased)
+///   are VALUE's, in one value of the event: exactly what the text term requires; or
+/// - is an integer written in digits, with an optional `-` (`json.responseStatus.code:403`). A string member
+///   equal to it has its digits as its one word, as above. A number member reads as that text only when it is
+///   written so in the bytes: SQLite reads any other spelling of a number (`403.0`, `4.03e2`, a number too large
+///   for 64 bits) as a real, whose text has a `.` or an `e`, and an event that parsed is strict JSON (no `0x193`
+///   or `+403`). The number's text in the bytes is one value of the index, whose word is those digits.
+///
 /// Any other condition is left as it is.
 fn with_implied_words(node: Query) -> Query {
     let Query::Json {
@@ -109,7 +116,9 @@ fn with_implied_words(node: Query) -> Query {
         value.trim().to_ascii_lowercase().as_str(),
         "true" | "false" | "null"
     );
-    if !stringly || opens || word {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let integer = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    if !(stringly || integer) || opens || word {
         return node;
     }
     let words = Query::Text {
