@@ -343,7 +343,17 @@ fn database() -> Connection {
         )
         .expect("insert text");
     }
+    count_archive_events(&conn);
     conn
+}
+
+/// Each archive row's count of events, as the signed checkpoint gives it in a store.
+fn count_archive_events(conn: &Connection) {
+    conn.execute(
+        "UPDATE archives SET events = (SELECT count(*) FROM events WHERE events.archive_id = archives.id)",
+        [],
+    )
+    .expect("archive counts");
 }
 
 /// The archive row of `origin` (added, verified, when there is none yet); archive 1 for an event without one.
@@ -604,6 +614,7 @@ fn origin_terms_compare_exactly_never_mixing_look_alike_origins() {
         )
         .unwrap();
     }
+    count_archive_events(&conn);
     check(
         &conn,
         &[
@@ -781,12 +792,6 @@ fn field_and_time_conditions_use_the_indexes() {
         ("action:s3:*", "INDEX events_action (action>? AND action<?)"),
         // A stage: the index over the events that have one (schema 17).
         ("stage:Panic", "INDEX events_stage (stage=?)"),
-        // An origin: the archives that have it, their events along the index by archive.
-        (
-            "origin:example.com/app",
-            "INDEX events_archive_idx (archive_id=?)",
-        ),
-        ("origin:*prod*", "INDEX events_archive_idx (archive_id=?)"),
         // Time conditions: a range of the time-ordered rowids (store/rowid.rs), the store has no index on ts.
         (
             "time:2024-05-01",
@@ -939,8 +944,75 @@ fn patterns_over_an_indexed_field_resolve_to_the_values_they_match() {
         run_tree(&conn, &resolved("privilege:*e*")).unwrap(),
         vec![1, 2, 3]
     );
-    // Origins are asked of the archive rows instead (query/compile.rs), and stay as written.
+}
+
+/// `origin:` and `archive:` terms are asked of the archive rows: none, and the term matches nothing at once; a
+/// few holding at most an eighth of the events, and their events are read along the index by archive; more, and
+/// the term stays as written, tested on each row as a page walks. The same events either way (`check`).
+#[test]
+fn origin_and_archive_terms_resolve_to_the_archive_rows_that_hold_few_events() {
+    use auditlens::query::Query;
+    use auditlens::store::resolve::resolve;
+    let conn = database();
+    let resolved = |q: &str| resolve(&conn, parse(q).unwrap(), NOW).unwrap();
+    let id = |origin: &str| -> i64 {
+        conn.query_row("SELECT id FROM archives WHERE origin = ?", [origin], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    assert_eq!(resolved("origin:*zz-none*"), Query::Or(Vec::new()));
+    assert_eq!(resolved("origin:/^nothing/"), Query::Or(Vec::new()));
+    assert_eq!(
+        resolved("-archive:example.com/app#9"),
+        Query::Not(Box::new(Query::Or(Vec::new())))
+    );
+    // One event of twenty: its archive's events along the index.
+    let staging = id("example.com/staging/k8s");
+    assert_eq!(
+        resolved("origin:*staging*"),
+        Query::ArchiveRows(vec![staging])
+    );
+    assert_eq!(
+        resolved("archive:example.com/staging/k8s#1"),
+        Query::ArchiveRows(vec![staging])
+    );
+    let filter = compile(&resolved("origin:*staging*"), NOW);
+    let plan: String = conn
+        .prepare(&format!(
+            "EXPLAIN QUERY PLAN SELECT e.id FROM events e WHERE {}",
+            filter.sql
+        ))
+        .unwrap()
+        .query_map(params_from_iter(values(&filter.params)), |r| {
+            r.get::<_, String>(3)
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .unwrap()
+        .join("\n");
+    assert!(
+        plan.contains("INDEX events_archive_idx (archive_id=?)"),
+        "{plan}"
+    );
+    // Four events of twenty (more than an eighth): tested on each row.
     assert!(matches!(resolved("origin:*prod*"), Query::Pattern { .. }));
+    assert!(matches!(
+        resolved("origin:example.com/prod/k8s"),
+        Query::Field { .. }
+    ));
+    // Every event: as it is.
+    assert!(matches!(resolved("origin:*"), Query::Field { .. }));
+    check(
+        &conn,
+        &[
+            ("origin:*staging*", vec![4]),
+            ("-origin:*staging*", all_but(&[4])),
+            ("archive:example.com/staging/k8s#1", vec![4]),
+            ("archive:example.com/staging/k8s#2", vec![]),
+            ("origin:*staging* OR actor:alice", vec![1, 4, 6]),
+        ],
+    );
 }
 
 /// A field with more different values than the index is walked for (`MAX_VALUES`): the pattern is tested on the

@@ -50,6 +50,9 @@ pub enum Query {
     /// The events of one archive: `archive:ORIGIN#SEQ` (or `ORIGIN@SEQ`, as event ids write it); the origin
     /// compares exactly, as `origin:` does.
     Archive { origin: String, sequence: u64 },
+    /// The events of these archive rows, read along the index by archive: what an `origin:` or `archive:` term
+    /// whose archives hold few of the stored events is resolved to (store/resolve.rs); never written in a query.
+    ArchiveRows(Vec<i64>),
     /// The auditor's working papers on the event (papers/mod.rs): `tag:NAME` (equal ASCII case-insensitively, a
     /// prefix with `prefix`, a pattern with `pattern`; `tag:*` any tag), `note:WORDS` (the note contains the
     /// value, ASCII case-insensitively; `note:*` any note), `has:note`, `has:tag`, `has:bookmark` (an empty

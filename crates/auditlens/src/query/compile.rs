@@ -141,10 +141,13 @@ fn glob_pattern(pattern: &str) -> String {
 }
 
 /// A condition on the event's origin, `test` over the column `origin` of table `archives`: the events of the
-/// archives it holds for. Never NULL (every event has an archive, and every stored archive an origin).
-fn origin_part(test: &str, param: SqlParam) -> Part {
+/// archives it holds for, tested on each event's row (`+`: not along the index by archive, where SQLite would
+/// read and sort every event of a large archive for a page; store/resolve.rs turns the condition of archives that
+/// hold few events into [`Query::ArchiveRows`], which is). Never NULL (every event has an archive, and every
+/// stored archive an origin).
+pub(crate) fn origin_part(test: &str, param: SqlParam) -> Part {
     Part::new(
-        format!("e.archive_id IN (SELECT id FROM archives WHERE {test})"),
+        format!("+e.archive_id IN (SELECT id FROM archives WHERE {test})"),
         vec![param],
         false,
     )
@@ -519,6 +522,18 @@ pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
                 None => part,
             })
         }
+        Query::ArchiveRows(ids) if ids.is_empty() => Cond::Const(false),
+        Query::ArchiveRows(ids) => Cond::Sql(Part::new(
+            format!(
+                "e.archive_id IN ({})",
+                ids.iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Vec::new(),
+            false,
+        )),
         Query::Archive { origin, sequence } => Cond::Sql(Part::new(
             "+e.archive_id IN (SELECT id FROM archives WHERE origin = ? COLLATE BINARY AND sequence = ?)",
             vec![
@@ -745,13 +760,13 @@ mod tests {
         let f = compile(&ok("origin:example.com/Prod"), 0);
         assert_eq!(
             f.sql,
-            "e.archive_id IN (SELECT id FROM archives WHERE origin = ? COLLATE BINARY)"
+            "+e.archive_id IN (SELECT id FROM archives WHERE origin = ? COLLATE BINARY)"
         );
         assert_eq!(f.params, vec![SqlParam::Text("example.com/Prod".into())]);
         let f = compile(&ok(r##"origin:"a*b?c[d]%_"*"##), 0);
         assert_eq!(
             f.sql,
-            "e.archive_id IN (SELECT id FROM archives WHERE origin GLOB ?)"
+            "+e.archive_id IN (SELECT id FROM archives WHERE origin GLOB ?)"
         );
         assert_eq!(f.params, vec![SqlParam::Text("a[*]b[?]c[[]d]%_*".into())]);
         assert_eq!(compile(&ok("origin:*"), 0).sql, "e.origin IS NOT NULL");

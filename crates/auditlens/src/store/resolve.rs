@@ -63,6 +63,19 @@ pub fn resolve(conn: &Connection, q: Query, now_micros: i64) -> rusqlite::Result
                 .collect::<Result<_, _>>()?,
         ),
         Query::Not(inner) => Query::Not(Box::new(resolve(conn, *inner, now_micros)?)),
+        node @ (Query::Field {
+            field: Field::Origin,
+            ..
+        }
+        | Query::Pattern {
+            field: Field::Origin,
+            ..
+        }
+        | Query::Regex {
+            field: Field::Origin,
+            ..
+        }
+        | Query::Archive { .. }) => archive_rows(conn, node, now_micros)?,
         node @ (Query::Pattern { field, .. } | Query::Regex { field, .. }) if indexed(field) => {
             match matching_values(conn, &node, field, now_micros)? {
                 Some(values) => Query::Or(
@@ -80,6 +93,53 @@ pub fn resolve(conn: &Connection, q: Query, now_micros: i64) -> rusqlite::Result
         }
         other => other,
     })
+}
+
+/// The most archive rows an `origin:` or `archive:` term is resolved to.
+const MAX_ARCHIVE_ROWS: usize = 256;
+
+/// An `origin:` or `archive:` term as the archive rows it holds for (an event's origin is its archive's: the
+/// importer writes the archive's, and `check` re-derives it). None: it matches nothing, at once. Archives that
+/// hold at most an eighth of the stored events (their signed counts): [`Query::ArchiveRows`], their events read
+/// along the index by archive (a small archive among large ones is not found by testing every row). More: the
+/// term as it is, tested on each row as the pages walk (SQLite would otherwise read and sort every event of a
+/// large archive for one page in time order). `origin:*` (every event) stays as it is.
+fn archive_rows(conn: &Connection, node: Query, now_micros: i64) -> rusqlite::Result<Query> {
+    if let Query::Field {
+        value,
+        prefix: true,
+        ..
+    } = &node
+        && value.is_empty()
+    {
+        return Ok(node);
+    }
+    // The condition exactly as the query compiles it, over each archive row in place of the event's.
+    let filter = query::compile(&node, now_micros);
+    let sql = format!(
+        "SELECT e.archive_id, e.events FROM (SELECT id AS archive_id, events FROM archives) e WHERE ({})",
+        filter.sql
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows: Vec<(i64, i64)> = stmt
+        .query_map(params_from_iter(super::search::bind(filter.params)), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    if rows.is_empty() {
+        return Ok(Query::Or(Vec::new()));
+    }
+    let stored: i64 = conn.query_row("SELECT coalesce(sum(events), 0) FROM archives", [], |r| {
+        r.get(0)
+    })?;
+    let held: i64 = rows.iter().map(|(_, n)| (*n).max(0)).sum();
+    Ok(
+        if rows.len() <= MAX_ARCHIVE_ROWS && held.saturating_mul(8) <= stored {
+            Query::ArchiveRows(rows.into_iter().map(|(id, _)| id).collect())
+        } else {
+            node
+        },
+    )
 }
 
 /// `json.PATH:VALUE` with VALUE's words as a free-text term beside it (`And[text, member]`), when every event the
