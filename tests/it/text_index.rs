@@ -477,8 +477,8 @@ fn counts_from_index_lists_and_summaries_equal_the_matching_events() {
 
 /// `json.MEMBER:value` is answered through the full-text index when only a string can equal the value (the value's
 /// words then lie in one of the event's values), or when the value is an integer in digits (a number member then
-/// reads as that text only when written so): the same events as reading every event's JSON, with the index
-/// complete, lagging or absent; escapes, ASCII case, nesting, arrays, numbers spelled otherwise, numbers too large
+/// reads as that text only when written so), or a prefix only a string can start with: the same events as reading
+/// every event's JSON, with the index complete, lagging or absent; escapes, ASCII case, nesting, arrays, numbers spelled otherwise, numbers too large
 /// for 64 bits and true/false included.
 #[test]
 fn a_member_value_is_found_through_its_words_exactly_as_by_reading_every_event() {
@@ -500,11 +500,17 @@ fn a_member_value_is_found_through_its_words_exactly_as_by_reading_every_event()
         r#"{"c":403.0}"#,
         r#"{"c":4.03e2}"#,
         r#"{"c":-403}"#,
-        r#"{"c":"403"}"#,
+        r#"{"c":"\u0034\u00303"}"#,
         r#"{"c":[403]}"#,
         r#"{"d":{"c":403},"c":"x"}"#,
         r#"{"c":9223372036854775808}"#,
         r#"{"c":-0}"#,
+        r#"{"u":"curl/7.68.0"}"#,
+        r#"{"u":"Curl"}"#,
+        r#"{"u":"libcurl"}"#,
+        r#"{"u":true}"#,
+        r#"{"u":{"curl":"x"}}"#,
+        r#"{"u":"\u0063url/8"}"#,
     ];
     let file = write_lines(
         &lab.dir,
@@ -512,7 +518,11 @@ fn a_member_value_is_found_through_its_words_exactly_as_by_reading_every_event()
         &lines.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
     );
     lab.import("m.zip", "example.com/members", &[file], false);
-    let expected: [(&str, &[u64]); 14] = [
+    let expected: [(&str, &[u64]); 18] = [
+        ("json.u:curl*", &[21, 22, 26]),
+        ("json.u:CURL/7*", &[21]),
+        ("json.u:tr*", &[24]),
+        ("json.u:{*", &[25]),
         ("json.c:403", &[11, 12, 16]),
         ("json.c:-403", &[15]),
         ("json.c:9223372036854775808", &[]),
@@ -566,10 +576,24 @@ fn a_member_value_is_found_through_its_words_exactly_as_by_reading_every_event()
             auditlens::store::resolve::resolve(store.connection(), parse(q).unwrap(), NOW).unwrap();
         matches!(&resolved, Query::And(items) if matches!(items.first(), Some(Query::Text { .. })))
     };
-    for q in ["json.c:403", "json.c:-403", "json.a:ConsoleLogin"] {
+    for q in [
+        "json.c:403",
+        "json.c:-403",
+        "json.a:ConsoleLogin",
+        "json.u:curl*",
+        "json.u:CURL/7*",
+    ] {
         assert!(through_index(q), "{q} should be asked of the index");
     }
-    for q in ["json.c:403.0", "json.a:true", "json.c:*403*", "json.c:40*"] {
+    for q in [
+        "json.c:403.0",
+        "json.a:true",
+        "json.c:*403*",
+        "json.c:40*",
+        "json.u:tr*",
+        "json.u:{*",
+        "json.u:*",
+    ] {
         assert!(!through_index(q), "{q} should not be asked of the index");
     }
     drop(store);

@@ -145,8 +145,8 @@ fn archive_rows(conn: &Connection, node: Query, now_micros: i64) -> rusqlite::Re
 /// `json.PATH:VALUE` with VALUE's words as a free-text term beside it (`And[text, member]`), when every event the
 /// member condition matches must hold those words inside one of its values, so that the full-text index lists the
 /// candidates and only they are read as JSON (a rare member no longer reads every event: 1.5 s on 200k events).
-/// That holds when the condition is an exact value (no pattern or prefix), not `true`, `false` or `null`, and no
-/// object or array, that either
+/// That holds when the condition is an exact value (no pattern), not `true`, `false` or `null`, and no object or
+/// array, that either
 /// - only a string member can equal: it has a letter no number's text has (a number reads as digits, `e`, `Inf` or
 ///   `NaN`). The member's string then equals VALUE but for ASCII case, so its words (text.rs: decoded, lower-cased)
 ///   are VALUE's, in one value of the event: exactly what the text term requires; or
@@ -156,17 +156,26 @@ fn archive_rows(conn: &Connection, node: Query, now_micros: i64) -> rusqlite::Re
 ///   for 64 bits) as a real, whose text has a `.` or an `e`, and an event that parsed is strict JSON (no `0x193`
 ///   or `+403`). The number's text in the bytes is one value of the index, whose word is those digits.
 ///
+/// It holds too for a prefix (`json.userAgent:curl*`) that only a string can start with: it has such a letter,
+/// does not open an object or array, and does not start `true` or `false`. The member's string then starts with
+/// VALUE but for ASCII case, so its words begin with VALUE's, the last of them perhaps longer: the text term with
+/// its last word a prefix.
+///
 /// Any other condition is left as it is.
 fn with_implied_words(node: Query) -> Query {
     let Query::Json {
         value,
-        prefix: false,
+        prefix,
         pattern: false,
         ..
     } = &node
     else {
         return node;
     };
+    if value.is_empty() {
+        // `json.M:*`: present, whatever its value.
+        return node;
+    }
     let numberish = |c: char| c.is_ascii_digit() || "eEiInNfFaA".contains(c);
     let stringly = value
         .chars()
@@ -178,12 +187,19 @@ fn with_implied_words(node: Query) -> Query {
     );
     let digits = value.strip_prefix('-').unwrap_or(value);
     let integer = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
-    if !(stringly || integer) || opens || word {
+    let lower = value.to_ascii_lowercase();
+    let starts_literal = ["true", "false"].iter().any(|w| w.starts_with(&lower));
+    let implied = if *prefix {
+        stringly && !opens && !starts_literal
+    } else {
+        (stringly || integer) && !opens && !word
+    };
+    if !implied {
         return node;
     }
     let words = Query::Text {
         text: value.clone(),
-        prefix: false,
+        prefix: *prefix,
         phrase: true,
     };
     Query::And(vec![words, node])
