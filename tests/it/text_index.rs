@@ -446,6 +446,12 @@ fn counts_from_index_lists_and_summaries_equal_the_matching_events() {
         "actor:carol@example.com action:delete -env:payments",
         "action:sts:AssumeRole source:cloudtrail actor:*",
         "\"cannot list resource\" env:kube-system",
+        // Lists of source, stage (a partial index: the events without one are in no list) and their exclusions.
+        "source:cloudtrail action:sts:AssumeRole",
+        "stage:ResponseComplete env:payments",
+        "source:k8s env:payments -stage:RequestReceived",
+        "env:payments category:access -stage:RequestReceived",
+        "source:k8s platform -source:cloudtrail",
         // One list empty.
         "env:payments actor:nobody-at-all",
         "env:payments zzzznotaword",

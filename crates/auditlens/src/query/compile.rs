@@ -250,7 +250,8 @@ pub struct IdSet {
 }
 
 /// The id set of `field:value` when the field's column has an index of its own (events_<column>, in the
-/// column's NOCASE collation, as `e.column = ?` compares).
+/// column's NOCASE collation, as `e.column = ?` compares; that of `stage` holds the events that have one, all
+/// that `stage = ?` can match).
 fn field_ids(q: &Query) -> Option<IdSet> {
     match q {
         Query::Field {
@@ -261,7 +262,10 @@ fn field_ids(q: &Query) -> Option<IdSet> {
                 | Field::Category
                 | Field::Outcome
                 | Field::Ip
-                | Field::Env),
+                | Field::Env
+                | Field::Source
+                | Field::Agent
+                | Field::Stage),
             value,
             prefix: false,
         } => Some(IdSet {
