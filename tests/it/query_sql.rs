@@ -1003,6 +1003,19 @@ fn origin_and_archive_terms_resolve_to_the_archive_rows_that_hold_few_events() {
     ));
     // Every event: as it is.
     assert!(matches!(resolved("origin:*"), Query::Field { .. }));
+    // Counts the file holds in any size or type only choose the plan: never an error, never other events.
+    conn.execute_batch(
+        "UPDATE archives SET events = 9223372036854775807;
+         UPDATE archives SET events = 'many' WHERE origin = 'example.com/app';",
+    )
+    .unwrap();
+    assert!(matches!(resolved("origin:*prod*"), Query::Pattern { .. }));
+    assert!(matches!(resolved("origin:*app*"), Query::ArchiveRows(_)));
+    assert_eq!(
+        hits(&conn, "origin:*app*"),
+        run_tree(&conn, &resolved("origin:*app*")).unwrap()
+    );
+    count_archive_events(&conn);
     check(
         &conn,
         &[

@@ -145,7 +145,7 @@ fn glob_pattern(pattern: &str) -> String {
 /// read and sort every event of a large archive for a page; store/resolve.rs turns the condition of archives that
 /// hold few events into [`Query::ArchiveRows`], which is). Never NULL (every event has an archive, and every
 /// stored archive an origin).
-pub(crate) fn origin_part(test: &str, param: SqlParam) -> Part {
+fn origin_part(test: &str, param: SqlParam) -> Part {
     Part::new(
         format!("+e.archive_id IN (SELECT id FROM archives WHERE {test})"),
         vec![param],
@@ -401,8 +401,7 @@ pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
         }),
         // Origins compare exactly, byte for byte (docs/search.md section 4): an origin differing from another only
         // in case or by an invisible character is another log, never mixed in. An event's origin is its
-        // archive's (the importer writes the archive's), so the condition is asked of the few archive rows and
-        // the events are read by archive along their index, not tested one row at a time.
+        // archive's (the importer writes the archive's), so the condition is asked of the archive rows.
         Query::Field {
             field: Field::Origin,
             value,

@@ -114,14 +114,17 @@ fn archive_rows(conn: &Connection, node: Query, now_micros: i64) -> rusqlite::Re
     {
         return Ok(node);
     }
-    // The condition exactly as the query compiles it, over each archive row in place of the event's.
+    // The condition exactly as the query compiles it, over each archive row in place of the event's. The counts
+    // only choose the plan; read as reals (`total`), one the file holds in any type or size cannot fail it.
     let filter = query::compile(&node, now_micros);
+    const EVENTS: &str = "max(coalesce(CAST(events AS REAL), 0), 0)";
     let sql = format!(
-        "SELECT e.archive_id, e.events FROM (SELECT id AS archive_id, events FROM archives) e WHERE ({})",
+        "SELECT e.archive_id, e.events FROM (SELECT id AS archive_id, {EVENTS} AS events FROM archives) e \
+         WHERE ({})",
         filter.sql
     );
     let mut stmt = conn.prepare(&sql)?;
-    let rows: Vec<(i64, i64)> = stmt
+    let rows: Vec<(i64, f64)> = stmt
         .query_map(params_from_iter(super::search::bind(filter.params)), |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?
@@ -129,17 +132,16 @@ fn archive_rows(conn: &Connection, node: Query, now_micros: i64) -> rusqlite::Re
     if rows.is_empty() {
         return Ok(Query::Or(Vec::new()));
     }
-    let stored: i64 = conn.query_row("SELECT coalesce(sum(events), 0) FROM archives", [], |r| {
-        r.get(0)
-    })?;
-    let held: i64 = rows.iter().map(|(_, n)| (*n).max(0)).sum();
-    Ok(
-        if rows.len() <= MAX_ARCHIVE_ROWS && held.saturating_mul(8) <= stored {
-            Query::ArchiveRows(rows.into_iter().map(|(id, _)| id).collect())
-        } else {
-            node
-        },
-    )
+    let stored: f64 =
+        conn.query_row(&format!("SELECT total({EVENTS}) FROM archives"), [], |r| {
+            r.get(0)
+        })?;
+    let held: f64 = rows.iter().map(|(_, n)| n).sum();
+    Ok(if rows.len() <= MAX_ARCHIVE_ROWS && held * 8.0 <= stored {
+        Query::ArchiveRows(rows.into_iter().map(|(id, _)| id).collect())
+    } else {
+        node
+    })
 }
 
 /// `json.PATH:VALUE` with VALUE's words as a free-text term beside it (`And[text, member]`), when every event the
