@@ -606,3 +606,285 @@ fn a_member_value_is_found_through_its_words_exactly_as_by_reading_every_event()
     lab.remove_index();
     check("index removed");
 }
+
+/// `json.M:*run*` is asked of the words of the index's vocabulary that hold the run, for the archives where `M`
+/// is never an object, an array or a boolean (store/resolve.rs `member_words`): it finds exactly what reading
+/// every event finds, with the index complete, lagging, made by an earlier version (no vocabulary) and removed,
+/// and negated; and `check` finds a vocabulary that lost a word.
+#[test]
+fn a_member_pattern_is_found_through_the_vocabulary_exactly_as_by_reading_every_event() {
+    let lab = Lab::new();
+    let strings = [
+        r#"{"u":"curl/7.68.0"}"#,
+        r#"{"u":"Curl"}"#,
+        r#"{"u":"libcurl"}"#,
+        r#"{"u":"\u0063url/8"}"#,
+        r#"{"u":"Ünicurl"}"#,
+        r#"{"u":"\u0958curl"}"#,
+        r#"{"u":"cu\nrl"}"#,
+        r#"{"u":12345}"#,
+        r#"{"d":{"u":"xcurlx"}}"#,
+        r#"{"u":"other","w":"curl"}"#,
+        r#"{"u":"CURL/7.1","u":"zzz"}"#,
+        r#"{"v":"libcurl"}"#,
+        r#"{"u":"ma\u0301curl"}"#,
+        r#"{"u":"PLAIN Curl TEXT"}"#,
+    ];
+    let shapes = [
+        r#"{"u":{"curl":"x"}}"#,
+        r#"{"u":true}"#,
+        r#"{"u":["a","curl"]}"#,
+        r#"{"u":"plain curl"}"#,
+        r#"{"v":{"k":"x"},"\u0077":{"curlkey":1}}"#,
+        r#"{"w":false}"#,
+    ];
+    let write = |name: &str, lines: &[&str]| {
+        write_lines(
+            &lab.dir,
+            name,
+            &lines.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+        )
+    };
+    let (a, b) = (write("a.jsonl", &strings), write("b.jsonl", &shapes));
+    lab.import("a.zip", "example.com/strings", &[a], false);
+    lab.import("b.zip", "example.com/shapes", &[b], false);
+    let queries = [
+        "json.u:*curl*",
+        "json.u:*CURL/7*",
+        "json.u:*url*",
+        "json.u:lib*url",
+        "json.u:*curl",
+        "json.d.u:*curl*",
+        "json.u:*zzz-none*",
+        "json.u:*rue*",
+        "json.w:*curl*",
+        "json.w:*als*",
+        "json.v:*curl*",
+        "json.u:*plain*text*",
+        "json.u:*curl* source:generic",
+        "json.u:*curl* OR json.v:*curl*",
+    ];
+    // What reading every event finds (no index at all), with hand-made expectations for the first query.
+    lab.remove_index();
+    let read_all = lab.results(&queries);
+    let found = |q: &str| -> u64 {
+        read_all
+            .iter()
+            .find(|(query, _, _)| query == q)
+            .map(|(_, _, n)| *n)
+            .unwrap()
+    };
+    // a: 0 1 2 3 4 5 10 12 13; b: 0 (its key) 2 (an array's text) 3.
+    assert_eq!(found("json.u:*curl*"), 12);
+    assert_eq!(found("json.u:*rue*"), 1);
+    assert_eq!(found("json.w:*curl*"), 1 + 1);
+    assert_eq!(found("json.u:*zzz-none*"), 0);
+    let read_all_at = lab.pages_at(&queries);
+    let negated: Vec<String> = queries.iter().map(|q| format!("-({q})")).collect();
+    let negated: Vec<&str> = negated.iter().map(String::as_str).collect();
+    let read_all_not = lab.results(&negated);
+
+    let words_of = |q: &str| -> Vec<(Vec<String>, usize, bool)> {
+        use auditlens::query::{Query, parse};
+        let store = Store::open_read_only(&lab.db).unwrap();
+        let resolved =
+            auditlens::store::resolve::resolve(store.connection(), parse(q).unwrap(), NOW).unwrap();
+        let mut out = Vec::new();
+        fn walk(q: &Query, out: &mut Vec<(Vec<String>, usize, bool)>) {
+            match q {
+                Query::Words {
+                    words,
+                    covered,
+                    complete,
+                } => out.push((words.clone(), covered.len(), *complete)),
+                Query::And(items) | Query::Or(items) => items.iter().for_each(|i| walk(i, out)),
+                Query::Not(inner) => walk(inner, out),
+                _ => {}
+            }
+        }
+        walk(&resolved, &mut out);
+        out
+    };
+    let same = |when: &str| {
+        assert_eq!(lab.results(&queries), read_all, "{when}");
+        assert_eq!(lab.pages_at(&queries), read_all_at, "{when}");
+        assert_eq!(lab.results(&negated), read_all_not, "{when}");
+    };
+
+    // The index complete.
+    let mut store = Store::open(&lab.db).unwrap();
+    store.finish_text_index(&mut |_| {}).unwrap();
+    drop(store);
+    same("index complete");
+    lab.check_ok();
+    // `u` is an object, an array and a boolean in the second archive: only the first is covered.
+    let curl = words_of("json.u:*curl*");
+    assert_eq!(curl.len(), 1, "{curl:?}");
+    let (words, covered, complete) = &curl[0];
+    assert_eq!((*covered, *complete), (1, false), "{curl:?}");
+    for w in ["curl", "libcurl", "unicurl", "\u{915}\u{93c}curl"] {
+        assert!(words.iter().any(|x| x == w), "{w} in {words:?}");
+    }
+    // `d.u` is a string wherever it is: both archives covered, the index alone lists the candidates.
+    assert!(
+        matches!(&words_of("json.d.u:*curl*")[..], [(w, 2, true)] if w.iter().any(|w| w == "xcurlx"))
+    );
+    // No word holds the run: nothing, at once.
+    assert!(words_of("json.d.u:*zzz-none*").is_empty());
+    let store = Store::open_read_only(&lab.db).unwrap();
+    assert_eq!(store.count("json.d.u:*zzz-none*", NOW).unwrap(), 0);
+    assert_eq!(store.count("json.d.u:*curl*", NOW).unwrap(), 1);
+    drop(store);
+    // No run with a letter a number's text lacks, or a run too short: as written.
+    for q in ["json.u:*123*", "json.u:*ur*", "json.u:*e1*"] {
+        assert!(words_of(q).is_empty(), "{q}");
+    }
+
+    // The index lagging: the first archive indexed, the others not.
+    lab.remove_index();
+    let stop = AtomicBool::new(false);
+    text_index::catch_up(&lab.db, &stop, &mut |s| {
+        if s.indexed_events > 0 && s.pending_archives < 2 {
+            stop.store(true, Ordering::Relaxed);
+        }
+    })
+    .unwrap();
+    let midway = lab.status();
+    assert!(
+        midway.indexed_events > 0 && midway.pending_events > 0,
+        "{midway:?}"
+    );
+    same("index lagging");
+    assert!(matches!(&words_of("json.d.u:*curl*")[..], [(_, 1, false)]));
+
+    lab.check_ok();
+
+    // An index made before the vocabulary: every event is read, as before.
+    text_index::catch_up(&lab.db, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    let index = rusqlite::Connection::open(text_index::path_of(&lab.db)).unwrap();
+    /// A vocabulary row: archive, first and last event index, whole, words, shaped members.
+    type Row = (i64, i64, i64, bool, Vec<u8>, Vec<u8>);
+    let saved: Vec<Row> = index
+        .prepare("SELECT archive_id, first_idx, last_idx, whole, words, shaped FROM vocabulary")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    index.execute("DELETE FROM vocabulary", []).unwrap();
+    same("no vocabulary");
+    assert!(words_of("json.u:*curl*").is_empty());
+    lab.check_ok();
+
+    // A vocabulary that lost a word, or the member a shape: `check` says so.
+    for (lose_word, lose_shape) in [(true, false), (false, true)] {
+        index.execute("DELETE FROM vocabulary", []).unwrap();
+        for (archive, first, last, whole, words, shaped) in &saved {
+            let drop_line = |blob: &[u8], line: &[u8]| -> Vec<u8> {
+                let mut out = Vec::new();
+                for l in blob
+                    .split(|b| *b == b'\n')
+                    .filter(|l| !l.is_empty() && *l != line)
+                {
+                    out.extend_from_slice(l);
+                    out.push(b'\n');
+                }
+                out
+            };
+            let words = if lose_word {
+                drop_line(words, b"libcurl")
+            } else {
+                words.clone()
+            };
+            let shaped = if lose_shape {
+                drop_line(shaped, b"\"u\"")
+            } else {
+                shaped.clone()
+            };
+            index
+                .execute(
+                    "INSERT INTO vocabulary VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    rusqlite::params![archive, first, last, whole, words, shaped],
+                )
+                .unwrap();
+        }
+        let store = Store::open(&lab.db).unwrap();
+        let report = store.check(&[lab.key.verifier()], &mut |_| true).unwrap();
+        assert!(!report.ok);
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| format!("{p:?}").contains("vocabulary of archive")),
+            "{:?}",
+            report.problems
+        );
+    }
+    drop(index);
+
+    // No index at all.
+    lab.remove_index();
+    same("index removed");
+}
+
+/// A batch with more words than a vocabulary keeps (4 MiB) is not whole: its archive's events are read for a
+/// `json.M:*run*` pattern, and `check` accepts the row; the archives beside it still go through the index.
+#[test]
+fn a_batch_too_large_for_a_vocabulary_leaves_its_archive_to_be_read() {
+    let lab = Lab::new();
+    let small = write_lines(
+        &lab.dir,
+        "small.jsonl",
+        &[
+            r#"{"u":"libcurl"}"#.to_string(),
+            r#"{"u":"other"}"#.to_string(),
+        ],
+    );
+    let big = write_lines(
+        &lab.dir,
+        "big.jsonl",
+        &[
+            format!(r#"{{"u":"curl{}"}}"#, "x".repeat(5 << 20)),
+            r#"{"u":"a Curl"}"#.to_string(),
+            r#"{"u":"none"}"#.to_string(),
+        ],
+    );
+    lab.import("s.zip", "example.com/small", &[small], false);
+    lab.import("b.zip", "example.com/big", &[big], true);
+    let index = rusqlite::Connection::open(text_index::path_of(&lab.db)).unwrap();
+    let rows: Vec<(bool, usize)> = index
+        .prepare("SELECT whole, length(words) FROM vocabulary ORDER BY archive_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows, [(true, "libcurl\nother\n".len()), (false, 0)]);
+    drop(index);
+    let store = Store::open_read_only(&lab.db).unwrap();
+    let resolved = auditlens::store::resolve::resolve(
+        store.connection(),
+        auditlens::query::parse("json.u:*curl*").unwrap(),
+        NOW,
+    )
+    .unwrap();
+    assert!(
+        matches!(&resolved, auditlens::query::Query::And(items)
+            if matches!(&items[0], auditlens::query::Query::Words { covered, complete: false, .. } if covered.len() == 1)),
+        "{resolved:?}"
+    );
+    assert_eq!(store.count("json.u:*curl*", NOW).unwrap(), 3);
+    assert_eq!(store.count("-json.u:*curl*", NOW).unwrap(), 2);
+    assert_eq!(store.count("json.u:*zzz*", NOW).unwrap(), 0);
+    drop(store);
+    lab.check_ok();
+}

@@ -218,6 +218,154 @@ pub fn indexed_text(event: &str, out: &mut String) {
     });
 }
 
+/// The key of a member path (`json.a.b` is `["a", "b"]`) in [`for_each_shaped_member`]: its names joined by NUL
+/// (a path whose names hold a NUL may share its key with another: it is then taken for that one too, which only
+/// ever reads more events), as a JSON string, so one line of text whatever the names hold.
+pub fn member_key<S: AsRef<str>>(names: &[S]) -> String {
+    let names: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
+    joined_key(&names.join("\0"))
+}
+
+/// [`member_key`] of names already joined by NUL.
+pub fn joined_key(joined: &str) -> String {
+    serde_json::to_string(joined).unwrap_or_default()
+}
+
+/// Calls `shaped` with the names, joined by NUL, of each member of an event whose value is an object, an array,
+/// `true` or `false`: the members a `json.M1.M2…:` term (SQLite's `json_extract(raw, '$."M1"."M2"…')`) can read
+/// as text other than a string's or a number's. Only members reachable through objects from a top-level object
+/// count (a path names no array element); names are decoded (SQLite compares a name with the decoded key); a name
+/// given twice counts each time. The reading is lenient and never fails, as [`for_each_value`]'s; of an event
+/// that is strict JSON it names every such member.
+pub fn for_each_shaped_member(event: &str, mut shaped: impl FnMut(&str)) {
+    /// An open object (`named`: it is the value of a member reachable from the top, whose name is on the path;
+    /// `reachable`: its own members are) or array.
+    enum Open {
+        Object {
+            reachable: bool,
+            named: Option<usize>,
+            name: Option<String>,
+        },
+        Array,
+    }
+    let bytes = event.as_bytes();
+    let mut open: Vec<Open> = Vec::new();
+    // The names of the reachable objects open, joined by NUL; a member's key is this, NUL and its name.
+    let mut path = String::new();
+    let mut depth = 0usize;
+    let mut key = String::new();
+    // The name of a value starting now, when it is a member reachable from the top.
+    let member = |open: &mut Vec<Open>| -> Option<String> {
+        match open.last_mut() {
+            Some(Open::Object {
+                reachable: true,
+                name,
+                ..
+            }) => name.take(),
+            Some(Open::Object { name, .. }) => {
+                name.take();
+                None
+            }
+            _ => None,
+        }
+    };
+    let key_of = |path: &str, depth: usize, name: &str, key: &mut String| {
+        key.clear();
+        key.push_str(path);
+        if depth > 0 {
+            key.push('\0');
+        }
+        key.push_str(name);
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'[' => {
+                let name = member(&mut open);
+                if let Some(name) = &name {
+                    key_of(&path, depth, name, &mut key);
+                    shaped(&key);
+                }
+                if bytes[i] == b'[' {
+                    open.push(Open::Array);
+                } else {
+                    // The top-level object's members are reachable; so are those of a reachable member's object.
+                    let reachable = open.is_empty() || name.is_some();
+                    let named = name.map(|name| {
+                        let before = path.len();
+                        if depth > 0 {
+                            path.push('\0');
+                        }
+                        path.push_str(&name);
+                        depth += 1;
+                        before
+                    });
+                    open.push(Open::Object {
+                        reachable,
+                        named,
+                        name: None,
+                    });
+                }
+                i += 1;
+            }
+            b'}' | b']' => {
+                if let Some(Open::Object {
+                    named: Some(before),
+                    ..
+                }) = open.pop()
+                {
+                    path.truncate(before);
+                    depth -= 1;
+                }
+                i += 1;
+            }
+            b'"' => {
+                let (text, end) = json_string(event, i + 1);
+                i = end;
+                let mut next = i;
+                while next < bytes.len() && bytes[next].is_ascii_whitespace() {
+                    next += 1;
+                }
+                if bytes.get(next) == Some(&b':') {
+                    if let Some(Open::Object { name, .. }) = open.last_mut() {
+                        *name = Some(text.into_owned());
+                    }
+                } else {
+                    member(&mut open);
+                }
+            }
+            b',' | b':' | b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            _ => {
+                let end = bytes[i..]
+                    .iter()
+                    .position(|b| {
+                        matches!(
+                            b,
+                            b'{' | b'}'
+                                | b'['
+                                | b']'
+                                | b','
+                                | b':'
+                                | b'"'
+                                | b' '
+                                | b'\t'
+                                | b'\n'
+                                | b'\r'
+                        )
+                    })
+                    .map_or(bytes.len(), |n| i + n);
+                if let Some(name) = member(&mut open)
+                    && matches!(&event[i..end], "true" | "false")
+                {
+                    key_of(&path, depth, &name, &mut key);
+                    shaped(&key);
+                }
+                i = end;
+            }
+        }
+    }
+}
+
 /// A search term as its words; the last one is a prefix when `prefix`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
@@ -343,6 +491,112 @@ mod tests {
         let mut out = String::new();
         indexed_text(event, &mut out);
         out
+    }
+
+    fn shaped(event: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for_each_shaped_member(event, |k| {
+            out.push(member_key(&k.split('\0').collect::<Vec<_>>()))
+        });
+        out
+    }
+
+    #[test]
+    fn shaped_members_are_the_objects_arrays_and_booleans_a_path_reaches() {
+        assert_eq!(
+            shaped(
+                r#"{"a":{"b":[1,{"c":true}],"d":"s","e":false,"f":{"g":{}}},"n":null,"x":1.5,"t":true,"l":[{"m":true}]}"#
+            ),
+            [
+                r#""a""#,
+                r#""a\u0000b""#,
+                r#""a\u0000e""#,
+                r#""a\u0000f""#,
+                r#""a\u0000f\u0000g""#,
+                r#""t""#,
+                r#""l""#,
+            ]
+        );
+        // Names decoded; a name given twice counts each time; odd names stay one line.
+        assert_eq!(
+            shaped(r#"{"k\u0065y":[],"key":{},"a.b\n\"":true}"#),
+            [r#""key""#, r#""key""#, r#""a.b\n\"""#]
+        );
+        // No top-level object, nothing reachable.
+        assert!(shaped(r#"[{"a":{}}]"#).is_empty());
+        assert!(shaped(r#""{\"a\":{}}""#).is_empty());
+        // Whitespace anywhere.
+        assert_eq!(
+            shaped("{ \"a\" :\n { \"b\" : true } }"),
+            [r#""a""#, r#""a\u0000b""#]
+        );
+    }
+
+    /// Of strict JSON, compact or pretty, the scanner names exactly the members a walk of the parsed document
+    /// finds: every path of names through objects from the top to an object, an array or a boolean.
+    #[test]
+    fn shaped_members_of_strict_json_are_those_of_the_parsed_document() {
+        use proptest::prelude::*;
+        use serde_json::Value;
+        fn expected(
+            v: &Value,
+            path: &mut Vec<String>,
+            out: &mut std::collections::BTreeSet<String>,
+        ) {
+            if let Value::Object(map) = v {
+                for (k, v) in map {
+                    path.push(k.clone());
+                    if matches!(v, Value::Object(_) | Value::Array(_) | Value::Bool(_)) {
+                        out.insert(member_key(path));
+                    }
+                    expected(v, path, out);
+                    path.pop();
+                }
+            }
+        }
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "[a-c\"\\\\/\\n\u{e9}\u{0}:{}\\[\\], ]{0,6}".prop_map(Value::String),
+        ];
+        let value = leaf.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-c\"\\\\\\n\u{e9}\u{0}:{} ]{0,4}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        });
+        proptest!(ProptestConfig::with_cases(400), |(v in value)| {
+            let mut want = std::collections::BTreeSet::new();
+            expected(&v, &mut Vec::new(), &mut want);
+            for text in [serde_json::to_string(&v).unwrap(), serde_json::to_string_pretty(&v).unwrap()] {
+                let mut got = std::collections::BTreeSet::new();
+                for_each_shaped_member(&text, |k| {
+                    got.insert(member_key(&k.split('\0').collect::<Vec<_>>()));
+                });
+                prop_assert_eq!(&got, &want, "{}", text);
+            }
+        });
+    }
+
+    #[test]
+    fn shaped_members_of_malformed_json_never_panic() {
+        for event in [
+            "{",
+            "}",
+            "]]]{",
+            "{\"a\":",
+            "{\"a\":{\"b\":[",
+            "{\"a\"",
+            "{:{:[:true",
+            "\"",
+            "{\"a\":tru",
+            "{]}\"a\":{}",
+            "[}{\"a\":true",
+        ] {
+            shaped(event);
+        }
     }
 
     #[test]

@@ -53,6 +53,15 @@ pub enum Query {
     /// The events of these archive rows, read along the index by archive: what an `origin:` or `archive:` term
     /// whose archives hold few of the stored events is resolved to (store/resolve.rs); never written in a query.
     ArchiveRows(Vec<i64>),
+    /// The events whose indexed text (docs/search.md section 6.1) holds one of `words`, exact words of the
+    /// full-text index, and every event of an archive not in `covered`: what a `json.M:*run*` pattern is first
+    /// asked (store/resolve.rs), beside the pattern itself. `complete`: `covered` held every archive with events
+    /// when the term was resolved, so the index alone lists the candidates. Never written in a query.
+    Words {
+        words: Vec<String>,
+        covered: Vec<i64>,
+        complete: bool,
+    },
     /// The auditor's working papers on the event (papers/mod.rs): `tag:NAME` (equal ASCII case-insensitively, a
     /// prefix with `prefix`, a pattern with `pattern`; `tag:*` any tag), `note:WORDS` (the note contains the
     /// value, ASCII case-insensitively; `note:*` any note), `has:note`, `has:tag`, `has:bookmark` (an empty

@@ -42,6 +42,37 @@ fn fts_string(text: &str, prefix: bool) -> String {
     crate::text::Term::new(text, prefix).fts5()
 }
 
+/// Ids as an SQL list.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The FTS5 string of "any of these words" ([`Query::Words`]): each word quoted (a `"` doubled: the index's words
+/// hold none, but the string stays one FTS5 query whatever they hold), joined by `OR`, in parentheses.
+fn any_word(words: &[String]) -> String {
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    format!("({})", quoted.join(" OR "))
+}
+
+/// The FTS5 string of the index's candidates for a [`Query::Words`] that lists them all (`complete`, some words).
+/// Only for the index itself, never for `text_match`: the events of an archive the index lacks are not in it.
+fn complete_words(q: &Query) -> Option<String> {
+    match q {
+        Query::Words {
+            words,
+            complete: true,
+            ..
+        } if !words.is_empty() => Some(any_word(words)),
+        _ => None,
+    }
+}
+
 /// The FTS5 string of a searchable text term, or `None` for anything else.
 fn searchable_text(q: &Query) -> Option<String> {
     match q {
@@ -221,7 +252,7 @@ pub fn compile_fts_driven(q: &Query, now_micros: i64) -> Option<(String, SqlFilt
             let mut texts = Vec::new();
             let mut rest = Vec::new();
             for item in items {
-                match searchable_text(item) {
+                match searchable_text(item).or_else(|| complete_words(item)) {
                     Some(t) => texts.push(t),
                     None => rest.push(item.clone()),
                 }
@@ -300,7 +331,10 @@ pub fn id_sets(q: &Query, text_indexed: bool) -> IdSets {
     for item in items {
         if let Some(ids) = field_ids(item) {
             sets.lists.push(ids);
-        } else if let Some(fts) = searchable_text(item).filter(|_| text_indexed) {
+        } else if let Some(fts) = searchable_text(item)
+            .or_else(|| complete_words(item))
+            .filter(|_| text_indexed)
+        {
             sets.lists.push(IdSet {
                 sql: "SELECT rowid FROM txt.events_text WHERE events_text MATCH ?".into(),
                 params: vec![SqlParam::Text(fts)],
@@ -525,15 +559,23 @@ pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
                 None => part,
             })
         }
+        Query::Words { words, covered, .. } => {
+            let outside = format!("e.archive_id NOT IN ({})", id_list(covered));
+            Cond::Sql(if words.is_empty() {
+                Part::new(outside, Vec::new(), false)
+            } else {
+                Part::new(
+                    format!(
+                        "(e.id IN (SELECT rowid FROM txt.events_text WHERE events_text MATCH ?) OR {outside})"
+                    ),
+                    vec![SqlParam::Text(any_word(words))],
+                    false,
+                )
+            })
+        }
         Query::ArchiveRows(ids) if ids.is_empty() => Cond::Const(false),
         Query::ArchiveRows(ids) => Cond::Sql(Part::new(
-            format!(
-                "e.archive_id IN ({})",
-                ids.iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            format!("e.archive_id IN ({})", id_list(ids)),
             Vec::new(),
             false,
         )),

@@ -1038,6 +1038,13 @@ impl Store {
                 shown(&e.to_string())
             ))),
         }
+        match self.vocabulary_problems() {
+            Ok(found) => problems.extend(found.into_iter().map(global)),
+            Err(e) => problems.push(global(format!(
+                "cannot compare the full-text index's vocabulary with the events: {}",
+                shown(&e.to_string())
+            ))),
+        }
         if let Err(e) = self.conn.execute(
             "INSERT INTO txt.events_text(events_text) VALUES ('integrity-check')",
             [],
@@ -1052,6 +1059,107 @@ impl Store {
 }
 
 impl Store {
+    /// The index's vocabulary (store/text_index.rs: per batch of an archive's events, their words and the members
+    /// that are objects, arrays or booleans), which a `json.M:*run*` pattern is answered from: every row must be
+    /// of an archive the index holds and hold exactly what its events give, and the rows of an archive must
+    /// cover each of its events once. A row missing a word or a member would hide events from such a search.
+    fn vocabulary_problems(&self) -> Result<Vec<String>, rusqlite::Error> {
+        use super::text_index::Vocabulary;
+        let mut problems = Vec::new();
+        let has_table: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM txt.sqlite_schema WHERE name = 'vocabulary')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_table {
+            return Ok(problems);
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT rowid, archive_id, first_idx, last_idx, archive_id IN (SELECT archive_id FROM txt.indexed)
+             FROM txt.vocabulary ORDER BY archive_id, first_idx",
+        )?;
+        let rows: Vec<(i64, i64, i64, i64, bool)> = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut events = self.conn.prepare(
+            "SELECT id, raw FROM events WHERE archive_id = ?1 AND idx BETWEEN ?2 AND ?3",
+        )?;
+        let mut blobs = self
+            .conn
+            .prepare("SELECT whole, words, shaped FROM txt.vocabulary WHERE rowid = ?1")?;
+        // Per archive: the events its rows cover, and where the last row ended.
+        let mut covered: std::collections::BTreeMap<i64, (i64, Option<i64>)> = Default::default();
+        for (row, archive, first, last, indexed) in rows {
+            if !indexed {
+                problems.push(format!(
+                    "the full-text index's vocabulary has a row for archive {archive}, which the index does not \
+                     hold"
+                ));
+                continue;
+            }
+            let (count, end) = covered.entry(archive).or_default();
+            if end.is_some_and(|end| first <= end) || last < first {
+                problems.push(format!(
+                    "the full-text index's vocabulary of archive {archive} has overlapping or reversed rows \
+                     (events {first} to {last})"
+                ));
+            }
+            *end = Some(last);
+            let batch: Vec<(i64, String)> = events
+                .query_map(params![archive, first, last], |r| {
+                    let raw = match r.get_ref(1)? {
+                        rusqlite::types::ValueRef::Text(t) => {
+                            String::from_utf8_lossy(t).into_owned()
+                        }
+                        _ => String::new(),
+                    };
+                    Ok((r.get(0)?, raw))
+                })?
+                .collect::<Result<_, _>>()?;
+            *count += batch.len() as i64;
+            let (whole, words, shaped) = Vocabulary::of(&batch).into_blobs();
+            let (stored_whole, stored_words, stored_shaped): (bool, Vec<u8>, Vec<u8>) = blobs
+                .query_row([row], |r| {
+                    let bytes = |i| -> rusqlite::Result<Vec<u8>> {
+                        Ok(match r.get_ref(i)? {
+                            rusqlite::types::ValueRef::Blob(b)
+                            | rusqlite::types::ValueRef::Text(b) => b.to_vec(),
+                            _ => Vec::new(),
+                        })
+                    };
+                    Ok((r.get(0)?, bytes(1)?, bytes(2)?))
+                })?;
+            let same = |a: &[u8], b: &[u8]| {
+                let set = |blob| Vocabulary::lines(blob).collect::<std::collections::HashSet<_>>();
+                set(a) == set(b)
+            };
+            // A row that says it is not whole leaves its archive to be read: only a whole one must be exact.
+            if stored_whole
+                && (!whole || !same(&words, &stored_words) || !same(&shaped, &stored_shaped))
+            {
+                problems.push(format!(
+                    "the full-text index's vocabulary of archive {archive} (events {first} to {last}) is not \
+                     what those events hold: a pattern over a JSON member could miss them"
+                ));
+            }
+        }
+        let mut total = self
+            .conn
+            .prepare("SELECT count(*) FROM events WHERE archive_id = ?1")?;
+        for (archive, (count, _)) in covered {
+            let stored: i64 = total.query_row([archive], |r| r.get(0))?;
+            if stored != count {
+                problems.push(format!(
+                    "the full-text index's vocabulary of archive {archive} covers {count} of its {stored} events: \
+                     a pattern over a JSON member could miss the others"
+                ));
+            }
+        }
+        Ok(problems)
+    }
+
     /// Events of indexed archives whose number of indexed words (FTS5's `events_text_docsize`) is not the number
     /// of words of their text (text.rs). A contentless index cannot give back the words themselves: an event
     /// indexed under as many other words is not found here.

@@ -9,7 +9,12 @@
 //! [`MAX_MATCHING`] values match: the condition stays as it is (it is not wrong, only slower, and it matches often
 //! enough that a page fills quickly).
 
+use std::collections::{BTreeSet, HashSet};
+
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
+
+use super::text_index::Vocabulary;
 
 use crate::query::{self, Field, Query};
 
@@ -55,6 +60,7 @@ pub fn resolve(conn: &Connection, q: Query, now_micros: i64) -> rusqlite::Result
             }
             Query::And(flat)
         }
+        node @ Query::Json { pattern: true, .. } => member_words(conn, node)?,
         node @ Query::Json { .. } => with_implied_words(node),
         Query::Or(items) => Query::Or(
             items
@@ -205,6 +211,146 @@ fn with_implied_words(node: Query) -> Query {
         phrase: true,
     };
     Query::And(vec![words, node])
+}
+
+/// The most words of the full-text index a `json.M:*run*` pattern is asked of (more: it stays as it is).
+pub const MAX_WORDS: usize = 256;
+
+/// `json.PATH:PATTERN` (a `*` pattern) with the full-text index's candidates beside it (`And[Words, member]`),
+/// read from the index's vocabulary (store/text_index.rs: each batch's words, and the members whose value is an
+/// object, an array, `true` or `false`), when the pattern has a run of three or more ASCII letters and digits with
+/// a letter that no number's text has and few enough words of the index hold that run.
+///
+/// Why the candidates hold every match. The member's text matches the pattern, so it holds the run, ASCII case
+/// aside. Where the member is a string, that text is the string decoded, whose words (text.rs: longest runs of
+/// letters and digits, lower-cased) are words of one of the event's values; the run's letters and digits lie in
+/// one of those words, which therefore holds the run lower-cased, and is one of the index's words for the event,
+/// in the vocabulary of its batch. A number's text (digits, `.`, `e`, `+`, `-`, `Inf`) cannot hold the run. Any
+/// other text (an object's or array's JSON, which holds its keys, or `true`/`false`) can, and is not in the
+/// index: an archive where PATH is ever such a value ([`crate::text::for_each_shaped_member`]) is not `covered`,
+/// nor one the index does not hold with its vocabulary (its events are all candidates, read as before).
+///
+/// No word holds the run and every archive is covered: the term matches nothing, at once.
+fn member_words(conn: &Connection, node: Query) -> rusqlite::Result<Query> {
+    let Query::Json {
+        path,
+        value,
+        pattern: true,
+        ..
+    } = &node
+    else {
+        return Ok(node);
+    };
+    let numberish = |c: char| c.is_ascii_digit() || "eEiInNfFaA".contains(c);
+    let runs: Vec<String> = value
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|run| run.len() >= 3 && run.chars().any(|c| !numberish(c)))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if runs.is_empty() {
+        return Ok(node);
+    }
+    // An index attached without a vocabulary (made by an earlier version and opened read-only): as before.
+    let has_vocabulary = conn
+        .query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM {}.sqlite_schema WHERE name = 'vocabulary')",
+                super::text_index::SCHEMA
+            ),
+            [],
+            |r| r.get::<_, bool>(0),
+        )
+        .unwrap_or(false);
+    if !has_vocabulary {
+        return Ok(node);
+    }
+    // The archives the index holds now (`temp.text_done`), whether that is every archive with events.
+    let every_archive = super::text_index::refresh(conn)?;
+    let key = crate::text::member_key(path);
+    let finders: Vec<memchr::memmem::Finder> = runs
+        .iter()
+        .map(|r| memchr::memmem::Finder::new(r.as_bytes()))
+        .collect();
+    // Per run, the words that hold it (None: more than MAX_WORDS).
+    let mut found: Vec<Option<HashSet<Vec<u8>>>> =
+        runs.iter().map(|_| Some(HashSet::new())).collect();
+    let mut covered: BTreeSet<i64> = BTreeSet::new();
+    let mut shaped: HashSet<i64> = HashSet::new();
+    let mut stmt = conn.prepare(&format!(
+        "SELECT archive_id, whole, words, shaped FROM {}.vocabulary WHERE archive_id IN temp.text_done",
+        super::text_index::SCHEMA
+    ))?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let archive: i64 = row.get(0)?;
+        let bytes = |i| -> rusqlite::Result<&[u8]> {
+            Ok(match row.get_ref(i)? {
+                ValueRef::Blob(b) | ValueRef::Text(b) => b,
+                _ => &[],
+            })
+        };
+        // A batch whose vocabulary was too large to keep leaves its archive uncovered, as a shaped member does.
+        let whole: bool = row.get(1)?;
+        if !whole || Vocabulary::lines(bytes(3)?).any(|line| line == key.as_bytes()) {
+            shaped.insert(archive);
+        }
+        covered.insert(archive);
+        let words = bytes(2)?;
+        for (finder, found) in finders.iter().zip(found.iter_mut()) {
+            let Some(set) = found else { continue };
+            for at in finder.find_iter(words) {
+                let start = memchr::memrchr(b'\n', &words[..at]).map_or(0, |n| n + 1);
+                let end = memchr::memchr(b'\n', &words[at..]).map_or(words.len(), |n| at + n);
+                set.insert(words[start..end].to_vec());
+                if set.len() > MAX_WORDS {
+                    *found = None;
+                    break;
+                }
+            }
+        }
+        if found.iter().all(Option::is_none) {
+            return Ok(node);
+        }
+    }
+    drop(rows);
+    drop(stmt);
+    covered.retain(|a| !shaped.contains(a));
+    if covered.is_empty() {
+        return Ok(node);
+    }
+    // The run held by the fewest words.
+    let Some(words) = found.into_iter().flatten().min_by_key(HashSet::len) else {
+        return Ok(node);
+    };
+    let Ok(mut words) = words
+        .into_iter()
+        .map(String::from_utf8)
+        .collect::<Result<Vec<String>, _>>()
+    else {
+        return Ok(node);
+    };
+    words.sort_unstable();
+    let complete = every_archive
+        && {
+            let mut archives = conn.prepare(
+            "SELECT id FROM archives a WHERE EXISTS (SELECT 1 FROM events e WHERE e.archive_id = a.id)",
+        )?;
+            let ids: Vec<i64> = archives
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            ids.iter().all(|id| covered.contains(id))
+        };
+    if complete && words.is_empty() {
+        return Ok(Query::Or(Vec::new()));
+    }
+    Ok(Query::And(vec![
+        Query::Words {
+            words,
+            covered: covered.into_iter().collect(),
+            complete,
+        },
+        node,
+    ]))
 }
 
 /// The values of `field` that `node` matches, or `None` when more than [`MAX_MATCHING`] match. Values are read

@@ -19,6 +19,7 @@
 //!   format; otherwise every archive is in the tail and the index is rebuilt. A crash leaves at most an archive's
 //!   uncommitted rows, which SQLite rolls back: the archive is indexed again.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -45,6 +46,7 @@ const CREATE: &str = "
     CREATE VIRTUAL TABLE IF NOT EXISTS events_text USING fts5(words, content='', contentless_delete=1, tokenize='ascii');
     CREATE TABLE IF NOT EXISTS indexed (archive_id INTEGER PRIMARY KEY, events INTEGER NOT NULL, fingerprint TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS vocabulary (archive_id INTEGER NOT NULL, first_idx INTEGER NOT NULL, last_idx INTEGER NOT NULL, whole INTEGER NOT NULL, words BLOB NOT NULL, shaped BLOB NOT NULL);
 ";
 
 /// The index file of the store at `db`.
@@ -330,7 +332,8 @@ fn open_index(db: &Path) -> Result<Connection, rusqlite::Error> {
         .unwrap_or(None);
     if format.as_deref() != Some(WORD_FORMAT) {
         tx.execute_batch(
-            "DROP TABLE IF EXISTS events_text; DROP TABLE IF EXISTS indexed; DROP TABLE IF EXISTS meta;",
+            "DROP TABLE IF EXISTS events_text; DROP TABLE IF EXISTS indexed; DROP TABLE IF EXISTS meta;
+             DROP TABLE IF EXISTS vocabulary;",
         )?;
     }
     tx.execute_batch(CREATE)?;
@@ -391,6 +394,107 @@ fn lock_index<'c>(
     }
 }
 
+/// The most bytes of words and members a batch's [`Vocabulary`] keeps: past them it is not `whole` (the archive's
+/// events are then read for a `json.M:*run*` pattern, as without a vocabulary). A batch of real events holds a few
+/// hundred kilobytes of distinct words (about 1 MB for 16,384 benchmark events); an event of one 16 MiB word is
+/// not copied again.
+const MAX_VOCABULARY_BYTES: usize = 4 << 20;
+
+/// What a batch of an archive's events holds, kept beside their text in the index's `vocabulary` (one row per
+/// batch, with the archive indexes of its first and last event: a batch is a run of the archive's events in
+/// order): the distinct words of their indexed text, as FTS5's `ascii` tokenizer reads it, each on a line; and
+/// the distinct member paths whose value is an object, an array, `true` or `false`
+/// ([`crate::text::for_each_shaped_member`]), each on a line. A `json.M:*run*` pattern is answered from them
+/// (store/resolve.rs): the words that hold the run are looked up in the index, for the archives where `M` is never
+/// such a value.
+pub(crate) struct Vocabulary {
+    words: HashSet<String, foldhash::fast::RandomState>,
+    shaped: HashSet<String, foldhash::fast::RandomState>,
+    bytes: usize,
+    whole: bool,
+}
+
+impl Default for Vocabulary {
+    fn default() -> Vocabulary {
+        Vocabulary {
+            words: HashSet::default(),
+            shaped: HashSet::default(),
+            bytes: 0,
+            whole: true,
+        }
+    }
+}
+
+impl Vocabulary {
+    /// The vocabulary of a batch of events (their ids and bytes).
+    pub(crate) fn of(batch: &[(i64, String)]) -> Vocabulary {
+        let mut vocabulary = Vocabulary::default();
+        for (_, raw) in batch {
+            vocabulary.add(raw);
+        }
+        vocabulary
+    }
+
+    /// Adds an event's words (those of its [`indexed_text`], read as FTS5 reads that text) and members.
+    pub(crate) fn add(&mut self, raw: &str) {
+        let Vocabulary {
+            words,
+            shaped,
+            bytes,
+            whole,
+        } = self;
+        let mut keep = |set: &mut HashSet<String, _>, item: &str| {
+            if *whole && !item.is_empty() && !set.contains(item) {
+                *bytes += item.len() + 1;
+                if *bytes > MAX_VOCABULARY_BYTES {
+                    *whole = false;
+                } else {
+                    set.insert(item.to_owned());
+                }
+            }
+        };
+        crate::text::for_each_value(raw, |value| {
+            crate::text::for_each_word(value, |word| {
+                for part in word.split(is_separator) {
+                    keep(words, part);
+                }
+            })
+        });
+        crate::text::for_each_shaped_member(raw, |key| keep(shaped, key));
+        if !*whole {
+            *words = HashSet::default();
+            *shaped = HashSet::default();
+        }
+    }
+
+    /// Whether it is whole (see [`MAX_VOCABULARY_BYTES`]); the words, and the member paths as
+    /// [`crate::text::joined_key`]s, each a line of a blob (both empty when it is not whole).
+    pub(crate) fn into_blobs(self) -> (bool, Vec<u8>, Vec<u8>) {
+        let mut words = Vec::new();
+        for w in self.words {
+            words.extend_from_slice(w.as_bytes());
+            words.push(b'\n');
+        }
+        let mut shaped = Vec::new();
+        for k in self.shaped {
+            shaped.extend_from_slice(crate::text::joined_key(&k).as_bytes());
+            shaped.push(b'\n');
+        }
+        (self.whole, words, shaped)
+    }
+
+    /// The lines of a blob [`Vocabulary::into_blobs`] wrote.
+    pub(crate) fn lines(blob: &[u8]) -> impl Iterator<Item = &[u8]> {
+        blob.split(|b| *b == b'\n').filter(|l| !l.is_empty())
+    }
+}
+
+/// Where FTS5's `ascii` tokenizer ends a word: at an ASCII character that is not a letter or digit (every other
+/// character, and every byte of one that is not ASCII, is part of a word).
+pub(crate) fn is_separator(c: char) -> bool {
+    c.is_ascii() && !c.is_ascii_alphanumeric()
+}
+
 /// Indexes every stored archive the index lacks, one transaction per archive, oldest archive first; rebuilds the
 /// index first when it is not this store's current one. Returns early (what was committed stays) when `stop` is
 /// set. `progress` is told how far it has got after each batch.
@@ -433,7 +537,7 @@ pub fn catch_up(
             .any(|(id, fp)| fingerprints.get(id) != Some(fp));
         if stale || i_store != store_id || i_epoch != epoch || format != WORD_FORMAT {
             tx.execute_batch(
-                "DROP TABLE IF EXISTS events_text; DELETE FROM indexed; DELETE FROM meta;",
+                "DROP TABLE IF EXISTS events_text; DELETE FROM indexed; DELETE FROM meta; DELETE FROM vocabulary;",
             )?;
             create_fresh(&tx)?;
             tx.execute(
@@ -465,12 +569,21 @@ pub fn catch_up(
                 status.pending_archives += 1;
             }
         }
-        let mut stmt = store.prepare_cached("SELECT id, raw FROM events WHERE archive_id = ?1")?;
+        // In the archive's order (its index on (archive_id, idx)): each batch is a run of indexes, which `check`
+        // reads again to compare the batch's vocabulary.
+        let mut stmt = store
+            .prepare_cached("SELECT id, raw, idx FROM events WHERE archive_id = ?1 ORDER BY idx")?;
         let mut rows = stmt.query([archive_id])?;
         let mut insert =
             tx.prepare_cached("INSERT INTO events_text (rowid, words) VALUES (?1, ?2)")?;
+        let mut add_vocabulary = tx.prepare_cached(
+            "INSERT INTO vocabulary (archive_id, first_idx, last_idx, whole, words, shaped) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
         let mut batch: Vec<(i64, String)> = Vec::with_capacity(BATCH_EVENTS);
         let (mut bytes, mut events) = (0usize, 0i64);
+        // The archive indexes of the batch's first and last event.
+        let mut indexes: Option<(i64, i64)> = None;
         loop {
             let row = rows.next()?;
             if let Some(r) = row {
@@ -478,6 +591,8 @@ pub fn catch_up(
                     rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
                     _ => String::new(),
                 };
+                let idx: i64 = r.get(2)?;
+                indexes = Some((indexes.map_or(idx, |(first, _)| first), idx));
                 bytes += raw.len();
                 batch.push((r.get(0)?, raw));
                 events += 1;
@@ -486,9 +601,21 @@ pub fn catch_up(
                 }
             }
             batch.sort_unstable_by_key(|(id, _)| *id);
-            for (id, raw) in &batch {
-                indexed_text(raw, &mut text);
-                insert.execute(params![id, text])?;
+            // The batch's vocabulary on a thread of its own while its text goes into the index.
+            let (inserted, (whole, words, shaped)) = std::thread::scope(|scope| {
+                let vocabulary = scope.spawn(|| Vocabulary::of(&batch).into_blobs());
+                let inserted = batch.iter().try_for_each(|(id, raw)| {
+                    indexed_text(raw, &mut text);
+                    insert.execute(params![id, text]).map(drop)
+                });
+                let blobs = vocabulary
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                (inserted, blobs)
+            });
+            inserted?;
+            if let Some((first, last)) = indexes.take() {
+                add_vocabulary.execute(params![archive_id, first, last, whole, words, shaped])?;
             }
             status.indexed_events += batch.len() as u64;
             status.pending_events = status.pending_events.saturating_sub(batch.len() as u64);
@@ -504,6 +631,7 @@ pub fn catch_up(
             }
         }
         drop(insert);
+        drop(add_vocabulary);
         drop(rows);
         drop(stmt);
         store.execute_batch("COMMIT")?;
@@ -571,6 +699,10 @@ pub fn forget_archive(db: &Path, r: &Replaced) -> Result<(), rusqlite::Error> {
         }
     }
     tx.execute("DELETE FROM indexed WHERE archive_id = ?1", [r.archive_id])?;
+    tx.execute(
+        "DELETE FROM vocabulary WHERE archive_id = ?1",
+        [r.archive_id],
+    )?;
     tx.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'epoch'",
         [&r.to_epoch],
