@@ -86,33 +86,12 @@ pub fn for_each_value(event: &str, mut value: impl FnMut(&str)) {
             b'"' => {
                 let (text, end) = json_string(event, i + 1);
                 i = end;
-                let mut next = i;
-                while next < bytes.len() && bytes[next].is_ascii_whitespace() {
-                    next += 1;
-                }
-                if bytes.get(next) != Some(&b':') {
+                if !followed_by_colon(bytes, i) {
                     value(&text);
                 }
             }
             _ => {
-                let end = bytes[i..]
-                    .iter()
-                    .position(|b| {
-                        matches!(
-                            b,
-                            b'{' | b'}'
-                                | b'['
-                                | b']'
-                                | b','
-                                | b':'
-                                | b'"'
-                                | b' '
-                                | b'\t'
-                                | b'\n'
-                                | b'\r'
-                        )
-                    })
-                    .map_or(bytes.len(), |n| i + n);
+                let end = bare_end(bytes, i);
                 let bare = &event[i..end];
                 if !matches!(bare, "true" | "false" | "null") {
                     value(bare);
@@ -121,6 +100,25 @@ pub fn for_each_value(event: &str, mut value: impl FnMut(&str)) {
             }
         }
     }
+}
+
+/// Where a bare token (a number, `true`, `false`, `null`, or anything malformed) that starts at `i` ends: at the
+/// next JSON punctuation or whitespace, or the end of the text.
+fn bare_end(bytes: &[u8], i: usize) -> usize {
+    bytes[i..]
+        .iter()
+        .position(|b| {
+            matches!(
+                b,
+                b'{' | b'}' | b'[' | b']' | b',' | b':' | b'"' | b' ' | b'\t' | b'\n' | b'\r'
+            )
+        })
+        .map_or(bytes.len(), |n| i + n)
+}
+
+/// Whether the string that ended before `i` is a key: the next byte that is not whitespace is a `:`.
+fn followed_by_colon(bytes: &[u8], i: usize) -> bool {
+    bytes[i..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b':')
 }
 
 /// The decoded text of the JSON string starting after its opening quote at `start`, and the index after its
@@ -237,7 +235,12 @@ pub fn joined_key(joined: &str) -> String {
 /// count (a path names no array element); names are decoded (SQLite compares a name with the decoded key); a name
 /// given twice counts each time. The reading is lenient and never fails, as [`for_each_value`]'s; of an event
 /// that is strict JSON it names every such member.
-pub fn for_each_shaped_member(event: &str, mut shaped: impl FnMut(&str)) {
+pub fn for_each_shaped_member(event: &str, shaped: impl FnMut(&str)) {
+    for_each_member(event, shaped, |_| {});
+}
+
+/// [`for_each_shaped_member`], and `name` called with every object key of the event, decoded, wherever it is.
+pub fn for_each_member(event: &str, mut shaped: impl FnMut(&str), mut name: impl FnMut(&str)) {
     /// An open object (`named`: it is the value of a member reachable from the top, whose name is on the path;
     /// `reachable`: its own members are) or array.
     enum Open {
@@ -322,11 +325,8 @@ pub fn for_each_shaped_member(event: &str, mut shaped: impl FnMut(&str)) {
             b'"' => {
                 let (text, end) = json_string(event, i + 1);
                 i = end;
-                let mut next = i;
-                while next < bytes.len() && bytes[next].is_ascii_whitespace() {
-                    next += 1;
-                }
-                if bytes.get(next) == Some(&b':') {
+                if followed_by_colon(bytes, i) {
+                    name(&text);
                     if let Some(Open::Object { name, .. }) = open.last_mut() {
                         *name = Some(text.into_owned());
                     }
@@ -336,24 +336,7 @@ pub fn for_each_shaped_member(event: &str, mut shaped: impl FnMut(&str)) {
             }
             b',' | b':' | b' ' | b'\t' | b'\n' | b'\r' => i += 1,
             _ => {
-                let end = bytes[i..]
-                    .iter()
-                    .position(|b| {
-                        matches!(
-                            b,
-                            b'{' | b'}'
-                                | b'['
-                                | b']'
-                                | b','
-                                | b':'
-                                | b'"'
-                                | b' '
-                                | b'\t'
-                                | b'\n'
-                                | b'\r'
-                        )
-                    })
-                    .map_or(bytes.len(), |n| i + n);
+                let end = bare_end(bytes, i);
                 if let Some(name) = member(&mut open)
                     && matches!(&event[i..end], "true" | "false")
                 {

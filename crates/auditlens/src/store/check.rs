@@ -1064,7 +1064,7 @@ impl Store {
     /// of an archive the index holds and hold exactly what its events give, and the rows of an archive must
     /// cover each of its events once. A row missing a word or a member would hide events from such a search.
     fn vocabulary_problems(&self) -> Result<Vec<String>, rusqlite::Error> {
-        use super::text_index::Vocabulary;
+        use super::text_index::{Vocabulary, VocabularyRow};
         let mut problems = Vec::new();
         let has_table: bool = self.conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM txt.sqlite_schema WHERE name = 'vocabulary')",
@@ -1086,9 +1086,9 @@ impl Store {
         let mut events = self.conn.prepare(
             "SELECT id, raw FROM events WHERE archive_id = ?1 AND idx BETWEEN ?2 AND ?3",
         )?;
-        let mut blobs = self
-            .conn
-            .prepare("SELECT whole, words, shaped FROM txt.vocabulary WHERE rowid = ?1")?;
+        let mut blobs = self.conn.prepare(
+            "SELECT whole, words, shaped, names, escapes FROM txt.vocabulary WHERE rowid = ?1",
+        )?;
         // Per archive: the events its rows cover, and where the last row ended.
         let mut covered: std::collections::BTreeMap<i64, (i64, Option<i64>)> = Default::default();
         for (row, archive, first, last, indexed) in rows {
@@ -1103,7 +1103,7 @@ impl Store {
             if end.is_some_and(|end| first <= end) || last < first {
                 problems.push(format!(
                     "the full-text index's vocabulary of archive {archive} has overlapping or reversed rows \
-                     (events {first} to {last})"
+                     (event indexes {first} to {last})"
                 ));
             }
             *end = Some(last);
@@ -1119,28 +1119,38 @@ impl Store {
                 })?
                 .collect::<Result<_, _>>()?;
             *count += batch.len() as i64;
-            let (whole, words, shaped) = Vocabulary::of(&batch).into_blobs();
-            let (stored_whole, stored_words, stored_shaped): (bool, Vec<u8>, Vec<u8>) = blobs
-                .query_row([row], |r| {
-                    let bytes = |i| -> rusqlite::Result<Vec<u8>> {
-                        Ok(match r.get_ref(i)? {
-                            rusqlite::types::ValueRef::Blob(b)
-                            | rusqlite::types::ValueRef::Text(b) => b.to_vec(),
-                            _ => Vec::new(),
-                        })
-                    };
-                    Ok((r.get(0)?, bytes(1)?, bytes(2)?))
-                })?;
+            let fresh = Vocabulary::of(&batch).into_row();
+            let stored = blobs.query_row([row], |r| {
+                let bytes = |i| -> rusqlite::Result<Vec<u8>> {
+                    Ok(match r.get_ref(i)? {
+                        rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => {
+                            b.to_vec()
+                        }
+                        _ => Vec::new(),
+                    })
+                };
+                Ok(VocabularyRow {
+                    whole: r.get(0)?,
+                    words: bytes(1)?,
+                    shaped: bytes(2)?,
+                    names: bytes(3)?,
+                    escapes: r.get(4)?,
+                })
+            })?;
             let same = |a: &[u8], b: &[u8]| {
                 let set = |blob| Vocabulary::lines(blob).collect::<std::collections::HashSet<_>>();
                 set(a) == set(b)
             };
             // A row that says it is not whole leaves its archive to be read: only a whole one must be exact.
-            if stored_whole
-                && (!whole || !same(&words, &stored_words) || !same(&shaped, &stored_shaped))
+            if stored.whole
+                && (!fresh.whole
+                    || !same(&fresh.words, &stored.words)
+                    || !same(&fresh.shaped, &stored.shaped)
+                    || !same(&fresh.names, &stored.names)
+                    || fresh.escapes != stored.escapes)
             {
                 problems.push(format!(
-                    "the full-text index's vocabulary of archive {archive} (events {first} to {last}) is not \
+                    "the full-text index's vocabulary of archive {archive} (event indexes {first} to {last}) is not \
                      what those events hold: a pattern over a JSON member could miss them"
                 ));
             }

@@ -60,7 +60,7 @@ pub fn resolve(conn: &Connection, q: Query, now_micros: i64) -> rusqlite::Result
             }
             Query::And(flat)
         }
-        node @ Query::Json { pattern: true, .. } => member_words(conn, node)?,
+        node @ Query::Json { pattern: true, .. } => member_words(conn, node),
         node @ Query::Json { .. } => with_implied_words(node),
         Query::Or(items) => Query::Or(
             items
@@ -217,29 +217,43 @@ fn with_implied_words(node: Query) -> Query {
 pub const MAX_WORDS: usize = 256;
 
 /// `json.PATH:PATTERN` (a `*` pattern) with the full-text index's candidates beside it (`And[Words, member]`),
-/// read from the index's vocabulary (store/text_index.rs: each batch's words, and the members whose value is an
-/// object, an array, `true` or `false`), when the pattern has a run of three or more ASCII letters and digits with
-/// a letter that no number's text has and few enough words of the index hold that run.
+/// read from the index's vocabulary (store/text_index.rs: per batch, its words, the members whose value is an
+/// object, an array, `true` or `false`, the key names and whether an escape has a letter or digit), when the
+/// pattern has a run of three or more ASCII letters and digits with a letter that no number's text has and few
+/// enough words of the index hold that run.
 ///
 /// Why the candidates hold every match. The member's text matches the pattern, so it holds the run, ASCII case
 /// aside. Where the member is a string, that text is the string decoded, whose words (text.rs: longest runs of
 /// letters and digits, lower-cased) are words of one of the event's values; the run's letters and digits lie in
 /// one of those words, which therefore holds the run lower-cased, and is one of the index's words for the event,
-/// in the vocabulary of its batch. A number's text (digits, `.`, `e`, `+`, `-`, `Inf`) cannot hold the run. Any
-/// other text (an object's or array's JSON, which holds its keys, or `true`/`false`) can, and is not in the
-/// index: an archive where PATH is ever such a value ([`crate::text::for_each_shaped_member`]) is not `covered`,
-/// nor one the index does not hold with its vocabulary (its events are all candidates, read as before).
+/// in the vocabulary of its batch. A number's text (digits, `.`, `e`, `+`, `-`, `Inf`) cannot hold the run. An
+/// object's or array's text is its tokens as written (keys, escaped strings, numbers, `true`, `false`, `null`): in
+/// a batch where no key holds the run, no escape has a letter or digit (so a string's letters and digits are the
+/// same as written and decoded) and the run is not in `true`, `false` or `null`, the run lies in a string, and so
+/// in one of the index's words again; `true` and `false` likewise. An archive with any other batch where PATH is
+/// such a value ([`crate::text::for_each_member`]), or a batch too large to keep a vocabulary, is not `covered`,
+/// nor one the index does not hold with its vocabulary: its events are all candidates, read as before.
 ///
 /// No word holds the run and every archive is covered: the term matches nothing, at once.
-fn member_words(conn: &Connection, node: Query) -> rusqlite::Result<Query> {
+fn member_words(conn: &Connection, node: Query) -> Query {
+    // The vocabulary is derived data in a file of its own: one that cannot be read (another layout, damaged)
+    // leaves the pattern as it is, tested on every event.
+    match vocabulary_words(conn, &node) {
+        Ok(Some(words)) => words,
+        Ok(None) | Err(_) => node,
+    }
+}
+
+/// [`member_words`] from the vocabulary: `None` to leave the pattern as it is.
+fn vocabulary_words(conn: &Connection, node: &Query) -> rusqlite::Result<Option<Query>> {
     let Query::Json {
         path,
         value,
         pattern: true,
         ..
-    } = &node
+    } = node
     else {
-        return Ok(node);
+        return Ok(None);
     };
     let numberish = |c: char| c.is_ascii_digit() || "eEiInNfFaA".contains(c);
     let runs: Vec<String> = value
@@ -248,7 +262,7 @@ fn member_words(conn: &Connection, node: Query) -> rusqlite::Result<Query> {
         .map(str::to_ascii_lowercase)
         .collect();
     if runs.is_empty() {
-        return Ok(node);
+        return Ok(None);
     }
     // An index attached without a vocabulary (made by an earlier version and opened read-only): as before.
     let has_vocabulary = conn
@@ -262,7 +276,7 @@ fn member_words(conn: &Connection, node: Query) -> rusqlite::Result<Query> {
         )
         .unwrap_or(false);
     if !has_vocabulary {
-        return Ok(node);
+        return Ok(None);
     }
     // The archives the index holds now (`temp.text_done`), whether that is every archive with events.
     let every_archive = super::text_index::refresh(conn)?;
@@ -271,30 +285,41 @@ fn member_words(conn: &Connection, node: Query) -> rusqlite::Result<Query> {
         .iter()
         .map(|r| memchr::memmem::Finder::new(r.as_bytes()))
         .collect();
-    // Per run, the words that hold it (None: more than MAX_WORDS).
+    // Per run, the words that hold it (None: more than MAX_WORDS), and the archives it leaves uncovered.
     let mut found: Vec<Option<HashSet<Vec<u8>>>> =
         runs.iter().map(|_| Some(HashSet::new())).collect();
-    let mut covered: BTreeSet<i64> = BTreeSet::new();
-    let mut shaped: HashSet<i64> = HashSet::new();
+    let mut uncovered: Vec<HashSet<i64>> = runs.iter().map(|_| HashSet::new()).collect();
+    let mut archives: BTreeSet<i64> = BTreeSet::new();
     let mut stmt = conn.prepare(&format!(
-        "SELECT archive_id, whole, words, shaped FROM {}.vocabulary WHERE archive_id IN temp.text_done",
+        "SELECT archive_id, whole, words, shaped, names, escapes FROM {}.vocabulary \
+         WHERE archive_id IN temp.text_done",
         super::text_index::SCHEMA
     ))?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let archive: i64 = row.get(0)?;
+        archives.insert(archive);
         let bytes = |i| -> rusqlite::Result<&[u8]> {
             Ok(match row.get_ref(i)? {
                 ValueRef::Blob(b) | ValueRef::Text(b) => b,
                 _ => &[],
             })
         };
-        // A batch whose vocabulary was too large to keep leaves its archive uncovered, as a shaped member does.
         let whole: bool = row.get(1)?;
-        if !whole || Vocabulary::lines(bytes(3)?).any(|line| line == key.as_bytes()) {
-            shaped.insert(archive);
+        let shaped = Vocabulary::lines(bytes(3)?).any(|line| line == key.as_bytes());
+        let (names, escapes): (&[u8], bool) = (bytes(4)?, row.get(5)?);
+        for ((run, finder), uncovered) in runs.iter().zip(&finders).zip(uncovered.iter_mut()) {
+            // Where the member is an object, an array or a boolean, its text holds the run only in a string
+            // value (then in one of the index's words, as for a string member), unless a key holds it, an escape
+            // (`\n`, `\u0041`) gives its text letters the decoded string has not, or the run is in `true`,
+            // `false` or `null`. A batch too large to keep a vocabulary is read.
+            let literal = ["true", "false", "null"]
+                .iter()
+                .any(|l| l.contains(run.as_str()));
+            if !whole || (shaped && (escapes || literal || finder.find(names).is_some())) {
+                uncovered.insert(archive);
+            }
         }
-        covered.insert(archive);
         let words = bytes(2)?;
         for (finder, found) in finders.iter().zip(found.iter_mut()) {
             let Some(set) = found else { continue };
@@ -309,25 +334,33 @@ fn member_words(conn: &Connection, node: Query) -> rusqlite::Result<Query> {
             }
         }
         if found.iter().all(Option::is_none) {
-            return Ok(node);
+            return Ok(None);
         }
     }
     drop(rows);
     drop(stmt);
-    covered.retain(|a| !shaped.contains(a));
-    if covered.is_empty() {
-        return Ok(node);
-    }
-    // The run held by the fewest words.
-    let Some(words) = found.into_iter().flatten().min_by_key(HashSet::len) else {
-        return Ok(node);
+    // The run held by the fewest words, and the archives it covers.
+    let Some((words, uncovered)) = found
+        .into_iter()
+        .zip(uncovered)
+        .filter_map(|(words, uncovered)| Some((words?, uncovered)))
+        .min_by_key(|(words, _)| words.len())
+    else {
+        return Ok(None);
     };
+    let covered: BTreeSet<i64> = archives
+        .into_iter()
+        .filter(|a| !uncovered.contains(a))
+        .collect();
+    if covered.is_empty() {
+        return Ok(None);
+    }
     let Ok(mut words) = words
         .into_iter()
         .map(String::from_utf8)
         .collect::<Result<Vec<String>, _>>()
     else {
-        return Ok(node);
+        return Ok(None);
     };
     words.sort_unstable();
     let complete = every_archive
@@ -341,16 +374,16 @@ fn member_words(conn: &Connection, node: Query) -> rusqlite::Result<Query> {
             ids.iter().all(|id| covered.contains(id))
         };
     if complete && words.is_empty() {
-        return Ok(Query::Or(Vec::new()));
+        return Ok(Some(Query::Or(Vec::new())));
     }
-    Ok(Query::And(vec![
+    Ok(Some(Query::And(vec![
         Query::Words {
             words,
             covered: covered.into_iter().collect(),
             complete,
         },
-        node,
-    ]))
+        node.clone(),
+    ])))
 }
 
 /// The values of `field` that `node` matches, or `None` when more than [`MAX_MATCHING`] match. Values are read

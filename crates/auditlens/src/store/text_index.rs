@@ -30,8 +30,9 @@ use serde::Serialize;
 
 use crate::text::{TextQuery, indexed_text};
 
-/// The word format of [`crate::text`]: an index of another format is rebuilt.
-pub const WORD_FORMAT: &str = "values/1";
+/// The word format of [`crate::text`] and the layout of the index's tables: an index of another format is
+/// rebuilt. `values/2`: the vocabulary beside the words (an index of `values/1` has none, and is rebuilt to get it).
+pub const WORD_FORMAT: &str = "values/2";
 
 /// The name the index is attached under on a store's connection.
 pub const SCHEMA: &str = "txt";
@@ -46,7 +47,7 @@ const CREATE: &str = "
     CREATE VIRTUAL TABLE IF NOT EXISTS events_text USING fts5(words, content='', contentless_delete=1, tokenize='ascii');
     CREATE TABLE IF NOT EXISTS indexed (archive_id INTEGER PRIMARY KEY, events INTEGER NOT NULL, fingerprint TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS vocabulary (archive_id INTEGER NOT NULL, first_idx INTEGER NOT NULL, last_idx INTEGER NOT NULL, whole INTEGER NOT NULL, words BLOB NOT NULL, shaped BLOB NOT NULL);
+    CREATE TABLE IF NOT EXISTS vocabulary (archive_id INTEGER NOT NULL, first_idx INTEGER NOT NULL, last_idx INTEGER NOT NULL, whole INTEGER NOT NULL, words BLOB NOT NULL, shaped BLOB NOT NULL, names BLOB NOT NULL, escapes INTEGER NOT NULL);
 ";
 
 /// The index file of the store at `db`.
@@ -410,8 +411,23 @@ const MAX_VOCABULARY_BYTES: usize = 4 << 20;
 pub(crate) struct Vocabulary {
     words: HashSet<String, foldhash::fast::RandomState>,
     shaped: HashSet<String, foldhash::fast::RandomState>,
+    /// Every object key, ASCII lower-cased (split at line breaks).
+    names: HashSet<String, foldhash::fast::RandomState>,
+    /// Whether an event holds a `\` before an ASCII letter or digit (`\n`, `\u0041`: an escape whose text has
+    /// letters or digits the decoded string has not).
+    escapes: bool,
     bytes: usize,
     whole: bool,
+}
+
+/// A batch's vocabulary as stored: whether it is whole, its words, its shaped members, its key names (each a line
+/// of a blob; all empty when not whole), and whether its events hold an escape with a letter or digit.
+pub(crate) struct VocabularyRow {
+    pub(crate) whole: bool,
+    pub(crate) words: Vec<u8>,
+    pub(crate) shaped: Vec<u8>,
+    pub(crate) names: Vec<u8>,
+    pub(crate) escapes: bool,
 }
 
 impl Default for Vocabulary {
@@ -419,6 +435,8 @@ impl Default for Vocabulary {
         Vocabulary {
             words: HashSet::default(),
             shaped: HashSet::default(),
+            names: HashSet::default(),
+            escapes: false,
             bytes: 0,
             whole: true,
         }
@@ -440,9 +458,14 @@ impl Vocabulary {
         let Vocabulary {
             words,
             shaped,
+            names,
+            escapes,
             bytes,
             whole,
         } = self;
+        let raw_bytes = raw.as_bytes();
+        *escapes |= memchr::memchr_iter(b'\\', raw_bytes)
+            .any(|at| raw_bytes.get(at + 1).is_some_and(u8::is_ascii_alphanumeric));
         let mut keep = |set: &mut HashSet<String, _>, item: &str| {
             if *whole && !item.is_empty() && !set.contains(item) {
                 *bytes += item.len() + 1;
@@ -460,30 +483,53 @@ impl Vocabulary {
                 }
             })
         });
-        crate::text::for_each_shaped_member(raw, |key| keep(shaped, key));
+        // The event's key names, lower-cased, a line each (a name holding a line break counts as its lines: a run
+        // of letters and digits it holds is in one of them).
+        let mut event_names = String::new();
+        crate::text::for_each_member(
+            raw,
+            |key| keep(shaped, key),
+            |name| {
+                event_names.push_str(name);
+                event_names.push('\n');
+            },
+        );
+        event_names.make_ascii_lowercase();
+        for name in event_names.split('\n') {
+            keep(names, name);
+        }
         if !*whole {
             *words = HashSet::default();
             *shaped = HashSet::default();
+            *names = HashSet::default();
         }
     }
 
-    /// Whether it is whole (see [`MAX_VOCABULARY_BYTES`]); the words, and the member paths as
-    /// [`crate::text::joined_key`]s, each a line of a blob (both empty when it is not whole).
-    pub(crate) fn into_blobs(self) -> (bool, Vec<u8>, Vec<u8>) {
-        let mut words = Vec::new();
-        for w in self.words {
-            words.extend_from_slice(w.as_bytes());
-            words.push(b'\n');
+    /// The row to store: the member paths as [`crate::text::joined_key`]s and the names as JSON strings (one line
+    /// whatever they hold).
+    pub(crate) fn into_row(self) -> VocabularyRow {
+        let lines = |set: HashSet<String, _>, as_json: bool| {
+            let mut blob = Vec::new();
+            for item in set {
+                if as_json {
+                    blob.extend_from_slice(crate::text::joined_key(&item).as_bytes());
+                } else {
+                    blob.extend_from_slice(item.as_bytes());
+                }
+                blob.push(b'\n');
+            }
+            blob
+        };
+        VocabularyRow {
+            whole: self.whole,
+            words: lines(self.words, false),
+            shaped: lines(self.shaped, true),
+            names: lines(self.names, true),
+            escapes: self.escapes,
         }
-        let mut shaped = Vec::new();
-        for k in self.shaped {
-            shaped.extend_from_slice(crate::text::joined_key(&k).as_bytes());
-            shaped.push(b'\n');
-        }
-        (self.whole, words, shaped)
     }
 
-    /// The lines of a blob [`Vocabulary::into_blobs`] wrote.
+    /// The lines of a blob [`Vocabulary::into_row`] wrote.
     pub(crate) fn lines(blob: &[u8]) -> impl Iterator<Item = &[u8]> {
         blob.split(|b| *b == b'\n').filter(|l| !l.is_empty())
     }
@@ -577,8 +623,8 @@ pub fn catch_up(
         let mut insert =
             tx.prepare_cached("INSERT INTO events_text (rowid, words) VALUES (?1, ?2)")?;
         let mut add_vocabulary = tx.prepare_cached(
-            "INSERT INTO vocabulary (archive_id, first_idx, last_idx, whole, words, shaped) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO vocabulary (archive_id, first_idx, last_idx, whole, words, shaped, names, escapes) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         let mut batch: Vec<(i64, String)> = Vec::with_capacity(BATCH_EVENTS);
         let (mut bytes, mut events) = (0usize, 0i64);
@@ -602,8 +648,8 @@ pub fn catch_up(
             }
             batch.sort_unstable_by_key(|(id, _)| *id);
             // The batch's vocabulary on a thread of its own while its text goes into the index.
-            let (inserted, (whole, words, shaped)) = std::thread::scope(|scope| {
-                let vocabulary = scope.spawn(|| Vocabulary::of(&batch).into_blobs());
+            let (inserted, v) = std::thread::scope(|scope| {
+                let vocabulary = scope.spawn(|| Vocabulary::of(&batch).into_row());
                 let inserted = batch.iter().try_for_each(|(id, raw)| {
                     indexed_text(raw, &mut text);
                     insert.execute(params![id, text]).map(drop)
@@ -615,7 +661,9 @@ pub fn catch_up(
             });
             inserted?;
             if let Some((first, last)) = indexes.take() {
-                add_vocabulary.execute(params![archive_id, first, last, whole, words, shaped])?;
+                add_vocabulary.execute(params![
+                    archive_id, first, last, v.whole, v.words, v.shaped, v.names, v.escapes
+                ])?;
             }
             status.indexed_events += batch.len() as u64;
             status.pending_events = status.pending_events.saturating_sub(batch.len() as u64);
