@@ -661,6 +661,8 @@ fn a_member_pattern_is_found_through_the_vocabulary_exactly_as_by_reading_every_
         r#"{"u":true}"#,
         r#"{"u":{"plainkey":1}}"#,
         r#"{"u":{"a":{"b":["x/plain"]}}}"#,
+        // SQLite writes an object's text as its tokens were written: no escape it did not have (`\u00e9`).
+        r#"{"u":{"k":"café"}}"#,
     ];
     let (a, b) = (write("a.jsonl", &strings), write("b.jsonl", &shapes));
     lab.import("a.zip", "example.com/strings", &[a], false);
@@ -691,6 +693,13 @@ fn a_member_pattern_is_found_through_the_vocabulary_exactly_as_by_reading_every_
         "json.u:*ull*",
         "json.u:*x/plain*",
         "json.u:*nplain*",
+        "json.u:*u00e9*",
+        "json.u:*caf*",
+        "json.zzz:*",
+        "json.u.zzz:true",
+        "json.curlkey:*",
+        "json.u.curlkey:*",
+        "json.W:*",
     ];
     // What reading every event finds (no index at all), with hand-made expectations for the first query.
     lab.remove_index();
@@ -766,8 +775,27 @@ fn a_member_pattern_is_found_through_the_vocabulary_exactly_as_by_reading_every_
     assert!(
         matches!(&words_of("json.d.u:*curl*")[..], [(w, 4, true)] if w.iter().any(|w| w == "xcurlx"))
     );
-    // No word holds the run: nothing, at once.
+    // No word holds the run: nothing, at once. So is a member whose name no event has as a key.
     assert!(words_of("json.d.u:*zzz-none*").is_empty());
+    let resolved = |q: &str| {
+        let store = Store::open_read_only(&lab.db).unwrap();
+        auditlens::store::resolve::resolve(
+            store.connection(),
+            auditlens::query::parse(q).unwrap(),
+            NOW,
+        )
+        .unwrap()
+    };
+    for q in ["json.zzz:*", "json.u.zzz:true", "json.zzz:1.5"] {
+        assert_eq!(resolved(q), auditlens::query::Query::Or(Vec::new()), "{q}");
+    }
+    // A name some event has as a key, in any case or place, is looked for.
+    for q in ["json.curlkey:*", "json.W:*", "json.u:*"] {
+        assert!(
+            matches!(resolved(q), auditlens::query::Query::Json { .. }),
+            "{q}"
+        );
+    }
     let store = Store::open_read_only(&lab.db).unwrap();
     assert_eq!(store.count("json.d.u:*zzz-none*", NOW).unwrap(), 0);
     assert_eq!(store.count("json.d.u:*curl*", NOW).unwrap(), 1);

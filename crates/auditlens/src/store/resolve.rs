@@ -60,6 +60,7 @@ pub fn resolve(conn: &Connection, q: Query, now_micros: i64) -> rusqlite::Result
             }
             Query::And(flat)
         }
+        Query::Json { ref path, .. } if member_absent(conn, path) => Query::Or(Vec::new()),
         node @ Query::Json { pattern: true, .. } => member_words(conn, node),
         node @ Query::Json { .. } => with_implied_words(node),
         Query::Or(items) => Query::Or(
@@ -242,6 +243,51 @@ fn member_words(conn: &Connection, node: Query) -> Query {
         Ok(Some(words)) => words,
         Ok(None) | Err(_) => node,
     }
+}
+
+/// Whether no stored event can have the member at `path`: the index holds every archive with events, with a
+/// whole vocabulary, and no batch has a key named as the member's last name (an event whose member SQLite reads
+/// has that key, decoded; the vocabulary keeps every key's name, decoded and lower-cased). A member of another
+/// source, or a name no event has (`json.zzz:*`), then matches nothing at once instead of reading every event.
+/// Any doubt (the index lagging, a vocabulary missing or unreadable, a name with a line break) is `false`.
+fn member_absent(conn: &Connection, path: &[String]) -> bool {
+    let Some(last) = path.last() else {
+        return false;
+    };
+    if last.contains('\n') {
+        return false;
+    }
+    let line = crate::text::joined_key(&last.to_ascii_lowercase());
+    let absent = || -> rusqlite::Result<bool> {
+        if !super::text_index::refresh(conn)? {
+            return Ok(false);
+        }
+        let mut stmt = conn.prepare(&format!(
+            "SELECT archive_id, whole, names FROM {}.vocabulary WHERE archive_id IN temp.text_done",
+            super::text_index::SCHEMA
+        ))?;
+        let mut rows = stmt.query([])?;
+        let mut archives = HashSet::new();
+        while let Some(row) = rows.next()? {
+            let whole: bool = row.get(1)?;
+            let names = match row.get_ref(2)? {
+                ValueRef::Blob(b) | ValueRef::Text(b) => b,
+                _ => &[],
+            };
+            if !whole || Vocabulary::lines(names).any(|l| l == line.as_bytes()) {
+                return Ok(false);
+            }
+            archives.insert(row.get::<_, i64>(0)?);
+        }
+        let mut stored = conn.prepare(
+            "SELECT id FROM archives a WHERE EXISTS (SELECT 1 FROM events e WHERE e.archive_id = a.id)",
+        )?;
+        let ids: Vec<i64> = stored
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids.iter().all(|id| archives.contains(id)))
+    };
+    absent().unwrap_or(false)
 }
 
 /// [`member_words`] from the vocabulary: `None` to leave the pattern as it is.
