@@ -279,15 +279,20 @@ fn member_absent(conn: &Connection, path: &[String]) -> bool {
             }
             archives.insert(row.get::<_, i64>(0)?);
         }
-        let mut stored = conn.prepare(
-            "SELECT id FROM archives a WHERE EXISTS (SELECT 1 FROM events e WHERE e.archive_id = a.id)",
-        )?;
-        let ids: Vec<i64> = stored
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(ids.iter().all(|id| archives.contains(id)))
+        Ok(archives_with_events(conn)?
+            .iter()
+            .all(|id| archives.contains(id)))
     };
     absent().unwrap_or(false)
+}
+
+/// The archives that hold events (one index seek each).
+fn archives_with_events(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
+    conn.prepare_cached(
+        "SELECT id FROM archives a WHERE EXISTS (SELECT 1 FROM events e WHERE e.archive_id = a.id)",
+    )?
+    .query_map([], |r| r.get(0))?
+    .collect()
 }
 
 /// [`member_words`] from the vocabulary: `None` to leave the pattern as it is.
@@ -410,15 +415,9 @@ fn vocabulary_words(conn: &Connection, node: &Query) -> rusqlite::Result<Option<
     };
     words.sort_unstable();
     let complete = every_archive
-        && {
-            let mut archives = conn.prepare(
-            "SELECT id FROM archives a WHERE EXISTS (SELECT 1 FROM events e WHERE e.archive_id = a.id)",
-        )?;
-            let ids: Vec<i64> = archives
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            ids.iter().all(|id| covered.contains(id))
-        };
+        && archives_with_events(conn)?
+            .iter()
+            .all(|id| covered.contains(id));
     if complete && words.is_empty() {
         return Ok(Some(Query::Or(Vec::new())));
     }
