@@ -243,22 +243,22 @@ pub fn for_each_shaped_member(event: &str, shaped: impl FnMut(&str)) {
 pub fn for_each_member(event: &str, mut shaped: impl FnMut(&str), mut name: impl FnMut(&str)) {
     /// An open object (`named`: it is the value of a member reachable from the top, whose name is on the path;
     /// `reachable`: its own members are) or array.
-    enum Open {
+    enum Open<'a> {
         Object {
             reachable: bool,
             named: Option<usize>,
-            name: Option<String>,
+            name: Option<Cow<'a, str>>,
         },
         Array,
     }
     let bytes = event.as_bytes();
-    let mut open: Vec<Open> = Vec::new();
+    let mut open: Vec<Open<'_>> = Vec::new();
     // The names of the reachable objects open, joined by NUL; a member's key is this, NUL and its name.
     let mut path = String::new();
     let mut depth = 0usize;
     let mut key = String::new();
     // The name of a value starting now, when it is a member reachable from the top.
-    let member = |open: &mut Vec<Open>| -> Option<String> {
+    fn member<'a>(open: &mut [Open<'a>]) -> Option<Cow<'a, str>> {
         match open.last_mut() {
             Some(Open::Object {
                 reachable: true,
@@ -271,7 +271,7 @@ pub fn for_each_member(event: &str, mut shaped: impl FnMut(&str), mut name: impl
             }
             _ => None,
         }
-    };
+    }
     let key_of = |path: &str, depth: usize, name: &str, key: &mut String| {
         key.clear();
         key.push_str(path);
@@ -328,7 +328,7 @@ pub fn for_each_member(event: &str, mut shaped: impl FnMut(&str), mut name: impl
                 if followed_by_colon(bytes, i) {
                     name(&text);
                     if let Some(Open::Object { name, .. }) = open.last_mut() {
-                        *name = Some(text.into_owned());
+                        *name = Some(text);
                     }
                 } else {
                     member(&mut open);

@@ -418,6 +418,8 @@ pub(crate) struct Vocabulary {
     escapes: bool,
     bytes: usize,
     whole: bool,
+    /// An event's key names, a line each, lower-cased: kept between events for its buffer.
+    event_names: String,
 }
 
 /// A batch's vocabulary as stored: whether it is whole, its words, its shaped members, its key names (each a line
@@ -439,6 +441,7 @@ impl Default for Vocabulary {
             escapes: false,
             bytes: 0,
             whole: true,
+            event_names: String::new(),
         }
     }
 }
@@ -462,6 +465,7 @@ impl Vocabulary {
             escapes,
             bytes,
             whole,
+            event_names,
         } = self;
         let raw_bytes = raw.as_bytes();
         *escapes |= memchr::memchr_iter(b'\\', raw_bytes)
@@ -485,7 +489,7 @@ impl Vocabulary {
         });
         // The event's key names, lower-cased, a line each (a name holding a line break counts as its lines: a run
         // of letters and digits it holds is in one of them).
-        let mut event_names = String::new();
+        event_names.clear();
         crate::text::for_each_member(
             raw,
             |key| keep(shaped, key),
