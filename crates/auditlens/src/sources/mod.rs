@@ -732,9 +732,33 @@ pub(crate) fn text(v: Option<&Value>) -> Option<String> {
     }
 }
 
+/// The value at a JSON pointer (`/a/b/0`), as `Value::pointer` finds it, without its two strings per token
+/// when no token has an escape (`~`).
+pub(crate) fn at<'a>(event: &'a Value, pointer: &str) -> Option<&'a Value> {
+    if pointer.contains('~') {
+        return event.pointer(pointer);
+    }
+    if pointer.is_empty() {
+        return Some(event);
+    }
+    pointer
+        .strip_prefix('/')?
+        .split('/')
+        .try_fold(event, |target, token| match target {
+            Value::Object(map) => map.get(token),
+            // RFC 6901 array indexes: digits, no leading zero (as `Value::pointer` reads them).
+            Value::Array(list)
+                if !token.starts_with('+') && (token == "0" || !token.starts_with('0')) =>
+            {
+                token.parse::<usize>().ok().and_then(|i| list.get(i))
+            }
+            _ => None,
+        })
+}
+
 /// [`text`] of the value at a JSON pointer (`/a/b/0`).
 pub(crate) fn text_at(event: &Value, pointer: &str) -> Option<String> {
-    text(event.pointer(pointer))
+    text(at(event, pointer))
 }
 
 /// The first [`text_at`] that is `Some`, trying the pointers in order.
@@ -744,7 +768,7 @@ pub(crate) fn first_text(event: &Value, pointers: &[&str]) -> Option<String> {
 
 /// The string at a JSON pointer, borrowed; `None` unless it is a JSON string.
 pub(crate) fn str_at<'a>(event: &'a Value, pointer: &str) -> Option<&'a str> {
-    event.pointer(pointer).and_then(Value::as_str)
+    at(event, pointer).and_then(Value::as_str)
 }
 
 /// The present parts joined with `sep`; `None` when no part is present.
@@ -1175,6 +1199,44 @@ mod tests {
             for kind in SourceKind::ALL {
                 same_as_value(kind, &raw);
             }
+        }
+    }
+
+    #[test]
+    fn a_pointer_finds_what_serde_json_finds() {
+        let v: Value = serde_json::from_str(
+            r#"{"a":{"b":[10,{"c":"x"},30]},"":{"":1},"a/b":2,"m~n":3,"0":{"1":4},"l":[0,1,2,3,4,5,6,7,8,9,10,11]}"#,
+        )
+        .unwrap();
+        let pointers = [
+            "",
+            "/",
+            "//",
+            "/a",
+            "/a/b",
+            "/a/b/0",
+            "/a/b/1/c",
+            "/a/b/2",
+            "/a/b/3",
+            "/a/b/01",
+            "/a/b/+1",
+            "/a/b/-",
+            "/a/b/-1",
+            "/a/b/1/c/d",
+            "/a~1b",
+            "/m~0n",
+            "/m~n",
+            "/0/1",
+            "/l/10",
+            "/l/011",
+            "a",
+            "/a/",
+            "/a/b/18446744073709551616",
+            "/a/b/ 1",
+            "/a/b/1 ",
+        ];
+        for p in pointers {
+            assert_eq!(at(&v, p), v.pointer(p), "{p:?}");
         }
     }
 }
