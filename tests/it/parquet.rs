@@ -405,6 +405,11 @@ fn a_store_that_no_longer_matches_its_signed_checkpoint_exports_nothing() {
         text(&o.stderr)
     );
     assert!(text(&o.stderr).contains("NOT EXPORTED"));
+    assert!(
+        text(&o.stderr).contains("do not hash to its stored leaf"),
+        "the row's own check stops it: {}",
+        text(&o.stderr)
+    );
     assert!(!out.exists(), "nothing may be left behind");
 
     // An edited leaf (bytes and leaf changed together) no longer reproduces the signed root.

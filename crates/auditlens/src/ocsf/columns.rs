@@ -4,46 +4,32 @@ use std::sync::Arc;
 
 use arrow_array::builder::{BooleanBuilder, Int32Builder, Int64Builder, MapBuilder, StringBuilder};
 use arrow_array::{
-    ArrayRef, Int64Array, ListArray, RecordBatch, StructArray, TimestampMillisecondArray,
+    Array, ArrayRef, Int32Array, ListArray, RecordBatch, StructArray, TimestampMillisecondArray,
 };
-use arrow_buffer::{NullBuffer, OffsetBuffer};
+use arrow_buffer::{BooleanBufferBuilder, NullBuffer, OffsetBuffer};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 
-use super::map::{Class, OCSF_VERSION, OcsfEvent, Resource, User};
+use super::map::{Class, OCSF_VERSION, OcsfEvent, User};
 
-/// One exported row: the OCSF event and its provenance.
-#[derive(Debug, Clone)]
-pub struct Row {
-    /// Boxed: a row is moved through a channel and partition buffers, and an event is large.
-    pub ocsf: Box<OcsfEvent>,
+/// What the exporter adds to an event's OCSF attributes: its provenance and the store's counts of it, borrowed
+/// from the row being read.
+#[derive(Debug, Clone, Copy)]
+pub struct Provenance<'a> {
     /// Milliseconds since the epoch (the archive's sealing time when the event has none).
     pub time_ms: i64,
     pub time_known: bool,
-    pub raw: String,
-    pub event_id: String,
-    pub origin: Arc<str>,
+    pub raw: &'a str,
+    pub event_id: &'a str,
+    pub origin: &'a str,
     pub sequence: i64,
     pub index: i64,
-    pub leaf_hex: String,
-    pub archive: Arc<ArchiveColumns>,
+    /// The leaf the store holds, in hex: the encoder checks it against `raw` before the row is written.
+    pub leaf_hex: &'a str,
+    pub archive: &'a ArchiveColumns,
     /// The event's source as the store counts it (`auditlens stats` by source).
-    pub source: Option<String>,
-    pub category: Option<String>,
-    pub outcome: Option<String>,
-}
-
-impl Row {
-    /// Bytes this row holds in memory, roughly (for the writer's byte budget).
-    pub fn weight(&self) -> usize {
-        512 + self.raw.len()
-            + self.ocsf.message.len()
-            + self
-                .ocsf
-                .unmapped
-                .iter()
-                .map(|(k, _)| k.len() + 32)
-                .sum::<usize>()
-    }
+    pub source: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub outcome: Option<&'a str>,
 }
 
 /// What every row of one archive shares.
@@ -60,6 +46,10 @@ pub struct ArchiveColumns {
 
 /// The column holding each event's exact bytes.
 pub const RAW_DATA: &str = "raw_data";
+/// The column holding each event's leaf hash, in hex.
+pub const LEAF_HASH: &str = "auditlens_leaf_hash";
+/// The column holding each event's id.
+pub const EVENT_ID: &str = "auditlens_event_id";
 
 /// Columns (Parquet paths) whose value differs on every row.
 pub const UNIQUE_COLUMNS: &[&str] = &[
@@ -67,8 +57,8 @@ pub const UNIQUE_COLUMNS: &[&str] = &[
     "message",
     "metadata.uid",
     "api.request.uid",
-    "auditlens_event_id",
-    "auditlens_leaf_hash",
+    EVENT_ID,
+    LEAF_HASH,
 ];
 
 fn s(name: &str) -> Field {
@@ -218,11 +208,11 @@ pub fn schema() -> SchemaRef {
         Field::new("cloud", DataType::Struct(cloud_fields()), false),
         Field::new("unmapped", unmapped_type(), true),
         Field::new(RAW_DATA, DataType::Utf8, false),
-        Field::new("auditlens_event_id", DataType::Utf8, false),
+        Field::new(EVENT_ID, DataType::Utf8, false),
         Field::new("auditlens_origin", DataType::Utf8, false),
         Field::new("auditlens_sequence", DataType::Int64, false),
         Field::new("auditlens_event_index", DataType::Int64, false),
-        Field::new("auditlens_leaf_hash", DataType::Utf8, false),
+        Field::new(LEAF_HASH, DataType::Utf8, false),
         Field::new("auditlens_archive_root", DataType::Utf8, false),
         Field::new("auditlens_checkpoint_sha256", DataType::Utf8, false),
         Field::new("auditlens_signer_fingerprint", DataType::Utf8, false),
@@ -235,27 +225,7 @@ pub fn schema() -> SchemaRef {
     ]))
 }
 
-fn strings<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
-    let mut b = StringBuilder::new();
-    for v in values {
-        b.append_option(v);
-    }
-    Arc::new(b.finish())
-}
-
-fn i32s(values: impl Iterator<Item = i32>) -> ArrayRef {
-    let mut b = Int32Builder::new();
-    for v in values {
-        b.append_value(v);
-    }
-    Arc::new(b.finish())
-}
-
-fn i64s(values: impl Iterator<Item = i64>) -> ArrayRef {
-    let mut b = Int64Builder::new();
-    for v in values {
-        b.append_value(v);
-    }
+fn done(mut b: StringBuilder) -> ArrayRef {
     Arc::new(b.finish())
 }
 
@@ -263,240 +233,430 @@ fn i64s(values: impl Iterator<Item = i64>) -> ArrayRef {
 fn structure(
     fields: Fields,
     children: Vec<ArrayRef>,
-    valid: Option<Vec<bool>>,
+    valid: Option<NullBuffer>,
 ) -> Result<ArrayRef, ArrowError> {
-    let nulls = valid.map(NullBuffer::from);
-    Ok(Arc::new(StructArray::try_new(fields, children, nulls)?))
+    Ok(Arc::new(StructArray::try_new(fields, children, valid)?))
 }
 
-/// A `{uid}` struct, null where the uid is.
-fn uid_struct(uids: &[Option<&str>]) -> Result<ArrayRef, ArrowError> {
-    structure(
-        Fields::from(vec![s("uid")]),
-        vec![strings(uids.iter().copied())],
-        Some(uids.iter().map(Option::is_some).collect()),
-    )
+/// A `{name}`-like struct of one string child, null where the child is.
+fn single(name: &str, mut b: StringBuilder) -> Result<ArrayRef, ArrowError> {
+    let child = b.finish();
+    let nulls = child.nulls().cloned();
+    structure(Fields::from(vec![s(name)]), vec![Arc::new(child)], nulls)
 }
 
-fn users(list: &[Option<&User>]) -> Result<ArrayRef, ArrowError> {
-    let field = |f: fn(&User) -> Option<&str>| strings(list.iter().map(|u| u.and_then(f)));
-    let accounts: Vec<Option<&str>> = list
-        .iter()
-        .map(|u| u.and_then(|u| u.account_uid.as_deref()))
-        .collect();
-    structure(
-        user_fields(),
-        vec![
-            field(|u| u.name.as_deref()),
-            field(|u| u.uid.as_deref()),
-            field(|u| u.kind.as_deref()),
-            uid_struct(&accounts)?,
-        ],
-        Some(list.iter().map(Option::is_some).collect()),
-    )
+/// The columns of an OCSF `user` object.
+struct UserColumns {
+    name: StringBuilder,
+    uid: StringBuilder,
+    kind: StringBuilder,
+    account_uid: StringBuilder,
+    valid: BooleanBufferBuilder,
 }
 
-fn resources(rows: &[Row]) -> Result<ArrayRef, ArrowError> {
-    let all: Vec<&Resource> = rows.iter().flat_map(|r| r.ocsf.resources.iter()).collect();
-    let field = |f: fn(&Resource) -> Option<&str>| strings(all.iter().map(|r| f(r)));
-    let values = StructArray::try_new(
-        resource_fields(),
-        vec![
-            field(|r| r.name.as_deref()),
-            field(|r| r.kind.as_deref()),
-            field(|r| r.uid.as_deref()),
-            field(|r| r.namespace.as_deref()),
-        ],
-        None,
-    )?;
-    let offsets = OffsetBuffer::from_lengths(rows.iter().map(|r| r.ocsf.resources.len()));
-    let valid: Vec<bool> = rows.iter().map(|r| !r.ocsf.resources.is_empty()).collect();
-    Ok(Arc::new(ListArray::try_new(
-        Arc::new(Field::new(
-            "item",
-            DataType::Struct(resource_fields()),
-            true,
-        )),
-        offsets,
-        Arc::new(values),
-        Some(NullBuffer::from(valid)),
-    )?))
-}
-
-/// The record batch of `rows` (all of one class, or any mix: the schema is the same).
-pub fn batch(rows: &[Row]) -> Result<RecordBatch, ArrowError> {
-    let o = |f: fn(&OcsfEvent) -> Option<&str>| strings(rows.iter().map(|r| f(&r.ocsf)));
-    let text = |f: fn(&Row) -> &str| strings(rows.iter().map(|r| Some(f(r))));
-    let n = rows.len();
-
-    let product = structure(
-        Fields::from(vec![s("name"), s("vendor_name")]),
-        vec![
-            strings(rows.iter().map(|r| Some(r.ocsf.product_name))),
-            strings(rows.iter().map(|r| Some(r.ocsf.vendor_name))),
-        ],
-        None,
-    )?;
-    let profile_values = strings((0..n).flat_map(|_| [Some("cloud"), Some("datetime")]));
-    let profiles: ArrayRef = Arc::new(ListArray::try_new(
-        Arc::new(Field::new("item", DataType::Utf8, true)),
-        OffsetBuffer::from_lengths(std::iter::repeat_n(2, n)),
-        profile_values,
-        None,
-    )?);
-    let metadata = structure(
-        metadata_fields(),
-        vec![
-            strings(std::iter::repeat_n(Some(OCSF_VERSION), n)),
-            text(|r| &r.event_id),
-            text(|r| &r.origin),
-            product,
-            profiles,
-        ],
-        None,
-    )?;
-    let actor_users: Vec<Option<&User>> = rows.iter().map(|r| Some(&r.ocsf.actor)).collect();
-    let actor = structure(
-        Fields::from(vec![Field::new(
-            "user",
-            DataType::Struct(user_fields()),
-            true,
-        )]),
-        vec![users(&actor_users)?],
-        None,
-    )?;
-    let user_list: Vec<Option<&User>> = rows.iter().map(|r| r.ocsf.user.as_ref()).collect();
-    let services: Vec<Option<&str>> = rows.iter().map(|r| r.ocsf.service.as_deref()).collect();
-    let requests: Vec<Option<&str>> = rows.iter().map(|r| r.ocsf.request_uid.as_deref()).collect();
-    let api = structure(
-        api_fields(),
-        vec![
-            strings(rows.iter().map(|r| Some(r.ocsf.operation.as_str()))),
-            structure(
-                Fields::from(vec![s("name")]),
-                vec![strings(services.iter().copied())],
-                Some(services.iter().map(Option::is_some).collect()),
-            )?,
-            uid_struct(&requests)?,
-            o(|e| e.api_version.as_deref()),
-        ],
-        None,
-    )?;
-    let no_caller: Vec<Option<&str>> = rows
-        .iter()
-        .map(|r| {
-            (r.ocsf.src_ip.is_none() && r.ocsf.src_svc_name.is_none())
-                .then_some(super::map::UNKNOWN)
-        })
-        .collect();
-    let src_endpoint = structure(
-        endpoint_fields(),
-        vec![
-            o(|e| e.src_ip.as_deref()),
-            o(|e| e.src_svc_name.as_deref()),
-            strings(no_caller.iter().copied()),
-        ],
-        None,
-    )?;
-    // Authentication's `service`: the service signed in to.
-    let auth_services: Vec<Option<&str>> = rows
-        .iter()
-        .map(|r| {
-            (r.ocsf.class == Class::Authentication)
-                .then(|| r.ocsf.service.as_deref().unwrap_or(r.ocsf.product_name))
-        })
-        .collect();
-    let service = structure(
-        Fields::from(vec![s("name")]),
-        vec![strings(auth_services.iter().copied())],
-        Some(auth_services.iter().map(Option::is_some).collect()),
-    )?;
-    let unmapped = {
-        let mut b = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
-        for r in rows {
-            for (k, v) in r.ocsf.unmapped_text(&r.raw) {
-                b.keys().append_value(k);
-                b.values().append_value(v);
-            }
-            b.append(!r.ocsf.unmapped.is_empty())?;
+impl UserColumns {
+    fn new() -> UserColumns {
+        UserColumns {
+            name: StringBuilder::new(),
+            uid: StringBuilder::new(),
+            kind: StringBuilder::new(),
+            account_uid: StringBuilder::new(),
+            valid: BooleanBufferBuilder::new(1024),
         }
-        Arc::new(b.finish()) as ArrayRef
-    };
-    let http_request = structure(
-        Fields::from(vec![s("user_agent")]),
-        vec![o(|e| e.user_agent.as_deref())],
-        Some(rows.iter().map(|r| r.ocsf.user_agent.is_some()).collect()),
-    )?;
-    let accounts: Vec<Option<&str>> = rows.iter().map(|r| r.ocsf.account.as_deref()).collect();
-    let cloud = structure(
-        cloud_fields(),
-        vec![
-            strings(rows.iter().map(|r| Some(r.ocsf.provider.as_str()))),
-            o(|e| e.region.as_deref()),
-            uid_struct(&accounts)?,
-        ],
-        None,
-    )?;
-    let classes: Vec<Class> = rows.iter().map(|r| r.ocsf.class).collect();
-    let times: Vec<i64> = rows.iter().map(|r| r.time_ms).collect();
-    let columns: Vec<ArrayRef> = vec![
-        i32s(classes.iter().map(|c| c.uid())),
-        strings(classes.iter().map(|c| Some(c.name()))),
-        i32s(classes.iter().map(|c| c.category().0)),
-        strings(classes.iter().map(|c| Some(c.category().1))),
-        i32s(rows.iter().map(|r| r.ocsf.activity_id)),
-        strings(rows.iter().map(|r| Some(r.ocsf.activity_name()))),
-        i64s(
-            rows.iter()
-                .map(|r| i64::from(r.ocsf.class.uid()) * 100 + i64::from(r.ocsf.activity_id)),
-        ),
-        {
-            let names: Vec<String> = rows
-                .iter()
-                .map(|r| format!("{}: {}", r.ocsf.class.name(), r.ocsf.activity_name()))
-                .collect();
-            strings(names.iter().map(|s| Some(s.as_str())))
-        },
-        i32s(std::iter::repeat_n(1, n)),
-        strings(std::iter::repeat_n(Some("Informational"), n)),
-        i32s(rows.iter().map(|r| r.ocsf.status_id)),
-        strings(rows.iter().map(|r| Some(r.ocsf.status()))),
-        o(|e| e.status_code.as_deref()),
-        o(|e| e.status_detail.as_deref()),
-        Arc::new(Int64Array::from(times.clone())),
-        Arc::new(TimestampMillisecondArray::from(times).with_timezone("UTC")),
-        strings(rows.iter().map(|r| Some(r.ocsf.message.as_str()))),
-        metadata,
-        actor,
-        users(&user_list)?,
-        api,
-        resources(rows)?,
-        service,
-        src_endpoint,
-        http_request,
-        cloud,
-        unmapped,
-        text(|r| &r.raw),
-        text(|r| &r.event_id),
-        text(|r| &r.origin),
-        i64s(rows.iter().map(|r| r.sequence)),
-        i64s(rows.iter().map(|r| r.index)),
-        text(|r| &r.leaf_hex),
-        text(|r| &r.archive.root_hex),
-        text(|r| &r.archive.checkpoint_sha256_hex),
-        text(|r| &r.archive.signer_fingerprint),
-        text(|r| r.archive.verification),
-        text(|r| &r.archive.normalization),
-        strings(rows.iter().map(|r| r.source.as_deref())),
-        strings(rows.iter().map(|r| r.category.as_deref())),
-        strings(rows.iter().map(|r| r.outcome.as_deref())),
-        {
-            let mut b = BooleanBuilder::new();
-            for r in rows {
-                b.append_value(r.time_known);
+    }
+
+    fn append(&mut self, user: Option<&User>) {
+        let field = |f: fn(&User) -> &Option<String>| user.and_then(|u| f(u).as_deref());
+        self.name.append_option(field(|u| &u.name));
+        self.uid.append_option(field(|u| &u.uid));
+        self.kind.append_option(field(|u| &u.kind));
+        self.account_uid.append_option(field(|u| &u.account_uid));
+        self.valid.append(user.is_some());
+    }
+
+    fn finish(mut self) -> Result<ArrayRef, ArrowError> {
+        structure(
+            user_fields(),
+            vec![
+                done(self.name),
+                done(self.uid),
+                done(self.kind),
+                single("uid", self.account_uid)?,
+            ],
+            Some(NullBuffer::new(self.valid.finish())),
+        )
+    }
+}
+
+/// The columns of rows being gathered for one record batch: each row is appended as it is read, so that no row
+/// is kept as owned values of its own (docs/benchmarks.md, "Export").
+pub struct RowsBuilder {
+    rows: usize,
+    /// Bytes appended, about (the writer's byte budget).
+    bytes: usize,
+    class_uid: Int32Builder,
+    class_name: StringBuilder,
+    category_uid: Int32Builder,
+    category_name: StringBuilder,
+    activity_id: Int32Builder,
+    activity_name: StringBuilder,
+    type_uid: Int64Builder,
+    type_name: StringBuilder,
+    status_id: Int32Builder,
+    status: StringBuilder,
+    status_code: StringBuilder,
+    status_detail: StringBuilder,
+    time: Int64Builder,
+    message: StringBuilder,
+    metadata_uid: StringBuilder,
+    log_name: StringBuilder,
+    product_name: StringBuilder,
+    vendor_name: StringBuilder,
+    actor: UserColumns,
+    user: UserColumns,
+    operation: StringBuilder,
+    api_service: StringBuilder,
+    request_uid: StringBuilder,
+    api_version: StringBuilder,
+    resource_name: StringBuilder,
+    resource_type: StringBuilder,
+    resource_uid: StringBuilder,
+    resource_namespace: StringBuilder,
+    resource_counts: Vec<usize>,
+    auth_service: StringBuilder,
+    src_ip: StringBuilder,
+    src_svc_name: StringBuilder,
+    src_name: StringBuilder,
+    user_agent: StringBuilder,
+    provider: StringBuilder,
+    region: StringBuilder,
+    account: StringBuilder,
+    unmapped: MapBuilder<StringBuilder, StringBuilder>,
+    raw: StringBuilder,
+    event_id: StringBuilder,
+    origin: StringBuilder,
+    sequence: Int64Builder,
+    index: Int64Builder,
+    leaf: StringBuilder,
+    root: StringBuilder,
+    checkpoint: StringBuilder,
+    signer: StringBuilder,
+    verification: StringBuilder,
+    normalization: StringBuilder,
+    source: StringBuilder,
+    category: StringBuilder,
+    outcome: StringBuilder,
+    time_known: BooleanBuilder,
+}
+
+impl Default for RowsBuilder {
+    fn default() -> Self {
+        RowsBuilder::new()
+    }
+}
+
+impl RowsBuilder {
+    pub fn new() -> RowsBuilder {
+        RowsBuilder {
+            rows: 0,
+            bytes: 0,
+            class_uid: Int32Builder::new(),
+            class_name: StringBuilder::new(),
+            category_uid: Int32Builder::new(),
+            category_name: StringBuilder::new(),
+            activity_id: Int32Builder::new(),
+            activity_name: StringBuilder::new(),
+            type_uid: Int64Builder::new(),
+            type_name: StringBuilder::new(),
+            status_id: Int32Builder::new(),
+            status: StringBuilder::new(),
+            status_code: StringBuilder::new(),
+            status_detail: StringBuilder::new(),
+            time: Int64Builder::new(),
+            message: StringBuilder::new(),
+            metadata_uid: StringBuilder::new(),
+            log_name: StringBuilder::new(),
+            product_name: StringBuilder::new(),
+            vendor_name: StringBuilder::new(),
+            actor: UserColumns::new(),
+            user: UserColumns::new(),
+            operation: StringBuilder::new(),
+            api_service: StringBuilder::new(),
+            request_uid: StringBuilder::new(),
+            api_version: StringBuilder::new(),
+            resource_name: StringBuilder::new(),
+            resource_type: StringBuilder::new(),
+            resource_uid: StringBuilder::new(),
+            resource_namespace: StringBuilder::new(),
+            resource_counts: Vec::new(),
+            auth_service: StringBuilder::new(),
+            src_ip: StringBuilder::new(),
+            src_svc_name: StringBuilder::new(),
+            src_name: StringBuilder::new(),
+            user_agent: StringBuilder::new(),
+            provider: StringBuilder::new(),
+            region: StringBuilder::new(),
+            account: StringBuilder::new(),
+            unmapped: MapBuilder::new(None, StringBuilder::new(), StringBuilder::new()),
+            raw: StringBuilder::new(),
+            event_id: StringBuilder::new(),
+            origin: StringBuilder::new(),
+            sequence: Int64Builder::new(),
+            index: Int64Builder::new(),
+            leaf: StringBuilder::new(),
+            root: StringBuilder::new(),
+            checkpoint: StringBuilder::new(),
+            signer: StringBuilder::new(),
+            verification: StringBuilder::new(),
+            normalization: StringBuilder::new(),
+            source: StringBuilder::new(),
+            category: StringBuilder::new(),
+            outcome: StringBuilder::new(),
+            time_known: BooleanBuilder::new(),
+        }
+    }
+
+    /// Rows appended.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Bytes the rows hold, about (a row's event text twice at most: in `raw_data`, and in `unmapped` in part).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Appends one row: the event `e` mapped from `p.raw`.
+    pub fn append(&mut self, e: &OcsfEvent, p: &Provenance<'_>) -> Result<(), ArrowError> {
+        use std::fmt::Write as _;
+        let class = e.class;
+        self.class_uid.append_value(class.uid());
+        self.class_name.append_value(class.name());
+        self.category_uid.append_value(class.category().0);
+        self.category_name.append_value(class.category().1);
+        self.activity_id.append_value(e.activity_id);
+        self.activity_name.append_value(e.activity_name());
+        self.type_uid
+            .append_value(i64::from(class.uid()) * 100 + i64::from(e.activity_id));
+        write!(self.type_name, "{}: {}", class.name(), e.activity_name())
+            .map_err(|_| ArrowError::ComputeError("type_name".into()))?;
+        self.type_name.append_value("");
+        self.status_id.append_value(e.status_id);
+        self.status.append_value(e.status());
+        self.status_code.append_option(e.status_code.as_deref());
+        self.status_detail.append_option(e.status_detail.as_deref());
+        self.time.append_value(p.time_ms);
+        self.message.append_value(&e.message);
+        self.metadata_uid.append_value(p.event_id);
+        self.log_name.append_value(p.origin);
+        self.product_name.append_value(e.product_name);
+        self.vendor_name.append_value(e.vendor_name);
+        self.actor.append(Some(&e.actor));
+        self.user.append(e.user.as_ref());
+        self.operation.append_value(&e.operation);
+        self.api_service.append_option(e.service.as_deref());
+        self.request_uid.append_option(e.request_uid.as_deref());
+        self.api_version.append_option(e.api_version.as_deref());
+        for r in &e.resources {
+            self.resource_name.append_option(r.name.as_deref());
+            self.resource_type.append_option(r.kind.as_deref());
+            self.resource_uid.append_option(r.uid.as_deref());
+            self.resource_namespace
+                .append_option(r.namespace.as_deref());
+        }
+        self.resource_counts.push(e.resources.len());
+        // Authentication's `service`: the service signed in to.
+        self.auth_service.append_option(
+            (class == Class::Authentication)
+                .then(|| e.service.as_deref().unwrap_or(e.product_name)),
+        );
+        self.src_ip.append_option(e.src_ip.as_deref());
+        self.src_svc_name.append_option(e.src_svc_name.as_deref());
+        self.src_name.append_option(
+            (e.src_ip.is_none() && e.src_svc_name.is_none()).then_some(super::map::UNKNOWN),
+        );
+        self.user_agent.append_option(e.user_agent.as_deref());
+        self.provider.append_value(&e.provider);
+        self.region.append_option(e.region.as_deref());
+        self.account.append_option(e.account.as_deref());
+        for (k, v) in e.unmapped_text(p.raw) {
+            self.unmapped.keys().append_value(k);
+            self.unmapped.values().append_value(v);
+        }
+        self.unmapped.append(!e.unmapped.is_empty())?;
+        self.raw.append_value(p.raw);
+        self.event_id.append_value(p.event_id);
+        self.origin.append_value(p.origin);
+        self.sequence.append_value(p.sequence);
+        self.index.append_value(p.index);
+        self.leaf.append_value(p.leaf_hex);
+        self.root.append_value(&p.archive.root_hex);
+        self.checkpoint
+            .append_value(&p.archive.checkpoint_sha256_hex);
+        self.signer.append_value(&p.archive.signer_fingerprint);
+        self.verification.append_value(p.archive.verification);
+        self.normalization.append_value(&p.archive.normalization);
+        self.source.append_option(p.source);
+        self.category.append_option(p.category);
+        self.outcome.append_option(p.outcome);
+        self.time_known.append_value(p.time_known);
+        self.rows += 1;
+        self.bytes += 512 + 2 * p.raw.len() + e.message.len();
+        Ok(())
+    }
+
+    /// The record batch of the rows appended (any mix of classes: the schema is the same).
+    pub fn finish(self) -> Result<RecordBatch, ArrowError> {
+        let n = self.rows;
+        let constant = |v: &str| {
+            let mut b = StringBuilder::with_capacity(n, v.len() * n);
+            b.append_value_n(v, n);
+            Arc::new(b.finish()) as ArrayRef
+        };
+        let product = structure(
+            Fields::from(vec![s("name"), s("vendor_name")]),
+            vec![done(self.product_name), done(self.vendor_name)],
+            None,
+        )?;
+        let profile_values = {
+            let mut b = StringBuilder::with_capacity(2 * n, 13 * n);
+            for _ in 0..n {
+                b.append_value("cloud");
+                b.append_value("datetime");
             }
             Arc::new(b.finish()) as ArrayRef
-        },
-    ];
-    RecordBatch::try_new(schema(), columns)
+        };
+        let profiles: ArrayRef = Arc::new(ListArray::try_new(
+            Arc::new(Field::new("item", DataType::Utf8, true)),
+            OffsetBuffer::from_lengths(std::iter::repeat_n(2, n)),
+            profile_values,
+            None,
+        )?);
+        let metadata = structure(
+            metadata_fields(),
+            vec![
+                constant(OCSF_VERSION),
+                done(self.metadata_uid),
+                done(self.log_name),
+                product,
+                profiles,
+            ],
+            None,
+        )?;
+        let actor = structure(
+            Fields::from(vec![Field::new(
+                "user",
+                DataType::Struct(user_fields()),
+                true,
+            )]),
+            vec![self.actor.finish()?],
+            None,
+        )?;
+        let api = structure(
+            api_fields(),
+            vec![
+                done(self.operation),
+                single("name", self.api_service)?,
+                single("uid", self.request_uid)?,
+                done(self.api_version),
+            ],
+            None,
+        )?;
+        let resources = {
+            let values = StructArray::try_new(
+                resource_fields(),
+                vec![
+                    done(self.resource_name),
+                    done(self.resource_type),
+                    done(self.resource_uid),
+                    done(self.resource_namespace),
+                ],
+                None,
+            )?;
+            let valid: Vec<bool> = self.resource_counts.iter().map(|c| *c > 0).collect();
+            Arc::new(ListArray::try_new(
+                Arc::new(Field::new(
+                    "item",
+                    DataType::Struct(resource_fields()),
+                    true,
+                )),
+                OffsetBuffer::from_lengths(self.resource_counts.iter().copied()),
+                Arc::new(values),
+                Some(NullBuffer::from(valid)),
+            )?) as ArrayRef
+        };
+        let src_endpoint = structure(
+            endpoint_fields(),
+            vec![
+                done(self.src_ip),
+                done(self.src_svc_name),
+                done(self.src_name),
+            ],
+            None,
+        )?;
+        let cloud = structure(
+            cloud_fields(),
+            vec![
+                done(self.provider),
+                done(self.region),
+                single("uid", self.account)?,
+            ],
+            None,
+        )?;
+        let mut unmapped = self.unmapped;
+        let mut time = self.time;
+        let times = time.finish();
+        let mut time_known = self.time_known;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new({ self.class_uid }.finish()),
+            done(self.class_name),
+            Arc::new({ self.category_uid }.finish()),
+            done(self.category_name),
+            Arc::new({ self.activity_id }.finish()),
+            done(self.activity_name),
+            Arc::new({ self.type_uid }.finish()),
+            done(self.type_name),
+            Arc::new(Int32Array::from(vec![1; n])),
+            constant("Informational"),
+            Arc::new({ self.status_id }.finish()),
+            done(self.status),
+            done(self.status_code),
+            done(self.status_detail),
+            Arc::new(times.clone()),
+            Arc::new(
+                TimestampMillisecondArray::new(times.values().clone(), None).with_timezone("UTC"),
+            ),
+            done(self.message),
+            metadata,
+            actor,
+            self.user.finish()?,
+            api,
+            resources,
+            single("name", self.auth_service)?,
+            src_endpoint,
+            single("user_agent", self.user_agent)?,
+            cloud,
+            Arc::new(unmapped.finish()),
+            done(self.raw),
+            done(self.event_id),
+            done(self.origin),
+            Arc::new({ self.sequence }.finish()),
+            Arc::new({ self.index }.finish()),
+            done(self.leaf),
+            done(self.root),
+            done(self.checkpoint),
+            done(self.signer),
+            done(self.verification),
+            done(self.normalization),
+            done(self.source),
+            done(self.category),
+            done(self.outcome),
+            Arc::new(time_known.finish()),
+        ];
+        RecordBatch::try_new(schema(), columns)
+    }
 }

@@ -1,25 +1,32 @@
 //! The export itself: the selection read oldest first in one read transaction, every archive checked against its
-//! signed checkpoint before its first event is written, each event's leaf recomputed, the events mapped to OCSF
-//! and written to their partition's Parquet file, then `_manifest.json` and the signed `_manifest`.
+//! signed checkpoint before its first event is read, the events mapped to OCSF and appended to their partition's
+//! Arrow columns, each row's leaf recomputed from its exact bytes before its batch is written to the partition's
+//! Parquet file, then `_manifest.json` and the signed `_manifest`.
 //!
-//! Memory is bounded by bytes: the reading thread hands rows over in chunks of at most 1,024 rows or 4 MiB, from
-//! hand to hand (no queue); the store is read through an 8 MiB page cache, not a map of the file; a row holds
-//! its event's bytes once (`unmapped` points into them); rows wait in a partition's buffer until it holds 8 MiB
-//! or 8,192 rows (all buffers together at most 32 MiB), at most 8 partition files are open (the least recently
-//! written is closed when another is needed; a later event of its partition opens the next `part-NNNNN` file), and a file's row group is written
-//! once its encoded size reaches 32 MiB or 65,536 rows, or earlier when the open files hold more than 32 MiB
-//! together (the one holding most writes its row group). Mapping runs on the reading thread, encoding on a second
-//! one. What made it faster, measured (docs/benchmarks.md): parsing only the members the mapping reads, rows that
-//! hold their OCSF event boxed (rows are moved through the channel and the partition buffers), no dictionary for
-//! columns that differ on every row and zstd level 1.
+//! Two threads. The reading one reads the store, maps each event and appends it to its partition's columns (no
+//! row is kept as owned values of its own: what a row allocates is freed on the thread that allocated it). The
+//! encoding one checks each batch's leaves and encodes it (Parquet, zstd).
+//!
+//! Memory is bounded by bytes: the store is read through an 8 MiB page cache, not a map of the file; a partition's
+//! columns are handed over as a record batch once they hold 8 MiB or 8,192 rows (all partitions together at most
+//! 32 MiB); batches handed over and not yet written weigh at most 32 MiB (one always may, whatever its size); at
+//! most 8 partition files are open (the least recently written is closed when another is needed; a later event
+//! of its partition opens the next `part-NNNNN` file), and a file's row group is written once its encoded size
+//! reaches 32 MiB or 65,536 rows, or earlier when the open files hold more than 32 MiB together (the one holding
+//! most writes its row group). What made it faster, measured (docs/benchmarks.md, "Export"): parsing only the
+//! members the mapping reads, columns appended row by row on the reading thread, a queue of batches by bytes
+//! (the encoder works in bursts), no dictionary and no statistics for columns that differ on every row, and zstd
+//! level 1.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
 
+use arrow_array::RecordBatch;
+use arrow_array::cast::AsArray;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -28,8 +35,8 @@ use rusqlite::params_from_iter;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::columns::{self, ArchiveColumns, Row};
-use super::map::{self, Class, Fields, OCSF_VERSION};
+use super::columns::{self, ArchiveColumns, Provenance, RowsBuilder};
+use super::map::{self, Class, Fields, OCSF_VERSION, OcsfEvent};
 use crate::archive::encode_hash;
 use crate::bundle::KeyInfo;
 use crate::bundle::export::{ExportError, check_archive};
@@ -37,7 +44,7 @@ use crate::merkle;
 use crate::note::SignerKey;
 use crate::sources::SourceKind;
 use crate::store::search::SearchError;
-use crate::store::{Store, StoreError, event_id};
+use crate::store::{Store, StoreError};
 
 /// The signed note over every file of an export.
 pub const PARQUET_MANIFEST: &str = "_manifest";
@@ -50,7 +57,7 @@ pub const FORMAT_NAME: &str = "auditlens-ocsf-parquet";
 
 /// Rows of one partition buffered before they are encoded.
 const BATCH_ROWS: usize = 8192;
-/// Bytes of rows (about: see [`Row::weight`]) buffered per partition before they are encoded.
+/// Bytes of rows (about: see [`RowsBuilder::bytes`]) gathered per partition before they are encoded.
 const BATCH_BYTES: usize = 8 << 20;
 /// Rows per Parquet row group, at most.
 const ROW_GROUP_ROWS: usize = 65_536;
@@ -61,12 +68,12 @@ const MAX_OPEN: usize = 8;
 /// Bytes the open files may hold in memory together (pages and row groups not yet written): past it, the file
 /// holding the most writes its row group out.
 const OPEN_BYTES: usize = 32 << 20;
-/// Rows sent at once from the reading thread to the encoding one: this many, or fewer that weigh this many bytes.
-const CHUNK_ROWS: usize = 1024;
-const CHUNK_BYTES: usize = 4 << 20;
-/// Chunks waiting between the two threads: none (the reader hands a chunk over when the encoder takes it, and
-/// builds the next one meanwhile).
-const CHUNKS_QUEUED: usize = 0;
+/// Rows between two reports of progress.
+const PROGRESS_ROWS: u64 = 1024;
+/// Bytes of record batches handed to the encoding thread and not yet written (about: [`RowsBuilder::bytes`]; one
+/// batch may always be handed over, whatever its size). The encoder works in bursts (a partition's batch of 8,192
+/// rows at once): the reader keeps mapping meanwhile instead of waiting for it with its next batch.
+const QUEUE_BYTES: usize = 32 << 20;
 /// SQLite's page cache while exporting (negative: KiB).
 const EXPORT_CACHE_KIB: i64 = -8192;
 /// Longest partition value written into a path.
@@ -277,7 +284,6 @@ impl Write for HashingFile {
 struct Writers {
     out: PathBuf,
     props: WriterProperties,
-    buffers: HashMap<PartitionKey, (Vec<Row>, usize)>,
     open: HashMap<PartitionKey, OpenFile>,
     parts: HashMap<PartitionKey, u32>,
     files: Vec<FileEntry>,
@@ -286,8 +292,6 @@ struct Writers {
     clock: u64,
     /// In every file name, so that the files of two exports copied into one bucket never collide.
     export_id: String,
-    /// The last event day seen and its `YYYYMMDD` (rows come oldest first: most share the previous one's day).
-    day_cache: (i64, String),
 }
 
 impl Writers {
@@ -296,12 +300,13 @@ impl Writers {
             ZstdLevel::try_new(1).expect("zstd level 1"),
         ));
         // Columns where every row differs: a dictionary would be built for each row group only to be dropped at
-        // its size limit. The raw event has no min/max statistics either (no query prunes on the whole text).
+        // its size limit. They have no min/max statistics either: no query prunes on the whole text, a message,
+        // a random id or a hash (the range of a page of them is about the range of them all).
         for column in columns::UNIQUE_COLUMNS {
-            props = props.set_column_dictionary_enabled(column_path(column), false);
+            props = props
+                .set_column_dictionary_enabled(column_path(column), false)
+                .set_column_statistics_enabled(column_path(column), EnabledStatistics::None);
         }
-        props = props
-            .set_column_statistics_enabled(column_path(columns::RAW_DATA), EnabledStatistics::None);
         let props = props
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
@@ -310,57 +315,17 @@ impl Writers {
         Writers {
             out: out.to_owned(),
             props,
-            buffers: HashMap::new(),
             open: HashMap::new(),
             parts: HashMap::new(),
             files: Vec::new(),
             created: Vec::new(),
             clock: 0,
             export_id,
-            day_cache: (i64::MIN, String::new()),
         }
     }
 
-    fn push(&mut self, row: Row) -> Result<(), ParquetExportError> {
-        let day = row.time_ms.div_euclid(MS_PER_DAY);
-        if self.day_cache.0 != day {
-            self.day_cache = (day, day_of(row.time_ms));
-        }
-        let key = PartitionKey {
-            class: row.ocsf.class,
-            region: path_value(row.ocsf.region.as_deref()),
-            account: path_value(row.ocsf.account.as_deref()),
-            day: self.day_cache.1.clone(),
-        };
-        let weight = row.weight();
-        let (rows, bytes) = self.buffers.entry(key.clone()).or_default();
-        rows.push(row);
-        *bytes += weight;
-        if rows.len() >= BATCH_ROWS || *bytes >= BATCH_BYTES {
-            let (rows, _) = self.buffers.remove(&key).unwrap_or_default();
-            self.write(&key, &rows)?;
-        }
-        // Memory: buffered rows of every partition together stay under a few batches.
-        let buffered: usize = self.buffers.values().map(|(_, b)| *b).sum();
-        if buffered >= 4 * BATCH_BYTES {
-            self.flush_buffers()?;
-        }
-        Ok(())
-    }
-
-    fn flush_buffers(&mut self) -> Result<(), ParquetExportError> {
-        let mut keys: Vec<PartitionKey> = self.buffers.keys().cloned().collect();
-        keys.sort();
-        for key in keys {
-            if let Some((rows, _)) = self.buffers.remove(&key) {
-                self.write(&key, &rows)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn write(&mut self, key: &PartitionKey, rows: &[Row]) -> Result<(), ParquetExportError> {
-        if rows.is_empty() {
+    fn write(&mut self, key: &PartitionKey, batch: &RecordBatch) -> Result<(), ParquetExportError> {
+        if batch.num_rows() == 0 {
             return Ok(());
         }
         self.clock += 1;
@@ -380,16 +345,12 @@ impl Writers {
         }
         let f = self.open.get_mut(key).expect("just opened");
         f.last_used = self.clock;
-        let batch = columns::batch(rows).map_err(|e| ParquetExportError::Parquet {
-            path: f.rel.clone(),
-            message: e.to_string(),
-        })?;
         let perr = |rel: &str, e: parquet::errors::ParquetError| ParquetExportError::Parquet {
             path: rel.to_owned(),
             message: e.to_string(),
         };
-        f.writer.write(&batch).map_err(|e| perr(&f.rel, e))?;
-        f.rows += rows.len() as u64;
+        f.writer.write(batch).map_err(|e| perr(&f.rel, e))?;
+        f.rows += batch.num_rows() as u64;
         // Memory: the open files' buffers together stay under OPEN_BYTES.
         loop {
             let held: usize = self.open.values().map(|f| f.writer.memory_size()).sum();
@@ -490,7 +451,6 @@ impl Writers {
     }
 
     fn finish(&mut self) -> Result<(), ParquetExportError> {
-        self.flush_buffers()?;
         let mut keys: Vec<PartitionKey> = self.open.keys().cloned().collect();
         keys.sort();
         for k in keys {
@@ -666,21 +626,26 @@ fn run(
     let mut count = 0u64;
     let mut raw_bytes = 0u64;
 
-    let (send, receive) = mpsc::sync_channel::<Vec<Row>>(CHUNKS_QUEUED);
+    let queue = Handoff::new(QUEUE_BYTES);
     std::thread::scope(|scope| -> Result<(), ParquetExportError> {
         let encoding = &mut *writers;
+        let receive = &queue;
         let encoder = scope.spawn(move || -> Result<(), ParquetExportError> {
             let writers = encoding;
-            for chunk in receive {
-                for row in chunk {
-                    writers.push(row)?;
-                }
+            // The reader learns of a failure here at its next hand-over.
+            let _closing = receive.closer();
+            while let Some(((key, batch), bytes)) = receive.take() {
+                check_leaves(&batch)?;
+                writers.write(&key, &batch)?;
+                drop(batch);
+                receive.done(bytes);
             }
             writers.finish()
         });
-        let mut read = |send: mpsc::SyncSender<Vec<Row>>| -> Result<(), ParquetExportError> {
-            let mut chunk: Vec<Row> = Vec::with_capacity(CHUNK_ROWS);
-            let mut chunk_bytes = 0usize;
+        let mut read = |send: &Handoff<Ready>| -> Result<(), ParquetExportError> {
+            let mut batches = Batches::default();
+            let mut event_id = String::new();
+            let mut leaf_hex = String::new();
             while let Some(r) = rows.next()? {
                 let archive_id: i64 = r.get(0)?;
                 let info = match archives.get(&archive_id) {
@@ -692,73 +657,74 @@ fn run(
                     }
                 };
                 let index: i64 = r.get(1)?;
-                let raw: String = r.get(12)?;
-                let stored_leaf: Vec<u8> = r.get(11)?;
-                let leaf = merkle::leaf_hash(raw.as_bytes());
-                let id = event_id(&info.origin, info.sequence as u64, index as u64);
-                if stored_leaf.as_slice() != leaf.as_slice() {
-                    return Err(ParquetExportError::Refused(format!(
-                        "{id}: its stored bytes do not hash to its stored leaf (run auditlens check)"
-                    )));
-                }
+                let raw = text(r, 12)?;
+                hex_into(&mut leaf_hex, blob(r, 11)?);
+                event_id.clear();
+                // As `store::event_id` writes it, without a String per row.
+                write!(
+                    event_id,
+                    "{}@{}#{}",
+                    info.origin, info.sequence as u64, index as u64
+                )
+                .expect("writing to a String");
                 let ts: Option<i64> = r.get(2)?;
-                let actor: Option<String> = r.get(3)?;
-                let action: Option<String> = r.get(4)?;
-                let resource: Option<String> = r.get(5)?;
-                let outcome: Option<String> = r.get(6)?;
-                let ip: Option<String> = r.get(7)?;
-                let agent: Option<String> = r.get(8)?;
-                let privilege: Option<String> = r.get(9)?;
-                let category: Option<String> = r.get(10)?;
-                let source: Option<String> = r.get(13)?;
+                let source = text_or_null(r, 13)?;
+                let category = text_or_null(r, 10)?;
+                let outcome = text_or_null(r, 6)?;
                 let fields = Fields {
                     ts,
-                    actor: actor.as_deref(),
-                    action: action.as_deref(),
-                    resource: resource.as_deref(),
-                    outcome: outcome.as_deref(),
-                    ip: ip.as_deref(),
-                    agent: agent.as_deref(),
-                    privilege: privilege.as_deref(),
+                    actor: text_or_null(r, 3)?,
+                    action: text_or_null(r, 4)?,
+                    resource: text_or_null(r, 5)?,
+                    outcome,
+                    ip: text_or_null(r, 7)?,
+                    agent: text_or_null(r, 8)?,
+                    privilege: text_or_null(r, 9)?,
                 };
-                let ocsf = map::map_raw(info.kind, &raw, &fields);
+                let ocsf = map::map_raw(info.kind, raw, &fields);
                 *by_class.entry(ocsf.class.folder().to_owned()).or_default() += 1;
                 raw_bytes += raw.len() as u64;
-                let row = Row {
-                    ocsf: Box::new(ocsf),
-                    time_ms: ts.map_or(info.sealed_ms, |t| t.div_euclid(1000)),
+                let time_ms = ts.map_or(info.sealed_ms, |t| t.div_euclid(1000));
+                let provenance = Provenance {
+                    time_ms,
                     time_known: ts.is_some(),
                     raw,
-                    event_id: id,
-                    origin: info.origin.clone(),
+                    event_id: &event_id,
+                    origin: &info.origin,
                     sequence: info.sequence,
                     index,
-                    leaf_hex: merkle::to_hex(&leaf),
-                    archive: info.columns.clone(),
+                    leaf_hex: &leaf_hex,
+                    archive: &info.columns,
                     source,
                     category,
                     outcome,
                 };
-                chunk_bytes += row.weight();
-                chunk.push(row);
-                count += 1;
-                if chunk.len() >= CHUNK_ROWS || chunk_bytes >= CHUNK_BYTES {
-                    chunk_bytes = 0;
-                    if send.send(std::mem::take(&mut chunk)).is_err() {
+                let ready = batches
+                    .append(&ocsf, &provenance)
+                    .map_err(|e| arrow_error(&event_id, e))?;
+                for (key, batch, bytes) in ready {
+                    if !send.give((key, batch), bytes) {
                         // The encoder stopped: its error is returned below.
                         return Ok(());
                     }
-                    chunk.reserve(CHUNK_ROWS);
+                }
+                count += 1;
+                if count.is_multiple_of(PROGRESS_ROWS) {
                     progress(ExportProgress { rows: count, total });
                 }
             }
-            if !chunk.is_empty() {
-                let _ = send.send(chunk);
+            for (key, batch, bytes) in batches.drain().map_err(|e| arrow_error("", e))? {
+                if !send.give((key, batch), bytes) {
+                    return Ok(());
+                }
             }
             Ok(())
         };
-        // `read` owns the sender: when it returns, the encoder sees the end of the rows.
-        let read_result = read(send);
+        // When `read` returns (or fails), the encoder sees the end of the rows.
+        let read_result = {
+            let _closing = queue.closer();
+            read(&queue)
+        };
         let encode_result = encoder.join().unwrap_or_else(|_| {
             Err(ParquetExportError::Usage(
                 "the Parquet encoder failed".into(),
@@ -839,6 +805,252 @@ fn run(
         left_out_unverified: left_out.max(0) as u64,
         exported,
     })
+}
+
+/// A partition's record batch, ready to be encoded.
+type Ready = (PartitionKey, RecordBatch);
+
+fn arrow_error(at: &str, e: arrow_schema::ArrowError) -> ParquetExportError {
+    ParquetExportError::Parquet {
+        path: at.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// A text column of the row, borrowed from SQLite's buffer.
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    let v = r.get_ref(i)?;
+    v.as_str()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, v.data_type(), Box::new(e)))
+}
+
+fn text_or_null<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    let v = r.get_ref(i)?;
+    v.as_str_or_null()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, v.data_type(), Box::new(e)))
+}
+
+fn blob<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r [u8]> {
+    let v = r.get_ref(i)?;
+    v.as_blob()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, v.data_type(), Box::new(e)))
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+fn hex_into(out: &mut String, bytes: &[u8]) {
+    out.clear();
+    for b in bytes {
+        out.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(HEX_DIGITS[usize::from(b & 15)]));
+    }
+}
+
+/// Checks, before a batch is written, that each row's exact bytes hash to the leaf the store holds for it (the
+/// archive's checkpoint was checked against those leaves when its first row was read).
+fn check_leaves(batch: &RecordBatch) -> Result<(), ParquetExportError> {
+    let column = |name: &str| {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_string_opt::<i32>())
+            .ok_or_else(|| ParquetExportError::Parquet {
+                path: String::new(),
+                message: format!("the batch has no text column {name}"),
+            })
+    };
+    let (raw, leaves, ids) = (
+        column(columns::RAW_DATA)?,
+        column(columns::LEAF_HASH)?,
+        column(columns::EVENT_ID)?,
+    );
+    let mut hex = [0u8; 64];
+    for i in 0..batch.num_rows() {
+        let leaf = merkle::leaf_hash(raw.value(i).as_bytes());
+        for (j, b) in leaf.iter().enumerate() {
+            hex[2 * j] = HEX_DIGITS[usize::from(b >> 4)];
+            hex[2 * j + 1] = HEX_DIGITS[usize::from(b & 15)];
+        }
+        if leaves.value(i).as_bytes() != hex.as_slice() {
+            return Err(ParquetExportError::Refused(format!(
+                "{}: its stored bytes do not hash to its stored leaf (run auditlens check)",
+                ids.value(i)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The reading side's partition buffers: each row is appended to its partition's columns, and a partition's
+/// record batch is handed over once it holds [`BATCH_ROWS`] rows or [`BATCH_BYTES`] bytes (every partition's,
+/// once all together hold four times that).
+#[derive(Default)]
+struct Batches {
+    open: HashMap<PartitionKey, RowsBuilder>,
+    bytes: usize,
+    /// The last row's partition, and the values it was found from (rows come oldest first: most share it).
+    last: Option<LastPartition>,
+}
+
+/// A row's partition, and the class, region, account and day number it was found from.
+struct LastPartition {
+    class: Class,
+    region: Option<String>,
+    account: Option<String>,
+    day: i64,
+    key: PartitionKey,
+}
+
+impl Batches {
+    fn key(&mut self, e: &OcsfEvent, time_ms: i64) -> PartitionKey {
+        let day = time_ms.div_euclid(MS_PER_DAY);
+        if let Some(last) = &self.last
+            && last.class == e.class
+            && last.region.as_deref() == e.region.as_deref()
+            && last.account.as_deref() == e.account.as_deref()
+            && last.day == day
+        {
+            return last.key.clone();
+        }
+        let key = PartitionKey {
+            class: e.class,
+            region: path_value(e.region.as_deref()),
+            account: path_value(e.account.as_deref()),
+            day: day_of(time_ms),
+        };
+        self.last = Some(LastPartition {
+            class: e.class,
+            region: e.region.clone(),
+            account: e.account.clone(),
+            day,
+            key: key.clone(),
+        });
+        key
+    }
+
+    /// Appends a row; returns the batches that are ready.
+    fn append(
+        &mut self,
+        e: &OcsfEvent,
+        p: &Provenance<'_>,
+    ) -> Result<Vec<(PartitionKey, RecordBatch, usize)>, arrow_schema::ArrowError> {
+        let key = self.key(e, p.time_ms);
+        let rows = match self.open.get_mut(&key) {
+            Some(rows) => rows,
+            None => self.open.entry(key.clone()).or_default(),
+        };
+        let before = rows.bytes();
+        rows.append(e, p)?;
+        self.bytes += rows.bytes() - before;
+        let mut ready = Vec::new();
+        if rows.len() >= BATCH_ROWS || rows.bytes() >= BATCH_BYTES {
+            let rows = self.open.remove(&key).unwrap_or_default();
+            self.bytes -= rows.bytes();
+            let bytes = rows.bytes();
+            ready.push((key, rows.finish()?, bytes));
+        }
+        // Memory: the rows of every partition together stay under a few batches.
+        if self.bytes >= 4 * BATCH_BYTES {
+            ready.extend(self.drain()?);
+        }
+        Ok(ready)
+    }
+
+    /// Every partition's batch, in the order of their keys.
+    fn drain(
+        &mut self,
+    ) -> Result<Vec<(PartitionKey, RecordBatch, usize)>, arrow_schema::ArrowError> {
+        let mut open: Vec<(PartitionKey, RowsBuilder)> = self.open.drain().collect();
+        open.sort_by(|a, b| a.0.cmp(&b.0));
+        self.bytes = 0;
+        open.into_iter()
+            .filter(|(_, rows)| !rows.is_empty())
+            .map(|(key, rows)| {
+                let bytes = rows.bytes();
+                Ok((key, rows.finish()?, bytes))
+            })
+            .collect()
+    }
+}
+
+/// Chunks of rows from the reading thread to the encoding one: at most `limit` bytes of them waiting or being
+/// encoded (and always one, whatever its size).
+struct Handoff<T> {
+    state: Mutex<HandoffState<T>>,
+    changed: Condvar,
+    limit: usize,
+}
+
+struct HandoffState<T> {
+    chunks: VecDeque<(T, usize)>,
+    bytes: usize,
+    /// One side is done (the reader finished, or either side failed).
+    closed: bool,
+}
+
+/// Closes the hand-off when dropped: on return, on `?` and on a panic alike.
+struct Closer<'a, T>(&'a Handoff<T>);
+
+impl<T> Drop for Closer<'_, T> {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.closed = true;
+        self.0.changed.notify_all();
+    }
+}
+
+impl<T> Handoff<T> {
+    fn new(limit: usize) -> Handoff<T> {
+        Handoff {
+            state: Mutex::new(HandoffState {
+                chunks: VecDeque::new(),
+                bytes: 0,
+                closed: false,
+            }),
+            changed: Condvar::new(),
+            limit,
+        }
+    }
+
+    fn closer(&self) -> Closer<'_, T> {
+        Closer(self)
+    }
+
+    /// Waits for room, then queues the chunk; false when the other side is gone (the chunk is dropped).
+    fn give(&self, chunk: T, bytes: usize) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while !state.closed && state.bytes > 0 && state.bytes + bytes > self.limit {
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        if state.closed {
+            return false;
+        }
+        state.bytes += bytes;
+        state.chunks.push_back((chunk, bytes));
+        self.changed.notify_all();
+        true
+    }
+
+    /// The next chunk and its bytes, which still count against the limit until [`Handoff::done`]; `None` once
+    /// the queue is empty and closed.
+    fn take(&self) -> Option<(T, usize)> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(chunk) = state.chunks.pop_front() {
+                return Some(chunk);
+            }
+            if state.closed {
+                return None;
+            }
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// A chunk taken is done with: its bytes no longer count.
+    fn done(&self, bytes: usize) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.bytes -= bytes;
+        self.changed.notify_all();
+    }
 }
 
 fn hex32(hex: &str) -> [u8; 32] {
@@ -976,5 +1188,98 @@ mod tests {
         assert_eq!(day_of(0), "19700101");
         assert_eq!(day_of(1_704_067_199_999), "20231231");
         assert_eq!(day_of(1_704_067_200_000), "20240101");
+    }
+
+    #[test]
+    fn the_handoff_holds_at_most_its_bytes_and_always_one_chunk() {
+        let queue: Handoff<u32> = Handoff::new(10);
+        let peak = std::sync::atomic::AtomicUsize::new(0);
+        let taken = std::thread::scope(|scope| {
+            let taker = scope.spawn(|| {
+                let mut taken = Vec::new();
+                while let Some((chunk, bytes)) = queue.take() {
+                    let held = queue.state.lock().unwrap().bytes;
+                    peak.fetch_max(held, std::sync::atomic::Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    taken.push(chunk);
+                    queue.done(bytes);
+                }
+                taken
+            });
+            let _closing = queue.closer();
+            // 4 + 4 fit; 25 is over the limit alone and waits until nothing is held, then goes alone.
+            for (chunk, bytes) in [(1, 4), (2, 4), (3, 4), (4, 25), (5, 1), (6, 9)] {
+                assert!(queue.give(chunk, bytes));
+                assert!(queue.state.lock().unwrap().bytes <= 25);
+            }
+            drop(_closing);
+            taker.join().unwrap()
+        });
+        assert_eq!(taken, vec![1, 2, 3, 4, 5, 6], "in order, none lost");
+        assert!(peak.load(std::sync::atomic::Ordering::SeqCst) <= 25);
+        assert_eq!(queue.state.lock().unwrap().bytes, 0);
+    }
+
+    #[test]
+    fn a_handoff_whose_taker_stopped_refuses_more() {
+        let queue: Handoff<u32> = Handoff::new(10);
+        assert!(queue.give(1, 10));
+        drop(queue.closer());
+        // Full and closed: the giver is not left waiting.
+        assert!(!queue.give(2, 10));
+        assert_eq!(queue.take().map(|(c, _)| c), Some(1));
+        assert_eq!(queue.take(), None);
+    }
+
+    #[test]
+    fn a_row_whose_bytes_changed_stops_its_batch() {
+        let archive = ArchiveColumns {
+            root_hex: String::new(),
+            checkpoint_sha256_hex: String::new(),
+            signer_fingerprint: String::new(),
+            normalization: String::new(),
+            verification: "verified",
+        };
+        let events = [r#"{"a":1}"#, r#"{"b":2}"#];
+        let batch = |leaf_of_second: &str| {
+            let mut rows = RowsBuilder::new();
+            for (i, raw) in events.into_iter().enumerate() {
+                let leaf = if i == 1 {
+                    leaf_of_second.to_owned()
+                } else {
+                    merkle::to_hex(&merkle::leaf_hash(raw.as_bytes()))
+                };
+                let id = format!("o@1#{i}");
+                let p = Provenance {
+                    time_ms: 0,
+                    time_known: true,
+                    raw,
+                    event_id: &id,
+                    origin: "o",
+                    sequence: 1,
+                    index: i as i64,
+                    leaf_hex: &leaf,
+                    archive: &archive,
+                    source: None,
+                    category: None,
+                    outcome: None,
+                };
+                let e = map::map_raw(SourceKind::Jsonl, raw, &Fields::default());
+                rows.append(&e, &p).unwrap();
+            }
+            rows.finish().unwrap()
+        };
+        let good = merkle::to_hex(&merkle::leaf_hash(events[1].as_bytes()));
+        assert!(check_leaves(&batch(&good)).is_ok());
+        let other = merkle::to_hex(&merkle::leaf_hash(b"{\"b\":3}"));
+        for wrong in [other.as_str(), "", &good.to_uppercase(), &good[..62]] {
+            match check_leaves(&batch(wrong)) {
+                Err(ParquetExportError::Refused(m)) => assert!(
+                    m.starts_with("o@1#1: ") && m.contains("do not hash to its stored leaf"),
+                    "{m}"
+                ),
+                other => panic!("{wrong:?}: {other:?}"),
+            }
+        }
     }
 }

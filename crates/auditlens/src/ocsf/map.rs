@@ -3,10 +3,11 @@
 //! fields and the source's own JSON members. Never fails: what cannot be read stays null, and the whole event is in
 //! `raw_data` anyway.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
-use serde::de::{Deserializer as _, MapAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -152,15 +153,26 @@ pub struct OcsfEvent {
     pub account: Option<String>,
     /// The top-level members no attribute took: each name with the byte range of its value's JSON text in the
     /// event's exact bytes (see [`OcsfEvent::unmapped_text`]; a range, not a copy: a member may be 16 MiB).
-    pub unmapped: Vec<(String, Range<usize>)>,
+    pub unmapped: Vec<(MemberName, Range<usize>)>,
+}
+
+/// A member's name: where the event's bytes spell it, or, when they spell it with escapes, its decoded text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberName {
+    At(Range<usize>),
+    Decoded(String),
 }
 
 impl OcsfEvent {
     /// `unmapped` as names and JSON texts, `raw` being the bytes the event was mapped from.
     pub fn unmapped_text<'a>(&'a self, raw: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
-        self.unmapped
-            .iter()
-            .map(move |(name, at)| (name.as_str(), raw.get(at.clone()).unwrap_or("")))
+        self.unmapped.iter().map(move |(name, at)| {
+            let name = match name {
+                MemberName::At(at) => raw.get(at.clone()).unwrap_or(""),
+                MemberName::Decoded(name) => name.as_str(),
+            };
+            (name, raw.get(at.clone()).unwrap_or(""))
+        })
     }
 
     /// The activity's caption; for 99 (Other), the source's own name of it, as OCSF asks.
@@ -277,40 +289,72 @@ pub fn map_raw(kind: SourceKind, raw: &str, f: &Fields<'_>) -> OcsfEvent {
         if read(kind, name)
             && let Ok(v) = serde_json::from_str::<Value>(value.get())
         {
-            object.insert(name.clone(), v);
+            object.insert(name.to_string(), v);
         }
     }
     let mut mapped = map_fields(kind, &Value::Object(object), f);
     let taken = taken(kind);
+    // A borrowed name or value is a slice of `raw`: its offset is the distance between the two.
+    let within = |text: &str| {
+        let start = text.as_ptr() as usize - raw.as_ptr() as usize;
+        start..start + text.len()
+    };
     mapped.unmapped = members
         .into_iter()
-        .filter(|(name, _)| !taken.contains(&name.as_str()))
+        .filter(|(name, _)| !taken.contains(&name.as_ref()))
         .map(|(name, value)| {
-            // `value` is a slice of `raw`: its offset is the distance between the two.
-            let start = value.get().as_ptr() as usize - raw.as_ptr() as usize;
-            (name, start..start + value.get().len())
+            let name = match name {
+                Cow::Borrowed(name) => MemberName::At(within(name)),
+                Cow::Owned(name) => MemberName::Decoded(name),
+            };
+            (name, within(value.get()))
         })
         .collect();
     mapped
 }
 
+/// A member's name, borrowed from the event's text unless it has escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Names;
+        impl<'de> Visitor<'de> for Names {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Names)
+    }
+}
+
 /// The top-level members of a JSON object, each with its exact text, in the order of the text; a repeated name
 /// keeps its first place and its last value, as a parsed `serde_json::Value` does. `None` when the text is not an
 /// object.
-fn members(raw: &str) -> Option<Vec<(String, &RawValue)>> {
+fn members(raw: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
     struct Members;
     impl<'de> Visitor<'de> for Members {
-        type Value = Vec<(String, &'de RawValue)>;
+        type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a JSON object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut list: Vec<(String, &'de RawValue)> = Vec::new();
-            // Past a few members, an index of the names (a hostile event may repeat one name 100,000 times).
-            let mut index: HashMap<String, usize> = HashMap::new();
-            while let Some(name) = map.next_key::<String>()? {
+            let mut list: Vec<(Cow<'de, str>, &'de RawValue)> = Vec::new();
+            // Past a few dozen members, an index of the names (a hostile event may repeat one name 100,000 times).
+            let mut index: HashMap<Cow<'de, str>, usize> = HashMap::new();
+            while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
                 let value: &'de RawValue = map.next_value()?;
-                if list.len() == 16 && index.is_empty() {
+                if list.len() == 32 && index.is_empty() {
                     index = list
                         .iter()
                         .enumerate()
@@ -343,7 +387,8 @@ fn members(raw: &str) -> Option<Vec<(String, &RawValue)>> {
 
 /// The mapping from the event's JSON, `unmapped` left empty.
 fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
-    let native = match kind {
+    // Owned: its values move into the event.
+    let mut native = match kind {
         SourceKind::Cloudtrail => cloudtrail(event),
         SourceKind::K8s => kubernetes(event),
         SourceKind::Gcp => gcp(event),
@@ -364,10 +409,10 @@ fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
     };
     let operation = native
         .operation
-        .clone()
+        .take()
         .or_else(|| f.action.map(str::to_owned))
         .unwrap_or_else(|| "unknown".to_owned());
-    let mut actor = native.actor.clone();
+    let mut actor = std::mem::take(&mut native.actor);
     if actor.name.is_none() && actor.uid.is_none() {
         actor.name = Some(f.actor.unwrap_or(UNKNOWN).to_owned());
     }
@@ -416,7 +461,7 @@ fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
             })
             .unwrap_or_default()
     } else {
-        native.resources.clone()
+        std::mem::take(&mut native.resources)
     };
     for r in &mut resources {
         if r.name.is_none() && r.uid.is_none() {
@@ -424,6 +469,8 @@ fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
         }
     }
     resources.retain(|r| r.name.is_some() || r.uid.is_some());
+    let ip_is_address =
+        f.ip.is_some_and(|ip| ip.parse::<std::net::IpAddr>().is_ok());
     let message = format!(
         "{} {} {}: {outcome}",
         f.actor.unwrap_or("(unknown actor)"),
@@ -434,7 +481,7 @@ fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
         class,
         activity_id,
         status_id,
-        status_code: native.status_code.clone(),
+        status_code: native.status_code,
         status_detail,
         message,
         product_name,
@@ -442,25 +489,16 @@ fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
         actor,
         user,
         operation,
-        service: native
-            .service
-            .clone()
-            .or_else(|| Some(kind.as_str().to_owned())),
-        request_uid: native.request_uid.clone(),
-        api_version: native.api_version.clone(),
+        service: native.service.or_else(|| Some(kind.as_str().to_owned())),
+        request_uid: native.request_uid,
+        api_version: native.api_version,
         resources,
-        src_ip: f
-            .ip
-            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok())
-            .map(str::to_owned),
-        src_svc_name: f
-            .ip
-            .filter(|ip| ip.parse::<std::net::IpAddr>().is_err())
-            .map(str::to_owned),
+        src_ip: f.ip.filter(|_| ip_is_address).map(str::to_owned),
+        src_svc_name: f.ip.filter(|_| !ip_is_address).map(str::to_owned),
         user_agent: f.agent.map(str::to_owned),
         provider: provider.to_owned(),
-        region: native.region.clone(),
-        account: native.account.clone(),
+        region: native.region,
+        account: native.account,
         unmapped: Vec::new(),
     }
 }
