@@ -414,6 +414,7 @@ fn quiet_on_closed_stdout() {
 }
 
 fn main() -> ExitCode {
+    auditlens::alloc::give_large_blocks_back();
     quiet_on_closed_stdout();
     let cli = Cli::parse();
     let result = match cli.command {

@@ -6,6 +6,7 @@
 use clap::Parser as _;
 
 fn main() {
+    auditlens::alloc::give_large_blocks_back();
     let args = auditlens_app::cli::Args::parse();
     if let Err(message) = auditlens_app::run(args) {
         eprintln!("auditlens-app: {message}");

@@ -19,6 +19,7 @@
 //! - [`bundle`]: evidence bundles: selected events with inclusion proofs, signed by the exporting auditor
 //!   (docs/evidence-bundle.md).
 
+pub mod alloc;
 pub mod archive;
 pub mod bundle;
 pub mod checkpoint;
