@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -68,8 +69,12 @@ const MAX_OPEN: usize = 8;
 /// Bytes the open files may hold in memory together (pages and row groups not yet written): past it, the file
 /// holding the most writes its row group out.
 const OPEN_BYTES: usize = 32 << 20;
-/// Rows between two reports of progress.
-const PROGRESS_ROWS: u64 = 1024;
+/// Rows read from the store and handed to the mapping thread at once: this many, or fewer whose texts hold this
+/// many bytes (progress is reported after each).
+const CHUNK_ROWS: usize = 1024;
+const CHUNK_BYTES: usize = 4 << 20;
+/// Bytes of such chunks handed over and not yet mapped (one always may, whatever its size).
+const RAW_QUEUE_BYTES: usize = 16 << 20;
 /// Bytes of record batches handed to the encoding thread and not yet written (about: [`RowsBuilder::bytes`]; one
 /// batch may always be handed over, whatever its size). The encoder works in bursts (a partition's batch of 8,192
 /// rows at once): the reader keeps mapping meanwhile instead of waiting for it with its next batch.
@@ -622,30 +627,34 @@ fn run(
         "SELECT {COLUMNS} {from_where} ORDER BY {id_column}"
     ))?;
     let mut rows = stmt.query(params_from_iter(params.iter()))?;
-    let mut by_class: BTreeMap<String, u64> = BTreeMap::new();
     let mut count = 0u64;
-    let mut raw_bytes = 0u64;
 
-    let queue = Handoff::new(QUEUE_BYTES);
-    std::thread::scope(|scope| -> Result<(), ParquetExportError> {
+    let raw_queue: Handoff<RawChunk> = Handoff::new(RAW_QUEUE_BYTES);
+    let spares = Spares::default();
+    let queue: Handoff<Ready> = Handoff::new(QUEUE_BYTES);
+    let mapped = std::thread::scope(|scope| -> Result<Mapped, ParquetExportError> {
         let encoding = &mut *writers;
-        let receive = &queue;
+        let (raw_chunks, batches_out, batches_in, spent) = (&raw_queue, &queue, &queue, &spares);
         let encoder = scope.spawn(move || -> Result<(), ParquetExportError> {
             let writers = encoding;
-            // The reader learns of a failure here at its next hand-over.
-            let _closing = receive.closer();
-            while let Some(((key, batch), bytes)) = receive.take() {
+            // The mapping thread learns of a failure here at its next hand-over.
+            let _closing = batches_in.closer();
+            while let Some(((key, batch), bytes)) = batches_in.take() {
                 check_leaves(&batch)?;
                 writers.write(&key, &batch)?;
                 drop(batch);
-                receive.done(bytes);
+                batches_in.done(bytes);
             }
             writers.finish()
         });
-        let mut read = |send: &Handoff<Ready>| -> Result<(), ParquetExportError> {
-            let mut batches = Batches::default();
-            let mut event_id = String::new();
-            let mut leaf_hex = String::new();
+        let mapper = scope.spawn(move || -> Result<Mapped, ParquetExportError> {
+            // When it returns (or fails), the encoder sees the end of the batches and the reader stops.
+            let _closing_in = raw_chunks.closer();
+            let _closing_out = batches_out.closer();
+            map_chunks(raw_chunks, batches_out, spent)
+        });
+        let mut read = |send: &Handoff<RawChunk>| -> Result<(), ParquetExportError> {
+            let mut chunk = spares.take();
             while let Some(r) = rows.next()? {
                 let archive_id: i64 = r.get(0)?;
                 let info = match archives.get(&archive_id) {
@@ -656,83 +665,64 @@ fn run(
                         i
                     }
                 };
-                let index: i64 = r.get(1)?;
-                let raw = text(r, 12)?;
-                hex_into(&mut leaf_hex, blob(r, 11)?);
-                event_id.clear();
-                // As `store::event_id` writes it, without a String per row.
-                write!(
-                    event_id,
-                    "{}@{}#{}",
-                    info.origin, info.sequence as u64, index as u64
-                )
-                .expect("writing to a String");
-                let ts: Option<i64> = r.get(2)?;
-                let source = text_or_null(r, 13)?;
-                let category = text_or_null(r, 10)?;
-                let outcome = text_or_null(r, 6)?;
-                let fields = Fields {
-                    ts,
-                    actor: text_or_null(r, 3)?,
-                    action: text_or_null(r, 4)?,
-                    resource: text_or_null(r, 5)?,
-                    outcome,
-                    ip: text_or_null(r, 7)?,
-                    agent: text_or_null(r, 8)?,
-                    privilege: text_or_null(r, 9)?,
+                let raw = chunk.push(text(r, 12)?);
+                let leaf_hex = chunk.push_hex(blob(r, 11)?);
+                let mut field = |i: usize| -> rusqlite::Result<Option<Range<usize>>> {
+                    Ok(text_or_null(r, i)?.map(|t| chunk.push(t)))
                 };
-                let ocsf = map::map_raw(info.kind, raw, &fields);
-                *by_class.entry(ocsf.class.folder().to_owned()).or_default() += 1;
-                raw_bytes += raw.len() as u64;
-                let time_ms = ts.map_or(info.sealed_ms, |t| t.div_euclid(1000));
-                let provenance = Provenance {
-                    time_ms,
-                    time_known: ts.is_some(),
+                let row = RawRow {
+                    index: r.get(1)?,
+                    ts: r.get(2)?,
+                    actor: field(3)?,
+                    action: field(4)?,
+                    resource: field(5)?,
+                    outcome: field(6)?,
+                    ip: field(7)?,
+                    agent: field(8)?,
+                    privilege: field(9)?,
+                    category: field(10)?,
+                    source: field(13)?,
                     raw,
-                    event_id: &event_id,
-                    origin: &info.origin,
-                    sequence: info.sequence,
-                    index,
-                    leaf_hex: &leaf_hex,
-                    archive: &info.columns,
-                    source,
-                    category,
-                    outcome,
+                    leaf_hex,
+                    info,
                 };
-                let ready = batches
-                    .append(&ocsf, &provenance)
-                    .map_err(|e| arrow_error(&event_id, e))?;
-                for (key, batch, bytes) in ready {
-                    if !send.give((key, batch), bytes) {
-                        // The encoder stopped: its error is returned below.
+                chunk.rows.push(row);
+                count += 1;
+                if chunk.rows.len() >= CHUNK_ROWS || chunk.text.len() >= CHUNK_BYTES {
+                    let bytes = chunk.bytes();
+                    if !send.give(std::mem::replace(&mut chunk, spares.take()), bytes) {
+                        // The mapping thread stopped: its error (or the encoder's) is returned below.
                         return Ok(());
                     }
-                }
-                count += 1;
-                if count.is_multiple_of(PROGRESS_ROWS) {
                     progress(ExportProgress { rows: count, total });
                 }
             }
-            for (key, batch, bytes) in batches.drain().map_err(|e| arrow_error("", e))? {
-                if !send.give((key, batch), bytes) {
-                    return Ok(());
-                }
+            if !chunk.rows.is_empty() {
+                let bytes = chunk.bytes();
+                send.give(chunk, bytes);
             }
             Ok(())
         };
-        // When `read` returns (or fails), the encoder sees the end of the rows.
+        // When `read` returns (or fails), the mapping thread sees the end of the rows.
         let read_result = {
-            let _closing = queue.closer();
-            read(&queue)
+            let _closing = raw_queue.closer();
+            read(&raw_queue)
         };
-        let encode_result = encoder.join().unwrap_or_else(|_| {
-            Err(ParquetExportError::Usage(
-                "the Parquet encoder failed".into(),
-            ))
-        });
+        let thread_failed = |which: &str| ParquetExportError::Usage(format!("the {which} failed"));
+        let map_result = mapper
+            .join()
+            .unwrap_or_else(|_| Err(thread_failed("OCSF mapping")));
+        let encode_result = encoder
+            .join()
+            .unwrap_or_else(|_| Err(thread_failed("Parquet encoder")));
         read_result?;
-        encode_result
+        encode_result?;
+        map_result
     })?;
+    let Mapped {
+        by_class,
+        raw_bytes,
+    } = mapped;
     progress(ExportProgress { rows: count, total });
     drop(rows);
     drop(stmt);
@@ -807,6 +797,179 @@ fn run(
     })
 }
 
+/// Rows read from the store, for the mapping thread: their texts in one buffer (a chunk is a few allocations,
+/// whichever thread frees it).
+#[derive(Default)]
+struct RawChunk {
+    text: String,
+    rows: Vec<RawRow>,
+}
+
+/// One row of a [`RawChunk`]: its texts as ranges of the chunk's buffer.
+struct RawRow {
+    info: Arc<ArchiveInfo>,
+    index: i64,
+    ts: Option<i64>,
+    raw: Range<usize>,
+    /// The leaf the store holds, in hex.
+    leaf_hex: Range<usize>,
+    actor: Option<Range<usize>>,
+    action: Option<Range<usize>>,
+    resource: Option<Range<usize>>,
+    outcome: Option<Range<usize>>,
+    ip: Option<Range<usize>>,
+    agent: Option<Range<usize>>,
+    privilege: Option<Range<usize>>,
+    category: Option<Range<usize>>,
+    source: Option<Range<usize>>,
+}
+
+impl RawChunk {
+    fn push(&mut self, text: &str) -> Range<usize> {
+        let start = self.text.len();
+        self.text.push_str(text);
+        start..self.text.len()
+    }
+
+    fn push_hex(&mut self, bytes: &[u8]) -> Range<usize> {
+        let start = self.text.len();
+        for b in bytes {
+            self.text.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
+            self.text.push(char::from(HEX_DIGITS[usize::from(b & 15)]));
+        }
+        start..self.text.len()
+    }
+
+    fn get(&self, at: &Range<usize>) -> &str {
+        self.text.get(at.clone()).unwrap_or("")
+    }
+
+    fn get_opt(&self, at: &Option<Range<usize>>) -> Option<&str> {
+        at.as_ref().map(|at| self.get(at))
+    }
+
+    /// Bytes it holds, about.
+    fn bytes(&self) -> usize {
+        self.text.len() + self.rows.len() * std::mem::size_of::<RawRow>()
+    }
+}
+
+/// Chunks the mapping thread is done with, for the reading thread to fill again: their buffers are reused rather
+/// than allocated anew (a new block of a few MiB is fresh pages, each faulted in by the kernel).
+#[derive(Default)]
+struct Spares(Mutex<Vec<RawChunk>>);
+
+impl Spares {
+    /// A chunk to fill.
+    fn take(&self) -> RawChunk {
+        let mut spares = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        spares.pop().unwrap_or_default()
+    }
+
+    /// Keeps an emptied chunk, unless enough are kept or its buffer grew past a chunk's usual size (an event of
+    /// 16 MiB).
+    fn put(&self, mut chunk: RawChunk) {
+        if chunk.text.capacity() > 2 * CHUNK_BYTES {
+            return;
+        }
+        chunk.text.clear();
+        chunk.rows.clear();
+        let mut spares = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if spares.len() < SPARE_CHUNKS {
+            spares.push(chunk);
+        }
+    }
+}
+
+/// Emptied chunks kept for reuse.
+const SPARE_CHUNKS: usize = 4;
+
+/// What the mapping thread counted.
+#[derive(Default)]
+struct Mapped {
+    by_class: BTreeMap<String, u64>,
+    raw_bytes: u64,
+}
+
+/// The mapping thread: each row read is mapped to OCSF and appended to its partition's columns; full batches go
+/// to the encoder.
+fn map_chunks(
+    chunks: &Handoff<RawChunk>,
+    send: &Handoff<Ready>,
+    spares: &Spares,
+) -> Result<Mapped, ParquetExportError> {
+    let mut counted: BTreeMap<Class, u64> = BTreeMap::new();
+    let mut raw_bytes = 0u64;
+    let mut batches = Batches::default();
+    let mut event_id = String::new();
+    let mapped = |counted: BTreeMap<Class, u64>, raw_bytes| Mapped {
+        by_class: counted
+            .into_iter()
+            .map(|(class, n)| (class.folder().to_owned(), n))
+            .collect(),
+        raw_bytes,
+    };
+    while let Some((chunk, bytes)) = chunks.take() {
+        for row in &chunk.rows {
+            let info = &row.info;
+            let raw = chunk.get(&row.raw);
+            event_id.clear();
+            // As `store::event_id` writes it, without a String per row.
+            write!(
+                event_id,
+                "{}@{}#{}",
+                info.origin, info.sequence as u64, row.index as u64
+            )
+            .expect("writing to a String");
+            let outcome = chunk.get_opt(&row.outcome);
+            let fields = Fields {
+                ts: row.ts,
+                actor: chunk.get_opt(&row.actor),
+                action: chunk.get_opt(&row.action),
+                resource: chunk.get_opt(&row.resource),
+                outcome,
+                ip: chunk.get_opt(&row.ip),
+                agent: chunk.get_opt(&row.agent),
+                privilege: chunk.get_opt(&row.privilege),
+            };
+            let ocsf = map::map_raw(info.kind, raw, &fields);
+            *counted.entry(ocsf.class).or_default() += 1;
+            raw_bytes += raw.len() as u64;
+            let provenance = Provenance {
+                time_ms: row.ts.map_or(info.sealed_ms, |t| t.div_euclid(1000)),
+                time_known: row.ts.is_some(),
+                raw,
+                event_id: &event_id,
+                origin: &info.origin,
+                sequence: info.sequence,
+                index: row.index,
+                leaf_hex: chunk.get(&row.leaf_hex),
+                archive: &info.columns,
+                source: chunk.get_opt(&row.source),
+                category: chunk.get_opt(&row.category),
+                outcome,
+            };
+            let ready = batches
+                .append(&ocsf, &provenance)
+                .map_err(|e| arrow_error(&event_id, e))?;
+            for (key, batch, bytes) in ready {
+                if !send.give((key, batch), bytes) {
+                    // The encoder stopped: its error is returned by the caller.
+                    return Ok(mapped(counted, raw_bytes));
+                }
+            }
+        }
+        spares.put(chunk);
+        chunks.done(bytes);
+    }
+    for (key, batch, bytes) in batches.drain().map_err(|e| arrow_error("", e))? {
+        if !send.give((key, batch), bytes) {
+            break;
+        }
+    }
+    Ok(mapped(counted, raw_bytes))
+}
+
 /// A partition's record batch, ready to be encoded.
 type Ready = (PartitionKey, RecordBatch);
 
@@ -837,14 +1000,6 @@ fn blob<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r [u8]> {
 }
 
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
-
-fn hex_into(out: &mut String, bytes: &[u8]) {
-    out.clear();
-    for b in bytes {
-        out.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(HEX_DIGITS[usize::from(b & 15)]));
-    }
-}
 
 /// Checks, before a batch is written, that each row's exact bytes hash to the leaf the store holds for it (the
 /// archive's checkpoint was checked against those leaves when its first row was read).
