@@ -3,20 +3,25 @@
 //! Arrow columns, each row's leaf recomputed from its exact bytes before its batch is written to the partition's
 //! Parquet file, then `_manifest.json` and the signed `_manifest`.
 //!
-//! Two threads. The reading one reads the store, maps each event and appends it to its partition's columns (no
-//! row is kept as owned values of its own: what a row allocates is freed on the thread that allocated it). The
-//! encoding one checks each batch's leaves and encodes it (Parquet, zstd).
+//! Three threads, so that each of the machine's two cores always has one to run:
+//! - the reading one (the caller's) reads the store and checks each archive as its first row comes, and hands the
+//!   rows over in chunks: up to 1,024 rows whose texts are in one buffer (emptied chunks come back to be filled
+//!   again);
+//! - the mapping one maps each event to OCSF and appends it to its partition's Arrow columns (no row is kept as
+//!   owned values of its own: what a row allocates is freed on the thread that allocated it);
+//! - the encoding one checks each batch's leaves and encodes it (Parquet, zstd).
 //!
-//! Memory is bounded by bytes: the store is read through an 8 MiB page cache, not a map of the file; a partition's
-//! columns are handed over as a record batch once they hold 8 MiB or 8,192 rows (all partitions together at most
-//! 32 MiB); batches handed over and not yet written weigh at most 32 MiB (one always may, whatever its size); at
-//! most 8 partition files are open (the least recently written is closed when another is needed; a later event
-//! of its partition opens the next `part-NNNNN` file), and a file's row group is written once its encoded size
-//! reaches 32 MiB or 65,536 rows, or earlier when the open files hold more than 32 MiB together (the one holding
-//! most writes its row group). What made it faster, measured (docs/benchmarks.md, "Export"): parsing only the
-//! members the mapping reads, columns appended row by row on the reading thread, a queue of batches by bytes
-//! (the encoder works in bursts), no dictionary and no statistics for columns that differ on every row, and zstd
-//! level 1.
+//! Memory is bounded by bytes: the store is read through an 8 MiB page cache, not a map of the file; chunks handed
+//! over and not yet mapped hold at most 16 MiB of text; a partition's columns are handed over as a record batch
+//! once they hold 8 MiB or 8,192 rows (all partitions together at most 32 MiB); batches handed over and not yet
+//! written weigh at most 32 MiB (one chunk or batch always may, whatever its size); at most 8 partition files are
+//! open (the least recently written is closed when another is needed; a later event of its partition opens the
+//! next `part-NNNNN` file), and a file's row group is written once its encoded size reaches 32 MiB or 65,536 rows,
+//! or earlier when the open files hold more than 32 MiB together (the one holding most writes its row group). What
+//! made it faster, measured (docs/benchmarks.md, "Export"): parsing only the members the mapping reads, columns
+//! appended row by row by the thread that maps, queues by bytes between the threads (the encoder works in bursts),
+//! reading on a thread of its own, no dictionary and no statistics for columns that differ on every row, and
+//! zstd level 1.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
