@@ -82,7 +82,7 @@ const CHUNK_BYTES: usize = 4 << 20;
 const RAW_QUEUE_BYTES: usize = 16 << 20;
 /// Bytes of record batches handed to the encoding thread and not yet written (about: [`RowsBuilder::bytes`]; one
 /// batch may always be handed over, whatever its size). The encoder works in bursts (a partition's batch of 8,192
-/// rows at once): the reader keeps mapping meanwhile instead of waiting for it with its next batch.
+/// rows at once): the mapping thread keeps mapping meanwhile instead of waiting for it with its next batch.
 const QUEUE_BYTES: usize = 32 << 20;
 /// SQLite's page cache while exporting (negative: KiB).
 const EXPORT_CACHE_KIB: i64 = -8192;
