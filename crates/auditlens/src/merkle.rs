@@ -107,13 +107,18 @@ pub fn to_hex(h: &Hash) -> String {
 
 /// Lowercase hexadecimal form of any bytes (a hash, a key fingerprint, a signature).
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(2 * bytes.len());
+    push_hex(&mut out, bytes);
+    out
+}
+
+/// Appends the lowercase hexadecimal form of `bytes` to `out` (no String of its own: for a buffer reused per row).
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for byte in bytes {
         out.push(char::from(DIGITS[usize::from(byte >> 4)]));
         out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }
-    out
 }
 
 /// Parses 64 hexadecimal digits (either case) into a hash.

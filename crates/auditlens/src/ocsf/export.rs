@@ -838,10 +838,7 @@ impl RawChunk {
 
     fn push_hex(&mut self, bytes: &[u8]) -> Range<usize> {
         let start = self.text.len();
-        for b in bytes {
-            self.text.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
-            self.text.push(char::from(HEX_DIGITS[usize::from(b & 15)]));
-        }
+        merkle::push_hex(&mut self.text, bytes);
         start..self.text.len()
     }
 
@@ -1004,8 +1001,6 @@ fn blob<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r [u8]> {
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, v.data_type(), Box::new(e)))
 }
 
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
-
 /// Checks, before a batch is written, that each row's exact bytes hash to the leaf the store holds for it (the
 /// archive's checkpoint was checked against those leaves when its first row was read).
 fn check_leaves(batch: &RecordBatch) -> Result<(), ParquetExportError> {
@@ -1023,14 +1018,11 @@ fn check_leaves(batch: &RecordBatch) -> Result<(), ParquetExportError> {
         column(columns::LEAF_HASH)?,
         column(columns::EVENT_ID)?,
     );
-    let mut hex = [0u8; 64];
+    let mut hex = String::with_capacity(64);
     for i in 0..batch.num_rows() {
-        let leaf = merkle::leaf_hash(raw.value(i).as_bytes());
-        for (j, b) in leaf.iter().enumerate() {
-            hex[2 * j] = HEX_DIGITS[usize::from(b >> 4)];
-            hex[2 * j + 1] = HEX_DIGITS[usize::from(b & 15)];
-        }
-        if leaves.value(i).as_bytes() != hex.as_slice() {
+        hex.clear();
+        merkle::push_hex(&mut hex, &merkle::leaf_hash(raw.value(i).as_bytes()));
+        if leaves.value(i) != hex {
             return Err(ParquetExportError::Refused(format!(
                 "{}: its stored bytes do not hash to its stored leaf (run auditlens check)",
                 ids.value(i)
@@ -1061,30 +1053,29 @@ struct LastPartition {
 }
 
 impl Batches {
-    fn key(&mut self, e: &OcsfEvent, time_ms: i64) -> PartitionKey {
+    /// Sets `last` to the row's partition, found again only when it is not the last row's.
+    fn set_partition(&mut self, e: &OcsfEvent, time_ms: i64) {
         let day = time_ms.div_euclid(MS_PER_DAY);
-        if let Some(last) = &self.last
-            && last.class == e.class
-            && last.region.as_deref() == e.region.as_deref()
-            && last.account.as_deref() == e.account.as_deref()
-            && last.day == day
-        {
-            return last.key.clone();
-        }
-        let key = PartitionKey {
-            class: e.class,
-            region: path_value(e.region.as_deref()),
-            account: path_value(e.account.as_deref()),
-            day: day_of(time_ms),
-        };
-        self.last = Some(LastPartition {
-            class: e.class,
-            region: e.region.clone(),
-            account: e.account.clone(),
-            day,
-            key: key.clone(),
+        let same = self.last.as_ref().is_some_and(|last| {
+            last.class == e.class
+                && last.region.as_deref() == e.region.as_deref()
+                && last.account.as_deref() == e.account.as_deref()
+                && last.day == day
         });
-        key
+        if !same {
+            self.last = Some(LastPartition {
+                class: e.class,
+                region: e.region.clone(),
+                account: e.account.clone(),
+                day,
+                key: PartitionKey {
+                    class: e.class,
+                    region: path_value(e.region.as_deref()),
+                    account: path_value(e.account.as_deref()),
+                    day: day_of(time_ms),
+                },
+            });
+        }
     }
 
     /// Appends a row; returns the batches that are ready.
@@ -1093,8 +1084,10 @@ impl Batches {
         e: &OcsfEvent,
         p: &Provenance<'_>,
     ) -> Result<Vec<(PartitionKey, RecordBatch, usize)>, arrow_schema::ArrowError> {
-        let key = self.key(e, p.time_ms);
-        let rows = match self.open.get_mut(&key) {
+        self.set_partition(e, p.time_ms);
+        // The key stays in `last`: a row clones it only for a new partition or a full batch.
+        let key = &self.last.as_ref().expect("set just above").key;
+        let rows = match self.open.get_mut(key) {
             Some(rows) => rows,
             None => self.open.entry(key.clone()).or_default(),
         };
@@ -1103,10 +1096,10 @@ impl Batches {
         self.bytes += rows.bytes() - before;
         let mut ready = Vec::new();
         if rows.len() >= BATCH_ROWS || rows.bytes() >= BATCH_BYTES {
-            let rows = self.open.remove(&key).unwrap_or_default();
+            let rows = self.open.remove(key).unwrap_or_default();
             self.bytes -= rows.bytes();
             let bytes = rows.bytes();
-            ready.push((key, rows.finish()?, bytes));
+            ready.push((key.clone(), rows.finish()?, bytes));
         }
         // Memory: the rows of every partition together stay under a few batches.
         if self.bytes >= 4 * BATCH_BYTES {
