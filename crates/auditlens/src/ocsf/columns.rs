@@ -9,7 +9,7 @@ use arrow_array::{
 use arrow_buffer::{BooleanBufferBuilder, NullBuffer, OffsetBuffer};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 
-use super::map::{Class, OCSF_VERSION, OcsfEvent, User};
+use super::map::{Class, OCSF_VERSION, OcsfEvent, Text, User};
 
 /// What the exporter adds to an event's OCSF attributes: its provenance and the store's counts of it, borrowed
 /// from the row being read.
@@ -265,8 +265,10 @@ impl UserColumns {
         }
     }
 
-    fn append(&mut self, user: Option<&User>) {
-        let field = |f: fn(&User) -> &Option<String>| user.and_then(|u| f(u).as_deref());
+    fn append<'a>(&mut self, user: Option<&User<'a>>) {
+        let field = |f: for<'u> fn(&'u User<'a>) -> &'u Option<Text<'a>>| {
+            user.and_then(|u| f(u).as_deref())
+        };
         self.name.append_option(field(|u| &u.name));
         self.uid.append_option(field(|u| &u.uid));
         self.kind.append_option(field(|u| &u.kind));
@@ -480,7 +482,7 @@ impl RowsBuilder {
             (e.src_ip.is_none() && e.src_svc_name.is_none()).then_some(super::map::UNKNOWN),
         );
         self.user_agent.append_option(e.user_agent.as_deref());
-        self.provider.append_value(&e.provider);
+        self.provider.append_value(e.provider);
         self.region.append_option(e.region.as_deref());
         self.account.append_option(e.account.as_deref());
         for (k, v) in e.unmapped_text(p.raw) {

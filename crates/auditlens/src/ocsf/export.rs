@@ -18,7 +18,8 @@
 //! open (the least recently written is closed when another is needed; a later event of its partition opens the
 //! next `part-NNNNN` file), and a file's row group is written once its encoded size reaches 32 MiB or 65,536 rows,
 //! or earlier when the open files hold more than 32 MiB together (the one holding most writes its row group). What
-//! made it faster, measured (docs/benchmarks.md, "Export"): parsing only the members the mapping reads, columns
+//! made it faster, measured (docs/benchmarks.md, "Export"): parsing only the members the mapping reads (into texts
+//! borrowed from the event, ocsf/json.rs), columns
 //! appended row by row by the thread that maps, queues by bytes between the threads (the encoder works in bursts),
 //! reading on a thread of its own, no dictionary and no statistics for columns that differ on every row, and
 //! zstd level 1.
@@ -1065,8 +1066,8 @@ impl Batches {
         if !same {
             self.last = Some(LastPartition {
                 class: e.class,
-                region: e.region.clone(),
-                account: e.account.clone(),
+                region: e.region.as_deref().map(str::to_owned),
+                account: e.account.as_deref().map(str::to_owned),
                 day,
                 key: PartitionKey {
                     class: e.class,

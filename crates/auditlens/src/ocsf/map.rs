@@ -8,10 +8,10 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::sources::{SourceKind, str_at, text, text_at};
+use super::json::{Json, Node, str_at, text, text_at};
+use crate::sources::SourceKind;
 
 /// The OCSF version the export follows.
 pub const OCSF_VERSION: &str = "1.1.0";
@@ -106,51 +106,54 @@ pub struct Fields<'a> {
     pub privilege: Option<&'a str>,
 }
 
+/// A text of the event, borrowed from its bytes where they spell it without escapes.
+pub type Text<'a> = Cow<'a, str>;
+
 /// An OCSF `user` object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct User {
-    pub name: Option<String>,
-    pub uid: Option<String>,
-    pub kind: Option<String>,
-    pub account_uid: Option<String>,
+pub struct User<'a> {
+    pub name: Option<Text<'a>>,
+    pub uid: Option<Text<'a>>,
+    pub kind: Option<Text<'a>>,
+    pub account_uid: Option<Text<'a>>,
 }
 
 /// An OCSF `resource_details` object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Resource {
-    pub name: Option<String>,
-    pub kind: Option<String>,
-    pub uid: Option<String>,
-    pub namespace: Option<String>,
+pub struct Resource<'a> {
+    pub name: Option<Text<'a>>,
+    pub kind: Option<Text<'a>>,
+    pub uid: Option<Text<'a>>,
+    pub namespace: Option<Text<'a>>,
 }
 
 /// One event in OCSF terms (the provenance columns are the exporter's).
 #[derive(Debug, Clone)]
-pub struct OcsfEvent {
+pub struct OcsfEvent<'a> {
     pub class: Class,
     pub activity_id: i32,
     pub status_id: i32,
-    pub status_code: Option<String>,
-    pub status_detail: Option<String>,
+    pub status_code: Option<Text<'a>>,
+    pub status_detail: Option<Text<'a>>,
     pub message: String,
     pub product_name: &'static str,
     pub vendor_name: &'static str,
-    pub actor: User,
+    pub actor: User<'a>,
     /// The user signed in (3002) or changed (3001); `None` for API Activity.
-    pub user: Option<User>,
-    pub operation: String,
-    pub service: Option<String>,
-    pub request_uid: Option<String>,
-    pub api_version: Option<String>,
-    pub resources: Vec<Resource>,
+    pub user: Option<User<'a>>,
+    pub operation: Text<'a>,
+    pub service: Option<Text<'a>>,
+    pub request_uid: Option<Text<'a>>,
+    pub api_version: Option<Text<'a>>,
+    pub resources: Vec<Resource<'a>>,
     /// The caller's address when the source gives one that is an IP address.
-    pub src_ip: Option<String>,
+    pub src_ip: Option<Text<'a>>,
     /// The caller when the source names a service instead (CloudTrail `sourceIPAddress: ec2.amazonaws.com`).
-    pub src_svc_name: Option<String>,
-    pub user_agent: Option<String>,
-    pub provider: String,
-    pub region: Option<String>,
-    pub account: Option<String>,
+    pub src_svc_name: Option<Text<'a>>,
+    pub user_agent: Option<Text<'a>>,
+    pub provider: &'static str,
+    pub region: Option<Text<'a>>,
+    pub account: Option<Text<'a>>,
     /// The top-level members no attribute took: each name with the byte range of its value's JSON text in the
     /// event's exact bytes (see [`OcsfEvent::unmapped_text`]; a range, not a copy: a member may be 16 MiB).
     pub unmapped: Vec<(MemberName, Range<usize>)>,
@@ -163,7 +166,7 @@ pub enum MemberName {
     Decoded(String),
 }
 
-impl OcsfEvent {
+impl OcsfEvent<'_> {
     /// `unmapped` as names and JSON texts, `raw` being the bytes the event was mapped from.
     pub fn unmapped_text<'a>(&'a self, raw: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
         self.unmapped.iter().map(move |(name, at)| {
@@ -194,17 +197,17 @@ impl OcsfEvent {
 
 /// What a source's JSON gives beyond the normalized fields, and which top-level members it took.
 #[derive(Default)]
-struct Native {
-    actor: User,
-    operation: Option<String>,
-    service: Option<String>,
-    request_uid: Option<String>,
-    api_version: Option<String>,
-    status_code: Option<String>,
-    status_message: Option<String>,
-    resources: Vec<Resource>,
-    region: Option<String>,
-    account: Option<String>,
+struct Native<'a> {
+    actor: User<'a>,
+    operation: Option<Text<'a>>,
+    service: Option<Text<'a>>,
+    request_uid: Option<Text<'a>>,
+    api_version: Option<Text<'a>>,
+    status_code: Option<Text<'a>>,
+    status_message: Option<Text<'a>>,
+    resources: Vec<Resource<'a>>,
+    region: Option<Text<'a>>,
+    account: Option<Text<'a>>,
 }
 
 /// The top-level members an attribute takes, per source: every other member goes to `unmapped`.
@@ -280,19 +283,17 @@ fn read(kind: SourceKind, member: &str) -> bool {
 /// Maps one event from its exact bytes (any text: what is not a JSON object maps from the fields alone). Only the
 /// members the mapping reads are parsed; the others are never built as values, and `unmapped` points at their
 /// exact JSON text in `raw`.
-pub fn map_raw(kind: SourceKind, raw: &str, f: &Fields<'_>) -> OcsfEvent {
+pub fn map_raw<'a>(kind: SourceKind, raw: &'a str, f: &Fields<'a>) -> OcsfEvent<'a> {
     let Some(members) = members(raw) else {
-        return map_fields(kind, &Value::Null, f);
+        return map_fields(kind, &Json::Null, f);
     };
-    let mut object = serde_json::Map::new();
-    for (name, value) in &members {
-        if read(kind, name)
-            && let Ok(v) = serde_json::from_str::<Value>(value.get())
-        {
-            object.insert(name.to_string(), v);
-        }
-    }
-    let mut mapped = map_fields(kind, &Value::Object(object), f);
+    // Names and strings borrowed from `raw` (ocsf/json.rs); `members` already kept each name once.
+    let object: Vec<(Cow<'a, str>, Json<'a>)> = members
+        .iter()
+        .filter(|(name, _)| read(kind, name))
+        .filter_map(|(name, value)| Some((name.clone(), serde_json::from_str(value.get()).ok()?)))
+        .collect();
+    let mut mapped = map_fields(kind, &Json::Object(object), f);
     let taken = taken(kind);
     // A borrowed name or value is a slice of `raw`: its offset is the distance between the two.
     let within = |text: &str| {
@@ -386,7 +387,7 @@ fn members(raw: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
 }
 
 /// The mapping from the event's JSON, `unmapped` left empty.
-fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
+fn map_fields<'a, N: Node<'a>>(kind: SourceKind, event: &N, f: &Fields<'a>) -> OcsfEvent<'a> {
     // Owned: its values move into the event.
     let mut native = match kind {
         SourceKind::Cloudtrail => cloudtrail(event),
@@ -410,18 +411,18 @@ fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
     let operation = native
         .operation
         .take()
-        .or_else(|| f.action.map(str::to_owned))
-        .unwrap_or_else(|| "unknown".to_owned());
+        .or_else(|| f.action.map(Cow::Borrowed))
+        .unwrap_or(Cow::Borrowed("unknown"));
     let mut actor = std::mem::take(&mut native.actor);
     if actor.name.is_none() && actor.uid.is_none() {
-        actor.name = Some(f.actor.unwrap_or(UNKNOWN).to_owned());
+        actor.name = Some(Cow::Borrowed(f.actor.unwrap_or(UNKNOWN)));
     }
     let (class, activity_id, mut user) = classify(kind, event, f, &native, &operation, &actor);
     if let Some(u) = user
         .as_mut()
         .filter(|u| u.name.is_none() && u.uid.is_none())
     {
-        u.name = Some(UNKNOWN.to_owned());
+        u.name = Some(Cow::Borrowed(UNKNOWN));
     }
     let outcome = f.outcome.unwrap_or("unknown");
     let status_id = match outcome {
@@ -431,20 +432,19 @@ fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
     };
     let status_detail = match outcome {
         "denied" | "failure" => Some(match &native.status_message {
-            Some(m) => format!(
+            Some(m) => Cow::Owned(format!(
                 "{}: {m}",
                 if outcome == "denied" {
                     "denied"
                 } else {
                     "failed"
                 }
-            ),
-            None => (if outcome == "denied" {
+            )),
+            None => Cow::Borrowed(if outcome == "denied" {
                 "denied"
             } else {
                 "failed"
-            })
-            .to_owned(),
+            }),
         }),
         _ => None,
     };
@@ -455,7 +455,7 @@ fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
         f.resource
             .map(|r| {
                 vec![Resource {
-                    name: Some(r.to_owned()),
+                    name: Some(Cow::Borrowed(r)),
                     ..Resource::default()
                 }]
             })
@@ -489,14 +489,16 @@ fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
         actor,
         user,
         operation,
-        service: native.service.or_else(|| Some(kind.as_str().to_owned())),
+        service: native
+            .service
+            .or_else(|| Some(Cow::Borrowed(kind.as_str()))),
         request_uid: native.request_uid,
         api_version: native.api_version,
         resources,
-        src_ip: f.ip.filter(|_| ip_is_address).map(str::to_owned),
-        src_svc_name: f.ip.filter(|_| !ip_is_address).map(str::to_owned),
-        user_agent: f.agent.map(str::to_owned),
-        provider: provider.to_owned(),
+        src_ip: f.ip.filter(|_| ip_is_address).map(Cow::Borrowed),
+        src_svc_name: f.ip.filter(|_| !ip_is_address).map(Cow::Borrowed),
+        user_agent: f.agent.map(Cow::Borrowed),
+        provider,
         region: native.region,
         account: native.account,
         unmapped: Vec::new(),
@@ -505,7 +507,7 @@ fn map_fields(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
 
 /// The top-level members of `event` not in `taken`: each name with its value's JSON text (the tests' oracle).
 #[cfg(test)]
-fn unmapped(event: &Value, taken: &[&str]) -> Vec<(String, String)> {
+fn unmapped(event: &serde_json::Value, taken: &[&str]) -> Vec<(String, String)> {
     let Some(obj) = event.as_object() else {
         return Vec::new();
     };
@@ -515,14 +517,14 @@ fn unmapped(event: &Value, taken: &[&str]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn classify(
+fn classify<'a, N: Node<'a>>(
     kind: SourceKind,
-    event: &Value,
-    f: &Fields<'_>,
-    native: &Native,
+    event: &N,
+    f: &Fields<'a>,
+    native: &Native<'a>,
     operation: &str,
-    actor: &User,
-) -> (Class, i32, Option<User>) {
+    actor: &User<'a>,
+) -> (Class, i32, Option<User<'a>>) {
     let op = operation;
     // Role assumption and session credentials (CloudTrail): an authentication ticket for the role.
     if kind == SourceKind::Cloudtrail
@@ -539,7 +541,7 @@ fn classify(
                 } else {
                     "User"
                 }
-                .to_owned(),
+                .into(),
             ),
             account_uid: native.account.clone(),
         };
@@ -568,7 +570,7 @@ fn classify(
             SourceKind::Cloudtrail => User {
                 name: text_at(event, "/requestParameters/userName").or_else(|| actor.name.clone()),
                 uid: None,
-                kind: Some("User".to_owned()),
+                kind: Some(Cow::Borrowed("User")),
                 account_uid: native.account.clone(),
             },
             SourceKind::Okta => okta_target_user(event).unwrap_or_else(|| actor.clone()),
@@ -579,7 +581,7 @@ fn classify(
     (Class::ApiActivity, api_activity(kind, op), None)
 }
 
-fn account_change(kind: SourceKind, event: &Value, op: &str) -> Option<i32> {
+fn account_change<'a, N: Node<'a>>(kind: SourceKind, event: &N, op: &str) -> Option<i32> {
     match kind {
         SourceKind::Cloudtrail if str_at(event, "/eventSource") == Some("iam.amazonaws.com") => {
             Some(match op {
@@ -674,29 +676,29 @@ fn api_activity(kind: SourceKind, op: &str) -> i32 {
     }
 }
 
-fn okta_target_user(event: &Value) -> Option<User> {
-    let targets = event.get("target")?.as_array()?;
+fn okta_target_user<'a, N: Node<'a>>(event: &N) -> Option<User<'a>> {
+    let targets = event.member("target")?.items()?;
     let t = targets
         .iter()
-        .find(|t| t.get("type").and_then(Value::as_str) == Some("User"))?;
+        .find(|t| t.member("type").and_then(Node::str) == Some("User"))?;
     Some(User {
-        name: text(t.get("alternateId")).or_else(|| text(t.get("displayName"))),
-        uid: text(t.get("id")),
-        kind: Some("User".to_owned()),
+        name: text(t.member("alternateId")).or_else(|| text(t.member("displayName"))),
+        uid: text(t.member("id")),
+        kind: Some(Cow::Borrowed("User")),
         account_uid: None,
     })
 }
 
-fn cloudtrail(e: &Value) -> Native {
+fn cloudtrail<'a, N: Node<'a>>(e: &N) -> Native<'a> {
     let mut resources: Vec<Resource> = e
-        .get("resources")
-        .and_then(Value::as_array)
+        .member("resources")
+        .and_then(Node::items)
         .map(|rs| {
             rs.iter()
                 .map(|r| Resource {
                     name: None,
-                    kind: text(r.get("type")),
-                    uid: text(r.get("ARN")),
+                    kind: text(r.member("type")),
+                    uid: text(r.member("ARN")),
                     namespace: None,
                 })
                 .filter(|r| r.uid.is_some() || r.kind.is_some())
@@ -731,16 +733,16 @@ fn cloudtrail(e: &Value) -> Native {
 /// Most resources kept per event (an event may list thousands; the raw event keeps them all).
 const MAX_RESOURCES: usize = 64;
 
-fn kubernetes(e: &Value) -> Native {
-    let object = e.get("objectRef");
+fn kubernetes<'a, N: Node<'a>>(e: &N) -> Native<'a> {
+    let object = e.member("objectRef");
     let resource = object.map(|o| Resource {
-        name: text(o.get("name")),
-        kind: text(o.get("resource")).map(|r| match text(o.get("subresource")) {
-            Some(sub) => format!("{r}/{sub}"),
+        name: text(o.member("name")),
+        kind: text(o.member("resource")).map(|r| match text(o.member("subresource")) {
+            Some(sub) => Cow::Owned(format!("{r}/{sub}")),
             None => r,
         }),
-        uid: text(o.get("uid")),
-        namespace: text(o.get("namespace")),
+        uid: text(o.member("uid")),
+        namespace: text(o.member("namespace")),
     });
     Native {
         actor: User {
@@ -754,18 +756,18 @@ fn kubernetes(e: &Value) -> Native {
                 } else {
                     "User"
                 }
-                .to_owned(),
+                .into(),
             ),
             account_uid: None,
         },
         operation: text_at(e, "/verb"),
         service: Some(
             object
-                .and_then(|o| text(o.get("apiGroup")))
-                .unwrap_or_else(|| "kubernetes".to_owned()),
+                .and_then(|o| text(o.member("apiGroup")))
+                .unwrap_or(Cow::Borrowed("kubernetes")),
         ),
         request_uid: text_at(e, "/auditID"),
-        api_version: object.and_then(|o| text(o.get("apiVersion"))),
+        api_version: object.and_then(|o| text(o.member("apiVersion"))),
         status_code: text_at(e, "/responseStatus/code"),
         status_message: text_at(e, "/responseStatus/message")
             .or_else(|| text_at(e, "/responseStatus/reason")),
@@ -775,7 +777,7 @@ fn kubernetes(e: &Value) -> Native {
     }
 }
 
-fn gcp(e: &Value) -> Native {
+fn gcp<'a, N: Node<'a>>(e: &N) -> Native<'a> {
     let p = "/protoPayload";
     let at = |s: &str| text_at(e, &format!("{p}{s}"));
     Native {
@@ -806,7 +808,7 @@ fn gcp(e: &Value) -> Native {
     }
 }
 
-fn github(e: &Value) -> Native {
+fn github<'a, N: Node<'a>>(e: &N) -> Native<'a> {
     Native {
         actor: User {
             name: text_at(e, "/actor"),
@@ -815,7 +817,7 @@ fn github(e: &Value) -> Native {
             account_uid: text_at(e, "/org"),
         },
         operation: text_at(e, "/action"),
-        service: Some("github".to_owned()),
+        service: Some(Cow::Borrowed("github")),
         request_uid: text_at(e, "/_document_id"),
         api_version: None,
         status_code: None,
@@ -823,7 +825,7 @@ fn github(e: &Value) -> Native {
         resources: text_at(e, "/repo")
             .map(|r| Resource {
                 name: Some(r),
-                kind: Some("repository".to_owned()),
+                kind: Some(Cow::Borrowed("repository")),
                 ..Resource::default()
             })
             .into_iter()
@@ -833,16 +835,16 @@ fn github(e: &Value) -> Native {
     }
 }
 
-fn okta(e: &Value) -> Native {
+fn okta<'a, N: Node<'a>>(e: &N) -> Native<'a> {
     let mut resources: Vec<Resource> = e
-        .get("target")
-        .and_then(Value::as_array)
+        .member("target")
+        .and_then(Node::items)
         .map(|ts| {
             ts.iter()
                 .map(|t| Resource {
-                    name: text(t.get("alternateId")).or_else(|| text(t.get("displayName"))),
-                    kind: text(t.get("type")),
-                    uid: text(t.get("id")),
+                    name: text(t.member("alternateId")).or_else(|| text(t.member("displayName"))),
+                    kind: text(t.member("type")),
+                    uid: text(t.member("id")),
                     namespace: None,
                 })
                 .collect()
@@ -857,7 +859,7 @@ fn okta(e: &Value) -> Native {
             account_uid: None,
         },
         operation: text_at(e, "/eventType"),
-        service: Some("okta".to_owned()),
+        service: Some(Cow::Borrowed("okta")),
         request_uid: text_at(e, "/uuid"),
         api_version: text_at(e, "/version"),
         status_code: text_at(e, "/outcome/result"),
@@ -868,7 +870,7 @@ fn okta(e: &Value) -> Native {
     }
 }
 
-fn teleport(e: &Value) -> Native {
+fn teleport<'a, N: Node<'a>>(e: &N) -> Native<'a> {
     Native {
         actor: User {
             name: text_at(e, "/user"),
@@ -877,7 +879,7 @@ fn teleport(e: &Value) -> Native {
             account_uid: None,
         },
         operation: text_at(e, "/event"),
-        service: Some("teleport".to_owned()),
+        service: Some(Cow::Borrowed("teleport")),
         request_uid: text_at(e, "/uid"),
         api_version: None,
         status_code: text_at(e, "/code"),
@@ -891,10 +893,11 @@ fn teleport(e: &Value) -> Native {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
     use serde_json::json;
 
     /// The mapping of a parsed event (the bytes' own mapping, [`map_raw`], is checked against it below).
-    fn map(kind: SourceKind, event: &Value, f: &Fields<'_>) -> OcsfEvent {
+    fn map<'a>(kind: SourceKind, event: &Value, f: &Fields<'a>) -> OcsfEvent<'a> {
         map_fields(kind, event, f)
     }
 
@@ -1101,6 +1104,15 @@ mod tests {
             (
                 SourceKind::K8s,
                 r#"{"verb":"get","verb":"delete","x":1,"x":2}"#,
+            ),
+            // Escapes in names and strings (decoded, not borrowed), numbers as written, a repeated inner name.
+            (
+                SourceKind::K8s,
+                r#"{"verb":"g\u0065t","us\u0065r":{"username":"caf\u00e9","username":"ops\n","uid":7.50},"objectRef":{"resource":"pods","name":"a","name":"b"},"responseStatus":{"code":4.03e2,"message":"\"no\""}}"#,
+            ),
+            (
+                SourceKind::Cloudtrail,
+                r#"{"eventName":"AssumeRole","requestParameters":{"roleArn":"arn:aws:iam::1:role/r-x","roleSessionName":""},"userIdentity":{"type":"AWSAccount","principalId":123456789012345678901234567890,"accountId":true},"resources":[{"ARN":"a","type":null},{"type":"t"},{}],"recipientAccountId":-0}"#,
             ),
             (SourceKind::K8s, r#"[1,2]"#),
             (SourceKind::K8s, r#"not json"#),

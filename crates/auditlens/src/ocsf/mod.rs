@@ -6,6 +6,7 @@
 
 pub mod columns;
 pub mod export;
+pub mod json;
 pub mod map;
 
 pub use export::{
