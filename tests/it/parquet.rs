@@ -433,6 +433,106 @@ fn a_store_that_no_longer_matches_its_signed_checkpoint_exports_nothing() {
     );
 }
 
+/// An archive's stored leaves are read against its signed root 4,096 at a time between the export's own reads (the
+/// rest after its last row): an archive of 10,000 events, so three slices, and each finding placed at a slice's
+/// edge or past the last. Each edited row's bytes and leaf are kept consistent, so that the row's own leaf check
+/// passes and only the root can tell. Each export exits 1, names the archive and the finding, and leaves nothing.
+#[test]
+fn every_stored_leaf_is_read_against_the_signed_root_across_slices() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let producer = key("ops-prod");
+    let (_, producer_pub) = write_key(dir, "ops-prod", &producer);
+    let (auditor_key, _) = write_key(dir, "auditor", &key("auditor"));
+    let lines: Vec<String> = (0..10_000)
+        .map(|i| {
+            format!(
+                r#"{{"time":"2024-03-01T00:{:02}:{:02}Z","actor":"user-{i}","action":"get","n":{i}}}"#,
+                (i / 60) % 60,
+                i % 60
+            )
+        })
+        .collect();
+    let input = write_lines(dir, "events.jsonl", &lines);
+    let archive = seal_to(dir, "big.zip", &producer, "example.com/big", None, &[input]);
+    let forged = r#"{"time":"2024-03-01T00:00:00Z","actor":"someone-else","action":"get"}"#;
+    let leaf = auditlens::merkle::leaf_hash(forged.as_bytes()).to_vec();
+    let rowid = |idx: u64| format!("(SELECT id FROM events WHERE idx = {idx})");
+    let cases: Vec<(&str, String, String)> = vec![
+        (
+            "an event replaced, bytes and leaf together, in the second slice",
+            format!("UPDATE events SET raw = ?1, leaf = ?2 WHERE id = {}", rowid(4096)),
+            "do not reproduce the signed Merkle root".into(),
+        ),
+        (
+            "an event replaced in the last slice",
+            format!("UPDATE events SET raw = ?1, leaf = ?2 WHERE id = {}", rowid(9999)),
+            "do not reproduce the signed Merkle root".into(),
+        ),
+        (
+            "an event removed",
+            format!("DELETE FROM events WHERE id = {} AND ?1 IS NOT ?2", rowid(8192)),
+            "lacks event index 8192".into(),
+        ),
+        (
+            "an event repeated at the end of the first slice (its unique index dropped)",
+            "DROP INDEX events_archive_idx;
+             INSERT INTO events (archive_id, idx, ts, source, origin, actor, action, leaf, raw)
+               SELECT archive_id, idx, ts, source, origin, 'twin', action, ?2, ?1 FROM events WHERE idx = 4095"
+                .into(),
+            "lacks event index 4096".into(),
+        ),
+        (
+            "an event added after the last",
+            "INSERT INTO events (archive_id, idx, ts, source, origin, actor, action, leaf, raw)
+               SELECT archive_id, 10000, ts, source, origin, 'extra', action, ?2, ?1 FROM events WHERE idx = 0"
+                .into(),
+            "more than the expected 10000 leaves".into(),
+        ),
+    ];
+    for (what, sql, finding) in cases {
+        let db = dir.join("store.db");
+        let _ = std::fs::remove_file(&db);
+        let out = auditlens(&[
+            "import",
+            "--db",
+            &db.display().to_string(),
+            "--trust",
+            &producer_pub.display().to_string(),
+            &archive.display().to_string(),
+        ]);
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let statements: Vec<&str> = sql.split(';').collect();
+        for statement in &statements[..statements.len() - 1] {
+            conn.execute_batch(statement).unwrap();
+        }
+        let n = conn
+            .execute(
+                statements[statements.len() - 1],
+                rusqlite::params![forged, leaf],
+            )
+            .unwrap();
+        assert_eq!(n, 1, "{what}");
+        drop(conn);
+        let export = dir.join("export");
+        let o = auditlens(&[
+            "export-parquet",
+            "--db",
+            &db.display().to_string(),
+            "--key",
+            &auditor_key.display().to_string(),
+            "--out",
+            &export.display().to_string(),
+        ]);
+        let stderr = text(&o.stderr);
+        assert_eq!(code(&o), 1, "{what}: {stderr}");
+        assert!(stderr.contains("example.com/big@1"), "{what}: {stderr}");
+        assert!(stderr.contains(&finding), "{what}: {stderr}");
+        assert!(!export.exists(), "{what}: nothing may be left behind");
+    }
+}
+
 #[test]
 fn usage_errors_exit_2_and_write_nothing() {
     let lab = lab();

@@ -832,10 +832,11 @@ fn load_archive_named(
 }
 
 /// What an export that writes every event of its own (the OCSF Parquet export) needs of one stored archive, after
-/// the same checks a bundle export makes: its signed checkpoint and manifest verify, and its stored leaves, in one
-/// streaming pass, reproduce the signed root. A refusal names the archive.
+/// the same checks a bundle export makes: its signed checkpoint and manifest verify, and (with [`LeafCheck`]) its
+/// stored leaves reproduce the signed root. A refusal names the archive.
 pub(crate) struct CheckedArchive {
     pub checkpoint_bytes: Vec<u8>,
+    /// The signed root; the stored leaves reproduce it once [`LeafCheck::advance`] returns `true`.
     pub root: Hash,
     pub signer_fingerprint: String,
     pub source_kind: String,
@@ -846,35 +847,125 @@ pub(crate) struct CheckedArchive {
     pub received: bool,
 }
 
+/// The archive's signed checkpoint and manifest, verified; and the check of its stored leaves against the signed
+/// root, which the caller runs to the end ([`LeafCheck::advance`]) before it relies on anything it read from the
+/// archive: an export reads the leaves between its own rows, so that neither waits for the other.
 pub(crate) fn check_archive(
     store: &Store,
     archive_id: i64,
     origin: &str,
     sequence: u64,
-) -> Result<CheckedArchive, ExportError> {
+) -> Result<(CheckedArchive, LeafCheck), ExportError> {
     let a = load_archive_named(store, archive_id, origin, sequence, 0, 0)?;
-    let (root, _) = stream_proofs(store, archive_id, &a, &[])?;
-    if root != a.root {
-        return Err(refuse_archive(
-            &a,
-            "the stored leaves do not reproduce the signed Merkle root (run auditlens check)",
-        ));
-    }
+    let leaves = LeafCheck {
+        archive_id,
+        id: format!("{}@{}", a.origin, a.sequence),
+        size: a.size,
+        root: a.root,
+        builder: merkle::RootBuilder::new(),
+        after: None,
+    };
     let Parts::Signed(s) = a.parts else {
         return Err(ExportError::Refused(vec![Refusal {
             id: format!("{origin}@{sequence}"),
             reason: "not an archive with a signed checkpoint".into(),
         }]));
     };
-    Ok(CheckedArchive {
-        root,
+    let checked = CheckedArchive {
+        root: a.root,
         signer_fingerprint: s.signer.fingerprint(),
         source_kind: s.manifest.source_kind.clone(),
         sealed_micros: crate::time::parse_rfc3339(&s.manifest.created),
         received: s.manifest.received.is_some(),
         normalizer: a.normalizer,
         checkpoint_bytes: s.checkpoint_bytes,
-    })
+    };
+    Ok((checked, leaves))
+}
+
+/// An archive's stored leaves, read a slice at a time in the order of their index (and row, so that a repeated
+/// index is seen), hashed into the RFC 6962 root and compared with the signed root at the end; the same findings
+/// as [`stream_proofs`]: a missing or repeated index, a leaf that is not 32 bytes, too few or too many leaves, a
+/// root that differs.
+pub(crate) struct LeafCheck {
+    archive_id: i64,
+    /// `origin@sequence`, for a refusal.
+    id: String,
+    size: u64,
+    root: Hash,
+    builder: merkle::RootBuilder,
+    /// The index and row id of the last leaf read.
+    after: Option<(i64, i64)>,
+}
+
+impl LeafCheck {
+    /// Reads up to `budget` more leaves (at least one). `Ok(true)` once every leaf is read and they reproduce the
+    /// signed root; a refusal names the archive, the index and what was found.
+    pub(crate) fn advance(&mut self, store: &Store, budget: usize) -> Result<bool, ExportError> {
+        let budget = budget.max(1);
+        let (after_idx, after_id) = self.after.unwrap_or((i64::MIN, i64::MIN));
+        let mut stmt = store.conn.prepare_cached(
+            "SELECT idx, leaf, id FROM events WHERE archive_id = ?1 AND (idx, id) > (?2, ?3)
+             ORDER BY idx, id LIMIT ?4",
+        )?;
+        let mut rows = stmt.query(rusqlite::params![
+            self.archive_id,
+            after_idx,
+            after_id,
+            budget as i64
+        ])?;
+        let mut read = 0usize;
+        while let Some(r) = rows.next()? {
+            read += 1;
+            let (idx, leaf, id): (i64, Vec<u8>, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            self.after = Some((idx, id));
+            let expected = self.builder.size();
+            if expected == self.size {
+                let e = merkle::MerkleError::TooManyLeaves {
+                    expected: self.size,
+                };
+                return Err(self.refuse(format!(
+                    "the stored leaves do not match the signed checkpoint: {e}"
+                )));
+            }
+            if u64::try_from(idx).ok() != Some(expected) {
+                return Err(self.refuse(format!(
+                    "the store lacks event index {expected} of this archive"
+                )));
+            }
+            let Ok(leaf) = merkle::hash_from_slice(&leaf) else {
+                return Err(self.refuse(format!(
+                    "the stored leaf of event index {idx} is not 32 bytes"
+                )));
+            };
+            self.builder.push(leaf);
+        }
+        if read == budget {
+            return Ok(false);
+        }
+        if self.builder.size() != self.size {
+            let e = merkle::MerkleError::LeafCountMismatch {
+                expected: self.size,
+                found: self.builder.size(),
+            };
+            return Err(self.refuse(format!(
+                "the stored leaves do not match the signed checkpoint: {e}"
+            )));
+        }
+        if self.builder.root() != self.root {
+            return Err(
+                self.refuse("the stored leaves do not reproduce the signed Merkle root".to_owned())
+            );
+        }
+        Ok(true)
+    }
+
+    fn refuse(&self, why: String) -> ExportError {
+        ExportError::Refused(vec![Refusal {
+            id: self.id.clone(),
+            reason: format!("{why} (run auditlens check)"),
+        }])
+    }
 }
 
 /// The proofs of `indices` and the root, from one pass over the archive's stored leaves ordered by index.

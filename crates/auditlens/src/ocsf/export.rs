@@ -1,11 +1,13 @@
-//! The export itself: the selection read oldest first in one read transaction, every archive checked against its
-//! signed checkpoint before its first event is read, the events mapped to OCSF and appended to their partition's
-//! Arrow columns, each row's leaf recomputed from its exact bytes before its batch is written to the partition's
-//! Parquet file, then `_manifest.json` and the signed `_manifest`.
+//! The export itself: the selection read oldest first in one read transaction, every archive's signed checkpoint
+//! and manifest checked before its first event is read and its stored leaves against the signed root while the
+//! rows are read (the export fails, and removes what it wrote, unless all reproduce it), the events mapped to OCSF
+//! and appended to their partition's Arrow columns, each row's leaf recomputed from its exact bytes before its
+//! batch is written to the partition's Parquet file, then `_manifest.json` and the signed `_manifest`.
 //!
 //! Three threads, so that each of the machine's two cores always has one to run:
-//! - the reading one (the caller's) reads the store and checks each archive as its first row comes, and hands the
-//!   rows over in chunks: up to 1,024 rows whose texts are in one buffer (emptied chunks come back to be filled
+//! - the reading one (the caller's) reads the store, checks each archive's checkpoint as its first row comes and
+//!   reads 4,096 of the archives' stored leaves after each chunk it hands over (the rest after the last), and hands
+//!   the rows over in chunks: up to 1,024 rows whose texts are in one buffer (emptied chunks come back to be filled
 //!   again);
 //! - the mapping one maps each event to OCSF and appends it to its partition's Arrow columns (no row is kept as
 //!   owned values of its own: what a row allocates is freed on the thread that allocated it);
@@ -18,11 +20,10 @@
 //! open (the least recently written is closed when another is needed; a later event of its partition opens the
 //! next `part-NNNNN` file), and a file's row group is written once its encoded size reaches 32 MiB or 65,536 rows,
 //! or earlier when the open files hold more than 32 MiB together (the one holding most writes its row group). What
-//! made it faster, measured (docs/benchmarks.md, "Export"): parsing only the members the mapping reads (into texts
-//! borrowed from the event, ocsf/json.rs), columns
-//! appended row by row by the thread that maps, queues by bytes between the threads (the encoder works in bursts),
-//! reading on a thread of its own, no dictionary and no statistics for columns that differ on every row, and
-//! zstd level 1.
+//! made it faster, measured (docs/benchmarks.md, "Export"): parsing only the members the mapping reads, into texts
+//! borrowed from the event (ocsf/json.rs), columns appended row by row by the thread that maps, queues by bytes
+//! between the threads (the encoder works in bursts), reading on a thread of its own, the archives' leaves read
+//! between the rows, no dictionary and no statistics for columns that differ on every row, and zstd level 1.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -46,7 +47,7 @@ use super::columns::{self, ArchiveColumns, Provenance, RowsBuilder};
 use super::map::{self, Class, Fields, OCSF_VERSION, OcsfEvent};
 use crate::archive::encode_hash;
 use crate::bundle::KeyInfo;
-use crate::bundle::export::{ExportError, check_archive};
+use crate::bundle::export::{ExportError, LeafCheck, check_archive};
 use crate::merkle;
 use crate::note::SignerKey;
 use crate::sources::SourceKind;
@@ -85,6 +86,9 @@ const RAW_QUEUE_BYTES: usize = 16 << 20;
 /// batch may always be handed over, whatever its size). The encoder works in bursts (a partition's batch of 8,192
 /// rows at once): the mapping thread keeps mapping meanwhile instead of waiting for it with its next batch.
 const QUEUE_BYTES: usize = 32 << 20;
+/// Leaves read against their archive's signed root after each chunk, the archives taken in the order their first
+/// rows came (the rest once the rows end): the checks run between the reads instead of holding up the first rows.
+const LEAVES_PER_CHUNK: usize = 4096;
 /// SQLite's page cache while exporting (negative: KiB).
 const EXPORT_CACHE_KIB: i64 = -8192;
 /// Longest partition value written into a path.
@@ -661,12 +665,16 @@ fn run(
         });
         let mut read = |send: &Handoff<RawChunk>| -> Result<(), ParquetExportError> {
             let mut chunk = spares.take();
+            // The archives whose stored leaves are not all read yet, oldest first.
+            let mut leaf_checks: VecDeque<LeafCheck> = VecDeque::new();
             while let Some(r) = rows.next()? {
                 let archive_id: i64 = r.get(0)?;
                 let info = match archives.get(&archive_id) {
                     Some(i) => i.clone(),
                     None => {
-                        let i = Arc::new(archive_info(store, archive_id, opts.aws_keys)?);
+                        let (i, leaves) = archive_info(store, archive_id, opts.aws_keys)?;
+                        leaf_checks.extend(leaves);
+                        let i = Arc::new(i);
                         archives.insert(archive_id, i.clone());
                         i
                     }
@@ -701,11 +709,21 @@ fn run(
                         return Ok(());
                     }
                     progress(ExportProgress { rows: count, total });
+                    if let Some(check) = leaf_checks.front_mut()
+                        && check.advance(store, LEAVES_PER_CHUNK)?
+                    {
+                        leaf_checks.pop_front();
+                    }
                 }
             }
             if !chunk.rows.is_empty() {
                 let bytes = chunk.bytes();
                 send.give(chunk, bytes);
+            }
+            // Every row is handed over; the export fails (and removes what it wrote) unless every archive's
+            // leaves reproduce its signed root.
+            for check in &mut leaf_checks {
+                while !check.advance(store, LEAVES_PER_CHUNK * 16)? {}
             }
             Ok(())
         };
@@ -1225,11 +1243,13 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ParquetExportError> {
     f.sync_all().map_err(io_err)
 }
 
+/// An archive's provenance columns, once its signed checkpoint and manifest verify, and the check of its stored
+/// leaves against its signed root, which the caller runs to the end (a CloudTrail archive's are checked here).
 fn archive_info(
     store: &Store,
     archive_id: i64,
     aws_keys: Option<&crate::cloudtrail_digest::AwsKeys>,
-) -> Result<ArchiveInfo, ParquetExportError> {
+) -> Result<(ArchiveInfo, Option<LeafCheck>), ParquetExportError> {
     type Row = (String, i64, Option<String>, Option<String>);
     let (origin, sequence, normalization, evidence): Row = store.conn.query_row(
         "SELECT origin, sequence, normalization, evidence FROM archives WHERE id = ?1",
@@ -1237,12 +1257,13 @@ fn archive_info(
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     if evidence.as_deref() == Some(crate::store::import::CLOUDTRAIL_EVIDENCE) {
-        return cloudtrail_info(store, archive_id, origin, sequence, normalization, aws_keys);
+        let info = cloudtrail_info(store, archive_id, origin, sequence, normalization, aws_keys)?;
+        return Ok((info, None));
     }
-    let checked = check_archive(store, archive_id, &origin, sequence.max(0) as u64)?;
+    let (checked, leaves) = check_archive(store, archive_id, &origin, sequence.max(0) as u64)?;
     let kind = checked.source_kind.parse().unwrap_or(SourceKind::Jsonl);
     let checkpoint_sha: [u8; 32] = Sha256::digest(&checked.checkpoint_bytes).into();
-    Ok(ArchiveInfo {
+    let info = ArchiveInfo {
         columns: Arc::new(ArchiveColumns {
             root_hex: merkle::to_hex(&checked.root),
             checkpoint_sha256_hex: merkle::to_hex(&checkpoint_sha),
@@ -1258,7 +1279,8 @@ fn archive_info(
         sequence,
         kind,
         sealed_ms: checked.sealed_micros.unwrap_or(0).div_euclid(1000),
-    })
+    };
+    Ok((info, Some(leaves)))
 }
 
 /// An AWS CloudTrail archive's columns, once its stored digests, log files and events re-verify with the AWS keys
