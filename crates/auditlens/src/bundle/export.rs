@@ -862,7 +862,7 @@ pub(crate) fn check_archive(
         id: format!("{}@{}", a.origin, a.sequence),
         size: a.size,
         root: a.root,
-        builder: merkle::RootBuilder::new(),
+        builder: None,
         after: None,
     };
     let Parts::Signed(s) = a.parts else {
@@ -893,7 +893,9 @@ pub(crate) struct LeafCheck {
     id: String,
     size: u64,
     root: Hash,
-    builder: merkle::RootBuilder,
+    /// The leaves read so far; none until the first are read (an export may meet many archives before it reads
+    /// their leaves, and reads one archive's at a time).
+    builder: Option<merkle::RootBuilder>,
     /// The index and row id of the last leaf read.
     after: Option<(i64, i64)>,
 }
@@ -914,12 +916,13 @@ impl LeafCheck {
             after_id,
             budget as i64
         ])?;
+        let mut builder = self.builder.take().unwrap_or_default();
         let mut read = 0usize;
         while let Some(r) = rows.next()? {
             read += 1;
             let (idx, leaf, id): (i64, Vec<u8>, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
             self.after = Some((idx, id));
-            let expected = self.builder.size();
+            let expected = builder.size();
             if expected == self.size {
                 let e = merkle::MerkleError::TooManyLeaves {
                     expected: self.size,
@@ -938,21 +941,22 @@ impl LeafCheck {
                     "the stored leaf of event index {idx} is not 32 bytes"
                 )));
             };
-            self.builder.push(leaf);
+            builder.push(leaf);
         }
         if read == budget {
+            self.builder = Some(builder);
             return Ok(false);
         }
-        if self.builder.size() != self.size {
+        if builder.size() != self.size {
             let e = merkle::MerkleError::LeafCountMismatch {
                 expected: self.size,
-                found: self.builder.size(),
+                found: builder.size(),
             };
             return Err(self.refuse(format!(
                 "the stored leaves do not match the signed checkpoint: {e}"
             )));
         }
-        if self.builder.root() != self.root {
+        if builder.root() != self.root {
             return Err(
                 self.refuse("the stored leaves do not reproduce the signed Merkle root".to_owned())
             );
