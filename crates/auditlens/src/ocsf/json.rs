@@ -160,27 +160,27 @@ const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// A name or string, borrowed from the text unless it has escapes.
-struct Text<'de>(Cow<'de, str>);
+pub struct Str<'de>(pub Cow<'de, str>);
 
-impl<'de> Deserialize<'de> for Text<'de> {
+impl<'de> Deserialize<'de> for Str<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Texts;
-        impl<'de> Visitor<'de> for Texts {
-            type Value = Text<'de>;
+        struct Strs;
+        impl<'de> Visitor<'de> for Strs {
+            type Value = Str<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a string")
             }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(v)))
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Borrowed(v)))
             }
-            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
+            fn visit_str<E>(self, v: &str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
             }
-            fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(v)))
+            fn visit_string<E>(self, v: String) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v)))
             }
         }
-        d.deserialize_str(Texts)
+        d.deserialize_str(Strs)
     }
 }
 
@@ -248,21 +248,21 @@ impl<'de> Visitor<'de> for Values {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
-        let Some(Text(first)) = map.next_key::<Text<'de>>()? else {
+        let Some(Str(first)) = map.next_key::<Str<'de>>()? else {
             return Ok(Json::Object(Vec::new()));
         };
         if first == NUMBER_TOKEN {
-            let Text(number) = map.next_value::<Text<'de>>()?;
+            let Str(number) = map.next_value::<Str<'de>>()?;
             let number: serde_json::Number = number.parse().map_err(A::Error::custom)?;
             return Ok(Json::Number(number.to_string()));
         }
         if first == RAW_VALUE_TOKEN {
-            let Text(text) = map.next_value::<Text<'de>>()?;
+            let Str(text) = map.next_value::<Str<'de>>()?;
             let value: Json<'_> = serde_json::from_str(&text).map_err(A::Error::custom)?;
             return Ok(value.into_owned());
         }
         let mut members = vec![(first, map.next_value::<Json<'de>>()?)];
-        while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
+        while let Some(Str(name)) = map.next_key::<Str<'de>>()? {
             members.push((name, map.next_value()?));
         }
         Ok(Json::Object(members))

@@ -7,10 +7,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::json::{Json, Node, str_at, text, text_at};
+use super::json::{Json, Node, Str, str_at, text, text_at};
 use crate::sources::SourceKind;
 
 /// The OCSF version the export follows.
@@ -314,31 +314,6 @@ pub fn map_raw<'a>(kind: SourceKind, raw: &'a str, f: &Fields<'a>) -> OcsfEvent<
     mapped
 }
 
-/// A member's name, borrowed from the event's text unless it has escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Names;
-        impl<'de> Visitor<'de> for Names {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(Names)
-    }
-}
-
 /// The top-level members of a JSON object, each with its exact text, in the order of the text; a repeated name
 /// keeps its first place and its last value, as a parsed `serde_json::Value` does. `None` when the text is not an
 /// object.
@@ -353,7 +328,7 @@ fn members(raw: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
             let mut list: Vec<(Cow<'de, str>, &'de RawValue)> = Vec::new();
             // Past a few dozen members, an index of the names (a hostile event may repeat one name 100,000 times).
             let mut index: HashMap<Cow<'de, str>, usize> = HashMap::new();
-            while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
+            while let Some(Str(name)) = map.next_key::<Str<'de>>()? {
                 let value: &'de RawValue = map.next_value()?;
                 if list.len() == 32 && index.is_empty() {
                     index = list
