@@ -6,7 +6,7 @@
 // that is not JSON, or 10,000 levels of nesting, would mislead or explode).
 // Everything here is attacker-controlled text and is rendered as text nodes only.
 
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 import { backend } from '../backend';
 import type { AppError, EventDetail } from '../backend';
@@ -105,15 +105,22 @@ export function EventScreen({
     },
     [list, onGo, moving],
   );
+  // The keys act on what is shown: the latest `step` and `onBack`, updated as the screen is drawn, not once the
+  // effects run (a key pressed in between went to the previous event's list and was lost).
+  const keys = useRef({ step, onBack });
+  useLayoutEffect(() => {
+    keys.current = { step, onBack };
+  });
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      const { step, onBack } = keys.current;
       if (e.key === 'Escape' || (e.altKey && e.key === 'ArrowLeft')) onBack();
       else if (e.altKey && e.key === 'ArrowUp') step(-1);
       else if (e.altKey && e.key === 'ArrowDown') step(1);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [onBack, step]);
+  }, []);
 
   const zone = settings.time_zone;
   const unparsed = event?.parse_error != null;
