@@ -371,6 +371,11 @@ enum Command {
         /// tables print the median, the CPU time beside it and every run's range.
         #[arg(long, default_value_t = 3)]
         repeat: usize,
+        /// Events per step of the store section: a store of more events is built by importing steps of this many
+        /// (an archive of Kubernetes audit events and one of CloudTrail records each) one after the other, and the
+        /// rate of each step is printed.
+        #[arg(long, default_value_t = auditlens_bench::bench_store::STEP_EVENTS)]
+        step: u64,
     },
 }
 
@@ -594,7 +599,8 @@ fn main() -> ExitCode {
             only,
             runs,
             repeat,
-        } => cmd::bench::run(events, &dir, only.as_deref(), runs, repeat),
+            step,
+        } => cmd::bench::run(events, &dir, only.as_deref(), runs, repeat, step),
     };
     match result {
         Ok(code) => code,

@@ -14,7 +14,11 @@ pub fn run(
     only: Option<&str>,
     runs: usize,
     repeat: usize,
+    step: u64,
 ) -> Result<ExitCode, Fatal> {
+    if step == 0 {
+        return Err(Fatal("--step takes a number of events above 0".into()));
+    }
     if !matches!(
         only,
         None | Some("archive")
@@ -36,12 +40,13 @@ pub fn run(
         );
     }
     if only.is_none() || only == Some("store") {
-        let (import, queries) = bench_store::store_section(dir, events, runs.max(1), repeat)?;
+        let figures = bench_store::store_section(dir, events, step, runs.max(1), repeat)?;
+        let import = &figures.import;
         bench::print_table(
             "store: import of 70% Kubernetes + 30% CloudTrail events, beside what SQLite alone takes for the same bytes",
-            &import,
+            import,
         );
-        let raw = import.first().map_or(0, |f| f.bytes);
+        let raw: u64 = figures.steps.iter().map(|s| s.ready.bytes).sum();
         let db = dir.join(format!("store-{events}.db"));
         let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
         let (store_bytes, text_bytes) =
@@ -56,9 +61,23 @@ pub fn run(
             per(raw),
             (store_bytes + text_bytes) as f64 / raw.max(1) as f64
         );
+        if figures.steps.len() > 1 {
+            println!(
+                "\ngrowth: {events} events imported as {} steps of up to {step} (an archive of Kubernetes audit \
+                 events and one of CloudTrail records each), one after the other into one store",
+                figures.steps.len()
+            );
+            bench_store::print_growth(&figures.steps);
+        }
+        let queries = figures.queries;
         bench_store::print_queries(&queries);
         let dashboards = bench_store::dashboard_section(dir, events, runs.max(1))?;
         bench_store::print_dashboards(&dashboards);
+        bench::print_table(
+            "check: the whole store re-verified (auditlens check: integrity, signatures, events, roots, chains, summary \
+             tables, text index), beside its import",
+            &figures.check,
+        );
     }
     if only.is_none() || only == Some("store") || only == Some("pages") {
         let pages = bench_store::pages_section(dir, events, runs.max(1))?;

@@ -76,6 +76,27 @@ pub struct Sample {
     pub peak_rss_mib: Option<f64>,
 }
 
+impl Sample {
+    /// Nothing yet: what [`Sample::then`] adds up from.
+    pub const ZERO: Sample = Sample {
+        wall: 0.0,
+        cpu: Some(0.0),
+        peak_rss_mib: None,
+    };
+
+    /// This run followed by `next`: times added, the higher peak.
+    pub fn then(self, next: Sample) -> Sample {
+        Sample {
+            wall: self.wall + next.wall,
+            cpu: self.cpu.zip(next.cpu).map(|(a, b)| a + b),
+            peak_rss_mib: match (self.peak_rss_mib, next.peak_rss_mib) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            },
+        }
+    }
+}
+
 /// Measures one run: started by [`Stopwatch::start`] (which also resets the peak-RSS counter), read with
 /// [`Stopwatch::lap`] (more than once when a run has stages).
 pub struct Stopwatch {

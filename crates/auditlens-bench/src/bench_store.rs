@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::bench::{BenchError, Figure, Stopwatch};
+use crate::bench::{BenchError, Figure, Sample, Stopwatch};
 use auditlens::note::SignerKey;
 use auditlens::seal::{SealOptions, seal};
 use auditlens::store::Store;
@@ -44,21 +44,101 @@ pub struct QueryFigure {
 const K8S_SHARE: f64 = 0.7;
 const BASE_SECS: i64 = 1_717_200_000;
 
-fn generate(dir: &Path, n: u64) -> Result<(PathBuf, PathBuf), BenchError> {
+/// A store of more events than this is built the way stores really grow: by importing one step of this many
+/// events after another (issue 13: ten archives of 1M), each step an archive of Kubernetes audit events and one of
+/// CloudTrail records, each chained to the same origin's archive of the step before.
+pub const STEP_EVENTS: u64 = 1_000_000;
+
+/// One step of the store's growth: its generated JSON Lines and the archives sealed from them.
+struct Step {
+    events: u64,
+    jsonl: [PathBuf; 2],
+    archives: [PathBuf; 2],
+}
+
+/// The number of events of each step: `step` each, the last one what is left.
+fn step_sizes(n: u64, step: u64) -> Vec<u64> {
+    let step = step.max(1);
+    (0..n.div_ceil(step))
+        .map(|s| step.min(n - s * step))
+        .collect()
+}
+
+/// Generates and seals the steps of a store of `n` events. Step 0's files are named as a one-step store's were
+/// (a store of at most `step` events is built exactly as before); each later step's events start where the
+/// step before's time span ends, with their own random seeds, so the steps hold different events.
+fn generate(dir: &Path, n: u64, step: u64) -> Result<Vec<Step>, BenchError> {
     std::fs::create_dir_all(dir)?;
-    let k8s_n = (n as f64 * K8S_SHARE) as u64;
-    let ct_n = n - k8s_n;
-    let k8s = dir.join(format!("store-k8s-{k8s_n}.jsonl"));
-    let ct = dir.join(format!("store-ct-{ct_n}.jsonl"));
-    if !k8s.exists() {
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(&k8s)?);
-        crate::generate::write_k8s(&mut out, k8s_n, 11, BASE_SECS)?;
+    let key =
+        SignerKey::from_seed("bench", &[7u8; 32]).map_err(|e| BenchError::Failed(e.to_string()))?;
+    let sizes = step_sizes(n, step);
+    // Kubernetes events are 20 a second, CloudTrail records 10 a second (generate.rs): a step's span.
+    let first = sizes.first().copied().unwrap_or(0);
+    let span = ((first as f64 * K8S_SHARE) as i64 / 20)
+        .max((first as i64 - (first as f64 * K8S_SHARE) as i64) / 10)
+        + 60;
+    let mut steps: Vec<Step> = Vec::new();
+    for (s, &m) in sizes.iter().enumerate() {
+        let k8s_n = (m as f64 * K8S_SHARE) as u64;
+        let ct_n = m - k8s_n;
+        let suffix = if s == 0 {
+            String::new()
+        } else {
+            format!("-step{s}")
+        };
+        let base = BASE_SECS + s as i64 * span;
+        let seed = 100 * s as u64;
+        let k8s = dir.join(format!("store-k8s-{k8s_n}{suffix}.jsonl"));
+        let ct = dir.join(format!("store-ct-{ct_n}{suffix}.jsonl"));
+        for (path, write) in [(&k8s, true), (&ct, false)] {
+            if path.exists() {
+                continue;
+            }
+            let tmp = path.with_extension("jsonl.tmp");
+            let mut out = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+            if write {
+                crate::generate::write_k8s(&mut out, k8s_n, 11 + seed, base)?;
+            } else {
+                crate::generate::write_cloudtrail(&mut out, ct_n, 12 + seed, base)?;
+            }
+            std::io::Write::flush(&mut out)?;
+            drop(out);
+            std::fs::rename(&tmp, path)?;
+        }
+        let mut archives = Vec::new();
+        for (i, (input, origin)) in [
+            (&k8s, "bench.auditlens.dev/k8s"),
+            (&ct, "bench.auditlens.dev/cloudtrail"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let out = input.with_extension("zip");
+            if !out.exists() {
+                let inputs = [input.clone()];
+                let prev = steps.last().map(|p| p.archives[i].clone());
+                seal(&SealOptions {
+                    key: &key,
+                    origin,
+                    prev: prev.as_deref(),
+                    format: None,
+                    mapping: None,
+                    out: &out,
+                    inputs: &inputs,
+                    receive: false,
+                })
+                .map_err(|e| BenchError::Failed(e.to_string()))?;
+            }
+            archives.push(out);
+        }
+        let [a, b]: [PathBuf; 2] = archives.try_into().expect("two archives a step");
+        steps.push(Step {
+            events: m,
+            jsonl: [k8s, ct],
+            archives: [a, b],
+        });
     }
-    if !ct.exists() {
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(&ct)?);
-        crate::generate::write_cloudtrail(&mut out, ct_n, 12, BASE_SECS)?;
-    }
-    Ok((k8s, ct))
+    Ok(steps)
 }
 
 /// The ten queries, with the raw-scan literal for each.
@@ -193,44 +273,71 @@ fn scan(files: &[PathBuf], literal: &str) -> Scan {
 }
 
 /// Runs the store section: import figure, then query figures.
+/// One step of the store's growth, over the runs: when its rows were ready and its text indexed (medians), the
+/// store's size after it and the highest peak memory.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StepFigure {
+    /// Events in the store after this step.
+    pub total: u64,
+    /// Events this step imported.
+    pub events: u64,
+    pub ready: Figure,
+    pub indexed: Figure,
+    /// The store, its text index and their WAL files after this step, bytes.
+    pub store_bytes: u64,
+}
+
+/// What the store section measured.
+pub struct StoreFigures {
+    /// The SQLite floors, then the import (all steps together).
+    pub import: Vec<Figure>,
+    /// Each step of the import, in order (one when the store holds at most [`STEP_EVENTS`]).
+    pub steps: Vec<StepFigure>,
+    pub queries: Vec<QueryFigure>,
+    /// The whole store re-verified (`auditlens check`), beside its import.
+    pub check: Vec<Figure>,
+}
+
+/// The bytes of a store and its text index, with their WAL files.
+fn store_size(db: &Path) -> u64 {
+    let text = auditlens::store::text_index::path_of(db);
+    ["", "-wal"]
+        .iter()
+        .flat_map(|suffix| {
+            [
+                format!("{}{suffix}", db.display()),
+                format!("{}{suffix}", text.display()),
+            ]
+        })
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .sum()
+}
+
 pub fn store_section(
     dir: &Path,
     n: u64,
+    step: u64,
     runs: usize,
     repeat: usize,
-) -> Result<(Vec<Figure>, Vec<QueryFigure>), BenchError> {
-    let (k8s, ct) = generate(dir, n)?;
+) -> Result<StoreFigures, BenchError> {
+    let steps = generate(dir, n, step)?;
     let key =
         SignerKey::from_seed("bench", &[7u8; 32]).map_err(|e| BenchError::Failed(e.to_string()))?;
-    let mut archives = Vec::new();
-    for (input, origin) in [
-        (&k8s, "bench.auditlens.dev/k8s"),
-        (&ct, "bench.auditlens.dev/cloudtrail"),
-    ] {
-        let out = input.with_extension("zip");
-        if !out.exists() {
-            let inputs = [input.clone()];
-            seal(&SealOptions {
-                key: &key,
-                origin,
-                prev: None,
-                format: None,
-                mapping: None,
-                out: &out,
-                inputs: &inputs,
-                receive: false,
-            })
-            .map_err(|e| BenchError::Failed(e.to_string()))?;
-        }
-        archives.push(out);
-    }
-    let bytes = std::fs::metadata(&k8s)?.len() + std::fs::metadata(&ct)?.len();
+    let files: Vec<PathBuf> = steps.iter().flat_map(|s| s.jsonl.clone()).collect();
+    let size_of = |paths: &[PathBuf]| -> Result<u64, BenchError> {
+        paths.iter().map(|p| Ok(std::fs::metadata(p)?.len())).sum()
+    };
+    let bytes = size_of(&files)?;
     let db = dir.join(format!("store-{n}.db"));
     // Warm the page cache for the archives.
-    for a in &archives {
+    for a in steps.iter().flat_map(|s| &s.archives) {
         auditlens::archive::sha256_file(a)?;
     }
     let trusted = [key.verifier()];
+    let policy = auditlens::trust::TrustPolicy::from_keys(&trusted);
+    // Per step, one sample per run: rows ready, text indexed.
+    let mut step_samples: Vec<(Vec<Sample>, Vec<Sample>)> = vec![Default::default(); steps.len()];
+    let mut sizes = vec![0u64; steps.len()];
     let (mut stored, mut indexed) = (Vec::new(), Vec::new());
     for _ in 0..repeat.max(1) {
         for suffix in [
@@ -244,42 +351,91 @@ pub fn store_section(
         ] {
             let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
         }
-        let watch = Stopwatch::start();
-        let mut store = Store::open(&db).map_err(|e| BenchError::Failed(e.to_string()))?;
-        for a in &archives {
-            let r = store
-                .import_archive(
-                    a,
-                    &ImportOptions {
-                        trust: &auditlens::trust::TrustPolicy::from_keys(&trusted),
-                        keep_failed: false,
-                    },
-                    &mut |_| true,
-                )
-                .map_err(|e| BenchError::Failed(e.to_string()))?;
-            if r.outcome != ImportOutcome::Imported {
-                return Err(BenchError::Failed(format!(
-                    "{}: {}",
-                    a.display(),
-                    r.message
-                )));
+        let (mut ready_total, mut indexed_total) = (Sample::ZERO, Sample::ZERO);
+        for (i, s) in steps.iter().enumerate() {
+            // Each step as `auditlens import` of its two archives: the store opened, both archives imported
+            // (rows ready), the text index caught up, the store closed (text indexed).
+            let watch = Stopwatch::start();
+            let mut store = Store::open(&db).map_err(|e| BenchError::Failed(e.to_string()))?;
+            for a in &s.archives {
+                let r = store
+                    .import_archive(
+                        a,
+                        &ImportOptions {
+                            trust: &policy,
+                            keep_failed: false,
+                        },
+                        &mut |_| true,
+                    )
+                    .map_err(|e| BenchError::Failed(e.to_string()))?;
+                if r.outcome != ImportOutcome::Imported {
+                    return Err(BenchError::Failed(format!(
+                        "{}: {}",
+                        a.display(),
+                        r.message
+                    )));
+                }
             }
+            let ready = watch.lap();
+            store
+                .finish_text_index(&mut |_| {})
+                .map_err(|e| BenchError::Failed(e.to_string()))?;
+            drop(store);
+            let done = watch.lap();
+            ready_total = ready_total.then(ready);
+            indexed_total = indexed_total.then(done);
+            step_samples[i].0.push(ready);
+            step_samples[i].1.push(done);
+            sizes[i] = store_size(&db);
         }
-        stored.push(watch.lap());
-        store
-            .finish_text_index(&mut |_| {})
-            .map_err(|e| BenchError::Failed(e.to_string()))?;
-        drop(store);
-        indexed.push(watch.lap());
+        stored.push(ready_total);
+        indexed.push(indexed_total);
     }
-    let mut import_figures = sqlite_floors(dir, &db, n, bytes, repeat)?;
+    let mut total = 0;
+    let step_figures = steps
+        .iter()
+        .zip(&step_samples)
+        .zip(&sizes)
+        .map(|((s, (ready, done)), &store_bytes)| {
+            total += s.events;
+            let bytes = size_of(&s.jsonl)?;
+            Ok(StepFigure {
+                total,
+                events: s.events,
+                ready: Figure::of("rows ready", s.events, bytes, ready),
+                indexed: Figure::of("text indexed", s.events, bytes, done),
+                store_bytes,
+            })
+        })
+        .collect::<Result<Vec<_>, BenchError>>()?;
+    // The floors and the import side by side for the same events: the first step's (all of them when the store
+    // is one step); the steps after it are in the growth table.
+    let first = step_figures
+        .first()
+        .ok_or_else(|| BenchError::Failed("no events".into()))?;
+    let mut import_figures = sqlite_floors(dir, &db, first.events, first.ready.bytes, repeat)?;
+    let (ready, done) = if steps.len() == 1 {
+        (stored, indexed.clone())
+    } else {
+        (step_samples[0].0.clone(), step_samples[0].1.clone())
+    };
+    let of_first = if steps.len() == 1 {
+        ""
+    } else {
+        " (first step)"
+    };
     import_figures.push(Figure::of(
-        "import: verified, stored, dashboards ready",
-        n,
-        bytes,
-        &stored,
+        &format!("import: verified, stored, dashboards ready{of_first}"),
+        first.events,
+        first.ready.bytes,
+        &ready,
     ));
-    import_figures.push(Figure::of("import: fully text-indexed", n, bytes, &indexed));
+    import_figures.push(Figure::of(
+        &format!("import: fully text-indexed{of_first}"),
+        first.events,
+        first.ready.bytes,
+        &done,
+    ));
 
     let store = Store::open_read_only(&db).map_err(|e| BenchError::Failed(e.to_string()))?;
     // A benchmark of a wrong result is worthless: every event must be in the store.
@@ -295,12 +451,11 @@ pub fn store_section(
         .connection()
         .query_row(
             "SELECT json_extract(raw, '$.auditID') FROM events WHERE idx = ?1 AND source = 'k8s'",
-            [n / 3],
+            [first.events / 3],
             |r| r.get(0),
         )
         .map_err(|e| BenchError::Failed(e.to_string()))?;
     let now = (BASE_SECS + 365 * 86400) * 1_000_000;
-    let files = [k8s, ct];
     let mut figures = Vec::new();
     for q in queries(&audit_id) {
         let fail = |e: auditlens::store::search::SearchError| {
@@ -331,7 +486,42 @@ pub fn store_section(
             scan_count: raw.count,
         });
     }
-    Ok((import_figures, figures))
+
+    // `auditlens check` of the whole store (its schema and integrity, every archive's signature, events, root and
+    // chain, the summary tables and the text index), beside the import that built it.
+    drop(store);
+    let mut checked = Vec::new();
+    for _ in 0..repeat.max(1) {
+        let watch = Stopwatch::start();
+        // Opened for writing as `auditlens check` opens it (FTS5's integrity-check is an INSERT).
+        let store = Store::open(&db).map_err(|e| BenchError::Failed(e.to_string()))?;
+        let report = store
+            .check_policy(Some(&policy), &mut |_| true)
+            .map_err(|e| BenchError::Failed(format!("check: {e}")))?;
+        checked.push(watch.lap());
+        if !report.problems.is_empty() {
+            return Err(BenchError::Failed(format!(
+                "check found {} problems in the benchmark's store, the first: {:?}",
+                report.problems.len(),
+                report.problems[0]
+            )));
+        }
+    }
+    let check = vec![
+        Figure::of(
+            "import: fully text-indexed (every step)",
+            n,
+            bytes,
+            &indexed,
+        ),
+        Figure::of("check: the whole store re-verified", n, bytes, &checked),
+    ];
+    Ok(StoreFigures {
+        import: import_figures,
+        steps: step_figures,
+        queries: figures,
+        check,
+    })
 }
 
 /// What SQLite alone takes for the same event bytes, in the store's own settings (WAL, one transaction): storing
@@ -356,7 +546,7 @@ fn sqlite_floors(
         (
             "SQLite FTS5 index alone",
             "CREATE TABLE src (id INTEGER PRIMARY KEY, raw TEXT NOT NULL);
-             INSERT INTO src SELECT id, raw FROM store.events ORDER BY id;
+             INSERT INTO src SELECT id, raw FROM store.events ORDER BY id LIMIT {n};
              COMMIT; BEGIN;
              CREATE VIRTUAL TABLE fts USING fts5(raw, content='', tokenize='unicode61');
              INSERT INTO fts(fts, rank) VALUES ('automerge', 16);",
@@ -374,12 +564,14 @@ fn sqlite_floors(
     ] {
         let timed = if name.starts_with("naive") {
             // What the sqlite3 shell's `.import` and an FTS5 'rebuild' do.
-            "INSERT INTO naive SELECT id, raw FROM store.events ORDER BY id;
-             INSERT INTO naive_fts(naive_fts) VALUES ('rebuild');"
+            format!(
+                "INSERT INTO naive SELECT id, raw FROM store.events ORDER BY id LIMIT {n};
+                 INSERT INTO naive_fts(naive_fts) VALUES ('rebuild');"
+            )
         } else if name.contains("FTS5") {
-            "INSERT INTO fts (rowid, raw) SELECT id, raw FROM src ORDER BY id"
+            "INSERT INTO fts (rowid, raw) SELECT id, raw FROM src ORDER BY id".to_owned()
         } else {
-            "INSERT INTO plain SELECT id, raw FROM store.events ORDER BY id"
+            format!("INSERT INTO plain SELECT id, raw FROM store.events ORDER BY id LIMIT {n}")
         };
         let mut samples = Vec::new();
         for _ in 0..repeat.max(1) {
@@ -389,10 +581,10 @@ fn sqlite_floors(
             conn.execute("ATTACH DATABASE ?1 AS store", [store.display().to_string()])
                 .map_err(sql)?;
             // Untimed set-up (the FTS5 case copies the events first, so that only indexing is timed).
-            conn.execute_batch(&format!("BEGIN; {batch}"))
+            conn.execute_batch(&format!("BEGIN; {}", batch.replace("{n}", &n.to_string())))
                 .map_err(sql)?;
             let watch = Stopwatch::start();
-            conn.execute_batch(timed).map_err(sql)?;
+            conn.execute_batch(&timed).map_err(sql)?;
             conn.execute_batch("COMMIT").map_err(sql)?;
             samples.push(watch.lap());
         }
@@ -400,6 +592,53 @@ fn sqlite_floors(
     }
     remove();
     Ok(figures)
+}
+
+/// The growth table: each step's import beside the first step's (issue 13: the last no more than 20% slower).
+pub fn print_growth(steps: &[StepFigure]) {
+    let Some(first) = steps.first() else {
+        return;
+    };
+    println!(
+        "\n{:>5} {:>10} {:>10} {:>9} {:>11} {:>10} {:>11} {:>9} {:>9} {:>10} {:>9}",
+        "step",
+        "events",
+        "in store",
+        "ready s",
+        "ready ev/s",
+        "indexed s",
+        "indexed ev/s",
+        "vs step 1",
+        "peak MiB",
+        "store GB",
+        "bytes/ev"
+    );
+    for (i, s) in steps.iter().enumerate() {
+        println!(
+            "{:>5} {:>10} {:>10} {:>9.3} {:>11.0} {:>10.3} {:>11.0} {:>8.2}x {:>9} {:>10.2} {:>9.0}",
+            i + 1,
+            s.events,
+            s.total,
+            s.ready.seconds,
+            s.ready.events_per_sec(),
+            s.indexed.seconds,
+            s.indexed.events_per_sec(),
+            s.indexed.seconds / s.indexed.events as f64 * first.indexed.events as f64
+                / first.indexed.seconds.max(1e-9),
+            s.indexed
+                .peak_rss_mib
+                .or(s.ready.peak_rss_mib)
+                .map(|m| format!("{m:.0}"))
+                .unwrap_or_else(|| "-".into()),
+            s.store_bytes as f64 / 1e9,
+            s.store_bytes as f64 / s.total.max(1) as f64
+        );
+    }
+    println!(
+        "  each step: the store opened, its two archives imported (ready: rows committed), the text index caught up \
+         and the store closed (indexed), as `auditlens import` does; seconds: median of the runs; vs step 1: seconds \
+         per event against the first step's; store GB: the store and its text index after the step"
+    );
 }
 
 pub fn print_queries(figures: &[QueryFigure]) {
@@ -1088,5 +1327,68 @@ pub fn print_pages(figures: &[PageFigure]) {
             "{:<36} {:>6} {:>7.1}ms {:>7.1}ms {:>7.1}ms",
             f.case, f.rows, f.p50_ms, f.p95_ms, f.max_ms
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_cover_every_event_once() {
+        assert_eq!(step_sizes(30, 10), [10, 10, 10]);
+        assert_eq!(step_sizes(25, 10), [10, 10, 5]);
+        assert_eq!(step_sizes(5, 10), [5]);
+        assert!(step_sizes(0, 10).is_empty());
+    }
+
+    /// The steps of a growing store hold different, later events, in archives chained per origin (sequence 1, 2,
+    /// 3), so that importing them one after the other is a store growing, not the same archive again.
+    #[test]
+    fn later_steps_hold_later_events_in_chained_archives() {
+        let dir =
+            std::env::temp_dir().join(format!("auditlens-bench-steps-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let steps = generate(&dir, 250, 100).unwrap();
+        assert_eq!(
+            steps.iter().map(|s| s.events).collect::<Vec<_>>(),
+            [100, 100, 50]
+        );
+        let key = SignerKey::from_seed("bench", &[7u8; 32]).unwrap();
+        let mut last_time = String::new();
+        for (i, s) in steps.iter().enumerate() {
+            for (kind, (jsonl, archive)) in s.jsonl.iter().zip(&s.archives).enumerate() {
+                let text = std::fs::read_to_string(jsonl).unwrap();
+                let lines: Vec<&str> = text.lines().collect();
+                assert_eq!(
+                    lines.len() as u64,
+                    if kind == 0 {
+                        s.events * 7 / 10
+                    } else {
+                        s.events * 3 / 10
+                    }
+                );
+                let report = auditlens::verify::verify_archive(
+                    archive,
+                    &[key.verifier()],
+                    &mut auditlens::verify::NoSink,
+                )
+                .unwrap();
+                assert_eq!(report.status, auditlens::verify::ArchiveStatus::Verified);
+                assert_eq!(report.sequence, Some(i as u64 + 1), "{}", archive.display());
+                if kind == 0 {
+                    // Kubernetes events: each step's first event is later than the step before's last.
+                    let time = |line: &str| {
+                        serde_json::from_str::<serde_json::Value>(line).unwrap()["requestReceivedTimestamp"]
+                            .as_str()
+                            .unwrap()
+                            .to_owned()
+                    };
+                    assert!(time(lines[0]) > last_time, "step {i}");
+                    last_time = time(lines[lines.len() - 1]);
+                }
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
