@@ -314,6 +314,13 @@ fn first_seen_actors_and_denied_pairs_agree_with_a_direct_computation() {
             "actor:system:* OR source:okta",
             "(actor LIKE 'system:%' OR source = 'okta')",
         ),
+        // The denied rows are read along the index of denied events with the scope's terms only: a scope that
+        // names the outcome itself, either way, must still give what SQL counts.
+        ("outcome:success", "outcome = 'success'"),
+        (
+            "outcome:denied source:okta",
+            "outcome = 'denied' AND source = 'okta'",
+        ),
     ] {
         let scope = Scope {
             query: query.into(),
