@@ -359,7 +359,8 @@ enum Command {
         #[arg(long, default_value = "target/bench-data")]
         dir: PathBuf,
         /// Run one section only: `archive` (seal/verify vs SHA-256), `store` (import, queries vs raw scan),
-        /// `export` (OCSF Parquet of the store the `store` section built, vs reading the same events), `pages`
+        /// `dashboards` (the dashboard functions on the store the `store` section built), `export` (OCSF Parquet
+        /// of that store, vs reading the same events), `pages`
         /// (pages of results, first, deep and last, in every order, on that store) or `cloudtrail` (an AWS
         /// CloudTrail export verified and imported, vs gunzip + SHA-256 of its log files).
         #[arg(long)]
