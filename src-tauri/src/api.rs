@@ -18,7 +18,7 @@ use {
         ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey,
         CheckEvent, CloudTrailCheck, DbStatus, EngagementsView, ExportPreview, ExportResult,
         ExportSelection, FileKind, IdentitiesView, ImportEvent, JobId, OpenedBundle, ResultsExport,
-        Settings, Startup, TrustOutcome,
+        Settings, Startup, TrustOutcome, UntrustOutcome,
     },
     auditlens::keyring::TrustedKey,
     auditlens::papers::{Annotations, Change, LogCheck, PapersView},
@@ -51,8 +51,8 @@ macro_rules! with_commands {
                 valid_before: Option<String>
             ) -> TrustOutcome;
             trust_key_file(path: String) -> TrustOutcome;
-            untrust_key(fingerprint: String) -> Vec<TrustedKey>;
-            untrust_grant(grant: TrustedKey) -> Vec<TrustedKey>;
+            untrust_key(fingerprint: String) -> UntrustOutcome;
+            untrust_grant(grant: TrustedKey) -> UntrustOutcome;
             import_archives(paths: Vec<String>, on_event: Channel<ImportEvent>) -> JobId;
             receive_files(paths: Vec<String>, origin: String, on_event: Channel<ImportEvent>) -> JobId;
             check_database(on_event: Channel<CheckEvent>) -> JobId;

@@ -18,7 +18,7 @@ use auditlens::papers::{self, Annotations, Change, EventKey, LogCheck, Papers, P
 use auditlens::store::StoreError;
 use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::histogram::Histogram;
-use auditlens::store::import::{BatchStep, ImportOptions, Promotion};
+use auditlens::store::import::{BatchStep, Demotion, ImportOptions, Promotion};
 use auditlens::store::incidents::Incident;
 use auditlens::store::renormalize::Renormalized;
 use auditlens::store::search::{EventDetail, MAX_LIMIT, SearchPage};
@@ -29,7 +29,7 @@ use crate::contract::{
     ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
     ClassRows, CloudTrailCheck, DbStatus, EngagementsView, ExportPreview, ExportResult,
     ExportSelection, FileKind, IdentitiesView, ImportEvent, JobId, OpenedBundle, RecentEngagement,
-    ResultsExport, Settings, Startup, StoredFailure, TrustOutcome,
+    ResultsExport, Settings, Startup, StoredFailure, TrustOutcome, UntrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::state::{AppState, Database, lock};
@@ -331,53 +331,89 @@ pub fn trust_key_file(state: &AppState, path: &str) -> Result<TrustOutcome, AppE
     trust_key(state, &text)
 }
 
-/// Stops trusting the key with this fingerprint: removes every grant of it.
-pub fn untrust_key(state: &AppState, fingerprint: &str) -> Result<Vec<TrustedKey>, AppError> {
-    let mut ring = state.keyring();
-    let mut next = ring.clone();
-    if !next.remove(fingerprint) {
-        return Err(AppError::new(
-            ErrorCode::NotFound,
-            format!("no trusted key has the fingerprint {fingerprint}"),
-        ));
-    }
-    next.save()?;
-    *ring = next;
-    let keys = ring.keys().to_vec();
-    drop(ring);
-    log_action(
+/// Stops trusting the key with this fingerprint: removes every grant of it, then marks the open database's
+/// verified archives the keyring (with this session's keys) no longer trusts as untrusted.
+pub fn untrust_key(state: &AppState, fingerprint: &str) -> Result<UntrustOutcome, AppError> {
+    remove_grants(
         state,
-        "key no longer trusted",
-        fingerprint,
-        "every grant removed",
-    )?;
-    Ok(keys)
+        |ring| ring.remove(fingerprint),
+        || format!("no trusted key has the fingerprint {fingerprint}"),
+        (
+            "key no longer trusted",
+            fingerprint,
+            "every grant removed".into(),
+        ),
+    )
 }
 
-/// Removes one grant (the same key, origin pattern and window); the key's other grants stay.
-pub fn untrust_grant(state: &AppState, grant: &TrustedKey) -> Result<Vec<TrustedKey>, AppError> {
-    let mut ring = state.keyring();
-    let mut next = ring.clone();
-    if !next.remove_grant(grant) {
-        return Err(AppError::new(
-            ErrorCode::NotFound,
+/// Removes one grant (the same key, origin pattern and window); the key's other grants stay. Verified archives
+/// it alone trusted are then marked untrusted, as [`untrust_key`] does.
+pub fn untrust_grant(state: &AppState, grant: &TrustedKey) -> Result<UntrustOutcome, AppError> {
+    remove_grants(
+        state,
+        |ring| ring.remove_grant(grant),
+        || {
             format!(
                 "no grant of the key {} for {} with this window",
                 grant.fingerprint, grant.origins
+            )
+        },
+        (
+            "grant removed",
+            &grant.fingerprint,
+            format!("for origins {}", grant.origins),
+        ),
+    )
+}
+
+fn remove_grants(
+    state: &AppState,
+    remove: impl FnOnce(&mut Keyring) -> bool,
+    missing: impl FnOnce() -> String,
+    (action, subject, detail): (&str, &str, String),
+) -> Result<UntrustOutcome, AppError> {
+    let keys = {
+        let mut ring = state.keyring();
+        let mut next = ring.clone();
+        if !remove(&mut next) {
+            return Err(AppError::new(ErrorCode::NotFound, missing()));
+        }
+        next.save()?;
+        *ring = next;
+        ring.keys().to_vec()
+    };
+    log_action(state, action, subject, &detail)?;
+    // The keyring is saved: a database that cannot be decided again now is said, not an error of the removal.
+    let demoted = demote_untrusted(state).unwrap_or_else(|e| {
+        vec![Demotion {
+            archive_id: 0,
+            origin: String::new(),
+            sequence: 0,
+            message: format!(
+                "the key is removed, but the verified archives of the database could not be decided again: {}; \
+                 run Re-check database",
+                e.message
             ),
-        ));
+        }]
+    });
+    for d in demoted.iter().filter(|d| d.archive_id != 0) {
+        log_action(
+            state,
+            "archive no longer trusted",
+            &format!("{}#{}", d.origin, d.sequence),
+            &d.message,
+        )?;
     }
-    next.save()?;
-    *ring = next;
-    let keys = ring.keys().to_vec();
-    drop(ring);
-    log_action(
-        state,
-        "grant removed",
-        &grant.fingerprint,
-        &format!("for origins {}", grant.origins),
-    )?;
-    Ok(keys)
+    Ok(UntrustOutcome { keys, demoted })
+}
+
+/// Verified archives of the store that the keyring and this session's keys no longer trust become untrusted.
+fn demote_untrusted(state: &AppState) -> Result<Vec<Demotion>, AppError> {
+    let policy = state.policy();
+    let db = state.db()?;
+    let _writer = lock(&state.write_lock);
+    let mut store = db.writer()?;
+    Ok(store.demote_untrusted(&policy)?)
 }
 
 /// Verifies and imports `paths` one after the other, reporting to `emit`; stops early when `cancel` is set.

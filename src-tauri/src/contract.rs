@@ -135,6 +135,16 @@ pub struct TrustOutcome {
     pub promoted: Vec<auditlens::store::import::Promotion>,
 }
 
+/// Removing a key or one of its grants.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct UntrustOutcome {
+    /// The keyring's grants now.
+    pub keys: Vec<TrustedKey>,
+    /// Verified archives of the open database the keyring no longer trusts: now kept as untrusted, out of every
+    /// verified count (a later grant promotes them again).
+    pub demoted: Vec<auditlens::store::import::Demotion>,
+}
+
 /// What happens during an import job, in order: `queued`, then for each archive `started`, `progress`...,
 /// and `finished` (or `failed` when the file could not be read at all), then `done`.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -355,6 +365,7 @@ pub fn export_all(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     Settings::export_all(cfg)?;
     Startup::export_all(cfg)?;
     TrustOutcome::export_all(cfg)?;
+    UntrustOutcome::export_all(cfg)?;
     ImportEvent::export_all(cfg)?;
     CheckEvent::export_all(cfg)?;
     ArchivesView::export_all(cfg)?;

@@ -22,7 +22,7 @@ use crate::contract::{
     ActionLog, AnalyticsExport, ArchiveDetail, ArchivesView, AuditCoverage, AuditorKey, CheckEvent,
     CloudTrailCheck, DbStatus, EngagementsView, ExportPreview, ExportResult, ExportSelection,
     FileKind, IdentitiesView, ImportEvent, JobId, OpenedBundle, ResultsExport, Settings, Startup,
-    TrustOutcome,
+    TrustOutcome, UntrustOutcome,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::progress::Throttle;
@@ -106,7 +106,7 @@ pub async fn trust_key_file(state: Shared<'_>, path: String) -> Result<TrustOutc
 pub async fn untrust_key(
     state: Shared<'_>,
     fingerprint: String,
-) -> Result<Vec<TrustedKey>, AppError> {
+) -> Result<UntrustOutcome, AppError> {
     blocking(&state, move |s| commands::untrust_key(s, &fingerprint)).await
 }
 
@@ -114,7 +114,7 @@ pub async fn untrust_key(
 pub async fn untrust_grant(
     state: Shared<'_>,
     grant: TrustedKey,
-) -> Result<Vec<TrustedKey>, AppError> {
+) -> Result<UntrustOutcome, AppError> {
     blocking(&state, move |s| commands::untrust_grant(s, &grant)).await
 }
 

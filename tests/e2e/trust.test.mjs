@@ -5,7 +5,9 @@
 //   (a) trusting alpha from its untrusted archive binds it to that archive's origin (the Keyring shows the grant);
 //   (b) the staging archive, signed by alpha, then says "not trusted for this origin" with a one-click grant, and
 //       after the click it is verified;
-//   (c) beta granted for the prod origin: sequence 2 imports and the Archives screen shows the signer change.
+//   (c) beta granted for the prod origin: sequence 2 imports and the Archives screen shows the signer change;
+//   (d) beta's grant removed: sequence 2 is no longer counted as verified (the Keyring says so, the Overview lists
+//       it as signed by a key that is not trusted, the Archives screen marks it), and granting beta again restores it.
 // Screenshots go to target/e2e-screenshots/ (t01-...).
 
 import assert from 'node:assert/strict';
@@ -158,6 +160,38 @@ describe('trust bound to origins', () => {
       );
       assert.equal((await s.findAll('#archives-table .signer-changed')).length, 1);
       await h.screenshot(s, 't04-archives-signer-change');
+    });
+  });
+
+  it('removing a grant takes the archives it alone trusted out of the verified counts, and a new grant restores them', async () => {
+    await step(s, 'demoted', async () => {
+      await goTo(s, 'overview');
+      await s.waitFor('all verified', async () => (await (await s.find('#verification')).attribute('data-verified')) === 'true');
+      await goTo(s, 'keyring');
+      const row = `#keys-table tr[data-fingerprint="${fx.beta}"][data-origins="${PROD}"]`;
+      await (await s.find(`${row} .remove-grant`)).click();
+      await (await s.find(`${row} .remove-confirm`)).click();
+      const message = await s.waitForText('#key-message', 'no longer counted as verified');
+      assert.match(message, new RegExp(`1 stored archive it vouched for is no longer counted as verified \\(${PROD.replace(/[.*/]/g, '\\$&')} #2\\)`));
+      assert.equal((await s.findAll('#keys-table tbody tr')).length, 2);
+      await h.screenshot(s, 't05-keyring-grant-removed');
+      await goTo(s, 'overview');
+      await s.waitFor('not all verified', async () => (await (await s.find('#verification')).attribute('data-verified')) === 'false');
+      const untrusted = await s.text('#verification [data-kind="untrusted"]');
+      assert.match(untrusted, /1 archive signed by a key that is not trusted/);
+      assert.match(untrusted, /no longer trusted/);
+      await s.execute('document.getElementById("verification").scrollIntoView()');
+      await h.screenshot(s, 't06-overview-key-no-longer-trusted');
+      await goTo(s, 'archives');
+      await s.waitFor('prod #2 untrusted', async () => /Untrusted key/.test(await s.text('#archives-table')));
+      // Granted again: re-verified from its stored bytes, and counted again.
+      await goTo(s, 'keyring');
+      await (await s.find('#key-text')).type(fs.readFileSync(path.join(h.path('trust'), 'keys/e2e-beta.pub'), 'utf8').trim());
+      await (await s.find('#key-origins')).type(PROD);
+      await (await s.find('#add-key')).click();
+      await s.waitForText('#key-message', 'is now verified');
+      await goTo(s, 'overview');
+      await s.waitFor('all verified again', async () => (await (await s.find('#verification')).attribute('data-verified')) === 'true');
     });
   });
 });

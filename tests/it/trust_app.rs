@@ -322,3 +322,254 @@ fn a_second_signer_needs_a_grant_and_its_change_is_listed() {
     );
     assert_eq!(rows[1].signer_name.as_deref(), Some("partner"));
 }
+
+/// The events of an origin that `search` shows as verified (the flag every door shows).
+fn shown_verified(store: &Store, origin: &str) -> (usize, usize) {
+    let page = store
+        .search(&format!("origin:{origin}"), 1000, None, 0)
+        .unwrap();
+    let verified = page.events.iter().filter(|r| r.verified).count();
+    (verified, page.events.len())
+}
+
+fn overview_of(store: &Store) -> auditlens::store::stats::Overview {
+    store
+        .overview(
+            &auditlens::store::stats::Scope::default(),
+            &auditlens::store::stats::DashboardOptions::default(),
+            0,
+        )
+        .unwrap()
+}
+
+#[test]
+fn removing_a_key_demotes_the_archives_it_vouched_for() {
+    let lab = Lab::new();
+    let ops = key("ops");
+    let partner = key("partner");
+    let (prod, staging) = ("corp.example/prod/k8s", "corp.example/staging/k8s");
+    let a1 = lab.seal("a1.zip", &ops, prod, None, 3);
+    let a2 = lab.seal("a2.zip", &ops, prod, Some(&a1), 2);
+    let s1 = lab.seal("s1.zip", &partner, staging, None, 4);
+    let mut store = lab.store();
+    let mut ring = lab.keyring();
+    ring.add(&ops.verifier().to_string()).unwrap();
+    ring.add(&partner.verifier().to_string()).unwrap();
+    for a in [&a1, &a2, &s1] {
+        assert_eq!(
+            import(&mut store, a, &ring.policy(), true).outcome,
+            ImportOutcome::Imported
+        );
+    }
+    assert_eq!(verified_events(&store), 9);
+    assert!(store.demote_untrusted(&ring.policy()).unwrap().is_empty());
+    assert!(overview_of(&store).verification.all_verified);
+
+    // ops is no longer trusted: both of its archives leave the verified counts; partner's stays.
+    assert!(ring.remove(&ops.verifier().fingerprint()));
+    let done = store.demote_untrusted(&ring.policy()).unwrap();
+    assert_eq!(
+        done.iter()
+            .map(|d| (d.archive_id, d.origin.as_str(), d.sequence))
+            .collect::<Vec<_>>(),
+        vec![(1, prod, 1), (2, prod, 2)]
+    );
+    for d in &done {
+        assert!(
+            d.message.contains("is no longer counted as verified")
+                && d.message.contains(&format!(
+                    "signed by ops ({}), no longer trusted",
+                    ops.verifier().fingerprint()
+                )),
+            "{}",
+            d.message
+        );
+    }
+    assert_eq!(
+        statuses(&store),
+        vec![
+            (prod.into(), 1, "untrusted".into()),
+            (prod.into(), 2, "untrusted".into()),
+            (staging.into(), 1, "verified".into()),
+        ]
+    );
+    assert_eq!(verified_events(&store), 4);
+    assert_eq!(shown_verified(&store, prod), (0, 5));
+    assert_eq!(shown_verified(&store, staging), (4, 4));
+    let o = overview_of(&store);
+    assert!(!o.verification.all_verified);
+    assert_eq!(o.verification.verified, 1);
+    assert_eq!(o.verification.untrusted.len(), 2);
+    assert!(
+        o.verification.untrusted[0]
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("no longer trusted")),
+        "{:?}",
+        o.verification.untrusted[0]
+    );
+    assert_eq!(
+        o.total.count, 4,
+        "the dashboards count verified events only"
+    );
+    // The store is consistent with the keys now trusted; a second pass changes nothing.
+    let check = store.check(&ring.verifier_keys(), &mut |_| true).unwrap();
+    assert!(check.ok, "{check:?}");
+    assert!(store.demote_untrusted(&ring.policy()).unwrap().is_empty());
+
+    // Trusting ops again promotes both, re-verified from their stored bytes.
+    ring.add(&ops.verifier().to_string()).unwrap();
+    let back = store.promote_trusted(&ring.policy()).unwrap();
+    assert_eq!(back.len(), 2, "{back:?}");
+    assert!(back.iter().all(|p| p.promoted), "{back:?}");
+    assert_eq!(verified_events(&store), 9);
+    assert!(overview_of(&store).verification.all_verified);
+}
+
+#[test]
+fn narrowing_a_grant_demotes_only_what_it_no_longer_covers() {
+    let lab = Lab::new();
+    let partner = key("partner");
+    let (prod, staging) = ("corp.example/prod/k8s", "corp.example/staging/k8s");
+    let p1 = lab.seal("p1.zip", &partner, prod, None, 3);
+    let s1 = lab.seal("s1.zip", &partner, staging, None, 2);
+    let mut store = lab.store();
+    let mut ring = lab.keyring();
+    let (wide, _) = ring
+        .grant(
+            &partner.verifier().to_string(),
+            "corp.example/*",
+            None,
+            None,
+        )
+        .unwrap();
+    for a in [&p1, &s1] {
+        assert_eq!(
+            import(&mut store, a, &ring.policy(), true).outcome,
+            ImportOutcome::Imported
+        );
+    }
+    ring.grant(&partner.verifier().to_string(), prod, None, None)
+        .unwrap();
+    assert!(ring.remove_grant(&wide));
+    let done = store.demote_untrusted(&ring.policy()).unwrap();
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!((done[0].origin.as_str(), done[0].sequence), (staging, 1));
+    assert!(
+        done[0].message.contains("no longer trusted"),
+        "{}",
+        done[0].message
+    );
+    assert_eq!(
+        statuses(&store),
+        vec![
+            (prod.into(), 1, "verified".into()),
+            (staging.into(), 1, "untrusted".into()),
+        ]
+    );
+
+    // A window that ends before the archive was sealed does not cover it either.
+    let mut ring = lab.keyring();
+    let (only, _) = ring
+        .grant(&partner.verifier().to_string(), prod, None, None)
+        .unwrap();
+    ring.grant(
+        &partner.verifier().to_string(),
+        prod,
+        None,
+        Some("2020-01-01"),
+    )
+    .unwrap();
+    assert!(ring.remove_grant(&only));
+    let done = store.demote_untrusted(&ring.policy()).unwrap();
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!((done[0].origin.as_str(), done[0].sequence), (prod, 1));
+    assert_eq!(verified_events(&store), 0);
+}
+
+#[test]
+fn a_bare_key_stays_pinned_behind_the_first_signer_that_stays_trusted() {
+    // ops signed sequence 1 (bare key, pinned); partner's sequence 2 was admitted by a grant for the origin.
+    // Without that grant, partner's bare key is not the origin's pin: sequence 2 is demoted, sequence 1 stays.
+    let lab = Lab::new();
+    let ops = key("ops");
+    let partner = key("partner");
+    let origin = "corp.example/prod/k8s";
+    let a1 = lab.seal("a1.zip", &ops, origin, None, 3);
+    let b2 = lab.seal("b2.zip", &partner, origin, Some(&a1), 2);
+    let mut store = lab.store();
+    let mut ring = lab.keyring();
+    ring.add(&ops.verifier().to_string()).unwrap();
+    ring.add(&partner.verifier().to_string()).unwrap();
+    let (grant, _) = ring
+        .grant(&partner.verifier().to_string(), origin, None, None)
+        .unwrap();
+    for a in [&a1, &b2] {
+        assert_eq!(
+            import(&mut store, a, &ring.policy(), true).outcome,
+            ImportOutcome::Imported
+        );
+    }
+    assert!(ring.remove_grant(&grant));
+    let done = store.demote_untrusted(&ring.policy()).unwrap();
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0].sequence, 2);
+    assert!(
+        done[0].message.contains("already signed by ops"),
+        "{}",
+        done[0].message
+    );
+    assert_eq!(verified_events(&store), 3);
+
+    // With ops removed as well, nothing pins the origin before partner's archive: importing both again under
+    // that keyring would trust partner's (the first trusted signer), and so does the decision here.
+    let lab2 = Lab::new();
+    let mut store2 = lab2.store();
+    let mut ring2 = lab2.keyring();
+    ring2.add(&ops.verifier().to_string()).unwrap();
+    ring2.add(&partner.verifier().to_string()).unwrap();
+    ring2
+        .grant(&partner.verifier().to_string(), origin, None, None)
+        .unwrap();
+    for a in [&a1, &b2] {
+        import(&mut store2, a, &ring2.policy(), true);
+    }
+    let (g2, _) = ring2
+        .grant(&partner.verifier().to_string(), origin, None, None)
+        .unwrap();
+    assert!(ring2.remove_grant(&g2));
+    assert!(ring2.remove(&ops.verifier().fingerprint()));
+    ring2.add(&partner.verifier().to_string()).unwrap();
+    let done = store2.demote_untrusted(&ring2.policy()).unwrap();
+    assert_eq!(done.iter().map(|d| d.sequence).collect::<Vec<_>>(), vec![1]);
+    assert_eq!(verified_events(&store2), 2);
+}
+
+#[test]
+fn a_verified_archive_whose_signed_documents_no_longer_read_is_demoted() {
+    let lab = Lab::new();
+    let ops = key("ops");
+    let a1 = lab.seal("a1.zip", &ops, "corp.example/prod/k8s", None, 3);
+    let mut store = lab.store();
+    let mut ring = lab.keyring();
+    ring.add(&ops.verifier().to_string()).unwrap();
+    import(&mut store, &a1, &ring.policy(), true);
+    // The stored checkpoint edited behind the tool's back: its signature no longer verifies.
+    store
+        .connection()
+        .execute(
+            "UPDATE archives SET checkpoint = CAST(replace(CAST(checkpoint AS TEXT), 'corp.example', 'corp.exampl3') AS BLOB)",
+            [],
+        )
+        .unwrap();
+    let done = store.demote_untrusted(&ring.policy()).unwrap();
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert!(
+        done[0].message.contains("no longer re-read")
+            && done[0].message.contains("auditlens check"),
+        "{}",
+        done[0].message
+    );
+    assert_eq!(statuses(&store)[0].2, "untrusted");
+    assert_eq!(verified_events(&store), 0);
+}

@@ -833,7 +833,7 @@ describe('keyring', () => {
       ...basics(startup({ keys: [key] })),
       untrust_grant: (a) => {
         removed.push((a.grant as { fingerprint: string }).fingerprint);
-        return [];
+        return { keys: [], demoted: [] };
       },
     });
     await renderApp();

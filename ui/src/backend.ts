@@ -38,6 +38,8 @@ import type { Settings } from './bindings/Settings';
 import type { Startup } from './bindings/Startup';
 import type { TrustedKey } from './bindings/TrustedKey';
 import type { TrustOutcome } from './bindings/TrustOutcome';
+import type { UntrustOutcome } from './bindings/UntrustOutcome';
+import type { Demotion } from './bindings/Demotion';
 
 export type {
   Access,
@@ -66,6 +68,8 @@ export type {
   Startup,
   TrustedKey,
   TrustOutcome,
+  UntrustOutcome,
+  Demotion,
 };
 export type { AnalyticsExport } from './bindings/AnalyticsExport';
 export type { ArchiveRow } from './bindings/ArchiveRow';

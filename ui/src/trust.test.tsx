@@ -198,7 +198,17 @@ describe('the keyring', () => {
       ...basics(startup({ keys: [bare, prod, windowed] })),
       untrust_grant: (a) => {
         removed.push(a.grant);
-        return [bare, windowed];
+        return {
+          keys: [bare, windowed],
+          demoted: [
+            {
+              archive_id: 3,
+              origin: 'corp.example/prod/k8s\u202e',
+              sequence: 2,
+              message: 'archive #3 is no longer counted as verified: signed by e2e-partner (SHA256:p), no longer trusted',
+            },
+          ],
+        };
       },
     });
     const { container } = await renderApp();
@@ -220,6 +230,10 @@ describe('the keyring', () => {
     await waitFor(() => expect(removed).toEqual([prod]));
     await waitFor(() => expect(container.querySelectorAll('#keys-table tbody tr')).toHaveLength(2));
     expect(container.querySelector('#keys-table tr[data-origins="corp.example/staging/*"]')).toBeTruthy();
+    // The stored archive the grant alone trusted is named, its origin's hidden character shown.
+    expect(await screen.findByText(/1 stored archive it vouched for is no longer counted as verified/)).toBeTruthy();
+    expect(document.body.textContent).toContain('(corp.example/prod/k8s\\u{202e} #2)');
+    expect(document.body.textContent).not.toContain('\u202e');
   });
 
   it('adds a key for an origin pattern and window from the form', async () => {

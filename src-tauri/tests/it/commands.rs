@@ -552,10 +552,17 @@ fn check_names_the_gap_of_the_e2e_store_as_its_only_finding_and_an_empty_keyring
         )]
     );
     assert!(report.notices.is_empty(), "{:?}", report.notices);
-    for k in commands::keys(&e.state) {
-        commands::untrust_key(&e.state, &k.fingerprint).unwrap();
-    }
-    let report = run();
+    // The same database opened by an app whose keyring is empty (`--db`, a fresh app-data folder): what the
+    // file marks verified cannot be confirmed.
+    let db = e.state.db().unwrap().path.clone();
+    let elsewhere = AppState::new(&e._tmp.path().join("elsewhere"), Some(&db)).unwrap();
+    let mut events = Vec::new();
+    commands::check_database(&elsewhere, 5, &AtomicBool::new(false), &mut |ev| {
+        events.push(ev)
+    });
+    let Some(CheckEvent::Finished { report, .. }) = events.pop() else {
+        panic!("expected a report")
+    };
     assert!(!report.trust_given);
     assert!(
         report
@@ -566,6 +573,40 @@ fn check_names_the_gap_of_the_e2e_store_as_its_only_finding_and_an_empty_keyring
         "{:?}",
         report.problems
     );
+    drop(elsewhere);
+
+    // Removing every key from this app's keyring: every archive they vouched for leaves the verified counts (the
+    // gap goes with them: no verified chain is left), and the check agrees.
+    let mut demoted = Vec::new();
+    for k in commands::keys(&e.state) {
+        demoted.extend(
+            commands::untrust_key(&e.state, &k.fingerprint)
+                .unwrap()
+                .demoted,
+        );
+    }
+    assert_eq!(demoted.len(), 6, "{demoted:?}");
+    assert!(
+        demoted
+            .iter()
+            .all(|d| d.message.contains("is no longer counted as verified")),
+        "{demoted:?}"
+    );
+    let archives = commands::archives(&e.state).unwrap().archives;
+    assert!(
+        archives.iter().all(|a| a.status == "untrusted"),
+        "{archives:?}"
+    );
+    let log = commands::action_log(&e.state).unwrap();
+    assert_eq!(
+        log.entries
+            .iter()
+            .filter(|a| a.action == "archive no longer trusted")
+            .count(),
+        6
+    );
+    let report = run();
+    assert!(report.ok, "{:?}", report.problems);
 }
 
 #[test]
@@ -584,7 +625,8 @@ fn the_keyring_adds_lists_and_removes_keys_and_refuses_what_is_not_a_key() {
     assert_eq!(missing.code, ErrorCode::Io);
 
     let left = commands::untrust_key(&e.state, &added.key.fingerprint).unwrap();
-    assert!(left.is_empty());
+    assert!(left.keys.is_empty());
+    assert!(left.demoted.is_empty(), "nothing was imported");
     assert_eq!(
         commands::untrust_key(&e.state, &added.key.fingerprint)
             .unwrap_err()

@@ -97,7 +97,7 @@ fn a_grant_binds_the_key_to_the_origin_and_is_listed_with_its_window() {
 
     // Removing the grant: the key is no longer trusted anywhere.
     let left = commands::untrust_grant(&state, &out.key).unwrap();
-    assert!(left.is_empty());
+    assert!(left.keys.is_empty());
     assert_eq!(
         commands::untrust_grant(&state, &out.key).unwrap_err().code,
         ErrorCode::NotFound

@@ -40,6 +40,7 @@ import type { Sort } from "./Sort";
 import type { Startup } from "./Startup";
 import type { TrustOutcome } from "./TrustOutcome";
 import type { TrustedKey } from "./TrustedKey";
+import type { UntrustOutcome } from "./UntrustOutcome";
 import type { WorkingHours } from "./WorkingHours";
 
 /**
@@ -53,8 +54,8 @@ export type Commands = {
   keys: [Record<string, never>, Array<TrustedKey>],
   trust_key: [{ key: string, origins?: string | null, validAfter?: string | null, validBefore?: string | null }, TrustOutcome],
   trust_key_file: [{ path: string }, TrustOutcome],
-  untrust_key: [{ fingerprint: string }, Array<TrustedKey>],
-  untrust_grant: [{ grant: TrustedKey }, Array<TrustedKey>],
+  untrust_key: [{ fingerprint: string }, UntrustOutcome],
+  untrust_grant: [{ grant: TrustedKey }, UntrustOutcome],
   import_archives: [{ paths: Array<string>, onEvent: Channel<ImportEvent> }, number],
   receive_files: [{ paths: Array<string>, origin: string, onEvent: Channel<ImportEvent> }, number],
   check_database: [{ onEvent: Channel<CheckEvent> }, number],

@@ -5,11 +5,11 @@
 import { useState } from 'react';
 
 import { backend } from '../backend';
-import type { TrustedKey, TrustOutcome } from '../backend';
+import type { Demotion, TrustedKey, TrustOutcome } from '../backend';
 import { useApp } from '../app-context';
 import { AuditorKeyPanel, useAuditorKey } from '../components/AuditorKeyPanel';
 import { EmptyState } from '../components/EmptyState';
-import { countOf } from '../format/numbers';
+import { countOf, formatCount } from '../format/numbers';
 import { safeText } from '../format/safeText';
 import { formatTime } from '../format/time';
 
@@ -31,6 +31,24 @@ export function grantWindow(k: TrustedKey): string {
   return 'at any time';
 }
 
+/** Words for what removing `grant` did to the stored archives: the verified ones it alone trusted are demoted. */
+export function demotedText(grant: TrustedKey, demoted: Demotion[]): string {
+  const future = `Archives of ${grantOrigins(grant)} signed by ${safeText(grant.name)} will no longer import as verified through it.`;
+  const archives = demoted.filter((d) => d.archive_id !== 0);
+  const problems = demoted.filter((d) => d.archive_id === 0).map((d) => safeText(d.message));
+  if (archives.length === 0) return [future, ...problems].join(' ');
+  const listed = archives
+    .slice(0, 5)
+    .map((d) => `${safeText(d.origin)} #${d.sequence}`)
+    .join(', ');
+  const more = archives.length > 5 ? ` and ${formatCount(archives.length - 5)} more` : '';
+  return [
+    future,
+    `${countOf(archives.length, 'stored archive')} it vouched for ${archives.length === 1 ? 'is' : 'are'} no longer counted as verified (${listed}${more}): they are kept as untrusted, and trusting the key again re-verifies them.`,
+    ...problems,
+  ].join(' ');
+}
+
 export function KeyringScreen() {
   const { keys, setKeys, showError, settings, db, refreshDb } = useApp();
   const [text, setText] = useState('');
@@ -44,6 +62,7 @@ export function KeyringScreen() {
   const added = (r: TrustOutcome) => {
     const key = r.key;
     if (r.added) setKeys([...keys, key]);
+    if (r.promoted.some((p) => p.promoted)) refreshDb();
     const promoted = r.promoted.map((p) => p.message).join(' ');
     setMessage({
       tone: 'good',
@@ -83,12 +102,11 @@ export function KeyringScreen() {
   };
   const remove = async (grant: TrustedKey) => {
     try {
-      setKeys(await backend.untrustGrant(grant));
+      const r = await backend.untrustGrant(grant);
+      setKeys(r.keys);
       setConfirming(null);
-      setMessage({
-        tone: 'good',
-        text: `Grant removed. Archives of ${grantOrigins(grant)} signed by ${grant.name} will no longer import as verified through it.`,
-      });
+      setMessage({ tone: 'good', text: `Grant removed. ${demotedText(grant, r.demoted)}` });
+      if (r.demoted.length > 0) refreshDb();
     } catch (e) {
       showError(e);
     }
@@ -110,7 +128,8 @@ export function KeyringScreen() {
       <p className="muted">
         An archive counts as verified only when its signature is by a key granted for its origin, for the time it was
         sealed. A key added for any origin is pinned to the first signer of each origin: a second signer of an origin
-        needs a grant for that origin. Archives signed otherwise are reported as not trusted and not imported.
+        needs a grant for that origin. Archives signed otherwise are reported as not trusted and not imported. Removing
+        a grant takes the stored archives it alone trusted out of the verified counts.
       </p>
       {keys.length === 0 ? (
         <EmptyState title="No trusted key yet" id="keyring-empty">
@@ -143,13 +162,15 @@ export function KeyringScreen() {
                 <td className="actions-cell">
                   {confirming === grantId(k) ? (
                     <>
-                      <button className="danger" onClick={() => remove(k)}>
+                      <button className="danger remove-confirm" onClick={() => remove(k)}>
                         Remove {safeText(k.name)}
                       </button>
                       <button onClick={() => setConfirming(null)}>Keep</button>
                     </>
                   ) : (
-                    <button onClick={() => setConfirming(grantId(k))}>Remove…</button>
+                    <button className="remove-grant" onClick={() => setConfirming(grantId(k))}>
+                      Remove…
+                    </button>
                   )}
                 </td>
               </tr>

@@ -25,6 +25,7 @@
 
 mod batch;
 mod cloudtrail;
+mod demote;
 mod ids;
 mod pipeline;
 mod promote;
@@ -36,6 +37,7 @@ pub use cloudtrail::{
     CLOUDTRAIL_EVIDENCE, CLOUDTRAIL_SIGNER, CloudTrailImport, CloudTrailStep,
     CloudTrailTrailImport, MAX_CLOUDTRAIL_FILE_BYTES, cloudtrail_label, cloudtrail_origin,
 };
+pub use demote::Demotion;
 pub(super) use ids::IdAllocator;
 use pipeline::*;
 pub(super) use pipeline::{PendingEvent, prepare};
