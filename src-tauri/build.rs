@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "trust_key_file",
     "untrust_key",
     "untrust_grant",
+    "demote_untrusted_archives",
     "import_archives",
     "receive_files",
     "check_database",

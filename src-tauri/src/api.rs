@@ -25,7 +25,7 @@ use {
     auditlens::store::coverage::AuditPeriod,
     auditlens::store::hints::Hint,
     auditlens::store::histogram::Histogram,
-    auditlens::store::import::{CloudTrailImport, CloudTrailStep},
+    auditlens::store::import::{CloudTrailImport, CloudTrailStep, Demotion},
     auditlens::store::incidents::Incident,
     auditlens::store::renormalize::Renormalized,
     auditlens::store::search::{EventDetail, SearchPage},
@@ -53,6 +53,7 @@ macro_rules! with_commands {
             trust_key_file(path: String) -> TrustOutcome;
             untrust_key(fingerprint: String) -> UntrustOutcome;
             untrust_grant(grant: TrustedKey) -> UntrustOutcome;
+            demote_untrusted_archives() -> Vec<Demotion>;
             import_archives(paths: Vec<String>, on_event: Channel<ImportEvent>) -> JobId;
             receive_files(paths: Vec<String>, origin: String, on_event: Channel<ImportEvent>) -> JobId;
             check_database(on_event: Channel<CheckEvent>) -> JobId;

@@ -407,6 +407,21 @@ fn remove_grants(
     Ok(UntrustOutcome { keys, demoted })
 }
 
+/// "Mark as not trusted" on the Overview: the verified archives of the open database that the keyring and this
+/// session's keys do not trust become untrusted (each written to the action log), as removing a grant does.
+pub fn demote_untrusted_archives(state: &AppState) -> Result<Vec<Demotion>, AppError> {
+    let demoted = demote_untrusted(state)?;
+    for d in &demoted {
+        log_action(
+            state,
+            "archive no longer trusted",
+            &format!("{}#{}", d.origin, d.sequence),
+            &d.message,
+        )?;
+    }
+    Ok(demoted)
+}
+
 /// Verified archives of the store that the keyring and this session's keys no longer trust become untrusted.
 fn demote_untrusted(state: &AppState) -> Result<Vec<Demotion>, AppError> {
     let policy = state.policy();
@@ -948,9 +963,13 @@ pub fn overview(
     scope: &Scope,
     options: &DashboardOptions,
 ) -> Result<Overview, AppError> {
-    state
-        .db()?
-        .read(|s| Ok(s.overview(scope, options, now_micros())?))
+    let policy = state.policy();
+    state.db()?.read(|s| {
+        let mut o = s.overview(scope, options, now_micros())?;
+        // What the file marks verified is checked against the keys this app trusts now.
+        s.note_trust(&mut o.verification, &policy)?;
+        Ok(o)
+    })
 }
 
 /// The audit period of the open database and, when one is set, how its verified archives cover it.

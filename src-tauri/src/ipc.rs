@@ -111,6 +111,13 @@ pub async fn untrust_key(
 }
 
 #[tauri::command]
+pub async fn demote_untrusted_archives(
+    state: Shared<'_>,
+) -> Result<Vec<auditlens::store::import::Demotion>, AppError> {
+    blocking(&state, commands::demote_untrusted_archives).await
+}
+
+#[tauri::command]
 pub async fn untrust_grant(
     state: Shared<'_>,
     grant: TrustedKey,

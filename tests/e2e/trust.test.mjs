@@ -7,7 +7,9 @@
 //       after the click it is verified;
 //   (c) beta granted for the prod origin: sequence 2 imports and the Archives screen shows the signer change;
 //   (d) beta's grant removed: sequence 2 is no longer counted as verified (the Keyring says so, the Overview lists
-//       it as signed by a key that is not trusted, the Archives screen marks it), and granting beta again restores it.
+//       it as signed by a key that is not trusted, the Archives screen marks it), and granting beta again restores it;
+//   (e) a database imported by the command line under another key (gamma), opened with --db: the Overview names its
+//       archive as marked verified but not trusted by this keyring now, and "Mark as not trusted" demotes it.
 // Screenshots go to target/e2e-screenshots/ (t01-...).
 
 import assert from 'node:assert/strict';
@@ -31,7 +33,7 @@ before(async () => {
   const dir = h.path('trust');
   fs.mkdirSync(dir, { recursive: true });
   const run = (...args) => execFileSync(CLI, args, { encoding: 'utf8' });
-  for (const name of ['e2e-alpha', 'e2e-beta']) run('keygen', '--name', name, '--out', path.join(dir, 'keys'));
+  for (const name of ['e2e-alpha', 'e2e-beta', 'e2e-gamma']) run('keygen', '--name', name, '--out', path.join(dir, 'keys'));
   // The signer's fingerprint as `verify --json` reports it (whatever its exit code).
   const fingerprint = (archive) => {
     let out;
@@ -60,6 +62,11 @@ before(async () => {
   fx.a1 = seal('prod-1.zip', 'e2e-alpha', PROD, 'k8s_audit/audit2rbac/demo.log');
   fx.s1 = seal('staging-1.zip', 'e2e-alpha', STAGING, 'k8s_audit/falco_trace_files/exec_pod.json');
   fx.a2 = seal('prod-2.zip', 'e2e-beta', PROD, 'k8s_audit/falco_trace_files/create_deployment.json', 'prod-1.zip');
+  // A database imported by the command line under a key this app's keyring does not hold (handed over, or
+  // imported with other keys).
+  fx.handed = seal('handed-1.zip', 'e2e-gamma', 'corp.example/handed/k8s', 'k8s_audit/falco_trace_files/exec_pod.json');
+  fx.handedDb = path.join(dir, 'handed.db');
+  run('import', '--db', fx.handedDb, '--trust', path.join(dir, 'keys/e2e-gamma.pub'), fx.handed);
   fx.alpha = fingerprint(fx.a1);
   fx.beta = fingerprint(fx.a2);
 });
@@ -192,6 +199,34 @@ describe('trust bound to origins', () => {
       await s.waitForText('#key-message', 'is now verified');
       await goTo(s, 'overview');
       await s.waitFor('all verified again', async () => (await (await s.find('#verification')).attribute('data-verified')) === 'true');
+    });
+  });
+});
+
+describe('a database imported under keys this keyring does not hold', () => {
+  let s;
+  before(async () => {
+    s = await h.launch(['--db', fx.handedDb]);
+  });
+  after(async () => {
+    await s?.quit();
+  });
+
+  it('the Overview names what the file marks verified but this keyring does not trust, and marks it on request', async () => {
+    await step(s, 'not-trusted-now', async () => {
+      await goTo(s, 'overview');
+      const box = await s.waitForText('#verification-not-trusted-now', 'not trusted by your keyring now');
+      assert.match(box, /1 archive is marked verified in this database, but its signer is not trusted by your keyring now/);
+      assert.match(box, /corp\.example\/handed\/k8s #1/);
+      assert.match(box, /signed by e2e-gamma \(SHA256:[^)]+\), not trusted: the key e2e-gamma/);
+      assert.equal(await (await s.find('#verification')).attribute('data-verified'), 'false');
+      await s.execute('document.getElementById("verification").scrollIntoView()');
+      await h.screenshot(s, 't07-overview-not-trusted-now');
+      await (await s.find('#demote-untrusted')).click();
+      await s.waitFor('demoted', async () => (await s.text('#verification-not-trusted-now')) === null);
+      assert.match(await s.text('#verification [data-kind="untrusted"]'), /1 archive signed by a key that is not trusted/);
+      await goTo(s, 'archives');
+      await s.waitFor('handed #1 untrusted', async () => /Untrusted key/.test(await s.text('#archives-table')));
     });
   });
 });

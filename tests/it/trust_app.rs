@@ -573,3 +573,62 @@ fn a_verified_archive_whose_signed_documents_no_longer_read_is_demoted() {
     assert_eq!(statuses(&store)[0].2, "untrusted");
     assert_eq!(verified_events(&store), 0);
 }
+
+#[test]
+fn archives_marked_verified_under_other_keys_are_named_not_trusted_now_and_nothing_changes() {
+    let lab = Lab::new();
+    let ops = key("ops");
+    let partner = key("partner");
+    let a1 = lab.seal("a1.zip", &ops, "corp.example/prod/k8s", None, 3);
+    let s1 = lab.seal("s1.zip", &partner, "corp.example/staging/k8s", None, 2);
+    let mut store = lab.store();
+    let mut both = lab.keyring();
+    both.add(&ops.verifier().to_string()).unwrap();
+    both.add(&partner.verifier().to_string()).unwrap();
+    for a in [&a1, &s1] {
+        import(&mut store, a, &both.policy(), true);
+    }
+    // The signer columns say partner signed a1: the stored signed documents decide, not the columns.
+    store
+        .connection()
+        .execute(
+            "UPDATE archives SET signer_key = ?1, signer_name = 'partner' WHERE id = 1",
+            [partner.verifier().to_string()],
+        )
+        .unwrap();
+    let mut only_partner = Keyring::load(&lab.dir.join("other.json")).unwrap();
+    only_partner.add(&partner.verifier().to_string()).unwrap();
+    let now = store.untrusted_now(&only_partner.policy()).unwrap();
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_eq!((now[0].archive_id, now[0].sequence), (1, 1));
+    assert!(
+        now[0]
+            .message
+            .contains("is marked verified, but signed by ops")
+            && now[0].message.contains(", not trusted: "),
+        "{}",
+        now[0].message
+    );
+    let mut o = overview_of(&store);
+    assert!(o.verification.all_verified);
+    store
+        .note_trust(&mut o.verification, &only_partner.policy())
+        .unwrap();
+    assert!(!o.verification.all_verified);
+    assert_eq!(o.verification.not_trusted_now.len(), 1);
+    assert_eq!(o.verification.not_trusted_now[0].status, "verified");
+    assert_eq!(
+        o.verification.not_trusted_now[0].origin.as_deref(),
+        Some("corp.example/prod/k8s")
+    );
+    // Nothing was changed; with both keys nothing is named.
+    assert_eq!(verified_events(&store), 5);
+    let mut o = overview_of(&store);
+    store
+        .note_trust(&mut o.verification, &both.policy())
+        .unwrap();
+    assert!(o.verification.all_verified);
+    assert!(o.verification.not_trusted_now.is_empty());
+    // An empty keyring trusts none of them.
+    assert_eq!(store.untrusted_now(&TrustPolicy::new()).unwrap().len(), 2);
+}

@@ -52,6 +52,7 @@ const overview: Overview = {
     gaps: [
       { archive_id: 2, origin: 'example.com/k8s', sequence: 4, path: '/data/k8s-4.zip', status: 'verified', reason: 'sequence 3 is missing' },
     ],
+    not_trusted_now: [],
     lookalikes: [],
     incidents: [],
   },
@@ -272,6 +273,53 @@ describe('dashboards', () => {
     });
     await renderApp();
     expect(await screen.findByText('All verified.')).toBeTruthy();
+  });
+
+  it('names archives marked verified that the keyring does not trust now, and marks them not trusted on request', async () => {
+    let demoted = 0;
+    const notTrusted = {
+      archive_id: 5,
+      origin: 'corp.example/prod/k8s\u202e',
+      sequence: 2,
+      path: '/p.zip',
+      status: 'verified',
+      reason: 'signed by beta (SHA256:b), not trusted: the key beta (SHA256:b) is not trusted',
+    };
+    const calls = dashboards({
+      overview: () => ({
+        ...overview,
+        verification: {
+          ...overview.verification,
+          all_verified: false,
+          verified: 3,
+          failed: [],
+          gaps: [],
+          not_trusted_now: demoted === 0 ? [notTrusted] : [],
+          untrusted: demoted === 0 ? [] : [{ ...notTrusted, status: 'untrusted' }],
+        },
+      }),
+      demote_untrusted_archives: () => {
+        demoted += 1;
+        return [{ archive_id: 5, origin: notTrusted.origin, sequence: 2, message: 'archive #5 is no longer counted as verified' }];
+      },
+    });
+    await renderApp();
+    expect(await screen.findByText('Not everything is verified.')).toBeTruthy();
+    const box = document.getElementById('verification-not-trusted-now') as HTMLElement;
+    expect(box.textContent).toContain(
+      '1 archive is marked verified in this database, but its signer is not trusted by your keyring now',
+    );
+    expect(box.textContent).toContain('corp.example/prod/k8s\\u{202e} #2');
+    expect(box.textContent).not.toContain('\u202e');
+    expect(box.textContent).toContain('not trusted: the key beta');
+    const overviews = () => calls.filter((c) => c.cmd === 'overview').length;
+    const before = overviews();
+    fireEvent.click(within(box).getByText('Mark as not trusted'));
+    await waitFor(() => expect(demoted).toBe(1));
+    // The dashboards are read again: the archive is now listed as untrusted, and no longer as not trusted now.
+    await waitFor(() => expect(overviews()).toBeGreaterThan(before));
+    await waitFor(() => expect(document.getElementById('verification-not-trusted-now')).toBeNull());
+    expect(document.querySelector('#verification [data-kind="untrusted"]')?.textContent).toContain('1 archive signed by a key that is not trusted');
   });
 
   it('says which verified archives were only sealed on receipt, with their label as text', async () => {

@@ -165,6 +165,9 @@ export const backend = {
   untrustKey: (fingerprint: string) => call('untrust_key', { fingerprint }),
   /** Removes one grant (the same key, origins and window); the key's other grants stay. */
   untrustGrant: (grant: TrustedKey) => call('untrust_grant', { grant }),
+  /** Marks the verified archives of the open database that the keyring (and this session's keys) do not trust as
+   * untrusted, as removing a grant does. */
+  demoteUntrustedArchives: () => call('demote_untrusted_archives', none),
 
   /** Starts verifying and importing `paths`; progress and results arrive through `onEvent`. */
   importArchives: (paths: string[], onEvent: (e: ImportEvent) => void) =>

@@ -19,7 +19,7 @@ function fig(key: string | null, count: number): Figure {
 
 const overview: Overview = {
   scope: { from: null, to: null, query: '', verified_only: true, base: BASE },
-  verification: { all_verified: true, archives: 4, verified: 4, received: [], untrusted: [], failed: [], gaps: [], lookalikes: [], incidents: [] },
+  verification: { all_verified: true, archives: 4, verified: 4, received: [], untrusted: [], failed: [], gaps: [], not_trusted_now: [], lookalikes: [], incidents: [] },
   total: fig(null, 11),
   by_category: [],
   by_outcome: [],

@@ -573,6 +573,31 @@ fn check_names_the_gap_of_the_e2e_store_as_its_only_finding_and_an_empty_keyring
         "{:?}",
         report.problems
     );
+    // Its Overview names each archive the file marks verified and says not everything is; nothing is changed
+    // until the auditor asks.
+    let scope = auditlens::store::stats::Scope::default();
+    let options = auditlens::store::stats::DashboardOptions::default();
+    let v = commands::overview(&elsewhere, &scope, &options)
+        .unwrap()
+        .verification;
+    assert!(!v.all_verified);
+    assert_eq!(v.not_trusted_now.len(), 6, "{:?}", v.not_trusted_now);
+    assert!(
+        v.not_trusted_now.iter().all(|a| a
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("not trusted"))),
+        "{:?}",
+        v.not_trusted_now
+    );
+    let here = commands::overview(&e.state, &scope, &options)
+        .unwrap()
+        .verification;
+    assert!(
+        here.not_trusted_now.is_empty(),
+        "{:?}",
+        here.not_trusted_now
+    );
     drop(elsewhere);
 
     // Removing every key from this app's keyring: every archive they vouched for leaves the verified counts (the
@@ -607,6 +632,58 @@ fn check_names_the_gap_of_the_e2e_store_as_its_only_finding_and_an_empty_keyring
     );
     let report = run();
     assert!(report.ok, "{:?}", report.problems);
+}
+
+/// "Mark as not trusted" on the Overview: the archives this app's keys do not trust leave the verified counts,
+/// each logged; the others stay.
+#[test]
+fn archives_the_keyring_does_not_trust_are_marked_not_trusted_on_request() {
+    let e = env();
+    trust_ops(&e);
+    import(&e.state, &[&e.fx.k8s_1, &e.fx.k8s_2]);
+    commands::trust_key_file(&e.state, &e.fx.partner_pub.display().to_string()).unwrap();
+    import(&e.state, &[&e.fx.partner_archive]);
+    let db = e.state.db().unwrap().path.clone();
+    // Another app on the same database that trusts only the partner's key.
+    let elsewhere = AppState::new(&e._tmp.path().join("elsewhere"), Some(&db)).unwrap();
+    commands::trust_key_file(&elsewhere, &e.fx.partner_pub.display().to_string()).unwrap();
+    let demoted = commands::demote_untrusted_archives(&elsewhere).unwrap();
+    assert_eq!(
+        demoted.iter().map(|d| d.sequence).collect::<Vec<_>>(),
+        vec![1, 2],
+        "{demoted:?}"
+    );
+    assert!(demoted.iter().all(|d| d.origin == fixtures::ORIGIN_K8S));
+    let statuses: Vec<String> = commands::archives(&elsewhere)
+        .unwrap()
+        .archives
+        .into_iter()
+        .map(|a| a.status)
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| *s == "untrusted").count(), 2);
+    assert_eq!(statuses.iter().filter(|s| *s == "verified").count(), 1);
+    let log = commands::action_log(&elsewhere).unwrap();
+    assert_eq!(
+        log.entries
+            .iter()
+            .filter(|a| a.action == "archive no longer trusted")
+            .count(),
+        2
+    );
+    assert!(
+        commands::demote_untrusted_archives(&elsewhere)
+            .unwrap()
+            .is_empty()
+    );
+    let v = commands::overview(
+        &elsewhere,
+        &auditlens::store::stats::Scope::default(),
+        &auditlens::store::stats::DashboardOptions::default(),
+    )
+    .unwrap()
+    .verification;
+    assert!(v.not_trusted_now.is_empty());
+    assert_eq!(v.untrusted.len(), 2);
 }
 
 #[test]

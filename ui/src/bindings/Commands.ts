@@ -15,6 +15,7 @@ import type { CloudTrailCheck } from "./CloudTrailCheck";
 import type { CloudTrailImport } from "./CloudTrailImport";
 import type { CloudTrailStep } from "./CloudTrailStep";
 import type { DbStatus } from "./DbStatus";
+import type { Demotion } from "./Demotion";
 import type { Deployments } from "./Deployments";
 import type { EngagementsView } from "./EngagementsView";
 import type { EventDetail } from "./EventDetail";
@@ -56,6 +57,7 @@ export type Commands = {
   trust_key_file: [{ path: string }, TrustOutcome],
   untrust_key: [{ fingerprint: string }, UntrustOutcome],
   untrust_grant: [{ grant: TrustedKey }, UntrustOutcome],
+  demote_untrusted_archives: [Record<string, never>, Array<Demotion>],
   import_archives: [{ paths: Array<string>, onEvent: Channel<ImportEvent> }, number],
   receive_files: [{ paths: Array<string>, origin: string, onEvent: Channel<ImportEvent> }, number],
   check_database: [{ onEvent: Channel<CheckEvent> }, number],

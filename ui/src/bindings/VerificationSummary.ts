@@ -22,6 +22,14 @@ received: Array<ArchiveNote>, untrusted: Array<ArchiveNote>, failed: Array<Archi
  */
 gaps: Array<ArchiveNote>, 
 /**
+ * Archives marked verified in the store that the caller's trust (the app's keyring and session keys) does not
+ * trust now, or whose stored signed documents no longer re-read ([`Store::note_trust`](crate::store::Store::note_trust));
+ * part of `all_verified`. [`Store::overview`](crate::store::Store::overview) leaves it empty: the store holds
+ * no keys. Each is still counted by the dashboards until it is demoted (removing a grant, or "Mark as not
+ * trusted") or its key trusted.
+ */
+not_trusted_now: Array<ArchiveNote>, 
+/**
  * Groups of different stored origins that look alike ([`Store::lookalike_origins`](crate::store::Store::lookalike_origins)): a warning for
  * the banner, not part of `all_verified` (each origin is verified as exactly what it says).
  */

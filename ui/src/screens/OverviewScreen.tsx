@@ -2,6 +2,9 @@
 // are missing), whether the verified archives cover the audit period (per origin), how many events of which
 // category, outcome and source, over which time, and the busiest actors.
 
+import { useState } from 'react';
+
+import { backend } from '../backend';
 import type { VerificationSummary } from '../backend';
 import { useApp } from '../app-context';
 import { OpenIncidents } from '../components/Incidents';
@@ -16,6 +19,49 @@ import { safeText } from '../format/safeText';
 
 function archiveName(a: { origin: string | null; sequence: number | null; path: string }): string {
   return safeText(a.origin ? `${a.origin} #${a.sequence ?? '?'}` : a.path);
+}
+
+/** Archives the file marks verified that this app's keys do not trust now: named, with the two ways out. */
+function NotTrustedNow({ items }: { items: VerificationSummary['not_trusted_now'] }) {
+  const { navigate, refreshDb, showError } = useApp();
+  const [busy, setBusy] = useState(false);
+  if (items.length === 0) return null;
+  const demote = async () => {
+    setBusy(true);
+    try {
+      await backend.demoteUntrustedArchives();
+      refreshDb();
+    } catch (e) {
+      showError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const one = items.length === 1;
+  return (
+    <div className="verification-problem" data-kind="not-trusted-now" id="verification-not-trusted-now">
+      {formatCount(items.length)} {one ? 'archive is' : 'archives are'} marked verified in this database, but{' '}
+      {one ? 'its signer is' : 'their signers are'} not trusted by your keyring now (a database imported with other
+      keys, or handed over): {one ? 'it is' : 'they are'} still counted until you trust the key or mark{' '}
+      {one ? 'it' : 'them'} as not trusted.
+      <ul>
+        {items.map((a) => (
+          <li key={`not-trusted-now-${a.archive_id}`}>
+            <span className="mono">{archiveName(a)}</span>
+            {a.reason && <span className="muted"> — {safeText(a.reason)}</span>}
+          </li>
+        ))}
+      </ul>
+      <div className="actions left">
+        <button type="button" onClick={() => navigate({ name: 'keyring' })}>
+          Open Keyring
+        </button>
+        <button type="button" className="danger" id="demote-untrusted" disabled={busy} onClick={demote}>
+          Mark as not trusted
+        </button>
+      </div>
+    </div>
+  );
 }
 
 export function VerificationBanner({ v }: { v: VerificationSummary }) {
@@ -56,15 +102,15 @@ export function VerificationBanner({ v }: { v: VerificationSummary }) {
   return (
     <div className="banner warn verification" id="verification" role="status" data-verified="false">
       <div className="banner-text">
-        {v.failed.length === 0 && v.untrusted.length === 0 ? (
+        {v.failed.length === 0 && v.untrusted.length === 0 && v.not_trusted_now.length === 0 ? (
           <>
             <strong>Sequences are missing.</strong> All {archives} verified, but an origin has sequences that are not
             in this database: events of those archives are missing from every count.
           </>
         ) : (
           <>
-            <strong>Not everything is verified.</strong> {formatCount(Number(v.verified))} of {archives} verified;
-            the dashboards count only the verified ones.
+            <strong>Not everything is verified.</strong> {formatCount(Number(v.verified))} of {archives} marked
+            verified; the dashboards count only those.
           </>
         )}
         {problems
@@ -82,6 +128,7 @@ export function VerificationBanner({ v }: { v: VerificationSummary }) {
               </ul>
             </div>
           ))}
+        <NotTrustedNow items={v.not_trusted_now} />
         {received}
       </div>
       <button type="button" className="link" onClick={() => navigate({ name: 'archives' })}>

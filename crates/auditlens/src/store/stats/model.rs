@@ -127,6 +127,12 @@ pub struct VerificationSummary {
     pub failed: Vec<ArchiveNote>,
     /// Archives before which sequences of their origin are missing.
     pub gaps: Vec<ArchiveNote>,
+    /// Archives marked verified in the store that the caller's trust (the app's keyring and session keys) does not
+    /// trust now, or whose stored signed documents no longer re-read ([`Store::note_trust`](crate::store::Store::note_trust));
+    /// part of `all_verified`. [`Store::overview`](crate::store::Store::overview) leaves it empty: the store holds
+    /// no keys. Each is still counted by the dashboards until it is demoted (removing a grant, or "Mark as not
+    /// trusted") or its key trusted.
+    pub not_trusted_now: Vec<ArchiveNote>,
     /// Groups of different stored origins that look alike ([`Store::lookalike_origins`](crate::store::Store::lookalike_origins)): a warning for
     /// the banner, not part of `all_verified` (each origin is verified as exactly what it says).
     pub lookalikes: Vec<crate::safe_text::LookalikeGroup>,

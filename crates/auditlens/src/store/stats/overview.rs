@@ -144,6 +144,7 @@ impl Store {
             untrusted: Vec::new(),
             failed: Vec::new(),
             gaps: Vec::new(),
+            not_trusted_now: Vec::new(),
             lookalikes: crate::safe_text::lookalike_groups(
                 archives.iter().filter_map(|a| a.origin.as_deref()),
             ),
