@@ -634,3 +634,56 @@ fn a_cancelled_check_stops_both_threads() {
     let report = store.check(&trusted, &mut |_| true).unwrap();
     assert!(report.ok, "{:?}", report.problems);
 }
+
+/// A store opened read-only (the library's `Store::open_read_only`) is checked like any other: FTS5's own
+/// integrity check cannot run there (it is an INSERT of a command), which is said as a notice, never reported as
+/// a damaged index; the rest of the full-text checks still find what they find.
+#[test]
+fn a_store_opened_read_only_is_checked_without_a_false_finding() {
+    let lab = Lab::full();
+    let key = auditlens::note::VerifierKey::parse(
+        std::fs::read_to_string(lab.p("ops-prod.pub"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    let trusted = [key];
+    let reader = auditlens::store::Store::open_read_only(&lab.db).unwrap();
+    let report = reader.check(&trusted, &mut |_| true).unwrap();
+    assert!(report.ok, "{:?}", report.problems);
+    assert!(
+        report
+            .notices
+            .iter()
+            .any(|n| n.message.contains("FTS5 'integrity-check') was not run")),
+        "{:?}",
+        report.notices
+    );
+    // Writable: FTS5's check runs, and no such notice.
+    let writer = auditlens::store::Store::open(&lab.db).unwrap();
+    let report = writer.check(&trusted, &mut |_| true).unwrap();
+    assert!(report.ok, "{:?}", report.problems);
+    assert!(
+        !report
+            .notices
+            .iter()
+            .any(|n| n.message.contains("integrity-check")),
+        "{:?}",
+        report.notices
+    );
+    drop(writer);
+    // An event removed from the index is still found through a read-only handle.
+    lab.index_sql(
+        "DELETE FROM events_text WHERE rowid = (SELECT max(id) FROM store.events WHERE raw LIKE '%bob%');",
+    );
+    let reader = auditlens::store::Store::open_read_only(&lab.db).unwrap();
+    let report = reader.check(&trusted, &mut |_| true).unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("1 event is not in the full-text index")),
+        "{:?}",
+        report.problems
+    );
+}

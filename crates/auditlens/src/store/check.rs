@@ -226,7 +226,9 @@ impl Store {
             let integrity = self.integrity_problems()?;
             let mut report = self.check_archives(is_trusted, aws, progress)?;
             let summaries = self.check_summaries()?;
-            return Ok(report.assembled(integrity, summaries, self.check_full_text()));
+            let (full_text, notices) = self.check_full_text();
+            report.notices.extend(notices);
+            return Ok(report.assembled(integrity, summaries, full_text));
         };
         let stop = helper.conn.get_interrupt_handle();
         std::thread::scope(|scope| {
@@ -246,8 +248,9 @@ impl Store {
                     "internal error: the thread checking SQLite's integrity failed".into(),
                 )
             });
-            let (mut report, full_text) = main?;
+            let (mut report, (full_text, notices)) = main?;
             let (integrity, summaries) = side??;
+            report.notices.extend(notices);
             Ok(report.assembled(integrity, summaries, full_text))
         })
     }
@@ -1046,17 +1049,20 @@ impl Store {
     /// it says it holds, it must hold exactly that archive's events (its document list, `events_text_docsize`,
     /// against `events`), and FTS5's own 'integrity-check' must pass. An index that is not this store's current
     /// one is not used at all.
-    fn check_full_text(&self) -> Vec<CheckProblem> {
+    ///
+    /// Returns the problems and the notices.
+    fn check_full_text(&self) -> (Vec<CheckProblem>, Vec<CheckProblem>) {
         let mut problems = Vec::new();
+        let mut notices = Vec::new();
         match super::text_index::is_current(&self.conn) {
             Ok(true) => {}
-            Ok(false) => return problems,
+            Ok(false) => return (problems, notices),
             Err(e) => {
                 problems.push(global(format!(
                     "cannot read the full-text index: {}",
                     shown(&e.to_string())
                 )));
-                return problems;
+                return (problems, notices);
             }
         }
         let counts = self.conn.query_row(
@@ -1120,7 +1126,15 @@ impl Store {
                 shown(&e.to_string())
             ))),
         }
-        if let Err(e) = self.conn.execute(
+        // FTS5's own check is an INSERT of a command: a store opened read-only cannot run it (it would fail as
+        // "attempt to write a readonly database", which says nothing of the index). Said, not a finding.
+        if self.conn.is_readonly("txt").unwrap_or(false) {
+            notices.push(global(
+                "the full-text index's own integrity check (FTS5 'integrity-check') was not run: the store is \
+                 open read-only; its documents and vocabulary were compared with the events"
+                    .into(),
+            ));
+        } else if let Err(e) = self.conn.execute(
             "INSERT INTO txt.events_text(events_text) VALUES ('integrity-check')",
             [],
         ) {
@@ -1129,7 +1143,7 @@ impl Store {
                 shown(&e.to_string())
             )));
         }
-        problems
+        (problems, notices)
     }
 }
 
