@@ -15,7 +15,6 @@ use auditlens::ocsf::{
     ParquetExportError, ParquetExportOptions, export_parquet as export_parquet_to,
 };
 use auditlens::papers::{self, Annotations, Change, EventKey, LogCheck, Papers, PapersView};
-use auditlens::store::StoreError;
 use auditlens::store::coverage::AuditPeriod;
 use auditlens::store::histogram::Histogram;
 use auditlens::store::import::{BatchStep, Demotion, ImportOptions, Promotion};
@@ -23,6 +22,7 @@ use auditlens::store::incidents::Incident;
 use auditlens::store::renormalize::Renormalized;
 use auditlens::store::search::{EventDetail, MAX_LIMIT, SearchPage};
 use auditlens::store::stats::{Access, DashboardOptions, Deployments, Overview, Scope};
+use auditlens::store::{Store, StoreError};
 use auditlens::trust::TrustPolicy;
 
 use crate::contract::{
@@ -389,6 +389,7 @@ fn remove_grants(
             archive_id: 0,
             origin: String::new(),
             sequence: 0,
+            reason: String::new(),
             message: format!(
                 "the key is removed, but the verified archives of the database could not be decided again: {}; \
                  run Re-check database",
@@ -890,9 +891,34 @@ pub fn search(
     after: Option<&str>,
 ) -> Result<SearchPage, AppError> {
     let limit = (limit as usize).clamp(1, MAX_LIMIT);
-    state
-        .db()?
-        .read(|s| Ok(s.search(query, limit, after, now_micros())?))
+    state.db()?.read(|s| {
+        let page = s.search(query, limit, after, now_micros())?;
+        trusted_now(state, s, page)
+    })
+}
+
+/// `page` with `verified` cleared on the events of archives this app's keys do not trust now
+/// ([`AppState::untrusted_now`]): what the file marks verified is not shown as verified unless the keyring agrees.
+fn trusted_now(
+    state: &AppState,
+    store: &Store,
+    mut page: SearchPage,
+) -> Result<SearchPage, AppError> {
+    let untrusted = state.untrusted_now(store)?;
+    if untrusted.is_empty() {
+        return Ok(page);
+    }
+    // Named as each row names its archive (`origin@sequence`, the archive's own origin).
+    let archives: std::collections::HashSet<String> = untrusted
+        .iter()
+        .map(|d| format!("{}@{}", d.origin, d.sequence))
+        .collect();
+    for e in &mut page.events {
+        if e.verified && e.evidence.is_none() && archives.contains(&e.archive) {
+            e.verified = false;
+        }
+    }
+    Ok(page)
 }
 
 /// [`search`] in the order `sort` (newest first when `None`), by the library's keyset-paged sorted search;
@@ -916,13 +942,14 @@ pub fn search_sorted(
         ));
     }
     state.db()?.read(|s| {
-        Ok(if let Some(offset) = offset {
+        let page = if let Some(offset) = offset {
             s.search_at(query, sort, u64::from(offset), limit, now_micros())?
         } else if from_end {
             s.search_from_end(query, sort, limit, after, now_micros())?
         } else {
             s.search_sorted(query, sort, limit, after, now_micros())?
-        })
+        };
+        trusted_now(state, s, page)
     })
 }
 
@@ -947,12 +974,22 @@ pub fn histogram(state: &AppState, query: &str, buckets: u32) -> Result<Histogra
 /// One event with its exact bytes and provenance.
 pub fn event(state: &AppState, id: &str) -> Result<EventDetail, AppError> {
     state.db()?.read(|s| {
-        s.event(id)?.ok_or_else(|| {
+        let mut e = s.event(id)?.ok_or_else(|| {
             AppError::new(
                 ErrorCode::NotFound,
                 format!("no event {id} in this database (was the database changed?)"),
             )
-        })
+        })?;
+        if e.row.verified
+            && let Some(d) = state
+                .untrusted_now(s)?
+                .iter()
+                .find(|d| d.archive_id == e.archive_id)
+        {
+            e.row.verified = false;
+            e.not_trusted_now = Some(d.reason.clone());
+        }
+        Ok(e)
     })
 }
 
@@ -963,11 +1000,10 @@ pub fn overview(
     scope: &Scope,
     options: &DashboardOptions,
 ) -> Result<Overview, AppError> {
-    let policy = state.policy();
     state.db()?.read(|s| {
         let mut o = s.overview(scope, options, now_micros())?;
         // What the file marks verified is checked against the keys this app trusts now.
-        s.note_trust(&mut o.verification, &policy)?;
+        s.note_trust(&mut o.verification, &state.untrusted_now(s)?)?;
         Ok(o)
     })
 }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use auditlens::keyring::Keyring;
 use auditlens::store::Store;
+use auditlens::store::import::Demotion;
 use auditlens::store::schema::Upgrade;
 
 use crate::contract::{JobId, Settings};
@@ -131,6 +132,17 @@ pub struct AppState {
     pub pending_imports: Mutex<Vec<String>>,
     /// Problems with the command line, to show in the window.
     pub notices: Mutex<Vec<String>>,
+    /// The last answer of [`AppState::untrusted_now`], with what it was decided for.
+    trust_now: Mutex<Option<TrustNow>>,
+}
+
+/// The verified archives of a database that a trust policy does not trust, for one state of both.
+struct TrustNow {
+    db: PathBuf,
+    policy: auditlens::trust::TrustPolicy,
+    /// The ids of the archives marked verified, in order: any import, promotion or demotion changes it.
+    verified: String,
+    untrusted: Arc<Vec<Demotion>>,
 }
 
 impl AppState {
@@ -186,6 +198,7 @@ impl AppState {
             jobs: Mutex::new(HashMap::new()),
             next_job: AtomicU32::new(1),
             pending_imports: Mutex::new(Vec::new()),
+            trust_now: Mutex::new(None),
             notices: Mutex::new(Vec::new()),
         })
     }
@@ -240,6 +253,40 @@ impl AppState {
         let mut policy = self.keyring().policy();
         policy.extend(self.session_keys().policy());
         policy
+    }
+
+    /// The archives of the open database (read through `store`) marked verified that [`AppState::policy`] does
+    /// not trust now ([`Store::untrusted_now`]): a database imported with other keys, or handed over. Decided
+    /// again only when the policy, the database or its verified archives change (the answer is asked for every
+    /// page of results).
+    pub fn untrusted_now(&self, store: &Store) -> Result<Arc<Vec<Demotion>>, AppError> {
+        let policy = self.policy();
+        let db = self.db()?.path.clone();
+        let verified: String = store
+            .connection()
+            .query_row(
+                "SELECT coalesce(group_concat(id, ','), '') FROM
+                   (SELECT id FROM archives WHERE status = 'verified' AND evidence IS NULL ORDER BY id)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(auditlens::store::StoreError::from)?;
+        let mut cache = lock(&self.trust_now);
+        if let Some(c) = cache.as_ref()
+            && c.db == db
+            && c.policy == policy
+            && c.verified == verified
+        {
+            return Ok(c.untrusted.clone());
+        }
+        let untrusted = Arc::new(store.untrusted_now(&policy)?);
+        *cache = Some(TrustNow {
+            db,
+            policy,
+            verified,
+            untrusted: untrusted.clone(),
+        });
+        Ok(untrusted)
     }
 
     /// The producer keys a received bundle may name as trusted: the keyring's and this session's.

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { Harness, ROOT } from './harness.mjs';
+import { search } from './steps.mjs';
 
 const CLI = path.join(ROOT, 'target/debug/auditlens');
 const LOGS = path.join(ROOT, 'tests/fixtures/logs');
@@ -222,6 +223,12 @@ describe('a database imported under keys this keyring does not hold', () => {
       assert.equal(await (await s.find('#verification')).attribute('data-verified'), 'false');
       await s.execute('document.getElementById("verification").scrollIntoView()');
       await h.screenshot(s, 't07-overview-not-trusted-now');
+      // Its events are not shown as verified in the results either.
+      await goTo(s, 'search');
+      await search(s, 'origin:corp.example/handed/k8s');
+      await s.waitForText('#results-body', 'NOT VERIFIED');
+      assert.doesNotMatch(await s.text('#results-body'), /\bverified\b/);
+      await goTo(s, 'overview');
       await (await s.find('#demote-untrusted')).click();
       await s.waitFor('demoted', async () => (await s.text('#verification-not-trusted-now')) === null);
       assert.match(await s.text('#verification [data-kind="untrusted"]'), /1 archive signed by a key that is not trusted/);

@@ -617,6 +617,35 @@ describe('event detail', () => {
     expect(container.querySelector('#event-raw')!.textContent).toContain('"actor": "<img src=x onerror=window.__pwned=1>"');
   });
 
+  it('says an event of an archive the keyring does not trust now is not verified, and why', async () => {
+    const notNow = {
+      ...detail,
+      verified: false,
+      not_trusted_now: 'signed by gamma\u202e (SHA256:g), not trusted: the key gamma (SHA256:g) is not trusted',
+    };
+    mockBackend({
+      ...basics(startup({ db: { ...startup().db, events: 1, archives: 1 } })),
+      search: () => ({ events: [{ ...row, verified: false }], next: null }),
+      count: () => 1,
+      event: () => notNow,
+    });
+    const { container } = await renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
+    await waitFor(() => expect(screen.getByText('1 match')).toBeTruthy());
+    expect(container.querySelector('#results-body')!.textContent).toContain('NOT VERIFIED');
+    fireEvent.keyDown(container.querySelector('#results-body')!, { key: 'Enter' });
+    const status = await waitFor(() => {
+      const e = document.getElementById('event-status');
+      expect(e).toBeTruthy();
+      return e!;
+    });
+    expect(status.getAttribute('data-status')).toBe('unverified');
+    expect(status.textContent).toContain(
+      'its archive is marked verified in this database, but signed by gamma\\u{202e} (SHA256:g), not trusted',
+    );
+    expect(status.textContent).not.toContain('\u202e');
+  });
+
   it('steps to the previous and next result from the detail, with buttons and Alt+Up / Alt+Down', async () => {
     const ids = ['x@1#0', 'x@1#1', 'x@1#2'];
     const asked: string[] = [];

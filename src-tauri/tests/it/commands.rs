@@ -647,6 +647,42 @@ fn archives_the_keyring_does_not_trust_are_marked_not_trusted_on_request() {
     // Another app on the same database that trusts only the partner's key.
     let elsewhere = AppState::new(&e._tmp.path().join("elsewhere"), Some(&db)).unwrap();
     commands::trust_key_file(&elsewhere, &e.fx.partner_pub.display().to_string()).unwrap();
+    // Until then, its results and event details do not show those archives' events as verified; this app's do.
+    let query = format!("origin:{}", fixtures::ORIGIN_K8S);
+    let shown = |state: &AppState| -> (usize, usize) {
+        let page = commands::search(state, &query, 1000, None).unwrap();
+        let sorted = commands::search_sorted(state, &query, 1000, None, None, false, None).unwrap();
+        assert_eq!(
+            page.events.iter().map(|r| r.verified).collect::<Vec<_>>(),
+            sorted.events.iter().map(|r| r.verified).collect::<Vec<_>>()
+        );
+        (
+            page.events.iter().filter(|r| r.verified).count(),
+            page.events.len(),
+        )
+    };
+    let (verified_here, n) = shown(&e.state);
+    assert!(n > 0);
+    assert_eq!(verified_here, n);
+    assert_eq!(shown(&elsewhere), (0, n));
+    let first = commands::search(&elsewhere, &query, 1, None)
+        .unwrap()
+        .events[0]
+        .id
+        .clone();
+    let detail = commands::event(&elsewhere, &first).unwrap();
+    assert!(!detail.row.verified);
+    assert_eq!(detail.archive_status, "verified");
+    assert!(
+        detail
+            .not_trusted_now
+            .as_deref()
+            .is_some_and(|r| r.contains("signed by e2e-ops") && r.contains("not trusted")),
+        "{:?}",
+        detail.not_trusted_now
+    );
+    let here = commands::event(&e.state, &first).unwrap();
+    assert!(here.row.verified && here.not_trusted_now.is_none());
     let demoted = commands::demote_untrusted_archives(&elsewhere).unwrap();
     assert_eq!(
         demoted.iter().map(|d| d.sequence).collect::<Vec<_>>(),

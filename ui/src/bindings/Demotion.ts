@@ -5,6 +5,11 @@
  */
 export type Demotion = { archive_id: number, origin: string, sequence: number, 
 /**
- * What happened, in words: why the archive is no longer trusted.
+ * Why it is not trusted: "signed by NAME (FINGERPRINT), not trusted: REASON" ("no longer trusted" once
+ * demoted), or why its stored signed documents do not re-read.
+ */
+reason: string, 
+/**
+ * What happened, in words, with the archive named.
  */
 message: string, };

@@ -41,6 +41,11 @@ evidence_label?: string,
  */
 cloudtrail?: CloudTrailSource, 
 /**
+ * Set by a caller holding keys (the app) when the archive is stored as verified but those keys do not trust
+ * it now ([`Store::untrusted_now`](crate::store::Store::untrusted_now)): why; `row.verified` is then false.
+ */
+not_trusted_now?: string, 
+/**
  * Stable id: `origin@sequence#index`.
  */
 id: string, 

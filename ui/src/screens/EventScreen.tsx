@@ -236,7 +236,13 @@ export function EventScreen({
                 ) : (
                   <span className="badge good">Verified</span>
                 )}{' '}
-                {!event.verified ? (
+                {!event.verified && event.not_trusted_now ? (
+                  <span id="event-not-trusted-now">
+                    {' '}
+                    its archive is marked verified in this database, but{' '}
+                    {safeText(event.not_trusted_now)}: do not rely on this event until you trust its key
+                  </span>
+                ) : !event.verified ? (
                   ` its archive is stored flagged “${safeText(event.archive_status)}”: do not rely on this event`
                 ) : received ? (
                   // Sealed on receipt (docs/archive-format.md section 4.1): the auditor's own seal, made when the

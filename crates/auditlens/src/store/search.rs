@@ -125,6 +125,11 @@ pub struct EventDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub cloudtrail: Option<CloudTrailSource>,
+    /// Set by a caller holding keys (the app) when the archive is stored as verified but those keys do not trust
+    /// it now ([`Store::untrusted_now`](crate::store::Store::untrusted_now)): why; `row.verified` is then false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub not_trusted_now: Option<String>,
 }
 
 /// Where a CloudTrail event is in the export that proves it (docs/cloudtrail.md section 5).
@@ -691,6 +696,7 @@ impl Store {
                                 )
                             }),
                         cloudtrail: None,
+                        not_trusted_now: None,
                         received_label: super::received_label(
                             &r.get(32)?,
                             &r.get(26)?,

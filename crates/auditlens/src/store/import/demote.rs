@@ -13,7 +13,10 @@ pub struct Demotion {
     pub archive_id: i64,
     pub origin: String,
     pub sequence: u64,
-    /// What happened, in words: why the archive is no longer trusted.
+    /// Why it is not trusted: "signed by NAME (FINGERPRINT), not trusted: REASON" ("no longer trusted" once
+    /// demoted), or why its stored signed documents do not re-read.
+    pub reason: String,
+    /// What happened, in words, with the archive named.
     pub message: String,
 }
 
@@ -86,6 +89,7 @@ fn not_trusted(
                 archive_id,
                 origin: origin.unwrap_or_default(),
                 sequence: sequence.unwrap_or(0).max(0) as u64,
+                reason: String::new(),
                 message: String::new(),
             },
             why,
@@ -103,30 +107,29 @@ impl Store {
         Ok(not_trusted(&self.conn, policy)?
             .into_iter()
             .map(|(mut d, why)| {
+                d.reason = why.text("not");
                 d.message = format!(
                     "archive #{} is marked verified, but {}",
-                    d.archive_id,
-                    why.text("not")
+                    d.archive_id, d.reason
                 );
                 d
             })
             .collect())
     }
 
-    /// Fills `summary.not_trusted_now` with [`Store::untrusted_now`] (as the Overview's notes) and clears
-    /// `all_verified` when any is found.
+    /// Fills `summary.not_trusted_now` with `untrusted` ([`Store::untrusted_now`], under the caller's trust) as
+    /// the Overview's notes, and clears `all_verified` when there is any.
     pub fn note_trust(
         &self,
         summary: &mut VerificationSummary,
-        policy: &TrustPolicy,
+        untrusted: &[Demotion],
     ) -> Result<(), StoreError> {
-        let found = not_trusted(&self.conn, policy)?;
-        if found.is_empty() {
+        if untrusted.is_empty() {
             return Ok(());
         }
         let rows: HashMap<i64, crate::store::ArchiveRow> =
             self.archives()?.into_iter().map(|a| (a.id, a)).collect();
-        for (d, why) in found {
+        for d in untrusted {
             let Some(a) = rows.get(&d.archive_id) else {
                 continue;
             };
@@ -138,7 +141,7 @@ impl Store {
                     sequence: a.sequence,
                     path: a.path.clone(),
                     status: a.status.clone(),
-                    reason: Some(why.text("not")),
+                    reason: Some(d.reason.clone()),
                 });
         }
         summary.all_verified = false;
@@ -155,17 +158,17 @@ impl Store {
         let found = not_trusted(&tx, policy)?;
         let mut out = Vec::new();
         for (mut d, why) in found {
-            let why = why.text("no longer");
+            d.reason = why.text("no longer");
             tx.execute(
                 "UPDATE archives SET status = 'untrusted', failure = ?1 WHERE id = ?2",
                 params![
-                    serde_json::json!({ "message": why }).to_string(),
+                    serde_json::json!({ "message": d.reason }).to_string(),
                     d.archive_id
                 ],
             )?;
             d.message = format!(
-                "archive #{} is no longer counted as verified: {why}",
-                d.archive_id
+                "archive #{} is no longer counted as verified: {}",
+                d.archive_id, d.reason
             );
             out.push(d);
         }
