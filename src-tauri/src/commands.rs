@@ -1224,8 +1224,69 @@ pub fn export_preview(
     selection: &ExportSelection,
 ) -> Result<ExportPreview, AppError> {
     state.db()?.read(|store| {
-        auditlens::bundle::preview(store, selection, now_micros()).map_err(export_error)
+        let mut p =
+            auditlens::bundle::preview(store, selection, now_micros()).map_err(export_error)?;
+        // What this app's keys do not trust now is shown as an export would treat it: refused.
+        let untrusted = untrusted_names(&state.untrusted_now(store)?);
+        for a in &mut p.archives {
+            if a.verified && untrusted.contains(&a.archive) {
+                a.verified = false;
+                p.unverified += a.events;
+            }
+        }
+        for e in &mut p.sample {
+            if untrusted.contains(&e.archive) {
+                e.verified = false;
+            }
+        }
+        Ok(p)
     })
+}
+
+/// Each archive of `untrusted` as rows and previews name it, `origin@sequence`.
+fn untrusted_names(untrusted: &[Demotion]) -> std::collections::HashSet<String> {
+    untrusted
+        .iter()
+        .map(|d| format!("{}@{}", d.origin, d.sequence))
+        .collect()
+}
+
+/// Exports are signed by the auditor: archives the database marks verified that this app's keys do not trust now
+/// ([`AppState::untrusted_now`]) are refused, those named in `only` (`origin@sequence`), or all of them.
+fn refuse_untrusted_now(
+    state: &AppState,
+    store: &Store,
+    only: Option<&std::collections::HashSet<String>>,
+) -> Result<(), AppError> {
+    let untrusted = state.untrusted_now(store)?;
+    let hit: Vec<&Demotion> = untrusted
+        .iter()
+        .filter(|d| only.is_none_or(|o| o.contains(&format!("{}@{}", d.origin, d.sequence))))
+        .collect();
+    if hit.is_empty() {
+        return Ok(());
+    }
+    let (what, its, it) = if hit.len() == 1 {
+        ("1 archive is".to_string(), "its", "it")
+    } else {
+        (format!("{} archives are", hit.len()), "their", "them")
+    };
+    let mut msg = format!(
+        "NOT EXPORTED: {what} marked verified in this database, but not trusted by your keyring now; trust \
+         {its} key in the Keyring, or mark {it} as not trusted on the Overview, first. Nothing was written."
+    );
+    for d in hit.iter().take(5) {
+        msg.push_str(&format!(
+            "\n{}#{}: {}",
+            terminal_safe(&d.origin),
+            d.sequence,
+            terminal_safe(&d.reason)
+        ));
+    }
+    if hit.len() > 5 {
+        msg.push_str(&format!("\n… and {} more", hit.len() - 5));
+    }
+    Err(AppError::new(ErrorCode::Invalid, msg))
 }
 
 /// An export's error as the window shows it: a refusal lists the first five refused events.
@@ -1344,6 +1405,9 @@ pub fn export_parquet(
     // The AWS keys kept at CloudTrail imports re-verify the stored exports whose events are selected.
     let aws = kept_aws_keys(state);
     let summary = state.db()?.read(|store| {
+        // Which archives a query's matches come from is not known before the export reads them: any archive
+        // this app's keys do not trust now stops it.
+        refuse_untrusted_now(state, store, None)?;
         let opts = ParquetExportOptions {
             query,
             from: None,
@@ -1426,6 +1490,14 @@ pub fn export_bundle(
     // CloudTrail events travel with their log files and the AWS keys kept at import, which re-verify them first.
     let aws = kept_aws_keys(state);
     let summary = state.db()?.read(|store| {
+        let archives: std::collections::HashSet<String> =
+            auditlens::bundle::preview(store, selection, now_micros())
+                .map_err(export_error)?
+                .archives
+                .into_iter()
+                .map(|a| a.archive)
+                .collect();
+        refuse_untrusted_now(state, store, Some(&archives))?;
         let opts = ExportOptions {
             selection: selection_input,
             purpose,

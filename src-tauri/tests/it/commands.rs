@@ -683,6 +683,41 @@ fn archives_the_keyring_does_not_trust_are_marked_not_trusted_on_request() {
     );
     let here = commands::event(&e.state, &first).unwrap();
     assert!(here.row.verified && here.not_trusted_now.is_none());
+    // Nothing of them is exported as verified: the preview says so, the bundle and the analytics export refuse.
+    commands::create_auditor_key(&elsewhere, "auditor").unwrap();
+    let selection = auditlens_app::contract::ExportSelection::Query {
+        query: query.clone(),
+    };
+    let preview = commands::export_preview(&elsewhere, &selection).unwrap();
+    assert!(preview.archives.iter().all(|a| !a.verified), "{preview:?}");
+    assert_eq!(preview.unverified, preview.events);
+    assert!(preview.sample.iter().all(|r| !r.verified));
+    let out = e._tmp.path().join("b.zip");
+    let err = commands::export_bundle(&elsewhere, &selection, "review", &out.display().to_string())
+        .unwrap_err();
+    assert!(
+        err.message.starts_with(
+            "NOT EXPORTED: 2 archives are marked verified in this database, but not trusted"
+        ) && err.message.contains("signed by e2e-ops"),
+        "{}",
+        err.message
+    );
+    assert!(!out.exists());
+    let dir = e._tmp.path().join("parquet");
+    let err = commands::export_parquet(&elsewhere, "", &dir.display().to_string()).unwrap_err();
+    assert!(
+        err.message.starts_with("NOT EXPORTED: 2 archives"),
+        "{}",
+        err.message
+    );
+    assert!(!dir.join("_manifest").exists());
+    // The partner's archive, which this app trusts, still exports.
+    let partner = auditlens_app::contract::ExportSelection::Query {
+        query: format!("origin:{}", fixtures::ORIGIN_PARTNER),
+    };
+    let done = commands::export_bundle(&elsewhere, &partner, "review", &out.display().to_string())
+        .unwrap();
+    assert!(done.events > 0 && out.exists());
     let demoted = commands::demote_untrusted_archives(&elsewhere).unwrap();
     assert_eq!(
         demoted.iter().map(|d| d.sequence).collect::<Vec<_>>(),
