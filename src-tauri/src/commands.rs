@@ -397,21 +397,24 @@ fn remove_grants(
             ),
         }]
     });
-    for d in demoted.iter().filter(|d| d.archive_id != 0) {
-        log_action(
-            state,
-            "archive no longer trusted",
-            &format!("{}#{}", d.origin, d.sequence),
-            &d.message,
-        )?;
-    }
     Ok(UntrustOutcome { keys, demoted })
 }
 
 /// "Mark as not trusted" on the Overview: the verified archives of the open database that the keyring and this
 /// session's keys do not trust become untrusted (each written to the action log), as removing a grant does.
 pub fn demote_untrusted_archives(state: &AppState) -> Result<Vec<Demotion>, AppError> {
-    let demoted = demote_untrusted(state)?;
+    demote_untrusted(state)
+}
+
+/// Verified archives of the store that the keyring and this session's keys no longer trust become untrusted, each
+/// written to the action log.
+fn demote_untrusted(state: &AppState) -> Result<Vec<Demotion>, AppError> {
+    let policy = state.policy();
+    let db = state.db()?;
+    let demoted = {
+        let _writer = lock(&state.write_lock);
+        db.writer()?.demote_untrusted(&policy)?
+    };
     for d in &demoted {
         log_action(
             state,
@@ -421,15 +424,6 @@ pub fn demote_untrusted_archives(state: &AppState) -> Result<Vec<Demotion>, AppE
         )?;
     }
     Ok(demoted)
-}
-
-/// Verified archives of the store that the keyring and this session's keys no longer trust become untrusted.
-fn demote_untrusted(state: &AppState) -> Result<Vec<Demotion>, AppError> {
-    let policy = state.policy();
-    let db = state.db()?;
-    let _writer = lock(&state.write_lock);
-    let mut store = db.writer()?;
-    Ok(store.demote_untrusted(&policy)?)
 }
 
 /// Verifies and imports `paths` one after the other, reporting to `emit`; stops early when `cancel` is set.
