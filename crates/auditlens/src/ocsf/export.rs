@@ -1410,8 +1410,8 @@ struct ManifestJson<'a> {
 mod tests {
     use super::*;
 
-    /// A batch of `n` small rows (what the writers are given; the leaves are not checked here).
-    fn small_batch(n: usize) -> RecordBatch {
+    /// A batch of the JSON Lines events `raws` of one archive, with the leaf `leaf(index, raw)` for each.
+    fn batch_of(raws: &[&str], leaf: impl Fn(usize, &str) -> String) -> RecordBatch {
         let archive = ArchiveColumns {
             root_hex: String::new(),
             checkpoint_sha256_hex: String::new(),
@@ -1420,27 +1420,34 @@ mod tests {
             verification: "verified",
         };
         let mut rows = RowsBuilder::new();
-        for i in 0..n {
-            let raw = format!(r#"{{"n":{i}}}"#);
+        for (i, raw) in raws.iter().enumerate() {
+            let leaf = leaf(i, raw);
             let id = format!("o@1#{i}");
             let p = Provenance {
                 time_ms: 0,
                 time_known: true,
-                raw: &raw,
+                raw,
                 event_id: &id,
                 origin: "o",
                 sequence: 1,
                 index: i as i64,
-                leaf_hex: "",
+                leaf_hex: &leaf,
                 archive: &archive,
                 source: None,
                 category: None,
                 outcome: None,
             };
-            let e = map::map_raw(SourceKind::Jsonl, &raw, &Fields::default());
+            let e = map::map_raw(SourceKind::Jsonl, raw, &Fields::default());
             rows.append(&e, &p).unwrap();
         }
         rows.finish().unwrap()
+    }
+
+    /// A batch of `n` small rows (what the writers are given; the leaves are not checked here).
+    fn small_batch(n: usize) -> RecordBatch {
+        let raws: Vec<String> = (0..n).map(|i| format!(r#"{{"n":{i}}}"#)).collect();
+        let raws: Vec<&str> = raws.iter().map(String::as_str).collect();
+        batch_of(&raws, |_, _| String::new())
     }
 
     /// Writes `rounds` batches to each of `partitions` partitions, interleaved as events in time order are, checking
@@ -1561,41 +1568,15 @@ mod tests {
 
     #[test]
     fn a_row_whose_bytes_changed_stops_its_batch() {
-        let archive = ArchiveColumns {
-            root_hex: String::new(),
-            checkpoint_sha256_hex: String::new(),
-            signer_fingerprint: String::new(),
-            normalization: String::new(),
-            verification: "verified",
-        };
         let events = [r#"{"a":1}"#, r#"{"b":2}"#];
         let batch = |leaf_of_second: &str| {
-            let mut rows = RowsBuilder::new();
-            for (i, raw) in events.into_iter().enumerate() {
-                let leaf = if i == 1 {
+            batch_of(&events, |i, raw| {
+                if i == 1 {
                     leaf_of_second.to_owned()
                 } else {
                     merkle::to_hex(&merkle::leaf_hash(raw.as_bytes()))
-                };
-                let id = format!("o@1#{i}");
-                let p = Provenance {
-                    time_ms: 0,
-                    time_known: true,
-                    raw,
-                    event_id: &id,
-                    origin: "o",
-                    sequence: 1,
-                    index: i as i64,
-                    leaf_hex: &leaf,
-                    archive: &archive,
-                    source: None,
-                    category: None,
-                    outcome: None,
-                };
-                let e = map::map_raw(SourceKind::Jsonl, raw, &Fields::default());
-                rows.append(&e, &p).unwrap();
-            }
-            rows.finish().unwrap()
+                }
+            })
         };
         let good = merkle::to_hex(&merkle::leaf_hash(events[1].as_bytes()));
         assert!(check_leaves(&batch(&good)).is_ok());
