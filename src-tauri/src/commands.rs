@@ -885,22 +885,28 @@ pub fn search(
     after: Option<&str>,
 ) -> Result<SearchPage, AppError> {
     let limit = (limit as usize).clamp(1, MAX_LIMIT);
-    state.db()?.read(|s| {
-        let page = s.search(query, limit, after, now_micros())?;
-        trusted_now(state, s, page)
+    let db = state.db()?;
+    db.read(|s| {
+        let mut page = s.search(query, limit, after, now_micros())?;
+        trusted_now(state, &db, s, &mut page)?;
+        Ok(page)
     })
 }
 
 /// `page` with `verified` cleared on the events of archives this app's keys do not trust now
-/// ([`AppState::untrusted_now`]): what the file marks verified is not shown as verified unless the keyring agrees.
+/// ([`AppState::untrusted_now`]) and on those whose stored row is not the event signed at its index
+/// (`Store::confirm_page`): what the file marks verified is not shown as verified unless the keyring agrees and
+/// the bytes are the signed ones.
 fn trusted_now(
     state: &AppState,
+    db: &Database,
     store: &Store,
-    mut page: SearchPage,
-) -> Result<SearchPage, AppError> {
+    page: &mut SearchPage,
+) -> Result<(), AppError> {
+    store.confirm_page(page, &db.confirmed)?;
     let untrusted = state.untrusted_now(store)?;
     if untrusted.is_empty() {
-        return Ok(page);
+        return Ok(());
     }
     // Named as each row names its archive (`origin@sequence`, the archive's own origin).
     let archives: std::collections::HashSet<String> = untrusted
@@ -912,7 +918,7 @@ fn trusted_now(
             e.verified = false;
         }
     }
-    Ok(page)
+    Ok(())
 }
 
 /// [`search`] in the order `sort` (newest first when `None`), by the library's keyset-paged sorted search;
@@ -935,15 +941,17 @@ pub fn search_sorted(
             "a page is asked for by its offset or by a cursor, not both",
         ));
     }
-    state.db()?.read(|s| {
-        let page = if let Some(offset) = offset {
+    let db = state.db()?;
+    db.read(|s| {
+        let mut page = if let Some(offset) = offset {
             s.search_at(query, sort, u64::from(offset), limit, now_micros())?
         } else if from_end {
             s.search_from_end(query, sort, limit, after, now_micros())?
         } else {
             s.search_sorted(query, sort, limit, after, now_micros())?
         };
-        trusted_now(state, s, page)
+        trusted_now(state, &db, s, &mut page)?;
+        Ok(page)
     })
 }
 
@@ -967,7 +975,8 @@ pub fn histogram(state: &AppState, query: &str, buckets: u32) -> Result<Histogra
 
 /// One event with its exact bytes and provenance.
 pub fn event(state: &AppState, id: &str) -> Result<EventDetail, AppError> {
-    state.db()?.read(|s| {
+    let db = state.db()?;
+    db.read(|s| {
         let mut e = s.event(id)?.ok_or_else(|| {
             AppError::new(
                 ErrorCode::NotFound,
@@ -983,6 +992,7 @@ pub fn event(state: &AppState, id: &str) -> Result<EventDetail, AppError> {
             e.row.verified = false;
             e.not_trusted_now = Some(d.reason.clone());
         }
+        s.confirm_event(&mut e, &db.confirmed)?;
         Ok(e)
     })
 }
@@ -1333,14 +1343,28 @@ pub fn export_results(state: &AppState, query: &str, out: &str) -> Result<Result
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
     let io = |e: std::io::Error| AppError::new(ErrorCode::Io, format!("writing {out}: {e}"));
-    let written = state.db()?.read(|store| {
+    let db = state.db()?;
+    let written = db.read(|store| {
         let file = std::fs::File::create(&tmp).map_err(io)?;
         let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
-        let events = write_results(store, query, None, format, now_micros(), &mut w, &|l| l)
-            .map_err(|e| match e {
-                TableError::Search(e) => e.into(),
-                TableError::Io(e) => io(e),
-            })?;
+        // `verified` as the screens show it.
+        let mut shown =
+            |page: &mut SearchPage| trusted_now(state, &db, store, page).map_err(|e| e.message);
+        let events = write_results(
+            store,
+            query,
+            None,
+            format,
+            now_micros(),
+            &mut w,
+            &|l| l,
+            &mut shown,
+        )
+        .map_err(|e| match e {
+            TableError::Search(e) => e.into(),
+            TableError::Io(e) => io(e),
+            TableError::Shown(m) => AppError::new(ErrorCode::Database, m),
+        })?;
         w.flush().map_err(io)?;
         w.get_ref().sync_all().map_err(io)?;
         Ok(events)

@@ -34,6 +34,9 @@ pub struct Database {
     /// What opening it did to a database from an older AuditLens (upgraded, and where its backup copy is).
     pub upgrade: Option<String>,
     readers: Mutex<Vec<Store>>,
+    /// Each archive's stored leaves read against its signed root once, for the rows shown as verified
+    /// (`Store::confirm_page`).
+    pub confirmed: Arc<auditlens::store::confirm::Confirmations>,
 }
 
 impl Database {
@@ -56,11 +59,31 @@ impl Database {
             from_command_line,
             upgrade: upgrade.map(|u| u.to_string()),
             readers: Mutex::new(vec![first]),
+            confirmed: Arc::new(auditlens::store::confirm::Confirmations::new()),
         };
         // Whatever the full-text index lacks (a crash while indexing, a store from an older AuditLens, an index
         // removed) is indexed now; searches read those events meanwhile.
         db.index_text_in_background();
+        db.confirm_in_background();
         Ok(db)
+    }
+
+    /// Reads the stored leaves of the verified archives against their signed roots on a thread and read
+    /// connection of its own, newest first, so that the first pages of results need not (`Store::confirm_page`
+    /// reads an archive's leaves itself when it comes first). It stops once this database is closed.
+    fn confirm_in_background(&self) {
+        let path = self.path.clone();
+        let known = Arc::downgrade(&self.confirmed);
+        std::thread::spawn(move || {
+            let Ok(store) = Store::open_read_only(&path) else {
+                return;
+            };
+            while let Some(known) = known.upgrade() {
+                if !matches!(store.confirm_next_archive(&known), Ok(true)) {
+                    break;
+                }
+            }
+        });
     }
 
     /// Indexes the text of every stored archive the full-text index lacks, on a thread and connection of its own

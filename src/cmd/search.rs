@@ -57,7 +57,16 @@ pub fn run(db: &Path, opts: Options<'_>, query: &str) -> Result<ExitCode, Fatal>
                 text
             }
         };
-        return match write_results(&store, query, opts.after, format, now, &mut out, &line) {
+        return match write_results(
+            &store,
+            query,
+            opts.after,
+            format,
+            now,
+            &mut out,
+            &line,
+            &mut |_| Ok(()),
+        ) {
             Ok(_) => Ok(ExitCode::SUCCESS),
             Err(TableError::Search(e)) => Err(query_error(e)),
             Err(TableError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {

@@ -9,7 +9,9 @@
 //   (d) beta's grant removed: sequence 2 is no longer counted as verified (the Keyring says so, the Overview lists
 //       it as signed by a key that is not trusted, the Archives screen marks it), and granting beta again restores it;
 //   (e) a database imported by the command line under another key (gamma), opened with --db: the Overview names its
-//       archive as marked verified but not trusted by this keyring now, and "Mark as not trusted" demotes it.
+//       archive as marked verified but not trusted by this keyring now, and "Mark as not trusted" demotes it;
+//   (f) a database whose rows were edited after import, opened with --db and gamma trusted: the edited events are
+//       shown as NOT VERIFIED, the others as verified, and the detail says what differs from the signed event.
 // Screenshots go to target/e2e-screenshots/ (t01-...).
 
 import assert from 'node:assert/strict';
@@ -20,6 +22,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { Harness, ROOT } from './harness.mjs';
 import { search } from './steps.mjs';
+import { Keys } from './webdriver.mjs';
 
 const CLI = path.join(ROOT, 'target/debug/auditlens');
 const LOGS = path.join(ROOT, 'tests/fixtures/logs');
@@ -68,6 +71,22 @@ before(async () => {
   fx.handed = seal('handed-1.zip', 'e2e-gamma', 'corp.example/handed/k8s', 'k8s_audit/falco_trace_files/exec_pod.json');
   fx.handedDb = path.join(dir, 'handed.db');
   run('import', '--db', fx.handedDb, '--trust', path.join(dir, 'keys/e2e-gamma.pub'), fx.handed);
+  // The same, under a key the app is given (--trust), then edited with plain SQL: one event's actor column, and
+  // another event's bytes.
+  fx.edited = seal('edited-1.zip', 'e2e-gamma', 'corp.example/edited/k8s', 'k8s_audit/audit2rbac/demo.log');
+  fx.editedDb = path.join(dir, 'edited.db');
+  fx.gammaPub = path.join(dir, 'keys/e2e-gamma.pub');
+  run('import', '--db', fx.editedDb, '--trust', fx.gammaPub, fx.edited);
+  const edits = [
+    "UPDATE events SET actor = 'mallory' WHERE idx = 3",
+    `UPDATE events SET raw = replace(raw, '"verb"', '"Verb"') WHERE idx = 5 AND raw LIKE '%"verb"%'`,
+  ];
+  const changed = execFileSync(
+    'python3',
+    ['-c', 'import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nprint(sum(c.execute(q).rowcount for q in sys.argv[2:]))\nc.commit()', fx.editedDb, ...edits],
+    { encoding: 'utf8' },
+  );
+  assert.equal(changed.trim(), '2');
   fx.alpha = fingerprint(fx.a1);
   fx.beta = fingerprint(fx.a2);
 });
@@ -234,6 +253,46 @@ describe('a database imported under keys this keyring does not hold', () => {
       assert.match(await s.text('#verification [data-kind="untrusted"]'), /1 archive signed by a key that is not trusted/);
       await goTo(s, 'archives');
       await s.waitFor('handed #1 untrusted', async () => /Untrusted key/.test(await s.text('#archives-table')));
+    });
+  });
+});
+
+describe('a database edited after its import', () => {
+  let s;
+  before(async () => {
+    s = await h.launch(['--db', fx.editedDb, '--trust', fx.gammaPub]);
+  });
+  after(async () => {
+    await s?.quit();
+  });
+
+  it('shows the edited events as not verified, the others as verified, and says what differs', async () => {
+    await step(s, 'edited-rows', async () => {
+      await goTo(s, 'search');
+      await search(s, 'origin:corp.example/edited/k8s');
+      await s.waitForText('#match-count', /^37 matches/);
+      const badges = async () =>
+        s.execute(
+          `return [...document.querySelectorAll('#results-body [role=row] .col-verified .badge')].map((b) => b.textContent)`,
+        );
+      await s.waitFor('badges', async () => (await badges()).length >= 20);
+      const shown = await badges();
+      assert.equal(shown.filter((b) => b === 'NOT VERIFIED').length, 2, shown.join(','));
+      await s.execute(
+        `[...document.querySelectorAll('#results-body [role=row] .col-verified .badge')].find((b) => b.textContent === 'NOT VERIFIED').scrollIntoView({ block: 'center' })`,
+      );
+      await h.screenshot(s, 't08-search-edited-rows');
+      await search(s, 'origin:corp.example/edited/k8s actor:mallory');
+      await s.waitForText('#match-count', /^1 match/);
+      await (await s.waitForElement('#results-body [role=row]')).click();
+      await (await s.find('#results-body')).type(Keys.ENTER);
+      await s.waitForElement('#event-detail');
+      await s.waitForText('#event-status', 'NOT VERIFIED');
+      const why = await s.text('#event-not-confirmed');
+      assert.match(why, /its archive is marked verified in this database, but this event as stored is not the one signed/);
+      assert.match(why, /stored actor "mallory" differs from the event's "system:admin as bob"/);
+      await s.execute('document.getElementById("event-provenance").scrollIntoView({ block: "start" })');
+      await h.screenshot(s, 't09-event-not-the-signed-one');
     });
   });
 });

@@ -12,6 +12,7 @@ mod cli_contract;
 mod cloudtrail_bundle;
 mod cloudtrail_digest;
 mod cloudtrail_import;
+mod confirm;
 mod coverage;
 mod crash;
 mod hostile_text;

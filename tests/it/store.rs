@@ -613,7 +613,7 @@ fn check_finds_a_changed_normalized_actor() {
             [K8S],
         )
         .unwrap();
-    assert_check_finds(&lab, "stored actor Some(\"mallory\")", Some(9));
+    assert_check_finds(&lab, "stored actor \"mallory\"", Some(9));
 }
 
 #[test]

@@ -191,7 +191,7 @@ fn an_archive_normalized_under_version_1_keeps_its_fields_until_it_is_imported_a
     assert_eq!(code(&c), 1);
     let err = text(&c.stderr);
     assert!(
-        err.contains("stored time Some(1714557600123456) differs from the event's None"),
+        err.contains("stored time 2024-05-01T10:00:00.123456Z differs from the event's none"),
         "{err}"
     );
     // A version this AuditLens does not have is named as such.

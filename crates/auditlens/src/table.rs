@@ -9,7 +9,7 @@
 use std::io::Write;
 
 use crate::store::Store;
-use crate::store::search::{EventRow, SearchError};
+use crate::store::search::{EventRow, SearchError, SearchPage};
 
 /// The CSV header: the table's columns, then the provenance that makes each row checkable against its archive.
 pub const CSV_HEADER: [&str; 18] = [
@@ -118,11 +118,16 @@ pub enum TableError {
     Search(#[from] SearchError),
     #[error("writing the results: {0}")]
     Io(#[from] std::io::Error),
+    /// The caller's `shown` step refused a page.
+    #[error("{0}")]
+    Shown(String),
 }
 
 /// Writes every event `query` matches, newest first (from the cursor `after`, when given), page after page
 /// (bounded memory), in `format`; each line goes through `line` (the command line makes CSV cells safe to print
-/// on a terminal with it). Returns how many events were written.
+/// on a terminal with it), each page through `shown` first (the app clears `verified` there as on its screens:
+/// [`crate::store::confirm`]). Returns how many events were written.
+#[allow(clippy::too_many_arguments)]
 pub fn write_results(
     store: &Store,
     query: &str,
@@ -131,6 +136,7 @@ pub fn write_results(
     now_micros: i64,
     out: &mut dyn Write,
     line: &dyn Fn(String) -> String,
+    shown: &mut dyn FnMut(&mut SearchPage) -> Result<(), String>,
 ) -> Result<u64, TableError> {
     const PAGE: usize = 1000;
     if format == TableFormat::Csv {
@@ -139,7 +145,8 @@ pub fn write_results(
     let mut after: Option<String> = after.map(str::to_owned);
     let mut written = 0u64;
     loop {
-        let page = store.search(query, PAGE, after.as_deref(), now_micros)?;
+        let mut page = store.search(query, PAGE, after.as_deref(), now_micros)?;
+        shown(&mut page).map_err(TableError::Shown)?;
         for e in &page.events {
             let text = match format {
                 TableFormat::Csv => event_csv(e),

@@ -471,11 +471,33 @@ fn a_missing_sequence_shows_as_a_gap() {
     assert_eq!(third.gap_before, Some(3));
 }
 
+/// Rows shown as verified by search, sorted search and the event detail, as the window gets them.
+fn shown_verified(state: &AppState) -> Vec<(String, bool, bool)> {
+    let page = commands::search(state, "", 500, None).unwrap();
+    let sorted = commands::search_sorted(state, "", 500, None, None, false, None).unwrap();
+    assert_eq!(page.events, sorted.events);
+    page.events
+        .iter()
+        .map(|r| {
+            let d = commands::event(state, &r.id).unwrap();
+            assert_eq!(
+                d.not_confirmed.is_some(),
+                !d.row.verified,
+                "{:?}",
+                d.not_confirmed
+            );
+            (r.id.clone(), r.verified, d.row.verified)
+        })
+        .collect()
+}
+
 #[test]
 fn check_reports_a_clean_database_and_finds_an_edit_behind_its_back() {
     let e = env();
     trust_ops(&e);
     import(&e.state, &[&e.fx.k8s_1]);
+    let before = shown_verified(&e.state);
+    assert!(!before.is_empty() && before.iter().all(|(_, page, detail)| *page && *detail));
     let run = || {
         let mut events = Vec::new();
         commands::check_database(&e.state, 3, &AtomicBool::new(false), &mut |ev| {
@@ -495,6 +517,48 @@ fn check_reports_a_clean_database_and_finds_an_edit_behind_its_back() {
             [],
         )
         .unwrap();
+    // The window no longer shows the edited event as verified (the archive's leaves were confirmed by the first
+    // page; the row's bytes are read again each time), and still shows the others as verified.
+    let edited: Vec<String> = store
+        .connection()
+        .prepare("SELECT a.origin || '@' || a.sequence || '#' || e.idx FROM events e JOIN archives a ON a.id = e.archive_id WHERE e.idx = 0")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let after = shown_verified(&e.state);
+    assert_eq!(after.len(), before.len());
+    for (id, page, detail) in &after {
+        let is_edited = edited.contains(id);
+        assert_eq!((*page, *detail), (!is_edited, !is_edited), "{id}");
+    }
+    let why = commands::event(&e.state, &edited[0])
+        .unwrap()
+        .not_confirmed
+        .unwrap();
+    assert!(
+        why.contains("event bytes do not match the stored leaf hash"),
+        "{why}"
+    );
+    // Exported results say what the screens say.
+    let out = e._tmp.path().join("results.jsonl");
+    commands::export_results(&e.state, "", &out.display().to_string()).unwrap();
+    let exported: Vec<(String, bool)> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["id"].as_str().unwrap().to_owned(),
+                v["verified"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(exported.len(), after.len());
+    for (id, verified) in &exported {
+        assert_eq!(*verified, !edited.contains(id), "{id}");
+    }
     match run().last() {
         Some(CheckEvent::Finished { report, .. }) => {
             assert!(!report.ok);

@@ -46,6 +46,12 @@ cloudtrail?: CloudTrailSource,
  */
 not_trusted_now?: string, 
 /**
+ * Set by [`Store::confirm_event`](crate::store::Store::confirm_event) when the archive is stored as
+ * verified but this event's stored row is not the event signed at its index: why; `row.verified` is then
+ * false.
+ */
+not_confirmed?: string, 
+/**
  * Stable id: `origin@sequence#index`.
  */
 id: string, 

@@ -242,6 +242,12 @@ export function EventScreen({
                     its archive is marked verified in this database, but{' '}
                     {safeText(event.not_trusted_now)}: do not rely on this event until you trust its key
                   </span>
+                ) : !event.verified && event.not_confirmed ? (
+                  <span id="event-not-confirmed">
+                    {' '}
+                    its archive is marked verified in this database, but {safeText(event.not_confirmed)}: do not
+                    rely on this event; Re-check database lists every such change
+                  </span>
                 ) : !event.verified ? (
                   ` its archive is stored flagged “${safeText(event.archive_status)}”: do not rely on this event`
                 ) : received ? (

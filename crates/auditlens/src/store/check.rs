@@ -10,6 +10,7 @@
 
 mod chain;
 mod cloudtrail;
+pub(crate) mod event;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -23,10 +24,11 @@ use crate::archive::chain_step;
 use crate::archive::{ChainLines, Manifest};
 use crate::checkpoint::Checkpoint;
 use crate::cloudtrail_digest::AwsKeys;
-use crate::merkle::{self, Hash, RootBuilder, hex};
+use crate::merkle::{self, Hash, RootBuilder};
 use crate::note::{Note, VerifierKey};
-use crate::sources::{Normalized, Normalizer, SourceKind};
+use crate::sources::{Normalizer, SourceKind};
 use crate::store::import::CLOUDTRAIL_EVIDENCE;
+use event::{STORED_EVENT_COLUMNS, StoredEvent};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -812,8 +814,7 @@ impl Store {
     ) -> Result<EventsSeen, StoreError> {
         let mut problem = |index: Option<u64>, msg: String| problems.push(at(a, index, msg));
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT idx, leaf, raw, ts, source, origin, actor, action, resource, outcome, ip, agent, env, stage,
-                    category, id, privilege, parse_error
+            "SELECT idx, {STORED_EVENT_COLUMNS}
              FROM events WHERE archive_id = ?1 AND {EVENT_TYPES} ORDER BY idx"
         ))?;
         let mut rows = stmt.query(params![a.id])?;
@@ -838,121 +839,27 @@ impl Store {
                 }
             }
             expected_index = idx + 1;
-            let stored_leaf: Vec<u8> = r.get(1)?;
-            let raw: Vec<u8> = match r.get_ref(2)? {
-                rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
-                    t.to_vec()
-                }
-                _ => Vec::new(),
-            };
-            let leaf = merkle::leaf_hash(&raw);
-            if stored_leaf != leaf {
-                problem(
-                    Some(idx),
-                    format!(
-                        "event bytes do not match the stored leaf hash: expected {}, found {}",
-                        hex(&stored_leaf),
-                        merkle::to_hex(&leaf)
-                    ),
-                );
-            }
-            if let Some(why) = on_leaf(idx, leaf) {
+            let derived = StoredEvent::read(r, 1)?.derive(normalizer, source_name, origin);
+            let on_leaf = on_leaf(idx, derived.leaf);
+            for why in derived
+                .leaf_finding
+                .into_iter()
+                .chain(on_leaf)
+                .chain(derived.findings)
+            {
                 problem(Some(idx), why);
             }
-            // An event that is not a JSON object the parser reads has no fields but source and origin, and the
-            // parser's reason.
-            let (n, parse_error) = match normalizer.normalize_event(&raw) {
-                Ok(n) => (n, None),
-                Err(e) => {
-                    parse_errors += 1;
-                    (Normalized::default(), Some(e.reason().to_string()))
-                }
-            };
-            let stored_parse_error: Option<String> = r.get(17)?;
-            match (&stored_parse_error, &parse_error) {
-                (None, Some(why)) => problem(
-                    Some(idx),
-                    format!("stored as parsed, but the event does not parse: {why}"),
-                ),
-                (Some(s), None) => problem(
-                    Some(idx),
-                    format!("stored as not parsed ({s:?}), but the event parses"),
-                ),
-                (Some(s), Some(why)) if s != why => problem(
-                    Some(idx),
-                    format!("stored parse error {s:?} differs from the parser's {why:?}"),
-                ),
-                _ => {}
+            let parsed = derived.normalized.is_ok();
+            if !parsed {
+                parse_errors += 1;
             }
-            let stored: [Option<String>; 12] = [
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-                r.get(11)?,
-                r.get(12)?,
-                r.get(13)?,
-                r.get(14)?,
-                r.get(16)?,
-            ];
-            let derived: [Option<&str>; 12] = [
-                Some(source_name),
-                Some(origin),
-                n.actor.as_deref(),
-                n.action.as_deref(),
-                n.resource.as_deref(),
-                n.outcome.as_deref(),
-                n.ip.as_deref(),
-                n.agent.as_deref(),
-                n.env.as_deref(),
-                n.stage.as_deref(),
-                n.category.as_deref(),
-                n.privilege.as_deref(),
-            ];
-            const NAMES: [&str; 12] = [
-                "source",
-                "origin",
-                "actor",
-                "action",
-                "resource",
-                "outcome",
-                "ip",
-                "agent",
-                "env",
-                "stage",
-                "category",
-                "privilege",
-            ];
-            for ((name, s), d) in NAMES.iter().zip(&stored).zip(derived) {
-                if s.as_deref() != d {
-                    problem(
-                        Some(idx),
-                        format!("stored {name} {s:?} differs from the event's {d:?}"),
-                    );
-                }
-            }
-            let ts: Option<i64> = r.get(3)?;
-            let id: i64 = r.get(15)?;
-            if ts != n.ts {
-                problem(
-                    Some(idx),
-                    format!("stored time {ts:?} differs from the event's {:?}", n.ts),
-                );
-            } else if !super::rowid::id_matches_time(id, ts) {
-                problem(
-                    Some(idx),
-                    "event id is outside its time's range (moved in time order)".into(),
-                );
-            }
+            let n = derived.normalized.unwrap_or_default();
             match n.ts {
                 Some(t) => {
                     ts_min = Some(ts_min.map_or(t, |m| m.min(t)));
                     ts_max = Some(ts_max.map_or(t, |m| m.max(t)));
                 }
-                None if parse_error.is_none() => untimed += 1,
+                None if parsed => untimed += 1,
                 None => {}
             }
             p.events_done += 1;

@@ -10,6 +10,7 @@
 //! archive imports; the rollback journal would import about 12% faster but lock readers out.
 
 pub mod check;
+pub mod confirm;
 pub mod coverage;
 pub mod hints;
 pub mod histogram;

@@ -130,6 +130,12 @@ pub struct EventDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub not_trusted_now: Option<String>,
+    /// Set by [`Store::confirm_event`](crate::store::Store::confirm_event) when the archive is stored as
+    /// verified but this event's stored row is not the event signed at its index: why; `row.verified` is then
+    /// false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub not_confirmed: Option<String>,
 }
 
 /// Where a CloudTrail event is in the export that proves it (docs/cloudtrail.md section 5).
@@ -662,8 +668,16 @@ impl Store {
                 rusqlite::params![origin, sequence, index as i64],
                 |r| {
                     let leaf: Vec<u8> = r.get(22)?;
-                    let checkpoint: Option<Vec<u8>> = r.get(27)?;
-                    let root: Option<Vec<u8>> = r.get(28)?;
+                    // Whatever type an edited file gives them: shown as they are, never believed.
+                    let bytes = |i: usize| -> rusqlite::Result<Option<Vec<u8>>> {
+                        Ok(match r.get_ref(i)? {
+                            rusqlite::types::ValueRef::Text(t)
+                            | rusqlite::types::ValueRef::Blob(t) => Some(t.to_vec()),
+                            _ => None,
+                        })
+                    };
+                    let checkpoint = bytes(27)?;
+                    let root = bytes(28)?;
                     Ok(EventDetail {
                         row: event_row(r)?,
                         raw: r.get(21)?,
@@ -697,6 +711,7 @@ impl Store {
                             }),
                         cloudtrail: None,
                         not_trusted_now: None,
+                        not_confirmed: None,
                         received_label: super::received_label(
                             &r.get(32)?,
                             &r.get(26)?,

@@ -1,0 +1,252 @@
+//! What is about to be shown as verified, confirmed against what was signed (docs/trust-policy.md section 4b).
+//!
+//! A database's rows are the file's own claim: an edited file could hold other bytes, another leaf or other
+//! fields under an archive still marked verified. Before a page of results or an event is shown as verified, each
+//! of its rows is read again: its bytes must hash to its stored leaf, its fields, time and id must be the ones its
+//! bytes give under its archive's rules (the same comparison `check` makes, store/check/event.rs), and its
+//! archive's stored leaves must reproduce the archive's signed root, from its stored signed checkpoint and manifest
+//! (read once per archive and kept in [`Confirmations`]). Together: the row shown is the event signed at its index.
+//! Whether the signer is trusted is [`Store::untrusted_now`]'s question; the dashboards' counts and everything
+//! else in the file are `check`'s.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::check::event::{STORED_EVENT_COLUMNS, StoredEvent};
+use super::search::{EventDetail, EventRow, SearchPage};
+use super::{Store, StoreError};
+use crate::bundle::export::ExportError;
+use crate::sources::{Normalization, Normalizer, SourceKind};
+
+/// Leaves read at a time when an archive's stored leaves are checked against its signed root.
+const LEAVES_AT_ONCE: usize = 1 << 16;
+
+/// What was learnt of each archive's stored leaves and rules, kept by a caller between pages (one per database
+/// file): an archive's leaves are read against its signed root once.
+#[derive(Default)]
+pub struct Confirmations {
+    archives: Mutex<HashMap<ArchiveKey, Arc<ArchiveRules>>>,
+}
+
+/// An archive, and the rules its fields were stored under (re-normalizing changes them).
+type ArchiveKey = (i64, Option<String>);
+
+/// An archive's answer: why none of its events may be shown as verified, or the rules that re-derive their fields.
+enum ArchiveRules {
+    Refused(String),
+    Rules {
+        normalizer: Normalizer,
+        source_name: String,
+        origin: String,
+    },
+}
+
+impl Confirmations {
+    pub fn new() -> Confirmations {
+        Confirmations::default()
+    }
+
+    fn get(&self, key: &ArchiveKey) -> Option<Arc<ArchiveRules>> {
+        self.archives
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    fn put(&self, key: ArchiveKey, rules: Arc<ArchiveRules>) {
+        self.archives
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, rules);
+    }
+}
+
+impl Store {
+    /// Clears `verified` on each event of `page` whose stored row is not the event signed at its index (see the
+    /// module's text); returns why, by event id, for the rows it cleared.
+    pub fn confirm_page(
+        &self,
+        page: &mut SearchPage,
+        known: &Confirmations,
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let mut why = HashMap::new();
+        for row in page.events.iter_mut().filter(|r| r.verified) {
+            if let Some(reason) = self.unconfirmed(row, known)? {
+                row.verified = false;
+                why.insert(row.id.clone(), reason);
+            }
+        }
+        Ok(why)
+    }
+
+    /// [`Store::confirm_page`] for one event: `verified` cleared and `not_confirmed` set to why.
+    pub fn confirm_event(
+        &self,
+        event: &mut EventDetail,
+        known: &Confirmations,
+    ) -> Result<(), StoreError> {
+        if event.row.verified
+            && let Some(reason) = self.unconfirmed(&event.row, known)?
+        {
+            event.row.verified = false;
+            event.not_confirmed = Some(reason);
+        }
+        Ok(())
+    }
+
+    /// Reads the stored leaves of the newest archive marked verified that `known` has not read yet against its
+    /// signed root, ahead of the pages that will show its events; `false` when every one was read.
+    pub fn confirm_next_archive(&self, known: &Confirmations) -> Result<bool, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, normalization FROM archives WHERE status = 'verified' ORDER BY id DESC",
+        )?;
+        let keys = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        for key in keys {
+            let key: ArchiveKey = key?;
+            if known.get(&key).is_none() {
+                let rules = Arc::new(self.archive_rules(key.0)?);
+                known.put(key, rules);
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Why the stored row of `row` is not the event signed at its index, if it is not.
+    fn unconfirmed(
+        &self,
+        row: &EventRow,
+        known: &Confirmations,
+    ) -> Result<Option<String>, StoreError> {
+        let sql = format!(
+            "SELECT e.archive_id, a.normalization, {} FROM events e JOIN archives a ON a.id = e.archive_id
+             WHERE e.id = ?1",
+            STORED_EVENT_COLUMNS
+                .split(", ")
+                .map(|c| format!("e.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query([row.rowid])?;
+        let Some(r) = rows.next()? else {
+            return Ok(Some("the event is no longer in the database".into()));
+        };
+        let key: ArchiveKey = (r.get(0)?, r.get(1)?);
+        let stored = match StoredEvent::read(r, 2) {
+            Ok(s) => s,
+            Err(e) => return Ok(Some(format!("the stored event cannot be read: {e}"))),
+        };
+        drop(rows);
+        let rules = match known.get(&key) {
+            Some(rules) => rules,
+            None => match self.archive_rules(key.0) {
+                Ok(rules) => {
+                    let rules = Arc::new(rules);
+                    known.put(key, rules.clone());
+                    rules
+                }
+                // A row of another type than the one written, say: not kept, the next page asks again.
+                Err(e) => return Ok(Some(format!("its archive as stored cannot be read: {e}"))),
+            },
+        };
+        let (normalizer, source_name, origin) = match &*rules {
+            ArchiveRules::Refused(why) => return Ok(Some(why.clone())),
+            ArchiveRules::Rules {
+                normalizer,
+                source_name,
+                origin,
+            } => (normalizer, source_name, origin),
+        };
+        let derived = stored.derive(normalizer, source_name, origin);
+        let findings: Vec<String> = derived
+            .leaf_finding
+            .into_iter()
+            .chain(derived.findings)
+            .collect();
+        Ok((!findings.is_empty()).then(|| {
+            format!(
+                "this event as stored is not the one signed: {}",
+                findings.join("; ")
+            )
+        }))
+    }
+
+    /// Archive `id`'s stored leaves against its signed root, and the rules of its stored fields.
+    fn archive_rules(&self, id: i64) -> Result<ArchiveRules, StoreError> {
+        type Row = (String, i64, Option<String>, Option<String>, Option<Vec<u8>>);
+        let (origin, sequence, evidence, normalization, mapping): Row = self.conn.query_row(
+            "SELECT origin, sequence, evidence, normalization, mapping FROM archives WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
+        let refused = |why: String| {
+            Ok(ArchiveRules::Refused(format!(
+                "archive {origin}@{sequence} as stored is not the one signed: {why}"
+            )))
+        };
+        // AWS CloudTrail evidence has no checkpoint: its log files against AWS's signed digests are `check`'s
+        // (with AWS's keys); its rows are still read against their bytes, under the built-in CloudTrail mapper.
+        let cloudtrail = evidence.as_deref() == Some(super::import::CLOUDTRAIL_EVIDENCE);
+        let (normalizer, kind) = if cloudtrail {
+            (
+                Normalizer::builtin(SourceKind::Cloudtrail),
+                SourceKind::Cloudtrail,
+            )
+        } else {
+            let (checked, mut leaves) = match crate::bundle::export::check_archive(
+                self,
+                id,
+                &origin,
+                sequence.max(0) as u64,
+            ) {
+                Ok(c) => c,
+                Err(e) => return refusal(e).map_or_else(Err, refused),
+            };
+            loop {
+                match leaves.advance(self, LEAVES_AT_ONCE) {
+                    Ok(true) => break,
+                    Ok(false) => {}
+                    Err(e) => return refusal(e).map_or_else(Err, refused),
+                }
+            }
+            let Ok(kind) = checked.source_kind.parse::<SourceKind>() else {
+                return refused(format!("unknown source kind {:?}", checked.source_kind));
+            };
+            (checked.normalizer, kind)
+        };
+        let normalizer = match Normalization::from_column(
+            normalization.as_deref().unwrap_or(""),
+            kind,
+            mapping.as_deref(),
+        ) {
+            Ok(n) if cloudtrail && n.builtin_kind() != Some(SourceKind::Cloudtrail) => {
+                return refused(
+                    "the stored rules of CloudTrail evidence are not the built-in CloudTrail mapper".into(),
+                );
+            }
+            Ok(n) => normalizer.under(&n),
+            Err(why) => return refused(format!("stored normalization: {why}")),
+        };
+        Ok(ArchiveRules::Rules {
+            source_name: normalizer.source_name(),
+            normalizer,
+            origin,
+        })
+    }
+}
+
+/// A refusal's reasons, or the error it is not.
+fn refusal(e: ExportError) -> Result<String, StoreError> {
+    match e {
+        ExportError::Refused(r) => Ok(r
+            .into_iter()
+            .map(|r| r.reason)
+            .collect::<Vec<_>>()
+            .join("; ")),
+        ExportError::Store(e) => Err(e),
+        ExportError::Search(e) => Err(StoreError::Invalid(e.to_string())),
+        other => Ok(other.to_string()),
+    }
+}

@@ -1,0 +1,253 @@
+//! What is shown as verified is confirmed against what was signed (`Store::confirm_page`, `Store::confirm_event`;
+//! docs/trust-policy.md section 4b): a store built from archives sealed from the real Kubernetes audit log, then
+//! edited with plain SQL the way someone holding the file would. Each edit keeps the archive marked verified; the
+//! rows it touches (or every row of the archive, when its leaves no longer give the signed root) must come out
+//! not verified, with a reason that says what differs. The untouched rows stay verified.
+
+use std::path::PathBuf;
+
+use crate::common::*;
+use auditlens::store::Store;
+use auditlens::store::confirm::Confirmations;
+use auditlens::store::import::ImportOptions;
+use auditlens::store::search::SearchPage;
+use auditlens::trust::TrustPolicy;
+
+const K8S: &str = "example.com/prod/k8s";
+
+struct Lab {
+    _tmp: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Lab {
+    /// The real Kubernetes audit log (37 events) in two chained archives, both imported as verified.
+    fn new() -> Lab {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let key = key("ops-prod");
+        let lines = event_lines(&std::fs::read(fixture(K8S_LOG)).unwrap());
+        assert_eq!(lines.len(), 37);
+        std::fs::write(dir.join("part1.log"), join_lines(&lines[..20])).unwrap();
+        std::fs::write(dir.join("part2.log"), join_lines(&lines[20..])).unwrap();
+        let a1 = seal_to(&dir, "k8s-1.zip", &key, K8S, None, &[dir.join("part1.log")]);
+        let a2 = seal_to(
+            &dir,
+            "k8s-2.zip",
+            &key,
+            K8S,
+            Some(&a1),
+            &[dir.join("part2.log")],
+        );
+        let db = dir.join("store.db");
+        let mut store = Store::open(&db).unwrap();
+        let policy = TrustPolicy::from_keys(&[key.verifier()]);
+        for a in [&a1, &a2] {
+            let r = store
+                .import_archive(
+                    a,
+                    &ImportOptions {
+                        trust: &policy,
+                        keep_failed: false,
+                    },
+                    &mut |_| true,
+                )
+                .unwrap();
+            assert!(r.is_ok(), "{r:?}");
+        }
+        Lab { _tmp: tmp, db }
+    }
+
+    fn sql(&self, sql: &str) {
+        rusqlite::Connection::open(&self.db)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+    }
+
+    /// Every event, newest first, as the app would show it; and why each one it does not show as verified is not.
+    fn shown(&self) -> (SearchPage, std::collections::HashMap<String, String>) {
+        let store = Store::open_read_only(&self.db).unwrap();
+        let mut page = store.search("", 100, None, 0).unwrap();
+        assert_eq!(page.events.len(), 37);
+        let why = store
+            .confirm_page(&mut page, &Confirmations::new())
+            .unwrap();
+        (page, why)
+    }
+
+    /// The ids of the events shown as not verified.
+    fn not_verified(&self) -> Vec<String> {
+        let (page, why) = self.shown();
+        let mut ids: Vec<String> = page
+            .events
+            .iter()
+            .filter(|e| !e.verified)
+            .map(|e| {
+                assert!(why.contains_key(&e.id), "{} has no reason", e.id);
+                e.id.clone()
+            })
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// The reason given for event `id`, and the event's detail as the app would show it.
+    fn reason(&self, id: &str) -> String {
+        let store = Store::open_read_only(&self.db).unwrap();
+        let mut e = store.event(id).unwrap().unwrap();
+        assert!(e.row.verified, "stored as verified");
+        store.confirm_event(&mut e, &Confirmations::new()).unwrap();
+        assert!(!e.row.verified, "{id} is still shown as verified");
+        let why = e.not_confirmed.expect("a reason");
+        assert_eq!(
+            self.shown().1.get(id),
+            Some(&why),
+            "the page and the detail agree"
+        );
+        why
+    }
+}
+
+fn ids(archive: u64, idx: &[u64]) -> Vec<String> {
+    let mut v: Vec<String> = idx.iter().map(|i| format!("{K8S}@{archive}#{i}")).collect();
+    v.sort();
+    v
+}
+
+/// Raw text of event `idx` of archive `seq`, with `from` replaced by `to`.
+fn replace_raw(seq: u64, idx: u64, from: &str, to: &str) -> String {
+    format!(
+        "UPDATE events SET raw = replace(raw, '{from}', '{to}')
+         WHERE idx = {idx} AND archive_id = (SELECT id FROM archives WHERE sequence = {seq});"
+    )
+}
+
+#[test]
+fn an_untouched_store_is_shown_verified_and_the_detail_has_no_reason() {
+    let lab = Lab::new();
+    assert!(lab.not_verified().is_empty());
+    let store = Store::open_read_only(&lab.db).unwrap();
+    let mut e = store.event(&format!("{K8S}@2#3")).unwrap().unwrap();
+    store.confirm_event(&mut e, &Confirmations::new()).unwrap();
+    assert!(e.row.verified);
+    assert_eq!(e.not_confirmed, None);
+}
+
+#[test]
+fn edited_bytes_under_the_old_leaf_are_not_shown_verified() {
+    let lab = Lab::new();
+    lab.sql(&replace_raw(1, 4, "\"verb\":\"", "\"verb\":\"x"));
+    assert_eq!(lab.not_verified(), ids(1, &[4]));
+    let why = lab.reason(&format!("{K8S}@1#4"));
+    assert!(
+        why.contains("event bytes do not match the stored leaf hash: expected "),
+        "{why}"
+    );
+}
+
+#[test]
+fn edited_bytes_with_a_recomputed_leaf_fail_the_archive_root() {
+    let lab = Lab::new();
+    // The leaf made to match the edited bytes (RFC 6962: SHA-256 of 0x00 and the bytes), through a function the
+    // edit defines; the archive's other rows are untouched, but its leaves no longer give its signed root.
+    let conn = rusqlite::Connection::open(&lab.db).unwrap();
+    conn.create_scalar_function(
+        "leaf",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+        |ctx| {
+            let raw: String = ctx.get(0)?;
+            Ok(auditlens::merkle::leaf_hash(raw.as_bytes()).to_vec())
+        },
+    )
+    .unwrap();
+    conn.execute_batch(&format!(
+        "{}
+         UPDATE events SET leaf = leaf(raw)
+         WHERE idx = 4 AND archive_id = (SELECT id FROM archives WHERE sequence = 1);",
+        replace_raw(1, 4, "\"verb\":\"", "\"verb\":\"x")
+    ))
+    .unwrap();
+    drop(conn);
+    assert_eq!(lab.not_verified(), ids(1, &(0..20).collect::<Vec<_>>()));
+    let why = lab.reason(&format!("{K8S}@1#0"));
+    assert!(
+        why.contains(&format!("archive {K8S}@1 as stored is not the one signed"))
+            && why.contains("root"),
+        "{why}"
+    );
+}
+
+#[test]
+fn swapped_events_fail_the_archive_root() {
+    let lab = Lab::new();
+    // Rows 2 and 3 of the second archive trade their bytes and leaves: each row's bytes match its leaf.
+    lab.sql(
+        "CREATE TEMP TABLE t AS SELECT idx, raw, leaf FROM events
+           WHERE archive_id = (SELECT id FROM archives WHERE sequence = 2) AND idx IN (2, 3);
+         UPDATE events SET
+           raw = (SELECT raw FROM t WHERE t.idx = 5 - events.idx),
+           leaf = (SELECT leaf FROM t WHERE t.idx = 5 - events.idx)
+         WHERE archive_id = (SELECT id FROM archives WHERE sequence = 2) AND idx IN (2, 3);",
+    );
+    assert_eq!(lab.not_verified(), ids(2, &(0..17).collect::<Vec<_>>()));
+}
+
+#[test]
+fn an_edited_field_is_not_shown_verified() {
+    let lab = Lab::new();
+    lab.sql(
+        "UPDATE events SET actor = 'alice'
+         WHERE idx = 7 AND archive_id = (SELECT id FROM archives WHERE sequence = 2);",
+    );
+    assert_eq!(lab.not_verified(), ids(2, &[7]));
+    let why = lab.reason(&format!("{K8S}@2#7"));
+    assert!(
+        why.contains("stored actor \"alice\" differs from the event's \""),
+        "{why}"
+    );
+}
+
+#[test]
+fn an_edited_outcome_or_time_is_not_shown_verified() {
+    let lab = Lab::new();
+    lab.sql(
+        "UPDATE events SET outcome = CASE outcome WHEN 'denied' THEN 'success' ELSE 'denied' END
+         WHERE idx = 5 AND archive_id = (SELECT id FROM archives WHERE sequence = 1);
+         UPDATE events SET ts = ts + 1000000
+         WHERE idx = 9 AND archive_id = (SELECT id FROM archives WHERE sequence = 1);",
+    );
+    assert_eq!(lab.not_verified(), ids(1, &[5, 9]));
+    assert!(lab.reason(&format!("{K8S}@1#5")).contains("stored outcome"));
+    assert!(
+        lab.reason(&format!("{K8S}@1#9"))
+            .contains("Z differs from the event's 20")
+    );
+}
+
+#[test]
+fn an_edited_signed_root_or_checkpoint_fails_every_row_of_the_archive() {
+    let lab = Lab::new();
+    lab.sql(
+        "UPDATE archives SET checkpoint = CAST(replace(checkpoint, X'0A', X'0A0A') AS BLOB) WHERE sequence = 2;",
+    );
+    assert_eq!(lab.not_verified(), ids(2, &(0..17).collect::<Vec<_>>()));
+    let why = lab.reason(&format!("{K8S}@2#16"));
+    assert!(why.contains("checkpoint"), "{why}");
+    // Stored as text instead of bytes: not readable as a checkpoint, so not shown as verified either.
+    lab.sql("UPDATE archives SET checkpoint = CAST(checkpoint AS TEXT) WHERE sequence = 1;");
+    assert_eq!(lab.not_verified().len(), 37);
+    assert!(lab.reason(&format!("{K8S}@1#0")).contains("cannot be read"));
+}
+
+#[test]
+fn an_edited_rule_choice_is_not_believed() {
+    let lab = Lab::new();
+    lab.sql("UPDATE archives SET normalization = 'auditor:nonsense/1' WHERE sequence = 1;");
+    assert_eq!(lab.not_verified(), ids(1, &(0..20).collect::<Vec<_>>()));
+    assert!(
+        lab.reason(&format!("{K8S}@1#1"))
+            .contains("stored normalization")
+    );
+}
