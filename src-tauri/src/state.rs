@@ -22,6 +22,11 @@ pub const DEFAULT_DB_FILE: &str = "auditlens.db";
 
 /// Idle read connections kept open.
 const READERS_KEPT: usize = 2;
+/// Events whose archives' leaves are read ahead after a database is opened, newest archives first.
+const CONFIRM_AHEAD_EVENTS: u64 = 2_000_000;
+/// How long after opening a database that reading starts.
+const CONFIRM_AHEAD_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Page cache of a read connection, KiB (SQLite's negative `cache_size`): searches page through indexes, the OS
 /// caches the file, and an idle app should not hold a large cache per connection.
 const READER_CACHE_KIB: i64 = 16 * 1024;
@@ -68,19 +73,33 @@ impl Database {
         Ok(db)
     }
 
-    /// Reads the stored leaves of the verified archives against their signed roots on a thread and read
-    /// connection of its own, newest first, so that the first pages of results need not (`Store::confirm_page`
-    /// reads an archive's leaves itself when it comes first). It stops once this database is closed.
+    /// Reads the stored leaves of the newest verified archives (up to [`CONFIRM_AHEAD_EVENTS`] events) against
+    /// their signed roots on a thread and read connection of its own, so that the first pages of results need not
+    /// (`Store::confirm_page` reads an archive's leaves itself when it comes first). It starts once the window has
+    /// had [`CONFIRM_AHEAD_AFTER`] to draw its first screen, reads through SQLite's page cache only (a memory map
+    /// would count the file's pages in the app's memory), and stops once this database is closed.
     fn confirm_in_background(&self) {
         let path = self.path.clone();
         let known = Arc::downgrade(&self.confirmed);
         std::thread::spawn(move || {
+            std::thread::sleep(CONFIRM_AHEAD_AFTER);
             let Ok(store) = Store::open_read_only(&path) else {
                 return;
             };
-            while let Some(known) = known.upgrade() {
-                if !matches!(store.confirm_next_archive(&known), Ok(true)) {
-                    break;
+            if store
+                .connection()
+                .execute_batch("PRAGMA mmap_size = 0; PRAGMA cache_size = -2048;")
+                .is_err()
+            {
+                return;
+            }
+            let mut events = 0u64;
+            while events < CONFIRM_AHEAD_EVENTS
+                && let Some(known) = known.upgrade()
+            {
+                match store.confirm_next_archive(&known) {
+                    Ok(Some(n)) => events += n,
+                    _ => break,
                 }
             }
         });

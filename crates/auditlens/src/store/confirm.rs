@@ -96,21 +96,22 @@ impl Store {
     }
 
     /// Reads the stored leaves of the newest archive marked verified that `known` has not read yet against its
-    /// signed root, ahead of the pages that will show its events; `false` when every one was read.
-    pub fn confirm_next_archive(&self, known: &Confirmations) -> Result<bool, StoreError> {
+    /// signed root, ahead of the pages that will show its events: how many events the archive holds, or `None`
+    /// when every one was read.
+    pub fn confirm_next_archive(&self, known: &Confirmations) -> Result<Option<u64>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, normalization FROM archives WHERE status = 'verified' ORDER BY id DESC",
+            "SELECT id, normalization, events FROM archives WHERE status = 'verified' ORDER BY id DESC",
         )?;
-        let keys = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let keys = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get::<_, i64>(2)?)))?;
         for key in keys {
-            let key: ArchiveKey = key?;
+            let (key, events): (ArchiveKey, i64) = key?;
             if known.get(&key).is_none() {
                 let rules = Arc::new(self.archive_rules(key.0)?);
                 known.put(key, rules);
-                return Ok(true);
+                return Ok(Some(events.max(0) as u64));
             }
         }
-        Ok(false)
+        Ok(None)
     }
 
     /// Why the stored row of `row` is not the event signed at its index, if it is not.
