@@ -1060,9 +1060,22 @@ pub fn deployments(
     scope: &Scope,
     options: &DashboardOptions,
 ) -> Result<Deployments, AppError> {
-    state
-        .db()?
-        .read(|s| Ok(s.deployments(scope, options, now_micros())?))
+    state.db()?.read(|s| {
+        let mut d = s.deployments(scope, options, now_micros())?;
+        note_trust_now(state, s, &mut d.scope)?;
+        Ok(d)
+    })
+}
+
+/// The archives the figures of `scope` count as verified that this app's keys do not trust now, named.
+fn note_trust_now(
+    state: &AppState,
+    store: &Store,
+    scope: &mut auditlens::store::stats::ScopeInfo,
+) -> Result<(), AppError> {
+    let notes = store.trust_notes(&state.untrusted_now(store)?)?;
+    scope.not_trusted_now = (!notes.is_empty()).then_some(notes);
+    Ok(())
 }
 
 /// The access dashboard: access over time, denials, privileged access, first-seen actors, off hours, bursts.
@@ -1071,9 +1084,11 @@ pub fn access(
     scope: &Scope,
     options: &DashboardOptions,
 ) -> Result<Access, AppError> {
-    state
-        .db()?
-        .read(|s| Ok(s.access(scope, options, now_micros())?))
+    state.db()?.read(|s| {
+        let mut a = s.access(scope, options, now_micros())?;
+        note_trust_now(state, s, &mut a.scope)?;
+        Ok(a)
+    })
 }
 
 // ---------------------------------------------------------------------------------------------------------------

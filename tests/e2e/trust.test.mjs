@@ -9,7 +9,8 @@
 //   (d) beta's grant removed: sequence 2 is no longer counted as verified (the Keyring says so, the Overview lists
 //       it as signed by a key that is not trusted, the Archives screen marks it), and granting beta again restores it;
 //   (e) a database imported by the command line under another key (gamma), opened with --db: the Overview names its
-//       archive as marked verified but not trusted by this keyring now, and "Mark as not trusted" demotes it;
+//       archive as marked verified but not trusted by this keyring now (the Access dashboard says its figures count
+//       it), and "Mark as not trusted" demotes it;
 //   (f) a database whose rows were edited after import, opened with --db and gamma trusted: the edited events are
 //       shown as NOT VERIFIED, the others as verified, and the detail says what differs from the signed event.
 // Screenshots go to target/e2e-screenshots/ (t01-...).
@@ -247,10 +248,17 @@ describe('a database imported under keys this keyring does not hold', () => {
       await search(s, 'origin:corp.example/handed/k8s');
       await s.waitForText('#results-body', 'NOT VERIFIED');
       assert.doesNotMatch(await s.text('#results-body'), /\bverified\b/);
+      // The Access dashboard says its figures count it.
+      await goTo(s, 'access');
+      await s.waitForText('#access-not-trusted-now', 'These figures count 1 archive marked verified in this database');
+      assert.match(await s.text('#access-not-trusted-now'), /corp\.example\/handed\/k8s@1/);
       await goTo(s, 'overview');
       await (await s.find('#demote-untrusted')).click();
       await s.waitFor('demoted', async () => (await s.text('#verification-not-trusted-now')) === null);
       assert.match(await s.text('#verification [data-kind="untrusted"]'), /1 archive signed by a key that is not trusted/);
+      await goTo(s, 'access');
+      await s.waitForElement('#access-dashboard');
+      await s.waitFor('no banner on Access', async () => (await s.text('#access-not-trusted-now')) === null);
       await goTo(s, 'archives');
       await s.waitFor('handed #1 untrusted', async () => /Untrusted key/.test(await s.text('#archives-table')));
     });

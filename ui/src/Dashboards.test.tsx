@@ -446,6 +446,39 @@ describe('dashboards', () => {
     expect(acc.getAttribute('data-archives')).toBe('2');
   });
 
+  it('says on Deployments and Access when their figures count archives the keyring does not trust now', async () => {
+    const notNow: ArchiveNote[] = [
+      {
+        archive_id: 7,
+        origin: 'example.com/handed\u202e',
+        sequence: 1,
+        path: '/data/handed-1.zip',
+        status: 'verified',
+        reason: 'signed by gamma (SHA256:g), not trusted: the key gamma (SHA256:g) is not trusted',
+      },
+    ];
+    dashboards({
+      deployments: () => ({ ...deployments, scope: { ...scope, not_trusted_now: notNow } }),
+      access: () => ({ ...access, scope: { ...scope, not_trusted_now: notNow } }),
+    });
+    await renderApp();
+    await screen.findByText('Not everything is verified.');
+    expect(document.getElementById('overview-not-trusted-now')).toBeNull();
+    fireEvent.click(screen.getByRole('tab', { name: 'Deployments' }));
+    const dep = await waitFor(() => { const el = document.getElementById('deployments-not-trusted-now'); if (!el) throw new Error('no #deployments-not-trusted-now'); return el; });
+    expect(dep.textContent).toContain(
+      'These figures count 1 archive marked verified in this database whose signer your keyring does not trust now',
+    );
+    expect(dep.textContent).toContain('example.com/handed\\u{202e}@1');
+    expect(dep.textContent).not.toContain('\u202e');
+    expect(dep.textContent).toContain('not trusted: the key gamma (SHA256:g) is not trusted');
+    fireEvent.click(screen.getByRole('tab', { name: 'Access' }));
+    const acc = await waitFor(() => { const el = document.getElementById('access-not-trusted-now'); if (!el) throw new Error('no #access-not-trusted-now'); return el; });
+    expect(acc.getAttribute('data-archives')).toBe('1');
+    fireEvent.click(within(acc).getByRole('button', { name: 'Open Overview' }));
+    await waitFor(() => expect(document.getElementById('overview-dashboard')).toBeTruthy());
+  });
+
   it('shows no producer-rules banner when every archive is read with built-in rules', async () => {
     dashboards();
     await renderApp();

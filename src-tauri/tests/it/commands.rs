@@ -654,6 +654,19 @@ fn check_names_the_gap_of_the_e2e_store_as_its_only_finding_and_an_empty_keyring
         "{:?}",
         v.not_trusted_now
     );
+    // Deployments and Access name the same archives; this app's own keyring trusts them all.
+    let names = |v: &[auditlens::store::stats::ArchiveNote]| -> Vec<i64> {
+        v.iter().map(|a| a.archive_id).collect()
+    };
+    for (db, expected) in [
+        (&elsewhere, names(&v.not_trusted_now)),
+        (&e.state, Vec::new()),
+    ] {
+        let d = commands::deployments(db, &scope, &options).unwrap().scope;
+        let a = commands::access(db, &scope, &options).unwrap().scope;
+        assert_eq!(names(&d.not_trusted_now.unwrap_or_default()), expected);
+        assert_eq!(names(&a.not_trusted_now.unwrap_or_default()), expected);
+    }
     let here = commands::overview(&e.state, &scope, &options)
         .unwrap()
         .verification;
@@ -819,6 +832,22 @@ fn archives_the_keyring_does_not_trust_are_marked_not_trusted_on_request() {
     .verification;
     assert!(v.not_trusted_now.is_empty());
     assert_eq!(v.untrusted.len(), 2);
+    let options = auditlens::store::stats::DashboardOptions::default();
+    let scope = auditlens::store::stats::Scope::default();
+    assert!(
+        commands::deployments(&elsewhere, &scope, &options)
+            .unwrap()
+            .scope
+            .not_trusted_now
+            .is_none()
+    );
+    assert!(
+        commands::access(&elsewhere, &scope, &options)
+            .unwrap()
+            .scope
+            .not_trusted_now
+            .is_none()
+    );
 }
 
 #[test]

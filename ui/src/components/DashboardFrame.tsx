@@ -8,6 +8,7 @@ import { useApp } from '../app-context';
 import type { DashboardState } from '../dashboards/useDashboard';
 import { DashboardBar } from './DashboardBar';
 import { EmptyState } from './EmptyState';
+import { NotTrustedNowBanner } from './NotTrustedNowBanner';
 import { ProducerRulesBanner } from './ProducerRulesBanner';
 import { countOf } from '../format/numbers';
 
@@ -122,6 +123,7 @@ export function DashboardFrame<T extends { scope: ScopeInfo; producer_rules: Arc
           <>
             <ScopeLine scope={state.data.scope} id={`${name}-scope`} />
             <UntimedNote untimed={state.data.untimed} scope={state.data.scope} noun={untimedNoun} id={`${name}-untimed`} />
+            <NotTrustedNowBanner archives={state.data.scope.not_trusted_now} id={`${name}-not-trusted-now`} />
             <ProducerRulesBanner archives={state.data.producer_rules} id={`${name}-producer-rules`} />
             <div className={state.loading ? 'dash-grid stale' : 'dash-grid'}>{children(state.data)}</div>
           </>

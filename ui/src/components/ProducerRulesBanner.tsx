@@ -2,6 +2,7 @@
 // normalized by the producer's own mapping file are what the producer says a denial or a deployment is.
 
 import type { ArchiveNote } from '../backend';
+import { safeText } from '../format/safeText';
 
 export function ProducerRulesBanner({ archives, id }: { archives: ArchiveNote[]; id: string }) {
   if (archives.length === 0) return null;
@@ -17,10 +18,8 @@ export function ProducerRulesBanner({ archives, id }: { archives: ArchiveNote[];
         <ul className="small">
           {archives.map((a) => (
             <li key={a.archive_id}>
-              <span className="mono">
-                {a.origin}@{String(a.sequence)}
-              </span>
-              {a.reason && <span className="muted"> · {a.reason}</span>}
+              <span className="mono">{safeText(`${a.origin ?? a.path}@${String(a.sequence ?? '?')}`)}</span>
+              {a.reason && <span className="muted"> · {safeText(a.reason)}</span>}
             </li>
           ))}
         </ul>

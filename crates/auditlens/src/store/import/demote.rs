@@ -127,25 +127,35 @@ impl Store {
         if untrusted.is_empty() {
             return Ok(());
         }
+        summary.not_trusted_now = self.trust_notes(untrusted)?;
+        summary.all_verified = false;
+        Ok(())
+    }
+
+    /// The archives of `untrusted` ([`Store::untrusted_now`]) as the dashboards name archives, with the reason.
+    pub fn trust_notes(
+        &self,
+        untrusted: &[Demotion],
+    ) -> Result<Vec<crate::store::stats::ArchiveNote>, StoreError> {
+        if untrusted.is_empty() {
+            return Ok(Vec::new());
+        }
         let rows: HashMap<i64, crate::store::ArchiveRow> =
             self.archives()?.into_iter().map(|a| (a.id, a)).collect();
-        for d in untrusted {
-            let Some(a) = rows.get(&d.archive_id) else {
-                continue;
-            };
-            summary
-                .not_trusted_now
-                .push(crate::store::stats::ArchiveNote {
+        Ok(untrusted
+            .iter()
+            .filter_map(|d| {
+                let a = rows.get(&d.archive_id)?;
+                Some(crate::store::stats::ArchiveNote {
                     archive_id: a.id,
                     origin: a.origin.clone(),
                     sequence: a.sequence,
                     path: a.path.clone(),
                     status: a.status.clone(),
                     reason: Some(d.reason.clone()),
-                });
-        }
-        summary.all_verified = false;
-        Ok(())
+                })
+            })
+            .collect())
     }
 
     /// Marks every verified AuditLens archive `policy` no longer trusts (see [`Store::untrusted_now`])

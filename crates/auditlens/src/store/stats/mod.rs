@@ -187,6 +187,11 @@ pub struct ScopeInfo {
     pub verified_only: bool,
     /// The terms every drill-down query carries.
     pub base: String,
+    /// Set by a caller holding keys (the app): the archives these figures count as verified whose signer those
+    /// keys do not trust now ([`Store::untrusted_now`](crate::store::Store::untrusted_now)), with the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub not_trusted_now: Option<Vec<ArchiveNote>>,
 }
 
 impl From<&Scope> for ScopeInfo {
@@ -197,6 +202,7 @@ impl From<&Scope> for ScopeInfo {
             query: s.query.trim().to_owned(),
             verified_only: !s.include_unverified,
             base: s.base(true),
+            not_trusted_now: None,
         }
     }
 }
