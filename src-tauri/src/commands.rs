@@ -768,10 +768,26 @@ pub fn check_database(
 pub fn archives(state: &AppState) -> Result<ArchivesView, AppError> {
     state.db()?.read(|store| {
         Ok(ArchivesView {
-            archives: store.archives()?,
+            archives: archives_trusted_now(state, store)?,
             lookalikes: store.lookalike_origins()?,
         })
     })
+}
+
+/// The stored archives, each one the file marks verified that this app's keys do not trust now saying why.
+fn archives_trusted_now(
+    state: &AppState,
+    store: &Store,
+) -> Result<Vec<auditlens::store::ArchiveRow>, AppError> {
+    let untrusted = state.untrusted_now(store)?;
+    let mut archives = store.archives()?;
+    for a in &mut archives {
+        a.not_trusted_now = untrusted
+            .iter()
+            .find(|d| d.archive_id == a.id)
+            .map(|d| d.reason.clone());
+    }
+    Ok(archives)
 }
 
 /// Re-normalizes a stored archive with the built-in mapper `kind` instead of its producer's rules (the auditor's
@@ -846,8 +862,7 @@ pub fn review_incident(state: &AppState, id: i64, note: &str) -> Result<Incident
 /// One archive with its signed checkpoint, its manifest and why it is flagged, if it is.
 pub fn archive_detail(state: &AppState, id: i64) -> Result<ArchiveDetail, AppError> {
     state.db()?.read(|store| {
-        let archive = store
-            .archives()?
+        let archive = archives_trusted_now(state, store)?
             .into_iter()
             .find(|a| a.id == id)
             .ok_or_else(|| {

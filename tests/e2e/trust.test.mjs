@@ -252,6 +252,8 @@ describe('a database imported under keys this keyring does not hold', () => {
       await goTo(s, 'access');
       await s.waitForText('#access-not-trusted-now', 'These figures count 1 archive marked verified in this database');
       assert.match(await s.text('#access-not-trusted-now'), /corp\.example\/handed\/k8s@1/);
+      await goTo(s, 'archives');
+      await s.waitFor('handed #1 not trusted now', async () => /Not trusted now/.test(await s.text('#archives-table')));
       await goTo(s, 'overview');
       await (await s.find('#demote-untrusted')).click();
       await s.waitFor('demoted', async () => (await s.text('#verification-not-trusted-now')) === null);

@@ -50,4 +50,9 @@ evidence_label: string | null,
 /**
  * For CloudTrail evidence: the hours its signed digests cover, and the gaps in its trail's hourly digests.
  */
-cloudtrail_hours: CloudTrailHours | null, };
+cloudtrail_hours: CloudTrailHours | null, 
+/**
+ * Set by a caller holding keys (the app) on an archive stored as verified that those keys do not trust now
+ * ([`Store::untrusted_now`]): why.
+ */
+not_trusted_now?: string, };

@@ -239,6 +239,13 @@ function statusBadge(a: ArchiveRow) {
       </span>
     );
   }
+  if (a.status === 'verified' && a.not_trusted_now) {
+    return (
+      <span className="badge warn not-trusted-now" title={safeText(a.not_trusted_now)}>
+        Not trusted now
+      </span>
+    );
+  }
   const tone = a.status === 'verified' ? 'good' : a.status === 'untrusted' ? 'warn' : 'bad';
   const text = a.status === 'verified' ? 'Verified' : a.status === 'untrusted' ? 'Untrusted key' : 'Failed';
   return <span className={`badge ${tone}`}>{text}</span>;
@@ -496,7 +503,9 @@ function ArchiveDetailPanel({ id, onClose }: { id: number; onClose: () => void }
         <dt>Status</dt>
         <dd id="archive-status">
           {statusBadge(a)}{' '}
-          {a.status === 'verified' && awsEvidence(a)
+          {a.status === 'verified' && a.not_trusted_now
+            ? `marked verified in this database, but ${safeText(a.not_trusted_now)}: its events are not shown as verified until you trust the key (Keyring) or mark it as not trusted (Overview)`
+            : a.status === 'verified' && awsEvidence(a)
             ? `${AWS_MEANING}, at import; "Re-check database" verifies them again with the AWS keys kept next to the keyring`
             : a.status === 'verified' && sealedOnReceipt(a)
             ? 'signature, manifest, every event, Merkle root and hash chain checked at import, under the key that sealed the files when they were received (not their producer’s)'

@@ -383,6 +383,7 @@ impl Store {
                         received_at: r.get(20)?,
                         evidence: r.get(21)?,
                         evidence_label: None,
+                        not_trusted_now: None,
                         cloudtrail_hours: None,
                     },
                     r.get(15)?,
@@ -616,6 +617,11 @@ pub struct ArchiveRow {
     pub evidence_label: Option<String>,
     /// For CloudTrail evidence: the hours its signed digests cover, and the gaps in its trail's hourly digests.
     pub cloudtrail_hours: Option<CloudTrailHours>,
+    /// Set by a caller holding keys (the app) on an archive stored as verified that those keys do not trust now
+    /// ([`Store::untrusted_now`]): why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub not_trusted_now: Option<String>,
 }
 
 /// A gap between two digests of one trail larger than this (AWS delivers them about hourly; the next one starts
