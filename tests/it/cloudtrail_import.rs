@@ -249,7 +249,7 @@ fn an_export_that_does_not_verify_stores_nothing_and_is_an_incident() {
 }
 
 /// Imports a fresh export into a new store and returns (export, keys, store dir, db).
-fn imported() -> (Export, PathBuf, tempfile::TempDir, PathBuf) {
+pub(super) fn imported() -> (Export, PathBuf, tempfile::TempDir, PathBuf) {
     let e = generate();
     let keys = keys_file(&e);
     let work = tempfile::tempdir().expect("tempdir");

@@ -251,3 +251,63 @@ fn an_edited_rule_choice_is_not_believed() {
             .contains("stored normalization")
     );
 }
+
+#[test]
+fn edited_rows_of_cloudtrail_evidence_are_not_shown_verified() {
+    // An AWS CloudTrail export verified with AWS's signatures at import (the generator of cloudtrail_digest.rs).
+    let (_e, _keys, _w, db) = super::cloudtrail_import::imported();
+    let shown = |known: &Confirmations| {
+        let store = Store::open_read_only(&db).unwrap();
+        let mut page = store.search("", 500, None, 0).unwrap();
+        assert!(page.events.len() > 10 && page.events.iter().all(|e| e.verified));
+        let why = store.confirm_page(&mut page, known).unwrap();
+        let mut ids: Vec<String> = page
+            .events
+            .iter()
+            .filter(|e| !e.verified)
+            .map(|e| e.id.clone())
+            .collect();
+        ids.sort();
+        (ids, why, page.events.len())
+    };
+    assert!(shown(&Confirmations::new()).0.is_empty());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let id_of = |sql: &str| -> String {
+        conn.query_row(
+            &format!(
+                "SELECT a.origin || '@' || a.sequence || '#' || e.idx FROM events e
+                 JOIN archives a ON a.id = e.archive_id WHERE e.id = ({sql})"
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let first = "SELECT min(id) FROM events";
+    let last = "SELECT max(id) FROM events";
+    let (bytes, field) = (id_of(first), id_of(last));
+    conn.execute_batch(&format!(
+        "UPDATE events SET raw = replace(raw, 'user', 'resu') WHERE id = ({first});
+         UPDATE events SET actor = 'mallory' WHERE id = ({last});"
+    ))
+    .unwrap();
+    let (ids, why, _) = shown(&Confirmations::new());
+    let mut expected = vec![bytes.clone(), field.clone()];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert!(
+        why[&bytes].contains("event bytes do not match the stored leaf hash"),
+        "{why:?}"
+    );
+    assert!(why[&field].contains("stored actor \"mallory\""), "{why:?}");
+    // Rules that are not the built-in CloudTrail mapper: none of its rows is shown as verified.
+    conn.execute_batch("UPDATE archives SET normalization = 'auditor:k8s/2';")
+        .unwrap();
+    let (ids, why, all) = shown(&Confirmations::new());
+    assert_eq!((ids.len(), why.len()), (all, all));
+    assert!(
+        why.values()
+            .all(|w| w.contains("not the built-in CloudTrail mapper")),
+        "{why:?}"
+    );
+}
