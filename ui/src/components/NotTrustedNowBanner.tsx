@@ -3,7 +3,7 @@
 
 import type { ArchiveNote } from '../backend';
 import { useApp } from '../app-context';
-import { safeText } from '../format/safeText';
+import { ArchiveNoteList } from './ProducerRulesBanner';
 
 export function NotTrustedNowBanner({ archives, id }: { archives: ArchiveNote[] | undefined; id: string }) {
   const { navigate } = useApp();
@@ -17,14 +17,7 @@ export function NotTrustedNowBanner({ archives, id }: { archives: ArchiveNote[] 
           your keyring does not trust now
         </strong>
         : trust the key, or mark {n === 1 ? 'it' : 'them'} as not trusted on the Overview.
-        <ul className="small">
-          {archives.map((a) => (
-            <li key={a.archive_id}>
-              <span className="mono">{safeText(`${a.origin ?? a.path}@${String(a.sequence ?? '?')}`)}</span>
-              {a.reason && <span className="muted"> · {safeText(a.reason)}</span>}
-            </li>
-          ))}
-        </ul>
+        <ArchiveNoteList archives={archives} />
         <div className="actions left">
           <button type="button" onClick={() => navigate({ name: 'overview' })}>
             Open Overview

@@ -4,6 +4,20 @@
 import type { ArchiveNote } from '../backend';
 import { safeText } from '../format/safeText';
 
+/** Archives named as `origin@sequence` (the file's path when it has no origin), each with its reason, as text. */
+export function ArchiveNoteList({ archives }: { archives: ArchiveNote[] }) {
+  return (
+    <ul className="small">
+      {archives.map((a) => (
+        <li key={a.archive_id}>
+          <span className="mono">{safeText(`${a.origin ?? a.path}@${String(a.sequence ?? '?')}`)}</span>
+          {a.reason && <span className="muted"> · {safeText(a.reason)}</span>}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export function ProducerRulesBanner({ archives, id }: { archives: ArchiveNote[]; id: string }) {
   if (archives.length === 0) return null;
   const n = archives.length;
@@ -15,14 +29,7 @@ export function ProducerRulesBanner({ archives, id }: { archives: ArchiveNote[];
         </strong>
         : their outcome, category and other fields (what counts as denied, a deployment, privileged access) follow the
         rules the producer signed, not AuditLens's. Re-normalize them with a built-in mapper on the Archives screen.
-        <ul className="small">
-          {archives.map((a) => (
-            <li key={a.archive_id}>
-              <span className="mono">{safeText(`${a.origin ?? a.path}@${String(a.sequence ?? '?')}`)}</span>
-              {a.reason && <span className="muted"> · {safeText(a.reason)}</span>}
-            </li>
-          ))}
-        </ul>
+        <ArchiveNoteList archives={archives} />
       </div>
     </div>
   );
