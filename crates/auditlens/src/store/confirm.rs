@@ -21,6 +21,15 @@ use crate::sources::{Normalization, Normalizer, SourceKind};
 /// Leaves read at a time when an archive's stored leaves are checked against its signed root.
 const LEAVES_AT_ONCE: usize = 1 << 16;
 
+/// One event's stored row and its archive's rules (a subquery: the events' own column names stay unqualified).
+static ROW_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT archive_id, (SELECT normalization FROM archives WHERE archives.id = archive_id),
+                {STORED_EVENT_COLUMNS}
+         FROM events WHERE id = ?1"
+    )
+});
+
 /// What was learnt of each archive's stored leaves and rules, kept by a caller between pages (one per database
 /// file): an archive's leaves are read against its signed root once.
 #[derive(Default)]
@@ -120,16 +129,7 @@ impl Store {
         row: &EventRow,
         known: &Confirmations,
     ) -> Result<Option<String>, StoreError> {
-        let sql = format!(
-            "SELECT e.archive_id, a.normalization, {} FROM events e JOIN archives a ON a.id = e.archive_id
-             WHERE e.id = ?1",
-            STORED_EVENT_COLUMNS
-                .split(", ")
-                .map(|c| format!("e.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut stmt = self.conn.prepare_cached(&ROW_SQL)?;
         let mut rows = stmt.query([row.rowid])?;
         let Some(r) = rows.next()? else {
             return Ok(Some("the event is no longer in the database".into()));
