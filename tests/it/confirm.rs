@@ -311,3 +311,205 @@ fn edited_rows_of_cloudtrail_evidence_are_not_shown_verified() {
         "{why:?}"
     );
 }
+
+/// The stored leaves of archive `seq`, in index order, hashed into blocks as an import hashes them.
+fn blocks_of_stored_leaves(db: &std::path::Path, seq: u64) -> Vec<u8> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT leaf FROM events
+             WHERE archive_id = (SELECT id FROM archives WHERE sequence = ?1) ORDER BY idx",
+        )
+        .unwrap();
+    let mut blocks = auditlens::merkle::BlockHashes::new(auditlens::merkle::BLOCK_LEAVES);
+    for leaf in stmt.query_map([seq], |r| r.get::<_, Vec<u8>>(0)).unwrap() {
+        blocks.push(leaf.unwrap().try_into().unwrap());
+    }
+    blocks.finish()
+}
+
+#[test]
+fn block_hashes_are_believed_only_when_they_give_the_signed_root() {
+    let lab = Lab::new();
+    // An import keeps the hash of every 1,024 leaves: here one block per archive, its leaves' own tree.
+    assert_eq!(blocks_of_stored_leaves(&lab.db, 1).len(), 32);
+    let stored: Vec<u8> = rusqlite::Connection::open(&lab.db)
+        .unwrap()
+        .query_row(
+            "SELECT leaf_blocks FROM archives WHERE sequence = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, blocks_of_stored_leaves(&lab.db, 1));
+
+    // Blocks that give another root are not believed, and an archive stored without them (before schema 18) is
+    // read whole: genuine rows stay verified either way.
+    lab.sql(
+        "UPDATE archives SET leaf_blocks = zeroblob(32) WHERE sequence = 1;
+         UPDATE archives SET leaf_blocks = NULL WHERE sequence = 2;",
+    );
+    assert!(lab.not_verified().is_empty());
+    // `check` names the edited blocks (and nothing else of the archives' own).
+    let problems = || -> Vec<String> {
+        let store = Store::open(&lab.db).unwrap();
+        let report = store.check(&[], &mut |_| true).unwrap();
+        report
+            .problems
+            .iter()
+            .filter(|p| p.archive_id.is_some() && !p.message.contains("trusted"))
+            .map(|p| format!("{:?}@{:?}: {}", p.origin, p.sequence, p.message))
+            .collect()
+    };
+    assert_eq!(
+        problems(),
+        [format!(
+            "Some(\"{K8S}\")@Some(1): stored block hashes (leaf_blocks) differ from the hashes of the stored leaves"
+        )]
+    );
+
+    // Edited bytes with a recomputed leaf, and blocks recomputed from the edited leaves: the blocks no longer
+    // give the signed root, the leaves read whole do not either, and every row of the archive fails.
+    let conn = rusqlite::Connection::open(&lab.db).unwrap();
+    conn.create_scalar_function(
+        "leaf",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+        |ctx| {
+            let raw: String = ctx.get(0)?;
+            Ok(auditlens::merkle::leaf_hash(raw.as_bytes()).to_vec())
+        },
+    )
+    .unwrap();
+    conn.execute_batch(&format!(
+        "{}
+         UPDATE events SET leaf = leaf(raw)
+         WHERE idx = 4 AND archive_id = (SELECT id FROM archives WHERE sequence = 1);",
+        replace_raw(1, 4, "\"verb\":\"", "\"verb\":\"x")
+    ))
+    .unwrap();
+    conn.execute(
+        "UPDATE archives SET leaf_blocks = ?1 WHERE sequence = 1",
+        [blocks_of_stored_leaves(&lab.db, 1)],
+    )
+    .unwrap();
+    drop(conn);
+    assert_eq!(lab.not_verified(), ids(1, &(0..20).collect::<Vec<_>>()));
+    let why = lab.reason(&format!("{K8S}@1#7"));
+    assert!(
+        why.contains(&format!("archive {K8S}@1 as stored is not the one signed"))
+            && why.contains("root"),
+        "{why}"
+    );
+    // There the blocks are the stored leaves' own: `check` finds the root, not the blocks.
+    let found = problems();
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("Merkle root of the stored events differs"))
+            && !found.iter().any(|p| p.contains("leaf_blocks")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_row_is_confirmed_against_its_own_block_of_leaves() {
+    // 2,590 events (the real log's 37, seventy times over): blocks 0..1023, 1024..2047 and 2048..2589.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let key = key("ops-prod");
+    let lines = event_lines(&std::fs::read(fixture(K8S_LOG)).unwrap());
+    let many: Vec<Vec<u8>> = (0..70).flat_map(|_| lines.iter().cloned()).collect();
+    assert_eq!(many.len(), 2590);
+    std::fs::write(dir.join("many.log"), join_lines(&many)).unwrap();
+    let a = seal_to(dir, "many.zip", &key, K8S, None, &[dir.join("many.log")]);
+    let db = dir.join("store.db");
+    let mut store = Store::open(&db).unwrap();
+    let policy = TrustPolicy::from_keys(&[key.verifier()]);
+    let r = store
+        .import_archive(
+            &a,
+            &ImportOptions {
+                trust: &policy,
+                keep_failed: false,
+            },
+            &mut |_| true,
+        )
+        .unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    drop(store);
+    assert!(not_verified_of(&db, 2590).0.is_empty());
+
+    // Event 1500's bytes edited with a recomputed leaf: its block's leaves no longer give its block hash, so
+    // the rows of that block fail, and only they (the other blocks still give the signed root).
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.create_scalar_function(
+        "leaf",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+        |ctx| {
+            let raw: String = ctx.get(0)?;
+            Ok(auditlens::merkle::leaf_hash(raw.as_bytes()).to_vec())
+        },
+    )
+    .unwrap();
+    conn.execute_batch(
+        "UPDATE events SET raw = replace(raw, '\"verb\":\"', '\"verb\":\"x') WHERE idx = 1500;
+         UPDATE events SET leaf = leaf(raw) WHERE idx = 1500;",
+    )
+    .unwrap();
+    let (idx, why) = not_verified_of(&db, 2590);
+    assert_eq!(idx, (1024..2048).collect::<Vec<u64>>());
+    let reason = &why[&format!("{K8S}@1#1030")];
+    assert!(
+        reason.contains(&format!(
+            "archive {K8S}@1 as stored is not the one signed: the stored leaves of events 1024..2047 do not \
+             reproduce the signed Merkle root"
+        )),
+        "{reason}"
+    );
+
+    // A row removed from the last block: that block's rows fail, naming the missing index.
+    conn.execute_batch(
+        "UPDATE events SET raw = replace(raw, '\"verb\":\"x', '\"verb\":\"') WHERE idx = 1500;
+         UPDATE events SET leaf = leaf(raw) WHERE idx = 1500;
+         DELETE FROM events WHERE idx = 2100;",
+    )
+    .unwrap();
+    let (idx, why) = not_verified_of(&db, 2589);
+    assert_eq!(
+        idx,
+        (2048..2590).filter(|i| *i != 2100).collect::<Vec<u64>>()
+    );
+    assert!(
+        why[&format!("{K8S}@1#2048")].contains("the store lacks event index 2100"),
+        "{why:?}"
+    );
+
+    // Without its block hashes the archive is read whole: every row fails.
+    conn.execute_batch("UPDATE archives SET leaf_blocks = NULL;")
+        .unwrap();
+    let (idx, _) = not_verified_of(&db, 2589);
+    assert_eq!(idx.len(), 2589);
+}
+
+/// The indexes of a one-archive store's `events` events shown as not verified, and why.
+fn not_verified_of(
+    db: &std::path::Path,
+    events: usize,
+) -> (Vec<u64>, std::collections::HashMap<String, String>) {
+    let store = Store::open_read_only(db).unwrap();
+    let mut page = store.search("", 3000, None, 0).unwrap();
+    assert_eq!(page.events.len(), events);
+    let why = store
+        .confirm_page(&mut page, &Confirmations::new())
+        .unwrap();
+    let mut idx: Vec<u64> = page
+        .events
+        .iter()
+        .filter(|e| !e.verified)
+        .map(|e| e.id.rsplit('#').next().unwrap().parse().unwrap())
+        .collect();
+    idx.sort();
+    (idx, why)
+}

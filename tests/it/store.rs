@@ -685,7 +685,7 @@ fn old_schema_database_opens_migrated_and_newer_is_refused() {
              ALTER TABLE archives DROP COLUMN untimed; DROP TABLE incidents; DROP INDEX events_source;
              ALTER TABLE archives DROP COLUMN received_at;
              ALTER TABLE archives DROP COLUMN evidence; DROP TABLE cloudtrail_files;
-             DROP INDEX events_agent; DROP INDEX events_stage;
+             DROP INDEX events_agent; DROP INDEX events_stage; ALTER TABLE archives DROP COLUMN leaf_blocks;
              PRAGMA user_version = 1;",
         )
         .unwrap();

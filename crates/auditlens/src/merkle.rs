@@ -249,6 +249,83 @@ impl RootBuilder {
     }
 }
 
+/// Leaves per block of [`BlockHashes`]: the store keeps the hash of every 1,024 leaves of an archive
+/// (docs/trust-policy.md section 4b).
+pub const BLOCK_LEAVES: u64 = 1024;
+
+/// The hashes of a tree's aligned blocks of `block` leaves, as the leaves stream: block `k` is the subtree over
+/// leaves `[k * block, (k + 1) * block)`, the last one over what remains. With RFC 6962's split (the largest power
+/// of two below the size), every block is a node of the tree, so the blocks alone give its root
+/// ([`root_from_blocks`]), and one block's leaves give that block's hash.
+#[derive(Debug, Clone)]
+pub struct BlockHashes {
+    block: u64,
+    current: RootBuilder,
+    /// The hashes of the blocks completed so far, 32 bytes each.
+    done: Vec<u8>,
+}
+
+impl BlockHashes {
+    /// `block` must be a power of two (see [`BLOCK_LEAVES`]).
+    pub fn new(block: u64) -> BlockHashes {
+        debug_assert!(block.is_power_of_two());
+        BlockHashes {
+            block: block.max(1),
+            current: RootBuilder::new(),
+            done: Vec::new(),
+        }
+    }
+
+    /// Appends the next leaf hash.
+    pub fn push(&mut self, leaf: Hash) {
+        self.current.push(leaf);
+        if self.current.size() == self.block {
+            self.done.extend_from_slice(&self.current.root());
+            self.current = RootBuilder::new();
+        }
+    }
+
+    /// Every block's hash, 32 bytes each, the last one over the leaves after the last whole block.
+    pub fn finish(mut self) -> Vec<u8> {
+        if self.current.size() > 0 {
+            self.done.extend_from_slice(&self.current.root());
+        }
+        self.done
+    }
+}
+
+/// The root of a tree of `size` leaves from its blocks' hashes (`blocks`: 32 bytes each, as
+/// [`BlockHashes::finish`] gives them, `block` a power of two), or `None` when there are not exactly as many
+/// blocks as `size` leaves make.
+pub fn root_from_blocks(blocks: &[u8], size: u64, block: u64) -> Option<Hash> {
+    if !block.is_power_of_two() || !blocks.len().is_multiple_of(HASH_LEN) {
+        return None;
+    }
+    let count = (blocks.len() / HASH_LEN) as u64;
+    if count != size.div_ceil(block) {
+        return None;
+    }
+    if size == 0 {
+        return Some(empty_root());
+    }
+    // The tree hash of leaves [lo, hi): a block when it fits in one (its start is always a block's), else
+    // RFC 6962's split at the largest power of two below its width.
+    fn subtree(blocks: &[u8], lo: u64, hi: u64, block: u64) -> Hash {
+        if hi - lo <= block {
+            let at = (lo / block) as usize * HASH_LEN;
+            let mut h = [0u8; HASH_LEN];
+            h.copy_from_slice(&blocks[at..at + HASH_LEN]);
+            return h;
+        }
+        let k = 1u64 << (63 - (hi - lo - 1).leading_zeros());
+        node_hash(
+            &subtree(blocks, lo, lo + k, block),
+            &subtree(blocks, lo + k, hi, block),
+        )
+    }
+    Some(subtree(blocks, 0, size, block))
+}
+
 /// Root of the tree over `leaves` (leaf hashes, in order).
 pub fn root_from_leaves(leaves: &[Hash]) -> Hash {
     let mut builder = RootBuilder::new();
@@ -642,6 +719,51 @@ mod tests {
 
     fn leaves(n: u64) -> Vec<Hash> {
         (0..n).map(|i| leaf_hash(&i.to_be_bytes())).collect()
+    }
+
+    #[test]
+    fn blocks_give_the_root_of_their_leaves() {
+        for block in [1u64, 4, 1024] {
+            for size in [
+                0u64, 1, 2, 3, 4, 5, 7, 8, 9, 1023, 1024, 1025, 2047, 2048, 2049, 3000, 5121,
+            ] {
+                let all = leaves(size);
+                let mut b = BlockHashes::new(block);
+                for l in &all {
+                    b.push(*l);
+                }
+                let blocks = b.finish();
+                assert_eq!(
+                    blocks.len() as u64,
+                    size.div_ceil(block) * 32,
+                    "{block} {size}"
+                );
+                assert_eq!(
+                    root_from_blocks(&blocks, size, block),
+                    Some(root_from_leaves(&all)),
+                    "block {block}, size {size}"
+                );
+                // Each block is the tree of its own leaves.
+                for (k, chunk) in all.chunks(block as usize).enumerate() {
+                    assert_eq!(&blocks[k * 32..k * 32 + 32], &root_from_leaves(chunk)[..]);
+                }
+                // A block too many or too few, or a changed one, gives no root or another.
+                if size > 0 {
+                    assert_eq!(root_from_blocks(&blocks[32..], size, block), None);
+                    let mut more = blocks.clone();
+                    more.extend_from_slice(&[0; 32]);
+                    assert_eq!(root_from_blocks(&more, size, block), None);
+                    let mut changed = blocks.clone();
+                    changed[0] ^= 1;
+                    assert_ne!(
+                        root_from_blocks(&changed, size, block),
+                        Some(root_from_leaves(&all))
+                    );
+                }
+            }
+        }
+        assert_eq!(root_from_blocks(&[0; 31], 1, 4), None);
+        assert_eq!(root_from_blocks(&[0; 32], 1, 3), None);
     }
 
     #[test]

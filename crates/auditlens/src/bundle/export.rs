@@ -838,6 +838,8 @@ pub(crate) struct CheckedArchive {
     pub checkpoint_bytes: Vec<u8>,
     /// The signed root; the stored leaves reproduce it once [`LeafCheck::advance`] returns `true`.
     pub root: Hash,
+    /// The signed tree size: the archive's number of events.
+    pub size: u64,
     pub signer_fingerprint: String,
     pub source_kind: String,
     pub normalizer: Normalizer,
@@ -873,6 +875,7 @@ pub(crate) fn check_archive(
     };
     let checked = CheckedArchive {
         root: a.root,
+        size: a.size,
         signer_fingerprint: s.signer.fingerprint(),
         source_kind: s.manifest.source_kind.clone(),
         sealed_micros: crate::time::parse_rfc3339(&s.manifest.created),

@@ -119,6 +119,8 @@ struct ArchiveMeta {
     received_at: Option<String>,
     /// `aws-cloudtrail` for a CloudTrail export (store/check/cloudtrail.rs); `None` for an AuditLens archive.
     evidence: Option<String>,
+    /// The hash of every 1,024 leaves (`merkle::BlockHashes`), kept by imports since schema 18.
+    leaf_blocks: Option<Vec<u8>>,
 }
 
 /// What the pass over the archives collects for findings about the store as a whole.
@@ -457,7 +459,8 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT id, status, origin, sequence, source_kind, events, bytes, signer_key, signer_name,
                     signer_fingerprint, root, chain_start, chain_end, manifest_sha256, checkpoint, manifest,
-                    time_first, time_last, mapping, parse_errors, normalization, untimed, received_at, evidence
+                    time_first, time_last, mapping, parse_errors, normalization, untimed, received_at, evidence,
+                    leaf_blocks
              FROM archives WHERE {ARCHIVE_TYPES} ORDER BY id"
         ))?;
         let rows = stmt
@@ -487,6 +490,7 @@ impl Store {
                     untimed: r.get(21)?,
                     received_at: r.get(22)?,
                     evidence: r.get(23)?,
+                    leaf_blocks: r.get(24)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -747,6 +751,7 @@ impl Store {
         };
         let source_name = normalizer.source_name();
         let mut root = RootBuilder::new();
+        let mut blocks = merkle::BlockHashes::new(merkle::BLOCK_LEAVES);
         let mut chain_value = chain.chain_start;
         let seen = self.check_events(
             a,
@@ -755,6 +760,7 @@ impl Store {
             &cp.origin,
             &mut |_, leaf| {
                 root.push(leaf);
+                blocks.push(leaf);
                 chain_value = chain_step(&chain_value, &leaf);
                 None
             },
@@ -789,6 +795,17 @@ impl Store {
             problem(
                 None,
                 "hash chain over the stored events differs from the signed chain end".into(),
+            );
+        }
+        // Derived from the leaves, but what the app confirms rows against (store/confirm.rs): kept honest too.
+        if a.leaf_blocks
+            .as_ref()
+            .is_some_and(|b| *b != blocks.finish())
+        {
+            problem(
+                None,
+                "stored block hashes (leaf_blocks) differ from the hashes of the stored leaves"
+                    .into(),
             );
         }
         check_event_totals(a, &seen, problems);
@@ -1352,7 +1369,8 @@ const ARCHIVE_TYPES: &str = "typeof(id) = 'integer' AND typeof(status) = 'text'
     AND typeof(mapping) IN ('blob', 'null')
     AND typeof(parse_errors) = 'integer' AND parse_errors >= 0
     AND (untimed IS NULL OR (typeof(untimed) = 'integer' AND untimed >= 0))
-    AND typeof(received_at) IN ('text', 'null') AND typeof(evidence) IN ('text', 'null')";
+    AND typeof(received_at) IN ('text', 'null') AND typeof(evidence) IN ('text', 'null')
+    AND typeof(leaf_blocks) IN ('blob', 'null')";
 
 /// The same for `events`.
 const EVENT_TYPES: &str = "typeof(id) = 'integer' AND typeof(archive_id) = 'integer'

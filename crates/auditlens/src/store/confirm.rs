@@ -6,6 +6,12 @@
 //! bytes give under its archive's rules (the same comparison `check` makes, store/check/event.rs), and its
 //! archive's stored leaves must reproduce the archive's signed root, from its stored signed checkpoint and manifest
 //! (read once per archive and kept in [`Confirmations`]). Together: the row shown is the event signed at its index.
+//!
+//! An archive imported with its block hashes (`archives.leaf_blocks`: the hash of every 1,024 leaves, which give
+//! the signed root by themselves, [`merkle::root_from_blocks`]) is not read whole: the blocks are checked against
+//! the signed root, and a row's block (its 1,024 stored leaves) against its block hash when a row of it is first
+//! shown. Blocks that do not give the signed root are not believed: the archive's leaves are then read whole, as
+//! for an archive stored without them.
 //! Whether the signer is trusted is [`Store::untrusted_now`]'s question; the dashboards' counts and everything
 //! else in the file are `check`'s.
 
@@ -16,6 +22,7 @@ use super::check::event::{STORED_EVENT_COLUMNS, StoredEvent};
 use super::search::{EventDetail, EventRow, SearchPage};
 use super::{Store, StoreError};
 use crate::bundle::export::ExportError;
+use crate::merkle::{self, BLOCK_LEAVES, HASH_LEN, RootBuilder};
 use crate::sources::{Normalization, Normalizer, SourceKind};
 
 /// Leaves read at a time when an archive's stored leaves are checked against its signed root.
@@ -24,7 +31,7 @@ const LEAVES_AT_ONCE: usize = 1 << 16;
 /// One event's stored row and its archive's rules (a subquery: the events' own column names stay unqualified).
 static ROW_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
-        "SELECT archive_id, (SELECT normalization FROM archives WHERE archives.id = archive_id),
+        "SELECT archive_id, (SELECT normalization FROM archives WHERE archives.id = archive_id), idx,
                 {STORED_EVENT_COLUMNS}
          FROM events WHERE id = ?1"
     )
@@ -35,6 +42,8 @@ static ROW_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 #[derive(Default)]
 pub struct Confirmations {
     archives: Mutex<HashMap<ArchiveKey, Arc<ArchiveRules>>>,
+    /// Read every archive's leaves whole, block hashes or not ([`Confirmations::reading_every_leaf`]).
+    every_leaf: bool,
 }
 
 /// An archive, and the rules its fields were stored under (re-normalizing changes them).
@@ -47,12 +56,41 @@ enum ArchiveRules {
         normalizer: Normalizer,
         source_name: String,
         origin: String,
+        leaves: Leaves,
     },
+}
+
+/// How an archive's stored leaves were found to reproduce its signed root.
+enum Leaves {
+    /// Every one was read (or the archive has no Merkle tree of its own: CloudTrail evidence).
+    AllRead,
+    /// Its stored block hashes give the signed root; each block's leaves are read when a row of it is first shown.
+    Blocks(Blocks),
+}
+
+struct Blocks {
+    /// `origin@sequence`, for a refusal.
+    archive: String,
+    /// 32 bytes per block of [`BLOCK_LEAVES`] leaves.
+    hashes: Vec<u8>,
+    /// The signed tree size.
+    size: u64,
+    /// Each block read so far: `None` when its stored leaves give its hash, else why not.
+    read: Mutex<HashMap<u64, Option<String>>>,
 }
 
 impl Confirmations {
     pub fn new() -> Confirmations {
         Confirmations::default()
+    }
+
+    /// Confirmations that read every archive's leaves whole, as for archives stored without block hashes: the
+    /// benchmark's baseline (`auditlens bench --only pages`).
+    pub fn reading_every_leaf() -> Confirmations {
+        Confirmations {
+            every_leaf: true,
+            ..Confirmations::default()
+        }
     }
 
     fn get(&self, key: &ArchiveKey) -> Option<Arc<ArchiveRules>> {
@@ -115,7 +153,7 @@ impl Store {
         for key in keys {
             let (key, events): (ArchiveKey, i64) = key?;
             if known.get(&key).is_none() {
-                let rules = Arc::new(self.archive_rules(key.0)?);
+                let rules = Arc::new(self.archive_rules(key.0, known.every_leaf)?);
                 known.put(key, rules);
                 return Ok(Some(events.max(0) as u64));
             }
@@ -135,14 +173,16 @@ impl Store {
             return Ok(Some("the event is no longer in the database".into()));
         };
         let key: ArchiveKey = (r.get(0)?, r.get(1)?);
-        let stored = match StoredEvent::read(r, 2) {
+        let archive_id = key.0;
+        let idx: i64 = r.get(2)?;
+        let stored = match StoredEvent::read(r, 3) {
             Ok(s) => s,
             Err(e) => return Ok(Some(format!("the stored event cannot be read: {e}"))),
         };
         drop(rows);
         let rules = match known.get(&key) {
             Some(rules) => rules,
-            None => match self.archive_rules(key.0) {
+            None => match self.archive_rules(key.0, known.every_leaf) {
                 Ok(rules) => {
                     let rules = Arc::new(rules);
                     known.put(key, rules.clone());
@@ -152,13 +192,14 @@ impl Store {
                 Err(e) => return Ok(Some(format!("its archive as stored cannot be read: {e}"))),
             },
         };
-        let (normalizer, source_name, origin) = match &*rules {
+        let (normalizer, source_name, origin, leaves) = match &*rules {
             ArchiveRules::Refused(why) => return Ok(Some(why.clone())),
             ArchiveRules::Rules {
                 normalizer,
                 source_name,
                 origin,
-            } => (normalizer, source_name, origin),
+                leaves,
+            } => (normalizer, source_name, origin, leaves),
         };
         let derived = stored.derive(normalizer, source_name, origin);
         let findings: Vec<String> = derived
@@ -166,6 +207,12 @@ impl Store {
             .into_iter()
             .chain(derived.findings)
             .collect();
+        if findings.is_empty()
+            && let Leaves::Blocks(blocks) = leaves
+            && let Some(why) = self.block_read(archive_id, idx, blocks)?
+        {
+            return Ok(Some(why));
+        }
         Ok((!findings.is_empty()).then(|| {
             format!(
                 "this event as stored is not the one signed: {}",
@@ -174,14 +221,118 @@ impl Store {
         }))
     }
 
-    /// Archive `id`'s stored leaves against its signed root, and the rules of its stored fields.
-    fn archive_rules(&self, id: i64) -> Result<ArchiveRules, StoreError> {
-        type Row = (String, i64, Option<String>, Option<String>, Option<Vec<u8>>);
-        let (origin, sequence, evidence, normalization, mapping): Row = self.conn.query_row(
-            "SELECT origin, sequence, evidence, normalization, mapping FROM archives WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    /// Why the stored leaves of the block holding index `idx` of archive `archive_id` do not give that block's
+    /// hash (read once per block), if they do not.
+    fn block_read(
+        &self,
+        archive_id: i64,
+        idx: i64,
+        blocks: &Blocks,
+    ) -> Result<Option<String>, StoreError> {
+        let refused = |why: String| {
+            Some(format!(
+                "archive {} as stored is not the one signed: {why}",
+                blocks.archive
+            ))
+        };
+        let Some(idx) = u64::try_from(idx).ok().filter(|i| *i < blocks.size) else {
+            return Ok(refused(format!(
+                "event index {idx} is not one of the {} the signed checkpoint holds",
+                blocks.size
+            )));
+        };
+        let block = idx / BLOCK_LEAVES;
+        if let Some(answer) = blocks
+            .read
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&block)
+        {
+            return Ok(answer.clone());
+        }
+        let (lo, hi) = (
+            block * BLOCK_LEAVES,
+            ((block + 1) * BLOCK_LEAVES).min(blocks.size),
+        );
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT idx, leaf FROM events WHERE archive_id = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx, id",
         )?;
+        let mut rows = stmt.query(rusqlite::params![archive_id, lo as i64, hi as i64])?;
+        let mut builder = RootBuilder::new();
+        let mut problem = None;
+        while let Some(r) = rows.next()? {
+            let expected = lo + builder.size();
+            let found: i64 = r.get(0)?;
+            if u64::try_from(found).ok() != Some(expected) {
+                problem = Some(if u64::try_from(found).ok() == expected.checked_sub(1) {
+                    format!("event index {found} is stored twice")
+                } else {
+                    format!("the store lacks event index {expected}")
+                });
+                break;
+            }
+            let leaf = match r.get_ref(1)? {
+                rusqlite::types::ValueRef::Blob(b) => merkle::hash_from_slice(b).ok(),
+                _ => None,
+            };
+            let Some(leaf) = leaf else {
+                problem = Some(format!(
+                    "the stored leaf of event index {found} is not 32 bytes"
+                ));
+                break;
+            };
+            builder.push(leaf);
+        }
+        drop(rows);
+        let problem = problem.or_else(|| {
+            let expected = lo + builder.size();
+            if expected < hi {
+                return Some(format!("the store lacks event index {expected}"));
+            }
+            let at = block as usize * HASH_LEN;
+            (blocks.hashes.get(at..at + HASH_LEN) != Some(&builder.root()[..])).then(|| {
+                format!(
+                    "the stored leaves of events {lo}..{} do not reproduce the signed Merkle root",
+                    hi - 1
+                )
+            })
+        });
+        let answer = problem.and_then(refused);
+        blocks
+            .read
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(block, answer.clone());
+        Ok(answer)
+    }
+
+    /// Archive `id`'s stored leaves against its signed root, and the rules of its stored fields.
+    fn archive_rules(&self, id: i64, every_leaf: bool) -> Result<ArchiveRules, StoreError> {
+        type Row = (
+            String,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<Vec<u8>>,
+            Option<Vec<u8>>,
+        );
+        let (origin, sequence, evidence, normalization, mapping, leaf_blocks): Row =
+            self.conn.query_row(
+                "SELECT origin, sequence, evidence, normalization, mapping,
+                    CASE WHEN typeof(leaf_blocks) = 'blob' THEN leaf_blocks END
+                 FROM archives WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )?;
         let refused = |why: String| {
             Ok(ArchiveRules::Refused(format!(
                 "archive {origin}@{sequence} as stored is not the one signed: {why}"
@@ -190,10 +341,11 @@ impl Store {
         // AWS CloudTrail evidence has no checkpoint: its log files against AWS's signed digests are `check`'s
         // (with AWS's keys); its rows are still read against their bytes, under the built-in CloudTrail mapper.
         let cloudtrail = evidence.as_deref() == Some(super::import::CLOUDTRAIL_EVIDENCE);
-        let (normalizer, kind) = if cloudtrail {
+        let (normalizer, kind, leaves) = if cloudtrail {
             (
                 Normalizer::builtin(SourceKind::Cloudtrail),
                 SourceKind::Cloudtrail,
+                Leaves::AllRead,
             )
         } else {
             let (checked, mut leaves) = match crate::bundle::export::check_archive(
@@ -205,17 +357,30 @@ impl Store {
                 Ok(c) => c,
                 Err(e) => return refusal(e).map_or_else(Err, refused),
             };
-            loop {
-                match leaves.advance(self, LEAVES_AT_ONCE) {
-                    Ok(true) => break,
-                    Ok(false) => {}
-                    Err(e) => return refusal(e).map_or_else(Err, refused),
-                }
-            }
+            // Block hashes that give the signed root spare reading every leaf; any others are not believed.
+            let blocks = leaf_blocks.filter(|b| {
+                !every_leaf
+                    && merkle::root_from_blocks(b, checked.size, BLOCK_LEAVES) == Some(checked.root)
+            });
+            let leaves = match blocks {
+                Some(hashes) => Leaves::Blocks(Blocks {
+                    archive: format!("{origin}@{sequence}"),
+                    hashes,
+                    size: checked.size,
+                    read: Mutex::default(),
+                }),
+                None => loop {
+                    match leaves.advance(self, LEAVES_AT_ONCE) {
+                        Ok(true) => break Leaves::AllRead,
+                        Ok(false) => {}
+                        Err(e) => return refusal(e).map_or_else(Err, refused),
+                    }
+                },
+            };
             let Ok(kind) = checked.source_kind.parse::<SourceKind>() else {
                 return refused(format!("unknown source kind {:?}", checked.source_kind));
             };
-            (checked.normalizer, kind)
+            (checked.normalizer, kind, leaves)
         };
         let normalizer = match Normalization::from_column(
             normalization.as_deref().unwrap_or(""),
@@ -234,6 +399,7 @@ impl Store {
             source_name: normalizer.source_name(),
             normalizer,
             origin,
+            leaves,
         })
     }
 }

@@ -252,6 +252,14 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX events_stage ON events(stage) WHERE stage IS NOT NULL;
     "#,
+    // 18: the hash of every 1,024 leaves of an archive, in index order (merkle::BlockHashes), written by the import:
+    // the blocks give the signed root by themselves, so a row is confirmed before it is shown as verified by
+    // reading its own block's leaves instead of every leaf of its archive (docs/trust-policy.md section 4b).
+    // Derived data: NULL for archives stored before (their leaves are then read whole, as before), and never
+    // believed unless they reproduce the signed root.
+    r#"
+    ALTER TABLE archives ADD COLUMN leaf_blocks BLOB;
+    "#,
 ];
 
 /// The hour of an event time (microseconds), as SQL over a column `ts`: `floor(ts / 3600e6)`, NULL for NULL.

@@ -202,7 +202,7 @@ fn signer_trusted(report: &ArchiveReport) -> bool {
 type ChainEnds = (Vec<u8>, Vec<u8>);
 
 /// What [`verify_and_insert`] found: the report, the plan, the events' time range and the kept forks.
-type Verified = (ArchiveReport, Plan, Times, Vec<i64>);
+type Verified = (ArchiveReport, Plan, Times, Vec<i64>, Vec<u8>);
 
 /// Verifies the archive, inserting its events as they stream (the import's transaction stays open): the report
 /// (with the sink's own failure, if any, in place of the verifier's), what was decided, and the time range.
@@ -232,6 +232,7 @@ fn verify_and_insert(
         small_cache: false,
         parse_errors: 0,
         times: Times::default(),
+        blocks: crate::merkle::BlockHashes::new(crate::merkle::BLOCK_LEAVES),
         error: None,
         progress,
         sql_error: None,
@@ -285,6 +286,7 @@ fn verify_and_insert(
         sink.plan.clone(),
         sink.times,
         std::mem::take(&mut sink.kept_forks),
+        sink.blocks.finish(),
     ))
 }
 
@@ -440,7 +442,7 @@ impl Store {
         // Parsing and normalizing run on a second thread, one batch ahead of the inserts on this one.
         let (to_worker, batches) = mpsc::sync_channel(1);
         let (prepared, from_worker) = mpsc::sync_channel(1);
-        let (report, plan, times, kept_forks) = std::thread::scope(|scope| {
+        let (report, plan, times, kept_forks, blocks) = std::thread::scope(|scope| {
             let worker = scope.spawn(move || prepare_batches(batches, prepared));
             let prep = Preparer::new(to_worker, from_worker);
             // The sink, and with it the thread's channel, is gone when this returns: the thread then ends.
@@ -507,9 +509,17 @@ impl Store {
         match (&plan, status) {
             (Plan::Insert { archive_id }, ArchiveStatus::Verified) => {
                 tx.execute(
-                    "UPDATE archives SET time_first = ?1, time_last = ?2, parse_errors = ?3, untimed = ?4
-                     WHERE id = ?5",
-                    params![times.min, times.max, parse_errors, times.untimed, archive_id],
+                    "UPDATE archives SET time_first = ?1, time_last = ?2, parse_errors = ?3, untimed = ?4,
+                        leaf_blocks = ?5
+                     WHERE id = ?6",
+                    params![
+                        times.min,
+                        times.max,
+                        parse_errors,
+                        times.untimed,
+                        blocks,
+                        archive_id
+                    ],
                 )?;
                 commit = true;
                 result.outcome = ImportOutcome::Imported;
