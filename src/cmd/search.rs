@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use auditlens::safe_text::terminal_safe;
-use auditlens::store::search::SearchError;
+use auditlens::store::confirm::Confirmations;
+use auditlens::store::search::{SearchError, SearchPage};
 use auditlens::table::{TableError, TableFormat, write_results};
 
 use super::{Fatal, open_existing};
@@ -40,6 +41,17 @@ pub fn run(db: &Path, opts: Options<'_>, query: &str) -> Result<ExitCode, Fatal>
     if opts.all && !(opts.json || opts.csv) {
         return Err(Fatal("--all prints with --json or --csv".into()));
     }
+    // A row is printed as verified only once it is read again against the signed event, as the app shows it
+    // (docs/trust-policy.md section 4b); why one is not goes to stderr.
+    let known = Confirmations::new();
+    let mut reasons = Reasons::default();
+    let mut confirm = |page: &mut SearchPage| -> Result<(), String> {
+        let why = store
+            .confirm_page(page, &known)
+            .map_err(|e| e.to_string())?;
+        reasons.note(page, &why);
+        Ok(())
+    };
     // Event text is the auditee's: on a terminal, CSV cells are made safe to print (in a file, exact).
     let terminal = std::io::stdout().is_terminal();
     let mut out = std::io::stdout().lock();
@@ -65,9 +77,12 @@ pub fn run(db: &Path, opts: Options<'_>, query: &str) -> Result<ExitCode, Fatal>
             now,
             &mut out,
             &line,
-            &mut |_| Ok(()),
+            &mut confirm,
         ) {
-            Ok(_) => Ok(ExitCode::SUCCESS),
+            Ok(_) => {
+                reasons.print();
+                Ok(ExitCode::SUCCESS)
+            }
             Err(TableError::Search(e)) => Err(query_error(e)),
             Err(TableError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
                 std::process::exit(141)
@@ -81,9 +96,10 @@ pub fn run(db: &Path, opts: Options<'_>, query: &str) -> Result<ExitCode, Fatal>
             &auditlens::table::csv_record(auditlens::table::CSV_HEADER),
         );
     }
-    let page = store
+    let mut page = store
         .search(query, opts.limit, opts.after, now)
         .map_err(query_error)?;
+    confirm(&mut page).map_err(Fatal)?;
     if opts.csv {
         for e in &page.events {
             let record = auditlens::table::event_csv(e);
@@ -122,7 +138,47 @@ pub fn run(db: &Path, opts: Options<'_>, query: &str) -> Result<ExitCode, Fatal>
         }
         _ => {}
     }
+    reasons.print();
     Ok(ExitCode::SUCCESS)
+}
+
+/// The rows a store marks verified that were not confirmed, and why: the first few printed on stderr, the rest
+/// counted.
+#[derive(Default)]
+struct Reasons {
+    shown: Vec<String>,
+    more: u64,
+}
+
+impl Reasons {
+    const SHOWN: usize = 20;
+
+    fn note(&mut self, page: &SearchPage, why: &std::collections::HashMap<String, String>) {
+        // In the page's order, so that the lines follow the rows.
+        for e in page.events.iter().filter(|e| why.contains_key(&e.id)) {
+            if self.shown.len() < Self::SHOWN {
+                self.shown.push(format!(
+                    "not verified: {}: {}",
+                    terminal_safe(&e.id),
+                    terminal_safe(&why[&e.id])
+                ));
+            } else {
+                self.more += 1;
+            }
+        }
+    }
+
+    fn print(&self) {
+        for line in &self.shown {
+            eprintln!("{line}");
+        }
+        if self.more > 0 {
+            eprintln!(
+                "not verified: {} more row(s) the database marks verified (run auditlens check)",
+                self.more
+            );
+        }
+    }
 }
 
 /// Writes one line. A reader that stopped reading (`| head`) ends the command at once, as a Unix tool killed by

@@ -513,3 +513,57 @@ fn not_verified_of(
     idx.sort();
     (idx, why)
 }
+
+#[test]
+fn the_command_line_prints_an_edited_row_not_verified_and_says_why() {
+    let lab = Lab::new();
+    lab.sql(
+        "UPDATE events SET actor = 'mal\u{1b}[31mlory'
+         WHERE idx = 7 AND archive_id = (SELECT id FROM archives WHERE sequence = 2);",
+    );
+    let db = lab.db.to_str().unwrap();
+    let edited = format!("{K8S}@2#7");
+    // One page as JSON Lines, and every page as CSV: the same row, and only it, not verified.
+    for args in [
+        vec!["search", "--db", db, "--json", "--limit", "100"],
+        vec!["search", "--db", db, "--json", "--all"],
+    ] {
+        let out = auditlens(&args);
+        assert!(out.status.success(), "{out:?}");
+        let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 37);
+        let not_verified: Vec<&str> = rows
+            .iter()
+            .filter(|r| r["verified"] == false)
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(not_verified, [edited.as_str()], "{args:?}");
+        // The finding quotes the value as Rust does (`\u{1b}`), and the terminal's escaping doubles its backslash:
+        // no escape reaches the terminal.
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains(&format!(
+                "not verified: {edited}: this event as stored is not the one signed: stored actor \"mal\\\\u{{1b}}[31mlory\""
+            )),
+            "{err}"
+        );
+        assert!(
+            !err.contains('\u{1b}'),
+            "escape reached the terminal: {err:?}"
+        );
+    }
+    // The table marks it.
+    let out = auditlens(&["search", "--db", db, "--limit", "100"]);
+    assert!(out.status.success(), "{out:?}");
+    let table = String::from_utf8(out.stdout).unwrap();
+    let marked: Vec<&str> = table
+        .lines()
+        .filter(|l| l.contains("[NOT VERIFIED]"))
+        .collect();
+    assert_eq!(marked.len(), 1, "{table}");
+    assert!(marked[0].contains(&edited), "{table}");
+}
