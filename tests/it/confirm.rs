@@ -368,6 +368,11 @@ fn block_hashes_are_believed_only_when_they_give_the_signed_root() {
         )]
     );
 
+    // Blocks of another length than the signed size makes: not read, not believed, named by `check`.
+    lab.sql("UPDATE archives SET leaf_blocks = zeroblob(64) WHERE sequence = 1;");
+    assert!(lab.not_verified().is_empty());
+    assert_eq!(problems().len(), 1);
+
     // Edited bytes with a recomputed leaf, and blocks recomputed from the edited leaves: the blocks no longer
     // give the signed root, the leaves read whole do not either, and every row of the archive fails.
     let conn = rusqlite::Connection::open(&lab.db).unwrap();

@@ -314,12 +314,12 @@ impl Store {
             Option<String>,
             Option<String>,
             Option<Vec<u8>>,
-            Option<Vec<u8>>,
+            Option<i64>,
         );
-        let (origin, sequence, evidence, normalization, mapping, leaf_blocks): Row =
+        let (origin, sequence, evidence, normalization, mapping, blocks_length): Row =
             self.conn.query_row(
                 "SELECT origin, sequence, evidence, normalization, mapping,
-                    CASE WHEN typeof(leaf_blocks) = 'blob' THEN leaf_blocks END
+                    CASE WHEN typeof(leaf_blocks) = 'blob' THEN length(leaf_blocks) END
                  FROM archives WHERE id = ?1",
                 [id],
                 |r| {
@@ -357,11 +357,24 @@ impl Store {
                 Ok(c) => c,
                 Err(e) => return refusal(e).map_or_else(Err, refused),
             };
-            // Block hashes that give the signed root spare reading every leaf; any others are not believed.
-            let blocks = leaf_blocks.filter(|b| {
-                !every_leaf
-                    && merkle::root_from_blocks(b, checked.size, BLOCK_LEAVES) == Some(checked.root)
-            });
+            // Block hashes that give the signed root spare reading every leaf; any others are not believed (and
+            // are read only when there are as many as the signed size makes: the file's own length is no bound).
+            let expected = checked
+                .size
+                .div_ceil(BLOCK_LEAVES)
+                .checked_mul(HASH_LEN as u64);
+            let blocks = if !every_leaf && blocks_length.and_then(|n| u64::try_from(n).ok()) == expected {
+                self.conn
+                    .query_row(
+                        "SELECT leaf_blocks FROM archives WHERE id = ?1 AND typeof(leaf_blocks) = 'blob'",
+                        [id],
+                        |r| r.get::<_, Vec<u8>>(0),
+                    )
+                    .ok()
+            } else {
+                None
+            }
+            .filter(|b| merkle::root_from_blocks(b, checked.size, BLOCK_LEAVES) == Some(checked.root));
             let leaves = match blocks {
                 Some(hashes) => Leaves::Blocks(Blocks {
                     archive: format!("{origin}@{sequence}"),
