@@ -22,7 +22,8 @@ pub const DEFAULT_DB_FILE: &str = "auditlens.db";
 
 /// Idle read connections kept open.
 const READERS_KEPT: usize = 2;
-/// Events whose archives' leaves are read ahead after a database is opened, newest archives first.
+/// Leaves read ahead after a database is opened, newest archives first (an archive whose block hashes give its
+/// signed root reads none ahead: its blocks are read with the pages that show them).
 const CONFIRM_AHEAD_EVENTS: u64 = 2_000_000;
 /// How long after opening a database that reading starts.
 const CONFIRM_AHEAD_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
@@ -73,9 +74,9 @@ impl Database {
         Ok(db)
     }
 
-    /// Reads the stored leaves of the newest verified archives (up to [`CONFIRM_AHEAD_EVENTS`] events) against
-    /// their signed roots on a thread and read connection of its own, so that the first pages of results need not
-    /// (`Store::confirm_page` reads an archive's leaves itself when it comes first). It starts once the window has
+    /// Checks the newest verified archives against their signed roots (reading up to [`CONFIRM_AHEAD_EVENTS`]
+    /// leaves of archives stored without block hashes) on a thread and read connection of its own, so that the
+    /// first pages of results need not (`Store::confirm_page` checks an archive itself when it comes first). It starts once the window has
     /// had [`CONFIRM_AHEAD_AFTER`] to draw its first screen, reads through SQLite's page cache only (a memory map
     /// would count the file's pages in the app's memory), and stops once this database is closed.
     fn confirm_in_background(&self) {

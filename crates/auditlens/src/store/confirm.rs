@@ -142,9 +142,9 @@ impl Store {
         Ok(())
     }
 
-    /// Reads the stored leaves of the newest archive marked verified that `known` has not read yet against its
-    /// signed root, ahead of the pages that will show its events: how many events the archive holds, or `None`
-    /// when every one was read.
+    /// Checks the newest archive marked verified that `known` has not checked yet against its signed root, ahead of
+    /// the pages that will show its events: how many of its leaves were read (none when its block hashes give the
+    /// root; every one otherwise), or `None` when every archive was checked.
     pub fn confirm_next_archive(&self, known: &Confirmations) -> Result<Option<u64>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, normalization, events FROM archives WHERE status = 'verified' ORDER BY id DESC",
@@ -154,8 +154,15 @@ impl Store {
             let (key, events): (ArchiveKey, i64) = key?;
             if known.get(&key).is_none() {
                 let rules = Arc::new(self.archive_rules(key.0, known.every_leaf)?);
+                let read = match &*rules {
+                    ArchiveRules::Rules {
+                        leaves: Leaves::Blocks(_),
+                        ..
+                    } => 0,
+                    _ => events.max(0) as u64,
+                };
                 known.put(key, rules);
-                return Ok(Some(events.max(0) as u64));
+                return Ok(Some(read));
             }
         }
         Ok(None)
