@@ -65,6 +65,23 @@ function finished(job: number, index: number, r: ImportResult): ImportEvent[] {
   ];
 }
 
+
+/** jsdom lays nothing out: the results list is given a height for this test, so that the virtualizer draws rows. */
+function giveResultsAHeight() {
+  const own = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'clientHeight');
+  Object.defineProperty(HTMLElement.prototype, 'clientHeight', {
+    configurable: true,
+    get() {
+      return (this as HTMLElement).id === 'results-body' ? 600 : 0;
+    },
+  });
+  // Back to jsdom's own (inherited from Element) once the test ends, so that no later test depends on it.
+  onTestFinished(() => {
+    if (own) Object.defineProperty(HTMLElement.prototype, 'clientHeight', own);
+    else delete (HTMLElement.prototype as { clientHeight?: number }).clientHeight;
+  });
+}
+
 describe('the window', () => {
   it('says why it could not start instead of showing a blank window', async () => {
     mockBackend({
@@ -527,17 +544,7 @@ describe('search', () => {
         return { events: Array.from({ length: limit }, (_, i) => ev(from + i)), next: `c${from + limit}` };
       },
     });
-    // jsdom lays nothing out: the results list is given a height, so that the virtualizer draws rows.
-    const height = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'clientHeight');
-    Object.defineProperty(HTMLElement.prototype, 'clientHeight', {
-      configurable: true,
-      get() {
-        return (this as HTMLElement).id === 'results-body' ? 600 : 0;
-      },
-    });
-    onTestFinished(() => {
-      if (height) Object.defineProperty(HTMLElement.prototype, 'clientHeight', height);
-    });
+    giveResultsAHeight();
     const { container } = await renderApp();
     fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
     await waitFor(() => expect(asked.length).toBe(1));
@@ -637,10 +644,11 @@ describe('event detail', () => {
       count: () => 1,
       event: () => notNow,
     });
+    giveResultsAHeight();
     const { container } = await renderApp();
     fireEvent.click(await screen.findByRole('tab', { name: 'Search' }));
     await waitFor(() => expect(screen.getByText('1 match')).toBeTruthy());
-    expect(container.querySelector('#results-body')!.textContent).toContain('NOT VERIFIED');
+    await waitFor(() => expect(container.querySelector('#results-body')!.textContent).toContain('NOT VERIFIED'));
     fireEvent.keyDown(container.querySelector('#results-body')!, { key: 'Enter' });
     const status = await waitFor(() => {
       const e = document.getElementById('event-status');
