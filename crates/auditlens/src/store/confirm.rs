@@ -118,6 +118,13 @@ impl Store {
         known: &Confirmations,
     ) -> Result<HashMap<String, String>, StoreError> {
         let mut why = HashMap::new();
+        // One read transaction for the page (unless the caller holds one): its rows are read from one snapshot,
+        // without a lock taken and released per row.
+        let _read = if self.conn.is_autocommit() {
+            Some(self.conn.unchecked_transaction()?)
+        } else {
+            None
+        };
         for row in page.events.iter_mut().filter(|r| r.verified) {
             if let Some(reason) = self.unconfirmed(row, known)? {
                 row.verified = false;
