@@ -40,21 +40,7 @@ impl Lab {
             &[dir.join("part2.log")],
         );
         let db = dir.join("store.db");
-        let mut store = Store::open(&db).unwrap();
-        let policy = TrustPolicy::from_keys(&[key.verifier()]);
-        for a in [&a1, &a2] {
-            let r = store
-                .import_archive(
-                    a,
-                    &ImportOptions {
-                        trust: &policy,
-                        keep_failed: false,
-                    },
-                    &mut |_| true,
-                )
-                .unwrap();
-            assert!(r.is_ok(), "{r:?}");
-        }
+        import_verified(&db, &key, &[&a1, &a2]);
         Lab { _tmp: tmp, db }
     }
 
@@ -109,6 +95,58 @@ impl Lab {
     }
 }
 
+/// A connection to `db` whose SQL can compute a leaf hash, `leaf(raw)` (RFC 6962: SHA-256 of 0x00 and the
+/// bytes), as someone editing the file could.
+fn editor(db: &std::path::Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.create_scalar_function(
+        "leaf",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+        |ctx| {
+            let raw: String = ctx.get(0)?;
+            Ok(auditlens::merkle::leaf_hash(raw.as_bytes()).to_vec())
+        },
+    )
+    .unwrap();
+    conn
+}
+
+/// Event 4 of the first archive with other bytes, and the leaf of those bytes.
+fn edit_event_4_with_its_leaf(db: &std::path::Path) {
+    editor(db)
+        .execute_batch(&format!(
+            "{}
+             UPDATE events SET leaf = leaf(raw)
+             WHERE idx = 4 AND archive_id = (SELECT id FROM archives WHERE sequence = 1);",
+            replace_raw(1, 4, "\"verb\":\"", "\"verb\":\"x")
+        ))
+        .unwrap();
+}
+
+/// Imports `archives` into the store at `db`, each one verified under `key`.
+fn import_verified(
+    db: &std::path::Path,
+    key: &auditlens::note::SignerKey,
+    archives: &[&std::path::Path],
+) {
+    let mut store = Store::open(db).unwrap();
+    let policy = TrustPolicy::from_keys(&[key.verifier()]);
+    for a in archives {
+        let r = store
+            .import_archive(
+                a,
+                &ImportOptions {
+                    trust: &policy,
+                    keep_failed: false,
+                },
+                &mut |_| true,
+            )
+            .unwrap();
+        assert!(r.is_ok(), "{r:?}");
+    }
+}
+
 fn ids(archive: u64, idx: &[u64]) -> Vec<String> {
     let mut v: Vec<String> = idx.iter().map(|i| format!("{K8S}@{archive}#{i}")).collect();
     v.sort();
@@ -151,25 +189,7 @@ fn edited_bytes_with_a_recomputed_leaf_fail_the_archive_root() {
     let lab = Lab::new();
     // The leaf made to match the edited bytes (RFC 6962: SHA-256 of 0x00 and the bytes), through a function the
     // edit defines; the archive's other rows are untouched, but its leaves no longer give its signed root.
-    let conn = rusqlite::Connection::open(&lab.db).unwrap();
-    conn.create_scalar_function(
-        "leaf",
-        1,
-        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
-        |ctx| {
-            let raw: String = ctx.get(0)?;
-            Ok(auditlens::merkle::leaf_hash(raw.as_bytes()).to_vec())
-        },
-    )
-    .unwrap();
-    conn.execute_batch(&format!(
-        "{}
-         UPDATE events SET leaf = leaf(raw)
-         WHERE idx = 4 AND archive_id = (SELECT id FROM archives WHERE sequence = 1);",
-        replace_raw(1, 4, "\"verb\":\"", "\"verb\":\"x")
-    ))
-    .unwrap();
-    drop(conn);
+    edit_event_4_with_its_leaf(&lab.db);
     assert_eq!(lab.not_verified(), ids(1, &(0..20).collect::<Vec<_>>()));
     let why = lab.reason(&format!("{K8S}@1#0"));
     assert!(
@@ -375,24 +395,8 @@ fn block_hashes_are_believed_only_when_they_give_the_signed_root() {
 
     // Edited bytes with a recomputed leaf, and blocks recomputed from the edited leaves: the blocks no longer
     // give the signed root, the leaves read whole do not either, and every row of the archive fails.
+    edit_event_4_with_its_leaf(&lab.db);
     let conn = rusqlite::Connection::open(&lab.db).unwrap();
-    conn.create_scalar_function(
-        "leaf",
-        1,
-        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
-        |ctx| {
-            let raw: String = ctx.get(0)?;
-            Ok(auditlens::merkle::leaf_hash(raw.as_bytes()).to_vec())
-        },
-    )
-    .unwrap();
-    conn.execute_batch(&format!(
-        "{}
-         UPDATE events SET leaf = leaf(raw)
-         WHERE idx = 4 AND archive_id = (SELECT id FROM archives WHERE sequence = 1);",
-        replace_raw(1, 4, "\"verb\":\"", "\"verb\":\"x")
-    ))
-    .unwrap();
     conn.execute(
         "UPDATE archives SET leaf_blocks = ?1 WHERE sequence = 1",
         [blocks_of_stored_leaves(&lab.db, 1)],
@@ -429,35 +433,12 @@ fn a_row_is_confirmed_against_its_own_block_of_leaves() {
     std::fs::write(dir.join("many.log"), join_lines(&many)).unwrap();
     let a = seal_to(dir, "many.zip", &key, K8S, None, &[dir.join("many.log")]);
     let db = dir.join("store.db");
-    let mut store = Store::open(&db).unwrap();
-    let policy = TrustPolicy::from_keys(&[key.verifier()]);
-    let r = store
-        .import_archive(
-            &a,
-            &ImportOptions {
-                trust: &policy,
-                keep_failed: false,
-            },
-            &mut |_| true,
-        )
-        .unwrap();
-    assert!(r.is_ok(), "{r:?}");
-    drop(store);
+    import_verified(&db, &key, &[&a]);
     assert!(not_verified_of(&db, 2590).0.is_empty());
 
     // Event 1500's bytes edited with a recomputed leaf: its block's leaves no longer give its block hash, so
     // the rows of that block fail, and only they (the other blocks still give the signed root).
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.create_scalar_function(
-        "leaf",
-        1,
-        rusqlite::functions::FunctionFlags::SQLITE_UTF8,
-        |ctx| {
-            let raw: String = ctx.get(0)?;
-            Ok(auditlens::merkle::leaf_hash(raw.as_bytes()).to_vec())
-        },
-    )
-    .unwrap();
+    let conn = editor(&db);
     conn.execute_batch(
         "UPDATE events SET raw = replace(raw, '\"verb\":\"', '\"verb\":\"x') WHERE idx = 1500;
          UPDATE events SET leaf = leaf(raw) WHERE idx = 1500;",

@@ -336,16 +336,7 @@ impl Store {
                     CASE WHEN typeof(leaf_blocks) = 'blob' THEN length(leaf_blocks) END
                  FROM archives WHERE id = ?1",
                 [id],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                },
+                |r| Row::try_from(r),
             )?;
         let refused = |why: String| {
             Ok(ArchiveRules::Refused(format!(
