@@ -553,3 +553,43 @@ fn the_command_line_prints_an_edited_row_not_verified_and_says_why() {
     assert_eq!(marked.len(), 1, "{table}");
     assert!(marked[0].contains(&edited), "{table}");
 }
+
+#[test]
+fn an_archive_re_verified_from_its_stored_bytes_gets_its_block_hashes() {
+    // An archive stored without block hashes (as before schema 18), then re-normalized with another built-in
+    // mapper: its stored bytes are re-verified, and its blocks are kept from those leaves.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let key = key("ops-prod");
+    let a = seal_to(dir, "k8s.zip", &key, K8S, None, &[fixture(K8S_LOG)]);
+    let db = dir.join("store.db");
+    import_verified(&db, &key, &[&a]);
+    let blocks = || -> Option<Vec<u8>> {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT leaf_blocks FROM archives", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(blocks(), Some(blocks_of_stored_leaves(&db, 1)));
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("UPDATE archives SET leaf_blocks = NULL;")
+        .unwrap();
+    let mut store = Store::open(&db).unwrap();
+    let policy = TrustPolicy::from_keys(&[key.verifier()]);
+    let r = store
+        .import_archive_as(
+            &a,
+            &ImportOptions {
+                trust: &policy,
+                keep_failed: false,
+            },
+            Some(auditlens::sources::SourceKind::Jsonl),
+            &mut |_| true,
+        )
+        .unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    drop(store);
+    assert_eq!(blocks(), Some(blocks_of_stored_leaves(&db, 1)));
+    assert!(not_verified_of(&db, 37).0.is_empty());
+}

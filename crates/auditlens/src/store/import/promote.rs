@@ -4,7 +4,9 @@
 use super::*;
 
 /// Re-verifies a stored archive from its stored bytes: every event's leaf from its raw bytes, the count, the
-/// Merkle root and the chain end against the stored signed checkpoint. `Err` names the first difference.
+/// Merkle root and the chain end against the stored signed checkpoint. `Err` names the first difference. Once
+/// they verify, the archive's block hashes are stored again from those leaves (`archives.leaf_blocks`, as an
+/// import keeps them).
 pub(in crate::store) fn reverify_stored(
     tx: &Transaction<'_>,
     archive_id: i64,
@@ -28,6 +30,7 @@ pub(in crate::store) fn reverify_stored(
         .map_err(sql)?;
     let mut rows = stmt.query([archive_id]).map_err(sql)?;
     let mut root = RootBuilder::new();
+    let mut blocks = crate::merkle::BlockHashes::new(crate::merkle::BLOCK_LEAVES);
     let mut c = chain.chain_start;
     let mut n = 0u64;
     while let Some(r) = rows.next().map_err(sql)? {
@@ -44,6 +47,7 @@ pub(in crate::store) fn reverify_stored(
             ));
         }
         root.push(leaf);
+        blocks.push(leaf);
         c = crate::archive::chain_step(&c, &leaf);
         n += 1;
     }
@@ -59,6 +63,12 @@ pub(in crate::store) fn reverify_stored(
     if c != chain.chain_end {
         return Err("the stored events do not give the signed chain end".into());
     }
+    drop(rows);
+    tx.execute(
+        "UPDATE archives SET leaf_blocks = ?1 WHERE id = ?2",
+        rusqlite::params![blocks.finish(), archive_id],
+    )
+    .map_err(sql)?;
     Ok(())
 }
 
