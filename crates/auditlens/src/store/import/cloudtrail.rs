@@ -427,8 +427,8 @@ fn import_chain(
             small_cache: false,
             parse_errors: 0,
             times: Times::default(),
-            // CloudTrail evidence has no Merkle tree of its own: its blocks are not kept.
-            blocks: crate::merkle::BlockHashes::new(crate::merkle::BLOCK_LEAVES),
+            // CloudTrail evidence has no Merkle tree of its own: no blocks are kept.
+            blocks: None,
             error: None,
             progress: &mut no_progress,
             sql_error: None,

@@ -201,7 +201,8 @@ fn signer_trusted(report: &ArchiveReport) -> bool {
 /// A stored archive's chain start and chain end.
 type ChainEnds = (Vec<u8>, Vec<u8>);
 
-/// What [`verify_and_insert`] found: the report, the plan, the events' time range and the kept forks.
+/// What [`verify_and_insert`] found: the report, the plan, the events' time range, the kept forks and the block
+/// hashes of the stored leaves.
 type Verified = (ArchiveReport, Plan, Times, Vec<i64>, Vec<u8>);
 
 /// Verifies the archive, inserting its events as they stream (the import's transaction stays open): the report
@@ -232,7 +233,7 @@ fn verify_and_insert(
         small_cache: false,
         parse_errors: 0,
         times: Times::default(),
-        blocks: crate::merkle::BlockHashes::new(crate::merkle::BLOCK_LEAVES),
+        blocks: Some(crate::merkle::BlockHashes::new(crate::merkle::BLOCK_LEAVES)),
         error: None,
         progress,
         sql_error: None,
@@ -286,7 +287,7 @@ fn verify_and_insert(
         sink.plan.clone(),
         sink.times,
         std::mem::take(&mut sink.kept_forks),
-        sink.blocks.finish(),
+        sink.blocks.take().map(|b| b.finish()).unwrap_or_default(),
     ))
 }
 

@@ -28,8 +28,8 @@ pub(in crate::store) struct ImportSink<'t, 'p> {
     /// Events stored without normalized fields (not one JSON object the parser reads).
     pub(super) parse_errors: u64,
     pub(super) times: Times,
-    /// The hashes of every 1,024 stored leaves (`archives.leaf_blocks`).
-    pub(super) blocks: crate::merkle::BlockHashes,
+    /// The hashes of every 1,024 stored leaves (`archives.leaf_blocks`); `None` where none are kept.
+    pub(super) blocks: Option<crate::merkle::BlockHashes>,
     pub(super) error: Option<Failure>,
     pub(super) progress: &'p mut dyn FnMut(&Progress) -> bool,
     pub(super) sql_error: Option<rusqlite::Error>,
@@ -188,7 +188,9 @@ impl ImportSink<'_, '_> {
             }
         };
         self.times.add(ev.index, n.ts, parse_error.is_none());
-        self.blocks.push(ev.leaf);
+        if let Some(blocks) = &mut self.blocks {
+            blocks.push(ev.leaf);
+        }
         if text.len() >= PREP_INLINE_BYTES && !self.small_cache {
             self.tx
                 .pragma_update(None, "cache_size", crate::store::BIG_EVENT_CACHE_SIZE)?;
