@@ -510,12 +510,16 @@ fn text_term(
 /// Builds a `json.PATH:value` term; `name` is `json.PATH` as written, at column `column`.
 fn json_term(name: &str, column: usize, value: FieldValue) -> Result<Query, QueryError> {
     let members: Vec<&str> = name.get(5..).unwrap_or_default().split('.').collect();
+    // SQLite reads a JSON path as a C string, so a NUL would cut it short: a member name with a control
+    // character is refused, like one with a quote.
     if let Some(bad) = members
         .iter()
-        .find(|m| m.is_empty() || m.contains(['"', '\\']))
+        .find(|m| m.is_empty() || m.contains(['"', '\\']) || m.contains(char::is_control))
     {
         let why = if bad.is_empty() {
             "an empty member name"
+        } else if bad.contains(char::is_control) {
+            "a member name with a control character"
         } else {
             "a member name with `\"` or `\\`"
         };
@@ -919,6 +923,8 @@ mod tests {
             ("json.:x", 1),
             ("json.a..b:x", 1),
             ("json.a:", 8),
+            ("json.re\u{6}\0atus.code:403", 1),
+            ("json.a\u{1b}[31mb:x", 1),
             ("archive:x", 9),
             ("archive:#1", 9),
             ("archive:x#", 9),
