@@ -1,7 +1,7 @@
 #!/bin/sh
 # Seeds for the fuzz targets (fuzz/README.md): a key, archives sealed with it from real logs, evidence bundles
-# exported from them, the notes and checkpoints inside them, real events one per file, and the queries quoted
-# in docs/search.md.
+# exported from them, a producer's mapping file with the events it maps, the notes and checkpoints inside them,
+# real events one per file, and the queries quoted in docs/search.md.
 # Usage: fuzz/seed.sh AUDITLENS_BINARY CORPUS_DIR
 set -eu
 bin=$1
@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$here/..
 logs=$root/tests/fixtures/logs
 mkdir -p "$corpus/archive" "$corpus/event" "$corpus/query" "$corpus/note" "$corpus/bundle" "$corpus/import" \
-    "$here/seeds"
+    "$corpus/mapping" "$here/seeds"
 [ -f "$here/seeds/fuzz.pub" ] || "$bin" keygen --name fuzz --out "$here/seeds"
 "$bin" seal --key "$here/seeds/fuzz.key" --origin fuzz.example/k8s --out "$corpus/archive/k8s.zip" \
     "$logs/k8s_audit/audit2rbac/demo.log"
@@ -50,6 +50,10 @@ for f in sorted(glob.glob(os.path.join(root, "tests/fixtures/logs/**/*"), recurs
         pass
     for l in lines[:15]:
         put("event", l)
+mapping = open(os.path.join(root, "tests/fixtures/mappings/slack-audit.toml"), "rb").read()
+slack = open(os.path.join(root, "tests/fixtures/logs/misc_saas_audit/panther/Slack_AuditLogs.jsonl"), "rb").read()
+for l in slack.split(b"\n")[:20]:
+    put("mapping", mapping + b"\0" + l)
 for q in set(re.findall(r"`([^`\n]{1,120})`", open(os.path.join(root, "docs/search.md")).read())):
     put("query", q.encode())
 PY
