@@ -12,6 +12,8 @@
 //! the signed root, and a row's block (its 1,024 stored leaves) against its block hash when a row of it is first
 //! shown. Blocks that do not give the signed root are not believed: the archive's leaves are then read whole, as
 //! for an archive stored without them.
+//! A page's rows are read on the store's connection, then compared with their bytes (hashing, parsing and
+//! normalizing: most of the cost) on every core, in batches bounded by their bytes.
 //! Whether the signer is trusted is [`Store::untrusted_now`]'s question; the dashboards' counts and everything
 //! else in the file are `check`'s.
 
@@ -27,6 +29,11 @@ use crate::sources::{Normalization, Normalizer, SourceKind};
 
 /// Leaves read at a time when an archive's stored leaves are checked against its signed root.
 const LEAVES_AT_ONCE: usize = 1 << 16;
+/// Bytes of events a page's rows hold in memory at once while they are confirmed (a row is always read whole,
+/// whatever its size).
+const CONFIRM_BATCH_BYTES: usize = 16 << 20;
+/// Rows compared with their bytes on one thread below this many; from it, on every core.
+const CONFIRM_PARALLEL_FROM: usize = 64;
 
 /// One event's stored row and its archive's rules (a subquery: the events' own column names stay unqualified).
 static ROW_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -79,6 +86,68 @@ struct Blocks {
     read: Mutex<HashMap<u64, Option<String>>>,
 }
 
+/// A row read for confirming: what is stored, and its archive's rules ([`ArchiveRules::Rules`]).
+struct ReadRow {
+    archive_id: i64,
+    idx: i64,
+    stored: StoredEvent,
+    rules: Arc<ArchiveRules>,
+}
+
+impl ReadRow {
+    /// Where the row is not what its bytes give (leaf, parse error, fields, time, id), in words; no database.
+    fn findings(&self) -> Option<String> {
+        let ArchiveRules::Rules {
+            normalizer,
+            source_name,
+            origin,
+            ..
+        } = &*self.rules
+        else {
+            return None;
+        };
+        let derived = self.stored.derive(normalizer, source_name, origin);
+        let findings: Vec<String> = derived
+            .leaf_finding
+            .into_iter()
+            .chain(derived.findings)
+            .collect();
+        (!findings.is_empty()).then(|| {
+            format!(
+                "this event as stored is not the one signed: {}",
+                findings.join("; ")
+            )
+        })
+    }
+}
+
+/// `f` of each item, in order, the items shared out among the machine's cores (on this thread alone below
+/// [`CONFIRM_PARALLEL_FROM`] items). A panic in `f` is raised again here.
+fn on_all_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if items.len() < CONFIRM_PARALLEL_FROM || threads < 2 {
+        return items.iter().map(&f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let mut chunks = items.chunks(per);
+        let first = chunks.next().unwrap_or_default();
+        let others: Vec<_> = chunks
+            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        let mut out: Vec<R> = first.iter().map(f).collect();
+        for other in others {
+            out.extend(
+                other
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            );
+        }
+        out
+    })
+}
+
 impl Confirmations {
     pub fn new() -> Confirmations {
         Confirmations::default()
@@ -125,13 +194,52 @@ impl Store {
         } else {
             None
         };
-        for row in page.events.iter_mut().filter(|r| r.verified) {
-            if let Some(reason) = self.unconfirmed(row, known)? {
-                row.verified = false;
-                why.insert(row.id.clone(), reason);
+        // The rows are read on this connection, then their bytes hashed, parsed and compared on the machine's
+        // cores (most of the cost), in batches of at most CONFIRM_BATCH_BYTES of event bytes.
+        let mut cleared: Vec<(usize, String)> = Vec::new();
+        let mut batch: Vec<(usize, ReadRow)> = Vec::new();
+        let mut bytes = 0;
+        let rows = page.events.iter().enumerate().filter(|(_, r)| r.verified);
+        for (i, row) in rows {
+            match self.read_row(row, known)? {
+                Err(reason) => cleared.push((i, reason)),
+                Ok(read) => {
+                    bytes += read.stored.raw.len();
+                    batch.push((i, read));
+                }
+            }
+            if bytes >= CONFIRM_BATCH_BYTES {
+                self.confirm_batch(&mut batch, &mut cleared)?;
+                bytes = 0;
             }
         }
+        self.confirm_batch(&mut batch, &mut cleared)?;
+        for (i, reason) in cleared {
+            let row = &mut page.events[i];
+            row.verified = false;
+            why.insert(row.id.clone(), reason);
+        }
         Ok(why)
+    }
+
+    /// The rows of `batch` compared with their bytes (on several threads when there are enough of them) and
+    /// their blocks read: each that is not confirmed goes to `cleared` with why. Empties `batch`.
+    fn confirm_batch(
+        &self,
+        batch: &mut Vec<(usize, ReadRow)>,
+        cleared: &mut Vec<(usize, String)>,
+    ) -> Result<(), StoreError> {
+        let findings = on_all_cores(batch, |(_, read)| read.findings());
+        for ((i, read), finding) in batch.drain(..).zip(findings) {
+            let why = match finding {
+                Some(why) => Some(why),
+                None => self.read_block(&read)?,
+            };
+            if let Some(why) = why {
+                cleared.push((i, why));
+            }
+        }
+        Ok(())
     }
 
     /// [`Store::confirm_page`] for one event: `verified` cleared and `not_confirmed` set to why.
@@ -181,17 +289,33 @@ impl Store {
         row: &EventRow,
         known: &Confirmations,
     ) -> Result<Option<String>, StoreError> {
+        match self.read_row(row, known)? {
+            Err(reason) => Ok(Some(reason)),
+            Ok(read) => match read.findings() {
+                Some(why) => Ok(Some(why)),
+                None => self.read_block(&read),
+            },
+        }
+    }
+
+    /// A row as stored and its archive's rules (read and checked against the signed root once per archive), or
+    /// why it cannot be confirmed without looking at its bytes.
+    fn read_row(
+        &self,
+        row: &EventRow,
+        known: &Confirmations,
+    ) -> Result<Result<ReadRow, String>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&ROW_SQL)?;
         let mut rows = stmt.query([row.rowid])?;
         let Some(r) = rows.next()? else {
-            return Ok(Some("the event is no longer in the database".into()));
+            return Ok(Err("the event is no longer in the database".into()));
         };
         let key: ArchiveKey = (r.get(0)?, r.get(1)?);
         let archive_id = key.0;
         let idx: i64 = r.get(2)?;
         let stored = match StoredEvent::read(r, 3) {
             Ok(s) => s,
-            Err(e) => return Ok(Some(format!("the stored event cannot be read: {e}"))),
+            Err(e) => return Ok(Err(format!("the stored event cannot be read: {e}"))),
         };
         drop(rows);
         let rules = match known.get(&key) {
@@ -203,36 +327,29 @@ impl Store {
                     rules
                 }
                 // A row of another type than the one written, say: not kept, the next page asks again.
-                Err(e) => return Ok(Some(format!("its archive as stored cannot be read: {e}"))),
+                Err(e) => return Ok(Err(format!("its archive as stored cannot be read: {e}"))),
             },
         };
-        let (normalizer, source_name, origin, leaves) = match &*rules {
-            ArchiveRules::Refused(why) => return Ok(Some(why.clone())),
-            ArchiveRules::Rules {
-                normalizer,
-                source_name,
-                origin,
-                leaves,
-            } => (normalizer, source_name, origin, leaves),
-        };
-        let derived = stored.derive(normalizer, source_name, origin);
-        let findings: Vec<String> = derived
-            .leaf_finding
-            .into_iter()
-            .chain(derived.findings)
-            .collect();
-        if findings.is_empty()
-            && let Leaves::Blocks(blocks) = leaves
-            && let Some(why) = self.block_read(archive_id, idx, blocks)?
-        {
-            return Ok(Some(why));
+        if let ArchiveRules::Refused(why) = &*rules {
+            return Ok(Err(why.clone()));
         }
-        Ok((!findings.is_empty()).then(|| {
-            format!(
-                "this event as stored is not the one signed: {}",
-                findings.join("; ")
-            )
+        Ok(Ok(ReadRow {
+            archive_id,
+            idx,
+            stored,
+            rules,
         }))
+    }
+
+    /// Why the block of a row whose bytes gave its fields does not give its block hash, if it does not.
+    fn read_block(&self, read: &ReadRow) -> Result<Option<String>, StoreError> {
+        match &*read.rules {
+            ArchiveRules::Rules {
+                leaves: Leaves::Blocks(blocks),
+                ..
+            } => self.block_read(read.archive_id, read.idx, blocks),
+            _ => Ok(None),
+        }
     }
 
     /// Why the stored leaves of the block holding index `idx` of archive `archive_id` do not give that block's
@@ -433,5 +550,22 @@ fn refusal(e: ExportError) -> Result<String, StoreError> {
         ExportError::Store(e) => Err(e),
         ExportError::Search(e) => Err(StoreError::Invalid(e.to_string())),
         other => Ok(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_all_cores;
+
+    #[test]
+    fn work_shared_out_among_cores_comes_back_in_order() {
+        for n in [0, 1, 63, 64, 65, 1000, 1001] {
+            let items: Vec<u32> = (0..n).collect();
+            assert_eq!(
+                on_all_cores(&items, |i| i * 2),
+                items.iter().map(|i| i * 2).collect::<Vec<u32>>(),
+                "{n} items"
+            );
+        }
     }
 }
