@@ -11,6 +11,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::{Condvar, Mutex};
 
 use serde::Serialize;
 
@@ -525,9 +526,96 @@ struct Written {
     parse_errors: u64,
 }
 
+/// A log file read, checked against its digest's hash and split into records with their leaf hashes, by the
+/// reading thread of [`store_logs`].
+struct ReadLog {
+    /// The file as found (gzip), stored as proof.
+    gz: Vec<u8>,
+    records: Vec<Vec<u8>>,
+    leaves: Vec<Hash>,
+    /// What it holds in memory, counted against [`READ_AHEAD_BYTES`].
+    bytes: usize,
+}
+
+/// Reads, inflates and checks a log file, and splits it into records.
+fn read_log(root: &Path, l: &cloudtrail_digest::VerifiedLog) -> Result<ReadLog, StoreError> {
+    let gz = read_file(root, &l.rel)?;
+    let content = cloudtrail_digest::inflate_checked(&gz, &l.sha256_hex, MAX_FILE_BYTES)
+        .map_err(|why| StoreError::Invalid(format!("log file {}: {why}", l.rel)))?;
+    let records = cloudtrail_digest::log_records(&content, crate::archive::MAX_EVENT_BYTES)
+        .map_err(|why| {
+            StoreError::Invalid(format!(
+                "log file {} verified against its digest, but its events cannot be read: {why}",
+                l.rel
+            ))
+        })?;
+    drop(content);
+    let leaves = records
+        .iter()
+        .map(|r| crate::merkle::leaf_hash(r))
+        .collect();
+    let bytes = gz.len() + records.iter().map(Vec::len).sum::<usize>();
+    Ok(ReadLog {
+        gz,
+        records,
+        leaves,
+        bytes,
+    })
+}
+
+/// The most bytes of log files the reading thread holds ahead of the writer. It reads the next file only while
+/// less than this is waiting or being stored: a file of up to [`MAX_CLOUDTRAIL_FILE_BYTES`] is then stored
+/// before the next is read, and memory grows by at most this much over reading one file at a time.
+const READ_AHEAD_BYTES: usize = 32 << 20;
+
+/// Bytes read and not yet stored, and whether the writer stopped.
+#[derive(Default)]
+struct ReadAhead {
+    state: Mutex<(usize, bool)>,
+    room: Condvar,
+}
+
+impl ReadAhead {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (usize, bool)> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until there is room to read another file; `false` when the writer stopped.
+    fn wait_for_room(&self) -> bool {
+        let mut s = self.lock();
+        while s.0 >= READ_AHEAD_BYTES && !s.1 {
+            s = self.room.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        !s.1
+    }
+
+    fn add(&self, bytes: usize) {
+        self.lock().0 += bytes;
+    }
+
+    fn stored(&self, bytes: usize) {
+        let mut s = self.lock();
+        s.0 = s.0.saturating_sub(bytes);
+        self.room.notify_all();
+    }
+}
+
+/// Set when the writer stops, for whatever reason: the reading thread then stops too.
+struct StopReading<'a>(&'a ReadAhead);
+
+impl Drop for StopReading<'_> {
+    fn drop(&mut self) {
+        self.0.lock().1 = true;
+        self.0.room.notify_all();
+    }
+}
+
 /// Stores the events and the files of a chain's log files through `sink` (its own events only: a log file held by
 /// an earlier archive of the origin is stored as proof alone). `None` when cancelled. The times and parse errors of
 /// the result are the sink's, filled in by the caller once the last batch is in.
+///
+/// The files are read, inflated, checked against their digests, split into records and hashed on a thread of
+/// their own, in order and a few MiB ahead of the writer (the writer's thread is the import's bottleneck).
 fn store_logs(
     sink: &mut ImportSink<'_, '_>,
     root: &Path,
@@ -540,41 +628,77 @@ fn store_logs(
     let Plan::Insert { archive_id } = sink.plan else {
         return Err(StoreError::Invalid("internal error: no archive row".into()));
     };
+    // A log file listed twice (by two digests) is stored once.
+    let mut seen_logs: HashSet<&str> = HashSet::new();
+    let logs: Vec<&cloudtrail_digest::VerifiedLog> = chain
+        .evidence
+        .logs
+        .iter()
+        .filter(|l| seen_logs.insert(l.rel.as_str()))
+        .collect();
+    let ahead = ReadAhead::default();
+    let (send, read) = mpsc::channel::<Result<ReadLog, StoreError>>();
+    std::thread::scope(|scope| {
+        let (logs, ahead_r) = (&logs, &ahead);
+        scope.spawn(move || {
+            for l in logs {
+                if !ahead_r.wait_for_room() {
+                    return;
+                }
+                let log = read_log(root, l);
+                let failed = log.is_err();
+                ahead_r.add(log.as_ref().map_or(0, |r| r.bytes));
+                if send.send(log).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let _stop = StopReading(&ahead);
+        let mut next = || {
+            read.recv().unwrap_or_else(|_| {
+                Err(StoreError::Invalid(
+                    "internal error: the thread that reads log files failed".into(),
+                ))
+            })
+        };
+        store_read_logs(
+            sink, archive_id, logs, &mut next, &ahead, is_held, trail, stored, progress,
+        )
+    })
+}
+
+/// The writer's side of [`store_logs`]: each log file from `next`, in the order of `logs`.
+#[allow(clippy::too_many_arguments)]
+fn store_read_logs(
+    sink: &mut ImportSink<'_, '_>,
+    archive_id: i64,
+    logs: &[&cloudtrail_digest::VerifiedLog],
+    next: &mut dyn FnMut() -> Result<ReadLog, StoreError>,
+    ahead: &ReadAhead,
+    is_held: &dyn Fn(&str, &str, &str) -> bool,
+    trail: &mut CloudTrailTrailImport,
+    stored: &mut Stored,
+    progress: &mut dyn FnMut(&CloudTrailStep) -> bool,
+) -> Result<Option<Written>, StoreError> {
     let tx = sink.tx;
     let mut root_builder = crate::merkle::RootBuilder::new();
     let mut index = 0u64;
     let mut bytes = 0u64;
-    let mut seen_logs: HashSet<&str> = HashSet::new();
-    for l in &chain.evidence.logs {
-        // A log file listed twice (by two digests) is stored once.
-        if !seen_logs.insert(l.rel.as_str()) {
-            continue;
-        }
-        let gz = read_file(root, &l.rel)?;
-        let content = cloudtrail_digest::inflate_checked(&gz, &l.sha256_hex, MAX_FILE_BYTES)
-            .map_err(|why| StoreError::Invalid(format!("log file {}: {why}", l.rel)))?;
+    for l in logs {
+        let log = next()?;
         let owned = !is_held("log", &l.rel, &l.sha256_hex);
-        let records = cloudtrail_digest::log_records(&content, crate::archive::MAX_EVENT_BYTES)
-            .map_err(|why| {
-                StoreError::Invalid(format!(
-                    "log file {} verified against its digest, but its events cannot be read: {why}",
-                    l.rel
-                ))
-            })?;
-        drop(content);
         let first_index = owned.then_some(index);
-        let n = records.len() as u64;
+        let n = log.records.len() as u64;
         if owned {
-            for (line, record) in records.iter().enumerate() {
-                let leaf = crate::merkle::leaf_hash(record);
-                root_builder.push(leaf);
+            for (line, (record, leaf)) in log.records.iter().zip(&log.leaves).enumerate() {
+                root_builder.push(*leaf);
                 bytes += record.len() as u64;
                 let ev = EventRef {
                     index,
                     entry: &l.rel,
                     line: line as u64 + 1,
                     bytes: record,
-                    leaf: &leaf,
+                    leaf,
                 };
                 if !sink.event(&ev) {
                     if let Some(e) = sink.sql_error.take() {
@@ -601,8 +725,9 @@ fn store_logs(
             "INSERT INTO cloudtrail_files (archive_id, path, kind, sha256, first_index, records, digest,
                 content)
              VALUES (?1, ?2, 'log', ?3, ?4, ?5, ?6, ?7)",
-            params![archive_id, l.rel, l.sha256_hex, first_index, n, l.digest_rel, gz],
+            params![archive_id, l.rel, l.sha256_hex, first_index, n, l.digest_rel, log.gz],
         )?;
+        ahead.stored(log.bytes);
     }
     Ok(Some(Written {
         index,
@@ -611,4 +736,41 @@ fn store_logs(
         times: Times::default(),
         parse_errors: 0,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn the_reader_waits_for_room_and_stops_with_the_writer() {
+        let ahead = ReadAhead::default();
+        // Below the budget: room at once.
+        ahead.add(READ_AHEAD_BYTES - 1);
+        assert!(ahead.wait_for_room());
+        // At it: the reader waits until the writer has stored enough.
+        ahead.add(1);
+        let woke = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            let reader = s.spawn(|| {
+                let room = ahead.wait_for_room();
+                woke.store(1, Ordering::SeqCst);
+                room
+            });
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert_eq!(woke.load(Ordering::SeqCst), 0, "read ahead past the budget");
+            ahead.stored(2);
+            assert!(reader.join().unwrap());
+        });
+        // A writer that stops (error or cancel) releases a waiting reader, with no room.
+        ahead.add(READ_AHEAD_BYTES);
+        std::thread::scope(|s| {
+            let reader = s.spawn(|| ahead.wait_for_room());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            drop(StopReading(&ahead));
+            assert!(!reader.join().unwrap());
+        });
+        assert!(!ahead.wait_for_room());
+    }
 }
