@@ -545,6 +545,61 @@ pub(crate) fn is_separator(c: char) -> bool {
     c.is_ascii() && !c.is_ascii_alphanumeric()
 }
 
+/// A batch of an archive's events ready for the index: their ids (ascending) with their indexed words, one
+/// buffer for all, and the batch's vocabulary row with the archive indexes of its first and last event (`None`
+/// for an empty batch: no row).
+struct PreparedBatch {
+    ids: Vec<i64>,
+    words: String,
+    /// Where each event's words end in `words`.
+    ends: Vec<usize>,
+    vocabulary: Option<(i64, i64, VocabularyRow)>,
+}
+
+impl PreparedBatch {
+    /// The words and vocabulary of a batch read from the store (sorted by id), with its first and last index.
+    fn of(events: Vec<(i64, String)>, indexes: Option<(i64, i64)>) -> PreparedBatch {
+        let vocabulary =
+            indexes.map(|(first, last)| (first, last, Vocabulary::of(&events).into_row()));
+        let mut words = String::new();
+        let mut one = String::new();
+        let mut ids = Vec::with_capacity(events.len());
+        let mut ends = Vec::with_capacity(events.len());
+        for (id, raw) in &events {
+            indexed_text(raw, &mut one);
+            words.push_str(&one);
+            ids.push(*id);
+            ends.push(words.len());
+        }
+        PreparedBatch {
+            ids,
+            words,
+            ends,
+            vocabulary,
+        }
+    }
+
+    /// Adds the batch to the index and its vocabulary row; the number of events added.
+    fn add(
+        self,
+        insert: &mut rusqlite::CachedStatement<'_>,
+        add_vocabulary: &mut rusqlite::CachedStatement<'_>,
+        archive_id: i64,
+    ) -> Result<u64, rusqlite::Error> {
+        let mut start = 0;
+        for (id, end) in self.ids.iter().zip(&self.ends) {
+            insert.execute(params![id, &self.words[start..*end]])?;
+            start = *end;
+        }
+        if let Some((first, last, v)) = self.vocabulary {
+            add_vocabulary.execute(params![
+                archive_id, first, last, v.whole, v.words, v.shaped, v.names, v.escapes
+            ])?;
+        }
+        Ok(self.ids.len() as u64)
+    }
+}
+
 /// Indexes every stored archive the index lacks, one transaction per archive, oldest archive first; rebuilds the
 /// index first when it is not this store's current one. Returns early (what was committed stays) when `stop` is
 /// set. `progress` is told how far it has got after each batch.
@@ -559,7 +614,6 @@ pub fn catch_up(
     )?;
     store.busy_timeout(std::time::Duration::from_secs(60))?;
     let index = open_index(db)?;
-    let mut text = String::new();
     loop {
         if stop.load(Ordering::Relaxed) {
             return Ok(());
@@ -634,6 +688,8 @@ pub fn catch_up(
         let (mut bytes, mut events) = (0usize, 0i64);
         // The archive indexes of the batch's first and last event.
         let mut indexes: Option<(i64, i64)> = None;
+        // The batch read before, prepared, waiting to go into the index.
+        let mut ready: Option<PreparedBatch> = None;
         loop {
             let row = rows.next()?;
             if let Some(r) = row {
@@ -651,35 +707,45 @@ pub fn catch_up(
                 }
             }
             batch.sort_unstable_by_key(|(id, _)| *id);
-            // The batch's vocabulary on a thread of its own while its text goes into the index.
-            let (inserted, v) = std::thread::scope(|scope| {
-                let vocabulary = scope.spawn(|| Vocabulary::of(&batch).into_row());
-                let inserted = batch.iter().try_for_each(|(id, raw)| {
-                    indexed_text(raw, &mut text);
-                    insert.execute(params![id, text]).map(drop)
-                });
-                let blobs = vocabulary
+            let read = (
+                std::mem::replace(&mut batch, Vec::with_capacity(BATCH_EVENTS)),
+                indexes.take(),
+            );
+            bytes = 0;
+            // This batch's words and vocabulary on a thread of their own while the batch before goes into the
+            // index (FTS5's inserts are the indexing thread's bottleneck).
+            let (prepared, added) = std::thread::scope(|scope| {
+                let helper = scope.spawn(|| PreparedBatch::of(read.0, read.1));
+                let added = ready
+                    .take()
+                    .map(|p| p.add(&mut insert, &mut add_vocabulary, archive_id))
+                    .transpose();
+                let prepared = helper
                     .join()
                     .unwrap_or_else(|e| std::panic::resume_unwind(e));
-                (inserted, blobs)
+                (prepared, added)
             });
-            inserted?;
-            if let Some((first, last)) = indexes.take() {
-                add_vocabulary.execute(params![
-                    archive_id, first, last, v.whole, v.words, v.shaped, v.names, v.escapes
-                ])?;
+            ready = Some(prepared);
+            if let Some(n) = added? {
+                status.indexed_events += n;
+                status.pending_events = status.pending_events.saturating_sub(n);
+                progress(&status);
             }
-            status.indexed_events += batch.len() as u64;
-            status.pending_events = status.pending_events.saturating_sub(batch.len() as u64);
-            batch.clear();
-            bytes = 0;
-            progress(&status);
             if stop.load(Ordering::Relaxed) {
                 // Rolled back: the archive is indexed again next time.
                 return Ok(());
             }
             if row.is_none() {
                 break;
+            }
+        }
+        if let Some(p) = ready.take() {
+            let n = p.add(&mut insert, &mut add_vocabulary, archive_id)?;
+            status.indexed_events += n;
+            status.pending_events = status.pending_events.saturating_sub(n);
+            progress(&status);
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
             }
         }
         drop(insert);
