@@ -276,3 +276,84 @@ fn an_export_over_two_thousand_partitions_at_once_stays_in_bounded_memory() {
         "export-parquet: peak resident memory {peak} bytes > {PEAK_LIMIT_BYTES}"
     );
 }
+
+/// Events a producer signed whose shape is the attack (red-team finding, 2026-12-07): one line of 8 million `[`
+/// and as many `]`, and one of objects nested a million deep (`{"a":{"a":…}}`), each stored as an event that
+/// does not parse. Reading their member paths for the text index kept every bracket open (441 MB for the first)
+/// and copied the whole path at each level (2 min 17 s for 1.9 million levels). Imported, then re-checked, each
+/// within the budget.
+#[test]
+fn events_nested_millions_deep_import_and_check_in_bounded_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let key = crate::common::key("ops-prod");
+    let genuine = crate::common::write_lines(
+        dir,
+        "one.log",
+        &[r#"{"time":"2024-06-01T00:00:00Z","msg":"x"}"#.into()],
+    );
+    let archive = crate::common::seal_to(
+        dir,
+        "genuine.zip",
+        &key,
+        "example.com/deep",
+        None,
+        &[genuine],
+    );
+    let brackets = (MAX_EVENT_BYTES - 6) / 2;
+    let mut arrays = b"{\"a\":".to_vec();
+    arrays.extend(std::iter::repeat_n(b'[', brackets));
+    arrays.extend(std::iter::repeat_n(b']', brackets));
+    arrays.push(b'}');
+    let levels = 1 << 20;
+    let mut objects = "{\"a\":".repeat(levels).into_bytes();
+    objects.extend_from_slice(b"true");
+    objects.extend(std::iter::repeat_n(b'}', levels));
+    let hostile = crate::common::rewrite(&archive, &dir.join("deep.zip"), |entries| {
+        let name = crate::common::first_events_entry();
+        *crate::common::entry(entries, &name) = crate::common::join_lines(&[arrays, objects]);
+        crate::common::reseal_entries(entries, &key);
+    });
+    let pub_key = dir.join("ops-prod.pub");
+    std::fs::write(&pub_key, format!("{}\n", key.verifier())).unwrap();
+    let pub_text = pub_key.display().to_string();
+    let db = dir.join("s.db").display().to_string();
+    let (o, peak) = auditlens_peak_rss(&[
+        "import",
+        "--db",
+        &db,
+        "--trust",
+        &pub_text,
+        "--json",
+        &hostile.display().to_string(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(result["report"]["events"], 2, "{result}");
+    eprintln!("import of 2 deep events: peak RSS {} MB", peak / 1_000_000);
+    assert!(
+        peak <= PEAK_LIMIT_BYTES,
+        "import: peak resident memory {peak} bytes"
+    );
+    let (o, peak) = auditlens_peak_rss(&["check", "--db", &db, "--trust", &pub_text]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    assert!(
+        peak <= PEAK_LIMIT_BYTES,
+        "check: peak resident memory {peak} bytes"
+    );
+    // A member pattern still answers exactly (the batch's members were not all named: its events are read).
+    let o = auditlens(&["search", "--db", &db, "--count", "json.a:*true*"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}

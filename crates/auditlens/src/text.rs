@@ -234,13 +234,28 @@ pub fn joined_key(joined: &str) -> String {
 /// as text other than a string's or a number's. Only members reachable through objects from a top-level object
 /// count (a path names no array element); names are decoded (SQLite compares a name with the decoded key); a name
 /// given twice counts each time. The reading is lenient and never fails, as [`for_each_value`]'s; of an event
-/// that is strict JSON it names every such member.
-pub fn for_each_shaped_member(event: &str, shaped: impl FnMut(&str)) {
-    for_each_member(event, shaped, |_| {});
+/// that is strict JSON it names every such member, unless it returns `false`: the event nests deeper than
+/// [`MAX_MEMBER_DEPTH`] brackets, or its members' paths add up to more than [`MEMBER_PATH_BYTES_PER_BYTE`] times
+/// its size, and members there were not named (so the work stays linear in the event's size whatever its shape).
+pub fn for_each_shaped_member(event: &str, shaped: impl FnMut(&str)) -> bool {
+    for_each_member(event, shaped, |_| {})
 }
 
-/// [`for_each_shaped_member`], and `name` called with every object key of the event, decoded, wherever it is.
-pub fn for_each_member(event: &str, mut shaped: impl FnMut(&str), mut name: impl FnMut(&str)) {
+/// Brackets open at once beyond which [`for_each_member`] names no member (as deep as SQLite's JSON functions
+/// read: `JSON_MAX_DEPTH`).
+pub const MAX_MEMBER_DEPTH: usize = 1000;
+/// The bytes of the member paths [`for_each_member`] names, per byte of the event (and 64 KiB more): a path is
+/// copied to be named, and a deep one named for each of many members would otherwise cost the square of the
+/// event's size.
+pub const MEMBER_PATH_BYTES_PER_BYTE: usize = 4;
+
+/// [`for_each_shaped_member`], and `name` called with every object key of the event, decoded, wherever it is
+/// (at any depth). Returns whether every shaped member was named (see [`for_each_shaped_member`]).
+pub fn for_each_member(
+    event: &str,
+    mut shaped: impl FnMut(&str),
+    mut name: impl FnMut(&str),
+) -> bool {
     /// An open object (`named`: it is the value of a member reachable from the top, whose name is on the path;
     /// `reachable`: its own members are) or array.
     enum Open<'a> {
@@ -280,14 +295,43 @@ pub fn for_each_member(event: &str, mut shaped: impl FnMut(&str), mut name: impl
         }
         key.push_str(name);
     };
+    // Brackets open beyond MAX_MEMBER_DEPTH: counted, not kept; nothing is named inside them.
+    let mut beyond = 0usize;
+    let mut whole = true;
+    let mut budget = MEMBER_PATH_BYTES_PER_BYTE
+        .saturating_mul(event.len())
+        .saturating_add(64 << 10);
+    // Names `path` + `name` when the budget allows.
+    let mut named = |path: &str, depth: usize, name: &str, key: &mut String, whole: &mut bool| {
+        let len = path.len() + 1 + name.len();
+        if len > budget {
+            *whole = false;
+            return false;
+        }
+        budget -= len;
+        key_of(path, depth, name, key);
+        shaped(key);
+        true
+    };
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
+            b'{' | b'[' if beyond > 0 || open.len() == MAX_MEMBER_DEPTH => {
+                beyond += 1;
+                whole = false;
+                i += 1;
+            }
+            b'}' | b']' if beyond > 0 => {
+                beyond -= 1;
+                i += 1;
+            }
             b'{' | b'[' => {
-                let name = member(&mut open);
-                if let Some(name) = &name {
-                    key_of(&path, depth, name, &mut key);
-                    shaped(&key);
+                let mut name = member(&mut open);
+                if let Some(n) = &name
+                    && !named(&path, depth, n, &mut key, &mut whole)
+                {
+                    // Past the budget: this value and what it holds are left unnamed.
+                    name = None;
                 }
                 if bytes[i] == b'[' {
                     open.push(Open::Array);
@@ -327,26 +371,29 @@ pub fn for_each_member(event: &str, mut shaped: impl FnMut(&str), mut name: impl
                 i = end;
                 if followed_by_colon(bytes, i) {
                     name(&text);
-                    if let Some(Open::Object { name, .. }) = open.last_mut() {
+                    if beyond == 0
+                        && let Some(Open::Object { name, .. }) = open.last_mut()
+                    {
                         *name = Some(text);
                     }
-                } else {
+                } else if beyond == 0 {
                     member(&mut open);
                 }
             }
             b',' | b':' | b' ' | b'\t' | b'\n' | b'\r' => i += 1,
             _ => {
                 let end = bare_end(bytes, i);
-                if let Some(name) = member(&mut open)
+                if beyond == 0
+                    && let Some(name) = member(&mut open)
                     && matches!(&event[i..end], "true" | "false")
                 {
-                    key_of(&path, depth, &name, &mut key);
-                    shaped(&key);
+                    named(&path, depth, &name, &mut key, &mut whole);
                 }
                 i = end;
             }
         }
     }
+    whole
 }
 
 /// A search term as its words; the last one is a prefix when `prefix`.
@@ -555,12 +602,98 @@ mod tests {
             expected(&v, &mut Vec::new(), &mut want);
             for text in [serde_json::to_string(&v).unwrap(), serde_json::to_string_pretty(&v).unwrap()] {
                 let mut got = std::collections::BTreeSet::new();
-                for_each_shaped_member(&text, |k| {
+                let whole = for_each_shaped_member(&text, |k| {
                     got.insert(member_key(&k.split('\0').collect::<Vec<_>>()));
                 });
+                prop_assert!(whole, "{}", text);
                 prop_assert_eq!(&got, &want, "{}", text);
             }
         });
+    }
+
+    #[test]
+    fn members_past_the_depth_limit_are_left_unnamed_and_the_walk_says_so() {
+        let walk = |event: &str| {
+            let (mut shaped, mut names) = (Vec::new(), Vec::new());
+            let whole = for_each_member(
+                event,
+                |k| shaped.push(k.replace('\0', ".")),
+                |n| names.push(n.to_owned()),
+            );
+            (whole, shaped, names)
+        };
+        let at_limit = MAX_MEMBER_DEPTH - 2;
+        let fits = format!(
+            r#"{{"a":{{"b":true,"c":{}{}}},"d":true}}"#,
+            "[".repeat(at_limit),
+            "]".repeat(at_limit)
+        );
+        assert_eq!(
+            walk(&fits),
+            (
+                true,
+                strings(&["a", "a.b", "a.c", "d"]),
+                strings(&["a", "b", "c", "d"])
+            )
+        );
+        // One bracket deeper than the limit (and a member inside): what is outside is named as before, the key
+        // inside is still a name, and the walk says some members went unnamed.
+        let deeper = format!(
+            r#"{{"a":{{"b":true,"c":{}{{"k":{{"x":true}}}}{}}},"d":true}}"#,
+            "[".repeat(at_limit),
+            "]".repeat(at_limit)
+        );
+        assert_eq!(
+            walk(&deeper),
+            (
+                false,
+                strings(&["a", "a.b", "a.c", "d"]),
+                strings(&["a", "b", "c", "k", "x", "d"])
+            )
+        );
+        // Millions of brackets: no more kept open than the limit, and the member after them is named.
+        let bomb = format!(
+            r#"{{"a":{}{},"d":true}}"#,
+            "[".repeat(4 << 20),
+            "]".repeat(4 << 20)
+        );
+        assert_eq!(
+            walk(&bomb),
+            (false, strings(&["a", "d"]), strings(&["a", "d"]))
+        );
+        // Unclosed.
+        let open = format!(r#"{{"a":{}"#, "{\"a\":".repeat(1 << 20));
+        assert!(!walk(&open).0);
+    }
+
+    #[test]
+    fn member_paths_are_named_within_a_budget_linear_in_the_event() {
+        // A path of 10 KiB named for each of 2,000 members would copy 20 MB for an event of 40 KB.
+        let long = "n".repeat(10 << 10);
+        let members: Vec<String> = (0..2000).map(|i| format!(r#""m{i}":true"#)).collect();
+        let event = format!(r#"{{"{long}":{{{}}}}}"#, members.join(","));
+        let mut named = 0usize;
+        let mut bytes = 0usize;
+        let whole = for_each_shaped_member(&event, |k| {
+            named += 1;
+            bytes += k.len();
+        });
+        assert!(!whole);
+        assert!(named > 1 && named < 2001, "{named}");
+        assert!(
+            bytes <= MEMBER_PATH_BYTES_PER_BYTE * event.len() + (64 << 10),
+            "{bytes} bytes named for an event of {}",
+            event.len()
+        );
+        // The same members under a short name: all named.
+        let event = format!(r#"{{"s":{{{}}}}}"#, members.join(","));
+        let mut named = 0usize;
+        assert!(for_each_shaped_member(&event, |_| named += 1));
+        assert_eq!(named, 2001);
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]

@@ -490,7 +490,7 @@ impl Vocabulary {
         // The event's key names, lower-cased, a line each (a name holding a line break counts as its lines: a run
         // of letters and digits it holds is in one of them).
         event_names.clear();
-        crate::text::for_each_member(
+        let named_all = crate::text::for_each_member(
             raw,
             |key| keep(shaped, key),
             |name| {
@@ -502,6 +502,8 @@ impl Vocabulary {
         for name in event_names.split('\n') {
             keep(names, name);
         }
+        // Members too deep to name (or their paths too long): the batch's events are read for a pattern.
+        *whole &= named_all;
         if !*whole {
             *words = HashSet::default();
             *shaped = HashSet::default();
