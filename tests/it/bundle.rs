@@ -417,8 +417,10 @@ fn a_store_that_no_longer_matches_its_signed_checkpoint_is_refused() {
     let ExportError::Refused(r) = &err else {
         panic!("{err}")
     };
+    // Confirmed with the row's fields before its proof is made: the bytes against the stored leaf.
     assert!(
-        r[0].reason.contains("do not hash to its stored leaf"),
+        r[0].reason
+            .contains("event bytes do not match the stored leaf hash"),
         "{r:?}"
     );
     assert!(!lab.p("a.zip").exists());

@@ -593,3 +593,122 @@ fn an_archive_re_verified_from_its_stored_bytes_gets_its_block_hashes() {
     assert_eq!(blocks(), Some(blocks_of_stored_leaves(&db, 1)));
     assert!(not_verified_of(&db, 37).0.is_empty());
 }
+
+/// An auditor key in the lab's folder, for the exports.
+fn auditor_key(lab: &Lab) -> String {
+    let dir = lab.db.parent().unwrap().join("keys");
+    let dir_text = dir.display().to_string();
+    let o = auditlens(&["keygen", "--name", "auditor", "--out", &dir_text]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    dir.join("auditor.key").display().to_string()
+}
+
+#[test]
+fn both_exports_refuse_a_row_whose_edited_field_selected_it() {
+    let lab = Lab::new();
+    let db = lab.db.display().to_string();
+    let key = auditor_key(&lab);
+    let out = lab.db.parent().unwrap();
+    // Untouched: the query selects the event, and both exports take it.
+    let bundle = out.join("before.zip").display().to_string();
+    let o = auditlens(&[
+        "export",
+        "--db",
+        &db,
+        "--key",
+        &key,
+        "--purpose",
+        "test",
+        "--query",
+        "",
+        "--out",
+        &bundle,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // The file's claim changed: event 7 of the second archive now says actor nobody, and so a query for that
+    // actor selects it, although its signed bytes name another actor.
+    lab.sql(
+        "UPDATE events SET actor = 'nobody'
+         WHERE idx = 7 AND archive_id = (SELECT id FROM archives WHERE sequence = 2);",
+    );
+    let o = auditlens(&["search", "--db", &db, "--count", "actor:nobody"]);
+    assert_eq!(text(&o.stdout).trim(), "1", "{}", text(&o.stderr));
+    let bundle = out.join("after.zip");
+    let bundle_text = bundle.display().to_string();
+    let o = auditlens(&[
+        "export",
+        "--db",
+        &db,
+        "--key",
+        &key,
+        "--purpose",
+        "test",
+        "--query",
+        "actor:nobody",
+        "--out",
+        &bundle_text,
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("{K8S}@2#7")), "{err}");
+    assert!(
+        err.contains("stored actor \"nobody\" differs from the event's"),
+        "{err}"
+    );
+    assert!(!bundle.exists());
+    // By id too.
+    let ids_file = out.join("ids.txt");
+    std::fs::write(&ids_file, format!("{K8S}@2#6\n{K8S}@2#7\n")).unwrap();
+    let o = auditlens(&[
+        "export",
+        "--db",
+        &db,
+        "--key",
+        &key,
+        "--purpose",
+        "test",
+        "--ids",
+        &ids_file.display().to_string(),
+        "--out",
+        &bundle_text,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(!bundle.exists());
+
+    // The OCSF export reads the rows' fields for its classes, times and partitions: it stops, and leaves nothing.
+    let parquet = out.join("parquet");
+    let parquet_text = parquet.display().to_string();
+    let o = auditlens(&[
+        "export-parquet",
+        "--db",
+        &db,
+        "--key",
+        &key,
+        "--out",
+        &parquet_text,
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("{K8S}@2#7")), "{err}");
+    assert!(
+        err.contains("stored actor \"nobody\" differs from the event's"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&parquet)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    // Selecting around the edited event: exported.
+    let around = out.join("around").display().to_string();
+    let o = auditlens(&[
+        "export-parquet",
+        "--db",
+        &db,
+        "--key",
+        &key,
+        "--out",
+        &around,
+        "--query=-actor:nobody",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}

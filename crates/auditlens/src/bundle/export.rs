@@ -687,6 +687,23 @@ fn resolve(
     if !refusals.is_empty() {
         return Err(ExportError::Refused(refusals));
     }
+    // The selection was made on the store's columns (a query) and its rows: each row must be the event signed at
+    // its index, its fields the ones its bytes give, or the bundle would record a selection its events do not
+    // match (docs/trust-policy.md section 4b).
+    let rowids: Vec<i64> = picks.iter().map(|p| p.rowid).collect();
+    let unconfirmed =
+        store.unconfirmed_rows(&rowids, &crate::store::confirm::Confirmations::new())?;
+    if !unconfirmed.is_empty() {
+        return Err(ExportError::Refused(
+            unconfirmed
+                .into_iter()
+                .map(|(at, reason)| Refusal {
+                    id: picks[at].id(),
+                    reason,
+                })
+                .collect(),
+        ));
+    }
     Ok((picks, recorded))
 }
 

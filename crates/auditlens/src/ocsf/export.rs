@@ -52,7 +52,9 @@ use crate::bundle::KeyInfo;
 use crate::bundle::export::{ExportError, LeafCheck, check_archive};
 use crate::merkle;
 use crate::note::SignerKey;
-use crate::sources::SourceKind;
+use crate::sources::{Normalizer, SourceKind};
+use crate::store::check::event::StoredFields;
+use crate::store::confirm::stored_rules;
 use crate::store::search::SearchError;
 use crate::store::{Store, StoreError};
 
@@ -552,6 +554,10 @@ struct ArchiveInfo {
     sequence: i64,
     kind: SourceKind,
     sealed_ms: i64,
+    /// The rules its events' stored fields were derived by (checked against each row's bytes before it is
+    /// mapped), and the source name they give.
+    rules: Normalizer,
+    source_name: String,
 }
 
 /// Exports the selection (module documentation). `progress` is told after each chunk of rows.
@@ -659,7 +665,8 @@ fn remove_empty_dirs(dir: &Path) {
 }
 
 const COLUMNS: &str = "e.archive_id, e.idx, e.ts, e.actor, e.action, e.resource, e.outcome, e.ip, e.agent, \
-                       e.privilege, e.category, e.leaf, e.raw, e.source";
+                       e.privilege, e.category, e.leaf, e.raw, e.source, e.id, e.parse_error, e.origin, e.env, \
+                       e.stage";
 
 fn run(
     store: &Store,
@@ -757,6 +764,11 @@ fn run(
                     privilege: field(9)?,
                     category: field(10)?,
                     source: field(13)?,
+                    id: r.get(14)?,
+                    parse_error: field(15)?,
+                    origin: field(16)?,
+                    env: field(17)?,
+                    stage: field(18)?,
                     raw,
                     leaf_hex,
                     info,
@@ -907,6 +919,12 @@ struct RawRow {
     privilege: Option<Range<usize>>,
     category: Option<Range<usize>>,
     source: Option<Range<usize>>,
+    /// What else the store derived from the bytes, checked with the fields above before the row is mapped.
+    id: i64,
+    parse_error: Option<Range<usize>>,
+    origin: Option<Range<usize>>,
+    env: Option<Range<usize>>,
+    stage: Option<Range<usize>>,
 }
 
 impl RawChunk {
@@ -1004,6 +1022,35 @@ fn map_chunks(
             )
             .expect("writing to a String");
             let outcome = chunk.get_opt(&row.outcome);
+            // The row's fields are the file's claim: they must be what the bytes give under the archive's rules
+            // (as `check` and a page of search results confirm them), or the export stops and removes its files.
+            let stored = StoredFields {
+                ts: row.ts,
+                id: row.id,
+                parse_error: chunk.get_opt(&row.parse_error),
+                fields: [
+                    chunk.get_opt(&row.source),
+                    chunk.get_opt(&row.origin),
+                    chunk.get_opt(&row.actor),
+                    chunk.get_opt(&row.action),
+                    chunk.get_opt(&row.resource),
+                    outcome,
+                    chunk.get_opt(&row.ip),
+                    chunk.get_opt(&row.agent),
+                    chunk.get_opt(&row.env),
+                    chunk.get_opt(&row.stage),
+                    chunk.get_opt(&row.category),
+                    chunk.get_opt(&row.privilege),
+                ],
+            };
+            let (_, findings) =
+                stored.derive(raw.as_bytes(), &info.rules, &info.source_name, &info.origin);
+            if !findings.is_empty() {
+                return Err(ParquetExportError::Refused(format!(
+                    "{event_id}: this event as stored is not the one signed: {} (run auditlens check)",
+                    findings.join("; ")
+                )));
+            }
             let fields = Fields {
                 ts: row.ts,
                 actor: chunk.get_opt(&row.actor),
@@ -1311,18 +1358,50 @@ fn archive_info(
     archive_id: i64,
     aws_keys: Option<&crate::cloudtrail_digest::AwsKeys>,
 ) -> Result<(ArchiveInfo, Option<LeafCheck>), ParquetExportError> {
-    type Row = (String, i64, Option<String>, Option<String>);
-    let (origin, sequence, normalization, evidence): Row = store.conn.query_row(
-        "SELECT origin, sequence, normalization, evidence FROM archives WHERE id = ?1",
+    type Row = (String, i64, Option<String>, Option<String>, Option<Vec<u8>>);
+    let (origin, sequence, normalization, evidence, mapping): Row = store.conn.query_row(
+        "SELECT origin, sequence, normalization, evidence, mapping FROM archives WHERE id = ?1",
         [archive_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;
+    let refused = |why: String| {
+        ParquetExportError::Refused(format!(
+            "{origin}@{sequence}: the archive as stored is not the one signed: {why}"
+        ))
+    };
     if evidence.as_deref() == Some(crate::store::import::CLOUDTRAIL_EVIDENCE) {
-        let info = cloudtrail_info(store, archive_id, origin, sequence, normalization, aws_keys)?;
+        let rules = stored_rules(
+            Normalizer::builtin(SourceKind::Cloudtrail),
+            SourceKind::Cloudtrail,
+            true,
+            normalization.as_deref(),
+            mapping.as_deref(),
+        )
+        .map_err(refused)?;
+        let info = cloudtrail_info(
+            store,
+            archive_id,
+            origin,
+            sequence,
+            normalization,
+            aws_keys,
+            rules,
+        )?;
         return Ok((info, None));
     }
     let (checked, leaves) = check_archive(store, archive_id, &origin, sequence.max(0) as u64)?;
-    let kind = checked.source_kind.parse().unwrap_or(SourceKind::Jsonl);
+    let kind: SourceKind = checked
+        .source_kind
+        .parse()
+        .map_err(|_| refused(format!("unknown source kind {:?}", checked.source_kind)))?;
+    let rules = stored_rules(
+        checked.normalizer.clone(),
+        kind,
+        false,
+        normalization.as_deref(),
+        mapping.as_deref(),
+    )
+    .map_err(refused)?;
     let checkpoint_sha: [u8; 32] = Sha256::digest(&checked.checkpoint_bytes).into();
     let info = ArchiveInfo {
         columns: Arc::new(ArchiveColumns {
@@ -1340,6 +1419,8 @@ fn archive_info(
         sequence,
         kind,
         sealed_ms: checked.sealed_micros.unwrap_or(0).div_euclid(1000),
+        source_name: rules.source_name(),
+        rules,
     };
     Ok((info, Some(leaves)))
 }
@@ -1354,6 +1435,7 @@ fn cloudtrail_info(
     sequence: i64,
     normalization: Option<String>,
     aws_keys: Option<&crate::cloudtrail_digest::AwsKeys>,
+    rules: Normalizer,
 ) -> Result<ArchiveInfo, ParquetExportError> {
     let refused = |why: String| ParquetExportError::Refused(format!("{origin}@{sequence}: {why}"));
     store
@@ -1379,6 +1461,8 @@ fn cloudtrail_info(
         sealed_ms: crate::time::parse_rfc3339(&imported)
             .unwrap_or(0)
             .div_euclid(1000),
+        source_name: rules.source_name(),
+        rules,
     })
 }
 

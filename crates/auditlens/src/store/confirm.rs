@@ -187,7 +187,30 @@ impl Store {
         known: &Confirmations,
     ) -> Result<HashMap<String, String>, StoreError> {
         let mut why = HashMap::new();
-        // One read transaction for the page (unless the caller holds one): its rows are read from one snapshot,
+        let shown: Vec<(usize, i64)> = page
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.verified)
+            .map(|(i, r)| (i, r.rowid))
+            .collect();
+        let rowids: Vec<i64> = shown.iter().map(|(_, rowid)| *rowid).collect();
+        for (at, reason) in self.unconfirmed_rows(&rowids, known)? {
+            let row = &mut page.events[shown[at].0];
+            row.verified = false;
+            why.insert(row.id.clone(), reason);
+        }
+        Ok(why)
+    }
+
+    /// Which of the rows `rowids` are not the event signed at their index (see the module's text), by position in
+    /// `rowids`, with why.
+    pub(crate) fn unconfirmed_rows(
+        &self,
+        rowids: &[i64],
+        known: &Confirmations,
+    ) -> Result<Vec<(usize, String)>, StoreError> {
+        // One read transaction for the rows (unless the caller holds one): they are read from one snapshot,
         // without a lock taken and released per row.
         let _read = if self.conn.is_autocommit() {
             Some(self.conn.unchecked_transaction()?)
@@ -199,9 +222,8 @@ impl Store {
         let mut cleared: Vec<(usize, String)> = Vec::new();
         let mut batch: Vec<(usize, ReadRow)> = Vec::new();
         let mut bytes = 0;
-        let rows = page.events.iter().enumerate().filter(|(_, r)| r.verified);
-        for (i, row) in rows {
-            match self.read_row(row, known)? {
+        for (i, rowid) in rowids.iter().enumerate() {
+            match self.read_row(*rowid, known)? {
                 Err(reason) => cleared.push((i, reason)),
                 Ok(read) => {
                     bytes += read.stored.raw.len();
@@ -214,12 +236,8 @@ impl Store {
             }
         }
         self.confirm_batch(&mut batch, &mut cleared)?;
-        for (i, reason) in cleared {
-            let row = &mut page.events[i];
-            row.verified = false;
-            why.insert(row.id.clone(), reason);
-        }
-        Ok(why)
+        cleared.sort_by_key(|(i, _)| *i);
+        Ok(cleared)
     }
 
     /// The rows of `batch` compared with their bytes (on several threads when there are enough of them) and
@@ -289,7 +307,7 @@ impl Store {
         row: &EventRow,
         known: &Confirmations,
     ) -> Result<Option<String>, StoreError> {
-        match self.read_row(row, known)? {
+        match self.read_row(row.rowid, known)? {
             Err(reason) => Ok(Some(reason)),
             Ok(read) => match read.findings() {
                 Some(why) => Ok(Some(why)),
@@ -302,11 +320,11 @@ impl Store {
     /// why it cannot be confirmed without looking at its bytes.
     fn read_row(
         &self,
-        row: &EventRow,
+        rowid: i64,
         known: &Confirmations,
     ) -> Result<Result<ReadRow, String>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&ROW_SQL)?;
-        let mut rows = stmt.query([row.rowid])?;
+        let mut rows = stmt.query([rowid])?;
         let Some(r) = rows.next()? else {
             return Ok(Err("the event is no longer in the database".into()));
         };
@@ -517,18 +535,15 @@ impl Store {
             };
             (checked.normalizer, kind, leaves)
         };
-        let normalizer = match Normalization::from_column(
-            normalization.as_deref().unwrap_or(""),
+        let normalizer = match stored_rules(
+            normalizer,
             kind,
+            cloudtrail,
+            normalization.as_deref(),
             mapping.as_deref(),
         ) {
-            Ok(n) if cloudtrail && n.builtin_kind() != Some(SourceKind::Cloudtrail) => {
-                return refused(
-                    "the stored rules of CloudTrail evidence are not the built-in CloudTrail mapper".into(),
-                );
-            }
-            Ok(n) => normalizer.under(&n),
-            Err(why) => return refused(format!("stored normalization: {why}")),
+            Ok(n) => n,
+            Err(why) => return refused(why),
         };
         Ok(ArchiveRules::Rules {
             source_name: normalizer.source_name(),
@@ -536,6 +551,25 @@ impl Store {
             origin,
             leaves,
         })
+    }
+}
+
+/// The rules an archive's events were stored under: `signed` (the archive's own signed rules, or the built-in
+/// CloudTrail mapper for AWS CloudTrail evidence) under its stored `normalization` column (the auditor may have
+/// chosen a built-in mapper instead), or why they cannot be.
+pub(crate) fn stored_rules(
+    signed: Normalizer,
+    kind: SourceKind,
+    cloudtrail: bool,
+    normalization: Option<&str>,
+    mapping: Option<&[u8]>,
+) -> Result<Normalizer, String> {
+    match Normalization::from_column(normalization.unwrap_or(""), kind, mapping) {
+        Ok(n) if cloudtrail && n.builtin_kind() != Some(SourceKind::Cloudtrail) => Err(
+            "the stored rules of CloudTrail evidence are not the built-in CloudTrail mapper".into(),
+        ),
+        Ok(n) => Ok(signed.under(&n)),
+        Err(why) => Err(format!("stored normalization: {why}")),
     }
 }
 

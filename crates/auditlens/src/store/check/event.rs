@@ -75,7 +75,6 @@ impl StoredEvent {
         source_name: &str,
         origin: &str,
     ) -> Derived {
-        let mut findings = Vec::new();
         let leaf = merkle::leaf_hash(&self.raw);
         let leaf_finding = (self.leaf != leaf).then(|| {
             format!(
@@ -84,12 +83,49 @@ impl StoredEvent {
                 merkle::to_hex(&leaf)
             )
         });
+        let view = StoredFields {
+            ts: self.ts,
+            id: self.id,
+            parse_error: self.parse_error.as_deref(),
+            fields: std::array::from_fn(|i| self.fields[i].as_deref()),
+        };
+        let (normalized, findings) = view.derive(&self.raw, normalizer, source_name, origin);
+        Derived {
+            leaf,
+            leaf_finding,
+            normalized,
+            findings,
+        }
+    }
+}
+
+/// A stored row's columns that its bytes must give, borrowed (from a row being exported, say).
+pub(crate) struct StoredFields<'a> {
+    pub ts: Option<i64>,
+    pub id: i64,
+    pub parse_error: Option<&'a str>,
+    /// The normalized columns, in the order of [`FIELD_NAMES`].
+    pub fields: [Option<&'a str>; 12],
+}
+
+impl StoredFields<'_> {
+    /// What `raw` gives under `normalizer` (events of `origin`, stored with `source_name`), and where these columns
+    /// differ from it, as `check` words it: the parse error, every normalized column, the time and the
+    /// time-ordered id. The leaf is not looked at.
+    pub(crate) fn derive(
+        &self,
+        raw: &[u8],
+        normalizer: &Normalizer,
+        source_name: &str,
+        origin: &str,
+    ) -> (Result<Normalized, String>, Vec<String>) {
+        let mut findings = Vec::new();
         // An event that is not a JSON object the parser reads has no fields but source and origin, and the
         // parser's reason.
         let normalized = normalizer
-            .normalize_event(&self.raw)
+            .normalize_event(raw)
             .map_err(|e| e.reason().to_string());
-        match (&self.parse_error, &normalized) {
+        match (self.parse_error, &normalized) {
             (None, Err(why)) => findings.push(format!(
                 "stored as parsed, but the event does not parse: {why}"
             )),
@@ -118,10 +154,10 @@ impl StoredEvent {
             n.privilege.as_deref(),
         ];
         for ((name, s), d) in FIELD_NAMES.iter().zip(&self.fields).zip(derived) {
-            if s.as_deref() != d {
+            if *s != d {
                 findings.push(format!(
                     "stored {name} {} differs from the event's {}",
-                    quoted(s.as_deref()),
+                    quoted(*s),
                     quoted(d)
                 ));
             }
@@ -135,12 +171,7 @@ impl StoredEvent {
         } else if !crate::store::rowid::id_matches_time(self.id, self.ts) {
             findings.push("event id is outside its time's range (moved in time order)".into());
         }
-        Derived {
-            leaf,
-            leaf_finding,
-            normalized,
-            findings,
-        }
+        (normalized, findings)
     }
 }
 
