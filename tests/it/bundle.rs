@@ -913,7 +913,7 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
         name: "duplicate-entry",
         path,
         kind: FailureKind::Container,
-        needle: "appears more than once",
+        needle: "entry \"report.html\" appears more than once",
     });
     cases
 }

@@ -293,15 +293,10 @@ impl ArchiveFile {
             .map_err(|e| ArchiveError::Zip(e.to_string()))?;
         let mut zip = zip::ZipArchive::new(file).map_err(|e| ArchiveError::Zip(e.to_string()))?;
         if zip.has_duplicate_names() {
-            let mut seen = BTreeSet::new();
-            for raw in zip.file_names_raw() {
-                if !seen.insert(raw.to_vec()) {
-                    return Err(ArchiveError::DuplicateEntry(
-                        String::from_utf8_lossy(raw).into_owned(),
-                    ));
-                }
-            }
-            return Err(ArchiveError::DuplicateEntry("?".into()));
+            // The reader's map holds each name once: the name is found in the central directory's own records.
+            let name = duplicate_name(&mut headers, zip.central_directory_start())
+                .map_or_else(|| "?".into(), |raw| String::from_utf8_lossy(&raw).into_owned());
+            return Err(ArchiveError::DuplicateEntry(name));
         }
         let mut numbered = Vec::new();
         let (mut has_manifest, mut has_checkpoint, mut has_leaves) = (false, false, false);
@@ -429,6 +424,30 @@ impl ArchiveFile {
             .map_err(|e| ArchiveError::Zip(e.to_string()))?;
         let declared = entry.size();
         Ok((declared, entry.take(expected.saturating_add(1))))
+    }
+}
+
+/// The first name given twice in the central directory that starts at `start` of `file` (its records read one
+/// after the other, each name kept once: no more than the directory's own size), if one is.
+pub(crate) fn duplicate_name(file: &mut File, start: u64) -> Option<Vec<u8>> {
+    use std::io::{BufReader, Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(start)).ok()?;
+    let mut reader = BufReader::new(file);
+    let mut seen = BTreeSet::new();
+    let mut header = [0u8; 46];
+    loop {
+        reader.read_exact(&mut header).ok()?;
+        if header[..4] != [0x50, 0x4b, 0x01, 0x02] {
+            return None;
+        }
+        let len = |at: usize| u64::from(u16::from_le_bytes([header[at], header[at + 1]]));
+        let (name_len, skip) = (len(28), len(30) + len(32));
+        let mut name = Vec::new();
+        (&mut reader).take(name_len).read_to_end(&mut name).ok()?;
+        if !seen.insert(name.clone()) {
+            return Some(name);
+        }
+        std::io::copy(&mut (&mut reader).take(skip), &mut std::io::sink()).ok()?;
     }
 }
 

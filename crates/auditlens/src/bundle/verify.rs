@@ -1439,24 +1439,23 @@ struct BundleZip {
 impl BundleZip {
     fn open(file: File) -> Result<BundleZip, BundleFailure> {
         let container = |m: String| BundleFailure::new(FailureKind::Container, m);
+        let shared = Arc::new(Mutex::new(file));
         let file = SharedFile {
-            file: Arc::new(Mutex::new(file)),
+            file: shared.clone(),
             pos: 0,
         };
         let mut zip = zip::ZipArchive::new(file)
             .map_err(|e| container(format!("not a readable ZIP archive: {e}")))?;
         if zip.has_duplicate_names() {
-            let mut seen = BTreeSet::new();
-            let mut dup = String::new();
-            for i in 0..zip.len() {
-                if let Ok(entry) = zip.by_index_raw(i)
-                    && !seen.insert(entry.name_raw().to_vec())
-                {
-                    dup = String::from_utf8_lossy(entry.name_raw()).into_owned();
-                    break;
-                }
-            }
-            // The zip crate keeps one record per name; when it no longer shows which, say so without a name.
+            // The zip crate keeps one record per name: the name is read from the central directory's records.
+            let start = zip.central_directory_start();
+            let dup = {
+                let mut file = shared.lock().unwrap_or_else(|e| e.into_inner());
+                crate::archive::duplicate_name(&mut file, start)
+                    .map(|raw| String::from_utf8_lossy(&raw).into_owned())
+                    .unwrap_or_default()
+            };
+            // When it cannot be read, say so without a name.
             return Err(if dup.is_empty() {
                 container("an entry name appears more than once".into())
             } else {
