@@ -336,16 +336,15 @@ pub fn progress_line(name: &str, p: &Progress, elapsed: Duration) -> String {
     )
 }
 
-/// A query error with a caret under the column.
-/// The query and the message are shown escaped; the caret stays under the column in the escaped query.
+/// A query error with a caret under the column, for [`fatal`], which shows each line escaped (escaped here too,
+/// the query would show its escapes' backslashes doubled: `\\u{1b}` for an ESC): the caret stays under the column
+/// in the escaped query.
 pub fn query_error(query: &str, e: &QueryError) -> String {
     let before: String = query.chars().take(e.column.saturating_sub(1)).collect();
     let pad: String = " ".repeat(safe(&before).to_string().chars().count());
     format!(
-        "query error at column {}: {}\n  {}\n  {pad}^",
-        e.column,
-        safe(&e.message),
-        safe(query)
+        "query error at column {}: {}\n  {query}\n  {pad}^",
+        e.column, e.message
     )
 }
 

@@ -628,3 +628,34 @@ fn events_the_parser_cannot_map_verify_import_whole_and_are_found_by_text() {
     let c = auditlens(&["check", "--db", &db, "--trust", &trust]);
     assert_eq!(code(&c), 0, "{}{}", text(&c.stdout), text(&c.stderr));
 }
+
+/// A query holding an escape sequence is shown escaped once (`\u{1b}` for ESC, as everywhere), with the caret under
+/// the column in the escaped query (red-team finding, 2026-12-07: it showed `\\u{1b}`, which by the escaping rule
+/// means the text `\u{1b}`, and the caret one column left).
+#[test]
+fn a_query_error_shows_the_query_escaped_once_with_the_caret_under_its_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("s.db").display().to_string();
+    let log = write_lines(
+        tmp.path(),
+        "a.log",
+        &[r#"{"time":"2024-06-01T00:00:00Z"}"#.into()],
+    );
+    let key = key("ops-prod");
+    let archive = seal_to(tmp.path(), "a.zip", &key, "example.com/q", None, &[log]);
+    let o = auditlens(&["import", "--db", &db, &archive.display().to_string()]);
+    assert!(o.status.code().is_some(), "{}", text(&o.stderr));
+    let o = auditlens(&["search", "--db", &db, "foo\u{1b}[2J("]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "auditlens: query error at column 8: this `(` is never closed",
+            "  foo\\u{1b}[2J(",
+            "              ^",
+        ],
+        "{err}"
+    );
+}
