@@ -553,6 +553,27 @@ fn fork_is_refused_and_a_gap_is_imported_and_flagged() {
         "{}",
         again.message
     );
+    let report = lab.store().check(&lab.trusted(), &mut |_| true).unwrap();
+    assert!(report.ok && report.notices.is_empty(), "{report:?}");
+    // Kept (`--keep-failed`): stored as failed with its signed checkpoint and manifest, without its events. The
+    // fork is still signed by the producer's key: `check` says so (it was silent: red-team finding, 2026-12-07).
+    let kept = lab.import_with(&fork2, &lab.trusted(), true);
+    assert_eq!(kept.outcome, ImportOutcome::Refused, "{}", kept.message);
+    let report = lab.store().check(&lab.trusted(), &mut |_| true).unwrap();
+    assert!(report.ok, "{:?}", report.problems);
+    assert_eq!(report.notices.len(), 1, "{:?}", report.notices);
+    let notice = &report.notices[0];
+    assert!(
+        notice
+            .message
+            .contains("holds a checkpoint signed by ops-prod")
+            && notice
+                .message
+                .contains("a fork (its events were not stored)"),
+        "{}",
+        notice.message
+    );
+    assert_eq!(notice.sequence, Some(2));
 }
 
 fn assert_check_finds(lab: &Lab, needle: &str, index: Option<u64>) {

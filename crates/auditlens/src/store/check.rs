@@ -131,6 +131,9 @@ struct Tally {
     unconfirmed: BTreeMap<String, (Vec<String>, u64)>,
     /// (archive id, signer, events) of rows marked failed whose stored documents and events verify in full.
     failed_but_verifying: Vec<(i64, String, u64)>,
+    /// (archive id, signer) of rows marked failed whose stored checkpoint is signed by the key their stored
+    /// manifest names, for the signed origin, but whose events were not all stored (a fork is kept without them).
+    failed_signed: Vec<(i64, String)>,
 }
 
 /// What re-verifying one archive established.
@@ -378,6 +381,31 @@ impl Store {
                 )),
             }
         }
+        // A kept copy whose signed checkpoint differs from the verified archive's at its sequence, stored without
+        // its events (an import refuses a fork before reading them): the fork is still signed, and worth knowing.
+        for (id, signer) in tally.failed_signed {
+            let Some(a) = archives.iter().find(|a| a.id == id) else {
+                continue;
+            };
+            let holder = archives.iter().find(|v| {
+                v.status == "verified"
+                    && v.origin == a.origin
+                    && v.sequence == a.sequence
+                    && v.checkpoint != a.checkpoint
+            });
+            if let Some(v) = holder {
+                notices.push(at(
+                    a,
+                    None,
+                    format!(
+                        "a kept copy marked failed (archive #{id}) holds a checkpoint signed by {signer} for this \
+                         origin and sequence that differs from the verified archive #{}'s: a fork (its events \
+                         were not stored)",
+                        v.id
+                    ),
+                ));
+            }
+        }
         let orphans: i64 = self.conn.query_row(
             "SELECT count(*) FROM events WHERE archive_id NOT IN (SELECT id FROM archives)",
             [],
@@ -521,14 +549,16 @@ impl Store {
                 if a.checkpoint.is_some() && a.manifest.is_some() {
                     let mut scratch = Vec::new();
                     let found = self.check_archive(a, &mut scratch, p, progress)?;
-                    if found.verifies
-                        && let Some(signer) = &found.signer
-                    {
-                        (tally.failed_but_verifying).push((
-                            a.id,
-                            signer_text(signer),
-                            found.events,
-                        ));
+                    if let Some(signer) = &found.signer {
+                        if found.verifies {
+                            (tally.failed_but_verifying).push((
+                                a.id,
+                                signer_text(signer),
+                                found.events,
+                            ));
+                        } else if a.origin.as_deref() == Some(found.origin.as_str()) {
+                            (tally.failed_signed).push((a.id, signer_text(signer)));
+                        }
                     }
                     return Ok(found.events);
                 }
