@@ -449,8 +449,14 @@ impl RowsBuilder {
         self.activity_name.append_value(e.activity_name());
         self.type_uid
             .append_value(i64::from(class.uid()) * 100 + i64::from(e.activity_id));
-        write!(self.type_name, "{}: {}", class.name(), e.activity_name())
-            .map_err(|_| ArrowError::ComputeError("type_name".into()))?;
+        // The caption of `type_uid`: for 99 "Other" (activity_name is then the source's own name of it).
+        write!(
+            self.type_name,
+            "{}: {}",
+            class.name(),
+            class.activity_name(e.activity_id)
+        )
+        .map_err(|_| ArrowError::ComputeError("type_name".into()))?;
         self.type_name.append_value("");
         self.status_id.append_value(e.status_id);
         self.status.append_value(e.status());
@@ -483,9 +489,9 @@ impl RowsBuilder {
         );
         self.src_ip.append_option(e.src_ip.as_deref());
         self.src_svc_name.append_option(e.src_svc_name.as_deref());
-        self.src_name.append_option(
+        self.src_name.append_option(e.src_name.as_deref().or(
             (e.src_ip.is_none() && e.src_svc_name.is_none()).then_some(super::map::UNKNOWN),
-        );
+        ));
         self.user_agent.append_option(e.user_agent.as_deref());
         self.provider.append_value(e.provider);
         self.region.append_option(e.region.as_deref());

@@ -150,6 +150,8 @@ pub struct OcsfEvent<'a> {
     pub src_ip: Option<Text<'a>>,
     /// The caller when the source names a service instead (CloudTrail `sourceIPAddress: ec2.amazonaws.com`).
     pub src_svc_name: Option<Text<'a>>,
+    /// What another source gives for the caller's address when it is not one (GCP `callerIp: private`).
+    pub src_name: Option<Text<'a>>,
     pub user_agent: Option<Text<'a>>,
     pub provider: &'static str,
     pub region: Option<Text<'a>>,
@@ -217,7 +219,7 @@ fn taken(kind: SourceKind) -> &'static [&'static str] {
             "eventName",
             "eventSource",
             "requestID",
-            "eventVersion",
+            "apiVersion",
             "errorCode",
             "errorMessage",
             "resources",
@@ -280,6 +282,54 @@ fn read(kind: SourceKind, member: &str) -> bool {
         || (kind == SourceKind::Cloudtrail && member == "requestParameters")
 }
 
+/// How much of a member that [`taken`] lists the columns hold, for `unmapped`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// All of it (a string or number the columns hold as it is).
+    All,
+    /// These members of its object: the others go to `unmapped` as `member.name` (a member read only in part,
+    /// an object or a list, goes whole).
+    Members(&'static [&'static str]),
+    /// Part of a list (its first address, its first 64 resources): the whole member goes to `unmapped` too.
+    Nothing,
+}
+
+/// What the columns hold of the taken member `member` (see [`Part`]).
+fn part(kind: SourceKind, member: &str) -> Part {
+    match (kind, member) {
+        (SourceKind::Cloudtrail, "userIdentity") => Part::Members(&[
+            "type",
+            "principalId",
+            "arn",
+            "accountId",
+            "userName",
+            "invokedBy",
+        ]),
+        (SourceKind::Cloudtrail, "resources") => Part::Nothing,
+        (SourceKind::K8s, "user") => Part::Members(&["username", "uid"]),
+        (SourceKind::K8s, "objectRef") => Part::Members(&[
+            "resource",
+            "subresource",
+            "name",
+            "namespace",
+            "uid",
+            "apiGroup",
+            "apiVersion",
+        ]),
+        (SourceKind::K8s, "responseStatus") => Part::Members(&["code", "message", "reason"]),
+        (SourceKind::K8s, "sourceIPs") => Part::Nothing,
+        (SourceKind::Gcp, "protoPayload") => {
+            Part::Members(&["methodName", "serviceName", "resourceName"])
+        }
+        (SourceKind::Gcp, "resource") => Part::Members(&["type"]),
+        (SourceKind::Okta, "actor") => Part::Members(&["alternateId", "displayName", "id", "type"]),
+        (SourceKind::Okta, "outcome") => Part::Members(&["result", "reason"]),
+        (SourceKind::Okta, "client") => Part::Members(&["ipAddress"]),
+        (SourceKind::Okta, "target") => Part::Nothing,
+        _ => Part::All,
+    }
+}
+
 /// Maps one event from its exact bytes (any text: what is not a JSON object maps from the fields alone). Only the
 /// members the mapping reads are parsed; the others are never built as values, and `unmapped` points at their
 /// exact JSON text in `raw`.
@@ -300,18 +350,45 @@ pub fn map_raw<'a>(kind: SourceKind, raw: &'a str, f: &Fields<'a>) -> OcsfEvent<
         let start = text.as_ptr() as usize - raw.as_ptr() as usize;
         start..start + text.len()
     };
-    mapped.unmapped = members
-        .into_iter()
-        .filter(|(name, _)| !taken.contains(&name.as_ref()))
-        .map(|(name, value)| {
-            let name = match name {
-                Cow::Borrowed(name) => MemberName::At(within(name)),
-                Cow::Owned(name) => MemberName::Decoded(name),
-            };
-            (name, within(value.get()))
-        })
-        .collect();
+    let mut unmapped = Vec::new();
+    for (name, value) in members {
+        let part = if taken.contains(&name.as_ref()) {
+            part(kind, &name)
+        } else {
+            Part::Nothing
+        };
+        match part {
+            Part::All => {}
+            Part::Members(held) => {
+                // An object: its members the columns do not hold, as `name.member`; anything else, whole.
+                match self::members(value.get()) {
+                    Some(inner) => unmapped.extend(
+                        inner
+                            .into_iter()
+                            .filter(|(inner, _)| !held.contains(&inner.as_ref()))
+                            .map(|(inner, v)| {
+                                (
+                                    MemberName::Decoded(format!("{name}.{inner}")),
+                                    within(v.get()),
+                                )
+                            }),
+                    ),
+                    None => unmapped.push((member_name(name, &within), within(value.get()))),
+                }
+            }
+            Part::Nothing => unmapped.push((member_name(name, &within), within(value.get()))),
+        }
+    }
+    mapped.unmapped = unmapped;
     mapped
+}
+
+/// A top-level member's name: where `raw` spells it, or its decoded text.
+fn member_name(name: Cow<'_, str>, within: &impl Fn(&str) -> Range<usize>) -> MemberName {
+    match name {
+        Cow::Borrowed(name) => MemberName::At(within(name)),
+        Cow::Owned(name) => MemberName::Decoded(name),
+    }
 }
 
 /// The top-level members of a JSON object, each with its exact text, in the order of the text; a repeated name
@@ -471,7 +548,15 @@ fn map_fields<'a, N: Node<'a>>(kind: SourceKind, event: &N, f: &Fields<'a>) -> O
         api_version: native.api_version,
         resources,
         src_ip: f.ip.filter(|_| ip_is_address).map(Cow::Borrowed),
-        src_svc_name: f.ip.filter(|_| !ip_is_address).map(Cow::Borrowed),
+        // Only CloudTrail names a calling service where the address would be.
+        src_svc_name: f
+            .ip
+            .filter(|_| !ip_is_address && kind == SourceKind::Cloudtrail)
+            .map(Cow::Borrowed),
+        src_name: f
+            .ip
+            .filter(|_| !ip_is_address && kind != SourceKind::Cloudtrail)
+            .map(Cow::Borrowed),
         user_agent: f.agent.map(Cow::Borrowed),
         provider,
         region: native.region,
@@ -480,16 +565,32 @@ fn map_fields<'a, N: Node<'a>>(kind: SourceKind, event: &N, f: &Fields<'a>) -> O
     }
 }
 
-/// The top-level members of `event` not in `taken`: each name with its value's JSON text (the tests' oracle).
+/// The members of `event` the columns do not hold ([`part`] of each member [`taken`] lists): each name with its
+/// value's JSON text (the tests' oracle).
 #[cfg(test)]
-fn unmapped(event: &serde_json::Value, taken: &[&str]) -> Vec<(String, String)> {
+fn unmapped(kind: SourceKind, event: &serde_json::Value) -> Vec<(String, String)> {
     let Some(obj) = event.as_object() else {
         return Vec::new();
     };
-    obj.iter()
-        .filter(|(k, _)| !taken.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.to_string()))
-        .collect()
+    let mut out = Vec::new();
+    for (k, v) in obj {
+        let part = if taken(kind).contains(&k.as_str()) {
+            part(kind, k)
+        } else {
+            Part::Nothing
+        };
+        match (part, v.as_object()) {
+            (Part::All, _) => {}
+            (Part::Members(held), Some(inner)) => out.extend(
+                inner
+                    .iter()
+                    .filter(|(i, _)| !held.contains(&i.as_str()))
+                    .map(|(i, v)| (format!("{k}.{i}"), v.to_string())),
+            ),
+            _ => out.push((k.clone(), v.to_string())),
+        }
+    }
+    out
 }
 
 fn classify<'a, N: Node<'a>>(
@@ -521,6 +622,9 @@ fn classify<'a, N: Node<'a>>(
             account_uid: native.account.clone(),
         };
         return (Class::Authentication, 3, Some(user));
+    }
+    if let Some(activity) = sign_in(kind, op) {
+        return (Class::Authentication, activity, Some(actor.clone()));
     }
     if f.privilege == Some("login") {
         let lower = op.to_ascii_lowercase();
@@ -554,6 +658,26 @@ fn classify<'a, N: Node<'a>>(
         return (Class::AccountChange, activity, Some(changed));
     }
     (Class::ApiActivity, api_activity(kind, op), None)
+}
+
+/// Sign-ins and sign-outs a source names by its event type, whatever their outcome (a failed one is a failed
+/// Logon): Okta's sessions and authentications (`user.authentication.sso`, `auth_via_mfa`, `verify`, ...),
+/// Teleport's logins, authentications and sessions.
+fn sign_in(kind: SourceKind, op: &str) -> Option<i32> {
+    match kind {
+        SourceKind::Okta => match op {
+            "user.session.start" => Some(1),
+            "user.session.end" => Some(2),
+            _ if op.starts_with("user.authentication.") => Some(1),
+            _ => None,
+        },
+        SourceKind::Teleport => match op {
+            "user.login" | "auth" | "session.start" => Some(1),
+            "session.end" => Some(2),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn account_change<'a, N: Node<'a>>(kind: SourceKind, event: &N, op: &str) -> Option<i32> {
@@ -687,7 +811,9 @@ fn cloudtrail<'a, N: Node<'a>>(e: &N) -> Native<'a> {
         actor: User {
             name: text_at(e, "/userIdentity/userName")
                 .or_else(|| text_at(e, "/userIdentity/sessionContext/sessionIssuer/userName"))
-                .or_else(|| text_at(e, "/userIdentity/principalId")),
+                .or_else(|| text_at(e, "/userIdentity/principalId"))
+                // An AWS service acting for the account (`type: AWSService`) is named by `invokedBy` alone.
+                .or_else(|| text_at(e, "/userIdentity/invokedBy")),
             uid: text_at(e, "/userIdentity/arn")
                 .or_else(|| text_at(e, "/userIdentity/principalId")),
             kind: text_at(e, "/userIdentity/type"),
@@ -696,7 +822,9 @@ fn cloudtrail<'a, N: Node<'a>>(e: &N) -> Native<'a> {
         operation: text_at(e, "/eventName"),
         service: text_at(e, "/eventSource"),
         request_uid: text_at(e, "/requestID"),
-        api_version: text_at(e, "/eventVersion"),
+        // The API's version (`apiVersion`, as the published CloudTrail mapping reads it); `eventVersion` is the
+        // log record format's, left in `unmapped`.
+        api_version: text_at(e, "/apiVersion"),
         status_code: text_at(e, "/errorCode"),
         status_message: text_at(e, "/errorMessage").or_else(|| text_at(e, "/errorCode")),
         resources,
@@ -776,9 +904,17 @@ fn gcp<'a, N: Node<'a>>(e: &N) -> Native<'a> {
             })
             .into_iter()
             .collect(),
+        // A zone (`us-central1-a`) is in the region its name starts with (`us-central1`).
         region: text_at(e, "/resource/labels/location")
             .or_else(|| text_at(e, "/resource/labels/region"))
-            .or_else(|| text_at(e, "/resource/labels/zone")),
+            .or_else(|| {
+                text_at(e, "/resource/labels/zone").map(|zone| match zone.rsplit_once('-') {
+                    Some((region, letter)) if letter.len() == 1 && region.contains('-') => {
+                        Cow::Owned(region.to_owned())
+                    }
+                    _ => zone,
+                })
+            }),
         account: text_at(e, "/resource/labels/project_id"),
     }
 }
@@ -908,7 +1044,7 @@ mod tests {
         assert_eq!(o.resources[0].namespace.as_deref(), Some("prod"));
         assert_eq!(o.status_code.as_deref(), Some("201"));
         // `stage` and `kind` are nobody's: they stay in unmapped.
-        let u = unmapped(&e, taken(SourceKind::K8s));
+        let u = unmapped(SourceKind::K8s, &e);
         assert_eq!(
             u,
             [
@@ -916,6 +1052,89 @@ mod tests {
                 ("kind".to_owned(), "\"Event\"".to_owned())
             ]
         );
+    }
+
+    /// Red-team findings of 2026-12-07 on the real fixtures: what a partly read member holds beyond the columns,
+    /// the API's version, AWS services as callers, sign-ins named by their event type, zones, non-addresses.
+    #[test]
+    fn partly_read_members_keep_the_rest_and_sources_name_their_own_sign_ins() {
+        let raw = r#"{"eventVersion":"1.09","apiVersion":"2015-12-01","userIdentity":{"type":"AWSService","invokedBy":"ec2.amazonaws.com","accessKeyId":"ASIA1","sessionContext":{"a":1}},"eventName":"AssumeRole","eventSource":"sts.amazonaws.com","sourceIPAddress":"ec2.amazonaws.com","resources":[{"ARN":"arn:x","accountId":"1","type":"AWS::IAM::Role"}]}"#;
+        let f = Fields {
+            ip: Some("ec2.amazonaws.com"),
+            ..fields("AssumeRole", "success", Some("role"))
+        };
+        let o = map_raw(SourceKind::Cloudtrail, raw, &f);
+        assert_eq!(o.api_version.as_deref(), Some("2015-12-01"));
+        assert_eq!(o.actor.name.as_deref(), Some("ec2.amazonaws.com"));
+        assert_eq!(o.src_svc_name.as_deref(), Some("ec2.amazonaws.com"));
+        assert_eq!(o.src_name, None);
+        let unmapped: Vec<(&str, &str)> = o.unmapped_text(raw).collect();
+        assert_eq!(
+            unmapped,
+            [
+                ("eventVersion", "\"1.09\""),
+                ("userIdentity.accessKeyId", "\"ASIA1\""),
+                ("userIdentity.sessionContext", r#"{"a":1}"#),
+                (
+                    "resources",
+                    r#"[{"ARN":"arn:x","accountId":"1","type":"AWS::IAM::Role"}]"#
+                ),
+            ]
+        );
+
+        let k8s = r#"{"verb":"get","user":{"username":"u","groups":["system:masters"]},"sourceIPs":["10.0.0.1","10.0.0.2"]}"#;
+        let o = map_raw(SourceKind::K8s, k8s, &fields("get", "success", None));
+        let unmapped: Vec<(&str, &str)> = o.unmapped_text(k8s).collect();
+        assert_eq!(
+            unmapped,
+            [
+                ("user.groups", r#"["system:masters"]"#),
+                ("sourceIPs", r#"["10.0.0.1","10.0.0.2"]"#)
+            ]
+        );
+
+        let class = |kind, op: &str, outcome| {
+            let e = serde_json::json!({ "eventType": op, "event": op });
+            let o = map(kind, &e, &fields(op, outcome, None));
+            (o.class, o.activity_id, o.status_id)
+        };
+        let auth = Class::Authentication;
+        assert_eq!(
+            class(SourceKind::Okta, "user.session.end", "success"),
+            (auth, 2, 1)
+        );
+        assert_eq!(
+            class(
+                SourceKind::Okta,
+                "user.authentication.auth_via_mfa",
+                "failure"
+            ),
+            (auth, 1, 2)
+        );
+        assert_eq!(class(SourceKind::Teleport, "auth", "failure"), (auth, 1, 2));
+        assert_eq!(
+            class(SourceKind::Teleport, "session.start", "success"),
+            (auth, 1, 1)
+        );
+        assert_eq!(
+            class(SourceKind::Teleport, "session.end", "success"),
+            (auth, 2, 1)
+        );
+        assert_eq!(
+            class(SourceKind::Okta, "policy.lifecycle.update", "success"),
+            (Class::ApiActivity, 3, 1)
+        );
+
+        let gcp = serde_json::json!({"protoPayload": {"methodName": "v1.compute.instances.insert"},
+            "resource": {"labels": {"zone": "europe-north1-a", "project_id": "p"}}});
+        let f = Fields {
+            ip: Some("gce-internal-ip"),
+            ..fields("v1.compute.instances.insert", "success", None)
+        };
+        let o = map(SourceKind::Gcp, &gcp, &f);
+        assert_eq!(o.region.as_deref(), Some("europe-north1"));
+        assert_eq!((o.src_ip.clone(), o.src_svc_name.clone()), (None, None));
+        assert_eq!(o.src_name.as_deref(), Some("gce-internal-ip"));
     }
 
     #[test]
@@ -1101,7 +1320,7 @@ mod tests {
                 .unmapped_text(raw)
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect();
-            assert_eq!(texts, unmapped(&value, taken(kind)), "{raw}");
+            assert_eq!(texts, unmapped(kind, &value), "{raw}");
             from_bytes.unmapped.clear();
             assert_eq!(
                 format!("{from_bytes:?}"),
