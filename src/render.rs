@@ -1026,6 +1026,12 @@ pub fn parquet_exported(
             s.left_out_unverified
         );
     }
+    if s.left_out_stages > 0 {
+        println!(
+            "left out: {} Kubernetes record(s) at stage RequestReceived or ResponseStarted (--all-stages exports them)",
+            s.left_out_stages
+        );
+    }
     println!(
         "manifest signed by auditor {} {} (_manifest, _manifest.json)",
         safe(auditor.name()),

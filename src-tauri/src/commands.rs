@@ -1502,6 +1502,7 @@ pub fn export_parquet(
             .map(|(class, rows)| ClassRows { class, rows })
             .collect(),
         left_out_unverified: summary.left_out_unverified,
+        left_out_stages: summary.left_out_stages,
         auditor,
     })
 }

@@ -311,6 +311,8 @@ pub struct AnalyticsExport {
     pub classes: Vec<ClassRows>,
     /// Matching events of archives that are not verified: never written.
     pub left_out_unverified: u64,
+    /// Matching Kubernetes records at stage RequestReceived or ResponseStarted: not exported by default.
+    pub left_out_stages: u64,
     /// The key that signed the manifest.
     pub auditor: AuditorKey,
 }

@@ -247,6 +247,33 @@ fn every_verified_event_exports_and_reads_back_in_duckdb_and_clickhouse_equal_to
     // The untrusted archive's 37 events (+ the kept one's uncounted stages) are said, never written.
     assert!(m["left_out_unverified"].as_u64().unwrap() >= 37, "{m}");
     assert!(text(&o.stdout).contains("left out:"), "{}", text(&o.stdout));
+    // The verified Kubernetes records at the stages left out are counted (a request recorded only at one of them
+    // would otherwise vanish without a word), and `--all-stages` writes exactly them besides.
+    let db = lab.db.display().to_string();
+    let staged = auditlens(&[
+        "search",
+        "--db",
+        &db,
+        "--count",
+        "status:verified (stage:RequestReceived OR stage:ResponseStarted)",
+    ]);
+    let staged: u64 = text(&staged.stdout).trim().parse().unwrap();
+    assert!(staged > 0, "the fixtures hold such records");
+    assert_eq!(m["left_out_stages"], staged, "{m}");
+    assert!(
+        text(&o.stdout).contains(&format!("left out: {staged} Kubernetes record(s) at stage")),
+        "{}",
+        text(&o.stdout)
+    );
+    let all = lab.dir.join("all-stages");
+    let o = lab.export(&all, &["--all-stages"]);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    let m_all = manifest(&all);
+    assert_eq!(m_all["left_out_stages"], 0, "{m_all}");
+    assert_eq!(
+        m_all["rows"].as_u64().unwrap(),
+        m["rows"].as_u64().unwrap() + staged
+    );
     let by_class = &m["by_class"];
     for class in ["api_activity", "authentication", "account_change"] {
         assert!(

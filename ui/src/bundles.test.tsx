@@ -597,6 +597,7 @@ describe('exporting for analytics from a search', () => {
           { class: 'authentication', rows: 1 },
         ],
         left_out_unverified: 4,
+        left_out_stages: 0,
         auditor: key,
       }),
     });

@@ -294,8 +294,10 @@ impl ArchiveFile {
         let mut zip = zip::ZipArchive::new(file).map_err(|e| ArchiveError::Zip(e.to_string()))?;
         if zip.has_duplicate_names() {
             // The reader's map holds each name once: the name is found in the central directory's own records.
-            let name = duplicate_name(&mut headers, zip.central_directory_start())
-                .map_or_else(|| "?".into(), |raw| String::from_utf8_lossy(&raw).into_owned());
+            let name = duplicate_name(&mut headers, zip.central_directory_start()).map_or_else(
+                || "?".into(),
+                |raw| String::from_utf8_lossy(&raw).into_owned(),
+            );
             return Err(ArchiveError::DuplicateEntry(name));
         }
         let mut numbered = Vec::new();

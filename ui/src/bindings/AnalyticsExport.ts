@@ -23,6 +23,10 @@ classes: Array<ClassRows>,
  */
 left_out_unverified: number, 
 /**
+ * Matching Kubernetes records at stage RequestReceived or ResponseStarted: not exported by default.
+ */
+left_out_stages: number, 
+/**
  * The key that signed the manifest.
  */
 auditor: AuditorKey, };

@@ -794,6 +794,8 @@ function AnalyticsBanner({ state, onClose }: { state: NonNullable<ExportState<An
           {r.classes.map((c) => `${c.class} ${formatCount(c.rows)}`).join(', ')}), manifest signed by {r.auditor.name}.
           {Number(r.left_out_unverified) > 0 &&
             ` Left out: ${formatCount(r.left_out_unverified)} matching events of archives that are not verified.`}
+          {Number(r.left_out_stages) > 0 &&
+            ` Left out: ${formatCount(r.left_out_stages)} Kubernetes records at stage RequestReceived or ResponseStarted (a request recorded only at one of them, such as an exec still running, is among them).`}
         </>
       )}
     />

@@ -151,6 +151,10 @@ pub struct ParquetExportSummary {
     pub by_class: BTreeMap<String, u64>,
     /// Events the selection matches in archives that are not verified: never written.
     pub left_out_unverified: u64,
+    /// Verified Kubernetes records of the stages left out without `--all-stages` (`RequestReceived`,
+    /// `ResponseStarted`) the selection otherwise matches: a request recorded only at one of them (a long-running
+    /// `exec` or `attach` whose stream has not ended) is among them.
+    pub left_out_stages: u64,
     pub exported: String,
 }
 
@@ -208,6 +212,13 @@ fn selection_query(opts: &ParquetExportOptions<'_>, verified: bool) -> String {
     if !opts.all_stages {
         q.push_str("-stage:RequestReceived -stage:ResponseStarted ");
     }
+    q.push_str(&selection_terms(opts, verified));
+    q
+}
+
+/// [`selection_query`] without its stages.
+fn selection_terms(opts: &ParquetExportOptions<'_>, verified: bool) -> String {
+    let mut q = String::new();
     q.push_str(if verified {
         "status:verified"
     } else {
@@ -698,6 +709,21 @@ fn run(
         |r| r.get(0),
     )?;
     let total = total.max(0) as u64;
+    let left_out_stages = if opts.all_stages {
+        0
+    } else {
+        let (all_sql, all_params, _) = crate::store::search::selection(
+            &store.conn,
+            &selection_terms(opts, true),
+            opts.now_micros,
+        )?;
+        let all: i64 = store.conn.query_row(
+            &format!("SELECT count(*) {all_sql}"),
+            params_from_iter(all_params.iter()),
+            |r| r.get(0),
+        )?;
+        (all.max(0) as u64).saturating_sub(total)
+    };
     progress(ExportProgress { rows: 0, total });
 
     let mut archives: HashMap<i64, Arc<ArchiveInfo>> = HashMap::new();
@@ -843,6 +869,7 @@ fn run(
         auditor: KeyInfo::of(&auditor),
         rows: count,
         left_out_unverified: left_out.max(0) as u64,
+        left_out_stages,
         by_class: by_class.clone(),
         files: &writers.files,
     };
@@ -890,6 +917,7 @@ fn run(
         raw_bytes,
         by_class,
         left_out_unverified: left_out.max(0) as u64,
+        left_out_stages,
         exported,
     })
 }
@@ -1486,6 +1514,7 @@ struct ManifestJson<'a> {
     auditor: KeyInfo,
     rows: u64,
     left_out_unverified: u64,
+    left_out_stages: u64,
     by_class: BTreeMap<String, u64>,
     files: &'a [FileEntry],
 }
