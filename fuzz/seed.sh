@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$here/..
 logs=$root/tests/fixtures/logs
 mkdir -p "$corpus/archive" "$corpus/event" "$corpus/query" "$corpus/note" "$corpus/bundle" "$corpus/import" \
-    "$corpus/mapping" "$here/seeds"
+    "$corpus/mapping" "$corpus/cloudtrail" "$here/seeds"
 [ -f "$here/seeds/fuzz.pub" ] || "$bin" keygen --name fuzz --out "$here/seeds"
 "$bin" seal --key "$here/seeds/fuzz.key" --origin fuzz.example/k8s --out "$corpus/archive/k8s.zip" \
     "$logs/k8s_audit/audit2rbac/demo.log"
@@ -56,4 +56,22 @@ for l in slack.split(b"\n")[:20]:
     put("mapping", mapping + b"\0" + l)
 for q in set(re.findall(r"`([^`\n]{1,120})`", open(os.path.join(root, "docs/search.md")).read())):
     put("query", q.encode())
+# cloudtrail: real log files (first byte 0), and a digest listing the target's fixed log file (first byte 1).
+os.makedirs(os.path.join(corpus, "cloudtrail"), exist_ok=True)
+for f in sorted(glob.glob(os.path.join(root, "tests/fixtures/logs/aws_cloudtrail/**/*.json"), recursive=True)):
+    data = open(f, "rb").read()
+    if len(data) < 200000:
+        put("cloudtrail", b"\0" + data)
+log = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/06/01/111122223333_CloudTrail_us-east-1_20240601T0005Z_0000000000000001.json.gz"
+digest = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/06/01/111122223333_CloudTrail-Digest_us-east-1_fuzz_us-east-1_20240601T010000Z.json.gz"
+d = {"awsAccountId": "111122223333", "digestStartTime": "2024-06-01T00:00:00Z",
+     "digestEndTime": "2024-06-01T01:00:00Z", "digestS3Bucket": "fuzz-trail-bucket", "digestS3Object": digest,
+     "digestPublicKeyFingerprint": "", "digestSignatureAlgorithm": "SHA256withRSA",
+     "newestEventTime": "2024-06-01T00:05:00Z", "oldestEventTime": "2024-06-01T00:00:00Z",
+     "previousDigestS3Bucket": None, "previousDigestS3Object": None, "previousDigestHashValue": None,
+     "previousDigestHashAlgorithm": None, "previousDigestSignature": None,
+     "logFiles": [{"s3Bucket": "fuzz-trail-bucket", "s3Object": log, "hashValue": "@LOGHASH@",
+                   "hashAlgorithm": "SHA-256", "newestEventTime": "2024-06-01T00:05:00Z",
+                   "oldestEventTime": "2024-06-01T00:00:00Z"}]}
+put("cloudtrail", b"\1" + json.dumps(d, separators=(",", ":")).replace("/", "\\/").encode())
 PY
