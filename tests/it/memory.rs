@@ -357,3 +357,73 @@ fn events_nested_millions_deep_import_and_check_in_bounded_memory() {
     let o = auditlens(&["search", "--db", &db, "--count", "json.a:*true*"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
 }
+
+/// A CloudTrail `{"Records": [...]}` document of 96 MB handed over unsigned and sealed on receipt (red-team finding,
+/// 2026-12-07: the document was read whole, 431 MB of peak memory for 400 MB): its records are streamed, one at a
+/// time, in less memory than the document itself (about 30 MB whatever its size; reading it whole takes more than
+/// its size), and come out as its records, compact.
+#[test]
+fn a_document_of_hundreds_of_megabytes_is_sealed_on_receipt_in_bounded_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let doc = dir.join("big.json.gz");
+    let record = format!(
+        r#"{{"eventVersion":"1.08","eventTime":"2024-05-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","userIdentity":{{"type":"IAMUser","userName":"alice"}},"pad":"{}"}}"#,
+        "x".repeat(900)
+    );
+    let records = 96_000_000 / record.len();
+    {
+        let mut gz = flate2::write::GzEncoder::new(
+            std::io::BufWriter::new(std::fs::File::create(&doc).unwrap()),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(b"{\"Records\":[").unwrap();
+        for i in 0..records {
+            if i > 0 {
+                gz.write_all(b",\n  ").unwrap();
+            }
+            gz.write_all(record.as_bytes()).unwrap();
+        }
+        gz.write_all(b"]}").unwrap();
+        gz.finish().unwrap();
+    }
+    let key = dir.join("keys");
+    let key_text = key.display().to_string();
+    let o = auditlens(&["keygen", "--name", "auditor", "--out", &key_text]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = dir.join("recv.zip");
+    let (o, peak) = auditlens_peak_rss(&[
+        "receive",
+        "--key",
+        &key.join("auditor.key").display().to_string(),
+        "--origin",
+        "example.com/received",
+        "--out",
+        &out.display().to_string(),
+        &doc.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    eprintln!(
+        "receive of a {} MB document: peak RSS {} MB",
+        records * record.len() / 1_000_000,
+        peak / 1_000_000
+    );
+    assert!(
+        peak <= 64_000_000,
+        "receive: peak resident memory {peak} bytes for a document of 96 MB"
+    );
+    let entries = crate::common::read_entries(&out);
+    let lines: usize = entries
+        .iter()
+        .filter(|(n, _)| n.starts_with("events/"))
+        .map(|(_, data)| {
+            assert!(
+                data.split(|b| *b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .all(|l| l == record.as_bytes())
+            );
+            data.iter().filter(|b| **b == b'\n').count()
+        })
+        .sum();
+    assert_eq!(lines, records);
+}

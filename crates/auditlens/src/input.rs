@@ -284,32 +284,328 @@ fn line_err(file: &str, e: LineError) -> InputError {
     }
 }
 
+/// Reads a document too long to be one line whole, in two passes over the file, holding one record at a time
+/// (the document may be a gigabyte; its records are not): the first checks that it is one JSON value and finds its
+/// shape and the size of each record, the second hands each record over as [`each_document_record`] would.
 fn read_document<P: Parse>(
     path: &Path,
     file_name: &str,
     parser: &P,
-    f: impl FnMut(Parsed<'_, P::Out>) -> Result<bool, InputError>,
+    mut f: impl FnMut(Parsed<'_, P::Out>) -> Result<bool, InputError>,
 ) -> Result<(), InputError> {
     let io_err = |source: io::Error| InputError::Io {
         file: file_name.into(),
         source,
     };
-    let mut reader = open_maybe_gzip(path).map_err(io_err)?;
-    strip_bom(&mut reader).map_err(io_err)?;
-    let mut text = Vec::new();
-    reader
-        .take(MAX_DOCUMENT_BYTES + 1)
-        .read_to_end(&mut text)
-        .map_err(io_err)?;
-    if text.len() as u64 > MAX_DOCUMENT_BYTES {
-        return Err(InputError::Document {
-            file: file_name.into(),
-            message: format!(
-                "a single JSON document larger than {MAX_DOCUMENT_BYTES} bytes; use JSON Lines"
-            ),
-        });
+    let too_large = || InputError::Document {
+        file: file_name.into(),
+        message: format!(
+            "a single JSON document larger than {MAX_DOCUMENT_BYTES} bytes; use JSON Lines"
+        ),
+    };
+    let invalid = |e: serde_json::Error| InputError::Invalid {
+        file: file_name.into(),
+        line: 1 + e.line().saturating_sub(1) as u64,
+        message: format!("invalid JSON (column {}): {e}", e.column()),
+    };
+    let open = || -> Result<CountingReader, InputError> {
+        let mut reader = open_maybe_gzip(path).map_err(io_err)?;
+        strip_bom(&mut reader).map_err(io_err)?;
+        Ok(CountingReader {
+            inner: BufReader::new(reader.take(MAX_DOCUMENT_BYTES + 1)),
+            read: std::rc::Rc::new(std::cell::Cell::new(0)),
+        })
+    };
+    // Pass 1: syntax, shape, and each record's length as written.
+    let reader = open()?;
+    let read = reader.read.clone();
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let shape = serde::de::DeserializeSeed::deserialize(ShapeSeed { read: &read }, &mut de)
+        .and_then(|shape| de.end().map(|()| shape));
+    if read.get() > MAX_DOCUMENT_BYTES {
+        return Err(too_large());
     }
-    each_document_record(file_name, &text, 1, parser, f)
+    let shape = shape.map_err(invalid)?;
+    match shape {
+        Shape::Other => Err(InputError::Document {
+            file: file_name.into(),
+            message:
+                "expected a JSON object, an array of objects or a {\"Records\": [...]} document"
+                    .into(),
+        }),
+        Shape::Object => {
+            // One object: one event, whose bytes are read whole (it may be no longer than an event once minified).
+            let mut text = Vec::new();
+            open()?
+                .take(MAX_RECORD_TEXT_BYTES + 1)
+                .read_to_end(&mut text)
+                .map_err(io_err)?;
+            if text.len() as u64 > MAX_RECORD_TEXT_BYTES {
+                return Err(InputError::Invalid {
+                    file: file_name.into(),
+                    line: 1,
+                    message: format!("event is longer than {MAX_EVENT_BYTES} bytes"),
+                });
+            }
+            each_document_record(file_name, &text, 1, parser, f)
+        }
+        Shape::Records { longest, at } | Shape::Array { longest, at }
+            if longest > MAX_RECORD_TEXT_BYTES =>
+        {
+            Err(InputError::Document {
+                file: file_name.into(),
+                message: format!("record {at} is longer than {MAX_EVENT_BYTES} bytes"),
+            })
+        }
+        Shape::Records { .. } | Shape::Array { .. } => {
+            // Pass 2: each record in turn.
+            let mut stopped: Option<InputError> = None;
+            let mut halted = false;
+            let mut index = 0usize;
+            let mut each = |record: &serde_json::value::RawValue| -> bool {
+                index += 1;
+                match document_record(file_name, record, index, false, 1, parser) {
+                    Ok(parsed) => match f(parsed) {
+                        Ok(true) => true,
+                        Ok(false) => {
+                            halted = true;
+                            false
+                        }
+                        Err(e) => {
+                            stopped = Some(e);
+                            false
+                        }
+                    },
+                    Err(e) => {
+                        stopped = Some(e);
+                        false
+                    }
+                }
+            };
+            let mut de = serde_json::Deserializer::from_reader(open()?);
+            let records = matches!(shape, Shape::Records { .. });
+            let done = serde::de::DeserializeSeed::deserialize(
+                EachRecord {
+                    records,
+                    each: &mut each,
+                },
+                &mut de,
+            );
+            match (stopped, done) {
+                (Some(e), _) => Err(e),
+                // Stopped early by `f`: the rest is not read (the parser, left mid-document, may have complained).
+                _ if halted => Ok(()),
+                (None, Ok(_)) => Ok(()),
+                (None, Err(e)) => Err(invalid(e)),
+            }
+        }
+    }
+}
+
+/// Longest text of one record of a document (white space included) that is read: four times an event's
+/// limit, as a pretty-printed record may be mostly white space.
+const MAX_RECORD_TEXT_BYTES: u64 = 4 * MAX_EVENT_BYTES as u64;
+
+/// A reader that counts the bytes read through it (the JSON parser's position, to a byte it may have peeked).
+struct CountingReader {
+    inner: BufReader<io::Take<Box<dyn BufRead>>>,
+    read: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl Read for CountingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// What a document is, as [`each_document_record`] reads it, with the length of its longest record as written
+/// (and that record's number, from 1).
+enum Shape {
+    Array { longest: u64, at: usize },
+    Records { longest: u64, at: usize },
+    Object,
+    Other,
+}
+
+struct ShapeSeed<'r> {
+    read: &'r std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ShapeSeed<'_> {
+    type Value = Shape;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Shape, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// The records of a sequence: how long the longest is, and which.
+struct Lengths<'r> {
+    read: &'r std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Lengths<'_> {
+    type Value = Option<(u64, usize)>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Lengths<'_> {
+    type Value = Option<(u64, usize)>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let (mut longest, mut at, mut n) = (0u64, 0usize, 0usize);
+        let mut before = self.read.get();
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            n += 1;
+            let now = self.read.get();
+            if now - before > longest {
+                (longest, at) = (now - before, n);
+            }
+            before = now;
+        }
+        Ok(Some((longest, at)))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ShapeSeed<'_> {
+    type Value = Shape;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON document")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Shape, A::Error> {
+        let lengths = Lengths { read: self.read };
+        let (longest, at) = serde::de::Visitor::visit_seq(lengths, seq)?.unwrap_or_default();
+        Ok(Shape::Array { longest, at })
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        // As `Option<Vec<_>>` under the name `Records` reads it: one `Records` member holding an array (or
+        // null) makes the records; none, another value, or the name twice make the object one event.
+        let (mut records, mut names) = (None, 0);
+        let mut not_records = false;
+        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if name == "Records" {
+                names += 1;
+                match map.next_value_seed(Lengths { read: self.read })? {
+                    Some(found) => records = Some(found),
+                    None => not_records = true,
+                }
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(match records {
+            Some((longest, at)) if names == 1 && !not_records => Shape::Records { longest, at },
+            _ => Shape::Object,
+        })
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Shape, E> {
+        Ok(Shape::Other)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Shape, E> {
+        Ok(Shape::Other)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Shape, E> {
+        Ok(Shape::Other)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Shape, E> {
+        Ok(Shape::Other)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Shape, E> {
+        Ok(Shape::Other)
+    }
+    fn visit_unit<E>(self) -> Result<Shape, E> {
+        Ok(Shape::Other)
+    }
+}
+
+/// Hands each record of an array document (or of a `{"Records": [...]}` one, `records`) to `each`, one at a
+/// time; `Ok(false)` when `each` stopped it.
+struct EachRecord<'e, F> {
+    records: bool,
+    each: &'e mut F,
+}
+
+impl<'de, F: FnMut(&serde_json::value::RawValue) -> bool> serde::de::DeserializeSeed<'de>
+    for EachRecord<'_, F>
+{
+    type Value = bool;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, F: FnMut(&serde_json::value::RawValue) -> bool> serde::de::Visitor<'de>
+    for EachRecord<'_, F>
+{
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of records")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while let Some(record) = seq.next_element::<Box<serde_json::value::RawValue>>()? {
+            if !(self.each)(&record) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let records = self.records;
+        let mut each = Some(self);
+        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match each.take() {
+                Some(seed) if records && name == "Records" => {
+                    if !map.next_value_seed(EachRecord {
+                        records: false,
+                        each: seed.each,
+                    })? {
+                        return Ok(false);
+                    }
+                }
+                other => {
+                    each = other;
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// Splits one JSON document into events: `{"Records":[...]}` -> each record; `[...]` -> each element; an object
@@ -357,37 +653,50 @@ fn each_document_record<P: Parse>(
         });
     };
     for (i, record) in records.into_iter().enumerate() {
-        let bytes = minify(record.get().as_bytes());
-        let not_object = || InputError::Document {
-            file: file_name.into(),
-            message: format!("record {} is not a JSON object", i + 1),
-        };
-        if !bytes.starts_with(b"{") {
-            return Err(not_object());
-        }
-        if bytes.len() > MAX_EVENT_BYTES && one_object {
-            return Err(InputError::Invalid {
-                file: file_name.into(),
-                line: first_line,
-                message: format!("event is longer than {MAX_EVENT_BYTES} bytes"),
-            });
-        }
-        if bytes.len() > MAX_EVENT_BYTES {
-            return Err(InputError::Document {
-                file: file_name.into(),
-                message: format!("record {} is longer than {MAX_EVENT_BYTES} bytes", i + 1),
-            });
-        }
-        let value: Value = serde_json::from_slice(&bytes).map_err(|_| not_object())?;
-        if !f(Parsed {
-            bytes: Cow::Owned(bytes),
-            out: parser.value(value),
-            line: first_line,
-        })? {
+        let parsed = document_record(file_name, record, i + 1, one_object, first_line, parser)?;
+        if !f(parsed)? {
             break;
         }
     }
     Ok(())
+}
+
+/// Record `number` (from 1) of a document, minified, checked (an object, no longer than an event) and parsed.
+fn document_record<P: Parse>(
+    file_name: &str,
+    record: &serde_json::value::RawValue,
+    number: usize,
+    one_object: bool,
+    first_line: u64,
+    parser: &P,
+) -> Result<Parsed<'static, P::Out>, InputError> {
+    let bytes = minify(record.get().as_bytes());
+    let not_object = || InputError::Document {
+        file: file_name.into(),
+        message: format!("record {number} is not a JSON object"),
+    };
+    if !bytes.starts_with(b"{") {
+        return Err(not_object());
+    }
+    if bytes.len() > MAX_EVENT_BYTES && one_object {
+        return Err(InputError::Invalid {
+            file: file_name.into(),
+            line: first_line,
+            message: format!("event is longer than {MAX_EVENT_BYTES} bytes"),
+        });
+    }
+    if bytes.len() > MAX_EVENT_BYTES {
+        return Err(InputError::Document {
+            file: file_name.into(),
+            message: format!("record {number} is longer than {MAX_EVENT_BYTES} bytes"),
+        });
+    }
+    let value: Value = serde_json::from_slice(&bytes).map_err(|_| not_object())?;
+    Ok(Parsed {
+        bytes: Cow::Owned(bytes),
+        out: parser.value(value),
+        line: first_line,
+    })
 }
 
 /// Removes JSON white space (space, tab, LF, CR) outside strings; every other byte is kept.
@@ -457,6 +766,110 @@ mod tests {
             Ok(true)
         })?;
         Ok(out)
+    }
+
+    /// What the streaming reader of long documents gives, and what reading the same document whole gives.
+    fn streamed_and_whole(doc: &[u8]) -> (String, String) {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(doc).unwrap();
+        let show = |r: Result<(), InputError>, out: Vec<Vec<u8>>| match r {
+            Ok(()) => format!(
+                "{:?}",
+                out.iter()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .collect::<Vec<_>>()
+            ),
+            // The place of a syntax error is the same; serde_json words a few differently when it does not keep
+            // the text (a trailing comma is "expected value" to one reader, "trailing comma" to the other).
+            Err(e) => {
+                let e = e
+                    .to_string()
+                    .replace(&file.path().display().to_string(), "F");
+                format!("error {}", e.split("): ").next().unwrap_or(&e))
+            }
+        };
+        let mut streamed = Vec::new();
+        let r = read_document(
+            file.path(),
+            &file.path().display().to_string(),
+            &WholeValue,
+            |e| {
+                streamed.push(e.bytes.into_owned());
+                Ok(true)
+            },
+        );
+        let streamed = show(r, streamed);
+        let mut whole = Vec::new();
+        let r = each_document_record(
+            &file.path().display().to_string(),
+            doc,
+            1,
+            &WholeValue,
+            |e| {
+                whole.push(e.bytes.into_owned());
+                Ok(true)
+            },
+        );
+        (streamed, show(r, whole))
+    }
+
+    #[test]
+    fn a_long_document_is_streamed_into_the_events_reading_it_whole_gives() {
+        let docs: &[&str] = &[
+            "{\"Records\": [\n  {\"a\": 1,\n   \"b\": [1, 2.50, \"x y\"]},\n  {\"c\": {\"d\": null}}\n]}",
+            "[{\"a\":1}, {\"b\":\"caf\\u00e9\"}]",
+            "{\"x\": 1, \"Records\": [{\"a\":1}], \"y\": {\"Records\": 5}}",
+            "{\"Records\": [{\"a\":1}], \"Records\": [{\"b\":2}]}",
+            "{\"Records\": null, \"a\": 1}",
+            "{\"Records\": {\"a\": 1}}",
+            "{\"Records\": 5}",
+            "{\"Records\": []}",
+            "[]",
+            "{\n  \"a\": [1, {\"b\": true}]\n}",
+            "[{\"a\":1}, 2]",
+            "{\"Records\": [{\"a\":1}, \"s\"]}",
+            "42",
+            "\"text\"",
+            "{\"Records\": [{\"a\":1}, {\"b\":2}",
+            "[{\"a\":1}] trailing",
+            "{\"Records\": [{\"a\":1},]}",
+        ];
+        for doc in docs {
+            let (streamed, whole) = streamed_and_whole(doc.as_bytes());
+            assert_eq!(streamed, whole, "{doc}");
+        }
+    }
+
+    #[test]
+    fn a_streamed_document_stops_where_it_is_told_and_names_a_record_too_long() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(b"{\"Records\": [{\"a\":1}, {\"b\":2}, {\"c\":3}]}")
+            .unwrap();
+        let mut seen = Vec::new();
+        read_document(file.path(), "f", &WholeValue, |e| {
+            seen.push(e.bytes.into_owned());
+            Ok(seen.len() < 2)
+        })
+        .unwrap();
+        assert_eq!(seen, [b"{\"a\":1}".to_vec(), b"{\"b\":2}".to_vec()]);
+        // A record longer than any event can be, even once its white space is removed, is refused before it is
+        // held: by its number.
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        write!(
+            file,
+            "[{{\"a\":1}}, {{\"b\":\"{}\"}}]",
+            "x".repeat(MAX_RECORD_TEXT_BYTES as usize)
+        )
+        .unwrap();
+        match read_document(file.path(), "f", &WholeValue, |_| Ok(true)) {
+            Err(InputError::Document { message, .. }) => {
+                assert_eq!(
+                    message,
+                    format!("record 2 is longer than {MAX_EVENT_BYTES} bytes")
+                )
+            }
+            other => panic!("{:?}", other.err()),
+        }
     }
 
     #[test]
