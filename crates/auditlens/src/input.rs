@@ -312,7 +312,10 @@ fn read_document<P: Parse>(
         let mut reader = open_maybe_gzip(path).map_err(io_err)?;
         strip_bom(&mut reader).map_err(io_err)?;
         Ok(CountingReader {
-            inner: BufReader::new(reader.take(MAX_DOCUMENT_BYTES + 1)),
+            inner: reader.take(MAX_DOCUMENT_BYTES + 1),
+            buf: vec![0; 64 << 10].into_boxed_slice(),
+            at: 0,
+            len: 0,
             read: std::rc::Rc::new(std::cell::Cell::new(0)),
         })
     };
@@ -406,15 +409,26 @@ fn read_document<P: Parse>(
 /// limit, as a pretty-printed record may be mostly white space.
 const MAX_RECORD_TEXT_BYTES: u64 = 4 * MAX_EVENT_BYTES as u64;
 
-/// A reader that counts the bytes read through it (the JSON parser's position, to a byte it may have peeked).
+/// A buffered reader that counts the bytes read through it (the JSON parser's position, to a byte it may have
+/// peeked). serde_json reads a reader a byte at a time: each is served from this buffer.
 struct CountingReader {
-    inner: BufReader<io::Take<Box<dyn BufRead>>>,
+    inner: io::Take<Box<dyn BufRead>>,
+    buf: Box<[u8]>,
+    at: usize,
+    len: usize,
     read: std::rc::Rc<std::cell::Cell<u64>>,
 }
 
 impl Read for CountingReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+    #[inline]
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.at == self.len {
+            self.len = self.inner.read(&mut self.buf)?;
+            self.at = 0;
+        }
+        let n = out.len().min(self.len - self.at);
+        out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
+        self.at += n;
         self.read.set(self.read.get() + n as u64);
         Ok(n)
     }
