@@ -574,6 +574,23 @@ fn fork_is_refused_and_a_gap_is_imported_and_flagged() {
         notice.message
     );
     assert_eq!(notice.sequence, Some(2));
+    // The notice follows what the kept copy's checkpoint signs, not its row's columns: moving the row to another
+    // sequence neither hides the fork nor makes one elsewhere.
+    lab.raw()
+        .execute(
+            "UPDATE archives SET sequence = 7 WHERE status = 'failed'",
+            [],
+        )
+        .unwrap();
+    let report = lab.store().check(&lab.trusted(), &mut |_| true).unwrap();
+    assert_eq!(report.notices.len(), 1, "{:?}", report.notices);
+    assert!(
+        report.notices[0]
+            .message
+            .contains("a fork (its events were not stored)"),
+        "{:?}",
+        report.notices
+    );
 }
 
 fn assert_check_finds(lab: &Lab, needle: &str, index: Option<u64>) {

@@ -131,9 +131,10 @@ struct Tally {
     unconfirmed: BTreeMap<String, (Vec<String>, u64)>,
     /// (archive id, signer, events) of rows marked failed whose stored documents and events verify in full.
     failed_but_verifying: Vec<(i64, String, u64)>,
-    /// (archive id, signer) of rows marked failed whose stored checkpoint is signed by the key their stored
-    /// manifest names, for the signed origin, but whose events were not all stored (a fork is kept without them).
-    failed_signed: Vec<(i64, String)>,
+    /// (archive id, signer, signed origin, signed sequence) of rows marked failed whose stored checkpoint is
+    /// signed by the key their stored manifest names, but whose events were not all stored (a fork is kept
+    /// without them).
+    failed_signed: Vec<(i64, String, String, u64)>,
 }
 
 /// What re-verifying one archive established.
@@ -143,8 +144,9 @@ struct Established {
     events: u64,
     /// The signer, when the stored checkpoint's signature verifies with the key the stored manifest names.
     signer: Option<VerifierKey>,
-    /// The signed origin and the manifest's signed `created` time.
+    /// The signed origin, sequence and the manifest's signed `created` time.
     origin: String,
+    sequence: Option<u64>,
     created: Option<i64>,
     /// Nothing at all differs from the signed documents: signature, manifest, every event, root and chain.
     verifies: bool,
@@ -383,14 +385,15 @@ impl Store {
         }
         // A kept copy whose signed checkpoint differs from the verified archive's at its sequence, stored without
         // its events (an import refuses a fork before reading them): the fork is still signed, and worth knowing.
-        for (id, signer) in tally.failed_signed {
+        for (id, signer, origin, sequence) in tally.failed_signed {
             let Some(a) = archives.iter().find(|a| a.id == id) else {
                 continue;
             };
+            // A verified row's origin and sequence are compared with its own signed checkpoint above.
             let holder = archives.iter().find(|v| {
                 v.status == "verified"
-                    && v.origin == a.origin
-                    && v.sequence == a.sequence
+                    && v.origin.as_deref() == Some(origin.as_str())
+                    && v.sequence == Some(sequence)
                     && v.checkpoint != a.checkpoint
             });
             if let Some(v) = holder {
@@ -556,8 +559,14 @@ impl Store {
                                 signer_text(signer),
                                 found.events,
                             ));
-                        } else if a.origin.as_deref() == Some(found.origin.as_str()) {
-                            (tally.failed_signed).push((a.id, signer_text(signer)));
+                        } else if let Some(sequence) = found.sequence {
+                            // What the checkpoint signs, not the row's columns (which anyone may edit).
+                            (tally.failed_signed).push((
+                                a.id,
+                                signer_text(signer),
+                                found.origin.clone(),
+                                sequence,
+                            ));
                         }
                     }
                     return Ok(found.events);
@@ -643,6 +652,7 @@ impl Store {
         found.signer = Some(signed.signer);
         found.created = crate::time::parse_rfc3339(&signed.manifest.created);
         found.origin = signed.checkpoint.origin.clone();
+        found.sequence = Some(signed.chain.sequence);
         let (cp, chain) = (signed.checkpoint, signed.chain);
         let bytes = (signed.manifest.entries.iter()).fold(0u64, |n, e| n.saturating_add(e.bytes));
         if a.bytes != bytes {
