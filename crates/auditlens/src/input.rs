@@ -317,16 +317,32 @@ fn read_document<P: Parse>(
             at: 0,
             len: 0,
             read: std::rc::Rc::new(std::cell::Cell::new(0)),
+            scan: Scan::default(),
         })
     };
+    let scanned = |reader: &CountingReader| {
+        reader
+            .scan
+            .fault
+            .clone()
+            .map(|message| InputError::Document {
+                file: file_name.into(),
+                message,
+            })
+    };
     // Pass 1: syntax, shape, and each record's length as written.
-    let reader = open()?;
-    let read = reader.read.clone();
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    let mut first = open()?;
+    let read = first.read.clone();
+    let mut de = serde_json::Deserializer::from_reader(&mut first);
     let shape = serde::de::DeserializeSeed::deserialize(ShapeSeed { read: &read }, &mut de)
         .and_then(|shape| de.end().map(|()| shape));
+    drop(de);
     if read.get() > MAX_DOCUMENT_BYTES {
         return Err(too_large());
+    }
+    let whole = first.scan.finish();
+    if let Some(e) = scanned(&first) {
+        return Err(e);
     }
     let shape = shape.map_err(invalid)?;
     match shape {
@@ -385,7 +401,8 @@ fn read_document<P: Parse>(
                     }
                 }
             };
-            let mut de = serde_json::Deserializer::from_reader(open()?);
+            let mut second = open()?;
+            let mut de = serde_json::Deserializer::from_reader(&mut second);
             let records = matches!(shape, Shape::Records { .. });
             let done = serde::de::DeserializeSeed::deserialize(
                 EachRecord {
@@ -394,11 +411,27 @@ fn read_document<P: Parse>(
                 },
                 &mut de,
             );
+            drop(de);
+            if let Some(e) = scanned(&second) {
+                return Err(e);
+            }
             match (stopped, done) {
                 (Some(e), _) => Err(e),
                 // Stopped early by `f`: the rest is not read (the parser, left mid-document, may have complained).
                 _ if halted => Ok(()),
-                (None, Ok(_)) => Ok(()),
+                (None, Ok(_)) => {
+                    // Every byte again, to the end: the records handed over came from the document the first pass
+                    // checked, or the file changed in between.
+                    io::copy(&mut second, &mut io::sink()).map_err(io_err)?;
+                    if second.scan.finish() != whole {
+                        return Err(InputError::Document {
+                            file: file_name.into(),
+                            message: "the file changed while it was being read; read it again"
+                                .into(),
+                        });
+                    }
+                    Ok(())
+                }
                 (None, Err(e)) => Err(invalid(e)),
             }
         }
@@ -410,13 +443,100 @@ fn read_document<P: Parse>(
 const MAX_RECORD_TEXT_BYTES: u64 = 4 * MAX_EVENT_BYTES as u64;
 
 /// A buffered reader that counts the bytes read through it (the JSON parser's position, to a byte it may have
-/// peeked). serde_json reads a reader a byte at a time: each is served from this buffer.
+/// peeked), and [`Scan`]s them. serde_json reads a reader a byte at a time: each is served from this buffer.
 struct CountingReader {
     inner: io::Take<Box<dyn BufRead>>,
     buf: Box<[u8]>,
     at: usize,
     len: usize,
     read: std::rc::Rc<std::cell::Cell<u64>>,
+    scan: Scan,
+}
+
+/// Brackets open at once beyond which a long document is refused: serde_json skips what it does not keep with a
+/// byte per open bracket, so memory would grow with the nesting (as deep as SQLite's JSON functions read).
+const MAX_DOCUMENT_DEPTH: usize = 1000;
+
+/// What is checked of every byte of a long document as it is read, beyond what serde_json checks of the parts it
+/// skips: UTF-8 throughout, the nesting, and the SHA-256 of the whole (the two passes must read the same bytes).
+#[derive(Default)]
+struct Scan {
+    hash: sha2::Sha256,
+    /// The start of a UTF-8 sequence the last chunk ended in.
+    partial: Vec<u8>,
+    in_string: bool,
+    escaped: bool,
+    depth: usize,
+    fault: Option<String>,
+}
+
+impl Scan {
+    fn feed(&mut self, mut chunk: &[u8]) {
+        use sha2::Digest as _;
+        self.hash.update(chunk);
+        if self.fault.is_some() {
+            return;
+        }
+        // A sequence cut at the end of the last chunk, completed from this one.
+        while !self.partial.is_empty() && !chunk.is_empty() {
+            self.partial.push(chunk[0]);
+            chunk = &chunk[1..];
+            match std::str::from_utf8(&self.partial) {
+                Ok(_) => self.partial.clear(),
+                Err(e) if e.error_len().is_none() => {}
+                Err(_) => {
+                    self.fault = Some("the document is not UTF-8".into());
+                    return;
+                }
+            }
+        }
+        if self.partial.is_empty()
+            && let Err(e) = std::str::from_utf8(chunk)
+        {
+            match e.error_len() {
+                Some(_) => {
+                    self.fault = Some("the document is not UTF-8".into());
+                    return;
+                }
+                None => self.partial = chunk[e.valid_up_to()..].to_vec(),
+            }
+        }
+        for &b in chunk {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'[' | b'{' => {
+                    self.depth += 1;
+                    if self.depth > MAX_DOCUMENT_DEPTH {
+                        self.fault = Some(format!(
+                            "the document nests more than {MAX_DOCUMENT_DEPTH} brackets deep"
+                        ));
+                        return;
+                    }
+                }
+                b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+
+    /// The SHA-256 of every byte fed, once the end is reached (a sequence still cut there is not UTF-8).
+    fn finish(&mut self) -> [u8; 32] {
+        use sha2::Digest as _;
+        if !self.partial.is_empty() && self.fault.is_none() {
+            self.fault = Some("the document is not UTF-8".into());
+        }
+        std::mem::take(&mut self.hash).finalize().into()
+    }
 }
 
 impl Read for CountingReader {
@@ -425,6 +545,10 @@ impl Read for CountingReader {
         if self.at == self.len {
             self.len = self.inner.read(&mut self.buf)?;
             self.at = 0;
+            self.scan.feed(&self.buf[..self.len]);
+            if let Some(fault) = &self.scan.fault {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, fault.clone()));
+            }
         }
         let n = out.len().min(self.len - self.at);
         out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
@@ -880,6 +1004,60 @@ mod tests {
                 assert_eq!(
                     message,
                     format!("record 2 is longer than {MAX_EVENT_BYTES} bytes")
+                )
+            }
+            other => panic!("{:?}", other.err()),
+        }
+    }
+
+    /// Red-team findings of 2026-12-07 on the streaming reader: what serde_json skips without keeping (invalid
+    /// UTF-8 in a string, nesting, in a member that is not `Records`) is checked by the reader itself, and a file
+    /// that changes between the two passes is refused.
+    #[test]
+    fn a_streamed_document_is_utf8_throughout_not_nested_without_bound_and_the_same_in_both_passes()
+    {
+        let refused = |doc: &[u8]| {
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            file.write_all(doc).unwrap();
+            match read_document(file.path(), "f", &WholeValue, |_| Ok(true)) {
+                Err(InputError::Document { message, .. }) => message,
+                other => panic!("{:?}", other.err()),
+            }
+        };
+        let bad_utf8 = b"{\"x\": \"\xff\xfe\", \"Records\": [{\"a\": 1}]}".to_vec();
+        assert_eq!(refused(&bad_utf8), "the document is not UTF-8");
+        let deep = format!(
+            "{{\"x\": {}{}, \"Records\": [{{\"a\": 1}}]}}",
+            "[".repeat(MAX_DOCUMENT_DEPTH),
+            "]".repeat(MAX_DOCUMENT_DEPTH)
+        );
+        assert_eq!(
+            refused(deep.as_bytes()),
+            format!("the document nests more than {MAX_DOCUMENT_DEPTH} brackets deep")
+        );
+
+        // Rewritten in place while its records are handed over: the rest of the second pass is not the document
+        // the first pass checked.
+        let record = format!("{{\"pad\":\"{}\"}}", "x".repeat(1000));
+        let doc = |who: &str| {
+            let records = vec![record.as_str(); 500].join(",\n");
+            format!("{{\"Records\": [\n{{\"who\":\"{who}\"}},\n{records}]}}")
+        };
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), doc("alice")).unwrap();
+        let mut n = 0;
+        let r = read_document(file.path(), "f", &WholeValue, |_| {
+            n += 1;
+            if n == 1 {
+                std::fs::write(file.path(), doc("mallory").replace("xxxx", "yyyy")).unwrap();
+            }
+            Ok(true)
+        });
+        match r {
+            Err(InputError::Document { message, .. }) => {
+                assert_eq!(
+                    message,
+                    "the file changed while it was being read; read it again"
                 )
             }
             other => panic!("{:?}", other.err()),
