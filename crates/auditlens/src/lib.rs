@@ -4,7 +4,8 @@
 //! - [`merkle`], [`note`], [`checkpoint`]: the standards (RFC 6962 Merkle trees, C2SP signed notes, checkpoints).
 //! - [`archive`], [`seal`], [`verify`]: the signed archive format (docs/archive-format.md).
 //! - [`input`], [`lines`]: reading source logs and streaming lines.
-//! - [`sources`], [`time`]: normalization of events per source kind (docs/sources.md).
+//! - [`sources`], [`time`]: normalization of events per source kind (docs/sources.md); [`json`]: the parsed event
+//!   they read (texts borrowed from its bytes).
 //! - [`query`]: the search query language (docs/search.md).
 //! - [`store`]: the local SQLite evidence store: import, check, search (and the time histogram of a search).
 //! - [`keyfile`]: key pairs on disk (`NAME.key`, owner-only, and `NAME.pub`), as keygen and the app write them.
@@ -27,6 +28,7 @@ pub mod cloudtrail_digest;
 pub mod coverage;
 pub mod engagement;
 pub mod input;
+pub mod json;
 pub mod keyfile;
 pub mod keyring;
 pub mod lines;

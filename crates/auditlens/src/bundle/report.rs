@@ -429,7 +429,7 @@ mod tests {
         let event = br#"{"verb":"get","user":{"username":"alice"}}"#;
         assert_eq!(
             event_fields(&k8s, event),
-            k8s.normalize(&serde_json::from_slice(event).unwrap())
+            k8s.normalize(&serde_json::from_slice::<serde_json::Value>(event).unwrap())
         );
     }
 }

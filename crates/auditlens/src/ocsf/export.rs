@@ -9,8 +9,9 @@
 //!   reads 4,096 of the archives' stored leaves after each chunk it hands over (the rest after the last), and hands
 //!   the rows over in chunks: up to 1,024 rows whose texts are in one buffer (emptied chunks come back to be filled
 //!   again);
-//! - the mapping one maps each event to OCSF and appends it to its partition's Arrow columns (no row is kept as
-//!   owned values of its own: what a row allocates is freed on the thread that allocated it);
+//! - the mapping one confirms each row against its event's bytes (the comparison `check` makes), maps the event
+//!   to OCSF and appends it to its partition's Arrow columns (no row is kept as owned values of its own: what a
+//!   row allocates is freed on the thread that allocated it);
 //! - the encoding one checks each batch's leaves and encodes it (Parquet, zstd).
 //!
 //! Memory is bounded by bytes: the store is read through an 8 MiB page cache, not a map of the file; chunks handed
@@ -21,11 +22,11 @@
 //! next `part-NNNNN` file), at most 8 of them hold a row group in progress (the least recently written of those
 //! writes its row group when a ninth starts one), and a file's row group is written once its encoded size reaches
 //! 32 MiB or 65,536 rows, or earlier when the open files hold more than 32 MiB together (the one holding most
-//! writes its row group). What
-//! made it faster, measured (docs/benchmarks.md, "Export"): parsing only the members the mapping reads, into texts
-//! borrowed from the event (ocsf/json.rs), columns appended row by row by the thread that maps, queues by bytes
-//! between the threads (the encoder works in bursts), reading on a thread of its own, the archives' leaves read
-//! between the rows, no dictionary and no statistics for columns that differ on every row, and zstd level 1.
+//! writes its row group). What made it faster, measured (docs/benchmarks.md, "Export"): each event read once
+//! into texts borrowed from its bytes (crate::json), for the row's confirmation and its mapping, columns appended
+//! row by row by the thread that maps, queues by bytes between the threads (the encoder works in bursts), reading
+//! on a thread of its own, the archives' leaves read between the rows, no dictionary and no statistics for columns
+//! that differ on every row, and zstd level 1.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -1071,8 +1072,10 @@ fn map_chunks(
                     chunk.get_opt(&row.privilege),
                 ],
             };
+            // Read once: for the confirmation and for the mapping.
+            let event = crate::sources::read_event(raw.as_bytes());
             let (_, findings) =
-                stored.derive(raw.as_bytes(), &info.rules, &info.source_name, &info.origin);
+                stored.derive_read(&event, &info.rules, &info.source_name, &info.origin);
             if !findings.is_empty() {
                 return Err(ParquetExportError::Refused(format!(
                     "{event_id}: this event as stored is not the one signed: {} (run auditlens check)",
@@ -1089,7 +1092,7 @@ fn map_chunks(
                 agent: chunk.get_opt(&row.agent),
                 privilege: chunk.get_opt(&row.privilege),
             };
-            let ocsf = map::map_raw(info.kind, raw, &fields);
+            let ocsf = map::map_read(info.kind, raw, event.as_ref().ok(), &fields);
             *counted.entry(ocsf.class).or_default() += 1;
             raw_bytes += raw.len() as u64;
             let provenance = Provenance {

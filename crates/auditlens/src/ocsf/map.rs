@@ -334,16 +334,36 @@ fn part(kind: SourceKind, member: &str) -> Part {
 /// members the mapping reads are parsed; the others are never built as values, and `unmapped` points at their
 /// exact JSON text in `raw`.
 pub fn map_raw<'a>(kind: SourceKind, raw: &'a str, f: &Fields<'a>) -> OcsfEvent<'a> {
+    map_read(kind, raw, None, f)
+}
+
+/// [`map_raw`] of an event whose bytes `raw` were read whole already ([`crate::sources::read_event`], as the
+/// export reads them to confirm the stored row): its members are not parsed again.
+pub fn map_read<'a>(
+    kind: SourceKind,
+    raw: &'a str,
+    event: Option<&Json<'a>>,
+    f: &Fields<'a>,
+) -> OcsfEvent<'a> {
     let Some(members) = members(raw) else {
         return map_fields(kind, &Json::Null, f);
     };
-    // Names and strings borrowed from `raw` (ocsf/json.rs); `members` already kept each name once.
-    let object: Vec<(Cow<'a, str>, Json<'a>)> = members
-        .iter()
-        .filter(|(name, _)| read(kind, name))
-        .filter_map(|(name, value)| Some((name.clone(), serde_json::from_str(value.get()).ok()?)))
-        .collect();
-    let mut mapped = map_fields(kind, &Json::Object(object), f);
+    let mut mapped = match event {
+        // The whole event: the mapping reads the same members in it (a member is found by its last value in
+        // both).
+        Some(event) => map_fields(kind, event, f),
+        None => {
+            // Names and strings borrowed from `raw` (crate::json); `members` already kept each name once.
+            let object: Vec<(Cow<'a, str>, Json<'a>)> = members
+                .iter()
+                .filter(|(name, _)| read(kind, name))
+                .filter_map(|(name, value)| {
+                    Some((name.clone(), serde_json::from_str(value.get()).ok()?))
+                })
+                .collect();
+            map_fields(kind, &Json::Object(object), f)
+        }
+    };
     let taken = taken(kind);
     // A borrowed name or value is a slice of `raw`: its offset is the distance between the two.
     let within = |text: &str| {
@@ -1264,6 +1284,33 @@ mod tests {
     }
 
     #[test]
+    fn every_fixture_event_maps_the_same_from_its_bytes_read_whole_and_as_a_value() {
+        let f = fields("an action", "denied", Some("exec"));
+        let mut events = 0;
+        crate::sources::for_each_fixture_event(|raw| {
+            let Ok(raw) = std::str::from_utf8(raw) else {
+                return;
+            };
+            events += 1;
+            let value: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
+            let event = crate::sources::read_event(raw.as_bytes());
+            for kind in SourceKind::BUILTIN {
+                let mut from_bytes = map_raw(kind, raw, &f);
+                let mut read = map_read(kind, raw, event.as_ref().ok(), &f);
+                assert_eq!(format!("{read:?}"), format!("{from_bytes:?}"), "{raw}");
+                from_bytes.unmapped.clear();
+                read.unmapped.clear();
+                assert_eq!(
+                    format!("{from_bytes:?}"),
+                    format!("{:?}", map(kind, &value, &f)),
+                    "{raw}"
+                );
+            }
+        });
+        assert!(events > 100, "{events}");
+    }
+
+    #[test]
     fn mapping_from_the_bytes_equals_mapping_from_the_parsed_event() {
         let events = [
             (
@@ -1316,6 +1363,11 @@ mod tests {
         for (kind, raw) in events {
             let value: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
             let mut from_bytes = map_raw(kind, raw, &f);
+            // Read whole first, as the export reads it: the same mapping.
+            if let Ok(event) = crate::sources::read_event(raw.as_bytes()) {
+                let read = map_read(kind, raw, Some(&event), &f);
+                assert_eq!(format!("{read:?}"), format!("{from_bytes:?}"), "{raw}");
+            }
             let texts: Vec<(String, String)> = from_bytes
                 .unmapped_text(raw)
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -6,7 +6,7 @@
 
 pub mod columns;
 pub mod export;
-pub mod json;
+pub use crate::json;
 pub mod map;
 
 pub use export::{

@@ -5,7 +5,7 @@
 /// the number goes up whenever a rule changes what a stored event's fields would be.
 pub const MAPPER: &str = "cloudtrail/2";
 
-use serde_json::Value;
+use crate::json::Node;
 
 use super::{Normalized, first_text, join, some, str_at, text, text_at};
 
@@ -92,7 +92,7 @@ pub const PRIVILEGED: [(&str, &str); 8] = [
 pub const READ_PREFIXES: [&str; 5] = ["Get", "List", "Describe", "Head", "Lookup"];
 
 /// Normalizes one CloudTrail record.
-pub fn normalize(event: &Value) -> Normalized {
+pub fn normalize<'t, N: Node<'t>>(event: &N) -> Normalized {
     let name = str_at(event, "/eventName").filter(|n| !n.is_empty());
     let base = name.map(strip_api_version);
     let error = text_at(event, "/errorCode");
@@ -140,7 +140,7 @@ pub fn strip_api_version(name: &str) -> &str {
 
 /// `service:EventName`, the service being `eventSource` before `.amazonaws.com` (the whole `eventSource` when it
 /// has no such suffix). Just `EventName` without an `eventSource`; `None` without an `eventName`.
-fn action(event: &Value) -> Option<String> {
+fn action<'t, N: Node<'t>>(event: &N) -> Option<String> {
     let name = text_at(event, "/eventName")?;
     let service = text_at(event, "/eventSource").map(|s| match s.split_once(".amazonaws.com") {
         Some((service, _)) => service.to_owned(),
@@ -153,12 +153,12 @@ fn action(event: &Value) -> Option<String> {
 }
 
 /// The first `resources[].ARN`, else the first of [`REQUEST_PARAMETERS`] found in `requestParameters`.
-fn resource(event: &Value) -> Option<String> {
+fn resource<'t, N: Node<'t>>(event: &N) -> Option<String> {
     let arn = event
-        .get("resources")
-        .and_then(Value::as_array)
-        .and_then(|list| list.iter().find_map(|r| text(r.get("ARN"))));
-    arn.or_else(|| first_text(event.get("requestParameters")?, &REQUEST_PARAMETERS))
+        .member("resources")
+        .and_then(N::items)
+        .and_then(|list| list.iter().find_map(|r| text(r.member("ARN"))));
+    arn.or_else(|| first_text(event.member("requestParameters")?, &REQUEST_PARAMETERS))
 }
 
 /// Whether an `errorCode` means the caller was refused (contains `AccessDenied` or `Unauthorized`, ASCII
@@ -168,15 +168,19 @@ fn is_denial(code: &str) -> bool {
     lower.contains("accessdenied") || lower.contains("unauthorized")
 }
 
-fn outcome(event: &Value, name: Option<&str>, error: Option<&str>) -> Option<&'static str> {
+fn outcome<'t, N: Node<'t>>(
+    event: &N,
+    name: Option<&str>,
+    error: Option<&str>,
+) -> Option<&'static str> {
     if let Some(code) = error {
         return Some(if is_denial(code) { "denied" } else { "failure" });
     }
     let name = name?;
     let answer = event
-        .get("responseElements")
-        .and_then(|r| r.get(name))
-        .and_then(Value::as_str);
+        .member("responseElements")
+        .and_then(|r| r.member(name))
+        .and_then(N::str);
     Some(if answer == Some("Failure") {
         "failure"
     } else {
@@ -184,18 +188,17 @@ fn outcome(event: &Value, name: Option<&str>, error: Option<&str>) -> Option<&'s
     })
 }
 
-fn category(event: &Value, base: Option<&str>, error: Option<&str>) -> &'static str {
+fn category<'t, N: Node<'t>>(event: &N, base: Option<&str>, error: Option<&str>) -> &'static str {
     if base.is_some_and(|b| DEPLOYMENT.contains(&b)) {
         return "deployment";
     }
     if base.is_some_and(|b| ACCESS.contains(&b)) || error.is_some_and(is_denial) {
         return "access";
     }
-    let read_only = match event.get("readOnly") {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-        _ => false,
-    };
+    let read_only = event.member("readOnly").is_some_and(|v| {
+        v.boolean()
+            .unwrap_or_else(|| v.str().is_some_and(|s| s.eq_ignore_ascii_case("true")))
+    });
     if read_only || base.is_some_and(|b| READ_PREFIXES.iter().any(|p| b.starts_with(p))) {
         return "read";
     }
@@ -205,6 +208,7 @@ fn category(event: &Value, base: Option<&str>, error: Option<&str>) -> &'static 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
     use serde_json::json;
 
     fn call(source: &str, name: &str) -> Value {

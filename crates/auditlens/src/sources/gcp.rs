@@ -7,7 +7,7 @@
 /// the number goes up whenever a rule changes what a stored event's fields would be.
 pub const MAPPER: &str = "gcp/2";
 
-use serde_json::Value;
+use crate::json::Node;
 
 use super::{Normalized, first_text, member_or_lowercase, some, str_at, text, text_at};
 
@@ -122,29 +122,27 @@ fn is_k8s_version(s: &str) -> bool {
 }
 
 /// Normalizes one Cloud Audit Logs entry.
-pub fn normalize(event: &Value) -> Normalized {
-    let empty = Value::Null;
-    let payload = member_or_lowercase(event, "protoPayload").unwrap_or(&empty);
-    let method = str_at(payload, "/methodName").filter(|m| !m.is_empty());
-    let outcome = outcome(payload);
+pub fn normalize<'t, N: Node<'t>>(event: &N) -> Normalized {
+    // No `protoPayload`: read as `null`, which has no members.
+    let payload = member_or_lowercase(event, "protoPayload");
+    let first_text = |pointers: &[&str]| payload.and_then(|p| first_text(p, pointers));
+    let text_at = |pointer: &str| payload.and_then(|p| text_at(p, pointer));
+    let method = payload
+        .and_then(|p| str_at(p, "/methodName"))
+        .filter(|m| !m.is_empty());
+    let outcome = payload.and_then(outcome);
     let category = category(method, outcome);
     Normalized {
         ts: super::times::time(super::SourceKind::Gcp, event),
-        actor: first_text(
-            payload,
-            &[
-                "/authenticationInfo/principalEmail",
-                "/authenticationInfo/principalSubject",
-            ],
-        ),
-        action: text_at(payload, "/methodName"),
-        resource: text_at(payload, "/resourceName"),
+        actor: first_text(&[
+            "/authenticationInfo/principalEmail",
+            "/authenticationInfo/principalSubject",
+        ]),
+        action: text_at("/methodName"),
+        resource: text_at("/resourceName"),
         outcome: outcome.map(str::to_owned),
-        ip: first_text(
-            payload,
-            &["/requestMetadata/callerIp", "/requestMetadata/callerIP"],
-        ),
-        agent: text_at(payload, "/requestMetadata/callerSuppliedUserAgent"),
+        ip: first_text(&["/requestMetadata/callerIp", "/requestMetadata/callerIP"]),
+        agent: text_at("/requestMetadata/callerSuppliedUserAgent"),
         env: text(event.pointer("/resource/labels/project_id")),
         stage: None,
         category: some(category),
@@ -158,15 +156,15 @@ pub fn normalize(event: &Value) -> Normalized {
 /// From `status` (a `google.rpc.Status`) and `authorizationInfo`: code 7 (PERMISSION_DENIED) or 16
 /// (UNAUTHENTICATED), or an authorization with `granted: false`, is a denial; any other non-zero code a failure;
 /// a `status` object without a code (or with code 0) a success. No `status` object: no outcome.
-fn outcome(payload: &Value) -> Option<&'static str> {
-    let status = payload.get("status").filter(|s| s.is_object());
-    let code = status.and_then(|s| s.get("code")).and_then(Value::as_i64);
+fn outcome<'t, N: Node<'t>>(payload: &N) -> Option<&'static str> {
+    let status = payload.member("status").filter(|s| s.is_object());
+    let code = status.and_then(|s| s.member("code")).and_then(N::i64);
     let refused = payload
-        .get("authorizationInfo")
-        .and_then(Value::as_array)
+        .member("authorizationInfo")
+        .and_then(N::items)
         .is_some_and(|list| {
             list.iter()
-                .any(|a| a.get("granted") == Some(&Value::Bool(false)))
+                .any(|a| a.member("granted").and_then(N::boolean) == Some(false))
         });
     match code {
         Some(7 | 16) => Some("denied"),
@@ -233,6 +231,7 @@ fn privilege(method: Option<&str>) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
     use serde_json::json;
 
     #[test]

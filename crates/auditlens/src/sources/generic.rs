@@ -6,7 +6,7 @@
 /// the number goes up whenever a rule changes what a stored event's fields would be.
 pub const MAPPER: &str = "jsonl/2";
 
-use serde_json::Value;
+use crate::json::Node;
 
 use super::{Normalized, first_text, some};
 
@@ -72,7 +72,7 @@ pub const ENV: [&str; 2] = ["/env", "/environment"];
 const OUTCOME: [&str; 3] = ["/outcome", "/outcome/result", "/result"];
 
 /// Normalizes one JSON object of unknown origin.
-pub fn normalize(event: &Value) -> Normalized {
+pub fn normalize<'t, N: Node<'t>>(event: &N) -> Normalized {
     Normalized {
         ts: super::times::time(super::SourceKind::Jsonl, event),
         actor: first_text(event, &ACTOR),
@@ -89,18 +89,15 @@ pub fn normalize(event: &Value) -> Normalized {
 }
 
 /// `success: true/false` (a JSON boolean), else the first of [`OUTCOME`] that is a string naming an outcome.
-fn outcome(event: &Value) -> Option<&'static str> {
-    match event.get("success") {
-        Some(Value::Bool(true)) => return Some("success"),
-        Some(Value::Bool(false)) => return Some("failure"),
-        _ => {}
+fn outcome<'t, N: Node<'t>>(event: &N) -> Option<&'static str> {
+    match event.member("success").and_then(N::boolean) {
+        Some(true) => return Some("success"),
+        Some(false) => return Some("failure"),
+        None => {}
     }
-    OUTCOME.iter().find_map(|p| {
-        event
-            .pointer(p)
-            .and_then(Value::as_str)
-            .and_then(outcome_word)
-    })
+    OUTCOME
+        .iter()
+        .find_map(|p| event.pointer(p).and_then(N::str).and_then(outcome_word))
 }
 
 /// The outcome a word names (ASCII case-insensitive), if it is one of the documented words.
@@ -116,6 +113,7 @@ pub fn outcome_word(word: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
     use serde_json::json;
 
     #[test]

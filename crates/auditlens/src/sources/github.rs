@@ -6,7 +6,7 @@
 /// the number goes up whenever a rule changes what a stored event's fields would be.
 pub const MAPPER: &str = "github/2";
 
-use serde_json::Value;
+use crate::json::Node;
 
 use super::{Normalized, first_text, some, str_at, text_at};
 
@@ -49,7 +49,7 @@ pub const ACCESS_GRANTS: [&str; 6] = [
 pub const READS: [&str; 3] = ["git.clone", "git.fetch", "repo.download_zip"];
 
 /// Normalizes one GitHub audit log entry.
-pub fn normalize(event: &Value) -> Normalized {
+pub fn normalize<'t, N: Node<'t>>(event: &N) -> Normalized {
     let action = str_at(event, "/action").filter(|a| !a.is_empty());
     Normalized {
         ts: time(event),
@@ -68,12 +68,12 @@ pub fn normalize(event: &Value) -> Normalized {
 
 /// The first of `TIME_KEYS` (`@timestamp`, `created_at`, `p_event_time`) that is a time: a string under the
 /// time grammar, or a JSON integer of epoch milliseconds (GitHub's documented unit for both members).
-pub fn time(event: &Value) -> Option<i64> {
+pub fn time<'t, N: Node<'t>>(event: &N) -> Option<i64> {
     super::times::time(super::SourceKind::Github, event)
 }
 
 /// Only a finished workflow run says how it ended (`conclusion`).
-fn outcome(event: &Value) -> Option<&'static str> {
+fn outcome<'t, N: Node<'t>>(event: &N) -> Option<&'static str> {
     match str_at(event, "/conclusion")? {
         "success" => Some("success"),
         "failure" | "timed_out" | "startup_failure" => Some("failure"),
@@ -103,6 +103,7 @@ fn category(action: Option<&str>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
     use serde_json::json;
 
     #[test]

@@ -5,7 +5,7 @@
 /// the number goes up whenever a rule changes what a stored event's fields would be.
 pub const MAPPER: &str = "k8s/2";
 
-use serde_json::Value;
+use crate::json::Node;
 
 use super::{Normalized, join, some, str_at, text_at};
 
@@ -30,7 +30,7 @@ const WORKLOADS: [&str; 6] = [
 ];
 
 /// Normalizes one Kubernetes audit event.
-pub fn normalize(event: &Value) -> Normalized {
+pub fn normalize<'t, N: Node<'t>>(event: &N) -> Normalized {
     let code = status_code(event);
     let category = category(event, code);
     Normalized {
@@ -54,7 +54,7 @@ pub fn normalize(event: &Value) -> Normalized {
 
 /// The kind of privileged access of an `access` event: `exec` for exec/attach into a pod, `secret` for reading
 /// secrets, `role` for impersonation and service-account token requests.
-fn privilege(event: &Value) -> Option<&'static str> {
+fn privilege<'t, N: Node<'t>>(event: &N) -> Option<&'static str> {
     let nonempty = |p: &str| str_at(event, p).filter(|s| !s.is_empty());
     let verb = nonempty("/verb");
     let resource = nonempty("/objectRef/resource");
@@ -63,7 +63,7 @@ fn privilege(event: &Value) -> Option<&'static str> {
         Some("exec")
     } else if matches!(verb, Some("get" | "list" | "watch")) && resource == Some("secrets") {
         Some("secret")
-    } else if event.get("impersonatedUser").is_some_and(Value::is_object)
+    } else if event.member("impersonatedUser").is_some_and(N::is_object)
         || (resource == Some("serviceaccounts") && subresource == Some("token"))
     {
         Some("role")
@@ -73,7 +73,7 @@ fn privilege(event: &Value) -> Option<&'static str> {
 }
 
 /// `user.username`, or `"A as B"` when `impersonatedUser.username` (B) is present too.
-fn actor(event: &Value) -> Option<String> {
+fn actor<'t, N: Node<'t>>(event: &N) -> Option<String> {
     let user = text_at(event, "/user/username")?;
     Some(match text_at(event, "/impersonatedUser/username") {
         Some(as_user) => format!("{user} as {as_user}"),
@@ -83,7 +83,7 @@ fn actor(event: &Value) -> Option<String> {
 
 /// `resource[/subresource] [namespace/]name` from `objectRef`, missing parts left out; `requestURI` when
 /// `objectRef` gives nothing (non-resource requests such as `GET /apis`).
-fn resource(event: &Value) -> Option<String> {
+fn resource<'t, N: Node<'t>>(event: &N) -> Option<String> {
     let path = join(
         &[
             text_at(event, "/objectRef/resource"),
@@ -102,10 +102,10 @@ fn resource(event: &Value) -> Option<String> {
 }
 
 /// `responseStatus.code` when it is an integer HTTP status (100..=599).
-fn status_code(event: &Value) -> Option<i64> {
+fn status_code<'t, N: Node<'t>>(event: &N) -> Option<i64> {
     event
         .pointer("/responseStatus/code")
-        .and_then(Value::as_i64)
+        .and_then(N::i64)
         .filter(|c| (100..=599).contains(c))
 }
 
@@ -118,7 +118,7 @@ fn outcome(code: Option<i64>) -> &'static str {
     }
 }
 
-fn category(event: &Value, code: Option<i64>) -> &'static str {
+fn category<'t, N: Node<'t>>(event: &N, code: Option<i64>) -> &'static str {
     let nonempty = |p: &str| str_at(event, p).filter(|s| !s.is_empty());
     let verb = nonempty("/verb");
     let resource = nonempty("/objectRef/resource");
@@ -132,7 +132,7 @@ fn category(event: &Value, code: Option<i64>) -> &'static str {
     {
         return "deployment";
     }
-    let impersonation = event.get("impersonatedUser").is_some_and(Value::is_object);
+    let impersonation = event.member("impersonatedUser").is_some_and(N::is_object);
     if matches!(
         subresource,
         Some("exec" | "attach" | "portforward" | "proxy")
@@ -156,6 +156,7 @@ fn category(event: &Value, code: Option<i64>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
     use serde_json::json;
 
     /// A minimal, well-formed v1 event; tests change one thing at a time.

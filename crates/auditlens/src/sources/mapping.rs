@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::json::Node;
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::{CATEGORIES, Normalized, OUTCOMES, PRIVILEGES, epoch_units, text};
 
@@ -380,25 +380,23 @@ impl Mapping {
     }
 
     /// The first of the `time` pointers that gives a time under `time_format`.
-    pub fn time(&self, event: &Value) -> Option<i64> {
+    pub fn time<'t, N: Node<'t>>(&self, event: &N) -> Option<i64> {
         self.time.iter().find_map(|p| {
             let v = event.pointer(p);
             match self.time_format {
-                TimeFormat::Rfc3339 => v
-                    .and_then(Value::as_str)
-                    .and_then(crate::time::parse_rfc3339),
+                TimeFormat::Rfc3339 => v.and_then(N::str).and_then(crate::time::parse_rfc3339),
                 TimeFormat::UnixMs => epoch_units(v, 1000),
                 TimeFormat::UnixS => epoch_units(v, 1_000_000),
             }
         })
     }
 
-    fn first(event: &Value, list: &[String]) -> Option<String> {
+    fn first<'t, N: Node<'t>>(event: &N, list: &[String]) -> Option<String> {
         list.iter().find_map(|p| text(event.pointer(p)))
     }
 
     /// The first of the `outcome` pointers whose text is a listed word (ASCII case-insensitively).
-    fn outcome(&self, event: &Value) -> Option<&'static str> {
+    fn outcome<'t, N: Node<'t>>(&self, event: &N) -> Option<&'static str> {
         self.outcome.iter().find_map(|p| {
             let word = text(event.pointer(p))?;
             match &self.outcomes {
@@ -409,7 +407,7 @@ impl Mapping {
     }
 
     /// Normalizes one event with this mapping.
-    pub fn normalize(&self, event: &Value) -> Normalized {
+    pub fn normalize<'t, N: Node<'t>>(&self, event: &N) -> Normalized {
         let mut n = Normalized {
             ts: self.time(event),
             actor: Self::first(event, &self.actor),
@@ -438,7 +436,7 @@ impl Mapping {
 }
 
 impl Condition {
-    fn holds(&self, event: &Value, n: &Normalized) -> bool {
+    fn holds<'t, N: Node<'t>>(&self, event: &N, n: &Normalized) -> bool {
         let owned;
         let value: Option<&str> = match &self.subject {
             Subject::Field(f) => f.of(n),

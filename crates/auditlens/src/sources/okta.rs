@@ -6,7 +6,7 @@
 /// the number goes up whenever a rule changes what a stored event's fields would be.
 pub const MAPPER: &str = "okta/2";
 
-use serde_json::Value;
+use crate::json::Node;
 
 use super::{Normalized, first_text, member_or_lowercase, some, text};
 
@@ -49,14 +49,14 @@ pub const CHANGES: [&str; 22] = [
 ];
 
 /// Normalizes one Okta System Log event.
-pub fn normalize(event: &Value) -> Normalized {
+pub fn normalize<'t, N: Node<'t>>(event: &N) -> Normalized {
     let member = |name: &str| member_or_lowercase(event, name);
     let at = |name: &str, pointer: &str| member(name).and_then(|v| v.pointer(pointer));
     let kind = member("eventType")
-        .and_then(Value::as_str)
+        .and_then(N::str)
         .filter(|k| !k.is_empty());
     let outcome = at("outcome", "/result")
-        .and_then(Value::as_str)
+        .and_then(N::str)
         .and_then(outcome_word)
         .map(|o| match (o, kind) {
             ("failure", Some(k)) if is_sign_in(k) => "denied",
@@ -83,9 +83,9 @@ pub fn normalize(event: &Value) -> Normalized {
 }
 
 /// The first element of `target` with an `alternateId`, `displayName` or `id` text, in that order of members.
-fn resource(target: Option<&Value>) -> Option<String> {
+fn resource<'t, N: Node<'t>>(target: Option<&N>) -> Option<String> {
     target?
-        .as_array()?
+        .items()?
         .iter()
         .find_map(|t| first_text(t, &["/alternateId", "/displayName", "/id"]))
 }

@@ -5,7 +5,7 @@
 /// the number goes up whenever a rule changes what a stored event's fields would be.
 pub const MAPPER: &str = "teleport/2";
 
-use serde_json::Value;
+use crate::json::Node;
 
 use super::{Normalized, first_text, some, str_at, text_at};
 
@@ -56,7 +56,7 @@ pub const CHANGES: [&str; 7] = [
 ];
 
 /// Normalizes one Teleport audit event.
-pub fn normalize(event: &Value) -> Normalized {
+pub fn normalize<'t, N: Node<'t>>(event: &N) -> Normalized {
     let kind = str_at(event, "/event").filter(|e| !e.is_empty());
     let outcome = outcome(event, kind);
     let category = category(kind, outcome);
@@ -95,10 +95,10 @@ pub fn host_of(addr: &str) -> &str {
 /// `success` (a JSON boolean) first; then `session.rejected` (denied); then the severity letter that ends every
 /// Teleport event code: `I` info (it happened), `W` warning or `E` error (it failed). A failed `auth` or
 /// `user.login` is a refused authentication: `denied`, as a Kubernetes 401.
-fn outcome(event: &Value, kind: Option<&str>) -> Option<&'static str> {
-    let found = match event.get("success") {
-        Some(Value::Bool(true)) => Some("success"),
-        Some(Value::Bool(false)) => Some("failure"),
+fn outcome<'t, N: Node<'t>>(event: &N, kind: Option<&str>) -> Option<&'static str> {
+    let found = match event.member("success").and_then(N::boolean) {
+        Some(true) => Some("success"),
+        Some(false) => Some("failure"),
         _ if kind == Some("session.rejected") => Some("denied"),
         _ => {
             let code = str_at(event, "/code").filter(|c| c.len() > 1);
@@ -137,7 +137,7 @@ fn category(kind: Option<&str>, outcome: Option<&str>) -> &'static str {
 
 /// `login` for sign-ins, `exec` for interactive sessions and commands run through Teleport, `role` for
 /// certificates issued to an impersonator.
-fn privilege(event: &Value, kind: Option<&str>) -> Option<&'static str> {
+fn privilege<'t, N: Node<'t>>(event: &N, kind: Option<&str>) -> Option<&'static str> {
     match kind? {
         "user.login" => Some("login"),
         "session.start" | "session.join" | "exec" => Some("exec"),
@@ -149,6 +149,7 @@ fn privilege(event: &Value, kind: Option<&str>) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
     use serde_json::json;
 
     #[test]

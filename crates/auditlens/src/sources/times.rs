@@ -12,6 +12,8 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+use crate::json::Node;
+
 use super::{SourceKind, cloudtrail, gcp, generic, github, kubernetes, okta, teleport};
 
 /// The version of every built-in mapper of this AuditLens (`k8s/2`, `jsonl/2`, ...).
@@ -53,11 +55,11 @@ pub enum TimeValue<'a> {
 }
 
 impl<'a> TimeValue<'a> {
-    pub fn of(v: &'a Value) -> TimeValue<'a> {
-        match v {
-            Value::String(s) => TimeValue::Str(Cow::Borrowed(s)),
-            Value::Number(n) => TimeValue::number(&n.to_string()),
-            _ => TimeValue::Other,
+    pub fn of<'t, N: Node<'t>>(v: &'a N) -> TimeValue<'a> {
+        match (v.str(), v.number()) {
+            (Some(s), _) => TimeValue::Str(Cow::Borrowed(s)),
+            (None, Some(n)) => TimeValue::number(n),
+            (None, None) => TimeValue::Other,
         }
     }
 
@@ -115,7 +117,7 @@ pub fn current(kind: SourceKind) -> Option<TimeRule> {
 }
 
 /// The time the current rules of a built-in kind give an event (`None` for kind `mapping`).
-pub fn time(kind: SourceKind, event: &Value) -> Option<i64> {
+pub fn time<'t, N: Node<'t>>(kind: SourceKind, event: &N) -> Option<i64> {
     current(kind).and_then(|r| r.time(event))
 }
 
@@ -128,10 +130,10 @@ pub fn version_of(mapper: &str) -> Option<u32> {
 
 impl TimeRule {
     /// The first of the rule's members whose value is a time.
-    pub fn time(&self, event: &Value) -> Option<i64> {
+    pub fn time<'t, N: Node<'t>>(&self, event: &N) -> Option<i64> {
         self.keys.iter().find_map(|k| {
             event
-                .get(*k)
+                .member(k)
                 .and_then(|v| self.value_time(&TimeValue::of(v)))
         })
     }

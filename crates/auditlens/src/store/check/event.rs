@@ -2,8 +2,9 @@
 //! error the bytes give under the archive's rules. `check` runs it over every event; the app over the rows it is
 //! about to show as verified ([`crate::store::confirm`]).
 
+use crate::json::Json;
 use crate::merkle::{self, Hash, hex};
-use crate::sources::{Normalized, Normalizer};
+use crate::sources::{Normalized, Normalizer, ParseError};
 
 /// The columns [`StoredEvent::read`] reads, in its order.
 pub(crate) const STORED_EVENT_COLUMNS: &str = "leaf, raw, ts, id, parse_error, source, origin, actor, action, \
@@ -119,12 +120,36 @@ impl StoredFields<'_> {
         source_name: &str,
         origin: &str,
     ) -> (Result<Normalized, String>, Vec<String>) {
+        let normalized = normalizer.normalize_event(raw);
+        self.compare(normalized, source_name, origin)
+    }
+
+    /// [`StoredFields::derive`] of an event already read ([`crate::sources::read_event`]).
+    pub(crate) fn derive_read(
+        &self,
+        event: &Result<Json<'_>, ParseError>,
+        normalizer: &Normalizer,
+        source_name: &str,
+        origin: &str,
+    ) -> (Result<Normalized, String>, Vec<String>) {
+        let normalized = match event {
+            Ok(event) => Ok(normalizer.normalize(event)),
+            Err(why) => Err(why.clone()),
+        };
+        self.compare(normalized, source_name, origin)
+    }
+
+    /// Where these columns differ from what the event gives.
+    fn compare(
+        &self,
+        normalized: Result<Normalized, ParseError>,
+        source_name: &str,
+        origin: &str,
+    ) -> (Result<Normalized, String>, Vec<String>) {
         let mut findings = Vec::new();
         // An event that is not a JSON object the parser reads has no fields but source and origin, and the
         // parser's reason.
-        let normalized = normalizer
-            .normalize_event(raw)
-            .map_err(|e| e.reason().to_string());
+        let normalized = normalized.map_err(|e| e.reason().to_string());
         match (self.parse_error, &normalized) {
             (None, Err(why)) => findings.push(format!(
                 "stored as parsed, but the event does not parse: {why}"

@@ -1,13 +1,17 @@
-//! The members the OCSF mapping reads, parsed into [`Json`]: names and strings borrowed from the event's bytes
-//! unless they have escapes, objects as lists. `serde_json::Value` would allocate a `String` per name and per
-//! string and an ordered hash map per object, for the few values the mapping reads once.
+//! An event parsed into [`Json`]: names and strings borrowed from the event's bytes unless they have escapes,
+//! objects as lists. `serde_json::Value` would allocate a `String` per name and per string and an ordered hash
+//! map per object, for the few values the normalizers and the OCSF mapping read once (6.0 µs against 2.4 µs for
+//! a Kubernetes event of the benchmark, docs/benchmarks.md).
 //!
-//! [`Node`] is what the mapping asks of a parsed value; `Value` has it too, so the tests map each event both ways
-//! and compare (ocsf/map.rs).
+//! [`Node`] is what the normalizers (crate::sources) and the OCSF mapping (crate::ocsf::map) ask of a parsed value;
+//! `Value` has it too, so the tests read each event both ways and compare.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
-use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    Deserialize, DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::Value;
 
 /// A JSON value that borrows from the text it was parsed from. It reads every text exactly as
@@ -17,15 +21,63 @@ use serde_json::Value;
 pub enum Json<'a> {
     Null,
     Bool(bool),
-    /// The number's text as `serde_json::Number` prints it.
-    Number(String),
+    /// The number as `Value` holds it (its text is the one `Value` gives).
+    Number(serde_json::Number),
     String(Cow<'a, str>),
     Array(Vec<Json<'a>>),
     /// Members in the order of the text, a repeated name included: [`Node::member`] takes its last value.
     Object(Vec<(Cow<'a, str>, Json<'a>)>),
+    /// An object of more than [`WIDE`] members, whose names are looked up in an index (as `Value`'s map would)
+    /// rather than one by one: a producer's mapping file may look up thousands of names in it.
+    Wide(Box<Wide<'a>>),
 }
 
-/// What the OCSF mapping reads from a parsed JSON value whose texts live for `'t`.
+/// Objects of more members than this are [`Json::Wide`].
+pub const WIDE: usize = 32;
+
+/// The members of a wide object, in the order of the text, and their positions ordered by name (built at the
+/// first lookup: an object nobody looks into costs nothing more).
+#[derive(Debug, Clone)]
+pub struct Wide<'a> {
+    members: Vec<(Cow<'a, str>, Json<'a>)>,
+    by_name: OnceCell<Box<[usize]>>,
+}
+
+impl PartialEq for Wide<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.members == other.members
+    }
+}
+
+impl<'a> Wide<'a> {
+    /// The last member named `name`, found by binary search: positions sorted by name, and by position among
+    /// equal names (a stable sort).
+    fn member(&self, name: &str) -> Option<&Json<'a>> {
+        let by_name = self.by_name.get_or_init(|| {
+            let mut order: Vec<usize> = (0..self.members.len()).collect();
+            order.sort_by(|&a, &b| self.members[a].0.cmp(&self.members[b].0));
+            order.into_boxed_slice()
+        });
+        let end = by_name.partition_point(|&i| self.members[i].0.as_ref() <= name);
+        let (found, value) = &self.members[*by_name.get(end.checked_sub(1)?)?];
+        (found == name).then_some(value)
+    }
+}
+
+/// An object's members as [`Json`] keeps them: a list, or a [`Wide`] object past [`WIDE`] members.
+fn object<'a>(members: Vec<(Cow<'a, str>, Json<'a>)>) -> Json<'a> {
+    if members.len() > WIDE {
+        Json::Wide(Box::new(Wide {
+            members,
+            by_name: OnceCell::new(),
+        }))
+    } else {
+        Json::Object(members)
+    }
+}
+
+/// What the normalizers and the OCSF mapping read from a parsed JSON value whose texts live for `'t`. Each method
+/// answers what the `serde_json::Value` method of the same purpose answers (this build keeps numbers as written).
 pub trait Node<'t>: Sized {
     /// An object's member; the last one when the name is repeated.
     fn member(&self, name: &str) -> Option<&Self>;
@@ -36,6 +88,17 @@ pub trait Node<'t>: Sized {
     /// A scalar's text: a string as is, a number or boolean as its JSON text. `None` for `null`, an empty string,
     /// an object or an array (as `sources::text` reads a `Value`).
     fn text(&self) -> Option<Cow<'t, str>>;
+    /// A JSON number's text, as written (`Value::Number`'s `as_str`).
+    fn number(&self) -> Option<&str>;
+    /// A JSON boolean.
+    fn boolean(&self) -> Option<bool>;
+    /// Whether this is a JSON object.
+    fn is_object(&self) -> bool;
+
+    /// A JSON number written as an integer that fits an `i64` (`Value::as_i64`, which parses the text).
+    fn i64(&self) -> Option<i64> {
+        self.number()?.parse().ok()
+    }
 
     /// The value at a JSON pointer (RFC 6901: `/a/b/0`, `~1` for `/` and `~0` for `~` in a name), as
     /// `Value::pointer` finds it.
@@ -87,6 +150,7 @@ impl<'t> Node<'t> for Json<'t> {
                 .rev()
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v),
+            Json::Wide(wide) => wide.member(name),
             _ => None,
         }
     }
@@ -110,10 +174,28 @@ impl<'t> Node<'t> for Json<'t> {
             Json::String(s) if s.is_empty() => None,
             Json::String(Cow::Borrowed(s)) => Some(Cow::Borrowed(s)),
             Json::String(Cow::Owned(s)) => Some(Cow::Owned(s.clone())),
-            Json::Number(n) => Some(Cow::Owned(n.clone())),
+            Json::Number(n) => Some(Cow::Owned(n.to_string())),
             Json::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
-            Json::Null | Json::Array(_) | Json::Object(_) => None,
+            Json::Null | Json::Array(_) | Json::Object(_) | Json::Wide(_) => None,
         }
+    }
+
+    fn number(&self) -> Option<&str> {
+        match self {
+            Json::Number(n) => Some(n.as_str()),
+            _ => None,
+        }
+    }
+
+    fn boolean(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    fn is_object(&self) -> bool {
+        matches!(self, Json::Object(_) | Json::Wide(_))
     }
 }
 
@@ -131,11 +213,45 @@ impl<'t> Node<'t> for Value {
     }
 
     fn text(&self) -> Option<Cow<'t, str>> {
-        crate::sources::text(Some(self)).map(Cow::Owned)
+        match self {
+            Value::String(s) if s.is_empty() => None,
+            Value::String(s) => Some(Cow::Owned(s.clone())),
+            Value::Number(n) => Some(Cow::Owned(n.to_string())),
+            Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+            Value::Null | Value::Array(_) | Value::Object(_) => None,
+        }
+    }
+
+    fn number(&self) -> Option<&str> {
+        match self {
+            Value::Number(n) => Some(n.as_str()),
+            _ => None,
+        }
+    }
+
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
+    }
+
+    fn is_object(&self) -> bool {
+        Value::is_object(self)
+    }
+
+    fn i64(&self) -> Option<i64> {
+        self.as_i64()
     }
 }
 
 impl Json<'_> {
+    fn owned_members(
+        members: Vec<(Cow<'_, str>, Json<'_>)>,
+    ) -> Vec<(Cow<'static, str>, Json<'static>)> {
+        members
+            .into_iter()
+            .map(|(n, v)| (Cow::Owned(n.into_owned()), v.into_owned()))
+            .collect()
+    }
+
     /// The same value owning all its text.
     fn into_owned(self) -> Json<'static> {
         match self {
@@ -144,12 +260,8 @@ impl Json<'_> {
             Json::Number(n) => Json::Number(n),
             Json::String(s) => Json::String(Cow::Owned(s.into_owned())),
             Json::Array(items) => Json::Array(items.into_iter().map(Json::into_owned).collect()),
-            Json::Object(members) => Json::Object(
-                members
-                    .into_iter()
-                    .map(|(n, v)| (Cow::Owned(n.into_owned()), v.into_owned()))
-                    .collect(),
-            ),
+            Json::Object(members) => Json::Object(Self::owned_members(members)),
+            Json::Wide(wide) => object(Self::owned_members(wide.members)),
         }
     }
 }
@@ -186,13 +298,35 @@ impl<'de> Deserialize<'de> for Str<'de> {
 
 impl<'de> Deserialize<'de> for Json<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(Values)
+        // Room for the members and items of the objects and lists open at once in most events.
+        let mut scratch = Scratch {
+            members: Vec::with_capacity(32),
+            items: Vec::with_capacity(16),
+        };
+        Values(&mut scratch).deserialize(d)
     }
 }
 
-struct Values;
+/// The members and items of the objects and lists being read, innermost last: each object or list takes its
+/// own from the end once it is read, into a list of exactly its length. No list is grown and copied as it fills
+/// (serde_json gives no size hint), and none holds room it does not use: an event of many small objects costs
+/// what they hold.
+struct Scratch<'de> {
+    members: Vec<(Cow<'de, str>, Json<'de>)>,
+    items: Vec<Json<'de>>,
+}
 
-impl<'de> Visitor<'de> for Values {
+struct Values<'s, 'de>(&'s mut Scratch<'de>);
+
+impl<'de> DeserializeSeed<'de> for Values<'_, 'de> {
+    type Value = Json<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Json<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Values<'_, 'de> {
     type Value = Json<'de>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -204,15 +338,15 @@ impl<'de> Visitor<'de> for Values {
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<Json<'de>, E> {
-        Ok(Json::Number(v.to_string()))
+        Ok(Json::Number(v.into()))
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<Json<'de>, E> {
-        Ok(Json::Number(v.to_string()))
+        Ok(Json::Number(v.into()))
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Json<'de>, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, |n| Json::Number(n.to_string())))
+        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
     }
 
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Json<'de>, E> {
@@ -236,15 +370,15 @@ impl<'de> Visitor<'de> for Values {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json<'de>, D::Error> {
-        Json::deserialize(d)
+        self.deserialize(d)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
+        let start = self.0.items.len();
+        while let Some(item) = seq.next_element_seed(Values(&mut *self.0))? {
+            self.0.items.push(item);
         }
-        Ok(Json::Array(items))
+        Ok(Json::Array(self.0.items.drain(start..).collect()))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
@@ -252,20 +386,27 @@ impl<'de> Visitor<'de> for Values {
             return Ok(Json::Object(Vec::new()));
         };
         if first == NUMBER_TOKEN {
+            // Read as `Value` reads it: parsed again, which writes an exponent as `e+5` (the parser's own numbers
+            // come here written so already; a member of this name in the event's text may not be).
             let Str(number) = map.next_value::<Str<'de>>()?;
-            let number: serde_json::Number = number.parse().map_err(A::Error::custom)?;
-            return Ok(Json::Number(number.to_string()));
+            let number = number
+                .parse::<serde_json::Number>()
+                .map_err(A::Error::custom)?;
+            return Ok(Json::Number(number));
         }
         if first == RAW_VALUE_TOKEN {
             let Str(text) = map.next_value::<Str<'de>>()?;
             let value: Json<'_> = serde_json::from_str(&text).map_err(A::Error::custom)?;
             return Ok(value.into_owned());
         }
-        let mut members = vec![(first, map.next_value::<Json<'de>>()?)];
+        let start = self.0.members.len();
+        let value = map.next_value_seed(Values(&mut *self.0))?;
+        self.0.members.push((first, value));
         while let Some(Str(name)) = map.next_key::<Str<'de>>()? {
-            members.push((name, map.next_value()?));
+            let value = map.next_value_seed(Values(&mut *self.0))?;
+            self.0.members.push((name, value));
         }
-        Ok(Json::Object(members))
+        Ok(object(self.0.members.drain(start..).collect()))
     }
 }
 
@@ -382,6 +523,33 @@ mod tests {
                     .prop_map(|members| Value::Object(members.into_iter().collect())),
             ]
         })
+    }
+
+    proptest! {
+        /// Objects past [`WIDE`] members, with repeated names: every name is found as `Value` finds it.
+        #[test]
+        fn wide_objects_find_each_name_as_a_value_does(
+            members in prop::collection::vec(("[a-e]{0,2}", any::<u8>()), 0..120),
+        ) {
+            let text = format!(
+                "{{{}}}",
+                members
+                    .iter()
+                    .map(|(n, v)| format!("{}:{v}", Value::String(n.clone())))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            let json = parse(&text).unwrap();
+            prop_assert_eq!(matches!(json, Json::Wide(_)), members.len() > WIDE);
+            let value: Value = serde_json::from_str(&text).unwrap();
+            for name in ["", "a", "b", "aa", "ab", "e", "ee", "f", "zz", "a\u{0}"] {
+                prop_assert_eq!(
+                    json.member(name).and_then(Node::text),
+                    value.get(name).and_then(Node::text),
+                    "{}", name
+                );
+            }
+        }
     }
 
     proptest! {
