@@ -1,9 +1,11 @@
 //! An event's bytes from anyone: every source's normalizer and the OCSF mapping read them without panicking, and
-//! the OCSF row they make is appended to Arrow columns.
+//! the OCSF row they make is appended to Arrow columns. The event read into a borrowed `Json` (what the store
+//! uses) must give exactly what a `serde_json::Value` gives: the fields, whether it parses and why not, and the
+//! OCSF mapping.
 #![no_main]
 use auditlens::ocsf::columns::{ArchiveColumns, Provenance, RowsBuilder};
-use auditlens::ocsf::map::{Fields, map_raw};
-use auditlens::sources::{Normalizer, SourceKind};
+use auditlens::ocsf::map::{Fields, map_raw, map_read};
+use auditlens::sources::{Normalizer, SourceKind, parse_event, read_event};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
@@ -16,10 +18,24 @@ fuzz_target!(|bytes: &[u8]| {
     };
     let raw = String::from_utf8_lossy(bytes);
     let mut rows = RowsBuilder::new();
+    let value = parse_event(bytes);
+    let json = read_event(bytes);
     for kind in SourceKind::ALL {
         let normalizer = Normalizer::builtin(kind);
         let n = normalizer.normalize_bytes(bytes);
-        let _ = normalizer.normalize_event(bytes);
+        for rules in [normalizer.clone(), normalizer.clone().at_version(1)] {
+            let by_value = value
+                .as_ref()
+                .map(|v| rules.normalize(v))
+                .map_err(Clone::clone);
+            assert_eq!(rules.normalize_event(bytes), by_value);
+            assert_eq!(
+                json.as_ref()
+                    .map(|j| rules.normalize(j))
+                    .map_err(Clone::clone),
+                by_value
+            );
+        }
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) {
             let _ = normalizer.event_time(&v);
             let _ = normalizer.why_untimed(&v);
@@ -35,6 +51,13 @@ fuzz_target!(|bytes: &[u8]| {
             privilege: n.privilege.as_deref(),
         };
         let event = map_raw(kind, &raw, &fields);
+        if let (Ok(text), Ok(json)) = (std::str::from_utf8(bytes), &json) {
+            let read = map_read(kind, text, Some(json), &fields);
+            assert_eq!(
+                format!("{read:?}"),
+                format!("{:?}", map_raw(kind, text, &fields))
+            );
+        }
         let _ = event.unmapped_text(&raw).count();
         let p = Provenance {
             time_ms: n.ts.map_or(0, |t| t.div_euclid(1000)),

@@ -12,6 +12,9 @@ fuzz_target!(|bytes: &[u8]| {
     };
     if let Ok(normalizer) = Normalizer::new(SourceKind::Mapping, Some(mapping)) {
         let _ = normalizer.normalize_bytes(event);
+        // The borrowed reading (the store's) gives what a `Value` gives.
+        let by_value = auditlens::sources::parse_event(event).map(|v| normalizer.normalize(&v));
+        assert_eq!(normalizer.normalize_event(event), by_value);
         let _ = normalizer.source_name();
         let _ = normalizer.time_rule();
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(event) {
