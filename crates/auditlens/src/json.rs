@@ -242,6 +242,17 @@ impl<'t> Node<'t> for Value {
     }
 }
 
+impl<'a> Json<'a> {
+    /// An object's members in the order of the text, a repeated name included.
+    pub fn members(&self) -> Option<&[(Cow<'a, str>, Json<'a>)]> {
+        match self {
+            Json::Object(members) => Some(members),
+            Json::Wide(wide) => Some(&wide.members),
+            _ => None,
+        }
+    }
+}
+
 impl Json<'_> {
     fn owned_members(
         members: Vec<(Cow<'_, str>, Json<'_>)>,

@@ -345,7 +345,12 @@ pub fn map_read<'a>(
     event: Option<&Json<'a>>,
     f: &Fields<'a>,
 ) -> OcsfEvent<'a> {
-    let Some(members) = members(raw) else {
+    // The top-level members, each with its exact text: from the event read whole when it is one (its names are
+    // slices of `raw`, so the texts between them are found without reading `raw` again), else from `raw`.
+    let read_whole = event
+        .and_then(Json::members)
+        .and_then(|list| spans(raw, list));
+    let Some(members) = read_whole.or_else(|| members(raw)) else {
         return map_fields(kind, &Json::Null, f);
     };
     let mut mapped = match event {
@@ -356,10 +361,8 @@ pub fn map_read<'a>(
             // Names and strings borrowed from `raw` (crate::json); `members` already kept each name once.
             let object: Vec<(Cow<'a, str>, Json<'a>)> = members
                 .iter()
-                .filter(|(name, _)| read(kind, name))
-                .filter_map(|(name, value)| {
-                    Some((name.clone(), serde_json::from_str(value.get()).ok()?))
-                })
+                .filter(|m| read(kind, &m.name))
+                .filter_map(|m| Some((m.name.clone(), serde_json::from_str(m.text).ok()?)))
                 .collect();
             map_fields(kind, &Json::Object(object), f)
         }
@@ -371,7 +374,7 @@ pub fn map_read<'a>(
         start..start + text.len()
     };
     let mut unmapped = Vec::new();
-    for (name, value) in members {
+    for Member { name, text, value } in members {
         let part = if taken.contains(&name.as_ref()) {
             part(kind, &name)
         } else {
@@ -381,26 +384,161 @@ pub fn map_read<'a>(
             Part::All => {}
             Part::Members(held) => {
                 // An object: its members the columns do not hold, as `name.member`; anything else, whole.
-                match self::members(value.get()) {
+                let inner = value
+                    .and_then(Json::members)
+                    .and_then(|list| spans(text, list))
+                    .or_else(|| self::members(text));
+                match inner {
                     Some(inner) => unmapped.extend(
                         inner
                             .into_iter()
-                            .filter(|(inner, _)| !held.contains(&inner.as_ref()))
-                            .map(|(inner, v)| {
+                            .filter(|m| !held.contains(&m.name.as_ref()))
+                            .map(|m| {
                                 (
-                                    MemberName::Decoded(format!("{name}.{inner}")),
-                                    within(v.get()),
+                                    MemberName::Decoded(format!("{name}.{}", m.name)),
+                                    within(m.text),
                                 )
                             }),
                     ),
-                    None => unmapped.push((member_name(name, &within), within(value.get()))),
+                    None => unmapped.push((member_name(name, &within), within(text))),
                 }
             }
-            Part::Nothing => unmapped.push((member_name(name, &within), within(value.get()))),
+            Part::Nothing => unmapped.push((member_name(name, &within), within(text))),
         }
     }
     mapped.unmapped = unmapped;
     mapped
+}
+
+/// A member of a JSON object: its name, the exact JSON text of its value, and the value when the object was read
+/// whole.
+struct Member<'a, 'j> {
+    name: Cow<'a, str>,
+    text: &'a str,
+    value: Option<&'j Json<'a>>,
+}
+
+/// The members of an object, in the order of the text, each name once: where it first appears, with its last
+/// value (as a parsed `serde_json::Value` keeps them).
+fn unique<'a, 'j>(list: Vec<Member<'a, 'j>>) -> Vec<Member<'a, 'j>> {
+    if surely_distinct(&list) {
+        return list;
+    }
+    let mut unique: Vec<Member<'a, 'j>> = Vec::with_capacity(list.len());
+    // Past a few dozen members, an index of the names (a hostile event may repeat one name 100,000 times).
+    let mut index: HashMap<Cow<'a, str>, usize> = HashMap::new();
+    for member in list {
+        if unique.len() == 32 && index.is_empty() {
+            index = unique
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.name.clone(), i))
+                .collect();
+        }
+        let seen = if index.is_empty() {
+            unique.iter().position(|m| m.name == member.name)
+        } else {
+            index.get(&member.name).copied()
+        };
+        match seen {
+            Some(i) => {
+                unique[i] = Member {
+                    name: std::mem::take(&mut unique[i].name),
+                    ..member
+                }
+            }
+            None => {
+                if !index.is_empty() {
+                    index.insert(member.name.clone(), unique.len());
+                }
+                unique.push(member);
+            }
+        }
+    }
+    unique
+}
+
+/// Whether no two of an event's few dozen members share a name, told without comparing names: each name as one
+/// number (its length, first and last three bytes), the numbers sorted. Equal names give equal numbers, so a
+/// `true` is certain; a `false` (a repeated name, names alike in those bytes, or more than 64 members) sends the
+/// caller to compare the names themselves.
+fn surely_distinct(list: &[Member<'_, '_>]) -> bool {
+    const MOST: usize = 64;
+    if list.len() > MOST {
+        return false;
+    }
+    let mut keys = [0u64; MOST];
+    for (key, m) in keys.iter_mut().zip(list) {
+        let b = m.name.as_bytes();
+        let head = b.iter().take(3).fold(0u64, |k, &c| k << 8 | u64::from(c));
+        let tail = b
+            .iter()
+            .rev()
+            .take(3)
+            .fold(0u64, |k, &c| k << 8 | u64::from(c));
+        *key = (b.len() as u64) << 48 ^ head << 24 ^ tail;
+    }
+    let keys = &mut keys[..list.len()];
+    keys.sort_unstable();
+    keys.windows(2).all(|w| w[0] != w[1])
+}
+
+/// The members of the object `text` was read into (`list`, in the order of the text), each with its exact JSON
+/// text, without reading `text` again: a name without escapes is a slice of `text`, and between one name's
+/// closing quote and the next one's opening quote lies only `: value ,` with JSON whitespace around (before the
+/// object's closing brace, for the last). `None` when a name has escapes (decoded, so not a slice of `text`) or
+/// the text between names is not that: the caller reads `text` again.
+fn spans<'a, 'j>(
+    text: &'a str,
+    list: &'j [(Cow<'a, str>, Json<'a>)],
+) -> Option<Vec<Member<'a, 'j>>> {
+    // JSON's whitespace.
+    const WS: fn(char) -> bool = |c| matches!(c, ' ' | '\t' | '\n' | '\r');
+    let base = text.as_ptr() as usize;
+    // Where each name's text starts and ends in `text`.
+    let at = |name: &Cow<'a, str>| -> Option<(usize, usize)> {
+        let Cow::Borrowed(name) = name else {
+            return None;
+        };
+        let start = (name.as_ptr() as usize).checked_sub(base)?;
+        let end = start + name.len();
+        (end < text.len()
+            && text.as_bytes()[start.checked_sub(1)?] == b'"'
+            && text.as_bytes()[end] == b'"')
+            .then_some((start, end))
+    };
+    let close = text.trim_end_matches(WS).len().checked_sub(1)?;
+    if text.as_bytes().get(close) != Some(&b'}') {
+        return None;
+    }
+    let names: Vec<(usize, usize)> = list
+        .iter()
+        .map(|(name, _)| at(name))
+        .collect::<Option<_>>()?;
+    let mut found = Vec::with_capacity(list.len());
+    for (i, (name, value)) in list.iter().enumerate() {
+        let end = names[i].1;
+        let next = names.get(i + 1);
+        // The next name's opening quote, or the closing brace.
+        let stop = next.map_or(close, |&(start, _)| start - 1);
+        let between = text.get(end + 1..stop)?;
+        let between = between.trim_start_matches(WS).strip_prefix(':')?;
+        let between = between.trim_matches(WS);
+        let between = if next.is_some() {
+            between.strip_suffix(',')?.trim_end_matches(WS)
+        } else {
+            between
+        };
+        if between.is_empty() {
+            return None;
+        }
+        found.push(Member {
+            name: name.clone(),
+            text: between,
+            value: Some(value),
+        });
+    }
+    Some(unique(found))
 }
 
 /// A top-level member's name: where `raw` spells it, or its decoded text.
@@ -414,42 +552,28 @@ fn member_name(name: Cow<'_, str>, within: &impl Fn(&str) -> Range<usize>) -> Me
 /// The top-level members of a JSON object, each with its exact text, in the order of the text; a repeated name
 /// keeps its first place and its last value, as a parsed `serde_json::Value` does. `None` when the text is not an
 /// object.
-fn members(raw: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
+fn members(raw: &str) -> Option<Vec<Member<'_, '_>>> {
     struct Members;
     impl<'de> Visitor<'de> for Members {
-        type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
+        type Value = Vec<Member<'de, 'de>>;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a JSON object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut list: Vec<(Cow<'de, str>, &'de RawValue)> = Vec::new();
-            // Past a few dozen members, an index of the names (a hostile event may repeat one name 100,000 times).
-            let mut index: HashMap<Cow<'de, str>, usize> = HashMap::new();
+            let mut list = Vec::new();
             while let Some(Str(name)) = map.next_key::<Str<'de>>()? {
                 let value: &'de RawValue = map.next_value()?;
-                if list.len() == 32 && index.is_empty() {
-                    index = list
-                        .iter()
-                        .enumerate()
-                        .map(|(i, (n, _))| (n.clone(), i))
-                        .collect();
-                }
-                let seen = if index.is_empty() {
-                    list.iter().position(|(n, _)| *n == name)
-                } else {
-                    index.get(&name).copied()
-                };
-                match seen {
-                    Some(i) => list[i].1 = value,
-                    None => {
-                        if !index.is_empty() {
-                            index.insert(name.clone(), list.len());
-                        }
-                        list.push((name, value));
-                    }
+                list.push(Member {
+                    name,
+                    text: value.get(),
+                    value: None,
+                });
+                // A hostile event may repeat one name 100,000 times: keep the list as long as its names.
+                if list.len() >= 1024 && list.len().is_power_of_two() {
+                    list = unique(list);
                 }
             }
-            Ok(list)
+            Ok(unique(list))
         }
     }
     let mut de = serde_json::Deserializer::from_str(raw);
@@ -1408,5 +1532,69 @@ mod tests {
         assert_eq!(o.unmapped.len(), 100);
         assert_eq!(o.unmapped_text(&raw).next(), Some(("k0", "49900")));
         assert_eq!(o.operation, "list");
+    }
+
+    proptest::proptest! {
+        /// The members found between the names of an object read whole are the ones read again from its text:
+        /// any whitespace, repeated names, names and strings holding quotes, colons, commas and braces.
+        #[test]
+        fn members_found_between_the_names_are_the_members_read_again(
+            list in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        proptest::strategy::Just("a"),
+                        proptest::strategy::Just("b"),
+                        proptest::strategy::Just(""),
+                        proptest::strategy::Just(":,}"),
+                        // Alike in length, first and last bytes: told apart by their text.
+                        proptest::strategy::Just("abc-1-xyz"),
+                        proptest::strategy::Just("abc-2-xyz"),
+                        proptest::strategy::Just("caf\\u00e9"),
+                        proptest::strategy::Just("q\\\"")
+                    ],
+                    proptest::prop_oneof![
+                        proptest::strategy::Just("1"),
+                        proptest::strategy::Just("-1.50e3"),
+                        proptest::strategy::Just("null"),
+                        proptest::strategy::Just(r#""x\",\"y\":""#),
+                        proptest::strategy::Just(r#""a:b, c}""#),
+                        proptest::strategy::Just(r#"{"a" : [1 ,{"b":"}"}] , "c":{}}"#),
+                        proptest::strategy::Just("[ ]"),
+                        proptest::strategy::Just("{}")
+                    ],
+                ),
+                0..40,
+            ),
+            spaces in proptest::collection::vec("[ \t\n\r]{0,2}", 160),
+        ) {
+            let mut ws = spaces.iter();
+            let mut next = || ws.next().map_or("", String::as_str);
+            let mut text = format!("{}{{", next());
+            for (i, (name, value)) in list.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(next());
+                    text.push(',');
+                }
+                text.push_str(&format!("{}\"{name}\"{}:{}{value}", next(), next(), next()));
+            }
+            text.push_str(&format!("{}}}{}", next(), next()));
+            let event = crate::sources::read_event(text.as_bytes()).unwrap();
+            let again = members(&text).unwrap();
+            let found = spans(&text, event.members().unwrap());
+            // Found without reading again whenever every name is a slice of the text.
+            let escaped = list.iter().any(|(name, _)| name.contains('\\'));
+            proptest::prop_assert_eq!(found.is_some(), !escaped, "{}", text);
+            let listed = |list: &[Member<'_, '_>]| -> Vec<(String, String)> {
+                list.iter().map(|m| (m.name.to_string(), m.text.to_owned())).collect()
+            };
+            if let Some(found) = found {
+                proptest::prop_assert_eq!(listed(&found), listed(&again), "{}", text);
+                // Each value is the one its text reads as.
+                for m in &found {
+                    let value: Json<'_> = serde_json::from_str(m.text).unwrap();
+                    proptest::prop_assert_eq!(Some(&value), m.value, "{}", text);
+                }
+            }
+        }
     }
 }
