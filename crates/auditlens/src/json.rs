@@ -21,7 +21,10 @@ use serde_json::Value;
 pub enum Json<'a> {
     Null,
     Bool(bool),
-    /// The number as `Value` holds it (its text is the one `Value` gives).
+    /// A number as `Value` holds it (its text is the one `Value` gives), of up to [`SHORT`] bytes: kept in
+    /// place, so that a list of millions of numbers costs no allocation per number.
+    Short(Short),
+    /// A longer number.
     Number(serde_json::Number),
     String(Cow<'a, str>),
     Array(Vec<Json<'a>>),
@@ -31,6 +34,40 @@ pub enum Json<'a> {
     /// rather than one by one: a producer's mapping file may look up thousands of names in it.
     Wide(Box<Wide<'a>>),
 }
+
+/// The longest number text a [`Json::Short`] keeps.
+pub const SHORT: usize = 22;
+
+/// A number's text of up to [`SHORT`] bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Short {
+    len: u8,
+    text: [u8; SHORT],
+}
+
+impl Short {
+    pub fn as_str(&self) -> &str {
+        // Only ever a number's text, so ASCII.
+        std::str::from_utf8(&self.text[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+/// A number as [`Json`] keeps it.
+fn number<'a>(n: serde_json::Number) -> Json<'a> {
+    let text = n.as_str();
+    if text.len() > SHORT {
+        return Json::Number(n);
+    }
+    let mut short = Short {
+        len: text.len() as u8,
+        text: [0; SHORT],
+    };
+    short.text[..text.len()].copy_from_slice(text.as_bytes());
+    Json::Short(short)
+}
+
+/// A list of more items or members than this is read into a list of its own rather than the scratch.
+const LONG: usize = 4096;
 
 /// Objects of more members than this are [`Json::Wide`].
 pub const WIDE: usize = 32;
@@ -174,6 +211,7 @@ impl<'t> Node<'t> for Json<'t> {
             Json::String(s) if s.is_empty() => None,
             Json::String(Cow::Borrowed(s)) => Some(Cow::Borrowed(s)),
             Json::String(Cow::Owned(s)) => Some(Cow::Owned(s.clone())),
+            Json::Short(n) => Some(Cow::Owned(n.as_str().to_owned())),
             Json::Number(n) => Some(Cow::Owned(n.to_string())),
             Json::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
             Json::Null | Json::Array(_) | Json::Object(_) | Json::Wide(_) => None,
@@ -182,6 +220,7 @@ impl<'t> Node<'t> for Json<'t> {
 
     fn number(&self) -> Option<&str> {
         match self {
+            Json::Short(n) => Some(n.as_str()),
             Json::Number(n) => Some(n.as_str()),
             _ => None,
         }
@@ -268,6 +307,7 @@ impl Json<'_> {
         match self {
             Json::Null => Json::Null,
             Json::Bool(b) => Json::Bool(b),
+            Json::Short(n) => Json::Short(n),
             Json::Number(n) => Json::Number(n),
             Json::String(s) => Json::String(Cow::Owned(s.into_owned())),
             Json::Array(items) => Json::Array(items.into_iter().map(Json::into_owned).collect()),
@@ -322,6 +362,10 @@ impl<'de> Deserialize<'de> for Json<'de> {
 /// own from the end once it is read, into a list of exactly its length. No list is grown and copied as it fills
 /// (serde_json gives no size hint), and none holds room it does not use: an event of many small objects costs
 /// what they hold.
+///
+/// A list longer than [`LONG`] moves out of the scratch into a list of its own, which grows where it lies (glibc
+/// grows a block of 8 MiB or more in place: crate::alloc) and is trimmed to its length at the end: a hostile
+/// event of millions of values then costs one copy of them at a time, not a scratch copy and a final one.
 struct Scratch<'de> {
     members: Vec<(Cow<'de, str>, Json<'de>)>,
     items: Vec<Json<'de>>,
@@ -349,15 +393,15 @@ impl<'de> Visitor<'de> for Values<'_, 'de> {
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<Json<'de>, E> {
-        Ok(Json::Number(v.into()))
+        Ok(number(v.into()))
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<Json<'de>, E> {
-        Ok(Json::Number(v.into()))
+        Ok(number(v.into()))
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Json<'de>, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
+        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, number))
     }
 
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Json<'de>, E> {
@@ -388,6 +432,14 @@ impl<'de> Visitor<'de> for Values<'_, 'de> {
         let start = self.0.items.len();
         while let Some(item) = seq.next_element_seed(Values(&mut *self.0))? {
             self.0.items.push(item);
+            if self.0.items.len() - start == LONG {
+                let mut own: Vec<Json<'de>> = self.0.items.drain(start..).collect();
+                while let Some(item) = seq.next_element_seed(Values(&mut *self.0))? {
+                    own.push(item);
+                }
+                own.shrink_to_fit();
+                return Ok(Json::Array(own));
+            }
         }
         Ok(Json::Array(self.0.items.drain(start..).collect()))
     }
@@ -403,7 +455,7 @@ impl<'de> Visitor<'de> for Values<'_, 'de> {
             let number = number
                 .parse::<serde_json::Number>()
                 .map_err(A::Error::custom)?;
-            return Ok(Json::Number(number));
+            return Ok(self::number(number));
         }
         if first == RAW_VALUE_TOKEN {
             let Str(text) = map.next_value::<Str<'de>>()?;
@@ -416,6 +468,15 @@ impl<'de> Visitor<'de> for Values<'_, 'de> {
         while let Some(Str(name)) = map.next_key::<Str<'de>>()? {
             let value = map.next_value_seed(Values(&mut *self.0))?;
             self.0.members.push((name, value));
+            if self.0.members.len() - start == LONG {
+                let mut own: Vec<_> = self.0.members.drain(start..).collect();
+                while let Some(Str(name)) = map.next_key::<Str<'de>>()? {
+                    let value = map.next_value_seed(Values(&mut *self.0))?;
+                    own.push((name, value));
+                }
+                own.shrink_to_fit();
+                return Ok(object(own));
+            }
         }
         Ok(object(self.0.members.drain(start..).collect()))
     }
@@ -504,6 +565,70 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_value_is_four_words() {
+        assert_eq!(std::mem::size_of::<Json<'_>>(), 32);
+    }
+
+    #[test]
+    fn long_lists_and_objects_read_as_a_value_reads_them() {
+        for n in [LONG - 1, LONG, LONG + 1, 3 * LONG + 7] {
+            let items: Vec<String> = (0..n)
+                .map(|i| match i % 4 {
+                    0 => i.to_string(),
+                    1 => format!("\"s{i}\""),
+                    2 => format!("[{i},{{\"k\":{i}}}]"),
+                    _ => "-1.5e-7".to_owned(),
+                })
+                .collect();
+            // Names repeat: the last value of each wins.
+            let members: Vec<String> = (0..n)
+                .map(|i| format!("\"m{}\":{i}", i % (n / 2)))
+                .collect();
+            let text = format!(
+                r#"{{"list":[{}],"object":{{{}}},"after":[1,2]}}"#,
+                items.join(","),
+                members.join(",")
+            );
+            let last = n - 1;
+            let pointers = [
+                "/list/0".to_owned(),
+                "/list/1".to_owned(),
+                format!("/list/{}/1/k", n / 4 * 4 + 2 - 4),
+                format!("/list/{last}"),
+                format!("/list/{n}"),
+                "/object/m0".to_owned(),
+                format!("/object/m{}", n / 2 - 1),
+                format!("/object/m{}", n / 2),
+                "/after/1".to_owned(),
+            ];
+            same_reading(
+                &text,
+                &pointers.iter().map(String::as_str).collect::<Vec<_>>(),
+            );
+            let json = parse(&text).unwrap();
+            let value: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(
+                json.pointer("/list").and_then(Node::items).map(<[_]>::len),
+                Some(n)
+            );
+            assert_eq!(
+                json.pointer("/object")
+                    .and_then(Json::members)
+                    .map(<[_]>::len),
+                Some(n)
+            );
+            for i in 0..n {
+                let p = format!("/list/{i}");
+                assert_eq!(
+                    text_at(&json, &p),
+                    value.pointer(&p).and_then(Node::text),
+                    "{p}"
+                );
+            }
+        }
+    }
+
     fn any_json() -> impl Strategy<Value = Value> {
         let name = prop_oneof![
             Just("a".to_owned()),
@@ -522,7 +647,11 @@ mod tests {
                 Just("1.50"),
                 Just("-0"),
                 Just("1e5"),
-                Just("123456789012345678901234567890")
+                Just("123456789012345678901234567890"),
+                // The longest kept in place, and one byte longer.
+                Just("-123456789012345678901"),
+                Just("-1234567890123456789012"),
+                Just("1.2345678901234567e-300")
             ]
             .prop_map(|n| Value::Number(n.parse().expect("a number"))),
             ".{0,6}".prop_map(Value::String),
