@@ -429,7 +429,7 @@ fn a_document_of_hundreds_of_megabytes_is_sealed_on_receipt_in_bounded_memory() 
 }
 
 /// One event of 16 MiB whose member `member` is a list of `item` repeated (`[0,0,…]` and the like): the most
-/// values an event can hold, each read into a parsed value of 32 bytes by the normalizer, the check and the
+/// values an event can hold, each read into a parsed value (24 bytes) by the normalizer, the check and the
 /// export.
 fn list_event(member: &str, item: &str) -> Vec<u8> {
     let head = format!(
@@ -501,7 +501,7 @@ fn import_and_check(dir: &Path, lines: Vec<Vec<u8>>) -> (u64, u64) {
 /// 4 million empty lists or objects (one in a member the Kubernetes normalizer reads), of empty strings, of
 /// numbers. Each value was read into a list grown in a scratch list and copied out (two copies at once), and each
 /// number allocated its text twice: 474 MB to import these five, 438 MB to check them (release build). Imported
-/// and checked within the budget (256 and 221 MB in the release build, 273 and 237 MB in this debug one).
+/// and checked within the budget (213 and 177 MB in the release build, 229 and 192 MB in this debug one).
 #[test]
 fn events_of_millions_of_small_values_import_and_check_in_bounded_memory() {
     let tmp = tempfile::tempdir().unwrap();
@@ -522,14 +522,11 @@ fn events_of_millions_of_small_values_import_and_check_in_bounded_memory() {
     assert!(check <= PEAK_LIMIT_BYTES, "check: peak {check} bytes");
 }
 
-/// The worst case of the above: 16 MiB of one-digit numbers (`[0,0,…]`, 8.4 million values). Each value still
-/// costs 32 bytes once read (268 MB for the list): the import peaks at 327 MB and the check at 309 MB for one
-/// such event in the release build (345 and 327 MB in this debug one), above the 300 MB budget (851 and 831 MB
-/// before). This test keeps that figure from growing back;
-/// meeting the budget here needs the normalizers to read only the members they use (see docs/benchmarks.md).
+/// The worst case of the above: 16 MiB of one-digit numbers (`[0,0,…]`, 8.4 million values), 851 MB to import
+/// and 831 MB to check before (release build). Each value read now takes 24 bytes (201 MB for the list): 261 and
+/// 243 MB in the release build, 278 and 259 MB in this debug one.
 #[test]
-fn an_event_of_eight_million_numbers_imports_and_checks_within_four_hundred_mb() {
-    const LIMIT: u64 = 400 * 1000 * 1000;
+fn an_event_of_eight_million_numbers_imports_and_checks_in_bounded_memory() {
     let tmp = tempfile::tempdir().unwrap();
     let (import, check) = import_and_check(tmp.path(), vec![list_event("x", "0")]);
     eprintln!(
@@ -537,6 +534,6 @@ fn an_event_of_eight_million_numbers_imports_and_checks_within_four_hundred_mb()
         import / 1_000_000,
         check / 1_000_000
     );
-    assert!(import <= LIMIT, "import: peak {import} bytes");
-    assert!(check <= LIMIT, "check: peak {check} bytes");
+    assert!(import <= PEAK_LIMIT_BYTES, "import: peak {import} bytes");
+    assert!(check <= PEAK_LIMIT_BYTES, "check: peak {check} bytes");
 }

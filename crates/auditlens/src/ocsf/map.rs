@@ -364,7 +364,7 @@ pub fn map_read<'a>(
                 .filter(|m| read(kind, &m.name))
                 .filter_map(|m| Some((m.name.clone(), serde_json::from_str(m.text).ok()?)))
                 .collect();
-            map_fields(kind, &Json::Object(object), f)
+            map_fields(kind, &Json::Object(object.into_boxed_slice()), f)
         }
     };
     let taken = taken(kind);
