@@ -483,42 +483,61 @@ fn every_stored_leaf_is_read_against_the_signed_root_across_slices() {
         .collect();
     let input = write_lines(dir, "events.jsonl", &lines);
     let archive = seal_to(dir, "big.zip", &producer, "example.com/big", None, &[input]);
-    let forged = r#"{"time":"2024-03-01T00:00:00Z","actor":"someone-else","action":"get"}"#;
-    let leaf = auditlens::merkle::leaf_hash(forged.as_bytes()).to_vec();
+    // A forged event with the fields of the row it stands in (time, actor, action; an added row also takes an id
+    // in its time's range and the category): only its bytes differ from the signed one's, so the row's fields
+    // match its bytes, its leaf is their hash, and only the signed root can tell (the export's per-row
+    // confirmation, on another thread, would otherwise report it first or not, by timing).
+    let forged_as = |i: usize, actor: &str| {
+        format!(
+            r#"{{"time":"2024-03-01T00:{:02}:{:02}Z","actor":"{actor}","action":"get","n":"forged"}}"#,
+            (i / 60) % 60,
+            i % 60
+        )
+    };
     let rowid = |idx: u64| format!("(SELECT id FROM events WHERE idx = {idx})");
-    let cases: Vec<(&str, String, String)> = vec![
+    let cases: Vec<(&str, String, String, String)> = vec![
         (
             "an event replaced, bytes and leaf together, in the second slice",
+            forged_as(4096, "user-4096"),
             format!("UPDATE events SET raw = ?1, leaf = ?2 WHERE id = {}", rowid(4096)),
             "do not reproduce the signed Merkle root".into(),
         ),
         (
             "an event replaced in the last slice",
+            forged_as(9999, "user-9999"),
             format!("UPDATE events SET raw = ?1, leaf = ?2 WHERE id = {}", rowid(9999)),
             "do not reproduce the signed Merkle root".into(),
         ),
         (
             "an event removed",
+            forged_as(8192, "user-8192"),
             format!("DELETE FROM events WHERE id = {} AND ?1 IS NOT ?2", rowid(8192)),
             "lacks event index 8192".into(),
         ),
         (
             "an event repeated at the end of the first slice (its unique index dropped)",
+            forged_as(4095, "twin"),
             "DROP INDEX events_archive_idx;
-             INSERT INTO events (archive_id, idx, ts, source, origin, actor, action, leaf, raw)
-               SELECT archive_id, idx, ts, source, origin, 'twin', action, ?2, ?1 FROM events WHERE idx = 4095"
+             INSERT INTO events (id, archive_id, idx, ts, source, origin, actor, action, category, leaf, raw)
+               SELECT (SELECT max(id) FROM events AS e WHERE e.ts = events.ts) + 1,
+                 archive_id, idx, ts, source, origin, 'twin', action, category, ?2, ?1
+               FROM events WHERE idx = 4095"
                 .into(),
             "lacks event index 4096".into(),
         ),
         (
             "an event added after the last",
-            "INSERT INTO events (archive_id, idx, ts, source, origin, actor, action, leaf, raw)
-               SELECT archive_id, 10000, ts, source, origin, 'extra', action, ?2, ?1 FROM events WHERE idx = 0"
+            forged_as(0, "extra"),
+            "INSERT INTO events (id, archive_id, idx, ts, source, origin, actor, action, category, leaf, raw)
+               SELECT (SELECT max(id) FROM events AS e WHERE e.ts = events.ts) + 1,
+                 archive_id, 10000, ts, source, origin, 'extra', action, category, ?2, ?1
+               FROM events WHERE idx = 0"
                 .into(),
             "more than the expected 10000 leaves".into(),
         ),
     ];
-    for (what, sql, finding) in cases {
+    for (what, forged, sql, finding) in cases {
+        let leaf = auditlens::merkle::leaf_hash(forged.as_bytes()).to_vec();
         let db = dir.join("store.db");
         let _ = std::fs::remove_file(&db);
         let out = auditlens(&[
