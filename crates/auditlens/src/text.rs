@@ -198,6 +198,12 @@ fn unicode_escape(rest: &[u8]) -> (char, usize) {
 /// values. Written into `out` (cleared first).
 pub fn indexed_text(event: &str, out: &mut String) {
     out.clear();
+    append_indexed_text(event, out);
+}
+
+/// [`indexed_text`] written at the end of `out` (a batch's text: no copy of each event's own).
+pub fn append_indexed_text(event: &str, out: &mut String) {
+    let start = out.len();
     let mut value_open = false;
     for_each_value(event, |value| {
         let mut first = true;
@@ -206,7 +212,7 @@ pub fn indexed_text(event: &str, out: &mut String) {
                 out.push(' ');
                 out.push_str(VALUE_BREAK);
             }
-            if !out.is_empty() {
+            if out.len() > start {
                 out.push(' ');
             }
             out.push_str(w);
@@ -775,6 +781,27 @@ mod tests {
         assert_eq!(words("10.0.0.1"), ["10", "0", "0", "1"]);
         assert_eq!(words("日本語 тест"), ["日本語", "тест"]);
         assert!(words("--- !!! \u{a6}").is_empty());
+    }
+
+    #[test]
+    fn a_batch_text_is_its_events_texts_one_after_the_other() {
+        let events = [
+            r#"{"user":"Alice Smith","code":403}"#,
+            r#"{"empty":"","punct":"--"}"#,
+            r#"{"verb":"get"}"#,
+        ];
+        let mut batch = String::new();
+        let mut ends = Vec::new();
+        for e in events {
+            append_indexed_text(e, &mut batch);
+            ends.push(batch.len());
+        }
+        assert_eq!(batch, "alice smith \u{a6} 403get");
+        let mut start = 0;
+        for (e, end) in events.iter().zip(ends) {
+            assert_eq!(batch[start..end], indexed(e));
+            start = end;
+        }
     }
 
     #[test]

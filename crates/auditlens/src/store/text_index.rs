@@ -28,7 +28,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
-use crate::text::{TextQuery, indexed_text};
+use crate::text::{TextQuery, append_indexed_text};
 
 /// The word format of [`crate::text`] and the layout of the index's tables: an index of another format is
 /// rebuilt. `values/2`: the vocabulary beside the words (an index of `values/1` has none, and is rebuilt to get it).
@@ -456,7 +456,7 @@ impl Vocabulary {
         vocabulary
     }
 
-    /// Adds an event's words (those of its [`indexed_text`], read as FTS5 reads that text) and members.
+    /// Adds an event's words (those of its [`crate::text::indexed_text`], read as FTS5 reads that text) and members.
     pub(crate) fn add(&mut self, raw: &str) {
         let Vocabulary {
             words,
@@ -564,12 +564,10 @@ impl PreparedBatch {
         let vocabulary =
             indexes.map(|(first, last)| (first, last, Vocabulary::of(&events).into_row()));
         let mut words = String::new();
-        let mut one = String::new();
         let mut ids = Vec::with_capacity(events.len());
         let mut ends = Vec::with_capacity(events.len());
         for (id, raw) in &events {
-            indexed_text(raw, &mut one);
-            words.push_str(&one);
+            append_indexed_text(raw, &mut words);
             ids.push(*id);
             ends.push(words.len());
         }
