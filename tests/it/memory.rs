@@ -285,21 +285,6 @@ fn an_export_over_two_thousand_partitions_at_once_stays_in_bounded_memory() {
 #[test]
 fn events_nested_millions_deep_import_and_check_in_bounded_memory() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    let key = crate::common::key("ops-prod");
-    let genuine = crate::common::write_lines(
-        dir,
-        "one.log",
-        &[r#"{"time":"2024-06-01T00:00:00Z","msg":"x"}"#.into()],
-    );
-    let archive = crate::common::seal_to(
-        dir,
-        "genuine.zip",
-        &key,
-        "example.com/deep",
-        None,
-        &[genuine],
-    );
     let brackets = (MAX_EVENT_BYTES - 6) / 2;
     let mut arrays = b"{\"a\":".to_vec();
     arrays.extend(std::iter::repeat_n(b'[', brackets));
@@ -309,52 +294,15 @@ fn events_nested_millions_deep_import_and_check_in_bounded_memory() {
     let mut objects = "{\"a\":".repeat(levels).into_bytes();
     objects.extend_from_slice(b"true");
     objects.extend(std::iter::repeat_n(b'}', levels));
-    let hostile = crate::common::rewrite(&archive, &dir.join("deep.zip"), |entries| {
-        let name = crate::common::first_events_entry();
-        *crate::common::entry(entries, &name) = crate::common::join_lines(&[arrays, objects]);
-        crate::common::reseal_entries(entries, &key);
-    });
-    let pub_key = dir.join("ops-prod.pub");
-    std::fs::write(&pub_key, format!("{}\n", key.verifier())).unwrap();
-    let pub_text = pub_key.display().to_string();
-    let db = dir.join("s.db").display().to_string();
-    let (o, peak) = auditlens_peak_rss(&[
-        "import",
-        "--db",
-        &db,
-        "--trust",
-        &pub_text,
-        "--json",
-        &hostile.display().to_string(),
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}{}",
-        text(&o.stdout),
-        text(&o.stderr)
+    let done = import_and_check(
+        tmp.path(),
+        r#"{"time":"2024-06-01T00:00:00Z","msg":"x"}"#,
+        vec![arrays, objects],
     );
-    let result: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(result["report"]["events"], 2, "{result}");
-    eprintln!("import of 2 deep events: peak RSS {} MB", peak / 1_000_000);
-    assert!(
-        peak <= PEAK_LIMIT_BYTES,
-        "import: peak resident memory {peak} bytes"
-    );
-    let (o, peak) = auditlens_peak_rss(&["check", "--db", &db, "--trust", &pub_text]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    assert!(
-        peak <= PEAK_LIMIT_BYTES,
-        "check: peak resident memory {peak} bytes"
-    );
+    assert_eq!(done.report["report"]["events"], 2, "{}", done.report);
+    done.within_budget("2 deep events");
     // A member pattern still answers exactly (the batch's members were not all named: its events are read).
-    let o = auditlens(&["search", "--db", &db, "--count", "json.a:*true*"]);
+    let o = auditlens(&["search", "--db", &done.db, "--count", "json.a:*true*"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
 }
 
@@ -432,9 +380,8 @@ fn a_document_of_hundreds_of_megabytes_is_sealed_on_receipt_in_bounded_memory() 
 /// values an event can hold, each read into a parsed value (24 bytes) by the normalizer, the check and the
 /// export.
 fn list_event(member: &str, item: &str) -> Vec<u8> {
-    let head = format!(
-        r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete","verb":"get","stageTimestamp":"2024-06-01T00:00:00Z","{member}":["#
-    );
+    let open = K8S_EVENT.strip_suffix('}').expect("an object");
+    let head = format!(r#"{open},"{member}":["#);
     let count = (MAX_EVENT_BYTES - head.len() - 2) / (item.len() + 1);
     let mut line = head.into_bytes();
     for i in 0..count {
@@ -448,25 +395,52 @@ fn list_event(member: &str, item: &str) -> Vec<u8> {
     line
 }
 
-/// Imports the Kubernetes events `lines` (each its own 16 MiB event), signed by a trusted producer, then checks
-/// the store: the peak resident memory of each.
-fn import_and_check(dir: &Path, lines: Vec<Vec<u8>>) -> (u64, u64) {
+/// What [`import_and_check`] measured.
+struct Imported {
+    db: String,
+    /// The import's `--json` summary.
+    report: serde_json::Value,
+    /// Peak resident memory of the import and of the check.
+    import: u64,
+    check: u64,
+}
+
+impl Imported {
+    /// Both peaks within the budget.
+    fn within_budget(&self, what: &str) {
+        eprintln!(
+            "{what}: import peak RSS {} MB, check {} MB",
+            self.import / 1_000_000,
+            self.check / 1_000_000
+        );
+        assert!(
+            self.import <= PEAK_LIMIT_BYTES,
+            "{what}: import peak {} bytes",
+            self.import
+        );
+        assert!(
+            self.check <= PEAK_LIMIT_BYTES,
+            "{what}: check peak {} bytes",
+            self.check
+        );
+    }
+}
+
+/// Seals `genuine` (one event, which sets the archive's source kind), puts `lines` in place of its events with
+/// the producer's signature made again (a producer signing the attack), imports that archive trusted and checks
+/// the store, both of which must succeed.
+fn import_and_check(dir: &Path, genuine: &str, lines: Vec<Vec<u8>>) -> Imported {
     let key = crate::common::key("ops-prod");
-    let genuine = crate::common::write_lines(
-        dir,
-        "one.log",
-        &[r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete","verb":"get","stageTimestamp":"2024-06-01T00:00:00Z"}"#.into()],
-    );
+    let genuine = crate::common::write_lines(dir, "one.log", &[genuine.to_owned()]);
     let archive = crate::common::seal_to(
         dir,
         "genuine.zip",
         &key,
-        "example.com/k8s",
+        "example.com/big",
         None,
         &[genuine],
     );
-    let events = lines.len();
-    let hostile = crate::common::rewrite(&archive, &dir.join("values.zip"), |entries| {
+    let hostile = crate::common::rewrite(&archive, &dir.join("hostile.zip"), |entries| {
         let name = crate::common::first_events_entry();
         *crate::common::entry(entries, &name) = crate::common::join_lines(&lines);
         crate::common::reseal_entries(entries, &key);
@@ -476,7 +450,7 @@ fn import_and_check(dir: &Path, lines: Vec<Vec<u8>>) -> (u64, u64) {
     std::fs::write(&pub_key, format!("{}\n", key.verifier())).unwrap();
     let pub_text = pub_key.display().to_string();
     let db = dir.join("s.db").display().to_string();
-    let (o, import_peak) = auditlens_peak_rss(&[
+    let (o, import) = auditlens_peak_rss(&[
         "import",
         "--db",
         &db,
@@ -485,16 +459,44 @@ fn import_and_check(dir: &Path, lines: Vec<Vec<u8>>) -> (u64, u64) {
         "--json",
         &hostile.display().to_string(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let result: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(result["report"]["events"], events, "{result}");
-    assert_eq!(result["report"]["parse_errors"], 0, "{result}");
-    let (o, check_peak) = auditlens_peak_rss(&["check", "--db", &db, "--trust", &pub_text]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (o, check) = auditlens_peak_rss(&["check", "--db", &db, "--trust", &pub_text]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    Imported {
+        db,
+        report,
+        import,
+        check,
+    }
+}
+
+/// A Kubernetes audit event (the archive's kind), as the events below are.
+const K8S_EVENT: &str = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete","verb":"get","stageTimestamp":"2024-06-01T00:00:00Z"}"#;
+
+/// The events of 16 MiB `lines` imported and checked within the budget, every one normalized.
+fn small_values_within_budget(what: &str, lines: Vec<Vec<u8>>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = lines.len();
+    let done = import_and_check(tmp.path(), K8S_EVENT, lines);
+    assert_eq!(done.report["report"]["events"], events, "{}", done.report);
+    assert_eq!(done.report["report"]["parse_errors"], 0, "{}", done.report);
     // Every event normalized: its verb is a field.
-    let o = auditlens(&["search", "--db", &db, "--count", "action:get"]);
+    let o = auditlens(&["search", "--db", &done.db, "--count", "action:get"]);
     assert_eq!(text(&o.stdout).trim(), events.to_string());
-    (import_peak, check_peak)
+    done.within_budget(what);
 }
 
 /// Events of millions of small values (red-team finding, 2026-12-07): a 16 MiB event of 3 million `null`s, of
@@ -504,22 +506,16 @@ fn import_and_check(dir: &Path, lines: Vec<Vec<u8>>) -> (u64, u64) {
 /// and checked within the budget (213 and 177 MB in the release build, 229 and 192 MB in this debug one).
 #[test]
 fn events_of_millions_of_small_values_import_and_check_in_bounded_memory() {
-    let tmp = tempfile::tempdir().unwrap();
-    let lines = vec![
-        list_event("x", "null"),
-        list_event("sourceIPs", "[]"),
-        list_event("x", "{}"),
-        list_event("x", r#""""#),
-        list_event("x", "1e5"),
-    ];
-    let (import, check) = import_and_check(tmp.path(), lines);
-    eprintln!(
-        "small values: import peak RSS {} MB, check {} MB",
-        import / 1_000_000,
-        check / 1_000_000
+    small_values_within_budget(
+        "small values",
+        vec![
+            list_event("x", "null"),
+            list_event("sourceIPs", "[]"),
+            list_event("x", "{}"),
+            list_event("x", r#""""#),
+            list_event("x", "1e5"),
+        ],
     );
-    assert!(import <= PEAK_LIMIT_BYTES, "import: peak {import} bytes");
-    assert!(check <= PEAK_LIMIT_BYTES, "check: peak {check} bytes");
 }
 
 /// The worst case of the above: 16 MiB of one-digit numbers (`[0,0,…]`, 8.4 million values), 851 MB to import
@@ -527,13 +523,5 @@ fn events_of_millions_of_small_values_import_and_check_in_bounded_memory() {
 /// 243 MB in the release build, 278 and 259 MB in this debug one.
 #[test]
 fn an_event_of_eight_million_numbers_imports_and_checks_in_bounded_memory() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (import, check) = import_and_check(tmp.path(), vec![list_event("x", "0")]);
-    eprintln!(
-        "8 million numbers: import peak RSS {} MB, check {} MB",
-        import / 1_000_000,
-        check / 1_000_000
-    );
-    assert!(import <= PEAK_LIMIT_BYTES, "import: peak {import} bytes");
-    assert!(check <= PEAK_LIMIT_BYTES, "check: peak {check} bytes");
+    small_values_within_budget("8 million numbers", vec![list_event("x", "0")]);
 }
