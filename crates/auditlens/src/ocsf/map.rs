@@ -511,16 +511,21 @@ fn spans<'a, 'j>(
     if text.as_bytes().get(close) != Some(&b'}') {
         return None;
     }
-    let names: Vec<(usize, usize)> = list
-        .iter()
-        .map(|(name, _)| at(name))
-        .collect::<Option<_>>()?;
+    // Each name's place, found once: the next one's while reading this one's value.
+    let place = |i: usize| -> Option<Option<(usize, usize)>> {
+        match list.get(i) {
+            Some((name, _)) => at(name).map(Some),
+            None => Some(None),
+        }
+    };
     let mut found = Vec::with_capacity(list.len());
+    let mut this = place(0)?;
     for (i, (name, value)) in list.iter().enumerate() {
-        let end = names[i].1;
-        let next = names.get(i + 1);
+        let (_, end) = this?;
+        let next = place(i + 1)?;
+        this = next;
         // The next name's opening quote, or the closing brace.
-        let stop = next.map_or(close, |&(start, _)| start - 1);
+        let stop = next.map_or(close, |(start, _)| start - 1);
         let between = text.get(end + 1..stop)?;
         let between = between.trim_start_matches(WS).strip_prefix(':')?;
         let between = between.trim_matches(WS);
