@@ -525,3 +525,48 @@ fn events_of_millions_of_small_values_import_and_check_in_bounded_memory() {
 fn an_event_of_eight_million_numbers_imports_and_checks_in_bounded_memory() {
     small_values_within_budget("8 million numbers", vec![list_event("x", "0")]);
 }
+
+/// Events of millions of small values that end in a syntax error (red-team finding, 2026-12-07): the reason an
+/// event does not parse was worded by reading it again into a `serde_json::Value`, which builds every value before
+/// the error: 1,806 MB to import these two and 1,773 MB to check them (this debug build). The reason now comes
+/// from a reading that builds nothing, and an event of 1 MiB or more is read for its syntax before it is built:
+/// 217 and 88 MB. Each is stored as an event that does not parse, with the reason `Value` gives.
+#[test]
+fn events_of_millions_of_values_that_do_not_parse_import_and_check_in_bounded_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    // `…,0]}` made `…,0,}`: a syntax error at the very end of a line that is still `{…}`.
+    let cut = |mut line: Vec<u8>| {
+        let at = line.len() - 2;
+        line[at] = b',';
+        line
+    };
+    let lines = vec![cut(list_event("x", "0")), cut(list_event("x", "[1]"))];
+    let expected: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            serde_json::from_slice::<serde_json::Value>(l)
+                .unwrap_err()
+                .to_string()
+        })
+        .collect();
+    let done = import_and_check(tmp.path(), K8S_EVENT, lines);
+    assert_eq!(done.report["report"]["events"], 2, "{}", done.report);
+    assert_eq!(done.report["report"]["parse_errors"], 2, "{}", done.report);
+    done.within_budget("values that do not parse");
+    // The reason stored is the `Value` parser's.
+    let db = rusqlite::Connection::open(&done.db).unwrap();
+    let mut stored: Vec<String> = db
+        .prepare("SELECT parse_error FROM events WHERE parse_error IS NOT NULL ORDER BY idx")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    stored.sort();
+    let mut expected: Vec<String> = expected
+        .iter()
+        .map(|e| format!("invalid JSON: {e}"))
+        .collect();
+    expected.sort();
+    assert_eq!(stored, expected);
+}

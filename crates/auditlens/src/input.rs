@@ -7,7 +7,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use crate::json::{Json, Node};
+use crate::sources::{SourceKind, read_json};
 
 use crate::archive::MAX_EVENT_BYTES;
 use crate::lines::{LineError, LineReader};
@@ -30,10 +31,11 @@ pub enum InputError {
     Document { file: String, message: String },
 }
 
-/// One event ready to be sealed: its exact line bytes and the parsed value (for kind detection and time).
+/// One event ready to be sealed: its exact line bytes and the source kind its content shows.
 pub struct InputEvent<'a> {
     pub bytes: Cow<'a, [u8]>,
-    pub value: Value,
+    /// What [`crate::sources::detect`] makes of the event.
+    pub kind: SourceKind,
     /// Line in the input file where the event starts (1-based).
     pub line: u64,
 }
@@ -43,10 +45,10 @@ pub fn for_each_event(
     path: &Path,
     mut f: impl FnMut(InputEvent<'_>) -> Result<bool, InputError>,
 ) -> Result<(), InputError> {
-    read_lines(path, true, &WholeValue, |e| {
+    read_lines(path, true, &Detected, |e| {
         f(InputEvent {
             bytes: e.bytes,
-            value: e.out,
+            kind: e.out,
             line: e.line,
         })
     })
@@ -61,7 +63,7 @@ pub struct TimedEvent<'a> {
     pub line: u64,
 }
 
-/// Like [`for_each_event`] (the same events, the same errors), without building each event's `Value`: JSON
+/// Like [`for_each_event`] (the same events, the same errors), without building each event's value: JSON
 /// Lines lines are checked by serde_json and only their time keys are kept, which is several times faster.
 pub fn for_each_timed_event(
     path: &Path,
@@ -83,29 +85,29 @@ trait Parse {
     /// One JSON Lines line; `Err(message)` when it is not exactly one JSON object.
     fn line(&self, bytes: &[u8]) -> Result<Self::Out, String>;
     /// An event already parsed (a document's record, or a first line, parsed whole to recognise documents).
-    fn value(&self, value: Value) -> Self::Out;
+    fn value(&self, value: &Json<'_>) -> Self::Out;
 }
 
 const NOT_OBJECT: &str = "not a JSON object (each line must hold one event object)";
 
-/// The whole parsed value.
-struct WholeValue;
+/// The source kind the event's content shows. The line is read into a [`Json`] (a third of a `Value`'s memory),
+/// with the error a `Value` gives.
+struct Detected;
 
-impl Parse for WholeValue {
-    type Out = Value;
+impl Parse for Detected {
+    type Out = SourceKind;
 
-    fn line(&self, bytes: &[u8]) -> Result<Value, String> {
-        let value =
-            serde_json::from_slice::<Value>(bytes).map_err(|e| format!("invalid JSON: {e}"))?;
+    fn line(&self, bytes: &[u8]) -> Result<SourceKind, String> {
+        let value = read_json(bytes).map_err(|e| format!("invalid JSON: {e}"))?;
         if value.is_object() {
-            Ok(value)
+            Ok(crate::sources::detect(&value))
         } else {
             Err(NOT_OBJECT.into())
         }
     }
 
-    fn value(&self, value: Value) -> Value {
-        value
+    fn value(&self, value: &Json<'_>) -> SourceKind {
+        crate::sources::detect(value)
     }
 }
 
@@ -123,8 +125,8 @@ impl Parse for EventTime<'_> {
         }
     }
 
-    fn value(&self, value: Value) -> Option<i64> {
-        self.0.event_time(&value)
+    fn value(&self, value: &Json<'_>) -> Option<i64> {
+        self.0.event_time(value)
     }
 }
 
@@ -193,14 +195,13 @@ fn read_lines<P: Parse>(
             continue;
         }
         // The first line is parsed whole: it tells a JSON document from JSON Lines.
-        let parsed = serde_json::from_slice::<Value>(bytes);
+        let parsed = read_json(bytes);
         first = false;
         // A first line that is not a whole JSON value means a pretty-printed document: read it whole.
         let whole_doc = match &parsed {
             Err(e) => e.is_eof(),
             // A one-line CloudTrail file is a document too, unless more lines follow.
-            Ok(Value::Object(map)) => map.get("Records").is_some_and(Value::is_array),
-            Ok(_) => false,
+            Ok(value) => value.member("Records").and_then(Node::items).is_some(),
         };
         if whole_doc {
             let mut rest_is_blank = true;
@@ -237,7 +238,7 @@ fn read_lines<P: Parse>(
         }
         if !f(Parsed {
             bytes: Cow::Borrowed(bytes),
-            out: parser.value(value),
+            out: parser.value(&value),
             line: number,
         })? {
             return Ok(());
@@ -814,10 +815,10 @@ fn document_record<P: Parse>(
             message: format!("record {number} is longer than {MAX_EVENT_BYTES} bytes"),
         });
     }
-    let value: Value = serde_json::from_slice(&bytes).map_err(|_| not_object())?;
+    let out = parser.value(&read_json(&bytes).map_err(|_| not_object())?);
     Ok(Parsed {
         bytes: Cow::Owned(bytes),
-        out: parser.value(value),
+        out,
         line: first_line,
     })
 }
@@ -915,7 +916,7 @@ mod tests {
         let r = read_document(
             file.path(),
             &file.path().display().to_string(),
-            &WholeValue,
+            &Detected,
             |e| {
                 streamed.push(e.bytes.into_owned());
                 Ok(true)
@@ -923,16 +924,10 @@ mod tests {
         );
         let streamed = show(r, streamed);
         let mut whole = Vec::new();
-        let r = each_document_record(
-            &file.path().display().to_string(),
-            doc,
-            1,
-            &WholeValue,
-            |e| {
-                whole.push(e.bytes.into_owned());
-                Ok(true)
-            },
-        );
+        let r = each_document_record(&file.path().display().to_string(), doc, 1, &Detected, |e| {
+            whole.push(e.bytes.into_owned());
+            Ok(true)
+        });
         (streamed, show(r, whole))
     }
 
@@ -969,7 +964,7 @@ mod tests {
         file.write_all(b"{\"Records\": [{\"a\":1}, {\"b\":2}, {\"c\":3}]}")
             .unwrap();
         let mut seen = Vec::new();
-        read_document(file.path(), "f", &WholeValue, |e| {
+        read_document(file.path(), "f", &Detected, |e| {
             seen.push(e.bytes.into_owned());
             Ok(seen.len() < 2)
         })
@@ -984,7 +979,7 @@ mod tests {
             "x".repeat(MAX_RECORD_TEXT_BYTES as usize)
         )
         .unwrap();
-        match read_document(file.path(), "f", &WholeValue, |_| Ok(true)) {
+        match read_document(file.path(), "f", &Detected, |_| Ok(true)) {
             Err(InputError::Document { message, .. }) => {
                 assert_eq!(
                     message,
@@ -1004,7 +999,7 @@ mod tests {
         let refused = |doc: &[u8]| {
             let mut file = tempfile::NamedTempFile::new().unwrap();
             file.write_all(doc).unwrap();
-            match read_document(file.path(), "f", &WholeValue, |_| Ok(true)) {
+            match read_document(file.path(), "f", &Detected, |_| Ok(true)) {
                 Err(InputError::Document { message, .. }) => message,
                 other => panic!("{:?}", other.err()),
             }
@@ -1031,7 +1026,7 @@ mod tests {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), doc("alice")).unwrap();
         let mut n = 0;
-        let r = read_document(file.path(), "f", &WholeValue, |_| {
+        let r = read_document(file.path(), "f", &Detected, |_| {
             n += 1;
             if n == 1 {
                 std::fs::write(file.path(), doc("mallory").replace("xxxx", "yyyy")).unwrap();

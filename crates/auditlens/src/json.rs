@@ -483,6 +483,142 @@ impl<'de> Visitor<'de> for Values<'_, 'de> {
     }
 }
 
+/// How `serde_json::from_slice::<Value>(raw)` ends, without building the value: `Ok(true)` for an object,
+/// `Ok(false)` for any other value, or the very error it gives. The same parser reads the same bytes through the
+/// same decisions (`Value`'s reading of serde_json's number and raw-value names included), and keeps nothing, so
+/// the reason an event does not parse costs no memory: `Value` builds every value before the error, 1.8 GB of
+/// peak for a 16 MiB event of millions of numbers cut at its end (tests/it/memory.rs).
+pub fn value_syntax(raw: &[u8]) -> Result<bool, serde_json::Error> {
+    syntax_of(serde_json::Deserializer::from_slice(raw))
+}
+
+fn syntax_of<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+) -> Result<bool, serde_json::Error> {
+    let object = Syntax.deserialize(&mut de)?;
+    de.end()?;
+    Ok(object)
+}
+
+/// [`value_syntax`]'s reading of one value: whether it is an object.
+struct Syntax;
+
+impl<'de> DeserializeSeed<'de> for Syntax {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Syntax {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_none<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        Syntax.deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element_seed(Syntax)?.is_some() {}
+        Ok(false)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        // As `Value`'s visitor: the first name decides (serde_json's number and raw-value names), then every
+        // member is read, names as strings.
+        let Some(Str(first)) = map.next_key::<Str<'de>>()? else {
+            return Ok(true);
+        };
+        if first == NUMBER_TOKEN {
+            map.next_value::<NumberText>()?;
+            return Ok(false);
+        }
+        if first == RAW_VALUE_TOKEN {
+            // serde_json's `BoxedFromString`, then the text read as a `Value` from a `&str`.
+            let RawText(text) = map.next_value::<RawText>()?;
+            return syntax_of(serde_json::Deserializer::from_str(&text)).map_err(A::Error::custom);
+        }
+        map.next_value_seed(Syntax)?;
+        while map.next_key::<Str<'de>>()?.is_some() {
+            map.next_value_seed(Syntax)?;
+        }
+        Ok(true)
+    }
+}
+
+/// serde_json's `BoxedFromString` (how `Value` reads the value of its raw-value name): a string, with its words
+/// for what else it finds.
+struct RawText(String);
+
+impl<'de> Deserialize<'de> for RawText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Raw;
+        impl Visitor<'_> for Raw {
+            type Value = RawText;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("raw value")
+            }
+            fn visit_str<E>(self, s: &str) -> Result<RawText, E> {
+                Ok(RawText(s.to_owned()))
+            }
+        }
+        d.deserialize_str(Raw)
+    }
+}
+
+/// serde_json's `NumberFromString` (how `Value` reads the value of its number name): a string that parses as a
+/// number, with its words for what else it finds.
+struct NumberText;
+
+impl<'de> Deserialize<'de> for NumberText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Numbers;
+        impl Visitor<'_> for Numbers {
+            type Value = NumberText;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("string containing a number")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<NumberText, E> {
+                s.parse::<serde_json::Number>().map_err(E::custom)?;
+                Ok(NumberText)
+            }
+        }
+        d.deserialize_str(Numbers)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -497,6 +633,7 @@ mod tests {
         let value = serde_json::from_str::<Value>(text);
         let json = parse(text);
         assert_eq!(value.is_ok(), json.is_ok(), "{text}: {value:?} / {json:?}");
+        same_syntax(text.as_bytes());
         let (Ok(value), Ok(json)) = (value, json) else {
             return;
         };
@@ -691,6 +828,79 @@ mod tests {
                     "{}", name
                 );
             }
+        }
+    }
+
+    /// [`value_syntax`] ends as reading `raw` into a `Value` ends: the same error, word for word, or whether it
+    /// read an object.
+    fn same_syntax(raw: &[u8]) {
+        let value = serde_json::from_slice::<Value>(raw)
+            .map(|v| v.is_object())
+            .map_err(|e| e.to_string());
+        let syntax = value_syntax(raw).map_err(|e| e.to_string());
+        assert_eq!(syntax, value, "{}", String::from_utf8_lossy(raw));
+    }
+
+    #[test]
+    fn syntax_ends_as_a_value_reading_ends() {
+        for raw in [
+            &b""[..],
+            b" ",
+            b"{\"a\":1} x",
+            b"{\"a\":\"\xff\"}",
+            b"\xff",
+            b"{\"a\":\"\\ud800\"}",
+            b"{\"a\":\"\\ud800\\u0041\"}",
+            b"{\"a\":\"\\udc00\"}",
+            b"{\"a\"1}",
+            b"{\"a\":01}",
+            b"{\"a\":1.}",
+            b"{\"a\":-}",
+            b"{\"a\":1e}",
+            b"{\"a\":1,}",
+            b"[1,]",
+            b"[1 2]",
+            b"{1:2}",
+            b"{\"a\":nul}",
+            b"{\"a\":\"\t\"}",
+            b"{\"a\":\"\\x\"}",
+            br#"{"$serde_json::private::Number":12}"#,
+            br#"{"$serde_json::private::Number":"1x"}"#,
+            br#"{"$serde_json::private::Number":"1E5","b":2}"#,
+            br#"{"$serde_json::private::RawValue":7}"#,
+            br#"{"$serde_json::private::RawValue":"{\"a\":"}"#,
+            br#"{"$serde_json::private::RawValue":"[1] [2]"}"#,
+            br#"{"$serde_json::private::RawValue":"{\"a\":[1,{}]}"}"#,
+            br#"{"a":{"$serde_json::private::RawValue":"\"\\ud800\""}}"#,
+            br#"{"a":1,"$serde_json::private::Number":"x"}"#,
+        ] {
+            same_syntax(raw);
+        }
+        for depth in [127, 128, 129] {
+            same_syntax(format!("{}1{}", "[".repeat(depth), "]".repeat(depth)).as_bytes());
+            same_syntax(format!("{}1{}", "[".repeat(depth), "]".repeat(depth - 1)).as_bytes());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+        /// Any value with one byte taken out, put in or changed, or cut short: the same end both ways.
+        #[test]
+        fn any_broken_value_ends_both_ways_alike(
+            v in any_json(),
+            at in any::<prop::sample::Index>(),
+            edit in 0..4u8,
+            byte in prop::sample::select(b"{}[],:\"\\ 0-.eEtfnu\xff".to_vec()),
+        ) {
+            let mut raw = serde_json::to_vec(&v).unwrap();
+            let i = at.index(raw.len() + 1);
+            match edit {
+                0 if i < raw.len() => { raw.remove(i); }
+                1 => raw.insert(i, byte),
+                2 if i < raw.len() => raw[i] = byte,
+                _ => raw.truncate(i),
+            }
+            same_syntax(&raw);
         }
     }
 

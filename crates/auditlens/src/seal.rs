@@ -24,7 +24,7 @@ use crate::checkpoint::Checkpoint;
 use crate::input::{self, InputError};
 use crate::merkle::{self, Hash, RootBuilder};
 use crate::note::{NoteError, SignerKey};
-use crate::sources::{self, Mapping, Normalizer, SourceKind};
+use crate::sources::{Mapping, Normalizer, SourceKind};
 use crate::verify::{self, ArchiveStatus};
 
 /// How many events kind detection looks at before deciding.
@@ -610,7 +610,7 @@ fn detect_kind(inputs: &[PathBuf]) -> Result<SourceKind, SealError> {
     for path in inputs {
         let mut conflict = None;
         input::for_each_event(path, |ev| {
-            let kind = sources::detect(&ev.value);
+            let kind = ev.kind;
             if kind != SourceKind::Jsonl {
                 match seen {
                     None => seen = Some(kind),

@@ -8,8 +8,6 @@
 //! The normalized fields of an event are those of its archive's signed rules: [`Normalizer::for_archive`] over
 //! the archive's `source_kind` and mapping file, applied to the exact event bytes ([`event_fields`]).
 
-use serde_json::Value;
-
 use super::{
     BundleIndex, ExportChecks, ExportReport, IndexArchive, KeyInfo, ReportArchive, ReportEvent,
     ReportReceipt,
@@ -23,9 +21,9 @@ use crate::sources::{Normalized, Normalizer, SourceKind};
 /// The normalized fields of one event under its archive's rules. Bytes that are not one JSON object have no
 /// fields at all (every member null), whatever the kind.
 pub fn event_fields(normalizer: &Normalizer, raw: &[u8]) -> Normalized {
-    match serde_json::from_slice::<Value>(raw) {
-        Ok(value) if value.is_object() => normalizer.normalize(&value),
-        _ => Normalized::default(),
+    match crate::sources::read_event(raw) {
+        Ok(event) => normalizer.normalize(&event),
+        Err(_) => Normalized::default(),
     }
 }
 

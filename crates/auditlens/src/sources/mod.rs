@@ -255,8 +255,8 @@ impl Normalizer {
 
     /// Why an event has no time under this normalizer's rules (`None` for kind `mapping`, whose file names
     /// its own time field).
-    pub fn why_untimed(&self, event: &Value) -> Option<Untimed> {
-        self.time_rule().map(|r| r.why_untimed(event))
+    pub fn why_untimed(&self, raw: &[u8]) -> Option<Untimed> {
+        self.time_rule().map(|r| r.why_untimed(raw))
     }
 
     /// The normalizer of an archive: `mapping` must be given exactly when `kind` is [`SourceKind::Mapping`].
@@ -317,17 +317,21 @@ impl Normalizer {
     /// The normalized fields of a stored event ([`read_event`], then [`Normalizer::normalize`]); an event that
     /// does not parse has none, and the reason is given instead.
     pub fn normalize_event(&self, raw: &[u8]) -> Result<Normalized, ParseError> {
+        refuse_long(raw)?;
         match serde_json::from_slice::<Json<'_>>(raw) {
             Ok(event) if event.is_object() => Ok(self.normalize(&event)),
             Ok(_) => Err(ParseError("not a JSON object".into())),
-            // `Value`'s reading and reason (see [`read_event`]).
-            Err(_) => parse_event(raw).map(|event| self.normalize(&event)),
+            // `Value`'s reason (see [`read_event`]), or, should it read what a `Json` does not, its reading.
+            Err(_) => match value_reason(raw) {
+                Some(why) => Err(why),
+                None => parse_event(raw).map(|event| self.normalize(&event)),
+            },
         }
     }
 
     /// Like [`normalize_bytes`]: bytes that are not one JSON value normalize as `null`.
     pub fn normalize_bytes(&self, raw: &[u8]) -> Normalized {
-        let event = serde_json::from_slice::<Json<'_>>(raw).unwrap_or(Json::Null);
+        let event = read_json(raw).unwrap_or(Json::Null);
         self.normalize(&event)
     }
 
@@ -345,10 +349,7 @@ impl Normalizer {
         raw: &[u8],
     ) -> Result<Option<Option<i64>>, serde_json::Error> {
         match &self.mapping {
-            Some(m) => {
-                let value: Value = serde_json::from_slice(raw)?;
-                Ok(value.is_object().then(|| m.time(&value)))
-            }
+            Some(m) => Ok(read_object(raw)?.map(|event| m.time(&event))),
             None => object_time_under(self.time_rule(), raw),
         }
     }
@@ -386,16 +387,41 @@ pub fn parse_event(raw: &[u8]) -> Result<Value, ParseError> {
 /// (crate::json's tests), with the `Value` parser's reason, and costs less than half as much to build (2.4 µs
 /// against 6.0 µs for a Kubernetes event of the benchmark).
 pub fn read_event(raw: &[u8]) -> Result<Json<'_>, ParseError> {
+    refuse_long(raw)?;
     match serde_json::from_slice::<Json<'_>>(raw) {
         Ok(event) if event.is_object() => Ok(event),
         Ok(_) => Err(ParseError("not a JSON object".into())),
-        // The reason as the `Value` parser words it (an event that does not parse is rare: its cost does not
-        // matter). Should the two ever disagree, this is an error all the same: a caller that compares it with
-        // a stored row finds the difference rather than a reading of its own.
-        Err(e) => Err(match parse_event(raw) {
-            Err(why) => why,
-            Ok(_) => ParseError(format!("invalid JSON: {e}")),
+        // The reason as the `Value` parser words it, read without building anything (a 16 MiB event of
+        // millions of values cut at its end would otherwise be built whole first). Should the two ever disagree,
+        // this is an error all the same: a caller that compares it with a stored row finds the difference rather
+        // than a reading of its own.
+        Err(e) => Err(match value_reason(raw) {
+            Some(why) => why,
+            None => ParseError(format!("invalid JSON: {e}")),
         }),
+    }
+}
+
+/// Events of at least this many bytes are read for their syntax alone before they are read into a [`Json`].
+const CHECK_FIRST_BYTES: usize = 1 << 20;
+
+/// Why a long event ([`CHECK_FIRST_BYTES`]) does not parse, found before any of it is built: a 16 MiB event of
+/// millions of values cut at its end would build a tree of up to 14 times its size first (tests/it/memory.rs).
+/// Reading its syntax takes about a tenth of the time building it does, and such events are rare.
+fn refuse_long(raw: &[u8]) -> Result<(), ParseError> {
+    match raw.len() >= CHECK_FIRST_BYTES {
+        true => value_reason(raw).map_or(Ok(()), Err),
+        false => Ok(()),
+    }
+}
+
+/// Why [`parse_event`] refuses these bytes, in its words, without building their value (crate::json's
+/// `value_syntax`); `None` when it reads them.
+fn value_reason(raw: &[u8]) -> Option<ParseError> {
+    match crate::json::value_syntax(raw) {
+        Ok(true) => None,
+        Ok(false) => Some(ParseError("not a JSON object".into())),
+        Err(e) => Some(ParseError(format!("invalid JSON: {e}"))),
     }
 }
 
@@ -405,7 +431,7 @@ pub fn read_event(raw: &[u8]) -> Result<Json<'_>, ParseError> {
 pub fn parses(raw: &[u8]) -> bool {
     match fast_object_time(&NO_TIME, raw) {
         Some(object) => object.is_some(),
-        None => parse_event(raw).is_ok(),
+        None => value_reason(raw).is_none(),
     }
 }
 
@@ -413,7 +439,7 @@ pub fn parses(raw: &[u8]) -> bool {
 /// invalid JSON, trailing data) are normalized as the JSON value `null`, i.e. as an event with no fields:
 /// every field `None` except `category` = "other" (and, for `k8s`, `outcome` = "unknown").
 pub fn normalize_bytes(kind: SourceKind, raw: &[u8]) -> Normalized {
-    let event = serde_json::from_slice::<Json<'_>>(raw).unwrap_or(Json::Null);
+    let event = read_json(raw).unwrap_or(Json::Null);
     normalize(kind, &event)
 }
 
@@ -433,9 +459,9 @@ pub fn normalize_bytes(kind: SourceKind, raw: &[u8]) -> Normalized {
 /// - `github`: string `action` and `actor`, a JSON integer `@timestamp` or `created_at`, and a string `org`,
 ///   `business` or `_document_id`;
 /// - otherwise `jsonl`.
-pub fn detect(event: &Value) -> SourceKind {
-    let is_str = |key: &str| event.get(key).is_some_and(Value::is_string);
-    let str_of = |key: &str| event.get(key).and_then(Value::as_str);
+pub fn detect<'t, N: Node<'t>>(event: &N) -> SourceKind {
+    let is_str = |key: &str| event.member(key).and_then(Node::str).is_some();
+    let str_of = |key: &str| event.member(key).and_then(Node::str);
 
     let k8s_api = matches!(
         str_of("apiVersion"),
@@ -455,8 +481,8 @@ pub fn detect(event: &Value) -> SourceKind {
     {
         return SourceKind::Cloudtrail;
     }
-    if let Some(payload) = event.get("protoPayload").filter(|p| p.is_object()) {
-        let audit_type = payload.get("@type").and_then(Value::as_str)
+    if let Some(payload) = event.member("protoPayload").filter(|p| p.is_object()) {
+        let audit_type = payload.member("@type").and_then(Node::str)
             == Some("type.googleapis.com/google.cloud.audit.AuditLog");
         let audit_log =
             str_of("logName").is_some_and(|n| n.contains("/logs/cloudaudit.googleapis.com"));
@@ -467,7 +493,7 @@ pub fn detect(event: &Value) -> SourceKind {
     if is_str("published")
         && is_str("eventType")
         && is_str("severity")
-        && event.get("actor").is_some_and(Value::is_object)
+        && event.member("actor").is_some_and(Node::is_object)
     {
         return SourceKind::Okta;
     }
@@ -481,7 +507,13 @@ pub fn detect(event: &Value) -> SourceKind {
     if is_str("event") && is_str("uid") && teleport_code {
         return SourceKind::Teleport;
     }
-    let int = |key: &str| event.get(key).is_some_and(|v| v.is_i64() || v.is_u64());
+    // `Value::is_i64 || is_u64`, which parse the number's text as written (`arbitrary_precision`).
+    let int = |key: &str| {
+        event
+            .member(key)
+            .and_then(Node::number)
+            .is_some_and(|n| n.parse::<i64>().is_ok() || n.parse::<u64>().is_ok())
+    };
     if is_str("action")
         && is_str("actor")
         && (int("@timestamp") || int("created_at"))
@@ -494,7 +526,7 @@ pub fn detect(event: &Value) -> SourceKind {
 
 /// [`detect`] on raw bytes; bytes that do not parse as JSON are `jsonl`.
 pub fn detect_bytes(raw: &[u8]) -> SourceKind {
-    serde_json::from_slice::<Value>(raw)
+    read_json(raw)
         .map(|v| detect(&v))
         .unwrap_or(SourceKind::Jsonl)
 }
@@ -539,8 +571,26 @@ fn object_time_under(
     if let Some(found) = fast_object_time(&rule, raw) {
         return Ok(found);
     }
-    let value: Value = serde_json::from_slice(raw)?;
-    Ok(value.is_object().then(|| rule.time(&value)))
+    Ok(read_object(raw)?.map(|event| rule.time(&event)))
+}
+
+/// The bytes read as a JSON object into a [`Json`] (a third of a `Value`'s memory), `None` for another value, or
+/// the error of reading them into a `serde_json::Value`, found without building anything (crate::json's
+/// `value_syntax`; the `Json` reading's own error should the two ever disagree).
+fn read_object(raw: &[u8]) -> Result<Option<Json<'_>>, serde_json::Error> {
+    let event = read_json(raw)?;
+    Ok(event.is_object().then_some(event))
+}
+
+/// The bytes read into a [`Json`], or the error reading them into a `serde_json::Value` gives, found without
+/// building anything (crate::json's `value_syntax`; the `Json` reading's own error should the two ever
+/// disagree). A long event ([`CHECK_FIRST_BYTES`]) is read for its syntax first.
+pub(crate) fn read_json(raw: &[u8]) -> Result<Json<'_>, serde_json::Error> {
+    if raw.len() >= CHECK_FIRST_BYTES {
+        crate::json::value_syntax(raw)?;
+    }
+    serde_json::from_slice::<Json<'_>>(raw)
+        .map_err(|e| crate::json::value_syntax(raw).err().unwrap_or(e))
 }
 
 /// The rule of no time at all.

@@ -9,8 +9,10 @@
 //! their version-1 fields (and `check` re-derives them under version 1) until they are imported again.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::json::Node;
 
@@ -164,16 +166,28 @@ impl TimeRule {
         }
     }
 
-    /// Why an event has no time under this rule, in words for the import report: the first member of the rule
-    /// the event has, with its value (at most 60 characters of its JSON text), or that it has none of them.
-    pub fn why_untimed(&self, event: &Value) -> Untimed {
+    /// Why the event of these bytes has no time under this rule, in words for the import report: the first
+    /// member of the rule the event has, with its value (at most 60 characters of its JSON text), or that it has
+    /// none of them. Only that member's value is read (an event may be 16 MiB of millions of values): its JSON
+    /// text as a `Value` writes it, or, past 64 KiB, as the event writes it.
+    pub fn why_untimed(&self, raw: &[u8]) -> Untimed {
+        // Each top-level member's exact text, a later one of a name in place of an earlier (as in a `Value`).
+        let members: HashMap<Cow<'_, str>, &RawValue> =
+            serde_json::from_slice(raw).unwrap_or_default();
         match self
             .keys
             .iter()
-            .find_map(|k| event.get(*k).map(|v| (*k, v)))
+            .find_map(|k| members.get(*k).map(|v| (*k, v.get())))
         {
             Some((k, v)) => {
-                let text = v.to_string();
+                let value = (v.len() <= 64 << 10)
+                    .then(|| serde_json::from_str::<Value>(v).ok())
+                    .flatten();
+                let text = match value {
+                    Some(value) => value.to_string(),
+                    // Enough of it to cut at 60 characters.
+                    None => v.chars().take(61).collect(),
+                };
                 let sample = match text.char_indices().nth(60) {
                     Some((cut, _)) => format!("{}…", &text[..cut]),
                     None => text,
@@ -344,15 +358,23 @@ mod tests {
     #[test]
     fn an_untimed_event_says_which_member_it_had() {
         let okta = current(SourceKind::Okta).unwrap();
-        let why = okta.why_untimed(&json!({"published": "redacted"}));
-        assert_eq!(why.to_string(), "published: \"redacted\" is not a time");
-        let why = okta.why_untimed(&json!({"x": 1}));
+        let why = |v: serde_json::Value| okta.why_untimed(v.to_string().as_bytes());
+        let found = why(json!({"published": "redacted"}));
+        assert_eq!(found.to_string(), "published: \"redacted\" is not a time");
         assert_eq!(
-            why.to_string(),
+            why(json!({"x": 1})).to_string(),
             "none of published, p_event_time is present"
         );
         let long = "9".repeat(100);
-        let why = okta.why_untimed(&json!({ "published": long }));
-        assert_eq!(why.sample.unwrap().chars().count(), 61);
+        let found = why(json!({ "published": long }));
+        assert_eq!(found.sample.unwrap().chars().count(), 61);
+        // The member's text as a `Value` writes it; the last of a repeated name.
+        let found = okta
+            .why_untimed(br#"{"published": [ 1 ,"\u0041"], "x":0, "published" : { "a" : 1.50 } }"#);
+        assert_eq!(found.sample.as_deref(), Some(r#"{"a":1.50}"#));
+        // A member past 64 KiB, as the event writes it, cut.
+        let list = format!(r#"{{"published":[ {}0]}}"#, "0,".repeat(40_000));
+        let found = okta.why_untimed(list.as_bytes());
+        assert_eq!(found.sample.unwrap(), format!("[ {}…", "0,".repeat(29)));
     }
 }

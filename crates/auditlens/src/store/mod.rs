@@ -332,10 +332,9 @@ impl Store {
                     None => n,
                 }
             });
-        let why = first.as_ref().and_then(|(_, raw)| {
-            let event = crate::sources::parse_event(raw.as_bytes()).ok()?;
-            normalizer?.why_untimed(&event)
-        });
+        let why = first
+            .as_ref()
+            .and_then(|(_, raw)| normalizer?.why_untimed(raw.as_bytes()));
         Ok(Some(import::UntimedEvents {
             count: count as u64,
             of: (events - parse_errors.unwrap_or(0)).max(0) as u64,
