@@ -59,6 +59,8 @@ pub const UNIQUE_COLUMNS: &[&str] = &[
     "api.request.uid",
     EVENT_ID,
     LEAF_HASH,
+    // The JSON texts of what no column took: mostly each request's own parameters and response.
+    "unmapped.entries.value",
 ];
 
 fn s(name: &str) -> Field {
@@ -671,5 +673,27 @@ impl RowsBuilder {
             Arc::new(time_known.finish()),
         ];
         RecordBatch::try_new(schema(), columns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writer's settings name columns by their Parquet path and ignore a path that names none: each of these
+    /// must be a column of the files.
+    #[test]
+    fn every_unique_column_is_a_parquet_column() {
+        let parquet = parquet::arrow::ArrowSchemaConverter::new()
+            .convert(&schema())
+            .unwrap();
+        let paths: Vec<String> = parquet
+            .columns()
+            .iter()
+            .map(|c| c.path().string())
+            .collect();
+        for column in UNIQUE_COLUMNS {
+            assert!(paths.iter().any(|p| p == column), "{column} in {paths:?}");
+        }
     }
 }

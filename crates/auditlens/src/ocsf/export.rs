@@ -959,6 +959,10 @@ struct RawRow {
 impl RawChunk {
     fn push(&mut self, text: &str) -> Range<usize> {
         let start = self.text.len();
+        // An event longer than a chunk (up to 16 MiB) takes the room it needs, not twice the buffer's.
+        if text.len() >= CHUNK_BYTES {
+            self.text.reserve_exact(text.len());
+        }
         self.text.push_str(text);
         start..self.text.len()
     }
