@@ -288,7 +288,26 @@ fn line_err(file: &str, e: LineError) -> InputError {
 /// Reads a document too long to be one line whole, in two passes over the file, holding one record at a time
 /// (the document may be a gigabyte; its records are not): the first checks that it is one JSON value and finds its
 /// shape and the size of each record, the second hands each record over as [`each_document_record`] would.
+///
+/// [`split_document`] does it at the speed of a scan of the bytes; a document it has any doubt about (one that
+/// is not valid JSON, among others) is read by [`read_document_serde`], whose reading it gives in every other
+/// case.
 fn read_document<P: Parse>(
+    path: &Path,
+    file_name: &str,
+    parser: &P,
+    mut f: impl FnMut(Parsed<'_, P::Out>) -> Result<bool, InputError>,
+) -> Result<(), InputError> {
+    match split_document(path, file_name, parser, &mut f) {
+        Some(done) => done,
+        None => read_document_serde(path, file_name, parser, f),
+    }
+}
+
+/// [`read_document`] by serde_json reading the file as a stream, a byte at a time (3.6 times slower than reading
+/// the document whole, and than [`split_document`]; docs/benchmarks.md): for the documents the split reading
+/// leaves to it, whose errors it words.
+fn read_document_serde<P: Parse>(
     path: &Path,
     file_name: &str,
     parser: &P,
@@ -353,22 +372,7 @@ fn read_document<P: Parse>(
                 "expected a JSON object, an array of objects or a {\"Records\": [...]} document"
                     .into(),
         }),
-        Shape::Object => {
-            // One object: one event, whose bytes are read whole (it may be no longer than an event once minified).
-            let mut text = Vec::new();
-            open()?
-                .take(MAX_RECORD_TEXT_BYTES + 1)
-                .read_to_end(&mut text)
-                .map_err(io_err)?;
-            if text.len() as u64 > MAX_RECORD_TEXT_BYTES {
-                return Err(InputError::Invalid {
-                    file: file_name.into(),
-                    line: 1,
-                    message: format!("event is longer than {MAX_EVENT_BYTES} bytes"),
-                });
-            }
-            each_document_record(file_name, &text, 1, parser, f)
-        }
+        Shape::Object => one_object_document(path, file_name, parser, f),
         Shape::Records { longest, at } | Shape::Array { longest, at }
             if longest > MAX_RECORD_TEXT_BYTES =>
         {
@@ -384,7 +388,7 @@ fn read_document<P: Parse>(
             let mut index = 0usize;
             let mut each = |record: &serde_json::value::RawValue| -> bool {
                 index += 1;
-                match document_record(file_name, record, index, false, 1, parser) {
+                match document_record(file_name, record.get().as_bytes(), index, false, 1, parser) {
                     Ok(parsed) => match f(parsed) {
                         Ok(true) => true,
                         Ok(false) => {
@@ -435,6 +439,349 @@ fn read_document<P: Parse>(
                 }
                 (None, Err(e)) => Err(invalid(e)),
             }
+        }
+    }
+}
+
+/// A long document that is one object: one event, whose bytes are read whole (it may be no longer than an event
+/// once minified).
+fn one_object_document<P: Parse>(
+    path: &Path,
+    file_name: &str,
+    parser: &P,
+    f: impl FnMut(Parsed<'_, P::Out>) -> Result<bool, InputError>,
+) -> Result<(), InputError> {
+    let io_err = |source: io::Error| InputError::Io {
+        file: file_name.into(),
+        source,
+    };
+    let mut reader = open_maybe_gzip(path).map_err(io_err)?;
+    strip_bom(&mut reader).map_err(io_err)?;
+    let mut text = Vec::new();
+    reader
+        .take(MAX_RECORD_TEXT_BYTES + 1)
+        .read_to_end(&mut text)
+        .map_err(io_err)?;
+    if text.len() as u64 > MAX_RECORD_TEXT_BYTES {
+        return Err(InputError::Invalid {
+            file: file_name.into(),
+            line: 1,
+            message: format!("event is longer than {MAX_EVENT_BYTES} bytes"),
+        });
+    }
+    each_document_record(file_name, &text, 1, parser, f)
+}
+
+/// [`read_document`] at the speed of a scan of the bytes, or `None` (before anything is handed to `f`) for a
+/// document [`read_document_serde`] is left to read: one that is not valid JSON (whose error it words), whose
+/// shape is not an array or object, nests 100 brackets or more, has a record of half
+/// [`MAX_RECORD_TEXT_BYTES`] or more or more than 16 MiB outside its records, or names a top-level member with
+/// an escape.
+///
+/// Pass 1 splits the document into its records ([`Splitter`]) and checks each with serde_json, whole, and the
+/// rest of the document with a `0` in place of each record (the document is one JSON value exactly when each of
+/// them is); the shape is read from that rest as [`read_document_serde`] reads it from the document. Pass 2
+/// splits the file again and hands each record over, and the file must be the same bytes (SHA-256) to its end.
+fn split_document<P: Parse>(
+    path: &Path,
+    file_name: &str,
+    parser: &P,
+    f: &mut impl FnMut(Parsed<'_, P::Out>) -> Result<bool, InputError>,
+) -> Option<Result<(), InputError>> {
+    const REST_BYTES: usize = 16 << 20;
+    const RECORD_BYTES: usize = (MAX_RECORD_TEXT_BYTES / 2) as usize;
+    let open = || -> Option<io::Take<Box<dyn BufRead>>> {
+        let mut reader = open_maybe_gzip(path).ok()?;
+        strip_bom(&mut reader).ok()?;
+        Some(reader.take(MAX_DOCUMENT_BYTES + 1))
+    };
+    let mut buf = vec![0u8; 256 << 10];
+    // Pass 1.
+    let (mut scan, mut split) = (Scan::default(), Splitter::default());
+    let (mut rest, mut record) = (Vec::new(), Vec::new());
+    let (mut sound, mut total, mut records) = (true, 0u64, 0usize);
+    let mut reader = open()?;
+    loop {
+        let n = read_some(&mut reader, &mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        let chunk = &buf[..n];
+        scan.feed(chunk);
+        split.feed(chunk, &mut |piece| match piece {
+            Piece::Outside(b) => rest.extend_from_slice(b),
+            Piece::Record(b) => {
+                sound &= record.len() + b.len() < RECORD_BYTES;
+                if sound {
+                    record.extend_from_slice(b);
+                }
+            }
+            Piece::End => {
+                sound &= serde_json::from_slice::<serde::de::IgnoredAny>(&record).is_ok();
+                records += 1;
+                rest.push(b'0');
+                record.clear();
+            }
+        });
+        if !sound || split.doubt || scan.fault.is_some() || rest.len() > REST_BYTES {
+            return None;
+        }
+    }
+    let whole = scan.finish();
+    if scan.fault.is_some() || split.unfinished() || total > MAX_DOCUMENT_BYTES {
+        return None;
+    }
+    let unread = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut de = serde_json::Deserializer::from_slice(&rest);
+    let shape = serde::de::DeserializeSeed::deserialize(ShapeSeed { read: &unread }, &mut de)
+        .and_then(|shape| de.end().map(|()| shape))
+        .ok()?;
+    drop((rest, record));
+    match shape {
+        Shape::Other => return None,
+        Shape::Object => return Some(one_object_document(path, file_name, parser, f)),
+        Shape::Records { .. } | Shape::Array { .. } => {}
+    }
+    // Pass 2.
+    let changed = || InputError::Document {
+        file: file_name.into(),
+        message: "the file changed while it was being read; read it again".into(),
+    };
+    let io_err = |source: io::Error| InputError::Io {
+        file: file_name.into(),
+        source,
+    };
+    let (mut scan, mut split) = (Scan::default(), Splitter::default());
+    let mut record = Vec::new();
+    let mut index = 0usize;
+    // What stops the hand-over: `f`'s `false` (`Ok`), or an error.
+    let mut stop: Option<Result<(), InputError>> = None;
+    let mut reader = match open() {
+        Some(reader) => reader,
+        None => return Some(Err(changed())),
+    };
+    loop {
+        let n = match read_some(&mut reader, &mut buf) {
+            Ok(n) => n,
+            Err(e) => return Some(Err(io_err(e))),
+        };
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        scan.feed(chunk);
+        split.feed(chunk, &mut |piece| {
+            if stop.is_some() {
+                return;
+            }
+            match piece {
+                Piece::Outside(_) => {}
+                Piece::Record(b) if record.len() + b.len() < RECORD_BYTES => {
+                    record.extend_from_slice(b)
+                }
+                Piece::Record(_) => stop = Some(Err(changed())),
+                Piece::End => {
+                    index += 1;
+                    let handed = document_record(file_name, &record, index, false, 1, parser)
+                        .and_then(&mut *f);
+                    record.clear();
+                    match handed {
+                        Ok(true) => {}
+                        Ok(false) => stop = Some(Ok(())),
+                        Err(e) => stop = Some(Err(e)),
+                    }
+                }
+            }
+        });
+        if let Some(done) = stop {
+            return Some(done);
+        }
+        if split.doubt || scan.fault.is_some() {
+            return Some(Err(changed()));
+        }
+    }
+    if scan.finish() != whole || scan.fault.is_some() || index != records {
+        return Some(Err(changed()));
+    }
+    Some(Ok(()))
+}
+
+/// `read`, again while it is interrupted.
+fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// What [`Splitter::feed`] finds in a document's bytes, in their order: bytes outside any record, bytes of the
+/// record being read, and the end of that record.
+enum Piece<'a> {
+    Outside(&'a [u8]),
+    Record(&'a [u8]),
+    End,
+}
+
+/// Finds the records of a long document as its bytes come, a chunk at a time: the values of an array that is
+/// the document, or of the array a top-level `Records` member holds (each of them, should there be two: the
+/// shape then says the document is one object). It follows strings, escapes and brackets only; whether the bytes
+/// are JSON is for serde_json to say, of each record and of the rest ([`split_document`]).
+#[derive(Default)]
+struct Splitter {
+    /// The first byte that is not white space was read: `[` makes an array document.
+    started: bool,
+    array: bool,
+    in_string: bool,
+    escaped: bool,
+    /// Brackets open.
+    depth: usize,
+    /// The string being read is the name of a top-level member (of an object document).
+    naming: bool,
+    /// Its bytes (enough of them to tell `Records`).
+    name: Vec<u8>,
+    /// A top-level name is read next (after the object's `{` or a `,`).
+    expect_name: bool,
+    /// The last top-level name was `Records`, and its value has not begun.
+    records_named: bool,
+    /// Inside the array a `Records` member holds.
+    in_records: bool,
+    in_record: bool,
+    /// Something [`split_document`] leaves to serde_json: nesting of 100 or more, an escape in a top-level name.
+    doubt: bool,
+}
+
+impl Splitter {
+    /// Depth at which the records lie, when the bytes read are in their array.
+    fn record_depth(&self) -> Option<usize> {
+        if self.array {
+            Some(1)
+        } else if self.in_records {
+            Some(2)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the bytes stopped inside a string, a bracket or a record.
+    fn unfinished(&self) -> bool {
+        self.in_string || self.depth != 0 || self.in_record || !self.started
+    }
+
+    fn feed(&mut self, chunk: &[u8], out: &mut impl FnMut(Piece<'_>)) {
+        let mut from = 0;
+        let mut i = 0;
+        while i < chunk.len() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                    i += 1;
+                    continue;
+                }
+                let Some(k) = memchr::memchr2(b'"', b'\\', &chunk[i..]) else {
+                    self.name_part(&chunk[i..]);
+                    break;
+                };
+                self.name_part(&chunk[i..i + k]);
+                i += k;
+                if chunk[i] == b'\\' {
+                    self.escaped = true;
+                    self.doubt |= self.naming;
+                } else {
+                    self.in_string = false;
+                    if self.naming {
+                        self.naming = false;
+                        self.records_named = self.name == b"Records";
+                    }
+                }
+                i += 1;
+                continue;
+            }
+            let b = chunk[i];
+            if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                i += 1;
+                continue;
+            }
+            let at_records = self.record_depth() == Some(self.depth);
+            // A value at the records' depth that is not a separator or the array's end starts a record.
+            if at_records && !self.in_record && !matches!(b, b',' | b']' | b'}') {
+                out(Piece::Outside(&chunk[from..i]));
+                from = i;
+                self.in_record = true;
+            }
+            // A separator or the array's end at the records' depth ends one.
+            if at_records && self.in_record && matches!(b, b',' | b']' | b'}') {
+                out(Piece::Record(&chunk[from..i]));
+                out(Piece::End);
+                from = i;
+                self.in_record = false;
+            }
+            match b {
+                b'"' => {
+                    self.in_string = true;
+                    self.records_named = false;
+                    self.naming = !self.array && self.depth == 1 && self.expect_name;
+                    self.name.clear();
+                }
+                b'[' | b'{' => {
+                    if !self.started {
+                        self.started = true;
+                        self.array = b == b'[';
+                    }
+                    if self.records_named && self.depth == 1 && b == b'[' {
+                        self.in_records = true;
+                    }
+                    self.records_named = false;
+                    self.depth += 1;
+                    self.doubt |= self.depth >= 100;
+                    if self.depth == 1 {
+                        self.expect_name = b == b'{';
+                    }
+                }
+                b']' | b'}' => {
+                    match self.depth.checked_sub(1) {
+                        Some(d) => self.depth = d,
+                        None => self.doubt = true,
+                    }
+                    if self.depth == 1 {
+                        self.in_records = false;
+                    }
+                    self.records_named = false;
+                }
+                b',' => {
+                    if self.depth == 1 {
+                        self.expect_name = true;
+                        self.records_named = false;
+                    }
+                }
+                b':' => {
+                    if self.depth == 1 {
+                        self.expect_name = false;
+                    }
+                }
+                _ => {
+                    self.started = true;
+                    self.records_named = false;
+                }
+            }
+            i += 1;
+        }
+        if from < chunk.len() {
+            let rest = &chunk[from..];
+            out(match self.in_record {
+                true => Piece::Record(rest),
+                false => Piece::Outside(rest),
+            });
+        }
+    }
+
+    /// Part of a string's bytes: kept when it is a top-level name (enough of it to tell `Records`).
+    fn name_part(&mut self, bytes: &[u8]) {
+        if self.naming && self.name.len() <= 8 {
+            self.name
+                .extend_from_slice(&bytes[..bytes.len().min(9 - self.name.len())]);
         }
     }
 }
@@ -777,7 +1124,14 @@ fn each_document_record<P: Parse>(
         });
     };
     for (i, record) in records.into_iter().enumerate() {
-        let parsed = document_record(file_name, record, i + 1, one_object, first_line, parser)?;
+        let parsed = document_record(
+            file_name,
+            record.get().as_bytes(),
+            i + 1,
+            one_object,
+            first_line,
+            parser,
+        )?;
         if !f(parsed)? {
             break;
         }
@@ -788,13 +1142,13 @@ fn each_document_record<P: Parse>(
 /// Record `number` (from 1) of a document, minified, checked (an object, no longer than an event) and parsed.
 fn document_record<P: Parse>(
     file_name: &str,
-    record: &serde_json::value::RawValue,
+    record: &[u8],
     number: usize,
     one_object: bool,
     first_line: u64,
     parser: &P,
 ) -> Result<Parsed<'static, P::Out>, InputError> {
-    let bytes = minify(record.get().as_bytes());
+    let bytes = minify(record);
     let not_object = || InputError::Document {
         file: file_name.into(),
         message: format!("record {number} is not a JSON object"),
@@ -879,6 +1233,7 @@ pub fn base_name(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use std::io::Write;
 
     fn events_of(content: &[u8]) -> Result<Vec<(Vec<u8>, u64)>, InputError> {
@@ -955,6 +1310,140 @@ mod tests {
         for doc in docs {
             let (streamed, whole) = streamed_and_whole(doc.as_bytes());
             assert_eq!(streamed, whole, "{doc}");
+        }
+    }
+
+    /// What [`split_document`] and [`read_document_serde`] make of a document: each event's bytes, or the error
+    /// word for word; `None` for the first when it leaves the document to the second.
+    fn split_and_serde(doc: &[u8]) -> (Option<String>, String) {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(doc).unwrap();
+        let show = |r: Result<(), InputError>, out: Vec<Vec<u8>>| match r {
+            Ok(()) => format!(
+                "{:?}",
+                out.iter()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .collect::<Vec<_>>()
+            ),
+            Err(e) => format!("error {e}"),
+        };
+        let mut split = Vec::new();
+        let r = split_document(file.path(), "f", &Detected, &mut |e| {
+            split.push(e.bytes.into_owned());
+            Ok(true)
+        });
+        let split = r.map(|r| show(r, split));
+        let mut serde = Vec::new();
+        let r = read_document_serde(file.path(), "f", &Detected, |e| {
+            serde.push(e.bytes.into_owned());
+            Ok(true)
+        });
+        (split, show(r, serde))
+    }
+
+    #[test]
+    fn a_long_document_is_split_into_the_records_serde_json_reads() {
+        let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        let split_here: &[String] = &[
+            "{\"Records\": [\n  {\"a\": 1,\n   \"b\": [1, 2.50, \"x y\"]},\n  {\"c\": {\"d\": null}}\n]}".into(),
+            "[{\"a\":1}, {\"b\":\"caf\\u00e9 \\\" ] } , \\\\\"}]".into(),
+            "{\"x\": [1, {\"Records\": [2]}], \"Records\": [{\"a\":1}], \"y\": {\"Records\": 5}}".into(),
+            "{\"Records\": [{\"a\":1}], \"Records\": [{\"b\":2}]}".into(),
+            "{\"Records\": null, \"a\": 1}".into(),
+            "{\"Records\": {\"a\": [1]}}".into(),
+            "{\"Records\": \"[1]\", \"x\": [2]}".into(),
+            "{\"Records\": []}".into(),
+            "[]".into(),
+            " \t\r\n[ {\"a\":1} \n,\n{\"b\":2}\t] \n".into(),
+            "{\"Records\": [{\"a\":1}, \"s\", 2, null]}".into(),
+            "[{\"a\":1}, 2]".into(),
+            "{\"Recordsx\": [{\"a\":1}], \"Record\": [2]}".into(),
+            "{\"Recordsx\": [{\"x\":1}], \"Records\": [{\"a\":1}], \"Record\": [{\"y\":2}]}".into(),
+            format!("[{{\"a\":{}}}]", deep(90)),
+            // A lone surrogate: read by both, then refused as the record's event.
+            "{\"Records\": [{\"a\":1}, {\"a\":\"\\ud800\"}]}".into(),
+        ];
+        for doc in split_here {
+            let (split, serde) = split_and_serde(doc.as_bytes());
+            assert_eq!(split.as_ref(), Some(&serde), "{doc}");
+        }
+        // Left to serde_json: not JSON, another shape, an escaped top-level name, deep nesting.
+        let left: &[String] = &[
+            "{\"Records\": [{\"a\":1}, {\"b\":2}".into(),
+            "[{\"a\":1}] trailing".into(),
+            "{\"Records\": [{\"a\":1},]}".into(),
+            "[{\"a\":1} {\"b\":2}]".into(),
+            "[{\"a\":1]}".into(),
+            "{\"Records\": [{\"a\":1}}".into(),
+            "[,]".into(),
+            "42".into(),
+            "\"text\"".into(),
+            "".into(),
+            "{\"Recor\\u0064s\": [{\"a\":1}]}".into(),
+            format!("[{{\"a\":{}}}]", deep(126)),
+            format!("{{\"Records\": [{{\"a\":{}}}]}}", deep(126)),
+        ];
+        for doc in left {
+            let (split, serde) = split_and_serde(doc.as_bytes());
+            assert_eq!(split, None, "{doc}: {serde}");
+        }
+    }
+
+    fn any_record() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i32>().prop_map(serde_json::Value::from),
+            "[a-c ,\\]\\[{}:\"\\\\é]{0,5}".prop_map(serde_json::Value::String),
+        ];
+        let value = leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                prop::collection::vec(("[a-cR]{0,7}", inner), 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        });
+        prop_oneof![
+            4 => prop::collection::vec(("[a-cR]{0,7}", value.clone()), 0..4)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            1 => value,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Documents of any records, in any of the shapes, pretty or not, whole or with one byte taken out, put
+        /// in or changed: wherever the split reading reads one, it gives what serde_json gives, word for word.
+        #[test]
+        fn any_document_split_reads_as_serde_json_reads_it(
+            records in prop::collection::vec(any_record(), 0..6),
+            shape in 0..4u8,
+            pretty in any::<bool>(),
+            edit in prop::option::weighted(0.5, (any::<prop::sample::Index>(), 0..3u8, prop::sample::select(b"{}[],:\"\\ 0Rx".to_vec()))),
+        ) {
+            let list = serde_json::Value::Array(records.clone());
+            let doc = match shape {
+                0 => list,
+                1 => serde_json::json!({"Records": list}),
+                2 => serde_json::json!({"a": [1, {"Records": 2}], "Records": list, "z": "Records"}),
+                _ => serde_json::json!({"Record": [{"c": 1}], "Records": list, "b": {"Records": [{"d": 3}]}, "Recordsx": [{"e": 4}]}),
+            };
+            let mut raw = if pretty { serde_json::to_vec_pretty(&doc) } else { serde_json::to_vec(&doc) }.unwrap();
+            if let Some((at, how, byte)) = edit {
+                let i = at.index(raw.len());
+                match how {
+                    0 => { raw.remove(i); }
+                    1 => raw.insert(i, byte),
+                    _ => raw[i] = byte,
+                }
+            }
+            let (split, serde) = split_and_serde(&raw);
+            if let Some(split) = &split {
+                prop_assert_eq!(split, &serde, "{}", String::from_utf8_lossy(&raw));
+            } else {
+                // Every valid document of these shapes is split.
+                prop_assert!(edit.is_some(), "{}", String::from_utf8_lossy(&raw));
+            }
         }
     }
 
