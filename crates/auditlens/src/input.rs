@@ -508,7 +508,7 @@ fn split_document<P: Parse>(
         }
         total += n as u64;
         let chunk = &buf[..n];
-        scan.feed(chunk);
+        scan.feed_text(chunk);
         split.feed(chunk, &mut |piece| match piece {
             Piece::Outside(b) => rest.extend_from_slice(b),
             Piece::Record(b) => {
@@ -570,7 +570,7 @@ fn split_document<P: Parse>(
             break;
         }
         let chunk = &buf[..n];
-        scan.feed(chunk);
+        scan.feed_text(chunk);
         split.feed(chunk, &mut |piece| {
             if stop.is_some() {
                 return;
@@ -819,7 +819,17 @@ struct Scan {
 }
 
 impl Scan {
-    fn feed(&mut self, mut chunk: &[u8]) {
+    /// The hash and UTF-8 of a chunk, and its strings and brackets.
+    fn feed(&mut self, chunk: &[u8]) {
+        self.feed_text(chunk);
+        if self.fault.is_some() {
+            return;
+        }
+        self.feed_brackets(chunk);
+    }
+
+    /// The hash and UTF-8 of a chunk only ([`split_document`] follows the brackets itself, to fewer levels).
+    fn feed_text(&mut self, mut chunk: &[u8]) {
         use sha2::Digest as _;
         self.hash.update(chunk);
         if self.fault.is_some() {
@@ -842,13 +852,13 @@ impl Scan {
             && let Err(e) = std::str::from_utf8(chunk)
         {
             match e.error_len() {
-                Some(_) => {
-                    self.fault = Some("the document is not UTF-8".into());
-                    return;
-                }
+                Some(_) => self.fault = Some("the document is not UTF-8".into()),
                 None => self.partial = chunk[e.valid_up_to()..].to_vec(),
             }
         }
+    }
+
+    fn feed_brackets(&mut self, chunk: &[u8]) {
         for &b in chunk {
             if self.in_string {
                 if self.escaped {
