@@ -19,7 +19,7 @@ fuzz_target!(|bytes: &[u8]| {
         let _ = normalizer.time_rule();
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(event) {
             let _ = normalizer.event_time(&v);
-            let _ = normalizer.why_untimed(&v);
         }
+        let _ = normalizer.why_untimed(event);
     }
 });

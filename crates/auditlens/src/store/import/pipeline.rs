@@ -90,22 +90,37 @@ impl Preparer {
             Some(e) if **e == *ev.entry => e.clone(),
             _ => self.entry.insert(Arc::from(ev.entry)).clone(),
         };
-        self.filling.push(PendingEvent {
+        let pending = |bytes: Vec<u8>| PendingEvent {
             index: ev.index,
             line: ev.line,
             entry,
             leaf: *ev.leaf,
-            bytes: ev.bytes.to_vec(),
-        });
-        self.filling_bytes += ev.bytes.len();
+            bytes,
+        };
         if ev.bytes.len() >= PREP_INLINE_BYTES {
-            // A big event is parsed here, after the batch in flight and the rest of the filling one: no second
-            // big event is read while this one is parsed and stored, so what is held stays about one event.
+            // A big event is parsed here, after the batch in flight and the filling one: no second big event is
+            // read while this one is parsed and stored, so what is held stays about one event. It is parsed
+            // where the verifier holds it, before it is copied: its parsed tree (up to 14 times its size) and
+            // its copy are not held at once.
             let mut done = self.take_in_flight().unwrap_or_default();
             done.extend(self.filling.drain(..).map(|e| prepare(normalizer, e)));
             self.filling_bytes = 0;
+            // As [`prepare`] gives it (its bytes moved into the text).
+            let fields = std::str::from_utf8(ev.bytes)
+                .ok()
+                .map(|_| normalizer.normalize_event(ev.bytes));
+            let outcome = match (fields, String::from_utf8(ev.bytes.to_vec())) {
+                (Some(fields), Ok(text)) => Ok((text, fields)),
+                _ => Err("event is not valid UTF-8"),
+            };
+            done.push(Prepared {
+                event: pending(Vec::new()),
+                outcome,
+            });
             return Some(done);
         }
+        self.filling.push(pending(ev.bytes.to_vec()));
+        self.filling_bytes += ev.bytes.len();
         if self.filling.len() < PREP_BATCH && self.filling_bytes < PREP_BYTES {
             return None;
         }
