@@ -1257,17 +1257,18 @@ mod tests {
         Ok(out)
     }
 
+    /// The events a reader handed over, as text.
+    fn events_shown(events: &[Vec<u8>]) -> String {
+        let texts: Vec<_> = events.iter().map(|b| String::from_utf8_lossy(b)).collect();
+        format!("{texts:?}")
+    }
+
     /// What the streaming reader of long documents gives, and what reading the same document whole gives.
     fn streamed_and_whole(doc: &[u8]) -> (String, String) {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(doc).unwrap();
         let show = |r: Result<(), InputError>, out: Vec<Vec<u8>>| match r {
-            Ok(()) => format!(
-                "{:?}",
-                out.iter()
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .collect::<Vec<_>>()
-            ),
+            Ok(()) => events_shown(&out),
             // The place of a syntax error is the same; serde_json words a few differently when it does not keep
             // the text (a trailing comma is "expected value" to one reader, "trailing comma" to the other).
             Err(e) => {
@@ -1329,12 +1330,7 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(doc).unwrap();
         let show = |r: Result<(), InputError>, out: Vec<Vec<u8>>| match r {
-            Ok(()) => format!(
-                "{:?}",
-                out.iter()
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .collect::<Vec<_>>()
-            ),
+            Ok(()) => events_shown(&out),
             Err(e) => format!("error {e}"),
         };
         let mut split = Vec::new();
