@@ -60,18 +60,6 @@ impl Lab {
     }
 }
 
-#[track_caller]
-fn ok(o: &Output) -> String {
-    assert_eq!(
-        code(o),
-        0,
-        "stdout: {}\nstderr: {}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    text(&o.stdout)
-}
-
 fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&o.stdout), text(&o.stderr)))

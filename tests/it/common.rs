@@ -26,6 +26,19 @@ pub fn code(o: &Output) -> i32 {
     o.status.code().expect("exited by a signal (a crash)")
 }
 
+/// The standard output of a run that must exit 0 (a test failure showing both outputs otherwise).
+#[track_caller]
+pub fn ok(o: &Output) -> String {
+    assert_eq!(
+        code(o),
+        0,
+        "stdout: {}\nstderr: {}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    text(&o.stdout)
+}
+
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }

@@ -19,7 +19,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common::{auditlens, auditlens_peak_rss, text};
+use crate::common::{auditlens, auditlens_peak_rss, ok, text};
 
 use auditlens::archive::MAX_EVENT_BYTES;
 use auditlens::seal::{SealOptions, seal};
@@ -459,22 +459,10 @@ fn import_and_check(dir: &Path, genuine: &str, lines: Vec<Vec<u8>>) -> Imported 
         "--json",
         &hostile.display().to_string(),
     ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
+    ok(&o);
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let (o, check) = auditlens_peak_rss(&["check", "--db", &db, "--trust", &pub_text]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
+    ok(&o);
     Imported {
         db,
         report,

@@ -30,17 +30,6 @@ failure = ["500"]
 const ORIGIN: &str = "example.com/prod/k8s";
 const NOW: i64 = 1_800_000_000_000_000;
 
-fn ok(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stdout: {}\nstderr: {}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    text(&o.stdout)
-}
-
 /// The denials of the fixture, counted by hand from its bytes: the lines whose response code is 403 (every
 /// event of this log is at stage ResponseComplete, so each one counts).
 fn denials_by_hand(log: &Path) -> u64 {
