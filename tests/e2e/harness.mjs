@@ -35,7 +35,7 @@ function which(name) {
   throw new Error(`${name} not found (run \`make e2e\`, which installs it)`);
 }
 
-async function waitForPort(port, timeout = 15000) {
+async function waitForPort(port, what, timeout = 30000) {
   const until = Date.now() + timeout;
   for (;;) {
     const ok = await new Promise((resolve) => {
@@ -46,7 +46,7 @@ async function waitForPort(port, timeout = 15000) {
       s.on('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > until) throw new Error(`tauri-driver did not listen on port ${port}`);
+    if (Date.now() > until) throw new Error(`${what} did not listen on port ${port}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -94,7 +94,10 @@ export class Harness {
       stdio: ['ignore', log, log],
     });
     fs.closeSync(log);
-    await waitForPort(h.port);
+    await waitForPort(h.port, 'tauri-driver');
+    // tauri-driver listens at once but starts WebKitWebDriver behind it: a request it cannot forward yet is answered
+    // by closing the connection (a cold first start on a fresh machine lost the first session that way).
+    await waitForPort(nativePort, 'WebKitWebDriver (started by tauri-driver)');
     return h;
   }
 
