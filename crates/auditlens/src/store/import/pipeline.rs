@@ -105,13 +105,13 @@ impl Preparer {
             let mut done = self.take_in_flight().unwrap_or_default();
             done.extend(self.filling.drain(..).map(|e| prepare(normalizer, e)));
             self.filling_bytes = 0;
-            // As [`prepare`] gives it (its bytes moved into the text).
-            let fields = std::str::from_utf8(ev.bytes)
-                .ok()
-                .map(|_| normalizer.normalize_event(ev.bytes));
-            let outcome = match (fields, String::from_utf8(ev.bytes.to_vec())) {
-                (Some(fields), Ok(text)) => Ok((text, fields)),
-                _ => Err("event is not valid UTF-8"),
+            // As [`prepare`] gives it; the fields (and the tree they were read from, freed) before the copy.
+            let outcome = match std::str::from_utf8(ev.bytes) {
+                Ok(text) => {
+                    let fields = normalizer.normalize_event(ev.bytes);
+                    Ok((text.to_owned(), fields))
+                }
+                Err(_) => Err("event is not valid UTF-8"),
             };
             done.push(Prepared {
                 event: pending(Vec::new()),
