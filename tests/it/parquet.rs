@@ -600,6 +600,43 @@ fn usage_errors_exit_2_and_write_nothing() {
     assert!(!lab.dir.join("q").exists() && !lab.dir.join("t").exists());
 }
 
+/// The query is read alone before it joins the scope's terms: a query that closes the scope's brackets
+/// (`source:none) OR (origin:...`) would otherwise export the untrusted archive's events as verified, past the
+/// stage rule and the time range too. `stats` refuses the same query.
+#[test]
+fn a_query_cannot_break_out_of_the_verified_scope() {
+    let lab = lab();
+    let db = lab.db.display().to_string();
+    for query in [
+        "source:none) OR (origin:example.com/elsewhere",
+        "source:none) OR (stage:RequestReceived",
+        "x) OR (",
+        ")(",
+    ] {
+        let out = lab.dir.join("breakout");
+        let o = lab.export(&out, &["--query", query]);
+        assert_eq!(
+            code(&o),
+            2,
+            "{query}: {}{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        );
+        assert!(text(&o.stderr).contains("query"), "{}", text(&o.stderr));
+        assert!(!out.exists(), "{query}: something was written");
+        let s = auditlens(&["stats", "--db", &db, "--json", query]);
+        assert_eq!(code(&s), 2, "stats {query}");
+    }
+    // The same terms in balanced brackets stay inside the scope: nothing of the untrusted archive.
+    let out = lab.dir.join("inside");
+    let o = lab.export(
+        &out,
+        &["--query", "(source:none) OR (origin:example.com/elsewhere)"],
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(manifest(&out)["rows"], 0, "{}", manifest(&out));
+}
+
 /// The export reads through a small page cache and no map of the file (docs/ocsf-export.md, memory), then gives the
 /// connection back as it was, after an export and after a refused one: the app's connection goes on serving searches.
 #[test]

@@ -585,6 +585,10 @@ pub fn export_parquet(
             "--from must be before --to".into(),
         ));
     }
+    // The query must parse by itself before it is put in brackets beside the scope's terms: one that does not
+    // (`source:none) OR (origin:other`) would close them and widen the scope to unverified events. A query that
+    // does is read inside the brackets as alone (words end at brackets; escapes are inside quotes only).
+    crate::query::parse(opts.query).map_err(SearchError::from)?;
     // Every event is read once, in order: through a small page cache, not a memory map of the whole file nor the
     // store's 64 MiB cache, so that the export's resident memory is its own buffers whatever the store's size.
     // Both are put back after, whatever the outcome (the app's connection goes on serving searches).
