@@ -40,7 +40,7 @@ pub fn run(
         if let (Some(c), Some(map)) = (&coverage, doc.as_object_mut()) {
             map.insert("coverage".into(), serde_json::to_value(c)?);
         }
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        println!("{}", auditlens::safe_text::to_json_pretty(&doc)?);
     } else {
         render::check(db, &result);
     }

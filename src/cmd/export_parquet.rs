@@ -75,7 +75,7 @@ pub fn run(a: &Args<'_>) -> Result<ExitCode, Fatal> {
                 ),
             )?;
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
+                println!("{}", auditlens::safe_text::to_json_pretty(&s)?);
             } else {
                 render::parquet_exported(&s, t0.elapsed(), &auditor.verifier());
             }

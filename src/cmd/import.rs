@@ -83,7 +83,7 @@ pub fn run(
             }
             all_ok &= result.is_ok();
             if json {
-                println!("{}", serde_json::to_string(&result)?);
+                println!("{}", auditlens::safe_text::to_json(&result)?);
             } else {
                 render::cloudtrail_imported(&result);
             }
@@ -115,7 +115,7 @@ pub fn run(
                 }
                 all_ok &= result.is_ok();
                 if json {
-                    match serde_json::to_string(&result) {
+                    match auditlens::safe_text::to_json(&result) {
                         Ok(line) => println!("{line}"),
                         Err(e) => {
                             fatal = Some(e.into());

@@ -55,7 +55,10 @@ pub fn run(a: &Args<'_>) -> Result<ExitCode, Fatal> {
         }
     }
     if a.jsonl {
-        print!("{}", log::to_json_lines(&entries));
+        print!(
+            "{}",
+            auditlens::safe_text::json_safe(log::to_json_lines(&entries))
+        );
     } else {
         render::action_log(&entries, &check, a.head);
     }

@@ -114,7 +114,7 @@ pub fn run(db: &Path, opts: Options<'_>, query: &str) -> Result<ExitCode, Fatal>
         }
     } else if opts.json {
         for e in &page.events {
-            writeln_ok(&mut out, &serde_json::to_string(e)?);
+            writeln_ok(&mut out, &auditlens::safe_text::to_json(e)?);
         }
     } else {
         render::search_page(&page.events, page.next.as_deref());

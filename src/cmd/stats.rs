@@ -44,7 +44,7 @@ pub fn run(
         other => Fatal(other.to_string()),
     })?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&s)?);
+        println!("{}", auditlens::safe_text::to_json_pretty(&s)?);
         return Ok(ExitCode::SUCCESS);
     }
     let producer = store

@@ -96,10 +96,10 @@ pub fn run(
     if json {
         match (&set, cloudtrail.is_empty()) {
             // Archives only: the document as it always was.
-            (Some(set), true) => println!("{}", serde_json::to_string_pretty(set)?),
+            (Some(set), true) => println!("{}", auditlens::safe_text::to_json_pretty(set)?),
             _ => println!(
                 "{}",
-                serde_json::to_string_pretty(&serde_json::json!({
+                auditlens::safe_text::to_json_pretty(&serde_json::json!({
                     "ok": ok,
                     "archives": set,
                     "cloudtrail": cloudtrail

@@ -29,7 +29,7 @@ pub fn run(
     let v = auditlens::bundle::verify_bundle(bundle, &opts)
         .map_err(|e| format!("{}: {e}", bundle.display()))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        println!("{}", auditlens::safe_text::to_json_pretty(&v)?);
     } else {
         render::verify_bundle(&v);
     }

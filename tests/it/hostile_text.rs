@@ -419,3 +419,58 @@ fn import_check_search_stats_export_and_verify_bundle_show_archive_strings_escap
         &format!("producer {PRODUCER_SHOWN} "),
     );
 }
+
+/// `--json` output: every such character is a JSON escape (`\u009b`, `\u202e`, ...), never the character, and the
+/// JSON read back holds exactly the archive's text (docs/trust-policy.md).
+#[test]
+fn json_output_writes_hidden_characters_as_json_escapes() {
+    let h = Hostile::new();
+    let db = h.p("s.db");
+    let mut verify = vec!["verify", "--json", "--trust", &h.producer_pub];
+    verify.extend(h.archives());
+    let (out, _) = assert_safe("verify --json", &auditlens(&verify), 1);
+    let strings = |json: &str| -> Vec<String> {
+        let mut all = Vec::new();
+        let mut stack: Vec<serde_json::Value> = json
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()
+            .or_else(|_| serde_json::from_str(json).map(|v| vec![v]))
+            .expect("JSON output");
+        while let Some(v) = stack.pop() {
+            match v {
+                serde_json::Value::String(s) => all.push(s),
+                serde_json::Value::Array(a) => stack.extend(a),
+                serde_json::Value::Object(o) => {
+                    all.extend(o.keys().cloned());
+                    stack.extend(o.into_iter().map(|(_, v)| v));
+                }
+                _ => {}
+            }
+        }
+        all
+    };
+    assert_shows(
+        "verify --json",
+        &out,
+        "example.com/\\u009b2J\\u202eprod\\u200b\\u2067",
+    );
+    assert!(strings(&out).iter().any(|s| s == ORIGIN), "{out}");
+
+    assert_safe("import", &h.import(), 1);
+    for args in [
+        vec!["search", "--db", &db, "--json", ""],
+        vec!["stats", "--db", &db, "--json", "--all"],
+    ] {
+        let (out, _) = assert_safe(args[0], &auditlens(&args), 0);
+        let found = strings(&out);
+        assert!(found.iter().any(|s| s == ACTOR), "{}: {out}", args[0]);
+    }
+    let (out, _) = assert_safe(
+        "check --json",
+        &auditlens(&["check", "--db", &db, "--json", "--trust", &h.mallory_pub]),
+        1,
+    );
+    assert!(strings(&out).iter().any(|s| s.contains(ORIGIN)), "{out}");
+}

@@ -109,6 +109,38 @@ impl fmt::Display for Safe<'_> {
     }
 }
 
+/// `value` as compact JSON, every hidden character in its strings written as a JSON escape (see [`json_safe`]).
+pub fn to_json(value: &impl Serialize) -> serde_json::Result<String> {
+    serde_json::to_string(value).map(json_safe)
+}
+
+/// [`to_json`], indented.
+pub fn to_json_pretty(value: &impl Serialize) -> serde_json::Result<String> {
+    serde_json::to_string_pretty(value).map(json_safe)
+}
+
+/// JSON text written by serde_json with every hidden character ([`is_hidden_char`]) of DEL and above written as a
+/// JSON escape (`\u009b`, `\u202e`, a surrogate pair above U+FFFF): the same JSON value, byte for byte once read,
+/// and nothing a terminal acts on or hides. serde_json already escapes C0 controls inside strings, and outside
+/// them JSON has only ASCII punctuation and whitespace, so every such character met is inside a string.
+pub fn json_safe(json: String) -> String {
+    if !json.chars().any(|c| c >= '\u{7f}' && is_hidden_char(c)) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if c >= '\u{7f}' && is_hidden_char(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Whether `text` holds a character [`terminal_safe`] escapes.
 pub fn has_hidden_chars(text: &str) -> bool {
     text.chars().any(is_hidden_char)
@@ -185,6 +217,48 @@ pub fn lookalikes_of<'a>(origin: &str, others: impl IntoIterator<Item = &'a str>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_output_escapes_every_hidden_character_and_keeps_the_value() {
+        let hostile =
+            "a\u{1b}[2J\u{7f}\u{9b}31m\u{202e}x\u{200b}\u{feff}\u{e0041}\u{2028}\\\"z é 日本";
+        let value = serde_json::json!({
+            "origin": hostile,
+            hostile: [hostile, 1, null, "plain"],
+            "nested": {"k": "\u{85}\u{ad}"},
+        });
+        for (json, pretty) in [
+            (to_json(&value).unwrap(), false),
+            (to_json_pretty(&value).unwrap(), true),
+        ] {
+            // Nothing hidden is left but the pretty form's own line breaks.
+            let hidden: Vec<char> = json
+                .chars()
+                .filter(|&c| is_hidden_char(c) && !(pretty && c == '\n'))
+                .collect();
+            assert!(hidden.is_empty(), "{hidden:?} in {json}");
+            for escape in [
+                "\\u001b",
+                "\\u007f",
+                "\\u009b",
+                "\\u202e",
+                "\\udb40\\udc41",
+                "\\u2028",
+            ] {
+                assert!(json.contains(escape), "{escape} not in {json}");
+            }
+            // Letters of every script stay as they are.
+            assert!(json.contains("z é 日本"));
+            let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, value);
+        }
+        // JSON without such characters comes back as serde_json wrote it.
+        let plain = serde_json::json!({"a": "b\\c \\u{202e} é"});
+        assert_eq!(
+            to_json(&plain).unwrap(),
+            serde_json::to_string(&plain).unwrap()
+        );
+    }
 
     /// Reads a rendering back, as the module documentation describes: the rendering is unambiguous.
     fn unescape(shown: &str) -> String {
