@@ -1246,6 +1246,47 @@ fn the_verify_command_checks_a_zip_or_tar_of_an_export() {
     assert_eq!(ct::packed_export(&other), None);
 }
 
+/// A gzip of a tar is read to tell whether it is a CloudTrail export: no further than unpacking it would inflate
+/// it (20 times its size and 64 MiB), so a small file of a thousand bytes out per byte in is not read through; it
+/// is then refused as an archive bomb.
+#[test]
+fn a_tar_gz_is_read_to_tell_an_export_within_the_unpacking_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tar_gz = |name: &str, entry: &str, size: &str| {
+        let src = dir.path().join(format!("{name}.src"));
+        std::fs::create_dir_all(&src).expect("mkdir");
+        let file = std::fs::File::create(src.join(entry)).expect("create");
+        let bytes: u64 = size.parse().expect("size");
+        file.set_len(bytes).expect("zeros");
+        let out = dir.path().join(format!("{name}.tar.gz"));
+        let ok = std::process::Command::new("tar")
+            .arg("-C")
+            .arg(&src)
+            .arg("-czf")
+            .arg(&out)
+            .arg(entry)
+            .status()
+            .expect("run tar");
+        assert!(ok.success());
+        out
+    };
+    // 100 MiB of zeros in a tar, gzipped to about 100 KiB: no digest folder, but more than the budget.
+    let bomb = tar_gz("bomb", "x", "104857600");
+    assert!(std::fs::metadata(&bomb).expect("size").len() < 1 << 20);
+    assert_eq!(ct::packed_export(&bomb), Some(ct::Packed::TarGz));
+    let keys = dir.path().join("keys.json");
+    write(
+        &keys,
+        keys_json(t0() - Duration::days(30), t0() + Duration::days(30)).as_bytes(),
+    );
+    let (code, out, err) = cli_verify(&["--aws-keys".as_ref(), keys.as_os_str(), bomb.as_os_str()]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(err.contains("archive bomb"), "{err}");
+    // A small tar.gz without the digest folder is still not an export.
+    let small = tar_gz("small", "notes.txt", "1000");
+    assert_eq!(ct::packed_export(&small), None);
+}
+
 #[test]
 fn a_packed_export_that_escapes_its_folder_links_out_or_explodes_is_refused() {
     let keys_dir = tempfile::tempdir().expect("tempdir");

@@ -49,7 +49,8 @@ pub fn export_input(path: &Path) -> Option<ExportInput> {
 }
 
 /// Whether `path` is a ZIP, tar or tar.gz whose entries hold `AWSLogs/.../CloudTrail-Digest/` (read from the
-/// ZIP's directory or the tar's headers; a tar.gz is read through once). `None` for anything else, including
+/// ZIP's directory or the tar's headers; a tar.gz is read through once, at most as far as [`unpack`] would
+/// inflate it). `None` for anything else, including
 /// AuditLens archives (ZIPs without such entries).
 pub fn packed_export(path: &Path) -> Option<Packed> {
     let mut f = File::open(path).ok()?;
@@ -83,8 +84,14 @@ pub fn packed_export(path: &Path) -> Option<Packed> {
         false
     };
     if n >= 2 && head[..2] == [0x1f, 0x8b] {
-        let mut gz = flate2::read::MultiGzDecoder::new(f);
-        return tar_has(&mut gz).then_some(Packed::TarGz);
+        // Inflated within the unpacking's own budget: a small gzip of a tar of zeros is not read through (a
+        // thousand bytes out per byte in). A tar read that far without the digest folder is taken as an export, so
+        // that unpacking refuses it, naming the budget.
+        let size = f.metadata().ok()?.len();
+        let budget = size.saturating_mul(RATIO).saturating_add(SLACK);
+        let mut gz = flate2::read::MultiGzDecoder::new(f).take(budget);
+        let found = tar_has(&mut gz);
+        return (found || gz.limit() == 0).then_some(Packed::TarGz);
     }
     if n == 512 && &head[257..262] == b"ustar" {
         return tar_has(&mut f).then_some(Packed::Tar);
