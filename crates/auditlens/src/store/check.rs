@@ -700,7 +700,11 @@ impl Store {
         if a.root.as_deref() != Some(&cp.root[..]) {
             problem(
                 None,
-                "stored Merkle root differs from the signed root".into(),
+                format!(
+                    "stored Merkle root differs from the signed root: expected {}, found {}",
+                    merkle::to_hex(&cp.root),
+                    a.root.as_deref().map_or("none".into(), merkle::hex)
+                ),
             );
         }
         if a.chain_start.as_deref() != Some(&chain.chain_start[..])
@@ -826,16 +830,27 @@ impl Store {
                 ),
             );
         }
-        if root.root() != cp.root {
+        // Which event changed cannot be told from the stored leaves alone (a row edited with its leaf recomputed
+        // hashes to its own leaf): both roots are named.
+        let stored_root = root.root();
+        if stored_root != cp.root {
             problem(
                 None,
-                "Merkle root of the stored events differs from the signed root".into(),
+                format!(
+                    "Merkle root of the stored events differs from the signed root: expected {}, found {} (events changed together with their leaves, or moved)",
+                    merkle::to_hex(&cp.root),
+                    merkle::to_hex(&stored_root)
+                ),
             );
         }
         if chain_value != chain.chain_end {
             problem(
                 None,
-                "hash chain over the stored events differs from the signed chain end".into(),
+                format!(
+                    "hash chain over the stored events differs from the signed chain end: expected {}, found {}",
+                    merkle::to_hex(&chain.chain_end),
+                    merkle::to_hex(&chain_value)
+                ),
             );
         }
         // Derived from the leaves, but what the app confirms rows against (store/confirm.rs): kept honest too.
