@@ -687,6 +687,12 @@ fn a_member_pattern_is_found_through_the_vocabulary_exactly_as_by_reading_every_
         "json.u:*plain*text*",
         "json.u:*curl* source:generic",
         "json.u:*curl* OR json.v:*curl*",
+        // A free word, a member's exact value or a second pattern beside a pattern: one FTS5 string of a phrase
+        // and a bracketed group of words (it was a syntax error).
+        "xcurlx json.d.u:*curl*",
+        "json.d.u:*curl* json.d.u:*url*",
+        "json.d.u:xcurlx json.d.u:*curl*",
+        "curl json.d.u:*curl*",
         "json.u:*plain*",
         "json.u:*Text*",
         "json.u:*nam*",

@@ -269,7 +269,9 @@ pub fn compile_fts_driven(q: &Query, now_micros: i64) -> Option<(String, SqlFilt
         1 => rest.into_iter().next().unwrap_or(Query::All),
         _ => Query::And(rest),
     };
-    Some((texts.join(" "), compile(&rest, now_micros)))
+    // `AND`, not a space: FTS5 reads a space as AND between phrases only, and a bracketed group of words
+    // ([`any_word`]) after a phrase is a syntax error.
+    Some((texts.join(" AND "), compile(&rest, now_micros)))
 }
 
 /// The events of one index entry or full-text match, as a `SELECT` of their ids: what an intersection of id
