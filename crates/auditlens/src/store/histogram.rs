@@ -105,7 +105,8 @@ fn matches(
         match query::compile_fts_driven(&q, now_micros).filter(|_| indexed) {
             Some((text, rest)) => (
                 format!(
-                    "FROM txt.events_text JOIN events e ON e.id = events_text.rowid WHERE events_text MATCH ? AND ({})",
+                    "{} WHERE events_text MATCH ? AND ({})",
+                    super::search::TEXT_DRIVEN_FROM,
                     rest.sql
                 ),
                 std::iter::once(SqlValue::Text(text))

@@ -268,6 +268,15 @@ pub(crate) fn selection(
     Ok((p.from_where, p.params, p.id_column))
 }
 
+/// The events of a text match, the full-text index read first (`CROSS JOIN` keeps it the outer loop): its
+/// matches come in id order and a page stops after its rows. Left to choose, SQLite may walk the events of a time
+/// range or a field instead and ask the index about each one, and FTS5 answers each such question by reading the
+/// whole match again (every word of a prefix): a first page of `after:... outcome:denied adm*` took 8 s over
+/// 10,000 events and 254 s over 45,000.
+#[doc(hidden)]
+pub const TEXT_DRIVEN_FROM: &str =
+    "FROM txt.events_text CROSS JOIN events e ON e.id = events_text.rowid";
+
 /// `indexed`: every stored event's text is in the index ([`super::text_index::refresh`]); only then can the index
 /// alone drive the search.
 fn plan(
@@ -288,7 +297,7 @@ fn plan(
             params.extend(bind(rest.params));
             Plan {
                 from_where: format!(
-                    "FROM txt.events_text JOIN events e ON e.id = events_text.rowid{join}
+                    "{TEXT_DRIVEN_FROM}{join}
                      WHERE events_text MATCH ? AND ({})",
                     rest.sql
                 ),

@@ -381,15 +381,17 @@ impl Store {
                 let mut params = vec![SqlValue::Text(matching)];
                 params.extend(super::search::bind(rest.params));
                 (
-                    "FROM txt.events_text JOIN events e ON e.id = events_text.rowid \
-                     JOIN archives a ON a.id = e.archive_id",
+                    format!(
+                        "{} JOIN archives a ON a.id = e.archive_id",
+                        super::search::TEXT_DRIVEN_FROM
+                    ),
                     format!("events_text MATCH ? AND ({})", rest.sql),
                     params,
                     "events_text.rowid",
                 )
             }
             None => (
-                "FROM events e JOIN archives a ON a.id = e.archive_id",
+                "FROM events e JOIN archives a ON a.id = e.archive_id".to_owned(),
                 f.sql.clone(),
                 super::search::bind(f.params.clone()),
                 "e.id",
