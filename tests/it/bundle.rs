@@ -836,6 +836,43 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
             resign_bundle(e, &auditor);
         },
     );
+    // Files read as trees are measured first: each value read costs tens of bytes.
+    case(
+        "report-json-long-resigned",
+        FailureKind::Report,
+        "bytes, the derived report",
+        &|e| {
+            *entry(e, "report.json") = format!("[0{}]", ",0".repeat(1 << 19)).into_bytes();
+            resign_bundle(e, &auditor);
+        },
+    );
+    case(
+        "bundle-json-values-resigned",
+        FailureKind::Index,
+        "more than 200000 values",
+        &|e| {
+            edit_json(entry(e, "bundle.json"), |v| {
+                v["selection"]["ids"] = vec!["x"; 200_001].into();
+            });
+            resign_bundle(e, &auditor);
+        },
+    );
+    case(
+        "annotations-values-resigned",
+        FailureKind::Annotations,
+        "more than 2000000 values",
+        &|e| {
+            let doc = serde_json::json!({
+                "format": "auditlens-auditor-annotations",
+                "version": 1,
+                "statement": auditlens::bundle::ANNOTATIONS_STATEMENT,
+                "action_log": null,
+                "events": [{"event": "x", "leaf": "00", "tags": vec!["a"; 2_000_001]}],
+            });
+            e.push(("annotations.json".into(), serde_json::to_vec(&doc).unwrap()));
+            resign_bundle(e, &auditor);
+        },
+    );
     case(
         "bundle-json-purpose",
         FailureKind::Entries,
@@ -1242,8 +1279,8 @@ fn the_independent_checker_agrees_on_every_tampering() {
         disagreements.is_empty(),
         "verify_bundle.py accepted: {disagreements:?}"
     );
-    // The 30 tampered bundles `tamper_matrix` makes, one name each.
-    assert_eq!(names.len(), 30);
+    // The 33 tampered bundles `tamper_matrix` makes, one name each.
+    assert_eq!(names.len(), 33);
 }
 
 // ---------------------------------------------------------------------------------------------------------

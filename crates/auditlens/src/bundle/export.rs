@@ -501,6 +501,14 @@ pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, 
             .filter(|a| leaf_of.get(a.event.as_str()) == Some(&a.leaf))
             .collect();
     if !annotations.is_empty() {
+        // What `verify-bundle` reads (crate::json::max_values counts at most this many for the document).
+        let values: usize = 16 + annotations.iter().map(|a| 8 + a.tags.len()).sum::<usize>();
+        if values > super::MAX_ANNOTATIONS_VALUES {
+            return Err(ExportError::Usage(format!(
+                "the selected events' annotations hold about {values} values; a bundle holds at most {}: narrow the selection",
+                super::MAX_ANNOTATIONS_VALUES
+            )));
+        }
         let doc = super::AnnotationsDoc {
             format: super::ANNOTATIONS_FORMAT.into(),
             version: 1,

@@ -90,6 +90,12 @@ pub const ANNOTATIONS_STATEMENT: &str = "Annotations written by the auditor who 
     manifest.";
 /// Largest [`ANNOTATIONS`] entry.
 pub const MAX_ANNOTATIONS_BYTES: u64 = 256 << 20;
+/// Most values ([`crate::json::max_values`]) an [`ANNOTATIONS`] entry holds: each read costs tens of bytes, and
+/// 200 MiB of one-letter tags took 3 GB to read. Ten thousand events with two hundred tags each fit.
+pub const MAX_ANNOTATIONS_VALUES: usize = 2_000_000;
+/// Most values `bundle.json` holds (its archives and selected ids are bounded by [`MAX_ARCHIVES`] and
+/// [`MAX_EVENTS`]): 16 MiB of ids took 573 MB to read.
+pub const MAX_INDEX_VALUES: usize = 200_000;
 /// First line of the manifest note text.
 pub const MANIFEST_HEADER: &str = "auditlens-evidence-bundle v1";
 const AUDITOR_PREFIX: &str = "auditor ";

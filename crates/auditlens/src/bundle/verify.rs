@@ -327,6 +327,14 @@ fn run(
 
     // 4. bundle.json.
     let index_bytes = zip.read_declared(INDEX, Some(size_of(INDEX)), super::MAX_INDEX_BYTES)?;
+    if crate::json::max_values(&index_bytes) > super::MAX_INDEX_VALUES {
+        return Err(index_failure(format!(
+            "bundle.json holds more than {} values (a bundle holds at most {} archives and {} events)",
+            super::MAX_INDEX_VALUES,
+            super::MAX_ARCHIVES,
+            super::MAX_EVENTS
+        )));
+    }
     let index: BundleIndex = serde_json::from_slice(&index_bytes)
         .map_err(|e| index_failure(format!("bundle.json: {e}")))?;
     check_index(&index, &manifest, zip.archives)?;
@@ -503,6 +511,12 @@ fn run(
             Some(size_of(super::ANNOTATIONS)),
             super::MAX_ANNOTATIONS_BYTES,
         )?;
+        if crate::json::max_values(&bytes) > super::MAX_ANNOTATIONS_VALUES {
+            return Err(annotations_failure(format!(
+                "annotations.json holds more than {} values",
+                super::MAX_ANNOTATIONS_VALUES
+            )));
+        }
         let doc: super::AnnotationsDoc = serde_json::from_slice(&bytes)
             .map_err(|e| annotations_failure(format!("annotations.json: {e}")))?;
         check_annotations(&doc, &events)?;
