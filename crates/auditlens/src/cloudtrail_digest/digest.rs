@@ -5,6 +5,10 @@ use serde_json::Value;
 
 use super::keys::hex_decode;
 
+/// Most JSON values a digest file may hold ([`crate::json::max_values`]): a digest lists the log files of one
+/// hour of one account and region, five values each (about 40,000 files).
+pub(crate) const MAX_DIGEST_VALUES: usize = 200_000;
+
 /// The fields of a digest file that verification uses.
 #[derive(Debug, Clone)]
 pub(crate) struct Digest {
@@ -103,6 +107,15 @@ pub(crate) fn check_sha256_hex(s: &str, name: &str) -> Result<String, String> {
 impl Digest {
     /// Parses the inflated JSON of a digest file.
     pub fn parse(inflated: &[u8]) -> Result<Digest, ParseError> {
+        // Measured before it is read as a tree (tens of bytes a value), and before its signature can be checked:
+        // a forged digest of 63 MiB of `logFiles` took 750 MB to read.
+        let values = crate::json::max_values(inflated);
+        if values > MAX_DIGEST_VALUES {
+            return Err(ParseError::Malformed(format!(
+                "it holds more than {MAX_DIGEST_VALUES} JSON values ({values}): more log files than an hour of \
+                 CloudTrail delivers"
+            )));
+        }
         let v: Value =
             serde_json::from_slice(inflated).map_err(|e| ParseError::NotJson(e.to_string()))?;
         Self::from_value(&v).map_err(ParseError::Malformed)
@@ -361,5 +374,23 @@ mod tests {
             Digest::parse(b"[1]"),
             Err(ParseError::Malformed(_))
         ));
+        // Too many log files is refused before the digest is read as a tree.
+        let entry =
+            r#"{"s3Bucket":"b","s3Object":"o","hashValue":"00","hashAlgorithm":"SHA-256"},"#;
+        let at = docs.find("\"logFiles\"").expect("the sample has logFiles");
+        let at = at + docs[at..].find('[').expect("its list") + 1;
+        let many = format!(
+            "{}{}{}",
+            &docs[..at],
+            entry.repeat(MAX_DIGEST_VALUES / 5),
+            &docs[at..]
+        );
+        assert!(many.len() > docs.len(), "the sample has logFiles");
+        match Digest::parse(many.as_bytes()) {
+            Err(ParseError::Malformed(m)) => {
+                assert!(m.contains("more than 200000 JSON values"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
