@@ -1031,3 +1031,42 @@ fn a_text_match_is_read_from_the_index_first_whatever_else_the_query_holds() {
     assert_eq!(ids(&page), ids(&read_all));
     assert_eq!(page.events.len(), 50);
 }
+
+/// Greek words are found in every case, final sigma included (`ΟΔΟΣ` lower-cased a letter at a time is `οδοσ`,
+/// `οδος` ends in `ς`): by the index and by reading the events alike.
+#[test]
+fn a_greek_word_is_found_in_every_case_final_sigma_included() {
+    let lab = Lab::new();
+    let lines = [
+        r#"{"m":"ΟΔΟΣ 1"}"#,
+        r#"{"m":"Σίσυφος"}"#,
+        r#"{"m":"οδος 2"}"#,
+        r#"{"m":"other"}"#,
+    ];
+    let file = write_lines(
+        &lab.dir,
+        "g.jsonl",
+        &lines.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+    );
+    lab.import("g.zip", "example.com/greek", &[file], true);
+    let queries = [
+        "οδος",
+        "ΟΔΟΣ",
+        "Οδος",
+        "ΣΊΣΥΦΟΣ",
+        "σισυφος",
+        "σισυφ*",
+        "\"οδοσ 2\"",
+    ];
+    let counted = |when: &str| {
+        let found: Vec<u64> = lab
+            .results(&queries)
+            .into_iter()
+            .map(|(_, _, n)| n)
+            .collect();
+        assert_eq!(found, [2, 2, 2, 1, 1, 1, 1], "{when}");
+    };
+    counted("index complete");
+    lab.remove_index();
+    counted("no index");
+}

@@ -7,7 +7,8 @@
 //!   decoded) and each number is a value, in document order; object keys and `true`, `false`, `null` are not. Any
 //!   other event is one value, its whole text.
 //! - **Words.** A word is a longest run of letters and digits (Unicode alphanumerics, and private-use characters),
-//!   lower-cased, with the combining accents of U+0300 to U+036F removed (`Müller` is `muller`).
+//!   lower-cased, with the combining accents of U+0300 to U+036F removed (`Müller` is `muller`) and the final
+//!   sigma `ς` written `σ` (`ΟΔΟΣ` and `οδος` are one word).
 //! - **Matching.** A term matches an event when its words occur one after the other inside one value; with a
 //!   final `*`, the last word is a prefix. A phrase never spans two values.
 //!
@@ -32,11 +33,15 @@ pub fn is_word_char(c: char) -> bool {
         || ('\u{100000}'..='\u{10FFFD}').contains(&c)
 }
 
-/// Appends the folded form of a non-ASCII word character: lower case, combining accents removed.
+/// Appends the folded form of a non-ASCII word character: lower case, combining accents removed, and the final
+/// sigma `ς` as `σ` (lower-cased one character at a time, `ΟΔΟΣ` is `οδοσ`, while `οδος` ends in `ς`: Unicode's
+/// case folding makes both `σ`).
 fn push_folded(c: char, out: &mut String) {
     for lower in c.to_lowercase() {
         decompose_canonical(lower, |d| {
-            if !('\u{300}'..='\u{36F}').contains(&d) {
+            if d == 'ς' {
+                out.push('σ');
+            } else if !('\u{300}'..='\u{36F}').contains(&d) {
                 out.push(d);
             }
         });
@@ -781,6 +786,11 @@ mod tests {
         assert_eq!(words("10.0.0.1"), ["10", "0", "0", "1"]);
         assert_eq!(words("日本語 тест"), ["日本語", "тест"]);
         assert!(words("--- !!! \u{a6}").is_empty());
+        // The final sigma: every case of a Greek word is one word.
+        for greek in ["ΟΔΟΣ", "Οδος", "οδος", "ΟΔΟς"] {
+            assert_eq!(words(greek), ["οδοσ"], "{greek}");
+        }
+        assert_eq!(words("Σίσυφος ΣΊΣΥΦΟΣ"), ["σισυφοσ", "σισυφοσ"]);
     }
 
     #[test]

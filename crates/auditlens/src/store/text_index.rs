@@ -32,7 +32,8 @@ use crate::text::{TextQuery, append_indexed_text};
 
 /// The word format of [`crate::text`] and the layout of the index's tables: an index of another format is
 /// rebuilt. `values/2`: the vocabulary beside the words (an index of `values/1` has none, and is rebuilt to get it).
-pub const WORD_FORMAT: &str = "values/2";
+/// `values/3`: the final sigma folded as `σ` (an index of `values/2` holds `ς`, and is rebuilt).
+pub const WORD_FORMAT: &str = "values/3";
 
 /// The name the index is attached under on a store's connection.
 pub const SCHEMA: &str = "txt";
