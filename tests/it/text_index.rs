@@ -1018,18 +1018,26 @@ fn a_text_match_is_read_from_the_index_first_whatever_else_the_query_holds() {
     // Left to choose, SQLite walks the events first here.
     let free = plan("FROM txt.events_text JOIN events e ON e.id = events_text.rowid");
     assert!(!free[0].contains("events_text"), "{free:?}");
-    // And the page is the one reading every event finds.
-    let q = "after:2024-05-04 outcome:denied adm*";
-    let page = store.search(q, 50, None, NOW).unwrap();
+    // And the pages are the ones reading every event finds, time terms (whose id ranges bound the index's rows
+    // too) included.
     drop(store);
+    let queries = [
+        "after:2024-05-04 outcome:denied adm*",
+        "after:2024-05-04T05:00:00Z before:2024-05-06T07:00:00Z gamma",
+        "time:2024-05-03* adm1*",
+        "before:2024-05-02T12:00:00Z outcome:denied gamma",
+        "after:2024-05-08 after:2024-05-05 before:2024-05-09 before:2024-05-30 adm2*",
+        "since:100000w gamma",
+        "after:2024-05-09 before:2024-05-02 gamma",
+    ];
+    let with_index = lab.results(&queries);
+    let pages_with_index = lab.pages_at(&queries);
     lab.remove_index();
-    let store = Store::open_read_only(&lab.db).unwrap();
-    let read_all = store.search(q, 50, None, NOW).unwrap();
-    let ids = |p: &auditlens::store::search::SearchPage| -> Vec<String> {
-        p.events.iter().map(|e| e.id.clone()).collect()
-    };
-    assert_eq!(ids(&page), ids(&read_all));
-    assert_eq!(page.events.len(), 50);
+    assert_eq!(lab.results(&queries), with_index);
+    assert_eq!(lab.pages_at(&queries), pages_with_index);
+    let n = |q: &str| with_index.iter().find(|(k, _, _)| k == q).unwrap().2;
+    assert!(n(queries[0]) > 50 && n(queries[1]) > 0 && n(queries[2]) > 0, "{with_index:?}");
+    assert_eq!(n(queries[6]), 0);
 }
 
 /// Greek words are found in every case, final sigma included (`ΟΔΟΣ` lower-cased a letter at a time is `οδοσ`,

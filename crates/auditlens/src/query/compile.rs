@@ -243,7 +243,8 @@ fn time_range(start: Option<i64>, end: Option<i64>) -> Cond {
 }
 
 /// A plan that drives the search from the full-text index: the FTS5 MATCH string every match must satisfy, and
-/// the filter for the rest of the query (over alias `e`). `Some` when the top level of the query requires a
+/// the filter for the rest of the query (over alias `e`, and the index's `events_text.rowid` for the time terms'
+/// id ranges). `Some` when the top level of the query requires a
 /// full-text match: one text term, or an AND with at least one positive text term. The executor then reads the
 /// full-text index in descending rowid order (newest first) and stops after a page, instead of materialising
 /// every match of a common word.
@@ -266,14 +267,54 @@ pub fn compile_fts_driven(q: &Query, now_micros: i64) -> Option<(String, SqlFilt
     if texts.is_empty() {
         return None;
     }
+    // The time terms' id ranges, also as bounds on the index's rowids (the events' ids): FTS5 then reads only the
+    // matches of the range instead of every match newer than it (`after:... before:... platform` read 700,000
+    // matches of a million events to find an hour's).
+    let (mut low, mut high): (Option<i64>, Option<i64>) = (None, None);
+    for item in &rest {
+        if let Some((start, end)) = time_bounds(item, now_micros) {
+            if let Some(start) = start {
+                let b = crate::store::rowid::lower_bound(start);
+                low = Some(low.map_or(b, |l| l.max(b)));
+            }
+            if let Some(end) = end {
+                let b = crate::store::rowid::upper_bound(end);
+                high = Some(high.map_or(b, |h| h.min(b)));
+            }
+        }
+    }
     let rest = match rest.len() {
         0 => Query::All,
         1 => rest.into_iter().next().unwrap_or(Query::All),
         _ => Query::And(rest),
     };
+    let mut filter = compile(&rest, now_micros);
+    for (bound, op) in [(low, ">="), (high, "<")] {
+        if let Some(b) = bound {
+            filter.sql = format!("events_text.rowid {op} ? AND ({})", filter.sql);
+            filter.params.insert(0, SqlParam::Int(b));
+        }
+    }
     // `AND`, not a space: FTS5 reads a space as AND between phrases only, and a bracketed group of words
     // ([`any_word`]) after a phrase is a syntax error.
-    Some((texts.join(" AND "), compile(&rest, now_micros)))
+    Some((texts.join(" AND "), filter))
+}
+
+/// The time range of a time term (`after:`, `before:`, `since:`, `time:`), each end when it has one; `None` for
+/// any other term.
+fn time_bounds(q: &Query, now_micros: i64) -> Option<(Option<i64>, Option<i64>)> {
+    match q {
+        Query::TimeRange { start, end } => Some((*start, *end)),
+        Query::Since(micros) => Some((Some(now_micros.saturating_sub(*micros)), None)),
+        Query::Field {
+            field: Field::Time,
+            value,
+            prefix,
+        } if !(value.is_empty() && *prefix) => time_field_range(value, *prefix)
+            .ok()
+            .map(|(start, end)| (Some(start), Some(end))),
+        _ => None,
+    }
 }
 
 /// The events of one index entry or full-text match, as a `SELECT` of their ids: what an intersection of id
