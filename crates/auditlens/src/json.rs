@@ -619,13 +619,10 @@ impl<'de> Deserialize<'de> for NumberText {
     }
 }
 
-/// How many values a JSON text holds at most, counted without reading it: the commas and opening brackets
-/// outside strings, plus one. Read into lists or a tree, every value costs tens of bytes whatever its own size (a
-/// file of `"a",` four bytes a value took 14 times its size): a file given by someone else is measured first.
-pub fn max_values(bytes: &[u8]) -> usize {
-    let mut n = 1;
-    let mut in_string = false;
-    let mut escaped = false;
+/// Calls `f` with each byte of JSON text `bytes` outside its strings (their quotes are inside; an escaped quote
+/// does not end a string).
+pub fn for_each_byte_outside_strings(bytes: &[u8], mut f: impl FnMut(u8)) {
+    let (mut in_string, mut escaped) = (false, false);
     for &b in bytes {
         if in_string {
             if escaped {
@@ -635,14 +632,24 @@ pub fn max_values(bytes: &[u8]) -> usize {
             } else if b == b'"' {
                 in_string = false;
             }
+        } else if b == b'"' {
+            in_string = true;
         } else {
-            match b {
-                b'"' => in_string = true,
-                b',' | b'[' | b'{' => n += 1,
-                _ => {}
-            }
+            f(b);
         }
     }
+}
+
+/// How many values a JSON text holds at most, counted without reading it: the commas and opening brackets
+/// outside strings, plus one. Read into lists or a tree, every value costs tens of bytes whatever its own size (a
+/// file of `"a",` four bytes a value took 14 times its size): a file given by someone else is measured first.
+pub fn max_values(bytes: &[u8]) -> usize {
+    let mut n = 1;
+    for_each_byte_outside_strings(bytes, |b| {
+        if matches!(b, b',' | b'[' | b'{') {
+            n += 1;
+        }
+    });
     n
 }
 

@@ -55,28 +55,15 @@ pub(crate) const MAX_LOG_NESTING: usize = 130;
 /// The largest number of arrays and objects open at once in JSON text `bytes` (brackets inside strings do not
 /// count).
 fn nesting(bytes: &[u8]) -> usize {
-    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for &b in bytes {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    crate::json::for_each_byte_outside_strings(bytes, |b| match b {
+        b'[' | b'{' => {
+            depth += 1;
+            deepest = deepest.max(depth);
         }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
+        b']' | b'}' => depth = depth.saturating_sub(1),
+        _ => {}
+    });
     deepest
 }
 
