@@ -1190,6 +1190,12 @@ fn document_record<P: Parse>(
 /// Removes JSON white space (space, tab, LF, CR) outside strings; every other byte is kept.
 pub fn minify(json: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(json.len());
+    minify_into(json, &mut out);
+    out
+}
+
+/// [`minify`], appending to `out`.
+pub fn minify_into(json: &[u8], out: &mut Vec<u8>) {
     let (mut in_string, mut escaped) = (false, false);
     for &b in json {
         if in_string {
@@ -1208,7 +1214,6 @@ pub fn minify(json: &[u8]) -> Vec<u8> {
             out.push(b);
         }
     }
-    out
 }
 
 fn open_maybe_gzip(path: &Path) -> io::Result<Box<dyn BufRead>> {

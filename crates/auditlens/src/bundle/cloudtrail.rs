@@ -363,7 +363,8 @@ pub fn check_proof<E>(
     for (i, d) in doc.digests.iter().enumerate() {
         let name = digest_entry(k, i + 1);
         let gz = read(&name, MAX_FILE_BYTES).map_err(CheckError::Read)?;
-        let inflated = cloudtrail_digest::inflate(&gz, MAX_FILE_BYTES)
+        // As the import reads digests: no larger one is ever stored, so none is in a genuine bundle.
+        let inflated = cloudtrail_digest::inflate(&gz, cloudtrail_digest::MAX_DIGEST_BYTES)
             .map_err(|e| fault(FaultKind::Proof, &name, format!("digest file: {e}")))?;
         drop(gz);
         let sha_hex = merkle::hex(&Sha256::digest(&inflated));
@@ -534,22 +535,23 @@ pub fn check_proof<E>(
             }
             .into());
         }
-        let records =
-            cloudtrail_digest::log_records(&content, super::MAX_EVENT_LINE_BYTES as usize)
+        // Only the records' leaves are kept, not the records (the file may be 256 MiB of an attacker's).
+        let file_leaves =
+            cloudtrail_digest::log_leaves(&content, super::MAX_EVENT_LINE_BYTES as usize)
                 .map_err(|e| bad(format!("log file: {e}")))?;
         drop(content);
-        if records.len() as u64 != l.records {
+        if file_leaves.len() as u64 != l.records {
             return Err(ProofFault {
-                values: Some((l.records.to_string(), records.len().to_string())),
+                values: Some((l.records.to_string(), file_leaves.len().to_string())),
                 ..bad(format!(
                     "the log file holds {} record(s), cloudtrail.json says {}",
-                    records.len(),
+                    file_leaves.len(),
                     l.records
                 ))
             }
             .into());
         }
-        leaves.push(records.iter().map(|r| merkle::leaf_hash(r)).collect());
+        leaves.push(file_leaves);
         report_logs.push(ReportLog {
             entry: name,
             object: l.object.clone(),
@@ -725,7 +727,7 @@ pub(crate) fn load_stored(
     // Each log file's S3 key as its digest lists it.
     let mut digests_parsed = Vec::with_capacity(digest_rows.len());
     for (p, content, _, _) in &digest_rows {
-        let inflated = cloudtrail_digest::inflate(content, MAX_FILE_BYTES)
+        let inflated = cloudtrail_digest::inflate(content, cloudtrail_digest::MAX_DIGEST_BYTES)
             .map_err(|e| refuse(format!("the stored digest {p}: {e} (run auditlens check)")))?;
         let dg = Digest::parse(&inflated).map_err(|e| {
             refuse(format!(

@@ -17,7 +17,7 @@ use super::{
 };
 
 /// Largest digest file read (compressed and inflated).
-const MAX_DIGEST_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_DIGEST_BYTES: u64 = 64 * 1024 * 1024;
 /// How deep a bucket prefix may be to find `AWSLogs/`.
 const MAX_PREFIX_DEPTH: usize = 4;
 /// How deep the tree below `AWSLogs/` is walked (org/account/kind/region/YYYY/MM/DD/file is 8).

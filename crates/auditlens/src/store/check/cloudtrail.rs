@@ -356,7 +356,7 @@ impl Store {
                 &f.sha256,
                 crate::store::import::MAX_CLOUDTRAIL_FILE_BYTES,
             )
-            .and_then(|c| cloudtrail_digest::log_records(&c, crate::archive::MAX_EVENT_BYTES));
+            .and_then(|c| cloudtrail_digest::log_leaves(&c, crate::archive::MAX_EVENT_BYTES));
             match records {
                 Ok(r) => {
                     if f.records != Some(r.len() as i64) {
@@ -370,7 +370,7 @@ impl Store {
                             problems,
                         );
                     }
-                    expected.extend(r.iter().map(|b| merkle::leaf_hash(b)));
+                    expected.extend(r);
                 }
                 Err(why) => {
                     problem(format!("log file {}: {why}", shown(&f.path)), problems);
