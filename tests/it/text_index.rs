@@ -1036,7 +1036,10 @@ fn a_text_match_is_read_from_the_index_first_whatever_else_the_query_holds() {
     assert_eq!(lab.results(&queries), with_index);
     assert_eq!(lab.pages_at(&queries), pages_with_index);
     let n = |q: &str| with_index.iter().find(|(k, _, _)| k == q).unwrap().2;
-    assert!(n(queries[0]) > 50 && n(queries[1]) > 0 && n(queries[2]) > 0, "{with_index:?}");
+    assert!(
+        n(queries[0]) > 50 && n(queries[1]) > 0 && n(queries[2]) > 0,
+        "{with_index:?}"
+    );
     assert_eq!(n(queries[6]), 0);
 }
 
