@@ -62,8 +62,11 @@ pub fn run(db: &Path, opts: Options<'_>, query: &str) -> Result<ExitCode, Fatal>
         } else {
             TableFormat::JsonLines
         };
+        // JSON Lines get their hidden characters as JSON escapes (the same values once read), as `--json` does.
         let line = |text: String| {
-            if terminal && opts.csv {
+            if !opts.csv {
+                auditlens::safe_text::json_safe(text)
+            } else if terminal {
                 terminal_safe(&text)
             } else {
                 text

@@ -461,6 +461,7 @@ fn json_output_writes_hidden_characters_as_json_escapes() {
     assert_safe("import", &h.import(), 1);
     for args in [
         vec!["search", "--db", &db, "--json", ""],
+        vec!["search", "--db", &db, "--json", "--all", ""],
         vec!["stats", "--db", &db, "--json", "--all"],
     ] {
         let (out, _) = assert_safe(args[0], &auditlens(&args), 0);
