@@ -1196,24 +1196,11 @@ pub fn minify(json: &[u8]) -> Vec<u8> {
 
 /// [`minify`], appending to `out`.
 pub fn minify_into(json: &[u8], out: &mut Vec<u8>) {
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in json {
-        if in_string {
-            out.push(b);
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-            if b == b'"' {
-                in_string = true;
-            }
+    crate::json::for_each_byte(json, |b, in_string| {
+        if in_string || !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
             out.push(b);
         }
-    }
+    });
 }
 
 fn open_maybe_gzip(path: &Path) -> io::Result<Box<dyn BufRead>> {

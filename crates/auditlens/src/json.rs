@@ -619,9 +619,9 @@ impl<'de> Deserialize<'de> for NumberText {
     }
 }
 
-/// Calls `f` with each byte of JSON text `bytes` outside its strings (their quotes are inside; an escaped quote
-/// does not end a string).
-pub fn for_each_byte_outside_strings(bytes: &[u8], mut f: impl FnMut(u8)) {
+/// Calls `f` with each byte of JSON text `bytes` and whether it belongs to a string (its quotes included; an
+/// escaped quote does not end one).
+pub fn for_each_byte(bytes: &[u8], mut f: impl FnMut(u8, bool)) {
     let (mut in_string, mut escaped) = (false, false);
     for &b in bytes {
         if in_string {
@@ -632,12 +632,21 @@ pub fn for_each_byte_outside_strings(bytes: &[u8], mut f: impl FnMut(u8)) {
             } else if b == b'"' {
                 in_string = false;
             }
-        } else if b == b'"' {
-            in_string = true;
+            f(b, true);
         } else {
-            f(b);
+            in_string = b == b'"';
+            f(b, in_string);
         }
     }
+}
+
+/// Calls `f` with each byte of JSON text `bytes` outside its strings.
+pub fn for_each_byte_outside_strings(bytes: &[u8], mut f: impl FnMut(u8)) {
+    for_each_byte(bytes, |b, in_string| {
+        if !in_string {
+            f(b)
+        }
+    });
 }
 
 /// How many values a JSON text holds at most, counted without reading it: the commas and opening brackets
