@@ -684,3 +684,62 @@ fn a_backfill_digest_imports_as_the_next_archive_of_its_trail_and_rechecks() {
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     assert_eq!(archives().len(), 2);
 }
+
+/// A log file changed on disk after the export verified (between `verify` and the import's second read): the
+/// import reads it as it inflates and hands its first records to the writer before its hash is known; the hash
+/// then differs from its digest's, and the import stores nothing, those records included.
+#[test]
+fn a_log_file_changed_after_it_verified_stores_nothing() {
+    let e = generate();
+    let keys = auditlens::cloudtrail_digest::AwsKeys::from_json(
+        keys_json(t0() - Duration::days(30), t0() + Duration::days(30)).as_bytes(),
+    )
+    .expect("keys");
+    let log = e.digests[0][1].logs[0].clone();
+    // 4,000 records of about 600 bytes: more than the 1 MiB the reader hands on at a time.
+    let pad = "x".repeat(500);
+    let records: Vec<String> = (0..4000)
+        .map(|i| format!(r#"{{"eventName":"Swapped{i}","eventTime":"2024-03-10T10:10:31Z","pad":"{pad}"}}"#))
+        .collect();
+    let swapped = gz(format!("{{\"Records\":[{}]}}", records.join(",")).as_bytes());
+    let work = tempfile::tempdir().expect("tempdir");
+    let db = work.path().join("store.db");
+    let mut store = auditlens::store::Store::open(&db).expect("store");
+    let mut swapped_once = false;
+    let result = store.import_cloudtrail(
+        e.root(),
+        &keys,
+        &Default::default(),
+        &[],
+        &mut |step| {
+            if let auditlens::store::import::CloudTrailStep::Verifying { done, total } = step
+                && done == total
+                && !swapped_once
+            {
+                write(&e.path(&log), &swapped);
+                swapped_once = true;
+            }
+            true
+        },
+    );
+    assert!(swapped_once);
+    let said = match result {
+        Err(err) => err.to_string(),
+        Ok(r) => panic!("imported a changed log file: {:?}", r.trails),
+    };
+    assert!(
+        said.contains(&log) && said.contains("SHA-256 of the decompressed content is"),
+        "{said}"
+    );
+    drop(store);
+    let conn = Connection::open(&db).expect("open");
+    let (archives, events, files): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM archives), (SELECT count(*) FROM events),
+                (SELECT count(*) FROM cloudtrail_files)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("counts");
+    assert_eq!((archives, events, files), (0, 0, 0));
+}

@@ -621,22 +621,38 @@ impl<'de> Deserialize<'de> for NumberText {
 
 /// Calls `f` with each byte of JSON text `bytes` and whether it belongs to a string (its quotes included; an
 /// escaped quote does not end one).
-pub fn for_each_byte(bytes: &[u8], mut f: impl FnMut(u8, bool)) {
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in bytes {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
+pub fn for_each_byte(bytes: &[u8], f: impl FnMut(u8, bool)) {
+    ByteWalk::default().feed(bytes, f);
+}
+
+/// [`for_each_byte`] over a text given in pieces: where the previous piece left off (inside a string, after a
+/// backslash).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ByteWalk {
+    in_string: bool,
+    escaped: bool,
+}
+
+impl ByteWalk {
+    /// Calls `f` with each byte of the next piece and whether it belongs to a string.
+    pub fn feed(&mut self, bytes: &[u8], mut f: impl FnMut(u8, bool)) {
+        let (mut in_string, mut escaped) = (self.in_string, self.escaped);
+        for &b in bytes {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+                f(b, true);
+            } else {
+                in_string = b == b'"';
+                f(b, in_string);
             }
-            f(b, true);
-        } else {
-            in_string = b == b'"';
-            f(b, in_string);
         }
+        (self.in_string, self.escaped) = (in_string, escaped);
     }
 }
 
@@ -666,6 +682,21 @@ pub fn max_values(bytes: &[u8]) -> usize {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// A text walked in two pieces, cut anywhere (inside a string, after a backslash), is walked as a whole.
+    #[test]
+    fn a_text_walked_in_pieces_is_walked_whole() {
+        let text = br#"{"a\"[":["x\\",{"b":"\\\"]}"}],"c":"}"}"#;
+        let mut whole = Vec::new();
+        for_each_byte(text, |b, s| whole.push((b, s)));
+        for cut in 0..=text.len() {
+            let mut walk = ByteWalk::default();
+            let mut pieces = Vec::new();
+            walk.feed(&text[..cut], |b, s| pieces.push((b, s)));
+            walk.feed(&text[cut..], |b, s| pieces.push((b, s)));
+            assert_eq!(pieces, whole, "cut at {cut}");
+        }
+    }
 
     fn parse(text: &str) -> Result<Json<'_>, String> {
         serde_json::from_str::<Json<'_>>(text).map_err(|e| e.to_string())

@@ -217,6 +217,12 @@ struct Signed {
 
 /// Exports the selection to `opts.out`. See the module documentation for what is checked first.
 pub fn export(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, ExportError> {
+    // The leaves of every archive a selected event belongs to are read once: through a small page cache, not a
+    // memory map of the file.
+    store.reading_once(|| export_from(store, opts))
+}
+
+fn export_from(store: &Store, opts: &ExportOptions<'_>) -> Result<ExportSummary, ExportError> {
     let purpose = opts.purpose.trim();
     if purpose.is_empty() {
         return Err(ExportError::Usage(

@@ -40,76 +40,151 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// The read size of [`gunzip_all`] and of a [`GunzipReader`]'s input buffer.
+const BUF: usize = 64 * 1024;
+
 /// Decompresses every gzip member of `input` in turn, passing the decompressed bytes to `sink` (which returns
 /// `false` to stop). Memory use is bounded by two 64 KiB buffers. I/O errors of the input are returned as `Err`.
 pub(crate) fn gunzip_all(
     input: impl Read,
     mut sink: impl FnMut(&[u8]) -> bool,
 ) -> io::Result<Gunzip> {
-    const BUF: usize = 64 * 1024;
-    let mut reader = BufReader::with_capacity(
-        BUF,
-        Counting {
-            inner: input,
-            count: 0,
-        },
-    );
+    let mut reader = GunzipReader::new(input);
     let mut out = vec![0u8; BUF];
-    let mut members = 0usize;
     loop {
-        let (empty, magic_ok) = {
-            let avail = reader.fill_buf()?;
-            (
+        let n = reader.read(&mut out)?;
+        if n == 0 {
+            return Ok(reader.finish());
+        }
+        if !sink(&out[..n]) {
+            return Ok(Gunzip::Stopped);
+        }
+    }
+}
+
+/// The decompressed content of every gzip member of a file, read as it is wanted: what [`gunzip_all`] passes to
+/// its sink, for a reader that pulls (a parser). A member that does not decompress ends the content early (`read`
+/// returns 0) and [`GunzipReader::finish`] says why; only I/O errors of the input are `Err`.
+pub(crate) struct GunzipReader<R: Read> {
+    state: State<R>,
+    members: usize,
+    /// Offset in the input of the member being read.
+    offset: u64,
+    end: Option<Gunzip>,
+}
+
+enum State<R: Read> {
+    /// Before a member, or after the last.
+    Between(BufReader<Counting<R>>),
+    /// Boxed: the decoder's state is large, the other states small.
+    Member(Box<flate2::bufread::GzDecoder<BufReader<Counting<R>>>>),
+    Ended,
+}
+
+impl<R: Read> GunzipReader<R> {
+    pub(crate) fn new(input: R) -> Self {
+        Self {
+            state: State::Between(BufReader::with_capacity(
+                BUF,
+                Counting {
+                    inner: input,
+                    count: 0,
+                },
+            )),
+            members: 0,
+            offset: 0,
+            end: None,
+        }
+    }
+
+    /// How reading ended, once `read` has returned 0 ([`Gunzip::Stopped`] before that).
+    pub(crate) fn finish(self) -> Gunzip {
+        self.end.unwrap_or(Gunzip::Stopped)
+    }
+
+    fn end(&mut self, how: Gunzip) -> io::Result<usize> {
+        self.state = State::Ended;
+        self.end = Some(how);
+        Ok(0)
+    }
+
+    /// At the start of a member or the end of the file: a decoder for the member, or the end.
+    fn next_member(&mut self, mut reader: BufReader<Counting<R>>) -> io::Result<usize> {
+        let (empty, magic_ok) = match reader.fill_buf() {
+            Ok(avail) => (
                 avail.is_empty(),
                 !avail.is_empty() && avail[0] == 0x1f && (avail.len() < 2 || avail[1] == 0x8b),
-            )
+            ),
+            Err(e) => {
+                self.state = State::Between(reader);
+                return Err(e);
+            }
         };
         // Offset of the next unread byte: what the counter read minus what is still buffered.
-        let offset = reader.get_ref().count - reader.buffer().len() as u64;
+        self.offset = reader.get_ref().count - reader.buffer().len() as u64;
+        let members = self.members;
         if empty {
-            return Ok(if members == 0 {
+            return self.end(if members == 0 {
                 Gunzip::NotGzip("empty file".into())
             } else {
                 Gunzip::Complete { members }
             });
         }
         if !magic_ok {
-            return Ok(if members == 0 {
+            return self.end(if members == 0 {
                 Gunzip::NotGzip("does not start with the gzip magic bytes 1f 8b".into())
             } else {
                 Gunzip::TrailingBytes {
                     members,
-                    offset,
+                    offset: self.offset,
                     detail: "bytes that are not a gzip member".into(),
                 }
             });
         }
-        let mut decoder = flate2::bufread::GzDecoder::new(reader);
+        self.state = State::Member(Box::new(flate2::bufread::GzDecoder::new(reader)));
+        Ok(0)
+    }
+}
+
+impl<R: Read> Read for GunzipReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
         loop {
-            match decoder.read(&mut out) {
-                Ok(0) => break,
-                Ok(n) => {
-                    if !sink(&out[..n]) {
-                        return Ok(Gunzip::Stopped);
+            match std::mem::replace(&mut self.state, State::Ended) {
+                State::Ended => return Ok(0),
+                State::Between(reader) => {
+                    self.next_member(reader)?;
+                }
+                State::Member(mut decoder) => match decoder.read(buf) {
+                    Ok(0) => {
+                        self.members += 1;
+                        self.state = State::Between((*decoder).into_inner());
                     }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    let detail = e.to_string();
-                    return Ok(if members == 0 {
-                        Gunzip::Corrupt(detail)
-                    } else {
-                        Gunzip::TrailingBytes {
-                            members,
-                            offset,
-                            detail: format!("an invalid gzip member ({detail})"),
-                        }
-                    });
-                }
+                    Ok(n) => {
+                        self.state = State::Member(decoder);
+                        return Ok(n);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                        self.state = State::Member(decoder);
+                    }
+                    Err(e) => {
+                        let detail = e.to_string();
+                        let members = self.members;
+                        return self.end(if members == 0 {
+                            Gunzip::Corrupt(detail)
+                        } else {
+                            Gunzip::TrailingBytes {
+                                members,
+                                offset: self.offset,
+                                detail: format!("an invalid gzip member ({detail})"),
+                            }
+                        });
+                    }
+                },
             }
         }
-        reader = decoder.into_inner();
-        members += 1;
     }
 }
 

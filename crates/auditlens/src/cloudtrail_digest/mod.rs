@@ -27,7 +27,7 @@ pub use digest::string_to_sign;
 pub(crate) use digest::{Digest, parse_digest_name};
 pub(crate) use keys::hex_decode;
 pub use keys::{AwsKeys, AwsPublicKey, key_fingerprint, verify_sha256_with_rsa};
-pub(crate) use stored::{inflate, inflate_checked, log_leaves, log_records};
+pub(crate) use stored::{inflate, inflate_checked, read_log, read_log_checked};
 pub use unpack::{ExportInput, Packed, export_input, packed_export, unpack};
 pub(crate) use walk::MAX_DIGEST_BYTES;
 pub use walk::{verify_export, verify_export_with_progress};

@@ -108,8 +108,6 @@ const QUEUE_BYTES: usize = 32 << 20;
 /// Leaves read against their archive's signed root after each chunk, the archives taken in the order their first
 /// rows came (the rest once the rows end): the checks run between the reads instead of holding up the first rows.
 const LEAVES_PER_CHUNK: usize = 4096;
-/// SQLite's page cache while exporting (negative: KiB).
-const EXPORT_CACHE_KIB: i64 = -8192;
 /// Longest partition value written into a path.
 const MAX_PARTITION_VALUE: usize = 64;
 
@@ -590,31 +588,10 @@ pub fn export_parquet(
     // does is read inside the brackets as alone (words end at brackets; escapes are inside quotes only).
     crate::query::parse(opts.query).map_err(SearchError::from)?;
     // Every event is read once, in order: through a small page cache, not a memory map of the whole file nor the
-    // store's 64 MiB cache, so that the export's resident memory is its own buffers whatever the store's size.
-    // Both are put back after, whatever the outcome (the app's connection goes on serving searches).
-    let pragma = |name: &str| -> i64 {
-        store
-            .conn
-            .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
-            .unwrap_or(0)
-    };
-    let (mapped, cache) = (pragma("mmap_size"), pragma("cache_size"));
-    let result = store
-        .conn
-        .pragma_update(None, "mmap_size", 0)
-        .and_then(|()| {
-            store
-                .conn
-                .pragma_update(None, "cache_size", EXPORT_CACHE_KIB)
-        })
-        .map_err(ParquetExportError::from)
-        .and_then(|()| export_into(store, opts, progress));
-    let _ = store.conn.pragma_update(None, "mmap_size", mapped);
-    let _ = store.conn.pragma_update(None, "cache_size", cache);
-    result
+    // store's 64 MiB cache.
+    store.reading_once(|| export_into(store, opts, progress))
 }
 
-/// [`export_parquet`] once the connection reads through its small cache.
 fn export_into(
     store: &Store,
     opts: &ParquetExportOptions<'_>,

@@ -24,7 +24,6 @@ struct StoredFile {
     first_index: Option<i64>,
     records: Option<i64>,
     digest: Option<String>,
-    content: Vec<u8>,
 }
 
 /// Whether a stored path is one this check may write below its temporary root: relative, plain names only.
@@ -152,8 +151,8 @@ impl Store {
         let files: Vec<StoredFile> = self
             .conn
             .prepare(
-                "SELECT path, kind, sha256, signature, fingerprint, first_index, records, content, hour_start,
-                    hour_end, digest
+                "SELECT path, kind, sha256, signature, fingerprint, first_index, records, hour_start, hour_end,
+                    digest
                  FROM cloudtrail_files WHERE archive_id = ?1 ORDER BY kind, path",
             )?
             .query_map([a.id], |r| {
@@ -165,12 +164,18 @@ impl Store {
                     fingerprint: r.get(4)?,
                     first_index: r.get(5)?,
                     records: r.get(6)?,
-                    content: r.get(7)?,
-                    hours: (r.get(8)?, r.get(9)?),
-                    digest: r.get(10)?,
+                    hours: (r.get(7)?, r.get(8)?),
+                    digest: r.get(9)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
+        // A file's bytes, read when needed: one file in memory at a time, whatever the archive holds.
+        let mut content_stmt = self
+            .conn
+            .prepare("SELECT content FROM cloudtrail_files WHERE archive_id = ?1 AND path = ?2")?;
+        let mut content = |f: &StoredFile| -> Result<Vec<u8>, rusqlite::Error> {
+            content_stmt.query_row(params![a.id, f.path], |r| r.get(0))
+        };
         // The export again, in a private temporary folder.
         let dir = tempfile::tempdir()?;
         let mut signatures = ExternalSignatures::new();
@@ -186,12 +191,13 @@ impl Store {
                 return Ok(0);
             }
             let target = dir.path().join(&f.path);
+            let bytes = content(f)?;
             // Paths that collide (one stored file where another needs a folder) cannot be an export as found.
             let written = match target.parent() {
                 Some(parent) => std::fs::create_dir_all(parent),
                 None => Ok(()),
             }
-            .and_then(|()| std::fs::write(&target, &f.content));
+            .and_then(|()| std::fs::write(&target, &bytes));
             if let Err(e) = written {
                 problem(
                     format!(
@@ -351,26 +357,31 @@ impl Store {
                 );
                 return Ok(0);
             }
-            let records = cloudtrail_digest::inflate_checked(
-                &f.content,
+            // Only the records' leaves are kept, read as the file inflates.
+            let before = expected.len();
+            let records = cloudtrail_digest::read_log_checked(
+                &content(f)?,
                 &f.sha256,
                 crate::store::import::MAX_CLOUDTRAIL_FILE_BYTES,
-            )
-            .and_then(|c| cloudtrail_digest::log_leaves(&c, crate::archive::MAX_EVENT_BYTES));
+                crate::archive::MAX_EVENT_BYTES,
+                |r| {
+                    expected.push(crate::merkle::leaf_hash(r));
+                    true
+                },
+            );
             match records {
-                Ok(r) => {
-                    if f.records != Some(r.len() as i64) {
+                Ok(n) => {
+                    if f.records != Some(n as i64) {
                         problem(
                             format!(
-                                "log file {}: stored record count {:?} differs from its {}",
+                                "log file {}: stored record count {:?} differs from its {n}",
                                 shown(&f.path),
                                 f.records,
-                                r.len()
                             ),
                             problems,
                         );
                     }
-                    expected.extend(r);
+                    debug_assert_eq!(expected.len() - before, n as usize);
                 }
                 Err(why) => {
                     problem(format!("log file {}: {why}", shown(&f.path)), problems);

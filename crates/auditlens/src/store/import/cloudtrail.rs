@@ -3,8 +3,9 @@
 //! verifies in full is stored, in one transaction. Each trail and region becomes one archive row of origin
 //! `aws-cloudtrail:ACCOUNT/REGION/TRAIL` (`evidence = 'aws-cloudtrail'`), the next sequence of that origin. Its
 //! proof is stored with it, byte for byte as found: the digests with the signatures that verified, and every log
-//! file they list, so that `check` re-verifies the row from the file alone. The events are read back from the
-//! stored bytes of each log file after its SHA-256 is compared again with its digest's `hashValue`.
+//! file they list, so that `check` re-verifies the row from the file alone. The events are read from the very
+//! bytes stored for each log file, whose SHA-256 is compared again with its digest's `hashValue` before the
+//! transaction commits.
 //!
 //! A log file already stored with an earlier archive of the same origin (an export that overlaps one imported
 //! before) is stored again as proof, but its events are not: they stay with the archive that first held them.
@@ -526,46 +527,104 @@ struct Written {
     parse_errors: u64,
 }
 
-/// A log file read, checked against its digest's hash and split into records with their leaf hashes, by the
-/// reading thread of [`store_logs`].
-struct ReadLog {
-    /// The file as found (gzip), stored as proof.
-    gz: Vec<u8>,
-    records: Vec<Vec<u8>>,
-    leaves: Vec<Hash>,
+/// What the reading thread of [`store_logs`] hands the writer for each log file in turn: its records, a piece at
+/// a time as the file inflates, then the file itself once it has read in full and its hash is the one its
+/// digest lists. A file that fails is an error in its place (the writer stops, and the import stores nothing).
+enum Piece {
+    Records(Records),
+    End {
+        /// The file as found (gzip), stored as proof.
+        gz: Vec<u8>,
+        records: u64,
+    },
+}
+
+impl Piece {
     /// What it holds in memory, counted against [`READ_AHEAD_BYTES`].
-    bytes: usize,
+    fn bytes(&self) -> usize {
+        match self {
+            Piece::Records(r) => r.bytes(),
+            Piece::End { gz, .. } => gz.len(),
+        }
+    }
 }
 
-/// Reads, inflates and checks a log file, and splits it into records.
-fn read_log(root: &Path, l: &cloudtrail_digest::VerifiedLog) -> Result<ReadLog, StoreError> {
+/// Consecutive records of a log file, minified, with their leaf hashes.
+#[derive(Default)]
+struct Records {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+    leaves: Vec<Hash>,
+}
+
+impl Records {
+    fn push(&mut self, record: &[u8]) {
+        self.data.extend_from_slice(record);
+        self.ends.push(self.data.len());
+        self.leaves.push(crate::merkle::leaf_hash(record));
+    }
+
+    fn bytes(&self) -> usize {
+        self.data.len()
+            + self.ends.len() * (std::mem::size_of::<usize>() + std::mem::size_of::<Hash>())
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &Hash)> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| &self.data[start..end])
+            .zip(&self.leaves)
+    }
+}
+
+/// The size of a piece of records: the reading thread hands them on once they hold this much.
+const PIECE_BYTES: usize = 1 << 20;
+
+/// Reads, inflates and checks a log file and hands its records to the writer through `hand` as it goes (see
+/// [`Piece`]). `Ok(false)` when the writer stopped.
+fn read_log(
+    root: &Path,
+    l: &cloudtrail_digest::VerifiedLog,
+    hand: &mut dyn FnMut(Piece) -> bool,
+) -> Result<bool, StoreError> {
     let gz = read_file(root, &l.rel)?;
-    let content = cloudtrail_digest::inflate_checked(&gz, &l.sha256_hex, MAX_FILE_BYTES)
-        .map_err(|why| StoreError::Invalid(format!("log file {}: {why}", l.rel)))?;
-    let records = cloudtrail_digest::log_records(&content, crate::archive::MAX_EVENT_BYTES)
-        .map_err(|why| {
-            StoreError::Invalid(format!(
-                "log file {} verified against its digest, but its events cannot be read: {why}",
-                l.rel
-            ))
-        })?;
-    drop(content);
-    let leaves = records
-        .iter()
-        .map(|r| crate::merkle::leaf_hash(r))
-        .collect();
-    let bytes = gz.len() + records.iter().map(Vec::len).sum::<usize>();
-    Ok(ReadLog {
-        gz,
-        records,
-        leaves,
-        bytes,
-    })
+    let mut piece = Records::default();
+    let mut stopped = false;
+    let read =
+        cloudtrail_digest::read_log(&gz, MAX_FILE_BYTES, crate::archive::MAX_EVENT_BYTES, |r| {
+            piece.push(r);
+            if piece.bytes() >= PIECE_BYTES && !hand(Piece::Records(std::mem::take(&mut piece))) {
+                stopped = true;
+            }
+            !stopped
+        });
+    if stopped {
+        return Ok(false);
+    }
+    let read = read.map_err(|why| StoreError::Invalid(format!("log file {}: {why}", l.rel)))?;
+    // The bytes stored must be the bytes that verified.
+    if read.sha256_hex != l.sha256_hex {
+        return Err(StoreError::Invalid(format!(
+            "log file {}: SHA-256 of the decompressed content is {}, its digest lists {}",
+            l.rel, read.sha256_hex, l.sha256_hex
+        )));
+    }
+    let records = read.records.map_err(|why| {
+        StoreError::Invalid(format!(
+            "log file {} verified against its digest, but its events cannot be read: {why}",
+            l.rel
+        ))
+    })?;
+    if !piece.ends.is_empty() && !hand(Piece::Records(piece)) {
+        return Ok(false);
+    }
+    Ok(hand(Piece::End { gz, records }))
 }
 
-/// The most bytes of log files the reading thread holds ahead of the writer. It reads the next file only while
-/// less than this is waiting or being stored: a file of up to [`MAX_CLOUDTRAIL_FILE_BYTES`] is then stored
-/// before the next is read, and memory grows by at most this much over reading one file at a time.
+/// The most bytes of log files the reading thread holds ahead of the writer: it hands on the next piece only
+/// while less than this is waiting or being stored, so that memory stays within this plus a piece, a record of
+/// at most [`crate::archive::MAX_EVENT_BYTES`] and the compressed file being read, however large the files.
 const READ_AHEAD_BYTES: usize = 32 << 20;
 
 /// Bytes read and not yet stored, and whether the writer stopped.
@@ -614,8 +673,10 @@ impl Drop for StopReading<'_> {
 /// an earlier archive of the origin is stored as proof alone). `None` when cancelled. The times and parse errors of
 /// the result are the sink's, filled in by the caller once the last batch is in.
 ///
-/// The files are read, inflated, checked against their digests, split into records and hashed on a thread of
-/// their own, in order and a few MiB ahead of the writer (the writer's thread is the import's bottleneck).
+/// The files are read, inflated, split into records and hashed on a thread of their own, in order and at most
+/// [`READ_AHEAD_BYTES`] ahead of the writer (the writer's thread is the import's bottleneck), each as it inflates:
+/// no file's content is held whole. A file's records reach the writer before its hash is known to match its
+/// digest's; one that does not fails the import, and the transaction stores none of them.
 fn store_logs(
     sink: &mut ImportSink<'_, '_>,
     root: &Path,
@@ -637,19 +698,25 @@ fn store_logs(
         .filter(|l| seen_logs.insert(l.rel.as_str()))
         .collect();
     let ahead = ReadAhead::default();
-    let (send, read) = mpsc::channel::<Result<ReadLog, StoreError>>();
+    let (send, read) = mpsc::channel::<Result<Piece, StoreError>>();
     std::thread::scope(|scope| {
         let (logs, ahead_r) = (&logs, &ahead);
         scope.spawn(move || {
-            for l in logs {
+            let mut hand = |piece: Piece| {
                 if !ahead_r.wait_for_room() {
-                    return;
+                    return false;
                 }
-                let log = read_log(root, l);
-                let failed = log.is_err();
-                ahead_r.add(log.as_ref().map_or(0, |r| r.bytes));
-                if send.send(log).is_err() || failed {
-                    return;
+                ahead_r.add(piece.bytes());
+                send.send(Ok(piece)).is_ok()
+            };
+            for l in logs {
+                match read_log(root, l, &mut hand) {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        let _ = send.send(Err(e));
+                        return;
+                    }
                 }
             }
         });
@@ -673,7 +740,7 @@ fn store_read_logs(
     sink: &mut ImportSink<'_, '_>,
     archive_id: i64,
     logs: &[&cloudtrail_digest::VerifiedLog],
-    next: &mut dyn FnMut() -> Result<ReadLog, StoreError>,
+    next: &mut dyn FnMut() -> Result<Piece, StoreError>,
     ahead: &ReadAhead,
     is_held: &dyn Fn(&str, &str, &str) -> bool,
     trail: &mut CloudTrailTrailImport,
@@ -685,18 +752,27 @@ fn store_read_logs(
     let mut index = 0u64;
     let mut bytes = 0u64;
     for l in logs {
-        let log = next()?;
         let owned = !is_held("log", &l.rel, &l.sha256_hex);
         let first_index = owned.then_some(index);
-        let n = log.records.len() as u64;
-        if owned {
-            for (line, (record, leaf)) in log.records.iter().zip(&log.leaves).enumerate() {
+        let mut line = 0u64;
+        let (gz, n) = loop {
+            let piece = next()?;
+            let size = piece.bytes();
+            let records = match piece {
+                Piece::Records(r) => r,
+                Piece::End { gz, records } => break (gz, records),
+            };
+            for (record, leaf) in records.iter() {
+                line += 1;
+                if !owned {
+                    continue;
+                }
                 root_builder.push(*leaf);
                 bytes += record.len() as u64;
                 let ev = EventRef {
                     index,
                     entry: &l.rel,
-                    line: line as u64 + 1,
+                    line,
                     bytes: record,
                     leaf,
                 };
@@ -710,7 +786,23 @@ fn store_read_logs(
                 index += 1;
                 stored.events += 1;
             }
-        } else {
+            ahead.stored(size);
+            // A large file is stored piece by piece: the auditor sees it move, and may cancel.
+            if !progress(&CloudTrailStep::Storing {
+                done: stored.logs_done,
+                total: stored.logs_total,
+                events: stored.events,
+            }) {
+                return Ok(None);
+            }
+        };
+        if n != line {
+            return Err(StoreError::Invalid(format!(
+                "internal error: log file {} holds {n} records, {line} were read",
+                l.rel
+            )));
+        }
+        if !owned {
             trail.log_files_already_stored += 1;
         }
         stored.logs_done += 1;
@@ -725,9 +817,9 @@ fn store_read_logs(
             "INSERT INTO cloudtrail_files (archive_id, path, kind, sha256, first_index, records, digest,
                 content)
              VALUES (?1, ?2, 'log', ?3, ?4, ?5, ?6, ?7)",
-            params![archive_id, l.rel, l.sha256_hex, first_index, n, l.digest_rel, log.gz],
+            params![archive_id, l.rel, l.sha256_hex, first_index, n, l.digest_rel, gz],
         )?;
-        ahead.stored(log.bytes);
+        ahead.stored(gz.len());
     }
     Ok(Some(Written {
         index,
