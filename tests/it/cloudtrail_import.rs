@@ -699,29 +699,27 @@ fn a_log_file_changed_after_it_verified_stores_nothing() {
     // 4,000 records of about 600 bytes: more than the 1 MiB the reader hands on at a time.
     let pad = "x".repeat(500);
     let records: Vec<String> = (0..4000)
-        .map(|i| format!(r#"{{"eventName":"Swapped{i}","eventTime":"2024-03-10T10:10:31Z","pad":"{pad}"}}"#))
+        .map(|i| {
+            format!(
+                r#"{{"eventName":"Swapped{i}","eventTime":"2024-03-10T10:10:31Z","pad":"{pad}"}}"#
+            )
+        })
         .collect();
     let swapped = gz(format!("{{\"Records\":[{}]}}", records.join(",")).as_bytes());
     let work = tempfile::tempdir().expect("tempdir");
     let db = work.path().join("store.db");
     let mut store = auditlens::store::Store::open(&db).expect("store");
     let mut swapped_once = false;
-    let result = store.import_cloudtrail(
-        e.root(),
-        &keys,
-        &Default::default(),
-        &[],
-        &mut |step| {
-            if let auditlens::store::import::CloudTrailStep::Verifying { done, total } = step
-                && done == total
-                && !swapped_once
-            {
-                write(&e.path(&log), &swapped);
-                swapped_once = true;
-            }
-            true
-        },
-    );
+    let result = store.import_cloudtrail(e.root(), &keys, &Default::default(), &[], &mut |step| {
+        if let auditlens::store::import::CloudTrailStep::Verifying { done, total } = step
+            && done == total
+            && !swapped_once
+        {
+            write(&e.path(&log), &swapped);
+            swapped_once = true;
+        }
+        true
+    });
     assert!(swapped_once);
     let said = match result {
         Err(err) => err.to_string(),

@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use std::collections::{BTreeMap, HashSet};
+
 use crate::cloudtrail_digest::{self, AwsKeys, Digest};
 use crate::merkle::{self, Hash};
 
@@ -124,8 +126,10 @@ pub struct CheckedProof {
     pub fingerprints: Vec<String>,
     /// The last digest's `digestEndTime` as written.
     pub sealed: String,
-    /// Per log file: each record's leaf hash.
-    pub leaves: Vec<Vec<Hash>>,
+    /// The leaf hashes of the records at the archive indices the caller asked for (the events it checks), by
+    /// index: never every record's, whose number the files' authors choose (a 256 MiB file of `{}` records holds
+    /// 89 million).
+    pub leaves: BTreeMap<u64, Hash>,
     /// Per digest: the fingerprint and DER of the key whose signature verified, and `digestEndTime`.
     pub signed_by: Vec<(String, Vec<u8>, DateTime<Utc>)>,
     /// The account and region of the digests' signed S3 keys (the archive's origin).
@@ -148,7 +152,7 @@ impl CheckedProof {
     /// The leaf of the record that holds archive index `index`.
     pub fn leaf_at(&self, index: u64) -> Option<(usize, u64, Hash)> {
         let (j, r) = self.locate(index)?;
-        Some((j, r, *self.leaves[j].get(r as usize)?))
+        Some((j, r, *self.leaves.get(&index)?))
     }
 
     /// `None` when every digest's key is among `trusted` (same DER) with a window holding its `digestEndTime`, and
@@ -292,11 +296,13 @@ fn check_keys_doc(bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Checks archive `k`'s CloudTrail proof (section 11.2): `read(name, limit)` returns an entry's bytes (at most
-/// `limit`). `origin` and `size` are `bundle.json`'s.
+/// `limit`). `origin` and `size` are `bundle.json`'s. The leaves of the records at the archive indices for which
+/// `keep` is true are kept ([`CheckedProof::leaves`]).
 pub fn check_proof<E>(
     k: usize,
     origin: &str,
     size: u64,
+    keep: &dyn Fn(u64) -> bool,
     read: &mut ReadEntry<'_, E>,
 ) -> Result<CheckedProof, CheckError<E>> {
     let proof_name = proof_entry(k);
@@ -475,7 +481,7 @@ pub fn check_proof<E>(
 
     let mut named = vec![false; digests.len()];
     let mut report_logs = Vec::with_capacity(doc.logs.len());
-    let mut leaves = Vec::with_capacity(doc.logs.len());
+    let mut leaves = BTreeMap::new();
     let mut objects = std::collections::HashSet::new();
     let mut next_free = 0u64;
     for (j, l) in doc.logs.iter().enumerate() {
@@ -521,15 +527,18 @@ pub fn check_proof<E>(
             .into());
         }
         let gz = read(&name, MAX_FILE_BYTES).map_err(CheckError::Read)?;
-        // Only the records' leaves are kept, read as the file inflates (it may be 256 MiB of an attacker's): none
-        // counts unless the file's hash is the one its digest lists.
-        let mut file_leaves: Vec<Hash> = Vec::new();
+        // Read as the file inflates (it may be 256 MiB of an attacker's), and only the leaves asked for are kept:
+        // none counts unless the file's hash is the one its digest lists.
+        let mut records = 0u64;
         let read = cloudtrail_digest::read_log(
             &gz,
             MAX_FILE_BYTES,
             super::MAX_EVENT_LINE_BYTES as usize,
             |r| {
-                file_leaves.push(merkle::leaf_hash(r));
+                if records < l.records && keep(l.first_index + records) {
+                    leaves.insert(l.first_index + records, merkle::leaf_hash(r));
+                }
+                records += 1;
                 true
             },
         )
@@ -546,19 +555,17 @@ pub fn check_proof<E>(
             }
             .into());
         }
-        read.records.map_err(|e| bad(format!("log file: {e}")))?;
-        if file_leaves.len() as u64 != l.records {
+        let found = read.records.map_err(|e| bad(format!("log file: {e}")))?;
+        if found != l.records {
             return Err(ProofFault {
-                values: Some((l.records.to_string(), file_leaves.len().to_string())),
+                values: Some((l.records.to_string(), found.to_string())),
                 ..bad(format!(
-                    "the log file holds {} record(s), cloudtrail.json says {}",
-                    file_leaves.len(),
+                    "the log file holds {found} record(s), cloudtrail.json says {}",
                     l.records
                 ))
             }
             .into());
         }
-        leaves.push(file_leaves);
         report_logs.push(ReportLog {
             entry: name,
             object: l.object.clone(),
@@ -822,7 +829,7 @@ pub(crate) fn load_stored(
             signer: String::new(),
             fingerprints: Vec::new(),
             sealed: String::new(),
-            leaves: Vec::new(),
+            leaves: BTreeMap::new(),
             signed_by: Vec::new(),
             account: String::new(),
             region: String::new(),
@@ -840,9 +847,14 @@ pub(crate) fn load_stored(
         .into_iter()
         .map(|(n, b)| (n, b.to_vec()))
         .collect();
-    let checked = check_proof::<()>(k, origin, stored.size, &mut |name, _| {
-        entries.get(name).cloned().ok_or(())
-    });
+    let wanted: HashSet<u64> = indices.iter().copied().collect();
+    let checked = check_proof::<()>(
+        k,
+        origin,
+        stored.size,
+        &|i| wanted.contains(&i),
+        &mut |name, _| entries.get(name).cloned().ok_or(()),
+    );
     stored.proof = match checked {
         Ok(p) => p,
         Err(CheckError::Read(())) => return Err(refuse("an entry of its proof is missing".into())),

@@ -352,6 +352,19 @@ fn run(
     v.purpose = Some(index.purpose.clone());
     v.selection = Some(index.selection.clone());
 
+    // The events' proofs are read now, for the CloudTrail archives' sake: of their log files' records, only those
+    // of the bundle's events are kept (section 11.2). A proofs.jsonl that cannot be read fails in step 6, as it
+    // would without CloudTrail archives.
+    let proofs_read = zip.read_declared(
+        super::PROOFS,
+        Some(size_of(super::PROOFS)),
+        super::MAX_PROOFS_BYTES,
+    );
+    let proof_places = proofs_read
+        .as_deref()
+        .map(|b| listed_events(b, index.events))
+        .unwrap_or_default();
+
     // 5. Archives: the producers' checkpoints, unchanged, and their manifests.
     let mut archives: Vec<ArchiveCheck> = Vec::with_capacity(zip.archives);
     let mut producers = crate::trust::TrustPolicy::from_keys(opts.trusted_producers);
@@ -362,7 +375,8 @@ fn run(
     let mut log_files = 0usize;
     for k in 1..=zip.archives {
         let a = if super::cloudtrail::is_cloudtrail_origin(&index.archives[k - 1].origin) {
-            check_cloudtrail_archive(&mut zip, k, &index, &size_of)?
+            let keep = |i: u64| proof_places.contains(&(k as u64, i));
+            check_cloudtrail_archive(&mut zip, k, &index, &size_of, &keep)?
         } else {
             check_archive(&mut zip, k, &index, &size_of)?
         };
@@ -400,7 +414,7 @@ fn run(
                 )
             }
             ArchiveProof::Aws(proof) => {
-                log_files += proof.leaves.len();
+                log_files += proof.report.logs.len();
                 if log_files > super::cloudtrail::MAX_LOG_FILES {
                     return Err(BundleFailure::new(
                         FailureKind::Container,
@@ -445,11 +459,8 @@ fn run(
     }
 
     // 6. Events and proofs, line by line.
-    let proofs_bytes = zip.read_declared(
-        super::PROOFS,
-        Some(size_of(super::PROOFS)),
-        super::MAX_PROOFS_BYTES,
-    )?;
+    drop(proof_places);
+    let proofs_bytes = proofs_read?;
     let events = check_events(
         &mut zip,
         size_of(super::EVENTS),
@@ -1078,6 +1089,7 @@ fn check_cloudtrail_archive(
     k: usize,
     index: &BundleIndex,
     size_of: &dyn Fn(&str) -> u64,
+    keep: &dyn Fn(u64) -> bool,
 ) -> Result<ArchiveCheck, BundleFailure> {
     use super::cloudtrail::{self as ct, CheckError, FaultKind};
     no_parts_of(zip, k, "an AWS CloudTrail archive", |p| {
@@ -1087,16 +1099,22 @@ fn check_cloudtrail_archive(
         )
     })?;
     let described = &index.archives[k - 1];
-    let proof = match ct::check_proof(k, &described.origin, described.size, &mut |name, limit| {
-        if !zip.names.contains(name) {
-            return Err(BundleFailure::new(
-                FailureKind::Container,
-                format!("missing entry {name:?}"),
-            )
-            .entry(name));
-        }
-        zip.read_declared(name, Some(size_of(name)), limit)
-    }) {
+    let proof = match ct::check_proof(
+        k,
+        &described.origin,
+        described.size,
+        keep,
+        &mut |name, limit| {
+            if !zip.names.contains(name) {
+                return Err(BundleFailure::new(
+                    FailureKind::Container,
+                    format!("missing entry {name:?}"),
+                )
+                .entry(name));
+            }
+            zip.read_declared(name, Some(size_of(name)), limit)
+        },
+    ) {
         Ok(p) => p,
         Err(CheckError::Read(f)) => return Err(f),
         Err(CheckError::Fault(f)) => {
@@ -1121,13 +1139,13 @@ fn check_cloudtrail_archive(
             Some((j, ArchivePart::Log(_))) if j == k => (d, l + 1),
             _ => (d, l),
         });
-    if (digests, logs) != (proof.report.digests.len(), proof.leaves.len()) {
+    if (digests, logs) != (proof.report.digests.len(), proof.report.logs.len()) {
         return Err(BundleFailure::new(
             FailureKind::Container,
             format!(
                 "archive {k} holds {digests} digest and {logs} log file entries; its cloudtrail.json lists {} and {}",
                 proof.report.digests.len(),
-                proof.leaves.len()
+                proof.report.logs.len()
             ),
         )
         .entry(&ct::proof_entry(k)));
@@ -1157,6 +1175,27 @@ fn check_cloudtrail_archive(
         seen: 0,
         received_label: None,
     })
+}
+
+/// The (archive, index) of each line of proofs.jsonl that reads as a proof line, at most `events` + 1 of them
+/// (more is a failure of step 6, which reads every line again and says what is wrong with any).
+fn listed_events(proofs: &[u8], events: u64) -> HashSet<(u64, u64)> {
+    #[derive(serde::Deserialize)]
+    struct Place {
+        archive: u64,
+        index: u64,
+    }
+    proofs
+        .split(|b| *b == b'\n')
+        .take(
+            usize::try_from(events)
+                .unwrap_or(usize::MAX)
+                .saturating_add(1),
+        )
+        .filter(|l| l.len() as u64 <= super::MAX_PROOF_LINE_BYTES)
+        .filter_map(|l| serde_json::from_slice::<Place>(l).ok())
+        .map(|p| (p.archive, p.index))
+        .collect()
 }
 
 fn check_events(
