@@ -289,7 +289,7 @@ fn check_finds_every_edit_of_stored_cloudtrail_evidence() {
     check_fails_with(&db, &keys, "not the record its stored log file holds");
 
     // Each edit of a freshly imported store, and what check says of it.
-    let cases: [(&str, &[&dyn rusqlite::ToSql], &str); 7] = [
+    let cases: [(&str, &[&dyn rusqlite::ToSql], &str); 9] = [
         // Stored paths that collide: a file where the others need a folder.
         (
             "UPDATE cloudtrail_files SET path = 'AWSLogs' WHERE rowid = (SELECT min(rowid) FROM cloudtrail_files WHERE kind = 'digest')",
@@ -326,6 +326,18 @@ fn check_finds_every_edit_of_stored_cloudtrail_evidence() {
             "UPDATE cloudtrail_files SET path = '../../escape.json.gz' WHERE rowid = (SELECT min(rowid) FROM cloudtrail_files)",
             &[],
             "is not a relative path",
+        ),
+        // A log file's range moved.
+        (
+            "UPDATE cloudtrail_files SET first_index = first_index + 1 WHERE rowid = (SELECT max(rowid) FROM cloudtrail_files WHERE kind = 'log')",
+            &[],
+            "claims first event index",
+        ),
+        // A log file's record count changed.
+        (
+            "UPDATE cloudtrail_files SET records = records + 5 WHERE rowid = (SELECT max(rowid) FROM cloudtrail_files WHERE kind = 'log')",
+            &[],
+            "stored record count Some(6) differs from its 1",
         ),
         // The origin moved to another account.
         (
@@ -740,4 +752,42 @@ fn a_log_file_changed_after_it_verified_stores_nothing() {
         )
         .expect("counts");
     assert_eq!((archives, events, files), (0, 0, 0));
+}
+
+/// A store edited to hold, in place of a log file, one of ten million `{}` records (its stored hash, count and
+/// events count made to agree): it does not verify against AWS's signed digests, so `check` says so and does not
+/// read its records to compare them with the stored events, whose leaves it would otherwise hold (320 MB and
+/// more). The leaves of files that verified are read a file at a time as the events ask for them.
+#[test]
+fn check_does_not_read_the_records_of_a_stored_log_file_that_does_not_verify() {
+    let (_e, keys, _w, db) = imported();
+    let dense = format!("{{\"Records\":[{}{{}}]}}", "{},".repeat(9_999_999));
+    let conn = Connection::open(&db).expect("open");
+    conn.execute(
+        "UPDATE cloudtrail_files SET content = ?1, sha256 = ?2, records = 10000000
+         WHERE rowid = (SELECT max(rowid) FROM cloudtrail_files WHERE kind = 'log')",
+        rusqlite::params![
+            gz(dense.as_bytes()),
+            super::cloudtrail_digest::sha_hex(dense.as_bytes())
+        ],
+    )
+    .expect("edit");
+    drop(conn);
+    drop(dense);
+    let (o, peak) = super::common::auditlens_peak_rss(&[
+        "check",
+        "--db",
+        &db.display().to_string(),
+        "--aws-keys",
+        &keys.display().to_string(),
+    ]);
+    let out = text(&o.stdout) + &text(&o.stderr);
+    eprintln!(
+        "check of a store holding a log file of 10 million records: peak RSS {} MB",
+        peak / 1_000_000
+    );
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(out.contains("does not verify"), "{out}");
+    assert!(out.contains("its records are not compared"), "{out}");
+    assert!(peak <= 300_000_000, "peak {peak} bytes:\n{out}");
 }

@@ -344,51 +344,27 @@ impl Store {
                 }
             }
         }
-        let mut expected: Vec<Hash> = Vec::new();
-        for (first, f) in &owned {
-            if *first != expected.len() as i64 {
-                problem(
-                    format!(
-                        "log file {} claims first event index {first}; the log files before it hold {}",
-                        shown(&f.path),
-                        expected.len()
-                    ),
-                    problems,
-                );
-                return Ok(0);
-            }
-            // Only the records' leaves are kept, read as the file inflates.
-            let before = expected.len();
-            let records = cloudtrail_digest::read_log_checked(
-                &content(f)?,
-                &f.sha256,
-                crate::store::import::MAX_CLOUDTRAIL_FILE_BYTES,
-                crate::archive::MAX_EVENT_BYTES,
-                |r| {
-                    expected.push(crate::merkle::leaf_hash(r));
-                    true
-                },
-            );
-            match records {
-                Ok(n) => {
-                    if f.records != Some(n as i64) {
-                        problem(
-                            format!(
-                                "log file {}: stored record count {:?} differs from its {n}",
-                                shown(&f.path),
-                                f.records,
-                            ),
-                            problems,
-                        );
-                    }
-                    debug_assert_eq!(expected.len() - before, n as usize);
-                }
-                Err(why) => {
-                    problem(format!("log file {}: {why}", shown(&f.path)), problems);
-                    return Ok(0);
-                }
-            }
-        }
+        // The records' leaves, read a log file at a time as the stored events ask for them; only files that
+        // verified against AWS's signed digests just now are read (their authors are AWS: no file of millions of
+        // records made to fill memory).
+        let mut leaves = StoredLeaves {
+            files: owned.into_iter().collect(),
+            verified: &|f: &StoredFile| {
+                verified_logs
+                    .get(f.path.as_str())
+                    .is_some_and(|(sha, digest)| {
+                        *sha == f.sha256 && f.digest.as_deref() == Some(*digest)
+                    })
+            },
+            content: &mut content,
+            next: 0,
+            first: 0,
+            current: Vec::new(),
+            read: 0,
+            stopped: false,
+            problems: Vec::new(),
+            error: None,
+        };
         // Whose rules: the built-in CloudTrail mapper, at the version the stored column names (as for archives).
         let normalizer = Normalizer::builtin(SourceKind::Cloudtrail);
         let normalizer = match crate::sources::Normalization::from_column(
@@ -417,39 +393,49 @@ impl Store {
             &origin,
             &mut |idx, leaf| {
                 root.push(leaf);
-                match expected.get(idx as usize) {
-                    Some(e) if *e == leaf => None,
-                    Some(e) => Some(format!(
+                match leaves.get(idx) {
+                    Lookup::Leaf(e) if e == leaf => None,
+                    Lookup::Leaf(e) => Some(format!(
                         "event is not the record its stored log file holds at this index: expected leaf {}, found {}",
-                        merkle::to_hex(e),
+                        merkle::to_hex(&e),
                         merkle::to_hex(&leaf)
                     )),
-                    None => Some("event beyond the records of the stored log files".into()),
+                    Lookup::Beyond => Some("event beyond the records of the stored log files".into()),
+                    Lookup::Unknown => None,
                 }
             },
             problems,
             p,
             progress,
         )?;
-        if seen.next_index < expected.len() as u64 {
-            problem(
-                format!(
-                    "events {}..{} of the stored log files are missing",
-                    seen.next_index,
-                    expected.len() - 1
-                ),
-                problems,
-            );
+        let records = leaves.finish();
+        if let Some(e) = leaves.error.take() {
+            return Err(e.into());
         }
-        if a.events != expected.len() as u64 {
-            problem(
-                format!(
-                    "stored event count {} differs from the {} records of the stored log files",
-                    a.events,
-                    expected.len()
-                ),
-                problems,
-            );
+        for why in std::mem::take(&mut leaves.problems) {
+            problem(why, problems);
+        }
+        // The counts, unless a log file could not be read (its records, and those after, are unknown).
+        if let Some(records) = records {
+            if seen.next_index < records {
+                problem(
+                    format!(
+                        "events {}..{} of the stored log files are missing",
+                        seen.next_index,
+                        records - 1
+                    ),
+                    problems,
+                );
+            }
+            if a.events != records {
+                problem(
+                    format!(
+                        "stored event count {} differs from the {records} records of the stored log files",
+                        a.events,
+                    ),
+                    problems,
+                );
+            }
         }
         if a.root.as_deref() != Some(&root.root()[..]) {
             problem(
@@ -494,4 +480,124 @@ pub(super) fn sequence_gaps(archives: &[ArchiveMeta]) -> Vec<CheckProblem> {
         }
     }
     problems
+}
+
+/// What [`StoredLeaves::get`] found for an archive index.
+enum Lookup {
+    Leaf(Hash),
+    /// Past the last record of the stored log files.
+    Beyond,
+    /// Not known: a log file before it could not be read (the problem says why), or an index asked for again.
+    Unknown,
+}
+
+/// The leaves of the records of an archive's stored log files, in index order, read a file at a time as the
+/// stored events ask for them (in index order): memory holds one file's leaves, whatever the archive's size.
+struct StoredLeaves<'a, 'f> {
+    /// By first index.
+    files: Vec<(i64, &'f StoredFile)>,
+    /// Whether a file is one that verified (only those are read).
+    verified: &'a dyn Fn(&StoredFile) -> bool,
+    content: &'a mut dyn FnMut(&StoredFile) -> Result<Vec<u8>, rusqlite::Error>,
+    /// The next file to read.
+    next: usize,
+    /// The archive index of `current[0]`.
+    first: u64,
+    current: Vec<Hash>,
+    /// The records of the files read so far.
+    read: u64,
+    /// A file could not be read, or does not start where the previous one ends: nothing is read past it.
+    stopped: bool,
+    problems: Vec<String>,
+    error: Option<rusqlite::Error>,
+}
+
+impl StoredLeaves<'_, '_> {
+    fn get(&mut self, idx: u64) -> Lookup {
+        while idx >= self.read && !self.stopped && self.next < self.files.len() {
+            self.read_next(true);
+        }
+        if (self.first..self.read).contains(&idx) {
+            return (self.current.get((idx - self.first) as usize).copied())
+                .map_or(Lookup::Unknown, Lookup::Leaf);
+        }
+        if idx < self.first || self.stopped {
+            return Lookup::Unknown;
+        }
+        Lookup::Beyond
+    }
+
+    /// Reads the files no event asked for, counting their records: the records of all the stored log files, or
+    /// `None` when one could not be read.
+    fn finish(&mut self) -> Option<u64> {
+        while !self.stopped && self.next < self.files.len() {
+            self.read_next(false);
+        }
+        (!self.stopped).then_some(self.read)
+    }
+
+    fn read_next(&mut self, keep: bool) {
+        let (first, f) = self.files[self.next];
+        self.next += 1;
+        // The previous file's leaves go, whatever happens to this one.
+        self.current.clear();
+        self.first = self.read;
+        let stop = |s: &mut Self, why: String| {
+            s.problems.push(why);
+            s.stopped = true;
+        };
+        if first != self.read as i64 {
+            return stop(
+                self,
+                format!(
+                    "log file {} claims first event index {first}; the log files before it hold {}",
+                    shown(&f.path),
+                    self.read
+                ),
+            );
+        }
+        if !(self.verified)(f) {
+            return stop(
+                self,
+                format!(
+                    "log file {} did not verify against its digest; its records are not compared with the stored events",
+                    shown(&f.path)
+                ),
+            );
+        }
+        let bytes = match (self.content)(f) {
+            Ok(b) => b,
+            Err(e) => {
+                self.error = Some(e);
+                self.stopped = true;
+                return;
+            }
+        };
+        let current = &mut self.current;
+        let records = cloudtrail_digest::read_log_checked(
+            &bytes,
+            &f.sha256,
+            crate::store::import::MAX_CLOUDTRAIL_FILE_BYTES,
+            crate::archive::MAX_EVENT_BYTES,
+            |r| {
+                if keep {
+                    current.push(crate::merkle::leaf_hash(r));
+                }
+                true
+            },
+        );
+        match records {
+            Ok(n) => {
+                if f.records != Some(n as i64) {
+                    self.problems.push(format!(
+                        "log file {}: stored record count {:?} differs from its {n}",
+                        shown(&f.path),
+                        f.records,
+                    ));
+                }
+                self.read += n;
+            }
+            Err(why) => stop(self, format!("log file {}: {why}", shown(&f.path))),
+        }
+    }
 }
