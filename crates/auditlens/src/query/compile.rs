@@ -15,6 +15,21 @@ pub(crate) const FTS_IN: &str = "(e.id IN (SELECT rowid FROM txt.events_text WHE
 /// The negated full-text condition.
 pub(crate) const FTS_NOT_IN: &str = "NOT (e.id IN (SELECT rowid FROM txt.events_text WHERE events_text MATCH ? AND EXISTS (SELECT 1 FROM temp.text_done)) OR e.id IN (SELECT t.id FROM archives a CROSS JOIN events t ON t.archive_id = a.id WHERE a.id NOT IN temp.text_done AND text_match(t.raw, ?)))";
 
+/// [`FTS_IN`] decided from each event's bytes alone (`text_match`, as for the events of an archive the index
+/// lacks): for a plan that reads few events, where asking the index would read every match of a common word.
+/// The same two parameters; the second is only checked to be given.
+const PER_ROW_IN: &str = "(text_match(e.raw, ?) AND ? IS NOT NULL)";
+
+/// `filter` with every full-text condition ([`FTS_IN`], and [`FTS_NOT_IN`], which is `NOT` before it) decided
+/// event by event from the events' bytes instead of asked of the index; `None` when it has none. The events
+/// matched are the same: the index holds exactly what `text_match` finds in each event (store/text_index.rs).
+pub fn per_row_text(filter: SqlFilter) -> Option<SqlFilter> {
+    filter.sql.contains(FTS_IN).then(|| SqlFilter {
+        sql: filter.sql.replace(FTS_IN, PER_ROW_IN),
+        params: filter.params,
+    })
+}
+
 /// A compiled condition: a constant, or SQL with its parameters.
 pub(super) enum Cond {
     Const(bool),

@@ -20,7 +20,9 @@ mod parse;
 mod time;
 
 pub use ast::{Field, PaperKind, Query, QueryError};
-pub use compile::{IdSet, IdSets, compile_fts_driven, id_sets, raw_needles, work_hours_sql};
+pub use compile::{
+    IdSet, IdSets, compile_fts_driven, id_sets, per_row_text, raw_needles, work_hours_sql,
+};
 pub use lex::known_names;
 pub(crate) use time::{duration_micros, time_point};
 
