@@ -33,6 +33,25 @@ impl Lab {
         }
     }
 
+    /// A lab holding the benchmark generator's events: 24,000 Kubernetes audit events and 6,000 CloudTrail
+    /// records, each set an archive of its own, fully text-indexed.
+    fn generated() -> Lab {
+        let lab = Lab::new();
+        let k8s = lab.dir.join("k8s.jsonl");
+        {
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&k8s).unwrap());
+            auditlens_bench::generate::write_k8s(&mut out, 24_000, 8, 1_700_000_000).unwrap();
+        }
+        let ct = lab.dir.join("ct.jsonl");
+        {
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&ct).unwrap());
+            auditlens_bench::generate::write_cloudtrail(&mut out, 6_000, 9, 1_700_000_000).unwrap();
+        }
+        lab.import("k8s.zip", "example.com/prod/k8s", &[k8s], true);
+        lab.import("ct.zip", "aws/111122223333/trail", &[ct], true);
+        lab
+    }
+
     /// Seals `inputs` as the next archive of `origin` and imports it; the store is dropped after (its indexing
     /// thread stopped wherever it was) unless `finish`.
     fn import(&self, name: &str, origin: &str, inputs: &[PathBuf], finish: bool) {
@@ -420,19 +439,7 @@ fn killed_while_indexing_loses_nothing_and_the_index_catches_up() {
 /// events the query matches, with the text index complete or missing.
 #[test]
 fn counts_from_index_lists_and_summaries_equal_the_matching_events() {
-    let lab = Lab::new();
-    let k8s = lab.dir.join("k8s.jsonl");
-    {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&k8s).unwrap());
-        auditlens_bench::generate::write_k8s(&mut out, 24_000, 8, 1_700_000_000).unwrap();
-    }
-    let ct = lab.dir.join("ct.jsonl");
-    {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&ct).unwrap());
-        auditlens_bench::generate::write_cloudtrail(&mut out, 6_000, 9, 1_700_000_000).unwrap();
-    }
-    lab.import("k8s.zip", "example.com/prod/k8s", &[k8s], true);
-    lab.import("ct.zip", "aws/111122223333/trail", &[ct], true);
+    let lab = Lab::generated();
     let queries = [
         // Long lists intersected (over 2,000 events each), with and without a rest.
         "env:payments deployments",
@@ -492,19 +499,7 @@ fn counts_from_index_lists_and_summaries_equal_the_matching_events() {
 /// same count as when the text index drives it (the field inside an OR of its own, which no index lists).
 #[test]
 fn a_rare_field_beside_common_words_finds_what_the_text_index_finds() {
-    let lab = Lab::new();
-    let k8s = lab.dir.join("k8s.jsonl");
-    {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&k8s).unwrap());
-        auditlens_bench::generate::write_k8s(&mut out, 24_000, 8, 1_700_000_000).unwrap();
-    }
-    let ct = lab.dir.join("ct.jsonl");
-    {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&ct).unwrap());
-        auditlens_bench::generate::write_cloudtrail(&mut out, 6_000, 9, 1_700_000_000).unwrap();
-    }
-    lab.import("k8s.zip", "example.com/prod/k8s", &[k8s], true);
-    lab.import("ct.zip", "aws/111122223333/trail", &[ct], true);
+    let lab = Lab::generated();
     let pairs = [
         "actor:carol@example.com platform",
         "actor:carol@example.com plat* -deployments",
