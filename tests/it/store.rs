@@ -885,6 +885,13 @@ fn every_way_of_finding_a_page_gives_the_same_pages() {
         "\"kube-system\"",
         "audit* k8s",
         "pods -secrets",
+        // Text beside a field: walked within a budget of text matches, else intersected with the field's ids.
+        "pods outcome:success",
+        "pods -secrets outcome:success category:access",
+        "get source:k8s",
+        "k8s outcome:denied",
+        "\"kube-system\" source:k8s after:2018-10-26",
+        "verb* outcome:success -pods",
     ] {
         let indexed = pages(query, PlanChoice::Indexed);
         assert!(!indexed.is_empty());
@@ -896,6 +903,13 @@ fn every_way_of_finding_a_page_gives_the_same_pages() {
         );
         assert_eq!(pages(query, PlanChoice::NewestFirst), indexed, "{query}");
         assert_eq!(pages(query, PlanChoice::Auto), indexed, "{query}");
+        for budget in [1, 3, 8, 20] {
+            assert_eq!(
+                pages(query, PlanChoice::AutoWithTextBudget(budget)),
+                indexed,
+                "{query}, a budget of {budget} text matches"
+            );
+        }
     }
     // Every one of the 37 demo.log events has a `system:` user (counted with Python over the fixture), no
     // CloudTrail record has.

@@ -20,7 +20,7 @@ pub(crate) const FTS_NOT_IN: &str = "NOT (e.id IN (SELECT rowid FROM txt.events_
 /// The same two parameters; the second is only checked to be given.
 const PER_ROW_IN: &str = "(text_match(e.raw, ?) AND ? IS NOT NULL)";
 
-/// `filter` with every full-text condition ([`FTS_IN`], and [`FTS_NOT_IN`], which is `NOT` before it) decided
+/// `filter` with every full-text condition (`FTS_IN`, and `FTS_NOT_IN`, which is `NOT` before it) decided
 /// event by event from the events' bytes instead of asked of the index; `None` when it has none. The events
 /// matched are the same: the index holds exactly what `text_match` finds in each event (store/text_index.rs).
 pub fn per_row_text(filter: SqlFilter) -> Option<SqlFilter> {

@@ -234,14 +234,41 @@ struct Plan {
     id_column: &'static str,
     /// The query matches every stored event (no condition at all).
     every_event: bool,
+    /// For a plan driven by the text index whose query also requires `field:value`: how to walk a bounded number
+    /// of text matches, then intersect instead (see [`TextWalk`]).
+    text_walk: Option<TextWalk>,
 }
 
-/// How [`Store::search_with`] finds a page of a query without text terms.
+/// A page of a text query that also requires `field:value`, found in two steps. Driven by the text index, the page
+/// walks the matches of the text newest first and tests each: fast when the field's events are among them, but a
+/// field whose events seldom hold the words makes it walk every match (`actor:...jorge platform`: the 700,000
+/// matches of `platform` in a million events, 1 s, to find none). So at most [`TEXT_WALK_BUDGET`] matches are
+/// walked; when they give no page, the ids the field's index lists are intersected with the text's matches
+/// (reading both lists, not an event per match), and the page is taken from those.
+#[derive(Clone)]
+struct TextWalk {
+    /// The FTS5 query string.
+    matching: String,
+    /// The rest of the query, over `e` and `events_text.rowid` (the text's match).
+    rest: String,
+    rest_params: Vec<SqlValue>,
+    /// The intersection: FROM/WHERE over `e` (a `WHERE (`, as the events' plans), and its parameters.
+    intersect: String,
+    intersect_params: Vec<SqlValue>,
+}
+
+/// The matches of the text a page walks before it intersects instead ([`TextWalk`]): about 25 ms of walking here.
+const TEXT_WALK_BUDGET: i64 = 20_000;
+
+/// How [`Store::search_with`] finds a page of a query without text terms, and of a text query beside a field.
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlanChoice {
-    /// The newest-first walk when SQLite would sort many matches from an index, else SQLite's own plan.
+    /// The newest-first walk when SQLite would sort many matches from an index, else SQLite's own plan; a text
+    /// query beside a field walks at most [`TEXT_WALK_BUDGET`] text matches, then intersects.
     Auto,
+    /// As `Auto`, with another budget of text matches (tests reach the intersection with it).
+    AutoWithTextBudget(i64),
     /// SQLite's own plan (through an index when one applies), to the end.
     Indexed,
     /// The newest-first walk, to the end.
@@ -296,9 +323,11 @@ fn plan(
     Ok(match driven {
         Some((matching, rest)) => {
             let text_only = rest.sql == "1" && rest.params.is_empty();
+            let text_walk = text_walk(&q, &matching, &rest);
             let mut params = vec![SqlValue::Text(matching)];
             params.extend(bind(rest.params));
             Plan {
+                text_walk,
                 from_where: format!(
                     "{TEXT_DRIVEN_FROM}{join}
                      WHERE events_text MATCH ? AND ({})",
@@ -323,6 +352,7 @@ fn plan(
                 every_event: filter.sql == "1" && filter.params.is_empty(),
                 params: bind(filter.params),
                 id_column: "e.id",
+                text_walk: None,
             }
         }
     })
@@ -376,7 +406,36 @@ fn short_list_plan(
         params,
         id_column: "e.id",
         every_event: false,
+        text_walk: None,
     }))
+}
+
+/// The [`TextWalk`] of a query driven by the text index (`matching`, and the `rest` of the query), when its top
+/// level requires `field:value` of an indexed field: the intersection of every such field's ids with the text's.
+fn text_walk(q: &query::Query, matching: &str, rest: &query::SqlFilter) -> Option<TextWalk> {
+    let lists = query::id_sets(q, false).lists;
+    if lists.is_empty() {
+        return None;
+    }
+    let mut ids = String::new();
+    let mut intersect_params = Vec::new();
+    for set in lists {
+        ids.push_str(&set.sql);
+        ids.push_str(" INTERSECT ");
+        intersect_params.extend(bind(set.params));
+    }
+    ids.push_str("SELECT rowid FROM txt.events_text WHERE events_text MATCH ?");
+    intersect_params.push(SqlValue::Text(matching.to_string()));
+    // Over the events alone, the text's match is the event.
+    let rest_over_e = rest.sql.replace("events_text.rowid", "e.id");
+    intersect_params.extend(bind(rest.params.clone()));
+    Some(TextWalk {
+        matching: matching.to_string(),
+        rest: rest.sql.clone(),
+        rest_params: bind(rest.params.clone()),
+        intersect: format!("FROM events e WHERE (e.id IN ({ids}) AND ({rest_over_e}))"),
+        intersect_params,
+    })
 }
 
 impl Store {
@@ -488,10 +547,32 @@ impl Store {
         let limit = limit.clamp(1, MAX_LIMIT);
         let cursor = after.map(decode_cursor).transpose()?;
         let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
-        let p = plan(&self.conn, query_text, now_micros, indexed)?;
+        let mut p = plan(&self.conn, query_text, now_micros, indexed)?;
+        let budget = match choice {
+            PlanChoice::Auto => Some(TEXT_WALK_BUDGET),
+            PlanChoice::AutoWithTextBudget(b) => Some(b.max(1)),
+            _ => None,
+        };
+        let mut walked: Option<Vec<i64>> = None;
+        if let (Some(w), Some(budget)) = (p.text_walk.take(), budget) {
+            // A short walk first: the matches it reads are all read before the walk starts.
+            let short = (budget / 20).max(limit as i64 * 4).min(budget);
+            let page = match self.text_walk_page(&w, cursor, limit, short)? {
+                None if short < budget => self.text_walk_page(&w, cursor, limit, budget)?,
+                decided => decided,
+            };
+            match page {
+                Some(page) => walked = Some(page),
+                None => {
+                    p.from_where = w.intersect;
+                    p.params = w.intersect_params;
+                    p.id_column = "e.id";
+                }
+            }
+        }
         // Find the page's ids first (index-only where the filter allows), then read those rows: a broad filter
         // (a prefix matching a fifth of the store) then costs an index walk, not a table lookup per match.
-        let ids = |from_where: &str| {
+        let ids_of = |from_where: &str| {
             let mut params = p.params.clone();
             let mut ids = format!("SELECT {} {from_where}", p.id_column);
             if let Some(c) = cursor {
@@ -517,9 +598,10 @@ impl Store {
         // value. When SQLite's plan would sort, the first matches it finds are counted, up to the number at which
         // walking becomes cheaper.
         let from_where = match (&p.from_where_newest_first, choice) {
+            _ if walked.is_some() => &p.from_where,
             (Some(walk), PlanChoice::NewestFirst) => walk,
-            (Some(walk), PlanChoice::Auto) => {
-                let (sql, params) = ids(&p.from_where);
+            (Some(walk), PlanChoice::Auto | PlanChoice::AutoWithTextBudget(_)) => {
+                let (sql, params) = ids_of(&p.from_where);
                 let plan_sql = format!("EXPLAIN QUERY PLAN {sql} ORDER BY {} DESC", p.id_column);
                 let sorts = {
                     let mut stmt = self.conn.prepare(&plan_sql)?;
@@ -542,9 +624,22 @@ impl Store {
             }
             _ => &p.from_where,
         };
-        let (mut ids, mut params) = ids(from_where);
-        ids.push_str(&format!(" ORDER BY {} DESC LIMIT ?", p.id_column));
-        params.push(SqlValue::Integer(limit as i64 + 1));
+        let (ids, params) = match walked {
+            // Ids, not text: written into the statement.
+            Some(page) => (
+                page.iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Vec::new(),
+            ),
+            None => {
+                let (mut ids, mut params) = ids_of(from_where);
+                ids.push_str(&format!(" ORDER BY {} DESC LIMIT ?", p.id_column));
+                params.push(SqlValue::Integer(limit as i64 + 1));
+                (ids, params)
+            }
+        };
         let sql = format!(
             "SELECT {COLUMNS} FROM events e JOIN archives a ON a.id = e.archive_id
              WHERE e.id IN ({ids}) ORDER BY e.id DESC"
@@ -561,6 +656,52 @@ impl Store {
             None
         };
         Ok(SearchPage { events, next })
+    }
+
+    /// The page's ids (`limit` + 1 at most, newest first) when walking at most `budget` of the text's matches
+    /// below `cursor` decides it ([`TextWalk`]): they give a whole page and one more, or they are all the matches
+    /// there are. `None`: the page is to be found by intersecting.
+    fn text_walk_page(
+        &self,
+        w: &TextWalk,
+        cursor: Option<i64>,
+        limit: usize,
+        budget: i64,
+    ) -> Result<Option<Vec<i64>>, SearchError> {
+        let mut params = vec![SqlValue::Text(w.matching.clone())];
+        let below = match cursor {
+            Some(c) => {
+                params.push(SqlValue::Integer(c));
+                " AND rowid < ?"
+            }
+            None => "",
+        };
+        params.push(SqlValue::Integer(budget));
+        let walked = format!(
+            "SELECT rowid FROM txt.events_text WHERE events_text MATCH ?{below} ORDER BY rowid DESC LIMIT ?"
+        );
+        let mut page_params = params.clone();
+        page_params.extend(w.rest_params.iter().cloned());
+        page_params.push(SqlValue::Integer(limit as i64 + 1));
+        let page: Vec<i64> = self
+            .conn
+            .prepare(&format!(
+                "SELECT events_text.rowid FROM ({walked}) AS events_text
+                 CROSS JOIN events e ON e.id = events_text.rowid WHERE ({})
+                 ORDER BY events_text.rowid DESC LIMIT ?",
+                w.rest
+            ))?
+            .query_map(params_from_iter(page_params), |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if page.len() > limit {
+            return Ok(Some(page));
+        }
+        let matches: i64 = self.conn.query_row(
+            &format!("SELECT count(*) FROM ({walked})"),
+            params_from_iter(params),
+            |r| r.get(0),
+        )?;
+        Ok((matches < budget).then_some(page))
     }
 
     /// The `limit` newest events a query matches (no cursor, no look-ahead row: the scan stops at the
