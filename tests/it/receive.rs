@@ -695,3 +695,98 @@ fn parquet_rows_of_received_evidence_say_sealed_on_receipt() {
         expected.map(|(o, v, n)| (o.to_string(), v.to_string(), n))
     );
 }
+
+/// A file received is opened more than once while it is sealed (its kind is detected, then its events read; a
+/// long document is read twice). Swapped for other events after it was hashed and restored before it is hashed
+/// again, it would have left a receipt for its own bytes over the other events. The events sealed are those of
+/// the copy made as the file was hashed: the file's own, whatever happens to it meanwhile. Changed and left
+/// changed, it is refused, and no archive is left (nor any copy of it).
+#[test]
+fn a_file_swapped_while_it_is_sealed_on_receipt_leaves_its_own_events_in_the_archive() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, _, key) = auditor(tmp.path());
+    let input = tmp.path().join("audit.log");
+    let own: Vec<String> = (0..3)
+        .map(|i| format!(r#"{{"kind":"Event","auditID":"own-{i}","verb":"get"}}"#))
+        .collect();
+    let other: Vec<String> = (0..5)
+        .map(|i| format!(r#"{{"kind":"Event","auditID":"other-{i}","verb":"delete"}}"#))
+        .collect();
+    let (own_text, other_text) = (own.join("\n") + "\n", other.join("\n") + "\n");
+    std::fs::write(&input, &own_text).unwrap();
+    let own_sha256 = sha256_hex(&input);
+    let out = tmp.path().join("r.zip");
+    let inputs = [input.clone()];
+    let opts = auditlens::seal::SealOptions {
+        key: &key,
+        origin: "received/k8s",
+        prev: None,
+        format: None,
+        mapping: None,
+        out: &out,
+        inputs: &inputs,
+        receive: true,
+    };
+    let mut steps = Vec::new();
+    let summary = auditlens::seal::seal_observed(&opts, &mut |step| {
+        steps.push(step);
+        match step {
+            auditlens::seal::ReceiptStep::Copied => std::fs::write(&input, &other_text).unwrap(),
+            auditlens::seal::ReceiptStep::Sealed => std::fs::write(&input, &own_text).unwrap(),
+        }
+    })
+    .expect("sealed");
+    use auditlens::seal::ReceiptStep::{Copied, Sealed};
+    assert_eq!(steps, [Copied, Sealed]);
+    assert_eq!(summary.events, 3);
+    let received = summary.received.expect("a receipt");
+    assert_eq!(received.files.len(), 1);
+    assert_eq!(received.files[0].sha256, own_sha256);
+    assert_eq!(received.files[0].name, "audit.log");
+    let entries = read_entries(&out);
+    let events: Vec<&[u8]> = entries
+        .iter()
+        .filter(|(n, _)| n.starts_with("events/"))
+        .flat_map(|(_, b)| b.split(|&c| c == b'\n').filter(|l| !l.is_empty()))
+        .collect();
+    assert_eq!(
+        events,
+        own.iter().map(|l| l.as_bytes()).collect::<Vec<_>>(),
+        "the archive holds the events of the bytes its receipt hashes"
+    );
+    // Nothing but the archive and what the test wrote is left beside it: the copy is gone.
+    let mut left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["audit.log", "auditor-jane.key", "auditor-jane.pub", "r.zip"]
+    );
+
+    // Changed for good while it was sealed: refused, nothing left.
+    std::fs::remove_file(&out).unwrap();
+    let err = auditlens::seal::seal_observed(&opts, &mut |step| {
+        if step == Copied {
+            std::fs::write(&input, &other_text).unwrap();
+        }
+    })
+    .expect_err("a file that changed while it was sealed is refused");
+    assert!(err.to_string().contains("receive it again"), "{err}");
+    let mut left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["audit.log", "auditor-jane.key", "auditor-jane.pub"]);
+
+    // An input error names the file received, not its copy.
+    std::fs::write(&input, "{\"kind\":\"Event\"}\nnot json\n").unwrap();
+    let err = auditlens::seal::seal(&opts).expect_err("invalid JSON");
+    let said = err.to_string();
+    assert!(
+        said.starts_with(&format!("{}:2:", input.display())),
+        "{said}"
+    );
+}

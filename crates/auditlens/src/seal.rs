@@ -85,6 +85,25 @@ pub struct SealSummary {
 }
 
 pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
+    seal_observed(opts, &mut |_| {})
+}
+
+/// Points of sealing on receipt where a test changes the files received (`seal_observed`).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptStep {
+    /// Every file received is copied and hashed; nothing else was read of it.
+    Copied,
+    /// The events are sealed; the files are about to be hashed again.
+    Sealed,
+}
+
+/// [`seal`], telling `observe` when it reaches each [`ReceiptStep`] (sealing on receipt only).
+#[doc(hidden)]
+pub fn seal_observed(
+    opts: &SealOptions<'_>,
+    observe: &mut dyn FnMut(ReceiptStep),
+) -> Result<SealSummary, SealError> {
     check_origin(opts.origin)?;
     if opts.inputs.is_empty() {
         return Err(SealError::Usage("no input files given".into()));
@@ -96,6 +115,26 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
     let mapping = match opts.mapping {
         Some(path) => Some(read_mapping(path)?),
         None => None,
+    };
+    let out_dir = opts
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    // Sealing on receipt copies each file received as it hashes it, and seals the copy: the events sealed are
+    // the bytes hashed, whatever happens to the file meanwhile (opened again for each pass over it, it could be
+    // swapped for one pass and restored). The files are hashed again once sealed: one that changed meanwhile,
+    // still being written perhaps, is refused.
+    let received = if opts.receive {
+        let copies = copy_received(opts.inputs, out_dir)?;
+        observe(ReceiptStep::Copied);
+        Some(copies)
+    } else {
+        None
+    };
+    let reads: Vec<PathBuf> = match &received {
+        Some(copies) => copies.iter().map(|c| c.copy.path().to_owned()).collect(),
+        None => opts.inputs.to_vec(),
     };
     let kind = match (opts.format, &mapping) {
         (Some(SourceKind::Mapping) | None, Some(_)) => SourceKind::Mapping,
@@ -110,24 +149,11 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
             ));
         }
         (Some(k), None) => k,
-        (None, None) => detect_kind(opts.inputs)?,
+        (None, None) => detect_kind(&reads).map_err(|e| named_as(e, &reads, opts.inputs))?,
     };
     let normalizer =
         Normalizer::new(kind, mapping.as_deref()).map_err(|e| SealError::Usage(e.to_string()))?;
     let now = crate::time::format_utc(chrono::Utc::now().timestamp_micros());
-    // Sealing on receipt hashes each file as received before reading its events, and again after: a file that
-    // changed in between is refused, so the recorded hash is of the bytes sealed.
-    let received_files = if opts.receive {
-        Some(hash_inputs(opts.inputs)?)
-    } else {
-        None
-    };
-
-    let out_dir = opts
-        .out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
     let tmp_path = tmp_name(opts.out);
     let write_err = |path: &Path| {
         let path = path.display().to_string();
@@ -145,14 +171,18 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
         );
         let mut state = SealState::new(chain_start);
         let (mut zip, (entries, entry_of_input)) =
-            seal_events(zip, opts, &normalizer, &mut leaves, &mut state)?;
+            seal_events(zip, opts, &reads, &normalizer, &mut leaves, &mut state)
+                .map_err(|e| named_as(e, &reads, opts.inputs))?;
         if state.count == 0 {
             return Err(SealError::NoEvents);
         }
-        let received = match &received_files {
+        let received = match &received {
             None => None,
-            Some(before) => {
-                if hash_inputs(opts.inputs)? != *before {
+            Some(copies) => {
+                observe(ReceiptStep::Sealed);
+                let copied: Vec<(String, u64)> =
+                    copies.iter().map(|c| (c.sha256.clone(), c.bytes)).collect();
+                if hash_inputs(opts.inputs)? != copied {
                     return Err(SealError::Usage(
                         "an input file changed while it was being sealed on receipt: receive it again".into(),
                     ));
@@ -162,12 +192,12 @@ pub fn seal(opts: &SealOptions<'_>) -> Result<SealSummary, SealError> {
                     files: opts
                         .inputs
                         .iter()
-                        .zip(before)
+                        .zip(copied)
                         .zip(entry_of_input)
                         .map(|((path, (sha256, bytes)), entry)| archive::ReceivedFile {
                             name: input::base_name(path),
-                            sha256: sha256.clone(),
-                            bytes: *bytes,
+                            sha256,
+                            bytes,
                             entry,
                         })
                         .collect(),
@@ -302,6 +332,7 @@ enum WriteOp {
 fn seal_events(
     zip: ArchiveWriter,
     opts: &SealOptions<'_>,
+    reads: &[PathBuf],
     normalizer: &Normalizer,
     leaves: &mut impl Write,
     state: &mut SealState,
@@ -310,7 +341,7 @@ fn seal_events(
         let (tx, rx) = mpsc::sync_channel::<WriteOp>(WRITE_QUEUE);
         let (free_tx, free_rx) = mpsc::channel::<LineBatch>();
         let writer = scope.spawn(move || compress_events(zip, rx, free_tx, opts.out));
-        let read = read_events(opts, normalizer, leaves, state, tx, &free_rx);
+        let read = read_events(opts, reads, normalizer, leaves, state, tx, &free_rx);
         let written = writer
             .join()
             .unwrap_or_else(|_| Err(SealError::Zip("the compressing thread failed".into())));
@@ -323,9 +354,11 @@ fn seal_events(
 }
 
 /// The reading side of [`seal_events`]: the manifest entries, and for each input the entry holding its events
-/// (none for an input without events). Returns when `tx` is dropped, which ends the compressing side.
+/// (none for an input without events). Returns when `tx` is dropped, which ends the compressing side. `reads`
+/// are the files read in place of the inputs (the same but for files received: their copies).
 fn read_events(
     opts: &SealOptions<'_>,
+    reads: &[PathBuf],
     normalizer: &Normalizer,
     leaves: &mut impl Write,
     state: &mut SealState,
@@ -336,7 +369,7 @@ fn read_events(
     let mut entries = Vec::new();
     let mut of_input = Vec::with_capacity(opts.inputs.len());
     let mut batch = LineBatch::default();
-    for path in opts.inputs {
+    for (input, path) in opts.inputs.iter().zip(reads) {
         let name = archive::events_entry_name(entries.len() + 1);
         let before = (state.count, state.bytes);
         tx.send(WriteOp::Start(name.clone()))
@@ -386,10 +419,128 @@ fn read_events(
             name,
             events,
             bytes,
-            source: input::base_name(path),
+            source: input::base_name(input),
         });
     }
     Ok((entries, of_input))
+}
+
+/// A file received, copied as it was read: the copy is sealed, and its bytes are the ones hashed.
+struct ReceivedCopy {
+    /// Deleted when dropped.
+    copy: tempfile::NamedTempFile,
+    /// SHA-256, lowercase hex.
+    sha256: String,
+    bytes: u64,
+}
+
+/// Copies each input into `dir` (beside the archive being written) as it hashes it: one read of each. Only
+/// regular files, as [`hash_inputs`].
+fn copy_received(inputs: &[PathBuf], dir: &Path) -> Result<Vec<ReceivedCopy>, SealError> {
+    inputs
+        .iter()
+        .map(|path| {
+            let io_err = |source: io::Error| {
+                SealError::Input(InputError::Io {
+                    file: path.display().to_string(),
+                    source,
+                })
+            };
+            let mut file = File::open(path).map_err(io_err)?;
+            if !file.metadata().map_err(io_err)?.is_file() {
+                return Err(not_regular(path));
+            }
+            let mut copy = tempfile::Builder::new()
+                .prefix(".auditlens-received-")
+                .tempfile_in(dir)
+                .map_err(|source| SealError::Write {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+            let copy_name = copy.path().display().to_string();
+            let write_err = |source| SealError::Write {
+                path: copy_name,
+                source,
+            };
+            let mut hashing = HashingWriter {
+                inner: copy.as_file_mut(),
+                hash: Sha256::new(),
+                bytes: 0,
+            };
+            let copied = io::copy(&mut file, &mut hashing);
+            let (hash, bytes) = (hashing.hash.finalize(), hashing.bytes);
+            match copied {
+                Ok(_) => {}
+                // What failed: reading the input, or writing its copy.
+                Err(e) if hashing_failed_writing(&e) => return Err(write_err(e)),
+                Err(e) => return Err(io_err(e)),
+            }
+            Ok(ReceivedCopy {
+                copy,
+                sha256: crate::merkle::hex(&hash),
+                bytes,
+            })
+        })
+        .collect()
+}
+
+/// Writes through to `inner` and hashes what it took.
+struct HashingWriter<W> {
+    inner: W,
+    hash: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self
+            .inner
+            .write(buf)
+            .map_err(|e| io::Error::new(e.kind(), WriteFailed(e)))?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner
+            .flush()
+            .map_err(|e| io::Error::new(e.kind(), WriteFailed(e)))
+    }
+}
+
+/// A write error of [`HashingWriter`]'s file, told apart from a read error of the input `io::copy` reads.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct WriteFailed(io::Error);
+
+fn hashing_failed_writing(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<WriteFailed>())
+}
+
+fn not_regular(path: &Path) -> SealError {
+    SealError::Usage(format!(
+        "{}: not a regular file (files received are hashed as they are on disk)",
+        path.display()
+    ))
+}
+
+/// An input error about a file read in place of an input (a copy of a file received) names the input.
+fn named_as(e: SealError, reads: &[PathBuf], inputs: &[PathBuf]) -> SealError {
+    let SealError::Input(mut e) = e else {
+        return e;
+    };
+    let (InputError::Io { file, .. }
+    | InputError::Invalid { file, .. }
+    | InputError::Document { file, .. }) = &mut e;
+    if let Some(input) = reads
+        .iter()
+        .zip(inputs)
+        .find(|(read, _)| read.display().to_string() == *file)
+        .map(|(_, input)| input)
+    {
+        *file = input.display().to_string();
+    }
+    SealError::Input(e)
 }
 
 /// Each input's SHA-256 (lowercase hex) and size, read as it is on disk. Only regular files: a pipe or device
@@ -406,10 +557,7 @@ fn hash_inputs(inputs: &[PathBuf]) -> Result<Vec<(String, u64)>, SealError> {
             };
             let mut file = File::open(path).map_err(io_err)?;
             if !file.metadata().map_err(io_err)?.is_file() {
-                return Err(SealError::Usage(format!(
-                    "{}: not a regular file (files received are hashed as they are on disk)",
-                    path.display()
-                )));
+                return Err(not_regular(path));
             }
             let (hash, bytes) = archive::sha256_reader(&mut file).map_err(io_err)?;
             Ok((crate::merkle::hex(&hash), bytes))
