@@ -435,21 +435,12 @@ struct ReceivedCopy {
 }
 
 /// Copies each input into `dir` (beside the archive being written) as it hashes it: one read of each. Only
-/// regular files, as [`hash_inputs`].
+/// regular files ([`open_received`]).
 fn copy_received(inputs: &[PathBuf], dir: &Path) -> Result<Vec<ReceivedCopy>, SealError> {
     inputs
         .iter()
         .map(|path| {
-            let io_err = |source: io::Error| {
-                SealError::Input(InputError::Io {
-                    file: path.display().to_string(),
-                    source,
-                })
-            };
-            let mut file = File::open(path).map_err(io_err)?;
-            if !file.metadata().map_err(io_err)?.is_file() {
-                return Err(not_regular(path));
-            }
+            let mut file = open_received(path)?;
             let mut copy = tempfile::Builder::new()
                 .prefix(".auditlens-received-")
                 .tempfile_in(dir)
@@ -473,7 +464,7 @@ fn copy_received(inputs: &[PathBuf], dir: &Path) -> Result<Vec<ReceivedCopy>, Se
                 Ok(_) => {}
                 // What failed: reading the input, or writing its copy.
                 Err(e) if hashing_failed_writing(&e) => return Err(write_err(e)),
-                Err(e) => return Err(io_err(e)),
+                Err(e) => return Err(input_io(path)(e)),
             }
             Ok(ReceivedCopy {
                 copy,
@@ -543,26 +534,37 @@ fn named_as(e: SealError, reads: &[PathBuf], inputs: &[PathBuf]) -> SealError {
     SealError::Input(e)
 }
 
-/// Each input's SHA-256 (lowercase hex) and size, read as it is on disk. Only regular files: a pipe or device
-/// cannot be read twice, and a file sealed on receipt is hashed before and after its events are read.
+/// Each input's SHA-256 (lowercase hex) and size, read as it is on disk: a file sealed on receipt, hashed again
+/// once its copy is sealed.
 fn hash_inputs(inputs: &[PathBuf]) -> Result<Vec<(String, u64)>, SealError> {
     inputs
         .iter()
         .map(|path| {
-            let io_err = |source: io::Error| {
-                SealError::Input(InputError::Io {
-                    file: path.display().to_string(),
-                    source,
-                })
-            };
-            let mut file = File::open(path).map_err(io_err)?;
-            if !file.metadata().map_err(io_err)?.is_file() {
-                return Err(not_regular(path));
-            }
-            let (hash, bytes) = archive::sha256_reader(&mut file).map_err(io_err)?;
+            let (hash, bytes) =
+                archive::sha256_reader(&mut open_received(path)?).map_err(input_io(path))?;
             Ok((crate::merkle::hex(&hash), bytes))
         })
         .collect()
+}
+
+/// A file received, opened to be read. Only regular files: a pipe or device cannot be read twice (copied and
+/// hashed, then hashed again).
+fn open_received(path: &Path) -> Result<File, SealError> {
+    let file = File::open(path).map_err(input_io(path))?;
+    if !file.metadata().map_err(input_io(path))?.is_file() {
+        return Err(not_regular(path));
+    }
+    Ok(file)
+}
+
+/// An error reading the input `path`.
+fn input_io(path: &Path) -> impl Fn(io::Error) -> SealError + '_ {
+    move |source| {
+        SealError::Input(InputError::Io {
+            file: path.display().to_string(),
+            source,
+        })
+    }
 }
 
 /// The compressing side of [`seal_events`]: runs the operations in order until the reading side is done.
