@@ -12,8 +12,8 @@ use chrono::Duration;
 use serde_json::Value;
 
 use super::cloudtrail_digest::{
-    ACCOUNT, REGIONS, TRAIL, backfill, extra_log, generate, gunzip, gz, keys_json, sha_hex, t0,
-    write,
+    ACCOUNT, REGIONS, TRAIL, backfill, extra_log, generate, generate_with, gunzip, gz, keys_json,
+    sha_hex, t0, write,
 };
 use super::common::{auditlens, code, entry, read_entries, resign_bundle, text, write_entries};
 use auditlens::note::SignerKey;
@@ -36,6 +36,11 @@ impl Lab {
     fn with(edit: impl FnOnce(&super::cloudtrail_digest::Export)) -> Lab {
         let export = generate();
         edit(&export);
+        Lab::of(export)
+    }
+
+    /// A lab of `export`, imported.
+    fn of(export: super::cloudtrail_digest::Export) -> Lab {
         let work = tempfile::tempdir().expect("tempdir");
         let keys = work.path().join("keys.json");
         write(
@@ -754,4 +759,61 @@ fn a_log_file_of_ten_million_records_is_verified_keeping_only_the_events_leaves(
         (8 + EXTRA).to_string(),
         "the archive's size as verified: {v}"
     );
+}
+
+/// A log file of no records (`{"Records":[]}`), listed by its digest before a file delivered earlier whose name
+/// sorts first (review finding, 2026-12-08): the import gives both the same first index, and `check` kept one
+/// file per first index, so it read the empty one in place of the other and refused the store ("claims first
+/// event index"), and with it every export of its evidence. It reads every file in turn now: the store checks,
+/// and the event after the empty file travels in a bundle that both verifiers accept.
+#[test]
+fn a_log_file_of_no_records_listed_first_does_not_hide_the_next_one() {
+    let start = t0() + Duration::hours(1);
+    let empty = format!(
+        "AWSLogs/{ACCOUNT}/CloudTrail/{region}/{}/{ACCOUNT}_CloudTrail_{region}_{}_r0h1zEmpty01.json.gz",
+        (start + Duration::minutes(20)).format("%Y/%m/%d"),
+        (start + Duration::minutes(20)).format("%Y%m%dT%H%MZ"),
+        region = REGIONS[0],
+    );
+    let content = br#"{"Records":[]}"#;
+    let export = generate_with(&|r, h, v| {
+        if (r, h) == (0, 1) {
+            v["logFiles"].as_array_mut().expect("log files").insert(
+                0,
+                serde_json::json!({"s3Bucket": super::cloudtrail_digest::BUCKET, "s3Object": empty,
+                    "hashValue": sha_hex(content), "hashAlgorithm": "SHA-256"}),
+            );
+        }
+    });
+    write(&export.path(&empty), &gz(content));
+    // The empty file's name sorts after the one it is listed before.
+    assert!(export.digests[0][1].logs[0] < empty);
+    let lab = Lab::of(export);
+    let o = auditlens(&["check", "--db", &s(&lab.db), "--aws-keys", &s(&lab.keys)]);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    // Hour 0 holds events 0 and 1; the empty file, then hour 1's first file (event 2).
+    let ids = lab.path("ids.txt");
+    let id = format!("aws-cloudtrail:{ACCOUNT}/{}/{TRAIL}@1#2", REGIONS[0]);
+    write(&ids, id.as_bytes());
+    let (o, out) = lab.export("after-empty.zip", &["--ids", &s(&ids)], true);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let (c, v) = verify_json(&out, Some(&lab.keys));
+    assert_eq!(c, 0, "{v}");
+    assert_eq!(v["events"][0]["id"], id.as_str());
+    // It is hour 1's first record.
+    let o = auditlens(&[
+        "search",
+        "--db",
+        &s(&lab.db),
+        "--json",
+        &format!(
+            "actor:user10 origin:\"aws-cloudtrail:{ACCOUNT}/{}/{TRAIL}\"",
+            REGIONS[0]
+        ),
+    ]);
+    let found: Value =
+        serde_json::from_str(text(&o.stdout).lines().next().expect("a line")).expect("json");
+    assert_eq!(found["id"], id.as_str(), "{found}");
+    let o = python(&["--aws-keys", &s(&lab.keys), &s(&out)]);
+    assert_eq!(o.status.code(), Some(0));
 }

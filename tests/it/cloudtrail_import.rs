@@ -791,3 +791,113 @@ fn check_does_not_read_the_records_of_a_stored_log_file_that_does_not_verify() {
     assert!(out.contains("its records are not compared"), "{out}");
     assert!(peak <= 300_000_000, "peak {peak} bytes:\n{out}");
 }
+
+/// A store edited to hide a log file's record (review finding, 2026-12-08): the record's event deleted, the next
+/// log file made to claim the hidden file's first index, and the archive's count, root, time range and summary
+/// rows made to agree. `check` kept one file per first index, so the hidden file (still stored, still verifying
+/// against its digest) was never read and the store checked; it now reads every stored file in turn and names the
+/// one that does not start where the files before it end.
+#[test]
+fn check_finds_a_log_file_hidden_behind_another_of_the_same_first_index() {
+    let (_e, keys, _w, db) = imported();
+    let conn = Connection::open(&db).expect("open");
+    // The archive's last two log files (one record each).
+    let files: Vec<(String, i64, i64)> = conn
+        .prepare(
+            "SELECT path, first_index, records FROM cloudtrail_files
+             WHERE archive_id = 1 AND kind = 'log' AND first_index IS NOT NULL ORDER BY first_index DESC LIMIT 2",
+        )
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("files")
+        .collect::<Result<_, _>>()
+        .expect("files");
+    let ((last, last_first, 1), (_, hidden_first, 1)) = (&files[0], &files[1]) else {
+        panic!("{files:?}");
+    };
+    assert_eq!(*last_first, hidden_first + 1);
+    let events: i64 = conn
+        .query_row("SELECT events FROM archives WHERE id = 1", [], |r| r.get(0))
+        .expect("events");
+    assert_eq!(events, last_first + 1);
+    // The summary rows of the hidden event, less one.
+    for (table, unit, columns) in [
+        ("rollup_hourly", 3_600_000_000i64, "hour"),
+        ("rollup_minutely", 60_000_000, "minute"),
+    ] {
+        let changed = conn
+            .execute(
+                &format!(
+                    "UPDATE {table} SET n = n - 1 WHERE rowid = (SELECT r.rowid FROM {table} r JOIN events e
+                       ON e.archive_id = r.archive_id AND r.{columns} = e.ts / ?1 AND r.source IS e.source
+                      AND r.category IS e.category AND r.outcome IS e.outcome AND r.privilege IS e.privilege
+                     WHERE e.archive_id = 1 AND e.idx = ?2)"
+                ),
+                rusqlite::params![unit, hidden_first],
+            )
+            .expect("summary");
+        assert_eq!(changed, 1, "{table}");
+    }
+    for (table, unit, columns) in [
+        ("rollup_actors", 3_600_000_000i64, "hour"),
+        ("rollup_minute_actors", 60_000_000, "minute"),
+    ] {
+        let changed = conn
+            .execute(
+                &format!(
+                    "UPDATE {table} SET n = n - 1 WHERE rowid = (SELECT r.rowid FROM {table} r JOIN events e
+                       ON e.archive_id = r.archive_id AND r.{columns} = e.ts / ?1 AND r.category IS e.category
+                      AND r.outcome IS e.outcome AND r.env IS e.env AND r.actor IS e.actor
+                     WHERE e.archive_id = 1 AND e.idx = ?2)"
+                ),
+                rusqlite::params![unit, hidden_first],
+            )
+            .expect("summary");
+        assert_eq!(changed, 1, "{table}");
+    }
+    for table in [
+        "rollup_hourly",
+        "rollup_minutely",
+        "rollup_actors",
+        "rollup_minute_actors",
+    ] {
+        conn.execute(&format!("DELETE FROM {table} WHERE n = 0"), [])
+            .expect("empty rows");
+    }
+    conn.execute(
+        "DELETE FROM events WHERE archive_id = 1 AND idx = ?1",
+        [hidden_first],
+    )
+    .expect("delete");
+    conn.execute(
+        "UPDATE events SET idx = ?1 WHERE archive_id = 1 AND idx = ?2",
+        [hidden_first, last_first],
+    )
+    .expect("renumber");
+    conn.execute(
+        "UPDATE cloudtrail_files SET first_index = ?1 WHERE archive_id = 1 AND path = ?2",
+        rusqlite::params![hidden_first, last],
+    )
+    .expect("first index");
+    let mut root = auditlens::merkle::RootBuilder::new();
+    let mut stmt = conn
+        .prepare("SELECT leaf FROM events WHERE archive_id = 1 ORDER BY idx")
+        .expect("prepare");
+    let mut rows = stmt.query([]).expect("leaves");
+    while let Some(r) = rows.next().expect("leaf") {
+        let leaf: Vec<u8> = r.get(0).expect("leaf");
+        root.push(leaf.try_into().expect("32 bytes"));
+    }
+    drop(rows);
+    drop(stmt);
+    conn.execute(
+        "UPDATE archives SET events = ?1, root = ?2,
+            time_first = (SELECT min(ts) FROM events WHERE archive_id = 1),
+            time_last = (SELECT max(ts) FROM events WHERE archive_id = 1)
+         WHERE id = 1",
+        rusqlite::params![events - 1, &root.root()[..]],
+    )
+    .expect("archive");
+    drop(conn);
+    check_fails_with(&db, &keys, "claims first event index");
+}

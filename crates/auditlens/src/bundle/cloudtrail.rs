@@ -682,10 +682,12 @@ pub(crate) fn load_stored(
         .ok_or_else(|| {
             refuse("the store holds no Merkle root for this archive (run auditlens check)".into())
         })?;
-    // The log files that hold this archive's events, in index order, and those the selection needs.
+    // The log files that hold this archive's events, in index order, and those the selection needs (a file of
+    // no records holds none: it shares its first index with the next file).
     let mut stmt = conn.prepare(
         "SELECT path, first_index, records, digest FROM cloudtrail_files
-         WHERE archive_id = ?1 AND kind = 'log' AND first_index IS NOT NULL ORDER BY first_index",
+         WHERE archive_id = ?1 AND kind = 'log' AND first_index IS NOT NULL AND records > 0
+         ORDER BY first_index, path",
     )?;
     let all: Vec<(String, i64, i64, Option<String>)> = stmt
         .query_map([archive_id], |r| {

@@ -90,7 +90,8 @@ fn cloudtrail_logs(
     let mut stmt = store.conn.prepare(
         "SELECT f.first_index, f.records FROM cloudtrail_files f JOIN archives a ON a.id = f.archive_id
          WHERE a.origin = ?1 AND a.sequence = ?2 AND f.kind = 'log' AND f.first_index IS NOT NULL
-         ORDER BY f.first_index",
+           AND f.records > 0
+         ORDER BY f.first_index, f.path",
     )?;
     let ranges: Vec<(i64, i64)> = stmt
         .query_map(rusqlite::params![origin, sequence as i64], |r| {

@@ -316,13 +316,15 @@ impl Store {
                 problems,
             );
         }
-        // The events: the records of the log files that hold them, in index order.
-        let mut owned: BTreeMap<i64, &StoredFile> = BTreeMap::new();
+        // The events: the records of the log files that hold them, in index order. Every such file is read in
+        // turn, each from where the one before it ends: files that hold no record share their first index with
+        // the next file (the import gives each file the index it reached), so they come first among files of one
+        // index; two files that claim the same index and both hold records cannot both be read from it (a store
+        // edited to hide one file's records behind another's).
+        let mut owned: Vec<(i64, &StoredFile)> = Vec::new();
         for f in files.iter().filter(|f| f.kind == "log") {
             match f.first_index {
-                Some(i) => {
-                    owned.insert(i, f);
-                }
+                Some(i) => owned.push((i, f)),
                 None => {
                     let elsewhere: bool = self.conn.query_row(
                         "SELECT EXISTS (SELECT 1 FROM cloudtrail_files f JOIN archives o ON o.id = f.archive_id
@@ -347,8 +349,15 @@ impl Store {
         // The records' leaves, read a log file at a time as the stored events ask for them; only files that
         // verified against AWS's signed digests just now are read (their authors are AWS: no file of millions of
         // records made to fill memory).
+        owned.sort_by(|(i, f), (j, g)| {
+            (i, f.records.unwrap_or(i64::MAX), &f.path).cmp(&(
+                j,
+                g.records.unwrap_or(i64::MAX),
+                &g.path,
+            ))
+        });
         let mut leaves = StoredLeaves {
-            files: owned.into_iter().collect(),
+            files: owned,
             verified: &|f: &StoredFile| {
                 verified_logs
                     .get(f.path.as_str())
