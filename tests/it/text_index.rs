@@ -507,6 +507,11 @@ fn a_rare_field_beside_common_words_finds_what_the_text_index_finds() {
         "action:delete platform after:2023-11-14T22:20:00Z",
         "actor:carol@example.com action:delete platform OR deployments",
         "actor:nobody-at-all platform",
+        // Terms whose only word characters are combining marks, which folding removes (review finding,
+        // 2026-12-08: decided per row, they were an empty phrase `text_match` refused).
+        "actor:carol@example.com action:delete -\u{345}",
+        "actor:carol@example.com action:delete \u{345}",
+        "actor:carol@example.com action:delete json.verb:\u{363}",
     ];
     let store_status = lab.status();
     assert_eq!(store_status.pending_events, 0);
@@ -534,7 +539,7 @@ fn a_rare_field_beside_common_words_finds_what_the_text_index_finds() {
         assert_eq!(x.1.len() as u64, x.2.min(1000), "{}", x.0);
         nonzero += usize::from(x.2 > 0);
     }
-    assert!(nonzero >= pairs.len() - 1, "{a:?}");
+    assert!(nonzero >= pairs.len() - 3, "{a:?}");
 }
 
 /// `json.MEMBER:value` is answered through the full-text index when only a string can equal the value (the value's

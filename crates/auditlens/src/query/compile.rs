@@ -970,6 +970,15 @@ mod tests {
         let f = compile(&semicolon, 0);
         assert_eq!(f.sql, "instr(e.raw, ?) > 0");
         assert_eq!(f.params, vec![SqlParam::Text(";".into())]);
+        // So is a combining mark, a word character that folding removes: no word for the index.
+        let mark = Query::Text {
+            text: "\u{345}-\u{363}".into(),
+            prefix: false,
+            phrase: false,
+        };
+        let f = compile(&mark, 0);
+        assert_eq!(f.sql, "instr(e.raw, ?) > 0");
+        assert_eq!(f.params, vec![SqlParam::Text("\u{345}-\u{363}".into())]);
         let nothing = Query::Text {
             text: String::new(),
             prefix: false,

@@ -476,10 +476,14 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// Whether the `unicode61` tokenizer finds at least one token in `text` (a letter, digit or private-use
-/// character; Rust's Unicode tables stand in for SQLite's).
+/// Whether the text index finds at least one word in `text` once folded (`crate::text::words`): a letter, digit or
+/// private-use character that folding keeps. A combining mark alone (U+0345, U+0363) is a word character that
+/// folding removes: a term of such marks and punctuation is looked for literally, as punctuation is, never as an
+/// empty phrase (which the index answers with nothing and `text_match` refuses).
 pub(super) fn is_searchable(text: &str) -> bool {
-    text.chars().any(crate::text::is_word_char)
+    let mut any = false;
+    crate::text::for_each_word(text, |_| any = true);
+    any
 }
 
 /// Builds a free-text term; `raw` is the term as written, for messages.
