@@ -542,6 +542,35 @@ fn a_rare_field_beside_common_words_finds_what_the_text_index_finds() {
     assert!(nonzero >= pairs.len() - 3, "{a:?}");
 }
 
+/// A field given hundreds of times beside a word (review finding, 2026-12-08): one id list, not an intersection
+/// of 511 (SQLite takes at most 500 terms in one compound SELECT, and the query language 1,000 terms), whether the
+/// count intersects the lists or a page walks the word's matches and then intersects.
+#[test]
+fn a_field_given_hundreds_of_times_is_one_list() {
+    use auditlens::store::search::PlanChoice;
+    let lab = Lab::generated();
+    let once = "platform actor:carol@example.com";
+    let many = format!("platform{}", " actor:carol@example.com".repeat(510));
+    let (a, b) = (lab.results(&[once]), lab.results(&[&many]));
+    assert_eq!((&a[0].1, a[0].2), (&b[0].1, b[0].2));
+    // More events than a short list holds: the count intersects the lists.
+    assert!(a[0].2 > 2000, "{}", a[0].2);
+    let store = Store::open_read_only(&lab.db).unwrap();
+    for budget in [1, 50] {
+        let page = store
+            .search_with(
+                &many,
+                1000,
+                None,
+                NOW,
+                PlanChoice::AutoWithTextBudget(budget),
+            )
+            .unwrap();
+        let ids: Vec<String> = page.events.iter().map(|e| e.id.clone()).collect();
+        assert_eq!(ids, a[0].1, "a budget of {budget} text matches");
+    }
+}
+
 /// `json.MEMBER:value` is answered through the full-text index when only a string can equal the value (the value's
 /// words then lie in one of the event's values), or when the value is an integer in digits (a number member then
 /// reads as that text only when written so), or a prefix only a string can start with: the same events as reading

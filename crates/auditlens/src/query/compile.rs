@@ -388,17 +388,27 @@ pub fn id_sets(q: &Query, text_indexed: bool) -> IdSets {
         other => vec![other],
     };
     let mut sets = IdSets::default();
+    // A list given twice (`actor:x actor:x`) is listed once: the lists are intersected, and SQLite takes at most
+    // 500 terms in one compound SELECT.
+    let list = |sets: &mut IdSets, ids: IdSet| {
+        if !sets.lists.contains(&ids) {
+            sets.lists.push(ids);
+        }
+    };
     for item in items {
         if let Some(ids) = field_ids(item) {
-            sets.lists.push(ids);
+            list(&mut sets, ids);
         } else if let Some(fts) = searchable_text(item)
             .or_else(|| complete_words(item))
             .filter(|_| text_indexed)
         {
-            sets.lists.push(IdSet {
-                sql: "SELECT rowid FROM txt.events_text WHERE events_text MATCH ?".into(),
-                params: vec![SqlParam::Text(fts)],
-            });
+            list(
+                &mut sets,
+                IdSet {
+                    sql: "SELECT rowid FROM txt.events_text WHERE events_text MATCH ?".into(),
+                    params: vec![SqlParam::Text(fts)],
+                },
+            );
         } else if let Some(ids) = match item {
             Query::Not(inner) => field_ids(inner),
             _ => None,

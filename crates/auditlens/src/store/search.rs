@@ -410,6 +410,11 @@ fn short_list_plan(
     }))
 }
 
+/// Id lists intersected in one statement at most (SQLite takes 500 terms in a compound SELECT; a query may hold
+/// 1,000): a count of more distinct lists counts the matching events instead, and a page's intersection takes the
+/// first of them (the rest of the query is a condition on its rows anyway).
+const MAX_INTERSECTED: usize = 64;
+
 /// The [`TextWalk`] of a query driven by the text index (`matching`, and the `rest` of the query), when its top
 /// level requires `field:value` of an indexed field: the intersection of every such field's ids with the text's.
 fn text_walk(q: &query::Query, matching: &str, rest: &query::SqlFilter) -> Option<TextWalk> {
@@ -419,7 +424,8 @@ fn text_walk(q: &query::Query, matching: &str, rest: &query::SqlFilter) -> Optio
     }
     let mut ids = String::new();
     let mut intersect_params = Vec::new();
-    for set in lists {
+    // `rest` holds every field condition: the lists only narrow the rows it is asked about, so a few of them do.
+    for set in lists.into_iter().take(MAX_INTERSECTED) {
         ids.push_str(&set.sql);
         ids.push_str(" INTERSECT ");
         intersect_params.extend(bind(set.params));
@@ -746,7 +752,7 @@ impl Store {
             .map_err(StoreError::from)?;
         let indexed = super::text_index::refresh(&self.conn).map_err(StoreError::from)?;
         let sets = query::id_sets(&q, indexed);
-        if sets.lists.len() < 2 {
+        if !(2..=MAX_INTERSECTED).contains(&sets.lists.len()) {
             return self.count_events(query_text, now_micros);
         }
         // Two or more conditions an index lists the ids of: the length of each list (read from its index alone),
