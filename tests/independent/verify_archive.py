@@ -31,6 +31,9 @@ not read). Items marked DIFFERS are the places where this verifier and `auditlen
       a failure (Python's zipfile itself refuses a differing name). [RESOLVED: the spec now requires it and auditlens
       refuses both; was: auditlens accepted both local-header
       mismatches; it agrees on prepended/appended data, comments, ZIP64, data descriptors, lying CD size.]
+      [RESOLVED 2026-12-08: the spec now requires the entries to fill the file from its first byte to the central
+      directory, then the end records to its last byte, without data descriptors (_check_layout): a second ZIP
+      appended, or an entry outside the central directory, gave another reader other contents.]
   A2  (s2) A path that does not exist / cannot be read: verification failure or usage error? Here: a path
       that does not exist is a usage error (exit 2); one that exists but cannot be read as a file (a
       directory, no permission) or is not a ZIP is a FAIL line. [same for missing file and directory]
@@ -367,6 +370,62 @@ def _check_local_header(fp, info):
         raise Fail(f"{info.orig_filename}: local header name differs from the central directory")
 
 
+def _check_layout(fp, zf):
+    """A1: the file is exactly its entries, one after another from its first byte, then the central directory and
+    its end records, ending at the file's last byte: nothing before, between or after them (no entry outside the
+    directory for a reader that walks the local headers, no second archive appended for a reader that takes
+    another end record than this one), and no data descriptor after an entry's data."""
+    size = fp.seek(0, 2)
+    spans = []
+    for info in zf.infolist():
+        fp.seek(info.header_offset)
+        head = fp.read(30)
+        if len(head) != 30 or head[:4] != b"PK\x03\x04":
+            raise Fail(f"{info.orig_filename}: bad local header")
+        (flags,) = struct.unpack("<H", head[6:8])
+        nlen, elen = struct.unpack("<HH", head[26:30])
+        if flags & 0x08:
+            raise Fail(f"{info.orig_filename}: a data descriptor follows the entry's data")
+        start = info.header_offset
+        spans.append((start, start + 30 + nlen + elen + info.compress_size, info.orig_filename))
+    spans.sort()
+    at = 0
+    for start, end, name in spans:
+        if start > at:
+            raise Fail(f"{start - at} bytes at offset {at} belong to no entry")
+        if start < at:
+            raise Fail(f"{name}: entries overlap")
+        at = end
+    if at != zf.start_dir:
+        raise Fail("the entries do not end where the central directory starts")
+    cd = zf.start_dir
+    for _ in zf.infolist():
+        fp.seek(cd)
+        record = fp.read(46)
+        if len(record) != 46 or record[:4] != b"PK\x01\x02":
+            raise Fail("the central directory holds fewer records than entries")
+        n, m, k = struct.unpack("<HHH", record[28:34])
+        cd += 46 + n + m + k
+    fp.seek(cd)
+    head = fp.read(12)
+    eocd = cd
+    if head[:4] == b"PK\x06\x06" and len(head) == 12:
+        (rest,) = struct.unpack("<Q", head[4:12])
+        fp.seek(cd + 12 + rest)
+        locator = fp.read(20)
+        if len(locator) != 20 or locator[:4] != b"PK\x06\x07":
+            raise Fail("no ZIP64 end record locator after the ZIP64 end record")
+        eocd = cd + 12 + rest + 20
+    fp.seek(eocd)
+    end = fp.read(22)
+    if len(end) != 22 or end[:4] != b"PK\x05\x06":
+        raise Fail("the end record does not follow the central directory")
+    (comment,) = struct.unpack("<H", end[20:22])
+    if eocd + 22 + comment != size:
+        raise Fail(f"the file does not end with the end record that follows the central directory "
+                   f"({size - eocd - 22 - comment} bytes)")
+
+
 def open_container(path, fp):
     try:
         zf = zipfile.ZipFile(fp)
@@ -394,6 +453,7 @@ def open_container(path, fp):
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise Fail(f"{name}: compression method {info.compress_type} (only 0 and 8 allowed)")
         _check_local_header(fp, info)
+    _check_layout(fp, zf)
     for required in (LEAVES, MANIFEST, CHECKPOINT):
         if required not in seen:
             raise Fail(f"missing entry {required!r}")

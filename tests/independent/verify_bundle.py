@@ -350,6 +350,7 @@ def open_container(fp):
             raise Fail(f"{name}: compression method {info.compress_type}")
         va._check_local_header(fp, info)
         infos[name] = info
+    va._check_layout(fp, zf)
     for required in LIMITS:
         if required not in infos and required not in OPTIONAL:
             raise Fail(f"missing entry {required!r}")

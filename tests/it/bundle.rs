@@ -952,6 +952,25 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
         kind: FailureKind::Container,
         needle: "entry \"report.html\" appears more than once",
     });
+    // Contents for another ZIP reader (review finding, 2026-12-08), with no key at all: a second ZIP appended,
+    // whose end record the zip crate skips (its comment runs past the file) and `unzip` and Python's zipfile
+    // take; an entry put before the central directory, which only a reader walking the local headers sees.
+    let path = lab.p("tampered-appended-zip.zip");
+    append_second_zip(good, &path);
+    cases.push(Tampered {
+        name: "appended-zip",
+        path,
+        kind: FailureKind::Container,
+        needle: "follow the end record",
+    });
+    let path = lab.p("tampered-entry-outside-directory.zip");
+    put_entry_outside_directory(good, &path);
+    cases.push(Tampered {
+        name: "entry-outside-directory",
+        path,
+        kind: FailureKind::Container,
+        needle: "belong to no entry",
+    });
     cases
 }
 
@@ -1279,8 +1298,8 @@ fn the_independent_checker_agrees_on_every_tampering() {
         disagreements.is_empty(),
         "verify_bundle.py accepted: {disagreements:?}"
     );
-    // The 33 tampered bundles `tamper_matrix` makes, one name each.
-    assert_eq!(names.len(), 33);
+    // The 35 tampered bundles `tamper_matrix` makes, one name each.
+    assert_eq!(names.len(), 35);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -272,3 +272,68 @@ pub fn resign_bundle(entries: &mut Vec<(String, Vec<u8>)>, auditor: &SignerKey) 
     let signed = auditor.sign(&manifest.to_text()).unwrap();
     entries.push((MANIFEST.into(), signed.into_bytes()));
 }
+
+/// `good`, then a ZIP of a forged `report.html` whose end record claims a comment longer than the rest of the file
+/// (the zip crate skips that end record; `unzip` and Python's zipfile take it).
+pub fn append_second_zip(good: &Path, path: &Path) {
+    let mut bytes = std::fs::read(good).unwrap();
+    let mut second = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut second);
+        w.start_file("report.html", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(b"<h1>VERIFIED</h1><script>alert(1)</script>")
+            .unwrap();
+        w.finish().unwrap();
+    }
+    let mut second = second.into_inner();
+    let n = second.len();
+    second[n - 2..].copy_from_slice(&0xffffu16.to_le_bytes());
+    bytes.extend_from_slice(&second);
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// `good` with a stored `events.jsonl` entry (local header and data) put where its central directory started,
+/// the end record's directory offset moved past it: the directory still lists the genuine entries only (a reader
+/// that walks the local headers sees the forged entry).
+pub fn put_entry_outside_directory(good: &Path, path: &Path) {
+    let bytes = std::fs::read(good).unwrap();
+    let eocd = bytes.len() - 22;
+    assert_eq!(
+        &bytes[eocd..eocd + 4],
+        b"PK\x05\x06",
+        "a bundle without a comment"
+    );
+    let cd = u32::from_le_bytes(bytes[eocd + 16..eocd + 20].try_into().unwrap()) as usize;
+    let (name, data) = (b"events.jsonl", b"{\"forged\":\"event\"}\n");
+    let crc = {
+        let mut c = 0xffff_ffffu32;
+        for &b in data.iter() {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    (c >> 1) ^ 0xedb8_8320
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    };
+    let mut entry = b"PK\x03\x04".to_vec();
+    entry.extend_from_slice(&20u16.to_le_bytes());
+    entry.extend_from_slice(&[0; 8]); // flags, method (stored), time, date
+    entry.extend_from_slice(&crc.to_le_bytes());
+    entry.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    entry.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    entry.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    entry.extend_from_slice(&0u16.to_le_bytes());
+    entry.extend_from_slice(name);
+    entry.extend_from_slice(data);
+    let mut out = bytes[..cd].to_vec();
+    out.extend_from_slice(&entry);
+    out.extend_from_slice(&bytes[cd..]);
+    let at = out.len() - 22 + 16;
+    out[at..at + 4].copy_from_slice(&((cd + entry.len()) as u32).to_le_bytes());
+    std::fs::write(path, out).unwrap();
+}

@@ -652,6 +652,32 @@ proptest! {
     }
 }
 
+/// Bytes no entry holds (review finding, 2026-12-08): a second ZIP appended, whose end record the zip crate skips
+/// and `unzip` takes, and an entry outside the central directory, which a reader walking the local headers
+/// takes. Both verifiers refuse both.
+#[test]
+fn bytes_outside_the_entries_are_refused_by_both_verifiers() {
+    let s = sealed_k8s();
+    let appended = s.dir.join("appended.zip");
+    append_second_zip(&s.archive, &appended);
+    let outside = s.dir.join("outside.zip");
+    put_entry_outside_directory(&s.archive, &outside);
+    for (path, needle) in [
+        (&appended, "follow the end record"),
+        (&outside, "belong to no entry"),
+    ] {
+        let f = verify_with(path, &trusted(&s)).failure.unwrap();
+        assert_eq!(f.kind, FailureKind::Container);
+        assert!(f.message.contains(needle), "{}", f.message);
+        let py = independent_verify(&trusted(&s), &[path]);
+        assert_eq!(
+            py.status.code(),
+            Some(1),
+            "verify_archive.py accepted {path:?}"
+        );
+    }
+}
+
 #[test]
 fn local_header_that_disagrees_with_the_central_directory_is_refused() {
     let s = sealed_k8s();

@@ -320,21 +320,15 @@ impl ArchiveFile {
                     why: "encrypted entries are not allowed".into(),
                 });
             }
-            let method = match entry.compression() {
-                zip::CompressionMethod::Stored => 0,
-                zip::CompressionMethod::Deflated => 8,
+            match entry.compression() {
+                zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated => {}
                 other => {
                     return Err(ArchiveError::BadEntry {
                         name,
                         why: format!("compression method {other} is not allowed"),
                     });
                 }
-            };
-            check_local_header(&mut headers, entry.header_start(), entry.name_raw(), method)
-                .map_err(|why| ArchiveError::BadEntry {
-                    name: name.clone(),
-                    why,
-                })?;
+            }
             match name.as_str() {
                 MANIFEST => has_manifest = true,
                 CHECKPOINT => has_checkpoint = true,
@@ -376,6 +370,17 @@ impl ArchiveFile {
             .map_err(|e| ArchiveError::Zip(e.to_string()))?
         {
             return Err(ArchiveError::Zip("entries overlap each other".into()));
+        }
+        if let Some((why, fault)) = zip_layout_problem(&mut headers, &mut zip) {
+            let name = fault.entry.and_then(|i| {
+                zip.name_for_index(i)
+                    .and_then(|n| n.ok())
+                    .map(|n| n.into_owned())
+            });
+            return Err(match name {
+                Some(name) => ArchiveError::BadEntry { name, why },
+                None => ArchiveError::Zip(why),
+            });
         }
         Ok(ArchiveFile {
             zip,
@@ -453,42 +458,150 @@ pub(crate) fn duplicate_name(file: &mut File, start: u64) -> Option<Vec<u8>> {
     }
 }
 
-/// The local file header must agree with the central directory (name, method, no encryption), so that a reader
-/// which walks local headers sees the same archive as one that reads the central directory.
-fn check_local_header(
+/// Where each part of a ZIP was found by [`zip_layout_problem`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LayoutFault {
+    /// The central directory's index of the entry at fault, if one is.
+    pub entry: Option<usize>,
+}
+
+/// The ZIP's bytes are exactly its entries, one after another from its first byte, then its central directory,
+/// then its end records, ending at the file's last byte, and each entry's local header agrees with its central
+/// directory record (name, method, no encryption, no data descriptor): nothing before, between or after them that
+/// another ZIP reader could take for an entry (one that walks the local headers, as a streaming reader does) or
+/// for the archive itself (one that takes the last end record of the file, as `unzip` and Python's `zipfile`
+/// do, where the zip crate may fall back to an earlier one). `None` when it is so; else what is not, and the
+/// entry at fault when one is.
+pub(crate) fn zip_layout_problem<R: Read + io::Seek>(
     file: &mut File,
-    offset: u64,
-    name: &[u8],
-    method: u16,
-) -> Result<(), String> {
+    zip: &mut zip::ZipArchive<R>,
+) -> Option<(String, LayoutFault)> {
     use std::io::{Seek, SeekFrom};
-    let mut fixed = [0u8; 30];
-    file.seek(SeekFrom::Start(offset))
-        .map_err(|e| e.to_string())?;
-    file.read_exact(&mut fixed)
-        .map_err(|_| "local header is cut short".to_string())?;
-    let u16_at = |i: usize| u16::from_le_bytes([fixed[i], fixed[i + 1]]);
-    if fixed[..4] != [0x50, 0x4b, 0x03, 0x04] {
-        return Err("no local header where the central directory points".into());
-    }
-    if u16_at(6) & 0x41 != 0 {
-        return Err("local header marks the entry encrypted".into());
-    }
-    if u16_at(8) != method {
-        return Err(
-            "local header's compression method differs from the central directory's".into(),
+    let whole = |why: String| Some((why, LayoutFault { entry: None }));
+    let file_len = match file.metadata() {
+        Ok(m) => m.len(),
+        Err(e) => return whole(e.to_string()),
+    };
+    let mut read_at = |at: u64, buf: &mut [u8]| -> bool {
+        file.seek(SeekFrom::Start(at)).is_ok() && file.read_exact(buf).is_ok()
+    };
+    let u16_at = |b: &[u8], i: usize| u64::from(u16::from_le_bytes([b[i], b[i + 1]]));
+    // The entries, in file order.
+    let mut spans = Vec::with_capacity(zip.len());
+    for i in 0..zip.len() {
+        let Ok(entry) = zip.by_index_raw(i) else {
+            return whole("an entry cannot be read".into());
+        };
+        let at_entry = |why: String| Some((why, LayoutFault { entry: Some(i) }));
+        let (header, size, name) = (
+            entry.header_start(),
+            entry.compressed_size(),
+            entry.name_raw().to_vec(),
         );
+        let method = match entry.compression() {
+            zip::CompressionMethod::Stored => 0,
+            zip::CompressionMethod::Deflated => 8,
+            _ => u64::MAX,
+        };
+        drop(entry);
+        let mut fixed = [0u8; 30];
+        if !read_at(header, &mut fixed) || fixed[..4] != [0x50, 0x4b, 0x03, 0x04] {
+            return at_entry("no local header where the central directory points".into());
+        }
+        let flags = u16_at(&fixed, 6);
+        if flags & 0x41 != 0 {
+            return at_entry("local header marks the entry encrypted".into());
+        }
+        if flags & 0x08 != 0 {
+            return at_entry("a data descriptor follows the entry's data (not allowed)".into());
+        }
+        if u16_at(&fixed, 8) != method {
+            return at_entry(
+                "local header's compression method differs from the central directory's".into(),
+            );
+        }
+        let (name_len, extra_len) = (u16_at(&fixed, 26), u16_at(&fixed, 28));
+        let mut local_name = vec![0u8; name_len as usize];
+        if !read_at(header + 30, &mut local_name) {
+            return at_entry("local header is cut short".into());
+        }
+        if local_name != name {
+            return at_entry(format!(
+                "local header names it {:?}",
+                String::from_utf8_lossy(&local_name)
+            ));
+        }
+        let Some(end) = (header + 30 + name_len + extra_len).checked_add(size) else {
+            return at_entry("entry ends past any file".into());
+        };
+        spans.push((header, end, i));
     }
-    let mut local_name = vec![0u8; usize::from(u16_at(26))];
-    file.read_exact(&mut local_name)
-        .map_err(|_| "local header is cut short".to_string())?;
-    if local_name != name {
-        return Err(format!(
-            "local header names it {:?}",
-            String::from_utf8_lossy(&local_name)
-        ));
+    spans.sort_unstable();
+    let cd_start = zip.central_directory_start();
+    let mut at = 0u64;
+    for &(start, end, i) in &spans {
+        if start != at {
+            let why = if start > at {
+                format!("{} bytes at offset {at} belong to no entry", start - at)
+            } else {
+                "entries overlap each other".into()
+            };
+            return Some((why, LayoutFault { entry: Some(i) }));
+        }
+        at = end;
     }
-    Ok(())
+    if at != cd_start {
+        return whole(if at < cd_start {
+            format!(
+                "{} bytes at offset {at}, before the central directory, belong to no entry",
+                cd_start - at
+            )
+        } else {
+            "an entry runs into the central directory".into()
+        });
+    }
+    // The central directory: one record per entry.
+    let mut cd_end = cd_start;
+    for _ in 0..zip.len() {
+        let mut record = [0u8; 46];
+        if !read_at(cd_end, &mut record) || record[..4] != [0x50, 0x4b, 0x01, 0x02] {
+            return whole("the central directory holds fewer records than entries".into());
+        }
+        cd_end += 46 + u16_at(&record, 28) + u16_at(&record, 30) + u16_at(&record, 32);
+    }
+    // Its end records: a ZIP64 end record and its locator, or none; then the end record, and its comment.
+    let mut sig = [0u8; 12];
+    if !read_at(cd_end, &mut sig) {
+        return whole("no end record after the central directory".into());
+    }
+    let mut eocd = cd_end;
+    if sig[..4] == [0x50, 0x4b, 0x06, 0x06] {
+        let size = u64::from_le_bytes(sig[4..12].try_into().unwrap_or_default());
+        let Some(locator) = cd_end.checked_add(12).and_then(|a| a.checked_add(size)) else {
+            return whole("the ZIP64 end record's size is out of range".into());
+        };
+        let mut loc = [0u8; 20];
+        if !read_at(locator, &mut loc) || loc[..4] != [0x50, 0x4b, 0x06, 0x07] {
+            return whole("no ZIP64 end record locator after the ZIP64 end record".into());
+        }
+        eocd = locator + 20;
+    }
+    let mut end = [0u8; 22];
+    if !read_at(eocd, &mut end) || end[..4] != [0x50, 0x4b, 0x05, 0x06] {
+        return whole("the end record does not follow the central directory".into());
+    }
+    let ends_at = eocd + 22 + u16_at(&end, 20);
+    if ends_at != file_len {
+        return whole(if ends_at < file_len {
+            format!(
+                "{} bytes follow the end record (a second archive appended, or data no reader should see)",
+                file_len - ends_at
+            )
+        } else {
+            "the end record's comment runs past the end of the file".into()
+        });
+    }
+    None
 }
 
 fn parse_decimal_with_zeros(s: &str) -> Option<u64> {

@@ -1602,6 +1602,22 @@ impl BundleZip {
         {
             return Err(container("entries overlap each other".into()));
         }
+        // Nothing in the file but its entries, directory and end records (section 3): no second archive appended
+        // for another reader, no entry outside the directory for a reader that walks the local headers.
+        let headers = shared.lock().unwrap_or_else(|e| e.into_inner()).try_clone();
+        let mut headers =
+            headers.map_err(|e| container(format!("not a readable ZIP archive: {e}")))?;
+        if let Some((why, fault)) = crate::archive::zip_layout_problem(&mut headers, &mut zip) {
+            let name = fault.entry.and_then(|i| {
+                zip.name_for_index(i)
+                    .and_then(|n| n.ok())
+                    .map(|n| n.into_owned())
+            });
+            return Err(match name {
+                Some(name) => container(format!("entry {name:?}: {why}")).entry(&name),
+                None => container(why),
+            });
+        }
         Ok(BundleZip {
             zip,
             names,
