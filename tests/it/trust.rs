@@ -407,6 +407,30 @@ fn a_policy_binds_keys_to_origins_and_windows() {
         out.contains("only for archives sealed before 2026-06-01"),
         "{out}"
     );
+    // The old key after the rotation, its `created` written back to before it (review finding, 2026-12-08): its
+    // events are of July, so it was sealed in July whatever it says; not trusted. Before, `created` alone was
+    // believed and it verified.
+    let july: Vec<String> = (0..2)
+        .map(|i| {
+            format!(r#"{{"time":"2026-07-10T10:0{i}:00Z","actor":"ops-user","action":"get"}}"#)
+        })
+        .collect();
+    let input = write_lines(&lab.dir, "backdated.jsonl", &july);
+    let backdated = seal_to(&lab.dir, "backdated.zip", &old, origin, Some(&p2), &[input]);
+    set_created(&backdated, "2026-05-31T23:00:00Z", &old);
+    let o = auditlens(&[
+        "verify",
+        "--trust-policy",
+        &policy,
+        backdated.to_str().unwrap(),
+    ]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(
+        out.contains("only for archives sealed before 2026-06-01")
+            && out.contains("this one was sealed at 2026-07-10T10:01:00Z"),
+        "{out}"
+    );
     // Import follows the same policy.
     let db = lab.p("store.db");
     let o = auditlens(&[

@@ -70,6 +70,21 @@ pub struct Manifest {
     pub received: Option<Receipt>,
 }
 
+impl Manifest {
+    /// The time a trust window is checked at (docs/trust-policy.md): the manifest's `created`, but never before the
+    /// archive's newest event, since an archive is sealed after its events. `created` is the signer's own word: a
+    /// key past the end of its window could otherwise sign new events by writing a `created` inside it. `None`
+    /// when `created` is not an RFC 3339 time.
+    pub fn trust_time(&self) -> Option<i64> {
+        let created = crate::time::parse_rfc3339(&self.created)?;
+        let newest = self
+            .time_range
+            .as_ref()
+            .and_then(|r| crate::time::parse_rfc3339(&r.last));
+        Some(newest.map_or(created, |n| n.max(created)))
+    }
+}
+
 /// What an archive sealed on receipt records of the files received: when, and each file as it arrived.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

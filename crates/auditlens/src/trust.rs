@@ -263,6 +263,8 @@ impl TrustPolicy {
     pub fn parse(text: &str, source_name: &str) -> Result<TrustPolicy, PolicyError> {
         let mut grants = Vec::new();
         let mut aws = Vec::new();
+        // A byte order mark (some editors write one) is not part of the first grant's origin.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (i, raw) in text.lines().enumerate() {
             let line_no = i + 1;
             let err = |reason: String| PolicyError {
@@ -304,7 +306,8 @@ impl TrustPolicy {
         Ok(TrustPolicy { grants, aws })
     }
 
-    /// Whether `signer` may speak for `origin` for an archive sealed at `created` (the manifest's signed time),
+    /// Whether `signer` may speak for `origin` for an archive sealed at `created` (`Manifest::trust_time`: the
+    /// manifest's signed time, never before its newest event),
     /// given the signers already trusted for that origin (`established`, for bare keys' first-use pinning).
     pub fn decide(
         &self,
@@ -364,7 +367,8 @@ impl TrustPolicy {
             .collect();
         if !windows.is_empty() {
             return TrustDecision::no(format!(
-                "the key {} is trusted for this origin only for archives sealed {}; this one was sealed {}",
+                "the key {} is trusted for this origin only for archives sealed {}; this one was sealed {} (its \
+                 `created`, or its newest event when later: an archive is sealed after its events)",
                 signer.name(),
                 windows.join(" or "),
                 created.map_or("at an unreadable time".into(), |t| format!(
@@ -578,6 +582,21 @@ mod tests {
         assert_eq!(p.grants()[1].valid_after, t("2026-01-01"));
         assert_eq!(p.grants()[2].valid_before, t("2026-07-01T00:00:00Z"));
         assert!(!p.grants()[0].first_use);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_grant() {
+        let a = key("team-a");
+        for text in [
+            format!("\u{feff}example.com/a {a}\n"),
+            format!("\u{feff}# grants\nexample.com/a {a}\n"),
+        ] {
+            let p = TrustPolicy::parse(&text, "policy.txt").unwrap();
+            assert_eq!(
+                p.grants()[0].origins,
+                OriginPattern::Exact("example.com/a".into())
+            );
+        }
     }
 
     #[test]

@@ -405,12 +405,7 @@ fn run(
                 report.archive(manifest, signer, normalizer, rules);
                 KeyStatus::decided(
                     signer,
-                    first_use.decide(
-                        &producers,
-                        &a.origin,
-                        signer,
-                        crate::time::parse_rfc3339(&manifest.created),
-                    ),
+                    first_use.decide(&producers, &a.origin, signer, manifest.trust_time()),
                 )
             }
             ArchiveProof::Aws(proof) => {

@@ -650,7 +650,7 @@ impl Store {
             return Ok(found);
         };
         found.signer = Some(signed.signer);
-        found.created = crate::time::parse_rfc3339(&signed.manifest.created);
+        found.created = signed.manifest.trust_time();
         found.origin = signed.checkpoint.origin.clone();
         found.sequence = Some(signed.chain.sequence);
         let (cp, chain) = (signed.checkpoint, signed.chain);

@@ -152,11 +152,7 @@ fn verify_into(
     }
 
     // From here on, what the manifest and checkpoint say is signed: the trust decision can use them.
-    let decision = trusted(
-        &checkpoint.origin,
-        &signer,
-        crate::time::parse_rfc3339(&manifest.created),
-    );
+    let decision = trusted(&checkpoint.origin, &signer, manifest.trust_time());
     let is_trusted = decision.trusted;
     if let Some(s) = report.signer.as_mut() {
         s.trusted = decision.trusted;

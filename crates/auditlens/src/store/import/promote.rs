@@ -131,7 +131,7 @@ pub(in crate::store) fn stored_signed(
         sequence: chain.sequence,
         chain,
         signer,
-        created: crate::time::parse_rfc3339(&m.created),
+        created: m.trust_time(),
         note: checkpoint.to_vec(),
     })
 }
