@@ -542,6 +542,51 @@ fn a_rare_field_beside_common_words_finds_what_the_text_index_finds() {
     assert!(nonzero >= pairs.len() - 3, "{a:?}");
 }
 
+/// A trigger put in the index file (review finding, 2026-12-08), with the index made stale so that `check` does
+/// not read it: it deleted an event's words when the next archive was indexed. The index file makes no trigger or
+/// view, so any there is dropped before the index is written: the event is still found by its word.
+#[test]
+fn a_trigger_left_in_the_index_file_is_dropped_before_the_index_is_written() {
+    let lab = Lab::new();
+    let first = write_lines(
+        &lab.dir,
+        "a.jsonl",
+        &[r#"{"time":"2026-03-01T10:00:00Z","actor":"mallory","note":"zanzibar"}"#.to_string()],
+    );
+    lab.import("a.zip", "example.com/log", &[first], true);
+    let store = Store::open_read_only(&lab.db).unwrap();
+    assert_eq!(store.count("zanzibar", NOW).unwrap(), 1);
+    drop(store);
+    let index = rusqlite::Connection::open(text_index::path_of(&lab.db)).unwrap();
+    index
+        .execute_batch(
+            "UPDATE meta SET value = '7' WHERE key = 'epoch';
+             CREATE TRIGGER hide AFTER INSERT ON indexed BEGIN DELETE FROM events_text; END;
+             CREATE VIEW seen AS SELECT 1;",
+        )
+        .unwrap();
+    drop(index);
+    let second = write_lines(
+        &lab.dir,
+        "b.jsonl",
+        &[r#"{"time":"2026-03-01T11:00:00Z","actor":"bob","note":"harmless"}"#.to_string()],
+    );
+    lab.import("b.zip", "example.com/other", &[second], true);
+    let store = Store::open_read_only(&lab.db).unwrap();
+    assert_eq!(store.count("zanzibar", NOW).unwrap(), 1);
+    assert_eq!(store.count("harmless", NOW).unwrap(), 1);
+    assert_eq!(lab.status().pending_events, 0);
+    let index = rusqlite::Connection::open(text_index::path_of(&lab.db)).unwrap();
+    let foreign: i64 = index
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type IN ('trigger', 'view')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(foreign, 0);
+}
+
 /// A field given hundreds of times beside a word (review finding, 2026-12-08): one id list, not an intersection
 /// of 511 (SQLite takes at most 500 terms in one compound SELECT, and the query language 1,000 terms), whether the
 /// count intersects the lists or a page walks the word's matches and then intersects.

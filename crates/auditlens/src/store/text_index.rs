@@ -338,6 +338,20 @@ fn open_index(db: &Path) -> Result<Connection, rusqlite::Error> {
              DROP TABLE IF EXISTS vocabulary;",
         )?;
     }
+    // The index file makes no trigger or view: one there was put by whoever edited the file (a trigger that
+    // deletes an event's words when the next archive is indexed, left in an index `check` does not read while it
+    // is stale). Each goes before anything is written.
+    let foreign: Vec<(String, String)> = tx
+        .prepare("SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view')")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (kind, name) in foreign {
+        let kind = if kind == "view" { "VIEW" } else { "TRIGGER" };
+        tx.execute_batch(&format!(
+            "DROP {kind} IF EXISTS \"{}\"",
+            name.replace('"', "\"\"")
+        ))?;
+    }
     tx.execute_batch(CREATE)?;
     tx.commit()?;
     // Waits for the write lock a second at a time (lock_index), checking whether to stop in between.
