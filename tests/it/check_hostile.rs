@@ -317,6 +317,27 @@ fn an_event_indexed_under_other_words_is_found() {
     lab.assert_found(&["1 event is indexed under other words than its own"]);
 }
 
+/// An event's entry taken out of the index, its word count and the index's totals put back (review finding,
+/// 2026-12-08): every count agrees, and a search for its words no longer finds it. The index's own entries are
+/// compared with the events' words.
+#[test]
+fn an_event_taken_out_of_the_index_behind_its_counts_is_found() {
+    let lab = Lab::full();
+    lab.index_sql(
+        "CREATE TEMP TABLE keep AS
+           SELECT d.id AS id, d.sz AS sz, (SELECT block FROM events_text_data WHERE id = 1) AS totals
+           FROM events_text_docsize d
+           WHERE d.id = (SELECT id FROM store.events WHERE raw LIKE '%alice%' LIMIT 1);
+         DELETE FROM events_text WHERE rowid = (SELECT id FROM keep);
+         INSERT INTO events_text_docsize(id, sz) SELECT id, sz FROM keep;
+         UPDATE events_text_data SET block = (SELECT totals FROM keep) WHERE id = 1;",
+    );
+    let db = lab.db.display().to_string();
+    let o = auditlens(&["search", "--db", &db, "--count", "alice"]);
+    assert_eq!(text(&o.stdout).trim(), "8", "{}", text(&o.stderr));
+    lab.assert_found(&["the full-text index's words are not the events' own"]);
+}
+
 #[test]
 fn a_changed_full_text_config_is_found() {
     let lab = Lab::full();

@@ -1088,7 +1088,18 @@ impl Store {
                 shown(&e.to_string())
             ))),
         }
-        match self.indexed_word_counts() {
+        let counts = self.indexed_word_counts().map(|(n, same)| {
+            if !same {
+                problems.push(global(
+                    "the full-text index's words are not the events' own (a word taken out of an event's entry, \
+                     or put in another's): a text search could miss an event or find one for words it does not \
+                     hold"
+                        .into(),
+                ));
+            }
+            n
+        });
+        match counts {
             Ok(0) => {}
             Ok(n) => problems.push(global(format!(
                 "{} indexed under other words than {} own: a text search would not find {} by {}",
@@ -1247,22 +1258,35 @@ impl Store {
     }
 
     /// Events of indexed archives whose number of indexed words (FTS5's `events_text_docsize`) is not the number
-    /// of words of their text (text.rs). A contentless index cannot give back the words themselves: an event
-    /// indexed under as many other words is not found here.
-    fn indexed_word_counts(&self) -> Result<u64, rusqlite::Error> {
+    /// of words of their text (text.rs), and whether the index holds exactly the events' words where they are:
+    /// every (event, position, word) of their texts, and nothing else, as FTS5's own `instance` vocabulary lists
+    /// the index's entries (deleted rows left out). Both sides are summed as keyed hashes (SipHash, a random key
+    /// per check), so the comparison takes one pass over each and no memory: an index edited to take a word out
+    /// of an event's entry, or to put it in another's, differs whatever the counts say.
+    fn indexed_word_counts(&self) -> Result<(u64, bool), rusqlite::Error> {
+        use std::hash::BuildHasher;
+        let key = std::hash::RandomState::new();
         let mut stmt = self.conn.prepare(
-            "SELECT e.raw, d.sz FROM events e JOIN txt.events_text_docsize d ON d.id = e.id
+            "SELECT e.raw, d.sz, e.id FROM events e JOIN txt.events_text_docsize d ON d.id = e.id
              WHERE e.archive_id IN (SELECT archive_id FROM txt.indexed)",
         )?;
         let mut rows = stmt.query([])?;
         let (mut wrong, mut text) = (0u64, String::new());
+        let mut events_sum = 0u64;
         while let Some(r) = rows.next()? {
             let raw = match r.get_ref(0)? {
                 rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t),
                 _ => std::borrow::Cow::Borrowed(""),
             };
+            let id: i64 = r.get(2)?;
             crate::text::indexed_text(&raw, &mut text);
-            let words = text.split(' ').filter(|w| !w.is_empty()).count() as u64;
+            let mut words = 0u64;
+            for word in text.split(' ').filter(|w| !w.is_empty()) {
+                // FTS5 keeps the first FTS5_MAX_TOKEN_SIZE bytes of a longer token.
+                let kept = &word.as_bytes()[..word.len().min(FTS5_MAX_TOKEN_SIZE)];
+                events_sum = events_sum.wrapping_add(key.hash_one((id, words, kept)));
+                words += 1;
+            }
             let stored = match r.get_ref(1)? {
                 rusqlite::types::ValueRef::Blob(b) => varint(b),
                 _ => None,
@@ -1271,9 +1295,35 @@ impl Store {
                 wrong += 1;
             }
         }
-        Ok(wrong)
+        drop(rows);
+        drop(stmt);
+        self.conn.execute_batch(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.check_index_words
+               USING fts5vocab('txt', 'events_text', 'instance')",
+        )?;
+        let mut index_sum = 0u64;
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT doc, \"offset\", term FROM temp.check_index_words")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let (id, at): (i64, i64) = (r.get(0)?, r.get(1)?);
+                let term: &[u8] = match r.get_ref(2)? {
+                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => t,
+                    _ => b"",
+                };
+                index_sum = index_sum.wrapping_add(key.hash_one((id, at as u64, term)));
+            }
+        }
+        self.conn
+            .execute_batch("DROP TABLE IF EXISTS temp.check_index_words")?;
+        Ok((wrong, index_sum == events_sum))
     }
 }
+
+/// The longest token FTS5 keeps: a longer one is indexed as its first this many bytes (`FTS5_MAX_TOKEN_SIZE`).
+const FTS5_MAX_TOKEN_SIZE: usize = 32768;
 
 /// The first SQLite varint of `b` (FTS5's column sizes).
 fn varint(b: &[u8]) -> Option<u64> {
