@@ -154,6 +154,46 @@ fn a_trusted_key_cannot_sign_another_teams_origin() {
             .all(|r| r.signer_name.as_deref() == Some("team-a"))
     );
     assert_eq!(store.count("", 0).unwrap(), 5 + 5 + 11);
+
+    // The store edited to name B as the origin's signer (review finding, 2026-12-08): the pin came from that
+    // column, so B's sequence 3 imported and the genuine one was refused as pinned to B. The column is believed
+    // only when it verifies the archive's stored signed checkpoint: the import refuses to decide on it.
+    let db = lab.p("edited.db");
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &db,
+        "--trust",
+        &a_pub,
+        a1.to_str().unwrap(),
+        a2.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", all_text(&o));
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE archives SET signer_key = ?1",
+            [b.verifier().to_string()],
+        )
+        .unwrap();
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &db,
+        "--trust",
+        &a_pub,
+        "--trust",
+        &b_pub,
+        b3.to_str().unwrap(),
+    ]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(
+        out.contains("stored signer does not verify its stored checkpoint"),
+        "{out}"
+    );
+    let store = Store::open(Path::new(&db)).unwrap();
+    assert_eq!(store.archives().unwrap().len(), 2);
 }
 
 /// Attack 2: an untrusted archive kept with `--keep-failed` holds no sequence: the genuine archive of the same

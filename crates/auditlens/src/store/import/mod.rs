@@ -303,21 +303,57 @@ fn kept_fork_note(kept: &[i64]) -> String {
     )
 }
 
-/// The signers of an origin's verified archives in the store (its established signers, docs/trust-policy.md).
+/// The signers of an origin's verified archives in the store (its established signers, docs/trust-policy.md),
+/// each the key that signed its archive's stored checkpoint: the `signer_key` column is only believed when it
+/// verifies that signed note (the store file may come from whoever hands it over: an edited column would pin an
+/// origin to another key, which then admits its own archives and refuses the genuine ones). A stored signer that
+/// does not verify its checkpoint is an error naming the archive; `auditlens check` says more.
 fn established_signers(
     tx: &Transaction<'_>,
     origin: &str,
 ) -> Result<Vec<VerifierKey>, rusqlite::Error> {
-    let keys: Vec<String> = tx
+    if crate::seal::is_reserved_origin(origin) {
+        // AWS CloudTrail evidence: its signers are AWS's keys, with no AuditLens checkpoint, and no AuditLens
+        // archive may claim such an origin.
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64, Option<String>, Option<Vec<u8>>)> = tx
         .prepare_cached(
-            "SELECT DISTINCT signer_key FROM archives WHERE origin = ?1 AND status = 'verified' AND signer_key IS NOT NULL",
+            "SELECT id, signer_key, CAST(checkpoint AS BLOB) FROM archives
+             WHERE origin = ?1 AND status = 'verified'",
         )?
-        .query_map([origin], |r| r.get(0))?
+        .query_map([origin], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
-    Ok(keys
-        .iter()
-        .filter_map(|k| VerifierKey::parse(k).ok())
-        .collect())
+    let mut keys: Vec<VerifierKey> = Vec::new();
+    for (id, key, checkpoint) in rows {
+        let signed = key
+            .as_deref()
+            .ok_or_else(|| "no stored signer key".to_string())
+            .and_then(|k| VerifierKey::parse(k).map_err(|e| e.to_string()))
+            .and_then(|k| {
+                let note = crate::note::Note::parse(checkpoint.as_deref().unwrap_or_default())
+                    .map_err(|e| e.to_string())?;
+                note.verify(&k).map_err(|e| e.to_string())?;
+                Ok(k)
+            });
+        match signed {
+            Ok(k) => {
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+            Err(why) => {
+                return Err(rusqlite::Error::UserFunctionError(
+                    format!(
+                        "archive #{id}'s stored signer does not verify its stored checkpoint ({why}): run \
+                         auditlens check"
+                    )
+                    .into(),
+                ));
+            }
+        }
+    }
+    Ok(keys)
 }
 
 /// What the import message adds about events stored unparsed.
