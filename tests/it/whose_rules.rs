@@ -219,9 +219,20 @@ fn a_producer_mapping_that_calls_403_a_success_is_named_and_overridden_by_the_au
     );
     let id = store.newest("outcome:denied", 1, NOW).unwrap().remove(0).id;
     let detail = store.event(&id).unwrap().unwrap();
-    assert_eq!(detail.normalization.map(|n| n.text), Some(expected));
+    assert_eq!(detail.normalization.map(|n| n.text), Some(expected.clone()));
     drop(store);
-    ok(&lab.check());
+    // `check` passes, and says whose rules made the fields (review finding, 2026-12-08: whoever hands over the
+    // store may have chosen them; it said nothing).
+    let checked = lab.check();
+    let said = String::from_utf8_lossy(&checked.stdout).into_owned()
+        + &String::from_utf8_lossy(&checked.stderr);
+    ok(&checked);
+    assert!(
+        said.contains(&format!(
+            "are derived by {expected}, not by the rules its signed source kind names"
+        )),
+        "{said}"
+    );
 
     // Again: nothing to do.
     let out = ok(&lab.import(&archive, &["--as", "k8s"]));

@@ -135,6 +135,9 @@ struct Tally {
     /// signed by the key their stored manifest names, but whose events were not all stored (a fork is kept
     /// without them).
     failed_signed: Vec<(i64, String, String, u64)>,
+    /// (archive id, the rules in words) of archives whose normalized fields are derived by other rules than
+    /// those their signed kind names today: the auditor's choice (`import --as`), or an older built-in version.
+    other_rules: Vec<(i64, String)>,
 }
 
 /// What re-verifying one archive established.
@@ -150,6 +153,9 @@ struct Established {
     created: Option<i64>,
     /// Nothing at all differs from the signed documents: signature, manifest, every event, root and chain.
     verifies: bool,
+    /// The stored choice of rules in words, when it is not the rules the signed kind (or mapping file) names
+    /// today.
+    other_rules: Option<String>,
 }
 
 impl Store {
@@ -383,6 +389,21 @@ impl Store {
                 )),
             }
         }
+        // Fields derived by other rules than the signed kind's own (the auditor's choice, `import --as`, or an
+        // older built-in version): legitimate, and whoever ran the tool on this store made it, so it is said.
+        for (id, rules) in std::mem::take(&mut tally.other_rules) {
+            if let Some(a) = archives.iter().find(|a| a.id == id) {
+                notices.push(at(
+                    a,
+                    None,
+                    format!(
+                        "its normalized fields (dashboards, field searches, exports) are derived by {rules}, \
+                         not by the rules its signed source kind names in this AuditLens: a choice made with \
+                         `import --as` (or by an older AuditLens) by whoever ran it on this store"
+                    ),
+                ));
+            }
+        }
         // A kept copy whose signed checkpoint differs from the verified archive's at its sequence, stored without
         // its events (an import refuses a fork before reading them): the fork is still signed, and worth knowing.
         for (id, signer, origin, sequence) in tally.failed_signed {
@@ -585,6 +606,9 @@ impl Store {
             }
         }
         let found = self.check_archive(a, problems, p, progress)?;
+        if let Some(rules) = &found.other_rules {
+            tally.other_rules.push((a.id, rules.clone()));
+        }
         let Some(signer) = &found.signer else {
             // The signed documents did not verify: reported by check_archive, and nothing is trusted.
             if a.status == "verified" {
@@ -788,7 +812,13 @@ impl Store {
             kind,
             a.mapping.as_deref(),
         ) {
-            Ok(n) => normalizer.under(&n),
+            Ok(n) => {
+                let own = crate::sources::Normalization::producer(kind, a.mapping.as_deref());
+                if own.map(|o| o.column()) != Some(n.column()) {
+                    found.other_rules = Some(n.text.clone());
+                }
+                normalizer.under(&n)
+            }
             Err(why) => {
                 problem(None, format!("stored normalization: {why}"));
                 normalizer
