@@ -132,6 +132,9 @@ LIMITS = {
     "annotations.json": 256 << 20,
 }
 OPTIONAL = {"annotations.json"}
+# Most values annotations.json and bundle.json may hold (counted before they are read, as auditlens counts them).
+MAX_ANNOTATIONS_VALUES = 2_000_000
+MAX_INDEX_VALUES = 200_000
 ANNOTATIONS_MEMBERS = {"format", "version", "statement", "action_log", "events"}
 ANNOTATIONS_STATEMENT = ("Annotations written by the auditor who exported this bundle, from their working papers: "
                          "they are not evidence and no producer signed them; the auditor's key signed them with the "
@@ -211,10 +214,25 @@ def limit_of(name):
     return LIMITS.get(name)
 
 
+class NegativeZero(int):
+    """The integer `-0` as written: 0, but no unsigned integer (`uint` refuses it, as serde reads it as -0.0)."""
+
+
+def _int(text):
+    return NegativeZero(0) if text == "-0" else int(text)
+
+
+def max_values(raw):
+    """How many values a JSON text holds at most, counted before it is read: the commas and opening brackets
+    outside strings, plus one (as `auditlens verify-bundle` counts them)."""
+    text = re.sub(rb'"(?:[^"\\]|\\.)*"', b"", raw)
+    return 1 + text.count(b",") + text.count(b"[") + text.count(b"{")
+
+
 def load_json(raw, what, numbers=None):
     """I-JSON (note B2). `numbers`: how to read numbers (default: Python's int and float)."""
     try:
-        extra = {"parse_int": numbers, "parse_float": numbers} if numbers else {}
+        extra = {"parse_int": numbers, "parse_float": numbers} if numbers else {"parse_int": _int}
         v = json.loads(raw.decode("utf-8"), object_pairs_hook=va._no_duplicates,
                        parse_constant=va._reject_constant, **extra)
         va._check_strings(v)
@@ -501,7 +519,10 @@ def verify(path, trusted, trusted_auditors, aws_keys=()):
             return read_entry(zf, infos[name], listed[name][1], name)
 
         # 4. bundle.json
-        ix = load_json(entry("bundle.json"), "bundle.json")
+        index_raw = entry("bundle.json")
+        if max_values(index_raw) > MAX_INDEX_VALUES:
+            raise Fail(f"bundle.json holds more than {MAX_INDEX_VALUES} values")
+        ix = load_json(index_raw, "bundle.json")
         check_index(ix, auditor.text, k)
 
         # 5. archives (section 11.2 for AWS CloudTrail archives)
@@ -644,6 +665,8 @@ def verify(path, trusted, trusted_auditors, aws_keys=()):
 
 def check_annotations(raw, ids, leaves):
     """Section 7.4; returns how many events are annotated."""
+    if max_values(raw) > MAX_ANNOTATIONS_VALUES:
+        raise Fail(f"annotations.json holds more than {MAX_ANNOTATIONS_VALUES} values")
     doc = load_json(raw, "annotations.json")
     if type(doc) is not dict or set(doc) != ANNOTATIONS_MEMBERS:
         raise Fail("annotations.json: not an object with exactly format, version, statement, action_log, events")

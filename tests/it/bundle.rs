@@ -647,6 +647,34 @@ fn tamper_matrix(lab: &Lab, good: &Path) -> Vec<Tampered> {
             resign_bundle(e, &auditor);
         },
     );
+    // A proof's index written `-0` (review finding, 2026-12-08): Python's json reads the integer 0, serde the
+    // float -0.0; an index is an unsigned integer, and `-0` is none in either verifier.
+    case(
+        "negative-zero-index-resigned",
+        FailureKind::Proof,
+        "not a proof line",
+        &|e| {
+            let data = entry(e, "proofs.jsonl");
+            let text = String::from_utf8(data.clone()).unwrap();
+            let lines: Vec<String> = text
+                .lines()
+                .map(|line| {
+                    let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+                    if v["index"] != 0 {
+                        return line.to_string();
+                    }
+                    v["index"] = serde_json::json!(1_234_567);
+                    v.to_string().replace("1234567", "-0")
+                })
+                .collect();
+            assert!(
+                lines.iter().any(|l| l.contains("-0")),
+                "no proof of index 0"
+            );
+            *data = (lines.join("\n") + "\n").into_bytes();
+            resign_bundle(e, &auditor);
+        },
+    );
     case(
         "checkpoint-signature-resigned",
         FailureKind::ProducerSignature,
@@ -1298,8 +1326,8 @@ fn the_independent_checker_agrees_on_every_tampering() {
         disagreements.is_empty(),
         "verify_bundle.py accepted: {disagreements:?}"
     );
-    // The 35 tampered bundles `tamper_matrix` makes, one name each.
-    assert_eq!(names.len(), 35);
+    // The 36 tampered bundles `tamper_matrix` makes, one name each.
+    assert_eq!(names.len(), 36);
 }
 
 // ---------------------------------------------------------------------------------------------------------
