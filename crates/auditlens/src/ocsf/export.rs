@@ -253,15 +253,23 @@ impl PartitionKey {
     }
 }
 
-/// A partition value as found when it is safe in a path (ASCII letters, digits, `-`, `_`; 1 to 64 characters),
-/// else `unknown`.
+/// Partition values that loaders read as no value (Hive, Spark, Athena, Trino: `__HIVE_DEFAULT_PARTITION__`;
+/// DuckDB: also `null`), in any case: an event naming one would drop its rows from `WHERE region = ...` and
+/// `GROUP BY` (review finding, 2026-12-08).
+const NULL_PARTITION_VALUES: [&str; 2] = ["__hive_default_partition__", "null"];
+
+/// A partition value as found when it is safe in a path (ASCII letters, digits, `-`, `_`; 1 to 64 characters)
+/// and no loader reads it as a missing value, else `unknown`.
 fn path_value(v: Option<&str>) -> String {
     match v {
         Some(v)
             if !v.is_empty()
                 && v.len() <= MAX_PARTITION_VALUE
                 && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && !NULL_PARTITION_VALUES
+                    .iter()
+                    .any(|n| v.eq_ignore_ascii_case(n)) =>
         {
             v.to_owned()
         }
@@ -328,7 +336,9 @@ struct Writers {
     out: PathBuf,
     props: WriterProperties,
     open: HashMap<PartitionKey, OpenFile>,
-    parts: HashMap<PartitionKey, u32>,
+    /// Files made so far per partition folder, its path compared without ASCII case: two partitions whose values
+    /// differ only in case share a folder on a case-insensitive file system, and their files must not share a name.
+    parts: HashMap<String, u32>,
     files: Vec<FileEntry>,
     /// Every file created so far (removed if the export fails).
     created: Vec<PathBuf>,
@@ -461,7 +471,8 @@ impl Writers {
     }
 
     fn create(&mut self, key: &PartitionKey) -> Result<OpenFile, ParquetExportError> {
-        let part = self.parts.entry(key.clone()).or_insert(0);
+        let folder = key.dir().to_string_lossy().to_ascii_lowercase();
+        let part = self.parts.entry(folder).or_insert(0);
         let rel_path = key
             .dir()
             .join(format!("part-{part:05}-{}.parquet", self.export_id));
@@ -1620,6 +1631,15 @@ mod tests {
             assert_eq!(path_value(Some(bad)), "unknown", "{bad:?}");
         }
         assert_eq!(path_value(None), "unknown");
+        // Values loaders read as no value at all (review finding, 2026-12-08).
+        for null in [
+            "__HIVE_DEFAULT_PARTITION__",
+            "__hive_default_partition__",
+            "null",
+            "NULL",
+        ] {
+            assert_eq!(path_value(Some(null)), "unknown", "{null:?}");
+        }
     }
 
     #[test]
