@@ -1411,3 +1411,80 @@ fn a_store_of_the_release_before_the_text_index_file_keeps_every_event_and_searc
     let report = store.check(&[key], &mut |_| true).unwrap();
     assert!(report.ok, "{:?}", report.problems);
 }
+
+/// An archive numbered 2^63 - 1 (review finding, 2026-12-08): the format allows sequences up to 2^64 - 1, SQLite's
+/// integers stop at 2^63 - 1 and the next archive's number must fit too. The import stopped with "out of range
+/// integral type conversion" and imported none of the archives after it; it now refuses that one by name.
+#[test]
+fn an_archive_numbered_past_what_a_store_holds_is_refused_alone() {
+    use auditlens::archive::{self, ChainLines, Manifest};
+    use auditlens::checkpoint::Checkpoint;
+    use auditlens::note::Note;
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let k = key("ops");
+    let input = write_lines(
+        dir.path(),
+        "e.jsonl",
+        &[r#"{"time":"2026-03-01T10:00:00Z","actor":"a","action":"get"}"#.to_string()],
+    );
+    let big = seal_to(
+        dir.path(),
+        "big.zip",
+        &k,
+        "example.com/big",
+        None,
+        &[input.clone()],
+    );
+    let other = seal_to(
+        dir.path(),
+        "other.zip",
+        &k,
+        "example.com/other",
+        None,
+        &[input],
+    );
+    let mut entries = read_entries(&big);
+    let sequence = i64::MAX as u64;
+    let mut manifest: Manifest =
+        serde_json::from_slice(entry(&mut entries, archive::MANIFEST)).unwrap();
+    manifest.sequence = sequence;
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest).unwrap();
+    let note = Note::parse(entry(&mut entries, archive::CHECKPOINT)).unwrap();
+    let mut cp = Checkpoint::parse(&note.text).unwrap();
+    let chain = ChainLines::from_checkpoint(&cp).unwrap();
+    cp.extensions = ChainLines {
+        sequence,
+        chain_start: chain.chain_start,
+        chain_end: chain.chain_end,
+        manifest_sha256: Sha256::digest(&manifest_bytes).into(),
+    }
+    .to_extensions();
+    *entry(&mut entries, archive::MANIFEST) = manifest_bytes;
+    *entry(&mut entries, archive::CHECKPOINT) = k.sign(&cp.to_text()).unwrap().into_bytes();
+    write_entries(&big, &entries);
+    let db = dir.path().join("s.db").display().to_string();
+    let pubk = dir.path().join("ops.pub");
+    std::fs::write(&pubk, k.verifier().to_string()).unwrap();
+    let pubk = pubk.display().to_string();
+    let o = auditlens(&["verify", "--trust", &pubk, big.to_str().unwrap()]);
+    let said = text(&o.stdout) + &text(&o.stderr);
+    assert!(said.contains("VERIFIED"), "{said}");
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &db,
+        "--trust",
+        &pubk,
+        big.to_str().unwrap(),
+        other.to_str().unwrap(),
+    ]);
+    let said = text(&o.stdout) + &text(&o.stderr);
+    assert_eq!(code(&o), 1, "{said}");
+    assert!(
+        said.contains("sequence 9223372036854775807 is larger than a store holds"),
+        "{said}"
+    );
+    let o = auditlens(&["search", "--db", &db, "--count", "origin:example.com/other"]);
+    assert_eq!(text(&o.stdout).trim(), "1");
+}

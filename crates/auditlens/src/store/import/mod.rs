@@ -356,6 +356,19 @@ fn established_signers(
     Ok(keys)
 }
 
+/// The largest sequence a store holds: SQLite's integers are signed, and the archive after it must have a number
+/// too. The format allows up to 2^64-1 (docs/archive-format.md): an archive numbered past this is refused by name,
+/// and the others of the same import go on (review finding, 2026-12-08: it aborted the whole import).
+pub(crate) const MAX_STORED_SEQUENCE: u64 = i64::MAX as u64 - 1;
+
+/// Why an archive numbered past [`MAX_STORED_SEQUENCE`] is not imported.
+pub(crate) fn sequence_too_large(sequence: u64) -> String {
+    format!(
+        "sequence {sequence} is larger than a store holds ({MAX_STORED_SEQUENCE}): not imported (`verify` checks \
+         it)"
+    )
+}
+
 /// What the import message adds about events stored unparsed.
 fn not_parsed_note(parse_errors: u64) -> String {
     if parse_errors == 0 {

@@ -195,7 +195,9 @@ pub(in crate::store) fn promote_one(
         )
         .optional()
     };
-    let refusal = if let Some((id, note)) = existing {
+    let refusal = if sequence > super::MAX_STORED_SEQUENCE {
+        Some(super::sequence_too_large(sequence))
+    } else if let Some((id, note)) = existing {
         Some(if note == s.note {
             format!("the same archive is already verified (archive #{id})")
         } else {

@@ -56,6 +56,9 @@ impl ImportSink<'_, '_> {
                 crate::seal::RESERVED_ORIGIN_PREFIX
             )));
         }
+        if sequence > super::MAX_STORED_SEQUENCE {
+            return Ok(Plan::Refuse(super::sequence_too_large(sequence)));
+        }
         let note = report.checkpoint_note.clone().unwrap_or_default();
         // Only verified archives hold a sequence: a kept copy (untrusted or refused) never blocks a genuine one.
         let existing: Option<(i64, Vec<u8>)> = self
