@@ -368,7 +368,7 @@ impl TrustPolicy {
         if !windows.is_empty() {
             return TrustDecision::no(format!(
                 "the key {} is trusted for this origin only for archives sealed {}; this one was sealed {} (its \
-                 `created`, or its newest event when later: an archive is sealed after its events)",
+                 signed `created`, or the newest event time its manifest states when later)",
                 signer.name(),
                 windows.join(" or "),
                 created.map_or("at an unreadable time".into(), |t| format!(
