@@ -1434,7 +1434,7 @@ fn an_archive_numbered_past_what_a_store_holds_is_refused_alone() {
         &k,
         "example.com/big",
         None,
-        &[input.clone()],
+        std::slice::from_ref(&input),
     );
     let other = seal_to(
         dir.path(),
