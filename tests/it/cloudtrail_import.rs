@@ -821,34 +821,40 @@ fn check_finds_a_log_file_hidden_behind_another_of_the_same_first_index() {
         .expect("events");
     assert_eq!(events, last_first + 1);
     // The summary rows of the hidden event, less one.
-    for (table, unit, columns) in [
-        ("rollup_hourly", 3_600_000_000i64, "hour"),
-        ("rollup_minutely", 60_000_000, "minute"),
+    for (table, unit, column, same) in [
+        (
+            "rollup_hourly",
+            3_600_000_000i64,
+            "hour",
+            "source category outcome privilege",
+        ),
+        (
+            "rollup_minutely",
+            60_000_000,
+            "minute",
+            "source category outcome privilege",
+        ),
+        (
+            "rollup_actors",
+            3_600_000_000,
+            "hour",
+            "category outcome env actor",
+        ),
+        (
+            "rollup_minute_actors",
+            60_000_000,
+            "minute",
+            "category outcome env actor",
+        ),
     ] {
+        let on: Vec<String> = same.split(' ').map(|c| format!("r.{c} IS e.{c}")).collect();
         let changed = conn
             .execute(
                 &format!(
                     "UPDATE {table} SET n = n - 1 WHERE rowid = (SELECT r.rowid FROM {table} r JOIN events e
-                       ON e.archive_id = r.archive_id AND r.{columns} = e.ts / ?1 AND r.source IS e.source
-                      AND r.category IS e.category AND r.outcome IS e.outcome AND r.privilege IS e.privilege
-                     WHERE e.archive_id = 1 AND e.idx = ?2)"
-                ),
-                rusqlite::params![unit, hidden_first],
-            )
-            .expect("summary");
-        assert_eq!(changed, 1, "{table}");
-    }
-    for (table, unit, columns) in [
-        ("rollup_actors", 3_600_000_000i64, "hour"),
-        ("rollup_minute_actors", 60_000_000, "minute"),
-    ] {
-        let changed = conn
-            .execute(
-                &format!(
-                    "UPDATE {table} SET n = n - 1 WHERE rowid = (SELECT r.rowid FROM {table} r JOIN events e
-                       ON e.archive_id = r.archive_id AND r.{columns} = e.ts / ?1 AND r.category IS e.category
-                      AND r.outcome IS e.outcome AND r.env IS e.env AND r.actor IS e.actor
-                     WHERE e.archive_id = 1 AND e.idx = ?2)"
+                       ON e.archive_id = r.archive_id AND r.{column} = e.ts / ?1 AND {}
+                     WHERE e.archive_id = 1 AND e.idx = ?2)",
+                    on.join(" AND ")
                 ),
                 rusqlite::params![unit, hidden_first],
             )
