@@ -473,7 +473,7 @@ pub(crate) fn duplicate_name(file: &mut File, start: u64) -> Option<Vec<u8>> {
     }
 }
 
-/// Where each part of a ZIP was found by [`zip_layout_problem`].
+/// What a fault [`zip_layout_problem`] found concerns: an entry, or the file as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct LayoutFault {
     /// The central directory's index of the entry at fault, if one is.
