@@ -74,7 +74,8 @@ pub fn run(
         None
     } else {
         let mut reports = Vec::new();
-        let decide = |o: &str, k: &VerifierKey, c: Option<i64>| policy.decide(o, k, c, &[]);
+        let decide =
+            |o: &str, k: &VerifierKey, c: auditlens::trust::Sealed| policy.decide(o, k, c, &[]);
         for path in archives {
             let r = auditlens::verify::verify_archive_with(
                 path,

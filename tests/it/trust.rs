@@ -521,6 +521,165 @@ fn set_created(path: &Path, created: &str, key: &SignerKey) {
     write_entries(path, &entries);
 }
 
+/// Rewrites an archive's signed `created` and `time_range` and re-signs it with `key`: what the holder of a
+/// retired key can do.
+fn set_times(path: &Path, created: &str, range: (&str, &str), key: &SignerKey) {
+    let mut entries = read_entries(path);
+    let m = entry(&mut entries, auditlens::archive::MANIFEST);
+    let mut v: serde_json::Value = serde_json::from_slice(m).unwrap();
+    v["created"] = serde_json::Value::String(created.into());
+    v["time_range"] = serde_json::json!({ "first": range.0, "last": range.1 });
+    *m = serde_json::to_vec_pretty(&v).unwrap();
+    reseal_entries(&mut entries, key);
+    write_entries(path, &entries);
+}
+
+/// A retired key signs events of after its retirement, and writes its manifest's `created` and `time_range`
+/// back to before it (review finding, 2026-12-08: `verify`, `import`, `check`, promotion and `verify-bundle`
+/// all believed the two signed times). The events' own times say when it was sealed: not trusted anywhere.
+/// The same archive with honest events of before the rotation is trusted, so the refusal is the events' doing.
+#[test]
+fn a_retired_key_cannot_backdate_events_past_its_window() {
+    let lab = Lab::new();
+    let old = key("ops-old");
+    let auditor = key("auditor");
+    let auditor_key = lab.p("auditor.key");
+    std::fs::write(&auditor_key, format!("{}\n", auditor.to_string_private())).unwrap();
+    let windowed = lab.p("windowed.txt");
+    std::fs::write(
+        &windowed,
+        format!(
+            "corp.example/prod/* {} valid-before=2026-06-01\n",
+            old.verifier()
+        ),
+    )
+    .unwrap();
+    let forever = lab.p("forever.txt");
+    std::fs::write(
+        &forever,
+        format!("corp.example/prod/* {}\n", old.verifier()),
+    )
+    .unwrap();
+    let origin = "corp.example/prod/k8s";
+    let lines = |day: &str| -> Vec<String> {
+        (0..3)
+            .map(|i| format!(r#"{{"time":"{day}T10:0{i}:00Z","actor":"ops-user","action":"get"}}"#))
+            .collect()
+    };
+    let seal = |name: &str, day: &str| {
+        let input = write_lines(&lab.dir, &format!("{name}.jsonl"), &lines(day));
+        let out = seal_to(&lab.dir, name, &old, origin, None, &[input]);
+        set_times(
+            &out,
+            "2026-05-31T23:00:00Z",
+            ("2026-05-30T00:00:00Z", "2026-05-31T22:00:00Z"),
+            &old,
+        );
+        out
+    };
+    let honest = seal("honest.zip", "2026-05-30");
+    let forged = seal("forged.zip", "2026-07-10");
+    let (honest_s, forged_s) = (honest.to_str().unwrap(), forged.to_str().unwrap());
+
+    // verify: the honest one is trusted, the forged one not, by the time of its newest event.
+    let o = auditlens(&["verify", "--trust-policy", &windowed, honest_s]);
+    assert_eq!(code(&o), 0, "{}", all_text(&o));
+    let o = auditlens(&["verify", "--json", "--trust-policy", &windowed, forged_s]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(
+        out.contains("only for archives sealed before 2026-06-01")
+            && out.contains("this one was sealed at 2026-05-31T23:00:00Z")
+            && out.contains("and holds events up to 2026-07-10T10:02:00Z"),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#""newest_event": "2026-07-10T10:02:00Z""#),
+        "{out}"
+    );
+
+    // import: refused once its events are read; nothing is stored, or it is kept flagged untrusted.
+    let db = lab.p("store.db");
+    let o = auditlens(&["import", "--db", &db, "--trust-policy", &windowed, forged_s]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(
+        out.contains("holds events up to 2026-07-10T10:02:00Z"),
+        "{out}"
+    );
+    let o = auditlens(&["search", "--db", &db, "--count", ""]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "0");
+    let kept = lab.p("kept.db");
+    let o = auditlens(&[
+        "import",
+        "--db",
+        &kept,
+        "--keep-failed",
+        "--trust-policy",
+        &windowed,
+        forged_s,
+    ]);
+    assert_eq!(code(&o), 1, "{}", all_text(&o));
+    let mut store = Store::open(Path::new(&kept)).unwrap();
+    let status: String = store
+        .connection()
+        .query_row("SELECT status FROM archives", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(status, "untrusted");
+    // A grant added in the app does not promote it while its window ends before the events.
+    let policy_of =
+        |path: &str| TrustPolicy::parse(&std::fs::read_to_string(path).unwrap(), path).unwrap();
+    let windowed_policy = policy_of(&windowed);
+    assert!(store.promote_trusted(&windowed_policy).unwrap().is_empty());
+    let forever_policy = policy_of(&forever);
+    let done = store.promote_trusted(&forever_policy).unwrap();
+    assert!(done.len() == 1 && done[0].promoted, "{done:?}");
+    // ... and the window put back demotes it.
+    let demoted = store.demote_untrusted(&windowed_policy).unwrap();
+    assert_eq!(demoted.len(), 1, "{demoted:?}");
+    assert!(
+        demoted[0]
+            .reason
+            .contains("holds events up to 2026-07-10T10:02:00Z"),
+        "{demoted:?}"
+    );
+    drop(store);
+
+    // check and verify-bundle: a store that trusted the key without a window, checked and exported.
+    let o = auditlens(&["import", "--db", &db, "--trust-policy", &forever, forged_s]);
+    assert_eq!(code(&o), 0, "{}", all_text(&o));
+    let o = auditlens(&["check", "--db", &db, "--trust-policy", &forever]);
+    assert_eq!(code(&o), 0, "{}", all_text(&o));
+    let o = auditlens(&["check", "--db", &db, "--trust-policy", &windowed]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(out.contains("is not trusted for this origin"), "{out}");
+    let bundle = lab.p("b.zip");
+    let o = auditlens(&[
+        "export",
+        "--db",
+        &db,
+        "--query",
+        "",
+        "--key",
+        &auditor_key,
+        "--purpose",
+        "test",
+        "--out",
+        &bundle,
+    ]);
+    assert_eq!(code(&o), 0, "{}", all_text(&o));
+    let o = auditlens(&["verify-bundle", "--trust-policy", &forever, &bundle]);
+    assert_eq!(code(&o), 0, "{}", all_text(&o));
+    let o = auditlens(&["verify-bundle", "--trust-policy", &windowed, &bundle]);
+    let out = all_text(&o);
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(
+        out.contains("and holds events up to 2026-07-10T10:02:00Z"),
+        "{out}"
+    );
+}
+
 /// `verify-bundle` decides producer trust with the same policy: a grant for the bundle's origin verifies it; a
 /// key granted only for another origin does not.
 #[test]

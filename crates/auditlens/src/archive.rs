@@ -76,13 +76,15 @@ impl Manifest {
     /// key past the end of its window could otherwise sign new events by writing a `created` inside it. `None`
     /// when `created` is not an RFC 3339 time.
     pub fn trust_time(&self) -> Option<i64> {
-        let created = crate::time::parse_rfc3339(&self.created)?;
-        let newest = self
-            .time_range
-            .as_ref()
-            .and_then(|r| crate::time::parse_rfc3339(&r.last));
-        Some(newest.map_or(created, |n| n.max(created)))
+        trust_time(&self.created, self.time_range.as_ref())
     }
+}
+
+/// [`Manifest::trust_time`] from a manifest's `created` and `time_range`.
+pub fn trust_time(created: &str, time_range: Option<&TimeRange>) -> Option<i64> {
+    let created = crate::time::parse_rfc3339(created)?;
+    let newest = time_range.and_then(|r| crate::time::parse_rfc3339(&r.last));
+    Some(newest.map_or(created, |n| n.max(created)))
 }
 
 /// What an archive sealed on receipt records of the files received: when, and each file as it arrived.

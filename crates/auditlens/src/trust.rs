@@ -108,14 +108,19 @@ impl Grant {
         }
     }
 
-    fn covers_time(&self, created: Option<i64>) -> bool {
+    /// Whether the window holds the archive's sealing: its signed time inside the window, and no event at or
+    /// after the window's end (an archive is sealed after its events; events from before the window are fine).
+    fn covers(&self, at: Sealed) -> bool {
         if self.valid_after.is_none() && self.valid_before.is_none() {
             return true;
         }
-        let Some(t) = created else {
+        let Some(t) = at.signed else {
             return false;
         };
-        self.valid_after.is_none_or(|a| t >= a) && self.valid_before.is_none_or(|b| t < b)
+        self.valid_after.is_none_or(|a| t >= a)
+            && self
+                .valid_before
+                .is_none_or(|b| t < b && at.newest_event.is_none_or(|n| n < b))
     }
 
     /// The window in words, e.g. `from 2026-01-01T00:00:00Z until 2026-07-01T00:00:00Z`.
@@ -141,6 +146,48 @@ pub enum TrustBasis {
     FirstUse,
     /// Not trusted.
     None,
+}
+
+/// When an archive was sealed, as far as its signed content tells: not before its manifest's signed time
+/// ([`crate::archive::Manifest::trust_time`]) and not before its newest event. A grant with a window must hold
+/// both (docs/trust-policy.md section 2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sealed {
+    /// [`crate::archive::Manifest::trust_time`] (microseconds); `None` when `created` cannot be read.
+    pub signed: Option<i64>,
+    /// The newest time among the archive's events (microseconds), once they were read; `None` before, or when
+    /// no event has a time.
+    pub newest_event: Option<i64>,
+}
+
+impl Sealed {
+    /// The signed time alone, before the events are read.
+    pub fn signed(signed: Option<i64>) -> Sealed {
+        Sealed {
+            signed,
+            newest_event: None,
+        }
+    }
+
+    pub fn with_newest_event(self, newest_event: Option<i64>) -> Sealed {
+        Sealed {
+            newest_event,
+            ..self
+        }
+    }
+
+    /// Whether the events tell more than the signed time: the newest event is later than it (or the signed
+    /// time cannot be read). Only then can deciding again with the events' times change a decision.
+    pub fn events_later(&self) -> bool {
+        self.newest_event
+            .is_some_and(|n| self.signed.is_none_or(|s| n > s))
+    }
+}
+
+impl From<Option<i64>> for Sealed {
+    fn from(signed: Option<i64>) -> Sealed {
+        Sealed::signed(signed)
+    }
 }
 
 /// The answer for one archive.
@@ -306,16 +353,17 @@ impl TrustPolicy {
         Ok(TrustPolicy { grants, aws })
     }
 
-    /// Whether `signer` may speak for `origin` for an archive sealed at `created` (`Manifest::trust_time`: the
-    /// manifest's signed time, never before its newest event),
-    /// given the signers already trusted for that origin (`established`, for bare keys' first-use pinning).
+    /// Whether `signer` may speak for `origin` for an archive sealed at `at` ([`Sealed`]: the manifest's signed
+    /// time and, once read, its newest event), given the signers already trusted for that origin (`established`,
+    /// for bare keys' first-use pinning).
     pub fn decide(
         &self,
         origin: &str,
         signer: &VerifierKey,
-        created: Option<i64>,
+        at: impl Into<Sealed>,
         established: &[VerifierKey],
     ) -> TrustDecision {
+        let at: Sealed = at.into();
         let of_key: Vec<&Grant> = self.grants.iter().filter(|g| g.key == *signer).collect();
         if of_key.is_empty() {
             return TrustDecision::no(format!(
@@ -326,7 +374,7 @@ impl TrustPolicy {
         }
         if let Some(g) = of_key
             .iter()
-            .find(|g| !g.first_use && g.origins.matches(origin) && g.covers_time(created))
+            .find(|g| !g.first_use && g.origins.matches(origin) && g.covers(at))
         {
             return TrustDecision::yes(
                 TrustBasis::Grant,
@@ -366,15 +414,22 @@ impl TrustPolicy {
             .map(|g| format!("{} ({})", g.window_text(), g.source))
             .collect();
         if !windows.is_empty() {
+            let events = match at.newest_event {
+                Some(n) if at.events_later() => {
+                    format!(", and holds events up to {}", crate::time::format_utc(n))
+                }
+                _ => String::new(),
+            };
             return TrustDecision::no(format!(
                 "the key {} is trusted for this origin only for archives sealed {}; this one was sealed {} (its \
-                 signed `created`, or the newest event time its manifest states when later)",
+                 signed `created`, or the newest event time its manifest states when later){events}",
                 signer.name(),
                 windows.join(" or "),
-                created.map_or("at an unreadable time".into(), |t| format!(
-                    "at {}",
-                    crate::time::format_utc(t)
-                ))
+                at.signed
+                    .map_or("at an unreadable time".into(), |t| format!(
+                        "at {}",
+                        crate::time::format_utc(t)
+                    ))
             ));
         }
         let patterns: Vec<String> = of_key.iter().map(|g| g.origins.to_string()).collect();
@@ -524,9 +579,9 @@ impl FirstUse {
         policy: &TrustPolicy,
         origin: &str,
         signer: &VerifierKey,
-        created: Option<i64>,
+        at: impl Into<Sealed>,
     ) -> TrustDecision {
-        let d = policy.decide(origin, signer, created, self.established(origin));
+        let d = policy.decide(origin, signer, at, self.established(origin));
         if d.trusted {
             self.record(origin, signer);
         }

@@ -16,6 +16,11 @@ export type ArchiveReport = { path: string, status: ArchiveStatus, origin: strin
  */
 created?: string, 
 /**
+ * The newest time among the events (RFC 3339 UTC), under the rules their fields are derived by, once every
+ * event was read; absent when none has a time. A trust window must hold it too (docs/trust-policy.md).
+ */
+newest_event?: string, 
+/**
  * Set when the archive was sealed on receipt (`auditlens receive`): the signer is the auditor who received
  * the files, and the signature proves no change since receipt, not authenticity at the source.
  */

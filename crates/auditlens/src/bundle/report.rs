@@ -62,6 +62,8 @@ pub struct ReportBuilder {
     auditor: KeyInfo,
     archives: Vec<ReportArchive>,
     normalizers: Vec<Normalizer>,
+    /// Per archive, the newest time among its events in the bundle.
+    newest: Vec<Option<i64>>,
     events: Vec<ReportEvent>,
     first: Option<i64>,
     last: Option<i64>,
@@ -78,6 +80,7 @@ impl ReportBuilder {
             },
             archives: Vec::with_capacity(index.archives.len()),
             normalizers: Vec::with_capacity(index.archives.len()),
+            newest: Vec::with_capacity(index.archives.len()),
             events: Vec::new(),
             first: None,
             last: None,
@@ -124,6 +127,7 @@ impl ReportBuilder {
             cloudtrail: None,
         });
         self.normalizers.push(normalizer);
+        self.newest.push(None);
     }
 
     /// The next archive, an AWS CloudTrail archive (docs/evidence-bundle.md section 11): its checked proof names
@@ -158,6 +162,13 @@ impl ReportBuilder {
             cloudtrail: Some(proof.report.clone()),
         });
         self.normalizers.push(Normalizer::builtin(kind));
+        self.newest.push(None);
+    }
+
+    /// The newest time among archive `archive`'s events so far (numbered from 1), under the rules the report
+    /// derives them by.
+    pub fn newest_event(&self, archive: usize) -> Option<i64> {
+        self.newest.get(archive.wrapping_sub(1)).copied().flatten()
     }
 
     /// The next event: from archive number `archive` (1-based, an archive already given), at `index`, with its
@@ -180,6 +191,9 @@ impl ReportBuilder {
         if let Some(ts) = n.ts {
             self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
             self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
+            if let Some(newest) = self.newest.get_mut(archive - 1) {
+                *newest = (*newest).max(Some(ts));
+            }
         }
         self.events.push(ReportEvent {
             position: self.events.len() as u64 + 1,

@@ -403,10 +403,14 @@ fn run(
                     None => (a.normalizer.clone(), super::report::rules_of(manifest)),
                 };
                 report.archive(manifest, signer, normalizer, rules);
-                KeyStatus::decided(
-                    signer,
-                    first_use.decide(&producers, &a.origin, signer, manifest.trust_time()),
-                )
+                // Decided in step 6b, once the times of its events in the bundle are known.
+                KeyStatus {
+                    trusted: false,
+                    trust_reason: Some(
+                        "not decided: the bundle failed before its events were read".into(),
+                    ),
+                    ..KeyStatus::of(signer, &[])
+                }
             }
             ArchiveProof::Aws(proof) => {
                 log_files += proof.report.logs.len();
@@ -465,6 +469,20 @@ fn run(
         &mut report,
     )?;
     drop(proofs_bytes);
+
+    // 6b. The producers' keys, in bundle order (first-use pinning as in step 5's order), each at its archive's
+    // signed time and at the newest time among its events in the bundle: sealed after them (docs/trust-policy.md).
+    for (k, a) in archives.iter().enumerate() {
+        if let ArchiveProof::Signed(signed) = &a.proof {
+            let (manifest, signer) = signed.as_ref();
+            let sealed = crate::trust::Sealed::signed(manifest.trust_time())
+                .with_newest_event(report.newest_event(k + 1));
+            let decision = first_use.decide(&producers, &a.origin, signer, sealed);
+            if let Some(v) = v.archives.get_mut(k) {
+                v.signer = KeyStatus::decided(signer, decision);
+            }
+        }
+    }
 
     // 7. Counts, and an `ids` selection against the events.
     for (k, a) in archives.iter().enumerate() {

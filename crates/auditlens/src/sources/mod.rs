@@ -343,6 +343,22 @@ impl Normalizer {
         }
     }
 
+    /// Whether [`parse_event`] reads these bytes (as [`parses`] tells) and, when it does, the time
+    /// [`Normalizer::event_time`] gives the event: `None` for bytes that do not parse. `verify` takes the newest
+    /// event time of an archive with this (docs/trust-policy.md section 2), in the pass that counts the events
+    /// that do not parse.
+    pub fn parsed_time(&self, raw: &[u8]) -> Option<Option<i64>> {
+        if self.mapping.is_none()
+            && let Some(found) = fast_object_time(&self.time_rule().unwrap_or(NO_TIME), raw)
+        {
+            return found;
+        }
+        match read_object(raw) {
+            Ok(Some(event)) => Some(self.event_time(&event)),
+            _ => None,
+        }
+    }
+
     /// Like [`object_time_from_bytes`], under this normalizer's time rule.
     pub fn object_time_from_bytes(
         &self,

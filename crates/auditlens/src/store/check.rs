@@ -87,8 +87,9 @@ pub struct CheckProgress {
 }
 
 /// The trust decision `check` asks for each archive whose signature verifies: is `signer` trusted for `origin`,
-/// for an archive created at `created` (microseconds UTC, from the signed manifest; `None` if unreadable)?
-pub type IsTrusted<'a> = dyn Fn(&str, &VerifierKey, Option<i64>) -> bool + 'a;
+/// for an archive sealed at `sealed` (the signed manifest's time, and the newest time among the stored events as
+/// `check` derives them)?
+pub type IsTrusted<'a> = dyn Fn(&str, &VerifierKey, crate::trust::Sealed) -> bool + 'a;
 
 /// At most this many problems are listed per archive (the count of the rest is reported).
 const MAX_PROBLEMS_PER_ARCHIVE: usize = 50;
@@ -147,10 +148,11 @@ struct Established {
     events: u64,
     /// The signer, when the stored checkpoint's signature verifies with the key the stored manifest names.
     signer: Option<VerifierKey>,
-    /// The signed origin, sequence and the manifest's signed `created` time.
+    /// The signed origin, sequence, and when it was sealed: the signed manifest's time
+    /// (`Manifest::trust_time`) and the newest time among the events as derived here.
     origin: String,
     sequence: Option<u64>,
-    created: Option<i64>,
+    sealed: crate::trust::Sealed,
     /// Nothing at all differs from the signed documents: signature, manifest, every event, root and chain.
     verifies: bool,
     /// The stored choice of rules in words, when it is not the rules the signed kind (or mapping file) names
@@ -186,9 +188,9 @@ impl Store {
             return self.check_inner(None, &aws, progress);
         };
         let seen = std::cell::RefCell::new(crate::trust::FirstUse::new());
-        let is_trusted = |origin: &str, signer: &VerifierKey, created: Option<i64>| {
+        let is_trusted = |origin: &str, signer: &VerifierKey, sealed: crate::trust::Sealed| {
             seen.borrow_mut()
-                .decide(policy, origin, signer, created)
+                .decide(policy, origin, signer, sealed)
                 .trusted
         };
         self.check_inner(Some(&is_trusted), &aws, progress)
@@ -204,7 +206,8 @@ impl Store {
         if trusted.is_empty() {
             return self.check_with(None, progress);
         }
-        let is_trusted = |_: &str, key: &VerifierKey, _: Option<i64>| trusted.contains(key);
+        let is_trusted =
+            |_: &str, key: &VerifierKey, _: crate::trust::Sealed| trusted.contains(key);
         self.check_with(Some(&is_trusted), progress)
     }
 
@@ -633,7 +636,7 @@ impl Store {
             }
             None => {}
             Some(is_trusted) => {
-                let trusted = is_trusted(origin, signer, found.created);
+                let trusted = is_trusted(origin, signer, found.sealed);
                 if a.status == "verified" && !trusted {
                     problem(
                         format!(
@@ -674,7 +677,7 @@ impl Store {
             return Ok(found);
         };
         found.signer = Some(signed.signer);
-        found.created = signed.manifest.trust_time();
+        found.sealed = crate::trust::Sealed::signed(signed.manifest.trust_time());
         found.origin = signed.checkpoint.origin.clone();
         found.sequence = Some(signed.chain.sequence);
         let (cp, chain) = (signed.checkpoint, signed.chain);
@@ -843,6 +846,7 @@ impl Store {
             p,
             progress,
         )?;
+        found.sealed = found.sealed.with_newest_event(seen.ts_max);
         let mut problem = |index: Option<u64>, msg: String| problems.push(at(a, index, msg));
         let expected_index = seen.next_index;
         if expected_index < cp.size {

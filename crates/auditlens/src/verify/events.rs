@@ -12,7 +12,7 @@ use crate::archive::chain_step;
 use crate::archive::{self, ArchiveFile, ChainLines, Manifest};
 use crate::checkpoint::Checkpoint;
 use crate::merkle::{self, Hash, RootBuilder};
-use crate::sources;
+use crate::sources::{self, Normalizer};
 
 use super::header::{container, open};
 use super::report::{Failure, FailureKind};
@@ -67,6 +67,8 @@ struct Batch {
     failure: Option<Failure>,
     /// How many of the lines `sources::parse_event` does not read (when counted).
     parse_errors: u64,
+    /// The newest time among the lines that parse (when the parse errors are counted).
+    newest: Option<i64>,
 }
 
 impl Batch {
@@ -80,6 +82,7 @@ impl Batch {
             hashed_from: 0,
             failure: None,
             parse_errors: 0,
+            newest: None,
         }
     }
 
@@ -91,6 +94,7 @@ impl Batch {
         self.hashed_from = 0;
         self.failure = None;
         self.parse_errors = 0;
+        self.newest = None;
         // A batch grown for one long line goes back to the normal size.
         let normal = limits.batch_bytes + crate::lines::CHUNK;
         if self.data.len() > 4 * normal {
@@ -115,16 +119,18 @@ impl Batch {
 }
 
 /// The reading side's ends of the two channels: full batches go out, used ones come back for reuse.
-struct BatchOut {
+struct BatchOut<'n> {
     tx: SyncSender<Batch>,
     free: Receiver<Batch>,
     made: usize,
     /// Bytes of the buffers of all batches made (wherever they are), as the reading side sized them.
     held: usize,
     limits: Limits,
+    /// The rules of the archive's signed kind: the events' times, when the parse errors are counted.
+    normalizer: Option<&'n Normalizer>,
 }
 
-impl BatchOut {
+impl BatchOut<'_> {
     /// An empty batch: a returned one, a new one while fewer than `MAX_BATCHES` exist and the others hold less
     /// than the budget, else the next returned. While the others hold more than the budget (lines longer than a
     /// batch grew theirs), waits for them to come back. `None` when the hashing side has stopped.
@@ -303,8 +309,11 @@ fn read_entry(
                 let f = at_line(FailureKind::EventSyntax, why.into(), line_no, *index);
                 return stop(batch, f, out);
             }
-            if out.limits.count_parse_errors && !sources::parses(bytes) {
-                batch.parse_errors += 1;
+            if out.limits.count_parse_errors {
+                match parsed_time(out.normalizer, bytes) {
+                    None => batch.parse_errors += 1,
+                    Some(t) => batch.newest = batch.newest.max(t),
+                }
             }
             batch.lines.push((line_start, nl));
             line_start = nl + 1;
@@ -407,15 +416,37 @@ fn read_entry(
     }
 }
 
+/// What the events pass found beyond the checks: when the parse errors are counted ([`Limits`]), how many events
+/// do not parse and the newest time among those that do, under the archive's signed rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct EventsRead {
+    pub(super) parse_errors: u64,
+    pub(super) newest: Option<i64>,
+}
+
+/// What the checked header says of the events: the signed manifest, checkpoint and chain lines, and the rules of
+/// the signed kind (none when a mapping file does not compile).
+#[derive(Clone, Copy)]
+pub(super) struct Signed<'a> {
+    pub(super) manifest: &'a Manifest,
+    pub(super) cp: &'a Checkpoint,
+    pub(super) chain_lines: &'a ChainLines,
+    pub(super) normalizer: Option<&'a Normalizer>,
+}
+
 pub(super) fn verify_events(
     path: &Path,
     zip: &mut ArchiveFile,
-    manifest: &Manifest,
-    cp: &Checkpoint,
-    chain_lines: &ChainLines,
+    signed: Signed<'_>,
     sink: &mut dyn Sink,
     limits: Limits,
-) -> Result<u64, Failure> {
+) -> Result<EventsRead, Failure> {
+    let Signed {
+        manifest,
+        cp,
+        chain_lines,
+        normalizer,
+    } = signed;
     let n = cp.size;
     let leaves_len = n
         .checked_mul(32)
@@ -447,7 +478,7 @@ pub(super) fn verify_events(
     let mut prev_expected: Option<Hash> = None;
     // Bytes of the events hashed so far: every line that reaches this side is complete and newline-terminated.
     let mut bytes_done = 0u64;
-    let mut parse_errors = 0u64;
+    let mut read = EventsRead::default();
     // Two sides on two threads: this one (the caller's, so the sink stays here) hashes, compares and chains;
     // the other inflates, splits and checks the byte rules, a few batches ahead.
     std::thread::scope(|scope| {
@@ -459,6 +490,7 @@ pub(super) fn verify_events(
             made: 0,
             held: 0,
             limits,
+            normalizer,
         };
         let reader = scope.spawn(move || read_entries(zip, manifest, out));
         for mut batch in rx.iter() {
@@ -521,7 +553,8 @@ pub(super) fn verify_events(
             if let Some(failure) = batch.failure.take() {
                 return Err(failure);
             }
-            parse_errors += batch.parse_errors;
+            read.parse_errors += batch.parse_errors;
+            read.newest = read.newest.max(batch.newest);
             // The reading side may have finished already; then the batch is simply dropped.
             let _ = free_tx.send(batch);
         }
@@ -575,10 +608,19 @@ pub(super) fn verify_events(
     progress.events_done = n;
     progress.bytes_done = bytes_total;
     sink.progress(&progress);
-    Ok(parse_errors)
+    Ok(read)
 }
 
 /// The byte rules of section 3 for one line; `None` when it is fine.
+/// Whether an event parses ([`sources::parses`]) and, when it does, its time under the archive's rules (none
+/// without rules: a mapping file that does not compile).
+fn parsed_time(normalizer: Option<&Normalizer>, bytes: &[u8]) -> Option<Option<i64>> {
+    match normalizer {
+        Some(n) => n.parsed_time(bytes),
+        None => sources::parses(bytes).then_some(None),
+    }
+}
+
 fn line_syntax_problem(bytes: &[u8], terminated: bool) -> Option<&'static str> {
     if !terminated {
         Some("last line has no terminating newline")
@@ -660,12 +702,16 @@ mod tests {
     fn serial_events(
         path: &Path,
         zip: &mut ArchiveFile,
-        manifest: &Manifest,
-        cp: &Checkpoint,
-        chain_lines: &ChainLines,
+        signed: Signed<'_>,
         sink: &mut dyn Sink,
         limits: Limits,
-    ) -> Result<u64, Failure> {
+    ) -> Result<EventsRead, Failure> {
+        let Signed {
+            manifest,
+            cp,
+            chain_lines,
+            normalizer,
+        } = signed;
         let n = cp.size;
         let leaves_len = n
             .checked_mul(32)
@@ -696,7 +742,7 @@ mod tests {
         let mut index = 0u64;
         let mut prev_expected: Option<Hash> = None;
         let mut bytes_before = 0u64;
-        let mut parse_errors = 0u64;
+        let mut read = EventsRead::default();
         for entry in &manifest.entries {
             let (declared, reader) = zip.stream(&entry.name, entry.bytes).map_err(container)?;
             let at_entry = |kind, msg: String| {
@@ -758,8 +804,11 @@ mod tests {
                 if let Some(why) = line_syntax_problem(line.bytes, line.terminated) {
                     return Err(at_line(FailureKind::EventSyntax, why.into()));
                 }
-                if limits.count_parse_errors && !sources::parses(line.bytes) {
-                    parse_errors += 1;
+                if limits.count_parse_errors {
+                    match parsed_time(normalizer, line.bytes) {
+                        None => read.parse_errors += 1,
+                        Some(t) => read.newest = read.newest.max(t),
+                    }
                 }
                 let leaf = merkle::leaf_hash(line.bytes);
                 let mut expected = [0u8; 32];
@@ -861,7 +910,7 @@ mod tests {
         progress.events_done = n;
         progress.bytes_done = bytes_total;
         sink.progress(&progress);
-        Ok(parse_errors)
+        Ok(read)
     }
 
     /// Everything a sink sees, to compare two passes.
@@ -951,7 +1000,9 @@ mod tests {
     }
 
     /// Bare trusted keys as the verifier's trust question.
-    fn by_keys(keys: &[VerifierKey]) -> impl Fn(&str, &VerifierKey, Option<i64>) -> TrustDecision {
+    fn by_keys(
+        keys: &[VerifierKey],
+    ) -> impl Fn(&str, &VerifierKey, crate::trust::Sealed) -> TrustDecision {
         let policy = TrustPolicy::from_keys(keys);
         move |o, k, c| policy.decide(o, k, c, &[])
     }
@@ -964,7 +1015,7 @@ mod tests {
                 ..Recorder::default()
             };
             let r = verify_with(path, &by_keys(trusted), &mut sink, pass, limits).unwrap();
-            (r.status, r.failure, sink, r.parse_errors)
+            (r.status, r.failure, sink, (r.parse_errors, r.newest_event))
         };
         let (s1, f1, sink1, p1) = run(serial_events);
         let (s2, f2, sink2, p2) = run(verify_events);

@@ -19,14 +19,14 @@ pub fn apply_first_use(reports: &mut [ArchiveReport], policy: &TrustPolicy) {
     let mut seen = FirstUse::new();
     for i in order {
         let r = &mut reports[i];
+        let sealed = r.sealed();
         let (Some(origin), Some(info)) = (r.origin.clone(), r.signer.as_mut()) else {
             continue;
         };
         let Ok(key) = VerifierKey::parse(&info.key) else {
             continue;
         };
-        let created = r.created.as_deref().and_then(crate::time::parse_rfc3339);
-        let d = seen.decide(policy, &origin, &key, created);
+        let d = seen.decide(policy, &origin, &key, sealed);
         if info.trusted && !d.trusted {
             info.trusted = false;
             info.trust_basis = Some(d.basis);

@@ -10,22 +10,16 @@ use crate::archive::{self, ArchiveError, ArchiveFile, ChainLines, Manifest};
 use crate::checkpoint::Checkpoint;
 use crate::merkle::Hash;
 use crate::note::{Note, VerifierKey};
-use crate::sources::SourceKind;
+use crate::sources::{Normalizer, SourceKind};
+use crate::trust::Sealed;
 
-use super::events::Limits;
+use super::events::{EventsRead, Limits, Signed};
 use super::report::{ArchiveReport, ArchiveStatus, Failure, FailureKind, SignerInfo};
 use super::{Sink, TrustFn};
 
 /// The pass over the events (section 3 and the root, count and chain checks), once the header checked out.
-pub(super) type EventsPass = fn(
-    &Path,
-    &mut ArchiveFile,
-    &Manifest,
-    &Checkpoint,
-    &ChainLines,
-    &mut dyn Sink,
-    Limits,
-) -> Result<u64, Failure>;
+pub(super) type EventsPass =
+    fn(&Path, &mut ArchiveFile, Signed<'_>, &mut dyn Sink, Limits) -> Result<EventsRead, Failure>;
 
 pub(super) fn verify_with(
     path: &Path,
@@ -152,8 +146,9 @@ fn verify_into(
     }
 
     // From here on, what the manifest and checkpoint say is signed: the trust decision can use them.
-    let decision = trusted(&checkpoint.origin, &signer, manifest.trust_time());
-    let is_trusted = decision.trusted;
+    let sealed = Sealed::signed(manifest.trust_time());
+    let decision = trusted(&checkpoint.origin, &signer, sealed);
+    let mut is_trusted = decision.trusted;
     if let Some(s) = report.signer.as_mut() {
         s.trusted = decision.trusted;
         s.trust_basis = Some(decision.basis);
@@ -186,8 +181,37 @@ fn verify_into(
         count_parse_errors,
         ..limits
     };
-    let parse_errors = events(path, &mut zip, &manifest, &checkpoint, &chain, sink, limits)?;
-    report.parse_errors = count_parse_errors.then_some(parse_errors);
+    // The events' times under the signed rules (none when a mapping file does not compile; importers refuse it).
+    let normalizer =
+        Normalizer::for_archive(&manifest.source_kind, report.mapping_bytes.as_deref()).ok();
+    let signed = Signed {
+        manifest: &manifest,
+        cp: &checkpoint,
+        chain_lines: &chain,
+        normalizer: normalizer.as_ref(),
+    };
+    let read = events(path, &mut zip, signed, sink, limits)?;
+    report.parse_errors = count_parse_errors.then_some(read.parse_errors);
+    sink.end();
+    let newest = if count_parse_errors {
+        read.newest
+    } else {
+        sink.newest_event()
+    };
+    report.newest_event = newest.map(crate::time::format_utc);
+    // Sealed after its events: trusted only if still trusted at the newest event's time.
+    let sealed = sealed.with_newest_event(newest);
+    if is_trusted && sealed.events_later() {
+        let again = trusted(&checkpoint.origin, &signer, sealed);
+        if !again.trusted {
+            is_trusted = false;
+            if let Some(s) = report.signer.as_mut() {
+                s.trusted = false;
+                s.trust_basis = Some(again.basis);
+                s.trust_reason = Some(again.reason);
+            }
+        }
+    }
     report.status = if is_trusted {
         ArchiveStatus::Verified
     } else {

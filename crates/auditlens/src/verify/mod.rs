@@ -37,7 +37,7 @@ use serde::Serialize;
 use crate::archive::Manifest;
 use crate::merkle::Hash;
 use crate::note::VerifierKey;
-use crate::trust::{TrustDecision, TrustPolicy};
+use crate::trust::{Sealed, TrustDecision, TrustPolicy};
 
 use events::{Limits, verify_events};
 use header::verify_with;
@@ -80,15 +80,24 @@ pub trait Sink {
     fn parses_events(&self) -> bool {
         false
     }
+    /// Called once every event, the count, the root and the chain checked out, before the trust decision is
+    /// made again with the events' times ([`TrustFn`]): a sink that parses the events finishes its last ones.
+    fn end(&mut self) {}
+    /// Asked after `end` when the sink parses the events: the newest event time it derived.
+    fn newest_event(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// A sink that wants nothing.
 pub struct NoSink;
 impl Sink for NoSink {}
 
-/// Decides whether an archive's signer is trusted for its origin, given the origin, the signer and the signed
-/// `created` time (microseconds); called once the signature and manifest hash checked out, before any event.
-pub type TrustFn<'a> = dyn Fn(&str, &VerifierKey, Option<i64>) -> TrustDecision + 'a;
+/// Decides whether an archive's signer is trusted for its origin, given the origin, the signer and when the
+/// archive was sealed ([`Sealed`]). Called once the signature and manifest hash checked out, before any event,
+/// with the signed time alone; and again once every event was read, with their newest time, when that is later
+/// (an archive trusted only before then is not trusted after all).
+pub type TrustFn<'a> = dyn Fn(&str, &VerifierKey, Sealed) -> TrustDecision + 'a;
 
 /// Verifies one archive against the `trusted` keys (bare keys: each for any origin; first-use pinning across a
 /// set is [`apply_first_use`]'s job). `Err` only when the file cannot be opened or read as a file.

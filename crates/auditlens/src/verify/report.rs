@@ -109,6 +109,11 @@ pub struct ArchiveReport {
     #[cfg_attr(feature = "ts", ts(optional))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// The newest time among the events (RFC 3339 UTC), under the rules their fields are derived by, once every
+    /// event was read; absent when none has a time. A trust window must hold it too (docs/trust-policy.md).
+    #[cfg_attr(feature = "ts", ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_event: Option<String>,
     /// Set when the archive was sealed on receipt (`auditlens receive`): the signer is the auditor who received
     /// the files, and the signature proves no change since receipt, not authenticity at the source.
     #[cfg_attr(feature = "ts", ts(optional))]
@@ -151,6 +156,7 @@ impl ArchiveReport {
             bytes: None,
             time_range: None,
             created: None,
+            newest_event: None,
             received: None,
             source_kind: None,
             signer: None,
@@ -165,6 +171,15 @@ impl ArchiveReport {
             mapping_bytes: None,
             normalization: None,
         }
+    }
+
+    /// When the archive was sealed, as the verifier decided trust ([`crate::trust::Sealed`]): the signed
+    /// manifest's time (`created`, or `time_range.last` when later) and the newest event's.
+    pub fn sealed(&self) -> crate::trust::Sealed {
+        let signed = (self.created.as_deref())
+            .and_then(|c| crate::archive::trust_time(c, self.time_range.as_ref()));
+        crate::trust::Sealed::signed(signed)
+            .with_newest_event((self.newest_event.as_deref()).and_then(crate::time::parse_rfc3339))
     }
 
     pub fn is_verified(&self) -> bool {

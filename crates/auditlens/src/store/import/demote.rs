@@ -71,7 +71,8 @@ fn not_trusted(
             },
             Ok(s) => {
                 let established = pinned.entry(s.origin.clone()).or_default();
-                let decision = policy.decide(&s.origin, &s.signer, s.created, established);
+                let sealed = super::promote::sealed_at(conn, archive_id, &s)?;
+                let decision = policy.decide(&s.origin, &s.signer, sealed, established);
                 if decision.trusted {
                     if !established.contains(&s.signer) {
                         established.push(s.signer);

@@ -240,31 +240,24 @@ fn verify_and_insert(
     };
     // Trust of the archive's signer for its origin: the policy, with the origin's established signers (the
     // signers of its verified archives in the store) for first-use pinning of bare keys.
-    let trust = |origin: &str, signer: &VerifierKey, created: Option<i64>| -> TrustDecision {
-        match established_signers(tx, origin) {
-            Ok(established) => opts.trust.decide(origin, signer, created, &established),
-            Err(e) => TrustDecision {
-                trusted: false,
-                basis: crate::trust::TrustBasis::None,
-                reason: format!("the store's signers of this origin cannot be read: {e}"),
-            },
-        }
-    };
+    let trust =
+        |origin: &str, signer: &VerifierKey, created: crate::trust::Sealed| -> TrustDecision {
+            match established_signers(tx, origin) {
+                Ok(established) => opts.trust.decide(origin, signer, created, &established),
+                Err(e) => TrustDecision {
+                    trusted: false,
+                    basis: crate::trust::TrustBasis::None,
+                    reason: format!("the store's signers of this origin cannot be read: {e}"),
+                },
+            }
+        };
     let mut report = verify::verify_archive_with(path, &trust, &mut sink)?;
     let cancelled = report
         .failure
         .as_ref()
         .is_some_and(|f| f.kind == FailureKind::Cancelled);
-    if let Plan::Insert { archive_id } = sink.plan
-        && sink.sql_error.is_none()
-        && sink.error.is_none()
-        && !cancelled
-    {
-        let rest = sink.prep.finish(&sink.normalizer);
-        if let Err(e) = sink.insert_batch(archive_id, rest) {
-            sink.sql_error = Some(e);
-        }
-    }
+    // After a failure, the events before it (kept with `--keep-failed`); else done at `Sink::end` already.
+    sink.finish_events(cancelled);
     if sink.sql_error.is_none()
         && let Plan::Insert { archive_id } = sink.plan
         && let Err(e) = sink.rollups.flush(sink.tx, archive_id, &sink.source)

@@ -136,6 +136,22 @@ pub(in crate::store) fn stored_signed(
     })
 }
 
+/// When a stored archive was sealed ([`crate::trust::Sealed`]): its signed manifest's time, and the newest time
+/// of its stored events (the `time_last` the importer derived; `auditlens check` derives it again and names a
+/// difference).
+pub(in crate::store) fn sealed_at(
+    conn: &rusqlite::Connection,
+    archive_id: i64,
+    s: &StoredSigned,
+) -> Result<crate::trust::Sealed, rusqlite::Error> {
+    let newest: Option<i64> = conn.query_row(
+        "SELECT time_last FROM archives WHERE id = ?1",
+        [archive_id],
+        |r| r.get(0),
+    )?;
+    Ok(crate::trust::Sealed::signed(s.created).with_newest_event(newest))
+}
+
 /// Decides one kept archive under `policy` and, when its signer is trusted and it fits the stored chain, marks it
 /// verified (in `tx`, not committed). `None` when the signer is still not trusted (nothing to say).
 pub(in crate::store) fn promote_one(
@@ -175,7 +191,12 @@ pub(in crate::store) fn promote_one(
         return Ok(Some(p));
     }
     let established = established_signers(tx, &s.origin)?;
-    let decision = policy.decide(&s.origin, &s.signer, s.created, &established);
+    let decision = policy.decide(
+        &s.origin,
+        &s.signer,
+        sealed_at(tx, archive_id, &s)?,
+        &established,
+    );
     if !decision.trusted {
         return Ok(None);
     }

@@ -152,6 +152,22 @@ impl ImportSink<'_, '_> {
         Ok(Plan::Insert { archive_id })
     }
 
+    /// Stores the events still being prepared, unless storing already stopped (a failed insert, an event refused,
+    /// a cancel). Called when the events end, at the verifier's [`Sink::end`] or after a failure; a second call
+    /// finds nothing left.
+    pub(super) fn finish_events(&mut self, cancelled: bool) {
+        if let Plan::Insert { archive_id } = self.plan
+            && self.sql_error.is_none()
+            && self.error.is_none()
+            && !cancelled
+        {
+            let rest = self.prep.finish(&self.normalizer);
+            if let Err(e) = self.insert_batch(archive_id, rest) {
+                self.sql_error = Some(e);
+            }
+        }
+    }
+
     /// Inserts the events of a prepared batch in order; stops at the first that is not text (the verifier lets
     /// none through: the archive would then fail at that event).
     pub(super) fn insert_batch(
@@ -326,6 +342,14 @@ impl Sink for ImportSink<'_, '_> {
 
     fn parses_events(&self) -> bool {
         matches!(self.plan, Plan::Insert { .. })
+    }
+
+    fn end(&mut self) {
+        self.finish_events(false);
+    }
+
+    fn newest_event(&self) -> Option<i64> {
+        self.times.max
     }
 }
 
