@@ -181,9 +181,21 @@ fn verify_into(
         count_parse_errors,
         ..limits
     };
-    // The events' times under the signed rules (none when a mapping file does not compile; importers refuse it).
-    let normalizer =
-        Normalizer::for_archive(&manifest.source_kind, report.mapping_bytes.as_deref()).ok();
+    // The events' times can change the decision only where it rests on a grant that ends (`valid-before`): asked
+    // with an event at the end of time. Only then does the pass read them, under the signed rules (none when a
+    // mapping file does not compile; importers refuse it). A sink that parses the events has them anyway.
+    let times_matter = is_trusted
+        && !trusted(
+            &checkpoint.origin,
+            &signer,
+            sealed.with_newest_event(Some(i64::MAX)),
+        )
+        .trusted;
+    let normalizer = times_matter
+        .then(|| {
+            Normalizer::for_archive(&manifest.source_kind, report.mapping_bytes.as_deref()).ok()
+        })
+        .flatten();
     let signed = Signed {
         manifest: &manifest,
         cp: &checkpoint,
