@@ -1175,6 +1175,51 @@ fn json_member_patterns_search_the_bytes_first_and_find_the_same_events() {
     assert!(sql.starts_with("(raw_has(e.raw, ?) AND "), "{sql}");
 }
 
+/// An object whose member names repeat: `json.M:` reads the last member of the name at every level, as the
+/// normalizers (the `actor` column, the dashboards), the exports and most JSON parsers do. SQLite's `json_extract`
+/// takes the first: before, `json.user:mallory` missed an event the dashboards showed as mallory's, and
+/// `json.user:alice` found it.
+#[test]
+fn a_repeated_member_name_is_read_as_its_last_member() {
+    let conn = database();
+    let raws = [
+        (201, r#"{"user":"alice","user":"mallory"}"#),
+        (
+            202,
+            r#"{"o":{"k":"first"},"x":1,"o":{"k":"second","k":"third"}}"#,
+        ),
+        (203, r#"{"user":"mallory","user":null}"#),
+        (204, r#"{"us\u0065r":"alice","user":"bob"}"#),
+    ];
+    for (idx, raw) in raws {
+        conn.execute(
+            "INSERT INTO events (id, archive_id, idx, leaf, raw) VALUES (?1, 1, ?2, x'00', ?3)",
+            rusqlite::params![
+                auditlens::store::rowid::UNTIMED_BASE + 40_000 + idx,
+                idx,
+                raw
+            ],
+        )
+        .expect("event");
+    }
+    let ours = |q: &str| -> Vec<i64> { hits(&conn, q).into_iter().filter(|i| *i > 200).collect() };
+    assert_eq!(ours("json.user:mallory"), [201]);
+    assert_eq!(ours("json.user:alice"), Vec::<i64>::new());
+    assert_eq!(ours("json.user:bob"), [204]);
+    assert_eq!(ours("json.user:*"), [201, 204]);
+    assert_eq!(ours("json.o.k:third"), [202]);
+    assert_eq!(ours("json.o.k:first"), Vec::<i64>::new());
+    assert_eq!(ours("json.o.k:second"), Vec::<i64>::new());
+    assert_eq!(ours("json.o:*third*"), [202]);
+    // What the normalizers read is the same member.
+    let actor = |raw: &str| {
+        auditlens::sources::normalize_bytes(auditlens::sources::SourceKind::Jsonl, raw.as_bytes())
+            .actor
+    };
+    assert_eq!(actor(raws[0].1).as_deref(), Some("mallory"));
+    assert_eq!(actor(raws[3].1).as_deref(), Some("bob"));
+}
+
 /// The events the full-text index has not reached are read archive by archive: the archives outside
 /// `temp.text_done` first, then their events (compile.rs `FTS_IN`, `CROSS JOIN`). Left to choose, SQLite read every
 /// event and decided its text before asking whether its archive was indexed: with the index complete, `platform

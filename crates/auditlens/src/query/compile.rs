@@ -216,18 +216,6 @@ fn escape_glob(value: &str) -> String {
     out
 }
 
-/// SQLite's JSON path of member names from the top level: `$."a"."b"` (each name quoted, so `.`, `[` and spaces
-/// in it are plain characters; the lexer refuses names with `"` or `\\`).
-fn json_path(path: &[String]) -> String {
-    let mut out = String::from("$");
-    for name in path {
-        out.push_str(".\"");
-        out.push_str(name);
-        out.push('"');
-    }
-    out
-}
-
 /// A time condition. Event ids are time-ordered (store/rowid.rs), so each bound is written twice: as an id range,
 /// which lets SQLite walk the primary key, and exactly on `ts`.
 fn time_range(start: Option<i64>, end: Option<i64>) -> Cond {
@@ -596,17 +584,18 @@ pub(super) fn compile_node(q: &Query, now: i64) -> Cond {
             prefix,
             pattern,
         } => {
-            // The member as text, read by SQLite from the event's bytes; only from an event that parsed (any
-            // other is not JSON SQLite reads). `true`/`false` are words; an object or array is its JSON text;
-            // `null` and a missing member are absent.
+            // The member as text, only from an event that parsed: found by `json_member` (the last member of a
+            // repeated name, as the normalizers read it; query/mod.rs), its value's JSON text read by SQLite.
+            // `true`/`false` are words; an object or array is its JSON text; `null` and a missing member are
+            // absent.
             // The member's names, and the words of its value, are first asked of the event's bytes (see
-            // `raw_needles`): a cheap search of the text before SQLite parses the JSON.
+            // `raw_needles`): a cheap search of the text before the JSON is parsed.
             let needles = member_needles(path, (!value.is_empty()).then_some(value.as_str()));
-            let path = json_path(path);
-            let text = "(CASE WHEN e.parse_error IS NULL THEN (CASE json_type(e.raw, ?) \
+            let names = serde_json::to_string(path).unwrap_or_default();
+            let text = "(CASE WHEN e.parse_error IS NULL THEN (SELECT CASE json_type(m) \
                 WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL \
-                ELSE CAST(json_extract(e.raw, ?) AS TEXT) END) END)";
-            let mut params = vec![SqlParam::Text(path.clone()), SqlParam::Text(path)];
+                ELSE CAST(json_extract(m, '$') AS TEXT) END FROM (SELECT json_member(e.raw, ?) AS m)) END)";
+            let mut params = vec![SqlParam::Text(names)];
             let part = if *pattern {
                 params.push(SqlParam::Text(like_pattern(value)));
                 Part::new(format!("{text} LIKE ? ESCAPE '\\'"), params, true)

@@ -112,7 +112,65 @@ pub fn register_functions(conn: &rusqlite::Connection) -> Result<(), rusqlite::E
                 _ => true,
             })
         },
+    )?;
+    conn.create_scalar_function(
+        "json_member",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let path: Arc<Vec<String>> =
+                ctx.get_or_create_aux(1, |v| -> Result<_, rusqlite::Error> {
+                    serde_json::from_str(v.as_str()?)
+                        .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
+                })?;
+            Ok(match ctx.get_raw(0) {
+                rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t)
+                    .ok()
+                    .and_then(|raw| member_text(raw, &path))
+                    .map(str::to_owned),
+                _ => None,
+            })
+        },
     )
+}
+
+/// The JSON text of the member at `path` (member names, outermost first) of the JSON object `raw`, as
+/// `json_member(raw, path)` gives it to SQL (`json.M:` terms, docs/search.md): at each level the *last* member
+/// of that name, as the normalizers, the exports and most JSON parsers read an object whose names repeat (SQLite's
+/// own `json_extract` takes the first). `None` when a level is missing or not an object, or `raw` is not JSON.
+pub fn member_text<'a>(raw: &'a str, path: &[String]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(raw, |object, name| last_member(object, name))
+}
+
+/// The text of the last member named `name` of the JSON object `object`.
+fn last_member<'a>(object: &'a str, name: &str) -> Option<&'a str> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+    use serde_json::value::RawValue;
+
+    struct Last<'n>(&'n str);
+    impl<'de> Visitor<'de> for Last<'_> {
+        type Value = Option<&'de RawValue>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = None;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == self.0 {
+                    found = Some(map.next_value::<&'de RawValue>()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(object);
+    de.deserialize_map(Last(name))
+        .ok()
+        .flatten()
+        .map(RawValue::get)
 }
 
 /// Whether an event's bytes `raw` hold every space-separated word of `needles` ASCII case-insensitively, or a
@@ -227,5 +285,42 @@ mod test_support {
             start: Some(start),
             end: Some(end),
         }
+    }
+}
+
+#[cfg(test)]
+mod member_tests {
+    use super::member_text;
+
+    fn at<'a>(raw: &'a str, path: &[&str]) -> Option<&'a str> {
+        let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        member_text(raw, &path)
+    }
+
+    #[test]
+    fn the_last_member_of_a_name_at_every_level() {
+        assert_eq!(at(r#"{"a":1,"a":[2]}"#, &["a"]), Some("[2]"));
+        assert_eq!(
+            at(r#"{"a":{"b":1},"a":{"b":2,"b":"x"}}"#, &["a", "b"]),
+            Some(r#""x""#)
+        );
+        // The member's text exactly as written, escapes and all; SQLite reads it.
+        assert_eq!(at(r#"{"a": "A\u0042" }"#, &["a"]), Some(r#""A\u0042""#));
+        assert_eq!(at(r#"{"\u0061":1}"#, &["a"]), Some("1"));
+        assert_eq!(at(r#"{"a":1}"#, &[]), Some(r#"{"a":1}"#));
+    }
+
+    #[test]
+    fn a_missing_level_or_anything_but_an_object_is_absent() {
+        assert_eq!(at(r#"{"a":1}"#, &["b"]), None);
+        assert_eq!(at(r#"{"a":"x"}"#, &["a", "b"]), None);
+        assert_eq!(at(r#"[{"a":1}]"#, &["a"]), None);
+        assert_eq!(at(r#"{"a":1"#, &["a"]), None);
+        assert_eq!(at("not json", &["a"]), None);
+        // Deep nesting is skipped over without recursion (only events that parse, 128 levels at most, reach
+        // SQL): no stack overflow, and the member is the text below.
+        let deep = format!("{}1{}", "{\"a\":".repeat(100_000), "}".repeat(100_000));
+        assert!(at(&deep, &["a"]).map(str::len) == Some(deep.len() - 6));
+        assert!(at(&deep, &["a"; 200]).map(str::len) == Some(deep.len() - 6 * 200));
     }
 }
