@@ -198,6 +198,12 @@ pub struct TrustDecision {
     pub basis: TrustBasis,
     /// In words: which grant, or why none applies.
     pub reason: String,
+    /// Whether a grant of the key for the origin ends (`valid-before`): then the archive's events' times can
+    /// change the decision ([`Sealed`]), whatever trusts it now (a bare key's first use may be refused later, in
+    /// the light of the archives before it).
+    #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub windowed: bool,
 }
 
 impl TrustDecision {
@@ -206,6 +212,7 @@ impl TrustDecision {
             trusted: true,
             basis,
             reason,
+            windowed: false,
         }
     }
     fn no(reason: String) -> Self {
@@ -213,6 +220,7 @@ impl TrustDecision {
             trusted: false,
             basis: TrustBasis::None,
             reason,
+            windowed: false,
         }
     }
 }
@@ -364,6 +372,25 @@ impl TrustPolicy {
         established: &[VerifierKey],
     ) -> TrustDecision {
         let at: Sealed = at.into();
+        let windowed = self.grants.iter().any(|g| {
+            g.key == *signer
+                && !g.first_use
+                && g.valid_before.is_some()
+                && g.origins.matches(origin)
+        });
+        TrustDecision {
+            windowed,
+            ..self.decide_at(origin, signer, at, established)
+        }
+    }
+
+    fn decide_at(
+        &self,
+        origin: &str,
+        signer: &VerifierKey,
+        at: Sealed,
+        established: &[VerifierKey],
+    ) -> TrustDecision {
         let of_key: Vec<&Grant> = self.grants.iter().filter(|g| g.key == *signer).collect();
         if of_key.is_empty() {
             return TrustDecision::no(format!(

@@ -17,7 +17,8 @@ export type ArchiveReport = { path: string, status: ArchiveStatus, origin: strin
 created?: string, 
 /**
  * The newest time among the events (RFC 3339 UTC), under the rules their fields are derived by, once every
- * event was read; absent when none has a time. A trust window must hold it too (docs/trust-policy.md).
+ * event was read, when it was needed: when trust rests on a grant that ends (`valid-before`), which must hold
+ * it too (docs/trust-policy.md), or when the importer read it. Absent otherwise, or when no event has a time.
  */
 newest_event?: string, 
 /**

@@ -181,16 +181,11 @@ fn verify_into(
         count_parse_errors,
         ..limits
     };
-    // The events' times can change the decision only where it rests on a grant that ends (`valid-before`): asked
-    // with an event at the end of time. Only then does the pass read them, under the signed rules (none when a
-    // mapping file does not compile; importers refuse it). A sink that parses the events has them anyway.
-    let times_matter = is_trusted
-        && !trusted(
-            &checkpoint.origin,
-            &signer,
-            sealed.with_newest_event(Some(i64::MAX)),
-        )
-        .trusted;
+    // The events' times can change the decision only where a grant of the key for the origin ends
+    // (`valid-before`), whatever trusts it now: a bare key's first use can be refused later, across a set
+    // (`apply_first_use`), leaving that grant. Only then does the pass read them, under the signed rules (none
+    // when a mapping file does not compile; importers refuse it). A sink that parses the events has them anyway.
+    let times_matter = is_trusted && decision.windowed;
     let normalizer = times_matter
         .then(|| {
             Normalizer::for_archive(&manifest.source_kind, report.mapping_bytes.as_deref()).ok()

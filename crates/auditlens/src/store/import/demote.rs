@@ -71,8 +71,15 @@ fn not_trusted(
             },
             Ok(s) => {
                 let established = pinned.entry(s.origin.clone()).or_default();
-                let sealed = super::promote::sealed_at(conn, archive_id, &s)?;
-                let decision = policy.decide(&s.origin, &s.signer, sealed, established);
+                let decision = super::promote::decide_stored(
+                    conn,
+                    archive_id,
+                    &s.origin,
+                    &s.signer,
+                    s.created,
+                    policy,
+                    established,
+                )?;
                 if decision.trusted {
                     if !established.contains(&s.signer) {
                         established.push(s.signer);

@@ -239,18 +239,22 @@ fn verify_and_insert(
         sql_error: None,
     };
     // Trust of the archive's signer for its origin: the policy, with the origin's established signers (the
-    // signers of its verified archives in the store) for first-use pinning of bare keys.
-    let trust =
-        |origin: &str, signer: &VerifierKey, created: crate::trust::Sealed| -> TrustDecision {
-            match established_signers(tx, origin) {
-                Ok(established) => opts.trust.decide(origin, signer, created, &established),
-                Err(e) => TrustDecision {
-                    trusted: false,
-                    basis: crate::trust::TrustBasis::None,
-                    reason: format!("the store's signers of this origin cannot be read: {e}"),
-                },
-            }
-        };
+    // signers of its verified archives in the store) for first-use pinning of bare keys. Read once, at the first
+    // decision: when trust is decided again after the events, the archive's own row (stored as verified at
+    // `Sink::begin`) must not pin the origin to its own signer.
+    let established = std::cell::OnceCell::new();
+    let trust = |origin: &str, signer: &VerifierKey, at: crate::trust::Sealed| -> TrustDecision {
+        match established.get_or_init(|| established_signers(tx, origin).map_err(|e| e.to_string()))
+        {
+            Ok(established) => opts.trust.decide(origin, signer, at, established),
+            Err(e) => TrustDecision {
+                trusted: false,
+                basis: crate::trust::TrustBasis::None,
+                reason: format!("the store's signers of this origin cannot be read: {e}"),
+                windowed: false,
+            },
+        }
+    };
     let mut report = verify::verify_archive_with(path, &trust, &mut sink)?;
     let cancelled = report
         .failure
@@ -301,6 +305,31 @@ fn kept_fork_note(kept: &[i64]) -> String {
 /// verifies that signed note (the store file may come from whoever hands it over: an edited column would pin an
 /// origin to another key, which then admits its own archives and refuses the genuine ones). A stored signer that
 /// does not verify its checkpoint is an error naming the archive; `auditlens check` says more.
+/// Once a re-normalization (in `tx`) gave an archive's stored events other times: why its signer is no longer
+/// trusted for its origin with them (docs/trust-policy.md section 2), or `None` while it is.
+fn untrusted_by_stored_times(
+    tx: &Transaction<'_>,
+    archive_id: i64,
+    report: &verify::ArchiveReport,
+    trust: &crate::trust::TrustPolicy,
+) -> Result<Option<String>, rusqlite::Error> {
+    let signer = (report.signer.as_ref()).and_then(|s| VerifierKey::parse(&s.key).ok());
+    let (Some(origin), Some(signer)) = (report.origin.as_deref(), signer) else {
+        return Ok(None);
+    };
+    let established = established_signers(tx, origin)?;
+    let d = promote::decide_stored(
+        tx,
+        archive_id,
+        origin,
+        &signer,
+        report.sealed().signed,
+        trust,
+        &established,
+    )?;
+    Ok((!d.trusted).then_some(d.reason))
+}
+
 fn established_signers(
     tx: &Transaction<'_>,
     origin: &str,
@@ -589,6 +618,16 @@ impl Store {
                                 "archive #{archive_id} re-verified, but cannot be re-normalized: {why}"
                             )));
                         }
+                        if let Some(why) =
+                            untrusted_by_stored_times(&tx, *archive_id, &result.report, opts.trust)?
+                        {
+                            result.outcome = ImportOutcome::Untrusted;
+                            result.message = format!(
+                                "verified, but not trusted with its events' times as the store now derives \
+                                 them: {why}; the kept copy (archive #{archive_id}) stays kept"
+                            );
+                            return Ok(result);
+                        }
                         let signer = result.report.signer.as_ref();
                         tx.execute(
                             "UPDATE archives SET status = 'verified', failure = NULL, signer_key = ?1,
@@ -634,12 +673,22 @@ impl Store {
                     &mut replaced,
                 )? {
                     Ok(done) if done.changed => {
-                        commit = true;
-                        result.message = format!(
-                            "verified; already imported (archive #{archive_id}); its {} re-normalized: {}",
-                            crate::report::count(done.events, "event"),
-                            done.normalization.text
-                        );
+                        if let Some(why) =
+                            untrusted_by_stored_times(&tx, *archive_id, &result.report, opts.trust)?
+                        {
+                            result.outcome = ImportOutcome::Refused;
+                            result.message = format!(
+                                "verified; already imported (archive #{archive_id}), but not re-normalized: \
+                                 with the times those rules give its events, {why}"
+                            );
+                        } else {
+                            commit = true;
+                            result.message = format!(
+                                "verified; already imported (archive #{archive_id}); its {} re-normalized: {}",
+                                crate::report::count(done.events, "event"),
+                                done.normalization.text
+                            );
+                        }
                     }
                     Ok(_) => {}
                     Err(why) if as_kind.is_some() => {

@@ -136,20 +136,29 @@ pub(in crate::store) fn stored_signed(
     })
 }
 
-/// When a stored archive was sealed ([`crate::trust::Sealed`]): its signed manifest's time, and the newest time
-/// of its stored events (the `time_last` the importer derived; `auditlens check` derives it again and names a
-/// difference).
-pub(in crate::store) fn sealed_at(
+/// Decides a stored archive under `policy`: at its signed manifest's time and, where a grant of its key for its
+/// origin ends (`valid-before`), again with the newest time of its stored events, as the app shows them (their
+/// `ts`, which the app confirms row by row; not the archive row's `time_last`, which nothing shown rests on).
+pub(in crate::store) fn decide_stored(
     conn: &rusqlite::Connection,
     archive_id: i64,
-    s: &StoredSigned,
-) -> Result<crate::trust::Sealed, rusqlite::Error> {
+    origin: &str,
+    signer: &VerifierKey,
+    signed: Option<i64>,
+    policy: &TrustPolicy,
+    established: &[VerifierKey],
+) -> Result<crate::trust::TrustDecision, rusqlite::Error> {
+    let at = crate::trust::Sealed::signed(signed);
+    let decision = policy.decide(origin, signer, at, established);
+    if !(decision.trusted && decision.windowed) {
+        return Ok(decision);
+    }
     let newest: Option<i64> = conn.query_row(
-        "SELECT time_last FROM archives WHERE id = ?1",
+        "SELECT max(ts) FROM events WHERE archive_id = ?1",
         [archive_id],
         |r| r.get(0),
     )?;
-    Ok(crate::trust::Sealed::signed(s.created).with_newest_event(newest))
+    Ok(policy.decide(origin, signer, at.with_newest_event(newest), established))
 }
 
 /// Decides one kept archive under `policy` and, when its signer is trusted and it fits the stored chain, marks it
@@ -191,12 +200,15 @@ pub(in crate::store) fn promote_one(
         return Ok(Some(p));
     }
     let established = established_signers(tx, &s.origin)?;
-    let decision = policy.decide(
+    let decision = decide_stored(
+        tx,
+        archive_id,
         &s.origin,
         &s.signer,
-        sealed_at(tx, archive_id, &s)?,
+        s.created,
+        policy,
         &established,
-    );
+    )?;
     if !decision.trusted {
         return Ok(None);
     }
