@@ -1125,6 +1125,13 @@ fn json_members_and_archives_find_what_the_independent_count_finds() {
     ] {
         assert!(auditlens::query::parse(bad).is_err(), "{bad}");
     }
+    // A member takes no regular expression: said, not compared with the text `/Console/` (review finding,
+    // 2026-12-08: it counted 0 without a word). Quoted, or without the closing `/`, the value is text.
+    let e = auditlens::query::parse("json.eventName:/Console/").unwrap_err();
+    assert!(e.to_string().contains("takes no regular expression"), "{e}");
+    assert_eq!(e.column, 16);
+    assert_eq!(count(r#"json.eventName:"/Console/""#), 0);
+    assert_eq!(count("json.eventName:/Console"), 0);
 }
 
 /// A query that matches nothing gets hints (docs/search.md section 11): each names what near it does match,

@@ -298,24 +298,9 @@ impl<'a> Lexer<'a> {
     /// `None` when there is no such closing `/`: the value is then an ordinary one starting with `/`
     /// (`resource:/api/v1`).
     fn regex_term(&self, field: Field, slash: usize) -> Result<Option<(Query, usize)>, QueryError> {
-        let mut i = slash + 1;
-        let mut pattern = String::new();
-        loop {
-            match self.at(i) {
-                None => return Ok(None),
-                Some('/') if ends_word(self.at(i + 1)) => break,
-                Some('\\') => {
-                    pattern.push('\\');
-                    if let Some(c) = self.at(i + 1) {
-                        pattern.push(c);
-                        i += 1;
-                    }
-                }
-                Some(c) => pattern.push(c),
-            }
-            i += 1;
-        }
-        let next = i + 1;
+        let Some((pattern, next)) = self.regex_pattern(slash) else {
+            return Ok(None);
+        };
         if field == Field::Time {
             return Err(QueryError::new(
                 slash + 1,
@@ -354,6 +339,27 @@ impl<'a> Lexer<'a> {
             ));
         }
         Ok(Some((Query::Regex { field, pattern }, next)))
+    }
+
+    /// The pattern of `/PATTERN/` at `slash` and the index after it (see [`Lexer::regex_term`]), or `None`.
+    fn regex_pattern(&self, slash: usize) -> Option<(String, usize)> {
+        let mut i = slash + 1;
+        let mut pattern = String::new();
+        loop {
+            match self.at(i)? {
+                '/' if ends_word(self.at(i + 1)) => break,
+                '\\' => {
+                    pattern.push('\\');
+                    if let Some(c) = self.at(i + 1) {
+                        pattern.push(c);
+                        i += 1;
+                    }
+                }
+                c => pattern.push(c),
+            }
+            i += 1;
+        }
+        Some((pattern, i + 1))
     }
 
     /// Reads the word (operator, field term or text term) starting at `start`.
@@ -414,6 +420,18 @@ impl<'a> Lexer<'a> {
             self.push_term(query, start)?;
             self.pos = next;
             return Ok(());
+        }
+        if key == Key::Json
+            && self.at(value_index) == Some('/')
+            && self.regex_pattern(value_index).is_some()
+        {
+            return Err(QueryError::new(
+                value_index + 1,
+                format!(
+                    "`{name}:/…/`: a JSON member takes no regular expression; write a `*` pattern \
+                     ({name}:*text*), or quote the value to search for it as written ({name}:\"/…/\")"
+                ),
+            ));
         }
         let (value, next) = if quote_follows {
             let (text, after) = self.quoted(end)?;
