@@ -744,59 +744,92 @@ fn a_bare_key_with_a_window_still_needs_its_events_inside_it() {
 }
 
 /// Imported again under other rules (`import --as`), an archive's events can take other times: trust is decided
-/// again with them. An event whose `time` is of May and `eventTime` of July is May's as generic JSON, July's as
-/// CloudTrail (review finding, 2026-12-08: the re-normalization was stored, and the July event shown verified).
+/// again with them, as a fresh import of it would be. An event whose `time` is of May and `eventTime` of July is
+/// May's as generic JSON, July's as CloudTrail. Review findings, 2026-12-08: the re-normalization was stored and
+/// the July event shown verified; with the retired key also given bare, its own stored row pinned the origin to it;
+/// an archive already stored with July times, imported again under the window, was "verified, nothing changed".
 #[test]
-fn re_normalizing_decides_trust_again_with_the_new_times() {
+fn importing_again_decides_trust_with_the_times_its_events_get() {
     let lab = Lab::new();
-    let old = key("ops-old");
-    let policy = lab.p("policy.txt");
+    let (old, new) = (key("ops-old"), key("ops-new"));
+    let (windowed, forever) = (lab.p("windowed.txt"), lab.p("forever.txt"));
+    let grant_new = format!("corp.example/* {}\n", new.verifier());
     std::fs::write(
-        &policy,
+        &windowed,
         format!(
-            "corp.example/* {} valid-before=2026-06-01\n",
+            "{grant_new}corp.example/* {} valid-before=2026-06-01\n",
             old.verifier()
         ),
     )
     .unwrap();
+    std::fs::write(
+        &forever,
+        format!("{grant_new}corp.example/* {}\n", old.verifier()),
+    )
+    .unwrap();
+    let old_pub = lab.pub_file(&old);
+    let origin = "corp.example/app";
+    let n1 = lab.seal_events("n1.zip", &new, origin, None, "n", 1);
     let line = r#"{"time":"2026-05-30T10:00:00Z","eventTime":"2026-07-10T10:00:00Z","actor":"x"}"#;
     let input = write_lines(&lab.dir, "e.jsonl", &[line.to_string()]);
-    let a = seal_to(&lab.dir, "a.zip", &old, "corp.example/app", None, &[input]);
+    let a2 = seal_to(&lab.dir, "a2.zip", &old, origin, Some(&n1), &[input]);
     set_times(
-        &a,
+        &a2,
         "2026-05-31T23:00:00Z",
         ("2026-05-30T10:00:00Z", "2026-05-30T10:00:00Z"),
         &old,
     );
-    let a = a.to_str().unwrap();
-    let db = lab.p("store.db");
-    let import = |extra: &[&str]| {
-        auditlens(
-            &[
-                &["import", "--db", &db, "--trust-policy", &policy][..],
-                extra,
-                &[a],
-            ]
-            .concat(),
-        )
+    let (n1, a2) = (n1.to_str().unwrap(), a2.to_str().unwrap());
+    let count = |db: &str, q: &str| {
+        let o = auditlens(&["search", "--db", db, "--count", q]);
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
     };
-    // Sealed as generic JSON it is of May: trusted.
-    let o = import(&[]);
-    assert_eq!(code(&o), 0, "{}", all_text(&o));
-    let o = import(&["--as", "cloudtrail"]);
-    let out = all_text(&o);
-    assert_ne!(code(&o), 0, "{out}");
-    assert!(
-        out.contains("not re-normalized")
-            && out.contains("holds events up to 2026-07-10T10:00:00Z"),
-        "{out}"
-    );
-    let o = auditlens(&["search", "--db", &db, "--count", "after:2026-06-01"]);
-    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "0");
-    let o = auditlens(&["search", "--db", &db, "--count", "source:jsonl"]);
-    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "1");
-    let o = auditlens(&["check", "--db", &db, "--trust-policy", &policy]);
-    assert_eq!(code(&o), 0, "{}", all_text(&o));
+    // The grant does not hold the July event; given bare too, the key is refused for the origin its successor
+    // signed first.
+    let refused_for_july = |out: &str| {
+        out.contains("holds events up to 2026-07-10T10:00:00Z")
+            || out.contains("already signed by ops-new")
+    };
+    for bare in [&[][..], &["--trust", &old_pub][..]] {
+        let db = lab.p(&format!("store{}.db", bare.len()));
+        let import = |policy: &str, extra: &[&str], archives: &[&str]| {
+            let args = [
+                &["import", "--db", &db, "--trust-policy", policy][..],
+                bare,
+                extra,
+                archives,
+            ];
+            auditlens(&args.concat())
+        };
+        // As generic JSON it is of May: trusted.
+        let o = import(&windowed, &[], &[n1, a2]);
+        assert_eq!(code(&o), 0, "{}", all_text(&o));
+        let o = import(&windowed, &["--as", "cloudtrail"], &[a2]);
+        let out = all_text(&o);
+        assert_ne!(code(&o), 0, "{bare:?} {out}");
+        assert!(refused_for_july(&out), "{out}");
+        assert_eq!(count(&db, "after:2026-06-01"), "0");
+        assert_eq!(count(&db, "source:jsonl"), "2");
+        let check = |policy: &str| {
+            auditlens(&[&["check", "--db", &db, "--trust-policy", policy][..], bare].concat())
+        };
+        let o = check(&windowed);
+        assert_eq!(code(&o), 0, "{}", all_text(&o));
+        // Re-normalized where the old key is trusted for good; then imported again under the window.
+        let o = import(&forever, &["--as", "cloudtrail"], &[a2]);
+        assert_eq!(code(&o), 0, "{}", all_text(&o));
+        assert_eq!(count(&db, "after:2026-06-01"), "1");
+        let o = import(&windowed, &["--as", "cloudtrail"], &[a2]);
+        let out = all_text(&o);
+        assert_eq!(code(&o), 1, "{bare:?} {out}");
+        assert!(
+            out.contains("not trusted with the times its events have in the store")
+                && refused_for_july(&out),
+            "{out}"
+        );
+        let o = check(&windowed);
+        assert_eq!(code(&o), 1, "{}", all_text(&o));
+    }
 }
 
 /// `verify-bundle` decides producer trust with the same policy: a grant for the bundle's origin verifies it; a

@@ -672,11 +672,20 @@ fn plain_json(raw: &[u8]) -> bool {
     !surrogate_escape && !reserved && brackets < 128
 }
 
-/// Whether the bytes hold `$serde_json::private::`, the start of the member names serde_json's `Value` reads as
-/// something else than a member (its arbitrary-precision numbers and raw values).
+/// Whether the bytes may hold a string `$serde_json::private::...`, the start of the member names serde_json's
+/// `Value` reads as something else than a member (its arbitrary-precision numbers and raw values). Names compare
+/// decoded, so escapes count: after each `$` (or `\u0024`, its only escape), the next bytes are that text, or hold a
+/// `\` that could make them so (review finding, 2026-12-08: `"\u0024serde_json::private::RawValue"` passed a
+/// test of the plain text, and `verify` read another time than the importer).
 fn reserved_names(raw: &[u8]) -> bool {
-    memchr::memchr(b'$', raw).is_some()
-        && memchr::memmem::find(raw, b"$serde_json::private::").is_some()
+    const REST: &[u8] = b"serde_json::private::";
+    let after_plain = memchr::memchr_iter(b'$', raw).map(|i| i + 1);
+    let after_escaped = memchr::memmem::find_iter(raw, b"\\u0024").map(|i| i + 6);
+    after_plain.chain(after_escaped).any(|at| {
+        let next = raw.get(at..).unwrap_or_default();
+        let next = next.get(..REST.len()).unwrap_or(next);
+        next.contains(&b'\\') || next == REST
+    })
 }
 
 /// Most time keys a kind has.
@@ -959,6 +968,12 @@ mod tests {
             r#"{"time":"2026-07-10T10:00:00Z","$serde_json::private::RawValue":"1"}"#.into(),
             r#"{"$serde_json::private::Number":"1"}"#.into(),
             r#"["\ud83d\ude00"]"#.into(),
+            // Reserved names written with escapes (review finding, 2026-12-08).
+            r#"{"time":{"\u0024serde_json::private::RawValue":"\"2026-07-10T10:00:00Z\""},"timestamp":"2026-05-30T10:00:00Z"}"#.into(),
+            r#"{"\u0024serde_json::private::RawValue":"{\"time\":\"2026-07-10T10:00:00Z\"}"}"#.into(),
+            r#"{"a":{"\u0024serde_json::private::Number":"xyz"},"time":"2026-07-10T10:00:00Z"}"#.into(),
+            r#"{"$serde_json::privat\u0065::Number":"1783677600"}"#.into(),
+            r#"{"time":"2026-07-10T10:00:00Z","price":"$5","x":"$\\"}"#.into(),
             brackets,
             deep,
         ];
@@ -976,10 +991,22 @@ mod tests {
             n.parsed_time(events[1].as_bytes()),
             Some(t("2026-07-11T10:00:00Z"))
         );
+        // Many brackets, shallow: the top level read without building; the escaped reserved name: its value's.
+        assert_eq!(
+            n.parsed_time(events[events.len() - 2].as_bytes()),
+            Some(t("2026-07-10T10:00:00Z"))
+        );
         assert_eq!(
             n.parsed_time(events[7].as_bytes()),
             Some(t("2026-07-10T10:00:00Z"))
         );
+        assert!(reserved_names(
+            br#"{"\u0024serde_json::private::Number":"1"}"#
+        ));
+        assert!(reserved_names(
+            br#"{"$serde_json::privat\u0065::Number":"1"}"#
+        ));
+        assert!(!reserved_names(br#"{"price":"$5","sum":"$serde"}"#));
     }
 
     #[test]

@@ -244,7 +244,8 @@ fn verify_and_insert(
     // `Sink::begin`) must not pin the origin to its own signer.
     let established = std::cell::OnceCell::new();
     let trust = |origin: &str, signer: &VerifierKey, at: crate::trust::Sealed| -> TrustDecision {
-        match established.get_or_init(|| established_signers(tx, origin).map_err(|e| e.to_string()))
+        match established
+            .get_or_init(|| established_signers(tx, origin, None).map_err(|e| e.to_string()))
         {
             Ok(established) => opts.trust.decide(origin, signer, at, established),
             Err(e) => TrustDecision {
@@ -317,22 +318,23 @@ fn untrusted_by_stored_times(
     let (Some(origin), Some(signer)) = (report.origin.as_deref(), signer) else {
         return Ok(None);
     };
-    let established = established_signers(tx, origin)?;
-    let d = promote::decide_stored(
-        tx,
-        archive_id,
-        origin,
-        &signer,
-        report.sealed().signed,
-        trust,
-        &established,
-    )?;
+    // Times can change a decision only under a grant that ends; then the origin's other archives pin it (its own
+    // stored row must not pin the origin to its own signer).
+    let signed = report.sealed().signed;
+    if !trust.decide(origin, &signer, signed, &[]).windowed {
+        return Ok(None);
+    }
+    let established = established_signers(tx, origin, Some(archive_id))?;
+    let d = promote::decide_stored(tx, archive_id, origin, &signer, signed, trust, &established)?;
     Ok((!d.trusted).then_some(d.reason))
 }
 
+/// The signers of `origin`'s verified archives (but archive `except`), each believed only when it verifies its
+/// archive's stored checkpoint.
 fn established_signers(
     tx: &Transaction<'_>,
     origin: &str,
+    except: Option<i64>,
 ) -> Result<Vec<VerifierKey>, rusqlite::Error> {
     if crate::seal::is_reserved_origin(origin) {
         // AWS CloudTrail evidence: its signers are AWS's keys, with no AuditLens checkpoint, and no AuditLens
@@ -342,9 +344,11 @@ fn established_signers(
     let rows: Vec<(i64, Option<String>, Option<Vec<u8>>)> = tx
         .prepare_cached(
             "SELECT id, signer_key, CAST(checkpoint AS BLOB) FROM archives
-             WHERE origin = ?1 AND status = 'verified'",
+             WHERE origin = ?1 AND status = 'verified' AND id IS NOT ?2",
         )?
-        .query_map([origin], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map(params![origin, except], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
         .collect::<Result<_, _>>()?;
     let mut keys: Vec<VerifierKey> = Vec::new();
     for (id, key, checkpoint) in rows {
@@ -673,22 +677,12 @@ impl Store {
                     &mut replaced,
                 )? {
                     Ok(done) if done.changed => {
-                        if let Some(why) =
-                            untrusted_by_stored_times(&tx, *archive_id, &result.report, opts.trust)?
-                        {
-                            result.outcome = ImportOutcome::Refused;
-                            result.message = format!(
-                                "verified; already imported (archive #{archive_id}), but not re-normalized: \
-                                 with the times those rules give its events, {why}"
-                            );
-                        } else {
-                            commit = true;
-                            result.message = format!(
-                                "verified; already imported (archive #{archive_id}); its {} re-normalized: {}",
-                                crate::report::count(done.events, "event"),
-                                done.normalization.text
-                            );
-                        }
+                        commit = true;
+                        result.message = format!(
+                            "verified; already imported (archive #{archive_id}); its {} re-normalized: {}",
+                            crate::report::count(done.events, "event"),
+                            done.normalization.text
+                        );
                     }
                     Ok(_) => {}
                     Err(why) if as_kind.is_some() => {
@@ -699,6 +693,25 @@ impl Store {
                     }
                     // Its fields stay those of the rules recorded with it.
                     Err(_) => {}
+                }
+                // Trusted with the times its events have in the store (re-normalized or not), as a fresh import
+                // of it would be (review findings, 2026-12-08: a re-import under a grant that ends said "nothing
+                // changed" of events stored after its end).
+                if result.outcome == ImportOutcome::AlreadyImported
+                    && let Some(why) =
+                        untrusted_by_stored_times(&tx, *archive_id, &result.report, opts.trust)?
+                {
+                    commit = false;
+                    result.outcome = ImportOutcome::Untrusted;
+                    result.message = format!(
+                        "verified; already imported (archive #{archive_id}), but not trusted with the times \
+                         its events have in the store{}: {why}; nothing changed",
+                        if as_kind.is_some() {
+                            " under the rules asked for"
+                        } else {
+                            ""
+                        }
+                    );
                 }
             }
             (Plan::Refuse(why), ArchiveStatus::Verified) => {

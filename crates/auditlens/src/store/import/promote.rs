@@ -199,7 +199,7 @@ pub(in crate::store) fn promote_one(
         );
         return Ok(Some(p));
     }
-    let established = established_signers(tx, &s.origin)?;
+    let established = established_signers(tx, &s.origin, None)?;
     let decision = decide_stored(
         tx,
         archive_id,
