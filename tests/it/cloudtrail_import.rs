@@ -644,6 +644,19 @@ fn no_auditlens_archive_may_claim_the_origin_of_a_cloudtrail_export() {
     write_entries(&forged, &entries);
     let pubkey = work.path().join("auditee.pub");
     std::fs::write(&pubkey, signer.verifier().to_string()).expect("pub");
+    // `verify` refuses it too, as a manifest no archive may have (review finding, 2026-12-08: VERIFIED).
+    let o = auditlens(&[
+        "verify",
+        "--trust",
+        &pubkey.display().to_string(),
+        &forged.display().to_string(),
+    ]);
+    let out = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(code(&o), 1, "{out}");
+    assert!(
+        out.contains("FAILED") && out.contains("reserved for AWS CloudTrail exports"),
+        "{out}"
+    );
     let db = work.path().join("store.db");
     let o = auditlens(&[
         "import",

@@ -245,6 +245,13 @@ fn check_manifest(
     if m.version != archive::FORMAT_VERSION {
         return bad(format!("unknown format version {}", m.version));
     }
+    if crate::seal::is_reserved_origin(&m.origin) {
+        return bad(format!(
+            "origin {:?} is reserved for AWS CloudTrail exports, verified with AWS's own signatures \
+             (docs/cloudtrail.md section 5): no AuditLens archive may claim it",
+            m.origin
+        ));
+    }
     if m.origin != cp.origin {
         return bad(format!(
             "origin {:?} differs from the checkpoint's {:?}",
