@@ -301,13 +301,8 @@ fn kept_fork_note(kept: &[i64]) -> String {
     )
 }
 
-/// The signers of an origin's verified archives in the store (its established signers, docs/trust-policy.md),
-/// each the key that signed its archive's stored checkpoint: the `signer_key` column is only believed when it
-/// verifies that signed note (the store file may come from whoever hands it over: an edited column would pin an
-/// origin to another key, which then admits its own archives and refuses the genuine ones). A stored signer that
-/// does not verify its checkpoint is an error naming the archive; `auditlens check` says more.
-/// Once a re-normalization (in `tx`) gave an archive's stored events other times: why its signer is no longer
-/// trusted for its origin with them (docs/trust-policy.md section 2), or `None` while it is.
+/// An archive imported again, its events' times as the store holds them now (re-normalized or not): why its
+/// signer is not trusted for its origin with them (docs/trust-policy.md section 2), or `None` while it is.
 fn untrusted_by_stored_times(
     tx: &Transaction<'_>,
     archive_id: i64,
@@ -329,8 +324,11 @@ fn untrusted_by_stored_times(
     Ok((!d.trusted).then_some(d.reason))
 }
 
-/// The signers of `origin`'s verified archives (but archive `except`), each believed only when it verifies its
-/// archive's stored checkpoint.
+/// The signers of an origin's verified archives in the store but archive `except` (its established signers,
+/// docs/trust-policy.md), each the key that signed its archive's stored checkpoint: the `signer_key` column is only believed when it
+/// verifies that signed note (the store file may come from whoever hands it over: an edited column would pin an
+/// origin to another key, which then admits its own archives and refuses the genuine ones). A stored signer that
+/// does not verify its checkpoint is an error naming the archive; `auditlens check` says more.
 fn established_signers(
     tx: &Transaction<'_>,
     origin: &str,
